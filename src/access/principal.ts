@@ -1,0 +1,29 @@
+import type { OrganisationRole } from '../catalogue/codes';
+import { SEES_ALL } from './permissions';
+
+/** Who is calling: taken from a verified access token, completed with the organisation's record. */
+export interface Principal {
+  subject: string;
+  organisationId: string;
+  roles: OrganisationRole[];
+  scopes: string[];
+  /** RFC 8693 actor: the party acting for the organisation under a delegation. */
+  act?: { sub: string; org?: string };
+  /** DNO licence areas the organisation operates (for DNO/IDNO network visibility). */
+  dnoCodes: string[];
+  clientId?: string;
+}
+
+/** The principal used by the CLI, seeding and internal jobs: recorded as such in the audit trail. */
+export function systemPrincipal(subject = 'system'): Principal {
+  return { subject, organisationId: 'system', roles: ['MARKET_FACILITATOR'], scopes: ['*'], dnoCodes: [] };
+}
+
+export function seesAll(p: Principal): boolean {
+  return p.roles.some((r) => SEES_ALL.includes(r));
+}
+
+/** The string stored in recorded_by: the subject, and the actor when one acts for it. */
+export function recordedBy(p: Principal): string {
+  return p.act ? `${p.subject} (act: ${p.act.sub})` : p.subject;
+}

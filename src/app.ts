@@ -1,0 +1,68 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { authenticate, type AuthEnv } from './access/auth';
+import { assetRoutes } from './assets/routes';
+import { auditRoutes } from './audit/routes';
+import type { Ctx } from './context';
+import { eventRoutes } from './events/routes';
+import { Problem, problemResponse } from './http/problem';
+import { organisationRoutes } from './organisations/routes';
+import type { Ports } from './ports';
+
+/**
+ * The whole HTTP app, built from its ports. Nothing below this function imports a Node module,
+ * so the same app runs under @hono/node-server and on Workers.
+ */
+export function buildApp(ports: Ports) {
+  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids };
+  const app = new OpenAPIHono<AuthEnv>();
+
+  app.onError((err, c) => {
+    if (err instanceof Problem) {
+      const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': `Bearer realm="fmar", error="invalid_token"` } : {};
+      return problemResponse(err, headers);
+    }
+    if (err instanceof HTTPException) {
+      if (err.status === 400 && /JSON/i.test(err.message)) return problemResponse(new Problem('REQUEST-MALFORMED-JSON', err.message));
+      if (err.status === 413) return problemResponse(new Problem('REQUEST-TOO-LARGE'));
+      return problemResponse(new Problem('REQUEST-QUERY-INVALID', err.message, {}, [], err.status));
+    }
+    console.error(`[fmar] ${c.req.method} ${c.req.path}:`, err);
+    return problemResponse(new Problem('INTERNAL-ERROR'));
+  });
+  app.notFound(() => problemResponse(new Problem('ROUTE-NOT-FOUND')));
+
+  app.get('/healthz', async (c) => {
+    await ports.db.query('SELECT 1');
+    return c.json({ status: 'ok', database: ports.db.engine, time: ports.clock.now().toISOString() });
+  });
+  app.get('/.well-known/jwks.json', async (c) => c.json(ports.publishedJwks ? await ports.publishedJwks() : { keys: [] }));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'RFC 9068 JWT access token from the hub’s issuer' });
+
+  const api = new OpenAPIHono<AuthEnv>();
+  api.use('*', async (c, next) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+    const bulk = c.req.path.endsWith('/assets/bulk');
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && !bulk && type !== 'application/json' && type !== 'application/merge-patch+json') {
+      throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/json.');
+    }
+    return bodyLimit({ maxSize: bulk ? ports.config.maxBulkBytes : ports.config.maxBodyBytes, onError: () => { throw new Problem('REQUEST-TOO-LARGE'); } })(c, next);
+  });
+  api.use('*', authenticate(ports));
+  api.route('/organisations', organisationRoutes(ctx));
+  api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
+  api.route('/audit', auditRoutes(ctx));
+  api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
+  app.route('/api/v1', api);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'FMAR hub API', version: '1.0.0', description: 'Flexibility Market Asset Register: organisations, assets, audit and events. Errors are RFC 9457 problems with stable rule codes (docs/rules.md).' },
+    servers: [{ url: ports.config.baseUrl }],
+  });
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'FMAR hub API' }));
+  return app;
+}

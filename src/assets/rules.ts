@@ -1,0 +1,121 @@
+import { DEFAULT_DEMAND_TECHNOLOGY, DEFAULT_ENERGY_SOURCE, DEMAND_CATEGORIES, GENERATING_CATEGORIES, dnoForDistributor } from '../catalogue/codes';
+import { checkMpanCore, isUkPostcode, normaliseEvseId } from '../catalogue/identifiers';
+import { fieldError, type FieldError } from '../http/problem';
+import { RULES, type RuleCode } from '../rules';
+import type { AssetFields, Warning } from './schema';
+
+/** Rated capacity above which registration needs a justification (Elexon draft). */
+export const HIGH_CAPACITY_KW = 1_000_000;
+
+export function warning(code: RuleCode, field: string, detail?: string): Warning {
+  return { code, field, detail: detail ?? RULES[code].title, needsJustification: code !== 'ASSET-DNO-MISMATCH' };
+}
+
+/**
+ * The category-driven rules of fmar-domain.md, applied to a whole asset (new, or merged with an
+ * update). Returns the asset with defaults applied, hard errors, and warnings.
+ */
+export function checkAsset(input: AssetFields, today: string): { asset: AssetFields; errors: FieldError[]; warnings: Warning[] } {
+  const a: AssetFields = { ...input };
+  const errors: FieldError[] = [];
+  const warnings: Warning[] = [];
+  const generating = GENERATING_CATEGORIES.includes(a.category) || a.category === 'BESS';
+  const demand = DEMAND_CATEGORIES.includes(a.category);
+
+  if (!a.energySource && DEFAULT_ENERGY_SOURCE[a.category]) a.energySource = DEFAULT_ENERGY_SOURCE[a.category];
+  if (!a.demandTechnology && DEFAULT_DEMAND_TECHNOLOGY[a.category]) a.demandTechnology = DEFAULT_DEMAND_TECHNOLOGY[a.category];
+  if (generating && !a.energySource) errors.push(fieldError('energySource', 'ASSET-ENERGY-SOURCE-REQUIRED'));
+  if (demand && !a.demandTechnology) errors.push(fieldError('demandTechnology', 'ASSET-DEMAND-TECHNOLOGY-REQUIRED'));
+
+  if (!(a.ratedCapacityKw > 0)) errors.push(fieldError('ratedCapacityKw', 'ASSET-CAPACITY-RATED'));
+  for (const f of ['generationCapacityKw', 'demandCapacityKw'] as const) {
+    const v = a[f];
+    if (v != null && v > a.ratedCapacityKw) errors.push(fieldError(f, 'ASSET-CAPACITY-EXCEEDS-RATED', `${f} ${v} kW exceeds the rated capacity ${a.ratedCapacityKw} kW.`));
+  }
+  if (a.ratedCapacityKw > HIGH_CAPACITY_KW) warnings.push(warning('ASSET-CAPACITY-HIGH', 'ratedCapacityKw', `Rated capacity ${a.ratedCapacityKw} kW is above ${HIGH_CAPACITY_KW} kW.`));
+
+  if (a.commissioningDate && a.commissioningDate > today) errors.push(fieldError('commissioningDate', 'ASSET-COMMISSIONING-DATE-FUTURE', `Commissioning date ${a.commissioningDate} is after today (${today}).`));
+  if (a.connectionStatus === 'CONNECTED' && !a.commissioningDate) errors.push(fieldError('commissioningDate', 'ASSET-COMMISSIONING-DATE-REQUIRED'));
+  if (a.effectiveDate && a.commissioningDate && a.effectiveDate < a.commissioningDate) errors.push(fieldError('effectiveDate', 'ASSET-EFFECTIVE-DATE-BEFORE-COMMISSIONING'));
+
+  const distributors = new Set<string>();
+  for (const f of ['importMpan', 'exportMpan'] as const) {
+    const v = a[f];
+    if (v == null) continue;
+    const verdict = checkMpanCore(v);
+    if (verdict === 'format') errors.push(fieldError(f, 'ASSET-MPAN-FORMAT'));
+    else if (verdict === 'checkdigit') errors.push(fieldError(f, 'ASSET-MPAN-CHECKDIGIT', `${v}: the check digit should be ${expectedCheckDigit(v)}.`));
+    else if (verdict === 'distributor') errors.push(fieldError(f, 'ASSET-MPAN-DISTRIBUTOR'));
+    else distributors.add(v.slice(0, 2));
+  }
+  if (demand && !a.importMpan) errors.push(fieldError('importMpan', 'ASSET-MPAN-IMPORT-REQUIRED'));
+  if (GENERATING_CATEGORIES.includes(a.category) && !a.exportMpan) errors.push(fieldError('exportMpan', 'ASSET-MPAN-EXPORT-REQUIRED'));
+  if (a.category === 'BESS' && !a.importMpan && !a.exportMpan) errors.push(fieldError('importMpan', 'ASSET-MPAN-BESS-REQUIRED'));
+  if (a.importMpan && a.importMpan === a.exportMpan) errors.push(fieldError('exportMpan', 'ASSET-MPANS-IDENTICAL'));
+
+  if (!a.dno && (a.importMpan || a.exportMpan || a.connectionStatus === 'CONNECTED')) errors.push(fieldError('dno', 'ASSET-DNO-REQUIRED'));
+  if (a.dno) {
+    for (const d of distributors) {
+      const expected = dnoForDistributor(d);
+      if (expected && expected !== a.dno) warnings.push(warning('ASSET-DNO-MISMATCH', 'dno', `DNO ${a.dno} differs from ${expected}, the distributor of MPAN ID ${d}.`));
+    }
+  }
+
+  const loc = a.location;
+  if (loc) {
+    if (loc.postcode != null && !isUkPostcode(loc.postcode)) errors.push(fieldError('location.postcode', 'ASSET-POSTCODE-FORMAT'));
+    if ((loc.latitude == null) !== (loc.longitude == null)) errors.push(fieldError('location', 'ASSET-COORDINATES'));
+  }
+
+  const aliases = [];
+  for (const [i, al] of (a.aliases ?? []).entries()) {
+    if (al.scheme === 'mpan' || al.scheme === 'serial') {
+      errors.push(fieldError(`aliases.${i}.scheme`, 'ASSET-ALIAS-MANAGED'));
+      continue;
+    }
+    const value = normaliseAlias(al.scheme, al.value);
+    if (value === undefined) errors.push(fieldError(`aliases.${i}.value`, 'ASSET-ALIAS-FORMAT', `"${al.value}" is not a valid ${al.scheme} identifier.`));
+    else aliases.push({ scheme: al.scheme, value });
+  }
+  a.aliases = aliases;
+  return { asset: a, errors, warnings };
+}
+
+function expectedCheckDigit(core: string): number {
+  const w = [3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43];
+  let s = 0;
+  for (let i = 0; i < 12; i++) s += Number(core[i]) * w[i];
+  return (s % 11) % 10;
+}
+
+/** The stored, comparable form of an alias value, or undefined when it is not valid for its scheme. */
+export function normaliseAlias(scheme: string, value: string): string | undefined {
+  const v = value.trim();
+  switch (scheme) {
+    case 'mpan': return checkMpanCore(v) === 'ok' ? v : undefined;
+    case 'serial': return /^[A-Za-z0-9_-]{3,64}$/.test(v) ? v : undefined;
+    case 'evse': return normaliseEvseId(v);
+    case 'ecr': return /^[A-Za-z0-9_/.-]{1,64}$/.test(v) ? v.toUpperCase() : undefined;
+    case 'mcs': return /^[A-Za-z0-9/-]{3,40}$/.test(v) ? v.toUpperCase() : undefined;
+    case 'fsp_ref': return /^[\x21-\x7e]{1,64}$/.test(v) ? v : undefined;
+    default: return undefined;
+  }
+}
+
+/** All aliases an asset carries: derived (MPANs, serial) and given. */
+export function allAliases(a: AssetFields): { scheme: string; value: string }[] {
+  const out: { scheme: string; value: string }[] = [];
+  if (a.importMpan) out.push({ scheme: 'mpan', value: a.importMpan });
+  if (a.exportMpan) out.push({ scheme: 'mpan', value: a.exportMpan });
+  if (a.serialNumber) out.push({ scheme: 'serial', value: a.serialNumber });
+  for (const al of a.aliases ?? []) out.push(al);
+  return out;
+}
+
+/** Natural keys of a true duplicate: the same MPAN + category + serial. */
+export function naturalKeys(a: AssetFields): string[] {
+  if (!a.serialNumber) return [];
+  return [a.importMpan, a.exportMpan].filter((m): m is string => !!m).map((m) => `${m}|${a.category}|${a.serialNumber}`);
+}
+
+export const UNIQUE_ALIAS_SCHEMES = ['evse', 'ecr', 'fsp_ref'];

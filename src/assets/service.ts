@@ -1,0 +1,406 @@
+import type { Principal } from '../access/principal';
+import { recordedBy, seesAll } from '../access/principal';
+import { writeAudit, type AuditEntry } from '../audit/audit';
+import type { Ctx } from '../context';
+import { writeEvents, type ChangeEvent } from '../events/outbox';
+import { Problem, fieldError, type FieldError } from '../http/problem';
+import { fieldErrorsFromZod } from '../http/validation';
+import { ULID_RE } from '../ids';
+import { constraintName, pgErrorCode, type Sql } from '../storage/db';
+import { UNIQUE_ALIAS_SCHEMES, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
+import { AssetInput, AssetPatch, DESCRIBED_FIELDS, type Asset, type AssetFields, type Warning } from './schema';
+import { ASSET_COLS, assetVisibility, selectAsset, toAsset } from './store';
+
+export interface RowResult {
+  row: number;
+  id?: string;
+  status: 'registered' | 'valid' | 'rejected';
+  errors?: FieldError[];
+  warnings?: Warning[];
+  /** Set when the row is a duplicate of a registered asset. */
+  existingAssetId?: string;
+  conflict?: FieldError['code'];
+}
+
+export interface BatchOutcome { ok: boolean; dryRun: boolean; results: RowResult[]; assets: Asset[] }
+
+interface Prepared { row: number; id: string; orgId: string; fspId: string; fields: AssetFields; warnings: Warning[]; justification?: string }
+
+const dateOf = (d: Date) => d.toISOString().slice(0, 10);
+
+/** Registering organisation and controlling FSP: the caller's own unless the operator names them. */
+function resolveParties(p: Principal, input: AssetInput): { orgId?: string; fspId?: string; error?: FieldError } {
+  if (seesAll(p)) {
+    if (!input.organisationId) return { error: fieldError('organisationId', 'ASSET-ORGANISATION-REQUIRED') };
+    return { orgId: input.organisationId, fspId: input.fspId ?? input.organisationId };
+  }
+  if (input.organisationId && input.organisationId !== p.organisationId) return { error: fieldError('organisationId', 'AUTH-ROLE-FORBIDDEN', 'An FSP registers assets for itself (delegations come with the identity provider).') };
+  if (input.fspId && input.fspId !== p.organisationId) return { error: fieldError('fspId', 'AUTH-ROLE-FORBIDDEN', 'An FSP registers assets it controls itself; control moves by switching.') };
+  return { orgId: p.organisationId, fspId: p.organisationId };
+}
+
+/**
+ * UC-02.01: register a batch of assets atomically (a single registration is a batch of one).
+ * Every row is checked before anything is written; one bad row and nothing is written.
+ */
+export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: { dryRun?: boolean; source?: string } = {}): Promise<BatchOutcome> {
+  const now = ctx.clock.now();
+  const today = dateOf(now);
+  const results: RowResult[] = [];
+  const prepared: Prepared[] = [];
+
+  rows.forEach((raw, row) => {
+    const parsed = AssetInput.safeParse(raw);
+    if (!parsed.success) {
+      results.push({ row, status: 'rejected', errors: fieldErrorsFromZod(parsed.error, raw) });
+      return;
+    }
+    const { organisationId: _o, fspId: _f, justification, ...fields } = parsed.data;
+    const parties = resolveParties(actor, parsed.data);
+    const checked = checkAsset(fields, today);
+    const errors = [...(parties.error ? [parties.error] : []), ...checked.errors];
+    if (errors.length) {
+      results.push({ row, status: 'rejected', errors, warnings: checked.warnings });
+      return;
+    }
+    prepared.push({ row, id: ctx.ids.next(), orgId: parties.orgId!, fspId: parties.fspId!, fields: checked.asset, warnings: checked.warnings, justification });
+    results.push({ row, status: 'valid' });
+  });
+
+  inBatchConflicts(prepared, results);
+
+  const write = async (tx: Sql): Promise<BatchOutcome> => {
+    await storedConflicts(tx, prepared, results);
+    for (const p of prepared) {
+      const r = results[p.row];
+      if (r.status === 'rejected') continue;
+      const needs = p.warnings.filter((w) => w.needsJustification);
+      if (needs.length && !p.justification) {
+        r.status = 'rejected';
+        r.errors = needs.map((w) => fieldError(w.field, w.code as FieldError['code'], `${w.detail} Resend with a justification to register it anyway.`));
+      }
+      r.warnings = p.warnings.length ? p.warnings : undefined;
+    }
+    const ok = results.every((r) => r.status !== 'rejected');
+    if (!ok || opts.dryRun) return { ok, dryRun: !!opts.dryRun, results: results.map((r) => (r.status === 'rejected' ? r : { ...r, id: prepared.find((p) => p.row === r.row)?.id })), assets: [] };
+    const assets = await insertAssets(tx, ctx, actor, now, prepared, opts.source ?? 'api');
+    for (const p of prepared) Object.assign(results[p.row], { status: 'registered', id: p.id });
+    return { ok: true, dryRun: false, results, assets };
+  };
+
+  if (prepared.length === 0) return { ok: false, dryRun: !!opts.dryRun, results, assets: [] };
+  try {
+    return await ctx.db.transaction(write);
+  } catch (e) {
+    // A concurrent writer took a unique key between our check and our insert.
+    if (pgErrorCode(e) === '23505') throw conflictFromConstraint(constraintName(e));
+    throw e;
+  }
+}
+
+function conflictFromConstraint(name: string | undefined): Problem {
+  switch (name) {
+    case 'asset_natural_key_pkey': return new Problem('ASSET-DUPLICATE', 'Another registration of the same MPAN + category + serial committed first; look it up by MPAN.');
+    case 'asset_friendly_code_key': return new Problem('ASSET-FRIENDLY-CODE-TAKEN');
+    case 'asset_alias_unique_national':
+    case 'asset_alias_unique_fsp_ref': return new Problem('ASSET-ALIAS-TAKEN');
+    default: return new Problem('ASSET-DUPLICATE', `Conflicting registration (${name ?? 'unique key'}).`);
+  }
+}
+
+function reject(r: RowResult, e: FieldError, extra: Partial<RowResult> = {}) {
+  r.status = 'rejected';
+  r.errors = [...(r.errors ?? []), e];
+  Object.assign(r, extra);
+}
+
+/** Rows of one batch that claim the same natural key, friendly code or unique alias. */
+function inBatchConflicts(prepared: Prepared[], results: RowResult[]) {
+  const seen = new Map<string, number>();
+  for (const p of prepared) {
+    const keys = [
+      ...naturalKeys(p.fields).map((k) => ['nk:' + k, 'importMpan']),
+      ...(p.fields.friendlyCode ? [[`fc:${p.orgId}:${p.fields.friendlyCode}`, 'friendlyCode']] : []),
+      ...(p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => [`al:${a.scheme}:${a.scheme === 'fsp_ref' ? p.orgId + ':' : ''}${a.value}`, 'aliases']),
+    ];
+    for (const [k, field] of keys) {
+      const other = seen.get(k);
+      if (other !== undefined) reject(results[p.row], fieldError(field, 'BULK-DUPLICATE-IN-BATCH', `Same ${field} as row ${other}.`));
+      else seen.set(k, p.row);
+    }
+  }
+}
+
+/** Checks against what is stored: parties, duplicates, taken codes and aliases, MPANs of other organisations. */
+async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult[]) {
+  const live = prepared.filter((p) => results[p.row].status !== 'rejected');
+  if (live.length === 0) return;
+  const orgIds = [...new Set(live.flatMap((p) => [p.orgId, p.fspId]))];
+  const orgs = new Map((await tx.query(`SELECT id, status, to_jsonb(roles) AS roles FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [orgIds])).map((o) => [o.id, o]));
+  const nk = live.flatMap((p) => naturalKeys(p.fields));
+  const existingNk = new Map(nk.length ? (await tx.query(`SELECT natural_key, asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb))`, [nk])).map((r) => [r.natural_key, r.asset_id]) : []);
+  const fc = live.filter((p) => p.fields.friendlyCode).map((p) => ({ o: p.orgId, c: p.fields.friendlyCode }));
+  const takenFc = new Set(fc.length ? (await tx.query(
+    `SELECT organisation_id || ':' || friendly_code AS k FROM asset WHERE (organisation_id, friendly_code) IN (SELECT x.o, x.c FROM jsonb_to_recordset($1::jsonb) AS x(o text, c text))`, [fc])).map((r) => r.k) : []);
+  const ua = live.flatMap((p) => (p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => ({ s: a.scheme, v: a.value })));
+  const takenAlias = new Set(ua.length ? (await tx.query(
+    `SELECT al.scheme || ':' || CASE WHEN al.scheme = 'fsp_ref' THEN al.organisation_id || ':' ELSE '' END || al.value AS k
+       FROM asset_alias al WHERE al.active AND (al.scheme, al.value) IN (SELECT x.s, x.v FROM jsonb_to_recordset($1::jsonb) AS x(s text, v text))`, [ua])).map((r) => r.k) : []);
+  const mpans = [...new Set(live.flatMap((p) => [p.fields.importMpan, p.fields.exportMpan].filter(Boolean) as string[]))];
+  const mpanOrgs = new Map<string, Set<string>>();
+  if (mpans.length) {
+    for (const r of await tx.query(`SELECT value, organisation_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value IN (SELECT jsonb_array_elements_text($1::jsonb))`, [mpans])) {
+      if (!mpanOrgs.has(r.value)) mpanOrgs.set(r.value, new Set());
+      mpanOrgs.get(r.value)!.add(r.organisation_id);
+    }
+  }
+  for (const p of live) {
+    const r = results[p.row];
+    const org = orgs.get(p.orgId);
+    const fsp = orgs.get(p.fspId);
+    if (!org) reject(r, fieldError('organisationId', 'ORG-NOT-FOUND', `No organisation ${p.orgId}.`));
+    else if (org.status !== 'ACTIVE') reject(r, fieldError('organisationId', 'ORG-NOT-ACTIVE', `Organisation ${p.orgId} is ${org.status}.`));
+    if (!fsp) reject(r, fieldError('fspId', 'ORG-NOT-FOUND', `No organisation ${p.fspId}.`));
+    else if (fsp.status !== 'ACTIVE') reject(r, fieldError('fspId', 'ORG-NOT-ACTIVE', `Organisation ${p.fspId} is ${fsp.status}.`));
+    else if (!fsp.roles.some((x: string) => x === 'FSP' || x === 'AGGREGATOR')) reject(r, fieldError('fspId', 'ORG-NOT-FSP'));
+    for (const k of naturalKeys(p.fields)) {
+      const existing = existingNk.get(k);
+      if (existing) reject(r, fieldError('serialNumber', 'ASSET-DUPLICATE', `Already registered as ${existing}.`), { existingAssetId: existing, conflict: 'ASSET-DUPLICATE' });
+    }
+    if (p.fields.friendlyCode && takenFc.has(`${p.orgId}:${p.fields.friendlyCode}`)) reject(r, fieldError('friendlyCode', 'ASSET-FRIENDLY-CODE-TAKEN'), { conflict: 'ASSET-FRIENDLY-CODE-TAKEN' });
+    for (const a of p.fields.aliases ?? []) {
+      if (takenAlias.has(`${a.scheme}:${a.scheme === 'fsp_ref' ? p.orgId + ':' : ''}${a.value}`)) reject(r, fieldError('aliases', 'ASSET-ALIAS-TAKEN', `${a.scheme}:${a.value} already identifies another asset.`), { conflict: 'ASSET-ALIAS-TAKEN' });
+    }
+    for (const m of [p.fields.importMpan, p.fields.exportMpan]) {
+      const others = m ? [...(mpanOrgs.get(m) ?? [])].filter((o) => o !== p.orgId) : [];
+      if (others.length) p.warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === p.fields.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of organisation ${others.join(', ')}.`));
+    }
+  }
+}
+
+function assetRow(p: { id: string; orgId: string; fspId: string; fields: AssetFields }, status: string, version: number, at: string, by: string) {
+  const f = p.fields;
+  return {
+    id: p.id, organisation_id: p.orgId, fsp_id: p.fspId, friendly_code: f.friendlyCode ?? null, name: f.name, category: f.category, status,
+    rated_capacity_kw: f.ratedCapacityKw, generation_capacity_kw: f.generationCapacityKw ?? null, demand_capacity_kw: f.demandCapacityKw ?? null,
+    energy_source: f.energySource ?? null, demand_technology: f.demandTechnology ?? null, manufacturer: f.manufacturer ?? null, model: f.model ?? null,
+    serial_number: f.serialNumber ?? null, commissioning_date: f.commissioningDate ?? null, effective_date: f.effectiveDate ?? null,
+    connection_status: f.connectionStatus, connection_type: f.connectionType ?? null, dno: f.dno ?? null, import_mpan: f.importMpan ?? null,
+    export_mpan: f.exportMpan ?? null, location: f.location ?? null, consent_reference: f.consentReference ?? null, version, recorded_at: at, recorded_by: by,
+  };
+}
+
+const RECORDSET = `x(id text, organisation_id text, fsp_id text, friendly_code text, name text, category text, status text, rated_capacity_kw numeric,
+  generation_capacity_kw numeric, demand_capacity_kw numeric, energy_source text, demand_technology text, manufacturer text, model text, serial_number text,
+  commissioning_date date, effective_date date, connection_status text, connection_type text, dno text, import_mpan text, export_mpan text, location jsonb,
+  consent_reference text, version int, recorded_at timestamptz, recorded_by text)`;
+const INSERT_COLS = `id, organisation_id, fsp_id, friendly_code, name, category, status, rated_capacity_kw, generation_capacity_kw, demand_capacity_kw, energy_source,
+  demand_technology, manufacturer, model, serial_number, commissioning_date, effective_date, connection_status, connection_type, dno, import_mpan, export_mpan,
+  location, consent_reference, version, recorded_at, recorded_by`;
+
+async function insertAliases(tx: Sql, items: { asset_id: string; organisation_id: string; scheme: string; value: string }[]) {
+  if (!items.length) return;
+  await tx.query(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id) SELECT x.scheme, x.value, x.asset_id, x.organisation_id
+    FROM jsonb_to_recordset($1::jsonb) AS x(scheme text, value text, asset_id text, organisation_id text) ON CONFLICT DO NOTHING`, [items]);
+}
+
+async function insertNaturalKeys(tx: Sql, items: { natural_key: string; asset_id: string }[]) {
+  if (!items.length) return;
+  await tx.query(`INSERT INTO asset_natural_key (natural_key, asset_id) SELECT x.natural_key, x.asset_id FROM jsonb_to_recordset($1::jsonb) AS x(natural_key text, asset_id text)`, [items]);
+}
+
+async function insertAssets(tx: Sql, ctx: Ctx, actor: Principal, now: Date, prepared: Prepared[], source: string): Promise<Asset[]> {
+  const at = now.toISOString();
+  const by = recordedBy(actor);
+  const rows = prepared.map((p) => assetRow(p, 'PENDING_VALIDATION', 1, at, by));
+  await tx.query(`INSERT INTO asset (${INSERT_COLS}) SELECT ${INSERT_COLS.replace(/(\w+)/g, 'x.$1')} FROM jsonb_to_recordset($1::jsonb) AS ${RECORDSET}`, [rows]);
+  await insertAliases(tx, prepared.flatMap((p) => allAliases(p.fields).map((a) => ({ ...a, asset_id: p.id, organisation_id: p.orgId }))));
+  await insertNaturalKeys(tx, prepared.flatMap((p) => naturalKeys(p.fields).map((k) => ({ natural_key: k, asset_id: p.id }))));
+  await tx.query(`INSERT INTO asset_fsp_link (asset_id, fsp_id, valid, recorded_at, recorded_by)
+    SELECT x.asset_id, x.fsp_id, tstzrange($1::timestamptz, NULL), $1::timestamptz, $2 FROM jsonb_to_recordset($3::jsonb) AS x(asset_id text, fsp_id text)`,
+  [at, by, prepared.map((p) => ({ asset_id: p.id, fsp_id: p.fspId }))]);
+  const audit: AuditEntry[] = prepared.map((p) => ({
+    action: 'asset.registered', recordType: 'asset', recordId: p.id, organisationId: p.orgId,
+    detail: { version: 1, fspId: p.fspId, source, ...(p.justification ? { justification: p.justification, overridden: p.warnings.filter((w) => w.needsJustification).map((w) => w.code) } : {}) },
+  }));
+  await writeAudit(tx, actor, now, audit);
+  const events: ChangeEvent[] = prepared.map((p) => ({
+    type: 'fmar.asset.registered', subject: p.id, organisationId: p.fspId,
+    data: { assetId: p.id, organisationId: p.orgId, fspId: p.fspId, category: p.fields.category, dno: p.fields.dno ?? null, version: 1 },
+  }));
+  await writeEvents(tx, ctx.ids, now, events);
+  return rows.map((r, i) => toAsset({ ...r, aliases: prepared[i].fields.aliases ?? [] }));
+}
+
+/** Register one asset: the batch path with one row, its outcome turned into the right problem. */
+export async function registerAsset(ctx: Ctx, actor: Principal, raw: unknown): Promise<{ asset: Asset; warnings: Warning[] }> {
+  const out = await registerAssets(ctx, actor, [raw]);
+  const r = out.results[0];
+  if (r.status === 'rejected') {
+    if (r.existingAssetId) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number are already registered as asset ${r.existingAssetId}.`, { existingAssetId: r.existingAssetId });
+    if (r.conflict) throw new Problem(r.conflict, undefined, {}, r.errors);
+    const needs = r.errors?.filter((e) => e.code === 'ASSET-CAPACITY-HIGH' || e.code === 'ASSET-MPAN-OTHER-ORGANISATION') ?? [];
+    if (needs.length && needs.length === r.errors!.length) throw new Problem(needs[0].code, needs.map((e) => e.detail).join(' '), { warnings: r.warnings }, r.errors);
+    throw new Problem('REQUEST-VALIDATION', `${r.errors?.length ?? 0} field(s) invalid`, r.warnings?.length ? { warnings: r.warnings } : {}, r.errors);
+  }
+  return { asset: out.assets[0], warnings: r.warnings ?? [] };
+}
+
+export function assertAssetId(id: string) {
+  if (!ULID_RE.test(id)) throw new Problem('ASSET-ID-FORMAT', `"${id}" is not an asset ID.`);
+}
+
+export async function getAsset(ctx: Ctx, p: Principal, id: string, asOf?: Date): Promise<Asset> {
+  assertAssetId(id);
+  const row = await selectAsset(ctx.db, p, id);
+  if (!row) throw new Problem('ASSET-NOT-FOUND', `No asset ${id}.`);
+  const current = toAsset(row);
+  if (!asOf || new Date(current.recordedAt) <= asOf) return current;
+  const [h] = await ctx.db.query(`SELECT data FROM asset_history WHERE asset_id = $1 AND recorded_at <= $2::timestamptz ORDER BY version DESC LIMIT 1`, [id, asOf.toISOString()]);
+  if (!h) throw new Problem('ASSET-AS-OF-BEFORE-REGISTRATION', `Asset ${id} was registered after ${asOf.toISOString()}.`);
+  return h.data;
+}
+
+/** Every version, newest first: the current record then the kept prior versions. */
+export async function assetHistory(ctx: Ctx, p: Principal, id: string): Promise<Asset[]> {
+  const current = await getAsset(ctx, p, id);
+  const rows = await ctx.db.query(`SELECT data FROM asset_history WHERE asset_id = $1 ORDER BY version DESC`, [id]);
+  return [current, ...rows.map((r) => r.data)];
+}
+
+export interface AssetFilter { organisationId?: string; fspId?: string; dno?: string; category?: string; status?: string; identifier?: { scheme: string; value: string }; includeDeregistered?: boolean }
+
+/** Build the WHERE clause of a filtered, visible asset query (params appended). */
+export function assetWhere(p: Principal, f: AssetFilter, params: unknown[]): string {
+  const conds = [assetVisibility(p, params)];
+  const eq = (col: string, v: string | undefined) => { if (v !== undefined) { params.push(v); conds.push(`a.${col} = $${params.length}`); } };
+  eq('organisation_id', f.organisationId);
+  eq('fsp_id', f.fspId);
+  eq('dno', f.dno);
+  eq('category', f.category);
+  eq('status', f.status);
+  if (f.identifier) {
+    params.push(f.identifier.scheme, f.identifier.value);
+    conds.push(`a.id IN (SELECT asset_id FROM asset_alias WHERE scheme = $${params.length - 1} AND value = $${params.length})`);
+  } else if (!f.includeDeregistered && f.status === undefined) {
+    conds.push(`a.deregistered_at IS NULL`);
+  }
+  return conds.join(' AND ');
+}
+
+/** Parse `scheme:value` into a normalised alias lookup. */
+export function parseIdentifier(s: string): { scheme: string; value: string } {
+  const i = s.indexOf(':');
+  const scheme = i > 0 ? s.slice(0, i).toLowerCase() : '';
+  const value = i > 0 ? normaliseAlias(scheme, s.slice(i + 1)) : undefined;
+  if (!value) throw new Problem('ASSET-IDENTIFIER-QUERY', `"${s}" is not scheme:value with a valid value (e.g. mpan:1312345678907, evse:GB*ABC*E12345*1).`);
+  return { scheme, value };
+}
+
+/** Keyset page of visible assets, ordered by ID. */
+export async function listAssets(ctx: Ctx, p: Principal, f: AssetFilter, page: { limit: number; after?: string }) {
+  const params: unknown[] = [];
+  let where = assetWhere(p, f, params);
+  if (page.after) { params.push(page.after); where += ` AND a.id > $${params.length}`; }
+  params.push(page.limit + 1);
+  const rows = await ctx.db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} ORDER BY a.id LIMIT $${params.length}`, params);
+  const items = rows.slice(0, page.limit).map(toAsset);
+  return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
+}
+
+const MATERIAL = ['ratedCapacityKw', 'generationCapacityKw', 'demandCapacityKw', 'category', 'importMpan', 'exportMpan', 'dno', 'connectionType'];
+
+async function archiveVersion(tx: Sql, before: Asset, at: string) {
+  await tx.query(`INSERT INTO asset_history (asset_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
+    [before.id, before.version, before, before.recordedAt, before.recordedBy, at]);
+}
+
+/** UC-02.03: update with If-Match; re-validates the whole record; keeps the prior version. */
+export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number): Promise<{ asset: Asset; warnings: Warning[] }> {
+  assertAssetId(id);
+  const parsed = AssetPatch.safeParse(raw);
+  if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The update is invalid.', {}, fieldErrorsFromZod(parsed.error, raw));
+  const { justification, ...patch } = parsed.data;
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const row = await selectAsset(tx, actor, id, { forUpdate: true, mode: 'write' });
+      if (!row) throw new Problem('ASSET-NOT-FOUND', `No asset ${id}.`);
+      const before = toAsset(row);
+      if (before.deregisteredAt) throw new Problem('ASSET-DEREGISTERED');
+      if (before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Asset ${id} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
+      const merged: any = {};
+      for (const k of DESCRIBED_FIELDS) {
+        const v = k in patch ? (patch as any)[k] : (before as any)[k];
+        if (v !== null && v !== undefined) merged[k] = v;
+      }
+      if (!('energySource' in patch) && patch.category && patch.category !== before.category) delete merged.energySource;
+      if (!('demandTechnology' in patch) && patch.category && patch.category !== before.category) delete merged.demandTechnology;
+      const checked = checkAsset(merged, dateOf(now));
+      if (checked.errors.length) throw new Problem('REQUEST-VALIDATION', 'The updated asset breaks a rule.', {}, checked.errors);
+      const warnings = checked.warnings.filter((w) => w.code === 'ASSET-DNO-MISMATCH' || (w.code === 'ASSET-CAPACITY-HIGH' && before.ratedCapacityKw !== checked.asset.ratedCapacityKw));
+      for (const m of [checked.asset.importMpan, checked.asset.exportMpan]) {
+        if (!m || m === before.importMpan || m === before.exportMpan) continue;
+        const others = await tx.query(`SELECT DISTINCT organisation_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value = $1 AND organisation_id <> $2`, [m, before.organisationId]);
+        if (others.length) warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === checked.asset.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of organisation ${others.map((o) => o.organisation_id).join(', ')}.`));
+      }
+      const needs = warnings.filter((w) => w.needsJustification);
+      if (needs.length && !justification) throw new Problem(needs[0].code as FieldError['code'], needs.map((w) => w.detail).join(' '), { warnings }, needs.map((w) => fieldError(w.field, w.code as FieldError['code'], w.detail)));
+      const nk = naturalKeys(checked.asset);
+      if (nk.length) {
+        const [dup] = await tx.query(`SELECT asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb)) AND asset_id <> $2`, [nk, id]);
+        if (dup) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number are already registered as asset ${dup.asset_id}.`, { existingAssetId: dup.asset_id });
+      }
+      await archiveVersion(tx, before, at);
+      const stored = assetRow({ id, orgId: before.organisationId, fspId: before.fspId, fields: checked.asset }, before.status, before.version + 1, at, recordedBy(actor));
+      const sets = Object.keys(stored).filter((k) => k !== 'id').map((k) => `${k} = x.${k}`).join(', ');
+      await tx.query(`UPDATE asset a SET ${sets} FROM jsonb_to_recordset($1::jsonb) AS ${RECORDSET} WHERE a.id = x.id`, [[stored]]);
+      await tx.query(`DELETE FROM asset_alias WHERE asset_id = $1`, [id]);
+      await insertAliases(tx, allAliases(checked.asset).map((a) => ({ ...a, asset_id: id, organisation_id: before.organisationId })));
+      await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
+      await insertNaturalKeys(tx, nk.map((k) => ({ natural_key: k, asset_id: id })));
+      const after = toAsset((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1`, [id]))[0]);
+      const changed = DESCRIBED_FIELDS.filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
+      const material = changed.some((k) => MATERIAL.includes(k));
+      await writeAudit(tx, actor, now, [{
+        action: 'asset.updated', recordType: 'asset', recordId: id, organisationId: before.organisationId,
+        detail: { version: after.version, changes: Object.fromEntries(changed.map((k) => [k, [(before as any)[k], (after as any)[k]]])), ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}) },
+      }]);
+      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.updated', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version, changed, materialChange: material } }]);
+      return { asset: after, warnings };
+    });
+  } catch (e) {
+    if (pgErrorCode(e) === '23505') throw conflictFromConstraint(constraintName(e));
+    throw e;
+  }
+}
+
+/** UC-02.02: soft delete. The ID is archived, never reused, and still resolves. */
+export async function deregisterAsset(ctx: Ctx, actor: Principal, id: string, opts: { ifMatch?: number; reason?: string }): Promise<Asset> {
+  assertAssetId(id);
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  return ctx.db.transaction(async (tx) => {
+    const row = await selectAsset(tx, actor, id, { forUpdate: true, mode: 'write' });
+    if (!row) throw new Problem('ASSET-NOT-FOUND', `No asset ${id}.`);
+    const before = toAsset(row);
+    if (before.deregisteredAt) throw new Problem('ASSET-DEREGISTERED');
+    if (opts.ifMatch !== undefined && before.version !== opts.ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Asset ${id} is at version ${before.version}, not ${opts.ifMatch}.`, { currentVersion: before.version });
+    await archiveVersion(tx, before, at);
+    await tx.query(`UPDATE asset SET status = 'DEREGISTERED', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, at, recordedBy(actor)]);
+    await tx.query(`UPDATE asset_alias SET active = false WHERE asset_id = $1`, [id]);
+    await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
+    await tx.query(`UPDATE asset_fsp_link SET valid = tstzrange(lower(valid), $2::timestamptz) WHERE asset_id = $1 AND upper_inf(valid)`, [id, at]);
+    await writeAudit(tx, actor, now, [{ action: 'asset.deregistered', recordType: 'asset', recordId: id, organisationId: before.organisationId, detail: { version: before.version + 1, reason: opts.reason ?? null } }]);
+    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.deregistered', subject: id, organisationId: before.fspId, data: { assetId: id, version: before.version + 1 } }]);
+    return toAsset((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1`, [id]))[0]);
+  });
+}
+
+/** The FSP links of an asset over time (who controlled it when). */
+export async function assetFspLinks(ctx: Ctx, p: Principal, id: string) {
+  await getAsset(ctx, p, id);
+  const rows = await ctx.db.query(`SELECT fsp_id, lower(valid) AS valid_from, upper(valid) AS valid_to, recorded_at, recorded_by FROM asset_fsp_link WHERE asset_id = $1 ORDER BY lower(valid)`, [id]);
+  return rows.map((r) => ({ fspId: r.fsp_id, validFrom: new Date(r.valid_from).toISOString(), validTo: r.valid_to ? new Date(r.valid_to).toISOString() : null, recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by }));
+}

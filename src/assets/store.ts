@@ -1,0 +1,76 @@
+import type { Principal } from '../access/principal';
+import { seesAll } from '../access/principal';
+import type { Sql } from '../storage/db';
+import type { Asset } from './schema';
+
+/** SQL that belongs to the asset tables: column lists, row mapping, object-level visibility. */
+
+export const ASSET_COLS = `a.id, a.organisation_id, a.fsp_id, a.friendly_code, a.name, a.category, a.status, a.rated_capacity_kw::float8 AS rated_capacity_kw,
+  a.generation_capacity_kw::float8 AS generation_capacity_kw, a.demand_capacity_kw::float8 AS demand_capacity_kw, a.energy_source, a.demand_technology,
+  a.manufacturer, a.model, a.serial_number, a.commissioning_date::text AS commissioning_date, a.effective_date::text AS effective_date, a.connection_status,
+  a.connection_type, a.dno, a.import_mpan, a.export_mpan, a.location, a.consent_reference, a.version, a.recorded_at, a.recorded_by, a.deregistered_at,
+  COALESCE((SELECT jsonb_agg(jsonb_build_object('scheme', al.scheme, 'value', al.value) ORDER BY al.scheme, al.value)
+              FROM asset_alias al WHERE al.asset_id = a.id AND al.scheme NOT IN ('mpan', 'serial')), '[]'::jsonb) AS aliases`;
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/** Storage row → wire shape (the one mapping, used by the API, exports and history). */
+export function toAsset(r: any): Asset {
+  return {
+    id: r.id,
+    friendlyCode: r.friendly_code,
+    name: r.name,
+    category: r.category,
+    organisationId: r.organisation_id,
+    fspId: r.fsp_id,
+    status: r.status,
+    ratedCapacityKw: Number(r.rated_capacity_kw),
+    generationCapacityKw: num(r.generation_capacity_kw),
+    demandCapacityKw: num(r.demand_capacity_kw),
+    energySource: r.energy_source,
+    demandTechnology: r.demand_technology,
+    manufacturer: r.manufacturer,
+    model: r.model,
+    serialNumber: r.serial_number,
+    commissioningDate: r.commissioning_date,
+    effectiveDate: r.effective_date,
+    connectionStatus: r.connection_status,
+    connectionType: r.connection_type,
+    dno: r.dno,
+    importMpan: r.import_mpan,
+    exportMpan: r.export_mpan,
+    location: r.location,
+    consentReference: r.consent_reference,
+    aliases: r.aliases ?? [],
+    version: Number(r.version),
+    recordedAt: new Date(r.recorded_at).toISOString(),
+    recordedBy: r.recorded_by,
+    deregisteredAt: r.deregistered_at ? new Date(r.deregistered_at).toISOString() : null,
+  };
+}
+
+/**
+ * Object-level rule, in SQL so that no route can forget it: the operator and regulator see every
+ * asset; FSPs, aggregators and owners those they control or own; DNOs/IDNOs those on their networks.
+ * `write` narrows to control or ownership. Appends its parameters to `params`.
+ */
+export function assetVisibility(p: Principal, params: unknown[], mode: 'read' | 'write' = 'read'): string {
+  if (seesAll(p)) return 'TRUE';
+  const parts: string[] = [];
+  if (p.roles.some((r) => r === 'FSP' || r === 'AGGREGATOR' || r === 'ASSET_OWNER')) {
+    params.push(p.organisationId);
+    parts.push(`(a.fsp_id = $${params.length} OR a.organisation_id = $${params.length})`);
+  }
+  if (mode === 'read' && p.dnoCodes.length && p.roles.some((r) => r === 'DNO' || r === 'IDNO')) {
+    params.push(p.dnoCodes);
+    parts.push(`a.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`);
+  }
+  return parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
+}
+
+export async function selectAsset(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {}): Promise<any | undefined> {
+  const params: unknown[] = [id];
+  const vis = assetVisibility(p, params, opts.mode ?? 'read');
+  const [row] = await db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF a' : ''}`, params);
+  return row;
+}

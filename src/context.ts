@@ -1,0 +1,5 @@
+import type { Clock, IdSource } from './ports';
+import type { Db } from './storage/db';
+
+/** What the domain modules need: the database, time and identifiers. Shared by the API, CLI and jobs. */
+export interface Ctx { db: Db; clock: Clock; ids: IdSource }

@@ -1,0 +1,107 @@
+import { z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AuthEnv } from '../access/auth';
+import type { Db } from '../storage/db';
+import type { Clock } from '../ports';
+import { Problem } from './problem';
+import { fieldErrorsFromZod } from './validation';
+
+export const ProblemSchema = z.object({
+  type: z.string(), title: z.string(), status: z.number().int(), code: z.string().openapi({ description: 'Stable rule code, listed in docs/rules.md' }),
+  detail: z.string(),
+  errors: z.array(z.object({ field: z.string(), code: z.string(), detail: z.string() })).optional(),
+}).passthrough().openapi('Problem');
+
+const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
+/** The problem responses every protected route can give, for the OpenAPI document. */
+export const problemResponses = (...statuses: number[]) => Object.fromEntries(
+  [400, 401, 403, 422, 429, ...statuses].map((s) => [s, { description: PROBLEM_TEXT[s] ?? 'Problem', content: problemContent }]),
+);
+const PROBLEM_TEXT: Record<number, string> = {
+  400: 'Malformed request', 401: 'Missing or invalid access token', 403: 'Scope or role does not allow this', 404: 'Not found or not visible to the caller',
+  409: 'Conflict with a registered record', 412: 'Stale If-Match', 413: 'Body too large', 415: 'Unsupported media type', 422: 'Invalid fields (per-field rule codes)', 428: 'If-Match required', 429: 'Rate limited',
+};
+
+export const security = [{ bearerAuth: [] as string[] }];
+
+/** Hook for @hono/zod-openapi validators: every validation failure is a problem with rule codes. */
+export function validationHook(result: { success: boolean; error?: z.ZodError; data?: unknown; target?: string }) {
+  if (!result.success && result.error) {
+    const target = result.target;
+    const errors = fieldErrorsFromZod(result.error, result.data, target === 'json' ? '' : target);
+    if (target === 'query' || target === 'param' || target === 'header') {
+      throw new Problem('REQUEST-QUERY-INVALID', errors.map((e) => `${e.field}: ${e.detail}`).join('; '), {}, errors);
+    }
+    throw new Problem('REQUEST-VALIDATION', `${errors.length} field(s) invalid`, {}, errors);
+  }
+}
+
+export const etag = (version: number) => `"${version}"`;
+
+/** The version an If-Match names ("3", W/"3"); absent → 428, unparseable → 412. */
+export function requireIfMatch(c: Context): number {
+  const h = c.req.header('if-match');
+  if (!h) throw new Problem('REQUEST-IF-MATCH-REQUIRED');
+  return parseIfMatch(h);
+}
+export function parseIfMatch(h: string): number {
+  const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(h.trim());
+  if (!m) throw new Problem('REQUEST-PRECONDITION-FAILED', `If-Match ${h} is not an ETag this API issued.`);
+  return Number(m[1]);
+}
+
+export const Page = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'Page size, 1–1000 (default 100)' }),
+  cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+});
+
+export function encodeCursor(id: string | undefined): string | null {
+  return id ? btoa(JSON.stringify({ after: id })).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_') : null;
+}
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  try {
+    const s = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
+    const v = JSON.parse(s);
+    if (typeof v?.after === 'string' && v.after.length <= 64) return v.after;
+  } catch { /* fall through */ }
+  throw new Problem('REQUEST-CURSOR-INVALID');
+}
+
+async function sha256Hex(s: string): Promise<string> {
+  const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s));
+  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Idempotency-Key on writes: the first response (below 500) is kept for 24 h and replayed for the
+ * same key and the same request; the same key with a different request is refused.
+ */
+export function idempotency(db: Db, clock: Clock): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const key = c.req.header('idempotency-key');
+    if (key === undefined) return next();
+    if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new Problem('REQUEST-IDEMPOTENCY-KEY-FORMAT');
+    const org = c.get('principal').organisationId;
+    const hash = await sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}${new URL(c.req.url).search}\n${c.req.header('content-type') ?? ''}\n${await c.req.text()}`);
+    const [prior] = await db.query(`SELECT request_hash, status, body FROM idempotency_record WHERE organisation_id = $1 AND key = $2 AND created_at > $3::timestamptz`,
+      [org, key, new Date(clock.now().getTime() - 86_400_000).toISOString()]);
+    if (prior) {
+      if (prior.request_hash !== hash) throw new Problem('REQUEST-IDEMPOTENCY-KEY-REUSED');
+      const body = prior.body as { contentType: string; text: string; headers?: Record<string, string> };
+      return new Response(body.text, { status: prior.status, headers: { ...(body.headers ?? {}), 'content-type': body.contentType, 'idempotent-replayed': 'true' } });
+    }
+    await next();
+    if (c.res.status < 500) {
+      const res = c.res.clone();
+      const headers: Record<string, string> = {};
+      for (const h of ['location', 'etag']) { const v = res.headers.get(h); if (v) headers[h] = v; }
+      await db.query(
+        `INSERT INTO idempotency_record (organisation_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::timestamptz)
+         ON CONFLICT (organisation_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = EXCLUDED.status, body = EXCLUDED.body, created_at = EXCLUDED.created_at
+         WHERE idempotency_record.created_at <= $7::timestamptz`,
+        [org, key, hash, res.status, { contentType: res.headers.get('content-type') ?? 'application/json', text: await res.text(), headers }, clock.now().toISOString(),
+          new Date(clock.now().getTime() - 86_400_000).toISOString()]);
+    }
+  };
+}

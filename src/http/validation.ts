@@ -1,0 +1,49 @@
+import type { z } from '@hono/zod-openapi';
+import { isRuleCode } from '../rules';
+import { fieldError, type FieldError } from './problem';
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let v: any = input;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = v[k as any];
+  }
+  return v;
+}
+
+/**
+ * Turn zod issues into per-field errors with rule codes. Schemas put the rule code in the
+ * message; a missing value, a wrong type and an unknown key get their generic codes.
+ */
+export function fieldErrorsFromZod(error: z.ZodError, input: unknown, prefix = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join('.');
+    const at = (p: string) => (prefix ? (p ? `${prefix}.${p}` : prefix) : p) || '(body)';
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) out.push(fieldError(at(path ? `${path}.${k}` : k), 'REQUEST-UNKNOWN-FIELD', `Unknown field "${k}".`));
+      continue;
+    }
+    if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
+      out.push(fieldError(at(path), 'REQUEST-FIELD-REQUIRED'));
+      continue;
+    }
+    if (isRuleCode(issue.message)) {
+      out.push(fieldError(at(path), issue.message));
+      continue;
+    }
+    out.push(fieldError(at(path), issue.code === 'invalid_type' ? 'REQUEST-FIELD-TYPE' : 'REQUEST-VALIDATION', issue.message));
+  }
+  return out;
+}
+
+/** kW quantity: a finite number, not negative, at most 2 decimals, within numeric(12,2). */
+export function isKw(v: number): boolean {
+  return Number.isFinite(v) && v >= 0 && v <= 9_999_999_999.99 && Math.abs(Math.round(v * 100) - v * 100) < 1e-6;
+}
+
+export function isCalendarDate(v: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+}

@@ -1,0 +1,77 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { checkPermission, permit, type AuthEnv } from '../access/auth';
+import type { Ctx } from '../context';
+import { Page, decodeCursor, encodeCursor, etag, idempotency, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
+import { ORGANISATION_ROLES, ORGANISATION_STATUSES } from '../catalogue/codes';
+import { Organisation, OrganisationInput, OrganisationPatch } from './schema';
+import { deregisterOrganisation, getOrganisation, listOrganisations, registerOrganisation, updateOrganisation } from './service';
+import { Problem } from '../http/problem';
+
+const tags = ['Organisations'];
+const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
+
+export function organisationRoutes(ctx: Ctx) {
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/', tags, security, summary: 'List organisations (keyset-paginated)',
+    middleware: [permit('organisations.read')] as const,
+    request: { query: Page.extend({ role: z.enum(ORGANISATION_ROLES).optional(), status: z.enum(ORGANISATION_STATUSES).optional() }) },
+    responses: { 200: { description: 'A page', content: json(z.object({ items: z.array(Organisation), nextCursor: z.string().nullable() })) }, ...problemResponses() },
+  }), async (c) => {
+    const q = c.req.valid('query');
+    const page = await listOrganisations(ctx, c.get('principal'), { limit: q.limit, after: decodeCursor(q.cursor), role: q.role, status: q.status });
+    return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/', tags, security, summary: 'Register an organisation (UC-01.02)',
+    middleware: [permit('organisations.register'), idempotency(ctx.db, ctx.clock)] as const,
+    request: { body: { required: true, content: json(OrganisationInput) }, headers: z.object({ 'idempotency-key': z.string().optional() }) },
+    responses: { 201: { description: 'Registered', content: json(Organisation) }, ...problemResponses(409) },
+  }), async (c) => {
+    const org = await registerOrganisation(ctx, c.get('principal'), c.req.valid('json'));
+    c.header('location', `/api/v1/organisations/${org.id}`);
+    c.header('etag', etag(org.version));
+    return c.json(org, 201);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/{id}', tags, security, summary: 'Read an organisation',
+    middleware: [permit('organisations.read')] as const,
+    request: { params: IdParam },
+    responses: { 200: { description: 'The organisation', content: json(Organisation) }, ...problemResponses(404) },
+  }), async (c) => {
+    const org = await getOrganisation(ctx, c.get('principal'), c.req.valid('param').id);
+    c.header('etag', etag(org.version));
+    return c.json(org, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'patch', path: '/{id}', tags, security, summary: 'Update an organisation (UC-01.03); If-Match required',
+    request: { params: IdParam, body: { required: true, content: json(OrganisationPatch) }, headers: z.object({ 'if-match': z.string().optional() }) },
+    responses: { 200: { description: 'Updated', content: json(Organisation) }, ...problemResponses(404, 409, 412, 428) },
+  }), async (c) => {
+    const p = c.get('principal');
+    const id = c.req.valid('param').id;
+    checkPermission(p, p.organisationId === id ? 'organisations.update-own' : 'organisations.update');
+    const org = await updateOrganisation(ctx, p, id, c.req.valid('json'), requireIfMatch(c));
+    c.header('etag', etag(org.version));
+    return c.json(org, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'delete', path: '/{id}', tags, security, summary: 'De-register an organisation (UC-01.04)',
+    middleware: [permit('organisations.deregister')] as const,
+    request: { params: IdParam, query: z.object({ reason: z.string().max(500).optional() }) },
+    responses: { 200: { description: 'De-registered (status WITHDRAWN)', content: json(Organisation) }, ...problemResponses(404, 409) },
+  }), async (c) => {
+    const id = c.req.valid('param').id;
+    if (id === c.get('principal').organisationId) throw new Problem('AUTH-ROLE-FORBIDDEN', 'The operator cannot de-register itself.');
+    const org = await deregisterOrganisation(ctx, c.get('principal'), id, c.req.valid('query').reason);
+    return c.json(org, 200);
+  });
+
+  return app;
+}

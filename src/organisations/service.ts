@@ -1,0 +1,163 @@
+import type { Principal } from '../access/principal';
+import { recordedBy, seesAll } from '../access/principal';
+import { writeAudit } from '../audit/audit';
+import type { Ctx } from '../context';
+import { writeEvents } from '../events/outbox';
+import { Problem } from '../http/problem';
+import { constraintName, pgErrorCode, type Sql } from '../storage/db';
+import { OrganisationInput, OrganisationPatch, type Organisation } from './schema';
+import { z } from '@hono/zod-openapi';
+import { organisationCrossChecks } from './schema';
+import { fieldErrorsFromZod } from '../http/validation';
+
+const COLS = `id, legal_name, trading_name, organisation_type, organisation_type_description, registration_number,
+  to_jsonb(roles) AS roles, identifiers, passport, to_jsonb(dno_codes) AS dno_codes, status, version, recorded_at, recorded_by, deregistered_at`;
+
+export function toOrganisation(r: any, viewer?: Principal): Organisation {
+  const private_ = !viewer || seesAll(viewer) || viewer.organisationId === r.id;
+  return {
+    id: r.id,
+    legalName: r.legal_name,
+    tradingName: r.trading_name,
+    organisationType: r.organisation_type,
+    organisationTypeDescription: r.organisation_type_description,
+    registrationNumber: r.registration_number,
+    roles: r.roles,
+    identifiers: r.identifiers,
+    passport: private_ && Object.keys(r.passport ?? {}).length ? r.passport : null,
+    dnoCodes: r.dno_codes,
+    status: r.status,
+    version: Number(r.version),
+    recordedAt: new Date(r.recorded_at).toISOString(),
+    recordedBy: r.recorded_by,
+    deregisteredAt: r.deregistered_at ? new Date(r.deregistered_at).toISOString() : null,
+  };
+}
+
+export async function getOrganisationRow(db: Sql, id: string, forUpdate = false): Promise<any | undefined> {
+  const [row] = await db.query(`SELECT ${COLS} FROM organisation WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return row;
+}
+
+export async function getOrganisation(ctx: Ctx, viewer: Principal, id: string): Promise<Organisation> {
+  const row = await getOrganisationRow(ctx.db, id);
+  if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
+  return toOrganisation(row, viewer);
+}
+
+export async function listOrganisations(ctx: Ctx, viewer: Principal, q: { limit: number; after?: string; role?: string; status?: string }) {
+  const params: unknown[] = [q.after ?? '', q.limit + 1];
+  let where = 'id > $1';
+  if (q.role) { params.push(q.role); where += ` AND $${params.length} = ANY(roles)`; }
+  if (q.status) { params.push(q.status); where += ` AND status = $${params.length}`; }
+  const rows = await ctx.db.query(`SELECT ${COLS} FROM organisation WHERE ${where} ORDER BY id LIMIT $2`, params);
+  const more = rows.length > q.limit;
+  const items = rows.slice(0, q.limit).map((r) => toOrganisation(r, viewer));
+  return { items, next: more ? items[items.length - 1].id : undefined };
+}
+
+function duplicateProblem(existing: any): Problem {
+  return new Problem('ORG-DUPLICATE', `Registration number ${existing.registration_number} is already registered to ${existing.legal_name} (${existing.id}).`, {
+    existing: { id: existing.id, legalName: existing.legal_name },
+  });
+}
+
+async function findByRegistrationNumber(db: Sql, regNo: string, exceptId?: string) {
+  const [row] = await db.query(`SELECT id, legal_name, registration_number FROM organisation WHERE upper(registration_number) = upper($1) AND id <> $2`, [regNo, exceptId ?? '']);
+  return row;
+}
+
+/** UC-01.02: register an organisation; a duplicate registration number names the existing one. */
+export async function registerOrganisation(ctx: Ctx, actor: Principal, input: OrganisationInput, opts: { id?: string } = {}): Promise<Organisation> {
+  const now = ctx.clock.now();
+  const id = opts.id ?? ctx.ids.next();
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const existing = await findByRegistrationNumber(tx, input.registrationNumber);
+      if (existing) throw duplicateProblem(existing);
+      const [row] = await tx.query(
+        `INSERT INTO organisation (id, legal_name, trading_name, organisation_type, organisation_type_description, registration_number, roles, identifiers, passport, dno_codes, status, recorded_at, recorded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), $8::jsonb, $9::jsonb, ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11, $12::timestamptz, $13)
+         RETURNING ${COLS}`,
+        [id, input.legalName, input.tradingName ?? null, input.organisationType, input.organisationTypeDescription ?? null, input.registrationNumber.toUpperCase(), input.roles,
+          input.identifiers ?? [], input.passport ?? {}, input.dnoCodes ?? [], input.status ?? 'PENDING_APPROVAL', now.toISOString(), recordedBy(actor)],
+      );
+      const org = toOrganisation(row);
+      await writeAudit(tx, actor, now, [{ action: 'organisation.registered', recordType: 'organisation', recordId: id, organisationId: id, detail: { status: org.status, roles: org.roles } }]);
+      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.registered', subject: id, organisationId: id, data: { organisationId: id, roles: org.roles, status: org.status } }]);
+      return org;
+    });
+  } catch (e) {
+    if (pgErrorCode(e) === '23505' && constraintName(e) === 'organisation_registration_number_key') {
+      const existing = await findByRegistrationNumber(ctx.db, input.registrationNumber);
+      if (existing) throw duplicateProblem(existing);
+    }
+    throw e;
+  }
+}
+
+const OPERATOR_ONLY_FIELDS = ['roles', 'status', 'dnoCodes', 'registrationNumber', 'organisationType'] as const;
+
+/** UC-01.03: update with optimistic concurrency; the prior version is kept in organisation_history. */
+export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string, patch: OrganisationPatch, ifMatch: number): Promise<Organisation> {
+  if (!seesAll(actor)) {
+    if (actor.organisationId !== id) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
+    const forbidden = OPERATOR_ONLY_FIELDS.filter((f) => patch[f] !== undefined);
+    if (forbidden.length) throw new Problem('AUTH-ROLE-FORBIDDEN', `Only the operator changes ${forbidden.join(', ')}.`);
+  }
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const row = await getOrganisationRow(tx, id, true);
+    if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
+    if (row.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
+    if (Number(row.version) !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Organisation ${id} is at version ${row.version}, not ${ifMatch}.`);
+    const before = toOrganisation(row);
+    const merged = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as any;
+    // Re-run the cross-field rules on the merged record.
+    const check = z.object({}).passthrough().superRefine((v, c) => organisationCrossChecks(v as any, c)).safeParse(merged);
+    if (!check.success) {
+      throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, fieldErrorsFromZod(check.error, merged));
+    }
+    if (patch.registrationNumber) {
+      const existing = await findByRegistrationNumber(tx, patch.registrationNumber, id);
+      if (existing) throw duplicateProblem(existing);
+    }
+    await tx.query(`INSERT INTO organisation_history (organisation_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
+      [id, before.version, before, before.recordedAt, before.recordedBy, now.toISOString()]);
+    const [updated] = await tx.query(
+      `UPDATE organisation SET legal_name = $2, trading_name = $3, organisation_type = $4, organisation_type_description = $5, registration_number = $6,
+         roles = ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), identifiers = $8::jsonb, passport = $9::jsonb, dno_codes = ARRAY(SELECT jsonb_array_elements_text($10::jsonb)),
+         status = $11, version = version + 1, recorded_at = $12::timestamptz, recorded_by = $13
+       WHERE id = $1 RETURNING ${COLS}`,
+      [id, merged.legalName, merged.tradingName, merged.organisationType, merged.organisationTypeDescription, String(merged.registrationNumber).toUpperCase(), merged.roles,
+        merged.identifiers, merged.passport ?? {}, merged.dnoCodes, merged.status, now.toISOString(), recordedBy(actor)],
+    );
+    const after = toOrganisation(updated);
+    const changed = Object.keys(patch).filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
+    await writeAudit(tx, actor, now, [{ action: 'organisation.updated', recordType: 'organisation', recordId: id, organisationId: id, detail: { version: after.version, changed } }]);
+    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.updated', subject: id, organisationId: id, data: { organisationId: id, version: after.version, changed, status: after.status } }]);
+    return after;
+  });
+}
+
+/** UC-01.04: de-register (status Withdrawn), refused while the organisation controls or owns live assets. */
+export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: string, reason?: string): Promise<Organisation> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const row = await getOrganisationRow(tx, id, true);
+    if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
+    if (row.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
+    const [{ n }] = await tx.query(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL LIMIT 1000) s`, [id]);
+    if (Number(n) > 0) throw new Problem('ORG-HAS-ACTIVE-ASSETS', `Organisation ${id} still controls or owns ${n >= 1000 ? 'at least 1000' : n} active asset(s); switch or de-register them first.`, { activeAssets: Number(n) });
+    const before = toOrganisation(row);
+    await tx.query(`INSERT INTO organisation_history (organisation_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
+      [id, before.version, before, before.recordedAt, before.recordedBy, now.toISOString()]);
+    const [updated] = await tx.query(
+      `UPDATE organisation SET status = 'WITHDRAWN', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1 RETURNING ${COLS}`,
+      [id, now.toISOString(), recordedBy(actor)]);
+    await writeAudit(tx, actor, now, [{ action: 'organisation.deregistered', recordType: 'organisation', recordId: id, organisationId: id, detail: { reason: reason ?? null } }]);
+    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.deregistered', subject: id, organisationId: id, data: { organisationId: id } }]);
+    return toOrganisation(updated);
+  });
+}

@@ -1,0 +1,35 @@
+import type { Db } from './storage/db';
+import type { TokenVerifier } from './access/tokens';
+
+/** Time comes from a port so that tests control it ("control of time is critical"). */
+export interface Clock { now(): Date }
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Identifier source: ULIDs (time-ordered, 26 characters of Crockford base 32). */
+export interface IdSource { next(): string }
+
+/** Told after a commit that events were written to the outbox, so a deliverer can wake early. */
+export interface EventSink { written(count: number): void }
+export const quietEventSink: EventSink = { written: () => {} };
+
+export interface AppConfig {
+  /** Public base URL of the hub; also the token issuer. */
+  baseUrl: string;
+  /** Audience that access tokens must name. */
+  audience: string;
+  mode: 'development' | 'production';
+  /** Largest JSON body in bytes (bulk endpoints have their own limit). */
+  maxBodyBytes: number;
+  maxBulkBytes: number;
+}
+
+export interface Ports {
+  db: Db;
+  clock: Clock;
+  ids: IdSource;
+  tokens: TokenVerifier;
+  events: EventSink;
+  config: AppConfig;
+  /** JWKS that the hub publishes at /.well-known/jwks.json (development signing key). */
+  publishedJwks?: () => Promise<{ keys: unknown[] }>;
+}

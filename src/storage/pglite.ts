@@ -1,0 +1,23 @@
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import type { Db, Sql } from './db';
+
+/** Embedded PostgreSQL (PGlite, WASM) with its data in a folder, or in memory when dataDir is undefined. */
+export async function pgliteDb(dataDir?: string): Promise<Db> {
+  const pg = await PGlite.create({ dataDir, extensions: { btree_gist } });
+  const wrap = (s: { query: PGlite['query'] }): Sql => ({
+    async query(text, params = []) {
+      return (await s.query(text, params as any[])).rows as any[];
+    },
+  });
+  return {
+    engine: 'pglite',
+    ...wrap(pg),
+    async transaction(fn) {
+      return pg.transaction((tx) => fn(wrap(tx)));
+    },
+    async close() {
+      await pg.close();
+    },
+  };
+}
