@@ -1,0 +1,99 @@
+import type { OrganisationRole } from '../src/catalogue/codes';
+import { systemPrincipal, type Principal } from '../src/access/principal';
+import { buildApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import type { Ctx } from '../src/context';
+import { DEMO_ORGANISATIONS, seedDemo } from '../src/demo/seed';
+import { assemble, openDb } from '../src/node/setup';
+import type { Clock } from '../src/ports';
+import { postgresDb } from '../src/storage/postgres';
+import type { Db } from '../src/storage/db';
+import { ulidSource } from '../src/ids';
+
+/** A clock the test moves by hand. */
+export class TestClock implements Clock {
+  constructor(public t = new Date('2026-06-01T09:00:00.000Z')) {}
+  now() { return new Date(this.t); }
+  advance(ms: number) { this.t = new Date(this.t.getTime() + ms); }
+  set(iso: string) { this.t = new Date(iso); }
+}
+
+export const DEMO = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o.id])) as Record<'operator' | 'fsp-a' | 'fsp-b' | 'dno' | 'installer', string>;
+
+/**
+ * A fresh hub per test file: in-memory PGlite by default, or a new database on the PostgreSQL
+ * server named by DATABASE_URL (CI runs the suite both ways). Demo organisations are seeded.
+ */
+export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) {
+  const clock = opts.clock ?? new TestClock();
+  let db: Db;
+  let dropDb: (() => Promise<void>) | undefined;
+  const serverUrl = process.env.DATABASE_URL;
+  if (serverUrl) {
+    const name = `fmar_test_${ulidSource(clock).next().toLowerCase()}`;
+    const admin = postgresDb(serverUrl, { max: 1 });
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.close();
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    db = postgresDb(url.toString(), { max: 4 });
+    dropDb = async () => {
+      const a = postgresDb(serverUrl, { max: 1 });
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.close();
+    };
+  } else {
+    db = await openDb({ dataDir: '' }, { memory: true });
+  }
+  const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: 'http://hub.test' });
+  const hub = await assemble(cfg, db, clock);
+  const app = buildApp(hub.ports);
+  const ctx: Ctx = { db, clock, ids: hub.ports.ids };
+  if (opts.seed !== false) await seedDemo(ctx, systemPrincipal('seed'));
+
+  /** An access token for a demo organisation (by key) or any organisation and roles. */
+  async function token(who: keyof typeof DEMO | { org: string; roles: OrganisationRole[]; scope?: string; sub?: string; act?: { sub: string; org?: string } }) {
+    if (typeof who === 'string') {
+      const o = DEMO_ORGANISATIONS.find((d) => d.key === who)!;
+      return hub.signer!.sign({ sub: `test-${who}`, org: o.id, roles: o.roles as OrganisationRole[] });
+    }
+    return hub.signer!.sign({ sub: who.sub ?? 'test-user', org: who.org, roles: who.roles, scope: who.scope, act: who.act });
+  }
+
+  /** Call the app in-process with a JSON body (or raw text with its content type). */
+  async function call(method: string, path: string, o: { as?: keyof typeof DEMO | string | null; body?: unknown; text?: string; contentType?: string; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.as !== null && o.as !== undefined) headers.authorization = `Bearer ${o.as in DEMO ? await token(o.as as keyof typeof DEMO) : o.as}`;
+    let body: string | undefined;
+    if (o.text !== undefined) { body = o.text; headers['content-type'] = o.contentType ?? 'application/json'; }
+    else if (o.body !== undefined) { body = JSON.stringify(o.body); headers['content-type'] = o.contentType ?? 'application/json'; }
+    const res = await app.request(path, { method, headers, body });
+    const type = res.headers.get('content-type') ?? '';
+    const raw = await res.text();
+    const json = type.includes('json') && !type.includes('ndjson') && raw ? JSON.parse(raw) : undefined;
+    return { status: res.status, headers: res.headers, json, text: raw };
+  }
+
+  const system: Principal = systemPrincipal('test');
+  return {
+    app, ports: hub.ports, signer: hub.signer!, db, clock, ctx, token, call, system,
+    async close() { await db.close(); await dropDb?.(); },
+  };
+}
+export type TestHub = Awaited<ReturnType<typeof testHub>>;
+
+/** A valid registration body for the demo FSP's network (SPEN_SPM, distributor 13), varied by n. */
+export function mpanFor(n: number, distributor = '13'): string {
+  const base = distributor + String(n).padStart(10, '0');
+  const w = [3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43];
+  let s = 0;
+  for (let i = 0; i < 12; i++) s += Number(base[i]) * w[i];
+  return base + ((s % 11) % 10);
+}
+
+export function batteryInput(n: number, extra: Record<string, unknown> = {}) {
+  return {
+    name: `Battery ${n}`, category: 'BESS', ratedCapacityKw: 5, connectionStatus: 'CONNECTED', commissioningDate: '2025-01-01',
+    dno: 'SPEN_SPM', importMpan: mpanFor(1_000_000 + n), serialNumber: `SN-${n}`, ...extra,
+  };
+}
