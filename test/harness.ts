@@ -97,3 +97,12 @@ export function batteryInput(n: number, extra: Record<string, unknown> = {}) {
     dno: 'SPEN_SPM', importMpan: mpanFor(1_000_000 + n), serialNumber: `SN-${n}`, ...extra,
   };
 }
+
+/** Tables a registration writes; a refused write must leave every count unchanged. */
+export const WRITE_TABLES = ['asset', 'asset_alias', 'asset_natural_key', 'asset_fsp_link', 'audit_log', 'event_outbox'] as const;
+
+/** Row counts of the given tables (default WRITE_TABLES), in one query. */
+export async function rowCounts(db: Db, tables: readonly string[] = WRITE_TABLES): Promise<Record<string, number>> {
+  const [row] = await db.query(`SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t})::int AS ${t}`).join(', ')}`);
+  return Object.fromEntries(tables.map((t) => [t, Number(row[t])]));
+}

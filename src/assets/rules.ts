@@ -97,7 +97,8 @@ export function normaliseAlias(scheme: string, value: string): string | undefine
     case 'evse': return normaliseEvseId(v);
     case 'ecr': return /^[A-Za-z0-9_/.-]{1,64}$/.test(v) ? v.toUpperCase() : undefined;
     case 'mcs': return /^[A-Za-z0-9/-]{3,40}$/.test(v) ? v.toUpperCase() : undefined;
-    case 'fsp_ref': return /^[\x21-\x7e]{1,64}$/.test(v) ? v : undefined;
+    // Visible ASCII but `;`, which separates aliases in the CSV export and import.
+    case 'fsp_ref': return /^[\x21-\x3a\x3c-\x7e]{1,64}$/.test(v) ? v : undefined;
     default: return undefined;
   }
 }

@@ -1,0 +1,137 @@
+/**
+ * Benchmark: bulk registration of N assets (default 1,000,000) through the API, against COPY of
+ * the same rows into a bare table with only a primary key, measured in the same run.
+ *
+ *   npm run bench:bulk                         (BENCH_ROWS, BENCH_BATCH, BENCH_CONCURRENCY, BENCH_REPS, FMAR_PG_PORT)
+ *   BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:bulk   (profile the hub)
+ *
+ * Each repetition: empty the asset tables, COPY the rows into the bare table (baseline), then POST
+ * them to /api/v1/assets/bulk as NDJSON batches from a few concurrent clients (full path:
+ * validation, conflict checks, aliases, natural keys, FSP links, audit, outbox). Reported:
+ * rows/s of each, their ratio, per-batch latency; medians over the repetitions.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import postgres from 'postgres';
+import { monotonicFactory } from 'ulid';
+import { assetInput, envInt, fmt, log, machine, median, mb, percentile, pgSettings, startHub, startPg, table } from './lib';
+
+const ROWS = envInt('BENCH_ROWS', 1_000_000);
+const BATCH = envInt('BENCH_BATCH', 10_000);
+const CONCURRENCY = envInt('BENCH_CONCURRENCY', 3);
+const REPS = envInt('BENCH_REPS', 3);
+const PG_PORT = envInt('FMAR_PG_PORT', 55500);
+const HUB_PORT = envInt('BENCH_HUB_PORT', 55510);
+
+const DEFAULT_ENERGY: Record<string, string> = { BESS: 'GRID', SOLAR_PV: 'SOLAR', WIND_TURBINE: 'WIND' };
+const DEFAULT_DEMAND: Record<string, string> = { EV_CHARGER: 'EV', HEAT_PUMP: 'HEAT_PUMP', ELECTRIC_BOILER: 'ELECTRIC_BOILER', HVAC: 'HVAC', REFRIGERATION: 'REFRIGERATION', INDUSTRIAL_LOAD: 'INDUSTRIAL_LOAD' };
+
+/** The asset table's columns, in order, for the baseline table and its COPY. */
+const COLS = ['id', 'organisation_id', 'fsp_id', 'friendly_code', 'name', 'category', 'status', 'rated_capacity_kw', 'generation_capacity_kw', 'demand_capacity_kw',
+  'energy_source', 'demand_technology', 'manufacturer', 'model', 'serial_number', 'commissioning_date', 'effective_date', 'connection_status', 'connection_type', 'dno',
+  'import_mpan', 'export_mpan', 'location', 'consent_reference', 'version', 'recorded_at', 'recorded_by', 'deregistered_at'];
+
+const tsv = (v: unknown) => (v === undefined || v === null ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'));
+
+/** The row the hub would store for an input (ids minted here), as a COPY text line. */
+function copyLine(a: any, id: string, org: string, at: string): string {
+  const energy = a.energySource ?? DEFAULT_ENERGY[a.category];
+  const demand = a.demandTechnology ?? DEFAULT_DEMAND[a.category];
+  return [id, org, org, a.friendlyCode, a.name, a.category, 'PENDING_VALIDATION', a.ratedCapacityKw, a.generationCapacityKw, a.demandCapacityKw, energy, demand,
+    a.manufacturer, a.model, a.serialNumber, a.commissioningDate, a.effectiveDate, a.connectionStatus, a.connectionType, a.dno, a.importMpan, a.exportMpan,
+    a.location ? JSON.stringify(a.location) : undefined, a.consentReference, 1, at, 'bench-copy', undefined].map(tsv).join('\t') + '\n';
+}
+
+async function main() {
+  log(`bulk benchmark: ${fmt(ROWS)} rows, batches of ${fmt(BATCH)}, ${CONCURRENCY} concurrent requests, ${REPS} repetitions`);
+  const pg = startPg(PG_PORT);
+  const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+  const hub = await startHub(pg.url, HUB_PORT, { nodeArgs: (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean) });
+  log(`PostgreSQL on ${pg.port}, hub pid ${hub.pid} on ${hub.baseUrl}`);
+  const settings = await pgSettings(sql);
+  const fspA = hub.orgs['fsp-a'];
+  const token = hub.tokens['fsp-a'];
+
+  log('generating rows …');
+  const inputs = Array.from({ length: ROWS }, (_, n) => assetInput(n));
+  const batches: string[] = [];
+  for (let i = 0; i < ROWS; i += BATCH) batches.push(inputs.slice(i, i + BATCH).map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const ids = monotonicFactory();
+  const at = new Date().toISOString();
+  const copyChunks: string[] = [];
+  for (let i = 0; i < ROWS; i += BATCH) copyChunks.push(inputs.slice(i, i + BATCH).map((a) => copyLine(a, ids(), fspA, at)).join(''));
+  inputs.length = 0;
+  const ndjsonBytes = batches.reduce((s, b) => s + Buffer.byteLength(b), 0);
+  const copyBytes = copyChunks.reduce((s, b) => s + Buffer.byteLength(b), 0);
+  log(`NDJSON ${mb(ndjsonBytes)} in ${batches.length} batches; COPY text ${mb(copyBytes)}`);
+
+  await sql.unsafe(`CREATE TABLE bench_copy (LIKE asset INCLUDING DEFAULTS)`);
+  await sql.unsafe(`ALTER TABLE bench_copy ADD PRIMARY KEY (id)`);
+
+  const reps: { copyRps: number; apiRps: number; ratio: number; copyS: number; apiS: number; p50: number; p99: number; sealS: number }[] = [];
+  for (let rep = 1; rep <= REPS; rep++) {
+    // A clean slate: the hub's asset tables, audit and outbox emptied (the demo organisations stay).
+    await sql.unsafe(`TRUNCATE bench_copy, asset_natural_key, asset_alias, asset_fsp_link, asset_history, audit_log, event_outbox, asset`);
+    await sql.unsafe(`VACUUM ANALYZE`);
+    await sql.unsafe(`CHECKPOINT`);
+
+    // Baseline: COPY the same rows into a table with the asset columns and only a primary key.
+    const t0 = performance.now();
+    const w = await sql`COPY bench_copy FROM STDIN`.writable();
+    await pipeline(Readable.from(copyChunks), w);
+    const copyS = (performance.now() - t0) / 1000;
+    const [{ n: copied }] = await sql.unsafe(`SELECT count(*)::int AS n FROM bench_copy`);
+    if (copied !== ROWS) throw new Error(`COPY loaded ${copied} rows, not ${ROWS}`);
+    await sql.unsafe(`CHECKPOINT`);
+
+    // The API: NDJSON batches to POST /api/v1/assets/bulk, CONCURRENCY requests in flight.
+    const lat: number[] = [];
+    let next = 0;
+    const t1 = performance.now();
+    const worker = async () => {
+      while (next < batches.length) {
+        const i = next++;
+        const s = performance.now();
+        const res = await fetch(`${hub.baseUrl}/api/v1/assets/bulk`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, body: batches[i] });
+        const body: any = await res.json();
+        lat.push(performance.now() - s);
+        if (res.status !== 201 || body.registered !== Math.min(BATCH, ROWS - i * BATCH)) throw new Error(`batch ${i}: ${res.status} ${JSON.stringify(body).slice(0, 2000)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const apiS = (performance.now() - t1) / 1000;
+    const [{ n: stored }] = await sql.unsafe(`SELECT count(*)::int AS n FROM asset`);
+    if (stored !== ROWS) throw new Error(`the hub stored ${stored} assets, not ${ROWS}`);
+
+    // How long the hub's background sealer needs to finish chaining the audit rows (not in apiS).
+    const t2 = performance.now();
+    for (;;) {
+      const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM audit_log WHERE seq IS NULL`);
+      if (n === 0 || performance.now() - t2 > 600_000) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const sealS = (performance.now() - t2) / 1000;
+
+    const r = { copyRps: ROWS / copyS, apiRps: ROWS / apiS, ratio: copyS / apiS, copyS, apiS, p50: percentile(lat, 50), p99: percentile(lat, 99), sealS };
+    reps.push(r);
+    log(`rep ${rep}: COPY ${fmt(r.copyRps)} rows/s (${fmt(copyS, 1)} s); API ${fmt(r.apiRps)} rows/s (${fmt(apiS, 1)} s), batch p50 ${fmt(r.p50)} ms p99 ${fmt(r.p99)} ms; ratio ${fmt(100 * r.ratio, 1)}%; audit sealed ${fmt(sealS, 1)} s after`);
+  }
+
+  const sizes = await sql.unsafe(`SELECT c.relname AS name, pg_relation_size(c.oid) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') AND c.relname NOT LIKE 'pg_%' ORDER BY 1`);
+  await hub.stop();
+  await sql.end();
+  pg.stop();
+
+  console.log('\n## Bulk registration: results\n');
+  console.log('machine', JSON.stringify(machine()), '\nPostgreSQL', JSON.stringify(settings), '\n');
+  table(['rep', 'COPY rows/s', 'API rows/s', 'API / COPY', 'API batch p50 ms', 'API batch p99 ms', 'audit sealing after, s'],
+    reps.map((r, i) => [i + 1, fmt(r.copyRps), fmt(r.apiRps), `${fmt(100 * r.ratio, 1)}%`, fmt(r.p50), fmt(r.p99), fmt(r.sealS, 1)]));
+  console.log();
+  table(['median over reps', 'COPY rows/s', 'API rows/s', 'API / COPY (median of per-rep ratios)', 'target'],
+    [[`${REPS} × ${fmt(ROWS)} rows`, fmt(median(reps.map((r) => r.copyRps))), fmt(median(reps.map((r) => r.apiRps))), `${fmt(100 * median(reps.map((r) => r.ratio)), 1)}%`, '≥ 20%']]);
+  console.log('\nrelation sizes after the last repetition (pg_relation_size; asset rows = %s):\n', fmt(ROWS));
+  table(['relation', 'bytes', 'bytes/asset'], sizes.filter((s: any) => Number(s.bytes) > 0).map((s: any) => [s.name, fmt(Number(s.bytes)), fmt(Number(s.bytes) / ROWS, 1)]));
+}
+
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
