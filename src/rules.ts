@@ -20,6 +20,7 @@ export const RULES = {
   'REQUEST-IF-MATCH-REQUIRED': { status: 428, title: 'Updates must carry If-Match with the ETag last read.' },
   'REQUEST-PRECONDITION-FAILED': { status: 412, title: 'The record changed since the ETag in If-Match was read.' },
   'REQUEST-IDEMPOTENCY-KEY-REUSED': { status: 422, title: 'The Idempotency-Key was used before with a different request.' },
+  'REQUEST-IDEMPOTENCY-IN-PROGRESS': { status: 409, title: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
   'REQUEST-IDEMPOTENCY-KEY-FORMAT': { status: 400, title: 'The Idempotency-Key must be 1–255 visible ASCII characters.' },
   'ROUTE-NOT-FOUND': { status: 404, title: 'No such route.' },
   'METHOD-NOT-ALLOWED': { status: 405, title: 'The route does not accept this method.' },

@@ -68,7 +68,8 @@ export function csvToInputs(text: string): unknown[] {
       const v = cells[i];
       if (v === '' || OUTPUT_ONLY.has(h)) return;
       let val: unknown = v;
-      if (NUMERIC.has(h)) val = /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v;
+      // Exponents too: the export writes small coordinates as String(n) does, e.g. 1e-7.
+      if (NUMERIC.has(h)) val = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(v.trim()) ? Number(v) : v;
       if (h === 'aliases') val = v.split(';').filter(Boolean).map((a) => { const k = a.indexOf(':'); return { scheme: a.slice(0, k), value: a.slice(k + 1) }; });
       if (h.startsWith('location.')) (o.location ??= {})[h.slice(9)] = val;
       else o[h] = val;

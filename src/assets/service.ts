@@ -82,7 +82,8 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
       r.warnings = p.warnings.length ? p.warnings : undefined;
     }
     const ok = results.every((r) => r.status !== 'rejected');
-    if (!ok || opts.dryRun) return { ok, dryRun: !!opts.dryRun, results: results.map((r) => (r.status === 'rejected' ? r : { ...r, id: prepared.find((p) => p.row === r.row)?.id })), assets: [] };
+    // IDs are issued only when rows are written: a dry run or a refused batch names none.
+    if (!ok || opts.dryRun) return { ok, dryRun: !!opts.dryRun, results, assets: [] };
     const assets = await insertAssets(tx, ctx, actor, now, prepared, opts.source ?? 'api');
     for (const p of prepared) Object.assign(results[p.row], { status: 'registered', id: p.id });
     return { ok: true, dryRun: false, results, assets };

@@ -74,8 +74,9 @@ async function sha256Hex(s: string): Promise<string> {
 }
 
 /**
- * Idempotency-Key on writes: the first response (below 500) is kept for 24 h and replayed for the
- * same key and the same request; the same key with a different request is refused.
+ * Idempotency-Key on writes: the key is claimed before the request runs (so two concurrent requests
+ * with one key cannot both run), the first response below 500 is kept for 24 h and replayed for the
+ * same request; the same key with a different request is refused; a 5xx releases the key.
  */
 export function idempotency(db: Db, clock: Clock): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
@@ -83,25 +84,39 @@ export function idempotency(db: Db, clock: Clock): MiddlewareHandler<AuthEnv> {
     if (key === undefined) return next();
     if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new Problem('REQUEST-IDEMPOTENCY-KEY-FORMAT');
     const org = c.get('principal').organisationId;
-    const hash = await sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}${new URL(c.req.url).search}\n${c.req.header('content-type') ?? ''}\n${await c.req.text()}`);
-    const [prior] = await db.query(`SELECT request_hash, status, body FROM idempotency_record WHERE organisation_id = $1 AND key = $2 AND created_at > $3::timestamptz`,
-      [org, key, new Date(clock.now().getTime() - 86_400_000).toISOString()]);
-    if (prior) {
+    const url = new URL(c.req.url);
+    const hash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${c.req.header('content-type') ?? ''}\n${await c.req.text()}`);
+    const now = clock.now();
+    const expired = new Date(now.getTime() - 86_400_000).toISOString();
+    const [claimed] = await db.query(
+      `INSERT INTO idempotency_record (organisation_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, 0, '{}'::jsonb, $4::timestamptz)
+       ON CONFLICT (organisation_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = 0, body = '{}'::jsonb, created_at = EXCLUDED.created_at
+         WHERE idempotency_record.created_at <= $5::timestamptz OR (idempotency_record.status = 0 AND idempotency_record.created_at <= $6::timestamptz)
+       RETURNING 1 AS claimed`,
+      // A claim left by a crashed request is taken over after 5 minutes.
+      [org, key, hash, now.toISOString(), expired, new Date(now.getTime() - 300_000).toISOString()]);
+    if (!claimed) {
+      const [prior] = await db.query(`SELECT request_hash, status, body FROM idempotency_record WHERE organisation_id = $1 AND key = $2`, [org, key]);
+      if (!prior) throw new Problem('REQUEST-IDEMPOTENCY-IN-PROGRESS');
       if (prior.request_hash !== hash) throw new Problem('REQUEST-IDEMPOTENCY-KEY-REUSED');
+      if (Number(prior.status) === 0) throw new Problem('REQUEST-IDEMPOTENCY-IN-PROGRESS', undefined, {}, [], 409);
       const body = prior.body as { contentType: string; text: string; headers?: Record<string, string> };
-      return new Response(body.text, { status: prior.status, headers: { ...(body.headers ?? {}), 'content-type': body.contentType, 'idempotent-replayed': 'true' } });
+      return new Response(body.text, { status: Number(prior.status), headers: { ...(body.headers ?? {}), 'content-type': body.contentType, 'idempotent-replayed': 'true' } });
     }
-    await next();
-    if (c.res.status < 500) {
-      const res = c.res.clone();
-      const headers: Record<string, string> = {};
-      for (const h of ['location', 'etag']) { const v = res.headers.get(h); if (v) headers[h] = v; }
-      await db.query(
-        `INSERT INTO idempotency_record (organisation_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::timestamptz)
-         ON CONFLICT (organisation_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = EXCLUDED.status, body = EXCLUDED.body, created_at = EXCLUDED.created_at
-         WHERE idempotency_record.created_at <= $7::timestamptz`,
-        [org, key, hash, res.status, { contentType: res.headers.get('content-type') ?? 'application/json', text: await res.text(), headers }, clock.now().toISOString(),
-          new Date(clock.now().getTime() - 86_400_000).toISOString()]);
+    try {
+      await next();
+    } catch (e) {
+      await db.query(`DELETE FROM idempotency_record WHERE organisation_id = $1 AND key = $2 AND status = 0`, [org, key]);
+      throw e;
     }
+    if (c.res.status >= 500) {
+      await db.query(`DELETE FROM idempotency_record WHERE organisation_id = $1 AND key = $2 AND status = 0`, [org, key]);
+      return;
+    }
+    const res = c.res.clone();
+    const headers: Record<string, string> = {};
+    for (const h of ['location', 'etag']) { const v = res.headers.get(h); if (v) headers[h] = v; }
+    await db.query(`UPDATE idempotency_record SET status = $3, body = $4::jsonb WHERE organisation_id = $1 AND key = $2`,
+      [org, key, res.status, { contentType: res.headers.get('content-type') ?? 'application/json', text: await res.text(), headers }]);
   };
 }

@@ -111,6 +111,8 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
     if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
     if (row.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
     if (Number(row.version) !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Organisation ${id} is at version ${row.version}, not ${ifMatch}.`);
+    // Withdrawing by PATCH is a de-registration: the same active-asset rule applies (UC-01.04).
+    if (patch.status === 'WITHDRAWN') await assertNoActiveAssets(tx, id);
     const before = toOrganisation(row);
     const merged = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as any;
     // Re-run the cross-field rules on the merged record.
@@ -127,7 +129,7 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
     const [updated] = await tx.query(
       `UPDATE organisation SET legal_name = $2, trading_name = $3, organisation_type = $4, organisation_type_description = $5, registration_number = $6,
          roles = ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), identifiers = $8::jsonb, passport = $9::jsonb, dno_codes = ARRAY(SELECT jsonb_array_elements_text($10::jsonb)),
-         status = $11, version = version + 1, recorded_at = $12::timestamptz, recorded_by = $13
+         status = $11, deregistered_at = CASE WHEN $11 = 'WITHDRAWN' THEN $12::timestamptz END, version = version + 1, recorded_at = $12::timestamptz, recorded_by = $13
        WHERE id = $1 RETURNING ${COLS}`,
       [id, merged.legalName, merged.tradingName, merged.organisationType, merged.organisationTypeDescription, String(merged.registrationNumber).toUpperCase(), merged.roles,
         merged.identifiers, merged.passport ?? {}, merged.dnoCodes, merged.status, now.toISOString(), recordedBy(actor)],
@@ -140,6 +142,12 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
   });
 }
 
+async function assertNoActiveAssets(tx: Sql, id: string) {
+  const [{ n }] = await tx.query(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL LIMIT 1000) s`, [id]);
+  if (Number(n) > 0) throw new Problem('ORG-HAS-ACTIVE-ASSETS', `Organisation ${id} still controls or owns ${n >= 1000 ? 'at least 1000' : n} active asset(s); switch or de-register them first.`, { activeAssets: Number(n) });
+}
+
 /** UC-01.04: de-register (status Withdrawn), refused while the organisation controls or owns live assets. */
 export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: string, reason?: string): Promise<Organisation> {
   const now = ctx.clock.now();
@@ -147,9 +155,7 @@ export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: str
     const row = await getOrganisationRow(tx, id, true);
     if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
     if (row.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
-    const [{ n }] = await tx.query(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL LIMIT 1000) s`, [id]);
-    if (Number(n) > 0) throw new Problem('ORG-HAS-ACTIVE-ASSETS', `Organisation ${id} still controls or owns ${n >= 1000 ? 'at least 1000' : n} active asset(s); switch or de-register them first.`, { activeAssets: Number(n) });
+    await assertNoActiveAssets(tx, id);
     const before = toOrganisation(row);
     await tx.query(`INSERT INTO organisation_history (organisation_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
       [id, before.version, before, before.recordedAt, before.recordedBy, now.toISOString()]);
