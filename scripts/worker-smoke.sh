@@ -17,7 +17,13 @@ failures=0
 pass() { echo "PASS worker: $*"; }
 fail() { echo "FAIL worker: $*"; failures=$((failures + 1)); }
 left() { echo $((LIMIT - (SECONDS - START))); }
-step() { local t; t=$(left); [ "$t" -gt 0 ] || { echo "FAIL worker: timed out after ${LIMIT}s"; exit 1; }; timeout "$t" "$@"; }
+step() { # run a command within what is left of the time limit
+  local t rc=0; t=$(left)
+  [ "$t" -gt 0 ] || { echo "FAIL worker: timed out after ${LIMIT}s"; exit 1; }
+  timeout "$t" "$@" || rc=$?
+  [ "$rc" != 124 ] || echo "timed out: the whole smoke run is limited to ${LIMIT}s (FMAR_WORKER_SMOKE_TIMEOUT)" >&2
+  return "$rc"
+}
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
@@ -47,7 +53,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step bash -c 'pg "$@"' _ "$DATABASE_URL" "CREATE DATABASE $SMOKE_DB"
+if ! step bash -c 'pg "$@"' _ "$DATABASE_URL" "CREATE DATABASE $SMOKE_DB" >"$WORK/createdb.log" 2>&1; then
+  cat "$WORK/createdb.log"; fail "cannot create database $SMOKE_DB beside DATABASE_URL"; exit 1
+fi
 
 # The CLI and the Worker must agree on the issuer: the CLI signs with FMAR_ISSUER, else FMAR_BASE_URL.
 PORT="$(free_port)"

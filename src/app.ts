@@ -46,7 +46,9 @@ export function buildApp(ports: Ports) {
   api.use('*', async (c, next) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
     const bulk = c.req.path.endsWith('/assets/bulk');
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && !bulk && type !== 'application/json' && type !== 'application/merge-patch+json') {
+    // A bodyless POST (e.g. /audit/verify) needs no Content-Type; a route that wants a body refuses its absence.
+    const bodyless = c.req.raw.body === null || c.req.header('content-length') === '0';
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && !bulk && !bodyless && type !== 'application/json' && type !== 'application/merge-patch+json') {
       throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/json.');
     }
     return bodyLimit({ maxSize: bulk ? ports.config.maxBulkBytes : ports.config.maxBodyBytes, onError: () => { throw new Problem('REQUEST-TOO-LARGE'); } })(c, next);

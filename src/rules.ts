@@ -15,6 +15,7 @@ export const RULES = {
   'REQUEST-UNKNOWN-FIELD': { status: 422, title: 'The field is not part of this resource.' },
   'REQUEST-FIELD-TYPE': { status: 422, title: 'The field has the wrong type.' },
   'REQUEST-FIELD-REQUIRED': { status: 422, title: 'The field is required.' },
+  'REQUEST-TEXT-INVALID': { status: 422, title: 'Text cannot hold U+0000 (NUL) or an unpaired surrogate (\\uD800–\\uDFFF); the register cannot store it.' },
   'REQUEST-QUERY-INVALID': { status: 400, title: 'A query parameter is invalid.' },
   'REQUEST-CURSOR-INVALID': { status: 400, title: 'The pagination cursor is not one this list issued.' },
   'REQUEST-IF-MATCH-REQUIRED': { status: 428, title: 'Updates must carry If-Match with the ETag last read.' },

@@ -4,7 +4,7 @@ import { writeAudit, type AuditEntry } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents, type ChangeEvent } from '../events/outbox';
 import { Problem, fieldError, type FieldError } from '../http/problem';
-import { fieldErrorsFromZod } from '../http/validation';
+import { fieldErrorsFromZod, unstorableTextAt } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { UNIQUE_ALIAS_SCHEMES, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
@@ -50,6 +50,11 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
   const prepared: Prepared[] = [];
 
   rows.forEach((raw, row) => {
+    const unstorable = unstorableTextAt(raw);
+    if (unstorable !== undefined) {
+      results.push({ row, status: 'rejected', errors: [fieldError(unstorable, 'REQUEST-TEXT-INVALID')] });
+      return;
+    }
     const parsed = AssetInput.safeParse(raw);
     if (!parsed.success) {
       results.push({ row, status: 'rejected', errors: fieldErrorsFromZod(parsed.error, raw) });
@@ -202,7 +207,7 @@ const INSERT_COLS = `id, organisation_id, fsp_id, friendly_code, name, category,
 async function insertAliases(tx: Sql, items: { asset_id: string; organisation_id: string; scheme: string; value: string }[]) {
   if (!items.length) return;
   await tx.query(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id) SELECT x.scheme, x.value, x.asset_id, x.organisation_id
-    FROM jsonb_to_recordset($1::jsonb) AS x(scheme text, value text, asset_id text, organisation_id text) ON CONFLICT DO NOTHING`, [items]);
+    FROM jsonb_to_recordset($1::jsonb) AS x(scheme text, value text, asset_id text, organisation_id text) ON CONFLICT (scheme, value, asset_id) DO NOTHING`, [items]);
 }
 
 async function insertNaturalKeys(tx: Sql, items: { natural_key: string; asset_id: string }[]) {

@@ -39,6 +39,7 @@ async function sha256Hex(s: string): Promise<string> {
 }
 
 const GENESIS = '0'.repeat(64);
+// Ordering names audit_log.id / audit_log.seq: the bare names would sort these text aliases ('10' < '9').
 const SELECT_COLS = `id::text AS id, occurred_at, actor, organisation_id, action, record_type, record_id, detail, seq::text AS seq, prev_hash, hash`;
 
 function hashInput(row: any, seq: string, prevHash: string): string {
@@ -58,10 +59,10 @@ export async function sealAudit(db: Db, batch = 5000): Promise<number> {
     const n = await db.transaction(async (tx) => {
       const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock(775102) AS locked`);
       if (!locked) return 0;
-      const head = await tx.query(`SELECT seq::text AS seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`);
+      const head = await tx.query(`SELECT seq::text AS seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY audit_log.seq DESC LIMIT 1`);
       let seq = head.length ? BigInt(head[0].seq) : 0n;
       let prev = head.length ? (head[0].hash as string) : GENESIS;
-      const rows = await tx.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT ${batch}`);
+      const rows = await tx.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq IS NULL ORDER BY audit_log.id LIMIT ${batch}`);
       if (rows.length === 0) return 0;
       const sealed = [];
       for (const r of rows) {
@@ -91,7 +92,7 @@ export async function verifyAudit(db: Db, pageSize = 5000): Promise<ChainReport>
   let expected = 1n;
   let sealed = 0;
   for (;;) {
-    const rows = await db.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq >= $1::bigint ORDER BY seq LIMIT ${pageSize}`, [expected.toString()]);
+    const rows = await db.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq >= $1::bigint ORDER BY audit_log.seq LIMIT ${pageSize}`, [expected.toString()]);
     for (const r of rows) {
       const seq = BigInt(r.seq);
       const broken = (reason: string): ChainReport => ({ ok: false, sealed, unsealed: -1, firstBroken: { seq: r.seq, id: r.id, reason } });
@@ -116,6 +117,6 @@ async function countUnsealed(db: Db): Promise<number> {
 export interface AuditRecord { id: string; seq: string | null; occurredAt: string; actor: unknown; organisationId: string | null; action: string; recordType: string; recordId: string; detail: unknown }
 
 export async function auditForRecord(db: Sql, recordType: string, recordId: string): Promise<AuditRecord[]> {
-  const rows = await db.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY id`, [recordType, recordId]);
+  const rows = await db.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY audit_log.id`, [recordType, recordId]);
   return rows.map((r) => ({ id: r.id, seq: r.seq, occurredAt: new Date(r.occurred_at).toISOString(), actor: r.actor, organisationId: r.organisation_id, action: r.action, recordType: r.record_type, recordId: r.record_id, detail: r.detail }));
 }

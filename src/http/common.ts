@@ -3,8 +3,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthEnv } from '../access/auth';
 import type { Db } from '../storage/db';
 import type { Clock } from '../ports';
-import { Problem } from './problem';
-import { fieldErrorsFromZod } from './validation';
+import { Problem, fieldError } from './problem';
+import { fieldErrorsFromZod, unstorableTextAt } from './validation';
 
 export const ProblemSchema = z.object({
   type: z.string(), title: z.string(), status: z.number().int(), code: z.string().openapi({ description: 'Stable rule code, listed in docs/rules.md' }),
@@ -26,6 +26,12 @@ export const security = [{ bearerAuth: [] as string[] }];
 
 /** Hook for @hono/zod-openapi validators: every validation failure is a problem with rule codes. */
 export function validationHook(result: { success: boolean; error?: z.ZodError; data?: unknown; target?: string }) {
+  // Checked first, valid or not, so that no detail echoes text the register cannot store.
+  const bad = unstorableTextAt(result.data);
+  if (bad !== undefined) {
+    const e = fieldError(result.target === 'json' ? bad : bad === '(body)' ? `${result.target}` : `${result.target}.${bad}`, 'REQUEST-TEXT-INVALID');
+    throw new Problem(result.target === 'json' ? 'REQUEST-TEXT-INVALID' : 'REQUEST-QUERY-INVALID', `${e.field}: ${e.detail}`, {}, [e]);
+  }
   if (!result.success && result.error) {
     const target = result.target;
     const errors = fieldErrorsFromZod(result.error, result.data, target === 'json' ? '' : target);
@@ -63,7 +69,8 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   try {
     const s = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
     const v = JSON.parse(s);
-    if (typeof v?.after === 'string' && v.after.length <= 64) return v.after;
+    // Visible ASCII only: a forged cursor cannot carry text the database refuses.
+    if (typeof v?.after === 'string' && /^[\x21-\x7e]{1,64}$/.test(v.after)) return v.after;
   } catch { /* fall through */ }
   throw new Problem('REQUEST-CURSOR-INVALID');
 }

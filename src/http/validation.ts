@@ -24,7 +24,8 @@ export function fieldErrorsFromZod(error: z.ZodError, input: unknown, prefix = '
       for (const k of issue.keys) out.push(fieldError(at(path ? `${path}.${k}` : k), 'REQUEST-UNKNOWN-FIELD', `Unknown field "${k}".`));
       continue;
     }
-    if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
+    // zod reports a missing enum as invalid_value: absent is "required" whatever the schema says.
+    if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && valueAt(input, issue.path) === undefined) {
       out.push(fieldError(at(path), 'REQUEST-FIELD-REQUIRED'));
       continue;
     }
@@ -46,4 +47,28 @@ export function isCalendarDate(v: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
   const d = new Date(`${v}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+}
+
+/** Text PostgreSQL refuses (in text and in jsonb): U+0000 or a lone UTF-16 surrogate. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The field (dotted path) of the first string or key the register cannot store, or undefined.
+ * Iterative, so that deeply nested garbage cannot overflow the stack; the offending key itself is
+ * not named (it would be echoed back).
+ */
+export function unstorableTextAt(value: unknown): string | undefined {
+  type Node = { v: unknown; key?: string; up?: Node };
+  const pathOf = (n: Node | undefined) => { const ks: string[] = []; for (let x = n; x?.key !== undefined; x = x.up) ks.unshift(x.key); return ks.join('.') || '(body)'; };
+  const stack: Node[] = [{ v: value }];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (typeof n.v === 'string') { if (UNSTORABLE.test(n.v)) return pathOf(n); continue; }
+    if (n.v === null || typeof n.v !== 'object') continue;
+    for (const [k, v] of Object.entries(n.v)) {
+      if (UNSTORABLE.test(k)) return pathOf(n);
+      stack.push({ v, key: k, up: n });
+    }
+  }
+  return undefined;
 }

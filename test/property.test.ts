@@ -1,0 +1,241 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CSV_COLUMNS } from '../src/assets/csv';
+import { DESCRIBED_FIELDS } from '../src/assets/schema';
+import { RULES, isRuleCode } from '../src/rules';
+import { WRITE_TABLES, mpanFor, rowCounts, testHub, type TestHub } from './harness';
+
+/**
+ * Garbage in, problems out: generated bodies, keys, values and content types against the write
+ * endpoints. Whatever arrives, the hub answers 2xx (the input happened to be valid) or a 4xx
+ * problem whose every code is a rule of src/rules.ts, never a 5xx, and a 4xx writes nothing.
+ */
+
+let hub: TestHub;
+const tokens: Record<string, string> = {};
+let assetId = '';
+let assetVersion = 1;
+const TABLES = [...WRITE_TABLES, 'asset_history', 'organisation', 'organisation_history'];
+let counts: Record<string, number>;
+let n = 0;
+const RUNS = Number(process.env.FMAR_PROPERTY_RUNS ?? 200);
+
+beforeAll(async () => {
+  hub = await testHub();
+  for (const who of ['fsp-a', 'operator'] as const) tokens[who] = await hub.token(who);
+  const r = await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: solarInput(999_999) });
+  expect(r.status).toBe(201);
+  assetId = r.json.id;
+  counts = await rowCounts(hub.db, TABLES);
+});
+afterAll(async () => { await hub?.close(); });
+
+// ---------------------------------------------------------------------------------------------
+// Sending and checking
+
+type Body = string | Uint8Array | undefined;
+interface Sent { method: string; path: string; contentType?: string; body: Body; headers?: Record<string, string>; as?: 'fsp-a' | 'operator' }
+
+async function send(s: Sent) {
+  const headers: Record<string, string> = { authorization: `Bearer ${tokens[s.as ?? 'fsp-a']}`, ...(s.headers ?? {}) };
+  if (s.contentType !== undefined) headers['content-type'] = s.contentType;
+  const res = await hub.app.request(s.path, { method: s.method, headers, body: s.body });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', etag: res.headers.get('etag'), text: await res.text() };
+}
+
+/** Every rule code a problem carries: its own, per-field, per-row, warnings. */
+function codesIn(v: unknown, out: string[] = []): string[] {
+  if (Array.isArray(v)) { for (const x of v) codesIn(x, out); return out; }
+  if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if ((k === 'code' || k === 'conflict') && typeof x === 'string') out.push(x);
+      else if (k === 'errors' || k === 'results' || k === 'warnings') codesIn(x, out);
+    }
+  }
+  return out;
+}
+
+/** Send, then check the answer and that a refusal wrote nothing. Returns the response. */
+async function exchange(s: Sent) {
+  const r = await send(s);
+  const where = `${s.method} ${s.path} [${s.contentType}] → ${r.status} ${r.text.slice(0, 500)}`;
+  expect(r.status, where).toBeLessThan(500);
+  const after = await rowCounts(hub.db, TABLES);
+  if (r.status >= 400) {
+    expect(r.type, where).toBe('application/problem+json');
+    const body = JSON.parse(r.text);
+    expect(isRuleCode(body.code), where).toBe(true);
+    expect(body.status, where).toBe(r.status);
+    expect(RULES[body.code as keyof typeof RULES].status, where).toBe(r.status);
+    const bad = codesIn(body).filter((c) => !isRuleCode(c));
+    expect(bad, where).toEqual([]);
+    expect(after, where).toEqual(counts);
+  } else {
+    expect(r.status, where).toBeGreaterThanOrEqual(200);
+  }
+  counts = after;
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arbitraries
+
+const nasty = fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff\ud800', '💡', 'é', '\u202e', '1e999', '-0', 'NaN', 'null', 'true', '[]', '{}',
+  "'; DROP TABLE asset; --", '$1', '%00', '\\', '"', ',', ';', '\r\n', 'x'.repeat(300), '9'.repeat(40), '2025-02-30', '1312345678907', 'GB*ABC*E12345*1');
+const anyString = fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 40 }), nasty);
+const anyNumber = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -0, -1, 0.001, 1.005, 1e21, 9_999_999_999.99, 10_000_000_000, 1_000_000.01, Number.MAX_SAFE_INTEGER + 2));
+const anyJson = fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' });
+const anyValue = fc.oneof(anyJson, anyString, anyNumber, fc.constantFrom(null, true, false, [], {}));
+const anyKey = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', ...DESCRIBED_FIELDS));
+const randomObject = fc.dictionary(anyKey, anyValue, { maxKeys: 8 });
+const bytes = fc.uint8Array({ maxLength: 200 });
+const contentType = (preferred: string[]) => fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...preferred) },
+  { weight: 2, arbitrary: fc.constantFrom('application/json', 'application/merge-patch+json', 'application/x-ndjson', 'text/csv', 'text/plain', 'application/xml', 'multipart/form-data', 'application/json; charset=utf-16', 'APPLICATION/JSON', '*/*') },
+  { weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7e]{0,30}$/) },
+  { weight: 1, arbitrary: fc.constant(undefined) },
+);
+
+const DELETE = Symbol('delete');
+type Mutation = { path: string; value: unknown };
+/** Set (or delete) a dotted path; `__proto__` and friends become own keys, as JSON.parse makes them. */
+function mutate(base: Record<string, any>, m: Mutation): Record<string, any> {
+  const copy = structuredClone(base);
+  const keys = m.path.split('.');
+  let o: any = copy;
+  for (const k of keys.slice(0, -1)) {
+    if (o[k] === null || typeof o[k] !== 'object') Object.defineProperty(o, k, { value: {}, enumerable: true, writable: true, configurable: true });
+    o = o[k];
+  }
+  const last = keys[keys.length - 1];
+  if (m.value === DELETE) delete o[last];
+  else Object.defineProperty(o, last, { value: m.value, enumerable: true, writable: true, configurable: true });
+  return copy;
+}
+const mutation = (paths: string[]) => fc.record({ path: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...paths) }, { weight: 1, arbitrary: anyKey }), value: fc.oneof(fc.constant<unknown>(DELETE), anyValue) });
+
+function solarInput(i: number) {
+  return {
+    name: `Solar roof ${i}`, friendlyCode: `PV-${i}`, category: 'SOLAR_PV', ratedCapacityKw: 4, generationCapacityKw: 4, energySource: 'SOLAR', connectionStatus: 'CONNECTED',
+    commissioningDate: '2025-01-01', effectiveDate: '2025-02-01', connectionType: 'FIRM', dno: 'SPEN_SPM', exportMpan: mpanFor(7_000_000 + i), serialNumber: `PV-${i}`,
+    manufacturer: 'Sunny', model: 'S-4', consentReference: `CCS-${i}`, location: { postcode: 'G1 1AA', gspGroup: '_N', latitude: 55.8, longitude: -4.2 },
+    aliases: [{ scheme: 'fsp_ref', value: `PV-${i}` }, { scheme: 'mcs', value: `MCS-${i}` }],
+  };
+}
+const ASSET_PATHS = [...DESCRIBED_FIELDS, 'organisationId', 'fspId', 'justification', 'importMpan', 'location.postcode', 'location.gspGroup', 'location.latitude', 'location.longitude',
+  'location.extra', 'aliases.0', 'aliases.0.scheme', 'aliases.0.value', 'aliases.1.value', 'aliases.5'];
+
+function orgInput(i: number) {
+  return {
+    legalName: `Property Org ${i} Ltd`, tradingName: `Prop ${i}`, organisationType: 'LTD', registrationNumber: String(20_000_000 + i), roles: ['FSP'],
+    identifiers: [{ scheme: 'VAT', value: 'GB980780684' }],
+    passport: {
+      contacts: { primary: { firstName: 'Grace', lastName: 'Hopper', email: `g${i}@prop.example`, mobile: '+447700900123' } },
+      registeredAddress: { lines: ['1 Flex Street'], town: 'London', postcode: 'EC1A 1BB', country: 'GB' }, countryOfIncorporation: 'GB',
+      website: 'https://prop.example', yearOfRegistration: 2001,
+    },
+  };
+}
+const ORG_PATHS = ['legalName', 'tradingName', 'organisationType', 'organisationTypeDescription', 'registrationNumber', 'roles', 'roles.0', 'roles.1', 'identifiers', 'identifiers.0.scheme',
+  'identifiers.0.value', 'passport', 'passport.contacts.primary.email', 'passport.contacts.primary.mobile', 'passport.contacts.secondary', 'passport.registeredAddress.postcode',
+  'passport.registeredAddress.country', 'passport.registeredAddress.lines', 'passport.countryOfIncorporation', 'passport.website', 'passport.yearOfRegistration', 'dnoCodes', 'status', 'id'];
+
+/** A JSON body: arbitrary JSON, an object of random keys, a valid record with one field changed, raw text or bytes. */
+function jsonBody(valid: () => Record<string, any>, paths: string[]): fc.Arbitrary<Body> {
+  return fc.oneof(
+    { weight: 2, arbitrary: anyJson.map((v) => JSON.stringify(v)) },
+    { weight: 2, arbitrary: randomObject.map((v) => JSON.stringify(v)) },
+    { weight: 6, arbitrary: mutation(paths).map((m) => JSON.stringify(mutate(valid(), m))) },
+    { weight: 1, arbitrary: anyString },
+    { weight: 1, arbitrary: bytes },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+  );
+}
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+/** A row of the CSV layout from a registration object (location flattened, aliases joined). */
+function csvCells(o: Record<string, any>, header: readonly string[]): string[] {
+  return header.map((h) => {
+    if (h === 'aliases') return Array.isArray(o.aliases) ? o.aliases.map((a: any) => `${a?.scheme}:${a?.value}`).join(';') : csvCell(o.aliases);
+    if (h.startsWith('location.')) return o.location?.[h.slice(9)];
+    return o[h];
+  }).map(csvCell);
+}
+const INPUT_COLUMNS = CSV_COLUMNS.filter((c) => !['id', 'status', 'version', 'recordedAt', 'recordedBy', 'deregisteredAt'].includes(c));
+
+// ---------------------------------------------------------------------------------------------
+
+describe('generated garbage never causes a 5xx or a partial write', () => {
+  it('POST /api/v1/assets', async () => {
+    await fc.assert(fc.asyncProperty(jsonBody(() => solarInput(n++), ASSET_PATHS), contentType(['application/json']), async (body, type) => {
+      await exchange({ method: 'POST', path: '/api/v1/assets', contentType: type, body });
+    }), { numRuns: RUNS });
+  });
+
+  it('PATCH /api/v1/assets/{id}', async () => {
+    const id = fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: anyString }, { weight: 1, arbitrary: fc.constant('01JD8X6N2Q7ZB4Y3W5V6T7S8R9') });
+    const ifMatch = fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7e]{0,20}$/) }, { weight: 1, arbitrary: fc.constant(undefined) });
+    const patchBody = fc.oneof(
+      { weight: 3, arbitrary: jsonBody(() => ({}), ASSET_PATHS) },
+      { weight: 2, arbitrary: fc.array(mutation(ASSET_PATHS), { maxLength: 3 }).map((ms) => JSON.stringify(ms.reduce((o, m) => mutate(o, m), {} as Record<string, any>))) },
+    );
+    await fc.assert(fc.asyncProperty(patchBody, contentType(['application/json', 'application/merge-patch+json']), id, ifMatch, async (body, type, otherId, match) => {
+      const target = otherId === '' ? assetId : encodeURIComponent(otherId);
+      const headers: Record<string, string> = match === undefined ? {} : { 'if-match': match === '' ? `"${assetVersion}"` : match };
+      const r = await exchange({ method: 'PATCH', path: `/api/v1/assets/${target}`, contentType: type, body, headers });
+      if (r.status === 200 && target === assetId) assetVersion = Number(r.etag!.replace(/"/g, ''));
+    }), { numRuns: RUNS });
+  });
+
+  it('POST /api/v1/organisations', async () => {
+    await fc.assert(fc.asyncProperty(jsonBody(() => orgInput(n++), ORG_PATHS), contentType(['application/json']), async (body, type) => {
+      await exchange({ method: 'POST', path: '/api/v1/organisations', contentType: type, body, as: 'operator' });
+    }), { numRuns: RUNS });
+  });
+
+  it('POST /api/v1/assets/bulk (NDJSON)', async () => {
+    const line = fc.oneof(
+      { weight: 4, arbitrary: mutation(ASSET_PATHS).map((m) => JSON.stringify(mutate(solarInput(n++), m))) },
+      { weight: 2, arbitrary: fc.constant(null).map(() => JSON.stringify(solarInput(n++))) },
+      { weight: 1, arbitrary: anyJson.map((v) => JSON.stringify(v)) },
+      { weight: 1, arbitrary: randomObject.map((v) => JSON.stringify(v)) },
+      { weight: 1, arbitrary: anyString },
+    );
+    const body = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(fc.array(line, { maxLength: 6 }), fc.constantFrom('\n', '\r\n')).map(([ls, sep]) => ls.join(sep)) },
+      { weight: 1, arbitrary: bytes },
+      { weight: 1, arbitrary: anyString },
+    );
+    await fc.assert(fc.asyncProperty(body, contentType(['application/x-ndjson', 'application/ndjson']), fc.constantFrom('', '?dryRun=true', '?dryRun=false', '?dryRun=maybe'), async (b, type, q) => {
+      await exchange({ method: 'POST', path: `/api/v1/assets/bulk${q}`, contentType: type, body: b });
+    }), { numRuns: RUNS });
+  });
+
+  it('POST /api/v1/assets/bulk (CSV)', async () => {
+    const header = fc.tuple(fc.shuffledSubarray([...INPUT_COLUMNS], { minLength: 1 }), fc.array(fc.oneof(fc.constantFrom(...CSV_COLUMNS), anyKey), { maxLength: 2 }))
+      .map(([h, extra]) => [...h, ...extra]);
+    const validCsv = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.option(fc.record({ row: fc.nat(3), col: fc.nat(40), value: anyString }))).map(([rows, edit]) => {
+      const lines = Array.from({ length: rows }, () => csvCells(solarInput(n++), INPUT_COLUMNS));
+      if (edit) lines[edit.row % rows][edit.col % INPUT_COLUMNS.length] = csvCell(edit.value);
+      return [INPUT_COLUMNS.join(','), ...lines.map((l) => l.join(','))].join('\r\n') + '\r\n';
+    });
+    const randomCsv = fc.tuple(header, fc.array(fc.array(anyString.map(csvCell), { maxLength: 8 }), { maxLength: 4 }), fc.constantFrom('\n', '\r\n', '\r'))
+      .map(([h, rows, sep]) => [h.map(csvCell).join(','), ...rows.map((r) => r.join(','))].join(sep));
+    const body = fc.oneof({ weight: 4, arbitrary: validCsv }, { weight: 4, arbitrary: randomCsv }, { weight: 1, arbitrary: anyString.map((s) => '\ufeff' + s) }, { weight: 1, arbitrary: bytes });
+    await fc.assert(fc.asyncProperty(body, contentType(['text/csv', 'text/csv; charset=utf-8']), fc.constantFrom('', '?dryRun=true'), async (b, type, q) => {
+      await exchange({ method: 'POST', path: `/api/v1/assets/bulk${q}`, contentType: type, body: b });
+    }), { numRuns: RUNS });
+  });
+
+  it('GET lists, lookups and exports with random query strings', async () => {
+    const param = fc.tuple(fc.constantFrom('limit', 'cursor', 'identifier', 'organisationId', 'fspId', 'dno', 'category', 'status', 'format', 'includeDeregistered', 'asOf', 'role'), anyString);
+    const path = fc.constantFrom('/api/v1/assets', '/api/v1/assets/export', '/api/v1/organisations', `/api/v1/assets/{id}`, '/api/v1/assets/{id}/history');
+    await fc.assert(fc.asyncProperty(path, fc.array(param, { maxLength: 3 }), async (p, params) => {
+      const qs = params.map(([k, v]) => `${k}=${encodeURIComponent(v.toWellFormed())}`).join('&');
+      await exchange({ method: 'GET', path: `${p.replace('{id}', assetId)}?${qs}`, body: undefined });
+    }), { numRuns: Math.ceil(RUNS / 2) });
+  });
+});
