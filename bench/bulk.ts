@@ -10,6 +10,7 @@
  * validation, conflict checks, aliases, natural keys, FSP links, audit, outbox). Reported:
  * rows/s of each, their ratio, per-batch latency; medians over the repetitions.
  */
+import { copyFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
@@ -46,6 +47,14 @@ async function main() {
   log(`bulk benchmark: ${fmt(ROWS)} rows, batches of ${fmt(BATCH)}, ${CONCURRENCY} concurrent requests, ${REPS} repetitions`);
   const pg = startPg(PG_PORT);
   const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+  // Profiling aid: log statements slower than BENCH_PG_LOG_MS, with their plans and trigger times (auto_explain).
+  const slowMs = process.env.BENCH_PG_LOG_MS;
+  if (slowMs) {
+    await sql.unsafe(`LOAD 'auto_explain'`);
+    for (const s of [`log_min_duration_statement = ${Number(slowMs)}`, `session_preload_libraries = 'auto_explain'`, `auto_explain.log_min_duration = ${Number(slowMs)}`,
+      `auto_explain.log_analyze = on`, `auto_explain.log_triggers = on`, `auto_explain.log_nested_statements = on`]) await sql.unsafe(`ALTER SYSTEM SET ${s}`);
+    await sql.unsafe(`SELECT pg_reload_conf()`);
+  }
   const hub = await startHub(pg.url, HUB_PORT, { nodeArgs: (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean) });
   log(`PostgreSQL on ${pg.port}, hub pid ${hub.pid} on ${hub.baseUrl}`);
   const settings = await pgSettings(sql);
@@ -121,6 +130,10 @@ async function main() {
     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') AND c.relname NOT LIKE 'pg_%' ORDER BY 1`);
   await hub.stop();
   await sql.end();
+  if (slowMs) {
+    copyFileSync(`${pg.dir}/server.log`, '/tmp/fmar-bench-bulk-pg.log');
+    console.log(`\nPostgreSQL log with statements slower than ${slowMs} ms and their plans: /tmp/fmar-bench-bulk-pg.log`);
+  }
   pg.stop();
 
   console.log('\n## Bulk registration: results\n');

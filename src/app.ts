@@ -27,6 +27,8 @@ export function buildApp(ports: Ports) {
     if (err instanceof HTTPException) {
       if (err.status === 400 && /JSON/i.test(err.message)) return problemResponse(new Problem('REQUEST-MALFORMED-JSON', err.message));
       if (err.status === 413) return problemResponse(new Problem('REQUEST-TOO-LARGE'));
+      // The JSON validator's answer to a bodyless request of another Content-Type.
+      if (err.status === 415) return problemResponse(new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/json.'));
       return problemResponse(new Problem('REQUEST-QUERY-INVALID', err.message, {}, [], err.status));
     }
     console.error(`[fmar] ${c.req.method} ${c.req.path}:`, err);

@@ -18,7 +18,7 @@ let assetVersion = 1;
 const TABLES = [...WRITE_TABLES, 'asset_history', 'organisation', 'organisation_history'];
 let counts: Record<string, number>;
 let n = 0;
-const RUNS = Number(process.env.FMAR_PROPERTY_RUNS ?? 200);
+const RUNS = Number(process.env.FMAR_PROPERTY_RUNS ?? 250);
 
 beforeAll(async () => {
   hub = await testHub();
@@ -28,7 +28,11 @@ beforeAll(async () => {
   assetId = r.json.id;
   counts = await rowCounts(hub.db, TABLES);
 });
-afterAll(async () => { await hub?.close(); });
+afterAll(async () => {
+  if (process.env.FMAR_PROPERTY_STATS) console.log([...stats].sort().map(([k, v]) => `${String(v).padStart(5)} ${k}`).join('\n'));
+  await hub?.close();
+});
+const stats = new Map<string, number>();
 
 // ---------------------------------------------------------------------------------------------
 // Sending and checking
@@ -39,7 +43,7 @@ interface Sent { method: string; path: string; contentType?: string; body: Body;
 async function send(s: Sent) {
   const headers: Record<string, string> = { authorization: `Bearer ${tokens[s.as ?? 'fsp-a']}`, ...(s.headers ?? {}) };
   if (s.contentType !== undefined) headers['content-type'] = s.contentType;
-  const res = await hub.app.request(s.path, { method: s.method, headers, body: s.body });
+  const res = await hub.app.request(s.path, { method: s.method, headers, body: s.body as BodyInit | undefined });
   return { status: res.status, type: res.headers.get('content-type') ?? '', etag: res.headers.get('etag'), text: await res.text() };
 }
 
@@ -58,6 +62,7 @@ function codesIn(v: unknown, out: string[] = []): string[] {
 /** Send, then check the answer and that a refusal wrote nothing. Returns the response. */
 async function exchange(s: Sent) {
   const r = await send(s);
+  if (process.env.FMAR_PROPERTY_STATS) { const k = `${s.method} ${s.path.split('?')[0].replace(/[0-9A-Z]{26}$/, '{id}')} ${r.status} ${r.status >= 400 ? JSON.parse(r.text).code : ''}`; stats.set(k, (stats.get(k) ?? 0) + 1); }
   const where = `${s.method} ${s.path} [${s.contentType}] → ${r.status} ${r.text.slice(0, 500)}`;
   expect(r.status, where).toBeLessThan(500);
   const after = await rowCounts(hub.db, TABLES);
@@ -82,22 +87,34 @@ async function exchange(s: Sent) {
 
 const nasty = fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff\ud800', '💡', 'é', '\u202e', '1e999', '-0', 'NaN', 'null', 'true', '[]', '{}',
   "'; DROP TABLE asset; --", '$1', '%00', '\\', '"', ',', ';', '\r\n', 'x'.repeat(300), '9'.repeat(40), '2025-02-30', '1312345678907', 'GB*ABC*E12345*1');
-const anyString = fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 40 }), nasty);
+/** Short strings of the characters that break things: NUL, lone surrogates, quotes, separators. */
+const hostile = fc.string({ unit: fc.constantFrom('\u0000', '\ud800', '\udc00', '\udbff\udfff', 'a', 'Z', '0', ' ', '"', ',', ';', ':', '\n', '\r', '\\', '*', 'é', '💡'), minLength: 1, maxLength: 12 });
+const anyString = fc.oneof(
+  { weight: 2, arbitrary: fc.string() }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) }, { weight: 2, arbitrary: nasty },
+  { weight: 2, arbitrary: fc.tuple(fc.string({ maxLength: 5 }), nasty, fc.string({ maxLength: 5 })).map((p) => p.join('')) }, { weight: 2, arbitrary: hostile },
+);
 const anyNumber = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -0, -1, 0.001, 1.005, 1e21, 9_999_999_999.99, 10_000_000_000, 1_000_000.01, Number.MAX_SAFE_INTEGER + 2));
 const anyJson = fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' });
-const anyValue = fc.oneof(anyJson, anyString, anyNumber, fc.constantFrom(null, true, false, [], {}));
+const anyValue = fc.oneof({ weight: 3, arbitrary: anyString }, { weight: 2, arbitrary: anyJson }, { weight: 1, arbitrary: anyNumber }, { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}) });
 const anyKey = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', ...DESCRIBED_FIELDS));
 const randomObject = fc.dictionary(anyKey, anyValue, { maxKeys: 8 });
 const bytes = fc.uint8Array({ maxLength: 200 });
 const contentType = (preferred: string[]) => fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(...preferred) },
+  { weight: 12, arbitrary: fc.constantFrom(...preferred) },
   { weight: 2, arbitrary: fc.constantFrom('application/json', 'application/merge-patch+json', 'application/x-ndjson', 'text/csv', 'text/plain', 'application/xml', 'multipart/form-data', 'application/json; charset=utf-16', 'APPLICATION/JSON', '*/*') },
   { weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7e]{0,30}$/) },
   { weight: 1, arbitrary: fc.constant(undefined) },
 );
 
+/** Nesting deep enough to overflow any recursive walk. */
+const DEEP_ARRAY = '['.repeat(100_000) + ']'.repeat(100_000);
+const DEEP_OBJECT = '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000);
+const wellFormed = (s: string) => new TextDecoder().decode(new TextEncoder().encode(s));
+
 const DELETE = Symbol('delete');
-type Mutation = { path: string; value: unknown };
+/** Replace with a value of the same JSON type as the one there (a string by a string, …), to get past type checks. */
+const TYPED = Symbol('typed');
+type Mutation = { path: string; value: unknown; str?: string; num?: number };
 /** Set (or delete) a dotted path; `__proto__` and friends become own keys, as JSON.parse makes them. */
 function mutate(base: Record<string, any>, m: Mutation): Record<string, any> {
   const copy = structuredClone(base);
@@ -108,11 +125,24 @@ function mutate(base: Record<string, any>, m: Mutation): Record<string, any> {
     o = o[k];
   }
   const last = keys[keys.length - 1];
-  if (m.value === DELETE) delete o[last];
-  else Object.defineProperty(o, last, { value: m.value, enumerable: true, writable: true, configurable: true });
+  const value = m.value === TYPED ? (typeof o[last] === 'number' ? m.num : m.str) : m.value;
+  if (value === DELETE) delete o[last];
+  else Object.defineProperty(o, last, { value, enumerable: true, writable: true, configurable: true });
   return copy;
 }
-const mutation = (paths: string[]) => fc.record({ path: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...paths) }, { weight: 1, arbitrary: anyKey }), value: fc.oneof(fc.constant<unknown>(DELETE), anyValue) });
+const mutation = (paths: string[]) => fc.record({
+  path: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...paths) }, { weight: 1, arbitrary: anyKey }),
+  value: fc.oneof({ weight: 1, arbitrary: fc.constant<unknown>(DELETE) }, { weight: 3, arbitrary: anyValue }, { weight: 3, arbitrary: fc.constant<unknown>(TYPED) }),
+  str: anyString, num: anyNumber,
+});
+/** Every dotted path of an object that holds a string. */
+function stringPaths(o: unknown, at = ''): string[] {
+  if (typeof o === 'string') return [at];
+  if (o === null || typeof o !== 'object') return [];
+  return Object.entries(o).flatMap(([k, v]) => stringPaths(v, at ? `${at}.${k}` : k));
+}
+/** One string field of a valid record set to hostile text. */
+const hostileText = (paths: string[]) => fc.record({ path: fc.constantFrom(...paths), value: hostile });
 
 function solarInput(i: number) {
   return {
@@ -141,14 +171,16 @@ const ORG_PATHS = ['legalName', 'tradingName', 'organisationType', 'organisation
   'passport.registeredAddress.country', 'passport.registeredAddress.lines', 'passport.countryOfIncorporation', 'passport.website', 'passport.yearOfRegistration', 'dnoCodes', 'status', 'id'];
 
 /** A JSON body: arbitrary JSON, an object of random keys, a valid record with one field changed, raw text or bytes. */
-function jsonBody(valid: () => Record<string, any>, paths: string[]): fc.Arbitrary<Body> {
+function jsonBody(valid: () => Record<string, any>, paths: string[], texts = stringPaths(valid())): fc.Arbitrary<Body> {
   return fc.oneof(
     { weight: 2, arbitrary: anyJson.map((v) => JSON.stringify(v)) },
     { weight: 2, arbitrary: randomObject.map((v) => JSON.stringify(v)) },
-    { weight: 6, arbitrary: mutation(paths).map((m) => JSON.stringify(mutate(valid(), m))) },
+    { weight: 5, arbitrary: mutation(paths).map((m) => JSON.stringify(mutate(valid(), m))) },
+    { weight: 2, arbitrary: fc.array(mutation(paths), { minLength: 2, maxLength: 4 }).map((ms) => JSON.stringify(ms.reduce(mutate, valid()))) },
+    { weight: 3, arbitrary: hostileText(texts).map((m) => JSON.stringify(mutate(valid(), m))) },
     { weight: 1, arbitrary: anyString },
     { weight: 1, arbitrary: bytes },
-    { weight: 1, arbitrary: fc.constant(undefined) },
+    { weight: 1, arbitrary: fc.constantFrom(undefined, DEEP_ARRAY, DEEP_OBJECT) },
   );
 }
 
@@ -179,11 +211,11 @@ describe('generated garbage never causes a 5xx or a partial write', () => {
     const id = fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: anyString }, { weight: 1, arbitrary: fc.constant('01JD8X6N2Q7ZB4Y3W5V6T7S8R9') });
     const ifMatch = fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7e]{0,20}$/) }, { weight: 1, arbitrary: fc.constant(undefined) });
     const patchBody = fc.oneof(
-      { weight: 3, arbitrary: jsonBody(() => ({}), ASSET_PATHS) },
+      { weight: 3, arbitrary: jsonBody(() => ({}), ASSET_PATHS, stringPaths(solarInput(0))) },
       { weight: 2, arbitrary: fc.array(mutation(ASSET_PATHS), { maxLength: 3 }).map((ms) => JSON.stringify(ms.reduce((o, m) => mutate(o, m), {} as Record<string, any>))) },
     );
     await fc.assert(fc.asyncProperty(patchBody, contentType(['application/json', 'application/merge-patch+json']), id, ifMatch, async (body, type, otherId, match) => {
-      const target = otherId === '' ? assetId : encodeURIComponent(otherId);
+      const target = otherId === '' ? assetId : encodeURIComponent(wellFormed(otherId));
       const headers: Record<string, string> = match === undefined ? {} : { 'if-match': match === '' ? `"${assetVersion}"` : match };
       const r = await exchange({ method: 'PATCH', path: `/api/v1/assets/${target}`, contentType: type, body, headers });
       if (r.status === 200 && target === assetId) assetVersion = Number(r.etag!.replace(/"/g, ''));
@@ -199,17 +231,23 @@ describe('generated garbage never causes a 5xx or a partial write', () => {
   it('POST /api/v1/assets/bulk (NDJSON)', async () => {
     const line = fc.oneof(
       { weight: 4, arbitrary: mutation(ASSET_PATHS).map((m) => JSON.stringify(mutate(solarInput(n++), m))) },
+      { weight: 2, arbitrary: hostileText(stringPaths(solarInput(0))).map((m) => JSON.stringify(mutate(solarInput(n++), m))) },
       { weight: 2, arbitrary: fc.constant(null).map(() => JSON.stringify(solarInput(n++))) },
       { weight: 1, arbitrary: anyJson.map((v) => JSON.stringify(v)) },
       { weight: 1, arbitrary: randomObject.map((v) => JSON.stringify(v)) },
       { weight: 1, arbitrary: anyString },
+      { weight: 1, arbitrary: fc.constantFrom(DEEP_ARRAY, DEEP_OBJECT) },
     );
+    // Valid rows around one changed row: the batch reaches the database when that row passes.
+    const oneChanged = fc.tuple(fc.nat(4), fc.nat(4), line).map(([before, after, l]) => [
+      ...Array.from({ length: before }, () => JSON.stringify(solarInput(n++))), l, ...Array.from({ length: after }, () => JSON.stringify(solarInput(n++)))].join('\n'));
     const body = fc.oneof(
-      { weight: 8, arbitrary: fc.tuple(fc.array(line, { maxLength: 6 }), fc.constantFrom('\n', '\r\n')).map(([ls, sep]) => ls.join(sep)) },
+      { weight: 4, arbitrary: fc.tuple(fc.array(line, { maxLength: 6 }), fc.constantFrom('\n', '\r\n')).map(([ls, sep]) => ls.join(sep)) },
+      { weight: 4, arbitrary: oneChanged },
       { weight: 1, arbitrary: bytes },
       { weight: 1, arbitrary: anyString },
     );
-    await fc.assert(fc.asyncProperty(body, contentType(['application/x-ndjson', 'application/ndjson']), fc.constantFrom('', '?dryRun=true', '?dryRun=false', '?dryRun=maybe'), async (b, type, q) => {
+    await fc.assert(fc.asyncProperty(body, contentType(['application/x-ndjson', 'application/ndjson']), fc.constantFrom('', '', '', '?dryRun=true', '?dryRun=false', '?dryRun=maybe'), async (b, type, q) => {
       await exchange({ method: 'POST', path: `/api/v1/assets/bulk${q}`, contentType: type, body: b });
     }), { numRuns: RUNS });
   });
@@ -217,7 +255,7 @@ describe('generated garbage never causes a 5xx or a partial write', () => {
   it('POST /api/v1/assets/bulk (CSV)', async () => {
     const header = fc.tuple(fc.shuffledSubarray([...INPUT_COLUMNS], { minLength: 1 }), fc.array(fc.oneof(fc.constantFrom(...CSV_COLUMNS), anyKey), { maxLength: 2 }))
       .map(([h, extra]) => [...h, ...extra]);
-    const validCsv = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.option(fc.record({ row: fc.nat(3), col: fc.nat(40), value: anyString }))).map(([rows, edit]) => {
+    const validCsv = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.option(fc.record({ row: fc.nat(3), col: fc.nat(40), value: fc.oneof(anyString, hostile) }))).map(([rows, edit]) => {
       const lines = Array.from({ length: rows }, () => csvCells(solarInput(n++), INPUT_COLUMNS));
       if (edit) lines[edit.row % rows][edit.col % INPUT_COLUMNS.length] = csvCell(edit.value);
       return [INPUT_COLUMNS.join(','), ...lines.map((l) => l.join(','))].join('\r\n') + '\r\n';
@@ -234,7 +272,7 @@ describe('generated garbage never causes a 5xx or a partial write', () => {
     const param = fc.tuple(fc.constantFrom('limit', 'cursor', 'identifier', 'organisationId', 'fspId', 'dno', 'category', 'status', 'format', 'includeDeregistered', 'asOf', 'role'), anyString);
     const path = fc.constantFrom('/api/v1/assets', '/api/v1/assets/export', '/api/v1/organisations', `/api/v1/assets/{id}`, '/api/v1/assets/{id}/history');
     await fc.assert(fc.asyncProperty(path, fc.array(param, { maxLength: 3 }), async (p, params) => {
-      const qs = params.map(([k, v]) => `${k}=${encodeURIComponent(v.toWellFormed())}`).join('&');
+      const qs = params.map(([k, v]) => `${k}=${encodeURIComponent(wellFormed(v))}`).join('&');
       await exchange({ method: 'GET', path: `${p.replace('{id}', assetId)}?${qs}`, body: undefined });
     }), { numRuns: Math.ceil(RUNS / 2) });
   });
