@@ -111,6 +111,7 @@ async function main() {
     const apiS = (performance.now() - t1) / 1000;
     const [{ n: stored }] = await sql.unsafe(`SELECT count(*)::int AS n FROM asset`);
     if (stored !== ROWS) throw new Error(`the hub stored ${stored} assets, not ${ROWS}`);
+    log(`rep ${rep}: API ${fmt(ROWS / apiS)} rows/s (${fmt(apiS, 1)} s); waiting for the audit sealer …`);
 
     // How long the hub's background sealer needs to finish chaining the audit rows (not in apiS).
     const t2 = performance.now();

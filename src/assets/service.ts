@@ -75,7 +75,7 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
   inBatchConflicts(prepared, results);
 
   const write = async (tx: Sql): Promise<BatchOutcome> => {
-    await storedConflicts(tx, prepared, results);
+    await storedConflicts(tx, prepared, results, seesAll(actor));
     for (const p of prepared) {
       const r = results[p.row];
       if (r.status === 'rejected') continue;
@@ -99,7 +99,15 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
     return await ctx.db.transaction(write);
   } catch (e) {
     // A concurrent writer took a unique key between our check and our insert.
-    if (pgErrorCode(e) === '23505') throw conflictFromConstraint(constraintName(e));
+    if (pgErrorCode(e) === '23505') {
+      const problem = conflictFromConstraint(constraintName(e));
+      if (problem.code === 'ASSET-DUPLICATE') {
+        const keys = prepared.flatMap((p) => naturalKeys(p.fields));
+        const [existing] = await ctx.db.query(`SELECT asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb)) LIMIT 1`, [keys]);
+        if (existing) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number were registered concurrently as asset ${existing.asset_id}.`, { existingAssetId: existing.asset_id });
+      }
+      throw problem;
+    }
     throw e;
   }
 }
@@ -138,7 +146,7 @@ function inBatchConflicts(prepared: Prepared[], results: RowResult[]) {
 }
 
 /** Checks against what is stored: parties, duplicates, taken codes and aliases, MPANs of other organisations. */
-async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult[]) {
+async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult[], namesOthers: boolean) {
   const live = prepared.filter((p) => results[p.row].status !== 'rejected');
   if (live.length === 0) return;
   const orgIds = [...new Set(live.flatMap((p) => [p.orgId, p.fspId]))];
@@ -179,7 +187,7 @@ async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult
     }
     for (const m of [p.fields.importMpan, p.fields.exportMpan]) {
       const others = m ? [...(mpanOrgs.get(m) ?? [])].filter((o) => o !== p.orgId) : [];
-      if (others.length) p.warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === p.fields.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of organisation ${others.join(', ')}.`));
+      if (others.length) p.warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === p.fields.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of ${namesOthers ? `organisation ${others.join(', ')}` : 'another organisation'}.`));
     }
   }
 }
@@ -349,7 +357,7 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
       for (const m of [checked.asset.importMpan, checked.asset.exportMpan]) {
         if (!m || m === before.importMpan || m === before.exportMpan) continue;
         const others = await tx.query(`SELECT DISTINCT organisation_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value = $1 AND organisation_id <> $2`, [m, before.organisationId]);
-        if (others.length) warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === checked.asset.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of organisation ${others.map((o) => o.organisation_id).join(', ')}.`));
+        if (others.length) warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === checked.asset.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of ${seesAll(actor) ? `organisation ${others.map((o) => o.organisation_id).join(', ')}` : 'another organisation'}.`));
       }
       const needs = warnings.filter((w) => w.needsJustification);
       if (needs.length && !justification) throw new Problem(needs[0].code as FieldError['code'], needs.map((w) => w.detail).join(' '), { warnings }, needs.map((w) => fieldError(w.field, w.code as FieldError['code'], w.detail)));

@@ -58,7 +58,6 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
  * not named (it would be echoed back).
  */
 export function unstorableTextAt(value: unknown): string | undefined {
-  if (process.env.FMAR_PROBE_OFF) return undefined;
   type Node = { v: unknown; key?: string; up?: Node };
   const pathOf = (n: Node | undefined) => { const ks: string[] = []; for (let x = n; x?.key !== undefined; x = x.up) ks.unshift(x.key); return ks.join('.') || '(body)'; };
   const stack: Node[] = [{ v: value }];
