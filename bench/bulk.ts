@@ -52,7 +52,7 @@ async function main() {
   if (slowMs) {
     await sql.unsafe(`LOAD 'auto_explain'`);
     for (const s of [`log_min_duration_statement = ${Number(slowMs)}`, `session_preload_libraries = 'auto_explain'`, `auto_explain.log_min_duration = ${Number(slowMs)}`,
-      `auto_explain.log_analyze = on`, `auto_explain.log_triggers = on`, `auto_explain.log_nested_statements = on`]) await sql.unsafe(`ALTER SYSTEM SET ${s}`);
+      `log_parameter_max_length = 0`, `auto_explain.log_analyze = on`, `auto_explain.log_triggers = on`, `auto_explain.log_nested_statements = on`]) await sql.unsafe(`ALTER SYSTEM SET ${s}`);
     await sql.unsafe(`SELECT pg_reload_conf()`);
   }
   const hub = await startHub(pg.url, HUB_PORT, { nodeArgs: (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean) });

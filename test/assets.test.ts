@@ -292,10 +292,15 @@ describe('register an asset (UC-02.01)', () => {
       expect(ok.json.warnings).toEqual([expect.objectContaining({ code: 'ASSET-MPAN-OTHER-ORGANISATION', field: 'importMpan', needsJustification: true })]);
       const audit = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${ok.json.id}`, { as: 'operator' });
       expect(audit.json.items[0].detail).toMatchObject({ justification, overridden: ['ASSET-MPAN-OTHER-ORGANISATION'] });
-      // Now that fsp-b holds it too, fsp-a is warned about fsp-b.
+      // Now that fsp-b holds it too, fsp-a is warned, without being told which organisation holds it
+      // (who serves a meter is commercially sensitive); the operator is told.
       const back = await post('fsp-a', batteryInput(next(), { importMpan: a.importMpan }));
       expect(back.status).toBe(422);
-      expect(back.json.detail).toContain(DEMO['fsp-b']);
+      expect(back.json.detail).toContain('another organisation');
+      expect(back.json.detail).not.toContain(DEMO['fsp-b']);
+      const asOperator = await post('operator', { ...batteryInput(next(), { importMpan: a.importMpan }), organisationId: DEMO['fsp-a'] });
+      expect(asOperator.status).toBe(422);
+      expect(asOperator.json.detail).toContain(DEMO['fsp-b']);
     });
   });
 
