@@ -9,6 +9,8 @@ const N = Number(process.env.N ?? 500000), B = 10000;
 const variants: Record<string, string> = {
   gist: `CREATE TABLE l (asset_id text NOT NULL, fsp_id text NOT NULL, valid tstzrange NOT NULL, recorded_at timestamptz NOT NULL, recorded_by text NOT NULL, CONSTRAINT x EXCLUDE USING gist (asset_id WITH =, valid WITH &&))`,
   gistC: `CREATE TABLE l (asset_id text NOT NULL, fsp_id text NOT NULL, valid tstzrange NOT NULL, recorded_at timestamptz NOT NULL, recorded_by text NOT NULL, CONSTRAINT x EXCLUDE USING gist (asset_id COLLATE "C" WITH =, valid WITH &&))`,
+  gistIdx: `CREATE TABLE l (asset_id text NOT NULL, fsp_id text NOT NULL, valid tstzrange NOT NULL, recorded_at timestamptz NOT NULL, recorded_by text NOT NULL); CREATE INDEX ON l USING gist (asset_id, valid)`,
+  gistRev: `CREATE TABLE l (asset_id text NOT NULL, fsp_id text NOT NULL, valid tstzrange NOT NULL, recorded_at timestamptz NOT NULL, recorded_by text NOT NULL, CONSTRAINT x EXCLUDE USING gist (valid WITH &&, asset_id WITH =))`,
   btree: `CREATE TABLE l (asset_id text NOT NULL, fsp_id text NOT NULL, valid tstzrange NOT NULL, recorded_at timestamptz NOT NULL, recorded_by text NOT NULL); CREATE INDEX ON l (asset_id)`,
 };
 for (const v of (process.env.V ?? 'gist,gistC,btree').split(',')) {

@@ -4,6 +4,7 @@
  * with no auth (bench/baseline-server.ts), measured in the same run on the same database.
  *
  *   npm run bench:lookup     (BENCH_SIZES=1000000,10000000 BENCH_REPS=5 BENCH_DURATION=10 BENCH_CONNECTIONS=10 FMAR_PG_PORT=55501)
+ *   BENCH_SIZES=1000000 BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:lookup   (profile the hub)
  *
  * Rows are loaded with SQL (bench/load.ts). Load comes from autocannon in this process, each
  * request a random existing MPAN; hub and baseline alternate, BENCH_REPS rounds each; medians.
@@ -40,7 +41,7 @@ async function main() {
   log(`lookup benchmark: sizes ${SIZES.map((s) => fmt(s)).join(', ')}; ${REPS} rounds × ${DURATION} s per server; ${CONNECTIONS} connections`);
   const pg = startPg(PG_PORT);
   const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
-  const hub = await startHub(pg.url, HUB_PORT);
+  const hub = await startHub(pg.url, HUB_PORT, { nodeArgs: (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean) });
   const base = await spawnServer('bench/baseline-server.ts', { DATABASE_URL: pg.url, PORT: String(BASE_PORT) }, { ready: /baseline lookup server/, port: BASE_PORT });
   log(`PostgreSQL on ${pg.port}; hub pid ${hub.pid} on ${hub.baseUrl}; baseline pid ${base.pid} on ${base.baseUrl}`);
   const settings = await pgSettings(sql);

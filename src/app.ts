@@ -29,7 +29,8 @@ export function buildApp(ports: Ports) {
       if (err.status === 413) return problemResponse(new Problem('REQUEST-TOO-LARGE'));
       // The JSON validator's answer to a bodyless request of another Content-Type.
       if (err.status === 415) return problemResponse(new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/json.'));
-      return problemResponse(new Problem('REQUEST-QUERY-INVALID', err.message, {}, [], err.status));
+      // Any other framework refusal of the request keeps the rule's own status, so code and status agree.
+      if (err.status < 500) return problemResponse(new Problem('REQUEST-QUERY-INVALID', err.message));
     }
     console.error(`[fmar] ${c.req.method} ${c.req.path}:`, err);
     return problemResponse(new Problem('INTERNAL-ERROR'));

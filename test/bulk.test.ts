@@ -269,14 +269,22 @@ describe('CSV export loads back through bulk', () => {
     expect(reloaded.map((a) => [a.organisationId, a.fspId, a.status, a.version])).toEqual(originals.map((a) => [a.organisationId, a.fspId, 'PENDING_VALIDATION', 1]));
   });
 
-  it('friendly codes stay reserved by de-registered assets, so a round trip of coded assets needs them cleared first', async () => {
+  it('de-registration releases a friendly code: a round trip of coded assets registers them again', async () => {
     const reg = await bulk(ndjson([batteryInput(3_100, { friendlyCode: 'RT-CODE-1', dno: 'SSEN_SHEPD', importMpan: mpanFor(3_100, '17') })]));
     expect(reg.status).toBe(201);
     const id = reg.json.results[0].id;
     const exp = await hub.call('GET', '/api/v1/assets/export?format=csv&dno=SSEN_SHEPD', { as: 'fsp-a' });
+    // While the asset is live its code is taken.
+    const clash = await bulk(exp.text, { contentType: 'text/csv' });
+    expectProblem(clash, 422, 'BULK-ROWS-INVALID');
+    expect(clash.json.results[0].errors.map((e: any) => e.code)).toContain('ASSET-FRIENDLY-CODE-TAKEN');
     expect((await hub.call('DELETE', `/api/v1/assets/${id}`, { as: 'fsp-a' })).status).toBe(200);
     const back = await bulk(exp.text, { contentType: 'text/csv' });
-    expectProblem(back, 422, 'BULK-ROWS-INVALID');
-    expect(back.json.results[0].errors.map((e: any) => e.code)).toEqual(['ASSET-FRIENDLY-CODE-TAKEN']);
+    expect(back.status).toBe(201);
+    const again = await hub.call('GET', `/api/v1/assets/${back.json.results[0].id}`, { as: 'fsp-a' });
+    expect(again.json.friendlyCode).toBe('RT-CODE-1');
+    expect(again.json.id).not.toBe(id);
+    // The archived asset keeps its code in its record and still resolves.
+    expect((await hub.call('GET', `/api/v1/assets/${id}`, { as: 'fsp-a' })).json).toMatchObject({ friendlyCode: 'RT-CODE-1', status: 'DEREGISTERED' });
   });
 });

@@ -62,7 +62,8 @@ CREATE TABLE asset (
   deregistered_at        timestamptz,
   CONSTRAINT asset_mpans_differ CHECK (import_mpan IS NULL OR export_mpan IS NULL OR import_mpan <> export_mpan)
 );
-CREATE UNIQUE INDEX asset_friendly_code_key ON asset (organisation_id, friendly_code) WHERE friendly_code IS NOT NULL;
+-- A friendly code names one live asset of its organisation; de-registration releases it (the ULID stays unique for ever).
+CREATE UNIQUE INDEX asset_friendly_code_key ON asset (organisation_id, friendly_code) WHERE friendly_code IS NOT NULL AND deregistered_at IS NULL;
 CREATE INDEX asset_fsp_idx ON asset (fsp_id, id);
 CREATE INDEX asset_dno_idx ON asset (dno, id);
 

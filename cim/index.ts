@@ -1,0 +1,17 @@
+/** The CIM library's public face. It imports nothing from src/. */
+export { CIM100, FMAR_EXT, MD, NAMESPACES, RDF, canonicalName, namespaceOf } from './namespaces';
+export { derivedMrid, isUuidShaped, mridToUlid, normaliseId, ulidToMrid } from './mrid';
+export {
+  CATEGORY_PROFILE, CLASS_SPELLINGS, FIELD_PROFILE, NETWORK_REFERENCES, OBJECT_PROFILE, PROFILE_URI, UNIT_FACTORS, profileMarkdown,
+  type CategoryProfile, type PowerUnit, type ProfileCategory,
+} from './profile';
+export {
+  CimWriter, MAX_DESCRIPTION, MAX_NAME, MRID_ALIAS_SCHEME, NAME_SCHEMES, equipmentMrid, identifiedObjectProblems, organisationMrid,
+  type CimAssetInput, type CimHeader, type CimOrganisationInput,
+} from './writer';
+export {
+  CIM_FATAL_CODES, CIM_ISSUE_CODES, CimParseError, DEFAULT_LIMITS, parseCimXml,
+  type CimDocument, type CimFatalCode, type CimHeaderInfo, type CimIssue, type CimIssueCode, type CimObject, type CimRef, type ParseLimits, type SourceLocation,
+} from './parser';
+export { USED_CLASSES, classCounts, inverseIndex, mergeDocuments, parseCimModel, prop, refs, unitLinks, type CimModel } from './model';
+export { extractAssets, type ExtractedAsset, type ExtractOptions } from './extract';

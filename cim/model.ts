@@ -1,0 +1,119 @@
+import { namespaceOf } from './namespaces';
+import { parseCimXml, type CimDocument, type CimHeaderInfo, type CimIssue, type CimObject, type CimRef, type ParseLimits } from './parser';
+
+/**
+ * Several files of one model (EQ + SSH + ...) merged into one bag: an rdf:about description adds
+ * its properties to the object an rdf:ID defines, whichever file comes first.
+ */
+export interface CimModel {
+  headers: CimHeaderInfo[];
+  objects: Map<string, CimObject>;
+  issues: CimIssue[];
+}
+
+/** Classes the register reads; any other class is kept in the bag and reported as not used. */
+export const USED_CLASSES = new Set([
+  'PowerElectronicsConnection', 'BatteryUnit', 'PhotoVoltaicUnit', 'PowerElectronicsWindUnit', 'EnergyConsumer', 'PSRType', 'Asset', 'UsagePoint',
+  'Name', 'NameType', 'Organisation', 'AssetOwner', 'OrganisationRole', 'Location', 'PositionPoint', 'Terminal', 'ConnectivityNode', 'Substation',
+  'VoltageLevel', 'Feeder', 'Line', 'Bay',
+]);
+
+export function mergeDocuments(docs: CimDocument[]): CimModel {
+  const objects = new Map<string, CimObject>();
+  const issues: CimIssue[] = [];
+  const headers: CimHeaderInfo[] = [];
+  for (const d of docs) {
+    if (d.header) headers.push(d.header);
+    issues.push(...d.issues);
+    for (const o of d.objects) {
+      const have = objects.get(o.key);
+      if (!have) { objects.set(o.key, o); continue; }
+      if (o.defined && have.defined && o.at[0].file === have.at[0].file) {
+        issues.push({ code: 'CIM-ID-DUPLICATE', message: `${o.ids[0]} is defined twice (rdf:ID); the descriptions were merged.`, object: o.key, ...o.at[0] });
+      }
+      if (o.classKey !== have.classKey) {
+        if (o.defined && !have.defined) Object.assign(have, { classIri: o.classIri, className: o.className, classKey: o.classKey, writtenClassName: o.writtenClassName });
+        else if (o.defined === have.defined) issues.push({ code: 'CIM-CLASS-CONFLICT', message: `${o.ids[0]} is a ${have.className} and a ${o.className}; kept ${have.className}.`, object: o.key, ...o.at[0] });
+      }
+      have.defined ||= o.defined;
+      for (const id of o.ids) if (!have.ids.includes(id)) have.ids.push(id);
+      have.at.push(...o.at);
+      for (const [k, vs] of Object.entries(o.properties)) {
+        const into = (have.properties[k] ??= []);
+        for (const v of vs) if (!into.includes(v)) into.push(v);
+      }
+      for (const [k, rs] of Object.entries(o.references)) {
+        const into = (have.references[k] ??= []);
+        for (const r of rs) if (!into.some((x) => x.key === r.key)) into.push(r);
+      }
+    }
+  }
+  // Dangling references and classes the register does not read.
+  const notUsed = new Map<string, { n: number; first: CimObject }>();
+  for (const o of objects.values()) {
+    for (const [prop, refs] of Object.entries(o.references)) {
+      for (const r of refs) {
+        if (!objects.has(r.key)) issues.push({ code: 'CIM-REFERENCE-DANGLING', message: `${o.className} ${o.ids[0] ?? o.key}: ${prop} points to ${r.raw}, which no file of the model defines.`, object: o.key, ...r.at });
+      }
+    }
+    const known = namespaceOf(o.classIri)?.token === 'cim' && USED_CLASSES.has(o.className);
+    if (!known) {
+      const e = notUsed.get(o.classKey);
+      if (e) e.n++; else notUsed.set(o.classKey, { n: 1, first: o });
+    }
+  }
+  for (const [cls, { n, first }] of notUsed) {
+    issues.push({ code: 'CIM-CLASS-UNKNOWN', message: `${n} object(s) of class ${cls} kept but not used by the register.`, ...first.at[0] });
+  }
+  return { headers, objects, issues };
+}
+
+export function parseCimModel(files: { name: string; content: string | Uint8Array }[], limits: ParseLimits = {}): CimModel {
+  return mergeDocuments(files.map((f) => parseCimXml(f.content, f.name, limits)));
+}
+
+/** Objects per class name (canonical spelling). */
+export function classCounts(model: CimModel): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const o of model.objects.values()) out[o.className] = (out[o.className] ?? 0) + 1;
+  return out;
+}
+
+/** First literal value of a property, by local name in any CIM namespace or by canonical key. */
+export function prop(o: CimObject, name: string): string | undefined {
+  return (o.properties[name] ?? o.properties[`cim:${name}`] ?? o.properties[`eu:${name}`])?.[0];
+}
+
+export function refs(o: CimObject, name: string): CimRef[] {
+  return o.references[name] ?? o.references[`cim:${name}`] ?? [];
+}
+
+/** Objects pointing at `target` through `property` (index built on demand). */
+export function inverseIndex(model: CimModel, property: string): Map<string, CimObject[]> {
+  const idx = new Map<string, CimObject[]>();
+  for (const o of model.objects.values()) {
+    for (const r of refs(o, property)) {
+      const l = idx.get(r.key);
+      if (l) l.push(o); else idx.set(r.key, [o]);
+    }
+  }
+  return idx;
+}
+
+/**
+ * Unit ↔ connection pairs, whichever direction the file wrote: `PowerElectronicsUnit.PowerElectronicsConnection`
+ * (CIM100) or `PowerElectronicsConnection.PowerElectronicsUnit` (CIMHub).
+ */
+export function unitLinks(model: CimModel): Map<string, CimObject[]> {
+  const byConnection = new Map<string, CimObject[]>();
+  const add = (conn: string, unit: CimObject) => {
+    const l = byConnection.get(conn) ?? [];
+    if (!l.includes(unit)) l.push(unit);
+    byConnection.set(conn, l);
+  };
+  for (const o of model.objects.values()) {
+    for (const r of refs(o, 'PowerElectronicsUnit.PowerElectronicsConnection')) if (model.objects.has(r.key)) add(r.key, o);
+    for (const r of refs(o, 'PowerElectronicsConnection.PowerElectronicsUnit')) { const u = model.objects.get(r.key); if (u) add(o.key, u); }
+  }
+  return byConnection;
+}

@@ -1,0 +1,268 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { MD, RDF, canonicalName, namespaceOf } from './namespaces';
+import { normaliseId } from './mrid';
+import { CLASS_SPELLINGS } from './profile';
+import { decodeXml } from './xml';
+
+/**
+ * Parse CIM RDF/XML into a neutral object bag. XML is hostile until parsed: no DOCTYPE (so no
+ * entity expansion of any kind, internal or external), no fetches, a size limit before parsing and
+ * a depth limit during it; malformed XML is a ParseError with line and column, never a crash.
+ */
+
+export const CIM_ISSUE_CODES = [
+  'CIM-CLASS-UNKNOWN', 'CIM-REFERENCE-DANGLING', 'CIM-REFERENCE-AS-LITERAL', 'CIM-HEADER-INVALID', 'CIM-ID-DUPLICATE',
+  'CIM-ID-MISSING', 'CIM-CLASS-CONFLICT', 'CIM-MRID-MISMATCH',
+] as const;
+export type CimIssueCode = (typeof CIM_ISSUE_CODES)[number];
+
+export const CIM_FATAL_CODES = ['CIM-XML-MALFORMED', 'CIM-XML-DOCTYPE', 'CIM-XML-TOO-LARGE', 'CIM-XML-TOO-DEEP', 'CIM-XML-ENCODING', 'CIM-XML-NOT-RDF'] as const;
+export type CimFatalCode = (typeof CIM_FATAL_CODES)[number];
+
+export interface SourceLocation { file: string; line: number; col: number }
+
+export interface CimIssue extends Partial<SourceLocation> { code: CimIssueCode; message: string; object?: string }
+
+/** A document the parser refuses: the code, and where. */
+export class CimParseError extends Error {
+  constructor(readonly code: CimFatalCode, message: string, readonly location?: SourceLocation) { super(message); }
+}
+
+export interface CimRef { key: string; raw: string; at: SourceLocation }
+
+export interface CimObject {
+  /** Comparison key: without `#`, `urn:uuid:`, `_`, lowercase. */
+  key: string;
+  /** Identifiers as written (rdf:ID, rdf:about), each once. */
+  ids: string[];
+  /** Namespace IRI and local name of the class (canonical spelling); the spelling written when it differs. */
+  classIri: string;
+  className: string;
+  writtenClassName?: string;
+  /** `cim:PowerElectronicsConnection` for known namespaces, the full IRI otherwise. */
+  classKey: string;
+  /** Literal properties by canonical name (`cim:IdentifiedObject.name`), values in document order. */
+  properties: Record<string, string[]>;
+  /** References by canonical property name. */
+  references: Record<string, CimRef[]>;
+  /** Where the object is defined or described, per file. */
+  at: SourceLocation[];
+  /** True once an rdf:ID (a definition, not only a description) was seen. */
+  defined: boolean;
+}
+
+export interface CimHeaderInfo { file: string; about?: string; created?: string; profiles: string[]; modelingAuthoritySet?: string; dependentOn: string[] }
+
+export interface CimDocument { file: string; header?: CimHeaderInfo; objects: CimObject[]; issues: CimIssue[]; namespaces: Record<string, string> }
+
+export interface ParseLimits { maxBytes?: number; maxDepth?: number }
+export const DEFAULT_LIMITS = { maxBytes: 64 * 1024 * 1024, maxDepth: 32 };
+
+const META = XMLParser.getMetaDataSymbol() as unknown as string;
+
+function lineIndex(text: string): (offset: number) => { line: number; col: number } {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= offset) lo = mid; else hi = mid - 1; }
+    return { line: lo + 1, col: offset - starts[lo] + 1 };
+  };
+}
+
+/** Bytes or text → text, BOM removed; refuses what is not UTF-8. */
+export function decodeInput(input: string | Uint8Array, file: string, limits: ParseLimits = {}): string {
+  const max = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  const size = typeof input === 'string' ? input.length : input.byteLength;
+  if (size > max) throw new CimParseError('CIM-XML-TOO-LARGE', `${file} is ${size} bytes; at most ${max} are accepted.`);
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else {
+    try { text = new TextDecoder('utf-8', { fatal: true }).decode(input); } catch { throw new CimParseError('CIM-XML-ENCODING', `${file} is not UTF-8.`); }
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const decl = /^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(text);
+  if (decl && !/^utf-?8$/i.test(decl[1])) throw new CimParseError('CIM-XML-ENCODING', `${file} declares encoding ${decl[1]}; send UTF-8.`);
+  return text;
+}
+
+type Node = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+function tagOf(n: Node): string | undefined {
+  return Object.keys(n).find((k) => k !== ':@' && k !== '#text');
+}
+
+/** Parse one file. Throws CimParseError for a document it refuses; reports everything else as issues. */
+export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limits: ParseLimits = {}): CimDocument {
+  const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const text = decodeInput(input, file, limits);
+  const locate = lineIndex(text);
+  const at = (offset: number | undefined): SourceLocation => ({ file, ...(offset === undefined ? { line: 0, col: 0 } : locate(offset)) });
+
+  const doctype = /<!DOCTYPE/i.exec(text);
+  if (doctype) {
+    throw new CimParseError('CIM-XML-DOCTYPE', /<!ENTITY/i.test(text)
+      ? `${file} declares entities (DOCTYPE with ENTITY); entity expansion is refused.`
+      : `${file} has a DOCTYPE; CIM RDF/XML needs none and it is refused.`, at(doctype.index));
+  }
+  // Depth before parsing: a cheap scan of start and end tags, so that no parser recursion sees a deep document.
+  let depth = 0;
+  const tagRe = /<(\/?)([A-Za-z_][^\s/>]*)[^>]*?(\/?)>|<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g;
+  for (let m = tagRe.exec(text); m; m = tagRe.exec(text)) {
+    if (m[2] === undefined) continue;
+    if (m[1]) depth--;
+    else if (!m[3]) { depth++; if (depth > maxDepth) throw new CimParseError('CIM-XML-TOO-DEEP', `${file} nests elements deeper than ${maxDepth} levels.`, at(m.index)); }
+  }
+  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  if (valid !== true) {
+    throw new CimParseError('CIM-XML-MALFORMED', `${file} is not well-formed XML: ${valid.err.msg}`, { file, line: valid.err.line, col: valid.err.col });
+  }
+  let tree: Node[];
+  try {
+    tree = new XMLParser({
+      preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false,
+      trimValues: true, processEntities: false, htmlEntities: false, captureMetaData: true, ignoreDeclaration: true, ignorePiTags: true,
+      maxNestedTags: maxDepth + 2,
+    }).parse(text) as Node[];
+  } catch (e) {
+    throw new CimParseError('CIM-XML-MALFORMED', `${file} cannot be parsed: ${(e as Error).message}`);
+  }
+
+  const issues: CimIssue[] = [];
+  const objects: CimObject[] = [];
+  const rootNs: Record<string, string> = {};
+  let header: CimHeaderInfo | undefined;
+
+  /** Resolve `prefix:local` with the in-scope declarations. */
+  const resolve = (qname: string, scope: Record<string, string>, isAttr = false): { ns: string; local: string } | undefined => {
+    const i = qname.indexOf(':');
+    const prefix = i === -1 ? '' : qname.slice(0, i);
+    const local = i === -1 ? qname : qname.slice(i + 1);
+    if (isAttr && i === -1) return { ns: '', local };
+    const ns = scope[prefix];
+    return ns === undefined ? undefined : { ns, local };
+  };
+  const scopeOf = (attrs: Record<string, string> | undefined, parent: Record<string, string>) => {
+    if (!attrs) return parent;
+    let scope = parent;
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === 'xmlns' || k.startsWith('xmlns:')) {
+        if (scope === parent) scope = { ...parent };
+        scope[k === 'xmlns' ? '' : k.slice(6)] = decodeXml(v);
+      }
+    }
+    return scope;
+  };
+  const rdfAttrs = (attrs: Record<string, string> | undefined, scope: Record<string, string>) => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(attrs ?? {})) {
+      if (k === 'xmlns' || k.startsWith('xmlns:')) continue;
+      const r = resolve(k, scope, true);
+      if (r && r.ns === RDF) out[r.local] = decodeXml(v);
+    }
+    return out;
+  };
+  const childrenOf = (n: Node, tag: string) => (n[tag] as Node[]) ?? [];
+  const textOf = (n: Node, tag: string) => childrenOf(n, tag).filter((c) => '#text' in c).map((c) => decodeXml(String(c['#text']))).join('');
+
+  const rootNode = tree.find((n) => tagOf(n));
+  if (!rootNode) throw new CimParseError('CIM-XML-NOT-RDF', `${file} has no root element.`);
+  const rootTag = tagOf(rootNode)!;
+  const rootScope = scopeOf(rootNode[':@'], { xml: 'http://www.w3.org/XML/1998/namespace' });
+  Object.assign(rootNs, Object.fromEntries(Object.entries(rootScope).filter(([p]) => p !== 'xml')));
+  const rootName = resolve(rootTag, rootScope);
+  if (!rootName || rootName.ns !== RDF || rootName.local !== 'RDF') {
+    throw new CimParseError('CIM-XML-NOT-RDF', `${file}: the root element is ${rootTag}, not rdf:RDF (${RDF}).`, at((rootNode as any)[META]?.startIndex));
+  }
+
+  let anon = 0;
+  /** A node element (typed node or rdf:Description) → object; returns its key. */
+  const nodeElement = (n: Node, parentScope: Record<string, string>): string | undefined => {
+    const tag = tagOf(n)!;
+    const scope = scopeOf(n[':@'], parentScope);
+    const loc = at((n as any)[META]?.startIndex);
+    const name = resolve(tag, scope);
+    const attrs = rdfAttrs(n[':@'], scope);
+    if (!name) {
+      issues.push({ code: 'CIM-CLASS-UNKNOWN', message: `Element ${tag} uses an undeclared prefix; kept as ${tag}.`, ...loc });
+    }
+    let classIri = name?.ns ?? '';
+    let className = name?.local ?? tag;
+    const props = childrenOf(n, tag).filter((c) => tagOf(c));
+    // rdf:Description with rdf:type
+    if (name && name.ns === RDF && name.local === 'Description') {
+      const typeProp = props.find((p) => { const r = resolve(tagOf(p)!, scopeOf(p[':@'], scope)); return r?.ns === RDF && r.local === 'type'; });
+      const typeIri = typeProp ? rdfAttrs(typeProp[':@'], scope).resource : undefined;
+      if (typeIri) {
+        const hash = typeIri.lastIndexOf('#');
+        classIri = typeIri.slice(0, hash + 1);
+        className = typeIri.slice(hash + 1);
+      }
+    }
+    let written: string | undefined;
+    for (const [canonical, variants] of Object.entries(CLASS_SPELLINGS)) {
+      if (variants.includes(className)) { written = className; className = canonical; }
+    }
+    const rawId = attrs.ID ?? attrs.about ?? attrs.nodeID;
+    if (!rawId) issues.push({ code: 'CIM-ID-MISSING', message: `A ${className} has no rdf:ID or rdf:about; it was given a blank-node key.`, ...loc });
+    const key = rawId ? normaliseId(rawId) : `_:b${++anon}`;
+    const obj: CimObject = {
+      key, ids: rawId ? [rawId] : [], classIri, className, ...(written ? { writtenClassName: written } : {}), classKey: canonicalName(classIri, className),
+      properties: {}, references: {}, at: [loc], defined: attrs.ID !== undefined,
+    };
+    if (classIri === MD && className === 'FullModel') {
+      header = { file, about: rawId, profiles: [], dependentOn: [] };
+    }
+    for (const p of props) {
+      const ptag = tagOf(p)!;
+      const pscope = scopeOf(p[':@'], scope);
+      const pname = resolve(ptag, pscope);
+      const ploc = at((p as any)[META]?.startIndex);
+      const pkey = pname ? canonicalName(pname.ns, pname.local) : ptag;
+      if (pname?.ns === RDF && pname.local === 'type') continue;
+      const pattrs = rdfAttrs(p[':@'], pscope);
+      const nested = childrenOf(p, ptag).filter((c) => tagOf(c));
+      if (pattrs.resource !== undefined) {
+        const raw = pattrs.resource;
+        if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) (obj.properties[pkey] ??= []).push(raw);
+        else (obj.references[pkey] ??= []).push({ key: normaliseId(raw), raw, at: ploc });
+      } else if (nested.length) {
+        for (const c of nested) {
+          const k = nodeElement(c, pscope);
+          if (k) (obj.references[pkey] ??= []).push({ key: k, raw: k, at: ploc });
+        }
+      } else {
+        const value = textOf(p, ptag);
+        (obj.properties[pkey] ??= []).push(value);
+        const role = pname?.local.split('.')[1];
+        if (role && /^[A-Z]/.test(role) && pname!.ns !== MD && value !== '') {
+          issues.push({ code: 'CIM-REFERENCE-AS-LITERAL', message: `${className} ${rawId ?? ''}: ${pkey} is an association but holds the text "${value.slice(0, 80)}"; no link was made.`, object: key, ...ploc });
+        }
+      }
+      if (header && obj.classIri === MD && pname?.ns === MD) {
+        const v = pattrs.resource ?? textOf(p, ptag);
+        if (pname.local === 'Model.created') header.created = v;
+        else if (pname.local === 'Model.profile') header.profiles.push(v);
+        else if (pname.local === 'Model.modelingAuthoritySet') header.modelingAuthoritySet = v;
+        else if (pname.local === 'Model.DependentOn') header.dependentOn.push(v);
+      }
+    }
+    if (obj.classIri === MD && obj.className === 'FullModel') {
+      if (!rawId || !/^urn:uuid:[0-9a-f-]{36}$/i.test(rawId)) issues.push({ code: 'CIM-HEADER-INVALID', message: `md:FullModel rdf:about "${rawId ?? ''}" is not a urn:uuid.`, ...loc });
+      if (!header!.created || Number.isNaN(Date.parse(header!.created))) issues.push({ code: 'CIM-HEADER-INVALID', message: `md:Model.created "${header!.created ?? ''}" is not a date-time.`, ...loc });
+      if (!header!.profiles.length || header!.profiles.some((p) => !/^[a-z][a-z0-9+.-]*:/i.test(p))) issues.push({ code: 'CIM-HEADER-INVALID', message: `md:Model.profile ${JSON.stringify(header!.profiles)} is not a profile URI.`, ...loc });
+      return undefined;
+    }
+    const mrid = obj.properties['cim:IdentifiedObject.mRID']?.[0];
+    if (mrid !== undefined && rawId && normaliseId(mrid) !== key) {
+      issues.push({ code: 'CIM-MRID-MISMATCH', message: `${className} ${rawId}: IdentifiedObject.mRID ${mrid} differs from its RDF identifier.`, object: key, ...loc });
+    }
+    objects.push(obj);
+    return key;
+  };
+
+  for (const n of childrenOf(rootNode, rootTag)) {
+    if (tagOf(n)) nodeElement(n, rootScope);
+  }
+  return { file, header, objects, issues, namespaces: rootNs };
+}
