@@ -4,7 +4,7 @@
  * generators and statistics. Everything talks to 127.0.0.1 only.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -191,3 +191,28 @@ export function table(head: string[], rows: (string | number)[][]) {
 
 export const envInt = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting (Linux /proc): where the machine's two cores went during a run.
+
+const TICK_MS = 10; // USER_HZ = 100 on Linux
+function statOf(pid: number): { ppid: number; cpuMs: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS };
+  } catch { return undefined; }
+}
+/** CPU milliseconds (user + system) used so far by a process. */
+export function cpuMsOf(pid: number): number { return statOf(pid)?.cpuMs ?? 0; }
+/** CPU milliseconds used so far by a PostgreSQL cluster: the postmaster and all its children (backends, autovacuum, …). */
+export function pgCpuMs(pgDir: string): number {
+  const postmaster = Number(readFileSync(join(pgDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let ms = cpuMsOf(postmaster);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = statOf(Number(d));
+    if (st && st.ppid === postmaster) ms += st.cpuMs;
+  }
+  return ms;
+}

@@ -30,12 +30,11 @@ export interface ExtractOptions { unit?: PowerUnit }
 
 const EQUIPMENT = new Set(['PowerElectronicsConnection', 'EnergyConsumer', 'ConformLoad', 'NonConformLoad']);
 
-/** The mRID of an object in its original form. */
+/** The mRID of an object as the file wrote it (case kept): IdentifiedObject.mRID, else its RDF identifier without `#`, `urn:uuid:` and `_`. */
 export function mridOf(o: CimObject): string {
   const m = prop(o, 'IdentifiedObject.mRID');
-  if (m) return m;
-  const id = o.ids[0] ?? o.key;
-  return id.startsWith('#') ? id.slice(1) : id;
+  if (m) return m.trim();
+  return (o.ids[0] ?? o.key).trim().replace(/^#/, '').replace(/^urn:uuid:/i, '').replace(/^_/, '');
 }
 
 function kw(raw: string | undefined, unit: PowerUnit, problems: string[], what: string): number | undefined {
@@ -57,6 +56,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
   const assetsOf = inverseIndex(model, 'Asset.PowerSystemResources');
   const terminalsOf = inverseIndex(model, 'Terminal.ConductingEquipment');
   const nameType = (n: CimObject) => prop(first(n, 'Name.NameType') ?? n, 'NameType.name') ?? '';
+  let pointsOf: Map<string, CimObject[]> | undefined;
   const out: ExtractedAsset[] = [];
 
   for (const o of model.objects.values()) {
@@ -73,7 +73,8 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     if (category && !(category in CATEGORY_PROFILE)) { problems.push(`fmar:Equipment.category ${category} is not a category.`); category = undefined; }
     if (!category) {
       const unitClasses = [...new Set((units.get(o.key) ?? []).map((u) => u.className))];
-      const psr = prop(first(o, 'PowerSystemResource.PSRType') ?? o, 'IdentifiedObject.name');
+      const psrObj = first(o, 'PowerSystemResource.PSRType');
+      const psr = psrObj ? prop(psrObj, 'IdentifiedObject.name') : undefined;
       const byUnit = Object.entries(CATEGORY_PROFILE).filter(([, p]: [string, CategoryProfile]) => p.unit && unitClasses.includes(p.unit)).map(([c]) => c);
       const byPsr = Object.entries(CATEGORY_PROFILE).filter(([, p]: [string, CategoryProfile]) => p.psrType && p.psrType === psr).map(([c]) => c);
       if (o.className === 'PowerElectronicsConnection') {
@@ -156,8 +157,12 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       const gsp = loc.properties['fmar:Location.gspGroup']?.[0];
       if (pc !== undefined) l.postcode = pc;
       if (gsp !== undefined) l.gspGroup = gsp;
-      const point = (inverseIndex(model, 'PositionPoint.Location').get(loc.key) ?? [])[0];
-      if (point) {
+      const point = (pointsOf ??= inverseIndex(model, 'PositionPoint.Location')).get(loc.key)?.[0];
+      // Coordinates are WGS84 longitude/latitude only when the location says so (or names no system, as the export does).
+      const crs = first(loc, 'Location.CoordinateSystem');
+      const crsUrn = crs ? prop(crs, 'CoordinateSystem.crsUrn') ?? '' : 'EPSG:4326';
+      if (point && !/4326|WGS\s*-?84/i.test(crsUrn)) problems.push(`Position in coordinate system "${crsUrn}" is not WGS84; not used.`);
+      else if (point) {
         const x = Number(prop(point, 'PositionPoint.xPosition'));
         const y = Number(prop(point, 'PositionPoint.yPosition'));
         if (Number.isFinite(x) && Number.isFinite(y)) { l.longitude = x; l.latitude = y; }

@@ -2,7 +2,7 @@
 export { CIM100, FMAR_EXT, MD, NAMESPACES, RDF, canonicalName, namespaceOf } from './namespaces';
 export { derivedMrid, isUuidShaped, mridToUlid, normaliseId, ulidToMrid } from './mrid';
 export {
-  CATEGORY_PROFILE, CLASS_SPELLINGS, FIELD_PROFILE, NETWORK_REFERENCES, OBJECT_PROFILE, PROFILE_URI, UNIT_FACTORS, profileMarkdown,
+  CATEGORY_PROFILE, CLASS_SPELLINGS, FIELD_PROFILE, JSONLD_TERMS, NETWORK_REFERENCES, OBJECT_PROFILE, PROFILE_URI, UNIT_FACTORS, jsonLdContext, profileMarkdown,
   type CategoryProfile, type PowerUnit, type ProfileCategory,
 } from './profile';
 export {

@@ -89,7 +89,8 @@ export function decodeInput(input: string | Uint8Array, file: string, limits: Pa
 type Node = Record<string, unknown> & { ':@'?: Record<string, string> };
 
 function tagOf(n: Node): string | undefined {
-  return Object.keys(n).find((k) => k !== ':@' && k !== '#text');
+  for (const k in n) if (k !== ':@' && k !== '#text') return k;
+  return undefined;
 }
 
 /** Parse one file. Throws CimParseError for a document it refuses; reports everything else as issues. */
@@ -134,7 +135,20 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   let header: CimHeaderInfo | undefined;
 
   /** Resolve `prefix:local` with the in-scope declarations. */
+  // Names resolved in the root scope (nearly all of them) are cached.
+  const cache = new Map<string, { ns: string; local: string } | undefined>();
+  let rootScopeRef: Record<string, string> | undefined;
   const resolve = (qname: string, scope: Record<string, string>, isAttr = false): { ns: string; local: string } | undefined => {
+    if (scope === rootScopeRef) {
+      const key = isAttr ? '@' + qname : qname;
+      if (cache.has(key)) return cache.get(key);
+      const r = resolveIn(qname, scope, isAttr);
+      cache.set(key, r);
+      return r;
+    }
+    return resolveIn(qname, scope, isAttr);
+  };
+  const resolveIn = (qname: string, scope: Record<string, string>, isAttr: boolean): { ns: string; local: string } | undefined => {
     const i = qname.indexOf(':');
     const prefix = i === -1 ? '' : qname.slice(0, i);
     const local = i === -1 ? qname : qname.slice(i + 1);
@@ -169,6 +183,7 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   if (!rootNode) throw new CimParseError('CIM-XML-NOT-RDF', `${file} has no root element.`);
   const rootTag = tagOf(rootNode)!;
   const rootScope = scopeOf(rootNode[':@'], { xml: 'http://www.w3.org/XML/1998/namespace' });
+  rootScopeRef = rootScope;
   Object.assign(rootNs, Object.fromEntries(Object.entries(rootScope).filter(([p]) => p !== 'xml')));
   const rootName = resolve(rootTag, rootScope);
   if (!rootName || rootName.ns !== RDF || rootName.local !== 'RDF') {

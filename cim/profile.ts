@@ -52,14 +52,15 @@ export const FIELD_PROFILE: readonly { field: string; property: string; note?: s
   { field: 'ratedCapacityKw', property: 'cim:PowerElectronicsConnection.ratedS / fmar:EnergyConsumer.ratedP', note: 'W' },
   { field: 'generationCapacityKw', property: 'cim:PowerElectronicsConnection.maxP / fmar:EnergyConsumer.maxGenerationP', note: 'W' },
   { field: 'demandCapacityKw', property: 'cim:PowerElectronicsConnection.minP (negative) / cim:EnergyConsumer.pfixed', note: 'W' },
-  { field: 'connectionStatus', property: 'cim:Equipment.inService (CONNECTED true, DISCONNECTED false) and fmar:Equipment.connectionStatus' },
+  { field: 'connectionStatus', property: 'cim:Equipment.inService (CONNECTED true, DISCONNECTED false) and fmar:Equipment.connectionStatus', note: 'on import, a file that states neither is read as PENDING' },
   { field: 'connectionType, dno, energySource, demandTechnology, friendlyCode, consentReference, effectiveDate', property: 'fmar:Equipment.<field>' },
   { field: 'serialNumber', property: 'cim:Asset.serialNumber' },
   { field: 'manufacturer, model, commissioningDate', property: 'fmar:Asset.<field>' },
   { field: 'importMpan, exportMpan', property: 'UsagePoint + Name (NameType MPAN); fmar:UsagePoint.direction import|export' },
   { field: 'aliases', property: 'Name (NameType = scheme) on the Asset; `cim_mrid` aliases are the mRID instead' },
   { field: 'location', property: 'Location (fmar:Location.postcode, fmar:Location.gspGroup) + PositionPoint' },
-  { field: 'organisationId, fspId', property: 'Organisation via AssetOwner / OrganisationRole "FSP"' },
+  { field: 'organisationId, fspId', property: 'Organisation via AssetOwner / OrganisationRole "FSP"', note: 'bulk-load finds the organisation by its mRID; `organisationId=` names one for equipment that has none' },
+  { field: 'status, version, recordedAt, recordedBy, history', property: '(not exported)', note: 'register bookkeeping; a bulk-loaded asset starts PENDING_VALIDATION like any registration' },
 ];
 
 /** Import: what an inbound file may change (network references read from the DSO's model). */
@@ -122,6 +123,73 @@ export function profileMarkdown(): string {
     '',
     '`mode=bulk-load` registers the equipment as new assets through the same validation as the API (atomic, `dryRun=true`',
     'validates only); the source mRID is kept as a `cim_mrid` alias, never re-minted.',
+    '',
+    '## JSON-LD',
+    '',
+    'The native JSON API reads as CIM through the JSON-LD 1.1 `@context` published at `/contexts/cim.jsonld`',
+    '(quantities stay in kW there, so capacities map to extension terms):',
+    '',
+    '| JSON field | Term | Resource |',
+    '|---|---|---|',
+    ...JSONLD_TERMS.map((t) => `| \`${t.field}\` | ${t.term}${t.container ? ' (set)' : ''} | ${t.resource} |`),
   ];
   return out.join('\n') + '\n';
+}
+
+/**
+ * JSON-LD: the native API's JSON fields → the CIM (or extension) terms of this profile, one table
+ * for the published `@context` and docs/cim-profile.md. Quantities stay in the API's units (kW),
+ * so capacities map to extension terms; the RDF export writes the CIM properties in W.
+ */
+export const JSONLD_TERMS: readonly { field: string; term: string; resource: 'Asset' | 'Organisation' | 'both'; container?: '@set' }[] = [
+  { field: 'id', term: 'fmar:IdentifiedObject.registerId', resource: 'both' },
+  { field: 'name', term: 'cim:IdentifiedObject.name', resource: 'Asset' },
+  { field: 'friendlyCode', term: 'fmar:Equipment.friendlyCode', resource: 'Asset' },
+  { field: 'category', term: 'fmar:Equipment.category', resource: 'Asset' },
+  { field: 'organisationId', term: 'fmar:Asset.organisationId', resource: 'Asset' },
+  { field: 'fspId', term: 'fmar:Asset.fspId', resource: 'Asset' },
+  { field: 'status', term: 'fmar:IdentifiedObject.registerStatus', resource: 'both' },
+  { field: 'ratedCapacityKw', term: 'fmar:Equipment.ratedCapacityKw', resource: 'Asset' },
+  { field: 'generationCapacityKw', term: 'fmar:Equipment.generationCapacityKw', resource: 'Asset' },
+  { field: 'demandCapacityKw', term: 'fmar:Equipment.demandCapacityKw', resource: 'Asset' },
+  { field: 'energySource', term: 'fmar:Equipment.energySource', resource: 'Asset' },
+  { field: 'demandTechnology', term: 'fmar:Equipment.demandTechnology', resource: 'Asset' },
+  { field: 'manufacturer', term: 'fmar:Asset.manufacturer', resource: 'Asset' },
+  { field: 'model', term: 'fmar:Asset.model', resource: 'Asset' },
+  { field: 'serialNumber', term: 'cim:Asset.serialNumber', resource: 'Asset' },
+  { field: 'commissioningDate', term: 'fmar:Asset.commissioningDate', resource: 'Asset' },
+  { field: 'effectiveDate', term: 'fmar:Equipment.effectiveDate', resource: 'Asset' },
+  { field: 'connectionStatus', term: 'fmar:Equipment.connectionStatus', resource: 'Asset' },
+  { field: 'connectionType', term: 'fmar:Equipment.connectionType', resource: 'Asset' },
+  { field: 'dno', term: 'fmar:Equipment.dno', resource: 'Asset' },
+  { field: 'importMpan', term: 'fmar:UsagePoint.importMpan', resource: 'Asset' },
+  { field: 'exportMpan', term: 'fmar:UsagePoint.exportMpan', resource: 'Asset' },
+  { field: 'location', term: 'cim:PowerSystemResource.Location', resource: 'Asset' },
+  { field: 'postcode', term: 'fmar:Location.postcode', resource: 'Asset' },
+  { field: 'gspGroup', term: 'fmar:Location.gspGroup', resource: 'Asset' },
+  { field: 'latitude', term: 'cim:PositionPoint.yPosition', resource: 'Asset' },
+  { field: 'longitude', term: 'cim:PositionPoint.xPosition', resource: 'Asset' },
+  { field: 'consentReference', term: 'fmar:Equipment.consentReference', resource: 'Asset' },
+  { field: 'aliases', term: 'cim:IdentifiedObject.Names', resource: 'Asset', container: '@set' },
+  { field: 'identifiers', term: 'cim:IdentifiedObject.Names', resource: 'Organisation', container: '@set' },
+  { field: 'scheme', term: 'cim:Name.NameType', resource: 'both' },
+  { field: 'value', term: 'cim:Name.name', resource: 'both' },
+  { field: 'legalName', term: 'cim:IdentifiedObject.name', resource: 'Organisation' },
+  { field: 'tradingName', term: 'cim:IdentifiedObject.aliasName', resource: 'Organisation' },
+  { field: 'organisationType', term: 'fmar:Organisation.organisationType', resource: 'Organisation' },
+  { field: 'organisationTypeDescription', term: 'fmar:Organisation.organisationTypeDescription', resource: 'Organisation' },
+  { field: 'registrationNumber', term: 'fmar:Organisation.registrationNumber', resource: 'Organisation' },
+  { field: 'roles', term: 'fmar:Organisation.roles', resource: 'Organisation', container: '@set' },
+  { field: 'dnoCodes', term: 'fmar:Organisation.dnoCodes', resource: 'Organisation', container: '@set' },
+  { field: 'version', term: 'fmar:IdentifiedObject.version', resource: 'both' },
+  { field: 'recordedAt', term: 'fmar:IdentifiedObject.recordedAt', resource: 'both' },
+  { field: 'recordedBy', term: 'fmar:IdentifiedObject.recordedBy', resource: 'both' },
+  { field: 'deregisteredAt', term: 'fmar:IdentifiedObject.deregisteredAt', resource: 'both' },
+];
+
+/** The published JSON-LD 1.1 `@context` of the native API (served at /contexts/cim.jsonld). */
+export function jsonLdContext(): Record<string, unknown> {
+  const ctx: Record<string, unknown> = { '@version': 1.1, cim: CIM100, fmar: FMAR_EXT, Asset: 'cim:Asset', Organisation: 'cim:Organisation' };
+  for (const t of JSONLD_TERMS) ctx[t.field] = t.container ? { '@id': t.term, '@container': t.container } : t.term;
+  return { '@context': ctx };
 }

@@ -1,5 +1,5 @@
 import { EXPORT_PREFIXES } from './namespaces';
-import { derivedMrid, isUuidShaped, ulidToMrid, ULID_SHAPE } from './mrid';
+import { derivedMrid, isUuidShaped, normaliseId, ulidToMrid, ULID_SHAPE } from './mrid';
 import { CATEGORY_PROFILE, PROFILE_URI, type CategoryProfile } from './profile';
 import { codePoints, cut, escapeAttr, escapeText } from './xml';
 
@@ -51,9 +51,12 @@ export function organisationMrid(id: string): string {
   return ULID_SHAPE.test(id) ? ulidToMrid(id) : derivedMrid('fmar:organisation', id);
 }
 
-/** mRID of an asset's equipment: the DSO's own mRID when it carries one, else from its ID. */
+/**
+ * mRID of an asset's equipment: the DSO's own mRID when it carries a UUID-shaped one (UUIDs compare
+ * case-insensitively, so it is written in lowercase), else the asset ID's.
+ */
 export function equipmentMrid(a: Pick<CimAssetInput, 'id' | 'aliases'>): string {
-  const dso = (a.aliases ?? []).filter((x) => x.scheme === MRID_ALIAS_SCHEME).map((x) => x.value).sort()[0];
+  const dso = (a.aliases ?? []).filter((x) => x.scheme === MRID_ALIAS_SCHEME).map((x) => normaliseId(x.value)).filter(isUuidShaped).sort()[0];
   return dso ?? ulidToMrid(a.id);
 }
 

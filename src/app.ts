@@ -5,6 +5,8 @@ import { HTTPException } from 'hono/http-exception';
 import { authenticate, type AuthEnv } from './access/auth';
 import { assetRoutes } from './assets/routes';
 import { auditRoutes } from './audit/routes';
+import { cimRoutes } from './cim/routes';
+import { jsonLdContext } from '../cim/index';
 import type { Ctx } from './context';
 import { eventRoutes } from './events/routes';
 import { Problem, problemResponse } from './http/problem';
@@ -41,6 +43,7 @@ export function buildApp(ports: Ports) {
     await ports.db.query('SELECT 1');
     return c.json({ status: 'ok', database: ports.db.engine, time: ports.clock.now().toISOString() });
   });
+  app.get('/contexts/cim.jsonld', (c) => c.body(JSON.stringify(jsonLdContext(), null, 2), 200, { 'content-type': 'application/ld+json' }));
   app.get('/.well-known/jwks.json', async (c) => c.json(ports.publishedJwks ? await ports.publishedJwks() : { keys: [] }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'RFC 9068 JWT access token from the hub’s issuer' });
@@ -48,7 +51,7 @@ export function buildApp(ports: Ports) {
   const api = new OpenAPIHono<AuthEnv>();
   api.use('*', async (c, next) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-    const bulk = c.req.path.endsWith('/assets/bulk');
+    const bulk = c.req.path.endsWith('/assets/bulk') || c.req.path.endsWith('/cim/import');
     // A bodyless POST (e.g. /audit/verify) needs no Content-Type; a route that wants a body refuses its absence.
     const bodyless = c.req.raw.body === null || c.req.header('content-length') === '0';
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && !bulk && !bodyless && type !== 'application/json' && type !== 'application/merge-patch+json') {
@@ -60,6 +63,7 @@ export function buildApp(ports: Ports) {
   api.route('/organisations', organisationRoutes(ctx));
   api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
   api.route('/audit', auditRoutes(ctx));
+  api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes }));
   api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
   app.route('/api/v1', api);
 

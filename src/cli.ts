@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from './config';
 import type { Ctx } from './context';
 import { DEMO_ORGANISATIONS, seedDemo } from './demo/seed';
 import { Problem } from './http/problem';
+import { cimExportStream } from './cim/service';
 import { assemble, openDb } from './node/setup';
 
 const HELP = `fmar — FMAR hub command line (same modules as the API)
@@ -26,6 +27,8 @@ const HELP = `fmar — FMAR hub command line (same modules as the API)
       --dry-run                     validate only; nothing is written
   fmar export [options]             stream assets as NDJSON or CSV
       --format ndjson|csv  --out FILE  --organisation ID  --fsp ID  --dno CODE  --category C  --status S
+  fmar cim export --out FILE         stream assets as CIM RDF/XML (docs/cim-profile.md)
+      --organisation ID  --dno CODE  --category C
   fmar token ORG [--scope "a b"]    mint a development access token for an organisation (ID or demo key)
 
 Uses DATABASE_URL (PostgreSQL) when set, otherwise the embedded database in FMAR_DATA_DIR (.fmar-data).
@@ -135,6 +138,14 @@ async function main(argv: string[]): Promise<number> {
         const sink = values.out ? createWriteStream(values.out) : process.stdout;
         await stream.pipeTo(Writable.toWeb(sink as Writable) as WritableStream<Uint8Array>, { preventClose: !values.out }).catch((e) => { throw e; });
         if (values.out) console.error(`exported to ${values.out}`);
+        return 0;
+      }
+      case 'cim': {
+        if (sub !== 'export') { console.error('usage: fmar cim export --out FILE [--organisation ID] [--dno CODE] [--category C]'); return 2; }
+        const stream = cimExportStream(ctx, systemPrincipal('cli'), { organisationId: values.organisation, dno: values.dno, category: values.category }, cfg.baseUrl);
+        const sink = values.out ? createWriteStream(values.out) : process.stdout;
+        await stream.pipeTo(Writable.toWeb(sink as Writable) as WritableStream<Uint8Array>, { preventClose: !values.out });
+        if (values.out) console.error(`exported CIM RDF/XML to ${values.out}`);
         return 0;
       }
       case 'token': {

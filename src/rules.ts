@@ -100,7 +100,7 @@ export const RULES = {
   'ASSET-POSTCODE-FORMAT': { status: 422, title: 'Not a UK postcode.' },
   'ASSET-GSP-GROUP-UNKNOWN': { status: 422, title: 'GSP group is one of _A … _P.' },
   'ASSET-COORDINATES': { status: 422, title: 'Latitude (−90…90) and longitude (−180…180) come together.' },
-  'ASSET-ALIAS-SCHEME-UNKNOWN': { status: 422, title: 'Alias scheme is one of mpan, serial, evse, ecr, mcs, fsp_ref.' },
+  'ASSET-ALIAS-SCHEME-UNKNOWN': { status: 422, title: 'Alias scheme is one of mpan, serial, evse, ecr, mcs, fsp_ref, cim_mrid.' },
   'ASSET-ALIAS-FORMAT': { status: 422, title: 'The alias value does not match its scheme (EVSE ID per ISO 15118 / eMI3, MPAN core, …).' },
   'ASSET-ALIAS-MANAGED': { status: 422, title: 'MPAN and serial aliases come from importMpan, exportMpan and serialNumber; set those fields instead.' },
   'ASSET-IDENTIFIER-QUERY': { status: 400, title: 'identifier is `scheme:value`, e.g. mpan:1312345678907.' },
@@ -113,6 +113,25 @@ export const RULES = {
   'BULK-TOO-MANY-ROWS': { status: 413, title: 'A batch holds at most 50,000 rows; split the file.' },
   'BULK-ROWS-INVALID': { status: 422, title: 'At least one row is invalid; nothing was written. See `results`.' },
   'BULK-DUPLICATE-IN-BATCH': { status: 422, title: 'Two rows of the batch register the same MPAN + category + serial, friendly code or unique alias.' },
+
+  // CIM exchange (refusals of a document, then the findings an import report lists)
+  'CIM-XML-MALFORMED': { status: 400, title: 'The CIM document is not well-formed XML; `location` names the file, line and column.' },
+  'CIM-XML-DOCTYPE': { status: 400, title: 'DOCTYPE and entity declarations are refused: no entity expansion, no external entities.' },
+  'CIM-XML-TOO-LARGE': { status: 413, title: 'The CIM document is larger than an import accepts.' },
+  'CIM-XML-TOO-DEEP': { status: 400, title: 'The CIM document nests elements deeper than an import accepts (32 levels).' },
+  'CIM-XML-ENCODING': { status: 400, title: 'CIM documents are UTF-8 (a BOM is allowed).' },
+  'CIM-XML-NOT-RDF': { status: 422, title: 'The root element is not rdf:RDF.' },
+  'CIM-IMPORT-ROWS-INVALID': { status: 422, title: 'A bulk-load found equipment that fails the asset rules; nothing was written. See `results`.' },
+  'CIM-CLASS-UNKNOWN': { status: 200, kind: 'warning', title: 'Objects of a class the register does not read were kept and not used.' },
+  'CIM-REFERENCE-DANGLING': { status: 200, kind: 'warning', title: 'A reference points to an object that no file of the model defines.' },
+  'CIM-REFERENCE-AS-LITERAL': { status: 200, kind: 'warning', title: 'An association is written as text instead of rdf:resource; no link was made.' },
+  'CIM-HEADER-INVALID': { status: 200, kind: 'warning', title: 'The md:FullModel header has an invalid identifier, creation time or profile.' },
+  'CIM-ID-DUPLICATE': { status: 200, kind: 'warning', title: 'An rdf:ID is defined twice in one file.' },
+  'CIM-ID-MISSING': { status: 200, kind: 'warning', title: 'An object has neither rdf:ID nor rdf:about.' },
+  'CIM-CLASS-CONFLICT': { status: 200, kind: 'warning', title: 'Two files give one object different classes; the first was kept.' },
+  'CIM-MRID-MISMATCH': { status: 200, kind: 'warning', title: 'IdentifiedObject.mRID differs from the object’s RDF identifier.' },
+  'CIM-MPAN-NOT-FOUND': { status: 200, kind: 'warning', title: 'Enrich: no asset visible to the caller has this equipment’s MPAN; nothing was recorded for it.' },
+  'CIM-EQUIPMENT-NO-MPAN': { status: 200, kind: 'warning', title: 'Enrich: the equipment has no MPAN (Name of NameType MPAN), so it matches no asset.' },
 } as const satisfies Record<string, Rule>;
 
 export type RuleCode = keyof typeof RULES;

@@ -20,6 +20,8 @@ export const PERMISSIONS = {
   'assets.read': { scope: 'assets:read', roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'], description: 'Read, look up and export assets: the operator and regulator all; FSPs those they control or own; DNOs/IDNOs those on their networks.' },
   'assets.write': { scope: 'assets:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Register, update and de-register assets (UC-02.01 to UC-02.03); FSPs only their own.' },
   'audit.read': { scope: 'audit:read', roles: [...OPERATOR, 'REGULATOR'], description: 'Read the audit trail and verify its chain (UC-05.06).' },
+  'cim.export': { scope: 'cim:export', roles: [...OPERATOR, 'REGULATOR', 'DNO', 'IDNO'], description: 'Export assets as CIM RDF/XML (UC-02.04 for DSOs): the operator and regulator all; DNOs/IDNOs those on their networks.' },
+  'cim.import': { scope: 'cim:import', roles: [...OPERATOR, 'DNO', 'IDNO'], description: 'Import CIM RDF/XML: enrich visible assets matched by MPAN with network references and DSO mRIDs; bulk-load also needs assets.write.' },
   'events.read': { scope: 'events:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM', ...FSP_LIKE, 'DNO', 'IDNO'], description: 'Read the change event feed: the operator, regulator, SOs and IMPs all events; others those about their own records.' },
 } as const satisfies Record<string, Permission>;
 

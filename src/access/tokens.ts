@@ -19,21 +19,40 @@ export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
  * Verify RFC 9068 JWT access tokens with jose: explicit algorithm allow-list, issuer, audience,
  * expiry with a small clock tolerance, `typ` at+jwt. Keys come from configuration only.
  */
-export function jwtTokenVerifier(opts: { issuer: string; audience: string; jwks: JSONWebKeySet | URL; clockToleranceSec?: number; now?: () => Date }): TokenVerifier {
+export function jwtTokenVerifier(opts: { issuer: string; audience: string; jwks: JSONWebKeySet | URL; clockToleranceSec?: number; now?: () => Date; cacheMs?: number }): TokenVerifier {
   const keys = opts.jwks instanceof URL ? createRemoteJWKSet(opts.jwks, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) : createLocalJWKSet(opts.jwks);
+  const tolerance = opts.clockToleranceSec ?? 30;
+  // Tokens verified in the last cacheMs, by their exact text: the signature check is the largest
+  // CPU cost of a cheap request (bench/lookup.ts, docs/performance.md). Expiry is still checked on
+  // every call, and a clock that moved backwards misses the cache; a key dropped from the JWKS
+  // stops its tokens within cacheMs. 0 turns the cache off.
+  const cacheMs = opts.cacheMs ?? 15_000;
+  const verified = new Map<string, { claims: AccessClaims; at: number }>();
   return {
     async verify(token) {
-      const { payload } = await jwtVerify(token, keys, {
-        issuer: opts.issuer,
-        audience: opts.audience,
-        algorithms: ACCESS_TOKEN_ALGORITHMS,
-        typ: 'at+jwt',
-        clockTolerance: opts.clockToleranceSec ?? 30,
-        requiredClaims: ['sub', 'exp', 'iat'],
-        currentDate: opts.now?.(),
-      });
-      if (typeof payload.org !== 'string' || payload.org.length === 0) throw new Error('token has no org claim');
-      return payload as AccessClaims;
+      const now = (opts.now?.() ?? new Date()).getTime();
+      const hit = cacheMs > 0 ? verified.get(token) : undefined;
+      if (hit && now >= hit.at && now - hit.at < cacheMs && typeof hit.claims.exp === 'number' && hit.claims.exp > Math.floor(now / 1000) - tolerance) return hit.claims;
+      const claims = await verifyNow(token);
+      if (cacheMs > 0) {
+        if (verified.size >= 10_000) verified.clear();
+        verified.set(token, { claims, at: now });
+      }
+      return claims;
     },
   };
+
+  async function verifyNow(token: string): Promise<AccessClaims> {
+    const { payload } = await jwtVerify(token, keys, {
+      issuer: opts.issuer,
+      audience: opts.audience,
+      algorithms: ACCESS_TOKEN_ALGORITHMS,
+      typ: 'at+jwt',
+      clockTolerance: tolerance,
+      requiredClaims: ['sub', 'exp', 'iat'],
+      currentDate: opts.now?.(),
+    });
+    if (typeof payload.org !== 'string' || payload.org.length === 0) throw new Error('token has no org claim');
+    return payload as AccessClaims;
+  }
 }

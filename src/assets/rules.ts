@@ -99,6 +99,8 @@ export function normaliseAlias(scheme: string, value: string): string | undefine
     case 'mcs': return /^[A-Za-z0-9/-]{3,40}$/.test(v) ? v.toUpperCase() : undefined;
     // Visible ASCII but `;`, which separates aliases in the CSV export and import.
     case 'fsp_ref': return /^[\x21-\x3a\x3c-\x7e]{1,64}$/.test(v) ? v : undefined;
+    // A DSO's CIM mRID, kept as written (case, `_`, `urn:uuid:`); visible ASCII but `;`.
+    case 'cim_mrid': return /^[\x21-\x3a\x3c-\x7e]{1,64}$/.test(v) ? v : undefined;
     default: return undefined;
   }
 }

@@ -63,5 +63,5 @@ export function dnoForDistributor(id: string): string | undefined {
 /** The 14 Grid Supply Point groups. */
 export const GSP_GROUPS = ['_A', '_B', '_C', '_D', '_E', '_F', '_G', '_H', '_J', '_K', '_L', '_M', '_N', '_P'] as const;
 
-export const ALIAS_SCHEMES = ['mpan', 'serial', 'evse', 'ecr', 'mcs', 'fsp_ref'] as const;
+export const ALIAS_SCHEMES = ['mpan', 'serial', 'evse', 'ecr', 'mcs', 'fsp_ref', 'cim_mrid'] as const;
 export type AliasScheme = (typeof ALIAS_SCHEMES)[number];

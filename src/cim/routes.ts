@@ -1,0 +1,84 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { permit, type AuthEnv } from '../access/auth';
+import { ASSET_CATEGORIES, DNO_CODES, GSP_GROUPS } from '../catalogue/codes';
+import type { Ctx } from '../context';
+import { problemResponses, security, validationHook } from '../http/common';
+import { Problem } from '../http/problem';
+import { cimExportStream, importCim } from './service';
+
+const tags = ['CIM'];
+const XML_TYPES = ['application/rdf+xml', 'application/xml', 'text/xml'];
+
+/** CIM RDF/XML exchange with DSOs: export (streamed) and import (enrich or bulk-load). */
+export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number }) {
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/export', tags, security, summary: 'Visible assets as CIM RDF/XML (CIM100, md:FullModel header), streamed in asset-ID order',
+    middleware: [permit('cim.export')] as const,
+    request: {
+      query: z.object({
+        dno: z.enum(DNO_CODES as [string, ...string[]]).optional(),
+        gspGroup: z.enum(GSP_GROUPS).optional(),
+        category: z.enum(ASSET_CATEGORIES).optional(),
+        organisationId: z.string().max(64).optional(),
+      }),
+    },
+    responses: { 200: { description: 'RDF/XML per docs/cim-profile.md', content: { 'application/rdf+xml': { schema: z.string() } } }, ...problemResponses() },
+  }), async (c) => {
+    const q = c.req.valid('query');
+    const stream = cimExportStream(ctx, c.get('principal'), q, opts.baseUrl);
+    return new Response(stream, { status: 200, headers: { 'content-type': 'application/rdf+xml; charset=utf-8', 'content-disposition': 'attachment; filename="fmar-assets.xml"' } });
+  });
+
+  const Report = z.object({
+    mode: z.enum(['enrich', 'bulk-load']), dryRun: z.boolean(), unit: z.string(),
+    files: z.array(z.object({ name: z.string(), created: z.string().optional(), profiles: z.array(z.string()), modelingAuthoritySet: z.string().optional() })),
+    objects: z.number().int(), classes: z.record(z.string(), z.number()), equipment: z.number().int(),
+    matched: z.number().int().optional(), enriched: z.number().int().optional(), registered: z.number().int().optional(),
+    results: z.array(z.any()).optional(), issueCounts: z.record(z.string(), z.number()),
+    issues: z.array(z.object({ code: z.string(), message: z.string(), file: z.string().optional(), line: z.number().optional(), col: z.number().optional() }).passthrough()),
+  }).openapi('CimImportReport');
+
+  app.openapi(createRoute({
+    method: 'post', path: '/import', tags, security,
+    summary: 'Import CIM RDF/XML (CIM16, CIM100, CIM18): enrich assets matched by MPAN, or bulk-load new assets (atomic; dryRun=true validates only)',
+    middleware: [permit('cim.import')] as const,
+    request: {
+      query: z.object({
+        mode: z.enum(['enrich', 'bulk-load']).default('enrich'),
+        dryRun: z.enum(['true', 'false']).optional(),
+        unit: z.enum(['W', 'kW', 'MW']).default('W').openapi({ description: 'Unit of the file’s power values (per source: CIMHub writes W, CGMES MW)' }),
+        organisationId: z.string().max(64).optional().openapi({ description: 'bulk-load: owning organisation of equipment whose file names none (the operator must name one)' }),
+      }),
+      body: {
+        required: true,
+        content: {
+          'application/rdf+xml': { schema: z.string().openapi({ description: 'One file; or multipart/form-data with one part per file of the model (EQ, SSH, ...)' }) },
+          'application/xml': { schema: z.string() },
+        },
+      },
+    },
+    responses: { 200: { description: 'Enriched, or dry run', content: { 'application/json': { schema: Report } } }, 201: { description: 'Bulk-loaded', content: { 'application/json': { schema: Report } } }, ...problemResponses(413, 415) },
+  }), async (c) => {
+    const q = c.req.valid('query');
+    const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+    const len = Number(c.req.header('content-length') ?? 0);
+    if (len > opts.maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `An import is at most ${opts.maxBytes} bytes.`);
+    let files: { name: string; content: Uint8Array }[];
+    if (XML_TYPES.includes(type)) {
+      files = [{ name: c.req.header('x-file-name')?.slice(0, 200) || 'body.xml', content: new Uint8Array(await c.req.arrayBuffer()) }];
+    } else if (type === 'multipart/form-data') {
+      const body = await c.req.parseBody({ all: true });
+      const parts = Object.values(body).flat().filter((v): v is File => typeof v === 'object' && v !== null && 'arrayBuffer' in v);
+      files = await Promise.all(parts.map(async (f, i) => ({ name: f.name || `part-${i + 1}.xml`, content: new Uint8Array(await f.arrayBuffer()) })));
+      if (!files.length) throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'The multipart body holds no file part.');
+    } else {
+      throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/rdf+xml, application/xml, or multipart/form-data with one part per file.');
+    }
+    const { status, report } = await importCim(ctx, c.get('principal'), files, { mode: q.mode, dryRun: q.dryRun === 'true', unit: q.unit, maxBytes: opts.maxBytes, organisationId: q.organisationId });
+    return c.json(report, status as 200 | 201);
+  });
+
+  return app;
+}
