@@ -2,12 +2,14 @@
  * Benchmark: export of N assets (default 1,000,000) through GET /api/v1/assets/export
  * (format=ndjson and format=csv, demo FSP token) while sampling the hub process's resident set
  * (/proc/<pid>/status VmRSS), against the raw database read: COPY (SELECT … FROM asset ORDER BY id)
- * TO STDOUT of the same rows, read by this process, in the same run.
+ * TO STDOUT of the same rows through psql, in the same run.
  *
  *   npm run bench:export     (BENCH_ROWS=1000000 BENCH_REPS=3 FMAR_PG_PORT=55502)
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import postgres from 'postgres';
-import { envInt, fmt, log, machine, median, mb, pgSettings, rssOf, startHub, startPg, table } from './lib';
+import { envInt, fmt, log, machine, median, mb, pgSettings, rssOf, startHub, startPg, table, type Pg } from './lib';
 import { loadAssets } from './load';
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000);
@@ -37,15 +39,18 @@ async function exportOnce(url: string, token: string, pid: number): Promise<Run>
   return { rows: lines, bytes, seconds, peakRss: peak };
 }
 
-async function copyOnce(sql: postgres.Sql): Promise<Run> {
+/** Baseline: psql reads `COPY (SELECT * FROM asset ORDER BY id) TO STDOUT` (text format) and this process counts its lines. */
+async function copyOnce(pg: Pg): Promise<Run> {
   const t0 = performance.now();
-  const stream = await sql`COPY (SELECT * FROM asset ORDER BY id) TO STDOUT`.readable();
+  const child = spawn(join(pg.bin, 'psql'), ['-X', '-q', '-d', pg.url, '-c', 'COPY (SELECT * FROM asset ORDER BY id) TO STDOUT'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let lines = 0;
   let bytes = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
     bytes += chunk.length;
     for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
   }
+  const code = await new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', r)));
+  if (code !== 0) throw new Error(`psql COPY exited with ${code}`);
   return { rows: lines, bytes, seconds: (performance.now() - t0) / 1000, peakRss: 0 };
 }
 
@@ -68,7 +73,7 @@ async function main() {
   const runs: Record<'ndjson' | 'csv' | 'copy', Run[]> = { ndjson: [], csv: [], copy: [] };
   for (let rep = 1; rep <= REPS; rep++) {
     for (const f of ['copy', 'ndjson', 'csv'] as const) {
-      const r = f === 'copy' ? await copyOnce(sql) : await exportOnce(`${hub.baseUrl}/api/v1/assets/export?format=${f}`, token, hub.pid);
+      const r = f === 'copy' ? await copyOnce(pg) : await exportOnce(`${hub.baseUrl}/api/v1/assets/export?format=${f}`, token, hub.pid);
       const rows = f === 'csv' ? r.rows - 1 : r.rows; // CSV has a header line
       if (rows !== expected) throw new Error(`${f}: ${rows} rows, expected ${expected}`);
       runs[f].push({ ...r, rows });
@@ -84,7 +89,7 @@ async function main() {
   const copyRps = median(runs.copy.map((r) => r.rows / r.seconds));
   table(['export', 'rows/s (median)', 'seconds (median)', 'body', 'peak hub RSS (max over reps)', 'rows/s vs COPY (median of per-rep ratios)', 'target'],
     (['ndjson', 'csv', 'copy'] as const).map((f) => [
-      f === 'copy' ? 'baseline: COPY (SELECT * FROM asset ORDER BY id) TO STDOUT' : `GET /api/v1/assets/export?format=${f}`,
+      f === 'copy' ? 'baseline: psql COPY (SELECT * FROM asset ORDER BY id) TO STDOUT' : `GET /api/v1/assets/export?format=${f}`,
       fmt(median(runs[f].map((r) => r.rows / r.seconds))), fmt(median(runs[f].map((r) => r.seconds)), 1), mb(median(runs[f].map((r) => r.bytes))),
       f === 'copy' ? '–' : mb(Math.max(...runs[f].map((r) => r.peakRss))),
       f === 'copy' ? '100%' : `${fmt(100 * median(runs[f].map((r, i) => (r.rows / r.seconds) / (runs.copy[i].rows / runs.copy[i].seconds))), 1)}%`,

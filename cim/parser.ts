@@ -98,7 +98,11 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
   const text = decodeInput(input, file, limits);
   const locate = lineIndex(text);
-  const at = (offset: number | undefined): SourceLocation => ({ file, ...(offset === undefined ? { line: 0, col: 0 } : locate(offset)) });
+  const at = (offset: number | undefined): SourceLocation => {
+    if (offset === undefined) return { file, line: 0, col: 0 };
+    const l = locate(offset);
+    return { file, line: l.line, col: l.col };
+  };
 
   const doctype = /<!DOCTYPE/i.exec(text);
   if (doctype) {
@@ -167,9 +171,12 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     }
     return scope;
   };
+  const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
   const rdfAttrs = (attrs: Record<string, string> | undefined, scope: Record<string, string>) => {
+    if (!attrs) return NO_ATTRS;
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(attrs ?? {})) {
+    for (const k in attrs) {
+      const v = attrs[k];
       if (k === 'xmlns' || k.startsWith('xmlns:')) continue;
       const r = resolve(k, scope, true);
       if (r && r.ns === RDF) out[r.local] = decodeXml(v);
@@ -177,7 +184,25 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     return out;
   };
   const childrenOf = (n: Node, tag: string) => (n[tag] as Node[]) ?? [];
-  const textOf = (n: Node, tag: string) => childrenOf(n, tag).filter((c) => '#text' in c).map((c) => decodeXml(String(c['#text']))).join('');
+  const textOf = (n: Node, tag: string) => {
+    let s = '';
+    for (const c of childrenOf(n, tag)) if ('#text' in c) s += String(c['#text']);
+    return decodeXml(s);
+  };
+  /** Child elements (not text) of an element. */
+  const elementsOf = (n: Node, tag: string) => {
+    const kids = childrenOf(n, tag);
+    let only = true;
+    for (const c of kids) if (!tagOf(c)) { only = false; break; }
+    return only ? kids : kids.filter((c) => tagOf(c));
+  };
+  const keys = new Map<string, string>();
+  const keyOf = (ns: string, local: string) => {
+    const k = ns + local;
+    let v = keys.get(k);
+    if (v === undefined) { v = canonicalName(ns, local); keys.set(k, v); }
+    return v;
+  };
 
   const rootNode = tree.find((n) => tagOf(n));
   if (!rootNode) throw new CimParseError('CIM-XML-NOT-RDF', `${file} has no root element.`);
@@ -203,7 +228,7 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     }
     let classIri = name?.ns ?? '';
     let className = name?.local ?? tag;
-    const props = childrenOf(n, tag).filter((c) => tagOf(c));
+    const props = elementsOf(n, tag);
     // rdf:Description with rdf:type
     if (name && name.ns === RDF && name.local === 'Description') {
       const typeProp = props.find((p) => { const r = resolve(tagOf(p)!, scopeOf(p[':@'], scope)); return r?.ns === RDF && r.local === 'type'; });
@@ -233,10 +258,11 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       const pscope = scopeOf(p[':@'], scope);
       const pname = resolve(ptag, pscope);
       const ploc = at((p as any)[META]?.startIndex);
-      const pkey = pname ? canonicalName(pname.ns, pname.local) : ptag;
+      const pkey = pname ? keyOf(pname.ns, pname.local) : ptag;
       if (pname?.ns === RDF && pname.local === 'type') continue;
       const pattrs = rdfAttrs(p[':@'], pscope);
-      const nested = childrenOf(p, ptag).filter((c) => tagOf(c));
+      const kids = childrenOf(p, ptag);
+      const nested = kids.length && !(kids.length === 1 && '#text' in kids[0]) ? elementsOf(p, ptag) : kids.length ? [] : kids;
       if (pattrs.resource !== undefined) {
         const raw = pattrs.resource;
         if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) (obj.properties[pkey] ??= []).push(raw);
@@ -249,8 +275,9 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       } else {
         const value = textOf(p, ptag);
         (obj.properties[pkey] ??= []).push(value);
-        const role = pname?.local.split('.')[1];
-        if (role && /^[A-Z]/.test(role) && pname!.ns !== MD && value !== '') {
+        const dot = pname ? pname.local.indexOf('.') : -1;
+        const c = dot >= 0 ? pname!.local.charCodeAt(dot + 1) : 0;
+        if (c >= 65 && c <= 90 && pname!.ns !== MD && value !== '') {
           issues.push({ code: 'CIM-REFERENCE-AS-LITERAL', message: `${className} ${rawId ?? ''}: ${pkey} is an association but holds the text "${value.slice(0, 80)}"; no link was made.`, object: key, ...ploc });
         }
       }

@@ -5,16 +5,16 @@ import type { Ctx } from '../context';
 import { registerOrganisation } from '../organisations/service';
 import type { OrganisationInput } from '../organisations/schema';
 
-/** Demo organisations with fixed IDs, so that docs and examples can name them. */
+/** Demo organisations with fixed IDs (valid ULIDs), so that docs and examples can name them. */
 export const DEMO_ORGANISATIONS: (OrganisationInput & { id: string; key: string })[] = [
-  { id: '01JDEM0000000000000000OPER', key: 'operator', legalName: 'Demo Market Facilitator Ltd', organisationType: 'LTD', registrationNumber: '09000001', roles: ['MARKET_FACILITATOR'], status: 'ACTIVE' },
+  { id: '01JDEM0000000000000000PRTR', key: 'operator', legalName: 'Demo Market Facilitator Ltd', organisationType: 'LTD', registrationNumber: '09000001', roles: ['MARKET_FACILITATOR'], status: 'ACTIVE' },
   { id: '01JDEM0000000000000000FSPA', key: 'fsp-a', legalName: 'Demo Flex Alpha Ltd', tradingName: 'Alpha Flex', organisationType: 'LTD', registrationNumber: '09000002', roles: ['FSP', 'AGGREGATOR'], status: 'ACTIVE',
     identifiers: [{ scheme: 'VAT', value: 'GB980780684' }],
     passport: { contacts: { primary: { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@alpha.example', mobile: '+447700900001' } }, registeredAddress: { lines: ['1 Flex Street'], town: 'London', postcode: 'EC1A 1BB', country: 'GB' }, countryOfIncorporation: 'GB' } },
   { id: '01JDEM0000000000000000FSPB', key: 'fsp-b', legalName: 'Demo Flex Beta Ltd', organisationType: 'LTD', registrationNumber: '09000003', roles: ['FSP'], status: 'ACTIVE' },
   { id: '01JDEM0000000000000000DN0S', key: 'dno', legalName: 'Demo Distribution plc', organisationType: 'PLC', registrationNumber: '09000004', roles: ['DNO'], status: 'ACTIVE', dnoCodes: ['SPEN_SPM', 'SPEN_SPD'],
     identifiers: [{ scheme: 'EIC', value: '10YGB----------A' }] },
-  { id: '01JDEM0000000000000000NSTL', key: 'installer', legalName: 'Demo Installers Ltd', organisationType: 'LTD', registrationNumber: '09000005', roles: ['INSTALLER'], status: 'ACTIVE' },
+  { id: '01JDEM0000000000000000NSTR', key: 'installer', legalName: 'Demo Installers Ltd', organisationType: 'LTD', registrationNumber: '09000005', roles: ['INSTALLER'], status: 'ACTIVE' },
 ];
 
 export const DEMO_ASSETS = [
