@@ -80,7 +80,7 @@ async function main() {
   const reps: { copyRps: number; apiRps: number; ratio: number; copyS: number; apiS: number; p50: number; p99: number; sealS: number }[] = [];
   for (let rep = 1; rep <= REPS; rep++) {
     // A clean slate: the hub's asset tables, audit and outbox emptied (the demo organisations stay).
-    await sql.unsafe(`TRUNCATE bench_copy, asset_natural_key, asset_alias, asset_fsp_link, asset_history, audit_log, event_outbox, asset`);
+    await sql.unsafe(`TRUNCATE bench_copy, asset_natural_key, asset_alias, asset_fsp_link, asset_history, audit_log, event_outbox, asset CASCADE`);
     await sql.unsafe(`VACUUM ANALYZE`);
     await sql.unsafe(`CHECKPOINT`);
 

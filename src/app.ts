@@ -1,4 +1,4 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -43,7 +43,10 @@ export function buildApp(ports: Ports) {
     await ports.db.query('SELECT 1');
     return c.json({ status: 'ok', database: ports.db.engine, time: ports.clock.now().toISOString() });
   });
-  app.get('/contexts/cim.jsonld', (c) => c.body(JSON.stringify(jsonLdContext(), null, 2), 200, { 'content-type': 'application/ld+json' }));
+  app.openapi(createRoute({
+    method: 'get', path: '/contexts/cim.jsonld', tags: ['CIM'], summary: 'JSON-LD @context mapping the native JSON resources to the CIM terms of the profile (public)',
+    responses: { 200: { description: 'JSON-LD context', content: { 'application/ld+json': { schema: z.object({ '@context': z.record(z.string(), z.any()) }) } } } },
+  }), (c) => c.body(JSON.stringify(jsonLdContext(), null, 2), 200, { 'content-type': 'application/ld+json' }) as any);
   app.get('/.well-known/jwks.json', async (c) => c.json(ports.publishedJwks ? await ports.publishedJwks() : { keys: [] }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'RFC 9068 JWT access token from the hub’s issuer' });
