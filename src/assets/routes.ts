@@ -1,16 +1,15 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { permit, type AuthEnv } from '../access/auth';
 import type { Principal } from '../access/principal';
-import { ASSET_CATEGORIES, ASSET_STATUSES, DNO_CODES } from '../catalogue/codes';
+import { ASSET_CATEGORIES, ASSET_STATUSES, DNO_CODES, GSP_GROUPS } from '../catalogue/codes';
 import type { Ctx } from '../context';
-import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
+import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, textStream, validationHook } from '../http/common';
 import { Problem } from '../http/problem';
 import { assetToCsv, csvHeader, csvToInputs } from './csv';
 import { Asset, AssetInput, AssetPatch, Warning } from './schema';
 import {
-  assetFspLinks, assetHistory, assetWhere, deregisterAsset, getAsset, listAssets, parseIdentifier, registerAsset, registerAssets, updateAsset, type AssetFilter,
+  assetFspLinks, assetHistory, assetPages, deregisterAsset, getAsset, listAssets, parseIdentifier, registerAsset, registerAssets, updateAsset, type AssetFilter,
 } from './service';
-import { ASSET_COLS, toAsset } from './store';
 
 const tags = ['Assets'];
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
@@ -21,6 +20,7 @@ const Filters = z.object({
   dno: z.enum(DNO_CODES as [string, ...string[]]).optional(),
   category: z.enum(ASSET_CATEGORIES).optional(),
   status: z.enum(ASSET_STATUSES).optional(),
+  gspGroup: z.enum(GSP_GROUPS).optional(),
 });
 const AssetWithWarnings = Asset.extend({ warnings: z.array(Warning) });
 
@@ -166,29 +166,10 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
   return app;
 }
 
-/** Stream every matching asset in keyset pages: memory stays flat however many there are. */
+/** Stream every matching asset as NDJSON or CSV, a keyset page at a time. */
 export function exportStream(ctx: Ctx, p: Principal, f: AssetFilter, format: 'ndjson' | 'csv', pageSize = 1000): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  let after = '';
-  let started = false;
-  let done = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (done) return;
-      let out = '';
-      if (!started && format === 'csv') out += csvHeader();
-      started = true;
-      const params: unknown[] = [];
-      const where = assetWhere(p, f, params);
-      params.push(after, pageSize);
-      const rows = await ctx.db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id > $${params.length - 1} ORDER BY a.id LIMIT $${params.length}`, params);
-      for (const r of rows) {
-        const a = toAsset(r);
-        out += format === 'csv' ? assetToCsv(a) : JSON.stringify(a) + '\n';
-      }
-      if (rows.length) after = rows[rows.length - 1].id;
-      if (out) controller.enqueue(enc.encode(out));
-      if (rows.length < pageSize) { done = true; controller.close(); }
-    },
-  }, { highWaterMark: 1 });
+  return textStream((async function* () {
+    if (format === 'csv') yield csvHeader();
+    for await (const page of assetPages(ctx, p, f, pageSize)) yield page.map((a) => (format === 'csv' ? assetToCsv(a) : JSON.stringify(a) + '\n')).join('');
+  })());
 }

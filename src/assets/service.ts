@@ -283,7 +283,7 @@ export async function assetHistory(ctx: Ctx, p: Principal, id: string): Promise<
   return [current, ...rows.map((r) => r.data)];
 }
 
-export interface AssetFilter { organisationId?: string; fspId?: string; dno?: string; category?: string; status?: string; identifier?: { scheme: string; value: string }; includeDeregistered?: boolean }
+export interface AssetFilter { organisationId?: string; fspId?: string; dno?: string; category?: string; status?: string; gspGroup?: string; identifier?: { scheme: string; value: string }; includeDeregistered?: boolean }
 
 /** Build the WHERE clause of a filtered, visible asset query (params appended). */
 export function assetWhere(p: Principal, f: AssetFilter, params: unknown[]): string {
@@ -294,6 +294,7 @@ export function assetWhere(p: Principal, f: AssetFilter, params: unknown[]): str
   eq('dno', f.dno);
   eq('category', f.category);
   eq('status', f.status);
+  if (f.gspGroup !== undefined) { params.push(f.gspGroup); conds.push(`a.location->>'gspGroup' = $${params.length}`); }
   if (f.identifier) {
     params.push(f.identifier.scheme, f.identifier.value);
     conds.push(`a.id IN (SELECT asset_id FROM asset_alias WHERE scheme = $${params.length - 1} AND value = $${params.length})`);
@@ -321,6 +322,20 @@ export async function listAssets(ctx: Ctx, p: Principal, f: AssetFilter, page: {
   const rows = await ctx.db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} ORDER BY a.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toAsset);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
+}
+
+/** Visible assets matching a filter, page by page in ID order (keyset, never OFFSET): memory stays flat. */
+export async function* assetPages(ctx: Ctx, p: Principal, f: AssetFilter, pageSize: number): AsyncGenerator<Asset[]> {
+  let after = '';
+  for (;;) {
+    const params: unknown[] = [];
+    const where = assetWhere(p, f, params);
+    params.push(after, pageSize);
+    const rows = await ctx.db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id > $${params.length - 1} ORDER BY a.id LIMIT $${params.length}`, params);
+    if (rows.length) yield rows.map(toAsset);
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1].id;
+  }
 }
 
 const MATERIAL = ['ratedCapacityKw', 'generationCapacityKw', 'demandCapacityKw', 'category', 'importMpan', 'exportMpan', 'dno', 'connectionType'];

@@ -8,48 +8,36 @@ import { recordedBy, seesAll } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
-import { assetWhere, registerAssets, type AssetFilter } from '../assets/service';
-import { ASSET_COLS, assetVisibility, toAsset } from '../assets/store';
+import { assetPages, registerAssets, type AssetFilter } from '../assets/service';
+import { textStream } from '../http/common';
+import { assetVisibility } from '../assets/store';
 import type { RuleCode } from '../rules';
 
 /** Composes the cim/ library with the register: export streams, import enriches or bulk-loads. */
 
-export interface CimExportFilter extends AssetFilter { gspGroup?: string }
+/** gspGroup is part of AssetFilter; the alias keeps the CIM route's vocabulary. */
+export type CimExportFilter = AssetFilter;
 
 /**
  * The register as CIM RDF/XML, streamed in keyset pages (memory stays flat), in asset-ID order so
  * two exports diff cleanly. Visibility is the asset rule: a DSO sees the assets on its networks.
  */
 export function cimExportStream(ctx: Ctx, p: Principal, f: CimExportFilter, baseUrl: string, pageSize = 500): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
   const writer = new CimWriter();
-  let after = '';
-  let started = false;
-  let done = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (done) return;
-      let out = '';
-      if (!started) out += writer.header({ created: ctx.clock.now(), modelingAuthoritySet: baseUrl });
-      started = true;
-      const params: unknown[] = [];
-      let where = assetWhere(p, f, params);
-      if (f.gspGroup !== undefined) { params.push(f.gspGroup); where += ` AND a.location->>'gspGroup' = $${params.length}`; }
-      params.push(after, pageSize);
-      const rows = await ctx.db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id > $${params.length - 1} ORDER BY a.id LIMIT $${params.length}`, params);
-      const assets = rows.map(toAsset);
+  return textStream((async function* () {
+    yield writer.header({ created: ctx.clock.now(), modelingAuthoritySet: baseUrl });
+    for await (const assets of assetPages(ctx, p, f, pageSize)) {
       const orgIds = [...new Set(assets.flatMap((a) => [a.organisationId, a.fspId]))];
-      const orgs = new Map(orgIds.length ? (await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [orgIds])).map((o) => [o.id, o.legal_name as string]) : []);
+      const orgs = new Map((await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [orgIds])).map((o) => [o.id, o.legal_name as string]));
+      let out = '';
       for (const a of assets) {
         for (const id of [a.organisationId, a.fspId]) out += writer.organisation({ id, name: orgs.get(id) ?? id });
         out += writer.asset(a);
       }
-      if (rows.length) after = rows[rows.length - 1].id;
-      if (rows.length < pageSize) { done = true; out += writer.footer(); }
-      if (out) controller.enqueue(enc.encode(out));
-      if (done) controller.close();
-    },
-  }, { highWaterMark: 1 });
+      yield out;
+    }
+    yield writer.footer();
+  })());
 }
 
 /** A finding of an import: the library's, or the register's own (matching by MPAN). */

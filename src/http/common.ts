@@ -127,3 +127,17 @@ export function idempotency(db: Db, clock: Clock): MiddlewareHandler<AuthEnv> {
       [org, key, res.status, { contentType: res.headers.get('content-type') ?? 'application/json', text: await res.text(), headers }]);
   };
 }
+
+/** A response body pulled from text chunks one at a time, so a slow reader holds back the producer. */
+export function textStream(chunks: AsyncIterable<string>): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  const it = chunks[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await it.next();
+      if (done) controller.close();
+      else if (value) controller.enqueue(enc.encode(value));
+    },
+    async cancel() { await it.return?.(); },
+  }, { highWaterMark: 1 });
+}
