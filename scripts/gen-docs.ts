@@ -65,6 +65,7 @@ function sourceDefault(file: string, re: RegExp): number {
 export function securityMarkdown(): string {
   const cacheMs = sourceDefault('src/access/auth.ts', /cacheMs = ([\d_]+)/);
   const toleranceSec = sourceDefault('src/access/tokens.ts', /clockToleranceSec \?\? ([\d_]+)/);
+  const tokenCacheMs = sourceDefault('src/access/tokens.ts', /opts\.cacheMs \?\? ([\d_]+)/);
   const roles = (p: Permission) => (p.roles === 'any' ? 'any role' : p.roles.map((r) => `\`${r}\``).join(', '));
   const out = [
     BANNER('src/access/permissions.ts, src/access/tokens.ts and src/access/auth.ts'),
@@ -82,6 +83,9 @@ export function securityMarkdown(): string {
     `  The issuer (\`FMAR_ISSUER\`), the audience (\`FMAR_AUDIENCE\`) and expiry (${toleranceSec} s clock tolerance) are checked;`,
     '  `sub`, `exp`, `iat` and an `org` claim (the caller’s organisation ID) are required. A missing token is',
     '  `401 AUTH-TOKEN-MISSING`, a refused one `401 AUTH-TOKEN-INVALID`.',
+    `- A token that verified is remembered by its exact text for ${tokenCacheMs / 1000} s (the signature check is most of a cheap request’s CPU,`,
+    '  see docs/performance.md); expiry is still checked on every request, and a key removed from the JWKS stops its tokens',
+    `  within ${tokenCacheMs / 1000} s.`,
     `- The organisation’s status, roles and DNO areas come from the register, not from the token, on each request (cached ${cacheMs / 1000} s):`,
     `  an organisation that is not ACTIVE is refused (\`403 AUTH-ORGANISATION-INACTIVE\`) within ${cacheMs / 1000} s, whatever its tokens say.`,
     '  Scopes come from the token (`scope` claim) and must include the scope of the action.',
