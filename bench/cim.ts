@@ -13,7 +13,7 @@ import { XMLParser } from 'fast-xml-parser';
 import postgres from 'postgres';
 import { CimWriter, derivedMrid, extractAssets, mergeDocuments, organisationMrid, parseCimXml, ulidToMrid, type CimAssetInput } from '../cim/index';
 import { ASSET_COLS } from '../src/assets/store';
-import { envInt, fmt, log, machine, mb, median, rssOf, startHub, startPg, table } from './lib';
+import { envInt, fmt, log, machine, mb, median, readStreamed, rssOf, startHub, startPg, table } from './lib';
 import { loadAssets } from './load';
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000);
@@ -21,7 +21,6 @@ const REPS = envInt('BENCH_REPS', 3);
 const IMPORT_ASSETS = envInt('BENCH_IMPORT_ASSETS', 20_000);
 const PG_PORT = envInt('FMAR_PG_PORT', 55503);
 const HUB_PORT = envInt('BENCH_HUB_PORT', 55513);
-const SAMPLE_MS = 20;
 const MARK = '<cim:Asset rdf:ID=';
 
 interface Run { assets: number; bytes: number; seconds: number; peakRss: number }
@@ -42,17 +41,9 @@ function counter() {
 }
 
 async function exportOnce(url: string, token: string, pid: number): Promise<Run> {
-  let peak = rssOf(pid);
-  const timer = setInterval(() => { peak = Math.max(peak, rssOf(pid)); }, SAMPLE_MS);
-  const t0 = performance.now();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   const c = counter();
-  let bytes = 0;
-  for await (const chunk of res.body as any as AsyncIterable<Uint8Array>) { bytes += chunk.length; c.add(chunk); }
-  const seconds = (performance.now() - t0) / 1000;
-  clearInterval(timer);
-  return { assets: c.n, bytes, seconds, peakRss: Math.max(peak, rssOf(pid)) };
+  const r = await readStreamed(url, token, pid, (chunk) => c.add(chunk));
+  return { assets: c.n, ...r };
 }
 
 const w = (kw: number) => String(Math.round(kw * 1000));

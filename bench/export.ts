@@ -9,34 +9,21 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { envInt, fmt, log, machine, median, mb, pgSettings, rssOf, startHub, startPg, table, type Pg } from './lib';
+import { SAMPLE_MS, envInt, fmt, log, machine, median, mb, pgSettings, readStreamed, rssOf, startHub, startPg, table, type Pg } from './lib';
 import { loadAssets } from './load';
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000);
 const REPS = envInt('BENCH_REPS', 3);
 const PG_PORT = envInt('FMAR_PG_PORT', 55502);
 const HUB_PORT = envInt('BENCH_HUB_PORT', 55512);
-const SAMPLE_MS = 20;
 
 interface Run { rows: number; bytes: number; seconds: number; peakRss: number }
 
-/** Read a streamed response to the end, counting lines and bytes, sampling `pid`'s RSS meanwhile. */
+/** Read a streamed response to the end, counting lines, sampling `pid`'s RSS meanwhile. */
 async function exportOnce(url: string, token: string, pid: number): Promise<Run> {
-  let peak = rssOf(pid);
-  const timer = setInterval(() => { peak = Math.max(peak, rssOf(pid)); }, SAMPLE_MS);
-  const t0 = performance.now();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  let lines = 0;
-  let bytes = 0;
-  for await (const chunk of res.body as any as AsyncIterable<Uint8Array>) {
-    bytes += chunk.length;
-    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  clearInterval(timer);
-  peak = Math.max(peak, rssOf(pid));
-  return { rows: lines, bytes, seconds, peakRss: peak };
+  let rows = 0;
+  const r = await readStreamed(url, token, pid, (chunk) => { for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) rows++; });
+  return { rows, ...r };
 }
 
 /** Baseline: psql reads `COPY (SELECT * FROM asset ORDER BY id) TO STDOUT` (text format) and this process counts its lines. */

@@ -216,3 +216,25 @@ export function pgCpuMs(pgDir: string): number {
   }
   return ms;
 }
+
+/** RSS sampling period of the export benchmarks. */
+export const SAMPLE_MS = 20;
+
+/**
+ * GET a streamed response and read it to the end, handing each chunk to `onChunk`, while sampling
+ * `pid`'s resident memory every SAMPLE_MS. Returns bytes, seconds and the peak RSS seen.
+ */
+export async function readStreamed(url: string, token: string, pid: number, onChunk: (chunk: Uint8Array) => void) {
+  let peak = rssOf(pid);
+  const timer = setInterval(() => { peak = Math.max(peak, rssOf(pid)); }, SAMPLE_MS);
+  try {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+    let bytes = 0;
+    for await (const chunk of res.body as any as AsyncIterable<Uint8Array>) { bytes += chunk.length; onChunk(chunk); }
+    return { bytes, seconds: (performance.now() - t0) / 1000, peakRss: Math.max(peak, rssOf(pid)) };
+  } finally {
+    clearInterval(timer);
+  }
+}
