@@ -15,6 +15,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { monotonicFactory } from 'ulid';
+import { DEFAULT_DEMAND_TECHNOLOGY, DEFAULT_ENERGY_SOURCE } from '../src/catalogue/codes';
 import { assetInput, envInt, fmt, log, machine, median, mb, percentile, pgSettings, startHub, startPg, table } from './lib';
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000);
@@ -24,8 +25,6 @@ const REPS = envInt('BENCH_REPS', 3);
 const PG_PORT = envInt('FMAR_PG_PORT', 55500);
 const HUB_PORT = envInt('BENCH_HUB_PORT', 55510);
 
-const DEFAULT_ENERGY: Record<string, string> = { BESS: 'GRID', SOLAR_PV: 'SOLAR', WIND_TURBINE: 'WIND' };
-const DEFAULT_DEMAND: Record<string, string> = { EV_CHARGER: 'EV', HEAT_PUMP: 'HEAT_PUMP', ELECTRIC_BOILER: 'ELECTRIC_BOILER', HVAC: 'HVAC', REFRIGERATION: 'REFRIGERATION', INDUSTRIAL_LOAD: 'INDUSTRIAL_LOAD' };
 
 /** The asset table's columns, in order, for the baseline table and its COPY. */
 const COLS = ['id', 'organisation_id', 'fsp_id', 'friendly_code', 'name', 'category', 'status', 'rated_capacity_kw', 'generation_capacity_kw', 'demand_capacity_kw',
@@ -36,8 +35,8 @@ const tsv = (v: unknown) => (v === undefined || v === null ? '\\N' : String(v).r
 
 /** The row the hub would store for an input (ids minted here), as a COPY text line. */
 function copyLine(a: any, id: string, org: string, at: string): string {
-  const energy = a.energySource ?? DEFAULT_ENERGY[a.category];
-  const demand = a.demandTechnology ?? DEFAULT_DEMAND[a.category];
+  const energy = a.energySource ?? (DEFAULT_ENERGY_SOURCE as Record<string, string | undefined>)[a.category];
+  const demand = a.demandTechnology ?? (DEFAULT_DEMAND_TECHNOLOGY as Record<string, string | undefined>)[a.category];
   return [id, org, org, a.friendlyCode, a.name, a.category, 'PENDING_VALIDATION', a.ratedCapacityKw, a.generationCapacityKw, a.demandCapacityKw, energy, demand,
     a.manufacturer, a.model, a.serialNumber, a.commissioningDate, a.effectiveDate, a.connectionStatus, a.connectionType, a.dno, a.importMpan, a.exportMpan,
     a.location ? JSON.stringify(a.location) : undefined, a.consentReference, 1, at, 'bench-copy', undefined].map(tsv).join('\t') + '\n';
