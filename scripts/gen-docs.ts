@@ -1,12 +1,12 @@
 /**
- * Generate docs/rules.md (from RULES in src/rules.ts) and docs/security.md (from PERMISSIONS and
- * baselineScopes in src/access/permissions.ts, and the token settings in src/access/tokens.ts and
+ * Generate docs/rules.md (from RULES in src/rules.ts) and docs/security.md (from PERMISSIONS, ROUTES
+ * and baselineScopes in src/access/permissions.ts, and the token settings in src/access/tokens.ts and
  * src/access/auth.ts). `npm run docs` writes them; test/docs.test.ts fails when they are stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PERMISSIONS, SEES_ALL, baselineScopes, type Permission } from '../src/access/permissions';
+import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, type Action, type Permission, type RouteAction } from '../src/access/permissions';
 import { ACCESS_TOKEN_ALGORITHMS } from '../src/access/tokens';
 import { ORGANISATION_ROLES } from '../src/catalogue/codes';
 import { RULES, type Rule } from '../src/rules';
@@ -67,6 +67,17 @@ export function securityMarkdown(): string {
   const toleranceSec = sourceDefault('src/access/tokens.ts', /clockToleranceSec \?\? ([\d_]+)/);
   const tokenCacheMs = sourceDefault('src/access/tokens.ts', /opts\.cacheMs \?\? ([\d_]+)/);
   const roles = (p: Permission) => (p.roles === 'any' ? 'any role' : p.roles.map((r) => `\`${r}\``).join(', '));
+  const codes = (rs: readonly string[]) => rs.map((r) => `\`${r}\``).join(', ');
+  const objectRule = (p: Permission) => `\`${p.visibility}\`: ${cell(p.objectRule)}`;
+  const routeRow = (route: string, action: Action | 'refused', target = '') => {
+    const name = `\`${route}\`${target ? ` (${target})` : ''}`;
+    if (action === 'refused') return `| ${name} | refused (\`AUTH-ROLE-FORBIDDEN\`) | | | |`;
+    const p: Permission = PERMISSIONS[action];
+    return `| ${name} | \`${action}\` | \`${p.scope}\` | ${roles(p)} | \`${p.visibility}\` |`;
+  };
+  const routeRows = Object.entries(ROUTES as Record<string, RouteAction>).flatMap(([route, a]) => (typeof a === 'string'
+    ? [routeRow(route, a)]
+    : [routeRow(route, a.own, 'own organisation'), routeRow(route, a.other, 'another organisation')]));
   const out = [
     BANNER('src/access/permissions.ts, src/access/tokens.ts and src/access/auth.ts'),
     '# Security: authentication and permissions',
@@ -91,20 +102,36 @@ export function securityMarkdown(): string {
     '  Scopes come from the token (`scope` claim) and must include the scope of the action.',
     '- The development signing key is refused in production: `FMAR_MODE=production` needs `FMAR_ISSUER`, `FMAR_JWKS_URL` (or',
     '  `FMAR_JWKS`) and `FMAR_BASE_URL`, never creates or uses the development key, and refuses demo data.',
-    '- An allowed action still only reaches the records the caller may see: the object-level rule is `assetVisibility` in',
-    '  `src/assets/store.ts`, applied in SQL by every asset query. The operator and the regulator',
-    `  (${SEES_ALL.map((r) => `\`${r}\``).join(', ')}) see every asset; FSPs, aggregators and asset owners the assets they control or own;`,
-    '  DNOs and IDNOs the assets on their networks (read only). Writes narrow to control or ownership. Another organisation’s',
-    '  record that is not visible is a 404, not a 403.',
+    '- An allowed action still only reaches the records the caller may see: its object-level rule (the *Object rule* column',
+    '  below) is data in `PERMISSIONS`, read by `reach()`; for assets it is applied in SQL by every asset query (`assetVisibility`',
+    `  in \`src/assets/store.ts\`). The operator and the regulator (${codes(SEES_ALL)}) see every asset;`,
+    `  ${codes(OWNER_ROLES)} the assets they control or own; ${codes(NETWORK_ROLES)} the assets on their networks (read only).`,
+    '  Writes narrow to control or ownership. Another organisation’s record that is not visible is a 404, not a 403, or is',
+    '  absent from a list.',
     '',
     '## Permission matrix',
     '',
     'Each action needs the scope in the token and one of the roles on the organisation (`AUTH-SCOPE-MISSING`,',
-    '`AUTH-ROLE-FORBIDDEN` otherwise).',
+    '`AUTH-ROLE-FORBIDDEN` otherwise). The object rule says which records an allowed caller reaches: `all`; `own` (what its',
+    'organisation owns or controls, or events about it); `own-or-network` (own for the owner roles, on its DNO areas for the',
+    'network roles); `own-organisation` (only its own organisation); `none` (the action names no existing record). Roles',
+    'that see everything reach every record whatever the rule.',
     '',
-    '| Action | Scope | Roles | Description |',
-    '|---|---|---|---|',
-    ...Object.entries(PERMISSIONS).map(([action, p]) => `| \`${action}\` | \`${p.scope}\` | ${roles(p)} | ${cell(p.description)} |`),
+    '| Action | Scope | Roles | Object rule | Description |',
+    '|---|---|---|---|---|',
+    ...Object.entries(PERMISSIONS).map(([action, p]) => `| \`${action}\` | \`${p.scope}\` | ${roles(p)} | ${objectRule(p)} | ${cell(p.description)} |`),
+    '',
+    '## Routes',
+    '',
+    'Every route under `/api/v1` and the action it needs (`ROUTES` in `src/access/permissions.ts`). One middleware,',
+    '`authorize` in `src/access/auth.ts`, checks it after authentication and before any validation or handler; a route',
+    'missing from the table is refused (`403 AUTH-ROUTE-UNMAPPED`) and logged, and `test/permission-matrix.test.ts` walks',
+    'every route × role × own/other organisation against this table. Where the action depends on whether `{id}` is the',
+    'caller’s own organisation, both rows are listed.',
+    '',
+    '| Route | Action | Scope | Roles | Object rule |',
+    '|---|---|---|---|---|',
+    ...routeRows,
     '',
     '## Baseline scopes per role',
     '',

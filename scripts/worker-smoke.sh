@@ -60,7 +60,7 @@ fi
 # The CLI and the Worker must agree on the issuer: the CLI signs with FMAR_ISSUER, else FMAR_BASE_URL.
 PORT="$(free_port)"
 BASE="http://127.0.0.1:$PORT"
-export FMAR_MODE=development FMAR_BASE_URL="$BASE" FMAR_ISSUER="$BASE" FMAR_AUDIENCE=fmar-api
+export FMAR_MODE=development FMAR_BASE_URL="$BASE" FMAR_ISSUER="$BASE" FMAR_AUDIENCE="$BASE/api"
 unset FMAR_JWKS FMAR_JWKS_URL FMAR_DEMO # the CLI uses its development signing key only when no JWKS is configured
 
 if step env DATABASE_URL="$SMOKE_URL" npx fmar migrate >"$WORK/cli.log" 2>&1 \
@@ -71,7 +71,7 @@ else
 fi
 TOKEN="$(step env DATABASE_URL="$SMOKE_URL" npx fmar token fsp-a 2>"$WORK/token.log" | tail -n 1)" || true
 if [[ "$TOKEN" =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]]; then pass "minted a development access token for fsp-a"; else cat "$WORK/token.log"; fail "fmar token fsp-a"; exit 1; fi
-JWKS="$(step bash -c 'pg "$@"' _ "$SMOKE_URL" "SELECT jsonb_build_object('keys', jsonb_agg(public_jwk)) FROM signing_key WHERE purpose = 'dev-access-token' AND retired_at IS NULL")" || true
+JWKS="$(step bash -c 'pg "$@"' _ "$SMOKE_URL" "SELECT jsonb_build_object('keys', jsonb_agg(public_jwk)) FROM signing_key WHERE purpose = 'oidc' AND (expires_at IS NULL OR expires_at > now())")" || true
 if [[ "$JWKS" == '{"keys": [{'* || "$JWKS" == '{"keys":[{'* ]]; then pass "read the development public JWK from signing_key"; else fail "no development public key in signing_key ($JWKS)"; exit 1; fi
 JWKS="$(node -e 'console.log(JSON.stringify(JSON.parse(process.argv[1])))' "$JWKS")" # compact: one argv word
 
@@ -81,7 +81,7 @@ INSPECTOR_PORT="$(free_port)"
 setsid npx wrangler dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$INSPECTOR_PORT" \
   --persist-to "$WORK/state" --log-level info --show-interactive-dev-session=false \
   --var "FMAR_MODE:production" --var "FMAR_BASE_URL:$BASE" --var "FMAR_ISSUER:$BASE" \
-  --var "FMAR_AUDIENCE:fmar-api" --var "FMAR_JWKS:$JWKS" \
+  --var "FMAR_AUDIENCE:$BASE/api" --var "FMAR_JWKS:$JWKS" \
   </dev/null >"$WORK/wrangler.log" 2>&1 &
 WRANGLER_PID=$!
 

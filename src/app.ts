@@ -2,15 +2,19 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { authenticate, type AuthEnv } from './access/auth';
+import { authenticate, authorize, type AuthEnv } from './access/auth';
 import { assetRoutes } from './assets/routes';
 import { auditRoutes } from './audit/routes';
 import { cimRoutes } from './cim/routes';
+import { RATE_LIMIT_DEFAULTS } from './config';
 import { jsonLdContext } from '../cim/index';
 import type { Ctx } from './context';
 import { eventRoutes } from './events/routes';
 import { Problem, problemResponse } from './http/problem';
+import { rateLimit, rateLimiter } from './http/rate-limit';
 import { organisationRoutes } from './organisations/routes';
+import { identityRoutes } from './identity/routes';
+import { invitationPages } from './identity/pages';
 import type { Ports } from './ports';
 
 /**
@@ -62,13 +66,18 @@ export function buildApp(ports: Ports) {
     }
     return bodyLimit({ maxSize: bulk ? ports.config.maxBulkBytes : ports.config.maxBodyBytes, onError: () => { throw new Problem('REQUEST-TOO-LARGE'); } })(c, next);
   });
-  api.use('*', authenticate(ports));
+  api.use('*', authenticate(ports, ports.config.authCacheMs));
+  api.use('*', rateLimit(rateLimiter(ports.db, ports.clock, ports.config.rateLimit ?? RATE_LIMIT_DEFAULTS)));
+  // The permission matrix (ROUTES in src/access/permissions.ts) for every route below; unmapped ones are refused.
+  api.use('*', authorize());
   api.route('/organisations', organisationRoutes(ctx));
   api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
   api.route('/audit', auditRoutes(ctx));
   api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes }));
   api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
+  api.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
   app.route('/api/v1', api);
+  app.route('/', invitationPages(ctx));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -14,6 +14,11 @@ import { DEMO_ORGANISATIONS, seedDemo } from './demo/seed';
 import { Problem } from './http/problem';
 import { cimExportStream } from './cim/service';
 import { assemble, openDb } from './node/setup';
+import { rotateSigningKeys } from '../identity/index';
+import { migrate } from './storage/migrate';
+import { loadMigrations } from './storage/load-migrations';
+import { ulidSource } from './ids';
+import { systemClock } from './ports';
 
 const HELP = `fmar — FMAR hub command line (same modules as the API)
 
@@ -30,6 +35,9 @@ const HELP = `fmar — FMAR hub command line (same modules as the API)
   fmar cim export --out FILE         stream assets as CIM RDF/XML (docs/cim-profile.md)
       --organisation ID  --dno CODE  --category C
   fmar token ORG [--scope "a b"]    mint a development access token for an organisation (ID or demo key)
+  fmar keys rotate                  create new provider signing keys (ES256, RS256); the old ones stay
+                                    published for verification for a day. Production needs this once.
+  fmar keys list                    the provider's signing keys and their state
 
 Uses DATABASE_URL (PostgreSQL) when set, otherwise the embedded database in FMAR_DATA_DIR (.fmar-data).
 Changes made here are audited as actor "cli".`;
@@ -106,6 +114,25 @@ async function main(argv: string[]): Promise<number> {
   const cfg = loadConfig(process.env);
   const db = await openDb(cfg);
   try {
+    if (cmd === 'keys') {
+      await migrate(db, loadMigrations(), () => new Date());
+      const ids = ulidSource(systemClock);
+      if (sub === 'rotate') {
+        const r = await rotateSigningKeys(db, new Date(), () => ids.next());
+        console.log(`created ${r.created.join(', ')}${r.retired.length ? `; retired ${r.retired.join(', ')} (published for verification for 24 h)` : ''}`);
+        console.log('running hubs pick the new keys up within a minute');
+        return 0;
+      }
+      if (sub === 'list') {
+        for (const k of await db.query(`SELECT kid, alg, created_at, retired_at, expires_at FROM signing_key WHERE purpose = 'oidc' ORDER BY created_at`)) {
+          const state = !k.retired_at ? 'current' : new Date(k.expires_at) > new Date() ? `retired, published until ${new Date(k.expires_at).toISOString()}` : 'expired';
+          console.log(`${k.kid}  ${k.alg.padEnd(6)} ${new Date(k.created_at).toISOString()}  ${state}`);
+        }
+        return 0;
+      }
+      console.error('usage: fmar keys rotate | fmar keys list');
+      return 2;
+    }
     const hub = await assemble(cfg, db);
     const ctx: Ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids };
     switch (cmd) {

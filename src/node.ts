@@ -1,12 +1,15 @@
-import { serve } from '@hono/node-server';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { OAUTH_ROUTES } from '../identity/index';
 import { systemPrincipal } from './access/principal';
-import { buildApp } from './app';
 import { sealAudit } from './audit/audit';
 import { ConfigError, loadConfig } from './config';
+import { ensureDemoClients } from './demo/clients';
 import { seedDemo } from './demo/seed';
-import { assemble, openDb } from './node/setup';
+import { warnExpiringCredentials } from './identity/clients';
+import { sweepRateLimits } from './http/rate-limit';
+import { openDb } from './node/setup';
+import { startNodeHub } from './node/server';
 
 /** Node entry: `npm start`. Development mode seeds demo data and prints how to call the API. */
 async function main() {
@@ -18,44 +21,72 @@ async function main() {
     throw e;
   }
   const db = await openDb(cfg);
-  const hub = await assemble(cfg, db);
-  const app = buildApp(hub.ports);
+  let node;
+  try {
+    node = await startNodeHub(cfg, db);
+  } catch (e) {
+    if (/signing key/.test((e as Error).message)) { console.error(`fmar: ${(e as Error).message}`); await db.close(); process.exit(2); }
+    throw e;
+  }
+  const { hub, identity } = node;
+  const ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids };
+  const tokenEndpoint = `${cfg.baseUrl}${OAUTH_ROUTES.token}`;
 
   let credentialsFile: string | undefined;
-  let credentials: any[] = [];
-  if (cfg.mode === 'development' && hub.signer && process.env.FMAR_DEMO !== 'false') {
-    const orgs = await seedDemo({ db, clock: hub.ports.clock, ids: hub.ports.ids }, systemPrincipal('seed'));
-    credentials = await Promise.all(orgs.map(async (o) => ({
-      key: o.key, organisationId: o.id, roles: o.roles,
-      accessToken: await hub.signer!.sign({ sub: `demo-${o.key}`, org: o.id, roles: o.roles }),
-    })));
+  let fsp: { clientId: string; clientSecret: string } | undefined;
+  if (cfg.mode === 'development' && process.env.FMAR_DEMO !== 'false') {
+    const orgs = await seedDemo(ctx, systemPrincipal('seed'));
+    const clients = await ensureDemoClients(ctx, orgs);
+    const credentials = await Promise.all(orgs.map(async (o) => {
+      const c = clients.find((x) => x.key === o.key)!;
+      return {
+        key: o.key, organisationId: o.id, roles: o.roles, clientId: c.clientId, clientSecret: c.clientSecret,
+        // A ready-made 12-hour development token, for trying the API without the OAuth step.
+        accessToken: await hub.signer!.sign({ sub: `demo-${o.key}`, org: o.id, roles: o.roles }),
+      };
+    }));
+    fsp = credentials.find((c) => c.key === 'fsp-a');
     mkdirSync(resolve(cfg.dataDir), { recursive: true });
     credentialsFile = resolve(cfg.dataDir, 'demo-credentials.json');
-    writeFileSync(credentialsFile, JSON.stringify({ baseUrl: cfg.baseUrl, issuer: cfg.issuer, audience: cfg.audience, tokenLifetime: '12 hours', organisations: credentials }, null, 2));
+    writeFileSync(credentialsFile, JSON.stringify({
+      baseUrl: cfg.baseUrl, issuer: cfg.issuer, tokenEndpoint, discovery: `${cfg.issuer}/.well-known/openid-configuration`, audience: cfg.audience,
+      clientAuthentication: 'client_secret_basic; grant_type=client_credentials; tokens live 5 minutes',
+      organisations: credentials,
+    }, null, 2), { mode: 0o600 });
   }
 
-  // Seal the audit chain in the background; writers never wait for it.
-  const sealer = setInterval(() => { sealAudit(db).catch((e) => console.error('[fmar] audit sealer:', e)); }, 2000);
-  const server = serve({ fetch: app.fetch, port: cfg.port, hostname: process.env.HOST ?? '0.0.0.0' }, (info) => {
-    const lines = [
-      `FMAR hub (${cfg.mode}) on ${db.engine === 'pglite' ? `embedded PostgreSQL (PGlite) in ${resolve(cfg.dataDir)}` : 'PostgreSQL'}`,
-      `  API            ${cfg.baseUrl}/api/v1`,
-      `  API reference  ${cfg.baseUrl}/docs`,
-      `  OpenAPI        ${cfg.baseUrl}/openapi.json`,
-      `  Health         ${cfg.baseUrl}/healthz`,
-    ];
-    if (credentialsFile) {
-      const fsp = credentials.find((c) => c.key === 'fsp-a');
-      lines.push(`  Credentials    ${credentialsFile}`, '', 'Try (as the demo FSP, Demo Flex Alpha Ltd):',
-        `  curl -H "Authorization: Bearer ${fsp.accessToken}" ${cfg.baseUrl}/api/v1/assets?identifier=mpan:1312345678907`);
-    }
-    console.log(lines.join('\n'));
-    void info;
-  });
+  // Background work: seal the audit chain, sweep expired provider rows and rate-limit windows,
+  // pick up key rotations made by the CLI, warn of expiring client credentials.
+  const timers = [
+    setInterval(() => { sealAudit(db).catch((e) => console.error('[fmar] audit sealer:', e)); }, 2000),
+    setInterval(() => { identity.refreshKeys().catch((e) => console.error('[fmar] key refresh:', e)); }, 60_000),
+    setInterval(() => {
+      identity.sweep().catch((e) => console.error('[fmar] oidc sweep:', e));
+      sweepRateLimits(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] rate-limit sweep:', e));
+    }, 300_000),
+    setInterval(() => { warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e)); }, 3_600_000),
+  ];
+  warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e));
+
+  const lines = [
+    `FMAR hub (${cfg.mode}) on ${db.engine === 'pglite' ? `embedded PostgreSQL (PGlite) in ${resolve(cfg.dataDir)}` : 'PostgreSQL'}`,
+    `  API            ${cfg.baseUrl}/api/v1`,
+    `  API reference  ${cfg.baseUrl}/docs`,
+    `  OpenAPI        ${cfg.baseUrl}/openapi.json`,
+    `  OpenID         ${cfg.issuer}/.well-known/openid-configuration`,
+    `  Token endpoint ${tokenEndpoint}`,
+    `  Health         ${cfg.baseUrl}/healthz`,
+  ];
+  if (credentialsFile && fsp) {
+    lines.push(`  Credentials    ${credentialsFile}`, '', 'Try it as the demo FSP (Demo Flex Alpha Ltd): get a 5-minute token, then look up its battery by MPAN:',
+      `  TOKEN=$(curl -s -u ${fsp.clientId}:${fsp.clientSecret} -d grant_type=client_credentials ${tokenEndpoint} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
+      `  curl -H "Authorization: Bearer $TOKEN" '${cfg.baseUrl}/api/v1/assets?identifier=mpan:1312345678907'`);
+  }
+  console.log(lines.join('\n'));
 
   const stop = async () => {
-    clearInterval(sealer);
-    server.close();
+    for (const t of timers) clearInterval(t);
+    await node.close();
     await sealAudit(db).catch(() => {});
     await db.close();
     process.exit(0);

@@ -1,5 +1,6 @@
 import type { Db } from './storage/db';
 import type { TokenVerifier } from './access/tokens';
+import type { RateLimitSettings } from './config';
 
 /** Time comes from a port so that tests control it ("control of time is critical"). */
 export interface Clock { now(): Date }
@@ -21,6 +22,10 @@ export interface AppConfig {
   /** Largest JSON body in bytes (bulk endpoints have their own limit). */
   maxBodyBytes: number;
   maxBulkBytes: number;
+  /** Requests per minute per API client and per organisation; 0 disables one. Absent: RATE_LIMIT_DEFAULTS. */
+  rateLimit?: RateLimitSettings;
+  /** How long the credential facts behind a token are cached (src/access/auth.ts); default 5 s. */
+  authCacheMs?: number;
 }
 
 export interface Ports {

@@ -33,6 +33,38 @@ export const RULES = {
   'AUTH-ORGANISATION-INACTIVE': { status: 403, title: 'The token’s organisation is not Active.' },
   'AUTH-SCOPE-MISSING': { status: 403, title: 'The token lacks the scope this action needs.' },
   'AUTH-ROLE-FORBIDDEN': { status: 403, title: 'No role of the organisation may perform this action.' },
+  'AUTH-ROUTE-UNMAPPED': { status: 403, title: 'The route has no entry in the permission matrix (ROUTES in src/access/permissions.ts), so it is refused.' },
+
+  'AUTH-CLIENT-REVOKED': { status: 401, title: 'The token was issued to an API client that is revoked (or unknown to the register).' },
+  'AUTH-USER-INACTIVE': { status: 401, title: 'The token was issued to a person who is no longer active.' },
+  'AUTH-DELEGATION-INACTIVE': { status: 401, title: 'The token acts under a delegation that is revoked, expired or not yet valid.' },
+  'AUTH-DPOP-REQUIRED': { status: 401, title: 'The access token is DPoP-bound: send it as `Authorization: DPoP <token>` with a DPoP proof.' },
+  'AUTH-DPOP-INVALID': { status: 401, title: 'The DPoP proof is missing, invalid, replayed or bound to another key.' },
+  'AUTH-DELEGATION-ASSETS-LIMITED': { status: 403, title: 'The delegation is limited to named assets, so it cannot register new ones.' },
+
+  // Identity: API clients, people, delegations
+  'CLIENT-NOT-FOUND': { status: 404, title: 'No API client with this ID is visible to the caller.' },
+  'CLIENT-AUTH-METHOD': { status: 422, title: 'The authentication method does not suit the client kind: machine clients use private_key_jwt (recommended) or a client secret; web/native apps may be public (none, with PKCE).' },
+  'CLIENT-JWKS-INVALID': { status: 422, title: 'The JWKS must hold 1–5 public signing keys (EC P-256, OKP Ed25519 or RSA ≥ 2048 bits), each with a kid, and no private members.' },
+  'CLIENT-REDIRECT-URI': { status: 422, title: 'Redirect URIs must be https (http only for localhost), without fragment; web and native apps need at least one.' },
+  'CLIENT-SCOPE-NOT-ALLOWED': { status: 422, title: 'A requested scope is not among the baseline scopes of the organisation’s roles.' },
+  'CLIENT-REVOKED': { status: 409, title: 'The API client is revoked.' },
+  'CLIENT-DEMO-REFUSED': { status: 409, title: 'Production mode refuses demo clients.' },
+  'USER-NOT-FOUND': { status: 404, title: 'No person with this ID is visible to the caller.' },
+  'USER-EMAIL-TAKEN': { status: 409, title: 'A person with this email is already registered.' },
+  'USER-INVITATION-INVALID': { status: 400, title: 'The invitation link is unknown, used or expired.' },
+  'USER-PASSWORD-WEAK': { status: 422, title: 'The password is too short (at least 12 characters) or too long.' },
+  'USER-ALREADY-DEACTIVATED': { status: 409, title: 'The person is already deactivated.' },
+  'DELEGATION-NOT-FOUND': { status: 404, title: 'No delegation with this ID is visible to the caller.' },
+  'DELEGATION-DELEGATE-INVALID': { status: 422, title: 'The delegate must be another active organisation.' },
+  'DELEGATION-SCOPE-NOT-DELEGABLE': { status: 422, title: 'A scope is not the delegator’s to give (outside its roles’ baseline) or may never be delegated (managing clients, people or delegations).' },
+  'DELEGATION-ASSET-UNKNOWN': { status: 422, title: 'A named asset does not exist or is not controlled by the delegator.' },
+  'DELEGATION-PERIOD': { status: 422, title: 'validTo must be after validFrom and in the future, at most one year after validFrom.' },
+  'DELEGATION-ALREADY-REVOKED': { status: 409, title: 'The delegation is already revoked.' },
+
+  // Abuse limits
+  'RATE-LIMITED': { status: 429, title: 'Too many requests for the client or organisation this window; retry after `Retry-After` seconds.' },
+  'AUTH-CLIENT-LOCKED': { status: 429, title: 'Too many failed authentications for this client; it is locked until `Retry-After` seconds have passed.' },
 
   // Organisations
   'ORG-NOT-FOUND': { status: 404, title: 'No organisation with this ID is visible to the caller.' },

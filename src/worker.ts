@@ -96,7 +96,7 @@ function appFor(env: WorkerEnv, request: Request): ReturnType<typeof buildApp> {
     ids: ulidSource(clock),
     tokens: jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks: cfg.jwksUrl ? new URL(cfg.jwksUrl) : JSON.parse(cfg.jwks!), now: () => clock.now() }),
     events: quietEventSink,
-    config: { baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes },
+    config: { baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs },
   };
   app = buildApp(ports);
   return app;

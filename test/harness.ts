@@ -45,7 +45,7 @@ export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) 
   } else {
     db = await openDb({ dataDir: '' }, { memory: true });
   }
-  const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: 'http://hub.test' });
+  const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: 'http://hub.test', FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0' });
   const hub = await assemble(cfg, db, clock);
   const app = buildApp(hub.ports);
   const ctx: Ctx = { db, clock, ids: hub.ports.ids };

@@ -1,52 +1,112 @@
 import type { MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import { tryDecodeURIComponent } from 'hono/utils/url';
 import type { OrganisationRole } from '../catalogue/codes';
 import { Problem } from '../http/problem';
 import type { Ports } from '../ports';
-import { PERMISSIONS, type Action, type Permission } from './permissions';
+import { PERMISSIONS, routeAction, routeEntry, type Action, type Permission } from './permissions';
 import type { Principal } from './principal';
+import { DpopError, memoryReplayStore, verifyDpopProof } from '../../identity/index';
+import { revocations } from '../identity/revocations';
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
-interface OrgFacts { status: string; roles: OrganisationRole[]; dnoCodes: string[]; at: number }
+interface Facts {
+  status: string; roles: OrganisationRole[]; dnoCodes: string[];
+  clientStatus: string | null; userStatus: string | null;
+  delegation: { status: string; delegator_id: string; delegate_id: string; valid_from: string; valid_to: string; asset_ids: string[] | null } | null;
+  at: number;
+}
+
+/** DPoP proofs already used (RFC 9449 §11.1); per instance, bounded. */
+const dpopReplay = memoryReplayStore(100_000);
 
 /**
- * Bearer authentication: verify the JWT access token (jose, configured issuer's keys), then
- * complete the principal from the organisation's record (cached briefly) so that a suspended or
- * withdrawn organisation is refused within seconds whatever its tokens say.
+ * Authentication of API calls: verify the JWT access token offline (jose, the issuer's keys), the
+ * DPoP proof when the token is sender-constrained, then complete the principal from the register:
+ * the organisation (roles, status), the API client the token was issued to, the person (for
+ * people's tokens) and the delegation (for delegated tokens). Those facts are cached for
+ * `cacheMs` (FMAR_AUTH_CACHE_MS, default 5 s) and dropped at once on this instance when a
+ * credential is revoked (src/identity/revocations.ts), so a revoked client, deactivated person,
+ * revoked delegation or suspended organisation is refused within that bound everywhere.
  */
-export function authenticate(ports: Ports, cacheMs = 15_000): MiddlewareHandler<AuthEnv> {
-  const cache = new Map<string, OrgFacts>();
+export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<AuthEnv> {
+  const cache = new Map<string, Facts>();
+  revocations.on(() => cache.clear());
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
-    if (!m) throw new Problem('AUTH-TOKEN-MISSING', header ? 'Authorization must be "Bearer <access token>".' : undefined, {}, [], 401);
+    const header = (c.req.header('authorization') ?? '').trim();
+    const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/=-]+)$/i.exec(header);
+    if (!m) throw new Problem('AUTH-TOKEN-MISSING', header ? 'Authorization must be "Bearer <access token>" (or "DPoP <access token>" with a DPoP proof).' : undefined, {}, [], 401);
+    if (m[2].length > MAX_TOKEN_CHARS) throw new Problem('AUTH-TOKEN-INVALID', `The access token is longer than ${MAX_TOKEN_CHARS} characters.`);
     let claims;
     try {
-      claims = await ports.tokens.verify(m[1]);
+      claims = await ports.tokens.verify(m[2]);
     } catch (e) {
       throw new Problem('AUTH-TOKEN-INVALID', `The access token was refused (${(e as { code?: string }).code ?? 'invalid'}).`);
     }
-    const now = ports.clock.now().getTime();
-    let org = cache.get(claims.org);
-    if (!org || now - org.at > cacheMs) {
-      const [row] = await ports.db.query(`SELECT status, to_jsonb(roles) AS roles, to_jsonb(dno_codes) AS dno_codes FROM organisation WHERE id = $1`, [claims.org]);
-      if (!row) throw new Problem('AUTH-TOKEN-INVALID', 'The token names an organisation the register does not hold.');
-      org = { status: row.status, roles: row.roles, dnoCodes: row.dno_codes, at: now };
-      if (cache.size > 10_000) cache.clear();
-      cache.set(claims.org, org);
+    const now = ports.clock.now();
+    const jkt = (claims.cnf as { jkt?: string } | undefined)?.jkt;
+    if (jkt) {
+      if (m[1].toLowerCase() !== 'dpop') throw new Problem('AUTH-DPOP-REQUIRED');
+      try {
+        await verifyDpopProof({ proof: c.req.header('dpop'), method: c.req.method, url: publicUrl(ports.config.baseUrl, c.req.url), accessToken: m[2], jkt, now, replay: dpopReplay });
+      } catch (e) {
+        throw new Problem('AUTH-DPOP-INVALID', e instanceof DpopError ? `${e.code}: ${e.message}` : 'The DPoP proof was refused.');
+      }
+    } else if (m[1].toLowerCase() === 'dpop') {
+      throw new Problem('AUTH-TOKEN-INVALID', 'The access token is not DPoP-bound: send it as Bearer.');
     }
-    if (org.status !== 'ACTIVE') throw new Problem('AUTH-ORGANISATION-INACTIVE', `Organisation ${claims.org} is ${org.status}.`);
+    const userId = typeof claims.user_role === 'string' ? claims.sub : null;
+    const delegationId = typeof claims.delegation_id === 'string' ? claims.delegation_id : null;
+    if (claims.act && !delegationId) throw new Problem('AUTH-TOKEN-INVALID', 'A token with an actor must name its delegation.');
+    const key = `${claims.org}|${claims.client_id ?? ''}|${userId ?? ''}|${delegationId ?? ''}`;
+    const t = now.getTime();
+    let f = cache.get(key);
+    if (!f || t - f.at > cacheMs || t < f.at) {
+      const [row] = await ports.db.query(
+        `SELECT o.status, to_jsonb(o.roles) AS roles, to_jsonb(o.dno_codes) AS dno_codes,
+                (SELECT status FROM api_client WHERE client_id = $2 AND organisation_id = COALESCE($5, o.id)) AS client_status,
+                (SELECT status FROM app_user WHERE id = $3 AND organisation_id = o.id) AS user_status,
+                (SELECT to_jsonb(d) FROM (SELECT status, delegator_id, delegate_id, valid_from, valid_to, asset_ids FROM delegation WHERE id = $4) d) AS delegation
+           FROM organisation o WHERE o.id = $1`,
+        [claims.org, claims.client_id ?? null, userId, delegationId, claims.act?.org ?? null]);
+      if (!row) throw new Problem('AUTH-TOKEN-INVALID', 'The token names an organisation the register does not hold.');
+      f = { status: row.status, roles: row.roles, dnoCodes: row.dno_codes, clientStatus: row.client_status, userStatus: row.user_status, delegation: row.delegation, at: t };
+      if (cache.size > 10_000) cache.clear();
+      cache.set(key, f);
+    }
+    if (f.status !== 'ACTIVE') throw new Problem('AUTH-ORGANISATION-INACTIVE', `Organisation ${claims.org} is ${f.status}.`);
+    if (f.clientStatus !== 'ACTIVE') throw new Problem('AUTH-CLIENT-REVOKED', claims.client_id ? `API client ${claims.client_id} is not active.` : 'The token names no API client.');
+    if (userId && f.userStatus !== 'ACTIVE') throw new Problem('AUTH-USER-INACTIVE');
+    let delegation: Principal['delegation'];
+    if (delegationId) {
+      const d = f.delegation;
+      if (!d || d.status !== 'ACTIVE' || d.delegator_id !== claims.org || d.delegate_id !== claims.act?.org || new Date(d.valid_from) > now || new Date(d.valid_to) <= now) {
+        throw new Problem('AUTH-DELEGATION-INACTIVE', `Delegation ${delegationId} is not active.`);
+      }
+      delegation = { id: delegationId, assetIds: d.asset_ids };
+    }
     c.set('principal', {
       subject: claims.sub,
       organisationId: claims.org,
-      roles: org.roles,
+      roles: f.roles,
       scopes: (claims.scope ?? '').split(' ').filter(Boolean),
       act: claims.act,
-      dnoCodes: org.dnoCodes,
+      dnoCodes: f.dnoCodes,
       clientId: claims.client_id,
+      ...(delegation ? { delegation } : {}),
     });
     await next();
   };
+}
+
+/** Longest access token accepted (a JWT of this hub is under 1.5 KB). */
+export const MAX_TOKEN_CHARS = 8192;
+
+/** The URL the client addressed (behind a proxy the hub's public base URL), for the DPoP htu check. */
+function publicUrl(baseUrl: string, requestUrl: string): string {
+  const u = new URL(requestUrl);
+  return `${baseUrl}${u.pathname}`;
 }
 
 /** Check the permission matrix for one action: the token's scope and one of the organisation's roles. */
@@ -58,9 +118,42 @@ export function checkPermission(p: Principal, action: Action): void {
   }
 }
 
-export function permit(action: Action): MiddlewareHandler<AuthEnv> {
+/** `GET /api/v1/assets/:id` (Hono) as `GET /api/v1/assets/{id}` (OpenAPI, the ROUTES key). */
+export function routeKey(method: string, honoPath: string): string {
+  return `${method.toUpperCase()} ${honoPath.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}')}`;
+}
+
+/** A `use()` entry (method ALL on a wildcard path) is middleware, not a route. */
+export const isMiddlewareEntry = (r: { method: string; path: string }) => r.method === 'ALL' && r.path.endsWith('*');
+
+/**
+ * The permission check of every route under /api/v1, from ROUTES in src/access/permissions.ts:
+ * runs after `authenticate`, before any validator or handler. Fails closed: a route the table does
+ * not name is refused (AUTH-ROUTE-UNMAPPED) and logged. With no route at all it lets the app 404.
+ */
+export function authorize(): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    checkPermission(c.get('principal'), action);
+    // The app is flattened at the root, so the matched routes carry the full /api/v1 paths; the
+    // first one that is not middleware is the one that answers (e.g. /assets/export before /assets/:id).
+    const route = matchedRoutes(c).find((r) => !isMiddlewareEntry(r));
+    if (!route) return next();
+    const key = routeKey(route.method, route.path);
+    const entry = routeEntry(key);
+    if (!entry) {
+      console.error(`[fmar] ${c.req.method} ${c.req.path}: route ${key} has no entry in ROUTES (src/access/permissions.ts); refused.`);
+      throw new Problem('AUTH-ROUTE-UNMAPPED', `${key} has no entry in the permission matrix.`);
+    }
+    const p = c.get('principal');
+    const action = routeAction(entry, typeof entry !== 'string' && pathParam(route.path, c.req.path, 'id') === p.organisationId);
+    if (action === 'refused') throw new Problem('AUTH-ROLE-FORBIDDEN', `${key} is refused on the caller’s own organisation.`);
+    checkPermission(p, action);
     await next();
   };
+}
+
+/** The value of `:name` in a request path matched by a Hono route pattern, decoded as `c.req.param` does. */
+function pathParam(pattern: string, path: string, name: string): string | undefined {
+  const i = pattern.split('/').findIndex((s) => s === `:${name}` || s.startsWith(`:${name}{`));
+  const raw = i < 0 ? undefined : path.split('/')[i];
+  return raw === undefined ? undefined : tryDecodeURIComponent(raw);
 }

@@ -1,45 +1,40 @@
-import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { signAccessToken, type KeyRing } from '../../identity/index';
+import type { OrganisationRole } from '../catalogue/codes';
 import type { Clock, IdSource } from '../ports';
 import type { Db } from '../storage/db';
 import { baselineScopes } from './permissions';
-import type { OrganisationRole } from '../catalogue/codes';
 
 /**
- * Development signing key: the hub signs its own access tokens until the OpenID provider issues
- * them. Kept in the database (signing_key, purpose 'dev-access-token'); refused in production.
+ * Development tokens minted without the OAuth flow (`fmar token`, the test harness), signed with
+ * the provider's current key. They name a development client `dev-<org>` that has no grant types,
+ * so it can never obtain tokens at the token endpoint; the API treats it like any active client.
+ * Development mode only: production has no signer.
  */
 export interface DevSigner {
   kid: string;
-  publicJwk: JWK;
-  sign(claims: { sub: string; org: string; roles: readonly OrganisationRole[]; scope?: string; act?: { sub: string; org?: string }; ttlSec?: number }): Promise<string>;
+  sign(claims: { sub: string; org: string; roles: readonly OrganisationRole[]; scope?: string; act?: { sub: string; org?: string }; ttlSec?: number; clientId?: string; extra?: Record<string, unknown> }): Promise<string>;
 }
 
-export async function devSigner(db: Db, clock: Clock, ids: IdSource, issuer: string, audience: string): Promise<DevSigner> {
-  let [row] = await db.query(`SELECT kid, private_jwk, public_jwk FROM signing_key WHERE purpose = 'dev-access-token' AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1`);
-  if (!row) {
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const kid = ids.next();
-    const priv = { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' };
-    const pub = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-    await db.query(`INSERT INTO signing_key (kid, purpose, alg, private_jwk, public_jwk, created_at) VALUES ($1, 'dev-access-token', 'ES256', $2::jsonb, $3::jsonb, $4::timestamptz)`,
-      [kid, priv, pub, clock.now().toISOString()]);
-    row = { kid, private_jwk: priv, public_jwk: pub };
+export function devSigner(db: Db, clock: Clock, ids: IdSource, keys: KeyRing, issuer: string, audience: string): DevSigner {
+  const ensured = new Set<string>();
+  async function ensureClient(clientId: string, org: string, roles: readonly OrganisationRole[]) {
+    if (ensured.has(clientId)) return;
+    await db.query(
+      `INSERT INTO api_client (client_id, organisation_id, name, kind, auth_method, scopes, grant_types, status, demo, recorded_at, recorded_by)
+       SELECT $1, $2, 'Development tokens', 'machine', 'none', $3::text[], '{}', 'ACTIVE', true, $4::timestamptz, 'system' WHERE EXISTS (SELECT 1 FROM organisation WHERE id = $2)
+       ON CONFLICT (client_id) DO NOTHING`,
+      [clientId, org, baselineScopes(roles), clock.now().toISOString()]);
+    ensured.add(clientId);
   }
-  const key = await importJWK(row.private_jwk, 'ES256');
   return {
-    kid: row.kid,
-    publicJwk: row.public_jwk,
+    get kid() { return keys.current('ES256').kid; },
     async sign(c) {
-      const now = Math.floor(clock.now().getTime() / 1000);
-      return new SignJWT({ org: c.org, scope: c.scope ?? baselineScopes(c.roles).join(' '), ...(c.act ? { act: c.act } : {}), client_id: `dev-${c.org}` })
-        .setProtectedHeader({ alg: 'ES256', kid: row.kid, typ: 'at+jwt' })
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setSubject(c.sub)
-        .setIssuedAt(now)
-        .setJti(ids.next())
-        .setExpirationTime(now + (c.ttlSec ?? 12 * 3600))
-        .sign(key);
+      const clientId = c.clientId ?? `dev-${c.org}`;
+      if (!c.clientId) await ensureClient(clientId, c.org, c.roles);
+      return signAccessToken(keys, {
+        iss: issuer, aud: audience, sub: c.sub, ttlSec: c.ttlSec ?? 12 * 3600, jti: ids.next(),
+        org: c.org, scope: c.scope ?? baselineScopes(c.roles).join(' '), client_id: clientId, ...(c.act ? { act: c.act } : {}), ...(c.extra ?? {}),
+      }, clock.now());
     },
   };
 }

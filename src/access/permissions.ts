@@ -1,34 +1,61 @@
 import type { OrganisationRole } from '../catalogue/codes';
 
 /**
- * The permission matrix: for each action, the scope a token must carry and the organisation
- * roles that may perform it. Enforcement (src/access/auth.ts) and docs/security.md both come from
- * this table; nothing else decides who may do what. Which records an allowed caller sees is the
- * object-level rule in `assetVisibility` / the organisation store.
+ * The permission matrix, as data: for each action, the scope a token must carry, the organisation
+ * roles that may perform it and its object-level rule (which records an allowed caller reaches);
+ * then ROUTES, the action each route under /api/v1 needs. Enforcement (`authorize` in
+ * src/access/auth.ts, the asset SQL in `assetVisibility`), docs/security.md (scripts/gen-docs.ts)
+ * and test/permission-matrix.test.ts all read these tables; nothing else decides who may do what.
  */
-export interface Permission { scope: string; roles: readonly OrganisationRole[] | 'any'; description: string }
+export interface Permission {
+  scope: string;
+  roles: readonly OrganisationRole[] | 'any';
+  description: string;
+  /** The object-level rule as data; see Visibility. */
+  visibility: Visibility;
+  /** Roles that reach every record whatever `visibility` says (default SEES_ALL). */
+  seesAll?: readonly OrganisationRole[];
+  /** The object-level rule in words, for the docs. */
+  objectRule: string;
+}
+
+/**
+ * Which records an allowed caller reaches (roles in the action's `seesAll` reach all of them):
+ * - `all`: every record;
+ * - `own`: records its organisation owns or controls, or that are about it (events);
+ * - `own-or-network`: for OWNER_ROLES the records it owns or controls, for NETWORK_ROLES the
+ *   records on its DNO areas (`dnoCodes`);
+ * - `own-organisation`: only its own organisation's record;
+ * - `none`: the action names no existing record (a registration).
+ * A record out of reach is a 404 (never a 403 that tells it exists) or absent from a list.
+ */
+export type Visibility = 'all' | 'own' | 'own-or-network' | 'own-organisation' | 'none';
+
+/** Roles whose reach under `own-or-network` is what they own or control. */
+export const OWNER_ROLES: readonly OrganisationRole[] = ['FSP', 'AGGREGATOR', 'ASSET_OWNER'];
+/** Roles whose reach under `own-or-network` is the records on their networks. */
+export const NETWORK_ROLES: readonly OrganisationRole[] = ['DNO', 'IDNO'];
+/** Roles that see every record of every organisation. */
+export const SEES_ALL: readonly OrganisationRole[] = ['MARKET_FACILITATOR', 'REGULATOR'];
 
 const FSP_LIKE = ['FSP', 'AGGREGATOR'] as const;
 const OPERATOR = ['MARKET_FACILITATOR'] as const;
 
 export const PERMISSIONS = {
-  'organisations.read': { scope: 'organisations:read', roles: 'any', description: 'Read organisations (passport fields of other organisations only for the operator and regulator).' },
-  'organisations.register': { scope: 'organisations:write', roles: OPERATOR, description: 'Register an organisation (UC-01.02).' },
-  'organisations.update': { scope: 'organisations:write', roles: OPERATOR, description: 'Update any organisation, including its status (UC-01.03).' },
-  'organisations.update-own': { scope: 'organisations:write', roles: 'any', description: 'Update one’s own passport and identifiers (UC-01.03); roles and status stay with the operator.' },
-  'organisations.deregister': { scope: 'organisations:write', roles: OPERATOR, description: 'De-register an organisation (UC-01.04).' },
-  'assets.read': { scope: 'assets:read', roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'], description: 'Read, look up and export assets: the operator and regulator all; FSPs those they control or own; DNOs/IDNOs those on their networks.' },
-  'assets.write': { scope: 'assets:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Register, update and de-register assets (UC-02.01 to UC-02.03); FSPs only their own.' },
-  'audit.read': { scope: 'audit:read', roles: [...OPERATOR, 'REGULATOR'], description: 'Read the audit trail and verify its chain (UC-05.06).' },
-  'cim.export': { scope: 'cim:export', roles: [...OPERATOR, 'REGULATOR', 'DNO', 'IDNO'], description: 'Export assets as CIM RDF/XML (UC-02.04 for DSOs): the operator and regulator all; DNOs/IDNOs those on their networks.' },
-  'cim.import': { scope: 'cim:import', roles: [...OPERATOR, 'DNO', 'IDNO'], description: 'Import CIM RDF/XML: enrich visible assets matched by MPAN with network references and DSO mRIDs; bulk-load also needs assets.write.' },
-  'events.read': { scope: 'events:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM', ...FSP_LIKE, 'DNO', 'IDNO'], description: 'Read the change event feed: the operator, regulator, SOs and IMPs all events; others those about their own records.' },
+  'organisations.read': { scope: 'organisations:read', roles: 'any', description: 'Read organisations.', visibility: 'all', objectRule: 'Every organisation; the passport of another organisation only for the operator and regulator.' },
+  'organisations.register': { scope: 'organisations:write', roles: OPERATOR, description: 'Register an organisation (UC-01.02).', visibility: 'none', objectRule: 'Creates a record.' },
+  'organisations.update': { scope: 'organisations:write', roles: OPERATOR, description: 'Update any organisation, including its status (UC-01.03).', visibility: 'all', objectRule: 'Every organisation.' },
+  'organisations.update-own': { scope: 'organisations:write', roles: 'any', description: 'Update one’s own passport and identifiers (UC-01.03).', visibility: 'own-organisation', objectRule: 'Only the caller’s own organisation; roles, status, DNO areas, registration number and type stay with the operator.' },
+  'organisations.deregister': { scope: 'organisations:write', roles: OPERATOR, description: 'De-register an organisation (UC-01.04).', visibility: 'all', objectRule: 'Every organisation but the caller’s own (see ROUTES).' },
+  'assets.read': { scope: 'assets:read', roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'], description: 'Read, look up and export assets.', visibility: 'own-or-network', objectRule: 'The operator and regulator every asset; FSPs, aggregators and asset owners those they control or own; DNOs/IDNOs those on their networks.' },
+  'assets.write': { scope: 'assets:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Register, update and de-register assets (UC-02.01 to UC-02.03).', visibility: 'own', objectRule: 'The operator every asset; FSPs and aggregators those they control or own, and they register only for themselves.' },
+  'audit.read': { scope: 'audit:read', roles: [...OPERATOR, 'REGULATOR'], description: 'Read the audit trail and verify its chain (UC-05.06).', visibility: 'all', objectRule: 'Every record’s trail.' },
+  'cim.export': { scope: 'cim:export', roles: [...OPERATOR, 'REGULATOR', 'DNO', 'IDNO'], description: 'Export assets as CIM RDF/XML (UC-02.04 for DSOs).', visibility: 'own-or-network', objectRule: 'As assets.read: the operator and regulator every asset; DNOs/IDNOs those on their networks.' },
+  'cim.import': { scope: 'cim:import', roles: [...OPERATOR, 'DNO', 'IDNO'], description: 'Import CIM RDF/XML: enrich assets matched by MPAN with network references and DSO mRIDs; bulk-load also needs assets.write.', visibility: 'own-or-network', objectRule: 'Enriches only assets the caller can read (as assets.read); bulk-load registers as assets.write.' },
+  'events.read': { scope: 'events:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM', ...FSP_LIKE, 'DNO', 'IDNO'], description: 'Read the change event feed.', visibility: 'own', seesAll: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM'], objectRule: 'The operator, regulator, SOs and IMPs every event; others the events about their own organisation and records.' },
 } as const satisfies Record<string, Permission>;
 
 export type Action = keyof typeof PERMISSIONS;
-
-/** Roles that see every record of every organisation. */
-export const SEES_ALL: readonly OrganisationRole[] = ['MARKET_FACILITATOR', 'REGULATOR'];
 
 /** Baseline scopes per role: what a token issued to an organisation with that role may carry. */
 export function baselineScopes(roles: readonly OrganisationRole[]): string[] {
@@ -37,4 +64,67 @@ export function baselineScopes(roles: readonly OrganisationRole[]): string[] {
     if (p.roles === 'any' || p.roles.some((r) => roles.includes(r))) scopes.add(p.scope);
   }
   return [...scopes].sort();
+}
+
+/** What an allowed caller with these roles reaches under an action's object-level rule. */
+export interface Reach { all: boolean; own: boolean; network: boolean; ownOrganisation: boolean }
+
+export function reach(action: Action, roles: readonly OrganisationRole[]): Reach {
+  const p: Permission = PERMISSIONS[action];
+  const has = (rs: readonly OrganisationRole[]) => roles.some((r) => rs.includes(r));
+  const all = p.visibility === 'all' || p.visibility === 'none' || has(p.seesAll ?? SEES_ALL);
+  return {
+    all,
+    own: !all && (p.visibility === 'own' || (p.visibility === 'own-or-network' && has(OWNER_ROLES))),
+    network: !all && p.visibility === 'own-or-network' && has(NETWORK_ROLES),
+    ownOrganisation: !all && p.visibility === 'own-organisation',
+  };
+}
+
+/**
+ * A route whose action depends on whether its `{id}` path parameter is the caller's own
+ * organisation; `refused` refuses everyone (AUTH-ROLE-FORBIDDEN).
+ */
+export interface ByOrganisation { own: Action | 'refused'; other: Action }
+export type RouteAction = Action | ByOrganisation;
+
+/**
+ * ROUTES: every route under /api/v1, as `METHOD /api/v1/path/{param}` (the OpenAPI path), and the
+ * action it needs. `authorize` (src/access/auth.ts) checks it before any handler runs; a route
+ * missing here is refused (403 AUTH-ROUTE-UNMAPPED) and test/permission-matrix.test.ts fails.
+ * Adding a route is one line here: `'POST /api/v1/things/{id}/part': 'things.write',` (and the
+ * action in PERMISSIONS if it is a new one), then `npm run docs`.
+ */
+export const ROUTES = {
+  'GET /api/v1/organisations': 'organisations.read',
+  'POST /api/v1/organisations': 'organisations.register',
+  'GET /api/v1/organisations/{id}': 'organisations.read',
+  'PATCH /api/v1/organisations/{id}': { own: 'organisations.update-own', other: 'organisations.update' },
+  'DELETE /api/v1/organisations/{id}': { own: 'refused', other: 'organisations.deregister' },
+  'GET /api/v1/assets': 'assets.read',
+  'POST /api/v1/assets': 'assets.write',
+  'POST /api/v1/assets/bulk': 'assets.write',
+  'GET /api/v1/assets/export': 'assets.read',
+  'GET /api/v1/assets/{id}': 'assets.read',
+  'PATCH /api/v1/assets/{id}': 'assets.write',
+  'DELETE /api/v1/assets/{id}': 'assets.write',
+  'GET /api/v1/assets/{id}/history': 'assets.read',
+  'GET /api/v1/assets/{id}/fsp-links': 'assets.read',
+  'GET /api/v1/audit': 'audit.read',
+  'POST /api/v1/audit/verify': 'audit.read',
+  'GET /api/v1/cim/export': 'cim.export',
+  'POST /api/v1/cim/import': 'cim.import',
+  'GET /api/v1/events': 'events.read',
+} as const satisfies Record<string, RouteAction>;
+
+export type RouteKey = keyof typeof ROUTES;
+
+/** The entry for `METHOD /api/v1/path/{param}`, or undefined: an unmapped route is refused. */
+export function routeEntry(key: string): RouteAction | undefined {
+  return Object.prototype.hasOwnProperty.call(ROUTES, key) ? (ROUTES as Record<string, RouteAction>)[key] : undefined;
+}
+
+/** The action an entry needs, given whether the target organisation is the caller's own. */
+export function routeAction(entry: RouteAction, ownOrganisation: boolean): Action | 'refused' {
+  return typeof entry === 'string' ? entry : ownOrganisation ? entry.own : entry.other;
 }

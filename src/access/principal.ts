@@ -12,6 +12,8 @@ export interface Principal {
   /** DNO licence areas the organisation operates (for DNO/IDNO network visibility). */
   dnoCodes: string[];
   clientId?: string;
+  /** The delegation a delegated token acts under; `assetIds` null = all the delegator's assets. */
+  delegation?: { id: string; assetIds: string[] | null };
 }
 
 /** The principal used by the CLI, seeding and internal jobs: recorded as such in the audit trail. */

@@ -19,8 +19,19 @@ export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
  * Verify RFC 9068 JWT access tokens with jose: explicit algorithm allow-list, issuer, audience,
  * expiry with a small clock tolerance, `typ` at+jwt. Keys come from configuration only.
  */
-export function jwtTokenVerifier(opts: { issuer: string; audience: string; jwks: JSONWebKeySet | URL; clockToleranceSec?: number; now?: () => Date; cacheMs?: number }): TokenVerifier {
-  const keys = opts.jwks instanceof URL ? createRemoteJWKSet(opts.jwks, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) : createLocalJWKSet(opts.jwks);
+export function jwtTokenVerifier(opts: { issuer: string; audience: string; jwks: JSONWebKeySet | URL | (() => JSONWebKeySet); clockToleranceSec?: number; now?: () => Date; cacheMs?: number }): TokenVerifier {
+  // A function is the hub's own key ring (re-read after a rotation): the local key set is rebuilt
+  // when it hands back a different object.
+  let localFor: JSONWebKeySet | undefined;
+  let local: ReturnType<typeof createLocalJWKSet> | undefined;
+  const src = opts.jwks;
+  const keys: Parameters<typeof jwtVerify>[1] = src instanceof URL ? createRemoteJWKSet(src, { cooldownDuration: 30_000, cacheMaxAge: 600_000 })
+    : typeof src === 'function' ? ((header: any, token: any) => {
+      const set = src();
+      if (set !== localFor) { localFor = set; local = createLocalJWKSet(set); }
+      return local!(header, token);
+    }) as any
+    : createLocalJWKSet(src);
   const tolerance = opts.clockToleranceSec ?? 30;
   // Tokens verified in the last cacheMs, by their exact text: the signature check is the largest
   // CPU cost of a cheap request (bench/lookup.ts, docs/performance.md). Expiry is still checked on

@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { permit, type AuthEnv } from '../access/auth';
+import type { AuthEnv } from '../access/auth';
 import type { Principal } from '../access/principal';
 import { ASSET_CATEGORIES, ASSET_STATUSES, DNO_CODES, GSP_GROUPS } from '../catalogue/codes';
 import type { Ctx } from '../context';
@@ -53,7 +53,6 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(createRoute({
     method: 'get', path: '/', tags, security, summary: 'List or look up assets (by any alias with identifier=scheme:value)',
-    middleware: [permit('assets.read')] as const,
     request: { query: Page.merge(Filters).extend({ identifier: z.string().max(100).optional().openapi({ example: 'mpan:1312345678907' }) }) },
     responses: { 200: { description: 'A page of visible assets', content: json(z.object({ items: z.array(Asset), nextCursor: z.string().nullable() })) }, ...problemResponses() },
   }), async (c) => {
@@ -64,7 +63,7 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(createRoute({
     method: 'post', path: '/', tags, security, summary: 'Register an asset (UC-02.01)',
-    middleware: [permit('assets.write'), idempotency(ctx.db, ctx.clock)] as const,
+    middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: { body: { required: true, content: json(AssetInput) }, headers: z.object({ 'idempotency-key': z.string().optional() }) },
     responses: { 201: { description: 'Registered (status PENDING_VALIDATION), with any warnings', content: json(AssetWithWarnings) }, ...problemResponses(409) },
   }), async (c) => {
@@ -81,7 +80,7 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(createRoute({
     method: 'post', path: '/bulk', tags, security, summary: 'Bulk registration, atomic per batch (NDJSON or CSV; dryRun=true validates only)',
-    middleware: [permit('assets.write'), idempotency(ctx.db, ctx.clock)] as const,
+    middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: {
       query: z.object({ dryRun: z.enum(['true', 'false']).optional() }),
       body: { required: true, content: { 'application/x-ndjson': { schema: z.string().openapi({ description: 'One AssetInput per line' }) }, 'text/csv': { schema: z.string().openapi({ description: 'Header row with the export’s column names' }) } } },
@@ -105,7 +104,6 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(createRoute({
     method: 'get', path: '/export', tags, security, summary: 'Export visible assets, streamed (UC-02.04)',
-    middleware: [permit('assets.read')] as const,
     request: { query: Filters.extend({ format: z.enum(['ndjson', 'csv']).default('ndjson'), includeDeregistered: z.enum(['true', 'false']).optional() }) },
     responses: { 200: { description: 'NDJSON (one Asset per line) or CSV', content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } } }, ...problemResponses() },
   }), async (c) => {
@@ -116,7 +114,6 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(createRoute({
     method: 'get', path: '/{id}', tags, security, summary: 'Read an asset, now or as of a time; de-registered assets still resolve',
-    middleware: [permit('assets.read')] as const,
     request: { params: IdParam, query: z.object({ asOf: z.string().datetime({ offset: true }).optional().openapi({ description: 'RFC 3339 time: the version in force then' }) }) },
     responses: { 200: { description: 'The asset', content: json(Asset) }, ...problemResponses(404) },
   }), async (c) => {
@@ -128,7 +125,6 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(createRoute({
     method: 'patch', path: '/{id}', tags, security, summary: 'Update an asset (UC-02.03); JSON merge patch, If-Match required',
-    middleware: [permit('assets.write')] as const,
     request: { params: IdParam, body: { required: true, content: json(AssetPatch) }, headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'Updated', content: json(AssetWithWarnings) }, ...problemResponses(404, 409, 412, 428) },
   }), async (c) => {
@@ -139,7 +135,6 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(createRoute({
     method: 'delete', path: '/{id}', tags, security, summary: 'De-register an asset (UC-02.02): soft delete, the ID stays resolvable',
-    middleware: [permit('assets.write')] as const,
     request: { params: IdParam, query: z.object({ reason: z.string().max(500).optional() }), headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'De-registered', content: json(Asset) }, ...problemResponses(404, 409, 412) },
   }), async (c) => {
@@ -151,14 +146,12 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(createRoute({
     method: 'get', path: '/{id}/history', tags, security, summary: 'Every version of an asset, newest first',
-    middleware: [permit('assets.read')] as const,
     request: { params: IdParam },
     responses: { 200: { description: 'Versions', content: json(z.object({ items: z.array(Asset) })) }, ...problemResponses(404) },
   }), async (c) => c.json({ items: await assetHistory(ctx, c.get('principal'), c.req.valid('param').id) }, 200));
 
   app.openapi(createRoute({
     method: 'get', path: '/{id}/fsp-links', tags, security, summary: 'Which FSP controlled the asset, over which period',
-    middleware: [permit('assets.read')] as const,
     request: { params: IdParam },
     responses: { 200: { description: 'Links', content: json(z.object({ items: z.array(z.object({ fspId: z.string(), validFrom: z.string(), validTo: z.string().nullable(), recordedAt: z.string(), recordedBy: z.string() })) })) }, ...problemResponses(404) },
   }), async (c) => c.json({ items: await assetFspLinks(ctx, c.get('principal'), c.req.valid('param').id) }, 200));

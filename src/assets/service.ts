@@ -44,6 +44,7 @@ function resolveParties(p: Principal, input: AssetInput): { orgId?: string; fspI
  * Every row is checked before anything is written; one bad row and nothing is written.
  */
 export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: { dryRun?: boolean; source?: string } = {}): Promise<BatchOutcome> {
+  if (actor.delegation?.assetIds) throw new Problem('AUTH-DELEGATION-ASSETS-LIMITED');
   const now = ctx.clock.now();
   const today = dateOf(now);
   const results: RowResult[] = [];

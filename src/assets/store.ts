@@ -1,5 +1,5 @@
 import type { Principal } from '../access/principal';
-import { seesAll } from '../access/principal';
+import { reach } from '../access/permissions';
 import type { Sql } from '../storage/db';
 import type { Asset } from './schema';
 
@@ -50,18 +50,26 @@ export function toAsset(r: any): Asset {
 }
 
 /**
- * Object-level rule, in SQL so that no route can forget it: the operator and regulator see every
- * asset; FSPs, aggregators and owners those they control or own; DNOs/IDNOs those on their networks.
- * `write` narrows to control or ownership. Appends its parameters to `params`.
+ * Object-level rule, in SQL so that no route can forget it: the reach that PERMISSIONS gives
+ * assets.read (`read`) or assets.write (`write`): the operator and regulator every asset; FSPs,
+ * aggregators and owners those they control or own; DNOs/IDNOs (read only) those on their networks.
+ * Appends its parameters to `params`.
  */
 export function assetVisibility(p: Principal, params: unknown[], mode: 'read' | 'write' = 'read'): string {
-  if (seesAll(p)) return 'TRUE';
+  // A delegation limited to named assets reaches only those, whatever else the delegator reaches.
+  if (p.delegation?.assetIds) {
+    const inner = assetVisibility({ ...p, delegation: undefined }, params, mode);
+    params.push(p.delegation.assetIds);
+    return `(${inner} AND a.id = ANY($${params.length}::text[]))`;
+  }
+  const r = reach(mode === 'write' ? 'assets.write' : 'assets.read', p.roles);
+  if (r.all) return 'TRUE';
   const parts: string[] = [];
-  if (p.roles.some((r) => r === 'FSP' || r === 'AGGREGATOR' || r === 'ASSET_OWNER')) {
+  if (r.own) {
     params.push(p.organisationId);
     parts.push(`(a.fsp_id = $${params.length} OR a.organisation_id = $${params.length})`);
   }
-  if (mode === 'read' && p.dnoCodes.length && p.roles.some((r) => r === 'DNO' || r === 'IDNO')) {
+  if (r.network && p.dnoCodes.length) {
     params.push(p.dnoCodes);
     parts.push(`a.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`);
   }

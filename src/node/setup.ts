@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { loadKeyRing, type KeyRing } from '../../identity/index';
 import { devSigner, type DevSigner } from '../access/dev-keys';
 import { jwtTokenVerifier, type TokenVerifier } from '../access/tokens';
 import type { HubConfig } from '../config';
@@ -20,24 +21,26 @@ export async function openDb(cfg: Pick<HubConfig, 'databaseUrl' | 'dataDir'>, op
   return pgliteDb(dir);
 }
 
-export interface Hub { ports: Ports; signer?: DevSigner }
+export interface Hub { ports: Ports; keys: KeyRing; signer?: DevSigner }
 
-/** Migrate, then assemble the ports: the dev signer in development, the configured JWKS always. */
+/**
+ * Migrate, then assemble the ports. The provider's signing keys live in the database: development
+ * creates them on first start; production refuses to start without them (`fmar keys rotate`
+ * creates them), so no generated default key ever signs production tokens. The API verifies
+ * tokens against the hub's own key ring, or against FMAR_JWKS_URL / FMAR_JWKS when an external
+ * issuer is configured.
+ */
 export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemClock): Promise<Hub> {
   await migrate(db, loadMigrations(), () => clock.now());
   const ids = ulidSource(clock);
-  let signer: DevSigner | undefined;
-  let tokens: TokenVerifier;
-  if (cfg.mode === 'development' && !cfg.jwksUrl && !cfg.jwks) {
-    signer = await devSigner(db, clock, ids, cfg.issuer, cfg.audience);
-    tokens = jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks: { keys: [signer.publicJwk] }, now: () => clock.now() });
-  } else {
-    tokens = jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks: cfg.jwksUrl ? new URL(cfg.jwksUrl) : JSON.parse(cfg.jwks!), now: () => clock.now() });
-  }
+  const keys = await loadKeyRing(db, () => clock.now(), { create: cfg.mode === 'development', newId: () => ids.next() });
+  const external = cfg.jwksUrl ? new URL(cfg.jwksUrl) : cfg.jwks ? JSON.parse(cfg.jwks) : undefined;
+  const tokens: TokenVerifier = jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks: external ?? (() => keys.publicJwks()), now: () => clock.now(), cacheMs: cfg.tokenCacheMs });
   const ports: Ports = {
     db, clock, ids, tokens, events: quietEventSink,
-    config: { baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes },
-    publishedJwks: signer ? async () => ({ keys: [signer!.publicJwk] }) : undefined,
+    config: { baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs },
+    publishedJwks: async () => keys.publicJwks(),
   };
-  return { ports, signer };
+  const signer = cfg.mode === 'development' ? devSigner(db, clock, ids, keys, cfg.issuer, cfg.audience) : undefined;
+  return { ports, keys, signer };
 }

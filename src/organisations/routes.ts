@@ -1,11 +1,10 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { checkPermission, permit, type AuthEnv } from '../access/auth';
+import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
 import { ORGANISATION_ROLES, ORGANISATION_STATUSES } from '../catalogue/codes';
 import { Organisation, OrganisationInput, OrganisationPatch } from './schema';
 import { deregisterOrganisation, getOrganisation, listOrganisations, registerOrganisation, updateOrganisation } from './service';
-import { Problem } from '../http/problem';
 
 const tags = ['Organisations'];
 const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
@@ -16,7 +15,6 @@ export function organisationRoutes(ctx: Ctx) {
 
   app.openapi(createRoute({
     method: 'get', path: '/', tags, security, summary: 'List organisations (keyset-paginated)',
-    middleware: [permit('organisations.read')] as const,
     request: { query: Page.extend({ role: z.enum(ORGANISATION_ROLES).optional(), status: z.enum(ORGANISATION_STATUSES).optional() }) },
     responses: { 200: { description: 'A page', content: json(z.object({ items: z.array(Organisation), nextCursor: z.string().nullable() })) }, ...problemResponses() },
   }), async (c) => {
@@ -27,7 +25,7 @@ export function organisationRoutes(ctx: Ctx) {
 
   app.openapi(createRoute({
     method: 'post', path: '/', tags, security, summary: 'Register an organisation (UC-01.02)',
-    middleware: [permit('organisations.register'), idempotency(ctx.db, ctx.clock)] as const,
+    middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: { body: { required: true, content: json(OrganisationInput) }, headers: z.object({ 'idempotency-key': z.string().optional() }) },
     responses: { 201: { description: 'Registered', content: json(Organisation) }, ...problemResponses(409) },
   }), async (c) => {
@@ -39,7 +37,6 @@ export function organisationRoutes(ctx: Ctx) {
 
   app.openapi(createRoute({
     method: 'get', path: '/{id}', tags, security, summary: 'Read an organisation',
-    middleware: [permit('organisations.read')] as const,
     request: { params: IdParam },
     responses: { 200: { description: 'The organisation', content: json(Organisation) }, ...problemResponses(404) },
   }), async (c) => {
@@ -53,23 +50,19 @@ export function organisationRoutes(ctx: Ctx) {
     request: { params: IdParam, body: { required: true, content: json(OrganisationPatch) }, headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'Updated', content: json(Organisation) }, ...problemResponses(404, 409, 412, 428) },
   }), async (c) => {
-    const p = c.get('principal');
-    const id = c.req.valid('param').id;
-    checkPermission(p, p.organisationId === id ? 'organisations.update-own' : 'organisations.update');
-    const org = await updateOrganisation(ctx, p, id, c.req.valid('json'), requireIfMatch(c));
+    // Own organisation (organisations.update-own) or another (organisations.update): ROUTES, checked by authorize.
+    const org = await updateOrganisation(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json'), requireIfMatch(c));
     c.header('etag', etag(org.version));
     return c.json(org, 200);
   });
 
   app.openapi(createRoute({
     method: 'delete', path: '/{id}', tags, security, summary: 'De-register an organisation (UC-01.04)',
-    middleware: [permit('organisations.deregister')] as const,
     request: { params: IdParam, query: z.object({ reason: z.string().max(500).optional() }) },
     responses: { 200: { description: 'De-registered (status WITHDRAWN)', content: json(Organisation) }, ...problemResponses(404, 409) },
   }), async (c) => {
-    const id = c.req.valid('param').id;
-    if (id === c.get('principal').organisationId) throw new Problem('AUTH-ROLE-FORBIDDEN', 'The operator cannot de-register itself.');
-    const org = await deregisterOrganisation(ctx, c.get('principal'), id, c.req.valid('query').reason);
+    // No organisation de-registers itself: ROUTES refuses this route on the caller's own organisation.
+    const org = await deregisterOrganisation(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('query').reason);
     return c.json(org, 200);
   });
 

@@ -1,0 +1,100 @@
+import type { Now, SqlPort } from './types';
+
+/**
+ * oidc-provider storage on the hub's database (table oidc_payload), one class per model name.
+ * Clients are not stored here: the `Client` model reads the organisation-managed api_client table,
+ * so a revoked client stops authenticating at once.
+ */
+export interface ClientRow {
+  client_id: string; organisation_id: string; name: string; kind: string; auth_method: string;
+  jwks: { keys: unknown[] } | null; secret_hash: string | null; credential_expires_at: string | null;
+  scopes: string[]; grant_types: string[]; redirect_uris: string[]; status: string;
+}
+
+/** The oidc-provider client metadata for an api_client row (secret = its hash; see compareClientSecret). */
+export function clientMetadata(r: ClientRow): Record<string, unknown> {
+  const people = r.kind !== 'machine';
+  return {
+    client_id: r.client_id,
+    client_name: r.name,
+    token_endpoint_auth_method: r.auth_method,
+    ...(r.jwks ? { jwks: r.jwks } : {}),
+    ...(r.secret_hash ? { client_secret: r.secret_hash } : {}),
+    ...(r.secret_hash && r.credential_expires_at ? { client_secret_expires_at: Math.floor(new Date(r.credential_expires_at).getTime() / 1000) } : {}),
+    grant_types: r.grant_types,
+    response_types: people ? ['code'] : [],
+    redirect_uris: people ? r.redirect_uris : [],
+    application_type: r.kind === 'native' ? 'native' : 'web',
+    scope: r.scopes.join(' '),
+    organisation_id: r.organisation_id,
+    ...(r.auth_method === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: undefined } : {}),
+  };
+}
+
+export function adapterFactory(db: SqlPort, now: Now) {
+  const iso = (d: Date) => d.toISOString();
+  return class PgAdapter {
+    constructor(public name: string) {}
+
+    async upsert(id: string, payload: Record<string, any>, expiresIn?: number) {
+      if (this.name === 'Client') throw new Error('clients are managed through /api/v1/clients');
+      const expiresAt = expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null;
+      await db.query(
+        `INSERT INTO oidc_payload (model, id, payload, grant_id, uid, user_code, account_id, expires_at, created_at)
+         VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz)
+         ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
+           user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at`,
+        [this.name, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, payload.accountId ?? null,
+          expiresAt ? iso(expiresAt) : null, iso(now())]);
+    }
+
+    async find(id: string) {
+      if (this.name === 'Client') {
+        const [r] = await db.query<ClientRow>(`SELECT c.* FROM api_client c JOIN organisation o ON o.id = c.organisation_id
+          WHERE c.client_id = $1 AND c.status = 'ACTIVE' AND o.status = 'ACTIVE'`, [id]);
+        return r ? clientMetadata(r) : undefined;
+      }
+      return this.#one(`id = $2`, id);
+    }
+
+    async findByUid(uid: string) { return this.#one(`uid = $2`, uid); }
+    async findByUserCode(code: string) { return this.#one(`user_code = $2`, code); }
+
+    async #one(where: string, value: string) {
+      const [r] = await db.query(`SELECT payload, consumed_at FROM oidc_payload WHERE model = $1 AND ${where}
+        AND (expires_at IS NULL OR expires_at > $3::timestamptz)`, [this.name, value, iso(now())]);
+      if (!r) return undefined;
+      return r.consumed_at ? { ...r.payload, consumed: Math.floor(new Date(r.consumed_at).getTime() / 1000) } : r.payload;
+    }
+
+    async consume(id: string) {
+      await db.query(`UPDATE oidc_payload SET consumed_at = $3::timestamptz WHERE model = $1 AND id = $2`, [this.name, id, iso(now())]);
+    }
+
+    async destroy(id: string) {
+      await db.query(`DELETE FROM oidc_payload WHERE model = $1 AND id = $2`, [this.name, id]);
+    }
+
+    async revokeByGrantId(grantId: string) {
+      await db.query(`DELETE FROM oidc_payload WHERE grant_id = $1`, [grantId]);
+    }
+  };
+}
+
+/** Delete expired provider rows (sessions, codes, tokens, replay records). Returns how many. */
+export async function sweepOidc(db: SqlPort, at: Date): Promise<number> {
+  const rows = await db.query(`DELETE FROM oidc_payload WHERE expires_at <= $1::timestamptz RETURNING 1`, [at.toISOString()]);
+  return rows.length;
+}
+
+/**
+ * Keep at most `max` sessions per account: the oldest beyond the limit are ended (their grants
+ * stay; the person signs in again there). Called after each successful sign-in.
+ */
+export async function limitSessions(db: SqlPort, accountId: string, max: number): Promise<number> {
+  const rows = await db.query(
+    `DELETE FROM oidc_payload WHERE model = 'Session' AND account_id = $1 AND id IN (
+       SELECT id FROM oidc_payload WHERE model = 'Session' AND account_id = $1 ORDER BY created_at DESC, id OFFSET $2)
+     RETURNING 1`, [accountId, max]);
+  return rows.length;
+}

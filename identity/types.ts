@@ -1,0 +1,11 @@
+/**
+ * What the identity library needs from its host: a SQL port (the hub's Db satisfies it) and a
+ * clock. identity/ never imports from src/.
+ */
+export interface SqlPort {
+  query<T extends Record<string, any> = Record<string, any>>(text: string, params?: unknown[]): Promise<T[]>;
+}
+export interface TxPort extends SqlPort {
+  transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T>;
+}
+export type Now = () => Date;

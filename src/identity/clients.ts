@@ -1,0 +1,217 @@
+import { z } from '@hono/zod-openapi';
+import { TOKEN_EXCHANGE, hashClientSecret, randomSecret } from '../../identity/index';
+import { baselineScopes } from '../access/permissions';
+import { recordedBy, seesAll, type Principal } from '../access/principal';
+import { writeAudit } from '../audit/audit';
+import type { OrganisationRole } from '../catalogue/codes';
+import type { Ctx } from '../context';
+import { writeEvents } from '../events/outbox';
+import { Problem, fieldError, validationProblem } from '../http/problem';
+import type { Sql } from '../storage/db';
+import { revocations } from './revocations';
+
+/**
+ * API clients (issue: identity, machine clients): an organisation registers, lists, rotates and
+ * revokes the OAuth clients its platforms and apps use at the hub's token endpoint.
+ */
+
+export const CLIENT_KINDS = ['machine', 'web', 'native'] as const;
+export const CLIENT_AUTH_METHODS = ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'none'] as const;
+
+const Jwk = z.record(z.string(), z.any());
+export const ClientInput = z.object({
+  name: z.string().min(1).max(120),
+  kind: z.enum(CLIENT_KINDS).default('machine'),
+  authMethod: z.enum(CLIENT_AUTH_METHODS, 'CLIENT-AUTH-METHOD').default('private_key_jwt'),
+  jwks: z.object({ keys: z.array(Jwk) }).optional().openapi({ description: 'Public keys for private_key_jwt (RFC 7523 client assertions).' }),
+  redirectUris: z.array(z.string().max(2000)).max(10).optional(),
+  scopes: z.array(z.string().max(64)).max(40).optional().openapi({ description: 'Default: every baseline scope of the organisation’s roles.' }),
+  credentialExpiresAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When the secret or keys must be rotated; default 90 days for secrets. An event is raised 14 days before.' }),
+  organisationId: z.string().max(64).optional().openapi({ description: 'Operator only: register for another organisation.' }),
+}).strict().openapi('ApiClientInput');
+
+export const ApiClient = z.object({
+  clientId: z.string(),
+  organisationId: z.string(),
+  name: z.string(),
+  kind: z.enum(CLIENT_KINDS),
+  authMethod: z.enum(CLIENT_AUTH_METHODS),
+  jwks: z.object({ keys: z.array(Jwk) }).nullable(),
+  scopes: z.array(z.string()),
+  grantTypes: z.array(z.string()),
+  redirectUris: z.array(z.string()),
+  status: z.enum(['ACTIVE', 'REVOKED']),
+  credentialExpiresAt: z.string().nullable(),
+  demo: z.boolean(),
+  version: z.number().int(),
+  recordedAt: z.string(),
+  recordedBy: z.string(),
+  revokedAt: z.string().nullable(),
+  clientSecret: z.string().optional().openapi({ description: 'Shown once, at creation and rotation; the hub keeps only its hash.' }),
+  tokenEndpoint: z.string().optional(),
+}).openapi('ApiClient');
+export type ApiClient = z.infer<typeof ApiClient>;
+
+const SECRET_LIFETIME_DAYS = 90;
+export const EXPIRY_WARNING_DAYS = 14;
+
+function toClient(r: any): ApiClient {
+  const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+  return {
+    clientId: r.client_id, organisationId: r.organisation_id, name: r.name, kind: r.kind, authMethod: r.auth_method, jwks: r.jwks ?? null,
+    scopes: r.scopes, grantTypes: r.grant_types, redirectUris: r.redirect_uris, status: r.status, credentialExpiresAt: iso(r.credential_expires_at),
+    demo: r.demo, version: r.version, recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by, revokedAt: iso(r.revoked_at),
+  };
+}
+
+const ALLOWED_KEY = (k: Record<string, unknown>) =>
+  typeof k.kid === 'string' && k.kid.length > 0 && k.kid.length <= 128 &&
+  !['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'].some((m) => m in k) &&
+  ((k.kty === 'EC' && k.crv === 'P-256' && typeof k.x === 'string' && typeof k.y === 'string') ||
+    (k.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string') ||
+    (k.kty === 'RSA' && typeof k.n === 'string' && typeof k.e === 'string' && (k.n as string).length >= 342)) &&
+  (k.use === undefined || k.use === 'sig');
+
+function checkJwks(jwks: { keys: Record<string, unknown>[] } | undefined) {
+  if (!jwks || jwks.keys.length < 1 || jwks.keys.length > 5 || !jwks.keys.every(ALLOWED_KEY)) throw validationProblem([fieldError('jwks', 'CLIENT-JWKS-INVALID')]);
+}
+
+function checkRedirects(kind: string, uris: string[] | undefined) {
+  if (kind === 'machine') {
+    if (uris?.length) throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI', 'Machine clients have no redirect URIs.')]);
+    return;
+  }
+  if (!uris?.length) throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI')]);
+  for (const u of uris) {
+    let url: URL;
+    try { url = new URL(u); } catch { throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI', `${u} is not a URL.`)]); }
+    const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    if (url.hash || !(url.protocol === 'https:' || (url.protocol === 'http:' && local))) throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI', `${u} must be https (http only for localhost) without a fragment.`)]);
+  }
+}
+
+async function organisationRoles(tx: Sql, id: string): Promise<OrganisationRole[]> {
+  const [o] = await tx.query(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
+  if (!o) throw new Problem('ORG-NOT-FOUND', `No active organisation ${id}.`);
+  return o.roles;
+}
+
+/** Register an API client; a secret client gets its secret back once. */
+export async function createClient(ctx: Ctx, p: Principal, input: z.infer<typeof ClientInput>, opts: { clientId?: string; secret?: string; demo?: boolean; production?: boolean } = {}): Promise<ApiClient> {
+  const orgId = input.organisationId && seesAll(p) ? input.organisationId : p.organisationId;
+  if (input.organisationId && input.organisationId !== p.organisationId && !seesAll(p)) throw new Problem('ORG-NOT-FOUND', `No organisation ${input.organisationId}.`);
+  if (opts.demo && opts.production) throw new Problem('CLIENT-DEMO-REFUSED');
+  const kind = input.kind ?? 'machine';
+  const method = input.authMethod ?? 'private_key_jwt';
+  if (kind === 'machine' && method === 'none') throw validationProblem([fieldError('authMethod', 'CLIENT-AUTH-METHOD')]);
+  if (method === 'private_key_jwt') checkJwks(input.jwks as any);
+  else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
+  checkRedirects(kind, input.redirectUris);
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const baseline = baselineScopes(await organisationRoles(tx, orgId));
+    const scopes = input.scopes ?? baseline;
+    const extra = scopes.filter((s) => !baseline.includes(s));
+    if (extra.length) throw validationProblem([fieldError('scopes', 'CLIENT-SCOPE-NOT-ALLOWED', `Not allowed for this organisation: ${extra.join(', ')}.`)]);
+    const people = kind !== 'machine';
+    const apiScopes = [...new Set(scopes)].sort();
+    const allScopes = people ? ['openid', 'offline_access', 'email', 'profile', ...apiScopes] : apiScopes;
+    const secret = method.startsWith('client_secret') ? (opts.secret ?? randomSecret()) : undefined;
+    const expires = input.credentialExpiresAt ? new Date(input.credentialExpiresAt) : secret && !opts.demo ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000) : null;
+    const clientId = opts.clientId ?? `fmar-${ctx.ids.next().toLowerCase()}`;
+    const [row] = await tx.query(
+      `INSERT INTO api_client (client_id, organisation_id, name, kind, auth_method, jwks, secret_hash, credential_expires_at, scopes, grant_types, redirect_uris, status, demo, recorded_at, recorded_by)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::timestamptz, $9::text[], $10::text[], $11::text[], 'ACTIVE', $12, $13::timestamptz, $14) RETURNING *`,
+      [clientId, orgId, input.name, kind, method, input.jwks ?? null, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null,
+        allScopes, people ? ['authorization_code', 'refresh_token'] : ['client_credentials', TOKEN_EXCHANGE], input.redirectUris ?? [], opts.demo ?? false, now.toISOString(), recordedBy(p)]);
+    await writeAudit(tx, p, now, [{ action: 'client.created', recordType: 'api_client', recordId: clientId, organisationId: orgId, detail: { name: input.name, kind, authMethod: method, scopes: allScopes } }]);
+    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.client.created', subject: clientId, organisationId: orgId, data: { clientId, organisationId: orgId, kind, authMethod: method } }]);
+    return { ...toClient(row), ...(secret ? { clientSecret: secret } : {}) };
+  });
+}
+
+function visible(p: Principal, params: unknown[]): string {
+  if (seesAll(p)) return 'TRUE';
+  params.push(p.organisationId);
+  return `organisation_id = $${params.length}`;
+}
+
+export async function listClients(ctx: Ctx, p: Principal, organisationId?: string): Promise<ApiClient[]> {
+  const params: unknown[] = [];
+  let where = visible(p, params);
+  if (organisationId) { params.push(organisationId); where += ` AND organisation_id = $${params.length}`; }
+  return (await ctx.db.query(`SELECT * FROM api_client WHERE ${where} ORDER BY recorded_at, client_id LIMIT 500`, params)).map(toClient);
+}
+
+async function clientRow(tx: Sql, p: Principal, id: string, lock = false) {
+  const params: unknown[] = [id];
+  const [row] = await tx.query(`SELECT * FROM api_client WHERE client_id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
+  if (!row) throw new Problem('CLIENT-NOT-FOUND', `No API client ${id}.`);
+  return row;
+}
+
+export async function getClient(ctx: Ctx, p: Principal, id: string): Promise<ApiClient> {
+  return toClient(await clientRow(ctx.db, p, id));
+}
+
+/** Rotate: a new secret (returned once) or a new JWKS; the old credential stops working at once. */
+export async function rotateClient(ctx: Ctx, p: Principal, id: string, input: { jwks?: { keys: Record<string, unknown>[] }; credentialExpiresAt?: string }): Promise<ApiClient> {
+  const now = ctx.clock.now();
+  const out = await ctx.db.transaction(async (tx) => {
+    const row = await clientRow(tx, p, id, true);
+    if (row.status !== 'ACTIVE') throw new Problem('CLIENT-REVOKED');
+    let secret: string | undefined;
+    let jwks = row.jwks;
+    if (row.auth_method === 'private_key_jwt') { checkJwks(input.jwks); jwks = input.jwks; }
+    else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
+    else if (row.auth_method !== 'none') secret = randomSecret();
+    const expires = input.credentialExpiresAt ? new Date(input.credentialExpiresAt) : secret ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000) : null;
+    const [updated] = await tx.query(
+      `UPDATE api_client SET jwks = $2::jsonb, secret_hash = COALESCE($3, secret_hash), credential_expires_at = $4::timestamptz, expiry_notified_at = NULL,
+         version = version + 1, recorded_at = $5::timestamptz, recorded_by = $6 WHERE client_id = $1 RETURNING *`,
+      [id, jwks, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null, now.toISOString(), recordedBy(p)]);
+    await writeAudit(tx, p, now, [{ action: 'client.rotated', recordType: 'api_client', recordId: id, organisationId: row.organisation_id, detail: { authMethod: row.auth_method } }]);
+    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.client.rotated', subject: id, organisationId: row.organisation_id, data: { clientId: id } }]);
+    return { ...toClient(updated), ...(secret ? { clientSecret: secret } : {}) };
+  });
+  revocations.emit();
+  return out;
+}
+
+/** Revoke: the client can no longer obtain tokens, and the API refuses the tokens it holds. */
+export async function revokeClient(ctx: Ctx, p: Principal, id: string): Promise<ApiClient> {
+  const now = ctx.clock.now();
+  const out = await ctx.db.transaction(async (tx) => {
+    const row = await clientRow(tx, p, id, true);
+    if (row.status === 'REVOKED') throw new Problem('CLIENT-REVOKED');
+    const [updated] = await tx.query(`UPDATE api_client SET status = 'REVOKED', revoked_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE client_id = $1 RETURNING *`,
+      [id, now.toISOString(), recordedBy(p)]);
+    await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = $1`, [id]);
+    await writeAudit(tx, p, now, [{ action: 'client.revoked', recordType: 'api_client', recordId: id, organisationId: row.organisation_id }]);
+    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.client.revoked', subject: id, organisationId: row.organisation_id, data: { clientId: id } }]);
+    return toClient(updated);
+  });
+  revocations.emit();
+  return out;
+}
+
+/**
+ * Raise `fmar.client.credential-expiring` once for every active client whose secret or keys expire
+ * within EXPIRY_WARNING_DAYS (the Node entry runs this hourly). Returns the client IDs warned.
+ */
+export async function warnExpiringCredentials(ctx: Ctx, p: Principal): Promise<string[]> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const rows = await tx.query(
+      `UPDATE api_client SET expiry_notified_at = $1::timestamptz
+        WHERE status = 'ACTIVE' AND expiry_notified_at IS NULL AND credential_expires_at IS NOT NULL AND credential_expires_at <= $2::timestamptz
+        RETURNING client_id, organisation_id, credential_expires_at`,
+      [now.toISOString(), new Date(now.getTime() + EXPIRY_WARNING_DAYS * 86_400_000).toISOString()]);
+    await writeEvents(tx, ctx.ids, now, rows.map((r) => ({
+      type: 'fmar.client.credential-expiring', subject: r.client_id, organisationId: r.organisation_id,
+      data: { clientId: r.client_id, expiresAt: new Date(r.credential_expires_at).toISOString() },
+    })));
+    if (rows.length) await writeAudit(tx, p, now, rows.map((r) => ({ action: 'client.credential-expiring', recordType: 'api_client', recordId: r.client_id, organisationId: r.organisation_id })));
+    return rows.map((r) => r.client_id);
+  });
+}

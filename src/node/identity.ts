@@ -1,0 +1,83 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type Provider from 'oidc-provider';
+import { OAUTH_ROUTES } from '../../identity/index';
+import { buildProvider, identityListener, interactionHandler, sweepOidc, type IdentityHost } from '../../identity/node';
+import { PERMISSIONS } from '../access/permissions';
+import type { HubConfig } from '../config';
+import type { Ctx } from '../context';
+import { failureLimiter } from '../http/rate-limit';
+import { resolveDelegation } from '../identity/delegations';
+import { accountScopes, checkLogin, findAccount } from '../identity/users';
+import type { Hub } from './setup';
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** Secrets for the provider's cookies, kept in signing_key (purpose 'cookie'); made once. */
+async function cookieKeys(ctx: Ctx): Promise<string[]> {
+  const read = async () => (await ctx.db.query(`SELECT private_jwk->>'k' AS k FROM signing_key WHERE purpose = 'cookie' AND retired_at IS NULL ORDER BY created_at DESC`)).map((r) => r.k as string);
+  let keys = await read();
+  if (!keys.length) {
+    await ctx.db.query(`INSERT INTO signing_key (kid, purpose, alg, private_jwk, public_jwk, created_at) VALUES ($1, 'cookie', 'HS256', $2::jsonb, '{}'::jsonb, $3::timestamptz)`,
+      [ctx.ids.next(), { kty: 'oct', k: randomBytes(32).toString('base64url') }, ctx.clock.now().toISOString()]);
+    keys = await read();
+  }
+  return keys;
+}
+
+export interface IdentityServer {
+  provider(): Provider;
+  /** The Node request listener: provider paths, sign-in screens, then `fallback` (the Hono app). */
+  listener(fallback: Listener): Listener;
+  /** Re-read the signing keys; a rotation (by the CLI, maybe in another process) rebuilds the provider. */
+  refreshKeys(): Promise<boolean>;
+  /** Delete expired provider rows. */
+  sweep(): Promise<number>;
+  host: IdentityHost;
+}
+
+/** The hub's OpenID provider on Node, over the hub's database and policies. */
+export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityServer> {
+  const { db, clock, ids } = hub.ports;
+  const ctx: Ctx = { db, clock, ids };
+  const scopeDescriptions: Record<string, string> = {};
+  for (const p of Object.values(PERMISSIONS) as { scope: string; description: string }[]) scopeDescriptions[p.scope] ??= p.description;
+  const apiScopes = Object.keys(scopeDescriptions).sort();
+  const host: IdentityHost = {
+    issuer: cfg.issuer,
+    audience: cfg.audience,
+    apiScopes,
+    db,
+    now: () => clock.now(),
+    newId: () => ids.next(),
+    keys: hub.keys,
+    cookieKeys: await cookieKeys(ctx),
+    findAccount: (id) => findAccount(ctx, id),
+    accountScopes: (id) => accountScopes(ctx, id),
+    resolveDelegation: (o) => resolveDelegation(ctx, o),
+    lockout: failureLimiter(db, clock),
+    devMode: cfg.mode === 'development',
+    log: process.env.FMAR_LOG_IDENTITY ? (event, detail) => console.log(`[fmar] identity ${event}`, detail) : undefined,
+  };
+  let provider = buildProvider(host);
+  const interactions = interactionHandler(() => provider, {
+    db,
+    login: (email, password) => checkLogin(ctx, email, password),
+    accountScopes: (id) => accountScopes(ctx, id),
+    sessionLimit: cfg.sessionLimit,
+    scopeDescriptions,
+  });
+  return {
+    host,
+    provider: () => provider,
+    listener: (fallback) => identityListener(() => provider, interactions, fallback),
+    async refreshKeys() {
+      if (!(await hub.keys.refresh())) return false;
+      provider = buildProvider(host);
+      return true;
+    },
+    sweep: () => sweepOidc(db, clock.now()),
+  };
+}
+
+export const TOKEN_PATH = OAUTH_ROUTES.token;

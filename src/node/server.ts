@@ -1,0 +1,44 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { buildApp } from '../app';
+import type { HubConfig } from '../config';
+import type { Clock } from '../ports';
+import { systemClock } from '../ports';
+import type { Db } from '../storage/db';
+import { startIdentity, type IdentityServer } from './identity';
+import { assemble, type Hub } from './setup';
+
+export interface NodeHub {
+  hub: Hub;
+  app: ReturnType<typeof buildApp>;
+  identity: IdentityServer;
+  server: Server;
+  /** The listening address, e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The hub on Node: the Hono app and, beside it, the OpenID provider and its sign-in screens on one
+ * HTTP server. `npm start` and the end-to-end tests both use this.
+ */
+export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock; port?: number; host?: string } = {}): Promise<NodeHub> {
+  const hub = await assemble(cfg, db, opts.clock ?? systemClock);
+  const app = buildApp(hub.ports);
+  const identity = await startIdentity(cfg, hub);
+  const server = createServer(identity.listener(getRequestListener(app.fetch)));
+  // Headers and body limits: the API's own limits apply per route; this bounds slow clients.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 300_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? cfg.port, opts.host ?? process.env.HOST ?? '0.0.0.0', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address}:${addr.port}`;
+  return {
+    hub, app, identity, server, url,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

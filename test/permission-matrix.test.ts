@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hono } from 'hono';
+import { authorize, type AuthEnv } from '../src/access/auth';
+import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, type Action, type Permission, type RouteAction } from '../src/access/permissions';
+import { systemPrincipal } from '../src/access/principal';
+import { registerAssets } from '../src/assets/service';
+import { ORGANISATION_ROLES, type OrganisationRole } from '../src/catalogue/codes';
+import { Problem, problemResponse } from '../src/http/problem';
+import { registerOrganisation } from '../src/organisations/service';
+import { batteryInput, mpanFor, testHub, type TestHub } from './harness';
+
+/**
+ * The permission matrix, walked: every route under /api/v1 × every organisation role × a record of
+ * the caller's own organisation and one of another, compared with what ROUTES and PERMISSIONS in
+ * src/access/permissions.ts say. The expected outcome is derived here from the data (roles, scope,
+ * `visibility`), not from the code that enforces it. Requests are built so that nothing is written
+ * (If-Match "999", bodies that fail validation, an organisation with active assets to de-register).
+ */
+
+let hub: TestHub;
+const API = '/api/v1';
+
+interface AssetFacts { id: string; name: string; organisationId: string; fspId: string; dno: string }
+interface Caller { role: OrganisationRole; org: string; dnoCodes: string[]; token: string }
+type Relation = 'own' | 'other';
+type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id: string };
+
+const callers = new Map<OrganisationRole, Caller>();
+const ownAsset = new Map<OrganisationRole, AssetFacts>();
+let stranger: string;
+let strangerAsset: AssetFacts;
+
+/** One organisation with exactly that role, per role; a stranger (FSP) owns the "other" records. */
+beforeAll(async () => {
+  hub = await testHub();
+  const sys = hub.system;
+  const passport = { contacts: { primary: { firstName: 'Pat', lastName: 'Matrix', email: 'pat@matrix.example' } } };
+  const strangerOrg = await registerOrganisation(hub.ctx, sys, { legalName: 'Matrix Stranger Ltd', organisationType: 'LTD', registrationNumber: '09800099', roles: ['FSP'], status: 'ACTIVE', passport });
+  stranger = strangerOrg.id;
+  const dnoCodesOf = (r: OrganisationRole) => (r === 'DNO' ? ['SPEN_SPM'] : r === 'IDNO' ? ['IDNO_24'] : []);
+  const rows: Record<string, unknown>[] = [];
+  const facts: AssetFacts[] = [];
+  for (const [i, role] of ORGANISATION_ROLES.entries()) {
+    const org = await registerOrganisation(hub.ctx, sys, { legalName: `Matrix ${role} Ltd`, organisationType: 'LTD', registrationNumber: `0980${String(i).padStart(4, '0')}`, roles: [role], status: 'ACTIVE', dnoCodes: dnoCodesOf(role), passport });
+    callers.set(role, { role, org: org.id, dnoCodes: dnoCodesOf(role), token: await hub.token({ org: org.id, roles: [role], sub: `matrix-${role}` }) });
+    // Its own asset, on its own network for a DNO/IDNO; controlled by itself if it may control, else by the stranger.
+    const idno = role === 'IDNO';
+    const a = { name: `Matrix asset ${String(i).padStart(2, '0')}`, organisationId: org.id, fspId: role === 'FSP' || role === 'AGGREGATOR' ? org.id : stranger, dno: idno ? 'IDNO_24' : 'SPEN_SPM' };
+    rows.push(batteryInput(7000 + i, { name: a.name, organisationId: a.organisationId, fspId: a.fspId, dno: a.dno, importMpan: mpanFor(7000 + i, idno ? '24' : '13'), serialNumber: `MX-${i}` }));
+    facts.push({ id: '', ...a });
+  }
+  // The other organisation's asset: the stranger's, on a network no caller operates.
+  const other = { name: 'Matrix asset 99', organisationId: stranger, fspId: stranger, dno: 'UKPN_EPN' };
+  rows.push(batteryInput(7099, { name: other.name, organisationId: stranger, fspId: stranger, dno: other.dno, importMpan: mpanFor(7099, '10'), serialNumber: 'MX-99' }));
+  facts.push({ id: '', ...other });
+  const out = await registerAssets(hub.ctx, sys, rows, { source: 'test' });
+  expect(out.ok, JSON.stringify(out.results.filter((r) => r.status === 'rejected'))).toBe(true);
+  out.assets.forEach((a, i) => { facts[i].id = a.id; });
+  ORGANISATION_ROLES.forEach((role, i) => ownAsset.set(role, facts[i]));
+  strangerAsset = facts[facts.length - 1];
+}, 60_000);
+afterAll(async () => { await hub?.close(); });
+
+/** Hono's `/assets/:id` as the ROUTES key's `/assets/{id}`. */
+const openApiPath = (p: string) => p.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
+
+/** Every route the app serves under /api/v1, once per method and path; `use()` middleware is not a route. */
+function appRoutes(): string[] {
+  const keys = new Set<string>();
+  for (const r of hub.app.routes) {
+    if (!r.path.startsWith(`${API}/`) || (r.method === 'ALL' && r.path.endsWith('*'))) continue;
+    keys.add(`${r.method.toUpperCase()} ${openApiPath(r.path)}`);
+  }
+  return [...keys].sort();
+}
+
+const entryOf = (key: string): RouteAction | undefined => (ROUTES as Record<string, RouteAction>)[key];
+
+/** Does a caller with this role reach the record under the action's object-level rule (the data, read here)? */
+function reaches(action: Action, c: Caller, t: Target): boolean {
+  const p: Permission = PERMISSIONS[action];
+  if ((p.seesAll ?? SEES_ALL).includes(c.role) || p.visibility === 'all' || p.visibility === 'none') return true;
+  if (t.kind === 'organisation') return t.id === c.org;
+  const own = t.asset.organisationId === c.org || t.asset.fspId === c.org;
+  switch (p.visibility) {
+    case 'own': return own;
+    case 'own-or-network': return (OWNER_ROLES.includes(c.role) && own) || (NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.asset.dno));
+    case 'own-organisation': return false;
+  }
+}
+
+/**
+ * How the walker fills a route: the record its path names, or (`list`) the record a list or export
+ * is filtered to; the body and headers that reach the permission check and then write nothing.
+ * A route the walker cannot fill fails the test: teach it here.
+ */
+interface Request_ { path: string; target?: Target; list?: boolean; body?: unknown; text?: string; contentType?: string; headers: Record<string, string> }
+const LIST_QUERY: Record<string, (a: AssetFacts) => string> = {
+  [`GET ${API}/assets`]: (a) => `?organisationId=${a.organisationId}`,
+  [`GET ${API}/assets/export`]: (a) => `?organisationId=${a.organisationId}`,
+  [`GET ${API}/cim/export`]: (a) => `?organisationId=${a.organisationId}`,
+  [`GET ${API}/audit`]: (a) => `?recordType=asset&recordId=${a.id}`,
+};
+const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
+  [`PATCH ${API}/assets/{id}`]: { body: { name: 'Renamed by the walker' } },
+  [`PATCH ${API}/organisations/{id}`]: { body: { tradingName: 'Renamed by the walker' } },
+  [`POST ${API}/assets/bulk`]: { text: '', contentType: 'application/x-ndjson' },
+  [`POST ${API}/cim/import`]: { text: '', contentType: 'application/rdf+xml' },
+};
+
+function build(key: string, c: Caller, rel: Relation): Request_ {
+  const [method, pattern] = key.split(' ');
+  const asset = rel === 'own' ? ownAsset.get(c.role)! : strangerAsset;
+  const org = rel === 'own' ? c.org : stranger;
+  let target: Target | undefined;
+  const path = pattern.replace(/\{(\w+)\}/g, (_m, name: string) => {
+    if (name === 'id' && pattern.startsWith(`${API}/assets/`)) { target = { kind: 'asset', asset }; return asset.id; }
+    if (name === 'id' && pattern.startsWith(`${API}/organisations/`)) { target = { kind: 'organisation', id: org }; return org; }
+    // An unmapped route is refused before anything reads its parameters.
+    if (!entryOf(key)) return 'unmapped';
+    throw new Error(`The walker cannot fill {${name}} of ${key}: teach build() in test/permission-matrix.test.ts which record it names.`);
+  });
+  const list = LIST_QUERY[key];
+  const headers: Record<string, string> = { authorization: `Bearer ${c.token}` };
+  if (method === 'PATCH' || method === 'DELETE') headers['if-match'] = '"999"';
+  const withBody = ['POST', 'PUT', 'PATCH'].includes(method) && !key.endsWith('/audit/verify');
+  const body = BODY[key] ?? (withBody ? { body: {} } : {});
+  if (list) return { path: path + list(asset), target: { kind: 'asset', asset }, list: true, headers, ...body };
+  return { path, target, headers, ...body };
+}
+
+async function send(method: string, r: Request_) {
+  const headers = { ...r.headers };
+  let body: string | undefined;
+  if (r.text !== undefined) { body = r.text; headers['content-type'] = r.contentType ?? 'application/json'; }
+  else if (r.body !== undefined) { body = JSON.stringify(r.body); headers['content-type'] = 'application/json'; }
+  const res = await hub.app.request(r.path, { method, headers, body });
+  const text = await res.text();
+  let code: string | undefined;
+  if ((res.headers.get('content-type') ?? '').includes('problem+json')) code = JSON.parse(text).code;
+  return { status: res.status, code, text };
+}
+
+/** What the matrix says should happen, and a check of what did. */
+function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { status: number; code?: string; text: string }): string | undefined {
+  const entry = entryOf(key);
+  const is = (status: number, code?: string) => got.status === status && (code === undefined || got.code === code);
+  if (!entry) return is(403, 'AUTH-ROUTE-UNMAPPED') ? undefined : 'an unmapped route must be refused with 403 AUTH-ROUTE-UNMAPPED';
+  const action = typeof entry === 'string' ? entry : rel === 'own' ? entry.own : entry.other;
+  if (action === 'refused') return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'refused by ROUTES: expected 403 AUTH-ROLE-FORBIDDEN';
+  const p: Permission = PERMISSIONS[action];
+  if (!baselineScopes([c.role]).includes(p.scope)) return is(403, 'AUTH-SCOPE-MISSING') ? undefined : `${action} needs ${p.scope}: expected 403 AUTH-SCOPE-MISSING`;
+  if (p.roles !== 'any' && !p.roles.includes(c.role)) return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : `${action} is not for ${c.role}: expected 403 AUTH-ROLE-FORBIDDEN`;
+  if (got.status >= 500 || [401, 403].includes(got.status)) return `${action} is allowed: expected no 401/403/5xx`;
+  const visible = r.target ? reaches(action, c, r.target) : true;
+  if (r.list && r.target?.kind === 'asset') {
+    if (got.status !== 200) return `${action} is allowed: expected 200`;
+    const shown = got.text.includes(r.target.asset.id) || got.text.includes(r.target.asset.name);
+    if (shown !== visible) return visible ? `the ${rel} asset is visible (${p.visibility}) but missing from the answer` : `the ${rel} asset is not visible (${p.visibility}) but is in the answer`;
+    return undefined;
+  }
+  if (!visible) {
+    const notFound = r.target?.kind === 'asset' ? 'ASSET-NOT-FOUND' : 'ORG-NOT-FOUND';
+    return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}`;
+  }
+  return got.status === 404 ? `the ${rel} record is visible (${p.visibility}): expected no 404` : undefined;
+}
+
+/** Run tasks a few at a time: one in-process app, one database. */
+async function pool<T>(items: T[], n: number, f: (x: T) => Promise<void>) {
+  let i = 0;
+  await Promise.all(Array.from({ length: n }, async () => { while (i < items.length) await f(items[i++]); }));
+}
+
+describe('the permission matrix', () => {
+  it('names every route under /api/v1, and only routes the app serves', () => {
+    const routes = appRoutes();
+    expect(routes.length).toBeGreaterThan(15);
+    expect(routes.filter((k) => !entryOf(k)), 'routes missing from ROUTES in src/access/permissions.ts').toEqual([]);
+    expect(Object.keys(ROUTES).filter((k) => !routes.includes(k)), 'ROUTES entries that are no route').toEqual([]);
+  });
+
+  it('every role has an organisation to walk with', () => {
+    expect([...callers.keys()].sort()).toEqual([...ORGANISATION_ROLES].sort());
+  });
+
+  it('every route × role × own/other record answers as the matrix says', async () => {
+    const cases: { key: string; c: Caller; rel: Relation }[] = [];
+    for (const key of appRoutes()) {
+      // A route that names no record and takes no filter asks the same question for own and other.
+      const targeted = key.includes('{') || LIST_QUERY[key] !== undefined;
+      for (const c of callers.values()) for (const rel of targeted ? (['own', 'other'] as const) : (['own'] as const)) cases.push({ key, c, rel });
+    }
+    const failures: string[] = [];
+    await pool(cases, 6, async ({ key, c, rel }) => {
+      const method = key.split(' ')[0];
+      try {
+        const r = build(key, c, rel);
+        const got = await send(method, r);
+        const wrong = verdict(key, c, rel, r, got);
+        if (wrong) failures.push(`${key} as ${c.role} on ${rel} (${method} ${r.path}) → ${got.status} ${got.code ?? ''}: ${wrong}`);
+      } catch (e) {
+        failures.push(`${key} as ${c.role} on ${rel}: ${(e as Error).message}`);
+      }
+    });
+    expect(cases.length).toBeGreaterThan(300);
+    expect(failures.sort()).toEqual([]);
+  }, 120_000);
+
+  it('a token with a permitted role but without the action’s scope gets AUTH-SCOPE-MISSING', async () => {
+    const c = callers.get('MARKET_FACILITATOR')!;
+    const failures: string[] = [];
+    await pool(Object.entries(ROUTES as Record<string, RouteAction>), 4, async ([key, entry]) => {
+      const action = typeof entry === 'string' ? entry : entry.other;
+      const scope = PERMISSIONS[action].scope;
+      const token = await hub.token({ org: c.org, roles: [c.role], sub: 'matrix-scopeless', scope: baselineScopes([c.role]).filter((s) => s !== scope).join(' ') });
+      const r = build(key, { ...c, token }, 'other');
+      const got = await send(key.split(' ')[0], r);
+      const body = got.code ? JSON.parse(got.text) : {};
+      if (got.status !== 403 || got.code !== 'AUTH-SCOPE-MISSING' || body.requiredScope !== scope) failures.push(`${key} without ${scope} → ${got.status} ${got.code ?? ''}`);
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it('shows another organisation’s passport only to the roles that see everything', async () => {
+    for (const c of callers.values()) {
+      const got = await send('GET', { path: `${API}/organisations/${stranger}`, headers: { authorization: `Bearer ${c.token}` } });
+      expect(got.status, c.role).toBe(200);
+      expect(JSON.parse(got.text).passport !== null, c.role).toBe(SEES_ALL.includes(c.role));
+    }
+  });
+});
+
+describe('authorize', () => {
+  /** A bare app with authorize behind a fixed principal of organisation ORG-A, mounted like the hub's /api/v1. */
+  function bare(role: OrganisationRole = 'FSP') {
+    const app = new Hono<AuthEnv>();
+    app.onError((e) => (e instanceof Problem ? problemResponse(e) : new Response('error', { status: 500 })));
+    const api = new Hono<AuthEnv>();
+    api.use('*', async (c, next) => { c.set('principal', { ...systemPrincipal(), organisationId: 'ORG-A', roles: [role], scopes: baselineScopes([role]) }); await next(); });
+    api.use('*', authorize());
+    const assets = new Hono<AuthEnv>();
+    assets.get('/:id', (c) => c.text(`asset ${c.req.param('id')}`));
+    assets.get('/:id/not-in-the-matrix', (c) => c.text('reached'));
+    api.route('/assets', assets);
+    const orgs = new Hono<AuthEnv>();
+    orgs.delete('/:id', (c) => c.text('deleted'));
+    api.route('/organisations', orgs);
+    app.route(API, api);
+    return app;
+  }
+
+  it('finds the matched route through mounted sub-apps and applies its entry', async () => {
+    const res = await bare().request(`${API}/assets/01JD8X6N2Q7ZB4Y3W5V6T7S8R9`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('asset 01JD8X6N2Q7ZB4Y3W5V6T7S8R9');
+  });
+
+  it('fails closed: a route missing from ROUTES is refused with AUTH-ROUTE-UNMAPPED', async () => {
+    const res = await bare().request(`${API}/assets/01JD8X6N2Q7ZB4Y3W5V6T7S8R9/not-in-the-matrix`);
+    expect(res.status).toBe(403);
+    expect((await res.json()).code).toBe('AUTH-ROUTE-UNMAPPED');
+  });
+
+  it('leaves a path that matches no route to the 404', async () => {
+    expect((await bare().request(`${API}/nothing-here`)).status).toBe(404);
+  });
+
+  it('tells own from other organisation by the {id} in the path', async () => {
+    const del = async (id: string) => { const res = await bare('MARKET_FACILITATOR').request(`${API}/organisations/${id}`, { method: 'DELETE' }); return [res.status, res.status === 200 ? await res.text() : (await res.json()).code]; };
+    expect(await del('ORG-A')).toEqual([403, 'AUTH-ROLE-FORBIDDEN']);
+    expect(await del('ORG-B')).toEqual([200, 'deleted']);
+    expect(await del('ORG%2DA')).toEqual([403, 'AUTH-ROLE-FORBIDDEN']);
+  });
+});
