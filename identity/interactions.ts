@@ -110,7 +110,10 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
       const allowed = new Set(await host.accountScopes(accountId));
       for (const [indicator, scopes] of Object.entries(d.missingResourceScopes ?? {})) {
         const ok = scopes.filter((s) => allowed.has(s));
+        const refused = scopes.filter((s) => !allowed.has(s));
         if (ok.length) grant.addResourceScope(indicator, ok.join(' '));
+        // Recorded as refused, so the provider does not ask again for what the person cannot have.
+        if (refused.length) grant.rejectResourceScope(indicator, refused.join(' '));
       }
       const grantId = await grant.save();
       await p.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });

@@ -36,7 +36,8 @@ export interface IdentityHost {
   findAccount(id: string): Promise<Account | undefined>;
   /** The API scopes an active person may be granted (their organisation's roles and their user role). */
   accountScopes(id: string): Promise<string[]>;
-  /** Organisation of an account, for the `org` claim. */
+  /** The scopes an organisation's own tokens may carry (its roles' baseline). */
+  organisationScopes(organisationId: string): Promise<string[]>;
   resolveDelegation(o: { delegationId: string | undefined; delegateOrganisationId: string; at: Date }): Promise<DelegationOutcome>;
   /** Lockout after repeated failed client authentication at the token endpoint. */
   lockout?: FailureLimiter;
@@ -173,12 +174,17 @@ export function buildProvider(host: IdentityHost): Provider {
   };
 
   // A client-credentials request without `scope` gets every scope the client is registered for
-  // (RFC 6749 §3.3 lets the server use a pre-defined default scope), limited to the API's scopes.
+  // (RFC 6749 §3.3 lets the server use a pre-defined default scope), limited to the API's scopes
+  // and to what the client's organisation may do itself.
   const ccSave = provider.ClientCredentials.prototype.save;
   provider.ClientCredentials.prototype.save = async function save(this: any, ...args: any[]) {
-    if (!this.scope && this.resourceServer) {
+    if (this.resourceServer) {
+      // A client may be registered for scopes it can only use under a delegation (token
+      // exchange); its own tokens carry no more than its organisation's roles allow.
       const client = await provider.Client.find(this.clientId);
-      this.scope = String(client?.scope ?? '').split(' ').filter((s) => apiScopes.has(s)).join(' ') || undefined;
+      const own = new Set(await host.organisationScopes((client as any)?.organisation_id));
+      const wanted = this.scope ? String(this.scope).split(' ') : String(client?.scope ?? '').split(' ');
+      this.scope = wanted.filter((s) => apiScopes.has(s) && own.has(s)).join(' ') || undefined;
     }
     return ccSave.apply(this, args as []);
   };

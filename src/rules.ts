@@ -47,7 +47,7 @@ export const RULES = {
   'CLIENT-AUTH-METHOD': { status: 422, title: 'The authentication method does not suit the client kind: machine clients use private_key_jwt (recommended) or a client secret; web/native apps may be public (none, with PKCE).' },
   'CLIENT-JWKS-INVALID': { status: 422, title: 'The JWKS must hold 1–5 public signing keys (EC P-256, OKP Ed25519 or RSA ≥ 2048 bits), each with a kid, and no private members.' },
   'CLIENT-REDIRECT-URI': { status: 422, title: 'Redirect URIs must be https (http only for localhost), without fragment; web and native apps need at least one.' },
-  'CLIENT-SCOPE-NOT-ALLOWED': { status: 422, title: 'A requested scope is not among the baseline scopes of the organisation’s roles.' },
+  'CLIENT-SCOPE-NOT-ALLOWED': { status: 422, title: 'A requested scope is neither in the baseline of the organisation’s roles nor delegable.' },
   'CLIENT-REVOKED': { status: 409, title: 'The API client is revoked.' },
   'CLIENT-DEMO-REFUSED': { status: 409, title: 'Production mode refuses demo clients.' },
   'USER-NOT-FOUND': { status: 404, title: 'No person with this ID is visible to the caller.' },

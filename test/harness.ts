@@ -20,31 +20,37 @@ export class TestClock implements Clock {
 
 export const DEMO = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o.id])) as Record<'operator' | 'fsp-a' | 'fsp-b' | 'dno' | 'installer', string>;
 
+/** A fresh database: in-memory PGlite, or a new database on the DATABASE_URL server (dropped on close). */
+export async function testDb(clock: Clock = new TestClock()): Promise<{ db: Db; drop: () => Promise<void> }> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const db = await openDb({ dataDir: '' }, { memory: true });
+    return { db, drop: async () => {} };
+  }
+  const name = `fmar_test_${ulidSource(clock).next().toLowerCase()}`;
+  const admin = postgresDb(serverUrl, { max: 1 });
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.close();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = postgresDb(url.toString(), { max: 4 });
+  return {
+    db,
+    drop: async () => {
+      const a = postgresDb(serverUrl, { max: 1 });
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.close();
+    },
+  };
+}
+
 /**
  * A fresh hub per test file: in-memory PGlite by default, or a new database on the PostgreSQL
  * server named by DATABASE_URL (CI runs the suite both ways). Demo organisations are seeded.
  */
 export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) {
   const clock = opts.clock ?? new TestClock();
-  let db: Db;
-  let dropDb: (() => Promise<void>) | undefined;
-  const serverUrl = process.env.DATABASE_URL;
-  if (serverUrl) {
-    const name = `fmar_test_${ulidSource(clock).next().toLowerCase()}`;
-    const admin = postgresDb(serverUrl, { max: 1 });
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.close();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    db = postgresDb(url.toString(), { max: 4 });
-    dropDb = async () => {
-      const a = postgresDb(serverUrl, { max: 1 });
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.close();
-    };
-  } else {
-    db = await openDb({ dataDir: '' }, { memory: true });
-  }
+  const { db, drop: dropDb } = await testDb(clock);
   const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: 'http://hub.test', FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0' });
   const hub = await assemble(cfg, db, clock);
   const app = buildApp(hub.ports);
@@ -77,7 +83,7 @@ export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) 
   const system: Principal = systemPrincipal('test');
   return {
     app, ports: hub.ports, signer: hub.signer!, db, clock, ctx, token, call, system,
-    async close() { await db.close(); await dropDb?.(); },
+    async close() { await db.close(); await dropDb(); },
   };
 }
 export type TestHub = Awaited<ReturnType<typeof testHub>>;
@@ -106,3 +112,52 @@ export async function rowCounts(db: Db, tables: readonly string[] = WRITE_TABLES
   const [row] = await db.query(`SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t})::int AS ${t}`).join(', ')}`);
   return Object.fromEntries(tables.map((t) => [t, Number(row[t])]));
 }
+
+/** A free TCP port on 127.0.0.1 (the issuer URL must be known before the server starts). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The whole hub on a real HTTP port (Hono app + OpenID provider + sign-in screens), as `npm start`
+ * runs it, for end-to-end tests with real OAuth clients. Demo organisations are seeded.
+ */
+export async function nodeTestHub(env: Record<string, string> = {}) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: base, PORT: String(port), FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0', ...env });
+  const { db, drop } = await testDb();
+  const { startNodeHub } = await import('../src/node/server');
+  const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
+  const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids };
+  await seedDemo(ctx, systemPrincipal('seed'));
+  const devToken = (key: keyof typeof DEMO) => {
+    const o = DEMO_ORGANISATIONS.find((d) => d.key === key)!;
+    return node.hub.signer!.sign({ sub: `test-${key}`, org: o.id, roles: o.roles as OrganisationRole[] });
+  };
+  /** Call the API over HTTP with a JSON body. `as` is a demo key (dev token) or a raw Authorization header value. */
+  async function api(method: string, path: string, o: { as?: keyof typeof DEMO; auth?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.as) headers.authorization = `Bearer ${await devToken(o.as)}`;
+    if (o.auth) headers.authorization = o.auth;
+    if (o.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${base}${path}`, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+    const text = await res.text();
+    let json: any;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: res.status, headers: res.headers, json, text };
+  }
+  return {
+    base, cfg, db, ctx, node, api, devToken,
+    async close() { await node.close(); await db.close(); await drop(); },
+  };
+}
+export type NodeTestHub = Awaited<ReturnType<typeof nodeTestHub>>;

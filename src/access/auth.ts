@@ -4,7 +4,7 @@ import { tryDecodeURIComponent } from 'hono/utils/url';
 import type { OrganisationRole } from '../catalogue/codes';
 import { Problem } from '../http/problem';
 import type { Ports } from '../ports';
-import { PERMISSIONS, routeAction, routeEntry, type Action, type Permission } from './permissions';
+import { PERMISSIONS, roleMay, routeAction, routeEntry, type Action, type Permission } from './permissions';
 import type { Principal } from './principal';
 import { DpopError, memoryReplayStore, verifyDpopProof } from '../../identity/index';
 import { revocations } from '../identity/revocations';
@@ -113,7 +113,7 @@ function publicUrl(baseUrl: string, requestUrl: string): string {
 export function checkPermission(p: Principal, action: Action): void {
   const perm: Permission = PERMISSIONS[action];
   if (!p.scopes.includes(perm.scope) && !p.scopes.includes('*')) throw new Problem('AUTH-SCOPE-MISSING', `This action needs the scope ${perm.scope}.`, { requiredScope: perm.scope });
-  if (perm.roles !== 'any' && !p.roles.some((r) => (perm.roles as readonly string[]).includes(r))) {
+  if (!roleMay(action, p.roles)) {
     throw new Problem('AUTH-ROLE-FORBIDDEN', `No role of organisation ${p.organisationId} (${p.roles.join(', ')}) may ${action}.`);
   }
 }
@@ -132,6 +132,7 @@ export const isMiddlewareEntry = (r: { method: string; path: string }) => r.meth
  * not name is refused (AUTH-ROUTE-UNMAPPED) and logged. With no route at all it lets the app 404.
  */
 export function authorize(): MiddlewareHandler<AuthEnv> {
+  const logged = new Set<string>();
   return async (c, next) => {
     // The app is flattened at the root, so the matched routes carry the full /api/v1 paths; the
     // first one that is not middleware is the one that answers (e.g. /assets/export before /assets/:id).
@@ -140,7 +141,8 @@ export function authorize(): MiddlewareHandler<AuthEnv> {
     const key = routeKey(route.method, route.path);
     const entry = routeEntry(key);
     if (!entry) {
-      console.error(`[fmar] ${c.req.method} ${c.req.path}: route ${key} has no entry in ROUTES (src/access/permissions.ts); refused.`);
+      // Once per route and process: a deployment bug to fix, not a stream of log lines.
+      if (!logged.has(key)) { logged.add(key); console.error(`[fmar] ${c.req.method} ${c.req.path}: route ${key} has no entry in ROUTES (src/access/permissions.ts); refused.`); }
       throw new Problem('AUTH-ROUTE-UNMAPPED', `${key} has no entry in the permission matrix.`);
     }
     const p = c.get('principal');

@@ -53,6 +53,12 @@ export const PERMISSIONS = {
   'cim.export': { scope: 'cim:export', roles: [...OPERATOR, 'REGULATOR', 'DNO', 'IDNO'], description: 'Export assets as CIM RDF/XML (UC-02.04 for DSOs).', visibility: 'own-or-network', objectRule: 'As assets.read: the operator and regulator every asset; DNOs/IDNOs those on their networks.' },
   'cim.import': { scope: 'cim:import', roles: [...OPERATOR, 'DNO', 'IDNO'], description: 'Import CIM RDF/XML: enrich assets matched by MPAN with network references and DSO mRIDs; bulk-load also needs assets.write.', visibility: 'own-or-network', objectRule: 'Enriches only assets the caller can read (as assets.read); bulk-load registers as assets.write.' },
   'events.read': { scope: 'events:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM', ...FSP_LIKE, 'DNO', 'IDNO'], description: 'Read the change event feed.', visibility: 'own', seesAll: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM'], objectRule: 'The operator, regulator, SOs and IMPs every event; others the events about their own organisation and records.' },
+  'clients.read': { scope: 'clients:read', roles: 'any', description: 'List and read API clients.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every client; others their own organisation’s.' },
+  'clients.write': { scope: 'clients:write', roles: 'any', description: 'Register, rotate and revoke API clients.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator for any organisation; others only for their own.' },
+  'users.read': { scope: 'users:read', roles: 'any', description: 'List and read the people of an organisation (UC-01.01).', visibility: 'own-organisation', seesAll: OPERATOR, objectRule: 'The operator every organisation’s people; others their own organisation’s.' },
+  'users.write': { scope: 'users:write', roles: 'any', description: 'Invite and deactivate people (UC-01.01).', visibility: 'own-organisation', seesAll: OPERATOR, objectRule: 'The operator in any organisation; others (their admins) in their own.' },
+  'delegations.read': { scope: 'delegations:read', roles: 'any', description: 'List and read delegations (UC-05.04).', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every delegation; others those they gave or received.' },
+  'delegations.write': { scope: 'delegations:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Grant and revoke delegations (UC-05.04).', visibility: 'own', seesAll: OPERATOR, objectRule: 'FSPs and aggregators delegate their own rights and revoke what they gave; the operator for any FSP.' },
 } as const satisfies Record<string, Permission>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -64,6 +70,12 @@ export function baselineScopes(roles: readonly OrganisationRole[]): string[] {
     if (p.roles === 'any' || p.roles.some((r) => roles.includes(r))) scopes.add(p.scope);
   }
   return [...scopes].sort();
+}
+
+/** Whether one of these roles may perform the action (the role half of checkPermission). */
+export function roleMay(action: Action, roles: readonly OrganisationRole[]): boolean {
+  const p: Permission = PERMISSIONS[action];
+  return p.roles === 'any' || roles.some((r) => p.roles.includes(r));
 }
 
 /** What an allowed caller with these roles reaches under an action's object-level rule. */
@@ -115,6 +127,19 @@ export const ROUTES = {
   'GET /api/v1/cim/export': 'cim.export',
   'POST /api/v1/cim/import': 'cim.import',
   'GET /api/v1/events': 'events.read',
+  'GET /api/v1/clients': 'clients.read',
+  'POST /api/v1/clients': 'clients.write',
+  'GET /api/v1/clients/{clientId}': 'clients.read',
+  'POST /api/v1/clients/{clientId}/rotate': 'clients.write',
+  'DELETE /api/v1/clients/{clientId}': 'clients.write',
+  'GET /api/v1/organisations/{id}/users': 'users.read',
+  'POST /api/v1/organisations/{id}/users': 'users.write',
+  'GET /api/v1/organisations/{id}/users/{userId}': 'users.read',
+  'POST /api/v1/organisations/{id}/users/{userId}/deactivate': 'users.write',
+  'GET /api/v1/delegations': 'delegations.read',
+  'POST /api/v1/delegations': 'delegations.write',
+  'GET /api/v1/delegations/{id}': 'delegations.read',
+  'POST /api/v1/delegations/{id}/revoke': 'delegations.write',
 } as const satisfies Record<string, RouteAction>;
 
 export type RouteKey = keyof typeof ROUTES;

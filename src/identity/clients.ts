@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { TOKEN_EXCHANGE, hashClientSecret, randomSecret } from '../../identity/index';
-import { baselineScopes } from '../access/permissions';
-import { recordedBy, seesAll, type Principal } from '../access/principal';
+import { PERMISSIONS, baselineScopes, reach } from '../access/permissions';
+import { NEVER_DELEGATED } from './delegations';
+import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { OrganisationRole } from '../catalogue/codes';
 import type { Ctx } from '../context';
@@ -90,6 +91,17 @@ function checkRedirects(kind: string, uris: string[] | undefined) {
   }
 }
 
+/**
+ * What a client of an organisation may be registered for: its roles' baseline, plus every scope
+ * that can be delegated, which it can only use when acting for another organisation under a
+ * delegation (its own tokens are cut to the baseline at the token endpoint, and the API checks
+ * roles as well).
+ */
+export function clientScopesFor(roles: readonly OrganisationRole[]): string[] {
+  const delegable = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].filter((s) => !NEVER_DELEGATED.has(s));
+  return [...new Set([...baselineScopes(roles), ...delegable])].sort();
+}
+
 async function organisationRoles(tx: Sql, id: string): Promise<OrganisationRole[]> {
   const [o] = await tx.query(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
   if (!o) throw new Problem('ORG-NOT-FOUND', `No active organisation ${id}.`);
@@ -98,8 +110,8 @@ async function organisationRoles(tx: Sql, id: string): Promise<OrganisationRole[
 
 /** Register an API client; a secret client gets its secret back once. */
 export async function createClient(ctx: Ctx, p: Principal, input: z.infer<typeof ClientInput>, opts: { clientId?: string; secret?: string; demo?: boolean; production?: boolean } = {}): Promise<ApiClient> {
-  const orgId = input.organisationId && seesAll(p) ? input.organisationId : p.organisationId;
-  if (input.organisationId && input.organisationId !== p.organisationId && !seesAll(p)) throw new Problem('ORG-NOT-FOUND', `No organisation ${input.organisationId}.`);
+  const orgId = input.organisationId && reach('clients.write', p.roles).all ? input.organisationId : p.organisationId;
+  if (input.organisationId && input.organisationId !== p.organisationId && !reach('clients.write', p.roles).all) throw new Problem('ORG-NOT-FOUND', `No organisation ${input.organisationId}.`);
   if (opts.demo && opts.production) throw new Problem('CLIENT-DEMO-REFUSED');
   const kind = input.kind ?? 'machine';
   const method = input.authMethod ?? 'private_key_jwt';
@@ -109,9 +121,9 @@ export async function createClient(ctx: Ctx, p: Principal, input: z.infer<typeof
   checkRedirects(kind, input.redirectUris);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const baseline = baselineScopes(await organisationRoles(tx, orgId));
-    const scopes = input.scopes ?? baseline;
-    const extra = scopes.filter((s) => !baseline.includes(s));
+    const allowed = clientScopesFor(await organisationRoles(tx, orgId));
+    const scopes = input.scopes ?? allowed;
+    const extra = scopes.filter((s) => !allowed.includes(s));
     if (extra.length) throw validationProblem([fieldError('scopes', 'CLIENT-SCOPE-NOT-ALLOWED', `Not allowed for this organisation: ${extra.join(', ')}.`)]);
     const people = kind !== 'machine';
     const apiScopes = [...new Set(scopes)].sort();
@@ -131,7 +143,7 @@ export async function createClient(ctx: Ctx, p: Principal, input: z.infer<typeof
 }
 
 function visible(p: Principal, params: unknown[]): string {
-  if (seesAll(p)) return 'TRUE';
+  if (reach('clients.read', p.roles).all) return 'TRUE';
   params.push(p.organisationId);
   return `organisation_id = $${params.length}`;
 }

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { DelegationOutcome } from '../../identity/node';
-import { baselineScopes } from '../access/permissions';
-import { recordedBy, seesAll, type Principal } from '../access/principal';
+import { baselineScopes, reach } from '../access/permissions';
+import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
@@ -43,7 +43,7 @@ function toDelegation(r: any): Delegation {
 }
 
 export async function grantDelegation(ctx: Ctx, p: Principal, input: z.infer<typeof DelegationInput>): Promise<Delegation> {
-  const delegatorId = input.delegatorId && seesAll(p) ? input.delegatorId : p.organisationId;
+  const delegatorId = input.delegatorId && reach('delegations.write', p.roles).all ? input.delegatorId : p.organisationId;
   const now = ctx.clock.now();
   const from = input.validFrom ? new Date(input.validFrom) : now;
   const to = new Date(input.validTo);
@@ -82,7 +82,7 @@ export async function grantDelegation(ctx: Ctx, p: Principal, input: z.infer<typ
 }
 
 function visible(p: Principal, params: unknown[]): string {
-  if (seesAll(p)) return 'TRUE';
+  if (reach('delegations.read', p.roles).all) return 'TRUE';
   params.push(p.organisationId);
   return `(delegator_id = $${params.length} OR delegate_id = $${params.length})`;
 }
@@ -111,7 +111,7 @@ export async function revokeDelegation(ctx: Ctx, p: Principal, id: string, reaso
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
     const r = await row(tx, p, id, true);
-    if (!seesAll(p) && r.delegator_id !== p.organisationId) throw new Problem('AUTH-ROLE-FORBIDDEN', 'Only the delegating organisation revokes a delegation.');
+    if (!reach('delegations.write', p.roles).all && r.delegator_id !== p.organisationId) throw new Problem('AUTH-ROLE-FORBIDDEN', 'Only the delegating organisation revokes a delegation.');
     if (r.status === 'REVOKED') throw new Problem('DELEGATION-ALREADY-REVOKED');
     const [u] = await tx.query(`UPDATE delegation SET status = 'REVOKED', revoked_at = $2::timestamptz, revoked_by = $3, reason = COALESCE($4, reason) WHERE id = $1 RETURNING *`,
       [id, now.toISOString(), recordedBy(p), reason ?? null]);

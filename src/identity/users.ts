@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { hashPassword, passwordProblem, randomSecret, sha256, verifyPassword } from '../../identity/index';
-import { baselineScopes } from '../access/permissions';
-import { recordedBy, seesAll, type Principal } from '../access/principal';
+import { baselineScopes, reach } from '../access/permissions';
+import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
@@ -40,12 +40,12 @@ function toUser(r: any): User {
   return { id: r.id, organisationId: r.organisation_id, email: r.email, name: r.name, userRole: r.user_role, status: r.status, version: r.version, recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by, deactivatedAt: iso(r.deactivated_at) };
 }
 
-function canSee(p: Principal, orgId: string) {
-  if (!seesAll(p) && p.organisationId !== orgId) throw new Problem('ORG-NOT-FOUND', `No organisation ${orgId}.`);
+function canSee(p: Principal, orgId: string, write = false) {
+  if (!reach(write ? 'users.write' : 'users.read', p.roles).all && p.organisationId !== orgId) throw new Problem('ORG-NOT-FOUND', `No organisation ${orgId}.`);
 }
 
 export async function inviteUser(ctx: Ctx, p: Principal, orgId: string, input: z.infer<typeof UserInput>, baseUrl: string, opts: { id?: string; password?: string } = {}): Promise<User> {
-  canSee(p, orgId);
+  canSee(p, orgId, true);
   const now = ctx.clock.now();
   const token = randomSecret();
   const expires = new Date(now.getTime() + INVITATION_DAYS * 86_400_000);
@@ -88,7 +88,7 @@ export async function getUser(ctx: Ctx, p: Principal, orgId: string, id: string)
 
 /** Deactivate a person: they cannot sign in, their sessions and grants (refresh tokens) end. */
 export async function deactivateUser(ctx: Ctx, p: Principal, orgId: string, id: string): Promise<User> {
-  canSee(p, orgId);
+  canSee(p, orgId, true);
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
     const row = await userRow(tx, orgId, id, true);

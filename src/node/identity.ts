@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { OAUTH_ROUTES } from '../../identity/index';
 import { buildProvider, identityListener, interactionHandler, sweepOidc, type IdentityHost } from '../../identity/node';
-import { PERMISSIONS } from '../access/permissions';
+import { PERMISSIONS, baselineScopes } from '../access/permissions';
 import type { HubConfig } from '../config';
 import type { Ctx } from '../context';
 import { failureLimiter } from '../http/rate-limit';
@@ -55,6 +55,10 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     findAccount: (id) => findAccount(ctx, id),
     accountScopes: (id) => accountScopes(ctx, id),
     resolveDelegation: (o) => resolveDelegation(ctx, o),
+    organisationScopes: async (id) => {
+      const [o] = await db.query(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
+      return o ? baselineScopes(o.roles) : [];
+    },
     lockout: failureLimiter(db, clock),
     devMode: cfg.mode === 'development',
     log: process.env.FMAR_LOG_IDENTITY ? (event, detail) => console.log(`[fmar] identity ${event}`, detail) : undefined,

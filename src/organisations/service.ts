@@ -1,8 +1,10 @@
 import type { Principal } from '../access/principal';
 import { recordedBy, seesAll } from '../access/principal';
+import { roleMay } from '../access/permissions';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
+import { closeOrganisationCredentials } from '../identity/users';
 import { Problem } from '../http/problem';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { OrganisationInput, OrganisationPatch, type Organisation } from './schema';
@@ -100,7 +102,8 @@ const OPERATOR_ONLY_FIELDS = ['roles', 'status', 'dnoCodes', 'registrationNumber
 
 /** UC-01.03: update with optimistic concurrency; the prior version is kept in organisation_history. */
 export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string, patch: OrganisationPatch, ifMatch: number): Promise<Organisation> {
-  if (!seesAll(actor)) {
+  // Who may update any organisation (not who sees all: the regulator does, and may not change its own roles).
+  if (!roleMay('organisations.update', actor.roles)) {
     if (actor.organisationId !== id) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
     const forbidden = OPERATOR_ONLY_FIELDS.filter((f) => patch[f] !== undefined);
     if (forbidden.length) throw new Problem('AUTH-ROLE-FORBIDDEN', `Only the operator changes ${forbidden.join(', ')}.`);
@@ -162,7 +165,9 @@ export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: str
     const [updated] = await tx.query(
       `UPDATE organisation SET status = 'WITHDRAWN', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1 RETURNING ${COLS}`,
       [id, now.toISOString(), recordedBy(actor)]);
-    await writeAudit(tx, actor, now, [{ action: 'organisation.deregistered', recordType: 'organisation', recordId: id, organisationId: id, detail: { reason: reason ?? null } }]);
+    // UC-01.04: its people are deactivated, its clients, grants and delegations revoked.
+    const closed = await closeOrganisationCredentials(tx, id, now, recordedBy(actor));
+    await writeAudit(tx, actor, now, [{ action: 'organisation.deregistered', recordType: 'organisation', recordId: id, organisationId: id, detail: { reason: reason ?? null, ...closed } }]);
     await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.deregistered', subject: id, organisationId: id, data: { organisationId: id } }]);
     return toOrganisation(updated);
   });
