@@ -82,7 +82,7 @@ export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) 
 
   const system: Principal = systemPrincipal('test');
   return {
-    app, ports: hub.ports, signer: hub.signer!, db, clock, ctx, token, call, system,
+    app, ports: hub.ports, signer: hub.signer!, keys: hub.keys, cfg, db, clock, ctx, token, call, system,
     async close() { await db.close(); await dropDb(); },
   };
 }
