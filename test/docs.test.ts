@@ -30,9 +30,10 @@ describe('generated docs', () => {
       expect(rows[0], code).toContain(`| ${rule.status} | ${'kind' in rule ? rule.kind : 'error'} |`);
     }
     const sections = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
-    expect(sections.slice(0, 5)).toEqual(['Requests', 'Access', 'Organisations', 'Assets', 'Bulk']);
+    expect(sections.slice(0, 7)).toEqual(['Requests', 'Access', 'Abuse limits', 'Identity: API clients, people, delegations', 'Organisations', 'Assets', 'Bulk']);
     expect(md.slice(md.indexOf('## Bulk'))).toContain('`BULK-EMPTY`');
-    expect(md.slice(md.indexOf('## Access'), md.indexOf('## Organisations'))).toContain('`AUTH-TOKEN-MISSING`');
+    expect(md.slice(md.indexOf('## Access'), md.indexOf('## Abuse limits'))).toContain('`AUTH-TOKEN-MISSING`');
+    expect(md.slice(md.indexOf('## Identity'), md.indexOf('## Organisations'))).toContain('`DELEGATION-SCOPE-NOT-DELEGABLE`');
   });
 
   it('docs/security.md carries the permission matrix, the baseline scopes and the token rules', () => {
@@ -42,7 +43,9 @@ describe('generated docs', () => {
     for (const alg of ACCESS_TOKEN_ALGORITHMS) expect(md).toContain(`\`${alg}\``);
     expect(md).toMatch(/RFC 9068/);
     expect(md).toMatch(/assetVisibility/);
-    expect(md).toMatch(/cached 15 s/);
+    expect(md).toMatch(/remembered by its exact text for 15 s/);
+    expect(md).toMatch(/cached 5 s/);
     expect(md).toMatch(/refused in production/);
+    expect(md).toMatch(/AUTH-DELEGATION-INACTIVE/);
   });
 });

@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 afterAll(async () => { await hub?.close(); });
 
-const IGNORED = new Set(['/healthz', '/openapi.json', '/docs', '/.well-known/jwks.json']);
+// Not part of the JSON API: health, the documents themselves, and the invitation page (HTML for people's browsers).
+const IGNORED = new Set(['/healthz', '/openapi.json', '/docs', '/.well-known/jwks.json', '/invitations/:token']);
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 /** Hono's `/assets/:id` (or `:id{regex}`) as OpenAPI's `/assets/{id}`. */
 const openApiPath = (p: string) => p.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');

@@ -7,14 +7,18 @@ import { registerAssets } from '../src/assets/service';
 import { ORGANISATION_ROLES, type OrganisationRole } from '../src/catalogue/codes';
 import { Problem, problemResponse } from '../src/http/problem';
 import { registerOrganisation } from '../src/organisations/service';
+import { createClient, revokeClient } from '../src/identity/clients';
+import { deactivateUser, inviteUser } from '../src/identity/users';
+import { grantDelegation, revokeDelegation } from '../src/identity/delegations';
 import { batteryInput, mpanFor, testHub, type TestHub } from './harness';
 
 /**
  * The permission matrix, walked: every route under /api/v1 × every organisation role × a record of
  * the caller's own organisation and one of another, compared with what ROUTES and PERMISSIONS in
  * src/access/permissions.ts say. The expected outcome is derived here from the data (roles, scope,
- * `visibility`), not from the code that enforces it. Requests are built so that nothing is written
- * (If-Match "999", bodies that fail validation, an organisation with active assets to de-register).
+ * `visibility`), not from the code that enforces it. Requests are built so that no record changes
+ * (If-Match "999", bodies that fail validation, an organisation with active assets to de-register;
+ * POST /audit/verify seals the chain, which is harmless).
  */
 
 let hub: TestHub;
@@ -23,12 +27,18 @@ const API = '/api/v1';
 interface AssetFacts { id: string; name: string; organisationId: string; fspId: string; dno: string }
 interface Caller { role: OrganisationRole; org: string; dnoCodes: string[]; token: string }
 type Relation = 'own' | 'other';
-type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id: string };
+type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id: string }
+  | { kind: 'client'; id: string; org: string } | { kind: 'user'; id: string; org: string } | { kind: 'delegation'; id: string; parties: string[] };
 
 const callers = new Map<OrganisationRole, Caller>();
 const ownAsset = new Map<OrganisationRole, AssetFacts>();
 let stranger: string;
 let strangerAsset: AssetFacts;
+/** Identity records per organisation, made already revoked/deactivated so that walking them writes nothing. */
+const clientOf = new Map<string, string>();
+const userOf = new Map<string, string>();
+const delegationTo = new Map<string, string>();
+let strangerDelegation: string;
 
 /** One organisation with exactly that role, per role; a stranger (FSP) owns the "other" records. */
 beforeAll(async () => {
@@ -58,6 +68,25 @@ beforeAll(async () => {
   out.assets.forEach((a, i) => { facts[i].id = a.id; });
   ORGANISATION_ROLES.forEach((role, i) => ownAsset.set(role, facts[i]));
   strangerAsset = facts[facts.length - 1];
+  const until = new Date(hub.clock.now().getTime() + 86_400_000).toISOString();
+  const extra = await registerOrganisation(hub.ctx, sys, { legalName: 'Matrix Bystander Ltd', organisationType: 'LTD', registrationNumber: '09800098', roles: ['INSTALLER'], status: 'ACTIVE', passport });
+  for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
+    const c = await createClient(hub.ctx, sys, { name: 'walker', kind: 'machine', authMethod: 'client_secret_basic', organisationId: org });
+    await revokeClient(hub.ctx, sys, c.clientId);
+    clientOf.set(org, c.clientId);
+    const u = await inviteUser(hub.ctx, sys, org, { email: `walker-${org}@matrix.example`, name: 'Walker', userRole: 'MEMBER' }, 'http://hub.test');
+    await deactivateUser(hub.ctx, sys, org, u.id);
+    userOf.set(org, u.id);
+    if (org !== stranger) {
+      const d = await grantDelegation(hub.ctx, sys, { delegatorId: stranger, delegateId: org, scopes: ['assets:read'], validTo: until });
+      await revokeDelegation(hub.ctx, sys, d.id);
+      delegationTo.set(org, d.id);
+    }
+  }
+  const sd = await grantDelegation(hub.ctx, sys, { delegatorId: stranger, delegateId: extra.id, scopes: ['assets:read'], validTo: until });
+  await revokeDelegation(hub.ctx, sys, sd.id);
+  strangerDelegation = sd.id;
+  await inviteUser(hub.ctx, sys, stranger, { email: 'walker-taken@matrix.example', name: 'Taken', userRole: 'VIEWER' }, 'http://hub.test');
 }, 60_000);
 afterAll(async () => { await hub?.close(); });
 
@@ -81,6 +110,8 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   const p: Permission = PERMISSIONS[action];
   if ((p.seesAll ?? SEES_ALL).includes(c.role) || p.visibility === 'all' || p.visibility === 'none') return true;
   if (t.kind === 'organisation') return t.id === c.org;
+  if (t.kind === 'client' || t.kind === 'user') return t.org === c.org;
+  if (t.kind === 'delegation') return t.parties.includes(c.org);
   const own = t.asset.organisationId === c.org || t.asset.fspId === c.org;
   switch (p.visibility) {
     case 'own': return own;
@@ -106,6 +137,11 @@ const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
   [`PATCH ${API}/organisations/{id}`]: { body: { tradingName: 'Renamed by the walker' } },
   [`POST ${API}/assets/bulk`]: { text: '', contentType: 'application/x-ndjson' },
   [`POST ${API}/cim/import`]: { text: '', contentType: 'application/rdf+xml' },
+  // Valid bodies that stop after the visibility check without writing: an email already taken, a
+  // JWKS for a secret client (or an already revoked one), an already revoked delegation.
+  [`POST ${API}/organisations/{id}/users`]: { body: { email: 'walker-taken@matrix.example', name: 'Walker' } },
+  [`POST ${API}/clients/{clientId}/rotate`]: { body: { jwks: { keys: [] } } },
+  [`POST ${API}/delegations/{id}/revoke`]: { body: { reason: 'walker' } },
 };
 
 /**
@@ -115,6 +151,9 @@ const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
  */
 const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation) => { value: string; target: Target } }[] = [
   { prefix: `${API}/assets/`, param: 'id', fill: (c, rel) => { const asset = rel === 'own' ? ownAsset.get(c.role)! : strangerAsset; return { value: asset.id, target: { kind: 'asset', asset } }; } },
+  { prefix: `${API}/clients/`, param: 'clientId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = clientOf.get(org)!; return { value: id, target: { kind: 'client', id, org } }; } },
+  { prefix: `${API}/organisations/`, param: 'userId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = userOf.get(org)!; return { value: id, target: { kind: 'user', id, org } }; } },
+  { prefix: `${API}/delegations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? delegationTo.get(c.org)! : strangerDelegation; return { value: id, target: { kind: 'delegation', id, parties: rel === 'own' ? [stranger, c.org] : [stranger, 'bystander'] } }; } },
   { prefix: `${API}/organisations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? c.org : stranger; return { value: id, target: { kind: 'organisation', id } }; } },
 ];
 
@@ -168,7 +207,7 @@ function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { stat
     return undefined;
   }
   if (!visible) {
-    const notFound = r.target?.kind === 'asset' ? 'ASSET-NOT-FOUND' : 'ORG-NOT-FOUND';
+    const notFound = { asset: 'ASSET-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;
   }

@@ -106,12 +106,14 @@ export async function getDelegation(ctx: Ctx, p: Principal, id: string): Promise
   return toDelegation(await row(ctx.db, p, id));
 }
 
-/** Revoke: no new token exchange from now, and the API refuses tokens already issued under it. Only the delegator (or the operator) revokes. */
+/**
+ * Revoke: no new token exchange from now, and the API refuses tokens already issued under it.
+ * Either party ends it (the delegate may renounce what it no longer needs), or the operator.
+ */
 export async function revokeDelegation(ctx: Ctx, p: Principal, id: string, reason?: string): Promise<Delegation> {
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
     const r = await row(tx, p, id, true);
-    if (!reach('delegations.write', p.roles).all && r.delegator_id !== p.organisationId) throw new Problem('AUTH-ROLE-FORBIDDEN', 'Only the delegating organisation revokes a delegation.');
     if (r.status === 'REVOKED') throw new Problem('DELEGATION-ALREADY-REVOKED');
     const [u] = await tx.query(`UPDATE delegation SET status = 'REVOKED', revoked_at = $2::timestamptz, revoked_by = $3, reason = COALESCE($4, reason) WHERE id = $1 RETURNING *`,
       [id, now.toISOString(), recordedBy(p), reason ?? null]);
