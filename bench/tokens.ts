@@ -8,14 +8,16 @@
  * with jose's jwtVerify of the same token in-process as the floor.
  *
  *   npm run bench:tokens     (BENCH_REPS=3 BENCH_DURATION=5 BENCH_CONNECTIONS=10; DATABASE_URL=… adds a PostgreSQL run)
+ *   BENCH_PROFILE_DIR=/tmp/prof BENCH_REPS=1 npm run bench:tokens   (a CPU profile of the main thread per server; bench/cpuprofile.ts)
  *
  * The hub runs in this process's main thread (startNodeHub on PGlite in memory, or on a fresh
  * database of the DATABASE_URL server); the load comes from autocannon in a worker thread, so the
  * main thread is the hub's alone. Servers alternate round by round; medians of the rounds.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -29,7 +31,7 @@ import { loadConfig } from '../src/config';
 import { DEMO_ORGANISATIONS, seedDemo } from '../src/demo/seed';
 import { startNodeHub, type NodeHub } from '../src/node/server';
 import { openDb } from '../src/node/setup';
-import type { Db } from '../src/storage/db';
+import type { Db, Row, Sql } from '../src/storage/db';
 import { postgresDb } from '../src/storage/postgres';
 import { envInt, fmt, log, machine, median, table } from './lib';
 
@@ -39,6 +41,8 @@ const WARMUP = envInt('BENCH_WARMUP', 2);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 10);
 /** Seconds per in-process jose measurement. */
 const OPS_SECONDS = 1;
+/** When set, the main thread is profiled during each server's first round (those numbers are then not clean). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const LOOKUP = '/api/v1/assets?identifier=mpan:1312345678907';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -77,21 +81,30 @@ parentPort.on('message', async (job) => {
 });`;
 
 interface Job { url: string; path: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; bodies?: string[]; seconds: number }
-interface Run { rps: number; p50: number; p99: number; bad: number; mainUs: number; genUs: number; otherUs: number; elu: number; exhausted: boolean }
+interface Run { queries: number; rps: number; p50: number; p99: number; bad: number; mainUs: number; genUs: number; otherUs: number; elu: number; exhausted: boolean }
 
 async function loadGenerator() {
   const w = new Worker(WORKER, { eval: true });
   const tid = await new Promise<number>((res, rej) => { w.once('message', (m) => res(m.tid)); w.once('error', rej); });
   return {
-    async drive(job: Job): Promise<Run> {
+    async drive(job: Job, seen: { n: number }, profile?: string): Promise<Run> {
+      const session = PROFILE_DIR && profile ? new Session() : undefined;
+      if (session) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start'); }
+      const q0 = seen.n;
       const [m0, p0, g0, e0] = [threadCpuMs(process.pid), processCpuMs(), threadCpuMs(tid), performance.eventLoopUtilization()];
       w.postMessage({ ...job, connections: CONNECTIONS });
       const r = await new Promise<any>((res) => w.once('message', res));
+      if (session) {
+        const { profile: p } = await session.post('Profiler.stop');
+        mkdirSync(PROFILE_DIR!, { recursive: true });
+        writeFileSync(`${PROFILE_DIR}/${profile}.cpuprofile`, JSON.stringify(p));
+        session.disconnect();
+      }
       const n = Math.max(1, r.ok + r.bad);
       const main = threadCpuMs(process.pid) - m0, gen = threadCpuMs(tid) - g0, all = processCpuMs() - p0;
       if (r.bad) log(`  ${job.method} ${job.path}: ${r.bad} non-200 or errors ${JSON.stringify(r.statuses)}`);
       return {
-        rps: r.ok / r.seconds, p50: r.p50, p99: r.p99, bad: r.bad, exhausted: r.exhausted, elu: performance.eventLoopUtilization(e0).utilization,
+        queries: (seen.n - q0) / n, rps: r.ok / r.seconds, p50: r.p50, p99: r.p99, bad: r.bad, exhausted: r.exhausted, elu: performance.eventLoopUtilization(e0).utilization,
         mainUs: (1000 * main) / n, genUs: (1000 * gen) / n, otherUs: (1000 * Math.max(0, all - main - gen)) / n,
       };
     },
@@ -150,6 +163,16 @@ function signServer(sign: () => Promise<string>, scope: string): RequestListener
 // ---------------------------------------------------------------------------------------------
 // The hub, its clients and their tokens
 
+/** The hub's database port, counting statements (and, while `capture` is set, recording them). */
+function counting(db: Db) {
+  const seen = { n: 0, capture: undefined as string[] | undefined };
+  const wrap = (s: Sql): Sql => ({
+    query<T extends Row = Row>(text: string, params?: unknown[]) { seen.n++; seen.capture?.push(text.replace(/\s+/g, ' ').trim()); return s.query<T>(text, params); },
+  });
+  const counted: Db = { engine: db.engine, ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), close: () => db.close() };
+  return { db: counted, seen };
+}
+
 async function openEngine(engine: 'pglite' | 'postgres'): Promise<{ db: Db; drop(): Promise<void> }> {
   if (engine === 'pglite') return { db: await openDb({ dataDir: '' }, { memory: true }), drop: async () => {} };
   const server = process.env.DATABASE_URL!;
@@ -165,7 +188,8 @@ async function openEngine(engine: 'pglite' | 'postgres'): Promise<{ db: Db; drop
   };
 }
 
-async function startHubInProcess(db: Db) {
+async function startHubInProcess(engine: string, raw: Db) {
+  const { db, seen } = counting(raw);
   const probe = await listen(() => {});
   const port = Number(new URL(probe.url).port);
   await close(probe.server);
@@ -197,7 +221,18 @@ async function startHubInProcess(db: Db) {
     if (r.status !== 200) throw new Error(`token endpoint: ${r.status} ${JSON.stringify(j)}`);
     return j as { access_token: string; scope: string };
   };
-  return { node, cfg, base, basic, assertions, token };
+  /** The statements one request runs (sent after a pause, so that nothing else runs meanwhile). */
+  const statements = async (send: () => Promise<Response>) => {
+    await new Promise((r) => setTimeout(r, 300));
+    seen.capture = [];
+    const r = await send();
+    await r.arrayBuffer();
+    const out = seen.capture;
+    seen.capture = undefined;
+    if (r.status !== 200) throw new Error(`statements: ${r.status}`);
+    return out;
+  };
+  return { engine, node, cfg, base, basic, assertions, token, seen, statements };
 }
 type BenchHub = Awaited<ReturnType<typeof startHubInProcess>>;
 
@@ -211,34 +246,39 @@ async function issuance(h: BenchHub, gen: Awaited<ReturnType<typeof loadGenerato
   const sign = await tokenSigner(h.node, first.access_token);
   const baseline = await listen(signServer(sign, first.scope));
   // A private_key_jwt warm-up tells how many assertions a timed run needs.
+  let keyRate = 1000;
   const jobs = {
     secret: async (s: number): Promise<Job> => ({ url: h.base, path: '/oauth/token', method: 'POST', headers: { ...form, authorization: h.basic }, body: 'grant_type=client_credentials', seconds: s }),
     keyJwt: async (s: number): Promise<Job> => ({ url: h.base, path: '/oauth/token', method: 'POST', headers: form, bodies: await h.assertions(Math.ceil(2 * keyRate * s + 500)), seconds: s }),
     sign: async (s: number): Promise<Job> => ({ url: baseline.url, path: '/oauth/token', method: 'POST', headers: form, body: 'grant_type=client_credentials', seconds: s }),
   };
-  let keyRate = 1000;
+  const post = (headers: Record<string, string>, body: string) => fetch(`${h.base}/oauth/token`, { method: 'POST', headers: { ...form, ...headers }, body });
+  const statements = {
+    secret: await h.statements(() => post({ authorization: h.basic }, 'grant_type=client_credentials')),
+    keyJwt: await h.statements(async () => post({}, (await h.assertions(1))[0])),
+  };
   log('issuance warm-up …');
-  await gen.drive(await jobs.secret(WARMUP));
-  keyRate = (await gen.drive(await jobs.keyJwt(WARMUP))).rps;
-  await gen.drive(await jobs.sign(WARMUP));
+  await gen.drive(await jobs.secret(WARMUP), h.seen);
+  keyRate = (await gen.drive(await jobs.keyJwt(WARMUP), h.seen)).rps;
+  await gen.drive(await jobs.sign(WARMUP), h.seen);
   const runs: Record<keyof typeof jobs, Run[]> = { secret: [], keyJwt: [], sign: [] };
   const inProcess = { one: [] as Awaited<ReturnType<typeof opsPerSec>>[], many: [] as Awaited<ReturnType<typeof opsPerSec>>[] };
   for (let rep = 1; rep <= REPS; rep++) {
     const order = (['secret', 'keyJwt', 'sign'] as const).slice();
     if (rep % 2 === 0) order.reverse();
     for (const who of order) {
-      const r = await gen.drive(await jobs[who](DURATION));
+      const r = await gen.drive(await jobs[who](DURATION), h.seen, rep === 1 ? `${h.engine}-issue-${who}` : undefined);
       if (who === 'keyJwt') keyRate = Math.max(keyRate, r.rps);
       if (r.exhausted) log('  ran out of pre-signed assertions: that run stopped early');
       runs[who].push(r);
-      log(`issuance rep ${rep} ${who.padEnd(6)}: ${fmt(r.rps)} tokens/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs, load generator ${fmt(r.genUs)} µs`);
+      log(`issuance rep ${rep} ${who.padEnd(6)}: ${fmt(r.rps)} tokens/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs, load generator ${fmt(r.genUs)} µs; ${fmt(r.queries, 1)} statements/request`);
     }
     inProcess.one.push(await opsPerSec(sign, 1));
     inProcess.many.push(await opsPerSec(sign, CONNECTIONS));
     log(`issuance rep ${rep} jose SignJWT in-process: ${fmt(inProcess.one.at(-1)!.ops)} /s (1 in flight), ${fmt(inProcess.many.at(-1)!.ops)} /s (${CONNECTIONS} in flight)`);
   }
   await close(baseline.server);
-  return { runs, inProcess };
+  return { runs, inProcess, statements };
 }
 
 async function verification(h: BenchHub, gen: Awaited<ReturnType<typeof loadGenerator>>) {
@@ -265,7 +305,7 @@ async function verification(h: BenchHub, gen: Awaited<ReturnType<typeof loadGene
   const job = (k: keyof typeof variants, s: number): Job => ({ url: servers[k].url, path: LOOKUP, method: 'GET', headers: { authorization: `Bearer ${token}` }, seconds: s });
   await refresh();
   log('verification warm-up …');
-  for (const k of Object.keys(servers) as (keyof typeof variants)[]) await gen.drive(job(k, WARMUP));
+  for (const k of Object.keys(servers) as (keyof typeof variants)[]) await gen.drive(job(k, WARMUP), h.seen);
 
   const keySet = createLocalJWKSet(jwks());
   const opts = { issuer: cfg.issuer, audience: cfg.audience, algorithms: ACCESS_TOKEN_ALGORITHMS, typ: 'at+jwt', clockTolerance: 30, requiredClaims: ['sub', 'exp', 'iat'] };
@@ -276,17 +316,18 @@ async function verification(h: BenchHub, gen: Awaited<ReturnType<typeof loadGene
     const order = (['none', 'cached', 'every'] as const).slice();
     if (rep % 2 === 0) order.reverse();
     for (const who of order) {
-      const r = await gen.drive(job(who, DURATION));
+      const r = await gen.drive(job(who, DURATION), h.seen, rep === 1 ? `${h.engine}-api-${who}` : undefined);
       runs[who].push(r);
-      log(`verification rep ${rep} ${who.padEnd(6)}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs; main thread busy ${fmt(100 * r.elu)}%`);
+      log(`verification rep ${rep} ${who.padEnd(6)}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs; ${fmt(r.queries, 2)} statements/request; main thread busy ${fmt(100 * r.elu)}%`);
     }
     inProcess.one.push(await opsPerSec(() => jwtVerify(token, keySet, opts), 1));
     inProcess.many.push(await opsPerSec(() => jwtVerify(token, keySet, opts), CONNECTIONS));
     inProcess.hit.push(await opsPerSec(() => variants.cached.verify(token), 1));
     log(`verification rep ${rep} jose jwtVerify in-process: ${fmt(inProcess.one.at(-1)!.ops)} /s (1 in flight), ${fmt(inProcess.many.at(-1)!.ops)} /s (${CONNECTIONS} in flight); cache hit ${fmt(inProcess.hit.at(-1)!.ops)} /s`);
   }
+  const statements = await h.statements(() => fetch(`${servers.every.url}${LOOKUP}`, { headers: { authorization: `Bearer ${token}` } }));
   for (const s of Object.values(servers)) await close(s.server);
-  return { runs, inProcess };
+  return { runs, inProcess, statements };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,7 +338,7 @@ const pct = (x: number) => `${fmt(100 * x, 1)}%`;
 /** Median over rounds of a / b, round by round. */
 const ratio = (a: Run[], b: Run[]) => median(a.map((r, i) => r.rps / b[i].rps));
 const httpRow = (label: string, rs: Run[], vs: string) => [label, med(rs, 'rps'), `${med(rs, 'p50', 2)} / ${med(rs, 'p99', 2)}`, vs, med(rs, 'mainUs'), med(rs, 'otherUs')];
-const opsRow = (label: string, xs: Awaited<ReturnType<typeof opsPerSec>>[]) => [label, med(xs, 'ops'), '–', '–', med(xs, 'mainUs'), fmt(median(xs.map((x) => x.cpuUs - x.mainUs)))];
+const opsRow = (label: string, xs: Awaited<ReturnType<typeof opsPerSec>>[]) => [label, med(xs, 'ops'), '–', '–', med(xs, 'mainUs'), fmt(Math.max(0, median(xs.map((x) => x.cpuUs - x.mainUs))))];
 const HEAD = ['what', 'per second', 'p50 / p99 ms', 'vs baseline', 'CPU µs per request, main thread', 'other threads'];
 
 function report(engine: string, iss: Awaited<ReturnType<typeof issuance>>, ver: Awaited<ReturnType<typeof verification>>) {
@@ -319,6 +360,10 @@ function report(engine: string, iss: Awaited<ReturnType<typeof issuance>>, ver: 
     opsRow(`jose jwtVerify in-process, ${CONNECTIONS} in flight`, ver.inProcess.many),
     opsRow('jwtTokenVerifier cache hit, in-process', ver.inProcess.hit),
   ]);
+  const list = (title: string, xs: string[]) => console.log(`\n${title}: ${xs.length} statements\n${xs.map((x) => `  ${x.length > 110 ? `${x.slice(0, 110)}…` : x}`).join('\n')}`);
+  list('One token request, client_secret_basic', iss.statements.secret);
+  list('One token request, private_key_jwt', iss.statements.keyJwt);
+  list('One API request (credential facts cached)', ver.statements);
   const verdict = (cost: number) => `${pct(cost)} of throughput (${cost <= 0.2 ? 'met' : 'not met'})`;
   console.log(`\nTarget: verification costs the API ≤ 20% of its throughput on a cached key set. Every request verified: ${verdict(1 - every)}; with the 15 s cache: ${verdict(1 - cached)}.`);
 }
@@ -330,7 +375,7 @@ async function main() {
   const results: [string, Awaited<ReturnType<typeof issuance>>, Awaited<ReturnType<typeof verification>>][] = [];
   for (const engine of engines) {
     const { db, drop } = await openEngine(engine);
-    const h = await startHubInProcess(db);
+    const h = await startHubInProcess(engine, db);
     log(`${engine}: hub on ${h.base}`);
     const iss = await issuance(h, gen);
     const ver = await verification(h, gen);
