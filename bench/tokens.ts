@@ -7,14 +7,15 @@
  * (the default 15 s) and not verified at all (a token port that hands back the decoded claims),
  * with jose's jwtVerify of the same token in-process as the floor.
  *
- *   npm run bench:tokens     (BENCH_REPS=3 BENCH_DURATION=5 BENCH_CONNECTIONS=10; DATABASE_URL=… adds a PostgreSQL run)
+ *   npm run bench:tokens     (BENCH_REPS=3 BENCH_DURATION=5 BENCH_WARMUP=2 BENCH_CONNECTIONS=10; DATABASE_URL=… adds a PostgreSQL run;
+ *                             BENCH_ENGINES=pglite,postgres picks the engines)
  *   BENCH_PROFILE_DIR=/tmp/prof BENCH_REPS=1 npm run bench:tokens   (a CPU profile of the main thread per server; bench/cpuprofile.ts)
  *
  * The hub runs in this process's main thread (startNodeHub on PGlite in memory, or on a fresh
  * database of the DATABASE_URL server); the load comes from autocannon in a worker thread, so the
  * main thread is the hub's alone. Servers alternate round by round; medians of the rounds.
  */
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
@@ -112,6 +113,7 @@ async function loadGenerator() {
   };
 }
 
+type Ops = Awaited<ReturnType<typeof opsPerSec>>;
 /** In-process operations per second, `inFlight` at a time, and CPU per operation (process, main thread). */
 async function opsPerSec(f: () => Promise<unknown>, inFlight: number, seconds = OPS_SECONDS) {
   const t0 = performance.now(), p0 = processCpuMs(), m0 = threadCpuMs(process.pid);
@@ -223,7 +225,7 @@ async function startHubInProcess(engine: string, raw: Db) {
   };
   /** The statements one request runs (sent after a pause, so that nothing else runs meanwhile). */
   const statements = async (send: () => Promise<Response>) => {
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 100));
     seen.capture = [];
     const r = await send();
     await r.arrayBuffer();
@@ -262,7 +264,7 @@ async function issuance(h: BenchHub, gen: Awaited<ReturnType<typeof loadGenerato
   keyRate = (await gen.drive(await jobs.keyJwt(WARMUP), h.seen)).rps;
   await gen.drive(await jobs.sign(WARMUP), h.seen);
   const runs: Record<keyof typeof jobs, Run[]> = { secret: [], keyJwt: [], sign: [] };
-  const inProcess = { one: [] as Awaited<ReturnType<typeof opsPerSec>>[], many: [] as Awaited<ReturnType<typeof opsPerSec>>[] };
+  const inProcess = { one: [] as Ops[], many: [] as Ops[] };
   for (let rep = 1; rep <= REPS; rep++) {
     const order = (['secret', 'keyJwt', 'sign'] as const).slice();
     if (rep % 2 === 0) order.reverse();
@@ -310,7 +312,15 @@ async function verification(h: BenchHub, gen: Awaited<ReturnType<typeof loadGene
   const keySet = createLocalJWKSet(jwks());
   const opts = { issuer: cfg.issuer, audience: cfg.audience, algorithms: ACCESS_TOKEN_ALGORITHMS, typ: 'at+jwt', clockTolerance: 30, requiredClaims: ['sub', 'exp', 'iat'] };
   const runs: Record<keyof typeof variants, Run[]> = { none: [], cached: [], every: [] };
-  const inProcess = { one: [] as Awaited<ReturnType<typeof opsPerSec>>[], many: [] as Awaited<ReturnType<typeof opsPerSec>>[], hit: [] as Awaited<ReturnType<typeof opsPerSec>>[] };
+  const inProcess = { one: [] as Ops[], many: [] as Ops[], hit: [] as Ops[], raw: [] as Ops[] };
+  // The bare ECDSA P-256 check of the same signature with node:crypto (synchronous, no WebCrypto job).
+  const rawCheck = () => {
+    const [h64, p64, s64] = token.split('.');
+    const kid = decodeProtectedHeader(token).kid;
+    const key = createPublicKey({ key: jwks().keys.find((k) => k.kid === kid) as any, format: 'jwk' });
+    const input = Buffer.from(`${h64}.${p64}`), sig = Buffer.from(s64, 'base64url');
+    return async () => { if (!verifySignature('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, sig)) throw new Error('signature'); };
+  };
   for (let rep = 1; rep <= REPS; rep++) {
     await refresh();
     const order = (['none', 'cached', 'every'] as const).slice();
@@ -323,9 +333,12 @@ async function verification(h: BenchHub, gen: Awaited<ReturnType<typeof loadGene
     inProcess.one.push(await opsPerSec(() => jwtVerify(token, keySet, opts), 1));
     inProcess.many.push(await opsPerSec(() => jwtVerify(token, keySet, opts), CONNECTIONS));
     inProcess.hit.push(await opsPerSec(() => variants.cached.verify(token), 1));
-    log(`verification rep ${rep} jose jwtVerify in-process: ${fmt(inProcess.one.at(-1)!.ops)} /s (1 in flight), ${fmt(inProcess.many.at(-1)!.ops)} /s (${CONNECTIONS} in flight); cache hit ${fmt(inProcess.hit.at(-1)!.ops)} /s`);
+    inProcess.raw.push(await opsPerSec(rawCheck(), 1));
+    log(`verification rep ${rep} jose jwtVerify in-process: ${fmt(inProcess.one.at(-1)!.ops)} /s (1 in flight), ${fmt(inProcess.many.at(-1)!.ops)} /s (${CONNECTIONS} in flight); cache hit ${fmt(inProcess.hit.at(-1)!.ops)} /s; node:crypto ECDSA verify ${fmt(inProcess.raw.at(-1)!.ops)} /s`);
   }
-  const statements = await h.statements(() => fetch(`${servers.every.url}${LOOKUP}`, { headers: { authorization: `Bearer ${token}` } }));
+  const lookup = () => fetch(`${servers.every.url}${LOOKUP}`, { headers: { authorization: `Bearer ${token}` } });
+  await (await lookup()).arrayBuffer(); // the credential facts are now cached (5 s), as in a timed run
+  const statements = await h.statements(lookup);
   for (const s of Object.values(servers)) await close(s.server);
   return { runs, inProcess, statements };
 }
@@ -338,7 +351,7 @@ const pct = (x: number) => `${fmt(100 * x, 1)}%`;
 /** Median over rounds of a / b, round by round. */
 const ratio = (a: Run[], b: Run[]) => median(a.map((r, i) => r.rps / b[i].rps));
 const httpRow = (label: string, rs: Run[], vs: string) => [label, med(rs, 'rps'), `${med(rs, 'p50', 2)} / ${med(rs, 'p99', 2)}`, vs, med(rs, 'mainUs'), med(rs, 'otherUs')];
-const opsRow = (label: string, xs: Awaited<ReturnType<typeof opsPerSec>>[]) => [label, med(xs, 'ops'), '–', '–', med(xs, 'mainUs'), fmt(Math.max(0, median(xs.map((x) => x.cpuUs - x.mainUs))))];
+const opsRow = (label: string, xs: Ops[]) => [label, med(xs, 'ops'), '–', '–', med(xs, 'mainUs'), fmt(Math.max(0, median(xs.map((x) => x.cpuUs - x.mainUs))))];
 const HEAD = ['what', 'per second', 'p50 / p99 ms', 'vs baseline', 'CPU µs per request, main thread', 'other threads'];
 
 function report(engine: string, iss: Awaited<ReturnType<typeof issuance>>, ver: Awaited<ReturnType<typeof verification>>) {
@@ -359,36 +372,36 @@ function report(engine: string, iss: Awaited<ReturnType<typeof issuance>>, ver: 
     opsRow('jose jwtVerify in-process, 1 in flight', ver.inProcess.one),
     opsRow(`jose jwtVerify in-process, ${CONNECTIONS} in flight`, ver.inProcess.many),
     opsRow('jwtTokenVerifier cache hit, in-process', ver.inProcess.hit),
+    opsRow('node:crypto ECDSA P-256 verify of the same signature (synchronous), in-process', ver.inProcess.raw),
   ]);
   const list = (title: string, xs: string[]) => console.log(`\n${title}: ${xs.length} statements\n${xs.map((x) => `  ${x.length > 110 ? `${x.slice(0, 110)}…` : x}`).join('\n')}`);
   list('One token request, client_secret_basic', iss.statements.secret);
   list('One token request, private_key_jwt', iss.statements.keyJwt);
-  list('One API request (credential facts cached)', ver.statements);
+  list('One API request (credential facts cached, as during a timed run)', ver.statements);
   const verdict = (cost: number) => `${pct(cost)} of throughput (${cost <= 0.2 ? 'met' : 'not met'})`;
   console.log(`\nTarget: verification costs the API ≤ 20% of its throughput on a cached key set. Every request verified: ${verdict(1 - every)}; with the 15 s cache: ${verdict(1 - cached)}.`);
 }
 
 async function main() {
-  const engines: ('pglite' | 'postgres')[] = ['pglite', ...(process.env.DATABASE_URL ? ['postgres' as const] : [])];
+  const engines = (process.env.BENCH_ENGINES?.split(',') ?? ['pglite', ...(process.env.DATABASE_URL ? ['postgres'] : [])]) as ('pglite' | 'postgres')[];
+  if (engines.some((e) => e !== 'pglite' && e !== 'postgres') || (engines.includes('postgres') && !process.env.DATABASE_URL)) throw new Error('BENCH_ENGINES: pglite and/or postgres (postgres needs DATABASE_URL)');
   log(`tokens benchmark: ${engines.join(', ')}; ${REPS} rounds × ${DURATION} s per server (warm-up ${WARMUP} s); ${CONNECTIONS} connections; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const gen = await loadGenerator();
-  const results: [string, Awaited<ReturnType<typeof issuance>>, Awaited<ReturnType<typeof verification>>][] = [];
+  console.log('machine', JSON.stringify(machine()));
   for (const engine of engines) {
     const { db, drop } = await openEngine(engine);
     const h = await startHubInProcess(engine, db);
     log(`${engine}: hub on ${h.base}`);
     const iss = await issuance(h, gen);
     const ver = await verification(h, gen);
-    results.push([engine === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL', iss, ver]);
     await h.node.close();
     await db.close();
     await drop();
+    console.log(`\n## Identity: tokens, results on ${engine === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL'} (load average now ${loadavg().map((x) => x.toFixed(1)).join(' ')})\n`);
+    console.log('CPU per request: the hub\'s main thread (HTTP, provider or Hono app, PGlite) and the other threads of this process except the load generator (libuv threadpool, where WebCrypto signs and verifies; GC).');
+    report(engine === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL', iss, ver);
   }
   await gen.stop();
-  console.log('\n## Identity: tokens, results\n');
-  console.log('machine', JSON.stringify(machine()), `load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  console.log('CPU per request: the hub\'s main thread (HTTP, provider or Hono app, PGlite) and the other threads of this process except the load generator (libuv threadpool, where WebCrypto signs and verifies; GC).');
-  for (const r of results) report(...r);
 }
 
 main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
