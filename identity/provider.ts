@@ -15,7 +15,7 @@ export type DelegationOutcome =
   | { ok: false; description: string };
 
 export interface FailureLimiter {
-  check(key: string): Promise<{ locked: boolean; retryAfterSec: number }>;
+  check(key: string): Promise<{ locked: boolean; retryAfterSec: number; hasRecord?: boolean }>;
   fail(key: string): Promise<unknown>;
   succeed(key: string): Promise<unknown>;
 }
@@ -181,7 +181,7 @@ export function buildProvider(host: IdentityHost): Provider {
     if (this.resourceServer) {
       // A client may be registered for scopes it can only use under a delegation (token
       // exchange); its own tokens carry no more than its organisation's roles allow.
-      const client = await provider.Client.find(this.clientId);
+      const client = this.client ?? (await provider.Client.find(this.clientId));
       const own = new Set(await host.organisationScopes((client as any)?.organisation_id));
       const wanted = this.scope ? String(this.scope).split(' ') : String(client?.scope ?? '').split(' ');
       this.scope = wanted.filter((s) => apiScopes.has(s) && own.has(s)).join(' ') || undefined;
@@ -196,8 +196,10 @@ export function buildProvider(host: IdentityHost): Provider {
     (ctx.req as any).body = raw;
     const claimed = claimedClientId(ctx as any, new URLSearchParams(raw.toString('utf8')));
     const key = claimed ? `client:${claimed}` : undefined;
+    let known = true;
     if (key) {
       const state = await host.lockout.check(key);
+      known = state.hasRecord !== false;
       if (state.locked) {
         ctx.status = 429;
         ctx.set('retry-after', String(state.retryAfterSec));
@@ -211,7 +213,7 @@ export function buildProvider(host: IdentityHost): Provider {
     if (!key) return;
     const error = (ctx.body as any)?.error;
     if (ctx.status === 401 && error === 'invalid_client') await host.lockout.fail(key);
-    else if (ctx.status === 200) await host.lockout.succeed(key);
+    else if (ctx.status === 200 && known) await host.lockout.succeed(key);
   });
 
   registerTokenExchange(provider, host);

@@ -214,7 +214,7 @@ export interface LockoutOptions {
   forgetMs?: number;
 }
 
-export interface LockoutState { locked: boolean; retryAfterSec: number }
+export interface LockoutState { locked: boolean; retryAfterSec: number; /** check() only: the key has failures on record (else a success has nothing to forget). */ hasRecord?: boolean }
 
 export interface FailureLimiter {
   /** Is the key locked now, and for how many more seconds? */
@@ -263,7 +263,7 @@ export function failureLimiter(db: Db, clock: Clock, opts: LockoutOptions = {}):
     async check(key) {
       const now = clock.now().getTime();
       const [row] = await db.query(`SELECT locked_until FROM rate_limit_lockout WHERE key = $1 AND expires_at > $2::timestamptz`, [key, iso(now)]);
-      return state(row?.locked_until ? new Date(row.locked_until).getTime() : null, now);
+      return { ...state(row?.locked_until ? new Date(row.locked_until).getTime() : null, now), hasRecord: row !== undefined };
     },
     async fail(key) {
       const now = clock.now().getTime();
