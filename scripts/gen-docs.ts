@@ -23,6 +23,8 @@ const GROUPS: [string, string[]][] = [
   ['Organisations', ['ORG']],
   ['Assets', ['ASSET']],
   ['Bulk', ['BULK']],
+  ['CIM', ['CIM']],
+  ['OpenADR', ['OPENADR']],
 ];
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

@@ -14,7 +14,12 @@ import { Problem, problemResponse } from './http/problem';
 import { rateLimit, rateLimiter } from './http/rate-limit';
 import { organisationRoutes } from './organisations/routes';
 import { identityRoutes } from './identity/routes';
+import { switchingRoutes } from './switching/routes';
 import { invitationPages } from './identity/pages';
+import { openadr31Routes } from './openadr/oadr31';
+import { openadrRoutes } from './openadr/routes';
+import { OPENADR_BASE } from '../openadr/index';
+import { OAUTH_ROUTES } from '../identity/index';
 import type { Ports } from './ports';
 
 /**
@@ -58,7 +63,7 @@ export function buildApp(ports: Ports) {
   const api = new OpenAPIHono<AuthEnv>();
   api.use('*', async (c, next) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-    const bulk = c.req.path.endsWith('/assets/bulk') || c.req.path.endsWith('/cim/import');
+    const bulk = c.req.path.endsWith('/assets/bulk') || c.req.path.endsWith('/cim/import') || c.req.path.endsWith('/ven-registrations/oadr2b');
     // A bodyless POST (e.g. /audit/verify) needs no Content-Type; a route that wants a body refuses its absence.
     const bodyless = c.req.raw.body === null || c.req.header('content-length') === '0';
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && !bulk && !bodyless && type !== 'application/json' && type !== 'application/merge-patch+json') {
@@ -66,8 +71,10 @@ export function buildApp(ports: Ports) {
     }
     return bodyLimit({ maxSize: bulk ? ports.config.maxBulkBytes : ports.config.maxBodyBytes, onError: () => { throw new Problem('REQUEST-TOO-LARGE'); } })(c, next);
   });
-  api.use('*', authenticate(ports, ports.config.authCacheMs));
-  api.use('*', rateLimit(rateLimiter(ports.db, ports.clock, ports.config.rateLimit ?? RATE_LIMIT_DEFAULTS)));
+  const auth = authenticate(ports, ports.config.authCacheMs);
+  api.use('*', auth);
+  const limiter = rateLimit(rateLimiter(ports.db, ports.clock, ports.config.rateLimit ?? RATE_LIMIT_DEFAULTS));
+  api.use('*', limiter);
   // The permission matrix (ROUTES in src/access/permissions.ts) for every route below; unmapped ones are refused.
   api.use('*', authorize());
   api.route('/organisations', organisationRoutes(ctx));
@@ -76,7 +83,15 @@ export function buildApp(ports: Ports) {
   api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes }));
   api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
   api.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
+  api.route('/', switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })));
+  api.route('/', openadrRoutes(ctx));
   app.route('/api/v1', api);
+  // OpenADR 3.1 (docs/openadr.md): its own problem shape and BL/VEN roles; the same tokens and rate limits.
+  app.route(OPENADR_BASE, openadr31Routes(ctx, {
+    tokenUrl: ports.config.tokenEndpoint ?? `${ports.config.baseUrl}${OPENADR_BASE}/auth/token`,
+    issuerTokenUrl: ports.config.tokenEndpoint ?? `${ports.config.baseUrl}${OAUTH_ROUTES.token}`,
+    authenticate: auth, rateLimit: limiter, maxBodyBytes: ports.config.maxBodyBytes,
+  }));
   app.route('/', invitationPages(ctx));
 
   app.doc31('/openapi.json', {

@@ -16,6 +16,8 @@ export interface HubConfig {
   authCacheMs: number;
   /** Most concurrent sign-in sessions per person; the oldest end beyond it. */
   sessionLimit: number;
+  /** Days of notice before a switch can take effect (UC-02.06). */
+  switchNoticeDays: number;
   /** Requests per minute per API client and per organisation (src/http/rate-limit.ts); 0 disables. */
   rateLimit: RateLimitSettings;
 }
@@ -53,6 +55,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     tokenCacheMs: Number(env.FMAR_TOKEN_CACHE_MS ?? 15_000),
     authCacheMs: Number(env.FMAR_AUTH_CACHE_MS ?? 5_000),
     sessionLimit: Number(env.FMAR_SESSION_LIMIT ?? 5),
+    switchNoticeDays: Number(env.FMAR_SWITCH_NOTICE_DAYS ?? 5),
     rateLimit: {
       clientPerMinute: perMinute(env, 'FMAR_RATE_LIMIT_CLIENT_PER_MINUTE', RATE_LIMIT_DEFAULTS.clientPerMinute),
       orgPerMinute: perMinute(env, 'FMAR_RATE_LIMIT_ORG_PER_MINUTE', RATE_LIMIT_DEFAULTS.orgPerMinute),

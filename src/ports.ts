@@ -1,5 +1,6 @@
 import type { Db } from './storage/db';
 import type { TokenVerifier } from './access/tokens';
+import type { ConsentVerifier } from './consent/port';
 import type { RateLimitSettings } from './config';
 
 /** Time comes from a port so that tests control it ("control of time is critical"). */
@@ -24,8 +25,12 @@ export interface AppConfig {
   maxBulkBytes: number;
   /** Requests per minute per API client and per organisation; 0 disables one. Absent: RATE_LIMIT_DEFAULTS. */
   rateLimit?: RateLimitSettings;
+  /** Days between a switch request and the earliest day it can take effect (default 5). */
+  switchNoticeDays?: number;
   /** How long the credential facts behind a token are cached (src/access/auth.ts); default 5 s. */
   authCacheMs?: number;
+  /** The OAuth token endpoint clients use when this process serves none (Workers: the Node issuer's); default `${baseUrl}/oauth/token`. */
+  tokenEndpoint?: string;
 }
 
 export interface Ports {
@@ -34,6 +39,8 @@ export interface Ports {
   ids: IdSource;
   tokens: TokenVerifier;
   events: EventSink;
+  /** Consumer consent verification (src/consent/); absent when no consent service is configured. */
+  consent?: ConsentVerifier;
   config: AppConfig;
   /** JWKS that the hub publishes at /.well-known/jwks.json (development signing key). */
   publishedJwks?: () => Promise<{ keys: unknown[] }>;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPENADR_BASE } from '../openadr/index';
 import { RULES, isRuleCode } from '../src/rules';
 import { testHub, type TestHub } from './harness';
 
@@ -78,12 +79,14 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('every 4xx response is an application/problem+json Problem', () => {
+  it('every 4xx response is an application/problem+json Problem (OpenADR 3.1: its own problem, as application/json)', () => {
     for (const { method, path, op } of operations()) {
+      // The OpenADR endpoints answer as the official OpenADR document declares (docs/openadr.md).
+      const [type, schema] = path.startsWith(`${OPENADR_BASE}/`) ? ['application/json', 'OadrProblem'] : ['application/problem+json', 'Problem'];
       for (const [status, res] of Object.entries<any>(op.responses)) {
         if (!/^4\d\d$/.test(status)) continue;
-        expect(Object.keys(res.content ?? {}), `${method} ${path} ${status}`).toEqual(['application/problem+json']);
-        expect(res.content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
+        expect(Object.keys(res.content ?? {}), `${method} ${path} ${status}`).toEqual([type]);
+        expect(res.content[type].schema.$ref).toBe(`#/components/schemas/${schema}`);
       }
     }
   });

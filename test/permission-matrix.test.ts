@@ -10,7 +10,9 @@ import { registerOrganisation } from '../src/organisations/service';
 import { createClient, revokeClient } from '../src/identity/clients';
 import { deactivateUser, inviteUser } from '../src/identity/users';
 import { grantDelegation, revokeDelegation } from '../src/identity/delegations';
-import { batteryInput, mpanFor, testHub, type TestHub } from './harness';
+import { registerVen } from '../src/openadr/registrations';
+import { registerVtn } from '../src/openadr/vtns';
+import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
 
 /**
  * The permission matrix, walked: every route under /api/v1 × every organisation role × a record of
@@ -23,12 +25,16 @@ import { batteryInput, mpanFor, testHub, type TestHub } from './harness';
 
 let hub: TestHub;
 const API = '/api/v1';
+/** A party outside the walk, for the stranger's own switch. */
+const DEMO_FSP = DEMO['fsp-b'];
 
 interface AssetFacts { id: string; name: string; organisationId: string; fspId: string; dno: string }
 interface Caller { role: OrganisationRole; org: string; dnoCodes: string[]; token: string }
 type Relation = 'own' | 'other';
 type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id: string }
-  | { kind: 'client'; id: string; org: string } | { kind: 'user'; id: string; org: string } | { kind: 'delegation'; id: string; parties: string[] };
+  | { kind: 'client'; id: string; org: string } | { kind: 'user'; id: string; org: string } | { kind: 'delegation'; id: string; parties: string[] }
+  | { kind: 'vtn'; id: string; operator: string } | { kind: 'ven'; id: string; org: string; vtnOperator: string }
+  | { kind: 'switch'; id: string; parties: string[] } | { kind: 'contract'; id: string; parties: string[] };
 
 const callers = new Map<OrganisationRole, Caller>();
 const ownAsset = new Map<OrganisationRole, AssetFacts>();
@@ -39,6 +45,13 @@ const clientOf = new Map<string, string>();
 const userOf = new Map<string, string>();
 const delegationTo = new Map<string, string>();
 let strangerDelegation: string;
+/** Closed switches and terminated contracts per organisation (walking them changes nothing). */
+const switchOf = new Map<string, string>();
+const contractOf = new Map<string, string>();
+/** OpenADR: a VTN each organisation operates; a VEN registration "of" each caller (its own, or the stranger's on the caller's VTN). */
+const vtnOf = new Map<string, string>();
+const venOf = new Map<string, { id: string; org: string; vtnOperator: string }>();
+let strangerVen: { id: string; org: string; vtnOperator: string };
 
 /** One organisation with exactly that role, per role; a stranger (FSP) owns the "other" records. */
 beforeAll(async () => {
@@ -86,7 +99,28 @@ beforeAll(async () => {
   const sd = await grantDelegation(hub.ctx, sys, { delegatorId: stranger, delegateId: extra.id, scopes: ['assets:read'], validTo: until });
   await revokeDelegation(hub.ctx, sys, sd.id);
   strangerDelegation = sd.id;
+  for (const [i, org] of [...[...callers.values()].map((c) => c.org), stranger].entries()) {
+    const vtn = await registerVtn(hub.ctx, sys, { code: `MX${String(i).padStart(2, '0')}`, name: `Matrix VTN ${i}`, protocol: '3.1', baseUrl: `https://vtn${i}.matrix.example`, operatorId: org });
+    vtnOf.set(org, vtn.id);
+  }
+  const ven = async (org: string, vtnOperator: string, n: string) => {
+    const r = await registerVen(hub.ctx, sys, { vtn: vtnOf.get(vtnOperator)!, venId: `mx-ven-${n}`, venName: `Matrix VEN ${n}`, organisationId: org });
+    return { id: r.id, org, vtnOperator };
+  };
+  for (const c of callers.values()) venOf.set(c.org, c.role === 'FSP' || c.role === 'AGGREGATOR' ? await ven(c.org, stranger, c.role) : await ven(stranger, c.org, c.role));
+  strangerVen = await ven(stranger, stranger, 'stranger');
   await inviteUser(hub.ctx, sys, stranger, { email: 'walker-taken@matrix.example', name: 'Taken', userRole: 'VIEWER' }, 'http://hub.test');
+  const at = hub.clock.now().toISOString();
+  for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
+    const sid = hub.ports.ids.next();
+    await hub.db.query(`INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by, closed_at, closed_by)
+      VALUES ($1, $2, $3, $4, 'WITHDRAWN', '2026-07-01', $5::timestamptz, '{}'::jsonb, $1, 'walker', $5::timestamptz, 'walker', $5::timestamptz, 'walker')`, [sid, strangerAsset.id, stranger, org === stranger ? DEMO_FSP : org, at]);
+    switchOf.set(org, sid);
+    const kid = hub.ports.ids.next();
+    await hub.db.query(`INSERT INTO contract (id, system_operator_id, fsp_id, asset_id, product, period, status, recorded_at, recorded_by)
+      VALUES ($1, $2, $2, $3, 'DFS', tstzrange('2026-07-01', '2026-08-01'), 'TERMINATED', $4::timestamptz, 'walker')`, [kid, org, strangerAsset.id, at]);
+    contractOf.set(org, kid);
+  }
 }, 60_000);
 afterAll(async () => { await hub?.close(); });
 
@@ -111,7 +145,9 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   if ((p.seesAll ?? SEES_ALL).includes(c.role) || p.visibility === 'all' || p.visibility === 'none') return true;
   if (t.kind === 'organisation') return t.id === c.org;
   if (t.kind === 'client' || t.kind === 'user') return t.org === c.org;
-  if (t.kind === 'delegation') return t.parties.includes(c.org);
+  if (t.kind === 'delegation' || t.kind === 'switch' || t.kind === 'contract') return t.parties.includes(c.org);
+  if (t.kind === 'vtn') return t.operator === c.org;
+  if (t.kind === 'ven') return t.org === c.org || t.vtnOperator === c.org;
   const own = t.asset.organisationId === c.org || t.asset.fspId === c.org;
   switch (p.visibility) {
     case 'own': return own;
@@ -142,6 +178,9 @@ const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
   [`POST ${API}/organisations/{id}/users`]: { body: { email: 'walker-taken@matrix.example', name: 'Walker' } },
   [`POST ${API}/clients/{clientId}/rotate`]: { body: { jwks: { keys: [] } } },
   [`POST ${API}/delegations/{id}/revoke`]: { body: { reason: 'walker' } },
+  [`POST ${API}/contracts/{id}/status`]: { body: { status: 'CONFIRMED' } },
+  // An empty 2.0b document: refused as malformed after the permission check.
+  [`POST ${API}/ven-registrations/oadr2b`]: { text: '', contentType: 'application/xml' },
 };
 
 /**
@@ -154,6 +193,10 @@ const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation) =>
   { prefix: `${API}/clients/`, param: 'clientId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = clientOf.get(org)!; return { value: id, target: { kind: 'client', id, org } }; } },
   { prefix: `${API}/organisations/`, param: 'userId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = userOf.get(org)!; return { value: id, target: { kind: 'user', id, org } }; } },
   { prefix: `${API}/delegations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? delegationTo.get(c.org)! : strangerDelegation; return { value: id, target: { kind: 'delegation', id, parties: rel === 'own' ? [stranger, c.org] : [stranger, 'bystander'] } }; } },
+  { prefix: `${API}/vtns/`, param: 'id', fill: (c, rel) => { const operator = rel === 'own' ? c.org : stranger; const id = vtnOf.get(operator)!; return { value: id, target: { kind: 'vtn', id, operator } }; } },
+  { prefix: `${API}/ven-registrations/`, param: 'id', fill: (c, rel) => { const v = rel === 'own' ? venOf.get(c.org)! : strangerVen; return { value: v.id, target: { kind: 'ven', ...v } }; } },
+  { prefix: `${API}/switches/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = switchOf.get(org)!; return { value: id, target: { kind: 'switch', id, parties: org === stranger ? [stranger, DEMO_FSP] : [stranger, org] } }; } },
+  { prefix: `${API}/contracts/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = contractOf.get(org)!; return { value: id, target: { kind: 'contract', id, parties: [org] } }; } },
   { prefix: `${API}/organisations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? c.org : stranger; return { value: id, target: { kind: 'organisation', id } }; } },
 ];
 
@@ -207,7 +250,7 @@ function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { stat
     return undefined;
   }
   if (!visible) {
-    const notFound = { asset: 'ASSET-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
+    const notFound = { asset: 'ASSET-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;
   }

@@ -40,6 +40,8 @@ export const SEES_ALL: readonly OrganisationRole[] = ['MARKET_FACILITATOR', 'REG
 
 const FSP_LIKE = ['FSP', 'AGGREGATOR'] as const;
 const OPERATOR = ['MARKET_FACILITATOR'] as const;
+/** Dispatch platforms: they resolve VEN IDs and are the BL role of OpenADR 3.1 (docs/openadr.md). */
+const DISPATCH = ['SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM'] as const;
 
 export const PERMISSIONS = {
   'organisations.read': { scope: 'organisations:read', roles: 'any', description: 'Read organisations.', visibility: 'all', objectRule: 'Every organisation; the passport of another organisation only for the operator and regulator.' },
@@ -59,6 +61,16 @@ export const PERMISSIONS = {
   'users.write': { scope: 'users:write', roles: 'any', description: 'Invite and deactivate people (UC-01.01).', visibility: 'own-organisation', seesAll: OPERATOR, objectRule: 'The operator in any organisation; others (their admins) in their own.' },
   'delegations.read': { scope: 'delegations:read', roles: 'any', description: 'List and read delegations (UC-05.04).', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every delegation; others those they gave or received.' },
   'delegations.write': { scope: 'delegations:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Grant and revoke delegations (UC-05.04).', visibility: 'own', seesAll: OPERATOR, objectRule: 'FSPs and aggregators delegate their own rights and revoke what they gave; the operator for any FSP.' },
+  'switches.request': { scope: 'switches:write', roles: FSP_LIKE, description: 'Request a switch of an asset to oneself, with the consumer’s consent (UC-02.06).', visibility: 'none', objectRule: 'Any registered asset, found by ID or alias; the consent must name the caller (or the FSP a delegate acts for).' },
+  'switches.read': { scope: 'switches:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', ...FSP_LIKE], description: 'Read switches and their consent evidence.', visibility: 'own', seesAll: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR'], objectRule: 'The operator, regulator and System Operators every switch; FSPs those they lose or gain by.' },
+  'switches.withdraw': { scope: 'switches:write', roles: FSP_LIKE, description: 'Withdraw an open switch one requested.', visibility: 'own', seesAll: [], objectRule: 'Switches the caller is party to; only the gaining FSP withdraws (SWITCH-NOT-PARTY otherwise).' },
+  'switches.cancel': { scope: 'switches:write', roles: OPERATOR, description: 'Cancel an open switch.', visibility: 'all', objectRule: 'Every switch.' },
+  'contracts.read': { scope: 'contracts:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', ...FSP_LIKE], description: 'Read contracts and service windows.', visibility: 'own', objectRule: 'The operator and regulator every contract; System Operators those they recorded; FSPs those naming them.' },
+  'contracts.write': { scope: 'contracts:write', roles: [...OPERATOR, 'SYSTEM_OPERATOR'], description: 'Record contracts and confirm or terminate them.', visibility: 'own', seesAll: OPERATOR, objectRule: 'System Operators their own contracts; the operator every contract.' },
+  'vtns.read': { scope: 'openadr:read', roles: 'any', description: 'Read the VTN records: the dispatch platforms the register knows.', visibility: 'all', objectRule: 'Every VTN record.' },
+  'vtns.write': { scope: 'openadr:write', roles: [...OPERATOR, ...DISPATCH], description: 'Register and update VTN records.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every VTN record; SOs and IMPs those their organisation operates, and they register VTNs only for themselves.' },
+  'vens.read': { scope: 'openadr:read', roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE], description: 'Read VEN registrations and resolve VEN IDs to organisations and assets (natively and as OpenADR 3.1 vens and resources).', visibility: 'own', seesAll: [...OPERATOR, 'REGULATOR', ...DISPATCH], objectRule: 'The operator, regulator, SOs and IMPs every registration and the assets behind it (the BL role of OpenADR 3.1); FSPs and aggregators their own organisation’s and those on VTNs it operates (in OpenADR 3.1 the VEN role: only their own client’s objects).' },
+  'vens.write': { scope: 'openadr:write', roles: [...OPERATOR, ...DISPATCH, ...FSP_LIKE], description: 'Record, update and cancel VEN registrations, natively, from a 2.0b oadrCreatedPartyRegistration or through OpenADR 3.1 /vens.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every registration; FSPs and aggregators their own organisation’s; SOs and IMPs those on the VTNs their organisation operates.' },
 } as const satisfies Record<string, Permission>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -140,6 +152,29 @@ export const ROUTES = {
   'POST /api/v1/delegations': 'delegations.write',
   'GET /api/v1/delegations/{id}': 'delegations.read',
   'POST /api/v1/delegations/{id}/revoke': 'delegations.write',
+  'POST /api/v1/switches': 'switches.request',
+  'GET /api/v1/switches': 'switches.read',
+  'GET /api/v1/switches/{id}': 'switches.read',
+  'POST /api/v1/switches/{id}/withdraw': 'switches.withdraw',
+  'POST /api/v1/switches/{id}/cancel': 'switches.cancel',
+  'POST /api/v1/contracts': 'contracts.write',
+  'GET /api/v1/contracts': 'contracts.read',
+  'GET /api/v1/contracts/{id}': 'contracts.read',
+  'POST /api/v1/contracts/{id}/status': 'contracts.write',
+  'GET /api/v1/vtns': 'vtns.read',
+  'POST /api/v1/vtns': 'vtns.write',
+  'GET /api/v1/vtns/{id}': 'vtns.read',
+  'PATCH /api/v1/vtns/{id}': 'vtns.write',
+  'GET /api/v1/ven-registrations': 'vens.read',
+  'POST /api/v1/ven-registrations': 'vens.write',
+  'POST /api/v1/ven-registrations/oadr2b': 'vens.write',
+  'GET /api/v1/ven-registrations/resolve': 'vens.read',
+  'GET /api/v1/ven-registrations/{id}': 'vens.read',
+  'PATCH /api/v1/ven-registrations/{id}': 'vens.write',
+  'DELETE /api/v1/ven-registrations/{id}': 'vens.write',
+  'GET /api/v1/ven-registrations/{id}/oadr2b': 'vens.read',
+  'GET /api/v1/organisations/{id}/ven-registrations': 'vens.read',
+  'GET /api/v1/assets/{id}/ven-registrations': 'vens.read',
 } as const satisfies Record<string, RouteAction>;
 
 export type RouteKey = keyof typeof ROUTES;

@@ -341,7 +341,7 @@ export async function* assetPages(ctx: Ctx, p: Principal, f: AssetFilter, pageSi
 
 const MATERIAL = ['ratedCapacityKw', 'generationCapacityKw', 'demandCapacityKw', 'category', 'importMpan', 'exportMpan', 'dno', 'connectionType'];
 
-async function archiveVersion(tx: Sql, before: Asset, at: string) {
+export async function archiveVersion(tx: Sql, before: Asset, at: string) {
   await tx.query(`INSERT INTO asset_history (asset_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
     [before.id, before.version, before, before.recordedAt, before.recordedBy, at]);
 }

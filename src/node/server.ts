@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { OAUTH_ROUTES } from '../../identity/index';
+import { OPENADR_BASE } from '../../openadr/index';
 import { buildApp } from '../app';
 import type { HubConfig } from '../config';
 import type { Clock } from '../ports';
@@ -8,6 +10,8 @@ import { systemClock } from '../ports';
 import type { Db } from '../storage/db';
 import { startIdentity, type IdentityServer } from './identity';
 import { assemble, type Hub } from './setup';
+
+const OPENADR_TOKEN_PATH = `${OPENADR_BASE}/auth/token`;
 
 export interface NodeHub {
   hub: Hub;
@@ -27,7 +31,12 @@ export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock
   const hub = await assemble(cfg, db, opts.clock ?? systemClock);
   const app = buildApp(hub.ports);
   const identity = await startIdentity(cfg, hub);
-  const server = createServer(identity.listener(getRequestListener(app.fetch)));
+  const listener = identity.listener(getRequestListener(app.fetch));
+  // OpenADR 3.1's optional POST /auth/token is the hub's own token endpoint (docs/openadr.md).
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === OPENADR_TOKEN_PATH) req.url = OAUTH_ROUTES.token;
+    return listener(req, res);
+  });
   // Headers and body limits: the API's own limits apply per route; this bounds slow clients.
   server.headersTimeout = 20_000;
   server.requestTimeout = 300_000;

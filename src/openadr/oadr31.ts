@@ -1,0 +1,334 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import {
+  AuthServerInfo, DEFAULT_LIMIT, EventQuery, ObjectId, OadrProblem, Paging, Resource, ResourceQuery, VEN_ATTRIBUTES, Ven, VenQuery, VenRequest,
+  parseResourceId, targetList, toResource, type ValuesMap, type Ven as VenObject,
+} from '../../openadr/index';
+import { checkPermission, type AuthEnv } from '../access/auth';
+import { reach } from '../access/permissions';
+import type { Principal } from '../access/principal';
+import type { Ctx } from '../context';
+import { validationHook } from '../http/common';
+import { Problem } from '../http/problem';
+import { isRuleCode } from '../rules';
+import { cancelVenRegistration, registerVen, selectRegistration, updateVenRegistration } from './registrations';
+import { ASSET_RESOURCE_COLS, REG_COLS, REG_FROM, assetFacts, venOf } from './store';
+
+/**
+ * OpenADR 3.1 `ven` and `resource` endpoints over the register (docs/openadr.md), conformant to the
+ * official OpenAPI document (tests validate every answer against it). Authentication is the hub's:
+ * the same JWT access tokens, verified by the same `authenticate`. Roles come from the permission
+ * matrix: a caller that reaches every registration under vens.read (operator, regulator, SOs, IMPs)
+ * is BL; an FSP or aggregator is a VEN and sees only the objects whose clientID is its token's
+ * client_id (an empty list, never a 403). Writes need vens.write.
+ */
+
+type Role = { bl: true } | { bl: false; clientId: string; organisationId: string };
+
+function roleOf(p: Principal, write: boolean): Role {
+  checkPermission(p, write ? 'vens.write' : 'vens.read');
+  return reach('vens.read', p.roles).all ? { bl: true } : { bl: false, clientId: p.clientId ?? '', organisationId: p.organisationId };
+}
+
+/** VEN privacy in SQL (`r` = ven_registration): a VEN client reaches its own client's registrations. */
+function privacy(role: Role, params: unknown[]): string {
+  if (role.bl) return 'TRUE';
+  params.push(role.clientId, role.organisationId);
+  return `(r.client_id = $${params.length - 1} AND r.organisation_id = $${params.length})`;
+}
+
+/** Statuses the official document declares per operation; a refusal with another 4xx is sent as 400 (same rule code). */
+const DECLARED: [string, RegExp, number[]][] = [
+  ['GET', /\/(vens|programs|events)$/, [400, 401, 403]],
+  ['POST', /\/vens$/, [400, 401, 403]],
+  ['GET', /\/vens\/[^/]*$/, [400, 401, 403, 404]],
+  ['PUT', /\/vens\/[^/]*$/, [400, 401, 403, 404, 409]],
+  ['DELETE', /\/vens\/[^/]*$/, [400, 401, 403, 404]],
+  ['GET', /\/resources$/, [400, 401, 403, 404]],
+  ['POST', /\/resources$/, [400, 401, 403, 404, 409]],
+  ['GET', /\/resources\/[^/]*$/, [400, 401, 403, 404]],
+  ['PUT', /\/resources\/[^/]*$/, [400, 401, 403, 404, 409]],
+  ['DELETE', /\/resources\/[^/]*$/, [400, 401, 403, 404]],
+  ['POST', /\/auth\/token$/, [400, 401]],
+];
+
+/** A refusal as the OpenADR `problem` (application/json), with the rule code as an extension member. */
+export function oadrProblemResponse(c: Context, err: unknown): Response {
+  let p: Problem;
+  if (err instanceof Problem) p = err;
+  else if (err instanceof HTTPException && err.status < 500) {
+    p = /JSON/i.test(err.message) ? new Problem('REQUEST-MALFORMED-JSON', err.message) : err.status === 413 ? new Problem('REQUEST-TOO-LARGE') : new Problem('REQUEST-QUERY-INVALID', err.message);
+  } else {
+    console.error(`[fmar] ${c.req.method} ${c.req.path}:`, err);
+    p = new Problem('INTERNAL-ERROR');
+  }
+  const declared = DECLARED.find(([m, re]) => m === c.req.method && re.test(c.req.path))?.[2];
+  const status = declared && p.status >= 400 && p.status < 500 && p.status !== 429 && !declared.includes(p.status) ? 400 : p.status;
+  const { type, title, detail, code, errors } = p.toJSON() as Record<string, unknown>;
+  const body = { type, title, status, detail, code, ...(errors ? { errors } : {}) };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // RFC 6750 §3: a request without a token gets the challenge without an error code.
+  if (status === 401) headers['www-authenticate'] = p.code === 'AUTH-TOKEN-MISSING' ? 'Bearer realm="fmar"' : 'Bearer realm="fmar", error="invalid_token"';
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** The hub's validation hook, with an OpenADR rule code (limit, skip, targets, …) lifted to the top. */
+function oadrHook(result: Parameters<typeof validationHook>[0]) {
+  try {
+    validationHook(result);
+  } catch (e) {
+    const first = e instanceof Problem ? e.errors[0]?.code : undefined;
+    if (first?.startsWith('OPENADR-') && isRuleCode(first)) throw new Problem(first, (e as Problem).message, {}, (e as Problem).errors);
+    throw e;
+  }
+}
+
+const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
+const problems = (...statuses: number[]) => Object.fromEntries([400, 401, 403, ...statuses].map((s) => [s, { description: 'OpenADR problem', content: json(OadrProblem) }]));
+const tags = ['OpenADR 3.1'];
+const oauth = [{ bearerAuth: [] as string[] }];
+
+/** Derived ven attributes in a request: the inputs of a new ven (VTN, VEN_ID, …), the rest kept as given. */
+function splitAttributes(attrs: ValuesMap[] | null | undefined): { reserved: Map<string, ValuesMap['values']>; custom: ValuesMap[] } {
+  const reserved = new Map<string, ValuesMap['values']>();
+  const custom: ValuesMap[] = [];
+  for (const a of attrs ?? []) {
+    if ((VEN_ATTRIBUTES as readonly string[]).includes(a.type)) {
+      if (reserved.has(a.type)) throw new Problem('OPENADR-ATTRIBUTE-RESERVED', `Attribute ${a.type} is given twice.`);
+      reserved.set(a.type, a.values);
+    } else custom.push(a);
+  }
+  return { reserved, custom };
+}
+const single = (reserved: Map<string, ValuesMap['values']>, type: string): string | undefined => {
+  const v = reserved.get(type);
+  if (v === undefined) return undefined;
+  if (v.length !== 1 || typeof v[0] !== 'string') throw new Problem('OPENADR-ATTRIBUTE-RESERVED', `Attribute ${type} holds one string.`);
+  return v[0];
+};
+
+export interface Oadr31Options {
+  /** The token endpoint GET /auth/server names. */
+  tokenUrl: string;
+  /** Where tokens come from when this process serves no token endpoint (POST /auth/token answers 501 naming it). */
+  issuerTokenUrl: string;
+  authenticate: MiddlewareHandler<AuthEnv>;
+  rateLimit: MiddlewareHandler<AuthEnv>;
+  maxBodyBytes: number;
+}
+
+export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: oadrHook });
+  app.onError((err, c) => oadrProblemResponse(c, err));
+
+  // ---- Auth (public)
+  app.openapi(createRoute({
+    method: 'get', path: '/auth/server', tags, summary: 'OpenADR 3.1: the token endpoint (OAuth 2 client credentials at the hub’s provider)',
+    responses: { 200: { description: 'Token endpoint', content: json(AuthServerInfo) } },
+  }), (c) => c.json({ tokenURL: o.tokenUrl }, 200));
+
+  app.openapi(createRoute({
+    method: 'post', path: '/auth/token', tags,
+    summary: 'OpenADR 3.1: client credentials token (on Node forwarded to the hub’s token endpoint; elsewhere 501 naming it)',
+    responses: Object.fromEntries([400, 401, 501].map((s) => [s, { description: s === 501 ? 'No token endpoint in this process' : 'OpenADR problem', content: json(OadrProblem) }])),
+  }), () => { throw new Problem('OPENADR-TOKEN-ENDPOINT', `This process serves no token endpoint: obtain tokens from ${o.issuerTokenUrl} (client credentials).`); });
+
+  // ---- Everything else: JSON bodies, the hub's authentication and rate limits
+  app.use('*', async (c, next) => {
+    if (['POST', 'PUT'].includes(c.req.method) && c.req.raw.body !== null && (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase() !== 'application/json') {
+      throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/json.');
+    }
+    return bodyLimit({ maxSize: o.maxBodyBytes, onError: () => { throw new Problem('REQUEST-TOO-LARGE'); } })(c, next);
+  });
+  app.use('*', o.authenticate);
+  app.use('*', o.rateLimit);
+
+  // Programs and events are not the register's business; generic VEN clients start with empty lists.
+  for (const path of ['/programs', '/events'] as const) {
+    app.openapi(createRoute({
+      method: 'get', path, tags, security: oauth, summary: `OpenADR 3.1: ${path.slice(1)} (none: the register dispatches nothing)`,
+      request: { query: path === '/events' ? EventQuery : Paging },
+      responses: { 200: { description: 'Always empty', content: json(z.array(z.object({}))) }, ...problems() },
+    }), (c) => { roleOf(c.get('principal'), false); return c.json([], 200); });
+  }
+
+  // ---- vens
+  const VenParam = z.object({ venID: ObjectId.openapi({ param: { name: 'venID', in: 'path' } }) });
+  app.openapi(createRoute({
+    method: 'get', path: '/vens', tags, security: oauth, summary: 'OpenADR 3.1 searchVens: VEN registrations, ordered by object ID',
+    request: { query: VenQuery },
+    responses: { 200: { description: 'vens', content: json(z.array(Ven)) }, ...problems() },
+  }), async (c) => {
+    const role = roleOf(c.get('principal'), false);
+    const q = c.req.valid('query');
+    const params: unknown[] = [];
+    let where = `r.status <> 'CANCELLED' AND ${privacy(role, params)}`;
+    if (q.venName !== undefined) { params.push(q.venName); where += ` AND r.ven_name = $${params.length}`; }
+    const targets = targetList(q.targets);
+    if (targets.length) { params.push(targets); where += ` AND r.targets && $${params.length}::text[]`; }
+    params.push(q.limit ?? DEFAULT_LIMIT, q.skip ?? 0);
+    const rows = await ctx.db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
+    return c.json(rows.map(venOf), 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/vens', tags, security: oauth,
+    summary: 'OpenADR 3.1 createVen: record a VEN registration (attributes VTN and VEN_ID name the VTN and the VEN ID there)',
+    request: { body: { required: true, content: json(VenRequest) } },
+    responses: { 201: { description: 'Created', content: json(Ven) }, ...problems() },
+  }), async (c) => {
+    const p = c.get('principal');
+    const role = roleOf(p, true);
+    const body = c.req.valid('json');
+    const raw = (await c.req.json()) as Record<string, unknown>;
+    const { reserved, custom } = splitAttributes(body.attributes);
+    for (const t of ['OADR_PROTOCOL', 'REGISTRATION_STATUS']) if (reserved.has(t)) throw new Problem('OPENADR-ATTRIBUTE-RESERVED', `${t} is derived by the register.`);
+    const organisationId = single(reserved, 'FMAR_ORGANISATION_ID');
+    if (!role.bl) venWritesOwn(raw, body.objectType, organisationId === undefined || organisationId === role.organisationId);
+    const vtn = single(reserved, 'VTN');
+    const venId = single(reserved, 'VEN_ID');
+    if (vtn === undefined) throw new Problem('OPENADR-VTN-UNKNOWN', 'Name the VTN (its code or ID) in a VTN attribute.');
+    if (venId === undefined) throw new Problem('OPENADR-VEN-ID-FORMAT', 'Name the VEN ID the VTN assigned in a VEN_ID attribute.');
+    const reg = await registerVen(ctx, p, {
+      vtn, venId, venName: body.venName, registrationId: single(reserved, 'REGISTRATION_ID'),
+      clientId: role.bl ? (body.objectType === 'BL_VEN_REQUEST' ? body.clientID : undefined) : role.clientId || undefined,
+      targets: body.objectType === 'BL_VEN_REQUEST' ? body.targets ?? [] : [],
+      organisationId: role.bl ? organisationId : role.organisationId,
+    }, { attributes: custom, source: 'openadr3.1' });
+    return c.json(venOf(await selectRegistration(ctx.db, reg.id)), 201);
+  });
+
+  /** A live registration the caller reaches for this operation, or a 404. */
+  async function venRow(p: Principal, role: Role, id: string, write: boolean) {
+    const row = await selectRegistration(ctx.db, id, { p, action: write ? 'vens.write' : 'vens.read' });
+    const own = row && (role.bl || (row.client_id === role.clientId && row.organisation_id === role.organisationId));
+    if (!row || row.status === 'CANCELLED' || !own) throw new Problem('OPENADR-VEN-NOT-FOUND', `No ven ${id}.`);
+    return row;
+  }
+
+  app.openapi(createRoute({
+    method: 'get', path: '/vens/{venID}', tags, security: oauth, summary: 'OpenADR 3.1 searchVenByID',
+    request: { params: VenParam },
+    responses: { 200: { description: 'The ven', content: json(Ven) }, ...problems(404) },
+  }), async (c) => {
+    const p = c.get('principal');
+    return c.json(venOf(await venRow(p, roleOf(p, false), c.req.valid('param').venID, false)), 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'put', path: '/vens/{venID}', tags, security: oauth, summary: 'OpenADR 3.1 updateVen: venName, clientID, targets (BL), further attributes',
+    request: { params: VenParam, body: { required: true, content: json(VenRequest) } },
+    responses: { 200: { description: 'Updated', content: json(Ven) }, ...problems(404, 409) },
+  }), async (c) => {
+    const p = c.get('principal');
+    const role = roleOf(p, true);
+    const id = c.req.valid('param').venID;
+    const body = c.req.valid('json');
+    const raw = (await c.req.json()) as Record<string, unknown>;
+    if (!role.bl) venWritesOwn(raw, body.objectType, true);
+    const cur = await venRow(p, role, id, true);
+    const shown: VenObject = venOf(cur);
+    const { reserved, custom } = splitAttributes(body.attributes);
+    for (const [type, values] of reserved) {
+      if (JSON.stringify(shown.attributes.find((a) => a.type === type)?.values) !== JSON.stringify(values)) throw new Problem('OPENADR-ATTRIBUTE-RESERVED', `${type} cannot be changed.`);
+    }
+    const bl = body.objectType === 'BL_VEN_REQUEST' ? body : undefined;
+    await updateVenRegistration(ctx, p, id, {
+      venName: body.venName, attributes: custom,
+      ...(bl ? { targets: bl.targets ?? [], clientId: bl.clientID === shown.clientID ? undefined : bl.clientID } : {}),
+    });
+    return c.json(venOf(await selectRegistration(ctx.db, id)), 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'delete', path: '/vens/{venID}', tags, security: oauth, summary: 'OpenADR 3.1 deleteVen: cancel the registration (kept, read-only, in the register)',
+    request: { params: VenParam },
+    responses: { 200: { description: 'Deleted', content: json(Ven) }, ...problems(404) },
+  }), async (c) => {
+    const p = c.get('principal');
+    const role = roleOf(p, true);
+    const id = c.req.valid('param').venID;
+    await venRow(p, role, id, true);
+    await cancelVenRegistration(ctx, p, id, { reason: 'deleted through OpenADR 3.1' });
+    return c.json(venOf(await selectRegistration(ctx.db, id)), 200);
+  });
+
+  // ---- resources: the assets controlled by each VEN's organisation
+  async function resources(role: Role, f: { venID?: string; resourceName?: string; targets: string[]; limit: number; skip: number }) {
+    const params: unknown[] = [f.skip + f.limit];
+    let assets = '';
+    if (f.resourceName !== undefined) { params.push(f.resourceName); assets += ` AND a.id = $${params.length}`; }
+    if (f.targets.length) {
+      // Resource targets are derived (DNO:<code>, GSP_GROUP:<group>): match any of those asked for.
+      const of = (prefix: string) => f.targets.filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length));
+      params.push(of('DNO:'), of('GSP_GROUP:'));
+      assets += ` AND (a.dno = ANY($${params.length - 1}::text[]) OR a.location->>'gspGroup' = ANY($${params.length}::text[]))`;
+    }
+    let vens = `r.status <> 'CANCELLED' AND ${privacy(role, params)}`;
+    if (f.venID !== undefined) { params.push(f.venID); vens += ` AND r.id = $${params.length}`; }
+    params.push(f.limit, f.skip);
+    // Per VEN at most skip + limit assets, in ID order (asset_fsp_idx): a page costs what it skips,
+    // however many assets an organisation controls.
+    const rows = await ctx.db.query(
+      `SELECT a.*, r.id AS ven_object_id, r.client_id AS ven_client_id, r.organisation_id AS ven_organisation_id, r.created_at AS ven_created_at, r.recorded_at AS ven_recorded_at
+         FROM ven_registration r CROSS JOIN LATERAL (
+           SELECT ${ASSET_RESOURCE_COLS} FROM asset a WHERE a.fsp_id = r.organisation_id AND a.deregistered_at IS NULL${assets} ORDER BY a.id LIMIT $1) a
+        WHERE ${vens} ORDER BY r.id, a.id LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
+    return rows.map((row) => toResource(assetFacts(row), {
+      id: row.ven_object_id, clientID: row.ven_client_id ?? row.ven_organisation_id,
+      createdDateTime: new Date(row.ven_created_at).toISOString(), modificationDateTime: new Date(row.ven_recorded_at).toISOString(),
+    }));
+  }
+
+  app.openapi(createRoute({
+    method: 'get', path: '/resources', tags, security: oauth, summary: 'OpenADR 3.1 searchVenResources: assets as resources, ordered by VEN then asset ID',
+    request: { query: ResourceQuery },
+    responses: { 200: { description: 'resources', content: json(z.array(Resource)) }, ...problems(404) },
+  }), async (c) => {
+    const role = roleOf(c.get('principal'), false);
+    const q = c.req.valid('query');
+    return c.json(await resources(role, { venID: q.venID, resourceName: q.resourceName, targets: targetList(q.targets), limit: q.limit ?? DEFAULT_LIMIT, skip: q.skip ?? 0 }), 200);
+  });
+
+  const ResourceParam = z.object({ resourceID: ObjectId.openapi({ param: { name: 'resourceID', in: 'path' } }) });
+  app.openapi(createRoute({
+    method: 'get', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 searchVenResourceByID',
+    request: { params: ResourceParam },
+    responses: { 200: { description: 'The resource', content: json(Resource) }, ...problems(404) },
+  }), async (c) => {
+    const role = roleOf(c.get('principal'), false);
+    const id = c.req.valid('param').resourceID;
+    const ref = parseResourceId(id);
+    const [found] = ref ? await resources(role, { venID: ref.venObjectId, resourceName: ref.assetId, targets: [], limit: 1, skip: 0 }) : [];
+    if (!found) throw new Problem('OPENADR-RESOURCE-NOT-FOUND', `No resource ${id}.`);
+    return c.json(found, 200);
+  });
+
+  // Resources are the register's assets, so they are written through /api/v1/assets, not here.
+  const readOnly = (c: Context<AuthEnv>) => { roleOf(c.get('principal'), true); throw new Problem('OPENADR-RESOURCE-READ-ONLY'); };
+  app.openapi(createRoute({
+    method: 'post', path: '/resources', tags, security: oauth, summary: 'OpenADR 3.1 createResource: refused (resources are assets; register them at /api/v1/assets)',
+    request: { body: { required: true, content: json(z.record(z.string(), z.any())) } },
+    responses: { 201: { description: 'Never', content: json(Resource) }, ...problems(404, 409) },
+  }), readOnly as any);
+  app.openapi(createRoute({
+    method: 'put', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 updateVenResource: refused (change the asset at /api/v1/assets)',
+    request: { params: ResourceParam },
+    responses: { 200: { description: 'Never', content: json(Resource) }, ...problems(404, 409) },
+  }), readOnly as any);
+  app.openapi(createRoute({
+    method: 'delete', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 deleteVenResource: refused (de-register the asset at /api/v1/assets)',
+    request: { params: ResourceParam },
+    responses: { 200: { description: 'Never', content: json(Resource) }, ...problems(404) },
+  }), readOnly as any);
+
+  return app;
+}
+
+/** A VEN client writes VEN_VEN_REQUEST only (venName, attributes), for its own organisation. */
+function venWritesOwn(raw: Record<string, unknown>, objectType: string, ownOrganisation: boolean) {
+  const what = objectType !== 'VEN_VEN_REQUEST' ? 'a BL_VEN_REQUEST' : 'targets' in raw ? 'targets' : 'clientID' in raw ? 'a clientID' : !ownOrganisation ? 'another organisation’s ven' : undefined;
+  if (what) throw new Problem('OPENADR-VEN-ROLE-FORBIDDEN', `A VEN client cannot write ${what}.`);
+}

@@ -1,0 +1,208 @@
+import {
+  Oadr2bError, isVenId, parseCreatedPartyRegistration, writeCreatedPartyRegistration, type CreatedPartyRegistration, type ValuesMap,
+} from '../../openadr/index';
+import { reach } from '../access/permissions';
+import { recordedBy, type Principal } from '../access/principal';
+import { writeAudit } from '../audit/audit';
+import type { Ctx } from '../context';
+import { writeEvents } from '../events/outbox';
+import { Problem, fieldError, validationProblem, type FieldError } from '../http/problem';
+import { constraintName, pgErrorCode, type Sql } from '../storage/db';
+import type { VenRegistration, VenRegistrationInput, VenRegistrationPatch } from './schema';
+import { REG_COLS, REG_FROM, registrationVisibility, toRegistration } from './store';
+import { findVtn } from './vtns';
+
+/**
+ * VEN registrations (the VEN_ID(s) and VTN_ID(s) of the FMAR design): organisation O holds VEN ID V
+ * on VTN T, keyed by (protocol, VTN, VEN ID), with venName, the OpenADR clientID where there is
+ * one, the 2.0b registrationID, status and validity. FSPs and aggregators maintain their own, SOs
+ * and IMPs those on the VTNs they operate, the operator all; every change is audited and announced.
+ */
+
+/** What OpenADR 3.1 writes beside the native fields: further attributes of the ven object. */
+export interface RegistrationExtras { attributes?: ValuesMap[]; details?: Record<string, unknown>; source?: 'api' | 'oadr2b' | 'openadr3.1' }
+
+const isFspLike = (roles: readonly string[]) => roles.includes('FSP') || roles.includes('AGGREGATOR');
+
+function conflict(e: unknown): Problem | undefined {
+  if (pgErrorCode(e) !== '23505') return undefined;
+  return constraintName(e) === 'ven_registration_name_key' ? new Problem('OPENADR-VEN-NAME-TAKEN') : new Problem('OPENADR-VEN-ID-TAKEN');
+}
+
+/** Refuse a VEN ID or venName that a live registration on the VTN holds. */
+async function checkTaken(tx: Sql, vtn: string, v: { id?: string; venId?: string; venName?: string }) {
+  const [row] = await tx.query(
+    `SELECT ven_id = $3 AS id_taken FROM ven_registration WHERE vtn = $1 AND status <> 'CANCELLED' AND id IS DISTINCT FROM $2 AND (ven_id = $3 OR ven_name = $4) LIMIT 1`,
+    [vtn, v.id ?? null, v.venId ?? null, v.venName ?? null]);
+  if (row?.id_taken) throw new Problem('OPENADR-VEN-ID-TAKEN', `VEN ID ${v.venId} is already registered on this VTN.`);
+  if (row) throw new Problem('OPENADR-VEN-NAME-TAKEN', `venName ${v.venName} is already used on this VTN.`);
+}
+
+function checkValidity(from: Date, to: Date | null) {
+  if (to && !(to > from)) throw validationProblem([fieldError('validTo', 'OPENADR-VALIDITY')]);
+}
+
+export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistrationInput, extras: RegistrationExtras = {}): Promise<VenRegistration> {
+  const all = reach('vens.write', p.roles).all;
+  const orgId = input.organisationId ?? (isFspLike(p.roles) ? p.organisationId : undefined);
+  if (!orgId) throw validationProblem([fieldError('organisationId', 'OPENADR-ORGANISATION-REQUIRED')]);
+  const now = ctx.clock.now();
+  const from = input.validFrom ? new Date(input.validFrom) : now;
+  const to = input.validTo ? new Date(input.validTo) : null;
+  checkValidity(from, to);
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const vtn = await findVtn(tx, { vtn: input.vtn });
+      if (!vtn || vtn.status !== 'ACTIVE') throw validationProblem([fieldError('vtn', 'OPENADR-VTN-UNKNOWN', `${input.vtn} is not an active VTN record.`)]);
+      if (!all && orgId !== p.organisationId && vtn.operator_id !== p.organisationId) {
+        throw new Problem('AUTH-ROLE-FORBIDDEN', 'VEN registrations are recorded by their own organisation, by the operator, or by the organisation that operates the VTN.');
+      }
+      const errors: FieldError[] = [];
+      if (!isVenId(vtn.protocol, input.venId)) errors.push(fieldError('venId', 'OPENADR-VEN-ID-FORMAT'));
+      if ((vtn.protocol === '2.0b') !== (input.registrationId !== undefined)) errors.push(fieldError('registrationId', 'OPENADR-REGISTRATION-ID'));
+      if (vtn.protocol === '2.0b' && input.clientId !== undefined) errors.push(fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.'));
+      const [org] = await tx.query(`SELECT status, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [orgId]);
+      if (!org) errors.push(fieldError('organisationId', 'ORG-NOT-FOUND', `No organisation ${orgId}.`));
+      else if (org.status !== 'ACTIVE') errors.push(fieldError('organisationId', 'ORG-NOT-ACTIVE', `Organisation ${orgId} is ${org.status}.`));
+      else if (!isFspLike(org.roles)) errors.push(fieldError('organisationId', 'ORG-NOT-FSP', 'A VEN belongs to an FSP or aggregator.'));
+      if (errors.length) throw validationProblem(errors);
+      await checkTaken(tx, vtn.id, { venId: input.venId, venName: input.venName });
+      const id = ctx.ids.next();
+      await tx.query(
+        `INSERT INTO ven_registration (id, organisation_id, vtn, protocol, ven_id, ven_name, client_id, registration_id, targets, attributes, details, status,
+           valid_from, valid_to, created_at, recorded_at, recorded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::jsonb, $11::jsonb, 'ACTIVE', $12::timestamptz, $13::timestamptz, $14::timestamptz, $14::timestamptz, $15)`,
+        [id, orgId, vtn.id, vtn.protocol, input.venId, input.venName, input.clientId ?? null, input.registrationId ?? null, input.targets ?? [],
+          extras.attributes ?? [], extras.details ?? {}, from.toISOString(), to?.toISOString() ?? null, now.toISOString(), recordedBy(p)]);
+      const reg = await selectRegistration(tx, id);
+      const detail = { vtn: vtn.id, vtnCode: vtn.code, protocol: vtn.protocol, venId: input.venId, venName: input.venName, clientId: input.clientId ?? null, registrationId: input.registrationId ?? null, source: extras.source ?? 'api' };
+      await writeAudit(tx, p, now, [{ action: 'ven_registration.registered', recordType: 'ven_registration', recordId: id, organisationId: orgId, detail }]);
+      await announce(tx, ctx, now, 'fmar.ven-registration.registered', reg, { venName: input.venName });
+      return toRegistration(reg, now);
+    });
+  } catch (e) {
+    throw conflict(e) ?? e;
+  }
+}
+
+/** Events to the VEN's organisation and, when another, to the VTN's operator. */
+async function announce(tx: Sql, ctx: Ctx, now: Date, type: string, r: any, extra: Record<string, unknown> = {}) {
+  const data = { registrationId: r.id, organisationId: r.organisation_id, vtn: r.vtn, vtnCode: r.vtn_code, protocol: r.protocol, venId: r.ven_id, status: r.status, ...extra };
+  const to = [...new Set([r.organisation_id, r.vtn_operator_id])];
+  await writeEvents(tx, ctx.ids, now, to.map((organisationId) => ({ type, subject: r.id, organisationId, data })));
+}
+
+export async function selectRegistration(db: Sql, id: string, visibility?: { p: Principal; action: 'vens.read' | 'vens.write' }, lock = false): Promise<any | undefined> {
+  const params: unknown[] = [id];
+  const vis = visibility ? registrationVisibility(visibility.p, params, visibility.action) : 'TRUE';
+  const [row] = await db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`, params);
+  return row;
+}
+
+export async function getVenRegistration(ctx: Ctx, p: Principal, id: string): Promise<VenRegistration> {
+  const row = await selectRegistration(ctx.db, id, { p, action: 'vens.read' });
+  if (!row) throw new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`);
+  return toRegistration(row, ctx.clock.now());
+}
+
+export interface RegistrationFilter { organisationId?: string; vtn?: string; protocol?: string; status?: string; venName?: string; clientId?: string }
+
+export async function listVenRegistrations(ctx: Ctx, p: Principal, f: RegistrationFilter, page: { limit: number; after?: string }): Promise<{ items: VenRegistration[]; next?: string }> {
+  const params: unknown[] = [page.after ?? '', page.limit + 1];
+  let where = `r.id > $1 AND ${registrationVisibility(p, params, 'vens.read')}`;
+  const add = (sql: string, v: unknown) => { params.push(v); where += ` AND ${sql.replaceAll('?', `$${params.length}`)}`; };
+  if (f.organisationId) add('r.organisation_id = ?', f.organisationId);
+  if (f.vtn) add('(v.id = ? OR upper(v.code) = upper(?))', f.vtn);
+  if (f.protocol) add('r.protocol = ?', f.protocol);
+  if (f.status) add('r.status = ?', f.status);
+  if (f.venName) add('r.ven_name = ?', f.venName);
+  if (f.clientId) add('r.client_id = ?', f.clientId);
+  const rows = await ctx.db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $2`, params);
+  const now = ctx.clock.now();
+  const items = rows.slice(0, page.limit).map((r) => toRegistration(r, now));
+  return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
+}
+
+/** A change to a registration; OpenADR 3.1 also replaces the further attributes. */
+export type RegistrationChange = VenRegistrationPatch & { attributes?: ValuesMap[] };
+
+/** Update a live registration; `ifMatch` (the native API's If-Match) is checked when given. */
+export async function updateVenRegistration(ctx: Ctx, p: Principal, id: string, patch: RegistrationChange, ifMatch?: number): Promise<VenRegistration> {
+  const now = ctx.clock.now();
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const cur = await selectRegistration(tx, id, { p, action: 'vens.write' }, true);
+      if (!cur) throw new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`);
+      if (ifMatch !== undefined && Number(cur.version) !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Registration ${id} is at version ${cur.version}.`);
+      if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED');
+      if (cur.protocol === '2.0b' && patch.clientId) throw validationProblem([fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.')]);
+      const from = patch.validFrom ? new Date(patch.validFrom) : new Date(cur.valid_from);
+      const to = patch.validTo === undefined ? (cur.valid_to ? new Date(cur.valid_to) : null) : patch.validTo === null ? null : new Date(patch.validTo);
+      checkValidity(from, to);
+      const venName = patch.venName ?? cur.ven_name;
+      if (venName !== cur.ven_name) await checkTaken(tx, cur.vtn, { id, venName });
+      await tx.query(
+        `UPDATE ven_registration SET ven_name = $2, client_id = $3, targets = $4::text[], attributes = $5::jsonb, status = $6, valid_from = $7::timestamptz, valid_to = $8::timestamptz,
+           version = version + 1, recorded_at = $9::timestamptz, recorded_by = $10 WHERE id = $1`,
+        [id, venName, patch.clientId === undefined ? cur.client_id : patch.clientId, patch.targets ?? cur.targets, patch.attributes ?? cur.attributes,
+          patch.status ?? cur.status, from.toISOString(), to?.toISOString() ?? null, now.toISOString(), recordedBy(p)]);
+      const row = await selectRegistration(tx, id);
+      const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
+      await writeAudit(tx, p, now, [{ action: 'ven_registration.updated', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { changed, before: toRegistration(cur, now), version: Number(row.version) } }]);
+      await announce(tx, ctx, now, 'fmar.ven-registration.updated', row, { changed });
+      return toRegistration(row, now);
+    });
+  } catch (e) {
+    throw conflict(e) ?? e;
+  }
+}
+
+/** Cancel: the record stays (read-only) and releases its VEN ID and venName on the VTN. */
+export async function cancelVenRegistration(ctx: Ctx, p: Principal, id: string, o: { ifMatch?: number; reason?: string } = {}): Promise<VenRegistration> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const cur = await selectRegistration(tx, id, { p, action: 'vens.write' }, true);
+    if (!cur) throw new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`);
+    if (o.ifMatch !== undefined && Number(cur.version) !== o.ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Registration ${id} is at version ${cur.version}.`);
+    if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED');
+    await tx.query(`UPDATE ven_registration SET status = 'CANCELLED', version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, now.toISOString(), recordedBy(p)]);
+    const row = await selectRegistration(tx, id);
+    await writeAudit(tx, p, now, [{ action: 'ven_registration.cancelled', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { reason: o.reason ?? null, venId: cur.ven_id, vtn: cur.vtn } }]);
+    await announce(tx, ctx, now, 'fmar.ven-registration.cancelled', row);
+    return toRegistration(row, now);
+  });
+}
+
+/**
+ * Record a 2.0b registration from the VTN's oadrCreatedPartyRegistration: the VTN is the record
+ * with the document's vtnID; venID and registrationID are taken as the VTN issued them.
+ */
+export async function importCreatedPartyRegistration(ctx: Ctx, p: Principal, body: string | Uint8Array,
+  q: { organisationId?: string; venName?: string; validFrom?: string; validTo?: string }): Promise<VenRegistration> {
+  let doc: CreatedPartyRegistration;
+  try {
+    doc = parseCreatedPartyRegistration(body);
+  } catch (e) {
+    if (e instanceof Oadr2bError) throw new Problem(e.code, e.message);
+    throw e;
+  }
+  const vtn = await findVtn(ctx.db, { vtnId: doc.vtnId });
+  if (!vtn) throw validationProblem([fieldError('vtnID', 'OPENADR-VTN-UNKNOWN', `No 2.0b VTN record has vtnID ${doc.vtnId}; register the VTN first.`)]);
+  const details = { requestId: doc.requestId, responseCode: doc.responseCode, responseDescription: doc.responseDescription, profiles: doc.profiles, pollFreq: doc.pollFreq };
+  return registerVen(ctx, p, {
+    vtn: vtn.id, venId: doc.venId, venName: q.venName ?? doc.venId, registrationId: doc.registrationId,
+    organisationId: q.organisationId, validFrom: q.validFrom, validTo: q.validTo,
+  }, { details, source: 'oadr2b' });
+}
+
+/** A 2.0b registration as the oadrCreatedPartyRegistration its VTN issued (as imported, or built from the record). */
+export async function exportCreatedPartyRegistration(ctx: Ctx, p: Principal, id: string): Promise<string> {
+  const r = await selectRegistration(ctx.db, id, { p, action: 'vens.read' });
+  if (!r) throw new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`);
+  if (r.protocol !== '2.0b') throw new Problem('OPENADR-EXPORT-PROTOCOL', `Registration ${id} is on an OpenADR ${r.protocol} VTN.`);
+  const d = (r.details ?? {}) as Partial<CreatedPartyRegistration>;
+  return writeCreatedPartyRegistration({
+    registrationId: r.registration_id, venId: r.ven_id, vtnId: r.vtn_oadr_id, requestId: d.requestId, responseCode: d.responseCode,
+    responseDescription: d.responseDescription, profiles: d.profiles ?? [], pollFreq: d.pollFreq,
+  });
+}

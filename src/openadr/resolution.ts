@@ -1,0 +1,95 @@
+import { z } from '@hono/zod-openapi';
+import { namespaceOf, toResource, Resource } from '../../openadr/index';
+import { reach } from '../access/permissions';
+import type { Principal } from '../access/principal';
+import { ORGANISATION_ROLES } from '../catalogue/codes';
+import type { Ctx } from '../context';
+import { Problem } from '../http/problem';
+import { VenRegistration } from './schema';
+import { ASSET_RESOURCE_COLS, REG_COLS, REG_FROM, assetFacts, registrationVisibility, toRegistration, venOf } from './store';
+import { findVtn, type VtnRef } from './vtns';
+
+/**
+ * VEN ID resolution: which organisation, in which role, and which assets stand behind a VEN ID on
+ * a VTN (or a venName there), with each asset's OpenADR 3.1 resource view; and the reverse, the VEN
+ * registrations behind an organisation or an asset. Dispatch platforms (SOs, IMPs), the operator
+ * and the regulator resolve any VEN; FSPs and aggregators their own (vens.read).
+ */
+
+export const ResolvedAsset = z.object({
+  id: z.string(), friendlyCode: z.string().nullable(), name: z.string(), category: z.string(), status: z.string(), connectionStatus: z.string(),
+  ratedCapacityKw: z.number(), generationCapacityKw: z.number().nullable(), demandCapacityKw: z.number().nullable(),
+  dno: z.string().nullable(), gspGroup: z.string().nullable(), importMpan: z.string().nullable(), exportMpan: z.string().nullable(),
+  resource: Resource,
+}).openapi('ResolvedAsset');
+
+export const Resolution = z.object({
+  registration: VenRegistration,
+  vtn: z.object({ id: z.string(), code: z.string(), name: z.string(), protocol: z.string() }),
+  organisation: z.object({ id: z.string(), legalName: z.string(), tradingName: z.string().nullable(), roles: z.array(z.enum(ORGANISATION_ROLES)), status: z.string() }),
+  assets: z.object({ items: z.array(ResolvedAsset), nextCursor: z.string().nullable() }),
+}).openapi('VenResolution', { description: 'The organisation behind a VEN ID and the assets it controls (a page), each with its OpenADR 3.1 resource view' });
+export type Resolution = z.infer<typeof Resolution>;
+
+export interface ResolveQuery extends VtnRef { venId?: string; venName?: string; limit: number; after?: string }
+
+export async function resolveVen(ctx: Ctx, p: Principal, q: ResolveQuery): Promise<Omit<Resolution, 'assets'> & { assets: { items: z.infer<typeof ResolvedAsset>[]; next?: string } }> {
+  const named = [q.vtn, q.vtnId, q.vtnUrl].filter((x) => x !== undefined).length;
+  if ((q.venId === undefined) === (q.venName === undefined) || named > 1) throw new Problem('OPENADR-RESOLVE-QUERY');
+  const ref: VtnRef = named ? q : { vtn: q.venId !== undefined ? namespaceOf(q.venId) : undefined };
+  if (ref.vtn === undefined && ref.vtnId === undefined && ref.vtnUrl === undefined) throw new Problem('OPENADR-RESOLVE-QUERY', 'Name the VTN (vtn, vtnId or vtnUrl); only a VEN ID of the form CODE-<uuid> names its own.');
+  const vtn = await findVtn(ctx.db, ref);
+  if (!vtn) throw new Problem('OPENADR-VTN-NOT-FOUND', 'No VTN record matches.');
+  const params: unknown[] = [vtn.id, q.venId ?? q.venName];
+  const vis = registrationVisibility(p, params, 'vens.read');
+  const [r] = await ctx.db.query(
+    `SELECT ${REG_COLS}, v.name AS vtn_name, o.legal_name, o.trading_name, to_jsonb(o.roles) AS org_roles, o.status AS org_status
+       FROM ${REG_FROM} JOIN organisation o ON o.id = r.organisation_id
+      WHERE r.vtn = $1 AND r.${q.venId !== undefined ? 'ven_id' : 'ven_name'} = $2 AND r.status <> 'CANCELLED' AND ${vis}`, params);
+  if (!r) throw new Problem('OPENADR-VEN-NOT-FOUND', `No live VEN ${q.venId ?? q.venName} on VTN ${vtn.code} that the caller may see.`);
+  const ven = venOf(r);
+  const rows = await ctx.db.query(
+    `SELECT ${ASSET_RESOURCE_COLS} FROM asset a WHERE a.fsp_id = $1 AND a.deregistered_at IS NULL AND a.id > $2 ORDER BY a.id LIMIT $3`,
+    [r.organisation_id, q.after ?? '', q.limit + 1]);
+  const items = rows.slice(0, q.limit).map((a) => {
+    const f = assetFacts(a);
+    return {
+      id: f.id, friendlyCode: a.friendly_code ?? null, name: f.name, category: f.category, status: a.status, connectionStatus: a.connection_status,
+      ratedCapacityKw: f.ratedCapacityKw, generationCapacityKw: f.generationCapacityKw, demandCapacityKw: f.demandCapacityKw,
+      dno: f.dno, gspGroup: f.gspGroup, importMpan: f.importMpan, exportMpan: f.exportMpan, resource: toResource(f, ven),
+    };
+  });
+  return {
+    registration: toRegistration(r, ctx.clock.now()),
+    vtn: { id: vtn.id, code: vtn.code, name: vtn.name, protocol: vtn.protocol },
+    organisation: { id: r.organisation_id, legalName: r.legal_name, tradingName: r.trading_name ?? null, roles: r.org_roles, status: r.org_status },
+    assets: { items, next: rows.length > q.limit ? items[items.length - 1].id : undefined },
+  };
+}
+
+/** The VEN registrations of an organisation (all statuses), oldest first. */
+export async function registrationsOfOrganisation(ctx: Ctx, p: Principal, organisationId: string) {
+  const all = reach('vens.read', p.roles).all;
+  const [org] = all || organisationId === p.organisationId ? await ctx.db.query(`SELECT id FROM organisation WHERE id = $1`, [organisationId]) : [];
+  if (!org) throw new Problem('ORG-NOT-FOUND', `No organisation ${organisationId}.`);
+  const params: unknown[] = [organisationId];
+  const rows = await ctx.db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND ${registrationVisibility(p, params, 'vens.read')} ORDER BY r.id LIMIT 1000`, params);
+  const now = ctx.clock.now();
+  return rows.map((r) => toRegistration(r, now));
+}
+
+/**
+ * The live VEN registrations behind an asset: those of the organisation that controls it (its
+ * FSP), which dispatch it. Reached as vens.read reaches: all for roles that see all registrations,
+ * else the assets the caller's organisation owns or controls.
+ */
+export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: string) {
+  const params: unknown[] = [assetId];
+  const own = reach('vens.read', p.roles).all ? 'TRUE' : (params.push(p.organisationId), `(a.organisation_id = $2 OR a.fsp_id = $2)`);
+  const [a] = await ctx.db.query(`SELECT a.id, a.fsp_id FROM asset a WHERE a.id = $1 AND ${own}`, params);
+  if (!a) throw new Problem('ASSET-NOT-FOUND', `No asset ${assetId}.`);
+  const rp: unknown[] = [a.fsp_id];
+  const rows = await ctx.db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND r.status <> 'CANCELLED' AND ${registrationVisibility(p, rp, 'vens.read')} ORDER BY r.id LIMIT 1000`, rp);
+  const now = ctx.clock.now();
+  return { assetId: a.id as string, fspId: a.fsp_id as string, items: rows.map((r) => toRegistration(r, now)) };
+}
