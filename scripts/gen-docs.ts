@@ -25,6 +25,8 @@ const GROUPS: [string, string[]][] = [
   ['Bulk', ['BULK']],
   ['CIM', ['CIM']],
   ['OpenADR', ['OPENADR']],
+  ['Consent', ['CONSENT']],
+  ['Webhooks', ['WEBHOOK']],
 ];
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

@@ -10,11 +10,14 @@ import { RATE_LIMIT_DEFAULTS } from './config';
 import { jsonLdContext } from '../cim/index';
 import type { Ctx } from './context';
 import { eventRoutes } from './events/routes';
+import { webhookRoutes } from './events/webhook-routes';
 import { Problem, problemResponse } from './http/problem';
 import { rateLimit, rateLimiter } from './http/rate-limit';
 import { organisationRoutes } from './organisations/routes';
 import { identityRoutes } from './identity/routes';
 import { switchingRoutes } from './switching/routes';
+import { consentRoutes } from './switching/consent-routes';
+import { consentSimulatorRoutes } from './consent/index';
 import { invitationPages } from './identity/pages';
 import { openadr31Routes } from './openadr/oadr31';
 import { openadrRoutes } from './openadr/routes';
@@ -33,6 +36,7 @@ export function buildApp(ports: Ports) {
   app.onError((err, c) => {
     if (err instanceof Problem) {
       const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': `Bearer realm="fmar", error="invalid_token"` } : {};
+      if (typeof err.extra.retryAfterSec === 'number') headers['retry-after'] = String(err.extra.retryAfterSec);
       return problemResponse(err, headers);
     }
     if (err instanceof HTTPException) {
@@ -82,6 +86,7 @@ export function buildApp(ports: Ports) {
   api.route('/audit', auditRoutes(ctx));
   api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes }));
   api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
+  api.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));
   api.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
   api.route('/', switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })));
   api.route('/', openadrRoutes(ctx));
@@ -93,6 +98,9 @@ export function buildApp(ports: Ports) {
     authenticate: auth, rateLimit: limiter, maxBodyBytes: ports.config.maxBodyBytes,
   }));
   app.route('/', invitationPages(ctx));
+  app.route('/', consentRoutes(ctx, () => ports.consent));
+  // Development only: a stand-in Consumer Consent Service (docs/consent.md), so a switch can be tried end to end.
+  if (ports.consentSimulator && ports.config.mode === 'development') app.route('/dev/consent-service', consentSimulatorRoutes(ports.consentSimulator, { mode: 'development' }));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -20,6 +20,26 @@ export interface HubConfig {
   switchNoticeDays: number;
   /** Requests per minute per API client and per organisation (src/http/rate-limit.ts); 0 disables. */
   rateLimit: RateLimitSettings;
+  /** The Consumer Consent Service (docs/consent.md). */
+  consent: ConsentSettings;
+}
+
+export interface ConsentSettings {
+  /** FMAR_CONSENT_ISSUER: the `iss` of consent tokens; with a key source, turns the JWT adapter on. */
+  issuer?: string;
+  jwksUrl?: string;
+  /** FMAR_CONSENT_JWKS: an inline JWKS (JSON), instead of jwksUrl. */
+  jwks?: string;
+  /** FMAR_CONSENT_AUDIENCE: the `aud` consent tokens must name; default the hub's base URL. */
+  audience: string;
+  /** FMAR_CONSENT_REFERENCE_URL: the reference-check endpoint; turns the reference adapter on. */
+  referenceUrl?: string;
+  referenceToken?: string;
+  /** FMAR_CONSENT_REFERENCE_AUTH: how the token is sent, `bearer` (default) or `api-key` (X-API-Key). */
+  referenceAuth: 'bearer' | 'api-key';
+  referenceTimeoutMs: number;
+  maxAgeDays: number;
+  skewSec: number;
 }
 
 export interface RateLimitSettings { clientPerMinute: number; orgPerMinute: number }
@@ -33,6 +53,51 @@ function perMinute(env: Record<string, string | undefined>, name: string, fallba
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number of requests per minute (0 disables), not ${raw}`);
   return n;
+}
+
+function wholeNumber(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not ${raw}`);
+  return n;
+}
+
+/** An http(s) URL; https only in production, except for localhost. */
+function serviceUrl(env: Record<string, string | undefined>, name: string, mode: HubConfig['mode']): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let u: URL;
+  try { u = new URL(raw); } catch { throw new ConfigError(`${name} is not a URL: ${raw}`); }
+  const local = u.hostname === 'localhost' || u.hostname === '127.0.0.1' || u.hostname === '[::1]';
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && (mode === 'development' || local))) throw new ConfigError(`${name} must be an https URL (http only in development or on localhost), not ${raw}`);
+  return u.toString();
+}
+
+function consentSettings(env: Record<string, string | undefined>, mode: HubConfig['mode'], baseUrl: string): ConsentSettings {
+  const s: ConsentSettings = {
+    issuer: env.FMAR_CONSENT_ISSUER || undefined,
+    jwksUrl: serviceUrl(env, 'FMAR_CONSENT_JWKS_URL', mode),
+    jwks: env.FMAR_CONSENT_JWKS || undefined,
+    audience: env.FMAR_CONSENT_AUDIENCE || baseUrl,
+    referenceUrl: serviceUrl(env, 'FMAR_CONSENT_REFERENCE_URL', mode),
+    referenceToken: env.FMAR_CONSENT_REFERENCE_TOKEN || undefined,
+    referenceAuth: (env.FMAR_CONSENT_REFERENCE_AUTH || 'bearer') as ConsentSettings['referenceAuth'],
+    referenceTimeoutMs: wholeNumber(env, 'FMAR_CONSENT_REFERENCE_TIMEOUT_MS', 3_000, 1, 30_000),
+    maxAgeDays: wholeNumber(env, 'FMAR_CONSENT_MAX_AGE_DAYS', 365, 1, 3_650),
+    skewSec: wholeNumber(env, 'FMAR_CONSENT_SKEW_SEC', 60, 0, 300),
+  };
+  if (s.referenceAuth !== 'bearer' && s.referenceAuth !== 'api-key') throw new ConfigError(`FMAR_CONSENT_REFERENCE_AUTH must be bearer or api-key, not ${s.referenceAuth}`);
+  if (s.jwksUrl && s.jwks) throw new ConfigError('set FMAR_CONSENT_JWKS_URL or FMAR_CONSENT_JWKS, not both');
+  if (s.issuer && !s.jwksUrl && !s.jwks) throw new ConfigError('FMAR_CONSENT_ISSUER needs the issuer\'s keys: FMAR_CONSENT_JWKS_URL or FMAR_CONSENT_JWKS');
+  if (!s.issuer && (s.jwksUrl || s.jwks)) throw new ConfigError('FMAR_CONSENT_JWKS_URL / FMAR_CONSENT_JWKS need FMAR_CONSENT_ISSUER');
+  if (s.jwks) {
+    let set: unknown;
+    try { set = JSON.parse(s.jwks); } catch { throw new ConfigError('FMAR_CONSENT_JWKS is not JSON'); }
+    if (!set || typeof set !== 'object' || !Array.isArray((set as { keys?: unknown }).keys)) throw new ConfigError('FMAR_CONSENT_JWKS must be a JWKS: {"keys": [...]}');
+  }
+  if (mode === 'production' && s.referenceUrl && !s.referenceToken) throw new ConfigError('production mode needs FMAR_CONSENT_REFERENCE_TOKEN with FMAR_CONSENT_REFERENCE_URL');
+  return s;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): HubConfig {
@@ -60,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
       clientPerMinute: perMinute(env, 'FMAR_RATE_LIMIT_CLIENT_PER_MINUTE', RATE_LIMIT_DEFAULTS.clientPerMinute),
       orgPerMinute: perMinute(env, 'FMAR_RATE_LIMIT_ORG_PER_MINUTE', RATE_LIMIT_DEFAULTS.orgPerMinute),
     },
+    consent: consentSettings(env, mode, baseUrl),
   };
   if (mode === 'production') {
     const missing = [];

@@ -5,8 +5,11 @@ import { systemPrincipal } from './access/principal';
 import { sealAudit } from './audit/audit';
 import { ConfigError, loadConfig } from './config';
 import { ensureDemoClients } from './demo/clients';
+import { isRevoked, purgeConsentReplays } from './consent/index';
+import { applyDueSwitches } from './switching/switches';
 import { seedDemo } from './demo/seed';
 import { warnExpiringCredentials } from './identity/clients';
+import { pruneDeliveries, startDeliveryWorker } from './events/delivery';
 import { sweepRateLimits } from './http/rate-limit';
 import { openDb } from './node/setup';
 import { startNodeHub } from './node/server';
@@ -65,8 +68,18 @@ async function main() {
       sweepRateLimits(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] rate-limit sweep:', e));
     }, 300_000),
     setInterval(() => { warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e)); }, 3_600_000),
+    // Switches whose effective instant has come move their FSP link (state in the database, so a restart resumes).
+    setInterval(() => { runSwitches().catch((e) => console.error('[fmar] switch scheduler:', e)); }, 60_000),
+    setInterval(() => { purgeConsentReplays(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] consent replay purge:', e)); }, 3_600_000),
   ];
+  function runSwitches() {
+    return applyDueSwitches(ctx, { isRevoked: (tx, issuer, jti, tokenHash) => isRevoked(tx, { issuer, jti, tokenHash }) });
+  }
+  runSwitches().catch((e) => console.error('[fmar] switch scheduler:', e));
   warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e));
+  // Webhooks (docs/events.md): deliver due events every second; keep delivered rows 30 days.
+  const deliveries = startDeliveryWorker(db, hub.ports.clock, { source: cfg.baseUrl, production: cfg.mode === 'production', intervalMs: 1000 });
+  timers.push(setInterval(() => { pruneDeliveries(db, new Date(hub.ports.clock.now().getTime() - 30 * 86_400_000)).catch((e) => console.error('[fmar] delivery prune:', e)); }, 3_600_000));
 
   const lines = [
     `FMAR hub (${cfg.mode}) on ${db.engine === 'pglite' ? `embedded PostgreSQL (PGlite) in ${resolve(cfg.dataDir)}` : 'PostgreSQL'}`,
@@ -86,6 +99,7 @@ async function main() {
 
   const stop = async () => {
     for (const t of timers) clearInterval(t);
+    await deliveries.stop();
     await node.close();
     await sealAudit(db).catch(() => {});
     await db.close();

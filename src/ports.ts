@@ -1,6 +1,7 @@
 import type { Db } from './storage/db';
 import type { TokenVerifier } from './access/tokens';
-import type { ConsentVerifier } from './consent/port';
+import type { ConsentService } from './consent/index';
+import type { ConsentSimulator } from './consent/simulator';
 import type { RateLimitSettings } from './config';
 
 /** Time comes from a port so that tests control it ("control of time is critical"). */
@@ -40,7 +41,9 @@ export interface Ports {
   tokens: TokenVerifier;
   events: EventSink;
   /** Consumer consent verification (src/consent/); absent when no consent service is configured. */
-  consent?: ConsentVerifier;
+  consent?: ConsentService;
+  /** Development only: the stand-in consent service mounted at /dev/consent-service. */
+  consentSimulator?: ConsentSimulator;
   config: AppConfig;
   /** JWKS that the hub publishes at /.well-known/jwks.json (development signing key). */
   publishedJwks?: () => Promise<{ keys: unknown[] }>;

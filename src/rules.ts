@@ -86,6 +86,22 @@ export const RULES = {
   'CONTRACT-PARTY': { status: 422, title: 'The FSP must be an active FSP or aggregator, and the asset must exist and not be de-registered.' },
   'CONTRACT-STATUS-TRANSITION': { status: 409, title: 'Contracts move OFFERED → CONFIRMED → TERMINATED (or OFFERED → TERMINATED), never back.' },
 
+  // Consent: consent tokens, reference checks, revocation notices (docs/consent.md). CONSENT-SERVICE-UNAVAILABLE,
+  // CONSENT-MPAN-MISMATCH and CONSENT-TOKEN-INVALID are listed with switching above.
+  'CONSENT-ISSUER': { status: 422, title: 'The consent token’s `iss` is not the configured Consumer Consent Service.' },
+  'CONSENT-AUDIENCE': { status: 422, title: 'The consent token’s `aud` does not name this hub.' },
+  'CONSENT-EXPIRED': { status: 422, title: 'The consent token has expired (`exp`, allowing the clock skew); ask the consent service for a fresh one.' },
+  'CONSENT-NOT-YET-VALID': { status: 422, title: 'The consent token is not valid yet (`nbf`, or `iat` in the future, beyond the clock skew).' },
+  'CONSENT-TOO-OLD': { status: 422, title: 'The consent token was issued (`iat`) longer ago than the hub accepts (FMAR_CONSENT_MAX_AGE_DAYS).' },
+  'CONSENT-REPLAYED': { status: 409, title: 'The consent was already used by another request; only a retry of the same request (same Idempotency-Key) may present it again.' },
+  'CONSENT-FSP-MISMATCH': { status: 422, title: 'The consent names another FSP than the one gaining control.' },
+  'CONSENT-PURPOSE': { status: 422, title: 'The consent was given for another purpose than the one required (flexibility-services).' },
+  'CONSENT-WINDOW': { status: 422, title: 'The consent’s validity (consent_from … consent_to) does not cover the effective date.' },
+  'CONSENT-REVOKED': { status: 422, title: 'The consumer has revoked this consent.' },
+  'CONSENT-REFERENCE-INVALID': { status: 422, title: 'The consent reference is malformed, unknown to the consent service, or not valid according to it.' },
+  'CONSENT-METHOD-UNSUPPORTED': { status: 422, title: 'This hub is not configured for this kind of consent (a token without a configured issuer, or a reference without a reference-check endpoint).' },
+  'CONSENT-NOTICE-INVALID': { status: 422, title: 'The revocation notice is not a valid consent-revocation+jwt signed by the configured consent service.' },
+
   // Organisations
   'ORG-NOT-FOUND': { status: 404, title: 'No organisation with this ID is visible to the caller.' },
   'ORG-DUPLICATE': { status: 409, title: 'An organisation with this registration number is already registered; `existing` names it.' },
@@ -219,6 +235,18 @@ export const RULES = {
   'OPENADR-XML-TOO-DEEP': { status: 400, title: 'The 2.0b document nests elements deeper than 16 levels.' },
   'OPENADR-XML-NOT-REGISTRATION': { status: 422, title: 'The document is not an oadrCreatedPartyRegistration in the OpenADR 2.0b namespace (http://openadr.org/oadr-2.0b/2012/07).' },
   'OPENADR-XML-FIELD': { status: 422, title: 'The oadrCreatedPartyRegistration lacks a valid ei:registrationID, ei:venID or ei:vtnID.' },
+
+  // Webhooks: subscriptions, deliveries, replay (docs/events.md)
+  'WEBHOOK-NOT-FOUND': { status: 404, title: 'No webhook subscription with this ID is visible to the caller.' },
+  'WEBHOOK-URL-INVALID': { status: 422, title: 'The webhook URL must be absolute, at most 2,000 characters, without credentials or fragment.' },
+  'WEBHOOK-URL-SCHEME': { status: 422, title: 'The webhook URL must be https; http only for localhost, 127.0.0.1 or [::1] in development.' },
+  'WEBHOOK-URL-PRIVATE': { status: 422, title: 'In production the webhook URL must not name a loopback, private, link-local or otherwise non-public IP address, or a local name (localhost, *.local, *.internal, a name without a dot).' },
+  'WEBHOOK-EVENT-TYPE': { status: 422, title: 'An event-type filter is an exact type (fmar.switch.effective), a prefix ending in .* (fmar.asset.*) or * (every type).' },
+  'WEBHOOK-ALL-EVENTS': { status: 422, title: 'allEvents is for organisations whose roles see every event (operator, regulator, System Operators, IMPs); others receive the events they are a recipient of.' },
+  'WEBHOOK-LIMIT': { status: 409, title: 'An organisation has at most 20 webhook subscriptions.' },
+  'WEBHOOK-ROTATION-OPEN': { status: 409, title: 'The previous secret still signs for 24 h after the last rotation; rotate again after that, or with revokePrevious to end it now.' },
+  'WEBHOOK-DELIVERY-NOT-FOUND': { status: 404, title: 'The subscription has no delivery of this event.' },
+  'WEBHOOK-DELIVERY-PENDING': { status: 409, title: 'The delivery is pending (already scheduled); only delivered ones and dead letters are replayed.' },
 } as const satisfies Record<string, Rule>;
 
 export type RuleCode = keyof typeof RULES;

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { OAUTH_ROUTES } from '../identity/index';
 import { jwtTokenVerifier } from './access/tokens';
 import { buildApp } from './app';
+import { consentVerifierFromConfig } from './consent/index';
 import { ConfigError, loadConfig, type HubConfig } from './config';
 import { Problem, problemResponse } from './http/problem';
 import { ulidSource } from './ids';
@@ -97,6 +98,7 @@ function appFor(env: WorkerEnv, request: Request): ReturnType<typeof buildApp> {
     ids: ulidSource(clock),
     tokens: jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks: cfg.jwksUrl ? new URL(cfg.jwksUrl) : JSON.parse(cfg.jwks!), now: () => clock.now() }),
     events: quietEventSink,
+    consent: consentVerifierFromConfig(cfg, scopedDb, clock),
     config: {
       baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays,
       // The provider is Node-only: OpenADR clients get their tokens from the issuer.

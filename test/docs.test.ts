@@ -30,7 +30,9 @@ describe('generated docs', () => {
       expect(rows[0], code).toContain(`| ${rule.status} | ${'kind' in rule ? rule.kind : 'error'} |`);
     }
     const sections = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
-    expect(sections.slice(0, 7)).toEqual(['Requests', 'Access', 'Abuse limits', 'Identity: API clients, people, delegations', 'Organisations', 'Assets', 'Bulk']);
+    expect(sections.slice(0, 10)).toEqual(['Requests', 'Access', 'Abuse limits', 'Identity: API clients, people, delegations', 'Organisations', 'Assets', 'Bulk', 'CIM', 'OpenADR', 'Consent']);
+    const consent = md.slice(md.indexOf('## Consent'), md.indexOf('\n## ', md.indexOf('## Consent') + 1));
+    for (const code of Object.keys(RULES).filter((c) => c.startsWith('CONSENT-'))) expect(consent, code).toContain(`| \`${code}\` |`);
     expect(md.slice(md.indexOf('## Bulk'))).toContain('`BULK-EMPTY`');
     expect(md.slice(md.indexOf('## Access'), md.indexOf('## Abuse limits'))).toContain('`AUTH-TOKEN-MISSING`');
     expect(md.slice(md.indexOf('## Identity'), md.indexOf('## Organisations'))).toContain('`DELEGATION-SCOPE-NOT-DELEGABLE`');

@@ -12,6 +12,8 @@ import { deactivateUser, inviteUser } from '../src/identity/users';
 import { grantDelegation, revokeDelegation } from '../src/identity/delegations';
 import { registerVen } from '../src/openadr/registrations';
 import { registerVtn } from '../src/openadr/vtns';
+import { writeEvents } from '../src/events/outbox';
+import { createSubscription, rotateSecret } from '../src/events/webhooks';
 import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
 
 /**
@@ -34,7 +36,8 @@ type Relation = 'own' | 'other';
 type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id: string }
   | { kind: 'client'; id: string; org: string } | { kind: 'user'; id: string; org: string } | { kind: 'delegation'; id: string; parties: string[] }
   | { kind: 'vtn'; id: string; operator: string } | { kind: 'ven'; id: string; org: string; vtnOperator: string }
-  | { kind: 'switch'; id: string; parties: string[] } | { kind: 'contract'; id: string; parties: string[] };
+  | { kind: 'switch'; id: string; parties: string[] } | { kind: 'contract'; id: string; parties: string[] }
+  | { kind: 'webhook'; id: string; org: string };
 
 const callers = new Map<OrganisationRole, Caller>();
 const ownAsset = new Map<OrganisationRole, AssetFacts>();
@@ -52,6 +55,8 @@ const contractOf = new Map<string, string>();
 const vtnOf = new Map<string, string>();
 const venOf = new Map<string, { id: string; org: string; vtnOperator: string }>();
 let strangerVen: { id: string; org: string; vtnOperator: string };
+/** A webhook subscription per organisation, its secret just rotated (a second rotation is refused), with a pending delivery (replay is refused). */
+const webhookOf = new Map<string, { id: string; eventId: string }>();
 
 /** One organisation with exactly that role, per role; a stranger (FSP) owns the "other" records. */
 beforeAll(async () => {
@@ -121,6 +126,15 @@ beforeAll(async () => {
       VALUES ($1, $2, $2, $3, 'DFS', tstzrange('2026-07-01', '2026-08-01'), 'TERMINATED', $4::timestamptz, 'walker')`, [kid, org, strangerAsset.id, at]);
     contractOf.set(org, kid);
   }
+  for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
+    const w = await createSubscription(hub.ctx, { ...sys, organisationId: org }, { url: 'https://hooks.matrix.example/in', eventTypes: ['*'] }, { production: false });
+    await rotateSecret(hub.ctx, sys, w.id);
+    const eventId = await hub.db.transaction(async (tx) => {
+      await writeEvents(tx, hub.ctx.ids, hub.clock.now(), [{ type: 'fmar.test.walker', subject: org, organisationId: org, data: {} }]);
+      return (await tx.query(`SELECT id FROM event_outbox WHERE type = 'fmar.test.walker' AND subject = $1`, [org]))[0].id as string;
+    });
+    webhookOf.set(org, { id: w.id, eventId });
+  }
 }, 60_000);
 afterAll(async () => { await hub?.close(); });
 
@@ -148,6 +162,7 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   if (t.kind === 'delegation' || t.kind === 'switch' || t.kind === 'contract') return t.parties.includes(c.org);
   if (t.kind === 'vtn') return t.operator === c.org;
   if (t.kind === 'ven') return t.org === c.org || t.vtnOperator === c.org;
+  if (t.kind === 'webhook') return t.org === c.org;
   const own = t.asset.organisationId === c.org || t.asset.fspId === c.org;
   switch (p.visibility) {
     case 'own': return own;
@@ -197,6 +212,8 @@ const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation) =>
   { prefix: `${API}/ven-registrations/`, param: 'id', fill: (c, rel) => { const v = rel === 'own' ? venOf.get(c.org)! : strangerVen; return { value: v.id, target: { kind: 'ven', ...v } }; } },
   { prefix: `${API}/switches/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = switchOf.get(org)!; return { value: id, target: { kind: 'switch', id, parties: org === stranger ? [stranger, DEMO_FSP] : [stranger, org] } }; } },
   { prefix: `${API}/contracts/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = contractOf.get(org)!; return { value: id, target: { kind: 'contract', id, parties: [org] } }; } },
+  { prefix: `${API}/webhooks/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = webhookOf.get(org)!.id; return { value: id, target: { kind: 'webhook', id, org } }; } },
+  { prefix: `${API}/webhooks/`, param: 'eventId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const w = webhookOf.get(org)!; return { value: w.eventId, target: { kind: 'webhook', id: w.id, org } }; } },
   { prefix: `${API}/organisations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? c.org : stranger; return { value: id, target: { kind: 'organisation', id } }; } },
 ];
 
@@ -250,7 +267,7 @@ function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { stat
     return undefined;
   }
   if (!visible) {
-    const notFound = { asset: 'ASSET-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
+    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;
   }

@@ -1,36 +1,65 @@
+import { PERMISSIONS, SEES_ALL } from '../access/permissions';
 import type { IdSource } from '../ports';
 import type { Sql } from '../storage/db';
+import { recipientsCtes } from './recipients';
+import { deliveriesCte } from './webhooks';
 
 /** A change event, stored in the outbox in the change's transaction (CloudEvents-shaped on read). */
 export interface ChangeEvent {
   type: string; // e.g. fmar.asset.registered
   subject: string; // the record's ID
+  /** The organisation the record belongs to; the recipients policy (src/events/recipients.ts) adds the other parties. */
   organisationId?: string | null;
   data: Record<string, unknown>;
 }
 
+const READ = PERMISSIONS['events.read'];
+/** Roles whose organisations may receive events at all, and those that may take every event. */
+export const EVENT_READER_ROLES: readonly string[] = READ.roles;
+export const EVENT_ALL_ROLES: readonly string[] = READ.seesAll ?? SEES_ALL;
+
+/**
+ * Write events in the caller's transaction, in one statement: the outbox rows, their recipients
+ * by policy (event_recipient) and a pending delivery for every enabled webhook subscription of a
+ * recipient whose filters match (webhook_delivery). The change, its events and their deliveries
+ * commit or roll back together, so no event is lost between commit and delivery.
+ */
 export async function writeEvents(tx: Sql, ids: IdSource, at: Date, events: ChangeEvent[]): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map((e) => ({ id: ids.next(), type: e.type, subject: e.subject, organisation_id: e.organisationId ?? null, data: e.data }));
   await tx.query(
-    `INSERT INTO event_outbox (id, type, subject, organisation_id, data, occurred_at)
-     SELECT x.id, x.type, x.subject, x.organisation_id, x.data, $1::timestamptz
-       FROM jsonb_to_recordset($2::jsonb) AS x(id text, type text, subject text, organisation_id text, data jsonb)`,
-    [at.toISOString(), rows],
+    `WITH ev AS (
+       INSERT INTO event_outbox (id, type, subject, organisation_id, data, occurred_at)
+       SELECT x.id, x.type, x.subject, x.organisation_id, x.data, $1::timestamptz
+         FROM jsonb_to_recordset($2::jsonb) AS x(id text, type text, subject text, organisation_id text, data jsonb)
+       RETURNING id, type, organisation_id, data, md5(type || ' ' || subject || ' ' || data::text) AS grp
+     ),
+     ${recipientsCtes()},
+     ${deliveriesCte({ at: '$1', readerRoles: '$3', allRoles: '$4' })}
+     SELECT 1`,
+    [at.toISOString(), rows, EVENT_READER_ROLES, EVENT_ALL_ROLES],
   );
 }
 
-/** The pull feed: events after a cursor (an event ID), oldest first, as CloudEvents 1.0 JSON. */
-export async function readEvents(db: Sql, opts: { after?: string; limit: number; organisationId?: string; source: string }) {
-  const params: unknown[] = [opts.after ?? '', opts.limit];
-  let where = `id > $1`;
-  if (opts.organisationId) {
-    params.push(opts.organisationId);
-    where += ` AND organisation_id = $3`;
-  }
-  const rows = await db.query(`SELECT id, type, subject, data, occurred_at FROM event_outbox WHERE ${where} ORDER BY id LIMIT $2`, params);
-  return rows.map((r) => ({
-    specversion: '1.0' as const, id: r.id as string, source: opts.source, type: r.type, subject: r.subject,
+export interface OutboxRow { id: string; type: string; subject: string; data: unknown; occurred_at: string | Date }
+
+/** An outbox row as a CloudEvents 1.0 event (JSON format): the pull feed's items and the webhook body. */
+export function toCloudEvent(r: OutboxRow, source: string) {
+  return {
+    specversion: '1.0' as const, id: r.id, source, type: r.type, subject: r.subject,
     time: new Date(r.occurred_at).toISOString(), datacontenttype: 'application/json', data: r.data,
-  }));
+  };
+}
+
+/**
+ * The pull feed: events after a cursor (an event ID), oldest first, as CloudEvents 1.0 JSON; with
+ * `organisationId`, only the events that organisation is a recipient of.
+ */
+export async function readEvents(db: Sql, opts: { after?: string; limit: number; organisationId?: string; source: string }) {
+  const rows = opts.organisationId
+    ? await db.query<OutboxRow>(
+      `SELECT e.id, e.type, e.subject, e.data, e.occurred_at FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id
+        WHERE r.organisation_id = $3 AND r.event_id > $1 ORDER BY r.event_id LIMIT $2`, [opts.after ?? '', opts.limit, opts.organisationId])
+    : await db.query<OutboxRow>(`SELECT id, type, subject, data, occurred_at FROM event_outbox WHERE id > $1 ORDER BY id LIMIT $2`, [opts.after ?? '', opts.limit]);
+  return rows.map((r) => toCloudEvent(r, opts.source));
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { loadKeyRing, type KeyRing } from '../../identity/index';
 import { devSigner, type DevSigner } from '../access/dev-keys';
 import { jwtTokenVerifier, type TokenVerifier } from '../access/tokens';
+import { consentSimulator, consentVerifierFromConfig } from '../consent/index';
 import type { HubConfig } from '../config';
 import { ulidSource } from '../ids';
 import { quietEventSink, systemClock, type Clock, type Ports } from '../ports';
@@ -42,5 +43,10 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
     publishedJwks: async () => keys.publicJwks(),
   };
   const signer = cfg.mode === 'development' ? devSigner(db, clock, ids, keys, cfg.issuer, cfg.audience) : undefined;
+  // Development without a configured Consumer Consent Service: the simulator stands in for it.
+  if (cfg.mode === 'development' && !cfg.consent.issuer) {
+    ports.consentSimulator = consentSimulator({ issuer: `${cfg.baseUrl}/dev/consent-service`, audience: cfg.consent.audience, clock, mode: cfg.mode });
+  }
+  ports.consent = consentVerifierFromConfig(cfg, db, clock, { simulator: ports.consentSimulator });
   return { ports, keys, signer };
 }

@@ -99,7 +99,7 @@ export async function earliestFreeDay(tx: Sql, assetId: string, gainingFspId: st
 
 function consentProblem(e: ConsentError): Problem {
   const code = (e.code in RULES ? e.code : 'CONSENT-TOKEN-INVALID') as RuleCode;
-  return new Problem(code, e.detail);
+  return new Problem(code, e.detail, e.retryAfterSec ? { retryAfterSec: e.retryAfterSec } : {});
 }
 
 /** Request a switch (UC-02.06 steps 2–5). Nothing is written unless every check passes. */
@@ -123,15 +123,21 @@ export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeo
       if (free.day !== effectiveDate) {
         throw new Problem('SWITCH-SERVICE-WINDOW', `Confirmed service window(s) ${free.blocking.join(', ')} of another FSP cover ${effectiveDate}; the earliest effective date is ${free.day}.`, { earliestEffectiveDate: free.day, blockingContracts: free.blocking });
       }
-      const mpan = asset.importMpan ?? asset.exportMpan;
-      if (!mpan) throw validationProblem([fieldError('asset', 'CONSENT-MPAN-MISMATCH', 'The asset has no MPAN for a consent to be bound to.')]);
-      let evidence: ConsentEvidence;
-      try {
-        evidence = await o.verifier!.verify({ consent: input.consent, mpan, gainingFspId: gaining, effectiveDate, requestKey: o.requestKey, at: now }, tx);
-      } catch (e) {
-        if (e instanceof ConsentError) throw consentProblem(e);
-        throw e;
+      const mpans = [asset.importMpan, asset.exportMpan].filter((m): m is string => !!m);
+      if (!mpans.length) throw validationProblem([fieldError('asset', 'CONSENT-MPAN-MISMATCH', 'The asset has no MPAN for a consent to be bound to.')]);
+      let evidence: ConsentEvidence | undefined;
+      // The consent may name either of the asset's MPANs; a refused check records nothing, so trying the other is safe.
+      for (const [i, mpan] of mpans.entries()) {
+        try {
+          evidence = await o.verifier!.verify({ consent: input.consent, mpan, gainingFspId: gaining, effectiveDate, requestKey: o.requestKey, at: now }, tx);
+          break;
+        } catch (e) {
+          if (e instanceof ConsentError && e.code === 'CONSENT-MPAN-MISMATCH' && i < mpans.length - 1) continue;
+          if (e instanceof ConsentError) throw consentProblem(e);
+          throw e;
+        }
       }
+      if (!evidence) throw new Problem('CONSENT-MPAN-MISMATCH');
       const id = ctx.ids.next();
       const by = recordedBy(p);
       const [row] = await tx.query(
@@ -222,7 +228,7 @@ export function cancelSwitch(ctx: Ctx, p: Principal, id: string, reason?: string
  * transaction per switch, claimed with SKIP LOCKED, so several hubs can run it and a restart
  * resumes where it stopped. Returns the switches it closed.
  */
-export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (issuer: string, jti: string, tokenHash: string) => Promise<boolean>; limit?: number } = {}): Promise<{ id: string; status: Status }[]> {
+export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issuer: string, jti: string, tokenHash: string) => Promise<boolean>; limit?: number } = {}): Promise<{ id: string; status: Status }[]> {
   const out: { id: string; status: Status }[] = [];
   const system = systemPrincipal('switch-scheduler');
   for (;;) {
@@ -230,7 +236,8 @@ export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (issuer: strin
     const done = await ctx.db.transaction(async (tx) => {
       const [r] = await tx.query(`SELECT * FROM asset_switch WHERE status = 'PENDING' AND effective_at <= $1::timestamptz ORDER BY effective_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, [now.toISOString()]);
       if (!r) return undefined;
-      if (o.isRevoked && (await o.isRevoked(r.consent_issuer, r.consent_jti, r.consent?.tokenHash ?? ''))) {
+      // In the claiming transaction (one connection on PGlite): no other connection is needed.
+      if (o.isRevoked && (await o.isRevoked(tx, r.consent_issuer, r.consent_jti, r.consent?.tokenHash ?? ''))) {
         await closeRow(ctx, tx, system, r, 'CANCELLED', 'consent revoked before the switch took effect', now);
         return { id: r.id, status: 'CANCELLED' as Status };
       }
