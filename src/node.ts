@@ -5,8 +5,8 @@ import { systemPrincipal } from './access/principal';
 import { sealAudit } from './audit/audit';
 import { ConfigError, loadConfig } from './config';
 import { ensureDemoClients } from './demo/clients';
-import { isRevoked, purgeConsentReplays } from './consent/index';
-import { applyDueSwitches } from './switching/switches';
+import { isRevoked, purgeConsentReplays, recordConsentRevocation } from './consent/index';
+import { applyDueSwitches, checkConsentStatusLists } from './switching/switches';
 import { seedDemo } from './demo/seed';
 import { warnExpiringCredentials } from './identity/clients';
 import { pruneDeliveries, startDeliveryWorker } from './events/delivery';
@@ -72,6 +72,16 @@ async function main() {
     setInterval(() => { runSwitches().catch((e) => console.error('[fmar] switch scheduler:', e)); }, 60_000),
     setInterval(() => { purgeConsentReplays(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] consent replay purge:', e)); }, 3_600_000),
   ];
+  // Consents whose tokens carry a status-list reference are re-checked every 15 minutes.
+  if (hub.ports.consent?.methods.jwt) {
+    const consent = hub.ports.consent;
+    timers.push(setInterval(() => {
+      checkConsentStatusLists(ctx, {
+        statusOf: (ref) => consent.statusOf(ref),
+        record: (r) => recordConsentRevocation(db, { issuer: r.issuer, jti: r.jti, tokenHash: r.tokenHash, revokedAt: hub.ports.clock.now(), reason: `status list: ${r.status === 2 ? 'suspended' : 'invalid'}`, source: 'status-list', recordedBy: 'consent-status-list' }, hub.ports.clock.now()),
+      }).catch((e) => console.error('[fmar] consent status lists:', e));
+    }, 15 * 60_000));
+  }
   function runSwitches() {
     return applyDueSwitches(ctx, { isRevoked: (tx, issuer, jti, tokenHash) => isRevoked(tx, { issuer, jti, tokenHash }) });
   }

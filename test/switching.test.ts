@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
+import { deflateSync } from 'node:zlib';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { consentVerifierFromConfig } from '../src/consent/index';
 import { registerOrganisation } from '../src/organisations/service';
-import { applyDueSwitches } from '../src/switching/switches';
+import { applyDueSwitches, checkConsentStatusLists } from '../src/switching/switches';
+import { recordConsentRevocation } from '../src/consent/index';
 import { isRevoked } from '../src/consent/index';
 import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
 
@@ -16,6 +18,7 @@ let hub: TestHub;
 let issuer: { base: string; iss: string; server: Server; kid: string; privateKey: CryptoKey; jwks: { keys: JWK[] } };
 let so: string;
 let seq = 0;
+const revokedIdx = new Set<number>();
 const BESS_MPAN = '1312345678907';
 
 beforeAll(async () => {
@@ -23,7 +26,17 @@ beforeAll(async () => {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const kid = 'ccs-1';
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] };
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
+    if (req.url === '/status/1') {
+      // A Token Status List of 16 one-bit entries, signed by the consent issuer.
+      const bytes = new Uint8Array(2);
+      for (const i of revokedIdx) bytes[i >> 3] |= 1 << (i & 7);
+      const jwt = await new SignJWT({ iss: issuer.iss, sub: `${issuer.base}/status/1`, iat: now(), status_list: { bits: 1, lst: Buffer.from(deflateSync(bytes)).toString('base64url') } })
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'statuslist+jwt' }).sign(privateKey);
+      res.writeHead(200, { 'content-type': 'application/statuslist+jwt' });
+      res.end(jwt);
+      return;
+    }
     res.writeHead(req.url === '/jwks' ? 200 : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify(req.url === '/jwks' ? jwks : {}));
   });
@@ -248,5 +261,26 @@ describe('withdraw, cancel, revocation', () => {
     expect(applied).toContainEqual({ id: s.json.id, status: 'CANCELLED' });
     expect((await assetRow(a.id)).fsp_id).toBe(DEMO['fsp-a']);
     hub.clock.set('2026-06-01T09:00:00.000Z');
+  });
+
+  it('the periodic status-list check cancels a switch whose consent the issuer marked invalid', async () => {
+    const a = await newBattery(810);
+    const c = await consent({ mpan: a.importMpan, status: { status_list: { uri: `${issuer.base}/status/1`, idx: 5 } } });
+    const s = await request({ asset: a.id, consent: c.token });
+    expect(s.status, s.text).toBe(201);
+    expect(s.json.consent.statusList).toEqual({ uri: `${issuer.base}/status/1`, index: 5 });
+    const service = hub.ports.consent!;
+    const run = () => checkConsentStatusLists(hub.ctx, {
+      statusOf: (ref) => service.statusOf(ref),
+      record: (r) => recordConsentRevocation(hub.db, { issuer: r.issuer, jti: r.jti, tokenHash: r.tokenHash, revokedAt: hub.clock.now(), source: 'status-list', recordedBy: 'test' }, hub.clock.now()),
+    });
+    const first = await run();
+    expect(first.revoked).toEqual([]);
+    expect(first.checked).toBeGreaterThanOrEqual(1);
+    revokedIdx.add(5);
+    const second = await run();
+    expect(second.revoked).toEqual([c.jti]);
+    expect((await hub.call('GET', `/api/v1/switches/${s.json.id}`, { as: 'fsp-b' })).json.status).toBe('CANCELLED');
+    expect(await isRevoked(hub.db, { issuer: issuer.iss, jti: c.jti })).toBe(true);
   });
 });

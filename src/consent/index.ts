@@ -6,6 +6,7 @@ import { jwtConsentVerifier } from './jwt';
 import { ConsentError, type ConsentVerifier } from './port';
 import { referenceConsentVerifier } from './reference';
 import { verifyRevocationNotice, type RevocationNotice } from './revocation';
+import { fetchStatus } from './status-list';
 import type { ConsentSimulator } from './simulator';
 
 /**
@@ -20,6 +21,8 @@ export interface ConsentService extends ConsentVerifier {
   readonly issuer: string | undefined;
   /** Verify a signed revocation notice; throws ConsentError (CONSENT-NOTICE-INVALID, CONSENT-SERVICE-UNAVAILABLE, CONSENT-METHOD-UNSUPPORTED). */
   verifyRevocationNotice(notice: string): Promise<RevocationNotice>;
+  /** Read a consent's entry in the issuer's Token Status List (0 valid, 1 revoked, 2 suspended); throws ConsentError when it cannot. */
+  statusOf(ref: { uri: string; index: number }): Promise<number>;
 }
 
 /**
@@ -40,7 +43,7 @@ export function consentVerifierFromConfig(
     const sim = o.simulator;
     jwt = { issuer: sim.issuer, audience: sim.audience, keys: consentIssuerKeys(() => sim.jwks()) };
   }
-  const tokens = jwt && jwtConsentVerifier({ ...jwt, db, skewSec: c.skewSec, maxAgeDays: c.maxAgeDays });
+  const tokens = jwt && jwtConsentVerifier({ ...jwt, db, skewSec: c.skewSec, maxAgeDays: c.maxAgeDays, allowLoopbackHttpStatusList: cfg.mode === 'development' });
   const references = c.referenceUrl ? referenceConsentVerifier({
     url: c.referenceUrl, issuer: c.issuer, db, timeoutMs: c.referenceTimeoutMs,
     auth: c.referenceToken ? { scheme: c.referenceAuth, token: c.referenceToken } : undefined,
@@ -60,6 +63,10 @@ export function consentVerifierFromConfig(
       }
       return adapter.verify(check, tx);
     },
+    async statusOf(ref) {
+      if (!jwt) throw new ConsentError('CONSENT-METHOD-UNSUPPORTED', 'This hub has no consent token issuer configured, so it cannot read status lists.');
+      return fetchStatus({ uri: ref.uri, idx: ref.index, issuer: jwt.issuer, keys: jwt.keys, at: clock.now() });
+    },
     async verifyRevocationNotice(notice) {
       if (!jwt) throw new ConsentError('CONSENT-METHOD-UNSUPPORTED', 'This hub has no consent token issuer configured, so it cannot verify signed revocation notices.');
       return verifyRevocationNotice({ notice, ...jwt, at: clock.now(), skewSec: c.skewSec });
@@ -74,3 +81,4 @@ export { referenceConsentVerifier, type ReferenceConsentOptions } from './refere
 export { REVOCATION_NOTICE_TYPE, isRevoked, recordConsentRevocation, verifyRevocationNotice, type ConsentRevocation, type RevocationNotice } from './revocation';
 export { DEFAULT_PURPOSE, consentHash, purgeConsentReplays } from './binding';
 export { consentSimulator, consentSimulatorRoutes, type ConsentSimulator } from './simulator';
+export { STATUS, STATUS_LIST_TYPE, fetchStatus, statusAt } from './status-list';

@@ -54,7 +54,7 @@ export const ConsentTokenClaims = z.object({
   purpose: z.string().min(1).max(64),
   consent_from: BoundClaim,
   consent_to: BoundClaim.optional(),
-  status: z.object({ status_list: z.object({ uri: z.url({ protocol: /^https$/ }).max(2048), idx: z.number().int().min(0) }).optional() }).optional(),
+  status: z.object({ status_list: z.object({ uri: z.url({ protocol: /^https?$/ }).max(2048), idx: z.number().int().min(0) }).optional() }).optional(),
 });
 
 export interface JwtConsentOptions {
@@ -69,6 +69,8 @@ export interface JwtConsentOptions {
   maxAgeDays?: number;
   jwks?: IssuerKeysOptions;
   retryAfterSec?: number;
+  /** Development only: accept a status-list URI on http://localhost or 127.0.0.1 (production: https only). */
+  allowLoopbackHttpStatusList?: boolean;
 }
 
 const isoOf = (sec: unknown) => (typeof sec === 'number' ? new Date(sec * 1000).toISOString() : undefined);
@@ -101,6 +103,13 @@ export function jwtConsentVerifier(opts: JwtConsentOptions): ConsentVerifier {
         throw consentFailure(e, kid, retryAfterSec);
       }
       const c = parseClaims(ConsentTokenClaims, payload, 'CONSENT-TOKEN-INVALID', 'consent token');
+      const listUri = c.status?.status_list?.uri;
+      if (listUri && !listUri.startsWith('https:')) {
+        const host = new URL(listUri).hostname;
+        if (!(opts.allowLoopbackHttpStatusList && (host === 'localhost' || host === '127.0.0.1'))) {
+          throw new ConsentError('CONSENT-TOKEN-INVALID', 'The consent token\'s status list URI must be https.');
+        }
+      }
       checkBinding({ mpan: c.mpan, fsp: c.fsp, purpose: c.purpose, from: c.consent_from, to: c.consent_to }, check);
 
       const sql = tx ?? opts.db;

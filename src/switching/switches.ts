@@ -308,3 +308,32 @@ export async function applyConsentRevocation(ctx: Ctx, p: Principal, r: { issuer
   });
   return { cancelled, suspended };
 }
+
+/**
+ * The periodic status check (UC-05.05): for every open or effective switch whose consent token
+ * carried a Token Status List reference, read its entry; INVALID or SUSPENDED counts as revoked
+ * (recorded with source `status-list`, then handled as a revocation notice would be). A list that
+ * cannot be read changes nothing and is reported, to be tried again at the next run.
+ */
+export async function checkConsentStatusLists(
+  ctx: Ctx,
+  o: { statusOf: (ref: { uri: string; index: number }) => Promise<number>; record: (r: { issuer: string; jti: string; tokenHash: string; status: number }) => Promise<unknown> },
+): Promise<{ checked: number; revoked: string[]; unavailable: number }> {
+  const rows = await ctx.db.query(`SELECT DISTINCT consent_issuer, consent_jti, consent->>'tokenHash' AS token_hash, consent->'statusList'->>'uri' AS uri, (consent->'statusList'->>'index')::int AS idx
+    FROM asset_switch WHERE status IN ('PENDING', 'EFFECTIVE') AND jsonb_typeof(consent->'statusList') = 'object'`);
+  const revoked: string[] = [];
+  let unavailable = 0;
+  const system = systemPrincipal('consent-status-list');
+  for (const r of rows) {
+    let status: number;
+    try { status = await o.statusOf({ uri: r.uri, index: r.idx }); } catch (e) {
+      if (e instanceof ConsentError) { unavailable++; continue; }
+      throw e;
+    }
+    if (status === 0) continue;
+    await o.record({ issuer: r.consent_issuer, jti: r.consent_jti, tokenHash: r.token_hash, status });
+    await applyConsentRevocation(ctx, system, { issuer: r.consent_issuer, jti: r.consent_jti, tokenHash: r.token_hash, reason: status === 2 ? 'status list: suspended' : 'status list: invalid' });
+    revoked.push(r.consent_jti);
+  }
+  return { checked: rows.length, revoked, unavailable };
+}
