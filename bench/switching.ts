@@ -16,8 +16,9 @@
  * webhook receiver runs in another, so neither competes with the hub's event loop. Servers
  * alternate round by round, order reversed every other round; medians of the rounds.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -37,7 +38,7 @@ import { assemble, openDb } from '../src/node/setup';
 import { systemClock } from '../src/ports';
 import type { Db, Row, Sql } from '../src/storage/db';
 import { postgresDb } from '../src/storage/postgres';
-import { assetInput, envInt, fmt, log, machine, median, table } from './lib';
+import { assetInput, envInt, fmt, log, machine, median, pgCpuMs, table } from './lib';
 
 const ASSETS = envInt('BENCH_ASSETS', 20_000);
 const EVENTS = envInt('BENCH_EVENTS', 5_000);
@@ -48,6 +49,8 @@ const CONNECTIONS = envInt('BENCH_CONNECTIONS', 10);
 const BATCH = envInt('BENCH_DELIVERY_BATCH', DELIVERY_DEFAULTS.batchSize);
 /** Switch requests sent one at a time, each statement timed. */
 const SEQUENTIAL = envInt('BENCH_SEQUENTIAL', 100);
+/** When set, the main thread is profiled during the first round of each (those numbers are then not clean). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const ORG = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o]));
 const DAY_MS = 86_400_000;
 
@@ -116,7 +119,9 @@ parentPort.on('message', (m) => {
 });`;
 
 interface Job { url: string; path: string; headers: Record<string, string>; start: number; cycle: boolean; seconds: number }
-interface Run { rps: number; p50: number; p99: number; used: number; queries: number; mainUs: number; otherUs: number; exhausted: boolean }
+interface Run { rps: number; p50: number; p99: number; used: number; queries: number; mainUs: number; otherUs: number; pgUs: number; exhausted: boolean }
+/** CPU milliseconds of the PostgreSQL cluster so far, when it is the throwaway one of scripts/pg-start.sh (FMAR_PG_DIR); else undefined. */
+type PgCpu = (() => number) | undefined;
 
 async function startWorker(code: string) {
   const w = new Worker(code, { eval: true });
@@ -125,21 +130,36 @@ async function startWorker(code: string) {
   return { w, first, ask };
 }
 
-async function loadGenerator(seen: { n: number }) {
+/** Run f, profiling the main thread into PROFILE_DIR/<name>.cpuprofile when a name is given and BENCH_PROFILE_DIR is set. */
+async function profiled<T>(name: string | undefined, f: () => Promise<T>): Promise<T> {
+  if (!PROFILE_DIR || !name) return f();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try { return await f(); } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    writeFileSync(`${PROFILE_DIR}/${name}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+async function loadGenerator(seen: { n: number }, pgCpu: PgCpu) {
   const { w, first, ask } = await startWorker(LOAD);
   const tid: number = first.tid;
   return {
     setBodies: (bodies: string[]) => ask({ bodies }),
-    async drive(job: Job): Promise<Run> {
+    async drive(job: Job, profile?: string): Promise<Run> {
       const q0 = seen.n;
-      const [m0, p0, g0] = [threadCpuMs(process.pid), processCpuMs(), threadCpuMs(tid)];
-      const r = await ask({ ...job, connections: CONNECTIONS });
-      const main = threadCpuMs(process.pid) - m0, gen = threadCpuMs(tid) - g0, all = processCpuMs() - p0;
+      const [m0, p0, g0, pg0] = [threadCpuMs(process.pid), processCpuMs(), threadCpuMs(tid), pgCpu?.() ?? NaN];
+      const r = await profiled(profile, () => ask({ ...job, connections: CONNECTIONS }));
+      const main = threadCpuMs(process.pid) - m0, gen = threadCpuMs(tid) - g0, all = processCpuMs() - p0, pg = (pgCpu?.() ?? NaN) - pg0;
       const n = Math.max(1, r.ok + r.bad);
       if (r.bad) log(`  POST ${job.path}: ${r.bad} non-2xx or errors ${JSON.stringify(r.statuses)}`);
       return {
         rps: r.ok / r.seconds, p50: r.p50, p99: r.p99, used: r.used, exhausted: r.exhausted, queries: (seen.n - q0) / n,
-        mainUs: (1000 * main) / n, otherUs: (1000 * Math.max(0, all - main - gen)) / n,
+        mainUs: (1000 * main) / n, otherUs: (1000 * Math.max(0, all - main - gen)) / n, pgUs: (1000 * pg) / n,
       };
     },
     stop: () => w.terminate(),
@@ -165,6 +185,9 @@ const close = (s: Server) => new Promise<void>((res) => { s.closeAllConnections(
 // ---------------------------------------------------------------------------------------------
 // The database, counting statements
 
+const TX = '(the transaction, BEGIN to COMMIT)';
+const CONSENT = '(the consent verifier, whole call)';
+
 /** The hub's database port, counting statements (BEGIN and COMMIT included) and, while `timing` is set, adding up each statement's milliseconds. */
 function counting(db: Db) {
   const seen = { n: 0, capture: undefined as string[] | undefined, timing: undefined as Map<string, number> | undefined };
@@ -183,10 +206,10 @@ function counting(db: Db) {
     async transaction(fn) {
       seen.n += 2;
       const t0 = performance.now();
-      try { return await db.transaction((tx) => fn(wrap(tx))); } finally { add('(whole transaction, BEGIN to COMMIT)', t0); }
+      try { return await db.transaction((tx) => fn(wrap(tx))); } finally { add(TX, t0); }
     },
   };
-  return { db: counted, seen };
+  return { db: counted, seen, add };
 }
 
 async function openEngine(engine: 'pglite' | 'postgres'): Promise<{ db: Db; drop(): Promise<void> }> {
@@ -220,7 +243,7 @@ async function consentService() {
 }
 
 async function startHub(raw: Db, ccs: Awaited<ReturnType<typeof consentService>>) {
-  const { db, seen } = counting(raw);
+  const { db, seen, add } = counting(raw);
   const probe = await listen(() => {});
   const base = probe.url;
   await close(probe.server);
@@ -230,6 +253,9 @@ async function startHub(raw: Db, ccs: Awaited<ReturnType<typeof consentService>>
     FMAR_CONSENT_ISSUER: ccs.iss, FMAR_CONSENT_JWKS_URL: ccs.jwksUrl,
   });
   const hub = await assemble(cfg, db, systemClock);
+  // The same verifier, timed while `seen.timing` is set (the switch routes read ports.consent per request).
+  const consent = hub.ports.consent!;
+  hub.ports.consent = { ...consent, async verify(check, tx) { const t0 = performance.now(); try { return await consent.verify(check, tx); } finally { add(CONSENT, t0); } } };
   const ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids };
   await seedDemo(ctx, systemPrincipal('seed'));
   const app = buildApp(hub.ports);
@@ -257,7 +283,7 @@ async function register(h: BenchHub, rows: Record<string, unknown>[], batch: num
 // (1) Switch requests
 
 /** The baseline: read the body, jose jwtVerify of the consent token with a local key set, one INSERT into a table shaped like asset_switch. */
-function verifyAndInsert(raw: Db, h: BenchHub, ccs: Awaited<ReturnType<typeof consentService>>): { handler: RequestListener; once: (body: string) => Promise<unknown> } {
+function verifyAndInsert(raw: Db, h: BenchHub, ccs: Awaited<ReturnType<typeof consentService>>): RequestListener {
   const keys = createLocalJWKSet(ccs.jwks);
   const opts = {
     algorithms: CONSENT_ALGORITHMS, typ: CONSENT_TOKEN_TYPE, issuer: ccs.iss, audience: h.cfg.consent.audience,
@@ -274,22 +300,19 @@ function verifyAndInsert(raw: Db, h: BenchHub, ccs: Awaited<ReturnType<typeof co
       [h.hub.ports.ids.next(), body.asset, ORG['fsp-a'].id, payload.fsp, day, `${day}T00:00:00Z`, payload, payload.jti, payload.iss, body.reason ?? null, now.toISOString(), 'bench']);
     return row;
   };
-  return {
-    once,
-    handler: async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      try {
-        const row = await once(Buffer.concat(chunks).toString('utf8'));
-        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(row));
-      } catch (e) {
-        res.writeHead(422, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(e) }));
-      }
-    },
+  return async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      const row = await once(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(row));
+    } catch (e) {
+      res.writeHead(422, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(e) }));
+    }
   };
 }
 
-async function switching(engine: string, raw: Db, h: BenchHub, ccs: Awaited<ReturnType<typeof consentService>>) {
+async function switching(engine: string, raw: Db, h: BenchHub, ccs: Awaited<ReturnType<typeof consentService>>, pgCpu: PgCpu) {
   const t0 = performance.now();
   const rows = Array.from({ length: ASSETS }, (_, n) => assetInput(n, 'SW'));
   const mpans = await register(h, rows, 2_000);
@@ -313,16 +336,15 @@ async function switching(engine: string, raw: Db, h: BenchHub, ccs: Awaited<Retu
   log(`${engine}: ${fmt(bodies.length)} consent tokens signed in ${fmt((performance.now() - t1) / 1000, 1)} s (${fmt(bodies[0].length)} bytes per request body)`);
 
   await raw.query(`CREATE TABLE bench_switch (LIKE asset_switch INCLUDING DEFAULTS INCLUDING CONSTRAINTS, PRIMARY KEY (id))`);
-  const bare = verifyAndInsert(raw, h, ccs);
-  const baseline = await listen(bare.handler);
-  const gen = await loadGenerator(h.seen);
+  const baseline = await listen(verifyAndInsert(raw, h, ccs));
+  const gen = await loadGenerator(h.seen, pgCpu);
   await gen.setBodies(bodies);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${await h.token('fsp-b')}` };
   let cursor = 0;
-  const drive = async (who: 'hub' | 'baseline', seconds: number) => {
+  const drive = async (who: 'hub' | 'baseline', seconds: number, profile?: string) => {
     const r = await gen.drive(who === 'hub'
       ? { url: h.base, path: '/api/v1/switches', headers, start: cursor, cycle: false, seconds }
-      : { url: baseline.url, path: '/switches', headers: { 'content-type': 'application/json' }, start: 0, cycle: true, seconds });
+      : { url: baseline.url, path: '/switches', headers: { 'content-type': 'application/json' }, start: 0, cycle: true, seconds }, profile);
     if (who === 'hub') cursor += r.used;
     if (r.exhausted) log('  ran out of assets: that run stopped early (raise BENCH_ASSETS)');
     return r;
@@ -358,9 +380,9 @@ async function switching(engine: string, raw: Db, h: BenchHub, ccs: Awaited<Retu
   for (let rep = 1; rep <= REPS; rep++) {
     const order: ('hub' | 'baseline')[] = rep % 2 ? ['hub', 'baseline'] : ['baseline', 'hub'];
     for (const who of order) {
-      const r = await drive(who, DURATION);
+      const r = await drive(who, DURATION, rep === 1 ? `${engine}-switch-${who}` : undefined);
       runs[who].push(r);
-      log(`switching rep ${rep} ${who.padEnd(8)}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs; ${fmt(r.queries, 1)} statements/request`);
+      log(`switching rep ${rep} ${who.padEnd(8)}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs${pgCpu ? `, PostgreSQL ${fmt(r.pgUs)} µs` : ''}; ${fmt(r.queries, 1)} statements/request`);
     }
     alone.verify.push(await opsPerSec(() => jwtVerify(sample, keys, { issuer: ccs.iss, audience: h.cfg.consent.audience, algorithms: CONSENT_ALGORITHMS, typ: CONSENT_TOKEN_TYPE }), CONNECTIONS));
     alone.insert.push(await opsPerSec(() => raw.query(`INSERT INTO bench_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by)
@@ -378,9 +400,9 @@ async function switching(engine: string, raw: Db, h: BenchHub, ccs: Awaited<Retu
 // ---------------------------------------------------------------------------------------------
 // (2) Webhook delivery
 
-interface Delivery { perSec: number; seconds: number; n: number; passes?: number; queries?: number; mainUs: number }
+interface Delivery { perSec: number; seconds: number; n: number; mainUs: number; passes?: number; queries?: number; pgUs?: number; claimMs?: number; recordMs?: number }
 
-async function delivery(engine: string, raw: Db, h: BenchHub) {
+async function delivery(engine: string, raw: Db, h: BenchHub, pgCpu: PgCpu) {
   const { first, ask } = await startWorker(RECEIVER);
   const url = `http://127.0.0.1:${first.port}/hook`;
   const sub = await fetch(`${h.base}/api/v1/webhooks`, {
@@ -395,7 +417,8 @@ async function delivery(engine: string, raw: Db, h: BenchHub) {
   const registerSeconds: number[] = [];
 
   const hubRun = async (): Promise<Delivery> => {
-    const q0 = h.seen.n, m0 = threadCpuMs(process.pid), t0 = performance.now();
+    h.seen.timing = new Map();
+    const q0 = h.seen.n, m0 = threadCpuMs(process.pid), pg0 = pgCpu?.() ?? NaN, t0 = performance.now();
     let n = 0, passes = 0;
     for (;;) {
       const r = await deliverDue(h.db, h.ctx.clock, opts);
@@ -405,7 +428,13 @@ async function delivery(engine: string, raw: Db, h: BenchHub) {
       if (r.claimed === 0) break;
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { perSec: n / seconds, seconds, n, passes, queries: (h.seen.n - q0) / n, mainUs: (1000 * (threadCpuMs(process.pid) - m0)) / n };
+    const timing = [...h.seen.timing];
+    h.seen.timing = undefined;
+    const ms = (re: RegExp) => timing.filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0) / passes;
+    return {
+      perSec: n / seconds, seconds, n, passes, queries: (h.seen.n - q0) / n, mainUs: (1000 * (threadCpuMs(process.pid) - m0)) / n,
+      pgUs: (1000 * ((pgCpu?.() ?? NaN) - pg0)) / n, claimMs: ms(/^WITH due AS/), recordMs: ms(/^UPDATE webhook_delivery/),
+    };
   };
   /** The same events, as the worker would send them, posted by BATCH loops; signing is inside the loop, as in the worker. */
   const baselineRun = async (events: OutboxRow[]): Promise<Delivery> => {
@@ -428,21 +457,36 @@ async function delivery(engine: string, raw: Db, h: BenchHub) {
     return { perSec: events.length / seconds, seconds, n: events.length, mainUs: (1000 * (threadCpuMs(process.pid) - m0)) / events.length };
   };
 
-  for (let rep = 1; rep <= REPS; rep++) {
+  /** K new events (K assets registered in one batch), each with a pending delivery to the receiver. */
+  const newEvents = async (k: number, tag: string) => {
     const t0 = performance.now();
     const [{ last }] = await raw.query(`SELECT coalesce(max(id), '') AS last FROM event_outbox`);
-    await register(h, Array.from({ length: EVENTS }, (_, n) => assetInput(n, `WH${rep}`)), EVENTS);
-    registerSeconds.push((performance.now() - t0) / 1000);
+    await register(h, Array.from({ length: k }, (_, n) => assetInput(n, tag)), k);
+    const seconds = (performance.now() - t0) / 1000;
     const events = await raw.query<OutboxRow>(`SELECT id, type, subject, data, occurred_at FROM event_outbox WHERE id > $1 ORDER BY id`, [last]);
     const [{ n: pending }] = await raw.query(`SELECT count(*)::int AS n FROM webhook_delivery WHERE subscription_id = $1 AND status = 'PENDING'`, [s.id]);
-    if (Number(pending) !== events.length) throw new Error(`${pending} pending deliveries for ${events.length} events`);
+    if (Number(pending) !== events.length || events.length !== k) throw new Error(`${pending} pending deliveries for ${events.length} events`);
+    return { events, seconds };
+  };
+  const checked = async (who: string, n: number) => {
+    const got = await ask({ reset: true });
+    if (got.verified !== n || got.distinct !== n || got.refused) throw new Error(`${who}: the receiver verified ${got.verified} (${got.distinct} distinct) and refused ${got.refused} of ${n}`);
+  };
+
+  log('delivery warm-up …');
+  const warm = await newEvents(Math.min(1_000, EVENTS), 'WH0');
+  await hubRun(); await checked('hub', warm.events.length);
+  await baselineRun(warm.events); await checked('baseline', warm.events.length);
+  for (let rep = 1; rep <= REPS; rep++) {
+    const { events, seconds } = await newEvents(EVENTS, `WH${rep}`);
+    registerSeconds.push(seconds);
     const order: ('hub' | 'baseline')[] = rep % 2 ? ['hub', 'baseline'] : ['baseline', 'hub'];
     for (const who of order) {
-      const r = who === 'hub' ? await hubRun() : await baselineRun(events);
-      const got = await ask({ reset: true });
-      if (got.verified !== events.length || got.refused) throw new Error(`${who}: the receiver verified ${got.verified} and refused ${got.refused} of ${events.length}`);
+      const r = await profiled(rep === 1 ? `${engine}-delivery-${who}` : undefined, () => (who === 'hub' ? hubRun() : baselineRun(events)));
+      await checked(who, events.length);
       runs[who].push(r);
-      log(`delivery rep ${rep} ${who.padEnd(8)}: ${fmt(r.n)} in ${fmt(r.seconds, 2)} s = ${fmt(r.perSec)} /s; main-thread CPU ${fmt(r.mainUs)} µs/delivery${r.passes ? `; ${r.passes} passes, ${fmt(r.queries!, 2)} statements/delivery` : ''}`);
+      log(`delivery rep ${rep} ${who.padEnd(8)}: ${fmt(r.n)} in ${fmt(r.seconds, 2)} s = ${fmt(r.perSec)} /s; main-thread CPU ${fmt(r.mainUs)} µs/delivery${r.passes
+        ? `${pgCpu ? `, PostgreSQL ${fmt(r.pgUs!)} µs` : ''}; ${r.passes} passes of ${fmt((1000 * r.seconds) / r.passes, 1)} ms: claim ${fmt(r.claimMs!, 2)} ms, record ${fmt(r.recordMs!, 2)} ms; ${fmt(r.queries!, 2)} statements/delivery` : ''}`);
     }
   }
   const [{ n: delivered }] = await raw.query(`SELECT count(*)::int AS n FROM webhook_delivery WHERE subscription_id = $1 AND status = 'DELIVERED'`, [s.id]);
@@ -456,28 +500,42 @@ async function delivery(engine: string, raw: Db, h: BenchHub) {
 const med = (xs: { [k: string]: any }[], k: string, d = 0) => fmt(median(xs.map((x) => x[k] as number)), d);
 const pct = (x: number) => `${fmt(100 * x, 1)}%`;
 
-function report(engine: string, sw: Awaited<ReturnType<typeof switching>>, dl: Awaited<ReturnType<typeof delivery>>) {
+function report(engine: string, sw: Awaited<ReturnType<typeof switching>>, dl: Awaited<ReturnType<typeof delivery>>, pg: boolean) {
   const ratio = median(sw.runs.hub.map((r, i) => r.rps / sw.runs.baseline[i].rps));
+  const cpu = (rs: Run[]) => `${med(rs, 'mainUs')} + ${med(rs, 'otherUs')}${pg ? ` + ${med(rs, 'pgUs')}` : ''}`;
   console.log(`\n### ${engine}: POST /api/v1/switches (${CONNECTIONS} connections, ${REPS} × ${DURATION} s, medians)\n`);
-  table(['what', 'per second', 'p50 / p99 ms', 'vs baseline', 'CPU µs per request: main thread + other threads', 'statements per request'], [
-    ['hub: consent-verified switch request', med(sw.runs.hub, 'rps'), `${med(sw.runs.hub, 'p50', 2)} / ${med(sw.runs.hub, 'p99', 2)}`, pct(ratio), `${med(sw.runs.hub, 'mainUs')} + ${med(sw.runs.hub, 'otherUs')}`, med(sw.runs.hub, 'queries', 1)],
-    ['baseline: bare node:http + jose jwtVerify + one INSERT', med(sw.runs.baseline, 'rps'), `${med(sw.runs.baseline, 'p50', 2)} / ${med(sw.runs.baseline, 'p99', 2)}`, '100%', `${med(sw.runs.baseline, 'mainUs')} + ${med(sw.runs.baseline, 'otherUs')}`, '1'],
-    [`jose jwtVerify alone, in-process, ${CONNECTIONS} in flight`, med(sw.alone.verify, 'ops'), '–', '–', med(sw.alone.verify, 'cpuUs'), '0'],
-    [`the INSERT alone, in-process, ${CONNECTIONS} in flight`, med(sw.alone.insert, 'ops'), '–', '–', med(sw.alone.insert, 'cpuUs'), '1'],
+  table(['what', 'per second', 'p50 / p99 ms', 'vs baseline', `CPU µs per request: main thread + other threads${pg ? ' + PostgreSQL' : ''}`, 'statements per request'], [
+    ['hub: consent-verified switch request', med(sw.runs.hub, 'rps'), `${med(sw.runs.hub, 'p50', 2)} / ${med(sw.runs.hub, 'p99', 2)}`, pct(ratio), cpu(sw.runs.hub), med(sw.runs.hub, 'queries', 1)],
+    ['baseline: bare node:http + jose jwtVerify + one INSERT', med(sw.runs.baseline, 'rps'), `${med(sw.runs.baseline, 'p50', 2)} / ${med(sw.runs.baseline, 'p99', 2)}`, '100%', cpu(sw.runs.baseline), '1'],
+    [`jose jwtVerify alone, in-process, ${CONNECTIONS} in flight`, med(sw.alone.verify, 'ops'), '–', '–', `${med(sw.alone.verify, 'cpuUs')} (process)`, '0'],
+    [`the INSERT alone, in-process, ${CONNECTIONS} in flight`, med(sw.alone.insert, 'ops'), '–', '–', `${med(sw.alone.insert, 'cpuUs')} (process)`, '1'],
   ]);
   console.log(`\nPer round, hub / baseline req/s: ${sw.runs.hub.map((r, i) => `${fmt(r.rps)} / ${fmt(sw.runs.baseline[i].rps)}`).join(', ')}; ${fmt(sw.requests)} switch requests in all.`);
-  console.log(`\nOne switch request (the first; later ones find the organisation's facts cached): ${sw.statements.length} statements, BEGIN and COMMIT not shown`);
   const q = sw.sequential;
-  console.log(`\n${SEQUENTIAL} switch requests one at a time: ${fmt(q.requestMs, 2)} ms each (client's view). Milliseconds per request, by statement:\n`);
-  table(['statement', 'ms per request', 'share of the request'], q.statements.sort((a, b) => b.ms - a.ms).map((x) => [`\`${x.text.length > 90 ? `${x.text.slice(0, 90)}…` : x.text}\``, fmt(x.ms, 3), pct(x.ms / q.requestMs)]));
+  console.log(`\n${SEQUENTIAL} switch requests one at a time: ${fmt(q.requestMs, 2)} ms each (the client's view). Where a request's time goes:\n`);
+  const ms = (k: string) => q.statements.find((x) => x.text === k)?.ms ?? 0;
+  const stmts = q.statements.filter((x) => x.text !== TX && x.text !== CONSENT).sort((a, b) => b.ms - a.ms);
+  const inTx = stmts.filter((x) => !/^SELECT o\.status/.test(x.text)); // the organisation's facts are read by auth, outside
+  const sum = (xs: { ms: number }[]) => xs.reduce((a, x) => a + x.ms, 0);
+  const consentOwn = ms(CONSENT) - sum(stmts.filter((x) => /consent_revocation|consent_replay/.test(x.text)));
+  const row = (label: string, v: number) => [label, fmt(v, 3), pct(v / q.requestMs)];
+  table(['where', 'ms per request', 'share of the request'], [
+    ...stmts.map((x) => row(`\`${x.text.length > 90 ? `${x.text.slice(0, 90)}…` : x.text}\``, x.ms)),
+    row('**all statements** (BEGIN and COMMIT not included)', sum(stmts)),
+    row('the consent verifier without its two statements (jose jwtVerify, SHA-256 of the token, claims)', consentOwn),
+    row('the rest of the transaction (BEGIN, COMMIT, code between statements)', ms(TX) - sum(inTx) - consentOwn),
+    row('outside the transaction (HTTP, routing, auth, zod, response)', q.requestMs - ms(TX)),
+  ]);
+  console.log(`\nThe first switch request ran ${sw.statements.length} statements besides BEGIN and COMMIT; later ones find the organisation's facts cached.`);
 
   const dratio = median(dl.runs.hub.map((r, i) => r.perSec / dl.runs.baseline[i].perSec));
   console.log(`\n### ${engine}: webhook delivery of ${fmt(EVENTS)} events (${BATCH} in flight, ${REPS} rounds, medians)\n`);
-  table(['what', 'deliveries/s', 'seconds', 'vs baseline', 'main-thread CPU µs per delivery', 'statements per delivery'], [
-    [`hub: deliverDue in a loop (batchSize ${BATCH})`, med(dl.runs.hub, 'perSec'), med(dl.runs.hub, 'seconds', 2), pct(dratio), med(dl.runs.hub, 'mainUs'), med(dl.runs.hub, 'queries', 2)],
-    [`baseline: ${BATCH} loops of signed POSTs (fetch)`, med(dl.runs.baseline, 'perSec'), med(dl.runs.baseline, 'seconds', 2), '100%', med(dl.runs.baseline, 'mainUs'), '0'],
+  table(['what', 'deliveries/s', 'seconds', 'vs baseline', `CPU µs per delivery: main thread${pg ? ' + PostgreSQL' : ''}`, 'ms per pass: all / claim / record'], [
+    [`hub: deliverDue in a loop (batchSize ${BATCH})`, med(dl.runs.hub, 'perSec'), med(dl.runs.hub, 'seconds', 2), pct(dratio), `${med(dl.runs.hub, 'mainUs')}${pg ? ` + ${med(dl.runs.hub, 'pgUs')}` : ''}`,
+      `${fmt(median(dl.runs.hub.map((r) => (1000 * r.seconds) / r.passes!)), 1)} / ${med(dl.runs.hub, 'claimMs', 2)} / ${med(dl.runs.hub, 'recordMs', 2)}`],
+    [`baseline: ${BATCH} loops of signed POSTs (fetch)`, med(dl.runs.baseline, 'perSec'), med(dl.runs.baseline, 'seconds', 2), '100%', med(dl.runs.baseline, 'mainUs'), '–'],
   ]);
-  console.log(`\nPer round, hub / baseline deliveries/s: ${dl.runs.hub.map((r, i) => `${fmt(r.perSec)} / ${fmt(dl.runs.baseline[i].perSec)}`).join(', ')}.`);
+  console.log(`\nPer round, hub / baseline deliveries/s: ${dl.runs.hub.map((r, i) => `${fmt(r.perSec)} / ${fmt(dl.runs.baseline[i].perSec)}`).join(', ')}. Registering ${fmt(EVENTS)} assets (the events' source) took ${dl.registerSeconds.map((x) => fmt(x, 1)).join(', ')} s.`);
 }
 
 async function main() {
@@ -486,22 +544,23 @@ async function main() {
   log(`switching benchmark: ${engines.join(', ')}; ${fmt(ASSETS)} assets, ${REPS} rounds × ${DURATION} s per server (warm-up ${WARMUP} s), ${CONNECTIONS} connections; ${fmt(EVENTS)} events per delivery round, ${BATCH} in flight; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log('machine', JSON.stringify(machine()));
   const ccs = await consentService();
-  const results: [string, Awaited<ReturnType<typeof switching>>, Awaited<ReturnType<typeof delivery>>][] = [];
+  const results: [string, Awaited<ReturnType<typeof switching>>, Awaited<ReturnType<typeof delivery>>, boolean][] = [];
   for (const engine of engines) {
     const t0 = performance.now();
     const { db, drop } = await openEngine(engine);
     const h = await startHub(db, ccs);
     log(`${engine}: hub on ${h.base}`);
-    const sw = await switching(engine, db, h, ccs);
-    const dl = await delivery(engine, db, h);
+    const pgCpu: PgCpu = engine === 'postgres' && process.env.FMAR_PG_DIR ? () => pgCpuMs(process.env.FMAR_PG_DIR!) : undefined;
+    const sw = await switching(engine, db, h, ccs, pgCpu);
+    const dl = await delivery(engine, db, h, pgCpu);
     await close(h.server);
     await db.close();
     await drop();
-    results.push([engine === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL', sw, dl]);
+    results.push([engine === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL', sw, dl, !!pgCpu]);
     log(`${engine}: done in ${fmt((performance.now() - t0) / 1000)} s; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   }
   await close(ccs.server);
-  for (const [engine, sw, dl] of results) report(engine, sw, dl);
+  for (const [engine, sw, dl, pg] of results) report(engine, sw, dl, pg);
 }
 
 main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

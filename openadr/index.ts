@@ -8,8 +8,8 @@ export {
   type Protocol,
 } from './ids';
 export {
-  AuthServerInfo, BlVenRequest, ObjectId, OadrProblem, RESOURCE_ATTRIBUTES, Resource, VEN_ATTRIBUTES, ValuesMap, Ven, VenRequest, VenVenRequest,
-  assetTargets, parseResourceId, resourceId, toResource, toVen, type AssetFacts, type VenFacts,
+  AuthServerInfo, BlResourceRequest, BlVenRequest, ObjectId, OadrProblem, RESOURCE_ATTRIBUTES, Resource, ResourceRequest, VEN_ATTRIBUTES, ValuesMap, Ven, VenRequest,
+  VenResourceRequest, VenVenRequest, assetAttributes, assetTargets, parseResourceId, resourceId, toResource, toVen, type AssetFacts, type BindingFacts, type VenFacts,
 } from './wire';
 export { DEFAULT_LIMIT, EventQuery, MAX_LIMIT, MAX_SKIP, Paging, ResourceQuery, VenQuery, targetList } from './query';
 export {

@@ -54,8 +54,27 @@ export const Resource = z.object({
   venID: ObjectId,
   targets: z.array(text),
   attributes: z.array(ValuesMap),
-}).openapi('OadrResource', { description: 'OpenADR 3.1 `resource`: one asset controlled by the VEN’s organisation (docs/openadr.md)' });
+}).openapi('OadrResource', { description: 'OpenADR 3.1 `resource`: an asset bound to the VEN, or (a VEN without bindings) one its organisation controls (docs/openadr.md)' });
 export type Resource = z.infer<typeof Resource>;
+
+export const BlResourceRequest = z.object({
+  objectType: z.literal('BL_RESOURCE_REQUEST'),
+  clientID: text,
+  resourceName: text.optional().openapi({ description: 'Required by OpenADR; the register defaults it to the asset ID' }),
+  venID: ObjectId,
+  targets: z.array(text).max(50).nullable().optional(),
+  attributes: z.array(ValuesMap).max(30).nullable().optional(),
+}).openapi('OadrBlResourceRequest');
+export const VenResourceRequest = z.object({
+  objectType: z.literal('VEN_RESOURCE_REQUEST'),
+  resourceName: text.optional().openapi({ description: 'Required by OpenADR; the register defaults it to the asset ID' }),
+  venID: ObjectId,
+  attributes: z.array(ValuesMap).max(30).nullable().optional(),
+}).openapi('OadrVenResourceRequest');
+export const ResourceRequest = z.discriminatedUnion('objectType', [BlResourceRequest, VenResourceRequest]).openapi('OadrResourceRequest', {
+  description: 'The asset is named by an FMAR_ASSET_ID attribute, else an MPAN attribute (an import or export MPAN core), else by resourceName = its asset ID (docs/openadr.md)',
+});
+export type ResourceRequest = z.infer<typeof ResourceRequest>;
 
 export const OadrProblem = z.object({
   type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(), instance: z.string().optional(),
@@ -102,6 +121,9 @@ export interface AssetFacts {
   latitude: number | null; longitude: number | null; dno: string | null; gspGroup: string | null; importMpan: string | null; exportMpan: string | null;
 }
 
+/** What a VEN–asset binding adds to the asset's resource view (a VEN without bindings has none). */
+export interface BindingFacts { resourceName: string; targets: string[]; attributes: ValuesMap[]; createdAt: Date; modifiedAt: Date }
+
 /** A resource's object ID: its VEN's object ID and the asset ID (both `[A-Za-z0-9]`), joined by `_`. */
 export const resourceId = (venObjectId: string, assetId: string) => `${venObjectId}_${assetId}`;
 export function parseResourceId(id: string): { venObjectId: string; assetId: string } | undefined {
@@ -114,13 +136,8 @@ export function assetTargets(a: Pick<AssetFacts, 'dno' | 'gspGroup'>): string[] 
   return [...(a.dno ? [`DNO:${a.dno}`] : []), ...(a.gspGroup ? [`GSP_GROUP:${a.gspGroup}`] : [])];
 }
 
-/**
- * An asset controlled by the VEN's organisation as an OpenADR 3.1 `resource` (resourceName = the
- * asset ID). LOCATION is one point with x = longitude and y = latitude (WGS 84 decimal degrees,
- * GeoJSON's axis order); MAX_POWER_* are kW.
- */
-export function toResource(a: AssetFacts, ven: Pick<Ven, 'id' | 'clientID' | 'createdDateTime' | 'modificationDateTime'>): Resource {
-  const later = (x: Date, iso: string) => (x.getTime() > Date.parse(iso) ? x.toISOString() : new Date(iso).toISOString());
+/** The attributes the register derives from an asset (RESOURCE_ATTRIBUTES, in that order where present). */
+export function assetAttributes(a: AssetFacts): ValuesMap[] {
   const attributes: ValuesMap[] = [{ type: 'DESCRIPTION', values: [`${a.category}: ${a.name}`] }];
   const exportKw = a.generationCapacityKw ?? (a.category === 'BESS' ? a.ratedCapacityKw : null);
   const consumeKw = a.demandCapacityKw ?? (a.category === 'BESS' ? a.ratedCapacityKw : null);
@@ -132,8 +149,25 @@ export function toResource(a: AssetFacts, ven: Pick<Ven, 'id' | 'clientID' | 'cr
   if (mpans.length) attributes.push({ type: 'MPAN', values: mpans });
   if (a.dno) attributes.push({ type: 'DNO', values: [a.dno] });
   if (a.gspGroup) attributes.push({ type: 'GSP_GROUP', values: [a.gspGroup] });
+  return attributes;
+}
+
+/**
+ * An asset as an OpenADR 3.1 `resource` of a VEN. Bound to the VEN: the binding's resourceName,
+ * its targets after the derived ones and its attributes after the derived ones. Unbound (a VEN
+ * without bindings): resourceName = the asset ID. LOCATION is one point with x = longitude and y = latitude (WGS 84 decimal degrees,
+ * GeoJSON's axis order); MAX_POWER_* are kW.
+ */
+export function toResource(a: AssetFacts, ven: Pick<Ven, 'id' | 'clientID' | 'createdDateTime' | 'modificationDateTime'>, b?: BindingFacts): Resource {
+  const later = (...xs: Date[]) => new Date(Math.max(...xs.map((x) => x.getTime()))).toISOString();
+  const venCreated = new Date(ven.createdDateTime), venModified = new Date(ven.modificationDateTime);
+  const derived = assetTargets(a);
   return {
-    id: resourceId(ven.id, a.id), createdDateTime: later(a.createdAt, ven.createdDateTime), modificationDateTime: later(a.modifiedAt, ven.modificationDateTime),
-    objectType: 'RESOURCE', clientID: ven.clientID, resourceName: a.id, venID: ven.id, targets: assetTargets(a), attributes,
+    id: resourceId(ven.id, a.id),
+    createdDateTime: b ? b.createdAt.toISOString() : later(a.createdAt, venCreated),
+    modificationDateTime: later(a.modifiedAt, venModified, ...(b ? [b.modifiedAt] : [])),
+    objectType: 'RESOURCE', clientID: ven.clientID, resourceName: b?.resourceName ?? a.id, venID: ven.id,
+    targets: [...derived, ...(b?.targets ?? []).filter((t) => !derived.includes(t))],
+    attributes: [...assetAttributes(a), ...(b?.attributes ?? [])],
   };
 }

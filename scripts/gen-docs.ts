@@ -27,6 +27,7 @@ const GROUPS: [string, string[]][] = [
   ['OpenADR', ['OPENADR']],
   ['Consent', ['CONSENT']],
   ['Webhooks', ['WEBHOOK']],
+  ['Public analytics', ['ANALYTICS']],
 ];
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

@@ -4,6 +4,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { authenticate, authorize, type AuthEnv } from './access/auth';
 import { assetRoutes } from './assets/routes';
+import { analyticsRoutes } from './analytics/routes';
+import { passportReads } from './audit/reads';
 import { auditRoutes } from './audit/routes';
 import { cimRoutes } from './cim/routes';
 import { RATE_LIMIT_DEFAULTS } from './config';
@@ -81,6 +83,8 @@ export function buildApp(ports: Ports) {
   api.use('*', limiter);
   // The permission matrix (ROUTES in src/access/permissions.ts) for every route below; unmapped ones are refused.
   api.use('*', authorize());
+  // Reads of another organisation's passport are audited (UC-05.06, docs/audit.md).
+  api.use('/organisations/*', passportReads(ctx));
   api.route('/organisations', organisationRoutes(ctx));
   api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
   api.route('/audit', auditRoutes(ctx));
@@ -91,6 +95,8 @@ export function buildApp(ports: Ports) {
   api.route('/', switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })));
   api.route('/', openadrRoutes(ctx));
   app.route('/api/v1', api);
+  // Public statistics, no token (UC-05.02, docs/analytics.md).
+  app.route('/public/analytics', analyticsRoutes(ctx, ports.config.analytics));
   // OpenADR 3.1 (docs/openadr.md): its own problem shape and BL/VEN roles; the same tokens and rate limits.
   app.route(OPENADR_BASE, openadr31Routes(ctx, {
     tokenUrl: ports.config.tokenEndpoint ?? `${ports.config.baseUrl}${OPENADR_BASE}/auth/token`,

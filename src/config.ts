@@ -22,6 +22,20 @@ export interface HubConfig {
   rateLimit: RateLimitSettings;
   /** The Consumer Consent Service (docs/consent.md). */
   consent: ConsentSettings;
+  /** The anonymisation policy of the public analytics (docs/analytics.md); defaults when absent. */
+  analytics?: AnalyticsSettings;
+}
+
+/** FMAR_ANALYTICS_MIN_ASSETS (threshold rule) and FMAR_ANALYTICS_DOMINANCE (largest FSP's share above which a cell is hidden). */
+export interface AnalyticsSettings { minAssets: number; dominance: number }
+export const ANALYTICS_DEFAULTS: AnalyticsSettings = { minAssets: 10, dominance: 0.8 };
+
+function analyticsSettings(env: Record<string, string | undefined>): AnalyticsSettings {
+  const minAssets = wholeNumber(env, 'FMAR_ANALYTICS_MIN_ASSETS', ANALYTICS_DEFAULTS.minAssets, 2, 1_000_000);
+  const raw = env.FMAR_ANALYTICS_DOMINANCE;
+  const dominance = raw === undefined || raw === '' ? ANALYTICS_DEFAULTS.dominance : Number(raw);
+  if (!Number.isFinite(dominance) || dominance <= 0 || dominance >= 1) throw new ConfigError(`FMAR_ANALYTICS_DOMINANCE must be a share between 0 and 1 (exclusive), not ${raw}`);
+  return { minAssets, dominance };
 }
 
 export interface ConsentSettings {
@@ -126,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
       orgPerMinute: perMinute(env, 'FMAR_RATE_LIMIT_ORG_PER_MINUTE', RATE_LIMIT_DEFAULTS.orgPerMinute),
     },
     consent: consentSettings(env, mode, baseUrl),
+    analytics: analyticsSettings(env),
   };
   if (mode === 'production') {
     const missing = [];

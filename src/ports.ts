@@ -2,7 +2,7 @@ import type { Db } from './storage/db';
 import type { TokenVerifier } from './access/tokens';
 import type { ConsentService } from './consent/index';
 import type { ConsentSimulator } from './consent/simulator';
-import type { RateLimitSettings } from './config';
+import type { RateLimitSettings, AnalyticsSettings } from './config';
 
 /** Time comes from a port so that tests control it ("control of time is critical"). */
 export interface Clock { now(): Date }
@@ -32,6 +32,8 @@ export interface AppConfig {
   authCacheMs?: number;
   /** The OAuth token endpoint clients use when this process serves none (Workers: the Node issuer's); default `${baseUrl}/oauth/token`. */
   tokenEndpoint?: string;
+  /** The public analytics' anonymisation policy (docs/analytics.md); absent: ANALYTICS_DEFAULTS. */
+  analytics?: AnalyticsSettings;
 }
 
 export interface Ports {

@@ -225,8 +225,14 @@ export const RULES = {
   'OPENADR-RESOLVE-QUERY': { status: 400, title: 'A resolution names the VTN (vtn, vtnId or vtnUrl; or a VEN ID of the form CODE-<uuid>) and one of venId or venName.' },
   'OPENADR-QUERY-SKIP': { status: 400, title: 'skip is a whole number from 0 to 100,000.' },
   'OPENADR-QUERY-LIMIT': { status: 400, title: 'limit is a whole number from 0 to 50 (OpenADR 3.1).' },
-  'OPENADR-VEN-ROLE-FORBIDDEN': { status: 403, title: 'A VEN client writes only its own ven’s venName and attributes: not targets or clientID, not another client’s objects.' },
-  'OPENADR-RESOURCE-READ-ONLY': { status: 403, title: 'OpenADR resources are the register’s assets: register and change them through /api/v1/assets.' },
+  'OPENADR-VEN-ROLE-FORBIDDEN': { status: 403, title: 'A VEN client writes only VEN_VEN_REQUEST and VEN_RESOURCE_REQUEST bodies for its own ven (venName, resourceName, attributes): not targets or clientID, not another client’s objects.' },
+  'OPENADR-RESOURCE-ASSET': { status: 422, title: 'A resource names a live asset controlled by its ven’s organisation: by an FMAR_ASSET_ID attribute, else an MPAN attribute (an import or export MPAN core), else resourceName = the asset ID.' },
+  'OPENADR-RESOURCE-ASSET-BOUND': { status: 409, title: 'The asset is already a resource of a ven on this VTN (an asset is bound to at most one VEN per VTN).' },
+  'OPENADR-RESOURCE-NAME-TAKEN': { status: 409, title: 'Another resource of this ven has this resourceName (unique per ven).' },
+  'OPENADR-RESOURCE-ATTRIBUTE-RESERVED': { status: 422, title: 'The register’s resource attributes (DESCRIPTION, MAX_POWER_EXPORT, MAX_POWER_CONSUMPTION, LOCATION, FMAR_ASSET_ID, MPAN, DNO, GSP_GROUP) and DNO:/GSP_GROUP: targets come from the asset: they may be sent only with the values the asset shows.' },
+  'OPENADR-RESOURCE-VEN-FIXED': { status: 422, title: 'A resource belongs to its ven: venID and clientID are the ven’s. To move a resource, delete it and create it under the other ven.' },
+  'OPENADR-RESOURCE-IMPLICIT': { status: 409, title: 'The ven has no explicit resources, so its resources are all the assets its organisation controls: bind the asset with POST /resources before changing or deleting it.' },
+  'OPENADR-RESOURCE-PROTOCOL': { status: 422, title: 'Resources are bound to OpenADR 3.x vens only.' },
   'OPENADR-TOKEN-ENDPOINT': { status: 501, title: 'This deployment has no token endpoint here; use the tokenURL that GET /auth/server names.' },
   'OPENADR-EXPORT-PROTOCOL': { status: 409, title: 'Only OpenADR 2.0b registrations export as an oadrCreatedPartyRegistration.' },
   'OPENADR-XML-MALFORMED': { status: 400, title: 'The 2.0b document is not well-formed UTF-8 XML.' },
@@ -247,6 +253,12 @@ export const RULES = {
   'WEBHOOK-ROTATION-OPEN': { status: 409, title: 'The previous secret still signs for 24 h after the last rotation; rotate again after that, or with revokePrevious to end it now.' },
   'WEBHOOK-DELIVERY-NOT-FOUND': { status: 404, title: 'The subscription has no delivery of this event.' },
   'WEBHOOK-DELIVERY-PENDING': { status: 409, title: 'The delivery is pending (already scheduled); only delivered ones and dead letters are replayed.' },
+
+  // Public analytics (docs/analytics.md): the query, and why a cell is suppressed
+  'ANALYTICS-BY-INVALID': { status: 400, title: '`by` lists dimensions from dno, gspGroup, category and status, comma-separated, each once.' },
+  'ANALYTICS-CELL-TOO-FEW-ASSETS': { status: 200, kind: 'warning', title: 'Suppressed: the cell holds fewer than FMAR_ANALYTICS_MIN_ASSETS (default 10) registered assets.' },
+  'ANALYTICS-CELL-DOMINANT': { status: 200, kind: 'warning', title: 'Suppressed: one controlling FSP holds more than FMAR_ANALYTICS_DOMINANCE (default 0.8) of the cell’s rated, generation or demand capacity.' },
+  'ANALYTICS-CELL-SECONDARY': { status: 200, kind: 'warning', title: 'Suppressed so that another suppressed cell cannot be derived by subtracting from a published total (secondary suppression).' },
 } as const satisfies Record<string, Rule>;
 
 export type RuleCode = keyof typeof RULES;

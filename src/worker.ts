@@ -100,7 +100,7 @@ function appFor(env: WorkerEnv, request: Request): ReturnType<typeof buildApp> {
     events: quietEventSink,
     consent: consentVerifierFromConfig(cfg, scopedDb, clock),
     config: {
-      baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays,
+      baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays, analytics: cfg.analytics,
       // The provider is Node-only: OpenADR clients get their tokens from the issuer.
       tokenEndpoint: `${cfg.issuer}${OAUTH_ROUTES.token}`,
     },

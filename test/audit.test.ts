@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { sealAudit, verifyAudit } from '../src/audit/audit';
+import type { Principal } from '../src/access/principal';
+import { sealAudit, verifyAudit, writeAudit } from '../src/audit/audit';
 import { DEMO, batteryInput, testHub, type TestHub } from './harness';
 
 /** UC-05.06: the audit trail (append-only, hash-chained) and the change-event outbox and feed. */
@@ -341,5 +342,139 @@ describe('the hash chain', () => {
     expect(report.firstBroken).toEqual({ seq: '8', id: after.id, reason: 'sequence gap: expected 7' });
     const api = await hub.call('POST', '/api/v1/audit/verify', { as: 'operator' });
     expect(api.json).toMatchObject({ ok: false, firstBroken: { seq: '8', reason: 'sequence gap: expected 7' } });
+  });
+});
+
+describe('audit access (UC-05.06): query, export and read-logging', () => {
+  const T = (d: number) => new Date(Date.UTC(2030, 0, d)).toISOString();
+  const who = (sub: string, extra: Partial<Principal> = {}): Principal => ({ subject: sub, organisationId: DEMO['fsp-a'], roles: ['FSP'], scopes: [], dnoCodes: [], ...extra });
+  let orgX: string;
+
+  beforeAll(async () => {
+    orgX = `ORG-AUDIT-Q-${next()}`;
+    // Known rows, far from the hub clock so that the time filter isolates them.
+    await writeAudit(hub.db, who('q-alice', { clientId: 'q-client-1' }), new Date(T(1)), [{ action: 'asset.registered', recordType: 'asset', recordId: 'Q-A1', organisationId: orgX }]);
+    await writeAudit(hub.db, who('q-alice', { clientId: 'q-client-1' }), new Date(T(2)), [{ action: 'asset.updated', recordType: 'asset', recordId: 'Q-A1', organisationId: orgX, detail: { version: 2 } }]);
+    await writeAudit(hub.db, who('q-bob', { act: { sub: 'q-delegate', org: DEMO['fsp-b'] } }), new Date(T(3)), [{ action: 'asset.updated', recordType: 'asset', recordId: 'Q-A2', organisationId: orgX }]);
+    await writeAudit(hub.db, who('=q-formula'), new Date(T(4)), [{ action: 'organisation.updated', recordType: 'organisation', recordId: orgX, organisationId: orgX, detail: { note: 'a, "quoted"\nline' } }]);
+    await writeAudit(hub.db, who('q-alice', { clientId: 'q-client-2' }), new Date(T(5)), [{ action: 'asset.deregistered', recordType: 'asset', recordId: 'Q-A1', organisationId: orgX }]);
+  });
+
+  const query = async (qs: string, as = 'operator') => {
+    const r = await hub.call('GET', `/api/v1/audit?${qs}`, { as });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    return r.json as { items: any[]; nextCursor: string | null };
+  };
+  const ids = (items: any[]) => items.map((x) => `${x.recordId}:${x.action}`);
+
+  it('filters by organisation, record, actor (sub, client, delegate), action (exact or prefix) and time', async () => {
+    expect(ids((await query(`organisationId=${orgX}`)).items)).toEqual(['Q-A1:asset.registered', 'Q-A1:asset.updated', 'Q-A2:asset.updated', `${orgX}:organisation.updated`, 'Q-A1:asset.deregistered']);
+    expect(ids((await query(`recordType=asset&recordId=Q-A1`)).items)).toEqual(['Q-A1:asset.registered', 'Q-A1:asset.updated', 'Q-A1:asset.deregistered']);
+    expect(ids((await query(`recordId=Q-A2`)).items)).toEqual(['Q-A2:asset.updated']);
+    expect(ids((await query(`actorSub=q-alice`)).items)).toEqual(['Q-A1:asset.registered', 'Q-A1:asset.updated', 'Q-A1:asset.deregistered']);
+    expect(ids((await query(`actorClient=q-client-2`)).items)).toEqual(['Q-A1:asset.deregistered']);
+    expect(ids((await query(`actorAct=q-delegate`)).items)).toEqual(['Q-A2:asset.updated']);
+    expect(ids((await query(`organisationId=${orgX}&action=asset.updated`)).items)).toEqual(['Q-A1:asset.updated', 'Q-A2:asset.updated']);
+    expect(ids((await query(`organisationId=${orgX}&action=organisation.*`)).items)).toEqual([`${orgX}:organisation.updated`]);
+    expect(ids((await query(`from=${T(2)}&to=${T(4)}`)).items)).toEqual(['Q-A1:asset.updated', 'Q-A2:asset.updated']);
+    expect(ids((await query(`actorSub=q-alice&from=${T(2)}`)).items)).toEqual(['Q-A1:asset.updated', 'Q-A1:asset.deregistered']);
+    expect((await query(`actorSub=nobody-at-all`)).items).toEqual([]);
+    const one = (await query(`actorAct=q-delegate`)).items[0];
+    expect(one).toMatchObject({ occurredAt: T(3), organisationId: orgX, actor: { sub: 'q-bob', org: DEMO['fsp-a'], act: { sub: 'q-delegate', org: DEMO['fsp-b'] } } });
+  });
+
+  it('pages with the keyset cursor: the pages together are the whole answer, in order, once', async () => {
+    const all = (await query(`organisationId=${orgX}&limit=1000`)).items;
+    expect(all).toHaveLength(5);
+    const walked: any[] = [];
+    let cursor = '';
+    for (let i = 0; i < 10; i++) {
+      const page = await query(`organisationId=${orgX}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      walked.push(...page.items);
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(walked.map((x) => x.id)).toEqual(all.map((x) => x.id));
+    const bad = await hub.call('GET', `/api/v1/audit?cursor=${btoa(JSON.stringify({ after: 'abc' }))}`, { as: 'operator' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.code).toBe('REQUEST-CURSOR-INVALID');
+    const badTime = await hub.call('GET', '/api/v1/audit?from=yesterday', { as: 'operator' });
+    expect(badTime.json.code).toBe('REQUEST-QUERY-INVALID');
+  });
+
+  it('exports a filter as NDJSON (the query’s records) and as CSV (escaped, no formulas)', async () => {
+    const nd = await hub.call('GET', `/api/v1/audit/export?organisationId=${orgX}`, { as: 'operator' });
+    expect(nd.status).toBe(200);
+    expect(nd.headers.get('content-type')).toBe('application/x-ndjson');
+    const lines = nd.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual((await query(`organisationId=${orgX}`)).items);
+
+    const csv = await hub.call('GET', `/api/v1/audit/export?organisationId=${orgX}&format=csv`, { as: 'operator' });
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const rows = csv.text.split('\r\n');
+    expect(rows[0]).toBe('id,seq,occurredAt,actorSub,actorOrg,actorClient,actorAct,organisationId,action,recordType,recordId,detail');
+    expect(rows.filter((r) => r.length)).toHaveLength(6);
+    expect(rows[1]).toBe(`${lines[0].id},,${T(1)},q-alice,${DEMO['fsp-a']},q-client-1,,${orgX},asset.registered,asset,Q-A1,{}`);
+    expect(rows[3]).toContain(',q-bob,');
+    expect(rows[3]).toContain(',q-delegate,');
+    // The formula-looking actor is quoted as text; the detail's comma, quotes and newline are escaped.
+    expect(csv.text).toContain(`,'=q-formula,`);
+    expect(csv.text).toContain(`"{""note"":""a, \\""quoted\\""\\nline""}"`);
+  });
+
+  it('a query of the trail writes one audit.read record: who, which filter, when', async () => {
+    hub.clock.advance(1000);
+    const before = await count('audit_log', `action = 'audit.read'`);
+    await query(`organisationId=${orgX}&action=asset.*&limit=7`);
+    expect(await count('audit_log', `action = 'audit.read'`)).toBe(before + 1);
+    const a = await lastAudit();
+    expect(a).toMatchObject({ action: 'audit.read', record_type: 'audit', record_id: 'query', organisation_id: null, detail: { filter: { organisationId: orgX, action: 'asset.*' }, limit: 7 } });
+    expect(a.actor).toEqual({ sub: 'test-operator', org: DEMO.operator, client_id: `dev-${DEMO.operator}` });
+    expect(new Date(a.occurred_at).toISOString()).toBe(hub.clock.now().toISOString());
+    // The log of reads is itself queryable.
+    expect((await query(`recordType=audit&actorSub=test-operator&from=${hub.clock.now().toISOString()}`)).items[0]).toMatchObject({ id: String(a.id), detail: { filter: { organisationId: orgX } } });
+  });
+
+  it('an export writes one audit.read record with its format; a refused read writes none', async () => {
+    const before = await count('audit_log', `action = 'audit.read'`);
+    await hub.call('GET', `/api/v1/audit/export?actorSub=q-alice&format=csv`, { as: 'operator' });
+    expect(await lastAudit()).toMatchObject({ action: 'audit.read', record_id: 'export', organisation_id: null, detail: { filter: { actorSub: 'q-alice' }, format: 'csv' } });
+    const refused = await hub.call('GET', `/api/v1/audit/export?organisationId=${orgX}`, { as: 'fsp-a' });
+    expect(refused.status).toBe(403);
+    expect(await count('audit_log', `action = 'audit.read'`)).toBe(before + 1);
+  });
+
+  it('reading another organisation’s passport is logged (regulator, operator); reading one’s own is not', async () => {
+    const reg = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: { legalName: `Audit Regulator ${next()}`, organisationType: 'PUBLIC_AUTHORITY', registrationNumber: String(16_000_000 + next()), roles: ['REGULATOR'], status: 'ACTIVE' } });
+    expect(reg.status, JSON.stringify(reg.json)).toBe(201);
+    const regulator = await hub.token({ org: reg.json.id, roles: ['REGULATOR'], sub: 'test-regulator' });
+    const reads = () => count('audit_log', `action = 'organisation.passport-read'`);
+
+    let before = await reads();
+    const r = await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: regulator });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect(r.json.passport).not.toBeNull();
+    expect(await reads()).toBe(before + 1);
+    const a = await lastAudit();
+    expect(a).toMatchObject({ action: 'organisation.passport-read', record_type: 'organisation', record_id: DEMO['fsp-a'], organisation_id: DEMO['fsp-a'] });
+    expect(a.actor).toMatchObject({ sub: 'test-regulator', org: reg.json.id });
+    // It shows in the read organisation's own trail.
+    const trail = await query(`recordType=organisation&recordId=${DEMO['fsp-a']}&action=organisation.passport-read`);
+    expect(trail.items.at(-1)).toMatchObject({ actor: { sub: 'test-regulator' } });
+
+    before = await reads();
+    expect((await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-b']}`, { as: 'operator' })).status).toBe(200);
+    expect(await reads()).toBe(before + 1);
+
+    before = await reads();
+    const total = await count('audit_log');
+    expect((await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'fsp-a' })).status).toBe(200);
+    expect((await hub.call('GET', `/api/v1/organisations/${reg.json.id}`, { as: regulator })).status).toBe(200);
+    // Another FSP is served no passport: nothing private was read.
+    const other = await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'fsp-b' });
+    expect(other.json.passport).toBeNull();
+    expect((await hub.call('GET', '/api/v1/organisations/01JD8X6N2Q7ZB4Y3W5V6T7S8R9', { as: 'operator' })).status).toBe(404);
+    expect(await reads()).toBe(before);
+    expect(await count('audit_log')).toBe(total);
   });
 });

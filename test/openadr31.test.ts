@@ -5,7 +5,7 @@ import { createClient } from '../src/identity/clients';
 import { registerVen } from '../src/openadr/registrations';
 import { registerVtn } from '../src/openadr/vtns';
 import { registerOrganisation } from '../src/organisations/service';
-import { DEMO, nodeTestHub, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, mpanFor, nodeTestHub, testHub, type TestHub } from './harness';
 import { openadrContract, type Answer } from './openadr-conformance';
 
 /**
@@ -239,9 +239,150 @@ describe('resources: the assets controlled by each VEN’s organisation', () => 
     expect((await oadr('GET', '/resources/{resourceID}', `/resources/${first.id}`, { as: tokens.beta })).json).toMatchObject({ status: 404, code: 'OPENADR-RESOURCE-NOT-FOUND' });
     expect((await oadr('GET', '/resources/{resourceID}', '/resources/no_such')).json).toMatchObject({ status: 404 });
     expect((await oadr('GET', '/resources/{resourceID}', '/resources/bad%20id')).json).toMatchObject({ status: 400 });
-    for (const [m, p, url] of [['POST', '/resources', '/resources'], ['PUT', '/resources/{resourceID}', `/resources/${first.id}`], ['DELETE', '/resources/{resourceID}', `/resources/${first.id}`]]) {
-      expect((await oadr(m, p, url, { body: m === 'DELETE' ? undefined : first })).json, m).toMatchObject({ status: 403, code: 'OPENADR-RESOURCE-READ-ONLY' });
+    // Without bindings a resource is implied: it cannot be changed or deleted until it is bound.
+    const put = { ...first, objectType: 'BL_RESOURCE_REQUEST', resourceName: 'renamed' };
+    expect((await oadr('PUT', '/resources/{resourceID}', `/resources/${first.id}`, { body: put })).json).toMatchObject({ status: 409, code: 'OPENADR-RESOURCE-IMPLICIT' });
+    expect((await oadr('DELETE', '/resources/{resourceID}', `/resources/${first.id}`)).json).toMatchObject({ status: 400, code: 'OPENADR-RESOURCE-IMPLICIT' });
+  });
+});
+
+describe('resource writes: binding assets to a VEN', () => {
+  const bl = (venID: string, clientID: string, extra: Record<string, unknown> = {}) => ({ objectType: 'BL_RESOURCE_REQUEST', venID, clientID, ...extra });
+  const listOf = async (venID: string, as = tokens.operator) => (await oadr('GET', '/resources', `/resources?venID=${venID}`, { as })).json;
+  let battery: string; // fsp-a's Glasgow battery
+  let located: string; // fsp-a's located battery (MPAN 1300000000034)
+  let foreign: string; // an asset fsp-b controls
+  let bound: any;
+  beforeAll(async () => {
+    [{ id: battery }] = await hub.db.query(`SELECT id FROM asset WHERE friendly_code = 'ALPHA-BESS-1'`);
+    [{ id: located }] = await hub.db.query(`SELECT id FROM asset WHERE import_mpan = '1300000000034'`);
+    const out = await hub.call('POST', '/api/v1/assets', { as: 'fsp-b', body: batteryInput(7301) });
+    expect(out.status, JSON.stringify(out.json)).toBe(201);
+    foreign = out.json.id;
+  });
+
+  it('BL binds an asset named by FMAR_ASSET_ID: the VEN then stands for exactly its bound assets, audited and announced', async () => {
+    const before = await listOf(vens.alpha);
+    expect(before.length).toBeGreaterThan(2);
+    const r = await oadr('POST', '/resources', '/resources', { body: bl(vens.alpha, clients.alpha, { resourceName: 'glasgow-battery', targets: ['group-1', 'DNO:SPEN_SPM'], attributes: [{ type: 'FMAR_ASSET_ID', values: [battery] }, { type: 'FLEET', values: ['north'] }] }) });
+    expect(r.status).toBe(201);
+    bound = r.json;
+    expect(bound).toMatchObject({ id: `${vens.alpha}_${battery}`, objectType: 'RESOURCE', resourceName: 'glasgow-battery', venID: vens.alpha, clientID: clients.alpha, targets: ['DNO:SPEN_SPM', 'GSP_GROUP:_N', 'group-1'] });
+    expect([attr(bound, 'FMAR_ASSET_ID'), attr(bound, 'FLEET'), attr(bound, 'MAX_POWER_EXPORT')]).toEqual([[battery], ['north'], [5]]);
+    expect(await listOf(vens.alpha)).toEqual([bound]);
+    expect((await oadr('GET', '/resources/{resourceID}', `/resources/${bound.id}`)).json).toEqual(bound);
+    expect(ids(await listOf(vens.alpha2)).length).toBe(before.length); // alpha2 has no bindings: the fallback
+    expect(ids((await oadr('GET', '/resources', `/resources?venID=${vens.alpha}&resourceName=glasgow-battery`)).json)).toEqual([bound.id]);
+    expect(ids((await oadr('GET', '/resources', `/resources?venID=${vens.alpha}&targets=group-1`)).json)).toEqual([bound.id]);
+    // Resolution answers the bound assets; the asset's reverse view drops a VEN that no longer stands for it.
+    const res = await hub.call('GET', '/api/v1/ven-registrations/resolve?vtn=SPEN&venId=SPEN-ven-alpha', { as: tokens.so });
+    expect([res.status, res.json.assets.items.map((a: any) => a.id), res.json.assets.items[0].resource]).toEqual([200, [battery], bound]);
+    const other = before.find((x: any) => x.resourceName !== battery).resourceName;
+    expect((await hub.call('GET', `/api/v1/assets/${other}/ven-registrations`, { as: tokens.so })).json.items.map((x: any) => x.id)).toEqual([vens.alpha2]);
+    const [binding] = await hub.db.query(`SELECT id FROM ven_resource WHERE registration_id = $1 AND asset_id = $2`, [vens.alpha, battery]);
+    const audit = await hub.db.query(`SELECT action, detail FROM audit_log WHERE record_id = $1`, [binding.id]);
+    expect(audit.map((a) => [a.action, a.detail.assetId, a.detail.source])).toEqual([['ven_resource.created', battery, 'openadr3.1']]);
+    const events = await hub.db.query(`SELECT type, organisation_id FROM event_outbox WHERE subject = $1 ORDER BY organisation_id`, [binding.id]);
+    expect(events.map((e) => e.type)).toEqual(['fmar.ven-resource.created', 'fmar.ven-resource.created']); // the FSP and the VTN's operator
+  });
+
+  it('names the asset by MPAN (resourceName defaults to the asset ID) or by resourceName = asset ID; one VEN per asset per VTN', async () => {
+    const byMpan = await oadr('POST', '/resources', '/resources', { body: bl(vens.alpha, clients.alpha, { attributes: [{ type: 'MPAN', values: ['1300000000034'] }] }) });
+    expect([byMpan.status, byMpan.json.resourceName, byMpan.json.id]).toEqual([201, located, `${vens.alpha}_${located}`]);
+    // Another VTN, another VEN of the same organisation: the same asset may be bound there.
+    const neso = await oadr('POST', '/resources', '/resources', { as: tokens.so, body: bl(vens.alpha2, clients.alpha2, { resourceName: battery }) });
+    expect([neso.status, neso.json.resourceName, neso.json.targets]).toEqual([201, battery, ['DNO:SPEN_SPM', 'GSP_GROUP:_N']]);
+    expect(ids(await listOf(vens.alpha2))).toEqual([neso.json.id]);
+  });
+
+  it('refuses what a binding cannot be, with the spec’s statuses and the rule codes', async () => {
+    const [{ id: spare }] = await hub.db.query(`SELECT id FROM asset WHERE fsp_id = $1 AND id NOT IN ($2, $3) AND deregistered_at IS NULL LIMIT 1`, [DEMO['fsp-a'], battery, located]);
+    const refused: [unknown, number, string][] = [
+      [bl(vens.alpha, clients.alpha, { resourceName: 'glasgow-battery', attributes: [{ type: 'FMAR_ASSET_ID', values: [spare] }] }), 409, 'OPENADR-RESOURCE-NAME-TAKEN'],
+      [bl(vens.alpha, clients.alpha, { resourceName: 'again', attributes: [{ type: 'FMAR_ASSET_ID', values: [battery] }] }), 409, 'OPENADR-RESOURCE-ASSET-BOUND'],
+      [bl(vens.alpha, clients.alpha, { resourceName: foreign }), 400, 'OPENADR-RESOURCE-ASSET'],
+      [bl(vens.beta, clients.beta, { resourceName: spare }), 400, 'OPENADR-RESOURCE-ASSET'],
+      [bl(vens.alpha, clients.alpha, { resourceName: '01JD8X6N2Q7ZB4Y3W5V6T7S8R9' }), 400, 'OPENADR-RESOURCE-ASSET'],
+      [bl(vens.alpha, clients.alpha, { attributes: [{ type: 'MPAN', values: [mpanFor(99_999)] }] }), 400, 'OPENADR-RESOURCE-ASSET'],
+      [bl(vens.alpha, clients.alpha, { resourceName: spare, attributes: [{ type: 'MAX_POWER_EXPORT', values: [99] }] }), 400, 'OPENADR-RESOURCE-ATTRIBUTE-RESERVED'],
+      [bl(vens.alpha, clients.alpha, { resourceName: spare, targets: ['DNO:UKPN_EPN'] }), 400, 'OPENADR-RESOURCE-ATTRIBUTE-RESERVED'],
+      [bl(vens.alpha, 'someone-else', { resourceName: spare }), 400, 'OPENADR-RESOURCE-VEN-FIXED'],
+      [bl('01JD8X6N2Q7ZB4Y3W5V6T7S8R9', clients.alpha, { resourceName: spare }), 404, 'OPENADR-VEN-NOT-FOUND'],
+      [{ objectType: 'RESOURCE', venID: vens.alpha, resourceName: spare }, 400, 'REQUEST-VALIDATION'],
+    ];
+    for (const [b, status, code] of refused) expect((await oadr('POST', '/resources', '/resources', { body: b })).json, JSON.stringify(b)).toMatchObject({ status, code });
+    expect((await oadr('POST', '/resources', '/resources', { as: tokens.regulator, body: bl(vens.alpha, clients.alpha, { resourceName: spare }) })).json).toMatchObject({ status: 403, code: 'AUTH-SCOPE-MISSING' });
+    // A dispatch platform writes only on the VTNs it operates (the SO operates NESO, not SPEN).
+    expect((await oadr('POST', '/resources', '/resources', { as: tokens.so, body: bl(vens.alpha, clients.alpha, { resourceName: spare }) })).json).toMatchObject({ status: 404 });
+    expect(ids(await listOf(vens.alpha))).toEqual([`${vens.alpha}_${battery}`, `${vens.alpha}_${located}`].sort());
+  });
+
+  it('BL updates resourceName, targets and further attributes; the register’s attributes and the ven stay fixed', async () => {
+    const sent = { ...bound, objectType: 'BL_RESOURCE_REQUEST', resourceName: 'glasgow-bess', targets: [...bound.targets, 'zone-a'], attributes: [...bound.attributes.filter((a: any) => a.type !== 'FLEET'), { type: 'FLEET', values: ['south'] }] };
+    const r = await oadr('PUT', '/resources/{resourceID}', `/resources/${bound.id}`, { body: sent });
+    expect(r.json).toMatchObject({ id: bound.id, resourceName: 'glasgow-bess', targets: ['DNO:SPEN_SPM', 'GSP_GROUP:_N', 'group-1', 'zone-a'], createdDateTime: bound.createdDateTime });
+    expect(attr(r.json, 'FLEET')).toEqual(['south']);
+    bound = r.json;
+    const url = `/resources/${bound.id}`;
+    const with1 = (patch: Record<string, unknown>) => ({ ...sent, resourceName: 'glasgow-bess', ...patch });
+    expect((await oadr('PUT', '/resources/{resourceID}', url, { body: with1({ attributes: [{ type: 'MAX_POWER_EXPORT', values: [50] }] }) })).json).toMatchObject({ status: 400, code: 'OPENADR-RESOURCE-ATTRIBUTE-RESERVED' });
+    expect((await oadr('PUT', '/resources/{resourceID}', url, { body: with1({ attributes: [{ type: 'FMAR_ASSET_ID', values: [located] }] }) })).json).toMatchObject({ status: 400, code: 'OPENADR-RESOURCE-ATTRIBUTE-RESERVED' });
+    expect((await oadr('PUT', '/resources/{resourceID}', url, { body: with1({ venID: vens.beta }) })).json).toMatchObject({ status: 400, code: 'OPENADR-RESOURCE-VEN-FIXED' });
+    expect((await oadr('PUT', '/resources/{resourceID}', url, { body: with1({ resourceName: located }) })).json).toMatchObject({ status: 409, code: 'OPENADR-RESOURCE-NAME-TAKEN' });
+    expect((await oadr('PUT', '/resources/{resourceID}', `/resources/${vens.beta}_${battery}`, { body: with1({}) })).json).toMatchObject({ status: 404, code: 'OPENADR-RESOURCE-NOT-FOUND' });
+    const [binding] = await hub.db.query(`SELECT id FROM ven_resource WHERE registration_id = $1 AND asset_id = $2`, [vens.alpha, battery]);
+    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'ven_resource.updated'`, [binding.id]);
+    expect(audit.detail.before).toMatchObject({ resourceName: 'glasgow-battery', targets: ['group-1'] });
+  });
+
+  it('a VEN client reads only its own ven’s resources and writes them as VEN_RESOURCE_REQUEST only: no targets, no clientID', async () => {
+    expect(ids((await oadr('GET', '/resources', '/resources', { as: tokens.alpha })).json)).toEqual(ids(await listOf(vens.alpha)));
+    expect((await oadr('GET', '/resources', `/resources?venID=${vens.alpha}`, { as: tokens.beta })).json).toEqual([]);
+    expect((await oadr('GET', '/resources', `/resources?venID=${vens.alpha}`, { as: tokens.alpha2 })).json).toEqual([]);
+    expect((await oadr('GET', '/resources/{resourceID}', `/resources/${bound.id}`, { as: tokens.beta })).json).toMatchObject({ status: 404, code: 'OPENADR-RESOURCE-NOT-FOUND' });
+    const url = `/resources/${bound.id}`;
+    const mine = { objectType: 'VEN_RESOURCE_REQUEST', venID: vens.alpha, resourceName: 'my-battery' };
+    for (const b of [{ ...mine, targets: ['group-9'] }, { ...mine, clientID: clients.alpha }, bl(vens.alpha, clients.alpha, { resourceName: 'x' })]) {
+      expect((await oadr('PUT', '/resources/{resourceID}', url, { as: tokens.alpha, body: b })).json, JSON.stringify(b)).toMatchObject({ status: 403, code: 'OPENADR-VEN-ROLE-FORBIDDEN' });
     }
+    expect((await oadr('POST', '/resources', '/resources', { as: tokens.alpha, body: { ...mine, targets: ['group-9'] } })).json).toMatchObject({ status: 403, code: 'OPENADR-VEN-ROLE-FORBIDDEN' });
+    expect((await oadr('POST', '/resources', '/resources', { as: tokens.beta, body: mine })).json).toMatchObject({ status: 404, code: 'OPENADR-VEN-NOT-FOUND' });
+    expect((await oadr('DELETE', '/resources/{resourceID}', url, { as: tokens.beta })).json).toMatchObject({ status: 404 });
+    const r = await oadr('PUT', '/resources/{resourceID}', url, { as: tokens.alpha, body: mine });
+    expect([r.status, r.json.resourceName, r.json.targets, attr(r.json, 'FLEET')]).toEqual([200, 'my-battery', bound.targets, undefined]);
+  });
+
+  it('deleting a binding leaves the asset registered; the last one gone, the VEN stands for its organisation’s assets again', async () => {
+    const url = `/resources/${vens.alpha}_${located}`;
+    const d = await oadr('DELETE', '/resources/{resourceID}', url);
+    expect([d.status, d.json.resourceName]).toEqual([200, located]);
+    expect((await oadr('GET', '/resources/{resourceID}', url)).json).toMatchObject({ status: 404 });
+    const [asset] = await hub.db.query(`SELECT deregistered_at FROM asset WHERE id = $1`, [located]);
+    expect(asset.deregistered_at).toBeNull();
+    expect((await hub.call('GET', `/api/v1/assets/${located}`, { as: 'fsp-a' })).status).toBe(200);
+    expect((await oadr('DELETE', '/resources/{resourceID}', `/resources/${vens.alpha}_${battery}`, { as: tokens.alpha })).status).toBe(200);
+    expect(ids(await listOf(vens.alpha)).length).toBeGreaterThan(2);
+    expect((await listOf(vens.alpha)).find((x: any) => x.resourceName === battery)).toBeDefined();
+    const actions = await hub.db.query(`SELECT a.action FROM audit_log a JOIN ven_resource b ON b.id = a.record_id WHERE b.registration_id = $1 ORDER BY a.id`, [vens.alpha]);
+    expect(actions.map((a) => a.action).filter((a) => a === 'ven_resource.deleted')).toHaveLength(2);
+  });
+
+  it('a binding whose asset left the VEN’s organisation (a switch) gives way to the new FSP’s VEN on the VTN', async () => {
+    const b = await oadr('POST', '/resources', '/resources', { as: tokens.beta, body: { objectType: 'VEN_RESOURCE_REQUEST', venID: vens.beta, resourceName: foreign } });
+    expect([b.status, b.json.clientID]).toEqual([201, clients.beta]);
+    await hub.db.query(`UPDATE asset SET fsp_id = $2 WHERE id = $1`, [foreign, DEMO['fsp-a']]); // as a switch to fsp-a would
+    expect(await listOf(vens.beta)).toEqual([]); // hidden: fsp-b no longer controls it
+    const a = await oadr('POST', '/resources', '/resources', { body: bl(vens.alpha, clients.alpha, { resourceName: foreign }) });
+    expect([a.status, a.json.venID]).toEqual([201, vens.alpha]);
+    const [old] = await hub.db.query(`SELECT b.id, b.deleted_at, (SELECT detail FROM audit_log WHERE record_id = b.id AND action = 'ven_resource.deleted') AS detail FROM ven_resource b WHERE registration_id = $1`, [vens.beta]);
+    expect([old.deleted_at !== null, old.detail.reason]).toEqual([true, 'the asset is no longer controlled by the VEN’s organisation']);
+  });
+
+  it('cancelling a ven releases its bindings', async () => {
+    expect((await oadr('DELETE', '/vens/{venID}', `/vens/${vens.alpha2}`, { as: tokens.so })).status).toBe(200);
+    expect((await hub.db.query(`SELECT 1 FROM ven_resource WHERE registration_id = $1 AND deleted_at IS NULL`, [vens.alpha2])).length).toBe(0);
+    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'ven_registration.cancelled'`, [vens.alpha2]);
+    expect(audit.detail.releasedResources).toEqual([battery]);
   });
 });
 

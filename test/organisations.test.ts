@@ -48,7 +48,7 @@ describe('register an organisation (UC-01.02)', () => {
     expect(read.json).toEqual(r.json);
 
     const audit = await hub.call('GET', `/api/v1/audit?recordType=organisation&recordId=${r.json.id}`, { as: 'operator' });
-    expect(audit.json.items.map((a: any) => a.action)).toEqual(['organisation.registered']);
+    expect(audit.json.items.map((a: any) => a.action)).toEqual(['organisation.registered', 'organisation.passport-read']); // the operator's read of its passport is itself logged (UC-05.06)
   });
 
   it('stores a lower-case Companies House number upper-cased', async () => {

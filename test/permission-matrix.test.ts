@@ -182,6 +182,7 @@ const LIST_QUERY: Record<string, (a: AssetFacts) => string> = {
   [`GET ${API}/assets/export`]: (a) => `?organisationId=${a.organisationId}`,
   [`GET ${API}/cim/export`]: (a) => `?organisationId=${a.organisationId}`,
   [`GET ${API}/audit`]: (a) => `?recordType=asset&recordId=${a.id}`,
+  [`GET ${API}/audit/export`]: (a) => `?recordType=asset&recordId=${a.id}`,
 };
 const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
   [`PATCH ${API}/assets/{id}`]: { body: { name: 'Renamed by the walker' } },

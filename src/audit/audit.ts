@@ -1,6 +1,9 @@
 import type { Principal } from '../access/principal';
 import type { Db, Sql } from '../storage/db';
 
+/** The kinds of record the trail holds (`audit`: reads of the trail itself); a query names one of these. */
+export const AUDIT_RECORD_TYPES = ['asset', 'organisation', 'api_client', 'user', 'delegation', 'switch', 'contract', 'openadr_vtn', 'ven_registration', 'ven_resource', 'webhook_subscription', 'audit'] as const;
+
 export interface AuditEntry {
   action: string;
   recordType: string;
@@ -116,7 +119,65 @@ async function countUnsealed(db: Db): Promise<number> {
 
 export interface AuditRecord { id: string; seq: string | null; occurredAt: string; actor: unknown; organisationId: string | null; action: string; recordType: string; recordId: string; detail: unknown }
 
+const toRecord = (r: any): AuditRecord => ({ id: r.id, seq: r.seq, occurredAt: new Date(r.occurred_at).toISOString(), actor: r.actor, organisationId: r.organisation_id, action: r.action, recordType: r.record_type, recordId: r.record_id, detail: r.detail });
+
 export async function auditForRecord(db: Sql, recordType: string, recordId: string): Promise<AuditRecord[]> {
   const rows = await db.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY audit_log.id`, [recordType, recordId]);
-  return rows.map((r) => ({ id: r.id, seq: r.seq, occurredAt: new Date(r.occurred_at).toISOString(), actor: r.actor, organisationId: r.organisation_id, action: r.action, recordType: r.record_type, recordId: r.record_id, detail: r.detail }));
+  return rows.map(toRecord);
+}
+
+/**
+ * What an audit query may filter on (UC-05.06); every field is optional and they combine with AND.
+ * `action` is exact (`asset.updated`) or a prefix ending in `.*` (`asset.*`); `from` is inclusive,
+ * `to` exclusive; actor fields match the token's `sub`, `client_id` and delegate (`act.sub`).
+ */
+export interface AuditFilter {
+  recordType?: string; recordId?: string; organisationId?: string;
+  actorSub?: string; actorClient?: string; actorAct?: string;
+  action?: string; from?: string; to?: string;
+}
+
+function whereOf(f: AuditFilter, after: string | undefined): { where: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const conds: string[] = [];
+  const add = (sql: string, v: unknown) => { params.push(v); conds.push(sql.replace('?', `$${params.length}`)); };
+  if (after !== undefined) add('audit_log.id > ?::bigint', after);
+  if (f.recordType) add('record_type = ?', f.recordType);
+  if (f.recordId) add('record_id = ?', f.recordId);
+  if (f.organisationId) add('organisation_id = ?', f.organisationId);
+  if (f.actorSub) add(`actor->>'sub' = ?`, f.actorSub);
+  if (f.actorClient) add(`actor->>'client_id' = ?`, f.actorClient);
+  if (f.actorAct) add(`actor->'act'->>'sub' = ?`, f.actorAct);
+  if (f.action?.endsWith('.*')) add(`starts_with(action, ?)`, f.action.slice(0, -1));
+  else if (f.action) add('action = ?', f.action);
+  if (f.from) add('occurred_at >= ?::timestamptz', f.from);
+  if (f.to) add('occurred_at < ?::timestamptz', f.to);
+  return { where: conds.length ? conds.join(' AND ') : 'TRUE', params };
+}
+
+/** One keyset page of the trail, oldest first; `next` is the last row's id when more follow. */
+export async function queryAudit(db: Sql, f: AuditFilter, page: { limit: number; after?: string }): Promise<{ items: AuditRecord[]; next?: string }> {
+  const { where, params } = whereOf(f, page.after);
+  const rows = await db.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE ${where} ORDER BY audit_log.id LIMIT ${page.limit + 1}`, params);
+  const items = rows.slice(0, page.limit).map(toRecord);
+  return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
+}
+
+/** Every record matching the filter, a keyset page at a time (for the streamed export). */
+export async function* auditPages(db: Sql, f: AuditFilter, pageSize = 1000): AsyncGenerator<AuditRecord[]> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await queryAudit(db, f, { limit: pageSize, after });
+    if (page.items.length) yield page.items;
+    if (!page.next) return;
+    after = page.next;
+  }
+}
+
+/**
+ * Log a read of private data (the audit trail itself, another organisation's passport): one INSERT
+ * on its own, outside any transaction, so the read it records costs one round trip at most.
+ */
+export async function logRead(db: Sql, reader: Principal, at: Date, entry: AuditEntry): Promise<void> {
+  await writeAudit(db, reader, at, [entry]);
 }

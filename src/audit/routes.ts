@@ -1,22 +1,80 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
-import { problemResponses, security, validationHook } from '../http/common';
-import { auditForRecord, sealAudit, verifyAudit } from './audit';
+import { Page, decodeCursor, encodeCursor, problemResponses, security, textStream, validationHook } from '../http/common';
+import { Problem } from '../http/problem';
+import { AUDIT_RECORD_TYPES, auditPages, logRead, queryAudit, sealAudit, verifyAudit, type AuditFilter, type AuditRecord } from './audit';
 
 const tags = ['Audit'];
+
+/** The filters of GET /audit and GET /audit/export (UC-05.06); they combine with AND. */
+const Filter = z.object({
+  recordType: z.enum(AUDIT_RECORD_TYPES).optional().openapi({ description: 'The kind of record (asset, organisation, …; audit for the log of audit reads)' }),
+  recordId: z.string().min(1).max(64).optional(),
+  organisationId: z.string().min(1).max(64).optional().openapi({ description: 'The organisation the record concerns' }),
+  actorSub: z.string().min(1).max(255).optional().openapi({ description: 'The actor’s subject (`sub` of the token)' }),
+  actorClient: z.string().min(1).max(255).optional().openapi({ description: 'The API client the actor’s token was issued to (`client_id`)' }),
+  actorAct: z.string().min(1).max(255).optional().openapi({ description: 'The delegate acting for the organisation (`act.sub`)' }),
+  action: z.string().max(100).regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*(\.\*)?$/).optional().openapi({ description: 'Exact (`asset.updated`) or a prefix ending in `.*` (`asset.*`)' }),
+  from: z.string().datetime({ offset: true }).optional().openapi({ description: 'RFC 3339; records at or after' }),
+  to: z.string().datetime({ offset: true }).optional().openapi({ description: 'RFC 3339; records before' }),
+});
+
+const CSV_COLUMNS = ['id', 'seq', 'occurredAt', 'actorSub', 'actorOrg', 'actorClient', 'actorAct', 'organisationId', 'action', 'recordType', 'recordId', 'detail'] as const;
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  let s = typeof v === 'string' ? v : JSON.stringify(v);
+  // A leading = + - @ would be a formula to a spreadsheet (CSV injection): quote it as text.
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function auditToCsv(r: AuditRecord): string {
+  const a = (r.actor ?? {}) as { sub?: string; org?: string; client_id?: string; act?: { sub?: string } };
+  const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+    id: r.id, seq: r.seq, occurredAt: r.occurredAt, actorSub: a.sub, actorOrg: a.org, actorClient: a.client_id, actorAct: a.act?.sub,
+    organisationId: r.organisationId, action: r.action, recordType: r.recordType, recordId: r.recordId, detail: r.detail,
+  };
+  return CSV_COLUMNS.map((c) => csvCell(row[c])).join(',') + '\r\n';
+}
+
+/** The filter as given, without absent fields: what an `audit.read` record says was asked. */
+const given = (f: AuditFilter) => Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
 
 export function auditRoutes(ctx: Ctx) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
   const Record = z.object({ id: z.string(), seq: z.string().nullable(), occurredAt: z.string(), actor: z.any(), organisationId: z.string().nullable(), action: z.string(), recordType: z.string(), recordId: z.string(), detail: z.any() }).openapi('AuditRecord');
 
   app.openapi(createRoute({
-    method: 'get', path: '/', tags, security, summary: 'The audit trail of one record',
-    request: { query: z.object({ recordType: z.enum(['asset', 'organisation']), recordId: z.string().min(1).max(64) }) },
-    responses: { 200: { description: 'Audit records, oldest first', content: { 'application/json': { schema: z.object({ items: z.array(Record) }) } } }, ...problemResponses() },
+    method: 'get', path: '/', tags, security, summary: 'Query the audit trail (keyset-paginated, oldest first); the read is itself audited',
+    request: { query: Filter.merge(Page) },
+    responses: { 200: { description: 'Audit records, oldest first', content: { 'application/json': { schema: z.object({ items: z.array(Record), nextCursor: z.string().nullable() }) } } }, ...problemResponses() },
   }), async (c) => {
-    const q = c.req.valid('query');
-    return c.json({ items: await auditForRecord(ctx.db, q.recordType, q.recordId) }, 200);
+    const { limit, cursor, ...f } = c.req.valid('query');
+    const after = decodeCursor(cursor);
+    if (after !== undefined && !/^\d{1,19}$/.test(after)) throw new Problem('REQUEST-CURSOR-INVALID');
+    // The log entry and the query run side by side: auditing the read adds no round trip.
+    const [, page] = await Promise.all([
+      logRead(ctx.db, c.get('principal'), ctx.clock.now(), { action: 'audit.read', recordType: 'audit', recordId: 'query', detail: { filter: given(f), limit, ...(after ? { after } : {}) } }),
+      queryAudit(ctx.db, f, { limit, after }),
+    ]);
+    return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/export', tags, security, summary: 'Export the audit trail for a filter, streamed as NDJSON or CSV; the read is itself audited',
+    request: { query: Filter.extend({ format: z.enum(['ndjson', 'csv']).default('ndjson') }) },
+    responses: { 200: { description: 'NDJSON (one AuditRecord per line) or CSV (header row first)', content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } } }, ...problemResponses() },
+  }), async (c) => {
+    const { format, ...f } = c.req.valid('query');
+    // Logged before the first byte: an export is recorded even if the reader stops half-way.
+    await logRead(ctx.db, c.get('principal'), ctx.clock.now(), { action: 'audit.read', recordType: 'audit', recordId: 'export', detail: { filter: given(f), format } });
+    const stream = textStream((async function* () {
+      if (format === 'csv') yield CSV_COLUMNS.join(',') + '\r\n';
+      for await (const page of auditPages(ctx.db, f)) yield page.map((r) => (format === 'csv' ? auditToCsv(r) : JSON.stringify(r) + '\n')).join('');
+    })());
+    return new Response(stream, { status: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'content-disposition': `attachment; filename="audit.${format}"` } }) as any;
   });
 
   app.openapi(createRoute({

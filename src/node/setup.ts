@@ -39,7 +39,7 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
   const tokens: TokenVerifier = jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks: external ?? (() => keys.publicJwks()), now: () => clock.now(), cacheMs: cfg.tokenCacheMs });
   const ports: Ports = {
     db, clock, ids, tokens, events: quietEventSink,
-    config: { baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays },
+    config: { baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays, analytics: cfg.analytics },
     publishedJwks: async () => keys.publicJwks(),
   };
   const signer = cfg.mode === 'development' ? devSigner(db, clock, ids, keys, cfg.issuer, cfg.audience) : undefined;

@@ -3,8 +3,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import {
-  AuthServerInfo, DEFAULT_LIMIT, EventQuery, ObjectId, OadrProblem, Paging, Resource, ResourceQuery, VEN_ATTRIBUTES, Ven, VenQuery, VenRequest,
-  parseResourceId, targetList, toResource, type ValuesMap, type Ven as VenObject,
+  AuthServerInfo, DEFAULT_LIMIT, EventQuery, ObjectId, OadrProblem, Paging, Resource, ResourceQuery, ResourceRequest, VEN_ATTRIBUTES, Ven, VenQuery, VenRequest,
+  parseResourceId, targetList, type ValuesMap, type Ven as VenObject,
 } from '../../openadr/index';
 import { checkPermission, type AuthEnv } from '../access/auth';
 import { reach } from '../access/permissions';
@@ -14,7 +14,8 @@ import { validationHook } from '../http/common';
 import { Problem } from '../http/problem';
 import { isRuleCode } from '../rules';
 import { cancelVenRegistration, registerVen, selectRegistration, updateVenRegistration } from './registrations';
-import { ASSET_RESOURCE_COLS, REG_COLS, REG_FROM, assetFacts, venOf } from './store';
+import { createBinding, deleteBinding, updateBinding, type BindingWrite } from './resources';
+import { REG_COLS, REG_FROM, resourceOf, venAssetsLateral, venOf, type VenAssetFilter } from './store';
 
 /**
  * OpenADR 3.1 `ven` and `resource` endpoints over the register (docs/openadr.md), conformant to the
@@ -255,35 +256,35 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
     return c.json(venOf(await selectRegistration(ctx.db, id)), 200);
   });
 
-  // ---- resources: the assets controlled by each VEN's organisation
-  async function resources(role: Role, f: { venID?: string; resourceName?: string; targets: string[]; limit: number; skip: number }) {
+  // ---- resources: the assets bound to each VEN, or (a VEN without bindings) all its organisation controls
+  async function resources(role: Role, f: VenAssetFilter & { venID?: string; limit: number; skip: number }) {
     const params: unknown[] = [f.skip + f.limit];
-    let assets = '';
-    if (f.resourceName !== undefined) { params.push(f.resourceName); assets += ` AND a.id = $${params.length}`; }
-    if (f.targets.length) {
-      // Resource targets are derived (DNO:<code>, GSP_GROUP:<group>): match any of those asked for.
-      const of = (prefix: string) => f.targets.filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length));
-      params.push(of('DNO:'), of('GSP_GROUP:'));
-      assets += ` AND (a.dno = ANY($${params.length - 1}::text[]) OR a.location->>'gspGroup' = ANY($${params.length}::text[]))`;
-    }
+    // Per VEN at most skip + limit assets, in ID order: a page costs what it skips, however many
+    // assets an organisation controls.
+    const lateral = venAssetsLateral(params, f, '$1');
     let vens = `r.status <> 'CANCELLED' AND ${privacy(role, params)}`;
     if (f.venID !== undefined) { params.push(f.venID); vens += ` AND r.id = $${params.length}`; }
     params.push(f.limit, f.skip);
-    // Per VEN at most skip + limit assets, in ID order (asset_fsp_idx): a page costs what it skips,
-    // however many assets an organisation controls.
     const rows = await ctx.db.query(
       `SELECT a.*, r.id AS ven_object_id, r.client_id AS ven_client_id, r.organisation_id AS ven_organisation_id, r.created_at AS ven_created_at, r.recorded_at AS ven_recorded_at
-         FROM ven_registration r CROSS JOIN LATERAL (
-           SELECT ${ASSET_RESOURCE_COLS} FROM asset a WHERE a.fsp_id = r.organisation_id AND a.deregistered_at IS NULL${assets} ORDER BY a.id LIMIT $1) a
+         FROM ven_registration r CROSS JOIN ${lateral}
         WHERE ${vens} ORDER BY r.id, a.id LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
-    return rows.map((row) => toResource(assetFacts(row), {
+    return rows.map((row) => resourceOf(row, {
       id: row.ven_object_id, clientID: row.ven_client_id ?? row.ven_organisation_id,
       createdDateTime: new Date(row.ven_created_at).toISOString(), modificationDateTime: new Date(row.ven_recorded_at).toISOString(),
     }));
   }
 
+  /** The resource `id` as the caller may see it, or a 404. */
+  async function resourceById(role: Role, id: string) {
+    const ref = parseResourceId(id);
+    const [found] = ref ? await resources(role, { venID: ref.venObjectId, assetId: ref.assetId, limit: 1, skip: 0 }) : [];
+    if (!ref || !found) throw new Problem('OPENADR-RESOURCE-NOT-FOUND', `No resource ${id}.`);
+    return { ref, found };
+  }
+
   app.openapi(createRoute({
-    method: 'get', path: '/resources', tags, security: oauth, summary: 'OpenADR 3.1 searchVenResources: assets as resources, ordered by VEN then asset ID',
+    method: 'get', path: '/resources', tags, security: oauth, summary: 'OpenADR 3.1 searchVenResources: each VEN’s bound assets (or, without bindings, its organisation’s), ordered by VEN then asset ID',
     request: { query: ResourceQuery },
     responses: { 200: { description: 'resources', content: json(z.array(Resource)) }, ...problems(404) },
   }), async (c) => {
@@ -299,30 +300,67 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
     responses: { 200: { description: 'The resource', content: json(Resource) }, ...problems(404) },
   }), async (c) => {
     const role = roleOf(c.get('principal'), false);
-    const id = c.req.valid('param').resourceID;
-    const ref = parseResourceId(id);
-    const [found] = ref ? await resources(role, { venID: ref.venObjectId, resourceName: ref.assetId, targets: [], limit: 1, skip: 0 }) : [];
-    if (!found) throw new Problem('OPENADR-RESOURCE-NOT-FOUND', `No resource ${id}.`);
-    return c.json(found, 200);
+    return c.json((await resourceById(role, c.req.valid('param').resourceID)).found, 200);
   });
 
-  // Resources are the register's assets, so they are written through /api/v1/assets, not here.
-  const readOnly = (c: Context<AuthEnv>) => { roleOf(c.get('principal'), true); throw new Problem('OPENADR-RESOURCE-READ-ONLY'); };
+  /** A resource request as a binding write, after the role's rules (a VEN: VEN_RESOURCE_REQUEST, no targets or clientID). */
+  async function bindingWrite(c: Context<AuthEnv>, role: Role, body: ResourceRequest, ven: any): Promise<BindingWrite> {
+    const raw = (await c.req.json()) as Record<string, unknown>;
+    if (!role.bl) {
+      const what = body.objectType !== 'VEN_RESOURCE_REQUEST' ? 'a BL_RESOURCE_REQUEST' : 'targets' in raw ? 'targets' : 'clientID' in raw ? 'a clientID' : undefined;
+      if (what) throw new Problem('OPENADR-VEN-ROLE-FORBIDDEN', `A VEN client cannot write ${what}.`);
+    }
+    if (body.objectType === 'BL_RESOURCE_REQUEST' && body.clientID !== venOf(ven).clientID) throw new Problem('OPENADR-RESOURCE-VEN-FIXED', `A resource’s clientID is its ven’s (${venOf(ven).clientID}).`);
+    return {
+      resourceName: body.resourceName, attributes: body.attributes ?? [],
+      targets: body.objectType === 'BL_RESOURCE_REQUEST' ? body.targets ?? [] : undefined,
+    };
+  }
+
   app.openapi(createRoute({
-    method: 'post', path: '/resources', tags, security: oauth, summary: 'OpenADR 3.1 createResource: refused (resources are assets; register them at /api/v1/assets)',
-    request: { body: { required: true, content: json(z.record(z.string(), z.any())) } },
-    responses: { 201: { description: 'Never', content: json(Resource) }, ...problems(404, 409) },
-  }), readOnly as any);
+    method: 'post', path: '/resources', tags, security: oauth,
+    summary: 'OpenADR 3.1 createResource: bind an asset of the ven’s organisation (named by FMAR_ASSET_ID, MPAN or resourceName = asset ID) to the ven',
+    request: { body: { required: true, content: json(ResourceRequest) } },
+    responses: { 201: { description: 'Created', content: json(Resource) }, ...problems(404, 409) },
+  }), async (c) => {
+    const p = c.get('principal');
+    const role = roleOf(p, true);
+    const body = c.req.valid('json');
+    const ven = await venRow(p, role, body.venID, true);
+    const assetId = await createBinding(ctx, p, ven, await bindingWrite(c, role, body, ven));
+    return c.json((await resourceById(role, `${ven.id}_${assetId}`)).found, 201);
+  });
+
   app.openapi(createRoute({
-    method: 'put', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 updateVenResource: refused (change the asset at /api/v1/assets)',
+    method: 'put', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 updateVenResource: resourceName, targets (BL) and further attributes of a bound asset',
+    request: { params: ResourceParam, body: { required: true, content: json(ResourceRequest) } },
+    responses: { 200: { description: 'Updated', content: json(Resource) }, ...problems(404, 409) },
+  }), async (c) => {
+    const p = c.get('principal');
+    const role = roleOf(p, true);
+    const id = c.req.valid('param').resourceID;
+    const body = c.req.valid('json');
+    const { ref } = await resourceById(role, id);
+    const ven = await venRow(p, role, ref.venObjectId, true);
+    const write = await bindingWrite(c, role, body, ven);
+    if (body.venID !== ven.id) throw new Problem('OPENADR-RESOURCE-VEN-FIXED', `Resource ${id} belongs to ven ${ven.id}: delete it and create it under the other ven.`);
+    await updateBinding(ctx, p, ven, ref.assetId, write);
+    return c.json((await resourceById(role, id)).found, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'delete', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 deleteVenResource: remove the binding (the asset stays registered); answers the resource as it was',
     request: { params: ResourceParam },
-    responses: { 200: { description: 'Never', content: json(Resource) }, ...problems(404, 409) },
-  }), readOnly as any);
-  app.openapi(createRoute({
-    method: 'delete', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 deleteVenResource: refused (de-register the asset at /api/v1/assets)',
-    request: { params: ResourceParam },
-    responses: { 200: { description: 'Never', content: json(Resource) }, ...problems(404) },
-  }), readOnly as any);
+    responses: { 200: { description: 'Deleted', content: json(Resource) }, ...problems(404) },
+  }), async (c) => {
+    const p = c.get('principal');
+    const role = roleOf(p, true);
+    const id = c.req.valid('param').resourceID;
+    const { ref, found } = await resourceById(role, id);
+    const ven = await venRow(p, role, ref.venObjectId, true);
+    await deleteBinding(ctx, p, ven, ref.assetId);
+    return c.json(found, 200);
+  });
 
   return app;
 }

@@ -9,6 +9,7 @@ import { writeEvents } from '../events/outbox';
 import { Problem, fieldError, validationProblem, type FieldError } from '../http/problem';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import type { VenRegistration, VenRegistrationInput, VenRegistrationPatch } from './schema';
+import { releaseBindings } from './resources';
 import { REG_COLS, REG_FROM, registrationVisibility, toRegistration } from './store';
 import { findVtn } from './vtns';
 
@@ -157,7 +158,7 @@ export async function updateVenRegistration(ctx: Ctx, p: Principal, id: string, 
   }
 }
 
-/** Cancel: the record stays (read-only) and releases its VEN ID and venName on the VTN. */
+/** Cancel: the record stays (read-only) and releases its VEN ID and venName on the VTN, and its resources' assets. */
 export async function cancelVenRegistration(ctx: Ctx, p: Principal, id: string, o: { ifMatch?: number; reason?: string } = {}): Promise<VenRegistration> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
@@ -166,8 +167,9 @@ export async function cancelVenRegistration(ctx: Ctx, p: Principal, id: string, 
     if (o.ifMatch !== undefined && Number(cur.version) !== o.ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Registration ${id} is at version ${cur.version}.`);
     if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED');
     await tx.query(`UPDATE ven_registration SET status = 'CANCELLED', version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, now.toISOString(), recordedBy(p)]);
+    const releasedResources = await releaseBindings(tx, p, now, id);
     const row = await selectRegistration(tx, id);
-    await writeAudit(tx, p, now, [{ action: 'ven_registration.cancelled', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { reason: o.reason ?? null, venId: cur.ven_id, vtn: cur.vtn } }]);
+    await writeAudit(tx, p, now, [{ action: 'ven_registration.cancelled', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { reason: o.reason ?? null, venId: cur.ven_id, vtn: cur.vtn, releasedResources } }]);
     await announce(tx, ctx, now, 'fmar.ven-registration.cancelled', row);
     return toRegistration(row, now);
   });

@@ -1,17 +1,17 @@
 import { z } from '@hono/zod-openapi';
-import { namespaceOf, toResource, Resource } from '../../openadr/index';
+import { namespaceOf, Resource } from '../../openadr/index';
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import { ORGANISATION_ROLES } from '../catalogue/codes';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
 import { VenRegistration } from './schema';
-import { ASSET_RESOURCE_COLS, REG_COLS, REG_FROM, assetFacts, registrationVisibility, toRegistration, venOf } from './store';
+import { REG_COLS, REG_FROM, assetFacts, registrationVisibility, resourceOf, toRegistration, venAssetsLateral, venOf } from './store';
 import { findVtn, type VtnRef } from './vtns';
 
 /**
  * VEN ID resolution: which organisation, in which role, and which assets stand behind a VEN ID on
- * a VTN (or a venName there), with each asset's OpenADR 3.1 resource view; and the reverse, the VEN
+ * a VTN (those bound to the VEN; without bindings, all its organisation controls) (or a venName there), with each asset's OpenADR 3.1 resource view; and the reverse, the VEN
  * registrations behind an organisation or an asset. Dispatch platforms (SOs, IMPs), the operator
  * and the regulator resolve any VEN; FSPs and aggregators their own (vens.read).
  */
@@ -28,7 +28,7 @@ export const Resolution = z.object({
   vtn: z.object({ id: z.string(), code: z.string(), name: z.string(), protocol: z.string() }),
   organisation: z.object({ id: z.string(), legalName: z.string(), tradingName: z.string().nullable(), roles: z.array(z.enum(ORGANISATION_ROLES)), status: z.string() }),
   assets: z.object({ items: z.array(ResolvedAsset), nextCursor: z.string().nullable() }),
-}).openapi('VenResolution', { description: 'The organisation behind a VEN ID and the assets it controls (a page), each with its OpenADR 3.1 resource view' });
+}).openapi('VenResolution', { description: 'The organisation behind a VEN ID and the assets behind the VEN (a page: those bound to it, or without bindings all its organisation controls), each with its OpenADR 3.1 resource view' });
 export type Resolution = z.infer<typeof Resolution>;
 
 export interface ResolveQuery extends VtnRef { venId?: string; venName?: string; limit: number; after?: string }
@@ -48,15 +48,14 @@ export async function resolveVen(ctx: Ctx, p: Principal, q: ResolveQuery): Promi
       WHERE r.vtn = $1 AND r.${q.venId !== undefined ? 'ven_id' : 'ven_name'} = $2 AND r.status <> 'CANCELLED' AND ${vis}`, params);
   if (!r) throw new Problem('OPENADR-VEN-NOT-FOUND', `No live VEN ${q.venId ?? q.venName} on VTN ${vtn.code} that the caller may see.`);
   const ven = venOf(r);
-  const rows = await ctx.db.query(
-    `SELECT ${ASSET_RESOURCE_COLS} FROM asset a WHERE a.fsp_id = $1 AND a.deregistered_at IS NULL AND a.id > $2 ORDER BY a.id LIMIT $3`,
-    [r.organisation_id, q.after ?? '', q.limit + 1]);
+  const ap: unknown[] = [r.id, q.limit + 1];
+  const rows = await ctx.db.query(`SELECT a.* FROM ven_registration r CROSS JOIN ${venAssetsLateral(ap, { after: q.after ?? '' }, '$2')} WHERE r.id = $1 ORDER BY a.id`, ap);
   const items = rows.slice(0, q.limit).map((a) => {
     const f = assetFacts(a);
     return {
       id: f.id, friendlyCode: a.friendly_code ?? null, name: f.name, category: f.category, status: a.status, connectionStatus: a.connection_status,
       ratedCapacityKw: f.ratedCapacityKw, generationCapacityKw: f.generationCapacityKw, demandCapacityKw: f.demandCapacityKw,
-      dno: f.dno, gspGroup: f.gspGroup, importMpan: f.importMpan, exportMpan: f.exportMpan, resource: toResource(f, ven),
+      dno: f.dno, gspGroup: f.gspGroup, importMpan: f.importMpan, exportMpan: f.exportMpan, resource: resourceOf(a, ven),
     };
   });
   return {
@@ -80,7 +79,7 @@ export async function registrationsOfOrganisation(ctx: Ctx, p: Principal, organi
 
 /**
  * The live VEN registrations behind an asset: those of the organisation that controls it (its
- * FSP), which dispatch it. Reached as vens.read reaches: all for roles that see all registrations,
+ * FSP) that stand for it (bound to it, or without bindings), which dispatch it. Reached as vens.read reaches: all for roles that see all registrations,
  * else the assets the caller's organisation owns or controls.
  */
 export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: string) {
@@ -88,8 +87,13 @@ export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: stri
   const own = reach('vens.read', p.roles).all ? 'TRUE' : (params.push(p.organisationId), `(a.organisation_id = $2 OR a.fsp_id = $2)`);
   const [a] = await ctx.db.query(`SELECT a.id, a.fsp_id FROM asset a WHERE a.id = $1 AND ${own}`, params);
   if (!a) throw new Problem('ASSET-NOT-FOUND', `No asset ${assetId}.`);
-  const rp: unknown[] = [a.fsp_id];
-  const rows = await ctx.db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND r.status <> 'CANCELLED' AND ${registrationVisibility(p, rp, 'vens.read')} ORDER BY r.id LIMIT 1000`, rp);
+  const rp: unknown[] = [a.fsp_id, a.id];
+  // A VEN stands for the asset when it is bound to it, or when it has no bindings at all (the fallback).
+  const rows = await ctx.db.query(
+    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND r.status <> 'CANCELLED' AND ${registrationVisibility(p, rp, 'vens.read')}
+        AND (EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.asset_id = $2 AND b.deleted_at IS NULL)
+          OR NOT EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.deleted_at IS NULL))
+      ORDER BY r.id LIMIT 1000`, rp);
   const now = ctx.clock.now();
   return { assetId: a.id as string, fspId: a.fsp_id as string, items: rows.map((r) => toRegistration(r, now)) };
 }

@@ -1,5 +1,5 @@
 import { decodeTime } from 'ulid';
-import { toVen, type AssetFacts, type Ven, type VenFacts, type ValuesMap } from '../../openadr/index';
+import { toResource, toVen, type AssetFacts, type BindingFacts, type Resource, type Ven, type VenFacts, type ValuesMap } from '../../openadr/index';
 import { reach, type Action } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import type { Vtn, VenRegistration } from './schema';
@@ -63,6 +63,50 @@ export function assetFacts(r: any): AssetFacts {
     dno: r.dno ?? null, gspGroup: loc.gspGroup ?? null, importMpan: r.import_mpan ?? null, exportMpan: r.export_mpan ?? null,
   };
 }
+
+/** Filters on the assets behind a VEN (resourceName is the binding's, or the asset ID when unbound). */
+export interface VenAssetFilter { resourceName?: string; assetId?: string; targets?: string[]; after?: string }
+
+/**
+ * The assets that stand behind the VEN registration `r`, as a LATERAL subquery `a` (asset columns
+ * and the binding's, NULL when unbound), in asset ID order, at most `limit` (a parameter reference):
+ * the live assets bound to it (ven_resource) that its organisation still controls, or, when it has
+ * no live binding at all, every live asset its organisation controls (the fallback). Appends to `params`.
+ */
+export function venAssetsLateral(params: unknown[], f: VenAssetFilter, limit: string): string {
+  const arg = (v: unknown) => (params.push(v), `$${params.length}`);
+  let bound = '';
+  let all = '';
+  if (f.after !== undefined) { const x = arg(f.after); bound += ` AND a.id > ${x}`; all += ` AND a.id > ${x}`; }
+  if (f.assetId !== undefined) { const x = arg(f.assetId); bound += ` AND a.id = ${x}`; all += ` AND a.id = ${x}`; }
+  if (f.resourceName !== undefined) { const x = arg(f.resourceName); bound += ` AND b.resource_name = ${x}`; all += ` AND a.id = ${x}`; }
+  if (f.targets?.length) {
+    // Derived targets (DNO:<code>, GSP_GROUP:<group>) match the asset; a binding's own, its targets.
+    const of = (prefix: string) => f.targets!.filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length));
+    const derived = `(a.dno = ANY(${arg(of('DNO:'))}::text[]) OR a.location->>'gspGroup' = ANY(${arg(of('GSP_GROUP:'))}::text[]))`;
+    bound += ` AND (${derived} OR b.targets && ${arg(f.targets)}::text[])`;
+    all += ` AND ${derived}`;
+  }
+  const live = `a.fsp_id = r.organisation_id AND a.deregistered_at IS NULL`;
+  return `LATERAL (
+    SELECT ${ASSET_RESOURCE_COLS}, b.resource_name, b.targets AS bound_targets, b.attributes AS bound_attributes, b.created_at AS bound_created_at, b.recorded_at AS bound_recorded_at
+      FROM ven_resource b JOIN asset a ON a.id = b.asset_id
+     WHERE b.registration_id = r.id AND b.deleted_at IS NULL AND ${live}${bound}
+    UNION ALL
+    SELECT ${ASSET_RESOURCE_COLS}, NULL::text, NULL::text[], NULL::jsonb, NULL::timestamptz, NULL::timestamptz
+      FROM asset a
+     WHERE ${live}${all} AND NOT EXISTS (SELECT 1 FROM ven_resource x WHERE x.registration_id = r.id AND x.deleted_at IS NULL)
+    ORDER BY id LIMIT ${limit}) a`;
+}
+
+/** The binding columns of a venAssetsLateral row, or undefined when the asset is unbound. */
+export function bindingFacts(r: any): BindingFacts | undefined {
+  if (r.resource_name === null || r.resource_name === undefined) return undefined;
+  return { resourceName: r.resource_name, targets: r.bound_targets ?? [], attributes: r.bound_attributes ?? [], createdAt: new Date(r.bound_created_at), modifiedAt: new Date(r.bound_recorded_at) };
+}
+
+/** A venAssetsLateral row as the resource of `ven`. */
+export const resourceOf = (r: any, ven: Pick<Ven, 'id' | 'clientID' | 'createdDateTime' | 'modificationDateTime'>): Resource => toResource(assetFacts(r), ven, bindingFacts(r));
 
 /**
  * Object-level rule for registrations, in SQL: the reach PERMISSIONS gives `action`. Roles that see

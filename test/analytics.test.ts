@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerAssets } from '../src/assets/service';
+import { ConfigError, loadConfig } from '../src/config';
+import { DIMENSIONS, protectedLattice, type Contribution, type Dimension } from '../src/analytics/disclosure';
+import { registerOrganisation } from '../src/organisations/service';
+import { batteryInput, mpanFor, testHub, type TestHub } from './harness';
+
+/** UC-05.02: public capacity analytics, with small-cell, dominance and secondary suppression. */
+
+let hub: TestHub;
+const fsp: Record<'f1' | 'f2' | 'f3', string> = { f1: '', f2: '', f3: '' };
+const identifying: string[] = [];
+let n = 0;
+
+/** `count` assets in one cell, controlled by one FSP. */
+function assets(count: number, fspId: string, dno: string, distributor: string, category: 'BESS' | 'EV_CHARGER') {
+  return Array.from({ length: count }, () => {
+    const i = ++n;
+    const caps = category === 'BESS' ? { ratedCapacityKw: 5, generationCapacityKw: 5, demandCapacityKw: 5 } : { ratedCapacityKw: 7, demandCapacityKw: 7 };
+    const row = batteryInput(i, { name: `Analytics asset ${i}`, category, ...caps, organisationId: fspId, fspId, dno, importMpan: mpanFor(500_000 + i, distributor), serialNumber: `AN-${i}`, location: { postcode: 'G1 1AA', gspGroup: '_N' } });
+    identifying.push(row.name as string, row.importMpan as string, row.serialNumber as string);
+    return row;
+  });
+}
+
+/**
+ * The known dataset (kW):
+ *   SPEN_SPM  × BESS  12 (f1 6, f2 6)      SPEN_SPM  × EV 10 (f1 5, f2 5)
+ *   UKPN_EPN  × BESS   3 (f3)               UKPN_EPN  × EV 20 (f3 18, f1 2: f3 holds 0.9)
+ *   NGED_WMID × BESS  11 (f1 6, f2 5)
+ * plus one de-registered asset, which must count nowhere.
+ */
+beforeAll(async () => {
+  hub = await testHub({ seed: false });
+  for (const [k, i] of [['f1', 1], ['f2', 2], ['f3', 3]] as const) {
+    const o = await registerOrganisation(hub.ctx, hub.system, { legalName: `Analytics FSP ${i} Ltd`, organisationType: 'LTD', registrationNumber: `0970000${i}`, roles: ['FSP'], status: 'ACTIVE' });
+    fsp[k] = o.id;
+    identifying.push(o.id, o.legalName);
+  }
+  const rows = [
+    ...assets(6, fsp.f1, 'SPEN_SPM', '13', 'BESS'), ...assets(6, fsp.f2, 'SPEN_SPM', '13', 'BESS'),
+    ...assets(5, fsp.f1, 'SPEN_SPM', '13', 'EV_CHARGER'), ...assets(5, fsp.f2, 'SPEN_SPM', '13', 'EV_CHARGER'),
+    ...assets(3, fsp.f3, 'UKPN_EPN', '10', 'BESS'),
+    ...assets(18, fsp.f3, 'UKPN_EPN', '10', 'EV_CHARGER'), ...assets(2, fsp.f1, 'UKPN_EPN', '10', 'EV_CHARGER'),
+    ...assets(6, fsp.f1, 'NGED_WMID', '14', 'BESS'), ...assets(5, fsp.f2, 'NGED_WMID', '14', 'BESS'),
+    ...assets(1, fsp.f1, 'SPEN_SPM', '13', 'BESS'),
+  ];
+  const out = await registerAssets(hub.ctx, hub.system, rows, { source: 'test' });
+  expect(out.ok, JSON.stringify(out.results.filter((r) => r.status === 'rejected')).slice(0, 500)).toBe(true);
+  out.assets.forEach((a) => identifying.push(a.id));
+  const gone = out.assets.at(-1)!;
+  await hub.db.query(`UPDATE asset SET deregistered_at = $2::timestamptz, status = 'DEREGISTERED' WHERE id = $1`, [gone.id, hub.clock.now().toISOString()]);
+}, 60_000);
+afterAll(async () => { await hub?.close(); });
+
+const get = (by: string) => hub.call('GET', `/public/analytics/capacity${by === '' ? '' : `?by=${by}`}`);
+
+describe('GET /public/analytics/capacity', () => {
+  it('needs no token, and says how long it may be cached', async () => {
+    const r = await get('category');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(r.json.policy).toMatchObject({ minAssets: 10, dominance: 0.8 });
+  });
+
+  it('counts and sums registered assets per cell (de-registered ones excluded)', async () => {
+    const r = await get('category');
+    expect(r.json.by).toEqual(['category']);
+    expect(r.json.cells).toEqual([
+      { category: 'BESS', suppressed: false, assets: 26, ratedCapacityKw: 130, generationCapacityKw: 130, demandCapacityKw: 130 },
+      { category: 'EV_CHARGER', suppressed: false, assets: 30, ratedCapacityKw: 210, generationCapacityKw: 0, demandCapacityKw: 210 },
+    ]);
+    expect(r.json.other).toBeNull();
+    expect(r.json.total).toEqual({ suppressed: false, assets: 56, ratedCapacityKw: 340, generationCapacityKw: 130, demandCapacityKw: 340 });
+  });
+
+  it('suppresses a dominated cell, then the smallest other cell so the grand total cannot give it away', async () => {
+    const r = await get('dno');
+    expect(r.json.cells).toEqual([
+      { dno: 'NGED_WMID', suppressed: true, reason: 'ANALYTICS-CELL-SECONDARY' },
+      { dno: 'SPEN_SPM', suppressed: false, assets: 22, ratedCapacityKw: 130, generationCapacityKw: 60, demandCapacityKw: 130 },
+      // f3 holds (3·5 + 18·7) / 155 = 0.91 of UKPN_EPN's rated capacity.
+      { dno: 'UKPN_EPN', suppressed: true, reason: 'ANALYTICS-CELL-DOMINANT' },
+    ]);
+    // The two hidden cells are published only together (34 assets, no FSP above 0.8).
+    expect(r.json.other).toEqual({ suppressed: false, cells: 2, assets: 34, ratedCapacityKw: 210, generationCapacityKw: 70, demandCapacityKw: 210 });
+    expect(r.json.total.assets - 22).toBe(r.json.other.assets);
+  });
+
+  it('suppresses small cells, and protects them against the margins of the coarser tables', async () => {
+    const r = await get('category,dno');
+    expect(r.json.by).toEqual(['dno', 'category']);
+    const reason = Object.fromEntries(r.json.cells.map((c: any) => [`${c.dno}/${c.category}`, c.reason ?? 'published']));
+    expect(reason).toEqual({
+      'NGED_WMID/BESS': 'ANALYTICS-CELL-SECONDARY',
+      'SPEN_SPM/BESS': 'ANALYTICS-CELL-SECONDARY',
+      'SPEN_SPM/EV_CHARGER': 'ANALYTICS-CELL-SECONDARY',
+      'UKPN_EPN/BESS': 'ANALYTICS-CELL-TOO-FEW-ASSETS',
+      'UKPN_EPN/EV_CHARGER': 'ANALYTICS-CELL-DOMINANT',
+    });
+    // SPEN_SPM/BESS and /EV_CHARGER pass on their own (12 and 10 assets, two FSPs), but by=dno
+    // publishes SPEN_SPM (22) and by=category publishes EV_CHARGER (30): publishing either would
+    // let UKPN_EPN/EV_CHARGER (20 = 30 − 10) be subtracted out.
+  });
+
+  it('no suppressed cell can be derived by subtracting published cells from a published margin, in any pair of tables', async () => {
+    const subsets = Array.from({ length: 1 << DIMENSIONS.length }, (_, m) => DIMENSIONS.filter((_, i) => m & (1 << i)));
+    const tables = new Map<string, any>();
+    for (const dims of subsets) tables.set(dims.join(','), (await get(dims.join(','))).json);
+    let margins = 0;
+    let checkedLines = 0;
+    for (const fine of subsets) {
+      for (const coarse of subsets.filter((c) => c.length < fine.length && c.every((d) => fine.includes(d)))) {
+        const key = (cell: any, dims: Dimension[]) => JSON.stringify(dims.map((d) => cell[d] ?? null));
+        const fineCells = tables.get(fine.join(',')).cells;
+        const coarseCells = coarse.length ? tables.get(coarse.join(',')).cells : [{ ...tables.get('').total }];
+        for (const m of coarseCells) {
+          if (m.suppressed) {
+            // A hidden margin is not the plain sum of published cells.
+            const line = fineCells.filter((c: any) => key(c, coarse) === key(m, coarse));
+            expect(line.some((c: any) => c.suppressed), `${fine}/${coarse} ${key(m, coarse)}`).toBe(true);
+            continue;
+          }
+          margins++;
+          const line = fineCells.filter((c: any) => key(c, coarse) === key(m, coarse));
+          const hidden = line.filter((c: any) => c.suppressed);
+          if (!hidden.length) continue;
+          checkedLines++;
+          // What an attacker gets by subtraction: at least two cells together, and a total that passes the rules.
+          const derived = m.assets - line.filter((c: any) => !c.suppressed).reduce((s: number, c: any) => s + c.assets, 0);
+          expect(hidden.length, `${fine}/${coarse} ${key(m, coarse)}`).toBeGreaterThanOrEqual(2);
+          expect(derived).toBeGreaterThanOrEqual(10);
+        }
+      }
+    }
+    expect(margins).toBeGreaterThan(10);
+    expect(checkedLines).toBeGreaterThan(3);
+  });
+
+  it('identifies no asset or organisation, and publishes no cell below the threshold', async () => {
+    for (const by of ['', 'dno', 'category', 'status', 'gspGroup', 'dno,gspGroup,category,status']) {
+      const r = await get(by);
+      for (const s of identifying) expect(r.text).not.toContain(s);
+      for (const c of r.json.cells) if (!c.suppressed) expect(c.assets).toBeGreaterThanOrEqual(10);
+      for (const c of r.json.cells) if (c.suppressed) expect(Object.keys(c).sort()).toEqual([...by.split(',').filter(Boolean), 'reason', 'suppressed'].sort());
+    }
+  });
+
+  it('refuses an unknown or repeated dimension with ANALYTICS-BY-INVALID', async () => {
+    for (const by of ['fsp', 'dno,dno', 'name']) {
+      const r = await get(by);
+      expect(r.status).toBe(400);
+      expect(r.headers.get('content-type')).toBe('application/problem+json');
+      expect(r.json.code).toBe('ANALYTICS-BY-INVALID');
+    }
+  });
+
+  it('answers from a 60 s cache: a new asset shows only after it expires', async () => {
+    const before = (await get('')).json.total.assets;
+    const out = await registerAssets(hub.ctx, hub.system, assets(1, fsp.f2, 'SPEN_SPM', '13', 'BESS'), { source: 'test' });
+    expect(out.ok).toBe(true);
+    expect((await get('')).json.total.assets).toBe(before);
+    hub.clock.advance(61_000);
+    expect((await get('')).json.total.assets).toBe(before + 1);
+  });
+});
+
+describe('the disclosure rules (src/analytics/disclosure.ts)', () => {
+  const row = (dno: string, fspId: string, assets: number, kw: { rated: number; gen?: number; demand?: number }): Contribution =>
+    ({ keys: { dno, gspGroup: null, category: 'BESS', status: 'VERIFIED' }, fspId, assets, ratedKw: kw.rated, generationKw: kw.gen ?? 0, demandKw: kw.demand ?? 0 });
+  const policy = { minAssets: 10, dominance: 0.8 };
+
+  it('dominance is checked on each capacity: one FSP with most of the generation hides the cell', () => {
+    const lat = protectedLattice([row('A', 'x', 10, { rated: 100, gen: 90 }), row('A', 'y', 10, { rated: 100, gen: 10 })], policy);
+    expect(lat.get(0)!.cells.values().next().value!.suppressed).toBe('ANALYTICS-CELL-DOMINANT');
+    const ok = protectedLattice([row('A', 'x', 10, { rated: 100, gen: 80 }), row('A', 'y', 10, { rated: 100, gen: 20 })], policy);
+    expect(ok.get(0)!.cells.values().next().value!.suppressed).toBeUndefined();
+  });
+
+  it('the threshold is "fewer than minAssets": 9 is hidden, 10 is shown', () => {
+    const nine = protectedLattice([row('A', 'x', 5, { rated: 5 }), row('A', 'y', 4, { rated: 5 })], policy);
+    expect(nine.get(0)!.cells.values().next().value!.suppressed).toBe('ANALYTICS-CELL-TOO-FEW-ASSETS');
+    const ten = protectedLattice([row('A', 'x', 5, { rated: 5 }), row('A', 'y', 5, { rated: 5 })], policy);
+    expect(ten.get(0)!.cells.values().next().value!.suppressed).toBeUndefined();
+  });
+
+  it('two small hidden cells whose sum is still small pull in a third', () => {
+    // A (3) and B (4) fail; together 7 still fails against the published total, so C (smallest) goes too.
+    const lat = protectedLattice([
+      row('A', 'x', 2, { rated: 5 }), row('A', 'y', 1, { rated: 5 }), row('B', 'x', 2, { rated: 5 }), row('B', 'y', 2, { rated: 5 }),
+      row('C', 'x', 6, { rated: 5 }), row('C', 'y', 6, { rated: 5 }), row('D', 'x', 10, { rated: 5 }), row('D', 'y', 10, { rated: 5 }),
+    ], policy);
+    const byDno = lat.get(1)!;
+    expect([...byDno.cells.values()].map((c) => [c.values[0], c.suppressed ?? 'published'])).toEqual([
+      ['A', 'ANALYTICS-CELL-TOO-FEW-ASSETS'], ['B', 'ANALYTICS-CELL-TOO-FEW-ASSETS'], ['C', 'ANALYTICS-CELL-SECONDARY'], ['D', 'published'],
+    ]);
+  });
+
+  it('FMAR_ANALYTICS_MIN_ASSETS and FMAR_ANALYTICS_DOMINANCE are read and checked', () => {
+    const env = { FMAR_MODE: 'development' };
+    expect(loadConfig(env).analytics).toEqual({ minAssets: 10, dominance: 0.8 });
+    expect(loadConfig({ ...env, FMAR_ANALYTICS_MIN_ASSETS: '20', FMAR_ANALYTICS_DOMINANCE: '0.6' }).analytics).toEqual({ minAssets: 20, dominance: 0.6 });
+    expect(() => loadConfig({ ...env, FMAR_ANALYTICS_DOMINANCE: '1.5' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...env, FMAR_ANALYTICS_MIN_ASSETS: '1' })).toThrow(ConfigError);
+  });
+});
