@@ -8,8 +8,9 @@
  * POSTs of the same events to the same receiver, as many in flight as the worker's batch.
  *
  *   npm run bench:switching   (BENCH_ASSETS=20000 BENCH_EVENTS=5000 BENCH_REPS=3 BENCH_DURATION=5 BENCH_WARMUP=2
- *                              BENCH_CONNECTIONS=10 BENCH_DELIVERY_BATCH=20; DATABASE_URL=… adds a PostgreSQL run;
- *                              BENCH_ENGINES=pglite,postgres picks the engines)
+ *                              BENCH_CONNECTIONS=10 BENCH_DELIVERY_BATCH=20 BENCH_SEQUENTIAL=100; DATABASE_URL=… adds a
+ *                              PostgreSQL run, with its CPU when FMAR_PG_DIR names it; BENCH_ENGINES=pglite,postgres picks the engines)
+ *   BENCH_PROFILE_DIR=/tmp/prof BENCH_REPS=1 npm run bench:switching   (main-thread CPU profiles; bench/cpuprofile.ts)
  *
  * The hub (assemble + buildApp, served by @hono/node-server on node:http) and the baseline server
  * run in this process's main thread; the load comes from autocannon in a worker thread and the
@@ -403,7 +404,7 @@ async function switching(engine: string, raw: Db, h: BenchHub, ccs: Awaited<Retu
 interface Delivery { perSec: number; seconds: number; n: number; mainUs: number; passes?: number; queries?: number; pgUs?: number; claimMs?: number; recordMs?: number }
 
 async function delivery(engine: string, raw: Db, h: BenchHub, pgCpu: PgCpu) {
-  const { first, ask } = await startWorker(RECEIVER);
+  const { w, first, ask } = await startWorker(RECEIVER);
   const url = `http://127.0.0.1:${first.port}/hook`;
   const sub = await fetch(`${h.base}/api/v1/webhooks`, {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await h.token('fsp-a')}` },
@@ -491,6 +492,7 @@ async function delivery(engine: string, raw: Db, h: BenchHub, pgCpu: PgCpu) {
   }
   const [{ n: delivered }] = await raw.query(`SELECT count(*)::int AS n FROM webhook_delivery WHERE subscription_id = $1 AND status = 'DELIVERED'`, [s.id]);
   log(`${engine}: ${delivered} deliveries DELIVERED; registering ${fmt(EVENTS)} assets took ${registerSeconds.map((x) => fmt(x, 1)).join(', ')} s`);
+  await w.terminate();
   return { runs, registerSeconds };
 }
 
