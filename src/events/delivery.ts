@@ -77,17 +77,20 @@ interface Outcome { subscription_id: string; event_id: string; attempts: number;
 /**
  * Claim up to batchSize due deliveries of enabled subscriptions, and, in the same statement,
  * count the attempt and move the rows to the end of the lease (so the claim survives this
- * statement's locks and a dead worker's rows come back).
+ * statement's locks and a dead worker's rows come back). The claimed rows are joined back by
+ * their physical row ID (ctid, stable within the statement), so the update is a TID scan whatever
+ * the planner's statistics say (bench/switching.ts saw the key join read a subscription's every
+ * delivery on PGlite, which never auto-analyses).
  */
 async function claim(db: Sql, now: Date, o: Required<Pick<DeliveryOptions, 'batchSize' | 'leaseMs'>>): Promise<Claimed[]> {
   return db.query<Claimed>(
     `WITH due AS (
-       SELECT d.subscription_id, d.event_id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id AND s.enabled
+       SELECT d.ctid AS row_id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id AND s.enabled
         WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1::timestamptz
         ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED)
      UPDATE webhook_delivery d SET attempts = d.attempts + 1, last_attempt_at = $1::timestamptz, next_attempt_at = $3::timestamptz
        FROM due, webhook_subscription s, organisation o, event_outbox e
-      WHERE d.subscription_id = due.subscription_id AND d.event_id = due.event_id AND s.id = d.subscription_id AND o.id = s.organisation_id AND e.id = d.event_id
+      WHERE d.ctid = due.row_id AND s.id = d.subscription_id AND o.id = s.organisation_id AND e.id = d.event_id
      RETURNING d.subscription_id, d.event_id, d.attempts, d.scheduled_at, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at,
        (o.status = 'ACTIVE' AND o.roles && $4::text[]) AS org_ok, e.type, e.subject, e.data, e.occurred_at`,
     [now.toISOString(), o.batchSize, new Date(now.getTime() + o.leaseMs).toISOString(), EVENT_READER_ROLES]);
