@@ -23,6 +23,7 @@ const GROUPS: [string, string[]][] = [
   ['Organisations', ['ORG']],
   ['Assets', ['ASSET']],
   ['Bulk', ['BULK']],
+  ['Market units', ['UNIT']],
   ['CIM', ['CIM']],
   ['OpenADR', ['OPENADR']],
   ['Consent', ['CONSENT']],

@@ -18,6 +18,7 @@ import { rateLimit, rateLimiter } from './http/rate-limit';
 import { organisationRoutes } from './organisations/routes';
 import { identityRoutes } from './identity/routes';
 import { switchingRoutes } from './switching/routes';
+import { marketUnitRoutes } from './units/routes';
 import { consentRoutes } from './switching/consent-routes';
 import { consentSimulatorRoutes } from './consent/index';
 import { invitationPages } from './identity/pages';
@@ -87,6 +88,7 @@ export function buildApp(ports: Ports) {
   api.use('/organisations/*', passportReads(ctx));
   api.route('/organisations', organisationRoutes(ctx));
   api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
+  api.route('/market-units', marketUnitRoutes(ctx));
   api.route('/audit', auditRoutes(ctx));
   api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes }));
   api.route('/events', eventRoutes(ctx, ports.config.baseUrl));

@@ -14,6 +14,7 @@ import { registerVen } from '../src/openadr/registrations';
 import { registerVtn } from '../src/openadr/vtns';
 import { writeEvents } from '../src/events/outbox';
 import { createSubscription, rotateSecret } from '../src/events/webhooks';
+import { createMarketUnit } from '../src/units/service';
 import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
 
 /**
@@ -37,7 +38,7 @@ type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id:
   | { kind: 'client'; id: string; org: string } | { kind: 'user'; id: string; org: string } | { kind: 'delegation'; id: string; parties: string[] }
   | { kind: 'vtn'; id: string; operator: string } | { kind: 'ven'; id: string; org: string; vtnOperator: string }
   | { kind: 'switch'; id: string; parties: string[] } | { kind: 'contract'; id: string; parties: string[] }
-  | { kind: 'webhook'; id: string; org: string };
+  | { kind: 'webhook'; id: string; org: string } | { kind: 'unit'; id: string; fspId: string; dno: string };
 
 const callers = new Map<OrganisationRole, Caller>();
 const ownAsset = new Map<OrganisationRole, AssetFacts>();
@@ -57,6 +58,9 @@ const venOf = new Map<string, { id: string; org: string; vtnOperator: string }>(
 let strangerVen: { id: string; org: string; vtnOperator: string };
 /** A webhook subscription per organisation, its secret just rotated (a second rotation is refused), with a pending delivery (replay is refused). */
 const webhookOf = new Map<string, { id: string; eventId: string }>();
+/** A market unit over each caller's own asset (and the stranger's); walking it is refused by If-Match "999" or an empty body. */
+const unitOf = new Map<string, { id: string; fspId: string; dno: string }>();
+let strangerUnit: { id: string; fspId: string; dno: string };
 
 /** One organisation with exactly that role, per role; a stranger (FSP) owns the "other" records. */
 beforeAll(async () => {
@@ -86,6 +90,11 @@ beforeAll(async () => {
   out.assets.forEach((a, i) => { facts[i].id = a.id; });
   ORGANISATION_ROLES.forEach((role, i) => ownAsset.set(role, facts[i]));
   strangerAsset = facts[facts.length - 1];
+  for (const a of facts) {
+    const { unit } = await createMarketUnit(hub.ctx, sys, { name: `Unit of ${a.name}`, type: 'SPU', product: 'DFS', assetIds: [a.id] });
+    const u = { id: unit.id, fspId: unit.fspId, dno: a.dno };
+    if (a === strangerAsset) strangerUnit = u; else unitOf.set(a.organisationId, u);
+  }
   const until = new Date(hub.clock.now().getTime() + 86_400_000).toISOString();
   const extra = await registerOrganisation(hub.ctx, sys, { legalName: 'Matrix Bystander Ltd', organisationType: 'LTD', registrationNumber: '09800098', roles: ['INSTALLER'], status: 'ACTIVE', passport });
   for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
@@ -163,6 +172,10 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   if (t.kind === 'vtn') return t.operator === c.org;
   if (t.kind === 'ven') return t.org === c.org || t.vtnOperator === c.org;
   if (t.kind === 'webhook') return t.org === c.org;
+  if (t.kind === 'unit') {
+    if (p.visibility === 'own') return t.fspId === c.org;
+    return (OWNER_ROLES.includes(c.role) && t.fspId === c.org) || (NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.dno));
+  }
   const own = t.asset.organisationId === c.org || t.asset.fspId === c.org;
   switch (p.visibility) {
     case 'own': return own;
@@ -213,6 +226,7 @@ const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation) =>
   { prefix: `${API}/ven-registrations/`, param: 'id', fill: (c, rel) => { const v = rel === 'own' ? venOf.get(c.org)! : strangerVen; return { value: v.id, target: { kind: 'ven', ...v } }; } },
   { prefix: `${API}/switches/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = switchOf.get(org)!; return { value: id, target: { kind: 'switch', id, parties: org === stranger ? [stranger, DEMO_FSP] : [stranger, org] } }; } },
   { prefix: `${API}/contracts/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = contractOf.get(org)!; return { value: id, target: { kind: 'contract', id, parties: [org] } }; } },
+  { prefix: `${API}/market-units/`, param: 'id', fill: (c, rel) => { const u = rel === 'own' ? unitOf.get(c.org)! : strangerUnit; return { value: u.id, target: { kind: 'unit', ...u } }; } },
   { prefix: `${API}/webhooks/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = webhookOf.get(org)!.id; return { value: id, target: { kind: 'webhook', id, org } }; } },
   { prefix: `${API}/webhooks/`, param: 'eventId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const w = webhookOf.get(org)!; return { value: w.eventId, target: { kind: 'webhook', id: w.id, org } }; } },
   { prefix: `${API}/organisations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? c.org : stranger; return { value: id, target: { kind: 'organisation', id } }; } },
@@ -268,7 +282,7 @@ function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { stat
     return undefined;
   }
   if (!visible) {
-    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
+    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;
   }

@@ -284,3 +284,29 @@ describe('withdraw, cancel, revocation', () => {
     expect(await isRevoked(hub.db, { issuer: issuer.iss, jti: c.jti })).toBe(true);
   });
 });
+
+describe('market units follow the switch (UC-02.06 step 6)', () => {
+  it('a sole-member unit moves with its asset; a unit of several loses the asset and needs re-assessment', async () => {
+    const [a, b, c] = [await newBattery(811), await newBattery(812), await newBattery(813)];
+    const spu = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Alpha SPU', type: 'SPU', product: 'DFS', assetIds: [a.id] } });
+    expect(spu.status, spu.text).toBe(201);
+    const spg = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Alpha SPG', type: 'SPG', product: 'DFS', assetIds: [b.id, c.id] } });
+    expect(spg.status, spg.text).toBe(201);
+    const unitOf = (r: { json: any }) => r.json.unit ?? r.json;
+    for (const x of [a, b]) {
+      const s = await request({ asset: x.id, consent: (await consent({ mpan: x.importMpan })).token });
+      expect(s.status, s.text).toBe(201);
+    }
+    hub.clock.set('2026-06-06T00:00:00.000Z');
+    const applied = await applyDueSwitches(hub.ctx);
+    expect(applied.filter((x) => x.status === 'EFFECTIVE').length).toBeGreaterThanOrEqual(2);
+    const movedUnit = await hub.call('GET', `/api/v1/market-units/${unitOf(spu).id}`, { as: 'fsp-b' });
+    expect(movedUnit.status, movedUnit.text).toBe(200);
+    expect(movedUnit.json).toMatchObject({ fspId: DEMO['fsp-b'], assetIds: [a.id], reassessmentRequired: false });
+    const flagged = await hub.call('GET', `/api/v1/market-units/${unitOf(spg).id}`, { as: 'fsp-a' });
+    expect(flagged.json).toMatchObject({ fspId: DEMO['fsp-a'], assetIds: [c.id], reassessmentRequired: true });
+    expect(flagged.json.reassessmentReason).toContain(b.id);
+    const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.market-unit.reassessment-required' AND subject = $1`, [unitOf(spg).id]);
+    expect(ev.data).toMatchObject({ removedAssetId: b.id, assetIds: [c.id] });
+  });
+});

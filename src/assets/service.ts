@@ -7,6 +7,7 @@ import { Problem, fieldError, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod, unstorableTextAt } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
+import { activeUnitsOfAsset } from '../units/store';
 import { UNIQUE_ALIAS_SCHEMES, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
 import { AssetInput, AssetPatch, DESCRIBED_FIELDS, type Asset, type AssetFields, type Warning } from './schema';
 import { ASSET_COLS, assetVisibility, selectAsset, toAsset } from './store';
@@ -418,6 +419,8 @@ export async function deregisterAsset(ctx: Ctx, actor: Principal, id: string, op
     const before = toAsset(row);
     if (before.deregisteredAt) throw new Problem('ASSET-DEREGISTERED');
     if (opts.ifMatch !== undefined && before.version !== opts.ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Asset ${id} is at version ${before.version}, not ${opts.ifMatch}.`, { currentVersion: before.version });
+    const units = await activeUnitsOfAsset(tx, id);
+    if (units.length) throw new Problem('ASSET-IN-MARKET-UNIT', `Asset ${id} is in active market unit(s) ${units.join(', ')}.`, { marketUnitIds: units });
     await archiveVersion(tx, before, at);
     await tx.query(`UPDATE asset SET status = 'DEREGISTERED', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, at, recordedBy(actor)]);
     await tx.query(`UPDATE asset_alias SET active = false WHERE asset_id = $1`, [id]);

@@ -1,0 +1,255 @@
+import type { Principal } from '../access/principal';
+import { recordedBy, seesAll } from '../access/principal';
+import type { Asset, Warning } from '../assets/schema';
+import { ASSET_COLS, assetVisibility, toAsset } from '../assets/store';
+import { writeAudit } from '../audit/audit';
+import type { Ctx } from '../context';
+import { writeEvents } from '../events/outbox';
+import { Problem, fieldError, type FieldError } from '../http/problem';
+import { fieldErrorsFromZod } from '../http/validation';
+import { ULID_RE } from '../ids';
+import { constraintName, pgErrorCode, type Sql } from '../storage/db';
+import { checkComposition } from './rules';
+import { MarketUnitInput, MarketUnitPatch, type MarketUnit } from './schema';
+import { UNIT_COLS, awardedContracts, selectUnit, toUnit, unitVisibility } from './store';
+
+/** The first rule broken names the problem; every error found comes back in `errors`. */
+function refuse(errors: FieldError[], warnings: Warning[] = []): Problem {
+  return new Problem(errors[0].code, errors.map((e) => e.detail).join(' '), warnings.length ? { warnings } : {}, errors);
+}
+
+/** The member assets, as the caller may write them, locked against a concurrent de-registration. */
+async function memberAssets(tx: Sql, p: Principal, ids: string[]): Promise<Asset[]> {
+  const wellFormed = ids.filter((id) => ULID_RE.test(id));
+  const params: unknown[] = [wellFormed];
+  const vis = assetVisibility(p, params, 'write');
+  const rows = wellFormed.length ? await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) AND ${vis} ORDER BY a.id FOR SHARE OF a`, params) : [];
+  const found = rows.map(toAsset);
+  const missing = ids.filter((id) => !found.some((a) => a.id === id));
+  if (missing.length) throw refuse([fieldError('assetIds', 'UNIT-ASSET-UNKNOWN', `No asset you may write: ${missing.join(', ')}.`)]);
+  return found;
+}
+
+/** Every composition rule, then the one-unit-per-product rule against the stored units. */
+async function checkMembers(tx: Sql, p: Principal, unit: { id: string; fspId: string; type: MarketUnit['type']; product: string }, assetIds: string[], found?: Asset[]): Promise<{ assets: Asset[]; warnings: Warning[] }> {
+  const assets = found ?? await memberAssets(tx, p, assetIds);
+  const { errors, warnings } = checkComposition(unit, assets);
+  if (errors.length) throw refuse(errors, warnings);
+  const taken = await tx.query(
+    `SELECT asset_id, market_unit_id FROM market_unit_member WHERE active AND product = $1 AND asset_id = ANY($2::text[]) AND market_unit_id <> $3 ORDER BY asset_id`,
+    [unit.product, assetIds, unit.id]);
+  if (taken.length) {
+    const detail = `For product ${unit.product}: ${taken.map((t) => `${t.asset_id} is in market unit ${t.market_unit_id}`).join(', ')}.`;
+    throw new Problem('UNIT-ASSET-IN-OTHER-UNIT', detail, { otherMarketUnits: taken.map((t) => ({ assetId: t.asset_id, marketUnitId: t.market_unit_id })) }, [fieldError('assetIds', 'UNIT-ASSET-IN-OTHER-UNIT', detail)]);
+  }
+  return { assets, warnings };
+}
+
+async function insertMembers(tx: Sql, unitId: string, product: string, assetIds: string[]) {
+  await tx.query(`INSERT INTO market_unit_member (market_unit_id, asset_id, product) SELECT $1, x, $2 FROM unnest($3::text[]) AS x`, [unitId, product, assetIds]);
+}
+
+async function archiveVersion(tx: Sql, before: MarketUnit, at: string) {
+  await tx.query(`INSERT INTO market_unit_history (market_unit_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
+    [before.id, before.version, before, before.recordedAt, before.recordedBy, at]);
+}
+
+async function reread(tx: Sql, id: string): Promise<MarketUnit> {
+  return toUnit((await tx.query(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1`, [id]))[0]);
+}
+
+/** A concurrent writer put an asset in another unit for this product between our check and our insert. */
+function raced(e: unknown): never {
+  if (pgErrorCode(e) === '23505' && constraintName(e) === 'market_unit_member_one_per_product') throw new Problem('UNIT-ASSET-IN-OTHER-UNIT', 'An asset was put in another unit for this product concurrently; read the units and retry.');
+  throw e;
+}
+
+const unique = (ids: string[]) => [...new Set(ids)].sort();
+
+async function activeFsp(tx: Sql, id: string): Promise<boolean> {
+  const [o] = await tx.query(`SELECT 1 FROM organisation WHERE id = $1 AND status = 'ACTIVE' AND roles && ARRAY['FSP', 'AGGREGATOR']::text[]`, [id]);
+  return !!o;
+}
+
+/** UC-03.01: create a unit; every rule is checked before anything is written. */
+export async function createMarketUnit(ctx: Ctx, actor: Principal, raw: unknown): Promise<{ unit: MarketUnit; warnings: Warning[] }> {
+  const parsed = MarketUnitInput.safeParse(raw);
+  if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The market unit is invalid.', {}, fieldErrorsFromZod(parsed.error, raw));
+  const input = parsed.data;
+  if (!seesAll(actor) && input.fspId && input.fspId !== actor.organisationId) throw refuse([fieldError('fspId', 'AUTH-ROLE-FORBIDDEN', 'An FSP creates market units for itself.')]);
+  const assetIds = unique(input.assetIds);
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  const id = ctx.ids.next();
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const assets = await memberAssets(tx, actor, assetIds);
+      // The operator may leave the FSP to the assets; an FSP's unit is its own.
+      const fspId = seesAll(actor) ? input.fspId ?? assets[0].fspId : actor.organisationId;
+      if (!(await activeFsp(tx, fspId))) throw refuse([fieldError('fspId', 'UNIT-FSP-INVALID', `${fspId} is not an active FSP or aggregator.`)]);
+      const { warnings } = await checkMembers(tx, actor, { id, fspId, type: input.type, product: input.product }, assetIds, assets);
+      await tx.query(`INSERT INTO market_unit (id, fsp_id, name, unit_type, product, status, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, 'ACTIVE', $6::timestamptz, $7)`,
+        [id, fspId, input.name, input.type, input.product, at, recordedBy(actor)]);
+      await insertMembers(tx, id, input.product, assetIds);
+      const unit = await reread(tx, id);
+      await writeAudit(tx, actor, now, [{ action: 'market-unit.created', recordType: 'market_unit', recordId: id, organisationId: fspId, detail: { version: 1, name: unit.name, type: unit.type, product: unit.product, assetIds, warnings: warnings.map((w) => w.code) } }]);
+      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.market-unit.created', subject: id, organisationId: fspId, data: { marketUnitId: id, fspId, assetIds, product: unit.product, type: unit.type, version: 1 } }]);
+      return { unit, warnings };
+    });
+  } catch (e) { raced(e); }
+}
+
+export async function getMarketUnit(ctx: Ctx, p: Principal, id: string): Promise<MarketUnit> {
+  const row = ULID_RE.test(id) ? await selectUnit(ctx.db, p, id) : undefined;
+  if (!row) throw new Problem('UNIT-NOT-FOUND', `No market unit ${id}.`);
+  return toUnit(row);
+}
+
+/** Every version, newest first: the current record then the kept prior versions. */
+export async function marketUnitHistory(ctx: Ctx, p: Principal, id: string): Promise<MarketUnit[]> {
+  const current = await getMarketUnit(ctx, p, id);
+  const rows = await ctx.db.query(`SELECT data FROM market_unit_history WHERE market_unit_id = $1 ORDER BY version DESC`, [id]);
+  return [current, ...rows.map((r) => r.data)];
+}
+
+export interface UnitFilter { fspId?: string; product?: string; assetId?: string; status?: MarketUnit['status'] }
+
+/** Keyset page of visible units, ordered by ID; ACTIVE ones unless a status is asked for. */
+export async function listMarketUnits(ctx: Ctx, p: Principal, f: UnitFilter, page: { limit: number; after?: string }) {
+  const params: unknown[] = [];
+  const conds = [unitVisibility(p, params)];
+  const eq = (sql: string, v: string | undefined) => { if (v !== undefined) { params.push(v); conds.push(sql.replace('?', `$${params.length}`)); } };
+  eq('u.fsp_id = ?', f.fspId);
+  eq('u.product = ?', f.product);
+  eq('u.status = ?', f.status ?? 'ACTIVE');
+  eq('u.id IN (SELECT market_unit_id FROM market_unit_member WHERE asset_id = ?)', f.assetId);
+  eq('u.id > ?', page.after);
+  params.push(page.limit + 1);
+  const rows = await ctx.db.query(`SELECT ${UNIT_COLS} FROM market_unit u WHERE ${conds.join(' AND ')} ORDER BY u.id LIMIT $${params.length}`, params);
+  const items = rows.slice(0, page.limit).map(toUnit);
+  return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
+}
+
+/** Lock a unit the caller may write; refuse a de-registered one and a stale If-Match. */
+async function lockForChange(tx: Sql, p: Principal, id: string, ifMatch: number | undefined, mode: 'write' | 'read' = 'write'): Promise<MarketUnit> {
+  const row = ULID_RE.test(id) ? await selectUnit(tx, p, id, { forUpdate: true, mode }) : undefined;
+  if (!row) throw new Problem('UNIT-NOT-FOUND', `No market unit ${id}.`);
+  const before = toUnit(row);
+  if (before.deregisteredAt) throw new Problem('UNIT-DEREGISTERED');
+  if (ifMatch !== undefined && before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Market unit ${id} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
+  return before;
+}
+
+/** UC-03.03: change the name, the type or the composition, with If-Match; the prior version is kept. */
+export async function updateMarketUnit(ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number): Promise<{ unit: MarketUnit; warnings: Warning[] }> {
+  const parsed = MarketUnitPatch.safeParse(raw);
+  if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The update is invalid.', {}, fieldErrorsFromZod(parsed.error, raw));
+  const patch = parsed.data;
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const before = await lockForChange(tx, actor, id, ifMatch);
+      const assetIds = patch.assetIds ? unique(patch.assetIds) : before.assetIds;
+      const type = patch.type ?? before.type;
+      const { warnings } = await checkMembers(tx, actor, { id, fspId: before.fspId, type, product: before.product }, assetIds);
+      await archiveVersion(tx, before, at);
+      await tx.query(`UPDATE market_unit SET name = $2, unit_type = $3, version = version + 1, recorded_at = $4::timestamptz, recorded_by = $5 WHERE id = $1`,
+        [id, patch.name ?? before.name, type, at, recordedBy(actor)]);
+      if (patch.assetIds) {
+        await tx.query(`DELETE FROM market_unit_member WHERE market_unit_id = $1`, [id]);
+        await insertMembers(tx, id, before.product, assetIds);
+      }
+      const after = await reread(tx, id);
+      const changes = Object.fromEntries((['name', 'type', 'assetIds'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => [k, [before[k], after[k]]]));
+      await writeAudit(tx, actor, now, [{ action: 'market-unit.updated', recordType: 'market_unit', recordId: id, organisationId: before.fspId, detail: { version: after.version, changes, warnings: warnings.map((w) => w.code) } }]);
+      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.market-unit.updated', subject: id, organisationId: before.fspId, data: { marketUnitId: id, fspId: before.fspId, assetIds: after.assetIds, changed: Object.keys(changes), version: after.version } }]);
+      return { unit: after, warnings };
+    });
+  } catch (e) { raced(e); }
+}
+
+/**
+ * UC-03.04: soft delete, refused while an awarded (CONFIRMED, not ended) contract holds the unit or
+ * one of its assets for its product. Its assets stay registered and are free for another unit.
+ */
+export async function deregisterMarketUnit(ctx: Ctx, actor: Principal, id: string, opts: { ifMatch?: number; reason?: string } = {}): Promise<MarketUnit> {
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  return ctx.db.transaction(async (tx) => {
+    const before = await lockForChange(tx, actor, id, opts.ifMatch);
+    const contracts = await awardedContracts(tx, before, at);
+    if (contracts.length) throw new Problem('UNIT-CONTRACT-AWARDED', `Market unit ${id} holds confirmed contract(s) ${contracts.join(', ')}; they must be terminated first.`, { contractIds: contracts });
+    await archiveVersion(tx, before, at);
+    await tx.query(`UPDATE market_unit SET status = 'DEREGISTERED', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, at, recordedBy(actor)]);
+    await tx.query(`UPDATE market_unit_member SET active = false WHERE market_unit_id = $1`, [id]);
+    const after = await reread(tx, id);
+    await writeAudit(tx, actor, now, [{ action: 'market-unit.deregistered', recordType: 'market_unit', recordId: id, organisationId: before.fspId, detail: { version: after.version, reason: opts.reason ?? null } }]);
+    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.market-unit.deregistered', subject: id, organisationId: before.fspId, data: { marketUnitId: id, fspId: before.fspId, assetIds: after.assetIds, version: after.version } }]);
+    return after;
+  });
+}
+
+/**
+ * UC-02.06 / UC-03.02: move a unit to a new FSP, inside the caller's transaction. The switching
+ * module calls this when a sole-member unit's asset switches; the operator through the API. Every
+ * member must already be controlled by the new FSP (UNIT-MIXED-FSP otherwise).
+ */
+export async function reassignMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, id: string, fspId: string, opts: { reason?: string; now?: Date } = {}): Promise<MarketUnit> {
+  const now = opts.now ?? ctx.clock.now();
+  const at = now.toISOString();
+  const before = await lockForChange(tx, actor, id, undefined, 'read');
+  if (before.fspId === fspId) throw new Problem('UNIT-REASSIGN-SAME-FSP', `Market unit ${id} is already controlled by ${fspId}.`);
+  if (!(await activeFsp(tx, fspId))) throw refuse([fieldError('fspId', 'UNIT-FSP-INVALID', `${fspId} is not an active FSP or aggregator.`)]);
+  const members = (await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id`, [before.assetIds])).map(toAsset);
+  const { errors } = checkComposition({ fspId, type: before.type }, members);
+  const mixed = errors.filter((e) => e.code === 'UNIT-MIXED-FSP');
+  if (mixed.length) throw refuse(mixed);
+  await archiveVersion(tx, before, at);
+  await tx.query(`UPDATE market_unit SET fsp_id = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1`, [id, fspId, at, recordedBy(actor)]);
+  const after = await reread(tx, id);
+  await writeAudit(tx, actor, now, [{ action: 'market-unit.reassigned', recordType: 'market_unit', recordId: id, organisationId: fspId, detail: { version: after.version, fromFspId: before.fspId, toFspId: fspId, reason: opts.reason ?? null } }]);
+  // One change announced to both FSPs: the same type, subject and data, so each receives it once.
+  const data = { marketUnitId: id, fspId, fromFspId: before.fspId, assetIds: after.assetIds, version: after.version };
+  await writeEvents(tx, ctx.ids, now, [fspId, before.fspId].map((org) => ({ type: 'fmar.market-unit.reassigned', subject: id, organisationId: org, data })));
+  return after;
+}
+
+/**
+ * What a switch that has taken effect does to the asset's active market units (UC-02.06 step 6),
+ * in the switch's transaction: a unit whose only member is the asset moves to the gaining FSP with
+ * it; any other unit loses the asset and is flagged Re-assessment Required. The asset has already
+ * moved when this runs. Returns the units moved and the units flagged.
+ */
+export async function applySwitchToUnits(tx: Sql, ctx: Ctx, actor: Principal, o: { assetId: string; gainingFspId: string; switchId: string; now: Date }): Promise<{ moved: string[]; flagged: string[] }> {
+  const units = await tx.query(
+    `SELECT u.id, (SELECT count(*) FROM market_unit_member x WHERE x.market_unit_id = u.id AND x.active)::int AS members
+       FROM market_unit u JOIN market_unit_member m ON m.market_unit_id = u.id AND m.active
+      WHERE m.asset_id = $1 AND u.status = 'ACTIVE' ORDER BY u.id FOR UPDATE OF u`, [o.assetId]);
+  const moved: string[] = [];
+  const flagged: string[] = [];
+  const at = o.now.toISOString();
+  for (const u of units) {
+    if (u.members === 1) {
+      await reassignMarketUnitIn(tx, ctx, actor, u.id, o.gainingFspId, { reason: `sole member switched (switch ${o.switchId})`, now: o.now });
+      moved.push(u.id);
+      continue;
+    }
+    const before = await reread(tx, u.id);
+    await archiveVersion(tx, before, at);
+    const reason = `asset ${o.assetId} left with switch ${o.switchId}`;
+    await tx.query(`UPDATE market_unit_member SET active = false WHERE market_unit_id = $1 AND asset_id = $2`, [u.id, o.assetId]);
+    await tx.query(`UPDATE market_unit SET reassessment_required = true, reassessment_reason = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1`,
+      [u.id, reason, at, recordedBy(actor)]);
+    const after = await reread(tx, u.id);
+    await writeAudit(tx, actor, o.now, [{ action: 'market-unit.reassessment-required', recordType: 'market_unit', recordId: u.id, organisationId: after.fspId, detail: { version: after.version, removedAssetId: o.assetId, switchId: o.switchId } }]);
+    await writeEvents(tx, ctx.ids, o.now, [{ type: 'fmar.market-unit.reassessment-required', subject: u.id, organisationId: after.fspId, data: { marketUnitId: u.id, fspId: after.fspId, assetIds: after.assetIds, removedAssetId: o.assetId, switchId: o.switchId, version: after.version } }]);
+    flagged.push(u.id);
+  }
+  return { moved, flagged };
+}
+
+/** UC-03.02 through the API: the operator re-assigns a unit. */
+export async function reassignMarketUnit(ctx: Ctx, actor: Principal, id: string, fspId: string, reason?: string): Promise<MarketUnit> {
+  return ctx.db.transaction((tx) => reassignMarketUnitIn(tx, ctx, actor, id, fspId, { reason }));
+}

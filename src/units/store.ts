@@ -1,0 +1,70 @@
+import { reach } from '../access/permissions';
+import type { Principal } from '../access/principal';
+import type { Sql } from '../storage/db';
+import type { MarketUnit } from './schema';
+
+/** SQL that belongs to the market unit tables: column list, row mapping, object-level visibility. */
+
+export const UNIT_COLS = `u.id, u.fsp_id, u.name, u.unit_type, u.product, u.status, u.version, u.recorded_at, u.recorded_by, u.deregistered_at, u.reassessment_required, u.reassessment_reason,
+  COALESCE((SELECT jsonb_agg(m.asset_id ORDER BY m.asset_id) FROM market_unit_member m WHERE m.market_unit_id = u.id AND m.active = (u.status = 'ACTIVE')), '[]'::jsonb) AS asset_ids`;
+
+/** Storage row → wire shape (the one mapping, used by the API and the history). */
+export function toUnit(r: any): MarketUnit {
+  return {
+    id: r.id, name: r.name, type: r.unit_type, product: r.product, fspId: r.fsp_id, status: r.status, assetIds: r.asset_ids ?? [],
+    version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by,
+    deregisteredAt: r.deregistered_at ? new Date(r.deregistered_at).toISOString() : null,
+    reassessmentRequired: !!r.reassessment_required, reassessmentReason: r.reassessment_reason ?? null,
+  };
+}
+
+/**
+ * Object-level rule, in SQL (as assetVisibility): the reach PERMISSIONS gives market-units.read or
+ * market-units.write. FSPs reach the units they control; DNOs/IDNOs (read) the units with a member
+ * on their networks; a delegation limited to named assets only units made of those assets.
+ */
+export function unitVisibility(p: Principal, params: unknown[], mode: 'read' | 'write' = 'read'): string {
+  if (p.delegation?.assetIds) {
+    const inner = unitVisibility({ ...p, delegation: undefined }, params, mode);
+    params.push(p.delegation.assetIds);
+    return `(${inner} AND NOT EXISTS (SELECT 1 FROM market_unit_member dm WHERE dm.market_unit_id = u.id AND NOT (dm.asset_id = ANY($${params.length}::text[]))))`;
+  }
+  const r = reach(mode === 'write' ? 'market-units.write' : 'market-units.read', p.roles);
+  if (r.all) return 'TRUE';
+  const parts: string[] = [];
+  if (r.own) {
+    params.push(p.organisationId);
+    parts.push(`u.fsp_id = $${params.length}`);
+  }
+  if (r.network && p.dnoCodes.length) {
+    params.push(p.dnoCodes);
+    parts.push(`EXISTS (SELECT 1 FROM market_unit_member nm JOIN asset na ON na.id = nm.asset_id WHERE nm.market_unit_id = u.id AND na.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb)))`);
+  }
+  return parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
+}
+
+export async function selectUnit(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {}): Promise<any | undefined> {
+  const params: unknown[] = [id];
+  const vis = unitVisibility(p, params, opts.mode ?? 'read');
+  const [row] = await db.query(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF u' : ''}`, params);
+  return row;
+}
+
+/** The active units an asset is a member of (asset de-registration is refused while there is one). */
+export async function activeUnitsOfAsset(tx: Sql, assetId: string): Promise<string[]> {
+  const rows = await tx.query(`SELECT market_unit_id FROM market_unit_member WHERE asset_id = $1 AND active ORDER BY market_unit_id`, [assetId]);
+  return rows.map((r) => r.market_unit_id);
+}
+
+/**
+ * CONFIRMED contracts, not yet ended at `at`, for the unit or for one of its assets and its product.
+ * The contract table is the switching module's; this is the one read of it here, until
+ * qualification and contracts for units get their own module.
+ */
+export async function awardedContracts(tx: Sql, unit: { id: string; product: string; assetIds: string[] }, at: string): Promise<string[]> {
+  const rows = await tx.query(
+    `SELECT id FROM contract WHERE status = 'CONFIRMED' AND upper(period) > $4::timestamptz
+        AND (market_unit_id = $1 OR (product = $2 AND asset_id = ANY($3::text[]))) ORDER BY id`,
+    [unit.id, unit.product, unit.assetIds, at]);
+  return rows.map((r) => r.id);
+}
