@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -193,7 +194,10 @@ export function buildProvider(host: IdentityHost): Provider {
   provider.use(async (ctx, next) => {
     if (!(ctx.method === 'POST' && ctx.path === OAUTH_ROUTES.token && host.lockout)) return next();
     const raw = await readBody(ctx.req, 56 * 1024);
-    (ctx.req as any).body = raw;
+    // Hand the provider the same bytes as a stream again, so its own body parser reads them as usual.
+    const req = ctx.req as any;
+    Object.defineProperty(req, 'readable', { value: true, configurable: true });
+    req.iterator = (o?: { destroyOnReturn?: boolean }) => Readable.from([raw]).iterator(o);
     const claimed = claimedClientId(ctx as any, new URLSearchParams(raw.toString('utf8')));
     const key = claimed ? `client:${claimed}` : undefined;
     let known = true;
