@@ -17,10 +17,9 @@
  * webhook receiver runs in another, so neither competes with the hub's event loop. Servers
  * alternate round by round, order reversed every other round; medians of the rounds.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type RequestListener } from 'node:http';
 import { Session } from 'node:inspector/promises';
-import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -35,11 +34,11 @@ import { CONSENT_ALGORITHMS, CONSENT_DEFAULTS, CONSENT_TOKEN_TYPE } from '../src
 import { DEMO_ORGANISATIONS, seedDemo } from '../src/demo/seed';
 import { DELIVERY_DEFAULTS, deliverDue, signWebhook } from '../src/events/delivery';
 import { toCloudEvent, type OutboxRow } from '../src/events/outbox';
-import { assemble, openDb } from '../src/node/setup';
+import { assemble } from '../src/node/setup';
 import { systemClock } from '../src/ports';
 import type { Db, Row, Sql } from '../src/storage/db';
-import { postgresDb } from '../src/storage/postgres';
 import { assetInput, envInt, fmt, log, machine, median, pgCpuMs, table } from './lib';
+import { close, listen, openEngine, opsPerSec, processCpuMs, threadCpuMs } from './in-process';
 
 const ASSETS = envInt('BENCH_ASSETS', 20_000);
 const EVENTS = envInt('BENCH_EVENTS', 5_000);
@@ -58,11 +57,6 @@ const DAY_MS = 86_400_000;
 // ---------------------------------------------------------------------------------------------
 // CPU per thread (Linux /proc)
 
-const threadCpuMs = (tid: number) => {
-  const f = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
-const processCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 // ---------------------------------------------------------------------------------------------
 // Worker threads: the load generator (autocannon; the request bodies are sent once and each run
@@ -169,19 +163,7 @@ async function loadGenerator(seen: { n: number }, pgCpu: PgCpu) {
 
 type Ops = Awaited<ReturnType<typeof opsPerSec>>;
 /** In-process operations per second, `inFlight` at a time, and CPU per operation. */
-async function opsPerSec(f: () => Promise<unknown>, inFlight: number, seconds = 1) {
-  const t0 = performance.now(), p0 = processCpuMs();
-  let n = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => { while (performance.now() - t0 < seconds * 1000) { await f(); n++; } }));
-  return { ops: n / ((performance.now() - t0) / 1000), cpuUs: (1000 * (processCpuMs() - p0)) / n };
-}
 
-async function listen(handler: RequestListener): Promise<{ server: Server; url: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-const close = (s: Server) => new Promise<void>((res) => { s.closeAllConnections(); s.close(() => res()); });
 
 // ---------------------------------------------------------------------------------------------
 // The database, counting statements
@@ -213,20 +195,6 @@ function counting(db: Db) {
   return { db: counted, seen, add };
 }
 
-async function openEngine(engine: 'pglite' | 'postgres'): Promise<{ db: Db; drop(): Promise<void> }> {
-  if (engine === 'pglite') return { db: await openDb({ dataDir: '' }, { memory: true }), drop: async () => {} };
-  const server = process.env.DATABASE_URL!;
-  const name = `fmar_bench_switching_${Date.now()}`;
-  const admin = postgresDb(server, { max: 1 });
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.close();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    db: postgresDb(url.toString()),
-    async drop() { const a = postgresDb(server, { max: 1 }); await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); await a.close(); },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The consent service (its own key and JWKS server) and the hub
@@ -549,7 +517,7 @@ async function main() {
   const results: [string, Awaited<ReturnType<typeof switching>>, Awaited<ReturnType<typeof delivery>>, boolean][] = [];
   for (const engine of engines) {
     const t0 = performance.now();
-    const { db, drop } = await openEngine(engine);
+    const { db, drop } = await openEngine(engine, 'switching');
     const h = await startHub(db, ccs);
     log(`${engine}: hub on ${h.base}`);
     const pgCpu: PgCpu = engine === 'postgres' && process.env.FMAR_PG_DIR ? () => pgCpuMs(process.env.FMAR_PG_DIR!) : undefined;

@@ -16,10 +16,9 @@
  * main thread is the hub's alone. Servers alternate round by round; medians of the rounds.
  */
 import { createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import { Session } from 'node:inspector/promises';
-import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -31,17 +30,14 @@ import { buildApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { DEMO_ORGANISATIONS, seedDemo } from '../src/demo/seed';
 import { startNodeHub, type NodeHub } from '../src/node/server';
-import { openDb } from '../src/node/setup';
 import type { Db, Row, Sql } from '../src/storage/db';
-import { postgresDb } from '../src/storage/postgres';
 import { envInt, fmt, log, machine, median, table } from './lib';
+import { close, listen, openEngine, opsPerSec, processCpuMs, threadCpuMs } from './in-process';
 
 const REPS = envInt('BENCH_REPS', 3);
 const DURATION = envInt('BENCH_DURATION', 5);
 const WARMUP = envInt('BENCH_WARMUP', 2);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 10);
-/** Seconds per in-process jose measurement. */
-const OPS_SECONDS = 1;
 /** When set, the main thread is profiled during each server's first round (those numbers are then not clean). */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const LOOKUP = '/api/v1/assets?identifier=mpan:1312345678907';
@@ -51,11 +47,6 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 // CPU per thread (Linux /proc): the hub's main thread, the load generator's thread, the rest
 // (libuv threadpool, where WebCrypto signs and verifies; GC helpers).
 
-const threadCpuMs = (tid: number) => {
-  const f = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
-const processCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 // ---------------------------------------------------------------------------------------------
 // Load generator: autocannon in a worker thread. `bodies`, when given, are sent one per request
@@ -115,23 +106,10 @@ async function loadGenerator() {
 
 type Ops = Awaited<ReturnType<typeof opsPerSec>>;
 /** In-process operations per second, `inFlight` at a time, and CPU per operation (process, main thread). */
-async function opsPerSec(f: () => Promise<unknown>, inFlight: number, seconds = OPS_SECONDS) {
-  const t0 = performance.now(), p0 = processCpuMs(), m0 = threadCpuMs(process.pid);
-  let n = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => { while (performance.now() - t0 < seconds * 1000) { await f(); n++; } }));
-  const s = (performance.now() - t0) / 1000;
-  return { ops: n / s, cpuUs: (1000 * (processCpuMs() - p0)) / n, mainUs: (1000 * (threadCpuMs(process.pid) - m0)) / n };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-async function listen(handler: RequestListener): Promise<{ server: Server; url: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-const close = (s: Server) => new Promise<void>((res) => { s.closeAllConnections(); s.close(() => res()); });
 
 /**
  * Sign a token shaped like `sample` (same header, same claims, fresh iat/exp/jti) with the hub's
@@ -175,20 +153,6 @@ function counting(db: Db) {
   return { db: counted, seen };
 }
 
-async function openEngine(engine: 'pglite' | 'postgres'): Promise<{ db: Db; drop(): Promise<void> }> {
-  if (engine === 'pglite') return { db: await openDb({ dataDir: '' }, { memory: true }), drop: async () => {} };
-  const server = process.env.DATABASE_URL!;
-  const name = `fmar_bench_tokens_${Date.now()}`;
-  const admin = postgresDb(server, { max: 1 });
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.close();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    db: postgresDb(url.toString()),
-    async drop() { const a = postgresDb(server, { max: 1 }); await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); await a.close(); },
-  };
-}
 
 async function startHubInProcess(engine: string, raw: Db) {
   const { db, seen } = counting(raw);
@@ -389,7 +353,7 @@ async function main() {
   const gen = await loadGenerator();
   console.log('machine', JSON.stringify(machine()));
   for (const engine of engines) {
-    const { db, drop } = await openEngine(engine);
+    const { db, drop } = await openEngine(engine, 'tokens');
     const h = await startHubInProcess(engine, db);
     log(`${engine}: hub on ${h.base}`);
     const iss = await issuance(h, gen);
