@@ -113,7 +113,7 @@ async function deactivate(tx: Sql, ids: string[], now: Date, by: string) {
 /**
  * UC-01.04 side effects, in the de-registration's transaction: every person of the organisation is
  * deactivated, its API clients are revoked, its provider grants and sessions end, and delegations
- * to and from it are revoked.
+ * to and from it are revoked. The caller emits `revocations` after its commit.
  */
 export async function closeOrganisationCredentials(tx: Sql, orgId: string, now: Date, by: string): Promise<{ users: number; clients: number; delegations: number }> {
   const users = await tx.query(`SELECT id FROM app_user WHERE organisation_id = $1 AND status <> 'DEACTIVATED'`, [orgId]);
@@ -123,7 +123,6 @@ export async function closeOrganisationCredentials(tx: Sql, orgId: string, now: 
   if (clients.length) await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = ANY($1::text[])`, [clients.map((c) => c.client_id)]);
   const delegations = await tx.query(`UPDATE delegation SET status = 'REVOKED', revoked_at = $2::timestamptz, revoked_by = $3, reason = COALESCE(reason, 'organisation de-registered')
     WHERE (delegator_id = $1 OR delegate_id = $1) AND status = 'ACTIVE' RETURNING id`, [orgId, now.toISOString(), by]);
-  queueMicrotask(() => revocations.emit());
   return { users: users.length, clients: clients.length, delegations: delegations.length };
 }
 

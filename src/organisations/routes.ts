@@ -1,4 +1,3 @@
-import { revocations } from '../identity/revocations';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
@@ -53,7 +52,6 @@ export function organisationRoutes(ctx: Ctx) {
   }), async (c) => {
     // Own organisation (organisations.update-own) or another (organisations.update): ROUTES, checked by authorize.
     const org = await updateOrganisation(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json'), requireIfMatch(c));
-    revocations.emit(); // a status or role change reaches this instance's token checks at once
     c.header('etag', etag(org.version));
     return c.json(org, 200);
   });
@@ -65,7 +63,6 @@ export function organisationRoutes(ctx: Ctx) {
   }), async (c) => {
     // No organisation de-registers itself: ROUTES refuses this route on the caller's own organisation.
     const org = await deregisterOrganisation(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('query').reason);
-    revocations.emit();
     return c.json(org, 200);
   });
 

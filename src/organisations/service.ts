@@ -4,6 +4,7 @@ import { roleMay } from '../access/permissions';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
+import { revocations } from '../identity/revocations';
 import { closeOrganisationCredentials } from '../identity/users';
 import { Problem } from '../http/problem';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
@@ -109,7 +110,7 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
     if (forbidden.length) throw new Problem('AUTH-ROLE-FORBIDDEN', `Only the operator changes ${forbidden.join(', ')}.`);
   }
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
+  const out = await ctx.db.transaction(async (tx) => {
     const row = await getOrganisationRow(tx, id, true);
     if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
     if (row.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
@@ -143,6 +144,9 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
     await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.updated', subject: id, organisationId: id, data: { organisationId: id, version: after.version, changed, status: after.status } }]);
     return after;
   });
+  // After the commit: this instance's token checks see the new status and roles at once.
+  revocations.emit();
+  return out;
 }
 
 async function assertNoActiveAssets(tx: Sql, id: string) {
@@ -154,7 +158,7 @@ async function assertNoActiveAssets(tx: Sql, id: string) {
 /** UC-01.04: de-register (status Withdrawn), refused while the organisation controls or owns live assets. */
 export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: string, reason?: string): Promise<Organisation> {
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
+  const out = await ctx.db.transaction(async (tx) => {
     const row = await getOrganisationRow(tx, id, true);
     if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
     if (row.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
@@ -171,4 +175,7 @@ export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: str
     await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.deregistered', subject: id, organisationId: id, data: { organisationId: id } }]);
     return toOrganisation(updated);
   });
+  // After the commit: this instance's token checks see the new status and roles at once.
+  revocations.emit();
+  return out;
 }
