@@ -7,7 +7,7 @@ export {
 } from './profile';
 export {
   CimWriter, MAX_DESCRIPTION, MAX_NAME, MRID_ALIAS_SCHEME, NAME_SCHEMES, equipmentMrid, identifiedObjectProblems, organisationMrid,
-  type CimAssetInput, type CimHeader, type CimOrganisationInput,
+  type CimAssetInput, type CimHeader, type CimMarketUnitInput, type CimOrganisationInput,
 } from './writer';
 export {
   CIM_FATAL_CODES, CIM_ISSUE_CODES, CimParseError, DEFAULT_LIMITS, parseCimXml,

@@ -63,9 +63,19 @@ const META = XMLParser.getMetaDataSymbol() as unknown as string;
 function lineIndex(text: string): (offset: number) => { line: number; col: number } {
   const starts = [0];
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return (offset) => {
-    let lo = 0, hi = starts.length - 1;
-    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= offset) lo = mid; else hi = mid - 1; }
+  // Elements are located in document order, so the line of the last answer is nearly always the
+  // answer or a few lines before it: walk forward from it, and search only when going backwards.
+  let last = 0;
+  return function locate(offset) {
+    let lo = last;
+    if (offset < starts[lo]) {
+      lo = 0;
+      let hi = last;
+      while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= offset) lo = mid; else hi = mid - 1; }
+    } else {
+      while (lo + 1 < starts.length && starts[lo + 1] <= offset) lo++;
+    }
+    last = lo;
     return { line: lo + 1, col: offset - starts[lo] + 1 };
   };
 }
@@ -163,10 +173,10 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   const scopeOf = (attrs: Record<string, string> | undefined, parent: Record<string, string>) => {
     if (!attrs) return parent;
     let scope = parent;
-    for (const [k, v] of Object.entries(attrs)) {
+    for (const k in attrs) {
       if (k === 'xmlns' || k.startsWith('xmlns:')) {
         if (scope === parent) scope = { ...parent };
-        scope[k === 'xmlns' ? '' : k.slice(6)] = decodeXml(v);
+        scope[k === 'xmlns' ? '' : k.slice(6)] = decodeXml(attrs[k]);
       }
     }
     return scope;
@@ -197,6 +207,7 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     return only ? kids : kids.filter((c) => tagOf(c));
   };
   const keys = new Map<string, string>();
+  const rootKeys = new Map<string, string>();
   const keyOf = (ns: string, local: string) => {
     const k = ns + local;
     let v = keys.get(k);
@@ -258,7 +269,13 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       const pscope = scopeOf(p[':@'], scope);
       const pname = resolve(ptag, pscope);
       const ploc = at((p as any)[META]?.startIndex);
-      const pkey = pname ? keyOf(pname.ns, pname.local) : ptag;
+      let pkey: string;
+      if (pscope === rootScopeRef) {
+        // Most properties are in the root scope: their canonical key depends on the tag alone.
+        const k = rootKeys.get(ptag);
+        if (k !== undefined) pkey = k;
+        else { pkey = pname ? keyOf(pname.ns, pname.local) : ptag; rootKeys.set(ptag, pkey); }
+      } else pkey = pname ? keyOf(pname.ns, pname.local) : ptag;
       if (pname?.ns === RDF && pname.local === 'type') continue;
       const pattrs = rdfAttrs(p[':@'], pscope);
       const kids = childrenOf(p, ptag);

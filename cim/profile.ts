@@ -42,6 +42,7 @@ export const OBJECT_PROFILE: readonly { cls: string; ns: string; from: string; m
   { cls: 'Name + NameType "MPAN"', ns: CIM100, from: 'the MPAN core, on its UsagePoint', mrid: 'derived' },
   { cls: 'Name + NameType <scheme>', ns: CIM100, from: 'every other alias (evse, ecr, mcs, fsp_ref), on the Asset', mrid: 'derived' },
   { cls: 'Location + PositionPoint', ns: CIM100, from: 'postcode and GSP group (fmar:), WGS84 longitude = xPosition, latitude = yPosition', mrid: 'derived' },
+  { cls: 'RegisteredResource', ns: CIM100, from: 'a market unit (SPU/SPG): name, type and product (fmar:), its FSP (`fmar:RegisteredResource.OrganisationRole` → the organisation\'s "FSP" role) and its member assets (`fmar:RegisteredResource.PowerSystemResources` → each member\'s equipment that the document holds; CIM has no association from a RegisteredResource to the equipment it groups, so the link is an extension)', mrid: 'the market unit ID (ULID → UUID-shaped hex)' },
   { cls: 'Organisation + AssetOwner / OrganisationRole "FSP"', ns: CIM100, from: 'owning organisation (AssetOwner) and controlling FSP (OrganisationRole named FSP); `Asset.OrganisationRoles` points to them', mrid: 'the organisation ID (ULID → UUID-shaped hex, derived when not a ULID); roles derived' },
 ];
 
@@ -61,6 +62,16 @@ export const FIELD_PROFILE: readonly { field: string; property: string; note?: s
   { field: 'location', property: 'Location (fmar:Location.postcode, fmar:Location.gspGroup) + PositionPoint' },
   { field: 'organisationId, fspId', property: 'Organisation via AssetOwner / OrganisationRole "FSP"', note: 'bulk-load finds the organisation by its mRID; `organisationId=` names one for equipment that has none' },
   { field: 'status, version, recordedAt, recordedBy, history', property: '(not exported)', note: 'register bookkeeping; a bulk-loaded asset starts PENDING_VALIDATION like any registration' },
+];
+
+/** Market unit field → CIM / extension property (export only: market units are not imported). */
+export const UNIT_FIELD_PROFILE: readonly { field: string; property: string; note?: string }[] = [
+  { field: 'name', property: 'cim:IdentifiedObject.name', note: 'as for assets: at most 128 characters, the whole name in description when longer' },
+  { field: 'type', property: 'fmar:RegisteredResource.unitType', note: 'SPU or SPG' },
+  { field: 'product', property: 'fmar:RegisteredResource.product' },
+  { field: 'fspId', property: 'fmar:RegisteredResource.OrganisationRole', note: 'the FSP organisation\'s "FSP" OrganisationRole' },
+  { field: 'assetIds', property: 'fmar:RegisteredResource.PowerSystemResources', note: 'one per member asset in the document, in equipment-mRID order; a unit with no member in the document is left out' },
+  { field: 'status, version, reassessmentRequired, history', property: '(not exported)', note: 'only ACTIVE units the caller may read (market-units.read) are written, after the assets' },
 ];
 
 /** Import: what an inbound file may change (network references read from the DSO's model). */
@@ -124,6 +135,45 @@ export function profileMarkdown(): string {
     '`mode=bulk-load` registers the equipment as new assets through the same validation as the API (atomic, `dryRun=true`',
     'validates only); the source mRID is kept as a `cim_mrid` alias, never re-minted.',
     '',
+    'An enrich that changes an asset (new or different references from this DSO, or a new `cim_mrid` alias) versions it like any',
+    'other change, in the import\'s one transaction: the prior version is kept in the asset\'s history, the version goes up, an',
+    'audit record `asset.cim-enriched` and an event `fmar.asset.network-enriched` (to the asset\'s FSP, owner and DNO, as every',
+    'asset event) are written. An import that changes nothing on an asset leaves it as it was and counts it as `unchanged`.',
+    '',
+    '## Market units',
+    '',
+    'The export writes the market units the caller may read as `RegisteredResource`s, after the assets:',
+    '',
+    '| Unit field | CIM property | Note |',
+    '|---|---|---|',
+    ...UNIT_FIELD_PROFILE.map((f) => `| ${f.field} | ${cell(f.property)} | ${cell(f.note ?? '')} |`),
+    '',
+    '## Import jobs',
+    '',
+    'A large import runs in the background: `POST /api/v1/cim/import-jobs` takes the body and options of `/cim/import`',
+    '(`mode`, `dryRun`, `unit`, `organisationId`; one XML file or multipart), stores the files and answers `202` with',
+    '`Location: /api/v1/cim/import-jobs/{id}`. The job is `QUEUED`, then `RUNNING` (with `progress`: `phase` parsing or',
+    'writing, `bytesParsed` of `bytesTotal`, `objectsProcessed`, `equipment`; `assetsMatched` once it has succeeded) and',
+    'ends `SUCCEEDED` or `FAILED`, with `createdAt`, `startedAt` and `finishedAt`. `GET .../{id}/report` then answers what',
+    'the synchronous import would have: the report (`200`, `201` for a bulk-load that registered) or the problem that',
+    'refused the import (e.g. `422 CIM-IMPORT-ROWS-INVALID`, `400 CIM-XML-MALFORMED`); before the end it is',
+    '`409 CIM-JOB-NOT-FINISHED`. A job is visible to its organisation and the operator; to anyone else it is',
+    '`404 CIM-JOB-NOT-FOUND`. All three routes need `cim.import` (scope `cim:import`: the operator, DNOs and IDNOs); a',
+    'bulk-load job also needs `assets.write`, checked when it is queued and again when it runs, as the requesting',
+    'organisation (which must still be active then). The import itself writes what `/cim/import` writes: its audit',
+    'records and events (`fmar.asset.registered`, `fmar.asset.network-enriched`) commit with it.',
+    '',
+    'Jobs stay all-or-nothing: the import is one transaction, and the job\'s outcome is written in that same transaction,',
+    'so a job that fails half-way changes nothing and a job is never applied twice. Every Node hub runs a worker loop',
+    '(every 2 s, one job at a time) that claims the oldest runnable job with `FOR UPDATE SKIP LOCKED`, so several hubs',
+    'share the queue. A claim is a lease (5 minutes, renewed at each progress write); a hub that stops lets it run out and',
+    'the job is claimed again, up to 3 attempts, after which it fails `500 CIM-JOB-ABANDONED`. Each claim raises',
+    '`attempt`, and a worker writes only under its own attempt: one whose lease was taken over can neither report',
+    'progress nor commit. The stored files are deleted when the job ends; the job row, its report and the audit record',
+    '`cim-import-job.queued` remain. Progress is written between the steps (after each file is parsed, before the',
+    'writing transaction); parsing one file is one step, so a single very large file shows `bytesParsed` move once.',
+    'A Workers deployment has no background loop: its jobs wait for a Node hub that shares the database.',
+    '',
     '## JSON-LD',
     '',
     'The native JSON API reads as CIM through the JSON-LD 1.1 `@context` published at `/contexts/cim.jsonld`',
@@ -141,14 +191,14 @@ export function profileMarkdown(): string {
  * for the published `@context` and docs/cim-profile.md. Quantities stay in the API's units (kW),
  * so capacities map to extension terms; the RDF export writes the CIM properties in W.
  */
-export const JSONLD_TERMS: readonly { field: string; term: string; resource: 'Asset' | 'Organisation' | 'both'; container?: '@set' }[] = [
-  { field: 'id', term: 'fmar:IdentifiedObject.registerId', resource: 'both' },
-  { field: 'name', term: 'cim:IdentifiedObject.name', resource: 'Asset' },
+export const JSONLD_TERMS: readonly { field: string; term: string; resource: string; container?: '@set' }[] = [
+  { field: 'id', term: 'fmar:IdentifiedObject.registerId', resource: 'all' },
+  { field: 'name', term: 'cim:IdentifiedObject.name', resource: 'Asset, MarketUnit' },
   { field: 'friendlyCode', term: 'fmar:Equipment.friendlyCode', resource: 'Asset' },
   { field: 'category', term: 'fmar:Equipment.category', resource: 'Asset' },
   { field: 'organisationId', term: 'fmar:Asset.organisationId', resource: 'Asset' },
-  { field: 'fspId', term: 'fmar:Asset.fspId', resource: 'Asset' },
-  { field: 'status', term: 'fmar:IdentifiedObject.registerStatus', resource: 'both' },
+  { field: 'fspId', term: 'fmar:Asset.fspId', resource: 'Asset, MarketUnit' },
+  { field: 'status', term: 'fmar:IdentifiedObject.registerStatus', resource: 'all' },
   { field: 'ratedCapacityKw', term: 'fmar:Equipment.ratedCapacityKw', resource: 'Asset' },
   { field: 'generationCapacityKw', term: 'fmar:Equipment.generationCapacityKw', resource: 'Asset' },
   { field: 'demandCapacityKw', term: 'fmar:Equipment.demandCapacityKw', resource: 'Asset' },
@@ -172,8 +222,8 @@ export const JSONLD_TERMS: readonly { field: string; term: string; resource: 'As
   { field: 'consentReference', term: 'fmar:Equipment.consentReference', resource: 'Asset' },
   { field: 'aliases', term: 'cim:IdentifiedObject.Names', resource: 'Asset', container: '@set' },
   { field: 'identifiers', term: 'cim:IdentifiedObject.Names', resource: 'Organisation', container: '@set' },
-  { field: 'scheme', term: 'cim:Name.NameType', resource: 'both' },
-  { field: 'value', term: 'cim:Name.name', resource: 'both' },
+  { field: 'scheme', term: 'cim:Name.NameType', resource: 'Asset, Organisation' },
+  { field: 'value', term: 'cim:Name.name', resource: 'Asset, Organisation' },
   { field: 'legalName', term: 'cim:IdentifiedObject.name', resource: 'Organisation' },
   { field: 'tradingName', term: 'cim:IdentifiedObject.aliasName', resource: 'Organisation' },
   { field: 'organisationType', term: 'fmar:Organisation.organisationType', resource: 'Organisation' },
@@ -181,15 +231,21 @@ export const JSONLD_TERMS: readonly { field: string; term: string; resource: 'As
   { field: 'registrationNumber', term: 'fmar:Organisation.registrationNumber', resource: 'Organisation' },
   { field: 'roles', term: 'fmar:Organisation.roles', resource: 'Organisation', container: '@set' },
   { field: 'dnoCodes', term: 'fmar:Organisation.dnoCodes', resource: 'Organisation', container: '@set' },
-  { field: 'version', term: 'fmar:IdentifiedObject.version', resource: 'both' },
-  { field: 'recordedAt', term: 'fmar:IdentifiedObject.recordedAt', resource: 'both' },
-  { field: 'recordedBy', term: 'fmar:IdentifiedObject.recordedBy', resource: 'both' },
-  { field: 'deregisteredAt', term: 'fmar:IdentifiedObject.deregisteredAt', resource: 'both' },
+  { field: 'version', term: 'fmar:IdentifiedObject.version', resource: 'all' },
+  { field: 'recordedAt', term: 'fmar:IdentifiedObject.recordedAt', resource: 'all' },
+  { field: 'recordedBy', term: 'fmar:IdentifiedObject.recordedBy', resource: 'all' },
+  { field: 'type', term: 'fmar:RegisteredResource.unitType', resource: 'MarketUnit' },
+  { field: 'product', term: 'fmar:RegisteredResource.product', resource: 'MarketUnit' },
+  { field: 'assetIds', term: 'fmar:RegisteredResource.assetIds', resource: 'MarketUnit', container: '@set' },
+  { field: 'reassessmentRequired', term: 'fmar:RegisteredResource.reassessmentRequired', resource: 'MarketUnit' },
+  { field: 'reassessmentReason', term: 'fmar:RegisteredResource.reassessmentReason', resource: 'MarketUnit' },
+  { field: 'qualifications', term: 'fmar:RegisteredResource.qualifications', resource: 'MarketUnit', container: '@set' },
+  { field: 'deregisteredAt', term: 'fmar:IdentifiedObject.deregisteredAt', resource: 'all' },
 ];
 
 /** The published JSON-LD 1.1 `@context` of the native API (served at /contexts/cim.jsonld). */
 export function jsonLdContext(): Record<string, unknown> {
-  const ctx: Record<string, unknown> = { '@version': 1.1, cim: CIM100, fmar: FMAR_EXT, Asset: 'cim:Asset', Organisation: 'cim:Organisation' };
+  const ctx: Record<string, unknown> = { '@version': 1.1, cim: CIM100, fmar: FMAR_EXT, Asset: 'cim:Asset', Organisation: 'cim:Organisation', MarketUnit: 'cim:RegisteredResource' };
   for (const t of JSONLD_TERMS) ctx[t.field] = t.container ? { '@id': t.term, '@container': t.container } : t.term;
   return { '@context': ctx };
 }

@@ -33,6 +33,16 @@ export interface CimAssetInput {
 
 export interface CimOrganisationInput { id: string; name: string }
 
+/** A market unit (the register's SPU/SPG) and those of its member assets the document holds. */
+export interface CimMarketUnitInput {
+  id: string;
+  name: string;
+  type: string;
+  product: string;
+  fspId: string;
+  members: readonly Pick<CimAssetInput, 'id' | 'aliases'>[];
+}
+
 export interface CimHeader { created: Date; modelingAuthoritySet: string; description?: string }
 
 /** Alias scheme whose value is the equipment's mRID rather than a Name. */
@@ -173,6 +183,21 @@ export class CimWriter {
       }
     }
     return out;
+  }
+
+  /**
+   * A market unit as a RegisteredResource: its FSP (the organisation's "FSP" role) and its member
+   * assets' equipment, in equipment-mRID order. The members' objects are written by asset().
+   */
+  marketUnit(u: CimMarketUnitInput): string {
+    const members = [...new Set(u.members.map(equipmentMrid))].sort();
+    return this.object('RegisteredResource', ulidToMrid(u.id), [
+      ...this.named(u.name),
+      ['fmar:RegisteredResource.unitType', u.type],
+      ['fmar:RegisteredResource.product', u.product],
+      ['fmar:RegisteredResource.OrganisationRole', { ref: derivedMrid(organisationMrid(u.fspId), 'FSP') }],
+      ...members.map((m): Prop => ['fmar:RegisteredResource.PowerSystemResources', { ref: m }]),
+    ]);
   }
 
   /** name ≤128 (cut; the whole name then goes to description, ≤256). */

@@ -29,6 +29,10 @@ const GROUPS: [string, string[]][] = [
   ['Consent', ['CONSENT']],
   ['Webhooks', ['WEBHOOK']],
   ['Public analytics', ['ANALYTICS']],
+  ['Products, qualification and equivalences', ['PRODUCT', 'QUALIFICATION', 'EQUIVALENCE']],
+  ['Disputes and corrections', ['DISPUTE']],
+  ['Data quality', ['DQ']],
+  ['Catalogues', ['CATALOGUE']],
 ];
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

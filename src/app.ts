@@ -19,6 +19,10 @@ import { organisationRoutes } from './organisations/routes';
 import { identityRoutes } from './identity/routes';
 import { switchingRoutes } from './switching/routes';
 import { marketUnitRoutes } from './units/routes';
+import { catalogueFresh, catalogueRoutes } from './catalogue/routes';
+import { productRoutes, qualificationRoutes } from './products/routes';
+import { disputeRoutes } from './disputes/routes';
+import { qualityRoutes } from './quality/routes';
 import { consentRoutes } from './switching/consent-routes';
 import { consentSimulatorRoutes } from './consent/index';
 import { invitationPages } from './identity/pages';
@@ -70,7 +74,7 @@ export function buildApp(ports: Ports) {
   const api = new OpenAPIHono<AuthEnv>();
   api.use('*', async (c, next) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-    const bulk = c.req.path.endsWith('/assets/bulk') || c.req.path.endsWith('/cim/import') || c.req.path.endsWith('/ven-registrations/oadr2b');
+    const bulk = c.req.path.endsWith('/assets/bulk') || c.req.path.endsWith('/cim/import') || c.req.path.endsWith('/cim/import-jobs') || c.req.path.endsWith('/ven-registrations/oadr2b');
     // A bodyless POST (e.g. /audit/verify) needs no Content-Type; a route that wants a body refuses its absence.
     const bodyless = c.req.raw.body === null || c.req.header('content-length') === '0';
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && !bulk && !bodyless && type !== 'application/json' && type !== 'application/merge-patch+json') {
@@ -86,9 +90,16 @@ export function buildApp(ports: Ports) {
   api.use('*', authorize());
   // Reads of another organisation's passport are audited (UC-05.06, docs/audit.md).
   api.use('/organisations/*', passportReads(ctx));
+  // Writes whose bodies hold codes see codes another instance added (docs/catalogues.md).
+  api.use('/assets/*', catalogueFresh(ctx));
+  api.use('/organisations/*', catalogueFresh(ctx));
+  api.route('/catalogues', catalogueRoutes(ctx));
   api.route('/organisations', organisationRoutes(ctx));
   api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
   api.route('/market-units', marketUnitRoutes(ctx));
+  api.route('/', productRoutes(ctx));
+  api.route('/', qualificationRoutes(ctx));
+  api.route('/disputes', disputeRoutes(ctx));
   api.route('/audit', auditRoutes(ctx));
   api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes }));
   api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
@@ -96,6 +107,7 @@ export function buildApp(ports: Ports) {
   api.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
   api.route('/', switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })));
   api.route('/', openadrRoutes(ctx));
+  api.route('/', qualityRoutes(ctx, () => ports.registries ?? {}));
   app.route('/api/v1', api);
   // Public statistics, no token (UC-05.02, docs/analytics.md).
   app.route('/public/analytics', analyticsRoutes(ctx, ports.config.analytics));

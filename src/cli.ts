@@ -7,6 +7,7 @@ import { exportStream, MAX_BULK_ROWS } from './assets/routes';
 import { csvToInputs } from './assets/csv';
 import { registerAssets } from './assets/service';
 import { sealAudit, verifyAudit } from './audit/audit';
+import { evaluateStaleness, reevaluateAll, validatePending } from './quality/service';
 import type { OrganisationRole } from './catalogue/codes';
 import { ConfigError, loadConfig } from './config';
 import type { Ctx } from './context';
@@ -144,6 +145,14 @@ async function main(argv: string[]): Promise<number> {
         const orgs = await seedDemo(ctx, systemPrincipal('cli'));
         for (const o of orgs) console.log(`${o.key.padEnd(10)} ${o.id}  ${o.roles.join(', ')}`);
         return 0;
+      }
+      case 'data-quality': {
+        // The data quality jobs (docs/data-quality.md), for a cron or a one-off run.
+        if (sub === 'staleness') { console.log(`${await evaluateStaleness(ctx)} asset(s) re-evaluated for staleness`); return 0; }
+        if (sub === 'reevaluate') { console.log(`${await reevaluateAll(ctx)} asset(s) re-evaluated`); return 0; }
+        if (sub === 'validate-pending') { console.log(JSON.stringify(await validatePending(ctx, hub.ports.registries ?? {}))); return 0; }
+        console.error('usage: fmar data-quality staleness | reevaluate | validate-pending');
+        return 2;
       }
       case 'audit': {
         if (sub !== 'verify') { console.error('usage: fmar audit verify'); return 2; }

@@ -10,7 +10,10 @@ import { applyDueSwitches, checkConsentStatusLists } from './switching/switches'
 import { seedDemo } from './demo/seed';
 import { warnExpiringCredentials } from './identity/clients';
 import { pruneDeliveries, startDeliveryWorker } from './events/delivery';
+import { DEFAULT_LEASE_MS, startCimJobWorker } from './cim/jobs';
+import { hostname } from 'node:os';
 import { sweepRateLimits } from './http/rate-limit';
+import { evaluateStaleness } from './quality/service';
 import { openDb } from './node/setup';
 import { startNodeHub } from './node/server';
 
@@ -71,6 +74,8 @@ async function main() {
     // Switches whose effective instant has come move their FSP link (state in the database, so a restart resumes).
     setInterval(() => { runSwitches().catch((e) => console.error('[fmar] switch scheduler:', e)); }, 60_000),
     setInterval(() => { purgeConsentReplays(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] consent replay purge:', e)); }, 3_600_000),
+    // Data quality (docs/data-quality.md): records that time alone made stale get their finding.
+    setInterval(() => { evaluateStaleness(ctx).catch((e) => console.error('[fmar] data quality staleness:', e)); }, 3_600_000),
   ];
   // Consents whose tokens carry a status-list reference are re-checked every 15 minutes.
   if (hub.ports.consent?.methods.jwt) {
@@ -89,6 +94,8 @@ async function main() {
   warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e));
   // Webhooks (docs/events.md): deliver due events every second; keep delivered rows 30 days.
   const deliveries = startDeliveryWorker(db, hub.ports.clock, { source: cfg.baseUrl, production: cfg.mode === 'production', intervalMs: 1000 });
+  // CIM import jobs (docs/cim-profile.md): claimed from the shared queue every 2 seconds, one at a time.
+  const cimJobs = startCimJobWorker(ctx, { worker: `${hostname()}:${process.pid}`, leaseMs: DEFAULT_LEASE_MS, intervalMs: 2000, maxBytes: cfg.maxBulkBytes });
   timers.push(setInterval(() => { pruneDeliveries(db, new Date(hub.ports.clock.now().getTime() - 30 * 86_400_000)).catch((e) => console.error('[fmar] delivery prune:', e)); }, 3_600_000));
 
   const lines = [
@@ -110,6 +117,7 @@ async function main() {
   const stop = async () => {
     for (const t of timers) clearInterval(t);
     await deliveries.stop();
+    await cimJobs.stop();
     await node.close();
     await sealAudit(db).catch(() => {});
     await db.close();

@@ -2,6 +2,7 @@ import type { Db } from './storage/db';
 import type { TokenVerifier } from './access/tokens';
 import type { ConsentService } from './consent/index';
 import type { ConsentSimulator } from './consent/simulator';
+import type { ExternalRegistries } from './quality/registries';
 import type { RateLimitSettings, AnalyticsSettings } from './config';
 
 /** Time comes from a port so that tests control it ("control of time is critical"). */
@@ -49,4 +50,6 @@ export interface Ports {
   config: AppConfig;
   /** JWKS that the hub publishes at /.well-known/jwks.json (development signing key). */
   publishedJwks?: () => Promise<{ keys: unknown[] }>;
+  /** External registries the data quality validation asks (src/quality/registries.ts); absent ones fail closed. */
+  registries?: ExternalRegistries;
 }

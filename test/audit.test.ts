@@ -96,16 +96,25 @@ describe('every change writes its audit row and its event, in its transaction', 
     expect(cap.status).toBe(200);
     expect(await lastEvent()).toMatchObject({ type: 'fmar.asset.updated', data: { version: 3, changed: ['ratedCapacityKw'], materialChange: true } });
 
+    // The asset still has open data quality findings (docs/data-quality.md): de-registration closes them,
+    // announced as one fmar.data-quality.finding-closed event beside the asset's own event.
+    const openFindings = await count('dq_finding', 'asset_id = $1 AND resolved_at IS NULL', [id]);
+    expect(openFindings).toBeGreaterThan(0);
     before = await tally();
+    const lastBefore = (await lastEvent()).id;
     const del = await hub.call('DELETE', `/api/v1/assets/${id}`, { as: 'fsp-a' });
     expect(del.status).toBe(200);
-    expect(await tally()).toEqual({ audit: before.audit + 1, events: before.events + 1 });
+    expect(await tally()).toEqual({ audit: before.audit + 1, events: before.events + 2 });
     expect(await lastAudit()).toMatchObject({ action: 'asset.deregistered', record_id: id, detail: { version: 4 } });
-    expect(await lastEvent()).toMatchObject({ type: 'fmar.asset.deregistered', subject: id, organisation_id: DEMO['fsp-a'], data: { assetId: id, version: 4 } });
+    const written = await hub.db.query(`SELECT type, subject, organisation_id, data FROM event_outbox WHERE id > $1 ORDER BY id`, [lastBefore]);
+    expect(written.map((e: any) => e.type)).toEqual(['fmar.asset.deregistered', 'fmar.data-quality.finding-closed']);
+    expect(written[0]).toMatchObject({ subject: id, organisation_id: DEMO['fsp-a'], data: { assetId: id, version: 4 } });
+    expect(written[1]).toMatchObject({ subject: id });
+    expect(await count('dq_finding', 'asset_id = $1 AND resolved_at IS NULL', [id])).toBe(0);
 
     const trail = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${id}`, { as: 'operator' });
     expect(trail.json.items.map((x: any) => x.action)).toEqual(['asset.registered', 'asset.updated', 'asset.updated', 'asset.deregistered']);
-    expect(await count('event_outbox', 'subject = $1', [id])).toBe(4);
+    expect(await count('event_outbox', `subject = $1 AND type LIKE 'fmar.asset.%'`, [id])).toBe(4);
   });
 
   it('refused changes write neither audit rows nor events', async () => {

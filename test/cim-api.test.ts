@@ -7,6 +7,7 @@ import { buildApp } from '../src/app';
 import { Asset } from '../src/assets/schema';
 import { cimExportStream } from '../src/cim/service';
 import { Organisation } from '../src/organisations/schema';
+import { MarketUnit } from '../src/units/schema';
 import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub } from './harness';
 
 /** CIM exchange over the API: export (streamed, visible assets only), import (enrich, bulk-load), hostile bodies, round trip. */
@@ -112,6 +113,29 @@ describe('export (GET /api/v1/cim/export)', () => {
   });
 });
 
+describe('market units in the export', () => {
+  it('a market unit is a RegisteredResource linked to its member assets in the document and to its FSP; filtered-out members are not linked', async () => {
+    const a = await register('fsp-a', batteryInput(next()));
+    const b = await register('fsp-a', batteryInput(next()));
+    const u = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: `CIM unit ${n}`, type: 'SPG', product: 'NESO-DFS', assetIds: [a.id, b.id] } });
+    expect(u.status, JSON.stringify(u.json)).toBe(201);
+    const r = await exportAs('operator');
+    const doc = parseCimXml(r.text);
+    const rr = doc.objects.find((o) => o.className === 'RegisteredResource' && o.properties['cim:IdentifiedObject.mRID'][0] === ulidToMrid(u.json.id))!;
+    expect(rr).toBeDefined();
+    expect(rr.properties['cim:IdentifiedObject.name']).toEqual([`CIM unit ${n}`]);
+    expect(rr.properties['fmar:RegisteredResource.product']).toEqual(['NESO-DFS']);
+    expect(rr.references['fmar:RegisteredResource.PowerSystemResources'].map((x) => x.key)).toEqual([ulidToMrid(a.id), ulidToMrid(b.id)].sort());
+    const m = mergeDocuments([doc]);
+    expect(m.issues.filter((i) => i.code === 'CIM-REFERENCE-DANGLING')).toEqual([]);
+    const role = m.objects.get(rr.references['fmar:RegisteredResource.OrganisationRole'][0].key)!;
+    expect(role.className).toBe('OrganisationRole');
+    // A filter that leaves the members out leaves the unit out: no reference dangles.
+    const other = parseCimXml((await exportAs('operator', '?category=EV_CHARGER')).text);
+    expect(other.objects.filter((o) => o.className === 'RegisteredResource' && o.ids[0] === `_${ulidToMrid(u.json.id)}`)).toEqual([]);
+  });
+});
+
 describe('import (POST /api/v1/cim/import)', () => {
   it('enrich: a DNO records network references and its mRID on the asset matched by MPAN; atomic, audited', async () => {
     const a = await register('fsp-a', batteryInput(next()));
@@ -130,6 +154,19 @@ describe('import (POST /api/v1/cim/import)', () => {
     expect(read.json.aliases).toContainEqual({ scheme: 'cim_mrid', value: mrid });
     const audit = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${a.id}`, { as: 'operator' });
     expect(audit.json.items.map((i: any) => i.action)).toContain('asset.cim-enriched');
+    // Versioned like any other change: the prior version archived, the version up, one event to the asset's parties.
+    expect(read.json.version).toBe(a.version + 1);
+    expect(await hub.db.query(`SELECT version, data->>'version' AS v FROM asset_history WHERE asset_id = $1`, [a.id])).toEqual([{ version: a.version, v: String(a.version) }]);
+    const events = await hub.db.query(`SELECT id, data FROM event_outbox WHERE subject = $1 AND type = 'fmar.asset.network-enriched'`, [a.id]);
+    expect(events.map((e) => e.data)).toEqual([{ assetId: a.id, version: a.version + 1, sourceOrganisationId: DEMO.dno, equipmentMrid: mrid, connectivityNode: 'C0000000-0000-4000-8000-000000000001', substation: '5B000000-0000-4000-8000-000000000001', feeder: 'F0000000-0000-4000-8000-000000000001' }]);
+    const to = (await hub.db.query(`SELECT organisation_id FROM event_recipient WHERE event_id = $1`, [events[0].id])).map((x) => x.organisation_id);
+    expect(to).toEqual(expect.arrayContaining([DEMO['fsp-a'], DEMO.dno]));
+    expect(audit.json.items.find((i: any) => i.action === 'asset.cim-enriched').detail).toMatchObject({ version: a.version + 1, equipmentMrid: mrid });
+    // The same file again changes nothing: no new version, no event.
+    const again = await importAs('dno', dsoFile(a.importMpan, mrid));
+    expect(again.json).toMatchObject({ matched: 1, enriched: 0, unchanged: 1 });
+    expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).json.version).toBe(a.version + 1);
+    expect(await hub.db.query(`SELECT 1 FROM event_outbox WHERE subject = $1 AND type = 'fmar.asset.network-enriched'`, [a.id])).toHaveLength(1);
     // The DSO's mRID is the asset's mRID in later exports: never re-minted.
     expect(equipment((await exportAs('dno')).text)).toContain(mrid.toLowerCase());
   });
@@ -210,13 +247,13 @@ describe('import (POST /api/v1/cim/import)', () => {
 });
 
 describe('JSON-LD @context', () => {
-  it('is published, and maps every field of the asset and organisation resources to a CIM or extension term', async () => {
+  it('is published, and maps every field of the asset, organisation and market unit resources to a CIM or extension term', async () => {
     const r = await hub.app.request('/contexts/cim.jsonld');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('application/ld+json');
     const ctx = ((await r.json()) as any)['@context'];
-    expect(ctx).toMatchObject({ '@version': 1.1, cim: 'http://iec.ch/TC57/CIM100#', Asset: 'cim:Asset' });
-    const fields = [...Object.keys(Asset.shape), 'postcode', 'gspGroup', 'latitude', 'longitude', 'scheme', 'value', ...Object.keys(Organisation.shape).filter((k) => k !== 'passport')];
+    expect(ctx).toMatchObject({ '@version': 1.1, cim: 'http://iec.ch/TC57/CIM100#', Asset: 'cim:Asset', MarketUnit: 'cim:RegisteredResource' });
+    const fields = [...Object.keys(Asset.shape), 'postcode', 'gspGroup', 'latitude', 'longitude', 'scheme', 'value', ...Object.keys(Organisation.shape).filter((k) => k !== 'passport'), ...Object.keys(MarketUnit.shape)];
     for (const f of fields) {
       const term = typeof ctx[f] === 'string' ? ctx[f] : ctx[f]?.['@id'];
       expect(term, f).toMatch(/^(cim|fmar):[A-Za-z]+\.[A-Za-z]+$/);

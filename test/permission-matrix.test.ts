@@ -15,6 +15,9 @@ import { registerVtn } from '../src/openadr/vtns';
 import { writeEvents } from '../src/events/outbox';
 import { createSubscription, rotateSecret } from '../src/events/webhooks';
 import { createMarketUnit } from '../src/units/service';
+import { recordEquivalence } from '../src/products/service';
+import { raiseDispute, withdrawDispute } from '../src/disputes/service';
+import { enqueueCimImport } from '../src/cim/jobs';
 import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
 
 /**
@@ -38,7 +41,11 @@ type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id:
   | { kind: 'client'; id: string; org: string } | { kind: 'user'; id: string; org: string } | { kind: 'delegation'; id: string; parties: string[] }
   | { kind: 'vtn'; id: string; operator: string } | { kind: 'ven'; id: string; org: string; vtnOperator: string }
   | { kind: 'switch'; id: string; parties: string[] } | { kind: 'contract'; id: string; parties: string[] }
-  | { kind: 'webhook'; id: string; org: string } | { kind: 'unit'; id: string; fspId: string; dno: string };
+  | { kind: 'webhook'; id: string; org: string } | { kind: 'unit'; id: string; fspId: string; dno: string }
+  | { kind: 'scorecard'; scope: 'organisation' | 'dno'; key: string }
+  | { kind: 'dispute'; id: string; parties: string[] }
+  | { kind: 'product'; id: string } | { kind: 'equivalence'; id: string }
+  | { kind: 'cimjob'; id: string; org: string };
 
 const callers = new Map<OrganisationRole, Caller>();
 const ownAsset = new Map<OrganisationRole, AssetFacts>();
@@ -58,9 +65,15 @@ const venOf = new Map<string, { id: string; org: string; vtnOperator: string }>(
 let strangerVen: { id: string; org: string; vtnOperator: string };
 /** A webhook subscription per organisation, its secret just rotated (a second rotation is refused), with a pending delivery (replay is refused). */
 const webhookOf = new Map<string, { id: string; eventId: string }>();
+/** A dispute each organisation raised on itself, already withdrawn (comments, review, resolution and withdrawal are refused). */
+const disputeOf = new Map<string, string>();
 /** A market unit over each caller's own asset (and the stranger's); walking it is refused by If-Match "999" or an empty body. */
 const unitOf = new Map<string, { id: string; fspId: string; dno: string }>();
 let strangerUnit: { id: string; fspId: string; dno: string };
+/** An equivalence between two catalogue products; products and equivalences are everyone's to read, so one record serves own and other. */
+let walkerEquivalence: string;
+/** A queued CIM import job per organisation (never run: its report is refused as not finished). */
+const cimJobOf = new Map<string, string>();
 
 /** One organisation with exactly that role, per role; a stranger (FSP) owns the "other" records. */
 beforeAll(async () => {
@@ -91,10 +104,11 @@ beforeAll(async () => {
   ORGANISATION_ROLES.forEach((role, i) => ownAsset.set(role, facts[i]));
   strangerAsset = facts[facts.length - 1];
   for (const a of facts) {
-    const { unit } = await createMarketUnit(hub.ctx, sys, { name: `Unit of ${a.name}`, type: 'SPU', product: 'DFS', assetIds: [a.id] });
+    const { unit } = await createMarketUnit(hub.ctx, sys, { name: `Unit of ${a.name}`, type: 'SPU', product: 'NESO-DFS', assetIds: [a.id] });
     const u = { id: unit.id, fspId: unit.fspId, dno: a.dno };
     if (a === strangerAsset) strangerUnit = u; else unitOf.set(a.organisationId, u);
   }
+  walkerEquivalence = (await recordEquivalence(hub.ctx, sys, { productA: 'NESO-QR', productB: 'NESO-SR', kind: 'SUBSTITUTABLE' })).id;
   const until = new Date(hub.clock.now().getTime() + 86_400_000).toISOString();
   const extra = await registerOrganisation(hub.ctx, sys, { legalName: 'Matrix Bystander Ltd', organisationType: 'LTD', registrationNumber: '09800098', roles: ['INSTALLER'], status: 'ACTIVE', passport });
   for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
@@ -144,6 +158,17 @@ beforeAll(async () => {
     });
     webhookOf.set(org, { id: w.id, eventId });
   }
+  for (const [org, role] of [...[...callers.values()].map((c) => [c.org, c.role] as const), [stranger, 'FSP'] as const]) {
+    const raiser = { subject: 'walker', organisationId: org, roles: [role], scopes: baselineScopes([role]), dnoCodes: dnoCodesOf(role) };
+    const d = await raiseDispute(hub.ctx, raiser, { recordType: 'organisation', recordId: org, fields: ['tradingName'], claim: { summary: 'Walker dispute' } });
+    await withdrawDispute(hub.ctx, raiser, d.id);
+    disputeOf.set(org, d.id);
+  }
+  for (const [org, role] of [...[...callers.values()].map((c) => [c.org, c.role] as const), [stranger, 'DNO'] as const]) {
+    const j = await enqueueCimImport(hub.ctx, { subject: 'walker', organisationId: org, roles: [role], scopes: baselineScopes([role]), dnoCodes: dnoCodesOf(role) },
+      [{ name: 'walker.xml', content: new TextEncoder().encode('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>') }], { mode: 'enrich', dryRun: true, unit: 'W', maxBytes: 1_000_000 });
+    cimJobOf.set(org, j.id);
+  }
 }, 60_000);
 afterAll(async () => { await hub?.close(); });
 
@@ -172,6 +197,12 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   if (t.kind === 'vtn') return t.operator === c.org;
   if (t.kind === 'ven') return t.org === c.org || t.vtnOperator === c.org;
   if (t.kind === 'webhook') return t.org === c.org;
+  if (t.kind === 'dispute') return t.parties.includes(c.org);
+  if (t.kind === 'cimjob') return t.org === c.org;
+  // Products and equivalences: the catalogue is everyone's to read (visibility 'all' answered above).
+  if (t.kind === 'product' || t.kind === 'equivalence') return true;
+  // Data quality scorecards: an owner its organisation's, a network operator those of its licence areas.
+  if (t.kind === 'scorecard') return t.scope === 'organisation' ? OWNER_ROLES.includes(c.role) && t.key === c.org : NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.key);
   if (t.kind === 'unit') {
     if (p.visibility === 'own') return t.fspId === c.org;
     return (OWNER_ROLES.includes(c.role) && t.fspId === c.org) || (NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.dno));
@@ -196,20 +227,28 @@ const LIST_QUERY: Record<string, (a: AssetFacts) => string> = {
   [`GET ${API}/cim/export`]: (a) => `?organisationId=${a.organisationId}`,
   [`GET ${API}/audit`]: (a) => `?recordType=asset&recordId=${a.id}`,
   [`GET ${API}/audit/export`]: (a) => `?recordType=asset&recordId=${a.id}`,
+  // Every walker asset has open findings (no manufacturer, model or postcode).
+  [`GET ${API}/data-quality/findings`]: (a) => `?organisationId=${a.organisationId}`,
 };
 const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
   [`PATCH ${API}/assets/{id}`]: { body: { name: 'Renamed by the walker' } },
   [`PATCH ${API}/organisations/{id}`]: { body: { tradingName: 'Renamed by the walker' } },
   [`POST ${API}/assets/bulk`]: { text: '', contentType: 'application/x-ndjson' },
   [`POST ${API}/cim/import`]: { text: '', contentType: 'application/rdf+xml' },
+  [`POST ${API}/cim/import-jobs`]: { text: '', contentType: 'application/rdf+xml' },
   // Valid bodies that stop after the visibility check without writing: an email already taken, a
   // JWKS for a secret client (or an already revoked one), an already revoked delegation.
   [`POST ${API}/organisations/{id}/users`]: { body: { email: 'walker-taken@matrix.example', name: 'Walker' } },
   [`POST ${API}/clients/{clientId}/rotate`]: { body: { jwks: { keys: [] } } },
   [`POST ${API}/delegations/{id}/revoke`]: { body: { reason: 'walker' } },
   [`POST ${API}/contracts/{id}/status`]: { body: { status: 'CONFIRMED' } },
+  // Valid bodies on a withdrawn dispute: refused as an illegal transition after the visibility check.
+  [`POST ${API}/disputes/{id}/comments`]: { body: { body: 'walker' } },
+  [`POST ${API}/disputes/{id}/resolve`]: { body: { outcome: 'NO_ACTION_REQUIRED', note: 'walker' } },
   // An empty 2.0b document: refused as malformed after the permission check.
   [`POST ${API}/ven-registrations/oadr2b`]: { text: '', contentType: 'application/xml' },
+  // An unknown check: refused after the permission check, before any registry is asked.
+  [`POST ${API}/assets/{id}/validate`]: { body: { checks: ['walker'] } },
 };
 
 /**
@@ -227,9 +266,19 @@ const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation) =>
   { prefix: `${API}/switches/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = switchOf.get(org)!; return { value: id, target: { kind: 'switch', id, parties: org === stranger ? [stranger, DEMO_FSP] : [stranger, org] } }; } },
   { prefix: `${API}/contracts/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = contractOf.get(org)!; return { value: id, target: { kind: 'contract', id, parties: [org] } }; } },
   { prefix: `${API}/market-units/`, param: 'id', fill: (c, rel) => { const u = rel === 'own' ? unitOf.get(c.org)! : strangerUnit; return { value: u.id, target: { kind: 'unit', ...u } }; } },
+  { prefix: `${API}/products/`, param: 'id', fill: () => ({ value: 'NESO-DFS', target: { kind: 'product', id: 'NESO-DFS' } }) },
+  { prefix: `${API}/product-equivalences/`, param: 'id', fill: () => ({ value: walkerEquivalence, target: { kind: 'equivalence', id: walkerEquivalence } }) },
   { prefix: `${API}/webhooks/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = webhookOf.get(org)!.id; return { value: id, target: { kind: 'webhook', id, org } }; } },
+  { prefix: `${API}/cim/import-jobs/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; return { value: cimJobOf.get(org)!, target: { kind: 'cimjob', id: cimJobOf.get(org)!, org } }; } },
+  { prefix: `${API}/disputes/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = disputeOf.get(org)!; return { value: id, target: { kind: 'dispute', id, parties: [org] } }; } },
   { prefix: `${API}/webhooks/`, param: 'eventId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const w = webhookOf.get(org)!; return { value: w.eventId, target: { kind: 'webhook', id: w.id, org } }; } },
   { prefix: `${API}/organisations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? c.org : stranger; return { value: id, target: { kind: 'organisation', id } }; } },
+  { prefix: `${API}/data-quality/rules/`, param: 'code', fill: (c) => ({ value: 'DQ-SERIAL-REQUIRED', target: { kind: 'organisation', id: c.org } }) },
+  // Catalogues are everyone's to read (visibility all); the walker's empty PATCH changes nothing (CATALOGUE-CHANGE-EMPTY).
+  { prefix: `${API}/catalogues/`, param: 'name', fill: (c) => ({ value: 'energy-sources', target: { kind: 'organisation', id: c.org } }) },
+  { prefix: `${API}/catalogues/`, param: 'code', fill: (c) => ({ value: 'SOLAR', target: { kind: 'organisation', id: c.org } }) },
+  { prefix: `${API}/data-quality/scorecards/organisations/`, param: 'id', fill: (c, rel) => { const key = rel === 'own' ? c.org : stranger; return { value: key, target: { kind: 'scorecard', scope: 'organisation', key } }; } },
+  { prefix: `${API}/data-quality/scorecards/dnos/`, param: 'code', fill: (c, rel) => { const key = rel === 'own' ? c.dnoCodes[0] ?? 'SPEN_SPM' : 'UKPN_EPN'; return { value: key, target: { kind: 'scorecard', scope: 'dno', key } }; } },
 ];
 
 function build(key: string, c: Caller, rel: Relation): Request_ {
@@ -282,7 +331,7 @@ function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { stat
     return undefined;
   }
   if (!visible) {
-    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
+    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND', scorecard: 'DQ-SCORECARD-NOT-FOUND', dispute: 'DISPUTE-NOT-FOUND', cimjob: 'CIM-JOB-NOT-FOUND', product: 'PRODUCT-NOT-FOUND', equivalence: 'EQUIVALENCE-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;
   }

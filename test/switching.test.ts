@@ -288,9 +288,9 @@ describe('withdraw, cancel, revocation', () => {
 describe('market units follow the switch (UC-02.06 step 6)', () => {
   it('a sole-member unit moves with its asset; a unit of several loses the asset and needs re-assessment', async () => {
     const [a, b, c] = [await newBattery(811), await newBattery(812), await newBattery(813)];
-    const spu = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Alpha SPU', type: 'SPU', product: 'DFS', assetIds: [a.id] } });
+    const spu = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Alpha SPU', type: 'SPU', product: 'NESO-DFS', assetIds: [a.id] } });
     expect(spu.status, spu.text).toBe(201);
-    const spg = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Alpha SPG', type: 'SPG', product: 'DFS', assetIds: [b.id, c.id] } });
+    const spg = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Alpha SPG', type: 'SPG', product: 'NESO-DFS', assetIds: [b.id, c.id] } });
     expect(spg.status, spg.text).toBe(201);
     const unitOf = (r: { json: any }) => r.json.unit ?? r.json;
     for (const x of [a, b]) {

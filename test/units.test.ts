@@ -18,7 +18,7 @@ async function asset(as: 'fsp-a' | 'fsp-b', extra: Record<string, unknown> = {})
   expect(r.status, JSON.stringify(r.json)).toBe(201);
   return r.json.id;
 }
-const unitBody = (assetIds: string[], extra: Record<string, unknown> = {}) => ({ name: `Unit ${++n}`, type: 'SPG', product: 'DFS', assetIds, ...extra });
+const unitBody = (assetIds: string[], extra: Record<string, unknown> = {}) => ({ name: `Unit ${++n}`, type: 'SPG', product: 'NESO-DFS', assetIds, ...extra });
 async function create(as: string, body: unknown) {
   const r = await hub.call('POST', API, { as, body });
   expect(r.status, JSON.stringify(r.json)).toBe(201);
@@ -40,7 +40,7 @@ describe('creating a market unit', () => {
     const ids = [await asset('fsp-a'), await asset('fsp-a')].sort();
     const r = await hub.call('POST', API, { as: 'fsp-a', body: unitBody(ids) });
     expect(r.status, JSON.stringify(r.json)).toBe(201);
-    expect(r.json).toMatchObject({ type: 'SPG', product: 'DFS', fspId: DEMO['fsp-a'], status: 'ACTIVE', assetIds: ids, version: 1, warnings: [], deregisteredAt: null });
+    expect(r.json).toMatchObject({ type: 'SPG', product: 'NESO-DFS', fspId: DEMO['fsp-a'], status: 'ACTIVE', assetIds: ids, version: 1, warnings: [], deregisteredAt: null });
     expect(r.headers.get('etag')).toBe('"1"');
     expect(r.headers.get('location')).toBe(`${API}/${r.json.id}`);
     const [audit] = await hub.db.query(`SELECT action, organisation_id FROM audit_log WHERE record_type = 'market_unit' AND record_id = $1`, [r.json.id]);
@@ -95,7 +95,7 @@ describe('creating a market unit', () => {
     expect(p.detail).toContain(first.id);
     expect(p.otherMarketUnits).toContainEqual({ assetId: ids[0], marketUnitId: first.id });
     // Another product is another market.
-    expect((await create('fsp-a', unitBody(ids, { product: 'LCM' }))).product).toBe('LCM');
+    expect((await create('fsp-a', unitBody(ids, { product: 'NESO-LCM' }))).product).toBe('NESO-LCM');
   });
 });
 
@@ -123,7 +123,7 @@ describe('changing a market unit', () => {
     await refused(patch({ name: 'Stale' }, 'fsp-a', { 'if-match': '"7"' }), 412, 'REQUEST-PRECONDITION-FAILED');
     await refused(patch({ name: 'Not mine' }, 'fsp-b'), 404, 'UNIT-NOT-FOUND');
     await refused(patch({ assetIds: [] }), 422, 'UNIT-EMPTY');
-    await refused(patch({ product: 'LCM' }), 422, 'REQUEST-UNKNOWN-FIELD');
+    await refused(patch({ product: 'NESO-LCM' }), 422, 'REQUEST-UNKNOWN-FIELD');
     const r = await patch({ name: 'Renamed unit', assetIds: [a1, a3] })();
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(r.json).toMatchObject({ name: 'Renamed unit', version: 2, assetIds: [a1, a3].sort() });
@@ -152,7 +152,7 @@ describe('de-registering', () => {
   it('refuses to de-register a unit under a CONFIRMED contract, allows it once TERMINATED, and leaves its assets registered', async () => {
     const [a1, a2] = [await asset('fsp-a'), await asset('fsp-a')];
     const u = await create('fsp-a', unitBody([a1, a2]));
-    const k = await hub.call('POST', '/api/v1/contracts', { as: 'operator', body: { assetId: a2, fspId: DEMO['fsp-a'], product: 'DFS', validFrom: '2026-06-01T00:00:00Z', validTo: '2026-09-01T00:00:00Z', status: 'CONFIRMED' } });
+    const k = await hub.call('POST', '/api/v1/contracts', { as: 'operator', body: { assetId: a2, fspId: DEMO['fsp-a'], product: 'NESO-DFS', validFrom: '2026-06-01T00:00:00Z', validTo: '2026-09-01T00:00:00Z', status: 'CONFIRMED' } });
     expect(k.status, JSON.stringify(k.json)).toBe(201);
     const p = await refused(() => hub.call('DELETE', `${API}/${u.id}`, { as: 'fsp-a' }), 409, 'UNIT-CONTRACT-AWARDED');
     expect(p.contractIds).toEqual([k.json.id]);
@@ -174,7 +174,7 @@ describe('de-registering', () => {
     const u = await create('fsp-a', unitBody([await asset('fsp-a'), await asset('fsp-a')]));
     const id = hub.ports.ids.next();
     await hub.db.query(`INSERT INTO contract (id, system_operator_id, fsp_id, market_unit_id, product, period, status, recorded_at, recorded_by)
-      VALUES ($1, $2, $3, $4, 'DFS', tstzrange('2026-06-01', '2026-12-01'), 'CONFIRMED', now(), 'test')`, [id, DEMO.operator, DEMO['fsp-a'], u.id]);
+      VALUES ($1, $2, $3, $4, 'NESO-DFS', tstzrange('2026-06-01', '2026-12-01'), 'CONFIRMED', now(), 'test')`, [id, DEMO.operator, DEMO['fsp-a'], u.id]);
     const p = await refused(() => hub.call('DELETE', `${API}/${u.id}`, { as: 'operator' }), 409, 'UNIT-CONTRACT-AWARDED');
     expect(p.contractIds).toEqual([id]);
   });

@@ -1,4 +1,5 @@
-import { DEFAULT_DEMAND_TECHNOLOGY, DEFAULT_ENERGY_SOURCE, DEMAND_CATEGORIES, GENERATING_CATEGORIES, dnoForDistributor } from '../catalogue/codes';
+import { BUILT_IN, type CatalogueSnapshot } from '../catalogue/snapshot';
+import { assetCodeErrors } from '../catalogue/validate';
 import { checkMpanCore, isUkPostcode, normaliseEvseId } from '../catalogue/identifiers';
 import { fieldError, type FieldError } from '../http/problem';
 import { RULES, type RuleCode } from '../rules';
@@ -13,17 +14,23 @@ export function warning(code: RuleCode, field: string, detail?: string): Warning
 
 /**
  * The category-driven rules of fmar-domain.md, applied to a whole asset (new, or merged with an
- * update). Returns the asset with defaults applied, hard errors, and warnings.
+ * update). The category's kind and defaults, the connected statuses and the DNO of each MPAN
+ * distributor come from the catalogues (`codes`, a snapshot; the seed by default); values from a
+ * catalogue must be in effect on the asset's effective date (or today) unless `before`, the stored
+ * version on an update, already holds them. Returns the asset with defaults applied, hard errors,
+ * and warnings.
  */
-export function checkAsset(input: AssetFields, today: string): { asset: AssetFields; errors: FieldError[]; warnings: Warning[] } {
+export function checkAsset(input: AssetFields, today: string, codes: CatalogueSnapshot = BUILT_IN, before?: object): { asset: AssetFields; errors: FieldError[]; warnings: Warning[] } {
   const a: AssetFields = { ...input };
   const errors: FieldError[] = [];
   const warnings: Warning[] = [];
-  const generating = GENERATING_CATEGORIES.includes(a.category) || a.category === 'BESS';
-  const demand = DEMAND_CATEGORIES.includes(a.category);
+  const category = codes.get('asset-categories', a.category)?.attributes ?? {};
+  const generating = category.kind === 'generating' || category.kind === 'storage';
+  const demand = category.kind === 'demand';
 
-  if (!a.energySource && DEFAULT_ENERGY_SOURCE[a.category]) a.energySource = DEFAULT_ENERGY_SOURCE[a.category];
-  if (!a.demandTechnology && DEFAULT_DEMAND_TECHNOLOGY[a.category]) a.demandTechnology = DEFAULT_DEMAND_TECHNOLOGY[a.category];
+  if (!a.energySource && typeof category.defaultEnergySource === 'string') a.energySource = category.defaultEnergySource;
+  if (!a.demandTechnology && typeof category.defaultDemandTechnology === 'string') a.demandTechnology = category.defaultDemandTechnology;
+  errors.push(...assetCodeErrors(codes, a, a.effectiveDate ?? today, before));
   if (generating && !a.energySource) errors.push(fieldError('energySource', 'ASSET-ENERGY-SOURCE-REQUIRED'));
   if (demand && !a.demandTechnology) errors.push(fieldError('demandTechnology', 'ASSET-DEMAND-TECHNOLOGY-REQUIRED'));
 
@@ -35,7 +42,8 @@ export function checkAsset(input: AssetFields, today: string): { asset: AssetFie
   if (a.ratedCapacityKw > HIGH_CAPACITY_KW) warnings.push(warning('ASSET-CAPACITY-HIGH', 'ratedCapacityKw', `Rated capacity ${a.ratedCapacityKw} kW is above ${HIGH_CAPACITY_KW} kW.`));
 
   if (a.commissioningDate && a.commissioningDate > today) errors.push(fieldError('commissioningDate', 'ASSET-COMMISSIONING-DATE-FUTURE', `Commissioning date ${a.commissioningDate} is after today (${today}).`));
-  if (a.connectionStatus === 'CONNECTED' && !a.commissioningDate) errors.push(fieldError('commissioningDate', 'ASSET-COMMISSIONING-DATE-REQUIRED'));
+  const connected = codes.get('connection-statuses', a.connectionStatus)?.attributes.connected === true;
+  if (connected && !a.commissioningDate) errors.push(fieldError('commissioningDate', 'ASSET-COMMISSIONING-DATE-REQUIRED'));
   if (a.effectiveDate && a.commissioningDate && a.effectiveDate < a.commissioningDate) errors.push(fieldError('effectiveDate', 'ASSET-EFFECTIVE-DATE-BEFORE-COMMISSIONING'));
 
   const distributors = new Set<string>();
@@ -49,14 +57,14 @@ export function checkAsset(input: AssetFields, today: string): { asset: AssetFie
     else distributors.add(v.slice(0, 2));
   }
   if (demand && !a.importMpan) errors.push(fieldError('importMpan', 'ASSET-MPAN-IMPORT-REQUIRED'));
-  if (GENERATING_CATEGORIES.includes(a.category) && !a.exportMpan) errors.push(fieldError('exportMpan', 'ASSET-MPAN-EXPORT-REQUIRED'));
-  if (a.category === 'BESS' && !a.importMpan && !a.exportMpan) errors.push(fieldError('importMpan', 'ASSET-MPAN-BESS-REQUIRED'));
+  if (category.kind === 'generating' && !a.exportMpan) errors.push(fieldError('exportMpan', 'ASSET-MPAN-EXPORT-REQUIRED'));
+  if (category.kind === 'storage' && !a.importMpan && !a.exportMpan) errors.push(fieldError('importMpan', 'ASSET-MPAN-BESS-REQUIRED'));
   if (a.importMpan && a.importMpan === a.exportMpan) errors.push(fieldError('exportMpan', 'ASSET-MPANS-IDENTICAL'));
 
-  if (!a.dno && (a.importMpan || a.exportMpan || a.connectionStatus === 'CONNECTED')) errors.push(fieldError('dno', 'ASSET-DNO-REQUIRED'));
+  if (!a.dno && (a.importMpan || a.exportMpan || connected)) errors.push(fieldError('dno', 'ASSET-DNO-REQUIRED'));
   if (a.dno) {
     for (const d of distributors) {
-      const expected = dnoForDistributor(d);
+      const expected = codes.dnoForDistributor(d);
       if (expected && expected !== a.dno) warnings.push(warning('ASSET-DNO-MISMATCH', 'dno', `DNO ${a.dno} differs from ${expected}, the distributor of MPAN ID ${d}.`));
     }
   }

@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import {
-  ALIAS_SCHEMES, ASSET_CATEGORIES, ASSET_STATUSES, CONNECTION_STATUSES, CONNECTION_TYPES, DEMAND_TECHNOLOGIES, DNO_CODES, ENERGY_SOURCES, GSP_GROUPS,
-} from '../catalogue/codes';
+import { ALIAS_SCHEMES, ASSET_STATUSES } from '../catalogue/codes';
+import { codeField } from '../catalogue/schema';
 import { isCalendarDate, isKw } from '../http/validation';
 
 /**
@@ -15,7 +14,7 @@ const mpan = z.string('ASSET-MPAN-FORMAT').openapi({ description: '13-digit MPAN
 
 export const Location = z.object({
   postcode: z.string().max(10).optional(),
-  gspGroup: z.enum(GSP_GROUPS, 'ASSET-GSP-GROUP-UNKNOWN').optional(),
+  gspGroup: codeField('gsp-groups', 'ASSET-GSP-GROUP-UNKNOWN', '_N').optional(),
   latitude: z.number().min(-90, 'ASSET-COORDINATES').max(90, 'ASSET-COORDINATES').optional(),
   longitude: z.number().min(-180, 'ASSET-COORDINATES').max(180, 'ASSET-COORDINATES').optional(),
 }).strict().openapi('AssetLocation');
@@ -31,20 +30,20 @@ export const NAME_RE = /^[A-Za-z0-9 \-_/()]+$/;
 const described = {
   name: z.string('ASSET-NAME-FORMAT').min(1, 'ASSET-NAME-FORMAT').max(255, 'ASSET-NAME-FORMAT').regex(NAME_RE, 'ASSET-NAME-FORMAT'),
   friendlyCode: z.string().min(1, 'ASSET-FRIENDLY-CODE-FORMAT').max(64, 'ASSET-FRIENDLY-CODE-FORMAT').regex(/^[A-Za-z0-9_-]+$/, 'ASSET-FRIENDLY-CODE-FORMAT'),
-  category: z.enum(ASSET_CATEGORIES, 'ASSET-CATEGORY-UNKNOWN'),
+  category: codeField('asset-categories', 'ASSET-CATEGORY-UNKNOWN', 'BESS'),
   ratedCapacityKw: kw('ASSET-CAPACITY-RATED'),
   generationCapacityKw: kw('ASSET-CAPACITY-DECIMALS'),
   demandCapacityKw: kw('ASSET-CAPACITY-DECIMALS'),
-  energySource: z.enum(ENERGY_SOURCES, 'ASSET-ENERGY-SOURCE-UNKNOWN'),
-  demandTechnology: z.enum(DEMAND_TECHNOLOGIES, 'ASSET-DEMAND-TECHNOLOGY-UNKNOWN'),
+  energySource: codeField('energy-sources', 'ASSET-ENERGY-SOURCE-UNKNOWN', 'GRID'),
+  demandTechnology: codeField('demand-technologies', 'ASSET-DEMAND-TECHNOLOGY-UNKNOWN', 'EV'),
   manufacturer: z.string().min(1, 'ASSET-MANUFACTURER-FORMAT').max(255, 'ASSET-MANUFACTURER-FORMAT'),
   model: z.string().min(1, 'ASSET-MODEL-FORMAT').max(100, 'ASSET-MODEL-FORMAT'),
   serialNumber: z.string('ASSET-SERIAL-FORMAT').regex(/^[A-Za-z0-9_-]{3,64}$/, 'ASSET-SERIAL-FORMAT'),
   commissioningDate: date,
   effectiveDate: date,
-  connectionStatus: z.enum(CONNECTION_STATUSES.active, 'ASSET-CONNECTION-STATUS-UNKNOWN'),
-  connectionType: z.enum(CONNECTION_TYPES.active, 'ASSET-CONNECTION-TYPE-UNKNOWN'),
-  dno: z.enum(DNO_CODES as [string, ...string[]], 'ASSET-DNO-UNKNOWN'),
+  connectionStatus: codeField('connection-statuses', 'ASSET-CONNECTION-STATUS-UNKNOWN', 'CONNECTED'),
+  connectionType: codeField('connection-types', 'ASSET-CONNECTION-TYPE-UNKNOWN', 'FIRM'),
+  dno: codeField('dno-codes', 'ASSET-DNO-UNKNOWN', 'SPEN_SPM'),
   importMpan: mpan,
   exportMpan: mpan,
   location: Location,
@@ -81,7 +80,7 @@ export const Asset = z.object({
   id: z.string().openapi({ description: 'FMAR asset ID (ULID), permanent', example: '01JD8X6N2Q7ZB4Y3W5V6T7S8R9' }),
   friendlyCode: z.string().nullable(),
   name: z.string(),
-  category: z.enum(ASSET_CATEGORIES),
+  category: z.string().openapi({ description: 'A code of the asset-categories catalogue (GET /api/v1/catalogues/asset-categories).' }),
   organisationId: z.string(),
   fspId: z.string().openapi({ description: 'The FSP that holds commercial control now.' }),
   status: z.enum(ASSET_STATUSES),

@@ -8,6 +8,8 @@ import { fieldErrorsFromZod, unstorableTextAt } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { activeUnitsOfAsset } from '../units/store';
+import { assessAssetsIn, assessStoredIn } from '../quality/service';
+import { catalogueSnapshot } from '../catalogue/snapshot';
 import { UNIQUE_ALIAS_SCHEMES, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
 import { AssetInput, AssetPatch, DESCRIBED_FIELDS, type Asset, type AssetFields, type Warning } from './schema';
 import { ASSET_COLS, assetVisibility, selectAsset, toAsset } from './store';
@@ -44,13 +46,15 @@ function resolveParties(p: Principal, input: AssetInput): { orgId?: string; fspI
  * UC-02.01: register a batch of assets atomically (a single registration is a batch of one).
  * Every row is checked before anything is written; one bad row and nothing is written.
  */
-export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: { dryRun?: boolean; source?: string } = {}): Promise<BatchOutcome> {
+export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: { dryRun?: boolean; source?: string; /** false: no data quality evaluation (bench/quality.ts) */ dataQuality?: boolean } = {}): Promise<BatchOutcome> {
   if (actor.delegation?.assetIds) throw new Problem('AUTH-DELEGATION-ASSETS-LIMITED');
   const now = ctx.clock.now();
   const today = dateOf(now);
   const results: RowResult[] = [];
   const prepared: Prepared[] = [];
 
+  // One catalogue snapshot for the whole batch (src/catalogue/snapshot.ts), never a query per row.
+  const codes = await catalogueSnapshot(ctx.db, ctx.clock);
   rows.forEach((raw, row) => {
     const unstorable = unstorableTextAt(raw);
     if (unstorable !== undefined) {
@@ -64,7 +68,7 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
     }
     const { organisationId: _o, fspId: _f, justification, ...fields } = parsed.data;
     const parties = resolveParties(actor, parsed.data);
-    const checked = checkAsset(fields, today);
+    const checked = checkAsset(fields, today, codes);
     const errors = [...(parties.error ? [parties.error] : []), ...checked.errors];
     if (errors.length) {
       results.push({ row, status: 'rejected', errors, warnings: checked.warnings });
@@ -92,6 +96,8 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
     // IDs are issued only when rows are written: a dry run or a refused batch names none.
     if (!ok || opts.dryRun) return { ok, dryRun: !!opts.dryRun, results, assets: [] };
     const assets = await insertAssets(tx, ctx, actor, now, prepared, opts.source ?? 'api');
+    // Data quality (src/quality): score, findings and scorecards in the registration's transaction.
+    if (opts.dataQuality !== false) await assessAssetsIn(tx, ctx, now, assets, { fresh: true });
     for (const p of prepared) Object.assign(results[p.row], { status: 'registered', id: p.id });
     return { ok: true, dryRun: false, results, assets };
   };
@@ -347,16 +353,26 @@ export async function archiveVersion(tx: Sql, before: Asset, at: string) {
     [before.id, before.version, before, before.recordedAt, before.recordedBy, at]);
 }
 
+/**
+ * UC-02.03 inside the caller's transaction: a dispute's correction (src/disputes) runs the same
+ * update with its resolution, so a refused correction leaves both unchanged; the audit record names
+ * the dispute.
+ */
+export function updateAssetIn(tx: Sql, ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number, opts: { disputeId?: string } = {}) {
+  return updateAsset(ctx, actor, id, raw, ifMatch, { ...opts, tx });
+}
+
 /** UC-02.03: update with If-Match; re-validates the whole record; keeps the prior version. */
-export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number): Promise<{ asset: Asset; warnings: Warning[] }> {
+export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number, opts: { tx?: Sql; disputeId?: string } = {}): Promise<{ asset: Asset; warnings: Warning[] }> {
   assertAssetId(id);
   const parsed = AssetPatch.safeParse(raw);
   if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The update is invalid.', {}, fieldErrorsFromZod(parsed.error, raw));
   const { justification, ...patch } = parsed.data;
   const now = ctx.clock.now();
   const at = now.toISOString();
+  const inTransaction = <T>(f: (tx: Sql) => Promise<T>) => (opts.tx ? f(opts.tx) : ctx.db.transaction(f));
   try {
-    return await ctx.db.transaction(async (tx) => {
+    return await inTransaction(async (tx) => {
       const row = await selectAsset(tx, actor, id, { forUpdate: true, mode: 'write' });
       if (!row) throw new Problem('ASSET-NOT-FOUND', `No asset ${id}.`);
       const before = toAsset(row);
@@ -369,7 +385,7 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
       }
       if (!('energySource' in patch) && patch.category && patch.category !== before.category) delete merged.energySource;
       if (!('demandTechnology' in patch) && patch.category && patch.category !== before.category) delete merged.demandTechnology;
-      const checked = checkAsset(merged, dateOf(now));
+      const checked = checkAsset(merged, dateOf(now), await catalogueSnapshot(ctx.db, ctx.clock, tx), before);
       if (checked.errors.length) throw new Problem('REQUEST-VALIDATION', 'The updated asset breaks a rule.', {}, checked.errors);
       const warnings = checked.warnings.filter((w) => w.code === 'ASSET-DNO-MISMATCH' || (w.code === 'ASSET-CAPACITY-HIGH' && before.ratedCapacityKw !== checked.asset.ratedCapacityKw));
       for (const m of [checked.asset.importMpan, checked.asset.exportMpan]) {
@@ -393,11 +409,12 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
       await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
       await insertNaturalKeys(tx, nk.map((k) => ({ natural_key: k, asset_id: id })));
       const after = toAsset((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1`, [id]))[0]);
+      await assessAssetsIn(tx, ctx, now, [after]);
       const changed = DESCRIBED_FIELDS.filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
       const material = changed.some((k) => MATERIAL.includes(k));
       await writeAudit(tx, actor, now, [{
         action: 'asset.updated', recordType: 'asset', recordId: id, organisationId: before.organisationId,
-        detail: { version: after.version, changes: Object.fromEntries(changed.map((k) => [k, [(before as any)[k], (after as any)[k]]])), ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}) },
+        detail: { version: after.version, changes: Object.fromEntries(changed.map((k) => [k, [(before as any)[k], (after as any)[k]]])), ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) },
       }]);
       await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.updated', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version, changed, materialChange: material } }]);
       return { asset: after, warnings };
@@ -428,6 +445,7 @@ export async function deregisterAsset(ctx: Ctx, actor: Principal, id: string, op
     await tx.query(`UPDATE asset_fsp_link SET valid = tstzrange(lower(valid), $2::timestamptz) WHERE asset_id = $1 AND upper_inf(valid)`, [id, at]);
     await writeAudit(tx, actor, now, [{ action: 'asset.deregistered', recordType: 'asset', recordId: id, organisationId: before.organisationId, detail: { version: before.version + 1, reason: opts.reason ?? null } }]);
     await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.deregistered', subject: id, organisationId: before.fspId, data: { assetId: id, version: before.version + 1 } }]);
+    await assessStoredIn(tx, ctx, now, [id]);
     return toAsset((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1`, [id]))[0]);
   });
 }

@@ -2,7 +2,7 @@ import type { Principal } from '../access/principal';
 import type { Db, Sql } from '../storage/db';
 
 /** The kinds of record the trail holds (`audit`: reads of the trail itself); a query names one of these. */
-export const AUDIT_RECORD_TYPES = ['asset', 'organisation', 'api_client', 'user', 'delegation', 'switch', 'contract', 'market_unit', 'openadr_vtn', 'ven_registration', 'ven_resource', 'webhook_subscription', 'audit'] as const;
+export const AUDIT_RECORD_TYPES = ['asset', 'organisation', 'api_client', 'user', 'delegation', 'switch', 'contract', 'market_unit', 'openadr_vtn', 'ven_registration', 'ven_resource', 'webhook_subscription', 'audit', 'product', 'qualification', 'product_equivalence', 'dispute', 'data_quality_rule', 'catalogue_code', 'cim_import_job'] as const;
 
 export interface AuditEntry {
   action: string;

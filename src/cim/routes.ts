@@ -1,13 +1,35 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AuthEnv } from '../access/auth';
 import { ASSET_CATEGORIES, DNO_CODES, GSP_GROUPS } from '../catalogue/codes';
 import type { Ctx } from '../context';
 import { problemResponses, security, validationHook } from '../http/common';
 import { Problem } from '../http/problem';
+import type { RuleCode } from '../rules';
+import { enqueueCimImport, getCimJob, getCimJobReport, JOBS_PATH } from './jobs';
 import { cimExportStream, importCim } from './service';
 
 const tags = ['CIM'];
 const XML_TYPES = ['application/rdf+xml', 'application/xml', 'text/xml'];
+
+/** The body of an import: one XML document, or multipart with one part per file of the model. */
+async function readFiles(c: Context, maxBytes: number): Promise<{ name: string; content: Uint8Array }[]> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  const len = Number(c.req.header('content-length') ?? 0);
+  if (len > maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `An import is at most ${maxBytes} bytes.`);
+  let files: { name: string; content: Uint8Array }[];
+  if (XML_TYPES.includes(type)) {
+    files = [{ name: c.req.header('x-file-name')?.slice(0, 200) || 'body.xml', content: new Uint8Array(await c.req.arrayBuffer()) }];
+  } else if (type === 'multipart/form-data') {
+    const body = await c.req.parseBody({ all: true });
+    const parts = Object.values(body).flat().filter((v): v is File => typeof v === 'object' && v !== null && 'arrayBuffer' in v);
+    files = await Promise.all(parts.map(async (f, i) => ({ name: f.name || `part-${i + 1}.xml`, content: new Uint8Array(await f.arrayBuffer()) })));
+    if (!files.length) throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'The multipart body holds no file part.');
+  } else {
+    throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/rdf+xml, application/xml, or multipart/form-data with one part per file.');
+  }
+  return files;
+}
 
 /** CIM RDF/XML exchange with DSOs: export (streamed) and import (enrich or bulk-load). */
 export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number }) {
@@ -34,7 +56,7 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number })
     mode: z.enum(['enrich', 'bulk-load']), dryRun: z.boolean(), unit: z.string(),
     files: z.array(z.object({ name: z.string(), created: z.string().optional(), profiles: z.array(z.string()), modelingAuthoritySet: z.string().optional() })),
     objects: z.number().int(), classes: z.record(z.string(), z.number()), equipment: z.number().int(),
-    matched: z.number().int().optional(), enriched: z.number().int().optional(), registered: z.number().int().optional(),
+    matched: z.number().int().optional(), enriched: z.number().int().optional(), unchanged: z.number().int().optional(), registered: z.number().int().optional(),
     results: z.array(z.any()).optional(), issueCounts: z.record(z.string(), z.number()),
     issues: z.array(z.object({ code: z.string(), message: z.string(), file: z.string().optional(), line: z.number().optional(), col: z.number().optional() }).passthrough()),
   }).openapi('CimImportReport');
@@ -60,22 +82,63 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number })
     responses: { 200: { description: 'Enriched, or dry run', content: { 'application/json': { schema: Report } } }, 201: { description: 'Bulk-loaded', content: { 'application/json': { schema: Report } } }, ...problemResponses(413, 415) },
   }), async (c) => {
     const q = c.req.valid('query');
-    const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-    const len = Number(c.req.header('content-length') ?? 0);
-    if (len > opts.maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `An import is at most ${opts.maxBytes} bytes.`);
-    let files: { name: string; content: Uint8Array }[];
-    if (XML_TYPES.includes(type)) {
-      files = [{ name: c.req.header('x-file-name')?.slice(0, 200) || 'body.xml', content: new Uint8Array(await c.req.arrayBuffer()) }];
-    } else if (type === 'multipart/form-data') {
-      const body = await c.req.parseBody({ all: true });
-      const parts = Object.values(body).flat().filter((v): v is File => typeof v === 'object' && v !== null && 'arrayBuffer' in v);
-      files = await Promise.all(parts.map(async (f, i) => ({ name: f.name || `part-${i + 1}.xml`, content: new Uint8Array(await f.arrayBuffer()) })));
-      if (!files.length) throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'The multipart body holds no file part.');
-    } else {
-      throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/rdf+xml, application/xml, or multipart/form-data with one part per file.');
-    }
+    const files = await readFiles(c, opts.maxBytes);
     const { status, report } = await importCim(ctx, c.get('principal'), files, { mode: q.mode, dryRun: q.dryRun === 'true', unit: q.unit, maxBytes: opts.maxBytes, organisationId: q.organisationId });
     return c.json(report, status as 200 | 201);
+  });
+
+  const ImportQuery = z.object({
+    mode: z.enum(['enrich', 'bulk-load']).default('enrich'),
+    dryRun: z.enum(['true', 'false']).optional(),
+    unit: z.enum(['W', 'kW', 'MW']).default('W').openapi({ description: 'Unit of the file’s power values (per source: CIMHub writes W, CGMES MW)' }),
+    organisationId: z.string().max(64).optional().openapi({ description: 'bulk-load: owning organisation of equipment whose file names none (the operator must name one)' }),
+  });
+  const Job = z.object({
+    id: z.string(), status: z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']), mode: z.enum(['enrich', 'bulk-load']), dryRun: z.boolean(), unit: z.string(),
+    organisationId: z.string(), files: z.array(z.object({ name: z.string(), bytes: z.number().int() })),
+    progress: z.object({
+      phase: z.enum(['parsing', 'writing']).nullable().openapi({ description: 'While RUNNING: parsing the files, or writing (matching and the one transaction)' }),
+      bytesTotal: z.number().int(), bytesParsed: z.number().int(), objectsProcessed: z.number().int(), equipment: z.number().int(),
+      assetsMatched: z.number().int().openapi({ description: 'Enrich: equipment matched to assets by MPAN; bulk-load: assets registered. Set when the job succeeds.' }),
+    }),
+    attempt: z.number().int().openapi({ description: 'Claims so far (a job whose worker stopped is claimed again when its lease runs out)' }),
+    createdAt: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(),
+    report: z.string().nullable().openapi({ description: 'Path of the report once the job has finished' }),
+    error: z.object({ code: z.string(), detail: z.string() }).nullable(),
+  }).openapi('CimImportJob');
+  const JobId = z.object({ id: z.string().max(64) });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/import-jobs', tags, security,
+    summary: 'Queue a large CIM import (same options and body as /cim/import); a worker runs it in the background, all or nothing',
+    request: { query: ImportQuery, body: { required: true, content: { 'application/rdf+xml': { schema: z.string() }, 'application/xml': { schema: z.string() } } } },
+    responses: { 202: { description: 'Queued; Location is the job', content: { 'application/json': { schema: Job } } }, ...problemResponses(413, 415) },
+  }), async (c) => {
+    const q = c.req.valid('query');
+    const files = await readFiles(c, opts.maxBytes);
+    const job = await enqueueCimImport(ctx, c.get('principal'), files, { mode: q.mode, dryRun: q.dryRun === 'true', unit: q.unit, maxBytes: opts.maxBytes, organisationId: q.organisationId });
+    return c.json(job, 202, { location: `${JOBS_PATH}/${job.id}` });
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/import-jobs/{id}', tags, security, summary: 'An import job: status, progress, timestamps (its organisation and the operator only)',
+    request: { params: JobId },
+    responses: { 200: { description: 'The job', content: { 'application/json': { schema: Job } } }, ...problemResponses(404) },
+  }), async (c) => c.json(await getCimJob(ctx, c.get('principal'), c.req.valid('param').id), 200));
+
+  app.openapi(createRoute({
+    method: 'get', path: '/import-jobs/{id}/report', tags, security,
+    summary: 'The finished job’s outcome as /cim/import answers it: the report (200, 201 for a bulk-load that registered), or the problem that refused the import',
+    request: { params: JobId },
+    responses: { 200: { description: 'Report', content: { 'application/json': { schema: Report } } }, 201: { description: 'Bulk-loaded', content: { 'application/json': { schema: Report } } }, ...problemResponses(404, 409) },
+  }), async (c) => {
+    const r = await getCimJobReport(ctx, c.get('principal'), c.req.valid('param').id);
+    if (r.status >= 400) {
+      // The stored problem, answered as the synchronous import answered it.
+      const { type: _t, title: _ti, status: _s, code, detail, errors, ...extra } = r.body as Record<string, any>;
+      throw new Problem(code as RuleCode, detail, extra, errors ?? [], r.status);
+    }
+    return c.json(r.body as z.infer<typeof Report>, r.status as 200 | 201);
   });
 
   return app;

@@ -1,5 +1,5 @@
 import {
-  CimParseError, CimWriter, classCounts, extractAssets, mergeDocuments, organisationMrid, parseCimXml,
+  CimParseError, CimWriter, MRID_ALIAS_SCHEME, classCounts, extractAssets, mergeDocuments, organisationMrid, parseCimXml,
   type CimIssue, type ExtractedAsset, type PowerUnit,
 } from '../../cim/index';
 import { checkPermission } from '../access/auth';
@@ -7,11 +7,15 @@ import type { Principal } from '../access/principal';
 import { recordedBy, seesAll } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
+import { writeEvents } from '../events/outbox';
 import { Problem } from '../http/problem';
-import { assetPages, registerAssets, type AssetFilter } from '../assets/service';
+import { assetPages, assetWhere, registerAssets, type AssetFilter } from '../assets/service';
 import { textStream } from '../http/common';
-import { assetVisibility } from '../assets/store';
+import { ASSET_COLS, assetVisibility, toAsset } from '../assets/store';
+import type { Asset } from '../assets/schema';
 import type { RuleCode } from '../rules';
+import type { Db, Sql } from '../storage/db';
+import { listMarketUnits } from '../units/service';
 
 /** Composes the cim/ library with the register: export streams, import enriches or bulk-loads. */
 
@@ -36,8 +40,40 @@ export function cimExportStream(ctx: Ctx, p: Principal, f: CimExportFilter, base
       }
       yield out;
     }
+    yield* unitObjects(ctx, p, f, writer, pageSize);
     yield writer.footer();
   })());
+}
+
+/**
+ * The market units the caller may read (ACTIVE, in unit-ID order) as RegisteredResources, each
+ * linked to those of its member assets that this export holds (same visibility, same filter). A
+ * unit none of whose members is in the export is left out, so no reference dangles.
+ */
+async function* unitObjects(ctx: Ctx, p: Principal, f: CimExportFilter, writer: CimWriter, pageSize: number): AsyncGenerator<string> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await listMarketUnits(ctx, p, {}, { limit: pageSize, after });
+    if (!page.items.length) return;
+    const ids = [...new Set(page.items.flatMap((u) => u.assetIds))];
+    const params: unknown[] = [];
+    const where = assetWhere(p, f, params);
+    params.push(ids);
+    const members = new Map((await ctx.db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`, params))
+      .map((r) => { const a = toAsset(r); return [a.id, a] as const; }));
+    const fsps = [...new Set(page.items.map((u) => u.fspId))];
+    const orgs = new Map((await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [fsps])).map((o) => [o.id, o.legal_name as string]));
+    let out = '';
+    for (const u of page.items) {
+      const inExport = u.assetIds.map((id) => members.get(id)).filter((a): a is Asset => !!a);
+      if (!inExport.length) continue;
+      out += writer.organisation({ id: u.fspId, name: orgs.get(u.fspId) ?? u.fspId });
+      out += writer.marketUnit({ id: u.id, name: u.name, type: u.type, product: u.product, fspId: u.fspId, members: inExport });
+    }
+    if (out) yield out;
+    if (!page.next) return;
+    after = page.next;
+  }
 }
 
 /** A finding of an import: the library's, or the register's own (matching by MPAN). */
@@ -55,31 +91,55 @@ export interface CimImportReport {
   equipment: number;
   matched?: number;
   enriched?: number;
+  unchanged?: number;
   registered?: number;
   results?: unknown[];
   issueCounts: Record<string, number>;
   issues: ImportIssue[];
 }
 
+/** How far an import has got (an import job shows it while it runs). */
+export interface ImportProgress { phase: 'parsing' | 'writing'; bytesParsed: number; objectsProcessed: number; equipment: number }
+
+/**
+ * What an import job adds to an import: progress reports between the steps (outside any
+ * transaction), and a last write inside the transaction that writes the import, before it commits,
+ * so that the change and the job's outcome commit together.
+ */
+export interface ImportHooks {
+  progress?(p: ImportProgress): Promise<void>;
+  beforeCommit?(tx: Sql, outcome: { status: number; report: CimImportReport }): Promise<void>;
+}
+
 const MAX_ISSUES = 500;
 
+const sizeOf = (c: Uint8Array | string) => (typeof c === 'string' ? c.length : c.byteLength);
+
 /** Parse and merge the files of one model; a refused document is a problem naming where. */
-function parseModel(files: { name: string; content: Uint8Array | string }[], maxBytes: number) {
-  const total = files.reduce((n, f) => n + (typeof f.content === 'string' ? f.content.length : f.content.byteLength), 0);
+async function parseModel(files: { name: string; content: Uint8Array | string }[], maxBytes: number, hooks: ImportHooks) {
+  const total = files.reduce((n, f) => n + sizeOf(f.content), 0);
   if (total > maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `The import is ${total} bytes; at most ${maxBytes}.`);
+  const docs = [];
+  let parsed = 0;
   try {
-    return mergeDocuments(files.map((f) => parseCimXml(f.content, f.name, { maxBytes })));
+    for (const f of files) {
+      docs.push(parseCimXml(f.content, f.name, { maxBytes }));
+      parsed += sizeOf(f.content);
+      if (hooks.progress) await hooks.progress({ phase: 'parsing', bytesParsed: parsed, objectsProcessed: docs.reduce((n, d) => n + d.objects.length, 0), equipment: 0 });
+    }
   } catch (e) {
     if (e instanceof CimParseError) throw new Problem(e.code as RuleCode, e.message, e.location ? { location: e.location } : {});
     throw e;
   }
+  return { model: mergeDocuments(docs), bytes: parsed };
 }
 
 /** UC: a DSO pushes its CIM model. Enrich records network references; bulk-load registers new assets. */
-export async function importCim(ctx: Ctx, actor: Principal, files: { name: string; content: Uint8Array | string }[], o: CimImportOptions): Promise<{ status: number; report: CimImportReport }> {
+export async function importCim(ctx: Ctx, actor: Principal, files: { name: string; content: Uint8Array | string }[], o: CimImportOptions, hooks: ImportHooks = {}): Promise<{ status: number; report: CimImportReport }> {
   if (o.mode === 'bulk-load') checkPermission(actor, 'assets.write');
-  const model = parseModel(files, o.maxBytes);
+  const { model, bytes } = await parseModel(files, o.maxBytes, hooks);
   const extracted = extractAssets(model, { unit: o.unit });
+  if (hooks.progress) await hooks.progress({ phase: 'writing', bytesParsed: bytes, objectsProcessed: model.objects.size, equipment: extracted.length });
   const issues: ImportIssue[] = [...model.issues];
   const report: CimImportReport = {
     mode: o.mode, dryRun: o.dryRun, unit: o.unit,
@@ -87,26 +147,45 @@ export async function importCim(ctx: Ctx, actor: Principal, files: { name: strin
     objects: model.objects.size, classes: classCounts(model), equipment: extracted.length, issueCounts: {}, issues: [],
   };
   const finish = (status: number) => {
+    report.issueCounts = {};
     for (const i of issues) report.issueCounts[i.code] = (report.issueCounts[i.code] ?? 0) + 1;
     report.issues = issues.slice(0, MAX_ISSUES);
     return { status, report };
   };
   if (o.mode === 'enrich') {
-    const { matched, enriched } = await enrich(ctx, actor, extracted, issues, files.map((f) => f.name), o.dryRun);
-    Object.assign(report, { matched, enriched });
-    return finish(200);
+    return enrich(ctx, actor, extracted, issues, files.map((f) => f.name), o.dryRun, async (tx, counts) => {
+      Object.assign(report, counts);
+      const out = finish(200);
+      if (hooks.beforeCommit) await hooks.beforeCommit(tx, out);
+      return out;
+    });
   }
   if (extracted.length === 0) throw new Problem('BULK-EMPTY', 'The model holds no PowerElectronicsConnection or EnergyConsumer to register.');
   const rows = await bulkRows(ctx, actor, extracted, o.organisationId);
-  const out = await registerAssets(ctx, actor, rows, { dryRun: o.dryRun, source: 'cim' });
-  const results = out.results.map((r) => ({ ...r, mrid: extracted[r.row].mrid, at: extracted[r.row].at, ...(extracted[r.row].problems.length ? { problems: extracted[r.row].problems } : {}) }));
+  type Outcome = Awaited<ReturnType<typeof registerAssets>>;
+  const complete = (out: Outcome) => {
+    report.registered = o.dryRun ? 0 : out.assets.length;
+    report.results = out.results.map((r) => ({ ...r, mrid: extracted[r.row].mrid, at: extracted[r.row].at, ...(extracted[r.row].problems.length ? { problems: extracted[r.row].problems } : {}) }));
+    return finish(o.dryRun ? 200 : 201);
+  };
+  // The job's outcome is written in the registration's own transaction (when it writes anything).
+  const before = hooks.beforeCommit;
+  const db: Db = before ? {
+    engine: ctx.db.engine, close: () => ctx.db.close(), query: (t, p) => ctx.db.query(t, p),
+    transaction: (fn) => ctx.db.transaction(async (tx) => {
+      const r = await fn(tx);
+      const out = r as unknown as Outcome;
+      if (out && out.ok && !out.dryRun) await before(tx, complete(out));
+      return r;
+    }),
+  } : ctx.db;
+  const out = await registerAssets({ ...ctx, db }, actor, rows, { dryRun: o.dryRun, source: 'cim' });
   if (!out.ok) {
+    const results = out.results.map((r) => ({ ...r, mrid: extracted[r.row].mrid, at: extracted[r.row].at, ...(extracted[r.row].problems.length ? { problems: extracted[r.row].problems } : {}) }));
     const rejected = results.filter((r) => r.status === 'rejected');
     throw new Problem('CIM-IMPORT-ROWS-INVALID', `${rejected.length} of ${rows.length} equipment fail the asset rules; nothing was written.`, { ...finish(422).report, results: rejected });
   }
-  report.registered = o.dryRun ? 0 : out.assets.length;
-  report.results = results;
-  return finish(o.dryRun ? 200 : 201);
+  return complete(out);
 }
 
 /** Registration rows: the file's owner / FSP organisations found by their mRID. */
@@ -131,52 +210,85 @@ async function bulkRows(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[],
   });
 }
 
-/** Record network references and the DSO's mRID on visible assets matched by MPAN; all or nothing. */
-async function enrich(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[], issues: ImportIssue[], fileNames: string[], dryRun: boolean) {
+/** The network references an import gives one asset, as stored in cim_network_ref. */
+interface NetworkRef { asset_id: string; equipment_mrid: string; connectivity_node_mrid: string | null; substation_mrid: string | null; feeder_mrid: string | null }
+
+/**
+ * Record network references and the DSO's mRID on visible assets matched by MPAN; all or nothing.
+ * An asset whose references or mRID alias change is versioned like any other change: the prior
+ * version goes to asset_history, the version goes up, and an audit record and a
+ * fmar.asset.network-enriched event are written in the same transaction. An import that changes
+ * nothing on an asset leaves it as it was (counted as unchanged).
+ */
+async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[], issues: ImportIssue[], fileNames: string[], dryRun: boolean,
+  done: (tx: Sql, counts: { matched: number; enriched: number; unchanged: number }) => Promise<T>): Promise<T> {
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {
     const mpans = [...new Set(extracted.flatMap((e) => [e.importMpan, e.exportMpan, ...e.mpans]).filter((x): x is string => !!x))];
-    const byMpan = new Map<string, { id: string; organisation_id: string }[]>();
+    const byMpan = new Map<string, string[]>();
     if (mpans.length) {
       const params: unknown[] = [mpans];
       const vis = assetVisibility(actor, params);
-      const rows = await tx.query(`SELECT DISTINCT al.value AS mpan, a.id, a.organisation_id FROM asset_alias al JOIN asset a ON a.id = al.asset_id
+      const rows = await tx.query(`SELECT DISTINCT al.value AS mpan, a.id FROM asset_alias al JOIN asset a ON a.id = al.asset_id
         WHERE al.scheme = 'mpan' AND al.active AND a.deregistered_at IS NULL AND al.value IN (SELECT jsonb_array_elements_text($1::jsonb)) AND ${vis} ORDER BY a.id`, params);
-      for (const r of rows) byMpan.set(r.mpan, [...(byMpan.get(r.mpan) ?? []), { id: r.id, organisation_id: r.organisation_id }]);
+      for (const r of rows) byMpan.set(r.mpan, [...(byMpan.get(r.mpan) ?? []), r.id]);
     }
-    const refs: Record<string, unknown>[] = [];
-    const aliases: Record<string, unknown>[] = [];
+    const refs: NetworkRef[] = [];
     const seen = new Set<string>();
     let matched = 0;
     for (const e of extracted) {
       const ms = [e.importMpan, e.exportMpan, ...e.mpans].filter((x): x is string => !!x);
       if (!ms.length) { issues.push({ code: 'CIM-EQUIPMENT-NO-MPAN', message: `${e.className} ${e.mrid} has no MPAN.`, ...e.at }); continue; }
-      const assets = [...new Map(ms.flatMap((m) => byMpan.get(m) ?? []).map((a) => [a.id, a])).values()];
-      if (!assets.length) { issues.push({ code: 'CIM-MPAN-NOT-FOUND', message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`, ...e.at }); continue; }
+      const ids = [...new Set(ms.flatMap((m) => byMpan.get(m) ?? []))];
+      if (!ids.length) { issues.push({ code: 'CIM-MPAN-NOT-FOUND', message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`, ...e.at }); continue; }
       matched++;
-      for (const a of assets) {
-        if (seen.has(a.id)) continue;
-        seen.add(a.id);
-        refs.push({ asset_id: a.id, equipment_mrid: e.mrid, connectivity_node_mrid: e.network.connectivityNode ?? null, substation_mrid: e.network.substation ?? null, feeder_mrid: e.network.feeder ?? null });
-        if (e.mrid.length <= 64) aliases.push({ asset_id: a.id, organisation_id: a.organisation_id, value: e.mrid });
+      for (const id of ids) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        refs.push({ asset_id: id, equipment_mrid: e.mrid, connectivity_node_mrid: e.network.connectivityNode ?? null, substation_mrid: e.network.substation ?? null, feeder_mrid: e.network.feeder ?? null });
       }
     }
-    if (!dryRun && refs.length) {
-      const by = recordedBy(actor);
-      await tx.query(`INSERT INTO cim_network_ref (asset_id, source_organisation_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid, source_files, recorded_at, recorded_by)
-        SELECT x.asset_id, $1, x.equipment_mrid, x.connectivity_node_mrid, x.substation_mrid, x.feeder_mrid, $2::jsonb, $3::timestamptz, $4
-          FROM jsonb_to_recordset($5::jsonb) AS x(asset_id text, equipment_mrid text, connectivity_node_mrid text, substation_mrid text, feeder_mrid text)
-        ON CONFLICT (asset_id, source_organisation_id) DO UPDATE SET equipment_mrid = EXCLUDED.equipment_mrid, connectivity_node_mrid = EXCLUDED.connectivity_node_mrid,
-          substation_mrid = EXCLUDED.substation_mrid, feeder_mrid = EXCLUDED.feeder_mrid, source_files = EXCLUDED.source_files, recorded_at = EXCLUDED.recorded_at, recorded_by = EXCLUDED.recorded_by`,
-      [actor.organisationId, JSON.stringify(fileNames), at, by, refs]);
-      await tx.query(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id) SELECT 'cim_mrid', x.value, x.asset_id, x.organisation_id
-        FROM jsonb_to_recordset($1::jsonb) AS x(asset_id text, organisation_id text, value text) ON CONFLICT (scheme, value, asset_id) DO UPDATE SET active = true`, [aliases]);
-      await writeAudit(tx, actor, now, refs.map((r) => ({
-        action: 'asset.cim-enriched', recordType: 'asset', recordId: String(r.asset_id), organisationId: aliases.find((a) => a.asset_id === r.asset_id)?.organisation_id as string | undefined ?? null,
-        detail: { equipmentMrid: r.equipment_mrid, connectivityNode: r.connectivity_node_mrid, substation: r.substation_mrid, feeder: r.feeder_mrid, files: fileNames },
-      })));
-    }
-    return { matched, enriched: dryRun ? 0 : refs.length };
+    if (!refs.length) return done(tx, { matched, enriched: 0, unchanged: 0 });
+
+    // The matched assets, locked, and what this organisation's earlier imports recorded on them.
+    const ids = refs.map((r) => r.asset_id);
+    const assets = new Map((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND a.deregistered_at IS NULL ORDER BY a.id FOR UPDATE OF a`, [ids]))
+      .map((r) => { const a = toAsset(r); return [a.id, a] as const; }));
+    const stored = new Map((await tx.query(`SELECT asset_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid FROM cim_network_ref
+      WHERE source_organisation_id = $1 AND asset_id IN (SELECT jsonb_array_elements_text($2::jsonb))`, [actor.organisationId, ids])).map((r) => [r.asset_id as string, r as NetworkRef]));
+    const sameRef = (a: NetworkRef, b: NetworkRef | undefined) => !!b && a.equipment_mrid === b.equipment_mrid && a.connectivity_node_mrid === b.connectivity_node_mrid
+      && a.substation_mrid === b.substation_mrid && a.feeder_mrid === b.feeder_mrid;
+    const aliasWanted = (r: NetworkRef) => r.equipment_mrid.length <= 64;
+    const hasAlias = (a: Asset, r: NetworkRef) => (a.aliases ?? []).some((x) => x.scheme === MRID_ALIAS_SCHEME && x.value === r.equipment_mrid);
+    const changes = refs.filter((r) => assets.has(r.asset_id) && !(sameRef(r, stored.get(r.asset_id)) && (!aliasWanted(r) || hasAlias(assets.get(r.asset_id)!, r))));
+    const unchanged = refs.length - changes.length;
+    if (dryRun || !changes.length) return done(tx, { matched, enriched: 0, unchanged });
+
+    const by = recordedBy(actor);
+    const befores = changes.map((r) => assets.get(r.asset_id)!);
+    await tx.query(`INSERT INTO asset_history (asset_id, version, data, recorded_at, recorded_by, superseded_at)
+      SELECT x.id, x.version, x.data, x.recorded_at, x.recorded_by, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS x(id text, version integer, data jsonb, recorded_at timestamptz, recorded_by text)`,
+    [befores.map((a) => ({ id: a.id, version: a.version, data: a, recorded_at: a.recordedAt, recorded_by: a.recordedBy })), at]);
+    await tx.query(`UPDATE asset a SET version = a.version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE a.id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [changes.map((r) => r.asset_id), at, by]);
+    await tx.query(`INSERT INTO cim_network_ref (asset_id, source_organisation_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid, source_files, recorded_at, recorded_by)
+      SELECT x.asset_id, $1, x.equipment_mrid, x.connectivity_node_mrid, x.substation_mrid, x.feeder_mrid, $2::jsonb, $3::timestamptz, $4
+        FROM jsonb_to_recordset($5::jsonb) AS x(asset_id text, equipment_mrid text, connectivity_node_mrid text, substation_mrid text, feeder_mrid text)
+      ON CONFLICT (asset_id, source_organisation_id) DO UPDATE SET equipment_mrid = EXCLUDED.equipment_mrid, connectivity_node_mrid = EXCLUDED.connectivity_node_mrid,
+        substation_mrid = EXCLUDED.substation_mrid, feeder_mrid = EXCLUDED.feeder_mrid, source_files = EXCLUDED.source_files, recorded_at = EXCLUDED.recorded_at, recorded_by = EXCLUDED.recorded_by`,
+    [actor.organisationId, JSON.stringify(fileNames), at, by, changes]);
+    const aliases = changes.filter(aliasWanted).map((r) => ({ asset_id: r.asset_id, organisation_id: assets.get(r.asset_id)!.organisationId, value: r.equipment_mrid }));
+    await tx.query(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id) SELECT '${MRID_ALIAS_SCHEME}', x.value, x.asset_id, x.organisation_id
+      FROM jsonb_to_recordset($1::jsonb) AS x(asset_id text, organisation_id text, value text) ON CONFLICT (scheme, value, asset_id) DO UPDATE SET active = true`, [aliases]);
+    const detail = (r: NetworkRef) => ({ equipmentMrid: r.equipment_mrid, connectivityNode: r.connectivity_node_mrid, substation: r.substation_mrid, feeder: r.feeder_mrid });
+    await writeAudit(tx, actor, now, changes.map((r) => {
+      const a = assets.get(r.asset_id)!;
+      return { action: 'asset.cim-enriched', recordType: 'asset', recordId: r.asset_id, organisationId: a.organisationId, detail: { version: a.version + 1, ...detail(r), files: fileNames } };
+    }));
+    await writeEvents(tx, ctx.ids, now, changes.map((r) => {
+      const a = assets.get(r.asset_id)!;
+      return { type: 'fmar.asset.network-enriched', subject: r.asset_id, organisationId: a.fspId, data: { assetId: r.asset_id, version: a.version + 1, sourceOrganisationId: actor.organisationId, ...detail(r) } };
+    }));
+    return done(tx, { matched, enriched: changes.length, unchanged });
   });
 }

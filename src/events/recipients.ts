@@ -37,12 +37,34 @@ export const RECIPIENT_POLICY: readonly RecipientRule[] = [
   { reason: 'losing-fsp', types: ['fmar.asset.fsp-changed'], sql: { scalar: `e.data->>'fromFspId'` }, who: 'The FSP that lost control of the asset (`data.fromFspId`).' },
   { reason: 'system-operator', types: ['fmar.switch.*', 'fmar.qualification.*'], sql: { from: 'organisation o', where: `o.status = 'ACTIVE' AND 'SYSTEM_OPERATOR' = ANY(o.roles)` },
     who: 'Every active System Operator (role SYSTEM_OPERATOR).' },
+  { reason: 'unit-fsp', types: ['fmar.qualification.*', 'fmar.market-unit.*'], sql: { scalar: `e.data->>'fspId'` },
+    who: 'The FSP controlling the market unit (`data.fspId`).' },
+  { reason: 'product-owner', types: ['fmar.qualification.*', 'fmar.market-unit.*', 'fmar.product.*', 'fmar.product-equivalence.*'],
+    sql: { from: `jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.data->'productOwnerIds') = 'array' THEN e.data->'productOwnerIds' ELSE '[]'::jsonb END) AS o(id)` },
+    who: 'The System Operators owning the products concerned (`data.productOwnerIds`: the qualification’s product, or the unit’s product and those it is qualified for), when recorded.' },
   { reason: 'contract-party', types: ['fmar.contract.*'], sql: { from: `(VALUES (e.data->>'fspId'), (e.data->>'systemOperatorId')) AS o(id)` },
     who: 'Both parties of a contract: the FSP (`data.fspId`) and the System Operator (`data.systemOperatorId`).' },
   { reason: 'delegation-party', types: ['fmar.delegation.*'], sql: { from: `(VALUES (e.data->>'delegatorId'), (e.data->>'delegateId')) AS o(id)` },
     who: 'Both parties of a delegation: the delegator (`data.delegatorId`) and the delegate (`data.delegateId`).' },
   { reason: 'consumer', types: ['fmar.switch.*', 'fmar.asset.consent-revoked'], sql: { scalar: `e.data->>'consumerOrganisationId'` },
     who: 'Optionally the consumer, when the writer names the consumer’s organisation (`data.consumerOrganisationId`); consumers without an organisation in the register are reached by their consent service, not by the hub.' },
+  // Disputes (docs/disputes.md): the raiser, the disputed record's parties and the operator.
+  { reason: 'dispute-raiser', types: ['fmar.dispute.*'], sql: { scalar: `e.data->>'raisedBy'` }, who: 'The organisation that raised the dispute (`data.raisedBy`).' },
+  { reason: 'asset-fsp', types: ['fmar.dispute.*'], sql: { scalar: 'a.fsp_id' }, who: 'For a dispute on an asset (`data.assetId`), the FSP controlling it when the event is written.' },
+  { reason: 'asset-owner', types: ['fmar.dispute.*'], sql: { scalar: 'a.organisation_id' }, who: 'For a dispute on an asset, the organisation that owns the asset record.' },
+  { reason: 'dno', types: ['fmar.dispute.*'], sql: { from: 'organisation o', where: `o.status = 'ACTIVE' AND a.dno IS NOT NULL AND o.dno_codes @> ARRAY[a.dno]` },
+    who: 'For a dispute on an asset, every active organisation whose licence areas include the asset’s `dno`.' },
+  { reason: 'disputed-organisation', types: ['fmar.dispute.*'], sql: { scalar: `CASE WHEN e.data->>'recordType' = 'organisation' THEN e.data->>'recordId' END` },
+    who: 'For a dispute on an organisation, that organisation.' },
+  { reason: 'unit-fsp', types: ['fmar.dispute.*'], sql: { scalar: `(SELECT u.fsp_id FROM market_unit u WHERE u.id = e.data->>'marketUnitId')` },
+    who: 'For a dispute on a market unit (`data.marketUnitId`), the FSP controlling the unit when the event is written.' },
+  { reason: 'operator', types: ['fmar.dispute.*'], sql: { from: 'organisation o', where: `o.status = 'ACTIVE' AND 'MARKET_FACILITATOR' = ANY(o.roles)` },
+    who: 'Every active operator organisation (role MARKET_FACILITATOR), which resolves disputes.' },
+  // Data quality findings (docs/data-quality.md): the writer names the assets' FSP (record organisation) and their owner; DNOs read their scorecards instead.
+  { reason: 'asset-owner', types: ['fmar.data-quality.*'], sql: { scalar: `e.data->>'organisationId'` }, who: 'For a change of data quality findings, the organisation that owns the assets (`data.organisationId`).' },
+  // Catalogue changes (docs/catalogues.md): every party validates against the code lists, so every active organisation hears of them.
+  { reason: 'catalogue-reader', types: ['fmar.catalogue.*'], sql: { from: 'organisation o', where: `o.status = 'ACTIVE'` },
+    who: 'For a catalogue change, every active organisation (each reads the code lists its records are checked against).' },
 ];
 
 const TYPE_PATTERN = /^(\*|[a-z][a-z0-9-]*(\.[a-z0-9-]+)*(\.\*)?)$/;

@@ -12,6 +12,7 @@ import { migrate } from '../storage/migrate';
 import { loadMigrations } from '../storage/load-migrations';
 import { pgliteDb } from '../storage/pglite';
 import { postgresDb } from '../storage/postgres';
+import { registriesFromEnv } from '../quality/registries';
 
 /** Open the configured database: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
 export async function openDb(cfg: Pick<HubConfig, 'databaseUrl' | 'dataDir'>, opts: { memory?: boolean } = {}): Promise<Db> {
@@ -48,5 +49,7 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
     ports.consentSimulator = consentSimulator({ issuer: `${cfg.baseUrl}/dev/consent-service`, audience: cfg.consent.audience, clock, mode: cfg.mode });
   }
   ports.consent = consentVerifierFromConfig(cfg, db, clock, { simulator: ports.consentSimulator });
+  // External registries for data quality validation (FMAR_METER_POINT_URL, FMAR_MCS_URL, …); absent ones fail closed.
+  ports.registries = registriesFromEnv(process.env);
   return { ports, keys, signer };
 }

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { DNO_CODES, IDENTIFIER_SCHEMES, ORGANISATION_ROLES, ORGANISATION_STATUSES, ORGANISATION_TYPES } from '../catalogue/codes';
+import { ORGANISATION_ROLES, ORGANISATION_STATUSES } from '../catalogue/codes';
+import { codeField } from '../catalogue/schema';
 import { isCompaniesHouseNumber, isEic, isGln, isLei, isUkPostcode, isUkVat } from '../catalogue/identifiers';
 
 /** One definition of the organisation resource: validation, the OpenAPI document and docs come from it. */
@@ -26,7 +27,8 @@ export const Passport = z.object({
   yearOfRegistration: z.number().int('ORG-YEAR-FORMAT').min(1800, 'ORG-YEAR-FORMAT').max(2100, 'ORG-YEAR-FORMAT').optional(),
 }).strict().openapi('Passport', { description: 'Submitted once, pulled by other platforms with the organisation’s permission.' });
 
-const IDENTIFIER_CHECKS: Record<(typeof IDENTIFIER_SCHEMES)[number], (v: string) => boolean> = {
+/** Format checks per identifier scheme: why identifier-schemes is a fixed catalogue (docs/catalogues.md). */
+const IDENTIFIER_CHECKS: Record<string, (v: string) => boolean> = {
   COMPANIES_HOUSE: isCompaniesHouseNumber,
   VAT: isUkVat,
   EIC: isEic,
@@ -37,7 +39,7 @@ const IDENTIFIER_CHECKS: Record<(typeof IDENTIFIER_SCHEMES)[number], (v: string)
 };
 
 export const Identifier = z.object({
-  scheme: z.enum(IDENTIFIER_SCHEMES, 'ORG-IDENTIFIER-SCHEME'),
+  scheme: codeField('identifier-schemes', 'ORG-IDENTIFIER-SCHEME', 'COMPANIES_HOUSE'),
   value: z.string().min(1).max(64),
   description: z.string().max(100).optional(),
 }).strict().superRefine((v, ctx) => {
@@ -51,13 +53,13 @@ const roles = z.array(z.enum(ORGANISATION_ROLES, 'ORG-ROLE-UNKNOWN')).min(1, 'OR
 const fields = {
   legalName: z.string().min(1, 'ORG-LEGAL-NAME').max(255, 'ORG-LEGAL-NAME'),
   tradingName: z.string().min(1).max(255).optional(),
-  organisationType: z.enum(ORGANISATION_TYPES, 'ORG-TYPE-UNKNOWN'),
+  organisationType: codeField('organisation-types', 'ORG-TYPE-UNKNOWN', 'LTD'),
   organisationTypeDescription: z.string().min(1).max(255).optional(),
   registrationNumber: z.string().min(1, 'ORG-REGISTRATION-NUMBER-FORMAT').max(64, 'ORG-REGISTRATION-NUMBER-FORMAT').regex(/^[A-Za-z0-9/-]+$/, 'ORG-REGISTRATION-NUMBER-FORMAT'),
   roles,
   identifiers: z.array(Identifier).max(20).optional(),
   passport: Passport.optional(),
-  dnoCodes: z.array(z.enum(DNO_CODES as [string, ...string[]], 'ORG-DNO-CODE-UNKNOWN')).max(30).optional(),
+  dnoCodes: z.array(codeField('dno-codes', 'ORG-DNO-CODE-UNKNOWN', 'SPEN_SPM')).max(30).optional(),
   status: z.enum(ORGANISATION_STATUSES, 'ORG-STATUS-UNKNOWN').optional(),
 };
 
@@ -107,7 +109,7 @@ export const Organisation = z.object({
   id: z.string().openapi({ example: '01JD8X6N2Q7ZB4Y3W5V6T7S8R9' }),
   legalName: z.string(),
   tradingName: z.string().nullable(),
-  organisationType: z.enum(ORGANISATION_TYPES),
+  organisationType: z.string().openapi({ description: 'A code of the organisation-types catalogue (GET /api/v1/catalogues/organisation-types).' }),
   organisationTypeDescription: z.string().nullable(),
   registrationNumber: z.string(),
   roles: z.array(z.enum(ORGANISATION_ROLES)),

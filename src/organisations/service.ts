@@ -12,6 +12,8 @@ import { OrganisationInput, OrganisationPatch, type Organisation } from './schem
 import { z } from '@hono/zod-openapi';
 import { organisationCrossChecks } from './schema';
 import { fieldErrorsFromZod } from '../http/validation';
+import { catalogueSnapshot } from '../catalogue/snapshot';
+import { organisationCodeErrors } from '../catalogue/validate';
 
 const COLS = `id, legal_name, trading_name, organisation_type, organisation_type_description, registration_number,
   to_jsonb(roles) AS roles, identifiers, passport, to_jsonb(dno_codes) AS dno_codes, status, version, recorded_at, recorded_by, deregistered_at`;
@@ -74,6 +76,9 @@ async function findByRegistrationNumber(db: Sql, regNo: string, exceptId?: strin
 export async function registerOrganisation(ctx: Ctx, actor: Principal, input: OrganisationInput, opts: { id?: string } = {}): Promise<Organisation> {
   const now = ctx.clock.now();
   const id = opts.id ?? ctx.ids.next();
+  // Type, identifier schemes and DNO codes must be codes in effect today (src/catalogue/validate.ts).
+  const codeErrors = organisationCodeErrors(await catalogueSnapshot(ctx.db, ctx.clock), input, now.toISOString().slice(0, 10));
+  if (codeErrors.length) throw new Problem('REQUEST-VALIDATION', `${codeErrors.length} field(s) invalid`, {}, codeErrors);
   try {
     return await ctx.db.transaction(async (tx) => {
       const existing = await findByRegistrationNumber(tx, input.registrationNumber);
@@ -102,7 +107,7 @@ export async function registerOrganisation(ctx: Ctx, actor: Principal, input: Or
 const OPERATOR_ONLY_FIELDS = ['roles', 'status', 'dnoCodes', 'registrationNumber', 'organisationType'] as const;
 
 /** UC-01.03: update with optimistic concurrency; the prior version is kept in organisation_history. */
-export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string, patch: OrganisationPatch, ifMatch: number): Promise<Organisation> {
+export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string, patch: OrganisationPatch, ifMatch: number, opts: { tx?: Sql; disputeId?: string } = {}): Promise<Organisation> {
   // Who may update any organisation (not who sees all: the regulator does, and may not change its own roles).
   if (!roleMay('organisations.update', actor.roles)) {
     if (actor.organisationId !== id) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
@@ -110,7 +115,8 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
     if (forbidden.length) throw new Problem('AUTH-ROLE-FORBIDDEN', `Only the operator changes ${forbidden.join(', ')}.`);
   }
   const now = ctx.clock.now();
-  const out = await ctx.db.transaction(async (tx) => {
+  const inTransaction = <T>(f: (tx: Sql) => Promise<T>) => (opts.tx ? f(opts.tx) : ctx.db.transaction(f));
+  const out = await inTransaction(async (tx) => {
     const row = await getOrganisationRow(tx, id, true);
     if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
     if (row.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
@@ -124,6 +130,9 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
     if (!check.success) {
       throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, fieldErrorsFromZod(check.error, merged));
     }
+    // New or changed codes must be in effect today; codes the record already holds stay (src/catalogue/validate.ts).
+    const codeErrors = organisationCodeErrors(await catalogueSnapshot(ctx.db, ctx.clock, tx), merged, now.toISOString().slice(0, 10), before);
+    if (codeErrors.length) throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, codeErrors);
     if (patch.registrationNumber) {
       const existing = await findByRegistrationNumber(tx, patch.registrationNumber, id);
       if (existing) throw duplicateProblem(existing);
@@ -140,13 +149,19 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
     );
     const after = toOrganisation(updated);
     const changed = Object.keys(patch).filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
-    await writeAudit(tx, actor, now, [{ action: 'organisation.updated', recordType: 'organisation', recordId: id, organisationId: id, detail: { version: after.version, changed } }]);
+    await writeAudit(tx, actor, now, [{ action: 'organisation.updated', recordType: 'organisation', recordId: id, organisationId: id, detail: { version: after.version, changed, ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) } }]);
     await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.updated', subject: id, organisationId: id, data: { organisationId: id, version: after.version, changed, status: after.status } }]);
     return after;
   });
-  // After the commit: this instance's token checks see the new status and roles at once.
-  revocations.emit();
+  // After the commit: this instance's token checks see the new status and roles at once (in a
+  // caller's transaction, the caller emits after its commit).
+  if (!opts.tx) revocations.emit();
   return out;
+}
+
+/** UC-01.03 inside the caller's transaction (a dispute's correction, src/disputes); the caller calls revocations.emit() after its commit. */
+export function updateOrganisationIn(tx: Sql, ctx: Ctx, actor: Principal, id: string, patch: OrganisationPatch, ifMatch: number, opts: { disputeId?: string } = {}) {
+  return updateOrganisation(ctx, actor, id, patch, ifMatch, { ...opts, tx });
 }
 
 async function assertNoActiveAssets(tx: Sql, id: string) {

@@ -56,7 +56,7 @@ export function marketUnitRoutes(ctx: Ctx) {
   });
 
   app.openapi(createRoute({
-    method: 'delete', path: '/{id}', tags, security, summary: 'De-register a market unit (UC-03.04): soft delete, refused while a confirmed contract holds it; its assets stay registered',
+    method: 'delete', path: '/{id}', tags, security, summary: 'De-register a market unit (UC-03.04): soft delete, refused while a confirmed contract or an active qualification holds it; its assets stay registered',
     request: { params: IdParam, query: z.object({ reason: z.string().max(500).optional() }), headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'De-registered', content: json(MarketUnit) }, ...problemResponses(404, 409, 412) },
   }), async (c) => {

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { NAME_RE, Warning } from '../assets/schema';
+import { CurrentQualification } from '../products/schema';
 
 /**
  * One definition of the market unit resource (UC-03.01 to UC-03.04). Field rules live here (their
@@ -8,7 +9,7 @@ import { NAME_RE, Warning } from '../assets/schema';
 
 export const UNIT_TYPES = ['SPU', 'SPG'] as const;
 export const UNIT_STATUSES = ['ACTIVE', 'DEREGISTERED'] as const;
-/** A product code until the product catalogue exists (UC-04.01): upper-case letters, digits, `_` and `-`. */
+/** The shape of a product code (upper-case letters, digits, `_` and `-`); the code must also name an active catalogue product (UC-04.01). */
 export const PRODUCT_RE = /^[A-Z][A-Z0-9_-]{1,31}$/;
 export const MAX_UNIT_ASSETS = 1000;
 
@@ -22,7 +23,7 @@ const described = {
 export const MarketUnitInput = z.object({
   ...described,
   product: z.string('UNIT-PRODUCT-FORMAT').regex(PRODUCT_RE, 'UNIT-PRODUCT-FORMAT')
-    .openapi({ description: 'Product code (2–32 of A–Z 0–9 _ -, starting with a letter); not yet checked against a catalogue.', example: 'DFS' }),
+    .openapi({ description: 'The ID of an active product of the catalogue (GET /api/v1/products), e.g. NESO-DFS; 2–32 of A–Z 0–9 _ -, starting with a letter.', example: 'NESO-DFS' }),
   fspId: z.string().max(64).optional().openapi({ description: 'The controlling FSP. Defaults to the caller; the operator may name it, else it is the member assets’ FSP.' }),
 }).strict().openapi('MarketUnitInput');
 export type MarketUnitInput = z.infer<typeof MarketUnitInput>;
@@ -48,8 +49,9 @@ export const MarketUnit = z.object({
   fspId: z.string().openapi({ description: 'The FSP that controls the unit and every member asset.' }),
   status: z.enum(UNIT_STATUSES),
   assetIds: z.array(z.string()).openapi({ description: 'Members, in ID order (the last composition, for a de-registered unit).' }),
-  reassessmentRequired: z.boolean().openapi({ description: 'Set when a switch changed the composition (an asset left with its new FSP): the unit needs its System Operator to qualify it again.' }),
+  reassessmentRequired: z.boolean().openapi({ description: 'Set when a switch changed the composition (an asset left with its new FSP), or a change of type or composition was made while the unit held an active qualification: the unit needs its System Operator to qualify it again. Recording QUALIFIED clears it.' }),
   reassessmentReason: z.string().nullable(),
+  qualifications: z.array(CurrentQualification).openapi({ description: 'The current qualification per product (docs/products.md); the full record: GET /api/v1/market-units/{id}/qualifications.' }),
   version: z.number().int(),
   recordedAt: z.string(),
   recordedBy: z.string(),

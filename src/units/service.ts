@@ -9,6 +9,7 @@ import { Problem, fieldError, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
+import { activeQualifications, offeredProduct, productOwners } from '../products/store';
 import { checkComposition } from './rules';
 import { MarketUnitInput, MarketUnitPatch, type MarketUnit } from './schema';
 import { UNIT_COLS, awardedContracts, selectUnit, toUnit, unitVisibility } from './store';
@@ -83,6 +84,7 @@ export async function createMarketUnit(ctx: Ctx, actor: Principal, raw: unknown)
   const id = ctx.ids.next();
   try {
     return await ctx.db.transaction(async (tx) => {
+      if (!(await offeredProduct(tx, input.product, at))) throw refuse([fieldError('product', 'UNIT-PRODUCT-UNKNOWN', `${input.product} is not an active product of the catalogue.`)]);
       const assets = await memberAssets(tx, actor, assetIds);
       // The operator may leave the FSP to the assets; an FSP's unit is its own.
       const fspId = seesAll(actor) ? input.fspId ?? assets[0].fspId : actor.organisationId;
@@ -140,30 +142,42 @@ async function lockForChange(tx: Sql, p: Principal, id: string, ifMatch: number 
   return before;
 }
 
+/** UC-03.03 inside the caller's transaction (a dispute's correction, src/disputes); the audit record names the dispute. */
+export function updateMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number, opts: { disputeId?: string } = {}) {
+  return updateMarketUnit(ctx, actor, id, raw, ifMatch, { ...opts, tx });
+}
+
 /** UC-03.03: change the name, the type or the composition, with If-Match; the prior version is kept. */
-export async function updateMarketUnit(ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number): Promise<{ unit: MarketUnit; warnings: Warning[] }> {
+export async function updateMarketUnit(ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number, opts: { tx?: Sql; disputeId?: string } = {}): Promise<{ unit: MarketUnit; warnings: Warning[] }> {
   const parsed = MarketUnitPatch.safeParse(raw);
   if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The update is invalid.', {}, fieldErrorsFromZod(parsed.error, raw));
   const patch = parsed.data;
   const now = ctx.clock.now();
   const at = now.toISOString();
+  const inTransaction = <T>(f: (tx: Sql) => Promise<T>) => (opts.tx ? f(opts.tx) : ctx.db.transaction(f));
   try {
-    return await ctx.db.transaction(async (tx) => {
+    return await inTransaction(async (tx) => {
       const before = await lockForChange(tx, actor, id, ifMatch);
       const assetIds = patch.assetIds ? unique(patch.assetIds) : before.assetIds;
       const type = patch.type ?? before.type;
       const { warnings } = await checkMembers(tx, actor, { id, fspId: before.fspId, type, product: before.product }, assetIds);
+      // A change of type or composition is material: a unit holding an active qualification needs re-assessment.
+      const material = type !== before.type || JSON.stringify(assetIds) !== JSON.stringify(before.assetIds);
+      const qualified = material ? await activeQualifications(tx, id, at) : [];
+      const reason = qualified.length ? `${type !== before.type ? 'type' : 'composition'} changed in version ${before.version + 1} while qualified (${qualified.map((q) => q.productId).join(', ')})` : null;
       await archiveVersion(tx, before, at);
-      await tx.query(`UPDATE market_unit SET name = $2, unit_type = $3, version = version + 1, recorded_at = $4::timestamptz, recorded_by = $5 WHERE id = $1`,
-        [id, patch.name ?? before.name, type, at, recordedBy(actor)]);
+      await tx.query(`UPDATE market_unit SET name = $2, unit_type = $3, version = version + 1, recorded_at = $4::timestamptz, recorded_by = $5,
+          reassessment_required = reassessment_required OR $6::text IS NOT NULL, reassessment_reason = COALESCE($6::text, reassessment_reason) WHERE id = $1`,
+        [id, patch.name ?? before.name, type, at, recordedBy(actor), reason]);
       if (patch.assetIds) {
         await tx.query(`DELETE FROM market_unit_member WHERE market_unit_id = $1`, [id]);
         await insertMembers(tx, id, before.product, assetIds);
       }
       const after = await reread(tx, id);
       const changes = Object.fromEntries((['name', 'type', 'assetIds'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => [k, [before[k], after[k]]]));
-      await writeAudit(tx, actor, now, [{ action: 'market-unit.updated', recordType: 'market_unit', recordId: id, organisationId: before.fspId, detail: { version: after.version, changes, warnings: warnings.map((w) => w.code) } }]);
+      await writeAudit(tx, actor, now, [{ action: 'market-unit.updated', recordType: 'market_unit', recordId: id, organisationId: before.fspId, detail: { version: after.version, changes, warnings: warnings.map((w) => w.code), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) } }]);
       await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.market-unit.updated', subject: id, organisationId: before.fspId, data: { marketUnitId: id, fspId: before.fspId, assetIds: after.assetIds, changed: Object.keys(changes), version: after.version } }]);
+      if (reason) await reassessmentNotice(tx, ctx, actor, after, now, { reason, qualificationIds: qualified.map((q) => q.id) }, qualified.map((q) => q.productId));
       return { unit: after, warnings };
     });
   } catch (e) { raced(e); }
@@ -180,6 +194,8 @@ export async function deregisterMarketUnit(ctx: Ctx, actor: Principal, id: strin
     const before = await lockForChange(tx, actor, id, opts.ifMatch);
     const contracts = await awardedContracts(tx, before, at);
     if (contracts.length) throw new Problem('UNIT-CONTRACT-AWARDED', `Market unit ${id} holds confirmed contract(s) ${contracts.join(', ')}; they must be terminated first.`, { contractIds: contracts });
+    const qualified = await activeQualifications(tx, id, at);
+    if (qualified.length) throw new Problem('UNIT-QUALIFIED', `Market unit ${id} holds active qualification(s) ${qualified.map((q) => `${q.id} (${q.productId})`).join(', ')}; its System Operator records their end first.`, { qualificationIds: qualified.map((q) => q.id) });
     await archiveVersion(tx, before, at);
     await tx.query(`UPDATE market_unit SET status = 'DEREGISTERED', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, at, recordedBy(actor)]);
     await tx.query(`UPDATE market_unit_member SET active = false WHERE market_unit_id = $1`, [id]);
@@ -242,11 +258,36 @@ export async function applySwitchToUnits(tx: Sql, ctx: Ctx, actor: Principal, o:
     await tx.query(`UPDATE market_unit SET reassessment_required = true, reassessment_reason = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1`,
       [u.id, reason, at, recordedBy(actor)]);
     const after = await reread(tx, u.id);
-    await writeAudit(tx, actor, o.now, [{ action: 'market-unit.reassessment-required', recordType: 'market_unit', recordId: u.id, organisationId: after.fspId, detail: { version: after.version, removedAssetId: o.assetId, switchId: o.switchId } }]);
-    await writeEvents(tx, ctx.ids, o.now, [{ type: 'fmar.market-unit.reassessment-required', subject: u.id, organisationId: after.fspId, data: { marketUnitId: u.id, fspId: after.fspId, assetIds: after.assetIds, removedAssetId: o.assetId, switchId: o.switchId, version: after.version } }]);
+    await reassessmentNotice(tx, ctx, actor, after, o.now, { reason, removedAssetId: o.assetId, switchId: o.switchId }, (await activeQualifications(tx, u.id, at)).map((q) => q.productId));
     flagged.push(u.id);
   }
   return { moved, flagged };
+}
+
+/**
+ * The one announcement that a unit needs re-assessment (after a switch, or a material change while
+ * qualified): audit on the unit, and fmar.market-unit.reassessment-required to the unit's FSP and
+ * the System Operators owning its product and the products it is qualified for.
+ */
+async function reassessmentNotice(tx: Sql, ctx: Ctx, actor: Principal, after: MarketUnit, now: Date, detail: Record<string, unknown>, qualifiedProducts: string[]) {
+  const productOwnerIds = await productOwners(tx, [after.product, ...qualifiedProducts]);
+  await writeAudit(tx, actor, now, [{ action: 'market-unit.reassessment-required', recordType: 'market_unit', recordId: after.id, organisationId: after.fspId, detail: { version: after.version, ...detail } }]);
+  await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.market-unit.reassessment-required', subject: after.id, organisationId: after.fspId,
+    data: { marketUnitId: after.id, fspId: after.fspId, product: after.product, assetIds: after.assetIds, version: after.version, productOwnerIds, ...detail } }]);
+}
+
+/**
+ * Recording QUALIFIED clears the unit's Re-assessment Required flag (UC-04.02), in the
+ * qualification's transaction; the prior version is kept. Returns whether the flag was set.
+ */
+export async function clearReassessmentIn(tx: Sql, actor: Principal, unitId: string, qualificationId: string, now: Date): Promise<boolean> {
+  const before = await reread(tx, unitId);
+  if (!before.reassessmentRequired) return false;
+  const at = now.toISOString();
+  await archiveVersion(tx, before, at);
+  await tx.query(`UPDATE market_unit SET reassessment_required = false, reassessment_reason = NULL, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [unitId, at, recordedBy(actor)]);
+  await writeAudit(tx, actor, now, [{ action: 'market-unit.reassessment-cleared', recordType: 'market_unit', recordId: unitId, organisationId: before.fspId, detail: { version: before.version + 1, qualificationId, previousReason: before.reassessmentReason } }]);
+  return true;
 }
 
 /** UC-03.02 through the API: the operator re-assigns a unit. */

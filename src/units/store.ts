@@ -1,12 +1,14 @@
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
+import { CURRENT_QUALIFICATIONS_SQL, toCurrentQualifications } from '../products/store';
 import type { Sql } from '../storage/db';
 import type { MarketUnit } from './schema';
 
 /** SQL that belongs to the market unit tables: column list, row mapping, object-level visibility. */
 
 export const UNIT_COLS = `u.id, u.fsp_id, u.name, u.unit_type, u.product, u.status, u.version, u.recorded_at, u.recorded_by, u.deregistered_at, u.reassessment_required, u.reassessment_reason,
-  COALESCE((SELECT jsonb_agg(m.asset_id ORDER BY m.asset_id) FROM market_unit_member m WHERE m.market_unit_id = u.id AND m.active = (u.status = 'ACTIVE')), '[]'::jsonb) AS asset_ids`;
+  COALESCE((SELECT jsonb_agg(m.asset_id ORDER BY m.asset_id) FROM market_unit_member m WHERE m.market_unit_id = u.id AND m.active = (u.status = 'ACTIVE')), '[]'::jsonb) AS asset_ids,
+  ${CURRENT_QUALIFICATIONS_SQL} AS qualifications`;
 
 /** Storage row → wire shape (the one mapping, used by the API and the history). */
 export function toUnit(r: any): MarketUnit {
@@ -15,6 +17,7 @@ export function toUnit(r: any): MarketUnit {
     version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by,
     deregisteredAt: r.deregistered_at ? new Date(r.deregistered_at).toISOString() : null,
     reassessmentRequired: !!r.reassessment_required, reassessmentReason: r.reassessment_reason ?? null,
+    qualifications: toCurrentQualifications(r.qualifications),
   };
 }
 

@@ -1,0 +1,48 @@
+import type { Sql } from '../storage/db';
+import type { CatalogueCode, CatalogueSummary } from './schema';
+
+/** SQL that belongs to the catalogue tables: column lists and row mappings (wire shapes). */
+
+export const CODE_COLS = `catalogue, code, label, description, active, effective_from::text AS effective_from, effective_to::text AS effective_to, attributes, version, recorded_at, recorded_by`;
+
+export function toCode(r: any): CatalogueCode {
+  return {
+    catalogue: r.catalogue, code: r.code, label: r.label, description: r.description ?? null, active: !!r.active,
+    effectiveFrom: r.effective_from ?? null, effectiveTo: r.effective_to ?? null, attributes: r.attributes ?? {},
+    version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by,
+  };
+}
+
+const SUMMARY = `SELECT c.name, c.title, c.description, c.policy, c.code_pattern, to_jsonb(c.used_by) AS used_by,
+    (SELECT count(*) FROM catalogue_code k WHERE k.catalogue = c.name)::int AS codes,
+    (SELECT count(*) FROM catalogue_code k WHERE k.catalogue = c.name AND k.active)::int AS active_codes
+  FROM catalogue c`;
+
+function toSummary(r: any): CatalogueSummary {
+  return { name: r.name, title: r.title, description: r.description, policy: r.policy, codePattern: r.code_pattern, usedBy: r.used_by, codes: Number(r.codes), activeCodes: Number(r.active_codes) };
+}
+
+export async function selectCatalogues(db: Sql): Promise<CatalogueSummary[]> {
+  return (await db.query(`${SUMMARY} ORDER BY c.name`)).map(toSummary);
+}
+
+export async function selectCatalogue(db: Sql, name: string, forUpdate = false): Promise<CatalogueSummary | undefined> {
+  // Locking the catalogue row serialises its writers (two adds of one code meet the primary key anyway).
+  if (forUpdate) await db.query(`SELECT 1 FROM catalogue WHERE name = $1 FOR UPDATE`, [name]);
+  const [r] = await db.query(`${SUMMARY} WHERE c.name = $1`, [name]);
+  return r ? toSummary(r) : undefined;
+}
+
+export async function selectCodes(db: Sql, name: string): Promise<CatalogueCode[]> {
+  return (await db.query(`SELECT ${CODE_COLS} FROM catalogue_code WHERE catalogue = $1 ORDER BY code`, [name])).map(toCode);
+}
+
+export async function selectCode(db: Sql, name: string, code: string, forUpdate = false): Promise<CatalogueCode | undefined> {
+  const [r] = await db.query(`SELECT ${CODE_COLS} FROM catalogue_code WHERE catalogue = $1 AND code = $2${forUpdate ? ' FOR UPDATE' : ''}`, [name, code]);
+  return r ? toCode(r) : undefined;
+}
+
+export async function archiveCode(tx: Sql, before: CatalogueCode, at: string) {
+  await tx.query(`INSERT INTO catalogue_code_history (catalogue, code, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz, $6, $7::timestamptz)`,
+    [before.catalogue, before.code, before.version, before, before.recordedAt, before.recordedBy, at]);
+}

@@ -1,0 +1,207 @@
+import type { Action } from '../access/permissions';
+import type { Principal } from '../access/principal';
+import { recordedBy } from '../access/principal';
+import { writeAudit } from '../audit/audit';
+import type { Ctx } from '../context';
+import { writeEvents } from '../events/outbox';
+import { Problem, type FieldError } from '../http/problem';
+import { fieldErrorsFromZod } from '../http/validation';
+import { ULID_RE } from '../ids';
+import { constraintName, pgErrorCode, type Sql } from '../storage/db';
+import { DISPUTABLE } from './records';
+import { checkFields, checkProposed, checkResolution, mayTransition, type DisputeAction } from './rules';
+import { CommentInput, DisputeInput, MAX_EVIDENCE_PER_DISPUTE, ResolveInput, WithdrawInput, type Dispute, type DisputeComment, type DisputeStatus } from './schema';
+import { DISPUTE_COLS, archiveVersion, disputeVisibility, evidenceCount, selectComments, selectDispute, toComment, toDispute } from './store';
+
+/** The first rule broken names the problem; every error found comes back in `errors`. */
+function refuse(errors: FieldError[]): Problem {
+  return new Problem(errors[0].code, errors.map((e) => e.detail).join(' '), {}, errors);
+}
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, raw: unknown, what: string): T {
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new Problem('REQUEST-VALIDATION', `The ${what} is invalid.`, {}, fieldErrorsFromZod(r.error, raw));
+  return r.data;
+}
+
+const notFound = (id: string) => new Problem('DISPUTE-NOT-FOUND', `No dispute ${id}.`);
+
+async function reread(tx: Sql, id: string): Promise<Dispute> {
+  return toDispute((await tx.query(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE d.id = $1`, [id]))[0]);
+}
+
+/** The audit record and the event of one change to a dispute, in its transaction. */
+async function announce(tx: Sql, ctx: Ctx, actor: Principal, now: Date, d: Dispute, verb: 'raised' | 'comment-added' | 'under-review' | 'resolved' | 'withdrawn', extra: Record<string, unknown> = {}) {
+  const org = d.raisedBy.organisationId;
+  await writeAudit(tx, actor, now, [{ action: `dispute.${verb}`, recordType: 'dispute', recordId: d.id, organisationId: org, detail: { version: d.version, status: d.status, recordType: d.recordType, recordId: d.recordId, ...extra } }]);
+  await writeEvents(tx, ctx.ids, now, [{
+    type: `fmar.dispute.${verb}`, subject: d.id, organisationId: org,
+    data: { disputeId: d.id, recordType: d.recordType, recordId: d.recordId, fields: d.fields, status: d.status, outcome: d.outcome, raisedBy: org, version: d.version, ...DISPUTABLE[d.recordType].eventData(d.recordId), ...extra },
+  }]);
+}
+
+/** UC-05.03: raise a dispute on a record the caller sees; a second open one on the same fields is refused. */
+export async function raiseDispute(ctx: Ctx, actor: Principal, raw: unknown): Promise<Dispute> {
+  const input = parse(DisputeInput, raw, 'dispute');
+  const fields = [...new Set(input.fields)].sort();
+  const errors = [...checkFields(input.recordType, fields), ...checkProposed(fields, input.claim.proposedValues)];
+  if (errors.length) throw refuse(errors);
+  const now = ctx.clock.now();
+  const at = now.toISOString();
+  const id = ctx.ids.next();
+  const duplicate = (existing: string) => new Problem('DISPUTE-DUPLICATE', `Your organisation already has open dispute ${existing} on ${input.recordType} ${input.recordId} for ${fields.join(', ')}.`, { existingDisputeId: existing });
+  const findOpen = async (db: Sql) => (await db.query(
+    `SELECT id FROM dispute WHERE raised_by_org = $1 AND record_type = $2 AND record_id = $3 AND fields = $4::text[] AND status IN ('OPEN', 'UNDER_REVIEW')`,
+    [actor.organisationId, input.recordType, input.recordId, fields]))[0]?.id as string | undefined;
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      await DISPUTABLE[input.recordType].assertVisible(tx, actor, input.recordId);
+      const existing = await findOpen(tx);
+      if (existing) throw duplicate(existing);
+      await tx.query(
+        `INSERT INTO dispute (id, record_type, record_id, fields, claim, evidence, status, raised_by_org, raised_by, raised_at, recorded_at, recorded_by)
+         VALUES ($1, $2, $3, $4::text[], $5::jsonb, $6::jsonb, 'OPEN', $7, $8, $9::timestamptz, $9::timestamptz, $8)`,
+        [id, input.recordType, input.recordId, fields, input.claim, input.evidence, actor.organisationId, recordedBy(actor), at]);
+      const d = await reread(tx, id);
+      await announce(tx, ctx, actor, now, d, 'raised', { evidence: d.evidence.length });
+      return d;
+    });
+  } catch (e) {
+    // A concurrent identical dispute won the unique index: name it.
+    if (pgErrorCode(e) === '23505' && constraintName(e) === 'dispute_one_open') {
+      const existing = await findOpen(ctx.db);
+      if (existing) throw duplicate(existing);
+    }
+    throw e;
+  }
+}
+
+/** A dispute with its comments, if the caller may read it. */
+export async function getDispute(ctx: Ctx, p: Principal, id: string): Promise<Dispute & { comments: DisputeComment[] }> {
+  const row = ULID_RE.test(id) ? await selectDispute(ctx.db, p, id) : undefined;
+  if (!row) throw notFound(id);
+  return { ...toDispute(row), comments: await selectComments(ctx.db, id) };
+}
+
+/** Every version, newest first: the current record then the kept prior versions. */
+export async function disputeHistory(ctx: Ctx, p: Principal, id: string): Promise<Dispute[]> {
+  const { comments: _c, ...current } = await getDispute(ctx, p, id);
+  const rows = await ctx.db.query(`SELECT data FROM dispute_history WHERE dispute_id = $1 ORDER BY version DESC`, [id]);
+  return [current, ...rows.map((r) => r.data)];
+}
+
+export interface DisputeFilter { status?: DisputeStatus; recordType?: string; recordId?: string; raisedBy?: string }
+
+/** Keyset page of visible disputes, ordered by ID. */
+export async function listDisputes(ctx: Ctx, p: Principal, f: DisputeFilter, page: { limit: number; after?: string }) {
+  const params: unknown[] = [];
+  const conds = [disputeVisibility(p, params)];
+  const eq = (col: string, v: string | undefined) => { if (v !== undefined) { params.push(v); conds.push(`${col} = $${params.length}`); } };
+  eq('d.status', f.status);
+  eq('d.record_type', f.recordType);
+  eq('d.record_id', f.recordId);
+  eq('d.raised_by_org', f.raisedBy);
+  if (page.after) { params.push(page.after); conds.push(`d.id > $${params.length}`); }
+  params.push(page.limit + 1);
+  const rows = await ctx.db.query(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE ${conds.join(' AND ')} ORDER BY d.id LIMIT $${params.length}`, params);
+  const items = rows.slice(0, page.limit).map(toDispute);
+  return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
+}
+
+/** Lock a dispute the caller reaches for this action; refuse an illegal transition, then a stale If-Match. */
+async function lockFor(tx: Sql, p: Principal, id: string, permission: Action, action: DisputeAction, ifMatch: number | undefined): Promise<Dispute> {
+  const row = ULID_RE.test(id) ? await selectDispute(tx, p, id, { forUpdate: true, action: permission }) : undefined;
+  if (!row) throw notFound(id);
+  const before = toDispute(row);
+  if (action === 'withdraw' && before.raisedBy.organisationId !== p.organisationId) throw new Problem('DISPUTE-NOT-RAISER', `Dispute ${id} was raised by ${before.raisedBy.organisationId}; only it withdraws the dispute.`);
+  if (!mayTransition(before.status, action)) throw new Problem('DISPUTE-TRANSITION-ILLEGAL', `Dispute ${id} is ${before.status}: it cannot be ${action === 'comment' ? 'commented on' : action === 'review' ? 'taken under review' : action === 'resolve' ? 'resolved' : 'withdrawn'}.`, { status: before.status });
+  if (ifMatch !== undefined && before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Dispute ${id} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
+  return before;
+}
+
+/** Parties comment and add evidence while the dispute is open or under review. */
+export async function commentOnDispute(ctx: Ctx, actor: Principal, id: string, raw: unknown): Promise<DisputeComment> {
+  const input = parse(CommentInput, raw, 'comment');
+  const now = ctx.clock.now();
+  const commentId = ctx.ids.next();
+  return ctx.db.transaction(async (tx) => {
+    const d = await lockFor(tx, actor, id, 'disputes.comment', 'comment', undefined);
+    const held = await evidenceCount(tx, id);
+    if (held + input.evidence.length > MAX_EVIDENCE_PER_DISPUTE) throw new Problem('DISPUTE-EVIDENCE-LIMIT', `Dispute ${id} holds ${held} evidence item(s); ${input.evidence.length} more would pass ${MAX_EVIDENCE_PER_DISPUTE}.`);
+    const [row] = await tx.query(
+      `INSERT INTO dispute_comment (id, dispute_id, organisation_id, author, body, evidence, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::timestamptz)
+       RETURNING id, organisation_id, author, body, evidence, created_at`,
+      [commentId, id, actor.organisationId, recordedBy(actor), input.body, input.evidence, now.toISOString()]);
+    await announce(tx, ctx, actor, now, d, 'comment-added', { commentId, by: actor.organisationId, evidence: input.evidence.length });
+    return toComment(row);
+  });
+}
+
+/** A change of status, with its prior version kept. */
+async function setStatus(tx: Sql, actor: Principal, before: Dispute, at: string, status: DisputeStatus, more: { outcome?: string; note?: string | null; correction?: unknown } = {}): Promise<Dispute> {
+  await archiveVersion(tx, before, at);
+  const closed = status === 'RESOLVED' || status === 'WITHDRAWN';
+  await tx.query(
+    `UPDATE dispute SET status = $2, outcome = $3, resolution_note = $4, correction = $5::jsonb, closed_at = $6::timestamptz, version = version + 1, recorded_at = $7::timestamptz, recorded_by = $8 WHERE id = $1`,
+    [before.id, status, more.outcome ?? null, more.note ?? null, more.correction ?? null, closed ? at : null, at, recordedBy(actor)]);
+  return reread(tx, before.id);
+}
+
+/** The operator takes an open dispute under review. */
+export async function reviewDispute(ctx: Ctx, actor: Principal, id: string, opts: { ifMatch?: number } = {}): Promise<Dispute> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const before = await lockFor(tx, actor, id, 'disputes.resolve', 'review', opts.ifMatch);
+    const after = await setStatus(tx, actor, before, now.toISOString(), 'UNDER_REVIEW');
+    await announce(tx, ctx, actor, now, after, 'under-review');
+    return after;
+  });
+}
+
+/** The raiser withdraws its dispute before resolution. */
+export async function withdrawDispute(ctx: Ctx, actor: Principal, id: string, raw: unknown = {}, opts: { ifMatch?: number } = {}): Promise<Dispute> {
+  const input = parse(WithdrawInput, raw ?? {}, 'withdrawal');
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const before = await lockFor(tx, actor, id, 'disputes.withdraw', 'withdraw', opts.ifMatch);
+    const after = await setStatus(tx, actor, before, now.toISOString(), 'WITHDRAWN', { note: input.reason ?? null });
+    await announce(tx, ctx, actor, now, after, 'withdrawn', { reason: input.reason ?? null });
+    return after;
+  });
+}
+
+/** A correction's refusal keeps its own rule codes; its fields are named where the client sent them. */
+function inCorrection(e: unknown): unknown {
+  if (!(e instanceof Problem)) return e;
+  const errors = e.errors.map((x) => ({ ...x, field: x.field === '(body)' ? 'correction.changes' : `correction.changes.${x.field}` }));
+  return new Problem(e.code, e.message, { ...e.extra, correctionRefused: true }, errors, e.status);
+}
+
+/**
+ * The operator resolves a dispute under review. CORRECTED applies the correction through the
+ * record's own update (its rules, its If-Match: `correction.version`) in the same transaction as
+ * the resolution: a refused correction leaves the record and the dispute as they were.
+ */
+export async function resolveDispute(ctx: Ctx, actor: Principal, id: string, raw: unknown, opts: { ifMatch?: number } = {}): Promise<Dispute> {
+  const input = parse(ResolveInput, raw, 'resolution');
+  const errors = checkResolution(input);
+  if (errors.length) throw refuse(errors);
+  const now = ctx.clock.now();
+  let record: (typeof DISPUTABLE)[keyof typeof DISPUTABLE] | undefined;
+  const out = await ctx.db.transaction(async (tx) => {
+    const before = await lockFor(tx, actor, id, 'disputes.resolve', 'resolve', opts.ifMatch);
+    let correction: { expectedVersion: number; changes: Record<string, unknown>; resultingVersion: number } | undefined;
+    if (input.outcome === 'CORRECTED') {
+      const c = input.correction!;
+      record = DISPUTABLE[before.recordType];
+      let resultingVersion: number;
+      try { resultingVersion = await record.correct(tx, ctx, actor, before.recordId, c.changes, c.version, id); } catch (e) { throw inCorrection(e); }
+      correction = { expectedVersion: c.version, changes: c.changes, resultingVersion };
+    }
+    const after = await setStatus(tx, actor, before, now.toISOString(), 'RESOLVED', { outcome: input.outcome, note: input.note ?? null, correction });
+    await announce(tx, ctx, actor, now, after, 'resolved', correction ? { correctedVersion: correction.resultingVersion } : {});
+    return after;
+  });
+  record?.afterCommit?.();
+  return out;
+}

@@ -1,0 +1,78 @@
+import { reach, type Action } from '../access/permissions';
+import type { Principal } from '../access/principal';
+import type { Sql } from '../storage/db';
+import type { Dispute, DisputeComment } from './schema';
+
+/** SQL that belongs to the dispute tables: column list, row mapping, object-level visibility. */
+
+export const DISPUTE_COLS = `d.id, d.record_type, d.record_id, to_jsonb(d.fields) AS fields, d.claim, d.evidence, d.status, d.outcome, d.resolution_note, d.correction,
+  d.raised_by_org, d.raised_by, d.raised_at, d.closed_at, d.version, d.recorded_at, d.recorded_by`;
+
+const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+
+/** Storage row → wire shape (the one mapping, used by the API and the history). */
+export function toDispute(r: any): Dispute {
+  return {
+    id: r.id, recordType: r.record_type, recordId: r.record_id, fields: r.fields, claim: r.claim, evidence: r.evidence ?? [],
+    status: r.status, outcome: r.outcome ?? null, resolutionNote: r.resolution_note ?? null, correction: r.correction ?? null,
+    raisedBy: { organisationId: r.raised_by_org, actor: r.raised_by }, raisedAt: iso(r.raised_at)!, closedAt: iso(r.closed_at),
+    version: Number(r.version), recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by,
+  };
+}
+
+export function toComment(r: any): DisputeComment {
+  return { id: r.id, organisationId: r.organisation_id, author: r.author, body: r.body, evidence: r.evidence ?? [], createdAt: iso(r.created_at)! };
+}
+
+/**
+ * Object-level rule, in SQL: the reach PERMISSIONS gives the action. Roles that see all reach
+ * every dispute; others the disputes their organisation raised and those on records it is a
+ * party to now: an asset it controls or owns or that is on its network (`dnoCodes`), itself, a
+ * market unit it controls. A delegation limited to named assets reaches disputes on those only.
+ */
+export function disputeVisibility(p: Principal, params: unknown[], action: Action = 'disputes.read'): string {
+  const r = reach(action, p.roles);
+  let vis: string;
+  if (r.all) vis = 'TRUE';
+  else if (!r.own) vis = 'FALSE';
+  else {
+    params.push(p.organisationId);
+    const org = `$${params.length}`;
+    params.push(p.dnoCodes);
+    const dnos = `$${params.length}`;
+    vis = `(d.raised_by_org = ${org}
+      OR (d.record_type = 'organisation' AND d.record_id = ${org})
+      OR (d.record_type = 'asset' AND EXISTS (SELECT 1 FROM asset pa WHERE pa.id = d.record_id
+            AND (pa.fsp_id = ${org} OR pa.organisation_id = ${org} OR pa.dno IN (SELECT jsonb_array_elements_text(${dnos}::jsonb)))))
+      OR (d.record_type = 'market_unit' AND EXISTS (SELECT 1 FROM market_unit pu WHERE pu.id = d.record_id AND pu.fsp_id = ${org})))`;
+  }
+  if (p.delegation?.assetIds) {
+    params.push(p.delegation.assetIds);
+    vis = `(${vis} AND d.record_type = 'asset' AND d.record_id = ANY($${params.length}::text[]))`;
+  }
+  return vis;
+}
+
+export async function selectDispute(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; action?: Action } = {}): Promise<any | undefined> {
+  const params: unknown[] = [id];
+  const vis = disputeVisibility(p, params, opts.action);
+  const [row] = await db.query(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE d.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF d' : ''}`, params);
+  return row;
+}
+
+export async function selectComments(db: Sql, disputeId: string): Promise<DisputeComment[]> {
+  const rows = await db.query(`SELECT id, organisation_id, author, body, evidence, created_at FROM dispute_comment WHERE dispute_id = $1 ORDER BY id`, [disputeId]);
+  return rows.map(toComment);
+}
+
+/** Evidence items held by the dispute and its comments (a dispute holds at most MAX_EVIDENCE_PER_DISPUTE). */
+export async function evidenceCount(tx: Sql, disputeId: string): Promise<number> {
+  const [{ n }] = await tx.query(
+    `SELECT (SELECT jsonb_array_length(evidence) FROM dispute WHERE id = $1) + COALESCE((SELECT sum(jsonb_array_length(evidence)) FROM dispute_comment WHERE dispute_id = $1), 0) AS n`, [disputeId]);
+  return Number(n);
+}
+
+export async function archiveVersion(tx: Sql, before: Dispute, at: string) {
+  await tx.query(`INSERT INTO dispute_history (dispute_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
+    [before.id, before.version, before, before.recordedAt, before.recordedBy, at]);
+}
