@@ -50,14 +50,14 @@ export async function loadAssets(sql: postgres.Sql, org: string, from: number, t
         SELECT g.n, ${assetIdSql('g.n')} AS id, (${cats})[g.n % 10 + 1] AS cat, ${imp} AS imp, ${exp} AS exp, ${serial} AS serial
           FROM generate_series(${lo}::bigint, ${hi - 1}::bigint) AS g(n)`);
       await tx.unsafe(`INSERT INTO asset (id, organisation_id, fsp_id, name, category, status, rated_capacity_kw, generation_capacity_kw, demand_capacity_kw,
-          energy_source, demand_technology, serial_number, commissioning_date, connection_status, dno, import_mpan, export_mpan, location, version, recorded_at, recorded_by)
+          energy_source, demand_technology, serial_number, commissioning_date, connection_status, dno, import_mpan, export_mpan, location, version, recorded_at, recorded_by, fsp_since, fsp_since_recorded_at, fsp_since_recorded_by)
         SELECT g.id, $1, $1, 'Loaded asset ' || g.n, g.cat, 'PENDING_VALIDATION', 3 + g.n % 50,
           CASE WHEN g.exp IS NOT NULL THEN 3 + g.n % 50 END, CASE WHEN g.imp IS NOT NULL THEN 3 + g.n % 50 END,
           CASE g.cat WHEN 'BESS' THEN 'GRID' WHEN 'SOLAR_PV' THEN 'SOLAR' WHEN 'WIND_TURBINE' THEN 'WIND' WHEN 'CHP' THEN 'NATURAL_GAS' END,
           CASE g.cat WHEN 'EV_CHARGER' THEN 'EV' WHEN 'HEAT_PUMP' THEN 'HEAT_PUMP' WHEN 'ELECTRIC_BOILER' THEN 'ELECTRIC_BOILER' WHEN 'HVAC' THEN 'HVAC'
             WHEN 'REFRIGERATION' THEN 'REFRIGERATION' WHEN 'INDUSTRIAL_LOAD' THEN 'INDUSTRIAL_LOAD' END,
           g.serial, DATE '2015-01-01' + (g.n % 3650)::int, 'CONNECTED', (${dnos})[g.n % 14 + 1], g.imp, g.exp,
-          CASE WHEN g.n % 3 = 0 THEN jsonb_build_object('postcode', 'G1 1AA', 'gspGroup', '_N') END, 1, now(), 'bench-load'
+          CASE WHEN g.n % 3 = 0 THEN jsonb_build_object('postcode', 'G1 1AA', 'gspGroup', '_N') END, 1, now(), 'bench-load', now(), now(), 'bench-load'
         FROM bench_gen g ORDER BY g.n`, [org]);
       await tx.unsafe(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id)
         SELECT s.scheme, s.value, s.id, $1 FROM (

@@ -358,7 +358,7 @@ describe('register an asset (UC-02.01)', () => {
       expect(after.asset - before.asset).toBe(1);
       expect(after.asset_alias - before.asset_alias).toBe(3); // mpan, serial, fsp_ref
       expect(after.asset_natural_key - before.asset_natural_key).toBe(1);
-      expect(after.asset_fsp_link - before.asset_fsp_link).toBe(1);
+      expect(after.asset_fsp_link - before.asset_fsp_link).toBe(0); // the open FSP link is on the asset row (migration 018)
       expect(after.audit_log - before.audit_log).toBe(1);
       expect(after.event_outbox - before.event_outbox).toBe(1);
     });

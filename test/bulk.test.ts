@@ -39,11 +39,13 @@ describe('bulk registration (NDJSON)', () => {
     expect(new Set(r.json.results.map((x: any) => x.id)).size).toBe(20);
     const after = await rowCounts(hub.db);
     expect(after.asset - before.asset).toBe(20);
-    expect(after.asset_fsp_link - before.asset_fsp_link).toBe(20);
+    expect(after.asset_fsp_link - before.asset_fsp_link).toBe(0); // open links live on the asset row (migration 018)
     expect(after.audit_log - before.audit_log).toBe(20);
     expect(after.event_outbox - before.event_outbox).toBe(20);
     const one = await hub.call('GET', `/api/v1/assets/${r.json.results[7].id}`, { as: 'fsp-a' });
     expect(one.json).toMatchObject({ name: rows[7].name, importMpan: rows[7].importMpan, fspId: DEMO['fsp-a'], status: 'PENDING_VALIDATION' });
+    const links = await hub.call('GET', `/api/v1/assets/${r.json.results[7].id}/fsp-links`, { as: 'fsp-a' });
+    expect(links.json.items).toEqual([expect.objectContaining({ fspId: DEMO['fsp-a'], validTo: null })]);
   });
 
   it('dry run: 200, every row valid, nothing written', async () => {

@@ -153,14 +153,18 @@ function inBatchConflicts(prepared: Prepared[], results: RowResult[]) {
   }
 }
 
-/** Checks against what is stored: parties, duplicates, taken codes and aliases, MPANs of other organisations. */
+/**
+ * Checks against what is stored: parties, duplicates, taken codes and aliases, MPANs of other organisations.
+ * Lists are `= ANY($1::text[])`: an index scan per value, or a hashed array in a sequential scan, never
+ * the quadratic join the planner chose for `IN (SELECT jsonb_array_elements_text(…))` on a freshly analyzed table.
+ */
 async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult[], namesOthers: boolean) {
   const live = prepared.filter((p) => results[p.row].status !== 'rejected');
   if (live.length === 0) return;
   const orgIds = [...new Set(live.flatMap((p) => [p.orgId, p.fspId]))];
-  const orgs = new Map((await tx.query(`SELECT id, status, to_jsonb(roles) AS roles FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [orgIds])).map((o) => [o.id, o]));
+  const orgs = new Map((await tx.query(`SELECT id, status, to_jsonb(roles) AS roles FROM organisation WHERE id = ANY($1::text[])`, [orgIds])).map((o) => [o.id, o]));
   const nk = live.flatMap((p) => naturalKeys(p.fields));
-  const existingNk = new Map(nk.length ? (await tx.query(`SELECT natural_key, asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb))`, [nk])).map((r) => [r.natural_key, r.asset_id]) : []);
+  const existingNk = new Map(nk.length ? (await tx.query(`SELECT natural_key, asset_id FROM asset_natural_key WHERE natural_key = ANY($1::text[])`, [nk])).map((r) => [r.natural_key, r.asset_id]) : []);
   const fc = live.filter((p) => p.fields.friendlyCode).map((p) => ({ o: p.orgId, c: p.fields.friendlyCode }));
   const takenFc = new Set(fc.length ? (await tx.query(
     `SELECT organisation_id || ':' || friendly_code AS k FROM asset WHERE deregistered_at IS NULL AND (organisation_id, friendly_code) IN (SELECT x.o, x.c FROM jsonb_to_recordset($1::jsonb) AS x(o text, c text))`, [fc])).map((r) => r.k) : []);
@@ -171,7 +175,7 @@ async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult
   const mpans = [...new Set(live.flatMap((p) => [p.fields.importMpan, p.fields.exportMpan].filter(Boolean) as string[]))];
   const mpanOrgs = new Map<string, Set<string>>();
   if (mpans.length) {
-    for (const r of await tx.query(`SELECT value, organisation_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value IN (SELECT jsonb_array_elements_text($1::jsonb))`, [mpans])) {
+    for (const r of await tx.query(`SELECT value, organisation_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value = ANY($1::text[])`, [mpans])) {
       if (!mpanOrgs.has(r.value)) mpanOrgs.set(r.value, new Set());
       mpanOrgs.get(r.value)!.add(r.organisation_id);
     }
@@ -236,12 +240,11 @@ async function insertAssets(tx: Sql, ctx: Ctx, actor: Principal, now: Date, prep
   const by = recordedBy(actor);
   const rows = prepared.map((p) => assetRow(p, 'PENDING_VALIDATION', 1, at, by));
   // json, not jsonb: the batch is read once, and parsing it as json costs about half of building jsonb (bench/bulk.ts).
-  await tx.query(`INSERT INTO asset (${INSERT_COLS}) SELECT ${INSERT_COLS.replace(/(\w+)/g, 'x.$1')} FROM json_to_recordset($1::json) AS ${RECORDSET}`, [rows]);
+  // The open FSP link is the asset row's own (fsp_since…): no asset_fsp_link row until it closes (migration 018).
+  await tx.query(`INSERT INTO asset (${INSERT_COLS}, fsp_since, fsp_since_recorded_at, fsp_since_recorded_by)
+    SELECT ${INSERT_COLS.replace(/(\w+)/g, 'x.$1')}, x.recorded_at, x.recorded_at, x.recorded_by FROM json_to_recordset($1::json) AS ${RECORDSET}`, [rows]);
   await insertAliases(tx, prepared.flatMap((p) => allAliases(p.fields).map((a) => ({ ...a, asset_id: p.id, organisation_id: p.orgId }))));
   await insertNaturalKeys(tx, prepared.flatMap((p) => naturalKeys(p.fields).map((k) => ({ natural_key: k, asset_id: p.id }))));
-  await tx.query(`INSERT INTO asset_fsp_link (asset_id, fsp_id, valid, recorded_at, recorded_by)
-    SELECT x.asset_id, x.fsp_id, tstzrange($1::timestamptz, NULL), $1::timestamptz, $2 FROM json_to_recordset($3::json) AS x(asset_id text, fsp_id text)`,
-  [at, by, prepared.map((p) => ({ asset_id: p.id, fsp_id: p.fspId }))]);
   const audit: AuditEntry[] = prepared.map((p) => ({
     action: 'asset.registered', recordType: 'asset', recordId: p.id, organisationId: p.orgId,
     detail: { version: 1, fspId: p.fspId, source, ...(p.justification ? { justification: p.justification, overridden: p.warnings.filter((w) => w.needsJustification).map((w) => w.code) } : {}) },
@@ -439,10 +442,11 @@ export async function deregisterAsset(ctx: Ctx, actor: Principal, id: string, op
     const units = await activeUnitsOfAsset(tx, id);
     if (units.length) throw new Problem('ASSET-IN-MARKET-UNIT', `Asset ${id} is in active market unit(s) ${units.join(', ')}.`, { marketUnitIds: units });
     await archiveVersion(tx, before, at);
-    await tx.query(`UPDATE asset SET status = 'DEREGISTERED', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, at, recordedBy(actor)]);
+    await closeFspLink(tx, id, at);
+    await tx.query(`UPDATE asset SET status = 'DEREGISTERED', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3,
+      fsp_since = NULL, fsp_since_recorded_at = NULL, fsp_since_recorded_by = NULL WHERE id = $1`, [id, at, recordedBy(actor)]);
     await tx.query(`UPDATE asset_alias SET active = false WHERE asset_id = $1`, [id]);
     await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
-    await tx.query(`UPDATE asset_fsp_link SET valid = tstzrange(lower(valid), $2::timestamptz) WHERE asset_id = $1 AND upper_inf(valid)`, [id, at]);
     await writeAudit(tx, actor, now, [{ action: 'asset.deregistered', recordType: 'asset', recordId: id, organisationId: before.organisationId, detail: { version: before.version + 1, reason: opts.reason ?? null } }]);
     await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.deregistered', subject: id, organisationId: before.fspId, data: { assetId: id, version: before.version + 1 } }]);
     await assessStoredIn(tx, ctx, now, [id]);
@@ -450,9 +454,22 @@ export async function deregisterAsset(ctx: Ctx, actor: Principal, id: string, op
   });
 }
 
-/** The FSP links of an asset over time (who controlled it when). */
+/**
+ * Close the asset's open FSP link at `at`: the period it held on the asset row becomes a closed
+ * asset_fsp_link row (whose exclusion constraint refuses an overlap). The caller then opens the
+ * next period on the row, or clears it (de-registration). Run inside the caller's transaction,
+ * with the asset row locked.
+ */
+export async function closeFspLink(tx: Sql, assetId: string, at: string) {
+  await tx.query(`INSERT INTO asset_fsp_link (asset_id, fsp_id, valid, recorded_at, recorded_by)
+    SELECT id, fsp_id, tstzrange(fsp_since, $2::timestamptz), fsp_since_recorded_at, fsp_since_recorded_by FROM asset WHERE id = $1 AND fsp_since IS NOT NULL`, [assetId, at]);
+}
+
+/** The FSP links of an asset over time (who controlled it when): the closed periods, then the open one on the asset row. */
 export async function assetFspLinks(ctx: Ctx, p: Principal, id: string) {
   await getAsset(ctx, p, id);
-  const rows = await ctx.db.query(`SELECT fsp_id, lower(valid) AS valid_from, upper(valid) AS valid_to, recorded_at, recorded_by FROM asset_fsp_link WHERE asset_id = $1 ORDER BY lower(valid)`, [id]);
+  const rows = await ctx.db.query(`SELECT fsp_id, lower(valid) AS valid_from, upper(valid) AS valid_to, recorded_at, recorded_by FROM asset_fsp_link WHERE asset_id = $1
+    UNION ALL SELECT fsp_id, fsp_since, NULL, fsp_since_recorded_at, fsp_since_recorded_by FROM asset WHERE id = $1 AND fsp_since IS NOT NULL
+    ORDER BY 2`, [id]);
   return rows.map((r) => ({ fspId: r.fsp_id, validFrom: new Date(r.valid_from).toISOString(), validTo: r.valid_to ? new Date(r.valid_to).toISOString() : null, recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by }));
 }

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { reach } from '../access/permissions';
 import { recordedBy, systemPrincipal, type Principal } from '../access/principal';
-import { archiveVersion, parseIdentifier } from '../assets/service';
+import { archiveVersion, closeFspLink, parseIdentifier } from '../assets/service';
 import { applySwitchToUnits } from '../units/service';
 import { ASSET_COLS, toAsset } from '../assets/store';
 import { writeAudit } from '../audit/audit';
@@ -257,9 +257,9 @@ export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issu
       const at = new Date(r.effective_at).toISOString();
       const by = `switch ${r.id}`;
       await archiveVersion(tx, asset, now.toISOString());
-      await tx.query(`UPDATE asset_fsp_link SET valid = tstzrange(lower(valid), $2::timestamptz) WHERE asset_id = $1 AND upper_inf(valid)`, [r.asset_id, at]);
-      await tx.query(`INSERT INTO asset_fsp_link (asset_id, fsp_id, valid, recorded_at, recorded_by) VALUES ($1, $2, tstzrange($3::timestamptz, NULL), $4::timestamptz, $5)`, [r.asset_id, r.gaining_fsp_id, at, now.toISOString(), by]);
-      await tx.query(`UPDATE asset SET fsp_id = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1`, [r.asset_id, r.gaining_fsp_id, now.toISOString(), by]);
+      await closeFspLink(tx, r.asset_id, at);
+      await tx.query(`UPDATE asset SET fsp_id = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4,
+        fsp_since = $5::timestamptz, fsp_since_recorded_at = $3::timestamptz, fsp_since_recorded_by = $4 WHERE id = $1`, [r.asset_id, r.gaining_fsp_id, now.toISOString(), by, at]);
       const units = await applySwitchToUnits(tx, ctx, system, { assetId: r.asset_id, gainingFspId: r.gaining_fsp_id, switchId: r.id, now });
       await tx.query(`UPDATE asset_switch SET status = 'EFFECTIVE', closed_at = $2::timestamptz, closed_by = 'switch-scheduler' WHERE id = $1`, [r.id, now.toISOString()]);
       await transition(tx, r.id, 'PENDING', 'EFFECTIVE', now, 'switch-scheduler', `FSP link moved at ${at}`);
