@@ -10,7 +10,9 @@
  * validation, conflict checks, aliases, natural keys, FSP links, audit, outbox). Reported:
  * rows/s of each, their ratio, per-batch latency; medians over the repetitions.
  */
+import { spawn } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
@@ -87,8 +89,12 @@ async function main() {
 
     // Baseline: COPY the same rows into a table with the asset columns and only a primary key.
     const t0 = performance.now();
-    const w = await sql`COPY bench_copy FROM STDIN`.writable();
-    await pipeline(Readable.from(copyChunks), w);
+    // Through psql, as bench/export.ts does: postgres.js's COPY writable sometimes never reported the end of the stream.
+    const psql = spawn(join(pg.bin, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', pg.url, '-c', 'COPY bench_copy FROM STDIN'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => psql.on('close', resolve));
+    await pipeline(Readable.from(copyChunks), psql.stdin);
+    const code = await exited;
+    if (code !== 0) throw new Error(`psql COPY exited with ${code}`);
     const copyS = (performance.now() - t0) / 1000;
     const [{ n: copied }] = await sql.unsafe(`SELECT count(*)::int AS n FROM bench_copy`);
     if (copied !== ROWS) throw new Error(`COPY loaded ${copied} rows, not ${ROWS}`);
