@@ -97,8 +97,13 @@ describe('a switch, from request to effect', () => {
     expect(await applyDueSwitches(hub.ctx)).toEqual([]);
     expect((await assetRow(bess.id)).fsp_id).toBe(DEMO['fsp-a']);
 
+    const card = async (key: 'fsp-a' | 'fsp-b') => (await hub.call('GET', `/api/v1/data-quality/scorecards/organisations/${DEMO[key]}`, { as: key })).json;
+    const cardsBefore = { a: await card('fsp-a'), b: await card('fsp-b') };
     hub.clock.set('2026-06-05T23:00:00.000Z');
     expect(await applyDueSwitches(hub.ctx)).toEqual([{ id: r.json.id, status: 'EFFECTIVE' }]);
+    // The data quality scorecards follow control: FSP B now counts the asset; FSP A still does, as its owner.
+    expect((await card('fsp-b')).assets).toBe((cardsBefore.b.assets ?? 0) + 1);
+    expect((await card('fsp-a')).assets).toBe(cardsBefore.a.assets);
     const after = await assetRow(bess.id);
     expect(after.fsp_id).toBe(DEMO['fsp-b']);
     expect(after.version).toBe(before.version + 1);

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { reach } from '../access/permissions';
 import { recordedBy, systemPrincipal, type Principal } from '../access/principal';
 import { archiveVersion, closeFspLink, parseIdentifier } from '../assets/service';
+import { assessStoredIn } from '../quality/service';
 import { applySwitchToUnits } from '../units/service';
 import { ASSET_COLS, toAsset } from '../assets/store';
 import { writeAudit } from '../audit/audit';
@@ -260,6 +261,8 @@ export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issu
       await closeFspLink(tx, r.asset_id, at);
       await tx.query(`UPDATE asset SET fsp_id = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4,
         fsp_since = $5::timestamptz, fsp_since_recorded_at = $3::timestamptz, fsp_since_recorded_by = $4 WHERE id = $1`, [r.asset_id, r.gaining_fsp_id, now.toISOString(), by, at]);
+      // Data quality follows control: the asset's findings and score move to the gaining FSP's scorecard (src/quality).
+      await assessStoredIn(tx, ctx, now, [r.asset_id]);
       const units = await applySwitchToUnits(tx, ctx, system, { assetId: r.asset_id, gainingFspId: r.gaining_fsp_id, switchId: r.id, now });
       await tx.query(`UPDATE asset_switch SET status = 'EFFECTIVE', closed_at = $2::timestamptz, closed_by = 'switch-scheduler' WHERE id = $1`, [r.id, now.toISOString()]);
       await transition(tx, r.id, 'PENDING', 'EFFECTIVE', now, 'switch-scheduler', `FSP link moved at ${at}`);
