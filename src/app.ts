@@ -90,9 +90,10 @@ export function buildApp(ports: Ports) {
   api.use('*', authorize());
   // Reads of another organisation's passport are audited (UC-05.06, docs/audit.md).
   api.use('/organisations/*', passportReads(ctx));
-  // Writes whose bodies hold codes see codes another instance added (docs/catalogues.md).
+  // Writes whose bodies hold codes, and filters on codes, see codes another instance added (docs/catalogues.md).
   api.use('/assets/*', catalogueFresh(ctx));
   api.use('/organisations/*', catalogueFresh(ctx));
+  api.use('/cim/*', catalogueFresh(ctx));
   api.route('/catalogues', catalogueRoutes(ctx));
   api.route('/organisations', organisationRoutes(ctx));
   api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));

@@ -95,6 +95,16 @@ describe('adding and changing codes', () => {
     expect(fieldCodes(noMpan.json)).toContain('importMpan ASSET-MPAN-BESS-REQUIRED');
     const listed = await hub.call('GET', `${API}/asset-categories`, { as: 'fsp-a' });
     expect(listed.json.items.map((k: any) => k.code)).toContain('FLYWHEEL');
+    // Lists and exports filter by it; a code no catalogue holds is a 400.
+    const filtered = await hub.call('GET', '/api/v1/assets?category=FLYWHEEL', { as: 'fsp-a' });
+    expect(filtered.status, filtered.text).toBe(200);
+    expect(filtered.json.items.map((x: any) => x.id)).toEqual([a.json.id]);
+    const exported = await hub.call('GET', '/api/v1/assets/export?category=FLYWHEEL', { as: 'fsp-a' });
+    expect(exported.status).toBe(200);
+    expect(exported.text.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual([a.json.id]);
+    const unknown = await hub.call('GET', '/api/v1/assets?category=ZEPPELIN', { as: 'fsp-a' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.code).toBe('REQUEST-QUERY-INVALID');
   });
 
   it('deactivating a category refuses new registrations with it; assets that hold it read and update fine', async () => {

@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AuthEnv } from '../access/auth';
 import type { Principal } from '../access/principal';
-import { ASSET_CATEGORIES, ASSET_STATUSES, DNO_CODES, GSP_GROUPS } from '../catalogue/codes';
+import { ASSET_STATUSES } from '../catalogue/codes';
+import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, textStream, validationHook } from '../http/common';
 import { Problem } from '../http/problem';
@@ -17,10 +18,10 @@ const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'pa
 const Filters = z.object({
   organisationId: z.string().max(64).optional(),
   fspId: z.string().max(64).optional(),
-  dno: z.enum(DNO_CODES as [string, ...string[]]).optional(),
-  category: z.enum(ASSET_CATEGORIES).optional(),
+  dno: codeFilter('dno-codes', 'SPEN_SPM').optional(),
+  category: codeFilter('asset-categories', 'BESS').optional(),
   status: z.enum(ASSET_STATUSES).optional(),
-  gspGroup: z.enum(GSP_GROUPS).optional(),
+  gspGroup: codeFilter('gsp-groups', '_N').optional(),
 });
 const AssetWithWarnings = Asset.extend({ warnings: z.array(Warning) });
 

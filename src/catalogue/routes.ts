@@ -16,9 +16,14 @@ const CodeParams = NameParam.extend({ code: z.string().max(64).openapi({ param: 
  * Before a write whose body holds codes (assets, organisations): refresh this instance's catalogue
  * snapshot when its cache has expired, so the request schemas know codes another instance added.
  */
+/** Query parameters that filter lists and exports by a catalogue code (src/assets/routes.ts, src/cim/routes.ts). */
+const CODE_FILTERS = ['dno', 'category', 'gspGroup'];
+
 export function catalogueFresh(ctx: Ctx): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    if (c.req.method === 'POST' || c.req.method === 'PATCH' || c.req.method === 'PUT') await catalogueSnapshot(ctx.db, ctx.clock);
+    if (c.req.method === 'POST' || c.req.method === 'PATCH' || c.req.method === 'PUT' || (c.req.method === 'GET' && CODE_FILTERS.some((k) => c.req.query(k) !== undefined))) {
+      await catalogueSnapshot(ctx.db, ctx.clock);
+    }
     return next();
   };
 }

@@ -98,3 +98,12 @@ export function codeField(catalogue: CatalogueName, rule: RuleCode, example: str
   return z.string(rule).refine((v) => isKnownCode(catalogue, v), rule)
     .openapi({ description: `A code of the ${catalogue} catalogue: GET /api/v1/catalogues/${catalogue}. New and changed values must be active codes in effect.`, example });
 }
+
+/**
+ * A list or export filter on a code: any code the catalogue holds (active or not, so that old records
+ * stay findable), checked like codeField; an unknown one is a 400 naming the catalogue.
+ */
+export function codeFilter(catalogue: CatalogueName, example: string) {
+  return z.string().max(64).refine((v) => isKnownCode(catalogue, v), { message: `not a code of the ${catalogue} catalogue (GET /api/v1/catalogues/${catalogue})` })
+    .openapi({ description: `A code of the ${catalogue} catalogue (GET /api/v1/catalogues/${catalogue}).`, example });
+}

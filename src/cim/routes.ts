@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AuthEnv } from '../access/auth';
-import { ASSET_CATEGORIES, DNO_CODES, GSP_GROUPS } from '../catalogue/codes';
+import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import { problemResponses, security, validationHook } from '../http/common';
 import { Problem } from '../http/problem';
@@ -39,9 +39,9 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number })
     method: 'get', path: '/export', tags, security, summary: 'Visible assets as CIM RDF/XML (CIM100, md:FullModel header), streamed in asset-ID order',
     request: {
       query: z.object({
-        dno: z.enum(DNO_CODES as [string, ...string[]]).optional(),
-        gspGroup: z.enum(GSP_GROUPS).optional(),
-        category: z.enum(ASSET_CATEGORIES).optional(),
+        dno: codeFilter('dno-codes', 'SPEN_SPM').optional(),
+        gspGroup: codeFilter('gsp-groups', '_N').optional(),
+        category: codeFilter('asset-categories', 'BESS').optional(),
         organisationId: z.string().max(64).optional(),
       }),
     },
