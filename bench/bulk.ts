@@ -31,7 +31,9 @@ const HUB_PORT = envInt('BENCH_HUB_PORT', 55510);
 /** The asset table's columns, in order, for the baseline table and its COPY. */
 const COLS = ['id', 'organisation_id', 'fsp_id', 'friendly_code', 'name', 'category', 'status', 'rated_capacity_kw', 'generation_capacity_kw', 'demand_capacity_kw',
   'energy_source', 'demand_technology', 'manufacturer', 'model', 'serial_number', 'commissioning_date', 'effective_date', 'connection_status', 'connection_type', 'dno',
-  'import_mpan', 'export_mpan', 'location', 'consent_reference', 'version', 'recorded_at', 'recorded_by', 'deregistered_at'];
+  'import_mpan', 'export_mpan', 'location', 'consent_reference', 'version', 'recorded_at', 'recorded_by', 'deregistered_at',
+  // The open FSP link, on the asset row since migration 018.
+  'fsp_since', 'fsp_since_recorded_at', 'fsp_since_recorded_by'];
 
 const tsv = (v: unknown) => (v === undefined || v === null ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'));
 
@@ -41,7 +43,7 @@ function copyLine(a: any, id: string, org: string, at: string): string {
   const demand = a.demandTechnology ?? (DEFAULT_DEMAND_TECHNOLOGY as Record<string, string | undefined>)[a.category];
   return [id, org, org, a.friendlyCode, a.name, a.category, 'PENDING_VALIDATION', a.ratedCapacityKw, a.generationCapacityKw, a.demandCapacityKw, energy, demand,
     a.manufacturer, a.model, a.serialNumber, a.commissioningDate, a.effectiveDate, a.connectionStatus, a.connectionType, a.dno, a.importMpan, a.exportMpan,
-    a.location ? JSON.stringify(a.location) : undefined, a.consentReference, 1, at, 'bench-copy', undefined].map(tsv).join('\t') + '\n';
+    a.location ? JSON.stringify(a.location) : undefined, a.consentReference, 1, at, 'bench-copy', undefined, at, at, 'bench-copy'].map(tsv).join('\t') + '\n';
 }
 
 async function main() {
@@ -90,7 +92,7 @@ async function main() {
     // Baseline: COPY the same rows into a table with the asset columns and only a primary key.
     const t0 = performance.now();
     // Through psql, as bench/export.ts does: postgres.js's COPY writable sometimes never reported the end of the stream.
-    const psql = spawn(join(pg.bin, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', pg.url, '-c', 'COPY bench_copy FROM STDIN'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const psql = spawn(join(pg.bin, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', pg.url, '-c', `COPY bench_copy (${COLS.join(', ')}) FROM STDIN`], { stdio: ['pipe', 'ignore', 'inherit'] });
     const exited = new Promise<number | null>((resolve) => psql.on('close', resolve));
     await pipeline(Readable.from(copyChunks), psql.stdin);
     const code = await exited;
