@@ -8,6 +8,7 @@ import { ensureDemoClients } from './demo/clients';
 import { isRevoked, purgeConsentReplays, recordConsentRevocation } from './consent/index';
 import { applyDueSwitches, checkConsentStatusLists } from './switching/switches';
 import { seedDemo } from './demo/seed';
+import { seedDemoMarket } from './demo/market';
 import { warnExpiringCredentials } from './identity/clients';
 import { pruneDeliveries, startDeliveryWorker } from './events/delivery';
 import { DEFAULT_LEASE_MS, startCimJobWorker } from './cim/jobs';
@@ -42,6 +43,8 @@ async function main() {
   let fsp: { clientId: string; clientSecret: string } | undefined;
   if (cfg.mode === 'development' && process.env.FMAR_DEMO !== 'false') {
     const orgs = await seedDemo(ctx, systemPrincipal('seed'));
+    // A System Operator owning the NESO products, and a qualified demo market unit (src/demo/market.ts).
+    orgs.push(await seedDemoMarket(ctx, systemPrincipal('seed')));
     const clients = await ensureDemoClients(ctx, orgs);
     const credentials = await Promise.all(orgs.map(async (o) => {
       const c = clients.find((x) => x.key === o.key)!;
