@@ -3,7 +3,7 @@ import { registerAssets } from '../src/assets/service';
 import { checkAsset } from '../src/assets/rules';
 import { BUILT_IN, BUILT_IN_ENTRIES, CATALOGUE_CACHE_MS, CATALOGUE_NAMES, CatalogueSnapshot } from '../src/catalogue/snapshot';
 import type { Db } from '../src/storage/db';
-import { DEMO, batteryInput, rowCounts, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, rowCounts, testHub, type TestHub, expectRefused } from './harness';
 
 /** UC-05.07: the code lists as data, maintained through /api/v1/catalogues, used by validation. */
 
@@ -20,15 +20,8 @@ const addCode = (name: string, body: unknown, as = 'operator') => hub.call('POST
 const patchCode = (name: string, code: string, body: unknown, version: number | null, as = 'operator') =>
   hub.call('PATCH', `${API}/${name}/codes/${code}`, { as, body, headers: version === null ? {} : { 'if-match': `"${version}"` } });
 
-/** The request is refused with this status and rule code (top level or in `errors`), and no catalogue table changes. */
-async function refused(req: () => Promise<{ status: number; json: any }>, status: number, code: string) {
-  const before = await rowCounts(hub.db, TABLES);
-  const r = await req();
-  expect(r.status, JSON.stringify(r.json)).toBe(status);
-  expect([r.json.code, ...(r.json.errors ?? []).map((e: any) => e.code)]).toContain(code);
-  expect(await rowCounts(hub.db, TABLES)).toEqual(before);
-  return r.json;
-}
+/** The request is refused with this status and rule code, and nothing is written (test/harness.ts). */
+const refused = (req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) => expectRefused(hub.db, TABLES, req, status, code);
 const fieldCodes = (json: any) => (json.errors ?? []).map((e: any) => `${e.field} ${e.code}`);
 
 describe('reading the catalogues', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, mpanFor, testHub, type TestHub, expectRefused } from './harness';
 
 /** UC-05.03: raise, discuss, review, resolve (Corrected / No Action Required) and withdraw disputes over the API. */
 
@@ -39,15 +39,8 @@ async function raise(as: string, body: unknown) {
   return r.json;
 }
 
-/** The request is refused with this status and rule code (top level or in `errors`), and nothing is written. */
-async function refused(req: () => Promise<{ status: number; json: any }>, status: number, code: string) {
-  const before = await rowCounts(hub.db, TABLES);
-  const r = await req();
-  expect(r.status, JSON.stringify(r.json)).toBe(status);
-  expect([r.json.code, ...(r.json.errors ?? []).map((e: any) => e.code)]).toContain(code);
-  expect(await rowCounts(hub.db, TABLES)).toEqual(before);
-  return r.json;
-}
+/** The request is refused with this status and rule code, and nothing is written (test/harness.ts). */
+const refused = (req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) => expectRefused(hub.db, TABLES, req, status, code);
 
 /** The organisations an event of this type about this dispute was addressed to (event_recipient). */
 async function recipients(disputeId: string, type: string): Promise<string[]> {

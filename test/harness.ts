@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { OrganisationRole } from '../src/catalogue/codes';
 import { systemPrincipal, type Principal } from '../src/access/principal';
 import { buildApp } from '../src/app';
@@ -111,6 +112,20 @@ export const WRITE_TABLES = ['asset', 'asset_alias', 'asset_natural_key', 'asset
 export async function rowCounts(db: Db, tables: readonly string[] = WRITE_TABLES): Promise<Record<string, number>> {
   const [row] = await db.query(`SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t})::int AS ${t}`).join(', ')}`);
   return Object.fromEntries(tables.map((t) => [t, Number(row[t])]));
+}
+
+/**
+ * Expect a request refused with this status and rule code (top level or in `errors`) and nothing
+ * written to `tables` (their row counts unchanged). Returns the problem body.
+ */
+export async function expectRefused(db: Db, tables: readonly string[], req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) {
+  const before = await rowCounts(db, tables);
+  const r = await req();
+  const why = r.text ?? JSON.stringify(r.json);
+  expect(r.status, why).toBe(status);
+  expect([r.json.code, ...(r.json.errors ?? []).map((e: any) => e.code)], why).toContain(code);
+  expect(await rowCounts(db, tables)).toEqual(before);
+  return r.json;
 }
 
 /** A free TCP port on 127.0.0.1 (the issuer URL must be known before the server starts). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerOrganisation } from '../src/organisations/service';
 import { opportunities, productIdErrors, qualificationRecorder, relatedProducts } from '../src/products/rules';
 import { applySwitchToUnits } from '../src/units/service';
-import { DEMO, batteryInput, rowCounts, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, testHub, type TestHub, expectRefused } from './harness';
 
 /** UC-04.01 to UC-04.03: the product catalogue, qualification of market units, equivalences and opportunities. */
 
@@ -49,15 +49,8 @@ async function unit(product = 'NESO-DFS', as: 'fsp-a' | 'fsp-b' = 'fsp-a', size 
 const qualify = (unitId: string, as: string, body: Record<string, unknown>) => hub.call('POST', `/api/v1/market-units/${unitId}/qualifications`, { as, body });
 const QUALIFIED = { outcome: 'QUALIFIED', validFrom: '2026-06-01T00:00:00Z' };
 
-/** The request is refused with this status and rule code (top level or in `errors`), and nothing is written. */
-async function refused(req: () => Promise<{ status: number; json: any; text: string }>, status: number, code: string) {
-  const before = await rowCounts(hub.db, TABLES);
-  const r = await req();
-  expect(r.status, r.text).toBe(status);
-  expect([r.json.code, ...(r.json.errors ?? []).map((e: any) => e.code)], r.text).toContain(code);
-  expect(await rowCounts(hub.db, TABLES)).toEqual(before);
-  return r.json;
-}
+/** The request is refused with this status and rule code, and nothing is written (test/harness.ts). */
+const refused = (req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) => expectRefused(hub.db, TABLES, req, status, code);
 
 async function recipients(type: string, subject: string): Promise<Record<string, string[]>> {
   const rows = await hub.db.query(`SELECT r.organisation_id, r.reasons FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id WHERE e.type = $1 AND e.subject = $2`, [type, subject]);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub, expectRefused } from './harness';
 
 /** UC-03.01 to UC-03.04: create, read, change, re-assign and de-register market units over the API. */
 
@@ -25,15 +25,8 @@ async function create(as: string, body: unknown) {
   return r.json;
 }
 
-/** The request is refused with this status and rule code (top level or in `errors`), and nothing is written. */
-async function refused(req: () => Promise<{ status: number; json: any }>, status: number, code: string) {
-  const before = await rowCounts(hub.db, TABLES);
-  const r = await req();
-  expect(r.status, JSON.stringify(r.json)).toBe(status);
-  expect([r.json.code, ...(r.json.errors ?? []).map((e: any) => e.code)]).toContain(code);
-  expect(await rowCounts(hub.db, TABLES)).toEqual(before);
-  return r.json;
-}
+/** The request is refused with this status and rule code, and nothing is written (test/harness.ts). */
+const refused = (req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) => expectRefused(hub.db, TABLES, req, status, code);
 
 describe('creating a market unit', () => {
   it('creates an SPG for the calling FSP, with ETag, Location, audit and event', async () => {
