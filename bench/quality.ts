@@ -136,13 +136,16 @@ async function run(engine: 'pglite' | 'postgres') {
     console.log(`\nscorecard at ${fmt(card.assets)} assets: average score ${card.averageScore}, open ${JSON.stringify(card.openFindings)}\n`);
   } finally {
     await db.close();
-    await drop();
+    if (!process.env.BENCH_KEEP_DB) await drop(); // BENCH_KEEP_DB=1 keeps the database for EXPLAIN
+
   }
 }
 
 async function main() {
-  await run('pglite');
-  if (process.env.DATABASE_URL) await run('postgres');
+  // BENCH_ENGINES=postgres (or pglite) runs one engine only.
+  const engines = (process.env.BENCH_ENGINES ?? 'pglite,postgres').split(',');
+  if (engines.includes('pglite')) await run('pglite');
+  if (process.env.DATABASE_URL && engines.includes('postgres')) await run('postgres');
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -25,11 +25,14 @@ async function register(as: string, extra: Record<string, unknown> = {}): Promis
   expect(r.status, JSON.stringify(r.json)).toBe(201);
   return r.json;
 }
+/** The rules an asset fails: its open findings (WARNING, ERROR) and its advisories (INFO). */
 async function openCodes(assetId: string): Promise<string[]> {
   const r = await hub.call('GET', `/api/v1/assets/${assetId}/findings`, { as: 'operator' });
   expect(r.status, JSON.stringify(r.json)).toBe(200);
-  return r.json.items.map((f: any) => f.ruleCode).sort();
+  return [...r.json.items.map((f: any) => f.ruleCode), ...r.json.advisories.map((x: any) => x.ruleCode)].sort();
 }
+/** Without a serial number: DQ-SERIAL-REQUIRED (WARNING) opens a finding row. */
+const NO_SERIAL = { serialNumber: undefined };
 
 /* ---------------------------------------------------------------------------------------------- */
 
@@ -217,21 +220,28 @@ describe('maintaining rules', () => {
     expect((await hub.call('DELETE', `${DQ}/rules/${body.code}`, { as: 'dno' })).status).toBe(403);
   });
 
-  it('deactivating a rule closes its open findings (scores and scorecards follow); reactivating it applies again at the next change', async () => {
-    const a = await register('fsp-a');
-    expect(await openCodes(a.id)).toContain('DQ-DEVICE-IDENTITY');
-    const rule = (await hub.call('GET', `${DQ}/rules/DQ-DEVICE-IDENTITY`, { as: 'operator' })).json;
-    const d = await hub.call('DELETE', `${DQ}/rules/DQ-DEVICE-IDENTITY`, { as: 'operator', headers: { 'if-match': `"${rule.version}"` } });
-    expect(d.status, JSON.stringify(d.json)).toBe(200);
-    expect(d.json.active).toBe(false);
-    expect(await openCodes(a.id)).not.toContain('DQ-DEVICE-IDENTITY');
-    expect((await hub.call('DELETE', `${DQ}/rules/DQ-DEVICE-IDENTITY`, { as: 'operator' })).json.code).toBe('DQ-RULE-INACTIVE');
-    const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-closed' AND data->'assetIds' ? $1`, [a.id]);
-    expect(ev.data.findings.map((f: any) => f.ruleCode)).toContain('DQ-DEVICE-IDENTITY');
-    const r = await hub.call('PATCH', `${DQ}/rules/DQ-DEVICE-IDENTITY`, { as: 'operator', body: { active: true }, headers: { 'if-match': `"${d.json.version}"` } });
-    expect(r.json.active).toBe(true);
-    await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { name: 'Renamed' }, headers: { 'if-match': '"1"' } });
-    expect(await openCodes(a.id)).toContain('DQ-DEVICE-IDENTITY');
+  it('deactivating a rule closes its open findings and drops its advisories (scores and scorecards follow); reactivating it applies again at the next change', async () => {
+    const a = await register('fsp-a', NO_SERIAL);
+    expect(await openCodes(a.id)).toEqual(expect.arrayContaining(['DQ-SERIAL-REQUIRED', 'DQ-DEVICE-IDENTITY']));
+    let version = 1;
+    // A WARNING rule (a finding row, announced when it closes) and an INFO rule (an advisory).
+    for (const code of ['DQ-SERIAL-REQUIRED', 'DQ-DEVICE-IDENTITY']) {
+      const rule = (await hub.call('GET', `${DQ}/rules/${code}`, { as: 'operator' })).json;
+      const d = await hub.call('DELETE', `${DQ}/rules/${code}`, { as: 'operator', headers: { 'if-match': `"${rule.version}"` } });
+      expect(d.status, JSON.stringify(d.json)).toBe(200);
+      expect(d.json.active).toBe(false);
+      expect(await openCodes(a.id)).not.toContain(code);
+      await expectScorecardsConsistent();
+      expect((await hub.call('DELETE', `${DQ}/rules/${code}`, { as: 'operator' })).json.code).toBe('DQ-RULE-INACTIVE');
+      const closed = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-closed' AND data->'assetIds' ? $1`, [a.id]);
+      expect(closed.flatMap((ev) => ev.data.findings.map((f: any) => f.ruleCode))).toEqual(['DQ-SERIAL-REQUIRED']);
+      const r = await hub.call('PATCH', `${DQ}/rules/${code}`, { as: 'operator', body: { active: true }, headers: { 'if-match': `"${d.json.version}"` } });
+      expect(r.json.active).toBe(true);
+      expect(await openCodes(a.id)).not.toContain(code);
+      const u = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { name: `Renamed ${version}` }, headers: { 'if-match': `"${version}"` } });
+      version = u.json.version;
+      expect(await openCodes(a.id)).toContain(code);
+    }
     await expectScorecardsConsistent();
   });
 });
@@ -239,21 +249,28 @@ describe('maintaining rules', () => {
 /* ---------------------------------------------------------------------------------------------- */
 
 describe('findings: a live list', () => {
-  it('opens at registration, stays one per asset and rule, closes when a change fixes it; one event per change', async () => {
-    const a = await register('fsp-a');
-    expect(await openCodes(a.id)).toEqual(['DQ-CONNECTION-TYPE-KNOWN', 'DQ-DEVICE-IDENTITY', 'DQ-POSTCODE-PRESENT']);
+  it('opens at registration, stays one per asset and rule, closes when a change fixes it; one event per change; INFO results are advisories', async () => {
+    const a = await register('fsp-a', NO_SERIAL);
+    expect(await openCodes(a.id)).toEqual(['DQ-CONNECTION-TYPE-KNOWN', 'DQ-DEVICE-IDENTITY', 'DQ-POSTCODE-PRESENT', 'DQ-SERIAL-REQUIRED']);
+    const first = await hub.call('GET', `/api/v1/assets/${a.id}/findings`, { as: 'fsp-a' });
+    expect(first.json.items).toMatchObject([{ ruleCode: 'DQ-SERIAL-REQUIRED', severity: 'WARNING', status: 'open' }]);
+    expect(first.json.advisories.map((x: any) => x.ruleCode)).toEqual(['DQ-CONNECTION-TYPE-KNOWN', 'DQ-DEVICE-IDENTITY', 'DQ-POSTCODE-PRESENT']);
+    expect(first.json.advisories[1].description).toBe('Manufacturer and model are recorded.');
     const u1 = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { name: 'Still no postcode' }, headers: { 'if-match': '"1"' } });
     expect(u1.status).toBe(200);
-    expect(await hub.db.query(`SELECT 1 FROM dq_finding WHERE asset_id = $1`, [a.id])).toHaveLength(3);
-    const u2 = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { location: { postcode: 'G1 1AA' }, manufacturer: 'Acme', model: 'B1', connectionType: 'FIRM' }, headers: { 'if-match': '"2"' } });
+    // The same finding row is kept (one per asset and rule); advisories are never rows.
+    expect(await hub.db.query(`SELECT id FROM dq_finding WHERE asset_id = $1`, [a.id])).toEqual([{ id: first.json.items[0].id }]);
+    const u2 = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { serialNumber: 'DQ-FIXED-1', location: { postcode: 'G1 1AA' }, manufacturer: 'Acme', model: 'B1', connectionType: 'FIRM' }, headers: { 'if-match': '"2"' } });
     expect(u2.status).toBe(200);
     const page = await hub.call('GET', `/api/v1/assets/${a.id}/findings?status=all`, { as: 'fsp-a' });
     expect(page.json.score).toBe(100);
+    expect(page.json.advisories).toEqual([]);
+    expect(page.json.items).toHaveLength(1);
     expect(page.json.items.every((f: any) => f.status === 'resolved' && f.resolvedAt)).toBe(true);
     const events = await hub.db.query(`SELECT type, data FROM event_outbox WHERE type LIKE 'fmar.data-quality.finding-%' AND data->>'assetId' = $1`, [a.id]);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'fmar.data-quality.finding-closed', data: { fspId: DEMO['fsp-a'], organisationId: DEMO['fsp-a'] } });
-    expect(events[0].data.findings.map((f: any) => f.ruleCode).sort()).toEqual(['DQ-CONNECTION-TYPE-KNOWN', 'DQ-DEVICE-IDENTITY', 'DQ-POSTCODE-PRESENT']);
+    expect(events[0].data.findings.map((f: any) => f.ruleCode).sort()).toEqual(['DQ-SERIAL-REQUIRED']);
     const [rc] = await hub.db.query(`SELECT count(*)::int AS n FROM event_recipient er JOIN event_outbox e ON e.id = er.event_id WHERE e.type = 'fmar.data-quality.finding-closed' AND e.data->>'assetId' = $1 AND er.organisation_id = $2`, [a.id, DEMO['fsp-a']]);
     expect(rc.n).toBe(1);
   });
@@ -271,11 +288,11 @@ describe('findings: a live list', () => {
   });
 
   it('lists with filters and keyset pages', async () => {
-    const ids = [(await register('fsp-b')).id, (await register('fsp-b')).id];
+    const ids = [(await register('fsp-b', NO_SERIAL)).id, (await register('fsp-b', NO_SERIAL)).id];
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: any = await hub.call('GET', `${DQ}/findings?organisationId=${DEMO['fsp-b']}&ruleCode=DQ-POSTCODE-PRESENT&limit=1${cursor ? `&cursor=${cursor}` : ''}`, { as: 'fsp-b' });
+      const r: any = await hub.call('GET', `${DQ}/findings?organisationId=${DEMO['fsp-b']}&ruleCode=DQ-SERIAL-REQUIRED&limit=1${cursor ? `&cursor=${cursor}` : ''}`, { as: 'fsp-b' });
       expect(r.status).toBe(200);
       seen.push(...r.json.items.map((f: any) => f.assetId));
       cursor = r.json.nextCursor;
@@ -290,7 +307,7 @@ describe('findings: a live list', () => {
 
 /**
  * The counters, recomputed from scratch: registered assets per organisation (controlling or owning)
- * and per DNO from the asset table, open findings from the findings table, scores from the score
+ * and per DNO from the asset table, open findings from the findings table and advisories from the score
  * rows. Every counter row must equal its recomputation.
  */
 async function expectScorecardsConsistent() {
@@ -302,7 +319,7 @@ async function expectScorecardsConsistent() {
     SELECT p.scope, p.key, count(*)::int AS assets, sum(s.score)::int AS score_sum,
       sum((SELECT count(*) FROM dq_finding f WHERE f.asset_id = p.id AND f.resolved_at IS NULL AND f.severity = 'ERROR'))::int AS open_error,
       sum((SELECT count(*) FROM dq_finding f WHERE f.asset_id = p.id AND f.resolved_at IS NULL AND f.severity = 'WARNING'))::int AS open_warning,
-      sum((SELECT count(*) FROM dq_finding f WHERE f.asset_id = p.id AND f.resolved_at IS NULL AND f.severity = 'INFO'))::int AS open_info
+      sum(cardinality(s.advisories) + (SELECT count(*) FROM dq_finding f WHERE f.asset_id = p.id AND f.resolved_at IS NULL AND f.severity = 'INFO'))::int AS open_info
     FROM parties p JOIN dq_asset_score s ON s.asset_id = p.id GROUP BY 1, 2 ORDER BY 1, 2`);
   const stored = await hub.db.query(`SELECT scope, key, assets::int, score_sum::int, open_error::int, open_warning::int, open_info::int FROM dq_scorecard
     WHERE assets <> 0 OR score_sum <> 0 OR open_error <> 0 OR open_warning <> 0 OR open_info <> 0 ORDER BY 1, 2`);
@@ -312,7 +329,9 @@ async function expectScorecardsConsistent() {
       SELECT a.id, 'organisation' AS scope, a.organisation_id AS key FROM asset a WHERE a.deregistered_at IS NULL
       UNION SELECT a.id, 'organisation', a.fsp_id FROM asset a WHERE a.deregistered_at IS NULL
       UNION SELECT a.id, 'dno', a.dno FROM asset a WHERE a.deregistered_at IS NULL AND a.dno IS NOT NULL)
-    SELECT p.scope, p.key, f.rule_code, count(*)::int AS open FROM parties p JOIN dq_finding f ON f.asset_id = p.id AND f.resolved_at IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
+    SELECT p.scope, p.key, f.rule_code, count(*)::int AS open FROM parties p
+      JOIN (SELECT asset_id, rule_code FROM dq_finding WHERE resolved_at IS NULL
+            UNION ALL SELECT asset_id, unnest(advisories) FROM dq_asset_score) f ON f.asset_id = p.id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
   expect(await hub.db.query(`SELECT scope, key, rule_code, open::int FROM dq_scorecard_rule WHERE open <> 0 ORDER BY 1, 2, 3`)).toEqual(byRule);
   // Every registered asset has a score row that counts it.
   const [gap] = await hub.db.query(`SELECT count(*)::int AS n FROM asset a LEFT JOIN dq_asset_score s ON s.asset_id = a.id WHERE a.deregistered_at IS NULL AND (s.asset_id IS NULL OR NOT s.counted)`);
@@ -381,18 +400,18 @@ describe('scorecards', () => {
 
 describe('access', () => {
   it('FSPs read their own findings and scorecard only; DNOs their licence areas; the operator and regulator everything', async () => {
-    const a = await register('fsp-a');
+    const a = await register('fsp-a', { ...NO_SERIAL, generationCapacityKw: 3 }); // two WARNING findings
     const other = await hub.call('GET', `/api/v1/assets/${a.id}/findings`, { as: 'fsp-b' });
     expect(other.status).toBe(404);
     expect(other.json.code).toBe('ASSET-NOT-FOUND');
     const list = await hub.call('GET', `${DQ}/findings?assetId=${a.id}`, { as: 'fsp-b' });
     expect(list.json.items).toEqual([]);
-    expect((await hub.call('GET', `${DQ}/findings?assetId=${a.id}`, { as: 'fsp-a' })).json.items.length).toBe(3);
+    expect((await hub.call('GET', `${DQ}/findings?assetId=${a.id}`, { as: 'fsp-a' })).json.items.length).toBe(2);
     expect((await hub.call('GET', `${DQ}/scorecards/organisations/${DEMO['fsp-a']}`, { as: 'fsp-b' })).json.code).toBe('DQ-SCORECARD-NOT-FOUND');
     expect((await hub.call('GET', `${DQ}/scorecards/dnos/SPEN_SPM`, { as: 'fsp-a' })).json.code).toBe('DQ-SCORECARD-NOT-FOUND');
     expect((await hub.call('GET', `${DQ}/scorecards/dnos/UKPN_EPN`, { as: 'dno' })).json.code).toBe('DQ-SCORECARD-NOT-FOUND');
     expect((await hub.call('GET', `${DQ}/scorecards/organisations/${DEMO['dno']}`, { as: 'dno' })).status).toBe(404);
-    expect((await hub.call('GET', `${DQ}/findings?assetId=${a.id}`, { as: 'dno' })).json.items.length).toBe(3);
+    expect((await hub.call('GET', `${DQ}/findings?assetId=${a.id}`, { as: 'dno' })).json.items.length).toBe(2);
     const regulator = await hub.token({ org: DEMO.operator, roles: ['REGULATOR'] });
     expect((await hub.call('GET', `${DQ}/scorecards/organisations/${DEMO['fsp-a']}`, { as: regulator })).status).toBe(200);
     expect((await hub.call('GET', `${DQ}/findings?assetId=${a.id}`, { as: 'installer' })).status).toBe(403);

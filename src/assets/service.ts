@@ -165,13 +165,19 @@ async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult
   const orgs = new Map((await tx.query(`SELECT id, status, to_jsonb(roles) AS roles FROM organisation WHERE id = ANY($1::text[])`, [orgIds])).map((o) => [o.id, o]));
   const nk = live.flatMap((p) => naturalKeys(p.fields));
   const existingNk = new Map(nk.length ? (await tx.query(`SELECT natural_key, asset_id FROM asset_natural_key WHERE natural_key = ANY($1::text[])`, [nk])).map((r) => [r.natural_key, r.asset_id]) : []);
-  const fc = live.filter((p) => p.fields.friendlyCode).map((p) => ({ o: p.orgId, c: p.fields.friendlyCode }));
+  // Pairs are probed one by one (a nested loop on the unique index, whatever the statistics say):
+  // `(a, b) IN (SELECT …)` or two `= ANY` lists let the planner scan every code of the organisation
+  // per batch when the table has no statistics yet, quadratic over a bulk load.
+  const fc = live.filter((p) => p.fields.friendlyCode);
   const takenFc = new Set(fc.length ? (await tx.query(
-    `SELECT organisation_id || ':' || friendly_code AS k FROM asset WHERE deregistered_at IS NULL AND (organisation_id, friendly_code) IN (SELECT x.o, x.c FROM jsonb_to_recordset($1::jsonb) AS x(o text, c text))`, [fc])).map((r) => r.k) : []);
-  const ua = live.flatMap((p) => (p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => ({ s: a.scheme, v: a.value })));
+    `SELECT x.o || ':' || x.c AS k FROM unnest($1::text[], $2::text[]) AS x(o, c)
+      WHERE EXISTS (SELECT 1 FROM asset a WHERE a.organisation_id = x.o AND a.friendly_code = x.c AND a.deregistered_at IS NULL)`,
+    [fc.map((p) => p.orgId), fc.map((p) => p.fields.friendlyCode!)])).map((r) => r.k) : []);
+  const ua = live.flatMap((p) => (p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => ({ ...a, o: p.orgId })));
   const takenAlias = new Set(ua.length ? (await tx.query(
-    `SELECT al.scheme || ':' || CASE WHEN al.scheme = 'fsp_ref' THEN al.organisation_id || ':' ELSE '' END || al.value AS k
-       FROM asset_alias al WHERE al.active AND (al.scheme, al.value) IN (SELECT x.s, x.v FROM jsonb_to_recordset($1::jsonb) AS x(s text, v text))`, [ua])).map((r) => r.k) : []);
+    `SELECT x.s || ':' || CASE WHEN x.s = 'fsp_ref' THEN x.o || ':' ELSE '' END || x.v AS k FROM unnest($1::text[], $2::text[], $3::text[]) AS x(s, v, o)
+      WHERE EXISTS (SELECT 1 FROM asset_alias al WHERE al.scheme = x.s AND al.value = x.v AND al.active AND (x.s <> 'fsp_ref' OR al.organisation_id = x.o))`,
+    [ua.map((a) => a.scheme), ua.map((a) => a.value), ua.map((a) => a.o)])).map((r) => r.k) : []);
   const mpans = [...new Set(live.flatMap((p) => [p.fields.importMpan, p.fields.exportMpan].filter(Boolean) as string[]))];
   const mpanOrgs = new Map<string, Set<string>>();
   if (mpans.length) {

@@ -3,7 +3,7 @@ import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
 import type { ExternalRegistries } from './registries';
-import { DqRule, DqRuleInput, DqRulePatch, Finding, RULE_KINDS, Scorecard, ValidateInput, ValidationResult } from './schema';
+import { Advisory, DqRule, DqRuleInput, DqRulePatch, Finding, RULE_KINDS, Scorecard, ValidateInput, ValidationResult } from './schema';
 import { assetFindings, createRule, getRule, getScorecard, listFindings, listRules, ruleHistory, updateRule, validateAsset } from './service';
 
 const tags = ['Data quality'];
@@ -77,7 +77,7 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
   }), async (c) => c.json({ items: await ruleHistory(ctx, c.req.valid('param').code) }, 200));
 
   app.openapi(createRoute({
-    method: 'get', path: '/data-quality/findings', tags, security, summary: 'List visible findings (keyset paginated; open ones unless status says otherwise)',
+    method: 'get', path: '/data-quality/findings', tags, security, summary: 'List visible findings: WARNING and ERROR results (INFO results are advisories on the asset); keyset paginated, open ones unless status says otherwise',
     request: { query: Page.extend({ assetId: z.string().max(64).optional(), organisationId: z.string().max(64).optional(), ruleCode: z.string().max(64).optional(), status: Status }) },
     responses: { 200: { description: 'A page of findings in ID order', content: json(FindingPage) }, ...problemResponses() },
   }), async (c) => {
@@ -101,11 +101,11 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
   app.openapi(createRoute({
     method: 'get', path: '/assets/{id}/findings', tags, security, summary: 'The asset’s score and findings (open unless status says otherwise)',
     request: { params: IdParam, query: Page.extend({ status: Status }) },
-    responses: { 200: { description: 'Score and a page of findings', content: json(FindingPage.extend({ score: z.number().int().nullable() })) }, ...problemResponses(404) },
+    responses: { 200: { description: 'Score, advisories (INFO rules the asset fails) and a page of findings (WARNING and ERROR)', content: json(FindingPage.extend({ score: z.number().int().nullable(), advisories: z.array(Advisory) })) }, ...problemResponses(404) },
   }), async (c) => {
     const { limit, cursor, status } = c.req.valid('query');
     const r = await assetFindings(ctx, c.get('principal'), c.req.valid('param').id, status, { limit, after: decodeCursor(cursor) });
-    return c.json({ score: r.score, items: r.items, nextCursor: encodeCursor(r.next) }, 200);
+    return c.json({ score: r.score, advisories: r.advisories, items: r.items, nextCursor: encodeCursor(r.next) }, 200);
   });
 
   app.openapi(createRoute({

@@ -69,12 +69,20 @@ export const Finding = z.object({
 }).openapi('DataQualityFinding');
 export type Finding = z.infer<typeof Finding>;
 
+/** An INFO-severity rule the asset fails: counted in its score and the scorecards, kept on the score row (no finding row). */
+export const Advisory = z.object({
+  ruleCode: z.string(),
+  description: z.string().openapi({ description: 'The rule’s current description.' }),
+}).openapi('DataQualityAdvisory');
+export type Advisory = z.infer<typeof Advisory>;
+
 export const Scorecard = z.object({
   scope: z.enum(['organisation', 'dno']),
   key: z.string().openapi({ description: 'The organisation ID or the DNO code.' }),
   assets: z.number().int().openapi({ description: 'Registered assets counted (an organisation: those it controls or owns, each once).' }),
   averageScore: z.number().nullable().openapi({ description: 'Sum of the asset scores / assets, two decimals; null without assets.' }),
-  openFindings: z.object({ ERROR: z.number().int(), WARNING: z.number().int(), INFO: z.number().int() }),
+  openFindings: z.object({ ERROR: z.number().int(), WARNING: z.number().int(), INFO: z.number().int() })
+    .openapi({ description: 'Open findings by severity; INFO counts the advisories.' }),
   openFindingsByRule: z.record(z.string(), z.number().int()),
   updatedAt: z.string().nullable(),
 }).openapi('DataQualityScorecard');
@@ -92,4 +100,5 @@ export const ValidationResult = z.object({
   score: z.number().int(),
   checks: z.record(z.string(), z.any()),
   openFindings: z.array(Finding),
+  advisories: z.array(Advisory),
 }).openapi('DataQualityValidation');

@@ -13,17 +13,18 @@ import type { Sql } from '../storage/db';
 import { stalenessOf } from './language';
 import { allAnswered, runChecks, type ExternalRegistries } from './registries';
 import { assess, assetFacts, compileDefinition, compileRule, statusAfterValidation, type Validation } from './rules';
-import { DqRuleInput, DqRulePatch, ValidateInput, type DqRule, type Finding, type Scorecard, type Severity } from './schema';
+import { DqRuleInput, DqRulePatch, ValidateInput, type Advisory, type DqRule, type Finding, type Scorecard, type Severity } from './schema';
 import { FINDING_COLS, RULE_COLS, activeRules, applyDeltas, findingVisibility, reachesScorecard, readScorecard, toFinding, toRule, type CardDelta, type RuleDelta } from './store';
 
 /* ------------------------------------------------------------------------------------------------
  * Evaluation: in the transaction of the change that triggers it
  * ---------------------------------------------------------------------------------------------- */
 
-interface Prior { score: number; counted: boolean; organisation_id: string; fsp_id: string; dno: string | null; validated_at: string | null; validation: Validation | null }
+interface Prior { score: number; counted: boolean; organisation_id: string; fsp_id: string; dno: string | null; validated_at: string | null; validation: Validation | null; advisories: string[] }
 interface OpenRow { id: string; asset_id: string; rule_code: string; severity: Severity }
 
-export interface AssetOutcome { score: number; open: { id: string; ruleCode: string; severity: Severity }[]; opened: string[]; closed: string[] }
+/** `open`: the open findings (WARNING and ERROR rows); `advisories`: the INFO rules that fail, kept on the score row. */
+export interface AssetOutcome { score: number; open: { id: string; ruleCode: string; severity: Severity }[]; advisories: string[]; opened: string[]; closed: string[] }
 
 /** The scorecards an asset counts in: its controlling FSP and its owner (once if the same), and its DNO. */
 function cardKeys(org: string, fsp: string, dno: string | null): ['organisation' | 'dno', string][] {
@@ -81,8 +82,8 @@ export async function assessAssetsIn(tx: Sql, ctx: Ctx, now: Date, assets: Asset
   const prior = new Map<string, Prior>();
   const openBy = new Map<string, OpenRow[]>();
   if (!o.fresh) {
-    for (const r of await tx.query(`SELECT asset_id, score, counted, organisation_id, fsp_id, dno, validated_at, validation FROM dq_asset_score WHERE asset_id = ANY($1::text[])`, [ids])) {
-      prior.set(r.asset_id, { ...r, score: Number(r.score), validated_at: r.validated_at ? new Date(r.validated_at).toISOString() : null } as Prior);
+    for (const r of await tx.query(`SELECT asset_id, score, counted, organisation_id, fsp_id, dno, validated_at, validation, to_jsonb(advisories) AS advisories FROM dq_asset_score WHERE asset_id = ANY($1::text[])`, [ids])) {
+      prior.set(r.asset_id, { ...r, score: Number(r.score), validated_at: r.validated_at ? new Date(r.validated_at).toISOString() : null, advisories: r.advisories ?? [] } as Prior);
     }
     for (const r of await tx.query<OpenRow>(`SELECT id, asset_id, rule_code, severity FROM dq_finding WHERE asset_id = ANY($1::text[]) AND resolved_at IS NULL`, [ids])) {
       if (!openBy.has(r.asset_id)) openBy.set(r.asset_id, []);
@@ -103,14 +104,19 @@ export async function assessAssetsIn(tx: Sql, ctx: Ctx, now: Date, assets: Asset
     const validation = fresh?.validation ?? p?.validation ?? null;
     const counted = !a.deregisteredAt;
     const result = counted ? assess(a, rules, assetFacts(a, { validatedAt, validation }), now) : { score: p?.score ?? 100, failing: [] };
+    // WARNING and ERROR results are finding rows (opened, kept, closed); INFO results are the score
+    // row's advisories (rule codes). A rule whose severity changed moves between the two.
     const before = openBy.get(a.id) ?? [];
-    const failing = new Map(result.failing.map((f) => [f.code, f]));
+    const advisoriesBefore = p?.advisories ?? [];
+    const failing = new Map(result.failing.filter((f) => f.severity !== 'INFO').map((f) => [f.code, f]));
+    const advisories = result.failing.filter((f) => f.severity === 'INFO').map((f) => f.code);
     const kept = before.filter((f) => failing.has(f.rule_code));
     const closed = before.filter((f) => !failing.has(f.rule_code));
-    const opened = result.failing.filter((f) => !before.some((b) => b.rule_code === f.code)).map((f) => ({ id: ctx.ids.next(), ...f }));
-    if (p?.counted) deltas.add(cardKeys(p.organisation_id, p.fsp_id, p.dno), -1, p.score, before);
-    if (counted) deltas.add(cardKeys(a.organisationId, a.fspId, a.dno), 1, result.score, [...kept, ...opened.map((f) => ({ rule_code: f.code, severity: f.severity }))]);
-    scores.push({ asset_id: a.id, score: result.score, counted, organisation_id: a.organisationId, fsp_id: a.fspId, dno: a.dno, validated_at: validatedAt, validation });
+    const opened = [...failing.values()].filter((f) => !before.some((b) => b.rule_code === f.code)).map((f) => ({ id: ctx.ids.next(), ...f }));
+    const asInfo = (codes: string[]) => codes.map((c) => ({ rule_code: c, severity: 'INFO' as const }));
+    if (p?.counted) deltas.add(cardKeys(p.organisation_id, p.fsp_id, p.dno), -1, p.score, [...before, ...asInfo(advisoriesBefore)]);
+    if (counted) deltas.add(cardKeys(a.organisationId, a.fspId, a.dno), 1, result.score, [...kept, ...opened.map((f) => ({ rule_code: f.code, severity: f.severity })), ...asInfo(advisories)]);
+    scores.push({ asset_id: a.id, score: result.score, counted, organisation_id: a.organisationId, fsp_id: a.fspId, dno: a.dno, validated_at: validatedAt, validation, advisories: counted ? advisories : [] });
     for (const f of opened) inserts.push({ id: f.id, asset_id: a.id, rule_code: f.code, severity: f.severity, detail: f.detail, organisation_id: a.organisationId, fsp_id: a.fspId, dno: a.dno });
     closes.push(...closed.map((f) => f.id));
     if (p && kept.length && (p.organisation_id !== a.organisationId || p.fsp_id !== a.fspId || p.dno !== a.dno)) retag.push({ asset_id: a.id, o: a.organisationId, f: a.fspId, d: a.dno });
@@ -123,14 +129,14 @@ export async function assessAssetsIn(tx: Sql, ctx: Ctx, now: Date, assets: Asset
     out.set(a.id, {
       score: result.score,
       open: [...kept.map((f) => ({ id: f.id, ruleCode: f.rule_code, severity: f.severity })), ...opened.map((f) => ({ id: f.id, ruleCode: f.code, severity: f.severity }))],
-      opened: opened.map((f) => f.code), closed: closed.map((f) => f.rule_code),
+      advisories: counted ? advisories : [], opened: opened.map((f) => f.code), closed: closed.map((f) => f.rule_code),
     });
   }
-  await tx.query(`INSERT INTO dq_asset_score AS s (asset_id, score, counted, organisation_id, fsp_id, dno, evaluated_at, validated_at, validation)
-    SELECT x.asset_id, x.score, x.counted, x.organisation_id, x.fsp_id, x.dno, $1::timestamptz, x.validated_at, x.validation
-      FROM json_to_recordset($2::json) AS x(asset_id text, score int, counted boolean, organisation_id text, fsp_id text, dno text, validated_at timestamptz, validation jsonb)
+  await tx.query(`INSERT INTO dq_asset_score AS s (asset_id, score, counted, organisation_id, fsp_id, dno, evaluated_at, validated_at, validation, advisories)
+    SELECT x.asset_id, x.score, x.counted, x.organisation_id, x.fsp_id, x.dno, $1::timestamptz, x.validated_at, x.validation, x.advisories
+      FROM json_to_recordset($2::json) AS x(asset_id text, score int, counted boolean, organisation_id text, fsp_id text, dno text, validated_at timestamptz, validation jsonb, advisories text[])
     ${o.fresh ? '' : `ON CONFLICT (asset_id) DO UPDATE SET score = EXCLUDED.score, counted = EXCLUDED.counted, organisation_id = EXCLUDED.organisation_id, fsp_id = EXCLUDED.fsp_id,
-      dno = EXCLUDED.dno, evaluated_at = EXCLUDED.evaluated_at, validated_at = EXCLUDED.validated_at, validation = EXCLUDED.validation`}`, [at, scores]);
+      dno = EXCLUDED.dno, evaluated_at = EXCLUDED.evaluated_at, validated_at = EXCLUDED.validated_at, validation = EXCLUDED.validation, advisories = EXCLUDED.advisories`}`, [at, scores]);
   if (inserts.length) {
     await tx.query(`INSERT INTO dq_finding (id, asset_id, rule_code, severity, detail, organisation_id, fsp_id, dno, opened_at)
       SELECT x.id, x.asset_id, x.rule_code, x.severity, x.detail, x.organisation_id, x.fsp_id, x.dno, $1::timestamptz
@@ -250,7 +256,9 @@ export async function updateRule(ctx: Ctx, actor: Principal, code: string, raw: 
     const deactivated = before.active && !after.active;
     let reassessed = 0;
     if (deactivated) {
-      const ids = (await tx.query(`SELECT DISTINCT asset_id FROM dq_finding WHERE rule_code = $1 AND resolved_at IS NULL ORDER BY asset_id`, [code])).map((r) => r.asset_id);
+      // Advisories have no index by rule: deactivating an INFO rule reads every score row (rare, the operator's).
+      const ids = (await tx.query(`SELECT asset_id FROM dq_finding WHERE rule_code = $1 AND resolved_at IS NULL
+          UNION SELECT asset_id FROM dq_asset_score WHERE advisories @> ARRAY[$1::text] ORDER BY asset_id`, [code])).map((r) => r.asset_id);
       reassessed = (await assessStoredIn(tx, ctx, now, ids)).size;
     }
     const action = deactivated ? 'deactivated' : !before.active && after.active ? 'reactivated' : 'updated';
@@ -291,7 +299,13 @@ export async function assetFindings(ctx: Ctx, p: Principal, assetId: string, sta
   if (!row) throw new Problem('ASSET-NOT-FOUND', `No asset ${assetId}.`);
   const [s] = await ctx.db.query(`SELECT score FROM dq_asset_score WHERE asset_id = $1`, [assetId]);
   const list = await listFindings(ctx, { ...systemPrincipal('asset-findings'), dnoCodes: [] }, { assetId, status }, page);
-  return { score: s ? Number(s.score) : null, ...list };
+  return { score: s ? Number(s.score) : null, advisories: await advisoriesOf(ctx.db, assetId), ...list };
+}
+
+/** The asset's advisories (INFO rules it fails), in rule code order, with each rule's description. */
+async function advisoriesOf(db: Sql, assetId: string): Promise<Advisory[]> {
+  return (await db.query(`SELECT r.code, r.description FROM dq_asset_score s CROSS JOIN LATERAL unnest(s.advisories) AS c(code)
+      JOIN dq_rule r ON r.code = c.code WHERE s.asset_id = $1 ORDER BY r.code`, [assetId])).map((r) => ({ ruleCode: r.code, description: r.description }));
 }
 
 /** A scorecard: counters read by key, never a scan of the assets. */
@@ -341,7 +355,7 @@ export async function validateAsset(ctx: Ctx, actor: Principal, registries: Exte
       await assessAssetsIn(tx, ctx, now, [asset]);
     }
     const open = (await tx.query(`SELECT ${FINDING_COLS} FROM dq_finding f WHERE f.asset_id = $1 AND f.resolved_at IS NULL ORDER BY f.id`, [id])).map(toFinding);
-    return { asset, result: { assetId: id, status: asset.status, previousStatus: current.status, score: outcome.score, checks: validation as Record<string, unknown>, openFindings: open } };
+    return { asset, result: { assetId: id, status: asset.status, previousStatus: current.status, score: outcome.score, checks: validation as Record<string, unknown>, openFindings: open, advisories: await advisoriesOf(tx, id) } };
   });
 }
 
@@ -383,6 +397,7 @@ export async function evaluateStaleness(ctx: Ctx, opts: { batch?: number } = {})
           WHERE a.deregistered_at IS NULL AND a.id > $1 AND ${STALE_AGE_SQL[form.field]} < $2::timestamptz
             AND (cardinality($3::text[]) = 0 OR a.category = ANY($3::text[]))
             AND NOT EXISTS (SELECT 1 FROM dq_finding f WHERE f.asset_id = a.id AND f.rule_code = $4 AND f.resolved_at IS NULL)
+            AND NOT COALESCE(s.advisories @> ARRAY[$4::text], false)
           ORDER BY a.id LIMIT $5`, [after, cutoff, rule.appliesTo, rule.code, batch])).map((r) => r.id as string);
       if (!ids.length) break;
       await ctx.db.transaction((tx) => assessStoredIn(tx, ctx, now, ids));
