@@ -91,12 +91,13 @@ beforeAll(async () => {
     // Its own asset, on its own network for a DNO/IDNO; controlled by itself if it may control, else by the stranger.
     const idno = role === 'IDNO';
     const a = { name: `Matrix asset ${String(i).padStart(2, '0')}`, organisationId: org.id, fspId: role === 'FSP' || role === 'AGGREGATOR' ? org.id : stranger, dno: idno ? 'IDNO_24' : 'SPEN_SPM' };
-    rows.push(batteryInput(7000 + i, { name: a.name, organisationId: a.organisationId, fspId: a.fspId, dno: a.dno, importMpan: mpanFor(7000 + i, idno ? '24' : '13'), serialNumber: `MX-${i}` }));
+    // generationCapacityKw without an export MPAN: a WARNING data quality finding (DQ-BESS-EXPORT-MPAN), listed by the findings route.
+    rows.push(batteryInput(7000 + i, { name: a.name, organisationId: a.organisationId, fspId: a.fspId, dno: a.dno, importMpan: mpanFor(7000 + i, idno ? '24' : '13'), serialNumber: `MX-${i}`, generationCapacityKw: 2 }));
     facts.push({ id: '', ...a });
   }
   // The other organisation's asset: the stranger's, on a network no caller operates.
   const other = { name: 'Matrix asset 99', organisationId: stranger, fspId: stranger, dno: 'UKPN_EPN' };
-  rows.push(batteryInput(7099, { name: other.name, organisationId: stranger, fspId: stranger, dno: other.dno, importMpan: mpanFor(7099, '10'), serialNumber: 'MX-99' }));
+  rows.push(batteryInput(7099, { name: other.name, organisationId: stranger, fspId: stranger, dno: other.dno, importMpan: mpanFor(7099, '10'), serialNumber: 'MX-99', generationCapacityKw: 2 }));
   facts.push({ id: '', ...other });
   const out = await registerAssets(hub.ctx, sys, rows, { source: 'test' });
   expect(out.ok, JSON.stringify(out.results.filter((r) => r.status === 'rejected'))).toBe(true);
