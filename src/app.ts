@@ -73,6 +73,10 @@ export function buildApp(ports: Ports) {
 
   const api = new OpenAPIHono<AuthEnv>();
   api.use('*', async (c, next) => {
+    // A GET or HEAD body is never read: no media type or size to check. Not touching c.req.raw.body
+    // also keeps @hono/node-server's lightweight request from being turned into a full Request (an
+    // AbortController, the headers copied) on every read (docs/performance.md, "Lookup by MPAN").
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
     const bulk = c.req.path.endsWith('/assets/bulk') || c.req.path.endsWith('/cim/import') || c.req.path.endsWith('/cim/import-jobs') || c.req.path.endsWith('/ven-registrations/oadr2b');
     // A bodyless POST (e.g. /audit/verify) needs no Content-Type; a route that wants a body refuses its absence.

@@ -19,9 +19,12 @@ const CodeParams = NameParam.extend({ code: z.string().max(64).openapi({ param: 
 /** Query parameters that filter lists and exports by a catalogue code (src/assets/routes.ts, src/cim/routes.ts). */
 const CODE_FILTERS = ['dno', 'category', 'gspGroup'];
 
+/** The query parsed once (c.req.query(k) parses the URL again for each name). */
+const hasCodeFilter = (q: Record<string, string>) => CODE_FILTERS.some((k) => q[k] !== undefined);
+
 export function catalogueFresh(ctx: Ctx): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    if (c.req.method === 'POST' || c.req.method === 'PATCH' || c.req.method === 'PUT' || (c.req.method === 'GET' && CODE_FILTERS.some((k) => c.req.query(k) !== undefined))) {
+    if (c.req.method === 'POST' || c.req.method === 'PATCH' || c.req.method === 'PUT' || (c.req.method === 'GET' && hasCodeFilter(c.req.query()))) {
       await catalogueSnapshot(ctx.db, ctx.clock);
     }
     return next();
