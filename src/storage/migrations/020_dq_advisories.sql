@@ -2,7 +2,7 @@
 -- A register of 100M assets would otherwise hold one or two advisory rows per asset, each with four
 -- index entries (≈1 KB per asset, docs/scaling.md), written in every registration's transaction
 -- (docs/performance.md, "Data quality"). Scores and scorecards count them as before; the asset's
--- findings read lists them (docs/data-quality.md, "Advisories").
+-- findings read lists them (docs/data-quality.md, "Findings and advisories").
 ALTER TABLE dq_asset_score ADD COLUMN advisories text[] NOT NULL DEFAULT '{}';
 
 -- Open INFO findings move onto their asset's score row; their rows go (they were live, not history:
