@@ -9,8 +9,11 @@ export const ASSET_COLS = `a.id, a.organisation_id, a.fsp_id, a.friendly_code, a
   a.generation_capacity_kw::float8 AS generation_capacity_kw, a.demand_capacity_kw::float8 AS demand_capacity_kw, a.energy_source, a.demand_technology,
   a.manufacturer, a.model, a.serial_number, a.commissioning_date::text AS commissioning_date, a.effective_date::text AS effective_date, a.connection_status,
   a.connection_type, a.dno, a.import_mpan, a.export_mpan, a.location, a.consent_reference, a.version, a.recorded_at, a.recorded_by, a.deregistered_at,
-  COALESCE((SELECT jsonb_agg(jsonb_build_object('scheme', al.scheme, 'value', al.value) ORDER BY al.scheme, al.value)
-              FROM asset_alias al WHERE al.asset_id = a.id AND al.scheme NOT IN ('mpan', 'serial')), '[]'::jsonb) AS aliases`;
+  COALESCE((SELECT json_agg(json_build_object('scheme', al.scheme, 'value', al.value) ORDER BY al.scheme, al.value)
+              FROM asset_alias al WHERE al.asset_id = a.id AND al.scheme NOT IN ('mpan', 'serial')), '[]'::json) AS aliases`;
+// json, not jsonb: the aliases are built only to be sent, and building jsonb cost about a third of
+// a lookup's query time (0.073 → 0.048 ms executing, 0.226 → 0.142 ms round trip at 1M assets;
+// docs/performance.md, "Lookup by MPAN").
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
