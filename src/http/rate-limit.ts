@@ -195,8 +195,13 @@ export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AuthEnv> {
         { violatedPolicies: violated.map((s) => s.policy) });
       return problemResponse(p, { ...headers, 'Retry-After': String(verdict.retryAfterSec) });
     }
-    await next();
+    // Set before the route answers, so that its response is created with them: set on a finished
+    // response, each c.header() call copies it (Hono re-creates it to change a header), turning
+    // @hono/node-server's cached response into a streamed one (docs/performance.md, "Lookup by
+    // MPAN"). A response the error handler built itself lacks them and gets them after.
     for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    await next();
+    if (headers.RateLimit && !c.res.headers.has('ratelimit')) for (const [name, value] of Object.entries(headers)) c.header(name, value);
   };
 }
 
