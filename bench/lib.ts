@@ -87,6 +87,9 @@ export async function spawnServer(script: string, env: Record<string, string>, o
 
 export interface Hub extends Server { tokens: Record<'operator' | 'fsp-a' | 'fsp-b' | 'dno' | 'installer', string>; orgs: Record<string, string> }
 
+/** Limits above what one load generator can send: the rate limiter stays in the path, counting, and refuses nothing. */
+export const HIGH_RATE_LIMITS = { FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '100000000', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '100000000' };
+
 /** The hub exactly as `npm start` runs it (src/node.ts): development mode, PostgreSQL, demo data, audit sealer. */
 export async function startHub(databaseUrl: string, port: number, opts: { nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<Hub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fmar-bench-hub-'));

@@ -11,7 +11,7 @@
  */
 import autocannon from 'autocannon';
 import postgres from 'postgres';
-import { cpuMsOf, envInt, fmt, log, machine, median, mb, percentile, pgCpuMs, pgSettings, spawnServer, startHub, startPg, table } from './lib';
+import { HIGH_RATE_LIMITS, cpuMsOf, envInt, fmt, log, machine, median, mb, percentile, pgCpuMs, pgSettings, spawnServer, startHub, startPg, table } from './lib';
 import { loadAssets, lookupMpan, relationSizes } from './load';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000000,10000000').split(',').map(Number);
@@ -59,7 +59,7 @@ async function main() {
   // periodic sync) with limits above what the machine can send, as in bench/openadr.ts.
   const hub = await startHub(pg.url, HUB_PORT, {
     nodeArgs: (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    env: { FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '100000000', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '100000000' },
+    env: HIGH_RATE_LIMITS,
   });
   const base = await spawnServer('bench/baseline-server.ts', { DATABASE_URL: pg.url, PORT: String(BASE_PORT) }, { ready: /baseline lookup server/, port: BASE_PORT });
   log(`PostgreSQL on ${pg.port}; hub pid ${hub.pid} on ${hub.baseUrl}; baseline pid ${base.pid} on ${base.baseUrl}`);

@@ -12,7 +12,7 @@
  */
 import autocannon from 'autocannon';
 import postgres from 'postgres';
-import { envInt, fmt, log, machine, median, percentile, pgSettings, spawnServer, startHub, startPg, table } from './lib';
+import { HIGH_RATE_LIMITS, envInt, fmt, log, machine, median, percentile, pgSettings, spawnServer, startHub, startPg, table } from './lib';
 import { loadAssets } from './load';
 
 const ASSETS = envInt('BENCH_ASSETS', 1_000_000);
@@ -42,7 +42,7 @@ async function main() {
   log(`OpenADR resolution benchmark: ${fmt(ASSETS)} assets, ${fmt(VENS)} VEN registrations, ${REPS} rounds × ${DURATION} s per server, ${CONNECTIONS} connections, pages of ${LIMIT}`);
   const pg = startPg(PG_PORT);
   const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
-  const hub = await startHub(pg.url, HUB_PORT, { env: { FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '100000000', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '100000000' } });
+  const hub = await startHub(pg.url, HUB_PORT, { env: HIGH_RATE_LIMITS });
   const base = await spawnServer('bench/baseline-server.ts', { DATABASE_URL: pg.url, PORT: String(BASE_PORT) }, { ready: /baseline lookup server/, port: BASE_PORT });
   const settings = await pgSettings(sql);
   log(`loading ${fmt(ASSETS)} assets …`);

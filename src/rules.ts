@@ -347,7 +347,7 @@ export const RULES = {
   'DISPUTE-CORRECTION-UNEXPECTED': { status: 422, title: 'Outcome NO_ACTION_REQUIRED carries no correction.' },
   'DISPUTE-REASON-REQUIRED': { status: 422, title: 'Outcome NO_ACTION_REQUIRED needs a note (1–2,000 characters) saying why.' },
 
-  // Data quality (docs/data-quality.md): maintaining rules, then the default rules' findings (warnings: they never refuse a write)
+  // Data quality (docs/data-quality.md): maintaining rules, then the default rules' findings and advisories (warnings: they never refuse a write)
   'DQ-RULE-NOT-FOUND': { status: 404, title: 'No data quality rule with this code.' },
   'DQ-RULE-EXISTS': { status: 409, title: 'A data quality rule with this code already exists (codes are never reused; reactivate it instead).' },
   'DQ-RULE-SYNTAX': { status: 422, title: 'The rule definition does not parse; `position` (offset, line, column) says where.' },

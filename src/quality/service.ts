@@ -116,7 +116,7 @@ export async function assessAssetsIn(tx: Sql, ctx: Ctx, now: Date, assets: Asset
     const asInfo = (codes: string[]) => codes.map((c) => ({ rule_code: c, severity: 'INFO' as const }));
     if (p?.counted) deltas.add(cardKeys(p.organisation_id, p.fsp_id, p.dno), -1, p.score, [...before, ...asInfo(advisoriesBefore)]);
     if (counted) deltas.add(cardKeys(a.organisationId, a.fspId, a.dno), 1, result.score, [...kept, ...opened.map((f) => ({ rule_code: f.code, severity: f.severity })), ...asInfo(advisories)]);
-    scores.push({ asset_id: a.id, score: result.score, counted, organisation_id: a.organisationId, fsp_id: a.fspId, dno: a.dno, validated_at: validatedAt, validation, advisories: counted ? advisories : [] });
+    scores.push({ asset_id: a.id, score: result.score, counted, organisation_id: a.organisationId, fsp_id: a.fspId, dno: a.dno, validated_at: validatedAt, validation, advisories });
     for (const f of opened) inserts.push({ id: f.id, asset_id: a.id, rule_code: f.code, severity: f.severity, detail: f.detail, organisation_id: a.organisationId, fsp_id: a.fspId, dno: a.dno });
     closes.push(...closed.map((f) => f.id));
     if (p && kept.length && (p.organisation_id !== a.organisationId || p.fsp_id !== a.fspId || p.dno !== a.dno)) retag.push({ asset_id: a.id, o: a.organisationId, f: a.fspId, d: a.dno });
@@ -129,7 +129,7 @@ export async function assessAssetsIn(tx: Sql, ctx: Ctx, now: Date, assets: Asset
     out.set(a.id, {
       score: result.score,
       open: [...kept.map((f) => ({ id: f.id, ruleCode: f.rule_code, severity: f.severity })), ...opened.map((f) => ({ id: f.id, ruleCode: f.code, severity: f.severity }))],
-      advisories: counted ? advisories : [], opened: opened.map((f) => f.code), closed: closed.map((f) => f.rule_code),
+      advisories, opened: opened.map((f) => f.code), closed: closed.map((f) => f.rule_code),
     });
   }
   await tx.query(`INSERT INTO dq_asset_score AS s (asset_id, score, counted, organisation_id, fsp_id, dno, evaluated_at, validated_at, validation, advisories)
@@ -297,15 +297,16 @@ export async function assetFindings(ctx: Ctx, p: Principal, assetId: string, sta
   if (!ULID_RE.test(assetId)) throw new Problem('ASSET-ID-FORMAT', `"${assetId}" is not an asset ID.`);
   const row = await selectAsset(ctx.db, p, assetId);
   if (!row) throw new Problem('ASSET-NOT-FOUND', `No asset ${assetId}.`);
-  const [s] = await ctx.db.query(`SELECT score FROM dq_asset_score WHERE asset_id = $1`, [assetId]);
+  const { score, advisories } = await scoreOf(ctx.db, assetId);
   const list = await listFindings(ctx, { ...systemPrincipal('asset-findings'), dnoCodes: [] }, { assetId, status }, page);
-  return { score: s ? Number(s.score) : null, advisories: await advisoriesOf(ctx.db, assetId), ...list };
+  return { score, advisories, ...list };
 }
 
-/** The asset's advisories (INFO rules it fails), in rule code order, with each rule's description. */
-async function advisoriesOf(db: Sql, assetId: string): Promise<Advisory[]> {
-  return (await db.query(`SELECT r.code, r.description FROM dq_asset_score s CROSS JOIN LATERAL unnest(s.advisories) AS c(code)
-      JOIN dq_rule r ON r.code = c.code WHERE s.asset_id = $1 ORDER BY r.code`, [assetId])).map((r) => ({ ruleCode: r.code, description: r.description }));
+/** The asset's score row in one read: its score (null before any evaluation) and its advisories (INFO rules it fails, in code order, with each rule's description). */
+async function scoreOf(db: Sql, assetId: string): Promise<{ score: number | null; advisories: Advisory[] }> {
+  const [s] = await db.query(`SELECT s.score, (SELECT COALESCE(json_agg(json_build_object('ruleCode', r.code, 'description', r.description) ORDER BY r.code), '[]'::json)
+      FROM unnest(s.advisories) AS c(code) JOIN dq_rule r ON r.code = c.code) AS advisories FROM dq_asset_score s WHERE s.asset_id = $1`, [assetId]);
+  return { score: s ? Number(s.score) : null, advisories: s?.advisories ?? [] };
 }
 
 /** A scorecard: counters read by key, never a scan of the assets. */
@@ -355,7 +356,7 @@ export async function validateAsset(ctx: Ctx, actor: Principal, registries: Exte
       await assessAssetsIn(tx, ctx, now, [asset]);
     }
     const open = (await tx.query(`SELECT ${FINDING_COLS} FROM dq_finding f WHERE f.asset_id = $1 AND f.resolved_at IS NULL ORDER BY f.id`, [id])).map(toFinding);
-    return { asset, result: { assetId: id, status: asset.status, previousStatus: current.status, score: outcome.score, checks: validation as Record<string, unknown>, openFindings: open, advisories: await advisoriesOf(tx, id) } };
+    return { asset, result: { assetId: id, status: asset.status, previousStatus: current.status, score: outcome.score, checks: validation as Record<string, unknown>, openFindings: open, advisories: (await scoreOf(tx, id)).advisories } };
   });
 }
 
