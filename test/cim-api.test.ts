@@ -12,7 +12,7 @@ import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub } from '.
 
 /** CIM exchange over the API: export (streamed, visible assets only), import (enrich, bulk-load), hostile bodies, round trip. */
 
-const REF = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/reference/cim');
+const REF = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/cim');
 const RDF_NS = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
 
 let hub: TestHub;

@@ -11,7 +11,7 @@ import { RULES } from '../src/rules';
 /** The cim/ library on its own: mRIDs, the profile document, golden files from other tools, hostile XML. */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const REF = resolve(root, '../shared/reference/cim');
+const REF = resolve(root, 'test/fixtures/cim');
 const raw = (f: string) => readFileSync(resolve(REF, f));
 const EQ = 'entsoe-cgmes3_MicroGrid_20210209T1930Z_1D_BE_EQ_9.xml';
 const SSH = 'entsoe-cgmes3_MicroGrid_20210209T1930Z_1D_BE_SSH_9.xml';

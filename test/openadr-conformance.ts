@@ -14,7 +14,7 @@ import { applyOverlay } from './openadr-overlay';
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const OPENADR_SPEC = resolve(root, '../shared/reference/openadr/openadr3.1.0.yaml');
+export const OPENADR_SPEC = resolve(root, 'test/fixtures/openadr/openadr3.1.0.yaml');
 const ID = 'https://openadr.test/openadr3.1.0.yaml';
 
 /** OpenAPI 3.0 `nullable: true` → JSON Schema (a null branch), everywhere in the tree. */

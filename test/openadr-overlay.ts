@@ -1,6 +1,6 @@
 /**
- * Corrections to the official OpenADR 3.1.0 OpenAPI document (../shared/reference/openadr/
- * openadr3.1.0.yaml, unmodified; see its SOURCE.md), applied in test setup to a copy of the parsed
+ * Corrections to the official OpenADR 3.1.0 OpenAPI document (test/fixtures/openadr/
+ * openadr3.1.0.yaml, unmodified; see test/fixtures/SOURCES.md), applied in test setup to a copy of the parsed
  * document before responses are validated against it. Each entry says what the document gets
  * wrong and why the correction is the document's evident intent. Nothing else is changed.
  */
