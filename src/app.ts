@@ -31,6 +31,7 @@ import { openadrRoutes } from './openadr/routes';
 import { OPENADR_BASE } from '../openadr/index';
 import { OAUTH_ROUTES } from '../identity/index';
 import type { Ports } from './ports';
+import { localCliRoutes } from './access/local-cli';
 
 /**
  * The whole HTTP app, built from its ports. Nothing below this function imports a Node module,
@@ -60,6 +61,8 @@ export function buildApp(ports: Ports) {
   app.notFound(() => problemResponse(new Problem('ROUTE-NOT-FOUND')));
 
   app.get('/healthz', async (c) => {
+    // Healthy only once start-up is complete: a script that waits on /healthz then reads fresh credentials.
+    if (ports.ready && !ports.ready()) return c.json({ status: 'starting', time: ports.clock.now().toISOString() }, 503, { 'retry-after': '1' });
     await ports.db.query('SELECT 1');
     return c.json({ status: 'ok', database: ports.db.engine, time: ports.clock.now().toISOString() });
   });
@@ -124,6 +127,8 @@ export function buildApp(ports: Ports) {
   }));
   app.route('/', invitationPages(ctx));
   app.route('/', consentRoutes(ctx, () => ports.consent));
+  // The local CLI channel (docs/operations.md, "The data folder lock"): `fmar token` through the running hub.
+  if (ports.localCli) app.route('/local', localCliRoutes(ports.localCli));
   // Development only: a stand-in Consumer Consent Service (docs/consent.md), so a switch can be tried end to end.
   if (ports.consentSimulator && ports.config.mode === 'development') app.route('/dev/consent-service', consentSimulatorRoutes(ports.consentSimulator, { mode: 'development' }));
 

@@ -20,6 +20,8 @@ import { migrate } from './storage/migrate';
 import { loadMigrations } from './storage/load-migrations';
 import { ulidSource } from './ids';
 import { systemClock } from './ports';
+import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
+import { HubCallError, HubClient, query, runningHub } from './node/hub-client';
 
 const HELP = `fmar — FMAR hub command line (same modules as the API)
 
@@ -102,6 +104,40 @@ async function importFile(ctx: Ctx, file: string, o: { organisation?: string; fo
   return 0;
 }
 
+/** `fmar import` while the hub runs: the same batches, posted to its bulk API (NDJSON). */
+async function importThroughHub(hub: HubClient, file: string, values: Options): Promise<number> {
+  const format = ((typeof values.format === 'string' ? values.format : undefined) ?? (file.endsWith('.csv') ? 'csv' : 'ndjson')) as 'ndjson' | 'csv';
+  const organisation = typeof values.organisation === 'string' ? values.organisation : undefined;
+  const dryRun = !!values['dry-run'];
+  const size = Math.min(MAX_BULK_ROWS, Math.max(1, Number(values.batch ?? 10_000)));
+  let batch: unknown[] = [];
+  let done = 0;
+  const flush = async (): Promise<boolean> => {
+    if (!batch.length) return true;
+    const rows = organisation ? batch.map((r) => (r && typeof r === 'object' && !Array.isArray(r) && !('organisationId' in r) ? { ...r, organisationId: organisation } : r)) : batch;
+    try {
+      await hub.call('POST', `/api/v1/assets/bulk${query({ dryRun: dryRun ? 'true' : undefined })}`, { body: rows.map((r) => JSON.stringify(r)).join('\n'), contentType: 'application/x-ndjson' });
+    } catch (e) {
+      if (!(e instanceof HubCallError) || e.code !== 'BULK-ROWS-INVALID') throw e;
+      for (const r of (e.body?.results ?? []) as { row: number; errors?: { field: string; code: string; detail: string }[] }[]) {
+        console.error(`row ${done + r.row + 1}: ${(r.errors ?? []).map((x) => `${x.field} ${x.code}: ${x.detail}`).join('; ')}`);
+      }
+      console.error(`batch of rows ${done + 1}–${done + batch.length} rejected; nothing of it was written${done ? ` (${done} rows before it were${dryRun ? ' valid' : ' registered'})` : ''}.`);
+      return false;
+    }
+    done += batch.length;
+    batch = [];
+    return true;
+  };
+  for await (const row of readRows(file, format)) {
+    batch.push(row);
+    if (batch.length >= size && !(await flush())) return 1;
+  }
+  if (!(await flush())) return 1;
+  console.log(`${done} asset(s) ${dryRun ? 'valid (dry run, nothing written)' : 'registered'} through the hub (PID ${hub.info.pid}).`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
@@ -113,6 +149,19 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, sub] = positionals;
   if (!cmd || values.help) { console.log(HELP); return cmd ? 0 : 2; }
   const cfg = loadConfig(process.env);
+  // The embedded database is opened by one process only (src/node/lock.ts): while a hub holds the
+  // folder, commands work through its HTTP API or are refused; otherwise this command holds it.
+  let lock: DataLock | undefined;
+  if (!cfg.databaseUrl) {
+    try {
+      lock = acquireLock(cfg.dataDir, [cmd, sub].filter(Boolean).join(' '));
+    } catch (e) {
+      if (!(e instanceof DataFolderHeld)) throw e;
+      const hub = e.info.holder === 'hub' ? await runningHub(cfg.dataDir) : undefined;
+      if (!hub) { console.error(`fmar: ${e.message}; wait for it to finish, then run this command again.`); return 2; }
+      return throughHub(hub, e.message, cmd, sub, values);
+    }
+  }
   const db = await openDb(cfg);
   try {
     if (cmd === 'keys') {
@@ -198,12 +247,65 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     await db.close();
+    lock?.release();
+  }
+}
+
+type Options = Record<string, string | boolean | undefined>;
+
+/** A command run while the hub holds the embedded database: through its API, or refused with what to do. */
+async function throughHub(hub: HubClient, held: string, cmd: string, sub: string | undefined, values: Options): Promise<number> {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const out = () => (str('out') ? createWriteStream(str('out')!) : process.stdout);
+  const refuse = (what: string) => { console.error(`fmar: ${held}. ${what}`); return 2; };
+  switch (cmd) {
+    case 'migrate':
+      console.log(`migrations applied: the running hub (PID ${hub.info.pid}) applied every migration when it started.`);
+      return 0;
+    case 'seed':
+      return refuse('`fmar seed` writes to the database itself: stop the hub (Ctrl-C), then run it again (`npm start` seeds the demo data anyway).');
+    case 'keys':
+      return refuse('`fmar keys` needs the database itself: stop the hub (Ctrl-C), run the command, then start the hub again.');
+    case 'data-quality':
+      return refuse('The running hub runs the data quality jobs on its own timers; stop it (Ctrl-C) to run one by hand.');
+    case 'audit': {
+      if (sub !== 'verify') { console.error('usage: fmar audit verify'); return 2; }
+      const r = await hub.json<{ ok: boolean; sealed: number; unsealed: number; firstBroken?: { seq: string; id: string; reason: string } }>('POST', '/api/v1/audit/verify');
+      if (r.ok) { console.log(`audit chain intact: ${r.sealed} record(s) verified (${r.unsealed} pending), through the hub (PID ${hub.info.pid}).`); return 0; }
+      console.error(`audit chain BROKEN at seq ${r.firstBroken!.seq} (audit_log.id ${r.firstBroken!.id}): ${r.firstBroken!.reason}`);
+      return 1;
+    }
+    case 'export': {
+      const format = str('format') ?? (str('out')?.endsWith('.csv') ? 'csv' : 'ndjson');
+      if (format !== 'ndjson' && format !== 'csv') { console.error('--format is ndjson or csv'); return 2; }
+      await hub.download(`/api/v1/assets/export${query({ format, organisationId: str('organisation'), fspId: str('fsp'), dno: str('dno'), category: str('category'), status: str('status') })}`, out(), !!str('out'));
+      if (str('out')) console.error(`exported to ${str('out')} (through the hub, PID ${hub.info.pid})`);
+      return 0;
+    }
+    case 'cim': {
+      if (sub !== 'export') { console.error('usage: fmar cim export --out FILE [--organisation ID] [--dno CODE] [--category C]'); return 2; }
+      await hub.download(`/api/v1/cim/export${query({ organisationId: str('organisation'), dno: str('dno'), category: str('category') })}`, out(), !!str('out'));
+      if (str('out')) console.error(`exported CIM RDF/XML to ${str('out')} (through the hub, PID ${hub.info.pid})`);
+      return 0;
+    }
+    case 'token': {
+      const r = await hub.json<{ access_token: string }>('POST', '/local/token', { body: JSON.stringify({ organisation: sub ?? '', scope: str('scope') }), contentType: 'application/json' });
+      console.log(r.access_token);
+      return 0;
+    }
+    case 'import':
+      if (!sub) { console.error('usage: fmar import FILE [--organisation ID] [--dry-run]'); return 2; }
+      return importThroughHub(hub, sub, values);
+    default:
+      console.error(`fmar: unknown command ${cmd}\n\n${HELP}`);
+      return 2;
   }
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
   if (e instanceof Problem) console.error(`fmar: ${e.code}: ${e.message}`);
+  else if (e instanceof HubCallError) console.error(`fmar: ${e.message}`);
   else if (e instanceof ConfigError) console.error(`fmar: ${e.message}`);
   else console.error(e);
-  process.exit(e instanceof Problem || e instanceof ConfigError ? 2 : 1);
+  process.exit(e instanceof Problem || e instanceof ConfigError || e instanceof HubCallError ? 2 : 1);
 });

@@ -17,6 +17,7 @@ import { sweepRateLimits } from './http/rate-limit';
 import { evaluateStaleness } from './quality/service';
 import { openDb } from './node/setup';
 import { startNodeHub } from './node/server';
+import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
 
 /** Node entry: `npm start`. Development mode seeds demo data and prints how to call the API. */
 async function main() {
@@ -27,14 +28,35 @@ async function main() {
     if (e instanceof ConfigError) { console.error(`fmar: ${e.message}`); process.exit(2); }
     throw e;
   }
+  // The embedded database is opened by one process only (src/node/lock.ts): a second hub or a CLI
+  // command on the same folder is refused, or works through this hub's API.
+  let lock: DataLock | undefined;
+  if (!cfg.databaseUrl) {
+    try {
+      lock = acquireLock(cfg.dataDir, 'hub', { withSecret: true });
+    } catch (e) {
+      if (e instanceof DataFolderHeld) {
+        console.error(`fmar: ${e.message}. Stop it first${e.info.holder === 'hub' ? ' (Ctrl-C in its terminal)' : ''}, or start this hub on another folder: FMAR_DATA_DIR=other-folder npm start`);
+        process.exit(2);
+      }
+      throw e;
+    }
+  }
+  let ready = false;
   const db = await openDb(cfg);
   let node;
   try {
-    node = await startNodeHub(cfg, db);
+    node = await startNodeHub(cfg, db, { ready: () => ready, localSecret: lock?.info.localSecret });
   } catch (e) {
-    if (/signing key/.test((e as Error).message)) { console.error(`fmar: ${(e as Error).message}`); await db.close(); process.exit(2); }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      console.error(`fmar: port ${cfg.port} ${code === 'EADDRINUSE' ? 'is already in use (another hub or program listens on it)' : 'may not be opened by this user'}. Stop that program, or choose another port: PORT=${cfg.port + 1} npm start`);
+      await db.close(); lock?.release(); process.exit(2);
+    }
+    if (/signing key/.test((e as Error).message)) { console.error(`fmar: ${(e as Error).message}`); await db.close(); lock?.release(); process.exit(2); }
     throw e;
   }
+  lock?.update({ baseUrl: cfg.baseUrl, url: node.url });
   const { hub, identity } = node;
   const ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids };
   const tokenEndpoint = `${cfg.baseUrl}${OAUTH_ROUTES.token}`;
@@ -115,6 +137,8 @@ async function main() {
       `  TOKEN=$(curl -s -u ${fsp.clientId}:${fsp.clientSecret} -d grant_type=client_credentials ${tokenEndpoint} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
       `  curl -H "Authorization: Bearer $TOKEN" '${cfg.baseUrl}/api/v1/assets?identifier=mpan:1312345678907'`);
   }
+  ready = true;
+  lock?.update({ ready: true });
   console.log(lines.join('\n'));
 
   const stop = async () => {
@@ -124,6 +148,7 @@ async function main() {
     await node.close();
     await sealAudit(db).catch(() => {});
     await db.close();
+    lock?.release();
     process.exit(0);
   };
   process.on('SIGINT', stop);

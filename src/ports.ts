@@ -52,4 +52,18 @@ export interface Ports {
   publishedJwks?: () => Promise<{ keys: unknown[] }>;
   /** External registries the data quality validation asks (src/quality/registries.ts); absent ones fail closed. */
   registries?: ExternalRegistries;
+  /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */
+  ready?: () => boolean;
+  /**
+   * The local CLI channel of a hub on the embedded database (src/node/lock.ts): the secret in the data
+   * folder's lock file authenticates `fmar` commands run beside the hub, as actor `cli`.
+   */
+  localCli?: LocalCli;
+}
+
+export interface LocalCli {
+  /** Whether the presented secret is this hub's (compared in constant time). */
+  accepts(secret: string): boolean;
+  /** A development access token for an organisation, from this hub's issuer (development only). */
+  mintToken?(organisationId: string, scope?: string): Promise<string | undefined>;
 }

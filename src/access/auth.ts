@@ -8,6 +8,7 @@ import { PERMISSIONS, roleMay, routeAction, routeEntry, type Action, type Permis
 import type { Principal } from './principal';
 import { DpopError, memoryReplayStore, verifyDpopProof } from '../../identity/index';
 import { revocations } from '../identity/revocations';
+import { localCliPrincipal } from './local-cli';
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
@@ -35,6 +36,8 @@ export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<A
   revocations.on(() => cache.clear());
   return async (c, next) => {
     const header = (c.req.header('authorization') ?? '').trim();
+    const cli = localCliPrincipal(ports.localCli, header);
+    if (cli) { c.set('principal', cli); return next(); }
     const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/=-]+)$/i.exec(header);
     if (!m) throw new Problem('AUTH-TOKEN-MISSING', header ? 'Authorization must be "Bearer <access token>" (or "DPoP <access token>" with a DPoP proof).' : undefined, {}, [], 401);
     if (m[2].length > MAX_TOKEN_CHARS) throw new Problem('AUTH-TOKEN-INVALID', `The access token is longer than ${MAX_TOKEN_CHARS} characters.`);

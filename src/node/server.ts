@@ -10,6 +10,10 @@ import { systemClock } from '../ports';
 import type { Db } from '../storage/db';
 import { startIdentity, type IdentityServer } from './identity';
 import { assemble, type Hub } from './setup';
+import { sameSecret } from '../access/local-cli';
+import type { OrganisationRole } from '../catalogue/codes';
+import { DEMO_ORGANISATIONS } from '../demo/seed';
+import type { LocalCli } from '../ports';
 
 const OPENADR_TOKEN_PATH = `${OPENADR_BASE}/auth/token`;
 
@@ -27,8 +31,10 @@ export interface NodeHub {
  * The hub on Node: the Hono app and, beside it, the OpenID provider and its sign-in screens on one
  * HTTP server. `npm start` and the end-to-end tests both use this.
  */
-export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock; port?: number; host?: string } = {}): Promise<NodeHub> {
+export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock; port?: number; host?: string; ready?: () => boolean; localSecret?: string } = {}): Promise<NodeHub> {
   const hub = await assemble(cfg, db, opts.clock ?? systemClock);
+  if (opts.ready) hub.ports.ready = opts.ready;
+  if (opts.localSecret) hub.ports.localCli = localCli(opts.localSecret, hub, db);
   const app = buildApp(hub.ports);
   const identity = await startIdentity(cfg, hub);
   const listener = identity.listener(getRequestListener(app.fetch));
@@ -42,12 +48,26 @@ export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock
   server.requestTimeout = 300_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? cfg.port, opts.host ?? process.env.HOST ?? '0.0.0.0', () => resolve());
+    // Development listens on loopback only (the consent stand-in needs no token); HOST opens it up.
+    server.listen(opts.port ?? cfg.port, opts.host ?? process.env.HOST ?? (cfg.mode === 'development' ? '127.0.0.1' : '0.0.0.0'), () => resolve());
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address}:${addr.port}`;
   return {
     hub, app, identity, server, url,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** The local CLI channel of this hub (src/access/local-cli.ts): the lock file's secret, tokens from this issuer. */
+function localCli(secret: string, hub: Hub, db: Db): LocalCli {
+  return {
+    accepts: (presented) => sameSecret(presented, secret),
+    mintToken: hub.signer && (async (organisation, scope) => {
+      const demo = DEMO_ORGANISATIONS.find((d) => d.key === organisation);
+      const [org] = await db.query(`SELECT id, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [demo?.id ?? organisation]);
+      if (!org) return undefined;
+      return hub.signer!.sign({ sub: `cli-${org.id}`, org: org.id, roles: org.roles as OrganisationRole[], scope });
+    }),
   };
 }
