@@ -16,7 +16,7 @@ import { Problem } from './http/problem';
 import { cimExportStream } from './cim/service';
 import { assemble, openDb } from './node/setup';
 import { rotateSigningKeys } from '../identity/index';
-import { migrate } from './storage/migrate';
+import { migrate, MigrationChanged } from './storage/migrate';
 import { loadMigrations } from './storage/load-migrations';
 import { ulidSource } from './ids';
 import { systemClock } from './ports';
@@ -304,8 +304,8 @@ async function throughHub(hub: HubClient, held: string, cmd: string, sub: string
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
   if (e instanceof Problem) console.error(`fmar: ${e.code}: ${e.message}`);
-  else if (e instanceof HubCallError) console.error(`fmar: ${e.message}`);
+  else if (e instanceof HubCallError || e instanceof MigrationChanged) console.error(`fmar: ${e.message}`);
   else if (e instanceof ConfigError) console.error(`fmar: ${e.message}`);
   else console.error(e);
-  process.exit(e instanceof Problem || e instanceof ConfigError || e instanceof HubCallError ? 2 : 1);
+  process.exit(e instanceof Problem || e instanceof ConfigError || e instanceof HubCallError || e instanceof MigrationChanged ? 2 : 1);
 });

@@ -17,6 +17,7 @@ import { sweepRateLimits } from './http/rate-limit';
 import { evaluateStaleness } from './quality/service';
 import { openDb } from './node/setup';
 import { startNodeHub } from './node/server';
+import { MigrationChanged } from './storage/migrate';
 import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
 
 /** Node entry: `npm start`. Development mode seeds demo data and prints how to call the API. */
@@ -53,7 +54,7 @@ async function main() {
       console.error(`fmar: port ${cfg.port} ${code === 'EADDRINUSE' ? 'is already in use (another hub or program listens on it)' : 'may not be opened by this user'}. Stop that program, or choose another port: PORT=${cfg.port + 1} npm start`);
       await db.close(); lock?.release(); process.exit(2);
     }
-    if (/signing key/.test((e as Error).message)) { console.error(`fmar: ${(e as Error).message}`); await db.close(); lock?.release(); process.exit(2); }
+    if (e instanceof MigrationChanged || /signing key/.test((e as Error).message)) { console.error(`fmar: ${(e as Error).message}`); await db.close(); lock?.release(); process.exit(2); }
     throw e;
   }
   lock?.update({ baseUrl: cfg.baseUrl, url: node.url });
