@@ -6,5 +6,5 @@ export { OAUTH_ROUTES, TOKEN_EXCHANGE, ACCESS_TOKEN_TYPE, ACCESS_TOKEN_TTL_SEC, 
 export { loadKeyRing, ensureSigningKeys, rotateSigningKeys, signAccessToken, type KeyRing } from './keys';
 export { hashPassword, verifyPassword, passwordProblem, randomSecret, sha256 } from './passwords';
 export { esc, page } from './pages';
-export { verifyDpopProof, memoryReplayStore, DpopError, type DpopReplayStore } from './dpop';
+export { verifyDpopProof, memoryReplayStore, sqlReplayStore, purgeDpopReplays, DpopError, type DpopReplayStore } from './dpop';
 export type { SqlPort, TxPort, Now } from './types';
