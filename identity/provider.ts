@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { AlreadyConsumed, adapterFactory } from './adapter';
 import { signAccessToken, type KeyRing } from './keys';
 import { esc, page } from './pages';
-import { ACCESS_TOKEN_TTL_SEC, ACCESS_TOKEN_TYPE, CLIENT_ASSERTION_ALGORITHMS, OAUTH_ROUTES, TOKEN_EXCHANGE, hashClientSecret } from './shared';
+import { ACCESS_TOKEN_TTL_SEC, ACCESS_TOKEN_TYPE, CLIENT_ASSERTION_ALGORITHMS, ISSUED_AT_SKEW_SEC, OAUTH_ROUTES, TOKEN_EXCHANGE, hashClientSecret } from './shared';
 import type { Now, SqlPort } from './types';
 
 export interface Account { id: string; email: string; name: string; organisationId: string; userRole: string }
@@ -265,6 +265,8 @@ function registerTokenExchange(provider: Provider, host: IdentityHost) {
     } catch (e) {
       throw new errors.InvalidGrant(`subject_token is not a valid access token of this hub (${(e as { code?: string }).code ?? 'invalid'})`);
     }
+    const aheadSec = typeof subject.iat === 'number' ? subject.iat - host.now().getTime() / 1000 : 0;
+    if (aheadSec > ISSUED_AT_SKEW_SEC) throw new errors.InvalidGrant(`subject_token was issued ${Math.round(aheadSec)} s in the future (at most ${ISSUED_AT_SKEW_SEC} s of clock skew is allowed)`);
     if (subject.client_id !== client.clientId) throw new errors.InvalidGrant('subject_token was not issued to this client');
     if (subject.act) throw new errors.InvalidGrant('a delegated token cannot be exchanged again');
     const delegateOrg = (client as any).organisation_id as string;

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, type Action, type Permission, type RouteAction } from '../src/access/permissions';
-import { ACCESS_TOKEN_ALGORITHMS } from '../src/access/tokens';
+import { ACCESS_TOKEN_ALGORITHMS, ISSUED_AT_SKEW_SEC } from '../src/access/tokens';
 import { ORGANISATION_ROLES } from '../src/catalogue/codes';
 import { RULES, type Rule } from '../src/rules';
 
@@ -78,7 +78,7 @@ export function securityMarkdown(): string {
   const cacheMs = sourceDefault('src/access/auth.ts', /cacheMs = ([\d_]+)/);
   const toleranceSec = sourceDefault('src/access/tokens.ts', /clockToleranceSec \?\? ([\d_]+)/);
   const tokenCacheMs = sourceDefault('src/access/tokens.ts', /opts\.cacheMs \?\? ([\d_]+)/);
-  const iatSkewSec = sourceDefault('src/access/tokens.ts', /ISSUED_AT_SKEW_SEC = ([\d_]+)/);
+  const iatSkewSec = ISSUED_AT_SKEW_SEC;
   const roles = (p: Permission) => (p.roles === 'any' ? 'any role' : p.roles.map((r) => `\`${r}\``).join(', '));
   const codes = (rs: readonly string[]) => rs.map((r) => `\`${r}\``).join(', ');
   const objectRule = (p: Permission) => `\`${p.visibility}\`: ${cell(p.objectRule)}`;

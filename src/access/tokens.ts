@@ -1,3 +1,4 @@
+import { ISSUED_AT_SKEW_SEC } from '../../identity/index';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 
 /** The token verifier port: a verified access token's claims, or an error (never a partial result). */
@@ -14,8 +15,7 @@ export interface AccessClaims extends JWTPayload {
 }
 
 export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
-/** How far in the future a token's `iat` may be (the issuer's clock ahead of ours). */
-export const ISSUED_AT_SKEW_SEC = 60;
+export { ISSUED_AT_SKEW_SEC };
 
 /** A token that verifies but must still be refused; `code` is its rule code (src/rules.ts). */
 export class TokenRefused extends Error {
