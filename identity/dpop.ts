@@ -1,5 +1,5 @@
-import type { Now, SqlPort } from './types';
 import { base64url, calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import type { Now, SqlPort } from './types';
 
 /**
  * DPoP (RFC 9449) proof verification for a resource server: the request carries an access token

@@ -1,9 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { createHash } from 'node:crypto';
 import { AlreadyConsumed, adapterFactory } from './adapter';
 import { signAccessToken, type KeyRing } from './keys';
 import { esc, page } from './pages';
@@ -295,7 +294,6 @@ function registerTokenExchange(provider: Provider, host: IdentityHost) {
     ctx.body = { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') };
   }, ['subject_token', 'subject_token_type', 'requested_token_type', 'actor_token', 'actor_token_type', 'scope', 'resource', 'audience', 'delegation_id']);
 }
-
 
 /** The `scope` parameter of the token request being handled, as a list; undefined when omitted. */
 function requestedScope(): string[] | undefined {

@@ -309,6 +309,14 @@ describe('headers do not steer trust', () => {
     expect(ok.status, ok.text).toBe(200);
   });
 
+  it('a token whose scope claim is not a string is AUTH-TOKEN-INVALID (not a 500)', async () => {
+    await hub.devToken('fsp-a');
+    const token = await signAccessToken(hub.node.hub.keys, {
+      iss: hub.cfg.issuer, aud: hub.cfg.audience, sub: 'listed', ttlSec: 300, jti: 'scope-array', org: DEMO['fsp-a'], scope: ['assets:read', 'assets:write'], client_id: `dev-${DEMO['fsp-a']}`,
+    }, new Date());
+    await expectRefused(hub.db, WRITE_TABLES, () => hub.api('POST', '/api/v1/assets', { auth: `Bearer ${token}`, body: batteryInput(9103) }), 401, 'AUTH-TOKEN-INVALID');
+  });
+
   it('token exchange refuses a subject token issued more than 60 s in the future (invalid_grant)', async () => {
     const { clientId, basic } = await secretClient('installer');
     const granted = await hub.api('POST', '/api/v1/delegations', { as: 'fsp-a', body: { delegateId: DEMO.installer, scopes: ['assets:read'], validTo: new Date(Date.now() + 86_400_000).toISOString() } });

@@ -1,5 +1,5 @@
-import { ISSUED_AT_SKEW_SEC } from '../../identity/index';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { ISSUED_AT_SKEW_SEC } from '../../identity/index';
 
 /** The token verifier port: a verified access token's claims, or an error (never a partial result). */
 export interface TokenVerifier {
