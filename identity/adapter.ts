@@ -31,6 +31,12 @@ export function clientMetadata(r: ClientRow): Record<string, unknown> {
   };
 }
 
+/** A code or token was already consumed (by a concurrent request): the redemption lost the race. */
+export class AlreadyConsumed extends Error {
+  override readonly name = 'AlreadyConsumed';
+  constructor(readonly model: string) { super(`${model} already consumed`); }
+}
+
 export function adapterFactory(db: SqlPort, now: Now) {
   const iso = (d: Date) => d.toISOString();
   return class PgAdapter {
@@ -67,8 +73,29 @@ export function adapterFactory(db: SqlPort, now: Now) {
       return r.consumed_at ? { ...r.payload, consumed: Math.floor(new Date(r.consumed_at).getTime() / 1000) } : r.payload;
     }
 
+    /**
+     * Mark a code or token used, in one conditional statement: of concurrent redemptions exactly
+     * one finds it unconsumed; the others get AlreadyConsumed (the provider checked `consumed` in
+     * an earlier read, which every concurrent request passed).
+     */
     async consume(id: string) {
-      await db.query(`UPDATE oidc_payload SET consumed_at = $3::timestamptz WHERE model = $1 AND id = $2`, [this.name, id, iso(now())]);
+      const won = await db.query(`UPDATE oidc_payload SET consumed_at = $3::timestamptz WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING 1`,
+        [this.name, id, iso(now())]);
+      if (!won.length) throw new AlreadyConsumed(this.name);
+    }
+
+    /**
+     * Record a one-time value (a replay record) unless an unexpired one exists, in one statement:
+     * true for the one caller that recorded it, false for every other, concurrent or later.
+     */
+    async insertOnce(id: string, payload: Record<string, unknown>, expiresAt: Date): Promise<boolean> {
+      const rows = await db.query(
+        `INSERT INTO oidc_payload (model, id, payload, expires_at, created_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5::timestamptz)
+         ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at, created_at = excluded.created_at, consumed_at = NULL
+           WHERE oidc_payload.expires_at IS NOT NULL AND oidc_payload.expires_at <= $5::timestamptz
+         RETURNING 1`,
+        [this.name, id, payload, iso(expiresAt), iso(now())]);
+      return rows.length === 1;
     }
 
     async destroy(id: string) {

@@ -1,4 +1,5 @@
 import { base64url, calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import type { Now, SqlPort } from './types';
 
 /**
  * DPoP (RFC 9449) proof verification for a resource server: the request carries an access token
@@ -40,6 +41,34 @@ export function memoryReplayStore(max = 50_000): DpopReplayStore {
       return false;
     },
   };
+}
+
+/**
+ * The replay store in the database (table dpop_replay), shared by every hub instance on it: one
+ * conditional insert per proof, so of concurrent requests with one proof exactly one records it.
+ * The key is a hash of the jti (a jti may be long; the hash has a fixed size). A row expired by
+ * `now` (give it the verifier's clock) is taken over; purgeDpopReplays deletes them.
+ */
+export function sqlReplayStore(db: SqlPort, now: Now): DpopReplayStore {
+  return {
+    async seen(jti, expiresAtMs) {
+      const key = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(jti))));
+      const expiresAt = new Date(expiresAtMs).toISOString();
+      const rows = await db.query(
+        `INSERT INTO dpop_replay (jti_hash, expires_at) VALUES ($1, $2::timestamptz)
+         ON CONFLICT (jti_hash) DO UPDATE SET expires_at = excluded.expires_at
+           WHERE dpop_replay.expires_at <= $3::timestamptz
+         RETURNING 1`,
+        [key, expiresAt, now().toISOString()]);
+      return rows.length === 0;
+    },
+  };
+}
+
+/** Delete replay rows whose proofs can no longer be accepted; returns how many. */
+export async function purgeDpopReplays(db: SqlPort, now: Date): Promise<number> {
+  const rows = await db.query(`DELETE FROM dpop_replay WHERE expires_at <= $1::timestamptz RETURNING 1`, [now.toISOString()]);
+  return rows.length;
 }
 
 export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];

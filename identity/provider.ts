@@ -1,12 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { adapterFactory } from './adapter';
+import { AlreadyConsumed, adapterFactory } from './adapter';
 import { signAccessToken, type KeyRing } from './keys';
 import { esc, page } from './pages';
-import { ACCESS_TOKEN_TTL_SEC, ACCESS_TOKEN_TYPE, CLIENT_ASSERTION_ALGORITHMS, OAUTH_ROUTES, TOKEN_EXCHANGE, hashClientSecret } from './shared';
+import { ACCESS_TOKEN_TTL_SEC, ACCESS_TOKEN_TYPE, CLIENT_ASSERTION_ALGORITHMS, ISSUED_AT_SKEW_SEC, OAUTH_ROUTES, TOKEN_EXCHANGE, hashClientSecret } from './shared';
 import type { Now, SqlPort } from './types';
 
 export interface Account { id: string; email: string; name: string; organisationId: string; userRole: string }
@@ -28,6 +28,12 @@ export interface IdentityHost {
   audience: string;
   /** Every scope the API knows (the permission matrix's scopes). */
   apiScopes: string[];
+  /**
+   * Trust X-Forwarded-Proto/-Host/-For from a reverse proxy (FMAR_TRUST_PROXY). Either way the
+   * endpoints' URLs, and so the audiences client assertions and DPoP proofs must name, come from
+   * `issuer`, never from a request header.
+   */
+  trustProxy?: boolean;
   db: SqlPort;
   now: Now;
   newId: () => string;
@@ -167,7 +173,13 @@ export function buildProvider(host: IdentityHost): Provider {
   };
 
   const provider = new Provider(host.issuer, config);
-  provider.proxy = true;
+  provider.proxy = host.trustProxy === true;
+  // oidc-provider builds its endpoints' URLs from the request's Host (or X-Forwarded-Host), and a
+  // client assertion may name any of them as its audience: build them from the issuer instead.
+  provider.OIDCContext.prototype.urlFor = function urlFor(name: string, options?: Record<string, unknown>) {
+    return provider.urlFor(name, options);
+  };
+  atomicOneTimeUse(provider, host);
 
   // Client secrets are stored hashed; compare the hash of what was presented.
   (provider.Client.prototype as any).compareClientSecret = async function compare(this: { clientSecret: string }, actual: string) {
@@ -177,6 +189,8 @@ export function buildProvider(host: IdentityHost): Provider {
   // A client-credentials request without `scope` gets every scope the client is registered for
   // (RFC 6749 §3.3 lets the server use a pre-defined default scope), limited to the API's scopes
   // and to what the client's organisation may do itself.
+  // With `scope`, every scope asked for must be one the client may hold here, else the request is
+  // invalid_scope (never silently narrowed to nothing and then widened to the default set).
   const ccSave = provider.ClientCredentials.prototype.save;
   provider.ClientCredentials.prototype.save = async function save(this: any, ...args: any[]) {
     if (this.resourceServer) {
@@ -184,8 +198,8 @@ export function buildProvider(host: IdentityHost): Provider {
       // exchange); its own tokens carry no more than its organisation's roles allow.
       const client = this.client ?? (await provider.Client.find(this.clientId));
       const own = new Set(await host.organisationScopes((client as any)?.organisation_id));
-      const wanted = this.scope ? String(this.scope).split(' ') : String(client?.scope ?? '').split(' ');
-      this.scope = wanted.filter((s) => apiScopes.has(s) && own.has(s)).join(' ') || undefined;
+      const allowed = String(client?.scope ?? '').split(' ').filter((s) => apiScopes.has(s) && own.has(s));
+      this.scope = grantedScopes(requestedScope(), allowed).join(' ') || undefined;
     }
     return ccSave.apply(this, args as []);
   };
@@ -250,6 +264,8 @@ function registerTokenExchange(provider: Provider, host: IdentityHost) {
     } catch (e) {
       throw new errors.InvalidGrant(`subject_token is not a valid access token of this hub (${(e as { code?: string }).code ?? 'invalid'})`);
     }
+    const aheadSec = typeof subject.iat === 'number' ? subject.iat - host.now().getTime() / 1000 : 0;
+    if (aheadSec > ISSUED_AT_SKEW_SEC) throw new errors.InvalidGrant(`subject_token was issued ${Math.round(aheadSec)} s in the future (at most ${ISSUED_AT_SKEW_SEC} s of clock skew is allowed)`);
     if (subject.client_id !== client.clientId) throw new errors.InvalidGrant('subject_token was not issued to this client');
     if (subject.act) throw new errors.InvalidGrant('a delegated token cannot be exchanged again');
     const delegateOrg = (client as any).organisation_id as string;
@@ -262,6 +278,8 @@ function registerTokenExchange(provider: Provider, host: IdentityHost) {
     const notDelegated = (requested ?? []).filter((s) => !d.scopes.includes(s));
     if (notDelegated.length) throw new errors.InvalidScope(`not delegated: ${notDelegated.join(' ')}`, notDelegated.join(' '));
     const clientScopes = new Set(String(client.scope ?? '').split(' '));
+    const notHeld = (requested ?? []).filter((s) => !clientScopes.has(s));
+    if (notHeld.length) throw new errors.InvalidScope(`not registered for client ${client.clientId}: ${notHeld.join(' ')}`, notHeld.join(' '));
     const scopes = (requested ?? d.scopes).filter((s) => clientScopes.has(s));
     if (!scopes.length) throw new errors.InvalidScope('no requested scope is both delegated and allowed to this client', (requested ?? d.scopes).join(' '));
 
@@ -277,3 +295,56 @@ function registerTokenExchange(provider: Provider, host: IdentityHost) {
   }, ['subject_token', 'subject_token_type', 'requested_token_type', 'actor_token', 'actor_token_type', 'scope', 'resource', 'audience', 'delegation_id']);
 }
 
+/** The `scope` parameter of the token request being handled, as a list; undefined when omitted. */
+function requestedScope(): string[] | undefined {
+  const scope = (Provider.ctx?.oidc?.params as { scope?: unknown } | undefined)?.scope;
+  return typeof scope === 'string' && scope.trim() ? scope.split(' ').filter(Boolean) : undefined;
+}
+
+/**
+ * RFC 6749 §3.3: an omitted scope gets the default set (everything allowed); a requested scope
+ * that is unknown or not allowed makes the request invalid_scope.
+ */
+export function grantedScopes(requested: string[] | undefined, allowed: string[]): string[] {
+  if (!requested) return allowed;
+  const refused = requested.filter((s) => !allowed.includes(s));
+  if (refused.length) throw new errors.InvalidScope(`scope not allowed to this client: ${refused.join(' ')}; ask for some of: ${allowed.join(' ') || '(none)'}`, refused.join(' '));
+  return [...new Set(requested)];
+}
+
+/**
+ * One-time values hold under concurrency (the provider reads, checks, then writes, which
+ * concurrent requests all pass): a replay record (client assertion and DPoP proof `jti`) is one
+ * conditional insert, and a code or refresh token is consumed by one conditional update
+ * (adapter.ts). A redemption that loses the race is a reuse, treated as oidc-provider treats a
+ * sequential one: invalid_grant, and the grant with every token issued from it is revoked.
+ */
+function atomicOneTimeUse(provider: Provider, host: IdentityHost) {
+  const replay = provider.ReplayDetection;
+  const replayStore = replay.adapter as unknown as { insertOnce(id: string, payload: Record<string, unknown>, expiresAt: Date): Promise<boolean> };
+  replay.unique = async (iss: string, jti: string, exp: number) => {
+    const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
+    return replayStore.insertOnce(id, { iss, jti: id, kind: 'ReplayDetection', exp }, new Date(exp * 1000));
+  };
+
+  const revokeGrant = async (grantId: string) => {
+    await provider.RefreshToken.adapter.revokeByGrantId(grantId);
+    await provider.Grant.adapter.destroy(grantId);
+    host.log?.('grant.revoked', { grantId, reason: 'a code or refresh token was redeemed twice at once' });
+  };
+  const guard = (model: { prototype: { consume(): Promise<void>; grantId?: string } }, refused: () => Error, revoke: boolean) => {
+    const consume = model.prototype.consume;
+    model.prototype.consume = async function guardedConsume(this: { grantId?: string }) {
+      try {
+        await consume.call(this);
+      } catch (e) {
+        if (!(e instanceof AlreadyConsumed)) throw e;
+        if (revoke && this.grantId) await revokeGrant(this.grantId);
+        throw refused();
+      }
+    };
+  };
+  guard(provider.AuthorizationCode, () => new errors.InvalidGrant('authorization code already consumed'), true);
+  guard(provider.RefreshToken, () => new errors.InvalidGrant('refresh token already used'), true);
+  guard(provider.PushedAuthorizationRequest, () => new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used'), false);
+}

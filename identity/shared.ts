@@ -17,6 +17,8 @@ export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
 /** Access tokens for the API (client credentials, people, token exchange) live at most this long. */
 export const ACCESS_TOKEN_TTL_SEC = 300;
 export const CLIENT_ASSERTION_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
+/** How far in the future an access token's `iat` may be (the issuer's clock ahead of ours), at the API and in token exchange. */
+export const ISSUED_AT_SKEW_SEC = 60;
 
 
 /** SHA-256 of a client secret as stored (secrets are 256-bit random, so a fast hash is enough). Web Crypto. */

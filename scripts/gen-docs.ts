@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, type Action, type Permission, type RouteAction } from '../src/access/permissions';
-import { ACCESS_TOKEN_ALGORITHMS } from '../src/access/tokens';
+import { ACCESS_TOKEN_ALGORITHMS, ISSUED_AT_SKEW_SEC } from '../src/access/tokens';
 import { ORGANISATION_ROLES } from '../src/catalogue/codes';
 import { RULES, type Rule } from '../src/rules';
 
@@ -78,6 +78,7 @@ export function securityMarkdown(): string {
   const cacheMs = sourceDefault('src/access/auth.ts', /cacheMs = ([\d_]+)/);
   const toleranceSec = sourceDefault('src/access/tokens.ts', /clockToleranceSec \?\? ([\d_]+)/);
   const tokenCacheMs = sourceDefault('src/access/tokens.ts', /opts\.cacheMs \?\? ([\d_]+)/);
+  const iatSkewSec = ISSUED_AT_SKEW_SEC;
   const roles = (p: Permission) => (p.roles === 'any' ? 'any role' : p.roles.map((r) => `\`${r}\``).join(', '));
   const codes = (rs: readonly string[]) => rs.map((r) => `\`${r}\``).join(', ');
   const objectRule = (p: Permission) => `\`${p.visibility}\`: ${cell(p.objectRule)}`;
@@ -107,8 +108,14 @@ export function securityMarkdown(): string {
     `  The issuer (\`FMAR_ISSUER\`), the audience (\`FMAR_AUDIENCE\`) and expiry (${toleranceSec} s clock tolerance) are checked;`,
     '  `sub`, `exp`, `iat` and an `org` claim (the caller’s organisation ID) are required. A missing token is',
     '  `401 AUTH-TOKEN-MISSING`, a refused one `401 AUTH-TOKEN-INVALID`.',
+    `- A token whose \`iat\` is more than ${iatSkewSec} s in the future is refused (\`401 AUTH-TOKEN-ISSUED-IN-FUTURE\`): the issuer’s`,
+    '  clock is wrong, and such a token would outlive its stated lifetime. A token whose `scope` holds a wildcard (`*`, alone or',
+    '  inside a scope) is refused (`401 AUTH-TOKEN-SCOPE-WILDCARD`): a token names each scope it grants. Only the internal',
+    '  system principal of the CLI and background jobs (`systemPrincipal()`), which is never made from a token, holds `*`.',
     '- A token bound to a DPoP key (`cnf.jkt`) is refused as a plain Bearer (`401 AUTH-DPOP-REQUIRED`); its proof must match',
-    '  the method, URL, token hash and key, be fresh and unused (`401 AUTH-DPOP-INVALID`).',
+    '  the method, URL (built from `FMAR_BASE_URL`, never from request headers), token hash and key, be fresh and unused',
+    '  (`401 AUTH-DPOP-INVALID`). Used proofs are remembered in the database (`dpop_replay`, by a hash of the `jti`, until',
+    '  the proof could no longer be accepted), so a proof is accepted once across every hub instance on the database.',
     `- A token that verified is remembered by its exact text for ${tokenCacheMs / 1000} s (the signature check is most of a cheap request’s CPU,`,
     '  see docs/performance.md); expiry is still checked on every request, and a key removed from the JWKS stops its tokens',
     `  within ${tokenCacheMs / 1000} s.`,
@@ -129,6 +136,28 @@ export function securityMarkdown(): string {
     `  ${codes(OWNER_ROLES)} the assets they control or own; ${codes(NETWORK_ROLES)} the assets on their networks (read only).`,
     '  Writes narrow to control or ownership. Another organisation’s record that is not visible is a 404, not a 403, or is',
     '  absent from a list.',
+    '',
+    '## One-time credentials, forwarded headers and scopes',
+    '',
+    'What the token endpoint and the API guarantee, each proved by `test/attack-credentials.test.ts` (a standing attack',
+    'suite CI runs on PGlite and on PostgreSQL, where its concurrent requests run in parallel transactions):',
+    '',
+    '- **Used once, also under concurrency.** An authorization code, a refresh token, a `private_key_jwt` client assertion',
+    '  `jti`, a DPoP proof `jti` (at the token endpoint and at the API) and a consent token `jti` are each accepted by exactly',
+    '  one request, however many are sent at the same instant: each is claimed by one conditional SQL statement (an',
+    '  `UPDATE … WHERE consumed_at IS NULL RETURNING`, or an `INSERT … ON CONFLICT` that takes over only an expired row).',
+    '  The others get the answer a later replay gets: `invalid_grant` (code, refresh token, DPoP proof at the token',
+    '  endpoint), `invalid_client` (client assertion), `401 AUTH-DPOP-INVALID` (DPoP proof at the API), `409 CONSENT-REPLAYED`.',
+    '  A code or refresh token redeemed twice revokes its grant and every token issued from it (theft detection), whether',
+    '  the second redemption came later or at the same moment.',
+    '- **Headers do not steer trust.** `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For` are believed only with',
+    '  `FMAR_TRUST_PROXY=true` (off by default), and even then they do not decide an audience: the provider’s endpoint URLs,',
+    '  the audiences a client assertion may name and the URL a DPoP proof must name come from the issuer and `FMAR_BASE_URL`,',
+    '  never from `Host` or `X-Forwarded-*`.',
+    '- **Scopes are least privilege.** At the token endpoint an omitted `scope` gives the client its default set (the',
+    '  scopes it is registered for that its organisation’s roles allow); a requested scope that does not exist, that the',
+    '  client is not registered for or that its organisation (or, for token exchange, the delegation) does not allow is',
+    '  `invalid_scope` (RFC 6749 §5.2), for client credentials, refresh and token exchange alike.',
     '',
     '## Permission matrix',
     '',

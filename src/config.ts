@@ -7,6 +7,8 @@ export interface HubConfig {
   dataDir: string;
   issuer: string;
   audience: string;
+  /** FMAR_TRUST_PROXY: believe X-Forwarded-Proto/-Host/-For (only behind a proxy that sets them); audiences and the issuer come from the base URL either way. */
+  trustProxy: boolean;
   jwksUrl?: string;
   jwks?: string;
   maxBodyBytes: number;
@@ -77,6 +79,14 @@ function wholeNumber(env: Record<string, string | undefined>, name: string, fall
   return n;
 }
 
+/** `true` or `false` (unset: the fallback); anything else is a configuration error, not a guess. */
+function flag(env: Record<string, string | undefined>, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError(`${name} must be true or false, not ${raw}`);
+}
+
 /** An http(s) URL; https only in production, except for localhost. */
 function serviceUrl(env: Record<string, string | undefined>, name: string, mode: HubConfig['mode']): string | undefined {
   const raw = env[name];
@@ -127,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     dataDir: env.FMAR_DATA_DIR ?? '.fmar-data',
     issuer: (env.FMAR_ISSUER ?? baseUrl).replace(/\/$/, ''),
     audience: env.FMAR_AUDIENCE ?? `${baseUrl}/api`,
+    trustProxy: flag(env, 'FMAR_TRUST_PROXY', false),
     jwksUrl: env.FMAR_JWKS_URL || undefined,
     jwks: env.FMAR_JWKS || undefined,
     maxBodyBytes: Number(env.FMAR_MAX_BODY_BYTES ?? 1_048_576),

@@ -42,6 +42,8 @@ export const RULES = {
   'AUTH-DPOP-INVALID': { status: 401, title: 'The DPoP proof is missing, invalid, replayed or bound to another key.' },
   'AUTH-DELEGATION-ASSETS-LIMITED': { status: 403, title: 'The delegation is limited to named assets, so it cannot register new ones.' },
   'AUTH-DEV-TOKEN-REFUSED': { status: 403, title: 'Development tokens are minted only by a hub in development mode; in production use an API client of the organisation.' },
+  'AUTH-TOKEN-ISSUED-IN-FUTURE': { status: 401, title: 'The access token’s `iat` is more than 60 s in the future: the issuer’s clock is ahead; get a new token once it is corrected.' },
+  'AUTH-TOKEN-SCOPE-WILDCARD': { status: 401, title: 'The access token’s scope holds a wildcard (`*`); tokens must name each scope they grant.' },
 
   // Identity: API clients, people, delegations
   'CLIENT-NOT-FOUND': { status: 404, title: 'No API client with this ID is visible to the caller.' },

@@ -6,7 +6,8 @@ import { Problem } from '../http/problem';
 import type { Ports } from '../ports';
 import { PERMISSIONS, roleMay, routeAction, routeEntry, type Action, type Permission } from './permissions';
 import type { Principal } from './principal';
-import { DpopError, memoryReplayStore, verifyDpopProof } from '../../identity/index';
+import { DpopError, sqlReplayStore, verifyDpopProof } from '../../identity/index';
+import { TokenRefused } from './tokens';
 import { revocations } from '../identity/revocations';
 import { localCliPrincipal } from './local-cli';
 
@@ -18,9 +19,6 @@ interface Facts {
   delegation: { status: string; delegator_id: string; delegate_id: string; valid_from: string; valid_to: string; asset_ids: string[] | null } | null;
   at: number;
 }
-
-/** DPoP proofs already used (RFC 9449 §11.1); per instance, bounded. */
-const dpopReplay = memoryReplayStore(100_000);
 
 /**
  * Authentication of API calls: verify the JWT access token offline (jose, the issuer's keys), the
@@ -34,6 +32,8 @@ const dpopReplay = memoryReplayStore(100_000);
 export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<AuthEnv> {
   const cache = new Map<string, Facts>();
   revocations.on(() => cache.clear());
+  // DPoP proofs already used (RFC 9449 §11.1), in the database: shared by every instance.
+  const dpopReplay = sqlReplayStore(ports.db, () => ports.clock.now());
   return async (c, next) => {
     const header = (c.req.header('authorization') ?? '').trim();
     const cli = localCliPrincipal(ports.localCli, header);
@@ -45,6 +45,7 @@ export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<A
     try {
       claims = await ports.tokens.verify(m[2]);
     } catch (e) {
+      if (e instanceof TokenRefused) throw new Problem(e.code, e.message);
       throw new Problem('AUTH-TOKEN-INVALID', `The access token was refused (${(e as { code?: string }).code ?? 'invalid'}).`);
     }
     const now = ports.clock.now();

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { ISSUED_AT_SKEW_SEC } from '../../identity/index';
 
 /** The token verifier port: a verified access token's claims, or an error (never a partial result). */
 export interface TokenVerifier {
@@ -14,6 +15,29 @@ export interface AccessClaims extends JWTPayload {
 }
 
 export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
+export { ISSUED_AT_SKEW_SEC };
+
+/** A token that verifies but must still be refused; `code` is its rule code (src/rules.ts). */
+export class TokenRefused extends Error {
+  override readonly name = 'TokenRefused';
+  constructor(readonly code: 'AUTH-TOKEN-ISSUED-IN-FUTURE' | 'AUTH-TOKEN-SCOPE-WILDCARD', message: string) { super(message); }
+}
+
+/**
+ * Checks jose does not make: `iat` at most ISSUED_AT_SKEW_SEC ahead (jose checks it only with a
+ * maximum age), and no wildcard scope (only the internal system principal holds '*'; a token never does).
+ */
+export function checkIssuedClaims(payload: JWTPayload, nowMs: number): void {
+  const aheadSec = typeof payload.iat === 'number' ? payload.iat - nowMs / 1000 : 0;
+  if (aheadSec > ISSUED_AT_SKEW_SEC) {
+    throw new TokenRefused('AUTH-TOKEN-ISSUED-IN-FUTURE', `The access token's iat is ${Math.round(aheadSec)} s in the future (at most ${ISSUED_AT_SKEW_SEC} s of clock skew is allowed); check the issuer's clock and get a new token.`);
+  }
+  const scope = payload.scope;
+  if (scope !== undefined && typeof scope !== 'string') throw new Error('the scope claim is not a string');
+  if (typeof scope === 'string' && scope.includes('*')) {
+    throw new TokenRefused('AUTH-TOKEN-SCOPE-WILDCARD', 'The access token\'s scope holds a wildcard (*); a token must name each scope it grants.');
+  }
+}
 
 /**
  * Verify RFC 9068 JWT access tokens with jose: explicit algorithm allow-list, issuer, audience,
@@ -64,6 +88,7 @@ export function jwtTokenVerifier(opts: { issuer: string; audience: string; jwks:
       currentDate: opts.now?.(),
     });
     if (typeof payload.org !== 'string' || payload.org.length === 0) throw new Error('token has no org claim');
+    checkIssuedClaims(payload, (opts.now?.() ?? new Date()).getTime());
     return payload as AccessClaims;
   }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
-import { OAUTH_ROUTES } from '../../identity/index';
+import { OAUTH_ROUTES, purgeDpopReplays } from '../../identity/index';
 import { buildProvider, identityListener, interactionHandler, sweepOidc, type IdentityHost } from '../../identity/node';
 import { PERMISSIONS, baselineScopes } from '../access/permissions';
 import type { HubConfig } from '../config';
@@ -31,7 +31,7 @@ export interface IdentityServer {
   listener(fallback: Listener): Listener;
   /** Re-read the signing keys; a rotation (by the CLI, maybe in another process) rebuilds the provider. */
   refreshKeys(): Promise<boolean>;
-  /** Delete expired provider rows. */
+  /** Delete expired provider rows and DPoP replay records. */
   sweep(): Promise<number>;
   host: IdentityHost;
 }
@@ -46,6 +46,7 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
   const host: IdentityHost = {
     issuer: cfg.issuer,
     audience: cfg.audience,
+    trustProxy: cfg.trustProxy,
     apiScopes,
     db,
     now: () => clock.now(),
@@ -80,7 +81,7 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
       provider = buildProvider(host);
       return true;
     },
-    sweep: () => sweepOidc(db, clock.now()),
+    sweep: async () => (await sweepOidc(db, clock.now())) + (await purgeDpopReplays(db, clock.now())),
   };
 }
 

@@ -119,12 +119,6 @@ export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeo
       const asset = await resolveAsset(tx, input.asset);
       if (asset.deregisteredAt) throw new Problem('SWITCH-ASSET-DEREGISTERED');
       if (asset.fspId === gaining) throw new Problem('SWITCH-ALREADY-CONTROLLED');
-      const [open] = await tx.query(`SELECT id FROM asset_switch WHERE asset_id = $1 AND status IN ('REQUESTED', 'PENDING')`, [asset.id]);
-      if (open) throw new Problem('SWITCH-IN-PROGRESS', `Switch ${open.id} of this asset is open.`, { existingSwitchId: open.id });
-      const free = await earliestFreeDay(tx, asset.id, gaining, effectiveDate);
-      if (free.day !== effectiveDate) {
-        throw new Problem('SWITCH-SERVICE-WINDOW', `Confirmed service window(s) ${free.blocking.join(', ')} of another FSP cover ${effectiveDate}; the earliest effective date is ${free.day}.`, { earliestEffectiveDate: free.day, blockingContracts: free.blocking });
-      }
       const mpans = [asset.importMpan, asset.exportMpan].filter((m): m is string => !!m);
       if (!mpans.length) throw validationProblem([fieldError('asset', 'CONSENT-MPAN-MISMATCH', 'The asset has no MPAN for a consent to be bound to.')]);
       let evidence: ConsentEvidence | undefined;
@@ -140,6 +134,14 @@ export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeo
         }
       }
       if (!evidence) throw new Problem('CONSENT-MPAN-MISMATCH');
+      // After the consent's single use is claimed: a consent sent twice at once is CONSENT-REPLAYED
+      // for all but one request, whatever the asset's state; a refusal here rolls the claim back.
+      const [open] = await tx.query(`SELECT id FROM asset_switch WHERE asset_id = $1 AND status IN ('REQUESTED', 'PENDING')`, [asset.id]);
+      if (open) throw new Problem('SWITCH-IN-PROGRESS', `Switch ${open.id} of this asset is open.`, { existingSwitchId: open.id });
+      const free = await earliestFreeDay(tx, asset.id, gaining, effectiveDate);
+      if (free.day !== effectiveDate) {
+        throw new Problem('SWITCH-SERVICE-WINDOW', `Confirmed service window(s) ${free.blocking.join(', ')} of another FSP cover ${effectiveDate}; the earliest effective date is ${free.day}.`, { earliestEffectiveDate: free.day, blockingContracts: free.blocking });
+      }
       const id = ctx.ids.next();
       const by = recordedBy(p);
       const [row] = await tx.query(
