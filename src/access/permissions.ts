@@ -147,6 +147,7 @@ export const ROUTES = {
   'GET /api/v1/assets': 'assets.read',
   'POST /api/v1/assets': 'assets.write',
   'POST /api/v1/assets/bulk': 'assets.write',
+  'GET /api/v1/assets/bulk/reports/{id}': 'assets.write',
   'GET /api/v1/assets/export': 'assets.read',
   'GET /api/v1/assets/{id}': 'assets.read',
   'PATCH /api/v1/assets/{id}': 'assets.write',
