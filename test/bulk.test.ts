@@ -34,7 +34,8 @@ describe('bulk registration (NDJSON)', () => {
     const r = await bulk(ndjson(rows));
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ dryRun: false, total: 20, registered: 20, rejected: 0 });
-    expect(r.json.results.map((x: any) => x.row)).toEqual(rows.map((_, i) => i));
+    // Rows are numbered by the line of the body they are on (1-based).
+    expect(r.json.results.map((x: any) => x.row)).toEqual(rows.map((_, i) => i + 1));
     expect(r.json.results.every((x: any) => x.status === 'registered' && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(x.id))).toBe(true);
     expect(new Set(r.json.results.map((x: any) => x.id)).size).toBe(20);
     const after = await rowCounts(hub.db);
@@ -68,7 +69,7 @@ describe('bulk registration (NDJSON)', () => {
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
     expect(r.json).toMatchObject({ total: 100, registered: 0, rejected: 1 });
     expect(r.json.results).toHaveLength(1);
-    expect(r.json.results[0]).toMatchObject({ row: 42, status: 'rejected' });
+    expect(r.json.results[0]).toMatchObject({ row: 43, status: 'rejected' });
     expect(r.json.results[0].errors.map((e: any) => e.code).sort()).toEqual(['ASSET-CAPACITY-RATED']);
     expect(await rowCounts(hub.db)).toEqual(before);
 
@@ -76,7 +77,7 @@ describe('bulk registration (NDJSON)', () => {
     rows[77] = { ...rows[77], category: 'NUCLEAR' };
     const r2 = await bulk(ndjson(rows));
     expectProblem(r2, 422, 'BULK-ROWS-INVALID');
-    expect(r2.json.results.map((x: any) => [x.row, x.errors.map((e: any) => e.code)])).toEqual([[42, ['ASSET-MPAN-CHECKDIGIT']], [77, ['ASSET-CATEGORY-UNKNOWN']]]);
+    expect(r2.json.results.map((x: any) => [x.row, x.errors.map((e: any) => e.code)])).toEqual([[43, ['ASSET-MPAN-CHECKDIGIT']], [78, ['ASSET-CATEGORY-UNKNOWN']]]);
     expect(await rowCounts(hub.db)).toEqual(before);
   });
 
@@ -86,15 +87,15 @@ describe('bulk registration (NDJSON)', () => {
     const r = await bulk(ndjson([batteryInput(401), a, batteryInput(402), { ...a, name: 'Same battery again' }]));
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
     expect(r.json.results).toHaveLength(1);
-    expect(r.json.results[0].row).toBe(3);
+    expect(r.json.results[0].row).toBe(4);
     expect(r.json.results[0].errors.map((e: any) => e.code)).toEqual(['BULK-DUPLICATE-IN-BATCH']);
-    expect(r.json.results[0].errors[0].detail).toMatch(/row 1/);
+    expect(r.json.results[0].errors[0].detail).toBe('Same importMpan as row 2.');
 
     const fc = await bulk(ndjson([batteryInput(403, { friendlyCode: 'DUP-FC' }), batteryInput(404, { friendlyCode: 'DUP-FC' })]));
-    expect(fc.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].field])).toEqual([[1, 'BULK-DUPLICATE-IN-BATCH', 'friendlyCode']]);
+    expect(fc.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].field])).toEqual([[2, 'BULK-DUPLICATE-IN-BATCH', 'friendlyCode']]);
     const evse = { scheme: 'evse', value: 'GB*DUP*E00001*1' };
     const al = await bulk(ndjson([batteryInput(405, { aliases: [evse] }), batteryInput(406, { aliases: [{ scheme: 'evse', value: 'GBDUPE000011' }] })]));
-    expect(al.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].field])).toEqual([[1, 'BULK-DUPLICATE-IN-BATCH', 'aliases']]);
+    expect(al.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].field])).toEqual([[2, 'BULK-DUPLICATE-IN-BATCH', 'aliases']]);
     expect(await rowCounts(hub.db)).toEqual(before);
   });
 
@@ -105,7 +106,7 @@ describe('bulk registration (NDJSON)', () => {
     const before = await rowCounts(hub.db);
     const r = await bulk(ndjson([batteryInput(501), { ...batteryInput(500), name: 'Re-registration' }]));
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
-    expect(r.json.results).toEqual([expect.objectContaining({ row: 1, status: 'rejected', existingAssetId: id })]);
+    expect(r.json.results).toEqual([expect.objectContaining({ row: 2, status: 'rejected', existingAssetId: id })]);
     expect(r.json.results[0].errors.map((e: any) => e.code)).toEqual(['ASSET-DUPLICATE']);
     expect(await rowCounts(hub.db)).toEqual(before);
   });
@@ -123,7 +124,7 @@ describe('bulk registration (NDJSON)', () => {
   it('rows that are not objects are rejected per row, not with a 500', async () => {
     const r = await bulk(ndjson([batteryInput(650), 42, 'text', null, [1, 2]]));
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
-    expect(r.json.results.map((x: any) => x.row)).toEqual([1, 2, 3, 4]);
+    expect(r.json.results.map((x: any) => x.row)).toEqual([2, 3, 4, 5]);
     for (const x of r.json.results) for (const e of x.errors) expect(isRuleCode(e.code)).toBe(true);
   });
 
@@ -165,7 +166,7 @@ describe('bulk registration (NDJSON)', () => {
     const before = await rowCounts(hub.db);
     const r = await bulk(ndjson([batteryInput(900), batteryInput(901, { organisationId: DEMO['fsp-b'] })]));
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
-    expect(r.json.results.map((x: any) => [x.row, x.errors[0].code])).toEqual([[1, 'AUTH-ROLE-FORBIDDEN']]);
+    expect(r.json.results.map((x: any) => [x.row, x.errors[0].code])).toEqual([[2, 'AUTH-ROLE-FORBIDDEN']]);
     expect(await rowCounts(hub.db)).toEqual(before);
     expectProblem(await bulk(ndjson([batteryInput(902)]), { as: 'dno' }), 403, 'AUTH-SCOPE-MISSING');
   });
@@ -212,7 +213,8 @@ describe('bulk registration (CSV)', () => {
     const ragged = `name,category,ratedCapacityKw,connectionStatus,commissioningDate,dno,importMpan\r\nA,BESS,5,CONNECTED,2025-01-01,SPEN_SPM,${mpanFor(2_000_030)}\r\nB,BESS,5,CONNECTED\r\n`;
     const r = await bulk(ragged, { contentType: 'text/csv' });
     expectProblem(r, 400, 'REQUEST-MALFORMED-CSV');
-    expect(r.json.detail).toMatch(/row 2/);
+    expect(r.json.detail).toBe('Row 3 has 4 fields; the header has 7.');
+    expect(r.json.line).toBe(3);
     expectProblem(await bulk('name,category\r\n"unterminated,BESS\r\n', { contentType: 'text/csv' }), 400, 'REQUEST-MALFORMED-CSV');
     expectProblem(await bulk('name,category\r\n"a"b,BESS\r\n', { contentType: 'text/csv' }), 400, 'REQUEST-MALFORMED-CSV');
     expectProblem(await bulk('name,category\r\na"b,BESS\r\n', { contentType: 'text/csv' }), 400, 'REQUEST-MALFORMED-CSV');
@@ -225,7 +227,8 @@ describe('bulk registration (CSV)', () => {
       ['Bad', 'BESS', 'lots', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_041)],
     ]), { contentType: 'text/csv' });
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
-    expect(r.json.results.map((x: any) => [x.row, x.errors.map((e: any) => e.code)])).toEqual([[1, ['ASSET-CAPACITY-RATED']]]);
+    // The header is line 1: the bad row is the file's line 3.
+    expect(r.json.results.map((x: any) => [x.row, x.errors.map((e: any) => e.code)])).toEqual([[3, ['ASSET-CAPACITY-RATED']]]);
   });
 });
 
@@ -252,12 +255,13 @@ describe('CSV export loads back through bulk', () => {
     const exported = csvToInputs(exp.text);
     expect(exported).toHaveLength(3);
 
-    // The originals still hold their natural keys and unique aliases: a straight re-import is refused.
-    const clash = await bulk(exp.text, { contentType: 'text/csv' });
-    expectProblem(clash, 422, 'BULK-ROWS-INVALID');
-    // (The second has no serial number, so no natural key: it alone would register again.)
-    expect(clash.json.results.map((x: any) => [x.row, x.existingAssetId])).toEqual([[0, ids[0]], [2, ids[2]]]);
-    expect(clash.json.results[0].errors.map((e: any) => e.code).sort()).toEqual(['ASSET-ALIAS-TAKEN', 'ASSET-ALIAS-TAKEN', 'ASSET-DUPLICATE']);
+    // While the originals are live a straight re-import is a resumed one: every row is already
+    // registered (by its natural key or, for the second with no serial number, by its id); nothing is written.
+    const before = await rowCounts(hub.db);
+    const again = await bulk(exp.text, { contentType: 'text/csv' });
+    expect(again.status).toBe(200);
+    expect(again.json.results.map((x: any) => [x.row, x.status, x.id])).toEqual([[2, 'existing', ids[0]], [4, 'existing', ids[1]], [5, 'existing', ids[2]]]); // the first row's model holds a newline: rows 2–3
+    expect(await rowCounts(hub.db)).toEqual(before);
 
     // De-registering archives them (natural keys and aliases are freed; IDs are never reused).
     for (const id of ids) expect((await hub.call('DELETE', `/api/v1/assets/${id}`, { as: 'fsp-a' })).status).toBe(200);
@@ -276,10 +280,12 @@ describe('CSV export loads back through bulk', () => {
     expect(reg.status).toBe(201);
     const id = reg.json.results[0].id;
     const exp = await hub.call('GET', '/api/v1/assets/export?format=csv&dno=SSEN_SHEPD', { as: 'fsp-a' });
-    // While the asset is live its code is taken.
-    const clash = await bulk(exp.text, { contentType: 'text/csv' });
+    // While the asset is live its code is taken by it: the unchanged row is the asset, another one clashes.
+    const same = await bulk(exp.text, { contentType: 'text/csv' });
+    expect(same.json.results.map((x: any) => [x.status, x.id])).toEqual([['existing', id]]);
+    const clash = await bulk(exp.text.replace('Battery 3100', 'Battery 3100 renamed'), { contentType: 'text/csv' });
     expectProblem(clash, 422, 'BULK-ROWS-INVALID');
-    expect(clash.json.results[0].errors.map((e: any) => e.code)).toContain('ASSET-FRIENDLY-CODE-TAKEN');
+    expect(clash.json.results[0].errors.map((e: any) => e.code).sort()).toEqual(['ASSET-DUPLICATE', 'ASSET-FRIENDLY-CODE-TAKEN']);
     expect((await hub.call('DELETE', `/api/v1/assets/${id}`, { as: 'fsp-a' })).status).toBe(200);
     const back = await bulk(exp.text, { contentType: 'text/csv' });
     expect(back.status).toBe(201);
