@@ -64,7 +64,7 @@ export function localSubmitter(ctx: Ctx, actor: Principal): SubmitBatch {
 
 const withOrganisation = (rec: BulkRecord, org: string | undefined): BulkRecord => {
   const v = rec.value;
-  if (!org || !v || typeof v !== 'object' || Array.isArray(v) || 'organisationId' in v) return rec;
+  if (!org || !v || typeof v !== 'object' || Array.isArray(v) || (v as { organisationId?: unknown }).organisationId != null) return rec;
   return { ...rec, value: { ...v, organisationId: org } };
 };
 
@@ -83,10 +83,11 @@ export async function importFile(file: string, submit: SubmitBatch, o: ImportFil
   try {
     if (fd !== undefined) writeSync(fd, rejectsHeader(format, header));
     let batch: BulkRecord[] = [];
+    let originals: BulkRecord[] = []; // as read: a rejects file holds the row as it was written
     const flush = async (): Promise<boolean> => {
       if (!batch.length) return true;
       const results = await submit(batch, { dryRun: o.dryRun, onError: o.onError });
-      const byLine = new Map(batch.map((r) => [r.line, r]));
+      const byLine = new Map(originals.map((r) => [r.line, r]));
       out.total += batch.length;
       tally(results, out);
       for (const r of results.filter((x) => x.status === 'rejected')) {
@@ -96,10 +97,12 @@ export async function importFile(file: string, submit: SubmitBatch, o: ImportFil
       const refused = o.onError === 'stop' && !o.dryRun && results.some((x) => x.status === 'rejected');
       if (refused) out.stoppedAt = { from: batch[0].line, to: batch[batch.length - 1].line };
       batch = [];
+      originals = [];
       on.progress?.(out.total);
       return !refused;
     };
     for await (const rec of records) {
+      originals.push(rec);
       batch.push(withOrganisation(rec, o.organisation));
       if (batch.length >= o.batch && !(await flush())) return out;
     }

@@ -65,12 +65,28 @@ function resolveParties(p: Principal, input: AssetInput): { orgId?: string; fspI
  * Every row is checked before anything is written; one bad row and nothing is written.
  */
 export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: BatchOptions = {}): Promise<BatchOutcome> {
-  const out = await registerBatch(ctx, actor, rows, opts);
-  if (opts.lines) for (const r of out.results) r.row = opts.lines[r.row];
-  return out;
+  let attempt: { out: BatchOutcome; claimed: Map<string, number> };
+  try {
+    attempt = await registerBatch(ctx, actor, rows, opts);
+  } catch (e) {
+    // A resumed import raced another import of the same rows and lost: once the winner has committed, they are existing rows here.
+    if (!(opts.resume && e instanceof Problem && RACE_CODES.includes(e.code))) throw e;
+    attempt = await registerBatch(ctx, actor, rows, opts);
+  }
+  for (const [k, line] of attempt.claimed) opts.seen?.set(k, line);
+  if (opts.lines) for (const r of attempt.out.results) r.row = opts.lines[r.row];
+  return attempt.out;
 }
 
-async function registerBatch(ctx: Ctx, actor: Principal, rows: unknown[], opts: BatchOptions): Promise<BatchOutcome> {
+/** The problems a unique key taken by a concurrent writer becomes (conflictFromConstraint). */
+const RACE_CODES: string[] = ['ASSET-DUPLICATE', 'ASSET-FRIENDLY-CODE-TAKEN', 'ASSET-ALIAS-TAKEN'];
+
+async function registerBatch(ctx: Ctx, actor: Principal, rows: unknown[], opts: BatchOptions): Promise<{ out: BatchOutcome; claimed: Map<string, number> }> {
+  const claimed = new Map<string, number>();
+  return { out: await checkAndWrite(ctx, actor, rows, opts, claimed), claimed };
+}
+
+async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: BatchOptions, claimed: Map<string, number>): Promise<BatchOutcome> {
   if (actor.delegation?.assetIds) throw new Problem('AUTH-DELEGATION-ASSETS-LIMITED');
   const now = ctx.clock.now();
   const today = dateOf(now);
@@ -103,7 +119,7 @@ async function registerBatch(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
   });
 
   const lineOf = (row: number) => opts.lines?.[row] ?? row;
-  inBatchConflicts(prepared, results, lineOf, opts.seen ?? new Map());
+  inBatchConflicts(prepared, results, lineOf, opts.seen ?? new Map(), claimed);
 
   const write = async (tx: Sql): Promise<BatchOutcome> => {
     await storedConflicts(tx, prepared, results, seesAll(actor), !!opts.resume);
@@ -162,8 +178,11 @@ function reject(r: RowResult, e: FieldError, extra: Partial<RowResult> = {}) {
   Object.assign(r, extra);
 }
 
-/** Rows of one batch (or file, with `seen` kept across batches) that claim the same natural key, friendly code or unique alias. */
-function inBatchConflicts(prepared: Prepared[], results: RowResult[], lineOf: (row: number) => number, seen: Map<string, number>) {
+/**
+ * Rows of one batch (or file: `seen` holds what earlier batches claimed) that claim the same natural
+ * key, friendly code or unique alias. This batch's claims go to `claimed`, kept only if the batch completes.
+ */
+function inBatchConflicts(prepared: Prepared[], results: RowResult[], lineOf: (row: number) => number, seen: Map<string, number>, claimed: Map<string, number>) {
   for (const p of prepared) {
     const keys = [
       ...naturalKeys(p.fields).map((k) => ['nk:' + k, 'importMpan']),
@@ -171,9 +190,9 @@ function inBatchConflicts(prepared: Prepared[], results: RowResult[], lineOf: (r
       ...(p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => [`al:${a.scheme}:${a.scheme === 'fsp_ref' ? p.orgId + ':' : ''}${a.value}`, 'aliases']),
     ];
     for (const [k, field] of keys) {
-      const other = seen.get(k);
+      const other = claimed.get(k) ?? seen.get(k);
       if (other !== undefined) reject(results[p.row], fieldError(field, 'BULK-DUPLICATE-IN-BATCH', `Same ${field} as row ${other}.`));
-      else seen.set(k, lineOf(p.row));
+      else claimed.set(k, lineOf(p.row));
     }
   }
 }
