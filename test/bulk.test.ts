@@ -349,6 +349,21 @@ describe('bulk import a data manager can live with', () => {
     expect(await rowCounts(hub.db)).toEqual(after);
   });
 
+  it('two concurrent runs of one import: each asset registered once, the other run counts it as existing', async () => {
+    // Truly concurrent on PostgreSQL (the later transaction waits on the natural key, then checks again); serial on PGlite.
+    const rows = Array.from({ length: 30 }, (_, i) => batteryInput(8_000 + i));
+    const before = await rowCounts(hub.db);
+    const [a, b] = await Promise.all([bulk(ndjson(rows)), bulk(ndjson(rows))]);
+    const [won, lost] = a.status === 201 ? [a, b] : [b, a];
+    expect([won.status, lost.status]).toEqual([201, 200]);
+    expect(won.json).toMatchObject({ registered: 30, existing: 0 });
+    expect(lost.json).toMatchObject({ registered: 0, existing: 30 });
+    expect(lost.json.results.map((x: any) => x.id)).toEqual(won.json.results.map((x: any) => x.id));
+    const after = await rowCounts(hub.db);
+    expect(after.asset - before.asset).toBe(30);
+    expect(after.audit_log - before.audit_log).toBe(30);
+  });
+
   it('the same natural key with other content, or under another organisation, stays ASSET-DUPLICATE', async () => {
     const stored = await bulk(ndjson([batteryInput(4_300)]));
     const id = stored.json.results[0].id;
@@ -458,7 +473,7 @@ describe('a failed bulk request has a bounded body', () => {
   });
 
   it('at most 1,000 rejected rows listed with onError=skip too; the registered rows are all listed', async () => {
-    const rows = Array.from({ length: 1_010 }, (_, i) => batteryInput(7_000 + i, i < 1_005 ? { ratedCapacityKw: -1 } : {}));
+    const rows = Array.from({ length: 1_010 }, (_, i) => batteryInput(20_000 + i, i < 1_005 ? { ratedCapacityKw: -1 } : {}));
     const r = await bulk(ndjson(rows), { query: '?onError=skip' });
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ registered: 5, rejected: 1_005, resultsTruncated: true });
