@@ -105,6 +105,7 @@ export function importInput(value: unknown): { input: unknown; knownId?: string;
     if (EXPORTED_KEYS.includes(k)) exported[k] = v;
     else input[k] = v;
   }
+  if (Object.keys(exported).length === 0) return { input, errors: [] };
   const checked = ExportedFields.safeParse(exported);
   if (!checked.success) return { input, errors: fieldErrorsFromZod(checked.error, exported) };
   if (checked.data.status === 'DEREGISTERED' || checked.data.deregisteredAt) {
