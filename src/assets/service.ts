@@ -62,7 +62,8 @@ function resolveParties(p: Principal, input: AssetInput): { orgId?: string; fspI
 
 /**
  * UC-02.01: register a batch of assets atomically (a single registration is a batch of one).
- * Every row is checked before anything is written; one bad row and nothing is written.
+ * Every row is checked before anything is written; one bad row and nothing is written (with
+ * onError=skip the valid rows are written, in one transaction, and the bad ones reported).
  */
 export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: BatchOptions = {}): Promise<BatchOutcome> {
   let attempt: { out: BatchOutcome; claimed: Map<string, number> };
