@@ -1,11 +1,10 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { systemPrincipal } from './access/principal';
 import { exportStream, MAX_BULK_ROWS } from './assets/routes';
-import { csvToInputs } from './assets/csv';
-import { registerAssets } from './assets/service';
+import { errorText } from './assets/bulk-import';
+import { importFile, localSubmitter, type ImportFileOptions, type SubmitBatch } from './assets/import-file';
 import { sealAudit, verifyAudit } from './audit/audit';
 import { evaluateStaleness, reevaluateAll, validatePending } from './quality/service';
 import type { OrganisationRole } from './catalogue/codes';
@@ -21,18 +20,24 @@ import { loadMigrations } from './storage/load-migrations';
 import { ulidSource } from './ids';
 import { systemClock } from './ports';
 import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
-import { HubCallError, HubClient, query, runningHub } from './node/hub-client';
+import { HubCallError, HubClient, hubSubmitter, query, runningHub } from './node/hub-client';
 
 const HELP = `fmar — FMAR hub command line (same modules as the API)
 
   fmar migrate                      apply pending migrations
   fmar seed                         load the demo organisations and assets (development only)
   fmar audit verify                 seal pending audit records and verify the hash chain
-  fmar import FILE [options]        bulk-register assets from NDJSON or CSV, atomic per batch
+  fmar import FILE [options]        bulk-register assets from NDJSON or CSV (an export loads back as it is)
       --organisation ID             owning organisation for rows that name none
       --format ndjson|csv           default: from the file extension
-      --batch N                     rows per atomic batch (default 10000, at most ${MAX_BULK_ROWS})
-      --dry-run                     validate only; nothing is written
+      --batch N                     rows per batch (default 10000, at most ${MAX_BULK_ROWS})
+      --dry-run                     check every row of every batch; nothing is written
+      --on-error stop|skip          stop (default): a batch with a bad row is not written and the
+                                    import stops; skip: valid rows are registered, bad ones reported
+      --rejects FILE                write the rejected rows there, in the input's format with _row
+                                    and _errors added; fix them and import that file as it is
+                                    Rows are numbered by their line in the file (CSV header = line 1).
+                                    Run again after a stop or crash: registered rows count as existing.
   fmar export [options]             stream assets as NDJSON or CSV
       --format ndjson|csv  --out FILE  --organisation ID  --fsp ID  --dno CODE  --category C  --status S
   fmar cim export --out FILE         stream assets as CIM RDF/XML (docs/cim-profile.md)
@@ -52,90 +57,35 @@ function progress(label: string, done: number, total?: number) {
   process.stderr.write(`\r${label} ${bar}${done.toLocaleString('en-GB')}${total ? ` / ${total.toLocaleString('en-GB')}` : ''}   ${done === total ? '\n' : ''}`);
 }
 
-async function* readRows(file: string, format: 'ndjson' | 'csv'): AsyncGenerator<unknown> {
-  if (format === 'csv') {
-    // CSV fields may hold newlines, so the file is parsed whole; NDJSON streams line by line.
-    const { readFileSync } = await import('node:fs');
-    yield* csvToInputs(readFileSync(file, 'utf8'));
-    return;
-  }
-  let n = 0;
-  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
-    n++;
-    if (!line.trim()) continue;
-    try { yield JSON.parse(line); } catch { throw new Problem('REQUEST-MALFORMED-JSON', `Line ${n} of ${file} is not valid JSON.`); }
-  }
+async function importCommand(submit: SubmitBatch, file: string, o: ImportFileOptions, via = ''): Promise<number> {
+  const label = o.dryRun ? 'checked' : 'processed';
+  const out = await importFile(file, submit, o, {
+    rejected: (r) => { if (process.stderr.isTTY) process.stderr.write('\n'); console.error(`row ${r.row}: ${errorText(r.errors)}`); },
+    progress: (done) => progress(label, done),
+  });
+  progress(label, out.total, out.total);
+  const counts = [
+    o.dryRun ? `${out.valid} valid` : `${out.registered} registered`,
+    `${out.existing} already registered`,
+    `${out.rejected} rejected`,
+    ...(out.stoppedAt ? [`${out.valid} valid in the refused batch (not written)`] : []),
+  ];
+  console.log(`${out.total} row(s): ${counts.join(', ')}${o.dryRun ? ' (dry run, nothing written)' : ''}${via}.`);
+  if (out.stoppedAt) console.error(`stopped: the batch of rows ${out.stoppedAt.from}–${out.stoppedAt.to} was refused and nothing of it was written; the rows after it were not read. Fix the rows and run the same command again (rows already registered count as existing), or use --on-error skip.`);
+  if (o.rejects && out.rejected) console.error(`rejected rows written to ${o.rejects} (fix them there and import that file).`);
+  return out.rejected || out.stoppedAt ? 1 : 0;
 }
 
-async function importFile(ctx: Ctx, file: string, o: { organisation?: string; format?: string; batch: number; dryRun: boolean }): Promise<number> {
-  const format = (o.format ?? (file.endsWith('.csv') ? 'csv' : 'ndjson')) as 'ndjson' | 'csv';
-  const size = statSync(file).size;
-  const actor = systemPrincipal('cli');
-  let batch: unknown[] = [];
-  let first = 0;
-  let done = 0;
-  let estimate: number | undefined;
-  const flush = async (): Promise<boolean> => {
-    if (!batch.length) return true;
-    const rows = o.organisation ? batch.map((r) => (r && typeof r === 'object' && !Array.isArray(r) && !('organisationId' in r) ? { ...r, organisationId: o.organisation } : r)) : batch;
-    const out = await registerAssets(ctx, actor, rows, { dryRun: o.dryRun, source: 'cli' });
-    if (!out.ok) {
-      process.stderr.write('\n');
-      for (const r of out.results.filter((x) => x.status === 'rejected')) {
-        console.error(`row ${first + r.row + 1}: ${(r.errors ?? []).map((e) => `${e.field} ${e.code}: ${e.detail}`).join('; ')}`);
-      }
-      console.error(`batch of rows ${first + 1}–${first + batch.length} rejected; nothing of it was written${done ? ` (${done} rows before it were${o.dryRun ? ' valid' : ' registered'})` : ''}.`);
-      return false;
-    }
-    done += batch.length;
-    first += batch.length;
-    batch = [];
-    progress(o.dryRun ? 'validated' : 'registered', done, estimate);
-    return true;
-  };
-  for await (const row of readRows(file, format)) {
-    batch.push(row);
-    if (estimate === undefined && batch.length === 100) estimate = Math.round(size / (JSON.stringify(batch).length / 100));
-    if (batch.length >= o.batch && !(await flush())) return 1;
-  }
-  if (!(await flush())) return 1;
-  progress(o.dryRun ? 'validated' : 'registered', done, done);
-  console.log(`${done} asset(s) ${o.dryRun ? 'valid (dry run, nothing written)' : 'registered'}.`);
-  return 0;
-}
-
-/** `fmar import` while the hub runs: the same batches, posted to its bulk API (NDJSON). */
-async function importThroughHub(hub: HubClient, file: string, values: Options): Promise<number> {
-  const format = ((typeof values.format === 'string' ? values.format : undefined) ?? (file.endsWith('.csv') ? 'csv' : 'ndjson')) as 'ndjson' | 'csv';
-  const organisation = typeof values.organisation === 'string' ? values.organisation : undefined;
-  const dryRun = !!values['dry-run'];
-  const size = Math.min(MAX_BULK_ROWS, Math.max(1, Number(values.batch ?? 10_000)));
-  let batch: unknown[] = [];
-  let done = 0;
-  const flush = async (): Promise<boolean> => {
-    if (!batch.length) return true;
-    const rows = organisation ? batch.map((r) => (r && typeof r === 'object' && !Array.isArray(r) && !('organisationId' in r) ? { ...r, organisationId: organisation } : r)) : batch;
-    try {
-      await hub.call('POST', `/api/v1/assets/bulk${query({ dryRun: dryRun ? 'true' : undefined })}`, { body: rows.map((r) => JSON.stringify(r)).join('\n'), contentType: 'application/x-ndjson' });
-    } catch (e) {
-      if (!(e instanceof HubCallError) || e.code !== 'BULK-ROWS-INVALID') throw e;
-      for (const r of (e.body?.results ?? []) as { row: number; errors?: { field: string; code: string; detail: string }[] }[]) {
-        console.error(`row ${done + r.row + 1}: ${(r.errors ?? []).map((x) => `${x.field} ${x.code}: ${x.detail}`).join('; ')}`);
-      }
-      console.error(`batch of rows ${done + 1}–${done + batch.length} rejected; nothing of it was written${done ? ` (${done} rows before it were${dryRun ? ' valid' : ' registered'})` : ''}.`);
-      return false;
-    }
-    done += batch.length;
-    batch = [];
-    return true;
-  };
-  for await (const row of readRows(file, format)) {
-    batch.push(row);
-    if (batch.length >= size && !(await flush())) return 1;
-  }
-  if (!(await flush())) return 1;
-  console.log(`${done} asset(s) ${dryRun ? 'valid (dry run, nothing written)' : 'registered'} through the hub (PID ${hub.info.pid}).`);
-  return 0;
+/** `fmar import`'s options, or the exit code of a usage error. */
+function importOptions(file: string | undefined, values: Options): ImportFileOptions | number {
+  if (!file) { console.error('usage: fmar import FILE [--organisation ID] [--dry-run] [--on-error stop|skip] [--rejects FILE]'); return 2; }
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const batch = Math.min(MAX_BULK_ROWS, Math.max(1, Number(str('batch') ?? 10_000)));
+  const onError = str('on-error') ?? 'stop';
+  if (onError !== 'stop' && onError !== 'skip') { console.error('--on-error is stop or skip'); return 2; }
+  const format = str('format');
+  if (format !== undefined && format !== 'ndjson' && format !== 'csv') { console.error('--format is ndjson or csv'); return 2; }
+  return { organisation: str('organisation'), format, batch, dryRun: !!values['dry-run'], onError, rejects: str('rejects') };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -144,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       organisation: { type: 'string' }, fsp: { type: 'string' }, dno: { type: 'string' }, category: { type: 'string' }, status: { type: 'string' },
       format: { type: 'string' }, out: { type: 'string' }, batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, scope: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'on-error': { type: 'string' }, rejects: { type: 'string' },
     },
   });
   const [cmd, sub] = positionals;
@@ -212,9 +163,8 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       case 'import': {
-        if (!sub) { console.error('usage: fmar import FILE [--organisation ID] [--dry-run]'); return 2; }
-        const batch = Math.min(MAX_BULK_ROWS, Math.max(1, Number(values.batch ?? 10_000)));
-        return await importFile(ctx, sub, { organisation: values.organisation, format: values.format, batch, dryRun: !!values['dry-run'] });
+        const o = importOptions(sub, values);
+        return typeof o === 'number' ? o : await importCommand(localSubmitter(ctx, systemPrincipal('cli')), sub!, o);
       }
       case 'export': {
         const format = (values.format ?? (values.out?.endsWith('.csv') ? 'csv' : 'ndjson')) as 'ndjson' | 'csv';
@@ -293,9 +243,11 @@ async function throughHub(hub: HubClient, held: string, cmd: string, sub: string
       console.log(r.access_token);
       return 0;
     }
-    case 'import':
-      if (!sub) { console.error('usage: fmar import FILE [--organisation ID] [--dry-run]'); return 2; }
-      return importThroughHub(hub, sub, values);
+    case 'import': {
+      // The same loop, each batch posted to the hub's bulk API with the same options.
+      const o = importOptions(sub, values);
+      return typeof o === 'number' ? o : importCommand(hubSubmitter(hub), sub!, o, ` through the hub (PID ${hub.info.pid})`);
+    }
     default:
       console.error(`fmar: unknown command ${cmd}\n\n${HELP}`);
       return 2;

@@ -206,7 +206,9 @@ export const RULES = {
   'BULK-EMPTY': { status: 422, title: 'The batch has no rows.' },
   'BULK-TOO-MANY-ROWS': { status: 413, title: 'A batch holds at most 50,000 rows; split the file.' },
   'BULK-ROWS-INVALID': { status: 422, title: 'At least one row is invalid; nothing was written. See `results`.' },
-  'BULK-DUPLICATE-IN-BATCH': { status: 422, title: 'Two rows of the batch register the same MPAN + category + serial, friendly code or unique alias.' },
+  'BULK-DUPLICATE-IN-BATCH': { status: 422, title: 'Two rows of the batch (with `fmar import`, of the file) register the same MPAN + category + serial, friendly code or unique alias; the detail names the other row.' },
+  'BULK-ROW-DEREGISTERED': { status: 422, title: 'The row is a de-registered asset (an export’s status DEREGISTERED or deregisteredAt); importing it would make it live again. Remove the row, or drop those fields to register it as a new asset.' },
+  'BULK-REPORT-NOT-FOUND': { status: 404, title: 'No bulk report with this ID for your organisation: reports are kept for 7 days and readable only by the organisation that submitted the batch.' },
 
   // CIM exchange (refusals of a document, then the findings an import report lists)
   'CIM-XML-MALFORMED': { status: 400, title: 'The CIM document is not well-formed XML; `location` names the file, line and column.' },

@@ -123,7 +123,18 @@ describe.skipIf(!!process.env.DATABASE_URL)('the CLI beside a running embedded h
     const imp = await fmar('import', join(dir, 'rows.ndjson'), '--organisation', FSP_A, '--batch', '64');
     expect(imp.stderr).not.toMatch(/rejected/);
     expect(imp.code).toBe(0);
-    expect(imp.stdout).toContain('200 asset(s) registered through the hub');
+    expect(imp.stdout.trim()).toBe(`200 row(s): 200 registered, 0 already registered, 0 rejected through the hub (PID ${hub!.pid}).`);
+    // run again (a resume after a crash): every row counts as already registered
+    const again = await fmar('import', join(dir, 'rows.ndjson'), '--organisation', FSP_A, '--batch', '64');
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).toBe(`200 row(s): 0 registered, 200 already registered, 0 rejected through the hub (PID ${hub!.pid}).`);
+    // --on-error skip --rejects through the hub: the valid row lands, the bad one goes to the rejects file with its line and rule code
+    writeFileSync(join(dir, 'mixed.ndjson'), `${rows[0]}\n${JSON.stringify({ ...JSON.parse(rows[0]), importMpan: '1312345678900', serialNumber: 'LOCK-BAD' })}\nnot json\n`);
+    const mixed = await fmar('import', join(dir, 'mixed.ndjson'), '--organisation', FSP_A, '--on-error', 'skip', '--rejects', join(dir, 'rejects.ndjson'));
+    expect(mixed.code).toBe(1);
+    expect(mixed.stdout.trim()).toBe(`3 row(s): 0 registered, 1 already registered, 2 rejected through the hub (PID ${hub!.pid}).`);
+    const rejects = readFileSync(join(dir, 'rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rejects.map((r) => [r._row, r._errors.map((e: { code: string }) => e.code)])).toEqual([[2, ['ASSET-MPAN-CHECKDIGIT']], [3, ['REQUEST-MALFORMED-JSON']]]);
     const after = await api('/api/v1/assets/export', operator);
     expected = demoAssets + 200;
     expect(after.text.trim().split('\n').length).toBe(expected);

@@ -18,6 +18,8 @@ import { createMarketUnit } from '../src/units/service';
 import { recordEquivalence } from '../src/products/service';
 import { raiseDispute, withdrawDispute } from '../src/disputes/service';
 import { enqueueCimImport } from '../src/cim/jobs';
+import { tally } from '../src/assets/bulk-import';
+import { saveBulkReport } from '../src/assets/bulk-report';
 import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
 
 /**
@@ -45,7 +47,8 @@ type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id:
   | { kind: 'scorecard'; scope: 'organisation' | 'dno'; key: string }
   | { kind: 'dispute'; id: string; parties: string[] }
   | { kind: 'product'; id: string } | { kind: 'equivalence'; id: string }
-  | { kind: 'cimjob'; id: string; org: string };
+  | { kind: 'cimjob'; id: string; org: string }
+  | { kind: 'bulkreport'; id: string; org: string };
 
 const callers = new Map<OrganisationRole, Caller>();
 const ownAsset = new Map<OrganisationRole, AssetFacts>();
@@ -74,6 +77,8 @@ let strangerUnit: { id: string; fspId: string; dno: string };
 let walkerEquivalence: string;
 /** A queued CIM import job per organisation (never run: its report is refused as not finished). */
 const cimJobOf = new Map<string, string>();
+/** A stored bulk report per organisation (readable by that organisation alone). */
+const bulkReportOf = new Map<string, string>();
 
 /** One organisation with exactly that role, per role; a stranger (FSP) owns the "other" records. */
 beforeAll(async () => {
@@ -170,6 +175,10 @@ beforeAll(async () => {
       [{ name: 'walker.xml', content: new TextEncoder().encode('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>') }], { mode: 'enrich', dryRun: true, unit: 'W', maxBytes: 1_000_000 });
     cimJobOf.set(org, j.id);
   }
+  for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
+    const r = await saveBulkReport(hub.ctx, { ...systemPrincipal('walker'), organisationId: org }, { dryRun: true, onError: 'stop', status: 422, total: 0, tally: tally([]), rejected: [] });
+    bulkReportOf.set(org, r);
+  }
 }, 60_000);
 afterAll(async () => { await hub?.close(); });
 
@@ -200,6 +209,7 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   if (t.kind === 'webhook') return t.org === c.org;
   if (t.kind === 'dispute') return t.parties.includes(c.org);
   if (t.kind === 'cimjob') return t.org === c.org;
+  if (t.kind === 'bulkreport') return t.org === c.org;
   // Products and equivalences: the catalogue is everyone's to read (visibility 'all' answered above).
   if (t.kind === 'product' || t.kind === 'equivalence') return true;
   // Data quality scorecards: an owner its organisation's, a network operator those of its licence areas.
@@ -258,6 +268,7 @@ const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
  * a parameter not listed here fails the walk: add a line (and a record in beforeAll).
  */
 const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation) => { value: string; target: Target } }[] = [
+  { prefix: `${API}/assets/bulk/reports/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; return { value: bulkReportOf.get(org)!, target: { kind: 'bulkreport', id: bulkReportOf.get(org)!, org } }; } },
   { prefix: `${API}/assets/`, param: 'id', fill: (c, rel) => { const asset = rel === 'own' ? ownAsset.get(c.role)! : strangerAsset; return { value: asset.id, target: { kind: 'asset', asset } }; } },
   { prefix: `${API}/clients/`, param: 'clientId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = clientOf.get(org)!; return { value: id, target: { kind: 'client', id, org } }; } },
   { prefix: `${API}/organisations/`, param: 'userId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = userOf.get(org)!; return { value: id, target: { kind: 'user', id, org } }; } },
@@ -332,7 +343,7 @@ function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { stat
     return undefined;
   }
   if (!visible) {
-    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND', scorecard: 'DQ-SCORECARD-NOT-FOUND', dispute: 'DISPUTE-NOT-FOUND', cimjob: 'CIM-JOB-NOT-FOUND', product: 'PRODUCT-NOT-FOUND', equivalence: 'EQUIVALENCE-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
+    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND', scorecard: 'DQ-SCORECARD-NOT-FOUND', dispute: 'DISPUTE-NOT-FOUND', cimjob: 'CIM-JOB-NOT-FOUND', bulkreport: 'BULK-REPORT-NOT-FOUND', product: 'PRODUCT-NOT-FOUND', equivalence: 'EQUIVALENCE-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;
   }

@@ -298,7 +298,7 @@ describe('text the register cannot store (found by the properties above)', () =>
 
   it('in a bulk row (NDJSON escape or raw CSV byte) the row is rejected with REQUEST-TEXT-INVALID', async () => {
     const nd = ok(await exchange({ method: 'POST', path: '/api/v1/assets/bulk', contentType: 'application/x-ndjson', body: [solarInput(n++), { ...solarInput(n++), model: 'M\u0000' }].map((x) => JSON.stringify(x)).join('\n') }));
-    expect(nd.body.results.map((x: any) => [x.row, x.errors])).toEqual([[1, [expect.objectContaining({ field: 'model', code: 'REQUEST-TEXT-INVALID' })]]]);
+    expect(nd.body.results.map((x: any) => [x.row, x.errors])).toEqual([[2, [expect.objectContaining({ field: 'model', code: 'REQUEST-TEXT-INVALID' })]]]); // rows are body lines
     const csv = [INPUT_COLUMNS.join(','), csvCells({ ...solarInput(n++), manufacturer: 'Nul\u0000' }, INPUT_COLUMNS).join(',')].join('\r\n');
     const c = ok(await exchange({ method: 'POST', path: '/api/v1/assets/bulk', contentType: 'text/csv', body: csv }));
     expect(c.body.results[0].errors).toEqual([expect.objectContaining({ field: 'manufacturer', code: 'REQUEST-TEXT-INVALID' })]);

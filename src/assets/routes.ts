@@ -6,10 +6,12 @@ import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, textStream, validationHook } from '../http/common';
 import { Problem } from '../http/problem';
-import { assetToCsv, csvHeader, csvToInputs } from './csv';
+import { ON_ERROR, bulkFormatOf, parseBulkText, registerRecords, tally, type OnError, type Tally } from './bulk-import';
+import { MAX_LISTED_REJECTS, bulkReportPath, readBulkReport, saveBulkReport } from './bulk-report';
+import { assetToCsv, csvHeader } from './csv';
 import { Asset, AssetInput, AssetPatch, Warning } from './schema';
 import {
-  assetFspLinks, assetHistory, assetPages, deregisterAsset, getAsset, listAssets, parseIdentifier, registerAsset, registerAssets, updateAsset, type AssetFilter,
+  assetFspLinks, assetHistory, assetPages, deregisterAsset, getAsset, listAssets, parseIdentifier, registerAsset, updateAsset, type AssetFilter, type RowResult,
 } from './service';
 
 const tags = ['Assets'];
@@ -32,21 +34,21 @@ function filtersOf(q: z.infer<typeof Filters> & { identifier?: string }): AssetF
   return { ...q, identifier: q.identifier ? parseIdentifier(q.identifier) : undefined };
 }
 
-/** NDJSON or CSV body → rows; malformed lines are 400s naming the line. */
-export function parseBulkBody(contentType: string, text: string): unknown[] {
-  const type = contentType.split(';')[0].trim().toLowerCase();
-  if (type === 'text/csv') return csvToInputs(text);
-  if (type === 'application/x-ndjson' || type === 'application/ndjson' || type === 'application/jsonl') {
-    const out: unknown[] = [];
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i].trim();
-      if (!line) continue;
-      try { out.push(JSON.parse(line)); } catch { throw new Problem('REQUEST-MALFORMED-JSON', `Line ${i + 1} is not valid JSON.`, { line: i + 1 }); }
-    }
-    return out;
-  }
-  throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Bulk registration takes application/x-ndjson or text/csv.');
+/**
+ * The rows a bulk response lists: every row that is not rejected (their IDs) and the first
+ * MAX_LISTED_REJECTS rejected ones, in row order; `failed` (onError=stop refused): the rejected only.
+ */
+function listedResults(results: RowResult[], failed: boolean): RowResult[] {
+  let rejects = 0;
+  return results.filter((r) => (r.status === 'rejected' ? rejects++ < MAX_LISTED_REJECTS : !failed));
+}
+
+/** The counts of a bulk response, and a stored report when it cannot list every rejected row. */
+async function bulkSummary(ctx: Ctx, p: Principal, o: { dryRun: boolean; onError: OnError; status: number; total: number; t: Tally; results: RowResult[] }) {
+  const body = { dryRun: o.dryRun, onError: o.onError, total: o.total, registered: o.t.registered, existing: o.t.existing, valid: o.t.valid, rejected: o.t.rejected, byRule: o.t.byRule };
+  if (o.t.rejected <= MAX_LISTED_REJECTS) return body;
+  const id = await saveBulkReport(ctx, p, { dryRun: o.dryRun, onError: o.onError, status: o.status, total: o.total, tally: o.t, rejected: o.results.filter((r) => r.status === 'rejected') });
+  return { ...body, resultsTruncated: true, report: bulkReportPath(id) };
 }
 
 export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
@@ -74,34 +76,63 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     return c.json({ ...asset, warnings }, 201);
   });
 
+  const BulkRow = z.object({
+    row: z.number().int().openapi({ description: 'The line of the file the row starts on (1-based; in CSV the header is line 1, so the first data row is 2)' }),
+    id: z.string().optional().openapi({ description: 'registered: the new asset; existing: the asset the row already is' }),
+    status: z.enum(['registered', 'valid', 'existing', 'rejected']), errors: z.array(z.any()).optional(), warnings: z.array(Warning).optional(), existingAssetId: z.string().optional(),
+  });
   const BulkResult = z.object({
-    dryRun: z.boolean(), total: z.number().int(), registered: z.number().int(), rejected: z.number().int(),
-    results: z.array(z.object({ row: z.number().int(), id: z.string().optional(), status: z.enum(['registered', 'valid', 'rejected']), errors: z.array(z.any()).optional(), warnings: z.array(Warning).optional(), existingAssetId: z.string().optional() })),
+    dryRun: z.boolean(), onError: z.enum(ON_ERROR), total: z.number().int(), registered: z.number().int(), existing: z.number().int(), valid: z.number().int(), rejected: z.number().int(),
+    byRule: z.record(z.string(), z.number().int()).openapi({ description: 'How many times each rule code was found among the rejected rows' }),
+    results: z.array(BulkRow).openapi({ description: `Every row that was not rejected, and the first ${MAX_LISTED_REJECTS} rejected rows` }),
+    resultsTruncated: z.boolean().optional(), report: z.string().optional().openapi({ description: 'When more rows were rejected than are listed: the full report (GET, 7 days, your organisation only)' }),
   }).openapi('BulkResult');
+  const BulkReport = z.object({
+    id: z.string(), dryRun: z.boolean(), onError: z.enum(ON_ERROR), status: z.number().int().openapi({ description: 'The status the bulk request answered' }),
+    total: z.number().int(), registered: z.number().int(), existing: z.number().int(), valid: z.number().int(), rejected: z.number().int(), byRule: z.record(z.string(), z.number().int()),
+    createdAt: z.string(), expiresAt: z.string(), results: z.array(BulkRow).openapi({ description: 'Every rejected row' }),
+  }).openapi('BulkReport');
 
   app.openapi(createRoute({
-    method: 'post', path: '/bulk', tags, security, summary: 'Bulk registration, atomic per batch (NDJSON or CSV; dryRun=true validates only)',
+    method: 'post', path: '/bulk', tags, security, summary: 'Bulk registration, atomic per batch unless onError=skip (NDJSON or CSV; dryRun=true validates only)',
     middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: {
-      query: z.object({ dryRun: z.enum(['true', 'false']).optional() }),
+      query: z.object({
+        dryRun: z.enum(['true', 'false']).optional(),
+        onError: z.enum(ON_ERROR).optional().openapi({ description: 'stop (default): one invalid row and nothing is written (422); skip: the valid rows are registered and the invalid ones listed' }),
+      }),
       body: { required: true, content: { 'application/x-ndjson': { schema: z.string().openapi({ description: 'One AssetInput per line' }) }, 'text/csv': { schema: z.string().openapi({ description: 'Header row with the export’s column names' }) } } },
     },
-    responses: { 200: { description: 'Dry run: every row valid', content: json(BulkResult) }, 201: { description: 'All rows registered', content: json(BulkResult) }, ...problemResponses(409, 413, 415) },
+    responses: { 200: { description: 'Nothing registered: a dry run, or every row already registered (or rejected, with onError=skip)', content: json(BulkResult) }, 201: { description: 'At least one asset registered', content: json(BulkResult) }, ...problemResponses(409, 413, 415) },
   }), async (c) => {
     const len = Number(c.req.header('content-length') ?? 0);
     if (len > opts.maxBulkBytes) throw new Problem('REQUEST-TOO-LARGE', `A bulk body is at most ${opts.maxBulkBytes} bytes.`);
     const text = await c.req.text();
     if (text.length > opts.maxBulkBytes) throw new Problem('REQUEST-TOO-LARGE', `A bulk body is at most ${opts.maxBulkBytes} bytes.`);
-    const rows = parseBulkBody(c.req.header('content-type') ?? '', text);
-    if (rows.length === 0) throw new Problem('BULK-EMPTY');
-    if (rows.length > MAX_BULK_ROWS) throw new Problem('BULK-TOO-MANY-ROWS', `${rows.length} rows; at most ${MAX_BULK_ROWS} per batch.`);
-    const dryRun = c.req.valid('query').dryRun === 'true';
-    const out = await registerAssets(ctx, c.get('principal'), rows, { dryRun, source: 'bulk' });
-    const rejected = out.results.filter((r) => r.status === 'rejected');
-    const body = { dryRun, total: rows.length, registered: out.ok && !dryRun ? rows.length : 0, rejected: rejected.length };
-    if (!out.ok) throw new Problem('BULK-ROWS-INVALID', `${rejected.length} of ${rows.length} rows are invalid; nothing was written.`, { ...body, results: rejected });
-    return c.json({ ...body, results: out.results }, dryRun ? 200 : 201);
+    const q = c.req.valid('query');
+    const dryRun = q.dryRun === 'true';
+    const onError = q.onError ?? 'stop';
+    const { records } = parseBulkText(bulkFormatOf(c.req.header('content-type') ?? ''), text, onError);
+    if (records.length === 0) throw new Problem('BULK-EMPTY');
+    if (records.length > MAX_BULK_ROWS) throw new Problem('BULK-TOO-MANY-ROWS', `${records.length} rows; at most ${MAX_BULK_ROWS} per batch.`);
+    const results = await registerRecords(ctx, c.get('principal'), records, { dryRun, onError, source: 'bulk' });
+    const t = tally(results);
+    const failed = onError === 'stop' && t.rejected > 0;
+    const status = failed ? 422 : t.registered > 0 ? 201 : 200;
+    const body = await bulkSummary(ctx, c.get('principal'), { dryRun, onError, status, total: records.length, t, results });
+    const listed = listedResults(results, failed);
+    if (failed) {
+      const where = 'report' in body ? ` The first ${MAX_LISTED_REJECTS} are listed; all of them are in ${body.report}.` : '';
+      throw new Problem('BULK-ROWS-INVALID', `${t.rejected} of ${records.length} rows are invalid; nothing was written. Fix them and send the batch again, or send it with onError=skip to register the valid rows.${where}`, { ...body, registered: 0, results: listed });
+    }
+    return c.json({ ...body, results: listed }, status === 201 ? 201 : 200);
   });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/bulk/reports/{id}', tags, security, summary: 'The full report of a bulk request that rejected more rows than its response lists',
+    request: { params: IdParam },
+    responses: { 200: { description: 'The report: counts and every rejected row', content: json(BulkReport) }, ...problemResponses(404) },
+  }), async (c) => c.json(await readBulkReport(ctx, c.get('principal'), c.req.valid('param').id), 200));
 
   app.openapi(createRoute({
     method: 'get', path: '/export', tags, security, summary: 'Export visible assets, streamed (UC-02.04)',

@@ -17,7 +17,8 @@ import { ASSET_COLS, assetVisibility, selectAsset, toAsset } from './store';
 export interface RowResult {
   row: number;
   id?: string;
-  status: 'registered' | 'valid' | 'rejected';
+  /** existing: the row is an asset already registered (same natural key or ID, organisation and content); `id` names it. */
+  status: 'registered' | 'valid' | 'existing' | 'rejected';
   errors?: FieldError[];
   warnings?: Warning[];
   /** Set when the row is a duplicate of a registered asset. */
@@ -27,7 +28,24 @@ export interface RowResult {
 
 export interface BatchOutcome { ok: boolean; dryRun: boolean; results: RowResult[]; assets: Asset[] }
 
-interface Prepared { row: number; id: string; orgId: string; fspId: string; fields: AssetFields; warnings: Warning[]; justification?: string }
+interface Prepared { row: number; id: string; orgId: string; fspId: string; fields: AssetFields; warnings: Warning[]; justification?: string; knownId?: string }
+
+export interface BatchOptions {
+  dryRun?: boolean;
+  source?: string;
+  /** false: no data quality evaluation (bench/quality.ts) */
+  dataQuality?: boolean;
+  /** stop (default): one bad row and nothing is written; skip: the valid rows are written, the bad ones reported. */
+  onError?: 'stop' | 'skip';
+  /** The file line of each row: results and messages name rows by it (default: the row's index). */
+  lines?: number[];
+  /** A resumable import (bulk API, CLI): rows already registered count as done (`existing`), not as duplicates. */
+  resume?: boolean;
+  /** The asset ID each row carries (an export's `id`): a resumed import matches it. */
+  knownIds?: (string | undefined)[];
+  /** Keys claimed by earlier batches of the same file (key → line), so an in-file duplicate across batches names its row. */
+  seen?: Map<string, number>;
+}
 
 const dateOf = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -44,9 +62,32 @@ function resolveParties(p: Principal, input: AssetInput): { orgId?: string; fspI
 
 /**
  * UC-02.01: register a batch of assets atomically (a single registration is a batch of one).
- * Every row is checked before anything is written; one bad row and nothing is written.
+ * Every row is checked before anything is written; one bad row and nothing is written (with
+ * onError=skip the valid rows are written, in one transaction, and the bad ones reported).
  */
-export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: { dryRun?: boolean; source?: string; /** false: no data quality evaluation (bench/quality.ts) */ dataQuality?: boolean } = {}): Promise<BatchOutcome> {
+export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: BatchOptions = {}): Promise<BatchOutcome> {
+  let attempt: { out: BatchOutcome; claimed: Map<string, number> };
+  try {
+    attempt = await registerBatch(ctx, actor, rows, opts);
+  } catch (e) {
+    // A resumed import raced another import of the same rows and lost: once the winner has committed, they are existing rows here.
+    if (!(opts.resume && e instanceof Problem && RACE_CODES.includes(e.code))) throw e;
+    attempt = await registerBatch(ctx, actor, rows, opts);
+  }
+  for (const [k, line] of attempt.claimed) opts.seen?.set(k, line);
+  if (opts.lines) for (const r of attempt.out.results) r.row = opts.lines[r.row];
+  return attempt.out;
+}
+
+/** The problems a unique key taken by a concurrent writer becomes (conflictFromConstraint). */
+const RACE_CODES: string[] = ['ASSET-DUPLICATE', 'ASSET-FRIENDLY-CODE-TAKEN', 'ASSET-ALIAS-TAKEN'];
+
+async function registerBatch(ctx: Ctx, actor: Principal, rows: unknown[], opts: BatchOptions): Promise<{ out: BatchOutcome; claimed: Map<string, number> }> {
+  const claimed = new Map<string, number>();
+  return { out: await checkAndWrite(ctx, actor, rows, opts, claimed), claimed };
+}
+
+async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: BatchOptions, claimed: Map<string, number>): Promise<BatchOutcome> {
   if (actor.delegation?.assetIds) throw new Problem('AUTH-DELEGATION-ASSETS-LIMITED');
   const now = ctx.clock.now();
   const today = dateOf(now);
@@ -74,17 +115,18 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
       results.push({ row, status: 'rejected', errors, warnings: checked.warnings });
       return;
     }
-    prepared.push({ row, id: ctx.ids.next(), orgId: parties.orgId!, fspId: parties.fspId!, fields: checked.asset, warnings: checked.warnings, justification });
+    prepared.push({ row, id: ctx.ids.next(), orgId: parties.orgId!, fspId: parties.fspId!, fields: checked.asset, warnings: checked.warnings, justification, knownId: opts.knownIds?.[row] });
     results.push({ row, status: 'valid' });
   });
 
-  inBatchConflicts(prepared, results);
+  const lineOf = (row: number) => opts.lines?.[row] ?? row;
+  inBatchConflicts(prepared, results, lineOf, opts.seen ?? new Map(), claimed);
 
   const write = async (tx: Sql): Promise<BatchOutcome> => {
-    await storedConflicts(tx, prepared, results, seesAll(actor));
+    await storedConflicts(tx, prepared, results, seesAll(actor), !!opts.resume);
     for (const p of prepared) {
       const r = results[p.row];
-      if (r.status === 'rejected') continue;
+      if (r.status === 'rejected' || r.status === 'existing') continue;
       const needs = p.warnings.filter((w) => w.needsJustification);
       if (needs.length && !p.justification) {
         r.status = 'rejected';
@@ -93,13 +135,14 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
       r.warnings = p.warnings.length ? p.warnings : undefined;
     }
     const ok = results.every((r) => r.status !== 'rejected');
+    const fresh = prepared.filter((p) => results[p.row].status === 'valid');
     // IDs are issued only when rows are written: a dry run or a refused batch names none.
-    if (!ok || opts.dryRun) return { ok, dryRun: !!opts.dryRun, results, assets: [] };
-    const assets = await insertAssets(tx, ctx, actor, now, prepared, opts.source ?? 'api');
+    if ((!ok && opts.onError !== 'skip') || opts.dryRun || fresh.length === 0) return { ok, dryRun: !!opts.dryRun, results, assets: [] };
+    const assets = await insertAssets(tx, ctx, actor, now, fresh, opts.source ?? 'api');
     // Data quality (src/quality): score, findings and scorecards in the registration's transaction.
     if (opts.dataQuality !== false) await assessAssetsIn(tx, ctx, now, assets, { fresh: true });
-    for (const p of prepared) Object.assign(results[p.row], { status: 'registered', id: p.id });
-    return { ok: true, dryRun: false, results, assets };
+    for (const p of fresh) Object.assign(results[p.row], { status: 'registered', id: p.id });
+    return { ok, dryRun: false, results, assets };
   };
 
   if (prepared.length === 0) return { ok: false, dryRun: !!opts.dryRun, results, assets: [] };
@@ -136,9 +179,11 @@ function reject(r: RowResult, e: FieldError, extra: Partial<RowResult> = {}) {
   Object.assign(r, extra);
 }
 
-/** Rows of one batch that claim the same natural key, friendly code or unique alias. */
-function inBatchConflicts(prepared: Prepared[], results: RowResult[]) {
-  const seen = new Map<string, number>();
+/**
+ * Rows of one batch (or file: `seen` holds what earlier batches claimed) that claim the same natural
+ * key, friendly code or unique alias. This batch's claims go to `claimed`, kept only if the batch completes.
+ */
+function inBatchConflicts(prepared: Prepared[], results: RowResult[], lineOf: (row: number) => number, seen: Map<string, number>, claimed: Map<string, number>) {
   for (const p of prepared) {
     const keys = [
       ...naturalKeys(p.fields).map((k) => ['nk:' + k, 'importMpan']),
@@ -146,9 +191,9 @@ function inBatchConflicts(prepared: Prepared[], results: RowResult[]) {
       ...(p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => [`al:${a.scheme}:${a.scheme === 'fsp_ref' ? p.orgId + ':' : ''}${a.value}`, 'aliases']),
     ];
     for (const [k, field] of keys) {
-      const other = seen.get(k);
+      const other = claimed.get(k) ?? seen.get(k);
       if (other !== undefined) reject(results[p.row], fieldError(field, 'BULK-DUPLICATE-IN-BATCH', `Same ${field} as row ${other}.`));
-      else seen.set(k, p.row);
+      else claimed.set(k, lineOf(p.row));
     }
   }
 }
@@ -158,13 +203,16 @@ function inBatchConflicts(prepared: Prepared[], results: RowResult[]) {
  * Lists are `= ANY($1::text[])`: an index scan per value, or a hashed array in a sequential scan, never
  * the quadratic join the planner chose for `IN (SELECT jsonb_array_elements_text(…))` on a freshly analyzed table.
  */
-async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult[], namesOthers: boolean) {
-  const live = prepared.filter((p) => results[p.row].status !== 'rejected');
+async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult[], namesOthers: boolean, resume: boolean) {
+  let live = prepared.filter((p) => results[p.row].status !== 'rejected');
+  if (live.length === 0) return;
+  const nk = live.flatMap((p) => naturalKeys(p.fields));
+  const existingNk = new Map<string, string>(nk.length ? (await tx.query(`SELECT natural_key, asset_id FROM asset_natural_key WHERE natural_key = ANY($1::text[])`, [nk])).map((r) => [r.natural_key, r.asset_id]) : []);
+  if (resume) await alreadyRegistered(tx, live, results, existingNk);
+  live = live.filter((p) => results[p.row].status === 'valid');
   if (live.length === 0) return;
   const orgIds = [...new Set(live.flatMap((p) => [p.orgId, p.fspId]))];
   const orgs = new Map((await tx.query(`SELECT id, status, to_jsonb(roles) AS roles FROM organisation WHERE id = ANY($1::text[])`, [orgIds])).map((o) => [o.id, o]));
-  const nk = live.flatMap((p) => naturalKeys(p.fields));
-  const existingNk = new Map(nk.length ? (await tx.query(`SELECT natural_key, asset_id FROM asset_natural_key WHERE natural_key = ANY($1::text[])`, [nk])).map((r) => [r.natural_key, r.asset_id]) : []);
   // Pairs are probed one by one (a nested loop on the unique index, whatever the statistics say):
   // `(a, b) IN (SELECT …)` or two `= ANY` lists let the planner scan every code of the organisation
   // per batch when the table has no statistics yet, quadratic over a bulk load.
@@ -209,6 +257,50 @@ async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult
     }
   }
 }
+
+/**
+ * A resumed import: a row whose asset is already registered (the asset its `id` names, or the one
+ * holding its natural key) under the same organisation with the same described fields is done:
+ * status `existing` with that asset's ID. The same ID or natural key with other content is
+ * ASSET-DUPLICATE. One query for the whole batch, and only when some row has a candidate.
+ */
+async function alreadyRegistered(tx: Sql, live: Prepared[], results: RowResult[], existingNk: Map<string, string>) {
+  const candidates = new Set<string>();
+  for (const p of live) {
+    if (p.knownId && ULID_RE.test(p.knownId)) candidates.add(p.knownId);
+    for (const k of naturalKeys(p.fields)) if (existingNk.has(k)) candidates.add(existingNk.get(k)!);
+  }
+  if (candidates.size === 0) return;
+  const stored = new Map((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) AND a.deregistered_at IS NULL`, [[...candidates]])).map((r) => [r.id, toAsset(r)]));
+  for (const p of live) {
+    // The row's own ID only counts within its organisation: another organisation's ID is not revealed, just ignored.
+    const named = p.knownId ? stored.get(p.knownId) : undefined;
+    const byId = named && named.organisationId === p.orgId ? named : undefined;
+    const byKey = naturalKeys(p.fields).map((k) => stored.get(existingNk.get(k) ?? '')).find((a) => a !== undefined);
+    const match = byId ?? byKey;
+    if (match && match.organisationId === p.orgId && sameContent(match, p.fields)) {
+      Object.assign(results[p.row], { status: 'existing', id: match.id });
+    } else if (byId && !byKey) {
+      reject(results[p.row], fieldError('id', 'ASSET-DUPLICATE', `Asset ${byId.id} is registered with other content; change it with PATCH /api/v1/assets/${byId.id}, or drop the row's id to register a new asset.`), { existingAssetId: byId.id, conflict: 'ASSET-DUPLICATE' });
+    }
+  }
+}
+
+/** The described fields, key order and alias order aside, as one comparable string. */
+function contentOf(a: Partial<Record<string, unknown>>): string {
+  const canon = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canon);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null && x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, canon(x)]));
+    return v;
+  };
+  const aliases = [...((a.aliases as { scheme: string; value: string }[] | undefined) ?? [])].sort((x, y) => (x.scheme + ':' + x.value < y.scheme + ':' + y.value ? -1 : 1));
+  return JSON.stringify(DESCRIBED_FIELDS.map((k) => {
+    const v = k === 'aliases' ? aliases : canon(a[k]);
+    return v === undefined || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) ? null : v;
+  }));
+}
+
+const sameContent = (stored: Asset, fields: AssetFields) => contentOf(stored) === contentOf(fields as Record<string, unknown>);
 
 function assetRow(p: { id: string; orgId: string; fspId: string; fields: AssetFields }, status: string, version: number, at: string, by: string) {
   const f = p.fields;

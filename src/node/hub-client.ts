@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import { LOCAL_SCHEME } from '../access/local-cli';
+import type { SubmitBatch } from '../assets/import-file';
+import type { RowResult } from '../assets/service';
 import { readLock, type LockInfo } from './lock';
 
 /**
@@ -64,4 +66,34 @@ export function query(params: Record<string, string | undefined>): string {
   const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
   const s = q.toString();
   return s ? `?${s}` : '';
+}
+
+interface BulkAnswer { results?: RowResult[]; report?: string }
+
+/**
+ * `fmar import`'s batches posted to the running hub's bulk API (NDJSON, the same dryRun and onError),
+ * its answer's rows (numbered by line of the body) mapped back to the lines of the file. A line that
+ * is not JSON is rejected here, as the hub would; a stop-mode batch holding one is not sent at all.
+ */
+export function hubSubmitter(hub: HubClient): SubmitBatch {
+  return async (records, o) => {
+    const unreadable: RowResult[] = records.filter((r) => r.problem).map((r) => ({ row: r.line, status: 'rejected', errors: [r.problem!] }));
+    const sent = records.filter((r) => !r.problem);
+    if (!sent.length) return unreadable;
+    if (unreadable.length && o.onError === 'stop' && !o.dryRun) return [...unreadable, ...sent.map((r): RowResult => ({ row: r.line, status: 'valid' }))].sort((a, b) => a.row - b.row);
+    let answer: BulkAnswer;
+    try {
+      answer = await hub.json<BulkAnswer>('POST', `/api/v1/assets/bulk${query({ dryRun: o.dryRun ? 'true' : undefined, onError: o.onError })}`, {
+        body: sent.map((r) => JSON.stringify(r.value)).join('\n'), contentType: 'application/x-ndjson',
+      });
+    } catch (e) {
+      if (!(e instanceof HubCallError) || e.code !== 'BULK-ROWS-INVALID') throw e;
+      answer = e.body as BulkAnswer;
+    }
+    // More rejected rows than an answer lists: the full list is in the stored report.
+    const listed = answer.report ? [...(answer.results ?? []).filter((r) => r.status !== 'rejected'), ...(await hub.json<{ results: RowResult[] }>('GET', answer.report)).results] : answer.results ?? [];
+    const byRow = new Map(listed.map((r) => [r.row, r]));
+    // Rows a refused batch does not list were valid but not written.
+    return [...unreadable, ...sent.map((rec, i): RowResult => ({ ...(byRow.get(i + 1) ?? { status: 'valid' }), row: rec.line }))].sort((a, b) => a.row - b.row);
+  };
 }
