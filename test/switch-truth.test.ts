@@ -143,8 +143,9 @@ describe('switching assets that share a meter', () => {
 
   it('the gaining FSP’s own assets on the meter are no reason to refuse: the one other asset switches', async () => {
     const mpan = freshMpan();
-    const bess = await battery('fsp-a', mpan);
-    await evCharger('fsp-b', mpan, { justification: 'my charger behind the same meter' });
+    // FSP B's own charger is registered on the meter first, then FSP A's battery.
+    await evCharger('fsp-b', mpan);
+    const bess = await battery('fsp-a', mpan, { justification: 'the consumer also has a charger with another FSP' });
     const r = await requestSwitch({ asset: `mpan:${mpan}`, consent: await consentFor(mpan) });
     expect(r.status, r.text).toBe(201);
     expect(r.json).toMatchObject({ assetId: bess.id, losingFspId: DEMO['fsp-a'], gainingFspId: DEMO['fsp-b'], status: 'PENDING' });
