@@ -247,3 +247,37 @@ describe('one bad switch does not stop all switching', () => {
     expect(await applyDueSwitches(hub.ctx)).toEqual([]);
   });
 });
+
+describe('concurrency (truly concurrent on PostgreSQL; serialised on PGlite)', () => {
+  it('concurrent requests naming the same two assets of one meter, in either order: exactly one request wins, for both assets', async () => {
+    const mpan = freshMpan();
+    const bess = await battery('fsp-a', mpan);
+    const hp = await heatPump('fsp-a', mpan);
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => consentFor(mpan)));
+    const results = await Promise.all(tokens.map((consent, i) => requestSwitch({ assets: i % 2 ? [bess.id, hp.id] : [hp.id, bess.id], consent })));
+    const won = results.filter((r) => r.status === 201);
+    expect(won).toHaveLength(1);
+    expect(won[0].json.items).toHaveLength(2);
+    expect(results.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.json.code}`)).toEqual(Array(19).fill('409 SWITCH-IN-PROGRESS'));
+    const [{ n }] = await hub.db.query(`SELECT count(*)::int AS n FROM asset_switch WHERE asset_id = ANY($1::text[])`, [[bess.id, hp.id]]);
+    expect(n).toBe(2);
+  }, 120_000);
+
+  it('two due-switch jobs at once, with a switch that cannot be applied: each switch is closed exactly once', async () => {
+    const assets = [await battery('fsp-a', freshMpan()), await battery('fsp-a', freshMpan()), await battery('fsp-a', freshMpan())];
+    const ids: string[] = [];
+    for (const a of assets) {
+      const r = await requestSwitch({ asset: a.id, consent: await consentFor(a.importMpan), effectiveDate: '2026-06-06' });
+      expect(r.status, r.text).toBe(201);
+      ids.push(r.json.id);
+    }
+    await hub.db.query(`UPDATE asset SET fsp_since = '2026-06-06T12:00:00Z' WHERE id = $1`, [assets[1].id]);
+    await hub.db.query(`INSERT INTO asset_fsp_link (asset_id, fsp_id, valid, recorded_at, recorded_by) VALUES ($1, $2, tstzrange('2026-06-02T00:00:00Z', '2026-06-03T00:00:00Z'), now(), 'test')`, [assets[2].id, DEMO['fsp-a']]);
+    hub.clock.set('2026-06-06T09:00:00.000Z');
+    await Promise.all([applyDueSwitches(hub.ctx), applyDueSwitches(hub.ctx)]);
+    const closed = await hub.db.query(`SELECT switch_id, to_status FROM asset_switch_transition WHERE switch_id = ANY($1::text[]) AND from_status = 'PENDING' ORDER BY switch_id`, [ids]);
+    expect(closed.map((t) => [t.switch_id, t.to_status])).toEqual([[ids[0], 'EFFECTIVE'], [ids[1], 'FAILED'], [ids[2], 'FAILED']].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    const [{ n }] = await hub.db.query(`SELECT count(*)::int AS n FROM event_outbox WHERE type = 'fmar.switch.failed' AND subject = ANY($1::text[])`, [ids]);
+    expect(n).toBe(4);
+  }, 120_000);
+});
