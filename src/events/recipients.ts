@@ -63,7 +63,8 @@ export const RECIPIENT_POLICY: readonly RecipientRule[] = [
   { reason: 'operator', types: ['fmar.dispute.*'], sql: { from: 'organisation o', where: `o.status = 'ACTIVE' AND 'MARKET_FACILITATOR' = ANY(o.roles)` },
     who: 'Every active operator organisation (role MARKET_FACILITATOR), which resolves disputes.' },
   // Data quality findings (docs/data-quality.md): the writer names the assets' FSP (record organisation) and their owner; DNOs read their scorecards instead.
-  { reason: 'asset-owner', types: ['fmar.data-quality.*'], sql: { scalar: `e.data->>'organisationId'` }, who: 'For a change of data quality findings, the organisation that owns the assets (`data.organisationId`).' },
+  { reason: 'asset-owner', types: ['fmar.data-quality.*'], sql: { scalar: `(SELECT o.id FROM organisation o WHERE o.id = e.data->>'organisationId' AND 'ASSET_OWNER' = ANY(o.roles))` },
+    who: 'For a change of data quality findings, the organisation that owns the assets (`data.organisationId`) when it has the ASSET_OWNER role.' },
   // Catalogue changes (docs/catalogues.md): every party validates against the code lists, so every active organisation hears of them.
   { reason: 'catalogue-reader', types: ['fmar.catalogue.*'], sql: { from: 'organisation o', where: `o.status = 'ACTIVE'` },
     who: 'For a catalogue change, every active organisation (each reads the code lists its records are checked against).' },
