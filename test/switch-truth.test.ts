@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { grantDelegation } from '../src/identity/delegations';
+import { registerOrganisation } from '../src/organisations/service';
 import { applyDueSwitches } from '../src/switching/switches';
 import { DEMO, batteryInput, expectRefused, mpanFor, testHub, type TestHub } from './harness';
 
@@ -108,6 +109,19 @@ describe('control follows the FSP link', () => {
     expect((await read('operator')).json.fspId).toBe(DEMO['fsp-b']);
     // The losing FSP keeps the switch record it was party to.
     expect((await hub.call('GET', `/api/v1/switches?assetId=${asset.id}`, { as: 'fsp-a' })).json.items.map((s: { status: string }) => s.status)).toEqual(['EFFECTIVE']);
+  });
+  it('an ASSET_OWNER organisation keeps reading its asset across the switch and is told of it; it never writes it', async () => {
+    const owner = await registerOrganisation(hub.ctx, hub.system, { legalName: 'Truth Household Ltd', organisationType: 'LTD', registrationNumber: '09811001', roles: ['ASSET_OWNER'], status: 'ACTIVE' });
+    const ownerToken = () => hub.token({ org: owner.id, roles: ['ASSET_OWNER'], sub: 'householder' });
+    const r = await hub.call('POST', '/api/v1/assets', { as: 'operator', body: batteryInput(9000 + ++n, { importMpan: freshMpan(), serialNumber: `TRUTH-${n}`, organisationId: owner.id, fspId: DEMO['fsp-a'] }) });
+    expect(r.status, r.text).toBe(201);
+    const told = await hub.db.query(`SELECT r.reasons FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id WHERE e.type = 'fmar.asset.registered' AND e.subject = $1 AND r.organisation_id = $2`, [r.json.id, owner.id]);
+    expect(told.map((t) => t.reasons)).toEqual([['asset-owner']]);
+    await switchToB(r.json);
+    const read = await hub.call('GET', `/api/v1/assets/${r.json.id}`, { as: await ownerToken() });
+    expect([read.status, read.json.fspId]).toEqual([200, DEMO['fsp-b']]);
+    const write = await hub.call('PATCH', `/api/v1/assets/${r.json.id}`, { as: await ownerToken(), body: { name: 'Mine' }, headers: { 'if-match': `"${read.json.version}"` } });
+    expect([write.status, write.json.code]).toEqual([403, 'AUTH-SCOPE-MISSING']);
   });
 });
 
