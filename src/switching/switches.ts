@@ -43,7 +43,7 @@ export const SwitchInput = z.object({
   asset: AssetRef.optional().openapi({ description: 'The asset: its FMAR ID, or any alias as scheme:value (e.g. mpan:1312345678907). An alias that names several live assets the caller does not control is refused (SWITCH-ALIAS-AMBIGUOUS, listing them): name them in `assets`.', example: 'mpan:1312345678907' }),
   assets: z.array(AssetRef).min(1).max(MAX_SWITCH_ASSETS).optional().openapi({ description: 'Instead of `asset`: several assets switched by one request (e.g. a battery and a heat pump behind one meter), each by ID or alias. One consent for their meter covers them all; every asset is checked before any is written.' }),
   consent: z.string().min(1).max(16_384).openapi({ description: 'The consumer’s consent: a consent token (JWT) from the Consumer Consent Service, or an opaque consent reference.' }),
-  effectiveDate: z.string().regex(DAY_RE, 'REQUEST-FIELD-TYPE').optional().openapi({ description: 'Great Britain calendar day the switch takes effect (default: the first day the notice period allows).', example: '2026-07-01' }),
+  effectiveDate: z.string().regex(DAY_RE, 'REQUEST-FIELD-TYPE').optional().openapi({ description: 'Great Britain calendar day the switch takes effect (default: the first day the notice period and the start of the current FSP link allow).', example: '2026-07-01' }),
   reason: z.string().max(500).optional(),
 }).strict().refine((v) => (v.asset === undefined) !== (v.assets === undefined), { message: 'SWITCH-ASSET-REFERENCE', path: ['asset'] }).openapi('SwitchInput');
 
@@ -77,6 +77,9 @@ async function transition(tx: Sql, id: string, from: Status | null, to: Status, 
     SELECT $1, COALESCE(max(seq), 0) + 1, $2, $3, $4::timestamptz, $5, $6 FROM asset_switch_transition WHERE switch_id = $1`, [id, from, to, at.toISOString(), by, reason ?? null]);
 }
 
+/** What resolving a reference reads of each asset it names. */
+interface Candidate { id: string; category: string; kw: number; fsp_id: string; deregistered_at: string | Date | null }
+
 /** An asset a request names, with the start of its current FSP link (a switch may not take effect before it). */
 interface Named { asset: Asset; linkSince: Date | null }
 
@@ -87,7 +90,7 @@ interface Named { asset: Asset; linkSince: Date | null }
  * request is refused with the candidates in a form the gaining FSP may see (no other FSP named).
  */
 async function resolveAsset(tx: Sql, ref: string, gaining: string): Promise<string> {
-  let rows: any[];
+  let rows: Candidate[];
   if (ULID_RE.test(ref)) rows = await tx.query(`SELECT a.id, a.category, a.rated_capacity_kw::float8 AS kw, a.fsp_id, a.deregistered_at FROM asset a WHERE a.id = $1`, [ref]);
   else {
     const idf = parseIdentifier(ref);
@@ -100,7 +103,7 @@ async function resolveAsset(tx: Sql, ref: string, gaining: string): Promise<stri
   const others = live.filter((r) => r.fsp_id !== gaining);
   if (others.length === 0) return (live[0] ?? rows[0]).id;
   if (others.length > 1) {
-    const matchingAssets = others.map((r) => ({ assetId: r.id as string, category: r.category as string, ratedCapacityKw: Number(r.kw) }));
+    const matchingAssets = others.map((r) => ({ assetId: r.id, category: r.category, ratedCapacityKw: Number(r.kw) }));
     throw new Problem('SWITCH-ALIAS-AMBIGUOUS', `${ref} names ${others.length} assets you do not control (${matchingAssets.map((m) => `${m.assetId}: ${m.category}, ${m.ratedCapacityKw} kW`).join('; ')}); name the ones to switch in "assets".`, { matchingAssets });
   }
   return others[0].id;
