@@ -109,6 +109,12 @@ describe('control follows the FSP link', () => {
     expect((await read('operator')).json.fspId).toBe(DEMO['fsp-b']);
     // The losing FSP keeps the switch record it was party to.
     expect((await hub.call('GET', `/api/v1/switches?assetId=${asset.id}`, { as: 'fsp-a' })).json.items.map((s: { status: string }) => s.status)).toEqual(['EFFECTIVE']);
+    // A dispute on the asset raised after the switch is for its parties now: FSP B and the DNO, not FSP A.
+    const dispute = await hub.call('POST', '/api/v1/disputes', { as: 'dno', body: { recordType: 'asset', recordId: asset.id, fields: ['name'], claim: { summary: 'Name differs from the site survey' } } });
+    expect(dispute.status, dispute.text).toBe(201);
+    expect((await hub.call('GET', `/api/v1/disputes/${dispute.json.id}`, { as: 'fsp-b' })).status).toBe(200);
+    const hidden = await hub.call('GET', `/api/v1/disputes/${dispute.json.id}`, { as: 'fsp-a' });
+    expect([hidden.status, hidden.json.code]).toEqual([404, 'DISPUTE-NOT-FOUND']);
   });
   it('an ASSET_OWNER organisation keeps reading its asset across the switch and is told of it; it never writes it', async () => {
     const owner = await registerOrganisation(hub.ctx, hub.system, { legalName: 'Truth Household Ltd', organisationType: 'LTD', registrationNumber: '09811001', roles: ['ASSET_OWNER'], status: 'ACTIVE' });
