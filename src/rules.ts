@@ -88,6 +88,9 @@ export const RULES = {
   'CONTRACT-PERIOD': { status: 422, title: 'validTo must be after validFrom.' },
   'CONTRACT-PARTY': { status: 422, title: 'The FSP must be an active FSP or aggregator, and the asset must exist and not be de-registered.' },
   'CONTRACT-STATUS-TRANSITION': { status: 409, title: 'Contracts move OFFERED → CONFIRMED → TERMINATED (or OFFERED → TERMINATED), never back.' },
+  'SWITCH-ALIAS-AMBIGUOUS': { status: 409, title: 'The alias names several live assets the gaining FSP does not control (e.g. a battery, a heat pump and an EV charger behind one meter); `matchingAssets` lists each one’s asset ID, category and capacity: name the ones to switch in `assets` (one request may switch several).' },
+  'SWITCH-EFFECTIVE-BEFORE-LINK': { status: 422, title: 'The effective date is before the asset’s current FSP link started; `earliestEffectiveDate` is the first day a switch could take effect.' },
+  'SWITCH-ASSET-REFERENCE': { status: 422, title: 'Name the asset in `asset` (one ID or alias) or the assets in `assets` (a list of IDs or aliases), not both and not neither.' },
 
   // Market units (UC-03.01 to UC-03.04, docs/units.md)
   'UNIT-NOT-FOUND': { status: 404, title: 'No market unit with this ID is visible to the caller.' },

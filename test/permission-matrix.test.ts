@@ -20,6 +20,7 @@ import { raiseDispute, withdrawDispute } from '../src/disputes/service';
 import { enqueueCimImport } from '../src/cim/jobs';
 import { tally } from '../src/assets/bulk-import';
 import { saveBulkReport } from '../src/assets/bulk-report';
+import { applyDueSwitches } from '../src/switching/switches';
 import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
 
 /**
@@ -218,7 +219,8 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
     if (p.visibility === 'own') return t.fspId === c.org;
     return (OWNER_ROLES.includes(c.role) && t.fspId === c.org) || (NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.dno));
   }
-  const own = t.asset.organisationId === c.org || t.asset.fspId === c.org;
+  // Control follows the FSP link: FSPs and aggregators reach the assets they control now; an asset owner those it owns.
+  const own = ((c.role === 'FSP' || c.role === 'AGGREGATOR') && t.asset.fspId === c.org) || (c.role === 'ASSET_OWNER' && t.asset.organisationId === c.org);
   switch (p.visibility) {
     case 'own': return own;
     case 'own-or-network': return (OWNER_ROLES.includes(c.role) && own) || (NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.asset.dno));
@@ -267,9 +269,9 @@ const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
  * organisation's, and the target whose visibility decides the expected answer. A mapped route with
  * a parameter not listed here fails the walk: add a line (and a record in beforeAll).
  */
-const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation) => { value: string; target: Target } }[] = [
+const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation, subject?: AssetFacts) => { value: string; target: Target } }[] = [
   { prefix: `${API}/assets/bulk/reports/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; return { value: bulkReportOf.get(org)!, target: { kind: 'bulkreport', id: bulkReportOf.get(org)!, org } }; } },
-  { prefix: `${API}/assets/`, param: 'id', fill: (c, rel) => { const asset = rel === 'own' ? ownAsset.get(c.role)! : strangerAsset; return { value: asset.id, target: { kind: 'asset', asset } }; } },
+  { prefix: `${API}/assets/`, param: 'id', fill: (c, rel, subject) => { const asset = subject ?? (rel === 'own' ? ownAsset.get(c.role)! : strangerAsset); return { value: asset.id, target: { kind: 'asset', asset } }; } },
   { prefix: `${API}/clients/`, param: 'clientId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = clientOf.get(org)!; return { value: id, target: { kind: 'client', id, org } }; } },
   { prefix: `${API}/organisations/`, param: 'userId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = userOf.get(org)!; return { value: id, target: { kind: 'user', id, org } }; } },
   { prefix: `${API}/delegations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? delegationTo.get(c.org)! : strangerDelegation; return { value: id, target: { kind: 'delegation', id, parties: rel === 'own' ? [stranger, c.org] : [stranger, 'bystander'] } }; } },
@@ -293,12 +295,13 @@ const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation) =>
   { prefix: `${API}/data-quality/scorecards/dnos/`, param: 'code', fill: (c, rel) => { const key = rel === 'own' ? c.dnoCodes[0] ?? 'SPEN_SPM' : 'UKPN_EPN'; return { value: key, target: { kind: 'scorecard', scope: 'dno', key } }; } },
 ];
 
-function build(key: string, c: Caller, rel: Relation): Request_ {
+/** `subject`: the asset an asset route names, instead of the caller's own or the stranger's. */
+function build(key: string, c: Caller, rel: Relation, subject?: AssetFacts): Request_ {
   const [method, pattern] = key.split(' ');
   let target: Target | undefined;
   const path = pattern.replace(/\{(\w+)\}/g, (_m, name: string) => {
     const f = FILL.find((x) => x.param === name && pattern.startsWith(x.prefix));
-    if (f) { const v = f.fill(c, rel); target = v.target; return v.value; }
+    if (f) { const v = f.fill(c, rel, subject); target = v.target; return v.value; }
     // An unmapped route is refused before anything reads its parameters.
     if (!entryOf(key)) return 'unmapped';
     throw new Error(`the walker cannot fill {${name}}: add it to FILL in test/permission-matrix.test.ts`);
@@ -308,7 +311,7 @@ function build(key: string, c: Caller, rel: Relation): Request_ {
   if (method === 'PATCH' || method === 'DELETE') headers['if-match'] = '"999"';
   const withBody = ['POST', 'PUT', 'PATCH'].includes(method) && !key.endsWith('/audit/verify');
   const body = BODY[key] ?? (withBody ? { body: {} } : {});
-  if (list) { const asset = rel === 'own' ? ownAsset.get(c.role)! : strangerAsset; return { path: path + list(asset), target: { kind: 'asset', asset }, list: true, headers, ...body }; }
+  if (list) { const asset = subject ?? (rel === 'own' ? ownAsset.get(c.role)! : strangerAsset); return { path: path + list(asset), target: { kind: 'asset', asset }, list: true, headers, ...body }; }
   return { path, target, headers, ...body };
 }
 
@@ -426,6 +429,68 @@ describe('the permission matrix', () => {
       expect(JSON.parse(got.text).passport !== null, c.role).toBe(SEES_ALL.includes(c.role));
     }
   });
+});
+
+describe('control follows the FSP link', () => {
+  /**
+   * One asset, walked on every asset route before and after a switch moves its FSP link from the
+   * losing FSP to the gaining FSP: for the losing FSP, a delegate acting for it, the gaining FSP,
+   * the DNO of its network and the operator. The expected outcome comes from the matrix and the
+   * asset's facts (who controls it now), as in the walk above.
+   */
+  it('the losing FSP and its delegate lose every asset route at the switch; the gaining FSP gains them; the DNO and the operator keep theirs', async () => {
+    const sys = hub.system;
+    const passport = { contacts: { primary: { firstName: 'Pat', lastName: 'Matrix', email: 'pat@matrix.example' } } };
+    const org = async (name: string, no: string) => (await registerOrganisation(hub.ctx, sys, { legalName: name, organisationType: 'LTD', registrationNumber: no, roles: ['FSP'], status: 'ACTIVE', passport })).id;
+    const losing = await org('Matrix Losing FSP Ltd', '09800201');
+    const gaining = await org('Matrix Gaining FSP Ltd', '09800202');
+    const delegateOrg = await org('Matrix Delegate Ltd', '09800203');
+    const out = await registerAssets(hub.ctx, sys, [batteryInput(7200, { name: 'Matrix switched asset', organisationId: losing, fspId: losing, importMpan: mpanFor(7200), serialNumber: 'MX-SW' })], { source: 'test' });
+    const asset: AssetFacts = { id: out.assets[0].id, name: 'Matrix switched asset', organisationId: losing, fspId: losing, dno: 'SPEN_SPM' };
+    const scopes = ['assets:read', 'assets:write', 'data-quality:read', 'openadr:read'];
+    const d = await grantDelegation(hub.ctx, sys, { delegatorId: losing, delegateId: delegateOrg, scopes, validTo: new Date(hub.clock.now().getTime() + 7 * 86_400_000).toISOString() });
+    await hub.token({ org: delegateOrg, roles: ['FSP'] }); // the delegate's own API client, named by its delegated token
+    const delegateToken = () => hub.signer.sign({ sub: 'matrix-delegate', org: losing, roles: ['FSP'], scope: scopes.join(' '), clientId: `dev-${delegateOrg}`, act: { sub: 'matrix-delegate', org: delegateOrg }, extra: { delegation_id: d.id } });
+    const parties = async (): Promise<{ who: string; c: Caller }[]> => [
+      { who: 'losing FSP', c: { role: 'FSP', org: losing, dnoCodes: [], token: await hub.token({ org: losing, roles: ['FSP'], sub: 'matrix-losing' }) } },
+      { who: 'delegate of the losing FSP', c: { role: 'FSP', org: losing, dnoCodes: [], token: await delegateToken() } },
+      { who: 'gaining FSP', c: { role: 'FSP', org: gaining, dnoCodes: [], token: await hub.token({ org: gaining, roles: ['FSP'], sub: 'matrix-gaining' }) } },
+      { who: 'DNO', c: callers.get('DNO')! },
+      { who: 'operator', c: callers.get('MARKET_FACILITATOR')! },
+    ];
+    // Every route that names an asset, or lists and exports assets.
+    const assetRoutes = appRoutes().filter((k) => k.split(' ')[1].startsWith(`${API}/assets`) && (k.includes('{id}') || LIST_QUERY[k] !== undefined));
+    expect(assetRoutes.length).toBeGreaterThan(8);
+    const walk = async (phase: string) => {
+      const failures: string[] = [];
+      const seen: Record<string, boolean> = {};
+      for (const { who, c } of await parties()) {
+        for (const key of assetRoutes) {
+          const entry = entryOf(key)!;
+          const action = typeof entry === 'string' ? entry : entry.other;
+          // The delegate's token carries the delegated scopes only: it walks the routes they open.
+          if (who.startsWith('delegate') && !scopes.includes(PERMISSIONS[action].scope)) continue;
+          const r = build(key, c, 'other', asset);
+          const got = await send(key.split(' ')[0], r);
+          const wrong = verdict(key, c, 'other', r, got);
+          if (wrong) failures.push(`${phase}: ${key} as ${who} → ${got.status} ${got.code ?? ''}: ${wrong}`);
+          if (key === `GET ${API}/assets/{id}`) seen[who] = got.status === 200;
+        }
+      }
+      expect(failures).toEqual([]);
+      return seen;
+    };
+    expect(await walk('before')).toEqual({ 'losing FSP': true, 'delegate of the losing FSP': true, 'gaining FSP': false, DNO: true, operator: true });
+
+    hub.clock.advance(3_600_000);
+    const at = hub.clock.now().toISOString();
+    const sid = hub.ports.ids.next();
+    await hub.db.query(`INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by)
+      VALUES ($1, $2, $3, $4, 'PENDING', $5::date, $6::timestamptz, '{}'::jsonb, $1, 'walker', $6::timestamptz, 'walker')`, [sid, asset.id, losing, gaining, at.slice(0, 10), at]);
+    expect((await applyDueSwitches(hub.ctx)).filter((x) => x.id === sid)).toEqual([{ id: sid, status: 'EFFECTIVE' }]);
+    asset.fspId = gaining;
+    expect(await walk('after')).toEqual({ 'losing FSP': false, 'delegate of the losing FSP': false, 'gaining FSP': true, DNO: true, operator: true });
+  }, 60_000);
 });
 
 describe('authorize', () => {

@@ -111,8 +111,9 @@ describe('a switch, from request to effect', () => {
     expect(links.status, links.text).toBe(200);
     const periods = (links.json.items ?? links.json) as { fspId: string; validTo: string | null }[];
     expect(periods.map((l) => [l.fspId, l.validTo])).toEqual([[DEMO['fsp-a'], '2026-06-05T23:00:00.000Z'], [DEMO['fsp-b'], null]]);
-    // FSP A lost control; it still reads the asset as its registered owner.
-    expect((await hub.call('GET', `/api/v1/assets/${bess.id}`, { as: 'fsp-a' })).json.fspId).toBe(DEMO['fsp-b']);
+    // FSP A lost control: the asset is no longer its to read (docs/decisions.md, "Control follows the FSP link").
+    const lost = await hub.call('GET', `/api/v1/assets/${bess.id}`, { as: 'fsp-a' });
+    expect([lost.status, lost.json.code]).toEqual([404, 'ASSET-NOT-FOUND']);
     const done = await hub.call('GET', `/api/v1/switches/${r.json.id}`, { as: 'fsp-b' });
     expect(done.json.status).toBe('EFFECTIVE');
     expect(done.json.transitions.map((t: { to: string }) => t.to)).toEqual(['REQUESTED', 'PENDING', 'EFFECTIVE']);

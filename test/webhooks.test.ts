@@ -161,7 +161,8 @@ describe('recipients by policy', () => {
     const r = await hub.call('POST', `${API}/assets`, { as: 'operator', body: batteryInput(next() + 500, { organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'] }) });
     expect(r.status, JSON.stringify(r.json)).toBe(201);
     expect(await recipients(await eventOf(r.json.id))).toEqual({
-      [DEMO['fsp-a']]: ['asset-fsp', 'asset-owner', 'record-organisation'],
+      // Alpha registered it as an FSP, not an ASSET_OWNER: it is told as the controlling FSP only (control follows the FSP link).
+      [DEMO['fsp-a']]: ['asset-fsp', 'record-organisation'],
       [DEMO.dno]: ['dno'],
     });
     // Off the demo DNO's network (UKPN_EPN): the DNO is not told.
@@ -189,7 +190,7 @@ describe('recipients by policy', () => {
     const by = Object.fromEntries(rows.map((r) => [r.organisation_id, r]));
     expect(Object.keys(by).sort()).toEqual([DEMO['fsp-a'], DEMO['fsp-b'], DEMO.dno, so.id].sort());
     expect(rows).toHaveLength(4); // each once
-    expect(by[DEMO['fsp-a']]).toMatchObject({ named: DEMO['fsp-a'], reasons: ['asset-fsp', 'asset-owner', 'losing-fsp', 'record-organisation'] });
+    expect(by[DEMO['fsp-a']]).toMatchObject({ named: DEMO['fsp-a'], reasons: ['asset-fsp', 'losing-fsp', 'record-organisation'] });
     expect(by[DEMO['fsp-b']]).toMatchObject({ named: DEMO['fsp-b'], reasons: ['gaining-fsp', 'record-organisation'] });
     expect(by[DEMO.dno].reasons).toEqual(['dno']);
     expect(by[so.id].reasons).toEqual(['system-operator']);

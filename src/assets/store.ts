@@ -1,4 +1,5 @@
 import type { Principal } from '../access/principal';
+import type { OrganisationRole } from '../catalogue/codes';
 import { reach } from '../access/permissions';
 import type { Sql } from '../storage/db';
 import type { Asset } from './schema';
@@ -52,11 +53,30 @@ export function toAsset(r: any): Asset {
   };
 }
 
+/** Roles that act on an asset through the FSP link in force (asset.fsp_id), never through who registered it. */
+const CONTROLLING_ROLES: readonly OrganisationRole[] = ['FSP', 'AGGREGATOR'];
+
+/**
+ * The "own" part of an object-level rule over `a` (or another alias with the same columns):
+ * FSPs and aggregators reach the assets they control now; an ASSET_OWNER organisation also reads
+ * (never writes) the assets it owns. The organisation that registered an asset, once it has lost
+ * control by a switch, reaches nothing (docs/decisions.md, "Control follows the FSP link").
+ */
+export function ownAssetReach(p: Principal, params: unknown[], mode: 'read' | 'write', alias = 'a', cols = { fsp: 'fsp_id', owner: 'organisation_id' }): string[] {
+  const parts: string[] = [];
+  const controls = p.roles.some((r) => CONTROLLING_ROLES.includes(r));
+  const owns = mode === 'read' && p.roles.includes('ASSET_OWNER');
+  if (controls || owns) params.push(p.organisationId);
+  if (controls) parts.push(`${alias}.${cols.fsp} = $${params.length}`);
+  if (owns) parts.push(`${alias}.${cols.owner} = $${params.length}`);
+  return parts;
+}
+
 /**
  * Object-level rule, in SQL so that no route can forget it: the reach that PERMISSIONS gives
- * assets.read (`read`) or assets.write (`write`): the operator and regulator every asset; FSPs,
- * aggregators and owners those they control or own; DNOs/IDNOs (read only) those on their networks.
- * Appends its parameters to `params`.
+ * assets.read (`read`) or assets.write (`write`): the operator and regulator every asset; FSPs and
+ * aggregators those they control (the FSP link in force); asset owners (read only) those they own;
+ * DNOs/IDNOs (read only) those on their networks. Appends its parameters to `params`.
  */
 export function assetVisibility(p: Principal, params: unknown[], mode: 'read' | 'write' = 'read'): string {
   // A delegation limited to named assets reaches only those, whatever else the delegator reaches.
@@ -68,10 +88,7 @@ export function assetVisibility(p: Principal, params: unknown[], mode: 'read' | 
   const r = reach(mode === 'write' ? 'assets.write' : 'assets.read', p.roles);
   if (r.all) return 'TRUE';
   const parts: string[] = [];
-  if (r.own) {
-    params.push(p.organisationId);
-    parts.push(`(a.fsp_id = $${params.length} OR a.organisation_id = $${params.length})`);
-  }
+  if (r.own) parts.push(...ownAssetReach(p, params, mode));
   if (r.network && p.dnoCodes.length) {
     params.push(p.dnoCodes);
     parts.push(`a.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`);

@@ -1,6 +1,7 @@
 import { reach, type Action } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import type { Sql } from '../storage/db';
+import { ownAssetReach } from '../assets/store';
 import type { Dispute, DisputeComment } from './schema';
 
 /** SQL that belongs to the dispute tables: column list, row mapping, object-level visibility. */
@@ -27,7 +28,7 @@ export function toComment(r: any): DisputeComment {
 /**
  * Object-level rule, in SQL: the reach PERMISSIONS gives the action. Roles that see all reach
  * every dispute; others the disputes their organisation raised and those on records it is a
- * party to now: an asset it controls or owns or that is on its network (`dnoCodes`), itself, a
+ * party to now: an asset it controls now (or owns, as an ASSET_OWNER) or that is on its network (`dnoCodes`), itself, a
  * market unit it controls. A delegation limited to named assets reaches disputes on those only.
  */
 export function disputeVisibility(p: Principal, params: unknown[], action: Action = 'disputes.read'): string {
@@ -40,10 +41,12 @@ export function disputeVisibility(p: Principal, params: unknown[], action: Actio
     const org = `$${params.length}`;
     params.push(p.dnoCodes);
     const dnos = `$${params.length}`;
+    // A party to an asset as assets.read has it: the FSP controlling it now (not the one that lost it by a switch), its ASSET_OWNER, its DNO.
+    const assetParty = [...ownAssetReach(p, params, 'read', 'pa'), `pa.dno IN (SELECT jsonb_array_elements_text(${dnos}::jsonb))`].join(' OR ');
     vis = `(d.raised_by_org = ${org}
       OR (d.record_type = 'organisation' AND d.record_id = ${org})
       OR (d.record_type = 'asset' AND EXISTS (SELECT 1 FROM asset pa WHERE pa.id = d.record_id
-            AND (pa.fsp_id = ${org} OR pa.organisation_id = ${org} OR pa.dno IN (SELECT jsonb_array_elements_text(${dnos}::jsonb)))))
+            AND (${assetParty})))
       OR (d.record_type = 'market_unit' AND EXISTS (SELECT 1 FROM market_unit pu WHERE pu.id = d.record_id AND pu.fsp_id = ${org})))`;
   }
   if (p.delegation?.assetIds) {

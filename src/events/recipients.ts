@@ -22,14 +22,16 @@ export interface RecipientRule {
 
 const ASSET_AND_PROCESS = ['fmar.asset.*', 'fmar.switch.*', 'fmar.qualification.*'] as const;
 const SWITCH = ['fmar.switch.*'] as const;
+// The registering organisation is told only as an ASSET_OWNER: control (and news of it) follows the FSP link.
+const OWNER = `(SELECT o.id FROM organisation o WHERE o.id = a.organisation_id AND 'ASSET_OWNER' = ANY(o.roles))`;
 
 export const RECIPIENT_POLICY: readonly RecipientRule[] = [
   { reason: 'record-organisation', types: ['*'], sql: { scalar: 'e.organisation_id' },
     who: 'The organisation the writer names for the record: an asset’s FSP, the organisation itself, a client’s or person’s organisation, each party a writer announces a change to.' },
   { reason: 'asset-fsp', types: ASSET_AND_PROCESS, sql: { scalar: 'a.fsp_id' },
     who: 'The FSP controlling the asset (`data.assetId`) when the event is written; after a switch takes effect, the gaining FSP.' },
-  { reason: 'asset-owner', types: ASSET_AND_PROCESS, sql: { scalar: 'a.organisation_id' },
-    who: 'The organisation that owns the asset record (when the consumer is registered as an ASSET_OWNER organisation, the consumer).' },
+  { reason: 'asset-owner', types: ASSET_AND_PROCESS, sql: { scalar: OWNER },
+    who: 'The organisation that owns the asset record when it has the ASSET_OWNER role (the consumer, when registered); an FSP that registered the asset and lost it by a switch is not told.' },
   { reason: 'dno', types: ASSET_AND_PROCESS, sql: { from: 'organisation o', where: `o.status = 'ACTIVE' AND a.dno IS NOT NULL AND o.dno_codes @> ARRAY[a.dno]` },
     who: 'Every active organisation whose licence areas (`dnoCodes`) include the asset’s `dno`: the DNO/IDNO of its network.' },
   { reason: 'losing-fsp', types: SWITCH, sql: { scalar: `e.data->>'losingFspId'` }, who: 'The losing FSP named by the switch (`data.losingFspId`).' },
@@ -51,7 +53,7 @@ export const RECIPIENT_POLICY: readonly RecipientRule[] = [
   // Disputes (docs/disputes.md): the raiser, the disputed record's parties and the operator.
   { reason: 'dispute-raiser', types: ['fmar.dispute.*'], sql: { scalar: `e.data->>'raisedBy'` }, who: 'The organisation that raised the dispute (`data.raisedBy`).' },
   { reason: 'asset-fsp', types: ['fmar.dispute.*'], sql: { scalar: 'a.fsp_id' }, who: 'For a dispute on an asset (`data.assetId`), the FSP controlling it when the event is written.' },
-  { reason: 'asset-owner', types: ['fmar.dispute.*'], sql: { scalar: 'a.organisation_id' }, who: 'For a dispute on an asset, the organisation that owns the asset record.' },
+  { reason: 'asset-owner', types: ['fmar.dispute.*'], sql: { scalar: OWNER }, who: 'For a dispute on an asset, the organisation that owns the asset record when it has the ASSET_OWNER role.' },
   { reason: 'dno', types: ['fmar.dispute.*'], sql: { from: 'organisation o', where: `o.status = 'ACTIVE' AND a.dno IS NOT NULL AND o.dno_codes @> ARRAY[a.dno]` },
     who: 'For a dispute on an asset, every active organisation whose licence areas include the asset’s `dno`.' },
   { reason: 'disputed-organisation', types: ['fmar.dispute.*'], sql: { scalar: `CASE WHEN e.data->>'recordType' = 'organisation' THEN e.data->>'recordId' END` },
@@ -61,7 +63,8 @@ export const RECIPIENT_POLICY: readonly RecipientRule[] = [
   { reason: 'operator', types: ['fmar.dispute.*'], sql: { from: 'organisation o', where: `o.status = 'ACTIVE' AND 'MARKET_FACILITATOR' = ANY(o.roles)` },
     who: 'Every active operator organisation (role MARKET_FACILITATOR), which resolves disputes.' },
   // Data quality findings (docs/data-quality.md): the writer names the assets' FSP (record organisation) and their owner; DNOs read their scorecards instead.
-  { reason: 'asset-owner', types: ['fmar.data-quality.*'], sql: { scalar: `e.data->>'organisationId'` }, who: 'For a change of data quality findings, the organisation that owns the assets (`data.organisationId`).' },
+  { reason: 'asset-owner', types: ['fmar.data-quality.*'], sql: { scalar: `(SELECT o.id FROM organisation o WHERE o.id = e.data->>'organisationId' AND 'ASSET_OWNER' = ANY(o.roles))` },
+    who: 'For a change of data quality findings, the organisation that owns the assets (`data.organisationId`) when it has the ASSET_OWNER role.' },
   // Catalogue changes (docs/catalogues.md): every party validates against the code lists, so every active organisation hears of them.
   { reason: 'catalogue-reader', types: ['fmar.catalogue.*'], sql: { from: 'organisation o', where: `o.status = 'ACTIVE'` },
     who: 'For a catalogue change, every active organisation (each reads the code lists its records are checked against).' },

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { namespaceOf, Resource } from '../../openadr/index';
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
+import { ownAssetReach } from '../assets/store';
 import { ORGANISATION_ROLES } from '../catalogue/codes';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
@@ -80,11 +81,13 @@ export async function registrationsOfOrganisation(ctx: Ctx, p: Principal, organi
 /**
  * The live VEN registrations behind an asset: those of the organisation that controls it (its
  * FSP) that stand for it (bound to it, or without bindings), which dispatch it. Reached as vens.read reaches: all for roles that see all registrations,
- * else the assets the caller's organisation owns or controls.
+ * else the assets the caller's organisation controls now (or owns, as an ASSET_OWNER).
  */
 export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: string) {
   const params: unknown[] = [assetId];
-  const own = reach('vens.read', p.roles).all ? 'TRUE' : (params.push(p.organisationId), `(a.organisation_id = $2 OR a.fsp_id = $2)`);
+  // As assets.read: the FSP controlling the asset now, never the one that registered it and lost it by a switch.
+  const mine = reach('vens.read', p.roles).all ? ['TRUE'] : ownAssetReach(p, params, 'read');
+  const own = mine.length ? `(${mine.join(' OR ')})` : 'FALSE';
   const [a] = await ctx.db.query(`SELECT a.id, a.fsp_id FROM asset a WHERE a.id = $1 AND ${own}`, params);
   if (!a) throw new Problem('ASSET-NOT-FOUND', `No asset ${assetId}.`);
   const rp: unknown[] = [a.fsp_id, a.id];

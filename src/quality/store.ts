@@ -1,6 +1,7 @@
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import type { Sql } from '../storage/db';
+import { ownAssetReach } from '../assets/store';
 import { compileRule, type CompiledRule } from './rules';
 import type { DqRule, Finding, Scorecard } from './schema';
 
@@ -46,10 +47,8 @@ export function findingVisibility(p: Principal, params: unknown[]): string {
   const r = reach('data-quality.read', p.roles);
   if (r.all) return 'TRUE';
   const parts: string[] = [];
-  if (r.own) {
-    params.push(p.organisationId);
-    parts.push(`(f.fsp_id = $${params.length} OR (f.organisation_id = $${params.length} AND f.organisation_id <> f.fsp_id))`);
-  }
+  // As assets.read: the FSP controlling the asset, or its ASSET_OWNER organisation; never the registering FSP after a switch.
+  if (r.own) parts.push(...ownAssetReach(p, params, 'read', 'f'));
   if (r.network && p.dnoCodes.length) {
     params.push(p.dnoCodes);
     parts.push(`f.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`);

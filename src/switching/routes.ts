@@ -3,7 +3,7 @@ import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { idempotency, problemResponses, security, validationHook } from '../http/common';
 import { CONTRACT_STATUSES, Contract, ContractInput, getContract, listContracts, recordContract, setContractStatus } from './contracts';
-import { SWITCH_STATUSES, Switch, SwitchInput, cancelSwitch, getSwitch, listSwitches, requestSwitch, withdrawSwitch, type SwitchOptions } from './switches';
+import { SWITCH_STATUSES, Switch, SwitchBatch, SwitchInput, cancelSwitch, getSwitch, listSwitches, requestSwitch, withdrawSwitch, type SwitchOptions } from './switches';
 
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
@@ -15,15 +15,17 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
   const tags = ['Switching'];
 
   app.openapi(createRoute({
-    method: 'post', path: '/switches', tags, security, summary: 'Request a switch of an asset to the caller (the gaining FSP), with the consumer’s consent (UC-02.06)',
+    method: 'post', path: '/switches', tags, security, summary: 'Request a switch of an asset, or of several behind one meter, to the caller (the gaining FSP), with the consumer’s consent (UC-02.06)',
     middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: { body: { required: true, content: json(SwitchInput) }, headers: z.object({ 'idempotency-key': z.string().optional() }) },
-    responses: { 201: { description: 'Accepted: PENDING until its effective date', content: json(Switch) }, ...problemResponses(403, 404, 409, 422, 503) },
+    responses: { 201: { description: 'Accepted: PENDING until its effective date. A request naming `asset` answers with its switch; one naming `assets` with `items`, one switch per asset.', content: json(z.union([Switch, SwitchBatch])) }, ...problemResponses(403, 404, 409, 422, 503) },
   }), async (c) => {
     const requestKey = c.req.header('idempotency-key') ?? `switch:${ctx.ids.next()}`;
-    const s = await requestSwitch(ctx, c.get('principal'), c.req.valid('json'), { ...o(), requestKey });
-    c.header('location', `/api/v1/switches/${s.id}`);
-    return c.json(s, 201);
+    const input = c.req.valid('json');
+    const switches = await requestSwitch(ctx, c.get('principal'), input, { ...o(), requestKey });
+    if (input.assets) return c.json({ items: switches }, 201);
+    c.header('location', `/api/v1/switches/${switches[0].id}`);
+    return c.json(switches[0], 201);
   });
 
   app.openapi(createRoute({

@@ -5,6 +5,7 @@ import { archiveVersion, closeFspLink, parseIdentifier } from '../assets/service
 import { assessStoredIn } from '../quality/service';
 import { applySwitchToUnits } from '../units/service';
 import { ASSET_COLS, toAsset } from '../assets/store';
+import type { Asset } from '../assets/schema';
 import { writeAudit } from '../audit/audit';
 import { ConsentError, type ConsentEvidence, type ConsentVerifier } from '../consent/port';
 import type { Ctx } from '../context';
@@ -20,24 +21,31 @@ import { DAY_RE, addDays, firstDayFrom, londonDay, londonMidnight } from './date
  *
  *   REQUESTED → PENDING (notice period) → EFFECTIVE
  *             ↘ REJECTED (by the hub)   ↘ CANCELLED (operator, consent revoked)   ↘ WITHDRAWN (gaining FSP)
+ *                                       ↘ FAILED (due, but the hub could not apply it; the reason says why)
  *
- * A request is checked completely before anything is written: the asset (by ID or any alias), the
- * gaining FSP, the notice period, confirmed service windows of other FSPs, and the consumer's
- * consent (ConsentVerifier port). The FSP link moves on the effective date by `applyDueSwitches`,
+ * A request is checked completely before anything is written: the asset(s) (by ID or any alias;
+ * several assets behind one meter in one request), the gaining FSP, the notice period, the start of
+ * the current FSP link, confirmed service windows of other FSPs over the whole effective day, and
+ * the consumer's consent (ConsentVerifier port). The FSP link moves on the effective date by `applyDueSwitches`,
  * a job over the database that survives restarts. Every transition is audited with who and why,
  * and announced to the losing and gaining FSPs (and, through the recipients policy, the asset's
  * DNO and System Operators).
  */
-export const SWITCH_STATUSES = ['REQUESTED', 'PENDING', 'EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN'] as const;
+export const SWITCH_STATUSES = ['REQUESTED', 'PENDING', 'EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED'] as const;
 type Status = (typeof SWITCH_STATUSES)[number];
 export const OPEN: readonly Status[] = ['REQUESTED', 'PENDING'];
 
+/** Most assets one switch request names (the assets behind one meter). */
+export const MAX_SWITCH_ASSETS = 50;
+const AssetRef = z.string().min(1).max(120);
+
 export const SwitchInput = z.object({
-  asset: z.string().min(1).max(120).openapi({ description: 'The asset: its FMAR ID, or any alias as scheme:value (e.g. mpan:1312345678907).', example: 'mpan:1312345678907' }),
+  asset: AssetRef.optional().openapi({ description: 'The asset: its FMAR ID, or any alias as scheme:value (e.g. mpan:1312345678907). An alias that names several live assets the caller does not control is refused (SWITCH-ALIAS-AMBIGUOUS, listing them): name them in `assets`.', example: 'mpan:1312345678907' }),
+  assets: z.array(AssetRef).min(1).max(MAX_SWITCH_ASSETS).optional().openapi({ description: 'Instead of `asset`: several assets switched by one request (e.g. a battery and a heat pump behind one meter), each by ID or alias. One consent for their meter covers them all; every asset is checked before any is written.' }),
   consent: z.string().min(1).max(16_384).openapi({ description: 'The consumer’s consent: a consent token (JWT) from the Consumer Consent Service, or an opaque consent reference.' }),
-  effectiveDate: z.string().regex(DAY_RE, 'REQUEST-FIELD-TYPE').optional().openapi({ description: 'Great Britain calendar day the switch takes effect (default: the first day the notice period allows).', example: '2026-07-01' }),
+  effectiveDate: z.string().regex(DAY_RE, 'REQUEST-FIELD-TYPE').optional().openapi({ description: 'Great Britain calendar day the switch takes effect (default: the first day the notice period and the start of the current FSP link allow).', example: '2026-07-01' }),
   reason: z.string().max(500).optional(),
-}).strict().openapi('SwitchInput');
+}).strict().refine((v) => (v.asset === undefined) !== (v.assets === undefined), { message: 'SWITCH-ASSET-REFERENCE', path: ['asset'] }).openapi('SwitchInput');
 
 export const Switch = z.object({
   id: z.string(), assetId: z.string(), losingFspId: z.string(), gainingFspId: z.string(), status: z.enum(SWITCH_STATUSES),
@@ -48,6 +56,8 @@ export const Switch = z.object({
   transitions: z.array(z.object({ from: z.string().nullable(), to: z.string(), at: z.string(), by: z.string(), reason: z.string().nullable() })).optional(),
 }).openapi('Switch');
 export type Switch = z.infer<typeof Switch>;
+/** The answer to a request naming `assets`: one switch per asset, all written together. */
+export const SwitchBatch = z.object({ items: z.array(Switch) }).openapi('SwitchBatch');
 
 export interface SwitchOptions { verifier?: ConsentVerifier; noticeDays: number }
 
@@ -67,31 +77,62 @@ async function transition(tx: Sql, id: string, from: Status | null, to: Status, 
     SELECT $1, COALESCE(max(seq), 0) + 1, $2, $3, $4::timestamptz, $5, $6 FROM asset_switch_transition WHERE switch_id = $1`, [id, from, to, at.toISOString(), by, reason ?? null]);
 }
 
-/** The asset a request names, whoever controls it (the gaining FSP does not control it yet). */
-async function resolveAsset(tx: Sql, ref: string) {
-  let where: string;
-  let params: unknown[];
-  if (ULID_RE.test(ref)) { where = 'a.id = $1'; params = [ref]; }
+/** What resolving a reference reads of each asset it names. */
+interface Candidate { id: string; category: string; kw: number; fsp_id: string; deregistered_at: string | Date | null }
+
+/** An asset a request names, with the start of its current FSP link (a switch may not take effect before it). */
+interface Named { asset: Asset; linkSince: Date | null }
+
+/**
+ * The asset a reference names, whoever controls it (the gaining FSP does not control it yet). An
+ * alias may name several assets (a battery, a heat pump and an EV charger behind one meter): the
+ * gaining FSP's own are no reason to refuse, and of the others exactly one must remain, or the
+ * request is refused with the candidates in a form the gaining FSP may see (no other FSP named).
+ */
+async function resolveAsset(tx: Sql, ref: string, gaining: string): Promise<string> {
+  let rows: Candidate[];
+  if (ULID_RE.test(ref)) rows = await tx.query(`SELECT a.id, a.category, a.rated_capacity_kw::float8 AS kw, a.fsp_id, a.deregistered_at FROM asset a WHERE a.id = $1`, [ref]);
   else {
     const idf = parseIdentifier(ref);
-    where = `a.id = (SELECT asset_id FROM asset_alias WHERE scheme = $1 AND value = $2 ORDER BY active DESC LIMIT 1)`;
-    params = [idf.scheme, idf.value];
+    rows = await tx.query(`SELECT a.id, a.category, a.rated_capacity_kw::float8 AS kw, a.fsp_id, a.deregistered_at FROM asset a
+      WHERE a.id IN (SELECT asset_id FROM asset_alias WHERE scheme = $1 AND value = $2) ORDER BY a.id`, [idf.scheme, idf.value]);
   }
-  const [row] = await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} FOR UPDATE OF a`, params);
-  if (!row) throw new Problem('SWITCH-ASSET-UNKNOWN', `No asset ${ref}.`);
-  return toAsset(row);
+  if (!rows.length) throw new Problem('SWITCH-ASSET-UNKNOWN', `No asset ${ref}.`);
+  const live = rows.filter((r) => !r.deregistered_at);
+  // Only de-registered, or only the caller's own: the checks after locking refuse it with their own code.
+  const others = live.filter((r) => r.fsp_id !== gaining);
+  if (others.length === 0) return (live[0] ?? rows[0]).id;
+  if (others.length > 1) {
+    const matchingAssets = others.map((r) => ({ assetId: r.id, category: r.category, ratedCapacityKw: Number(r.kw) }));
+    throw new Problem('SWITCH-ALIAS-AMBIGUOUS', `${ref} names ${others.length} assets you do not control (${matchingAssets.map((m) => `${m.assetId}: ${m.category}, ${m.ratedCapacityKw} kW`).join('; ')}); name the ones to switch in "assets".`, { matchingAssets });
+  }
+  return others[0].id;
+}
+
+/** The named assets, locked in ID order (two requests lock the same rows in the same order). */
+async function lockAssets(tx: Sql, ids: string[]): Promise<Named[]> {
+  const rows = await tx.query(`SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE OF a`, [ids]);
+  return rows.map((r) => ({ asset: toAsset(r), linkSince: r.fsp_since ? new Date(r.fsp_since) : null }));
+}
+
+/** The last of the first days each asset's current FSP link allows (a day starting at or after the link's start). */
+function firstDayAfterLinks(named: Named[]): string | undefined {
+  const days = named.flatMap((n) => (n.linkSince ? [firstDayFrom(n.linkSince)] : []));
+  return days.length ? days.sort().at(-1) : undefined;
 }
 
 /**
- * The first day on or after `day` that no CONFIRMED contract of another FSP covers. Windows are
- * followed one after another, so back-to-back windows push the date past all of them.
+ * The first day on or after `day` that no CONFIRMED contract of another FSP overlaps at any time
+ * (the whole Europe/London day, 23, 24 or 25 hours, not only its midnight). Windows are followed
+ * one after another, so back-to-back windows push the date past all of them.
  */
 export async function earliestFreeDay(tx: Sql, assetId: string, gainingFspId: string, day: string): Promise<{ day: string; blocking: string[] }> {
   const blocking: string[] = [];
   let d = day;
   for (let i = 0; i < 100; i++) {
-    const at = londonMidnight(d).toISOString();
-    const [w] = await tx.query(`SELECT id, upper(period) AS until FROM contract WHERE asset_id = $1 AND status = 'CONFIRMED' AND fsp_id <> $2 AND period @> $3::timestamptz ORDER BY upper(period) DESC LIMIT 1`, [assetId, gainingFspId, at]);
+    const dayRange = [londonMidnight(d).toISOString(), londonMidnight(addDays(d, 1)).toISOString()];
+    const [w] = await tx.query(`SELECT id, upper(period) AS until FROM contract WHERE asset_id = $1 AND status = 'CONFIRMED' AND fsp_id <> $2
+      AND period && tstzrange($3::timestamptz, $4::timestamptz) ORDER BY upper(period) DESC LIMIT 1`, [assetId, gainingFspId, ...dayRange]);
     if (!w) return { day: d, blocking };
     blocking.push(w.id);
     d = firstDayFrom(new Date(w.until));
@@ -104,59 +145,111 @@ function consentProblem(e: ConsentError): Problem {
   return new Problem(code, e.detail, e.retryAfterSec ? { retryAfterSec: e.retryAfterSec } : {});
 }
 
-/** Request a switch (UC-02.06 steps 2–5). Nothing is written unless every check passes. */
-export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeof SwitchInput>, o: SwitchOptions & { requestKey: string }): Promise<Switch> {
+/** The first day on or after `day` that no confirmed window of another FSP overlaps, for every asset. */
+async function freeDayForAll(tx: Sql, named: Named[], gaining: string, day: string): Promise<{ day: string; blocking: string[] }> {
+  const blocking = new Set<string>();
+  let d = day;
+  for (let round = 0; round < 100; round++) {
+    let moved = false;
+    for (const n of named) {
+      const free = await earliestFreeDay(tx, n.asset.id, gaining, d);
+      free.blocking.forEach((b) => blocking.add(b));
+      if (free.day !== d) { d = free.day; moved = true; }
+    }
+    if (!moved) return { day: d, blocking: [...blocking] };
+  }
+  throw new Problem('SWITCH-SERVICE-WINDOW', 'The assets are under confirmed service windows for the foreseeable future.');
+}
+
+/** Every check of one named asset that needs no consent; the first broken one refuses the whole request. */
+const assetOf = (n: Named, several: boolean) => (several ? ` (asset ${n.asset.id})` : '');
+
+function checkControl(n: Named, gaining: string, several: boolean) {
+  if (n.asset.deregisteredAt) throw new Problem('SWITCH-ASSET-DEREGISTERED', `The asset is de-registered${assetOf(n, several)}.`);
+  if (n.asset.fspId === gaining) throw new Problem('SWITCH-ALREADY-CONTROLLED', `You already control the asset${assetOf(n, several)}.`);
+}
+
+async function checkNoOpenSwitch(tx: Sql, n: Named, several: boolean) {
+  const [open] = await tx.query(`SELECT id FROM asset_switch WHERE asset_id = $1 AND status IN ('REQUESTED', 'PENDING')`, [n.asset.id]);
+  if (open) throw new Problem('SWITCH-IN-PROGRESS', `Switch ${open.id} of this asset${assetOf(n, several)} is open.`, { existingSwitchId: open.id });
+}
+
+/** The consumer's consent for one asset: it binds to the meter, so it may name either of the asset's MPANs. */
+async function verifyConsent(tx: Sql, o: SwitchOptions & { requestKey: string }, consent: string, asset: Asset, gaining: string, effectiveDate: string, now: Date): Promise<ConsentEvidence> {
+  const mpans = [asset.importMpan, asset.exportMpan].filter((m): m is string => !!m);
+  if (!mpans.length) throw validationProblem([fieldError('asset', 'CONSENT-MPAN-MISMATCH', `Asset ${asset.id} has no MPAN for a consent to be bound to.`)]);
+  // A refused check records nothing, so trying the other MPAN is safe; the same requestKey makes one consent cover every asset of one request.
+  for (const [i, mpan] of mpans.entries()) {
+    try {
+      return await o.verifier!.verify({ consent, mpan, gainingFspId: gaining, effectiveDate, requestKey: o.requestKey, at: now }, tx);
+    } catch (e) {
+      if (e instanceof ConsentError && e.code === 'CONSENT-MPAN-MISMATCH' && i < mpans.length - 1) continue;
+      if (e instanceof ConsentError) throw consentProblem(e);
+      throw e;
+    }
+  }
+  throw new Problem('CONSENT-MPAN-MISMATCH');
+}
+
+/** Write one PENDING switch of one asset, with its transitions, audit record and events. */
+async function insertSwitch(ctx: Ctx, tx: Sql, p: Principal, asset: Asset, evidence: ConsentEvidence, effectiveDate: string, reason: string | undefined, now: Date): Promise<Switch> {
+  const id = ctx.ids.next();
+  const by = recordedBy(p);
+  const gaining = p.organisationId;
+  const [row] = await tx.query(
+    `INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, reason, requested_at, requested_by)
+     VALUES ($1, $2, $3, $4, 'PENDING', $5::date, $6::timestamptz, $7::jsonb, $8, $9, $10, $11::timestamptz, $12) RETURNING *`,
+    [id, asset.id, asset.fspId, gaining, effectiveDate, londonMidnight(effectiveDate).toISOString(), evidence, evidence.jti, evidence.issuer, reason ?? null, now.toISOString(), by]);
+  await transition(tx, id, null, 'REQUESTED', now, by, reason);
+  await transition(tx, id, 'REQUESTED', 'PENDING', now, by, `consent verified (${evidence.method}, jti ${evidence.jti}); notice until ${effectiveDate}`);
+  await writeAudit(tx, p, now, [{ action: 'switch.requested', recordType: 'switch', recordId: id, organisationId: gaining, detail: { assetId: asset.id, losingFspId: asset.fspId, gainingFspId: gaining, effectiveDate, consent: { issuer: evidence.issuer, jti: evidence.jti, tokenHash: evidence.tokenHash } } }]);
+  const data = { switchId: id, assetId: asset.id, losingFspId: asset.fspId, gainingFspId: gaining, effectiveDate, status: 'PENDING', dno: asset.dno };
+  await writeEvents(tx, ctx.ids, now, [
+    { type: 'fmar.switch.requested', subject: id, organisationId: asset.fspId, data },
+    { type: 'fmar.switch.requested', subject: id, organisationId: gaining, data },
+  ]);
+  return toSwitch(row);
+}
+
+/**
+ * Request a switch (UC-02.06 steps 2–5) of one asset (`asset`) or several (`assets`, the design's
+ * "asset ID(s)"): one switch per asset, all with the same effective date. Nothing is written unless
+ * every check passes for every asset.
+ */
+export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeof SwitchInput>, o: SwitchOptions & { requestKey: string }): Promise<Switch[]> {
   if (!p.roles.some((r) => r === 'FSP' || r === 'AGGREGATOR')) throw new Problem('SWITCH-GAINING-ROLE');
   if (!o.verifier) throw new Problem('CONSENT-SERVICE-UNAVAILABLE', 'No consent service is configured on this hub (FMAR_CONSENT_ISSUER, docs/consent.md).');
   const now = ctx.clock.now();
-  const today = londonDay(now);
-  const earliest = addDays(today, o.noticeDays);
-  const effectiveDate = input.effectiveDate ?? earliest;
-  if (effectiveDate < earliest) throw new Problem('SWITCH-NOTICE-PERIOD', `The notice period is ${o.noticeDays} day(s): the earliest effective date is ${earliest}.`, { earliestEffectiveDate: earliest });
+  const earliest = addDays(londonDay(now), o.noticeDays);
+  if (input.effectiveDate !== undefined && input.effectiveDate < earliest) throw new Problem('SWITCH-NOTICE-PERIOD', `The notice period is ${o.noticeDays} day(s): the earliest effective date is ${earliest}.`, { earliestEffectiveDate: earliest });
   const gaining = p.organisationId;
+  const refs = input.assets ?? [input.asset!];
   try {
     return await ctx.db.transaction(async (tx) => {
-      const asset = await resolveAsset(tx, input.asset);
-      if (asset.deregisteredAt) throw new Problem('SWITCH-ASSET-DEREGISTERED');
-      if (asset.fspId === gaining) throw new Problem('SWITCH-ALREADY-CONTROLLED');
-      const mpans = [asset.importMpan, asset.exportMpan].filter((m): m is string => !!m);
-      if (!mpans.length) throw validationProblem([fieldError('asset', 'CONSENT-MPAN-MISMATCH', 'The asset has no MPAN for a consent to be bound to.')]);
-      let evidence: ConsentEvidence | undefined;
-      // The consent may name either of the asset's MPANs; a refused check records nothing, so trying the other is safe.
-      for (const [i, mpan] of mpans.entries()) {
-        try {
-          evidence = await o.verifier!.verify({ consent: input.consent, mpan, gainingFspId: gaining, effectiveDate, requestKey: o.requestKey, at: now }, tx);
-          break;
-        } catch (e) {
-          if (e instanceof ConsentError && e.code === 'CONSENT-MPAN-MISMATCH' && i < mpans.length - 1) continue;
-          if (e instanceof ConsentError) throw consentProblem(e);
-          throw e;
-        }
+      const ids: string[] = [];
+      for (const ref of refs) ids.push(await resolveAsset(tx, ref, gaining));
+      const named = await lockAssets(tx, [...new Set(ids)]);
+      for (const n of named) checkControl(n, gaining, named.length > 1);
+      // The new link starts when the current one has begun: never before it (the range would be empty).
+      const linkDay = firstDayAfterLinks(named);
+      const allowed = linkDay && linkDay > earliest ? linkDay : earliest;
+      const effectiveDate = input.effectiveDate ?? allowed;
+      if (linkDay && effectiveDate < linkDay) {
+        throw new Problem('SWITCH-EFFECTIVE-BEFORE-LINK', `The asset's current FSP link started after ${effectiveDate} began; the earliest effective date is ${allowed}.`, { earliestEffectiveDate: allowed });
       }
-      if (!evidence) throw new Problem('CONSENT-MPAN-MISMATCH');
-      // After the consent's single use is claimed: a consent sent twice at once is CONSENT-REPLAYED
-      // for all but one request, whatever the asset's state; a refusal here rolls the claim back.
-      const [open] = await tx.query(`SELECT id FROM asset_switch WHERE asset_id = $1 AND status IN ('REQUESTED', 'PENDING')`, [asset.id]);
-      if (open) throw new Problem('SWITCH-IN-PROGRESS', `Switch ${open.id} of this asset is open.`, { existingSwitchId: open.id });
-      const free = await earliestFreeDay(tx, asset.id, gaining, effectiveDate);
+      // The consent's single use is claimed before the open-switch and service-window checks: a consent
+      // sent twice at once is CONSENT-REPLAYED for all but one request, whatever the asset's state; a
+      // refusal after it rolls the claim back.
+      const evidence: ConsentEvidence[] = [];
+      for (const n of named) evidence.push(await verifyConsent(tx, o, input.consent, n.asset, gaining, effectiveDate, now));
+      for (const n of named) await checkNoOpenSwitch(tx, n, named.length > 1);
+      const free = await freeDayForAll(tx, named, gaining, effectiveDate);
       if (free.day !== effectiveDate) {
-        throw new Problem('SWITCH-SERVICE-WINDOW', `Confirmed service window(s) ${free.blocking.join(', ')} of another FSP cover ${effectiveDate}; the earliest effective date is ${free.day}.`, { earliestEffectiveDate: free.day, blockingContracts: free.blocking });
+        throw new Problem('SWITCH-SERVICE-WINDOW', `Confirmed service window(s) ${free.blocking.join(', ')} of another FSP overlap ${effectiveDate}; the earliest effective date is ${free.day}.`, { earliestEffectiveDate: free.day, blockingContracts: free.blocking });
       }
-      const id = ctx.ids.next();
-      const by = recordedBy(p);
-      const [row] = await tx.query(
-        `INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, reason, requested_at, requested_by)
-         VALUES ($1, $2, $3, $4, 'PENDING', $5::date, $6::timestamptz, $7::jsonb, $8, $9, $10, $11::timestamptz, $12) RETURNING *`,
-        [id, asset.id, asset.fspId, gaining, effectiveDate, londonMidnight(effectiveDate).toISOString(), evidence, evidence.jti, evidence.issuer, input.reason ?? null, now.toISOString(), by]);
-      await transition(tx, id, null, 'REQUESTED', now, by, input.reason);
-      await transition(tx, id, 'REQUESTED', 'PENDING', now, by, `consent verified (${evidence.method}, jti ${evidence.jti}); notice until ${effectiveDate}`);
-      await writeAudit(tx, p, now, [{ action: 'switch.requested', recordType: 'switch', recordId: id, organisationId: gaining, detail: { assetId: asset.id, losingFspId: asset.fspId, gainingFspId: gaining, effectiveDate, consent: { issuer: evidence.issuer, jti: evidence.jti, tokenHash: evidence.tokenHash } } }]);
-      const data = { switchId: id, assetId: asset.id, losingFspId: asset.fspId, gainingFspId: gaining, effectiveDate, status: 'PENDING', dno: asset.dno };
-      await writeEvents(tx, ctx.ids, now, [
-        { type: 'fmar.switch.requested', subject: id, organisationId: asset.fspId, data },
-        { type: 'fmar.switch.requested', subject: id, organisationId: gaining, data },
-      ]);
-      return toSwitch(row);
+      const out: Switch[] = [];
+      for (const [i, n] of named.entries()) out.push(await insertSwitch(ctx, tx, p, n.asset, evidence[i], effectiveDate, input.reason, now));
+      return out;
     });
   } catch (e) {
     if (pgErrorCode(e) === '23505') throw new Problem('SWITCH-IN-PROGRESS', 'Another switch of this asset was requested at the same moment.');
@@ -230,16 +323,20 @@ export function cancelSwitch(ctx: Ctx, p: Principal, id: string, reason?: string
  * window confirmed after the request rejects it), then move the FSP link: close the losing FSP's
  * period at the effective instant, open the gaining FSP's, archive the asset version. One
  * transaction per switch, claimed with SKIP LOCKED, so several hubs can run it and a restart
- * resumes where it stopped. Returns the switches it closed.
+ * resumes where it stopped. A switch that cannot be applied (its effective time before the current
+ * FSP link started, or a data error while moving the link) is closed FAILED with the reason, in a
+ * transaction of its own, and the switches due after it proceed. Returns the switches it closed.
  */
 export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issuer: string, jti: string, tokenHash: string) => Promise<boolean>; limit?: number } = {}): Promise<{ id: string; status: Status }[]> {
   const out: { id: string; status: Status }[] = [];
   const system = systemPrincipal('switch-scheduler');
   for (;;) {
     const now = ctx.clock.now();
+    let claimed: string | undefined;
     const done = await ctx.db.transaction(async (tx) => {
       const [r] = await tx.query(`SELECT * FROM asset_switch WHERE status = 'PENDING' AND effective_at <= $1::timestamptz ORDER BY effective_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, [now.toISOString()]);
       if (!r) return undefined;
+      claimed = r.id;
       // In the claiming transaction (one connection on PGlite): no other connection is needed.
       if (o.isRevoked && (await o.isRevoked(tx, r.consent_issuer, r.consent_jti, r.consent?.tokenHash ?? ''))) {
         await closeRow(ctx, tx, system, r, 'CANCELLED', 'consent revoked before the switch took effect', now);
@@ -251,13 +348,17 @@ export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issu
         await closeRow(ctx, tx, system, r, 'REJECTED', `confirmed service window(s) ${free.blocking.join(', ')} of another FSP cover ${day}`, now);
         return { id: r.id, status: 'REJECTED' as Status };
       }
-      const [a] = await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 FOR UPDATE OF a`, [r.asset_id]);
+      const [a] = await tx.query(`SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = $1 FOR UPDATE OF a`, [r.asset_id]);
       const asset = toAsset(a);
       if (asset.deregisteredAt || asset.fspId !== r.losing_fsp_id) {
         await closeRow(ctx, tx, system, r, 'REJECTED', asset.deregisteredAt ? 'the asset was de-registered' : 'the asset changed FSP meanwhile', now);
         return { id: r.id, status: 'REJECTED' as Status };
       }
       const at = new Date(r.effective_at).toISOString();
+      if (a.fsp_since && new Date(a.fsp_since) > new Date(r.effective_at)) {
+        await closeRow(ctx, tx, system, r, 'FAILED', `the effective time ${at} is before the asset's current FSP link started (${new Date(a.fsp_since).toISOString()}); request a new switch`, now);
+        return { id: r.id, status: 'FAILED' as Status };
+      }
       const by = `switch ${r.id}`;
       await archiveVersion(tx, asset, now.toISOString());
       await closeFspLink(tx, r.asset_id, at);
@@ -279,11 +380,31 @@ export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issu
         { type: 'fmar.asset.fsp-changed', subject: r.asset_id, organisationId: r.gaining_fsp_id, data: { assetId: r.asset_id, version: asset.version + 1, fromFspId: r.losing_fsp_id, toFspId: r.gaining_fsp_id, switchId: r.id } },
       ]);
       return { id: r.id, status: 'EFFECTIVE' as Status };
+    }).catch(async (e: unknown) => {
+      if (!claimed || !cannotApply(e)) throw e;
+      return failSwitch(ctx, claimed, `it could not be applied: ${e instanceof Error ? e.message : String(e)}`);
     });
     if (!done) return out;
     out.push(done);
     if (o.limit && out.length >= o.limit) return out;
   }
+}
+
+/** A refusal or a data error (SQLSTATE class 22 or 23) will fail again at every run; a lost connection may not. */
+function cannotApply(e: unknown): boolean {
+  const code = pgErrorCode(e);
+  return e instanceof Problem || (!!code && (code.startsWith('22') || code.startsWith('23')));
+}
+
+/** Close a due switch FAILED (audited, both FSPs told), after its own transaction rolled back. */
+async function failSwitch(ctx: Ctx, id: string, reason: string): Promise<{ id: string; status: Status }> {
+  const system = systemPrincipal('switch-scheduler');
+  return ctx.db.transaction(async (tx) => {
+    const [r] = await tx.query(`SELECT * FROM asset_switch WHERE id = $1 FOR UPDATE`, [id]);
+    if (r.status !== 'PENDING') return { id, status: r.status as Status };
+    await closeRow(ctx, tx, system, r, 'FAILED', reason, ctx.clock.now());
+    return { id, status: 'FAILED' as Status };
+  });
 }
 
 /**
