@@ -80,6 +80,13 @@ describe('GET /', () => {
   });
 });
 
+describe('GET /favicon.ico', () => {
+  it('is 204 (no icon), so a browser opening a page logs no 404', async () => {
+    const r = await hub.call('GET', '/favicon.ico');
+    expect(r.status).toBe(204);
+  });
+});
+
 describe('unknown routes', () => {
   it('answer 404 ROUTE-NOT-FOUND naming the route and pointing to /docs', async () => {
     const r = await hub.call('GET', '/api/v1/asets?x=1', { as: 'fsp-a' });

@@ -126,6 +126,8 @@ export function pageRoutes(opts: { assets: PageAssets; baseUrl: string; issuer: 
     res.headers.set('x-frame-options', 'DENY');
     return res;
   });
+  // Browsers ask for it on every page: no icon, said without a 404 in their console.
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'public, max-age=86400' }));
   app.get(`${ASSET_PREFIX}:file`, async (c) => {
     const asset = await script();
     if (c.req.path !== asset.path) throw new Problem('ROUTE-NOT-FOUND', `No asset ${c.req.path}: asset URLs carry their content hash and change with each release; reload the page that linked it (e.g. /docs).`);
