@@ -6,6 +6,7 @@ import { Problem } from '../http/problem';
 import type { Ports } from '../ports';
 import { PERMISSIONS, roleMay, routeAction, routeEntry, type Action, type Permission } from './permissions';
 import type { Principal } from './principal';
+import { TokenRefused } from './tokens';
 import { DpopError, memoryReplayStore, verifyDpopProof } from '../../identity/index';
 import { revocations } from '../identity/revocations';
 
@@ -42,7 +43,7 @@ export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<A
     try {
       claims = await ports.tokens.verify(m[2]);
     } catch (e) {
-      throw new Problem('AUTH-TOKEN-INVALID', `The access token was refused (${(e as { code?: string }).code ?? 'invalid'}).`);
+      throw new Problem('AUTH-TOKEN-INVALID', e instanceof TokenRefused ? e.message : 'The access token was refused: get a new access token from the token endpoint.');
     }
     const now = ports.clock.now();
     const jkt = (claims.cnf as { jkt?: string } | undefined)?.jkt;
