@@ -10,7 +10,7 @@ import { testDb } from './harness';
 /**
  * The hub's pages in a real browser (Debian's chromium through playwright-core) with the network cut
  * off: every request to a host other than the hub is aborted and recorded. /docs must list the
- * operations from the hub alone, and / must show the landing page. In CI a missing chromium is a
+ * operations from the hub alone, / must show the landing page, and the sign-out pages load nothing either. In CI a missing chromium is a
  * failure (.ci/run installs it); elsewhere the test is skipped with a message.
  */
 const CHROMIUM = '/usr/bin/chromium';
@@ -83,6 +83,15 @@ describe.skipIf(!present && process.env.CI !== 'true')('the pages in a browser, 
     await expect(page.locator('h1').textContent()).resolves.toBe('FMAR hub');
     expect(await page.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual(['/docs', '/openapi.json', '/.well-known/openid-configuration', '/healthz']);
     if (process.env.FMAR_SCREENSHOTS) await page.screenshot({ path: 'docs/images/landing.png' });
+    expect(outside).toEqual([]);
+    expect(failures).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('the sign-out page of the OpenID provider loads nothing from outside either', async () => {
+    // Without a session the end-session endpoint answers its success page at once.
+    const page = await open('/oauth/logout');
+    await expect(page.locator('h1').textContent()).resolves.toBe('Signed out');
     expect(outside).toEqual([]);
     expect(failures).toEqual([]);
     await page.close();
