@@ -7,4 +7,6 @@ import type { PageAssets } from './http/pages';
  */
 export const workerPageAssets: PageAssets = {
   apiReferenceScript: async () => apiReferenceScript,
+  // Cloudflare compresses responses at the edge.
+  gzip: false,
 };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testHub, type TestHub } from './harness';
 
@@ -46,6 +47,18 @@ describe('GET /docs', () => {
     expect(r.text).toBe(installedScript());
     const again = await hub.call('GET', path, { headers: { 'if-none-match': r.headers.get('etag')! } });
     expect(again.status).toBe(304);
+  });
+
+  it('sends it gzipped to a client that accepts gzip (4.9 MB of script), and plain to one that refuses it', async () => {
+    const [path] = references((await hub.call('GET', '/docs')).text);
+    const gz = await hub.app.request(path, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect([gz.status, gz.headers.get('content-encoding'), gz.headers.get('vary'), gz.headers.get('cache-control')]).toEqual([200, 'gzip', 'Accept-Encoding', 'public, max-age=31536000, immutable']);
+    const bytes = Buffer.from(await gz.arrayBuffer());
+    expect(gunzipSync(bytes).toString('utf8')).toBe(installedScript());
+    expect(bytes.length).toBeLessThan(installedScript().length / 3);
+    const refused = await hub.app.request(path, { headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+    expect(refused.headers.get('content-encoding')).toBeNull();
+    expect(await refused.text()).toBe(installedScript());
   });
 
   it('refuses an asset URL with another hash with a 404 that says to reload the page', async () => {

@@ -11,10 +11,12 @@ import { Problem } from './problem';
 export interface PageAssets {
   /** The text of @scalar/api-reference's standalone browser bundle (dist/browser/standalone.js). */
   apiReferenceScript(): Promise<string>;
+  /** Serve a gzip copy to clients that accept it (Node); false where the platform compresses (Workers). */
+  gzip: boolean;
 }
 
 /** One asset served at a URL that names its content hash, so it can be cached for ever. */
-interface HashedAsset { path: string; body: string; etag: string; contentType: string }
+interface HashedAsset { path: string; body: string; etag: string; contentType: string; gzipped: () => Promise<ArrayBuffer> }
 
 export const ASSET_PREFIX = '/assets/';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -26,8 +28,17 @@ async function sha256Hex(text: string): Promise<string> {
 
 async function hashedAsset(name: string, ext: string, contentType: string, body: string): Promise<HashedAsset> {
   const hash = (await sha256Hex(body)).slice(0, 20);
-  return { path: `${ASSET_PREFIX}${name}.${hash}.${ext}`, body, etag: `"${hash}"`, contentType };
+  let gz: Promise<ArrayBuffer> | undefined;
+  // Compressed once, on first demand: the asset never changes while the process runs.
+  const gzipped = () => (gz ??= gzip(body));
+  return { path: `${ASSET_PREFIX}${name}.${hash}.${ext}`, body, etag: `"${hash}"`, contentType, gzipped };
 }
+
+function gzip(text: string): Promise<ArrayBuffer> {
+  return new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+}
+
+const acceptsGzip = (header: string | undefined) => /(^|,)\s*gzip\s*(;\s*q=(?!0(\.0*)?\s*(,|$))[\d.]+)?\s*(,|$)/i.test(header ?? '');
 
 /** The API reference's script as a hashed asset, read and hashed once per app (lazily: Workers forbid I/O at start-up). */
 function apiReferenceAsset(assets: PageAssets): () => Promise<HashedAsset> {
@@ -131,8 +142,11 @@ export function pageRoutes(opts: { assets: PageAssets; baseUrl: string; issuer: 
   app.get(`${ASSET_PREFIX}:file`, async (c) => {
     const asset = await script();
     if (c.req.path !== asset.path) throw new Problem('ROUTE-NOT-FOUND', `No asset ${c.req.path}: asset URLs carry their content hash and change with each release; reload the page that linked it (e.g. /docs).`);
-    if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304, { etag: asset.etag, 'cache-control': IMMUTABLE });
-    return c.body(asset.body, 200, { 'content-type': asset.contentType, etag: asset.etag, 'cache-control': IMMUTABLE, 'x-content-type-options': 'nosniff' });
+    const headers: Record<string, string> = { etag: asset.etag, 'cache-control': IMMUTABLE, ...(opts.assets.gzip ? { vary: 'Accept-Encoding' } : {}) };
+    if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304, headers);
+    Object.assign(headers, { 'content-type': asset.contentType, 'x-content-type-options': 'nosniff' });
+    if (opts.assets.gzip && acceptsGzip(c.req.header('accept-encoding'))) return c.body(await asset.gzipped(), 200, { ...headers, 'content-encoding': 'gzip' });
+    return c.body(asset.body, 200, headers);
   });
   return app;
 }

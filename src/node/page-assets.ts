@@ -9,5 +9,6 @@ export function nodePageAssets(): PageAssets {
   return {
     // The package exports only its Vue entry; the standalone bundle sits beside it in dist/browser.
     apiReferenceScript: () => readFile(join(dirname(require.resolve('@scalar/api-reference')), 'browser', 'standalone.js'), 'utf8'),
+    gzip: true,
   };
 }
