@@ -8,7 +8,7 @@ import { DEMO, batteryInput, expectRefused, testHub, type TestHub } from './harn
  * use a new key. Each asserts the exact status, rule code and detail (404s: test/pages.test.ts).
  */
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); }, 60_000);
+beforeAll(async () => { hub = await testHub(); });
 afterAll(async () => { await hub?.close(); });
 
 describe('an unknown code names the value and the catalogue that lists the allowed ones', () => {

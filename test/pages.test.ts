@@ -12,7 +12,7 @@ import { testHub, type TestHub } from './harness';
  * test/browser-docs.test.ts opens the same pages in a real browser with the network cut off.
  */
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); }, 60_000);
+beforeAll(async () => { hub = await testHub(); });
 afterAll(async () => { await hub?.close(); });
 
 const installedScript = () => {
@@ -56,6 +56,10 @@ describe('GET /docs', () => {
     const bytes = Buffer.from(await gz.arrayBuffer());
     expect(gunzipSync(bytes).toString('utf8')).toBe(installedScript());
     expect(bytes.length).toBeLessThan(installedScript().length / 3);
+    // The two encodings are two representations: their ETags differ, and each revalidates to a 304.
+    expect(gz.headers.get('etag')).toMatch(/^"[0-9a-f]{20}\.gz"$/);
+    const again = await hub.app.request(path, { headers: { 'accept-encoding': 'gzip', 'if-none-match': gz.headers.get('etag')! } });
+    expect(again.status).toBe(304);
     const refused = await hub.app.request(path, { headers: { 'accept-encoding': 'gzip;q=0, identity' } });
     expect(refused.headers.get('content-encoding')).toBeNull();
     expect(await refused.text()).toBe(installedScript());

@@ -50,10 +50,11 @@ function apiReferenceAsset(assets: PageAssets): () => Promise<HashedAsset> {
   };
 }
 
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 /** A 404's detail: the route asked for (cut to 120 characters, it is the caller's text) and where the routes are listed. */
 export function routeNotFoundDetail(method: string, path: string): string {
-  const shown = path.length > 120 ? `${path.slice(0, 120)}…` : path;
-  return `No route ${method} ${shown}. The API is under /api/v1: /docs lists every operation, /openapi.json describes them.`;
+  return `No route ${method} ${cut(path, 120)}. The API is under /api/v1: /docs lists every operation, /openapi.json describes them.`;
 }
 
 /** The links a newcomer needs, for the landing page and its JSON twin. */
@@ -141,11 +142,14 @@ export function pageRoutes(opts: { assets: PageAssets; baseUrl: string; issuer: 
   app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'public, max-age=86400' }));
   app.get(`${ASSET_PREFIX}:file`, async (c) => {
     const asset = await script();
-    if (c.req.path !== asset.path) throw new Problem('ROUTE-NOT-FOUND', `No asset ${c.req.path}: asset URLs carry their content hash and change with each release; reload the page that linked it (e.g. /docs).`);
-    const headers: Record<string, string> = { etag: asset.etag, 'cache-control': IMMUTABLE, ...(opts.assets.gzip ? { vary: 'Accept-Encoding' } : {}) };
-    if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304, headers);
+    if (c.req.path !== asset.path) throw new Problem('ROUTE-NOT-FOUND', `No asset ${cut(c.req.path, 120)}: asset URLs carry their content hash and change with each release; reload the page that linked it (e.g. /docs).`);
+    const zipped = opts.assets.gzip && acceptsGzip(c.req.header('accept-encoding'));
+    // Each encoding is its own representation, with its own strong ETag.
+    const etag = zipped ? `"${asset.etag.slice(1, -1)}.gz"` : asset.etag;
+    const headers: Record<string, string> = { etag, 'cache-control': IMMUTABLE, ...(opts.assets.gzip ? { vary: 'Accept-Encoding' } : {}) };
+    if ((c.req.header('if-none-match') ?? '').split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
     Object.assign(headers, { 'content-type': asset.contentType, 'x-content-type-options': 'nosniff' });
-    if (opts.assets.gzip && acceptsGzip(c.req.header('accept-encoding'))) return c.body(await asset.gzipped(), 200, { ...headers, 'content-encoding': 'gzip' });
+    if (zipped) return c.body(await asset.gzipped(), 200, { ...headers, 'content-encoding': 'gzip' });
     return c.body(asset.body, 200, headers);
   });
   return app;
