@@ -128,7 +128,18 @@ export function buildProvider(host: IdentityHost): Provider {
       revocation: { enabled: true },
       userinfo: { enabled: true },
       dPoP: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      // The library's own sign-out pages @import a web font from another host: the hub's pages load nothing from outside.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.body = page('Sign out', `<p>Sign out of the FMAR hub at ${esc(ctx.host)}?</p>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = page('Signed out', '<p>You are signed out of the FMAR hub.</p>');
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => host.audience,

@@ -121,6 +121,18 @@ request "$ASSETS"
 if [ "$CODE" = 401 ] && [[ "$TYPE" == application/problem+json* ]]; then pass "GET $ASSETS without a token -> 401 application/problem+json"
 else fail "GET $ASSETS without a token -> $CODE $TYPE $BODY"; fi
 
+# /docs loads its script from the Worker's own bundle, at a hashed URL cached for ever (src/http/pages.ts).
+request /docs
+SCRIPT="$(node -e 'const m = /<script src="(\/assets\/api-reference\.[0-9a-f]{20}\.js)"/.exec(process.argv[1]); console.log(m ? m[1] : "")' "$BODY")"
+if [ "$CODE" = 200 ] && [ -n "$SCRIPT" ] && [[ "$BODY" != *'cdn.jsdelivr'* ]]; then pass "GET /docs -> 200, script $SCRIPT from the Worker"
+else fail "GET /docs -> $CODE, no hashed script URL of the hub in the page"; fi
+if [ -n "$SCRIPT" ]; then
+  CACHE="$(curl -sS -m 20 -o "$WORK/script.js" -D - "$BASE$SCRIPT" | tr -d '\r' | sed -n 's/^cache-control: //Ip')"
+  if [ "$CACHE" = 'public, max-age=31536000, immutable' ] && cmp -s "$WORK/script.js" node_modules/@scalar/api-reference/dist/browser/standalone.js; then
+    pass "GET $SCRIPT -> the installed standalone bundle, cache-control $CACHE"
+  else fail "GET $SCRIPT -> cache-control '$CACHE', or not the installed bundle"; fi
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "---- wrangler dev output"; cat "$WORK/wrangler.log"; echo "----"
   echo "FAIL worker smoke: $failures check(s) failed"; exit 1

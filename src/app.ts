@@ -1,5 +1,4 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { authenticate, authorize, type AuthEnv } from './access/auth';
@@ -14,6 +13,7 @@ import type { Ctx } from './context';
 import { eventRoutes } from './events/routes';
 import { webhookRoutes } from './events/webhook-routes';
 import { Problem, problemResponse } from './http/problem';
+import { pageRoutes, routeNotFoundDetail } from './http/pages';
 import { rateLimit, rateLimiter } from './http/rate-limit';
 import { organisationRoutes } from './organisations/routes';
 import { identityRoutes } from './identity/routes';
@@ -58,7 +58,7 @@ export function buildApp(ports: Ports) {
     console.error(`[fmar] ${c.req.method} ${c.req.path}:`, err);
     return problemResponse(new Problem('INTERNAL-ERROR'));
   });
-  app.notFound(() => problemResponse(new Problem('ROUTE-NOT-FOUND')));
+  app.notFound((c) => problemResponse(new Problem('ROUTE-NOT-FOUND', routeNotFoundDetail(c.req.method, c.req.path))));
 
   app.get('/healthz', async (c) => {
     // Healthy only once start-up is complete: a script that waits on /healthz then reads fresh credentials.
@@ -137,6 +137,7 @@ export function buildApp(ports: Ports) {
     info: { title: 'FMAR hub API', version: '1.0.0', description: 'Flexibility Market Asset Register: organisations, assets, audit and events. Errors are RFC 9457 problems with stable rule codes (docs/rules.md).' },
     servers: [{ url: ports.config.baseUrl }],
   });
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'FMAR hub API' }));
+  // GET / (landing page), /docs and the assets they load, all served by the hub itself (docs/api-guide.md).
+  app.route('/', pageRoutes({ assets: ports.pageAssets, baseUrl: ports.config.baseUrl, issuer: ports.config.issuer ?? ports.config.baseUrl }));
   return app;
 }

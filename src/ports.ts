@@ -3,6 +3,7 @@ import type { TokenVerifier } from './access/tokens';
 import type { ConsentService } from './consent/index';
 import type { ConsentSimulator } from './consent/simulator';
 import type { ExternalRegistries } from './quality/registries';
+import type { PageAssets } from './http/pages';
 import type { RateLimitSettings, AnalyticsSettings } from './config';
 
 /** Time comes from a port so that tests control it ("control of time is critical"). */
@@ -35,6 +36,8 @@ export interface AppConfig {
   tokenEndpoint?: string;
   /** The public analytics' anonymisation policy (docs/analytics.md); absent: ANALYTICS_DEFAULTS. */
   analytics?: AnalyticsSettings;
+  /** The issuer of access tokens, for the landing page's OpenID discovery link; default baseUrl. */
+  issuer?: string;
 }
 
 export interface Ports {
@@ -52,6 +55,8 @@ export interface Ports {
   publishedJwks?: () => Promise<{ keys: unknown[] }>;
   /** External registries the data quality validation asks (src/quality/registries.ts); absent ones fail closed. */
   registries?: ExternalRegistries;
+  /** The static assets of the hub's pages (/docs), read from installed packages (src/http/pages.ts). */
+  pageAssets: PageAssets;
   /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */
   ready?: () => boolean;
   /**

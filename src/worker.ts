@@ -6,6 +6,7 @@ import { consentVerifierFromConfig } from './consent/index';
 import { ConfigError, loadConfig, type HubConfig } from './config';
 import { Problem, problemResponse } from './http/problem';
 import { ulidSource } from './ids';
+import { workerPageAssets } from './worker-assets';
 import { quietEventSink, systemClock, type Ports } from './ports';
 import type { Db, Row, Sql } from './storage/db';
 import { postgresDb } from './storage/postgres';
@@ -100,10 +101,11 @@ function appFor(env: WorkerEnv, request: Request): ReturnType<typeof buildApp> {
     events: quietEventSink,
     consent: consentVerifierFromConfig(cfg, scopedDb, clock),
     config: {
-      baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays, analytics: cfg.analytics,
+      baseUrl: cfg.baseUrl, issuer: cfg.issuer, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays, analytics: cfg.analytics,
       // The provider is Node-only: OpenADR clients get their tokens from the issuer.
       tokenEndpoint: `${cfg.issuer}${OAUTH_ROUTES.token}`,
     },
+    pageAssets: workerPageAssets,
   };
   app = buildApp(ports);
   return app;

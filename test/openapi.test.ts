@@ -17,8 +17,8 @@ afterAll(async () => { await hub?.close(); });
 
 // Not part of the JSON API: health, the documents themselves, the invitation page (HTML for people's
 // browsers), the consent service's signed revocation notices (application/jwt, docs/consent.md) and
-// the development-only consent-service simulator.
-const IGNORED = new Set(['/healthz', '/openapi.json', '/docs', '/.well-known/jwks.json', '/invitations/:token', '/consent/revocations',
+// the development-only consent-service simulator; the landing page, favicon and hashed page assets (src/http/pages.ts).
+const IGNORED = new Set(['/healthz', '/openapi.json', '/docs', '/', '/favicon.ico', '/assets/:file', '/.well-known/jwks.json', '/invitations/:token', '/consent/revocations',
   '/dev/consent-service', '/dev/consent-service/jwks', '/dev/consent-service/consents', '/dev/consent-service/revocations']);
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 /** Hono's `/assets/:id` (or `:id{regex}`) as OpenAPI's `/assets/{id}`. */

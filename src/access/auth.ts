@@ -46,7 +46,7 @@ export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<A
       claims = await ports.tokens.verify(m[2]);
     } catch (e) {
       if (e instanceof TokenRefused) throw new Problem(e.code, e.message);
-      throw new Problem('AUTH-TOKEN-INVALID', `The access token was refused (${(e as { code?: string }).code ?? 'invalid'}).`);
+      throw new Problem('AUTH-TOKEN-INVALID', 'The access token was refused: get a new access token from the token endpoint.');
     }
     const now = ports.clock.now();
     const jkt = (claims.cnf as { jkt?: string } | undefined)?.jkt;

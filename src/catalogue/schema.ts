@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { isCalendarDate } from '../http/validation';
 import type { RuleCode } from '../rules';
 import { CATALOGUE_NAMES, isKnownCode, type CatalogueName } from './snapshot';
+import { unknownCodeDetail } from './validate';
 
 /**
  * One definition of the catalogue resource (UC-05.07): a code list and its codes. Field rules live
@@ -95,7 +96,10 @@ export type CatalogueCodePatch = z.infer<typeof CatalogueCodePatch>;
  * the service against the database's catalogue (src/catalogue/validate.ts).
  */
 export function codeField(catalogue: CatalogueName, rule: RuleCode, example: string) {
-  return z.string(rule).refine((v) => isKnownCode(catalogue, v), rule)
+  // The issue carries its detail (fieldErrorsFromZod uses it): the value echoed and where the codes are listed.
+  return z.string(rule).superRefine((v, ctx) => {
+    if (!isKnownCode(catalogue, v)) ctx.addIssue({ code: 'custom', message: rule, params: { detail: unknownCodeDetail(v, catalogue) } });
+  })
     .openapi({ description: `A code of the ${catalogue} catalogue: GET /api/v1/catalogues/${catalogue}. New and changed values must be active codes in effect.`, example });
 }
 
@@ -104,6 +108,8 @@ export function codeField(catalogue: CatalogueName, rule: RuleCode, example: str
  * stay findable), checked like codeField; an unknown one is a 400 naming the catalogue.
  */
 export function codeFilter(catalogue: CatalogueName, example: string) {
-  return z.string().max(64).refine((v) => isKnownCode(catalogue, v), { message: `not a code of the ${catalogue} catalogue (GET /api/v1/catalogues/${catalogue})` })
+  return z.string().max(64).superRefine((v, ctx) => {
+    if (!isKnownCode(catalogue, v)) ctx.addIssue({ code: 'custom', message: unknownCodeDetail(v, catalogue) });
+  })
     .openapi({ description: `A code of the ${catalogue} catalogue (GET /api/v1/catalogues/${catalogue}).`, example });
 }

@@ -8,12 +8,21 @@ import type { CatalogueName, CatalogueSnapshot } from './snapshot';
  * of the record's effective date or today. The refusal carries the field's own rule code; the
  * detail says whether the code is unknown, inactive or outside its effective dates.
  */
+/** Where a catalogue's codes are listed. */
+export const catalogueUrl = (catalogue: CatalogueName) => `GET /api/v1/catalogues/${catalogue}`;
+
+/** The detail of a value that is no code of the catalogue: the value (cut, it is the caller's text) and where the codes are. */
+export function unknownCodeDetail(value: string, catalogue: CatalogueName): string {
+  const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
+  return `${JSON.stringify(shown)} is not a code of the ${catalogue} catalogue; the codes are listed at ${catalogueUrl(catalogue)}.`;
+}
+
 export function checkCode(codes: CatalogueSnapshot, catalogue: CatalogueName, value: string, date: string, field: string, rule: RuleCode): FieldError | undefined {
   const e = codes.get(catalogue, value);
-  const list = `GET /api/v1/catalogues/${catalogue}`;
+  const list = catalogueUrl(catalogue);
   switch (codes.state(catalogue, value, date)) {
     case 'ok': return undefined;
-    case 'unknown': return fieldError(field, rule, `${value} is not a code of the ${catalogue} catalogue (${list}).`);
+    case 'unknown': return fieldError(field, rule, unknownCodeDetail(value, catalogue));
     case 'inactive': return fieldError(field, rule, `${value} is inactive in the ${catalogue} catalogue: records that hold it keep it, new values must be active codes (${list}).`);
     case 'not-yet': return fieldError(field, rule, `${value} applies from ${e!.effectiveFrom} in the ${catalogue} catalogue, not on ${date}.`);
     case 'ended': return fieldError(field, rule, `${value} stopped applying on ${e!.effectiveTo} in the ${catalogue} catalogue, before ${date}.`);

@@ -80,6 +80,11 @@ async function sha256Hex(s: string): Promise<string> {
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** What to do when a key comes back with another request: a new key for a new request, the same request to replay. */
+export function keyReusedDetail(key: string): string {
+  return `Idempotency-Key ${JSON.stringify(key)} was used in the last 24 hours for a different request (method, path, query or body). Send a new Idempotency-Key for a new request; resend the original request unchanged to get its answer again.`;
+}
+
 /**
  * Idempotency-Key on writes: the key is claimed before the request runs (so two concurrent requests
  * with one key cannot both run), the first response below 500 is kept for 24 h and replayed for the
@@ -105,7 +110,7 @@ export function idempotency(db: Db, clock: Clock): MiddlewareHandler<AuthEnv> {
     if (!claimed) {
       const [prior] = await db.query(`SELECT request_hash, status, body FROM idempotency_record WHERE organisation_id = $1 AND key = $2`, [org, key]);
       if (!prior) throw new Problem('REQUEST-IDEMPOTENCY-IN-PROGRESS');
-      if (prior.request_hash !== hash) throw new Problem('REQUEST-IDEMPOTENCY-KEY-REUSED');
+      if (prior.request_hash !== hash) throw new Problem('REQUEST-IDEMPOTENCY-KEY-REUSED', keyReusedDetail(key));
       if (Number(prior.status) === 0) throw new Problem('REQUEST-IDEMPOTENCY-IN-PROGRESS', undefined, {}, [], 409);
       const body = prior.body as { contentType: string; text: string; headers?: Record<string, string> };
       return new Response(body.text, { status: Number(prior.status), headers: { ...(body.headers ?? {}), 'content-type': body.contentType, 'idempotent-replayed': 'true' } });

@@ -30,7 +30,9 @@ export function fieldErrorsFromZod(error: z.ZodError, input: unknown, prefix = '
       continue;
     }
     if (isRuleCode(issue.message)) {
-      out.push(fieldError(at(path), issue.message));
+      // A check that knows more than its rule's title (e.g. the value and where the allowed ones are) says it in params.detail.
+      const detail = issue.code === 'custom' && typeof issue.params?.detail === 'string' ? issue.params.detail : undefined;
+      out.push(fieldError(at(path), issue.message, detail));
       continue;
     }
     out.push(fieldError(at(path), issue.code === 'invalid_type' ? 'REQUEST-FIELD-TYPE' : 'REQUEST-VALIDATION', issue.message));

@@ -6,6 +6,7 @@ import { jwtTokenVerifier, type TokenVerifier } from '../access/tokens';
 import { consentSimulator, consentVerifierFromConfig } from '../consent/index';
 import type { HubConfig } from '../config';
 import { ulidSource } from '../ids';
+import { nodePageAssets } from './page-assets';
 import { quietEventSink, systemClock, type Clock, type Ports } from '../ports';
 import type { Db } from '../storage/db';
 import { migrate } from '../storage/migrate';
@@ -40,8 +41,9 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
   const tokens: TokenVerifier = jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks: external ?? (() => keys.publicJwks()), now: () => clock.now(), cacheMs: cfg.tokenCacheMs });
   const ports: Ports = {
     db, clock, ids, tokens, events: quietEventSink,
-    config: { baseUrl: cfg.baseUrl, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays, analytics: cfg.analytics },
+    config: { baseUrl: cfg.baseUrl, issuer: cfg.issuer, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays, analytics: cfg.analytics },
     publishedJwks: async () => keys.publicJwks(),
+    pageAssets: nodePageAssets(),
   };
   const signer = cfg.mode === 'development' ? devSigner(db, clock, ids, keys, cfg.issuer, cfg.audience) : undefined;
   // Development without a configured Consumer Consent Service: the simulator stands in for it.
