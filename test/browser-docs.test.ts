@@ -6,6 +6,15 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadConfig } from '../src/config';
 import type { NodeHub } from '../src/node/server';
 import { testDb } from './harness';
+import { createServer } from 'node:net';
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => ok(p)); });
+  });
+}
 
 /**
  * The hub's pages in a real browser (Debian's chromium through playwright-core) with the network cut
@@ -19,11 +28,14 @@ if (!present && process.env.CI !== 'true') console.warn(`[browser-docs] skipped:
 
 describe.skipIf(!present && process.env.CI !== 'true')('the pages in a browser, offline', () => {
   let node: NodeHub;
+  let ownUrlHub: NodeHub | undefined;
   let closeDb: () => Promise<void>;
   let browser: Browser;
   let context: BrowserContext;
   let profile: string;
   const outside: string[] = [];
+  /** Requests to the hub's public URL (http://hub.test), which the pages must not make by themselves. */
+  const viaPublicUrl: string[] = [];
   const failures: string[] = [];
 
   beforeAll(async () => {
@@ -42,9 +54,18 @@ describe.skipIf(!present && process.env.CI !== 'true')('the pages in a browser, 
     });
     browser = context.browser()!;
     const hubOrigin = new URL(node.url).origin;
-    await context.route('**/*', (route) => {
+    // A second hub on the same database whose public URL is its own address: the OpenID provider
+    // builds its URLs from the issuer, so its sign-out pages are tried there.
+    const port = await freePort();
+    ownUrlHub = await startNodeHub(loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: `http://127.0.0.1:${port}`, FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0' }), db, { port, host: '127.0.0.1' });
+    const ownUrlOrigin = `http://127.0.0.1:${port}`;
+    await context.route('**/*', async (route) => {
       const url = route.request().url();
-      if (url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === hubOrigin) return route.continue();
+      if (url.startsWith('data:') || url.startsWith('blob:') || [hubOrigin, ownUrlOrigin].includes(new URL(url).origin)) return route.continue();
+      if (new URL(url).origin === 'http://hub.test') {
+        viaPublicUrl.push(url);
+        return route.abort('blockedbyclient');
+      }
       outside.push(url);
       return route.abort('blockedbyclient');
     });
@@ -55,14 +76,15 @@ describe.skipIf(!present && process.env.CI !== 'true')('the pages in a browser, 
     void browser;
     if (profile) rmSync(profile, { recursive: true, force: true });
     await node?.close();
+    await ownUrlHub?.close();
     await closeDb?.();
   });
 
-  async function open(path: string): Promise<Page> {
+  async function open(path: string, on: NodeHub = node): Promise<Page> {
     const page = await context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') failures.push(`${path}: ${m.text()}`); });
     page.on('pageerror', (e) => failures.push(`${path}: ${e.message}`));
-    const res = await page.goto(`${node.url}${path}`, { waitUntil: 'load' });
+    const res = await page.goto(`${on.url}${path}`, { waitUntil: 'load' });
     expect(res?.status()).toBe(200);
     return page;
   }
@@ -73,6 +95,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the pages in a browser, 
     await page.getByText('JSON-LD @context mapping the native JSON resources to the CIM terms of the profile (public)', { exact: true }).first().waitFor({ state: 'visible', timeout: 60_000 });
     if (process.env.FMAR_SCREENSHOTS) await page.screenshot({ path: 'docs/images/docs.png' });
     expect(outside).toEqual([]);
+    expect(viaPublicUrl).toEqual([]); // the reference calls nothing by itself
     // Content-Security-Policy violations (an inline or outside resource refused) are console errors.
     expect(failures).toEqual([]);
     await page.close();
@@ -90,7 +113,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the pages in a browser, 
 
   it('the sign-out page of the OpenID provider loads nothing from outside either', async () => {
     // Without a session the end-session endpoint answers its success page at once.
-    const page = await open('/oauth/logout');
+    const page = await open('/oauth/logout', ownUrlHub);
     await expect(page.locator('h1').textContent()).resolves.toBe('Signed out');
     expect(outside).toEqual([]);
     expect(failures).toEqual([]);
