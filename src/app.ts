@@ -37,7 +37,7 @@ import type { Ports } from './ports';
  * so the same app runs under @hono/node-server and on Workers.
  */
 export function buildApp(ports: Ports) {
-  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids };
+  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids, consent: ports.consent };
   const app = new OpenAPIHono<AuthEnv>();
 
   app.onError((err, c) => {

@@ -514,8 +514,8 @@ describe('the HTTP registry adapters', () => {
   it('answers found, not found, and fails closed on bad answers, timeouts, refusals and an unreachable host', async () => {
     const mp = httpMeterPointRegistry({ baseUrl: base, apiKey: 'k', timeoutMs: 200 });
     const mcs = httpMcsRegister({ baseUrl: base, apiKey: 'k', timeoutMs: 200 });
-    const check = (mpan: string, reg = { meterPoints: mp, mcs }) => runChecks(reg, { importMpan: mpan, exportMpan: null, serialNumber: 'S1', category: 'SOLAR_PV' });
-    expect(await check('1312345678907')).toEqual({ meterPoint: { status: 'ok', mpan: '1312345678907', distributorId: '13', dno: 'SPEN_SPM', gspGroup: '_N', energised: true }, mcs: { status: 'ok', serialNumber: 'S1', category: 'SOLAR_PV', certificate: 'MCS-1' } });
+    const check = (mpan: string, reg = { meterPoints: mp, mcs }) => runChecks(reg, { importMpan: mpan, exportMpan: null, serialNumber: 'S1', category: 'SOLAR_PV', ratedCapacityKw: 4 });
+    expect(await check('1312345678907')).toEqual({ meterPoint: { status: 'ok', mpan: '1312345678907', distributorId: '13', dno: 'SPEN_SPM', gspGroup: '_N', energised: true }, mcs: { status: 'ok', serialNumber: 'S1', category: 'SOLAR_PV', ratedCapacityKw: 4, certificate: 'MCS-1' } });
     expect((await check('1312345678916')).meterPoint?.status).toBe('not-found');
     expect((await check('1000000000009')).meterPoint?.status).toBe('unavailable');
     expect((await check('2000000000000')).meterPoint?.status).toBe('unavailable');
@@ -523,7 +523,7 @@ describe('the HTTP registry adapters', () => {
     expect((await check('1312345678907', { meterPoints: noKey, mcs })).meterPoint?.status).toBe('unavailable');
     const nowhere = httpMeterPointRegistry({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 200 });
     expect((await check('1312345678907', { meterPoints: nowhere, mcs })).meterPoint?.status).toBe('unavailable');
-    expect((await runChecks({}, { importMpan: '1312345678907', exportMpan: null, serialNumber: 'S2', category: 'SOLAR_PV' }))).toMatchObject({ meterPoint: { status: 'unavailable' }, mcs: { status: 'unavailable' } });
+    expect((await runChecks({}, { importMpan: '1312345678907', exportMpan: null, serialNumber: 'S2', category: 'SOLAR_PV', ratedCapacityKw: 4 }))).toMatchObject({ meterPoint: { status: 'unavailable' }, mcs: { status: 'unavailable' } });
   });
 });
 
