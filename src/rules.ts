@@ -376,6 +376,7 @@ export const RULES = {
   'DQ-MPAN-ENERGISED': { status: 200, kind: 'warning', title: 'The meter point is energised when the asset says it is connected.' },
   'DQ-MCS-CERTIFICATE': { status: 200, kind: 'warning', title: 'An MCS certificate exists for the serial number and category.' },
   'DQ-EXTERNAL-UNAVAILABLE': { status: 200, kind: 'warning', title: 'Every external registry answered the last validation (failing closed: an unanswered check is not a pass).' },
+  'DQ-CONSENT-REFERENCE': { status: 200, kind: 'warning', title: 'The consumer’s consent is recorded (a consentReference verified at registration or in an update).' },
 } as const satisfies Record<string, Rule>;
 
 export type RuleCode = keyof typeof RULES;

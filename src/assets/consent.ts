@@ -1,4 +1,6 @@
+import { isCompactJws } from '../consent/issuer';
 import { ConsentError, type ConsentEvidence, type ConsentVerifier } from '../consent/port';
+import { isRevoked } from '../consent/revocation';
 import { Problem, fieldError, type FieldError } from '../http/problem';
 import { RULES, type RuleCode } from '../rules';
 import type { Sql } from '../storage/db';
@@ -25,6 +27,9 @@ export async function verifyAssetConsent(tx: Sql, verifier: ConsentVerifier | un
   if (!verifier) throw new Problem('CONSENT-SERVICE-UNAVAILABLE', 'No consent service is configured on this hub (FMAR_CONSENT_ISSUER, docs/consent.md), so a consentReference cannot be verified; register without it or retry when one is.');
   const mpans = r.mpans.filter((m): m is string => !!m);
   if (!mpans.length) return { error: fieldError('consentReference', 'CONSENT-MPAN-MISMATCH', 'The asset has no MPAN for a consent to be bound to; add its import or export MPAN.') };
+  const known = isCompactJws(r.consent) ? undefined : await knownTokenConsent(tx, r.consent, mpans, r.fspId);
+  if (known?.revoked) return { error: fieldError('consentReference', 'CONSENT-REVOKED', `The consent ${known.evidence.jti} has been revoked by the consumer; ask them for a new one.`) };
+  if (known) return { evidence: { ...known.evidence, verifiedAt: r.at.toISOString() } };
   // The consent may name either MPAN; a refused check records nothing, so trying the other is safe.
   for (const [i, mpan] of mpans.entries()) {
     try {
@@ -39,6 +44,20 @@ export async function verifyAssetConsent(tx: Sql, verifier: ConsentVerifier | un
     }
   }
   return { error: fieldError('consentReference', 'CONSENT-MPAN-MISMATCH') };
+}
+
+/**
+ * A consent token this hub verified before, named by its ID (jti) as an export shows it: for
+ * re-registering an asset behind the same MPAN for the same FSP (e.g. an export loaded back after
+ * de-registration). Only consent tokens (the token itself is never kept, so it cannot be presented
+ * again), refused once a revocation of it is recorded; a reference goes to the online check again.
+ */
+async function knownTokenConsent(tx: Sql, jti: string, mpans: string[], fspId: string): Promise<{ evidence: ConsentEvidence; revoked: boolean } | undefined> {
+  const [row] = await tx.query<{ consent: ConsentEvidence }>(`SELECT c.consent FROM asset_consent c
+      WHERE c.consent_jti = $1 AND c.fsp_id = $2 AND c.consent->>'method' = 'jwt' AND c.consent->'claims'->>'mpan' = ANY($3::text[]) LIMIT 1`, [jti, fspId, mpans]);
+  if (!row) return undefined;
+  const e = row.consent;
+  return { evidence: e, revoked: await isRevoked(tx, { issuer: e.issuer, jti: e.jti, tokenHash: e.tokenHash }) };
 }
 
 /** Keep what was verified for the asset (replacing an earlier consent), in the caller's transaction. */
