@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { authenticate, authorize, type AuthEnv } from './access/auth';
 import { assetRoutes } from './assets/routes';
+import { submissionRoutes } from './assets/submission-routes';
 import { analyticsRoutes } from './analytics/routes';
 import { passportReads } from './audit/reads';
 import { auditRoutes } from './audit/routes';
@@ -96,11 +97,13 @@ export function buildApp(ports: Ports) {
   api.use('/organisations/*', passportReads(ctx));
   // Writes whose bodies hold codes, and filters on codes, see codes another instance added (docs/catalogues.md).
   api.use('/assets/*', catalogueFresh(ctx));
+  api.use('/asset-submissions/*', catalogueFresh(ctx));
   api.use('/organisations/*', catalogueFresh(ctx));
   api.use('/cim/*', catalogueFresh(ctx));
   api.route('/catalogues', catalogueRoutes(ctx));
   api.route('/organisations', organisationRoutes(ctx));
   api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
+  api.route('/', submissionRoutes(ctx));
   api.route('/market-units', marketUnitRoutes(ctx));
   api.route('/', productRoutes(ctx));
   api.route('/', qualificationRoutes(ctx));

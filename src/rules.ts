@@ -198,6 +198,11 @@ export const RULES = {
   'ASSET-JUSTIFICATION-FORMAT': { status: 422, title: 'A justification is 10–1000 characters.' },
   'ASSET-ORGANISATION-REQUIRED': { status: 422, title: 'The operator registering an asset names its organisationId and fspId.' },
   'ASSET-AS-OF-BEFORE-REGISTRATION': { status: 404, title: 'The asset did not exist at the requested time.' },
+  // Asset submissions by installers and OEMs, accepted or rejected by the FSP they name (docs/assets.md)
+  'SUBMISSION-NOT-FOUND': { status: 404, title: 'No asset submission with this ID is visible to the caller.' },
+  'SUBMISSION-FSP-INVALID': { status: 422, title: 'The named FSP is not an active FSP or aggregator; name the FSP that will control the asset.' },
+  'SUBMISSION-NOT-PARTY': { status: 403, title: 'Only the FSP a submission names accepts or rejects it.' },
+  'SUBMISSION-STATE': { status: 409, title: 'The submission was already accepted or rejected.' },
 
   // Bulk
   'BULK-EMPTY': { status: 422, title: 'The batch has no rows.' },

@@ -272,3 +272,75 @@ describe('market units follow their members', () => {
     expect(moved.reassessmentReason).toMatch(/one accounting point/);
   });
 });
+
+describe('submission by installers and OEMs (UC-02.01 step 1)', () => {
+  const SUB_TABLES = [...TABLES, 'asset_submission'];
+  const submit = (body: unknown, as = 'installer') => hub.call('POST', '/api/v1/asset-submissions', { as, body });
+  const decide = (id: string, what: 'accept' | 'reject', body: unknown, as = 'fsp-a') => hub.call('POST', `/api/v1/asset-submissions/${id}/${what}`, { as, body });
+  const submitted = async (asset = battery()) => {
+    const r = await submit({ fspId: DEMO['fsp-a'], asset });
+    expect(r.status, r.text).toBe(201);
+    return { submission: r.json, asset };
+  };
+
+  it('an installer submits an asset for an FSP: PENDING, both told; only the parties read it', async () => {
+    const { submission } = await submitted();
+    expect(submission).toMatchObject({ submitterId: DEMO.installer, fspId: DEMO['fsp-a'], status: 'PENDING', assetId: null });
+    const events = await eventsOf('fmar.asset-submission.submitted', submission.id);
+    expect(events.map((e) => e.organisation_id).sort()).toEqual([DEMO.installer, DEMO['fsp-a']].sort());
+    expect((await hub.call('GET', `/api/v1/asset-submissions/${submission.id}`, { as: 'fsp-a' })).status).toBe(200);
+    expect((await hub.call('GET', '/api/v1/asset-submissions?status=PENDING', { as: 'installer' })).json.items.map((s: any) => s.id)).toContain(submission.id);
+    const other = await hub.call('GET', `/api/v1/asset-submissions/${submission.id}`, { as: 'fsp-b' });
+    expect([other.status, other.json.code]).toEqual([404, 'SUBMISSION-NOT-FOUND']);
+  });
+
+  it('refuses bad input, an FSP that is not one, a consent (the FSP’s, at acceptance) and callers who may not submit; nothing written', async () => {
+    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery({ ratedCapacityKw: -1 }) }), 422, 'ASSET-CAPACITY-RATED');
+    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO.dno, asset: battery() }), 422, 'SUBMISSION-FSP-INVALID');
+    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery({ consentReference: 'x' }) }), 422, 'REQUEST-UNKNOWN-FIELD');
+    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery() }, 'fsp-a'), 403, 'AUTH-ROLE-FORBIDDEN');
+    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery() }, 'dno'), 403, 'AUTH-SCOPE-MISSING');
+  });
+
+  it('the named FSP accepts with the consumer’s consent: the asset is registered as its own, both told; a second decision is refused', async () => {
+    const { submission, asset } = await submitted();
+    const c = await consentFor(hub, asset.importMpan, DEMO['fsp-a']);
+    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'accept', { consentReference: c.token }, 'installer'), 403, 'AUTH-ROLE-FORBIDDEN');
+    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'accept', { consentReference: c.token }, 'fsp-b'), 404, 'SUBMISSION-NOT-FOUND');
+    const r = await decide(submission.id, 'accept', { consentReference: c.token });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.submission).toMatchObject({ status: 'ACCEPTED', assetId: r.json.asset.id, decidedBy: 'test-fsp-a' });
+    expect(r.json.asset).toMatchObject({ organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'], status: 'PENDING_VALIDATION', importMpan: asset.importMpan, consentReference: c.jti });
+    const events = await eventsOf('fmar.asset-submission.accepted', submission.id);
+    expect(events.map((e) => e.organisation_id).sort()).toEqual([DEMO.installer, DEMO['fsp-a']].sort());
+    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE action = 'asset.registered' AND record_id = $1`, [r.json.asset.id]);
+    expect(audit.detail.source).toBe(`submission ${submission.id}`);
+    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'reject', { reason: 'changed my mind' }), 409, 'SUBMISSION-STATE');
+  });
+
+  it('an acceptance whose registration is refused writes nothing and leaves the submission PENDING', async () => {
+    const { submission, asset } = await submitted();
+    const wrong = await consentFor(hub, asset.importMpan, DEMO['fsp-b']);
+    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'accept', { consentReference: wrong.token }), 422, 'CONSENT-FSP-MISMATCH');
+    expect((await hub.call('GET', `/api/v1/asset-submissions/${submission.id}`, { as: 'fsp-a' })).json.status).toBe('PENDING');
+  });
+
+  it('the named FSP rejects with a reason (required); the installer is told why', async () => {
+    const { submission } = await submitted();
+    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'reject', {}), 422, 'REQUEST-FIELD-REQUIRED');
+    const r = await decide(submission.id, 'reject', { reason: 'not our customer' });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ status: 'REJECTED', reason: 'not our customer', assetId: null });
+    const [ev] = (await eventsOf('fmar.asset-submission.rejected', submission.id)).filter((e) => e.organisation_id === DEMO.installer);
+    expect(ev.data).toMatchObject({ status: 'REJECTED', reason: 'not our customer' });
+  });
+
+  it('concurrent acceptances: exactly one registers the asset, the others are SUBMISSION-STATE', async () => {
+    const { submission } = await submitted();
+    const before = await rowCounts(hub.db, ['asset']);
+    const rs = await Promise.all([1, 2, 3].map(() => decide(submission.id, 'accept', {})));
+    expect(rs.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    expect(rs.filter((r) => r.status === 409).map((r) => r.json.code)).toEqual(['SUBMISSION-STATE', 'SUBMISSION-STATE']);
+    expect((await rowCounts(hub.db, ['asset'])).asset).toBe(before.asset + 1);
+  });
+});

@@ -48,11 +48,20 @@ function resolveParties(p: Principal, input: AssetInput): { orgId?: string; fspI
   return { orgId: p.organisationId, fspId: p.organisationId };
 }
 
+export interface RegisterOptions {
+  dryRun?: boolean;
+  source?: string;
+  /** false: no data quality evaluation (bench/quality.ts) */
+  dataQuality?: boolean;
+  /** Run in the caller's transaction (an accepted submission); the caller rolls it back when the outcome is not ok. */
+  tx?: Sql;
+}
+
 /**
  * UC-02.01: register a batch of assets atomically (a single registration is a batch of one).
  * Every row is checked before anything is written; one bad row and nothing is written.
  */
-export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: { dryRun?: boolean; source?: string; /** false: no data quality evaluation (bench/quality.ts) */ dataQuality?: boolean } = {}): Promise<BatchOutcome> {
+export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: RegisterOptions = {}): Promise<BatchOutcome> {
   if (actor.delegation?.assetIds) throw new Problem('AUTH-DELEGATION-ASSETS-LIMITED');
   const now = ctx.clock.now();
   const today = dateOf(now);
@@ -113,7 +122,7 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
 
   if (prepared.length === 0) return { ok: false, dryRun: !!opts.dryRun, results, assets: [] };
   try {
-    return await ctx.db.transaction(write);
+    return await (opts.tx ? write(opts.tx) : ctx.db.transaction(write));
   } catch (e) {
     if (e instanceof RolledBack) return e.outcome;
     // A concurrent writer took a unique key between our check and our insert.
@@ -289,8 +298,8 @@ async function insertAssets(tx: Sql, ctx: Ctx, actor: Principal, now: Date, prep
 }
 
 /** Register one asset: the batch path with one row, its outcome turned into the right problem. */
-export async function registerAsset(ctx: Ctx, actor: Principal, raw: unknown): Promise<{ asset: Asset; warnings: Warning[] }> {
-  const out = await registerAssets(ctx, actor, [raw]);
+export async function registerAsset(ctx: Ctx, actor: Principal, raw: unknown, opts: Pick<RegisterOptions, 'tx' | 'source'> = {}): Promise<{ asset: Asset; warnings: Warning[] }> {
+  const out = await registerAssets(ctx, actor, [raw], opts);
   const r = out.results[0];
   if (r.status === 'rejected') {
     if (r.existingAssetId) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number are already registered as asset ${r.existingAssetId}.`, { existingAssetId: r.existingAssetId });

@@ -22,7 +22,7 @@ CREATE TABLE asset_submission (
   id               text PRIMARY KEY,
   submitter_id     text NOT NULL REFERENCES organisation(id),
   fsp_id           text NOT NULL REFERENCES organisation(id),
-  status           text NOT NULL CHECK (status IN ('PENDING', 'ACCEPTED', 'REJECTED', 'WITHDRAWN')),
+  status           text NOT NULL CHECK (status IN ('PENDING', 'ACCEPTED', 'REJECTED')),
   input            jsonb NOT NULL,
   asset_id         text REFERENCES asset(id),
   reason           text,
