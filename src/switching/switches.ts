@@ -286,8 +286,8 @@ export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issu
 
 /**
  * A consent was revoked (UC-05.05): pending switches relying on it are cancelled, and an asset
- * whose current control rests on it (an EFFECTIVE switch with that consent) becomes
- * SUSPENDED_CONSENT_REVOKED. Returns what changed.
+ * whose current control rests on it (an EFFECTIVE switch with that consent, or the consent it was
+ * registered under: asset_consent) becomes SUSPENDED_CONSENT_REVOKED. Returns what changed.
  */
 export async function applyConsentRevocation(ctx: Ctx, p: Principal, r: { issuer: string; jti?: string; tokenHash?: string; reason?: string }): Promise<{ cancelled: string[]; suspended: string[] }> {
   const now = ctx.clock.now();
@@ -331,8 +331,9 @@ async function suspendAsset(ctx: Ctx, tx: Sql, p: Principal, now: Date, o: { ass
 }
 
 /**
- * The periodic status check (UC-05.05): for every open or effective switch whose consent token
- * carried a Token Status List reference, read its entry; INVALID or SUSPENDED counts as revoked
+ * The periodic status check (UC-05.05): for every open or effective switch, and every asset still
+ * controlled under its registration consent, whose consent token carried a Token Status List
+ * reference, read its entry; INVALID or SUSPENDED counts as revoked
  * (recorded with source `status-list`, then handled as a revocation notice would be). A list that
  * cannot be read changes nothing and is reported, to be tried again at the next run.
  */

@@ -234,7 +234,8 @@ export async function reassignMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, 
 /**
  * What a switch that has taken effect does to the asset's active market units (UC-02.06 step 6),
  * in the switch's transaction: a unit whose only member is the asset moves to the gaining FSP with
- * it; any other unit loses the asset and is flagged Re-assessment Required. The asset has already
+ * it (an SPG moved so is flagged: one member is one accounting point); any other unit loses the
+ * asset and is flagged Re-assessment Required. The asset has already
  * moved when this runs. Returns the units moved and the units flagged.
  */
 export async function applySwitchToUnits(tx: Sql, ctx: Ctx, actor: Principal, o: { assetId: string; gainingFspId: string; switchId: string; now: Date }): Promise<{ moved: string[]; flagged: string[] }> {
@@ -244,7 +245,6 @@ export async function applySwitchToUnits(tx: Sql, ctx: Ctx, actor: Principal, o:
       WHERE m.asset_id = $1 AND u.status = 'ACTIVE' ORDER BY u.id FOR UPDATE OF u`, [o.assetId]);
   const moved: string[] = [];
   const flagged: string[] = [];
-  const at = o.now.toISOString();
   for (const u of units) {
     if (u.members === 1) {
       await reassignMarketUnitIn(tx, ctx, actor, u.id, o.gainingFspId, { reason: `sole member switched (switch ${o.switchId})`, now: o.now });
