@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { authenticate, authorize, type AuthEnv } from './access/auth';
 import { assetRoutes } from './assets/routes';
+import { submissionRoutes } from './assets/submission-routes';
 import { analyticsRoutes } from './analytics/routes';
 import { passportReads } from './audit/reads';
 import { auditRoutes } from './audit/routes';
@@ -38,7 +39,7 @@ import { localCliRoutes } from './access/local-cli';
  * so the same app runs under @hono/node-server and on Workers.
  */
 export function buildApp(ports: Ports) {
-  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids };
+  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids, consent: ports.consent };
   const app = new OpenAPIHono<AuthEnv>();
 
   app.onError((err, c) => {
@@ -99,11 +100,13 @@ export function buildApp(ports: Ports) {
   api.use('/organisations/*', passportReads(ctx));
   // Writes whose bodies hold codes, and filters on codes, see codes another instance added (docs/catalogues.md).
   api.use('/assets/*', catalogueFresh(ctx));
+  api.use('/asset-submissions/*', catalogueFresh(ctx));
   api.use('/organisations/*', catalogueFresh(ctx));
   api.use('/cim/*', catalogueFresh(ctx));
   api.route('/catalogues', catalogueRoutes(ctx));
   api.route('/organisations', organisationRoutes(ctx));
   api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
+  api.route('/', submissionRoutes(ctx));
   api.route('/market-units', marketUnitRoutes(ctx));
   api.route('/', productRoutes(ctx));
   api.route('/', qualificationRoutes(ctx));

@@ -135,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const hub = await assemble(cfg, db);
-    const ctx: Ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids };
+    const ctx: Ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, consent: hub.ports.consent };
     switch (cmd) {
       case 'migrate':
         console.log(`migrations applied; database: ${db.engine}`);

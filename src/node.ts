@@ -14,7 +14,7 @@ import { pruneDeliveries, startDeliveryWorker } from './events/delivery';
 import { DEFAULT_LEASE_MS, startCimJobWorker } from './cim/jobs';
 import { hostname } from 'node:os';
 import { sweepRateLimits } from './http/rate-limit';
-import { evaluateStaleness } from './quality/service';
+import { evaluateStaleness, registriesConfigured, startValidationWorker } from './quality/service';
 import { openDb } from './node/setup';
 import { startNodeHub } from './node/server';
 import { MigrationChanged } from './storage/migrate';
@@ -103,6 +103,10 @@ async function main() {
     // Data quality (docs/data-quality.md): records that time alone made stale get their finding.
     setInterval(() => { evaluateStaleness(ctx).catch((e) => console.error('[fmar] data quality staleness:', e)); }, 3_600_000),
   ];
+  // Authenticity checks run by themselves (UC-02.01 step 6): Pending Validation assets (registered, or
+  // changed in a checked field) are validated every 30 seconds; one a registry could not answer for is
+  // asked again after 15 minutes. One run at a time per hub.
+  const validation = registriesConfigured(hub.ports.registries) ? startValidationWorker(ctx, hub.ports.registries!, { intervalMs: 30_000, retryAfterMs: 15 * 60_000 }) : undefined;
   // Consents whose tokens carry a status-list reference are re-checked every 15 minutes.
   if (hub.ports.consent?.methods.jwt) {
     const consent = hub.ports.consent;
@@ -146,6 +150,7 @@ async function main() {
     for (const t of timers) clearInterval(t);
     await deliveries.stop();
     await cimJobs.stop();
+    await validation?.stop();
     await node.close();
     await sealAudit(db).catch(() => {});
     await db.close();

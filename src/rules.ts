@@ -204,6 +204,11 @@ export const RULES = {
   'ASSET-JUSTIFICATION-FORMAT': { status: 422, title: 'A justification is 10–1000 characters.' },
   'ASSET-ORGANISATION-REQUIRED': { status: 422, title: 'The operator registering an asset names its organisationId and fspId.' },
   'ASSET-AS-OF-BEFORE-REGISTRATION': { status: 404, title: 'The asset did not exist at the requested time.' },
+  // Asset submissions by installers and OEMs, accepted or rejected by the FSP they name (docs/assets.md)
+  'SUBMISSION-NOT-FOUND': { status: 404, title: 'No asset submission with this ID is visible to the caller.' },
+  'SUBMISSION-FSP-INVALID': { status: 422, title: 'The named FSP is not an active FSP or aggregator; name the FSP that will control the asset.' },
+  'SUBMISSION-NOT-PARTY': { status: 403, title: 'Only the FSP a submission names accepts or rejects it.' },
+  'SUBMISSION-STATE': { status: 409, title: 'The submission was already accepted or rejected.' },
 
   // Bulk
   'BULK-EMPTY': { status: 422, title: 'The batch has no rows.' },
@@ -384,6 +389,7 @@ export const RULES = {
   'DQ-MPAN-ENERGISED': { status: 200, kind: 'warning', title: 'The meter point is energised when the asset says it is connected.' },
   'DQ-MCS-CERTIFICATE': { status: 200, kind: 'warning', title: 'An MCS certificate exists for the serial number and category.' },
   'DQ-EXTERNAL-UNAVAILABLE': { status: 200, kind: 'warning', title: 'Every external registry answered the last validation (failing closed: an unanswered check is not a pass).' },
+  'DQ-CONSENT-REFERENCE': { status: 200, kind: 'warning', title: 'The consumer’s consent is recorded (a consentReference verified at registration or in an update).' },
 } as const satisfies Record<string, Rule>;
 
 export type RuleCode = keyof typeof RULES;

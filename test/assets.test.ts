@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, consentFor, mpanFor, testHub, type TestHub } from './harness';
 
 /** UC-02.01 to UC-02.04: register, validate, update, de-register and read assets over the API. */
 
@@ -55,14 +55,16 @@ async function newFsp(roles: string[] = ['FSP']) {
 describe('register an asset (UC-02.01)', () => {
   it('registers a battery: 201, Location, ETag, PENDING_VALIDATION, defaults applied, FSP link opened, audited', async () => {
     const location = { postcode: 'G2 1AA', gspGroup: '_N', latitude: 55.86, longitude: -4.25 };
-    const input = batteryInput(next(), { manufacturer: 'Acme', model: 'B-10', location, consentReference: 'ccs-123' });
+    const base = batteryInput(next(), { manufacturer: 'Acme', model: 'B-10', location });
+    const consent = await consentFor(hub, base.importMpan, DEMO['fsp-a']);
+    const input = { ...base, consentReference: consent.token };
     const r = await post('fsp-a', input);
     expect(r.status).toBe(201);
     expect(r.headers.get('location')).toBe(`/api/v1/assets/${r.json.id}`);
     expect(r.headers.get('etag')).toBe('"1"');
     expect(r.json).toMatchObject({
       name: input.name, category: 'BESS', organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'], status: 'PENDING_VALIDATION', ratedCapacityKw: 5,
-      energySource: 'GRID', importMpan: input.importMpan, serialNumber: input.serialNumber, location, consentReference: 'ccs-123', version: 1, warnings: [],
+      energySource: 'GRID', importMpan: input.importMpan, serialNumber: input.serialNumber, location, consentReference: consent.jti, version: 1, warnings: [],
       recordedBy: 'test-fsp-a', deregisteredAt: null,
     });
     const read = await hub.call('GET', `/api/v1/assets/${r.json.id}`, { as: 'fsp-a' });

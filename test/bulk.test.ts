@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, csvToInputs } from '../src/assets/csv';
 import { DESCRIBED_FIELDS } from '../src/assets/schema';
 import { isRuleCode } from '../src/rules';
-import { DEMO, WRITE_TABLES, batteryInput, mpanFor, rowCounts, testHub, type TestHub } from './harness';
+import { DEMO, WRITE_TABLES, batteryInput, consentFor, mpanFor, rowCounts, testHub, type TestHub } from './harness';
 
 let hub: TestHub;
 beforeAll(async () => { hub = await testHub(); });
@@ -177,14 +177,14 @@ describe('bulk registration (CSV)', () => {
 
   it('parses quotes, commas, CRLF inside fields and a byte order mark', async () => {
     const rows = [
-      ['CSV battery 1', 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_001), 'CSV-1', 'Acme, "Power" Ltd', 'M1', 'consent\r\nline two', 'evse:GB*CSV*E00001*1;fsp_ref:A-1', 'G1 1AA', '55.86', '-4.25'],
+      ['CSV battery 1', 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_001), 'CSV-1', 'Acme, "Power" Ltd', 'M1\r\nline two', (await consentFor(hub, mpanFor(2_000_001), DEMO['fsp-a'])).token, 'evse:GB*CSV*E00001*1;fsp_ref:A-1', 'G1 1AA', '55.86', '-4.25'],
       ['CSV battery 2', 'BESS', '7.5', 'CONNECTED', '2025-02-01', 'SPEN_SPM', mpanFor(2_000_002), 'CSV-2', 'Plain', '"quoted"', '', '', '', '', ''],
     ];
     const r = await bulk('\ufeff' + csv(header, rows), { contentType: 'text/csv; charset=utf-8' });
     expect(r.status).toBe(201);
     const [a, b] = await Promise.all(r.json.results.map((x: any) => hub.call('GET', `/api/v1/assets/${x.id}`, { as: 'fsp-a' })));
     expect(a.json).toMatchObject({
-      name: 'CSV battery 1', ratedCapacityKw: 5, manufacturer: 'Acme, "Power" Ltd', consentReference: 'consent\r\nline two',
+      name: 'CSV battery 1', ratedCapacityKw: 5, manufacturer: 'Acme, "Power" Ltd', model: 'M1\r\nline two',
       location: { postcode: 'G1 1AA', latitude: 55.86, longitude: -4.25 },
     });
     expect(a.json.aliases).toEqual([{ scheme: 'evse', value: 'GBCSVE000011' }, { scheme: 'fsp_ref', value: 'A-1' }]);
@@ -238,7 +238,8 @@ describe('CSV export loads back through bulk', () => {
     const inputs = [
       { name: 'Round trip EV (1)', category: 'EV_CHARGER', ratedCapacityKw: 7.4, demandCapacityKw: 7.4, connectionStatus: 'CONNECTED', commissioningDate: '2024-05-01', effectiveDate: '2024-06-01',
         connectionType: 'FIRM', dno: 'NGED_WALES', importMpan: mpanFor(3_000_001, '21'), serialNumber: 'RT-EV-1', manufacturer: 'Volt, "Amp" & Sons', model: 'Line1\nLine2',
-        consentReference: 'CCS;token,with "odd" chars', location: { postcode: 'CF10 1AA', gspGroup: '_K', latitude: 51.48, longitude: -3.18 },
+        // A consent token on registration; the export shows its ID, which names it again on re-registration (src/assets/consent.ts).
+        consentReference: (await consentFor(hub, mpanFor(3_000_001, '21'), DEMO['fsp-a'])).token, location: { postcode: 'CF10 1AA', gspGroup: '_K', latitude: 51.48, longitude: -3.18 },
         aliases: [{ scheme: 'evse', value: 'GB*RTP*E00001*1' }, { scheme: 'mcs', value: 'MCS-RT-1' }, { scheme: 'fsp_ref', value: 'rt:1' }] },
       { name: 'Round trip EV 2', category: 'EV_CHARGER', ratedCapacityKw: 22, connectionStatus: 'PENDING', dno: 'NGED_WALES', importMpan: mpanFor(3_000_002, '21') },
       { name: 'Round trip EV 3', category: 'EV_CHARGER', ratedCapacityKw: 0.01, demandCapacityKw: 0, connectionStatus: 'DISCONNECTED', dno: 'NGED_WALES', importMpan: mpanFor(3_000_003, '21'),

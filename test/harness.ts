@@ -105,6 +105,11 @@ export function batteryInput(n: number, extra: Record<string, unknown> = {}) {
   };
 }
 
+/** A consent from the development consent service (the simulator) for this MPAN and FSP: a registration's consentReference. */
+export async function consentFor(hub: TestHub, mpan: string, fsp: string, o: { validFrom?: string; validTo?: string; purpose?: string } = {}): Promise<{ token: string; jti: string; tokenHash: string }> {
+  return hub.ports.consentSimulator!.issueConsent({ mpan, fsp, ...o });
+}
+
 /** Tables a registration writes; a refused write must leave every count unchanged. */
 export const WRITE_TABLES = ['asset', 'asset_alias', 'asset_natural_key', 'asset_fsp_link', 'audit_log', 'event_outbox'] as const;
 

@@ -49,7 +49,8 @@ type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id:
   | { kind: 'dispute'; id: string; parties: string[] }
   | { kind: 'product'; id: string } | { kind: 'equivalence'; id: string }
   | { kind: 'cimjob'; id: string; org: string }
-  | { kind: 'bulkreport'; id: string; org: string };
+  | { kind: 'bulkreport'; id: string; org: string }
+  | { kind: 'submission'; id: string; parties: string[] };
 
 const callers = new Map<OrganisationRole, Caller>();
 const ownAsset = new Map<OrganisationRole, AssetFacts>();
@@ -76,6 +77,8 @@ const unitOf = new Map<string, { id: string; fspId: string; dno: string }>();
 let strangerUnit: { id: string; fspId: string; dno: string };
 /** An equivalence between two catalogue products; products and equivalences are everyone's to read, so one record serves own and other. */
 let walkerEquivalence: string;
+/** An asset submission per organisation (submitted by it and naming it), already rejected: a decision is refused as SUBMISSION-STATE. */
+const submissionOf = new Map<string, string>();
 /** A queued CIM import job per organisation (never run: its report is refused as not finished). */
 const cimJobOf = new Map<string, string>();
 /** A stored bulk report per organisation (readable by that organisation alone). */
@@ -179,6 +182,11 @@ beforeAll(async () => {
   for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
     const r = await saveBulkReport(hub.ctx, { ...systemPrincipal('walker'), organisationId: org }, { dryRun: true, onError: 'stop', status: 422, total: 0, tally: tally([]), rejected: [] });
     bulkReportOf.set(org, r);
+    const id = hub.ctx.ids.next();
+    const at = hub.clock.now().toISOString();
+    await hub.db.query(`INSERT INTO asset_submission (id, submitter_id, fsp_id, status, input, reason, submitted_at, submitted_by, decided_at, decided_by)
+      VALUES ($1, $2, $2, 'REJECTED', '{}'::jsonb, 'walker', $3::timestamptz, 'walker', $3::timestamptz, 'walker')`, [id, org, at]);
+    submissionOf.set(org, id);
   }
 }, 60_000);
 afterAll(async () => { await hub?.close(); });
@@ -208,7 +216,7 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   if (t.kind === 'vtn') return t.operator === c.org;
   if (t.kind === 'ven') return t.org === c.org || t.vtnOperator === c.org;
   if (t.kind === 'webhook') return t.org === c.org;
-  if (t.kind === 'dispute') return t.parties.includes(c.org);
+  if (t.kind === 'dispute' || t.kind === 'submission') return t.parties.includes(c.org);
   if (t.kind === 'cimjob') return t.org === c.org;
   if (t.kind === 'bulkreport') return t.org === c.org;
   // Products and equivalences: the catalogue is everyone's to read (visibility 'all' answered above).
@@ -257,6 +265,8 @@ const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
   [`POST ${API}/contracts/{id}/status`]: { body: { status: 'CONFIRMED' } },
   // Valid bodies on a withdrawn dispute: refused as an illegal transition after the visibility check.
   [`POST ${API}/disputes/{id}/comments`]: { body: { body: 'walker' } },
+  // A valid rejection of an already rejected submission: refused as SUBMISSION-STATE after the visibility check.
+  [`POST ${API}/asset-submissions/{id}/reject`]: { body: { reason: 'walker' } },
   [`POST ${API}/disputes/{id}/resolve`]: { body: { outcome: 'NO_ACTION_REQUIRED', note: 'walker' } },
   // An empty 2.0b document: refused as malformed after the permission check.
   [`POST ${API}/ven-registrations/oadr2b`]: { text: '', contentType: 'application/xml' },
@@ -284,6 +294,7 @@ const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation, su
   { prefix: `${API}/product-equivalences/`, param: 'id', fill: () => ({ value: walkerEquivalence, target: { kind: 'equivalence', id: walkerEquivalence } }) },
   { prefix: `${API}/webhooks/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = webhookOf.get(org)!.id; return { value: id, target: { kind: 'webhook', id, org } }; } },
   { prefix: `${API}/cim/import-jobs/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; return { value: cimJobOf.get(org)!, target: { kind: 'cimjob', id: cimJobOf.get(org)!, org } }; } },
+  { prefix: `${API}/asset-submissions/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = submissionOf.get(org)!; return { value: id, target: { kind: 'submission', id, parties: [org] } }; } },
   { prefix: `${API}/disputes/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = disputeOf.get(org)!; return { value: id, target: { kind: 'dispute', id, parties: [org] } }; } },
   { prefix: `${API}/webhooks/`, param: 'eventId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const w = webhookOf.get(org)!; return { value: w.eventId, target: { kind: 'webhook', id: w.id, org } }; } },
   { prefix: `${API}/organisations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? c.org : stranger; return { value: id, target: { kind: 'organisation', id } }; } },
@@ -346,7 +357,7 @@ function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { stat
     return undefined;
   }
   if (!visible) {
-    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND', scorecard: 'DQ-SCORECARD-NOT-FOUND', dispute: 'DISPUTE-NOT-FOUND', cimjob: 'CIM-JOB-NOT-FOUND', bulkreport: 'BULK-REPORT-NOT-FOUND', product: 'PRODUCT-NOT-FOUND', equivalence: 'EQUIVALENCE-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
+    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND', scorecard: 'DQ-SCORECARD-NOT-FOUND', dispute: 'DISPUTE-NOT-FOUND', cimjob: 'CIM-JOB-NOT-FOUND', bulkreport: 'BULK-REPORT-NOT-FOUND', product: 'PRODUCT-NOT-FOUND', equivalence: 'EQUIVALENCE-NOT-FOUND', submission: 'SUBMISSION-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;
   }

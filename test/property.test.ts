@@ -148,7 +148,7 @@ function solarInput(i: number) {
   return {
     name: `Solar roof ${i}`, friendlyCode: `PV-${i}`, category: 'SOLAR_PV', ratedCapacityKw: 4, generationCapacityKw: 4, energySource: 'SOLAR', connectionStatus: 'CONNECTED',
     commissioningDate: '2025-01-01', effectiveDate: '2025-02-01', connectionType: 'FIRM', dno: 'SPEN_SPM', exportMpan: mpanFor(7_000_000 + i), serialNumber: `PV-${i}`,
-    manufacturer: 'Sunny', model: 'S-4', consentReference: `CCS-${i}`, location: { postcode: 'G1 1AA', gspGroup: '_N', latitude: 55.8, longitude: -4.2 },
+    manufacturer: 'Sunny', model: 'S-4', location: { postcode: 'G1 1AA', gspGroup: '_N', latitude: 55.8, longitude: -4.2 },
     aliases: [{ scheme: 'fsp_ref', value: `PV-${i}` }, { scheme: 'mcs', value: `MCS-${i}` }],
   };
 }

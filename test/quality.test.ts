@@ -8,7 +8,7 @@ import { assess, assetFacts, compileRule, statusAfterValidation, type Validation
 import { evaluateStaleness } from '../src/quality/service';
 import { dnoForDistributor } from '../src/catalogue/codes';
 import { RULES } from '../src/rules';
-import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, consentFor, mpanFor, rowCounts, testHub, type TestHub } from './harness';
 
 /** Data quality (docs/data-quality.md): the rule language, every default rule, findings, scorecards, validation, access. */
 
@@ -21,7 +21,11 @@ let n = 0;
 
 async function register(as: string, extra: Record<string, unknown> = {}): Promise<Asset> {
   const i = ++n;
-  const r = await hub.call('POST', '/api/v1/assets', { as, body: batteryInput(8000 + i, { serialNumber: `DQ-${i}`, ...extra }) });
+  const body: Record<string, unknown> = batteryInput(8000 + i, { serialNumber: `DQ-${i}`, ...extra });
+  // The consumer's consent, as UC-02.01 asks: DQ-CONSENT-REFERENCE stays out of the way of the rules tested here.
+  const fsp = (extra.fspId ?? extra.organisationId ?? DEMO[as as keyof typeof DEMO]) as string;
+  body.consentReference ??= (await consentFor(hub, (body.importMpan ?? body.exportMpan) as string, fsp)).token;
+  const r = await hub.call('POST', '/api/v1/assets', { as, body });
   expect(r.status, JSON.stringify(r.json)).toBe(201);
   return r.json;
 }
@@ -103,7 +107,7 @@ describe('the default rules, each by its code', () => {
     id: '01JDQ00000000000000000GOOD', friendlyCode: null, name: 'Roof PV', category: 'SOLAR_PV', organisationId: 'o', fspId: 'o', status: 'PENDING_VALIDATION',
     ratedCapacityKw: 5, generationCapacityKw: 4, demandCapacityKw: null, energySource: 'SOLAR', demandTechnology: null, manufacturer: 'Acme', model: 'P1',
     serialNumber: 'SN-0001', commissioningDate: '2025-01-01', effectiveDate: '2025-02-01', connectionStatus: 'CONNECTED', connectionType: 'FIRM',
-    dno: 'SPEN_SPM', importMpan: null, exportMpan: EXPORT, location: { postcode: 'G1 1AA', gspGroup: '_N' }, consentReference: null, aliases: [],
+    dno: 'SPEN_SPM', importMpan: null, exportMpan: EXPORT, location: { postcode: 'G1 1AA', gspGroup: '_N' }, consentReference: 'consent-jti-1', aliases: [],
     version: 1, recordedAt: '2026-05-01T09:00:00.000Z', recordedBy: 't', deregisteredAt: null,
   };
   const okChecks: Validation = {
@@ -132,6 +136,7 @@ describe('the default rules, each by its code', () => {
     ['DQ-MPAN-ENERGISED', {}, checks({ energised: false })],
     ['DQ-MCS-CERTIFICATE', {}, checks({}, { status: 'not-found', certificate: null })],
     ['DQ-EXTERNAL-UNAVAILABLE', {}, checks({ status: 'unavailable', distributorId: null, dno: null, gspGroup: null, energised: null })],
+    ['DQ-CONSENT-REFERENCE', { consentReference: null }, validated],
   ];
   let rules: ReturnType<typeof compileRule>[];
   beforeAll(async () => {
@@ -514,8 +519,8 @@ describe('the HTTP registry adapters', () => {
   it('answers found, not found, and fails closed on bad answers, timeouts, refusals and an unreachable host', async () => {
     const mp = httpMeterPointRegistry({ baseUrl: base, apiKey: 'k', timeoutMs: 200 });
     const mcs = httpMcsRegister({ baseUrl: base, apiKey: 'k', timeoutMs: 200 });
-    const check = (mpan: string, reg = { meterPoints: mp, mcs }) => runChecks(reg, { importMpan: mpan, exportMpan: null, serialNumber: 'S1', category: 'SOLAR_PV' });
-    expect(await check('1312345678907')).toEqual({ meterPoint: { status: 'ok', mpan: '1312345678907', distributorId: '13', dno: 'SPEN_SPM', gspGroup: '_N', energised: true }, mcs: { status: 'ok', serialNumber: 'S1', category: 'SOLAR_PV', certificate: 'MCS-1' } });
+    const check = (mpan: string, reg = { meterPoints: mp, mcs }) => runChecks(reg, { importMpan: mpan, exportMpan: null, serialNumber: 'S1', category: 'SOLAR_PV', ratedCapacityKw: 4 });
+    expect(await check('1312345678907')).toEqual({ meterPoint: { status: 'ok', mpan: '1312345678907', distributorId: '13', dno: 'SPEN_SPM', gspGroup: '_N', energised: true }, mcs: { status: 'ok', serialNumber: 'S1', category: 'SOLAR_PV', ratedCapacityKw: 4, certificate: 'MCS-1' } });
     expect((await check('1312345678916')).meterPoint?.status).toBe('not-found');
     expect((await check('1000000000009')).meterPoint?.status).toBe('unavailable');
     expect((await check('2000000000000')).meterPoint?.status).toBe('unavailable');
@@ -523,7 +528,7 @@ describe('the HTTP registry adapters', () => {
     expect((await check('1312345678907', { meterPoints: noKey, mcs })).meterPoint?.status).toBe('unavailable');
     const nowhere = httpMeterPointRegistry({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 200 });
     expect((await check('1312345678907', { meterPoints: nowhere, mcs })).meterPoint?.status).toBe('unavailable');
-    expect((await runChecks({}, { importMpan: '1312345678907', exportMpan: null, serialNumber: 'S2', category: 'SOLAR_PV' }))).toMatchObject({ meterPoint: { status: 'unavailable' }, mcs: { status: 'unavailable' } });
+    expect((await runChecks({}, { importMpan: '1312345678907', exportMpan: null, serialNumber: 'S2', category: 'SOLAR_PV', ratedCapacityKw: 4 }))).toMatchObject({ meterPoint: { status: 'unavailable' }, mcs: { status: 'unavailable' } });
   });
 });
 

@@ -90,6 +90,9 @@ export const PERMISSIONS = {
   'data-quality.rules.read': { scope: 'data-quality:read', roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'], description: 'List and read the data quality rules and their versions (docs/data-quality.md).', visibility: 'all', objectRule: 'Every rule.' },
   'data-quality.rules.write': { scope: 'data-quality:write', roles: OPERATOR, description: 'Create, change, deactivate and reactivate data quality rules.', visibility: 'all', objectRule: 'Every rule.' },
   'data-quality.read': { scope: 'data-quality:read', roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'], description: 'Read data quality findings and scorecards.', visibility: 'own-or-network', objectRule: 'The operator and regulator everything; FSPs, aggregators and asset owners their organisation’s scorecard and the findings on assets they control now (FSPs, aggregators) or own (asset owners); DNOs/IDNOs the scorecards of their licence areas (`dnoCodes`) and the findings on assets on their networks.' },
+  'asset-submissions.submit': { scope: 'submissions:write', roles: ['INSTALLER', 'TECHNOLOGY_PROVIDER'], description: 'Submit an asset at the point of installation for the FSP that will control it to accept (UC-02.01 step 1).', visibility: 'none', objectRule: 'Creates a record naming an active FSP or aggregator.' },
+  'asset-submissions.read': { scope: 'submissions:read', roles: [...OPERATOR, 'REGULATOR', 'INSTALLER', 'TECHNOLOGY_PROVIDER', ...FSP_LIKE], description: 'List and read asset submissions.', visibility: 'own', objectRule: 'The operator and regulator every submission; installers and OEMs those they submitted; FSPs and aggregators those naming them.' },
+  'asset-submissions.decide': { scope: 'submissions:write', roles: FSP_LIKE, description: 'Accept a submitted asset (it is registered as the FSP’s, with the consumer’s consent) or reject it with a reason.', visibility: 'own', seesAll: [], objectRule: 'Submissions the caller is party to; only the FSP named decides (SUBMISSION-NOT-PARTY otherwise).' },
   'data-quality.validate': { scope: 'data-quality:write', roles: OPERATOR, description: 'Run the external checks on an asset (meter point registry, MCS) and set it Verified or Query.', visibility: 'all', objectRule: 'Every registered asset.' },
 } as const satisfies Record<string, Permission>;
 
@@ -155,6 +158,11 @@ export const ROUTES = {
   'DELETE /api/v1/assets/{id}': 'assets.write',
   'GET /api/v1/assets/{id}/history': 'assets.read',
   'GET /api/v1/assets/{id}/fsp-links': 'assets.read',
+  'POST /api/v1/asset-submissions': 'asset-submissions.submit',
+  'GET /api/v1/asset-submissions': 'asset-submissions.read',
+  'GET /api/v1/asset-submissions/{id}': 'asset-submissions.read',
+  'POST /api/v1/asset-submissions/{id}/accept': 'asset-submissions.decide',
+  'POST /api/v1/asset-submissions/{id}/reject': 'asset-submissions.decide',
   'GET /api/v1/audit': 'audit.read',
   'GET /api/v1/audit/export': 'audit.read',
   'POST /api/v1/audit/verify': 'audit.read',

@@ -47,7 +47,7 @@ const described = {
   importMpan: mpan,
   exportMpan: mpan,
   location: Location,
-  consentReference: z.string().min(1).max(255),
+  consentReference: z.string().min(1).max(8192).openapi({ description: 'The consumer’s consent (UC-02.01 step 2): a consent token (JWT) or an opaque consent reference from the Consumer Consent Service, bound to the asset’s MPAN and its FSP; verified, then kept as the consent’s ID (jti), never the token.' }),
   aliases: z.array(Alias).max(20),
 };
 

@@ -8,11 +8,14 @@ import { fieldErrorsFromZod, unstorableTextAt } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { activeUnitsOfAsset } from '../units/store';
+import { flagUnitsOfChangedMember } from '../units/service';
 import { assessAssetsIn, assessStoredIn } from '../quality/service';
 import { catalogueSnapshot } from '../catalogue/snapshot';
 import { UNIQUE_ALIAS_SCHEMES, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
 import { AssetInput, AssetPatch, DESCRIBED_FIELDS, type Asset, type AssetFields, type Warning } from './schema';
 import { ASSET_COLS, assetVisibility, selectAsset, toAsset } from './store';
+import { consentAudit, storeAssetConsent, storedConsentMpan, verifyAssetConsent } from './consent';
+import type { ConsentEvidence } from '../consent/port';
 
 export interface RowResult {
   row: number;
@@ -28,7 +31,7 @@ export interface RowResult {
 
 export interface BatchOutcome { ok: boolean; dryRun: boolean; results: RowResult[]; assets: Asset[] }
 
-interface Prepared { row: number; id: string; orgId: string; fspId: string; fields: AssetFields; warnings: Warning[]; justification?: string; knownId?: string }
+interface Prepared { row: number; id: string; orgId: string; fspId: string; fields: AssetFields; warnings: Warning[]; justification?: string; knownId?: string; /** What verifying the row's consentReference found. */ consent?: ConsentEvidence }
 
 export interface BatchOptions {
   dryRun?: boolean;
@@ -45,7 +48,12 @@ export interface BatchOptions {
   knownIds?: (string | undefined)[];
   /** Keys claimed by earlier batches of the same file (key → line), so an in-file duplicate across batches names its row. */
   seen?: Map<string, number>;
+  /** Run in the caller's transaction (an accepted submission); the caller rolls it back when the outcome is not ok. */
+  tx?: Sql;
 }
+
+/** A refused batch (or a dry run) whose consent checks wrote in the transaction: thrown to roll it back, its outcome returned. */
+class RolledBack extends Error { constructor(readonly outcome: BatchOutcome) { super('batch rolled back'); } }
 
 const dateOf = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -134,10 +142,14 @@ async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
       }
       r.warnings = p.warnings.length ? p.warnings : undefined;
     }
+    // onError=stop: one bad row and nothing is written, no consent used.
+    if (opts.onError !== 'skip' && results.some((r) => r.status === 'rejected')) return { ok: false, dryRun: !!opts.dryRun, results, assets: [] };
+    // Consents last: only rows valid in every other way use them up (a consent is single use).
+    await verifyConsents(tx, ctx, prepared.filter((p) => results[p.row].status === 'valid'), results, now);
     const ok = results.every((r) => r.status !== 'rejected');
     const fresh = prepared.filter((p) => results[p.row].status === 'valid');
-    // IDs are issued only when rows are written: a dry run or a refused batch names none.
-    if ((!ok && opts.onError !== 'skip') || opts.dryRun || fresh.length === 0) return { ok, dryRun: !!opts.dryRun, results, assets: [] };
+    // IDs are issued only when rows are written: a dry run or a refused batch names none, and rolls back the consents it claimed.
+    if ((!ok && opts.onError !== 'skip') || opts.dryRun || fresh.length === 0) throw new RolledBack({ ok, dryRun: !!opts.dryRun, results, assets: [] });
     const assets = await insertAssets(tx, ctx, actor, now, fresh, opts.source ?? 'api');
     // Data quality (src/quality): score, findings and scorecards in the registration's transaction.
     if (opts.dataQuality !== false) await assessAssetsIn(tx, ctx, now, assets, { fresh: true });
@@ -147,8 +159,9 @@ async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
 
   if (prepared.length === 0) return { ok: false, dryRun: !!opts.dryRun, results, assets: [] };
   try {
-    return await ctx.db.transaction(write);
+    return await (opts.tx ? write(opts.tx) : ctx.db.transaction(write));
   } catch (e) {
+    if (e instanceof RolledBack) return e.outcome;
     // A concurrent writer took a unique key between our check and our insert.
     if (pgErrorCode(e) === '23505') {
       const problem = conflictFromConstraint(constraintName(e));
@@ -160,6 +173,19 @@ async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
       throw problem;
     }
     throw e;
+  }
+}
+
+/** Verify each row's consentReference (one request key per batch: rows behind one meter may share a consent); the row keeps the consent's ID. */
+async function verifyConsents(tx: Sql, ctx: Ctx, prepared: Prepared[], results: RowResult[], now: Date) {
+  const requestKey = `asset-registration:${ctx.ids.next()}`;
+  for (const p of prepared) {
+    const consent = p.fields.consentReference;
+    if (!consent) continue;
+    const { evidence, error } = await verifyAssetConsent(tx, ctx.consent, { consent, mpans: [p.fields.importMpan, p.fields.exportMpan], fspId: p.fspId, requestKey, at: now });
+    if (error) { reject(results[p.row], error); continue; }
+    p.consent = evidence;
+    p.fields = { ...p.fields, consentReference: evidence!.jti };
   }
 }
 
@@ -345,9 +371,10 @@ async function insertAssets(tx: Sql, ctx: Ctx, actor: Principal, now: Date, prep
   await insertNaturalKeys(tx, prepared.flatMap((p) => naturalKeys(p.fields).map((k) => ({ natural_key: k, asset_id: p.id }))));
   const audit: AuditEntry[] = prepared.map((p) => ({
     action: 'asset.registered', recordType: 'asset', recordId: p.id, organisationId: p.orgId,
-    detail: { version: 1, fspId: p.fspId, source, ...(p.justification ? { justification: p.justification, overridden: p.warnings.filter((w) => w.needsJustification).map((w) => w.code) } : {}) },
+    detail: { version: 1, fspId: p.fspId, source, ...(p.consent ? { consent: consentAudit(p.consent) } : {}), ...(p.justification ? { justification: p.justification, overridden: p.warnings.filter((w) => w.needsJustification).map((w) => w.code) } : {}) },
   }));
   await writeAudit(tx, actor, now, audit);
+  await storeAssetConsent(tx, prepared.filter((p) => p.consent).map((p) => ({ assetId: p.id, fspId: p.fspId, evidence: p.consent! })), at, by);
   const events: ChangeEvent[] = prepared.map((p) => ({
     type: 'fmar.asset.registered', subject: p.id, organisationId: p.fspId,
     data: { assetId: p.id, organisationId: p.orgId, fspId: p.fspId, category: p.fields.category, dno: p.fields.dno ?? null, version: 1 },
@@ -357,12 +384,15 @@ async function insertAssets(tx: Sql, ctx: Ctx, actor: Principal, now: Date, prep
 }
 
 /** Register one asset: the batch path with one row, its outcome turned into the right problem. */
-export async function registerAsset(ctx: Ctx, actor: Principal, raw: unknown): Promise<{ asset: Asset; warnings: Warning[] }> {
-  const out = await registerAssets(ctx, actor, [raw]);
+export async function registerAsset(ctx: Ctx, actor: Principal, raw: unknown, opts: Pick<BatchOptions, 'tx' | 'source'> = {}): Promise<{ asset: Asset; warnings: Warning[] }> {
+  const out = await registerAssets(ctx, actor, [raw], opts);
   const r = out.results[0];
   if (r.status === 'rejected') {
     if (r.existingAssetId) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number are already registered as asset ${r.existingAssetId}.`, { existingAssetId: r.existingAssetId });
     if (r.conflict) throw new Problem(r.conflict, undefined, {}, r.errors);
+    // A refused consent is the problem itself (its own status: 422, 409 when revoked or used, …), not a generic validation failure.
+    const consent = r.errors?.find((e) => e.field === 'consentReference' && e.code.startsWith('CONSENT-'));
+    if (consent && r.errors!.length === 1) throw new Problem(consent.code, consent.detail, {}, r.errors);
     const needs = r.errors?.filter((e) => e.code === 'ASSET-CAPACITY-HIGH' || e.code === 'ASSET-MPAN-OTHER-ORGANISATION') ?? [];
     if (needs.length && needs.length === r.errors!.length) throw new Problem(needs[0].code, needs.map((e) => e.detail).join(' '), { warnings: r.warnings }, r.errors);
     throw new Problem('REQUEST-VALIDATION', `${r.errors?.length ?? 0} field(s) invalid`, r.warnings?.length ? { warnings: r.warnings } : {}, r.errors);
@@ -449,6 +479,44 @@ export async function* assetPages(ctx: Ctx, p: Principal, f: AssetFilter, pageSi
 
 const MATERIAL = ['ratedCapacityKw', 'generationCapacityKw', 'demandCapacityKw', 'category', 'importMpan', 'exportMpan', 'dno', 'connectionType'];
 
+/** A change of these in a member is material to a qualified market unit (capacity, category, connection): it needs re-assessment. */
+const MEMBER_MATERIAL = [...MATERIAL, 'connectionStatus'];
+
+/** What the authenticity checks (src/quality/registries.ts) read: a change to any of them makes a Verified or Query asset Pending Validation again. */
+const AUTHENTICITY: (keyof AssetFields)[] = ['importMpan', 'exportMpan', 'serialNumber', 'dno', 'category', 'ratedCapacityKw'];
+const mcsCertificates = (a: Pick<AssetFields, 'aliases'>) => JSON.stringify((a.aliases ?? []).filter((x) => x.scheme === 'mcs').map((x) => x.value).sort());
+
+/** The status after an update: a Verified or Query asset whose checked fields changed is validated again (UC-02.03). */
+export function statusAfterUpdate(before: Asset, after: AssetFields): string {
+  if (before.status !== 'VERIFIED' && before.status !== 'QUERY') return before.status;
+  const changed = AUTHENTICITY.some((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null)) || mcsCertificates(before) !== mcsCertificates(after);
+  return changed ? 'PENDING_VALIDATION' : before.status;
+}
+
+/**
+ * A consent in an update: a new consentReference is verified as at registration (bound to the
+ * asset's MPAN and its FSP); null forgets the stored one; an MPAN change leaving the stored consent
+ * bound to an MPAN the asset no longer has needs a new consent in the same change.
+ */
+async function consentInUpdate(tx: Sql, ctx: Ctx, before: Asset, patch: AssetPatch, after: AssetFields, now: Date): Promise<ConsentEvidence | undefined> {
+  const given = patch.consentReference;
+  if (given && given !== before.consentReference) {
+    const { evidence, error } = await verifyAssetConsent(tx, ctx.consent, { consent: given, mpans: [after.importMpan, after.exportMpan], fspId: before.fspId, requestKey: `asset-update:${before.id}:${ctx.ids.next()}`, at: now });
+    if (error) throw new Problem(error.code, error.detail, {}, [error]);
+    return evidence;
+  }
+  if (given === null) {
+    await tx.query(`DELETE FROM asset_consent WHERE asset_id = $1`, [before.id]);
+    return undefined;
+  }
+  const bound = await storedConsentMpan(tx, before.id);
+  if (bound && bound !== after.importMpan && bound !== after.exportMpan) {
+    const detail = `The asset's consent is bound to MPAN ${bound}, which it no longer has; send a consentReference for the new MPAN in the same change (or consentReference: null to record the asset without one).`;
+    throw new Problem('CONSENT-MPAN-MISMATCH', detail, {}, [fieldError('consentReference', 'CONSENT-MPAN-MISMATCH', detail)]);
+  }
+  return undefined;
+}
+
 export async function archiveVersion(tx: Sql, before: Asset, at: string) {
   await tx.query(`INSERT INTO asset_history (asset_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
     [before.id, before.version, before, before.recordedAt, before.recordedBy, at]);
@@ -501,23 +569,33 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
         const [dup] = await tx.query(`SELECT asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb)) AND asset_id <> $2`, [nk, id]);
         if (dup) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number are already registered as asset ${dup.asset_id}.`, { existingAssetId: dup.asset_id });
       }
+      const consent = await consentInUpdate(tx, ctx, before, patch, checked.asset, now);
+      if (consent) checked.asset = { ...checked.asset, consentReference: consent.jti };
+      const status = statusAfterUpdate(before, checked.asset);
       await archiveVersion(tx, before, at);
-      const stored = assetRow({ id, orgId: before.organisationId, fspId: before.fspId, fields: checked.asset }, before.status, before.version + 1, at, recordedBy(actor));
+      const stored = assetRow({ id, orgId: before.organisationId, fspId: before.fspId, fields: checked.asset }, status, before.version + 1, at, recordedBy(actor));
       const sets = Object.keys(stored).filter((k) => k !== 'id').map((k) => `${k} = x.${k}`).join(', ');
       await tx.query(`UPDATE asset a SET ${sets} FROM jsonb_to_recordset($1::jsonb) AS ${RECORDSET} WHERE a.id = x.id`, [[stored]]);
       await tx.query(`DELETE FROM asset_alias WHERE asset_id = $1`, [id]);
       await insertAliases(tx, allAliases(checked.asset).map((a) => ({ ...a, asset_id: id, organisation_id: before.organisationId })));
       await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
       await insertNaturalKeys(tx, nk.map((k) => ({ natural_key: k, asset_id: id })));
+      if (consent) await storeAssetConsent(tx, [{ assetId: id, fspId: before.fspId, evidence: consent }], at, recordedBy(actor));
       const after = toAsset((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1`, [id]))[0]);
       await assessAssetsIn(tx, ctx, now, [after]);
       const changed = DESCRIBED_FIELDS.filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
       const material = changed.some((k) => MATERIAL.includes(k));
       await writeAudit(tx, actor, now, [{
         action: 'asset.updated', recordType: 'asset', recordId: id, organisationId: before.organisationId,
-        detail: { version: after.version, changes: Object.fromEntries(changed.map((k) => [k, [(before as any)[k], (after as any)[k]]])), ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) },
+        detail: { version: after.version, changes: Object.fromEntries([...changed, ...(status !== before.status ? ['status' as const] : [])].map((k) => [k, [(before as any)[k], (after as any)[k]]])), ...(consent ? { consent: consentAudit(consent) } : {}), ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) },
       }]);
-      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.updated', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version, changed, materialChange: material } }]);
+      await writeEvents(tx, ctx.ids, now, [
+        { type: 'fmar.asset.updated', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version, changed, materialChange: material } },
+        // Data consumers learn the asset is no longer Verified (or Query) until the checks run again.
+        ...(status !== before.status ? [{ type: 'fmar.asset.status-changed', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version, fromStatus: before.status, status, changed: ['status'], reason: 'authenticity-relevant change' } }] : []),
+      ]);
+      const memberChanges = changed.filter((k) => MEMBER_MATERIAL.includes(k));
+      if (memberChanges.length) await flagUnitsOfChangedMember(tx, ctx, actor, { assetId: id, version: after.version, changed: memberChanges, now });
       return { asset: after, warnings };
     });
   } catch (e) {

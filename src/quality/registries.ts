@@ -17,6 +17,13 @@ export interface ExternalRegistries { meterPoints?: MeterPointRegistry; mcs?: Mc
 
 /** Categories installed under an MCS certificate (small-scale generation and heat pumps). */
 export const MCS_CATEGORIES = ['SOLAR_PV', 'HEAT_PUMP', 'WIND_TURBINE'];
+/** MCS certifies installations of up to 50 kW: a larger one has no certificate to find. */
+export const MCS_MAX_KW = 50;
+
+/** Whether the MCS check applies to the asset at all (category, size and a serial to ask about). */
+export function mcsApplies(a: { category: string; ratedCapacityKw: number; serialNumber: string | null }): boolean {
+  return MCS_CATEGORIES.includes(a.category) && a.ratedCapacityKw <= MCS_MAX_KW && !!a.serialNumber;
+}
 
 export class RegistryUnavailable extends Error {}
 
@@ -106,7 +113,7 @@ export class MemoryRegistries implements ExternalRegistries {
  * call). Each answer, a "not found", or — failing closed — "unavailable" when a registry is not
  * configured, times out, errors or answers nonsense.
  */
-export async function runChecks(reg: ExternalRegistries, a: { importMpan: string | null; exportMpan: string | null; serialNumber: string | null; category: string }, which: ('meterPoint' | 'mcs')[] = ['meterPoint', 'mcs']): Promise<Validation> {
+export async function runChecks(reg: ExternalRegistries, a: { importMpan: string | null; exportMpan: string | null; serialNumber: string | null; category: string; ratedCapacityKw: number }, which: ('meterPoint' | 'mcs')[] = ['meterPoint', 'mcs']): Promise<Validation> {
   const out: Validation = {};
   const mpan = a.importMpan ?? a.exportMpan;
   if (which.includes('meterPoint')) {
@@ -122,8 +129,8 @@ export async function runChecks(reg: ExternalRegistries, a: { importMpan: string
     }
   }
   if (which.includes('mcs')) {
-    const base = { serialNumber: a.serialNumber, category: a.category };
-    if (!MCS_CATEGORIES.includes(a.category) || !a.serialNumber) out.mcs = { status: 'not-applicable', ...base };
+    const base = { serialNumber: a.serialNumber, category: a.category, ratedCapacityKw: a.ratedCapacityKw };
+    if (!mcsApplies(a) || !a.serialNumber) out.mcs = { status: 'not-applicable', ...base };
     else if (!reg.mcs) out.mcs = { status: 'unavailable', ...base };
     else {
       try {

@@ -1,4 +1,5 @@
 import type { Asset } from '../assets/schema';
+import { mcsApplies } from './registries';
 import { dnoForDistributor } from '../catalogue/codes';
 import { fieldError, type FieldError } from '../http/problem';
 import { DefinitionError, EXTERNAL_FACT, evaluate, factsOf, parseDefinition, stalenessOf, type Facts, type Node } from './language';
@@ -15,7 +16,7 @@ export interface CompiledRule { code: string; description: string; severity: Sev
 export type CheckStatus = 'ok' | 'not-found' | 'unavailable' | 'not-applicable';
 export interface Validation {
   meterPoint?: { status: CheckStatus; mpan?: string | null; distributorId?: string | null; dno?: string | null; gspGroup?: string | null; energised?: boolean | null };
-  mcs?: { status: CheckStatus; serialNumber?: string | null; category?: string; certificate?: string | null };
+  mcs?: { status: CheckStatus; serialNumber?: string | null; category?: string; ratedCapacityKw?: number; certificate?: string | null };
 }
 
 export interface Failure { code: string; severity: Severity; detail: string }
@@ -63,7 +64,8 @@ export function assetFacts(a: Asset, v: { validatedAt: string | null; validation
     Object.assign(f, { 'meterPoint.status': mp.status, 'meterPoint.dno': mp.dno ?? null, 'meterPoint.gspGroup': mp.gspGroup ?? null, 'meterPoint.energised': mp.energised ?? null });
   }
   const mcs = v?.validation?.mcs;
-  if (mcs && (mcs.serialNumber ?? null) === (a.serialNumber ?? null) && mcs.category === a.category) f['mcs.status'] = mcs.status;
+  // An answer about an installation of another size no longer holds when the size decides whether MCS applies.
+  if (mcs && (mcs.serialNumber ?? null) === (a.serialNumber ?? null) && mcs.category === a.category) f['mcs.status'] = mcsApplies(a) ? mcs.status : 'not-applicable';
   return f;
 }
 

@@ -360,16 +360,55 @@ export async function validateAsset(ctx: Ctx, actor: Principal, registries: Exte
   });
 }
 
-/** The batch for a job: validate the Pending Validation assets, oldest first, one transaction each. */
-export async function validatePending(ctx: Ctx, registries: ExternalRegistries, opts: { limit?: number } = {}): Promise<{ validated: number; statuses: Record<string, number> }> {
+/**
+ * The batch for a job (UC-02.01 step 6): validate the Pending Validation assets, one transaction
+ * each. The queue is the status itself: registration and a change to a checked field put an asset
+ * in it. An asset a registry could not answer for stays Pending Validation and is asked again once
+ * `retryAfterMs` has passed since its last validation (never sooner, so a registry that is down is
+ * not asked about every pending asset at each run); one changed since is asked at once.
+ */
+export async function validatePending(ctx: Ctx, registries: ExternalRegistries, opts: { limit?: number; retryAfterMs?: number } = {}): Promise<{ validated: number; statuses: Record<string, number> }> {
   const actor = systemPrincipal('data-quality-validation');
-  const rows = await ctx.db.query(`SELECT id FROM asset WHERE status = 'PENDING_VALIDATION' AND deregistered_at IS NULL ORDER BY id LIMIT $1`, [opts.limit ?? 500]);
+  const retryCutoff = new Date(ctx.clock.now().getTime() - (opts.retryAfterMs ?? 0)).toISOString();
+  const rows = await ctx.db.query(`SELECT a.id FROM asset a LEFT JOIN dq_asset_score s ON s.asset_id = a.id
+      WHERE a.status = 'PENDING_VALIDATION' AND a.deregistered_at IS NULL
+        AND (s.validated_at IS NULL OR s.validated_at < a.recorded_at OR s.validated_at <= $2::timestamptz)
+      ORDER BY a.id LIMIT $1`, [opts.limit ?? 500, retryCutoff]);
   const statuses: Record<string, number> = {};
+  let validated = 0;
   for (const r of rows) {
-    const { result } = await validateAsset(ctx, actor, registries, r.id);
-    statuses[result.status] = (statuses[result.status] ?? 0) + 1;
+    try {
+      const { result } = await validateAsset(ctx, actor, registries, r.id);
+      statuses[result.status] = (statuses[result.status] ?? 0) + 1;
+      validated++;
+    } catch (e) {
+      // Changed meanwhile (suspended, de-registered, or validated by another hub): nothing to do for it.
+      if (e instanceof Problem && e.code === 'DQ-VALIDATION-NOT-APPLICABLE') continue;
+      throw e;
+    }
   }
-  return { validated: rows.length, statuses };
+  return { validated, statuses };
+}
+
+/**
+ * The validation job on timers (src/node.ts): validatePending every `intervalMs`, one run at a time.
+ * `stop` clears the timer and waits for a run in progress.
+ */
+export function startValidationWorker(ctx: Ctx, registries: ExternalRegistries, o: { intervalMs: number; retryAfterMs: number; limit?: number }) {
+  let running: Promise<unknown> | undefined;
+  const tick = () => {
+    if (running) return;
+    running = validatePending(ctx, registries, { limit: o.limit ?? 200, retryAfterMs: o.retryAfterMs })
+      .catch((e) => console.error('[fmar] data quality validation:', e))
+      .finally(() => { running = undefined; });
+  };
+  const timer = setInterval(tick, o.intervalMs);
+  return { async stop() { clearInterval(timer); await running; } };
+}
+
+/** Whether any external registry is configured: without one the validation job has nothing to ask. */
+export function registriesConfigured(r: ExternalRegistries | undefined): boolean {
+  return !!(r?.meterPoints || r?.mcs);
 }
 
 /* ------------------------------------------------------------------------------------------------

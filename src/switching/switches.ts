@@ -409,8 +409,8 @@ async function failSwitch(ctx: Ctx, id: string, reason: string): Promise<{ id: s
 
 /**
  * A consent was revoked (UC-05.05): pending switches relying on it are cancelled, and an asset
- * whose current control rests on it (an EFFECTIVE switch with that consent) becomes
- * SUSPENDED_CONSENT_REVOKED. Returns what changed.
+ * whose current control rests on it (an EFFECTIVE switch with that consent, or the consent it was
+ * registered under: asset_consent) becomes SUSPENDED_CONSENT_REVOKED. Returns what changed.
  */
 export async function applyConsentRevocation(ctx: Ctx, p: Principal, r: { issuer: string; jti?: string; tokenHash?: string; reason?: string }): Promise<{ cancelled: string[]; suspended: string[] }> {
   const now = ctx.clock.now();
@@ -423,23 +423,40 @@ export async function applyConsentRevocation(ctx: Ctx, p: Principal, r: { issuer
         await closeRow(ctx, tx, p, s, 'CANCELLED', `consent revoked${r.reason ? `: ${r.reason}` : ''}`, now);
         cancelled.push(s.id);
       } else if (s.status === 'EFFECTIVE') {
-        const [a] = await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 AND a.fsp_id = $2 AND a.deregistered_at IS NULL AND a.status <> 'SUSPENDED_CONSENT_REVOKED' FOR UPDATE OF a`, [s.asset_id, s.gaining_fsp_id]);
-        if (!a) continue;
-        const asset = toAsset(a);
-        await archiveVersion(tx, asset, now.toISOString());
-        await tx.query(`UPDATE asset SET status = 'SUSPENDED_CONSENT_REVOKED', version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [asset.id, now.toISOString(), recordedBy(p)]);
-        await writeAudit(tx, p, now, [{ action: 'asset.suspended', recordType: 'asset', recordId: asset.id, organisationId: asset.organisationId, detail: { version: asset.version + 1, reason: 'consent revoked', switchId: s.id, consentJti: s.consent_jti } }]);
-        await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.consent-revoked', subject: asset.id, organisationId: asset.fspId, data: { assetId: asset.id, status: 'SUSPENDED_CONSENT_REVOKED', switchId: s.id, dno: asset.dno } }]);
-        suspended.push(asset.id);
+        if (await suspendAsset(ctx, tx, p, now, { assetId: s.asset_id, fspId: s.gaining_fsp_id, consentJti: s.consent_jti, switchId: s.id })) suspended.push(s.asset_id);
       }
+    }
+    // Assets registered (or updated) under the consent (src/assets/consent.ts), while the FSP it names still controls them.
+    const registered = await tx.query(`SELECT asset_id, fsp_id, consent_jti FROM asset_consent WHERE consent_issuer = $1 AND (consent_jti = $2 OR token_hash = $3) ORDER BY asset_id`, [r.issuer, r.jti ?? '', r.tokenHash ?? '']);
+    for (const c of registered) {
+      if (suspended.includes(c.asset_id)) continue;
+      if (await suspendAsset(ctx, tx, p, now, { assetId: c.asset_id, fspId: c.fsp_id, consentJti: c.consent_jti, registration: true })) suspended.push(c.asset_id);
     }
   });
   return { cancelled, suspended };
 }
 
 /**
- * The periodic status check (UC-05.05): for every open or effective switch whose consent token
- * carried a Token Status List reference, read its entry; INVALID or SUSPENDED counts as revoked
+ * Suspended – Consent Revoked: the asset's control by `fspId` rested on the revoked consent. Nothing
+ * happens when the asset has since changed FSP, is de-registered or already suspended. Returns
+ * whether it was suspended.
+ */
+async function suspendAsset(ctx: Ctx, tx: Sql, p: Principal, now: Date, o: { assetId: string; fspId: string; consentJti: string; switchId?: string; registration?: boolean }): Promise<boolean> {
+  const [a] = await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 AND a.fsp_id = $2 AND a.deregistered_at IS NULL AND a.status <> 'SUSPENDED_CONSENT_REVOKED' FOR UPDATE OF a`, [o.assetId, o.fspId]);
+  if (!a) return false;
+  const asset = toAsset(a);
+  const source = o.switchId ? { switchId: o.switchId } : { registrationConsent: true };
+  await archiveVersion(tx, asset, now.toISOString());
+  await tx.query(`UPDATE asset SET status = 'SUSPENDED_CONSENT_REVOKED', version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [asset.id, now.toISOString(), recordedBy(p)]);
+  await writeAudit(tx, p, now, [{ action: 'asset.suspended', recordType: 'asset', recordId: asset.id, organisationId: asset.organisationId, detail: { version: asset.version + 1, reason: 'consent revoked', consentJti: o.consentJti, ...source } }]);
+  await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.consent-revoked', subject: asset.id, organisationId: asset.fspId, data: { assetId: asset.id, status: 'SUSPENDED_CONSENT_REVOKED', fromStatus: asset.status, consentJti: o.consentJti, ...source, dno: asset.dno } }]);
+  return true;
+}
+
+/**
+ * The periodic status check (UC-05.05): for every open or effective switch, and every asset still
+ * controlled under its registration consent, whose consent token carried a Token Status List
+ * reference, read its entry; INVALID or SUSPENDED counts as revoked
  * (recorded with source `status-list`, then handled as a revocation notice would be). A list that
  * cannot be read changes nothing and is reported, to be tried again at the next run.
  */
@@ -448,7 +465,10 @@ export async function checkConsentStatusLists(
   o: { statusOf: (ref: { uri: string; index: number }) => Promise<number>; record: (r: { issuer: string; jti: string; tokenHash: string; status: number }) => Promise<unknown> },
 ): Promise<{ checked: number; revoked: string[]; unavailable: number }> {
   const rows = await ctx.db.query(`SELECT DISTINCT consent_issuer, consent_jti, consent->>'tokenHash' AS token_hash, consent->'statusList'->>'uri' AS uri, (consent->'statusList'->>'index')::int AS idx
-    FROM asset_switch WHERE status IN ('PENDING', 'EFFECTIVE') AND jsonb_typeof(consent->'statusList') = 'object'`);
+    FROM asset_switch WHERE status IN ('PENDING', 'EFFECTIVE') AND jsonb_typeof(consent->'statusList') = 'object'
+    UNION SELECT c.consent_issuer, c.consent_jti, c.token_hash, c.consent->'statusList'->>'uri', (c.consent->'statusList'->>'index')::int
+    FROM asset_consent c JOIN asset a ON a.id = c.asset_id AND a.fsp_id = c.fsp_id AND a.deregistered_at IS NULL AND a.status <> 'SUSPENDED_CONSENT_REVOKED'
+    WHERE jsonb_typeof(c.consent->'statusList') = 'object'`);
   const revoked: string[] = [];
   let unavailable = 0;
   const system = systemPrincipal('consent-status-list');

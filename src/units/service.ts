@@ -234,34 +234,69 @@ export async function reassignMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, 
 /**
  * What a switch that has taken effect does to the asset's active market units (UC-02.06 step 6),
  * in the switch's transaction: a unit whose only member is the asset moves to the gaining FSP with
- * it; any other unit loses the asset and is flagged Re-assessment Required. The asset has already
+ * it (an SPG moved so is flagged: one member is one accounting point); any other unit loses the
+ * asset and is flagged Re-assessment Required. The asset has already
  * moved when this runs. Returns the units moved and the units flagged.
  */
 export async function applySwitchToUnits(tx: Sql, ctx: Ctx, actor: Principal, o: { assetId: string; gainingFspId: string; switchId: string; now: Date }): Promise<{ moved: string[]; flagged: string[] }> {
   const units = await tx.query(
-    `SELECT u.id, (SELECT count(*) FROM market_unit_member x WHERE x.market_unit_id = u.id AND x.active)::int AS members
+    `SELECT u.id, u.unit_type, (SELECT count(*) FROM market_unit_member x WHERE x.market_unit_id = u.id AND x.active)::int AS members
        FROM market_unit u JOIN market_unit_member m ON m.market_unit_id = u.id AND m.active
       WHERE m.asset_id = $1 AND u.status = 'ACTIVE' ORDER BY u.id FOR UPDATE OF u`, [o.assetId]);
   const moved: string[] = [];
   const flagged: string[] = [];
-  const at = o.now.toISOString();
   for (const u of units) {
     if (u.members === 1) {
       await reassignMarketUnitIn(tx, ctx, actor, u.id, o.gainingFspId, { reason: `sole member switched (switch ${o.switchId})`, now: o.now });
       moved.push(u.id);
+      // An SPG of one member is no SPG (UNIT-SPG-ACCOUNTING-POINTS): it moves, and is flagged for its new FSP to re-assess.
+      if (u.unit_type === 'SPG') { await flagUnit(tx, ctx, actor, u.id, o.now, `an SPG with one member (asset ${o.assetId}, switch ${o.switchId}) is one accounting point (UNIT-SPG-ACCOUNTING-POINTS)`, { switchId: o.switchId }); flagged.push(u.id); }
       continue;
     }
-    const before = await reread(tx, u.id);
-    await archiveVersion(tx, before, at);
-    const reason = `asset ${o.assetId} left with switch ${o.switchId}`;
     await tx.query(`UPDATE market_unit_member SET active = false WHERE market_unit_id = $1 AND asset_id = $2`, [u.id, o.assetId]);
-    await tx.query(`UPDATE market_unit SET reassessment_required = true, reassessment_reason = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1`,
-      [u.id, reason, at, recordedBy(actor)]);
-    const after = await reread(tx, u.id);
-    await reassessmentNotice(tx, ctx, actor, after, o.now, { reason, removedAssetId: o.assetId, switchId: o.switchId }, (await activeQualifications(tx, u.id, at)).map((q) => q.productId));
+    const left = await spgAccountingPoints(tx, u.id);
+    const reason = `asset ${o.assetId} left with switch ${o.switchId}${u.unit_type === 'SPG' && left < 2 ? `; the SPG is left with ${left} accounting point(s) (UNIT-SPG-ACCOUNTING-POINTS)` : ''}`;
+    await flagUnit(tx, ctx, actor, u.id, o.now, reason, { removedAssetId: o.assetId, switchId: o.switchId });
     flagged.push(u.id);
   }
   return { moved, flagged };
+}
+
+/** Distinct import MPANs of a unit's active members. */
+async function spgAccountingPoints(tx: Sql, unitId: string): Promise<number> {
+  const [r] = await tx.query(`SELECT count(DISTINCT a.import_mpan)::int AS n FROM market_unit_member m JOIN asset a ON a.id = m.asset_id WHERE m.market_unit_id = $1 AND m.active`, [unitId]);
+  return r.n;
+}
+
+/** Set Re-assessment Required with its reason (a new unit version) and announce it. */
+async function flagUnit(tx: Sql, ctx: Ctx, actor: Principal, unitId: string, now: Date, reason: string, detail: Record<string, unknown>) {
+  const at = now.toISOString();
+  const before = await reread(tx, unitId);
+  await archiveVersion(tx, before, at);
+  await tx.query(`UPDATE market_unit SET reassessment_required = true, reassessment_reason = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1`,
+    [unitId, reason, at, recordedBy(actor)]);
+  const after = await reread(tx, unitId);
+  await reassessmentNotice(tx, ctx, actor, after, now, { reason, ...detail }, (await activeQualifications(tx, unitId, at)).map((q) => q.productId));
+}
+
+/**
+ * A member asset changed materially (capacity, category, connection; src/assets/service.ts), in the
+ * update's transaction: each active unit holding it with an active qualification is flagged
+ * Re-assessment Required, as a change of its composition would be. Returns the units flagged.
+ */
+export async function flagUnitsOfChangedMember(tx: Sql, ctx: Ctx, actor: Principal, o: { assetId: string; version: number; changed: string[]; now: Date }): Promise<string[]> {
+  const at = o.now.toISOString();
+  const units = await tx.query(`SELECT u.id FROM market_unit u JOIN market_unit_member m ON m.market_unit_id = u.id AND m.active
+      WHERE m.asset_id = $1 AND u.status = 'ACTIVE' ORDER BY u.id FOR UPDATE OF u`, [o.assetId]);
+  const flagged: string[] = [];
+  for (const u of units) {
+    const qualified = await activeQualifications(tx, u.id, at);
+    if (!qualified.length) continue;
+    const reason = `member asset ${o.assetId} changed ${o.changed.join(', ')} in its version ${o.version} while the unit is qualified (${qualified.map((q) => q.productId).join(', ')})`;
+    await flagUnit(tx, ctx, actor, u.id, o.now, reason, { changedAssetId: o.assetId, changed: o.changed, qualificationIds: qualified.map((q) => q.id) });
+    flagged.push(u.id);
+  }
+  return flagged;
 }
 
 /**
