@@ -80,7 +80,8 @@ describe('consent at registration (UC-02.01 step 2)', () => {
     const bad = battery({ consentReference: (await consentFor(hub, mpanFor(9_199_998), DEMO['fsp-a'])).token });
     const body = [{ ...good, consentReference: c.token }, bad].map((x) => JSON.stringify(x)).join('\n');
     const refused = await expectRefused(hub.db, TABLES, () => hub.call('POST', '/api/v1/assets/bulk', { as: 'fsp-a', text: body, contentType: 'application/x-ndjson' }), 422, 'BULK-ROWS-INVALID');
-    expect(refused.results.map((x: any) => [x.row, x.errors.map((e: any) => [e.field, e.code])])).toEqual([[1, [['consentReference', 'CONSENT-MPAN-MISMATCH']]]]);
+    // Rows are numbered by their line in the body (1-based).
+    expect(refused.results.map((x: any) => [x.row, x.errors.map((e: any) => [e.field, e.code])])).toEqual([[2, [['consentReference', 'CONSENT-MPAN-MISMATCH']]]]);
     // A dry run checks consents too, and uses none up.
     const dry = await hub.call('POST', '/api/v1/assets/bulk?dryRun=true', { as: 'fsp-a', text: JSON.stringify({ ...good, consentReference: c.token }), contentType: 'application/x-ndjson' });
     expect(dry.status, dry.text).toBe(200);
