@@ -139,7 +139,7 @@ export const RULES = {
   'ORG-POSTCODE-FORMAT': { status: 422, title: 'Not a UK postcode.' },
   'ORG-EMAIL-FORMAT': { status: 422, title: 'Not an email address.' },
   'ORG-MOBILE-FORMAT': { status: 422, title: 'Mobile numbers are E.164 (+ and 8–15 digits).' },
-  'ORG-MOBILE-COUNTRY': { status: 422, title: 'A UK-registered organisation’s contact mobile starts with +44.' },
+  'ORG-MOBILE-COUNTRY': { status: 422, title: 'A contact mobile starts with the calling code of the organisation’s country (registered address, else country of incorporation): +44 for GB, +33 for FR, …' },
   'ORG-COUNTRY-FORMAT': { status: 422, title: 'Countries are ISO 3166-1 alpha-2 codes.' },
   'ORG-WEBSITE-FORMAT': { status: 422, title: 'Website must be an https:// or http:// URL.' },
   'ORG-YEAR-FORMAT': { status: 422, title: 'Year of registration is between 1800 and this year.' },
