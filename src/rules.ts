@@ -338,6 +338,7 @@ export const RULES = {
   'DISPUTE-EVIDENCE-SIZE': { status: 422, title: 'An evidence document’s sizeBytes, when given, is 1 to 104,857,600 (100 MiB); its name at most 255 characters.' },
   'DISPUTE-EVIDENCE-TOO-MANY': { status: 422, title: 'At most 20 evidence items per request.' },
   'DISPUTE-EVIDENCE-LIMIT': { status: 409, title: 'A dispute holds at most 50 evidence items in all (with its comments).' },
+  'DISPUTE-EVIDENCE-REQUIRED': { status: 422, title: 'A dispute is raised with evidence: send 1–20 items in `evidence` (a description and a url or document each).' },
   'DISPUTE-COMMENT-FORMAT': { status: 422, title: 'A comment is 1–4,000 characters.' },
   'DISPUTE-DUPLICATE': { status: 409, title: 'The organisation already has an open dispute on this record and these fields; `existingDisputeId` names it.' },
   'DISPUTE-TRANSITION-ILLEGAL': { status: 409, title: 'The dispute’s status does not allow this: OPEN → UNDER_REVIEW → RESOLVED; WITHDRAWN from OPEN or UNDER_REVIEW; comments only while OPEN or UNDER_REVIEW.' },
