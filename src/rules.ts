@@ -154,7 +154,7 @@ export const RULES = {
   'ASSET-ID-FORMAT': { status: 400, title: 'Asset IDs are ULIDs: 26 characters of Crockford base 32.' },
   'ASSET-DUPLICATE': { status: 409, title: 'An asset with the same MPAN, category and serial number is already registered; `existingAssetId` names it.' },
   'ASSET-FRIENDLY-CODE-TAKEN': { status: 409, title: 'The friendly code is already used by another asset of this organisation.' },
-  'ASSET-ALIAS-TAKEN': { status: 409, title: 'The alias (EVSE ID, ECR ID or FSP reference) already identifies another live asset.' },
+  'ASSET-ALIAS-TAKEN': { status: 409, title: 'The alias already identifies another live asset: an EVSE ID nationally, an ECR reference in the same DNO’s register, an FSP reference in the same organisation.' },
   'ASSET-DEREGISTERED': { status: 409, title: 'The asset is de-registered; its record is archived and read-only.' },
   'ASSET-IN-MARKET-UNIT': { status: 409, title: 'The asset is a member of an active market unit; remove it from the unit (or de-register the unit) first. `marketUnitIds` names them.' },
   'ASSET-NAME-FORMAT': { status: 422, title: 'Name: 1–255 characters; letters, digits, spaces and only - _ / ( ) as special characters.' },
@@ -198,6 +198,8 @@ export const RULES = {
   'ASSET-JUSTIFICATION-FORMAT': { status: 422, title: 'A justification is 10–1000 characters.' },
   'ASSET-ORGANISATION-REQUIRED': { status: 422, title: 'The operator registering an asset names its organisationId and fspId.' },
   'ASSET-AS-OF-BEFORE-REGISTRATION': { status: 404, title: 'The asset did not exist at the requested time.' },
+  'ASSET-ECR-DNO-REQUIRED': { status: 422, title: 'An ECR reference is unique within one DNO’s Embedded Capacity Register: an asset with an `ecr` alias gives its `dno`.' },
+  'ASSET-MPAN-SAME-CATEGORY': { status: 422, kind: 'warning', title: 'The organisation already has a live asset of this category on this MPAN and the serial numbers cannot tell them apart (one has none): resend with a `justification` to register a second one anyway (audited); otherwise update the existing asset.' },
 
   // Bulk
   'BULK-EMPTY': { status: 422, title: 'The batch has no rows.' },

@@ -255,8 +255,9 @@ describe('CSV export loads back through bulk', () => {
     // The originals still hold their natural keys and unique aliases: a straight re-import is refused.
     const clash = await bulk(exp.text, { contentType: 'text/csv' });
     expectProblem(clash, 422, 'BULK-ROWS-INVALID');
-    // (The second has no serial number, so no natural key: it alone would register again.)
-    expect(clash.json.results.map((x: any) => [x.row, x.existingAssetId])).toEqual([[0, ids[0]], [2, ids[2]]]);
+    // (The second has no serial number, so no natural key: it is the same category on the same MPAN, which needs a justification.)
+    expect(clash.json.results.map((x: any) => [x.row, x.existingAssetId])).toEqual([[0, ids[0]], [1, undefined], [2, ids[2]]]);
+    expect(clash.json.results[1].errors.map((e: any) => e.code)).toEqual(['ASSET-MPAN-SAME-CATEGORY']);
     expect(clash.json.results[0].errors.map((e: any) => e.code).sort()).toEqual(['ASSET-ALIAS-TAKEN', 'ASSET-ALIAS-TAKEN', 'ASSET-DUPLICATE']);
 
     // De-registering archives them (natural keys and aliases are freed; IDs are never reused).

@@ -1,0 +1,7 @@
+-- An Embedded Capacity Register reference is unique within one DNO's register (DCUSA Schedule 31),
+-- not nationally: ECR alias rows carry the asset's DNO as their register and are unique per register.
+ALTER TABLE asset_alias ADD COLUMN register text;
+UPDATE asset_alias al SET register = a.dno FROM asset a WHERE al.scheme = 'ecr' AND a.id = al.asset_id;
+DROP INDEX asset_alias_unique_national;
+CREATE UNIQUE INDEX asset_alias_unique_national ON asset_alias (scheme, value) WHERE active AND scheme = 'evse';
+CREATE UNIQUE INDEX asset_alias_unique_ecr ON asset_alias (register, value) WHERE active AND scheme = 'ecr';
