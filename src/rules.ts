@@ -301,6 +301,8 @@ export const RULES = {
   'ANALYTICS-CELL-TOO-FEW-ASSETS': { status: 200, kind: 'warning', title: 'Suppressed: the cell holds fewer than FMAR_ANALYTICS_MIN_ASSETS (default 10) registered assets.' },
   'ANALYTICS-CELL-DOMINANT': { status: 200, kind: 'warning', title: 'Suppressed: one controlling FSP holds more than FMAR_ANALYTICS_DOMINANCE (default 0.8) of the cell’s rated, generation or demand capacity.' },
   'ANALYTICS-CELL-SECONDARY': { status: 200, kind: 'warning', title: 'Suppressed so that another suppressed cell cannot be derived by subtracting from a published total (secondary suppression).' },
+  'ANALYTICS-DATE-INVALID': { status: 400, title: '`date` is a calendar date, YYYY-MM-DD (UTC).' },
+  'ANALYTICS-SNAPSHOT-NOT-FOUND': { status: 404, title: 'No capacity snapshot of that day: one is taken per UTC day at its first request; GET /public/analytics/snapshots lists the days.' },
 
   // Products, qualification and equivalences (UC-04.01 to UC-04.03, docs/products.md)
   'PRODUCT-NOT-FOUND': { status: 404, title: 'No product with this ID in the catalogue.' },

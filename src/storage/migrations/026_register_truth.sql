@@ -5,3 +5,12 @@ UPDATE asset_alias al SET register = a.dno FROM asset a WHERE al.scheme = 'ecr' 
 DROP INDEX asset_alias_unique_national;
 CREATE UNIQUE INDEX asset_alias_unique_national ON asset_alias (scheme, value) WHERE active AND scheme = 'evse';
 CREATE UNIQUE INDEX asset_alias_unique_ecr ON asset_alias (register, value) WHERE active AND scheme = 'ecr';
+
+-- Public analytics are published as dated snapshots (docs/analytics.md): one row per UTC day, taken
+-- at the first request of that day and never changed, holding the released finest contributions
+-- (cell × controlling FSP) the day's tables are computed from. Owned by src/analytics.
+CREATE TABLE analytics_snapshot (
+  snapshot_date date PRIMARY KEY,
+  taken_at      timestamptz NOT NULL,
+  contributions jsonb NOT NULL
+);
