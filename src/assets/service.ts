@@ -517,11 +517,12 @@ export async function closeFspLink(tx: Sql, assetId: string, at: string) {
     SELECT id, fsp_id, tstzrange(fsp_since, $2::timestamptz), fsp_since_recorded_at, fsp_since_recorded_by FROM asset WHERE id = $1 AND fsp_since IS NOT NULL`, [assetId, at]);
 }
 
-/** The FSP links of an asset over time (who controlled it when): the closed periods, then the open one on the asset row. */
+/** The FSP links of an asset over time (who controlled it when): the closed periods, then the open one on the asset row; with the asset read. */
 export async function assetFspLinks(ctx: Ctx, p: Principal, id: string) {
-  await getAsset(ctx, p, id);
+  const asset = await getAsset(ctx, p, id);
   const rows = await ctx.db.query(`SELECT fsp_id, lower(valid) AS valid_from, upper(valid) AS valid_to, recorded_at, recorded_by FROM asset_fsp_link WHERE asset_id = $1
     UNION ALL SELECT fsp_id, fsp_since, NULL, fsp_since_recorded_at, fsp_since_recorded_by FROM asset WHERE id = $1 AND fsp_since IS NOT NULL
     ORDER BY 2`, [id]);
-  return rows.map((r) => ({ fspId: r.fsp_id, validFrom: new Date(r.valid_from).toISOString(), validTo: r.valid_to ? new Date(r.valid_to).toISOString() : null, recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by }));
+  const links = rows.map((r) => ({ fspId: r.fsp_id as string, validFrom: new Date(r.valid_from).toISOString(), validTo: r.valid_to ? new Date(r.valid_to).toISOString() : null, recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by as string }));
+  return { asset, links };
 }

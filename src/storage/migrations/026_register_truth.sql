@@ -14,3 +14,8 @@ CREATE TABLE analytics_snapshot (
   taken_at      timestamptz NOT NULL,
   contributions jsonb NOT NULL
 );
+
+-- Reads of private data name every organisation whose data was served in detail.organisations
+-- (src/audit/reads.ts); an organisation lists the reads of its data through this index.
+CREATE INDEX audit_log_private_read_orgs ON audit_log USING gin ((detail->'organisations'))
+  WHERE action IN ('asset.read', 'organisation.passport-read', 'switch.consent-read');
