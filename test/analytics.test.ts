@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app';
 import { deregisterAsset, registerAssets } from '../src/assets/service';
 import { ConfigError, loadConfig } from '../src/config';
 import { DIMENSIONS, protectedLattice, type Contribution, type Dimension } from '../src/analytics/disclosure';
@@ -197,6 +198,26 @@ describe('GET /public/analytics/capacity', () => {
     const days = (await hub.call('GET', '/public/analytics/snapshots')).json.items.map((s: any) => s.date);
     expect(days).toHaveLength(3);
     expect(days[days.length - 1]).toBe(day1Date);
+  });
+});
+
+describe('a day’s snapshot across instances', () => {
+  it('instances asking at the same moment for a day with no snapshot all answer the one stored snapshot', async () => {
+    hub.clock.advance(86_400_000);
+    // A change the rules would release, so a snapshot taken from different register states would differ.
+    expect((await registerAssets(hub.ctx, hub.system, [...assets(5, fsp.f1, 'NGED_WMID', '14', 'BESS'), ...assets(5, fsp.f2, 'NGED_WMID', '14', 'BESS')], { source: 'test' })).ok).toBe(true);
+    const instances = Array.from({ length: 4 }, () => buildApp(hub.ports));
+    const answers = await Promise.all(instances.flatMap((app) => ['', 'dno'].map(async (by) => {
+      const res = await app.request(`/public/analytics/capacity?by=${by}`);
+      expect(res.status).toBe(200);
+      return { by, body: await res.json() as any };
+    })));
+    const [{ n }] = await hub.db.query(`SELECT count(*)::int AS n FROM analytics_snapshot WHERE snapshot_date = $1::date`, [hub.clock.now().toISOString().slice(0, 10)]);
+    expect(n).toBe(1);
+    for (const by of ['', 'dno']) {
+      const same = answers.filter((a) => a.by === by).map((a) => a.body);
+      expect(new Set(same.map((b) => JSON.stringify(b))).size).toBe(1);
+    }
   });
 });
 
