@@ -79,6 +79,28 @@ describe('reads of assets', () => {
     ]);
   });
 
+  it('a read that cannot be logged fails (500) and serves no private data', async () => {
+    const a = await asset('fsp-a');
+    await hub.db.query(`CREATE FUNCTION test_refuse_asset_read() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.action = 'asset.read' THEN RAISE EXCEPTION 'audit unavailable'; END IF; RETURN NEW; END $$`);
+    await hub.db.query(`CREATE TRIGGER test_refuse_asset_read BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION test_refuse_asset_read()`);
+    try {
+      const r = await hub.call('GET', `/api/v1/assets?identifier=mpan:${a.importMpan}`, { as: 'dno' });
+      expect(r.status).toBe(500);
+      expect(r.text).not.toContain(a.id);
+      const one = await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'dno' });
+      expect(one.status).toBe(500);
+      expect(one.text).not.toContain(a.importMpan);
+      // An export has answered 200 before its first page: the page is not sent, the stream fails.
+      const exp = await hub.call('GET', '/api/v1/assets/export?format=ndjson', { as: 'dno' }).catch((e: unknown) => ({ status: -1, text: String(e) }));
+      expect(exp.text).not.toContain(a.id);
+      // The FSP's own reads log nothing and are unaffected.
+      expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).status).toBe(200);
+    } finally {
+      await hub.db.query(`DROP TRIGGER test_refuse_asset_read ON audit_log`);
+      await hub.db.query(`DROP FUNCTION test_refuse_asset_read()`);
+    }
+  });
+
   it('an export by a DNO writes one record per page, with counts and the ID range', async () => {
     const before = await lastId();
     const r = await hub.call('GET', '/api/v1/assets/export?format=ndjson', { as: 'dno' });
