@@ -111,6 +111,16 @@ describe('reads of assets', () => {
     const ofA = rows.filter((x) => x.organisationId === DEMO['fsp-a'] || x.fspId === DEMO['fsp-a']).map((x) => x.id);
     expect(reads[0]).toMatchObject({ record_id: 'export', detail: { route: 'GET /api/v1/assets/export', read: { [DEMO['fsp-a']]: { records: ofA.length, firstId: ofA[0], lastId: ofA.at(-1) } } } });
   });
+
+  it('a DSO’s CIM export is logged the same way, one record per page', async () => {
+    const before = await lastId();
+    const r = await hub.call('GET', '/api/v1/cim/export', { as: 'dno' });
+    expect(r.status).toBe(200);
+    const reads = await readsSince(before);
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ action: 'asset.read', record_id: 'export', actor: { org: DEMO.dno }, detail: { route: 'GET /api/v1/cim/export' } });
+    expect(reads[0].detail.organisations).toContain(DEMO['fsp-a']);
+  });
 });
 
 describe('reads of passports and consent evidence', () => {
