@@ -6,7 +6,7 @@ import { assetRoutes } from './assets/routes';
 import { submissionRoutes } from './assets/submission-routes';
 import { analyticsRoutes } from './analytics/routes';
 import { passportReads } from './audit/reads';
-import { auditRoutes } from './audit/routes';
+import { auditRoutes, dataReadRoutes } from './audit/routes';
 import { cimRoutes } from './cim/routes';
 import { RATE_LIMIT_DEFAULTS } from './config';
 import { jsonLdContext } from '../cim/index';
@@ -112,6 +112,7 @@ export function buildApp(ports: Ports) {
   api.route('/', qualificationRoutes(ctx));
   api.route('/disputes', disputeRoutes(ctx));
   api.route('/audit', auditRoutes(ctx));
+  api.route('/', dataReadRoutes(ctx));
   api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes }));
   api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
   api.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));

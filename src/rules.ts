@@ -145,7 +145,7 @@ export const RULES = {
   'ORG-POSTCODE-FORMAT': { status: 422, title: 'Not a UK postcode.' },
   'ORG-EMAIL-FORMAT': { status: 422, title: 'Not an email address.' },
   'ORG-MOBILE-FORMAT': { status: 422, title: 'Mobile numbers are E.164 (+ and 8–15 digits).' },
-  'ORG-MOBILE-COUNTRY': { status: 422, title: 'A UK-registered organisation’s contact mobile starts with +44.' },
+  'ORG-MOBILE-COUNTRY': { status: 422, title: 'A contact mobile starts with the calling code of the organisation’s country (registered address, else country of incorporation): +44 for GB, +33 for FR, …' },
   'ORG-COUNTRY-FORMAT': { status: 422, title: 'Countries are ISO 3166-1 alpha-2 codes.' },
   'ORG-WEBSITE-FORMAT': { status: 422, title: 'Website must be an https:// or http:// URL.' },
   'ORG-YEAR-FORMAT': { status: 422, title: 'Year of registration is between 1800 and this year.' },
@@ -160,7 +160,7 @@ export const RULES = {
   'ASSET-ID-FORMAT': { status: 400, title: 'Asset IDs are ULIDs: 26 characters of Crockford base 32.' },
   'ASSET-DUPLICATE': { status: 409, title: 'An asset with the same MPAN, category and serial number is already registered; `existingAssetId` names it.' },
   'ASSET-FRIENDLY-CODE-TAKEN': { status: 409, title: 'The friendly code is already used by another asset of this organisation.' },
-  'ASSET-ALIAS-TAKEN': { status: 409, title: 'The alias (EVSE ID, ECR ID or FSP reference) already identifies another live asset.' },
+  'ASSET-ALIAS-TAKEN': { status: 409, title: 'The alias already identifies another live asset: an EVSE ID nationally, an ECR reference in the same DNO’s register, an FSP reference in the same organisation.' },
   'ASSET-DEREGISTERED': { status: 409, title: 'The asset is de-registered; its record is archived and read-only.' },
   'ASSET-IN-MARKET-UNIT': { status: 409, title: 'The asset is a member of an active market unit; remove it from the unit (or de-register the unit) first. `marketUnitIds` names them.' },
   'ASSET-NAME-FORMAT': { status: 422, title: 'Name: 1–255 characters; letters, digits, spaces and only - _ / ( ) as special characters.' },
@@ -209,6 +209,8 @@ export const RULES = {
   'SUBMISSION-FSP-INVALID': { status: 422, title: 'The named FSP is not an active FSP or aggregator; name the FSP that will control the asset.' },
   'SUBMISSION-NOT-PARTY': { status: 403, title: 'Only the FSP a submission names accepts or rejects it.' },
   'SUBMISSION-STATE': { status: 409, title: 'The submission was already accepted or rejected.' },
+  'ASSET-ECR-DNO-REQUIRED': { status: 422, title: 'An ECR reference is unique within one DNO’s Embedded Capacity Register: an asset with an `ecr` alias gives its `dno`.' },
+  'ASSET-MPAN-SAME-CATEGORY': { status: 422, kind: 'warning', title: 'The organisation already has a live asset of this category on this MPAN and the serial numbers cannot tell them apart (one has none): resend with a `justification` to register a second one anyway (audited); otherwise update the existing asset.' },
 
   // Bulk
   'BULK-EMPTY': { status: 422, title: 'The batch has no rows.' },
@@ -312,6 +314,8 @@ export const RULES = {
   'ANALYTICS-CELL-TOO-FEW-ASSETS': { status: 200, kind: 'warning', title: 'Suppressed: the cell holds fewer than FMAR_ANALYTICS_MIN_ASSETS (default 10) registered assets.' },
   'ANALYTICS-CELL-DOMINANT': { status: 200, kind: 'warning', title: 'Suppressed: one controlling FSP holds more than FMAR_ANALYTICS_DOMINANCE (default 0.8) of the cell’s rated, generation or demand capacity.' },
   'ANALYTICS-CELL-SECONDARY': { status: 200, kind: 'warning', title: 'Suppressed so that another suppressed cell cannot be derived by subtracting from a published total (secondary suppression).' },
+  'ANALYTICS-DATE-INVALID': { status: 400, title: '`date` is a calendar date, YYYY-MM-DD (UTC).' },
+  'ANALYTICS-SNAPSHOT-NOT-FOUND': { status: 404, title: 'No capacity snapshot of that day: one is taken per UTC day at its first request; GET /public/analytics/snapshots lists the days.' },
 
   // Products, qualification and equivalences (UC-04.01 to UC-04.03, docs/products.md)
   'PRODUCT-NOT-FOUND': { status: 404, title: 'No product with this ID in the catalogue.' },
@@ -351,6 +355,7 @@ export const RULES = {
   'DISPUTE-EVIDENCE-SIZE': { status: 422, title: 'An evidence document’s sizeBytes, when given, is 1 to 104,857,600 (100 MiB); its name at most 255 characters.' },
   'DISPUTE-EVIDENCE-TOO-MANY': { status: 422, title: 'At most 20 evidence items per request.' },
   'DISPUTE-EVIDENCE-LIMIT': { status: 409, title: 'A dispute holds at most 50 evidence items in all (with its comments).' },
+  'DISPUTE-EVIDENCE-REQUIRED': { status: 422, title: 'A dispute is raised with evidence: send 1–20 items in `evidence` (a description and a url or document each).' },
   'DISPUTE-COMMENT-FORMAT': { status: 422, title: 'A comment is 1–4,000 characters.' },
   'DISPUTE-DUPLICATE': { status: 409, title: 'The organisation already has an open dispute on this record and these fields; `existingDisputeId` names it.' },
   'DISPUTE-TRANSITION-ILLEGAL': { status: 409, title: 'The dispute’s status does not allow this: OPEN → UNDER_REVIEW → RESOLVED; WITHDRAWN from OPEN or UNDER_REVIEW; comments only while OPEN or UNDER_REVIEW.' },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, batteryInput, consentFor, mpanFor, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, consentFor, expectRefused, mpanFor, testHub, type TestHub } from './harness';
 
 /** UC-02.01 to UC-02.04: register, validate, update, de-register and read assets over the API. */
 
@@ -337,6 +337,73 @@ describe('register an asset (UC-02.01)', () => {
       const r = await post('fsp-b', evInput(next(), { aliases: [{ scheme: 'evse', value: evse.replace(/\*/g, '') }] }));
       expect(r.status).toBe(409);
       expect(r.json.code).toBe('ASSET-ALIAS-TAKEN');
+    });
+
+    it('an ECR reference is unique within its DNO’s register, not nationally (ASSET-ALIAS-TAKEN); it needs the asset’s DNO', async () => {
+      const ref = `ECR-${next()}`;
+      const ecr = [{ scheme: 'ecr', value: ref }];
+      const spen = await create('fsp-a', batteryInput(next(), { aliases: ecr }));
+      // The same reference in another DNO's register is another site.
+      const epn = await create('fsp-b', batteryInput(next(), { dno: 'UKPN_EPN', importMpan: mpanFor(1_500_000 + next(), '10'), aliases: ecr }));
+      expect(epn.aliases).toEqual([{ scheme: 'ecr', value: ref }]);
+      // In the same register it is taken, whoever registers it; nothing is written.
+      const taken = await expectRefused(hub.db, TABLES, () => post('fsp-b', batteryInput(next(), { aliases: ecr })), 409, 'ASSET-ALIAS-TAKEN');
+      expect(taken.errors).toEqual([expect.objectContaining({ field: 'aliases', code: 'ASSET-ALIAS-TAKEN', detail: expect.stringContaining('SPEN_SPM') })]);
+      // Moving an asset into a register where its reference is taken is refused too.
+      const moved = await hub.call('PATCH', `/api/v1/assets/${epn.id}`, { as: 'fsp-b', body: { dno: 'SPEN_SPM', importMpan: mpanFor(1_500_000 + next()) }, headers: { 'if-match': '"1"' } });
+      expect(moved.status).toBe(409);
+      expect(moved.json.code).toBe('ASSET-ALIAS-TAKEN');
+      // A lookup by the reference finds the asset of each register.
+      const found = await hub.call('GET', `/api/v1/assets?identifier=ecr:${ref}`, { as: 'operator' });
+      expect(found.json.items.map((a: any) => a.id).sort()).toEqual([spen.id, epn.id].sort());
+      // Without a DNO the reference names no register.
+      const other = { name: `Site ${next()}`, category: 'OTHER', ratedCapacityKw: 1500, connectionStatus: 'PENDING', aliases: ecr };
+      const noDno = await expectRefused(hub.db, TABLES, () => post('fsp-a', other), 422, 'ASSET-ECR-DNO-REQUIRED');
+      expect(noDno.errors).toEqual([expect.objectContaining({ field: 'dno', code: 'ASSET-ECR-DNO-REQUIRED' })]);
+    });
+
+    it('concurrent registrations of one ECR reference: one 201 per register, the second in a register 409', async () => {
+      const ecr = [{ scheme: 'ecr', value: `ECR-RACE-${next()}` }];
+      const before = await counts();
+      const results = await Promise.all([
+        post('fsp-a', batteryInput(next(), { aliases: ecr })), post('fsp-b', batteryInput(next(), { aliases: ecr })),
+        post('fsp-a', batteryInput(next(), { dno: 'UKPN_EPN', importMpan: mpanFor(1_500_000 + next(), '10'), aliases: ecr })),
+      ]);
+      expect(results[2].status).toBe(201);
+      expect(results.slice(0, 2).map((r) => r.status).sort()).toEqual([201, 409]);
+      expect(results.find((r) => r.status === 409)!.json.code).toBe('ASSET-ALIAS-TAKEN');
+      expect((await counts()).asset - before.asset).toBe(2);
+    });
+
+    it('ASSET-MPAN-SAME-CATEGORY: a second live asset of the organisation’s, same category and MPAN, serials unable to tell them apart, needs a justification', async () => {
+      const noSerial = (n: number, extra: Record<string, unknown> = {}) => batteryInput(n, { serialNumber: undefined, ...extra });
+      const first = await create('fsp-a', noSerial(next()));
+      expect(first.warnings).toEqual([]);
+      const second = noSerial(next(), { importMpan: first.importMpan });
+      const r = await expectRefused(hub.db, TABLES, () => post('fsp-a', second), 422, 'ASSET-MPAN-SAME-CATEGORY');
+      expect(r.code).toBe('ASSET-MPAN-SAME-CATEGORY');
+      expect(r.errors).toEqual([expect.objectContaining({ field: 'importMpan', code: 'ASSET-MPAN-SAME-CATEGORY' })]);
+      // A serial on one side only proves nothing either.
+      await expectRefused(hub.db, TABLES, () => post('fsp-a', batteryInput(next(), { importMpan: first.importMpan })), 422, 'ASSET-MPAN-SAME-CATEGORY');
+      // Another category on the meter (a charger beside the battery) is normal.
+      const charger = await create('fsp-a', evInput(next(), { importMpan: first.importMpan }));
+      expect(charger.warnings).toEqual([]);
+      // With a justification it is registered, the override audited.
+      const justification = 'Two identical batteries behind one meter, both unlabelled';
+      const ok = await create('fsp-a', { ...second, justification });
+      expect(ok.warnings).toEqual([expect.objectContaining({ code: 'ASSET-MPAN-SAME-CATEGORY', needsJustification: true })]);
+      const audit = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${ok.id}`, { as: 'operator' });
+      expect(audit.json.items[0].detail).toMatchObject({ justification, overridden: ['ASSET-MPAN-SAME-CATEGORY'] });
+      // An update that turns the charger into a battery there is warned the same way; nothing changes.
+      const u = await hub.call('PATCH', `/api/v1/assets/${charger.id}`, { as: 'fsp-a', body: { category: 'BESS' }, headers: { 'if-match': '"1"' } });
+      expect(u.status).toBe(422);
+      expect(u.json.code).toBe('ASSET-MPAN-SAME-CATEGORY');
+      expect((await hub.call('GET', `/api/v1/assets/${charger.id}`, { as: 'fsp-a' })).json).toMatchObject({ category: 'EV_CHARGER', version: 1 });
+      // Two such rows in one batch: the second is rejected, nothing written.
+      const m = mpanFor(1_600_000 + next());
+      const rows = [noSerial(next(), { importMpan: m }), noSerial(next(), { importMpan: m })];
+      const b = await expectRefused(hub.db, TABLES, () => hub.call('POST', '/api/v1/assets/bulk', { as: 'fsp-a', text: rows.map((x) => JSON.stringify(x)).join('\n'), contentType: 'application/x-ndjson' }), 422, 'BULK-ROWS-INVALID');
+      expect(b.results).toEqual([expect.objectContaining({ row: 1, status: 'rejected', errors: [expect.objectContaining({ code: 'ASSET-MPAN-SAME-CATEGORY' })] })]);
     });
 
     it('the FSP reference is unique within an organisation only', async () => {

@@ -99,7 +99,7 @@ describe('raising a dispute', () => {
     // A market unit the caller does not control: the unit's own 404.
     const u = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Disputed unit', type: 'SPG', product: 'NESO-DFS', assetIds: [a.id, (await asset('fsp-a')).id] } });
     expect(u.status, JSON.stringify(u.json)).toBe(201);
-    await refused(post(API, 'fsp-b', { recordType: 'market_unit', recordId: u.json.id, fields: ['name'], claim: { summary: 'Not its name' } }), 404, 'UNIT-NOT-FOUND');
+    await refused(post(API, 'fsp-b', { recordType: 'market_unit', recordId: u.json.id, fields: ['name'], claim: { summary: 'Not its name' }, evidence }), 404, 'UNIT-NOT-FOUND');
   });
 
   it('refuses bad fields, claims and evidence with their rule codes, writing nothing', async () => {
@@ -117,6 +117,10 @@ describe('raising a dispute', () => {
     await refused(bad({ evidence: [{ ...doc, document: { ...doc.document, sizeBytes: 200_000_000 } }] }), 422, 'DISPUTE-EVIDENCE-SIZE');
     await refused(bad({ evidence: [{ ...doc, description: '' }] }), 422, 'DISPUTE-EVIDENCE-DESCRIPTION');
     await refused(bad({ evidence: Array.from({ length: 21 }, () => doc) }), 422, 'DISPUTE-EVIDENCE-TOO-MANY');
+    // A dispute is raised with evidence: none, or an empty list, is refused.
+    await refused(bad({ evidence: [] }), 422, 'DISPUTE-EVIDENCE-REQUIRED');
+    const { evidence: _e, ...withoutEvidence } = disputeBody(a.id);
+    await refused(post(API, 'fsp-a', withoutEvidence), 422, 'DISPUTE-EVIDENCE-REQUIRED');
     await refused(bad({ fields: [] }), 422, 'DISPUTE-FIELDS-EMPTY');
     await refused(bad({ fields: ['colour'] }), 422, 'DISPUTE-FIELD-UNKNOWN');
     await refused(bad({ fields: ['location..x'] }), 422, 'DISPUTE-FIELD-UNKNOWN');
@@ -256,7 +260,7 @@ describe('the lifecycle', () => {
 
   it('corrects an organisation and a market unit through their own updates, linking the dispute', async () => {
     const org = await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-b']}`, { as: 'operator' });
-    const d = await raise('fsp-a', { recordType: 'organisation', recordId: DEMO['fsp-b'], fields: ['tradingName'], claim: { summary: 'They trade as Beta Flex', proposedValues: { tradingName: 'Beta Flex' } } });
+    const d = await raise('fsp-a', { recordType: 'organisation', recordId: DEMO['fsp-b'], fields: ['tradingName'], claim: { summary: 'They trade as Beta Flex', proposedValues: { tradingName: 'Beta Flex' } }, evidence });
     expect(await recipients(d.id, 'fmar.dispute.raised')).toEqual([DEMO['fsp-a'], DEMO['fsp-b'], DEMO.operator].sort());
     expect((await hub.call('POST', `${API}/${d.id}/review`, { as: 'operator' })).status).toBe(200);
     // The organisation's own rule code comes back.
@@ -271,7 +275,7 @@ describe('the lifecycle', () => {
     const members = [(await asset('fsp-a')).id, (await asset('fsp-a')).id];
     const u = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Unit to correct', type: 'SPG', product: 'NESO-DFS', assetIds: members } });
     expect(u.status, JSON.stringify(u.json)).toBe(201);
-    const ud = await raise('operator', { recordType: 'market_unit', recordId: u.json.id, fields: ['name'], claim: { summary: 'Misspelt' } });
+    const ud = await raise('operator', { recordType: 'market_unit', recordId: u.json.id, fields: ['name'], claim: { summary: 'Misspelt' }, evidence });
     expect(await recipients(ud.id, 'fmar.dispute.raised')).toEqual([DEMO['fsp-a'], DEMO.operator].sort());
     expect((await hub.call('POST', `${API}/${ud.id}/review`, { as: 'operator' })).status).toBe(200);
     await refused(post(`${API}/${ud.id}/resolve`, 'operator', { outcome: 'CORRECTED', correction: { version: 1, changes: { assetIds: [] } } }), 422, 'UNIT-EMPTY');

@@ -119,7 +119,7 @@ describe('register an organisation (UC-01.02)', () => {
   it('a partnership or non-UK company need not have a Companies House number', async () => {
     const p = await register(orgInput({ organisationType: 'PARTNERSHIP', registrationNumber: 'P-42' }));
     expect(p.registrationNumber).toBe('P-42');
-    const f = await register(orgInput({ organisationType: 'NON_UK_COMPANY', registrationNumber: 'HRB12345', passport: passport({ countryOfIncorporation: 'DE', registeredAddress: undefined }) }));
+    const f = await register(orgInput({ organisationType: 'NON_UK_COMPANY', registrationNumber: 'HRB12345', passport: passport({ countryOfIncorporation: 'DE', registeredAddress: undefined, contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile: '+4915123456789' } } }) }));
     expect(f.organisationType).toBe('NON_UK_COMPANY');
   });
 
@@ -194,6 +194,23 @@ describe('register an organisation (UC-01.02)', () => {
       // Incorporated in GB with no address: still UK.
       const coi = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ passport: { contacts: { primary: contacts.primary }, countryOfIncorporation: 'GB' } }) });
       expect(fieldCodes(coi.json)).toContain('passport.contacts.primary.mobile ORG-MOBILE-COUNTRY');
+    });
+
+    it('a non-GB organisation’s mobile carries its own country’s calling code (ORG-MOBILE-COUNTRY), nothing written', async () => {
+      const french = (mobile: string, where: Record<string, unknown> = { countryOfIncorporation: 'FR' }) => orgInput({ organisationType: 'NON_UK_COMPANY', registrationNumber: `FR-${++n}`, passport: { contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile } }, ...where } });
+      const count = async () => Number((await hub.db.query(`SELECT count(*)::int AS n FROM organisation`))[0].n);
+      const before = await count();
+      const uk = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: french('+447700900123') });
+      expect(uk.status).toBe(422);
+      expect(fieldCodes(uk.json)).toEqual(['passport.contacts.primary.mobile ORG-MOBILE-COUNTRY']);
+      // The registered address names the country when both are given.
+      const addr = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: french('+33612345678', { countryOfIncorporation: 'FR', registeredAddress: { lines: ['1 Rue'], town: 'Berlin', postcode: '10115', country: 'DE' } }) });
+      expect(fieldCodes(addr.json)).toEqual(['passport.contacts.primary.mobile ORG-MOBILE-COUNTRY']);
+      // A country with no known calling code vouches for no mobile.
+      const unknown = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: french('+33612345678', { countryOfIncorporation: 'ZZ' }) });
+      expect(fieldCodes(unknown.json)).toEqual(['passport.contacts.primary.mobile ORG-MOBILE-COUNTRY']);
+      expect(await count()).toBe(before);
+      expect((await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: french('+4915123456789', { registeredAddress: { lines: ['1 Strasse'], town: 'Berlin', postcode: '10115', country: 'DE' } }) })).status).toBe(201);
     });
 
     it('a non-UK organisation may give a foreign mobile', async () => {

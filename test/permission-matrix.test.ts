@@ -170,7 +170,7 @@ beforeAll(async () => {
   }
   for (const [org, role] of [...[...callers.values()].map((c) => [c.org, c.role] as const), [stranger, 'FSP'] as const]) {
     const raiser = { subject: 'walker', organisationId: org, roles: [role], scopes: baselineScopes([role]), dnoCodes: dnoCodesOf(role) };
-    const d = await raiseDispute(hub.ctx, raiser, { recordType: 'organisation', recordId: org, fields: ['tradingName'], claim: { summary: 'Walker dispute' } });
+    const d = await raiseDispute(hub.ctx, raiser, { recordType: 'organisation', recordId: org, fields: ['tradingName'], claim: { summary: 'Walker dispute' }, evidence: [{ description: 'Walker evidence', url: 'https://evidence.example.com/walker.pdf' }] });
     await withdrawDispute(hub.ctx, raiser, d.id);
     disputeOf.set(org, d.id);
   }

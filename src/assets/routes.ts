@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AuthEnv } from '../access/auth';
 import type { Principal } from '../access/principal';
+import { logPrivateRead, othersRecords, type PrivateRead } from '../audit/reads';
 import { ASSET_STATUSES } from '../catalogue/codes';
 import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
@@ -29,6 +30,14 @@ const AssetWithWarnings = Asset.extend({ warnings: z.array(Warning) });
 
 /** Largest bulk batch, in rows. */
 export const MAX_BULK_ROWS = 50_000;
+
+/** An asset's parties, whose private data a read serves: the owning organisation and the controlling FSP. */
+const partiesOf = (a: Pick<Asset, 'id' | 'organisationId' | 'fspId'>) => ({ id: a.id, parties: [a.organisationId, a.fspId] });
+
+/** Log a read that served these assets, if any belongs to another organisation than the reader's (docs/audit.md). */
+function logAssetRead(ctx: Ctx, p: Principal, route: string, recordId: string, records: { id: string; parties: string[] }[], extra: Pick<PrivateRead, 'asked' | 'listIds'> = {}) {
+  return logPrivateRead(ctx.db, p, ctx.clock.now(), { action: 'asset.read', recordType: 'asset', recordId, route, shares: othersRecords(p, records), ...extra });
+}
 
 function filtersOf(q: z.infer<typeof Filters> & { identifier?: string }): AssetFilter {
   return { ...q, identifier: q.identifier ? parseIdentifier(q.identifier) : undefined };
@@ -60,7 +69,10 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     responses: { 200: { description: 'A page of visible assets', content: json(z.object({ items: z.array(Asset), nextCursor: z.string().nullable() })) }, ...problemResponses() },
   }), async (c) => {
     const { limit, cursor, ...q } = c.req.valid('query');
-    const page = await listAssets(ctx, c.get('principal'), filtersOf(q), { limit, after: decodeCursor(cursor) });
+    const p = c.get('principal');
+    const page = await listAssets(ctx, p, filtersOf(q), { limit, after: decodeCursor(cursor) });
+    // An FSP reading its own assets (the hot lookup path) writes nothing: othersRecords is empty.
+    await logAssetRead(ctx, p, 'GET /api/v1/assets', q.identifier ? 'lookup' : 'list', page.items.map(partiesOf), { asked: { ...q, limit, ...(cursor ? { cursor } : {}) } });
     return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
   });
 
@@ -151,6 +163,7 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
   }), async (c) => {
     const asOf = c.req.valid('query').asOf;
     const asset = await getAsset(ctx, c.get('principal'), c.req.valid('param').id, asOf ? new Date(asOf) : undefined);
+    await logAssetRead(ctx, c.get('principal'), 'GET /api/v1/assets/{id}', asset.id, [partiesOf(asset)], asOf ? { asked: { asOf } } : {});
     c.header('etag', etag(asset.version));
     return c.json(asset, 200);
   });
@@ -180,21 +193,37 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     method: 'get', path: '/{id}/history', tags, security, summary: 'Every version of an asset, newest first',
     request: { params: IdParam },
     responses: { 200: { description: 'Versions', content: json(z.object({ items: z.array(Asset) })) }, ...problemResponses(404) },
-  }), async (c) => c.json({ items: await assetHistory(ctx, c.get('principal'), c.req.valid('param').id) }, 200));
+  }), async (c) => {
+    const items = await assetHistory(ctx, c.get('principal'), c.req.valid('param').id);
+    // Every version's parties: an earlier FSP's period is its data too.
+    await logAssetRead(ctx, c.get('principal'), 'GET /api/v1/assets/{id}/history', items[0].id, [{ id: items[0].id, parties: items.flatMap((v) => [v.organisationId, v.fspId]) }]);
+    return c.json({ items }, 200);
+  });
 
   app.openapi(createRoute({
     method: 'get', path: '/{id}/fsp-links', tags, security, summary: 'Which FSP controlled the asset, over which period',
     request: { params: IdParam },
     responses: { 200: { description: 'Links', content: json(z.object({ items: z.array(z.object({ fspId: z.string(), validFrom: z.string(), validTo: z.string().nullable(), recordedAt: z.string(), recordedBy: z.string() })) })) }, ...problemResponses(404) },
-  }), async (c) => c.json({ items: await assetFspLinks(ctx, c.get('principal'), c.req.valid('param').id) }, 200));
+  }), async (c) => {
+    const { asset, links } = await assetFspLinks(ctx, c.get('principal'), c.req.valid('param').id);
+    await logAssetRead(ctx, c.get('principal'), 'GET /api/v1/assets/{id}/fsp-links', asset.id, [{ id: asset.id, parties: [asset.organisationId, asset.fspId, ...links.map((l) => l.fspId)] }]);
+    return c.json({ items: links }, 200);
+  });
 
   return app;
 }
 
-/** Stream every matching asset as NDJSON or CSV, a keyset page at a time. */
+/**
+ * Stream every matching asset as NDJSON or CSV, a keyset page at a time. A page holding another
+ * organisation's assets is logged (one record per page, counts and ID range) before it is sent.
+ */
 export function exportStream(ctx: Ctx, p: Principal, f: AssetFilter, format: 'ndjson' | 'csv', pageSize = 1000): ReadableStream<Uint8Array> {
+  const asked = { ...f, identifier: f.identifier ? `${f.identifier.scheme}:${f.identifier.value}` : undefined, format };
   return textStream((async function* () {
     if (format === 'csv') yield csvHeader();
-    for await (const page of assetPages(ctx, p, f, pageSize)) yield page.map((a) => (format === 'csv' ? assetToCsv(a) : JSON.stringify(a) + '\n')).join('');
+    for await (const page of assetPages(ctx, p, f, pageSize)) {
+      await logAssetRead(ctx, p, 'GET /api/v1/assets/export', 'export', page.map(partiesOf), { asked, listIds: false });
+      yield page.map((a) => (format === 'csv' ? assetToCsv(a) : JSON.stringify(a) + '\n')).join('');
+    }
   })());
 }

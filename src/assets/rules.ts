@@ -83,6 +83,8 @@ export function checkAsset(input: AssetFields, today: string, codes: CatalogueSn
     }
     const value = normaliseAlias(al.scheme, al.value);
     if (value === undefined) errors.push(fieldError(`aliases.${i}.value`, 'ASSET-ALIAS-FORMAT', `"${al.value}" is not a valid ${al.scheme} identifier.`));
+    // An ECR reference is unique only within one DNO's register: without the DNO it names nothing.
+    else if (al.scheme === 'ecr' && !a.dno) errors.push(fieldError('dno', 'ASSET-ECR-DNO-REQUIRED', `ECR reference ${value} belongs to a DNO's register: give the asset's dno.`));
     else aliases.push({ scheme: al.scheme, value });
   }
   a.aliases = aliases;
@@ -130,3 +132,16 @@ export function naturalKeys(a: AssetFields): string[] {
 }
 
 export const UNIQUE_ALIAS_SCHEMES = ['evse', 'ecr', 'fsp_ref'];
+
+/**
+ * Where a unique alias is unique: EVSE IDs nationally (''), the FSP's reference within the owning
+ * organisation, an Embedded Capacity Register reference within its DNO's register (the asset's DNO).
+ */
+export function aliasScope(scheme: string, orgId: string, dno: string | null | undefined): string {
+  if (scheme === 'fsp_ref') return orgId;
+  if (scheme === 'ecr') return dno ?? '';
+  return '';
+}
+
+/** The register an alias row is kept in: the asset's DNO for an ECR reference (migration 026), none otherwise. */
+export const aliasRegister = (scheme: string, dno: string | null | undefined): string | null => (scheme === 'ecr' ? dno ?? null : null);

@@ -11,7 +11,7 @@ import { activeUnitsOfAsset } from '../units/store';
 import { flagUnitsOfChangedMember } from '../units/service';
 import { assessAssetsIn, assessStoredIn } from '../quality/service';
 import { catalogueSnapshot } from '../catalogue/snapshot';
-import { UNIQUE_ALIAS_SCHEMES, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
+import { UNIQUE_ALIAS_SCHEMES, aliasRegister, aliasScope, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
 import { AssetInput, AssetPatch, DESCRIBED_FIELDS, type Asset, type AssetFields, type Warning } from './schema';
 import { ASSET_COLS, assetVisibility, selectAsset, toAsset } from './store';
 import { consentAudit, storeAssetConsent, storedConsentMpan, verifyAssetConsent } from './consent';
@@ -194,6 +194,7 @@ function conflictFromConstraint(name: string | undefined): Problem {
     case 'asset_natural_key_pkey': return new Problem('ASSET-DUPLICATE', 'Another registration of the same MPAN + category + serial committed first; look it up by MPAN.');
     case 'asset_friendly_code_key': return new Problem('ASSET-FRIENDLY-CODE-TAKEN');
     case 'asset_alias_unique_national':
+    case 'asset_alias_unique_ecr':
     case 'asset_alias_unique_fsp_ref': return new Problem('ASSET-ALIAS-TAKEN');
     default: return new Problem('ASSET-DUPLICATE', `Conflicting registration (${name ?? 'unique key'}).`);
   }
@@ -214,7 +215,7 @@ function inBatchConflicts(prepared: Prepared[], results: RowResult[], lineOf: (r
     const keys = [
       ...naturalKeys(p.fields).map((k) => ['nk:' + k, 'importMpan']),
       ...(p.fields.friendlyCode ? [[`fc:${p.orgId}:${p.fields.friendlyCode}`, 'friendlyCode']] : []),
-      ...(p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => [`al:${a.scheme}:${a.scheme === 'fsp_ref' ? p.orgId + ':' : ''}${a.value}`, 'aliases']),
+      ...(p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => [`al:${a.scheme}:${aliasScope(a.scheme, p.orgId, p.fields.dno)}:${a.value}`, 'aliases']),
     ];
     for (const [k, field] of keys) {
       const other = claimed.get(k) ?? seen.get(k);
@@ -247,17 +248,22 @@ async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult
     `SELECT x.o || ':' || x.c AS k FROM unnest($1::text[], $2::text[]) AS x(o, c)
       WHERE EXISTS (SELECT 1 FROM asset a WHERE a.organisation_id = x.o AND a.friendly_code = x.c AND a.deregistered_at IS NULL)`,
     [fc.map((p) => p.orgId), fc.map((p) => p.fields.friendlyCode!)])).map((r) => r.k) : []);
-  const ua = live.flatMap((p) => (p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => ({ ...a, o: p.orgId })));
+  const ua = live.flatMap((p) => (p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => ({ ...a, scope: aliasScope(a.scheme, p.orgId, p.fields.dno) })));
   const takenAlias = new Set(ua.length ? (await tx.query(
-    `SELECT x.s || ':' || CASE WHEN x.s = 'fsp_ref' THEN x.o || ':' ELSE '' END || x.v AS k FROM unnest($1::text[], $2::text[], $3::text[]) AS x(s, v, o)
-      WHERE EXISTS (SELECT 1 FROM asset_alias al WHERE al.scheme = x.s AND al.value = x.v AND al.active AND (x.s <> 'fsp_ref' OR al.organisation_id = x.o))`,
-    [ua.map((a) => a.scheme), ua.map((a) => a.value), ua.map((a) => a.o)])).map((r) => r.k) : []);
+    `SELECT x.s || ':' || x.scope || ':' || x.v AS k FROM unnest($1::text[], $2::text[], $3::text[]) AS x(s, v, scope)
+      WHERE EXISTS (SELECT 1 FROM asset_alias al WHERE al.scheme = x.s AND al.value = x.v AND al.active
+        AND (x.s <> 'fsp_ref' OR al.organisation_id = x.scope) AND (x.s <> 'ecr' OR al.register = x.scope))`,
+    [ua.map((a) => a.scheme), ua.map((a) => a.value), ua.map((a) => a.scope)])).map((r) => r.k) : []);
   const mpans = [...new Set(live.flatMap((p) => [p.fields.importMpan, p.fields.exportMpan].filter(Boolean) as string[]))];
   const mpanOrgs = new Map<string, Set<string>>();
+  // The live assets on each MPAN as (organisation, category, serial): stored ones, then this batch's rows as they are checked.
+  const onMpan = new Map<string, MpanHolder[]>();
   if (mpans.length) {
-    for (const r of await tx.query(`SELECT value, organisation_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value = ANY($1::text[])`, [mpans])) {
+    for (const r of await tx.query(`SELECT al.value, al.organisation_id, a.category, a.serial_number FROM asset_alias al JOIN asset a ON a.id = al.asset_id
+        WHERE al.scheme = 'mpan' AND al.active AND al.value = ANY($1::text[])`, [mpans])) {
       if (!mpanOrgs.has(r.value)) mpanOrgs.set(r.value, new Set());
       mpanOrgs.get(r.value)!.add(r.organisation_id);
+      holdersOf(onMpan, r.value).push({ orgId: r.organisation_id, category: r.category, serial: r.serial_number });
     }
   }
   for (const p of live) {
@@ -275,12 +281,14 @@ async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult
     }
     if (p.fields.friendlyCode && takenFc.has(`${p.orgId}:${p.fields.friendlyCode}`)) reject(r, fieldError('friendlyCode', 'ASSET-FRIENDLY-CODE-TAKEN'), { conflict: 'ASSET-FRIENDLY-CODE-TAKEN' });
     for (const a of p.fields.aliases ?? []) {
-      if (takenAlias.has(`${a.scheme}:${a.scheme === 'fsp_ref' ? p.orgId + ':' : ''}${a.value}`)) reject(r, fieldError('aliases', 'ASSET-ALIAS-TAKEN', `${a.scheme}:${a.value} already identifies another asset.`), { conflict: 'ASSET-ALIAS-TAKEN' });
+      if (takenAlias.has(`${a.scheme}:${aliasScope(a.scheme, p.orgId, p.fields.dno)}:${a.value}`)) reject(r, fieldError('aliases', 'ASSET-ALIAS-TAKEN', `${a.scheme}:${a.value} already identifies another asset${a.scheme === 'ecr' ? ` in ${p.fields.dno}'s register` : ''}.`), { conflict: 'ASSET-ALIAS-TAKEN' });
     }
     for (const m of [p.fields.importMpan, p.fields.exportMpan]) {
       const others = m ? [...(mpanOrgs.get(m) ?? [])].filter((o) => o !== p.orgId) : [];
       if (others.length) p.warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === p.fields.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of ${namesOthers ? `organisation ${others.join(', ')}` : 'another organisation'}.`));
+      if (m && holdersOf(onMpan, m).some((h) => sameAssetUnproven(h, p.orgId, p.fields))) p.warnings.push(sameCategoryWarning(m, p.fields));
     }
+    for (const m of new Set([p.fields.importMpan, p.fields.exportMpan])) if (m) holdersOf(onMpan, m).push({ orgId: p.orgId, category: p.fields.category, serial: p.fields.serialNumber ?? null });
   }
 }
 
@@ -328,6 +336,25 @@ function contentOf(a: Partial<Record<string, unknown>>): string {
 
 const sameContent = (stored: Asset, fields: AssetFields) => contentOf(stored) === contentOf(fields as Record<string, unknown>);
 
+interface MpanHolder { orgId: string; category: string; serial: string | null }
+function holdersOf(m: Map<string, MpanHolder[]>, mpan: string): MpanHolder[] {
+  let l = m.get(mpan);
+  if (!l) m.set(mpan, (l = []));
+  return l;
+}
+
+/**
+ * A live asset that may be this very one: same organisation, same category, same MPAN, and no pair
+ * of serials that proves two devices (equal serials are a true duplicate, refused before this).
+ */
+function sameAssetUnproven(h: MpanHolder, orgId: string, f: AssetFields): boolean {
+  return h.orgId === orgId && h.category === f.category && (!h.serial || !f.serialNumber);
+}
+
+function sameCategoryWarning(mpan: string, f: AssetFields): Warning {
+  return warning('ASSET-MPAN-SAME-CATEGORY', mpan === f.importMpan ? 'importMpan' : 'exportMpan', `Your organisation already has a live ${f.category} asset on MPAN ${mpan}, and without both serial numbers the two cannot be told apart (its capacity would count twice).`);
+}
+
 function assetRow(p: { id: string; orgId: string; fspId: string; fields: AssetFields }, status: string, version: number, at: string, by: string) {
   const f = p.fields;
   return {
@@ -348,10 +375,10 @@ const INSERT_COLS = `id, organisation_id, fsp_id, friendly_code, name, category,
   demand_technology, manufacturer, model, serial_number, commissioning_date, effective_date, connection_status, connection_type, dno, import_mpan, export_mpan,
   location, consent_reference, version, recorded_at, recorded_by`;
 
-async function insertAliases(tx: Sql, items: { asset_id: string; organisation_id: string; scheme: string; value: string }[]) {
+async function insertAliases(tx: Sql, items: { asset_id: string; organisation_id: string; scheme: string; value: string; register: string | null }[]) {
   if (!items.length) return;
-  await tx.query(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id) SELECT x.scheme, x.value, x.asset_id, x.organisation_id
-    FROM json_to_recordset($1::json) AS x(scheme text, value text, asset_id text, organisation_id text) ON CONFLICT (scheme, value, asset_id) DO NOTHING`, [items]);
+  await tx.query(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id, register) SELECT x.scheme, x.value, x.asset_id, x.organisation_id, x.register
+    FROM json_to_recordset($1::json) AS x(scheme text, value text, asset_id text, organisation_id text, register text) ON CONFLICT (scheme, value, asset_id) DO NOTHING`, [items]);
 }
 
 async function insertNaturalKeys(tx: Sql, items: { natural_key: string; asset_id: string }[]) {
@@ -367,7 +394,7 @@ async function insertAssets(tx: Sql, ctx: Ctx, actor: Principal, now: Date, prep
   // The open FSP link is the asset row's own (fsp_since…): no asset_fsp_link row until it closes (migration 018).
   await tx.query(`INSERT INTO asset (${INSERT_COLS}, fsp_since, fsp_since_recorded_at, fsp_since_recorded_by)
     SELECT ${INSERT_COLS.replace(/(\w+)/g, 'x.$1')}, x.recorded_at, x.recorded_at, x.recorded_by FROM json_to_recordset($1::json) AS ${RECORDSET}`, [rows]);
-  await insertAliases(tx, prepared.flatMap((p) => allAliases(p.fields).map((a) => ({ ...a, asset_id: p.id, organisation_id: p.orgId }))));
+  await insertAliases(tx, prepared.flatMap((p) => allAliases(p.fields).map((a) => ({ ...a, asset_id: p.id, organisation_id: p.orgId, register: aliasRegister(a.scheme, p.fields.dno) }))));
   await insertNaturalKeys(tx, prepared.flatMap((p) => naturalKeys(p.fields).map((k) => ({ natural_key: k, asset_id: p.id }))));
   const audit: AuditEntry[] = prepared.map((p) => ({
     action: 'asset.registered', recordType: 'asset', recordId: p.id, organisationId: p.orgId,
@@ -393,7 +420,7 @@ export async function registerAsset(ctx: Ctx, actor: Principal, raw: unknown, op
     // A refused consent is the problem itself (its own status: 422, 409 when revoked or used, …), not a generic validation failure.
     const consent = r.errors?.find((e) => e.field === 'consentReference' && e.code.startsWith('CONSENT-'));
     if (consent && r.errors!.length === 1) throw new Problem(consent.code, consent.detail, {}, r.errors);
-    const needs = r.errors?.filter((e) => e.code === 'ASSET-CAPACITY-HIGH' || e.code === 'ASSET-MPAN-OTHER-ORGANISATION') ?? [];
+    const needs = r.errors?.filter((e) => e.code === 'ASSET-CAPACITY-HIGH' || e.code === 'ASSET-MPAN-OTHER-ORGANISATION' || e.code === 'ASSET-MPAN-SAME-CATEGORY') ?? [];
     if (needs.length && needs.length === r.errors!.length) throw new Problem(needs[0].code, needs.map((e) => e.detail).join(' '), { warnings: r.warnings }, r.errors);
     throw new Problem('REQUEST-VALIDATION', `${r.errors?.length ?? 0} field(s) invalid`, r.warnings?.length ? { warnings: r.warnings } : {}, r.errors);
   }
@@ -562,6 +589,7 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
         const others = await tx.query(`SELECT DISTINCT organisation_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value = $1 AND organisation_id <> $2`, [m, before.organisationId]);
         if (others.length) warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === checked.asset.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of ${seesAll(actor) ? `organisation ${others.map((o) => o.organisation_id).join(', ')}` : 'another organisation'}.`));
       }
+      warnings.push(...await sameCategoryOnUpdate(tx, before, checked.asset));
       const needs = warnings.filter((w) => w.needsJustification);
       if (needs.length && !justification) throw new Problem(needs[0].code as FieldError['code'], needs.map((w) => w.detail).join(' '), { warnings }, needs.map((w) => fieldError(w.field, w.code as FieldError['code'], w.detail)));
       const nk = naturalKeys(checked.asset);
@@ -577,7 +605,7 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
       const sets = Object.keys(stored).filter((k) => k !== 'id').map((k) => `${k} = x.${k}`).join(', ');
       await tx.query(`UPDATE asset a SET ${sets} FROM jsonb_to_recordset($1::jsonb) AS ${RECORDSET} WHERE a.id = x.id`, [[stored]]);
       await tx.query(`DELETE FROM asset_alias WHERE asset_id = $1`, [id]);
-      await insertAliases(tx, allAliases(checked.asset).map((a) => ({ ...a, asset_id: id, organisation_id: before.organisationId })));
+      await insertAliases(tx, allAliases(checked.asset).map((a) => ({ ...a, asset_id: id, organisation_id: before.organisationId, register: aliasRegister(a.scheme, checked.asset.dno) })));
       await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
       await insertNaturalKeys(tx, nk.map((k) => ({ natural_key: k, asset_id: id })));
       if (consent) await storeAssetConsent(tx, [{ assetId: id, fspId: before.fspId, evidence: consent }], at, recordedBy(actor));
@@ -602,6 +630,24 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
     if (pgErrorCode(e) === '23505') throw conflictFromConstraint(constraintName(e));
     throw e;
   }
+}
+
+/**
+ * An update that moves the asset onto an MPAN, into a category or out of its serial number so that
+ * it may be another live asset of its organisation (sameAssetUnproven) is warned as a registration is;
+ * an update that changes none of the three is not warned again.
+ */
+async function sameCategoryOnUpdate(tx: Sql, before: Asset, after: AssetFields): Promise<Warning[]> {
+  const moved = after.category !== before.category || (after.serialNumber ?? null) !== (before.serialNumber ?? null);
+  const out: Warning[] = [];
+  for (const m of new Set([after.importMpan, after.exportMpan])) {
+    if (!m || (!moved && (m === before.importMpan || m === before.exportMpan))) continue;
+    const [hit] = await tx.query(`SELECT 1 FROM asset_alias al JOIN asset a ON a.id = al.asset_id
+      WHERE al.scheme = 'mpan' AND al.active AND al.value = $1 AND al.organisation_id = $2 AND a.category = $3 AND a.id <> $4
+        AND ($5::text IS NULL OR a.serial_number IS NULL) LIMIT 1`, [m, before.organisationId, after.category, before.id, after.serialNumber ?? null]);
+    if (hit) out.push(sameCategoryWarning(m, after));
+  }
+  return out;
 }
 
 /** UC-02.02: soft delete. The ID is archived, never reused, and still resolves. */
@@ -641,11 +687,12 @@ export async function closeFspLink(tx: Sql, assetId: string, at: string) {
     SELECT id, fsp_id, tstzrange(fsp_since, $2::timestamptz), fsp_since_recorded_at, fsp_since_recorded_by FROM asset WHERE id = $1 AND fsp_since IS NOT NULL`, [assetId, at]);
 }
 
-/** The FSP links of an asset over time (who controlled it when): the closed periods, then the open one on the asset row. */
+/** The FSP links of an asset over time (who controlled it when): the closed periods, then the open one on the asset row; with the asset read. */
 export async function assetFspLinks(ctx: Ctx, p: Principal, id: string) {
-  await getAsset(ctx, p, id);
+  const asset = await getAsset(ctx, p, id);
   const rows = await ctx.db.query(`SELECT fsp_id, lower(valid) AS valid_from, upper(valid) AS valid_to, recorded_at, recorded_by FROM asset_fsp_link WHERE asset_id = $1
     UNION ALL SELECT fsp_id, fsp_since, NULL, fsp_since_recorded_at, fsp_since_recorded_by FROM asset WHERE id = $1 AND fsp_since IS NOT NULL
     ORDER BY 2`, [id]);
-  return rows.map((r) => ({ fspId: r.fsp_id, validFrom: new Date(r.valid_from).toISOString(), validTo: r.valid_to ? new Date(r.valid_to).toISOString() : null, recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by }));
+  const links = rows.map((r) => ({ fspId: r.fsp_id as string, validFrom: new Date(r.valid_from).toISOString(), validTo: r.valid_to ? new Date(r.valid_to).toISOString() : null, recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by as string }));
+  return { asset, links };
 }

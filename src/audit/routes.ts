@@ -3,7 +3,9 @@ import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, problemResponses, security, textStream, validationHook } from '../http/common';
 import { Problem } from '../http/problem';
+import { reach } from '../access/permissions';
 import { AUDIT_RECORD_TYPES, auditPages, logRead, queryAudit, sealAudit, verifyAudit, type AuditFilter, type AuditRecord } from './audit';
+import { PRIVATE_READ_ACTIONS, readsOfOrganisation } from './reads';
 
 const tags = ['Audit'];
 
@@ -83,6 +85,46 @@ export function auditRoutes(ctx: Ctx) {
   }), async (c) => {
     await sealAudit(ctx.db);
     return c.json(await verifyAudit(ctx.db), 200);
+  });
+  return app;
+}
+
+/**
+ * GET /organisations/{id}/reads (UC-05.06): the owner of private data sees who read it. The
+ * organisation itself, the operator and the regulator; anyone else gets the organisation's 404.
+ */
+export function dataReadRoutes(ctx: Ctx) {
+  const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
+  const Read = z.object({
+    id: z.string().openapi({ description: 'The audit record (GET /api/v1/audit shows it to the operator)' }),
+    occurredAt: z.string(),
+    action: z.enum(PRIVATE_READ_ACTIONS),
+    recordType: z.string(),
+    recordId: z.string().openapi({ description: 'The record read, or list / lookup / export for a page of several' }),
+    route: z.string().nullable(),
+    reader: z.object({ organisationId: z.string().nullable(), subject: z.string().nullable(), clientId: z.string().nullable(), actingFor: z.string().nullable().openapi({ description: 'The delegate acting for the reader (act.sub)' }) }),
+    records: z.number().int().openapi({ description: 'How many of this organisation’s records the request served' }),
+    recordIds: z.array(z.string()).optional().openapi({ description: 'Their IDs (single reads, lists and lookups)' }),
+    firstRecordId: z.string().optional().openapi({ description: 'An export page: the first and last of its records served (IDs in between, in ID order, as filtered)' }),
+    lastRecordId: z.string().optional(),
+  }).openapi('DataRead');
+  app.openapi(createRoute({
+    method: 'get', path: '/organisations/{id}/reads', tags: ['Audit'], security,
+    summary: 'Who read this organisation’s private data: its assets, passport and switch consent evidence, read by another organisation (oldest first)',
+    request: {
+      params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }),
+      query: Page.extend({ from: Filter.shape.from, to: Filter.shape.to }),
+    },
+    responses: { 200: { description: 'Reads of the organisation’s data', content: { 'application/json': { schema: z.object({ items: z.array(Read), nextCursor: z.string().nullable() }) } } }, ...problemResponses(404) },
+  }), async (c) => {
+    const p = c.get('principal');
+    const { id } = c.req.valid('param');
+    if (id !== p.organisationId && !reach('organisations.reads', p.roles).all) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
+    const { limit, cursor, from, to } = c.req.valid('query');
+    const after = decodeCursor(cursor);
+    if (after !== undefined && !/^\d{1,19}$/.test(after)) throw new Problem('REQUEST-CURSOR-INVALID');
+    const page = await readsOfOrganisation(ctx.db, id, { from, to }, { limit, after });
+    return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
   });
   return app;
 }

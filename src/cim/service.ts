@@ -6,6 +6,7 @@ import { checkPermission } from '../access/auth';
 import type { Principal } from '../access/principal';
 import { recordedBy, seesAll } from '../access/principal';
 import { writeAudit } from '../audit/audit';
+import { logPrivateRead, othersRecords } from '../audit/reads';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem } from '../http/problem';
@@ -31,6 +32,9 @@ export function cimExportStream(ctx: Ctx, p: Principal, f: CimExportFilter, base
   return textStream((async function* () {
     yield writer.header({ created: ctx.clock.now(), modelingAuthoritySet: baseUrl });
     for await (const assets of assetPages(ctx, p, f, pageSize)) {
+      // Another organisation's assets (a DSO's network export): one private-read record per page, before it is sent (docs/audit.md).
+      const shares = othersRecords(p, assets.map((a) => ({ id: a.id, parties: [a.organisationId, a.fspId] })));
+      await logPrivateRead(ctx.db, p, ctx.clock.now(), { action: 'asset.read', recordType: 'asset', recordId: 'export', route: 'GET /api/v1/cim/export', shares, listIds: false, asked: { ...f, format: 'cim' } });
       const orgIds = [...new Set(assets.flatMap((a) => [a.organisationId, a.fspId]))];
       const orgs = new Map((await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [orgIds])).map((o) => [o.id, o.legal_name as string]));
       let out = '';

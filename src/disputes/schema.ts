@@ -80,7 +80,9 @@ export const DisputeInput = z.object({
   fields: z.array(z.string('DISPUTE-FIELD-UNKNOWN').regex(FIELD_PATH_RE, 'DISPUTE-FIELD-UNKNOWN'), 'DISPUTE-FIELDS-EMPTY').min(1, 'DISPUTE-FIELDS-EMPTY').max(MAX_FIELDS, 'DISPUTE-FIELDS-EMPTY')
     .openapi({ description: 'Field paths of the record in dispute (docs/disputes.md lists each type’s fields); duplicates count once.', example: ['importMpan'] }),
   claim: Claim,
-  evidence: evidenceList.default([]),
+  // The design: disputes are raised with evidence; comments may add more (or none).
+  evidence: z.array(EvidenceItem, 'DISPUTE-EVIDENCE-REQUIRED').min(1, 'DISPUTE-EVIDENCE-REQUIRED').max(MAX_EVIDENCE_PER_REQUEST, 'DISPUTE-EVIDENCE-TOO-MANY')
+    .prefault([]).openapi({ description: '1–20 evidence items: a dispute is raised with evidence (absent or empty: DISPUTE-EVIDENCE-REQUIRED).' }),
 }).strict().openapi('DisputeInput');
 export type DisputeInput = z.infer<typeof DisputeInput>;
 

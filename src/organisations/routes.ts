@@ -5,6 +5,7 @@ import { Page, decodeCursor, encodeCursor, etag, idempotency, problemResponses, 
 import { ORGANISATION_ROLES, ORGANISATION_STATUSES } from '../catalogue/codes';
 import { Organisation, OrganisationInput, OrganisationPatch } from './schema';
 import { deregisterOrganisation, getOrganisation, listOrganisations, registerOrganisation, updateOrganisation } from './service';
+import { logPrivateRead, othersRecords } from '../audit/reads';
 
 const tags = ['Organisations'];
 const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
@@ -19,7 +20,11 @@ export function organisationRoutes(ctx: Ctx) {
     responses: { 200: { description: 'A page', content: json(z.object({ items: z.array(Organisation), nextCursor: z.string().nullable() })) }, ...problemResponses() },
   }), async (c) => {
     const q = c.req.valid('query');
-    const page = await listOrganisations(ctx, c.get('principal'), { limit: q.limit, after: decodeCursor(q.cursor), role: q.role, status: q.status });
+    const p = c.get('principal');
+    const page = await listOrganisations(ctx, p, { limit: q.limit, after: decodeCursor(q.cursor), role: q.role, status: q.status });
+    // The passports of other organisations on the page (served to the operator and regulator only): one record for the page.
+    const shares = othersRecords(p, page.items.filter((o) => o.passport).map((o) => ({ id: o.id, parties: [o.id] })));
+    await logPrivateRead(ctx.db, p, ctx.clock.now(), { action: 'organisation.passport-read', recordType: 'organisation', recordId: 'list', route: 'GET /api/v1/organisations', shares, asked: q });
     return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
   });
 

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ORGANISATION_ROLES, ORGANISATION_STATUSES } from '../catalogue/codes';
 import { codeField } from '../catalogue/schema';
+import { callingCodeOf } from '../catalogue/calling-codes';
 import { isCompaniesHouseNumber, isEic, isGln, isLei, isUkPostcode, isUkVat } from '../catalogue/identifiers';
 
 /** One definition of the organisation resource: validation, the OpenAPI document and docs come from it. */
@@ -80,10 +81,13 @@ export function organisationCrossChecks(v: OrgLike, ctx: z.RefinementCtx) {
   if (addr && addr.country === 'GB' && !isUkPostcode(addr.postcode)) {
     ctx.addIssue({ code: 'custom', path: ['passport', 'registeredAddress', 'postcode'], message: 'ORG-POSTCODE-FORMAT' });
   }
-  const uk = (addr?.country ?? v.passport?.countryOfIncorporation) === 'GB';
+  // The organisation's country: its registered address, else where it is incorporated; mobiles carry that country's calling code.
+  const country = addr?.country ?? v.passport?.countryOfIncorporation;
+  const callingCode = country ? callingCodeOf(country) : undefined;
   for (const which of ['primary', 'secondary', 'technical'] as const) {
     const m = v.passport?.contacts[which]?.mobile;
-    if (uk && m && !m.startsWith('+44')) ctx.addIssue({ code: 'custom', path: ['passport', 'contacts', which, 'mobile'], message: 'ORG-MOBILE-COUNTRY' });
+    // A country without a known calling code cannot vouch for any mobile: refused, not waved through.
+    if (country && m && !(callingCode && m.startsWith(`+${callingCode}`))) ctx.addIssue({ code: 'custom', path: ['passport', 'contacts', which, 'mobile'], message: 'ORG-MOBILE-COUNTRY' });
   }
 }
 

@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import { ASSET_CATEGORIES } from '../catalogue/codes';
 
 /**
  * One definition of the data quality resources (docs/data-quality.md): rules (maintained by the
@@ -16,7 +15,9 @@ const described = {
   description: z.string('REQUEST-VALIDATION').min(1, 'REQUEST-VALIDATION').max(500, 'REQUEST-VALIDATION').openapi({ description: 'What the rule asks for, in a sentence; shown with each finding.' }),
   severity: z.enum(SEVERITIES, 'REQUEST-VALIDATION').openapi({ description: 'ERROR findings put a validated asset in Query; WARNING and INFO only lower its score.' }),
   weight: z.number('REQUEST-VALIDATION').int('REQUEST-VALIDATION').min(0, 'REQUEST-VALIDATION').max(100, 'REQUEST-VALIDATION').openapi({ description: 'Weight in the asset score (0–100).' }),
-  appliesTo: z.array(z.enum(ASSET_CATEGORIES, 'ASSET-CATEGORY-UNKNOWN')).max(ASSET_CATEGORIES.length).openapi({ description: 'Asset categories the rule applies to; empty: every category.' }),
+  // Any code of the asset-categories catalogue, which the operator extends (UC-05.07): checked against it by the service.
+  appliesTo: z.array(z.string('ASSET-CATEGORY-UNKNOWN').min(1, 'ASSET-CATEGORY-UNKNOWN').max(40, 'ASSET-CATEGORY-UNKNOWN'), 'ASSET-CATEGORY-UNKNOWN').max(100, 'ASSET-CATEGORY-UNKNOWN')
+    .openapi({ description: 'Codes of the asset-categories catalogue (GET /api/v1/catalogues/asset-categories) the rule applies to; empty: every category.', example: ['BESS'] }),
   kind: z.enum(RULE_KINDS, 'REQUEST-VALIDATION').openapi({ description: 'field, cross-field, cross-source, staleness (evaluated by the periodic job too) or external-check (evaluated once a validation has run).' }),
   definition: z.string('DQ-RULE-SYNTAX').min(1, 'DQ-RULE-SYNTAX').max(2000, 'DQ-RULE-SYNTAX').openapi({ description: 'The condition an asset must meet, in the rule language (docs/data-quality.md).', example: 'generationCapacityKw <= ratedCapacityKw' }),
 };

@@ -6,7 +6,8 @@ import { ASSET_COLS, selectAsset, toAsset } from '../assets/store';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents, type ChangeEvent } from '../events/outbox';
-import { Problem } from '../http/problem';
+import { catalogueSnapshot } from '../catalogue/snapshot';
+import { Problem, fieldError } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
 import type { Sql } from '../storage/db';
@@ -207,11 +208,20 @@ export async function ruleHistory(ctx: Ctx, code: string): Promise<DqRule[]> {
   return [current, ...rows.map((r) => r.data)];
 }
 
+/** `appliesTo` names codes of the asset-categories catalogue as it stands (codes the operator added included, inactive ones too: old assets keep them). */
+async function checkCategories(ctx: Ctx, appliesTo: string[] | undefined): Promise<void> {
+  if (!appliesTo?.length) return;
+  const codes = await catalogueSnapshot(ctx.db, ctx.clock);
+  const errors = appliesTo.flatMap((c, i) => (codes.get('asset-categories', c) ? [] : [fieldError(`appliesTo.${i}`, 'ASSET-CATEGORY-UNKNOWN', `${c} is not a code of the asset-categories catalogue (GET /api/v1/catalogues/asset-categories).`)]));
+  if (errors.length) throw new Problem('REQUEST-VALIDATION', 'The data quality rule names an unknown asset category.', {}, errors);
+}
+
 export async function createRule(ctx: Ctx, actor: Principal, raw: unknown): Promise<DqRule> {
   const parsed = DqRuleInput.safeParse(raw);
   if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The data quality rule is invalid.', {}, fieldErrorsFromZod(parsed.error, raw));
   const r = parsed.data;
   checkDefinition(r.kind, r.definition);
+  await checkCategories(ctx, r.appliesTo);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const [taken] = await tx.query(`SELECT 1 FROM dq_rule WHERE code = $1`, [r.code]);
@@ -236,6 +246,7 @@ export async function updateRule(ctx: Ctx, actor: Principal, code: string, raw: 
   const parsed = DqRulePatch.safeParse(raw);
   if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The update is invalid.', {}, fieldErrorsFromZod(parsed.error, raw));
   const patch = parsed.data;
+  await checkCategories(ctx, patch.appliesTo);
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {

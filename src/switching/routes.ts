@@ -4,10 +4,21 @@ import type { Ctx } from '../context';
 import { idempotency, problemResponses, security, validationHook } from '../http/common';
 import { CONTRACT_STATUSES, Contract, ContractInput, getContract, listContracts, recordContract, setContractStatus } from './contracts';
 import { SWITCH_STATUSES, Switch, SwitchBatch, SwitchInput, cancelSwitch, getSwitch, listSwitches, requestSwitch, withdrawSwitch, type SwitchOptions } from './switches';
+import type { Principal } from '../access/principal';
+import { logPrivateRead, othersRecords } from '../audit/reads';
 
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 const Reason = z.object({ reason: z.string().max(500).optional() }).strict();
+
+/**
+ * A switch carries the consumer's consent evidence: served to anyone but its two FSPs (the operator,
+ * regulator and System Operators) it is a private read of both, logged (docs/audit.md).
+ */
+function logConsentRead(ctx: Ctx, p: Principal, route: string, recordId: string, switches: { id: string; losingFspId: string; gainingFspId: string }[], asked?: Record<string, unknown>) {
+  const shares = othersRecords(p, switches.map((s) => ({ id: s.id, parties: [s.losingFspId, s.gainingFspId] })));
+  return logPrivateRead(ctx.db, p, ctx.clock.now(), { action: 'switch.consent-read', recordType: 'switch', recordId, route, shares, ...(asked ? { asked } : {}) });
+}
 
 /** Switches (UC-02.06) and the contracts whose service windows they respect. */
 export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
@@ -32,13 +43,21 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
     method: 'get', path: '/switches', tags, security, summary: 'List switches the caller is party to (operator, regulator, System Operators: all)',
     request: { query: z.object({ assetId: z.string().max(64).optional(), status: z.enum(SWITCH_STATUSES).optional() }) },
     responses: { 200: { description: 'Switches', content: json(z.object({ items: z.array(Switch) })) }, ...problemResponses() },
-  }), async (c) => c.json({ items: await listSwitches(ctx, c.get('principal'), c.req.valid('query')) }, 200));
+  }), async (c) => {
+    const items = await listSwitches(ctx, c.get('principal'), c.req.valid('query'));
+    await logConsentRead(ctx, c.get('principal'), 'GET /api/v1/switches', 'list', items, c.req.valid('query'));
+    return c.json({ items }, 200);
+  });
 
   app.openapi(createRoute({
     method: 'get', path: '/switches/{id}', tags, security, summary: 'Read a switch, with its transitions and the consent evidence',
     request: { params: IdParam },
     responses: { 200: { description: 'The switch', content: json(Switch) }, ...problemResponses(404) },
-  }), async (c) => c.json(await getSwitch(ctx, c.get('principal'), c.req.valid('param').id), 200));
+  }), async (c) => {
+    const s = await getSwitch(ctx, c.get('principal'), c.req.valid('param').id);
+    await logConsentRead(ctx, c.get('principal'), 'GET /api/v1/switches/{id}', s.id, [s]);
+    return c.json(s, 200);
+  });
 
   app.openapi(createRoute({
     method: 'post', path: '/switches/{id}/withdraw', tags, security, summary: 'The gaining FSP withdraws an open switch',
