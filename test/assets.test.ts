@@ -403,7 +403,7 @@ describe('register an asset (UC-02.01)', () => {
       const m = mpanFor(1_600_000 + next());
       const rows = [noSerial(next(), { importMpan: m }), noSerial(next(), { importMpan: m })];
       const b = await expectRefused(hub.db, TABLES, () => hub.call('POST', '/api/v1/assets/bulk', { as: 'fsp-a', text: rows.map((x) => JSON.stringify(x)).join('\n'), contentType: 'application/x-ndjson' }), 422, 'BULK-ROWS-INVALID');
-      expect(b.results).toEqual([expect.objectContaining({ row: 1, status: 'rejected', errors: [expect.objectContaining({ code: 'ASSET-MPAN-SAME-CATEGORY' })] })]);
+      expect(b.results).toEqual([expect.objectContaining({ row: 2, status: 'rejected', errors: [expect.objectContaining({ code: 'ASSET-MPAN-SAME-CATEGORY' })] })]);
     });
 
     it('the FSP reference is unique within an organisation only', async () => {

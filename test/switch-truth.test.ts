@@ -110,7 +110,7 @@ describe('control follows the FSP link', () => {
     // The losing FSP keeps the switch record it was party to.
     expect((await hub.call('GET', `/api/v1/switches?assetId=${asset.id}`, { as: 'fsp-a' })).json.items.map((s: { status: string }) => s.status)).toEqual(['EFFECTIVE']);
     // A dispute on the asset raised after the switch is for its parties now: FSP B and the DNO, not FSP A.
-    const dispute = await hub.call('POST', '/api/v1/disputes', { as: 'dno', body: { recordType: 'asset', recordId: asset.id, fields: ['name'], claim: { summary: 'Name differs from the site survey' } } });
+    const dispute = await hub.call('POST', '/api/v1/disputes', { as: 'dno', body: { recordType: 'asset', recordId: asset.id, fields: ['name'], claim: { summary: 'Name differs from the site survey' }, evidence: [{ description: 'Site survey', url: 'https://dno.example/survey/1' }] } });
     expect(dispute.status, dispute.text).toBe(201);
     expect((await hub.call('GET', `/api/v1/disputes/${dispute.json.id}`, { as: 'fsp-b' })).status).toBe(200);
     const hidden = await hub.call('GET', `/api/v1/disputes/${dispute.json.id}`, { as: 'fsp-a' });
