@@ -41,6 +41,7 @@ export const RULES = {
   'AUTH-DPOP-REQUIRED': { status: 401, title: 'The access token is DPoP-bound: send it as `Authorization: DPoP <token>` with a DPoP proof.' },
   'AUTH-DPOP-INVALID': { status: 401, title: 'The DPoP proof is missing, invalid, replayed or bound to another key.' },
   'AUTH-DELEGATION-ASSETS-LIMITED': { status: 403, title: 'The delegation is limited to named assets, so it cannot register new ones.' },
+  'AUTH-DELEGATION-ASSETS-ONLY': { status: 403, title: 'The delegation is limited to named assets and this action is not about them alone (organisation-wide data: webhooks, VEN registrations, scorecards; gaining an asset by a switch). Act under a delegation without an asset list, or as the FSP.' },
 
   // Identity: API clients, people, delegations
   'CLIENT-NOT-FOUND': { status: 404, title: 'No API client with this ID is visible to the caller.' },

@@ -1,3 +1,4 @@
+import { isAssetLimited } from '../access/asset-limit';
 import type { Principal } from '../access/principal';
 import { recordedBy, seesAll } from '../access/principal';
 import { writeAudit, type AuditEntry } from '../audit/audit';
@@ -47,7 +48,7 @@ function resolveParties(p: Principal, input: AssetInput): { orgId?: string; fspI
  * Every row is checked before anything is written; one bad row and nothing is written.
  */
 export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[], opts: { dryRun?: boolean; source?: string; /** false: no data quality evaluation (bench/quality.ts) */ dataQuality?: boolean } = {}): Promise<BatchOutcome> {
-  if (actor.delegation?.assetIds) throw new Problem('AUTH-DELEGATION-ASSETS-LIMITED');
+  if (isAssetLimited(actor)) throw new Problem('AUTH-DELEGATION-ASSETS-LIMITED');
   const now = ctx.clock.now();
   const today = dateOf(now);
   const results: RowResult[] = [];

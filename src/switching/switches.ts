@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { withinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import { recordedBy, systemPrincipal, type Principal } from '../access/principal';
 import { archiveVersion, closeFspLink, parseIdentifier } from '../assets/service';
@@ -163,9 +164,10 @@ export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeo
 }
 
 function visible(p: Principal, params: unknown[]): string {
-  if (reach('switches.read', p.roles).all) return 'TRUE';
+  const limit = withinAssetLimit(p, params, 'asset_id');
+  if (reach('switches.read', p.roles).all) return limit;
   params.push(p.organisationId);
-  return `(losing_fsp_id = $${params.length} OR gaining_fsp_id = $${params.length})`;
+  return `(${limit} AND (losing_fsp_id = $${params.length} OR gaining_fsp_id = $${params.length}))`;
 }
 
 async function switchRow(tx: Sql, p: Principal, id: string, lock = false) {
