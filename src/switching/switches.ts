@@ -5,12 +5,13 @@ import { recordedBy, systemPrincipal, type Principal } from '../access/principal
 import { archiveVersion, closeFspLink, parseIdentifier } from '../assets/service';
 import { assessStoredIn } from '../quality/service';
 import { applySwitchToUnits } from '../units/service';
+import type { Asset } from '../assets/schema';
 import { ASSET_COLS, toAsset } from '../assets/store';
 import { writeAudit } from '../audit/audit';
-import { ConsentError, type ConsentEvidence, type ConsentVerifier } from '../consent/port';
+import { ConsentError, type ConsentCheck, type ConsentEvidence, type ConsentVerifier } from '../consent/port';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
-import { Problem, fieldError, validationProblem } from '../http/problem';
+import { Problem } from '../http/problem';
 import { ULID_RE } from '../ids';
 import { RULES, type RuleCode } from '../rules';
 import { pgErrorCode, type Sql } from '../storage/db';
@@ -68,7 +69,7 @@ async function transition(tx: Sql, id: string, from: Status | null, to: Status, 
     SELECT $1, COALESCE(max(seq), 0) + 1, $2, $3, $4::timestamptz, $5, $6 FROM asset_switch_transition WHERE switch_id = $1`, [id, from, to, at.toISOString(), by, reason ?? null]);
 }
 
-/** The asset a request names, whoever controls it (the gaining FSP does not control it yet). */
+/** The asset a request names, whoever controls it (the gaining FSP does not control it yet); undefined if none. */
 async function resolveAsset(tx: Sql, ref: string) {
   let where: string;
   let params: unknown[];
@@ -79,8 +80,39 @@ async function resolveAsset(tx: Sql, ref: string) {
     params = [idf.scheme, idf.value];
   }
   const [row] = await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} FOR UPDATE OF a`, params);
-  if (!row) throw new Problem('SWITCH-ASSET-UNKNOWN', `No asset ${ref}.`);
-  return toAsset(row);
+  return row ? toAsset(row) : undefined;
+}
+
+/**
+ * The one answer for "no such asset" and "the consent is not for it (another meter, another FSP)":
+ * same status, code and detail, naming only what the caller sent, so that a request cannot probe
+ * which IDs, serial numbers or MPANs another FSP's assets have (docs/switching.md).
+ */
+function notForThisConsent(ref: string): Problem {
+  return new Problem('SWITCH-ASSET-UNKNOWN', `No asset ${ref} that this consent lets you switch: the ID or alias is unknown, or the consent is for another meter or another FSP. Check the asset reference and that the consent names its MPAN and your organisation.`);
+}
+
+/** Consent errors that would tell an asset's MPAN (or that it exists) to a caller the consent is not for. */
+const BINDING_MISMATCH = new Set(['CONSENT-MPAN-MISMATCH', 'CONSENT-FSP-MISMATCH']);
+
+/**
+ * Verify the consent for one of the asset's MPANs (either may be the one it names). With no asset,
+ * or one without MPAN, the token is still checked, so that a bad token is answered the same
+ * whether or not the asset exists; a binding mismatch is `notForThisConsent`.
+ */
+async function verifyConsentFor(tx: Sql, o: SwitchOptions & { requestKey: string }, ref: string, asset: Asset | undefined, check: Omit<ConsentCheck, 'mpan'>): Promise<ConsentEvidence> {
+  const mpans = asset ? [asset.importMpan, asset.exportMpan].filter((m): m is string => !!m) : [];
+  // No MPAN equals '': the token's own checks run, then the binding fails like a wrong meter's.
+  for (const mpan of mpans.length ? mpans : ['']) {
+    try {
+      return await o.verifier!.verify({ ...check, mpan }, tx);
+    } catch (e) {
+      if (!(e instanceof ConsentError)) throw e;
+      // A refused check records nothing, so trying the other MPAN is safe.
+      if (!BINDING_MISMATCH.has(e.code)) throw consentProblem(e);
+    }
+  }
+  throw notForThisConsent(ref);
 }
 
 /**
@@ -117,30 +149,18 @@ export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeo
   const gaining = p.organisationId;
   try {
     return await ctx.db.transaction(async (tx) => {
-      const asset = await resolveAsset(tx, input.asset);
+      const found = await resolveAsset(tx, input.asset);
+      // The caller reads its own asset anyway; any other asset's state is told only to a consent for it.
+      if (found?.fspId === gaining) throw new Problem('SWITCH-ALREADY-CONTROLLED');
+      const evidence = await verifyConsentFor(tx, o, input.asset, found, { consent: input.consent, gainingFspId: gaining, effectiveDate, requestKey: o.requestKey, at: now });
+      const asset = found!;
       if (asset.deregisteredAt) throw new Problem('SWITCH-ASSET-DEREGISTERED');
-      if (asset.fspId === gaining) throw new Problem('SWITCH-ALREADY-CONTROLLED');
       const [open] = await tx.query(`SELECT id FROM asset_switch WHERE asset_id = $1 AND status IN ('REQUESTED', 'PENDING')`, [asset.id]);
       if (open) throw new Problem('SWITCH-IN-PROGRESS', `Switch ${open.id} of this asset is open.`, { existingSwitchId: open.id });
       const free = await earliestFreeDay(tx, asset.id, gaining, effectiveDate);
       if (free.day !== effectiveDate) {
         throw new Problem('SWITCH-SERVICE-WINDOW', `Confirmed service window(s) ${free.blocking.join(', ')} of another FSP cover ${effectiveDate}; the earliest effective date is ${free.day}.`, { earliestEffectiveDate: free.day, blockingContracts: free.blocking });
       }
-      const mpans = [asset.importMpan, asset.exportMpan].filter((m): m is string => !!m);
-      if (!mpans.length) throw validationProblem([fieldError('asset', 'CONSENT-MPAN-MISMATCH', 'The asset has no MPAN for a consent to be bound to.')]);
-      let evidence: ConsentEvidence | undefined;
-      // The consent may name either of the asset's MPANs; a refused check records nothing, so trying the other is safe.
-      for (const [i, mpan] of mpans.entries()) {
-        try {
-          evidence = await o.verifier!.verify({ consent: input.consent, mpan, gainingFspId: gaining, effectiveDate, requestKey: o.requestKey, at: now }, tx);
-          break;
-        } catch (e) {
-          if (e instanceof ConsentError && e.code === 'CONSENT-MPAN-MISMATCH' && i < mpans.length - 1) continue;
-          if (e instanceof ConsentError) throw consentProblem(e);
-          throw e;
-        }
-      }
-      if (!evidence) throw new Problem('CONSENT-MPAN-MISMATCH');
       const id = ctx.ids.next();
       const by = recordedBy(p);
       const [row] = await tx.query(
