@@ -75,9 +75,12 @@ export async function registerAssets(ctx: Ctx, actor: Principal, rows: unknown[]
       results.push({ row, status: 'rejected', errors, warnings: checked.warnings });
       return;
     }
-    prepared.push({ row, id: ctx.ids.next(), orgId: parties.orgId!, fspId: parties.fspId!, fields: checked.asset, warnings: checked.warnings, justification });
+    prepared.push({ row, id: '', orgId: parties.orgId!, fspId: parties.fspId!, fields: checked.asset, warnings: checked.warnings, justification });
     results.push({ row, status: 'valid' });
   });
+  // Fresh random IDs (never the previous + 1), handed out sorted: within a batch, ID order is still row order.
+  const ids = prepared.map(() => ctx.ids.nextUnguessable()).sort();
+  prepared.forEach((p, i) => { p.id = ids[i]; });
 
   inBatchConflicts(prepared, results);
 
