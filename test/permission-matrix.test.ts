@@ -18,7 +18,7 @@ import { createMarketUnit } from '../src/units/service';
 import { recordEquivalence } from '../src/products/service';
 import { raiseDispute, withdrawDispute } from '../src/disputes/service';
 import { enqueueCimImport } from '../src/cim/jobs';
-import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, expectRefused, mpanFor, testHub, type TestHub } from './harness';
 
 /**
  * The permission matrix, walked: every route under /api/v1 × every organisation role × a record of
@@ -553,6 +553,18 @@ describe('a delegate limited to named assets', () => {
     expect(await get(`${API}/switches`)).not.toContain(unnamed.switch);
     expect(await get(`${API}/contracts`)).not.toContain(unnamed.contract);
     expect(await get(`${API}/events?limit=1000`)).not.toContain(unnamed.asset);
+  });
+
+  it('raises disputes only on its named asset: not on the organisation, nor on a market unit, and writes nothing', async () => {
+    const headers = { authorization: `Bearer ${delegate.token}` };
+    const raise = (recordType: string, recordId: string, field = 'name') => async () => {
+      const r = await send('POST', { path: `${API}/disputes`, headers, body: { recordType, recordId, fields: [field], claim: { summary: 'Delegate dispute' } } });
+      return { status: r.status, json: JSON.parse(r.text), text: r.text };
+    };
+    const tables = ['dispute', 'audit_log', 'event_outbox'];
+    await expectRefused(hub.db, tables, raise('organisation', stranger, 'tradingName'), 403, 'AUTH-DELEGATION-ASSETS-ONLY');
+    await expectRefused(hub.db, tables, raise('market_unit', named.unit), 403, 'AUTH-DELEGATION-ASSETS-ONLY');
+    await expectRefused(hub.db, tables, raise('asset', unnamed.asset), 404, 'ASSET-NOT-FOUND');
   });
 
   it('reads the switch, contract, events and findings of its named asset (the limit cuts, it does not blank)', async () => {

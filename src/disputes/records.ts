@@ -59,6 +59,8 @@ export const DISPUTABLE: Record<DisputedRecordType, DisputableRecord> = {
   },
   market_unit: {
     async assertVisible(tx, p, id) {
+      // A limited delegate reads disputes on its named assets only (disputeVisibility), so it raises none on a unit.
+      refuseIfAssetLimited(p, 'a dispute on a market unit');
       if (!ULID_RE.test(id) || !(await selectUnit(tx, p, id))) throw notFound('UNIT-NOT-FOUND', 'market unit', id);
     },
     async correct(tx, ctx, actor, id, changes, version, disputeId) {
