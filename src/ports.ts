@@ -11,7 +11,12 @@ export interface Clock { now(): Date }
 export const systemClock: Clock = { now: () => new Date() };
 
 /** Identifier source: ULIDs (time-ordered, 26 characters of Crockford base 32). */
-export interface IdSource { next(): string }
+export interface IdSource {
+  /** A ULID after every earlier one of this process (event cursors and audit order rely on it). */
+  next(): string;
+  /** A ULID with fresh random bits even within one millisecond, never an earlier ID + 1: for IDs that must not lead to their neighbours (assets). */
+  nextUnguessable(): string;
+}
 
 /** Told after a commit that events were written to the outbox, so a deliverer can wake early. */
 export interface EventSink { written(count: number): void }

@@ -44,6 +44,7 @@ export const RULES = {
   'AUTH-DEV-TOKEN-REFUSED': { status: 403, title: 'Development tokens are minted only by a hub in development mode; in production use an API client of the organisation.' },
   'AUTH-TOKEN-ISSUED-IN-FUTURE': { status: 401, title: 'The access token’s `iat` is more than 60 s in the future: the issuer’s clock is ahead; get a new token once it is corrected.' },
   'AUTH-TOKEN-SCOPE-WILDCARD': { status: 401, title: 'The access token’s scope holds a wildcard (`*`); tokens must name each scope they grant.' },
+  'AUTH-DELEGATION-ASSETS-ONLY': { status: 403, title: 'The delegation is limited to named assets and this action is not about them alone (organisation-wide data: webhooks, VEN registrations, scorecards; gaining an asset by a switch). Act under a delegation without an asset list, or as the FSP.' },
 
   // Identity: API clients, people, delegations
   'CLIENT-NOT-FOUND': { status: 404, title: 'No API client with this ID is visible to the caller.' },
@@ -70,7 +71,7 @@ export const RULES = {
   'AUTH-CLIENT-LOCKED': { status: 429, title: 'Too many failed authentications for this client; it is locked until `Retry-After` seconds have passed.' },
 
   // Switching and contracts
-  'SWITCH-ASSET-UNKNOWN': { status: 404, title: 'No asset has this ID or alias.' },
+  'SWITCH-ASSET-UNKNOWN': { status: 404, title: 'No asset has this ID or alias that the consent lets the caller switch: the asset is unknown, or the consent names another MPAN or another FSP (one answer for all, so that a request cannot probe other FSPs’ assets).' },
   'SWITCH-NOT-FOUND': { status: 404, title: 'No switch with this ID is visible to the caller.' },
   'SWITCH-ASSET-DEREGISTERED': { status: 409, title: 'The asset is de-registered; it cannot switch.' },
   'SWITCH-ALREADY-CONTROLLED': { status: 409, title: 'The gaining FSP already controls the asset.' },
@@ -82,7 +83,7 @@ export const RULES = {
   'SWITCH-NOT-PARTY': { status: 403, title: 'Only the gaining FSP withdraws a switch; only the operator cancels one.' },
   // Consent codes the switch itself raises (the consent verifier's own codes are in the Consent section).
   'CONSENT-SERVICE-UNAVAILABLE': { status: 503, title: 'The consent service cannot be reached or is not configured; nothing was changed (fail closed). Retry later.' },
-  'CONSENT-MPAN-MISMATCH': { status: 422, title: 'The consent is bound to another MPAN than the asset’s (or the asset has none).' },
+  'CONSENT-MPAN-MISMATCH': { status: 422, title: 'The consent is bound to another MPAN than the asset’s (or the asset has none). A switch request answers SWITCH-ASSET-UNKNOWN instead.' },
   'CONSENT-TOKEN-INVALID': { status: 422, title: 'The consent token is malformed, wrongly signed, of a refused algorithm or type, or signed by an unknown key.' },
   'CONTRACT-NOT-FOUND': { status: 404, title: 'No contract with this ID is visible to the caller.' },
   'CONTRACT-PERIOD': { status: 422, title: 'validTo must be after validFrom.' },
@@ -122,7 +123,7 @@ export const RULES = {
   'CONSENT-NOT-YET-VALID': { status: 422, title: 'The consent token is not valid yet (`nbf`, or `iat` in the future, beyond the clock skew).' },
   'CONSENT-TOO-OLD': { status: 422, title: 'The consent token was issued (`iat`) longer ago than the hub accepts (FMAR_CONSENT_MAX_AGE_DAYS).' },
   'CONSENT-REPLAYED': { status: 409, title: 'The consent was already used by another request; only a retry of the same request (same Idempotency-Key) may present it again.' },
-  'CONSENT-FSP-MISMATCH': { status: 422, title: 'The consent names another FSP than the one gaining control.' },
+  'CONSENT-FSP-MISMATCH': { status: 422, title: 'The consent names another FSP than the one gaining control. A switch request answers SWITCH-ASSET-UNKNOWN instead.' },
   'CONSENT-PURPOSE': { status: 422, title: 'The consent was given for another purpose than the one required (flexibility-services).' },
   'CONSENT-WINDOW': { status: 422, title: 'The consent’s validity (consent_from … consent_to) does not cover the effective date.' },
   'CONSENT-REVOKED': { status: 422, title: 'The consumer has revoked this consent.' },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { authorize, type AuthEnv } from '../src/access/auth';
-import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, type Action, type Permission, type RouteAction } from '../src/access/permissions';
+import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, routeAction, type Action, type Permission, type RouteAction } from '../src/access/permissions';
 import { systemPrincipal } from '../src/access/principal';
 import { registerAssets } from '../src/assets/service';
 import { ORGANISATION_ROLES, type OrganisationRole } from '../src/catalogue/codes';
@@ -9,7 +9,7 @@ import { Problem, problemResponse } from '../src/http/problem';
 import { registerOrganisation } from '../src/organisations/service';
 import { createClient, revokeClient } from '../src/identity/clients';
 import { deactivateUser, inviteUser } from '../src/identity/users';
-import { grantDelegation, revokeDelegation } from '../src/identity/delegations';
+import { NEVER_DELEGATED, grantDelegation, revokeDelegation } from '../src/identity/delegations';
 import { registerVen } from '../src/openadr/registrations';
 import { registerVtn } from '../src/openadr/vtns';
 import { writeEvents } from '../src/events/outbox';
@@ -21,7 +21,7 @@ import { enqueueCimImport } from '../src/cim/jobs';
 import { tally } from '../src/assets/bulk-import';
 import { saveBulkReport } from '../src/assets/bulk-report';
 import { applyDueSwitches } from '../src/switching/switches';
-import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, expectRefused, mpanFor, testHub, type TestHub } from './harness';
 
 /**
  * The permission matrix, walked: every route under /api/v1 × every organisation role × a record of
@@ -502,6 +502,166 @@ describe('control follows the FSP link', () => {
     asset.fspId = gaining;
     expect(await walk('after')).toEqual({ 'losing FSP': false, 'delegate of the losing FSP': false, 'gaining FSP': true, DNO: true, operator: true });
   }, 60_000);
+});
+
+/**
+ * A delegate limited to named assets, walked: the stranger (an FSP) delegates every delegable scope
+ * to another organisation on ONE asset (the walker's "other" asset, N). The stranger also controls
+ * a second asset O (and the non-FSP callers' assets), with a switch, a contract, a market unit, a
+ * dispute and findings on it. On every route the delegate is either refused, or answers with
+ * nothing about any asset but N: no ID of O's records, nor of the stranger's other assets, appears in
+ * any answer, and a record about O named in the path is a 404 as if missing.
+ */
+describe('a delegate limited to named assets', () => {
+  let delegate: Caller;
+  let delegatedScopes: string[];
+  /** Records about the named asset (N) and about the stranger's other asset (O), by path parameter. */
+  const named: Record<string, string> = {};
+  const unnamed: Record<string, string> = {};
+  /** IDs that must never appear in an answer to the delegate. */
+  const forbidden: string[] = [];
+
+  beforeAll(async () => {
+    const sys = hub.system;
+    const out = await registerAssets(hub.ctx, sys, [batteryInput(7098, { name: 'Matrix asset 98', organisationId: stranger, fspId: stranger, dno: 'UKPN_EPN', importMpan: mpanFor(7098, '10'), serialNumber: 'MX-98', generationCapacityKw: 2 })], { source: 'test' });
+    expect(out.ok).toBe(true);
+    const o = out.assets[0].id;
+    const { unit } = await createMarketUnit(hub.ctx, sys, { name: 'Unit of Matrix asset 98', type: 'SPU', product: 'NESO-DFS', assetIds: [o] });
+    const at = hub.clock.now().toISOString();
+    const sid = hub.ports.ids.next();
+    await hub.db.query(`INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by, closed_at, closed_by)
+      VALUES ($1, $2, $3, $4, 'WITHDRAWN', '2026-07-01', $5::timestamptz, '{}'::jsonb, $1, 'walker', $5::timestamptz, 'walker', $5::timestamptz, 'walker')`, [sid, o, stranger, DEMO_FSP, at]);
+    const kid = hub.ports.ids.next();
+    await hub.db.query(`INSERT INTO contract (id, system_operator_id, fsp_id, asset_id, product, period, status, recorded_at, recorded_by)
+      VALUES ($1, $2, $3, $4, 'DFS', tstzrange('2026-07-01', '2026-08-01'), 'TERMINATED', $5::timestamptz, 'walker')`, [kid, callers.get('SYSTEM_OPERATOR')!.org, stranger, o, at]);
+    const raiser = { subject: 'walker', organisationId: stranger, roles: ['FSP' as const], scopes: baselineScopes(['FSP']), dnoCodes: [] };
+    const dispute = async (id: string) => {
+      const d = await raiseDispute(hub.ctx, raiser, { recordType: 'asset', recordId: id, fields: ['name'], claim: { summary: 'Walker dispute on an asset' } });
+      await withdrawDispute(hub.ctx, raiser, d.id);
+      return d.id;
+    };
+    Object.assign(named, { asset: strangerAsset.id, switch: switchOf.get(stranger)!, contract: contractOf.get(stranger)!, unit: strangerUnit.id, dispute: await dispute(strangerAsset.id) });
+    Object.assign(unnamed, { asset: o, switch: sid, contract: kid, unit: unit.id, dispute: await dispute(o) });
+    const others = await hub.db.query(`SELECT id FROM asset WHERE fsp_id = $1 AND id <> $2`, [stranger, strangerAsset.id]);
+    const otherUnits = await hub.db.query(`SELECT id FROM market_unit WHERE fsp_id = $1 AND id <> $2`, [stranger, strangerUnit.id]);
+    forbidden.push(...others.map((r) => r.id as string), ...otherUnits.map((r) => r.id as string), sid, kid, unnamed.dispute);
+    expect(forbidden).toContain(o);
+    const org = await registerOrganisation(hub.ctx, sys, { legalName: 'Matrix Delegate Ltd', organisationType: 'LTD', registrationNumber: '09800097', roles: ['AGGREGATOR'], status: 'ACTIVE', passport: { contacts: { primary: { firstName: 'Del', lastName: 'Egate', email: 'del@matrix.example' } } } });
+    delegatedScopes = baselineScopes(['FSP']).filter((s) => !NEVER_DELEGATED.has(s));
+    const d = await grantDelegation(hub.ctx, sys, { delegatorId: stranger, delegateId: org.id, scopes: delegatedScopes, assetIds: [strangerAsset.id], validTo: new Date(hub.clock.now().getTime() + 86_400_000).toISOString() });
+    await hub.signer.sign({ sub: 'x', org: org.id, roles: ['AGGREGATOR'] }); // makes the delegate's development client exist
+    const clientId = `dev-${org.id}`;
+    const token = await hub.signer.sign({ sub: stranger, org: stranger, roles: ['FSP'], scope: delegatedScopes.join(' '), act: { sub: clientId, org: org.id }, clientId, extra: { delegation_id: d.id } });
+    delegate = { role: 'FSP', org: stranger, dnoCodes: [], token };
+  }, 60_000);
+
+  /** Path parameters by prefix: the record about N or about O; other parameters name the stranger's own records. */
+  const RECORDS: [string, string, string][] = [
+    [`${API}/assets/`, 'id', 'asset'], [`${API}/switches/`, 'id', 'switch'], [`${API}/contracts/`, 'id', 'contract'],
+    [`${API}/market-units/`, 'id', 'unit'], [`${API}/disputes/`, 'id', 'dispute'],
+  ];
+  const NOT_FOUND: Record<string, string> = { asset: 'ASSET-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND', dispute: 'DISPUTE-NOT-FOUND' };
+  /** Lists read in full (events: past the default page, so that events about O would be in it). */
+  const QUERY: Record<string, (asset: string) => string> = {
+    [`GET ${API}/events`]: () => '?limit=1000',
+    [`GET ${API}/switches`]: () => '', [`GET ${API}/contracts`]: () => '', [`GET ${API}/market-units`]: () => '?limit=200',
+    [`GET ${API}/disputes`]: () => '', [`GET ${API}/qualifications`]: () => '',
+    [`GET ${API}/assets`]: (a) => `?organisationId=${stranger}&limit=200&x=${a}`.replace(/&x=.*/, ''),
+    [`GET ${API}/assets/export`]: () => `?organisationId=${stranger}`,
+    [`GET ${API}/data-quality/findings`]: () => `?organisationId=${stranger}&limit=200`,
+  };
+  /** Routes an allowed action still refuses to a limited delegate, in the service: what they answer is about more than N (or a new asset). */
+  const SERVICE_REFUSED: Record<string, [number, string]> = {
+    [`GET ${API}/data-quality/scorecards/organisations/{id}`]: [403, 'AUTH-DELEGATION-ASSETS-ONLY'],
+  };
+  /** What the FSP itself would answer on the named asset's record: the stranger is the losing FSP of its switch, and only the gaining FSP withdraws. */
+  const AS_THE_FSP: Record<string, [number, string]> = { [`POST ${API}/switches/{id}/withdraw`]: [403, 'SWITCH-NOT-PARTY'] };
+
+  function request(key: string, which: 'named' | 'unnamed'): Request_ & { kind?: string } {
+    const [method, pattern] = key.split(' ');
+    let kind: string | undefined;
+    const path = pattern.replace(/\{(\w+)\}/g, (_m, name: string) => {
+      const rec = RECORDS.find(([prefix, param]) => param === name && pattern.startsWith(prefix));
+      if (rec) { kind = rec[2]; return (which === 'named' ? named : unnamed)[rec[2]]; }
+      const f = FILL.find((x) => x.param === name && pattern.startsWith(x.prefix));
+      if (!f) throw new Error(`the walker cannot fill {${name}}`);
+      return f.fill({ ...delegate, role: 'FSP' }, 'other').value;
+    });
+    const headers: Record<string, string> = { authorization: `Bearer ${delegate.token}` };
+    if (method === 'PATCH' || method === 'DELETE') headers['if-match'] = '"999"';
+    const withBody = ['POST', 'PUT', 'PATCH'].includes(method) && !key.endsWith('/audit/verify');
+    const body = BODY[key] ?? (withBody ? { body: {} } : {});
+    const q = QUERY[key]?.(which === 'named' ? strangerAsset.id : unnamed.asset) ?? '';
+    return { path: path + q, headers, ...body, kind };
+  }
+
+  function verdictOf(key: string, which: 'named' | 'unnamed', r: { kind?: string; path: string }, got: { status: number; code?: string; text: string }): string | undefined {
+    // Organisation routes are filled with the stranger's ID: the delegate's own (token) organisation.
+    const action = routeAction(entryOf(key)!, true);
+    const is = (status: number, code: string) => got.status === status && got.code === code;
+    if (action === 'refused') return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'expected 403 AUTH-ROLE-FORBIDDEN';
+    const p: Permission = PERMISSIONS[action];
+    if (!delegatedScopes.includes(p.scope)) return is(403, 'AUTH-SCOPE-MISSING') ? undefined : `${p.scope} is never delegated: expected 403 AUTH-SCOPE-MISSING`;
+    if (p.roles !== 'any' && !p.roles.includes('FSP')) return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'expected 403 AUTH-ROLE-FORBIDDEN';
+    if (!p.assetLimit) return is(403, 'AUTH-DELEGATION-ASSETS-ONLY') ? undefined : `${action} says nothing of the asset limit: expected 403 AUTH-DELEGATION-ASSETS-ONLY`;
+    // A refusal may echo the ID the request sent; anything else it names is a leak.
+    const leaked = forbidden.filter((id) => got.text.includes(id) && !r.path.includes(id));
+    if (leaked.length) return `the answer names records about assets outside the delegation: ${leaked.join(', ')}`;
+    const refused = SERVICE_REFUSED[key];
+    if (refused) return is(...refused) ? undefined : `expected ${refused.join(' ')}`;
+    if (which === 'named' && AS_THE_FSP[key]) return is(...AS_THE_FSP[key]) ? undefined : `expected ${AS_THE_FSP[key].join(' ')}, as the FSP itself`;
+    if (got.status >= 500 || [401, 403].includes(got.status)) return `${action} applies the asset limit: expected no 401/403/5xx`;
+    if (r.kind && which === 'unnamed') return is(404, NOT_FOUND[r.kind]) ? undefined : `a ${r.kind} about an asset outside the delegation: expected 404 ${NOT_FOUND[r.kind]}`;
+    if (r.kind && which === 'named' && got.status === 404) return `a ${r.kind} about the named asset: expected no 404`;
+    return undefined;
+  }
+
+  it('every route refuses the delegate or answers only about its named asset', async () => {
+    const failures: string[] = [];
+    const cases: { key: string; which: 'named' | 'unnamed' }[] = [];
+    for (const key of appRoutes()) {
+      if (!entryOf(key)) continue;
+      const targeted = RECORDS.some(([prefix, param]) => key.includes(`{${param}}`) && key.split(' ')[1].startsWith(prefix)) || QUERY[key] !== undefined;
+      for (const which of targeted ? (['named', 'unnamed'] as const) : (['named'] as const)) cases.push({ key, which });
+    }
+    await pool(cases, 4, async ({ key, which }) => {
+      const method = key.split(' ')[0];
+      const r = request(key, which);
+      const got = await send(method, r);
+      const wrong = verdictOf(key, which, r, got);
+      if (wrong) failures.push(`${key} on ${which} (${method} ${r.path}) → ${got.status} ${got.code ?? ''}: ${wrong}`);
+    });
+    expect(cases.length).toBeGreaterThan(140);
+    expect(failures.sort()).toEqual([]);
+  }, 120_000);
+
+  it('the reported leak: switches (with consent evidence), contracts and events of the FSP’s other asset are not listed', async () => {
+    const get = async (path: string) => (await send('GET', { path, headers: { authorization: `Bearer ${delegate.token}` } })).text;
+    expect(await get(`${API}/switches`)).not.toContain(unnamed.switch);
+    expect(await get(`${API}/contracts`)).not.toContain(unnamed.contract);
+    expect(await get(`${API}/events?limit=1000`)).not.toContain(unnamed.asset);
+  });
+
+  it('raises disputes only on its named asset: not on the organisation, nor on a market unit, and writes nothing', async () => {
+    const headers = { authorization: `Bearer ${delegate.token}` };
+    const raise = (recordType: string, recordId: string, field = 'name') => async () => {
+      const r = await send('POST', { path: `${API}/disputes`, headers, body: { recordType, recordId, fields: [field], claim: { summary: 'Delegate dispute' } } });
+      return { status: r.status, json: JSON.parse(r.text), text: r.text };
+    };
+    const tables = ['dispute', 'audit_log', 'event_outbox'];
+    await expectRefused(hub.db, tables, raise('organisation', stranger, 'tradingName'), 403, 'AUTH-DELEGATION-ASSETS-ONLY');
+    await expectRefused(hub.db, tables, raise('market_unit', named.unit), 403, 'AUTH-DELEGATION-ASSETS-ONLY');
+    await expectRefused(hub.db, tables, raise('asset', unnamed.asset), 404, 'ASSET-NOT-FOUND');
+  });
+
+  it('reads the switch, contract, events and findings of its named asset (the limit cuts, it does not blank)', async () => {
+    const get = async (path: string) => (await send('GET', { path, headers: { authorization: `Bearer ${delegate.token}` } })).text;
+    expect(await get(`${API}/switches`)).toContain(named.switch);
+    expect(await get(`${API}/contracts`)).toContain(named.contract);
+    expect(await get(`${API}/events?limit=1000`)).toContain(strangerAsset.id);
+    expect(await get(`${API}/data-quality/findings?organisationId=${stranger}&limit=200`)).toContain(strangerAsset.id);
+    expect(await get(`${API}/market-units?limit=200`)).toContain(named.unit);
+  });
 });
 
 describe('authorize', () => {

@@ -129,8 +129,9 @@ describe('refusals change nothing', () => {
     const mpan = a.importMpan as string;
     const before = [await count('asset_switch'), await count('consent_replay'), (await assetRow(a.id)).version];
     const cases: [string, Record<string, unknown>, string, 'fsp-a' | 'fsp-b'][] = [
-      ['another MPAN', { mpan: '1300000000016' }, 'CONSENT-MPAN-MISMATCH', 'fsp-b'],
-      ['another FSP', { fsp: DEMO['fsp-a'] }, 'CONSENT-FSP-MISMATCH', 'fsp-b'],
+      // Told apart from nothing: the same answer as for an unknown asset (see 'a refused switch reveals nothing').
+      ['another MPAN', { mpan: '1300000000016' }, 'SWITCH-ASSET-UNKNOWN', 'fsp-b'],
+      ['another FSP', { fsp: DEMO['fsp-a'] }, 'SWITCH-ASSET-UNKNOWN', 'fsp-b'],
       ['expired before the effective date', { exp: now() - 120 }, 'CONSENT-EXPIRED', 'fsp-b'],
       ['a window ending before the effective date', { consent_to: '2026-06-03' }, 'CONSENT-WINDOW', 'fsp-b'],
       ['the wrong purpose', { purpose: 'marketing' }, 'CONSENT-PURPOSE', 'fsp-b'],
@@ -150,6 +151,28 @@ describe('refusals change nothing', () => {
     expect((await request({ asset: a.id, consent: (await consent({ mpan }, 'JWT')).token })).json.code).toBe('CONSENT-TOKEN-INVALID');
     expect((await request({ asset: `mpan:${mpanFor(9_999_999)}`, consent: (await consent()).token })).json.code).toBe('SWITCH-ASSET-UNKNOWN');
     expect([await count('asset_switch'), await count('consent_replay'), (await assetRow(a.id)).version]).toEqual(before);
+  });
+
+  it('a refused switch reveals nothing: one status, code and detail for no such asset and not for this consent', async () => {
+    const a = await newBattery(851);
+    const [row] = await hub.db.query(`SELECT import_mpan, serial_number FROM asset WHERE id = $1`, [a.id]);
+    const before = [await count('asset_switch'), await count('consent_replay'), await count('audit_log'), await count('event_outbox')];
+    // FSP B holds a valid consent for another meter: it probes FSP A's asset by ID and by serial, and two that do not exist.
+    const probe = async (ref: string) => {
+      const r = await request({ asset: ref, consent: (await consent({ mpan: '1300000000016' })).token });
+      return { status: r.status, code: r.json.code, detail: String(r.json.detail).replace(ref, '<ref>'), text: r.text.replace(ref, '<ref>') };
+    };
+    const answers = [await probe(a.id), await probe('01JZZZZZZZZZZZZZZZZZZZZZZZ'), await probe(`serial:${row.serial_number}`), await probe('serial:NO-SUCH-SERIAL'),
+      await probe(`mpan:${row.import_mpan}`), await probe(`mpan:${mpanFor(9_999_998)}`)];
+    for (const x of answers) {
+      expect({ status: x.status, code: x.code }).toEqual({ status: 404, code: 'SWITCH-ASSET-UNKNOWN' });
+      expect(x.detail).toBe(answers[0].detail);
+      expect(x.text).not.toContain(row.import_mpan.slice(2)); // the meter's MPAN, however it is written
+    }
+    // A bad token is answered the same whether the asset exists or not.
+    const bad = async (ref: string) => { const r = await request({ asset: ref, consent: 'not-a-token' }); return [r.status, r.json.code]; };
+    expect(await bad(a.id)).toEqual(await bad('01JZZZZZZZZZZZZZZZZZZZZZZZ'));
+    expect([await count('asset_switch'), await count('consent_replay'), await count('audit_log'), await count('event_outbox')]).toEqual(before);
   });
 
   it('a replayed consent is refused; a retry with the same Idempotency-Key is answered again', async () => {

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { tryDecodeURIComponent } from 'hono/utils/url';
 import type { OrganisationRole } from '../catalogue/codes';
+import { refuseIfAssetLimited } from './asset-limit';
 import { Problem } from '../http/problem';
 import type { Ports } from '../ports';
 import { PERMISSIONS, roleMay, routeAction, routeEntry, type Action, type Permission } from './permissions';
@@ -120,6 +121,8 @@ export function checkPermission(p: Principal, action: Action): void {
   if (!roleMay(action, p.roles)) {
     throw new Problem('AUTH-ROLE-FORBIDDEN', `No role of organisation ${p.organisationId} (${p.roles.join(', ')}) may ${action}.`);
   }
+  // Fails closed: an action that does not say how the asset limit applies is refused to a limited delegate.
+  if (!perm.assetLimit) refuseIfAssetLimited(p, `${action}`);
 }
 
 /** `GET /api/v1/assets/:id` (Hono) as `GET /api/v1/assets/{id}` (OpenAPI, the ROUTES key). */

@@ -1,3 +1,4 @@
+import { isAssetLimited } from '../access/asset-limit';
 import type { Principal } from '../access/principal';
 import { recordedBy, seesAll } from '../access/principal';
 import { writeAudit, type AuditEntry } from '../audit/audit';
@@ -96,7 +97,7 @@ async function registerBatch(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
 }
 
 async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: BatchOptions, claimed: Map<string, number>): Promise<BatchOutcome> {
-  if (actor.delegation?.assetIds) throw new Problem('AUTH-DELEGATION-ASSETS-LIMITED');
+  if (isAssetLimited(actor)) throw new Problem('AUTH-DELEGATION-ASSETS-LIMITED');
   const now = ctx.clock.now();
   const today = dateOf(now);
   const results: RowResult[] = [];
@@ -123,9 +124,12 @@ async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
       results.push({ row, status: 'rejected', errors, warnings: checked.warnings });
       return;
     }
-    prepared.push({ row, id: ctx.ids.next(), orgId: parties.orgId!, fspId: parties.fspId!, fields: checked.asset, warnings: checked.warnings, justification, knownId: opts.knownIds?.[row] });
+    prepared.push({ row, id: '', orgId: parties.orgId!, fspId: parties.fspId!, fields: checked.asset, warnings: checked.warnings, justification, knownId: opts.knownIds?.[row] });
     results.push({ row, status: 'valid' });
   });
+  // Fresh random IDs (never the previous + 1), handed out sorted: within a batch, ID order is still row order.
+  const ids = prepared.map(() => ctx.ids.nextUnguessable()).sort();
+  prepared.forEach((p, i) => { p.id = ids[i]; });
 
   const lineOf = (row: number) => opts.lines?.[row] ?? row;
   inBatchConflicts(prepared, results, lineOf, opts.seen ?? new Map(), claimed);

@@ -1,5 +1,6 @@
 import type { Principal } from '../access/principal';
 import type { OrganisationRole } from '../catalogue/codes';
+import { withinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import type { Sql } from '../storage/db';
 import type { Asset } from './schema';
@@ -80,20 +81,16 @@ export function ownAssetReach(p: Principal, params: unknown[], mode: 'read' | 'w
  */
 export function assetVisibility(p: Principal, params: unknown[], mode: 'read' | 'write' = 'read'): string {
   // A delegation limited to named assets reaches only those, whatever else the delegator reaches.
-  if (p.delegation?.assetIds) {
-    const inner = assetVisibility({ ...p, delegation: undefined }, params, mode);
-    params.push(p.delegation.assetIds);
-    return `(${inner} AND a.id = ANY($${params.length}::text[]))`;
-  }
+  const limit = withinAssetLimit(p, params, 'a.id');
   const r = reach(mode === 'write' ? 'assets.write' : 'assets.read', p.roles);
-  if (r.all) return 'TRUE';
+  if (r.all) return limit;
   const parts: string[] = [];
   if (r.own) parts.push(...ownAssetReach(p, params, mode));
   if (r.network && p.dnoCodes.length) {
     params.push(p.dnoCodes);
     parts.push(`a.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`);
   }
-  return parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
+  return parts.length ? `(${limit} AND (${parts.join(' OR ')}))` : 'FALSE';
 }
 
 export async function selectAsset(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {}): Promise<any | undefined> {

@@ -1,3 +1,4 @@
+import { refuseIfAssetLimited } from '../access/asset-limit';
 import type { Principal } from '../access/principal';
 import { updateAssetIn } from '../assets/service';
 import { selectAsset } from '../assets/store';
@@ -44,7 +45,8 @@ export const DISPUTABLE: Record<DisputedRecordType, DisputableRecord> = {
   },
   organisation: {
     // Every caller reads every organisation (organisations.read); the passport is theirs, the operator's and the regulator's.
-    async assertVisible(tx, _p, id) {
+    async assertVisible(tx, p, id) {
+      refuseIfAssetLimited(p, 'a dispute on an organisation record');
       if (!(await getOrganisationRow(tx, id))) throw notFound('ORG-NOT-FOUND', 'organisation', id);
     },
     async correct(tx, ctx, actor, id, changes, version, disputeId) {
@@ -57,6 +59,8 @@ export const DISPUTABLE: Record<DisputedRecordType, DisputableRecord> = {
   },
   market_unit: {
     async assertVisible(tx, p, id) {
+      // A limited delegate reads disputes on its named assets only (disputeVisibility), so it raises none on a unit.
+      refuseIfAssetLimited(p, 'a dispute on a market unit');
       if (!ULID_RE.test(id) || !(await selectUnit(tx, p, id))) throw notFound('UNIT-NOT-FOUND', 'market unit', id);
     },
     async correct(tx, ctx, actor, id, changes, version, disputeId) {

@@ -1,3 +1,4 @@
+import { isAssetLimited, withinAssetLimit } from '../access/asset-limit';
 import { reach, type Action } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import type { Sql } from '../storage/db';
@@ -49,10 +50,7 @@ export function disputeVisibility(p: Principal, params: unknown[], action: Actio
             AND (${assetParty})))
       OR (d.record_type = 'market_unit' AND EXISTS (SELECT 1 FROM market_unit pu WHERE pu.id = d.record_id AND pu.fsp_id = ${org})))`;
   }
-  if (p.delegation?.assetIds) {
-    params.push(p.delegation.assetIds);
-    vis = `(${vis} AND d.record_type = 'asset' AND d.record_id = ANY($${params.length}::text[]))`;
-  }
+  if (isAssetLimited(p)) vis = `(${vis} AND d.record_type = 'asset' AND ${withinAssetLimit(p, params, 'd.record_id')})`;
   return vis;
 }
 

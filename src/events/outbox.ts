@@ -53,13 +53,16 @@ export function toCloudEvent(r: OutboxRow, source: string) {
 
 /**
  * The pull feed: events after a cursor (an event ID), oldest first, as CloudEvents 1.0 JSON; with
- * `organisationId`, only the events that organisation is a recipient of.
+ * `organisationId`, only the events that organisation is a recipient of; with `within` (a SQL
+ * condition over `e`, e.g. a delegation's asset limit, with its parameters after the first three), only those.
  */
-export async function readEvents(db: Sql, opts: { after?: string; limit: number; organisationId?: string; source: string }) {
+export async function readEvents(db: Sql, opts: { after?: string; limit: number; organisationId?: string; source: string; within?: (params: unknown[]) => string }) {
+  const params: unknown[] = [opts.after ?? '', opts.limit, opts.organisationId ?? null];
+  const within = opts.within ? opts.within(params) : 'TRUE';
   const rows = opts.organisationId
     ? await db.query<OutboxRow>(
       `SELECT e.id, e.type, e.subject, e.data, e.occurred_at FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id
-        WHERE r.organisation_id = $3 AND r.event_id > $1 ORDER BY r.event_id LIMIT $2`, [opts.after ?? '', opts.limit, opts.organisationId])
-    : await db.query<OutboxRow>(`SELECT id, type, subject, data, occurred_at FROM event_outbox WHERE id > $1 ORDER BY id LIMIT $2`, [opts.after ?? '', opts.limit]);
+        WHERE r.organisation_id = $3 AND r.event_id > $1 AND ${within} ORDER BY r.event_id LIMIT $2`, params)
+    : await db.query<OutboxRow>(`SELECT e.id, e.type, e.subject, e.data, e.occurred_at FROM event_outbox e WHERE e.id > $1 AND ($3::text IS NULL) AND ${within} ORDER BY e.id LIMIT $2`, params);
   return rows.map((r) => toCloudEvent(r, opts.source));
 }

@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { AuthEnv } from '../access/auth';
+import { withinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import type { Ctx } from '../context';
 import { problemResponses, security, validationHook } from '../http/common';
@@ -16,7 +17,9 @@ export function eventRoutes(ctx: Ctx, source: string) {
     const p = c.get('principal');
     const q = c.req.valid('query');
     const wide = reach('events.read', p.roles).all;
-    const items = await readEvents(ctx.db, { after: q.after, limit: q.limit, organisationId: wide ? undefined : p.organisationId, source });
+    // A delegate limited to named assets reads only the events about them (data.assetId).
+    const within = (params: unknown[]) => withinAssetLimit(p, params, `e.data->>'assetId'`);
+    const items = await readEvents(ctx.db, { after: q.after, limit: q.limit, organisationId: wide ? undefined : p.organisationId, source, within });
     return c.json({ items, nextCursor: items.length ? items[items.length - 1].id : (q.after ?? null) }, 200);
   });
   return app;

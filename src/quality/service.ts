@@ -1,3 +1,4 @@
+import { refuseIfAssetLimited } from '../access/asset-limit';
 import type { Principal } from '../access/principal';
 import { recordedBy, systemPrincipal } from '../access/principal';
 import type { Asset } from '../assets/schema';
@@ -323,6 +324,8 @@ async function scoreOf(db: Sql, assetId: string): Promise<{ score: number | null
 /** A scorecard: counters read by key, never a scan of the assets. */
 export async function getScorecard(ctx: Ctx, p: Principal, scope: 'organisation' | 'dno', key: string): Promise<Scorecard> {
   if (!reachesScorecard(p, scope, key)) throw new Problem('DQ-SCORECARD-NOT-FOUND', `No scorecard for ${scope} ${key}.`);
+  // A scorecard counts every asset of the organisation or area: more than a limited delegate's named assets.
+  refuseIfAssetLimited(p, `the ${scope} scorecard`);
   return readScorecard(ctx.db, scope, key);
 }
 

@@ -1,3 +1,4 @@
+import { withinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import type { Sql } from '../storage/db';
@@ -44,8 +45,9 @@ export async function activeRules(tx: Sql): Promise<CompiledRule[]> {
  * owners the findings on assets they control or own, DNOs/IDNOs those on their networks.
  */
 export function findingVisibility(p: Principal, params: unknown[]): string {
+  const limit = withinAssetLimit(p, params, 'f.asset_id');
   const r = reach('data-quality.read', p.roles);
-  if (r.all) return 'TRUE';
+  if (r.all) return limit;
   const parts: string[] = [];
   // As assets.read: the FSP controlling the asset, or its ASSET_OWNER organisation; never the registering FSP after a switch.
   if (r.own) parts.push(...ownAssetReach(p, params, 'read', 'f'));
@@ -53,7 +55,7 @@ export function findingVisibility(p: Principal, params: unknown[]): string {
     params.push(p.dnoCodes);
     parts.push(`f.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`);
   }
-  return parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
+  return parts.length ? `(${limit} AND (${parts.join(' OR ')}))` : 'FALSE';
 }
 
 /** Whether a caller reaches a scorecard: its own organisation's; a DNO/IDNO those of its licence areas. */

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isAssetLimited, unitWithinAssetLimit, withinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
@@ -40,9 +41,11 @@ function toContract(r: any): Contract {
 }
 
 function visible(p: Principal, params: unknown[]): string {
-  if (reach('contracts.read', p.roles).all) return 'TRUE';
+  // A contract is about its asset, or (asset_id NULL) about every member of its market unit.
+  const limit = isAssetLimited(p) ? `(${withinAssetLimit(p, params, 'asset_id')} OR (asset_id IS NULL AND ${unitWithinAssetLimit(p, params, 'market_unit_id')}))` : 'TRUE';
+  if (reach('contracts.read', p.roles).all) return limit;
   params.push(p.organisationId);
-  return `(system_operator_id = $${params.length} OR fsp_id = $${params.length})`;
+  return `(${limit} AND (system_operator_id = $${params.length} OR fsp_id = $${params.length}))`;
 }
 
 export async function recordContract(ctx: Ctx, p: Principal, input: z.infer<typeof ContractInput>): Promise<Contract> {

@@ -1,16 +1,17 @@
 import { z } from '@hono/zod-openapi';
+import { withinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import { recordedBy, systemPrincipal, type Principal } from '../access/principal';
 import { archiveVersion, closeFspLink, parseIdentifier } from '../assets/service';
 import { assessStoredIn } from '../quality/service';
 import { applySwitchToUnits } from '../units/service';
-import { ASSET_COLS, toAsset } from '../assets/store';
 import type { Asset } from '../assets/schema';
+import { ASSET_COLS, toAsset } from '../assets/store';
 import { writeAudit } from '../audit/audit';
-import { ConsentError, type ConsentEvidence, type ConsentVerifier } from '../consent/port';
+import { ConsentError, type ConsentCheck, type ConsentEvidence, type ConsentVerifier } from '../consent/port';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
-import { Problem, fieldError, validationProblem } from '../http/problem';
+import { Problem } from '../http/problem';
 import { ULID_RE } from '../ids';
 import { RULES, type RuleCode } from '../rules';
 import { pgErrorCode, type Sql } from '../storage/db';
@@ -78,35 +79,45 @@ async function transition(tx: Sql, id: string, from: Status | null, to: Status, 
 }
 
 /** What resolving a reference reads of each asset it names. */
-interface Candidate { id: string; category: string; kw: number; fsp_id: string; deregistered_at: string | Date | null }
+interface Candidate { id: string; category: string; kw: number; fsp_id: string; deregistered_at: string | Date | null; import_mpan: string | null; export_mpan: string | null }
 
 /** An asset a request names, with the start of its current FSP link (a switch may not take effect before it). */
 interface Named { asset: Asset; linkSince: Date | null }
 
+/** The assets a reference names (an ID, or an alias: several may stand behind one meter), whoever controls them. */
+async function candidatesFor(tx: Sql, ref: string): Promise<Candidate[]> {
+  const cols = `a.id, a.category, a.rated_capacity_kw::float8 AS kw, a.fsp_id, a.deregistered_at, a.import_mpan, a.export_mpan`;
+  if (ULID_RE.test(ref)) return tx.query(`SELECT ${cols} FROM asset a WHERE a.id = $1`, [ref]);
+  const idf = parseIdentifier(ref);
+  return tx.query(`SELECT ${cols} FROM asset a WHERE a.id IN (SELECT asset_id FROM asset_alias WHERE scheme = $1 AND value = $2) ORDER BY a.id`, [idf.scheme, idf.value]);
+}
+
+const mpansOf = (c: Candidate) => ({ importMpan: c.import_mpan, exportMpan: c.export_mpan });
+
 /**
- * The asset a reference names, whoever controls it (the gaining FSP does not control it yet). An
- * alias may name several assets (a battery, a heat pump and an EV charger behind one meter): the
- * gaining FSP's own are no reason to refuse, and of the others exactly one must remain, or the
- * request is refused with the candidates in a form the gaining FSP may see (no other FSP named).
+ * The asset a reference names for this switch. The gaining FSP's own assets on the meter are no
+ * reason to refuse. Whether another FSP's asset exists, and its state, is told only to a consent for
+ * its meter: no asset is `notForThisConsent` after the token's own checks, a de-registered one is
+ * SWITCH-ASSET-DEREGISTERED to a consent for its meter only, and several (a battery, a heat pump and
+ * an EV charger behind one meter) are listed, category and capacity and no FSP, to such a consent
+ * only, so that the gaining FSP can name the ones to switch. A consent verified here is not kept:
+ * each of these answers rolls the transaction back.
  */
-async function resolveAsset(tx: Sql, ref: string, gaining: string): Promise<string> {
-  let rows: Candidate[];
-  if (ULID_RE.test(ref)) rows = await tx.query(`SELECT a.id, a.category, a.rated_capacity_kw::float8 AS kw, a.fsp_id, a.deregistered_at FROM asset a WHERE a.id = $1`, [ref]);
-  else {
-    const idf = parseIdentifier(ref);
-    rows = await tx.query(`SELECT a.id, a.category, a.rated_capacity_kw::float8 AS kw, a.fsp_id, a.deregistered_at FROM asset a
-      WHERE a.id IN (SELECT asset_id FROM asset_alias WHERE scheme = $1 AND value = $2) ORDER BY a.id`, [idf.scheme, idf.value]);
-  }
-  if (!rows.length) throw new Problem('SWITCH-ASSET-UNKNOWN', `No asset ${ref}.`);
+async function resolveAsset(tx: Sql, o: SwitchOptions & { requestKey: string }, ref: string, gaining: string, check: Omit<ConsentCheck, 'mpan'>): Promise<string> {
+  const rows = await candidatesFor(tx, ref);
   const live = rows.filter((r) => !r.deregistered_at);
-  // Only de-registered, or only the caller's own: the checks after locking refuse it with their own code.
   const others = live.filter((r) => r.fsp_id !== gaining);
-  if (others.length === 0) return (live[0] ?? rows[0]).id;
-  if (others.length > 1) {
-    const matchingAssets = others.map((r) => ({ assetId: r.id, category: r.category, ratedCapacityKw: Number(r.kw) }));
-    throw new Problem('SWITCH-ALIAS-AMBIGUOUS', `${ref} names ${others.length} assets you do not control (${matchingAssets.map((m) => `${m.assetId}: ${m.category}, ${m.ratedCapacityKw} kW`).join('; ')}); name the ones to switch in "assets".`, { matchingAssets });
+  if (others.length === 1) return others[0].id;
+  if (others.length === 0) {
+    // The caller reads its own asset anyway.
+    if (live.length) throw new Problem('SWITCH-ALREADY-CONTROLLED');
+    const gone = rows.find((r) => r.fsp_id !== gaining) ?? rows[0];
+    await verifyConsentFor(tx, o, ref, gone && mpansOf(gone), check);
+    throw new Problem('SWITCH-ASSET-DEREGISTERED');
   }
-  return others[0].id;
+  await verifyConsentFor(tx, o, ref, mpansOf(others[0]), check);
+  const matchingAssets = others.map((r) => ({ assetId: r.id, category: r.category, ratedCapacityKw: Number(r.kw) }));
+  throw new Problem('SWITCH-ALIAS-AMBIGUOUS', `${ref} names ${others.length} assets you do not control (${matchingAssets.map((m) => `${m.assetId}: ${m.category}, ${m.ratedCapacityKw} kW`).join('; ')}); name the ones to switch in "assets".`, { matchingAssets });
 }
 
 /** The named assets, locked in ID order (two requests lock the same rows in the same order). */
@@ -119,6 +130,38 @@ async function lockAssets(tx: Sql, ids: string[]): Promise<Named[]> {
 function firstDayAfterLinks(named: Named[]): string | undefined {
   const days = named.flatMap((n) => (n.linkSince ? [firstDayFrom(n.linkSince)] : []));
   return days.length ? days.sort().at(-1) : undefined;
+}
+
+/**
+ * The one answer for "no such asset" and "the consent is not for it (another meter, another FSP)":
+ * same status, code and detail, naming only what the caller sent, so that a request cannot probe
+ * which IDs, serial numbers or MPANs another FSP's assets have (docs/switching.md).
+ */
+function notForThisConsent(ref: string): Problem {
+  return new Problem('SWITCH-ASSET-UNKNOWN', `No asset ${ref} that this consent lets you switch: the ID or alias is unknown, or the consent is for another meter or another FSP. Check the asset reference and that the consent names its MPAN and your organisation.`);
+}
+
+/** Consent errors that would tell an asset's MPAN (or that it exists) to a caller the consent is not for. */
+const BINDING_MISMATCH = new Set(['CONSENT-MPAN-MISMATCH', 'CONSENT-FSP-MISMATCH']);
+
+/**
+ * Verify the consent for one of the asset's MPANs (either may be the one it names). With no asset,
+ * or one without MPAN, the token is still checked, so that a bad token is answered the same
+ * whether or not the asset exists; a binding mismatch is `notForThisConsent`.
+ */
+async function verifyConsentFor(tx: Sql, o: SwitchOptions & { requestKey: string }, ref: string, asset: { importMpan: string | null; exportMpan: string | null } | undefined, check: Omit<ConsentCheck, 'mpan'>): Promise<ConsentEvidence> {
+  const mpans = asset ? [asset.importMpan, asset.exportMpan].filter((m): m is string => !!m) : [];
+  // No MPAN equals '': the token's own checks run, then the binding fails like a wrong meter's.
+  for (const mpan of mpans.length ? mpans : ['']) {
+    try {
+      return await o.verifier!.verify({ ...check, mpan }, tx);
+    } catch (e) {
+      if (!(e instanceof ConsentError)) throw e;
+      // A refused check records nothing, so trying the other MPAN is safe.
+      if (!BINDING_MISMATCH.has(e.code)) throw consentProblem(e);
+    }
+  }
+  throw notForThisConsent(ref);
 }
 
 /**
@@ -174,23 +217,6 @@ async function checkNoOpenSwitch(tx: Sql, n: Named, several: boolean) {
   if (open) throw new Problem('SWITCH-IN-PROGRESS', `Switch ${open.id} of this asset${assetOf(n, several)} is open.`, { existingSwitchId: open.id });
 }
 
-/** The consumer's consent for one asset: it binds to the meter, so it may name either of the asset's MPANs. */
-async function verifyConsent(tx: Sql, o: SwitchOptions & { requestKey: string }, consent: string, asset: Asset, gaining: string, effectiveDate: string, now: Date): Promise<ConsentEvidence> {
-  const mpans = [asset.importMpan, asset.exportMpan].filter((m): m is string => !!m);
-  if (!mpans.length) throw validationProblem([fieldError('asset', 'CONSENT-MPAN-MISMATCH', `Asset ${asset.id} has no MPAN for a consent to be bound to.`)]);
-  // A refused check records nothing, so trying the other MPAN is safe; the same requestKey makes one consent cover every asset of one request.
-  for (const [i, mpan] of mpans.entries()) {
-    try {
-      return await o.verifier!.verify({ consent, mpan, gainingFspId: gaining, effectiveDate, requestKey: o.requestKey, at: now }, tx);
-    } catch (e) {
-      if (e instanceof ConsentError && e.code === 'CONSENT-MPAN-MISMATCH' && i < mpans.length - 1) continue;
-      if (e instanceof ConsentError) throw consentProblem(e);
-      throw e;
-    }
-  }
-  throw new Problem('CONSENT-MPAN-MISMATCH');
-}
-
 /** Write one PENDING switch of one asset, with its transitions, audit record and events. */
 async function insertSwitch(ctx: Ctx, tx: Sql, p: Principal, asset: Asset, evidence: ConsentEvidence, effectiveDate: string, reason: string | undefined, now: Date): Promise<Switch> {
   const id = ctx.ids.next();
@@ -226,22 +252,24 @@ export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeo
   const refs = input.assets ?? [input.asset!];
   try {
     return await ctx.db.transaction(async (tx) => {
-      const ids: string[] = [];
-      for (const ref of refs) ids.push(await resolveAsset(tx, ref, gaining));
-      const named = await lockAssets(tx, [...new Set(ids)]);
+      const check = { consent: input.consent, gainingFspId: gaining, requestKey: o.requestKey, at: now };
+      const refOf = new Map<string, string>();
+      for (const ref of refs) refOf.set(await resolveAsset(tx, o, ref, gaining, { ...check, effectiveDate: input.effectiveDate ?? earliest }), ref);
+      const named = await lockAssets(tx, [...refOf.keys()]);
+      // Their state may have changed since they were resolved.
       for (const n of named) checkControl(n, gaining, named.length > 1);
-      // The new link starts when the current one has begun: never before it (the range would be empty).
       const linkDay = firstDayAfterLinks(named);
       const allowed = linkDay && linkDay > earliest ? linkDay : earliest;
       const effectiveDate = input.effectiveDate ?? allowed;
+      // The consent is verified, and its single use claimed, before anything about the assets' state is
+      // told: a consent sent twice at once is CONSENT-REPLAYED for all but one request, and a caller
+      // without a consent for the meter learns nothing; a refusal after it rolls the claim back.
+      const evidence: ConsentEvidence[] = [];
+      for (const n of named) evidence.push(await verifyConsentFor(tx, o, refOf.get(n.asset.id)!, n.asset, { ...check, effectiveDate }));
+      // The new link starts when the current one has begun: never before it (the range would be empty).
       if (linkDay && effectiveDate < linkDay) {
         throw new Problem('SWITCH-EFFECTIVE-BEFORE-LINK', `The asset's current FSP link started after ${effectiveDate} began; the earliest effective date is ${allowed}.`, { earliestEffectiveDate: allowed });
       }
-      // The consent's single use is claimed before the open-switch and service-window checks: a consent
-      // sent twice at once is CONSENT-REPLAYED for all but one request, whatever the asset's state; a
-      // refusal after it rolls the claim back.
-      const evidence: ConsentEvidence[] = [];
-      for (const n of named) evidence.push(await verifyConsent(tx, o, input.consent, n.asset, gaining, effectiveDate, now));
       for (const n of named) await checkNoOpenSwitch(tx, n, named.length > 1);
       const free = await freeDayForAll(tx, named, gaining, effectiveDate);
       if (free.day !== effectiveDate) {
@@ -258,9 +286,10 @@ export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeo
 }
 
 function visible(p: Principal, params: unknown[]): string {
-  if (reach('switches.read', p.roles).all) return 'TRUE';
+  const limit = withinAssetLimit(p, params, 'asset_id');
+  if (reach('switches.read', p.roles).all) return limit;
   params.push(p.organisationId);
-  return `(losing_fsp_id = $${params.length} OR gaining_fsp_id = $${params.length})`;
+  return `(${limit} AND (losing_fsp_id = $${params.length} OR gaining_fsp_id = $${params.length}))`;
 }
 
 async function switchRow(tx: Sql, p: Principal, id: string, lock = false) {

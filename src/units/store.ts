@@ -1,3 +1,4 @@
+import { unitWithinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import { CURRENT_QUALIFICATIONS_SQL, toCurrentQualifications } from '../products/store';
@@ -27,13 +28,9 @@ export function toUnit(r: any): MarketUnit {
  * on their networks; a delegation limited to named assets only units made of those assets.
  */
 export function unitVisibility(p: Principal, params: unknown[], mode: 'read' | 'write' = 'read'): string {
-  if (p.delegation?.assetIds) {
-    const inner = unitVisibility({ ...p, delegation: undefined }, params, mode);
-    params.push(p.delegation.assetIds);
-    return `(${inner} AND NOT EXISTS (SELECT 1 FROM market_unit_member dm WHERE dm.market_unit_id = u.id AND NOT (dm.asset_id = ANY($${params.length}::text[]))))`;
-  }
+  const limit = unitWithinAssetLimit(p, params, 'u.id');
   const r = reach(mode === 'write' ? 'market-units.write' : 'market-units.read', p.roles);
-  if (r.all) return 'TRUE';
+  if (r.all) return limit;
   const parts: string[] = [];
   if (r.own) {
     params.push(p.organisationId);
@@ -43,7 +40,7 @@ export function unitVisibility(p: Principal, params: unknown[], mode: 'read' | '
     params.push(p.dnoCodes);
     parts.push(`EXISTS (SELECT 1 FROM market_unit_member nm JOIN asset na ON na.id = nm.asset_id WHERE nm.market_unit_id = u.id AND na.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb)))`);
   }
-  return parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
+  return parts.length ? `(${limit} AND (${parts.join(' OR ')}))` : 'FALSE';
 }
 
 export async function selectUnit(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {}): Promise<any | undefined> {
