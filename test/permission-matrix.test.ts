@@ -536,7 +536,7 @@ describe('a delegate limited to named assets', () => {
       VALUES ($1, $2, $3, $4, 'DFS', tstzrange('2026-07-01', '2026-08-01'), 'TERMINATED', $5::timestamptz, 'walker')`, [kid, callers.get('SYSTEM_OPERATOR')!.org, stranger, o, at]);
     const raiser = { subject: 'walker', organisationId: stranger, roles: ['FSP' as const], scopes: baselineScopes(['FSP']), dnoCodes: [] };
     const dispute = async (id: string) => {
-      const d = await raiseDispute(hub.ctx, raiser, { recordType: 'asset', recordId: id, fields: ['name'], claim: { summary: 'Walker dispute on an asset' } });
+      const d = await raiseDispute(hub.ctx, raiser, { recordType: 'asset', recordId: id, fields: ['name'], claim: { summary: 'Walker dispute on an asset' }, evidence: [{ description: 'Walker evidence', url: 'https://evidence.example.com/walker.pdf' }] });
       await withdrawDispute(hub.ctx, raiser, d.id);
       return d.id;
     };
@@ -645,7 +645,7 @@ describe('a delegate limited to named assets', () => {
   it('raises disputes only on its named asset: not on the organisation, nor on a market unit, and writes nothing', async () => {
     const headers = { authorization: `Bearer ${delegate.token}` };
     const raise = (recordType: string, recordId: string, field = 'name') => async () => {
-      const r = await send('POST', { path: `${API}/disputes`, headers, body: { recordType, recordId, fields: [field], claim: { summary: 'Delegate dispute' } } });
+      const r = await send('POST', { path: `${API}/disputes`, headers, body: { recordType, recordId, fields: [field], claim: { summary: 'Delegate dispute' }, evidence: [{ description: 'Delegate evidence', url: 'https://evidence.example.com/delegate.pdf' }] } });
       return { status: r.status, json: JSON.parse(r.text), text: r.text };
     };
     const tables = ['dispute', 'audit_log', 'event_outbox'];
