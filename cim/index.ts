@@ -16,3 +16,4 @@ export {
 export { USED_CLASSES, classCounts, inverseIndex, mergeDocuments, parseCimModel, prop, refs, unitLinks, type CimModel } from './model';
 export { extractAssets, type ExtractedAsset, type ExtractOptions } from './extract';
 export { decodeXml, depthExceededAt, escapeText } from './xml';
+export { digestCimFiles, type CimFileInput, type DigestOptions, type ParsedModel } from './digest';

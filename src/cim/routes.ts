@@ -5,6 +5,7 @@ import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import { problemResponses, security, validationHook } from '../http/common';
 import { Problem } from '../http/problem';
+import type { CimParser } from '../ports';
 import type { RuleCode } from '../rules';
 import { enqueueCimImport, getCimJob, getCimJobReport, JOBS_PATH } from './jobs';
 import { cimExportStream, importCim } from './service';
@@ -32,7 +33,7 @@ async function readFiles(c: Context, maxBytes: number): Promise<{ name: string; 
 }
 
 /** CIM RDF/XML exchange with DSOs: export (streamed) and import (enrich or bulk-load). */
-export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number }) {
+export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; parser?: CimParser }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
 
   app.openapi(createRoute({
@@ -83,7 +84,7 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number })
   }), async (c) => {
     const q = c.req.valid('query');
     const files = await readFiles(c, opts.maxBytes);
-    const { status, report } = await importCim(ctx, c.get('principal'), files, { mode: q.mode, dryRun: q.dryRun === 'true', unit: q.unit, maxBytes: opts.maxBytes, organisationId: q.organisationId });
+    const { status, report } = await importCim(ctx, c.get('principal'), files, { mode: q.mode, dryRun: q.dryRun === 'true', unit: q.unit, maxBytes: opts.maxBytes, organisationId: q.organisationId, parser: opts.parser });
     return c.json(report, status as 200 | 201);
   });
 

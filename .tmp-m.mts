@@ -1,0 +1,13 @@
+import { writeLargeCimModel } from './test/cim-large';
+import { readFileSync } from 'node:fs';
+import { parseCimXml, mergeDocuments, extractAssets, classCounts } from './cim/index';
+const n = Number(process.argv[2]);
+const bytes = await writeLargeCimModel('/tmp/sec-stall-big.xml', n);
+console.log('bytes', bytes);
+const buf = readFileSync('/tmp/sec-stall-big.xml');
+let t = performance.now();
+const doc = parseCimXml(new Uint8Array(buf), 'big.xml', { maxBytes: 128 << 20 });
+console.log('parse', performance.now() - t, 'objects', doc.objects.length, 'heap', process.memoryUsage().heapUsed >> 20, 'rss', process.memoryUsage().rss >> 20);
+t = performance.now(); const m = mergeDocuments([doc]); const ex = extractAssets(m, { unit: 'W' }); console.log('merge+extract', performance.now() - t, ex.length, m.issues.length, JSON.stringify(classCounts(m)));
+t = performance.now(); const s = structuredClone(ex); console.log('clone equipment', performance.now() - t);
+console.log(JSON.stringify(ex[0]).length, JSON.stringify(ex[0]));
