@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 
 /**
@@ -8,10 +9,10 @@ import { createWriteStream } from 'node:fs';
 export async function writeLargeCimModel(path: string, count: number): Promise<number> {
   const out = createWriteStream(path);
   let bytes = 0;
-  const write = (s: string) => new Promise<void>((resolve, reject) => {
+  const write = async (s: string) => {
     bytes += Buffer.byteLength(s);
-    if (out.write(s)) resolve(); else out.once('drain', resolve).once('error', reject);
-  });
+    if (!out.write(s)) await once(out, 'drain');
+  };
   await write(`<?xml version="1.0" encoding="utf-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:c="http://iec.ch/TC57/CIM100#">
 <c:Substation rdf:about="urn:uuid:5B000000-0000-4000-8000-000000000001"><c:IdentifiedObject.name>Primary 1</c:IdentifiedObject.name></c:Substation>

@@ -216,7 +216,9 @@ async function bulkRows(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[],
 interface NetworkRef { asset_id: string; equipment_mrid: string; connectivity_node_mrid: string | null; substation_mrid: string | null; feeder_mrid: string | null }
 
 /** MPANs per lookup: one small statement each, so a model of any size never holds the database long. */
-const MPAN_BATCH = 1000;
+const MPAN_BATCH = 500;
+/** Equipment handled between two yields to the event loop. */
+const YIELD_EVERY = 2000;
 
 /** Live assets visible to the actor by MPAN, for these MPANs. */
 async function assetsByMpan(sql: Sql, actor: Principal, mpans: string[]): Promise<Map<string, string[]>> {
@@ -255,16 +257,28 @@ async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[]
   done: (tx: Sql, counts: { matched: number; enriched: number; unchanged: number }) => Promise<T>): Promise<T> {
   const now = ctx.clock.now();
   const at = now.toISOString();
-  const candidates = await matchedMpans(ctx, actor, [...new Set(extracted.flatMap((e) => [e.importMpan, e.exportMpan, ...e.mpans]).filter((x): x is string => !!x))]);
+  const mpansOf = (e: ExtractedAsset) => [e.importMpan, e.exportMpan, ...e.mpans].filter((x): x is string => !!x);
+  const candidates = await matchedMpans(ctx, actor, [...new Set(extracted.flatMap(mpansOf))]);
+  // Equipment that cannot match is reported before the transaction, in slices: a model of any size
+  // keeps the transaction (and the embedded database, which /healthz shares) to the matched few.
+  const found = new Set(candidates);
+  const pending: ExtractedAsset[] = [];
+  for (let i = 0; i < extracted.length; i++) {
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+    const e = extracted[i];
+    const ms = mpansOf(e);
+    if (!ms.length) issues.push({ code: 'CIM-EQUIPMENT-NO-MPAN', message: `${e.className} ${e.mrid} has no MPAN.`, ...e.at });
+    else if (!ms.some((m) => found.has(m))) issues.push({ code: 'CIM-MPAN-NOT-FOUND', message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`, ...e.at });
+    else pending.push(e);
+  }
   return ctx.db.transaction(async (tx) => {
     // The matches are read again in the transaction (only those MPANs): what it writes rests on what it read.
     const byMpan = await assetsByMpan(tx, actor, candidates);
     const refs: NetworkRef[] = [];
     const seen = new Set<string>();
     let matched = 0;
-    for (const e of extracted) {
-      const ms = [e.importMpan, e.exportMpan, ...e.mpans].filter((x): x is string => !!x);
-      if (!ms.length) { issues.push({ code: 'CIM-EQUIPMENT-NO-MPAN', message: `${e.className} ${e.mrid} has no MPAN.`, ...e.at }); continue; }
+    for (const e of pending) {
+      const ms = mpansOf(e);
       const ids = [...new Set(ms.flatMap((m) => byMpan.get(m) ?? []))];
       if (!ids.length) { issues.push({ code: 'CIM-MPAN-NOT-FOUND', message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`, ...e.at }); continue; }
       matched++;

@@ -50,7 +50,7 @@ function transferable(files: CimFileInput[]): { files: CimFileInput[]; transfer:
 }
 
 export function nodeCimParser(o: NodeCimParserOptions): CimParser {
-  const chunk = o.chunk ?? 250;
+  const chunk = o.chunk ?? 100;
   return {
     parse(files, options, progress) {
       const total = files.reduce((n, f) => n + sizeOf(f.content), 0);

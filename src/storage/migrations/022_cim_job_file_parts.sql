@@ -1,4 +1,4 @@
--- CIM import jobs keep their uploaded files in parts of at most 256 KiB (docs/cim-profile.md,
+-- CIM import jobs keep their uploaded files in parts of at most 256 KiB (64 KiB today) (docs/cim-profile.md,
 -- "Parsing off the request path"): each part is one short statement, so queuing or reading a
 -- 60 MB model never holds the embedded database (which runs one statement at a time) for seconds.
 -- Parts are stored uncompressed: XML compresses well, but compressing it costs more time than the
