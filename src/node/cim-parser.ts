@@ -71,14 +71,16 @@ function parseInThread(files: CimFileInput[], options: DigestOptions, o: { chunk
   });
   const issues: CimIssue[] = [];
   const equipment: ExtractedAsset[] = [];
+  // Progress writes run in order; the first failure (e.g. a job's lost lease) is kept for the end, never left unhandled.
   let reported = Promise.resolve();
+  let progressFailed: { error: unknown } | undefined;
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (f: () => void) => { if (!settled) { settled = true; f(); } };
     worker.on('message', (m: ParseReply) => {
       switch (m.kind) {
         case 'parsed':
-          if (progress) reported = reported.then(() => progress(m.bytes, m.objects));
+          if (progress) reported = reported.then(() => progress(m.bytes, m.objects)).catch((error) => { progressFailed ??= { error }; });
           return;
         case 'issues': issues.push(...m.items); break;
         case 'equipment': equipment.push(...m.items); break;
@@ -86,7 +88,8 @@ function parseInThread(files: CimFileInput[], options: DigestOptions, o: { chunk
           settle(() => reject(new CimParseError(m.code, m.message, m.location)));
           return;
         case 'done':
-          reported.then(() => settle(() => resolve({ headers: m.headers, issues, objects: m.objects, classes: m.classes, equipment, bytes: m.bytes, threadId: m.threadId })), (e) => settle(() => reject(e)));
+          void reported.then(() => settle(() => (progressFailed ? reject(progressFailed.error)
+            : resolve({ headers: m.headers, issues, objects: m.objects, classes: m.classes, equipment, bytes: m.bytes, threadId: m.threadId }))));
           return;
       }
       // The next chunk only after the event loop has had a turn.
