@@ -38,13 +38,20 @@ function growth(f: (s: string) => unknown, make: (n: number) => string, n: numbe
   // Calibrate until a sample is long enough even once the JIT has optimised the code.
   for (let k = 0; k < 3; k++) while (sampleMs(runSmall, reps) < MIN_SAMPLE_MS && reps < 1 << 20) reps *= 2;
   runLarge();
-  // Samples of the two sizes alternate, so a busy moment of the machine hits both.
-  const small: number[] = [];
-  const large: number[] = [];
-  for (let k = 0; k < SAMPLES; k++) { small.push(sampleMs(runSmall, reps)); large.push(sampleMs(runLarge, reps)); }
-  const median = (ts: number[]) => ts.sort((a, b) => a - b)[SAMPLES >> 1];
-  const a = median(small);
-  const b = median(large);
+  const median = (ts: number[]) => ts.sort((x, y) => x - y)[SAMPLES >> 1];
+  let a = 0;
+  let b = 0;
+  // Samples of the two sizes alternate, so a busy moment of the machine hits both; if the small
+  // samples came out short after all (the JIT got faster since calibrating), again with more calls.
+  for (let round = 0; round < 4; round++) {
+    const small: number[] = [];
+    const large: number[] = [];
+    for (let k = 0; k < SAMPLES; k++) { small.push(sampleMs(runSmall, reps)); large.push(sampleMs(runLarge, reps)); }
+    a = median(small);
+    b = median(large);
+    if (a >= MIN_SAMPLE_MS / 2) break;
+    reps *= 4;
+  }
   return { ratio: b / a, small: a, large: b, reps };
 }
 
