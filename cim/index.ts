@@ -15,4 +15,5 @@ export {
 } from './parser';
 export { USED_CLASSES, classCounts, inverseIndex, mergeDocuments, parseCimModel, prop, refs, unitLinks, type CimModel } from './model';
 export { extractAssets, type ExtractedAsset, type ExtractOptions } from './extract';
-export { decodeXml, escapeText } from './xml';
+export { decodeXml, depthExceededAt, escapeText } from './xml';
+export { digestCimFiles, type CimFileInput, type DigestOptions, type ParsedModel } from './digest';

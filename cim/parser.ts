@@ -2,7 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { MD, RDF, canonicalName, namespaceOf } from './namespaces';
 import { normaliseId } from './mrid';
 import { CLASS_SPELLINGS } from './profile';
-import { decodeXml } from './xml';
+import { decodeXml, depthExceededAt } from './xml';
 
 /**
  * Parse CIM RDF/XML into a neutral object bag. XML is hostile until parsed: no DOCTYPE (so no
@@ -120,14 +120,9 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       ? `${file} declares entities (DOCTYPE with ENTITY); entity expansion is refused.`
       : `${file} has a DOCTYPE; CIM RDF/XML needs none and it is refused.`, at(doctype.index));
   }
-  // Depth before parsing: a cheap scan of start and end tags, so that no parser recursion sees a deep document.
-  let depth = 0;
-  const tagRe = /<(\/?)([A-Za-z_][^\s/>]*)[^>]*?(\/?)>|<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g;
-  for (let m = tagRe.exec(text); m; m = tagRe.exec(text)) {
-    if (m[2] === undefined) continue;
-    if (m[1]) depth--;
-    else if (!m[3]) { depth++; if (depth > maxDepth) throw new CimParseError('CIM-XML-TOO-DEEP', `${file} nests elements deeper than ${maxDepth} levels.`, at(m.index)); }
-  }
+  // Depth before parsing, in one linear pass, so that no parser recursion sees a deep document.
+  const tooDeep = depthExceededAt(text, maxDepth);
+  if (tooDeep !== -1) throw new CimParseError('CIM-XML-TOO-DEEP', `${file} nests elements deeper than ${maxDepth} levels.`, at(tooDeep));
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     throw new CimParseError('CIM-XML-MALFORMED', `${file} is not well-formed XML: ${valid.err.msg}`, { file, line: valid.err.line, col: valid.err.col });

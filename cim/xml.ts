@@ -33,3 +33,37 @@ export function cut(s: string, n: number): string {
 }
 
 export const codePoints = (s: string) => [...s].length;
+
+const isNameStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/**
+ * The offset of the first start tag nested deeper than maxDepth, or -1: one pass over the text,
+ * skipping comments and CDATA, so no parser recursion ever sees a deep document. Hand-written
+ * because the regular expression it replaces backtracked cubically on `<a<a<a…` (seconds per KB).
+ */
+export function depthExceededAt(text: string, maxDepth: number): number {
+  let depth = 0;
+  let i = text.indexOf('<');
+  while (i !== -1 && i < text.length - 1) {
+    let end: number;
+    if (text.startsWith('<!--', i)) end = endOf(text, '-->', i + 4);
+    else if (text.startsWith('<![CDATA[', i)) end = endOf(text, ']]>', i + 9);
+    else if (text.charCodeAt(i + 1) === 47 && isNameStart(text.charCodeAt(i + 2))) {
+      end = text.indexOf('>', i + 2);
+      if (end !== -1) depth--;
+    } else if (isNameStart(text.charCodeAt(i + 1))) {
+      end = text.indexOf('>', i + 1);
+      // A tag's text runs to the first '>' (as in the parser); '/>' closes it at once.
+      if (end !== -1 && text.charCodeAt(end - 1) !== 47 && ++depth > maxDepth) return i;
+    } else end = i;
+    // No closing '>' (or comment/CDATA end) anywhere after: nothing later can open an element.
+    if (end === -1) return -1;
+    i = text.indexOf('<', end + 1);
+  }
+  return -1;
+}
+
+function endOf(text: string, marker: string, from: number): number {
+  const at = text.indexOf(marker, from);
+  return at === -1 ? -1 : at + marker.length - 1;
+}

@@ -51,4 +51,9 @@ export function isVtnBaseUrl(s: string): boolean {
 }
 
 /** Base URLs compare without a trailing slash. */
-export const normaliseBaseUrl = (s: string) => s.replace(/\/+$/, '');
+export function normaliseBaseUrl(s: string): string {
+  // A loop, not /\/+$/: that regular expression is quadratic on a long run of slashes followed by another character.
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 47) end--;
+  return s.slice(0, end);
+}

@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { decodeXml, escapeText } from '../cim/index';
+import { decodeXml, depthExceededAt, escapeText } from '../cim/index';
 import { OADR2B_ID_RE } from './ids';
 
 /**
@@ -58,13 +58,8 @@ function text(input: string | Uint8Array): string {
 
 function parseTree(s: string): Node[] {
   if (/<!DOCTYPE|<!ENTITY/i.test(s)) throw new Oadr2bError('OPENADR-XML-DOCTYPE', 'DOCTYPE and entity declarations are refused.');
-  let depth = 0;
-  const tagRe = /<(\/?)([A-Za-z_][^\s/>]*)[^>]*?(\/?)>|<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g;
-  for (let m = tagRe.exec(s); m; m = tagRe.exec(s)) {
-    if (m[2] === undefined) continue;
-    if (m[1]) depth--;
-    else if (!m[3] && ++depth > OADR2B_LIMITS.maxDepth) throw new Oadr2bError('OPENADR-XML-TOO-DEEP', `Elements nest deeper than ${OADR2B_LIMITS.maxDepth} levels.`);
-  }
+  // One linear pass (cim/xml.ts); the regular expression it replaces backtracked cubically.
+  if (depthExceededAt(s, OADR2B_LIMITS.maxDepth) !== -1) throw new Oadr2bError('OPENADR-XML-TOO-DEEP', `Elements nest deeper than ${OADR2B_LIMITS.maxDepth} levels.`);
   const valid = XMLValidator.validate(s, { allowBooleanAttributes: false });
   if (valid !== true) throw new Oadr2bError('OPENADR-XML-MALFORMED', `Not well-formed XML (line ${valid.err.line}, column ${valid.err.col}): ${valid.err.msg}`);
   try {

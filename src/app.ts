@@ -113,7 +113,7 @@ export function buildApp(ports: Ports) {
   api.route('/disputes', disputeRoutes(ctx));
   api.route('/audit', auditRoutes(ctx));
   api.route('/', dataReadRoutes(ctx));
-  api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes }));
+  api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes, parser: ports.cimParser }));
   api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
   api.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));
   api.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));

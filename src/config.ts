@@ -26,7 +26,12 @@ export interface HubConfig {
   consent: ConsentSettings;
   /** The anonymisation policy of the public analytics (docs/analytics.md); defaults when absent. */
   analytics?: AnalyticsSettings;
+  /** CIM import parsing on Node (src/node/cim-parser.ts): the parse thread's heap, and the size above which a thread parses. */
+  parser: ParserSettings;
 }
+
+/** FMAR_PARSER_MAX_MEMORY_MB and FMAR_PARSER_THREAD_ABOVE_BYTES (docs/cim-profile.md, "Parsing off the request path"). */
+export interface ParserSettings { maxMemoryMb: number; threadAboveBytes: number }
 
 /** FMAR_ANALYTICS_MIN_ASSETS (threshold rule) and FMAR_ANALYTICS_DOMINANCE (largest FSP's share above which a cell is hidden). */
 export interface AnalyticsSettings { minAssets: number; dominance: number }
@@ -152,6 +157,10 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     },
     consent: consentSettings(env, mode, baseUrl),
     analytics: analyticsSettings(env),
+    parser: {
+      maxMemoryMb: wholeNumber(env, 'FMAR_PARSER_MAX_MEMORY_MB', 2048, 16, 65_536),
+      threadAboveBytes: wholeNumber(env, 'FMAR_PARSER_THREAD_ABOVE_BYTES', 1_048_576, 0, 1 << 30),
+    },
   };
   if (mode === 'production') {
     const missing = [];

@@ -5,6 +5,7 @@ import type { ConsentSimulator } from './consent/simulator';
 import type { ExternalRegistries } from './quality/registries';
 import type { PageAssets } from './http/pages';
 import type { RateLimitSettings, AnalyticsSettings } from './config';
+import type { CimFileInput, DigestOptions, ParsedModel } from '../cim/index';
 
 /** Time comes from a port so that tests control it ("control of time is critical"). */
 export interface Clock { now(): Date }
@@ -21,6 +22,16 @@ export interface IdSource {
 /** Told after a commit that events were written to the outbox, so a deliverer can wake early. */
 export interface EventSink { written(count: number): void }
 export const quietEventSink: EventSink = { written: () => {} };
+
+/**
+ * Parses CIM imports (src/cim/parsing.ts). Node injects one that parses large models in a worker
+ * thread under a memory bound (src/node/cim-parser.ts), so the API's event loop never runs a long
+ * parse; elsewhere (Workers, tests) the in-process parser runs, within the size limits. Throws
+ * CimParseError for a refused document, or a Problem (CIM-IMPORT-MEMORY) when the bound is hit.
+ */
+export interface CimParser {
+  parse(files: CimFileInput[], o: DigestOptions, progress?: (bytesParsed: number, objects: number) => Promise<void>): Promise<ParsedModel & { threadId?: number }>;
+}
 
 export interface AppConfig {
   /** Public base URL of the hub; also the token issuer. */
@@ -62,6 +73,8 @@ export interface Ports {
   registries?: ExternalRegistries;
   /** The static assets of the hub's pages (/docs), read from installed packages (src/http/pages.ts). */
   pageAssets: PageAssets;
+  /** CIM import parsing; absent: in process (src/cim/parsing.ts). */
+  cimParser?: CimParser;
   /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */
   ready?: () => boolean;
   /**

@@ -243,6 +243,7 @@ export const RULES = {
   'CIM-JOB-NOT-FOUND': { status: 404, title: 'No import job with this ID is visible to the caller.' },
   'CIM-JOB-NOT-FINISHED': { status: 409, title: 'The import job has not finished; its report is written when it does.' },
   'CIM-JOB-ABANDONED': { status: 500, title: 'The import job stopped without finishing in every attempt (worker stopped or lost its lease); nothing was written.' },
+  'CIM-IMPORT-MEMORY': { status: 413, title: 'Parsing the model needs more memory than the hub allows a parse (FMAR_PARSER_MAX_MEMORY_MB); nothing was written. Send a smaller model, or ask the operator to raise the limit.' },
 
   // OpenADR: VTN records, VEN registrations, resolution, the 3.1 endpoints (docs/openadr.md)
   'OPENADR-VTN-NOT-FOUND': { status: 404, title: 'No VTN record with this ID (or code, vtnID, base URL) is visible to the caller.' },

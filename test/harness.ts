@@ -150,11 +150,12 @@ export async function freePort(): Promise<number> {
  * The whole hub on a real HTTP port (Hono app + OpenID provider + sign-in screens), as `npm start`
  * runs it, for end-to-end tests with real OAuth clients. Demo organisations are seeded.
  */
-export async function nodeTestHub(env: Record<string, string> = {}) {
+export async function nodeTestHub(env: Record<string, string> = {}, opts: { dataDir?: string } = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: base, PORT: String(port), FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0', ...env });
-  const { db, drop } = await testDb();
+  // dataDir: the embedded database on disk, as `npm start` runs it (testDb's PGlite is in memory).
+  const { db, drop } = opts.dataDir && !process.env.DATABASE_URL ? { db: await openDb({ dataDir: opts.dataDir }), drop: async () => {} } : await testDb();
   const { startNodeHub } = await import('../src/node/server');
   const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
   const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids };

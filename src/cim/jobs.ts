@@ -7,6 +7,8 @@ import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
 import { ULID_RE } from '../ids';
 import type { Sql } from '../storage/db';
+import type { CimParser } from '../ports';
+import { yieldToEventLoop } from './parsing';
 import { importCim, type CimImportReport, type ImportProgress } from './service';
 
 /**
@@ -48,6 +50,8 @@ export interface CimJobWorkerOptions {
   leaseMs: number;
   /** Called after each progress write, outside any transaction (tests hold a job here to watch it). */
   afterProgress?: (job: CimImportJob) => Promise<void>;
+  /** Where the files are parsed (Node: a worker thread for large models); absent: in process. */
+  parser?: CimParser;
 }
 
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -90,22 +94,85 @@ export async function enqueueCimImport(ctx: Ctx, actor: Principal, files: { name
   const principal: Principal = { subject: actor.subject, organisationId: actor.organisationId, roles: actor.roles, scopes: actor.scopes, dnoCodes: actor.dnoCodes,
     ...(actor.act ? { act: actor.act } : {}), ...(actor.clientId ? { clientId: actor.clientId } : {}), ...(actor.delegation ? { delegation: actor.delegation } : {}) };
   const listed = files.map((f) => ({ name: f.name, bytes: f.content.byteLength }));
-  return ctx.db.transaction(async (tx) => {
-    await tx.query(`INSERT INTO cim_import_job (id, organisation_id, principal, mode, dry_run, unit, default_organisation_id, files, status, bytes_total, created_at, recorded_by)
-      VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, 'QUEUED', $9, $10::timestamptz, $11)`,
-    [id, actor.organisationId, principal, o.mode, o.dryRun, o.unit, o.organisationId ?? null, listed, total, now.toISOString(), recordedBy(actor)]);
-    for (const [i, f] of files.entries()) {
-      await tx.query(`INSERT INTO cim_import_job_file (job_id, seq, name, content) VALUES ($1, $2, $3, $4::bytea)`, [id, i, f.name, Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength)]);
-    }
-    await writeAudit(tx, actor, now, [{ action: 'cim-import-job.queued', recordType: 'cim_import_job', recordId: id, organisationId: actor.organisationId, detail: { mode: o.mode, dryRun: o.dryRun, unit: o.unit, files: listed } }]);
-    return toJob((await tx.query(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1`, [id]))[0], JOBS_PATH);
-  });
+  // The job row first, invisible and unclaimable until every part is written; then the parts, one
+  // short statement each; then the job is released and audited. Nothing holds the database for
+  // the length of a 60 MB upload, and a failed upload leaves nothing behind.
+  await ctx.db.query(`INSERT INTO cim_import_job (id, organisation_id, principal, mode, dry_run, unit, default_organisation_id, files, status, bytes_total, created_at, recorded_by, uploaded, lease_until)
+    VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, 'QUEUED', $9, $10::timestamptz, $11, false, $12::timestamptz)`,
+  [id, actor.organisationId, principal, o.mode, o.dryRun, o.unit, o.organisationId ?? null, listed, total, now.toISOString(), recordedBy(actor), leaseEnd(now, UPLOAD_MS)]);
+  try {
+    for (const [seq, f] of files.entries()) await writeParts(ctx, id, seq, f);
+    return await ctx.db.transaction(async (tx) => {
+      await tx.query(`UPDATE cim_import_job SET uploaded = true, lease_until = NULL WHERE id = $1`, [id]);
+      await writeAudit(tx, actor, now, [{ action: 'cim-import-job.queued', recordType: 'cim_import_job', recordId: id, organisationId: actor.organisationId, detail: { mode: o.mode, dryRun: o.dryRun, unit: o.unit, files: listed } }]);
+      return toJob((await tx.query(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1`, [id]))[0], JOBS_PATH);
+    });
+  } catch (e) {
+    await ctx.db.query(`DELETE FROM cim_import_job WHERE id = $1 AND NOT uploaded`, [id]);
+    throw e;
+  }
+}
+
+/** Stored files are cut in parts of this size (migration 022, which allows up to 256 KiB): each part's statement stays in the tens of milliseconds. */
+const PART_BYTES = 64 * 1024;
+/** How long an upload may take before its unfinished job is deleted. */
+const UPLOAD_MS = 10 * 60_000;
+
+/** Node's (and Workers' nodejs_compat) native base64, when the runtime has it. */
+interface Base64Buffer { from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: 'base64'): string }; from(s: string, enc: 'base64'): Uint8Array }
+const NativeBuffer = (globalThis as { Buffer?: Base64Buffer }).Buffer;
+
+/** Base64 of bytes: native where there is a Buffer (JavaScript takes ~60 ms per 256 KiB on a busy machine), else in slices through btoa. */
+function toBase64(bytes: Uint8Array): string {
+  if (NativeBuffer) return NativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+function fromBase64(b64: string, into: Uint8Array, at: number): number {
+  if (NativeBuffer) { const b = NativeBuffer.from(b64, 'base64'); into.set(b, at); return b.byteLength; }
+  const bin = atob(b64);
+  for (let i = 0; i < bin.length; i++) into[at + i] = bin.charCodeAt(i);
+  return bin.length;
+}
+
+/** One file's parts, each its own statement (base64 text: the embedded database converts it in C, not byte by byte in JavaScript). */
+async function writeParts(ctx: Ctx, id: string, seq: number, f: { name: string; content: Uint8Array }): Promise<void> {
+  for (let part = 0, at = 0; at < f.content.byteLength; part++, at += PART_BYTES) {
+    await ctx.db.query(`INSERT INTO cim_import_job_file (job_id, seq, part, name, content) VALUES ($1, $2, $3, $4, decode($5, 'base64'))`,
+      [id, seq, part, f.name, toBase64(f.content.subarray(at, at + PART_BYTES))]);
+    await yieldToEventLoop();
+  }
+}
+
+/** A job's files, read back part by part into one buffer per file. */
+async function readFiles(ctx: Ctx, id: string): Promise<{ name: string; content: Uint8Array }[]> {
+  const parts = await ctx.db.query(`SELECT seq, part, name, octet_length(content) AS bytes FROM cim_import_job_file WHERE job_id = $1 ORDER BY seq, part`, [id]);
+  const files: { name: string; content: Uint8Array; at: number }[] = [];
+  for (const p of parts) {
+    if (p.part === 0) files.push({ name: p.name, content: new Uint8Array(parts.filter((q) => q.seq === p.seq).reduce((n, q) => n + Number(q.bytes), 0)), at: 0 });
+    const [row] = await ctx.db.query(`SELECT encode(content, 'base64') AS b64 FROM cim_import_job_file WHERE job_id = $1 AND seq = $2 AND part = $3`, [id, p.seq, p.part]);
+    const f = files[files.length - 1];
+    f.at += fromBase64(row.b64, f.content, f.at);
+    await yieldToEventLoop();
+  }
+  return files.map((f) => ({ name: f.name, content: f.content }));
+}
+
+/** Delete a finished job's files a few parts at a time (each statement short; see writeParts). */
+async function dropFiles(ctx: Ctx, id: string): Promise<void> {
+  for (;;) {
+    const gone = await ctx.db.query(`DELETE FROM cim_import_job_file WHERE (job_id, seq, part) IN (SELECT job_id, seq, part FROM cim_import_job_file WHERE job_id = $1 LIMIT 16) RETURNING 1`, [id]);
+    if (!gone.length) return;
+    await yieldToEventLoop();
+  }
 }
 
 export async function getCimJob(ctx: Ctx, p: Principal, id: string): Promise<CimImportJob> {
   const params: unknown[] = [id];
   const vis = jobVisibility(p, params);
-  const [row] = ULID_RE.test(id) ? await ctx.db.query(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1 AND ${vis}`, params) : [];
+  const [row] = ULID_RE.test(id) ? await ctx.db.query(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1 AND j.uploaded AND ${vis}`, params) : [];
   if (!row) throw new Problem('CIM-JOB-NOT-FOUND', `No import job ${id}.`);
   return toJob(row, JOBS_PATH);
 }
@@ -136,6 +203,8 @@ async function abandonExpired(ctx: Ctx): Promise<number> {
           'detail', 'The import stopped without finishing in ' || j.attempt || ' attempt(s) (the worker stopped or lost its lease); nothing was written.')
       WHERE j.status = 'RUNNING' AND j.lease_until < $1::timestamptz AND j.attempt >= j.max_attempts RETURNING j.id`, [now]);
     if (rows.length) await tx.query(`DELETE FROM cim_import_job_file WHERE job_id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [rows.map((r) => r.id)]);
+    // Uploads that never finished (the hub stopped mid-way): the job was never announced, so it goes entirely.
+    await tx.query(`DELETE FROM cim_import_job WHERE NOT uploaded AND lease_until < $1::timestamptz`, [now]);
     return rows.length;
   });
 }
@@ -147,7 +216,7 @@ export async function claimCimJob(ctx: Ctx, o: Pick<CimJobWorkerOptions, 'worker
   const [row] = await ctx.db.query(`UPDATE cim_import_job j SET status = 'RUNNING', attempt = j.attempt + 1, worker = $2, lease_until = $3::timestamptz,
       started_at = COALESCE(j.started_at, $1::timestamptz), phase = 'parsing', bytes_parsed = 0, objects_processed = 0, equipment = 0, assets_matched = 0
     WHERE j.id = (SELECT q.id FROM cim_import_job q
-                   WHERE (q.status = 'QUEUED' OR (q.status = 'RUNNING' AND q.lease_until < $1::timestamptz)) AND q.attempt < q.max_attempts
+                   WHERE q.uploaded AND (q.status = 'QUEUED' OR (q.status = 'RUNNING' AND q.lease_until < $1::timestamptz)) AND q.attempt < q.max_attempts
                    ORDER BY q.created_at, q.id LIMIT 1 FOR UPDATE SKIP LOCKED)
     RETURNING j.id, j.attempt`, [now.toISOString(), o.worker, leaseEnd(now, o.leaseMs)]);
   return row ? { id: row.id, attempt: row.attempt } : undefined;
@@ -169,15 +238,13 @@ export async function runCimJob(ctx: Ctx, claim: { id: string; attempt: number }
   const finishIn = async (sql: Sql, status: number, report: unknown, jobStatus: 'SUCCEEDED' | 'FAILED', matched?: number) => {
     await mine(sql, `status = $3, phase = NULL, http_status = $4, report = $5::jsonb, finished_at = $6::timestamptz, assets_matched = COALESCE($7, assets_matched)`,
       [jobStatus, status, report, ctx.clock.now().toISOString(), matched ?? null], false);
-    await sql.query(`DELETE FROM cim_import_job_file WHERE job_id = $1`, [id]);
   };
   try {
     // The requesting organisation must still be active when the job runs (fail closed).
     const [org] = await ctx.db.query(`SELECT status FROM organisation WHERE id = $1`, [actor.organisationId]);
     if (org?.status !== 'ACTIVE') throw new Problem('AUTH-ORGANISATION-INACTIVE', `Organisation ${actor.organisationId} is no longer active; the import was not run.`);
-    const files = (await ctx.db.query(`SELECT name, content FROM cim_import_job_file WHERE job_id = $1 ORDER BY seq`, [id]))
-      .map((f) => ({ name: f.name as string, content: f.content as Uint8Array }));
-    const outcome = await importCim(ctx, actor, files, { mode: job.mode, dryRun: job.dry_run, unit: job.unit, maxBytes, organisationId: job.default_organisation_id ?? undefined }, {
+    const files = await readFiles(ctx, id);
+    const outcome = await importCim(ctx, actor, files, { mode: job.mode, dryRun: job.dry_run, unit: job.unit, maxBytes, organisationId: job.default_organisation_id ?? undefined, parser: o.parser }, {
       progress: async (p) => {
         await mine(ctx.db, 'phase = $3, bytes_parsed = $4, objects_processed = $5, equipment = $6', [p.phase, p.bytesParsed, p.objectsProcessed, p.equipment]);
         if (o.afterProgress) await o.afterProgress(toJob((await ctx.db.query(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1`, [id]))[0], JOBS_PATH));
@@ -187,11 +254,13 @@ export async function runCimJob(ctx: Ctx, claim: { id: string; attempt: number }
     });
     const [still] = await ctx.db.query(`SELECT 1 FROM cim_import_job WHERE id = $1 AND attempt = $2 AND status = 'RUNNING'`, [id, attempt]);
     if (still) await finishIn(ctx.db, outcome.status, outcome.report, 'SUCCEEDED', outcome.report.matched ?? outcome.report.registered);
+    await dropFiles(ctx, id);
   } catch (e) {
     if (e instanceof ClaimLost) return;
     if (e instanceof Problem) {
       // The import was refused (its transaction rolled back): the job fails with the problem the synchronous import would have answered.
-      await ctx.db.transaction((tx) => finishIn(tx, e.status, e.toJSON(), 'FAILED')).catch((x) => { if (!(x instanceof ClaimLost)) throw x; });
+      const finished = await ctx.db.transaction((tx) => finishIn(tx, e.status, e.toJSON(), 'FAILED')).then(() => true, (x) => { if (!(x instanceof ClaimLost)) throw x; return false; });
+      if (finished) await dropFiles(ctx, id);
       return;
     }
     // Anything else is the worker's fault, not the document's: release the job for another attempt now.

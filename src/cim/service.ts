@@ -1,6 +1,6 @@
 import {
-  CimParseError, CimWriter, MRID_ALIAS_SCHEME, classCounts, extractAssets, mergeDocuments, organisationMrid, parseCimXml,
-  type CimIssue, type ExtractedAsset, type PowerUnit,
+  CimParseError, CimWriter, MRID_ALIAS_SCHEME, organisationMrid,
+  type CimIssue, type ExtractedAsset, type ParsedModel, type PowerUnit,
 } from '../../cim/index';
 import { checkPermission } from '../access/auth';
 import type { Principal } from '../access/principal';
@@ -17,6 +17,8 @@ import type { Asset } from '../assets/schema';
 import type { RuleCode } from '../rules';
 import type { Db, Sql } from '../storage/db';
 import { listMarketUnits } from '../units/service';
+import type { CimParser } from '../ports';
+import { inProcessCimParser, yieldToEventLoop } from './parsing';
 
 /** Composes the cim/ library with the register: export streams, import enriches or bulk-loads. */
 
@@ -83,7 +85,11 @@ async function* unitObjects(ctx: Ctx, p: Principal, f: CimExportFilter, writer: 
 /** A finding of an import: the library's, or the register's own (matching by MPAN). */
 export type ImportIssue = Omit<CimIssue, 'code'> & { code: RuleCode };
 
-export interface CimImportOptions { mode: 'enrich' | 'bulk-load'; dryRun: boolean; unit: PowerUnit; maxBytes: number; organisationId?: string }
+export interface CimImportOptions {
+  mode: 'enrich' | 'bulk-load'; dryRun: boolean; unit: PowerUnit; maxBytes: number; organisationId?: string;
+  /** Where the files are parsed (src/ports.ts CimParser); absent: in process. */
+  parser?: CimParser;
+}
 
 export interface CimImportReport {
   mode: 'enrich' | 'bulk-load';
@@ -120,35 +126,31 @@ const MAX_ISSUES = 500;
 const sizeOf = (c: Uint8Array | string) => (typeof c === 'string' ? c.length : c.byteLength);
 
 /** Parse and merge the files of one model; a refused document is a problem naming where. */
-async function parseModel(files: { name: string; content: Uint8Array | string }[], maxBytes: number, hooks: ImportHooks) {
+async function parseModel(files: { name: string; content: Uint8Array | string }[], o: CimImportOptions, hooks: ImportHooks): Promise<ParsedModel> {
   const total = files.reduce((n, f) => n + sizeOf(f.content), 0);
-  if (total > maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `The import is ${total} bytes; at most ${maxBytes}.`);
-  const docs = [];
-  let parsed = 0;
+  if (total > o.maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `The import is ${total} bytes; at most ${o.maxBytes}.`);
+  const progress = hooks.progress;
   try {
-    for (const f of files) {
-      docs.push(parseCimXml(f.content, f.name, { maxBytes }));
-      parsed += sizeOf(f.content);
-      if (hooks.progress) await hooks.progress({ phase: 'parsing', bytesParsed: parsed, objectsProcessed: docs.reduce((n, d) => n + d.objects.length, 0), equipment: 0 });
-    }
+    return await (o.parser ?? inProcessCimParser).parse(files, { unit: o.unit, maxBytes: o.maxBytes },
+      progress && ((bytesParsed, objectsProcessed) => progress({ phase: 'parsing', bytesParsed, objectsProcessed, equipment: 0 })));
   } catch (e) {
     if (e instanceof CimParseError) throw new Problem(e.code as RuleCode, e.message, e.location ? { location: e.location } : {});
     throw e;
   }
-  return { model: mergeDocuments(docs), bytes: parsed };
 }
 
 /** UC: a DSO pushes its CIM model. Enrich records network references; bulk-load registers new assets. */
 export async function importCim(ctx: Ctx, actor: Principal, files: { name: string; content: Uint8Array | string }[], o: CimImportOptions, hooks: ImportHooks = {}): Promise<{ status: number; report: CimImportReport }> {
   if (o.mode === 'bulk-load') checkPermission(actor, 'assets.write');
-  const { model, bytes } = await parseModel(files, o.maxBytes, hooks);
-  const extracted = extractAssets(model, { unit: o.unit });
-  if (hooks.progress) await hooks.progress({ phase: 'writing', bytesParsed: bytes, objectsProcessed: model.objects.size, equipment: extracted.length });
+  const names = files.map((f) => f.name);
+  const model = await parseModel(files, o, hooks);
+  const extracted = model.equipment;
+  if (hooks.progress) await hooks.progress({ phase: 'writing', bytesParsed: model.bytes, objectsProcessed: model.objects, equipment: extracted.length });
   const issues: ImportIssue[] = [...model.issues];
   const report: CimImportReport = {
     mode: o.mode, dryRun: o.dryRun, unit: o.unit,
-    files: files.map((f) => { const h = model.headers.find((x) => x.file === f.name); return { name: f.name, created: h?.created, profiles: h?.profiles ?? [], modelingAuthoritySet: h?.modelingAuthoritySet }; }),
-    objects: model.objects.size, classes: classCounts(model), equipment: extracted.length, issueCounts: {}, issues: [],
+    files: names.map((name) => { const h = model.headers.find((x) => x.file === name); return { name, created: h?.created, profiles: h?.profiles ?? [], modelingAuthoritySet: h?.modelingAuthoritySet }; }),
+    objects: model.objects, classes: model.classes, equipment: extracted.length, issueCounts: {}, issues: [],
   };
   const finish = (status: number) => {
     report.issueCounts = {};
@@ -157,7 +159,7 @@ export async function importCim(ctx: Ctx, actor: Principal, files: { name: strin
     return { status, report };
   };
   if (o.mode === 'enrich') {
-    return enrich(ctx, actor, extracted, issues, files.map((f) => f.name), o.dryRun, async (tx, counts) => {
+    return enrich(ctx, actor, extracted, issues, names, o.dryRun, async (tx, counts) => {
       Object.assign(report, counts);
       const out = finish(200);
       if (hooks.beforeCommit) await hooks.beforeCommit(tx, out);
@@ -217,6 +219,37 @@ async function bulkRows(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[],
 /** The network references an import gives one asset, as stored in cim_network_ref. */
 interface NetworkRef { asset_id: string; equipment_mrid: string; connectivity_node_mrid: string | null; substation_mrid: string | null; feeder_mrid: string | null }
 
+/** MPANs per lookup: one small statement each, so a model of any size never holds the database long. */
+const MPAN_BATCH = 500;
+/** Equipment handled between two yields to the event loop. */
+const YIELD_EVERY = 2000;
+
+/** Live assets visible to the actor by MPAN, for these MPANs. */
+async function assetsByMpan(sql: Sql, actor: Principal, mpans: string[]): Promise<Map<string, string[]>> {
+  const byMpan = new Map<string, string[]>();
+  if (!mpans.length) return byMpan;
+  const params: unknown[] = [mpans];
+  const vis = assetVisibility(actor, params);
+  const rows = await sql.query(`SELECT DISTINCT al.value AS mpan, a.id FROM asset_alias al JOIN asset a ON a.id = al.asset_id
+    WHERE al.scheme = 'mpan' AND al.active AND a.deregistered_at IS NULL AND al.value IN (SELECT jsonb_array_elements_text($1::jsonb)) AND ${vis} ORDER BY a.id`, params);
+  for (const r of rows) byMpan.set(r.mpan, [...(byMpan.get(r.mpan) ?? []), r.id]);
+  return byMpan;
+}
+
+/**
+ * The MPANs of the model that some visible asset has, found in batches outside any transaction,
+ * yielding between batches: the lookup of a large model neither blocks the event loop nor holds a
+ * transaction open (the embedded database runs one statement at a time, /healthz included).
+ */
+async function matchedMpans(ctx: Ctx, actor: Principal, mpans: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (let i = 0; i < mpans.length; i += MPAN_BATCH) {
+    found.push(...(await assetsByMpan(ctx.db, actor, mpans.slice(i, i + MPAN_BATCH))).keys());
+    await yieldToEventLoop();
+  }
+  return found;
+}
+
 /**
  * Record network references and the DSO's mRID on visible assets matched by MPAN; all or nothing.
  * An asset whose references or mRID alias change is versioned like any other change: the prior
@@ -228,22 +261,28 @@ async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[]
   done: (tx: Sql, counts: { matched: number; enriched: number; unchanged: number }) => Promise<T>): Promise<T> {
   const now = ctx.clock.now();
   const at = now.toISOString();
+  const mpansOf = (e: ExtractedAsset) => [e.importMpan, e.exportMpan, ...e.mpans].filter((x): x is string => !!x);
+  const candidates = await matchedMpans(ctx, actor, [...new Set(extracted.flatMap(mpansOf))]);
+  // Equipment that cannot match is reported before the transaction, in slices: a model of any size
+  // keeps the transaction (and the embedded database, which /healthz shares) to the matched few.
+  const found = new Set(candidates);
+  const pending: ExtractedAsset[] = [];
+  for (let i = 0; i < extracted.length; i++) {
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+    const e = extracted[i];
+    const ms = mpansOf(e);
+    if (!ms.length) issues.push({ code: 'CIM-EQUIPMENT-NO-MPAN', message: `${e.className} ${e.mrid} has no MPAN.`, ...e.at });
+    else if (!ms.some((m) => found.has(m))) issues.push({ code: 'CIM-MPAN-NOT-FOUND', message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`, ...e.at });
+    else pending.push(e);
+  }
   return ctx.db.transaction(async (tx) => {
-    const mpans = [...new Set(extracted.flatMap((e) => [e.importMpan, e.exportMpan, ...e.mpans]).filter((x): x is string => !!x))];
-    const byMpan = new Map<string, string[]>();
-    if (mpans.length) {
-      const params: unknown[] = [mpans];
-      const vis = assetVisibility(actor, params);
-      const rows = await tx.query(`SELECT DISTINCT al.value AS mpan, a.id FROM asset_alias al JOIN asset a ON a.id = al.asset_id
-        WHERE al.scheme = 'mpan' AND al.active AND a.deregistered_at IS NULL AND al.value IN (SELECT jsonb_array_elements_text($1::jsonb)) AND ${vis} ORDER BY a.id`, params);
-      for (const r of rows) byMpan.set(r.mpan, [...(byMpan.get(r.mpan) ?? []), r.id]);
-    }
+    // The matches are read again in the transaction (only those MPANs): what it writes rests on what it read.
+    const byMpan = await assetsByMpan(tx, actor, candidates);
     const refs: NetworkRef[] = [];
     const seen = new Set<string>();
     let matched = 0;
-    for (const e of extracted) {
-      const ms = [e.importMpan, e.exportMpan, ...e.mpans].filter((x): x is string => !!x);
-      if (!ms.length) { issues.push({ code: 'CIM-EQUIPMENT-NO-MPAN', message: `${e.className} ${e.mrid} has no MPAN.`, ...e.at }); continue; }
+    for (const e of pending) {
+      const ms = mpansOf(e);
       const ids = [...new Set(ms.flatMap((m) => byMpan.get(m) ?? []))];
       if (!ids.length) { issues.push({ code: 'CIM-MPAN-NOT-FOUND', message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`, ...e.at }); continue; }
       matched++;

@@ -133,6 +133,13 @@ function localName(host: string): boolean {
   return !host.includes('.') || /(^|\.)(localhost|local|internal|intranet|lan|home\.arpa|localdomain)$/.test(host);
 }
 
+/** A loop, not /\.+$/: that regular expression is quadratic on a long run of dots followed by another character. */
+function withoutTrailingDots(host: string): string {
+  let end = host.length;
+  while (end > 0 && host.charCodeAt(end - 1) === 46) end--;
+  return host.slice(0, end);
+}
+
 /**
  * Why the hub will not POST to this URL, or undefined. Checked at creation, update and before every
  * attempt. Limits (docs/events.md): a public name that resolves to a private address is not caught
@@ -142,7 +149,7 @@ export function urlRefusal(raw: string, o: { production: boolean }): FieldError 
   let url: URL;
   try { url = new URL(raw); } catch { return fieldError('url', 'WEBHOOK-URL-INVALID', 'Not an absolute URL.'); }
   if (raw.length > 2000 || url.username || url.password || url.hash) return fieldError('url', 'WEBHOOK-URL-INVALID', 'At most 2,000 characters, without credentials or fragment.');
-  const host = url.hostname.toLowerCase().replace(/\.+$/, '');
+  const host = withoutTrailingDots(url.hostname.toLowerCase());
   if (url.protocol === 'http:' && !(LOCAL_HOSTS.has(host) && !o.production)) return fieldError('url', 'WEBHOOK-URL-SCHEME', o.production ? 'Production delivers over https only.' : 'http only for localhost, 127.0.0.1 or [::1] in development.');
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return fieldError('url', 'WEBHOOK-URL-SCHEME');
   if (!o.production) return undefined;

@@ -6,6 +6,7 @@ import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem, fieldError, validationProblem } from '../http/problem';
+import { EMAIL_RE } from '../organisations/schema';
 import { pgErrorCode, type Sql } from '../storage/db';
 import { revocations } from './revocations';
 
@@ -22,7 +23,7 @@ const LOCK_AFTER = 5;
 const LOCK_MINUTES = 15;
 
 export const UserInput = z.object({
-  email: z.string().max(254).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'ORG-EMAIL-FORMAT'),
+  email: z.string().max(254).regex(EMAIL_RE, 'ORG-EMAIL-FORMAT'),
   name: z.string().min(1).max(200),
   userRole: z.enum(USER_ROLES).default('MEMBER'),
 }).strict().openapi('UserInput');

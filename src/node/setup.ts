@@ -14,6 +14,7 @@ import { loadMigrations } from '../storage/load-migrations';
 import { pgliteDb } from '../storage/pglite';
 import { postgresDb } from '../storage/postgres';
 import { registriesFromEnv } from '../quality/registries';
+import { nodeCimParser } from './cim-parser';
 
 /** Open the configured database: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
 export async function openDb(cfg: Pick<HubConfig, 'databaseUrl' | 'dataDir'>, opts: { memory?: boolean } = {}): Promise<Db> {
@@ -53,5 +54,7 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
   ports.consent = consentVerifierFromConfig(cfg, db, clock, { simulator: ports.consentSimulator });
   // External registries for data quality validation (FMAR_METER_POINT_URL, FMAR_MCS_URL, …); absent ones fail closed.
   ports.registries = registriesFromEnv(process.env);
+  // Large CIM imports are parsed in a worker thread under a memory bound, off the event loop.
+  ports.cimParser = nodeCimParser(cfg.parser);
   return { ports, keys, signer };
 }

@@ -60,6 +60,7 @@ interface Token { k: 'ident' | 'num' | 'str' | 'op' | 'punct' | 'end'; v: string
 const KEYWORDS = new Set(['and', 'or', 'not', 'implies', 'in', 'matches', 'between', 'true', 'false', 'null', 'today']);
 const MAX_DEPTH = 32;
 const MAX_PATTERN = 200;
+const MAX_REPETITIONS = 2;
 
 function positionOf(text: string, offset: number): Position {
   const before = text.slice(0, offset);
@@ -111,6 +112,30 @@ function tokenize(text: string): Token[] {
   return out;
 }
 
+/**
+ * Quantifiers that leave the engine a choice (*, +, ?, {m,n}, {m,}), outside character classes.
+ * Without nesting, k of them cost at most about n^k steps on a text of n characters (n^(k+1) when
+ * the pattern is tried at every position); MAX_REPETITIONS keeps that to n^2, microseconds on a field.
+ */
+function repetitions(source: string): number {
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') { i++; continue; }
+    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '[') { inClass = true; continue; }
+    const prev = source[i - 1];
+    // '?' after '(' opens a group kind, after a quantifier makes it lazy: neither is a repetition.
+    if ((c === '*' || c === '+') || (c === '?' && prev !== '(' && prev !== '*' && prev !== '+' && prev !== '?' && prev !== '}')) n++;
+    else if (c === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i, i + 24));
+      if (m && m[2] !== undefined && m[3] !== m[1]) n++;
+    }
+  }
+  return n;
+}
+
 /** Refuse patterns that are not JavaScript regular expressions or could backtrack without end. */
 function compilePattern(source: string, at: Position): RegExp {
   if (source.length > MAX_PATTERN) throw new DefinitionError('DQ-RULE-PATTERN-INVALID', `a pattern is at most ${MAX_PATTERN} characters`, at);
@@ -128,6 +153,10 @@ function compilePattern(source: string, at: Position): RegExp {
       if (quantifiedInside && quantifiedGroup) throw new DefinitionError('DQ-RULE-PATTERN-INVALID', 'a quantified group may not contain a quantifier or alternation (nested repetition)', at);
       if (stack.length && (quantifiedInside || quantifiedGroup)) stack[stack.length - 1] = true;
     } else if ((c === '*' || c === '+' || c === '{' || c === '|') && stack.length) stack[stack.length - 1] = true;
+  }
+  // A pattern not anchored with ^ is tried at every position: one repetition more.
+  if (repetitions(source) + (source.startsWith('^') ? 0 : 1) > MAX_REPETITIONS) {
+    throw new DefinitionError('DQ-RULE-PATTERN-INVALID', `a pattern has at most ${MAX_REPETITIONS} repetitions (*, +, ?, {m,n}), or ${MAX_REPETITIONS - 1} without a leading ^; more (".*.*x") make matching time grow as a power of the text's length`, at);
   }
   try { return new RegExp(source, 'u'); } catch (e) {
     throw new DefinitionError('DQ-RULE-PATTERN-INVALID', `not a valid pattern: ${(e as Error).message}`, at);

@@ -1,0 +1,106 @@
+import { Worker } from 'node:worker_threads';
+import {
+  CimParseError, type CimFatalCode, type CimFileInput, type CimHeaderInfo, type CimIssue, type DigestOptions, type ExtractedAsset, type ParsedModel, type SourceLocation,
+} from '../../cim/index';
+import { inProcessCimParser } from '../cim/parsing';
+import { Problem } from '../http/problem';
+import type { CimParser } from '../ports';
+
+/**
+ * CIM parsing on Node: a model larger than `threadAboveBytes` is parsed in a worker thread whose
+ * heap is bounded (`maxMemoryMb`, FMAR_PARSER_MAX_MEMORY_MB), so a large import neither stalls
+ * the API's event loop nor grows the hub's memory without bound. The result comes back as plain
+ * data in chunks the main thread pulls one per turn of its event loop.
+ */
+
+export interface NodeCimParserOptions {
+  /** Old-generation heap of the parse thread, in MB; exceeding it fails the import with CIM-IMPORT-MEMORY. */
+  maxMemoryMb: number;
+  /** Imports of at most this many bytes are parsed in process (starting a thread costs more than they do). */
+  threadAboveBytes: number;
+  /** Issues or equipment per message back to the main thread. */
+  chunk?: number;
+}
+
+export type ParseRequest = 'more';
+export type ParseReply =
+  | { kind: 'parsed'; bytes: number; objects: number }
+  | { kind: 'issues'; items: CimIssue[] }
+  | { kind: 'equipment'; items: ExtractedAsset[] }
+  | { kind: 'done'; headers: CimHeaderInfo[]; objects: number; classes: Record<string, number>; bytes: number; threadId: number }
+  | { kind: 'refused'; code: CimFatalCode; message: string; location?: SourceLocation };
+
+const WORKER_ENTRY = new URL('./cim-parse-worker.mjs', import.meta.url);
+
+const sizeOf = (c: string | Uint8Array) => (typeof c === 'string' ? c.length : c.byteLength);
+/** A yield to the event loop (a macrotask), so requests waiting on I/O are answered between chunks. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The bytes move to the thread without a copy when they own their whole buffer; otherwise they are copied once. */
+function transferable(files: CimFileInput[]): { files: CimFileInput[]; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const out = files.map((f) => {
+    if (typeof f.content === 'string') return f;
+    const c = f.content;
+    const owned = c.buffer instanceof ArrayBuffer && c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : c.slice();
+    transfer.push(owned.buffer as ArrayBuffer);
+    return { name: f.name, content: owned };
+  });
+  return { files: out, transfer };
+}
+
+export function nodeCimParser(o: NodeCimParserOptions): CimParser {
+  const chunk = o.chunk ?? 100;
+  return {
+    parse(files, options, progress) {
+      const total = files.reduce((n, f) => n + sizeOf(f.content), 0);
+      if (total <= o.threadAboveBytes) return inProcessCimParser.parse(files, options, progress);
+      return parseInThread(files, options, { chunk, maxMemoryMb: o.maxMemoryMb }, progress);
+    },
+  };
+}
+
+function parseInThread(files: CimFileInput[], options: DigestOptions, o: { chunk: number; maxMemoryMb: number },
+  progress?: (bytes: number, objects: number) => Promise<void>): Promise<ParsedModel & { threadId: number }> {
+  const { files: moved, transfer } = transferable(files);
+  const worker = new Worker(WORKER_ENTRY, {
+    workerData: { files: moved, options, chunk: o.chunk }, transferList: transfer,
+    resourceLimits: { maxOldGenerationSizeMb: o.maxMemoryMb },
+    // The thread writes nothing to the console of its own accord; errors come back as events.
+    stdout: false, stderr: false,
+  });
+  const issues: CimIssue[] = [];
+  const equipment: ExtractedAsset[] = [];
+  // Progress writes run in order; the first failure (e.g. a job's lost lease) is kept for the end, never left unhandled.
+  let reported = Promise.resolve();
+  let progressFailed: { error: unknown } | undefined;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (f: () => void) => { if (!settled) { settled = true; f(); } };
+    worker.on('message', (m: ParseReply) => {
+      switch (m.kind) {
+        case 'parsed':
+          if (progress) reported = reported.then(() => progress(m.bytes, m.objects)).catch((error) => { progressFailed ??= { error }; });
+          return;
+        case 'issues': issues.push(...m.items); break;
+        case 'equipment': equipment.push(...m.items); break;
+        case 'refused':
+          settle(() => reject(new CimParseError(m.code, m.message, m.location)));
+          return;
+        case 'done':
+          void reported.then(() => settle(() => (progressFailed ? reject(progressFailed.error)
+            : resolve({ headers: m.headers, issues, objects: m.objects, classes: m.classes, equipment, bytes: m.bytes, threadId: m.threadId }))));
+          return;
+      }
+      // The next chunk only after the event loop has had a turn.
+      turn().then(() => worker.postMessage('more' satisfies ParseRequest));
+    });
+    worker.on('error', (e: Error & { code?: string }) => {
+      settle(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? new Problem('CIM-IMPORT-MEMORY', `Parsing the model (${files.map((f) => f.name).join(', ')}) needs more than the ${o.maxMemoryMb} MB the hub allows a parse (FMAR_PARSER_MAX_MEMORY_MB); nothing was written. Send a smaller model, or ask the operator to raise the limit.`)
+        : e));
+    });
+    worker.on('exit', (code) => settle(() => reject(new Error(`The CIM parse thread stopped (exit code ${code}) before it answered.`))));
+    worker.postMessage('more' satisfies ParseRequest);
+  });
+}

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { CimParseError, decodeXml, parseCimXml } from '../cim/index';
+import { normaliseBaseUrl, parseCreatedPartyRegistration } from '../openadr/index';
+import { csvToInputs, parseCsv } from '../src/assets/csv';
+import { checkMpanCore, isEic, isLei, isUkPostcode, isUkVat, normaliseEvseId } from '../src/catalogue/identifiers';
+import { urlRefusal } from '../src/events/webhooks';
+import { EMAIL_RE } from '../src/organisations/schema';
+import { DefinitionError, parseDefinition } from '../src/quality/language';
+
+/**
+ * No request input can make a parser or a check backtrack without end: for each input-facing
+ * function, an adversarial input of n and of 8n characters is timed and the time must grow about
+ * linearly. This is the one place where the suite measures time, because the bound is the point.
+ *
+ * A sample is `reps` calls, with reps chosen so one sample at n takes at least MIN_SAMPLE_MS (the
+ * timer's resolution and JIT warm-up are then small beside it); the median of SAMPLES samples at
+ * each size is compared. Linear code gives a ratio near 8; the 30x threshold leaves room for a noisy
+ * shared machine, while a quadratic function gives about 64 and a cubic one about 512.
+ */
+
+const SAMPLES = 5;
+const MIN_SAMPLE_MS = 15;
+const MAX_RATIO = 30;
+
+function sampleMs(run: () => void, reps: number): number {
+  const t = performance.now();
+  for (let r = 0; r < reps; r++) run();
+  return performance.now() - t;
+}
+
+/** Throwing is a fine answer to hostile input; only the time it takes matters here. */
+const quietly = (f: (s: string) => unknown, s: string) => () => { try { f(s); } catch (e) { if (!(e instanceof Error)) throw e; } };
+
+function growth(f: (s: string) => unknown, make: (n: number) => string, n: number): { ratio: number; small: number; large: number; reps: number } {
+  const runSmall = quietly(f, make(n));
+  const runLarge = quietly(f, make(8 * n));
+  let reps = 1;
+  // Calibrate until a sample is long enough even once the JIT has optimised the code.
+  for (let k = 0; k < 3; k++) while (sampleMs(runSmall, reps) < MIN_SAMPLE_MS && reps < 1 << 20) reps *= 2;
+  runLarge();
+  const median = (ts: number[]) => ts.sort((x, y) => x - y)[SAMPLES >> 1];
+  let a = 0;
+  let b = 0;
+  // Samples of the two sizes alternate, so a busy moment of the machine hits both; if the small
+  // samples came out short after all (the JIT got faster since calibrating), again with more calls.
+  for (let round = 0; round < 4; round++) {
+    const small: number[] = [];
+    const large: number[] = [];
+    for (let k = 0; k < SAMPLES; k++) { small.push(sampleMs(runSmall, reps)); large.push(sampleMs(runLarge, reps)); }
+    a = median(small);
+    b = median(large);
+    if (a >= MIN_SAMPLE_MS / 2) break;
+    reps *= 4;
+  }
+  return { ratio: b / a, small: a, large: b, reps };
+}
+
+type Case = [name: string, f: (s: string) => unknown, make: (n: number) => string, n: number];
+
+const repeat = (unit: string, n: number) => unit.repeat(Math.max(1, Math.floor(n / unit.length)));
+const RDF = '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/CIM100#">';
+
+const cases: Case[] = [
+  // CIM RDF/XML (cim/parser.ts): the depth pre-scan, the encoding declaration, the validator.
+  ['CIM: unclosed start tags <a<a<a…', (s) => parseCimXml(s, 'x.xml'), (n) => repeat('<a', n), 4096],
+  ['CIM: unclosed attribute values <a b="…', (s) => parseCimXml(s, 'x.xml'), (n) => repeat('<a b="', n), 4096],
+  ['CIM: unclosed comments <!--<!--…', (s) => parseCimXml(s, 'x.xml'), (n) => repeat('<!--', n), 4096],
+  ['CIM: unclosed CDATA <![CDATA[…', (s) => parseCimXml(s, 'x.xml'), (n) => repeat('<![CDATA[', n), 4096],
+  ['CIM: encoding declaration with a long run of spaces', (s) => parseCimXml(s, 'x.xml'), (n) => `<?xml version="1.0" encoding${' '.repeat(n)}`, 4096],
+  ['CIM: many sibling objects', (s) => parseCimXml(s, 'x.xml'), (n) => `${RDF}${repeat('<cim:BatteryUnit rdf:about="urn:uuid:1"/>', n)}</rdf:RDF>`, 16384],
+  ['CIM: character references &#x000…', decodeXml, (n) => `&#x${'0'.repeat(n)}`, 16384],
+  // OpenADR 2.0b registration XML (openadr/oadr2b.ts), at most 256 KB.
+  ['OpenADR 2.0b: unclosed start tags <a<a<a…', parseCreatedPartyRegistration, (n) => repeat('<a', n), 4096],
+  ['OpenADR 2.0b: unclosed CDATA', parseCreatedPartyRegistration, (n) => repeat('<![CDATA[', n), 4096],
+  // CSV bulk registration (src/assets/csv.ts).
+  ['CSV: a quoted field of doubled quotes', parseCsv, (n) => `"${'""'.repeat(n / 2)}"`, 16384],
+  ['CSV: a quote after text, far down', parseCsv, (n) => `${'a,'.repeat(n / 2)}a"`, 16384],
+  ['CSV: many empty lines and fields', csvToInputs, (n) => `name,category\n${repeat(',\r\n', n)}`, 16384],
+  // Identifier checks (src/catalogue/identifiers.ts, organisation e-mail, OpenADR base URLs, webhook URLs).
+  ['e-mail: a@a.a.a.a… without an end', (s) => EMAIL_RE.test(s), (n) => `a@${repeat('a.', n)} `, 4096],
+  ['e-mail: @@@…', (s) => EMAIL_RE.test(s), (n) => repeat('a@', n), 4096],
+  ['postcode: long letters', isUkPostcode, (n) => repeat('A1', n), 16384],
+  ['EVSE ID: GB*ABC*E followed by stars', normaliseEvseId, (n) => `GB*ABC*E1${'*'.repeat(n)}!`, 16384],
+  ['VAT, EIC, LEI, MPAN: long digits', (s) => [isUkVat(s), isEic(s), isLei(s), checkMpanCore(s)], (n) => '9'.repeat(n), 16384],
+  ['OpenADR base URL: a run of slashes then a letter', normaliseBaseUrl, (n) => `https://vtn.example/${'/'.repeat(n)}a`, 16384],
+  ['webhook URL: a run of dots in the host', (s) => urlRefusal(s, { production: true }), (n) => `https://a${'.'.repeat(n)}b/`, 200],
+  // The data quality rule language (src/quality/language.ts).
+  ['rule language: a long chain of conditions', parseDefinition, (n) => `ratedCapacityKw > 0${' and ratedCapacityKw > 0'.repeat(n / 24)}`, 8192],
+  ['rule language: a long string literal', parseDefinition, (n) => `name == "${'\\"'.repeat(n / 2)}"`, 8192],
+  ['rule language: a long unterminated string', parseDefinition, (n) => `name == "${'a'.repeat(n)}`, 8192],
+  ['rule language: a long number', parseDefinition, (n) => `ratedCapacityKw > ${'1.'.repeat(n / 2)}`, 8192],
+  ['rule language: a long list', parseDefinition, (n) => `category in [${'"A", '.repeat(n / 5)}"B"]`, 8192],
+  ['rule language: many lines then an error', parseDefinition, (n) => `${'\n'.repeat(n)}?`, 8192],
+];
+
+describe('no input backtracks without end (time grows linearly with the input)', () => {
+  it.each(cases)('%s', (name, f, make, n) => {
+    const g = growth(f, make, n);
+    const seen = `${name}: ${g.small.toFixed(2)} ms at ${n} → ${g.large.toFixed(2)} ms at ${8 * n} (${g.reps} call(s) per sample), ratio ${g.ratio.toFixed(1)}`;
+    expect(g.ratio, seen).toBeLessThan(MAX_RATIO);
+  });
+
+  it('the measure catches a quadratic pattern (the e-mail pattern this replaced)', () => {
+    const before = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+    const g = growth((s) => before.test(s), (n) => `a@${repeat('a.', n)} `, 4096);
+    expect(g.ratio, `ratio ${g.ratio.toFixed(1)}`).toBeGreaterThan(MAX_RATIO);
+  });
+
+  it('the hostile XML is still refused with its rule code, now at once', () => {
+    const codeOf = (s: string) => { try { parseCimXml(s, 'x.xml'); return 'parsed'; } catch (e) { return (e as CimParseError).code; } };
+    expect(codeOf('<a'.repeat(4096))).toBe('CIM-XML-MALFORMED');
+    expect(codeOf(`${RDF}${'<a>'.repeat(40)}${'</a>'.repeat(40)}</rdf:RDF>`)).toBe('CIM-XML-TOO-DEEP');
+    // Comments and CDATA do not count as depth; '/>' closes at once.
+    expect(codeOf(`${RDF}<!--${'<a>'.repeat(40)}--><![CDATA[${'<a>'.repeat(40)}]]>${'<cim:Name rdf:about="urn:uuid:1"/>'.repeat(40)}</rdf:RDF>`)).toBe('parsed');
+    expect(() => parseDefinition(`name == "${'a'.repeat(100)}`)).toThrow(DefinitionError);
+  });
+
+  it('rule patterns with more than two repetitions (one unanchored) are refused (polynomial backtracking); the shapes rules use pass', () => {
+    const codeOf = (pattern: string) => { try { parseDefinition(`name matches "${pattern}"`); return 'ok'; } catch (e) { return (e as DefinitionError).code; } };
+    for (const bad of ['.*.*.*x', '.*.*x', '^.*.*.*x', 'a?a?a?aaa', '\\\\d+\\\\d+\\\\d+!', 'x{1,9}y{1,9}z{2,}']) expect(codeOf(bad), bad).toBe('DQ-RULE-PATTERN-INVALID');
+    for (const ok of ['^[A-Za-z0-9][A-Za-z0-9-]{3,63}$', '^.{1,20}$', '^[A-Z]{2}-?\\\\d{4,8}$', '^[*+?]{2}(?:ab)*?$', 'a{3}b{2,2}c+']) expect(codeOf(ok), ok).toBe('ok');
+    // Two repetitions on the longest text a field holds (a few hundred characters) stay well under a millisecond.
+    const two = parseDefinition('name matches "^.*.*x"') as { t: 'matches'; re: RegExp };
+    const t = performance.now();
+    two.re.test('a'.repeat(255));
+    expect(performance.now() - t).toBeLessThan(50);
+  });
+
+  it('the e-mail pattern accepts and refuses as before', () => {
+    for (const ok of ['a@b.c', 'first.last@example.co.uk', 'a@.b.c', 'a@b..c', 'x+y@d-1.example']) expect(EMAIL_RE.test(ok), ok).toBe(true);
+    for (const bad of ['a@b', 'a@b.', 'a@.b', '@b.c', 'a b@c.d', 'a@b@c.d', 'a@b .c']) expect(EMAIL_RE.test(bad), bad).toBe(false);
+    const before = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+    for (const s of ['a@b.c', 'a@.b.c', 'a@b..c', 'a@b.', 'a@..', 'a@...', 'a@b.c.', 'a@.', '.@.a.']) expect(EMAIL_RE.test(s), s).toBe(before.test(s));
+  });
+});
