@@ -3,7 +3,7 @@ import { SignJWT, base64url, calculateJwkThumbprint, decodeJwt, exportJWK, gener
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signAccessToken } from '../identity/index';
 import { ConfigError, loadConfig } from '../src/config';
-import { DEMO, WRITE_TABLES, batteryInput, expectRefused, nodeTestHub, rowCounts, type NodeTestHub } from './harness';
+import { CookieBrowser, DEMO, WRITE_TABLES, batteryInput, expectRefused, nodeTestHub, rowCounts, type NodeTestHub } from './harness';
 
 /**
  * Standing attack suite: one-time credentials, forwarded headers and scopes. Every race is fired
@@ -80,35 +80,6 @@ async function dpopKey() {
 
 const ath = async (token: string) => base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
 
-/** Keep a browser's cookies through the provider's redirects and the sign-in forms. */
-class Browser {
-  jar = new Map<string, string>();
-  async go(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.jar.size) headers.set('cookie', [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair.indexOf('=');
-      this.jar.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-    return res;
-  }
-  async follow(url: string): Promise<{ res: Response; url: string }> {
-    let current = url;
-    for (let i = 0; i < 10; i++) {
-      const res = await this.go(current);
-      const loc = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || !loc) return { res, url: current };
-      current = new URL(loc, current).href;
-      if (!current.startsWith(hub.base)) return { res, url: current };
-    }
-    throw new Error('too many redirects');
-  }
-  form(url: string, fields: Record<string, string>) {
-    return this.go(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
-  }
-}
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 let people = 0;
@@ -131,15 +102,15 @@ async function authorizationCode(): Promise<{ clientId: string; code: string; ve
   const challenge = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
   const auth = new URL(`${hub.base}/oauth/authorize`);
   for (const [k, v] of Object.entries({ client_id: clientId, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid offline_access assets:read assets:write', state: 's1', prompt: 'consent', code_challenge: challenge, code_challenge_method: 'S256', resource: hub.cfg.audience })) auth.searchParams.set(k, v);
-  const browser = new Browser();
-  let step = await browser.follow(auth.href);
+  const browser = new CookieBrowser();
+  let step = await browser.follow(auth.href, hub.base);
   const uid = /\/interaction\/([^/"]+)\/login/.exec(await step.res.text())![1];
   const login = await browser.form(`${hub.base}/interaction/${uid}/login`, { email, password });
   expect(login.status).toBe(303);
-  step = await browser.follow(new URL(login.headers.get('location')!, hub.base).href);
+  step = await browser.follow(new URL(login.headers.get('location')!, hub.base).href, hub.base);
   const confirmUid = /\/interaction\/([^/"]+)\/confirm/.exec(await step.res.text())![1];
   const confirm = await browser.form(`${hub.base}/interaction/${confirmUid}/confirm`, {});
-  step = await browser.follow(new URL(confirm.headers.get('location')!, hub.base).href);
+  step = await browser.follow(new URL(confirm.headers.get('location')!, hub.base).href, hub.base);
   const code = new URL(step.url).searchParams.get('code');
   expect(code, step.url).toBeTruthy();
   return { clientId, code: code!, verifier };

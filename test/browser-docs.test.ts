@@ -5,16 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadConfig } from '../src/config';
 import type { NodeHub } from '../src/node/server';
-import { testDb } from './harness';
-import { createServer } from 'node:net';
+import { freePort, testDb } from './harness';
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => ok(p)); });
-  });
-}
 
 /**
  * The hub's pages in a real browser (Debian's chromium through playwright-core) with the network cut

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mpanFor } from './harness';
+import { freePort, mpanFor } from './harness';
 
 /**
  * The embedded database is opened by one process only (src/node/lock.ts, docs/operations.md): the
@@ -30,13 +30,6 @@ function env(): NodeJS.ProcessEnv {
   return e;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => ok(p)); });
-  });
-}
 
 /** Run a node entry (src/cli.ts or src/node.ts) to its end. */
 function run(entry: string, args: string[], more: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -182,3 +182,34 @@ export async function nodeTestHub(env: Record<string, string> = {}, opts: { data
   };
 }
 export type NodeTestHub = Awaited<ReturnType<typeof nodeTestHub>>;
+
+/** Follow a browser through the provider's redirects and our HTML forms, keeping cookies. */
+export class CookieBrowser {
+  jar = new Map<string, string>();
+  async go(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.jar.size) headers.set('cookie', [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      this.jar.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+    return res;
+  }
+  /** Follow redirects until one leaves the hub (the client's redirect URI) or a page is shown. */
+  async follow(url: string, base: string): Promise<{ res: Response; url: string }> {
+    let current = url;
+    for (let i = 0; i < 10; i++) {
+      const res = await this.go(current);
+      const loc = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !loc) return { res, url: current };
+      current = new URL(loc, current).href;
+      if (!current.startsWith(base)) return { res, url: current };
+    }
+    throw new Error('too many redirects');
+  }
+  form(url: string, fields: Record<string, string>) {
+    return this.go(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  }
+}

@@ -1,7 +1,7 @@
 import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, batteryInput, nodeTestHub, type NodeTestHub } from './harness';
+import { CookieBrowser, DEMO, batteryInput, nodeTestHub, type NodeTestHub } from './harness';
 
 /**
  * End to end with a certified OAuth client library (openid-client) over real HTTP: discovery,
@@ -150,36 +150,6 @@ describe('client credentials', () => {
   });
 });
 
-/** Follow a browser through the provider's redirects and our HTML forms, keeping cookies. */
-class Browser {
-  jar = new Map<string, string>();
-  async go(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.jar.size) headers.set('cookie', [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair.indexOf('=');
-      this.jar.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-    return res;
-  }
-  /** Follow redirects until one leaves the hub (the client's redirect URI) or a page is shown. */
-  async follow(url: string, base: string): Promise<{ res: Response; url: string }> {
-    let current = url;
-    for (let i = 0; i < 10; i++) {
-      const res = await this.go(current);
-      const loc = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || !loc) return { res, url: current };
-      current = new URL(loc, current).href;
-      if (!current.startsWith(base)) return { res, url: current };
-    }
-    throw new Error('too many redirects');
-  }
-  form(url: string, fields: Record<string, string>) {
-    return this.go(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
-  }
-}
 
 describe('people: invitation, authorization code + PKCE, refresh, introspection, revocation', () => {
   it('runs the whole flow through the real sign-in page', async () => {
@@ -211,7 +181,7 @@ describe('people: invitation, authorization code + PKCE, refresh, introspection,
       code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', resource: hub.cfg.audience,
     });
 
-    const browser = new Browser();
+    const browser = new CookieBrowser();
     let step = await browser.follow(authUrl.href, hub.base);
     expect(step.url).toMatch(/\/interaction\//);
     const loginHtml = await step.res.text();
