@@ -32,6 +32,7 @@ import { openadrRoutes } from './openadr/routes';
 import { OPENADR_BASE } from '../openadr/index';
 import { OAUTH_ROUTES } from '../identity/index';
 import type { Ports } from './ports';
+import { pgErrorCode } from './storage/db';
 import { localCliRoutes } from './access/local-cli';
 
 /**
@@ -56,6 +57,10 @@ export function buildApp(ports: Ports) {
       // Any other framework refusal of the request keeps the rule's own status, so code and status agree.
       if (err.status < 500) return problemResponse(new Problem('REQUEST-QUERY-INVALID', err.message));
     }
+    // Two transactions that locked the same rows in opposite orders (PostgreSQL chose this one to
+    // undo, 40P01) or a serialization failure (40001): nothing was written; the same request again succeeds.
+    const code = pgErrorCode(err);
+    if (code === '40P01' || code === '40001') return problemResponse(new Problem('REQUEST-CONCURRENT-RETRY', undefined, { retryAfterSec: 1 }), { 'retry-after': '1' });
     console.error(`[fmar] ${c.req.method} ${c.req.path}:`, err);
     return problemResponse(new Problem('INTERNAL-ERROR'));
   });

@@ -26,6 +26,7 @@ export const RULES = {
   'ROUTE-NOT-FOUND': { status: 404, title: 'No such route; /docs lists every operation (the detail names the route asked for).' },
   'METHOD-NOT-ALLOWED': { status: 405, title: 'The route does not accept this method.' },
   'INTERNAL-ERROR': { status: 500, title: 'An unexpected error; it has been logged.' },
+  'REQUEST-CONCURRENT-RETRY': { status: 503, title: 'A concurrent request changed the same records at the same moment and this one was undone; nothing was written: send it again (see Retry-After).' },
 
   // Access
   'AUTH-TOKEN-MISSING': { status: 401, title: 'A Bearer access token is required.' },
