@@ -25,6 +25,7 @@ import { getScorecard } from '../src/quality/service';
 import type { Db } from '../src/storage/db';
 import { postgresDb } from '../src/storage/postgres';
 import { assetInput, envInt, fmt, log, median, percentile, table } from './lib';
+import { standardHooks } from '../src/hooks';
 
 const ROWS = envInt('BENCH_ROWS', 20_000);
 const BATCH = envInt('BENCH_BATCH', 1_000);
@@ -52,7 +53,7 @@ async function hubOn(engine: 'pglite' | 'postgres'): Promise<{ ctx: Ctx; db: Db;
     drop = async () => { const a = postgresDb(server, { max: 1 }); await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); await a.close(); };
   }
   const hub = await assemble(loadConfig({ FMAR_MODE: 'development' }), db);
-  const ctx: Ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids };
+  const ctx: Ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, hooks: standardHooks() };
   await seedDemo(ctx, systemPrincipal('seed'));
   return { ctx, db, drop };
 }

@@ -39,6 +39,7 @@ import { systemClock } from '../src/ports';
 import type { Db, Row, Sql } from '../src/storage/db';
 import { assetInput, envInt, fmt, log, machine, median, pgCpuMs, table } from './lib';
 import { close, listen, openEngine, opsPerSec, processCpuMs, threadCpuMs } from './in-process';
+import { standardHooks } from '../src/hooks';
 
 const ASSETS = envInt('BENCH_ASSETS', 20_000);
 const EVENTS = envInt('BENCH_EVENTS', 5_000);
@@ -225,7 +226,7 @@ async function startHub(raw: Db, ccs: Awaited<ReturnType<typeof consentService>>
   // The same verifier, timed while `seen.timing` is set (the switch routes read ports.consent per request).
   const consent = hub.ports.consent!;
   hub.ports.consent = { ...consent, async verify(check, tx) { const t0 = performance.now(); try { return await consent.verify(check, tx); } finally { add(CONSENT, t0); } } };
-  const ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids };
+  const ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, hooks: standardHooks() };
   await seedDemo(ctx, systemPrincipal('seed'));
   const app = buildApp(hub.ports);
   const server = createServer(getRequestListener(app.fetch));

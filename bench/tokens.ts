@@ -33,6 +33,7 @@ import { startNodeHub, type NodeHub } from '../src/node/server';
 import type { Db, Row, Sql } from '../src/storage/db';
 import { envInt, fmt, log, machine, median, table } from './lib';
 import { close, listen, openEngine, opsPerSec, processCpuMs, threadCpuMs } from './in-process';
+import { standardHooks } from '../src/hooks';
 
 const REPS = envInt('BENCH_REPS', 3);
 const DURATION = envInt('BENCH_DURATION', 5);
@@ -162,7 +163,7 @@ async function startHubInProcess(engine: string, raw: Db) {
   const base = `http://127.0.0.1:${port}`;
   const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: base, PORT: String(port), FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0' });
   const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
-  await seedDemo({ db, clock: node.hub.ports.clock, ids: node.hub.ports.ids }, systemPrincipal('seed'));
+  await seedDemo({ db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() }, systemPrincipal('seed'));
   const fspA = DEMO_ORGANISATIONS.find((o) => o.key === 'fsp-a')!;
   const dev = await node.hub.signer!.sign({ sub: 'bench-fsp-a', org: fspA.id, roles: fspA.roles });
   const newClient = async (body: Record<string, unknown>) => {

@@ -34,13 +34,14 @@ import { OAUTH_ROUTES } from '../identity/index';
 import type { Ports } from './ports';
 import { pgErrorCode } from './storage/db';
 import { localCliRoutes } from './access/local-cli';
+import { standardHooks } from './hooks';
 
 /**
  * The whole HTTP app, built from its ports. Nothing below this function imports a Node module,
  * so the same app runs under @hono/node-server and on Workers.
  */
 export function buildApp(ports: Ports) {
-  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids, consent: ports.consent };
+  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids, consent: ports.consent, hooks: standardHooks() };
   const app = new OpenAPIHono<AuthEnv>();
 
   app.onError((err, c) => {

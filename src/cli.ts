@@ -21,6 +21,7 @@ import { ulidSource } from './ids';
 import { systemClock } from './ports';
 import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
 import { HubCallError, HubClient, hubSubmitter, query, runningHub } from './node/hub-client';
+import { standardHooks } from './hooks';
 
 const HELP = `fmar — FMAR hub command line (same modules as the API)
 
@@ -135,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const hub = await assemble(cfg, db);
-    const ctx: Ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, consent: hub.ports.consent };
+    const ctx: Ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, consent: hub.ports.consent, hooks: standardHooks() };
     switch (cmd) {
       case 'migrate':
         console.log(`migrations applied; database: ${db.engine}`);

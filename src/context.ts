@@ -1,4 +1,5 @@
 import type { ConsentVerifier } from './consent/port';
+import type { Hooks } from './kernel/hooks';
 import type { Clock, IdSource } from './ports';
 import type { Db } from './storage/db';
 
@@ -7,4 +8,6 @@ export interface Ctx {
   db: Db; clock: Clock; ids: IdSource;
   /** The consent port (src/consent), when configured: registrations verify their consentReference with it. */
   consent?: ConsentVerifier;
+  /** Cross-domain effects run in a change's transaction (src/kernel/hooks.ts), registered by standardHooks (src/hooks.ts). */
+  hooks: Hooks;
 }

@@ -19,6 +19,7 @@ import { openDb } from './node/setup';
 import { startNodeHub } from './node/server';
 import { MigrationChanged } from './storage/migrate';
 import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
+import { standardHooks } from './hooks';
 
 /** Node entry: `npm start`. Development mode seeds demo data and prints how to call the API. */
 async function main() {
@@ -59,7 +60,7 @@ async function main() {
   }
   lock?.update({ baseUrl: cfg.baseUrl, url: node.url });
   const { hub, identity } = node;
-  const ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids };
+  const ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, hooks: standardHooks() };
   const tokenEndpoint = `${cfg.baseUrl}${OAUTH_ROUTES.token}`;
 
   let credentialsFile: string | undefined;

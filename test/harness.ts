@@ -10,6 +10,7 @@ import type { Clock } from '../src/ports';
 import { postgresDb } from '../src/storage/postgres';
 import type { Db } from '../src/storage/db';
 import { ulidSource } from '../src/ids';
+import { standardHooks } from '../src/hooks';
 
 /** A clock the test moves by hand. */
 export class TestClock implements Clock {
@@ -55,7 +56,7 @@ export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) 
   const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: 'http://hub.test', FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0' });
   const hub = await assemble(cfg, db, clock);
   const app = buildApp(hub.ports);
-  const ctx: Ctx = { db, clock, ids: hub.ports.ids };
+  const ctx: Ctx = { db, clock, ids: hub.ports.ids, hooks: standardHooks() };
   if (opts.seed !== false) await seedDemo(ctx, systemPrincipal('seed'));
 
   /** An access token for a demo organisation (by key) or any organisation and roles. */
@@ -158,7 +159,7 @@ export async function nodeTestHub(env: Record<string, string> = {}, opts: { data
   const { db, drop } = opts.dataDir && !process.env.DATABASE_URL ? { db: await openDb({ dataDir: opts.dataDir }), drop: async () => {} } : await testDb();
   const { startNodeHub } = await import('../src/node/server');
   const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
-  const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids };
+  const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
   await seedDemo(ctx, systemPrincipal('seed'));
   const devToken = (key: keyof typeof DEMO) => {
     const o = DEMO_ORGANISATIONS.find((d) => d.key === key)!;

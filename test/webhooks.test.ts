@@ -21,6 +21,7 @@ import type { Db } from '../src/storage/db';
 import { pgliteDb } from '../src/storage/pglite';
 import { postgresDb } from '../src/storage/postgres';
 import { DEMO, TestClock, batteryInput, mpanFor, testHub, type TestHub } from './harness';
+import { standardHooks } from '../src/hooks';
 
 /**
  * Events for everyone (docs/events.md): recipients chosen by policy, webhook subscriptions, signed
@@ -511,7 +512,7 @@ async function startHub(store: { open: () => Promise<Db> }, clock: TestClock) {
     const res = await app.request(path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
     return { status: res.status, json: await res.json() as any };
   };
-  return { db, call, ctx: { db, clock, ids: h.ports.ids } };
+  return { db, call, ctx: { db, clock, ids: h.ports.ids, hooks: standardHooks() } };
 }
 
 describe('a crash of the hub mid-delivery', () => {

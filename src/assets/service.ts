@@ -8,9 +8,8 @@ import { Problem, fieldError, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod, unstorableTextAt } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
-import { activeUnitsOfAsset } from '../units/store';
-import { flagUnitsOfChangedMember } from '../units/service';
-import { assessAssetsIn, assessStoredIn } from '../quality/service';
+import { changeAsset, closeFspLink } from './change';
+import { assetDeregistering, assetMemberChanged, assetsChanged } from './hooks';
 import { catalogueSnapshot } from '../catalogue/snapshot';
 import { UNIQUE_ALIAS_SCHEMES, aliasRegister, aliasScope, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
 import { AssetInput, AssetPatch, DESCRIBED_FIELDS, type Asset, type AssetFields, type Warning } from './schema';
@@ -156,7 +155,7 @@ async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
     if ((!ok && opts.onError !== 'skip') || opts.dryRun || fresh.length === 0) throw new RolledBack({ ok, dryRun: !!opts.dryRun, results, assets: [] });
     const assets = await insertAssets(tx, ctx, actor, now, fresh, opts.source ?? 'api');
     // Data quality (src/quality): score, findings and scorecards in the registration's transaction.
-    if (opts.dataQuality !== false) await assessAssetsIn(tx, ctx, now, assets, { fresh: true });
+    if (opts.dataQuality !== false) await ctx.hooks.run(assetsChanged, tx, { ctx, now, assets, fresh: true });
     for (const p of fresh) Object.assign(results[p.row], { status: 'registered', id: p.id });
     return { ok, dryRun: false, results, assets };
   };
@@ -548,11 +547,6 @@ async function consentInUpdate(tx: Sql, ctx: Ctx, before: Asset, patch: AssetPat
   return undefined;
 }
 
-export async function archiveVersion(tx: Sql, before: Asset, at: string) {
-  await tx.query(`INSERT INTO asset_history (asset_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
-    [before.id, before.version, before, before.recordedAt, before.recordedBy, at]);
-}
-
 /**
  * UC-02.03 inside the caller's transaction: a dispute's correction (src/disputes) runs the same
  * update with its resolution, so a refused correction leaves both unchanged; the audit record names
@@ -573,61 +567,68 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
   const inTransaction = <T>(f: (tx: Sql) => Promise<T>) => (opts.tx ? f(opts.tx) : ctx.db.transaction(f));
   try {
     return await inTransaction(async (tx) => {
-      const row = await selectAsset(tx, actor, id, { forUpdate: true, mode: 'write' });
-      if (!row) throw new Problem('ASSET-NOT-FOUND', `No asset ${id}.`);
-      const before = toAsset(row);
-      if (before.deregisteredAt) throw new Problem('ASSET-DEREGISTERED');
-      if (before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Asset ${id} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
-      const merged: any = {};
-      for (const k of DESCRIBED_FIELDS) {
-        const v = k in patch ? (patch as any)[k] : (before as any)[k];
-        if (v !== null && v !== undefined) merged[k] = v;
-      }
-      if (!('energySource' in patch) && patch.category && patch.category !== before.category) delete merged.energySource;
-      if (!('demandTechnology' in patch) && patch.category && patch.category !== before.category) delete merged.demandTechnology;
-      const checked = checkAsset(merged, dateOf(now), await catalogueSnapshot(ctx.db, ctx.clock, tx), before);
-      if (checked.errors.length) throw new Problem('REQUEST-VALIDATION', 'The updated asset breaks a rule.', {}, checked.errors);
-      const warnings = checked.warnings.filter((w) => w.code === 'ASSET-DNO-MISMATCH' || (w.code === 'ASSET-CAPACITY-HIGH' && before.ratedCapacityKw !== checked.asset.ratedCapacityKw));
-      for (const m of [checked.asset.importMpan, checked.asset.exportMpan]) {
-        if (!m || m === before.importMpan || m === before.exportMpan) continue;
-        const others = await tx.query(`SELECT DISTINCT organisation_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value = $1 AND organisation_id <> $2`, [m, before.organisationId]);
-        if (others.length) warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === checked.asset.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of ${seesAll(actor) ? `organisation ${others.map((o) => o.organisation_id).join(', ')}` : 'another organisation'}.`));
-      }
-      warnings.push(...await sameCategoryOnUpdate(tx, before, checked.asset));
-      const needs = warnings.filter((w) => w.needsJustification);
-      if (needs.length && !justification) throw new Problem(needs[0].code as FieldError['code'], needs.map((w) => w.detail).join(' '), { warnings }, needs.map((w) => fieldError(w.field, w.code as FieldError['code'], w.detail)));
-      const nk = naturalKeys(checked.asset);
-      if (nk.length) {
-        const [dup] = await tx.query(`SELECT asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb)) AND asset_id <> $2`, [nk, id]);
-        if (dup) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number are already registered as asset ${dup.asset_id}.`, { existingAssetId: dup.asset_id });
-      }
-      const consent = await consentInUpdate(tx, ctx, before, patch, checked.asset, now);
-      if (consent) checked.asset = { ...checked.asset, consentReference: consent.jti };
-      const status = statusAfterUpdate(before, checked.asset);
-      await archiveVersion(tx, before, at);
-      const stored = assetRow({ id, orgId: before.organisationId, fspId: before.fspId, fields: checked.asset }, status, before.version + 1, at, recordedBy(actor));
-      const sets = Object.keys(stored).filter((k) => k !== 'id').map((k) => `${k} = x.${k}`).join(', ');
-      await tx.query(`UPDATE asset a SET ${sets} FROM jsonb_to_recordset($1::jsonb) AS ${RECORDSET} WHERE a.id = x.id`, [[stored]]);
-      await tx.query(`DELETE FROM asset_alias WHERE asset_id = $1`, [id]);
-      await insertAliases(tx, allAliases(checked.asset).map((a) => ({ ...a, asset_id: id, organisation_id: before.organisationId, register: aliasRegister(a.scheme, checked.asset.dno) })));
-      await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
-      await insertNaturalKeys(tx, nk.map((k) => ({ natural_key: k, asset_id: id })));
-      if (consent) await storeAssetConsent(tx, [{ assetId: id, fspId: before.fspId, evidence: consent }], at, recordedBy(actor));
-      const after = toAsset((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1`, [id]))[0]);
-      await assessAssetsIn(tx, ctx, now, [after]);
-      const changed = DESCRIBED_FIELDS.filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
-      const material = changed.some((k) => MATERIAL.includes(k));
-      await writeAudit(tx, actor, now, [{
-        action: 'asset.updated', recordType: 'asset', recordId: id, organisationId: before.organisationId,
-        detail: { version: after.version, changes: Object.fromEntries([...changed, ...(status !== before.status ? ['status' as const] : [])].map((k) => [k, [(before as any)[k], (after as any)[k]]])), ...(consent ? { consent: consentAudit(consent) } : {}), ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) },
-      }]);
-      await writeEvents(tx, ctx.ids, now, [
-        { type: 'fmar.asset.updated', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version, changed, materialChange: material } },
-        // Data consumers learn the asset is no longer Verified (or Query) until the checks run again.
-        ...(status !== before.status ? [{ type: 'fmar.asset.status-changed', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version, fromStatus: before.status, status, changed: ['status'], reason: 'authenticity-relevant change' } }] : []),
-      ]);
+      let warnings: Warning[] = [];
+      let needs: Warning[] = [];
+      let consent: ConsentEvidence | undefined;
+      let status = '';
+      let changed: (typeof DESCRIBED_FIELDS)[number][] = [];
+      const { before, after } = await changeAsset(tx, ctx, actor, now, {
+        id, ifMatch, lock: async (t) => { const row = await selectAsset(t, actor, id, { forUpdate: true, mode: 'write' }); return row ? toAsset(row) : undefined; },
+        guard: (b) => { if (b.deregisteredAt) throw new Problem('ASSET-DEREGISTERED'); },
+        set: async (before) => {
+          const merged: any = {};
+          for (const k of DESCRIBED_FIELDS) {
+            const v = k in patch ? (patch as any)[k] : (before as any)[k];
+            if (v !== null && v !== undefined) merged[k] = v;
+          }
+          if (!('energySource' in patch) && patch.category && patch.category !== before.category) delete merged.energySource;
+          if (!('demandTechnology' in patch) && patch.category && patch.category !== before.category) delete merged.demandTechnology;
+          const checked = checkAsset(merged, dateOf(now), await catalogueSnapshot(ctx.db, ctx.clock, tx), before);
+          if (checked.errors.length) throw new Problem('REQUEST-VALIDATION', 'The updated asset breaks a rule.', {}, checked.errors);
+          warnings = checked.warnings.filter((w) => w.code === 'ASSET-DNO-MISMATCH' || (w.code === 'ASSET-CAPACITY-HIGH' && before.ratedCapacityKw !== checked.asset.ratedCapacityKw));
+          for (const m of [checked.asset.importMpan, checked.asset.exportMpan]) {
+            if (!m || m === before.importMpan || m === before.exportMpan) continue;
+            const others = await tx.query(`SELECT DISTINCT organisation_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value = $1 AND organisation_id <> $2`, [m, before.organisationId]);
+            if (others.length) warnings.push(warning('ASSET-MPAN-OTHER-ORGANISATION', m === checked.asset.importMpan ? 'importMpan' : 'exportMpan', `MPAN ${m} is already linked to an asset of ${seesAll(actor) ? `organisation ${others.map((o) => o.organisation_id).join(', ')}` : 'another organisation'}.`));
+          }
+          warnings.push(...await sameCategoryOnUpdate(tx, before, checked.asset));
+          needs = warnings.filter((w) => w.needsJustification);
+          if (needs.length && !justification) throw new Problem(needs[0].code as FieldError['code'], needs.map((w) => w.detail).join(' '), { warnings }, needs.map((w) => fieldError(w.field, w.code as FieldError['code'], w.detail)));
+          const nk = naturalKeys(checked.asset);
+          if (nk.length) {
+            const [dup] = await tx.query(`SELECT asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb)) AND asset_id <> $2`, [nk, id]);
+            if (dup) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number are already registered as asset ${dup.asset_id}.`, { existingAssetId: dup.asset_id });
+          }
+          consent = await consentInUpdate(tx, ctx, before, patch, checked.asset, now);
+          if (consent) checked.asset = { ...checked.asset, consentReference: consent.jti };
+          status = statusAfterUpdate(before, checked.asset);
+          // The asset's own dependent rows (aliases, natural keys, consent) change with it; the new version's read shows them.
+          await tx.query(`DELETE FROM asset_alias WHERE asset_id = $1`, [id]);
+          await insertAliases(tx, allAliases(checked.asset).map((a) => ({ ...a, asset_id: id, organisation_id: before.organisationId, register: aliasRegister(a.scheme, checked.asset.dno) })));
+          await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
+          await insertNaturalKeys(tx, nk.map((k) => ({ natural_key: k, asset_id: id })));
+          if (consent) await storeAssetConsent(tx, [{ assetId: id, fspId: before.fspId, evidence: consent }], at, recordedBy(actor));
+          // Every described column from one recordset row; the kernel sets the version, recorded_at and recorded_by.
+          const stored = assetRow({ id, orgId: before.organisationId, fspId: before.fspId, fields: checked.asset }, status, before.version, at, recordedBy(actor));
+          const sets = Object.keys(stored).filter((k) => !['id', 'version', 'recorded_at', 'recorded_by'].includes(k)).map((k) => `${k} = x.${k}`).join(', ');
+          return { sql: sets, params: [[stored]], from: `jsonb_to_recordset($1::jsonb) AS ${RECORDSET}` };
+        },
+        audit: (before, after) => {
+          changed = DESCRIBED_FIELDS.filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
+          return [{
+            action: 'asset.updated', recordType: 'asset', recordId: id, organisationId: before.organisationId,
+            detail: { version: after.version, changes: Object.fromEntries([...changed, ...(status !== before.status ? ['status' as const] : [])].map((k) => [k, [(before as any)[k], (after as any)[k]]])), ...(consent ? { consent: consentAudit(consent) } : {}), ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) },
+          }];
+        },
+        events: (before, after) => [
+          { type: 'fmar.asset.updated', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version, changed, materialChange: changed.some((k) => MATERIAL.includes(k)) } },
+          // Data consumers learn the asset is no longer Verified (or Query) until the checks run again.
+          ...(status !== before.status ? [{ type: 'fmar.asset.status-changed', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version, fromStatus: before.status, status, changed: ['status'], reason: 'authenticity-relevant change' } }] : []),
+        ],
+      });
+      await ctx.hooks.run(assetsChanged, tx, { ctx, now, assets: [after] });
       const memberChanges = changed.filter((k) => MEMBER_MATERIAL.includes(k));
-      if (memberChanges.length) await flagUnitsOfChangedMember(tx, ctx, actor, { assetId: id, version: after.version, changed: memberChanges, now });
+      if (memberChanges.length) await ctx.hooks.run(assetMemberChanged, tx, { ctx, actor, assetId: id, version: after.version, changed: memberChanges, now });
       return { asset: after, warnings };
     });
   } catch (e) {
@@ -660,35 +661,22 @@ export async function deregisterAsset(ctx: Ctx, actor: Principal, id: string, op
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {
-    const row = await selectAsset(tx, actor, id, { forUpdate: true, mode: 'write' });
-    if (!row) throw new Problem('ASSET-NOT-FOUND', `No asset ${id}.`);
-    const before = toAsset(row);
-    if (before.deregisteredAt) throw new Problem('ASSET-DEREGISTERED');
-    if (opts.ifMatch !== undefined && before.version !== opts.ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Asset ${id} is at version ${before.version}, not ${opts.ifMatch}.`, { currentVersion: before.version });
-    const units = await activeUnitsOfAsset(tx, id);
-    if (units.length) throw new Problem('ASSET-IN-MARKET-UNIT', `Asset ${id} is in active market unit(s) ${units.join(', ')}.`, { marketUnitIds: units });
-    await archiveVersion(tx, before, at);
-    await closeFspLink(tx, id, at);
-    await tx.query(`UPDATE asset SET status = 'DEREGISTERED', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3,
-      fsp_since = NULL, fsp_since_recorded_at = NULL, fsp_since_recorded_by = NULL WHERE id = $1`, [id, at, recordedBy(actor)]);
-    await tx.query(`UPDATE asset_alias SET active = false WHERE asset_id = $1`, [id]);
-    await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
-    await writeAudit(tx, actor, now, [{ action: 'asset.deregistered', recordType: 'asset', recordId: id, organisationId: before.organisationId, detail: { version: before.version + 1, reason: opts.reason ?? null } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.deregistered', subject: id, organisationId: before.fspId, data: { assetId: id, version: before.version + 1 } }]);
-    await assessStoredIn(tx, ctx, now, [id]);
-    return toAsset((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1`, [id]))[0]);
+    const { after } = await changeAsset(tx, ctx, actor, now, {
+      id, ifMatch: opts.ifMatch, lock: async (t) => { const row = await selectAsset(t, actor, id, { forUpdate: true, mode: 'write' }); return row ? toAsset(row) : undefined; },
+      guard: (b) => { if (b.deregisteredAt) throw new Problem('ASSET-DEREGISTERED'); },
+      set: async () => {
+        await ctx.hooks.run(assetDeregistering, tx, { assetId: id });
+        await closeFspLink(tx, id, at);
+        await tx.query(`UPDATE asset_alias SET active = false WHERE asset_id = $1`, [id]);
+        await tx.query(`DELETE FROM asset_natural_key WHERE asset_id = $1`, [id]);
+        return { sql: `status = 'DEREGISTERED', deregistered_at = $1::timestamptz, fsp_since = NULL, fsp_since_recorded_at = NULL, fsp_since_recorded_by = NULL`, params: [at] };
+      },
+      audit: (before, after) => [{ action: 'asset.deregistered', recordType: 'asset', recordId: id, organisationId: before.organisationId, detail: { version: after.version, reason: opts.reason ?? null } }],
+      events: (before, after) => [{ type: 'fmar.asset.deregistered', subject: id, organisationId: before.fspId, data: { assetId: id, version: after.version } }],
+    });
+    await ctx.hooks.run(assetsChanged, tx, { ctx, now, assets: [after] });
+    return after;
   });
-}
-
-/**
- * Close the asset's open FSP link at `at`: the period it held on the asset row becomes a closed
- * asset_fsp_link row (whose exclusion constraint refuses an overlap). The caller then opens the
- * next period on the row, or clears it (de-registration). Run inside the caller's transaction,
- * with the asset row locked.
- */
-export async function closeFspLink(tx: Sql, assetId: string, at: string) {
-  await tx.query(`INSERT INTO asset_fsp_link (asset_id, fsp_id, valid, recorded_at, recorded_by)
-    SELECT id, fsp_id, tstzrange(fsp_since, $2::timestamptz), fsp_since_recorded_at, fsp_since_recorded_by FROM asset WHERE id = $1 AND fsp_since IS NOT NULL`, [assetId, at]);
 }
 
 /** The FSP links of an asset over time (who controlled it when): the closed periods, then the open one on the asset row; with the asset read. */

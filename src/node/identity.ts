@@ -10,6 +10,7 @@ import { failureLimiter } from '../http/rate-limit';
 import { resolveDelegation } from '../identity/delegations';
 import { accountScopes, checkLogin, findAccount } from '../identity/users';
 import type { Hub } from './setup';
+import { standardHooks } from '../hooks';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -39,7 +40,7 @@ export interface IdentityServer {
 /** The hub's OpenID provider on Node, over the hub's database and policies. */
 export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityServer> {
   const { db, clock, ids } = hub.ports;
-  const ctx: Ctx = { db, clock, ids };
+  const ctx: Ctx = { db, clock, ids, hooks: standardHooks() };
   const scopeDescriptions: Record<string, string> = {};
   for (const p of Object.values(PERMISSIONS) as { scope: string; description: string }[]) scopeDescriptions[p.scope] ??= p.description;
   const apiScopes = Object.keys(scopeDescriptions).sort();

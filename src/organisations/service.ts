@@ -7,6 +7,7 @@ import { writeEvents } from '../events/outbox';
 import { revocations } from '../identity/revocations';
 import { closeOrganisationCredentials } from '../identity/users';
 import { Problem } from '../http/problem';
+import { changeVersioned } from '../kernel/versioned';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { OrganisationInput, OrganisationPatch, type Organisation } from './schema';
 import { z } from '@hono/zod-openapi';
@@ -117,40 +118,39 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
   const now = ctx.clock.now();
   const inTransaction = <T>(f: (tx: Sql) => Promise<T>) => (opts.tx ? f(opts.tx) : ctx.db.transaction(f));
   const out = await inTransaction(async (tx) => {
-    const row = await getOrganisationRow(tx, id, true);
-    if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
-    if (row.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
-    if (Number(row.version) !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Organisation ${id} is at version ${row.version}, not ${ifMatch}.`);
-    // Withdrawing by PATCH is a de-registration: the same active-asset rule applies (UC-01.04).
-    if (patch.status === 'WITHDRAWN') await assertNoActiveAssets(tx, id);
-    const before = toOrganisation(row);
-    const merged = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as any;
-    // Re-run the cross-field rules on the merged record.
-    const check = z.object({}).passthrough().superRefine((v, c) => organisationCrossChecks(v as any, c)).safeParse(merged);
-    if (!check.success) {
-      throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, fieldErrorsFromZod(check.error, merged));
-    }
-    // New or changed codes must be in effect today; codes the record already holds stay (src/catalogue/validate.ts).
-    const codeErrors = organisationCodeErrors(await catalogueSnapshot(ctx.db, ctx.clock, tx), merged, now.toISOString().slice(0, 10), before);
-    if (codeErrors.length) throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, codeErrors);
-    if (patch.registrationNumber) {
-      const existing = await findByRegistrationNumber(tx, patch.registrationNumber, id);
-      if (existing) throw duplicateProblem(existing);
-    }
-    await tx.query(`INSERT INTO organisation_history (organisation_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
-      [id, before.version, before, before.recordedAt, before.recordedBy, now.toISOString()]);
-    const [updated] = await tx.query(
-      `UPDATE organisation SET legal_name = $2, trading_name = $3, organisation_type = $4, organisation_type_description = $5, registration_number = $6,
-         roles = ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), identifiers = $8::jsonb, passport = $9::jsonb, dno_codes = ARRAY(SELECT jsonb_array_elements_text($10::jsonb)),
-         status = $11, deregistered_at = CASE WHEN $11 = 'WITHDRAWN' THEN $12::timestamptz END, version = version + 1, recorded_at = $12::timestamptz, recorded_by = $13
-       WHERE id = $1 RETURNING ${COLS}`,
-      [id, merged.legalName, merged.tradingName, merged.organisationType, merged.organisationTypeDescription, String(merged.registrationNumber).toUpperCase(), merged.roles,
-        merged.identifiers, merged.passport ?? {}, merged.dnoCodes, merged.status, now.toISOString(), recordedBy(actor)],
-    );
-    const after = toOrganisation(updated);
-    const changed = Object.keys(patch).filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
-    await writeAudit(tx, actor, now, [{ action: 'organisation.updated', recordType: 'organisation', recordId: id, organisationId: id, detail: { version: after.version, changed, ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.updated', subject: id, organisationId: id, data: { organisationId: id, version: after.version, changed, status: after.status } }]);
+    let changed: string[] = [];
+    const { after } = await changeVersioned<Organisation>(tx, ctx, actor, now, {
+      ...organisationRecord(tx, id), ifMatch,
+      set: async (before) => {
+        // Withdrawing by PATCH is a de-registration: the same active-asset rule applies (UC-01.04).
+        if (patch.status === 'WITHDRAWN') await assertNoActiveAssets(tx, id);
+        const merged = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as any;
+        // Re-run the cross-field rules on the merged record.
+        const check = z.object({}).passthrough().superRefine((v, c) => organisationCrossChecks(v as any, c)).safeParse(merged);
+        if (!check.success) {
+          throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, fieldErrorsFromZod(check.error, merged));
+        }
+        // New or changed codes must be in effect today; codes the record already holds stay (src/catalogue/validate.ts).
+        const codeErrors = organisationCodeErrors(await catalogueSnapshot(ctx.db, ctx.clock, tx), merged, now.toISOString().slice(0, 10), before);
+        if (codeErrors.length) throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, codeErrors);
+        if (patch.registrationNumber) {
+          const existing = await findByRegistrationNumber(tx, patch.registrationNumber, id);
+          if (existing) throw duplicateProblem(existing);
+        }
+        return {
+          sql: `legal_name = $1, trading_name = $2, organisation_type = $3, organisation_type_description = $4, registration_number = $5,
+            roles = ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), identifiers = $7::jsonb, passport = $8::jsonb, dno_codes = ARRAY(SELECT jsonb_array_elements_text($9::jsonb)),
+            status = $10, deregistered_at = CASE WHEN $10 = 'WITHDRAWN' THEN $11::timestamptz END`,
+          params: [merged.legalName, merged.tradingName, merged.organisationType, merged.organisationTypeDescription, String(merged.registrationNumber).toUpperCase(), merged.roles,
+            merged.identifiers, merged.passport ?? {}, merged.dnoCodes, merged.status, now.toISOString()],
+        };
+      },
+      audit: (before, after) => {
+        changed = Object.keys(patch).filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
+        return [{ action: 'organisation.updated', recordType: 'organisation', recordId: id, organisationId: id, detail: { version: after.version, changed, ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) } }];
+      },
+      events: (_, after) => [{ type: 'fmar.organisation.updated', subject: id, organisationId: id, data: { organisationId: id, version: after.version, changed, status: after.status } }],
+    });
     return after;
   });
   // After the commit: this instance's token checks see the new status and roles at once (in a
@@ -164,6 +164,17 @@ export function updateOrganisationIn(tx: Sql, ctx: Ctx, actor: Principal, id: st
   return updateOrganisation(ctx, actor, id, patch, ifMatch, { ...opts, tx });
 }
 
+/** The organisation row for a versioned change (src/kernel/versioned.ts): locked, refused once withdrawn, history in organisation_history. */
+function organisationRecord(tx: Sql, id: string) {
+  return {
+    table: 'organisation', key: { id }, label: `Organisation ${id}`, returning: COLS, toRecord: (r: Record<string, unknown>) => toOrganisation(r),
+    lock: async () => { const row = await getOrganisationRow(tx, id, true); return row ? toOrganisation(row) : undefined; },
+    notFound: () => new Problem('ORG-NOT-FOUND', `No organisation ${id}.`),
+    guard: (before: Organisation) => { if (before.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED'); },
+    history: { table: 'organisation_history', key: { organisation_id: id } },
+  };
+}
+
 async function assertNoActiveAssets(tx: Sql, id: string) {
   const [{ n }] = await tx.query(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL LIMIT 1000) s`, [id]);
@@ -174,21 +185,19 @@ async function assertNoActiveAssets(tx: Sql, id: string) {
 export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: string, reason?: string): Promise<Organisation> {
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
-    const row = await getOrganisationRow(tx, id, true);
-    if (!row) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
-    if (row.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
-    await assertNoActiveAssets(tx, id);
-    const before = toOrganisation(row);
-    await tx.query(`INSERT INTO organisation_history (organisation_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
-      [id, before.version, before, before.recordedAt, before.recordedBy, now.toISOString()]);
-    const [updated] = await tx.query(
-      `UPDATE organisation SET status = 'WITHDRAWN', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1 RETURNING ${COLS}`,
-      [id, now.toISOString(), recordedBy(actor)]);
-    // UC-01.04: its people are deactivated, its clients, grants and delegations revoked.
-    const closed = await closeOrganisationCredentials(tx, id, now, recordedBy(actor));
-    await writeAudit(tx, actor, now, [{ action: 'organisation.deregistered', recordType: 'organisation', recordId: id, organisationId: id, detail: { reason: reason ?? null, ...closed } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.deregistered', subject: id, organisationId: id, data: { organisationId: id } }]);
-    return toOrganisation(updated);
+    let closed = {};
+    const { after } = await changeVersioned<Organisation>(tx, ctx, actor, now, {
+      ...organisationRecord(tx, id),
+      set: async () => {
+        await assertNoActiveAssets(tx, id);
+        // UC-01.04: its people are deactivated, its clients, grants and delegations revoked.
+        closed = await closeOrganisationCredentials(tx, id, now, recordedBy(actor));
+        return { sql: `status = 'WITHDRAWN', deregistered_at = $1::timestamptz`, params: [now.toISOString()] };
+      },
+      audit: () => [{ action: 'organisation.deregistered', recordType: 'organisation', recordId: id, organisationId: id, detail: { reason: reason ?? null, ...closed } }],
+      events: () => [{ type: 'fmar.organisation.deregistered', subject: id, organisationId: id, data: { organisationId: id } }],
+    });
+    return after;
   });
   // After the commit: this instance's token checks see the new status and roles at once.
   revocations.emit();

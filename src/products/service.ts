@@ -7,7 +7,7 @@ import { Problem, fieldError, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
-import { clearReassessmentIn } from '../units/service';
+import { qualificationRecorded } from './hooks';
 import { selectUnit, unitVisibility } from '../units/store';
 import { opportunities, periodErrors, productIdErrors, qualificationRecorder, relatedProducts } from './rules';
 import { EquivalenceInput, ProductInput, ProductPatch, QualificationInput, type Equivalence, type Product, type Qualification } from './schema';
@@ -239,7 +239,9 @@ export async function recordQualification(ctx: Ctx, actor: Principal, unitId: st
     await tx.query(`INSERT INTO qualification (id, market_unit_id, product_id, outcome, valid_from, valid_to, reference, notes, system_operator_id, supersedes, recorded_at, recorded_by)
       VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11::timestamptz, $12)`,
       [id, unitId, productId, input.outcome, input.validFrom, input.validTo ?? null, input.reference ?? null, input.notes ?? null, actor.organisationId, prev?.id ?? null, at, recordedBy(actor)]);
-    const reassessmentCleared = input.outcome === 'QUALIFIED' ? await clearReassessmentIn(tx, actor, unitId, id, now) : false;
+    const result = { reassessmentCleared: false };
+    await ctx.hooks.run(qualificationRecorded, tx, { actor, unitId, qualificationId: id, outcome: input.outcome, now, result });
+    const { reassessmentCleared } = result;
     const [q] = await tx.query(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.id = $1`, [id]);
     const qualification = toQualification(q);
     await writeAudit(tx, actor, now, [{ action: 'qualification.recorded', recordType: 'qualification', recordId: id, organisationId: row.fsp_id,

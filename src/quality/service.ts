@@ -2,7 +2,7 @@ import { refuseIfAssetLimited } from '../access/asset-limit';
 import type { Principal } from '../access/principal';
 import { recordedBy, systemPrincipal } from '../access/principal';
 import type { Asset } from '../assets/schema';
-import { archiveVersion } from '../assets/service';
+import { setAssetStatusIn } from '../assets/change';
 import { ASSET_COLS, selectAsset, toAsset } from '../assets/store';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
@@ -361,11 +361,11 @@ export async function validateAsset(ctx: Ctx, actor: Principal, registries: Exte
     const status = statusAfterValidation(current.status, outcome.open, allAnswered(validation));
     let asset = current;
     if (status !== current.status) {
-      await archiveVersion(tx, current, at);
-      await tx.query(`UPDATE asset SET status = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1`, [id, status, at, recordedBy(actor)]);
-      asset = toAsset((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1`, [id]))[0]);
-      await writeAudit(tx, actor, now, [{ action: 'asset.status-changed', recordType: 'asset', recordId: id, organisationId: current.organisationId, detail: { version: asset.version, changes: { status: [current.status, status] }, reason: 'data-quality validation', openErrors: outcome.open.filter((f) => f.severity === 'ERROR').map((f) => f.ruleCode) } }]);
-      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.status-changed', subject: id, organisationId: current.fspId, data: { assetId: id, version: asset.version, fromStatus: current.status, status, changed: ['status'] } }]);
+      asset = await setAssetStatusIn(tx, ctx, actor, now, {
+        asset: current, status,
+        audit: (after) => ({ action: 'asset.status-changed', recordType: 'asset', recordId: id, organisationId: current.organisationId, detail: { version: after.version, changes: { status: [current.status, status] }, reason: 'data-quality validation', openErrors: outcome.open.filter((f) => f.severity === 'ERROR').map((f) => f.ruleCode) } }),
+        events: (after) => [{ type: 'fmar.asset.status-changed', subject: id, organisationId: current.fspId, data: { assetId: id, version: after.version, fromStatus: current.status, status, changed: ['status'] } }],
+      });
       // The status is a fact of the rules too; the new version's evaluation keeps the scorecards exact.
       await assessAssetsIn(tx, ctx, now, [asset]);
     }

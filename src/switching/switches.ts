@@ -2,8 +2,8 @@ import { z } from '@hono/zod-openapi';
 import { withinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import { recordedBy, systemPrincipal, type Principal } from '../access/principal';
-import { archiveVersion, closeFspLink, parseIdentifier } from '../assets/service';
-import { assessStoredIn } from '../quality/service';
+import { parseIdentifier } from '../assets/service';
+import { moveAssetFspIn, setAssetStatusIn } from '../assets/change';
 import { applySwitchToUnits } from '../units/service';
 import type { Asset } from '../assets/schema';
 import { ASSET_COLS, toAsset } from '../assets/store';
@@ -389,24 +389,22 @@ export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issu
         return { id: r.id, status: 'FAILED' as Status };
       }
       const by = `switch ${r.id}`;
-      await archiveVersion(tx, asset, now.toISOString());
-      await closeFspLink(tx, r.asset_id, at);
-      await tx.query(`UPDATE asset SET fsp_id = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4,
-        fsp_since = $5::timestamptz, fsp_since_recorded_at = $3::timestamptz, fsp_since_recorded_by = $4 WHERE id = $1`, [r.asset_id, r.gaining_fsp_id, now.toISOString(), by, at]);
-      // Data quality follows control: the asset's findings and score move to the gaining FSP's scorecard (src/quality).
-      await assessStoredIn(tx, ctx, now, [r.asset_id]);
+      // The asset's own change: a new version with the gaining FSP's link; data quality follows control (its findings move to the gaining FSP's scorecard).
+      await moveAssetFspIn(tx, ctx, system, now, {
+        asset, toFspId: r.gaining_fsp_id, effectiveAt: at, by,
+        audit: (after) => ({ action: 'asset.fsp-changed', recordType: 'asset', recordId: r.asset_id, organisationId: asset.organisationId, detail: { version: after.version, from: r.losing_fsp_id, to: r.gaining_fsp_id, switchId: r.id } }),
+        events: (after) => [{ type: 'fmar.asset.fsp-changed', subject: r.asset_id, organisationId: r.gaining_fsp_id, data: { assetId: r.asset_id, version: after.version, fromFspId: r.losing_fsp_id, toFspId: r.gaining_fsp_id, switchId: r.id } }],
+      });
       const units = await applySwitchToUnits(tx, ctx, system, { assetId: r.asset_id, gainingFspId: r.gaining_fsp_id, switchId: r.id, now });
       await tx.query(`UPDATE asset_switch SET status = 'EFFECTIVE', closed_at = $2::timestamptz, closed_by = 'switch-scheduler' WHERE id = $1`, [r.id, now.toISOString()]);
       await transition(tx, r.id, 'PENDING', 'EFFECTIVE', now, 'switch-scheduler', `FSP link moved at ${at}`);
       await writeAudit(tx, system, now, [
         { action: 'switch.effective', recordType: 'switch', recordId: r.id, organisationId: r.gaining_fsp_id, detail: { assetId: r.asset_id, losingFspId: r.losing_fsp_id, gainingFspId: r.gaining_fsp_id, effectiveAt: at, marketUnitsMoved: units.moved, marketUnitsFlagged: units.flagged } },
-        { action: 'asset.fsp-changed', recordType: 'asset', recordId: r.asset_id, organisationId: asset.organisationId, detail: { version: asset.version + 1, from: r.losing_fsp_id, to: r.gaining_fsp_id, switchId: r.id } },
       ]);
       const data = { switchId: r.id, assetId: r.asset_id, losingFspId: r.losing_fsp_id, gainingFspId: r.gaining_fsp_id, effectiveAt: at, status: 'EFFECTIVE', dno: asset.dno };
       await writeEvents(tx, ctx.ids, now, [
         { type: 'fmar.switch.effective', subject: r.id, organisationId: r.losing_fsp_id, data },
         { type: 'fmar.switch.effective', subject: r.id, organisationId: r.gaining_fsp_id, data },
-        { type: 'fmar.asset.fsp-changed', subject: r.asset_id, organisationId: r.gaining_fsp_id, data: { assetId: r.asset_id, version: asset.version + 1, fromFspId: r.losing_fsp_id, toFspId: r.gaining_fsp_id, switchId: r.id } },
       ]);
       return { id: r.id, status: 'EFFECTIVE' as Status };
     }).catch(async (e: unknown) => {
@@ -475,10 +473,11 @@ async function suspendAsset(ctx: Ctx, tx: Sql, p: Principal, now: Date, o: { ass
   if (!a) return false;
   const asset = toAsset(a);
   const source = o.switchId ? { switchId: o.switchId } : { registrationConsent: true };
-  await archiveVersion(tx, asset, now.toISOString());
-  await tx.query(`UPDATE asset SET status = 'SUSPENDED_CONSENT_REVOKED', version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [asset.id, now.toISOString(), recordedBy(p)]);
-  await writeAudit(tx, p, now, [{ action: 'asset.suspended', recordType: 'asset', recordId: asset.id, organisationId: asset.organisationId, detail: { version: asset.version + 1, reason: 'consent revoked', consentJti: o.consentJti, ...source } }]);
-  await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.asset.consent-revoked', subject: asset.id, organisationId: asset.fspId, data: { assetId: asset.id, status: 'SUSPENDED_CONSENT_REVOKED', fromStatus: asset.status, consentJti: o.consentJti, ...source, dno: asset.dno } }]);
+  await setAssetStatusIn(tx, ctx, p, now, {
+    asset, status: 'SUSPENDED_CONSENT_REVOKED',
+    audit: (after) => ({ action: 'asset.suspended', recordType: 'asset', recordId: asset.id, organisationId: asset.organisationId, detail: { version: after.version, reason: 'consent revoked', consentJti: o.consentJti, ...source } }),
+    events: () => [{ type: 'fmar.asset.consent-revoked', subject: asset.id, organisationId: asset.fspId, data: { assetId: asset.id, status: 'SUSPENDED_CONSENT_REVOKED', fromStatus: asset.status, consentJti: o.consentJti, ...source, dno: asset.dno } }],
+  });
   return true;
 }
 

@@ -1,0 +1,105 @@
+import type { Principal } from '../access/principal';
+import { recordedBy } from '../access/principal';
+import { writeAudit, type AuditEntry } from '../audit/audit';
+import { writeEvents, type ChangeEvent } from '../events/outbox';
+import { Problem } from '../http/problem';
+import type { IdSource } from '../ports';
+import type { Row, Sql } from '../storage/db';
+
+/** What every versioned record carries. */
+export interface Versioned { version: number; recordedAt: string; recordedBy: string }
+
+/** The new column values: `col = $1, …` with its parameters, and an optional FROM list (set-based writes unpack a recordset). */
+export interface SetClause { sql: string; params: unknown[]; from?: string }
+
+/** The prior versions' table and the columns that name the record in it (all seven share the shape of 001_core.sql's organisation_history). */
+export interface HistoryTable { table: string; key: Record<string, string> }
+
+export interface Change<R extends Versioned> {
+  /** The row's table, its alias in `set` and `returning`, and its key. */
+  table: string;
+  alias?: string;
+  key: Record<string, string>;
+  /** Read the record and lock its row (SELECT … FOR UPDATE, with the reader's visibility): undefined if it is not there. */
+  lock: (tx: Sql) => Promise<R | undefined>;
+  notFound: () => Problem;
+  /** State refusals checked before the version (e.g. already de-registered). */
+  guard?: (before: R) => void;
+  /** The If-Match version, when the request carries one, and how the precondition problem names the record. */
+  ifMatch?: number;
+  label: string;
+  /** Validate and compute the new values (may throw a Problem); nothing is written before it returns. */
+  set: (before: R) => Promise<SetClause> | SetClause;
+  /** recorded_by when it is not the actor's (e.g. `switch <id>`). */
+  by?: string;
+  /** Keep the prior version (omitted for records without history: clients, webhooks, VTNs). */
+  history?: HistoryTable;
+  returning: string;
+  toRecord: (row: Row) => R;
+  audit: (before: R, after: R) => AuditEntry[];
+  events: (before: R, after: R) => ChangeEvent[];
+}
+
+export interface ChangeCtx { ids: IdSource }
+
+/**
+ * The one versioned change of a record, in the caller's transaction: lock → guard → If-Match →
+ * validate and compute → keep the prior version → update with version + 1, recorded_at,
+ * recorded_by → audit → events. The caller then runs its hooks (ctx.hooks) with before and after.
+ */
+export async function changeVersioned<R extends Versioned>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: Change<R>): Promise<{ before: R; after: R }> {
+  const before = await spec.lock(tx);
+  if (!before) throw spec.notFound();
+  spec.guard?.(before);
+  assertVersion(spec.label, before.version, spec.ifMatch);
+  const set = await spec.set(before);
+  const at = now.toISOString();
+  if (spec.history) await keepVersion(tx, spec.history, before, at);
+  const alias = spec.alias ?? spec.table;
+  const params = [...set.params, at, spec.by ?? recordedBy(actor)];
+  const stamp = `version = ${alias}.version + 1, recorded_at = $${params.length - 1}::timestamptz, recorded_by = $${params.length}`;
+  const where = Object.entries(spec.key).map(([col, v]) => { params.push(v); return `${alias}.${col} = $${params.length}`; }).join(' AND ');
+  const [row] = await tx.query(
+    `UPDATE ${spec.table}${spec.alias ? ` ${spec.alias}` : ''} SET ${set.sql ? `${set.sql}, ` : ''}${stamp}${set.from ? ` FROM ${set.from}` : ''} WHERE ${where} RETURNING ${spec.returning}`, params);
+  const after = spec.toRecord(row);
+  await writeAudit(tx, actor, now, spec.audit(before, after));
+  await writeEvents(tx, ctx.ids, now, spec.events(before, after));
+  return { before, after };
+}
+
+/** If-Match: the record must still be at the version the client read. */
+export function assertVersion(label: string, version: number, ifMatch: number | undefined) {
+  if (ifMatch !== undefined && version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `${label} is at version ${version}, not ${ifMatch}.`, { currentVersion: version });
+}
+
+/** Copy the current version into the history table, superseded at `at`. */
+export async function keepVersion(tx: Sql, h: HistoryTable, before: Versioned, at: string) {
+  const cols = Object.keys(h.key);
+  const params: unknown[] = [...Object.values(h.key), before.version, before, before.recordedAt, before.recordedBy, at];
+  const n = cols.length;
+  await tx.query(`INSERT INTO ${h.table} (${cols.join(', ')}, version, data, recorded_at, recorded_by, superseded_at)
+    VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}, $${n + 1}, $${n + 2}::jsonb, $${n + 3}::timestamptz, $${n + 4}, $${n + 5}::timestamptz)`, params);
+}
+
+/**
+ * The set-based variant for many records of one table, already locked by the caller (CIM
+ * enrichment): their current versions go to history in one statement and one UPDATE bumps them,
+ * with the caller's columns from a recordset `x` (id text, …); then one audit and one event write.
+ */
+export async function changeVersionedMany<R extends Versioned & { id: string }>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: {
+  table: string; history: { table: string; key: string }; befores: R[];
+  /** Extra columns set from the recordset x (`col = x.col`), its column list and one row per record (each with `id`). */
+  set?: { sql: string; columns: string; rows: { id: string }[] };
+  audit: (before: R) => AuditEntry; events: (before: R) => ChangeEvent[];
+}): Promise<void> {
+  if (!spec.befores.length) return;
+  const at = now.toISOString();
+  await tx.query(`INSERT INTO ${spec.history.table} (${spec.history.key}, version, data, recorded_at, recorded_by, superseded_at)
+    SELECT x.id, x.version, x.data, x.recorded_at, x.recorded_by, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS x(id text, version integer, data jsonb, recorded_at timestamptz, recorded_by text)`,
+  [spec.befores.map((b) => ({ id: b.id, version: b.version, data: b, recorded_at: b.recordedAt, recorded_by: b.recordedBy })), at]);
+  const rows = spec.set?.rows ?? spec.befores.map((b) => ({ id: b.id }));
+  await tx.query(`UPDATE ${spec.table} t SET ${spec.set ? `${spec.set.sql}, ` : ''}version = t.version + 1, recorded_at = $2::timestamptz, recorded_by = $3
+    FROM jsonb_to_recordset($1::jsonb) AS x(${spec.set?.columns ?? 'id text'}) WHERE t.id = x.id`, [rows, at, recordedBy(actor)]);
+  await writeAudit(tx, actor, now, spec.befores.map(spec.audit));
+  await writeEvents(tx, ctx.ids, now, spec.befores.flatMap(spec.events));
+}
