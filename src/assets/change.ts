@@ -85,7 +85,7 @@ export async function closeFspLink(tx: Sql, assetId: string, at: string) {
  */
 export async function enrichAssetsIn(tx: Sql, ctx: Ctx, actor: Principal, now: Date, o: {
   befores: Asset[]; aliasScheme: string; aliases: { asset_id: string; organisation_id: string; value: string }[];
-  audit: (before: Asset) => AuditEntry; events: (before: Asset) => ChangeEvent[];
+  audit: (before: Asset, version: number) => AuditEntry; events: (before: Asset, version: number) => ChangeEvent[];
 }): Promise<void> {
   await changeVersionedMany(tx, ctx, actor, now, { table: 'asset', history: { table: 'asset_history', key: 'asset_id' }, befores: o.befores, audit: o.audit, events: o.events });
   await tx.query(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id) SELECT $2, x.value, x.asset_id, x.organisation_id

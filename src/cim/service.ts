@@ -13,6 +13,7 @@ import { Problem } from '../http/problem';
 import { assetPages, assetWhere, registerAssets, type AssetFilter } from '../assets/service';
 import { textStream } from '../http/common';
 import { ASSET_COLS, assetVisibility, toAsset } from '../assets/store';
+import { enrichAssetsIn } from '../assets/change';
 import type { Asset } from '../assets/schema';
 import type { RuleCode } from '../rules';
 import type { Db, Sql } from '../storage/db';
@@ -254,7 +255,7 @@ async function matchedMpans(ctx: Ctx, actor: Principal, mpans: string[]): Promis
  * Record network references and the DSO's mRID on visible assets matched by MPAN; all or nothing.
  * An asset whose references or mRID alias change is versioned like any other change: the prior
  * version goes to asset_history, the version goes up, and an audit record and a
- * fmar.asset.network-enriched event are written in the same transaction. An import that changes
+ * fmar.asset.network-enriched event are written in the same transaction (src/assets/change.ts). An import that changes
  * nothing on an asset leaves it as it was (counted as unchanged).
  */
 async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[], issues: ImportIssue[], fileNames: string[], dryRun: boolean,
@@ -310,10 +311,6 @@ async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[]
 
     const by = recordedBy(actor);
     const befores = changes.map((r) => assets.get(r.asset_id)!);
-    await tx.query(`INSERT INTO asset_history (asset_id, version, data, recorded_at, recorded_by, superseded_at)
-      SELECT x.id, x.version, x.data, x.recorded_at, x.recorded_by, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS x(id text, version integer, data jsonb, recorded_at timestamptz, recorded_by text)`,
-    [befores.map((a) => ({ id: a.id, version: a.version, data: a, recorded_at: a.recordedAt, recorded_by: a.recordedBy })), at]);
-    await tx.query(`UPDATE asset a SET version = a.version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE a.id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [changes.map((r) => r.asset_id), at, by]);
     await tx.query(`INSERT INTO cim_network_ref (asset_id, source_organisation_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid, source_files, recorded_at, recorded_by)
       SELECT x.asset_id, $1, x.equipment_mrid, x.connectivity_node_mrid, x.substation_mrid, x.feeder_mrid, $2::jsonb, $3::timestamptz, $4
         FROM jsonb_to_recordset($5::jsonb) AS x(asset_id text, equipment_mrid text, connectivity_node_mrid text, substation_mrid text, feeder_mrid text)
@@ -321,17 +318,14 @@ async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[]
         substation_mrid = EXCLUDED.substation_mrid, feeder_mrid = EXCLUDED.feeder_mrid, source_files = EXCLUDED.source_files, recorded_at = EXCLUDED.recorded_at, recorded_by = EXCLUDED.recorded_by`,
     [actor.organisationId, JSON.stringify(fileNames), at, by, changes]);
     const aliases = changes.filter(aliasWanted).map((r) => ({ asset_id: r.asset_id, organisation_id: assets.get(r.asset_id)!.organisationId, value: r.equipment_mrid }));
-    await tx.query(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id) SELECT '${MRID_ALIAS_SCHEME}', x.value, x.asset_id, x.organisation_id
-      FROM jsonb_to_recordset($1::jsonb) AS x(asset_id text, organisation_id text, value text) ON CONFLICT (scheme, value, asset_id) DO UPDATE SET active = true`, [aliases]);
     const detail = (r: NetworkRef) => ({ equipmentMrid: r.equipment_mrid, connectivityNode: r.connectivity_node_mrid, substation: r.substation_mrid, feeder: r.feeder_mrid });
-    await writeAudit(tx, actor, now, changes.map((r) => {
-      const a = assets.get(r.asset_id)!;
-      return { action: 'asset.cim-enriched', recordType: 'asset', recordId: r.asset_id, organisationId: a.organisationId, detail: { version: a.version + 1, ...detail(r), files: fileNames } };
-    }));
-    await writeEvents(tx, ctx.ids, now, changes.map((r) => {
-      const a = assets.get(r.asset_id)!;
-      return { type: 'fmar.asset.network-enriched', subject: r.asset_id, organisationId: a.fspId, data: { assetId: r.asset_id, version: a.version + 1, sourceOrganisationId: actor.organisationId, ...detail(r) } };
-    }));
+    const refOf = new Map(changes.map((r) => [r.asset_id, r]));
+    // The asset's own change (src/assets): one new version each, the equipment mRID as an alias.
+    await enrichAssetsIn(tx, ctx, actor, now, {
+      befores, aliasScheme: MRID_ALIAS_SCHEME, aliases,
+      audit: (a, version) => ({ action: 'asset.cim-enriched', recordType: 'asset', recordId: a.id, organisationId: a.organisationId, detail: { version, ...detail(refOf.get(a.id)!), files: fileNames } }),
+      events: (a, version) => [{ type: 'fmar.asset.network-enriched', subject: a.id, organisationId: a.fspId, data: { assetId: a.id, version, sourceOrganisationId: actor.organisationId, ...detail(refOf.get(a.id)!) } }],
+    });
     return done(tx, { matched, enriched: changes.length, unchanged });
   });
 }

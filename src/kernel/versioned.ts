@@ -90,7 +90,7 @@ export async function changeVersionedMany<R extends Versioned & { id: string }>(
   table: string; history: { table: string; key: string }; befores: R[];
   /** Extra columns set from the recordset x (`col = x.col`), its column list and one row per record (each with `id`). */
   set?: { sql: string; columns: string; rows: { id: string }[] };
-  audit: (before: R) => AuditEntry; events: (before: R) => ChangeEvent[];
+  audit: (before: R, version: number) => AuditEntry; events: (before: R, version: number) => ChangeEvent[];
 }): Promise<void> {
   if (!spec.befores.length) return;
   const at = now.toISOString();
@@ -100,6 +100,6 @@ export async function changeVersionedMany<R extends Versioned & { id: string }>(
   const rows = spec.set?.rows ?? spec.befores.map((b) => ({ id: b.id }));
   await tx.query(`UPDATE ${spec.table} t SET ${spec.set ? `${spec.set.sql}, ` : ''}version = t.version + 1, recorded_at = $2::timestamptz, recorded_by = $3
     FROM jsonb_to_recordset($1::jsonb) AS x(${spec.set?.columns ?? 'id text'}) WHERE t.id = x.id`, [rows, at, recordedBy(actor)]);
-  await writeAudit(tx, actor, now, spec.befores.map(spec.audit));
-  await writeEvents(tx, ctx.ids, now, spec.befores.flatMap(spec.events));
+  await writeAudit(tx, actor, now, spec.befores.map((b) => spec.audit(b, b.version + 1)));
+  await writeEvents(tx, ctx.ids, now, spec.befores.flatMap((b) => spec.events(b, b.version + 1)));
 }
