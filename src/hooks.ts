@@ -24,6 +24,6 @@ export function standardHooks(): Hooks {
     })
     // A QUALIFIED outcome clears the unit's re-assessment flag.
     .on(qualificationRecorded, async (tx, p) => {
-      if (p.outcome === 'QUALIFIED') p.result.reassessmentCleared = await clearReassessmentIn(tx, p.actor, p.unitId, p.qualificationId, p.now);
+      if (p.outcome === 'QUALIFIED') p.result.reassessmentCleared = await clearReassessmentIn(tx, p.ctx, p.actor, p.unitId, p.qualificationId, p.now);
     });
 }

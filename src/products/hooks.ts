@@ -1,4 +1,5 @@
 import type { Principal } from '../access/principal';
+import type { Ctx } from '../context';
 import { hookPoint } from '../kernel/hooks';
 
 /**
@@ -6,6 +7,6 @@ import { hookPoint } from '../kernel/hooks';
  * unit's Re-assessment Required flag on QUALIFIED and says so in `result` (registered in src/hooks.ts).
  */
 export const qualificationRecorded = hookPoint<{
-  actor: Principal; unitId: string; qualificationId: string; outcome: string; now: Date;
+  ctx: Ctx; actor: Principal; unitId: string; qualificationId: string; outcome: string; now: Date;
   result: { reassessmentCleared: boolean };
 }>('qualification.recorded');

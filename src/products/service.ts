@@ -240,7 +240,7 @@ export async function recordQualification(ctx: Ctx, actor: Principal, unitId: st
       VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11::timestamptz, $12)`,
       [id, unitId, productId, input.outcome, input.validFrom, input.validTo ?? null, input.reference ?? null, input.notes ?? null, actor.organisationId, prev?.id ?? null, at, recordedBy(actor)]);
     const result = { reassessmentCleared: false };
-    await ctx.hooks.run(qualificationRecorded, tx, { actor, unitId, qualificationId: id, outcome: input.outcome, now, result });
+    await ctx.hooks.run(qualificationRecorded, tx, { ctx, actor, unitId, qualificationId: id, outcome: input.outcome, now, result });
     const { reassessmentCleared } = result;
     const [q] = await tx.query(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.id = $1`, [id]);
     const qualification = toQualification(q);

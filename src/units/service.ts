@@ -9,6 +9,7 @@ import { Problem, fieldError, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
+import { changeVersioned, type Change } from '../kernel/versioned';
 import { activeQualifications, offeredProduct, productOwners } from '../products/store';
 import { checkComposition } from './rules';
 import { MarketUnitInput, MarketUnitPatch, type MarketUnit } from './schema';
@@ -50,10 +51,24 @@ async function insertMembers(tx: Sql, unitId: string, product: string, assetIds:
   await tx.query(`INSERT INTO market_unit_member (market_unit_id, asset_id, product) SELECT $1, x, $2 FROM unnest($3::text[]) AS x`, [unitId, product, assetIds]);
 }
 
-async function archiveVersion(tx: Sql, before: MarketUnit, at: string) {
-  await tx.query(`INSERT INTO market_unit_history (market_unit_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
-    [before.id, before.version, before, before.recordedAt, before.recordedBy, at]);
+/** One versioned change of a unit (src/kernel/versioned.ts), history in market_unit_history; `lock` defaults to a unit the caller has locked already. */
+function changeUnit(tx: Sql, ctx: Ctx, actor: Principal, now: Date, id: string, spec: Pick<Change<MarketUnit>, 'set' | 'audit' | 'events'> & Partial<Pick<Change<MarketUnit>, 'lock' | 'guard' | 'ifMatch'>>) {
+  return changeVersioned<MarketUnit>(tx, ctx, actor, now, {
+    table: 'market_unit', alias: 'u', key: { id }, label: `Market unit ${id}`, returning: UNIT_COLS, toRecord: toUnit,
+    lock: () => reread(tx, id), notFound: () => new Problem('UNIT-NOT-FOUND', `No market unit ${id}.`),
+    history: { table: 'market_unit_history', key: { market_unit_id: id } }, ...spec,
+  });
 }
+
+/** Lock a unit the caller may write (the kernel then refuses a stale If-Match). */
+function lockUnit(p: Principal, id: string, mode: 'write' | 'read' = 'write') {
+  return async (tx: Sql): Promise<MarketUnit | undefined> => {
+    const row = ULID_RE.test(id) ? await selectUnit(tx, p, id, { forUpdate: true, mode }) : undefined;
+    return row ? toUnit(row) : undefined;
+  };
+}
+
+const refuseDeregistered = (before: MarketUnit) => { if (before.deregisteredAt) throw new Problem('UNIT-DEREGISTERED'); };
 
 async function reread(tx: Sql, id: string): Promise<MarketUnit> {
   return toUnit((await tx.query(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1`, [id]))[0]);
@@ -132,16 +147,6 @@ export async function listMarketUnits(ctx: Ctx, p: Principal, f: UnitFilter, pag
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
 
-/** Lock a unit the caller may write; refuse a de-registered one and a stale If-Match. */
-async function lockForChange(tx: Sql, p: Principal, id: string, ifMatch: number | undefined, mode: 'write' | 'read' = 'write'): Promise<MarketUnit> {
-  const row = ULID_RE.test(id) ? await selectUnit(tx, p, id, { forUpdate: true, mode }) : undefined;
-  if (!row) throw new Problem('UNIT-NOT-FOUND', `No market unit ${id}.`);
-  const before = toUnit(row);
-  if (before.deregisteredAt) throw new Problem('UNIT-DEREGISTERED');
-  if (ifMatch !== undefined && before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Market unit ${id} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
-  return before;
-}
-
 /** UC-03.03 inside the caller's transaction (a dispute's correction, src/disputes); the audit record names the dispute. */
 export function updateMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number, opts: { disputeId?: string } = {}) {
   return updateMarketUnit(ctx, actor, id, raw, ifMatch, { ...opts, tx });
@@ -157,27 +162,33 @@ export async function updateMarketUnit(ctx: Ctx, actor: Principal, id: string, r
   const inTransaction = <T>(f: (tx: Sql) => Promise<T>) => (opts.tx ? f(opts.tx) : ctx.db.transaction(f));
   try {
     return await inTransaction(async (tx) => {
-      const before = await lockForChange(tx, actor, id, ifMatch);
-      const assetIds = patch.assetIds ? unique(patch.assetIds) : before.assetIds;
-      const type = patch.type ?? before.type;
-      const { warnings } = await checkMembers(tx, actor, { id, fspId: before.fspId, type, product: before.product }, assetIds);
-      // A change of type or composition is material: a unit holding an active qualification needs re-assessment.
-      const material = type !== before.type || JSON.stringify(assetIds) !== JSON.stringify(before.assetIds);
-      const qualified = material ? await activeQualifications(tx, id, at) : [];
-      const reason = qualified.length ? `${type !== before.type ? 'type' : 'composition'} changed in version ${before.version + 1} while qualified (${qualified.map((q) => q.productId).join(', ')})` : null;
-      await archiveVersion(tx, before, at);
-      await tx.query(`UPDATE market_unit SET name = $2, unit_type = $3, version = version + 1, recorded_at = $4::timestamptz, recorded_by = $5,
-          reassessment_required = reassessment_required OR $6::text IS NOT NULL, reassessment_reason = COALESCE($6::text, reassessment_reason) WHERE id = $1`,
-        [id, patch.name ?? before.name, type, at, recordedBy(actor), reason]);
-      if (patch.assetIds) {
-        await tx.query(`DELETE FROM market_unit_member WHERE market_unit_id = $1`, [id]);
-        await insertMembers(tx, id, before.product, assetIds);
-      }
-      const after = await reread(tx, id);
-      const changes = Object.fromEntries((['name', 'type', 'assetIds'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => [k, [before[k], after[k]]]));
-      await writeAudit(tx, actor, now, [{ action: 'market-unit.updated', recordType: 'market_unit', recordId: id, organisationId: before.fspId, detail: { version: after.version, changes, warnings: warnings.map((w) => w.code), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) } }]);
-      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.market-unit.updated', subject: id, organisationId: before.fspId, data: { marketUnitId: id, fspId: before.fspId, assetIds: after.assetIds, changed: Object.keys(changes), version: after.version } }]);
-      if (reason) await reassessmentNotice(tx, ctx, actor, after, now, { reason, qualificationIds: qualified.map((q) => q.id) }, qualified.map((q) => q.productId));
+      let warnings: Warning[] = [];
+      let qualified: { id: string; productId: string }[] = [];
+      let reason: string | null = null;
+      let changes: Record<string, unknown> = {};
+      const { after } = await changeUnit(tx, ctx, actor, now, id, {
+        lock: lockUnit(actor, id), guard: refuseDeregistered, ifMatch,
+        set: async (before) => {
+          const assetIds = patch.assetIds ? unique(patch.assetIds) : before.assetIds;
+          const type = patch.type ?? before.type;
+          ({ warnings } = await checkMembers(tx, actor, { id, fspId: before.fspId, type, product: before.product }, assetIds));
+          // A change of type or composition is material: a unit holding an active qualification needs re-assessment.
+          const material = type !== before.type || JSON.stringify(assetIds) !== JSON.stringify(before.assetIds);
+          qualified = material ? await activeQualifications(tx, id, at) : [];
+          reason = qualified.length ? `${type !== before.type ? 'type' : 'composition'} changed in version ${before.version + 1} while qualified (${qualified.map((q) => q.productId).join(', ')})` : null;
+          if (patch.assetIds) {
+            await tx.query(`DELETE FROM market_unit_member WHERE market_unit_id = $1`, [id]);
+            await insertMembers(tx, id, before.product, assetIds);
+          }
+          return { sql: `name = $1, unit_type = $2, reassessment_required = reassessment_required OR $3::text IS NOT NULL, reassessment_reason = COALESCE($3::text, reassessment_reason)`, params: [patch.name ?? before.name, type, reason] };
+        },
+        audit: (before, after) => {
+          changes = Object.fromEntries((['name', 'type', 'assetIds'] as const).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => [k, [before[k], after[k]]]));
+          return [{ action: 'market-unit.updated', recordType: 'market_unit', recordId: id, organisationId: before.fspId, detail: { version: after.version, changes, warnings: warnings.map((w) => w.code), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) } }];
+        },
+        events: (before, after) => [{ type: 'fmar.market-unit.updated', subject: id, organisationId: before.fspId, data: { marketUnitId: id, fspId: before.fspId, assetIds: after.assetIds, changed: Object.keys(changes), version: after.version } }],
+      });
+      if (reason) await writeReassessmentNotice(tx, ctx, actor, after, now, { reason, qualificationIds: qualified.map((q) => q.id) }, qualified.map((q) => q.productId));
       return { unit: after, warnings };
     });
   } catch (e) { raced(e); }
@@ -191,17 +202,19 @@ export async function deregisterMarketUnit(ctx: Ctx, actor: Principal, id: strin
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {
-    const before = await lockForChange(tx, actor, id, opts.ifMatch);
-    const contracts = await awardedContracts(tx, before, at);
-    if (contracts.length) throw new Problem('UNIT-CONTRACT-AWARDED', `Market unit ${id} holds confirmed contract(s) ${contracts.join(', ')}; they must be terminated first.`, { contractIds: contracts });
-    const qualified = await activeQualifications(tx, id, at);
-    if (qualified.length) throw new Problem('UNIT-QUALIFIED', `Market unit ${id} holds active qualification(s) ${qualified.map((q) => `${q.id} (${q.productId})`).join(', ')}; its System Operator records their end first.`, { qualificationIds: qualified.map((q) => q.id) });
-    await archiveVersion(tx, before, at);
-    await tx.query(`UPDATE market_unit SET status = 'DEREGISTERED', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, at, recordedBy(actor)]);
-    await tx.query(`UPDATE market_unit_member SET active = false WHERE market_unit_id = $1`, [id]);
-    const after = await reread(tx, id);
-    await writeAudit(tx, actor, now, [{ action: 'market-unit.deregistered', recordType: 'market_unit', recordId: id, organisationId: before.fspId, detail: { version: after.version, reason: opts.reason ?? null } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.market-unit.deregistered', subject: id, organisationId: before.fspId, data: { marketUnitId: id, fspId: before.fspId, assetIds: after.assetIds, version: after.version } }]);
+    const { after } = await changeUnit(tx, ctx, actor, now, id, {
+      lock: lockUnit(actor, id), guard: refuseDeregistered, ifMatch: opts.ifMatch,
+      set: async (before) => {
+        const contracts = await awardedContracts(tx, before, at);
+        if (contracts.length) throw new Problem('UNIT-CONTRACT-AWARDED', `Market unit ${id} holds confirmed contract(s) ${contracts.join(', ')}; they must be terminated first.`, { contractIds: contracts });
+        const qualified = await activeQualifications(tx, id, at);
+        if (qualified.length) throw new Problem('UNIT-QUALIFIED', `Market unit ${id} holds active qualification(s) ${qualified.map((q) => `${q.id} (${q.productId})`).join(', ')}; its System Operator records their end first.`, { qualificationIds: qualified.map((q) => q.id) });
+        await tx.query(`UPDATE market_unit_member SET active = false WHERE market_unit_id = $1`, [id]);
+        return { sql: `status = 'DEREGISTERED', deregistered_at = $1::timestamptz`, params: [at] };
+      },
+      audit: (before, after) => [{ action: 'market-unit.deregistered', recordType: 'market_unit', recordId: id, organisationId: before.fspId, detail: { version: after.version, reason: opts.reason ?? null } }],
+      events: (before, after) => [{ type: 'fmar.market-unit.deregistered', subject: id, organisationId: before.fspId, data: { marketUnitId: id, fspId: before.fspId, assetIds: after.assetIds, version: after.version } }],
+    });
     return after;
   });
 }
@@ -213,21 +226,24 @@ export async function deregisterMarketUnit(ctx: Ctx, actor: Principal, id: strin
  */
 export async function reassignMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, id: string, fspId: string, opts: { reason?: string; now?: Date } = {}): Promise<MarketUnit> {
   const now = opts.now ?? ctx.clock.now();
-  const at = now.toISOString();
-  const before = await lockForChange(tx, actor, id, undefined, 'read');
-  if (before.fspId === fspId) throw new Problem('UNIT-REASSIGN-SAME-FSP', `Market unit ${id} is already controlled by ${fspId}.`);
-  if (!(await activeFsp(tx, fspId))) throw refuse([fieldError('fspId', 'UNIT-FSP-INVALID', `${fspId} is not an active FSP or aggregator.`)]);
-  const members = (await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id`, [before.assetIds])).map(toAsset);
-  const { errors } = checkComposition({ fspId, type: before.type }, members);
-  const mixed = errors.filter((e) => e.code === 'UNIT-MIXED-FSP');
-  if (mixed.length) throw refuse(mixed);
-  await archiveVersion(tx, before, at);
-  await tx.query(`UPDATE market_unit SET fsp_id = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1`, [id, fspId, at, recordedBy(actor)]);
-  const after = await reread(tx, id);
-  await writeAudit(tx, actor, now, [{ action: 'market-unit.reassigned', recordType: 'market_unit', recordId: id, organisationId: fspId, detail: { version: after.version, fromFspId: before.fspId, toFspId: fspId, reason: opts.reason ?? null } }]);
-  // One change announced to both FSPs: the same type, subject and data, so each receives it once.
-  const data = { marketUnitId: id, fspId, fromFspId: before.fspId, assetIds: after.assetIds, version: after.version };
-  await writeEvents(tx, ctx.ids, now, [fspId, before.fspId].map((org) => ({ type: 'fmar.market-unit.reassigned', subject: id, organisationId: org, data })));
+  const { after } = await changeUnit(tx, ctx, actor, now, id, {
+    lock: lockUnit(actor, id, 'read'), guard: refuseDeregistered,
+    set: async (before) => {
+      if (before.fspId === fspId) throw new Problem('UNIT-REASSIGN-SAME-FSP', `Market unit ${id} is already controlled by ${fspId}.`);
+      if (!(await activeFsp(tx, fspId))) throw refuse([fieldError('fspId', 'UNIT-FSP-INVALID', `${fspId} is not an active FSP or aggregator.`)]);
+      const members = (await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id`, [before.assetIds])).map(toAsset);
+      const { errors } = checkComposition({ fspId, type: before.type }, members);
+      const mixed = errors.filter((e) => e.code === 'UNIT-MIXED-FSP');
+      if (mixed.length) throw refuse(mixed);
+      return { sql: 'fsp_id = $1', params: [fspId] };
+    },
+    audit: (before, after) => [{ action: 'market-unit.reassigned', recordType: 'market_unit', recordId: id, organisationId: fspId, detail: { version: after.version, fromFspId: before.fspId, toFspId: fspId, reason: opts.reason ?? null } }],
+    // One change announced to both FSPs: the same type, subject and data, so each receives it once.
+    events: (before, after) => {
+      const data = { marketUnitId: id, fspId, fromFspId: before.fspId, assetIds: after.assetIds, version: after.version };
+      return [fspId, before.fspId].map((org) => ({ type: 'fmar.market-unit.reassigned', subject: id, organisationId: org, data }));
+    },
+  });
   return after;
 }
 
@@ -271,12 +287,14 @@ async function spgAccountingPoints(tx: Sql, unitId: string): Promise<number> {
 /** Set Re-assessment Required with its reason (a new unit version) and announce it. */
 async function flagUnit(tx: Sql, ctx: Ctx, actor: Principal, unitId: string, now: Date, reason: string, detail: Record<string, unknown>) {
   const at = now.toISOString();
-  const before = await reread(tx, unitId);
-  await archiveVersion(tx, before, at);
-  await tx.query(`UPDATE market_unit SET reassessment_required = true, reassessment_reason = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1`,
-    [unitId, reason, at, recordedBy(actor)]);
-  const after = await reread(tx, unitId);
-  await reassessmentNotice(tx, ctx, actor, after, now, { reason, ...detail }, (await activeQualifications(tx, unitId, at)).map((q) => q.productId));
+  let productOwnerIds: string[] = [];
+  await changeUnit(tx, ctx, actor, now, unitId, {
+    set: async (before) => {
+      productOwnerIds = await productOwners(tx, [before.product, ...(await activeQualifications(tx, unitId, at)).map((q) => q.productId)]);
+      return { sql: 'reassessment_required = true, reassessment_reason = $1', params: [reason] };
+    },
+    ...reassessmentNotice({ reason, ...detail }, () => productOwnerIds),
+  });
 }
 
 /**
@@ -304,24 +322,35 @@ export async function flagUnitsOfChangedMember(tx: Sql, ctx: Ctx, actor: Princip
  * qualified): audit on the unit, and fmar.market-unit.reassessment-required to the unit's FSP and
  * the System Operators owning its product and the products it is qualified for.
  */
-async function reassessmentNotice(tx: Sql, ctx: Ctx, actor: Principal, after: MarketUnit, now: Date, detail: Record<string, unknown>, qualifiedProducts: string[]) {
-  const productOwnerIds = await productOwners(tx, [after.product, ...qualifiedProducts]);
-  await writeAudit(tx, actor, now, [{ action: 'market-unit.reassessment-required', recordType: 'market_unit', recordId: after.id, organisationId: after.fspId, detail: { version: after.version, ...detail } }]);
-  await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.market-unit.reassessment-required', subject: after.id, organisationId: after.fspId,
-    data: { marketUnitId: after.id, fspId: after.fspId, product: after.product, assetIds: after.assetIds, version: after.version, productOwnerIds, ...detail } }]);
+function reassessmentNotice(detail: Record<string, unknown>, owners: () => string[]): Pick<Change<MarketUnit>, 'audit' | 'events'> {
+  return {
+    audit: (_, after) => [{ action: 'market-unit.reassessment-required', recordType: 'market_unit', recordId: after.id, organisationId: after.fspId, detail: { version: after.version, ...detail } }],
+    events: (_, after) => [{ type: 'fmar.market-unit.reassessment-required', subject: after.id, organisationId: after.fspId,
+      data: { marketUnitId: after.id, fspId: after.fspId, product: after.product, assetIds: after.assetIds, version: after.version, productOwnerIds: owners(), ...detail } }],
+  };
+}
+
+/** The notice for a version already written (an update that made a qualified unit need re-assessment). */
+async function writeReassessmentNotice(tx: Sql, ctx: Ctx, actor: Principal, after: MarketUnit, now: Date, detail: Record<string, unknown>, qualifiedProducts: string[]) {
+  const owners = await productOwners(tx, [after.product, ...qualifiedProducts]);
+  const notice = reassessmentNotice(detail, () => owners);
+  await writeAudit(tx, actor, now, notice.audit(after, after));
+  await writeEvents(tx, ctx.ids, now, notice.events(after, after));
 }
 
 /**
  * Recording QUALIFIED clears the unit's Re-assessment Required flag (UC-04.02), in the
  * qualification's transaction; the prior version is kept. Returns whether the flag was set.
  */
-export async function clearReassessmentIn(tx: Sql, actor: Principal, unitId: string, qualificationId: string, now: Date): Promise<boolean> {
+export async function clearReassessmentIn(tx: Sql, ctx: Ctx, actor: Principal, unitId: string, qualificationId: string, now: Date): Promise<boolean> {
   const before = await reread(tx, unitId);
   if (!before.reassessmentRequired) return false;
-  const at = now.toISOString();
-  await archiveVersion(tx, before, at);
-  await tx.query(`UPDATE market_unit SET reassessment_required = false, reassessment_reason = NULL, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [unitId, at, recordedBy(actor)]);
-  await writeAudit(tx, actor, now, [{ action: 'market-unit.reassessment-cleared', recordType: 'market_unit', recordId: unitId, organisationId: before.fspId, detail: { version: before.version + 1, qualificationId, previousReason: before.reassessmentReason } }]);
+  await changeUnit(tx, ctx, actor, now, unitId, {
+    lock: async () => before,
+    set: () => ({ sql: 'reassessment_required = false, reassessment_reason = NULL', params: [] }),
+    audit: (_, after) => [{ action: 'market-unit.reassessment-cleared', recordType: 'market_unit', recordId: unitId, organisationId: before.fspId, detail: { version: after.version, qualificationId, previousReason: before.reassessmentReason } }],
+    events: () => [],
+  });
   return true;
 }
 
