@@ -8,6 +8,7 @@ import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { qualificationRecorded } from './hooks';
+import { changeVersioned } from '../kernel/versioned';
 import { selectUnit, unitVisibility } from '../units/store';
 import { opportunities, periodErrors, productIdErrors, qualificationRecorder, relatedProducts } from './rules';
 import { EquivalenceInput, ProductInput, ProductPatch, QualificationInput, type Equivalence, type Product, type Qualification } from './schema';
@@ -95,33 +96,38 @@ export async function updateProduct(ctx: Ctx, actor: Principal, id: string, raw:
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {
-    const before = id.length <= 64 ? await selectProduct(tx, id, { forUpdate: true }) : undefined;
-    if (!before) throw new Problem('PRODUCT-NOT-FOUND', `No product ${id}.`);
-    if (before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Product ${id} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
-    const next: Product = { ...before };
-    for (const k of ['name', 'description', 'serviceType', 'ownerOrganisationId', 'validFrom', 'validTo', 'status'] as const) {
-      if (patch[k] !== undefined) (next as any)[k] = patch[k] === null ? null : k === 'validFrom' || k === 'validTo' ? new Date(patch[k] as string).toISOString() : patch[k];
-    }
-    // Retiring without an end date ends the product now (when it has started).
-    if (next.status === 'INACTIVE' && before.status === 'ACTIVE' && patch.validTo === undefined && !next.validTo && now.getTime() > new Date(next.validFrom).getTime()) next.validTo = at;
-    const errors = periodErrors(next.validFrom, next.validTo, 'PRODUCT-PERIOD');
-    if (errors.length) throw refuse(errors);
-    if (next.ownerOrganisationId !== before.ownerOrganisationId) await checkOwner(tx, next.ownerOrganisationId);
     const keys = ['name', 'description', 'serviceType', 'ownerOrganisationId', 'validFrom', 'validTo', 'status'] as const;
-    const changes = Object.fromEntries(keys.filter((k) => before[k] !== next[k]).map((k) => [k, [before[k], next[k]]]));
-    await tx.query(`INSERT INTO product_history (product_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
-      [id, before.version, before, before.recordedAt, before.recordedBy, at]);
-    await tx.query(`UPDATE product SET name = $2, description = $3, service_type = $4, owner_organisation_id = $5, valid_from = $6::timestamptz, valid_to = $7::timestamptz, status = $8,
-        version = version + 1, recorded_at = $9::timestamptz, recorded_by = $10 WHERE id = $1`,
-      [id, next.name, next.description, next.serviceType, next.ownerOrganisationId, next.validFrom, next.validTo, next.status, at, recordedBy(actor)]);
-    const after = (await selectProduct(tx, id))!;
-    const retired = before.status === 'ACTIVE' && after.status === 'INACTIVE';
-    await writeAudit(tx, actor, now, [{ action: retired ? 'product.retired' : 'product.updated', recordType: 'product', recordId: id, organisationId: after.ownerOrganisationId, detail: { version: after.version, changes } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: retired ? 'fmar.product.retired' : 'fmar.product.updated', subject: id, organisationId: after.ownerOrganisationId,
-      data: { productId: id, market: after.market, status: after.status, changed: Object.keys(changes), version: after.version, productOwnerIds: owners(after.ownerOrganisationId, before.ownerOrganisationId) } }]);
+    let changes: Record<string, unknown> = {};
+    const { after } = await changeVersioned<Product>(tx, ctx, actor, now, {
+      table: 'product', alias: 'p', key: { id }, label: `Product ${id}`, returning: PRODUCT_COLS, toRecord: toProduct, ifMatch,
+      lock: async (t) => (id.length <= 64 ? selectProduct(t, id, { forUpdate: true }) : undefined),
+      notFound: () => new Problem('PRODUCT-NOT-FOUND', `No product ${id}.`),
+      history: { table: 'product_history', key: { product_id: id } },
+      set: async (before) => {
+        const next: Product = { ...before };
+        for (const k of keys) {
+          if (patch[k] !== undefined) (next as any)[k] = patch[k] === null ? null : k === 'validFrom' || k === 'validTo' ? new Date(patch[k] as string).toISOString() : patch[k];
+        }
+        // Retiring without an end date ends the product now (when it has started).
+        if (next.status === 'INACTIVE' && before.status === 'ACTIVE' && patch.validTo === undefined && !next.validTo && now.getTime() > new Date(next.validFrom).getTime()) next.validTo = at;
+        const errors = periodErrors(next.validFrom, next.validTo, 'PRODUCT-PERIOD');
+        if (errors.length) throw refuse(errors);
+        if (next.ownerOrganisationId !== before.ownerOrganisationId) await checkOwner(tx, next.ownerOrganisationId);
+        changes = Object.fromEntries(keys.filter((k) => before[k] !== next[k]).map((k) => [k, [before[k], next[k]]]));
+        return {
+          sql: `name = $1, description = $2, service_type = $3, owner_organisation_id = $4, valid_from = $5::timestamptz, valid_to = $6::timestamptz, status = $7`,
+          params: [next.name, next.description, next.serviceType, next.ownerOrganisationId, next.validFrom, next.validTo, next.status],
+        };
+      },
+      audit: (before, after) => [{ action: retired(before, after) ? 'product.retired' : 'product.updated', recordType: 'product', recordId: id, organisationId: after.ownerOrganisationId, detail: { version: after.version, changes } }],
+      events: (before, after) => [{ type: retired(before, after) ? 'fmar.product.retired' : 'fmar.product.updated', subject: id, organisationId: after.ownerOrganisationId,
+        data: { productId: id, market: after.market, status: after.status, changed: Object.keys(changes), version: after.version, productOwnerIds: owners(after.ownerOrganisationId, before.ownerOrganisationId) } }],
+    });
     return after;
   });
 }
+
+const retired = (before: Product, after: Product) => before.status === 'ACTIVE' && after.status === 'INACTIVE';
 
 // ---- Equivalences (UC-04.03) ----
 
@@ -195,16 +201,19 @@ export async function withdrawEquivalence(ctx: Ctx, actor: Principal, id: string
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {
-    const before = await selectEquivalence(tx, id, true);
-    if (!before) throw new Problem('EQUIVALENCE-NOT-FOUND', `No equivalence ${id}.`);
-    if (opts.ifMatch !== undefined && before.version !== opts.ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Equivalence ${id} is at version ${before.version}, not ${opts.ifMatch}.`, { currentVersion: before.version });
-    if (before.status === 'WITHDRAWN') throw new Problem('EQUIVALENCE-WITHDRAWN');
-    await tx.query(`UPDATE product_equivalence SET status = 'WITHDRAWN', withdrawn_at = $2::timestamptz, version = version + 1 WHERE id = $1`, [id, at]);
-    const after = (await selectEquivalence(tx, id))!;
-    const found = await productsById(tx, [after.productA, after.productB]);
-    await writeAudit(tx, actor, now, [{ action: 'product-equivalence.withdrawn', recordType: 'product_equivalence', recordId: id, detail: { version: after.version, reason: opts.reason ?? null } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.product-equivalence.withdrawn', subject: id,
-      data: { equivalenceId: id, productA: after.productA, productB: after.productB, kind: after.kind, version: after.version, productOwnerIds: owners(found.get(after.productA)?.ownerOrganisationId, found.get(after.productB)?.ownerOrganisationId) } }]);
+    let found = new Map<string, Product>();
+    const { after } = await changeVersioned<Equivalence>(tx, ctx, actor, now, {
+      table: 'product_equivalence', alias: 'e', key: { id }, label: `Equivalence ${id}`, returning: EQUIVALENCE_COLS, toRecord: toEquivalence, ifMatch: opts.ifMatch,
+      lock: (t) => selectEquivalence(t, id, true), notFound: () => new Problem('EQUIVALENCE-NOT-FOUND', `No equivalence ${id}.`),
+      set: async (before) => {
+        if (before.status === 'WITHDRAWN') throw new Problem('EQUIVALENCE-WITHDRAWN');
+        found = await productsById(tx, [before.productA, before.productB]);
+        return { sql: `status = 'WITHDRAWN', withdrawn_at = $1::timestamptz`, params: [at] };
+      },
+      audit: (_, after) => [{ action: 'product-equivalence.withdrawn', recordType: 'product_equivalence', recordId: id, detail: { version: after.version, reason: opts.reason ?? null } }],
+      events: (_, after) => [{ type: 'fmar.product-equivalence.withdrawn', subject: id,
+        data: { equivalenceId: id, productA: after.productA, productB: after.productB, kind: after.kind, version: after.version, productOwnerIds: owners(found.get(after.productA)?.ownerOrganisationId, found.get(after.productB)?.ownerOrganisationId) } }],
+    });
     return after;
   });
 }
