@@ -1,9 +1,10 @@
 import type { Action } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import { recordedBy } from '../access/principal';
-import { writeAudit } from '../audit/audit';
+import { writeAudit, type AuditEntry } from '../audit/audit';
 import type { Ctx } from '../context';
-import { writeEvents } from '../events/outbox';
+import { writeEvents, type ChangeEvent } from '../events/outbox';
+import { changeVersioned } from '../kernel/versioned';
 import { Problem, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
@@ -11,7 +12,7 @@ import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { DISPUTABLE } from './records';
 import { checkFields, checkProposed, checkResolution, mayTransition, type DisputeAction } from './rules';
 import { CommentInput, DisputeInput, MAX_EVIDENCE_PER_DISPUTE, ResolveInput, WithdrawInput, type Dispute, type DisputeComment, type DisputeStatus } from './schema';
-import { DISPUTE_COLS, archiveVersion, disputeVisibility, evidenceCount, selectComments, selectDispute, toComment, toDispute } from './store';
+import { DISPUTE_COLS, disputeVisibility, evidenceCount, selectComments, selectDispute, toComment, toDispute } from './store';
 
 /** The first rule broken names the problem; every error found comes back in `errors`. */
 function refuse(errors: FieldError[]): Problem {
@@ -31,13 +32,24 @@ async function reread(tx: Sql, id: string): Promise<Dispute> {
 }
 
 /** The audit record and the event of one change to a dispute, in its transaction. */
-async function announce(tx: Sql, ctx: Ctx, actor: Principal, now: Date, d: Dispute, verb: 'raised' | 'comment-added' | 'under-review' | 'resolved' | 'withdrawn', extra: Record<string, unknown> = {}) {
+type Verb = 'raised' | 'comment-added' | 'under-review' | 'resolved' | 'withdrawn';
+
+/** The audit record and the event of a dispute's step (each party is told, src/events/recipients.ts). */
+function notice(d: Dispute, verb: Verb, extra: Record<string, unknown> = {}): { audit: AuditEntry; event: ChangeEvent } {
   const org = d.raisedBy.organisationId;
-  await writeAudit(tx, actor, now, [{ action: `dispute.${verb}`, recordType: 'dispute', recordId: d.id, organisationId: org, detail: { version: d.version, status: d.status, recordType: d.recordType, recordId: d.recordId, ...extra } }]);
-  await writeEvents(tx, ctx.ids, now, [{
-    type: `fmar.dispute.${verb}`, subject: d.id, organisationId: org,
-    data: { disputeId: d.id, recordType: d.recordType, recordId: d.recordId, fields: d.fields, status: d.status, outcome: d.outcome, raisedBy: org, version: d.version, ...DISPUTABLE[d.recordType].eventData(d.recordId), ...extra },
-  }]);
+  return {
+    audit: { action: `dispute.${verb}`, recordType: 'dispute', recordId: d.id, organisationId: org, detail: { version: d.version, status: d.status, recordType: d.recordType, recordId: d.recordId, ...extra } },
+    event: {
+      type: `fmar.dispute.${verb}`, subject: d.id, organisationId: org,
+      data: { disputeId: d.id, recordType: d.recordType, recordId: d.recordId, fields: d.fields, status: d.status, outcome: d.outcome, raisedBy: org, version: d.version, ...DISPUTABLE[d.recordType].eventData(d.recordId), ...extra },
+    },
+  };
+}
+
+async function announce(tx: Sql, ctx: Ctx, actor: Principal, now: Date, d: Dispute, verb: Verb, extra: Record<string, unknown> = {}) {
+  const n = notice(d, verb, extra);
+  await writeAudit(tx, actor, now, [n.audit]);
+  await writeEvents(tx, ctx.ids, now, [n.event]);
 }
 
 /** UC-05.03: raise a dispute on a record the caller sees; a second open one on the same fields is refused. */
@@ -108,14 +120,28 @@ export async function listDisputes(ctx: Ctx, p: Principal, f: DisputeFilter, pag
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
 
-/** Lock a dispute the caller reaches for this action; refuse an illegal transition, then a stale If-Match. */
-async function lockFor(tx: Sql, p: Principal, id: string, permission: Action, action: DisputeAction, ifMatch: number | undefined): Promise<Dispute> {
-  const row = ULID_RE.test(id) ? await selectDispute(tx, p, id, { forUpdate: true, action: permission }) : undefined;
-  if (!row) throw notFound(id);
-  const before = toDispute(row);
-  if (action === 'withdraw' && before.raisedBy.organisationId !== p.organisationId) throw new Problem('DISPUTE-NOT-RAISER', `Dispute ${id} was raised by ${before.raisedBy.organisationId}; only it withdraws the dispute.`);
-  if (!mayTransition(before.status, action)) throw new Problem('DISPUTE-TRANSITION-ILLEGAL', `Dispute ${id} is ${before.status}: it cannot be ${action === 'comment' ? 'commented on' : action === 'review' ? 'taken under review' : action === 'resolve' ? 'resolved' : 'withdrawn'}.`, { status: before.status });
-  if (ifMatch !== undefined && before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Dispute ${id} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
+/** Read and lock a dispute the caller reaches for this action. */
+function lockDispute(p: Principal, id: string, permission: Action) {
+  return async (tx: Sql) => {
+    const row = ULID_RE.test(id) ? await selectDispute(tx, p, id, { forUpdate: true, action: permission }) : undefined;
+    return row ? toDispute(row) : undefined;
+  };
+}
+
+/** Refuse an action the caller may not take on the dispute now (the kernel then refuses a stale If-Match). */
+function refuseAction(p: Principal, action: DisputeAction) {
+  return (before: Dispute) => {
+    const id = before.id;
+    if (action === 'withdraw' && before.raisedBy.organisationId !== p.organisationId) throw new Problem('DISPUTE-NOT-RAISER', `Dispute ${id} was raised by ${before.raisedBy.organisationId}; only it withdraws the dispute.`);
+    if (!mayTransition(before.status, action)) throw new Problem('DISPUTE-TRANSITION-ILLEGAL', `Dispute ${id} is ${before.status}: it cannot be ${action === 'comment' ? 'commented on' : action === 'review' ? 'taken under review' : action === 'resolve' ? 'resolved' : 'withdrawn'}.`, { status: before.status });
+  };
+}
+
+/** Lock a dispute the caller reaches for this action; refuse an illegal transition. */
+async function lockFor(tx: Sql, p: Principal, id: string, permission: Action, action: DisputeAction): Promise<Dispute> {
+  const before = await lockDispute(p, id, permission)(tx);
+  if (!before) throw notFound(id);
+  refuseAction(p, action)(before);
   return before;
 }
 
@@ -125,7 +151,7 @@ export async function commentOnDispute(ctx: Ctx, actor: Principal, id: string, r
   const now = ctx.clock.now();
   const commentId = ctx.ids.next();
   return ctx.db.transaction(async (tx) => {
-    const d = await lockFor(tx, actor, id, 'disputes.comment', 'comment', undefined);
+    const d = await lockFor(tx, actor, id, 'disputes.comment', 'comment');
     const held = await evidenceCount(tx, id);
     if (held + input.evidence.length > MAX_EVIDENCE_PER_DISPUTE) throw new Problem('DISPUTE-EVIDENCE-LIMIT', `Dispute ${id} holds ${held} evidence item(s); ${input.evidence.length} more would pass ${MAX_EVIDENCE_PER_DISPUTE}.`);
     const [row] = await tx.query(
@@ -137,24 +163,35 @@ export async function commentOnDispute(ctx: Ctx, actor: Principal, id: string, r
   });
 }
 
-/** A change of status, with its prior version kept. */
-async function setStatus(tx: Sql, actor: Principal, before: Dispute, at: string, status: DisputeStatus, more: { outcome?: string; note?: string | null; correction?: unknown } = {}): Promise<Dispute> {
-  await archiveVersion(tx, before, at);
-  const closed = status === 'RESOLVED' || status === 'WITHDRAWN';
-  await tx.query(
-    `UPDATE dispute SET status = $2, outcome = $3, resolution_note = $4, correction = $5::jsonb, closed_at = $6::timestamptz, version = version + 1, recorded_at = $7::timestamptz, recorded_by = $8 WHERE id = $1`,
-    [before.id, status, more.outcome ?? null, more.note ?? null, more.correction ?? null, closed ? at : null, at, recordedBy(actor)]);
-  return reread(tx, before.id);
+/** A step that changes the dispute's status: one versioned change (src/kernel/versioned.ts), announced to every party. */
+async function changeStatus(tx: Sql, ctx: Ctx, actor: Principal, now: Date, id: string, o: {
+  permission: Action; action: DisputeAction; ifMatch?: number; status: DisputeStatus; verb: Verb;
+  /** Work done after the checks, before the write (a resolution's correction), and what it adds to the row and the notice. */
+  more?: (before: Dispute) => Promise<{ outcome?: string; note?: string | null; correction?: unknown; extra?: Record<string, unknown> }>;
+}): Promise<Dispute> {
+  const at = now.toISOString();
+  const closed = o.status === 'RESOLVED' || o.status === 'WITHDRAWN';
+  let extra: Record<string, unknown> = {};
+  const { after } = await changeVersioned<Dispute>(tx, ctx, actor, now, {
+    table: 'dispute', alias: 'd', key: { id }, label: `Dispute ${id}`, returning: DISPUTE_COLS, toRecord: toDispute,
+    lock: lockDispute(actor, id, o.permission), notFound: () => notFound(id), guard: refuseAction(actor, o.action), ifMatch: o.ifMatch,
+    history: { table: 'dispute_history', key: { dispute_id: id } },
+    set: async (before) => {
+      const m = o.more ? await o.more(before) : {};
+      extra = m.extra ?? {};
+      return { sql: `status = $1, outcome = $2, resolution_note = $3, correction = $4::jsonb, closed_at = $5::timestamptz`, params: [o.status, m.outcome ?? null, m.note ?? null, m.correction ?? null, closed ? at : null] };
+    },
+    audit: (_, after) => [notice(after, o.verb, extra).audit],
+    events: (_, after) => [notice(after, o.verb, extra).event],
+  });
+  return after;
 }
 
 /** The operator takes an open dispute under review. */
 export async function reviewDispute(ctx: Ctx, actor: Principal, id: string, opts: { ifMatch?: number } = {}): Promise<Dispute> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const before = await lockFor(tx, actor, id, 'disputes.resolve', 'review', opts.ifMatch);
-    const after = await setStatus(tx, actor, before, now.toISOString(), 'UNDER_REVIEW');
-    await announce(tx, ctx, actor, now, after, 'under-review');
-    return after;
+    return changeStatus(tx, ctx, actor, now, id, { permission: 'disputes.resolve', action: 'review', ifMatch: opts.ifMatch, status: 'UNDER_REVIEW', verb: 'under-review' });
   });
 }
 
@@ -163,10 +200,10 @@ export async function withdrawDispute(ctx: Ctx, actor: Principal, id: string, ra
   const input = parse(WithdrawInput, raw ?? {}, 'withdrawal');
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const before = await lockFor(tx, actor, id, 'disputes.withdraw', 'withdraw', opts.ifMatch);
-    const after = await setStatus(tx, actor, before, now.toISOString(), 'WITHDRAWN', { note: input.reason ?? null });
-    await announce(tx, ctx, actor, now, after, 'withdrawn', { reason: input.reason ?? null });
-    return after;
+    return changeStatus(tx, ctx, actor, now, id, {
+      permission: 'disputes.withdraw', action: 'withdraw', ifMatch: opts.ifMatch, status: 'WITHDRAWN', verb: 'withdrawn',
+      more: async () => ({ note: input.reason ?? null, extra: { reason: input.reason ?? null } }),
+    });
   });
 }
 
@@ -189,18 +226,20 @@ export async function resolveDispute(ctx: Ctx, actor: Principal, id: string, raw
   const now = ctx.clock.now();
   let record: (typeof DISPUTABLE)[keyof typeof DISPUTABLE] | undefined;
   const out = await ctx.db.transaction(async (tx) => {
-    const before = await lockFor(tx, actor, id, 'disputes.resolve', 'resolve', opts.ifMatch);
-    let correction: { expectedVersion: number; changes: Record<string, unknown>; resultingVersion: number } | undefined;
-    if (input.outcome === 'CORRECTED') {
-      const c = input.correction!;
-      record = DISPUTABLE[before.recordType];
-      let resultingVersion: number;
-      try { resultingVersion = await record.correct(tx, ctx, actor, before.recordId, c.changes, c.version, id); } catch (e) { throw inCorrection(e); }
-      correction = { expectedVersion: c.version, changes: c.changes, resultingVersion };
-    }
-    const after = await setStatus(tx, actor, before, now.toISOString(), 'RESOLVED', { outcome: input.outcome, note: input.note ?? null, correction });
-    await announce(tx, ctx, actor, now, after, 'resolved', correction ? { correctedVersion: correction.resultingVersion } : {});
-    return after;
+    return changeStatus(tx, ctx, actor, now, id, {
+      permission: 'disputes.resolve', action: 'resolve', ifMatch: opts.ifMatch, status: 'RESOLVED', verb: 'resolved',
+      more: async (before) => {
+        let correction: { expectedVersion: number; changes: Record<string, unknown>; resultingVersion: number } | undefined;
+        if (input.outcome === 'CORRECTED') {
+          const c = input.correction!;
+          record = DISPUTABLE[before.recordType];
+          let resultingVersion: number;
+          try { resultingVersion = await record.correct(tx, ctx, actor, before.recordId, c.changes, c.version, id); } catch (e) { throw inCorrection(e); }
+          correction = { expectedVersion: c.version, changes: c.changes, resultingVersion };
+        }
+        return { outcome: input.outcome, note: input.note ?? null, correction, extra: correction ? { correctedVersion: correction.resultingVersion } : {} };
+      },
+    });
   });
   record?.afterCommit?.();
   return out;

@@ -72,8 +72,3 @@ export async function evidenceCount(tx: Sql, disputeId: string): Promise<number>
     `SELECT (SELECT jsonb_array_length(evidence) FROM dispute WHERE id = $1) + COALESCE((SELECT sum(jsonb_array_length(evidence)) FROM dispute_comment WHERE dispute_id = $1), 0) AS n`, [disputeId]);
   return Number(n);
 }
-
-export async function archiveVersion(tx: Sql, before: Dispute, at: string) {
-  await tx.query(`INSERT INTO dispute_history (dispute_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
-    [before.id, before.version, before, before.recordedAt, before.recordedBy, at]);
-}
