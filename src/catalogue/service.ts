@@ -4,12 +4,13 @@ import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem } from '../http/problem';
+import { changeVersioned, type Change } from '../kernel/versioned';
 import { fieldErrorsFromZod } from '../http/validation';
 import { pgErrorCode, type Sql } from '../storage/db';
 import { dateErrors, newCodeErrors, type CatalogueDef } from './rules';
 import { CatalogueCodeInput, CatalogueCodePatch, type CatalogueCode, type CatalogueSummary } from './schema';
 import { catalogueChanges, catalogueSnapshot, codeState, type CatalogueName, type CodeEntry } from './snapshot';
-import { CODE_COLS, archiveCode, selectCatalogue, selectCatalogues, selectCode, selectCodes, toCode } from './store';
+import { CODE_COLS, selectCatalogue, selectCatalogues, selectCode, selectCodes, toCode } from './store';
 
 /** UC-05.07: the code lists, read by every role, maintained by the operator (docs/catalogues.md). */
 
@@ -59,13 +60,22 @@ function announced<T extends CatalogueCode>(k: T): T {
   return k;
 }
 
+/** The audit record and the event of a code's change. */
+function notice(change: 'added' | 'updated', changesOf: (before: CatalogueCode, after: CatalogueCode) => Record<string, [unknown, unknown]>): Pick<Change<CatalogueCode>, 'audit' | 'events'> {
+  const id = (k: CatalogueCode) => `${k.catalogue}/${k.code}`;
+  return {
+    audit: (before, k) => [{ action: `catalogue.code-${change}`, recordType: 'catalogue_code', recordId: id(k), organisationId: null, detail: { version: k.version, changes: changesOf(before, k) } }],
+    events: (before, k) => [{
+      type: 'fmar.catalogue.changed', subject: id(k), organisationId: null,
+      data: { catalogue: k.catalogue, code: k.code, change, changed: Object.keys(changesOf(before, k)), version: k.version, active: k.active, effectiveFrom: k.effectiveFrom, effectiveTo: k.effectiveTo },
+    }],
+  };
+}
+
 async function record(tx: Sql, ctx: Ctx, actor: Principal, now: Date, k: CatalogueCode, change: 'added' | 'updated', changes: Record<string, [unknown, unknown]>) {
-  const id = `${k.catalogue}/${k.code}`;
-  await writeAudit(tx, actor, now, [{ action: `catalogue.code-${change}`, recordType: 'catalogue_code', recordId: id, organisationId: null, detail: { version: k.version, changes } }]);
-  await writeEvents(tx, ctx.ids, now, [{
-    type: 'fmar.catalogue.changed', subject: id, organisationId: null,
-    data: { catalogue: k.catalogue, code: k.code, change, changed: Object.keys(changes), version: k.version, active: k.active, effectiveFrom: k.effectiveFrom, effectiveTo: k.effectiveTo },
-  }]);
+  const n = notice(change, () => changes);
+  await writeAudit(tx, actor, now, n.audit(k, k));
+  await writeEvents(tx, ctx.ids, now, n.events(k, k));
 }
 
 /** Add a code to an extensible catalogue; usable for new records as soon as it commits. */
@@ -113,22 +123,23 @@ export async function updateCode(ctx: Ctx, actor: Principal, name: string, code:
   const at = now.toISOString();
   return announced(await ctx.db.transaction(async (tx) => {
     const c = await catalogueOr404(tx, name);
-    const before = await codeOr404(tx, name, code, true);
-    if (c.policy === 'read-only') throw new Problem('CATALOGUE-READ-ONLY', `The ${name} catalogue is read-only: code depends on each of its codes.`);
-    if (before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `${name}/${code} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
-    const merged = { ...before };
-    for (const k of PATCHABLE) if (patch[k] !== undefined) (merged as any)[k] = patch[k];
-    const errors = dateErrors(merged.effectiveFrom, merged.effectiveTo);
-    if (errors.length) throw new Problem('REQUEST-VALIDATION', 'The updated code breaks a rule.', {}, errors);
-    const changed = PATCHABLE.filter((k) => merged[k] !== before[k]);
-    if (!changed.length) throw new Problem('CATALOGUE-CHANGE-EMPTY', `${name}/${code} already has these values.`);
-    await archiveCode(tx, before, at);
-    const [row] = await tx.query(
-      `UPDATE catalogue_code SET label = $3, description = $4, active = $5, effective_from = $6::date, effective_to = $7::date, version = version + 1, recorded_at = $8::timestamptz, recorded_by = $9
-        WHERE catalogue = $1 AND code = $2 RETURNING ${CODE_COLS}`,
-      [name, code, merged.label, merged.description, merged.active, merged.effectiveFrom, merged.effectiveTo, at, recordedBy(actor)]);
-    const after = toCode(row);
-    await record(tx, ctx, actor, now, after, 'updated', Object.fromEntries(changed.map((k) => [k, [before[k], after[k]]])));
+    let changed: (typeof PATCHABLE)[number][] = [];
+    const { after } = await changeVersioned<CatalogueCode>(tx, ctx, actor, now, {
+      table: 'catalogue_code', key: { catalogue: name, code }, label: `${name}/${code}`, returning: CODE_COLS, toRecord: toCode, ifMatch,
+      lock: (t) => codeOr404(t, name, code, true), notFound: () => new Problem('CATALOGUE-CODE-NOT-FOUND', `The ${name} catalogue has no code ${code}.`),
+      guard: () => { if (c.policy === 'read-only') throw new Problem('CATALOGUE-READ-ONLY', `The ${name} catalogue is read-only: code depends on each of its codes.`); },
+      history: { table: 'catalogue_code_history', key: { catalogue: name, code } },
+      set: (before) => {
+        const merged = { ...before };
+        for (const k of PATCHABLE) if (patch[k] !== undefined) (merged as any)[k] = patch[k];
+        const errors = dateErrors(merged.effectiveFrom, merged.effectiveTo);
+        if (errors.length) throw new Problem('REQUEST-VALIDATION', 'The updated code breaks a rule.', {}, errors);
+        changed = PATCHABLE.filter((k) => merged[k] !== before[k]);
+        if (!changed.length) throw new Problem('CATALOGUE-CHANGE-EMPTY', `${name}/${code} already has these values.`);
+        return { sql: `label = $1, description = $2, active = $3, effective_from = $4::date, effective_to = $5::date`, params: [merged.label, merged.description, merged.active, merged.effectiveFrom, merged.effectiveTo] };
+      },
+      ...notice('updated', (before, after) => Object.fromEntries(changed.map((k) => [k, [before[k], after[k]]]))),
+    });
     return after;
   }));
 }

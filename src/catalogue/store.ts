@@ -41,8 +41,3 @@ export async function selectCode(db: Sql, name: string, code: string, forUpdate 
   const [r] = await db.query(`SELECT ${CODE_COLS} FROM catalogue_code WHERE catalogue = $1 AND code = $2${forUpdate ? ' FOR UPDATE' : ''}`, [name, code]);
   return r ? toCode(r) : undefined;
 }
-
-export async function archiveCode(tx: Sql, before: CatalogueCode, at: string) {
-  await tx.query(`INSERT INTO catalogue_code_history (catalogue, code, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz, $6, $7::timestamptz)`,
-    [before.catalogue, before.code, before.version, before, before.recordedAt, before.recordedBy, at]);
-}

@@ -36,6 +36,8 @@ export interface Change<R extends Versioned> {
   history?: HistoryTable;
   returning: string;
   toRecord: (row: Row) => R;
+  /** Effects that must see the new version and that its audit reports (a rule's deactivation re-assesses assets). */
+  afterWrite?: (before: R, after: R) => Promise<void>;
   audit: (before: R, after: R) => AuditEntry[];
   events: (before: R, after: R) => ChangeEvent[];
 }
@@ -45,7 +47,7 @@ export interface ChangeCtx { ids: IdSource }
 /**
  * The one versioned change of a record, in the caller's transaction: lock → guard → If-Match →
  * validate and compute → keep the prior version → update with version + 1, recorded_at,
- * recorded_by → audit → events. The caller then runs its hooks (ctx.hooks) with before and after.
+ * recorded_by → (afterWrite) → audit → events. The caller then runs its hooks (ctx.hooks) with before and after.
  */
 export async function changeVersioned<R extends Versioned>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: Change<R>): Promise<{ before: R; after: R }> {
   const before = await spec.lock(tx);
@@ -62,6 +64,7 @@ export async function changeVersioned<R extends Versioned>(tx: Sql, ctx: ChangeC
   const [row] = await tx.query(
     `UPDATE ${spec.table}${spec.alias ? ` ${spec.alias}` : ''} SET ${set.sql ? `${set.sql}, ` : ''}${stamp}${set.from ? ` FROM ${set.from}` : ''} WHERE ${where} RETURNING ${spec.returning}`, params);
   const after = spec.toRecord(row);
+  await spec.afterWrite?.(before, after);
   await writeAudit(tx, actor, now, spec.audit(before, after));
   await writeEvents(tx, ctx.ids, now, spec.events(before, after));
   return { before, after };

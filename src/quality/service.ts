@@ -3,6 +3,7 @@ import type { Principal } from '../access/principal';
 import { recordedBy, systemPrincipal } from '../access/principal';
 import type { Asset } from '../assets/schema';
 import { setAssetStatusIn } from '../assets/change';
+import { changeVersioned } from '../kernel/versioned';
 import { ASSET_COLS, selectAsset, toAsset } from '../assets/store';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
@@ -251,31 +252,35 @@ export async function updateRule(ctx: Ctx, actor: Principal, code: string, raw: 
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {
-    const before = await ruleRow(tx, code, true);
-    if (ifMatch !== undefined && before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Rule ${code} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
-    const next = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as DqRule;
-    if (patch.active === false && !before.active) throw new Problem('DQ-RULE-INACTIVE', `Rule ${code} is already inactive.`);
-    if (patch.definition !== undefined || patch.kind !== undefined) checkDefinition(next.kind, next.definition);
-    compileRule(next);
-    await tx.query(`INSERT INTO dq_rule_history (code, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
-      [code, before.version, before, before.recordedAt, before.recordedBy, at]);
-    await tx.query(`UPDATE dq_rule SET description = $2, severity = $3, weight = $4, applies_to = ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), kind = $6, definition = $7,
-        active = $8, version = version + 1, recorded_at = $9::timestamptz, recorded_by = $10 WHERE code = $1`,
-    [code, next.description, next.severity, next.weight, next.appliesTo, next.kind, next.definition, next.active, at, recordedBy(actor)]);
-    const after = await ruleRow(tx, code);
-    const changes = Object.fromEntries((['description', 'severity', 'weight', 'appliesTo', 'kind', 'definition', 'active'] as const)
-      .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => [k, [before[k], after[k]]]));
-    const deactivated = before.active && !after.active;
+    const keys = ['description', 'severity', 'weight', 'appliesTo', 'kind', 'definition', 'active'] as const;
     let reassessed = 0;
-    if (deactivated) {
-      // Advisories have no index by rule: deactivating an INFO rule reads every score row (rare, the operator's).
-      const ids = (await tx.query(`SELECT asset_id FROM dq_finding WHERE rule_code = $1 AND resolved_at IS NULL
-          UNION SELECT asset_id FROM dq_asset_score WHERE advisories @> ARRAY[$1::text] ORDER BY asset_id`, [code])).map((r) => r.asset_id);
-      reassessed = (await assessStoredIn(tx, ctx, now, ids)).size;
-    }
-    const action = deactivated ? 'deactivated' : !before.active && after.active ? 'reactivated' : 'updated';
-    await writeAudit(tx, actor, now, [{ action: `data-quality-rule.${action}`, recordType: 'data_quality_rule', recordId: code, detail: { version: after.version, changes, ...(deactivated ? { reassessedAssets: reassessed } : {}) } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: `fmar.data-quality.rule-${action}`, subject: code, data: { ruleCode: code, version: after.version, changed: Object.keys(changes) } }]);
+    const changesOf = (before: DqRule, after: DqRule) => Object.fromEntries(keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => [k, [before[k], after[k]]]));
+    const deactivated = (before: DqRule, after: DqRule) => before.active && !after.active;
+    const actionOf = (before: DqRule, after: DqRule) => (deactivated(before, after) ? 'deactivated' : !before.active && after.active ? 'reactivated' : 'updated');
+    const { after } = await changeVersioned<DqRule>(tx, ctx, actor, now, {
+      table: 'dq_rule', key: { code }, label: `Rule ${code}`, returning: RULE_COLS, toRecord: toRule, ifMatch,
+      lock: async (t) => ruleRow(t, code, true), notFound: () => new Problem('DQ-RULE-NOT-FOUND', `No data quality rule ${code}.`),
+      history: { table: 'dq_rule_history', key: { code } },
+      set: (before) => {
+        const next = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as DqRule;
+        if (patch.active === false && !before.active) throw new Problem('DQ-RULE-INACTIVE', `Rule ${code} is already inactive.`);
+        if (patch.definition !== undefined || patch.kind !== undefined) checkDefinition(next.kind, next.definition);
+        compileRule(next);
+        return {
+          sql: `description = $1, severity = $2, weight = $3, applies_to = ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), kind = $5, definition = $6, active = $7`,
+          params: [next.description, next.severity, next.weight, next.appliesTo, next.kind, next.definition, next.active],
+        };
+      },
+      afterWrite: async (before, after) => {
+        if (!deactivated(before, after)) return;
+        // Advisories have no index by rule: deactivating an INFO rule reads every score row (rare, the operator's).
+        const ids = (await tx.query(`SELECT asset_id FROM dq_finding WHERE rule_code = $1 AND resolved_at IS NULL
+            UNION SELECT asset_id FROM dq_asset_score WHERE advisories @> ARRAY[$1::text] ORDER BY asset_id`, [code])).map((r) => r.asset_id);
+        reassessed = (await assessStoredIn(tx, ctx, now, ids)).size;
+      },
+      audit: (before, after) => [{ action: `data-quality-rule.${actionOf(before, after)}`, recordType: 'data_quality_rule', recordId: code, detail: { version: after.version, changes: changesOf(before, after), ...(deactivated(before, after) ? { reassessedAssets: reassessed } : {}) } }],
+      events: (before, after) => [{ type: `fmar.data-quality.rule-${actionOf(before, after)}`, subject: code, data: { ruleCode: code, version: after.version, changed: Object.keys(changesOf(before, after)) } }],
+    });
     return after;
   });
 }
