@@ -4,6 +4,7 @@ import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
+import { changeVersioned } from '../kernel/versioned';
 import { Problem, fieldError, validationProblem, type FieldError } from '../http/problem';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import type { Vtn, VtnInput, VtnPatch } from './schema';
@@ -91,29 +92,34 @@ export async function updateVtn(ctx: Ctx, p: Principal, id: string, patch: VtnPa
   const now = ctx.clock.now();
   try {
     return await ctx.db.transaction(async (tx) => {
-      const params: unknown[] = [id];
-      const own = reach('vtns.write', p.roles).all ? 'TRUE' : (params.push(p.organisationId), `v.operator_id = $${params.length}`);
-      const [cur] = await tx.query(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.id = $1 AND ${own} FOR UPDATE`, params);
-      if (!cur) throw new Problem('OPENADR-VTN-NOT-FOUND', `No VTN ${id}.`);
-      if (Number(cur.version) !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `VTN ${id} is at version ${cur.version}.`);
-      const next = {
-        name: patch.name ?? cur.name,
-        vtnId: patch.vtnId !== undefined ? patch.vtnId : cur.vtn_id,
-        baseUrl: patch.baseUrl === undefined ? cur.base_url : patch.baseUrl === null ? null : normaliseBaseUrl(patch.baseUrl),
-        status: patch.status ?? cur.status,
-      };
-      if (!isProtocol(cur.protocol)) throw new Error(`openadr_vtn ${id} has protocol ${cur.protocol}`);
-      const errors = referenceErrors(cur.protocol, next.vtnId, next.baseUrl);
-      if (errors.length) throw validationProblem(errors);
-      await checkTaken(tx, { id, vtnId: next.vtnId, baseUrl: next.baseUrl });
-      const [row] = await tx.query(
-        `UPDATE openadr_vtn SET name = $2, vtn_id = $3, base_url = $4, status = $5, version = version + 1, recorded_at = $6::timestamptz, recorded_by = $7
-          WHERE id = $1 RETURNING ${VTN_COLS.replace(/v\./g, '')}`,
-        [id, next.name, next.vtnId, next.baseUrl, next.status, now.toISOString(), recordedBy(p)]);
-      const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-      await writeAudit(tx, p, now, [{ action: 'vtn.updated', recordType: 'openadr_vtn', recordId: id, organisationId: cur.operator_id, detail: { changed, before: toVtn(cur), version: Number(row.version) } }]);
-      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.vtn.updated', subject: id, organisationId: cur.operator_id, data: { vtnId: id, code: cur.code, changed, status: next.status } }]);
-      return toVtn(row);
+      let changed: string[] = [];
+      const { after } = await changeVersioned<Vtn>(tx, ctx, p, now, {
+        table: 'openadr_vtn', alias: 'v', key: { id }, label: `VTN ${id}`, returning: VTN_COLS, toRecord: toVtn, ifMatch,
+        lock: async (t) => {
+          const params: unknown[] = [id];
+          const own = reach('vtns.write', p.roles).all ? 'TRUE' : (params.push(p.organisationId), `v.operator_id = $${params.length}`);
+          const [cur] = await t.query(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.id = $1 AND ${own} FOR UPDATE`, params);
+          return cur ? toVtn(cur) : undefined;
+        },
+        notFound: () => new Problem('OPENADR-VTN-NOT-FOUND', `No VTN ${id}.`),
+        set: async (cur) => {
+          const next = {
+            name: patch.name ?? cur.name,
+            vtnId: patch.vtnId !== undefined ? patch.vtnId : cur.vtnId,
+            baseUrl: patch.baseUrl === undefined ? cur.baseUrl : patch.baseUrl === null ? null : normaliseBaseUrl(patch.baseUrl),
+            status: patch.status ?? cur.status,
+          };
+          if (!isProtocol(cur.protocol)) throw new Error(`openadr_vtn ${id} has protocol ${cur.protocol}`);
+          const errors = referenceErrors(cur.protocol, next.vtnId, next.baseUrl);
+          if (errors.length) throw validationProblem(errors);
+          await checkTaken(tx, { id, vtnId: next.vtnId, baseUrl: next.baseUrl });
+          changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
+          return { sql: 'name = $1, vtn_id = $2, base_url = $3, status = $4', params: [next.name, next.vtnId, next.baseUrl, next.status] };
+        },
+        audit: (before, after) => [{ action: 'vtn.updated', recordType: 'openadr_vtn', recordId: id, organisationId: before.operatorId, detail: { changed, before, version: after.version } }],
+        events: (before, after) => [{ type: 'fmar.vtn.updated', subject: id, organisationId: before.operatorId, data: { vtnId: id, code: before.code, changed, status: after.status } }],
+      });
+      return after;
     });
   } catch (e) {
     throw conflict(e) ?? e;

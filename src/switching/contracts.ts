@@ -5,6 +5,7 @@ import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
+import { changeVersioned } from '../kernel/versioned';
 import { Problem, fieldError, validationProblem } from '../http/problem';
 import type { Sql } from '../storage/db';
 
@@ -94,12 +95,17 @@ export async function listContracts(ctx: Ctx, p: Principal, q: { assetId?: strin
 export async function setContractStatus(ctx: Ctx, p: Principal, id: string, status: (typeof CONTRACT_STATUSES)[number]): Promise<Contract> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const r = await row(tx, p, id, true);
-    if (!reach('contracts.write', p.roles).all && r.system_operator_id !== p.organisationId) throw new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`);
-    if (!NEXT[r.status].includes(status)) throw new Problem('CONTRACT-STATUS-TRANSITION', `A ${r.status} contract cannot become ${status}.`);
-    const [u] = await tx.query(`UPDATE contract SET status = $2, version = version + 1, recorded_at = $3::timestamptz, recorded_by = $4 WHERE id = $1 RETURNING ${COLS}`, [id, status, now.toISOString(), recordedBy(p)]);
-    await writeAudit(tx, p, now, [{ action: 'contract.status-changed', recordType: 'contract', recordId: id, organisationId: r.system_operator_id, detail: { from: r.status, to: status } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.contract.status-changed', subject: id, organisationId: r.fsp_id, data: { contractId: id, assetId: r.asset_id, fspId: r.fsp_id, from: r.status, to: status } }]);
-    return toContract(u);
+    const { after } = await changeVersioned<Contract>(tx, ctx, p, now, {
+      table: 'contract', key: { id }, label: `Contract ${id}`, returning: COLS, toRecord: toContract,
+      lock: async (t) => toContract(await row(t, p, id, true)), notFound: () => new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`),
+      guard: (r) => {
+        if (!reach('contracts.write', p.roles).all && r.systemOperatorId !== p.organisationId) throw new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`);
+        if (!NEXT[r.status].includes(status)) throw new Problem('CONTRACT-STATUS-TRANSITION', `A ${r.status} contract cannot become ${status}.`);
+      },
+      set: () => ({ sql: 'status = $1', params: [status] }),
+      audit: (r) => [{ action: 'contract.status-changed', recordType: 'contract', recordId: id, organisationId: r.systemOperatorId, detail: { from: r.status, to: status } }],
+      events: (r) => [{ type: 'fmar.contract.status-changed', subject: id, organisationId: r.fspId, data: { contractId: id, assetId: r.assetId, fspId: r.fspId, from: r.status, to: status } }],
+    });
+    return after;
   });
 }
