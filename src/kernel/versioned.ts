@@ -6,8 +6,8 @@ import { Problem } from '../http/problem';
 import type { IdSource } from '../ports';
 import type { Row, Sql } from '../storage/db';
 
-/** What every versioned record carries. */
-export interface Versioned { version: number; recordedAt: string; recordedBy: string }
+/** What every versioned record carries (its row also has recorded_at and recorded_by). */
+export interface Versioned { version: number }
 
 /** The new column values: `col = $1, …` with its parameters, and an optional FROM list (set-based writes unpack a recordset). */
 export interface SetClause { sql: string; params: unknown[]; from?: string }
@@ -56,8 +56,8 @@ export async function changeVersioned<R extends Versioned>(tx: Sql, ctx: ChangeC
   assertVersion(spec.label, before.version, spec.ifMatch);
   const set = await spec.set(before);
   const at = now.toISOString();
-  if (spec.history) await keepVersion(tx, spec.history, before, at);
   const alias = spec.alias ?? spec.table;
+  if (spec.history) await keepVersion(tx, spec, before, at);
   const params = [...set.params, at, spec.by ?? recordedBy(actor)];
   const stamp = `version = ${alias}.version + 1, recorded_at = $${params.length - 1}::timestamptz, recorded_by = $${params.length}`;
   const where = Object.entries(spec.key).map(([col, v]) => { params.push(v); return `${alias}.${col} = $${params.length}`; }).join(' AND ');
@@ -75,13 +75,14 @@ export function assertVersion(label: string, version: number, ifMatch: number | 
   if (ifMatch !== undefined && version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `${label} is at version ${version}, not ${ifMatch}.`, { currentVersion: version });
 }
 
-/** Copy the current version into the history table, superseded at `at`. */
-export async function keepVersion(tx: Sql, h: HistoryTable, before: Versioned, at: string) {
-  const cols = Object.keys(h.key);
-  const params: unknown[] = [...Object.values(h.key), before.version, before, before.recordedAt, before.recordedBy, at];
-  const n = cols.length;
-  await tx.query(`INSERT INTO ${h.table} (${cols.join(', ')}, version, data, recorded_at, recorded_by, superseded_at)
-    VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}, $${n + 1}, $${n + 2}::jsonb, $${n + 3}::timestamptz, $${n + 4}, $${n + 5}::timestamptz)`, params);
+/** Copy the current version (the record as read, its row's recorded_at and recorded_by) into the history table, superseded at `at`. */
+async function keepVersion<R extends Versioned>(tx: Sql, spec: Change<R>, before: R, at: string) {
+  const h = spec.history!;
+  const params: unknown[] = [...Object.values(h.key), before, at];
+  const n = Object.keys(h.key).length;
+  const where = Object.keys(spec.key).map((col, i) => { params.push(Object.values(spec.key)[i]); return `${col} = $${params.length}`; }).join(' AND ');
+  await tx.query(`INSERT INTO ${h.table} (${Object.keys(h.key).join(', ')}, version, data, recorded_at, recorded_by, superseded_at)
+    SELECT ${Object.keys(h.key).map((_, i) => `$${i + 1}`).join(', ')}, version, $${n + 1}::jsonb, recorded_at, recorded_by, $${n + 2}::timestamptz FROM ${spec.table} WHERE ${where}`, params);
 }
 
 /**
@@ -89,7 +90,7 @@ export async function keepVersion(tx: Sql, h: HistoryTable, before: Versioned, a
  * enrichment): their current versions go to history in one statement and one UPDATE bumps them,
  * with the caller's columns from a recordset `x` (id text, …); then one audit and one event write.
  */
-export async function changeVersionedMany<R extends Versioned & { id: string }>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: {
+export async function changeVersionedMany<R extends { id: string; version: number; recordedAt: string; recordedBy: string }>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: {
   table: string; history: { table: string; key: string }; befores: R[];
   /** Extra columns set from the recordset x (`col = x.col`), its column list and one row per record (each with `id`). */
   set?: { sql: string; columns: string; rows: { id: string }[] };
