@@ -5,9 +5,10 @@ import { reach } from '../access/permissions';
 import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
-import { writeEvents } from '../events/outbox';
+import { writeEvents, type ChangeEvent } from '../events/outbox';
+import { changeVersioned } from '../kernel/versioned';
 import { Problem, fieldError, validationProblem, type FieldError } from '../http/problem';
-import { constraintName, pgErrorCode, type Sql } from '../storage/db';
+import { constraintName, pgErrorCode, type Row, type Sql } from '../storage/db';
 import type { VenRegistration, VenRegistrationInput, VenRegistrationPatch } from './schema';
 import { releaseBindings } from './resources';
 import { REG_COLS, REG_FROM, registrationVisibility, toRegistration } from './store';
@@ -88,10 +89,31 @@ export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistration
 
 /** Events to the VEN's organisation and, when another, to the VTN's operator. */
 async function announce(tx: Sql, ctx: Ctx, now: Date, type: string, r: any, extra: Record<string, unknown> = {}) {
+  await writeEvents(tx, ctx.ids, now, registrationEvents(type, r, extra));
+}
+
+/** A registration's event, to its organisation and its VTN's operator. */
+function registrationEvents(type: string, r: Row, extra: Record<string, unknown> = {}): ChangeEvent[] {
   const data = { registrationId: r.id, organisationId: r.organisation_id, vtn: r.vtn, vtnCode: r.vtn_code, protocol: r.protocol, venId: r.ven_id, status: r.status, ...extra };
   const to = [...new Set([r.organisation_id, r.vtn_operator_id])];
-  await writeEvents(tx, ctx.ids, now, to.map((organisationId) => ({ type, subject: r.id, organisationId, data })));
+  return to.map((organisationId) => ({ type, subject: r.id, organisationId, data }));
 }
+
+type RegistrationRow = Row & { version: number };
+
+/** A registration as a versioned record (src/kernel/versioned.ts): read with its VTN, locked; no history is kept, the audit trail has each change. */
+function registrationRecord(p: Principal, id: string) {
+  return {
+    table: 'ven_registration', alias: 'r', key: { id }, label: `Registration ${id}`, returning: REG_COLS, toRecord: (r: Row) => r as RegistrationRow,
+    lock: async (t: Sql) => (await selectRegistration(t, id, { p, action: 'vens.write' }, true)) as RegistrationRow | undefined,
+    notFound: () => new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`),
+  };
+}
+
+/** The joined VTN, so that the updated row reads as selectRegistration reads it. */
+const WITH_VTN = { from: 'openadr_vtn v', where: 'v.id = r.vtn' };
+
+const refuseCancelled = (cur: Row) => { if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED'); };
 
 export async function selectRegistration(db: Sql, id: string, visibility?: { p: Principal; action: 'vens.read' | 'vens.write' }, lock = false): Promise<any | undefined> {
   const params: unknown[] = [id];
@@ -132,26 +154,29 @@ export async function updateVenRegistration(ctx: Ctx, p: Principal, id: string, 
   const now = ctx.clock.now();
   try {
     return await ctx.db.transaction(async (tx) => {
-      const cur = await selectRegistration(tx, id, { p, action: 'vens.write' }, true);
-      if (!cur) throw new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`);
-      if (ifMatch !== undefined && Number(cur.version) !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Registration ${id} is at version ${cur.version}.`);
-      if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED');
-      if (cur.protocol === '2.0b' && patch.clientId) throw validationProblem([fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.')]);
-      const from = patch.validFrom ? new Date(patch.validFrom) : new Date(cur.valid_from);
-      const to = patch.validTo === undefined ? (cur.valid_to ? new Date(cur.valid_to) : null) : patch.validTo === null ? null : new Date(patch.validTo);
-      checkValidity(from, to);
-      const venName = patch.venName ?? cur.ven_name;
-      if (venName !== cur.ven_name) await checkTaken(tx, cur.vtn, { id, venName });
-      await tx.query(
-        `UPDATE ven_registration SET ven_name = $2, client_id = $3, targets = $4::text[], attributes = $5::jsonb, status = $6, valid_from = $7::timestamptz, valid_to = $8::timestamptz,
-           version = version + 1, recorded_at = $9::timestamptz, recorded_by = $10 WHERE id = $1`,
-        [id, venName, patch.clientId === undefined ? cur.client_id : patch.clientId, patch.targets ?? cur.targets, patch.attributes ?? cur.attributes,
-          patch.status ?? cur.status, from.toISOString(), to?.toISOString() ?? null, now.toISOString(), recordedBy(p)]);
-      const row = await selectRegistration(tx, id);
-      const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-      await writeAudit(tx, p, now, [{ action: 'ven_registration.updated', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { changed, before: toRegistration(cur, now), version: Number(row.version) } }]);
-      await announce(tx, ctx, now, 'fmar.ven-registration.updated', row, { changed });
-      return toRegistration(row, now);
+      let changed: string[] = [];
+      const { after } = await changeVersioned<RegistrationRow>(tx, ctx, p, now, {
+        ...registrationRecord(p, id), ifMatch,
+        set: async (cur) => {
+          refuseCancelled(cur);
+          if (cur.protocol === '2.0b' && patch.clientId) throw validationProblem([fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.')]);
+          const from = patch.validFrom ? new Date(patch.validFrom) : new Date(cur.valid_from);
+          const to = patch.validTo === undefined ? (cur.valid_to ? new Date(cur.valid_to) : null) : patch.validTo === null ? null : new Date(patch.validTo);
+          checkValidity(from, to);
+          const venName = patch.venName ?? cur.ven_name;
+          if (venName !== cur.ven_name) await checkTaken(tx, cur.vtn, { id, venName });
+          changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
+          return {
+            sql: `ven_name = $1, client_id = $2, targets = $3::text[], attributes = $4::jsonb, status = $5, valid_from = $6::timestamptz, valid_to = $7::timestamptz`,
+            params: [venName, patch.clientId === undefined ? cur.client_id : patch.clientId, patch.targets ?? cur.targets, patch.attributes ?? cur.attributes,
+              patch.status ?? cur.status, from.toISOString(), to?.toISOString() ?? null],
+            ...WITH_VTN,
+          };
+        },
+        audit: (cur, row) => [{ action: 'ven_registration.updated', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { changed, before: toRegistration(cur, now), version: Number(row.version) } }],
+        events: (_, row) => registrationEvents('fmar.ven-registration.updated', row, { changed }),
+      });
+      return toRegistration(after, now);
     });
   } catch (e) {
     throw conflict(e) ?? e;
@@ -162,16 +187,15 @@ export async function updateVenRegistration(ctx: Ctx, p: Principal, id: string, 
 export async function cancelVenRegistration(ctx: Ctx, p: Principal, id: string, o: { ifMatch?: number; reason?: string } = {}): Promise<VenRegistration> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const cur = await selectRegistration(tx, id, { p, action: 'vens.write' }, true);
-    if (!cur) throw new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`);
-    if (o.ifMatch !== undefined && Number(cur.version) !== o.ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Registration ${id} is at version ${cur.version}.`);
-    if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED');
-    await tx.query(`UPDATE ven_registration SET status = 'CANCELLED', version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, now.toISOString(), recordedBy(p)]);
-    const releasedResources = await releaseBindings(tx, p, now, id);
-    const row = await selectRegistration(tx, id);
-    await writeAudit(tx, p, now, [{ action: 'ven_registration.cancelled', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { reason: o.reason ?? null, venId: cur.ven_id, vtn: cur.vtn, releasedResources } }]);
-    await announce(tx, ctx, now, 'fmar.ven-registration.cancelled', row);
-    return toRegistration(row, now);
+    let releasedResources: Awaited<ReturnType<typeof releaseBindings>> | undefined;
+    const { after } = await changeVersioned<RegistrationRow>(tx, ctx, p, now, {
+      ...registrationRecord(p, id), ifMatch: o.ifMatch,
+      set: (cur) => { refuseCancelled(cur); return { sql: `status = 'CANCELLED'`, params: [], ...WITH_VTN }; },
+      afterWrite: async () => { releasedResources = await releaseBindings(tx, p, now, id); },
+      audit: (cur) => [{ action: 'ven_registration.cancelled', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { reason: o.reason ?? null, venId: cur.ven_id, vtn: cur.vtn, releasedResources } }],
+      events: (_, row) => registrationEvents('fmar.ven-registration.cancelled', row),
+    });
+    return toRegistration(after, now);
   });
 }
 
