@@ -8,7 +8,8 @@ import type { OrganisationRole } from '../catalogue/codes';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem, fieldError, validationProblem } from '../http/problem';
-import type { Sql } from '../storage/db';
+import { changeVersioned } from '../kernel/versioned';
+import type { Row, Sql } from '../storage/db';
 import { revocations } from './revocations';
 
 /**
@@ -162,6 +163,17 @@ async function clientRow(tx: Sql, p: Principal, id: string, lock = false) {
   return row;
 }
 
+type ClientRow = Row & { version: number };
+
+/** An API client as a versioned record (src/kernel/versioned.ts): no history is kept, the audit trail has each change. */
+function clientRecord(p: Principal, id: string) {
+  return {
+    table: 'api_client', key: { client_id: id }, label: `Client ${id}`, returning: '*', toRecord: (r: Row) => r as ClientRow,
+    lock: async (t: Sql) => (await clientRow(t, p, id, true)) as ClientRow,
+    notFound: () => new Problem('CLIENT-NOT-FOUND', `No API client ${id}.`),
+  };
+}
+
 export async function getClient(ctx: Ctx, p: Principal, id: string): Promise<ApiClient> {
   return toClient(await clientRow(ctx.db, p, id));
 }
@@ -170,21 +182,22 @@ export async function getClient(ctx: Ctx, p: Principal, id: string): Promise<Api
 export async function rotateClient(ctx: Ctx, p: Principal, id: string, input: { jwks?: { keys: Record<string, unknown>[] }; credentialExpiresAt?: string }): Promise<ApiClient> {
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
-    const row = await clientRow(tx, p, id, true);
-    if (row.status !== 'ACTIVE') throw new Problem('CLIENT-REVOKED');
     let secret: string | undefined;
-    let jwks = row.jwks;
-    if (row.auth_method === 'private_key_jwt') { checkJwks(input.jwks); jwks = input.jwks; }
-    else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
-    else if (row.auth_method !== 'none') secret = randomSecret();
-    const expires = input.credentialExpiresAt ? new Date(input.credentialExpiresAt) : secret ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000) : null;
-    const [updated] = await tx.query(
-      `UPDATE api_client SET jwks = $2::jsonb, secret_hash = COALESCE($3, secret_hash), credential_expires_at = $4::timestamptz, expiry_notified_at = NULL,
-         version = version + 1, recorded_at = $5::timestamptz, recorded_by = $6 WHERE client_id = $1 RETURNING *`,
-      [id, jwks, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null, now.toISOString(), recordedBy(p)]);
-    await writeAudit(tx, p, now, [{ action: 'client.rotated', recordType: 'api_client', recordId: id, organisationId: row.organisation_id, detail: { authMethod: row.auth_method } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.client.rotated', subject: id, organisationId: row.organisation_id, data: { clientId: id } }]);
-    return { ...toClient(updated), ...(secret ? { clientSecret: secret } : {}) };
+    const { after } = await changeVersioned<ClientRow>(tx, ctx, p, now, {
+      ...clientRecord(p, id),
+      guard: (row) => { if (row.status !== 'ACTIVE') throw new Problem('CLIENT-REVOKED'); },
+      set: async (row) => {
+        let jwks = row.jwks;
+        if (row.auth_method === 'private_key_jwt') { checkJwks(input.jwks); jwks = input.jwks; }
+        else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
+        else if (row.auth_method !== 'none') secret = randomSecret();
+        const expires = input.credentialExpiresAt ? new Date(input.credentialExpiresAt) : secret ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000) : null;
+        return { sql: `jwks = $1::jsonb, secret_hash = COALESCE($2, secret_hash), credential_expires_at = $3::timestamptz, expiry_notified_at = NULL`, params: [jwks, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null] };
+      },
+      audit: (row) => [{ action: 'client.rotated', recordType: 'api_client', recordId: id, organisationId: row.organisation_id, detail: { authMethod: row.auth_method } }],
+      events: (row) => [{ type: 'fmar.client.rotated', subject: id, organisationId: row.organisation_id, data: { clientId: id } }],
+    });
+    return { ...toClient(after), ...(secret ? { clientSecret: secret } : {}) };
   });
   revocations.emit();
   return out;
@@ -194,14 +207,15 @@ export async function rotateClient(ctx: Ctx, p: Principal, id: string, input: { 
 export async function revokeClient(ctx: Ctx, p: Principal, id: string): Promise<ApiClient> {
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
-    const row = await clientRow(tx, p, id, true);
-    if (row.status === 'REVOKED') throw new Problem('CLIENT-REVOKED');
-    const [updated] = await tx.query(`UPDATE api_client SET status = 'REVOKED', revoked_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE client_id = $1 RETURNING *`,
-      [id, now.toISOString(), recordedBy(p)]);
-    await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = $1`, [id]);
-    await writeAudit(tx, p, now, [{ action: 'client.revoked', recordType: 'api_client', recordId: id, organisationId: row.organisation_id }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.client.revoked', subject: id, organisationId: row.organisation_id, data: { clientId: id } }]);
-    return toClient(updated);
+    const { after } = await changeVersioned<ClientRow>(tx, ctx, p, now, {
+      ...clientRecord(p, id),
+      guard: (row) => { if (row.status === 'REVOKED') throw new Problem('CLIENT-REVOKED'); },
+      set: () => ({ sql: `status = 'REVOKED', revoked_at = $1::timestamptz`, params: [now.toISOString()] }),
+      afterWrite: async () => { await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = $1`, [id]); },
+      audit: (row) => [{ action: 'client.revoked', recordType: 'api_client', recordId: id, organisationId: row.organisation_id }],
+      events: (row) => [{ type: 'fmar.client.revoked', subject: id, organisationId: row.organisation_id, data: { clientId: id } }],
+    });
+    return toClient(after);
   });
   revocations.emit();
   return out;
