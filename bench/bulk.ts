@@ -88,7 +88,7 @@ async function main() {
   const reps: { copyRps: number; apiRps: number; ratio: number; copyS: number; apiS: number; p50: number; p99: number; sealS: number }[] = [];
   for (let rep = 1; rep <= REPS; rep++) {
     // A clean slate: the hub's asset tables, audit and outbox emptied (the demo organisations stay).
-    await sql.unsafe(`TRUNCATE bench_copy, ${WRITTEN.join(', ')}, asset_fsp_link, asset_history, dq_scorecard, dq_scorecard_rule CASCADE`);
+    await sql.unsafe(`TRUNCATE bench_copy, ${WRITTEN.join(', ')}, asset_fsp_link, record_history, dq_scorecard, dq_scorecard_rule CASCADE`);
     // No ANALYZE here: statistics taken on empty tables make the planner choose sequential scans for
     // the conflict checks, which turns each batch quadratic until autovacuum analyzes again.
     // TRUNCATE leaves the statistics unknown, as on a new database.

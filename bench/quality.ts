@@ -59,7 +59,7 @@ async function hubOn(engine: 'pglite' | 'postgres'): Promise<{ ctx: Ctx; db: Db;
 }
 
 async function empty(db: Db) {
-  await db.query(`TRUNCATE dq_finding, dq_asset_score, dq_scorecard, dq_scorecard_rule, asset_natural_key, asset_alias, asset_fsp_link, asset_history, audit_log, event_outbox, asset CASCADE`);
+  await db.query(`TRUNCATE dq_finding, dq_asset_score, dq_scorecard, dq_scorecard_rule, asset_natural_key, asset_alias, asset_fsp_link, record_history, audit_log, event_outbox, asset CASCADE`);
 }
 
 /**

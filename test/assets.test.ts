@@ -36,7 +36,7 @@ function expectFieldError(r: { status: number; json: any }, field: string, code:
   expect(r.json.errors).toContainEqual(expect.objectContaining({ field, code }));
 }
 
-const TABLES = ['asset', 'asset_alias', 'asset_natural_key', 'asset_history', 'asset_fsp_link', 'audit_log', 'event_outbox'];
+const TABLES = ['asset', 'asset_alias', 'asset_natural_key', 'record_history', 'asset_fsp_link', 'audit_log', 'event_outbox'];
 async function counts() {
   const out: Record<string, number> = {};
   for (const t of TABLES) out[t] = Number((await hub.db.query(`SELECT count(*)::int AS n FROM ${t}`))[0].n);

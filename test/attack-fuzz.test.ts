@@ -21,10 +21,10 @@ import { rowCounts, testHub, type TestHub } from './harness';
 const SEED = 20_261_207;
 const RUNS_PER_OPERATION = 36;
 /** Every table a write touches; not the idempotency store (it keeps 4xx answers for replay, by design), sessions or rate limits. */
-const TABLES = ['audit_log', 'event_outbox', 'event_recipient', 'organisation', 'organisation_history', 'asset', 'asset_alias', 'asset_history', 'asset_natural_key', 'asset_fsp_link',
+const TABLES = ['audit_log', 'event_outbox', 'event_recipient', 'organisation', 'record_history', 'asset', 'asset_alias', 'asset_natural_key', 'asset_fsp_link',
   'asset_switch', 'asset_switch_transition', 'contract', 'consent_replay', 'consent_revocation', 'api_client', 'app_user', 'delegation', 'webhook_subscription', 'webhook_delivery',
-  'openadr_vtn', 'ven_registration', 'ven_resource', 'market_unit', 'market_unit_member', 'market_unit_history', 'product', 'product_history', 'product_equivalence', 'qualification',
-  'catalogue_code', 'catalogue_code_history', 'dispute', 'dispute_comment', 'dispute_history', 'dq_rule', 'dq_rule_history', 'dq_finding', 'cim_import_job', 'cim_import_job_file', 'cim_network_ref'] as const;
+  'openadr_vtn', 'ven_registration', 'ven_resource', 'market_unit', 'market_unit_member', 'product', 'product_equivalence', 'qualification',
+  'catalogue_code', 'dispute', 'dispute_comment', 'dq_rule', 'dq_finding', 'cim_import_job', 'cim_import_job_file', 'cim_network_ref'] as const;
 
 type Json = unknown;
 interface Schema { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; enum?: unknown[]; $ref?: string; anyOf?: Schema[]; oneOf?: Schema[]; allOf?: Schema[]; example?: unknown; format?: string; minimum?: number; minItems?: number; const?: unknown }

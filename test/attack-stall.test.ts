@@ -24,7 +24,7 @@ const HEALTH_BOUND_MS = 100;
 const BATTERIES = 50_000;
 /** Resident memory of the whole test process (hub, embedded database, parse thread) must stay below this. */
 const RSS_BOUND_MB = 3072;
-const TABLES = ['asset', 'asset_alias', 'cim_network_ref', 'asset_history', 'event_outbox'];
+const TABLES = ['asset', 'asset_alias', 'cim_network_ref', 'record_history', 'event_outbox'];
 
 let hub: NodeTestHub;
 let dir: string;

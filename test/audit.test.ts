@@ -132,7 +132,7 @@ describe('every change writes its audit row and its event, in its transaction', 
   it('a failure after the audit row is written rolls the audit row back with the change', async () => {
     const reg = await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(next()) });
     const id = reg.json.id;
-    const before = { ...(await tally()), history: await count('asset_history') };
+    const before = { ...(await tally()), history: await count('record_history') };
     // The outbox insert comes after the asset update and the audit insert: make it fail.
     await hub.db.query(`ALTER TABLE event_outbox ADD CONSTRAINT test_no_updates CHECK (type <> 'fmar.asset.updated') NOT VALID`);
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
@@ -145,7 +145,7 @@ describe('every change writes its audit row and its event, in its transaction', 
       logged.mockRestore();
       await hub.db.query(`ALTER TABLE event_outbox DROP CONSTRAINT test_no_updates`);
     }
-    expect({ ...(await tally()), history: await count('asset_history') }).toEqual(before);
+    expect({ ...(await tally()), history: await count('record_history') }).toEqual(before);
     const cur = await hub.call('GET', `/api/v1/assets/${id}`, { as: 'fsp-a' });
     expect(cur.json).toMatchObject({ version: 1, name: reg.json.name });
     expect(await count('audit_log', `record_id = $1 AND action = 'asset.updated'`, [id])).toBe(0);

@@ -12,7 +12,7 @@ beforeAll(async () => { hub = await testHub(); });
 afterAll(async () => { await hub?.close(); });
 
 const API = '/api/v1/catalogues';
-const TABLES = ['catalogue_code', 'catalogue_code_history', 'audit_log', 'event_outbox'];
+const TABLES = ['catalogue_code', 'record_history', 'audit_log', 'event_outbox'];
 let n = 0;
 
 const register = (extra: Record<string, unknown> = {}, as = 'fsp-a') => hub.call('POST', '/api/v1/assets', { as, body: batteryInput(70_000 + ++n, { serialNumber: `CAT-${n}`, ...extra }) });

@@ -156,7 +156,7 @@ describe('import (POST /api/v1/cim/import)', () => {
     expect(audit.json.items.map((i: any) => i.action)).toContain('asset.cim-enriched');
     // Versioned like any other change: the prior version archived, the version up, one event to the asset's parties.
     expect(read.json.version).toBe(a.version + 1);
-    expect(await hub.db.query(`SELECT version, data->>'version' AS v FROM asset_history WHERE asset_id = $1`, [a.id])).toEqual([{ version: a.version, v: String(a.version) }]);
+    expect(await hub.db.query(`SELECT version, data->>'version' AS v FROM record_history WHERE record_type = 'asset' AND record_id = $1`, [a.id])).toEqual([{ version: a.version, v: String(a.version) }]);
     const events = await hub.db.query(`SELECT id, data FROM event_outbox WHERE subject = $1 AND type = 'fmar.asset.network-enriched'`, [a.id]);
     expect(events.map((e) => e.data)).toEqual([{ assetId: a.id, version: a.version + 1, sourceOrganisationId: DEMO.dno, equipmentMrid: mrid, connectivityNode: 'C0000000-0000-4000-8000-000000000001', substation: '5B000000-0000-4000-8000-000000000001', feeder: 'F0000000-0000-4000-8000-000000000001' }]);
     const to = (await hub.db.query(`SELECT organisation_id FROM event_recipient WHERE event_id = $1`, [events[0].id])).map((x) => x.organisation_id);

@@ -24,7 +24,7 @@ describe('demo market seed', () => {
     expect(quals.status, quals.text).toBe(200);
     expect(quals.json.items.map((q: any) => [q.outcome, q.systemOperatorId])).toEqual([['QUALIFIED', so.id]]);
 
-    const counts = async () => (await hub.db.query(`SELECT (SELECT count(*) FROM organisation)::int AS o, (SELECT count(*) FROM market_unit)::int AS u, (SELECT count(*) FROM qualification)::int AS q, (SELECT count(*) FROM product_history)::int AS h`))[0];
+    const counts = async () => (await hub.db.query(`SELECT (SELECT count(*) FROM organisation)::int AS o, (SELECT count(*) FROM market_unit)::int AS u, (SELECT count(*) FROM qualification)::int AS q, (SELECT count(*) FROM record_history WHERE record_type = 'product')::int AS h`))[0];
     const before = await counts();
     await seedDemoMarket(hub.ctx);
     expect(await counts()).toEqual(before);

@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(async () => { await hub?.close(); });
 
 const API = '/api/v1/disputes';
-const TABLES = ['dispute', 'dispute_comment', 'dispute_history', 'asset', 'asset_history', 'organisation_history', 'market_unit_history', 'audit_log', 'event_outbox', 'event_recipient'];
+const TABLES = ['dispute', 'dispute_comment', 'record_history', 'asset', 'audit_log', 'event_outbox', 'event_recipient'];
 let n = 0;
 
 async function asset(as: 'fsp-a' | 'fsp-b' = 'fsp-a'): Promise<{ id: string; version: number; importMpan: string }> {

@@ -328,7 +328,7 @@ describe('update an organisation (UC-01.03)', () => {
     const again = await hub.call('PATCH', url, { as: 'operator', body: { tradingName: 'Other' }, headers: { 'if-match': '"1"' } });
     expect(again.status).toBe(412);
 
-    const hist = await hub.db.query(`SELECT version, data FROM organisation_history WHERE organisation_id = $1 ORDER BY version`, [org.id]);
+    const hist = await hub.db.query(`SELECT version, data FROM record_history WHERE record_type = 'organisation' AND record_id = $1 ORDER BY version`, [org.id]);
     expect(hist.map((h) => h.version)).toEqual([1]);
     expect(hist[0].data.tradingName).toBeNull();
     expect(hist[0].data.status).toBe('PENDING_APPROVAL');
@@ -419,7 +419,7 @@ describe('de-register an organisation (UC-01.04)', () => {
     expect(ok.json.status).toBe('WITHDRAWN');
     expect(ok.json.deregisteredAt).toBe(hub.clock.now().toISOString());
     expect(ok.json.version).toBe(2);
-    const hist = await hub.db.query(`SELECT version FROM organisation_history WHERE organisation_id = $1`, [org.id]);
+    const hist = await hub.db.query(`SELECT version FROM record_history WHERE record_type = 'organisation' AND record_id = $1`, [org.id]);
     expect(hist.map((h) => h.version)).toEqual([1]);
     const audit = await hub.call('GET', `/api/v1/audit?recordType=organisation&recordId=${org.id}`, { as: 'operator' });
     expect(audit.json.items.at(-1)).toMatchObject({ action: 'organisation.deregistered', detail: { reason: 'left the market' } });

@@ -12,7 +12,7 @@ let neso: { id: string; token: string };
 let otherSo: { id: string; token: string };
 let dso: { id: string; token: string };
 
-const TABLES = ['product', 'product_history', 'product_equivalence', 'qualification', 'market_unit', 'market_unit_history', 'audit_log', 'event_outbox'];
+const TABLES = ['product', 'record_history', 'product_equivalence', 'qualification', 'market_unit', 'audit_log', 'event_outbox'];
 const passport = { contacts: { primary: { firstName: 'Sam', lastName: 'Operator', email: 'sam@so.example' } } };
 
 beforeAll(async () => {

@@ -15,7 +15,7 @@ let hub: TestHub;
 const tokens: Record<string, string> = {};
 let assetId = '';
 let assetVersion = 1;
-const TABLES = [...WRITE_TABLES, 'asset_history', 'organisation', 'organisation_history'];
+const TABLES = [...WRITE_TABLES, 'record_history', 'organisation'];
 let counts: Record<string, number>;
 let n = 0;
 const RUNS = Number(process.env.FMAR_PROPERTY_RUNS ?? 200);

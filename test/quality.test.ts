@@ -211,19 +211,19 @@ describe('maintaining rules', () => {
     const added = await hub.call('POST', '/api/v1/catalogues/asset-categories/codes', { as: 'operator', body: { code: 'DQFLYWHEEL', label: 'Flywheel', attributes: { kind: 'storage', defaultEnergySource: 'GRID' } } });
     expect(added.status, JSON.stringify(added.json)).toBe(201);
     const rule = { ...body, code: 'DQ-TEST-FLYWHEEL', appliesTo: ['DQFLYWHEEL', 'BESS'] };
-    const before = await rowCounts(hub.db, ['dq_rule', 'dq_rule_history', 'audit_log']);
+    const before = await rowCounts(hub.db, ['dq_rule', 'record_history', 'audit_log']);
     const unknown = await hub.call('POST', `${DQ}/rules`, { as: 'operator', body: { ...rule, appliesTo: ['BESS', 'DQGYROSCOPE'] } });
     expect(unknown.status).toBe(422);
     expect(unknown.json.errors).toEqual([expect.objectContaining({ field: 'appliesTo.1', code: 'ASSET-CATEGORY-UNKNOWN' })]);
-    expect(await rowCounts(hub.db, ['dq_rule', 'dq_rule_history', 'audit_log'])).toEqual(before);
+    expect(await rowCounts(hub.db, ['dq_rule', 'record_history', 'audit_log'])).toEqual(before);
     const c = await hub.call('POST', `${DQ}/rules`, { as: 'operator', body: rule });
     expect(c.status, JSON.stringify(c.json)).toBe(201);
     expect(c.json.appliesTo).toEqual(['DQFLYWHEEL', 'BESS']);
-    const mid = await rowCounts(hub.db, ['dq_rule', 'dq_rule_history', 'audit_log']);
+    const mid = await rowCounts(hub.db, ['dq_rule', 'record_history', 'audit_log']);
     const p = await hub.call('PATCH', `${DQ}/rules/${rule.code}`, { as: 'operator', body: { appliesTo: ['DQGYROSCOPE'] }, headers: { 'if-match': '"1"' } });
     expect(p.status).toBe(422);
     expect(p.json.errors).toEqual([expect.objectContaining({ field: 'appliesTo.0', code: 'ASSET-CATEGORY-UNKNOWN' })]);
-    expect(await rowCounts(hub.db, ['dq_rule', 'dq_rule_history', 'audit_log'])).toEqual(mid);
+    expect(await rowCounts(hub.db, ['dq_rule', 'record_history', 'audit_log'])).toEqual(mid);
   });
 
   it('a definition that does not parse is a 422 with the rule code and its position, and nothing is written', async () => {

@@ -14,7 +14,7 @@ import { DEMO, batteryInput, expectRefused, mpanFor, testHub, type TestHub } fro
 let hub: TestHub;
 let n = 0;
 const SWITCH_TABLES = ['asset_switch', 'asset_switch_transition', 'consent_replay', 'audit_log', 'event_outbox'] as const;
-const ASSET_TABLES = ['asset', 'asset_history', 'asset_alias', 'asset_fsp_link', 'audit_log', 'event_outbox', 'market_unit', 'market_unit_member'] as const;
+const ASSET_TABLES = ['asset', 'record_history', 'asset_alias', 'asset_fsp_link', 'audit_log', 'event_outbox', 'market_unit', 'market_unit_member'] as const;
 
 beforeAll(async () => { hub = await testHub(); });
 beforeEach(() => { hub.clock.set('2026-06-01T09:00:00.000Z'); });

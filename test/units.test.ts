@@ -8,7 +8,7 @@ beforeAll(async () => { hub = await testHub(); });
 afterAll(async () => { await hub?.close(); });
 
 const API = '/api/v1/market-units';
-const TABLES = ['market_unit', 'market_unit_member', 'market_unit_history', 'audit_log', 'event_outbox'];
+const TABLES = ['market_unit', 'market_unit_member', 'record_history', 'audit_log', 'event_outbox'];
 let n = 0;
 
 /** Register an asset over the API and return its ID. */
@@ -136,10 +136,10 @@ describe('de-registering', () => {
   it('refuses to de-register an asset that is in an active unit', async () => {
     const [a1, a2] = [await asset('fsp-a'), await asset('fsp-a')];
     const u = await create('fsp-a', unitBody([a1, a2]));
-    const before = await rowCounts(hub.db, ['asset_history', 'audit_log', 'event_outbox']);
+    const before = await rowCounts(hub.db, ['record_history', 'audit_log', 'event_outbox']);
     const r = await hub.call('DELETE', `/api/v1/assets/${a1}`, { as: 'fsp-a' });
     expect([r.status, r.json.code, r.json.marketUnitIds]).toEqual([409, 'ASSET-IN-MARKET-UNIT', [u.id]]);
-    expect(await rowCounts(hub.db, ['asset_history', 'audit_log', 'event_outbox'])).toEqual(before);
+    expect(await rowCounts(hub.db, ['record_history', 'audit_log', 'event_outbox'])).toEqual(before);
   });
 
   it('refuses to de-register a unit under a CONFIRMED contract, allows it once TERMINATED, and leaves its assets registered', async () => {

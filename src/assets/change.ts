@@ -24,13 +24,13 @@ export async function lockAsset(tx: Sql, id: string): Promise<Asset | undefined>
   return row ? toAsset(row) : undefined;
 }
 
-/** One versioned change of an asset row in the caller's transaction (history in asset_history). */
+/** One versioned change of an asset row in the caller's transaction (prior versions in record_history). */
 export function changeAsset(tx: Sql, ctx: Ctx, actor: Principal, now: Date, s: AssetSpec) {
   return changeVersioned<Asset>(tx, ctx, actor, now, {
     table: 'asset', alias: 'a', key: { id: s.id }, lock: s.lock ?? ((t) => lockAsset(t, s.id)),
     notFound: () => new Problem('ASSET-NOT-FOUND', `No asset ${s.id}.`), label: `Asset ${s.id}`,
     guard: s.guard, ifMatch: s.ifMatch, set: s.set, by: s.by,
-    history: { table: 'asset_history', key: { asset_id: s.id } },
+    history: 'asset',
     returning: ASSET_COLS, toRecord: toAsset, audit: s.audit, events: s.events,
   });
 }
@@ -87,7 +87,7 @@ export async function enrichAssetsIn(tx: Sql, ctx: Ctx, actor: Principal, now: D
   befores: Asset[]; aliasScheme: string; aliases: { asset_id: string; organisation_id: string; value: string }[];
   audit: (before: Asset, version: number) => AuditEntry; events: (before: Asset, version: number) => ChangeEvent[];
 }): Promise<void> {
-  await changeVersionedMany(tx, ctx, actor, now, { table: 'asset', history: { table: 'asset_history', key: 'asset_id' }, befores: o.befores, audit: o.audit, events: o.events });
+  await changeVersionedMany(tx, ctx, actor, now, { table: 'asset', history: 'asset', befores: o.befores, audit: o.audit, events: o.events });
   await tx.query(`INSERT INTO asset_alias (scheme, value, asset_id, organisation_id) SELECT $2, x.value, x.asset_id, x.organisation_id
     FROM jsonb_to_recordset($1::jsonb) AS x(asset_id text, organisation_id text, value text) ON CONFLICT (scheme, value, asset_id) DO UPDATE SET active = true`, [o.aliases, o.aliasScheme]);
 }

@@ -9,6 +9,7 @@ import { fieldErrorsFromZod, unstorableTextAt } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { changeAsset, closeFspLink } from './change';
+import { priorVersionAsOf, priorVersions } from '../kernel/versioned';
 import { assetDeregistering, assetMemberChanged, assetsChanged } from './hooks';
 import { catalogueSnapshot } from '../catalogue/snapshot';
 import { UNIQUE_ALIAS_SCHEMES, aliasRegister, aliasScope, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
@@ -440,16 +441,15 @@ export async function getAsset(ctx: Ctx, p: Principal, id: string, asOf?: Date):
   if (!row) throw new Problem('ASSET-NOT-FOUND', `No asset ${id}.`);
   const current = toAsset(row);
   if (!asOf || new Date(current.recordedAt) <= asOf) return current;
-  const [h] = await ctx.db.query(`SELECT data FROM asset_history WHERE asset_id = $1 AND recorded_at <= $2::timestamptz ORDER BY version DESC LIMIT 1`, [id, asOf.toISOString()]);
-  if (!h) throw new Problem('ASSET-AS-OF-BEFORE-REGISTRATION', `Asset ${id} was registered after ${asOf.toISOString()}.`);
-  return h.data;
+  const prior = await priorVersionAsOf<Asset>(ctx.db, 'asset', id, asOf);
+  if (!prior) throw new Problem('ASSET-AS-OF-BEFORE-REGISTRATION', `Asset ${id} was registered after ${asOf.toISOString()}.`);
+  return prior;
 }
 
 /** Every version, newest first: the current record then the kept prior versions. */
 export async function assetHistory(ctx: Ctx, p: Principal, id: string): Promise<Asset[]> {
   const current = await getAsset(ctx, p, id);
-  const rows = await ctx.db.query(`SELECT data FROM asset_history WHERE asset_id = $1 ORDER BY version DESC`, [id]);
-  return [current, ...rows.map((r) => r.data)];
+  return [current, ...await priorVersions<Asset>(ctx.db, 'asset', id)];
 }
 
 export interface AssetFilter { organisationId?: string; fspId?: string; dno?: string; category?: string; status?: string; gspGroup?: string; identifier?: { scheme: string; value: string }; includeDeregistered?: boolean }

@@ -4,7 +4,7 @@ import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem } from '../http/problem';
-import { changeVersioned, type Change } from '../kernel/versioned';
+import { changeVersioned, priorVersions, type Change } from '../kernel/versioned';
 import { fieldErrorsFromZod } from '../http/validation';
 import { pgErrorCode, type Sql } from '../storage/db';
 import { dateErrors, newCodeErrors, type CatalogueDef } from './rules';
@@ -49,8 +49,7 @@ export async function getCode(ctx: Ctx, name: string, code: string): Promise<Cat
 /** Every version of a code, newest first. */
 export async function codeHistory(ctx: Ctx, name: string, code: string): Promise<CatalogueCode[]> {
   const current = await getCode(ctx, name, code);
-  const rows = await ctx.db.query(`SELECT data FROM catalogue_code_history WHERE catalogue = $1 AND code = $2 ORDER BY version DESC`, [name, code]);
-  return [current, ...rows.map((r) => r.data as CatalogueCode)];
+  return [current, ...await priorVersions<CatalogueCode>(ctx.db, 'catalogue_code', `${name}/${code}`)];
 }
 
 /** Announce a change after its commit: this instance's caches drop the old snapshot at once. */
@@ -128,7 +127,7 @@ export async function updateCode(ctx: Ctx, actor: Principal, name: string, code:
       table: 'catalogue_code', key: { catalogue: name, code }, label: `${name}/${code}`, returning: CODE_COLS, toRecord: toCode, ifMatch,
       lock: (t) => codeOr404(t, name, code, true), notFound: () => new Problem('CATALOGUE-CODE-NOT-FOUND', `The ${name} catalogue has no code ${code}.`),
       guard: () => { if (c.policy === 'read-only') throw new Problem('CATALOGUE-READ-ONLY', `The ${name} catalogue is read-only: code depends on each of its codes.`); },
-      history: { table: 'catalogue_code_history', key: { catalogue: name, code } },
+      history: 'catalogue_code',
       set: (before) => {
         const merged = { ...before };
         for (const k of PATCHABLE) if (patch[k] !== undefined) (merged as any)[k] = patch[k];

@@ -254,7 +254,7 @@ async function matchedMpans(ctx: Ctx, actor: Principal, mpans: string[]): Promis
 /**
  * Record network references and the DSO's mRID on visible assets matched by MPAN; all or nothing.
  * An asset whose references or mRID alias change is versioned like any other change: the prior
- * version goes to asset_history, the version goes up, and an audit record and a
+ * version goes to record_history, the version goes up, and an audit record and a
  * fmar.asset.network-enriched event are written in the same transaction (src/assets/change.ts). An import that changes
  * nothing on an asset leaves it as it was (counted as unchanged).
  */

@@ -4,7 +4,7 @@ import { recordedBy } from '../access/principal';
 import { writeAudit, type AuditEntry } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents, type ChangeEvent } from '../events/outbox';
-import { changeVersioned } from '../kernel/versioned';
+import { changeVersioned, priorVersions } from '../kernel/versioned';
 import { Problem, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
@@ -98,8 +98,7 @@ export async function getDispute(ctx: Ctx, p: Principal, id: string): Promise<Di
 /** Every version, newest first: the current record then the kept prior versions. */
 export async function disputeHistory(ctx: Ctx, p: Principal, id: string): Promise<Dispute[]> {
   const { comments: _c, ...current } = await getDispute(ctx, p, id);
-  const rows = await ctx.db.query(`SELECT data FROM dispute_history WHERE dispute_id = $1 ORDER BY version DESC`, [id]);
-  return [current, ...rows.map((r) => r.data)];
+  return [current, ...await priorVersions<Dispute>(ctx.db, 'dispute', id)];
 }
 
 export interface DisputeFilter { status?: DisputeStatus; recordType?: string; recordId?: string; raisedBy?: string }
@@ -175,7 +174,7 @@ async function changeStatus(tx: Sql, ctx: Ctx, actor: Principal, now: Date, id: 
   const { after } = await changeVersioned<Dispute>(tx, ctx, actor, now, {
     table: 'dispute', alias: 'd', key: { id }, label: `Dispute ${id}`, returning: DISPUTE_COLS, toRecord: toDispute,
     lock: lockDispute(actor, id, o.permission), notFound: () => notFound(id), guard: refuseAction(actor, o.action), ifMatch: o.ifMatch,
-    history: { table: 'dispute_history', key: { dispute_id: id } },
+    history: 'dispute',
     set: async (before) => {
       const m = o.more ? await o.more(before) : {};
       extra = m.extra ?? {};

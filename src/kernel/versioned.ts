@@ -12,9 +12,6 @@ export interface Versioned { version: number }
 /** The new column values: `col = $1, …` with its parameters, an optional FROM list (a recordset to unpack, a joined table the read shows) and its join condition. */
 export interface SetClause { sql: string; params: unknown[]; from?: string; where?: string }
 
-/** The prior versions' table and the columns that name the record in it (all seven share the shape of 001_core.sql's organisation_history). */
-export interface HistoryTable { table: string; key: Record<string, string> }
-
 export interface Change<R extends Versioned> {
   /** The row's table, its alias in `set` and `returning`, and its key. */
   table: string;
@@ -32,8 +29,12 @@ export interface Change<R extends Versioned> {
   set: (before: R) => Promise<SetClause> | SetClause;
   /** recorded_by when it is not the actor's (e.g. `switch <id>`). */
   by?: string;
-  /** Keep the prior version (omitted for records without history: clients, webhooks, VTNs). */
-  history?: HistoryTable;
+  /**
+   * Keep the prior version in record_history under this record type (the audit trail's, e.g.
+   * 'asset'), with record_id the key's values joined by '/'. Omitted for records whose audit trail
+   * is their history (clients, webhooks, VTNs, registrations, contracts).
+   */
+  history?: string;
   returning: string;
   toRecord: (row: Row) => R;
   /** Effects that must see the new version and that its audit reports (a rule's deactivation re-assesses assets). */
@@ -75,14 +76,12 @@ export function assertVersion(label: string, version: number, ifMatch: number | 
   if (ifMatch !== undefined && version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `${label} is at version ${version}, not ${ifMatch}.`, { currentVersion: version });
 }
 
-/** Copy the current version (the record as read, its row's recorded_at and recorded_by) into the history table, superseded at `at`. */
+/** Copy the current version (the record as read, its row's recorded_at and recorded_by) into record_history, superseded at `at`. */
 async function keepVersion<R extends Versioned>(tx: Sql, spec: Change<R>, before: R, at: string) {
-  const h = spec.history!;
-  const params: unknown[] = [...Object.values(h.key), before, at];
-  const n = Object.keys(h.key).length;
-  const where = Object.keys(spec.key).map((col, i) => { params.push(Object.values(spec.key)[i]); return `${col} = $${params.length}`; }).join(' AND ');
-  await tx.query(`INSERT INTO ${h.table} (${Object.keys(h.key).join(', ')}, version, data, recorded_at, recorded_by, superseded_at)
-    SELECT ${Object.keys(h.key).map((_, i) => `$${i + 1}`).join(', ')}, version, $${n + 1}::jsonb, recorded_at, recorded_by, $${n + 2}::timestamptz FROM ${spec.table} WHERE ${where}`, params);
+  const cols = Object.keys(spec.key);
+  const params: unknown[] = [spec.history, Object.values(spec.key).join('/'), before, at, ...Object.values(spec.key)];
+  await tx.query(`INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)
+    SELECT $1, $2, version, $3::jsonb, recorded_at, recorded_by, $4::timestamptz FROM ${spec.table} WHERE ${cols.map((c, i) => `${c} = $${i + 5}`).join(' AND ')}`, params);
 }
 
 /**
@@ -91,19 +90,31 @@ async function keepVersion<R extends Versioned>(tx: Sql, spec: Change<R>, before
  * with the caller's columns from a recordset `x` (id text, …); then one audit and one event write.
  */
 export async function changeVersionedMany<R extends { id: string; version: number; recordedAt: string; recordedBy: string }>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: {
-  table: string; history: { table: string; key: string }; befores: R[];
+  table: string; history: string; befores: R[];
   /** Extra columns set from the recordset x (`col = x.col`), its column list and one row per record (each with `id`). */
   set?: { sql: string; columns: string; rows: { id: string }[] };
   audit: (before: R, version: number) => AuditEntry; events: (before: R, version: number) => ChangeEvent[];
 }): Promise<void> {
   if (!spec.befores.length) return;
   const at = now.toISOString();
-  await tx.query(`INSERT INTO ${spec.history.table} (${spec.history.key}, version, data, recorded_at, recorded_by, superseded_at)
-    SELECT x.id, x.version, x.data, x.recorded_at, x.recorded_by, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS x(id text, version integer, data jsonb, recorded_at timestamptz, recorded_by text)`,
-  [spec.befores.map((b) => ({ id: b.id, version: b.version, data: b, recorded_at: b.recordedAt, recorded_by: b.recordedBy })), at]);
+  await tx.query(`INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)
+    SELECT $3, x.id, x.version, x.data, x.recorded_at, x.recorded_by, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS x(id text, version integer, data jsonb, recorded_at timestamptz, recorded_by text)`,
+  [spec.befores.map((b) => ({ id: b.id, version: b.version, data: b, recorded_at: b.recordedAt, recorded_by: b.recordedBy })), at, spec.history]);
   const rows = spec.set?.rows ?? spec.befores.map((b) => ({ id: b.id }));
   await tx.query(`UPDATE ${spec.table} t SET ${spec.set ? `${spec.set.sql}, ` : ''}version = t.version + 1, recorded_at = $2::timestamptz, recorded_by = $3
     FROM jsonb_to_recordset($1::jsonb) AS x(${spec.set?.columns ?? 'id text'}) WHERE t.id = x.id`, [rows, at, recordedBy(actor)]);
   await writeAudit(tx, actor, now, spec.befores.map((b) => spec.audit(b, b.version + 1)));
   await writeEvents(tx, ctx.ids, now, spec.befores.flatMap((b) => spec.events(b, b.version + 1)));
+}
+
+/** The kept prior versions of a record, newest first (each the wire shape its module wrote: T). */
+export async function priorVersions<T>(db: Sql, recordType: string, recordId: string): Promise<T[]> {
+  const rows = await db.query<{ data: T }>(`SELECT data FROM record_history WHERE record_type = $1 AND record_id = $2 ORDER BY version DESC`, [recordType, recordId]);
+  return rows.map((r) => r.data);
+}
+
+/** The newest prior version recorded by `asOf` (the register "as of" a time), if any. */
+export async function priorVersionAsOf<T>(db: Sql, recordType: string, recordId: string, asOf: Date): Promise<T | undefined> {
+  const [h] = await db.query<{ data: T }>(`SELECT data FROM record_history WHERE record_type = $1 AND record_id = $2 AND recorded_at <= $3::timestamptz ORDER BY version DESC LIMIT 1`, [recordType, recordId, asOf.toISOString()]);
+  return h?.data;
 }

@@ -107,7 +107,7 @@ export async function registerOrganisation(ctx: Ctx, actor: Principal, input: Or
 
 const OPERATOR_ONLY_FIELDS = ['roles', 'status', 'dnoCodes', 'registrationNumber', 'organisationType'] as const;
 
-/** UC-01.03: update with optimistic concurrency; the prior version is kept in organisation_history. */
+/** UC-01.03: update with optimistic concurrency; the prior version is kept (record_history). */
 export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string, patch: OrganisationPatch, ifMatch: number, opts: { tx?: Sql; disputeId?: string } = {}): Promise<Organisation> {
   // Who may update any organisation (not who sees all: the regulator does, and may not change its own roles).
   if (!roleMay('organisations.update', actor.roles)) {
@@ -164,14 +164,14 @@ export function updateOrganisationIn(tx: Sql, ctx: Ctx, actor: Principal, id: st
   return updateOrganisation(ctx, actor, id, patch, ifMatch, { ...opts, tx });
 }
 
-/** The organisation row for a versioned change (src/kernel/versioned.ts): locked, refused once withdrawn, history in organisation_history. */
+/** The organisation row for a versioned change (src/kernel/versioned.ts): locked, refused once withdrawn, prior versions in record_history. */
 function organisationRecord(tx: Sql, id: string) {
   return {
     table: 'organisation', key: { id }, label: `Organisation ${id}`, returning: COLS, toRecord: (r: Record<string, unknown>) => toOrganisation(r),
     lock: async () => { const row = await getOrganisationRow(tx, id, true); return row ? toOrganisation(row) : undefined; },
     notFound: () => new Problem('ORG-NOT-FOUND', `No organisation ${id}.`),
     guard: (before: Organisation) => { if (before.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED'); },
-    history: { table: 'organisation_history', key: { organisation_id: id } },
+    history: 'organisation',
   };
 }
 

@@ -8,7 +8,7 @@ import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { qualificationRecorded } from './hooks';
-import { changeVersioned } from '../kernel/versioned';
+import { changeVersioned, priorVersions } from '../kernel/versioned';
 import { selectUnit, unitVisibility } from '../units/store';
 import { opportunities, periodErrors, productIdErrors, qualificationRecorder, relatedProducts } from './rules';
 import { EquivalenceInput, ProductInput, ProductPatch, QualificationInput, type Equivalence, type Product, type Qualification } from './schema';
@@ -60,8 +60,7 @@ export async function getProduct(ctx: Ctx, id: string): Promise<Product> {
 
 export async function productHistory(ctx: Ctx, id: string): Promise<Product[]> {
   const current = await getProduct(ctx, id);
-  const rows = await ctx.db.query(`SELECT data FROM product_history WHERE product_id = $1 ORDER BY version DESC`, [id]);
-  return [current, ...rows.map((r) => r.data)];
+  return [current, ...await priorVersions<Product>(ctx.db, 'product', id)];
 }
 
 export async function createProduct(ctx: Ctx, actor: Principal, raw: unknown): Promise<Product> {
@@ -102,7 +101,7 @@ export async function updateProduct(ctx: Ctx, actor: Principal, id: string, raw:
       table: 'product', alias: 'p', key: { id }, label: `Product ${id}`, returning: PRODUCT_COLS, toRecord: toProduct, ifMatch,
       lock: async (t) => (id.length <= 64 ? selectProduct(t, id, { forUpdate: true }) : undefined),
       notFound: () => new Problem('PRODUCT-NOT-FOUND', `No product ${id}.`),
-      history: { table: 'product_history', key: { product_id: id } },
+      history: 'product',
       set: async (before) => {
         const next: Product = { ...before };
         for (const k of keys) {

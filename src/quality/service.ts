@@ -3,7 +3,7 @@ import type { Principal } from '../access/principal';
 import { recordedBy, systemPrincipal } from '../access/principal';
 import type { Asset } from '../assets/schema';
 import { setAssetStatusIn } from '../assets/change';
-import { changeVersioned } from '../kernel/versioned';
+import { changeVersioned, priorVersions } from '../kernel/versioned';
 import { ASSET_COLS, selectAsset, toAsset } from '../assets/store';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
@@ -206,8 +206,7 @@ export const getRule = (ctx: Ctx, code: string) => ruleRow(ctx.db, code);
 
 export async function ruleHistory(ctx: Ctx, code: string): Promise<DqRule[]> {
   const current = await ruleRow(ctx.db, code);
-  const rows = await ctx.db.query(`SELECT data FROM dq_rule_history WHERE code = $1 ORDER BY version DESC`, [code]);
-  return [current, ...rows.map((r) => r.data)];
+  return [current, ...await priorVersions<DqRule>(ctx.db, 'data_quality_rule', code)];
 }
 
 /** `appliesTo` names codes of the asset-categories catalogue as it stands (codes the operator added included, inactive ones too: old assets keep them). */
@@ -260,7 +259,7 @@ export async function updateRule(ctx: Ctx, actor: Principal, code: string, raw: 
     const { after } = await changeVersioned<DqRule>(tx, ctx, actor, now, {
       table: 'dq_rule', key: { code }, label: `Rule ${code}`, returning: RULE_COLS, toRecord: toRule, ifMatch,
       lock: async (t) => ruleRow(t, code, true), notFound: () => new Problem('DQ-RULE-NOT-FOUND', `No data quality rule ${code}.`),
-      history: { table: 'dq_rule_history', key: { code } },
+      history: 'data_quality_rule',
       set: (before) => {
         const next = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as DqRule;
         if (patch.active === false && !before.active) throw new Problem('DQ-RULE-INACTIVE', `Rule ${code} is already inactive.`);

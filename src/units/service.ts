@@ -9,7 +9,7 @@ import { Problem, fieldError, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
-import { changeVersioned, type Change } from '../kernel/versioned';
+import { changeVersioned, priorVersions, type Change } from '../kernel/versioned';
 import { activeQualifications, offeredProduct, productOwners } from '../products/store';
 import { checkComposition } from './rules';
 import { MarketUnitInput, MarketUnitPatch, type MarketUnit } from './schema';
@@ -51,12 +51,12 @@ async function insertMembers(tx: Sql, unitId: string, product: string, assetIds:
   await tx.query(`INSERT INTO market_unit_member (market_unit_id, asset_id, product) SELECT $1, x, $2 FROM unnest($3::text[]) AS x`, [unitId, product, assetIds]);
 }
 
-/** One versioned change of a unit (src/kernel/versioned.ts), history in market_unit_history; `lock` defaults to a unit the caller has locked already. */
+/** One versioned change of a unit (src/kernel/versioned.ts), prior versions in record_history; `lock` defaults to a unit the caller has locked already. */
 function changeUnit(tx: Sql, ctx: Ctx, actor: Principal, now: Date, id: string, spec: Pick<Change<MarketUnit>, 'set' | 'audit' | 'events'> & Partial<Pick<Change<MarketUnit>, 'lock' | 'guard' | 'ifMatch'>>) {
   return changeVersioned<MarketUnit>(tx, ctx, actor, now, {
     table: 'market_unit', alias: 'u', key: { id }, label: `Market unit ${id}`, returning: UNIT_COLS, toRecord: toUnit,
     lock: () => reread(tx, id), notFound: () => new Problem('UNIT-NOT-FOUND', `No market unit ${id}.`),
-    history: { table: 'market_unit_history', key: { market_unit_id: id } }, ...spec,
+    history: 'market_unit', ...spec,
   });
 }
 
@@ -125,8 +125,7 @@ export async function getMarketUnit(ctx: Ctx, p: Principal, id: string): Promise
 /** Every version, newest first: the current record then the kept prior versions. */
 export async function marketUnitHistory(ctx: Ctx, p: Principal, id: string): Promise<MarketUnit[]> {
   const current = await getMarketUnit(ctx, p, id);
-  const rows = await ctx.db.query(`SELECT data FROM market_unit_history WHERE market_unit_id = $1 ORDER BY version DESC`, [id]);
-  return [current, ...rows.map((r) => r.data)];
+  return [current, ...await priorVersions<MarketUnit>(ctx.db, 'market_unit', id)];
 }
 
 export interface UnitFilter { fspId?: string; product?: string; assetId?: string; status?: MarketUnit['status'] }
