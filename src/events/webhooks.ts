@@ -4,8 +4,7 @@ import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { Problem, fieldError, validationProblem, type FieldError } from '../http/problem';
-import { changeVersioned } from '../kernel/versioned';
-import type { Row, Sql } from '../storage/db';
+import type { Sql } from '../storage/db';
 import { isTypePattern } from './recipients';
 
 /**
@@ -231,38 +230,21 @@ export async function getSubscription(ctx: Ctx, p: Principal, id: string): Promi
 export async function updateSubscription(ctx: Ctx, p: Principal, id: string, patch: z.infer<typeof WebhookPatch>, ifMatch: number, o: { production: boolean }): Promise<WebhookSubscription> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    let changed: string[] = [];
-    const { after } = await changeVersioned<SubscriptionRow>(tx, ctx, p, now, {
-      ...subscriptionRecord(p, id), ifMatch,
-      set: (r) => {
-        const eventTypes = patch.eventTypes ? [...new Set(patch.eventTypes)] : undefined;
-        const errors = checkInput({ url: patch.url, eventTypes }, o.production);
-        if (patch.allEvents && !reach('events.read', p.roles).all && !r.all_events) errors.push(fieldError('allEvents', 'WEBHOOK-ALL-EVENTS'));
-        if (errors.length) throw validationProblem(errors);
-        changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-        return {
-          sql: `url = COALESCE($1, url), description = CASE WHEN $2 THEN $3 ELSE description END, event_types = COALESCE($4::text[], event_types),
-            all_events = COALESCE($5, all_events), enabled = COALESCE($6, enabled), disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END`,
-          params: [patch.url ?? null, patch.description !== undefined, patch.description ?? null, eventTypes ?? null, patch.allEvents ?? null, patch.enabled ?? null],
-        };
-      },
-      audit: (r, u) => [{ action: 'webhook.updated', recordType: AUDIT, recordId: id, organisationId: r.organisation_id, detail: { changed, url: u.url, eventTypes: u.event_types, enabled: u.enabled } }],
-      events: () => [],
-    });
-    return toSubscription({ ...after, ...(await counts(tx, id)) });
+    const r = await subscriptionRow(tx, p, id, 'webhooks.write', true);
+    if (r.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `The subscription is at version ${r.version}.`);
+    const eventTypes = patch.eventTypes ? [...new Set(patch.eventTypes)] : undefined;
+    const errors = checkInput({ url: patch.url, eventTypes }, o.production);
+    if (patch.allEvents && !reach('events.read', p.roles).all && !r.all_events) errors.push(fieldError('allEvents', 'WEBHOOK-ALL-EVENTS'));
+    if (errors.length) throw validationProblem(errors);
+    const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
+    const [u] = await tx.query(
+      `UPDATE webhook_subscription SET url = COALESCE($2, url), description = CASE WHEN $3 THEN $4 ELSE description END, event_types = COALESCE($5::text[], event_types),
+         all_events = COALESCE($6, all_events), enabled = COALESCE($7, enabled), disabled_reason = CASE WHEN $7 THEN NULL ELSE disabled_reason END,
+         version = version + 1, recorded_at = $8::timestamptz, recorded_by = $9 WHERE id = $1 RETURNING *`,
+      [id, patch.url ?? null, patch.description !== undefined, patch.description ?? null, eventTypes ?? null, patch.allEvents ?? null, patch.enabled ?? null, now.toISOString(), recordedBy(p)]);
+    await writeAudit(tx, p, now, [{ action: 'webhook.updated', recordType: AUDIT, recordId: id, organisationId: r.organisation_id, detail: { changed, url: u.url, eventTypes: u.event_types, enabled: u.enabled } }]);
+    return toSubscription({ ...u, ...(await counts(tx, id)) });
   });
-}
-
-/** A subscription row: secrets included, so it never leaves this module as it is. */
-type SubscriptionRow = Row & { version: number };
-
-/** The subscription as a versioned record (src/kernel/versioned.ts): no history is kept, the audit trail has each change. */
-function subscriptionRecord(p: Principal, id: string) {
-  return {
-    table: 'webhook_subscription', key: { id }, label: 'The subscription', returning: '*', toRecord: (r: Row) => r as SubscriptionRow,
-    lock: async (t: Sql) => (await subscriptionRow(t, p, id, 'webhooks.write', true)) as SubscriptionRow,
-    notFound: () => new Problem('WEBHOOK-NOT-FOUND', `No webhook subscription ${id}.`),
-  };
 }
 
 async function counts(db: Sql, id: string) {
@@ -290,17 +272,15 @@ export async function deleteSubscription(ctx: Ctx, p: Principal, id: string, ifM
 export async function rotateSecret(ctx: Ctx, p: Principal, id: string, o: { revokePrevious?: boolean } = {}): Promise<WebhookSubscription> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
+    const r = await subscriptionRow(tx, p, id, 'webhooks.write', true);
+    const open = r.previous_secret && new Date(r.previous_secret_expires_at).getTime() > now.getTime();
+    if (open && !o.revokePrevious) throw new Problem('WEBHOOK-ROTATION-OPEN', `The previous secret signs until ${iso(r.previous_secret_expires_at)}; pass revokePrevious to end it now.`);
     const secret = newSecret();
-    const { after: u } = await changeVersioned<SubscriptionRow>(tx, ctx, p, now, {
-      ...subscriptionRecord(p, id),
-      set: (r) => {
-        const open = r.previous_secret && new Date(r.previous_secret_expires_at).getTime() > now.getTime();
-        if (open && !o.revokePrevious) throw new Problem('WEBHOOK-ROTATION-OPEN', `The previous secret signs until ${iso(r.previous_secret_expires_at)}; pass revokePrevious to end it now.`);
-        return { sql: 'secret = $1, previous_secret = $2, previous_secret_expires_at = $3::timestamptz', params: [secret, o.revokePrevious ? null : r.secret, o.revokePrevious ? null : new Date(now.getTime() + PREVIOUS_SECRET_MS).toISOString()] };
-      },
-      audit: (r) => [{ action: 'webhook.secret-rotated', recordType: AUDIT, recordId: id, organisationId: r.organisation_id, detail: { revokePrevious: o.revokePrevious ?? false } }],
-      events: () => [],
-    });
+    const [u] = await tx.query(
+      `UPDATE webhook_subscription SET secret = $2, previous_secret = $3, previous_secret_expires_at = $4::timestamptz, version = version + 1, recorded_at = $5::timestamptz, recorded_by = $6
+        WHERE id = $1 RETURNING *`,
+      [id, secret, o.revokePrevious ? null : r.secret, o.revokePrevious ? null : new Date(now.getTime() + PREVIOUS_SECRET_MS).toISOString(), now.toISOString(), recordedBy(p)]);
+    await writeAudit(tx, p, now, [{ action: 'webhook.secret-rotated', recordType: AUDIT, recordId: id, organisationId: r.organisation_id, detail: { revokePrevious: o.revokePrevious ?? false } }]);
     return { ...toSubscription({ ...u, ...(await counts(tx, id)) }), secret };
   });
 }
