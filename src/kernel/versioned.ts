@@ -9,8 +9,8 @@ import type { Row, Sql } from '../storage/db';
 /** What every versioned record carries (its row also has recorded_at and recorded_by). */
 export interface Versioned { version: number }
 
-/** The new column values: `col = $1, …` with its parameters, and an optional FROM list (set-based writes unpack a recordset). */
-export interface SetClause { sql: string; params: unknown[]; from?: string }
+/** The new column values: `col = $1, …` with its parameters, an optional FROM list (a recordset to unpack, a joined table the read shows) and its join condition. */
+export interface SetClause { sql: string; params: unknown[]; from?: string; where?: string }
 
 export interface Change<R extends Versioned> {
   /** The row's table, its alias in `set` and `returning`, and its key. */
@@ -63,7 +63,7 @@ export async function changeVersioned<R extends Versioned>(tx: Sql, ctx: ChangeC
   const stamp = `version = ${alias}.version + 1, recorded_at = $${params.length - 1}::timestamptz, recorded_by = $${params.length}`;
   const where = Object.entries(spec.key).map(([col, v]) => { params.push(v); return `${alias}.${col} = $${params.length}`; }).join(' AND ');
   const [row] = await tx.query(
-    `UPDATE ${spec.table}${spec.alias ? ` ${spec.alias}` : ''} SET ${set.sql ? `${set.sql}, ` : ''}${stamp}${set.from ? ` FROM ${set.from}` : ''} WHERE ${where} RETURNING ${spec.returning}`, params);
+    `UPDATE ${spec.table}${spec.alias ? ` ${spec.alias}` : ''} SET ${set.sql ? `${set.sql}, ` : ''}${stamp}${set.from ? ` FROM ${set.from}` : ''} WHERE ${where}${set.where ? ` AND ${set.where}` : ''} RETURNING ${spec.returning}`, params);
   const after = spec.toRecord(row);
   await spec.afterWrite?.(before, after);
   await writeAudit(tx, actor, now, spec.audit(before, after));
