@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, type Action, type Permission, type RouteAction } from '../src/access/permissions';
 import { ACCESS_TOKEN_ALGORITHMS, ISSUED_AT_SKEW_SEC } from '../src/access/tokens';
-import { ORGANISATION_ROLES } from '../src/catalogue/codes';
+import { ORGANISATION_ROLES } from '../src/access/roles';
 import { RULES, type Rule } from '../src/rules';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

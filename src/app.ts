@@ -31,8 +31,13 @@ import { openadr31Routes } from './openadr/oadr31';
 import { openadrRoutes } from './openadr/routes';
 import { OPENADR_BASE } from '../openadr/index';
 import { OAUTH_ROUTES } from '../identity/index';
-import type { Ports } from './ports';
-import { pgErrorCode } from './storage/db';
+import type { TokenVerifier } from './access/tokens';
+import type { ConsentService, ConsentSimulator } from './consent/index';
+import type { PageAssets } from './http/pages';
+import { registerCredentials } from './identity/credentials';
+import type { AppConfig, CimParser, Clock, EventSink, IdSource, LocalCli } from './ports';
+import type { ExternalRegistries } from './quality/registries';
+import { pgErrorCode, type Db } from './storage/db';
 import { localCliRoutes } from './access/local-cli';
 
 /**
@@ -95,9 +100,9 @@ export function buildApp(ports: Ports) {
     }
     return bodyLimit({ maxSize: bulk ? ports.config.maxBulkBytes : ports.config.maxBodyBytes, onError: () => { throw new Problem('REQUEST-TOO-LARGE'); } })(c, next);
   });
-  const auth = authenticate(ports, ports.config.authCacheMs);
+  const auth = authenticate(ports, registerCredentials(ports.db), ports.config.authCacheMs);
   api.use('*', auth);
-  const limiter = rateLimit(rateLimiter(ports.db, ports.clock, ports.config.rateLimit ?? RATE_LIMIT_DEFAULTS));
+  const limiter = rateLimit<AuthEnv>(rateLimiter(ports.db, ports.clock, ports.config.rateLimit ?? RATE_LIMIT_DEFAULTS));
   api.use('*', limiter);
   // The permission matrix (ROUTES in src/access/permissions.ts) for every route below; unmapped ones are refused.
   api.use('*', authorize());
@@ -149,4 +154,36 @@ export function buildApp(ports: Ports) {
   // GET / (landing page), /docs and the assets they load, all served by the hub itself (docs/api-guide.md).
   app.route('/', pageRoutes({ assets: ports.pageAssets, baseUrl: ports.config.baseUrl, issuer: ports.config.issuer ?? ports.config.baseUrl }));
   return app;
+}
+
+/**
+ * What the app is built from: the kernel's ports (src/ports.ts) and the adapters of the domains
+ * that the runtime's entry (src/node/setup.ts, src/worker.ts) configures.
+ */
+export interface Ports {
+  db: Db;
+  clock: Clock;
+  ids: IdSource;
+  tokens: TokenVerifier;
+  events: EventSink;
+  /** Consumer consent verification (src/consent/); absent when no consent service is configured. */
+  consent?: ConsentService;
+  /** Development only: the stand-in consent service mounted at /dev/consent-service. */
+  consentSimulator?: ConsentSimulator;
+  config: AppConfig;
+  /** JWKS that the hub publishes at /.well-known/jwks.json (development signing key). */
+  publishedJwks?: () => Promise<{ keys: unknown[] }>;
+  /** External registries the data quality validation asks (src/quality/registries.ts); absent ones fail closed. */
+  registries?: ExternalRegistries;
+  /** The static assets of the hub's pages (/docs), read from installed packages (src/http/pages.ts). */
+  pageAssets: PageAssets;
+  /** CIM import parsing; absent: in process (src/cim/parsing.ts). */
+  cimParser?: CimParser;
+  /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */
+  ready?: () => boolean;
+  /**
+   * The local CLI channel of a hub on the embedded database (src/node/lock.ts): the secret in the data
+   * folder's lock file authenticates `fmar` commands run beside the hub, as actor `cli`.
+   */
+  localCli?: LocalCli;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, routeEntry, routeAction, type Permission } from '../src/access/permissions';
-import type { OrganisationRole } from '../src/catalogue/codes';
+import type { OrganisationRole } from '../src/access/roles';
 import { registerOrganisation } from '../src/organisations/service';
 import { isRuleCode } from '../src/rules';
 import { rowCounts, testHub, type TestHub } from './harness';

@@ -4,7 +4,7 @@ import { authorize, type AuthEnv } from '../src/access/auth';
 import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, routeAction, type Action, type Permission, type RouteAction } from '../src/access/permissions';
 import { systemPrincipal } from '../src/access/principal';
 import { registerAssets } from '../src/assets/service';
-import { ORGANISATION_ROLES, type OrganisationRole } from '../src/catalogue/codes';
+import { ORGANISATION_ROLES, type OrganisationRole } from '../src/access/roles';
 import { Problem, problemResponse } from '../src/http/problem';
 import { registerOrganisation } from '../src/organisations/service';
 import { createClient, revokeClient } from '../src/identity/clients';

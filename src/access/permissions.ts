@@ -1,4 +1,4 @@
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from './roles';
 
 /**
  * The permission matrix, as data: for each action, the scope a token must carry, the organisation

@@ -16,7 +16,7 @@ import { UNIQUE_ALIAS_SCHEMES, aliasRegister, aliasScope, allAliases, checkAsset
 import { AssetInput, AssetPatch, DESCRIBED_FIELDS, type Asset, type AssetFields, type Warning } from './schema';
 import { ASSET_COLS, assetVisibility, selectAsset, toAsset } from './store';
 import { consentAudit, storeAssetConsent, storedConsentMpan, verifyAssetConsent } from './consent';
-import type { ConsentEvidence } from '../consent/port';
+import type { ConsentEvidence } from '../kernel/consent-port';
 
 export interface RowResult {
   row: number;

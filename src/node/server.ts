@@ -11,7 +11,7 @@ import type { Db } from '../storage/db';
 import { startIdentity, type IdentityServer } from './identity';
 import { assemble, type Hub } from './setup';
 import { sameSecret } from '../access/local-cli';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import { DEMO_ORGANISATIONS } from '../demo/seed';
 import type { LocalCli } from '../ports';
 
