@@ -25,8 +25,8 @@ export interface CredentialFacts {
 export interface Credentials {
   /** The facts for a token's organisation, client, person and delegation; undefined when the register holds no such organisation. */
   facts(q: { organisationId: string; clientId: string | null; userId: string | null; delegationId: string | null; actorOrganisationId: string | null }): Promise<CredentialFacts | undefined>;
-  /** Call `fn` whenever a credential is revoked on this instance. */
-  onRevoked(fn: () => void): void;
+  /** Call `fn` whenever a credential is revoked on this instance; returns the function that stops it. */
+  onRevoked(fn: () => void): () => void;
 }
 
 /** What authentication needs of the hub's ports. */

@@ -23,7 +23,7 @@ export function registerCredentials(db: Sql): Credentials {
       return { status: row.status, roles: row.roles, dnoCodes: row.dno_codes, clientStatus: row.client_status, userStatus: row.user_status, delegation: row.delegation };
     },
     onRevoked(fn) {
-      revocations.on(fn);
+      return revocations.on(fn);
     },
   };
 }
