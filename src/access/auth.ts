@@ -25,8 +25,8 @@ export interface CredentialFacts {
 export interface Credentials {
   /** The facts for a token's organisation, client, person and delegation; undefined when the register holds no such organisation. */
   facts(q: { organisationId: string; clientId: string | null; userId: string | null; delegationId: string | null; actorOrganisationId: string | null }): Promise<CredentialFacts | undefined>;
-  /** Call `fn` whenever a credential is revoked on this instance; returns the function that stops it. */
-  onRevoked(fn: () => void): () => void;
+  /** Moves whenever a credential is revoked on this instance: facts read at another generation are stale. */
+  generation(): number;
 }
 
 /** What authentication needs of the hub's ports. */
@@ -38,12 +38,12 @@ export interface AuthPorts { db: Db; clock: Clock; tokens: TokenVerifier; localC
  * the organisation (roles, status), the API client the token was issued to, the person (for
  * people's tokens) and the delegation (for delegated tokens). Those facts are cached for
  * `cacheMs` (FMAR_AUTH_CACHE_MS, default 5 s) and dropped at once on this instance when a
- * credential is revoked (`credentials.onRevoked`), so a revoked client, deactivated person,
+ * credential is revoked (`credentials.generation()` moves), so a revoked client, deactivated person,
  * revoked delegation or suspended organisation is refused within that bound everywhere.
  */
 export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs = 5_000): MiddlewareHandler<AuthEnv> {
   const cache = new Map<string, CredentialFacts & { at: number }>();
-  credentials.onRevoked(() => cache.clear());
+  let cacheGeneration = credentials.generation();
   // DPoP proofs already used (RFC 9449 §11.1), in the database: shared by every instance.
   const dpopReplay = sqlReplayStore(ports.db, () => ports.clock.now());
   return async (c, next) => {
@@ -76,6 +76,8 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
     const delegationId = typeof claims.delegation_id === 'string' ? claims.delegation_id : null;
     if (claims.act && !delegationId) throw new Problem('AUTH-TOKEN-INVALID', 'A token with an actor must name its delegation.');
     const key = `${claims.org}|${claims.client_id ?? ''}|${userId ?? ''}|${delegationId ?? ''}`;
+    // A revocation since the cache was filled drops it all.
+    if (cacheGeneration !== credentials.generation()) { cache.clear(); cacheGeneration = credentials.generation(); }
     const t = now.getTime();
     let f = cache.get(key);
     if (!f || t - f.at > cacheMs || t < f.at) {
