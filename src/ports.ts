@@ -1,6 +1,8 @@
 import type { RateLimitSettings, AnalyticsSettings } from './config';
 import type { CimFileInput, DigestOptions, ParsedModel } from '../cim/index';
 
+// The kernel's ports. Everything the app is built from, these and the domains' adapters, is `Ports` in src/app.ts.
+
 /** Time comes from a port so that tests control it ("control of time is critical"). */
 export interface Clock { now(): Date }
 export const systemClock: Clock = { now: () => new Date() };
