@@ -3,7 +3,8 @@
 // and the libraries cim/, openadr/, identity/ import nothing from src/. `npm run deps` checks it in CI.
 // A path is in the first layer it matches, in the order entry, process, resource, kernel.
 
-/** Entry points: the runtimes, the CLI, their Node-only helpers, the demo data, every HTTP router and the pages. */
+/** Entry points: the runtimes, the CLI, their Node-only helpers, the demo data, every HTTP router and the pages, and the
+ * composition roots (src/app.ts builds the app from its ports, src/hooks.ts registers the kernel's hooks). */
 const ENTRY = [
   '^src/(app|node|worker|worker-assets|cli|hooks)[.]ts$',
   '^src/(node|demo)/',
@@ -18,7 +19,7 @@ const PROCESS = '^src/(switching|disputes|cim|quality|analytics)/';
 /** Resources: each owns its tables and its rules. */
 const RESOURCE = '^src/(organisations|assets|units|products|catalogue|identity|openadr|consent)/';
 /** The kernel the domains stand on: database, time and IDs, problems and rule codes, principal and permissions, audit, events. */
-const KERNEL = ['^src/(kernel|storage|http|access|audit|events|time)/', '^src/(ports|context|ids|config|rules)[.]ts$'];
+const KERNEL = ['^src/(kernel|storage|http|access|audit|events)/', '^src/(ports|context|ids|config|rules)[.]ts$'];
 /** Libraries: could be published on their own. */
 const LIBRARY = '^(cim|openadr|identity)/';
 
@@ -67,6 +68,13 @@ module.exports = {
           to: { circular: true, pathNot: knownFolders },
         }]
       : []),
+    {
+      name: 'in-a-layer',
+      severity: 'error',
+      comment: 'Every file under src/ is in a layer: put a new folder or root file in ENTRY, PROCESS, RESOURCE or KERNEL.',
+      from: { path: '^src/', pathNot: [...ENTRY, PROCESS, RESOURCE, ...KERNEL, '[.]d[.]ts$'] },
+      to: {},
+    },
     {
       name: 'entry-imported',
       severity: 'error',
