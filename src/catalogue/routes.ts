@@ -1,4 +1,5 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { apiRoute } from '../access/api-route';
 import type { MiddlewareHandler } from 'hono';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
@@ -35,13 +36,13 @@ export function catalogueFresh(ctx: Ctx): MiddlewareHandler<AuthEnv> {
 export function catalogueRoutes(ctx: Ctx) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/', tags, security, summary: 'List the catalogues (code lists), with their policy and code counts',
+  app.openapi(apiRoute({
+    method: 'get', path: '/', action: 'catalogues.read', tags, security, summary: 'List the catalogues (code lists), with their policy and code counts',
     responses: { 200: { description: 'Every catalogue', content: json(z.object({ items: z.array(CatalogueSummary) })) }, ...problemResponses() },
   }), async (c) => c.json({ items: await listCatalogues(ctx) }, 200));
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{name}', tags, security, summary: 'A catalogue’s codes in effect on a date (default today), or every code with includeInactive=true',
+  app.openapi(apiRoute({
+    method: 'get', path: '/{name}', action: 'catalogues.read', tags, security, summary: 'A catalogue’s codes in effect on a date (default today), or every code with includeInactive=true',
     request: { params: NameParam, query: CatalogueQuery },
     responses: { 200: { description: 'The catalogue and its codes, by code', content: json(CatalogueWithCodes) }, ...problemResponses(404) },
   }), async (c) => {
@@ -49,8 +50,8 @@ export function catalogueRoutes(ctx: Ctx) {
     return c.json(await getCatalogue(ctx, c.req.valid('param').name, { at: q.at, includeInactive: q.includeInactive === 'true' }), 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/{name}/codes', tags, security, summary: 'Add a code to an extensible catalogue (the operator); usable at once',
+  app.openapi(apiRoute({
+    method: 'post', path: '/{name}/codes', action: 'catalogues.write', tags, security, summary: 'Add a code to an extensible catalogue (the operator); usable at once',
     middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: { params: NameParam, body: { required: true, content: json(CatalogueCodeInput) }, headers: z.object({ 'idempotency-key': z.string().optional() }) },
     responses: { 201: { description: 'Added', content: json(CatalogueCode) }, ...problemResponses(404, 409) },
@@ -62,8 +63,8 @@ export function catalogueRoutes(ctx: Ctx) {
     return c.json(k, 201);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{name}/codes/{code}', tags, security, summary: 'Read one code (with its ETag)',
+  app.openapi(apiRoute({
+    method: 'get', path: '/{name}/codes/{code}', action: 'catalogues.read', tags, security, summary: 'Read one code (with its ETag)',
     request: { params: CodeParams },
     responses: { 200: { description: 'The code', content: json(CatalogueCode) }, ...problemResponses(404) },
   }), async (c) => {
@@ -73,8 +74,8 @@ export function catalogueRoutes(ctx: Ctx) {
     return c.json(k, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'patch', path: '/{name}/codes/{code}', tags, security, summary: 'Change a code’s label, description, active flag or effective dates (the operator); If-Match required',
+  app.openapi(apiRoute({
+    method: 'patch', path: '/{name}/codes/{code}', action: 'catalogues.write', tags, security, summary: 'Change a code’s label, description, active flag or effective dates (the operator); If-Match required',
     request: { params: CodeParams, body: { required: true, content: json(CatalogueCodePatch) }, headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'Updated', content: json(CatalogueCode) }, ...problemResponses(404, 409, 412, 428) },
   }), async (c) => {
@@ -84,8 +85,8 @@ export function catalogueRoutes(ctx: Ctx) {
     return c.json(k, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{name}/codes/{code}/history', tags, security, summary: 'Every version of a code, newest first',
+  app.openapi(apiRoute({
+    method: 'get', path: '/{name}/codes/{code}/history', action: 'catalogues.read', tags, security, summary: 'Every version of a code, newest first',
     request: { params: CodeParams },
     responses: { 200: { description: 'Versions', content: json(z.object({ items: z.array(CatalogueCode) })) }, ...problemResponses(404) },
   }), async (c) => {
