@@ -12,6 +12,7 @@ import { cimRoutes } from './cim/routes';
 import { RATE_LIMIT_DEFAULTS } from './config';
 import { jsonLdContext } from '../cim/index';
 import type { Ctx } from './context';
+import { signallingCommits } from './events/outbox';
 import { eventRoutes } from './events/routes';
 import { webhookRoutes } from './events/webhook-routes';
 import { Problem, problemResponse } from './http/problem';
@@ -44,7 +45,8 @@ export const API_BASE = '/api/v1';
  * so the same app runs under @hono/node-server and on Workers.
  */
 export function buildApp(ports: Ports) {
-  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids, consent: ports.consent };
+  // Transactions that wrote events tell the event sink once committed (a webhook deliverer wakes early).
+  const ctx: Ctx = { db: signallingCommits(ports.db, ports.events), clock: ports.clock, ids: ports.ids, consent: ports.consent };
   const app = new OpenAPIHono<AuthEnv>();
 
   app.onError((err, c) => {

@@ -33,7 +33,7 @@ interface Facts {
  */
 export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<AuthEnv> {
   const cache = new Map<string, Facts>();
-  revocations.on(() => cache.clear());
+  let cacheGeneration = revocations.generation();
   // DPoP proofs already used (RFC 9449 §11.1), in the database: shared by every instance.
   const dpopReplay = sqlReplayStore(ports.db, () => ports.clock.now());
   return async (c, next) => {
@@ -66,6 +66,8 @@ export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<A
     const delegationId = typeof claims.delegation_id === 'string' ? claims.delegation_id : null;
     if (claims.act && !delegationId) throw new Problem('AUTH-TOKEN-INVALID', 'A token with an actor must name its delegation.');
     const key = `${claims.org}|${claims.client_id ?? ''}|${userId ?? ''}|${delegationId ?? ''}`;
+    // A revocation since the cache was filled drops it all (src/identity/revocations.ts).
+    if (cacheGeneration !== revocations.generation()) { cache.clear(); cacheGeneration = revocations.generation(); }
     const t = now.getTime();
     let f = cache.get(key);
     if (!f || t - f.at > cacheMs || t < f.at) {
