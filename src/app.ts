@@ -22,7 +22,7 @@ import { organisationRoutes } from './organisations/routes';
 import { identityRoutes } from './identity/routes';
 import { switchingRoutes } from './switching/routes';
 import { marketUnitRoutes } from './units/routes';
-import { catalogueFresh, catalogueRoutes } from './catalogue/routes';
+import { catalogueRoutes } from './catalogue/routes';
 import { productRoutes, qualificationRoutes } from './products/routes';
 import { disputeRoutes } from './disputes/routes';
 import { qualityRoutes } from './quality/routes';
@@ -131,11 +131,6 @@ export function buildApp(ports: Ports) {
   api.use('*', authorize(actions));
   // Reads of another organisation's passport are audited (UC-05.06, docs/audit.md).
   api.use('/organisations/*', passportReads(ctx));
-  // Writes whose bodies hold codes, and filters on codes, see codes another instance added (docs/catalogues.md).
-  api.use('/assets/*', catalogueFresh(ctx));
-  api.use('/asset-submissions/*', catalogueFresh(ctx));
-  api.use('/organisations/*', catalogueFresh(ctx));
-  api.use('/cim/*', catalogueFresh(ctx));
   api.route('/', routes);
   app.route(API_BASE, api);
   // Public statistics, no token (UC-05.02, docs/analytics.md).

@@ -4,6 +4,7 @@ import type { AuthEnv } from '../access/auth';
 import type { Principal } from '../access/principal';
 import { logPrivateRead, othersRecords, type PrivateRead } from '../audit/reads';
 import { ASSET_STATUSES } from '../catalogue/codes';
+import { validatingCodes } from '../catalogue/routes';
 import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, textStream, validationHook } from '../http/common';
@@ -27,6 +28,8 @@ const Filters = z.object({
   status: z.enum(ASSET_STATUSES).optional(),
   gspGroup: codeFilter('gsp-groups', '_N').optional(),
 });
+const ListQuery = Page.merge(Filters).extend({ identifier: z.string().max(100).optional().openapi({ example: 'mpan:1312345678907' }) });
+const ExportQuery = Filters.extend({ format: z.enum(['ndjson', 'csv']).default('ndjson'), includeDeregistered: z.enum(['true', 'false']).optional() });
 const AssetWithWarnings = Asset.extend({ warnings: z.array(Warning) });
 
 /** Largest bulk batch, in rows. */
@@ -66,7 +69,7 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(apiRoute({
     method: 'get', path: '/', action: 'assets.read', tags, security, summary: 'List or look up assets (by any alias with identifier=scheme:value)',
-    request: { query: Page.merge(Filters).extend({ identifier: z.string().max(100).optional().openapi({ example: 'mpan:1312345678907' }) }) },
+    request: { query: ListQuery },
     responses: { 200: { description: 'A page of visible assets', content: json(z.object({ items: z.array(Asset), nextCursor: z.string().nullable() })) }, ...problemResponses() },
   }), async (c) => {
     const { limit, cursor, ...q } = c.req.valid('query');
@@ -75,7 +78,7 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     // An FSP reading its own assets (the hot lookup path) writes nothing: othersRecords is empty.
     await logAssetRead(ctx, p, 'GET /api/v1/assets', q.identifier ? 'lookup' : 'list', page.items.map(partiesOf), { asked: { ...q, limit, ...(cursor ? { cursor } : {}) } });
     return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
-  });
+  }, validatingCodes(ctx, 'query', ListQuery));
 
   app.openapi(apiRoute({
     method: 'post', path: '/', action: 'assets.write', tags, security, summary: 'Register an asset (UC-02.01)',
@@ -87,7 +90,7 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     c.header('location', `/api/v1/assets/${asset.id}`);
     c.header('etag', etag(asset.version));
     return c.json({ ...asset, warnings }, 201);
-  });
+  }, validatingCodes(ctx, 'json', AssetInput));
 
   const BulkRow = z.object({
     row: z.number().int().openapi({ description: 'The line of the file the row starts on (1-based; in CSV the header is line 1, so the first data row is 2)' }),
@@ -149,13 +152,13 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
 
   app.openapi(apiRoute({
     method: 'get', path: '/export', action: 'assets.read', tags, security, summary: 'Export visible assets, streamed (UC-02.04)',
-    request: { query: Filters.extend({ format: z.enum(['ndjson', 'csv']).default('ndjson'), includeDeregistered: z.enum(['true', 'false']).optional() }) },
+    request: { query: ExportQuery },
     responses: { 200: { description: 'NDJSON (one Asset per line) or CSV', content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } } }, ...problemResponses() },
   }), async (c) => {
     const { format, includeDeregistered, ...q } = c.req.valid('query');
     const stream = exportStream(ctx, c.get('principal'), { ...filtersOf(q), includeDeregistered: includeDeregistered === 'true' }, format);
     return new Response(stream, { status: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'content-disposition': `attachment; filename="assets.${format}"` } });
-  });
+  }, validatingCodes(ctx, 'query', ExportQuery));
 
   app.openapi(apiRoute({
     method: 'get', path: '/{id}', action: 'assets.read', tags, security, summary: 'Read an asset, now or as of a time; de-registered assets still resolve',
@@ -177,7 +180,7 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     const { asset, warnings } = await updateAsset(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json'), requireIfMatch(c));
     c.header('etag', etag(asset.version));
     return c.json({ ...asset, warnings }, 200);
-  });
+  }, validatingCodes(ctx, 'json', AssetPatch));
 
   app.openapi(apiRoute({
     method: 'delete', path: '/{id}', action: 'assets.write', tags, security, summary: 'De-register an asset (UC-02.02): soft delete, the ID stays resolvable',

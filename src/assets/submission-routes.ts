@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
+import { validatingCodes } from '../catalogue/routes';
 import type { Ctx } from '../context';
 import { idempotency, problemResponses, security, validationHook } from '../http/common';
 import { Asset } from './schema';
@@ -23,7 +24,7 @@ export function submissionRoutes(ctx: Ctx) {
     const s = await submitAsset(ctx, c.get('principal'), c.req.valid('json'));
     c.header('location', `/api/v1/asset-submissions/${s.id}`);
     return c.json(s, 201);
-  });
+  }, validatingCodes(ctx, 'json', SubmissionInput));
 
   app.openapi(apiRoute({
     method: 'get', path: '/asset-submissions', action: 'asset-submissions.read', tags, security, summary: 'List the submissions the caller made or that name it (operator, regulator: all)',

@@ -1,35 +1,56 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { apiRoute } from '../access/api-route';
-import type { MiddlewareHandler } from 'hono';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { etag, idempotency, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
-import { CatalogueCode, CatalogueCodeInput, CatalogueCodePatch, CatalogueQuery, CatalogueSummary, CatalogueWithCodes } from './schema';
-import { addCode, codeHistory, getCatalogue, getCode, listCatalogues, updateCode } from './service';
+import { CatalogueCode, CatalogueCodeInput, CatalogueCodePatch, CatalogueQuery, CatalogueSummary, CatalogueWithCodes, parseWithCodes } from './schema';
 import { catalogueSnapshot } from './snapshot';
+import { addCode, codeHistory, getCatalogue, getCode, listCatalogues, updateCode } from './service';
 
 const tags = ['Catalogues'];
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const NameParam = z.object({ name: z.string().max(64).openapi({ param: { name: 'name', in: 'path' }, example: 'asset-categories' }) });
 const CodeParams = NameParam.extend({ code: z.string().max(64).openapi({ param: { name: 'code', in: 'path' }, example: 'BESS' }) });
 
-/**
- * Before a write whose body holds codes (assets, organisations): refresh this instance's catalogue
- * snapshot when its cache has expired, so the request schemas know codes another instance added.
- */
 /** Query parameters that filter lists and exports by a catalogue code (src/assets/routes.ts, src/cim/routes.ts). */
 const CODE_FILTERS = ['dno', 'category', 'gspGroup'];
 
-/** The query parsed once (c.req.query(k) parses the URL again for each name). */
-const hasCodeFilter = (q: Record<string, string>) => CODE_FILTERS.some((k) => q[k] !== undefined);
+/** The query as hono/validator gives it to the schema. */
+const queryInput = (c: Context): Record<string, string | string[]> =>
+  Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => (v.length === 1 ? [k, v[0]] : [k, v])));
 
-export function catalogueFresh(ctx: Ctx): MiddlewareHandler<AuthEnv> {
-  return async (c, next) => {
-    if (c.req.method === 'POST' || c.req.method === 'PATCH' || c.req.method === 'PUT' || (c.req.method === 'GET' && hasCodeFilter(c.req.query()))) {
-      await catalogueSnapshot(ctx.db, ctx.clock);
+/** The body as hono/validator gives it to the schema: the JSON (Hono keeps it parsed), none unless the media type is JSON. */
+async function jsonInput(c: Context): Promise<unknown> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  return /^application\/([\w.-]+\+)?json$/i.test(type) ? c.req.json() : {};
+}
+
+/**
+ * The validator hook of a route whose body (`json`) or query holds codes (codeField, codeFilter):
+ * that part of the request is parsed again with this database's catalogue snapshot
+ * (parseWithCodes), so an unknown code is refused with the other field errors of the same parse,
+ * as one problem. Other parts are validated as by validationHook.
+ */
+export function validatingCodes(ctx: Ctx, target: 'json' | 'query', schema: z.ZodType) {
+  const check = async (result: { success: boolean; error?: z.ZodError; data?: unknown; target: string }, c: Context): Promise<void> => {
+    if (result.target !== target) return validationHook(result);
+    let raw: unknown;
+    if (target === 'query') {
+      const query = queryInput(c);
+      // A list without a code filter (the lookup by MPAN among them) reads no snapshot.
+      if (!CODE_FILTERS.some((k) => query[k] !== undefined)) return validationHook(result);
+      raw = query;
+    } else {
+      raw = await jsonInput(c);
     }
-    return next();
+    const codes = await catalogueSnapshot(ctx.db, ctx.clock);
+    const parsed = parseWithCodes(codes, () => schema.safeParse(raw));
+    validationHook({ success: parsed.success, error: parsed.error, data: parsed.success ? parsed.data : raw, target });
   };
+  // The validator awaits its hook and goes on when it answers nothing; a route's hook type admits no
+  // promise of nothing, so the promise is typed as one that never answers (it resolves to undefined).
+  return (result: Parameters<typeof check>[0], c: Context) => check(result, c) as Promise<never>;
 }
 
 /** Catalogues (UC-05.07): docs/catalogues.md. */

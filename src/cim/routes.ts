@@ -2,6 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { apiRoute } from '../access/api-route';
 import type { Context } from 'hono';
 import type { AuthEnv } from '../access/auth';
+import { validatingCodes } from '../catalogue/routes';
 import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import { problemResponses, security, validationHook } from '../http/common';
@@ -58,6 +59,13 @@ async function readFiles(c: Context, maxBytes: number): Promise<{ name: string; 
   return files;
 }
 
+const ExportQuery = z.object({
+  dno: codeFilter('dno-codes', 'SPEN_SPM').optional(),
+  gspGroup: codeFilter('gsp-groups', '_N').optional(),
+  category: codeFilter('asset-categories', 'BESS').optional(),
+  organisationId: z.string().max(64).optional(),
+});
+
 /** CIM RDF/XML exchange with DSOs: export (streamed) and import (enrich or bulk-load). */
 export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; parser?: CimParser }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
@@ -65,19 +73,14 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; p
   app.openapi(apiRoute({
     method: 'get', path: '/export', action: 'cim.export', tags, security, summary: 'Visible assets as CIM RDF/XML (CIM100, md:FullModel header), streamed in asset-ID order',
     request: {
-      query: z.object({
-        dno: codeFilter('dno-codes', 'SPEN_SPM').optional(),
-        gspGroup: codeFilter('gsp-groups', '_N').optional(),
-        category: codeFilter('asset-categories', 'BESS').optional(),
-        organisationId: z.string().max(64).optional(),
-      }),
+      query: ExportQuery,
     },
     responses: { 200: { description: 'RDF/XML per docs/cim-profile.md', content: { 'application/rdf+xml': { schema: z.string() } } }, ...problemResponses() },
   }), async (c) => {
     const q = c.req.valid('query');
     const stream = cimExportStream(ctx, c.get('principal'), q, opts.baseUrl);
     return new Response(stream, { status: 200, headers: { 'content-type': 'application/rdf+xml; charset=utf-8', 'content-disposition': 'attachment; filename="fmar-assets.xml"' } });
-  });
+  }, validatingCodes(ctx, 'query', ExportQuery));
 
   const Report = z.object({
     mode: z.enum(['enrich', 'bulk-load']), dryRun: z.boolean(), unit: z.string(),

@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
+import { validatingCodes } from '../catalogue/routes';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
 import { ORGANISATION_ROLES, ORGANISATION_STATUSES } from '../catalogue/codes';
@@ -39,7 +40,7 @@ export function organisationRoutes(ctx: Ctx) {
     c.header('location', `/api/v1/organisations/${org.id}`);
     c.header('etag', etag(org.version));
     return c.json(org, 201);
-  });
+  }, validatingCodes(ctx, 'json', OrganisationInput));
 
   app.openapi(apiRoute({
     method: 'get', path: '/{id}', action: 'organisations.read', tags, security, summary: 'Read an organisation',
@@ -60,7 +61,7 @@ export function organisationRoutes(ctx: Ctx) {
     const org = await updateOrganisation(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json'), requireIfMatch(c));
     c.header('etag', etag(org.version));
     return c.json(org, 200);
-  });
+  }, validatingCodes(ctx, 'json', OrganisationPatch));
 
   app.openapi(apiRoute({
     method: 'delete', path: '/{id}', action: { own: 'refused', other: 'organisations.deregister' }, tags, security, summary: 'De-register an organisation (UC-01.04)',
