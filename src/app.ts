@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { routeActions } from './access/api-route';
 import { authenticate, authorize, type AuthEnv } from './access/auth';
 import { assetRoutes } from './assets/routes';
 import { submissionRoutes } from './assets/submission-routes';
@@ -11,6 +12,7 @@ import { cimRoutes } from './cim/routes';
 import { RATE_LIMIT_DEFAULTS } from './config';
 import { jsonLdContext } from '../cim/index';
 import type { Ctx } from './context';
+import { signallingCommits } from './events/outbox';
 import { eventRoutes } from './events/routes';
 import { webhookRoutes } from './events/webhook-routes';
 import { Problem, problemResponse } from './http/problem';
@@ -20,7 +22,7 @@ import { organisationRoutes } from './organisations/routes';
 import { identityRoutes } from './identity/routes';
 import { switchingRoutes } from './switching/routes';
 import { marketUnitRoutes } from './units/routes';
-import { catalogueFresh, catalogueRoutes } from './catalogue/routes';
+import { catalogueRoutes } from './catalogue/routes';
 import { productRoutes, qualificationRoutes } from './products/routes';
 import { disputeRoutes } from './disputes/routes';
 import { qualityRoutes } from './quality/routes';
@@ -40,12 +42,16 @@ import type { ExternalRegistries } from './quality/registries';
 import { pgErrorCode, type Db } from './storage/db';
 import { localCliRoutes } from './access/local-cli';
 
+/** Where the native API lives; every route under it declares its action (src/access/api-route.ts). */
+export const API_BASE = '/api/v1';
+
 /**
  * The whole HTTP app, built from its ports. Nothing below this function imports a Node module,
  * so the same app runs under @hono/node-server and on Workers.
  */
 export function buildApp(ports: Ports) {
-  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids, consent: ports.consent };
+  // Transactions that wrote events tell the event sink once committed (a webhook deliverer wakes early).
+  const ctx: Ctx = { db: signallingCommits(ports.db, ports.events), clock: ports.clock, ids: ports.ids, consent: ports.consent };
   const app = new OpenAPIHono<AuthEnv>();
 
   app.onError((err, c) => {
@@ -85,6 +91,28 @@ export function buildApp(ports: Ports) {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'RFC 9068 JWT access token from the hub’s issuer' });
 
+  // Every route under /api/v1, each declared with the action of the permission matrix it needs (apiRoute).
+  const routes = new OpenAPIHono<AuthEnv>();
+  routes.route('/catalogues', catalogueRoutes(ctx));
+  routes.route('/organisations', organisationRoutes(ctx));
+  routes.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
+  routes.route('/', submissionRoutes(ctx));
+  routes.route('/market-units', marketUnitRoutes(ctx));
+  routes.route('/', productRoutes(ctx));
+  routes.route('/', qualificationRoutes(ctx));
+  routes.route('/disputes', disputeRoutes(ctx));
+  routes.route('/audit', auditRoutes(ctx));
+  routes.route('/', dataReadRoutes(ctx));
+  routes.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes, parser: ports.cimParser }));
+  routes.route('/events', eventRoutes(ctx, ports.config.baseUrl));
+  routes.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));
+  routes.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
+  routes.route('/', switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })));
+  routes.route('/', openadrRoutes(ctx));
+  routes.route('/', qualityRoutes(ctx, () => ports.registries ?? {}));
+  const { actions, missing } = routeActions(routes, { prefix: API_BASE });
+  if (missing.length) throw new Error(`Routes under ${API_BASE} declared without an action of the permission matrix (apiRoute, src/access/api-route.ts): ${missing.join(', ')}`);
+
   const api = new OpenAPIHono<AuthEnv>();
   api.use('*', async (c, next) => {
     // A GET or HEAD body is never read: no media type or size to check. Not touching c.req.raw.body
@@ -104,33 +132,12 @@ export function buildApp(ports: Ports) {
   api.use('*', auth);
   const limiter = rateLimit<AuthEnv>(rateLimiter(ports.db, ports.clock, ports.config.rateLimit ?? RATE_LIMIT_DEFAULTS));
   api.use('*', limiter);
-  // The permission matrix (ROUTES in src/access/permissions.ts) for every route below; unmapped ones are refused.
-  api.use('*', authorize());
+  // The permission matrix for every route below: the action each route declares; unmapped ones are refused.
+  api.use('*', authorize(actions));
   // Reads of another organisation's passport are audited (UC-05.06, docs/audit.md).
   api.use('/organisations/*', passportReads(ctx));
-  // Writes whose bodies hold codes, and filters on codes, see codes another instance added (docs/catalogues.md).
-  api.use('/assets/*', catalogueFresh(ctx));
-  api.use('/asset-submissions/*', catalogueFresh(ctx));
-  api.use('/organisations/*', catalogueFresh(ctx));
-  api.use('/cim/*', catalogueFresh(ctx));
-  api.route('/catalogues', catalogueRoutes(ctx));
-  api.route('/organisations', organisationRoutes(ctx));
-  api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
-  api.route('/', submissionRoutes(ctx));
-  api.route('/market-units', marketUnitRoutes(ctx));
-  api.route('/', productRoutes(ctx));
-  api.route('/', qualificationRoutes(ctx));
-  api.route('/disputes', disputeRoutes(ctx));
-  api.route('/audit', auditRoutes(ctx));
-  api.route('/', dataReadRoutes(ctx));
-  api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes, parser: ports.cimParser }));
-  api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
-  api.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));
-  api.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
-  api.route('/', switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })));
-  api.route('/', openadrRoutes(ctx));
-  api.route('/', qualityRoutes(ctx, () => ports.registries ?? {}));
-  app.route('/api/v1', api);
+  api.route('/', routes);
+  app.route(API_BASE, api);
   // Public statistics, no token (UC-05.02, docs/analytics.md).
   app.route('/public/analytics', analyticsRoutes(ctx, ports.config.analytics));
   // OpenADR 3.1 (docs/openadr.md): its own problem shape and BL/VEN roles; the same tokens and rate limits.

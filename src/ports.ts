@@ -15,7 +15,11 @@ export interface IdSource {
   nextUnguessable(): string;
 }
 
-/** Told after a commit that events were written to the outbox, so a deliverer can wake early. */
+/**
+ * Told after a commit that events were written to the outbox, so a deliverer can wake early: the
+ * app's database tells it (signallingCommits, src/events/outbox.ts); the Node hub wakes its webhook
+ * deliveries, elsewhere it is quiet (the deliverer polls).
+ */
 export interface EventSink { written(count: number): void }
 export const quietEventSink: EventSink = { written: () => {} };
 

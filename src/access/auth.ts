@@ -6,7 +6,8 @@ import { refuseIfAssetLimited } from './asset-limit';
 import { Problem } from '../http/problem';
 import type { Clock, LocalCli } from '../ports';
 import type { Db } from '../storage/db';
-import { PERMISSIONS, roleMay, routeAction, routeEntry, type Action, type Permission } from './permissions';
+import { PERMISSIONS, roleMay, routeAction, type Action, type Permission } from './permissions';
+import type { RouteActions } from './api-route';
 import type { Principal } from './principal';
 import { DpopError, sqlReplayStore, verifyDpopProof } from '../../identity/index';
 import { TokenRefused, type TokenVerifier } from './tokens';
@@ -132,7 +133,7 @@ export function checkPermission(p: Principal, action: Action): void {
   if (!perm.assetLimit) refuseIfAssetLimited(p, `${action}`);
 }
 
-/** `GET /api/v1/assets/:id` (Hono) as `GET /api/v1/assets/{id}` (OpenAPI, the ROUTES key). */
+/** `GET /api/v1/assets/:id` (Hono) as `GET /api/v1/assets/{id}` (OpenAPI, the key of RouteActions). */
 export function routeKey(method: string, honoPath: string): string {
   return `${method.toUpperCase()} ${honoPath.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}')}`;
 }
@@ -141,11 +142,12 @@ export function routeKey(method: string, honoPath: string): string {
 export const isMiddlewareEntry = (r: { method: string; path: string }) => r.method === 'ALL' && r.path.endsWith('*');
 
 /**
- * The permission check of every route under /api/v1, from ROUTES in src/access/permissions.ts:
- * runs after `authenticate`, before any validator or handler. Fails closed: a route the table does
- * not name is refused (AUTH-ROUTE-UNMAPPED) and logged. With no route at all it lets the app 404.
+ * The permission check of every route under /api/v1, from the action each route declares
+ * (`routes`, read from the declarations by `routeActions` in src/access/api-route.ts): runs after
+ * `authenticate`, before any validator or handler. Fails closed: a route the table does not name
+ * is refused (AUTH-ROUTE-UNMAPPED) and logged. With no route at all it lets the app 404.
  */
-export function authorize(): MiddlewareHandler<AuthEnv> {
+export function authorize(routes: RouteActions): MiddlewareHandler<AuthEnv> {
   const logged = new Set<string>();
   return async (c, next) => {
     // The app is flattened at the root, so the matched routes carry the full /api/v1 paths; the
@@ -153,10 +155,10 @@ export function authorize(): MiddlewareHandler<AuthEnv> {
     const route = matchedRoutes(c).find((r) => !isMiddlewareEntry(r));
     if (!route) return next();
     const key = routeKey(route.method, route.path);
-    const entry = routeEntry(key);
+    const entry = routes.get(key);
     if (!entry) {
       // Once per route and process: a deployment bug to fix, not a stream of log lines.
-      if (!logged.has(key)) { logged.add(key); console.error(`[fmar] ${c.req.method} ${c.req.path}: route ${key} has no entry in ROUTES (src/access/permissions.ts); refused.`); }
+      if (!logged.has(key)) { logged.add(key); console.error(`[fmar] ${c.req.method} ${c.req.path}: route ${key} declares no action of the permission matrix (apiRoute, src/access/api-route.ts); refused.`); }
       throw new Problem('AUTH-ROUTE-UNMAPPED', `${key} has no entry in the permission matrix.`);
     }
     const p = c.get('principal');

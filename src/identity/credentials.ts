@@ -3,10 +3,6 @@ import type { OrganisationRole } from '../access/roles';
 import type { Sql } from '../storage/db';
 import { revocations } from './revocations';
 
-/** Revocations signalled on this instance so far (src/identity/revocations.ts). */
-let revoked = 0;
-revocations.on(() => { revoked++; });
-
 /**
  * The credential facts behind a token, read from the register for authentication
  * (src/access/auth.ts) in one query: the organisation's status, roles and DNO areas, the API
@@ -26,6 +22,6 @@ export function registerCredentials(db: Sql): Credentials {
       if (!row) return undefined;
       return { status: row.status, roles: row.roles, dnoCodes: row.dno_codes, clientStatus: row.client_status, userStatus: row.user_status, delegation: row.delegation };
     },
-    generation: () => revoked,
+    generation: () => revocations.generation(),
   };
 }
