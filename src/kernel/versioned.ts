@@ -25,14 +25,17 @@ export interface Change<R extends Versioned> {
   /** The If-Match version, when the request carries one, and how the precondition problem names the record. */
   ifMatch?: number;
   label: string;
-  /** Validate and compute the new values (may throw a Problem); nothing is written before it returns. */
+  /**
+   * Validate and compute the new values (may throw a Problem, which rolls the caller's transaction
+   * back); it may write the record's own dependent rows (aliases, members), which `returning` then shows.
+   */
   set: (before: R) => Promise<SetClause> | SetClause;
   /** recorded_by when it is not the actor's (e.g. `switch <id>`). */
   by?: string;
   /**
    * Keep the prior version in record_history under this record type (the audit trail's, e.g.
    * 'asset'), with record_id the key's values joined by '/'. Omitted for records whose audit trail
-   * is their history (clients, webhooks, VTNs, registrations, contracts).
+   * is their history (clients, VTNs, VEN registrations, contracts).
    */
   history?: string;
   returning: string;
@@ -86,13 +89,11 @@ async function keepVersion<R extends Versioned>(tx: Sql, spec: Change<R>, before
 
 /**
  * The set-based variant for many records of one table, already locked by the caller (CIM
- * enrichment): their current versions go to history in one statement and one UPDATE bumps them,
- * with the caller's columns from a recordset `x` (id text, …); then one audit and one event write.
+ * enrichment): their current versions go to history in one statement and one UPDATE bumps them
+ * (the caller writes what changed in its own tables); then one audit and one event write.
  */
 export async function changeVersionedMany<R extends { id: string; version: number; recordedAt: string; recordedBy: string }>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: {
   table: string; history: string; befores: R[];
-  /** Extra columns set from the recordset x (`col = x.col`), its column list and one row per record (each with `id`). */
-  set?: { sql: string; columns: string; rows: { id: string }[] };
   audit: (before: R, version: number) => AuditEntry; events: (before: R, version: number) => ChangeEvent[];
 }): Promise<void> {
   if (!spec.befores.length) return;
@@ -100,9 +101,8 @@ export async function changeVersionedMany<R extends { id: string; version: numbe
   await tx.query(`INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)
     SELECT $3, x.id, x.version, x.data, x.recorded_at, x.recorded_by, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS x(id text, version integer, data jsonb, recorded_at timestamptz, recorded_by text)`,
   [spec.befores.map((b) => ({ id: b.id, version: b.version, data: b, recorded_at: b.recordedAt, recorded_by: b.recordedBy })), at, spec.history]);
-  const rows = spec.set?.rows ?? spec.befores.map((b) => ({ id: b.id }));
-  await tx.query(`UPDATE ${spec.table} t SET ${spec.set ? `${spec.set.sql}, ` : ''}version = t.version + 1, recorded_at = $2::timestamptz, recorded_by = $3
-    FROM jsonb_to_recordset($1::jsonb) AS x(${spec.set?.columns ?? 'id text'}) WHERE t.id = x.id`, [rows, at, recordedBy(actor)]);
+  await tx.query(`UPDATE ${spec.table} SET version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+    [spec.befores.map((b) => b.id), at, recordedBy(actor)]);
   await writeAudit(tx, actor, now, spec.befores.map((b) => spec.audit(b, b.version + 1)));
   await writeEvents(tx, ctx.ids, now, spec.befores.flatMap((b) => spec.events(b, b.version + 1)));
 }
