@@ -239,8 +239,7 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
     expect(changed.json).toMatchObject({ reassessmentRequired: true, version: 3 });
     expect(changed.json.reassessmentReason).toContain('composition');
     const to = await recipients('fmar.market-unit.reassessment-required', u.id);
-    expect(to[DEMO['fsp-a']]).toBeDefined();
-    expect(to[neso.id]).toContain('product-owner');
+    expect(to).toEqual({ [DEMO['fsp-a']]: ['record-organisation', 'unit-fsp'], [neso.id]: ['product-owner'] });
     const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE record_type = 'market_unit' AND record_id = $1 AND action = 'market-unit.reassessment-required'`, [u.id]);
     expect(audit.detail.qualificationIds).toHaveLength(1);
 
@@ -263,8 +262,7 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
       expect(out).toEqual({ moved: [], flagged: [u.id] });
     });
     const to = await recipients('fmar.market-unit.reassessment-required', u.id);
-    expect(to[neso.id]).toContain('product-owner');
-    expect(to[DEMO['fsp-a']]).toBeDefined();
+    expect(to).toEqual({ [DEMO['fsp-a']]: ['record-organisation', 'unit-fsp'], [neso.id]: ['product-owner'] });
     const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.market-unit.reassessment-required' AND subject = $1`, [u.id]);
     expect(ev.data).toMatchObject({ removedAssetId: leaving, switchId: 'SWITCH-TEST', productOwnerIds: [neso.id] });
   });
