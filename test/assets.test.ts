@@ -798,7 +798,10 @@ describe('object-level access', () => {
     expect(list.status).toBe(200);
     const ids = list.json.items.map((x: any) => x.id);
     expect(ids).not.toContain(mine.id);
-    expect(list.json.items.every((x: any) => x.fspId === DEMO['fsp-b'] || x.organisationId === DEMO['fsp-b'])).toBe(true);
+    // Exactly the assets FSP B owns or controls.
+    const rowsB = await hub.db.query(`SELECT id FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL ORDER BY id`, [DEMO['fsp-b']]);
+    expect(rowsB.length).toBeGreaterThan(0);
+    expect(ids).toEqual(rowsB.map((x) => x.id));
     for (const q of [`mpan:${mine.importMpan}`, `serial:${mine.serialNumber}`, `fsp_ref:${mine.aliases[0].value}`]) {
       const r = await hub.call('GET', `/api/v1/assets?identifier=${encodeURIComponent(q)}`, { as: 'fsp-b' });
       expect(r.json.items, q).toEqual([]);
