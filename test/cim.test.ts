@@ -110,7 +110,8 @@ describe('golden files from other tools', () => {
     const m = model(NEPLAN);
     expect(classCounts(m)).toEqual(regexCounts([NEPLAN]));
     const names = [...m.objects.values()].filter((o) => o.className === 'Name');
-    expect(names.every((n) => (n.references['cim:Name.IdentifiedObject'] ?? []).every((r) => m.objects.has(r.key)))).toBe(true);
+    // Each of the 65 Names names one object, and that object is in the model.
+    expect(names.map((n) => (n.references['cim:Name.IdentifiedObject'] ?? []).filter((r) => m.objects.has(r.key)).length)).toEqual(Array(65).fill(1));
     const ec = extractAssets(m);
     expect(ec).toHaveLength(regexCounts([NEPLAN]).EnergyConsumer);
     // Non-UUID identifiers keep their original form.
