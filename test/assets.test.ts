@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, batteryInput, consentFor, expectRefused, mpanFor, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, consentFor, expectRefused, invalid, mpanFor, testHub, type TestHub } from './harness';
 
 /** UC-02.01 to UC-02.04: register, validate, update, de-register and read assets over the API. */
 
@@ -359,7 +359,7 @@ describe('register an asset (UC-02.01)', () => {
       expect(found.json.items.map((a: any) => a.id).sort()).toEqual([spen.id, epn.id].sort());
       // Without a DNO the reference names no register.
       const other = { name: `Site ${next()}`, category: 'OTHER', ratedCapacityKw: 1500, connectionStatus: 'PENDING', aliases: ecr };
-      const noDno = await expectRefused(hub.db, TABLES, () => post('fsp-a', other), 422, 'ASSET-ECR-DNO-REQUIRED');
+      const noDno = await expectRefused(hub.db, TABLES, () => post('fsp-a', other), 422, invalid('dno', 'ASSET-ECR-DNO-REQUIRED'));
       expect(noDno.errors).toEqual([expect.objectContaining({ field: 'dno', code: 'ASSET-ECR-DNO-REQUIRED' })]);
     });
 
