@@ -99,11 +99,11 @@ describe('a switch, from request to effect', () => {
 
     const card = async (key: 'fsp-a' | 'fsp-b') => (await hub.call('GET', `/api/v1/data-quality/scorecards/organisations/${DEMO[key]}`, { as: key })).json;
     const cardsBefore = { a: await card('fsp-a'), b: await card('fsp-b') };
+    expect([cardsBefore.a.assets, cardsBefore.b.assets]).toEqual([3, 0]);
     hub.clock.set('2026-06-05T23:00:00.000Z');
     expect(await applyDueSwitches(hub.ctx)).toEqual([{ id: r.json.id, status: 'EFFECTIVE' }]);
     // The data quality scorecards follow control: FSP B now counts the asset; FSP A still does, as its owner.
-    expect((await card('fsp-b')).assets).toBe((cardsBefore.b.assets ?? 0) + 1);
-    expect((await card('fsp-a')).assets).toBe(cardsBefore.a.assets);
+    expect([(await card('fsp-a')).assets, (await card('fsp-b')).assets]).toEqual([3, 1]);
     const after = await assetRow(bess.id);
     expect(after.fsp_id).toBe(DEMO['fsp-b']);
     expect(after.version).toBe(before.version + 1);
