@@ -102,8 +102,9 @@ describe('golden files from other tools', () => {
     expect(codes(m, 'CIM-REFERENCE-DANGLING').every((i) => i.file && i.line! > 0 && i.col! > 0)).toBe(true);
     // Loads: network references resolved through terminal → connectivity node → voltage level → substation.
     const loads = extractAssets(m);
-    expect(loads).toHaveLength(regexCounts([EQ]).ConformLoad);
-    for (const l of loads) expect(l.network.connectivityNode && l.network.substation).toBeTruthy();
+    expect([loads.length, regexCounts([EQ]).ConformLoad]).toEqual([3, 3]);
+    // Each resolved to objects of the model, not merely to some text.
+    for (const l of loads) expect([m.objects.get(l.network.connectivityNode!)?.className, m.objects.get(l.network.substation!)?.className]).toEqual(['ConnectivityNode', 'Substation']);
   });
 
   it('NEPLAN CIM16 (2012 namespace, neplan: extension, non-UUID IDs, Names): counts, names, unknown namespace reported', () => {
