@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CimParseError, decodeXml, parseCimXml } from '../cim/index';
 import { normaliseBaseUrl, parseCreatedPartyRegistration } from '../openadr/index';
 import { csvToInputs, parseCsv } from '../src/assets/csv';
-import { checkMpanCore, isEic, isLei, isUkPostcode, isUkVat, normaliseEvseId } from '../src/catalogue/identifiers';
+import { EMAIL_RE, checkMpanCore, isEic, isLei, isUkPostcode, isUkVat, normaliseEvseId } from '../src/catalogue/identifiers';
 import { urlRefusal } from '../src/events/webhooks';
-import { EMAIL_RE } from '../src/organisations/schema';
 import { DefinitionError, parseDefinition } from '../src/quality/language';
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { OrganisationRole } from '../src/catalogue/codes';
+import type { OrganisationRole } from '../src/access/roles';
 import { systemPrincipal, type Principal } from '../src/access/principal';
 import { buildApp } from '../src/app';
 import { loadConfig } from '../src/config';

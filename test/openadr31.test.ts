@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENADR_BASE } from '../openadr/index';
-import type { OrganisationRole } from '../src/catalogue/codes';
+import type { OrganisationRole } from '../src/access/roles';
 import { createClient } from '../src/identity/clients';
 import { registerVen } from '../src/openadr/registrations';
 import { registerVtn } from '../src/openadr/vtns';

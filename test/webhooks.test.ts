@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OrganisationRole } from '../src/catalogue/codes';
+import type { OrganisationRole } from '../src/access/roles';
 import { systemPrincipal } from '../src/access/principal';
 import { buildApp } from '../src/app';
 import { loadConfig } from '../src/config';

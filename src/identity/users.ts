@@ -6,7 +6,7 @@ import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem, fieldError, validationProblem } from '../http/problem';
-import { EMAIL_RE } from '../organisations/schema';
+import { EMAIL_RE } from '../catalogue/identifiers';
 import { pgErrorCode, type Sql } from '../storage/db';
 import { revocations } from './revocations';
 
