@@ -4,14 +4,15 @@ import type { Asset, AssetFields } from '../../src/assets/schema';
 import { statusAfterUpdate } from '../../src/assets/service';
 import { FROM, checkFields, checkProposed, checkResolution, mayTransition, type DisputeAction } from '../../src/disputes/rules';
 import { DISPUTE_STATUSES, MAX_PROPOSED_BYTES } from '../../src/disputes/schema';
-import { addDays, firstDayFrom, londonDay, londonMidnight } from '../../src/switching/dates';
+import { addDays, firstDayFrom, londonDay, londonMidnight } from '../../src/kernel/dates';
 import { OPEN, SWITCH_STATUSES } from '../../src/switching/switches';
 
 /**
  * The state machines, where they are pure: the dispute lifecycle (src/disputes/rules.ts), the
- * asset status after an update (src/assets/service.ts), the open switch statuses and the switch
- * calendar (src/switching). No database, no HTTP. A switch's transitions themselves are written in
- * its store's transactions and are tested over HTTP (test/switching.test.ts).
+ * asset status after an update (src/assets/service.ts), the open switch statuses
+ * (src/switching/switches.ts) and the switch calendar (src/kernel/dates.ts). No database, no HTTP.
+ * A switch's transitions themselves are written in its store's transactions and are tested over
+ * HTTP (test/switching.test.ts).
  */
 
 describe('dispute lifecycle: which action each status allows', () => {
@@ -108,7 +109,7 @@ describe('switch statuses', () => {
   });
 });
 
-describe('the switch calendar: Great Britain days (src/switching/dates.ts)', () => {
+describe('the switch calendar: Great Britain days (src/kernel/dates.ts)', () => {
   it('London midnight is 23:00 UTC the day before in summer time, 00:00 UTC in winter', () => {
     expect([londonMidnight('2026-06-06').toISOString(), londonMidnight('2026-12-01').toISOString()]).toEqual(['2026-06-05T23:00:00.000Z', '2026-12-01T00:00:00.000Z']);
     // The days of the clock changes (29 March and 25 October 2026) start in the old offset.
