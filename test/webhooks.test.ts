@@ -394,8 +394,8 @@ describe('delivery', () => {
     const busy = await subscribe('fsp-b', '/busy', {}, 'busy');
     const asset = await register('fsp-b', ukpn());
     expect(await drain()).toBe(1);
-    const [r] = await hub.db.query(`SELECT next_attempt_at, last_status FROM webhook_delivery WHERE subscription_id = $1`, [busy.id]);
-    expect([new Date(r.next_attempt_at).getTime() - hub.clock.now().getTime(), r.last_status]).toEqual([3_600_000, 503]);
+    const [r] = await hub.db.query(`SELECT d.next_attempt_at, d.last_status, e.subject FROM webhook_delivery d JOIN event_outbox e ON e.id = d.event_id WHERE d.subscription_id = $1`, [busy.id]);
+    expect([new Date(r.next_attempt_at).getTime() - hub.clock.now().getTime(), r.last_status, r.subject]).toEqual([3_600_000, 503, asset.id]);
     await unsubscribe(busy);
 
     const gone = await subscribe('fsp-b', '/gone', {}, 'gone');
@@ -406,7 +406,6 @@ describe('delivery', () => {
     // Disabled: new events make no deliveries.
     await register('fsp-b', ukpn());
     expect((await hub.call('GET', `${API}/webhooks/${gone.id}/deliveries`, { as: 'fsp-b' })).json.items).toHaveLength(1);
-    expect(asset.id).toBeTruthy();
     await unsubscribe(gone);
   });
 
