@@ -15,33 +15,13 @@ const ENTRY = [
   '^(bin|scripts)/',
 ];
 /** Processes: work that spans several resources. */
-const PROCESS = '^src/(switching|disputes|cim|quality|analytics)/';
+const PROCESS = '^src/(switching|disputes|cim|quality|qualifications|analytics)/';
 /** Resources: each owns its tables and its rules. */
 const RESOURCE = '^src/(organisations|assets|units|products|catalogue|identity|openadr|consent)/';
 /** The kernel the domains stand on: database, time and IDs, problems and rule codes, principal and permissions, audit, events. */
 const KERNEL = ['^src/(kernel|storage|http|access|audit|events)/', '^src/(ports|context|ids|config|rules)[.]ts$'];
 /** Libraries: could be published on their own. */
 const LIBRARY = '^(cim|openadr|identity)/';
-
-/**
- * Folders in an import cycle today: units ↔ products (units read a unit's qualifications through
- * src/products/store.ts; recording a qualification reads and locks the unit through
- * src/units/store.ts). No module-level cycle remains (assets → quality and assets → units are
- * kernel hooks now, src/hooks.ts). dependency-cruiser's baseline cannot hold folder-level
- * violations, so they are named here; a cycle from any other folder, or from one of these to any
- * other folder, is an error. Empty this list when those imports are gone.
- */
-const FOLDERS_IN_KNOWN_CYCLES = ['src/units', 'src/products'];
-const knownFolders = FOLDERS_IN_KNOWN_CYCLES.length ? [`^(${FOLDERS_IN_KNOWN_CYCLES.join('|')})$`] : [];
-
-/**
- * Module-level violations known today (the same imports as above), made with `npx depcruise-baseline
- * src cim openadr identity bin scripts`: reported as ignored, not as errors. Delete the file when
- * they are gone; a new violation is an error either way.
- */
-const KNOWN_VIOLATIONS = '.dependency-cruiser-known-violations.json';
-const fs = require('node:fs');
-const baseline = fs.existsSync(KNOWN_VIOLATIONS) ? { knownViolations: JSON.parse(fs.readFileSync(KNOWN_VIOLATIONS, 'utf8')) } : {};
 
 module.exports = {
   forbidden: [
@@ -57,19 +37,9 @@ module.exports = {
       severity: 'error',
       comment: 'No import cycles between folders: a folder and everything under it depends one way.',
       scope: 'folder',
-      from: { pathNot: knownFolders },
+      from: {},
       to: { circular: true },
     },
-    ...(knownFolders.length
-      ? [{
-          name: 'no-folder-cycle',
-          severity: 'error',
-          comment: 'No import cycles between folders (a known cycle may only stay among FOLDERS_IN_KNOWN_CYCLES).',
-          scope: 'folder',
-          from: { path: knownFolders },
-          to: { circular: true, pathNot: knownFolders },
-        }]
-      : []),
     {
       name: 'in-a-layer',
       severity: 'error',
@@ -137,7 +107,6 @@ module.exports = {
     },
   ],
   options: {
-    ...baseline,
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^src/storage/migrations/' },
     // Type-only imports count: a cycle of types is still a cycle for the reader.

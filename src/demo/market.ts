@@ -2,7 +2,8 @@ import { systemPrincipal, type Principal } from '../access/principal';
 import type { OrganisationRole } from '../access/roles';
 import type { Ctx } from '../context';
 import { registerOrganisation } from '../organisations/service';
-import { getProduct, recordQualification, updateProduct } from '../products/service';
+import { getProduct, updateProduct } from '../products/service';
+import { recordQualification } from '../qualifications/service';
 import { createMarketUnit } from '../units/service';
 import { DEMO_ORGANISATIONS, type DemoOrganisation } from './seed';
 

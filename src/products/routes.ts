@@ -4,10 +4,7 @@ import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
 import { Equivalence, EquivalenceInput, EQUIVALENCE_KINDS, EQUIVALENCE_STATUSES, Equivalent, Opportunity, PRODUCT_MARKETS, PRODUCT_STATUSES, Product, ProductInput, ProductPatch, QUALIFICATION_OUTCOMES, Qualification, QualificationInput, SERVICE_TYPES } from './schema';
-import {
-  createProduct, getProduct, listEquivalences, listProducts, listQualifications, productEquivalents, productHistory, recordEquivalence, recordQualification,
-  unitOpportunities, unitQualifications, updateProduct, withdrawEquivalence,
-} from './service';
+import { createProduct, getProduct, listEquivalences, listProducts, productEquivalents, productHistory, recordEquivalence, updateProduct, withdrawEquivalence } from './service';
 
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'NESO-DFS' }) });
@@ -104,50 +101,6 @@ export function productRoutes(ctx: Ctx) {
     const e = await withdrawEquivalence(ctx, c.get('principal'), c.req.valid('param').id, { ifMatch: h ? parseIfMatch(h) : undefined, reason: c.req.valid('query').reason });
     c.header('etag', etag(e.version));
     return c.json(e, 200);
-  });
-
-  return app;
-}
-
-/** Qualification (UC-04.02) and opportunities (UC-04.03) of market units: docs/products.md. */
-export function qualificationRoutes(ctx: Ctx) {
-  const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
-  const tags = ['Qualification'];
-
-  app.openapi(apiRoute({
-    method: 'post', path: '/market-units/{id}/qualifications', action: 'qualifications.record', tags, security, summary: 'Record a qualification outcome for a unit and product (UC-04.02); the product’s System Operator',
-    middleware: [idempotency(ctx.db, ctx.clock)] as const,
-    request: { params: UnitParam, body: { required: true, content: json(QualificationInput) }, headers: z.object({ 'idempotency-key': z.string().optional() }) },
-    responses: { 201: { description: 'Recorded; it supersedes the previous record for the unit and product', content: json(Qualification.extend({ reassessmentCleared: z.boolean() })) }, ...problemResponses(404, 409) },
-  }), async (c) => {
-    const { qualification, reassessmentCleared } = await recordQualification(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json'));
-    c.header('location', `/api/v1/market-units/${qualification.marketUnitId}/qualifications`);
-    return c.json({ ...qualification, reassessmentCleared }, 201);
-  });
-
-  app.openapi(apiRoute({
-    method: 'get', path: '/market-units/{id}/qualifications', action: 'market-units.read', tags, security, summary: 'Every qualification record of a unit, newest first (current ones marked)',
-    request: { params: UnitParam, query: z.object({ productId: z.string().max(64).optional() }) },
-    responses: { 200: { description: 'Records', content: json(z.object({ items: z.array(Qualification) })) }, ...problemResponses(404) },
-  }), async (c) => c.json({ items: await unitQualifications(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('query').productId) }, 200));
-
-  app.openapi(apiRoute({
-    method: 'get', path: '/market-units/{id}/opportunities', action: 'market-units.read', tags, security, summary: 'Products equivalent to those the unit is qualified for, that it is not yet qualified for (UC-04.03)',
-    request: { params: UnitParam },
-    responses: { 200: { description: 'Opportunities', content: json(z.object({ items: z.array(Opportunity) })) }, ...problemResponses(404) },
-  }), async (c) => c.json({ items: await unitOpportunities(ctx, c.get('principal'), c.req.valid('param').id) }, 200));
-
-  app.openapi(apiRoute({
-    method: 'get', path: '/qualifications', action: 'market-units.read', tags, security, summary: 'List qualifications of the units the caller may read',
-    request: { query: Page.extend({
-      marketUnitId: z.string().max(64).optional(), productId: z.string().max(64).optional(), outcome: z.enum(QUALIFICATION_OUTCOMES).optional(), systemOperatorId: z.string().max(64).optional(),
-      current: z.enum(['true', 'false']).optional().openapi({ description: 'true: only records no later one supersedes' }),
-    }) },
-    responses: { 200: { description: 'A page of records, by ID', content: json(page(Qualification)) }, ...problemResponses() },
-  }), async (c) => {
-    const { limit, cursor, current, ...q } = c.req.valid('query');
-    const r = await listQualifications(ctx, c.get('principal'), { ...q, current: current === undefined ? undefined : current === 'true' }, { limit, after: decodeCursor(cursor) });
-    return c.json({ items: r.items, nextCursor: encodeCursor(r.next) }, 200);
   });
 
   return app;
