@@ -68,7 +68,7 @@ export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<A
     const t = now.getTime();
     let f = cache.get(key);
     if (!f || t - f.at > cacheMs || t < f.at) {
-      const [row] = await ports.db.query(
+      const [row] = await ports.db.query<{ status: string; roles: OrganisationRole[]; dno_codes: string[]; client_status: string | null; user_status: string | null; delegation: Facts['delegation'] }>(
         `SELECT o.status, to_jsonb(o.roles) AS roles, to_jsonb(o.dno_codes) AS dno_codes,
                 (SELECT status FROM api_client WHERE client_id = $2 AND organisation_id = COALESCE($5, o.id)) AS client_status,
                 (SELECT status FROM app_user WHERE id = $3 AND organisation_id = o.id) AS user_status,

@@ -11,7 +11,7 @@ import { clearReassessmentIn } from '../units/service';
 import { selectUnit, unitVisibility } from '../units/store';
 import { opportunities, periodErrors, productIdErrors, qualificationRecorder, relatedProducts } from './rules';
 import { EquivalenceInput, ProductInput, ProductPatch, QualificationInput, type Equivalence, type Product, type Qualification } from './schema';
-import { EQUIVALENCE_COLS, PRODUCT_COLS, QUALIFICATION_COLS, activeQualifications, productOffered, selectProduct, toEquivalence, toProduct, toQualification } from './store';
+import { EQUIVALENCE_COLS, PRODUCT_COLS, QUALIFICATION_COLS, activeQualifications, productOffered, selectProduct, toEquivalence, toProduct, toQualification, type EquivalenceRow, type ProductRow, type QualificationRow } from './store';
 
 /** Products (UC-04.01), qualification (UC-04.02) and the table of equivalences (UC-04.03): docs/products.md. */
 
@@ -46,7 +46,7 @@ export async function listProducts(ctx: Ctx, f: ProductFilter, page: { limit: nu
   eq('p.service_type', f.serviceType);
   if (page.after) { params.push(page.after); conds.push(`p.id > $${params.length}`); }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${PRODUCT_COLS} FROM product p WHERE ${conds.join(' AND ')} ORDER BY p.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE ${conds.join(' AND ')} ORDER BY p.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toProduct);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -59,7 +59,7 @@ export async function getProduct(ctx: Ctx, id: string): Promise<Product> {
 
 export async function productHistory(ctx: Ctx, id: string): Promise<Product[]> {
   const current = await getProduct(ctx, id);
-  const rows = await ctx.db.query(`SELECT data FROM product_history WHERE product_id = $1 ORDER BY version DESC`, [id]);
+  const rows = await ctx.db.query<{ data: Product }>(`SELECT data FROM product_history WHERE product_id = $1 ORDER BY version DESC`, [id]);
   return [current, ...rows.map((r) => r.data)];
 }
 
@@ -127,7 +127,7 @@ export async function updateProduct(ctx: Ctx, actor: Principal, id: string, raw:
 
 async function selectEquivalence(db: Sql, id: string, forUpdate = false): Promise<Equivalence | undefined> {
   if (!ULID_RE.test(id)) return undefined;
-  const [r] = await db.query(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE e.id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  const [r] = await db.query<EquivalenceRow>(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE e.id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   return r ? toEquivalence(r) : undefined;
 }
 
@@ -138,7 +138,7 @@ export async function listEquivalences(ctx: Ctx, f: { productId?: string; kind?:
   if (f.kind) { params.push(f.kind); conds.push(`e.kind = $${params.length}`); }
   if (page.after) { params.push(page.after); conds.push(`e.id > $${params.length}`); }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE ${conds.join(' AND ')} ORDER BY e.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<EquivalenceRow>(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE ${conds.join(' AND ')} ORDER BY e.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toEquivalence);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -146,12 +146,12 @@ export async function listEquivalences(ctx: Ctx, f: { productId?: string; kind?:
 /** Active equivalences touching any of these products. */
 async function equivalencesOf(db: Sql, productIds: string[]): Promise<Equivalence[]> {
   if (!productIds.length) return [];
-  const rows = await db.query(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE e.status = 'ACTIVE' AND (e.product_a = ANY($1::text[]) OR e.product_b = ANY($1::text[])) ORDER BY e.id`, [productIds]);
+  const rows = await db.query<EquivalenceRow>(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE e.status = 'ACTIVE' AND (e.product_a = ANY($1::text[]) OR e.product_b = ANY($1::text[])) ORDER BY e.id`, [productIds]);
   return rows.map(toEquivalence);
 }
 
 async function productsById(db: Sql, ids: string[]): Promise<Map<string, Product>> {
-  const rows = ids.length ? await db.query(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = ANY($1::text[])`, [ids]) : [];
+  const rows = ids.length ? await db.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = ANY($1::text[])`, [ids]) : [];
   return new Map(rows.map((r) => [r.id, toProduct(r)]));
 }
 
@@ -229,7 +229,7 @@ export async function recordQualification(ctx: Ctx, actor: Principal, unitId: st
     if (!row) throw new Problem('UNIT-NOT-FOUND', `No market unit ${unitId}.`);
     if (row.status !== 'ACTIVE') throw new Problem('UNIT-DEREGISTERED');
     const productId = input.productId ?? row.product;
-    const [p] = await tx.query(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = $1 AND ${productOffered('p', '$2')}`, [productId, at]);
+    const [p] = await tx.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = $1 AND ${productOffered('p', '$2')}`, [productId, at]);
     if (!p) throw refuse([fieldError('productId', 'QUALIFICATION-PRODUCT-UNKNOWN', `${productId} is not an active product of the catalogue.`)]);
     const product = toProduct(p);
     const broken = qualificationRecorder(product, actor.organisationId);
@@ -240,7 +240,7 @@ export async function recordQualification(ctx: Ctx, actor: Principal, unitId: st
       VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11::timestamptz, $12)`,
       [id, unitId, productId, input.outcome, input.validFrom, input.validTo ?? null, input.reference ?? null, input.notes ?? null, actor.organisationId, prev?.id ?? null, at, recordedBy(actor)]);
     const reassessmentCleared = input.outcome === 'QUALIFIED' ? await clearReassessmentIn(tx, actor, unitId, id, now) : false;
-    const [q] = await tx.query(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.id = $1`, [id]);
+    const [q] = await tx.query<QualificationRow>(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.id = $1`, [id]);
     const qualification = toQualification(q);
     await writeAudit(tx, actor, now, [{ action: 'qualification.recorded', recordType: 'qualification', recordId: id, organisationId: row.fsp_id,
       detail: { marketUnitId: unitId, productId, outcome: qualification.outcome, validFrom: qualification.validFrom, validTo: qualification.validTo, reference: qualification.reference, supersedes: qualification.supersedes, reassessmentCleared } }]);
@@ -262,7 +262,7 @@ export async function unitQualifications(ctx: Ctx, p: Principal, unitId: string,
   await visibleUnit(ctx, p, unitId);
   const params: unknown[] = [unitId];
   if (productId) params.push(productId);
-  const rows = await ctx.db.query(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.market_unit_id = $1${productId ? ' AND q.product_id = $2' : ''} ORDER BY q.id DESC`, params);
+  const rows = await ctx.db.query<QualificationRow>(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.market_unit_id = $1${productId ? ' AND q.product_id = $2' : ''} ORDER BY q.id DESC`, params);
   return rows.map(toQualification);
 }
 
@@ -280,7 +280,7 @@ export async function listQualifications(ctx: Ctx, p: Principal, f: Qualificatio
   if (f.current !== undefined) conds.push(`${f.current ? '' : 'NOT '}NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id)`);
   if (page.after) { params.push(page.after); conds.push(`q.id > $${params.length}`); }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${QUALIFICATION_COLS} FROM qualification q JOIN market_unit u ON u.id = q.market_unit_id WHERE ${conds.join(' AND ')} ORDER BY q.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<QualificationRow>(`SELECT ${QUALIFICATION_COLS} FROM qualification q JOIN market_unit u ON u.id = q.market_unit_id WHERE ${conds.join(' AND ')} ORDER BY q.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toQualification);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }

@@ -1,7 +1,7 @@
 import type { Principal } from '../access/principal';
 import { recordedBy, seesAll } from '../access/principal';
 import type { Asset, Warning } from '../assets/schema';
-import { ASSET_COLS, assetVisibility, toAsset } from '../assets/store';
+import { ASSET_COLS, assetVisibility, toAsset, type AssetRow } from '../assets/store';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
@@ -12,7 +12,7 @@ import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { activeQualifications, offeredProduct, productOwners } from '../products/store';
 import { checkComposition } from './rules';
 import { MarketUnitInput, MarketUnitPatch, type MarketUnit } from './schema';
-import { UNIT_COLS, awardedContracts, selectUnit, toUnit, unitVisibility } from './store';
+import { UNIT_COLS, awardedContracts, selectUnit, toUnit, unitVisibility, type UnitRow } from './store';
 
 /** The first rule broken names the problem; every error found comes back in `errors`. */
 function refuse(errors: FieldError[], warnings: Warning[] = []): Problem {
@@ -24,7 +24,7 @@ async function memberAssets(tx: Sql, p: Principal, ids: string[]): Promise<Asset
   const wellFormed = ids.filter((id) => ULID_RE.test(id));
   const params: unknown[] = [wellFormed];
   const vis = assetVisibility(p, params, 'write');
-  const rows = wellFormed.length ? await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) AND ${vis} ORDER BY a.id FOR SHARE OF a`, params) : [];
+  const rows = wellFormed.length ? await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) AND ${vis} ORDER BY a.id FOR SHARE OF a`, params) : [];
   const found = rows.map(toAsset);
   const missing = ids.filter((id) => !found.some((a) => a.id === id));
   if (missing.length) throw refuse([fieldError('assetIds', 'UNIT-ASSET-UNKNOWN', `No asset you may write: ${missing.join(', ')}.`)]);
@@ -36,7 +36,7 @@ async function checkMembers(tx: Sql, p: Principal, unit: { id: string; fspId: st
   const assets = found ?? await memberAssets(tx, p, assetIds);
   const { errors, warnings } = checkComposition(unit, assets);
   if (errors.length) throw refuse(errors, warnings);
-  const taken = await tx.query(
+  const taken = await tx.query<{ asset_id: string; market_unit_id: string }>(
     `SELECT asset_id, market_unit_id FROM market_unit_member WHERE active AND product = $1 AND asset_id = ANY($2::text[]) AND market_unit_id <> $3 ORDER BY asset_id`,
     [unit.product, assetIds, unit.id]);
   if (taken.length) {
@@ -56,7 +56,7 @@ async function archiveVersion(tx: Sql, before: MarketUnit, at: string) {
 }
 
 async function reread(tx: Sql, id: string): Promise<MarketUnit> {
-  return toUnit((await tx.query(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1`, [id]))[0]);
+  return toUnit((await tx.query<UnitRow>(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1`, [id]))[0]);
 }
 
 /** A concurrent writer put an asset in another unit for this product between our check and our insert. */
@@ -110,7 +110,7 @@ export async function getMarketUnit(ctx: Ctx, p: Principal, id: string): Promise
 /** Every version, newest first: the current record then the kept prior versions. */
 export async function marketUnitHistory(ctx: Ctx, p: Principal, id: string): Promise<MarketUnit[]> {
   const current = await getMarketUnit(ctx, p, id);
-  const rows = await ctx.db.query(`SELECT data FROM market_unit_history WHERE market_unit_id = $1 ORDER BY version DESC`, [id]);
+  const rows = await ctx.db.query<{ data: MarketUnit }>(`SELECT data FROM market_unit_history WHERE market_unit_id = $1 ORDER BY version DESC`, [id]);
   return [current, ...rows.map((r) => r.data)];
 }
 
@@ -127,7 +127,7 @@ export async function listMarketUnits(ctx: Ctx, p: Principal, f: UnitFilter, pag
   eq('u.id IN (SELECT market_unit_id FROM market_unit_member WHERE asset_id = ?)', f.assetId);
   eq('u.id > ?', page.after);
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${UNIT_COLS} FROM market_unit u WHERE ${conds.join(' AND ')} ORDER BY u.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<UnitRow>(`SELECT ${UNIT_COLS} FROM market_unit u WHERE ${conds.join(' AND ')} ORDER BY u.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toUnit);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -217,7 +217,7 @@ export async function reassignMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, 
   const before = await lockForChange(tx, actor, id, undefined, 'read');
   if (before.fspId === fspId) throw new Problem('UNIT-REASSIGN-SAME-FSP', `Market unit ${id} is already controlled by ${fspId}.`);
   if (!(await activeFsp(tx, fspId))) throw refuse([fieldError('fspId', 'UNIT-FSP-INVALID', `${fspId} is not an active FSP or aggregator.`)]);
-  const members = (await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id`, [before.assetIds])).map(toAsset);
+  const members = (await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id`, [before.assetIds])).map(toAsset);
   const { errors } = checkComposition({ fspId, type: before.type }, members);
   const mixed = errors.filter((e) => e.code === 'UNIT-MIXED-FSP');
   if (mixed.length) throw refuse(mixed);
@@ -239,7 +239,7 @@ export async function reassignMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, 
  * moved when this runs. Returns the units moved and the units flagged.
  */
 export async function applySwitchToUnits(tx: Sql, ctx: Ctx, actor: Principal, o: { assetId: string; gainingFspId: string; switchId: string; now: Date }): Promise<{ moved: string[]; flagged: string[] }> {
-  const units = await tx.query(
+  const units = await tx.query<{ id: string; unit_type: MarketUnit['type']; members: number }>(
     `SELECT u.id, u.unit_type, (SELECT count(*) FROM market_unit_member x WHERE x.market_unit_id = u.id AND x.active)::int AS members
        FROM market_unit u JOIN market_unit_member m ON m.market_unit_id = u.id AND m.active
       WHERE m.asset_id = $1 AND u.status = 'ACTIVE' ORDER BY u.id FOR UPDATE OF u`, [o.assetId]);
@@ -264,7 +264,7 @@ export async function applySwitchToUnits(tx: Sql, ctx: Ctx, actor: Principal, o:
 
 /** Distinct import MPANs of a unit's active members. */
 async function spgAccountingPoints(tx: Sql, unitId: string): Promise<number> {
-  const [r] = await tx.query(`SELECT count(DISTINCT a.import_mpan)::int AS n FROM market_unit_member m JOIN asset a ON a.id = m.asset_id WHERE m.market_unit_id = $1 AND m.active`, [unitId]);
+  const [r] = await tx.query<{ n: number }>(`SELECT count(DISTINCT a.import_mpan)::int AS n FROM market_unit_member m JOIN asset a ON a.id = m.asset_id WHERE m.market_unit_id = $1 AND m.active`, [unitId]);
   return r.n;
 }
 
@@ -286,7 +286,7 @@ async function flagUnit(tx: Sql, ctx: Ctx, actor: Principal, unitId: string, now
  */
 export async function flagUnitsOfChangedMember(tx: Sql, ctx: Ctx, actor: Principal, o: { assetId: string; version: number; changed: string[]; now: Date }): Promise<string[]> {
   const at = o.now.toISOString();
-  const units = await tx.query(`SELECT u.id FROM market_unit u JOIN market_unit_member m ON m.market_unit_id = u.id AND m.active
+  const units = await tx.query<{ id: string }>(`SELECT u.id FROM market_unit u JOIN market_unit_member m ON m.market_unit_id = u.id AND m.active
       WHERE m.asset_id = $1 AND u.status = 'ACTIVE' ORDER BY u.id FOR UPDATE OF u`, [o.assetId]);
   const flagged: string[] = [];
   for (const u of units) {
