@@ -71,7 +71,7 @@ export function releasedContributions(previous: Contribution[] | undefined, curr
 
 /** The one SQL over the register: the analytics view (migration 010) grouped by every dimension and FSP. */
 async function currentContributions(ctx: Ctx): Promise<Contribution[]> {
-  const rows = await ctx.db.query(
+  const rows = await ctx.db.query<{ dno: string | null; gsp_group: string | null; category: string; status: string; fsp_id: string; assets: number; rated: string | null; generation: string | null; demand: string | null }>(
     `SELECT dno, gsp_group, category, status, fsp_id, count(*)::int AS assets,
             sum(rated_capacity_kw)::text AS rated, sum(generation_capacity_kw)::text AS generation, sum(demand_capacity_kw)::text AS demand
        FROM analytics_registered_asset
@@ -110,7 +110,7 @@ export async function snapshotOf(ctx: Ctx, date: string, policy: AnalyticsSettin
 
 /** The dates published, newest first (at most a year's worth per page). */
 export async function snapshotDates(ctx: Ctx): Promise<{ date: string; takenAt: string }[]> {
-  const rows = await ctx.db.query(`SELECT snapshot_date::text AS snapshot_date, taken_at FROM analytics_snapshot ORDER BY snapshot_date DESC LIMIT 366`);
+  const rows = await ctx.db.query<{ snapshot_date: string; taken_at: Date }>(`SELECT snapshot_date::text AS snapshot_date, taken_at FROM analytics_snapshot ORDER BY snapshot_date DESC LIMIT 366`);
   return rows.map((r) => ({ date: String(r.snapshot_date).slice(0, 10), takenAt: new Date(r.taken_at).toISOString() }));
 }
 

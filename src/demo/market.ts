@@ -26,7 +26,7 @@ export async function seedDemoMarket(ctx: Ctx, system: Principal = systemPrincip
     await registerOrganisation(ctx, system, input, { id });
   }
   // The NESO products the catalogue seeds without an owner are the demo System Operator's.
-  for (const p of await ctx.db.query(`SELECT id, version FROM product WHERE market = 'NESO' AND owner_organisation_id IS NULL AND status = 'ACTIVE' ORDER BY id`)) {
+  for (const p of await ctx.db.query<{ id: string; version: number }>(`SELECT id, version FROM product WHERE market = 'NESO' AND owner_organisation_id IS NULL AND status = 'ACTIVE' ORDER BY id`)) {
     await updateProduct(ctx, system, p.id, { ownerOrganisationId: so.id }, Number(p.version));
   }
   const fspA = DEMO_ORGANISATIONS.find((o) => o.key === 'fsp-a')!;

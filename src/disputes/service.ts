@@ -86,7 +86,7 @@ export async function getDispute(ctx: Ctx, p: Principal, id: string): Promise<Di
 /** Every version, newest first: the current record then the kept prior versions. */
 export async function disputeHistory(ctx: Ctx, p: Principal, id: string): Promise<Dispute[]> {
   const { comments: _c, ...current } = await getDispute(ctx, p, id);
-  const rows = await ctx.db.query(`SELECT data FROM dispute_history WHERE dispute_id = $1 ORDER BY version DESC`, [id]);
+  const rows = await ctx.db.query<{ data: Dispute }>(`SELECT data FROM dispute_history WHERE dispute_id = $1 ORDER BY version DESC`, [id]);
   return [current, ...rows.map((r) => r.data)];
 }
 

@@ -57,7 +57,7 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     accountScopes: (id) => accountScopes(ctx, id),
     resolveDelegation: (o) => resolveDelegation(ctx, o),
     organisationScopes: async (id) => {
-      const [o] = await db.query(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
+      const [o] = await db.query<{ roles: OrganisationRole[] }>(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
       return o ? baselineScopes(o.roles) : [];
     },
     lockout: failureLimiter(db, clock),

@@ -165,7 +165,7 @@ export function updateOrganisationIn(tx: Sql, ctx: Ctx, actor: Principal, id: st
 }
 
 async function assertNoActiveAssets(tx: Sql, id: string) {
-  const [{ n }] = await tx.query(
+  const [{ n }] = await tx.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL LIMIT 1000) s`, [id]);
   if (Number(n) > 0) throw new Problem('ORG-HAS-ACTIVE-ASSETS', `Organisation ${id} still controls or owns ${n >= 1000 ? 'at least 1000' : n} active asset(s); switch or de-register them first.`, { activeAssets: Number(n) });
 }
