@@ -10,7 +10,8 @@ import { Problem, fieldError, validationProblem, type FieldError } from '../http
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import type { VenRegistration, VenRegistrationInput, VenRegistrationPatch } from './schema';
 import { releaseBindings } from './resources';
-import { REG_COLS, REG_FROM, registrationVisibility, toRegistration } from './store';
+import type { OrganisationRole } from '../catalogue/codes';
+import { REG_COLS, REG_FROM, registrationVisibility, toRegistration, type RegistrationRow } from './store';
 import { findVtn } from './vtns';
 
 /**
@@ -32,7 +33,7 @@ function conflict(e: unknown): Problem | undefined {
 
 /** Refuse a VEN ID or venName that a live registration on the VTN holds. */
 async function checkTaken(tx: Sql, vtn: string, v: { id?: string; venId?: string; venName?: string }) {
-  const [row] = await tx.query(
+  const [row] = await tx.query<{ id_taken: boolean | null }>(
     `SELECT ven_id = $3 AS id_taken FROM ven_registration WHERE vtn = $1 AND status <> 'CANCELLED' AND id IS DISTINCT FROM $2 AND (ven_id = $3 OR ven_name = $4) LIMIT 1`,
     [vtn, v.id ?? null, v.venId ?? null, v.venName ?? null]);
   if (row?.id_taken) throw new Problem('OPENADR-VEN-ID-TAKEN', `VEN ID ${v.venId} is already registered on this VTN.`);
@@ -62,7 +63,7 @@ export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistration
       if (!isVenId(vtn.protocol, input.venId)) errors.push(fieldError('venId', 'OPENADR-VEN-ID-FORMAT'));
       if ((vtn.protocol === '2.0b') !== (input.registrationId !== undefined)) errors.push(fieldError('registrationId', 'OPENADR-REGISTRATION-ID'));
       if (vtn.protocol === '2.0b' && input.clientId !== undefined) errors.push(fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.'));
-      const [org] = await tx.query(`SELECT status, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [orgId]);
+      const [org] = await tx.query<{ status: string; roles: OrganisationRole[] }>(`SELECT status, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [orgId]);
       if (!org) errors.push(fieldError('organisationId', 'ORG-NOT-FOUND', `No organisation ${orgId}.`));
       else if (org.status !== 'ACTIVE') errors.push(fieldError('organisationId', 'ORG-NOT-ACTIVE', `Organisation ${orgId} is ${org.status}.`));
       else if (!isFspLike(org.roles)) errors.push(fieldError('organisationId', 'ORG-NOT-FSP', 'A VEN belongs to an FSP or aggregator.'));
@@ -96,7 +97,7 @@ async function announce(tx: Sql, ctx: Ctx, now: Date, type: string, r: any, extr
 export async function selectRegistration(db: Sql, id: string, visibility?: { p: Principal; action: 'vens.read' | 'vens.write' }, lock = false): Promise<any | undefined> {
   const params: unknown[] = [id];
   const vis = visibility ? registrationVisibility(visibility.p, params, visibility.action) : 'TRUE';
-  const [row] = await db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`, params);
+  const [row] = await db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`, params);
   return row;
 }
 
@@ -118,7 +119,7 @@ export async function listVenRegistrations(ctx: Ctx, p: Principal, f: Registrati
   if (f.status) add('r.status = ?', f.status);
   if (f.venName) add('r.ven_name = ?', f.venName);
   if (f.clientId) add('r.client_id = ?', f.clientId);
-  const rows = await ctx.db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $2`, params);
+  const rows = await ctx.db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $2`, params);
   const now = ctx.clock.now();
   const items = rows.slice(0, page.limit).map((r) => toRegistration(r, now));
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };

@@ -5,7 +5,7 @@ import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem } from '../http/problem';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
-import { ASSET_RESOURCE_COLS, assetFacts } from './store';
+import { ASSET_RESOURCE_COLS, assetFacts, type AssetResourceRow } from './store';
 
 /**
  * VEN–asset bindings (ven_resource): the OpenADR 3.1 resources a VEN stands for. A binding names a
@@ -54,7 +54,7 @@ async function namedAsset(tx: Sql, organisationId: string, w: BindingWrite): Pro
   const byMpan = first(w.attributes, 'MPAN');
   const [sql, value] = byId !== undefined ? ['a.id = $2', byId] : byMpan !== undefined ? ['(a.import_mpan = $2 OR a.export_mpan = $2)', byMpan] : ['a.id = $2', w.resourceName];
   const [a] = typeof value === 'string'
-    ? await tx.query(`SELECT ${ASSET_RESOURCE_COLS} FROM asset a WHERE a.fsp_id = $1 AND a.deregistered_at IS NULL AND ${sql} FOR UPDATE OF a`, [organisationId, value])
+    ? await tx.query<AssetResourceRow>(`SELECT ${ASSET_RESOURCE_COLS} FROM asset a WHERE a.fsp_id = $1 AND a.deregistered_at IS NULL AND ${sql} FOR UPDATE OF a`, [organisationId, value])
     : [];
   // One answer for unknown and not controlled: a VEN client learns nothing of other organisations' assets.
   if (!a) throw new Problem('OPENADR-RESOURCE-ASSET', `${byId !== undefined ? `FMAR_ASSET_ID ${byId}` : byMpan !== undefined ? `MPAN ${byMpan}` : `Asset ${w.resourceName}`} is not a live asset controlled by the VEN’s organisation.`);
@@ -122,7 +122,7 @@ export async function updateBinding(ctx: Ctx, p: Principal, ven: any, assetId: s
   try {
     await ctx.db.transaction(async (tx) => {
       const b = await liveBinding(tx, ven, assetId);
-      const [asset] = await tx.query(`SELECT ${ASSET_RESOURCE_COLS} FROM asset a WHERE a.id = $1`, [assetId]);
+      const [asset] = await tx.query<AssetResourceRow>(`SELECT ${ASSET_RESOURCE_COLS} FROM asset a WHERE a.id = $1`, [assetId]);
       const own = ownPart(asset, w);
       const name = w.resourceName ?? b.resource_name;
       if (name !== b.resource_name) await checkName(tx, ven.id, name, b.id);
