@@ -18,7 +18,14 @@ import { organisationCodeErrors } from '../catalogue/validate';
 const COLS = `id, legal_name, trading_name, organisation_type, organisation_type_description, registration_number,
   to_jsonb(roles) AS roles, identifiers, passport, to_jsonb(dno_codes) AS dno_codes, status, version, recorded_at, recorded_by, deregistered_at`;
 
-export function toOrganisation(r: any, viewer?: Principal): Organisation {
+/** A row as COLS selects it (organisation, 001_core.sql); an organisation without a passport stores {}. */
+export interface OrganisationRow {
+  id: string; legal_name: string; trading_name: string | null; organisation_type: string; organisation_type_description: string | null;
+  registration_number: string; roles: Organisation['roles']; identifiers: Organisation['identifiers']; passport: NonNullable<Organisation['passport']> | null;
+  dno_codes: string[]; status: Organisation['status']; version: number; recorded_at: Date; recorded_by: string; deregistered_at: Date | null;
+}
+
+export function toOrganisation(r: OrganisationRow, viewer?: Principal): Organisation {
   const private_ = !viewer || seesAll(viewer) || viewer.organisationId === r.id;
   return {
     id: r.id,
@@ -39,8 +46,8 @@ export function toOrganisation(r: any, viewer?: Principal): Organisation {
   };
 }
 
-export async function getOrganisationRow(db: Sql, id: string, forUpdate = false): Promise<any | undefined> {
-  const [row] = await db.query(`SELECT ${COLS} FROM organisation WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+export async function getOrganisationRow(db: Sql, id: string, forUpdate = false): Promise<OrganisationRow | undefined> {
+  const [row] = await db.query<OrganisationRow>(`SELECT ${COLS} FROM organisation WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   return row;
 }
 
@@ -55,20 +62,20 @@ export async function listOrganisations(ctx: Ctx, viewer: Principal, q: { limit:
   let where = 'id > $1';
   if (q.role) { params.push(q.role); where += ` AND $${params.length} = ANY(roles)`; }
   if (q.status) { params.push(q.status); where += ` AND status = $${params.length}`; }
-  const rows = await ctx.db.query(`SELECT ${COLS} FROM organisation WHERE ${where} ORDER BY id LIMIT $2`, params);
+  const rows = await ctx.db.query<OrganisationRow>(`SELECT ${COLS} FROM organisation WHERE ${where} ORDER BY id LIMIT $2`, params);
   const more = rows.length > q.limit;
   const items = rows.slice(0, q.limit).map((r) => toOrganisation(r, viewer));
   return { items, next: more ? items[items.length - 1].id : undefined };
 }
 
-function duplicateProblem(existing: any): Problem {
+function duplicateProblem(existing: Pick<OrganisationRow, 'id' | 'legal_name' | 'registration_number'>): Problem {
   return new Problem('ORG-DUPLICATE', `Registration number ${existing.registration_number} is already registered to ${existing.legal_name} (${existing.id}).`, {
     existing: { id: existing.id, legalName: existing.legal_name },
   });
 }
 
 async function findByRegistrationNumber(db: Sql, regNo: string, exceptId?: string) {
-  const [row] = await db.query(`SELECT id, legal_name, registration_number FROM organisation WHERE upper(registration_number) = upper($1) AND id <> $2`, [regNo, exceptId ?? '']);
+  const [row] = await db.query<Pick<OrganisationRow, 'id' | 'legal_name' | 'registration_number'>>(`SELECT id, legal_name, registration_number FROM organisation WHERE upper(registration_number) = upper($1) AND id <> $2`, [regNo, exceptId ?? '']);
   return row;
 }
 
@@ -83,7 +90,7 @@ export async function registerOrganisation(ctx: Ctx, actor: Principal, input: Or
     return await ctx.db.transaction(async (tx) => {
       const existing = await findByRegistrationNumber(tx, input.registrationNumber);
       if (existing) throw duplicateProblem(existing);
-      const [row] = await tx.query(
+      const [row] = await tx.query<OrganisationRow>(
         `INSERT INTO organisation (id, legal_name, trading_name, organisation_type, organisation_type_description, registration_number, roles, identifiers, passport, dno_codes, status, recorded_at, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), $8::jsonb, $9::jsonb, ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11, $12::timestamptz, $13)
          RETURNING ${COLS}`,
@@ -124,9 +131,9 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
     // Withdrawing by PATCH is a de-registration: the same active-asset rule applies (UC-01.04).
     if (patch.status === 'WITHDRAWN') await assertNoActiveAssets(tx, id);
     const before = toOrganisation(row);
-    const merged = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as any;
+    const merged: Organisation = { ...before, ...(Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<Organisation>) };
     // Re-run the cross-field rules on the merged record.
-    const check = z.object({}).passthrough().superRefine((v, c) => organisationCrossChecks(v as any, c)).safeParse(merged);
+    const check = z.object({}).passthrough().superRefine((_v, c) => organisationCrossChecks(merged, c)).safeParse(merged);
     if (!check.success) {
       throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, fieldErrorsFromZod(check.error, merged));
     }
@@ -139,7 +146,7 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
     }
     await tx.query(`INSERT INTO organisation_history (organisation_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
       [id, before.version, before, before.recordedAt, before.recordedBy, now.toISOString()]);
-    const [updated] = await tx.query(
+    const [updated] = await tx.query<OrganisationRow>(
       `UPDATE organisation SET legal_name = $2, trading_name = $3, organisation_type = $4, organisation_type_description = $5, registration_number = $6,
          roles = ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), identifiers = $8::jsonb, passport = $9::jsonb, dno_codes = ARRAY(SELECT jsonb_array_elements_text($10::jsonb)),
          status = $11, deregistered_at = CASE WHEN $11 = 'WITHDRAWN' THEN $12::timestamptz END, version = version + 1, recorded_at = $12::timestamptz, recorded_by = $13
@@ -148,7 +155,7 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
         merged.identifiers, merged.passport ?? {}, merged.dnoCodes, merged.status, now.toISOString(), recordedBy(actor)],
     );
     const after = toOrganisation(updated);
-    const changed = Object.keys(patch).filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
+    const changed = Object.keys(patch).filter((k) => JSON.stringify(before[k as keyof Organisation]) !== JSON.stringify(after[k as keyof Organisation]));
     await writeAudit(tx, actor, now, [{ action: 'organisation.updated', recordType: 'organisation', recordId: id, organisationId: id, detail: { version: after.version, changed, ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) } }]);
     await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.updated', subject: id, organisationId: id, data: { organisationId: id, version: after.version, changed, status: after.status } }]);
     return after;
@@ -181,7 +188,7 @@ export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: str
     const before = toOrganisation(row);
     await tx.query(`INSERT INTO organisation_history (organisation_id, version, data, recorded_at, recorded_by, superseded_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5, $6::timestamptz)`,
       [id, before.version, before, before.recordedAt, before.recordedBy, now.toISOString()]);
-    const [updated] = await tx.query(
+    const [updated] = await tx.query<OrganisationRow>(
       `UPDATE organisation SET status = 'WITHDRAWN', deregistered_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1 RETURNING ${COLS}`,
       [id, now.toISOString(), recordedBy(actor)]);
     // UC-01.04: its people are deactivated, its clients, grants and delegations revoked.
