@@ -1,3 +1,4 @@
+import type { z } from '@hono/zod-openapi';
 import type { Principal } from '../access/principal';
 import { recordedBy } from '../access/principal';
 import { writeAudit } from '../audit/audit';
@@ -18,7 +19,7 @@ import { EQUIVALENCE_COLS, PRODUCT_COLS, QUALIFICATION_COLS, activeQualification
 function refuse(errors: FieldError[]): Problem {
   return new Problem(errors[0].code, errors.map((e) => e.detail).join(' '), {}, errors);
 }
-function parse<T>(schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: any } }, raw: unknown, what: string): T {
+function parse<T>(schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: z.ZodError } }, raw: unknown, what: string): T {
   const r = schema.safeParse(raw);
   if (!r.success) throw new Problem('REQUEST-VALIDATION', `The ${what} is invalid.`, {}, fieldErrorsFromZod(r.error, raw));
   return r.data;
@@ -100,7 +101,7 @@ export async function updateProduct(ctx: Ctx, actor: Principal, id: string, raw:
     if (before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `Product ${id} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
     const next: Product = { ...before };
     for (const k of ['name', 'description', 'serviceType', 'ownerOrganisationId', 'validFrom', 'validTo', 'status'] as const) {
-      if (patch[k] !== undefined) (next as any)[k] = patch[k] === null ? null : k === 'validFrom' || k === 'validTo' ? new Date(patch[k] as string).toISOString() : patch[k];
+      if (patch[k] !== undefined) (next as Record<string, unknown>)[k] = patch[k] === null ? null : k === 'validFrom' || k === 'validTo' ? new Date(patch[k] as string).toISOString() : patch[k];
     }
     // Retiring without an end date ends the product now (when it has started).
     if (next.status === 'INACTIVE' && before.status === 'ACTIVE' && patch.validTo === undefined && !next.validTo && now.getTime() > new Date(next.validFrom).getTime()) next.validTo = at;
