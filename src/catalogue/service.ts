@@ -9,7 +9,7 @@ import { pgErrorCode, type Sql } from '../storage/db';
 import { dateErrors, newCodeErrors, type CatalogueDef } from './rules';
 import { CatalogueCodeInput, CatalogueCodePatch, type CatalogueCode, type CatalogueSummary } from './schema';
 import { catalogueChanges, catalogueSnapshot, codeState, type CatalogueName, type CodeEntry } from './snapshot';
-import { CODE_COLS, archiveCode, selectCatalogue, selectCatalogues, selectCode, selectCodes, toCode } from './store';
+import { CODE_COLS, archiveCode, selectCatalogue, selectCatalogues, selectCode, selectCodes, toCode, type CodeRow } from './store';
 
 /** UC-05.07: the code lists, read by every role, maintained by the operator (docs/catalogues.md). */
 
@@ -48,7 +48,7 @@ export async function getCode(ctx: Ctx, name: string, code: string): Promise<Cat
 /** Every version of a code, newest first. */
 export async function codeHistory(ctx: Ctx, name: string, code: string): Promise<CatalogueCode[]> {
   const current = await getCode(ctx, name, code);
-  const rows = await ctx.db.query(`SELECT data FROM catalogue_code_history WHERE catalogue = $1 AND code = $2 ORDER BY version DESC`, [name, code]);
+  const rows = await ctx.db.query<{ data: CatalogueCode }>(`SELECT data FROM catalogue_code_history WHERE catalogue = $1 AND code = $2 ORDER BY version DESC`, [name, code]);
   return [current, ...rows.map((r) => r.data as CatalogueCode)];
 }
 
@@ -83,7 +83,7 @@ export async function addCode(ctx: Ctx, actor: Principal, name: string, raw: unk
       const errors = newCodeErrors({ name: c.name as CatalogueName, policy: c.policy, codePattern: c.codePattern } satisfies CatalogueDef, input, codes, dateOf(now));
       if (errors.length) throw new Problem('REQUEST-VALIDATION', `${errors.length} field(s) invalid`, {}, errors);
       if (await selectCode(tx, name, input.code)) throw new Problem('CATALOGUE-CODE-EXISTS', `${input.code} is already in the ${name} catalogue.`);
-      const [row] = await tx.query(
+      const [row] = await tx.query<CodeRow>(
         `INSERT INTO catalogue_code (catalogue, code, label, description, active, effective_from, effective_to, attributes, version, recorded_at, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8::jsonb, 1, $9::timestamptz, $10) RETURNING ${CODE_COLS}`,
         [name, input.code, input.label, input.description ?? null, input.active ?? true, input.effectiveFrom ?? null, input.effectiveTo ?? null, input.attributes ?? {}, now.toISOString(), recordedBy(actor)]);
@@ -117,13 +117,13 @@ export async function updateCode(ctx: Ctx, actor: Principal, name: string, code:
     if (c.policy === 'read-only') throw new Problem('CATALOGUE-READ-ONLY', `The ${name} catalogue is read-only: code depends on each of its codes.`);
     if (before.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `${name}/${code} is at version ${before.version}, not ${ifMatch}.`, { currentVersion: before.version });
     const merged = { ...before };
-    for (const k of PATCHABLE) if (patch[k] !== undefined) (merged as any)[k] = patch[k];
+    for (const k of PATCHABLE) if (patch[k] !== undefined) (merged as Record<string, unknown>)[k] = patch[k];
     const errors = dateErrors(merged.effectiveFrom, merged.effectiveTo);
     if (errors.length) throw new Problem('REQUEST-VALIDATION', 'The updated code breaks a rule.', {}, errors);
     const changed = PATCHABLE.filter((k) => merged[k] !== before[k]);
     if (!changed.length) throw new Problem('CATALOGUE-CHANGE-EMPTY', `${name}/${code} already has these values.`);
     await archiveCode(tx, before, at);
-    const [row] = await tx.query(
+    const [row] = await tx.query<CodeRow>(
       `UPDATE catalogue_code SET label = $3, description = $4, active = $5, effective_from = $6::date, effective_to = $7::date, version = version + 1, recorded_at = $8::timestamptz, recorded_by = $9
         WHERE catalogue = $1 AND code = $2 RETURNING ${CODE_COLS}`,
       [name, code, merged.label, merged.description, merged.active, merged.effectiveFrom, merged.effectiveTo, at, recordedBy(actor)]);
