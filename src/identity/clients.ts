@@ -123,7 +123,7 @@ export async function createClient(ctx: Ctx, p: Principal, input: z.infer<typeof
   const kind = input.kind ?? 'machine';
   const method = input.authMethod ?? 'private_key_jwt';
   if (kind === 'machine' && method === 'none') throw validationProblem([fieldError('authMethod', 'CLIENT-AUTH-METHOD')]);
-  if (method === 'private_key_jwt') checkJwks(input.jwks as any);
+  if (method === 'private_key_jwt') checkJwks(input.jwks);
   else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
   checkRedirects(kind, input.redirectUris);
   const now = ctx.clock.now();

@@ -198,7 +198,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
       targets: body.objectType === 'BL_VEN_REQUEST' ? body.targets ?? [] : [],
       organisationId: role.bl ? organisationId : role.organisationId,
     }, { attributes: custom, source: 'openadr3.1' });
-    return c.json(venOf(await selectRegistration(ctx.db, reg.id)), 201);
+    return c.json(venOf((await selectRegistration(ctx.db, reg.id))!), 201);
   });
 
   /** A live registration the caller reaches for this operation, or a 404. */
@@ -240,7 +240,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
       venName: body.venName, attributes: custom,
       ...(bl ? { targets: bl.targets ?? [], clientId: bl.clientID === shown.clientID ? undefined : bl.clientID } : {}),
     });
-    return c.json(venOf(await selectRegistration(ctx.db, id)), 200);
+    return c.json(venOf((await selectRegistration(ctx.db, id))!), 200);
   });
 
   app.openapi(createRoute({
@@ -253,7 +253,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
     const id = c.req.valid('param').venID;
     await venRow(p, role, id, true);
     await cancelVenRegistration(ctx, p, id, { reason: 'deleted through OpenADR 3.1' });
-    return c.json(venOf(await selectRegistration(ctx.db, id)), 200);
+    return c.json(venOf((await selectRegistration(ctx.db, id))!), 200);
   });
 
   // ---- resources: the assets bound to each VEN, or (a VEN without bindings) all its organisation controls

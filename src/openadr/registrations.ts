@@ -76,7 +76,7 @@ export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistration
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::jsonb, $11::jsonb, 'ACTIVE', $12::timestamptz, $13::timestamptz, $14::timestamptz, $14::timestamptz, $15)`,
         [id, orgId, vtn.id, vtn.protocol, input.venId, input.venName, input.clientId ?? null, input.registrationId ?? null, input.targets ?? [],
           extras.attributes ?? [], extras.details ?? {}, from.toISOString(), to?.toISOString() ?? null, now.toISOString(), recordedBy(p)]);
-      const reg = await selectRegistration(tx, id);
+      const reg = (await selectRegistration(tx, id))!;
       const detail = { vtn: vtn.id, vtnCode: vtn.code, protocol: vtn.protocol, venId: input.venId, venName: input.venName, clientId: input.clientId ?? null, registrationId: input.registrationId ?? null, source: extras.source ?? 'api' };
       await writeAudit(tx, p, now, [{ action: 'ven_registration.registered', recordType: 'ven_registration', recordId: id, organisationId: orgId, detail }]);
       await announce(tx, ctx, now, 'fmar.ven-registration.registered', reg, { venName: input.venName });
@@ -88,13 +88,13 @@ export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistration
 }
 
 /** Events to the VEN's organisation and, when another, to the VTN's operator. */
-async function announce(tx: Sql, ctx: Ctx, now: Date, type: string, r: any, extra: Record<string, unknown> = {}) {
+async function announce(tx: Sql, ctx: Ctx, now: Date, type: string, r: RegistrationRow, extra: Record<string, unknown> = {}) {
   const data = { registrationId: r.id, organisationId: r.organisation_id, vtn: r.vtn, vtnCode: r.vtn_code, protocol: r.protocol, venId: r.ven_id, status: r.status, ...extra };
   const to = [...new Set([r.organisation_id, r.vtn_operator_id])];
   await writeEvents(tx, ctx.ids, now, to.map((organisationId) => ({ type, subject: r.id, organisationId, data })));
 }
 
-export async function selectRegistration(db: Sql, id: string, visibility?: { p: Principal; action: 'vens.read' | 'vens.write' }, lock = false): Promise<any | undefined> {
+export async function selectRegistration(db: Sql, id: string, visibility?: { p: Principal; action: 'vens.read' | 'vens.write' }, lock = false): Promise<RegistrationRow | undefined> {
   const params: unknown[] = [id];
   const vis = visibility ? registrationVisibility(visibility.p, params, visibility.action) : 'TRUE';
   const [row] = await db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`, params);
@@ -148,7 +148,7 @@ export async function updateVenRegistration(ctx: Ctx, p: Principal, id: string, 
            version = version + 1, recorded_at = $9::timestamptz, recorded_by = $10 WHERE id = $1`,
         [id, venName, patch.clientId === undefined ? cur.client_id : patch.clientId, patch.targets ?? cur.targets, patch.attributes ?? cur.attributes,
           patch.status ?? cur.status, from.toISOString(), to?.toISOString() ?? null, now.toISOString(), recordedBy(p)]);
-      const row = await selectRegistration(tx, id);
+      const row = (await selectRegistration(tx, id))!;
       const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
       await writeAudit(tx, p, now, [{ action: 'ven_registration.updated', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { changed, before: toRegistration(cur, now), version: Number(row.version) } }]);
       await announce(tx, ctx, now, 'fmar.ven-registration.updated', row, { changed });
@@ -169,7 +169,7 @@ export async function cancelVenRegistration(ctx: Ctx, p: Principal, id: string, 
     if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED');
     await tx.query(`UPDATE ven_registration SET status = 'CANCELLED', version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id = $1`, [id, now.toISOString(), recordedBy(p)]);
     const releasedResources = await releaseBindings(tx, p, now, id);
-    const row = await selectRegistration(tx, id);
+    const row = (await selectRegistration(tx, id))!;
     await writeAudit(tx, p, now, [{ action: 'ven_registration.cancelled', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { reason: o.reason ?? null, venId: cur.ven_id, vtn: cur.vtn, releasedResources } }]);
     await announce(tx, ctx, now, 'fmar.ven-registration.cancelled', row);
     return toRegistration(row, now);
@@ -204,8 +204,9 @@ export async function exportCreatedPartyRegistration(ctx: Ctx, p: Principal, id:
   if (!r) throw new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`);
   if (r.protocol !== '2.0b') throw new Problem('OPENADR-EXPORT-PROTOCOL', `Registration ${id} is on an OpenADR ${r.protocol} VTN.`);
   const d = (r.details ?? {}) as Partial<CreatedPartyRegistration>;
+  // A 2.0b registration has a registrationID and its VTN a vtnID (the CHECK constraints of 005_openadr.sql).
   return writeCreatedPartyRegistration({
-    registrationId: r.registration_id, venId: r.ven_id, vtnId: r.vtn_oadr_id, requestId: d.requestId, responseCode: d.responseCode,
+    registrationId: r.registration_id!, venId: r.ven_id, vtnId: r.vtn_oadr_id!, requestId: d.requestId, responseCode: d.responseCode,
     responseDescription: d.responseDescription, profiles: d.profiles ?? [], pollFreq: d.pollFreq,
   });
 }

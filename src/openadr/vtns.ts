@@ -124,7 +124,7 @@ export async function updateVtn(ctx: Ctx, p: Principal, id: string, patch: VtnPa
 export interface VtnRef { vtn?: string; vtnId?: string; vtnUrl?: string }
 
 /** The VTN row a reference names, or undefined. */
-export async function findVtn(db: Sql, ref: VtnRef): Promise<any | undefined> {
+export async function findVtn(db: Sql, ref: VtnRef): Promise<VtnRow | undefined> {
   const [row] = ref.vtn !== undefined
     ? await db.query<VtnRow>(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.id = $1 OR upper(v.code) = upper($1)`, [ref.vtn])
     : ref.vtnId !== undefined
