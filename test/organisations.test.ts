@@ -328,7 +328,7 @@ describe('update an organisation (UC-01.03)', () => {
     const again = await hub.call('PATCH', url, { as: 'operator', body: { tradingName: 'Other' }, headers: { 'if-match': '"1"' } });
     expect(again.status).toBe(412);
 
-    const hist = await hub.db.query(`SELECT version, data FROM organisation_history WHERE organisation_id = $1 ORDER BY version`, [org.id]);
+    const hist = await hub.db.query<{ version: number; data: any }>(`SELECT version, data FROM organisation_history WHERE organisation_id = $1 ORDER BY version`, [org.id]);
     expect(hist.map((h) => h.version)).toEqual([1]);
     expect(hist[0].data.tradingName).toBeNull();
     expect(hist[0].data.status).toBe('PENDING_APPROVAL');

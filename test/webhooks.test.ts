@@ -136,7 +136,7 @@ async function register(as: keyof typeof DEMO, extra: Record<string, unknown> = 
   return r.json;
 }
 async function eventOf(subject: string, type = 'fmar.asset.registered'): Promise<string> {
-  const [r] = await hub.db.query(`SELECT id FROM event_outbox WHERE subject = $1 AND type = $2`, [subject, type]);
+  const [r] = await hub.db.query<{ id: string }>(`SELECT id FROM event_outbox WHERE subject = $1 AND type = $2`, [subject, type]);
   return r.id;
 }
 async function recipients(eventId: string): Promise<Record<string, string[]>> {
@@ -327,7 +327,7 @@ describe('delivery', () => {
     const f = await subscribe('fsp-b', '/fail', {}, 'fail');
     const asset = await register('fsp-b', ukpn());
     const ev = await eventOf(asset.id);
-    const row = async () => (await hub.db.query(`SELECT * FROM webhook_delivery WHERE subscription_id = $1 AND event_id = $2`, [f.id, ev]))[0];
+    const row = async () => (await hub.db.query<{ next_attempt_at: Date; [k: string]: any }>(`SELECT * FROM webhook_delivery WHERE subscription_id = $1 AND event_id = $2`, [f.id, ev]))[0];
     const waits: number[] = [];
     for (let n = 1; n <= 10; n++) {
       const before = hub.clock.now().getTime();
@@ -393,7 +393,7 @@ describe('delivery', () => {
     const busy = await subscribe('fsp-b', '/busy', {}, 'busy');
     const asset = await register('fsp-b', ukpn());
     expect(await drain()).toBe(1);
-    const [r] = await hub.db.query(`SELECT next_attempt_at, last_status FROM webhook_delivery WHERE subscription_id = $1`, [busy.id]);
+    const [r] = await hub.db.query<{ next_attempt_at: Date; last_status: number | null }>(`SELECT next_attempt_at, last_status FROM webhook_delivery WHERE subscription_id = $1`, [busy.id]);
     expect([new Date(r.next_attempt_at).getTime() - hub.clock.now().getTime(), r.last_status]).toEqual([3_600_000, 503]);
     await unsubscribe(busy);
 
