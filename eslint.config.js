@@ -13,7 +13,7 @@ export default defineConfig(
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: {
-        projectService: { allowDefaultProject: ['scripts/*.ts', 'bin/*.mjs'] },
+        projectService: { allowDefaultProject: ['bin/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -27,7 +27,14 @@ export default defineConfig(
         { args: 'after-used', argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
       ],
       '@typescript-eslint/no-explicit-any': 'error',
+      // The code already marks the two places that need control characters in a pattern.
+      'no-control-regex': 'error',
     },
   },
-  { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
+  {
+    // Tests and benches: `any` where a row or body is checked by the assertion that follows; their
+    // throwaway HTTP servers hand promise-returning listeners to node:http (a rejection fails the run).
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-misused-promises': 'off' },
+  },
 );

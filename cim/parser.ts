@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { MD, RDF, canonicalName, namespaceOf } from './namespaces';
+import { MD, RDF, canonicalName } from './namespaces';
 import { normaliseId } from './mrid';
 import { CLASS_SPELLINGS } from './profile';
 import { decodeXml, depthExceededAt } from './xml';
