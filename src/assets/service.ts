@@ -171,7 +171,7 @@ async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
       const problem = conflictFromConstraint(constraintName(e));
       if (problem.code === 'ASSET-DUPLICATE') {
         const keys = prepared.flatMap((p) => naturalKeys(p.fields));
-        const [existing] = await ctx.db.query(`SELECT asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb)) LIMIT 1`, [keys]);
+        const [existing] = await ctx.db.query<{ asset_id: string }>(`SELECT asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb)) LIMIT 1`, [keys]);
         if (existing) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number were registered concurrently as asset ${existing.asset_id}.`, { existingAssetId: existing.asset_id });
       }
       throw problem;

@@ -175,7 +175,7 @@ export async function recordEquivalence(ctx: Ctx, actor: Principal, raw: unknown
       const found = await productsById(tx, [input.productA, input.productB]);
       const missing = (['productA', 'productB'] as const).filter((k) => !found.has(input[k]));
       if (missing.length) throw refuse(missing.map((k) => fieldError(k, 'EQUIVALENCE-PRODUCT-UNKNOWN', `No product ${input[k]} in the catalogue.`)));
-      const [dup] = await tx.query(`SELECT id FROM product_equivalence WHERE status = 'ACTIVE' AND LEAST(product_a, product_b) = LEAST($1, $2) AND GREATEST(product_a, product_b) = GREATEST($1, $2)`, [input.productA, input.productB]);
+      const [dup] = await tx.query<{ id: string }>(`SELECT id FROM product_equivalence WHERE status = 'ACTIVE' AND LEAST(product_a, product_b) = LEAST($1, $2) AND GREATEST(product_a, product_b) = GREATEST($1, $2)`, [input.productA, input.productB]);
       if (dup) throw new Problem('EQUIVALENCE-EXISTS', `Equivalence ${dup.id} already relates ${input.productA} and ${input.productB}.`, { equivalenceId: dup.id });
       await tx.query(`INSERT INTO product_equivalence (id, product_a, product_b, kind, notes, status, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, 'ACTIVE', $6::timestamptz, $7)`,
         [id, input.productA, input.productB, input.kind, input.notes ?? null, at, recordedBy(actor)]);
@@ -236,7 +236,7 @@ export async function recordQualification(ctx: Ctx, actor: Principal, unitId: st
     const broken = qualificationRecorder(product, actor.organisationId);
     if (broken === 'QUALIFICATION-PRODUCT-UNOWNED') throw new Problem(broken, `Product ${productId} has no owning System Operator recorded yet.`);
     if (broken) throw new Problem(broken, `Product ${productId} is owned by ${product.ownerOrganisationId}; only it records qualifications for it.`, { ownerOrganisationId: product.ownerOrganisationId });
-    const [prev] = await tx.query(`SELECT q.id FROM qualification q WHERE q.market_unit_id = $1 AND q.product_id = $2 AND NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id)`, [unitId, productId]);
+    const [prev] = await tx.query<{ id: string }>(`SELECT q.id FROM qualification q WHERE q.market_unit_id = $1 AND q.product_id = $2 AND NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id)`, [unitId, productId]);
     await tx.query(`INSERT INTO qualification (id, market_unit_id, product_id, outcome, valid_from, valid_to, reference, notes, system_operator_id, supersedes, recorded_at, recorded_by)
       VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11::timestamptz, $12)`,
       [id, unitId, productId, input.outcome, input.validFrom, input.validTo ?? null, input.reference ?? null, input.notes ?? null, actor.organisationId, prev?.id ?? null, at, recordedBy(actor)]);
