@@ -6,12 +6,14 @@
  *     Targets: at least 50% of the baseline's assets/s, peak hub RSS under 300 MB.
  *  2. Import parse rate (MB/s) of parseCimXml + merge + extract against bare fast-xml-parser
  *     (default options) on the same generated document. Target: at least 50% of the bare rate.
+ *  3. Refusal time of a billion-laughs document (10^9 expansions if expanded): the DOCTYPE is
+ *     refused before any parsing. Target: under 500 ms, in practice well under a millisecond.
  *
  *   npm run bench:cim     (BENCH_ROWS=1000000 BENCH_REPS=3 BENCH_IMPORT_ASSETS=20000 FMAR_PG_PORT=55503)
  */
 import { XMLParser } from 'fast-xml-parser';
 import postgres from 'postgres';
-import { CimWriter, derivedMrid, extractAssets, mergeDocuments, organisationMrid, parseCimXml, ulidToMrid, type CimAssetInput } from '../cim/index';
+import { CimParseError, CimWriter, derivedMrid, extractAssets, mergeDocuments, organisationMrid, parseCimXml, ulidToMrid, type CimAssetInput } from '../cim/index';
 import { ASSET_COLS } from '../src/assets/store';
 import { envInt, fmt, log, machine, mb, median, readStreamed, rssOf, startHub, startPg, table } from './lib';
 import { loadAssets } from './load';
@@ -111,6 +113,25 @@ async function main() {
   const runs: Record<'export' | 'baseline', Run[]> = { export: [], baseline: [] };
   if (ROWS > 0) await exportRuns(runs);
   await importRuns(runs);
+  refusalRuns();
+}
+
+/** The time parseCimXml takes to refuse a billion-laughs document (test/cim.test.ts checks that it is refused, untimed). */
+function refusalRuns() {
+  const lol = `<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('\n')}\n]>\n<lolz>&lol9;</lolz>`;
+  const ms: number[] = [];
+  for (let i = 0; i < IMPORT_REPS; i++) {
+    const t = performance.now();
+    try {
+      parseCimXml(lol, 'lol.xml');
+      throw new Error('the billion-laughs document was not refused');
+    } catch (e) {
+      if (!(e instanceof CimParseError) || e.code !== 'CIM-XML-DOCTYPE') throw e;
+    }
+    ms.push(performance.now() - t);
+  }
+  console.log('');
+  table(['refusal', 'ms (median)', 'ms (max)', 'target'], [['billion laughs (9 levels): CIM-XML-DOCTYPE', fmt(median(ms), 3), fmt(Math.max(...ms), 3), '< 500 ms']]);
 }
 
 async function exportRuns(runs: Record<'export' | 'baseline', Run[]>) {

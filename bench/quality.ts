@@ -14,6 +14,9 @@
  * 2. Scorecard read latency for one organisation (GET's service call: a read of its counter
  *    rows) at two sizes of its asset base, against a recomputation from the asset and score
  *    tables measured in the same run (the baseline a counter avoids). Reported: median and p99.
+ * 3. A rule pattern with two unanchored repetitions (accepted: polynomial, not exponential) on the
+ *    longest text a field holds (255 characters). Target: well under 50 ms; test/attack-redos.test.ts
+ *    checks, untimed, that such patterns are the only ones accepted.
  */
 import { systemPrincipal } from '../src/access/principal';
 import { registerAssets } from '../src/assets/service';
@@ -21,6 +24,7 @@ import { loadConfig } from '../src/config';
 import type { Ctx } from '../src/context';
 import { DEMO_ORGANISATIONS, seedDemo } from '../src/demo/seed';
 import { assemble, openDb } from '../src/node/setup';
+import { parseDefinition } from '../src/quality/language';
 import { getScorecard } from '../src/quality/service';
 import type { Db } from '../src/storage/db';
 import { postgresDb } from '../src/storage/postgres';
@@ -152,7 +156,22 @@ async function run(engine: 'pglite' | 'postgres') {
   }
 }
 
+/** The time of the worst pattern the rule language accepts (two repetitions) on a field's longest text. */
+function patternRuns() {
+  const two = parseDefinition('name matches "^.*.*x"') as { t: 'matches'; re: RegExp };
+  const text = 'a'.repeat(255);
+  const ms: number[] = [];
+  for (let i = 0; i < 101; i++) {
+    const t = performance.now();
+    two.re.test(text);
+    ms.push(performance.now() - t);
+  }
+  console.log('');
+  table(['rule pattern', 'ms (median)', 'ms (max)', 'target'], [['^.*.*x on 255 characters (no match)', fmt(median(ms), 3), fmt(Math.max(...ms), 3), '< 50 ms']]);
+}
+
 async function main() {
+  patternRuns();
   // BENCH_ENGINES=postgres (or pglite) runs one engine only.
   const engines = (process.env.BENCH_ENGINES ?? 'pglite,postgres').split(',');
   if (engines.includes('pglite')) await run('pglite');

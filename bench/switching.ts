@@ -25,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { getRequestListener } from '@hono/node-server';
 import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JWK } from 'jose';
-import type { OrganisationRole } from '../src/catalogue/codes';
+import type { OrganisationRole } from '../src/access/roles';
 import { systemPrincipal, type Principal } from '../src/access/principal';
 import { buildApp } from '../src/app';
 import { registerAssets } from '../src/assets/service';

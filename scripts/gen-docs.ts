@@ -1,14 +1,18 @@
 /**
- * Generate docs/rules.md (from RULES in src/rules.ts) and docs/security.md (from PERMISSIONS, ROUTES
- * and baselineScopes in src/access/permissions.ts, and the token settings in src/access/tokens.ts and
- * src/access/auth.ts). `npm run docs` writes them; test/docs.test.ts fails when they are stale.
+ * Generate docs/rules.md (from RULES in src/rules.ts) and docs/security.md (from PERMISSIONS and
+ * baselineScopes in src/access/permissions.ts, the action each route declares (src/access/api-route.ts),
+ * and the token settings in src/access/tokens.ts and src/access/auth.ts). `npm run docs` writes them; test/docs.test.ts fails when they are stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, type Action, type Permission, type RouteAction } from '../src/access/permissions';
+import { routeActions } from '../src/access/api-route';
+import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, SEES_ALL, baselineScopes, type Action, type Permission } from '../src/access/permissions';
+import { API_BASE, buildApp } from '../src/app';
+import { quietEventSink, systemClock } from '../src/ports';
+import type { Db } from '../src/storage/db';
 import { ACCESS_TOKEN_ALGORITHMS, ISSUED_AT_SKEW_SEC } from '../src/access/tokens';
-import { ORGANISATION_ROLES } from '../src/catalogue/codes';
+import { ORGANISATION_ROLES } from '../src/access/roles';
 import { RULES, type Rule } from '../src/rules';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,6 +78,31 @@ function sourceDefault(file: string, re: RegExp): number {
   return Number(m[1].replace(/_/g, ''));
 }
 
+/** Methods in the order the route table lists them, for one path. */
+const METHOD_ORDER = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/**
+ * Every route under /api/v1 and the action it declares, by path then method: read from the app as
+ * built, over ports that building never uses (no database, no tokens).
+ */
+export function declaredRoutes() {
+  const unused = () => Promise.reject(new Error('scripts/gen-docs.ts builds the app without a database'));
+  const db: Db = { engine: 'pglite', query: unused, transaction: unused, close: async () => {} };
+  const app = buildApp({
+    db, clock: systemClock, events: quietEventSink,
+    ids: { next: () => { throw new Error('no IDs in gen-docs'); }, nextUnguessable: () => { throw new Error('no IDs in gen-docs'); } },
+    tokens: { verify: unused },
+    config: { baseUrl: 'http://hub.invalid', audience: 'http://hub.invalid', mode: 'development', maxBodyBytes: 1, maxBulkBytes: 1 },
+    pageAssets: { apiReferenceScript: unused, gzip: false },
+  });
+  const order = ([k]: [string, unknown]) => [k.split(' ')[1], METHOD_ORDER.indexOf(k.split(' ')[0])] as const;
+  return [...routeActions(app, { under: API_BASE }).actions].sort((a, b) => {
+    const [pa, ma] = order(a);
+    const [pb, mb] = order(b);
+    return pa < pb ? -1 : pa > pb ? 1 : ma - mb;
+  });
+}
+
 export function securityMarkdown(): string {
   const cacheMs = sourceDefault('src/access/auth.ts', /cacheMs = ([\d_]+)/);
   const toleranceSec = sourceDefault('src/access/tokens.ts', /clockToleranceSec \?\? ([\d_]+)/);
@@ -88,7 +117,7 @@ export function securityMarkdown(): string {
     const p: Permission = PERMISSIONS[action];
     return `| ${name} | \`${action}\` | \`${p.scope}\` | ${roles(p)} | \`${p.visibility}\` |`;
   };
-  const routeRows = Object.entries(ROUTES as Record<string, RouteAction>).flatMap(([route, a]) => (typeof a === 'string'
+  const routeRows = declaredRoutes().flatMap(([route, a]) => (typeof a === 'string'
     ? [routeRow(route, a)]
     : [routeRow(route, a.own, 'own organisation'), routeRow(route, a.other, 'another organisation')]));
   const out = [
@@ -173,7 +202,9 @@ export function securityMarkdown(): string {
     '',
     '## Routes',
     '',
-    'Every route under `/api/v1` and the action it needs (`ROUTES` in `src/access/permissions.ts`). One middleware,',
+    'Every route under `/api/v1` and the action it needs, by path. Each route names its action where it is declared',
+    '(`apiRoute({ method, path, action, … })`, `src/access/api-route.ts`); the app reads this table back from the',
+    'declarations when it is built, and refuses to build if a route under `/api/v1` names none. One middleware,',
     '`authorize` in `src/access/auth.ts`, checks it after authentication and before any validation or handler; a route',
     'missing from the table is refused (`403 AUTH-ROUTE-UNMAPPED`) and logged, and `test/permission-matrix.test.ts` walks',
     'every route × role × own/other organisation against this table. Where the action depends on whether `{id}` is the',

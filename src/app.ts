@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { routeActions } from './access/api-route';
 import { authenticate, authorize, type AuthEnv } from './access/auth';
 import { assetRoutes } from './assets/routes';
 import { submissionRoutes } from './assets/submission-routes';
@@ -11,6 +12,7 @@ import { cimRoutes } from './cim/routes';
 import { RATE_LIMIT_DEFAULTS } from './config';
 import { jsonLdContext } from '../cim/index';
 import type { Ctx } from './context';
+import { signallingCommits } from './events/outbox';
 import { eventRoutes } from './events/routes';
 import { webhookRoutes } from './events/webhook-routes';
 import { Problem, problemResponse } from './http/problem';
@@ -20,7 +22,7 @@ import { organisationRoutes } from './organisations/routes';
 import { identityRoutes } from './identity/routes';
 import { switchingRoutes } from './switching/routes';
 import { marketUnitRoutes } from './units/routes';
-import { catalogueFresh, catalogueRoutes } from './catalogue/routes';
+import { catalogueRoutes } from './catalogue/routes';
 import { productRoutes, qualificationRoutes } from './products/routes';
 import { disputeRoutes } from './disputes/routes';
 import { qualityRoutes } from './quality/routes';
@@ -31,16 +33,25 @@ import { openadr31Routes } from './openadr/oadr31';
 import { openadrRoutes } from './openadr/routes';
 import { OPENADR_BASE } from '../openadr/index';
 import { OAUTH_ROUTES } from '../identity/index';
-import type { Ports } from './ports';
-import { pgErrorCode } from './storage/db';
+import type { TokenVerifier } from './access/tokens';
+import type { ConsentService, ConsentSimulator } from './consent/index';
+import type { PageAssets } from './http/pages';
+import { registerCredentials } from './identity/credentials';
+import type { AppConfig, CimParser, Clock, EventSink, IdSource, LocalCli } from './ports';
+import type { ExternalRegistries } from './quality/registries';
+import { pgErrorCode, type Db } from './storage/db';
 import { localCliRoutes } from './access/local-cli';
+
+/** Where the native API lives; every route under it declares its action (src/access/api-route.ts). */
+export const API_BASE = '/api/v1';
 
 /**
  * The whole HTTP app, built from its ports. Nothing below this function imports a Node module,
  * so the same app runs under @hono/node-server and on Workers.
  */
 export function buildApp(ports: Ports) {
-  const ctx: Ctx = { db: ports.db, clock: ports.clock, ids: ports.ids, consent: ports.consent };
+  // Transactions that wrote events tell the event sink once committed (a webhook deliverer wakes early).
+  const ctx: Ctx = { db: signallingCommits(ports.db, ports.events), clock: ports.clock, ids: ports.ids, consent: ports.consent };
   const app = new OpenAPIHono<AuthEnv>();
 
   app.onError((err, c) => {
@@ -81,6 +92,28 @@ export function buildApp(ports: Ports) {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'RFC 9068 JWT access token from the hub’s issuer' });
 
+  // Every route under /api/v1, each declared with the action of the permission matrix it needs (apiRoute).
+  const routes = new OpenAPIHono<AuthEnv>();
+  routes.route('/catalogues', catalogueRoutes(ctx));
+  routes.route('/organisations', organisationRoutes(ctx));
+  routes.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
+  routes.route('/', submissionRoutes(ctx));
+  routes.route('/market-units', marketUnitRoutes(ctx));
+  routes.route('/', productRoutes(ctx));
+  routes.route('/', qualificationRoutes(ctx));
+  routes.route('/disputes', disputeRoutes(ctx));
+  routes.route('/audit', auditRoutes(ctx));
+  routes.route('/', dataReadRoutes(ctx));
+  routes.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes, parser: ports.cimParser }));
+  routes.route('/events', eventRoutes(ctx, ports.config.baseUrl));
+  routes.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));
+  routes.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
+  routes.route('/', switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })));
+  routes.route('/', openadrRoutes(ctx));
+  routes.route('/', qualityRoutes(ctx, () => ports.registries ?? {}));
+  const { actions, missing } = routeActions(routes, { prefix: API_BASE });
+  if (missing.length) throw new Error(`Routes under ${API_BASE} declared without an action of the permission matrix (apiRoute, src/access/api-route.ts): ${missing.join(', ')}`);
+
   const api = new OpenAPIHono<AuthEnv>();
   api.use('*', async (c, next) => {
     // A GET or HEAD body is never read: no media type or size to check. Not touching c.req.raw.body
@@ -96,37 +129,16 @@ export function buildApp(ports: Ports) {
     }
     return bodyLimit({ maxSize: bulk ? ports.config.maxBulkBytes : ports.config.maxBodyBytes, onError: () => { throw new Problem('REQUEST-TOO-LARGE'); } })(c, next);
   });
-  const auth = authenticate(ports, ports.config.authCacheMs);
+  const auth = authenticate(ports, registerCredentials(ports.db), ports.config.authCacheMs);
   api.use('*', auth);
-  const limiter = rateLimit(rateLimiter(ports.db, ports.clock, ports.config.rateLimit ?? RATE_LIMIT_DEFAULTS));
+  const limiter = rateLimit<AuthEnv>(rateLimiter(ports.db, ports.clock, ports.config.rateLimit ?? RATE_LIMIT_DEFAULTS));
   api.use('*', limiter);
-  // The permission matrix (ROUTES in src/access/permissions.ts) for every route below; unmapped ones are refused.
-  api.use('*', authorize());
+  // The permission matrix for every route below: the action each route declares; unmapped ones are refused.
+  api.use('*', authorize(actions));
   // Reads of another organisation's passport are audited (UC-05.06, docs/audit.md).
   api.use('/organisations/*', passportReads(ctx));
-  // Writes whose bodies hold codes, and filters on codes, see codes another instance added (docs/catalogues.md).
-  api.use('/assets/*', catalogueFresh(ctx));
-  api.use('/asset-submissions/*', catalogueFresh(ctx));
-  api.use('/organisations/*', catalogueFresh(ctx));
-  api.use('/cim/*', catalogueFresh(ctx));
-  api.route('/catalogues', catalogueRoutes(ctx));
-  api.route('/organisations', organisationRoutes(ctx));
-  api.route('/assets', assetRoutes(ctx, { maxBulkBytes: ports.config.maxBulkBytes }));
-  api.route('/', submissionRoutes(ctx));
-  api.route('/market-units', marketUnitRoutes(ctx));
-  api.route('/', productRoutes(ctx));
-  api.route('/', qualificationRoutes(ctx));
-  api.route('/disputes', disputeRoutes(ctx));
-  api.route('/audit', auditRoutes(ctx));
-  api.route('/', dataReadRoutes(ctx));
-  api.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes, parser: ports.cimParser }));
-  api.route('/events', eventRoutes(ctx, ports.config.baseUrl));
-  api.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));
-  api.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
-  api.route('/', switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })));
-  api.route('/', openadrRoutes(ctx));
-  api.route('/', qualityRoutes(ctx, () => ports.registries ?? {}));
-  app.route('/api/v1', api);
+  api.route('/', routes);
+  app.route(API_BASE, api);
   // Public statistics, no token (UC-05.02, docs/analytics.md).
   app.route('/public/analytics', analyticsRoutes(ctx, ports.config.analytics));
   // OpenADR 3.1 (docs/openadr.md): its own problem shape and BL/VEN roles; the same tokens and rate limits.
@@ -150,4 +162,36 @@ export function buildApp(ports: Ports) {
   // GET / (landing page), /docs and the assets they load, all served by the hub itself (docs/api-guide.md).
   app.route('/', pageRoutes({ assets: ports.pageAssets, baseUrl: ports.config.baseUrl, issuer: ports.config.issuer ?? ports.config.baseUrl }));
   return app;
+}
+
+/**
+ * What the app is built from: the kernel's ports (src/ports.ts) and the adapters of the domains
+ * that the runtime's entry (src/node/setup.ts, src/worker.ts) configures.
+ */
+export interface Ports {
+  db: Db;
+  clock: Clock;
+  ids: IdSource;
+  tokens: TokenVerifier;
+  events: EventSink;
+  /** Consumer consent verification (src/consent/); absent when no consent service is configured. */
+  consent?: ConsentService;
+  /** Development only: the stand-in consent service mounted at /dev/consent-service. */
+  consentSimulator?: ConsentSimulator;
+  config: AppConfig;
+  /** JWKS that the hub publishes at /.well-known/jwks.json (development signing key). */
+  publishedJwks?: () => Promise<{ keys: unknown[] }>;
+  /** External registries the data quality validation asks (src/quality/registries.ts); absent ones fail closed. */
+  registries?: ExternalRegistries;
+  /** The static assets of the hub's pages (/docs), read from installed packages (src/http/pages.ts). */
+  pageAssets: PageAssets;
+  /** CIM import parsing; absent: in process (src/cim/parsing.ts). */
+  cimParser?: CimParser;
+  /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */
+  ready?: () => boolean;
+  /**
+   * The local CLI channel of a hub on the embedded database (src/node/lock.ts): the secret in the data
+   * folder's lock file authenticates `fmar` commands run beside the hub, as actor `cli`.
+   */
+  localCli?: LocalCli;
 }

@@ -7,7 +7,7 @@ import { errorText } from './assets/bulk-import';
 import { importFile, localSubmitter, type ImportFileOptions, type SubmitBatch } from './assets/import-file';
 import { sealAudit, verifyAudit } from './audit/audit';
 import { evaluateStaleness, reevaluateAll, validatePending } from './quality/service';
-import type { OrganisationRole } from './catalogue/codes';
+import type { OrganisationRole } from './access/roles';
 import { ConfigError, loadConfig } from './config';
 import type { Ctx } from './context';
 import { DEMO_ORGANISATIONS, seedDemo } from './demo/seed';

@@ -1,4 +1,4 @@
-import type { ConsentVerifier } from './consent/port';
+import type { ConsentVerifier } from './kernel/consent-port';
 import type { Clock, IdSource } from './ports';
 import type { Db } from './storage/db';
 

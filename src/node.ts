@@ -10,7 +10,7 @@ import { applyDueSwitches, checkConsentStatusLists } from './switching/switches'
 import { seedDemo } from './demo/seed';
 import { seedDemoMarket } from './demo/market';
 import { warnExpiringCredentials } from './identity/clients';
-import { pruneDeliveries, startDeliveryWorker } from './events/delivery';
+import { pruneDeliveries, startDeliveryWorker, type DeliveryWorker } from './events/delivery';
 import { DEFAULT_LEASE_MS, startCimJobWorker } from './cim/jobs';
 import { hostname } from 'node:os';
 import { sweepRateLimits } from './http/rate-limit';
@@ -46,8 +46,10 @@ async function main() {
   let ready = false;
   const db = await openDb(cfg);
   let node;
+  // Webhook deliveries start once the hub is up; a commit that wrote events wakes them at once.
+  let deliveries: DeliveryWorker | undefined;
   try {
-    node = await startNodeHub(cfg, db, { ready: () => ready, localSecret: lock?.info.localSecret });
+    node = await startNodeHub(cfg, db, { ready: () => ready, localSecret: lock?.info.localSecret, events: { written: () => deliveries?.wake() } });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
@@ -123,7 +125,7 @@ async function main() {
   runSwitches().catch((e) => console.error('[fmar] switch scheduler:', e));
   warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e));
   // Webhooks (docs/events.md): deliver due events every second; keep delivered rows 30 days.
-  const deliveries = startDeliveryWorker(db, hub.ports.clock, { source: cfg.baseUrl, production: cfg.mode === 'production', intervalMs: 1000 });
+  deliveries = startDeliveryWorker(db, hub.ports.clock, { source: cfg.baseUrl, production: cfg.mode === 'production', intervalMs: 1000 });
   // CIM import jobs (docs/cim-profile.md): claimed from the shared queue every 2 seconds, one at a time.
   const cimJobs = startCimJobWorker(ctx, { worker: `${hostname()}:${process.pid}`, leaseMs: DEFAULT_LEASE_MS, intervalMs: 2000, maxBytes: cfg.maxBulkBytes });
   timers.push(setInterval(() => { pruneDeliveries(db, new Date(hub.ports.clock.now().getTime() - 30 * 86_400_000)).catch((e) => console.error('[fmar] delivery prune:', e)); }, 3_600_000));

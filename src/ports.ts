@@ -1,11 +1,7 @@
-import type { Db } from './storage/db';
-import type { TokenVerifier } from './access/tokens';
-import type { ConsentService } from './consent/index';
-import type { ConsentSimulator } from './consent/simulator';
-import type { ExternalRegistries } from './quality/registries';
-import type { PageAssets } from './http/pages';
 import type { RateLimitSettings, AnalyticsSettings } from './config';
 import type { CimFileInput, DigestOptions, ParsedModel } from '../cim/index';
+
+// The kernel's ports. Everything the app is built from, these and the domains' adapters, is `Ports` in src/app.ts.
 
 /** Time comes from a port so that tests control it ("control of time is critical"). */
 export interface Clock { now(): Date }
@@ -19,7 +15,11 @@ export interface IdSource {
   nextUnguessable(): string;
 }
 
-/** Told after a commit that events were written to the outbox, so a deliverer can wake early. */
+/**
+ * Told after a commit that events were written to the outbox, so a deliverer can wake early: the
+ * app's database tells it (signallingCommits, src/events/outbox.ts); the Node hub wakes its webhook
+ * deliveries, elsewhere it is quiet (the deliverer polls).
+ */
 export interface EventSink { written(count: number): void }
 export const quietEventSink: EventSink = { written: () => {} };
 
@@ -54,34 +54,6 @@ export interface AppConfig {
   analytics?: AnalyticsSettings;
   /** The issuer of access tokens, for the landing page's OpenID discovery link; default baseUrl. */
   issuer?: string;
-}
-
-export interface Ports {
-  db: Db;
-  clock: Clock;
-  ids: IdSource;
-  tokens: TokenVerifier;
-  events: EventSink;
-  /** Consumer consent verification (src/consent/); absent when no consent service is configured. */
-  consent?: ConsentService;
-  /** Development only: the stand-in consent service mounted at /dev/consent-service. */
-  consentSimulator?: ConsentSimulator;
-  config: AppConfig;
-  /** JWKS that the hub publishes at /.well-known/jwks.json (development signing key). */
-  publishedJwks?: () => Promise<{ keys: unknown[] }>;
-  /** External registries the data quality validation asks (src/quality/registries.ts); absent ones fail closed. */
-  registries?: ExternalRegistries;
-  /** The static assets of the hub's pages (/docs), read from installed packages (src/http/pages.ts). */
-  pageAssets: PageAssets;
-  /** CIM import parsing; absent: in process (src/cim/parsing.ts). */
-  cimParser?: CimParser;
-  /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */
-  ready?: () => boolean;
-  /**
-   * The local CLI channel of a hub on the embedded database (src/node/lock.ts): the secret in the data
-   * folder's lock file authenticates `fmar` commands run beside the hub, as actor `cli`.
-   */
-  localCli?: LocalCli;
 }
 
 export interface LocalCli {

@@ -34,7 +34,7 @@ export const RULES = {
   'AUTH-ORGANISATION-INACTIVE': { status: 403, title: 'The token’s organisation is not Active.' },
   'AUTH-SCOPE-MISSING': { status: 403, title: 'The token lacks the scope this action needs.' },
   'AUTH-ROLE-FORBIDDEN': { status: 403, title: 'No role of the organisation may perform this action.' },
-  'AUTH-ROUTE-UNMAPPED': { status: 403, title: 'The route has no entry in the permission matrix (ROUTES in src/access/permissions.ts), so it is refused.' },
+  'AUTH-ROUTE-UNMAPPED': { status: 403, title: 'The route declares no action of the permission matrix (`apiRoute` in src/access/api-route.ts), so it is refused.' },
 
   'AUTH-CLIENT-REVOKED': { status: 401, title: 'The token was issued to an API client that is revoked (or unknown to the register).' },
   'AUTH-USER-INACTIVE': { status: 401, title: 'The token was issued to a person who is no longer active.' },

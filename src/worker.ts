@@ -1,13 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { OAUTH_ROUTES } from '../identity/index';
 import { jwtTokenVerifier } from './access/tokens';
-import { buildApp } from './app';
+import { buildApp, type Ports } from './app';
 import { consentVerifierFromConfig } from './consent/index';
 import { ConfigError, loadConfig, type HubConfig } from './config';
 import { Problem, problemResponse } from './http/problem';
 import { ulidSource } from './ids';
 import { workerPageAssets } from './worker-assets';
-import { quietEventSink, systemClock, type Ports } from './ports';
+import { quietEventSink, systemClock } from './ports';
 import type { Db, Row, Sql } from './storage/db';
 import { postgresDb } from './storage/postgres';
 

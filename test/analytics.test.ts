@@ -129,8 +129,10 @@ describe('GET /public/analytics/capacity', () => {
   });
 
   it('identifies no asset or organisation, and publishes no cell below the threshold', async () => {
-    for (const by of ['', 'dno', 'category', 'status', 'gspGroup', 'dno,gspGroup,category,status']) {
+    // The finest breakdown publishes nothing: every cell of it is below the threshold.
+    for (const [by, published] of [['', 1], ['dno', 1], ['category', 2], ['status', 1], ['gspGroup', 1], ['dno,gspGroup,category,status', 0]] as const) {
       const r = await get(by);
+      expect(r.json.cells, by).toHaveLength(published);
       for (const s of identifying) expect(r.text).not.toContain(s);
       for (const c of r.json.cells) expect(c.assets).toBeGreaterThanOrEqual(10);
       for (const c of r.json.cells) expect(c.suppressed).toBe(false);

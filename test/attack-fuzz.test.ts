@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PERMISSIONS, routeEntry, routeAction, type Permission } from '../src/access/permissions';
-import type { OrganisationRole } from '../src/catalogue/codes';
+import { routeActions } from '../src/access/api-route';
+import { PERMISSIONS, routeAction, type Permission } from '../src/access/permissions';
+import { API_BASE } from '../src/app';
+import type { OrganisationRole } from '../src/access/roles';
 import { registerOrganisation } from '../src/organisations/service';
 import { isRuleCode } from '../src/rules';
 import { rowCounts, testHub, type TestHub } from './harness';
@@ -51,11 +53,12 @@ beforeAll(async () => {
     }
     return tokens.get(role)!;
   };
+  const declared = routeActions(hub.app, { under: API_BASE }).actions;
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
       // The OpenADR token endpoint takes no access token: on Node it forwards to the provider, in a process without one it answers 501 naming it (docs/openadr.md).
       if (!['post', 'put', 'patch', 'delete'].includes(method) || path === '/openadr/3.1/auth/token') continue;
-      const entry = routeEntry(`${method.toUpperCase()} ${path}`);
+      const entry = declared.get(`${method.toUpperCase()} ${path}`);
       const action = entry ? routeAction(entry, false) : undefined;
       const p: Permission | undefined = action && action !== 'refused' ? PERMISSIONS[action] : undefined;
       // The operator for routes any role may call; OpenADR 3.1 writes are the VEN's (an FSP).

@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CimParseError, decodeXml, parseCimXml } from '../cim/index';
 import { normaliseBaseUrl, parseCreatedPartyRegistration } from '../openadr/index';
 import { csvToInputs, parseCsv } from '../src/assets/csv';
-import { checkMpanCore, isEic, isLei, isUkPostcode, isUkVat, normaliseEvseId } from '../src/catalogue/identifiers';
+import { EMAIL_RE, checkMpanCore, isEic, isLei, isUkPostcode, isUkVat, normaliseEvseId } from '../src/catalogue/identifiers';
 import { urlRefusal } from '../src/events/webhooks';
-import { EMAIL_RE } from '../src/organisations/schema';
 import { DefinitionError, parseDefinition } from '../src/quality/language';
 
 /**
@@ -119,11 +118,10 @@ describe('no input backtracks without end (time grows linearly with the input)',
     const codeOf = (pattern: string) => { try { parseDefinition(`name matches "${pattern}"`); return 'ok'; } catch (e) { return (e as DefinitionError).code; } };
     for (const bad of ['.*.*.*x', '.*.*x', '^.*.*.*x', 'a?a?a?aaa', '\\\\d+\\\\d+\\\\d+!', 'x{1,9}y{1,9}z{2,}']) expect(codeOf(bad), bad).toBe('DQ-RULE-PATTERN-INVALID');
     for (const ok of ['^[A-Za-z0-9][A-Za-z0-9-]{3,63}$', '^.{1,20}$', '^[A-Z]{2}-?\\\\d{4,8}$', '^[*+?]{2}(?:ab)*?$', 'a{3}b{2,2}c+']) expect(codeOf(ok), ok).toBe('ok');
-    // Two repetitions on the longest text a field holds (a few hundred characters) stay well under a millisecond.
+    // Two repetitions are accepted and work; their time on the longest text a field holds (255
+    // characters) is measured in bench/quality.ts, not asserted here.
     const two = parseDefinition('name matches "^.*.*x"') as { t: 'matches'; re: RegExp };
-    const t = performance.now();
-    two.re.test('a'.repeat(255));
-    expect(performance.now() - t).toBeLessThan(50);
+    expect([two.re.test('a'.repeat(255)), two.re.test(`${'a'.repeat(254)}x`)]).toEqual([false, true]);
   });
 
   it('the e-mail pattern accepts and refuses as before', () => {

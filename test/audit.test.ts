@@ -278,11 +278,12 @@ describe('the hash chain', () => {
     await expect(hub.db.query(`DELETE FROM audit_log WHERE id = $1::bigint`, [sealed.id])).rejects.toThrow(/append-only/);
     await expect(hub.db.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
 
-    await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(next()) });
-    const [open] = await hub.db.query(`SELECT id::text AS id FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT 1`);
-    expect(open).toBeDefined();
-    await expect(hub.db.query(`UPDATE audit_log SET action = 'asset.forged' WHERE id = $1::bigint`, [open.id])).rejects.toThrow(/never changed|append-only/);
-    await expect(hub.db.query(`DELETE FROM audit_log WHERE id = $1::bigint`, [open.id])).rejects.toThrow(/append-only/);
+    const made = await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(next()) });
+    expect(made.status, made.text).toBe(201);
+    const open = await hub.db.query(`SELECT id::text AS id, action, seq FROM audit_log WHERE record_id = $1 ORDER BY id`, [made.json.id]);
+    expect(open.map((o) => [o.action, o.seq])).toEqual([['asset.registered', null]]); // not sealed yet
+    await expect(hub.db.query(`UPDATE audit_log SET action = 'asset.forged' WHERE id = $1::bigint`, [open[0].id])).rejects.toThrow(/never changed|append-only/);
+    await expect(hub.db.query(`DELETE FROM audit_log WHERE id = $1::bigint`, [open[0].id])).rejects.toThrow(/append-only/);
     // Sealing (seq, prev_hash, hash only) is the one update allowed.
     await sealAudit(hub.db);
     expect((await verifyAudit(hub.db)).ok).toBe(true);

@@ -102,15 +102,17 @@ describe('golden files from other tools', () => {
     expect(codes(m, 'CIM-REFERENCE-DANGLING').every((i) => i.file && i.line! > 0 && i.col! > 0)).toBe(true);
     // Loads: network references resolved through terminal → connectivity node → voltage level → substation.
     const loads = extractAssets(m);
-    expect(loads).toHaveLength(regexCounts([EQ]).ConformLoad);
-    for (const l of loads) expect(l.network.connectivityNode && l.network.substation).toBeTruthy();
+    expect([loads.length, regexCounts([EQ]).ConformLoad]).toEqual([3, 3]);
+    // Each resolved to objects of the model, not merely to some text.
+    for (const l of loads) expect([m.objects.get(l.network.connectivityNode!)?.className, m.objects.get(l.network.substation!)?.className]).toEqual(['ConnectivityNode', 'Substation']);
   });
 
   it('NEPLAN CIM16 (2012 namespace, neplan: extension, non-UUID IDs, Names): counts, names, unknown namespace reported', () => {
     const m = model(NEPLAN);
     expect(classCounts(m)).toEqual(regexCounts([NEPLAN]));
     const names = [...m.objects.values()].filter((o) => o.className === 'Name');
-    expect(names.every((n) => (n.references['cim:Name.IdentifiedObject'] ?? []).every((r) => m.objects.has(r.key)))).toBe(true);
+    // Each of the 65 Names names one object, and that object is in the model.
+    expect(names.map((n) => (n.references['cim:Name.IdentifiedObject'] ?? []).filter((r) => m.objects.has(r.key)).length)).toEqual(Array(65).fill(1));
     const ec = extractAssets(m);
     expect(ec).toHaveLength(regexCounts([NEPLAN]).EnergyConsumer);
     // Non-UUID identifiers keep their original form.
@@ -175,12 +177,13 @@ describe('hostile and malformed XML', () => {
   };
 
   it('billion laughs: refused before any expansion', () => {
-    const lol = `<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('\n')}\n]>\n<lolz>&lol9;</lolz>`;
-    const t = Date.now();
-    const e = refused(lol, 'CIM-XML-DOCTYPE');
-    expect(e.message).toMatch(/entit/i);
-    expect(e.location).toEqual({ file: 'x.xml', line: 2, col: 1 });
-    expect(Date.now() - t).toBeLessThan(500);
+    // 10^levels expansions if anything expanded them; the refusal is the same at 10^9 and 10^30.
+    const lol = (levels: number) => `<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n${Array.from({ length: levels }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('\n')}\n]>\n<lolz>&lol${levels};</lolz>`;
+    for (const levels of [9, 30]) {
+      const e = refused(lol(levels), 'CIM-XML-DOCTYPE');
+      // Refused at the DOCTYPE itself (line 2), before the root element that references the entities.
+      expect([e.message, e.location]).toEqual(['x.xml declares entities (DOCTYPE with ENTITY); entity expansion is refused.', { file: 'x.xml', line: 2, col: 1 }]);
+    }
   });
 
   it('external entities (XXE) and parameter entities: refused, nothing fetched', () => {

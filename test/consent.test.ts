@@ -409,11 +409,10 @@ describe('opaque consent references, checked online', () => {
   });
 
   it('fails closed: timeout, errors, unusable answers and refused credentials are CONSENT-SERVICE-UNAVAILABLE', async () => {
-    const started = Date.now();
+    // The service never answers: only the 150 ms timer's abort gives this detail (src/consent/reference.ts).
     const e = await refused(reference({ timeoutMs: 150 }).verify(check('ref-hang')), 'CONSENT-SERVICE-UNAVAILABLE');
     expect(e.detail).toMatch(/no answer within 150 ms/);
     expect(e.retryAfterSec).toBe(30);
-    expect(Date.now() - started).toBeLessThan(2_000);
     expect((await refused(reference().verify(check('ref-busy')), 'CONSENT-SERVICE-UNAVAILABLE')).retryAfterSec).toBe(7);
     await refused(reference().verify(check('ref-garbage')), 'CONSENT-SERVICE-UNAVAILABLE');
     await refused(reference({ auth: { scheme: 'bearer', token: 'wrong' } }).verify(check('ref-valid')), 'CONSENT-SERVICE-UNAVAILABLE');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, batteryInput, mpanFor, testHub, type TestHub, expectRefused } from './harness';
+import { DEMO, batteryInput, mpanFor, testHub, type TestHub, expectRefused, invalid } from './harness';
 
 /** UC-05.03: raise, discuss, review, resolve (Corrected / No Action Required) and withdraw disputes over the API. */
 
@@ -106,29 +106,29 @@ describe('raising a dispute', () => {
     const a = await asset('fsp-a');
     const bad = (extra: Record<string, unknown>) => post(API, 'fsp-a', disputeBody(a.id, extra));
     const doc = { description: 'A document', document: { sha256: 'b'.repeat(64), mediaType: 'application/pdf' } };
-    await refused(bad({ evidence: [{ description: 'Plain http', url: 'http://evidence.example.com/x.pdf' }] }), 422, 'DISPUTE-EVIDENCE-URL');
-    await refused(bad({ evidence: [{ description: 'Credentials', url: 'https://user:pw@evidence.example.com/x.pdf' }] }), 422, 'DISPUTE-EVIDENCE-URL');
-    await refused(bad({ evidence: [{ description: 'Not a URL', url: 'https//nowhere' }] }), 422, 'DISPUTE-EVIDENCE-URL');
-    await refused(bad({ evidence: [{ description: 'Both', url: 'https://evidence.example.com/x.pdf', document: doc.document }] }), 422, 'DISPUTE-EVIDENCE-SOURCE');
-    await refused(bad({ evidence: [{ description: 'Neither' }] }), 422, 'DISPUTE-EVIDENCE-SOURCE');
-    await refused(bad({ evidence: [{ ...doc, document: { ...doc.document, sha256: 'B'.repeat(64) } }] }), 422, 'DISPUTE-EVIDENCE-DIGEST');
-    await refused(bad({ evidence: [{ ...doc, document: { ...doc.document, sha256: 'ab' } }] }), 422, 'DISPUTE-EVIDENCE-DIGEST');
-    await refused(bad({ evidence: [{ ...doc, document: { ...doc.document, mediaType: 'pdf' } }] }), 422, 'DISPUTE-EVIDENCE-MEDIA-TYPE');
-    await refused(bad({ evidence: [{ ...doc, document: { ...doc.document, sizeBytes: 200_000_000 } }] }), 422, 'DISPUTE-EVIDENCE-SIZE');
-    await refused(bad({ evidence: [{ ...doc, description: '' }] }), 422, 'DISPUTE-EVIDENCE-DESCRIPTION');
-    await refused(bad({ evidence: Array.from({ length: 21 }, () => doc) }), 422, 'DISPUTE-EVIDENCE-TOO-MANY');
+    await refused(bad({ evidence: [{ description: 'Plain http', url: 'http://evidence.example.com/x.pdf' }] }), 422, invalid('evidence.0.url', 'DISPUTE-EVIDENCE-URL'));
+    await refused(bad({ evidence: [{ description: 'Credentials', url: 'https://user:pw@evidence.example.com/x.pdf' }] }), 422, invalid('evidence.0.url', 'DISPUTE-EVIDENCE-URL'));
+    await refused(bad({ evidence: [{ description: 'Not a URL', url: 'https//nowhere' }] }), 422, invalid('evidence.0.url', 'DISPUTE-EVIDENCE-URL'));
+    await refused(bad({ evidence: [{ description: 'Both', url: 'https://evidence.example.com/x.pdf', document: doc.document }] }), 422, invalid('evidence.0', 'DISPUTE-EVIDENCE-SOURCE'));
+    await refused(bad({ evidence: [{ description: 'Neither' }] }), 422, invalid('evidence.0', 'DISPUTE-EVIDENCE-SOURCE'));
+    await refused(bad({ evidence: [{ ...doc, document: { ...doc.document, sha256: 'B'.repeat(64) } }] }), 422, invalid('evidence.0.document.sha256', 'DISPUTE-EVIDENCE-DIGEST'));
+    await refused(bad({ evidence: [{ ...doc, document: { ...doc.document, sha256: 'ab' } }] }), 422, invalid('evidence.0.document.sha256', 'DISPUTE-EVIDENCE-DIGEST'));
+    await refused(bad({ evidence: [{ ...doc, document: { ...doc.document, mediaType: 'pdf' } }] }), 422, invalid('evidence.0.document.mediaType', 'DISPUTE-EVIDENCE-MEDIA-TYPE'));
+    await refused(bad({ evidence: [{ ...doc, document: { ...doc.document, sizeBytes: 200_000_000 } }] }), 422, invalid('evidence.0.document.sizeBytes', 'DISPUTE-EVIDENCE-SIZE'));
+    await refused(bad({ evidence: [{ ...doc, description: '' }] }), 422, invalid('evidence.0.description', 'DISPUTE-EVIDENCE-DESCRIPTION'));
+    await refused(bad({ evidence: Array.from({ length: 21 }, () => doc) }), 422, invalid('evidence', 'DISPUTE-EVIDENCE-TOO-MANY'));
     // A dispute is raised with evidence: none, or an empty list, is refused.
-    await refused(bad({ evidence: [] }), 422, 'DISPUTE-EVIDENCE-REQUIRED');
+    await refused(bad({ evidence: [] }), 422, invalid('evidence', 'DISPUTE-EVIDENCE-REQUIRED'));
     const { evidence: _e, ...withoutEvidence } = disputeBody(a.id);
-    await refused(post(API, 'fsp-a', withoutEvidence), 422, 'DISPUTE-EVIDENCE-REQUIRED');
-    await refused(bad({ fields: [] }), 422, 'DISPUTE-FIELDS-EMPTY');
+    await refused(post(API, 'fsp-a', withoutEvidence), 422, invalid('evidence', 'DISPUTE-EVIDENCE-REQUIRED'));
+    await refused(bad({ fields: [] }), 422, invalid('fields', 'DISPUTE-FIELDS-EMPTY'));
     await refused(bad({ fields: ['colour'] }), 422, 'DISPUTE-FIELD-UNKNOWN');
-    await refused(bad({ fields: ['location..x'] }), 422, 'DISPUTE-FIELD-UNKNOWN');
+    await refused(bad({ fields: ['location..x'] }), 422, invalid('fields.0', 'DISPUTE-FIELD-UNKNOWN'));
     await refused(bad({ fields: ['version'] }), 422, 'DISPUTE-FIELD-UNKNOWN');
-    await refused(bad({ claim: { summary: '' } }), 422, 'DISPUTE-CLAIM-FORMAT');
+    await refused(bad({ claim: { summary: '' } }), 422, invalid('claim.summary', 'DISPUTE-CLAIM-FORMAT'));
     await refused(bad({ claim: { summary: 'x', proposedValues: { dno: 'UKPN_EPN' } } }), 422, 'DISPUTE-PROPOSED-FIELD');
-    await refused(bad({ recordType: 'contract' }), 422, 'DISPUTE-RECORD-TYPE-UNKNOWN');
-    await refused(bad({ colour: 'red' }), 422, 'REQUEST-UNKNOWN-FIELD');
+    await refused(bad({ recordType: 'contract' }), 422, invalid('recordType', 'DISPUTE-RECORD-TYPE-UNKNOWN'));
+    await refused(bad({ colour: 'red' }), 422, invalid('colour', 'REQUEST-UNKNOWN-FIELD'));
     // A nested path of a known field is accepted.
     expect((await raise('fsp-a', disputeBody(a.id, { fields: ['location.gspGroup'], claim: { summary: 'Wrong GSP group' } }))).fields).toEqual(['location.gspGroup']);
   });
@@ -175,7 +175,7 @@ describe('the lifecycle', () => {
     expect(c.status, JSON.stringify(c.json)).toBe(201);
     expect(c.json).toMatchObject({ organisationId: DEMO['fsp-a'], body: 'We agree; the MPAN was mistyped.', evidence: [evidence[0]] });
     await refused(post(`${API}/${d.id}/comments`, 'fsp-b', { body: 'Nosy' }), 404, 'DISPUTE-NOT-FOUND');
-    await refused(post(`${API}/${d.id}/comments`, 'fsp-a', { body: '' }), 422, 'DISPUTE-COMMENT-FORMAT');
+    await refused(post(`${API}/${d.id}/comments`, 'fsp-a', { body: '' }), 422, invalid('body', 'DISPUTE-COMMENT-FORMAT'));
     expect(await recipients(d.id, 'fmar.dispute.comment-added')).toEqual([DEMO.dno, DEMO['fsp-a'], DEMO.operator].sort());
     expect((await hub.call('GET', `${API}/${d.id}`, { as: 'dno' })).json.comments.map((x: any) => x.id)).toEqual([c.json.id]);
 
@@ -191,16 +191,16 @@ describe('the lifecycle', () => {
     await refused(post(`${API}/${d.id}/resolve`, 'fsp-a', good), 403, 'AUTH-ROLE-FORBIDDEN');
     await refused(post(`${API}/${d.id}/resolve`, 'dno', good), 403, 'AUTH-ROLE-FORBIDDEN');
     await refused(post(`${API}/${d.id}/resolve`, 'operator', { outcome: 'CORRECTED' }), 422, 'DISPUTE-CORRECTION-REQUIRED');
-    await refused(post(`${API}/${d.id}/resolve`, 'operator', { outcome: 'FIXED' }), 422, 'DISPUTE-OUTCOME-UNKNOWN');
+    await refused(post(`${API}/${d.id}/resolve`, 'operator', { outcome: 'FIXED' }), 422, invalid('outcome', 'DISPUTE-OUTCOME-UNKNOWN'));
 
     // A failed correction leaves the asset and the dispute exactly as they were: the asset's own codes come back.
     const stale = await refused(post(`${API}/${d.id}/resolve`, 'operator', { ...good, correction: { ...good.correction, version: a.version + 5 } }), 412, 'REQUEST-PRECONDITION-FAILED');
     expect(stale.currentVersion).toBe(a.version);
     const valid = mpanFor(8998);
     const badCheckDigit = valid.slice(0, 12) + String((Number(valid[12]) + 1) % 10);
-    const invalid = await refused(post(`${API}/${d.id}/resolve`, 'operator', { ...good, correction: { version: a.version, changes: { importMpan: badCheckDigit } } }), 422, 'ASSET-MPAN-CHECKDIGIT');
-    expect(invalid.errors).toContainEqual(expect.objectContaining({ field: 'correction.changes.importMpan', code: 'ASSET-MPAN-CHECKDIGIT' }));
-    await refused(post(`${API}/${d.id}/resolve`, 'operator', { ...good, correction: { version: a.version, changes: { colour: 'red' } } }), 422, 'REQUEST-UNKNOWN-FIELD');
+    const badCorrection = await refused(post(`${API}/${d.id}/resolve`, 'operator', { ...good, correction: { version: a.version, changes: { importMpan: badCheckDigit } } }), 422, invalid('correction.changes.importMpan', 'ASSET-MPAN-CHECKDIGIT'));
+    expect(badCorrection.errors).toContainEqual(expect.objectContaining({ field: 'correction.changes.importMpan', code: 'ASSET-MPAN-CHECKDIGIT' }));
+    await refused(post(`${API}/${d.id}/resolve`, 'operator', { ...good, correction: { version: a.version, changes: { colour: 'red' } } }), 422, invalid('correction.changes.colour', 'REQUEST-UNKNOWN-FIELD'));
     const unchanged = await hub.call('GET', `${API}/${d.id}`, { as: 'operator' });
     expect(unchanged.json).toMatchObject({ status: 'UNDER_REVIEW', version: 2, outcome: null, correction: null });
     expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).json.version).toBe(a.version);
@@ -264,7 +264,7 @@ describe('the lifecycle', () => {
     expect(await recipients(d.id, 'fmar.dispute.raised')).toEqual([DEMO['fsp-a'], DEMO['fsp-b'], DEMO.operator].sort());
     expect((await hub.call('POST', `${API}/${d.id}/review`, { as: 'operator' })).status).toBe(200);
     // The organisation's own rule code comes back.
-    await refused(post(`${API}/${d.id}/resolve`, 'operator', { outcome: 'CORRECTED', correction: { version: org.json.version, changes: { legalName: '' } } }), 422, 'ORG-LEGAL-NAME');
+    await refused(post(`${API}/${d.id}/resolve`, 'operator', { outcome: 'CORRECTED', correction: { version: org.json.version, changes: { legalName: '' } } }), 422, invalid('correction.changes.legalName', 'ORG-LEGAL-NAME'));
     const r = await hub.call('POST', `${API}/${d.id}/resolve`, { as: 'operator', body: { outcome: 'CORRECTED', correction: { version: org.json.version, changes: { tradingName: 'Beta Flex' } } } });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(r.json.correction.resultingVersion).toBe(org.json.version + 1);
@@ -278,7 +278,7 @@ describe('the lifecycle', () => {
     const ud = await raise('operator', { recordType: 'market_unit', recordId: u.json.id, fields: ['name'], claim: { summary: 'Misspelt' }, evidence });
     expect(await recipients(ud.id, 'fmar.dispute.raised')).toEqual([DEMO['fsp-a'], DEMO.operator].sort());
     expect((await hub.call('POST', `${API}/${ud.id}/review`, { as: 'operator' })).status).toBe(200);
-    await refused(post(`${API}/${ud.id}/resolve`, 'operator', { outcome: 'CORRECTED', correction: { version: 1, changes: { assetIds: [] } } }), 422, 'UNIT-EMPTY');
+    await refused(post(`${API}/${ud.id}/resolve`, 'operator', { outcome: 'CORRECTED', correction: { version: 1, changes: { assetIds: [] } } }), 422, invalid('correction.changes.assetIds', 'UNIT-EMPTY'));
     const ur = await hub.call('POST', `${API}/${ud.id}/resolve`, { as: 'operator', body: { outcome: 'CORRECTED', correction: { version: 1, changes: { name: 'Unit corrected' } } } });
     expect(ur.status, JSON.stringify(ur.json)).toBe(200);
     expect((await hub.call('GET', `/api/v1/market-units/${u.json.id}`, { as: 'fsp-a' })).json).toMatchObject({ name: 'Unit corrected', version: 2 });

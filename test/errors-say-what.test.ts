@@ -1,6 +1,6 @@
 import { SignJWT, base64url, generateKeyPair, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, batteryInput, expectRefused, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, expectRefused, invalid, testHub, type TestHub } from './harness';
 
 /**
  * Errors that say what to do: an unknown code echoes the value and names where the allowed ones are;
@@ -14,7 +14,7 @@ afterAll(async () => { await hub?.close(); });
 describe('an unknown code names the value and the catalogue that lists the allowed ones', () => {
   it('POST /assets with category NUCLEAR: 422 ASSET-CATEGORY-UNKNOWN, nothing written', async () => {
     const problem = await expectRefused(hub.db, ['asset', 'audit_log', 'event_outbox'],
-      () => hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(1, { category: 'NUCLEAR' }) }), 422, 'ASSET-CATEGORY-UNKNOWN');
+      () => hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(1, { category: 'NUCLEAR' }) }), 422, invalid('category', 'ASSET-CATEGORY-UNKNOWN'));
     expect(problem.errors).toEqual([{ field: 'category', code: 'ASSET-CATEGORY-UNKNOWN', detail: '"NUCLEAR" is not a code of the asset-categories catalogue; the codes are listed at GET /api/v1/catalogues/asset-categories.' }]);
   });
 

@@ -131,12 +131,13 @@ describe('export', () => {
   });
 
   it('refuses bad parameters and callers without assets:read, as problems with rule codes', async () => {
-    for (const q of ['format=xml', 'format=csv&dno=NOWHERE', 'category=NUCLEAR', 'status=GONE', 'includeDeregistered=yes']) {
+    for (const [q, field] of [['format=xml', 'format'], ['format=csv&dno=NOWHERE', 'dno'], ['category=NUCLEAR', 'category'], ['status=GONE', 'status'], ['includeDeregistered=yes', 'includeDeregistered']]) {
       const r = await hub.call('GET', `/api/v1/assets/export?${q}`, { as: 'fsp-a' });
       expect(r.status).toBe(400);
       expect(r.headers.get('content-type')).toBe('application/problem+json');
       expect(r.json.code).toBe('REQUEST-QUERY-INVALID');
-      for (const e of r.json.errors ?? []) expect(isRuleCode(e.code)).toBe(true);
+      expect(r.json.errors.map((e: any) => e.field), q).toEqual([`query.${field}`]);
+      for (const e of r.json.errors) expect(isRuleCode(e.code)).toBe(true);
     }
     const installer = await hub.call('GET', '/api/v1/assets/export', { as: 'installer' });
     expect(installer.status).toBe(403);

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { OrganisationRole } from '../src/catalogue/codes';
+import type { OrganisationRole } from '../src/access/roles';
 import { systemPrincipal, type Principal } from '../src/access/principal';
 import { buildApp } from '../src/app';
 import { loadConfig } from '../src/config';
@@ -120,15 +120,23 @@ export async function rowCounts(db: Db, tables: readonly string[] = WRITE_TABLES
 }
 
 /**
- * Expect a request refused with this status and rule code (top level or in `errors`) and nothing
- * written to `tables` (their row counts unchanged). Returns the problem body.
+ * The refusal of a request body that fails its schema: the problem is REQUEST-VALIDATION and
+ * `errors` holds this rule on this field (and nothing else). For expectRefused.
+ */
+export const invalid = (field: string, code: string) => `REQUEST-VALIDATION ${field} ${code}`;
+
+/**
+ * Expect a request refused with this status and problem code, and nothing written to `tables`
+ * (their row counts unchanged). `code` is the problem's own code, or invalid(field, rule) for a
+ * schema refusal. Returns the problem body.
  */
 export async function expectRefused(db: Db, tables: readonly string[], req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) {
   const before = await rowCounts(db, tables);
   const r = await req();
   const why = r.text ?? JSON.stringify(r.json);
-  expect(r.status, why).toBe(status);
-  expect([r.json.code, ...(r.json.errors ?? []).map((e: any) => e.code)], why).toContain(code);
+  const [top, field, rule] = code.split(' ');
+  if (field === undefined) expect([r.status, r.json.code], why).toEqual([status, code]);
+  else expect([r.status, r.json.code, [...new Set((r.json.errors ?? []).map((e: any) => `${e.field} ${e.code}`))]], why).toEqual([status, top, [`${field} ${rule}`]]);
   expect(await rowCounts(db, tables)).toEqual(before);
   return r.json;
 }

@@ -1,4 +1,4 @@
-import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieBrowser, DEMO, batteryInput, nodeTestHub, type NodeTestHub } from './harness';
@@ -133,10 +133,12 @@ describe('client credentials', () => {
   it('DPoP: a bound token works with a proof and is refused as a plain Bearer', async () => {
     const { clientId, privateKey } = await keyClient('fsp-a');
     const config = await discover(clientId, client.PrivateKeyJwt(privateKey));
-    const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+    const dpopKey = await client.randomDPoPKeyPair('ES256');
+    const DPoP = client.getDPoPHandle(config, dpopKey);
     const tokens = await client.clientCredentialsGrant(config, {}, { DPoP });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
-    expect((decodeJwt(tokens.access_token).cnf as { jkt: string }).jkt).toBeTruthy();
+    // Bound to the DPoP key the client proved (RFC 9449 §6.1: the key's JWK SHA-256 thumbprint).
+    expect((decodeJwt(tokens.access_token).cnf as { jkt: string }).jkt).toBe(await calculateJwkThumbprint(await exportJWK(dpopKey.publicKey)));
     const url = new URL(`${hub.base}/api/v1/assets?identifier=mpan:1312345678907`);
     const ok = await client.fetchProtectedResource(config, tokens.access_token, url, 'GET', null, new Headers(), { DPoP });
     expect(ok.status, await ok.clone().text()).toBe(200);
@@ -258,8 +260,8 @@ describe('delegation by token exchange (RFC 8693)', () => {
 
     const made = await hub.api('POST', '/api/v1/assets', { auth: `Bearer ${exchanged.access_token}`, body: batteryInput(602) });
     expect(made.status, made.text).toBe(201);
-    expect(made.json.asset?.organisationId ?? made.json.organisationId).toBe(DEMO['fsp-a']);
-    const [audit] = await hub.db.query(`SELECT actor FROM audit_log WHERE record_id = $1 AND action LIKE 'asset.%' ORDER BY id LIMIT 1`, [made.json.asset?.id ?? made.json.id]);
+    expect(made.json.organisationId).toBe(DEMO['fsp-a']);
+    const [audit] = await hub.db.query(`SELECT actor FROM audit_log WHERE record_id = $1 AND action LIKE 'asset.%' ORDER BY id LIMIT 1`, [made.json.id]);
     expect(audit.actor).toMatchObject({ sub: DEMO['fsp-a'], act: { sub: clientId, org: DEMO.installer } });
 
     const revoked = await hub.api('POST', `/api/v1/delegations/${delegationId}/revoke`, { as: 'fsp-a', body: { reason: 'job done' } });

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hono } from 'hono';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { apiRoute, routeActions } from '../src/access/api-route';
 import { authorize, type AuthEnv } from '../src/access/auth';
-import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, ROUTES, SEES_ALL, baselineScopes, routeAction, type Action, type Permission, type RouteAction } from '../src/access/permissions';
+import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, SEES_ALL, baselineScopes, routeAction, type Action, type Permission, type RouteAction } from '../src/access/permissions';
+import { API_BASE, buildApp } from '../src/app';
 import { systemPrincipal } from '../src/access/principal';
 import { registerAssets } from '../src/assets/service';
-import { ORGANISATION_ROLES, type OrganisationRole } from '../src/catalogue/codes';
+import { ORGANISATION_ROLES, type OrganisationRole } from '../src/access/roles';
 import { Problem, problemResponse } from '../src/http/problem';
 import { registerOrganisation } from '../src/organisations/service';
 import { createClient, revokeClient } from '../src/identity/clients';
@@ -25,8 +27,8 @@ import { DEMO, batteryInput, expectRefused, mpanFor, testHub, type TestHub } fro
 
 /**
  * The permission matrix, walked: every route under /api/v1 × every organisation role × a record of
- * the caller's own organisation and one of another, compared with what ROUTES and PERMISSIONS in
- * src/access/permissions.ts say. The expected outcome is derived here from the data (roles, scope,
+ * the caller's own organisation and one of another, compared with what the action each route
+ * declares (apiRoute, src/access/api-route.ts) and PERMISSIONS in src/access/permissions.ts say. The expected outcome is derived here from the data (roles, scope,
  * `visibility`), not from the code that enforces it. Requests are built so that no record changes
  * (If-Match "999", bodies that fail validation, an organisation with active assets to de-register;
  * POST /audit/verify seals the chain, which is harmless).
@@ -191,7 +193,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => { await hub?.close(); });
 
-/** Hono's `/assets/:id` as the ROUTES key's `/assets/{id}`. */
+/** Hono's `/assets/:id` as the route table's `/assets/{id}`. */
 const openApiPath = (p: string) => p.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
 
 /** Every route the app serves under /api/v1, once per method and path; `use()` middleware is not a route. */
@@ -204,7 +206,9 @@ function appRoutes(): string[] {
   return [...keys].sort();
 }
 
-const entryOf = (key: string): RouteAction | undefined => (ROUTES as Record<string, RouteAction>)[key];
+/** The route → action table the app read from its route declarations. */
+const declared = () => routeActions(hub.app, { under: API_BASE });
+const entryOf = (key: string): RouteAction | undefined => declared().actions.get(key);
 
 /** Does a caller with this role reach the record under the action's object-level rule (the data, read here)? */
 function reaches(action: Action, c: Caller, t: Target): boolean {
@@ -344,7 +348,7 @@ function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { stat
   const is = (status: number, code?: string) => got.status === status && (code === undefined || got.code === code);
   if (!entry) return is(403, 'AUTH-ROUTE-UNMAPPED') ? undefined : 'an unmapped route must be refused with 403 AUTH-ROUTE-UNMAPPED';
   const action = typeof entry === 'string' ? entry : rel === 'own' ? entry.own : entry.other;
-  if (action === 'refused') return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'refused by ROUTES: expected 403 AUTH-ROLE-FORBIDDEN';
+  if (action === 'refused') return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'refused on the own organisation by the route: expected 403 AUTH-ROLE-FORBIDDEN';
   const p: Permission = PERMISSIONS[action];
   if (!baselineScopes([c.role]).includes(p.scope)) return is(403, 'AUTH-SCOPE-MISSING') ? undefined : `${action} needs ${p.scope}: expected 403 AUTH-SCOPE-MISSING`;
   if (p.roles !== 'any' && !p.roles.includes(c.role)) return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : `${action} is not for ${c.role}: expected 403 AUTH-ROLE-FORBIDDEN`;
@@ -374,8 +378,9 @@ describe('the permission matrix', () => {
   it('names every route under /api/v1, and only routes the app serves', () => {
     const routes = appRoutes();
     expect(routes.length).toBeGreaterThan(15);
-    expect(routes.filter((k) => !entryOf(k)), 'routes missing from ROUTES in src/access/permissions.ts').toEqual([]);
-    expect(Object.keys(ROUTES).filter((k) => !routes.includes(k)), 'ROUTES entries that are no route').toEqual([]);
+    expect(declared().missing, 'routes declared without an action').toEqual([]);
+    expect(routes.filter((k) => !entryOf(k)), 'routes the app serves that declare no action (declare them with apiRoute)').toEqual([]);
+    expect([...declared().actions.keys()].filter((k) => !routes.includes(k)), 'declared actions of routes the app does not serve').toEqual([]);
   });
 
   it('every role has an organisation to walk with', () => {
@@ -404,7 +409,7 @@ describe('the permission matrix', () => {
 
   it('a token with a permitted role but without the action’s scope gets AUTH-SCOPE-MISSING', async () => {
     const failures: string[] = [];
-    await pool(Object.entries(ROUTES as Record<string, RouteAction>), 4, async ([key, entry]) => {
+    await pool([...declared().actions], 4, async ([key, entry]) => {
       const action = typeof entry === 'string' ? entry : entry.other;
       const p: Permission = PERMISSIONS[action];
       const c = callers.get(ORGANISATION_ROLES.find((r) => p.roles === 'any' || p.roles.includes(r))!)!;
@@ -665,34 +670,55 @@ describe('a delegate limited to named assets', () => {
 });
 
 describe('authorize', () => {
+  const text = { 200: { description: 'Text', content: { 'text/plain': { schema: z.string() } } } };
+  const IdParam = z.object({ id: z.string() });
+  /** Routes declared as the hub declares them: two with their action, one without, and one outside the OpenAPI declarations. */
+  function declaredRoutes() {
+    const routes = new OpenAPIHono<AuthEnv>();
+    routes.openapi(apiRoute({ method: 'get', path: '/assets/{id}', action: 'assets.read', request: { params: IdParam }, responses: text }), (c) => c.text(`asset ${c.req.valid('param').id}`, 200));
+    routes.openapi(createRoute({ method: 'get', path: '/assets/{id}/no-action', request: { params: IdParam }, responses: text }), (c) => c.text('reached', 200));
+    routes.get('/assets/:id/undeclared', (c) => c.text('reached'));
+    routes.openapi(apiRoute({ method: 'delete', path: '/organisations/{id}', action: { own: 'refused', other: 'organisations.deregister' }, request: { params: IdParam }, responses: text }), (c) => c.text('deleted', 200));
+    return routes;
+  }
+
   /** A bare app with authorize behind a fixed principal of organisation ORG-A, mounted like the hub's /api/v1. */
   function bare(role: OrganisationRole = 'FSP') {
-    const app = new Hono<AuthEnv>();
+    const routes = declaredRoutes();
+    const app = new OpenAPIHono<AuthEnv>();
     app.onError((e) => (e instanceof Problem ? problemResponse(e) : new Response('error', { status: 500 })));
-    const api = new Hono<AuthEnv>();
+    const api = new OpenAPIHono<AuthEnv>();
     api.use('*', async (c, next) => { c.set('principal', { ...systemPrincipal(), organisationId: 'ORG-A', roles: [role], scopes: baselineScopes([role]) }); await next(); });
-    api.use('*', authorize());
-    const assets = new Hono<AuthEnv>();
-    assets.get('/:id', (c) => c.text(`asset ${c.req.param('id')}`));
-    assets.get('/:id/not-in-the-matrix', (c) => c.text('reached'));
-    api.route('/assets', assets);
-    const orgs = new Hono<AuthEnv>();
-    orgs.delete('/:id', (c) => c.text('deleted'));
-    api.route('/organisations', orgs);
+    api.use('*', authorize(routeActions(routes, { prefix: API }).actions));
+    api.route('/', routes);
     app.route(API, api);
     return app;
   }
 
-  it('finds the matched route through mounted sub-apps and applies its entry', async () => {
+  it('finds the matched route through mounted sub-apps and applies its declared action', async () => {
     const res = await bare().request(`${API}/assets/01JD8X6N2Q7ZB4Y3W5V6T7S8R9`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('asset 01JD8X6N2Q7ZB4Y3W5V6T7S8R9');
+    expect((await bare('INSTALLER').request(`${API}/assets/01JD8X6N2Q7ZB4Y3W5V6T7S8R9`)).status).toBe(403);
   });
 
-  it('fails closed: a route missing from ROUTES is refused with AUTH-ROUTE-UNMAPPED', async () => {
-    const res = await bare().request(`${API}/assets/01JD8X6N2Q7ZB4Y3W5V6T7S8R9/not-in-the-matrix`);
-    expect(res.status).toBe(403);
-    expect((await res.json()).code).toBe('AUTH-ROUTE-UNMAPPED');
+  it('a route declared without an action is caught when the table is read (buildApp refuses to build with one)', () => {
+    const { actions, missing } = routeActions(declaredRoutes(), { prefix: API });
+    expect(missing).toEqual([`GET ${API}/assets/{id}/no-action`]);
+    expect([...actions.keys()]).toEqual([`GET ${API}/assets/{id}`, `DELETE ${API}/organisations/{id}`]);
+  });
+
+  it('the hub declares an action for every route under /api/v1, and builds', () => {
+    expect(declared().missing).toEqual([]);
+    expect(() => buildApp(hub.ports)).not.toThrow();
+  });
+
+  it('fails closed: a route with no declared action is refused with AUTH-ROUTE-UNMAPPED', async () => {
+    for (const path of ['no-action', 'undeclared']) {
+      const res = await bare().request(`${API}/assets/01JD8X6N2Q7ZB4Y3W5V6T7S8R9/${path}`);
+      expect(res.status, path).toBe(403);
+      expect((await res.json()).code, path).toBe('AUTH-ROUTE-UNMAPPED');
+    }
   });
 
   it('leaves a path that matches no route to the 404', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerOrganisation } from '../src/organisations/service';
 import { opportunities, productIdErrors, qualificationRecorder, relatedProducts } from '../src/products/rules';
 import { applySwitchToUnits } from '../src/units/service';
-import { DEMO, batteryInput, testHub, type TestHub, expectRefused } from './harness';
+import { DEMO, batteryInput, testHub, type TestHub, expectRefused, invalid } from './harness';
 
 /** UC-04.01 to UC-04.03: the product catalogue, qualification of market units, equivalences and opportunities. */
 
@@ -86,15 +86,15 @@ describe('the product catalogue (UC-04.01)', () => {
     const body = (extra: Record<string, unknown>) => ({ id: 'NESO-NEW-1', market: 'NESO', name: 'New', serviceType: 'RESERVE', ...extra });
     const post = (b: unknown, as = 'operator') => () => hub.call('POST', '/api/v1/products', { as, body: b });
     for (const id of ['neso-dfs', 'NESO', 'NESO-', 'NESO--DFS', 'NESO-DFS-', 'ELEXON-DFS', 'NESO_DFS', 'NESO-DFS X', `NESO-${'A'.repeat(28)}`]) {
-      await refused(post(body({ id })), 422, 'PRODUCT-ID-FORMAT');
+      await refused(post(body({ id })), 422, invalid('id', 'PRODUCT-ID-FORMAT'));
     }
     await refused(post(body({ id: 'DSO-NEW-1' })), 422, 'PRODUCT-ID-MARKET');
     await refused(post(body({ id: 'NESO-DFS' })), 409, 'PRODUCT-ID-TAKEN');
-    await refused(post(body({ market: 'ELEXON' })), 422, 'PRODUCT-MARKET-UNKNOWN');
-    await refused(post(body({ serviceType: 'MAGIC' })), 422, 'PRODUCT-SERVICE-TYPE-UNKNOWN');
-    await refused(post(body({ name: '' })), 422, 'PRODUCT-NAME-FORMAT');
+    await refused(post(body({ market: 'ELEXON' })), 422, invalid('market', 'PRODUCT-MARKET-UNKNOWN'));
+    await refused(post(body({ serviceType: 'MAGIC' })), 422, invalid('serviceType', 'PRODUCT-SERVICE-TYPE-UNKNOWN'));
+    await refused(post(body({ name: '' })), 422, invalid('name', 'PRODUCT-NAME-FORMAT'));
     await refused(post(body({ validFrom: '2026-07-01T00:00:00Z', validTo: '2026-06-01T00:00:00Z' })), 422, 'PRODUCT-PERIOD');
-    await refused(post(body({ validFrom: 'tomorrow' })), 422, 'PRODUCT-PERIOD');
+    await refused(post(body({ validFrom: 'tomorrow' })), 422, invalid('validFrom', 'PRODUCT-PERIOD'));
     // A DNO without the SYSTEM_OPERATOR role does not own products; nor does an unknown organisation.
     await refused(post(body({ ownerOrganisationId: DEMO.dno })), 422, 'PRODUCT-OWNER-INVALID');
     await refused(post(body({ ownerOrganisationId: '01JD8X6N2Q7ZB4Y3W5V6T7S8R9' })), 422, 'PRODUCT-OWNER-INVALID');
@@ -107,8 +107,8 @@ describe('the product catalogue (UC-04.01)', () => {
     const patch = (b: unknown, headers: Record<string, string> = { 'if-match': '"1"' }, as = 'operator') => () => hub.call('PATCH', '/api/v1/products/NESO-TRIAL-X', { as, body: b, headers });
     await refused(patch({ name: 'No ETag' }, {}), 428, 'REQUEST-IF-MATCH-REQUIRED');
     await refused(patch({ name: 'Stale' }, { 'if-match': '"9"' }), 412, 'REQUEST-PRECONDITION-FAILED');
-    await refused(patch({ id: 'NESO-TRIAL-Y' }), 422, 'REQUEST-UNKNOWN-FIELD');
-    await refused(patch({ status: 'DELETED' }), 422, 'PRODUCT-STATUS-UNKNOWN');
+    await refused(patch({ id: 'NESO-TRIAL-Y' }), 422, invalid('id', 'REQUEST-UNKNOWN-FIELD'));
+    await refused(patch({ status: 'DELETED' }), 422, invalid('status', 'PRODUCT-STATUS-UNKNOWN'));
     await refused(patch({ validTo: '2025-01-01T00:00:00Z' }), 422, 'PRODUCT-PERIOD');
     await refused(patch({ ownerOrganisationId: DEMO['fsp-a'] }), 422, 'PRODUCT-OWNER-INVALID');
     await refused(patch({ name: 'Mine' }, { 'if-match': '"1"' }, 'fsp-a'), 403, 'AUTH-SCOPE-MISSING');
@@ -137,7 +137,7 @@ describe('market units name catalogue products', () => {
     const p = await refused(post('NESO-NOPE'), 422, 'UNIT-PRODUCT-UNKNOWN');
     expect(p.errors[0].field).toBe('product');
     await refused(post('NESO-TRIAL-X'), 422, 'UNIT-PRODUCT-UNKNOWN');
-    await refused(post('neso dfs'), 422, 'UNIT-PRODUCT-FORMAT');
+    await refused(post('neso dfs'), 422, invalid('product', 'UNIT-PRODUCT-FORMAT'));
     const u = await unit('DSO-SUSTAIN-PEAK');
     expect(u).toMatchObject({ product: 'DSO-SUSTAIN-PEAK', qualifications: [], reassessmentRequired: false });
   });
@@ -157,11 +157,11 @@ describe('qualification (UC-04.02)', () => {
     await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, productId: 'NESO-DC' }), 409, 'QUALIFICATION-PRODUCT-UNOWNED');
     await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, productId: 'NESO-NOPE' }), 422, 'QUALIFICATION-PRODUCT-UNKNOWN');
     await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, productId: 'NESO-TRIAL-X' }), 422, 'QUALIFICATION-PRODUCT-UNKNOWN');
-    await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, productId: 'dfs' }), 422, 'PRODUCT-ID-FORMAT');
-    await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, outcome: 'PASSED' }), 422, 'QUALIFICATION-OUTCOME-UNKNOWN');
+    await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, productId: 'dfs' }), 422, invalid('productId', 'PRODUCT-ID-FORMAT'));
+    await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, outcome: 'PASSED' }), 422, invalid('outcome', 'QUALIFICATION-OUTCOME-UNKNOWN'));
     await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, validTo: '2026-05-01T00:00:00Z' }), 422, 'QUALIFICATION-PERIOD');
-    await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, validFrom: '2026-13-01' }), 422, 'QUALIFICATION-PERIOD');
-    await refused(() => qualify(u.id, nesoToken, { validFrom: '2026-06-01T00:00:00Z' }), 422, 'REQUEST-FIELD-REQUIRED');
+    await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, validFrom: '2026-13-01' }), 422, invalid('validFrom', 'QUALIFICATION-PERIOD'));
+    await refused(() => qualify(u.id, nesoToken, { validFrom: '2026-06-01T00:00:00Z' }), 422, invalid('outcome', 'REQUEST-FIELD-REQUIRED'));
     await refused(() => qualify('01JD8X6N2Q7ZB4Y3W5V6T7S8R9', nesoToken, QUALIFIED), 404, 'UNIT-NOT-FOUND');
     await refused(() => qualify('not-a-unit', nesoToken, QUALIFIED), 404, 'UNIT-NOT-FOUND');
   });
@@ -239,8 +239,7 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
     expect(changed.json).toMatchObject({ reassessmentRequired: true, version: 3 });
     expect(changed.json.reassessmentReason).toContain('composition');
     const to = await recipients('fmar.market-unit.reassessment-required', u.id);
-    expect(to[DEMO['fsp-a']]).toBeDefined();
-    expect(to[neso.id]).toContain('product-owner');
+    expect(to).toEqual({ [DEMO['fsp-a']]: ['record-organisation', 'unit-fsp'], [neso.id]: ['product-owner'] });
     const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE record_type = 'market_unit' AND record_id = $1 AND action = 'market-unit.reassessment-required'`, [u.id]);
     expect(audit.detail.qualificationIds).toHaveLength(1);
 
@@ -263,8 +262,7 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
       expect(out).toEqual({ moved: [], flagged: [u.id] });
     });
     const to = await recipients('fmar.market-unit.reassessment-required', u.id);
-    expect(to[neso.id]).toContain('product-owner');
-    expect(to[DEMO['fsp-a']]).toBeDefined();
+    expect(to).toEqual({ [DEMO['fsp-a']]: ['record-organisation', 'unit-fsp'], [neso.id]: ['product-owner'] });
     const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.market-unit.reassessment-required' AND subject = $1`, [u.id]);
     expect(ev.data).toMatchObject({ removedAssetId: leaving, switchId: 'SWITCH-TEST', productOwnerIds: [neso.id] });
   });
@@ -326,7 +324,7 @@ describe('equivalences and opportunities (UC-04.03)', () => {
     expect(Object.keys(to).sort()).toEqual([neso.id, dso.id].sort());
     await refused(post({ productA: 'NESO-DFS', productB: 'NESO-DFS', kind: 'EQUIVALENT' }), 422, 'EQUIVALENCE-SELF');
     await refused(post({ productA: 'NESO-DFS', productB: 'NESO-NOPE', kind: 'EQUIVALENT' }), 422, 'EQUIVALENCE-PRODUCT-UNKNOWN');
-    await refused(post({ productA: 'NESO-DFS', productB: 'NESO-LCM', kind: 'SIMILAR' }), 422, 'EQUIVALENCE-KIND-UNKNOWN');
+    await refused(post({ productA: 'NESO-DFS', productB: 'NESO-LCM', kind: 'SIMILAR' }), 422, invalid('kind', 'EQUIVALENCE-KIND-UNKNOWN'));
     const dup = await refused(post({ productA: 'DSO-SUSTAIN-PEAK', productB: 'NESO-DFS', kind: 'SUBSTITUTABLE' }), 409, 'EQUIVALENCE-EXISTS');
     expect(dup.equivalenceId).toBe(eq.json.id);
     await refused(post({ productA: 'NESO-DFS', productB: 'NESO-LCM', kind: 'EQUIVALENT' }, 'fsp-a'), 403, 'AUTH-SCOPE-MISSING');

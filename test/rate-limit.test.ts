@@ -153,7 +153,7 @@ describe('rate limits per client and organisation', () => {
     await sweepRateLimits(hub.db, hub.clock.now());
     expect(await rows()).toBe(1);
     hub.clock.advance(60_000);
-    expect(await sweepRateLimits(hub.db, hub.clock.now())).toBeGreaterThanOrEqual(1);
+    expect(await sweepRateLimits(hub.db, hub.clock.now())).toBe(1); // the one counter of the past window
     expect(await rows()).toBe(0);
   });
 });

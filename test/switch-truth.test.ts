@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { grantDelegation } from '../src/identity/delegations';
 import { registerOrganisation } from '../src/organisations/service';
 import { applyDueSwitches } from '../src/switching/switches';
-import { DEMO, batteryInput, expectRefused, mpanFor, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, expectRefused, invalid, mpanFor, testHub, type TestHub } from './harness';
 
 /**
  * "The register tells the truth" (UC-02.06, acceptance against the FMAR design): control follows
@@ -175,8 +175,8 @@ describe('switching assets that share a meter', () => {
     const mpan = freshMpan();
     const bess = await battery('fsp-a', mpan);
     const token = await consentFor(mpan);
-    await expectRefused(hub.db, SWITCH_TABLES, () => requestSwitch({ asset: bess.id, assets: [bess.id], consent: token }), 422, 'SWITCH-ASSET-REFERENCE');
-    await expectRefused(hub.db, SWITCH_TABLES, () => requestSwitch({ consent: token }), 422, 'SWITCH-ASSET-REFERENCE');
+    await expectRefused(hub.db, SWITCH_TABLES, () => requestSwitch({ asset: bess.id, assets: [bess.id], consent: token }), 422, invalid('asset', 'SWITCH-ASSET-REFERENCE'));
+    await expectRefused(hub.db, SWITCH_TABLES, () => requestSwitch({ consent: token }), 422, invalid('asset', 'SWITCH-ASSET-REFERENCE'));
   });
 
   it('one refused asset refuses the whole request: nothing is written for the others', async () => {

@@ -5,7 +5,7 @@ import { Problem } from '../src/http/problem';
 import { MemoryRegistries } from '../src/quality/registries';
 import { startValidationWorker, validatePending } from '../src/quality/service';
 import { applyDueSwitches } from '../src/switching/switches';
-import { DEMO, WRITE_TABLES, batteryInput, consentFor, expectRefused, mpanFor, rowCounts, testHub, type TestHub } from './harness';
+import { DEMO, WRITE_TABLES, batteryInput, consentFor, expectRefused, invalid, mpanFor, rowCounts, testHub, type TestHub } from './harness';
 
 /**
  * "The register tells the truth" (UC-02.01, UC-02.03): the consent an asset is registered under is
@@ -296,9 +296,9 @@ describe('submission by installers and OEMs (UC-02.01 step 1)', () => {
   });
 
   it('refuses bad input, an FSP that is not one, a consent (the FSP’s, at acceptance) and callers who may not submit; nothing written', async () => {
-    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery({ ratedCapacityKw: -1 }) }), 422, 'ASSET-CAPACITY-RATED');
+    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery({ ratedCapacityKw: -1 }) }), 422, invalid('asset.ratedCapacityKw', 'ASSET-CAPACITY-RATED'));
     await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO.dno, asset: battery() }), 422, 'SUBMISSION-FSP-INVALID');
-    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery({ consentReference: 'x' }) }), 422, 'REQUEST-UNKNOWN-FIELD');
+    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery({ consentReference: 'x' }) }), 422, invalid('asset.consentReference', 'REQUEST-UNKNOWN-FIELD'));
     await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery() }, 'fsp-a'), 403, 'AUTH-ROLE-FORBIDDEN');
     await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery() }, 'dno'), 403, 'AUTH-SCOPE-MISSING');
   });
@@ -328,7 +328,7 @@ describe('submission by installers and OEMs (UC-02.01 step 1)', () => {
 
   it('the named FSP rejects with a reason (required); the installer is told why', async () => {
     const { submission } = await submitted();
-    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'reject', {}), 422, 'REQUEST-FIELD-REQUIRED');
+    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'reject', {}), 422, invalid('reason', 'REQUEST-FIELD-REQUIRED'));
     const r = await decide(submission.id, 'reject', { reason: 'not our customer' });
     expect(r.status, r.text).toBe(200);
     expect(r.json).toMatchObject({ status: 'REJECTED', reason: 'not our customer', assetId: null });

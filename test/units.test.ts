@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub, expectRefused } from './harness';
+import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub, expectRefused, invalid } from './harness';
 
 /** UC-03.01 to UC-03.04: create, read, change, re-assign and de-register market units over the API. */
 
@@ -59,10 +59,10 @@ describe('creating a market unit', () => {
     const a2 = await asset('fsp-a');
     const b1 = await asset('fsp-b');
     const post = (body: unknown, as = 'fsp-a') => () => hub.call('POST', API, { as, body });
-    await refused(post(unitBody([])), 422, 'UNIT-EMPTY');
-    await refused(post(unitBody([a1, a2], { product: 'dfs!' })), 422, 'UNIT-PRODUCT-FORMAT');
-    await refused(post(unitBody([a1, a2], { type: 'VPP' })), 422, 'UNIT-TYPE-UNKNOWN');
-    await refused(post(unitBody([a1, a2], { name: '' })), 422, 'UNIT-NAME-FORMAT');
+    await refused(post(unitBody([])), 422, invalid('assetIds', 'UNIT-EMPTY'));
+    await refused(post(unitBody([a1, a2], { product: 'dfs!' })), 422, invalid('product', 'UNIT-PRODUCT-FORMAT'));
+    await refused(post(unitBody([a1, a2], { type: 'VPP' })), 422, invalid('type', 'UNIT-TYPE-UNKNOWN'));
+    await refused(post(unitBody([a1, a2], { name: '' })), 422, invalid('name', 'UNIT-NAME-FORMAT'));
     await refused(post(unitBody([a1, '01JD8X6N2Q7ZB4Y3W5V6T7S8R9'])), 422, 'UNIT-ASSET-UNKNOWN');
     // Another FSP's asset is not one fsp-a may write: unknown, without saying whose it is.
     const other = await refused(post(unitBody([a1, b1])), 422, 'UNIT-ASSET-UNKNOWN');
@@ -115,8 +115,8 @@ describe('changing a market unit', () => {
     await refused(patch({ name: 'No ETag' }, 'fsp-a', {}), 428, 'REQUEST-IF-MATCH-REQUIRED');
     await refused(patch({ name: 'Stale' }, 'fsp-a', { 'if-match': '"7"' }), 412, 'REQUEST-PRECONDITION-FAILED');
     await refused(patch({ name: 'Not mine' }, 'fsp-b'), 404, 'UNIT-NOT-FOUND');
-    await refused(patch({ assetIds: [] }), 422, 'UNIT-EMPTY');
-    await refused(patch({ product: 'NESO-LCM' }), 422, 'REQUEST-UNKNOWN-FIELD');
+    await refused(patch({ assetIds: [] }), 422, invalid('assetIds', 'UNIT-EMPTY'));
+    await refused(patch({ product: 'NESO-LCM' }), 422, invalid('product', 'REQUEST-UNKNOWN-FIELD'));
     const r = await patch({ name: 'Renamed unit', assetIds: [a1, a3] })();
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(r.json).toMatchObject({ name: 'Renamed unit', version: 2, assetIds: [a1, a3].sort() });

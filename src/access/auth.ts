@@ -1,25 +1,37 @@
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { tryDecodeURIComponent } from 'hono/utils/url';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from './roles';
 import { refuseIfAssetLimited } from './asset-limit';
 import { Problem } from '../http/problem';
-import type { Ports } from '../ports';
-import { PERMISSIONS, roleMay, routeAction, routeEntry, type Action, type Permission } from './permissions';
+import type { Clock, LocalCli } from '../ports';
+import type { Db } from '../storage/db';
+import { PERMISSIONS, roleMay, routeAction, type Action, type Permission } from './permissions';
+import type { RouteActions } from './api-route';
 import type { Principal } from './principal';
 import { DpopError, sqlReplayStore, verifyDpopProof } from '../../identity/index';
-import { TokenRefused } from './tokens';
-import { revocations } from '../identity/revocations';
+import { TokenRefused, type TokenVerifier } from './tokens';
 import { localCliPrincipal } from './local-cli';
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
-interface Facts {
+/** The register's facts behind a token: the organisation, the API client, the person and the delegation it names. */
+export interface CredentialFacts {
   status: string; roles: OrganisationRole[]; dnoCodes: string[];
   clientStatus: string | null; userStatus: string | null;
   delegation: { status: string; delegator_id: string; delegate_id: string; valid_from: string; valid_to: string; asset_ids: string[] | null } | null;
-  at: number;
 }
+
+/** Where authentication reads those facts (src/identity/credentials.ts, over the identity and organisation tables). */
+export interface Credentials {
+  /** The facts for a token's organisation, client, person and delegation; undefined when the register holds no such organisation. */
+  facts(q: { organisationId: string; clientId: string | null; userId: string | null; delegationId: string | null; actorOrganisationId: string | null }): Promise<CredentialFacts | undefined>;
+  /** Moves whenever a credential is revoked on this instance: facts read at another generation are stale. */
+  generation(): number;
+}
+
+/** What authentication needs of the hub's ports. */
+export interface AuthPorts { db: Db; clock: Clock; tokens: TokenVerifier; localCli?: LocalCli; config: { baseUrl: string } }
 
 /**
  * Authentication of API calls: verify the JWT access token offline (jose, the issuer's keys), the
@@ -27,12 +39,12 @@ interface Facts {
  * the organisation (roles, status), the API client the token was issued to, the person (for
  * people's tokens) and the delegation (for delegated tokens). Those facts are cached for
  * `cacheMs` (FMAR_AUTH_CACHE_MS, default 5 s) and dropped at once on this instance when a
- * credential is revoked (src/identity/revocations.ts), so a revoked client, deactivated person,
+ * credential is revoked (`credentials.generation()` moves), so a revoked client, deactivated person,
  * revoked delegation or suspended organisation is refused within that bound everywhere.
  */
-export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<AuthEnv> {
-  const cache = new Map<string, Facts>();
-  revocations.on(() => cache.clear());
+export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs = 5_000): MiddlewareHandler<AuthEnv> {
+  const cache = new Map<string, CredentialFacts & { at: number }>();
+  let cacheGeneration = credentials.generation();
   // DPoP proofs already used (RFC 9449 §11.1), in the database: shared by every instance.
   const dpopReplay = sqlReplayStore(ports.db, () => ports.clock.now());
   return async (c, next) => {
@@ -65,18 +77,14 @@ export function authenticate(ports: Ports, cacheMs = 5_000): MiddlewareHandler<A
     const delegationId = typeof claims.delegation_id === 'string' ? claims.delegation_id : null;
     if (claims.act && !delegationId) throw new Problem('AUTH-TOKEN-INVALID', 'A token with an actor must name its delegation.');
     const key = `${claims.org}|${claims.client_id ?? ''}|${userId ?? ''}|${delegationId ?? ''}`;
+    // A revocation since the cache was filled drops it all.
+    if (cacheGeneration !== credentials.generation()) { cache.clear(); cacheGeneration = credentials.generation(); }
     const t = now.getTime();
     let f = cache.get(key);
     if (!f || t - f.at > cacheMs || t < f.at) {
-      const [row] = await ports.db.query<{ status: string; roles: OrganisationRole[]; dno_codes: string[]; client_status: string | null; user_status: string | null; delegation: Facts['delegation'] }>(
-        `SELECT o.status, to_jsonb(o.roles) AS roles, to_jsonb(o.dno_codes) AS dno_codes,
-                (SELECT status FROM api_client WHERE client_id = $2 AND organisation_id = COALESCE($5, o.id)) AS client_status,
-                (SELECT status FROM app_user WHERE id = $3 AND organisation_id = o.id) AS user_status,
-                (SELECT to_jsonb(d) FROM (SELECT status, delegator_id, delegate_id, valid_from, valid_to, asset_ids FROM delegation WHERE id = $4) d) AS delegation
-           FROM organisation o WHERE o.id = $1`,
-        [claims.org, claims.client_id ?? null, userId, delegationId, claims.act?.org ?? null]);
-      if (!row) throw new Problem('AUTH-TOKEN-INVALID', 'The token names an organisation the register does not hold.');
-      f = { status: row.status, roles: row.roles, dnoCodes: row.dno_codes, clientStatus: row.client_status, userStatus: row.user_status, delegation: row.delegation, at: t };
+      const facts = await credentials.facts({ organisationId: claims.org, clientId: claims.client_id ?? null, userId, delegationId, actorOrganisationId: claims.act?.org ?? null });
+      if (!facts) throw new Problem('AUTH-TOKEN-INVALID', 'The token names an organisation the register does not hold.');
+      f = { ...facts, at: t };
       if (cache.size > 10_000) cache.clear();
       cache.set(key, f);
     }
@@ -125,7 +133,7 @@ export function checkPermission(p: Principal, action: Action): void {
   if (!perm.assetLimit) refuseIfAssetLimited(p, `${action}`);
 }
 
-/** `GET /api/v1/assets/:id` (Hono) as `GET /api/v1/assets/{id}` (OpenAPI, the ROUTES key). */
+/** `GET /api/v1/assets/:id` (Hono) as `GET /api/v1/assets/{id}` (OpenAPI, the key of RouteActions). */
 export function routeKey(method: string, honoPath: string): string {
   return `${method.toUpperCase()} ${honoPath.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}')}`;
 }
@@ -134,11 +142,12 @@ export function routeKey(method: string, honoPath: string): string {
 export const isMiddlewareEntry = (r: { method: string; path: string }) => r.method === 'ALL' && r.path.endsWith('*');
 
 /**
- * The permission check of every route under /api/v1, from ROUTES in src/access/permissions.ts:
- * runs after `authenticate`, before any validator or handler. Fails closed: a route the table does
- * not name is refused (AUTH-ROUTE-UNMAPPED) and logged. With no route at all it lets the app 404.
+ * The permission check of every route under /api/v1, from the action each route declares
+ * (`routes`, read from the declarations by `routeActions` in src/access/api-route.ts): runs after
+ * `authenticate`, before any validator or handler. Fails closed: a route the table does not name
+ * is refused (AUTH-ROUTE-UNMAPPED) and logged. With no route at all it lets the app 404.
  */
-export function authorize(): MiddlewareHandler<AuthEnv> {
+export function authorize(routes: RouteActions): MiddlewareHandler<AuthEnv> {
   const logged = new Set<string>();
   return async (c, next) => {
     // The app is flattened at the root, so the matched routes carry the full /api/v1 paths; the
@@ -146,10 +155,10 @@ export function authorize(): MiddlewareHandler<AuthEnv> {
     const route = matchedRoutes(c).find((r) => !isMiddlewareEntry(r));
     if (!route) return next();
     const key = routeKey(route.method, route.path);
-    const entry = routeEntry(key);
+    const entry = routes.get(key);
     if (!entry) {
       // Once per route and process: a deployment bug to fix, not a stream of log lines.
-      if (!logged.has(key)) { logged.add(key); console.error(`[fmar] ${c.req.method} ${c.req.path}: route ${key} has no entry in ROUTES (src/access/permissions.ts); refused.`); }
+      if (!logged.has(key)) { logged.add(key); console.error(`[fmar] ${c.req.method} ${c.req.path}: route ${key} declares no action of the permission matrix (apiRoute, src/access/api-route.ts); refused.`); }
       throw new Problem('AUTH-ROUTE-UNMAPPED', `${key} has no entry in the permission matrix.`);
     }
     const p = c.get('principal');

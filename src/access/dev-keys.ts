@@ -1,5 +1,5 @@
 import { signAccessToken, type KeyRing } from '../../identity/index';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from './roles';
 import type { Clock, IdSource } from '../ports';
 import type { Db } from '../storage/db';
 import { baselineScopes } from './permissions';

@@ -1,11 +1,13 @@
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from './roles';
 
 /**
  * The permission matrix, as data: for each action, the scope a token must carry, the organisation
- * roles that may perform it and its object-level rule (which records an allowed caller reaches);
- * then ROUTES, the action each route under /api/v1 needs. Enforcement (`authorize` in
- * src/access/auth.ts, the asset SQL in `assetVisibility`), docs/security.md (scripts/gen-docs.ts)
- * and test/permission-matrix.test.ts all read these tables; nothing else decides who may do what.
+ * roles that may perform it and its object-level rule (which records an allowed caller reaches).
+ * Each route under /api/v1 names the action it needs where it is declared (`apiRoute` in
+ * src/access/api-route.ts); the app's route → action table is read back from those declarations.
+ * Enforcement (`authorize` in src/access/auth.ts, the asset SQL in `assetVisibility`),
+ * docs/security.md (scripts/gen-docs.ts) and test/permission-matrix.test.ts all read these tables;
+ * nothing else decides who may do what.
  */
 export interface Permission {
   scope: string;
@@ -54,7 +56,7 @@ export const PERMISSIONS = {
   'organisations.register': { scope: 'organisations:write', roles: OPERATOR, description: 'Register an organisation (UC-01.02).', visibility: 'none', objectRule: 'Creates a record.' },
   'organisations.update': { scope: 'organisations:write', roles: OPERATOR, description: 'Update any organisation, including its status (UC-01.03).', visibility: 'all', objectRule: 'Every organisation.' },
   'organisations.update-own': { scope: 'organisations:write', roles: 'any', description: 'Update one’s own passport and identifiers (UC-01.03).', visibility: 'own-organisation', objectRule: 'Only the caller’s own organisation; roles, status, DNO areas, registration number and type stay with the operator.' },
-  'organisations.deregister': { scope: 'organisations:write', roles: OPERATOR, description: 'De-register an organisation (UC-01.04).', visibility: 'all', objectRule: 'Every organisation but the caller’s own (see ROUTES).' },
+  'organisations.deregister': { scope: 'organisations:write', roles: OPERATOR, description: 'De-register an organisation (UC-01.04).', visibility: 'all', objectRule: 'Every organisation but the caller’s own (its route refuses that one).' },
   'assets.read': { scope: 'assets:read', roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'], description: 'Read, look up and export assets.', visibility: 'own-or-network', objectRule: 'The operator and regulator every asset; FSPs and aggregators those they control now (the FSP link in force, never who registered the asset: an FSP that lost an asset by a switch no longer reaches it); asset owners those they own; DNOs/IDNOs those on their networks.', assetLimit: 'applied' },
   'assets.write': { scope: 'assets:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Register, update and de-register assets (UC-02.01 to UC-02.03).', visibility: 'own', objectRule: 'The operator every asset; FSPs and aggregators those they control now (the FSP link in force), and they register only for themselves.', assetLimit: 'applied' },
   'assets.bulk-report': { scope: 'assets:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Read the full report of a bulk registration (every rejected row), kept 7 days.', visibility: 'own', seesAll: [], objectRule: 'Only the organisation that submitted the bulk request; not even the operator reads another organisation’s.' },
@@ -141,143 +143,6 @@ export function reach(action: Action, roles: readonly OrganisationRole[]): Reach
  */
 export interface ByOrganisation { own: Action | 'refused'; other: Action }
 export type RouteAction = Action | ByOrganisation;
-
-/**
- * ROUTES: every route under /api/v1, as `METHOD /api/v1/path/{param}` (the OpenAPI path), and the
- * action it needs. `authorize` (src/access/auth.ts) checks it before any handler runs; a route
- * missing here is refused (403 AUTH-ROUTE-UNMAPPED) and test/permission-matrix.test.ts fails.
- * Adding a route is one line here: `'POST /api/v1/things/{id}/part': 'things.write',` (and the
- * action in PERMISSIONS if it is a new one), then `npm run docs`.
- */
-export const ROUTES = {
-  'GET /api/v1/organisations': 'organisations.read',
-  'POST /api/v1/organisations': 'organisations.register',
-  'GET /api/v1/organisations/{id}': 'organisations.read',
-  'GET /api/v1/organisations/{id}/reads': 'organisations.reads',
-  'PATCH /api/v1/organisations/{id}': { own: 'organisations.update-own', other: 'organisations.update' },
-  'DELETE /api/v1/organisations/{id}': { own: 'refused', other: 'organisations.deregister' },
-  'GET /api/v1/assets': 'assets.read',
-  'POST /api/v1/assets': 'assets.write',
-  'POST /api/v1/assets/bulk': 'assets.write',
-  'GET /api/v1/assets/bulk/reports/{id}': 'assets.bulk-report',
-  'GET /api/v1/assets/export': 'assets.read',
-  'GET /api/v1/assets/{id}': 'assets.read',
-  'PATCH /api/v1/assets/{id}': 'assets.write',
-  'DELETE /api/v1/assets/{id}': 'assets.write',
-  'GET /api/v1/assets/{id}/history': 'assets.read',
-  'GET /api/v1/assets/{id}/fsp-links': 'assets.read',
-  'POST /api/v1/asset-submissions': 'asset-submissions.submit',
-  'GET /api/v1/asset-submissions': 'asset-submissions.read',
-  'GET /api/v1/asset-submissions/{id}': 'asset-submissions.read',
-  'POST /api/v1/asset-submissions/{id}/accept': 'asset-submissions.decide',
-  'POST /api/v1/asset-submissions/{id}/reject': 'asset-submissions.decide',
-  'GET /api/v1/audit': 'audit.read',
-  'GET /api/v1/audit/export': 'audit.read',
-  'POST /api/v1/audit/verify': 'audit.read',
-  'GET /api/v1/cim/export': 'cim.export',
-  'POST /api/v1/cim/import': 'cim.import',
-  'POST /api/v1/cim/import-jobs': 'cim.import',
-  'GET /api/v1/cim/import-jobs/{id}': 'cim.import',
-  'GET /api/v1/cim/import-jobs/{id}/report': 'cim.import',
-  'GET /api/v1/events': 'events.read',
-  'GET /api/v1/market-units': 'market-units.read',
-  'POST /api/v1/market-units': 'market-units.write',
-  'GET /api/v1/market-units/{id}': 'market-units.read',
-  'PATCH /api/v1/market-units/{id}': 'market-units.write',
-  'DELETE /api/v1/market-units/{id}': 'market-units.write',
-  'GET /api/v1/market-units/{id}/history': 'market-units.read',
-  'POST /api/v1/market-units/{id}/reassign': 'market-units.reassign',
-  'GET /api/v1/market-units/{id}/qualifications': 'market-units.read',
-  'POST /api/v1/market-units/{id}/qualifications': 'qualifications.record',
-  'GET /api/v1/market-units/{id}/opportunities': 'market-units.read',
-  'GET /api/v1/qualifications': 'market-units.read',
-  'GET /api/v1/products': 'products.read',
-  'POST /api/v1/products': 'products.write',
-  'GET /api/v1/products/{id}': 'products.read',
-  'PATCH /api/v1/products/{id}': 'products.write',
-  'GET /api/v1/products/{id}/history': 'products.read',
-  'GET /api/v1/products/{id}/equivalents': 'products.read',
-  'GET /api/v1/product-equivalences': 'products.read',
-  'POST /api/v1/product-equivalences': 'products.write',
-  'DELETE /api/v1/product-equivalences/{id}': 'products.write',
-  'GET /api/v1/webhooks': 'webhooks.read',
-  'POST /api/v1/webhooks': 'webhooks.write',
-  'GET /api/v1/webhooks/{id}': 'webhooks.read',
-  'PATCH /api/v1/webhooks/{id}': 'webhooks.write',
-  'DELETE /api/v1/webhooks/{id}': 'webhooks.write',
-  'POST /api/v1/webhooks/{id}/rotate-secret': 'webhooks.write',
-  'GET /api/v1/webhooks/{id}/deliveries': 'webhooks.read',
-  'POST /api/v1/webhooks/{id}/deliveries/replay': 'webhooks.write',
-  'POST /api/v1/webhooks/{id}/deliveries/{eventId}/replay': 'webhooks.write',
-  'GET /api/v1/clients': 'clients.read',
-  'POST /api/v1/clients': 'clients.write',
-  'GET /api/v1/clients/{clientId}': 'clients.read',
-  'POST /api/v1/clients/{clientId}/rotate': 'clients.write',
-  'DELETE /api/v1/clients/{clientId}': 'clients.write',
-  'GET /api/v1/organisations/{id}/users': 'users.read',
-  'POST /api/v1/organisations/{id}/users': 'users.write',
-  'GET /api/v1/organisations/{id}/users/{userId}': 'users.read',
-  'POST /api/v1/organisations/{id}/users/{userId}/deactivate': 'users.write',
-  'GET /api/v1/delegations': 'delegations.read',
-  'POST /api/v1/delegations': 'delegations.write',
-  'GET /api/v1/delegations/{id}': 'delegations.read',
-  'POST /api/v1/delegations/{id}/revoke': 'delegations.write',
-  'POST /api/v1/switches': 'switches.request',
-  'GET /api/v1/switches': 'switches.read',
-  'GET /api/v1/switches/{id}': 'switches.read',
-  'POST /api/v1/switches/{id}/withdraw': 'switches.withdraw',
-  'POST /api/v1/switches/{id}/cancel': 'switches.cancel',
-  'POST /api/v1/contracts': 'contracts.write',
-  'GET /api/v1/contracts': 'contracts.read',
-  'GET /api/v1/contracts/{id}': 'contracts.read',
-  'POST /api/v1/contracts/{id}/status': 'contracts.write',
-  'GET /api/v1/vtns': 'vtns.read',
-  'POST /api/v1/vtns': 'vtns.write',
-  'GET /api/v1/vtns/{id}': 'vtns.read',
-  'PATCH /api/v1/vtns/{id}': 'vtns.write',
-  'GET /api/v1/ven-registrations': 'vens.read',
-  'POST /api/v1/ven-registrations': 'vens.write',
-  'POST /api/v1/ven-registrations/oadr2b': 'vens.write',
-  'GET /api/v1/ven-registrations/resolve': 'vens.read',
-  'GET /api/v1/ven-registrations/{id}': 'vens.read',
-  'PATCH /api/v1/ven-registrations/{id}': 'vens.write',
-  'DELETE /api/v1/ven-registrations/{id}': 'vens.write',
-  'GET /api/v1/ven-registrations/{id}/oadr2b': 'vens.read',
-  'GET /api/v1/organisations/{id}/ven-registrations': 'vens.read',
-  'GET /api/v1/assets/{id}/ven-registrations': 'vens.read',
-  'GET /api/v1/catalogues': 'catalogues.read',
-  'GET /api/v1/catalogues/{name}': 'catalogues.read',
-  'POST /api/v1/catalogues/{name}/codes': 'catalogues.write',
-  'GET /api/v1/catalogues/{name}/codes/{code}': 'catalogues.read',
-  'PATCH /api/v1/catalogues/{name}/codes/{code}': 'catalogues.write',
-  'GET /api/v1/catalogues/{name}/codes/{code}/history': 'catalogues.read',
-  'GET /api/v1/disputes': 'disputes.read',
-  'POST /api/v1/disputes': 'disputes.raise',
-  'GET /api/v1/disputes/{id}': 'disputes.read',
-  'GET /api/v1/disputes/{id}/history': 'disputes.read',
-  'POST /api/v1/disputes/{id}/comments': 'disputes.comment',
-  'POST /api/v1/disputes/{id}/withdraw': 'disputes.withdraw',
-  'POST /api/v1/disputes/{id}/review': 'disputes.resolve',
-  'POST /api/v1/disputes/{id}/resolve': 'disputes.resolve',
-  'GET /api/v1/data-quality/rules': 'data-quality.rules.read',
-  'POST /api/v1/data-quality/rules': 'data-quality.rules.write',
-  'GET /api/v1/data-quality/rules/{code}': 'data-quality.rules.read',
-  'PATCH /api/v1/data-quality/rules/{code}': 'data-quality.rules.write',
-  'DELETE /api/v1/data-quality/rules/{code}': 'data-quality.rules.write',
-  'GET /api/v1/data-quality/rules/{code}/history': 'data-quality.rules.read',
-  'GET /api/v1/data-quality/findings': 'data-quality.read',
-  'GET /api/v1/data-quality/scorecards/organisations/{id}': 'data-quality.read',
-  'GET /api/v1/data-quality/scorecards/dnos/{code}': 'data-quality.read',
-  'GET /api/v1/assets/{id}/findings': 'data-quality.read',
-  'POST /api/v1/assets/{id}/validate': 'data-quality.validate',
-} as const satisfies Record<string, RouteAction>;
-
-export type RouteKey = keyof typeof ROUTES;
-
-/** The entry for `METHOD /api/v1/path/{param}`, or undefined: an unmapped route is refused. */
-export function routeEntry(key: string): RouteAction | undefined {
-  return Object.prototype.hasOwnProperty.call(ROUTES, key) ? (ROUTES as Record<string, RouteAction>)[key] : undefined;
-}
 
 /** The action an entry needs, given whether the target organisation is the caller's own. */
 export function routeAction(entry: RouteAction, ownOrganisation: boolean): Action | 'refused' {

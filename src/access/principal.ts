@@ -1,4 +1,4 @@
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from './roles';
 import { SEES_ALL } from './permissions';
 
 /** Who is calling: taken from a verified access token, completed with the organisation's record. */

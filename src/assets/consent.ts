@@ -1,10 +1,10 @@
 import { isCompactJws } from '../consent/issuer';
-import { ConsentError, type ConsentEvidence, type ConsentVerifier } from '../consent/port';
+import { ConsentError, type ConsentEvidence, type ConsentVerifier } from '../kernel/consent-port';
 import { isRevoked } from '../consent/revocation';
 import { Problem, fieldError, type FieldError } from '../http/problem';
 import { RULES, type RuleCode } from '../rules';
 import type { Sql } from '../storage/db';
-import { londonDay } from '../switching/dates';
+import { londonDay } from '../kernel/dates';
 
 /**
  * The consumer's consent at registration (UC-02.01 step 2), verified with the same port as a switch

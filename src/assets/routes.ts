@@ -1,8 +1,10 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Principal } from '../access/principal';
 import { logPrivateRead, othersRecords, type PrivateRead } from '../audit/reads';
 import { ASSET_STATUSES } from '../catalogue/codes';
+import { validatingCodes } from '../catalogue/routes';
 import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, textStream, validationHook } from '../http/common';
@@ -26,6 +28,8 @@ const Filters = z.object({
   status: z.enum(ASSET_STATUSES).optional(),
   gspGroup: codeFilter('gsp-groups', '_N').optional(),
 });
+const ListQuery = Page.merge(Filters).extend({ identifier: z.string().max(100).optional().openapi({ example: 'mpan:1312345678907' }) });
+const ExportQuery = Filters.extend({ format: z.enum(['ndjson', 'csv']).default('ndjson'), includeDeregistered: z.enum(['true', 'false']).optional() });
 const AssetWithWarnings = Asset.extend({ warnings: z.array(Warning) });
 
 /** Largest bulk batch, in rows. */
@@ -63,9 +67,9 @@ async function bulkSummary(ctx: Ctx, p: Principal, o: { dryRun: boolean; onError
 export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/', tags, security, summary: 'List or look up assets (by any alias with identifier=scheme:value)',
-    request: { query: Page.merge(Filters).extend({ identifier: z.string().max(100).optional().openapi({ example: 'mpan:1312345678907' }) }) },
+  app.openapi(apiRoute({
+    method: 'get', path: '/', action: 'assets.read', tags, security, summary: 'List or look up assets (by any alias with identifier=scheme:value)',
+    request: { query: ListQuery },
     responses: { 200: { description: 'A page of visible assets', content: json(z.object({ items: z.array(Asset), nextCursor: z.string().nullable() })) }, ...problemResponses() },
   }), async (c) => {
     const { limit, cursor, ...q } = c.req.valid('query');
@@ -74,10 +78,10 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     // An FSP reading its own assets (the hot lookup path) writes nothing: othersRecords is empty.
     await logAssetRead(ctx, p, 'GET /api/v1/assets', q.identifier ? 'lookup' : 'list', page.items.map(partiesOf), { asked: { ...q, limit, ...(cursor ? { cursor } : {}) } });
     return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
-  });
+  }, validatingCodes(ctx, 'query', ListQuery));
 
-  app.openapi(createRoute({
-    method: 'post', path: '/', tags, security, summary: 'Register an asset (UC-02.01)',
+  app.openapi(apiRoute({
+    method: 'post', path: '/', action: 'assets.write', tags, security, summary: 'Register an asset (UC-02.01)',
     middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: { body: { required: true, content: json(AssetInput) }, headers: z.object({ 'idempotency-key': z.string().optional() }) },
     responses: { 201: { description: 'Registered (status PENDING_VALIDATION), with any warnings', content: json(AssetWithWarnings) }, ...problemResponses(409) },
@@ -86,7 +90,7 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     c.header('location', `/api/v1/assets/${asset.id}`);
     c.header('etag', etag(asset.version));
     return c.json({ ...asset, warnings }, 201);
-  });
+  }, validatingCodes(ctx, 'json', AssetInput));
 
   const BulkRow = z.object({
     row: z.number().int().openapi({ description: 'The line of the file the row starts on (1-based; in CSV the header is line 1, so the first data row is 2)' }),
@@ -105,8 +109,8 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     createdAt: z.string(), expiresAt: z.string(), results: z.array(BulkRow).openapi({ description: 'Every rejected row' }),
   }).openapi('BulkReport');
 
-  app.openapi(createRoute({
-    method: 'post', path: '/bulk', tags, security, summary: 'Bulk registration, atomic per batch unless onError=skip (NDJSON or CSV; dryRun=true validates only)',
+  app.openapi(apiRoute({
+    method: 'post', path: '/bulk', action: 'assets.write', tags, security, summary: 'Bulk registration, atomic per batch unless onError=skip (NDJSON or CSV; dryRun=true validates only)',
     middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: {
       query: z.object({
@@ -140,24 +144,24 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     return c.json({ ...body, results: listed }, status === 201 ? 201 : 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/bulk/reports/{id}', tags, security, summary: 'The full report of a bulk request that rejected more rows than its response lists',
+  app.openapi(apiRoute({
+    method: 'get', path: '/bulk/reports/{id}', action: 'assets.bulk-report', tags, security, summary: 'The full report of a bulk request that rejected more rows than its response lists',
     request: { params: IdParam },
     responses: { 200: { description: 'The report: counts and every rejected row', content: json(BulkReport) }, ...problemResponses(404) },
   }), async (c) => c.json(await readBulkReport(ctx, c.get('principal'), c.req.valid('param').id), 200));
 
-  app.openapi(createRoute({
-    method: 'get', path: '/export', tags, security, summary: 'Export visible assets, streamed (UC-02.04)',
-    request: { query: Filters.extend({ format: z.enum(['ndjson', 'csv']).default('ndjson'), includeDeregistered: z.enum(['true', 'false']).optional() }) },
+  app.openapi(apiRoute({
+    method: 'get', path: '/export', action: 'assets.read', tags, security, summary: 'Export visible assets, streamed (UC-02.04)',
+    request: { query: ExportQuery },
     responses: { 200: { description: 'NDJSON (one Asset per line) or CSV', content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } } }, ...problemResponses() },
   }), async (c) => {
     const { format, includeDeregistered, ...q } = c.req.valid('query');
     const stream = exportStream(ctx, c.get('principal'), { ...filtersOf(q), includeDeregistered: includeDeregistered === 'true' }, format);
     return new Response(stream, { status: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'content-disposition': `attachment; filename="assets.${format}"` } });
-  });
+  }, validatingCodes(ctx, 'query', ExportQuery));
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{id}', tags, security, summary: 'Read an asset, now or as of a time; de-registered assets still resolve',
+  app.openapi(apiRoute({
+    method: 'get', path: '/{id}', action: 'assets.read', tags, security, summary: 'Read an asset, now or as of a time; de-registered assets still resolve',
     request: { params: IdParam, query: z.object({ asOf: z.string().datetime({ offset: true }).optional().openapi({ description: 'RFC 3339 time: the version in force then' }) }) },
     responses: { 200: { description: 'The asset', content: json(Asset) }, ...problemResponses(404) },
   }), async (c) => {
@@ -168,18 +172,18 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     return c.json(asset, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'patch', path: '/{id}', tags, security, summary: 'Update an asset (UC-02.03); JSON merge patch, If-Match required',
+  app.openapi(apiRoute({
+    method: 'patch', path: '/{id}', action: 'assets.write', tags, security, summary: 'Update an asset (UC-02.03); JSON merge patch, If-Match required',
     request: { params: IdParam, body: { required: true, content: json(AssetPatch) }, headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'Updated', content: json(AssetWithWarnings) }, ...problemResponses(404, 409, 412, 428) },
   }), async (c) => {
     const { asset, warnings } = await updateAsset(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json'), requireIfMatch(c));
     c.header('etag', etag(asset.version));
     return c.json({ ...asset, warnings }, 200);
-  });
+  }, validatingCodes(ctx, 'json', AssetPatch));
 
-  app.openapi(createRoute({
-    method: 'delete', path: '/{id}', tags, security, summary: 'De-register an asset (UC-02.02): soft delete, the ID stays resolvable',
+  app.openapi(apiRoute({
+    method: 'delete', path: '/{id}', action: 'assets.write', tags, security, summary: 'De-register an asset (UC-02.02): soft delete, the ID stays resolvable',
     request: { params: IdParam, query: z.object({ reason: z.string().max(500).optional() }), headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'De-registered', content: json(Asset) }, ...problemResponses(404, 409, 412) },
   }), async (c) => {
@@ -189,8 +193,8 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     return c.json(asset, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{id}/history', tags, security, summary: 'Every version of an asset, newest first',
+  app.openapi(apiRoute({
+    method: 'get', path: '/{id}/history', action: 'assets.read', tags, security, summary: 'Every version of an asset, newest first',
     request: { params: IdParam },
     responses: { 200: { description: 'Versions', content: json(z.object({ items: z.array(Asset) })) }, ...problemResponses(404) },
   }), async (c) => {
@@ -200,8 +204,8 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     return c.json({ items }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{id}/fsp-links', tags, security, summary: 'Which FSP controlled the asset, over which period',
+  app.openapi(apiRoute({
+    method: 'get', path: '/{id}/fsp-links', action: 'assets.read', tags, security, summary: 'Which FSP controlled the asset, over which period',
     request: { params: IdParam },
     responses: { 200: { description: 'Links', content: json(z.object({ items: z.array(z.object({ fspId: z.string(), validFrom: z.string(), validTo: z.string().nullable(), recordedAt: z.string(), recordedBy: z.string() })) })) }, ...problemResponses(404) },
   }), async (c) => {

@@ -11,12 +11,13 @@ import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { activeUnitsOfAsset } from '../units/store';
 import { flagUnitsOfChangedMember } from '../units/service';
 import { assessAssetsIn, assessStoredIn } from '../quality/service';
+import { parseWithCodes } from '../catalogue/schema';
 import { catalogueSnapshot } from '../catalogue/snapshot';
 import { UNIQUE_ALIAS_SCHEMES, aliasRegister, aliasScope, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
 import { AssetInput, AssetPatch, DESCRIBED_FIELDS, type Asset, type AssetFields, type Warning } from './schema';
 import { ASSET_COLS, assetVisibility, selectAsset, toAsset, type AssetRow } from './store';
 import { consentAudit, storeAssetConsent, storedConsentMpan, verifyAssetConsent } from './consent';
-import type { ConsentEvidence } from '../consent/port';
+import type { ConsentEvidence } from '../kernel/consent-port';
 
 export interface RowResult {
   row: number;
@@ -111,7 +112,7 @@ async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
       results.push({ row, status: 'rejected', errors: [fieldError(unstorable, 'REQUEST-TEXT-INVALID')] });
       return;
     }
-    const parsed = AssetInput.safeParse(raw);
+    const parsed = parseWithCodes(codes, () => AssetInput.safeParse(raw));
     if (!parsed.success) {
       results.push({ row, status: 'rejected', errors: fieldErrorsFromZod(parsed.error, raw) });
       return;

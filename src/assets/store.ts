@@ -1,5 +1,5 @@
 import type { Principal } from '../access/principal';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import { withinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import type { Sql } from '../storage/db';

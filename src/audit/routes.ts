@@ -1,4 +1,5 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, problemResponses, security, textStream, validationHook } from '../http/common';
@@ -48,8 +49,8 @@ export function auditRoutes(ctx: Ctx) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
   const Record = z.object({ id: z.string(), seq: z.string().nullable(), occurredAt: z.string(), actor: z.any(), organisationId: z.string().nullable(), action: z.string(), recordType: z.string(), recordId: z.string(), detail: z.any() }).openapi('AuditRecord');
 
-  app.openapi(createRoute({
-    method: 'get', path: '/', tags, security, summary: 'Query the audit trail (keyset-paginated, oldest first); the read is itself audited',
+  app.openapi(apiRoute({
+    method: 'get', path: '/', action: 'audit.read', tags, security, summary: 'Query the audit trail (keyset-paginated, oldest first); the read is itself audited',
     request: { query: Filter.merge(Page) },
     responses: { 200: { description: 'Audit records, oldest first', content: { 'application/json': { schema: z.object({ items: z.array(Record), nextCursor: z.string().nullable() }) } } }, ...problemResponses() },
   }), async (c) => {
@@ -64,8 +65,8 @@ export function auditRoutes(ctx: Ctx) {
     return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/export', tags, security, summary: 'Export the audit trail for a filter, streamed as NDJSON or CSV; the read is itself audited',
+  app.openapi(apiRoute({
+    method: 'get', path: '/export', action: 'audit.read', tags, security, summary: 'Export the audit trail for a filter, streamed as NDJSON or CSV; the read is itself audited',
     request: { query: Filter.extend({ format: z.enum(['ndjson', 'csv']).default('ndjson') }) },
     responses: { 200: { description: 'NDJSON (one AuditRecord per line) or CSV (header row first)', content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } } }, ...problemResponses() },
   }), async (c) => {
@@ -79,8 +80,8 @@ export function auditRoutes(ctx: Ctx) {
     return new Response(stream, { status: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'content-disposition': `attachment; filename="audit.${format}"` } });
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/verify', tags, security, summary: 'Seal pending records and verify the hash chain',
+  app.openapi(apiRoute({
+    method: 'post', path: '/verify', action: 'audit.read', tags, security, summary: 'Seal pending records and verify the hash chain',
     responses: { 200: { description: 'Chain report; firstBroken names the first record that does not fit', content: { 'application/json': { schema: z.object({ ok: z.boolean(), sealed: z.number(), unsealed: z.number(), firstBroken: z.object({ seq: z.string(), id: z.string(), reason: z.string() }).optional() }) } } }, ...problemResponses() },
   }), async (c) => {
     await sealAudit(ctx.db);
@@ -108,8 +109,8 @@ export function dataReadRoutes(ctx: Ctx) {
     firstRecordId: z.string().optional().openapi({ description: 'An export page: the first and last of its records served (IDs in between, in ID order, as filtered)' }),
     lastRecordId: z.string().optional(),
   }).openapi('DataRead');
-  app.openapi(createRoute({
-    method: 'get', path: '/organisations/{id}/reads', tags: ['Audit'], security,
+  app.openapi(apiRoute({
+    method: 'get', path: '/organisations/{id}/reads', action: 'organisations.reads', tags: ['Audit'], security,
     summary: 'Who read this organisation’s private data: its assets, passport and switch consent evidence, read by another organisation (oldest first)',
     request: {
       params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }),

@@ -73,6 +73,13 @@ export function isUkPostcode(v: string): boolean {
   return /^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})$/i.test(v.trim());
 }
 
+/**
+ * An e-mail address: local@domain with a dot inside the domain. The domain's first character is
+ * taken alone so the split at its first dot is unambiguous: linear, where `[^\s@]+\.[^\s@]+`
+ * backtracked quadratically on long dotted input (the length limit does not stop zod running it).
+ */
+export const EMAIL_RE = /^[^\s@]+@[^\s@][^\s@.]*\.[^\s@]+$/;
+
 /** EVSE ID (ISO 15118-2 / eMI3): country, operator, 'E' and an outlet ID; '*' separators optional. */
 export function normaliseEvseId(v: string): string | undefined {
   const m = /^([A-Z]{2})\*?([A-Z0-9]{3})\*?(E[A-Z0-9][A-Z0-9*]{0,30})$/i.exec(v.trim());

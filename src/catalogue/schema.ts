@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { isCalendarDate } from '../http/validation';
 import type { RuleCode } from '../rules';
-import { CATALOGUE_NAMES, isKnownCode, type CatalogueName } from './snapshot';
+import { CATALOGUE_NAMES, type CatalogueName, type CatalogueSnapshot } from './snapshot';
 import { unknownCodeDetail } from './validate';
 
 /**
@@ -91,6 +91,28 @@ export const CatalogueCodePatch = z.object({
 export type CatalogueCodePatch = z.infer<typeof CatalogueCodePatch>;
 
 /**
+ * The catalogue snapshot that code fields check against, in scope only during one synchronous parse
+ * (parseWithCodes): each parse names the database's snapshot it validates against.
+ */
+let codesInScope: CatalogueSnapshot | undefined;
+
+/**
+ * Run a synchronous parse (`schema.safeParse`) whose code fields (codeField, codeFilter) check that
+ * each value is a code of its catalogue in `codes`. Outside it a code field checks nothing: every
+ * writer checks its codes against the snapshot afterwards (src/catalogue/validate.ts), so a value
+ * is never stored unchecked; inside it an unknown code is one more field error of the same parse.
+ */
+export function parseWithCodes<T>(codes: CatalogueSnapshot, parse: () => T): T {
+  const outer = codesInScope;
+  codesInScope = codes;
+  try {
+    return parse();
+  } finally {
+    codesInScope = outer;
+  }
+}
+
+/**
  * A field whose value comes from a catalogue: any code the catalogue holds passes the schema (so the
  * OpenAPI type is a string, not a fixed enum); whether it is in effect for the record is checked by
  * the service against the database's catalogue (src/catalogue/validate.ts).
@@ -98,7 +120,7 @@ export type CatalogueCodePatch = z.infer<typeof CatalogueCodePatch>;
 export function codeField(catalogue: CatalogueName, rule: RuleCode, example: string) {
   // The issue carries its detail (fieldErrorsFromZod uses it): the value echoed and where the codes are listed.
   return z.string(rule).superRefine((v, ctx) => {
-    if (!isKnownCode(catalogue, v)) ctx.addIssue({ code: 'custom', message: rule, params: { detail: unknownCodeDetail(v, catalogue) } });
+    if (codesInScope && !codesInScope.get(catalogue, v)) ctx.addIssue({ code: 'custom', message: rule, params: { detail: unknownCodeDetail(v, catalogue) } });
   })
     .openapi({ description: `A code of the ${catalogue} catalogue: GET /api/v1/catalogues/${catalogue}. New and changed values must be active codes in effect.`, example });
 }
@@ -109,7 +131,7 @@ export function codeField(catalogue: CatalogueName, rule: RuleCode, example: str
  */
 export function codeFilter(catalogue: CatalogueName, example: string) {
   return z.string().max(64).superRefine((v, ctx) => {
-    if (!isKnownCode(catalogue, v)) ctx.addIssue({ code: 'custom', message: unknownCodeDetail(v, catalogue) });
+    if (codesInScope && !codesInScope.get(catalogue, v)) ctx.addIssue({ code: 'custom', message: unknownCodeDetail(v, catalogue) });
   })
     .openapi({ description: `A code of the ${catalogue} catalogue (GET /api/v1/catalogues/${catalogue}).`, example });
 }

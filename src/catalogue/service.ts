@@ -54,7 +54,6 @@ export async function codeHistory(ctx: Ctx, name: string, code: string): Promise
 
 /** Announce a change after its commit: this instance's caches drop the old snapshot at once. */
 function announced<T extends CatalogueCode>(k: T): T {
-  catalogueChanges.remember([entryOf(k)]);
   catalogueChanges.emit();
   return k;
 }

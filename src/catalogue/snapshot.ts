@@ -3,8 +3,9 @@ import type { Sql } from '../storage/db';
 import {
   ALIAS_SCHEMES, ASSET_CATEGORIES, ASSET_STATUSES, CONNECTION_STATUSES, CONNECTION_TYPES, DEFAULT_DEMAND_TECHNOLOGY, DEFAULT_ENERGY_SOURCE,
   DEMAND_CATEGORIES, DEMAND_TECHNOLOGIES, DISTRIBUTOR_DNO, ENERGY_SOURCES, GENERATING_CATEGORIES, GSP_GROUPS, IDENTIFIER_SCHEMES, IDNO_CODES,
-  ORGANISATION_ROLES, ORGANISATION_STATUSES, ORGANISATION_TYPES,
+  ORGANISATION_STATUSES, ORGANISATION_TYPES,
 } from './codes';
+import { ORGANISATION_ROLES } from '../access/roles';
 
 /**
  * The code lists as validation reads them: an immutable snapshot of every catalogue, loaded in one
@@ -108,26 +109,6 @@ function builtInEntries(): CodeEntry[] {
 export const BUILT_IN_ENTRIES: readonly CodeEntry[] = builtInEntries();
 export const BUILT_IN: CatalogueSnapshot = new CatalogueSnapshot(BUILT_IN_ENTRIES);
 
-/**
- * Codes this process has seen in any catalogue (the seed, and every snapshot loaded since), for
- * the zod schemas, which check synchronously that a value is a code at all. Codes are never
- * deleted, so the set only grows; whether a code is in effect is the service's check against the
- * database's snapshot.
- */
-const known = new Map<string, Set<string>>();
-function remember(entries: Iterable<CodeEntry>) {
-  for (const e of entries) {
-    let s = known.get(e.catalogue);
-    if (!s) known.set(e.catalogue, (s = new Set()));
-    s.add(e.code);
-  }
-}
-remember(BUILT_IN_ENTRIES);
-
-export function isKnownCode(catalogue: CatalogueName, code: string): boolean {
-  return known.get(catalogue)?.has(code) ?? false;
-}
-
 /** How long another instance's catalogue change may take to reach this one. */
 export const CATALOGUE_CACHE_MS = 5_000;
 
@@ -149,9 +130,7 @@ export function toEntry(r: EntryRow): CodeEntry {
 /** Read every code in one statement (a few hundred rows). */
 export async function loadSnapshot(db: Sql): Promise<CatalogueSnapshot> {
   const rows = await db.query<EntryRow>(`SELECT catalogue, code, active, effective_from::text AS effective_from, effective_to::text AS effective_to, attributes FROM catalogue_code`);
-  const entries = rows.map(toEntry);
-  remember(entries);
-  return new CatalogueSnapshot(entries);
+  return new CatalogueSnapshot(rows.map(toEntry));
 }
 
 /**
@@ -172,6 +151,4 @@ export function catalogueSnapshot(db: Sql, clock: Clock, via?: Sql): Promise<Cat
 /** In-process signal that a catalogue changed: every cached snapshot is dropped (as revocations does for auth caches). */
 export const catalogueChanges = {
   emit(): void { generation++; },
-  /** Record codes written by this instance at once, so the schemas accept them before the next load. */
-  remember(entries: CodeEntry[]): void { remember(entries); },
 };

@@ -1,6 +1,8 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { apiRoute } from '../access/api-route';
 import type { Context } from 'hono';
 import type { AuthEnv } from '../access/auth';
+import { validatingCodes } from '../catalogue/routes';
 import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import { problemResponses, security, validationHook } from '../http/common';
@@ -57,26 +59,28 @@ async function readFiles(c: Context, maxBytes: number): Promise<{ name: string; 
   return files;
 }
 
+const ExportQuery = z.object({
+  dno: codeFilter('dno-codes', 'SPEN_SPM').optional(),
+  gspGroup: codeFilter('gsp-groups', '_N').optional(),
+  category: codeFilter('asset-categories', 'BESS').optional(),
+  organisationId: z.string().max(64).optional(),
+});
+
 /** CIM RDF/XML exchange with DSOs: export (streamed) and import (enrich or bulk-load). */
 export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; parser?: CimParser }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/export', tags, security, summary: 'Visible assets as CIM RDF/XML (CIM100, md:FullModel header), streamed in asset-ID order',
+  app.openapi(apiRoute({
+    method: 'get', path: '/export', action: 'cim.export', tags, security, summary: 'Visible assets as CIM RDF/XML (CIM100, md:FullModel header), streamed in asset-ID order',
     request: {
-      query: z.object({
-        dno: codeFilter('dno-codes', 'SPEN_SPM').optional(),
-        gspGroup: codeFilter('gsp-groups', '_N').optional(),
-        category: codeFilter('asset-categories', 'BESS').optional(),
-        organisationId: z.string().max(64).optional(),
-      }),
+      query: ExportQuery,
     },
     responses: { 200: { description: 'RDF/XML per docs/cim-profile.md', content: { 'application/rdf+xml': { schema: z.string() } } }, ...problemResponses() },
   }), async (c) => {
     const q = c.req.valid('query');
     const stream = cimExportStream(ctx, c.get('principal'), q, opts.baseUrl);
     return new Response(stream, { status: 200, headers: { 'content-type': 'application/rdf+xml; charset=utf-8', 'content-disposition': 'attachment; filename="fmar-assets.xml"' } });
-  });
+  }, validatingCodes(ctx, 'query', ExportQuery));
 
   const Report = z.object({
     mode: z.enum(['enrich', 'bulk-load']), dryRun: z.boolean(), unit: z.string(),
@@ -87,8 +91,8 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; p
     issues: z.array(z.object({ code: z.string(), message: z.string(), file: z.string().optional(), line: z.number().optional(), col: z.number().optional() }).passthrough()),
   }).openapi('CimImportReport');
 
-  app.openapi(createRoute({
-    method: 'post', path: '/import', tags, security,
+  app.openapi(apiRoute({
+    method: 'post', path: '/import', action: 'cim.import', tags, security,
     summary: 'Import CIM RDF/XML (CIM16, CIM100, CIM18): enrich assets matched by MPAN, or bulk-load new assets (atomic; dryRun=true validates only)',
     request: {
       query: z.object({
@@ -134,8 +138,8 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; p
   }).openapi('CimImportJob');
   const JobId = z.object({ id: z.string().max(64) });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/import-jobs', tags, security,
+  app.openapi(apiRoute({
+    method: 'post', path: '/import-jobs', action: 'cim.import', tags, security,
     summary: 'Queue a large CIM import (same options and body as /cim/import); a worker runs it in the background, all or nothing',
     request: { query: ImportQuery, body: { required: true, content: { 'application/rdf+xml': { schema: z.string() }, 'application/xml': { schema: z.string() } } } },
     responses: { 202: { description: 'Queued; Location is the job', content: { 'application/json': { schema: Job } } }, ...problemResponses(413, 415) },
@@ -146,14 +150,14 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; p
     return c.json(job, 202, { location: `${JOBS_PATH}/${job.id}` });
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/import-jobs/{id}', tags, security, summary: 'An import job: status, progress, timestamps (its organisation and the operator only)',
+  app.openapi(apiRoute({
+    method: 'get', path: '/import-jobs/{id}', action: 'cim.import', tags, security, summary: 'An import job: status, progress, timestamps (its organisation and the operator only)',
     request: { params: JobId },
     responses: { 200: { description: 'The job', content: { 'application/json': { schema: Job } } }, ...problemResponses(404) },
   }), async (c) => c.json(await getCimJob(ctx, c.get('principal'), c.req.valid('param').id), 200));
 
-  app.openapi(createRoute({
-    method: 'get', path: '/import-jobs/{id}/report', tags, security,
+  app.openapi(apiRoute({
+    method: 'get', path: '/import-jobs/{id}/report', action: 'cim.import', tags, security,
     summary: 'The finished job’s outcome as /cim/import answers it: the report (200, 201 for a bulk-load that registered), or the problem that refused the import',
     request: { params: JobId },
     responses: { 200: { description: 'Report', content: { 'application/json': { schema: Report } } }, 201: { description: 'Bulk-loaded', content: { 'application/json': { schema: Report } } }, ...problemResponses(404, 409) },

@@ -1,7 +1,7 @@
 import { base64url } from 'jose';
 import type { Sql } from '../storage/db';
-import { londonMidnight } from '../switching/dates';
-import { ConsentError, type ConsentCheck } from './port';
+import { londonMidnight } from '../kernel/dates';
+import { ConsentError, type ConsentCheck } from '../kernel/consent-port';
 
 /**
  * What every consent adapter checks once the consent is authentic: that it is bound to this MPAN,

@@ -3,7 +3,7 @@ import type { Clock } from '../ports';
 import type { Sql } from '../storage/db';
 import { consentIssuerKeys, isCompactJws, type IssuerKeys } from './issuer';
 import { jwtConsentVerifier } from './jwt';
-import { ConsentError, type ConsentVerifier } from './port';
+import { ConsentError, type ConsentVerifier } from '../kernel/consent-port';
 import { referenceConsentVerifier } from './reference';
 import { verifyRevocationNotice, type RevocationNotice } from './revocation';
 import { fetchStatus } from './status-list';
@@ -74,7 +74,7 @@ export function consentVerifierFromConfig(
   };
 }
 
-export { ConsentError, type ConsentCheck, type ConsentEvidence, type ConsentVerifier } from './port';
+export { ConsentError, type ConsentCheck, type ConsentEvidence, type ConsentVerifier } from '../kernel/consent-port';
 export { CONSENT_ALGORITHMS, CONSENT_DEFAULTS, consentIssuerKeys, isCompactJws, type ConsentKeySource, type IssuerKeys } from './issuer';
 export { CONSENT_TOKEN_TYPE, jwtConsentVerifier, type JwtConsentOptions } from './jwt';
 export { referenceConsentVerifier, type ReferenceConsentOptions } from './reference';

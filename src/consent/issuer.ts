@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { ConsentError } from './port';
+import { ConsentError } from '../kernel/consent-port';
 
 /**
  * The Consumer Consent Service as a signer: where its keys come from (configuration only) and the

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Sql } from '../storage/db';
 import { MPAN_RE, boundText, checkBinding, claimConsentUse, consentHash, parseBound } from './binding';
-import { ConsentError, type ConsentEvidence, type ConsentVerifier } from './port';
+import { ConsentError, type ConsentEvidence, type ConsentVerifier } from '../kernel/consent-port';
 import { CONSENT_ALGORITHMS, CONSENT_DEFAULTS, IssuerKeysUnavailable, MAX_TOKEN_CHARS, checkHeader, consentIssuerKeys, isCompactJws, parseClaims, type ConsentKeySource, type IssuerKeys, type IssuerKeysOptions } from './issuer';
 import { isRevoked } from './revocation';
 

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Sql } from '../storage/db';
 import { DEFAULT_PURPOSE, MPAN_RE, boundText, checkBinding, claimConsentUse, consentHash, parseBound } from './binding';
 import { CONSENT_DEFAULTS } from './issuer';
-import { ConsentError, type ConsentEvidence, type ConsentVerifier } from './port';
+import { ConsentError, type ConsentEvidence, type ConsentVerifier } from '../kernel/consent-port';
 import { isRevoked } from './revocation';
 
 /**

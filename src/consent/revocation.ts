@@ -3,7 +3,7 @@ import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Sql } from '../storage/db';
 import { consentHash } from './binding';
 import { CONSENT_ALGORITHMS, CONSENT_DEFAULTS, IssuerKeysUnavailable, MAX_TOKEN_CHARS, checkHeader, consentIssuerKeys, isCompactJws, parseClaims, type ConsentKeySource, type IssuerKeys } from './issuer';
-import { ConsentError } from './port';
+import { ConsentError } from '../kernel/consent-port';
 
 /**
  * Consent revocations (UC-05.05): the consumer withdraws a consent in the consent service, which

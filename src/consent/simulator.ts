@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { SignJWT, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK } from 'jose';
 import { fieldError, problemResponse, validationProblem } from '../http/problem';
 import type { Clock } from '../ports';
-import { londonDay } from '../switching/dates';
+import { londonDay } from '../kernel/dates';
 import { DEFAULT_PURPOSE, MPAN_RE, consentHash, parseBound } from './binding';
 import { CONSENT_TOKEN_TYPE } from './jwt';
 import { REVOCATION_NOTICE_TYPE } from './revocation';

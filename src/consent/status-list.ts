@@ -1,5 +1,5 @@
 import { base64url, jwtVerify } from 'jose';
-import { ConsentError } from './port';
+import { ConsentError } from '../kernel/consent-port';
 import { CONSENT_ALGORITHMS, checkHeader, type IssuerKeys } from './issuer';
 
 /**

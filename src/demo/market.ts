@@ -1,5 +1,5 @@
 import { systemPrincipal, type Principal } from '../access/principal';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import type { Ctx } from '../context';
 import { registerOrganisation } from '../organisations/service';
 import { getProduct, recordQualification, updateProduct } from '../products/service';

@@ -1,6 +1,6 @@
 import type { Principal } from '../access/principal';
 import { registerAssets } from '../assets/service';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import type { Ctx } from '../context';
 import { registerOrganisation } from '../organisations/service';
 import type { OrganisationInput } from '../organisations/schema';

@@ -1,6 +1,6 @@
 import { PERMISSIONS, SEES_ALL } from '../access/permissions';
-import type { IdSource } from '../ports';
-import type { Sql } from '../storage/db';
+import type { EventSink, IdSource } from '../ports';
+import type { Db, Row, Sql } from '../storage/db';
 import { recipientsCtes } from './recipients';
 import { deliveriesCte } from './webhooks';
 
@@ -39,6 +39,30 @@ export async function writeEvents(tx: Sql, ids: IdSource, at: Date, events: Chan
      SELECT 1`,
     [at.toISOString(), rows, EVENT_READER_ROLES, EVENT_ALL_ROLES],
   );
+  written.set(tx, (written.get(tx) ?? 0) + events.length);
+}
+
+/** Events written so far by each open transaction, keyed by its handle (told to the EventSink on commit). */
+const written = new WeakMap<Sql, number>();
+
+/**
+ * The database as the app uses it: a transaction that wrote events tells `sink` how many once it
+ * has committed (never on rollback), so a webhook deliverer can wake at once instead of at its
+ * next tick (docs/events.md). Everything else passes through.
+ */
+export function signallingCommits(db: Db, sink: EventSink): Db {
+  return {
+    engine: db.engine,
+    query: <T extends object = Row>(text: string, params?: unknown[]) => db.query<T>(text, params),
+    close: () => db.close(),
+    async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+      let handle: Sql | undefined;
+      const out = await db.transaction((tx) => { handle = tx; return fn(tx); });
+      const n = handle ? written.get(handle) ?? 0 : 0;
+      if (n > 0) sink.written(n);
+      return out;
+    },
+  };
 }
 
 export interface OutboxRow { id: string; type: string; subject: string; data: unknown; occurred_at: string | Date }

@@ -1,4 +1,5 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, parseIfMatch, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
@@ -18,14 +19,14 @@ export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
   const tags = ['Webhooks'];
 
-  app.openapi(createRoute({
-    method: 'get', path: '/', tags, security, summary: 'List the webhook subscriptions of the caller’s organisation (the operator: all, or ?organisationId=)',
+  app.openapi(apiRoute({
+    method: 'get', path: '/', action: 'webhooks.read', tags, security, summary: 'List the webhook subscriptions of the caller’s organisation (the operator: all, or ?organisationId=)',
     request: { query: z.object({ organisationId: z.string().max(64).optional() }) },
     responses: { 200: { description: 'Subscriptions', content: json(z.object({ items: z.array(WebhookSubscription) })) }, ...problemResponses() },
   }), async (c) => c.json({ items: await listSubscriptions(ctx, c.get('principal'), c.req.valid('query').organisationId) }, 200));
 
-  app.openapi(createRoute({
-    method: 'post', path: '/', tags, security, summary: 'Subscribe a URL to the events the organisation receives; the signing secret is shown once',
+  app.openapi(apiRoute({
+    method: 'post', path: '/', action: 'webhooks.write', tags, security, summary: 'Subscribe a URL to the events the organisation receives; the signing secret is shown once',
     request: { body: { required: true, content: json(WebhookInput) } },
     responses: { 201: { description: 'Subscribed', content: json(WebhookSubscription) }, ...problemResponses(409, 422) },
   }), async (c) => {
@@ -36,8 +37,8 @@ export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
     return c.json(s, 201);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{id}', tags, security, summary: 'Read a webhook subscription, with its pending and dead-letter counts',
+  app.openapi(apiRoute({
+    method: 'get', path: '/{id}', action: 'webhooks.read', tags, security, summary: 'Read a webhook subscription, with its pending and dead-letter counts',
     request: { params: Id },
     responses: { 200: { description: 'The subscription', content: json(WebhookSubscription) }, ...problemResponses(404) },
   }), async (c) => {
@@ -46,8 +47,8 @@ export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
     return c.json(s, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'patch', path: '/{id}', tags, security, summary: 'Change a subscription’s URL, description or filters, or enable/disable it (If-Match)',
+  app.openapi(apiRoute({
+    method: 'patch', path: '/{id}', action: 'webhooks.write', tags, security, summary: 'Change a subscription’s URL, description or filters, or enable/disable it (If-Match)',
     request: { params: Id, headers: z.object({ 'if-match': z.string().optional() }), body: { required: true, content: json(WebhookPatch) } },
     responses: { 200: { description: 'Updated', content: json(WebhookSubscription) }, ...problemResponses(404, 412, 428) },
   }), async (c) => {
@@ -56,8 +57,8 @@ export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
     return c.json(s, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'delete', path: '/{id}', tags, security, summary: 'Delete a subscription and its deliveries (If-Match honoured when sent)',
+  app.openapi(apiRoute({
+    method: 'delete', path: '/{id}', action: 'webhooks.write', tags, security, summary: 'Delete a subscription and its deliveries (If-Match honoured when sent)',
     request: { params: Id, headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 204: { description: 'Deleted' }, ...problemResponses(404, 412) },
   }), async (c) => {
@@ -66,8 +67,8 @@ export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
     return c.body(null, 204);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/{id}/rotate-secret', tags, security, summary: 'A new signing secret (shown once); the previous one also signs for 24 h unless revokePrevious',
+  app.openapi(apiRoute({
+    method: 'post', path: '/{id}/rotate-secret', action: 'webhooks.write', tags, security, summary: 'A new signing secret (shown once); the previous one also signs for 24 h unless revokePrevious',
     request: { params: Id, body: { required: false, content: json(z.object({ revokePrevious: z.boolean().optional().openapi({ description: 'End the previous secret now (it leaked), and allow a rotation inside the 24 h of the last.' }) }).strict()) } },
     responses: { 200: { description: 'Rotated', content: json(WebhookSubscription) }, ...problemResponses(404, 409) },
   }), async (c) => {
@@ -76,8 +77,8 @@ export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
     return c.json(await rotateSecret(ctx, c.get('principal'), c.req.valid('param').id, body), 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{id}/deliveries', tags, security, summary: 'The subscription’s deliveries, oldest event first: status, attempts, last error, next attempt (?status=DEAD: the dead letters)',
+  app.openapi(apiRoute({
+    method: 'get', path: '/{id}/deliveries', action: 'webhooks.read', tags, security, summary: 'The subscription’s deliveries, oldest event first: status, attempts, last error, next attempt (?status=DEAD: the dead letters)',
     request: { params: Id, query: Page.extend({ status: z.enum(DELIVERY_STATUSES).optional() }) },
     responses: { 200: { description: 'Deliveries', content: json(z.object({ items: z.array(WebhookDelivery), nextCursor: z.string().nullable() })) }, ...problemResponses(404) },
   }), async (c) => {
@@ -86,8 +87,8 @@ export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
     return c.json({ items, nextCursor: items.length === q.limit ? encodeCursor(items[items.length - 1].eventId) : null }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/{id}/deliveries/replay', tags, security, summary: 'Replay every dead letter of the subscription',
+  app.openapi(apiRoute({
+    method: 'post', path: '/{id}/deliveries/replay', action: 'webhooks.write', tags, security, summary: 'Replay every dead letter of the subscription',
     request: { params: Id, body: { required: false, content: json(z.object({}).strict()) } },
     responses: { 200: { description: 'How many were scheduled', content: json(z.object({ replayed: z.number().int() })) }, ...problemResponses(404) },
   }), async (c) => {
@@ -95,8 +96,8 @@ export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
     return c.json(await replayDeadLetters(ctx, c.get('principal'), c.req.valid('param').id), 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/{id}/deliveries/{eventId}/replay', tags, security, summary: 'Deliver one event again (a dead letter, or one already delivered)',
+  app.openapi(apiRoute({
+    method: 'post', path: '/{id}/deliveries/{eventId}/replay', action: 'webhooks.write', tags, security, summary: 'Deliver one event again (a dead letter, or one already delivered)',
     request: { params: z.object({ id: param('id'), eventId: param('eventId') }), body: { required: false, content: json(z.object({}).strict()) } },
     responses: { 200: { description: 'Scheduled now', content: json(WebhookDelivery) }, ...problemResponses(404, 409) },
   }), async (c) => {

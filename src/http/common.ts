@@ -1,10 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AuthEnv } from '../access/auth';
 import type { Db } from '../storage/db';
 import type { Clock } from '../ports';
 import { Problem, fieldError } from './problem';
 import { fieldErrorsFromZod, unstorableTextAt } from './validation';
+
+/** What the HTTP middleware reads of the caller that `authenticate` (src/access/auth.ts) puts on the context. */
+export interface Caller { organisationId: string; clientId?: string }
+export type CallerEnv = { Variables: { principal: Caller } };
 
 export const ProblemSchema = z.object({
   type: z.string(), title: z.string(), status: z.number().int(), code: z.string().openapi({ description: 'Stable rule code, listed in docs/rules.md' }),
@@ -90,7 +93,7 @@ export function keyReusedDetail(key: string): string {
  * with one key cannot both run), the first response below 500 is kept for 24 h and replayed for the
  * same request; the same key with a different request is refused; a 5xx releases the key.
  */
-export function idempotency(db: Db, clock: Clock): MiddlewareHandler<AuthEnv> {
+export function idempotency(db: Db, clock: Clock): MiddlewareHandler<CallerEnv> {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (key === undefined) return next();

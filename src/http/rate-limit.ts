@@ -1,9 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
-import type { AuthEnv } from '../access/auth';
-import type { Principal } from '../access/principal';
 import type { RateLimitSettings } from '../config';
 import type { Clock } from '../ports';
 import type { Db, Sql } from '../storage/db';
+import type { Caller, CallerEnv } from './common';
 import { Problem, problemResponse } from './problem';
 
 /**
@@ -60,7 +59,7 @@ export interface RateVerdict {
 export interface RateLimiter {
   readonly windowSec: number;
   /** Count one request of this principal against its client's and its organisation's limits. */
-  take(p: Principal): Promise<RateVerdict>;
+  take(p: Caller): Promise<RateVerdict>;
   /** Push every pending count to PostgreSQL (at shutdown, or in tests). */
   flush(): Promise<void>;
 }
@@ -183,9 +182,9 @@ export function rateLimitHeaders(v: RateVerdict, windowSec: number): Record<stri
  * Retry-After before anything runs when a limit is spent, and puts the RateLimit headers on every
  * response, refusals and errors included.
  */
-export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AuthEnv> {
+export function rateLimit<E extends CallerEnv = CallerEnv>(limiter: RateLimiter): MiddlewareHandler<E> {
   return async (c, next) => {
-    const principal = c.get('principal');
+    const principal: Caller = c.get('principal');
     const verdict = await limiter.take(principal);
     const headers = rateLimitHeaders(verdict, limiter.windowSec);
     if (!verdict.allowed) {

@@ -4,7 +4,7 @@ import { PERMISSIONS, baselineScopes, reach } from '../access/permissions';
 import { NEVER_DELEGATED } from './delegations';
 import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem, fieldError, validationProblem } from '../http/problem';

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { DelegationOutcome } from '../../identity/node';
 import { baselineScopes, reach } from '../access/permissions';
 import { recordedBy, type Principal } from '../access/principal';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';

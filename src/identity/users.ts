@@ -2,12 +2,12 @@ import { z } from '@hono/zod-openapi';
 import { hashPassword, passwordProblem, randomSecret, sha256, verifyPassword } from '../../identity/index';
 import { baselineScopes, reach } from '../access/permissions';
 import { recordedBy, type Principal } from '../access/principal';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem, fieldError, validationProblem } from '../http/problem';
-import { EMAIL_RE } from '../organisations/schema';
+import { EMAIL_RE } from '../catalogue/identifiers';
 import { pgErrorCode, type Sql } from '../storage/db';
 import { revocations } from './revocations';
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { OAUTH_ROUTES, purgeDpopReplays } from '../../identity/index';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import { buildProvider, identityListener, interactionHandler, sweepOidc, type IdentityHost } from '../../identity/node';
 import { PERMISSIONS, baselineScopes } from '../access/permissions';
 import type { HubConfig } from '../config';

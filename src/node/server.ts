@@ -11,9 +11,9 @@ import type { Db } from '../storage/db';
 import { startIdentity, type IdentityServer } from './identity';
 import { assemble, type Hub } from './setup';
 import { sameSecret } from '../access/local-cli';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import { DEMO_ORGANISATIONS } from '../demo/seed';
-import type { LocalCli } from '../ports';
+import type { EventSink, LocalCli } from '../ports';
 
 const OPENADR_TOKEN_PATH = `${OPENADR_BASE}/auth/token`;
 
@@ -31,9 +31,10 @@ export interface NodeHub {
  * The hub on Node: the Hono app and, beside it, the OpenID provider and its sign-in screens on one
  * HTTP server. `npm start` and the end-to-end tests both use this.
  */
-export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock; port?: number; host?: string; ready?: () => boolean; localSecret?: string } = {}): Promise<NodeHub> {
+export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock; port?: number; host?: string; ready?: () => boolean; localSecret?: string; events?: EventSink } = {}): Promise<NodeHub> {
   const hub = await assemble(cfg, db, opts.clock ?? systemClock);
   if (opts.ready) hub.ports.ready = opts.ready;
+  if (opts.events) hub.ports.events = opts.events;
   if (opts.localSecret) hub.ports.localCli = localCli(opts.localSecret, hub, db);
   const app = buildApp(hub.ports);
   const identity = await startIdentity(cfg, hub);

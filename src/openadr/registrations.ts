@@ -10,7 +10,7 @@ import { Problem, fieldError, validationProblem, type FieldError } from '../http
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import type { VenRegistration, VenRegistrationInput, VenRegistrationPatch } from './schema';
 import { releaseBindings } from './resources';
-import type { OrganisationRole } from '../catalogue/codes';
+import type { OrganisationRole } from '../access/roles';
 import { REG_COLS, REG_FROM, registrationVisibility, toRegistration, type RegistrationRow } from './store';
 import { findVtn } from './vtns';
 

@@ -3,7 +3,7 @@ import { namespaceOf, Resource } from '../../openadr/index';
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import { ownAssetReach } from '../assets/store';
-import { ORGANISATION_ROLES, type OrganisationRole } from '../catalogue/codes';
+import { ORGANISATION_ROLES, type OrganisationRole } from '../access/roles';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
 import { VenRegistration } from './schema';

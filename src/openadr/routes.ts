@@ -1,4 +1,5 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { apiRoute } from '../access/api-route';
 import { PROTOCOLS } from '../../openadr/index';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
@@ -22,8 +23,8 @@ export function openadrRoutes(ctx: Ctx) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
 
   // ---- VTN records
-  app.openapi(createRoute({
-    method: 'get', path: '/vtns', tags: vtnTags, security, summary: 'List the VTN records (dispatch platforms known to the register)',
+  app.openapi(apiRoute({
+    method: 'get', path: '/vtns', action: 'vtns.read', tags: vtnTags, security, summary: 'List the VTN records (dispatch platforms known to the register)',
     request: { query: Page.extend({ protocol: z.enum(PROTOCOLS).optional(), operatorId: z.string().max(64).optional(), status: z.enum(VTN_STATUSES).optional() }) },
     responses: { 200: { description: 'A page of VTN records', content: json(z.object({ items: z.array(Vtn), nextCursor: z.string().nullable() })) }, ...problemResponses() },
   }), async (c) => {
@@ -32,8 +33,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/vtns', tags: vtnTags, security, summary: 'Register a VTN record (the operator for any organisation; an SO or IMP for its own)',
+  app.openapi(apiRoute({
+    method: 'post', path: '/vtns', action: 'vtns.write', tags: vtnTags, security, summary: 'Register a VTN record (the operator for any organisation; an SO or IMP for its own)',
     request: { body: { required: true, content: json(VtnInput) } },
     responses: { 201: { description: 'Registered', content: json(Vtn) }, ...problemResponses(409) },
   }), async (c) => {
@@ -43,8 +44,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json(vtn, 201);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/vtns/{id}', tags: vtnTags, security, summary: 'Read a VTN record by its ID or namespace code',
+  app.openapi(apiRoute({
+    method: 'get', path: '/vtns/{id}', action: 'vtns.read', tags: vtnTags, security, summary: 'Read a VTN record by its ID or namespace code',
     request: { params: IdParam },
     responses: { 200: { description: 'The VTN record', content: json(Vtn) }, ...problemResponses(404) },
   }), async (c) => {
@@ -53,8 +54,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json(vtn, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'patch', path: '/vtns/{id}', tags: vtnTags, security, summary: 'Update a VTN record (name, vtnID, base URL, status); If-Match required',
+  app.openapi(apiRoute({
+    method: 'patch', path: '/vtns/{id}', action: 'vtns.write', tags: vtnTags, security, summary: 'Update a VTN record (name, vtnID, base URL, status); If-Match required',
     request: { params: IdParam, body: { required: true, content: json(VtnPatch) }, headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'Updated', content: json(Vtn) }, ...problemResponses(404, 409, 412, 428) },
   }), async (c) => {
@@ -64,8 +65,8 @@ export function openadrRoutes(ctx: Ctx) {
   });
 
   // ---- VEN registrations
-  app.openapi(createRoute({
-    method: 'get', path: '/ven-registrations', tags: venTags, security, summary: 'List the VEN registrations the caller may see',
+  app.openapi(apiRoute({
+    method: 'get', path: '/ven-registrations', action: 'vens.read', tags: venTags, security, summary: 'List the VEN registrations the caller may see',
     request: {
       query: Page.extend({
         organisationId: z.string().max(64).optional(), vtn: z.string().max(64).optional().openapi({ description: 'VTN record ID or code' }), protocol: z.enum(PROTOCOLS).optional(),
@@ -79,8 +80,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/ven-registrations', tags: venTags, security, summary: 'Record a VEN registration: VEN ID and venName on a VTN, for an FSP or aggregator',
+  app.openapi(apiRoute({
+    method: 'post', path: '/ven-registrations', action: 'vens.write', tags: venTags, security, summary: 'Record a VEN registration: VEN ID and venName on a VTN, for an FSP or aggregator',
     request: { body: { required: true, content: json(VenRegistrationInput) } },
     responses: { 201: { description: 'Recorded', content: json(VenRegistration) }, ...problemResponses(409) },
   }), async (c) => {
@@ -90,8 +91,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json(reg, 201);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/ven-registrations/oadr2b', tags: venTags, security,
+  app.openapi(apiRoute({
+    method: 'post', path: '/ven-registrations/oadr2b', action: 'vens.write', tags: venTags, security,
     summary: 'Record an OpenADR 2.0b registration from the VTN’s oadrCreatedPartyRegistration (venID, vtnID and registrationID as issued)',
     request: {
       query: z.object({
@@ -111,8 +112,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json(reg, 201);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/ven-registrations/resolve', tags: venTags, security,
+  app.openapi(apiRoute({
+    method: 'get', path: '/ven-registrations/resolve', action: 'vens.read', tags: venTags, security,
     summary: 'Resolve a VEN ID (or venName) on a VTN to the organisation and the assets it controls, with their OpenADR resource view',
     request: {
       query: Page.extend({
@@ -130,8 +131,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json({ ...r, assets: { items: r.assets.items, nextCursor: encodeCursor(r.assets.next) } }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/ven-registrations/{id}', tags: venTags, security, summary: 'Read a VEN registration',
+  app.openapi(apiRoute({
+    method: 'get', path: '/ven-registrations/{id}', action: 'vens.read', tags: venTags, security, summary: 'Read a VEN registration',
     request: { params: IdParam },
     responses: { 200: { description: 'The registration', content: json(VenRegistration) }, ...problemResponses(404) },
   }), async (c) => {
@@ -140,8 +141,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json(reg, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'patch', path: '/ven-registrations/{id}', tags: venTags, security, summary: 'Update a VEN registration (venName, clientID, targets, status, validity); If-Match required',
+  app.openapi(apiRoute({
+    method: 'patch', path: '/ven-registrations/{id}', action: 'vens.write', tags: venTags, security, summary: 'Update a VEN registration (venName, clientID, targets, status, validity); If-Match required',
     request: { params: IdParam, body: { required: true, content: json(VenRegistrationPatch) }, headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'Updated', content: json(VenRegistration) }, ...problemResponses(404, 409, 412, 428) },
   }), async (c) => {
@@ -150,8 +151,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json(reg, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'delete', path: '/ven-registrations/{id}', tags: venTags, security, summary: 'Cancel a VEN registration: kept read-only, its VEN ID and venName released on the VTN',
+  app.openapi(apiRoute({
+    method: 'delete', path: '/ven-registrations/{id}', action: 'vens.write', tags: venTags, security, summary: 'Cancel a VEN registration: kept read-only, its VEN ID and venName released on the VTN',
     request: { params: IdParam, query: z.object({ reason: z.string().max(500).optional() }), headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'Cancelled', content: json(VenRegistration) }, ...problemResponses(404, 409, 412) },
   }), async (c) => {
@@ -161,8 +162,8 @@ export function openadrRoutes(ctx: Ctx) {
     return c.json(reg, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/ven-registrations/{id}/oadr2b', tags: venTags, security, summary: 'A 2.0b registration as the oadrCreatedPartyRegistration its VTN issued',
+  app.openapi(apiRoute({
+    method: 'get', path: '/ven-registrations/{id}/oadr2b', action: 'vens.read', tags: venTags, security, summary: 'A 2.0b registration as the oadrCreatedPartyRegistration its VTN issued',
     request: { params: IdParam },
     responses: { 200: { description: 'oadrCreatedPartyRegistration', content: { 'application/xml': { schema: z.string() } } }, ...problemResponses(404, 409) },
   }), async (c) => {
@@ -171,14 +172,14 @@ export function openadrRoutes(ctx: Ctx) {
   });
 
   // ---- The reverse: registrations behind an organisation or an asset
-  app.openapi(createRoute({
-    method: 'get', path: '/organisations/{id}/ven-registrations', tags: venTags, security, summary: 'The VEN registrations of an organisation',
+  app.openapi(apiRoute({
+    method: 'get', path: '/organisations/{id}/ven-registrations', action: 'vens.read', tags: venTags, security, summary: 'The VEN registrations of an organisation',
     request: { params: IdParam },
     responses: { 200: { description: 'Registrations', content: json(z.object({ items: z.array(VenRegistration) })) }, ...problemResponses(404) },
   }), async (c) => c.json({ items: await registrationsOfOrganisation(ctx, c.get('principal'), c.req.valid('param').id) }, 200));
 
-  app.openapi(createRoute({
-    method: 'get', path: '/assets/{id}/ven-registrations', tags: venTags, security, summary: 'The live VEN registrations behind an asset: those of the FSP that controls it',
+  app.openapi(apiRoute({
+    method: 'get', path: '/assets/{id}/ven-registrations', action: 'vens.read', tags: venTags, security, summary: 'The live VEN registrations behind an asset: those of the FSP that controls it',
     request: { params: IdParam },
     responses: { 200: { description: 'Registrations', content: json(z.object({ assetId: z.string(), fspId: z.string(), items: z.array(VenRegistration) })) }, ...problemResponses(404) },
   }), async (c) => c.json(await registrationsOfAsset(ctx, c.get('principal'), c.req.valid('param').id), 200));

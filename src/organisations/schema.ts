@@ -1,17 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { ORGANISATION_ROLES, ORGANISATION_STATUSES } from '../catalogue/codes';
+import { ORGANISATION_STATUSES } from '../catalogue/codes';
+import { ORGANISATION_ROLES } from '../access/roles';
 import { codeField } from '../catalogue/schema';
 import { callingCodeOf } from '../catalogue/calling-codes';
-import { isCompaniesHouseNumber, isEic, isGln, isLei, isUkPostcode, isUkVat } from '../catalogue/identifiers';
+import { EMAIL_RE, isCompaniesHouseNumber, isEic, isGln, isLei, isUkPostcode, isUkVat } from '../catalogue/identifiers';
 
 /** One definition of the organisation resource: validation, the OpenAPI document and docs come from it. */
-
-/**
- * An e-mail address: local@domain with a dot inside the domain. The domain's first character is
- * taken alone so the split at its first dot is unambiguous: linear, where `[^\s@]+\.[^\s@]+`
- * backtracked quadratically on long dotted input (the length limit does not stop zod running it).
- */
-export const EMAIL_RE = /^[^\s@]+@[^\s@][^\s@.]*\.[^\s@]+$/;
 
 const contact = z.object({
   firstName: z.string().min(1).max(100),

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { dnoForDistributor } from '../catalogue/codes';
-import type { Validation } from './rules';
+import { mcsApplies, type Validation } from './rules';
 
 /**
  * Ports for the external registries the validation asks (docs/data-quality.md): a meter point
@@ -14,16 +14,6 @@ export interface MeterPointRegistry { lookup(mpan: string): Promise<MeterPoint |
 export interface McsCertificate { certificateNumber: string }
 export interface McsRegister { certificate(serialNumber: string, category: string): Promise<McsCertificate | null> }
 export interface ExternalRegistries { meterPoints?: MeterPointRegistry; mcs?: McsRegister }
-
-/** Categories installed under an MCS certificate (small-scale generation and heat pumps). */
-export const MCS_CATEGORIES = ['SOLAR_PV', 'HEAT_PUMP', 'WIND_TURBINE'];
-/** MCS certifies installations of up to 50 kW: a larger one has no certificate to find. */
-export const MCS_MAX_KW = 50;
-
-/** Whether the MCS check applies to the asset at all (category, size and a serial to ask about). */
-export function mcsApplies(a: { category: string; ratedCapacityKw: number; serialNumber: string | null }): boolean {
-  return MCS_CATEGORIES.includes(a.category) && a.ratedCapacityKw <= MCS_MAX_KW && !!a.serialNumber;
-}
 
 export class RegistryUnavailable extends Error {}
 

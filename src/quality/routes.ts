@@ -1,4 +1,5 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
@@ -18,8 +19,8 @@ const FindingPage = z.object({ items: z.array(Finding), nextCursor: z.string().n
 export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/data-quality/rules', tags, security, summary: 'List the data quality rules',
+  app.openapi(apiRoute({
+    method: 'get', path: '/data-quality/rules', action: 'data-quality.rules.read', tags, security, summary: 'List the data quality rules',
     request: { query: z.object({ active: z.enum(['true', 'false']).optional(), kind: z.enum(RULE_KINDS).optional() }) },
     responses: { 200: { description: 'Every rule matching the filter, in code order', content: json(z.object({ items: z.array(DqRule) })) }, ...problemResponses() },
   }), async (c) => {
@@ -27,8 +28,8 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
     return c.json({ items: await listRules(ctx, { active: q.active === undefined ? undefined : q.active === 'true', kind: q.kind }) }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/data-quality/rules', tags, security, summary: 'Create a data quality rule (the operator)',
+  app.openapi(apiRoute({
+    method: 'post', path: '/data-quality/rules', action: 'data-quality.rules.write', tags, security, summary: 'Create a data quality rule (the operator)',
     middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: { body: { required: true, content: json(DqRuleInput) }, headers: z.object({ 'idempotency-key': z.string().optional() }) },
     responses: { 201: { description: 'Created', content: json(DqRule) }, ...problemResponses(409) },
@@ -39,8 +40,8 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
     return c.json(rule, 201);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/data-quality/rules/{code}', tags, security, summary: 'Read a data quality rule',
+  app.openapi(apiRoute({
+    method: 'get', path: '/data-quality/rules/{code}', action: 'data-quality.rules.read', tags, security, summary: 'Read a data quality rule',
     request: { params: CodeParam },
     responses: { 200: { description: 'The rule', content: json(DqRule) }, ...problemResponses(404) },
   }), async (c) => {
@@ -49,8 +50,8 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
     return c.json(rule, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'patch', path: '/data-quality/rules/{code}', tags, security, summary: 'Change a data quality rule, or (de)activate it with `active`; If-Match required',
+  app.openapi(apiRoute({
+    method: 'patch', path: '/data-quality/rules/{code}', action: 'data-quality.rules.write', tags, security, summary: 'Change a data quality rule, or (de)activate it with `active`; If-Match required',
     request: { params: CodeParam, body: { required: true, content: json(DqRulePatch) }, headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'Updated', content: json(DqRule) }, ...problemResponses(404, 409, 412, 428) },
   }), async (c) => {
@@ -59,8 +60,8 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
     return c.json(rule, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'delete', path: '/data-quality/rules/{code}', tags, security, summary: 'Deactivate a data quality rule (its open findings close); If-Match optional',
+  app.openapi(apiRoute({
+    method: 'delete', path: '/data-quality/rules/{code}', action: 'data-quality.rules.write', tags, security, summary: 'Deactivate a data quality rule (its open findings close); If-Match optional',
     request: { params: CodeParam, headers: z.object({ 'if-match': z.string().optional() }) },
     responses: { 200: { description: 'Deactivated', content: json(DqRule) }, ...problemResponses(404, 409, 412) },
   }), async (c) => {
@@ -70,14 +71,14 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
     return c.json(rule, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/data-quality/rules/{code}/history', tags, security, summary: 'Every version of a data quality rule, newest first',
+  app.openapi(apiRoute({
+    method: 'get', path: '/data-quality/rules/{code}/history', action: 'data-quality.rules.read', tags, security, summary: 'Every version of a data quality rule, newest first',
     request: { params: CodeParam },
     responses: { 200: { description: 'Versions', content: json(z.object({ items: z.array(DqRule) })) }, ...problemResponses(404) },
   }), async (c) => c.json({ items: await ruleHistory(ctx, c.req.valid('param').code) }, 200));
 
-  app.openapi(createRoute({
-    method: 'get', path: '/data-quality/findings', tags, security, summary: 'List visible findings: WARNING and ERROR results (INFO results are advisories on the asset); keyset paginated, open ones unless status says otherwise',
+  app.openapi(apiRoute({
+    method: 'get', path: '/data-quality/findings', action: 'data-quality.read', tags, security, summary: 'List visible findings: WARNING and ERROR results (INFO results are advisories on the asset); keyset paginated, open ones unless status says otherwise',
     request: { query: Page.extend({ assetId: z.string().max(64).optional(), organisationId: z.string().max(64).optional(), ruleCode: z.string().max(64).optional(), status: Status }) },
     responses: { 200: { description: 'A page of findings in ID order', content: json(FindingPage) }, ...problemResponses() },
   }), async (c) => {
@@ -86,20 +87,20 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
     return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/data-quality/scorecards/organisations/{id}', tags, security, summary: 'An organisation’s scorecard: the assets it controls or owns',
+  app.openapi(apiRoute({
+    method: 'get', path: '/data-quality/scorecards/organisations/{id}', action: 'data-quality.read', tags, security, summary: 'An organisation’s scorecard: the assets it controls or owns',
     request: { params: IdParam },
     responses: { 200: { description: 'The scorecard (zeros when it has no assets)', content: json(Scorecard) }, ...problemResponses(404) },
   }), async (c) => c.json(await getScorecard(ctx, c.get('principal'), 'organisation', c.req.valid('param').id), 200));
 
-  app.openapi(createRoute({
-    method: 'get', path: '/data-quality/scorecards/dnos/{code}', tags, security, summary: 'A DNO licence area’s scorecard: the assets on its network',
+  app.openapi(apiRoute({
+    method: 'get', path: '/data-quality/scorecards/dnos/{code}', action: 'data-quality.read', tags, security, summary: 'A DNO licence area’s scorecard: the assets on its network',
     request: { params: DnoParam },
     responses: { 200: { description: 'The scorecard (zeros when no asset names the DNO)', content: json(Scorecard) }, ...problemResponses(404) },
   }), async (c) => c.json(await getScorecard(ctx, c.get('principal'), 'dno', c.req.valid('param').code), 200));
 
-  app.openapi(createRoute({
-    method: 'get', path: '/assets/{id}/findings', tags, security, summary: 'The asset’s score and findings (open unless status says otherwise)',
+  app.openapi(apiRoute({
+    method: 'get', path: '/assets/{id}/findings', action: 'data-quality.read', tags, security, summary: 'The asset’s score and findings (open unless status says otherwise)',
     request: { params: IdParam, query: Page.extend({ status: Status }) },
     responses: { 200: { description: 'Score, advisories (INFO rules the asset fails) and a page of findings (WARNING and ERROR)', content: json(FindingPage.extend({ score: z.number().int().nullable(), advisories: z.array(Advisory) })) }, ...problemResponses(404) },
   }), async (c) => {
@@ -108,8 +109,8 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
     return c.json({ score: r.score, advisories: r.advisories, items: r.items, nextCursor: encodeCursor(r.next) }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/assets/{id}/validate', tags, security, summary: 'Run the external checks on an asset and set it Verified or Query (the operator)',
+  app.openapi(apiRoute({
+    method: 'post', path: '/assets/{id}/validate', action: 'data-quality.validate', tags, security, summary: 'Run the external checks on an asset and set it Verified or Query (the operator)',
     request: { params: IdParam, body: { required: false, content: json(ValidateInput) } },
     responses: { 200: { description: 'The outcome', content: json(ValidationResult) }, ...problemResponses(404, 409) },
   }), async (c) => {

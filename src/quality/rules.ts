@@ -1,5 +1,4 @@
 import type { Asset } from '../assets/schema';
-import { mcsApplies } from './registries';
 import { dnoForDistributor } from '../catalogue/codes';
 import { fieldError, type FieldError } from '../http/problem';
 import { DefinitionError, EXTERNAL_FACT, evaluate, factsOf, parseDefinition, stalenessOf, type Facts, type Node } from './language';
@@ -17,6 +16,16 @@ export type CheckStatus = 'ok' | 'not-found' | 'unavailable' | 'not-applicable';
 export interface Validation {
   meterPoint?: { status: CheckStatus; mpan?: string | null; distributorId?: string | null; dno?: string | null; gspGroup?: string | null; energised?: boolean | null };
   mcs?: { status: CheckStatus; serialNumber?: string | null; category?: string; ratedCapacityKw?: number; certificate?: string | null };
+}
+
+/** Categories installed under an MCS certificate (small-scale generation and heat pumps). */
+export const MCS_CATEGORIES = ['SOLAR_PV', 'HEAT_PUMP', 'WIND_TURBINE'];
+/** MCS certifies installations of up to 50 kW: a larger one has no certificate to find. */
+export const MCS_MAX_KW = 50;
+
+/** Whether the MCS check applies to the asset at all (category, size and a serial to ask about). */
+export function mcsApplies(a: { category: string; ratedCapacityKw: number; serialNumber: string | null }): boolean {
+  return MCS_CATEGORIES.includes(a.category) && a.ratedCapacityKw <= MCS_MAX_KW && !!a.serialNumber;
 }
 
 export interface Failure { code: string; severity: Severity; detail: string }

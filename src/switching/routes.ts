@@ -1,4 +1,5 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { idempotency, problemResponses, security, validationHook } from '../http/common';
@@ -25,8 +26,8 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
   const tags = ['Switching'];
 
-  app.openapi(createRoute({
-    method: 'post', path: '/switches', tags, security, summary: 'Request a switch of an asset, or of several behind one meter, to the caller (the gaining FSP), with the consumer’s consent (UC-02.06)',
+  app.openapi(apiRoute({
+    method: 'post', path: '/switches', action: 'switches.request', tags, security, summary: 'Request a switch of an asset, or of several behind one meter, to the caller (the gaining FSP), with the consumer’s consent (UC-02.06)',
     middleware: [idempotency(ctx.db, ctx.clock)] as const,
     request: { body: { required: true, content: json(SwitchInput) }, headers: z.object({ 'idempotency-key': z.string().optional() }) },
     responses: { 201: { description: 'Accepted: PENDING until its effective date. A request naming `asset` answers with its switch; one naming `assets` with `items`, one switch per asset.', content: json(z.union([Switch, SwitchBatch])) }, ...problemResponses(403, 404, 409, 422, 503) },
@@ -39,8 +40,8 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
     return c.json(switches[0], 201);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/switches', tags, security, summary: 'List switches the caller is party to (operator, regulator, System Operators: all)',
+  app.openapi(apiRoute({
+    method: 'get', path: '/switches', action: 'switches.read', tags, security, summary: 'List switches the caller is party to (operator, regulator, System Operators: all)',
     request: { query: z.object({ assetId: z.string().max(64).optional(), status: z.enum(SWITCH_STATUSES).optional() }) },
     responses: { 200: { description: 'Switches', content: json(z.object({ items: z.array(Switch) })) }, ...problemResponses() },
   }), async (c) => {
@@ -49,8 +50,8 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
     return c.json({ items }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/switches/{id}', tags, security, summary: 'Read a switch, with its transitions and the consent evidence',
+  app.openapi(apiRoute({
+    method: 'get', path: '/switches/{id}', action: 'switches.read', tags, security, summary: 'Read a switch, with its transitions and the consent evidence',
     request: { params: IdParam },
     responses: { 200: { description: 'The switch', content: json(Switch) }, ...problemResponses(404) },
   }), async (c) => {
@@ -59,8 +60,8 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
     return c.json(s, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/switches/{id}/withdraw', tags, security, summary: 'The gaining FSP withdraws an open switch',
+  app.openapi(apiRoute({
+    method: 'post', path: '/switches/{id}/withdraw', action: 'switches.withdraw', tags, security, summary: 'The gaining FSP withdraws an open switch',
     request: { params: IdParam, body: { required: false, content: json(Reason) } },
     responses: { 200: { description: 'Withdrawn', content: json(Switch) }, ...problemResponses(403, 404, 409) },
   }), async (c) => {
@@ -68,8 +69,8 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
     return c.json(await withdrawSwitch(ctx, c.get('principal'), c.req.valid('param').id, body?.reason), 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/switches/{id}/cancel', tags, security, summary: 'The operator cancels an open switch',
+  app.openapi(apiRoute({
+    method: 'post', path: '/switches/{id}/cancel', action: 'switches.cancel', tags, security, summary: 'The operator cancels an open switch',
     request: { params: IdParam, body: { required: false, content: json(Reason) } },
     responses: { 200: { description: 'Cancelled', content: json(Switch) }, ...problemResponses(403, 404, 409) },
   }), async (c) => {
@@ -78,8 +79,8 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
   });
 
   const ctags = ['Contracts'];
-  app.openapi(createRoute({
-    method: 'post', path: '/contracts', tags: ctags, security, summary: 'Record a contract (a CONFIRMED one is a service window switches respect)',
+  app.openapi(apiRoute({
+    method: 'post', path: '/contracts', action: 'contracts.write', tags: ctags, security, summary: 'Record a contract (a CONFIRMED one is a service window switches respect)',
     request: { body: { required: true, content: json(ContractInput) } },
     responses: { 201: { description: 'Recorded', content: json(Contract) }, ...problemResponses(422) },
   }), async (c) => {
@@ -88,20 +89,20 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
     return c.json(k, 201);
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/contracts', tags: ctags, security, summary: 'List contracts (System Operators their own, FSPs those naming them)',
+  app.openapi(apiRoute({
+    method: 'get', path: '/contracts', action: 'contracts.read', tags: ctags, security, summary: 'List contracts (System Operators their own, FSPs those naming them)',
     request: { query: z.object({ assetId: z.string().max(64).optional(), status: z.enum(CONTRACT_STATUSES).optional() }) },
     responses: { 200: { description: 'Contracts', content: json(z.object({ items: z.array(Contract) })) }, ...problemResponses() },
   }), async (c) => c.json({ items: await listContracts(ctx, c.get('principal'), c.req.valid('query')) }, 200));
 
-  app.openapi(createRoute({
-    method: 'get', path: '/contracts/{id}', tags: ctags, security, summary: 'Read a contract',
+  app.openapi(apiRoute({
+    method: 'get', path: '/contracts/{id}', action: 'contracts.read', tags: ctags, security, summary: 'Read a contract',
     request: { params: IdParam },
     responses: { 200: { description: 'The contract', content: json(Contract) }, ...problemResponses(404) },
   }), async (c) => c.json(await getContract(ctx, c.get('principal'), c.req.valid('param').id), 200));
 
-  app.openapi(createRoute({
-    method: 'post', path: '/contracts/{id}/status', tags: ctags, security, summary: 'Confirm or terminate a contract (OFFERED → CONFIRMED → TERMINATED)',
+  app.openapi(apiRoute({
+    method: 'post', path: '/contracts/{id}/status', action: 'contracts.write', tags: ctags, security, summary: 'Confirm or terminate a contract (OFFERED → CONFIRMED → TERMINATED)',
     request: { params: IdParam, body: { required: true, content: json(z.object({ status: z.enum(CONTRACT_STATUSES) }).strict()) } },
     responses: { 200: { description: 'Updated', content: json(Contract) }, ...problemResponses(404, 409) },
   }), async (c) => c.json(await setContractStatus(ctx, c.get('principal'), c.req.valid('param').id, c.req.valid('json').status), 200));

@@ -8,14 +8,14 @@ import { applySwitchToUnits } from '../units/service';
 import type { Asset } from '../assets/schema';
 import { ASSET_COLS, toAsset, type AssetRow } from '../assets/store';
 import { writeAudit } from '../audit/audit';
-import { ConsentError, type ConsentCheck, type ConsentEvidence, type ConsentVerifier } from '../consent/port';
+import { ConsentError, type ConsentCheck, type ConsentEvidence, type ConsentVerifier } from '../kernel/consent-port';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem } from '../http/problem';
 import { ULID_RE } from '../ids';
 import { RULES, type RuleCode } from '../rules';
 import { pgErrorCode, type Sql } from '../storage/db';
-import { DAY_RE, addDays, firstDayFrom, londonDay, londonMidnight } from './dates';
+import { DAY_RE, addDays, firstDayFrom, londonDay, londonMidnight } from '../kernel/dates';
 
 /**
  * Switching an asset between FSPs (UC-02.06) as an explicit state machine:
