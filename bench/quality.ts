@@ -130,8 +130,8 @@ async function run(engine: 'pglite' | 'postgres') {
       off.push(ROWS / (tOff / 1000));
       log(`${engine} rep ${rep}: data quality off ${fmt(off[off.length - 1])} rows/s, on ${fmt(on[on.length - 1])} rows/s`);
     }
-    const [{ n: findings }] = await db.query(`SELECT count(*)::int AS n FROM dq_finding`);
-    const [{ n: advisories }] = await db.query(`SELECT sum(cardinality(advisories))::int AS n FROM dq_asset_score`);
+    const [{ n: findings }] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dq_finding`);
+    const [{ n: advisories }] = await db.query<{ n: number }>(`SELECT sum(cardinality(advisories))::int AS n FROM dq_asset_score`);
     const small = await readLatency(ctx);
     const smallAssets = (await getScorecard(ctx, operator, 'organisation', FSP_A)).assets;
     log(`${engine}: growing FSP A to ${fmt(SCALE)} assets …`);

@@ -177,7 +177,7 @@ function counting(db: Db) {
   const seen = { n: 0, capture: undefined as string[] | undefined, timing: undefined as Map<string, number> | undefined };
   const add = (key: string, t0: number) => seen.timing?.set(key, (seen.timing.get(key) ?? 0) + performance.now() - t0);
   const wrap = (s: Sql): Sql => ({
-    async query<T extends Row = Row>(text: string, params?: unknown[]) {
+    async query<T extends object = Row>(text: string, params?: unknown[]) {
       seen.n++;
       const flat = text.replace(/\s+/g, ' ').trim();
       seen.capture?.push(flat);

@@ -148,7 +148,7 @@ function signServer(sign: () => Promise<string>, scope: string): RequestListener
 function counting(db: Db) {
   const seen = { n: 0, capture: undefined as string[] | undefined };
   const wrap = (s: Sql): Sql => ({
-    query<T extends Row = Row>(text: string, params?: unknown[]) { seen.n++; seen.capture?.push(text.replace(/\s+/g, ' ').trim()); return s.query<T>(text, params); },
+    query<T extends object = Row>(text: string, params?: unknown[]) { seen.n++; seen.capture?.push(text.replace(/\s+/g, ' ').trim()); return s.query<T>(text, params); },
   });
   const counted: Db = { engine: db.engine, ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), close: () => db.close() };
   return { db: counted, seen };

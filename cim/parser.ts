@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { MD, RDF, canonicalName, namespaceOf } from './namespaces';
+import { MD, RDF, canonicalName } from './namespaces';
 import { normaliseId } from './mrid';
 import { CLASS_SPELLINGS } from './profile';
 import { decodeXml, depthExceededAt } from './xml';
@@ -97,6 +97,8 @@ export function decodeInput(input: string | Uint8Array, file: string, limits: Pa
 }
 
 type Node = Record<string, unknown> & { ':@'?: Record<string, string> };
+/** Where the parser met the element (its metadata, under META). */
+const startOf = (n: Node) => (n[META] as { startIndex?: number } | undefined)?.startIndex;
 
 function tagOf(n: Node): string | undefined {
   for (const k in n) if (k !== ':@' && k !== '#text') return k;
@@ -218,7 +220,7 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   Object.assign(rootNs, Object.fromEntries(Object.entries(rootScope).filter(([p]) => p !== 'xml')));
   const rootName = resolve(rootTag, rootScope);
   if (!rootName || rootName.ns !== RDF || rootName.local !== 'RDF') {
-    throw new CimParseError('CIM-XML-NOT-RDF', `${file}: the root element is ${rootTag}, not rdf:RDF (${RDF}).`, at((rootNode as any)[META]?.startIndex));
+    throw new CimParseError('CIM-XML-NOT-RDF', `${file}: the root element is ${rootTag}, not rdf:RDF (${RDF}).`, at(startOf(rootNode)));
   }
 
   let anon = 0;
@@ -226,7 +228,7 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   const nodeElement = (n: Node, parentScope: Record<string, string>): string | undefined => {
     const tag = tagOf(n)!;
     const scope = scopeOf(n[':@'], parentScope);
-    const loc = at((n as any)[META]?.startIndex);
+    const loc = at(startOf(n));
     const name = resolve(tag, scope);
     const attrs = rdfAttrs(n[':@'], scope);
     if (!name) {
@@ -263,7 +265,7 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       const ptag = tagOf(p)!;
       const pscope = scopeOf(p[':@'], scope);
       const pname = resolve(ptag, pscope);
-      const ploc = at((p as any)[META]?.startIndex);
+      const ploc = at(startOf(p));
       let pkey: string;
       if (pscope === rootScopeRef) {
         // Most properties are in the root scope: their canonical key depends on the tag alone.

@@ -1,3 +1,4 @@
+import type { AdapterPayload } from 'oidc-provider';
 import type { Now, SqlPort } from './types';
 
 /**
@@ -42,7 +43,7 @@ export function adapterFactory(db: SqlPort, now: Now) {
   return class PgAdapter {
     constructor(public name: string) {}
 
-    async upsert(id: string, payload: Record<string, any>, expiresIn?: number) {
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
       if (this.name === 'Client') throw new Error('clients are managed through /api/v1/clients');
       const expiresAt = expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null;
       await db.query(
@@ -67,7 +68,7 @@ export function adapterFactory(db: SqlPort, now: Now) {
     async findByUserCode(code: string) { return this.#one(`user_code = $2`, code); }
 
     async #one(where: string, value: string) {
-      const [r] = await db.query(`SELECT payload, consumed_at FROM oidc_payload WHERE model = $1 AND ${where}
+      const [r] = await db.query<{ payload: AdapterPayload; consumed_at: Date | null }>(`SELECT payload, consumed_at FROM oidc_payload WHERE model = $1 AND ${where}
         AND (expires_at IS NULL OR expires_at > $3::timestamptz)`, [this.name, value, iso(now())]);
       if (!r) return undefined;
       return r.consumed_at ? { ...r.payload, consumed: Math.floor(new Date(r.consumed_at).getTime() / 1000) } : r.payload;

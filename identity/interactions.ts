@@ -126,9 +126,10 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
   };
 }
 
-async function consentScopes(details: any, host: InteractionHost) {
+async function consentScopes(details: Awaited<ReturnType<Provider['interactionDetails']>>, host: InteractionHost) {
   const d = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-  const allowed = new Set(await host.accountScopes(details.session.accountId));
+  // The consent prompt comes after sign-in: the interaction has a session.
+  const allowed = new Set(await host.accountScopes(details.session!.accountId));
   const api = Object.values(d.missingResourceScopes ?? {}).flat();
   return {
     wanted: [...(d.missingOIDCScope ?? []), ...api.filter((s) => allowed.has(s))],

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Configuration, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
 import { AlreadyConsumed, adapterFactory } from './adapter';
 import { signAccessToken, type KeyRing } from './keys';
 import { esc, page } from './pages';
@@ -71,7 +71,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** The client an unauthenticated token request claims to be (for lockout accounting only). */
-function claimedClientId(ctx: KoaContextWithOIDC, form: URLSearchParams): string | undefined {
+function claimedClientId(ctx: Pick<KoaContextWithOIDC, 'get'>, form: URLSearchParams): string | undefined {
   const basic = /^Basic (.+)$/i.exec(ctx.get('authorization'));
   if (basic) {
     try { return decodeURIComponent(Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0]); } catch { return undefined; }
@@ -94,14 +94,14 @@ function claimedClientId(ctx: KoaContextWithOIDC, form: URLSearchParams): string
 export function buildProvider(host: IdentityHost): Provider {
   const apiScopes = new Set(host.apiScopes);
   const config: Configuration = {
-    adapter: adapterFactory(host.db, host.now) as any,
-    jwks: { keys: host.keys.privateJwks() as any },
+    adapter: adapterFactory(host.db, host.now),
+    jwks: { keys: host.keys.privateJwks() as JWKS['keys'] },
     routes: OAUTH_ROUTES,
     scopes: ['openid', 'offline_access', 'email', 'profile', ...host.apiScopes],
     claims: { openid: ['sub'], email: ['email'], profile: ['name', 'org', 'user_role'] },
     clientAuthMethods: ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'none'],
     enabledJWA: {
-      clientAuthSigningAlgValues: CLIENT_ASSERTION_ALGORITHMS as any,
+      clientAuthSigningAlgValues: CLIENT_ASSERTION_ALGORITHMS,
       idTokenSigningAlgValues: ['ES256', 'RS256'],
       userinfoSigningAlgValues: ['ES256', 'RS256'],
       introspectionSigningAlgValues: ['ES256', 'RS256'],
@@ -164,10 +164,10 @@ export function buildProvider(host: IdentityHost): Provider {
       if (!a) return undefined;
       return { accountId: a.id, claims: async () => ({ sub: a.id, email: a.email, name: a.name, org: a.organisationId, user_role: a.userRole }) };
     },
-    extraTokenClaims: async (ctx, token: any) => {
+    extraTokenClaims: async (ctx, token) => {
       if (token.kind === 'ClientCredentials') {
-        const client = ctx.oidc.client ?? (await ctx.oidc.provider.Client.find(token.clientId));
-        return { org: (client as any)?.organisation_id };
+        const client = ctx.oidc.client ?? (await ctx.oidc.provider.Client.find(token.clientId!));
+        return { org: client?.organisation_id };
       }
       if (token.kind === 'AccessToken' && token.accountId) {
         const a = await host.findAccount(token.accountId);
@@ -193,7 +193,7 @@ export function buildProvider(host: IdentityHost): Provider {
   atomicOneTimeUse(provider, host);
 
   // Client secrets are stored hashed; compare the hash of what was presented.
-  (provider.Client.prototype as any).compareClientSecret = async function compare(this: { clientSecret: string }, actual: string) {
+  provider.Client.prototype.compareClientSecret = async function compare(this: { clientSecret: string }, actual: string) {
     return typeof actual === 'string' && (await sameHash(this.clientSecret, actual));
   };
 
@@ -203,16 +203,16 @@ export function buildProvider(host: IdentityHost): Provider {
   // With `scope`, every scope asked for must be one the client may hold here, else the request is
   // invalid_scope (never silently narrowed to nothing and then widened to the default set).
   const ccSave = provider.ClientCredentials.prototype.save;
-  provider.ClientCredentials.prototype.save = async function save(this: any, ...args: any[]) {
+  provider.ClientCredentials.prototype.save = async function save(this: InstanceType<typeof provider.ClientCredentials>, ...args: Parameters<typeof ccSave>) {
     if (this.resourceServer) {
       // A client may be registered for scopes it can only use under a delegation (token
       // exchange); its own tokens carry no more than its organisation's roles allow.
-      const client = this.client ?? (await provider.Client.find(this.clientId));
-      const own = new Set(await host.organisationScopes((client as any)?.organisation_id));
+      const client = this.client ?? (await provider.Client.find(this.clientId!));
+      const own = new Set(await host.organisationScopes(client?.organisation_id as string));
       const allowed = String(client?.scope ?? '').split(' ').filter((s) => apiScopes.has(s) && own.has(s));
       this.scope = grantedScopes(requestedScope(), allowed).join(' ') || undefined;
     }
-    return ccSave.apply(this, args as []);
+    return ccSave.apply(this, args);
   };
 
   // Lockout/backoff on repeated failed client authentication at the token endpoint.
@@ -220,10 +220,10 @@ export function buildProvider(host: IdentityHost): Provider {
     if (!(ctx.method === 'POST' && ctx.path === OAUTH_ROUTES.token && host.lockout)) return next();
     const raw = await readBody(ctx.req, 56 * 1024);
     // Hand the provider the same bytes as a stream again, so its own body parser reads them as usual.
-    const req = ctx.req as any;
+    const req = ctx.req as IncomingMessage & { iterator?: (o?: { destroyOnReturn?: boolean }) => AsyncIterator<unknown> };
     Object.defineProperty(req, 'readable', { value: true, configurable: true });
     req.iterator = (o?: { destroyOnReturn?: boolean }) => Readable.from([raw]).iterator(o);
-    const claimed = claimedClientId(ctx as any, new URLSearchParams(raw.toString('utf8')));
+    const claimed = claimedClientId(ctx, new URLSearchParams(raw.toString('utf8')));
     const key = claimed ? `client:${claimed}` : undefined;
     let known = true;
     if (key) {
@@ -240,7 +240,7 @@ export function buildProvider(host: IdentityHost): Provider {
     }
     await next();
     if (!key) return;
-    const error = (ctx.body as any)?.error;
+    const error = (ctx.body as { error?: unknown } | undefined)?.error;
     if (ctx.status === 401 && error === 'invalid_client') await host.lockout.fail(key);
     else if (ctx.status === 200 && known) await host.lockout.succeed(key);
   });
@@ -279,7 +279,7 @@ function registerTokenExchange(provider: Provider, host: IdentityHost) {
     if (aheadSec > ISSUED_AT_SKEW_SEC) throw new errors.InvalidGrant(`subject_token was issued ${Math.round(aheadSec)} s in the future (at most ${ISSUED_AT_SKEW_SEC} s of clock skew is allowed)`);
     if (subject.client_id !== client.clientId) throw new errors.InvalidGrant('subject_token was not issued to this client');
     if (subject.act) throw new errors.InvalidGrant('a delegated token cannot be exchanged again');
-    const delegateOrg = (client as any).organisation_id as string;
+    const delegateOrg = client.organisation_id as string;
     if (subject.org !== delegateOrg) throw new errors.InvalidGrant('subject_token belongs to another organisation');
 
     const at = host.now();

@@ -16,7 +16,7 @@ export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 /** Access tokens for the API (client credentials, people, token exchange) live at most this long. */
 export const ACCESS_TOKEN_TTL_SEC = 300;
-export const CLIENT_ASSERTION_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
+export const CLIENT_ASSERTION_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
 /** How far in the future an access token's `iat` may be (the issuer's clock ahead of ours), at the API and in token exchange. */
 export const ISSUED_AT_SKEW_SEC = 60;
 

@@ -3,7 +3,8 @@
  * clock. identity/ never imports from src/.
  */
 export interface SqlPort {
-  query<T extends Record<string, any> = Record<string, any>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Rows are unknown until the caller names their type. */
+  query<T extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
 }
 export interface TxPort extends SqlPort {
   transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T>;

@@ -25,7 +25,6 @@ export function isVenId(protocol: Protocol, id: string): boolean {
 
 /** An OpenADR text (venName, clientID, target): 1–128 characters, no control characters. */
 export function isOadrText(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
   return s.length >= 1 && [...s].length <= MAX_TEXT && !/[\u0000-\u001f\u007f]/.test(s);
 }
 

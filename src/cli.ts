@@ -126,8 +126,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (sub === 'list') {
-        for (const k of await db.query(`SELECT kid, alg, created_at, retired_at, expires_at FROM signing_key WHERE purpose = 'oidc' ORDER BY created_at`)) {
-          const state = !k.retired_at ? 'current' : new Date(k.expires_at) > new Date() ? `retired, published until ${new Date(k.expires_at).toISOString()}` : 'expired';
+        for (const k of await db.query<{ kid: string; alg: string; created_at: Date; retired_at: Date | null; expires_at: Date | null }>(`SELECT kid, alg, created_at, retired_at, expires_at FROM signing_key WHERE purpose = 'oidc' ORDER BY created_at`)) {
+          const state = !k.retired_at ? 'current' : k.expires_at && k.expires_at > new Date() ? `retired, published until ${k.expires_at.toISOString()}` : 'expired';
           console.log(`${k.kid}  ${k.alg.padEnd(6)} ${new Date(k.created_at).toISOString()}  ${state}`);
         }
         return 0;
@@ -187,9 +187,9 @@ async function main(argv: string[]): Promise<number> {
       case 'token': {
         if (!hub.signer) { console.error('fmar: tokens are minted only in development mode (production uses the identity provider)'); return 2; }
         const demo = DEMO_ORGANISATIONS.find((d) => d.key === sub || d.id === sub);
-        const [org] = await db.query(`SELECT id, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [demo?.id ?? sub ?? '']);
+        const [org] = await db.query<{ id: string; roles: OrganisationRole[] }>(`SELECT id, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [demo?.id ?? sub ?? '']);
         if (!org) { console.error(`fmar: no organisation ${sub}`); return 2; }
-        console.log(await hub.signer.sign({ sub: `cli-${org.id}`, org: org.id, roles: org.roles as OrganisationRole[], scope: values.scope }));
+        console.log(await hub.signer.sign({ sub: `cli-${org.id}`, org: org.id, roles: org.roles, scope: values.scope }));
         return 0;
       }
       default:

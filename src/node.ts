@@ -160,8 +160,9 @@ async function main() {
     lock?.release();
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // stop() ends the process itself (process.exit): nothing waits on it.
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -54,7 +54,7 @@ function currentDb(): Db {
 
 const scopedDb: Db = {
   engine: 'postgres',
-  query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]> {
+  query<T extends object = Row>(text: string, params?: unknown[]): Promise<T[]> {
     return currentDb().query<T>(text, params);
   },
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {

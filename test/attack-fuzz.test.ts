@@ -47,7 +47,7 @@ beforeAll(async () => {
   const tokens = new Map<OrganisationRole, string>();
   const tokenFor = async (role: OrganisationRole) => {
     if (!tokens.has(role)) {
-      let [o] = await hub.db.query(`SELECT id FROM organisation WHERE $1 = ANY(roles) AND status = 'ACTIVE' ORDER BY id LIMIT 1`, [role]);
+      let [o] = await hub.db.query<{ id: string }>(`SELECT id FROM organisation WHERE $1 = ANY(roles) AND status = 'ACTIVE' ORDER BY id LIMIT 1`, [role]);
       o ??= await registerOrganisation(hub.ctx, hub.system, { legalName: `Fuzz ${role} Ltd`, organisationType: 'LTD', registrationNumber: `0977${String(tokens.size).padStart(4, '0')}`, roles: [role], status: 'ACTIVE' });
       tokens.set(role, await hub.token({ org: o.id, roles: [role], sub: `fuzz-${role}` }));
     }

@@ -20,7 +20,7 @@ async function tally() {
   return { audit: await count('audit_log'), events: await count('event_outbox') };
 }
 async function lastAudit() {
-  const [r] = await hub.db.query(`SELECT * FROM audit_log ORDER BY id DESC LIMIT 1`);
+  const [r] = await hub.db.query<{ occurred_at: Date; [k: string]: any }>(`SELECT * FROM audit_log ORDER BY id DESC LIMIT 1`);
   return r;
 }
 async function lastEvent() {

@@ -44,7 +44,7 @@ const refused = (req: () => Promise<{ status: number; json: any; text?: string }
 
 /** The organisations an event of this type about this dispute was addressed to (event_recipient). */
 async function recipients(disputeId: string, type: string): Promise<string[]> {
-  const rows = await hub.db.query(`SELECT r.organisation_id FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id WHERE e.subject = $1 AND e.type = $2 ORDER BY 1`, [disputeId, type]);
+  const rows = await hub.db.query<{ organisation_id: string }>(`SELECT r.organisation_id FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id WHERE e.subject = $1 AND e.type = $2 ORDER BY 1`, [disputeId, type]);
   return rows.map((r) => r.organisation_id);
 }
 /** The event types about this dispute in an organisation's pull feed. */

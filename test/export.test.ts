@@ -31,7 +31,7 @@ beforeAll(async () => {
   for (const x of [ra.json.results[3], ra.json.results[1000], rb.json.results[0]]) {
     expect((await hub.call('DELETE', `/api/v1/assets/${x.id}`, { as: x === rb.json.results[0] ? 'fsp-b' : 'fsp-a' })).status).toBe(200);
   }
-  const rows = await hub.db.query(`SELECT id, organisation_id, fsp_id, category, dno, status, deregistered_at FROM asset`);
+  const rows = await hub.db.query<{ id: string; organisation_id: string; fsp_id: string; category: string; dno: string | null; status: string; deregistered_at: Date | null }>(`SELECT id, organisation_id, fsp_id, category, dno, status, deregistered_at FROM asset`);
   model = rows.map((r) => ({ id: r.id, organisationId: r.organisation_id, fspId: r.fsp_id, category: r.category, dno: r.dno, status: r.status, deregistered: !!r.deregistered_at }));
   model.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
 }, 180_000);

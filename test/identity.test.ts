@@ -73,7 +73,7 @@ describe('API clients', () => {
     expect(warned).toContain(c1.json.clientId);
     expect(warned).not.toContain(c2.json.clientId);
     expect(await warnExpiringCredentials(hub.ctx, hub.system)).not.toContain(c1.json.clientId);
-    const [ev] = await hub.db.query(`SELECT organisation_id, data FROM event_outbox WHERE type = 'fmar.client.credential-expiring' AND subject = $1`, [c1.json.clientId]);
+    const [ev] = await hub.db.query<{ organisation_id: string; data: any }>(`SELECT organisation_id, data FROM event_outbox WHERE type = 'fmar.client.credential-expiring' AND subject = $1`, [c1.json.clientId]);
     expect(ev.organisation_id).toBe(DEMO['fsp-a']);
     expect(ev.data.expiresAt).toBe(soon.replace(/\.\d+Z$/, '.000Z').replace(/Z$/, 'Z'));
   });

@@ -100,7 +100,7 @@ describe('fmar import (in process)', () => {
     const fresh = await testHub({ seed: true });
     try {
       // A new hub has the demo organisations and its own registration of the demo assets: those are existing, the rest register.
-      const [{ n: demo }] = await fresh.db.query(`SELECT count(*)::int AS n FROM asset WHERE organisation_id = $1`, [DEMO['fsp-a']]);
+      const [{ n: demo }] = await fresh.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM asset WHERE organisation_id = $1`, [DEMO['fsp-a']]);
       const out = await run(path, { batch: 4 }, fresh);
       expect(out).toMatchObject({ total: count, existing: demo, registered: count - demo, rejected: 0 });
     } finally {

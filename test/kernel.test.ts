@@ -6,13 +6,14 @@ import { hookPoint, Hooks } from '../src/kernel/hooks';
 import { changeVersioned, priorVersions, type Change } from '../src/kernel/versioned';
 import { loadMigrations } from '../src/storage/load-migrations';
 import { migrate } from '../src/storage/migrate';
-import type { Db, Row } from '../src/storage/db';
+import type { Db } from '../src/storage/db';
 import { TestClock, testDb } from './harness';
 
 /** The kernel's one versioned change, on a probe table: lock, guard, If-Match, history, version, audit, events; a refusal writes nothing. */
 
 interface Probe { id: string; name: string; version: number; recordedAt: string; recordedBy: string }
-const toProbe = (r: Row): Probe => ({ id: r.id, name: r.name, version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by });
+interface ProbeRow { id: string; name: string; version: number; recorded_at: Date; recorded_by: string }
+const toProbe = (r: ProbeRow): Probe => ({ id: r.id, name: r.name, version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by });
 const clock = new TestClock();
 const ids = ulidSource(clock);
 const actor = systemPrincipal('kernel-test');
@@ -27,17 +28,17 @@ beforeAll(async () => {
 });
 afterAll(async () => { await db.close(); await drop(); });
 
-function rename(id: string, name: string, ifMatch?: number): Change<Probe> {
+function rename(id: string, name: string, ifMatch?: number): Change<Probe, ProbeRow> {
   return {
     table: 'kernel_probe', key: { id }, label: `Probe ${id}`, returning: '*', toRecord: toProbe, ifMatch, history: 'kernel_probe',
-    lock: async (tx) => { const [r] = await tx.query(`SELECT * FROM kernel_probe WHERE id = $1 FOR UPDATE`, [id]); return r ? toProbe(r) : undefined; },
+    lock: async (tx) => { const [r] = await tx.query<ProbeRow>(`SELECT * FROM kernel_probe WHERE id = $1 FOR UPDATE`, [id]); return r ? toProbe(r) : undefined; },
     notFound: () => new Problem('ROUTE-NOT-FOUND', `No probe ${id}.`),
     set: () => { if (!name) throw new Problem('REQUEST-VALIDATION', 'A name is needed.'); return { sql: 'name = $1', params: [name] }; },
     audit: (_, after) => [{ action: 'probe.renamed', recordType: 'audit', recordId: id, detail: { version: after.version } }],
     events: (_, after) => [{ type: 'fmar.probe.renamed', subject: id, data: { version: after.version } }],
   };
 }
-const counts = async () => (await db.query(`SELECT (SELECT count(*) FROM record_history)::int AS h, (SELECT count(*) FROM audit_log)::int AS a, (SELECT count(*) FROM event_outbox)::int AS e, (SELECT version FROM kernel_probe WHERE id = 'P1') AS v`))[0];
+const counts = async () => (await db.query<{ h: number; a: number; e: number; v: number }>(`SELECT (SELECT count(*) FROM record_history)::int AS h, (SELECT count(*) FROM audit_log)::int AS a, (SELECT count(*) FROM event_outbox)::int AS e, (SELECT version FROM kernel_probe WHERE id = 'P1') AS v`))[0];
 
 describe('changeVersioned', () => {
   it('keeps the prior version, bumps the version and the stamp, writes one audit row and one event', async () => {

@@ -77,7 +77,7 @@ describe('VTN records', () => {
     const ok = await hub.call('PATCH', `/api/v1/vtns/${spen.id}`, { as: impToken, body: { name: 'SPEN Flexibility' }, headers: { 'if-match': '"1"' } });
     expect([ok.status, ok.json.name, ok.json.version, ok.headers.get('etag')]).toEqual([200, 'SPEN Flexibility', 2, '"2"']);
     expect((await hub.call('PATCH', `/api/v1/vtns/${spen.id}`, { as: impToken, body: { protocol: '2.0b' }, headers: { 'if-match': '"2"' } })).json.errors[0].code).toBe('REQUEST-UNKNOWN-FIELD');
-    const [audit] = await hub.db.query(`SELECT action, detail FROM audit_log WHERE record_id = $1 AND action = 'vtn.updated'`, [spen.id]);
+    const [audit] = await hub.db.query<{ action: string; detail: any }>(`SELECT action, detail FROM audit_log WHERE record_id = $1 AND action = 'vtn.updated'`, [spen.id]);
     expect(audit.detail.changed).toEqual(['name']);
   });
 });
@@ -177,7 +177,7 @@ describe('VEN ID resolution', () => {
     const out = await registerAssets(hub.ctx, hub.system, Array.from({ length: 4 }, (_, i) => batteryInput(300 + i, { organisationId: DEMO['fsp-a'], importMpan: mpanFor(300 + i), location: { gspGroup: '_N', latitude: 55.8642, longitude: -4.2518 } })), { source: 'test' });
     expect(out.ok).toBe(true);
     await hub.call('DELETE', `/api/v1/assets/${out.assets[3].id}`, { as: 'fsp-a' });
-    fspAAssets = (await hub.db.query(`SELECT id FROM asset WHERE fsp_id = $1 AND deregistered_at IS NULL ORDER BY id`, [DEMO['fsp-a']])).map((r) => r.id);
+    fspAAssets = (await hub.db.query<{ id: string }>(`SELECT id FROM asset WHERE fsp_id = $1 AND deregistered_at IS NULL ORDER BY id`, [DEMO['fsp-a']])).map((r) => r.id);
   });
 
   it('a dispatch platform resolves a VEN ID on a VTN to the organisation, its roles and a page of its live assets', async () => {
@@ -242,7 +242,7 @@ describe('OpenADR 2.0b oadrCreatedPartyRegistration', () => {
     const r = await post(fixture, '?venName=alpha-nged');
     expect(r.status, JSON.stringify(r.json)).toBe(201);
     expect(r.json).toMatchObject({ protocol: '2.0b', vtnCode: 'NGED', venId: 'ven_alpha_glasgow_01', registrationId: 'REG-7f3c2a91', venName: 'alpha-nged', organisationId: DEMO['fsp-a'] });
-    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1`, [r.json.id]);
+    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE record_id = $1`, [r.json.id]);
     expect(audit.detail.source).toBe('oadr2b');
     const out = await hub.call('GET', `/api/v1/ven-registrations/${r.json.id}/oadr2b`, { as: impToken });
     expect([out.status, out.headers.get('content-type')]).toEqual([200, 'application/xml; charset=utf-8']);

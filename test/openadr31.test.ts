@@ -166,7 +166,7 @@ describe('vens, as BL (the operator, SOs and IMPs)', () => {
     expect(attr(del.json, 'REGISTRATION_STATUS')).toEqual(['CANCELLED']);
     expect((await oadr('GET', '/vens/{venID}', `/vens/${id}`)).json).toMatchObject({ status: 404 });
     expect((await oadr('DELETE', '/vens/{venID}', `/vens/${id}`)).json).toMatchObject({ status: 404 });
-    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'ven_registration.registered'`, [id]);
+    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'ven_registration.registered'`, [id]);
     expect(audit.detail.source).toBe('openadr3.1');
   });
 });
@@ -284,7 +284,7 @@ describe('resource writes: binding assets to a VEN', () => {
     const other = before.find((x: any) => x.resourceName !== battery).resourceName;
     expect((await hub.call('GET', `/api/v1/assets/${other}/ven-registrations`, { as: tokens.so })).json.items.map((x: any) => x.id)).toEqual([vens.alpha2]);
     const [binding] = await hub.db.query(`SELECT id FROM ven_resource WHERE registration_id = $1 AND asset_id = $2`, [vens.alpha, battery]);
-    const audit = await hub.db.query(`SELECT action, detail FROM audit_log WHERE record_id = $1`, [binding.id]);
+    const audit = await hub.db.query<{ action: string; detail: any }>(`SELECT action, detail FROM audit_log WHERE record_id = $1`, [binding.id]);
     expect(audit.map((a) => [a.action, a.detail.assetId, a.detail.source])).toEqual([['ven_resource.created', battery, 'openadr3.1']]);
     const events = await hub.db.query(`SELECT type, organisation_id FROM event_outbox WHERE subject = $1 ORDER BY organisation_id`, [binding.id]);
     expect(events.map((e) => e.type)).toEqual(['fmar.ven-resource.created', 'fmar.ven-resource.created']); // the FSP and the VTN's operator
@@ -335,7 +335,7 @@ describe('resource writes: binding assets to a VEN', () => {
     expect((await oadr('PUT', '/resources/{resourceID}', url, { body: with1({ resourceName: located }) })).json).toMatchObject({ status: 409, code: 'OPENADR-RESOURCE-NAME-TAKEN' });
     expect((await oadr('PUT', '/resources/{resourceID}', `/resources/${vens.beta}_${battery}`, { body: with1({}) })).json).toMatchObject({ status: 404, code: 'OPENADR-RESOURCE-NOT-FOUND' });
     const [binding] = await hub.db.query(`SELECT id FROM ven_resource WHERE registration_id = $1 AND asset_id = $2`, [vens.alpha, battery]);
-    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'ven_resource.updated'`, [binding.id]);
+    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'ven_resource.updated'`, [binding.id]);
     expect(audit.detail.before).toMatchObject({ resourceName: 'glasgow-battery', targets: ['group-1'] });
   });
 
@@ -379,14 +379,14 @@ describe('resource writes: binding assets to a VEN', () => {
     expect(await listOf(vens.beta)).toEqual([]); // hidden: fsp-b no longer controls it
     const a = await oadr('POST', '/resources', '/resources', { body: bl(vens.alpha, clients.alpha, { resourceName: foreign }) });
     expect([a.status, a.json.venID]).toEqual([201, vens.alpha]);
-    const [old] = await hub.db.query(`SELECT b.id, b.deleted_at, (SELECT detail FROM audit_log WHERE record_id = b.id AND action = 'ven_resource.deleted') AS detail FROM ven_resource b WHERE registration_id = $1`, [vens.beta]);
+    const [old] = await hub.db.query<{ id: string; deleted_at: Date | null; detail: any }>(`SELECT b.id, b.deleted_at, (SELECT detail FROM audit_log WHERE record_id = b.id AND action = 'ven_resource.deleted') AS detail FROM ven_resource b WHERE registration_id = $1`, [vens.beta]);
     expect([old.deleted_at !== null, old.detail.reason]).toEqual([true, 'the asset is no longer controlled by the VEN’s organisation']);
   });
 
   it('cancelling a ven releases its bindings', async () => {
     expect((await oadr('DELETE', '/vens/{venID}', `/vens/${vens.alpha2}`, { as: tokens.so })).status).toBe(200);
     expect((await hub.db.query(`SELECT 1 FROM ven_resource WHERE registration_id = $1 AND deleted_at IS NULL`, [vens.alpha2])).length).toBe(0);
-    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'ven_registration.cancelled'`, [vens.alpha2]);
+    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'ven_registration.cancelled'`, [vens.alpha2]);
     expect(audit.detail.releasedResources).toEqual([battery]);
   });
 });

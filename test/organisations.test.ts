@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, batteryInput, testHub, type TestHub } from './harness';
+import type { Organisation } from '../src/organisations/schema';
 
 /** UC-01.02 / UC-01.03 / UC-01.04: register, update and de-register organisations over the API. */
 
@@ -328,7 +329,7 @@ describe('update an organisation (UC-01.03)', () => {
     const again = await hub.call('PATCH', url, { as: 'operator', body: { tradingName: 'Other' }, headers: { 'if-match': '"1"' } });
     expect(again.status).toBe(412);
 
-    const hist = await hub.db.query(`SELECT version, data FROM record_history WHERE record_type = 'organisation' AND record_id = $1 ORDER BY version`, [org.id]);
+    const hist = await hub.db.query<{ version: number; data: Organisation }>(`SELECT version, data FROM record_history WHERE record_type = 'organisation' AND record_id = $1 ORDER BY version`, [org.id]);
     expect(hist.map((h) => h.version)).toEqual([1]);
     expect(hist[0].data.tradingName).toBeNull();
     expect(hist[0].data.status).toBe('PENDING_APPROVAL');

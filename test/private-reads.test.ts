@@ -20,7 +20,7 @@ async function asset(as: 'fsp-a' | 'fsp-b') {
 
 /** The private-read records written since audit_log id `after`. */
 async function readsSince(after: number) {
-  return hub.db.query(`SELECT action, record_type, record_id, organisation_id, actor, detail FROM audit_log
+  return hub.db.query<{ action: string; record_type: string; record_id: string; organisation_id: string | null; actor: any; detail: any }>(`SELECT action, record_type, record_id, organisation_id, actor, detail FROM audit_log
     WHERE id > $1 AND action IN ('asset.read', 'organisation.passport-read', 'switch.consent-read') ORDER BY id`, [after]);
 }
 const lastId = async () => Number((await hub.db.query(`SELECT coalesce(max(id), 0)::int AS n FROM audit_log`))[0].n);

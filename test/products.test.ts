@@ -240,7 +240,7 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
     expect(changed.json.reassessmentReason).toContain('composition');
     const to = await recipients('fmar.market-unit.reassessment-required', u.id);
     expect(to).toEqual({ [DEMO['fsp-a']]: ['record-organisation', 'unit-fsp'], [neso.id]: ['product-owner'] });
-    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE record_type = 'market_unit' AND record_id = $1 AND action = 'market-unit.reassessment-required'`, [u.id]);
+    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE record_type = 'market_unit' AND record_id = $1 AND action = 'market-unit.reassessment-required'`, [u.id]);
     expect(audit.detail.qualificationIds).toHaveLength(1);
 
     const again = await qualify(u.id, neso.token, { ...QUALIFIED, reference: 'PQ after change' });

@@ -257,7 +257,7 @@ describe('maintaining rules', () => {
       expect(await openCodes(a.id)).not.toContain(code);
       await expectScorecardsConsistent();
       expect((await hub.call('DELETE', `${DQ}/rules/${code}`, { as: 'operator' })).json.code).toBe('DQ-RULE-INACTIVE');
-      const closed = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-closed' AND data->'assetIds' ? $1`, [a.id]);
+      const closed = await hub.db.query<{ data: any }>(`SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-closed' AND data->'assetIds' ? $1`, [a.id]);
       expect(closed.flatMap((ev) => ev.data.findings.map((f: any) => f.ruleCode))).toEqual(['DQ-SERIAL-REQUIRED']);
       const r = await hub.call('PATCH', `${DQ}/rules/${code}`, { as: 'operator', body: { active: true }, headers: { 'if-match': `"${d.json.version}"` } });
       expect(r.json.active).toBe(true);
@@ -291,7 +291,7 @@ describe('findings: a live list', () => {
     expect(page.json.advisories).toEqual([]);
     expect(page.json.items).toHaveLength(1);
     expect(page.json.items.every((f: any) => f.status === 'resolved' && f.resolvedAt)).toBe(true);
-    const events = await hub.db.query(`SELECT type, data FROM event_outbox WHERE type LIKE 'fmar.data-quality.finding-%' AND data->>'assetId' = $1`, [a.id]);
+    const events = await hub.db.query<{ type: string; data: any }>(`SELECT type, data FROM event_outbox WHERE type LIKE 'fmar.data-quality.finding-%' AND data->>'assetId' = $1`, [a.id]);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'fmar.data-quality.finding-closed', data: { fspId: DEMO['fsp-a'], organisationId: DEMO['fsp-a'] } });
     expect(events[0].data.findings.map((f: any) => f.ruleCode).sort()).toEqual(['DQ-SERIAL-REQUIRED']);
@@ -467,7 +467,7 @@ describe('validation: Pending Validation → Verified / Query', () => {
     expect(asset).toMatchObject({ status: 'VERIFIED', version: 2 });
     const hist = (await hub.call('GET', `/api/v1/assets/${a.id}/history`, { as: 'fsp-a' })).json.items;
     expect(hist.map((v: any) => v.status)).toEqual(['VERIFIED', 'PENDING_VALIDATION']);
-    const [au] = await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'asset.status-changed'`, [a.id]);
+    const [au] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'asset.status-changed'`, [a.id]);
     expect(au.detail.changes.status).toEqual(['PENDING_VALIDATION', 'VERIFIED']);
     const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.asset.status-changed' AND subject = $1`, [a.id]);
     expect(ev.data).toMatchObject({ fromStatus: 'PENDING_VALIDATION', status: 'VERIFIED', version: 2 });
@@ -563,7 +563,7 @@ describe('staleness, by the periodic job', () => {
       expect(touched).toBeGreaterThan(0);
       expect(await openCodes(a.id)).toEqual(['DQ-STALE-RECORD']);
       expect(await evaluateStaleness(hub.ctx)).toBe(0);
-      const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-opened' AND data->'assetIds' ? $1`, [a.id]);
+      const [ev] = await hub.db.query<{ data: any }>(`SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-opened' AND data->'assetIds' ? $1`, [a.id]);
       expect(ev.data.findings.find((f: any) => f.assetId === a.id).ruleCode).toBe('DQ-STALE-RECORD');
       const u = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-b', body: { name: 'Touched' }, headers: { 'if-match': '"1"' } });
       expect(u.status).toBe(200);

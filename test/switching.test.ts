@@ -72,12 +72,12 @@ async function newBattery(n: number, as: 'fsp-a' | 'fsp-b' = 'fsp-a') {
   return r.json;
 }
 const request = (body: Record<string, unknown>, as: 'fsp-a' | 'fsp-b' | 'operator' = 'fsp-b', headers: Record<string, string> = {}) => hub.call('POST', '/api/v1/switches', { as, body, headers });
-const assetRow = async (id: string) => (await hub.db.query(`SELECT fsp_id, version, status FROM asset WHERE id = $1`, [id]))[0];
+const assetRow = async (id: string) => (await hub.db.query<{ fsp_id: string; version: number; status: string }>(`SELECT fsp_id, version, status FROM asset WHERE id = $1`, [id]))[0];
 const count = async (table: string) => Number((await hub.db.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n);
 
 describe('a switch, from request to effect', () => {
   it('found by MPAN, consent verified, pending through the notice period, then the FSP link moves', async () => {
-    const [bess] = await hub.db.query(`SELECT id FROM asset WHERE friendly_code = 'ALPHA-BESS-1'`);
+    const [bess] = await hub.db.query<{ id: string }>(`SELECT id FROM asset WHERE friendly_code = 'ALPHA-BESS-1'`);
     const before = await assetRow(bess.id);
     const c = await consent();
     const r = await request({ asset: `mpan:${BESS_MPAN}`, consent: c.token, reason: 'consumer chose Beta' });
@@ -153,7 +153,7 @@ describe('refusals change nothing', () => {
 
   it('a refused switch reveals nothing: one status, code and detail for no such asset and not for this consent', async () => {
     const a = await newBattery(851);
-    const [row] = await hub.db.query(`SELECT import_mpan, serial_number FROM asset WHERE id = $1`, [a.id]);
+    const [row] = await hub.db.query<{ import_mpan: string; serial_number: string | null }>(`SELECT import_mpan, serial_number FROM asset WHERE id = $1`, [a.id]);
     const before = [await count('asset_switch'), await count('consent_replay'), await count('audit_log'), await count('event_outbox')];
     // FSP B holds a valid consent for another meter: it probes FSP A's asset by ID and by serial, and two that do not exist.
     const probe = async (ref: string) => {

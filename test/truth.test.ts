@@ -27,7 +27,7 @@ const battery = (extra: Record<string, unknown> = {}) => batteryInput(9_100_000 
 const post = (body: unknown, as = 'fsp-a') => hub.call('POST', '/api/v1/assets', { as, body });
 const patch = (id: string, version: number, body: unknown, as = 'fsp-a') => hub.call('PATCH', `/api/v1/assets/${id}`, { as, body, headers: { 'if-match': `"${version}"` } });
 const statusOf = async (id: string) => (await hub.db.query(`SELECT status FROM asset WHERE id = $1`, [id]))[0].status as string;
-const eventsOf = (type: string, subject: string) => hub.db.query(`SELECT data, organisation_id FROM event_outbox WHERE type = $1 AND subject = $2 ORDER BY id`, [type, subject]);
+const eventsOf = (type: string, subject: string) => hub.db.query<{ data: any; organisation_id: string }>(`SELECT data, organisation_id FROM event_outbox WHERE type = $1 AND subject = $2 ORDER BY id`, [type, subject]);
 
 async function registered(extra: Record<string, unknown> = {}, as = 'fsp-a') {
   const r = await post(battery(extra), as);
@@ -60,7 +60,7 @@ describe('consent at registration (UC-02.01 step 2)', () => {
     const [row] = await hub.db.query(`SELECT fsp_id, consent_jti, token_hash, consent FROM asset_consent WHERE asset_id = $1`, [r.json.id]);
     expect(row).toMatchObject({ fsp_id: DEMO['fsp-a'], consent_jti: c.jti, token_hash: c.tokenHash, consent: { method: 'jwt', jti: c.jti, claims: { mpan: input.importMpan, fsp: DEMO['fsp-a'] } } });
     expect(JSON.stringify(row)).not.toContain(c.token.split('.')[2]);
-    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE action = 'asset.registered' AND record_id = $1`, [r.json.id]);
+    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE action = 'asset.registered' AND record_id = $1`, [r.json.id]);
     expect(audit.detail.consent).toEqual({ issuer: hub.ports.consentSimulator!.issuer, jti: c.jti, tokenHash: c.tokenHash, method: 'jwt' });
   });
 
@@ -228,7 +228,7 @@ describe('market units follow their members', () => {
   const qualify = async (unitId: string) => hub.call('POST', `/api/v1/market-units/${unitId}/qualifications`, { as: await hub.token({ org: so.id, roles: ['SYSTEM_OPERATOR'] }), body: { outcome: 'QUALIFIED', validFrom: hub.clock.now().toISOString() } });
 
   it('a qualified unit whose member’s capacity rose from 5 to 500 kW is flagged Re-assessment Required, with its notice', async () => {
-    const [bess] = await hub.db.query(`SELECT a.id, a.version, m.market_unit_id FROM asset a JOIN market_unit_member m ON m.asset_id = a.id AND m.active WHERE a.friendly_code = 'ALPHA-BESS-1'`);
+    const [bess] = await hub.db.query<{ id: string; version: number; market_unit_id: string }>(`SELECT a.id, a.version, m.market_unit_id FROM asset a JOIN market_unit_member m ON m.asset_id = a.id AND m.active WHERE a.friendly_code = 'ALPHA-BESS-1'`);
     expect((await unitOf(bess.market_unit_id)).reassessmentRequired).toBe(false);
     const r = await patch(bess.id, bess.version, { ratedCapacityKw: 500 });
     expect(r.status, r.text).toBe(200);
@@ -314,7 +314,7 @@ describe('submission by installers and OEMs (UC-02.01 step 1)', () => {
     expect(r.json.asset).toMatchObject({ organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'], status: 'PENDING_VALIDATION', importMpan: asset.importMpan, consentReference: c.jti });
     const events = await eventsOf('fmar.asset-submission.accepted', submission.id);
     expect(events.map((e) => e.organisation_id).sort()).toEqual([DEMO.installer, DEMO['fsp-a']].sort());
-    const [audit] = await hub.db.query(`SELECT detail FROM audit_log WHERE action = 'asset.registered' AND record_id = $1`, [r.json.asset.id]);
+    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE action = 'asset.registered' AND record_id = $1`, [r.json.asset.id]);
     expect(audit.detail.source).toBe(`submission ${submission.id}`);
     await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'reject', { reason: 'changed my mind' }), 409, 'SUBMISSION-STATE');
   });

@@ -137,7 +137,7 @@ async function register(as: keyof typeof DEMO, extra: Record<string, unknown> = 
   return r.json;
 }
 async function eventOf(subject: string, type = 'fmar.asset.registered'): Promise<string> {
-  const [r] = await hub.db.query(`SELECT id FROM event_outbox WHERE subject = $1 AND type = $2`, [subject, type]);
+  const [r] = await hub.db.query<{ id: string }>(`SELECT id FROM event_outbox WHERE subject = $1 AND type = $2`, [subject, type]);
   return r.id;
 }
 async function recipients(eventId: string): Promise<Record<string, string[]>> {
@@ -328,7 +328,7 @@ describe('delivery', () => {
     const f = await subscribe('fsp-b', '/fail', {}, 'fail');
     const asset = await register('fsp-b', ukpn());
     const ev = await eventOf(asset.id);
-    const row = async () => (await hub.db.query(`SELECT * FROM webhook_delivery WHERE subscription_id = $1 AND event_id = $2`, [f.id, ev]))[0];
+    const row = async () => (await hub.db.query<{ next_attempt_at: Date; [k: string]: any }>(`SELECT * FROM webhook_delivery WHERE subscription_id = $1 AND event_id = $2`, [f.id, ev]))[0];
     const waits: number[] = [];
     for (let n = 1; n <= 10; n++) {
       const before = hub.clock.now().getTime();
@@ -394,7 +394,7 @@ describe('delivery', () => {
     const busy = await subscribe('fsp-b', '/busy', {}, 'busy');
     const asset = await register('fsp-b', ukpn());
     expect(await drain()).toBe(1);
-    const [r] = await hub.db.query(`SELECT d.next_attempt_at, d.last_status, e.subject FROM webhook_delivery d JOIN event_outbox e ON e.id = d.event_id WHERE d.subscription_id = $1`, [busy.id]);
+    const [r] = await hub.db.query<{ next_attempt_at: Date; last_status: number | null; subject: string }>(`SELECT d.next_attempt_at, d.last_status, e.subject FROM webhook_delivery d JOIN event_outbox e ON e.id = d.event_id WHERE d.subscription_id = $1`, [busy.id]);
     expect([new Date(r.next_attempt_at).getTime() - hub.clock.now().getTime(), r.last_status, r.subject]).toEqual([3_600_000, 503, asset.id]);
     await unsubscribe(busy);
 

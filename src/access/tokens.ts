@@ -51,11 +51,11 @@ export function jwtTokenVerifier(opts: { issuer: string; audience: string; jwks:
   let local: ReturnType<typeof createLocalJWKSet> | undefined;
   const src = opts.jwks;
   const keys: Parameters<typeof jwtVerify>[1] = src instanceof URL ? createRemoteJWKSet(src, { cooldownDuration: 30_000, cacheMaxAge: 600_000 })
-    : typeof src === 'function' ? ((header: any, token: any) => {
+    : typeof src === 'function' ? ((...args: Parameters<ReturnType<typeof createLocalJWKSet>>) => {
       const set = src();
       if (set !== localFor) { localFor = set; local = createLocalJWKSet(set); }
-      return local!(header, token);
-    }) as any
+      return local!(...args);
+    })
     : createLocalJWKSet(src);
   const tolerance = opts.clockToleranceSec ?? 30;
   // Tokens verified in the last cacheMs, by their exact text: the signature check is the largest

@@ -71,7 +71,7 @@ export function releasedContributions(previous: Contribution[] | undefined, curr
 
 /** The one SQL over the register: the analytics view (migration 010) grouped by every dimension and FSP. */
 async function currentContributions(ctx: Ctx): Promise<Contribution[]> {
-  const rows = await ctx.db.query(
+  const rows = await ctx.db.query<{ dno: string | null; gsp_group: string | null; category: string; status: string; fsp_id: string; assets: number; rated: string | null; generation: string | null; demand: string | null }>(
     `SELECT dno, gsp_group, category, status, fsp_id, count(*)::int AS assets,
             sum(rated_capacity_kw)::text AS rated, sum(generation_capacity_kw)::text AS generation, sum(demand_capacity_kw)::text AS demand
        FROM analytics_registered_asset
@@ -88,8 +88,8 @@ const toSnapshot = (r: { snapshot_date: unknown; taken_at: unknown; contribution
 });
 
 async function storedSnapshot(ctx: Ctx, date: string): Promise<Snapshot | undefined> {
-  const [r] = await ctx.db.query(`SELECT snapshot_date::text AS snapshot_date, taken_at, contributions FROM analytics_snapshot WHERE snapshot_date = $1::date`, [date]);
-  return r ? toSnapshot(r as never) : undefined;
+  const [r] = await ctx.db.query<{ snapshot_date: string; taken_at: Date; contributions: Contribution[] }>(`SELECT snapshot_date::text AS snapshot_date, taken_at, contributions FROM analytics_snapshot WHERE snapshot_date = $1::date`, [date]);
+  return r ? toSnapshot(r) : undefined;
 }
 
 /**
@@ -101,8 +101,8 @@ export async function snapshotOf(ctx: Ctx, date: string, policy: AnalyticsSettin
   const stored = await storedSnapshot(ctx, date);
   const now = ctx.clock.now();
   if (stored || date !== dateOf(now)) return stored;
-  const [prev] = await ctx.db.query(`SELECT contributions FROM analytics_snapshot WHERE snapshot_date < $1::date ORDER BY snapshot_date DESC LIMIT 1`, [date]);
-  const released = releasedContributions(prev?.contributions as Contribution[] | undefined, await currentContributions(ctx), policy);
+  const [prev] = await ctx.db.query<{ contributions: Contribution[] }>(`SELECT contributions FROM analytics_snapshot WHERE snapshot_date < $1::date ORDER BY snapshot_date DESC LIMIT 1`, [date]);
+  const released = releasedContributions(prev?.contributions, await currentContributions(ctx), policy);
   await ctx.db.query(`INSERT INTO analytics_snapshot (snapshot_date, taken_at, contributions) VALUES ($1::date, $2::timestamptz, $3::jsonb) ON CONFLICT (snapshot_date) DO NOTHING`,
     [date, now.toISOString(), released]);
   return storedSnapshot(ctx, date);
@@ -110,7 +110,7 @@ export async function snapshotOf(ctx: Ctx, date: string, policy: AnalyticsSettin
 
 /** The dates published, newest first (at most a year's worth per page). */
 export async function snapshotDates(ctx: Ctx): Promise<{ date: string; takenAt: string }[]> {
-  const rows = await ctx.db.query(`SELECT snapshot_date::text AS snapshot_date, taken_at FROM analytics_snapshot ORDER BY snapshot_date DESC LIMIT 366`);
+  const rows = await ctx.db.query<{ snapshot_date: string; taken_at: Date }>(`SELECT snapshot_date::text AS snapshot_date, taken_at FROM analytics_snapshot ORDER BY snapshot_date DESC LIMIT 366`);
   return rows.map((r) => ({ date: String(r.snapshot_date).slice(0, 10), takenAt: new Date(r.taken_at).toISOString() }));
 }
 

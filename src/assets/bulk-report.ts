@@ -10,6 +10,12 @@ export const MAX_LISTED_REJECTS = 1_000;
 /** How long a bulk report is kept (docs/decisions.md, "Bulk reports"). */
 export const BULK_REPORT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
+/** A row of bulk_report; summary and results are the jsonb this module wrote. */
+interface BulkReportRow {
+  id: string; dry_run: boolean; on_error: OnError; http_status: number; created_at: Date; expires_at: Date;
+  summary: Pick<BulkReport, 'total' | 'registered' | 'existing' | 'valid' | 'rejected' | 'byRule'>; results: RowResult[];
+}
+
 export interface BulkReport {
   id: string; dryRun: boolean; onError: OnError; status: number; total: number; createdAt: string; expiresAt: string;
   registered: number; existing: number; valid: number; rejected: number; byRule: Record<string, number>; results: RowResult[];
@@ -36,7 +42,7 @@ export async function saveBulkReport(ctx: Ctx, p: Principal, r: { dryRun: boolea
 export async function readBulkReport(ctx: Ctx, p: Principal, id: string): Promise<BulkReport> {
   const missing = new Problem('BULK-REPORT-NOT-FOUND', `No bulk report ${id} for your organisation (reports are kept for 7 days).`);
   if (!ULID_RE.test(id)) throw missing;
-  const [row] = await ctx.db.query(`SELECT id, dry_run, on_error, http_status, summary, results, created_at, expires_at FROM bulk_report
+  const [row] = await ctx.db.query<BulkReportRow>(`SELECT id, dry_run, on_error, http_status, summary, results, created_at, expires_at FROM bulk_report
     WHERE id = $1 AND organisation_id = $2 AND expires_at > $3::timestamptz`, [id, p.organisationId, ctx.clock.now().toISOString()]);
   if (!row) throw missing;
   return {

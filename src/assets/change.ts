@@ -7,7 +7,7 @@ import { changeVersioned, changeVersionedMany, type Change } from '../kernel/ver
 import type { Sql } from '../storage/db';
 import { assetsChanged } from './hooks';
 import type { Asset } from './schema';
-import { ASSET_COLS, toAsset } from './store';
+import { ASSET_COLS, toAsset, type AssetRow } from './store';
 
 /**
  * The asset's versioned changes, the only writers of the asset row besides registration: the
@@ -20,13 +20,13 @@ type AssetSpec = Pick<Change<Asset>, 'guard' | 'ifMatch' | 'set' | 'audit' | 'ev
 
 /** Lock the asset row (the caller has checked who may change it). */
 export async function lockAsset(tx: Sql, id: string): Promise<Asset | undefined> {
-  const [row] = await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 FOR UPDATE OF a`, [id]);
+  const [row] = await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 FOR UPDATE OF a`, [id]);
   return row ? toAsset(row) : undefined;
 }
 
 /** One versioned change of an asset row in the caller's transaction (prior versions in record_history). */
 export function changeAsset(tx: Sql, ctx: Ctx, actor: Principal, now: Date, s: AssetSpec) {
-  return changeVersioned<Asset>(tx, ctx, actor, now, {
+  return changeVersioned(tx, ctx, actor, now, {
     table: 'asset', alias: 'a', key: { id: s.id }, lock: s.lock ?? ((t) => lockAsset(t, s.id)),
     notFound: () => new Problem('ASSET-NOT-FOUND', `No asset ${s.id}.`), label: `Asset ${s.id}`,
     guard: s.guard, ifMatch: s.ifMatch, set: s.set, by: s.by,

@@ -73,7 +73,7 @@ export async function storeAssetConsent(tx: Sql, items: { assetId: string; fspId
 
 /** The MPAN the asset's stored consent is bound to, if it has one. */
 export async function storedConsentMpan(tx: Sql, assetId: string): Promise<string | undefined> {
-  const [r] = await tx.query(`SELECT consent->'claims'->>'mpan' AS mpan FROM asset_consent WHERE asset_id = $1`, [assetId]);
+  const [r] = await tx.query<{ mpan: string | null }>(`SELECT consent->'claims'->>'mpan' AS mpan FROM asset_consent WHERE asset_id = $1`, [assetId]);
   return r?.mpan ?? undefined;
 }
 

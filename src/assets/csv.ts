@@ -100,7 +100,7 @@ export function csvRecords(text: string): { header: string[]; records: CsvRow[] 
 }
 
 function csvRowToInput(header: string[], cells: string[]): Record<string, unknown> {
-  const o: Record<string, any> = {};
+  const o: Record<string, unknown> & { location?: Record<string, unknown> } = {};
   header.forEach((h, i) => {
     const v = cells[i];
     if (v === '' || (REJECT_COLUMNS as readonly string[]).includes(h)) return;
@@ -131,7 +131,7 @@ export function assetToCsv(a: Asset): string {
   return CSV_COLUMNS.map((c) => {
     if (c === 'justification') return '';
     if (c === 'aliases') return cell(a.aliases.map((x) => `${x.scheme}:${x.value}`).join(';'));
-    if (c.startsWith('location.')) return cell((a.location as any)?.[c.slice(9)]);
-    return cell((a as any)[c]);
+    if (c.startsWith('location.')) return cell((a.location as Record<string, unknown> | null)?.[c.slice(9)]);
+    return cell((a as Record<string, unknown>)[c]);
   }).join(',') + '\r\n';
 }

@@ -15,7 +15,7 @@ import { parseWithCodes } from '../catalogue/schema';
 import { catalogueSnapshot } from '../catalogue/snapshot';
 import { UNIQUE_ALIAS_SCHEMES, aliasRegister, aliasScope, allAliases, checkAsset, naturalKeys, normaliseAlias, warning } from './rules';
 import { AssetInput, AssetPatch, DESCRIBED_FIELDS, type Asset, type AssetFields, type Warning } from './schema';
-import { ASSET_COLS, assetVisibility, selectAsset, toAsset } from './store';
+import { ASSET_COLS, assetVisibility, selectAsset, toAsset, type AssetRow } from './store';
 import { consentAudit, storeAssetConsent, storedConsentMpan, verifyAssetConsent } from './consent';
 import type { ConsentEvidence } from '../kernel/consent-port';
 
@@ -172,7 +172,7 @@ async function checkAndWrite(ctx: Ctx, actor: Principal, rows: unknown[], opts: 
       const problem = conflictFromConstraint(constraintName(e));
       if (problem.code === 'ASSET-DUPLICATE') {
         const keys = prepared.flatMap((p) => naturalKeys(p.fields));
-        const [existing] = await ctx.db.query(`SELECT asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb)) LIMIT 1`, [keys]);
+        const [existing] = await ctx.db.query<{ asset_id: string }>(`SELECT asset_id FROM asset_natural_key WHERE natural_key IN (SELECT jsonb_array_elements_text($1::jsonb)) LIMIT 1`, [keys]);
         if (existing) throw new Problem('ASSET-DUPLICATE', `This MPAN, category and serial number were registered concurrently as asset ${existing.asset_id}.`, { existingAssetId: existing.asset_id });
       }
       throw problem;
@@ -239,22 +239,22 @@ async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult
   let live = prepared.filter((p) => results[p.row].status !== 'rejected');
   if (live.length === 0) return;
   const nk = live.flatMap((p) => naturalKeys(p.fields));
-  const existingNk = new Map<string, string>(nk.length ? (await tx.query(`SELECT natural_key, asset_id FROM asset_natural_key WHERE natural_key = ANY($1::text[])`, [nk])).map((r) => [r.natural_key, r.asset_id]) : []);
+  const existingNk = new Map<string, string>(nk.length ? (await tx.query<{ natural_key: string; asset_id: string }>(`SELECT natural_key, asset_id FROM asset_natural_key WHERE natural_key = ANY($1::text[])`, [nk])).map((r) => [r.natural_key, r.asset_id]) : []);
   if (resume) await alreadyRegistered(tx, live, results, existingNk);
   live = live.filter((p) => results[p.row].status === 'valid');
   if (live.length === 0) return;
   const orgIds = [...new Set(live.flatMap((p) => [p.orgId, p.fspId]))];
-  const orgs = new Map((await tx.query(`SELECT id, status, to_jsonb(roles) AS roles FROM organisation WHERE id = ANY($1::text[])`, [orgIds])).map((o) => [o.id, o]));
+  const orgs = new Map((await tx.query<{ id: string; status: string; roles: string[] }>(`SELECT id, status, to_jsonb(roles) AS roles FROM organisation WHERE id = ANY($1::text[])`, [orgIds])).map((o) => [o.id, o]));
   // Pairs are probed one by one (a nested loop on the unique index, whatever the statistics say):
   // `(a, b) IN (SELECT …)` or two `= ANY` lists let the planner scan every code of the organisation
   // per batch when the table has no statistics yet, quadratic over a bulk load.
   const fc = live.filter((p) => p.fields.friendlyCode);
-  const takenFc = new Set(fc.length ? (await tx.query(
+  const takenFc = new Set(fc.length ? (await tx.query<{ k: string }>(
     `SELECT x.o || ':' || x.c AS k FROM unnest($1::text[], $2::text[]) AS x(o, c)
       WHERE EXISTS (SELECT 1 FROM asset a WHERE a.organisation_id = x.o AND a.friendly_code = x.c AND a.deregistered_at IS NULL)`,
     [fc.map((p) => p.orgId), fc.map((p) => p.fields.friendlyCode!)])).map((r) => r.k) : []);
   const ua = live.flatMap((p) => (p.fields.aliases ?? []).filter((a) => UNIQUE_ALIAS_SCHEMES.includes(a.scheme)).map((a) => ({ ...a, scope: aliasScope(a.scheme, p.orgId, p.fields.dno) })));
-  const takenAlias = new Set(ua.length ? (await tx.query(
+  const takenAlias = new Set(ua.length ? (await tx.query<{ k: string }>(
     `SELECT x.s || ':' || x.scope || ':' || x.v AS k FROM unnest($1::text[], $2::text[], $3::text[]) AS x(s, v, scope)
       WHERE EXISTS (SELECT 1 FROM asset_alias al WHERE al.scheme = x.s AND al.value = x.v AND al.active
         AND (x.s <> 'fsp_ref' OR al.organisation_id = x.scope) AND (x.s <> 'ecr' OR al.register = x.scope))`,
@@ -264,7 +264,7 @@ async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult
   // The live assets on each MPAN as (organisation, category, serial): stored ones, then this batch's rows as they are checked.
   const onMpan = new Map<string, MpanHolder[]>();
   if (mpans.length) {
-    for (const r of await tx.query(`SELECT al.value, al.organisation_id, a.category, a.serial_number FROM asset_alias al JOIN asset a ON a.id = al.asset_id
+    for (const r of await tx.query<{ value: string; organisation_id: string; category: string; serial_number: string | null }>(`SELECT al.value, al.organisation_id, a.category, a.serial_number FROM asset_alias al JOIN asset a ON a.id = al.asset_id
         WHERE al.scheme = 'mpan' AND al.active AND al.value = ANY($1::text[])`, [mpans])) {
       if (!mpanOrgs.has(r.value)) mpanOrgs.set(r.value, new Set());
       mpanOrgs.get(r.value)!.add(r.organisation_id);
@@ -279,7 +279,7 @@ async function storedConflicts(tx: Sql, prepared: Prepared[], results: RowResult
     else if (org.status !== 'ACTIVE') reject(r, fieldError('organisationId', 'ORG-NOT-ACTIVE', `Organisation ${p.orgId} is ${org.status}.`));
     if (!fsp) reject(r, fieldError('fspId', 'ORG-NOT-FOUND', `No organisation ${p.fspId}.`));
     else if (fsp.status !== 'ACTIVE') reject(r, fieldError('fspId', 'ORG-NOT-ACTIVE', `Organisation ${p.fspId} is ${fsp.status}.`));
-    else if (!fsp.roles.some((x: string) => x === 'FSP' || x === 'AGGREGATOR')) reject(r, fieldError('fspId', 'ORG-NOT-FSP'));
+    else if (!fsp.roles.some((x) => x === 'FSP' || x === 'AGGREGATOR')) reject(r, fieldError('fspId', 'ORG-NOT-FSP'));
     for (const k of naturalKeys(p.fields)) {
       const existing = existingNk.get(k);
       if (existing) reject(r, fieldError('serialNumber', 'ASSET-DUPLICATE', `Already registered as ${existing}.`), { existingAssetId: existing, conflict: 'ASSET-DUPLICATE' });
@@ -310,7 +310,7 @@ async function alreadyRegistered(tx: Sql, live: Prepared[], results: RowResult[]
     for (const k of naturalKeys(p.fields)) if (existingNk.has(k)) candidates.add(existingNk.get(k)!);
   }
   if (candidates.size === 0) return;
-  const stored = new Map((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) AND a.deregistered_at IS NULL`, [[...candidates]])).map((r) => [r.id, toAsset(r)]));
+  const stored = new Map((await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) AND a.deregistered_at IS NULL`, [[...candidates]])).map((r) => [r.id, toAsset(r)]));
   for (const p of live) {
     // The row's own ID only counts within its organisation: another organisation's ID is not revealed, just ignored.
     const named = p.knownId ? stored.get(p.knownId) : undefined;
@@ -360,7 +360,7 @@ function sameCategoryWarning(mpan: string, f: AssetFields): Warning {
   return warning('ASSET-MPAN-SAME-CATEGORY', mpan === f.importMpan ? 'importMpan' : 'exportMpan', `Your organisation already has a live ${f.category} asset on MPAN ${mpan}, and without both serial numbers the two cannot be told apart (its capacity would count twice).`);
 }
 
-function assetRow(p: { id: string; orgId: string; fspId: string; fields: AssetFields }, status: string, version: number, at: string, by: string) {
+function assetRow(p: { id: string; orgId: string; fspId: string; fields: AssetFields }, status: Asset['status'], version: number, at: string, by: string) {
   const f = p.fields;
   return {
     id: p.id, organisation_id: p.orgId, fsp_id: p.fspId, friendly_code: f.friendlyCode ?? null, name: f.name, category: f.category, status,
@@ -412,7 +412,7 @@ async function insertAssets(tx: Sql, ctx: Ctx, actor: Principal, now: Date, prep
     data: { assetId: p.id, organisationId: p.orgId, fspId: p.fspId, category: p.fields.category, dno: p.fields.dno ?? null, version: 1 },
   }));
   await writeEvents(tx, ctx.ids, now, events);
-  return rows.map((r, i) => toAsset({ ...r, aliases: prepared[i].fields.aliases ?? [] }));
+  return rows.map((r, i) => toAsset({ ...r, deregistered_at: null, aliases: prepared[i].fields.aliases ?? [] }));
 }
 
 /** Register one asset: the batch path with one row, its outcome turned into the right problem. */
@@ -489,7 +489,7 @@ export async function listAssets(ctx: Ctx, p: Principal, f: AssetFilter, page: {
   let where = assetWhere(p, f, params);
   if (page.after) { params.push(page.after); where += ` AND a.id > $${params.length}`; }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} ORDER BY a.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} ORDER BY a.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toAsset);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -501,7 +501,7 @@ export async function* assetPages(ctx: Ctx, p: Principal, f: AssetFilter, pageSi
     const params: unknown[] = [];
     const where = assetWhere(p, f, params);
     params.push(after, pageSize);
-    const rows = await ctx.db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id > $${params.length - 1} ORDER BY a.id LIMIT $${params.length}`, params);
+    const rows = await ctx.db.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id > $${params.length - 1} ORDER BY a.id LIMIT $${params.length}`, params);
     if (rows.length) yield rows.map(toAsset);
     if (rows.length < pageSize) return;
     after = rows[rows.length - 1].id;
@@ -518,7 +518,7 @@ const AUTHENTICITY: (keyof AssetFields)[] = ['importMpan', 'exportMpan', 'serial
 const mcsCertificates = (a: Pick<AssetFields, 'aliases'>) => JSON.stringify((a.aliases ?? []).filter((x) => x.scheme === 'mcs').map((x) => x.value).sort());
 
 /** The status after an update: a Verified or Query asset whose checked fields changed is validated again (UC-02.03). */
-export function statusAfterUpdate(before: Asset, after: AssetFields): string {
+export function statusAfterUpdate(before: Asset, after: AssetFields): Asset['status'] {
   if (before.status !== 'VERIFIED' && before.status !== 'QUERY') return before.status;
   const changed = AUTHENTICITY.some((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null)) || mcsCertificates(before) !== mcsCertificates(after);
   return changed ? 'PENDING_VALIDATION' : before.status;
@@ -571,20 +571,20 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
       let warnings: Warning[] = [];
       let needs: Warning[] = [];
       let consent: ConsentEvidence | undefined;
-      let status = '';
+      let status: Asset['status'] | undefined;
       let changed: (typeof DESCRIBED_FIELDS)[number][] = [];
-      const { before, after } = await changeAsset(tx, ctx, actor, now, {
+      const { after } = await changeAsset(tx, ctx, actor, now, {
         id, ifMatch, lock: async (t) => { const row = await selectAsset(t, actor, id, { forUpdate: true, mode: 'write' }); return row ? toAsset(row) : undefined; },
         guard: (b) => { if (b.deregisteredAt) throw new Problem('ASSET-DEREGISTERED'); },
         set: async (before) => {
-          const merged: any = {};
+          const merged: Record<string, unknown> = {};
           for (const k of DESCRIBED_FIELDS) {
-            const v = k in patch ? (patch as any)[k] : (before as any)[k];
+            const v = k in patch ? patch[k] : before[k];
             if (v !== null && v !== undefined) merged[k] = v;
           }
           if (!('energySource' in patch) && patch.category && patch.category !== before.category) delete merged.energySource;
           if (!('demandTechnology' in patch) && patch.category && patch.category !== before.category) delete merged.demandTechnology;
-          const checked = checkAsset(merged, dateOf(now), await catalogueSnapshot(ctx.db, ctx.clock, tx), before);
+          const checked = checkAsset(merged as AssetFields, dateOf(now), await catalogueSnapshot(ctx.db, ctx.clock, tx), before);
           if (checked.errors.length) throw new Problem('REQUEST-VALIDATION', 'The updated asset breaks a rule.', {}, checked.errors);
           warnings = checked.warnings.filter((w) => w.code === 'ASSET-DNO-MISMATCH' || (w.code === 'ASSET-CAPACITY-HIGH' && before.ratedCapacityKw !== checked.asset.ratedCapacityKw));
           for (const m of [checked.asset.importMpan, checked.asset.exportMpan]) {
@@ -615,10 +615,10 @@ export async function updateAsset(ctx: Ctx, actor: Principal, id: string, raw: u
           return { sql: sets, params: [[stored]], from: `jsonb_to_recordset($1::jsonb) AS ${RECORDSET}` };
         },
         audit: (before, after) => {
-          changed = DESCRIBED_FIELDS.filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
+          changed = DESCRIBED_FIELDS.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
           return [{
             action: 'asset.updated', recordType: 'asset', recordId: id, organisationId: before.organisationId,
-            detail: { version: after.version, changes: Object.fromEntries([...changed, ...(status !== before.status ? ['status' as const] : [])].map((k) => [k, [(before as any)[k], (after as any)[k]]])), ...(consent ? { consent: consentAudit(consent) } : {}), ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) },
+            detail: { version: after.version, changes: Object.fromEntries([...changed, ...(status !== before.status ? ['status' as const] : [])].map((k) => [k, [before[k], after[k]]])), ...(consent ? { consent: consentAudit(consent) } : {}), ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}), ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) },
           }];
         },
         events: (before, after) => [
@@ -683,9 +683,9 @@ export async function deregisterAsset(ctx: Ctx, actor: Principal, id: string, op
 /** The FSP links of an asset over time (who controlled it when): the closed periods, then the open one on the asset row; with the asset read. */
 export async function assetFspLinks(ctx: Ctx, p: Principal, id: string) {
   const asset = await getAsset(ctx, p, id);
-  const rows = await ctx.db.query(`SELECT fsp_id, lower(valid) AS valid_from, upper(valid) AS valid_to, recorded_at, recorded_by FROM asset_fsp_link WHERE asset_id = $1
+  const rows = await ctx.db.query<{ fsp_id: string; valid_from: Date; valid_to: Date | null; recorded_at: Date; recorded_by: string }>(`SELECT fsp_id, lower(valid) AS valid_from, upper(valid) AS valid_to, recorded_at, recorded_by FROM asset_fsp_link WHERE asset_id = $1
     UNION ALL SELECT fsp_id, fsp_since, NULL, fsp_since_recorded_at, fsp_since_recorded_by FROM asset WHERE id = $1 AND fsp_since IS NOT NULL
     ORDER BY 2`, [id]);
-  const links = rows.map((r) => ({ fspId: r.fsp_id as string, validFrom: new Date(r.valid_from).toISOString(), validTo: r.valid_to ? new Date(r.valid_to).toISOString() : null, recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by as string }));
+  const links = rows.map((r) => ({ fspId: r.fsp_id, validFrom: new Date(r.valid_from).toISOString(), validTo: r.valid_to ? new Date(r.valid_to).toISOString() : null, recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by }));
   return { asset, links };
 }

@@ -45,7 +45,13 @@ const GENESIS = '0'.repeat(64);
 // Ordering names audit_log.id / audit_log.seq: the bare names would sort these text aliases ('10' < '9').
 const SELECT_COLS = `id::text AS id, occurred_at, actor, organisation_id, action, record_type, record_id, detail, seq::text AS seq, prev_hash, hash`;
 
-function hashInput(row: any, seq: string, prevHash: string): string {
+/** A row as SELECT_COLS selects it: id and seq as text (bigint), actor and detail as the jsonb written. */
+interface AuditRow {
+  id: string; occurred_at: Date; actor: unknown; organisation_id: string | null; action: string; record_type: string; record_id: string; detail: unknown;
+  seq: string | null; prev_hash: string | null; hash: string | null;
+}
+
+function hashInput(row: AuditRow, seq: string, prevHash: string): string {
   return canonicalJson({
     seq, prev_hash: prevHash, occurred_at: new Date(row.occurred_at).toISOString(), actor: row.actor,
     organisation_id: row.organisation_id, action: row.action, record_type: row.record_type, record_id: row.record_id, detail: row.detail,
@@ -60,12 +66,12 @@ export async function sealAudit(db: Db, batch = 5000): Promise<number> {
   let total = 0;
   for (;;) {
     const n = await db.transaction(async (tx) => {
-      const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock(775102) AS locked`);
+      const [{ locked }] = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(775102) AS locked`);
       if (!locked) return 0;
-      const head = await tx.query(`SELECT seq::text AS seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY audit_log.seq DESC LIMIT 1`);
+      const head = await tx.query<{ seq: string; hash: string }>(`SELECT seq::text AS seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY audit_log.seq DESC LIMIT 1`);
       let seq = head.length ? BigInt(head[0].seq) : 0n;
-      let prev = head.length ? (head[0].hash as string) : GENESIS;
-      const rows = await tx.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq IS NULL ORDER BY audit_log.id LIMIT ${batch}`);
+      let prev = head.length ? head[0].hash : GENESIS;
+      const rows = await tx.query<AuditRow>(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq IS NULL ORDER BY audit_log.id LIMIT ${batch}`);
       if (rows.length === 0) return 0;
       const sealed = [];
       for (const r of rows) {
@@ -95,7 +101,7 @@ export async function verifyAudit(db: Db, pageSize = 5000): Promise<ChainReport>
   let expected = 1n;
   let sealed = 0;
   for (;;) {
-    const rows = await db.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq >= $1::bigint ORDER BY audit_log.seq LIMIT ${pageSize}`, [expected.toString()]);
+    const rows = await db.query<AuditRow & { seq: string }>(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq >= $1::bigint ORDER BY audit_log.seq LIMIT ${pageSize}`, [expected.toString()]);
     for (const r of rows) {
       const seq = BigInt(r.seq);
       const broken = (reason: string): ChainReport => ({ ok: false, sealed, unsealed: -1, firstBroken: { seq: r.seq, id: r.id, reason } });
@@ -113,16 +119,16 @@ export async function verifyAudit(db: Db, pageSize = 5000): Promise<ChainReport>
 }
 
 async function countUnsealed(db: Db): Promise<number> {
-  const [r] = await db.query(`SELECT count(*)::int AS n FROM audit_log WHERE seq IS NULL`);
+  const [r] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE seq IS NULL`);
   return Number(r.n);
 }
 
 export interface AuditRecord { id: string; seq: string | null; occurredAt: string; actor: unknown; organisationId: string | null; action: string; recordType: string; recordId: string; detail: unknown }
 
-const toRecord = (r: any): AuditRecord => ({ id: r.id, seq: r.seq, occurredAt: new Date(r.occurred_at).toISOString(), actor: r.actor, organisationId: r.organisation_id, action: r.action, recordType: r.record_type, recordId: r.record_id, detail: r.detail });
+const toRecord = (r: AuditRow): AuditRecord => ({ id: r.id, seq: r.seq, occurredAt: new Date(r.occurred_at).toISOString(), actor: r.actor, organisationId: r.organisation_id, action: r.action, recordType: r.record_type, recordId: r.record_id, detail: r.detail });
 
 export async function auditForRecord(db: Sql, recordType: string, recordId: string): Promise<AuditRecord[]> {
-  const rows = await db.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY audit_log.id`, [recordType, recordId]);
+  const rows = await db.query<AuditRow>(`SELECT ${SELECT_COLS} FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY audit_log.id`, [recordType, recordId]);
   return rows.map(toRecord);
 }
 
@@ -158,7 +164,7 @@ function whereOf(f: AuditFilter, after: string | undefined): { where: string; pa
 /** One keyset page of the trail, oldest first; `next` is the last row's id when more follow. */
 export async function queryAudit(db: Sql, f: AuditFilter, page: { limit: number; after?: string }): Promise<{ items: AuditRecord[]; next?: string }> {
   const { where, params } = whereOf(f, page.after);
-  const rows = await db.query(`SELECT ${SELECT_COLS} FROM audit_log WHERE ${where} ORDER BY audit_log.id LIMIT ${page.limit + 1}`, params);
+  const rows = await db.query<AuditRow>(`SELECT ${SELECT_COLS} FROM audit_log WHERE ${where} ORDER BY audit_log.id LIMIT ${page.limit + 1}`, params);
   const items = rows.slice(0, page.limit).map(toRecord);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }

@@ -118,7 +118,7 @@ export async function readsOfOrganisation(db: Sql, orgId: string, f: { from?: st
     AND (detail->'organisations' ? $1 OR (action = 'organisation.passport-read' AND organisation_id = $1)) AND audit_log.id > $2::bigint`;
   if (f.from) { params.push(f.from); where += ` AND occurred_at >= $${params.length}::timestamptz`; }
   if (f.to) { params.push(f.to); where += ` AND occurred_at < $${params.length}::timestamptz`; }
-  const rows = await db.query(`SELECT id::text AS id, occurred_at, actor, action, record_type, record_id, organisation_id, detail FROM audit_log WHERE ${where} ORDER BY audit_log.id LIMIT ${page.limit + 1}`, params);
-  const items = rows.slice(0, page.limit).map((r) => toReadOfData(r as ReadRow, orgId));
+  const rows = await db.query<ReadRow>(`SELECT id::text AS id, occurred_at, actor, action, record_type, record_id, organisation_id, detail FROM audit_log WHERE ${where} ORDER BY audit_log.id LIMIT ${page.limit + 1}`, params);
+  const items = rows.slice(0, page.limit).map((r) => toReadOfData(r, orgId));
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }

@@ -77,7 +77,7 @@ export function auditRoutes(ctx: Ctx) {
       if (format === 'csv') yield CSV_COLUMNS.join(',') + '\r\n';
       for await (const page of auditPages(ctx.db, f)) yield page.map((r) => (format === 'csv' ? auditToCsv(r) : JSON.stringify(r) + '\n')).join('');
     })());
-    return new Response(stream, { status: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'content-disposition': `attachment; filename="audit.${format}"` } }) as any;
+    return new Response(stream, { status: 200, headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'content-disposition': `attachment; filename="audit.${format}"` } });
   });
 
   app.openapi(apiRoute({

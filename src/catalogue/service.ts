@@ -10,7 +10,7 @@ import { pgErrorCode, type Sql } from '../storage/db';
 import { dateErrors, newCodeErrors, type CatalogueDef } from './rules';
 import { CatalogueCodeInput, CatalogueCodePatch, type CatalogueCode, type CatalogueSummary } from './schema';
 import { catalogueChanges, catalogueSnapshot, codeState, type CatalogueName, type CodeEntry } from './snapshot';
-import { CODE_COLS, selectCatalogue, selectCatalogues, selectCode, selectCodes, toCode } from './store';
+import { CODE_COLS, selectCatalogue, selectCatalogues, selectCode, selectCodes, toCode, type CodeRow } from './store';
 
 /** UC-05.07: the code lists, read by every role, maintained by the operator (docs/catalogues.md). */
 
@@ -91,7 +91,7 @@ export async function addCode(ctx: Ctx, actor: Principal, name: string, raw: unk
       const errors = newCodeErrors({ name: c.name as CatalogueName, policy: c.policy, codePattern: c.codePattern } satisfies CatalogueDef, input, codes, dateOf(now));
       if (errors.length) throw new Problem('REQUEST-VALIDATION', `${errors.length} field(s) invalid`, {}, errors);
       if (await selectCode(tx, name, input.code)) throw new Problem('CATALOGUE-CODE-EXISTS', `${input.code} is already in the ${name} catalogue.`);
-      const [row] = await tx.query(
+      const [row] = await tx.query<CodeRow>(
         `INSERT INTO catalogue_code (catalogue, code, label, description, active, effective_from, effective_to, attributes, version, recorded_at, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8::jsonb, 1, $9::timestamptz, $10) RETURNING ${CODE_COLS}`,
         [name, input.code, input.label, input.description ?? null, input.active ?? true, input.effectiveFrom ?? null, input.effectiveTo ?? null, input.attributes ?? {}, now.toISOString(), recordedBy(actor)]);
@@ -118,18 +118,17 @@ export async function updateCode(ctx: Ctx, actor: Principal, name: string, code:
   const patch = parsed.data;
   if (!PATCHABLE.some((k) => patch[k] !== undefined)) throw new Problem('CATALOGUE-CHANGE-EMPTY');
   const now = ctx.clock.now();
-  const at = now.toISOString();
   return announced(await ctx.db.transaction(async (tx) => {
     const c = await catalogueOr404(tx, name);
     let changed: (typeof PATCHABLE)[number][] = [];
-    const { after } = await changeVersioned<CatalogueCode>(tx, ctx, actor, now, {
+    const { after } = await changeVersioned(tx, ctx, actor, now, {
       table: 'catalogue_code', key: { catalogue: name, code }, label: `${name}/${code}`, returning: CODE_COLS, toRecord: toCode, ifMatch,
       lock: (t) => codeOr404(t, name, code, true), notFound: () => new Problem('CATALOGUE-CODE-NOT-FOUND', `The ${name} catalogue has no code ${code}.`),
       guard: () => { if (c.policy === 'read-only') throw new Problem('CATALOGUE-READ-ONLY', `The ${name} catalogue is read-only: code depends on each of its codes.`); },
       history: 'catalogue_code',
       set: (before) => {
         const merged = { ...before };
-        for (const k of PATCHABLE) if (patch[k] !== undefined) (merged as any)[k] = patch[k];
+        for (const k of PATCHABLE) if (patch[k] !== undefined) (merged as Record<string, unknown>)[k] = patch[k];
         const errors = dateErrors(merged.effectiveFrom, merged.effectiveTo);
         if (errors.length) throw new Problem('REQUEST-VALIDATION', 'The updated code breaks a rule.', {}, errors);
         changed = PATCHABLE.filter((k) => merged[k] !== before[k]);

@@ -118,13 +118,18 @@ let generation = 0;
 
 const iso = (d: unknown) => (d == null ? null : typeof d === 'string' ? d.slice(0, 10) : (d as Date).toISOString().slice(0, 10));
 
-export function toEntry(r: any): CodeEntry {
+/** A catalogue_code row as loadSnapshot reads it (dates as text). */
+export interface EntryRow {
+  catalogue: string; code: string; active: boolean; effective_from: string | null; effective_to: string | null; attributes: Record<string, unknown> | null;
+}
+
+export function toEntry(r: EntryRow): CodeEntry {
   return { catalogue: r.catalogue, code: r.code, active: !!r.active, effectiveFrom: iso(r.effective_from), effectiveTo: iso(r.effective_to), attributes: r.attributes ?? {} };
 }
 
 /** Read every code in one statement (a few hundred rows). */
 export async function loadSnapshot(db: Sql): Promise<CatalogueSnapshot> {
-  const rows = await db.query(`SELECT catalogue, code, active, effective_from::text AS effective_from, effective_to::text AS effective_to, attributes FROM catalogue_code`);
+  const rows = await db.query<EntryRow>(`SELECT catalogue, code, active, effective_from::text AS effective_from, effective_to::text AS effective_to, attributes FROM catalogue_code`);
   return new CatalogueSnapshot(rows.map(toEntry));
 }
 

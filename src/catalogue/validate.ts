@@ -40,7 +40,7 @@ export const ASSET_CODE_FIELDS: readonly [string, CatalogueName, RuleCode][] = [
   ['location.gspGroup', 'gsp-groups', 'ASSET-GSP-GROUP-UNKNOWN'],
 ];
 
-const at = (o: any, path: string): unknown => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), o);
+const at = (o: object, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (v == null ? undefined : (v as Record<string, unknown>)[k]), o);
 
 /** The catalogue errors of an asset (after defaults); `before` is the stored version on an update. */
 export function assetCodeErrors(codes: CatalogueSnapshot, asset: object, date: string, before?: object): FieldError[] {

@@ -60,14 +60,22 @@ const JOB_COLS = `j.id, j.organisation_id, j.mode, j.dry_run, j.unit, j.files, j
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
-function toJob(r: any, basePath: string): CimImportJob {
+/** A row as JOB_COLS selects it (bigint byte counts may come back as strings). */
+interface JobRow {
+  id: string; organisation_id: string; mode: CimImportJob['mode']; dry_run: boolean; unit: PowerUnit; files: CimImportJob['files']; status: CimJobStatus;
+  phase: ImportProgress['phase'] | null; bytes_total: number | string; bytes_parsed: number | string; objects_processed: number; equipment: number;
+  assets_matched: number; attempt: number; created_at: Date; started_at: Date | null; finished_at: Date | null; error_code: string | null; error_detail: string | null;
+}
+
+function toJob(r: JobRow, basePath: string): CimImportJob {
   const finished = r.status === 'SUCCEEDED' || r.status === 'FAILED';
   return {
     id: r.id, status: r.status, mode: r.mode, dryRun: r.dry_run, unit: r.unit, organisationId: r.organisation_id, files: r.files,
     progress: { phase: r.phase ?? null, bytesTotal: Number(r.bytes_total), bytesParsed: Number(r.bytes_parsed), objectsProcessed: r.objects_processed, equipment: r.equipment, assetsMatched: r.assets_matched },
     attempt: r.attempt, createdAt: iso(r.created_at)!, startedAt: iso(r.started_at), finishedAt: iso(r.finished_at),
     report: finished ? `${basePath}/${r.id}/report` : null,
-    error: r.status === 'FAILED' ? { code: r.error_code, detail: r.error_detail } : null,
+    // A FAILED job's report is a problem: it has a code and a detail.
+    error: r.status === 'FAILED' ? { code: r.error_code!, detail: r.error_detail! } : null,
   };
 }
 
@@ -105,7 +113,7 @@ export async function enqueueCimImport(ctx: Ctx, actor: Principal, files: { name
     return await ctx.db.transaction(async (tx) => {
       await tx.query(`UPDATE cim_import_job SET uploaded = true, lease_until = NULL WHERE id = $1`, [id]);
       await writeAudit(tx, actor, now, [{ action: 'cim-import-job.queued', recordType: 'cim_import_job', recordId: id, organisationId: actor.organisationId, detail: { mode: o.mode, dryRun: o.dryRun, unit: o.unit, files: listed } }]);
-      return toJob((await tx.query(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1`, [id]))[0], JOBS_PATH);
+      return toJob((await tx.query<JobRow>(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1`, [id]))[0], JOBS_PATH);
     });
   } catch (e) {
     await ctx.db.query(`DELETE FROM cim_import_job WHERE id = $1 AND NOT uploaded`, [id]);
@@ -148,11 +156,11 @@ async function writeParts(ctx: Ctx, id: string, seq: number, f: { name: string; 
 
 /** A job's files, read back part by part into one buffer per file. */
 async function readFiles(ctx: Ctx, id: string): Promise<{ name: string; content: Uint8Array }[]> {
-  const parts = await ctx.db.query(`SELECT seq, part, name, octet_length(content) AS bytes FROM cim_import_job_file WHERE job_id = $1 ORDER BY seq, part`, [id]);
+  const parts = await ctx.db.query<{ seq: number; part: number; name: string; bytes: number }>(`SELECT seq, part, name, octet_length(content) AS bytes FROM cim_import_job_file WHERE job_id = $1 ORDER BY seq, part`, [id]);
   const files: { name: string; content: Uint8Array; at: number }[] = [];
   for (const p of parts) {
     if (p.part === 0) files.push({ name: p.name, content: new Uint8Array(parts.filter((q) => q.seq === p.seq).reduce((n, q) => n + Number(q.bytes), 0)), at: 0 });
-    const [row] = await ctx.db.query(`SELECT encode(content, 'base64') AS b64 FROM cim_import_job_file WHERE job_id = $1 AND seq = $2 AND part = $3`, [id, p.seq, p.part]);
+    const [row] = await ctx.db.query<{ b64: string }>(`SELECT encode(content, 'base64') AS b64 FROM cim_import_job_file WHERE job_id = $1 AND seq = $2 AND part = $3`, [id, p.seq, p.part]);
     const f = files[files.length - 1];
     f.at += fromBase64(row.b64, f.content, f.at);
     await yieldToEventLoop();
@@ -172,7 +180,7 @@ async function dropFiles(ctx: Ctx, id: string): Promise<void> {
 export async function getCimJob(ctx: Ctx, p: Principal, id: string): Promise<CimImportJob> {
   const params: unknown[] = [id];
   const vis = jobVisibility(p, params);
-  const [row] = ULID_RE.test(id) ? await ctx.db.query(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1 AND j.uploaded AND ${vis}`, params) : [];
+  const [row] = ULID_RE.test(id) ? await ctx.db.query<JobRow>(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1 AND j.uploaded AND ${vis}`, params) : [];
   if (!row) throw new Problem('CIM-JOB-NOT-FOUND', `No import job ${id}.`);
   return toJob(row, JOBS_PATH);
 }
@@ -184,7 +192,7 @@ export async function getCimJob(ctx: Ctx, p: Principal, id: string): Promise<Cim
 export async function getCimJobReport(ctx: Ctx, p: Principal, id: string): Promise<{ status: number; body: CimImportReport | Record<string, unknown> }> {
   const job = await getCimJob(ctx, p, id);
   if (job.status === 'QUEUED' || job.status === 'RUNNING') throw new Problem('CIM-JOB-NOT-FINISHED', `Import job ${id} is ${job.status}; its report is written when it finishes.`, { jobStatus: job.status });
-  const [r] = await ctx.db.query(`SELECT report, http_status FROM cim_import_job WHERE id = $1`, [id]);
+  const [r] = await ctx.db.query<{ report: CimImportReport | Record<string, unknown> | null; http_status: number }>(`SELECT report, http_status FROM cim_import_job WHERE id = $1`, [id]);
   if (!r.report) throw new Problem('CIM-JOB-NOT-FINISHED', `Import job ${id} finished; its report is being written.`, { jobStatus: job.status });
   return { status: r.http_status, body: r.report };
 }
@@ -198,7 +206,7 @@ const leaseEnd = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOSt
 async function abandonExpired(ctx: Ctx): Promise<number> {
   const now = ctx.clock.now().toISOString();
   return ctx.db.transaction(async (tx) => {
-    const rows = await tx.query(`UPDATE cim_import_job j SET status = 'FAILED', phase = NULL, finished_at = $1::timestamptz, http_status = 500,
+    const rows = await tx.query<{ id: string }>(`UPDATE cim_import_job j SET status = 'FAILED', phase = NULL, finished_at = $1::timestamptz, http_status = 500,
         report = jsonb_build_object('type', 'urn:fmar:rule:CIM-JOB-ABANDONED', 'title', 'Import job abandoned', 'status', 500, 'code', 'CIM-JOB-ABANDONED',
           'detail', 'The import stopped without finishing in ' || j.attempt || ' attempt(s) (the worker stopped or lost its lease); nothing was written.')
       WHERE j.status = 'RUNNING' AND j.lease_until < $1::timestamptz AND j.attempt >= j.max_attempts RETURNING j.id`, [now]);
@@ -213,7 +221,7 @@ async function abandonExpired(ctx: Ctx): Promise<number> {
 export async function claimCimJob(ctx: Ctx, o: Pick<CimJobWorkerOptions, 'worker' | 'leaseMs'>): Promise<{ id: string; attempt: number } | undefined> {
   await abandonExpired(ctx);
   const now = ctx.clock.now();
-  const [row] = await ctx.db.query(`UPDATE cim_import_job j SET status = 'RUNNING', attempt = j.attempt + 1, worker = $2, lease_until = $3::timestamptz,
+  const [row] = await ctx.db.query<{ id: string; attempt: number }>(`UPDATE cim_import_job j SET status = 'RUNNING', attempt = j.attempt + 1, worker = $2, lease_until = $3::timestamptz,
       started_at = COALESCE(j.started_at, $1::timestamptz), phase = 'parsing', bytes_parsed = 0, objects_processed = 0, equipment = 0, assets_matched = 0
     WHERE j.id = (SELECT q.id FROM cim_import_job q
                    WHERE q.uploaded AND (q.status = 'QUEUED' OR (q.status = 'RUNNING' AND q.lease_until < $1::timestamptz)) AND q.attempt < q.max_attempts
@@ -225,9 +233,9 @@ export async function claimCimJob(ctx: Ctx, o: Pick<CimJobWorkerOptions, 'worker
 /** Run one claimed job to its end: SUCCEEDED with the report, or FAILED with the problem. */
 export async function runCimJob(ctx: Ctx, claim: { id: string; attempt: number }, o: CimJobWorkerOptions, maxBytes: number): Promise<void> {
   const { id, attempt } = claim;
-  const [job] = await ctx.db.query(`SELECT principal, mode, dry_run, unit, default_organisation_id FROM cim_import_job WHERE id = $1 AND attempt = $2 AND status = 'RUNNING'`, [id, attempt]);
+  const [job] = await ctx.db.query<{ principal: Principal; mode: CimImportJob['mode']; dry_run: boolean; unit: PowerUnit; default_organisation_id: string | null }>(`SELECT principal, mode, dry_run, unit, default_organisation_id FROM cim_import_job WHERE id = $1 AND attempt = $2 AND status = 'RUNNING'`, [id, attempt]);
   if (!job) return;
-  const actor = job.principal as Principal;
+  const actor = job.principal;
   /** A write of this attempt; none when another worker holds the job now. */
   const mine = async (sql: Sql, set: string, params: unknown[], extendLease = true) => {
     const now = ctx.clock.now();
@@ -241,13 +249,13 @@ export async function runCimJob(ctx: Ctx, claim: { id: string; attempt: number }
   };
   try {
     // The requesting organisation must still be active when the job runs (fail closed).
-    const [org] = await ctx.db.query(`SELECT status FROM organisation WHERE id = $1`, [actor.organisationId]);
+    const [org] = await ctx.db.query<{ status: string }>(`SELECT status FROM organisation WHERE id = $1`, [actor.organisationId]);
     if (org?.status !== 'ACTIVE') throw new Problem('AUTH-ORGANISATION-INACTIVE', `Organisation ${actor.organisationId} is no longer active; the import was not run.`);
     const files = await readFiles(ctx, id);
     const outcome = await importCim(ctx, actor, files, { mode: job.mode, dryRun: job.dry_run, unit: job.unit, maxBytes, organisationId: job.default_organisation_id ?? undefined, parser: o.parser }, {
       progress: async (p) => {
         await mine(ctx.db, 'phase = $3, bytes_parsed = $4, objects_processed = $5, equipment = $6', [p.phase, p.bytesParsed, p.objectsProcessed, p.equipment]);
-        if (o.afterProgress) await o.afterProgress(toJob((await ctx.db.query(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1`, [id]))[0], JOBS_PATH));
+        if (o.afterProgress) await o.afterProgress(toJob((await ctx.db.query<JobRow>(`SELECT ${JOB_COLS} FROM cim_import_job j WHERE j.id = $1`, [id]))[0], JOBS_PATH));
       },
       // The change and the job's end commit together: a retried job never applies an import twice.
       beforeCommit: (tx, out) => finishIn(tx, out.status, out.report, 'SUCCEEDED', out.report.matched ?? out.report.registered),

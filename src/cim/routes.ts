@@ -6,7 +6,7 @@ import { validatingCodes } from '../catalogue/routes';
 import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import { problemResponses, security, validationHook } from '../http/common';
-import { Problem } from '../http/problem';
+import { Problem, type FieldError } from '../http/problem';
 import type { CimParser } from '../ports';
 import type { RuleCode } from '../rules';
 import { enqueueCimImport, getCimJob, getCimJobReport, JOBS_PATH } from './jobs';
@@ -165,8 +165,8 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; p
     const r = await getCimJobReport(ctx, c.get('principal'), c.req.valid('param').id);
     if (r.status >= 400) {
       // The stored problem, answered as the synchronous import answered it.
-      const { type: _t, title: _ti, status: _s, code, detail, errors, ...extra } = r.body as Record<string, any>;
-      throw new Problem(code as RuleCode, detail, extra, errors ?? [], r.status);
+      const { type: _t, title: _ti, status: _s, code, detail, errors, ...extra } = r.body as { code: RuleCode; detail?: string; errors?: FieldError[]; [k: string]: unknown };
+      throw new Problem(code, detail, extra, errors ?? [], r.status);
     }
     return c.json(r.body as z.infer<typeof Report>, r.status as 200 | 201);
   });

@@ -5,14 +5,12 @@ import {
 import { checkPermission } from '../access/auth';
 import type { Principal } from '../access/principal';
 import { recordedBy, seesAll } from '../access/principal';
-import { writeAudit } from '../audit/audit';
 import { logPrivateRead, othersRecords } from '../audit/reads';
 import type { Ctx } from '../context';
-import { writeEvents } from '../events/outbox';
 import { Problem } from '../http/problem';
 import { assetPages, assetWhere, registerAssets, type AssetFilter } from '../assets/service';
 import { textStream } from '../http/common';
-import { ASSET_COLS, assetVisibility, toAsset } from '../assets/store';
+import { ASSET_COLS, assetVisibility, toAsset, type AssetRow } from '../assets/store';
 import { enrichAssetsIn } from '../assets/change';
 import type { Asset } from '../assets/schema';
 import type { RuleCode } from '../rules';
@@ -66,7 +64,7 @@ async function* unitObjects(ctx: Ctx, p: Principal, f: CimExportFilter, writer: 
     const params: unknown[] = [];
     const where = assetWhere(p, f, params);
     params.push(ids);
-    const members = new Map((await ctx.db.query(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`, params))
+    const members = new Map((await ctx.db.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`, params))
       .map((r) => { const a = toAsset(r); return [a.id, a] as const; }));
     const fsps = [...new Set(page.items.map((u) => u.fspId))];
     const orgs = new Map((await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [fsps])).map((o) => [o.id, o.legal_name as string]));
@@ -200,7 +198,7 @@ async function bulkRows(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[],
   const wanted = new Set(extracted.flatMap((e) => [e.organisationMrid, e.fspMrid]).filter((x): x is string => !!x).map((m) => m.toLowerCase()));
   const byMrid = new Map<string, string>();
   if (wanted.size) {
-    for (const r of await ctx.db.query(`SELECT id FROM organisation`)) {
+    for (const r of await ctx.db.query<{ id: string }>(`SELECT id FROM organisation`)) {
       const m = organisationMrid(r.id);
       if (wanted.has(m)) byMrid.set(m, r.id);
     }
@@ -231,7 +229,7 @@ async function assetsByMpan(sql: Sql, actor: Principal, mpans: string[]): Promis
   if (!mpans.length) return byMpan;
   const params: unknown[] = [mpans];
   const vis = assetVisibility(actor, params);
-  const rows = await sql.query(`SELECT DISTINCT al.value AS mpan, a.id FROM asset_alias al JOIN asset a ON a.id = al.asset_id
+  const rows = await sql.query<{ mpan: string; id: string }>(`SELECT DISTINCT al.value AS mpan, a.id FROM asset_alias al JOIN asset a ON a.id = al.asset_id
     WHERE al.scheme = 'mpan' AND al.active AND a.deregistered_at IS NULL AND al.value IN (SELECT jsonb_array_elements_text($1::jsonb)) AND ${vis} ORDER BY a.id`, params);
   for (const r of rows) byMpan.set(r.mpan, [...(byMpan.get(r.mpan) ?? []), r.id]);
   return byMpan;
@@ -297,10 +295,10 @@ async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[]
 
     // The matched assets, locked, and what this organisation's earlier imports recorded on them.
     const ids = refs.map((r) => r.asset_id);
-    const assets = new Map((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND a.deregistered_at IS NULL ORDER BY a.id FOR UPDATE OF a`, [ids]))
+    const assets = new Map((await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND a.deregistered_at IS NULL ORDER BY a.id FOR UPDATE OF a`, [ids]))
       .map((r) => { const a = toAsset(r); return [a.id, a] as const; }));
-    const stored = new Map((await tx.query(`SELECT asset_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid FROM cim_network_ref
-      WHERE source_organisation_id = $1 AND asset_id IN (SELECT jsonb_array_elements_text($2::jsonb))`, [actor.organisationId, ids])).map((r) => [r.asset_id as string, r as NetworkRef]));
+    const stored = new Map((await tx.query<NetworkRef>(`SELECT asset_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid FROM cim_network_ref
+      WHERE source_organisation_id = $1 AND asset_id IN (SELECT jsonb_array_elements_text($2::jsonb))`, [actor.organisationId, ids])).map((r) => [r.asset_id, r]));
     const sameRef = (a: NetworkRef, b: NetworkRef | undefined) => !!b && a.equipment_mrid === b.equipment_mrid && a.connectivity_node_mrid === b.connectivity_node_mrid
       && a.substation_mrid === b.substation_mrid && a.feeder_mrid === b.feeder_mrid;
     const aliasWanted = (r: NetworkRef) => r.equipment_mrid.length <= 64;

@@ -1,3 +1,4 @@
+import type { z } from '@hono/zod-openapi';
 import type { Action } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import { recordedBy } from '../access/principal';
@@ -12,14 +13,14 @@ import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { DISPUTABLE } from './records';
 import { checkFields, checkProposed, checkResolution, mayTransition, type DisputeAction } from './rules';
 import { CommentInput, DisputeInput, MAX_EVIDENCE_PER_DISPUTE, ResolveInput, WithdrawInput, type Dispute, type DisputeComment, type DisputeStatus } from './schema';
-import { DISPUTE_COLS, disputeVisibility, evidenceCount, selectComments, selectDispute, toComment, toDispute } from './store';
+import { DISPUTE_COLS, disputeVisibility, evidenceCount, selectComments, selectDispute, toComment, toDispute, type CommentRow, type DisputeRow } from './store';
 
 /** The first rule broken names the problem; every error found comes back in `errors`. */
 function refuse(errors: FieldError[]): Problem {
   return new Problem(errors[0].code, errors.map((e) => e.detail).join(' '), {}, errors);
 }
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, raw: unknown, what: string): T {
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: z.ZodError } }, raw: unknown, what: string): T {
   const r = schema.safeParse(raw);
   if (!r.success) throw new Problem('REQUEST-VALIDATION', `The ${what} is invalid.`, {}, fieldErrorsFromZod(r.error, raw));
   return r.data;
@@ -28,7 +29,7 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
 const notFound = (id: string) => new Problem('DISPUTE-NOT-FOUND', `No dispute ${id}.`);
 
 async function reread(tx: Sql, id: string): Promise<Dispute> {
-  return toDispute((await tx.query(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE d.id = $1`, [id]))[0]);
+  return toDispute((await tx.query<DisputeRow>(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE d.id = $1`, [id]))[0]);
 }
 
 /** The audit record and the event of one change to a dispute, in its transaction. */
@@ -62,9 +63,9 @@ export async function raiseDispute(ctx: Ctx, actor: Principal, raw: unknown): Pr
   const at = now.toISOString();
   const id = ctx.ids.next();
   const duplicate = (existing: string) => new Problem('DISPUTE-DUPLICATE', `Your organisation already has open dispute ${existing} on ${input.recordType} ${input.recordId} for ${fields.join(', ')}.`, { existingDisputeId: existing });
-  const findOpen = async (db: Sql) => (await db.query(
+  const findOpen = async (db: Sql) => (await db.query<{ id: string }>(
     `SELECT id FROM dispute WHERE raised_by_org = $1 AND record_type = $2 AND record_id = $3 AND fields = $4::text[] AND status IN ('OPEN', 'UNDER_REVIEW')`,
-    [actor.organisationId, input.recordType, input.recordId, fields]))[0]?.id as string | undefined;
+    [actor.organisationId, input.recordType, input.recordId, fields]))[0]?.id;
   try {
     return await ctx.db.transaction(async (tx) => {
       await DISPUTABLE[input.recordType].assertVisible(tx, actor, input.recordId);
@@ -114,7 +115,7 @@ export async function listDisputes(ctx: Ctx, p: Principal, f: DisputeFilter, pag
   eq('d.raised_by_org', f.raisedBy);
   if (page.after) { params.push(page.after); conds.push(`d.id > $${params.length}`); }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE ${conds.join(' AND ')} ORDER BY d.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<DisputeRow>(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE ${conds.join(' AND ')} ORDER BY d.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toDispute);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -153,7 +154,7 @@ export async function commentOnDispute(ctx: Ctx, actor: Principal, id: string, r
     const d = await lockFor(tx, actor, id, 'disputes.comment', 'comment');
     const held = await evidenceCount(tx, id);
     if (held + input.evidence.length > MAX_EVIDENCE_PER_DISPUTE) throw new Problem('DISPUTE-EVIDENCE-LIMIT', `Dispute ${id} holds ${held} evidence item(s); ${input.evidence.length} more would pass ${MAX_EVIDENCE_PER_DISPUTE}.`);
-    const [row] = await tx.query(
+    const [row] = await tx.query<CommentRow>(
       `INSERT INTO dispute_comment (id, dispute_id, organisation_id, author, body, evidence, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::timestamptz)
        RETURNING id, organisation_id, author, body, evidence, created_at`,
       [commentId, id, actor.organisationId, recordedBy(actor), input.body, input.evidence, now.toISOString()]);
@@ -171,7 +172,7 @@ async function changeStatus(tx: Sql, ctx: Ctx, actor: Principal, now: Date, id: 
   const at = now.toISOString();
   const closed = o.status === 'RESOLVED' || o.status === 'WITHDRAWN';
   let extra: Record<string, unknown> = {};
-  const { after } = await changeVersioned<Dispute>(tx, ctx, actor, now, {
+  const { after } = await changeVersioned(tx, ctx, actor, now, {
     table: 'dispute', alias: 'd', key: { id }, label: `Dispute ${id}`, returning: DISPUTE_COLS, toRecord: toDispute,
     lock: lockDispute(actor, id, o.permission), notFound: () => notFound(id), guard: refuseAction(actor, o.action), ifMatch: o.ifMatch,
     history: 'dispute',

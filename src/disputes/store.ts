@@ -13,7 +13,17 @@ export const DISPUTE_COLS = `d.id, d.record_type, d.record_id, to_jsonb(d.fields
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
 /** Storage row → wire shape (the one mapping, used by the API and the history). */
-export function toDispute(r: any): Dispute {
+/** A row as DISPUTE_COLS selects it (dispute); claim, evidence and correction are the jsonb the module wrote. */
+export interface DisputeRow {
+  id: string; record_type: Dispute['recordType']; record_id: string; fields: string[]; claim: Dispute['claim']; evidence: Dispute['evidence'] | null;
+  status: Dispute['status']; outcome: Dispute['outcome']; resolution_note: string | null; correction: Dispute['correction'];
+  raised_by_org: string; raised_by: string; raised_at: Date; closed_at: Date | null; version: number; recorded_at: Date; recorded_by: string;
+}
+
+/** A row of dispute_comment as selectComments reads it. */
+export interface CommentRow { id: string; organisation_id: string; author: string; body: string; evidence: DisputeComment['evidence'] | null; created_at: Date }
+
+export function toDispute(r: DisputeRow): Dispute {
   return {
     id: r.id, recordType: r.record_type, recordId: r.record_id, fields: r.fields, claim: r.claim, evidence: r.evidence ?? [],
     status: r.status, outcome: r.outcome ?? null, resolutionNote: r.resolution_note ?? null, correction: r.correction ?? null,
@@ -22,7 +32,7 @@ export function toDispute(r: any): Dispute {
   };
 }
 
-export function toComment(r: any): DisputeComment {
+export function toComment(r: CommentRow): DisputeComment {
   return { id: r.id, organisationId: r.organisation_id, author: r.author, body: r.body, evidence: r.evidence ?? [], createdAt: iso(r.created_at)! };
 }
 
@@ -54,21 +64,21 @@ export function disputeVisibility(p: Principal, params: unknown[], action: Actio
   return vis;
 }
 
-export async function selectDispute(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; action?: Action } = {}): Promise<any | undefined> {
+export async function selectDispute(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; action?: Action } = {}): Promise<DisputeRow | undefined> {
   const params: unknown[] = [id];
   const vis = disputeVisibility(p, params, opts.action);
-  const [row] = await db.query(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE d.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF d' : ''}`, params);
+  const [row] = await db.query<DisputeRow>(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE d.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF d' : ''}`, params);
   return row;
 }
 
 export async function selectComments(db: Sql, disputeId: string): Promise<DisputeComment[]> {
-  const rows = await db.query(`SELECT id, organisation_id, author, body, evidence, created_at FROM dispute_comment WHERE dispute_id = $1 ORDER BY id`, [disputeId]);
+  const rows = await db.query<CommentRow>(`SELECT id, organisation_id, author, body, evidence, created_at FROM dispute_comment WHERE dispute_id = $1 ORDER BY id`, [disputeId]);
   return rows.map(toComment);
 }
 
 /** Evidence items held by the dispute and its comments (a dispute holds at most MAX_EVIDENCE_PER_DISPUTE). */
 export async function evidenceCount(tx: Sql, disputeId: string): Promise<number> {
-  const [{ n }] = await tx.query(
+  const [{ n }] = await tx.query<{ n: number | string }>(
     `SELECT (SELECT jsonb_array_length(evidence) FROM dispute WHERE id = $1) + COALESCE((SELECT sum(jsonb_array_length(evidence)) FROM dispute_comment WHERE dispute_id = $1), 0) AS n`, [disputeId]);
   return Number(n);
 }

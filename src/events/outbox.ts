@@ -53,7 +53,7 @@ const written = new WeakMap<Sql, number>();
 export function signallingCommits(db: Db, sink: EventSink): Db {
   return {
     engine: db.engine,
-    query: <T extends Row = Row>(text: string, params?: unknown[]) => db.query<T>(text, params),
+    query: <T extends object = Row>(text: string, params?: unknown[]) => db.query<T>(text, params),
     close: () => db.close(),
     async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
       let handle: Sql | undefined;

@@ -73,7 +73,15 @@ export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
-function toSubscription(r: any): WebhookSubscription {
+/** A row of webhook_subscription (008_webhooks.sql), with COUNTS when it was selected. */
+interface SubscriptionRow {
+  id: string; organisation_id: string; url: string; description: string | null; event_types: string[]; all_events: boolean; enabled: boolean;
+  disabled_reason: string | null; secret: string; previous_secret: string | null; previous_secret_expires_at: Date | null; version: number;
+  created_at: Date; recorded_at: Date; recorded_by: string; pending?: number; dead?: number;
+}
+type Counts = Required<Pick<SubscriptionRow, 'pending' | 'dead'>>;
+
+function toSubscription(r: SubscriptionRow): WebhookSubscription {
   return {
     id: r.id, organisationId: r.organisation_id, url: r.url, description: r.description ?? null, eventTypes: r.event_types, allEvents: r.all_events,
     enabled: r.enabled, disabledReason: r.disabled_reason ?? null, pendingDeliveries: Number(r.pending ?? 0), deadLetters: Number(r.dead ?? 0),
@@ -82,7 +90,14 @@ function toSubscription(r: any): WebhookSubscription {
   };
 }
 
-function toDelivery(r: any): WebhookDelivery {
+/** A row of webhook_delivery (008_webhooks.sql) with its event's type and subject (DELIVERY_COLS). */
+interface DeliveryRow {
+  subscription_id: string; event_id: string; status: WebhookDelivery['status']; attempts: number; next_attempt_at: Date; scheduled_at: Date;
+  last_attempt_at: Date | null; last_status: number | null; last_error: string | null; delivered_at: Date | null; dead_at: Date | null; created_at: Date;
+  type: string; subject: string;
+}
+
+function toDelivery(r: DeliveryRow): WebhookDelivery {
   return {
     subscriptionId: r.subscription_id, eventId: r.event_id, type: r.type, subject: r.subject, status: r.status, attempts: r.attempts,
     nextAttemptAt: r.status === 'PENDING' ? iso(r.next_attempt_at) : null, lastAttemptAt: iso(r.last_attempt_at), lastStatus: r.last_status ?? null,
@@ -187,7 +202,7 @@ const COUNTS = `(SELECT count(*) FROM webhook_delivery d WHERE d.subscription_id
 
 async function subscriptionRow(db: Sql, p: Principal, id: string, action: Action, lock = false) {
   const params: unknown[] = [id];
-  const [r] = await db.query(`SELECT s.*${lock ? '' : `, ${COUNTS}`} FROM webhook_subscription s WHERE s.id = $1 AND ${visible(p, action, params)}${lock ? ' FOR UPDATE' : ''}`, params);
+  const [r] = await db.query<SubscriptionRow>(`SELECT s.*${lock ? '' : `, ${COUNTS}`} FROM webhook_subscription s WHERE s.id = $1 AND ${visible(p, action, params)}${lock ? ' FOR UPDATE' : ''}`, params);
   if (!r) throw new Problem('WEBHOOK-NOT-FOUND', `No webhook subscription ${id}.`);
   return r;
 }
@@ -202,11 +217,11 @@ export async function createSubscription(ctx: Ctx, p: Principal, input: z.input<
     // The organisation's row serialises concurrent creations, so the limit holds.
     const [org] = await tx.query(`SELECT id FROM organisation WHERE id = $1 FOR UPDATE`, [p.organisationId]);
     if (!org) throw new Problem('ORG-NOT-FOUND', `No organisation ${p.organisationId}.`);
-    const [{ n }] = await tx.query(`SELECT count(*)::int AS n FROM webhook_subscription WHERE organisation_id = $1`, [p.organisationId]);
+    const [{ n }] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_subscription WHERE organisation_id = $1`, [p.organisationId]);
     if (n >= MAX_SUBSCRIPTIONS) throw new Problem('WEBHOOK-LIMIT');
     const id = ctx.ids.next();
     const secret = newSecret();
-    const [row] = await tx.query(
+    const [row] = await tx.query<SubscriptionRow>(
       `INSERT INTO webhook_subscription (id, organisation_id, url, description, event_types, all_events, enabled, secret, created_at, recorded_at, recorded_by)
        VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9::timestamptz, $9::timestamptz, $10) RETURNING *`,
       [id, p.organisationId, input.url, input.description ?? null, eventTypes, input.allEvents ?? false, input.enabled ?? true, secret, now.toISOString(), recordedBy(p)]);
@@ -219,7 +234,7 @@ export async function listSubscriptions(ctx: Ctx, p: Principal, organisationId?:
   const params: unknown[] = [];
   let where = visible(p, 'webhooks.read', params);
   if (organisationId) { params.push(organisationId); where += ` AND s.organisation_id = $${params.length}`; }
-  return (await ctx.db.query(`SELECT s.*, ${COUNTS} FROM webhook_subscription s WHERE ${where} ORDER BY s.organisation_id, s.id LIMIT 500`, params)).map(toSubscription);
+  return (await ctx.db.query<SubscriptionRow>(`SELECT s.*, ${COUNTS} FROM webhook_subscription s WHERE ${where} ORDER BY s.organisation_id, s.id LIMIT 500`, params)).map(toSubscription);
 }
 
 export async function getSubscription(ctx: Ctx, p: Principal, id: string): Promise<WebhookSubscription> {
@@ -237,7 +252,7 @@ export async function updateSubscription(ctx: Ctx, p: Principal, id: string, pat
     if (patch.allEvents && !reach('events.read', p.roles).all && !r.all_events) errors.push(fieldError('allEvents', 'WEBHOOK-ALL-EVENTS'));
     if (errors.length) throw validationProblem(errors);
     const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-    const [u] = await tx.query(
+    const [u] = await tx.query<SubscriptionRow>(
       `UPDATE webhook_subscription SET url = COALESCE($2, url), description = CASE WHEN $3 THEN $4 ELSE description END, event_types = COALESCE($5::text[], event_types),
          all_events = COALESCE($6, all_events), enabled = COALESCE($7, enabled), disabled_reason = CASE WHEN $7 THEN NULL ELSE disabled_reason END,
          version = version + 1, recorded_at = $8::timestamptz, recorded_by = $9 WHERE id = $1 RETURNING *`,
@@ -247,8 +262,8 @@ export async function updateSubscription(ctx: Ctx, p: Principal, id: string, pat
   });
 }
 
-async function counts(db: Sql, id: string) {
-  const [c] = await db.query(`SELECT ${COUNTS} FROM webhook_subscription s WHERE s.id = $1`, [id]);
+async function counts(db: Sql, id: string): Promise<Counts> {
+  const [c] = await db.query<Counts>(`SELECT ${COUNTS} FROM webhook_subscription s WHERE s.id = $1`, [id]);
   return c;
 }
 
@@ -273,10 +288,10 @@ export async function rotateSecret(ctx: Ctx, p: Principal, id: string, o: { revo
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const r = await subscriptionRow(tx, p, id, 'webhooks.write', true);
-    const open = r.previous_secret && new Date(r.previous_secret_expires_at).getTime() > now.getTime();
+    const open = r.previous_secret && new Date(r.previous_secret_expires_at ?? 0).getTime() > now.getTime();
     if (open && !o.revokePrevious) throw new Problem('WEBHOOK-ROTATION-OPEN', `The previous secret signs until ${iso(r.previous_secret_expires_at)}; pass revokePrevious to end it now.`);
     const secret = newSecret();
-    const [u] = await tx.query(
+    const [u] = await tx.query<SubscriptionRow>(
       `UPDATE webhook_subscription SET secret = $2, previous_secret = $3, previous_secret_expires_at = $4::timestamptz, version = version + 1, recorded_at = $5::timestamptz, recorded_by = $6
         WHERE id = $1 RETURNING *`,
       [id, secret, o.revokePrevious ? null : r.secret, o.revokePrevious ? null : new Date(now.getTime() + PREVIOUS_SECRET_MS).toISOString(), now.toISOString(), recordedBy(p)]);
@@ -293,7 +308,7 @@ export async function listDeliveries(ctx: Ctx, p: Principal, id: string, q: { st
   const params: unknown[] = [s.id, q.after ?? '', q.limit];
   let where = `d.subscription_id = $1 AND d.event_id > $2`;
   if (q.status) { params.push(q.status); where += ` AND d.status = $${params.length}`; }
-  const rows = await ctx.db.query(`SELECT ${DELIVERY_COLS} FROM webhook_delivery d JOIN event_outbox e ON e.id = d.event_id WHERE ${where} ORDER BY d.event_id LIMIT $3`, params);
+  const rows = await ctx.db.query<DeliveryRow>(`SELECT ${DELIVERY_COLS} FROM webhook_delivery d JOIN event_outbox e ON e.id = d.event_id WHERE ${where} ORDER BY d.event_id LIMIT $3`, params);
   return rows.map(toDelivery);
 }
 
@@ -305,12 +320,12 @@ export async function replayDelivery(ctx: Ctx, p: Principal, id: string, eventId
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const s = await subscriptionRow(tx, p, id, 'webhooks.write');
-    const [d] = await tx.query(`SELECT status FROM webhook_delivery WHERE subscription_id = $1 AND event_id = $2 FOR UPDATE`, [s.id, eventId]);
+    const [d] = await tx.query<{ status: WebhookDelivery['status'] }>(`SELECT status FROM webhook_delivery WHERE subscription_id = $1 AND event_id = $2 FOR UPDATE`, [s.id, eventId]);
     if (!d) throw new Problem('WEBHOOK-DELIVERY-NOT-FOUND', `No delivery of event ${eventId} for subscription ${id}.`);
     if (d.status === 'PENDING') throw new Problem('WEBHOOK-DELIVERY-PENDING');
     await tx.query(`UPDATE webhook_delivery SET ${replaySet('$3')} WHERE subscription_id = $1 AND event_id = $2`, [s.id, eventId, now.toISOString()]);
     await writeAudit(tx, p, now, [{ action: 'webhook.delivery-replayed', recordType: AUDIT, recordId: s.id, organisationId: s.organisation_id, detail: { eventIds: [eventId], from: d.status } }]);
-    const [row] = await tx.query(`SELECT ${DELIVERY_COLS} FROM webhook_delivery d JOIN event_outbox e ON e.id = d.event_id WHERE d.subscription_id = $1 AND d.event_id = $2`, [s.id, eventId]);
+    const [row] = await tx.query<DeliveryRow>(`SELECT ${DELIVERY_COLS} FROM webhook_delivery d JOIN event_outbox e ON e.id = d.event_id WHERE d.subscription_id = $1 AND d.event_id = $2`, [s.id, eventId]);
     return toDelivery(row);
   });
 }
@@ -320,7 +335,7 @@ export async function replayDeadLetters(ctx: Ctx, p: Principal, id: string): Pro
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const s = await subscriptionRow(tx, p, id, 'webhooks.write');
-    const rows = await tx.query(`UPDATE webhook_delivery SET ${replaySet('$2')} WHERE subscription_id = $1 AND status = 'DEAD' RETURNING event_id`, [s.id, now.toISOString()]);
+    const rows = await tx.query<{ event_id: string }>(`UPDATE webhook_delivery SET ${replaySet('$2')} WHERE subscription_id = $1 AND status = 'DEAD' RETURNING event_id`, [s.id, now.toISOString()]);
     if (rows.length) await writeAudit(tx, p, now, [{ action: 'webhook.delivery-replayed', recordType: AUDIT, recordId: s.id, organisationId: s.organisation_id, detail: { count: rows.length, from: 'DEAD' } }]);
     return { replayed: rows.length };
   });

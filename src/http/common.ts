@@ -111,11 +111,11 @@ export function idempotency(db: Db, clock: Clock): MiddlewareHandler<CallerEnv> 
       // A claim left by a crashed request is taken over after 5 minutes.
       [org, key, hash, now.toISOString(), expired, new Date(now.getTime() - 300_000).toISOString()]);
     if (!claimed) {
-      const [prior] = await db.query(`SELECT request_hash, status, body FROM idempotency_record WHERE organisation_id = $1 AND key = $2`, [org, key]);
+      const [prior] = await db.query<{ request_hash: string; status: number; body: { contentType: string; text: string; headers?: Record<string, string> } }>(`SELECT request_hash, status, body FROM idempotency_record WHERE organisation_id = $1 AND key = $2`, [org, key]);
       if (!prior) throw new Problem('REQUEST-IDEMPOTENCY-IN-PROGRESS');
       if (prior.request_hash !== hash) throw new Problem('REQUEST-IDEMPOTENCY-KEY-REUSED', keyReusedDetail(key));
       if (Number(prior.status) === 0) throw new Problem('REQUEST-IDEMPOTENCY-IN-PROGRESS', undefined, {}, [], 409);
-      const body = prior.body as { contentType: string; text: string; headers?: Record<string, string> };
+      const body = prior.body;
       return new Response(body.text, { status: Number(prior.status), headers: { ...(body.headers ?? {}), 'content-type': body.contentType, 'idempotent-replayed': 'true' } });
     }
     try {

@@ -266,14 +266,14 @@ export function failureLimiter(db: Db, clock: Clock, opts: LockoutOptions = {}):
   return {
     async check(key) {
       const now = clock.now().getTime();
-      const [row] = await db.query(`SELECT locked_until FROM rate_limit_lockout WHERE key = $1 AND expires_at > $2::timestamptz`, [key, iso(now)]);
+      const [row] = await db.query<{ locked_until: Date | null }>(`SELECT locked_until FROM rate_limit_lockout WHERE key = $1 AND expires_at > $2::timestamptz`, [key, iso(now)]);
       return { ...state(row?.locked_until ? new Date(row.locked_until).getTime() : null, now), hasRecord: row !== undefined };
     },
     async fail(key) {
       const now = clock.now().getTime();
       return db.transaction(async (tx) => {
         await tx.query(`INSERT INTO rate_limit_lockout (key, failures, window_start, lockouts, expires_at) VALUES ($1, 0, $2::timestamptz, 0, $2::timestamptz) ON CONFLICT (key) DO NOTHING`, [key, iso(now)]);
-        const [row] = await tx.query(`SELECT failures, window_start, locked_until, lockouts, expires_at FROM rate_limit_lockout WHERE key = $1 FOR UPDATE`, [key]);
+        const [row] = await tx.query<{ failures: number; window_start: Date; locked_until: Date | null; lockouts: number; expires_at: Date }>(`SELECT failures, window_start, locked_until, lockouts, expires_at FROM rate_limit_lockout WHERE key = $1 FOR UPDATE`, [key]);
         const expired = new Date(row.expires_at).getTime() <= now;
         const before: LockoutRow = expired
           ? { failures: 0, windowStart: now, lockedUntil: null, lockouts: 0 }

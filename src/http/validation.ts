@@ -3,10 +3,10 @@ import { isRuleCode } from '../rules';
 import { fieldError, type FieldError } from './problem';
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  let v: any = input;
+  let v: unknown = input;
   for (const k of path) {
     if (v === null || typeof v !== 'object') return undefined;
-    v = v[k as any];
+    v = (v as Record<PropertyKey, unknown>)[k];
   }
   return v;
 }

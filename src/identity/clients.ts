@@ -9,7 +9,7 @@ import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
 import { Problem, fieldError, validationProblem } from '../http/problem';
 import { changeVersioned } from '../kernel/versioned';
-import type { Row, Sql } from '../storage/db';
+import type { Sql } from '../storage/db';
 import { revocations } from './revocations';
 
 /**
@@ -57,7 +57,14 @@ export type ApiClient = z.infer<typeof ApiClient>;
 const SECRET_LIFETIME_DAYS = 90;
 export const EXPIRY_WARNING_DAYS = 14;
 
-function toClient(r: any): ApiClient {
+/** A row of api_client (003_identity.sql). */
+interface ClientRow {
+  client_id: string; organisation_id: string; name: string; kind: ApiClient['kind']; auth_method: ApiClient['authMethod']; jwks: { keys: Record<string, unknown>[] } | null;
+  secret_hash: string | null; credential_expires_at: Date | null; expiry_notified_at: Date | null; scopes: string[]; grant_types: string[]; redirect_uris: string[];
+  status: ApiClient['status']; demo: boolean; version: number; recorded_at: Date; recorded_by: string; revoked_at: Date | null;
+}
+
+function toClient(r: ClientRow): ApiClient {
   const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
   return {
     clientId: r.client_id, organisationId: r.organisation_id, name: r.name, kind: r.kind, authMethod: r.auth_method, jwks: r.jwks ?? null,
@@ -104,7 +111,7 @@ export function clientScopesFor(roles: readonly OrganisationRole[]): string[] {
 }
 
 async function organisationRoles(tx: Sql, id: string): Promise<OrganisationRole[]> {
-  const [o] = await tx.query(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
+  const [o] = await tx.query<{ roles: OrganisationRole[] }>(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
   if (!o) throw new Problem('ORG-NOT-FOUND', `No active organisation ${id}.`);
   return o.roles;
 }
@@ -117,7 +124,7 @@ export async function createClient(ctx: Ctx, p: Principal, input: z.infer<typeof
   const kind = input.kind ?? 'machine';
   const method = input.authMethod ?? 'private_key_jwt';
   if (kind === 'machine' && method === 'none') throw validationProblem([fieldError('authMethod', 'CLIENT-AUTH-METHOD')]);
-  if (method === 'private_key_jwt') checkJwks(input.jwks as any);
+  if (method === 'private_key_jwt') checkJwks(input.jwks);
   else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
   checkRedirects(kind, input.redirectUris);
   const now = ctx.clock.now();
@@ -132,7 +139,7 @@ export async function createClient(ctx: Ctx, p: Principal, input: z.infer<typeof
     const secret = method.startsWith('client_secret') ? (opts.secret ?? randomSecret()) : undefined;
     const expires = input.credentialExpiresAt ? new Date(input.credentialExpiresAt) : secret && !opts.demo ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000) : null;
     const clientId = opts.clientId ?? `fmar-${ctx.ids.next().toLowerCase()}`;
-    const [row] = await tx.query(
+    const [row] = await tx.query<ClientRow>(
       `INSERT INTO api_client (client_id, organisation_id, name, kind, auth_method, jwks, secret_hash, credential_expires_at, scopes, grant_types, redirect_uris, status, demo, recorded_at, recorded_by)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::timestamptz, $9::text[], $10::text[], $11::text[], 'ACTIVE', $12, $13::timestamptz, $14) RETURNING *`,
       [clientId, orgId, input.name, kind, method, input.jwks ?? null, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null,
@@ -153,23 +160,21 @@ export async function listClients(ctx: Ctx, p: Principal, organisationId?: strin
   const params: unknown[] = [];
   let where = visible(p, params);
   if (organisationId) { params.push(organisationId); where += ` AND organisation_id = $${params.length}`; }
-  return (await ctx.db.query(`SELECT * FROM api_client WHERE ${where} ORDER BY recorded_at, client_id LIMIT 500`, params)).map(toClient);
+  return (await ctx.db.query<ClientRow>(`SELECT * FROM api_client WHERE ${where} ORDER BY recorded_at, client_id LIMIT 500`, params)).map(toClient);
 }
 
 async function clientRow(tx: Sql, p: Principal, id: string, lock = false) {
   const params: unknown[] = [id];
-  const [row] = await tx.query(`SELECT * FROM api_client WHERE client_id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
+  const [row] = await tx.query<ClientRow>(`SELECT * FROM api_client WHERE client_id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
   if (!row) throw new Problem('CLIENT-NOT-FOUND', `No API client ${id}.`);
   return row;
 }
 
-type ClientRow = Row & { version: number };
-
 /** An API client as a versioned record (src/kernel/versioned.ts): no history is kept, the audit trail has each change. */
 function clientRecord(p: Principal, id: string) {
   return {
-    table: 'api_client', key: { client_id: id }, label: `Client ${id}`, returning: '*', toRecord: (r: Row) => r as ClientRow,
-    lock: async (t: Sql) => (await clientRow(t, p, id, true)) as ClientRow,
+    table: 'api_client', key: { client_id: id }, label: `Client ${id}`, returning: '*', toRecord: (r: ClientRow) => r,
+    lock: (t: Sql) => clientRow(t, p, id, true),
     notFound: () => new Problem('CLIENT-NOT-FOUND', `No API client ${id}.`),
   };
 }
@@ -183,12 +188,12 @@ export async function rotateClient(ctx: Ctx, p: Principal, id: string, input: { 
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
     let secret: string | undefined;
-    const { after } = await changeVersioned<ClientRow>(tx, ctx, p, now, {
+    const { after } = await changeVersioned(tx, ctx, p, now, {
       ...clientRecord(p, id),
       guard: (row) => { if (row.status !== 'ACTIVE') throw new Problem('CLIENT-REVOKED'); },
       set: async (row) => {
         let jwks = row.jwks;
-        if (row.auth_method === 'private_key_jwt') { checkJwks(input.jwks); jwks = input.jwks; }
+        if (row.auth_method === 'private_key_jwt') { checkJwks(input.jwks); jwks = input.jwks ?? null; }
         else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
         else if (row.auth_method !== 'none') secret = randomSecret();
         const expires = input.credentialExpiresAt ? new Date(input.credentialExpiresAt) : secret ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000) : null;
@@ -207,7 +212,7 @@ export async function rotateClient(ctx: Ctx, p: Principal, id: string, input: { 
 export async function revokeClient(ctx: Ctx, p: Principal, id: string): Promise<ApiClient> {
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
-    const { after } = await changeVersioned<ClientRow>(tx, ctx, p, now, {
+    const { after } = await changeVersioned(tx, ctx, p, now, {
       ...clientRecord(p, id),
       guard: (row) => { if (row.status === 'REVOKED') throw new Problem('CLIENT-REVOKED'); },
       set: () => ({ sql: `status = 'REVOKED', revoked_at = $1::timestamptz`, params: [now.toISOString()] }),
@@ -228,7 +233,7 @@ export async function revokeClient(ctx: Ctx, p: Principal, id: string): Promise<
 export async function warnExpiringCredentials(ctx: Ctx, p: Principal): Promise<string[]> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const rows = await tx.query(
+    const rows = await tx.query<{ client_id: string; organisation_id: string; credential_expires_at: Date }>(
       `UPDATE api_client SET expiry_notified_at = $1::timestamptz
         WHERE status = 'ACTIVE' AND expiry_notified_at IS NULL AND credential_expires_at IS NOT NULL AND credential_expires_at <= $2::timestamptz
         RETURNING client_id, organisation_id, credential_expires_at`,

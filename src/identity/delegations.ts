@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { DelegationOutcome } from '../../identity/node';
 import { baselineScopes, reach } from '../access/permissions';
 import { recordedBy, type Principal } from '../access/principal';
+import type { OrganisationRole } from '../access/roles';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
@@ -36,7 +37,13 @@ export const Delegation = z.object({
 }).openapi('Delegation');
 export type Delegation = z.infer<typeof Delegation>;
 
-function toDelegation(r: any): Delegation {
+/** A row of delegation (003_identity.sql and later). */
+interface DelegationRow {
+  id: string; delegator_id: string; delegate_id: string; scopes: string[]; asset_ids: string[] | null; valid_from: Date; valid_to: Date;
+  status: Delegation['status']; reason: string | null; recorded_at: Date; recorded_by: string; revoked_at: Date | null; revoked_by: string | null;
+}
+
+function toDelegation(r: DelegationRow): Delegation {
   const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
   return { id: r.id, delegatorId: r.delegator_id, delegateId: r.delegate_id, scopes: r.scopes, assetIds: r.asset_ids ?? null, validFrom: iso(r.valid_from)!, validTo: iso(r.valid_to)!,
     status: r.status, reason: r.reason ?? null, recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by, revokedAt: iso(r.revoked_at), revokedBy: r.revoked_by ?? null };
@@ -50,7 +57,7 @@ export async function grantDelegation(ctx: Ctx, p: Principal, input: z.infer<typ
   if (!(to > from) || !(to > now) || to.getTime() - from.getTime() > MAX_DAYS * 86_400_000) throw validationProblem([fieldError('validTo', 'DELEGATION-PERIOD')]);
   if (input.delegateId === delegatorId) throw validationProblem([fieldError('delegateId', 'DELEGATION-DELEGATE-INVALID')]);
   return ctx.db.transaction(async (tx) => {
-    const [delegator] = await tx.query(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [delegatorId]);
+    const [delegator] = await tx.query<{ roles: OrganisationRole[] }>(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [delegatorId]);
     if (!delegator) throw new Problem('ORG-NOT-FOUND', `No active organisation ${delegatorId}.`);
     const [delegate] = await tx.query(`SELECT 1 FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [input.delegateId]);
     if (!delegate) throw validationProblem([fieldError('delegateId', 'DELEGATION-DELEGATE-INVALID', `No active organisation ${input.delegateId}.`)]);
@@ -59,14 +66,14 @@ export async function grantDelegation(ctx: Ctx, p: Principal, input: z.infer<typ
     if (bad.length) throw validationProblem([fieldError('scopes', 'DELEGATION-SCOPE-NOT-DELEGABLE', `Cannot delegate: ${bad.join(', ')}.`)]);
     const assetIds = input.assetIds ? [...new Set(input.assetIds)].sort() : null;
     if (assetIds) {
-      const found = await tx.query(`SELECT id FROM asset WHERE id = ANY($1::text[]) AND fsp_id = $2 AND status <> 'DEREGISTERED'`, [assetIds, delegatorId]);
+      const found = await tx.query<{ id: string }>(`SELECT id FROM asset WHERE id = ANY($1::text[]) AND fsp_id = $2 AND status <> 'DEREGISTERED'`, [assetIds, delegatorId]);
       if (found.length !== assetIds.length) {
         const have = new Set(found.map((r) => r.id));
         throw validationProblem([fieldError('assetIds', 'DELEGATION-ASSET-UNKNOWN', `Not controlled by ${delegatorId}: ${assetIds.filter((a) => !have.has(a)).slice(0, 10).join(', ')}.`)]);
       }
     }
     const id = ctx.ids.next();
-    const [row] = await tx.query(
+    const [row] = await tx.query<DelegationRow>(
       `INSERT INTO delegation (id, delegator_id, delegate_id, scopes, asset_ids, valid_from, valid_to, status, reason, recorded_at, recorded_by)
        VALUES ($1, $2, $3, $4::text[], $5::text[], $6::timestamptz, $7::timestamptz, 'ACTIVE', $8, $9::timestamptz, $10) RETURNING *`,
       [id, delegatorId, input.delegateId, [...new Set(input.scopes)].sort(), assetIds, from.toISOString(), to.toISOString(), input.reason ?? null, now.toISOString(), recordedBy(p)]);
@@ -92,12 +99,12 @@ export async function listDelegations(ctx: Ctx, p: Principal, q: { role?: 'deleg
   let where = visible(p, params);
   if (q.role) { params.push(p.organisationId); where += ` AND ${q.role}_id = $${params.length}`; }
   if (q.status) { params.push(q.status); where += ` AND status = $${params.length}`; }
-  return (await ctx.db.query(`SELECT * FROM delegation WHERE ${where} ORDER BY recorded_at DESC, id LIMIT 1000`, params)).map(toDelegation);
+  return (await ctx.db.query<DelegationRow>(`SELECT * FROM delegation WHERE ${where} ORDER BY recorded_at DESC, id LIMIT 1000`, params)).map(toDelegation);
 }
 
 async function row(tx: Sql, p: Principal, id: string, lock = false) {
   const params: unknown[] = [id];
-  const [r] = await tx.query(`SELECT * FROM delegation WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
+  const [r] = await tx.query<DelegationRow>(`SELECT * FROM delegation WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
   if (!r) throw new Problem('DELEGATION-NOT-FOUND', `No delegation ${id}.`);
   return r;
 }
@@ -115,7 +122,7 @@ export async function revokeDelegation(ctx: Ctx, p: Principal, id: string, reaso
   const out = await ctx.db.transaction(async (tx) => {
     const r = await row(tx, p, id, true);
     if (r.status === 'REVOKED') throw new Problem('DELEGATION-ALREADY-REVOKED');
-    const [u] = await tx.query(`UPDATE delegation SET status = 'REVOKED', revoked_at = $2::timestamptz, revoked_by = $3, reason = COALESCE($4, reason) WHERE id = $1 RETURNING *`,
+    const [u] = await tx.query<DelegationRow>(`UPDATE delegation SET status = 'REVOKED', revoked_at = $2::timestamptz, revoked_by = $3, reason = COALESCE($4, reason) WHERE id = $1 RETURNING *`,
       [id, now.toISOString(), recordedBy(p), reason ?? null]);
     await writeAudit(tx, p, now, [{ action: 'delegation.revoked', recordType: 'delegation', recordId: id, organisationId: r.delegator_id, detail: { reason: reason ?? null } }]);
     const data = { delegationId: id, delegatorId: r.delegator_id, delegateId: r.delegate_id };
@@ -135,12 +142,12 @@ export async function revokeDelegation(ctx: Ctx, p: Principal, id: string, reaso
  */
 export async function resolveDelegation(ctx: Ctx, o: { delegationId: string | undefined; delegateOrganisationId: string; at: Date }): Promise<DelegationOutcome> {
   if (!o.delegationId) return { ok: false, description: 'delegation_id is required: name the delegation to act under' };
-  const [r] = await ctx.db.query(
+  const [r] = await ctx.db.query<DelegationRow & { delegator_roles: OrganisationRole[]; delegator_status: string }>(
     `SELECT d.*, to_jsonb(o.roles) AS delegator_roles, o.status AS delegator_status FROM delegation d JOIN organisation o ON o.id = d.delegator_id WHERE d.id = $1`, [o.delegationId]);
   if (!r || r.delegate_id !== o.delegateOrganisationId) return { ok: false, description: 'no such delegation to this organisation' };
   if (r.status !== 'ACTIVE') return { ok: false, description: 'the delegation is revoked' };
   if (new Date(r.valid_from) > o.at || new Date(r.valid_to) <= o.at) return { ok: false, description: 'the delegation is not valid at this time' };
   if (r.delegator_status !== 'ACTIVE') return { ok: false, description: 'the delegating organisation is not active' };
   const baseline = new Set(baselineScopes(r.delegator_roles));
-  return { ok: true, delegationId: r.id, delegatorId: r.delegator_id, delegateId: r.delegate_id, scopes: (r.scopes as string[]).filter((s) => baseline.has(s)), validTo: new Date(r.valid_to) };
+  return { ok: true, delegationId: r.id, delegatorId: r.delegator_id, delegateId: r.delegate_id, scopes: r.scopes.filter((s) => baseline.has(s)), validTo: new Date(r.valid_to) };
 }

@@ -46,7 +46,7 @@ export function identityRoutes(ctx: Ctx, o: { baseUrl: string; production: boole
     request: { params: z.object({ clientId: param('clientId') }), body: { required: false, content: json(z.object({ jwks: z.object({ keys: z.array(z.record(z.string(), z.any())) }).optional(), credentialExpiresAt: z.iso.datetime({ offset: true }).optional() }).strict()) } },
     responses: { 200: { description: 'Rotated', content: json(ApiClient) }, ...problemResponses(404, 409, 422) },
   }), async (c) => {
-    let body: any = {};
+    let body: { jwks?: { keys: Record<string, unknown>[] }; credentialExpiresAt?: string } = {};
     if (c.req.raw.body !== null && c.req.header('content-length') !== '0') body = c.req.valid('json') ?? {};
     c.header('cache-control', 'no-store');
     return c.json(await rotateClient(ctx, c.get('principal'), c.req.valid('param').clientId, body), 200);

@@ -12,7 +12,7 @@ export interface Versioned { version: number }
 /** The new column values: `col = $1, …` with its parameters, an optional FROM list (a recordset to unpack, a joined table the read shows) and its join condition. */
 export interface SetClause { sql: string; params: unknown[]; from?: string; where?: string }
 
-export interface Change<R extends Versioned> {
+export interface Change<R extends Versioned, W extends object = Row> {
   /** The row's table, its alias in `set` and `returning`, and its key. */
   table: string;
   alias?: string;
@@ -39,7 +39,8 @@ export interface Change<R extends Versioned> {
    */
   history?: string;
   returning: string;
-  toRecord: (row: Row) => R;
+  /** Maps the row `returning` reads (W, the owning store's row type) to the record. */
+  toRecord: (row: W) => R;
   /** Effects that must see the new version and that its audit reports (a rule's deactivation re-assesses assets). */
   afterWrite?: (before: R, after: R) => Promise<void>;
   audit: (before: R, after: R) => AuditEntry[];
@@ -53,7 +54,7 @@ export interface ChangeCtx { ids: IdSource }
  * validate and compute → keep the prior version → update with version + 1, recorded_at,
  * recorded_by → (afterWrite) → audit → events. The caller then runs its hooks (ctx.hooks) with before and after.
  */
-export async function changeVersioned<R extends Versioned>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: Change<R>): Promise<{ before: R; after: R }> {
+export async function changeVersioned<R extends Versioned, W extends object = Row>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: Change<R, W>): Promise<{ before: R; after: R }> {
   const before = await spec.lock(tx);
   if (!before) throw spec.notFound();
   spec.guard?.(before);
@@ -65,7 +66,7 @@ export async function changeVersioned<R extends Versioned>(tx: Sql, ctx: ChangeC
   const params = [...set.params, at, spec.by ?? recordedBy(actor)];
   const stamp = `version = ${alias}.version + 1, recorded_at = $${params.length - 1}::timestamptz, recorded_by = $${params.length}`;
   const where = Object.entries(spec.key).map(([col, v]) => { params.push(v); return `${alias}.${col} = $${params.length}`; }).join(' AND ');
-  const [row] = await tx.query(
+  const [row] = await tx.query<W>(
     `UPDATE ${spec.table}${spec.alias ? ` ${spec.alias}` : ''} SET ${set.sql ? `${set.sql}, ` : ''}${stamp}${set.from ? ` FROM ${set.from}` : ''} WHERE ${where}${set.where ? ` AND ${set.where}` : ''} RETURNING ${spec.returning}`, params);
   const after = spec.toRecord(row);
   await spec.afterWrite?.(before, after);
@@ -80,7 +81,7 @@ export function assertVersion(label: string, version: number, ifMatch: number | 
 }
 
 /** Copy the current version (the record as read, its row's recorded_at and recorded_by) into record_history, superseded at `at`. */
-async function keepVersion<R extends Versioned>(tx: Sql, spec: Change<R>, before: R, at: string) {
+async function keepVersion<R extends Versioned, W extends object>(tx: Sql, spec: Change<R, W>, before: R, at: string) {
   const cols = Object.keys(spec.key);
   const params: unknown[] = [spec.history, Object.values(spec.key).join('/'), before, at, ...Object.values(spec.key)];
   await tx.query(`INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)

@@ -92,8 +92,8 @@ function parseInThread(files: CimFileInput[], options: DigestOptions, o: { chunk
             : resolve({ headers: m.headers, issues, objects: m.objects, classes: m.classes, equipment, bytes: m.bytes, threadId: m.threadId }))));
           return;
       }
-      // The next chunk only after the event loop has had a turn.
-      turn().then(() => worker.postMessage('more' satisfies ParseRequest));
+      // The next chunk only after the event loop has had a turn (turn() never rejects).
+      void turn().then(() => worker.postMessage('more' satisfies ParseRequest));
     });
     worker.on('error', (e: Error & { code?: string }) => {
       settle(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY'

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { OAUTH_ROUTES, purgeDpopReplays } from '../../identity/index';
+import type { OrganisationRole } from '../access/roles';
 import { buildProvider, identityListener, interactionHandler, sweepOidc, type IdentityHost } from '../../identity/node';
 import { PERMISSIONS, baselineScopes } from '../access/permissions';
 import type { HubConfig } from '../config';
@@ -58,7 +59,7 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     accountScopes: (id) => accountScopes(ctx, id),
     resolveDelegation: (o) => resolveDelegation(ctx, o),
     organisationScopes: async (id) => {
-      const [o] = await db.query(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
+      const [o] = await db.query<{ roles: OrganisationRole[] }>(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
       return o ? baselineScopes(o.roles) : [];
     },
     lockout: failureLimiter(db, clock),

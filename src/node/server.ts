@@ -66,9 +66,9 @@ function localCli(secret: string, hub: Hub, db: Db): LocalCli {
     accepts: (presented) => sameSecret(presented, secret),
     mintToken: hub.signer && (async (organisation, scope) => {
       const demo = DEMO_ORGANISATIONS.find((d) => d.key === organisation);
-      const [org] = await db.query(`SELECT id, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [demo?.id ?? organisation]);
+      const [org] = await db.query<{ id: string; roles: OrganisationRole[] }>(`SELECT id, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [demo?.id ?? organisation]);
       if (!org) return undefined;
-      return hub.signer!.sign({ sub: `cli-${org.id}`, org: org.id, roles: org.roles as OrganisationRole[], scope });
+      return hub.signer!.sign({ sub: `cli-${org.id}`, org: org.id, roles: org.roles, scope });
     }),
   };
 }

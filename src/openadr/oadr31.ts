@@ -15,7 +15,7 @@ import { Problem } from '../http/problem';
 import { isRuleCode } from '../rules';
 import { cancelVenRegistration, registerVen, selectRegistration, updateVenRegistration } from './registrations';
 import { createBinding, deleteBinding, updateBinding, type BindingWrite } from './resources';
-import { REG_COLS, REG_FROM, resourceOf, venAssetsLateral, venOf, type VenAssetFilter } from './store';
+import { REG_COLS, REG_FROM, resourceOf, venAssetsLateral, venOf, type BoundAssetRow, type RegistrationRow, type VenAssetFilter } from './store';
 
 /**
  * OpenADR 3.1 `ven` and `resource` endpoints over the register (docs/openadr.md), conformant to the
@@ -170,7 +170,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
     const targets = targetList(q.targets);
     if (targets.length) { params.push(targets); where += ` AND r.targets && $${params.length}::text[]`; }
     params.push(q.limit ?? DEFAULT_LIMIT, q.skip ?? 0);
-    const rows = await ctx.db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
+    const rows = await ctx.db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
     return c.json(rows.map(venOf), 200);
   });
 
@@ -198,7 +198,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
       targets: body.objectType === 'BL_VEN_REQUEST' ? body.targets ?? [] : [],
       organisationId: role.bl ? organisationId : role.organisationId,
     }, { attributes: custom, source: 'openadr3.1' });
-    return c.json(venOf(await selectRegistration(ctx.db, reg.id)), 201);
+    return c.json(venOf((await selectRegistration(ctx.db, reg.id))!), 201);
   });
 
   /** A live registration the caller reaches for this operation, or a 404. */
@@ -240,7 +240,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
       venName: body.venName, attributes: custom,
       ...(bl ? { targets: bl.targets ?? [], clientId: bl.clientID === shown.clientID ? undefined : bl.clientID } : {}),
     });
-    return c.json(venOf(await selectRegistration(ctx.db, id)), 200);
+    return c.json(venOf((await selectRegistration(ctx.db, id))!), 200);
   });
 
   app.openapi(createRoute({
@@ -253,7 +253,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
     const id = c.req.valid('param').venID;
     await venRow(p, role, id, true);
     await cancelVenRegistration(ctx, p, id, { reason: 'deleted through OpenADR 3.1' });
-    return c.json(venOf(await selectRegistration(ctx.db, id)), 200);
+    return c.json(venOf((await selectRegistration(ctx.db, id))!), 200);
   });
 
   // ---- resources: the assets bound to each VEN, or (a VEN without bindings) all its organisation controls
@@ -265,7 +265,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
     let vens = `r.status <> 'CANCELLED' AND ${privacy(role, params)}`;
     if (f.venID !== undefined) { params.push(f.venID); vens += ` AND r.id = $${params.length}`; }
     params.push(f.limit, f.skip);
-    const rows = await ctx.db.query(
+    const rows = await ctx.db.query<BoundAssetRow & { ven_object_id: string; ven_client_id: string | null; ven_organisation_id: string; ven_created_at: Date; ven_recorded_at: Date }>(
       `SELECT a.*, r.id AS ven_object_id, r.client_id AS ven_client_id, r.organisation_id AS ven_organisation_id, r.created_at AS ven_created_at, r.recorded_at AS ven_recorded_at
          FROM ven_registration r CROSS JOIN ${lateral}
         WHERE ${vens} ORDER BY r.id, a.id LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
@@ -304,7 +304,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
   });
 
   /** A resource request as a binding write, after the role's rules (a VEN: VEN_RESOURCE_REQUEST, no targets or clientID). */
-  async function bindingWrite(c: Context<AuthEnv>, role: Role, body: ResourceRequest, ven: any): Promise<BindingWrite> {
+  async function bindingWrite(c: Context<AuthEnv>, role: Role, body: ResourceRequest, ven: RegistrationRow): Promise<BindingWrite> {
     const raw = (await c.req.json()) as Record<string, unknown>;
     if (!role.bl) {
       const what = body.objectType !== 'VEN_RESOURCE_REQUEST' ? 'a BL_RESOURCE_REQUEST' : 'targets' in raw ? 'targets' : 'clientID' in raw ? 'a clientID' : undefined;

@@ -8,10 +8,11 @@ import type { Ctx } from '../context';
 import { writeEvents, type ChangeEvent } from '../events/outbox';
 import { changeVersioned } from '../kernel/versioned';
 import { Problem, fieldError, validationProblem, type FieldError } from '../http/problem';
-import { constraintName, pgErrorCode, type Row, type Sql } from '../storage/db';
+import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import type { VenRegistration, VenRegistrationInput, VenRegistrationPatch } from './schema';
 import { releaseBindings } from './resources';
-import { REG_COLS, REG_FROM, registrationVisibility, toRegistration } from './store';
+import type { OrganisationRole } from '../access/roles';
+import { REG_COLS, REG_FROM, registrationVisibility, toRegistration, type RegistrationRow } from './store';
 import { findVtn } from './vtns';
 
 /**
@@ -33,7 +34,7 @@ function conflict(e: unknown): Problem | undefined {
 
 /** Refuse a VEN ID or venName that a live registration on the VTN holds. */
 async function checkTaken(tx: Sql, vtn: string, v: { id?: string; venId?: string; venName?: string }) {
-  const [row] = await tx.query(
+  const [row] = await tx.query<{ id_taken: boolean | null }>(
     `SELECT ven_id = $3 AS id_taken FROM ven_registration WHERE vtn = $1 AND status <> 'CANCELLED' AND id IS DISTINCT FROM $2 AND (ven_id = $3 OR ven_name = $4) LIMIT 1`,
     [vtn, v.id ?? null, v.venId ?? null, v.venName ?? null]);
   if (row?.id_taken) throw new Problem('OPENADR-VEN-ID-TAKEN', `VEN ID ${v.venId} is already registered on this VTN.`);
@@ -63,7 +64,7 @@ export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistration
       if (!isVenId(vtn.protocol, input.venId)) errors.push(fieldError('venId', 'OPENADR-VEN-ID-FORMAT'));
       if ((vtn.protocol === '2.0b') !== (input.registrationId !== undefined)) errors.push(fieldError('registrationId', 'OPENADR-REGISTRATION-ID'));
       if (vtn.protocol === '2.0b' && input.clientId !== undefined) errors.push(fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.'));
-      const [org] = await tx.query(`SELECT status, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [orgId]);
+      const [org] = await tx.query<{ status: string; roles: OrganisationRole[] }>(`SELECT status, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [orgId]);
       if (!org) errors.push(fieldError('organisationId', 'ORG-NOT-FOUND', `No organisation ${orgId}.`));
       else if (org.status !== 'ACTIVE') errors.push(fieldError('organisationId', 'ORG-NOT-ACTIVE', `Organisation ${orgId} is ${org.status}.`));
       else if (!isFspLike(org.roles)) errors.push(fieldError('organisationId', 'ORG-NOT-FSP', 'A VEN belongs to an FSP or aggregator.'));
@@ -76,7 +77,7 @@ export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistration
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::jsonb, $11::jsonb, 'ACTIVE', $12::timestamptz, $13::timestamptz, $14::timestamptz, $14::timestamptz, $15)`,
         [id, orgId, vtn.id, vtn.protocol, input.venId, input.venName, input.clientId ?? null, input.registrationId ?? null, input.targets ?? [],
           extras.attributes ?? [], extras.details ?? {}, from.toISOString(), to?.toISOString() ?? null, now.toISOString(), recordedBy(p)]);
-      const reg = await selectRegistration(tx, id);
+      const reg = (await selectRegistration(tx, id))!;
       const detail = { vtn: vtn.id, vtnCode: vtn.code, protocol: vtn.protocol, venId: input.venId, venName: input.venName, clientId: input.clientId ?? null, registrationId: input.registrationId ?? null, source: extras.source ?? 'api' };
       await writeAudit(tx, p, now, [{ action: 'ven_registration.registered', recordType: 'ven_registration', recordId: id, organisationId: orgId, detail }]);
       await announce(tx, ctx, now, 'fmar.ven-registration.registered', reg, { venName: input.venName });
@@ -88,24 +89,23 @@ export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistration
 }
 
 /** Events to the VEN's organisation and, when another, to the VTN's operator. */
-async function announce(tx: Sql, ctx: Ctx, now: Date, type: string, r: any, extra: Record<string, unknown> = {}) {
+async function announce(tx: Sql, ctx: Ctx, now: Date, type: string, r: RegistrationRow, extra: Record<string, unknown> = {}) {
   await writeEvents(tx, ctx.ids, now, registrationEvents(type, r, extra));
 }
 
 /** A registration's event, to its organisation and its VTN's operator. */
-function registrationEvents(type: string, r: Row, extra: Record<string, unknown> = {}): ChangeEvent[] {
+function registrationEvents(type: string, r: RegistrationRow, extra: Record<string, unknown> = {}): ChangeEvent[] {
   const data = { registrationId: r.id, organisationId: r.organisation_id, vtn: r.vtn, vtnCode: r.vtn_code, protocol: r.protocol, venId: r.ven_id, status: r.status, ...extra };
   const to = [...new Set([r.organisation_id, r.vtn_operator_id])];
   return to.map((organisationId) => ({ type, subject: r.id, organisationId, data }));
 }
 
-type RegistrationRow = Row & { version: number };
 
 /** A registration as a versioned record (src/kernel/versioned.ts): read with its VTN, locked; no history is kept, the audit trail has each change. */
 function registrationRecord(p: Principal, id: string) {
   return {
-    table: 'ven_registration', alias: 'r', key: { id }, label: `Registration ${id}`, returning: REG_COLS, toRecord: (r: Row) => r as RegistrationRow,
-    lock: async (t: Sql) => (await selectRegistration(t, id, { p, action: 'vens.write' }, true)) as RegistrationRow | undefined,
+    table: 'ven_registration', alias: 'r', key: { id }, label: `Registration ${id}`, returning: REG_COLS, toRecord: (r: RegistrationRow) => r,
+    lock: (t: Sql) => selectRegistration(t, id, { p, action: 'vens.write' }, true),
     notFound: () => new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`),
   };
 }
@@ -113,12 +113,12 @@ function registrationRecord(p: Principal, id: string) {
 /** The joined VTN, so that the updated row reads as selectRegistration reads it. */
 const WITH_VTN = { from: 'openadr_vtn v', where: 'v.id = r.vtn' };
 
-const refuseCancelled = (cur: Row) => { if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED'); };
+const refuseCancelled = (cur: RegistrationRow) => { if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED'); };
 
-export async function selectRegistration(db: Sql, id: string, visibility?: { p: Principal; action: 'vens.read' | 'vens.write' }, lock = false): Promise<any | undefined> {
+export async function selectRegistration(db: Sql, id: string, visibility?: { p: Principal; action: 'vens.read' | 'vens.write' }, lock = false): Promise<RegistrationRow | undefined> {
   const params: unknown[] = [id];
   const vis = visibility ? registrationVisibility(visibility.p, params, visibility.action) : 'TRUE';
-  const [row] = await db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`, params);
+  const [row] = await db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`, params);
   return row;
 }
 
@@ -140,7 +140,7 @@ export async function listVenRegistrations(ctx: Ctx, p: Principal, f: Registrati
   if (f.status) add('r.status = ?', f.status);
   if (f.venName) add('r.ven_name = ?', f.venName);
   if (f.clientId) add('r.client_id = ?', f.clientId);
-  const rows = await ctx.db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $2`, params);
+  const rows = await ctx.db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $2`, params);
   const now = ctx.clock.now();
   const items = rows.slice(0, page.limit).map((r) => toRegistration(r, now));
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
@@ -155,7 +155,7 @@ export async function updateVenRegistration(ctx: Ctx, p: Principal, id: string, 
   try {
     return await ctx.db.transaction(async (tx) => {
       let changed: string[] = [];
-      const { after } = await changeVersioned<RegistrationRow>(tx, ctx, p, now, {
+      const { after } = await changeVersioned(tx, ctx, p, now, {
         ...registrationRecord(p, id), ifMatch,
         set: async (cur) => {
           refuseCancelled(cur);
@@ -188,7 +188,7 @@ export async function cancelVenRegistration(ctx: Ctx, p: Principal, id: string, 
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     let releasedResources: Awaited<ReturnType<typeof releaseBindings>> | undefined;
-    const { after } = await changeVersioned<RegistrationRow>(tx, ctx, p, now, {
+    const { after } = await changeVersioned(tx, ctx, p, now, {
       ...registrationRecord(p, id), ifMatch: o.ifMatch,
       set: (cur) => { refuseCancelled(cur); return { sql: `status = 'CANCELLED'`, params: [], ...WITH_VTN }; },
       afterWrite: async () => { releasedResources = await releaseBindings(tx, p, now, id); },
@@ -227,8 +227,9 @@ export async function exportCreatedPartyRegistration(ctx: Ctx, p: Principal, id:
   if (!r) throw new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`);
   if (r.protocol !== '2.0b') throw new Problem('OPENADR-EXPORT-PROTOCOL', `Registration ${id} is on an OpenADR ${r.protocol} VTN.`);
   const d = (r.details ?? {}) as Partial<CreatedPartyRegistration>;
+  // A 2.0b registration has a registrationID and its VTN a vtnID (the CHECK constraints of 005_openadr.sql).
   return writeCreatedPartyRegistration({
-    registrationId: r.registration_id, venId: r.ven_id, vtnId: r.vtn_oadr_id, requestId: d.requestId, responseCode: d.responseCode,
+    registrationId: r.registration_id!, venId: r.ven_id, vtnId: r.vtn_oadr_id!, requestId: d.requestId, responseCode: d.responseCode,
     responseDescription: d.responseDescription, profiles: d.profiles ?? [], pollFreq: d.pollFreq,
   });
 }

@@ -3,11 +3,11 @@ import { namespaceOf, Resource } from '../../openadr/index';
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import { ownAssetReach } from '../assets/store';
-import { ORGANISATION_ROLES } from '../access/roles';
+import { ORGANISATION_ROLES, type OrganisationRole } from '../access/roles';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
 import { VenRegistration } from './schema';
-import { REG_COLS, REG_FROM, assetFacts, registrationVisibility, resourceOf, toRegistration, venAssetsLateral, venOf } from './store';
+import { REG_COLS, REG_FROM, assetFacts, registrationVisibility, resourceOf, toRegistration, venAssetsLateral, venOf, type BoundAssetRow, type RegistrationRow } from './store';
 import { findVtn, type VtnRef } from './vtns';
 
 /**
@@ -43,14 +43,14 @@ export async function resolveVen(ctx: Ctx, p: Principal, q: ResolveQuery): Promi
   if (!vtn) throw new Problem('OPENADR-VTN-NOT-FOUND', 'No VTN record matches.');
   const params: unknown[] = [vtn.id, q.venId ?? q.venName];
   const vis = registrationVisibility(p, params, 'vens.read');
-  const [r] = await ctx.db.query(
+  const [r] = await ctx.db.query<RegistrationRow & { vtn_name: string; legal_name: string; trading_name: string | null; org_roles: OrganisationRole[]; org_status: string }>(
     `SELECT ${REG_COLS}, v.name AS vtn_name, o.legal_name, o.trading_name, to_jsonb(o.roles) AS org_roles, o.status AS org_status
        FROM ${REG_FROM} JOIN organisation o ON o.id = r.organisation_id
       WHERE r.vtn = $1 AND r.${q.venId !== undefined ? 'ven_id' : 'ven_name'} = $2 AND r.status <> 'CANCELLED' AND ${vis}`, params);
   if (!r) throw new Problem('OPENADR-VEN-NOT-FOUND', `No live VEN ${q.venId ?? q.venName} on VTN ${vtn.code} that the caller may see.`);
   const ven = venOf(r);
   const ap: unknown[] = [r.id, q.limit + 1];
-  const rows = await ctx.db.query(`SELECT a.* FROM ven_registration r CROSS JOIN ${venAssetsLateral(ap, { after: q.after ?? '' }, '$2')} WHERE r.id = $1 ORDER BY a.id`, ap);
+  const rows = await ctx.db.query<BoundAssetRow>(`SELECT a.* FROM ven_registration r CROSS JOIN ${venAssetsLateral(ap, { after: q.after ?? '' }, '$2')} WHERE r.id = $1 ORDER BY a.id`, ap);
   const items = rows.slice(0, q.limit).map((a) => {
     const f = assetFacts(a);
     return {
@@ -70,10 +70,10 @@ export async function resolveVen(ctx: Ctx, p: Principal, q: ResolveQuery): Promi
 /** The VEN registrations of an organisation (all statuses), oldest first. */
 export async function registrationsOfOrganisation(ctx: Ctx, p: Principal, organisationId: string) {
   const all = reach('vens.read', p.roles).all;
-  const [org] = all || organisationId === p.organisationId ? await ctx.db.query(`SELECT id FROM organisation WHERE id = $1`, [organisationId]) : [];
+  const [org] = all || organisationId === p.organisationId ? await ctx.db.query<{ id: string }>(`SELECT id FROM organisation WHERE id = $1`, [organisationId]) : [];
   if (!org) throw new Problem('ORG-NOT-FOUND', `No organisation ${organisationId}.`);
   const params: unknown[] = [organisationId];
-  const rows = await ctx.db.query(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND ${registrationVisibility(p, params, 'vens.read')} ORDER BY r.id LIMIT 1000`, params);
+  const rows = await ctx.db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND ${registrationVisibility(p, params, 'vens.read')} ORDER BY r.id LIMIT 1000`, params);
   const now = ctx.clock.now();
   return rows.map((r) => toRegistration(r, now));
 }
@@ -88,15 +88,15 @@ export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: stri
   // As assets.read: the FSP controlling the asset now, never the one that registered it and lost it by a switch.
   const mine = reach('vens.read', p.roles).all ? ['TRUE'] : ownAssetReach(p, params, 'read');
   const own = mine.length ? `(${mine.join(' OR ')})` : 'FALSE';
-  const [a] = await ctx.db.query(`SELECT a.id, a.fsp_id FROM asset a WHERE a.id = $1 AND ${own}`, params);
+  const [a] = await ctx.db.query<{ id: string; fsp_id: string }>(`SELECT a.id, a.fsp_id FROM asset a WHERE a.id = $1 AND ${own}`, params);
   if (!a) throw new Problem('ASSET-NOT-FOUND', `No asset ${assetId}.`);
   const rp: unknown[] = [a.fsp_id, a.id];
   // A VEN stands for the asset when it is bound to it, or when it has no bindings at all (the fallback).
-  const rows = await ctx.db.query(
+  const rows = await ctx.db.query<RegistrationRow>(
     `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND r.status <> 'CANCELLED' AND ${registrationVisibility(p, rp, 'vens.read')}
         AND (EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.asset_id = $2 AND b.deleted_at IS NULL)
           OR NOT EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.deleted_at IS NULL))
       ORDER BY r.id LIMIT 1000`, rp);
   const now = ctx.clock.now();
-  return { assetId: a.id as string, fspId: a.fsp_id as string, items: rows.map((r) => toRegistration(r, now)) };
+  return { assetId: a.id, fspId: a.fsp_id, items: rows.map((r) => toRegistration(r, now)) };
 }

@@ -168,7 +168,7 @@ export function openadrRoutes(ctx: Ctx) {
     responses: { 200: { description: 'oadrCreatedPartyRegistration', content: { 'application/xml': { schema: z.string() } } }, ...problemResponses(404, 409) },
   }), async (c) => {
     const xml = await exportCreatedPartyRegistration(ctx, c.get('principal'), c.req.valid('param').id);
-    return c.body(xml, 200, { 'content-type': 'application/xml; charset=utf-8' }) as any;
+    return c.body(xml, 200, { 'content-type': 'application/xml; charset=utf-8' });
   });
 
   // ---- The reverse: registrations behind an organisation or an asset

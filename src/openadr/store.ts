@@ -15,7 +15,21 @@ export const REG_FROM = `ven_registration r JOIN openadr_vtn v ON v.id = r.vtn`;
 
 const iso = (v: unknown) => new Date(v as string).toISOString();
 
-export function toVtn(r: any): Vtn {
+/** A row as VTN_COLS selects it (openadr_vtn, 005_openadr.sql). */
+export interface VtnRow {
+  id: string; code: string; name: string; operator_id: string; protocol: Vtn['protocol']; vtn_id: string | null; base_url: string | null; status: Vtn['status'];
+  version: number; created_at: Date; recorded_at: Date; recorded_by: string;
+}
+
+/** A row as REG_COLS selects it: ven_registration with its VTN's code, operator and OpenADR ID. */
+export interface RegistrationRow {
+  id: string; organisation_id: string; vtn: string; vtn_code: string; vtn_operator_id: string; vtn_oadr_id: string | null; protocol: VenRegistration['protocol'];
+  ven_id: string; ven_name: string; client_id: string | null; registration_id: string | null; targets: string[] | null; attributes: ValuesMap[] | null;
+  details: Record<string, unknown>; status: VenRegistration['status']; valid_from: Date; valid_to: Date | null; version: number;
+  created_at: Date; recorded_at: Date; recorded_by: string;
+}
+
+export function toVtn(r: VtnRow): Vtn {
   return {
     id: r.id, code: r.code, name: r.name, operatorId: r.operator_id, protocol: r.protocol, vtnId: r.vtn_id ?? null, baseUrl: r.base_url ?? null, status: r.status,
     version: Number(r.version), createdAt: iso(r.created_at), recordedAt: iso(r.recorded_at), recordedBy: r.recorded_by,
@@ -23,10 +37,10 @@ export function toVtn(r: any): Vtn {
 }
 
 /** ACTIVE and within its validity at `now`. */
-export const inForce = (r: any, now: Date) => r.status === 'ACTIVE' && new Date(r.valid_from) <= now && (!r.valid_to || new Date(r.valid_to) > now);
+export const inForce = (r: Pick<RegistrationRow, 'status' | 'valid_from' | 'valid_to'>, now: Date) => r.status === 'ACTIVE' && new Date(r.valid_from) <= now && (!r.valid_to || new Date(r.valid_to) > now);
 
 /** Storage row → native wire shape (the one mapping, used by every native answer). */
-export function toRegistration(r: any, now: Date): VenRegistration {
+export function toRegistration(r: RegistrationRow, now: Date): VenRegistration {
   return {
     id: r.id, organisationId: r.organisation_id, vtn: r.vtn, vtnCode: r.vtn_code, protocol: r.protocol, venId: r.ven_id, venName: r.ven_name,
     clientId: r.client_id ?? null, registrationId: r.registration_id ?? null, targets: r.targets ?? [], status: r.status,
@@ -36,20 +50,32 @@ export function toRegistration(r: any, now: Date): VenRegistration {
 }
 
 /** Storage row → the facts an OpenADR 3.1 `ven` shows. */
-export function venFacts(r: any): VenFacts {
+export function venFacts(r: RegistrationRow): VenFacts {
   return {
     id: r.id, createdAt: new Date(r.created_at), modifiedAt: new Date(r.recorded_at), organisationId: r.organisation_id, clientId: r.client_id ?? null,
-    venName: r.ven_name, targets: r.targets ?? [], attributes: (r.attributes ?? []) as ValuesMap[], vtnCode: r.vtn_code, venId: r.ven_id,
+    venName: r.ven_name, targets: r.targets ?? [], attributes: r.attributes ?? [], vtnCode: r.vtn_code, venId: r.ven_id,
     protocol: r.protocol, status: r.status, registrationId: r.registration_id ?? null,
   };
 }
-export const venOf = (r: any): Ven => toVen(venFacts(r));
+export const venOf = (r: RegistrationRow): Ven => toVen(venFacts(r));
 
 /** Columns of an asset (`a`) that its OpenADR resource view reads. */
 export const ASSET_RESOURCE_COLS = `a.id, a.name, a.category, a.rated_capacity_kw::float8 AS rated_capacity_kw, a.generation_capacity_kw::float8 AS generation_capacity_kw,
   a.demand_capacity_kw::float8 AS demand_capacity_kw, a.dno, a.import_mpan, a.export_mpan, a.location, a.recorded_at, a.status, a.connection_status, a.friendly_code`;
 
-export function assetFacts(r: any): AssetFacts {
+/** A row as ASSET_RESOURCE_COLS selects it. */
+export interface AssetResourceRow {
+  id: string; name: string; category: string; rated_capacity_kw: number; generation_capacity_kw: number | null; demand_capacity_kw: number | null;
+  dno: string | null; import_mpan: string | null; export_mpan: string | null; location: { latitude?: number; longitude?: number; gspGroup?: string } | null;
+  recorded_at: Date; status: string; connection_status: string; friendly_code: string | null;
+}
+
+/** A venAssetsLateral row: the asset's resource columns and its binding's, NULL when unbound. */
+export interface BoundAssetRow extends AssetResourceRow {
+  resource_name: string | null; bound_targets: string[] | null; bound_attributes: ValuesMap[] | null; bound_created_at: Date | null; bound_recorded_at: Date | null;
+}
+
+export function assetFacts(r: AssetResourceRow): AssetFacts {
   const loc = r.location ?? {};
   const modified = new Date(r.recorded_at);
   // Asset IDs are ULIDs: their first 48 bits are the registration time.
@@ -100,13 +126,13 @@ export function venAssetsLateral(params: unknown[], f: VenAssetFilter, limit: st
 }
 
 /** The binding columns of a venAssetsLateral row, or undefined when the asset is unbound. */
-export function bindingFacts(r: any): BindingFacts | undefined {
+export function bindingFacts(r: BoundAssetRow): BindingFacts | undefined {
   if (r.resource_name === null || r.resource_name === undefined) return undefined;
-  return { resourceName: r.resource_name, targets: r.bound_targets ?? [], attributes: r.bound_attributes ?? [], createdAt: new Date(r.bound_created_at), modifiedAt: new Date(r.bound_recorded_at) };
+  return { resourceName: r.resource_name, targets: r.bound_targets ?? [], attributes: r.bound_attributes ?? [], createdAt: new Date(r.bound_created_at!), modifiedAt: new Date(r.bound_recorded_at!) };
 }
 
 /** A venAssetsLateral row as the resource of `ven`. */
-export const resourceOf = (r: any, ven: Pick<Ven, 'id' | 'clientID' | 'createdDateTime' | 'modificationDateTime'>): Resource => toResource(assetFacts(r), ven, bindingFacts(r));
+export const resourceOf = (r: BoundAssetRow, ven: Pick<Ven, 'id' | 'clientID' | 'createdDateTime' | 'modificationDateTime'>): Resource => toResource(assetFacts(r), ven, bindingFacts(r));
 
 /**
  * Object-level rule for registrations, in SQL: the reach PERMISSIONS gives `action`. Roles that see

@@ -8,7 +8,7 @@ import { changeVersioned } from '../kernel/versioned';
 import { Problem, fieldError, validationProblem, type FieldError } from '../http/problem';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import type { Vtn, VtnInput, VtnPatch } from './schema';
-import { VTN_COLS, toVtn } from './store';
+import { VTN_COLS, toVtn, type VtnRow } from './store';
 
 /**
  * VTN records: the dispatch platforms the register knows (name, operating organisation, protocol,
@@ -33,7 +33,7 @@ function conflict(e: unknown): Problem | undefined {
 
 /** Refuse a code, vtnID or base URL another record holds (the unique indexes decide races). */
 async function checkTaken(tx: Sql, v: { id?: string; code?: string; vtnId?: string | null; baseUrl?: string | null }) {
-  const [row] = await tx.query(
+  const [row] = await tx.query<{ code: boolean | null; vtn_id: boolean | null; base_url: boolean | null }>(
     `SELECT upper(code) = upper($2) AS code, vtn_id = $3 AS vtn_id, base_url = $4 AS base_url FROM openadr_vtn
       WHERE id IS DISTINCT FROM $1 AND (upper(code) = upper($2) OR vtn_id = $3 OR base_url = $4) LIMIT 1`,
     [v.id ?? null, v.code ?? null, v.vtnId ?? null, v.baseUrl ?? null]);
@@ -51,12 +51,12 @@ export async function registerVtn(ctx: Ctx, p: Principal, input: VtnInput): Prom
   const now = ctx.clock.now();
   try {
     return await ctx.db.transaction(async (tx) => {
-      const [org] = await tx.query(`SELECT status FROM organisation WHERE id = $1`, [operatorId]);
+      const [org] = await tx.query<{ status: string }>(`SELECT status FROM organisation WHERE id = $1`, [operatorId]);
       if (!org) throw validationProblem([fieldError('operatorId', 'ORG-NOT-FOUND', `No organisation ${operatorId}.`)]);
       if (org.status !== 'ACTIVE') throw validationProblem([fieldError('operatorId', 'ORG-NOT-ACTIVE', `Organisation ${operatorId} is ${org.status}.`)]);
       await checkTaken(tx, { code: input.code, vtnId: input.vtnId, baseUrl });
       const id = ctx.ids.next();
-      const [row] = await tx.query(
+      const [row] = await tx.query<VtnRow>(
         `INSERT INTO openadr_vtn (id, code, name, operator_id, protocol, vtn_id, base_url, status, created_at, recorded_at, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8::timestamptz, $8::timestamptz, $9) RETURNING ${VTN_COLS.replace(/v\./g, '')}`,
         [id, input.code, input.name, operatorId, input.protocol, input.vtnId ?? null, baseUrl, now.toISOString(), recordedBy(p)]);
@@ -76,14 +76,14 @@ export async function listVtns(ctx: Ctx, q: { protocol?: string; operatorId?: st
   for (const [col, v] of [['protocol', q.protocol], ['operator_id', q.operatorId], ['status', q.status]] as const) {
     if (v !== undefined) { params.push(v); where += ` AND v.${col} = $${params.length}`; }
   }
-  const rows = await ctx.db.query(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE ${where} ORDER BY v.id LIMIT $2`, params);
+  const rows = await ctx.db.query<VtnRow>(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE ${where} ORDER BY v.id LIMIT $2`, params);
   const items = rows.slice(0, q.limit).map(toVtn);
   return { items, next: rows.length > q.limit ? items[items.length - 1].id : undefined };
 }
 
 /** A VTN record by its ID or namespace code (every record is readable: vtns.read is `all`). */
 export async function getVtn(ctx: Ctx, idOrCode: string): Promise<Vtn> {
-  const [row] = await ctx.db.query(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.id = $1 OR upper(v.code) = upper($1)`, [idOrCode]);
+  const [row] = await ctx.db.query<VtnRow>(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.id = $1 OR upper(v.code) = upper($1)`, [idOrCode]);
   if (!row) throw new Problem('OPENADR-VTN-NOT-FOUND', `No VTN ${idOrCode}.`);
   return toVtn(row);
 }
@@ -93,12 +93,12 @@ export async function updateVtn(ctx: Ctx, p: Principal, id: string, patch: VtnPa
   try {
     return await ctx.db.transaction(async (tx) => {
       let changed: string[] = [];
-      const { after } = await changeVersioned<Vtn>(tx, ctx, p, now, {
+      const { after } = await changeVersioned(tx, ctx, p, now, {
         table: 'openadr_vtn', alias: 'v', key: { id }, label: `VTN ${id}`, returning: VTN_COLS, toRecord: toVtn, ifMatch,
         lock: async (t) => {
           const params: unknown[] = [id];
           const own = reach('vtns.write', p.roles).all ? 'TRUE' : (params.push(p.organisationId), `v.operator_id = $${params.length}`);
-          const [cur] = await t.query(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.id = $1 AND ${own} FOR UPDATE`, params);
+          const [cur] = await t.query<VtnRow>(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.id = $1 AND ${own} FOR UPDATE`, params);
           return cur ? toVtn(cur) : undefined;
         },
         notFound: () => new Problem('OPENADR-VTN-NOT-FOUND', `No VTN ${id}.`),
@@ -130,13 +130,13 @@ export async function updateVtn(ctx: Ctx, p: Principal, id: string, patch: VtnPa
 export interface VtnRef { vtn?: string; vtnId?: string; vtnUrl?: string }
 
 /** The VTN row a reference names, or undefined. */
-export async function findVtn(db: Sql, ref: VtnRef): Promise<any | undefined> {
+export async function findVtn(db: Sql, ref: VtnRef): Promise<VtnRow | undefined> {
   const [row] = ref.vtn !== undefined
-    ? await db.query(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.id = $1 OR upper(v.code) = upper($1)`, [ref.vtn])
+    ? await db.query<VtnRow>(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.id = $1 OR upper(v.code) = upper($1)`, [ref.vtn])
     : ref.vtnId !== undefined
-      ? await db.query(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.vtn_id = $1`, [ref.vtnId])
+      ? await db.query<VtnRow>(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.vtn_id = $1`, [ref.vtnId])
       : ref.vtnUrl !== undefined
-        ? await db.query(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.base_url = $1`, [normaliseBaseUrl(ref.vtnUrl)])
+        ? await db.query<VtnRow>(`SELECT ${VTN_COLS} FROM openadr_vtn v WHERE v.base_url = $1`, [normaliseBaseUrl(ref.vtnUrl)])
         : [];
   return row;
 }

@@ -19,7 +19,14 @@ import { organisationCodeErrors } from '../catalogue/validate';
 const COLS = `id, legal_name, trading_name, organisation_type, organisation_type_description, registration_number,
   to_jsonb(roles) AS roles, identifiers, passport, to_jsonb(dno_codes) AS dno_codes, status, version, recorded_at, recorded_by, deregistered_at`;
 
-export function toOrganisation(r: any, viewer?: Principal): Organisation {
+/** A row as COLS selects it (organisation, 001_core.sql); an organisation without a passport stores {}. */
+export interface OrganisationRow {
+  id: string; legal_name: string; trading_name: string | null; organisation_type: string; organisation_type_description: string | null;
+  registration_number: string; roles: Organisation['roles']; identifiers: Organisation['identifiers']; passport: NonNullable<Organisation['passport']> | null;
+  dno_codes: string[]; status: Organisation['status']; version: number; recorded_at: Date; recorded_by: string; deregistered_at: Date | null;
+}
+
+export function toOrganisation(r: OrganisationRow, viewer?: Principal): Organisation {
   const private_ = !viewer || seesAll(viewer) || viewer.organisationId === r.id;
   return {
     id: r.id,
@@ -40,8 +47,8 @@ export function toOrganisation(r: any, viewer?: Principal): Organisation {
   };
 }
 
-export async function getOrganisationRow(db: Sql, id: string, forUpdate = false): Promise<any | undefined> {
-  const [row] = await db.query(`SELECT ${COLS} FROM organisation WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+export async function getOrganisationRow(db: Sql, id: string, forUpdate = false): Promise<OrganisationRow | undefined> {
+  const [row] = await db.query<OrganisationRow>(`SELECT ${COLS} FROM organisation WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   return row;
 }
 
@@ -56,20 +63,20 @@ export async function listOrganisations(ctx: Ctx, viewer: Principal, q: { limit:
   let where = 'id > $1';
   if (q.role) { params.push(q.role); where += ` AND $${params.length} = ANY(roles)`; }
   if (q.status) { params.push(q.status); where += ` AND status = $${params.length}`; }
-  const rows = await ctx.db.query(`SELECT ${COLS} FROM organisation WHERE ${where} ORDER BY id LIMIT $2`, params);
+  const rows = await ctx.db.query<OrganisationRow>(`SELECT ${COLS} FROM organisation WHERE ${where} ORDER BY id LIMIT $2`, params);
   const more = rows.length > q.limit;
   const items = rows.slice(0, q.limit).map((r) => toOrganisation(r, viewer));
   return { items, next: more ? items[items.length - 1].id : undefined };
 }
 
-function duplicateProblem(existing: any): Problem {
+function duplicateProblem(existing: Pick<OrganisationRow, 'id' | 'legal_name' | 'registration_number'>): Problem {
   return new Problem('ORG-DUPLICATE', `Registration number ${existing.registration_number} is already registered to ${existing.legal_name} (${existing.id}).`, {
     existing: { id: existing.id, legalName: existing.legal_name },
   });
 }
 
 async function findByRegistrationNumber(db: Sql, regNo: string, exceptId?: string) {
-  const [row] = await db.query(`SELECT id, legal_name, registration_number FROM organisation WHERE upper(registration_number) = upper($1) AND id <> $2`, [regNo, exceptId ?? '']);
+  const [row] = await db.query<Pick<OrganisationRow, 'id' | 'legal_name' | 'registration_number'>>(`SELECT id, legal_name, registration_number FROM organisation WHERE upper(registration_number) = upper($1) AND id <> $2`, [regNo, exceptId ?? '']);
   return row;
 }
 
@@ -84,7 +91,7 @@ export async function registerOrganisation(ctx: Ctx, actor: Principal, input: Or
     return await ctx.db.transaction(async (tx) => {
       const existing = await findByRegistrationNumber(tx, input.registrationNumber);
       if (existing) throw duplicateProblem(existing);
-      const [row] = await tx.query(
+      const [row] = await tx.query<OrganisationRow>(
         `INSERT INTO organisation (id, legal_name, trading_name, organisation_type, organisation_type_description, registration_number, roles, identifiers, passport, dno_codes, status, recorded_at, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), $8::jsonb, $9::jsonb, ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11, $12::timestamptz, $13)
          RETURNING ${COLS}`,
@@ -119,14 +126,14 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
   const inTransaction = <T>(f: (tx: Sql) => Promise<T>) => (opts.tx ? f(opts.tx) : ctx.db.transaction(f));
   const out = await inTransaction(async (tx) => {
     let changed: string[] = [];
-    const { after } = await changeVersioned<Organisation>(tx, ctx, actor, now, {
+    const { after } = await changeVersioned(tx, ctx, actor, now, {
       ...organisationRecord(tx, id), ifMatch,
       set: async (before) => {
         // Withdrawing by PATCH is a de-registration: the same active-asset rule applies (UC-01.04).
         if (patch.status === 'WITHDRAWN') await assertNoActiveAssets(tx, id);
-        const merged = { ...before, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as any;
+        const merged: Organisation = { ...before, ...(Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<Organisation>) };
         // Re-run the cross-field rules on the merged record.
-        const check = z.object({}).passthrough().superRefine((v, c) => organisationCrossChecks(v as any, c)).safeParse(merged);
+        const check = z.object({}).passthrough().superRefine((_v, c) => organisationCrossChecks(merged, c)).safeParse(merged);
         if (!check.success) {
           throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, fieldErrorsFromZod(check.error, merged));
         }
@@ -146,7 +153,7 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
         };
       },
       audit: (before, after) => {
-        changed = Object.keys(patch).filter((k) => JSON.stringify((before as any)[k]) !== JSON.stringify((after as any)[k]));
+        changed = Object.keys(patch).filter((k) => JSON.stringify(before[k as keyof Organisation]) !== JSON.stringify(after[k as keyof Organisation]));
         return [{ action: 'organisation.updated', recordType: 'organisation', recordId: id, organisationId: id, detail: { version: after.version, changed, ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) } }];
       },
       events: (_, after) => [{ type: 'fmar.organisation.updated', subject: id, organisationId: id, data: { organisationId: id, version: after.version, changed, status: after.status } }],
@@ -167,7 +174,7 @@ export function updateOrganisationIn(tx: Sql, ctx: Ctx, actor: Principal, id: st
 /** The organisation row for a versioned change (src/kernel/versioned.ts): locked, refused once withdrawn, prior versions in record_history. */
 function organisationRecord(tx: Sql, id: string) {
   return {
-    table: 'organisation', key: { id }, label: `Organisation ${id}`, returning: COLS, toRecord: (r: Record<string, unknown>) => toOrganisation(r),
+    table: 'organisation', key: { id }, label: `Organisation ${id}`, returning: COLS, toRecord: (r: OrganisationRow) => toOrganisation(r),
     lock: async () => { const row = await getOrganisationRow(tx, id, true); return row ? toOrganisation(row) : undefined; },
     notFound: () => new Problem('ORG-NOT-FOUND', `No organisation ${id}.`),
     guard: (before: Organisation) => { if (before.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED'); },
@@ -176,7 +183,7 @@ function organisationRecord(tx: Sql, id: string) {
 }
 
 async function assertNoActiveAssets(tx: Sql, id: string) {
-  const [{ n }] = await tx.query(
+  const [{ n }] = await tx.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL LIMIT 1000) s`, [id]);
   if (Number(n) > 0) throw new Problem('ORG-HAS-ACTIVE-ASSETS', `Organisation ${id} still controls or owns ${n >= 1000 ? 'at least 1000' : n} active asset(s); switch or de-register them first.`, { activeAssets: Number(n) });
 }
@@ -186,7 +193,7 @@ export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: str
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
     let closed = {};
-    const { after } = await changeVersioned<Organisation>(tx, ctx, actor, now, {
+    const { after } = await changeVersioned(tx, ctx, actor, now, {
       ...organisationRecord(tx, id),
       set: async () => {
         await assertNoActiveAssets(tx, id);

@@ -3,7 +3,7 @@ import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import { Page, decodeCursor, encodeCursor, etag, idempotency, parseIfMatch, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
-import { Equivalence, EquivalenceInput, EQUIVALENCE_KINDS, EQUIVALENCE_STATUSES, Equivalent, Opportunity, PRODUCT_MARKETS, PRODUCT_STATUSES, Product, ProductInput, ProductPatch, QUALIFICATION_OUTCOMES, Qualification, QualificationInput, SERVICE_TYPES } from './schema';
+import { Equivalence, EquivalenceInput, EQUIVALENCE_KINDS, EQUIVALENCE_STATUSES, Equivalent, PRODUCT_MARKETS, PRODUCT_STATUSES, Product, ProductInput, ProductPatch, SERVICE_TYPES } from './schema';
 import { createProduct, getProduct, listEquivalences, listProducts, productEquivalents, productHistory, recordEquivalence, updateProduct, withdrawEquivalence } from './service';
 
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });

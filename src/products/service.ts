@@ -1,3 +1,4 @@
+import type { z } from '@hono/zod-openapi';
 import type { Principal } from '../access/principal';
 import { recordedBy } from '../access/principal';
 import { writeAudit } from '../audit/audit';
@@ -7,18 +8,17 @@ import { Problem, fieldError, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
-import { qualificationRecorded } from './hooks';
 import { changeVersioned, priorVersions } from '../kernel/versioned';
-import { opportunities, periodErrors, productIdErrors, qualificationRecorder, relatedProducts } from './rules';
-import { EquivalenceInput, ProductInput, ProductPatch, QualificationInput, type Equivalence, type Product, type Qualification } from './schema';
-import { EQUIVALENCE_COLS, PRODUCT_COLS, QUALIFICATION_COLS, activeQualifications, productOffered, selectProduct, toEquivalence, toProduct, toQualification } from './store';
+import { periodErrors, productIdErrors, relatedProducts } from './rules';
+import { EquivalenceInput, ProductInput, ProductPatch, type Equivalence, type Product } from './schema';
+import { EQUIVALENCE_COLS, PRODUCT_COLS, selectProduct, toEquivalence, toProduct, type EquivalenceRow, type ProductRow } from './store';
 
 /** Products (UC-04.01), qualification (UC-04.02) and the table of equivalences (UC-04.03): docs/products.md. */
 
 export function refuse(errors: FieldError[]): Problem {
   return new Problem(errors[0].code, errors.map((e) => e.detail).join(' '), {}, errors);
 }
-export function parse<T>(schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: any } }, raw: unknown, what: string): T {
+export function parse<T>(schema: { safeParse(raw: unknown): { success: true; data: T } | { success: false; error: z.ZodError } }, raw: unknown, what: string): T {
   const r = schema.safeParse(raw);
   if (!r.success) throw new Problem('REQUEST-VALIDATION', `The ${what} is invalid.`, {}, fieldErrorsFromZod(r.error, raw));
   return r.data;
@@ -46,7 +46,7 @@ export async function listProducts(ctx: Ctx, f: ProductFilter, page: { limit: nu
   eq('p.service_type', f.serviceType);
   if (page.after) { params.push(page.after); conds.push(`p.id > $${params.length}`); }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${PRODUCT_COLS} FROM product p WHERE ${conds.join(' AND ')} ORDER BY p.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE ${conds.join(' AND ')} ORDER BY p.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toProduct);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -96,7 +96,7 @@ export async function updateProduct(ctx: Ctx, actor: Principal, id: string, raw:
   return ctx.db.transaction(async (tx) => {
     const keys = ['name', 'description', 'serviceType', 'ownerOrganisationId', 'validFrom', 'validTo', 'status'] as const;
     let changes: Record<string, unknown> = {};
-    const { after } = await changeVersioned<Product>(tx, ctx, actor, now, {
+    const { after } = await changeVersioned(tx, ctx, actor, now, {
       table: 'product', alias: 'p', key: { id }, label: `Product ${id}`, returning: PRODUCT_COLS, toRecord: toProduct, ifMatch,
       lock: async (t) => (id.length <= 64 ? selectProduct(t, id, { forUpdate: true }) : undefined),
       notFound: () => new Problem('PRODUCT-NOT-FOUND', `No product ${id}.`),
@@ -104,7 +104,7 @@ export async function updateProduct(ctx: Ctx, actor: Principal, id: string, raw:
       set: async (before) => {
         const next: Product = { ...before };
         for (const k of keys) {
-          if (patch[k] !== undefined) (next as any)[k] = patch[k] === null ? null : k === 'validFrom' || k === 'validTo' ? new Date(patch[k] as string).toISOString() : patch[k];
+          if (patch[k] !== undefined) (next as Record<string, unknown>)[k] = patch[k] === null ? null : k === 'validFrom' || k === 'validTo' ? new Date(patch[k] as string).toISOString() : patch[k];
         }
         // Retiring without an end date ends the product now (when it has started).
         if (next.status === 'INACTIVE' && before.status === 'ACTIVE' && patch.validTo === undefined && !next.validTo && now.getTime() > new Date(next.validFrom).getTime()) next.validTo = at;
@@ -131,7 +131,7 @@ const retired = (before: Product, after: Product) => before.status === 'ACTIVE' 
 
 async function selectEquivalence(db: Sql, id: string, forUpdate = false): Promise<Equivalence | undefined> {
   if (!ULID_RE.test(id)) return undefined;
-  const [r] = await db.query(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE e.id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  const [r] = await db.query<EquivalenceRow>(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE e.id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   return r ? toEquivalence(r) : undefined;
 }
 
@@ -142,7 +142,7 @@ export async function listEquivalences(ctx: Ctx, f: { productId?: string; kind?:
   if (f.kind) { params.push(f.kind); conds.push(`e.kind = $${params.length}`); }
   if (page.after) { params.push(page.after); conds.push(`e.id > $${params.length}`); }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE ${conds.join(' AND ')} ORDER BY e.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<EquivalenceRow>(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE ${conds.join(' AND ')} ORDER BY e.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toEquivalence);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -150,12 +150,12 @@ export async function listEquivalences(ctx: Ctx, f: { productId?: string; kind?:
 /** Active equivalences touching any of these products. */
 export async function equivalencesOf(db: Sql, productIds: string[]): Promise<Equivalence[]> {
   if (!productIds.length) return [];
-  const rows = await db.query(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE e.status = 'ACTIVE' AND (e.product_a = ANY($1::text[]) OR e.product_b = ANY($1::text[])) ORDER BY e.id`, [productIds]);
+  const rows = await db.query<EquivalenceRow>(`SELECT ${EQUIVALENCE_COLS} FROM product_equivalence e WHERE e.status = 'ACTIVE' AND (e.product_a = ANY($1::text[]) OR e.product_b = ANY($1::text[])) ORDER BY e.id`, [productIds]);
   return rows.map(toEquivalence);
 }
 
 export async function productsById(db: Sql, ids: string[]): Promise<Map<string, Product>> {
-  const rows = ids.length ? await db.query(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = ANY($1::text[])`, [ids]) : [];
+  const rows = ids.length ? await db.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = ANY($1::text[])`, [ids]) : [];
   return new Map(rows.map((r) => [r.id, toProduct(r)]));
 }
 
@@ -178,7 +178,7 @@ export async function recordEquivalence(ctx: Ctx, actor: Principal, raw: unknown
       const found = await productsById(tx, [input.productA, input.productB]);
       const missing = (['productA', 'productB'] as const).filter((k) => !found.has(input[k]));
       if (missing.length) throw refuse(missing.map((k) => fieldError(k, 'EQUIVALENCE-PRODUCT-UNKNOWN', `No product ${input[k]} in the catalogue.`)));
-      const [dup] = await tx.query(`SELECT id FROM product_equivalence WHERE status = 'ACTIVE' AND LEAST(product_a, product_b) = LEAST($1, $2) AND GREATEST(product_a, product_b) = GREATEST($1, $2)`, [input.productA, input.productB]);
+      const [dup] = await tx.query<{ id: string }>(`SELECT id FROM product_equivalence WHERE status = 'ACTIVE' AND LEAST(product_a, product_b) = LEAST($1, $2) AND GREATEST(product_a, product_b) = GREATEST($1, $2)`, [input.productA, input.productB]);
       if (dup) throw new Problem('EQUIVALENCE-EXISTS', `Equivalence ${dup.id} already relates ${input.productA} and ${input.productB}.`, { equivalenceId: dup.id });
       await tx.query(`INSERT INTO product_equivalence (id, product_a, product_b, kind, notes, status, recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, 'ACTIVE', $6::timestamptz, $7)`,
         [id, input.productA, input.productB, input.kind, input.notes ?? null, at, recordedBy(actor)]);
@@ -200,7 +200,7 @@ export async function withdrawEquivalence(ctx: Ctx, actor: Principal, id: string
   const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {
     let found = new Map<string, Product>();
-    const { after } = await changeVersioned<Equivalence>(tx, ctx, actor, now, {
+    const { after } = await changeVersioned(tx, ctx, actor, now, {
       table: 'product_equivalence', alias: 'e', key: { id }, label: `Equivalence ${id}`, returning: EQUIVALENCE_COLS, toRecord: toEquivalence, ifMatch: opts.ifMatch,
       lock: (t) => selectEquivalence(t, id, true), notFound: () => new Problem('EQUIVALENCE-NOT-FOUND', `No equivalence ${id}.`),
       set: async (before) => {

@@ -9,7 +9,7 @@ import { qualificationRecorded } from '../products/hooks';
 import { opportunities, periodErrors, qualificationRecorder } from '../products/rules';
 import { QualificationInput, type Product, type Qualification } from '../products/schema';
 import { equivalencesOf, owners, parse, productsById, refuse } from '../products/service';
-import { PRODUCT_COLS, QUALIFICATION_COLS, activeQualifications, productOffered, toProduct, toQualification } from '../products/store';
+import { PRODUCT_COLS, QUALIFICATION_COLS, activeQualifications, productOffered, toProduct, toQualification, type ProductRow, type QualificationRow } from '../products/store';
 import { selectUnit, unitVisibility } from '../units/store';
 
 /**
@@ -36,7 +36,7 @@ export async function recordQualification(ctx: Ctx, actor: Principal, unitId: st
     if (!row) throw new Problem('UNIT-NOT-FOUND', `No market unit ${unitId}.`);
     if (row.status !== 'ACTIVE') throw new Problem('UNIT-DEREGISTERED');
     const productId = input.productId ?? row.product;
-    const [p] = await tx.query(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = $1 AND ${productOffered('p', '$2')}`, [productId, at]);
+    const [p] = await tx.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = $1 AND ${productOffered('p', '$2')}`, [productId, at]);
     if (!p) throw refuse([fieldError('productId', 'QUALIFICATION-PRODUCT-UNKNOWN', `${productId} is not an active product of the catalogue.`)]);
     const product = toProduct(p);
     const broken = qualificationRecorder(product, actor.organisationId);
@@ -49,7 +49,7 @@ export async function recordQualification(ctx: Ctx, actor: Principal, unitId: st
     const result = { reassessmentCleared: false };
     await ctx.hooks.run(qualificationRecorded, tx, { ctx, actor, unitId, qualificationId: id, outcome: input.outcome, now, result });
     const { reassessmentCleared } = result;
-    const [q] = await tx.query(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.id = $1`, [id]);
+    const [q] = await tx.query<QualificationRow>(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.id = $1`, [id]);
     const qualification = toQualification(q);
     await writeAudit(tx, actor, now, [{ action: 'qualification.recorded', recordType: 'qualification', recordId: id, organisationId: row.fsp_id,
       detail: { marketUnitId: unitId, productId, outcome: qualification.outcome, validFrom: qualification.validFrom, validTo: qualification.validTo, reference: qualification.reference, supersedes: qualification.supersedes, reassessmentCleared } }]);
@@ -71,7 +71,7 @@ export async function unitQualifications(ctx: Ctx, p: Principal, unitId: string,
   await visibleUnit(ctx, p, unitId);
   const params: unknown[] = [unitId];
   if (productId) params.push(productId);
-  const rows = await ctx.db.query(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.market_unit_id = $1${productId ? ' AND q.product_id = $2' : ''} ORDER BY q.id DESC`, params);
+  const rows = await ctx.db.query<QualificationRow>(`SELECT ${QUALIFICATION_COLS} FROM qualification q WHERE q.market_unit_id = $1${productId ? ' AND q.product_id = $2' : ''} ORDER BY q.id DESC`, params);
   return rows.map(toQualification);
 }
 
@@ -89,7 +89,7 @@ export async function listQualifications(ctx: Ctx, p: Principal, f: Qualificatio
   if (f.current !== undefined) conds.push(`${f.current ? '' : 'NOT '}NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id)`);
   if (page.after) { params.push(page.after); conds.push(`q.id > $${params.length}`); }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${QUALIFICATION_COLS} FROM qualification q JOIN market_unit u ON u.id = q.market_unit_id WHERE ${conds.join(' AND ')} ORDER BY q.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<QualificationRow>(`SELECT ${QUALIFICATION_COLS} FROM qualification q JOIN market_unit u ON u.id = q.market_unit_id WHERE ${conds.join(' AND ')} ORDER BY q.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toQualification);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }

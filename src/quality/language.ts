@@ -245,7 +245,7 @@ export function parseDefinition(text: string): Node {
       const r = operand();
       if (!compatible(typeOf(l), typeOf(r))) fail('DQ-RULE-TYPE', `cannot compare ${typeOf(l)} with ${typeOf(r)}`, rTok);
       if ((op.v !== '==' && op.v !== '!=') && (typeOf(l) === 'boolean' || typeOf(r) === 'boolean')) fail('DQ-RULE-TYPE', `${op.v} does not order true/false`, op);
-      return { t: 'cmp', op: op.v as any, l, r };
+      return { t: 'cmp', op: op.v as '==' | '!=' | '<' | '<=' | '>' | '>=', l, r };
     }
     if (op.k === 'ident' && op.v === 'in') {
       p++;

@@ -4,7 +4,7 @@ import { recordedBy, systemPrincipal } from '../access/principal';
 import type { Asset } from '../assets/schema';
 import { setAssetStatusIn } from '../assets/change';
 import { changeVersioned, priorVersions } from '../kernel/versioned';
-import { ASSET_COLS, selectAsset, toAsset } from '../assets/store';
+import { ASSET_COLS, selectAsset, toAsset, type AssetRow } from '../assets/store';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents, type ChangeEvent } from '../events/outbox';
@@ -17,7 +17,7 @@ import { stalenessOf } from './language';
 import { allAnswered, runChecks, type ExternalRegistries } from './registries';
 import { assess, assetFacts, compileDefinition, compileRule, statusAfterValidation, type Validation } from './rules';
 import { DqRuleInput, DqRulePatch, ValidateInput, type Advisory, type DqRule, type Finding, type Scorecard, type Severity } from './schema';
-import { FINDING_COLS, RULE_COLS, activeRules, applyDeltas, findingVisibility, reachesScorecard, readScorecard, toFinding, toRule, type CardDelta, type RuleDelta } from './store';
+import { FINDING_COLS, RULE_COLS, activeRules, applyDeltas, findingVisibility, reachesScorecard, readScorecard, toFinding, toRule, type CardDelta, type FindingRow, type RuleDelta, type RuleRow } from './store';
 
 /* ------------------------------------------------------------------------------------------------
  * Evaluation: in the transaction of the change that triggers it
@@ -85,8 +85,8 @@ export async function assessAssetsIn(tx: Sql, ctx: Ctx, now: Date, assets: Asset
   const prior = new Map<string, Prior>();
   const openBy = new Map<string, OpenRow[]>();
   if (!o.fresh) {
-    for (const r of await tx.query(`SELECT asset_id, score, counted, organisation_id, fsp_id, dno, validated_at, validation, to_jsonb(advisories) AS advisories FROM dq_asset_score WHERE asset_id = ANY($1::text[])`, [ids])) {
-      prior.set(r.asset_id, { ...r, score: Number(r.score), validated_at: r.validated_at ? new Date(r.validated_at).toISOString() : null, advisories: r.advisories ?? [] } as Prior);
+    for (const r of await tx.query<Omit<Prior, 'validated_at' | 'advisories'> & { asset_id: string; validated_at: Date | null; advisories: string[] | null }>(`SELECT asset_id, score, counted, organisation_id, fsp_id, dno, validated_at, validation, to_jsonb(advisories) AS advisories FROM dq_asset_score WHERE asset_id = ANY($1::text[])`, [ids])) {
+      prior.set(r.asset_id, { ...r, score: Number(r.score), validated_at: r.validated_at ? new Date(r.validated_at).toISOString() : null, advisories: r.advisories ?? [] });
     }
     for (const r of await tx.query<OpenRow>(`SELECT id, asset_id, rule_code, severity FROM dq_finding WHERE asset_id = ANY($1::text[]) AND resolved_at IS NULL`, [ids])) {
       if (!openBy.has(r.asset_id)) openBy.set(r.asset_id, []);
@@ -171,7 +171,7 @@ export async function assessAssetsIn(tx: Sql, ctx: Ctx, now: Date, assets: Asset
 /** Evaluate stored assets by ID (locked against a concurrent change), e.g. after a de-registration or for a job. */
 export async function assessStoredIn(tx: Sql, ctx: Ctx, now: Date, ids: string[], o: AssessOptions = {}): Promise<Map<string, AssetOutcome>> {
   if (!ids.length) return new Map();
-  const rows = await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE OF a`, [ids]);
+  const rows = await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE OF a`, [ids]);
   return assessAssetsIn(tx, ctx, now, rows.map(toAsset), o);
 }
 
@@ -193,11 +193,11 @@ export async function listRules(ctx: Ctx, f: { active?: boolean; kind?: string }
   const params: unknown[] = [];
   if (f.active !== undefined) { params.push(f.active); conds.push(`active = $${params.length}`); }
   if (f.kind !== undefined) { params.push(f.kind); conds.push(`kind = $${params.length}`); }
-  return (await ctx.db.query(`SELECT ${RULE_COLS} FROM dq_rule WHERE ${conds.join(' AND ')} ORDER BY code`, params)).map(toRule);
+  return (await ctx.db.query<RuleRow>(`SELECT ${RULE_COLS} FROM dq_rule WHERE ${conds.join(' AND ')} ORDER BY code`, params)).map(toRule);
 }
 
 async function ruleRow(db: Sql, code: string, lock = false): Promise<DqRule> {
-  const [r] = await db.query(`SELECT ${RULE_COLS} FROM dq_rule WHERE code = $1${lock ? ' FOR UPDATE' : ''}`, [code]);
+  const [r] = await db.query<RuleRow>(`SELECT ${RULE_COLS} FROM dq_rule WHERE code = $1${lock ? ' FOR UPDATE' : ''}`, [code]);
   if (!r) throw new Problem('DQ-RULE-NOT-FOUND', `No data quality rule ${code}.`);
   return toRule(r);
 }
@@ -249,14 +249,13 @@ export async function updateRule(ctx: Ctx, actor: Principal, code: string, raw: 
   const patch = parsed.data;
   await checkCategories(ctx, patch.appliesTo);
   const now = ctx.clock.now();
-  const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {
     const keys = ['description', 'severity', 'weight', 'appliesTo', 'kind', 'definition', 'active'] as const;
     let reassessed = 0;
     const changesOf = (before: DqRule, after: DqRule) => Object.fromEntries(keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => [k, [before[k], after[k]]]));
     const deactivated = (before: DqRule, after: DqRule) => before.active && !after.active;
     const actionOf = (before: DqRule, after: DqRule) => (deactivated(before, after) ? 'deactivated' : !before.active && after.active ? 'reactivated' : 'updated');
-    const { after } = await changeVersioned<DqRule>(tx, ctx, actor, now, {
+    const { after } = await changeVersioned(tx, ctx, actor, now, {
       table: 'dq_rule', key: { code }, label: `Rule ${code}`, returning: RULE_COLS, toRecord: toRule, ifMatch,
       lock: async (t) => ruleRow(t, code, true), notFound: () => new Problem('DQ-RULE-NOT-FOUND', `No data quality rule ${code}.`),
       history: 'data_quality_rule',
@@ -273,7 +272,7 @@ export async function updateRule(ctx: Ctx, actor: Principal, code: string, raw: 
       afterWrite: async (before, after) => {
         if (!deactivated(before, after)) return;
         // Advisories have no index by rule: deactivating an INFO rule reads every score row (rare, the operator's).
-        const ids = (await tx.query(`SELECT asset_id FROM dq_finding WHERE rule_code = $1 AND resolved_at IS NULL
+        const ids = (await tx.query<{ asset_id: string }>(`SELECT asset_id FROM dq_finding WHERE rule_code = $1 AND resolved_at IS NULL
             UNION SELECT asset_id FROM dq_asset_score WHERE advisories @> ARRAY[$1::text] ORDER BY asset_id`, [code])).map((r) => r.asset_id);
         reassessed = (await assessStoredIn(tx, ctx, now, ids)).size;
       },
@@ -303,7 +302,7 @@ export async function listFindings(ctx: Ctx, p: Principal, f: FindingFilter, pag
   if (status === 'resolved') conds.push('f.resolved_at IS NOT NULL');
   if (page.after) { params.push(page.after); conds.push(`f.id > $${params.length}`); }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${FINDING_COLS} FROM dq_finding f WHERE ${conds.join(' AND ')} ORDER BY f.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<FindingRow>(`SELECT ${FINDING_COLS} FROM dq_finding f WHERE ${conds.join(' AND ')} ORDER BY f.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toFinding);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -320,7 +319,7 @@ export async function assetFindings(ctx: Ctx, p: Principal, assetId: string, sta
 
 /** The asset's score row in one read: its score (null before any evaluation) and its advisories (INFO rules it fails, in code order, with each rule's description). */
 async function scoreOf(db: Sql, assetId: string): Promise<{ score: number | null; advisories: Advisory[] }> {
-  const [s] = await db.query(`SELECT s.score, (SELECT COALESCE(json_agg(json_build_object('ruleCode', r.code, 'description', r.description) ORDER BY r.code), '[]'::json)
+  const [s] = await db.query<{ score: number; advisories: Advisory[] | null }>(`SELECT s.score, (SELECT COALESCE(json_agg(json_build_object('ruleCode', r.code, 'description', r.description) ORDER BY r.code), '[]'::json)
       FROM unnest(s.advisories) AS c(code) JOIN dq_rule r ON r.code = c.code) AS advisories FROM dq_asset_score s WHERE s.asset_id = $1`, [assetId]);
   return { score: s ? Number(s.score) : null, advisories: s?.advisories ?? [] };
 }
@@ -358,7 +357,7 @@ export async function validateAsset(ctx: Ctx, actor: Principal, registries: Exte
   const now = ctx.clock.now();
   const at = now.toISOString();
   return ctx.db.transaction(async (tx) => {
-    const current = toAsset((await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 FOR UPDATE OF a`, [id]))[0]);
+    const current = toAsset((await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 FOR UPDATE OF a`, [id]))[0]);
     if (current.deregisteredAt || !VALIDATED_STATUSES.includes(current.status)) throw new Problem('DQ-VALIDATION-NOT-APPLICABLE', `Asset ${id} is ${current.status}.`);
     // The answers describe the MPAN and serial asked about; a concurrent change makes them moot (rules.ts ignores them).
     const outcome = (await assessAssetsIn(tx, ctx, now, [current], { validations: new Map([[id, { at, validation }]]) })).get(id)!;
@@ -373,7 +372,7 @@ export async function validateAsset(ctx: Ctx, actor: Principal, registries: Exte
       // The status is a fact of the rules too; the new version's evaluation keeps the scorecards exact.
       await assessAssetsIn(tx, ctx, now, [asset]);
     }
-    const open = (await tx.query(`SELECT ${FINDING_COLS} FROM dq_finding f WHERE f.asset_id = $1 AND f.resolved_at IS NULL ORDER BY f.id`, [id])).map(toFinding);
+    const open = (await tx.query<FindingRow>(`SELECT ${FINDING_COLS} FROM dq_finding f WHERE f.asset_id = $1 AND f.resolved_at IS NULL ORDER BY f.id`, [id])).map(toFinding);
     return { asset, result: { assetId: id, status: asset.status, previousStatus: current.status, score: outcome.score, checks: validation as Record<string, unknown>, openFindings: open, advisories: (await scoreOf(tx, id)).advisories } };
   });
 }
@@ -388,7 +387,7 @@ export async function validateAsset(ctx: Ctx, actor: Principal, registries: Exte
 export async function validatePending(ctx: Ctx, registries: ExternalRegistries, opts: { limit?: number; retryAfterMs?: number } = {}): Promise<{ validated: number; statuses: Record<string, number> }> {
   const actor = systemPrincipal('data-quality-validation');
   const retryCutoff = new Date(ctx.clock.now().getTime() - (opts.retryAfterMs ?? 0)).toISOString();
-  const rows = await ctx.db.query(`SELECT a.id FROM asset a LEFT JOIN dq_asset_score s ON s.asset_id = a.id
+  const rows = await ctx.db.query<{ id: string }>(`SELECT a.id FROM asset a LEFT JOIN dq_asset_score s ON s.asset_id = a.id
       WHERE a.status = 'PENDING_VALIDATION' AND a.deregistered_at IS NULL
         AND (s.validated_at IS NULL OR s.validated_at < a.recorded_at OR s.validated_at <= $2::timestamptz)
       ORDER BY a.id LIMIT $1`, [opts.limit ?? 500, retryCutoff]);

@@ -10,7 +10,12 @@ import type { DqRule, Finding, Scorecard } from './schema';
 
 export const RULE_COLS = `code, description, severity, weight, to_jsonb(applies_to) AS applies_to, kind, definition, active, version, recorded_at, recorded_by`;
 
-export function toRule(r: any): DqRule {
+export interface RuleRow {
+  code: string; description: string; severity: DqRule['severity']; weight: number; applies_to: string[] | null; kind: DqRule['kind'];
+  definition: string; active: boolean; version: number; recorded_at: Date; recorded_by: string;
+}
+
+export function toRule(r: RuleRow): DqRule {
   return {
     code: r.code, description: r.description, severity: r.severity, weight: Number(r.weight), appliesTo: r.applies_to ?? [], kind: r.kind,
     definition: r.definition, active: !!r.active, version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by,
@@ -19,7 +24,12 @@ export function toRule(r: any): DqRule {
 
 export const FINDING_COLS = `f.id, f.asset_id, f.rule_code, f.severity, f.detail, f.organisation_id, f.fsp_id, f.dno, f.opened_at, f.resolved_at`;
 
-export function toFinding(r: any): Finding {
+export interface FindingRow {
+  id: string; asset_id: string; rule_code: string; severity: Finding['severity']; detail: string; organisation_id: string; fsp_id: string; dno: string | null;
+  opened_at: Date; resolved_at: Date | null;
+}
+
+export function toFinding(r: FindingRow): Finding {
   return {
     id: r.id, assetId: r.asset_id, ruleCode: r.rule_code, severity: r.severity, detail: r.detail, organisationId: r.organisation_id, fspId: r.fsp_id, dno: r.dno ?? null,
     status: r.resolved_at ? 'resolved' : 'open', openedAt: new Date(r.opened_at).toISOString(), resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
@@ -31,7 +41,7 @@ const compiled = new Map<string, CompiledRule>();
 
 /** The active rules, compiled, in code order (one query per evaluated batch). */
 export async function activeRules(tx: Sql): Promise<CompiledRule[]> {
-  const rows = await tx.query(`SELECT ${RULE_COLS} FROM dq_rule WHERE active ORDER BY code`);
+  const rows = await tx.query<RuleRow>(`SELECT ${RULE_COLS} FROM dq_rule WHERE active ORDER BY code`);
   return rows.map((r) => {
     const key = `${r.code}@${r.version}`;
     let c = compiled.get(key);
@@ -67,7 +77,7 @@ export function reachesScorecard(p: Principal, scope: 'organisation' | 'dno', ke
 }
 
 export async function readScorecard(db: Sql, scope: 'organisation' | 'dno', key: string): Promise<Scorecard> {
-  const [row] = await db.query(`SELECT assets, score_sum, open_error, open_warning, open_info, updated_at,
+  const [row] = await db.query<{ assets: number; score_sum: number | string; open_error: number; open_warning: number; open_info: number; updated_at: Date | null; by_rule: Record<string, number> | null }>(`SELECT assets, score_sum, open_error, open_warning, open_info, updated_at,
       (SELECT COALESCE(jsonb_object_agg(rule_code, open ORDER BY rule_code), '{}'::jsonb) FROM dq_scorecard_rule WHERE scope = $1 AND key = $2 AND open <> 0) AS by_rule
     FROM dq_scorecard WHERE scope = $1 AND key = $2`, [scope, key]);
   const assets = Number(row?.assets ?? 0);

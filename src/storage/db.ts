@@ -1,9 +1,9 @@
 /** The database port: one query path for PostgreSQL (postgres.js) and embedded PGlite. */
-export type Row = Record<string, any>;
+export type Row = Record<string, unknown>;
 
 export interface Sql {
   /** Run one statement with positional parameters ($1, $2, …) and return its rows. */
-  query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T extends object = Row>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
 export interface Db extends Sql {

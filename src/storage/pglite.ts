@@ -6,8 +6,8 @@ import type { Db, Sql } from './db';
 export async function pgliteDb(dataDir?: string): Promise<Db> {
   const pg = await PGlite.create({ dataDir, extensions: { btree_gist } });
   const wrap = (s: { query: PGlite['query'] }): Sql => ({
-    async query(text, params = []) {
-      return (await s.query(text, params as any[])).rows as any[];
+    async query<T>(text: string, params: unknown[] = []) {
+      return (await s.query<T>(text, params)).rows;
     },
   });
   return {

@@ -11,15 +11,16 @@ export function postgresDb(url: string, opts: { max?: number } = {}): Db {
     prepare: true,
   });
   const wrap = (s: postgres.Sql | postgres.TransactionSql): Sql => ({
-    async query(text, params = []) {
-      return (await s.unsafe(text, params as any[], { prepare: true })) as any[];
+    async query<T>(text: string, params: unknown[] = []) {
+      // postgres.js types its parameters and rows loosely; the port's caller names the row type.
+      return (await s.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
     },
   });
   return {
     engine: 'postgres',
     ...wrap(sql),
-    async transaction(fn) {
-      return (await sql.begin((tx) => fn(wrap(tx)))) as any;
+    async transaction<T>(fn: (tx: Sql) => Promise<T>) {
+      return (await sql.begin((tx) => fn(wrap(tx)))) as T;
     },
     async close() {
       await sql.end({ timeout: 5 });

@@ -36,7 +36,13 @@ export type Contract = z.infer<typeof Contract>;
 
 const COLS = `id, system_operator_id, fsp_id, asset_id, product, lower(period) AS valid_from, upper(period) AS valid_to, status, reference, version, recorded_at, recorded_by`;
 const iso = (v: unknown) => new Date(v as string).toISOString();
-function toContract(r: any): Contract {
+/** A row as COLS selects it (contract, 007_switching.sql), its period split in two. */
+interface ContractRow {
+  id: string; system_operator_id: string; fsp_id: string; asset_id: string | null; product: string; valid_from: Date; valid_to: Date;
+  status: Contract['status']; reference: string | null; version: number; recorded_at: Date; recorded_by: string;
+}
+
+function toContract(r: ContractRow): Contract {
   return { id: r.id, systemOperatorId: r.system_operator_id, fspId: r.fsp_id, assetId: r.asset_id, product: r.product, validFrom: iso(r.valid_from), validTo: iso(r.valid_to),
     status: r.status, reference: r.reference ?? null, version: r.version, recordedAt: iso(r.recorded_at), recordedBy: r.recorded_by };
 }
@@ -61,7 +67,7 @@ export async function recordContract(ctx: Ctx, p: Principal, input: z.infer<type
     const [asset] = await tx.query(`SELECT 1 FROM asset WHERE id = $1 AND deregistered_at IS NULL`, [input.assetId]);
     if (!asset) throw validationProblem([fieldError('assetId', 'CONTRACT-PARTY', `No registered asset ${input.assetId}.`)]);
     const id = ctx.ids.next();
-    const [row] = await tx.query(
+    const [row] = await tx.query<ContractRow>(
       `INSERT INTO contract (id, system_operator_id, fsp_id, asset_id, product, period, status, reference, recorded_at, recorded_by)
        VALUES ($1, $2, $3, $4, $5, tstzrange($6::timestamptz, $7::timestamptz), $8, $9, $10::timestamptz, $11) RETURNING ${COLS}`,
       [id, soId, input.fspId, input.assetId, input.product, from.toISOString(), to.toISOString(), input.status ?? 'OFFERED', input.reference ?? null, now.toISOString(), recordedBy(p)]);
@@ -74,7 +80,7 @@ export async function recordContract(ctx: Ctx, p: Principal, input: z.infer<type
 
 async function row(tx: Sql, p: Principal, id: string, lock = false) {
   const params: unknown[] = [id];
-  const [r] = await tx.query(`SELECT ${COLS} FROM contract WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
+  const [r] = await tx.query<ContractRow>(`SELECT ${COLS} FROM contract WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
   if (!r) throw new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`);
   return r;
 }
@@ -88,14 +94,14 @@ export async function listContracts(ctx: Ctx, p: Principal, q: { assetId?: strin
   let where = visible(p, params);
   if (q.assetId) { params.push(q.assetId); where += ` AND asset_id = $${params.length}`; }
   if (q.status) { params.push(q.status); where += ` AND status = $${params.length}`; }
-  return (await ctx.db.query(`SELECT ${COLS} FROM contract WHERE ${where} ORDER BY lower(period), id LIMIT 1000`, params)).map(toContract);
+  return (await ctx.db.query<ContractRow>(`SELECT ${COLS} FROM contract WHERE ${where} ORDER BY lower(period), id LIMIT 1000`, params)).map(toContract);
 }
 
 /** Move a contract on: OFFERED → CONFIRMED → TERMINATED. Only its System Operator (or the operator). */
 export async function setContractStatus(ctx: Ctx, p: Principal, id: string, status: (typeof CONTRACT_STATUSES)[number]): Promise<Contract> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const { after } = await changeVersioned<Contract>(tx, ctx, p, now, {
+    const { after } = await changeVersioned(tx, ctx, p, now, {
       table: 'contract', key: { id }, label: `Contract ${id}`, returning: COLS, toRecord: toContract,
       lock: async (t) => toContract(await row(t, p, id, true)), notFound: () => new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`),
       guard: (r) => {

@@ -6,7 +6,7 @@ import { parseIdentifier } from '../assets/service';
 import { moveAssetFspIn, setAssetStatusIn } from '../assets/change';
 import { applySwitchToUnits } from '../units/service';
 import type { Asset } from '../assets/schema';
-import { ASSET_COLS, toAsset } from '../assets/store';
+import { ASSET_COLS, toAsset, type AssetRow } from '../assets/store';
 import { writeAudit } from '../audit/audit';
 import { ConsentError, type ConsentCheck, type ConsentEvidence, type ConsentVerifier } from '../kernel/consent-port';
 import type { Ctx } from '../context';
@@ -64,7 +64,15 @@ export interface SwitchOptions { verifier?: ConsentVerifier; noticeDays: number 
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 const dayOf = (v: unknown) => (typeof v === 'string' ? v.slice(0, 10) : new Date(v as Date).toISOString().slice(0, 10));
-function toSwitch(r: any, transitions?: any[]): Switch {
+/** A row of asset_switch (007_switching.sql); `consent` holds the ConsentEvidence the request was verified with. */
+interface SwitchRow {
+  id: string; asset_id: string; losing_fsp_id: string; gaining_fsp_id: string; status: Status;
+  effective_date: string | Date; effective_at: Date; consent: Record<string, unknown> & { tokenHash?: string }; consent_jti: string; consent_issuer: string;
+  reason: string | null; requested_at: Date; requested_by: string; closed_at: Date | null; closed_by: string | null; close_reason: string | null;
+}
+interface TransitionRow { switch_id: string; seq: number; from_status: Status | null; to_status: Status; at: Date; by: string; reason: string | null }
+
+function toSwitch(r: SwitchRow, transitions?: TransitionRow[]): Switch {
   return {
     id: r.id, assetId: r.asset_id, losingFspId: r.losing_fsp_id, gainingFspId: r.gaining_fsp_id, status: r.status,
     effectiveDate: dayOf(r.effective_date), effectiveAt: iso(r.effective_at)!, consent: r.consent, reason: r.reason ?? null,
@@ -87,9 +95,9 @@ interface Named { asset: Asset; linkSince: Date | null }
 /** The assets a reference names (an ID, or an alias: several may stand behind one meter), whoever controls them. */
 async function candidatesFor(tx: Sql, ref: string): Promise<Candidate[]> {
   const cols = `a.id, a.category, a.rated_capacity_kw::float8 AS kw, a.fsp_id, a.deregistered_at, a.import_mpan, a.export_mpan`;
-  if (ULID_RE.test(ref)) return tx.query(`SELECT ${cols} FROM asset a WHERE a.id = $1`, [ref]);
+  if (ULID_RE.test(ref)) return tx.query<Candidate>(`SELECT ${cols} FROM asset a WHERE a.id = $1`, [ref]);
   const idf = parseIdentifier(ref);
-  return tx.query(`SELECT ${cols} FROM asset a WHERE a.id IN (SELECT asset_id FROM asset_alias WHERE scheme = $1 AND value = $2) ORDER BY a.id`, [idf.scheme, idf.value]);
+  return tx.query<Candidate>(`SELECT ${cols} FROM asset a WHERE a.id IN (SELECT asset_id FROM asset_alias WHERE scheme = $1 AND value = $2) ORDER BY a.id`, [idf.scheme, idf.value]);
 }
 
 const mpansOf = (c: Candidate) => ({ importMpan: c.import_mpan, exportMpan: c.export_mpan });
@@ -122,7 +130,7 @@ async function resolveAsset(tx: Sql, o: SwitchOptions & { requestKey: string }, 
 
 /** The named assets, locked in ID order (two requests lock the same rows in the same order). */
 async function lockAssets(tx: Sql, ids: string[]): Promise<Named[]> {
-  const rows = await tx.query(`SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE OF a`, [ids]);
+  const rows = await tx.query<AssetRow & { fsp_since: Date | null }>(`SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE OF a`, [ids]);
   return rows.map((r) => ({ asset: toAsset(r), linkSince: r.fsp_since ? new Date(r.fsp_since) : null }));
 }
 
@@ -174,7 +182,7 @@ export async function earliestFreeDay(tx: Sql, assetId: string, gainingFspId: st
   let d = day;
   for (let i = 0; i < 100; i++) {
     const dayRange = [londonMidnight(d).toISOString(), londonMidnight(addDays(d, 1)).toISOString()];
-    const [w] = await tx.query(`SELECT id, upper(period) AS until FROM contract WHERE asset_id = $1 AND status = 'CONFIRMED' AND fsp_id <> $2
+    const [w] = await tx.query<{ id: string; until: Date }>(`SELECT id, upper(period) AS until FROM contract WHERE asset_id = $1 AND status = 'CONFIRMED' AND fsp_id <> $2
       AND period && tstzrange($3::timestamptz, $4::timestamptz) ORDER BY upper(period) DESC LIMIT 1`, [assetId, gainingFspId, ...dayRange]);
     if (!w) return { day: d, blocking };
     blocking.push(w.id);
@@ -213,7 +221,7 @@ function checkControl(n: Named, gaining: string, several: boolean) {
 }
 
 async function checkNoOpenSwitch(tx: Sql, n: Named, several: boolean) {
-  const [open] = await tx.query(`SELECT id FROM asset_switch WHERE asset_id = $1 AND status IN ('REQUESTED', 'PENDING')`, [n.asset.id]);
+  const [open] = await tx.query<{ id: string }>(`SELECT id FROM asset_switch WHERE asset_id = $1 AND status IN ('REQUESTED', 'PENDING')`, [n.asset.id]);
   if (open) throw new Problem('SWITCH-IN-PROGRESS', `Switch ${open.id} of this asset${assetOf(n, several)} is open.`, { existingSwitchId: open.id });
 }
 
@@ -222,7 +230,7 @@ async function insertSwitch(ctx: Ctx, tx: Sql, p: Principal, asset: Asset, evide
   const id = ctx.ids.next();
   const by = recordedBy(p);
   const gaining = p.organisationId;
-  const [row] = await tx.query(
+  const [row] = await tx.query<SwitchRow>(
     `INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, reason, requested_at, requested_by)
      VALUES ($1, $2, $3, $4, 'PENDING', $5::date, $6::timestamptz, $7::jsonb, $8, $9, $10, $11::timestamptz, $12) RETURNING *`,
     [id, asset.id, asset.fspId, gaining, effectiveDate, londonMidnight(effectiveDate).toISOString(), evidence, evidence.jti, evidence.issuer, reason ?? null, now.toISOString(), by]);
@@ -292,16 +300,16 @@ function visible(p: Principal, params: unknown[]): string {
   return `(${limit} AND (losing_fsp_id = $${params.length} OR gaining_fsp_id = $${params.length}))`;
 }
 
-async function switchRow(tx: Sql, p: Principal, id: string, lock = false) {
+async function switchRow(tx: Sql, p: Principal, id: string, lock = false): Promise<SwitchRow> {
   const params: unknown[] = [id];
-  const [r] = await tx.query(`SELECT * FROM asset_switch WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
+  const [r] = await tx.query<SwitchRow>(`SELECT * FROM asset_switch WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
   if (!r) throw new Problem('SWITCH-NOT-FOUND', `No switch ${id}.`);
   return r;
 }
 
 export async function getSwitch(ctx: Ctx, p: Principal, id: string): Promise<Switch> {
   const r = await switchRow(ctx.db, p, id);
-  const t = await ctx.db.query(`SELECT * FROM asset_switch_transition WHERE switch_id = $1 ORDER BY seq`, [id]);
+  const t = await ctx.db.query<TransitionRow>(`SELECT * FROM asset_switch_transition WHERE switch_id = $1 ORDER BY seq`, [id]);
   return toSwitch(r, t);
 }
 
@@ -310,10 +318,10 @@ export async function listSwitches(ctx: Ctx, p: Principal, q: { assetId?: string
   let where = visible(p, params);
   if (q.assetId) { params.push(q.assetId); where += ` AND asset_id = $${params.length}`; }
   if (q.status) { params.push(q.status); where += ` AND status = $${params.length}`; }
-  return (await ctx.db.query(`SELECT * FROM asset_switch WHERE ${where} ORDER BY requested_at DESC, id LIMIT 1000`, params)).map((r) => toSwitch(r));
+  return (await ctx.db.query<SwitchRow>(`SELECT * FROM asset_switch WHERE ${where} ORDER BY requested_at DESC, id LIMIT 1000`, params)).map((r) => toSwitch(r));
 }
 
-async function close(ctx: Ctx, p: Principal, id: string, to: 'WITHDRAWN' | 'CANCELLED', reason: string | undefined, allowed: (r: any) => boolean): Promise<Switch> {
+async function close(ctx: Ctx, p: Principal, id: string, to: 'WITHDRAWN' | 'CANCELLED', reason: string | undefined, allowed: (r: SwitchRow) => boolean): Promise<Switch> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const r = await switchRow(tx, p, id, true);
@@ -323,9 +331,9 @@ async function close(ctx: Ctx, p: Principal, id: string, to: 'WITHDRAWN' | 'CANC
   });
 }
 
-async function closeRow(ctx: Ctx, tx: Sql, p: Principal, r: any, to: Status, reason: string | null, now: Date): Promise<Switch> {
+async function closeRow(ctx: Ctx, tx: Sql, p: Principal, r: SwitchRow, to: Status, reason: string | null, now: Date): Promise<Switch> {
   const by = recordedBy(p);
-  const [u] = await tx.query(`UPDATE asset_switch SET status = $2, closed_at = $3::timestamptz, closed_by = $4, close_reason = $5 WHERE id = $1 RETURNING *`, [r.id, to, now.toISOString(), by, reason]);
+  const [u] = await tx.query<SwitchRow>(`UPDATE asset_switch SET status = $2, closed_at = $3::timestamptz, closed_by = $4, close_reason = $5 WHERE id = $1 RETURNING *`, [r.id, to, now.toISOString(), by, reason]);
   await transition(tx, r.id, r.status, to, now, by, reason);
   await writeAudit(tx, p, now, [{ action: `switch.${to.toLowerCase()}`, recordType: 'switch', recordId: r.id, organisationId: r.gaining_fsp_id, detail: { assetId: r.asset_id, reason } }]);
   const data = { switchId: r.id, assetId: r.asset_id, losingFspId: r.losing_fsp_id, gainingFspId: r.gaining_fsp_id, effectiveDate: dayOf(r.effective_date), status: to, reason };
@@ -363,7 +371,7 @@ export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issu
     const now = ctx.clock.now();
     let claimed: string | undefined;
     const done = await ctx.db.transaction(async (tx) => {
-      const [r] = await tx.query(`SELECT * FROM asset_switch WHERE status = 'PENDING' AND effective_at <= $1::timestamptz ORDER BY effective_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, [now.toISOString()]);
+      const [r] = await tx.query<SwitchRow>(`SELECT * FROM asset_switch WHERE status = 'PENDING' AND effective_at <= $1::timestamptz ORDER BY effective_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, [now.toISOString()]);
       if (!r) return undefined;
       claimed = r.id;
       // In the claiming transaction (one connection on PGlite): no other connection is needed.
@@ -377,7 +385,7 @@ export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issu
         await closeRow(ctx, tx, system, r, 'REJECTED', `confirmed service window(s) ${free.blocking.join(', ')} of another FSP cover ${day}`, now);
         return { id: r.id, status: 'REJECTED' as Status };
       }
-      const [a] = await tx.query(`SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = $1 FOR UPDATE OF a`, [r.asset_id]);
+      const [a] = await tx.query<AssetRow & { fsp_since: Date | null }>(`SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = $1 FOR UPDATE OF a`, [r.asset_id]);
       const asset = toAsset(a);
       if (asset.deregisteredAt || asset.fspId !== r.losing_fsp_id) {
         await closeRow(ctx, tx, system, r, 'REJECTED', asset.deregisteredAt ? 'the asset was de-registered' : 'the asset changed FSP meanwhile', now);
@@ -427,7 +435,7 @@ function cannotApply(e: unknown): boolean {
 async function failSwitch(ctx: Ctx, id: string, reason: string): Promise<{ id: string; status: Status }> {
   const system = systemPrincipal('switch-scheduler');
   return ctx.db.transaction(async (tx) => {
-    const [r] = await tx.query(`SELECT * FROM asset_switch WHERE id = $1 FOR UPDATE`, [id]);
+    const [r] = await tx.query<SwitchRow>(`SELECT * FROM asset_switch WHERE id = $1 FOR UPDATE`, [id]);
     if (r.status !== 'PENDING') return { id, status: r.status as Status };
     await closeRow(ctx, tx, system, r, 'FAILED', reason, ctx.clock.now());
     return { id, status: 'FAILED' as Status };
@@ -444,7 +452,7 @@ export async function applyConsentRevocation(ctx: Ctx, p: Principal, r: { issuer
   const cancelled: string[] = [];
   const suspended: string[] = [];
   await ctx.db.transaction(async (tx) => {
-    const rows = await tx.query(`SELECT * FROM asset_switch WHERE consent_issuer = $1 AND (consent_jti = $2 OR consent->>'tokenHash' = $3) ORDER BY requested_at FOR UPDATE`, [r.issuer, r.jti ?? '', r.tokenHash ?? '']);
+    const rows = await tx.query<SwitchRow>(`SELECT * FROM asset_switch WHERE consent_issuer = $1 AND (consent_jti = $2 OR consent->>'tokenHash' = $3) ORDER BY requested_at FOR UPDATE`, [r.issuer, r.jti ?? '', r.tokenHash ?? '']);
     for (const s of rows) {
       if (OPEN.includes(s.status)) {
         await closeRow(ctx, tx, p, s, 'CANCELLED', `consent revoked${r.reason ? `: ${r.reason}` : ''}`, now);
@@ -454,7 +462,7 @@ export async function applyConsentRevocation(ctx: Ctx, p: Principal, r: { issuer
       }
     }
     // Assets registered (or updated) under the consent (src/assets/consent.ts), while the FSP it names still controls them.
-    const registered = await tx.query(`SELECT asset_id, fsp_id, consent_jti FROM asset_consent WHERE consent_issuer = $1 AND (consent_jti = $2 OR token_hash = $3) ORDER BY asset_id`, [r.issuer, r.jti ?? '', r.tokenHash ?? '']);
+    const registered = await tx.query<{ asset_id: string; fsp_id: string; consent_jti: string }>(`SELECT asset_id, fsp_id, consent_jti FROM asset_consent WHERE consent_issuer = $1 AND (consent_jti = $2 OR token_hash = $3) ORDER BY asset_id`, [r.issuer, r.jti ?? '', r.tokenHash ?? '']);
     for (const c of registered) {
       if (suspended.includes(c.asset_id)) continue;
       if (await suspendAsset(ctx, tx, p, now, { assetId: c.asset_id, fspId: c.fsp_id, consentJti: c.consent_jti, registration: true })) suspended.push(c.asset_id);
@@ -469,7 +477,7 @@ export async function applyConsentRevocation(ctx: Ctx, p: Principal, r: { issuer
  * whether it was suspended.
  */
 async function suspendAsset(ctx: Ctx, tx: Sql, p: Principal, now: Date, o: { assetId: string; fspId: string; consentJti: string; switchId?: string; registration?: boolean }): Promise<boolean> {
-  const [a] = await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 AND a.fsp_id = $2 AND a.deregistered_at IS NULL AND a.status <> 'SUSPENDED_CONSENT_REVOKED' FOR UPDATE OF a`, [o.assetId, o.fspId]);
+  const [a] = await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 AND a.fsp_id = $2 AND a.deregistered_at IS NULL AND a.status <> 'SUSPENDED_CONSENT_REVOKED' FOR UPDATE OF a`, [o.assetId, o.fspId]);
   if (!a) return false;
   const asset = toAsset(a);
   const source = o.switchId ? { switchId: o.switchId } : { registrationConsent: true };
@@ -492,7 +500,7 @@ export async function checkConsentStatusLists(
   ctx: Ctx,
   o: { statusOf: (ref: { uri: string; index: number }) => Promise<number>; record: (r: { issuer: string; jti: string; tokenHash: string; status: number }) => Promise<unknown> },
 ): Promise<{ checked: number; revoked: string[]; unavailable: number }> {
-  const rows = await ctx.db.query(`SELECT DISTINCT consent_issuer, consent_jti, consent->>'tokenHash' AS token_hash, consent->'statusList'->>'uri' AS uri, (consent->'statusList'->>'index')::int AS idx
+  const rows = await ctx.db.query<{ consent_issuer: string; consent_jti: string; token_hash: string; uri: string; idx: number }>(`SELECT DISTINCT consent_issuer, consent_jti, consent->>'tokenHash' AS token_hash, consent->'statusList'->>'uri' AS uri, (consent->'statusList'->>'index')::int AS idx
     FROM asset_switch WHERE status IN ('PENDING', 'EFFECTIVE') AND jsonb_typeof(consent->'statusList') = 'object'
     UNION SELECT c.consent_issuer, c.consent_jti, c.token_hash, c.consent->'statusList'->>'uri', (c.consent->'statusList'->>'index')::int
     FROM asset_consent c JOIN asset a ON a.id = c.asset_id AND a.fsp_id = c.fsp_id AND a.deregistered_at IS NULL AND a.status <> 'SUSPENDED_CONSENT_REVOKED'

@@ -1,7 +1,7 @@
 import type { Principal } from '../access/principal';
 import { recordedBy, seesAll } from '../access/principal';
 import type { Asset, Warning } from '../assets/schema';
-import { ASSET_COLS, assetVisibility, toAsset } from '../assets/store';
+import { ASSET_COLS, assetVisibility, toAsset, type AssetRow } from '../assets/store';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
@@ -13,7 +13,7 @@ import { changeVersioned, priorVersions, type Change } from '../kernel/versioned
 import { activeQualifications, offeredProduct, productOwners } from '../products/store';
 import { checkComposition } from './rules';
 import { MarketUnitInput, MarketUnitPatch, type MarketUnit } from './schema';
-import { UNIT_COLS, awardedContracts, selectUnit, toUnit, unitVisibility } from './store';
+import { UNIT_COLS, awardedContracts, selectUnit, toUnit, unitVisibility, type UnitRow } from './store';
 
 /** The first rule broken names the problem; every error found comes back in `errors`. */
 function refuse(errors: FieldError[], warnings: Warning[] = []): Problem {
@@ -25,7 +25,7 @@ async function memberAssets(tx: Sql, p: Principal, ids: string[]): Promise<Asset
   const wellFormed = ids.filter((id) => ULID_RE.test(id));
   const params: unknown[] = [wellFormed];
   const vis = assetVisibility(p, params, 'write');
-  const rows = wellFormed.length ? await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) AND ${vis} ORDER BY a.id FOR SHARE OF a`, params) : [];
+  const rows = wellFormed.length ? await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) AND ${vis} ORDER BY a.id FOR SHARE OF a`, params) : [];
   const found = rows.map(toAsset);
   const missing = ids.filter((id) => !found.some((a) => a.id === id));
   if (missing.length) throw refuse([fieldError('assetIds', 'UNIT-ASSET-UNKNOWN', `No asset you may write: ${missing.join(', ')}.`)]);
@@ -37,7 +37,7 @@ async function checkMembers(tx: Sql, p: Principal, unit: { id: string; fspId: st
   const assets = found ?? await memberAssets(tx, p, assetIds);
   const { errors, warnings } = checkComposition(unit, assets);
   if (errors.length) throw refuse(errors, warnings);
-  const taken = await tx.query(
+  const taken = await tx.query<{ asset_id: string; market_unit_id: string }>(
     `SELECT asset_id, market_unit_id FROM market_unit_member WHERE active AND product = $1 AND asset_id = ANY($2::text[]) AND market_unit_id <> $3 ORDER BY asset_id`,
     [unit.product, assetIds, unit.id]);
   if (taken.length) {
@@ -53,7 +53,7 @@ async function insertMembers(tx: Sql, unitId: string, product: string, assetIds:
 
 /** One versioned change of a unit (src/kernel/versioned.ts), prior versions in record_history; `lock` defaults to a unit the caller has locked already. */
 function changeUnit(tx: Sql, ctx: Ctx, actor: Principal, now: Date, id: string, spec: Pick<Change<MarketUnit>, 'set' | 'audit' | 'events'> & Partial<Pick<Change<MarketUnit>, 'lock' | 'guard' | 'ifMatch'>>) {
-  return changeVersioned<MarketUnit>(tx, ctx, actor, now, {
+  return changeVersioned(tx, ctx, actor, now, {
     table: 'market_unit', alias: 'u', key: { id }, label: `Market unit ${id}`, returning: UNIT_COLS, toRecord: toUnit,
     lock: () => reread(tx, id), notFound: () => new Problem('UNIT-NOT-FOUND', `No market unit ${id}.`),
     history: 'market_unit', ...spec,
@@ -71,7 +71,7 @@ function lockUnit(p: Principal, id: string, mode: 'write' | 'read' = 'write') {
 const refuseDeregistered = (before: MarketUnit) => { if (before.deregisteredAt) throw new Problem('UNIT-DEREGISTERED'); };
 
 async function reread(tx: Sql, id: string): Promise<MarketUnit> {
-  return toUnit((await tx.query(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1`, [id]))[0]);
+  return toUnit((await tx.query<UnitRow>(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1`, [id]))[0]);
 }
 
 /** A concurrent writer put an asset in another unit for this product between our check and our insert. */
@@ -141,7 +141,7 @@ export async function listMarketUnits(ctx: Ctx, p: Principal, f: UnitFilter, pag
   eq('u.id IN (SELECT market_unit_id FROM market_unit_member WHERE asset_id = ?)', f.assetId);
   eq('u.id > ?', page.after);
   params.push(page.limit + 1);
-  const rows = await ctx.db.query(`SELECT ${UNIT_COLS} FROM market_unit u WHERE ${conds.join(' AND ')} ORDER BY u.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<UnitRow>(`SELECT ${UNIT_COLS} FROM market_unit u WHERE ${conds.join(' AND ')} ORDER BY u.id LIMIT $${params.length}`, params);
   const items = rows.slice(0, page.limit).map(toUnit);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -230,7 +230,7 @@ export async function reassignMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, 
     set: async (before) => {
       if (before.fspId === fspId) throw new Problem('UNIT-REASSIGN-SAME-FSP', `Market unit ${id} is already controlled by ${fspId}.`);
       if (!(await activeFsp(tx, fspId))) throw refuse([fieldError('fspId', 'UNIT-FSP-INVALID', `${fspId} is not an active FSP or aggregator.`)]);
-      const members = (await tx.query(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id`, [before.assetIds])).map(toAsset);
+      const members = (await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id`, [before.assetIds])).map(toAsset);
       const { errors } = checkComposition({ fspId, type: before.type }, members);
       const mixed = errors.filter((e) => e.code === 'UNIT-MIXED-FSP');
       if (mixed.length) throw refuse(mixed);
@@ -254,7 +254,7 @@ export async function reassignMarketUnitIn(tx: Sql, ctx: Ctx, actor: Principal, 
  * moved when this runs. Returns the units moved and the units flagged.
  */
 export async function applySwitchToUnits(tx: Sql, ctx: Ctx, actor: Principal, o: { assetId: string; gainingFspId: string; switchId: string; now: Date }): Promise<{ moved: string[]; flagged: string[] }> {
-  const units = await tx.query(
+  const units = await tx.query<{ id: string; unit_type: MarketUnit['type']; members: number }>(
     `SELECT u.id, u.unit_type, (SELECT count(*) FROM market_unit_member x WHERE x.market_unit_id = u.id AND x.active)::int AS members
        FROM market_unit u JOIN market_unit_member m ON m.market_unit_id = u.id AND m.active
       WHERE m.asset_id = $1 AND u.status = 'ACTIVE' ORDER BY u.id FOR UPDATE OF u`, [o.assetId]);
@@ -279,7 +279,7 @@ export async function applySwitchToUnits(tx: Sql, ctx: Ctx, actor: Principal, o:
 
 /** Distinct import MPANs of a unit's active members. */
 async function spgAccountingPoints(tx: Sql, unitId: string): Promise<number> {
-  const [r] = await tx.query(`SELECT count(DISTINCT a.import_mpan)::int AS n FROM market_unit_member m JOIN asset a ON a.id = m.asset_id WHERE m.market_unit_id = $1 AND m.active`, [unitId]);
+  const [r] = await tx.query<{ n: number }>(`SELECT count(DISTINCT a.import_mpan)::int AS n FROM market_unit_member m JOIN asset a ON a.id = m.asset_id WHERE m.market_unit_id = $1 AND m.active`, [unitId]);
   return r.n;
 }
 
@@ -303,7 +303,7 @@ async function flagUnit(tx: Sql, ctx: Ctx, actor: Principal, unitId: string, now
  */
 export async function flagUnitsOfChangedMember(tx: Sql, ctx: Ctx, actor: Principal, o: { assetId: string; version: number; changed: string[]; now: Date }): Promise<string[]> {
   const at = o.now.toISOString();
-  const units = await tx.query(`SELECT u.id FROM market_unit u JOIN market_unit_member m ON m.market_unit_id = u.id AND m.active
+  const units = await tx.query<{ id: string }>(`SELECT u.id FROM market_unit u JOIN market_unit_member m ON m.market_unit_id = u.id AND m.active
       WHERE m.asset_id = $1 AND u.status = 'ACTIVE' ORDER BY u.id FOR UPDATE OF u`, [o.assetId]);
   const flagged: string[] = [];
   for (const u of units) {

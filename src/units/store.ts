@@ -2,6 +2,7 @@ import { unitWithinAssetLimit } from '../access/asset-limit';
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import { CURRENT_QUALIFICATIONS_SQL, toCurrentQualifications } from '../products/store';
+import type { CurrentQualification } from '../products/schema';
 import type { Sql } from '../storage/db';
 import type { MarketUnit } from './schema';
 
@@ -12,7 +13,14 @@ export const UNIT_COLS = `u.id, u.fsp_id, u.name, u.unit_type, u.product, u.stat
   ${CURRENT_QUALIFICATIONS_SQL} AS qualifications`;
 
 /** Storage row → wire shape (the one mapping, used by the API and the history). */
-export function toUnit(r: any): MarketUnit {
+/** A row as UNIT_COLS selects it. */
+export interface UnitRow {
+  id: string; fsp_id: string; name: string; unit_type: MarketUnit['type']; product: string; status: MarketUnit['status']; version: number;
+  recorded_at: Date; recorded_by: string; deregistered_at: Date | null; reassessment_required: boolean; reassessment_reason: string | null;
+  asset_ids: string[] | null; qualifications: CurrentQualification[] | null;
+}
+
+export function toUnit(r: UnitRow): MarketUnit {
   return {
     id: r.id, name: r.name, type: r.unit_type, product: r.product, fspId: r.fsp_id, status: r.status, assetIds: r.asset_ids ?? [],
     version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by,
@@ -43,16 +51,16 @@ export function unitVisibility(p: Principal, params: unknown[], mode: 'read' | '
   return parts.length ? `(${limit} AND (${parts.join(' OR ')}))` : 'FALSE';
 }
 
-export async function selectUnit(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {}): Promise<any | undefined> {
+export async function selectUnit(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {}): Promise<UnitRow | undefined> {
   const params: unknown[] = [id];
   const vis = unitVisibility(p, params, opts.mode ?? 'read');
-  const [row] = await db.query(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF u' : ''}`, params);
+  const [row] = await db.query<UnitRow>(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF u' : ''}`, params);
   return row;
 }
 
 /** The active units an asset is a member of (asset de-registration is refused while there is one). */
 export async function activeUnitsOfAsset(tx: Sql, assetId: string): Promise<string[]> {
-  const rows = await tx.query(`SELECT market_unit_id FROM market_unit_member WHERE asset_id = $1 AND active ORDER BY market_unit_id`, [assetId]);
+  const rows = await tx.query<{ market_unit_id: string }>(`SELECT market_unit_id FROM market_unit_member WHERE asset_id = $1 AND active ORDER BY market_unit_id`, [assetId]);
   return rows.map((r) => r.market_unit_id);
 }
 
@@ -62,7 +70,7 @@ export async function activeUnitsOfAsset(tx: Sql, assetId: string): Promise<stri
  * qualification and contracts for units get their own module.
  */
 export async function awardedContracts(tx: Sql, unit: { id: string; product: string; assetIds: string[] }, at: string): Promise<string[]> {
-  const rows = await tx.query(
+  const rows = await tx.query<{ id: string }>(
     `SELECT id FROM contract WHERE status = 'CONFIRMED' AND upper(period) > $4::timestamptz
         AND (market_unit_id = $1 OR (product = $2 AND asset_id = ANY($3::text[]))) ORDER BY id`,
     [unit.id, unit.product, unit.assetIds, at]);
