@@ -96,12 +96,7 @@ module.exports = {
       comment: 'Every module is imported by something, or is an entry point.',
       from: {
         orphan: true,
-        pathNot: [
-          '[.]d[.]ts$',
-          '^src/(node|worker|cli)[.]ts$',
-          '^src/node/cim-parse-worker[.]mjs$',
-          '^(bin|scripts)/',
-        ],
+        pathNot: ['[.]d[.]ts$', '^src/(node|worker|cli)[.]ts$', '^src/node/cim-parse-worker[.]mjs$', '^(bin|scripts)/'],
       },
       to: {},
     },

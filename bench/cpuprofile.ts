@@ -5,7 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
 const file = process.argv[2];
 const top = Number(process.argv[3] ?? 30);
 const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
@@ -20,12 +24,18 @@ for (const [id, us] of self) {
   const short = n.callFrame.url.replace(/^.*\/node_modules\//, 'nm:').replace(/^.*\/work\/main\//, '');
   const k = `${n.callFrame.functionName || '(anonymous)'} ${short}:${n.callFrame.lineNumber + 1}`;
   fn.set(k, (fn.get(k) ?? 0) + us);
-  const u = short.startsWith('nm:') ? short.split('/').slice(0, short.startsWith('nm:@') ? 2 : 1).join('/') : short || n.callFrame.functionName;
+  const u = short.startsWith('nm:')
+    ? short
+        .split('/')
+        .slice(0, short.startsWith('nm:@') ? 2 : 1)
+        .join('/')
+    : short || n.callFrame.functionName;
   url.set(u, (url.get(u) ?? 0) + us);
 }
 const show = (m: Map<string, number>, title: string) => {
   console.log(`\n${title} (total ${(total / 1e6).toFixed(2)} s sampled)`);
-  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(us / 1e3).toFixed(0).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${(us / 1e3).toFixed(0).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
 };
 show(fn, 'self time by function');
 show(url, 'self time by file / package');

@@ -15,13 +15,25 @@ export const threadCpuMs = (tid: number) => {
   const f = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * 10;
 };
-export const processCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+export const processCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** Calls of `f` per second with `inFlight` at once, and CPU µs per call (whole process, and the main thread). */
 export async function opsPerSec(f: () => Promise<unknown>, inFlight: number, seconds = 1) {
-  const t0 = performance.now(), p0 = processCpuMs(), m0 = threadCpuMs(process.pid);
+  const t0 = performance.now(),
+    p0 = processCpuMs(),
+    m0 = threadCpuMs(process.pid);
   let n = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => { while (performance.now() - t0 < seconds * 1000) { await f(); n++; } }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() - t0 < seconds * 1000) {
+        await f();
+        n++;
+      }
+    }),
+  );
   const s = (performance.now() - t0) / 1000;
   return { ops: n / s, cpuUs: (1000 * (processCpuMs() - p0)) / n, mainUs: (1000 * (threadCpuMs(process.pid) - m0)) / n };
 }
@@ -31,7 +43,11 @@ export async function listen(handler: RequestListener): Promise<{ server: Server
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
-export const close = (s: Server) => new Promise<void>((res) => { s.closeAllConnections(); s.close(() => res()); });
+export const close = (s: Server) =>
+  new Promise<void>((res) => {
+    s.closeAllConnections();
+    s.close(() => res());
+  });
 
 /** In-memory PGlite, or a new database `fmar_bench_<tag>_<time>` on the DATABASE_URL server (dropped by `drop`). */
 export async function openEngine(engine: 'pglite' | 'postgres', tag: string): Promise<{ db: Db; drop(): Promise<void> }> {
@@ -45,6 +61,10 @@ export async function openEngine(engine: 'pglite' | 'postgres', tag: string): Pr
   url.pathname = `/${name}`;
   return {
     db: postgresDb(url.toString()),
-    async drop() { const a = postgresDb(server, { max: 1 }); await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); await a.close(); },
+    async drop() {
+      const a = postgresDb(server, { max: 1 });
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.close();
+    },
   };
 }

@@ -15,22 +15,39 @@ export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const cleanups: (() => void)[] = [];
 function runCleanups() {
   while (cleanups.length) {
-    try { cleanups.pop()!(); } catch { /* best effort */ }
+    try {
+      cleanups.pop()!();
+    } catch {
+      /* best effort */
+    }
   }
 }
 process.on('exit', runCleanups);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { runCleanups(); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => {
+    runCleanups();
+    process.exit(130);
+  });
 
 export const log = (...a: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
-export interface Pg { url: string; dir: string; bin: string; port: number; stop(): void }
+export interface Pg {
+  url: string;
+  dir: string;
+  bin: string;
+  port: number;
+  stop(): void;
+}
 
 /** Start a throwaway PostgreSQL 15 (scripts/pg-start.sh) on a port of the benchmark's own. */
 export function startPg(port: number): Pg {
-  const out = execFileSync('bash', [join(ROOT, 'scripts/pg-start.sh')], { env: { ...process.env, FMAR_PG_PORT: String(port) }, encoding: 'utf8' });
+  const out = execFileSync('bash', [join(ROOT, 'scripts/pg-start.sh')], {
+    env: { ...process.env, FMAR_PG_PORT: String(port) },
+    encoding: 'utf8',
+  });
   const vars: Record<string, string> = {};
   for (const m of out.matchAll(/^export (\w+)='([^']*)'$/gm)) vars[m[1]] = m[2];
   if (!vars.DATABASE_URL) throw new Error(`pg-start.sh printed no DATABASE_URL:\n${out}`);
@@ -38,7 +55,10 @@ export function startPg(port: number): Pg {
   const stop = () => {
     if (stopped) return;
     stopped = true;
-    execFileSync('bash', [join(ROOT, 'scripts/pg-stop.sh')], { env: { ...process.env, FMAR_PG_DIR: vars.FMAR_PG_DIR, FMAR_PG_BIN: vars.FMAR_PG_BIN }, stdio: 'ignore' });
+    execFileSync('bash', [join(ROOT, 'scripts/pg-stop.sh')], {
+      env: { ...process.env, FMAR_PG_DIR: vars.FMAR_PG_DIR, FMAR_PG_BIN: vars.FMAR_PG_BIN },
+      stdio: 'ignore',
+    });
   };
   cleanups.push(stop);
   return { url: vars.DATABASE_URL, dir: vars.FMAR_PG_DIR, bin: vars.FMAR_PG_BIN, port, stop };
@@ -46,34 +66,81 @@ export function startPg(port: number): Pg {
 
 /** The PostgreSQL settings the benchmark ran with (for the report). */
 export async function pgSettings(sql: { unsafe: (q: string) => Promise<any[]> }) {
-  const names = ['server_version', 'shared_buffers', 'work_mem', 'maintenance_work_mem', 'fsync', 'synchronous_commit', 'full_page_writes', 'max_wal_size', 'effective_cache_size', 'jit'];
+  const names = [
+    'server_version',
+    'shared_buffers',
+    'work_mem',
+    'maintenance_work_mem',
+    'fsync',
+    'synchronous_commit',
+    'full_page_writes',
+    'max_wal_size',
+    'effective_cache_size',
+    'jit',
+  ];
   const rows = await sql.unsafe(`SELECT name, setting, unit FROM pg_settings WHERE name IN (${names.map((n) => `'${n}'`).join(',')})`);
-  return Object.fromEntries(rows.map((r: any) => [r.name, r.unit && r.unit !== '' ? `${r.setting}${r.unit === '8kB' ? '×8kB' : r.unit}` : r.setting]));
+  return Object.fromEntries(
+    rows.map((r: any) => [r.name, r.unit && r.unit !== '' ? `${r.setting}${r.unit === '8kB' ? '×8kB' : r.unit}` : r.setting]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // The hub (and other servers) as child processes
 
-export interface Server { pid: number; baseUrl: string; child: ChildProcess; stop(): Promise<void>; output(): string }
+export interface Server {
+  pid: number;
+  baseUrl: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+  output(): string;
+}
 
 /** Spawn `node [args] script` with env, wait until its stdout matches `ready`. */
-export async function spawnServer(script: string, env: Record<string, string>, opts: { ready: RegExp; port: number; nodeArgs?: string[]; timeoutMs?: number }): Promise<Server> {
+export async function spawnServer(
+  script: string,
+  env: Record<string, string>,
+  opts: { ready: RegExp; port: number; nodeArgs?: string[]; timeoutMs?: number },
+): Promise<Server> {
   const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', script];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; if (out.length > 200_000) out = out.slice(-100_000); });
-  child.stderr!.on('data', (d) => { out += d; if (out.length > 200_000) out = out.slice(-100_000); });
-  const kill = () => { if (child.exitCode === null) try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ } };
+  child.stdout!.on('data', (d) => {
+    out += d;
+    if (out.length > 200_000) out = out.slice(-100_000);
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+    if (out.length > 200_000) out = out.slice(-100_000);
+  });
+  const kill = () => {
+    if (child.exitCode === null)
+      try {
+        process.kill(child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+  };
   cleanups.push(kill);
   await new Promise<void>((res, rej) => {
     const t = setTimeout(() => rej(new Error(`${script} did not start in time:\n${out}`)), opts.timeoutMs ?? 60_000);
-    const check = () => { if (opts.ready.test(out)) { clearTimeout(t); res(); } };
+    const check = () => {
+      if (opts.ready.test(out)) {
+        clearTimeout(t);
+        res();
+      }
+    };
     child.stdout!.on('data', check);
-    child.on('exit', (code) => { clearTimeout(t); rej(new Error(`${script} exited with ${code}:\n${out}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      rej(new Error(`${script} exited with ${code}:\n${out}`));
+    });
   });
   child.removeAllListeners('exit');
   return {
-    pid: child.pid!, baseUrl: `http://127.0.0.1:${opts.port}`, child, output: () => out,
+    pid: child.pid!,
+    baseUrl: `http://127.0.0.1:${opts.port}`,
+    child,
+    output: () => out,
     async stop() {
       if (child.exitCode !== null) return;
       const done = new Promise((r) => child.once('exit', r));
@@ -85,23 +152,43 @@ export async function spawnServer(script: string, env: Record<string, string>, o
   };
 }
 
-export interface Hub extends Server { tokens: Record<'operator' | 'fsp-a' | 'fsp-b' | 'dno' | 'installer', string>; orgs: Record<string, string> }
+export interface Hub extends Server {
+  tokens: Record<'operator' | 'fsp-a' | 'fsp-b' | 'dno' | 'installer', string>;
+  orgs: Record<string, string>;
+}
 
 /** Limits above what one load generator can send: the rate limiter stays in the path, counting, and refuses nothing. */
 export const HIGH_RATE_LIMITS = { FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '100000000', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '100000000' };
 
 /** The hub exactly as `npm start` runs it (src/node.ts): development mode, PostgreSQL, demo data, audit sealer. */
-export async function startHub(databaseUrl: string, port: number, opts: { nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<Hub> {
+export async function startHub(
+  databaseUrl: string,
+  port: number,
+  opts: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<Hub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fmar-bench-hub-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const srv = await spawnServer('src/node.ts', {
-    DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', FMAR_MODE: 'development', FMAR_DATA_DIR: dataDir,
-    FMAR_BASE_URL: `http://127.0.0.1:${port}`, NODE_ENV: 'development', ...(opts.env ?? {}),
-  }, { ready: /FMAR hub/, port, nodeArgs: opts.nodeArgs });
+  const srv = await spawnServer(
+    'src/node.ts',
+    {
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      FMAR_MODE: 'development',
+      FMAR_DATA_DIR: dataDir,
+      FMAR_BASE_URL: `http://127.0.0.1:${port}`,
+      NODE_ENV: 'development',
+      ...(opts.env ?? {}),
+    },
+    { ready: /FMAR hub/, port, nodeArgs: opts.nodeArgs },
+  );
   const creds = JSON.parse(readFileSync(join(dataDir, 'demo-credentials.json'), 'utf8'));
   const tokens: any = {};
   const orgs: any = {};
-  for (const o of creds.organisations) { tokens[o.key] = o.accessToken; orgs[o.key] = o.organisationId; }
+  for (const o of creds.organisations) {
+    tokens[o.key] = o.accessToken;
+    orgs[o.key] = o.organisationId;
+  }
   return { ...srv, tokens, orgs };
 }
 
@@ -125,12 +212,30 @@ export function mpan(distributor: number, n: number): string {
 
 /** Distributor 10–23 and its DNO licence area (src/catalogue/codes.ts), so that no DNO-mismatch warning is raised. */
 export const DISTRIBUTORS: [number, string][] = [
-  [10, 'UKPN_EPN'], [11, 'NGED_EMID'], [12, 'UKPN_LPN'], [13, 'SPEN_SPM'], [14, 'NGED_WMID'], [15, 'NPG_NE'], [16, 'ENWL'],
-  [17, 'SSEN_SHEPD'], [18, 'SPEN_SPD'], [19, 'UKPN_SPN'], [20, 'SSEN_SEPD'], [21, 'NGED_WALES'], [22, 'NGED_SWEST'], [23, 'NPG_YK'],
+  [10, 'UKPN_EPN'],
+  [11, 'NGED_EMID'],
+  [12, 'UKPN_LPN'],
+  [13, 'SPEN_SPM'],
+  [14, 'NGED_WMID'],
+  [15, 'NPG_NE'],
+  [16, 'ENWL'],
+  [17, 'SSEN_SHEPD'],
+  [18, 'SPEN_SPD'],
+  [19, 'UKPN_SPN'],
+  [20, 'SSEN_SEPD'],
+  [21, 'NGED_WALES'],
+  [22, 'NGED_SWEST'],
+  [23, 'NPG_YK'],
 ];
 const POSTCODES = ['G1 1AA', 'EC1A 1BB', 'SW1A 1AA', 'M1 1AE', 'B33 8TH', 'CR2 6XH', 'DN55 1PT', 'LS1 4AP', 'CF10 1EP', 'EH1 1YZ'];
 const GSP = ['_A', '_B', '_C', '_D', '_E', '_F', '_G', '_H', '_J', '_K', '_L', '_M', '_N', '_P'];
-const MAKERS = [['Demo Batteries', 'DB-5'], ['SunCo', 'SC-400'], ['ChargeIt', 'CI-7'], ['HeatWell', 'HW-8'], [undefined, undefined]];
+const MAKERS = [
+  ['Demo Batteries', 'DB-5'],
+  ['SunCo', 'SC-400'],
+  ['ChargeIt', 'CI-7'],
+  ['HeatWell', 'HW-8'],
+  [undefined, undefined],
+];
 
 /**
  * A valid, varied registration for row n (unique per n): ten categories, MPANs with correct check
@@ -146,23 +251,49 @@ export function assetInput(n: number, tag = 'B'): Record<string, unknown> {
   const [manufacturer, model] = MAKERS[n % MAKERS.length];
   const rated = 3 + (n % 50) + (n % 4) * 0.25;
   const base: Record<string, unknown> = {
-    name: `Bench asset ${n}`, ratedCapacityKw: rated, connectionStatus: n % 17 === 0 ? 'PENDING' : 'CONNECTED', commissioningDate: date, dno,
+    name: `Bench asset ${n}`,
+    ratedCapacityKw: rated,
+    connectionStatus: n % 17 === 0 ? 'PENDING' : 'CONNECTED',
+    commissioningDate: date,
+    dno,
     serialNumber: `${tag}-SN-${n}`,
   };
   if (manufacturer) Object.assign(base, { manufacturer, model });
   if (n % 3 === 0) base.location = { postcode: POSTCODES[n % POSTCODES.length], gspGroup: GSP[n % GSP.length] };
   if (n % 7 === 0) base.friendlyCode = `${tag}-FC-${n}`;
   switch (n % 10) {
-    case 0: return { ...base, category: 'BESS', importMpan: imp, exportMpan: exp, generationCapacityKw: rated, demandCapacityKw: rated };
-    case 1: return { ...base, category: 'SOLAR_PV', exportMpan: exp, generationCapacityKw: rated };
-    case 2: return { ...base, category: 'EV_CHARGER', importMpan: imp, demandCapacityKw: rated, aliases: [{ scheme: 'evse', value: `GB*BNC*E${tag}${n}*1` }] };
-    case 3: return { ...base, category: 'HEAT_PUMP', importMpan: imp, demandCapacityKw: Math.floor(rated * 50) / 100, aliases: [{ scheme: 'mcs', value: `MCS-${tag}${n}` }] };
-    case 4: return { ...base, category: 'WIND_TURBINE', exportMpan: exp };
-    case 5: return { ...base, category: 'ELECTRIC_BOILER', importMpan: imp, aliases: [{ scheme: 'fsp_ref', value: `${tag}-REF-${n}` }] };
-    case 6: return { ...base, category: 'HVAC', importMpan: imp };
-    case 7: return { ...base, category: 'REFRIGERATION', importMpan: imp, connectionType: 'FIRM' };
-    case 8: return { ...base, category: 'INDUSTRIAL_LOAD', importMpan: imp, aliases: [{ scheme: 'ecr', value: `ECR-${tag}${n}` }] };
-    default: return { ...base, category: 'CHP', exportMpan: exp, energySource: 'NATURAL_GAS', generationCapacityKw: rated };
+    case 0:
+      return { ...base, category: 'BESS', importMpan: imp, exportMpan: exp, generationCapacityKw: rated, demandCapacityKw: rated };
+    case 1:
+      return { ...base, category: 'SOLAR_PV', exportMpan: exp, generationCapacityKw: rated };
+    case 2:
+      return {
+        ...base,
+        category: 'EV_CHARGER',
+        importMpan: imp,
+        demandCapacityKw: rated,
+        aliases: [{ scheme: 'evse', value: `GB*BNC*E${tag}${n}*1` }],
+      };
+    case 3:
+      return {
+        ...base,
+        category: 'HEAT_PUMP',
+        importMpan: imp,
+        demandCapacityKw: Math.floor(rated * 50) / 100,
+        aliases: [{ scheme: 'mcs', value: `MCS-${tag}${n}` }],
+      };
+    case 4:
+      return { ...base, category: 'WIND_TURBINE', exportMpan: exp };
+    case 5:
+      return { ...base, category: 'ELECTRIC_BOILER', importMpan: imp, aliases: [{ scheme: 'fsp_ref', value: `${tag}-REF-${n}` }] };
+    case 6:
+      return { ...base, category: 'HVAC', importMpan: imp };
+    case 7:
+      return { ...base, category: 'REFRIGERATION', importMpan: imp, connectionType: 'FIRM' };
+    case 8:
+      return { ...base, category: 'INDUSTRIAL_LOAD', importMpan: imp, aliases: [{ scheme: 'ecr', value: `ECR-${tag}${n}` }] };
+    default:
+      return { ...base, category: 'CHP', exportMpan: exp, energySource: 'NATURAL_GAS', generationCapacityKw: rated };
   }
 }
 
@@ -183,7 +314,13 @@ export const mb = (bytes: number) => `${fmt(bytes / 1048576, 0)} MB`;
 
 export function machine() {
   const c = cpus();
-  return { cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+  return {
+    cpus: c.length,
+    cpuModel: c[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
 }
 
 /** Print a table in Markdown (so that results paste into docs/performance.md). */
@@ -204,10 +341,14 @@ function statOf(pid: number): { ppid: number; cpuMs: number } | undefined {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 /** CPU milliseconds (user + system) used so far by a process. */
-export function cpuMsOf(pid: number): number { return statOf(pid)?.cpuMs ?? 0; }
+export function cpuMsOf(pid: number): number {
+  return statOf(pid)?.cpuMs ?? 0;
+}
 /** CPU milliseconds used so far by a PostgreSQL cluster: the postmaster and all its children (backends, autovacuum, …). */
 export function pgCpuMs(pgDir: string): number {
   const postmaster = Number(readFileSync(join(pgDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -229,13 +370,18 @@ export const SAMPLE_MS = 20;
  */
 export async function readStreamed(url: string, token: string, pid: number, onChunk: (chunk: Uint8Array) => void) {
   let peak = rssOf(pid);
-  const timer = setInterval(() => { peak = Math.max(peak, rssOf(pid)); }, SAMPLE_MS);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssOf(pid));
+  }, SAMPLE_MS);
   try {
     const t0 = performance.now();
     const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
     let bytes = 0;
-    for await (const chunk of res.body as any as AsyncIterable<Uint8Array>) { bytes += chunk.length; onChunk(chunk); }
+    for await (const chunk of res.body as any as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      onChunk(chunk);
+    }
     return { bytes, seconds: (performance.now() - t0) / 1000, peakRss: Math.max(peak, rssOf(pid)) };
   } finally {
     clearInterval(timer);

@@ -54,7 +54,11 @@ async function hubOn(engine: 'pglite' | 'postgres'): Promise<{ ctx: Ctx; db: Db;
     const url = new URL(server);
     url.pathname = `/${name}`;
     db = postgresDb(url.toString(), { max: 4 });
-    drop = async () => { const a = postgresDb(server, { max: 1 }); await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); await a.close(); };
+    drop = async () => {
+      const a = postgresDb(server, { max: 1 });
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.close();
+    };
   }
   const hub = await assemble(loadConfig({ FMAR_MODE: 'development' }), db);
   const ctx: Ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, hooks: standardHooks() };
@@ -63,7 +67,9 @@ async function hubOn(engine: 'pglite' | 'postgres'): Promise<{ ctx: Ctx; db: Db;
 }
 
 async function empty(db: Db) {
-  await db.query(`TRUNCATE dq_finding, dq_asset_score, dq_scorecard, dq_scorecard_rule, asset_natural_key, asset_alias, asset_fsp_link, record_history, audit_log, event_outbox, asset CASCADE`);
+  await db.query(
+    `TRUNCATE dq_finding, dq_asset_score, dq_scorecard, dq_scorecard_rule, asset_natural_key, asset_alias, asset_fsp_link, record_history, audit_log, event_outbox, asset CASCADE`,
+  );
 }
 
 /**
@@ -96,8 +102,14 @@ async function readLatency(ctx: Ctx): Promise<{ counter: number[]; recompute: nu
   }
   for (let i = 0; i < Math.min(READS, 30); i++) {
     const t0 = performance.now();
-    await ctx.db.query(`SELECT count(*), sum(s.score) FROM asset a JOIN dq_asset_score s ON s.asset_id = a.id WHERE a.deregistered_at IS NULL AND (a.fsp_id = $1 OR a.organisation_id = $1)`, [FSP_A]);
-    await ctx.db.query(`SELECT f.severity, f.rule_code, count(*) FROM dq_finding f WHERE f.resolved_at IS NULL AND (f.fsp_id = $1 OR f.organisation_id = $1) GROUP BY 1, 2`, [FSP_A]);
+    await ctx.db.query(
+      `SELECT count(*), sum(s.score) FROM asset a JOIN dq_asset_score s ON s.asset_id = a.id WHERE a.deregistered_at IS NULL AND (a.fsp_id = $1 OR a.organisation_id = $1)`,
+      [FSP_A],
+    );
+    await ctx.db.query(
+      `SELECT f.severity, f.rule_code, count(*) FROM dq_finding f WHERE f.resolved_at IS NULL AND (f.fsp_id = $1 OR f.organisation_id = $1) GROUP BY 1, 2`,
+      [FSP_A],
+    );
     recompute.push(performance.now() - t0);
   }
   return { counter, recompute };
@@ -123,7 +135,8 @@ async function run(engine: 'pglite' | 'postgres') {
         for (const dq of (k + rep) % 2 ? [false, true] : [true, false]) {
           const t0 = performance.now();
           await load(ctx, i, to, dq ? 'N' : 'F', dq);
-          if (dq) tOn += performance.now() - t0; else tOff += performance.now() - t0;
+          if (dq) tOn += performance.now() - t0;
+          else tOff += performance.now() - t0;
         }
       }
       on.push(ROWS / (tOn / 1000));
@@ -140,20 +153,41 @@ async function run(engine: 'pglite' | 'postgres') {
     const card = await getScorecard(ctx, operator, 'organisation', FSP_A);
     const overhead = median(off.map((x, i) => x / on[i])) - 1;
     console.log(`\n## ${engine}\n`);
-    table(['', 'rows/s (runs)', 'median rows/s'], [
-      ['data quality off', off.map((x) => fmt(x)).join(', '), fmt(median(off))],
-      ['data quality on', on.map((x) => fmt(x)).join(', '), fmt(median(on))],
-    ]);
-    console.log(`\noverhead of evaluation (median over repetitions of off/on − 1): ${fmt(overhead * 100, 1)} % (target ≤ 20 %); open findings after a run: ${fmt(findings)} (${fmt(findings / ROWS, 2)} per evaluated asset), advisories ${fmt(advisories)} (${fmt(advisories / ROWS, 2)} per asset)\n`);
-    table(['assets of the FSP', 'scorecard read median ms', 'p99 ms', 'recomputation median ms', 'p99 ms'], [
-      [fmt(smallAssets), fmt(median(small.counter), 3), fmt(percentile(small.counter, 99), 3), fmt(median(small.recompute), 2), fmt(percentile(small.recompute, 99), 2)],
-      [fmt(card.assets), fmt(median(big.counter), 3), fmt(percentile(big.counter, 99), 3), fmt(median(big.recompute), 2), fmt(percentile(big.recompute, 99), 2)],
-    ]);
-    console.log(`\nscorecard at ${fmt(card.assets)} assets: average score ${card.averageScore}, open ${JSON.stringify(card.openFindings)}\n`);
+    table(
+      ['', 'rows/s (runs)', 'median rows/s'],
+      [
+        ['data quality off', off.map((x) => fmt(x)).join(', '), fmt(median(off))],
+        ['data quality on', on.map((x) => fmt(x)).join(', '), fmt(median(on))],
+      ],
+    );
+    console.log(
+      `\noverhead of evaluation (median over repetitions of off/on − 1): ${fmt(overhead * 100, 1)} % (target ≤ 20 %); open findings after a run: ${fmt(findings)} (${fmt(findings / ROWS, 2)} per evaluated asset), advisories ${fmt(advisories)} (${fmt(advisories / ROWS, 2)} per asset)\n`,
+    );
+    table(
+      ['assets of the FSP', 'scorecard read median ms', 'p99 ms', 'recomputation median ms', 'p99 ms'],
+      [
+        [
+          fmt(smallAssets),
+          fmt(median(small.counter), 3),
+          fmt(percentile(small.counter, 99), 3),
+          fmt(median(small.recompute), 2),
+          fmt(percentile(small.recompute, 99), 2),
+        ],
+        [
+          fmt(card.assets),
+          fmt(median(big.counter), 3),
+          fmt(percentile(big.counter, 99), 3),
+          fmt(median(big.recompute), 2),
+          fmt(percentile(big.recompute, 99), 2),
+        ],
+      ],
+    );
+    console.log(
+      `\nscorecard at ${fmt(card.assets)} assets: average score ${card.averageScore}, open ${JSON.stringify(card.openFindings)}\n`,
+    );
   } finally {
     await db.close();
     if (!process.env.BENCH_KEEP_DB) await drop(); // BENCH_KEEP_DB=1 keeps the database for EXPLAIN
-
   }
 }
 
@@ -168,7 +202,10 @@ function patternRuns() {
     ms.push(performance.now() - t);
   }
   console.log('');
-  table(['rule pattern', 'ms (median)', 'ms (max)', 'target'], [['^.*.*x on 255 characters (no match)', fmt(median(ms), 3), fmt(Math.max(...ms), 3), '< 50 ms']]);
+  table(
+    ['rule pattern', 'ms (median)', 'ms (max)', 'target'],
+    [['^.*.*x on 255 characters (no match)', fmt(median(ms), 3), fmt(Math.max(...ms), 3), '< 50 ms']],
+  );
 }
 
 async function main() {
@@ -179,4 +216,7 @@ async function main() {
   if (process.env.DATABASE_URL && engines.includes('postgres')) await run('postgres');
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -23,7 +23,17 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { getRequestListener } from '@hono/node-server';
-import { SignJWT, createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWTPayload } from 'jose';
+import {
+  SignJWT,
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  type JWTPayload,
+} from 'jose';
 import { systemPrincipal } from '../src/access/principal';
 import { ACCESS_TOKEN_ALGORITHMS, jwtTokenVerifier, type AccessClaims, type TokenVerifier } from '../src/access/tokens';
 import { buildApp } from '../src/app';
@@ -47,7 +57,6 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 // ---------------------------------------------------------------------------------------------
 // CPU per thread (Linux /proc): the hub's main thread, the load generator's thread, the rest
 // (libuv threadpool, where WebCrypto signs and verifies; GC helpers).
-
 
 // ---------------------------------------------------------------------------------------------
 // Load generator: autocannon in a worker thread. `bodies`, when given, are sent one per request
@@ -73,16 +82,42 @@ parentPort.on('message', async (job) => {
   parentPort.postMessage({ ok: lat.length, bad: bad + r.errors + r.timeouts, statuses, seconds: r.duration, p50: pct(50), p99: pct(99), exhausted, used: next });
 });`;
 
-interface Job { url: string; path: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; bodies?: string[]; seconds: number }
-interface Run { queries: number; rps: number; p50: number; p99: number; bad: number; mainUs: number; genUs: number; otherUs: number; elu: number; exhausted: boolean }
+interface Job {
+  url: string;
+  path: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+  bodies?: string[];
+  seconds: number;
+}
+interface Run {
+  queries: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  bad: number;
+  mainUs: number;
+  genUs: number;
+  otherUs: number;
+  elu: number;
+  exhausted: boolean;
+}
 
 async function loadGenerator() {
   const w = new Worker(WORKER, { eval: true });
-  const tid = await new Promise<number>((res, rej) => { w.once('message', (m) => res(m.tid)); w.once('error', rej); });
+  const tid = await new Promise<number>((res, rej) => {
+    w.once('message', (m) => res(m.tid));
+    w.once('error', rej);
+  });
   return {
     async drive(job: Job, seen: { n: number }, profile?: string): Promise<Run> {
       const session = PROFILE_DIR && profile ? new Session() : undefined;
-      if (session) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start'); }
+      if (session) {
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
       const q0 = seen.n;
       const [m0, p0, g0, e0] = [threadCpuMs(process.pid), processCpuMs(), threadCpuMs(tid), performance.eventLoopUtilization()];
       w.postMessage({ ...job, connections: CONNECTIONS });
@@ -94,11 +129,21 @@ async function loadGenerator() {
         session.disconnect();
       }
       const n = Math.max(1, r.ok + r.bad);
-      const main = threadCpuMs(process.pid) - m0, gen = threadCpuMs(tid) - g0, all = processCpuMs() - p0;
+      const main = threadCpuMs(process.pid) - m0,
+        gen = threadCpuMs(tid) - g0,
+        all = processCpuMs() - p0;
       if (r.bad) log(`  ${job.method} ${job.path}: ${r.bad} non-200 or errors ${JSON.stringify(r.statuses)}`);
       return {
-        queries: (seen.n - q0) / n, rps: r.ok / r.seconds, p50: r.p50, p99: r.p99, bad: r.bad, exhausted: r.exhausted, elu: performance.eventLoopUtilization(e0).utilization,
-        mainUs: (1000 * main) / n, genUs: (1000 * gen) / n, otherUs: (1000 * Math.max(0, all - main - gen)) / n,
+        queries: (seen.n - q0) / n,
+        rps: r.ok / r.seconds,
+        p50: r.p50,
+        p99: r.p99,
+        bad: r.bad,
+        exhausted: r.exhausted,
+        elu: performance.eventLoopUtilization(e0).utilization,
+        mainUs: (1000 * main) / n,
+        genUs: (1000 * gen) / n,
+        otherUs: (1000 * Math.max(0, all - main - gen)) / n,
       };
     },
     stop: () => w.terminate(),
@@ -111,7 +156,6 @@ type Ops = Awaited<ReturnType<typeof opsPerSec>>;
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-
 /**
  * Sign a token shaped like `sample` (same header, same claims, fresh iat/exp/jti) with the hub's
  * current ES256 key: the baseline of issuance.
@@ -122,10 +166,16 @@ async function tokenSigner(node: NodeHub, sample: string) {
   const header = decodeProtectedHeader(sample);
   const { iat, exp, jti, ...claims } = decodeJwt(sample) as JWTPayload & Record<string, unknown>;
   const ttl = (exp ?? 0) - (iat ?? 0);
-  if (header.kid !== kid || header.alg !== 'ES256') throw new Error(`provider token header ${JSON.stringify(header)} is not the ring's ES256 key ${kid}`);
+  if (header.kid !== kid || header.alg !== 'ES256')
+    throw new Error(`provider token header ${JSON.stringify(header)} is not the ring's ES256 key ${kid}`);
   return () => {
     const t = Math.floor(Date.now() / 1000);
-    return new SignJWT(claims).setProtectedHeader(header as any).setIssuedAt(t).setExpirationTime(t + ttl).setJti(randomBytes(32).toString('base64url')).sign(key);
+    return new SignJWT(claims)
+      .setProtectedHeader(header as any)
+      .setIssuedAt(t)
+      .setExpirationTime(t + ttl)
+      .setJti(randomBytes(32).toString('base64url'))
+      .sign(key);
   };
 }
 
@@ -135,7 +185,10 @@ function signServer(sign: () => Promise<string>, scope: string): RequestListener
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-    if (form.get('grant_type') !== 'client_credentials') { res.writeHead(400).end(); return; }
+    if (form.get('grant_type') !== 'client_credentials') {
+      res.writeHead(400).end();
+      return;
+    }
     const body = JSON.stringify({ access_token: await sign(), expires_in: 300, token_type: 'Bearer', scope });
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(body);
   };
@@ -148,12 +201,20 @@ function signServer(sign: () => Promise<string>, scope: string): RequestListener
 function counting(db: Db) {
   const seen = { n: 0, capture: undefined as string[] | undefined };
   const wrap = (s: Sql): Sql => ({
-    query<T extends object = Row>(text: string, params?: unknown[]) { seen.n++; seen.capture?.push(text.replace(/\s+/g, ' ').trim()); return s.query<T>(text, params); },
+    query<T extends object = Row>(text: string, params?: unknown[]) {
+      seen.n++;
+      seen.capture?.push(text.replace(/\s+/g, ' ').trim());
+      return s.query<T>(text, params);
+    },
   });
-  const counted: Db = { engine: db.engine, ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))), close: () => db.close() };
+  const counted: Db = {
+    engine: db.engine,
+    ...wrap(db),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    close: () => db.close(),
+  };
   return { db: counted, seen };
 }
-
 
 async function startHubInProcess(engine: string, raw: Db) {
   const { db, seen } = counting(raw);
@@ -161,29 +222,62 @@ async function startHubInProcess(engine: string, raw: Db) {
   const port = Number(new URL(probe.url).port);
   await close(probe.server);
   const base = `http://127.0.0.1:${port}`;
-  const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: base, PORT: String(port), FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0' });
+  const cfg = loadConfig({
+    FMAR_MODE: 'development',
+    FMAR_BASE_URL: base,
+    PORT: String(port),
+    FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0',
+    FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0',
+  });
   const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
   await seedDemo({ db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() }, systemPrincipal('seed'));
   const fspA = DEMO_ORGANISATIONS.find((o) => o.key === 'fsp-a')!;
   const dev = await node.hub.signer!.sign({ sub: 'bench-fsp-a', org: fspA.id, roles: fspA.roles });
   const newClient = async (body: Record<string, unknown>) => {
-    const r = await fetch(`${base}/api/v1/clients`, { method: 'POST', headers: { authorization: `Bearer ${dev}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await fetch(`${base}/api/v1/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dev}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (r.status !== 201) throw new Error(`POST /api/v1/clients: ${r.status} ${await r.text()}`);
     return r.json() as Promise<{ clientId: string; clientSecret?: string }>;
   };
   const secret = await newClient({ name: 'bench secret client', authMethod: 'client_secret_basic' });
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const keyed = await newClient({ name: 'bench key client', authMethod: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256', use: 'sig' }] } });
+  const keyed = await newClient({
+    name: 'bench key client',
+    authMethod: 'private_key_jwt',
+    jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256', use: 'sig' }] },
+  });
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(secret.clientId)}:${encodeURIComponent(secret.clientSecret!)}`).toString('base64')}`;
   const assertionBody = async () => {
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'bench-1' }).setIssuer(keyed.clientId).setSubject(keyed.clientId)
-      .setAudience(cfg.issuer).setJti(randomBytes(16).toString('base64url')).setIssuedAt().setExpirationTime('10m').sign(privateKey);
-    return new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jwt }).toString();
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'bench-1' })
+      .setIssuer(keyed.clientId)
+      .setSubject(keyed.clientId)
+      .setAudience(cfg.issuer)
+      .setJti(randomBytes(16).toString('base64url'))
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(privateKey);
+    return new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: jwt,
+    }).toString();
   };
-  const assertions = async (n: number) => { const out: string[] = []; for (let i = 0; i < n; i++) out.push(await assertionBody()); return out; };
+  const assertions = async (n: number) => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(await assertionBody());
+    return out;
+  };
   /** A fresh client_secret_basic token (they live 5 minutes). */
   const token = async () => {
-    const r = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const r = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
     const j: any = await r.json();
     if (r.status !== 200) throw new Error(`token endpoint: ${r.status} ${JSON.stringify(j)}`);
     return j as { access_token: string; scope: string };
@@ -215,11 +309,33 @@ async function issuance(h: BenchHub, gen: Awaited<ReturnType<typeof loadGenerato
   // A private_key_jwt warm-up tells how many assertions a timed run needs.
   let keyRate = 1000;
   const jobs = {
-    secret: async (s: number): Promise<Job> => ({ url: h.base, path: '/oauth/token', method: 'POST', headers: { ...form, authorization: h.basic }, body: 'grant_type=client_credentials', seconds: s }),
-    keyJwt: async (s: number): Promise<Job> => ({ url: h.base, path: '/oauth/token', method: 'POST', headers: form, bodies: await h.assertions(Math.ceil(2 * keyRate * s + 500)), seconds: s }),
-    sign: async (s: number): Promise<Job> => ({ url: baseline.url, path: '/oauth/token', method: 'POST', headers: form, body: 'grant_type=client_credentials', seconds: s }),
+    secret: async (s: number): Promise<Job> => ({
+      url: h.base,
+      path: '/oauth/token',
+      method: 'POST',
+      headers: { ...form, authorization: h.basic },
+      body: 'grant_type=client_credentials',
+      seconds: s,
+    }),
+    keyJwt: async (s: number): Promise<Job> => ({
+      url: h.base,
+      path: '/oauth/token',
+      method: 'POST',
+      headers: form,
+      bodies: await h.assertions(Math.ceil(2 * keyRate * s + 500)),
+      seconds: s,
+    }),
+    sign: async (s: number): Promise<Job> => ({
+      url: baseline.url,
+      path: '/oauth/token',
+      method: 'POST',
+      headers: form,
+      body: 'grant_type=client_credentials',
+      seconds: s,
+    }),
   };
-  const post = (headers: Record<string, string>, body: string) => fetch(`${h.base}/oauth/token`, { method: 'POST', headers: { ...form, ...headers }, body });
+  const post = (headers: Record<string, string>, body: string) =>
+    fetch(`${h.base}/oauth/token`, { method: 'POST', headers: { ...form, ...headers }, body });
   const statements = {
     secret: await h.statements(() => post({ authorization: h.basic }, 'grant_type=client_credentials')),
     keyJwt: await h.statements(async () => post({}, (await h.assertions(1))[0])),
@@ -238,11 +354,15 @@ async function issuance(h: BenchHub, gen: Awaited<ReturnType<typeof loadGenerato
       if (who === 'keyJwt') keyRate = Math.max(keyRate, r.rps);
       if (r.exhausted) log('  ran out of pre-signed assertions: that run stopped early');
       runs[who].push(r);
-      log(`issuance rep ${rep} ${who.padEnd(6)}: ${fmt(r.rps)} tokens/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs, load generator ${fmt(r.genUs)} µs; ${fmt(r.queries, 1)} statements/request`);
+      log(
+        `issuance rep ${rep} ${who.padEnd(6)}: ${fmt(r.rps)} tokens/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs, load generator ${fmt(r.genUs)} µs; ${fmt(r.queries, 1)} statements/request`,
+      );
     }
     inProcess.one.push(await opsPerSec(sign, 1));
     inProcess.many.push(await opsPerSec(sign, CONNECTIONS));
-    log(`issuance rep ${rep} jose SignJWT in-process: ${fmt(inProcess.one.at(-1)!.ops)} /s (1 in flight), ${fmt(inProcess.many.at(-1)!.ops)} /s (${CONNECTIONS} in flight)`);
+    log(
+      `issuance rep ${rep} jose SignJWT in-process: ${fmt(inProcess.one.at(-1)!.ops)} /s (1 in flight), ${fmt(inProcess.many.at(-1)!.ops)} /s (${CONNECTIONS} in flight)`,
+    );
   }
   await close(baseline.server);
   return { runs, inProcess, statements };
@@ -257,8 +377,14 @@ async function verification(h: BenchHub, gen: Awaited<ReturnType<typeof loadGene
     cached: jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks }),
     every: jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks, cacheMs: 0 }),
   };
-  const servers = Object.fromEntries(await Promise.all(Object.entries(variants).map(async ([k, tokens]) =>
-    [k, await listen(getRequestListener(buildApp({ ...node.hub.ports, tokens }).fetch))]))) as Record<keyof typeof variants, Awaited<ReturnType<typeof listen>>>;
+  const servers = Object.fromEntries(
+    await Promise.all(
+      Object.entries(variants).map(async ([k, tokens]) => [
+        k,
+        await listen(getRequestListener(buildApp({ ...node.hub.ports, tokens }).fetch)),
+      ]),
+    ),
+  ) as Record<keyof typeof variants, Awaited<ReturnType<typeof listen>>>;
   let token = '';
   const refresh = async () => {
     token = (await h.token()).access_token;
@@ -269,13 +395,26 @@ async function verification(h: BenchHub, gen: Awaited<ReturnType<typeof loadGene
       if (r.status !== 200 || j.items?.length !== 1) throw new Error(`${k}: ${r.status} ${JSON.stringify(j).slice(0, 300)}`);
     }
   };
-  const job = (k: keyof typeof variants, s: number): Job => ({ url: servers[k].url, path: LOOKUP, method: 'GET', headers: { authorization: `Bearer ${token}` }, seconds: s });
+  const job = (k: keyof typeof variants, s: number): Job => ({
+    url: servers[k].url,
+    path: LOOKUP,
+    method: 'GET',
+    headers: { authorization: `Bearer ${token}` },
+    seconds: s,
+  });
   await refresh();
   log('verification warm-up …');
   for (const k of Object.keys(servers) as (keyof typeof variants)[]) await gen.drive(job(k, WARMUP), h.seen);
 
   const keySet = createLocalJWKSet(jwks());
-  const opts = { issuer: cfg.issuer, audience: cfg.audience, algorithms: ACCESS_TOKEN_ALGORITHMS, typ: 'at+jwt', clockTolerance: 30, requiredClaims: ['sub', 'exp', 'iat'] };
+  const opts = {
+    issuer: cfg.issuer,
+    audience: cfg.audience,
+    algorithms: ACCESS_TOKEN_ALGORITHMS,
+    typ: 'at+jwt',
+    clockTolerance: 30,
+    requiredClaims: ['sub', 'exp', 'iat'],
+  };
   const runs: Record<keyof typeof variants, Run[]> = { none: [], cached: [], every: [] };
   const inProcess = { one: [] as Ops[], many: [] as Ops[], hit: [] as Ops[], raw: [] as Ops[] };
   // The bare ECDSA P-256 check of the same signature with node:crypto (synchronous, no WebCrypto job).
@@ -283,8 +422,11 @@ async function verification(h: BenchHub, gen: Awaited<ReturnType<typeof loadGene
     const [h64, p64, s64] = token.split('.');
     const kid = decodeProtectedHeader(token).kid;
     const key = createPublicKey({ key: jwks().keys.find((k) => k.kid === kid) as any, format: 'jwk' });
-    const input = Buffer.from(`${h64}.${p64}`), sig = Buffer.from(s64, 'base64url');
-    return async () => { if (!verifySignature('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, sig)) throw new Error('signature'); };
+    const input = Buffer.from(`${h64}.${p64}`),
+      sig = Buffer.from(s64, 'base64url');
+    return async () => {
+      if (!verifySignature('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, sig)) throw new Error('signature');
+    };
   };
   for (let rep = 1; rep <= REPS; rep++) {
     await refresh();
@@ -293,13 +435,17 @@ async function verification(h: BenchHub, gen: Awaited<ReturnType<typeof loadGene
     for (const who of order) {
       const r = await gen.drive(job(who, DURATION), h.seen, rep === 1 ? `${h.engine}-api-${who}` : undefined);
       runs[who].push(r);
-      log(`verification rep ${rep} ${who.padEnd(6)}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs; ${fmt(r.queries, 2)} statements/request; main thread busy ${fmt(100 * r.elu)}%`);
+      log(
+        `verification rep ${rep} ${who.padEnd(6)}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms; CPU/request main ${fmt(r.mainUs)} µs, other threads ${fmt(r.otherUs)} µs; ${fmt(r.queries, 2)} statements/request; main thread busy ${fmt(100 * r.elu)}%`,
+      );
     }
     inProcess.one.push(await opsPerSec(() => jwtVerify(token, keySet, opts), 1));
     inProcess.many.push(await opsPerSec(() => jwtVerify(token, keySet, opts), CONNECTIONS));
     inProcess.hit.push(await opsPerSec(() => variants.cached.verify(token), 1));
     inProcess.raw.push(await opsPerSec(rawCheck(), 1));
-    log(`verification rep ${rep} jose jwtVerify in-process: ${fmt(inProcess.one.at(-1)!.ops)} /s (1 in flight), ${fmt(inProcess.many.at(-1)!.ops)} /s (${CONNECTIONS} in flight); cache hit ${fmt(inProcess.hit.at(-1)!.ops)} /s; node:crypto ECDSA verify ${fmt(inProcess.raw.at(-1)!.ops)} /s`);
+    log(
+      `verification rep ${rep} jose jwtVerify in-process: ${fmt(inProcess.one.at(-1)!.ops)} /s (1 in flight), ${fmt(inProcess.many.at(-1)!.ops)} /s (${CONNECTIONS} in flight); cache hit ${fmt(inProcess.hit.at(-1)!.ops)} /s; node:crypto ECDSA verify ${fmt(inProcess.raw.at(-1)!.ops)} /s`,
+    );
   }
   const lookup = () => fetch(`${servers.every.url}${LOOKUP}`, { headers: { authorization: `Bearer ${token}` } });
   await (await lookup()).arrayBuffer(); // the credential facts are now cached (5 s), as in a timed run
@@ -315,8 +461,22 @@ const med = (xs: { [k: string]: any }[], k: string, d = 0) => fmt(median(xs.map(
 const pct = (x: number) => `${fmt(100 * x, 1)}%`;
 /** Median over rounds of a / b, round by round. */
 const ratio = (a: Run[], b: Run[]) => median(a.map((r, i) => r.rps / b[i].rps));
-const httpRow = (label: string, rs: Run[], vs: string) => [label, med(rs, 'rps'), `${med(rs, 'p50', 2)} / ${med(rs, 'p99', 2)}`, vs, med(rs, 'mainUs'), med(rs, 'otherUs')];
-const opsRow = (label: string, xs: Ops[]) => [label, med(xs, 'ops'), '–', '–', med(xs, 'mainUs'), fmt(Math.max(0, median(xs.map((x) => x.cpuUs - x.mainUs))))];
+const httpRow = (label: string, rs: Run[], vs: string) => [
+  label,
+  med(rs, 'rps'),
+  `${med(rs, 'p50', 2)} / ${med(rs, 'p99', 2)}`,
+  vs,
+  med(rs, 'mainUs'),
+  med(rs, 'otherUs'),
+];
+const opsRow = (label: string, xs: Ops[]) => [
+  label,
+  med(xs, 'ops'),
+  '–',
+  '–',
+  med(xs, 'mainUs'),
+  fmt(Math.max(0, median(xs.map((x) => x.cpuUs - x.mainUs)))),
+];
 const HEAD = ['what', 'per second', 'p50 / p99 ms', 'vs baseline', 'CPU µs per request, main thread', 'other threads'];
 
 function report(engine: string, iss: Awaited<ReturnType<typeof issuance>>, ver: Awaited<ReturnType<typeof verification>>) {
@@ -328,7 +488,8 @@ function report(engine: string, iss: Awaited<ReturnType<typeof issuance>>, ver: 
     opsRow('jose SignJWT in-process, 1 in flight', iss.inProcess.one),
     opsRow(`jose SignJWT in-process, ${CONNECTIONS} in flight`, iss.inProcess.many),
   ]);
-  const every = ratio(ver.runs.every, ver.runs.none), cached = ratio(ver.runs.cached, ver.runs.none);
+  const every = ratio(ver.runs.every, ver.runs.none),
+    cached = ratio(ver.runs.cached, ver.runs.none);
   console.log(`\n### ${engine}: GET ${LOOKUP} (${CONNECTIONS} connections, ${REPS} × ${DURATION} s, medians)\n`);
   table(HEAD, [
     httpRow('API, token not verified (decoded claims)', ver.runs.none, '100%'),
@@ -339,18 +500,28 @@ function report(engine: string, iss: Awaited<ReturnType<typeof issuance>>, ver: 
     opsRow('jwtTokenVerifier cache hit, in-process', ver.inProcess.hit),
     opsRow('node:crypto ECDSA P-256 verify of the same signature (synchronous), in-process', ver.inProcess.raw),
   ]);
-  const list = (title: string, xs: string[]) => console.log(`\n${title}: ${xs.length} statements\n${xs.map((x) => `  ${x.length > 110 ? `${x.slice(0, 110)}…` : x}`).join('\n')}`);
+  const list = (title: string, xs: string[]) =>
+    console.log(`\n${title}: ${xs.length} statements\n${xs.map((x) => `  ${x.length > 110 ? `${x.slice(0, 110)}…` : x}`).join('\n')}`);
   list('One token request, client_secret_basic', iss.statements.secret);
   list('One token request, private_key_jwt', iss.statements.keyJwt);
   list('One API request (credential facts cached, as during a timed run)', ver.statements);
   const verdict = (cost: number) => `${pct(cost)} of throughput (${cost <= 0.2 ? 'met' : 'not met'})`;
-  console.log(`\nTarget: verification costs the API ≤ 20% of its throughput on a cached key set. Every request verified: ${verdict(1 - every)}; with the 15 s cache: ${verdict(1 - cached)}.`);
+  console.log(
+    `\nTarget: verification costs the API ≤ 20% of its throughput on a cached key set. Every request verified: ${verdict(1 - every)}; with the 15 s cache: ${verdict(1 - cached)}.`,
+  );
 }
 
 async function main() {
-  const engines = (process.env.BENCH_ENGINES?.split(',') ?? ['pglite', ...(process.env.DATABASE_URL ? ['postgres'] : [])]) as ('pglite' | 'postgres')[];
-  if (engines.some((e) => e !== 'pglite' && e !== 'postgres') || (engines.includes('postgres') && !process.env.DATABASE_URL)) throw new Error('BENCH_ENGINES: pglite and/or postgres (postgres needs DATABASE_URL)');
-  log(`tokens benchmark: ${engines.join(', ')}; ${REPS} rounds × ${DURATION} s per server (warm-up ${WARMUP} s); ${CONNECTIONS} connections; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const engines = (process.env.BENCH_ENGINES?.split(',') ?? ['pglite', ...(process.env.DATABASE_URL ? ['postgres'] : [])]) as (
+    'pglite' | 'postgres'
+  )[];
+  if (engines.some((e) => e !== 'pglite' && e !== 'postgres') || (engines.includes('postgres') && !process.env.DATABASE_URL))
+    throw new Error('BENCH_ENGINES: pglite and/or postgres (postgres needs DATABASE_URL)');
+  log(
+    `tokens benchmark: ${engines.join(', ')}; ${REPS} rounds × ${DURATION} s per server (warm-up ${WARMUP} s); ${CONNECTIONS} connections; load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   const gen = await loadGenerator();
   console.log('machine', JSON.stringify(machine()));
   for (const engine of engines) {
@@ -362,11 +533,23 @@ async function main() {
     await h.node.close();
     await db.close();
     await drop();
-    console.log(`\n## Identity: tokens, results on ${engine === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL'} (load average now ${loadavg().map((x) => x.toFixed(1)).join(' ')})\n`);
-    console.log('CPU per request: the hub\'s main thread (HTTP, provider or Hono app, PGlite) and the other threads of this process except the load generator (libuv threadpool, where WebCrypto signs and verifies; GC).');
+    console.log(
+      `\n## Identity: tokens, results on ${engine === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL'} (load average now ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')})\n`,
+    );
+    console.log(
+      "CPU per request: the hub's main thread (HTTP, provider or Hono app, PGlite) and the other threads of this process except the load generator (libuv threadpool, where WebCrypto signs and verifies; GC).",
+    );
     report(engine === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL', iss, ver);
   }
   await gen.stop();
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

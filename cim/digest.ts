@@ -8,7 +8,10 @@ import type { PowerUnit } from './profile';
  * strings and numbers, no Map, no class): it is what a parser running in another thread or
  * isolate hands back, by structured clone, for the database work.
  */
-export interface CimFileInput { name: string; content: string | Uint8Array }
+export interface CimFileInput {
+  name: string;
+  content: string | Uint8Array;
+}
 
 export interface ParsedModel {
   headers: CimHeaderInfo[];
@@ -21,7 +24,10 @@ export interface ParsedModel {
   bytes: number;
 }
 
-export interface DigestOptions { unit: PowerUnit; maxBytes: number }
+export interface DigestOptions {
+  unit: PowerUnit;
+  maxBytes: number;
+}
 
 const sizeOf = (c: string | Uint8Array) => (typeof c === 'string' ? c.length : c.byteLength);
 
@@ -38,5 +44,12 @@ export function digestCimFiles(files: CimFileInput[], o: DigestOptions, parsed?:
     parsed?.(bytes, objects);
   }
   const model = mergeDocuments(docs);
-  return { headers: model.headers, issues: model.issues, objects: model.objects.size, classes: classCounts(model), equipment: extractAssets(model, { unit: o.unit }), bytes };
+  return {
+    headers: model.headers,
+    issues: model.issues,
+    objects: model.objects.size,
+    classes: classCounts(model),
+    equipment: extractAssets(model, { unit: o.unit }),
+    bytes,
+  };
 }

@@ -2,16 +2,49 @@
 export { CIM100, FMAR_EXT, MD, NAMESPACES, RDF, canonicalName, namespaceOf } from './namespaces';
 export { derivedMrid, isUuidShaped, mridToUlid, normaliseId, ulidToMrid } from './mrid';
 export {
-  CATEGORY_PROFILE, CLASS_SPELLINGS, FIELD_PROFILE, JSONLD_TERMS, NETWORK_REFERENCES, OBJECT_PROFILE, PROFILE_URI, UNIT_FACTORS, jsonLdContext, profileMarkdown,
-  type CategoryProfile, type PowerUnit, type ProfileCategory,
+  CATEGORY_PROFILE,
+  CLASS_SPELLINGS,
+  FIELD_PROFILE,
+  JSONLD_TERMS,
+  NETWORK_REFERENCES,
+  OBJECT_PROFILE,
+  PROFILE_URI,
+  UNIT_FACTORS,
+  jsonLdContext,
+  profileMarkdown,
+  type CategoryProfile,
+  type PowerUnit,
+  type ProfileCategory,
 } from './profile';
 export {
-  CimWriter, MAX_DESCRIPTION, MAX_NAME, MRID_ALIAS_SCHEME, NAME_SCHEMES, equipmentMrid, identifiedObjectProblems, organisationMrid,
-  type CimAssetInput, type CimHeader, type CimMarketUnitInput, type CimOrganisationInput,
+  CimWriter,
+  MAX_DESCRIPTION,
+  MAX_NAME,
+  MRID_ALIAS_SCHEME,
+  NAME_SCHEMES,
+  equipmentMrid,
+  identifiedObjectProblems,
+  organisationMrid,
+  type CimAssetInput,
+  type CimHeader,
+  type CimMarketUnitInput,
+  type CimOrganisationInput,
 } from './writer';
 export {
-  CIM_FATAL_CODES, CIM_ISSUE_CODES, CimParseError, DEFAULT_LIMITS, parseCimXml,
-  type CimDocument, type CimFatalCode, type CimHeaderInfo, type CimIssue, type CimIssueCode, type CimObject, type CimRef, type ParseLimits, type SourceLocation,
+  CIM_FATAL_CODES,
+  CIM_ISSUE_CODES,
+  CimParseError,
+  DEFAULT_LIMITS,
+  parseCimXml,
+  type CimDocument,
+  type CimFatalCode,
+  type CimHeaderInfo,
+  type CimIssue,
+  type CimIssueCode,
+  type CimObject,
+  type CimRef,
+  type ParseLimits,
+  type SourceLocation,
 } from './parser';
 export { USED_CLASSES, classCounts, inverseIndex, mergeDocuments, parseCimModel, prop, refs, unitLinks, type CimModel } from './model';
 export { extractAssets, type ExtractedAsset, type ExtractOptions } from './extract';

@@ -13,9 +13,28 @@ export interface CimModel {
 
 /** Classes the register reads; any other class is kept in the bag and reported as not used. */
 export const USED_CLASSES = new Set([
-  'PowerElectronicsConnection', 'BatteryUnit', 'PhotoVoltaicUnit', 'PowerElectronicsWindUnit', 'EnergyConsumer', 'PSRType', 'Asset', 'UsagePoint',
-  'Name', 'NameType', 'Organisation', 'AssetOwner', 'OrganisationRole', 'Location', 'PositionPoint', 'Terminal', 'ConnectivityNode', 'Substation',
-  'VoltageLevel', 'Feeder', 'Line', 'Bay',
+  'PowerElectronicsConnection',
+  'BatteryUnit',
+  'PhotoVoltaicUnit',
+  'PowerElectronicsWindUnit',
+  'EnergyConsumer',
+  'PSRType',
+  'Asset',
+  'UsagePoint',
+  'Name',
+  'NameType',
+  'Organisation',
+  'AssetOwner',
+  'OrganisationRole',
+  'Location',
+  'PositionPoint',
+  'Terminal',
+  'ConnectivityNode',
+  'Substation',
+  'VoltageLevel',
+  'Feeder',
+  'Line',
+  'Bay',
 ]);
 
 export function mergeDocuments(docs: CimDocument[]): CimModel {
@@ -27,13 +46,28 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
     issues.push(...d.issues);
     for (const o of d.objects) {
       const have = objects.get(o.key);
-      if (!have) { objects.set(o.key, o); continue; }
+      if (!have) {
+        objects.set(o.key, o);
+        continue;
+      }
       if (o.defined && have.defined && o.at[0].file === have.at[0].file) {
-        issues.push({ code: 'CIM-ID-DUPLICATE', message: `${o.ids[0]} is defined twice (rdf:ID); the descriptions were merged.`, object: o.key, ...o.at[0] });
+        issues.push({
+          code: 'CIM-ID-DUPLICATE',
+          message: `${o.ids[0]} is defined twice (rdf:ID); the descriptions were merged.`,
+          object: o.key,
+          ...o.at[0],
+        });
       }
       if (o.classKey !== have.classKey) {
-        if (o.defined && !have.defined) Object.assign(have, { classIri: o.classIri, className: o.className, classKey: o.classKey, writtenClassName: o.writtenClassName });
-        else if (o.defined === have.defined) issues.push({ code: 'CIM-CLASS-CONFLICT', message: `${o.ids[0]} is a ${have.className} and a ${o.className}; kept ${have.className}.`, object: o.key, ...o.at[0] });
+        if (o.defined && !have.defined)
+          Object.assign(have, { classIri: o.classIri, className: o.className, classKey: o.classKey, writtenClassName: o.writtenClassName });
+        else if (o.defined === have.defined)
+          issues.push({
+            code: 'CIM-CLASS-CONFLICT',
+            message: `${o.ids[0]} is a ${have.className} and a ${o.className}; kept ${have.className}.`,
+            object: o.key,
+            ...o.at[0],
+          });
       }
       have.defined ||= o.defined;
       for (const id of o.ids) if (!have.ids.includes(id)) have.ids.push(id);
@@ -53,17 +87,28 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
   for (const o of objects.values()) {
     for (const [prop, refs] of Object.entries(o.references)) {
       for (const r of refs) {
-        if (!objects.has(r.key)) issues.push({ code: 'CIM-REFERENCE-DANGLING', message: `${o.className} ${o.ids[0] ?? o.key}: ${prop} points to ${r.raw}, which no file of the model defines.`, object: o.key, ...r.at });
+        if (!objects.has(r.key))
+          issues.push({
+            code: 'CIM-REFERENCE-DANGLING',
+            message: `${o.className} ${o.ids[0] ?? o.key}: ${prop} points to ${r.raw}, which no file of the model defines.`,
+            object: o.key,
+            ...r.at,
+          });
       }
     }
     const known = namespaceOf(o.classIri)?.token === 'cim' && USED_CLASSES.has(o.className);
     if (!known) {
       const e = notUsed.get(o.classKey);
-      if (e) e.n++; else notUsed.set(o.classKey, { n: 1, first: o });
+      if (e) e.n++;
+      else notUsed.set(o.classKey, { n: 1, first: o });
     }
   }
   for (const [cls, { n, first }] of notUsed) {
-    issues.push({ code: 'CIM-CLASS-UNKNOWN', message: `${n} object(s) of class ${cls} kept but not used by the register.`, ...first.at[0] });
+    issues.push({
+      code: 'CIM-CLASS-UNKNOWN',
+      message: `${n} object(s) of class ${cls} kept but not used by the register.`,
+      ...first.at[0],
+    });
   }
   return { headers, objects, issues };
 }
@@ -94,7 +139,8 @@ export function inverseIndex(model: CimModel, property: string): Map<string, Cim
   for (const o of model.objects.values()) {
     for (const r of refs(o, property)) {
       const l = idx.get(r.key);
-      if (l) l.push(o); else idx.set(r.key, [o]);
+      if (l) l.push(o);
+      else idx.set(r.key, [o]);
     }
   }
   return idx;
@@ -113,7 +159,10 @@ export function unitLinks(model: CimModel): Map<string, CimObject[]> {
   };
   for (const o of model.objects.values()) {
     for (const r of refs(o, 'PowerElectronicsUnit.PowerElectronicsConnection')) if (model.objects.has(r.key)) add(r.key, o);
-    for (const r of refs(o, 'PowerElectronicsConnection.PowerElectronicsUnit')) { const u = model.objects.get(r.key); if (u) add(o.key, u); }
+    for (const r of refs(o, 'PowerElectronicsConnection.PowerElectronicsUnit')) {
+      const u = model.objects.get(r.key);
+      if (u) add(o.key, u);
+    }
   }
   return byConnection;
 }

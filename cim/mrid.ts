@@ -28,7 +28,10 @@ export function mridToUlid(mrid: string): string {
   if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`not a UUID-shaped mRID: ${mrid}`);
   let n = BigInt('0x' + hex);
   let out = '';
-  for (let i = 0; i < 26; i++) { out = CROCKFORD[Number(n & 31n)] + out; n >>= 5n; }
+  for (let i = 0; i < 26; i++) {
+    out = CROCKFORD[Number(n & 31n)] + out;
+    n >>= 5n;
+  }
   return out;
 }
 
@@ -38,7 +41,10 @@ export function isUuidShaped(s: string): boolean {
 
 /** 128-bit non-cryptographic hash (four mixed 32-bit lanes); enough for stable derived IDs. */
 function hash128(s: string): number[] {
-  let h1 = 0x6a09e667, h2 = 0xbb67ae85, h3 = 0x3c6ef372, h4 = 0xa54ff53a;
+  let h1 = 0x6a09e667,
+    h2 = 0xbb67ae85,
+    h3 = 0x3c6ef372,
+    h4 = 0xa54ff53a;
   for (let i = 0; i < s.length; i++) {
     const k = s.charCodeAt(i);
     h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
@@ -50,13 +56,19 @@ function hash128(s: string): number[] {
   h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
   h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
   h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
-  h1 ^= h2 ^ h3 ^ h4; h2 ^= h1; h3 ^= h1; h4 ^= h1;
+  h1 ^= h2 ^ h3 ^ h4;
+  h2 ^= h1;
+  h3 ^= h1;
+  h4 ^= h1;
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
 }
 
 /** Deterministic mRID of an object derived from `parent` in a `role` (UUIDv8, variant 10). */
 export function derivedMrid(parent: string, role: string): string {
-  const hex = hash128(`${parent}/${role}`).map((n) => n.toString(16).padStart(8, '0')).join('').split('');
+  const hex = hash128(`${parent}/${role}`)
+    .map((n) => n.toString(16).padStart(8, '0'))
+    .join('')
+    .split('');
   hex[12] = '8';
   hex[16] = ['8', '9', 'a', 'b'][parseInt(hex[16], 16) & 3];
   return hexToUuid(hex.join(''));

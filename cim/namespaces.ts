@@ -9,7 +9,12 @@ export const MD = 'http://iec.ch/TC57/61970-552/ModelDescription/1#';
 /** The register's extension namespace, for fields CIM has no home for (see docs/cim-profile.md). */
 export const FMAR_EXT = 'https://fmar.uk/ns/CIM/Extensions#';
 
-export interface Namespace { iri: string; token: 'cim' | 'eu' | 'md' | 'rdf' | 'fmar' | 'nc' | 'ltds'; version?: string; description: string }
+export interface Namespace {
+  iri: string;
+  token: 'cim' | 'eu' | 'md' | 'rdf' | 'fmar' | 'nc' | 'ltds';
+  version?: string;
+  description: string;
+}
 
 /** Known namespaces; every CIM schema version resolves to the token `cim`. */
 export const NAMESPACES: readonly Namespace[] = [

@@ -11,24 +11,55 @@ import { decodeXml, depthExceededAt } from './xml';
  */
 
 export const CIM_ISSUE_CODES = [
-  'CIM-CLASS-UNKNOWN', 'CIM-REFERENCE-DANGLING', 'CIM-REFERENCE-AS-LITERAL', 'CIM-HEADER-INVALID', 'CIM-ID-DUPLICATE',
-  'CIM-ID-MISSING', 'CIM-CLASS-CONFLICT', 'CIM-MRID-MISMATCH',
+  'CIM-CLASS-UNKNOWN',
+  'CIM-REFERENCE-DANGLING',
+  'CIM-REFERENCE-AS-LITERAL',
+  'CIM-HEADER-INVALID',
+  'CIM-ID-DUPLICATE',
+  'CIM-ID-MISSING',
+  'CIM-CLASS-CONFLICT',
+  'CIM-MRID-MISMATCH',
 ] as const;
 export type CimIssueCode = (typeof CIM_ISSUE_CODES)[number];
 
-export const CIM_FATAL_CODES = ['CIM-XML-MALFORMED', 'CIM-XML-DOCTYPE', 'CIM-XML-TOO-LARGE', 'CIM-XML-TOO-DEEP', 'CIM-XML-ENCODING', 'CIM-XML-NOT-RDF'] as const;
+export const CIM_FATAL_CODES = [
+  'CIM-XML-MALFORMED',
+  'CIM-XML-DOCTYPE',
+  'CIM-XML-TOO-LARGE',
+  'CIM-XML-TOO-DEEP',
+  'CIM-XML-ENCODING',
+  'CIM-XML-NOT-RDF',
+] as const;
 export type CimFatalCode = (typeof CIM_FATAL_CODES)[number];
 
-export interface SourceLocation { file: string; line: number; col: number }
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
 
-export interface CimIssue extends Partial<SourceLocation> { code: CimIssueCode; message: string; object?: string }
+export interface CimIssue extends Partial<SourceLocation> {
+  code: CimIssueCode;
+  message: string;
+  object?: string;
+}
 
 /** A document the parser refuses: the code, and where. */
 export class CimParseError extends Error {
-  constructor(readonly code: CimFatalCode, message: string, readonly location?: SourceLocation) { super(message); }
+  constructor(
+    readonly code: CimFatalCode,
+    message: string,
+    readonly location?: SourceLocation,
+  ) {
+    super(message);
+  }
 }
 
-export interface CimRef { key: string; raw: string; at: SourceLocation }
+export interface CimRef {
+  key: string;
+  raw: string;
+  at: SourceLocation;
+}
 
 export interface CimObject {
   /** Comparison key: without `#`, `urn:uuid:`, `_`, lowercase. */
@@ -51,11 +82,27 @@ export interface CimObject {
   defined: boolean;
 }
 
-export interface CimHeaderInfo { file: string; about?: string; created?: string; profiles: string[]; modelingAuthoritySet?: string; dependentOn: string[] }
+export interface CimHeaderInfo {
+  file: string;
+  about?: string;
+  created?: string;
+  profiles: string[];
+  modelingAuthoritySet?: string;
+  dependentOn: string[];
+}
 
-export interface CimDocument { file: string; header?: CimHeaderInfo; objects: CimObject[]; issues: CimIssue[]; namespaces: Record<string, string> }
+export interface CimDocument {
+  file: string;
+  header?: CimHeaderInfo;
+  objects: CimObject[];
+  issues: CimIssue[];
+  namespaces: Record<string, string>;
+}
 
-export interface ParseLimits { maxBytes?: number; maxDepth?: number }
+export interface ParseLimits {
+  maxBytes?: number;
+  maxDepth?: number;
+}
 export const DEFAULT_LIMITS = { maxBytes: 64 * 1024 * 1024, maxDepth: 32 };
 
 const META = XMLParser.getMetaDataSymbol() as unknown as string;
@@ -71,7 +118,11 @@ function lineIndex(text: string): (offset: number) => { line: number; col: numbe
     if (offset < starts[lo]) {
       lo = 0;
       let hi = last;
-      while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= offset) lo = mid; else hi = mid - 1; }
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= offset) lo = mid;
+        else hi = mid - 1;
+      }
     } else {
       while (lo + 1 < starts.length && starts[lo + 1] <= offset) lo++;
     }
@@ -88,7 +139,11 @@ export function decodeInput(input: string | Uint8Array, file: string, limits: Pa
   let text: string;
   if (typeof input === 'string') text = input;
   else {
-    try { text = new TextDecoder('utf-8', { fatal: true }).decode(input); } catch { throw new CimParseError('CIM-XML-ENCODING', `${file} is not UTF-8.`); }
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(input);
+    } catch {
+      throw new CimParseError('CIM-XML-ENCODING', `${file} is not UTF-8.`);
+    }
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const decl = /^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(text);
@@ -118,22 +173,39 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
 
   const doctype = /<!DOCTYPE/i.exec(text);
   if (doctype) {
-    throw new CimParseError('CIM-XML-DOCTYPE', /<!ENTITY/i.test(text)
-      ? `${file} declares entities (DOCTYPE with ENTITY); entity expansion is refused.`
-      : `${file} has a DOCTYPE; CIM RDF/XML needs none and it is refused.`, at(doctype.index));
+    throw new CimParseError(
+      'CIM-XML-DOCTYPE',
+      /<!ENTITY/i.test(text)
+        ? `${file} declares entities (DOCTYPE with ENTITY); entity expansion is refused.`
+        : `${file} has a DOCTYPE; CIM RDF/XML needs none and it is refused.`,
+      at(doctype.index),
+    );
   }
   // Depth before parsing, in one linear pass, so that no parser recursion sees a deep document.
   const tooDeep = depthExceededAt(text, maxDepth);
   if (tooDeep !== -1) throw new CimParseError('CIM-XML-TOO-DEEP', `${file} nests elements deeper than ${maxDepth} levels.`, at(tooDeep));
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
-    throw new CimParseError('CIM-XML-MALFORMED', `${file} is not well-formed XML: ${valid.err.msg}`, { file, line: valid.err.line, col: valid.err.col });
+    throw new CimParseError('CIM-XML-MALFORMED', `${file} is not well-formed XML: ${valid.err.msg}`, {
+      file,
+      line: valid.err.line,
+      col: valid.err.col,
+    });
   }
   let tree: Node[];
   try {
     tree = new XMLParser({
-      preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false,
-      trimValues: true, processEntities: false, htmlEntities: false, captureMetaData: true, ignoreDeclaration: true, ignorePiTags: true,
+      preserveOrder: true,
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      parseTagValue: false,
+      parseAttributeValue: false,
+      trimValues: true,
+      processEntities: false,
+      htmlEntities: false,
+      captureMetaData: true,
+      ignoreDeclaration: true,
+      ignorePiTags: true,
       maxNestedTags: maxDepth + 2,
     }).parse(text) as Node[];
   } catch (e) {
@@ -200,7 +272,11 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   const elementsOf = (n: Node, tag: string) => {
     const kids = childrenOf(n, tag);
     let only = true;
-    for (const c of kids) if (!tagOf(c)) { only = false; break; }
+    for (const c of kids)
+      if (!tagOf(c)) {
+        only = false;
+        break;
+      }
     return only ? kids : kids.filter((c) => tagOf(c));
   };
   const keys = new Map<string, string>();
@@ -208,7 +284,10 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   const keyOf = (ns: string, local: string) => {
     const k = ns + local;
     let v = keys.get(k);
-    if (v === undefined) { v = canonicalName(ns, local); keys.set(k, v); }
+    if (v === undefined) {
+      v = canonicalName(ns, local);
+      keys.set(k, v);
+    }
     return v;
   };
 
@@ -239,7 +318,10 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     const props = elementsOf(n, tag);
     // rdf:Description with rdf:type
     if (name && name.ns === RDF && name.local === 'Description') {
-      const typeProp = props.find((p) => { const r = resolve(tagOf(p)!, scopeOf(p[':@'], scope)); return r?.ns === RDF && r.local === 'type'; });
+      const typeProp = props.find((p) => {
+        const r = resolve(tagOf(p)!, scopeOf(p[':@'], scope));
+        return r?.ns === RDF && r.local === 'type';
+      });
       const typeIri = typeProp ? rdfAttrs(typeProp[':@'], scope).resource : undefined;
       if (typeIri) {
         const hash = typeIri.lastIndexOf('#');
@@ -249,14 +331,26 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     }
     let written: string | undefined;
     for (const [canonical, variants] of Object.entries(CLASS_SPELLINGS)) {
-      if (variants.includes(className)) { written = className; className = canonical; }
+      if (variants.includes(className)) {
+        written = className;
+        className = canonical;
+      }
     }
     const rawId = attrs.ID ?? attrs.about ?? attrs.nodeID;
-    if (!rawId) issues.push({ code: 'CIM-ID-MISSING', message: `A ${className} has no rdf:ID or rdf:about; it was given a blank-node key.`, ...loc });
+    if (!rawId)
+      issues.push({ code: 'CIM-ID-MISSING', message: `A ${className} has no rdf:ID or rdf:about; it was given a blank-node key.`, ...loc });
     const key = rawId ? normaliseId(rawId) : `_:b${++anon}`;
     const obj: CimObject = {
-      key, ids: rawId ? [rawId] : [], classIri, className, ...(written ? { writtenClassName: written } : {}), classKey: canonicalName(classIri, className),
-      properties: {}, references: {}, at: [loc], defined: attrs.ID !== undefined,
+      key,
+      ids: rawId ? [rawId] : [],
+      classIri,
+      className,
+      ...(written ? { writtenClassName: written } : {}),
+      classKey: canonicalName(classIri, className),
+      properties: {},
+      references: {},
+      at: [loc],
+      defined: attrs.ID !== undefined,
     };
     if (classIri === MD && className === 'FullModel') {
       header = { file, about: rawId, profiles: [], dependentOn: [] };
@@ -271,7 +365,10 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
         // Most properties are in the root scope: their canonical key depends on the tag alone.
         const k = rootKeys.get(ptag);
         if (k !== undefined) pkey = k;
-        else { pkey = pname ? keyOf(pname.ns, pname.local) : ptag; rootKeys.set(ptag, pkey); }
+        else {
+          pkey = pname ? keyOf(pname.ns, pname.local) : ptag;
+          rootKeys.set(ptag, pkey);
+        }
       } else pkey = pname ? keyOf(pname.ns, pname.local) : ptag;
       if (pname?.ns === RDF && pname.local === 'type') continue;
       const pattrs = rdfAttrs(p[':@'], pscope);
@@ -292,7 +389,12 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
         const dot = pname ? pname.local.indexOf('.') : -1;
         const c = dot >= 0 ? pname!.local.charCodeAt(dot + 1) : 0;
         if (c >= 65 && c <= 90 && pname!.ns !== MD && value !== '') {
-          issues.push({ code: 'CIM-REFERENCE-AS-LITERAL', message: `${className} ${rawId ?? ''}: ${pkey} is an association but holds the text "${value.slice(0, 80)}"; no link was made.`, object: key, ...ploc });
+          issues.push({
+            code: 'CIM-REFERENCE-AS-LITERAL',
+            message: `${className} ${rawId ?? ''}: ${pkey} is an association but holds the text "${value.slice(0, 80)}"; no link was made.`,
+            object: key,
+            ...ploc,
+          });
         }
       }
       if (header && obj.classIri === MD && pname?.ns === MD) {
@@ -304,14 +406,26 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       }
     }
     if (obj.classIri === MD && obj.className === 'FullModel') {
-      if (!rawId || !/^urn:uuid:[0-9a-f-]{36}$/i.test(rawId)) issues.push({ code: 'CIM-HEADER-INVALID', message: `md:FullModel rdf:about "${rawId ?? ''}" is not a urn:uuid.`, ...loc });
-      if (!header!.created || Number.isNaN(Date.parse(header!.created))) issues.push({ code: 'CIM-HEADER-INVALID', message: `md:Model.created "${header!.created ?? ''}" is not a date-time.`, ...loc });
-      if (!header!.profiles.length || header!.profiles.some((p) => !/^[a-z][a-z0-9+.-]*:/i.test(p))) issues.push({ code: 'CIM-HEADER-INVALID', message: `md:Model.profile ${JSON.stringify(header!.profiles)} is not a profile URI.`, ...loc });
+      if (!rawId || !/^urn:uuid:[0-9a-f-]{36}$/i.test(rawId))
+        issues.push({ code: 'CIM-HEADER-INVALID', message: `md:FullModel rdf:about "${rawId ?? ''}" is not a urn:uuid.`, ...loc });
+      if (!header!.created || Number.isNaN(Date.parse(header!.created)))
+        issues.push({ code: 'CIM-HEADER-INVALID', message: `md:Model.created "${header!.created ?? ''}" is not a date-time.`, ...loc });
+      if (!header!.profiles.length || header!.profiles.some((p) => !/^[a-z][a-z0-9+.-]*:/i.test(p)))
+        issues.push({
+          code: 'CIM-HEADER-INVALID',
+          message: `md:Model.profile ${JSON.stringify(header!.profiles)} is not a profile URI.`,
+          ...loc,
+        });
       return undefined;
     }
     const mrid = obj.properties['cim:IdentifiedObject.mRID']?.[0];
     if (mrid !== undefined && rawId && normaliseId(mrid) !== key) {
-      issues.push({ code: 'CIM-MRID-MISMATCH', message: `${className} ${rawId}: IdentifiedObject.mRID ${mrid} differs from its RDF identifier.`, object: key, ...loc });
+      issues.push({
+        code: 'CIM-MRID-MISMATCH',
+        message: `${className} ${rawId}: IdentifiedObject.mRID ${mrid} differs from its RDF identifier.`,
+        object: key,
+        ...loc,
+      });
     }
     objects.push(obj);
     return key;

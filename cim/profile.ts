@@ -8,7 +8,12 @@ import { CIM100, FMAR_EXT } from './namespaces';
 export type EquipmentClass = 'PowerElectronicsConnection' | 'EnergyConsumer';
 export type UnitClass = 'BatteryUnit' | 'PhotoVoltaicUnit' | 'PowerElectronicsWindUnit';
 
-export interface CategoryProfile { equipment: EquipmentClass; unit?: UnitClass; psrType?: string; note: string }
+export interface CategoryProfile {
+  equipment: EquipmentClass;
+  unit?: UnitClass;
+  psrType?: string;
+  note: string;
+}
 
 /** Register category → CIM classes. */
 export const CATEGORY_PROFILE = {
@@ -21,7 +26,11 @@ export const CATEGORY_PROFILE = {
   HVAC: { equipment: 'EnergyConsumer', psrType: 'HVAC', note: 'HVAC' },
   REFRIGERATION: { equipment: 'EnergyConsumer', psrType: 'REFRIGERATION', note: 'Refrigeration' },
   INDUSTRIAL_LOAD: { equipment: 'EnergyConsumer', psrType: 'INDUSTRIAL_LOAD', note: 'Industrial load' },
-  CHP: { equipment: 'EnergyConsumer', psrType: 'CHP', note: 'CHP: no generator model in this profile; an EnergyConsumer typed CHP whose generation capacity is fmar:EnergyConsumer.maxGenerationP' },
+  CHP: {
+    equipment: 'EnergyConsumer',
+    psrType: 'CHP',
+    note: 'CHP: no generator model in this profile; an EnergyConsumer typed CHP whose generation capacity is fmar:EnergyConsumer.maxGenerationP',
+  },
   OTHER: { equipment: 'EnergyConsumer', psrType: 'OTHER', note: 'Anything else' },
 } as const satisfies Record<string, CategoryProfile>;
 
@@ -34,50 +43,124 @@ export const CLASS_SPELLINGS: Record<string, readonly string[]> = {
 
 /** Record-level mapping: every other class the export writes, and what it carries. */
 export const OBJECT_PROFILE: readonly { cls: string; ns: string; from: string; mrid: string }[] = [
-  { cls: 'PowerElectronicsConnection / EnergyConsumer', ns: CIM100, from: 'the asset (equipment view): name, ratings, connection status, network', mrid: 'the asset ID (ULID → UUID-shaped hex), or the DSO mRID it was imported or enriched with (alias `cim_mrid`)' },
-  { cls: 'BatteryUnit / PhotoVoltaicUnit / PowerElectronicsWindUnit', ns: CIM100, from: 'the asset’s unit; `PowerElectronicsUnit.PowerElectronicsConnection` points to the connection (the other direction is accepted on import)', mrid: 'derived: UUIDv8 of (equipment mRID, "unit")' },
-  { cls: 'PSRType', ns: CIM100, from: 'one per demand category, name = the category code; `PowerSystemResource.PSRType` on the EnergyConsumer', mrid: 'derived from the category' },
-  { cls: 'Asset', ns: CIM100, from: 'the physical device: serial number, manufacturer, model, commissioning date, owner and FSP roles; `Asset.PowerSystemResources` points to the equipment', mrid: 'derived: (equipment mRID, "asset")' },
-  { cls: 'UsagePoint', ns: CIM100, from: 'one per MPAN (import, export); `UsagePoint.Equipments` points to the equipment', mrid: 'derived: (equipment mRID, "usagepoint/import|export")' },
+  {
+    cls: 'PowerElectronicsConnection / EnergyConsumer',
+    ns: CIM100,
+    from: 'the asset (equipment view): name, ratings, connection status, network',
+    mrid: 'the asset ID (ULID → UUID-shaped hex), or the DSO mRID it was imported or enriched with (alias `cim_mrid`)',
+  },
+  {
+    cls: 'BatteryUnit / PhotoVoltaicUnit / PowerElectronicsWindUnit',
+    ns: CIM100,
+    from: 'the asset’s unit; `PowerElectronicsUnit.PowerElectronicsConnection` points to the connection (the other direction is accepted on import)',
+    mrid: 'derived: UUIDv8 of (equipment mRID, "unit")',
+  },
+  {
+    cls: 'PSRType',
+    ns: CIM100,
+    from: 'one per demand category, name = the category code; `PowerSystemResource.PSRType` on the EnergyConsumer',
+    mrid: 'derived from the category',
+  },
+  {
+    cls: 'Asset',
+    ns: CIM100,
+    from: 'the physical device: serial number, manufacturer, model, commissioning date, owner and FSP roles; `Asset.PowerSystemResources` points to the equipment',
+    mrid: 'derived: (equipment mRID, "asset")',
+  },
+  {
+    cls: 'UsagePoint',
+    ns: CIM100,
+    from: 'one per MPAN (import, export); `UsagePoint.Equipments` points to the equipment',
+    mrid: 'derived: (equipment mRID, "usagepoint/import|export")',
+  },
   { cls: 'Name + NameType "MPAN"', ns: CIM100, from: 'the MPAN core, on its UsagePoint', mrid: 'derived' },
   { cls: 'Name + NameType <scheme>', ns: CIM100, from: 'every other alias (evse, ecr, mcs, fsp_ref), on the Asset', mrid: 'derived' },
-  { cls: 'Location + PositionPoint', ns: CIM100, from: 'postcode and GSP group (fmar:), WGS84 longitude = xPosition, latitude = yPosition', mrid: 'derived' },
-  { cls: 'RegisteredResource', ns: CIM100, from: 'a market unit (SPU/SPG): name, type and product (fmar:), its FSP (`fmar:RegisteredResource.OrganisationRole` → the organisation\'s "FSP" role) and its member assets (`fmar:RegisteredResource.PowerSystemResources` → each member\'s equipment that the document holds; CIM has no association from a RegisteredResource to the equipment it groups, so the link is an extension)', mrid: 'the market unit ID (ULID → UUID-shaped hex)' },
-  { cls: 'Organisation + AssetOwner / OrganisationRole "FSP"', ns: CIM100, from: 'owning organisation (AssetOwner) and controlling FSP (OrganisationRole named FSP); `Asset.OrganisationRoles` points to them', mrid: 'the organisation ID (ULID → UUID-shaped hex, derived when not a ULID); roles derived' },
+  {
+    cls: 'Location + PositionPoint',
+    ns: CIM100,
+    from: 'postcode and GSP group (fmar:), WGS84 longitude = xPosition, latitude = yPosition',
+    mrid: 'derived',
+  },
+  {
+    cls: 'RegisteredResource',
+    ns: CIM100,
+    from: 'a market unit (SPU/SPG): name, type and product (fmar:), its FSP (`fmar:RegisteredResource.OrganisationRole` → the organisation\'s "FSP" role) and its member assets (`fmar:RegisteredResource.PowerSystemResources` → each member\'s equipment that the document holds; CIM has no association from a RegisteredResource to the equipment it groups, so the link is an extension)',
+    mrid: 'the market unit ID (ULID → UUID-shaped hex)',
+  },
+  {
+    cls: 'Organisation + AssetOwner / OrganisationRole "FSP"',
+    ns: CIM100,
+    from: 'owning organisation (AssetOwner) and controlling FSP (OrganisationRole named FSP); `Asset.OrganisationRoles` points to them',
+    mrid: 'the organisation ID (ULID → UUID-shaped hex, derived when not a ULID); roles derived',
+  },
 ];
 
 /** Asset field → CIM / extension property. Powers are written in W (SI, no multiplier). */
 export const FIELD_PROFILE: readonly { field: string; property: string; note?: string }[] = [
-  { field: 'name', property: 'cim:IdentifiedObject.name', note: 'at most 128 characters; a longer name is cut there and written whole in IdentifiedObject.description' },
+  {
+    field: 'name',
+    property: 'cim:IdentifiedObject.name',
+    note: 'at most 128 characters; a longer name is cut there and written whole in IdentifiedObject.description',
+  },
   { field: 'category', property: 'classes above, and fmar:Equipment.category' },
   { field: 'ratedCapacityKw', property: 'cim:PowerElectronicsConnection.ratedS / fmar:EnergyConsumer.ratedP', note: 'W' },
   { field: 'generationCapacityKw', property: 'cim:PowerElectronicsConnection.maxP / fmar:EnergyConsumer.maxGenerationP', note: 'W' },
   { field: 'demandCapacityKw', property: 'cim:PowerElectronicsConnection.minP (negative) / cim:EnergyConsumer.pfixed', note: 'W' },
-  { field: 'connectionStatus', property: 'cim:Equipment.inService (CONNECTED true, DISCONNECTED false) and fmar:Equipment.connectionStatus', note: 'on import, a file that states neither is read as PENDING' },
-  { field: 'connectionType, dno, energySource, demandTechnology, friendlyCode, consentReference, effectiveDate', property: 'fmar:Equipment.<field>' },
+  {
+    field: 'connectionStatus',
+    property: 'cim:Equipment.inService (CONNECTED true, DISCONNECTED false) and fmar:Equipment.connectionStatus',
+    note: 'on import, a file that states neither is read as PENDING',
+  },
+  {
+    field: 'connectionType, dno, energySource, demandTechnology, friendlyCode, consentReference, effectiveDate',
+    property: 'fmar:Equipment.<field>',
+  },
   { field: 'serialNumber', property: 'cim:Asset.serialNumber' },
   { field: 'manufacturer, model, commissioningDate', property: 'fmar:Asset.<field>' },
   { field: 'importMpan, exportMpan', property: 'UsagePoint + Name (NameType MPAN); fmar:UsagePoint.direction import|export' },
   { field: 'aliases', property: 'Name (NameType = scheme) on the Asset; `cim_mrid` aliases are the mRID instead' },
   { field: 'location', property: 'Location (fmar:Location.postcode, fmar:Location.gspGroup) + PositionPoint' },
-  { field: 'organisationId, fspId', property: 'Organisation via AssetOwner / OrganisationRole "FSP"', note: 'bulk-load finds the organisation by its mRID; `organisationId=` names one for equipment that has none' },
-  { field: 'status, version, recordedAt, recordedBy, history', property: '(not exported)', note: 'register bookkeeping; a bulk-loaded asset starts PENDING_VALIDATION like any registration' },
+  {
+    field: 'organisationId, fspId',
+    property: 'Organisation via AssetOwner / OrganisationRole "FSP"',
+    note: 'bulk-load finds the organisation by its mRID; `organisationId=` names one for equipment that has none',
+  },
+  {
+    field: 'status, version, recordedAt, recordedBy, history',
+    property: '(not exported)',
+    note: 'register bookkeeping; a bulk-loaded asset starts PENDING_VALIDATION like any registration',
+  },
 ];
 
 /** Market unit field → CIM / extension property (export only: market units are not imported). */
 export const UNIT_FIELD_PROFILE: readonly { field: string; property: string; note?: string }[] = [
-  { field: 'name', property: 'cim:IdentifiedObject.name', note: 'as for assets: at most 128 characters, the whole name in description when longer' },
+  {
+    field: 'name',
+    property: 'cim:IdentifiedObject.name',
+    note: 'as for assets: at most 128 characters, the whole name in description when longer',
+  },
   { field: 'type', property: 'fmar:RegisteredResource.unitType', note: 'SPU or SPG' },
   { field: 'product', property: 'fmar:RegisteredResource.product' },
   { field: 'fspId', property: 'fmar:RegisteredResource.OrganisationRole', note: 'the FSP organisation\'s "FSP" OrganisationRole' },
-  { field: 'assetIds', property: 'fmar:RegisteredResource.PowerSystemResources', note: 'one per member asset in the document, in equipment-mRID order; a unit with no member in the document is left out' },
-  { field: 'status, version, reassessmentRequired, history', property: '(not exported)', note: 'only ACTIVE units the caller may read (market-units.read) are written, after the assets' },
+  {
+    field: 'assetIds',
+    property: 'fmar:RegisteredResource.PowerSystemResources',
+    note: 'one per member asset in the document, in equipment-mRID order; a unit with no member in the document is left out',
+  },
+  {
+    field: 'status, version, reassessmentRequired, history',
+    property: '(not exported)',
+    note: 'only ACTIVE units the caller may read (market-units.read) are written, after the assets',
+  },
 ];
 
 /** Import: what an inbound file may change (network references read from the DSO's model). */
 export const NETWORK_REFERENCES = [
   { ref: 'connectivityNode', path: 'Terminal.ConductingEquipment → equipment; Terminal.ConnectivityNode' },
-  { ref: 'substation', path: 'ConnectivityNode.ConnectivityNodeContainer / Equipment.EquipmentContainer → VoltageLevel.Substation or Substation' },
+  {
+    ref: 'substation',
+    path: 'ConnectivityNode.ConnectivityNodeContainer / Equipment.EquipmentContainer → VoltageLevel.Substation or Substation',
+  },
   { ref: 'feeder', path: 'Equipment.EquipmentContainer or ConnectivityNode.ConnectivityNodeContainer that is a Feeder (or Line)' },
 ] as const;
 
@@ -104,9 +187,15 @@ export function profileMarkdown(): string {
     '',
     '| Category | Equipment | Unit | PSRType | Note |',
     '|---|---|---|---|---|',
-    ...Object.entries(CATEGORY_PROFILE).map(([c, p]: [string, CategoryProfile]) => `| \`${c}\` | ${p.equipment} | ${p.unit ?? ''} | ${p.psrType ?? ''} | ${cell(p.note)} |`),
+    ...Object.entries(CATEGORY_PROFILE).map(
+      ([c, p]: [string, CategoryProfile]) => `| \`${c}\` | ${p.equipment} | ${p.unit ?? ''} | ${p.psrType ?? ''} | ${cell(p.note)} |`,
+    ),
     '',
-    'Import also accepts these class spellings: ' + Object.entries(CLASS_SPELLINGS).map(([k, v]) => `${v.join(', ')} for ${k}`).join('; ') + '.',
+    'Import also accepts these class spellings: ' +
+      Object.entries(CLASS_SPELLINGS)
+        .map(([k, v]) => `${v.join(', ')} for ${k}`)
+        .join('; ') +
+      '.',
     '',
     '## Objects',
     '',
@@ -136,8 +225,8 @@ export function profileMarkdown(): string {
     'validates only); the source mRID is kept as a `cim_mrid` alias, never re-minted.',
     '',
     'An enrich that changes an asset (new or different references from this DSO, or a new `cim_mrid` alias) versions it like any',
-    'other change, in the import\'s one transaction: the prior version is kept in the asset\'s history, the version goes up, an',
-    'audit record `asset.cim-enriched` and an event `fmar.asset.network-enriched` (to the asset\'s FSP, owner and DNO, as every',
+    "other change, in the import's one transaction: the prior version is kept in the asset's history, the version goes up, an",
+    "audit record `asset.cim-enriched` and an event `fmar.asset.network-enriched` (to the asset's FSP, owner and DNO, as every",
     'asset event) are written. An import that changes nothing on an asset leaves it as it was and counts it as `unchanged`.',
     '',
     '## Market units',
@@ -163,7 +252,7 @@ export function profileMarkdown(): string {
     'organisation (which must still be active then). The import itself writes what `/cim/import` writes: its audit',
     'records and events (`fmar.asset.registered`, `fmar.asset.network-enriched`) commit with it.',
     '',
-    'Jobs stay all-or-nothing: the import is one transaction, and the job\'s outcome is written in that same transaction,',
+    "Jobs stay all-or-nothing: the import is one transaction, and the job's outcome is written in that same transaction,",
     'so a job that fails half-way changes nothing and a job is never applied twice. Every Node hub runs a worker loop',
     '(every 2 s, one job at a time) that claims the oldest runnable job with `FOR UPDATE SKIP LOCKED`, so several hubs',
     'share the queue. A claim is a lease (5 minutes, renewed at each progress write); a hub that stops lets it run out and',
@@ -181,14 +270,14 @@ export function profileMarkdown(): string {
     '',
     '| Runtime | Parser | Bound |',
     '|---|---|---|',
-    '| Node (`npm start`) | models larger than `FMAR_PARSER_THREAD_ABOVE_BYTES` (default 1 MiB) are parsed, merged and extracted in a worker thread (`src/node/cim-parser.ts`), for `/cim/import` and for jobs alike; smaller ones in process | the thread\'s heap is `FMAR_PARSER_MAX_MEMORY_MB` (default 2048; `resourceLimits.maxOldGenerationSizeMb`): a model that needs more fails `413 CIM-IMPORT-MEMORY` (a job `FAILED` with that problem), nothing written, the hub unharmed |',
-    '| Cloudflare Workers, tests | in process (`src/cim/parsing.ts`): the request\'s isolate parses | the import\'s size limit (`FMAR_MAX_BULK_BYTES`), the parser\'s depth (32) and size limits, and the platform\'s CPU and memory limits per request |',
+    "| Node (`npm start`) | models larger than `FMAR_PARSER_THREAD_ABOVE_BYTES` (default 1 MiB) are parsed, merged and extracted in a worker thread (`src/node/cim-parser.ts`), for `/cim/import` and for jobs alike; smaller ones in process | the thread's heap is `FMAR_PARSER_MAX_MEMORY_MB` (default 2048; `resourceLimits.maxOldGenerationSizeMb`): a model that needs more fails `413 CIM-IMPORT-MEMORY` (a job `FAILED` with that problem), nothing written, the hub unharmed |",
+    "| Cloudflare Workers, tests | in process (`src/cim/parsing.ts`): the request's isolate parses | the import's size limit (`FMAR_MAX_BULK_BYTES`), the parser's depth (32) and size limits, and the platform's CPU and memory limits per request |",
     '',
     'The thread starts from `src/node/cim-parse-worker.mjs`, which registers tsx so the thread loads the TypeScript',
     'sources under `npm start` and under vitest alike. The document moves to the thread without a copy (its buffer is',
     'transferred); the result comes back in chunks of 100 issues or equipment, each sent only when the main thread asks',
     'for it after a turn of its event loop, so the main thread never deserialises more than a chunk at a time. The',
-    'database work then runs in short steps that yield between them: a job\'s files are stored and read in parts of',
+    "database work then runs in short steps that yield between them: a job's files are stored and read in parts of",
     '64 KiB (one statement each; the job becomes visible and claimable only once every part is written, and an upload',
     'that never finishes is deleted after 10 minutes), MPANs are looked up 500 at a time outside any transaction, and',
     'the enrich transaction holds only the matched equipment. This matters most on the embedded database, which runs',
@@ -266,7 +355,14 @@ export const JSONLD_TERMS: readonly { field: string; term: string; resource: str
 
 /** The published JSON-LD 1.1 `@context` of the native API (served at /contexts/cim.jsonld). */
 export function jsonLdContext(): Record<string, unknown> {
-  const ctx: Record<string, unknown> = { '@version': 1.1, cim: CIM100, fmar: FMAR_EXT, Asset: 'cim:Asset', Organisation: 'cim:Organisation', MarketUnit: 'cim:RegisteredResource' };
+  const ctx: Record<string, unknown> = {
+    '@version': 1.1,
+    cim: CIM100,
+    fmar: FMAR_EXT,
+    Asset: 'cim:Asset',
+    Organisation: 'cim:Organisation',
+    MarketUnit: 'cim:RegisteredResource',
+  };
   for (const t of JSONLD_TERMS) ctx[t.field] = t.container ? { '@id': t.term, '@container': t.container } : t.term;
   return { '@context': ctx };
 }

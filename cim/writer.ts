@@ -31,7 +31,10 @@ export interface CimAssetInput {
   fspId: string;
 }
 
-export interface CimOrganisationInput { id: string; name: string }
+export interface CimOrganisationInput {
+  id: string;
+  name: string;
+}
 
 /** A market unit (the register's SPU/SPG) and those of its member assets the document holds. */
 export interface CimMarketUnitInput {
@@ -43,7 +46,11 @@ export interface CimMarketUnitInput {
   members: readonly Pick<CimAssetInput, 'id' | 'aliases'>[];
 }
 
-export interface CimHeader { created: Date; modelingAuthoritySet: string; description?: string }
+export interface CimHeader {
+  created: Date;
+  modelingAuthoritySet: string;
+  description?: string;
+}
 
 /** Alias scheme whose value is the equipment's mRID rather than a Name. */
 export const MRID_ALIAS_SCHEME = 'cim_mrid';
@@ -66,7 +73,11 @@ export function organisationMrid(id: string): string {
  * case-insensitively, so it is written in lowercase), else the asset ID's.
  */
 export function equipmentMrid(a: Pick<CimAssetInput, 'id' | 'aliases'>): string {
-  const dso = (a.aliases ?? []).filter((x) => x.scheme === MRID_ALIAS_SCHEME).map((x) => normaliseId(x.value)).filter(isUuidShaped).sort()[0];
+  const dso = (a.aliases ?? [])
+    .filter((x) => x.scheme === MRID_ALIAS_SCHEME)
+    .map((x) => normaliseId(x.value))
+    .filter(isUuidShaped)
+    .sort()[0];
   return dso ?? ulidToMrid(a.id);
 }
 
@@ -85,7 +96,9 @@ export class CimWriter {
 
   /** The document head: declaration, rdf:RDF with the export namespaces, md:FullModel, NameTypes and PSRTypes. */
   header(h: CimHeader): string {
-    const ns = Object.entries(EXPORT_PREFIXES).map(([p, iri]) => ` xmlns:${p}="${escapeAttr(iri)}"`).join('');
+    const ns = Object.entries(EXPORT_PREFIXES)
+      .map(([p, iri]) => ` xmlns:${p}="${escapeAttr(iri)}"`)
+      .join('');
     const modelId = derivedMrid(h.modelingAuthoritySet, h.created.toISOString());
     let out = `<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF${ns}>\n`;
     out += `  <md:FullModel rdf:about="urn:uuid:${modelId}">\n`;
@@ -95,9 +108,17 @@ export class CimWriter {
     out += `    <md:Model.profile>${escapeText(PROFILE_URI)}</md:Model.profile>\n`;
     out += `  </md:FullModel>\n`;
     for (const scheme of ['mpan', ...NAME_SCHEMES]) {
-      out += this.object('NameType', nameTypeMrid(scheme), [['cim:NameType.name', scheme === 'mpan' ? 'MPAN' : scheme]], { identified: false });
+      out += this.object('NameType', nameTypeMrid(scheme), [['cim:NameType.name', scheme === 'mpan' ? 'MPAN' : scheme]], {
+        identified: false,
+      });
     }
-    const psrTypes = [...new Set(Object.values(CATEGORY_PROFILE).map((p: CategoryProfile) => p.psrType).filter((x): x is string => !!x))];
+    const psrTypes = [
+      ...new Set(
+        Object.values(CATEGORY_PROFILE)
+          .map((p: CategoryProfile) => p.psrType)
+          .filter((x): x is string => !!x),
+      ),
+    ];
     for (const t of psrTypes) out += this.object('PSRType', psrTypeMrid(t), [['cim:IdentifiedObject.name', t]]);
     return out;
   }
@@ -111,9 +132,17 @@ export class CimWriter {
     if (this.orgsSeen.has(o.id)) return '';
     this.orgsSeen.add(o.id);
     const m = organisationMrid(o.id);
-    return this.object('Organisation', m, this.named(o.name))
-      + this.object('AssetOwner', derivedMrid(m, 'AssetOwner'), [['cim:IdentifiedObject.name', 'AssetOwner'], ['cim:OrganisationRole.Organisation', { ref: m }]])
-      + this.object('OrganisationRole', derivedMrid(m, 'FSP'), [['cim:IdentifiedObject.name', 'FSP'], ['cim:OrganisationRole.Organisation', { ref: m }]]);
+    return (
+      this.object('Organisation', m, this.named(o.name)) +
+      this.object('AssetOwner', derivedMrid(m, 'AssetOwner'), [
+        ['cim:IdentifiedObject.name', 'AssetOwner'],
+        ['cim:OrganisationRole.Organisation', { ref: m }],
+      ]) +
+      this.object('OrganisationRole', derivedMrid(m, 'FSP'), [
+        ['cim:IdentifiedObject.name', 'FSP'],
+        ['cim:OrganisationRole.Organisation', { ref: m }],
+      ])
+    );
   }
 
   /** Every object of one asset, in a fixed order. */
@@ -127,16 +156,21 @@ export class CimWriter {
     const eq: Prop[] = [
       ...this.named(a.name),
       ['cim:Equipment.inService', a.connectionStatus === 'CONNECTED' ? true : a.connectionStatus === 'DISCONNECTED' ? false : undefined],
-      ...(pec ? [
-        ['cim:PowerElectronicsConnection.ratedS', watts(a.ratedCapacityKw)],
-        ['cim:PowerElectronicsConnection.maxP', a.generationCapacityKw != null ? watts(a.generationCapacityKw) : undefined],
-        ['cim:PowerElectronicsConnection.minP', a.demandCapacityKw != null ? (a.demandCapacityKw === 0 ? '0' : '-' + watts(a.demandCapacityKw)) : undefined],
-      ] as Prop[] : [
-        ['fmar:EnergyConsumer.ratedP', watts(a.ratedCapacityKw)],
-        ['fmar:EnergyConsumer.maxGenerationP', a.generationCapacityKw != null ? watts(a.generationCapacityKw) : undefined],
-        ['cim:EnergyConsumer.pfixed', a.demandCapacityKw != null ? watts(a.demandCapacityKw) : undefined],
-        ['cim:PowerSystemResource.PSRType', { ref: psrTypeMrid(profile.psrType!) }],
-      ] as Prop[]),
+      ...(pec
+        ? ([
+            ['cim:PowerElectronicsConnection.ratedS', watts(a.ratedCapacityKw)],
+            ['cim:PowerElectronicsConnection.maxP', a.generationCapacityKw != null ? watts(a.generationCapacityKw) : undefined],
+            [
+              'cim:PowerElectronicsConnection.minP',
+              a.demandCapacityKw != null ? (a.demandCapacityKw === 0 ? '0' : '-' + watts(a.demandCapacityKw)) : undefined,
+            ],
+          ] as Prop[])
+        : ([
+            ['fmar:EnergyConsumer.ratedP', watts(a.ratedCapacityKw)],
+            ['fmar:EnergyConsumer.maxGenerationP', a.generationCapacityKw != null ? watts(a.generationCapacityKw) : undefined],
+            ['cim:EnergyConsumer.pfixed', a.demandCapacityKw != null ? watts(a.demandCapacityKw) : undefined],
+            ['cim:PowerSystemResource.PSRType', { ref: psrTypeMrid(profile.psrType!) }],
+          ] as Prop[])),
       ['cim:PowerSystemResource.Location', locM ? { ref: locM } : undefined],
       ['fmar:Equipment.category', a.category],
       ['fmar:Equipment.connectionStatus', a.connectionStatus],
@@ -150,7 +184,10 @@ export class CimWriter {
     ];
     let out = this.object(profile.equipment, m, eq);
     if (profile.unit) {
-      out += this.object(profile.unit, derivedMrid(m, 'unit'), [...this.named(a.name), ['cim:PowerElectronicsUnit.PowerElectronicsConnection', { ref: m }]]);
+      out += this.object(profile.unit, derivedMrid(m, 'unit'), [
+        ...this.named(a.name),
+        ['cim:PowerElectronicsUnit.PowerElectronicsConnection', { ref: m }],
+      ]);
     }
     const owner = derivedMrid(organisationMrid(a.organisationId), 'AssetOwner');
     const fsp = derivedMrid(organisationMrid(a.fspId), 'FSP');
@@ -164,22 +201,62 @@ export class CimWriter {
       ['cim:Asset.OrganisationRoles', { ref: owner }],
       ['cim:Asset.OrganisationRoles', { ref: fsp }],
     ]);
-    for (const [dir, mpan] of [['import', a.importMpan], ['export', a.exportMpan]] as const) {
+    for (const [dir, mpan] of [
+      ['import', a.importMpan],
+      ['export', a.exportMpan],
+    ] as const) {
       if (!mpan) continue;
       const up = derivedMrid(m, `usagepoint/${dir}`);
-      out += this.object('UsagePoint', up, [['cim:IdentifiedObject.name', mpan], ['fmar:UsagePoint.direction', dir], ['cim:UsagePoint.Equipments', { ref: m }]]);
-      out += this.object('Name', derivedMrid(m, `name/mpan/${dir}`), [['cim:Name.name', mpan], ['cim:Name.NameType', { ref: nameTypeMrid('mpan') }], ['cim:Name.IdentifiedObject', { ref: up }]], { identified: false });
+      out += this.object('UsagePoint', up, [
+        ['cim:IdentifiedObject.name', mpan],
+        ['fmar:UsagePoint.direction', dir],
+        ['cim:UsagePoint.Equipments', { ref: m }],
+      ]);
+      out += this.object(
+        'Name',
+        derivedMrid(m, `name/mpan/${dir}`),
+        [
+          ['cim:Name.name', mpan],
+          ['cim:Name.NameType', { ref: nameTypeMrid('mpan') }],
+          ['cim:Name.IdentifiedObject', { ref: up }],
+        ],
+        { identified: false },
+      );
     }
-    const aliases = (a.aliases ?? []).filter((x) => (NAME_SCHEMES as readonly string[]).includes(x.scheme))
-      .slice().sort((x, y) => (x.scheme + '\u0000' + x.value < y.scheme + '\u0000' + y.value ? -1 : 1));
+    const aliases = (a.aliases ?? [])
+      .filter((x) => (NAME_SCHEMES as readonly string[]).includes(x.scheme))
+      .slice()
+      .sort((x, y) => (x.scheme + '\u0000' + x.value < y.scheme + '\u0000' + y.value ? -1 : 1));
     for (const al of aliases) {
-      out += this.object('Name', derivedMrid(m, `name/${al.scheme}/${al.value}`), [['cim:Name.name', al.value], ['cim:Name.NameType', { ref: nameTypeMrid(al.scheme) }], ['cim:Name.IdentifiedObject', { ref: assetM }]], { identified: false });
+      out += this.object(
+        'Name',
+        derivedMrid(m, `name/${al.scheme}/${al.value}`),
+        [
+          ['cim:Name.name', al.value],
+          ['cim:Name.NameType', { ref: nameTypeMrid(al.scheme) }],
+          ['cim:Name.IdentifiedObject', { ref: assetM }],
+        ],
+        { identified: false },
+      );
     }
     if (a.location && locM) {
       const l = a.location;
-      out += this.object('Location', locM, [['fmar:Location.postcode', l.postcode], ['fmar:Location.gspGroup', l.gspGroup]]);
+      out += this.object('Location', locM, [
+        ['fmar:Location.postcode', l.postcode],
+        ['fmar:Location.gspGroup', l.gspGroup],
+      ]);
       if (l.latitude != null && l.longitude != null) {
-        out += this.object('PositionPoint', derivedMrid(m, 'position'), [['cim:PositionPoint.sequenceNumber', 1], ['cim:PositionPoint.xPosition', String(l.longitude)], ['cim:PositionPoint.yPosition', String(l.latitude)], ['cim:PositionPoint.Location', { ref: locM }]], { identified: false });
+        out += this.object(
+          'PositionPoint',
+          derivedMrid(m, 'position'),
+          [
+            ['cim:PositionPoint.sequenceNumber', 1],
+            ['cim:PositionPoint.xPosition', String(l.longitude)],
+            ['cim:PositionPoint.yPosition', String(l.latitude)],
+            ['cim:PositionPoint.Location', { ref: locM }],
+          ],
+          { identified: false },
+        );
       }
     }
     return out;
@@ -203,7 +280,10 @@ export class CimWriter {
   /** name ≤128 (cut; the whole name then goes to description, ≤256). */
   private named(name: string): Prop[] {
     const short = cut(name, MAX_NAME);
-    return [['cim:IdentifiedObject.name', short], ['cim:IdentifiedObject.description', short === name ? undefined : cut(name, MAX_DESCRIPTION)]];
+    return [
+      ['cim:IdentifiedObject.name', short],
+      ['cim:IdentifiedObject.description', short === name ? undefined : cut(name, MAX_DESCRIPTION)],
+    ];
   }
 
   /** One object. Identified objects get their mRID first; non-identified ones (Name, NameType, PositionPoint) only rdf:ID. */

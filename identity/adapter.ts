@@ -7,9 +7,18 @@ import type { Now, SqlPort } from './types';
  * so a revoked client stops authenticating at once.
  */
 export interface ClientRow {
-  client_id: string; organisation_id: string; name: string; kind: string; auth_method: string;
-  jwks: { keys: unknown[] } | null; secret_hash: string | null; credential_expires_at: string | null;
-  scopes: string[]; grant_types: string[]; redirect_uris: string[]; status: string;
+  client_id: string;
+  organisation_id: string;
+  name: string;
+  kind: string;
+  auth_method: string;
+  jwks: { keys: unknown[] } | null;
+  secret_hash: string | null;
+  credential_expires_at: string | null;
+  scopes: string[];
+  grant_types: string[];
+  redirect_uris: string[];
+  status: string;
 }
 
 /** The oidc-provider client metadata for an api_client row (secret = its hash; see compareClientSecret). */
@@ -21,7 +30,9 @@ export function clientMetadata(r: ClientRow): Record<string, unknown> {
     token_endpoint_auth_method: r.auth_method,
     ...(r.jwks ? { jwks: r.jwks } : {}),
     ...(r.secret_hash ? { client_secret: r.secret_hash } : {}),
-    ...(r.secret_hash && r.credential_expires_at ? { client_secret_expires_at: Math.floor(new Date(r.credential_expires_at).getTime() / 1000) } : {}),
+    ...(r.secret_hash && r.credential_expires_at
+      ? { client_secret_expires_at: Math.floor(new Date(r.credential_expires_at).getTime() / 1000) }
+      : {}),
     grant_types: r.grant_types,
     response_types: people ? ['code'] : [],
     redirect_uris: people ? r.redirect_uris : [],
@@ -35,7 +46,9 @@ export function clientMetadata(r: ClientRow): Record<string, unknown> {
 /** A code or token was already consumed (by a concurrent request): the redemption lost the race. */
 export class AlreadyConsumed extends Error {
   override readonly name = 'AlreadyConsumed';
-  constructor(readonly model: string) { super(`${model} already consumed`); }
+  constructor(readonly model: string) {
+    super(`${model} already consumed`);
+  }
 }
 
 export function adapterFactory(db: SqlPort, now: Now) {
@@ -51,25 +64,45 @@ export function adapterFactory(db: SqlPort, now: Now) {
          VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz)
          ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
            user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at`,
-        [this.name, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, payload.accountId ?? null,
-          expiresAt ? iso(expiresAt) : null, iso(now())]);
+        [
+          this.name,
+          id,
+          payload,
+          payload.grantId ?? null,
+          payload.uid ?? null,
+          payload.userCode ?? null,
+          payload.accountId ?? null,
+          expiresAt ? iso(expiresAt) : null,
+          iso(now()),
+        ],
+      );
     }
 
     async find(id: string) {
       if (this.name === 'Client') {
-        const [r] = await db.query<ClientRow>(`SELECT c.* FROM api_client c JOIN organisation o ON o.id = c.organisation_id
-          WHERE c.client_id = $1 AND c.status = 'ACTIVE' AND o.status = 'ACTIVE'`, [id]);
+        const [r] = await db.query<ClientRow>(
+          `SELECT c.* FROM api_client c JOIN organisation o ON o.id = c.organisation_id
+          WHERE c.client_id = $1 AND c.status = 'ACTIVE' AND o.status = 'ACTIVE'`,
+          [id],
+        );
         return r ? clientMetadata(r) : undefined;
       }
       return this.#one(`id = $2`, id);
     }
 
-    async findByUid(uid: string) { return this.#one(`uid = $2`, uid); }
-    async findByUserCode(code: string) { return this.#one(`user_code = $2`, code); }
+    async findByUid(uid: string) {
+      return this.#one(`uid = $2`, uid);
+    }
+    async findByUserCode(code: string) {
+      return this.#one(`user_code = $2`, code);
+    }
 
     async #one(where: string, value: string) {
-      const [r] = await db.query<{ payload: AdapterPayload; consumed_at: Date | null }>(`SELECT payload, consumed_at FROM oidc_payload WHERE model = $1 AND ${where}
-        AND (expires_at IS NULL OR expires_at > $3::timestamptz)`, [this.name, value, iso(now())]);
+      const [r] = await db.query<{ payload: AdapterPayload; consumed_at: Date | null }>(
+        `SELECT payload, consumed_at FROM oidc_payload WHERE model = $1 AND ${where}
+        AND (expires_at IS NULL OR expires_at > $3::timestamptz)`,
+        [this.name, value, iso(now())],
+      );
       if (!r) return undefined;
       return r.consumed_at ? { ...r.payload, consumed: Math.floor(new Date(r.consumed_at).getTime() / 1000) } : r.payload;
     }
@@ -80,8 +113,10 @@ export function adapterFactory(db: SqlPort, now: Now) {
      * an earlier read, which every concurrent request passed).
      */
     async consume(id: string) {
-      const won = await db.query(`UPDATE oidc_payload SET consumed_at = $3::timestamptz WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING 1`,
-        [this.name, id, iso(now())]);
+      const won = await db.query(
+        `UPDATE oidc_payload SET consumed_at = $3::timestamptz WHERE model = $1 AND id = $2 AND consumed_at IS NULL RETURNING 1`,
+        [this.name, id, iso(now())],
+      );
       if (!won.length) throw new AlreadyConsumed(this.name);
     }
 
@@ -95,7 +130,8 @@ export function adapterFactory(db: SqlPort, now: Now) {
          ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at, created_at = excluded.created_at, consumed_at = NULL
            WHERE oidc_payload.expires_at IS NOT NULL AND oidc_payload.expires_at <= $5::timestamptz
          RETURNING 1`,
-        [this.name, id, payload, iso(expiresAt), iso(now())]);
+        [this.name, id, payload, iso(expiresAt), iso(now())],
+      );
       return rows.length === 1;
     }
 
@@ -123,6 +159,8 @@ export async function limitSessions(db: SqlPort, accountId: string, max: number)
   const rows = await db.query(
     `DELETE FROM oidc_payload WHERE model = 'Session' AND account_id = $1 AND id IN (
        SELECT id FROM oidc_payload WHERE model = 'Session' AND account_id = $1 ORDER BY created_at DESC, id OFFSET $2)
-     RETURNING 1`, [accountId, max]);
+     RETURNING 1`,
+    [accountId, max],
+  );
   return rows.length;
 }

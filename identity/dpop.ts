@@ -7,7 +7,8 @@ import type { Now, SqlPort } from './types';
  * token. Web Crypto and jose only, so it runs on Node and on Workers alike.
  */
 
-export type DpopErrorCode = 'DPOP-PROOF-MISSING' | 'DPOP-PROOF-INVALID' | 'DPOP-PROOF-REPLAYED' | 'DPOP-BINDING-MISMATCH' | 'DPOP-NONCE-REQUIRED';
+export type DpopErrorCode =
+  'DPOP-PROOF-MISSING' | 'DPOP-PROOF-INVALID' | 'DPOP-PROOF-REPLAYED' | 'DPOP-BINDING-MISMATCH' | 'DPOP-NONCE-REQUIRED';
 
 export class DpopError extends Error {
   override readonly name = 'DpopError';
@@ -59,7 +60,8 @@ export function sqlReplayStore(db: SqlPort, now: Now): DpopReplayStore {
          ON CONFLICT (jti_hash) DO UPDATE SET expires_at = excluded.expires_at
            WHERE dpop_replay.expires_at <= $3::timestamptz
          RETURNING 1`,
-        [key, expiresAt, now().toISOString()]);
+        [key, expiresAt, now().toISOString()],
+      );
       return rows.length === 0;
     },
   };
@@ -102,31 +104,43 @@ export async function verifyDpopProof(o: DpopCheck): Promise<{ jkt: string; jti:
   const proof = o.proof;
 
   if (proof === undefined || proof.trim() === '') throw new DpopError('DPOP-PROOF-MISSING', 'The request has no DPoP header.');
-  if (proof.length > DPOP_MAX_PROOF_BYTES) throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof is ${proof.length} bytes; at most ${DPOP_MAX_PROOF_BYTES} are accepted.`);
+  if (proof.length > DPOP_MAX_PROOF_BYTES)
+    throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof is ${proof.length} bytes; at most ${DPOP_MAX_PROOF_BYTES} are accepted.`);
   if (proof.includes(',')) throw new DpopError('DPOP-PROOF-INVALID', 'The request has more than one DPoP header value.');
-  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof)) throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof is not a signed compact JWS (header.payload.signature).');
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof))
+    throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof is not a signed compact JWS (header.payload.signature).');
 
   const jwk = checkHeader(proof, o.algorithms ?? DPOP_ALGORITHMS);
   const claims = await checkSignature(proof, o.now, skewSec);
 
   const jti = claims.jti;
   if (typeof jti !== 'string' || jti.length === 0) throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof has no jti claim.');
-  if (claims.htm !== o.method) throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's htm (${String(claims.htm)}) is not the request method ${o.method}.`);
+  if (claims.htm !== o.method)
+    throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's htm (${String(claims.htm)}) is not the request method ${o.method}.`);
   const requestUri = normaliseHtu(o.url);
   if (requestUri === undefined) throw new Error(`verifyDpopProof: the request url ${o.url} is not an absolute http(s) URL`);
   const proofUri = typeof claims.htu === 'string' ? normaliseHtu(claims.htu) : undefined;
-  if (proofUri !== requestUri) throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's htu (${String(claims.htu)}) is not the request URL ${requestUri}.`);
+  if (proofUri !== requestUri)
+    throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's htu (${String(claims.htu)}) is not the request URL ${requestUri}.`);
   checkIat(claims.iat, o.now, maxAgeSec, skewSec);
-  if (typeof claims.ath !== 'string') throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof has no ath claim (hash of the access token).');
-  if (claims.ath !== (await accessTokenHash(o.accessToken))) throw new DpopError('DPOP-PROOF-INVALID', "The DPoP proof's ath is not the hash of the access token presented.");
-  if (o.nonce !== undefined && claims.nonce !== o.nonce) throw new DpopError('DPOP-NONCE-REQUIRED', 'The DPoP proof must carry the nonce the server issued (DPoP-Nonce).');
+  if (typeof claims.ath !== 'string')
+    throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof has no ath claim (hash of the access token).');
+  if (claims.ath !== (await accessTokenHash(o.accessToken)))
+    throw new DpopError('DPOP-PROOF-INVALID', "The DPoP proof's ath is not the hash of the access token presented.");
+  if (o.nonce !== undefined && claims.nonce !== o.nonce)
+    throw new DpopError('DPOP-NONCE-REQUIRED', 'The DPoP proof must carry the nonce the server issued (DPoP-Nonce).');
 
   const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
-  if (thumbprint !== o.jkt) throw new DpopError('DPOP-BINDING-MISMATCH', 'The DPoP proof is signed with a key other than the one the access token is bound to (cnf.jkt).');
+  if (thumbprint !== o.jkt)
+    throw new DpopError(
+      'DPOP-BINDING-MISMATCH',
+      'The DPoP proof is signed with a key other than the one the access token is bound to (cnf.jkt).',
+    );
 
   // Checked last so that only a proof valid in every other way uses up its jti. A proof is accepted
   // while iat is in [now - maxAge, now + skew], so remembering it maxAge + skew from now covers it.
-  if (await o.replay.seen(jti, o.now.getTime() + (maxAgeSec + skewSec) * 1000)) throw new DpopError('DPOP-PROOF-REPLAYED', `The DPoP proof jti ${jti} was already used.`);
+  if (await o.replay.seen(jti, o.now.getTime() + (maxAgeSec + skewSec) * 1000))
+    throw new DpopError('DPOP-PROOF-REPLAYED', `The DPoP proof jti ${jti} was already used.`);
   return { jkt: thumbprint, jti };
 }
 
@@ -162,16 +176,25 @@ function checkHeader(proof: string, allowed: string[]): JWK {
   } catch {
     throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof header is not base64url-encoded JSON.');
   }
-  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's typ is ${String(header.typ)}, not dpop+jwt.`);
+  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt')
+    throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's typ is ${String(header.typ)}, not dpop+jwt.`);
   const alg = header.alg;
   // Never none or a MAC, whatever the caller's list says: the proof must be signed by a private key.
   if (typeof alg !== 'string' || alg === 'none' || alg.startsWith('HS') || !allowed.includes(alg)) {
-    throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's alg ${String(alg)} is not accepted; use one of ${allowed.filter((a) => a !== 'none' && !a.startsWith('HS')).join(', ')}.`);
+    throw new DpopError(
+      'DPOP-PROOF-INVALID',
+      `The DPoP proof's alg ${String(alg)} is not accepted; use one of ${allowed.filter((a) => a !== 'none' && !a.startsWith('HS')).join(', ')}.`,
+    );
   }
   const jwk = header.jwk;
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof header has no jwk (the public key).');
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+    throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof header has no jwk (the public key).');
   const leaked = PRIVATE_JWK_MEMBERS.filter((m) => m in jwk);
-  if (leaked.length > 0) throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's jwk holds private key members (${leaked.join(', ')}); send only the public key.`);
+  if (leaked.length > 0)
+    throw new DpopError(
+      'DPOP-PROOF-INVALID',
+      `The DPoP proof's jwk holds private key members (${leaked.join(', ')}); send only the public key.`,
+    );
   return jwk as JWK;
 }
 
@@ -181,7 +204,8 @@ async function checkSignature(proof: string, now: Date, skewSec: number): Promis
     const { payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', currentDate: now, clockTolerance: skewSec });
     return payload;
   } catch (e) {
-    if (e instanceof errors.JWSSignatureVerificationFailed) throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof signature does not verify with the jwk in its header.');
+    if (e instanceof errors.JWSSignatureVerificationFailed)
+      throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof signature does not verify with the jwk in its header.');
     if (e instanceof errors.JWSInvalid) throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's jwk cannot verify it (${e.message}).`);
     if (e instanceof errors.JOSEError) throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof was refused (${e.code}: ${e.message}).`);
     throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's jwk cannot verify it (${(e as Error).message}).`);
@@ -189,8 +213,14 @@ async function checkSignature(proof: string, now: Date, skewSec: number): Promis
 }
 
 function checkIat(iat: unknown, now: Date, maxAgeSec: number, skewSec: number): void {
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof has no numeric iat claim.');
+  if (typeof iat !== 'number' || !Number.isFinite(iat))
+    throw new DpopError('DPOP-PROOF-INVALID', 'The DPoP proof has no numeric iat claim.');
   const nowSec = now.getTime() / 1000;
-  if (iat > nowSec + skewSec) throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof's iat is ${Math.round(iat - nowSec)} s in the future (at most ${skewSec} s of clock skew is allowed).`);
-  if (nowSec - iat > maxAgeSec) throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof is ${Math.round(nowSec - iat)} s old; at most ${maxAgeSec} s is accepted.`);
+  if (iat > nowSec + skewSec)
+    throw new DpopError(
+      'DPOP-PROOF-INVALID',
+      `The DPoP proof's iat is ${Math.round(iat - nowSec)} s in the future (at most ${skewSec} s of clock skew is allowed).`,
+    );
+  if (nowSec - iat > maxAgeSec)
+    throw new DpopError('DPOP-PROOF-INVALID', `The DPoP proof is ${Math.round(nowSec - iat)} s old; at most ${maxAgeSec} s is accepted.`);
 }

@@ -18,7 +18,9 @@ export interface InteractionHost {
 const MAX_FORM = 16 * 1024;
 
 async function form(req: IncomingMessage): Promise<URLSearchParams> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim();
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const c of req) {
@@ -42,21 +44,27 @@ function send(res: ServerResponse, status: number, html: string) {
 }
 
 function loginPage(uid: string, clientName: string, error?: string, email = '') {
-  return page('Sign in', `<p>Sign in to continue to <strong>${esc(clientName)}</strong>.</p>
+  return page(
+    'Sign in',
+    `<p>Sign in to continue to <strong>${esc(clientName)}</strong>.</p>
 ${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
 <form method="post" action="/interaction/${esc(uid)}/login" autocomplete="on">
 <label for="email">Email</label><input id="email" name="email" type="email" required autofocus value="${esc(email)}">
 <label for="password">Password</label><input id="password" name="password" type="password" required autocomplete="current-password">
 <button type="submit">Sign in</button></form>
-<form method="post" action="/interaction/${esc(uid)}/abort"><button type="submit">Cancel</button></form>`);
+<form method="post" action="/interaction/${esc(uid)}/abort"><button type="submit">Cancel</button></form>`,
+  );
 }
 
 function consentPage(uid: string, clientName: string, scopes: string[], refused: string[], describe: Record<string, string>) {
   const li = (s: string) => `<li><code>${esc(s)}</code>${describe[s] ? ` — ${esc(describe[s])}` : ''}</li>`;
-  return page('Allow access', `<p><strong>${esc(clientName)}</strong> asks to act for you with:</p><ul>${scopes.map(li).join('')}</ul>
+  return page(
+    'Allow access',
+    `<p><strong>${esc(clientName)}</strong> asks to act for you with:</p><ul>${scopes.map(li).join('')}</ul>
 ${refused.length ? `<p>Not granted (your role does not include them):</p><ul>${refused.map(li).join('')}</ul>` : ''}
 <form method="post" action="/interaction/${esc(uid)}/confirm"><button type="submit">Allow</button></form>
-<form method="post" action="/interaction/${esc(uid)}/abort"><button type="submit">Deny</button></form>`);
+<form method="post" action="/interaction/${esc(uid)}/abort"><button type="submit">Deny</button></form>`,
+  );
 }
 
 /**
@@ -72,7 +80,14 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
     const p = provider();
     try {
       const details = await p.interactionDetails(req, res);
-      if (details.uid !== uid) { send(res, 400, page('Sign-in problem', '<p>This sign-in page does not belong to your browser session. Start again from the application.</p>')); return true; }
+      if (details.uid !== uid) {
+        send(
+          res,
+          400,
+          page('Sign-in problem', '<p>This sign-in page does not belong to your browser session. Start again from the application.</p>'),
+        );
+        return true;
+      }
       const client = await p.Client.find(String(details.params.client_id));
       const clientName = String(client?.clientName ?? details.params.client_id);
       if (req.method === 'GET' && !action) {
@@ -83,28 +98,51 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
         }
         return true;
       }
-      if (req.method !== 'POST') { send(res, 405, page('Not allowed', '<p>Use the form.</p>')); return true; }
+      if (req.method !== 'POST') {
+        send(res, 405, page('Not allowed', '<p>Use the form.</p>'));
+        return true;
+      }
       const f = await form(req);
       if (action === 'abort') {
-        await p.interactionFinished(req, res, { error: 'access_denied', error_description: 'The person declined.' }, { mergeWithLastSubmission: false });
+        await p.interactionFinished(
+          req,
+          res,
+          { error: 'access_denied', error_description: 'The person declined.' },
+          { mergeWithLastSubmission: false },
+        );
         return true;
       }
       if (action === 'login') {
-        if (details.prompt.name !== 'login') { send(res, 400, page('Sign-in problem', '<p>Already signed in.</p>')); return true; }
+        if (details.prompt.name !== 'login') {
+          send(res, 400, page('Sign-in problem', '<p>Already signed in.</p>'));
+          return true;
+        }
         const email = (f.get('email') ?? '').trim();
         const out = await host.login(email, f.get('password') ?? '');
-        if ('error' in out) { send(res, 401, loginPage(uid, clientName, out.error, email)); return true; }
+        if ('error' in out) {
+          send(res, 401, loginPage(uid, clientName, out.error, email));
+          return true;
+        }
         // Keep room for the session this sign-in creates.
         await limitSessions(host.db, out.accountId, Math.max(0, host.sessionLimit - 1));
         await p.interactionFinished(req, res, { login: { accountId: out.accountId } }, { mergeWithLastSubmission: false });
         return true;
       }
       // confirm
-      if (details.prompt.name !== 'consent') { send(res, 400, page('Sign-in problem', '<p>Nothing to confirm.</p>')); return true; }
+      if (details.prompt.name !== 'consent') {
+        send(res, 400, page('Sign-in problem', '<p>Nothing to confirm.</p>'));
+        return true;
+      }
       const accountId = details.session!.accountId;
-      const grant = details.grantId ? await p.Grant.find(details.grantId) : new p.Grant({ accountId, clientId: String(details.params.client_id) });
+      const grant = details.grantId
+        ? await p.Grant.find(details.grantId)
+        : new p.Grant({ accountId, clientId: String(details.params.client_id) });
       if (!grant) throw new Error('grant not found');
-      const d = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+      const d = details.prompt.details as {
+        missingOIDCScope?: string[];
+        missingOIDCClaims?: string[];
+        missingResourceScopes?: Record<string, string[]>;
+      };
       if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
       if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
       const allowed = new Set(await host.accountScopes(accountId));
@@ -120,7 +158,11 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
       return true;
     } catch (e) {
       const status = (e as { status?: number }).status ?? 400;
-      send(res, status >= 400 && status < 500 ? status : 400, page('Sign-in problem', `<p>${esc((e as Error).message)}</p><p>Start again from the application.</p>`));
+      send(
+        res,
+        status >= 400 && status < 500 ? status : 400,
+        page('Sign-in problem', `<p>${esc((e as Error).message)}</p><p>Start again from the application.</p>`),
+      );
       return true;
     }
   };

@@ -10,7 +10,14 @@ import type { Now, SqlPort } from './types';
 export const KEY_PURPOSE = 'oidc';
 export const KEY_ALGORITHMS = ['ES256', 'RS256'] as const;
 
-interface KeyRow { kid: string; alg: string; private_jwk: JWK; public_jwk: JWK; retired_at: string | null; expires_at: string | null }
+interface KeyRow {
+  kid: string;
+  alg: string;
+  private_jwk: JWK;
+  public_jwk: JWK;
+  retired_at: string | null;
+  expires_at: string | null;
+}
 
 export interface KeyRing {
   /** Private JWKs for the provider, current keys first (oidc-provider signs with the first per alg). */
@@ -37,7 +44,9 @@ async function readKeys(db: SqlPort, now: Date): Promise<KeyRow[]> {
   return db.query<KeyRow>(
     `SELECT kid, alg, private_jwk, public_jwk, retired_at, expires_at FROM signing_key
       WHERE purpose = $1 AND (expires_at IS NULL OR expires_at > $2::timestamptz)
-      ORDER BY (retired_at IS NULL) DESC, created_at DESC, kid DESC`, [KEY_PURPOSE, now.toISOString()]);
+      ORDER BY (retired_at IS NULL) DESC, created_at DESC, kid DESC`,
+    [KEY_PURPOSE, now.toISOString()],
+  );
 }
 
 /** Create the current keys when there are none (or an algorithm is missing). Returns how many were made. */
@@ -48,8 +57,10 @@ export async function ensureSigningKeys(db: SqlPort, now: Date, newId: () => str
     if (rows.some((r) => r.alg === alg && !r.retired_at)) continue;
     const kid = newId();
     const { priv, pub } = await newKey(alg, kid);
-    await db.query(`INSERT INTO signing_key (kid, purpose, alg, private_jwk, public_jwk, created_at) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::timestamptz)`,
-      [kid, KEY_PURPOSE, alg, priv, pub, now.toISOString()]);
+    await db.query(
+      `INSERT INTO signing_key (kid, purpose, alg, private_jwk, public_jwk, created_at) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::timestamptz)`,
+      [kid, KEY_PURPOSE, alg, priv, pub, now.toISOString()],
+    );
     made++;
   }
   return made;
@@ -59,11 +70,17 @@ export async function ensureSigningKeys(db: SqlPort, now: Date, newId: () => str
  * Rotate: new current keys; the previous ones stay published for `retainSec` (default one day,
  * longer than any token the provider issues: access tokens live 5 minutes, ID tokens 1 hour).
  */
-export async function rotateSigningKeys(db: SqlPort, now: Date, newId: () => string, retainSec = 86_400): Promise<{ retired: string[]; created: string[] }> {
+export async function rotateSigningKeys(
+  db: SqlPort,
+  now: Date,
+  newId: () => string,
+  retainSec = 86_400,
+): Promise<{ retired: string[]; created: string[] }> {
   const retired = await db.query<{ kid: string }>(
     `UPDATE signing_key SET retired_at = $2::timestamptz, expires_at = $3::timestamptz
       WHERE purpose = $1 AND retired_at IS NULL RETURNING kid`,
-    [KEY_PURPOSE, now.toISOString(), new Date(now.getTime() + retainSec * 1000).toISOString()]);
+    [KEY_PURPOSE, now.toISOString(), new Date(now.getTime() + retainSec * 1000).toISOString()],
+  );
   const before = new Set((await readKeys(db, now)).map((r) => r.kid));
   await ensureSigningKeys(db, now, newId);
   const created = (await readKeys(db, now)).map((r) => r.kid).filter((k) => !before.has(k));
@@ -103,7 +120,9 @@ export async function loadKeyRing(db: SqlPort, now: Now, opts: { create?: boolea
       published = { keys: rows.map((r) => r.public_jwk) };
       return true;
     },
-    get version() { return version; },
+    get version() {
+      return version;
+    },
   };
 }
 
@@ -112,13 +131,22 @@ export async function loadKeyRing(db: SqlPort, now: Now, opts: { create?: boolea
  * CLI (`fmar token`) and tests use it; the provider signs client-credentials and user tokens itself
  * with the same key.
  */
-export async function signAccessToken(ring: KeyRing, claims: Record<string, unknown> & { iss: string; aud: string; sub: string; ttlSec: number; jti: string }, now: Date): Promise<string> {
+export async function signAccessToken(
+  ring: KeyRing,
+  claims: Record<string, unknown> & { iss: string; aud: string; sub: string; ttlSec: number; jti: string },
+  now: Date,
+): Promise<string> {
   const { kid, jwk } = ring.current('ES256');
   const key = await importJWK(jwk, 'ES256');
   const { iss, aud, sub, ttlSec, jti, ...rest } = claims;
   const t = Math.floor(now.getTime() / 1000);
   return new SignJWT(rest)
     .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
-    .setIssuer(iss).setAudience(aud).setSubject(sub).setIssuedAt(t).setJti(jti).setExpirationTime(t + ttlSec)
+    .setIssuer(iss)
+    .setAudience(aud)
+    .setSubject(sub)
+    .setIssuedAt(t)
+    .setJti(jti)
+    .setExpirationTime(t + ttlSec)
     .sign(key);
 }

@@ -12,14 +12,21 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
  * else goes to `fallback` (the Hono app). The provider is read through a function because a key
  * rotation replaces it.
  */
-export function identityListener(provider: () => Provider, interactions: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>, fallback: Listener): Listener {
+export function identityListener(
+  provider: () => Provider,
+  interactions: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>,
+  fallback: Listener,
+): Listener {
   const callbacks = new WeakMap<Provider, Listener>();
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/.well-known/openid-configuration' || path.startsWith('/oauth/')) {
       const p = provider();
       let cb = callbacks.get(p);
-      if (!cb) { cb = p.callback() as Listener; callbacks.set(p, cb); }
+      if (!cb) {
+        cb = p.callback() as Listener;
+        callbacks.set(p, cb);
+      }
       return cb(req, res);
     }
     if (path.startsWith('/interaction/') && (await interactions(req, res))) return;

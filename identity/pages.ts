@@ -1,6 +1,6 @@
 /** The plain, server-rendered HTML frame of the identity pages (sign-in, consent, invitations). */
 export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** The plain, server-rendered page frame of the sign-in and consent screens. */

@@ -6,10 +6,24 @@ import Provider, { errors, type Configuration, type JWKS, type KoaContextWithOID
 import { AlreadyConsumed, adapterFactory } from './adapter';
 import { signAccessToken, type KeyRing } from './keys';
 import { esc, page } from './pages';
-import { ACCESS_TOKEN_TTL_SEC, ACCESS_TOKEN_TYPE, CLIENT_ASSERTION_ALGORITHMS, ISSUED_AT_SKEW_SEC, OAUTH_ROUTES, TOKEN_EXCHANGE, hashClientSecret } from './shared';
+import {
+  ACCESS_TOKEN_TTL_SEC,
+  ACCESS_TOKEN_TYPE,
+  CLIENT_ASSERTION_ALGORITHMS,
+  ISSUED_AT_SKEW_SEC,
+  OAUTH_ROUTES,
+  TOKEN_EXCHANGE,
+  hashClientSecret,
+} from './shared';
 import type { Now, SqlPort } from './types';
 
-export interface Account { id: string; email: string; name: string; organisationId: string; userRole: string }
+export interface Account {
+  id: string;
+  email: string;
+  name: string;
+  organisationId: string;
+  userRole: string;
+}
 
 export type DelegationOutcome =
   | { ok: true; delegationId: string; delegatorId: string; delegateId: string; scopes: string[]; validTo: Date }
@@ -74,13 +88,22 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function claimedClientId(ctx: Pick<KoaContextWithOIDC, 'get'>, form: URLSearchParams): string | undefined {
   const basic = /^Basic (.+)$/i.exec(ctx.get('authorization'));
   if (basic) {
-    try { return decodeURIComponent(Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0]); } catch { return undefined; }
+    try {
+      return decodeURIComponent(Buffer.from(basic[1], 'base64').toString('utf8').split(':')[0]);
+    } catch {
+      return undefined;
+    }
   }
   const id = form.get('client_id');
   if (id) return id;
   const assertion = form.get('client_assertion');
   if (assertion) {
-    try { const sub = decodeJwt(assertion).sub; return typeof sub === 'string' ? sub : undefined; } catch { return undefined; }
+    try {
+      const sub = decodeJwt(assertion).sub;
+      return typeof sub === 'string' ? sub : undefined;
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -132,9 +155,12 @@ export function buildProvider(host: IdentityHost): Provider {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
-          ctx.body = page('Sign out', `<p>Sign out of the FMAR hub at ${esc(ctx.host)}?</p>${form}
+          ctx.body = page(
+            'Sign out',
+            `<p>Sign out of the FMAR hub at ${esc(ctx.host)}?</p>${form}
 <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
-<button type="submit" form="op.logoutForm">No, stay signed in</button>`);
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+          );
         },
         postLogoutSuccessSource: async (ctx) => {
           ctx.body = page('Signed out', '<p>You are signed out of the FMAR hub.</p>');
@@ -162,7 +188,10 @@ export function buildProvider(host: IdentityHost): Provider {
     findAccount: async (_ctx, sub) => {
       const a = await host.findAccount(sub);
       if (!a) return undefined;
-      return { accountId: a.id, claims: async () => ({ sub: a.id, email: a.email, name: a.name, org: a.organisationId, user_role: a.userRole }) };
+      return {
+        accountId: a.id,
+        claims: async () => ({ sub: a.id, email: a.email, name: a.name, org: a.organisationId, user_role: a.userRole }),
+      };
     },
     extraTokenClaims: async (ctx, token) => {
       if (token.kind === 'ClientCredentials') {
@@ -180,7 +209,12 @@ export function buildProvider(host: IdentityHost): Provider {
       ctx.type = 'html';
       ctx.body = page('Sign-in problem', `<p>${esc(String(out.error))}: ${esc(String(out.error_description ?? ''))}</p>`);
     },
-    clientDefaults: { grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'private_key_jwt', id_token_signed_response_alg: 'ES256' },
+    clientDefaults: {
+      grant_types: ['client_credentials'],
+      response_types: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      id_token_signed_response_alg: 'ES256',
+    },
   };
 
   const provider = new Provider(host.issuer, config);
@@ -203,13 +237,18 @@ export function buildProvider(host: IdentityHost): Provider {
   // With `scope`, every scope asked for must be one the client may hold here, else the request is
   // invalid_scope (never silently narrowed to nothing and then widened to the default set).
   const ccSave = provider.ClientCredentials.prototype.save;
-  provider.ClientCredentials.prototype.save = async function save(this: InstanceType<typeof provider.ClientCredentials>, ...args: Parameters<typeof ccSave>) {
+  provider.ClientCredentials.prototype.save = async function save(
+    this: InstanceType<typeof provider.ClientCredentials>,
+    ...args: Parameters<typeof ccSave>
+  ) {
     if (this.resourceServer) {
       // A client may be registered for scopes it can only use under a delegation (token
       // exchange); its own tokens carry no more than its organisation's roles allow.
       const client = this.client ?? (await provider.Client.find(this.clientId!));
       const own = new Set(await host.organisationScopes(client?.organisation_id as string));
-      const allowed = String(client?.scope ?? '').split(' ').filter((s) => apiScopes.has(s) && own.has(s));
+      const allowed = String(client?.scope ?? '')
+        .split(' ')
+        .filter((s) => apiScopes.has(s) && own.has(s));
       this.scope = grantedScopes(requestedScope(), allowed).join(' ') || undefined;
     }
     return ccSave.apply(this, args);
@@ -233,7 +272,10 @@ export function buildProvider(host: IdentityHost): Provider {
         ctx.status = 429;
         ctx.set('retry-after', String(state.retryAfterSec));
         ctx.set('cache-control', 'no-store');
-        ctx.body = { error: 'invalid_client', error_description: `too many failed client authentications; retry after ${state.retryAfterSec} s` };
+        ctx.body = {
+          error: 'invalid_client',
+          error_description: `too many failed client authentications; retry after ${state.retryAfterSec} s`,
+        };
         host.log?.('client.locked', { clientId: claimed });
         return;
       }
@@ -259,51 +301,97 @@ export function buildProvider(host: IdentityHost): Provider {
  */
 function registerTokenExchange(provider: Provider, host: IdentityHost) {
   const verifyKeys = () => createLocalJWKSet(host.keys.publicJwks());
-  provider.registerGrantType(TOKEN_EXCHANGE, async (ctx: KoaContextWithOIDC) => {
-    const params = ctx.oidc.params as Record<string, string | undefined>;
-    const client = ctx.oidc.client!;
-    if (params.subject_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
-    if (params.requested_token_type && params.requested_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
-    if (params.actor_token) throw new errors.InvalidRequest('actor_token is not used: the authenticated client is the actor');
-    if (params.resource && params.resource !== host.audience) throw new errors.InvalidTarget(`the only resource is ${host.audience}`);
-    if (!params.subject_token || params.subject_token.length > 8192) throw new errors.InvalidRequest('subject_token is missing or too large');
-    let subject;
-    try {
-      ({ payload: subject } = await jwtVerify(params.subject_token, verifyKeys(), {
-        issuer: host.issuer, audience: host.audience, typ: 'at+jwt', algorithms: ['ES256', 'RS256'], currentDate: host.now(), clockTolerance: 30,
-      }));
-    } catch (e) {
-      throw new errors.InvalidGrant(`subject_token is not a valid access token of this hub (${(e as { code?: string }).code ?? 'invalid'})`);
-    }
-    const aheadSec = typeof subject.iat === 'number' ? subject.iat - host.now().getTime() / 1000 : 0;
-    if (aheadSec > ISSUED_AT_SKEW_SEC) throw new errors.InvalidGrant(`subject_token was issued ${Math.round(aheadSec)} s in the future (at most ${ISSUED_AT_SKEW_SEC} s of clock skew is allowed)`);
-    if (subject.client_id !== client.clientId) throw new errors.InvalidGrant('subject_token was not issued to this client');
-    if (subject.act) throw new errors.InvalidGrant('a delegated token cannot be exchanged again');
-    const delegateOrg = client.organisation_id as string;
-    if (subject.org !== delegateOrg) throw new errors.InvalidGrant('subject_token belongs to another organisation');
+  provider.registerGrantType(
+    TOKEN_EXCHANGE,
+    async (ctx: KoaContextWithOIDC) => {
+      const params = ctx.oidc.params as Record<string, string | undefined>;
+      const client = ctx.oidc.client!;
+      if (params.subject_token_type !== ACCESS_TOKEN_TYPE)
+        throw new errors.InvalidRequest(`subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
+      if (params.requested_token_type && params.requested_token_type !== ACCESS_TOKEN_TYPE)
+        throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
+      if (params.actor_token) throw new errors.InvalidRequest('actor_token is not used: the authenticated client is the actor');
+      if (params.resource && params.resource !== host.audience) throw new errors.InvalidTarget(`the only resource is ${host.audience}`);
+      if (!params.subject_token || params.subject_token.length > 8192)
+        throw new errors.InvalidRequest('subject_token is missing or too large');
+      let subject;
+      try {
+        ({ payload: subject } = await jwtVerify(params.subject_token, verifyKeys(), {
+          issuer: host.issuer,
+          audience: host.audience,
+          typ: 'at+jwt',
+          algorithms: ['ES256', 'RS256'],
+          currentDate: host.now(),
+          clockTolerance: 30,
+        }));
+      } catch (e) {
+        throw new errors.InvalidGrant(
+          `subject_token is not a valid access token of this hub (${(e as { code?: string }).code ?? 'invalid'})`,
+        );
+      }
+      const aheadSec = typeof subject.iat === 'number' ? subject.iat - host.now().getTime() / 1000 : 0;
+      if (aheadSec > ISSUED_AT_SKEW_SEC)
+        throw new errors.InvalidGrant(
+          `subject_token was issued ${Math.round(aheadSec)} s in the future (at most ${ISSUED_AT_SKEW_SEC} s of clock skew is allowed)`,
+        );
+      if (subject.client_id !== client.clientId) throw new errors.InvalidGrant('subject_token was not issued to this client');
+      if (subject.act) throw new errors.InvalidGrant('a delegated token cannot be exchanged again');
+      const delegateOrg = client.organisation_id as string;
+      if (subject.org !== delegateOrg) throw new errors.InvalidGrant('subject_token belongs to another organisation');
 
-    const at = host.now();
-    const d = await host.resolveDelegation({ delegationId: params.delegation_id, delegateOrganisationId: delegateOrg, at });
-    if (!d.ok) throw new errors.InvalidGrant(d.description);
-    const requested = params.scope ? params.scope.split(' ').filter(Boolean) : undefined;
-    const notDelegated = (requested ?? []).filter((s) => !d.scopes.includes(s));
-    if (notDelegated.length) throw new errors.InvalidScope(`not delegated: ${notDelegated.join(' ')}`, notDelegated.join(' '));
-    const clientScopes = new Set(String(client.scope ?? '').split(' '));
-    const notHeld = (requested ?? []).filter((s) => !clientScopes.has(s));
-    if (notHeld.length) throw new errors.InvalidScope(`not registered for client ${client.clientId}: ${notHeld.join(' ')}`, notHeld.join(' '));
-    const scopes = (requested ?? d.scopes).filter((s) => clientScopes.has(s));
-    if (!scopes.length) throw new errors.InvalidScope('no requested scope is both delegated and allowed to this client', (requested ?? d.scopes).join(' '));
+      const at = host.now();
+      const d = await host.resolveDelegation({ delegationId: params.delegation_id, delegateOrganisationId: delegateOrg, at });
+      if (!d.ok) throw new errors.InvalidGrant(d.description);
+      const requested = params.scope ? params.scope.split(' ').filter(Boolean) : undefined;
+      const notDelegated = (requested ?? []).filter((s) => !d.scopes.includes(s));
+      if (notDelegated.length) throw new errors.InvalidScope(`not delegated: ${notDelegated.join(' ')}`, notDelegated.join(' '));
+      const clientScopes = new Set(String(client.scope ?? '').split(' '));
+      const notHeld = (requested ?? []).filter((s) => !clientScopes.has(s));
+      if (notHeld.length)
+        throw new errors.InvalidScope(`not registered for client ${client.clientId}: ${notHeld.join(' ')}`, notHeld.join(' '));
+      const scopes = (requested ?? d.scopes).filter((s) => clientScopes.has(s));
+      if (!scopes.length)
+        throw new errors.InvalidScope('no requested scope is both delegated and allowed to this client', (requested ?? d.scopes).join(' '));
 
-    const ttl = Math.max(1, Math.min(ACCESS_TOKEN_TTL_SEC, Math.floor((d.validTo.getTime() - at.getTime()) / 1000)));
-    const token = await signAccessToken(host.keys, {
-      iss: host.issuer, aud: host.audience, sub: d.delegatorId, ttlSec: ttl, jti: host.newId(),
-      org: d.delegatorId, act: { sub: client.clientId, org: delegateOrg }, client_id: client.clientId,
-      scope: scopes.join(' '), delegation_id: d.delegationId,
-    }, at);
-    host.log?.('token.exchanged', { clientId: client.clientId, delegationId: d.delegationId, scopes });
-    ctx.set('cache-control', 'no-store');
-    ctx.body = { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') };
-  }, ['subject_token', 'subject_token_type', 'requested_token_type', 'actor_token', 'actor_token_type', 'scope', 'resource', 'audience', 'delegation_id']);
+      const ttl = Math.max(1, Math.min(ACCESS_TOKEN_TTL_SEC, Math.floor((d.validTo.getTime() - at.getTime()) / 1000)));
+      const token = await signAccessToken(
+        host.keys,
+        {
+          iss: host.issuer,
+          aud: host.audience,
+          sub: d.delegatorId,
+          ttlSec: ttl,
+          jti: host.newId(),
+          org: d.delegatorId,
+          act: { sub: client.clientId, org: delegateOrg },
+          client_id: client.clientId,
+          scope: scopes.join(' '),
+          delegation_id: d.delegationId,
+        },
+        at,
+      );
+      host.log?.('token.exchanged', { clientId: client.clientId, delegationId: d.delegationId, scopes });
+      ctx.set('cache-control', 'no-store');
+      ctx.body = {
+        access_token: token,
+        issued_token_type: ACCESS_TOKEN_TYPE,
+        token_type: 'Bearer',
+        expires_in: ttl,
+        scope: scopes.join(' '),
+      };
+    },
+    [
+      'subject_token',
+      'subject_token_type',
+      'requested_token_type',
+      'actor_token',
+      'actor_token_type',
+      'scope',
+      'resource',
+      'audience',
+      'delegation_id',
+    ],
+  );
 }
 
 /** The `scope` parameter of the token request being handled, as a list; undefined when omitted. */
@@ -319,7 +407,11 @@ function requestedScope(): string[] | undefined {
 export function grantedScopes(requested: string[] | undefined, allowed: string[]): string[] {
   if (!requested) return allowed;
   const refused = requested.filter((s) => !allowed.includes(s));
-  if (refused.length) throw new errors.InvalidScope(`scope not allowed to this client: ${refused.join(' ')}; ask for some of: ${allowed.join(' ') || '(none)'}`, refused.join(' '));
+  if (refused.length)
+    throw new errors.InvalidScope(
+      `scope not allowed to this client: ${refused.join(' ')}; ask for some of: ${allowed.join(' ') || '(none)'}`,
+      refused.join(' '),
+    );
   return [...new Set(requested)];
 }
 
@@ -332,7 +424,9 @@ export function grantedScopes(requested: string[] | undefined, allowed: string[]
  */
 function atomicOneTimeUse(provider: Provider, host: IdentityHost) {
   const replay = provider.ReplayDetection;
-  const replayStore = replay.adapter as unknown as { insertOnce(id: string, payload: Record<string, unknown>, expiresAt: Date): Promise<boolean> };
+  const replayStore = replay.adapter as unknown as {
+    insertOnce(id: string, payload: Record<string, unknown>, expiresAt: Date): Promise<boolean>;
+  };
   replay.unique = async (iss: string, jti: string, exp: number) => {
     const id = createHash('sha256').update(`${iss}${jti}`).digest('base64url');
     return replayStore.insertOnce(id, { iss, jti: id, kind: 'ReplayDetection', exp }, new Date(exp * 1000));
@@ -357,5 +451,9 @@ function atomicOneTimeUse(provider: Provider, host: IdentityHost) {
   };
   guard(provider.AuthorizationCode, () => new errors.InvalidGrant('authorization code already consumed'), true);
   guard(provider.RefreshToken, () => new errors.InvalidGrant('refresh token already used'), true);
-  guard(provider.PushedAuthorizationRequest, () => new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used'), false);
+  guard(
+    provider.PushedAuthorizationRequest,
+    () => new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used'),
+    false,
+  );
 }

@@ -20,9 +20,11 @@ export const CLIENT_ASSERTION_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] 
 /** How far in the future an access token's `iat` may be (the issuer's clock ahead of ours), at the API and in token exchange. */
 export const ISSUED_AT_SKEW_SEC = 60;
 
-
 /** SHA-256 of a client secret as stored (secrets are 256-bit random, so a fast hash is enough). Web Crypto. */
 export async function hashClientSecret(secret: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)));
-  return `sha256:${btoa(String.fromCharCode(...d)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+  return `sha256:${btoa(String.fromCharCode(...d))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')}`;
 }

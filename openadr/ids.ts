@@ -44,7 +44,11 @@ export function namespaceOf(id: string): string | undefined {
 export function isVtnBaseUrl(s: string): boolean {
   if (s.length > 2000) return false;
   let u: URL;
-  try { u = new URL(s); } catch { return false; }
+  try {
+    u = new URL(s);
+  } catch {
+    return false;
+  }
   const local = u.hostname === 'localhost' || u.hostname === '127.0.0.1' || u.hostname === '[::1]';
   return (u.protocol === 'https:' || (u.protocol === 'http:' && local)) && !u.search && !u.hash && !u.username && !u.password;
 }

@@ -4,17 +4,57 @@
  * It imports nothing from src/ (the register composes it: src/openadr/).
  */
 export {
-  MAX_TEXT, OADR2B_ID_RE, OBJECT_ID_RE, PROTOCOLS, VTN_CODE_RE, is3x, isOadrText, isProtocol, isVenId, isVtnBaseUrl, namespaceOf, normaliseBaseUrl,
+  MAX_TEXT,
+  OADR2B_ID_RE,
+  OBJECT_ID_RE,
+  PROTOCOLS,
+  VTN_CODE_RE,
+  is3x,
+  isOadrText,
+  isProtocol,
+  isVenId,
+  isVtnBaseUrl,
+  namespaceOf,
+  normaliseBaseUrl,
   type Protocol,
 } from './ids';
 export {
-  AuthServerInfo, BlResourceRequest, BlVenRequest, ObjectId, OadrProblem, RESOURCE_ATTRIBUTES, Resource, ResourceRequest, VEN_ATTRIBUTES, ValuesMap, Ven, VenRequest,
-  VenResourceRequest, VenVenRequest, assetAttributes, assetTargets, parseResourceId, resourceId, toResource, toVen, type AssetFacts, type BindingFacts, type VenFacts,
+  AuthServerInfo,
+  BlResourceRequest,
+  BlVenRequest,
+  ObjectId,
+  OadrProblem,
+  RESOURCE_ATTRIBUTES,
+  Resource,
+  ResourceRequest,
+  VEN_ATTRIBUTES,
+  ValuesMap,
+  Ven,
+  VenRequest,
+  VenResourceRequest,
+  VenVenRequest,
+  assetAttributes,
+  assetTargets,
+  parseResourceId,
+  resourceId,
+  toResource,
+  toVen,
+  type AssetFacts,
+  type BindingFacts,
+  type VenFacts,
 } from './wire';
 export { DEFAULT_LIMIT, EventQuery, MAX_LIMIT, MAX_SKIP, Paging, ResourceQuery, VenQuery, targetList } from './query';
 export {
-  EI_NS, OADR2B_LIMITS, OADR_NS, Oadr2bError, PYLD_NS, XCAL_NS, parseCreatedPartyRegistration, writeCreatedPartyRegistration,
-  type CreatedPartyRegistration, type Oadr2bErrorCode,
+  EI_NS,
+  OADR2B_LIMITS,
+  OADR_NS,
+  Oadr2bError,
+  PYLD_NS,
+  XCAL_NS,
+  parseCreatedPartyRegistration,
+  writeCreatedPartyRegistration,
+  type CreatedPartyRegistration,
+  type Oadr2bErrorCode,
 } from './oadr2b';
 
 /** Where the register serves OpenADR 3.1 (relative to its base URL). */

@@ -89,8 +89,17 @@ export function declaredRoutes() {
   const unused = () => Promise.reject(new Error('scripts/gen-docs.ts builds the app without a database'));
   const db: Db = { engine: 'pglite', query: unused, transaction: unused, close: async () => {} };
   const app = buildApp({
-    db, clock: systemClock, events: quietEventSink,
-    ids: { next: () => { throw new Error('no IDs in gen-docs'); }, nextUnguessable: () => { throw new Error('no IDs in gen-docs'); } },
+    db,
+    clock: systemClock,
+    events: quietEventSink,
+    ids: {
+      next: () => {
+        throw new Error('no IDs in gen-docs');
+      },
+      nextUnguessable: () => {
+        throw new Error('no IDs in gen-docs');
+      },
+    },
     tokens: { verify: unused },
     config: { baseUrl: 'http://hub.invalid', audience: 'http://hub.invalid', mode: 'development', maxBodyBytes: 1, maxBulkBytes: 1 },
     pageAssets: { apiReferenceScript: unused, gzip: false },
@@ -117,9 +126,11 @@ export function securityMarkdown(): string {
     const p: Permission = PERMISSIONS[action];
     return `| ${name} | \`${action}\` | \`${p.scope}\` | ${roles(p)} | \`${p.visibility}\` |`;
   };
-  const routeRows = declaredRoutes().flatMap(([route, a]) => (typeof a === 'string'
-    ? [routeRow(route, a)]
-    : [routeRow(route, a.own, 'own organisation'), routeRow(route, a.other, 'another organisation')]));
+  const routeRows = declaredRoutes().flatMap(([route, a]) =>
+    typeof a === 'string'
+      ? [routeRow(route, a)]
+      : [routeRow(route, a.own, 'own organisation'), routeRow(route, a.other, 'another organisation')],
+  );
   const out = [
     BANNER('src/access/permissions.ts, src/access/tokens.ts and src/access/auth.ts'),
     '# Security: authentication and permissions',
@@ -198,7 +209,9 @@ export function securityMarkdown(): string {
     '',
     '| Action | Scope | Roles | Object rule | Description |',
     '|---|---|---|---|---|',
-    ...Object.entries(PERMISSIONS).map(([action, p]) => `| \`${action}\` | \`${p.scope}\` | ${roles(p)} | ${objectRule(p)} | ${cell(p.description)} |`),
+    ...Object.entries(PERMISSIONS).map(
+      ([action, p]) => `| \`${action}\` | \`${p.scope}\` | ${roles(p)} | ${objectRule(p)} | ${cell(p.description)} |`,
+    ),
     '',
     '## Routes',
     '',
@@ -223,7 +236,15 @@ export function securityMarkdown(): string {
     '',
     '| Limit | Actions |',
     '|---|---|',
-    ...(['applied', 'not-asset-data', undefined] as const).map((l) => `| ${l === 'applied' ? 'applied: cut to the named assets' : l === 'not-asset-data' ? 'not asset data: as for the FSP' : 'refused (`AUTH-DELEGATION-ASSETS-ONLY`) or never delegated'} | ${Object.entries(PERMISSIONS).filter(([, p]) => (p as Permission).assetLimit === l).map(([a]) => `\`${a}\``).join(', ')} |`),
+    ...(['applied', 'not-asset-data', undefined] as const).map(
+      (l) =>
+        `| ${l === 'applied' ? 'applied: cut to the named assets' : l === 'not-asset-data' ? 'not asset data: as for the FSP' : 'refused (`AUTH-DELEGATION-ASSETS-ONLY`) or never delegated'} | ${Object.entries(
+          PERMISSIONS,
+        )
+          .filter(([, p]) => (p as Permission).assetLimit === l)
+          .map(([a]) => `\`${a}\``)
+          .join(', ')} |`,
+    ),
     '',
     '## Fuzzing the write endpoints',
     '',
@@ -264,7 +285,14 @@ export function securityMarkdown(): string {
     '',
     '| Role | Scopes |',
     '|---|---|',
-    ...ORGANISATION_ROLES.map((r) => `| \`${r}\` | ${baselineScopes([r]).map((s) => `\`${s}\``).join(', ') || '(none)'} |`),
+    ...ORGANISATION_ROLES.map(
+      (r) =>
+        `| \`${r}\` | ${
+          baselineScopes([r])
+            .map((s) => `\`${s}\``)
+            .join(', ') || '(none)'
+        } |`,
+    ),
   ];
   return out.join('\n') + '\n';
 }

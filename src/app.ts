@@ -53,12 +53,19 @@ export const API_BASE = '/api/v1';
  */
 export function buildApp(ports: Ports) {
   // Transactions that wrote events tell the event sink once committed (a webhook deliverer wakes early).
-  const ctx: Ctx = { db: signallingCommits(ports.db, ports.events), clock: ports.clock, ids: ports.ids, consent: ports.consent, hooks: standardHooks() };
+  const ctx: Ctx = {
+    db: signallingCommits(ports.db, ports.events),
+    clock: ports.clock,
+    ids: ports.ids,
+    consent: ports.consent,
+    hooks: standardHooks(),
+  };
   const app = new OpenAPIHono<AuthEnv>();
 
   app.onError((err, c) => {
     if (err instanceof Problem) {
-      const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': `Bearer realm="fmar", error="invalid_token"` } : {};
+      const headers: Record<string, string> =
+        err.status === 401 ? { 'www-authenticate': `Bearer realm="fmar", error="invalid_token"` } : {};
       if (typeof err.extra.retryAfterSec === 'number') headers['retry-after'] = String(err.extra.retryAfterSec);
       return problemResponse(err, headers);
     }
@@ -73,7 +80,8 @@ export function buildApp(ports: Ports) {
     // Two transactions that locked the same rows in opposite orders (PostgreSQL chose this one to
     // undo, 40P01) or a serialization failure (40001): nothing was written; the same request again succeeds.
     const code = pgErrorCode(err);
-    if (code === '40P01' || code === '40001') return problemResponse(new Problem('REQUEST-CONCURRENT-RETRY', undefined, { retryAfterSec: 1 }), { 'retry-after': '1' });
+    if (code === '40P01' || code === '40001')
+      return problemResponse(new Problem('REQUEST-CONCURRENT-RETRY', undefined, { retryAfterSec: 1 }), { 'retry-after': '1' });
     console.error(`[fmar] ${c.req.method} ${c.req.path}:`, err);
     return problemResponse(new Problem('INTERNAL-ERROR'));
   });
@@ -81,18 +89,35 @@ export function buildApp(ports: Ports) {
 
   app.get('/healthz', async (c) => {
     // Healthy only once start-up is complete: a script that waits on /healthz then reads fresh credentials.
-    if (ports.ready && !ports.ready()) return c.json({ status: 'starting', time: ports.clock.now().toISOString() }, 503, { 'retry-after': '1' });
+    if (ports.ready && !ports.ready())
+      return c.json({ status: 'starting', time: ports.clock.now().toISOString() }, 503, { 'retry-after': '1' });
     await ports.db.query('SELECT 1');
     return c.json({ status: 'ok', database: ports.db.engine, time: ports.clock.now().toISOString() });
   });
-  app.openapi(createRoute({
-    method: 'get', path: '/contexts/cim.jsonld', tags: ['CIM'], summary: 'JSON-LD @context mapping the native JSON resources to the CIM terms of the profile (public)',
-    responses: { 200: { description: 'JSON-LD context', content: { 'application/ld+json': { schema: z.object({ '@context': z.record(z.string(), z.any()) }) } } } },
-  // Sent as written (indented, application/ld+json), not through c.json: the typed-JSON response check cannot see it.
-  }), (c) => c.body(JSON.stringify(jsonLdContext(), null, 2), 200, { 'content-type': 'application/ld+json' }) as never);
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/contexts/cim.jsonld',
+      tags: ['CIM'],
+      summary: 'JSON-LD @context mapping the native JSON resources to the CIM terms of the profile (public)',
+      responses: {
+        200: {
+          description: 'JSON-LD context',
+          content: { 'application/ld+json': { schema: z.object({ '@context': z.record(z.string(), z.any()) }) } },
+        },
+      },
+      // Sent as written (indented, application/ld+json), not through c.json: the typed-JSON response check cannot see it.
+    }),
+    (c) => c.body(JSON.stringify(jsonLdContext(), null, 2), 200, { 'content-type': 'application/ld+json' }) as never,
+  );
   app.get('/.well-known/jwks.json', async (c) => c.json(ports.publishedJwks ? await ports.publishedJwks() : { keys: [] }));
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'RFC 9068 JWT access token from the hub’s issuer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'RFC 9068 JWT access token from the hub’s issuer',
+  });
 
   // Every route under /api/v1, each declared with the action of the permission matrix it needs (apiRoute).
   const routes = new OpenAPIHono<AuthEnv>();
@@ -110,11 +135,20 @@ export function buildApp(ports: Ports) {
   routes.route('/events', eventRoutes(ctx, ports.config.baseUrl));
   routes.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));
   routes.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
-  routes.route('/', switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })));
+  routes.route(
+    '/',
+    switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })),
+  );
   routes.route('/', openadrRoutes(ctx));
-  routes.route('/', qualityRoutes(ctx, () => ports.registries ?? {}));
+  routes.route(
+    '/',
+    qualityRoutes(ctx, () => ports.registries ?? {}),
+  );
   const { actions, missing } = routeActions(routes, { prefix: API_BASE });
-  if (missing.length) throw new Error(`Routes under ${API_BASE} declared without an action of the permission matrix (apiRoute, src/access/api-route.ts): ${missing.join(', ')}`);
+  if (missing.length)
+    throw new Error(
+      `Routes under ${API_BASE} declared without an action of the permission matrix (apiRoute, src/access/api-route.ts): ${missing.join(', ')}`,
+    );
 
   const api = new OpenAPIHono<AuthEnv>();
   api.use('*', async (c, next) => {
@@ -123,13 +157,28 @@ export function buildApp(ports: Ports) {
     // AbortController, the headers copied) on every read (docs/performance.md, "Lookup by MPAN").
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-    const bulk = c.req.path.endsWith('/assets/bulk') || c.req.path.endsWith('/cim/import') || c.req.path.endsWith('/cim/import-jobs') || c.req.path.endsWith('/ven-registrations/oadr2b');
+    const bulk =
+      c.req.path.endsWith('/assets/bulk') ||
+      c.req.path.endsWith('/cim/import') ||
+      c.req.path.endsWith('/cim/import-jobs') ||
+      c.req.path.endsWith('/ven-registrations/oadr2b');
     // A bodyless POST (e.g. /audit/verify) needs no Content-Type; a route that wants a body refuses its absence.
     const bodyless = c.req.raw.body === null || c.req.header('content-length') === '0';
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && !bulk && !bodyless && type !== 'application/json' && type !== 'application/merge-patch+json') {
+    if (
+      ['POST', 'PUT', 'PATCH'].includes(c.req.method) &&
+      !bulk &&
+      !bodyless &&
+      type !== 'application/json' &&
+      type !== 'application/merge-patch+json'
+    ) {
       throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/json.');
     }
-    return bodyLimit({ maxSize: bulk ? ports.config.maxBulkBytes : ports.config.maxBodyBytes, onError: () => { throw new Problem('REQUEST-TOO-LARGE'); } })(c, next);
+    return bodyLimit({
+      maxSize: bulk ? ports.config.maxBulkBytes : ports.config.maxBodyBytes,
+      onError: () => {
+        throw new Problem('REQUEST-TOO-LARGE');
+      },
+    })(c, next);
   });
   const auth = authenticate(ports, registerCredentials(ports.db), ports.config.authCacheMs);
   api.use('*', auth);
@@ -144,25 +193,42 @@ export function buildApp(ports: Ports) {
   // Public statistics, no token (UC-05.02, docs/analytics.md).
   app.route('/public/analytics', analyticsRoutes(ctx, ports.config.analytics));
   // OpenADR 3.1 (docs/openadr.md): its own problem shape and BL/VEN roles; the same tokens and rate limits.
-  app.route(OPENADR_BASE, openadr31Routes(ctx, {
-    tokenUrl: ports.config.tokenEndpoint ?? `${ports.config.baseUrl}${OPENADR_BASE}/auth/token`,
-    issuerTokenUrl: ports.config.tokenEndpoint ?? `${ports.config.baseUrl}${OAUTH_ROUTES.token}`,
-    authenticate: auth, rateLimit: limiter, maxBodyBytes: ports.config.maxBodyBytes,
-  }));
+  app.route(
+    OPENADR_BASE,
+    openadr31Routes(ctx, {
+      tokenUrl: ports.config.tokenEndpoint ?? `${ports.config.baseUrl}${OPENADR_BASE}/auth/token`,
+      issuerTokenUrl: ports.config.tokenEndpoint ?? `${ports.config.baseUrl}${OAUTH_ROUTES.token}`,
+      authenticate: auth,
+      rateLimit: limiter,
+      maxBodyBytes: ports.config.maxBodyBytes,
+    }),
+  );
   app.route('/', invitationPages(ctx));
-  app.route('/', consentRoutes(ctx, () => ports.consent));
+  app.route(
+    '/',
+    consentRoutes(ctx, () => ports.consent),
+  );
   // The local CLI channel (docs/operations.md, "The data folder lock"): `fmar token` through the running hub.
   if (ports.localCli) app.route('/local', localCliRoutes(ports.localCli));
   // Development only: a stand-in Consumer Consent Service (docs/consent.md), so a switch can be tried end to end.
-  if (ports.consentSimulator && ports.config.mode === 'development') app.route('/dev/consent-service', consentSimulatorRoutes(ports.consentSimulator, { mode: 'development' }));
+  if (ports.consentSimulator && ports.config.mode === 'development')
+    app.route('/dev/consent-service', consentSimulatorRoutes(ports.consentSimulator, { mode: 'development' }));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'FMAR hub API', version: '1.0.0', description: 'Flexibility Market Asset Register: organisations, assets, audit and events. Errors are RFC 9457 problems with stable rule codes (docs/rules.md).' },
+    info: {
+      title: 'FMAR hub API',
+      version: '1.0.0',
+      description:
+        'Flexibility Market Asset Register: organisations, assets, audit and events. Errors are RFC 9457 problems with stable rule codes (docs/rules.md).',
+    },
     servers: [{ url: ports.config.baseUrl }],
   });
   // GET / (landing page), /docs and the assets they load, all served by the hub itself (docs/api-guide.md).
-  app.route('/', pageRoutes({ assets: ports.pageAssets, baseUrl: ports.config.baseUrl, issuer: ports.config.issuer ?? ports.config.baseUrl }));
+  app.route(
+    '/',
+    pageRoutes({ assets: ports.pageAssets, baseUrl: ports.config.baseUrl, issuer: ports.config.issuer ?? ports.config.baseUrl }),
+  );
   return app;
 }
 

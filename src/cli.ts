@@ -55,13 +55,18 @@ function progress(label: string, done: number, total?: number) {
   if (!process.stderr.isTTY && done !== total) return;
   const pct = total ? Math.min(100, Math.floor((done / total) * 100)) : undefined;
   const bar = pct !== undefined ? `[${'#'.repeat(Math.floor(pct / 4)).padEnd(25, '.')}] ${String(pct).padStart(3)}% ` : '';
-  process.stderr.write(`\r${label} ${bar}${done.toLocaleString('en-GB')}${total ? ` / ${total.toLocaleString('en-GB')}` : ''}   ${done === total ? '\n' : ''}`);
+  process.stderr.write(
+    `\r${label} ${bar}${done.toLocaleString('en-GB')}${total ? ` / ${total.toLocaleString('en-GB')}` : ''}   ${done === total ? '\n' : ''}`,
+  );
 }
 
 async function importCommand(submit: SubmitBatch, file: string, o: ImportFileOptions, via = ''): Promise<number> {
   const label = o.dryRun ? 'checked' : 'processed';
   const out = await importFile(file, submit, o, {
-    rejected: (r) => { if (process.stderr.isTTY) process.stderr.write('\n'); console.error(`row ${r.row}: ${errorText(r.errors)}`); },
+    rejected: (r) => {
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      console.error(`row ${r.row}: ${errorText(r.errors)}`);
+    },
     progress: (done) => progress(label, done),
   });
   progress(label, out.total, out.total);
@@ -72,34 +77,60 @@ async function importCommand(submit: SubmitBatch, file: string, o: ImportFileOpt
     ...(out.stoppedAt ? [`${out.valid} valid in the refused batch (not written)`] : []),
   ];
   console.log(`${out.total} row(s): ${counts.join(', ')}${o.dryRun ? ' (dry run, nothing written)' : ''}${via}.`);
-  if (out.stoppedAt) console.error(`stopped: the batch of rows ${out.stoppedAt.from}–${out.stoppedAt.to} was refused and nothing of it was written; the rows after it were not read. Fix the rows and run the same command again (rows already registered count as existing), or use --on-error skip.`);
+  if (out.stoppedAt)
+    console.error(
+      `stopped: the batch of rows ${out.stoppedAt.from}–${out.stoppedAt.to} was refused and nothing of it was written; the rows after it were not read. Fix the rows and run the same command again (rows already registered count as existing), or use --on-error skip.`,
+    );
   if (o.rejects && out.rejected) console.error(`rejected rows written to ${o.rejects} (fix them there and import that file).`);
   return out.rejected || out.stoppedAt ? 1 : 0;
 }
 
 /** `fmar import`'s options, or the exit code of a usage error. */
 function importOptions(file: string | undefined, values: Options): ImportFileOptions | number {
-  if (!file) { console.error('usage: fmar import FILE [--organisation ID] [--dry-run] [--on-error stop|skip] [--rejects FILE]'); return 2; }
+  if (!file) {
+    console.error('usage: fmar import FILE [--organisation ID] [--dry-run] [--on-error stop|skip] [--rejects FILE]');
+    return 2;
+  }
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const batch = Math.min(MAX_BULK_ROWS, Math.max(1, Number(str('batch') ?? 10_000)));
   const onError = str('on-error') ?? 'stop';
-  if (onError !== 'stop' && onError !== 'skip') { console.error('--on-error is stop or skip'); return 2; }
+  if (onError !== 'stop' && onError !== 'skip') {
+    console.error('--on-error is stop or skip');
+    return 2;
+  }
   const format = str('format');
-  if (format !== undefined && format !== 'ndjson' && format !== 'csv') { console.error('--format is ndjson or csv'); return 2; }
+  if (format !== undefined && format !== 'ndjson' && format !== 'csv') {
+    console.error('--format is ndjson or csv');
+    return 2;
+  }
   return { organisation: str('organisation'), format, batch, dryRun: !!values['dry-run'], onError, rejects: str('rejects') };
 }
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
+    args: argv,
+    allowPositionals: true,
     options: {
-      organisation: { type: 'string' }, fsp: { type: 'string' }, dno: { type: 'string' }, category: { type: 'string' }, status: { type: 'string' },
-      format: { type: 'string' }, out: { type: 'string' }, batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, scope: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      'on-error': { type: 'string' }, rejects: { type: 'string' },
+      organisation: { type: 'string' },
+      fsp: { type: 'string' },
+      dno: { type: 'string' },
+      category: { type: 'string' },
+      status: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      batch: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      scope: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      'on-error': { type: 'string' },
+      rejects: { type: 'string' },
     },
   });
   const [cmd, sub] = positionals;
-  if (!cmd || values.help) { console.log(HELP); return cmd ? 0 : 2; }
+  if (!cmd || values.help) {
+    console.log(HELP);
+    return cmd ? 0 : 2;
+  }
   const cfg = loadConfig(process.env);
   // The embedded database is opened by one process only (src/node/lock.ts): while a hub holds the
   // folder, commands work through its HTTP API or are refused; otherwise this command holds it.
@@ -110,7 +141,10 @@ async function main(argv: string[]): Promise<number> {
     } catch (e) {
       if (!(e instanceof DataFolderHeld)) throw e;
       const hub = e.info.holder === 'hub' ? await runningHub(cfg.dataDir) : undefined;
-      if (!hub) { console.error(`fmar: ${e.message}; wait for it to finish, then run this command again.`); return 2; }
+      if (!hub) {
+        console.error(`fmar: ${e.message}; wait for it to finish, then run this command again.`);
+        return 2;
+      }
       return throughHub(hub, e.message, cmd, sub, values);
     }
   }
@@ -121,13 +155,21 @@ async function main(argv: string[]): Promise<number> {
       const ids = ulidSource(systemClock);
       if (sub === 'rotate') {
         const r = await rotateSigningKeys(db, new Date(), () => ids.next());
-        console.log(`created ${r.created.join(', ')}${r.retired.length ? `; retired ${r.retired.join(', ')} (published for verification for 24 h)` : ''}`);
+        console.log(
+          `created ${r.created.join(', ')}${r.retired.length ? `; retired ${r.retired.join(', ')} (published for verification for 24 h)` : ''}`,
+        );
         console.log('running hubs pick the new keys up within a minute');
         return 0;
       }
       if (sub === 'list') {
-        for (const k of await db.query<{ kid: string; alg: string; created_at: Date; retired_at: Date | null; expires_at: Date | null }>(`SELECT kid, alg, created_at, retired_at, expires_at FROM signing_key WHERE purpose = 'oidc' ORDER BY created_at`)) {
-          const state = !k.retired_at ? 'current' : k.expires_at && k.expires_at > new Date() ? `retired, published until ${k.expires_at.toISOString()}` : 'expired';
+        for (const k of await db.query<{ kid: string; alg: string; created_at: Date; retired_at: Date | null; expires_at: Date | null }>(
+          `SELECT kid, alg, created_at, retired_at, expires_at FROM signing_key WHERE purpose = 'oidc' ORDER BY created_at`,
+        )) {
+          const state = !k.retired_at
+            ? 'current'
+            : k.expires_at && k.expires_at > new Date()
+              ? `retired, published until ${k.expires_at.toISOString()}`
+              : 'expired';
           console.log(`${k.kid}  ${k.alg.padEnd(6)} ${new Date(k.created_at).toISOString()}  ${state}`);
         }
         return 0;
@@ -142,24 +184,42 @@ async function main(argv: string[]): Promise<number> {
         console.log(`migrations applied; database: ${db.engine}`);
         return 0;
       case 'seed': {
-        if (cfg.mode === 'production') { console.error('fmar: production mode refuses demo data'); return 2; }
+        if (cfg.mode === 'production') {
+          console.error('fmar: production mode refuses demo data');
+          return 2;
+        }
         const orgs = await seedDemo(ctx, systemPrincipal('cli'));
         for (const o of orgs) console.log(`${o.key.padEnd(10)} ${o.id}  ${o.roles.join(', ')}`);
         return 0;
       }
       case 'data-quality': {
         // The data quality jobs (docs/data-quality.md), for a cron or a one-off run.
-        if (sub === 'staleness') { console.log(`${await evaluateStaleness(ctx)} asset(s) re-evaluated for staleness`); return 0; }
-        if (sub === 'reevaluate') { console.log(`${await reevaluateAll(ctx)} asset(s) re-evaluated`); return 0; }
-        if (sub === 'validate-pending') { console.log(JSON.stringify(await validatePending(ctx, hub.ports.registries ?? {}))); return 0; }
+        if (sub === 'staleness') {
+          console.log(`${await evaluateStaleness(ctx)} asset(s) re-evaluated for staleness`);
+          return 0;
+        }
+        if (sub === 'reevaluate') {
+          console.log(`${await reevaluateAll(ctx)} asset(s) re-evaluated`);
+          return 0;
+        }
+        if (sub === 'validate-pending') {
+          console.log(JSON.stringify(await validatePending(ctx, hub.ports.registries ?? {})));
+          return 0;
+        }
         console.error('usage: fmar data-quality staleness | reevaluate | validate-pending');
         return 2;
       }
       case 'audit': {
-        if (sub !== 'verify') { console.error('usage: fmar audit verify'); return 2; }
+        if (sub !== 'verify') {
+          console.error('usage: fmar audit verify');
+          return 2;
+        }
         const sealed = await sealAudit(db);
         const r = await verifyAudit(db);
-        if (r.ok) { console.log(`audit chain intact: ${r.sealed} record(s) verified (${sealed} newly sealed, ${r.unsealed} pending).`); return 0; }
+        if (r.ok) {
+          console.log(`audit chain intact: ${r.sealed} record(s) verified (${sealed} newly sealed, ${r.unsealed} pending).`);
+          return 0;
+        }
         console.error(`audit chain BROKEN at seq ${r.firstBroken!.seq} (audit_log.id ${r.firstBroken!.id}): ${r.firstBroken!.reason}`);
         return 1;
       }
@@ -169,26 +229,53 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'export': {
         const format = (values.format ?? (values.out?.endsWith('.csv') ? 'csv' : 'ndjson')) as 'ndjson' | 'csv';
-        if (format !== 'ndjson' && format !== 'csv') { console.error('--format is ndjson or csv'); return 2; }
-        const stream = exportStream(ctx, systemPrincipal('cli'), { organisationId: values.organisation, fspId: values.fsp, dno: values.dno, category: values.category, status: values.status }, format);
+        if (format !== 'ndjson' && format !== 'csv') {
+          console.error('--format is ndjson or csv');
+          return 2;
+        }
+        const stream = exportStream(
+          ctx,
+          systemPrincipal('cli'),
+          { organisationId: values.organisation, fspId: values.fsp, dno: values.dno, category: values.category, status: values.status },
+          format,
+        );
         const sink = values.out ? createWriteStream(values.out) : process.stdout;
-        await stream.pipeTo(Writable.toWeb(sink as Writable) as WritableStream<Uint8Array>, { preventClose: !values.out }).catch((e) => { throw e; });
+        await stream.pipeTo(Writable.toWeb(sink as Writable) as WritableStream<Uint8Array>, { preventClose: !values.out }).catch((e) => {
+          throw e;
+        });
         if (values.out) console.error(`exported to ${values.out}`);
         return 0;
       }
       case 'cim': {
-        if (sub !== 'export') { console.error('usage: fmar cim export --out FILE [--organisation ID] [--dno CODE] [--category C]'); return 2; }
-        const stream = cimExportStream(ctx, systemPrincipal('cli'), { organisationId: values.organisation, dno: values.dno, category: values.category }, cfg.baseUrl);
+        if (sub !== 'export') {
+          console.error('usage: fmar cim export --out FILE [--organisation ID] [--dno CODE] [--category C]');
+          return 2;
+        }
+        const stream = cimExportStream(
+          ctx,
+          systemPrincipal('cli'),
+          { organisationId: values.organisation, dno: values.dno, category: values.category },
+          cfg.baseUrl,
+        );
         const sink = values.out ? createWriteStream(values.out) : process.stdout;
         await stream.pipeTo(Writable.toWeb(sink as Writable) as WritableStream<Uint8Array>, { preventClose: !values.out });
         if (values.out) console.error(`exported CIM RDF/XML to ${values.out}`);
         return 0;
       }
       case 'token': {
-        if (!hub.signer) { console.error('fmar: tokens are minted only in development mode (production uses the identity provider)'); return 2; }
+        if (!hub.signer) {
+          console.error('fmar: tokens are minted only in development mode (production uses the identity provider)');
+          return 2;
+        }
         const demo = DEMO_ORGANISATIONS.find((d) => d.key === sub || d.id === sub);
-        const [org] = await db.query<{ id: string; roles: OrganisationRole[] }>(`SELECT id, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [demo?.id ?? sub ?? '']);
-        if (!org) { console.error(`fmar: no organisation ${sub}`); return 2; }
+        const [org] = await db.query<{ id: string; roles: OrganisationRole[] }>(
+          `SELECT id, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`,
+          [demo?.id ?? sub ?? ''],
+        );
+        if (!org) {
+          console.error(`fmar: no organisation ${sub}`);
+          return 2;
+        }
         console.log(await hub.signer.sign({ sub: `cli-${org.id}`, org: org.id, roles: org.roles, scope: values.scope }));
         return 0;
       }
@@ -208,39 +295,72 @@ type Options = Record<string, string | boolean | undefined>;
 async function throughHub(hub: HubClient, held: string, cmd: string, sub: string | undefined, values: Options): Promise<number> {
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const out = () => (str('out') ? createWriteStream(str('out')!) : process.stdout);
-  const refuse = (what: string) => { console.error(`fmar: ${held}. ${what}`); return 2; };
+  const refuse = (what: string) => {
+    console.error(`fmar: ${held}. ${what}`);
+    return 2;
+  };
   switch (cmd) {
     case 'migrate':
       console.log(`migrations applied: the running hub (PID ${hub.info.pid}) applied every migration when it started.`);
       return 0;
     case 'seed':
-      return refuse('`fmar seed` writes to the database itself: stop the hub (Ctrl-C), then run it again (`npm start` seeds the demo data anyway).');
+      return refuse(
+        '`fmar seed` writes to the database itself: stop the hub (Ctrl-C), then run it again (`npm start` seeds the demo data anyway).',
+      );
     case 'keys':
       return refuse('`fmar keys` needs the database itself: stop the hub (Ctrl-C), run the command, then start the hub again.');
     case 'data-quality':
       return refuse('The running hub runs the data quality jobs on its own timers; stop it (Ctrl-C) to run one by hand.');
     case 'audit': {
-      if (sub !== 'verify') { console.error('usage: fmar audit verify'); return 2; }
-      const r = await hub.json<{ ok: boolean; sealed: number; unsealed: number; firstBroken?: { seq: string; id: string; reason: string } }>('POST', '/api/v1/audit/verify');
-      if (r.ok) { console.log(`audit chain intact: ${r.sealed} record(s) verified (${r.unsealed} pending), through the hub (PID ${hub.info.pid}).`); return 0; }
+      if (sub !== 'verify') {
+        console.error('usage: fmar audit verify');
+        return 2;
+      }
+      const r = await hub.json<{
+        ok: boolean;
+        sealed: number;
+        unsealed: number;
+        firstBroken?: { seq: string; id: string; reason: string };
+      }>('POST', '/api/v1/audit/verify');
+      if (r.ok) {
+        console.log(`audit chain intact: ${r.sealed} record(s) verified (${r.unsealed} pending), through the hub (PID ${hub.info.pid}).`);
+        return 0;
+      }
       console.error(`audit chain BROKEN at seq ${r.firstBroken!.seq} (audit_log.id ${r.firstBroken!.id}): ${r.firstBroken!.reason}`);
       return 1;
     }
     case 'export': {
       const format = str('format') ?? (str('out')?.endsWith('.csv') ? 'csv' : 'ndjson');
-      if (format !== 'ndjson' && format !== 'csv') { console.error('--format is ndjson or csv'); return 2; }
-      await hub.download(`/api/v1/assets/export${query({ format, organisationId: str('organisation'), fspId: str('fsp'), dno: str('dno'), category: str('category'), status: str('status') })}`, out(), !!str('out'));
+      if (format !== 'ndjson' && format !== 'csv') {
+        console.error('--format is ndjson or csv');
+        return 2;
+      }
+      await hub.download(
+        `/api/v1/assets/export${query({ format, organisationId: str('organisation'), fspId: str('fsp'), dno: str('dno'), category: str('category'), status: str('status') })}`,
+        out(),
+        !!str('out'),
+      );
       if (str('out')) console.error(`exported to ${str('out')} (through the hub, PID ${hub.info.pid})`);
       return 0;
     }
     case 'cim': {
-      if (sub !== 'export') { console.error('usage: fmar cim export --out FILE [--organisation ID] [--dno CODE] [--category C]'); return 2; }
-      await hub.download(`/api/v1/cim/export${query({ organisationId: str('organisation'), dno: str('dno'), category: str('category') })}`, out(), !!str('out'));
+      if (sub !== 'export') {
+        console.error('usage: fmar cim export --out FILE [--organisation ID] [--dno CODE] [--category C]');
+        return 2;
+      }
+      await hub.download(
+        `/api/v1/cim/export${query({ organisationId: str('organisation'), dno: str('dno'), category: str('category') })}`,
+        out(),
+        !!str('out'),
+      );
       if (str('out')) console.error(`exported CIM RDF/XML to ${str('out')} (through the hub, PID ${hub.info.pid})`);
       return 0;
     }
     case 'token': {
-      const r = await hub.json<{ access_token: string }>('POST', '/local/token', { body: JSON.stringify({ organisation: sub ?? '', scope: str('scope') }), contentType: 'application/json' });
+      const r = await hub.json<{ access_token: string }>('POST', '/local/token', {
+        body: JSON.stringify({ organisation: sub ?? '', scope: str('scope') }),
+        contentType: 'application/json',
+      });
       console.log(r.access_token);
       return 0;
     }
@@ -255,10 +375,13 @@ async function throughHub(hub: HubClient, held: string, cmd: string, sub: string
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
-  if (e instanceof Problem) console.error(`fmar: ${e.code}: ${e.message}`);
-  else if (e instanceof HubCallError || e instanceof MigrationChanged) console.error(`fmar: ${e.message}`);
-  else if (e instanceof ConfigError) console.error(`fmar: ${e.message}`);
-  else console.error(e);
-  process.exit(e instanceof Problem || e instanceof ConfigError || e instanceof HubCallError || e instanceof MigrationChanged ? 2 : 1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    if (e instanceof Problem) console.error(`fmar: ${e.code}: ${e.message}`);
+    else if (e instanceof HubCallError || e instanceof MigrationChanged) console.error(`fmar: ${e.message}`);
+    else if (e instanceof ConfigError) console.error(`fmar: ${e.message}`);
+    else console.error(e);
+    process.exit(e instanceof Problem || e instanceof ConfigError || e instanceof HubCallError || e instanceof MigrationChanged ? 2 : 1);
+  },
+);

@@ -31,17 +31,24 @@ export interface HubConfig {
 }
 
 /** FMAR_PARSER_MAX_MEMORY_MB and FMAR_PARSER_THREAD_ABOVE_BYTES (docs/cim-profile.md, "Parsing off the request path"). */
-export interface ParserSettings { maxMemoryMb: number; threadAboveBytes: number }
+export interface ParserSettings {
+  maxMemoryMb: number;
+  threadAboveBytes: number;
+}
 
 /** FMAR_ANALYTICS_MIN_ASSETS (threshold rule) and FMAR_ANALYTICS_DOMINANCE (largest FSP's share above which a cell is hidden). */
-export interface AnalyticsSettings { minAssets: number; dominance: number }
+export interface AnalyticsSettings {
+  minAssets: number;
+  dominance: number;
+}
 export const ANALYTICS_DEFAULTS: AnalyticsSettings = { minAssets: 10, dominance: 0.8 };
 
 function analyticsSettings(env: Record<string, string | undefined>): AnalyticsSettings {
   const minAssets = wholeNumber(env, 'FMAR_ANALYTICS_MIN_ASSETS', ANALYTICS_DEFAULTS.minAssets, 2, 1_000_000);
   const raw = env.FMAR_ANALYTICS_DOMINANCE;
   const dominance = raw === undefined || raw === '' ? ANALYTICS_DEFAULTS.dominance : Number(raw);
-  if (!Number.isFinite(dominance) || dominance <= 0 || dominance >= 1) throw new ConfigError(`FMAR_ANALYTICS_DOMINANCE must be a share between 0 and 1 (exclusive), not ${raw}`);
+  if (!Number.isFinite(dominance) || dominance <= 0 || dominance >= 1)
+    throw new ConfigError(`FMAR_ANALYTICS_DOMINANCE must be a share between 0 and 1 (exclusive), not ${raw}`);
   return { minAssets, dominance };
 }
 
@@ -63,7 +70,10 @@ export interface ConsentSettings {
   skewSec: number;
 }
 
-export interface RateLimitSettings { clientPerMinute: number; orgPerMinute: number }
+export interface RateLimitSettings {
+  clientPerMinute: number;
+  orgPerMinute: number;
+}
 export const RATE_LIMIT_DEFAULTS: RateLimitSettings = { clientPerMinute: 1200, orgPerMinute: 6000 };
 
 export class ConfigError extends Error {}
@@ -72,7 +82,8 @@ function perMinute(env: Record<string, string | undefined>, name: string, fallba
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number of requests per minute (0 disables), not ${raw}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ConfigError(`${name} must be a whole number of requests per minute (0 disables), not ${raw}`);
   return n;
 }
 
@@ -80,7 +91,8 @@ function wholeNumber(env: Record<string, string | undefined>, name: string, fall
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not ${raw}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not ${raw}`);
   return n;
 }
 
@@ -97,9 +109,14 @@ function serviceUrl(env: Record<string, string | undefined>, name: string, mode:
   const raw = env[name];
   if (!raw) return undefined;
   let u: URL;
-  try { u = new URL(raw); } catch { throw new ConfigError(`${name} is not a URL: ${raw}`); }
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: ${raw}`);
+  }
   const local = u.hostname === 'localhost' || u.hostname === '127.0.0.1' || u.hostname === '[::1]';
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && (mode === 'development' || local))) throw new ConfigError(`${name} must be an https URL (http only in development or on localhost), not ${raw}`);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && (mode === 'development' || local)))
+    throw new ConfigError(`${name} must be an https URL (http only in development or on localhost), not ${raw}`);
   return u.toString();
 }
 
@@ -116,16 +133,24 @@ function consentSettings(env: Record<string, string | undefined>, mode: HubConfi
     maxAgeDays: wholeNumber(env, 'FMAR_CONSENT_MAX_AGE_DAYS', 365, 1, 3_650),
     skewSec: wholeNumber(env, 'FMAR_CONSENT_SKEW_SEC', 60, 0, 300),
   };
-  if (s.referenceAuth !== 'bearer' && s.referenceAuth !== 'api-key') throw new ConfigError(`FMAR_CONSENT_REFERENCE_AUTH must be bearer or api-key, not ${s.referenceAuth}`);
+  if (s.referenceAuth !== 'bearer' && s.referenceAuth !== 'api-key')
+    throw new ConfigError(`FMAR_CONSENT_REFERENCE_AUTH must be bearer or api-key, not ${s.referenceAuth}`);
   if (s.jwksUrl && s.jwks) throw new ConfigError('set FMAR_CONSENT_JWKS_URL or FMAR_CONSENT_JWKS, not both');
-  if (s.issuer && !s.jwksUrl && !s.jwks) throw new ConfigError('FMAR_CONSENT_ISSUER needs the issuer\'s keys: FMAR_CONSENT_JWKS_URL or FMAR_CONSENT_JWKS');
+  if (s.issuer && !s.jwksUrl && !s.jwks)
+    throw new ConfigError("FMAR_CONSENT_ISSUER needs the issuer's keys: FMAR_CONSENT_JWKS_URL or FMAR_CONSENT_JWKS");
   if (!s.issuer && (s.jwksUrl || s.jwks)) throw new ConfigError('FMAR_CONSENT_JWKS_URL / FMAR_CONSENT_JWKS need FMAR_CONSENT_ISSUER');
   if (s.jwks) {
     let set: unknown;
-    try { set = JSON.parse(s.jwks); } catch { throw new ConfigError('FMAR_CONSENT_JWKS is not JSON'); }
-    if (!set || typeof set !== 'object' || !Array.isArray((set as { keys?: unknown }).keys)) throw new ConfigError('FMAR_CONSENT_JWKS must be a JWKS: {"keys": [...]}');
+    try {
+      set = JSON.parse(s.jwks);
+    } catch {
+      throw new ConfigError('FMAR_CONSENT_JWKS is not JSON');
+    }
+    if (!set || typeof set !== 'object' || !Array.isArray((set as { keys?: unknown }).keys))
+      throw new ConfigError('FMAR_CONSENT_JWKS must be a JWKS: {"keys": [...]}');
   }
-  if (mode === 'production' && s.referenceUrl && !s.referenceToken) throw new ConfigError('production mode needs FMAR_CONSENT_REFERENCE_TOKEN with FMAR_CONSENT_REFERENCE_URL');
+  if (mode === 'production' && s.referenceUrl && !s.referenceToken)
+    throw new ConfigError('production mode needs FMAR_CONSENT_REFERENCE_TOKEN with FMAR_CONSENT_REFERENCE_URL');
   return s;
 }
 

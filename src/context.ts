@@ -5,7 +5,9 @@ import type { Db } from './storage/db';
 
 /** What the domain modules need: the database, time and identifiers. Shared by the API, CLI and jobs. */
 export interface Ctx {
-  db: Db; clock: Clock; ids: IdSource;
+  db: Db;
+  clock: Clock;
+  ids: IdSource;
   /** The consent port (src/consent), when configured: registrations verify their consentReference with it. */
   consent?: ConsentVerifier;
   /** Cross-domain effects run in a change's transaction (src/kernel/hooks.ts), registered by standardHooks (src/hooks.ts). */

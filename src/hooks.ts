@@ -12,18 +12,24 @@ import { clearReassessmentIn, flagUnitsOfChangedMember } from './units/service';
  * transaction of the change that fires it; docs/architecture.md lists them.
  */
 export function standardHooks(): Hooks {
-  return new Hooks()
-    // Data quality scores every asset change in its transaction (findings, score, scorecards).
-    .on(assetsChanged, (tx, p) => assessAssetsIn(tx, p.ctx, p.now, p.assets, { fresh: p.fresh }).then(() => undefined))
-    // A material change of a member flags its qualified market units for re-assessment.
-    .on(assetMemberChanged, (tx, p) => flagUnitsOfChangedMember(tx, p.ctx, p.actor, p).then(() => undefined))
-    // An asset in an active market unit is not de-registered.
-    .on(assetDeregistering, async (tx, p) => {
-      const units = await activeUnitsOfAsset(tx, p.assetId);
-      if (units.length) throw new Problem('ASSET-IN-MARKET-UNIT', `Asset ${p.assetId} is in active market unit(s) ${units.join(', ')}.`, { marketUnitIds: units });
-    })
-    // A QUALIFIED outcome clears the unit's re-assessment flag.
-    .on(qualificationRecorded, async (tx, p) => {
-      if (p.outcome === 'QUALIFIED') p.result.reassessmentCleared = await clearReassessmentIn(tx, p.ctx, p.actor, p.unitId, p.qualificationId, p.now);
-    });
+  return (
+    new Hooks()
+      // Data quality scores every asset change in its transaction (findings, score, scorecards).
+      .on(assetsChanged, (tx, p) => assessAssetsIn(tx, p.ctx, p.now, p.assets, { fresh: p.fresh }).then(() => undefined))
+      // A material change of a member flags its qualified market units for re-assessment.
+      .on(assetMemberChanged, (tx, p) => flagUnitsOfChangedMember(tx, p.ctx, p.actor, p).then(() => undefined))
+      // An asset in an active market unit is not de-registered.
+      .on(assetDeregistering, async (tx, p) => {
+        const units = await activeUnitsOfAsset(tx, p.assetId);
+        if (units.length)
+          throw new Problem('ASSET-IN-MARKET-UNIT', `Asset ${p.assetId} is in active market unit(s) ${units.join(', ')}.`, {
+            marketUnitIds: units,
+          });
+      })
+      // A QUALIFIED outcome clears the unit's re-assessment flag.
+      .on(qualificationRecorded, async (tx, p) => {
+        if (p.outcome === 'QUALIFIED')
+          p.result.reassessmentCleared = await clearReassessmentIn(tx, p.ctx, p.actor, p.unitId, p.qualificationId, p.now);
+      })
+  );
 }

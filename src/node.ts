@@ -27,7 +27,10 @@ async function main() {
   try {
     cfg = loadConfig(process.env);
   } catch (e) {
-    if (e instanceof ConfigError) { console.error(`fmar: ${e.message}`); process.exit(2); }
+    if (e instanceof ConfigError) {
+      console.error(`fmar: ${e.message}`);
+      process.exit(2);
+    }
     throw e;
   }
   // The embedded database is opened by one process only (src/node/lock.ts): a second hub or a CLI
@@ -38,7 +41,9 @@ async function main() {
       lock = acquireLock(cfg.dataDir, 'hub', { withSecret: true });
     } catch (e) {
       if (e instanceof DataFolderHeld) {
-        console.error(`fmar: ${e.message}. Stop it first${e.info.holder === 'hub' ? ' (Ctrl-C in its terminal)' : ''}, or start this hub on another folder: FMAR_DATA_DIR=other-folder npm start`);
+        console.error(
+          `fmar: ${e.message}. Stop it first${e.info.holder === 'hub' ? ' (Ctrl-C in its terminal)' : ''}, or start this hub on another folder: FMAR_DATA_DIR=other-folder npm start`,
+        );
         process.exit(2);
       }
       throw e;
@@ -50,14 +55,27 @@ async function main() {
   // Webhook deliveries start once the hub is up; a commit that wrote events wakes them at once.
   let deliveries: DeliveryWorker | undefined;
   try {
-    node = await startNodeHub(cfg, db, { ready: () => ready, localSecret: lock?.info.localSecret, events: { written: () => deliveries?.wake() } });
+    node = await startNodeHub(cfg, db, {
+      ready: () => ready,
+      localSecret: lock?.info.localSecret,
+      events: { written: () => deliveries?.wake() },
+    });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
-      console.error(`fmar: port ${cfg.port} ${code === 'EADDRINUSE' ? 'is already in use (another hub or program listens on it)' : 'may not be opened by this user'}. Stop that program, or choose another port: PORT=${cfg.port + 1} npm start`);
-      await db.close(); lock?.release(); process.exit(2);
+      console.error(
+        `fmar: port ${cfg.port} ${code === 'EADDRINUSE' ? 'is already in use (another hub or program listens on it)' : 'may not be opened by this user'}. Stop that program, or choose another port: PORT=${cfg.port + 1} npm start`,
+      );
+      await db.close();
+      lock?.release();
+      process.exit(2);
     }
-    if (e instanceof MigrationChanged || /signing key/.test((e as Error).message)) { console.error(`fmar: ${(e as Error).message}`); await db.close(); lock?.release(); process.exit(2); }
+    if (e instanceof MigrationChanged || /signing key/.test((e as Error).message)) {
+      console.error(`fmar: ${(e as Error).message}`);
+      await db.close();
+      lock?.release();
+      process.exit(2);
+    }
     throw e;
   }
   lock?.update({ baseUrl: cfg.baseUrl, url: node.url });
@@ -72,53 +90,100 @@ async function main() {
     // A System Operator owning the NESO products, and a qualified demo market unit (src/demo/market.ts).
     orgs.push(await seedDemoMarket(ctx, systemPrincipal('seed')));
     const clients = await ensureDemoClients(ctx, orgs);
-    const credentials = await Promise.all(orgs.map(async (o) => {
-      const c = clients.find((x) => x.key === o.key)!;
-      return {
-        key: o.key, organisationId: o.id, roles: o.roles, clientId: c.clientId, clientSecret: c.clientSecret,
-        // A ready-made 12-hour development token, for trying the API without the OAuth step.
-        accessToken: await hub.signer!.sign({ sub: `demo-${o.key}`, org: o.id, roles: o.roles }),
-      };
-    }));
+    const credentials = await Promise.all(
+      orgs.map(async (o) => {
+        const c = clients.find((x) => x.key === o.key)!;
+        return {
+          key: o.key,
+          organisationId: o.id,
+          roles: o.roles,
+          clientId: c.clientId,
+          clientSecret: c.clientSecret,
+          // A ready-made 12-hour development token, for trying the API without the OAuth step.
+          accessToken: await hub.signer!.sign({ sub: `demo-${o.key}`, org: o.id, roles: o.roles }),
+        };
+      }),
+    );
     fsp = credentials.find((c) => c.key === 'fsp-a');
     mkdirSync(resolve(cfg.dataDir), { recursive: true });
     credentialsFile = resolve(cfg.dataDir, 'demo-credentials.json');
-    writeFileSync(credentialsFile, JSON.stringify({
-      baseUrl: cfg.baseUrl, issuer: cfg.issuer, tokenEndpoint, discovery: `${cfg.issuer}/.well-known/openid-configuration`, audience: cfg.audience,
-      clientAuthentication: 'client_secret_basic; grant_type=client_credentials; tokens live 5 minutes',
-      organisations: credentials,
-    }, null, 2), { mode: 0o600 });
+    writeFileSync(
+      credentialsFile,
+      JSON.stringify(
+        {
+          baseUrl: cfg.baseUrl,
+          issuer: cfg.issuer,
+          tokenEndpoint,
+          discovery: `${cfg.issuer}/.well-known/openid-configuration`,
+          audience: cfg.audience,
+          clientAuthentication: 'client_secret_basic; grant_type=client_credentials; tokens live 5 minutes',
+          organisations: credentials,
+        },
+        null,
+        2,
+      ),
+      { mode: 0o600 },
+    );
   }
 
   // Background work: seal the audit chain, sweep expired provider rows and rate-limit windows,
   // pick up key rotations made by the CLI, warn of expiring client credentials.
   const timers = [
-    setInterval(() => { sealAudit(db).catch((e) => console.error('[fmar] audit sealer:', e)); }, 2000),
-    setInterval(() => { identity.refreshKeys().catch((e) => console.error('[fmar] key refresh:', e)); }, 60_000),
+    setInterval(() => {
+      sealAudit(db).catch((e) => console.error('[fmar] audit sealer:', e));
+    }, 2000),
+    setInterval(() => {
+      identity.refreshKeys().catch((e) => console.error('[fmar] key refresh:', e));
+    }, 60_000),
     setInterval(() => {
       identity.sweep().catch((e) => console.error('[fmar] oidc sweep:', e));
       sweepRateLimits(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] rate-limit sweep:', e));
     }, 300_000),
-    setInterval(() => { warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e)); }, 3_600_000),
+    setInterval(() => {
+      warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e));
+    }, 3_600_000),
     // Switches whose effective instant has come move their FSP link (state in the database, so a restart resumes).
-    setInterval(() => { runSwitches().catch((e) => console.error('[fmar] switch scheduler:', e)); }, 60_000),
-    setInterval(() => { purgeConsentReplays(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] consent replay purge:', e)); }, 3_600_000),
+    setInterval(() => {
+      runSwitches().catch((e) => console.error('[fmar] switch scheduler:', e));
+    }, 60_000),
+    setInterval(() => {
+      purgeConsentReplays(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] consent replay purge:', e));
+    }, 3_600_000),
     // Data quality (docs/data-quality.md): records that time alone made stale get their finding.
-    setInterval(() => { evaluateStaleness(ctx).catch((e) => console.error('[fmar] data quality staleness:', e)); }, 3_600_000),
+    setInterval(() => {
+      evaluateStaleness(ctx).catch((e) => console.error('[fmar] data quality staleness:', e));
+    }, 3_600_000),
   ];
   // Authenticity checks run by themselves (UC-02.01 step 6): Pending Validation assets (registered, or
   // changed in a checked field) are validated every 30 seconds; one a registry could not answer for is
   // asked again after 15 minutes. One run at a time per hub.
-  const validation = registriesConfigured(hub.ports.registries) ? startValidationWorker(ctx, hub.ports.registries!, { intervalMs: 30_000, retryAfterMs: 15 * 60_000 }) : undefined;
+  const validation = registriesConfigured(hub.ports.registries)
+    ? startValidationWorker(ctx, hub.ports.registries!, { intervalMs: 30_000, retryAfterMs: 15 * 60_000 })
+    : undefined;
   // Consents whose tokens carry a status-list reference are re-checked every 15 minutes.
   if (hub.ports.consent?.methods.jwt) {
     const consent = hub.ports.consent;
-    timers.push(setInterval(() => {
-      checkConsentStatusLists(ctx, {
-        statusOf: (ref) => consent.statusOf(ref),
-        record: (r) => recordConsentRevocation(db, { issuer: r.issuer, jti: r.jti, tokenHash: r.tokenHash, revokedAt: hub.ports.clock.now(), reason: `status list: ${r.status === 2 ? 'suspended' : 'invalid'}`, source: 'status-list', recordedBy: 'consent-status-list' }, hub.ports.clock.now()),
-      }).catch((e) => console.error('[fmar] consent status lists:', e));
-    }, 15 * 60_000));
+    timers.push(
+      setInterval(() => {
+        checkConsentStatusLists(ctx, {
+          statusOf: (ref) => consent.statusOf(ref),
+          record: (r) =>
+            recordConsentRevocation(
+              db,
+              {
+                issuer: r.issuer,
+                jti: r.jti,
+                tokenHash: r.tokenHash,
+                revokedAt: hub.ports.clock.now(),
+                reason: `status list: ${r.status === 2 ? 'suspended' : 'invalid'}`,
+                source: 'status-list',
+                recordedBy: 'consent-status-list',
+              },
+              hub.ports.clock.now(),
+            ),
+        }).catch((e) => console.error('[fmar] consent status lists:', e));
+      }, 15 * 60_000),
+    );
   }
   function runSwitches() {
     return applyDueSwitches(ctx, { isRevoked: (tx, issuer, jti, tokenHash) => isRevoked(tx, { issuer, jti, tokenHash }) });
@@ -128,8 +193,19 @@ async function main() {
   // Webhooks (docs/events.md): deliver due events every second; keep delivered rows 30 days.
   deliveries = startDeliveryWorker(db, hub.ports.clock, { source: cfg.baseUrl, production: cfg.mode === 'production', intervalMs: 1000 });
   // CIM import jobs (docs/cim-profile.md): claimed from the shared queue every 2 seconds, one at a time.
-  const cimJobs = startCimJobWorker(ctx, { worker: `${hostname()}:${process.pid}`, leaseMs: DEFAULT_LEASE_MS, intervalMs: 2000, maxBytes: cfg.maxBulkBytes });
-  timers.push(setInterval(() => { pruneDeliveries(db, new Date(hub.ports.clock.now().getTime() - 30 * 86_400_000)).catch((e) => console.error('[fmar] delivery prune:', e)); }, 3_600_000));
+  const cimJobs = startCimJobWorker(ctx, {
+    worker: `${hostname()}:${process.pid}`,
+    leaseMs: DEFAULT_LEASE_MS,
+    intervalMs: 2000,
+    maxBytes: cfg.maxBulkBytes,
+  });
+  timers.push(
+    setInterval(() => {
+      pruneDeliveries(db, new Date(hub.ports.clock.now().getTime() - 30 * 86_400_000)).catch((e) =>
+        console.error('[fmar] delivery prune:', e),
+      );
+    }, 3_600_000),
+  );
 
   const lines = [
     `FMAR hub (${cfg.mode}) on ${db.engine === 'pglite' ? `embedded PostgreSQL (PGlite) in ${resolve(cfg.dataDir)}` : 'PostgreSQL'}`,
@@ -141,9 +217,13 @@ async function main() {
     `  Health         ${cfg.baseUrl}/healthz`,
   ];
   if (credentialsFile && fsp) {
-    lines.push(`  Credentials    ${credentialsFile}`, '', 'Try it as the demo FSP (Demo Flex Alpha Ltd): get a 5-minute token, then look up its battery by MPAN:',
+    lines.push(
+      `  Credentials    ${credentialsFile}`,
+      '',
+      'Try it as the demo FSP (Demo Flex Alpha Ltd): get a 5-minute token, then look up its battery by MPAN:',
       `  TOKEN=$(curl -s -u ${fsp.clientId}:${fsp.clientSecret} -d grant_type=client_credentials ${tokenEndpoint} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
-      `  curl -H "Authorization: Bearer $TOKEN" '${cfg.baseUrl}/api/v1/assets?identifier=mpan:1312345678907'`);
+      `  curl -H "Authorization: Bearer $TOKEN" '${cfg.baseUrl}/api/v1/assets?identifier=mpan:1312345678907'`,
+    );
   }
   ready = true;
   lock?.update({ ready: true });
@@ -165,4 +245,7 @@ async function main() {
   process.on('SIGTERM', () => void stop());
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -4,7 +4,9 @@ import type { CimFileInput, DigestOptions, ParsedModel } from '../cim/index';
 // The kernel's ports. Everything the app is built from, these and the domains' adapters, is `Ports` in src/app.ts.
 
 /** Time comes from a port so that tests control it ("control of time is critical"). */
-export interface Clock { now(): Date }
+export interface Clock {
+  now(): Date;
+}
 export const systemClock: Clock = { now: () => new Date() };
 
 /** Identifier source: ULIDs (time-ordered, 26 characters of Crockford base 32). */
@@ -20,7 +22,9 @@ export interface IdSource {
  * app's database tells it (signallingCommits, src/events/outbox.ts); the Node hub wakes its webhook
  * deliveries, elsewhere it is quiet (the deliverer polls).
  */
-export interface EventSink { written(count: number): void }
+export interface EventSink {
+  written(count: number): void;
+}
 export const quietEventSink: EventSink = { written: () => {} };
 
 /**
@@ -30,7 +34,11 @@ export const quietEventSink: EventSink = { written: () => {} };
  * CimParseError for a refused document, or a Problem (CIM-IMPORT-MEMORY) when the bound is hit.
  */
 export interface CimParser {
-  parse(files: CimFileInput[], o: DigestOptions, progress?: (bytesParsed: number, objects: number) => Promise<void>): Promise<ParsedModel & { threadId?: number }>;
+  parse(
+    files: CimFileInput[],
+    o: DigestOptions,
+    progress?: (bytesParsed: number, objects: number) => Promise<void>,
+  ): Promise<ParsedModel & { threadId?: number }>;
 }
 
 export interface AppConfig {

@@ -82,7 +82,8 @@ export function workerConfig(env: WorkerEnv, origin: string): HubConfig {
   let cfg = loadConfig(vars);
   // Without FMAR_BASE_URL (allowed in development only) the hub's public URL is where it was reached.
   if (!vars.FMAR_BASE_URL) cfg = loadConfig({ ...vars, FMAR_BASE_URL: origin });
-  if (!cfg.jwks && !cfg.jwksUrl) throw new ConfigError('the Worker verifies access tokens offline: set FMAR_JWKS_URL (or FMAR_JWKS) and FMAR_ISSUER');
+  if (!cfg.jwks && !cfg.jwksUrl)
+    throw new ConfigError('the Worker verifies access tokens offline: set FMAR_JWKS_URL (or FMAR_JWKS) and FMAR_ISSUER');
   databaseUrl(env);
   return cfg;
 }
@@ -97,11 +98,25 @@ function appFor(env: WorkerEnv, request: Request): ReturnType<typeof buildApp> {
     db: scopedDb,
     clock,
     ids: ulidSource(clock),
-    tokens: jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks: cfg.jwksUrl ? new URL(cfg.jwksUrl) : JSON.parse(cfg.jwks!), now: () => clock.now() }),
+    tokens: jwtTokenVerifier({
+      issuer: cfg.issuer,
+      audience: cfg.audience,
+      jwks: cfg.jwksUrl ? new URL(cfg.jwksUrl) : JSON.parse(cfg.jwks!),
+      now: () => clock.now(),
+    }),
     events: quietEventSink,
     consent: consentVerifierFromConfig(cfg, scopedDb, clock),
     config: {
-      baseUrl: cfg.baseUrl, issuer: cfg.issuer, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays, analytics: cfg.analytics,
+      baseUrl: cfg.baseUrl,
+      issuer: cfg.issuer,
+      audience: cfg.audience,
+      mode: cfg.mode,
+      maxBodyBytes: cfg.maxBodyBytes,
+      maxBulkBytes: cfg.maxBulkBytes,
+      rateLimit: cfg.rateLimit,
+      authCacheMs: cfg.authCacheMs,
+      switchNoticeDays: cfg.switchNoticeDays,
+      analytics: cfg.analytics,
       // The provider is Node-only: OpenADR clients get their tokens from the issuer.
       tokenEndpoint: `${cfg.issuer}${OAUTH_ROUTES.token}`,
     },
@@ -117,18 +132,25 @@ function appFor(env: WorkerEnv, request: Request): ReturnType<typeof buildApp> {
  */
 function heldBody(body: ReadableStream<Uint8Array>, db: Db, done: () => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    pull: (controller) => requestDb.run(db, async () => {
-      try {
-        const { done: end, value } = await reader.read();
-        if (end) { controller.close(); done(); } else controller.enqueue(value);
-      } catch (e) {
-        controller.error(e);
-        done();
-      }
-    }),
-    cancel: (reason) => requestDb.run(db, () => reader.cancel(reason)).finally(done),
-  }, { highWaterMark: 0 });
+  return new ReadableStream<Uint8Array>(
+    {
+      pull: (controller) =>
+        requestDb.run(db, async () => {
+          try {
+            const { done: end, value } = await reader.read();
+            if (end) {
+              controller.close();
+              done();
+            } else controller.enqueue(value);
+          } catch (e) {
+            controller.error(e);
+            done();
+          }
+        }),
+      cancel: (reason) => requestDb.run(db, () => reader.cancel(reason)).finally(done),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 export default {
@@ -155,7 +177,14 @@ export default {
       return res;
     }
     let finished!: () => void;
-    ctx.waitUntil(new Promise<void>((resolve) => { finished = resolve; }).then(() => db.close()));
-    return new Response(heldBody(res.body, db, () => finished()), res);
+    ctx.waitUntil(
+      new Promise<void>((resolve) => {
+        finished = resolve;
+      }).then(() => db.close()),
+    );
+    return new Response(
+      heldBody(res.body, db, () => finished()),
+      res,
+    );
   },
 };

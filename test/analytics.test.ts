@@ -17,8 +17,21 @@ let n = 0;
 function assets(count: number, fspId: string, dno: string, distributor: string, category: 'BESS' | 'EV_CHARGER') {
   return Array.from({ length: count }, () => {
     const i = ++n;
-    const caps = category === 'BESS' ? { ratedCapacityKw: 5, generationCapacityKw: 5, demandCapacityKw: 5 } : { ratedCapacityKw: 7, demandCapacityKw: 7 };
-    const row = batteryInput(i, { name: `Analytics asset ${i}`, category, ...caps, organisationId: fspId, fspId, dno, importMpan: mpanFor(500_000 + i, distributor), serialNumber: `AN-${i}`, location: { postcode: 'G1 1AA', gspGroup: '_N' } });
+    const caps =
+      category === 'BESS'
+        ? { ratedCapacityKw: 5, generationCapacityKw: 5, demandCapacityKw: 5 }
+        : { ratedCapacityKw: 7, demandCapacityKw: 7 };
+    const row = batteryInput(i, {
+      name: `Analytics asset ${i}`,
+      category,
+      ...caps,
+      organisationId: fspId,
+      fspId,
+      dno,
+      importMpan: mpanFor(500_000 + i, distributor),
+      serialNumber: `AN-${i}`,
+      location: { postcode: 'G1 1AA', gspGroup: '_N' },
+    });
     identifying.push(row.name as string, row.importMpan as string, row.serialNumber as string);
     return row;
   });
@@ -33,17 +46,31 @@ function assets(count: number, fspId: string, dno: string, distributor: string, 
  */
 beforeAll(async () => {
   hub = await testHub({ seed: false });
-  for (const [k, i] of [['f1', 1], ['f2', 2], ['f3', 3]] as const) {
-    const o = await registerOrganisation(hub.ctx, hub.system, { legalName: `Analytics FSP ${i} Ltd`, organisationType: 'LTD', registrationNumber: `0970000${i}`, roles: ['FSP'], status: 'ACTIVE' });
+  for (const [k, i] of [
+    ['f1', 1],
+    ['f2', 2],
+    ['f3', 3],
+  ] as const) {
+    const o = await registerOrganisation(hub.ctx, hub.system, {
+      legalName: `Analytics FSP ${i} Ltd`,
+      organisationType: 'LTD',
+      registrationNumber: `0970000${i}`,
+      roles: ['FSP'],
+      status: 'ACTIVE',
+    });
     fsp[k] = o.id;
     identifying.push(o.id, o.legalName);
   }
   const rows = [
-    ...assets(6, fsp.f1, 'SPEN_SPM', '13', 'BESS'), ...assets(6, fsp.f2, 'SPEN_SPM', '13', 'BESS'),
-    ...assets(5, fsp.f1, 'SPEN_SPM', '13', 'EV_CHARGER'), ...assets(5, fsp.f2, 'SPEN_SPM', '13', 'EV_CHARGER'),
+    ...assets(6, fsp.f1, 'SPEN_SPM', '13', 'BESS'),
+    ...assets(6, fsp.f2, 'SPEN_SPM', '13', 'BESS'),
+    ...assets(5, fsp.f1, 'SPEN_SPM', '13', 'EV_CHARGER'),
+    ...assets(5, fsp.f2, 'SPEN_SPM', '13', 'EV_CHARGER'),
     ...assets(3, fsp.f3, 'UKPN_EPN', '10', 'BESS'),
-    ...assets(18, fsp.f3, 'UKPN_EPN', '10', 'EV_CHARGER'), ...assets(2, fsp.f1, 'UKPN_EPN', '10', 'EV_CHARGER'),
-    ...assets(6, fsp.f1, 'NGED_WMID', '14', 'BESS'), ...assets(5, fsp.f2, 'NGED_WMID', '14', 'BESS'),
+    ...assets(18, fsp.f3, 'UKPN_EPN', '10', 'EV_CHARGER'),
+    ...assets(2, fsp.f1, 'UKPN_EPN', '10', 'EV_CHARGER'),
+    ...assets(6, fsp.f1, 'NGED_WMID', '14', 'BESS'),
+    ...assets(5, fsp.f2, 'NGED_WMID', '14', 'BESS'),
     ...assets(1, fsp.f1, 'SPEN_SPM', '13', 'BESS'),
   ];
   const out = await registerAssets(hub.ctx, hub.system, rows, { source: 'test' });
@@ -52,7 +79,9 @@ beforeAll(async () => {
   const gone = out.assets.at(-1)!;
   await deregisterAsset(hub.ctx, hub.system, gone.id, { reason: 'analytics test: de-registered assets are not counted' });
 }, 60_000);
-afterAll(async () => { await hub?.close(); });
+afterAll(async () => {
+  await hub?.close();
+});
 
 const get = (by: string) => hub.call('GET', `/public/analytics/capacity${by === '' ? '' : `?by=${by}`}`);
 
@@ -85,7 +114,14 @@ describe('GET /public/analytics/capacity', () => {
     expect(r.text).not.toContain('UKPN_EPN');
     expect(r.text).not.toContain('NGED_WMID');
     // The two hidden cells are published only together (34 assets, no FSP above 0.8).
-    expect(r.json.other).toEqual({ suppressed: false, cells: 2, assets: 34, ratedCapacityKw: 210, generationCapacityKw: 70, demandCapacityKw: 210 });
+    expect(r.json.other).toEqual({
+      suppressed: false,
+      cells: 2,
+      assets: 34,
+      ratedCapacityKw: 210,
+      generationCapacityKw: 70,
+      demandCapacityKw: 210,
+    });
     expect(r.json.total.assets - 22).toBe(r.json.other.assets);
   });
 
@@ -95,7 +131,14 @@ describe('GET /public/analytics/capacity', () => {
     // Every cell is suppressed (UKPN_EPN/BESS too few, UKPN_EPN/EV_CHARGER dominated, the rest
     // secondary): none is listed, all five are counted together in `other`.
     expect(r.json.cells).toEqual([]);
-    expect(r.json.other).toEqual({ suppressed: false, cells: 5, assets: 56, ratedCapacityKw: 340, generationCapacityKw: 130, demandCapacityKw: 340 });
+    expect(r.json.other).toEqual({
+      suppressed: false,
+      cells: 5,
+      assets: 56,
+      ratedCapacityKw: 340,
+      generationCapacityKw: 130,
+      demandCapacityKw: 340,
+    });
     // SPEN_SPM/BESS and /EV_CHARGER pass on their own (12 and 10 assets, two FSPs), but by=dno
     // publishes SPEN_SPM (22) and by=category publishes EV_CHARGER (30): publishing either would
     // let UKPN_EPN/EV_CHARGER (20 = 30 − 10) be subtracted out.
@@ -130,7 +173,14 @@ describe('GET /public/analytics/capacity', () => {
 
   it('identifies no asset or organisation, and publishes no cell below the threshold', async () => {
     // The finest breakdown publishes nothing: every cell of it is below the threshold.
-    for (const [by, published] of [['', 1], ['dno', 1], ['category', 2], ['status', 1], ['gspGroup', 1], ['dno,gspGroup,category,status', 0]] as const) {
+    for (const [by, published] of [
+      ['', 1],
+      ['dno', 1],
+      ['category', 2],
+      ['status', 1],
+      ['gspGroup', 1],
+      ['dno,gspGroup,category,status', 0],
+    ] as const) {
       const r = await get(by);
       expect(r.json.cells, by).toHaveLength(published);
       for (const s of identifying) expect(r.text).not.toContain(s);
@@ -175,7 +225,8 @@ describe('GET /public/analytics/capacity', () => {
     const day1 = await all();
     const day1Date = (await get('')).json.snapshotDate;
     // The same day, 65 s later, after a registration: the same snapshot.
-    const one = async (dno: string, distributor: string, f = fsp.f2) => expect((await registerAssets(hub.ctx, hub.system, assets(1, f, dno, distributor, 'BESS'), { source: 'test' })).ok).toBe(true);
+    const one = async (dno: string, distributor: string, f = fsp.f2) =>
+      expect((await registerAssets(hub.ctx, hub.system, assets(1, f, dno, distributor, 'BESS'), { source: 'test' })).ok).toBe(true);
     await one('SPEN_SPM', '13');
     hub.clock.advance(65_000);
     expect(await all()).toEqual(day1);
@@ -207,14 +258,29 @@ describe('a day’s snapshot across instances', () => {
   it('instances asking at the same moment for a day with no snapshot all answer the one stored snapshot', async () => {
     hub.clock.advance(86_400_000);
     // A change the rules would release, so a snapshot taken from different register states would differ.
-    expect((await registerAssets(hub.ctx, hub.system, [...assets(5, fsp.f1, 'NGED_WMID', '14', 'BESS'), ...assets(5, fsp.f2, 'NGED_WMID', '14', 'BESS')], { source: 'test' })).ok).toBe(true);
+    expect(
+      (
+        await registerAssets(
+          hub.ctx,
+          hub.system,
+          [...assets(5, fsp.f1, 'NGED_WMID', '14', 'BESS'), ...assets(5, fsp.f2, 'NGED_WMID', '14', 'BESS')],
+          { source: 'test' },
+        )
+      ).ok,
+    ).toBe(true);
     const instances = Array.from({ length: 4 }, () => buildApp(hub.ports));
-    const answers = await Promise.all(instances.flatMap((app) => ['', 'dno'].map(async (by) => {
-      const res = await app.request(`/public/analytics/capacity?by=${by}`);
-      expect(res.status).toBe(200);
-      return { by, body: await res.json() as any };
-    })));
-    const [{ n }] = await hub.db.query(`SELECT count(*)::int AS n FROM analytics_snapshot WHERE snapshot_date = $1::date`, [hub.clock.now().toISOString().slice(0, 10)]);
+    const answers = await Promise.all(
+      instances.flatMap((app) =>
+        ['', 'dno'].map(async (by) => {
+          const res = await app.request(`/public/analytics/capacity?by=${by}`);
+          expect(res.status).toBe(200);
+          return { by, body: (await res.json()) as any };
+        }),
+      ),
+    );
+    const [{ n }] = await hub.db.query(`SELECT count(*)::int AS n FROM analytics_snapshot WHERE snapshot_date = $1::date`, [
+      hub.clock.now().toISOString().slice(0, 10),
+    ]);
     expect(n).toBe(1);
     for (const by of ['', 'dno']) {
       const same = answers.filter((a) => a.by === by).map((a) => a.body);
@@ -224,8 +290,14 @@ describe('a day’s snapshot across instances', () => {
 });
 
 describe('the disclosure rules (src/analytics/disclosure.ts)', () => {
-  const row = (dno: string, fspId: string, assets: number, kw: { rated: number; gen?: number; demand?: number }): Contribution =>
-    ({ keys: { dno, gspGroup: null, category: 'BESS', status: 'VERIFIED' }, fspId, assets, ratedKw: kw.rated, generationKw: kw.gen ?? 0, demandKw: kw.demand ?? 0 });
+  const row = (dno: string, fspId: string, assets: number, kw: { rated: number; gen?: number; demand?: number }): Contribution => ({
+    keys: { dno, gspGroup: null, category: 'BESS', status: 'VERIFIED' },
+    fspId,
+    assets,
+    ratedKw: kw.rated,
+    generationKw: kw.gen ?? 0,
+    demandKw: kw.demand ?? 0,
+  });
   const policy = { minAssets: 10, dominance: 0.8 };
 
   it('dominance is checked on each capacity: one FSP with most of the generation hides the cell', () => {
@@ -244,20 +316,35 @@ describe('the disclosure rules (src/analytics/disclosure.ts)', () => {
 
   it('two small hidden cells whose sum is still small pull in a third', () => {
     // A (3) and B (4) fail; together 7 still fails against the published total, so C (smallest) goes too.
-    const lat = protectedLattice([
-      row('A', 'x', 2, { rated: 5 }), row('A', 'y', 1, { rated: 5 }), row('B', 'x', 2, { rated: 5 }), row('B', 'y', 2, { rated: 5 }),
-      row('C', 'x', 6, { rated: 5 }), row('C', 'y', 6, { rated: 5 }), row('D', 'x', 10, { rated: 5 }), row('D', 'y', 10, { rated: 5 }),
-    ], policy);
+    const lat = protectedLattice(
+      [
+        row('A', 'x', 2, { rated: 5 }),
+        row('A', 'y', 1, { rated: 5 }),
+        row('B', 'x', 2, { rated: 5 }),
+        row('B', 'y', 2, { rated: 5 }),
+        row('C', 'x', 6, { rated: 5 }),
+        row('C', 'y', 6, { rated: 5 }),
+        row('D', 'x', 10, { rated: 5 }),
+        row('D', 'y', 10, { rated: 5 }),
+      ],
+      policy,
+    );
     const byDno = lat.get(1)!;
     expect([...byDno.cells.values()].map((c) => [c.values[0], c.suppressed ?? 'published'])).toEqual([
-      ['A', 'ANALYTICS-CELL-TOO-FEW-ASSETS'], ['B', 'ANALYTICS-CELL-TOO-FEW-ASSETS'], ['C', 'ANALYTICS-CELL-SECONDARY'], ['D', 'published'],
+      ['A', 'ANALYTICS-CELL-TOO-FEW-ASSETS'],
+      ['B', 'ANALYTICS-CELL-TOO-FEW-ASSETS'],
+      ['C', 'ANALYTICS-CELL-SECONDARY'],
+      ['D', 'published'],
     ]);
   });
 
   it('FMAR_ANALYTICS_MIN_ASSETS and FMAR_ANALYTICS_DOMINANCE are read and checked', () => {
     const env = { FMAR_MODE: 'development' };
     expect(loadConfig(env).analytics).toEqual({ minAssets: 10, dominance: 0.8 });
-    expect(loadConfig({ ...env, FMAR_ANALYTICS_MIN_ASSETS: '20', FMAR_ANALYTICS_DOMINANCE: '0.6' }).analytics).toEqual({ minAssets: 20, dominance: 0.6 });
+    expect(loadConfig({ ...env, FMAR_ANALYTICS_MIN_ASSETS: '20', FMAR_ANALYTICS_DOMINANCE: '0.6' }).analytics).toEqual({
+      minAssets: 20,
+      dominance: 0.6,
+    });
     expect(() => loadConfig({ ...env, FMAR_ANALYTICS_DOMINANCE: '1.5' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...env, FMAR_ANALYTICS_MIN_ASSETS: '1' })).toThrow(ConfigError);
   });

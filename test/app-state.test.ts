@@ -14,8 +14,12 @@ import { batteryInput, testHub, type TestHub } from './harness';
  */
 
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 const request = (app: ReturnType<typeof buildApp>, path: string, token: string, init: { method?: string; body?: unknown } = {}) =>
   app.request(path, {
@@ -26,7 +30,13 @@ const request = (app: ReturnType<typeof buildApp>, path: string, token: string, 
 
 describe('credential revocations', () => {
   it('reach an app built before many others at once, from its cache, with no clock moving', async () => {
-    const org = await registerOrganisation(hub.ctx, hub.system, { legalName: 'Revoked Later Ltd', organisationType: 'LTD', registrationNumber: '09700001', roles: ['FSP'], status: 'ACTIVE' });
+    const org = await registerOrganisation(hub.ctx, hub.system, {
+      legalName: 'Revoked Later Ltd',
+      organisationType: 'LTD',
+      registrationNumber: '09700001',
+      roles: ['FSP'],
+      status: 'ACTIVE',
+    });
     const token = await hub.token({ org: org.id, roles: ['FSP'], sub: 'revoked-later' });
     const first = buildApp(hub.ports);
     expect((await request(first, '/api/v1/assets', token)).status).toBe(200);
@@ -63,7 +73,9 @@ describe('the event sink', () => {
     const other = buildApp(hub.ports);
     const token = await hub.token('fsp-a');
     const before = await outboxCount();
-    expect((await request(app, '/api/v1/assets', token, { method: 'POST', body: { ...batteryInput(97_002), ratedCapacityKw: -1 } })).status).toBe(422);
+    expect(
+      (await request(app, '/api/v1/assets', token, { method: 'POST', body: { ...batteryInput(97_002), ratedCapacityKw: -1 } })).status,
+    ).toBe(422);
     expect((await request(app, '/api/v1/assets', token)).status).toBe(200);
     expect((await request(other, '/api/v1/assets', token, { method: 'POST', body: batteryInput(97_003) })).status).toBe(201);
     expect(await outboxCount()).toBeGreaterThan(before);
@@ -76,7 +88,17 @@ describe('catalogue codes in the request schemas', () => {
 
   it('a code field checks the snapshot the parse names, and nothing outside one', () => {
     const Category = z.object({ category: codeField('asset-categories', 'ASSET-CATEGORY-UNKNOWN', 'BESS') });
-    const withFlywheel = new CatalogueSnapshot([...BUILT_IN_ENTRIES, { catalogue: 'asset-categories', code: 'FLYWHEEL', active: true, effectiveFrom: null, effectiveTo: null, attributes: { kind: 'storage' } }]);
+    const withFlywheel = new CatalogueSnapshot([
+      ...BUILT_IN_ENTRIES,
+      {
+        catalogue: 'asset-categories',
+        code: 'FLYWHEEL',
+        active: true,
+        effectiveFrom: null,
+        effectiveTo: null,
+        attributes: { kind: 'storage' },
+      },
+    ]);
     expect(parseWithCodes(withFlywheel, () => Category.safeParse({ category: 'FLYWHEEL' })).success).toBe(true);
     const refused = parseWithCodes(BUILT_IN, () => Category.safeParse({ category: 'FLYWHEEL' }));
     expect(refused.success).toBe(false);
@@ -88,7 +110,10 @@ describe('catalogue codes in the request schemas', () => {
   it('a code another database holds is unknown here, reported with the other field errors of the body', async () => {
     const other = await testHub();
     try {
-      const added = await other.call('POST', '/api/v1/catalogues/asset-categories/codes', { as: 'operator', body: { code: 'ZINC_AIR', label: 'Zinc-air storage', attributes: { kind: 'storage' } } });
+      const added = await other.call('POST', '/api/v1/catalogues/asset-categories/codes', {
+        as: 'operator',
+        body: { code: 'ZINC_AIR', label: 'Zinc-air storage', attributes: { kind: 'storage' } },
+      });
       expect(added.status, added.text).toBe(201);
     } finally {
       await other.close();

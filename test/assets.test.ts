@@ -4,20 +4,38 @@ import { DEMO, batteryInput, consentFor, expectRefused, invalid, mpanFor, testHu
 /** UC-02.01 to UC-02.04: register, validate, update, de-register and read assets over the API. */
 
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 /** A number no other test of this file uses, for MPANs and serials. */
 let counter = 0;
 const next = () => ++counter;
 
 const evInput = (n: number, extra: Record<string, unknown> = {}) => ({
-  name: `Charger ${n}`, category: 'EV_CHARGER', ratedCapacityKw: 7.4, connectionStatus: 'CONNECTED', commissioningDate: '2025-01-01',
-  dno: 'SPEN_SPM', importMpan: mpanFor(2_000_000 + n), serialNumber: `EV-${n}`, ...extra,
+  name: `Charger ${n}`,
+  category: 'EV_CHARGER',
+  ratedCapacityKw: 7.4,
+  connectionStatus: 'CONNECTED',
+  commissioningDate: '2025-01-01',
+  dno: 'SPEN_SPM',
+  importMpan: mpanFor(2_000_000 + n),
+  serialNumber: `EV-${n}`,
+  ...extra,
 });
 const solarInput = (n: number, extra: Record<string, unknown> = {}) => ({
-  name: `Roof PV ${n}`, category: 'SOLAR_PV', ratedCapacityKw: 4, connectionStatus: 'CONNECTED', commissioningDate: '2025-01-01',
-  dno: 'SPEN_SPM', exportMpan: mpanFor(3_000_000 + n), serialNumber: `PV-${n}`, ...extra,
+  name: `Roof PV ${n}`,
+  category: 'SOLAR_PV',
+  ratedCapacityKw: 4,
+  connectionStatus: 'CONNECTED',
+  commissioningDate: '2025-01-01',
+  dno: 'SPEN_SPM',
+  exportMpan: mpanFor(3_000_000 + n),
+  serialNumber: `PV-${n}`,
+  ...extra,
 });
 
 async function post(as: string, body: unknown, headers: Record<string, string> = {}) {
@@ -47,7 +65,16 @@ async function counts() {
 let orgNo = 0;
 async function newFsp(roles: string[] = ['FSP']) {
   orgNo++;
-  const r = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: { legalName: `Asset Test FSP ${orgNo} Ltd`, organisationType: 'LTD', registrationNumber: String(14_000_000 + orgNo), roles, status: 'ACTIVE' } });
+  const r = await hub.call('POST', '/api/v1/organisations', {
+    as: 'operator',
+    body: {
+      legalName: `Asset Test FSP ${orgNo} Ltd`,
+      organisationType: 'LTD',
+      registrationNumber: String(14_000_000 + orgNo),
+      roles,
+      status: 'ACTIVE',
+    },
+  });
   expect(r.status).toBe(201);
   return { id: r.json.id as string, token: await hub.token({ org: r.json.id, roles: roles as any }) };
 }
@@ -63,18 +90,38 @@ describe('register an asset (UC-02.01)', () => {
     expect(r.headers.get('location')).toBe(`/api/v1/assets/${r.json.id}`);
     expect(r.headers.get('etag')).toBe('"1"');
     expect(r.json).toMatchObject({
-      name: input.name, category: 'BESS', organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'], status: 'PENDING_VALIDATION', ratedCapacityKw: 5,
-      energySource: 'GRID', importMpan: input.importMpan, serialNumber: input.serialNumber, location, consentReference: consent.jti, version: 1, warnings: [],
-      recordedBy: 'test-fsp-a', deregisteredAt: null,
+      name: input.name,
+      category: 'BESS',
+      organisationId: DEMO['fsp-a'],
+      fspId: DEMO['fsp-a'],
+      status: 'PENDING_VALIDATION',
+      ratedCapacityKw: 5,
+      energySource: 'GRID',
+      importMpan: input.importMpan,
+      serialNumber: input.serialNumber,
+      location,
+      consentReference: consent.jti,
+      version: 1,
+      warnings: [],
+      recordedBy: 'test-fsp-a',
+      deregisteredAt: null,
     });
     const read = await hub.call('GET', `/api/v1/assets/${r.json.id}`, { as: 'fsp-a' });
     expect(read.status).toBe(200);
     const { warnings: _w, ...asset } = r.json;
     expect(read.json).toEqual(asset);
     const links = await hub.call('GET', `/api/v1/assets/${r.json.id}/fsp-links`, { as: 'fsp-a' });
-    expect(links.json.items).toEqual([expect.objectContaining({ fspId: DEMO['fsp-a'], validFrom: hub.clock.now().toISOString(), validTo: null })]);
+    expect(links.json.items).toEqual([
+      expect.objectContaining({ fspId: DEMO['fsp-a'], validFrom: hub.clock.now().toISOString(), validTo: null }),
+    ]);
     const audit = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${r.json.id}`, { as: 'operator' });
-    expect(audit.json.items).toEqual([expect.objectContaining({ action: 'asset.registered', organisationId: DEMO['fsp-a'], detail: expect.objectContaining({ version: 1, source: 'api' }) })]);
+    expect(audit.json.items).toEqual([
+      expect.objectContaining({
+        action: 'asset.registered',
+        organisationId: DEMO['fsp-a'],
+        detail: expect.objectContaining({ version: 1, source: 'api' }),
+      }),
+    ]);
   });
 
   it('defaults the demand technology from the category, and the energy source of generating categories', async () => {
@@ -150,7 +197,14 @@ describe('register an asset (UC-02.01)', () => {
     });
 
     it('ASSET-DEMAND-TECHNOLOGY-REQUIRED never fires over the API: every demand category has a default', async () => {
-      const defaults = { EV_CHARGER: 'EV', HEAT_PUMP: 'HEAT_PUMP', ELECTRIC_BOILER: 'ELECTRIC_BOILER', HVAC: 'HVAC', REFRIGERATION: 'REFRIGERATION', INDUSTRIAL_LOAD: 'INDUSTRIAL_LOAD' };
+      const defaults = {
+        EV_CHARGER: 'EV',
+        HEAT_PUMP: 'HEAT_PUMP',
+        ELECTRIC_BOILER: 'ELECTRIC_BOILER',
+        HVAC: 'HVAC',
+        REFRIGERATION: 'REFRIGERATION',
+        INDUSTRIAL_LOAD: 'INDUSTRIAL_LOAD',
+      };
       for (const [category, technology] of Object.entries(defaults)) {
         const a = await create('fsp-a', evInput(next(), { category }));
         expect(a.demandTechnology, category).toBe(technology);
@@ -169,18 +223,30 @@ describe('register an asset (UC-02.01)', () => {
 
     it('ASSET-COMMISSIONING-DATE-FUTURE: commissioned tomorrow', async () => {
       const tomorrow = new Date(hub.clock.now().getTime() + 86_400_000).toISOString().slice(0, 10);
-      expectFieldError(await post('fsp-a', batteryInput(next(), { commissioningDate: tomorrow })), 'commissioningDate', 'ASSET-COMMISSIONING-DATE-FUTURE');
+      expectFieldError(
+        await post('fsp-a', batteryInput(next(), { commissioningDate: tomorrow })),
+        'commissioningDate',
+        'ASSET-COMMISSIONING-DATE-FUTURE',
+      );
       const today = hub.clock.now().toISOString().slice(0, 10);
       expect((await post('fsp-a', batteryInput(next(), { commissioningDate: today }))).status).toBe(201);
     });
 
     it('ASSET-COMMISSIONING-DATE-REQUIRED: CONNECTED without a commissioning date (PENDING is fine)', async () => {
-      expectFieldError(await post('fsp-a', batteryInput(next(), { commissioningDate: undefined })), 'commissioningDate', 'ASSET-COMMISSIONING-DATE-REQUIRED');
+      expectFieldError(
+        await post('fsp-a', batteryInput(next(), { commissioningDate: undefined })),
+        'commissioningDate',
+        'ASSET-COMMISSIONING-DATE-REQUIRED',
+      );
       expect((await post('fsp-a', batteryInput(next(), { commissioningDate: undefined, connectionStatus: 'PENDING' }))).status).toBe(201);
     });
 
     it('ASSET-EFFECTIVE-DATE-BEFORE-COMMISSIONING', async () => {
-      expectFieldError(await post('fsp-a', batteryInput(next(), { effectiveDate: '2024-12-31' })), 'effectiveDate', 'ASSET-EFFECTIVE-DATE-BEFORE-COMMISSIONING');
+      expectFieldError(
+        await post('fsp-a', batteryInput(next(), { effectiveDate: '2024-12-31' })),
+        'effectiveDate',
+        'ASSET-EFFECTIVE-DATE-BEFORE-COMMISSIONING',
+      );
       expect((await post('fsp-a', batteryInput(next(), { effectiveDate: '2025-01-01' }))).status).toBe(201);
     });
 
@@ -201,20 +267,40 @@ describe('register an asset (UC-02.01)', () => {
     });
 
     it('ASSET-MPAN-DISTRIBUTOR: a distributor ID outside 10–36', async () => {
-      expectFieldError(await post('fsp-a', batteryInput(next(), { importMpan: mpanFor(next(), '09') })), 'importMpan', 'ASSET-MPAN-DISTRIBUTOR');
-      expectFieldError(await post('fsp-a', batteryInput(next(), { importMpan: mpanFor(next(), '37') })), 'importMpan', 'ASSET-MPAN-DISTRIBUTOR');
+      expectFieldError(
+        await post('fsp-a', batteryInput(next(), { importMpan: mpanFor(next(), '09') })),
+        'importMpan',
+        'ASSET-MPAN-DISTRIBUTOR',
+      );
+      expectFieldError(
+        await post('fsp-a', batteryInput(next(), { importMpan: mpanFor(next(), '37') })),
+        'importMpan',
+        'ASSET-MPAN-DISTRIBUTOR',
+      );
     });
 
     it('ASSET-MPAN-IMPORT-REQUIRED: a demand category without an import MPAN', async () => {
-      expectFieldError(await post('fsp-a', evInput(next(), { importMpan: undefined, exportMpan: mpanFor(2_500_000 + next()) })), 'importMpan', 'ASSET-MPAN-IMPORT-REQUIRED');
+      expectFieldError(
+        await post('fsp-a', evInput(next(), { importMpan: undefined, exportMpan: mpanFor(2_500_000 + next()) })),
+        'importMpan',
+        'ASSET-MPAN-IMPORT-REQUIRED',
+      );
     });
 
     it('ASSET-MPAN-EXPORT-REQUIRED: a generating category without an export MPAN', async () => {
-      expectFieldError(await post('fsp-a', solarInput(next(), { exportMpan: undefined, importMpan: mpanFor(3_500_000 + next()) })), 'exportMpan', 'ASSET-MPAN-EXPORT-REQUIRED');
+      expectFieldError(
+        await post('fsp-a', solarInput(next(), { exportMpan: undefined, importMpan: mpanFor(3_500_000 + next()) })),
+        'exportMpan',
+        'ASSET-MPAN-EXPORT-REQUIRED',
+      );
     });
 
     it('ASSET-MPAN-BESS-REQUIRED: a battery with neither MPAN', async () => {
-      expectFieldError(await post('fsp-a', batteryInput(next(), { importMpan: undefined, dno: undefined, connectionStatus: 'PENDING' })), 'importMpan', 'ASSET-MPAN-BESS-REQUIRED');
+      expectFieldError(
+        await post('fsp-a', batteryInput(next(), { importMpan: undefined, dno: undefined, connectionStatus: 'PENDING' })),
+        'importMpan',
+        'ASSET-MPAN-BESS-REQUIRED',
+      );
       // A battery with only an export MPAN is fine.
       const n = next();
       expect((await post('fsp-a', batteryInput(n, { importMpan: undefined, exportMpan: mpanFor(1_500_000 + n) }))).status).toBe(201);
@@ -227,7 +313,17 @@ describe('register an asset (UC-02.01)', () => {
 
     it('ASSET-DNO-REQUIRED: an MPAN without a DNO, or CONNECTED without one', async () => {
       expectFieldError(await post('fsp-a', batteryInput(next(), { dno: undefined })), 'dno', 'ASSET-DNO-REQUIRED');
-      expectFieldError(await post('fsp-a', { name: 'Other thing', category: 'OTHER', ratedCapacityKw: 3, connectionStatus: 'CONNECTED', commissioningDate: '2025-01-01' }), 'dno', 'ASSET-DNO-REQUIRED');
+      expectFieldError(
+        await post('fsp-a', {
+          name: 'Other thing',
+          category: 'OTHER',
+          ratedCapacityKw: 3,
+          connectionStatus: 'CONNECTED',
+          commissioningDate: '2025-01-01',
+        }),
+        'dno',
+        'ASSET-DNO-REQUIRED',
+      );
     });
 
     it('ASSET-DNO-MISMATCH is only a warning: 201 with warnings[]', async () => {
@@ -239,7 +335,11 @@ describe('register an asset (UC-02.01)', () => {
     });
 
     it('ASSET-POSTCODE-FORMAT: not a UK postcode', async () => {
-      expectFieldError(await post('fsp-a', batteryInput(next(), { location: { postcode: 'NOT A PC' } })), 'location.postcode', 'ASSET-POSTCODE-FORMAT');
+      expectFieldError(
+        await post('fsp-a', batteryInput(next(), { location: { postcode: 'NOT A PC' } })),
+        'location.postcode',
+        'ASSET-POSTCODE-FORMAT',
+      );
     });
 
     it('ASSET-COORDINATES: latitude without longitude', async () => {
@@ -248,13 +348,28 @@ describe('register an asset (UC-02.01)', () => {
 
     it('ASSET-ALIAS-MANAGED: mpan and serial aliases come from the fields', async () => {
       const b = batteryInput(next());
-      const r = await post('fsp-a', { ...b, aliases: [{ scheme: 'evse', value: `GB*MAN*E${next()}` }, { scheme: 'mpan', value: b.importMpan }, { scheme: 'serial', value: 'SER-1' }] });
+      const r = await post('fsp-a', {
+        ...b,
+        aliases: [
+          { scheme: 'evse', value: `GB*MAN*E${next()}` },
+          { scheme: 'mpan', value: b.importMpan },
+          { scheme: 'serial', value: 'SER-1' },
+        ],
+      });
       expectFieldError(r, 'aliases.1.scheme', 'ASSET-ALIAS-MANAGED');
       expectFieldError(r, 'aliases.2.scheme', 'ASSET-ALIAS-MANAGED');
     });
 
     it('ASSET-ALIAS-FORMAT: a value that does not fit its scheme', async () => {
-      const r = await post('fsp-a', evInput(next(), { aliases: [{ scheme: 'evse', value: 'not-an-evse' }, { scheme: 'fsp_ref', value: 'has space' }] }));
+      const r = await post(
+        'fsp-a',
+        evInput(next(), {
+          aliases: [
+            { scheme: 'evse', value: 'not-an-evse' },
+            { scheme: 'fsp_ref', value: 'has space' },
+          ],
+        }),
+      );
       expectFieldError(r, 'aliases.0.value', 'ASSET-ALIAS-FORMAT');
       expectFieldError(r, 'aliases.1.value', 'ASSET-ALIAS-FORMAT');
     });
@@ -292,7 +407,9 @@ describe('register an asset (UC-02.01)', () => {
       const justification = 'Second battery behind the same meter, owner consented';
       const ok = await post('fsp-b', { ...body, justification });
       expect(ok.status).toBe(201);
-      expect(ok.json.warnings).toEqual([expect.objectContaining({ code: 'ASSET-MPAN-OTHER-ORGANISATION', field: 'importMpan', needsJustification: true })]);
+      expect(ok.json.warnings).toEqual([
+        expect.objectContaining({ code: 'ASSET-MPAN-OTHER-ORGANISATION', field: 'importMpan', needsJustification: true }),
+      ]);
       const audit = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${ok.json.id}`, { as: 'operator' });
       expect(audit.json.items[0].detail).toMatchObject({ justification, overridden: ['ASSET-MPAN-OTHER-ORGANISATION'] });
       // Now that fsp-b holds it too, fsp-a is warned, without being told which organisation holds it
@@ -345,13 +462,28 @@ describe('register an asset (UC-02.01)', () => {
       const ecr = [{ scheme: 'ecr', value: ref }];
       const spen = await create('fsp-a', batteryInput(next(), { aliases: ecr }));
       // The same reference in another DNO's register is another site.
-      const epn = await create('fsp-b', batteryInput(next(), { dno: 'UKPN_EPN', importMpan: mpanFor(1_500_000 + next(), '10'), aliases: ecr }));
+      const epn = await create(
+        'fsp-b',
+        batteryInput(next(), { dno: 'UKPN_EPN', importMpan: mpanFor(1_500_000 + next(), '10'), aliases: ecr }),
+      );
       expect(epn.aliases).toEqual([{ scheme: 'ecr', value: ref }]);
       // In the same register it is taken, whoever registers it; nothing is written.
-      const taken = await expectRefused(hub.db, TABLES, () => post('fsp-b', batteryInput(next(), { aliases: ecr })), 409, 'ASSET-ALIAS-TAKEN');
-      expect(taken.errors).toEqual([expect.objectContaining({ field: 'aliases', code: 'ASSET-ALIAS-TAKEN', detail: expect.stringContaining('SPEN_SPM') })]);
+      const taken = await expectRefused(
+        hub.db,
+        TABLES,
+        () => post('fsp-b', batteryInput(next(), { aliases: ecr })),
+        409,
+        'ASSET-ALIAS-TAKEN',
+      );
+      expect(taken.errors).toEqual([
+        expect.objectContaining({ field: 'aliases', code: 'ASSET-ALIAS-TAKEN', detail: expect.stringContaining('SPEN_SPM') }),
+      ]);
       // Moving an asset into a register where its reference is taken is refused too.
-      const moved = await hub.call('PATCH', `/api/v1/assets/${epn.id}`, { as: 'fsp-b', body: { dno: 'SPEN_SPM', importMpan: mpanFor(1_500_000 + next()) }, headers: { 'if-match': '"1"' } });
+      const moved = await hub.call('PATCH', `/api/v1/assets/${epn.id}`, {
+        as: 'fsp-b',
+        body: { dno: 'SPEN_SPM', importMpan: mpanFor(1_500_000 + next()) },
+        headers: { 'if-match': '"1"' },
+      });
       expect(moved.status).toBe(409);
       expect(moved.json.code).toBe('ASSET-ALIAS-TAKEN');
       // A lookup by the reference finds the asset of each register.
@@ -367,11 +499,17 @@ describe('register an asset (UC-02.01)', () => {
       const ecr = [{ scheme: 'ecr', value: `ECR-RACE-${next()}` }];
       const before = await counts();
       const results = await Promise.all([
-        post('fsp-a', batteryInput(next(), { aliases: ecr })), post('fsp-b', batteryInput(next(), { aliases: ecr })),
+        post('fsp-a', batteryInput(next(), { aliases: ecr })),
+        post('fsp-b', batteryInput(next(), { aliases: ecr })),
         post('fsp-a', batteryInput(next(), { dno: 'UKPN_EPN', importMpan: mpanFor(1_500_000 + next(), '10'), aliases: ecr })),
       ]);
       expect(results[2].status).toBe(201);
-      expect(results.slice(0, 2).map((r) => r.status).sort()).toEqual([201, 409]);
+      expect(
+        results
+          .slice(0, 2)
+          .map((r) => r.status)
+          .sort(),
+      ).toEqual([201, 409]);
       expect(results.find((r) => r.status === 409)!.json.code).toBe('ASSET-ALIAS-TAKEN');
       expect((await counts()).asset - before.asset).toBe(2);
     });
@@ -385,7 +523,13 @@ describe('register an asset (UC-02.01)', () => {
       expect(r.code).toBe('ASSET-MPAN-SAME-CATEGORY');
       expect(r.errors).toEqual([expect.objectContaining({ field: 'importMpan', code: 'ASSET-MPAN-SAME-CATEGORY' })]);
       // A serial on one side only proves nothing either.
-      await expectRefused(hub.db, TABLES, () => post('fsp-a', batteryInput(next(), { importMpan: first.importMpan })), 422, 'ASSET-MPAN-SAME-CATEGORY');
+      await expectRefused(
+        hub.db,
+        TABLES,
+        () => post('fsp-a', batteryInput(next(), { importMpan: first.importMpan })),
+        422,
+        'ASSET-MPAN-SAME-CATEGORY',
+      );
       // Another category on the meter (a charger beside the battery) is normal.
       const charger = await create('fsp-a', evInput(next(), { importMpan: first.importMpan }));
       expect(charger.warnings).toEqual([]);
@@ -396,15 +540,35 @@ describe('register an asset (UC-02.01)', () => {
       const audit = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${ok.id}`, { as: 'operator' });
       expect(audit.json.items[0].detail).toMatchObject({ justification, overridden: ['ASSET-MPAN-SAME-CATEGORY'] });
       // An update that turns the charger into a battery there is warned the same way; nothing changes.
-      const u = await hub.call('PATCH', `/api/v1/assets/${charger.id}`, { as: 'fsp-a', body: { category: 'BESS' }, headers: { 'if-match': '"1"' } });
+      const u = await hub.call('PATCH', `/api/v1/assets/${charger.id}`, {
+        as: 'fsp-a',
+        body: { category: 'BESS' },
+        headers: { 'if-match': '"1"' },
+      });
       expect(u.status).toBe(422);
       expect(u.json.code).toBe('ASSET-MPAN-SAME-CATEGORY');
-      expect((await hub.call('GET', `/api/v1/assets/${charger.id}`, { as: 'fsp-a' })).json).toMatchObject({ category: 'EV_CHARGER', version: 1 });
+      expect((await hub.call('GET', `/api/v1/assets/${charger.id}`, { as: 'fsp-a' })).json).toMatchObject({
+        category: 'EV_CHARGER',
+        version: 1,
+      });
       // Two such rows in one batch: the second is rejected, nothing written.
       const m = mpanFor(1_600_000 + next());
       const rows = [noSerial(next(), { importMpan: m }), noSerial(next(), { importMpan: m })];
-      const b = await expectRefused(hub.db, TABLES, () => hub.call('POST', '/api/v1/assets/bulk', { as: 'fsp-a', text: rows.map((x) => JSON.stringify(x)).join('\n'), contentType: 'application/x-ndjson' }), 422, 'BULK-ROWS-INVALID');
-      expect(b.results).toEqual([expect.objectContaining({ row: 2, status: 'rejected', errors: [expect.objectContaining({ code: 'ASSET-MPAN-SAME-CATEGORY' })] })]);
+      const b = await expectRefused(
+        hub.db,
+        TABLES,
+        () =>
+          hub.call('POST', '/api/v1/assets/bulk', {
+            as: 'fsp-a',
+            text: rows.map((x) => JSON.stringify(x)).join('\n'),
+            contentType: 'application/x-ndjson',
+          }),
+        422,
+        'BULK-ROWS-INVALID',
+      );
+      expect(b.results).toEqual([
+        expect.objectContaining({ row: 2, status: 'rejected', errors: [expect.objectContaining({ code: 'ASSET-MPAN-SAME-CATEGORY' })] }),
+      ]);
     });
 
     it('the FSP reference is unique within an organisation only', async () => {
@@ -436,7 +600,10 @@ describe('register an asset (UC-02.01)', () => {
     it('concurrent registrations with one EVSE ID but different devices: exactly one 201', async () => {
       const evse = `GB*RAC*E${next()}`;
       const before = await counts();
-      const results = await Promise.all([post('fsp-a', evInput(next(), { aliases: [{ scheme: 'evse', value: evse }] })), post('fsp-a', evInput(next(), { aliases: [{ scheme: 'evse', value: evse }] }))]);
+      const results = await Promise.all([
+        post('fsp-a', evInput(next(), { aliases: [{ scheme: 'evse', value: evse }] })),
+        post('fsp-a', evInput(next(), { aliases: [{ scheme: 'evse', value: evse }] })),
+      ]);
       expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
       const loser = results.find((r) => r.status === 409)!;
       expect(loser.json.code).toBe('ASSET-ALIAS-TAKEN');
@@ -504,10 +671,18 @@ describe('register an asset (UC-02.01)', () => {
     });
 
     it('a wrong content type is 415 REQUEST-UNSUPPORTED-MEDIA-TYPE', async () => {
-      const r = await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', text: JSON.stringify(batteryInput(next())), contentType: 'text/plain' });
+      const r = await hub.call('POST', '/api/v1/assets', {
+        as: 'fsp-a',
+        text: JSON.stringify(batteryInput(next())),
+        contentType: 'text/plain',
+      });
       expect(r.status).toBe(415);
       expect(r.json.code).toBe('REQUEST-UNSUPPORTED-MEDIA-TYPE');
-      const form = await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', text: 'name=x', contentType: 'application/x-www-form-urlencoded' });
+      const form = await hub.call('POST', '/api/v1/assets', {
+        as: 'fsp-a',
+        text: 'name=x',
+        contentType: 'application/x-www-form-urlencoded',
+      });
       expect(form.status).toBe(415);
     });
 
@@ -554,7 +729,10 @@ describe('register an asset (UC-02.01)', () => {
     });
 
     it('no partial writes after any refused registration or update', async () => {
-      const a = await create('fsp-a', batteryInput(next(), { friendlyCode: `NP-${next()}`, aliases: [{ scheme: 'fsp_ref', value: `NP-${next()}` }] }));
+      const a = await create(
+        'fsp-a',
+        batteryInput(next(), { friendlyCode: `NP-${next()}`, aliases: [{ scheme: 'fsp_ref', value: `NP-${next()}` }] }),
+      );
       const before = await counts();
       const failures = [
         await post('fsp-a', batteryInput(next(), { name: 'Bad!' })),
@@ -590,12 +768,34 @@ describe('register an asset (UC-02.01)', () => {
 describe('look up by alias', () => {
   it('finds an EV charger by its EVSE ID with or without * separators, and by MPAN and serial', async () => {
     const n = next();
-    const ev = await create('fsp-a', evInput(n, { aliases: [{ scheme: 'evse', value: `GB*ABC*E${n}*1` }, { scheme: 'mcs', value: `mcs-${n}` }] }));
-    expect(ev.aliases).toEqual([{ scheme: 'evse', value: `GBABCE${n}1` }, { scheme: 'mcs', value: `MCS-${n}` }]);
-    for (const id of [`evse:GB*ABC*E${n}*1`, `evse:GBABCE${n}1`, `evse:gb*abc*e${n}*1`, `mpan:${ev.importMpan}`, `serial:${ev.serialNumber}`, `mcs:MCS-${n}`, `EVSE:GBABCE${n}1`]) {
+    const ev = await create(
+      'fsp-a',
+      evInput(n, {
+        aliases: [
+          { scheme: 'evse', value: `GB*ABC*E${n}*1` },
+          { scheme: 'mcs', value: `mcs-${n}` },
+        ],
+      }),
+    );
+    expect(ev.aliases).toEqual([
+      { scheme: 'evse', value: `GBABCE${n}1` },
+      { scheme: 'mcs', value: `MCS-${n}` },
+    ]);
+    for (const id of [
+      `evse:GB*ABC*E${n}*1`,
+      `evse:GBABCE${n}1`,
+      `evse:gb*abc*e${n}*1`,
+      `mpan:${ev.importMpan}`,
+      `serial:${ev.serialNumber}`,
+      `mcs:MCS-${n}`,
+      `EVSE:GBABCE${n}1`,
+    ]) {
       const r = await hub.call('GET', `/api/v1/assets?identifier=${encodeURIComponent(id)}`, { as: 'fsp-a' });
       expect(r.status, id).toBe(200);
-      expect(r.json.items.map((a: any) => a.id), id).toEqual([ev.id]);
+      expect(
+        r.json.items.map((a: any) => a.id),
+        id,
+      ).toEqual([ev.id]);
     }
   });
 
@@ -608,11 +808,14 @@ describe('look up by alias', () => {
     expect(theirs.json.items).toEqual([]);
   });
 
-  it.each(['nonsense', 'mpan:123', 'mpan:1312345678908', 'evse:XX', ':1312345678907', 'unknown:abc'])('a bad identifier query %s is 400 ASSET-IDENTIFIER-QUERY', async (q) => {
-    const r = await hub.call('GET', `/api/v1/assets?identifier=${encodeURIComponent(q)}`, { as: 'fsp-a' });
-    expect(r.status).toBe(400);
-    expect(r.json.code).toBe('ASSET-IDENTIFIER-QUERY');
-  });
+  it.each(['nonsense', 'mpan:123', 'mpan:1312345678908', 'evse:XX', ':1312345678907', 'unknown:abc'])(
+    'a bad identifier query %s is 400 ASSET-IDENTIFIER-QUERY',
+    async (q) => {
+      const r = await hub.call('GET', `/api/v1/assets?identifier=${encodeURIComponent(q)}`, { as: 'fsp-a' });
+      expect(r.status).toBe(400);
+      expect(r.json.code).toBe('ASSET-IDENTIFIER-QUERY');
+    },
+  );
 });
 
 describe('update an asset (UC-02.03)', () => {
@@ -634,11 +837,24 @@ describe('update an asset (UC-02.03)', () => {
     const v2 = await hub.call('PATCH', url, { as: 'fsp-a', body: { name: 'Renamed', ratedCapacityKw: 6 }, headers: { 'if-match': '"1"' } });
     expect(v2.status).toBe(200);
     expect(v2.headers.get('etag')).toBe('"2"');
-    expect(v2.json).toMatchObject({ id: a.id, name: 'Renamed', ratedCapacityKw: 6, version: 2, recordedAt: t2, importMpan: a.importMpan, warnings: [] });
+    expect(v2.json).toMatchObject({
+      id: a.id,
+      name: 'Renamed',
+      ratedCapacityKw: 6,
+      version: 2,
+      recordedAt: t2,
+      importMpan: a.importMpan,
+      warnings: [],
+    });
 
     hub.clock.advance(60_000);
     const t3 = hub.clock.now().toISOString();
-    const v3 = await hub.call('PATCH', url, { as: 'fsp-a', body: { manufacturer: 'Acme' }, contentType: 'application/merge-patch+json', headers: { 'if-match': 'W/"2"' } });
+    const v3 = await hub.call('PATCH', url, {
+      as: 'fsp-a',
+      body: { manufacturer: 'Acme' },
+      contentType: 'application/merge-patch+json',
+      headers: { 'if-match': 'W/"2"' },
+    });
     expect(v3.status).toBe(200);
     expect(v3.json.version).toBe(3);
     expect(v3.json.name).toBe('Renamed');
@@ -669,26 +885,62 @@ describe('update an asset (UC-02.03)', () => {
     const a = await create('fsp-a', batteryInput(next(), { generationCapacityKw: 5 }));
     const url = `/api/v1/assets/${a.id}`;
     const h = { 'if-match': '"1"' };
-    expectFieldError(await hub.call('PATCH', url, { as: 'fsp-a', body: { ratedCapacityKw: 4 }, headers: h }), 'generationCapacityKw', 'ASSET-CAPACITY-EXCEEDS-RATED');
-    expectFieldError(await hub.call('PATCH', url, { as: 'fsp-a', body: { importMpan: null }, headers: h }), 'importMpan', 'ASSET-MPAN-BESS-REQUIRED');
-    expectFieldError(await hub.call('PATCH', url, { as: 'fsp-a', body: { organisationId: DEMO['fsp-b'] }, headers: h }), 'organisationId', 'REQUEST-UNKNOWN-FIELD');
-    expectFieldError(await hub.call('PATCH', url, { as: 'fsp-a', body: { fspId: DEMO['fsp-b'] }, headers: h }), 'fspId', 'REQUEST-UNKNOWN-FIELD');
+    expectFieldError(
+      await hub.call('PATCH', url, { as: 'fsp-a', body: { ratedCapacityKw: 4 }, headers: h }),
+      'generationCapacityKw',
+      'ASSET-CAPACITY-EXCEEDS-RATED',
+    );
+    expectFieldError(
+      await hub.call('PATCH', url, { as: 'fsp-a', body: { importMpan: null }, headers: h }),
+      'importMpan',
+      'ASSET-MPAN-BESS-REQUIRED',
+    );
+    expectFieldError(
+      await hub.call('PATCH', url, { as: 'fsp-a', body: { organisationId: DEMO['fsp-b'] }, headers: h }),
+      'organisationId',
+      'REQUEST-UNKNOWN-FIELD',
+    );
+    expectFieldError(
+      await hub.call('PATCH', url, { as: 'fsp-a', body: { fspId: DEMO['fsp-b'] }, headers: h }),
+      'fspId',
+      'REQUEST-UNKNOWN-FIELD',
+    );
     expectFieldError(await hub.call('PATCH', url, { as: 'fsp-a', body: { name: 42 }, headers: h }), 'name', 'ASSET-NAME-FORMAT');
-    expectFieldError(await hub.call('PATCH', url, { as: 'fsp-a', body: { connectionType: 42 }, headers: h }), 'connectionType', 'ASSET-CONNECTION-TYPE-UNKNOWN');
+    expectFieldError(
+      await hub.call('PATCH', url, { as: 'fsp-a', body: { connectionType: 42 }, headers: h }),
+      'connectionType',
+      'ASSET-CONNECTION-TYPE-UNKNOWN',
+    );
     const high = await hub.call('PATCH', url, { as: 'fsp-a', body: { ratedCapacityKw: 1_200_000 }, headers: h });
     expect(high.status).toBe(422);
     expect(high.json.code).toBe('ASSET-CAPACITY-HIGH');
-    const justified = await hub.call('PATCH', url, { as: 'fsp-a', body: { ratedCapacityKw: 1_200_000, justification: 'Repowered site, see DNO letter' }, headers: h });
+    const justified = await hub.call('PATCH', url, {
+      as: 'fsp-a',
+      body: { ratedCapacityKw: 1_200_000, justification: 'Repowered site, see DNO letter' },
+      headers: h,
+    });
     expect(justified.status).toBe(200);
     const audit = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${a.id}`, { as: 'operator' });
-    expect(audit.json.items[1].detail).toMatchObject({ justification: 'Repowered site, see DNO letter', overridden: ['ASSET-CAPACITY-HIGH'] });
+    expect(audit.json.items[1].detail).toMatchObject({
+      justification: 'Repowered site, see DNO letter',
+      overridden: ['ASSET-CAPACITY-HIGH'],
+    });
   });
 
   it('an update cannot take another asset’s friendly code, FSP reference or EVSE ID', async () => {
     const code = `UPD-${next()}`;
     const ref = `UPD-REF-${next()}`;
     const evse = `GB*UPD*E${next()}`;
-    await create('fsp-a', evInput(next(), { friendlyCode: code, aliases: [{ scheme: 'fsp_ref', value: ref }, { scheme: 'evse', value: evse }] }));
+    await create(
+      'fsp-a',
+      evInput(next(), {
+        friendlyCode: code,
+        aliases: [
+          { scheme: 'fsp_ref', value: ref },
+          { scheme: 'evse', value: evse },
+        ],
+      }),
+    );
     const b = await create('fsp-a', evInput(next()));
     const url = `/api/v1/assets/${b.id}`;
     const h = { 'if-match': '"1"' };
@@ -709,7 +961,11 @@ describe('update an asset (UC-02.03)', () => {
   it('an update that makes a true duplicate is 409 ASSET-DUPLICATE', async () => {
     const a = await create('fsp-a', batteryInput(next()));
     const b = await create('fsp-a', batteryInput(next()));
-    const r = await hub.call('PATCH', `/api/v1/assets/${b.id}`, { as: 'fsp-a', body: { importMpan: a.importMpan, serialNumber: a.serialNumber }, headers: { 'if-match': '"1"' } });
+    const r = await hub.call('PATCH', `/api/v1/assets/${b.id}`, {
+      as: 'fsp-a',
+      body: { importMpan: a.importMpan, serialNumber: a.serialNumber },
+      headers: { 'if-match': '"1"' },
+    });
     expect(r.status).toBe(409);
     expect(r.json.code).toBe('ASSET-DUPLICATE');
     expect(r.json.existingAssetId).toBe(a.id);
@@ -718,7 +974,11 @@ describe('update an asset (UC-02.03)', () => {
   it('changing the MPAN keeps the asset ID; lookups follow the new MPAN', async () => {
     const a = await create('fsp-a', batteryInput(next()));
     const newMpan = mpanFor(1_700_000 + next());
-    const r = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { importMpan: newMpan }, headers: { 'if-match': '"1"' } });
+    const r = await hub.call('PATCH', `/api/v1/assets/${a.id}`, {
+      as: 'fsp-a',
+      body: { importMpan: newMpan },
+      headers: { 'if-match': '"1"' },
+    });
     expect(r.status).toBe(200);
     expect(r.json.id).toBe(a.id);
     const byNew = await hub.call('GET', `/api/v1/assets?identifier=mpan:${newMpan}`, { as: 'fsp-a' });
@@ -735,7 +995,10 @@ describe('de-register an asset (UC-02.02)', () => {
     hub.clock.advance(1000);
     const stale = await hub.call('DELETE', `/api/v1/assets/${a.id}`, { as: 'fsp-a', headers: { 'if-match': '"5"' } });
     expect(stale.status).toBe(412);
-    const del = await hub.call('DELETE', `/api/v1/assets/${a.id}?reason=${encodeURIComponent('removed by owner')}`, { as: 'fsp-a', headers: { 'if-match': '"1"' } });
+    const del = await hub.call('DELETE', `/api/v1/assets/${a.id}?reason=${encodeURIComponent('removed by owner')}`, {
+      as: 'fsp-a',
+      headers: { 'if-match': '"1"' },
+    });
     expect(del.status).toBe(200);
     expect(del.json).toMatchObject({ id: a.id, status: 'DEREGISTERED', version: 2, deregisteredAt: hub.clock.now().toISOString() });
 
@@ -749,7 +1012,11 @@ describe('de-register an asset (UC-02.02)', () => {
     const listDereg = await hub.call('GET', '/api/v1/assets?status=DEREGISTERED&limit=1000', { as: 'fsp-a' });
     expect(listDereg.json.items.map((x: any) => x.id)).toContain(a.id);
 
-    const upd = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { name: 'Back again' }, headers: { 'if-match': '"2"' } });
+    const upd = await hub.call('PATCH', `/api/v1/assets/${a.id}`, {
+      as: 'fsp-a',
+      body: { name: 'Back again' },
+      headers: { 'if-match': '"2"' },
+    });
     expect(upd.status).toBe(409);
     expect(upd.json.code).toBe('ASSET-DEREGISTERED');
     const again = await hub.call('DELETE', `/api/v1/assets/${a.id}`, { as: 'fsp-a' });
@@ -783,8 +1050,12 @@ describe('object-level access', () => {
   it('another FSP gets 404 ASSET-NOT-FOUND for GET, PATCH, DELETE, history and links', async () => {
     const url = `/api/v1/assets/${mine.id}`;
     for (const [method, path, o] of [
-      ['GET', url, {}], ['PATCH', url, { body: { name: 'Mine now' }, headers: { 'if-match': '"1"' } }], ['DELETE', url, {}],
-      ['GET', `${url}/history`, {}], ['GET', `${url}/fsp-links`, {}], ['GET', `${url}?asOf=${encodeURIComponent(hub.clock.now().toISOString())}`, {}],
+      ['GET', url, {}],
+      ['PATCH', url, { body: { name: 'Mine now' }, headers: { 'if-match': '"1"' } }],
+      ['DELETE', url, {}],
+      ['GET', `${url}/history`, {}],
+      ['GET', `${url}/fsp-links`, {}],
+      ['GET', `${url}?asOf=${encodeURIComponent(hub.clock.now().toISOString())}`, {}],
     ] as const) {
       const r = await hub.call(method, path, { as: 'fsp-b', ...(o as any) });
       expect(r.status, `${method} ${path}`).toBe(404);
@@ -799,7 +1070,10 @@ describe('object-level access', () => {
     const ids = list.json.items.map((x: any) => x.id);
     expect(ids).not.toContain(mine.id);
     // Exactly the assets FSP B owns or controls.
-    const rowsB = await hub.db.query(`SELECT id FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL ORDER BY id`, [DEMO['fsp-b']]);
+    const rowsB = await hub.db.query(
+      `SELECT id FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL ORDER BY id`,
+      [DEMO['fsp-b']],
+    );
     expect(rowsB.length).toBeGreaterThan(0);
     expect(ids).toEqual(rowsB.map((x) => x.id));
     for (const q of [`mpan:${mine.importMpan}`, `serial:${mine.serialNumber}`, `fsp_ref:${mine.aliases[0].value}`]) {
@@ -827,7 +1101,11 @@ describe('object-level access', () => {
     expect(list.json.items.every((x: any) => ['SPEN_SPM', 'SPEN_SPD'].includes(x.dno))).toBe(true);
     const lookup = await hub.call('GET', `/api/v1/assets?identifier=mpan:${elsewhere.importMpan}`, { as: 'dno' });
     expect(lookup.json.items).toEqual([]);
-    const patch = await hub.call('PATCH', `/api/v1/assets/${mine.id}`, { as: 'dno', body: { name: 'DNO edit' }, headers: { 'if-match': '"1"' } });
+    const patch = await hub.call('PATCH', `/api/v1/assets/${mine.id}`, {
+      as: 'dno',
+      body: { name: 'DNO edit' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(patch.status).toBe(403);
     expect(patch.json.code).toBe('AUTH-SCOPE-MISSING');
   });
@@ -897,7 +1175,9 @@ describe('keyset pagination', () => {
     let cursor: string | null = null;
     const pageSizes: number[] = [];
     do {
-      const r: any = await hub.call('GET', `/api/v1/assets?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { as: fsp.token });
+      const r: any = await hub.call('GET', `/api/v1/assets?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        as: fsp.token,
+      });
       expect(r.status).toBe(200);
       pageSizes.push(r.json.items.length);
       seen.push(...r.json.items.map((a: any) => a.id));
@@ -910,7 +1190,9 @@ describe('keyset pagination', () => {
     const all: string[] = [];
     cursor = null;
     do {
-      const r: any = await hub.call('GET', `/api/v1/assets?limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { as: 'operator' });
+      const r: any = await hub.call('GET', `/api/v1/assets?limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        as: 'operator',
+      });
       all.push(...r.json.items.map((a: any) => a.id));
       cursor = r.json.nextCursor;
     } while (cursor);

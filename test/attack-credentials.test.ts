@@ -16,25 +16,42 @@ const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
 const BATTERY_MPAN = '1312345678907';
 
-beforeAll(async () => { hub = await nodeTestHub(); }, 120_000);
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await nodeTestHub();
+}, 120_000);
+afterAll(async () => {
+  await hub?.close();
+});
 
-interface Answer { status: number; body: any }
+interface Answer {
+  status: number;
+  body: any;
+}
 
 /** POST a form to the token endpoint. */
 function tokenRequest(form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${hub.base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+  return fetch(`${hub.base}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form),
+  });
 }
 
 /** Fire `n` requests at the same instant (all started before any is awaited); their answers in order. */
 async function together(n: number, send: (i: number) => Promise<Response>): Promise<Answer[]> {
   const responses = await Promise.all(Array.from({ length: n }, (_, i) => send(i)));
-  return Promise.all(responses.map(async (r) => {
-    const text = await r.text();
-    let body: any = text;
-    try { body = JSON.parse(text); } catch { /* not JSON */ }
-    return { status: r.status, body };
-  }));
+  return Promise.all(
+    responses.map(async (r) => {
+      const text = await r.text();
+      let body: any = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: r.status, body };
+    }),
+  );
 }
 
 /**
@@ -46,14 +63,20 @@ function expectOneWinner(answers: Answer[], winner: number, status: number, code
   const losers = answers.filter((a) => a.status !== winner);
   expect(wins, JSON.stringify(answers)).toHaveLength(1);
   const expected = /^[a-z_]+$/.test(code) ? { error: code, code: undefined } : { error: undefined, code };
-  expect(losers.map((a) => ({ status: a.status, error: a.body?.error, code: a.body?.code })), JSON.stringify(losers)).toEqual(losers.map(() => ({ status, ...expected })));
+  expect(
+    losers.map((a) => ({ status: a.status, error: a.body?.error, code: a.body?.code })),
+    JSON.stringify(losers),
+  ).toEqual(losers.map(() => ({ status, ...expected })));
   return wins[0];
 }
 
 async function keyClient(as: keyof typeof DEMO) {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  const res = await hub.api('POST', '/api/v1/clients', { as, body: { name: `${as} platform`, authMethod: 'private_key_jwt', jwks: { keys: [jwk] } } });
+  const res = await hub.api('POST', '/api/v1/clients', {
+    as,
+    body: { name: `${as} platform`, authMethod: 'private_key_jwt', jwks: { keys: [jwk] } },
+  });
   expect(res.status, res.text).toBe(201);
   return { clientId: res.json.clientId as string, privateKey };
 }
@@ -66,14 +89,24 @@ async function secretClient(as: keyof typeof DEMO, extra: Record<string, unknown
 }
 
 function assertion(clientId: string, key: CryptoKey, aud: string, jti: string) {
-  return new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(clientId).setSubject(clientId)
-    .setAudience(aud).setJti(jti).setIssuedAt().setExpirationTime('2m').sign(key);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(aud)
+    .setJti(jti)
+    .setIssuedAt()
+    .setExpirationTime('2m')
+    .sign(key);
 }
 
 /** A DPoP proof (RFC 9449) for one request, signed by `key` whose public half is `jwk`. */
 function dpopProof(key: CryptoKey, jwk: JWK, o: { htm: string; htu: string; jti: string; ath?: string }) {
-  return new SignJWT({ htm: o.htm, htu: o.htu, ...(o.ath ? { ath: o.ath } : {}) }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
-    .setJti(o.jti).setIssuedAt().sign(key);
+  return new SignJWT({ htm: o.htm, htu: o.htu, ...(o.ath ? { ath: o.ath } : {}) })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+    .setJti(o.jti)
+    .setIssuedAt()
+    .sign(key);
 }
 
 async function dpopKey() {
@@ -82,8 +115,8 @@ async function dpopKey() {
   return { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
 }
 
-const ath = async (token: string) => base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
-
+const ath = async (token: string) =>
+  base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 let people = 0;
@@ -94,18 +127,39 @@ let people = 0;
  */
 async function authorizationCode(): Promise<{ clientId: string; code: string; verifier: string }> {
   const email = `attack${++people}@alpha.example`;
-  const invited = await hub.api('POST', `/api/v1/organisations/${DEMO['fsp-a']}/users`, { as: 'fsp-a', body: { email, name: 'Attack Target', userRole: 'ADMIN' } });
+  const invited = await hub.api('POST', `/api/v1/organisations/${DEMO['fsp-a']}/users`, {
+    as: 'fsp-a',
+    body: { email, name: 'Attack Target', userRole: 'ADMIN' },
+  });
   expect(invited.status, invited.text).toBe(201);
   const password = 'correct horse battery staple';
-  const accepted = await fetch(invited.json.invitation.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ password }) });
+  const accepted = await fetch(invited.json.invitation.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ password }),
+  });
   expect(accepted.status).toBe(200);
-  const app = await hub.api('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'Alpha console', kind: 'web', authMethod: 'none', redirectUris: [REDIRECT] } });
+  const app = await hub.api('POST', '/api/v1/clients', {
+    as: 'fsp-a',
+    body: { name: 'Alpha console', kind: 'web', authMethod: 'none', redirectUris: [REDIRECT] },
+  });
   expect(app.status, app.text).toBe(201);
   const clientId = app.json.clientId as string;
   const verifier = base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
   const challenge = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
   const auth = new URL(`${hub.base}/oauth/authorize`);
-  for (const [k, v] of Object.entries({ client_id: clientId, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid offline_access assets:read assets:write', state: 's1', prompt: 'consent', code_challenge: challenge, code_challenge_method: 'S256', resource: hub.cfg.audience })) auth.searchParams.set(k, v);
+  for (const [k, v] of Object.entries({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: REDIRECT,
+    scope: 'openid offline_access assets:read assets:write',
+    state: 's1',
+    prompt: 'consent',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    resource: hub.cfg.audience,
+  }))
+    auth.searchParams.set(k, v);
   const browser = new CookieBrowser();
   let step = await browser.follow(auth.href, hub.base);
   const uid = /\/interaction\/([^/"]+)\/login/.exec(await step.res.text())![1];
@@ -121,7 +175,14 @@ async function authorizationCode(): Promise<{ clientId: string; code: string; ve
 }
 
 const redeemCode = (c: { clientId: string; code: string; verifier: string }) =>
-  tokenRequest({ grant_type: 'authorization_code', client_id: c.clientId, code: c.code, code_verifier: c.verifier, redirect_uri: REDIRECT, resource: hub.cfg.audience });
+  tokenRequest({
+    grant_type: 'authorization_code',
+    client_id: c.clientId,
+    code: c.code,
+    code_verifier: c.verifier,
+    redirect_uri: REDIRECT,
+    resource: hub.cfg.audience,
+  });
 const refresh = (clientId: string, refreshToken: string, extra: Record<string, string> = {}) =>
   tokenRequest({ grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshToken, resource: hub.cfg.audience, ...extra });
 
@@ -161,7 +222,9 @@ describe('one-time credentials are used once, even by concurrent requests', () =
     for (let round = 0; round < 5; round++) {
       const { clientId, privateKey } = await keyClient('fsp-b');
       const jwt = await assertion(clientId, privateKey, hub.base, `race-${clientId}`);
-      const answers = await together(6, () => tokenRequest({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jwt }));
+      const answers = await together(6, () =>
+        tokenRequest({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jwt }),
+      );
       expectOneWinner(answers, 200, 401, 'invalid_client');
     }
   });
@@ -189,8 +252,15 @@ describe('one-time credentials are used once, even by concurrent requests', () =
     const second = await startNodeHub(hub.cfg, hub.db, { port: 0, host: '127.0.0.1' });
     try {
       const path = `/api/v1/assets?identifier=mpan:${BATTERY_MPAN}`;
-      const proof = await dpopProof(k.privateKey, k.jwk, { htm: 'GET', htu: `${hub.base}/api/v1/assets`, jti: `api-race-${k.jkt}`, ath: await ath(token) });
-      const answers = await together(10, (i) => fetch(`${i % 2 ? second.url : hub.base}${path}`, { headers: { authorization: `DPoP ${token}`, dpop: proof } }));
+      const proof = await dpopProof(k.privateKey, k.jwk, {
+        htm: 'GET',
+        htu: `${hub.base}/api/v1/assets`,
+        jti: `api-race-${k.jkt}`,
+        ath: await ath(token),
+      });
+      const answers = await together(10, (i) =>
+        fetch(`${i % 2 ? second.url : hub.base}${path}`, { headers: { authorization: `DPoP ${token}`, dpop: proof } }),
+      );
       const won = expectOneWinner(answers, 200, 401, 'AUTH-DPOP-INVALID');
       expect(won.body.items).toHaveLength(1);
       for (const a of answers.filter((x) => x.status === 401)) expect(a.body.detail).toMatch(/^DPOP-PROOF-REPLAYED/);
@@ -200,16 +270,23 @@ describe('one-time credentials are used once, even by concurrent requests', () =
   });
 
   it('one consent token sent with 10 switch requests at once makes one switch; nine are CONSENT-REPLAYED', async () => {
-    const issued = await fetch(`${hub.base}/dev/consent-service/consents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mpan: BATTERY_MPAN, fsp: DEMO['fsp-b'] }) });
+    const issued = await fetch(`${hub.base}/dev/consent-service/consents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mpan: BATTERY_MPAN, fsp: DEMO['fsp-b'] }),
+    });
     expect(issued.status).toBe(201);
     const { token: consent } = await issued.json();
     const auth = `Bearer ${await hub.devToken('fsp-b')}`;
     const tables = ['asset_switch', 'consent_replay', 'audit_log', 'event_outbox'];
     const before = await rowCounts(hub.db, tables);
-    const answers = await together(10, (i) => fetch(`${hub.base}/api/v1/switches`, {
-      method: 'POST', headers: { authorization: auth, 'content-type': 'application/json', 'idempotency-key': `consent-race-${i}` },
-      body: JSON.stringify({ asset: `mpan:${BATTERY_MPAN}`, consent }),
-    }));
+    const answers = await together(10, (i) =>
+      fetch(`${hub.base}/api/v1/switches`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json', 'idempotency-key': `consent-race-${i}` },
+        body: JSON.stringify({ asset: `mpan:${BATTERY_MPAN}`, consent }),
+      }),
+    );
     expectOneWinner(answers, 201, 409, 'CONSENT-REPLAYED');
     const after = await rowCounts(hub.db, tables);
     expect(after.asset_switch - before.asset_switch).toBe(1);
@@ -218,13 +295,18 @@ describe('one-time credentials are used once, even by concurrent requests', () =
 });
 
 /** A raw HTTP request, so that the Host header can be anything. */
-function rawRequest(path: string, o: { method?: string; headers: Record<string, string>; body?: string }): Promise<{ status: number; body: any }> {
+function rawRequest(
+  path: string,
+  o: { method?: string; headers: Record<string, string>; body?: string },
+): Promise<{ status: number; body: any }> {
   const url = new URL(hub.base);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, path, method: o.method ?? 'GET', headers: o.headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
+      res.on('data', (d) => {
+        text += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
     });
     req.on('error', reject);
@@ -237,8 +319,10 @@ describe('headers do not steer trust', () => {
     const { clientId, privateKey } = await keyClient('fsp-a');
     const before = await rowCounts(hub.db, ['oidc_payload']);
     const jwt = await assertion(clientId, privateKey, 'https://other-hub.example/oauth/token', `forwarded-${clientId}`);
-    const r = await tokenRequest({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jwt },
-      { 'x-forwarded-host': 'other-hub.example', 'x-forwarded-proto': 'https' });
+    const r = await tokenRequest(
+      { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jwt },
+      { 'x-forwarded-host': 'other-hub.example', 'x-forwarded-proto': 'https' },
+    );
     expect(r.status).toBe(401);
     expect((await r.json()).error).toBe('invalid_client');
     expect(await rowCounts(hub.db, ['oidc_payload'])).toEqual(before);
@@ -248,15 +332,22 @@ describe('headers do not steer trust', () => {
     const { clientId, privateKey } = await keyClient('fsp-a');
     const jwt = await assertion(clientId, privateKey, 'http://other-hub.example/oauth/token', `host-${clientId}`);
     const r = await rawRequest('/oauth/token', {
-      method: 'POST', headers: { host: 'other-hub.example', 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: jwt }).toString(),
+      method: 'POST',
+      headers: { host: 'other-hub.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: jwt,
+      }).toString(),
     });
     expect(r.status).toBe(401);
     expect(r.body.error).toBe('invalid_client');
   });
 
   it('discovery names the configured base URL whatever Host and X-Forwarded-* say', async () => {
-    const meta = await rawRequest('/.well-known/openid-configuration', { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } });
+    const meta = await rawRequest('/.well-known/openid-configuration', {
+      headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+    });
     expect(meta.status).toBe(200);
     expect(meta.body.issuer).toBe(hub.base);
     expect(meta.body.token_endpoint).toBe(`${hub.base}/oauth/token`);
@@ -272,12 +363,29 @@ describe('headers do not steer trust', () => {
 
   it('an access token issued more than 60 s in the future is refused (AUTH-TOKEN-ISSUED-IN-FUTURE); within the skew it is accepted', async () => {
     await hub.devToken('fsp-a'); // makes the development client the tokens name
-    const mint = (aheadSec: number) => signAccessToken(hub.node.hub.keys, {
-      iss: hub.cfg.issuer, aud: hub.cfg.audience, sub: 'future', ttlSec: 3600, jti: `future-${aheadSec}`,
-      org: DEMO['fsp-a'], scope: 'assets:read assets:write', client_id: `dev-${DEMO['fsp-a']}`,
-    }, new Date(Date.now() + aheadSec * 1000));
+    const mint = (aheadSec: number) =>
+      signAccessToken(
+        hub.node.hub.keys,
+        {
+          iss: hub.cfg.issuer,
+          aud: hub.cfg.audience,
+          sub: 'future',
+          ttlSec: 3600,
+          jti: `future-${aheadSec}`,
+          org: DEMO['fsp-a'],
+          scope: 'assets:read assets:write',
+          client_id: `dev-${DEMO['fsp-a']}`,
+        },
+        new Date(Date.now() + aheadSec * 1000),
+      );
     const ahead = await mint(600);
-    const body = await expectRefused(hub.db, WRITE_TABLES, () => hub.api('POST', '/api/v1/assets', { auth: `Bearer ${ahead}`, body: batteryInput(9101) }), 401, 'AUTH-TOKEN-ISSUED-IN-FUTURE');
+    const body = await expectRefused(
+      hub.db,
+      WRITE_TABLES,
+      () => hub.api('POST', '/api/v1/assets', { auth: `Bearer ${ahead}`, body: batteryInput(9101) }),
+      401,
+      'AUTH-TOKEN-ISSUED-IN-FUTURE',
+    );
     expect(body.detail).toMatch(/in the future/);
     const skewed = await mint(20);
     const ok = await hub.api('GET', `/api/v1/assets?identifier=mpan:${BATTERY_MPAN}`, { auth: `Bearer ${skewed}` });
@@ -286,20 +394,56 @@ describe('headers do not steer trust', () => {
 
   it('a token whose scope claim is not a string is AUTH-TOKEN-INVALID (not a 500)', async () => {
     await hub.devToken('fsp-a');
-    const token = await signAccessToken(hub.node.hub.keys, {
-      iss: hub.cfg.issuer, aud: hub.cfg.audience, sub: 'listed', ttlSec: 300, jti: 'scope-array', org: DEMO['fsp-a'], scope: ['assets:read', 'assets:write'], client_id: `dev-${DEMO['fsp-a']}`,
-    }, new Date());
-    await expectRefused(hub.db, WRITE_TABLES, () => hub.api('POST', '/api/v1/assets', { auth: `Bearer ${token}`, body: batteryInput(9103) }), 401, 'AUTH-TOKEN-INVALID');
+    const token = await signAccessToken(
+      hub.node.hub.keys,
+      {
+        iss: hub.cfg.issuer,
+        aud: hub.cfg.audience,
+        sub: 'listed',
+        ttlSec: 300,
+        jti: 'scope-array',
+        org: DEMO['fsp-a'],
+        scope: ['assets:read', 'assets:write'],
+        client_id: `dev-${DEMO['fsp-a']}`,
+      },
+      new Date(),
+    );
+    await expectRefused(
+      hub.db,
+      WRITE_TABLES,
+      () => hub.api('POST', '/api/v1/assets', { auth: `Bearer ${token}`, body: batteryInput(9103) }),
+      401,
+      'AUTH-TOKEN-INVALID',
+    );
   });
 
   it('token exchange refuses a subject token issued more than 60 s in the future (invalid_grant)', async () => {
     const { clientId, basic } = await secretClient('installer');
-    const granted = await hub.api('POST', '/api/v1/delegations', { as: 'fsp-a', body: { delegateId: DEMO.installer, scopes: ['assets:read'], validTo: new Date(Date.now() + 86_400_000).toISOString() } });
+    const granted = await hub.api('POST', '/api/v1/delegations', {
+      as: 'fsp-a',
+      body: { delegateId: DEMO.installer, scopes: ['assets:read'], validTo: new Date(Date.now() + 86_400_000).toISOString() },
+    });
     expect(granted.status, granted.text).toBe(201);
-    const subject = (aheadSec: number) => signAccessToken(hub.node.hub.keys, {
-      iss: hub.cfg.issuer, aud: hub.cfg.audience, sub: clientId, ttlSec: 300, jti: `subject-${aheadSec}`, org: DEMO.installer, client_id: clientId, scope: 'organisations:read',
-    }, new Date(Date.now() + aheadSec * 1000));
-    const exchange = async (token: string) => tokenRequest({ grant_type: TOKEN_EXCHANGE, subject_token: token, subject_token_type: AT, delegation_id: granted.json.id }, { authorization: basic });
+    const subject = (aheadSec: number) =>
+      signAccessToken(
+        hub.node.hub.keys,
+        {
+          iss: hub.cfg.issuer,
+          aud: hub.cfg.audience,
+          sub: clientId,
+          ttlSec: 300,
+          jti: `subject-${aheadSec}`,
+          org: DEMO.installer,
+          client_id: clientId,
+          scope: 'organisations:read',
+        },
+        new Date(Date.now() + aheadSec * 1000),
+      );
+    const exchange = async (token: string) =>
+      tokenRequest(
+        { grant_type: TOKEN_EXCHANGE, subject_token: token, subject_token_type: AT, delegation_id: granted.json.id },
+        { authorization: basic },
+      );
     const refused = await exchange(await subject(600));
     const body = await refused.json();
     expect([refused.status, body.error]).toEqual([400, 'invalid_grant']);
@@ -310,7 +454,13 @@ describe('headers do not steer trust', () => {
   it('a token whose scope is a wildcard is refused (AUTH-TOKEN-SCOPE-WILDCARD) before any scope check', async () => {
     for (const scope of ['*', 'assets:read *', 'assets:*']) {
       const token = await hub.node.hub.signer!.sign({ sub: 'wild', org: DEMO['fsp-a'], roles: ['FSP', 'AGGREGATOR'], scope });
-      await expectRefused(hub.db, WRITE_TABLES, () => hub.api('POST', '/api/v1/assets', { auth: `Bearer ${token}`, body: batteryInput(9102) }), 401, 'AUTH-TOKEN-SCOPE-WILDCARD');
+      await expectRefused(
+        hub.db,
+        WRITE_TABLES,
+        () => hub.api('POST', '/api/v1/assets', { auth: `Bearer ${token}`, body: batteryInput(9102) }),
+        401,
+        'AUTH-TOKEN-SCOPE-WILDCARD',
+      );
     }
   });
 });
@@ -320,20 +470,28 @@ describe('scopes are least privilege at the token endpoint', () => {
 
   it('client credentials: an unknown scope is invalid_scope, not the default set', async () => {
     const { basic } = await secretClient('fsp-a');
-    expect(await oauthError(await tokenRequest({ grant_type: 'client_credentials', scope: 'read_all' }, { authorization: basic }))).toEqual({ status: 400, error: 'invalid_scope' });
-    const mixed = await (await tokenRequest({ grant_type: 'client_credentials', scope: 'assets:read read_all' }, { authorization: basic })).json();
+    expect(await oauthError(await tokenRequest({ grant_type: 'client_credentials', scope: 'read_all' }, { authorization: basic }))).toEqual(
+      { status: 400, error: 'invalid_scope' },
+    );
+    const mixed = await (
+      await tokenRequest({ grant_type: 'client_credentials', scope: 'assets:read read_all' }, { authorization: basic })
+    ).json();
     expect(mixed.error).toBe('invalid_scope');
     expect(mixed.error_description).toMatch(/not allowed to this client: read_all; ask for some of: .*assets:read/);
     const asked = await tokenRequest({ grant_type: 'client_credentials', scope: 'assets:read' }, { authorization: basic });
     expect(decodeJwt((await asked.json()).access_token).scope).toBe('assets:read');
     const omitted = await tokenRequest({ grant_type: 'client_credentials' }, { authorization: basic });
-    expect(String(decodeJwt((await omitted.json()).access_token).scope).split(' ')).toEqual(expect.arrayContaining(['assets:read', 'assets:write']));
+    expect(String(decodeJwt((await omitted.json()).access_token).scope).split(' ')).toEqual(
+      expect.arrayContaining(['assets:read', 'assets:write']),
+    );
   });
 
   it('client credentials: a scope the client is registered for but its organisation does not hold is invalid_scope', async () => {
     // An installer's client is registered for delegable scopes it may use only under a delegation.
     const { basic } = await secretClient('installer');
-    expect(await oauthError(await tokenRequest({ grant_type: 'client_credentials', scope: 'assets:write' }, { authorization: basic }))).toEqual({ status: 400, error: 'invalid_scope' });
+    expect(
+      await oauthError(await tokenRequest({ grant_type: 'client_credentials', scope: 'assets:write' }, { authorization: basic })),
+    ).toEqual({ status: 400, error: 'invalid_scope' });
     const omitted = await tokenRequest({ grant_type: 'client_credentials' }, { authorization: basic });
     expect(omitted.status).toBe(200);
     expect(String(decodeJwt((await omitted.json()).access_token).scope).split(' ')).not.toContain('assets:write');
@@ -342,21 +500,45 @@ describe('scopes are least privilege at the token endpoint', () => {
   it('refresh: an unknown or unheld scope is invalid_scope; a held one narrows the token; none keeps the grant', async () => {
     const { clientId, refreshToken } = await signedIn();
     expect(await oauthError(await refresh(clientId, refreshToken, { scope: 'read_all' }))).toEqual({ status: 400, error: 'invalid_scope' });
-    expect(await oauthError(await refresh(clientId, refreshToken, { scope: 'assets:read audit:read' }))).toEqual({ status: 400, error: 'invalid_scope' });
+    expect(await oauthError(await refresh(clientId, refreshToken, { scope: 'assets:read audit:read' }))).toEqual({
+      status: 400,
+      error: 'invalid_scope',
+    });
     const narrow = await refresh(clientId, refreshToken, { scope: 'assets:read' });
     const body = await narrow.json();
     expect(narrow.status, JSON.stringify(body)).toBe(200);
     expect(decodeJwt(body.access_token).scope).toBe('assets:read');
     const full = await refresh(clientId, body.refresh_token);
-    expect(String(decodeJwt((await full.json()).access_token).scope).split(' ').sort()).toEqual(['assets:read', 'assets:write']);
+    expect(
+      String(decodeJwt((await full.json()).access_token).scope)
+        .split(' ')
+        .sort(),
+    ).toEqual(['assets:read', 'assets:write']);
   });
 
   it('token exchange: a delegated scope the delegate client does not hold is invalid_scope, not dropped', async () => {
     const { basic } = await secretClient('installer', { scopes: ['organisations:read', 'assets:read'] });
     const own = await (await tokenRequest({ grant_type: 'client_credentials' }, { authorization: basic })).json();
-    const granted = await hub.api('POST', '/api/v1/delegations', { as: 'fsp-a', body: { delegateId: DEMO.installer, scopes: ['assets:read', 'assets:write'], validTo: new Date(Date.now() + 86_400_000).toISOString() } });
+    const granted = await hub.api('POST', '/api/v1/delegations', {
+      as: 'fsp-a',
+      body: {
+        delegateId: DEMO.installer,
+        scopes: ['assets:read', 'assets:write'],
+        validTo: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+    });
     expect(granted.status, granted.text).toBe(201);
-    const exchange = (scope?: string) => tokenRequest({ grant_type: TOKEN_EXCHANGE, subject_token: own.access_token, subject_token_type: AT, delegation_id: granted.json.id, ...(scope ? { scope } : {}) }, { authorization: basic });
+    const exchange = (scope?: string) =>
+      tokenRequest(
+        {
+          grant_type: TOKEN_EXCHANGE,
+          subject_token: own.access_token,
+          subject_token_type: AT,
+          delegation_id: granted.json.id,
+          ...(scope ? { scope } : {}),
+        },
+        { authorization: basic },
+      );
     expect(await oauthError(await exchange('assets:read assets:write'))).toEqual({ status: 400, error: 'invalid_scope' });
     expect(await oauthError(await exchange('read_all'))).toEqual({ status: 400, error: 'invalid_scope' });
     const omitted = await exchange();

@@ -23,14 +23,70 @@ import { rowCounts, testHub, type TestHub } from './harness';
 const SEED = 20_261_207;
 const RUNS_PER_OPERATION = 36;
 /** Every table a write touches; not the idempotency store (it keeps 4xx answers for replay, by design), sessions or rate limits. */
-const TABLES = ['audit_log', 'event_outbox', 'event_recipient', 'organisation', 'record_history', 'asset', 'asset_alias', 'asset_natural_key', 'asset_fsp_link',
-  'asset_switch', 'asset_switch_transition', 'contract', 'consent_replay', 'consent_revocation', 'api_client', 'app_user', 'delegation', 'webhook_subscription', 'webhook_delivery',
-  'openadr_vtn', 'ven_registration', 'ven_resource', 'market_unit', 'market_unit_member', 'product', 'product_equivalence', 'qualification',
-  'catalogue_code', 'dispute', 'dispute_comment', 'dq_rule', 'dq_finding', 'cim_import_job', 'cim_import_job_file', 'cim_network_ref'] as const;
+const TABLES = [
+  'audit_log',
+  'event_outbox',
+  'event_recipient',
+  'organisation',
+  'record_history',
+  'asset',
+  'asset_alias',
+  'asset_natural_key',
+  'asset_fsp_link',
+  'asset_switch',
+  'asset_switch_transition',
+  'contract',
+  'consent_replay',
+  'consent_revocation',
+  'api_client',
+  'app_user',
+  'delegation',
+  'webhook_subscription',
+  'webhook_delivery',
+  'openadr_vtn',
+  'ven_registration',
+  'ven_resource',
+  'market_unit',
+  'market_unit_member',
+  'product',
+  'product_equivalence',
+  'qualification',
+  'catalogue_code',
+  'dispute',
+  'dispute_comment',
+  'dq_rule',
+  'dq_finding',
+  'cim_import_job',
+  'cim_import_job_file',
+  'cim_network_ref',
+] as const;
 
 type Json = unknown;
-interface Schema { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; enum?: unknown[]; $ref?: string; anyOf?: Schema[]; oneOf?: Schema[]; allOf?: Schema[]; example?: unknown; format?: string; minimum?: number; minItems?: number; const?: unknown }
-interface Operation { method: string; path: string; contentType?: string; schema?: Schema; headers: string[]; token: string; openadr: boolean }
+interface Schema {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: unknown[];
+  $ref?: string;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  allOf?: Schema[];
+  example?: unknown;
+  format?: string;
+  minimum?: number;
+  minItems?: number;
+  const?: unknown;
+}
+interface Operation {
+  method: string;
+  path: string;
+  contentType?: string;
+  schema?: Schema;
+  headers: string[];
+  token: string;
+  openadr: boolean;
+}
 
 let hub: TestHub;
 let doc: { paths: Record<string, Record<string, any>>; components?: { schemas?: Record<string, Schema> } };
@@ -47,8 +103,17 @@ beforeAll(async () => {
   const tokens = new Map<OrganisationRole, string>();
   const tokenFor = async (role: OrganisationRole) => {
     if (!tokens.has(role)) {
-      let [o] = await hub.db.query<{ id: string }>(`SELECT id FROM organisation WHERE $1 = ANY(roles) AND status = 'ACTIVE' ORDER BY id LIMIT 1`, [role]);
-      o ??= await registerOrganisation(hub.ctx, hub.system, { legalName: `Fuzz ${role} Ltd`, organisationType: 'LTD', registrationNumber: `0977${String(tokens.size).padStart(4, '0')}`, roles: [role], status: 'ACTIVE' });
+      let [o] = await hub.db.query<{ id: string }>(
+        `SELECT id FROM organisation WHERE $1 = ANY(roles) AND status = 'ACTIVE' ORDER BY id LIMIT 1`,
+        [role],
+      );
+      o ??= await registerOrganisation(hub.ctx, hub.system, {
+        legalName: `Fuzz ${role} Ltd`,
+        organisationType: 'LTD',
+        registrationNumber: `0977${String(tokens.size).padStart(4, '0')}`,
+        roles: [role],
+        status: 'ACTIVE',
+      });
       tokens.set(role, await hub.token({ org: o.id, roles: [role], sub: `fuzz-${role}` }));
     }
     return tokens.get(role)!;
@@ -65,12 +130,24 @@ beforeAll(async () => {
       const role: OrganisationRole = path.startsWith('/openadr/') ? 'FSP' : !p || p.roles === 'any' ? 'MARKET_FACILITATOR' : p.roles[0];
       const content = op.requestBody?.content ?? {};
       const contentType = Object.keys(content)[0];
-      const headers = ((op.parameters ?? []) as { in: string; name: string }[]).filter((x) => x.in === 'header').map((x) => x.name.toLowerCase());
-      ops.push({ method: method.toUpperCase(), path, contentType, schema: contentType ? content[contentType].schema : undefined, headers, token: await tokenFor(role), openadr: path.startsWith('/openadr/') });
+      const headers = ((op.parameters ?? []) as { in: string; name: string }[])
+        .filter((x) => x.in === 'header')
+        .map((x) => x.name.toLowerCase());
+      ops.push({
+        method: method.toUpperCase(),
+        path,
+        contentType,
+        schema: contentType ? content[contentType].schema : undefined,
+        headers,
+        token: await tokenFor(role),
+        openadr: path.startsWith('/openadr/'),
+      });
     }
   }
 }, 120_000);
-afterAll(async () => { await hub?.close(); });
+afterAll(async () => {
+  await hub?.close();
+});
 
 function resolve(s: Schema | undefined): Schema {
   let x = s ?? {};
@@ -101,10 +178,45 @@ function plausible(s: Schema | undefined, depth = 0): Json {
   return 'fuzz';
 }
 
-const NASTY_STRINGS = ['', ' ', '\u0000', 'a\u0000b', '\uD800', '\uDFFF\uD800', '💥'.repeat(500), '\u202Eevil\u202C', 'Z̷̢͠a̶l̴g̸o̵', "'; DROP TABLE asset; --", '${7*7}{{7*7}}', '<script>alert(1)</script>',
-  '../../etc/passwd', 'x'.repeat(100_000), 'é'.repeat(300_000), '1e309', 'NaN', '-0', '0x10', '   01JDEM0000000000000000FSPA   '];
+const NASTY_STRINGS = [
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\uD800',
+  '\uDFFF\uD800',
+  '💥'.repeat(500),
+  '\u202Eevil\u202C',
+  'Z̷̢͠a̶l̴g̸o̵',
+  "'; DROP TABLE asset; --",
+  '${7*7}{{7*7}}',
+  '<script>alert(1)</script>',
+  '../../etc/passwd',
+  'x'.repeat(100_000),
+  'é'.repeat(300_000),
+  '1e309',
+  'NaN',
+  '-0',
+  '0x10',
+  '   01JDEM0000000000000000FSPA   ',
+];
 const junk: fc.Arbitrary<Json> = fc.oneof(
-  fc.constantFrom<Json>(null, true, false, 0, -1, 1e308, -1e308, 2 ** 53 + 1, 0.1, [], {}, [[[[[]]]]], { __proto__: { admin: true } }, { constructor: { prototype: {} } }),
+  fc.constantFrom<Json>(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1e308,
+    -1e308,
+    2 ** 53 + 1,
+    0.1,
+    [],
+    {},
+    [[[[[]]]]],
+    { __proto__: { admin: true } },
+    { constructor: { prototype: {} } },
+  ),
   fc.constantFrom(...NASTY_STRINGS),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.integer(),
@@ -112,11 +224,67 @@ const junk: fc.Arbitrary<Json> = fc.oneof(
   fc.array(fc.anything({ maxDepth: 2 }), { maxLength: 5 }),
   fc.dictionary(fc.string({ maxLength: 8 }), fc.anything({ maxDepth: 2 }), { maxKeys: 5 }),
 );
-const deep = (n: number): Json => { let v: Json = 'bottom'; for (let i = 0; i < n; i++) v = i % 2 ? { a: v } : [v]; return v; };
-const BAD_JSON = ['{', '{"a":', '[1,2', 'nul', '{"a":1}}', '\u0000', '{"a":"\\ud800"}', '{"a": 1e99999}', '"just a string"', '{"__proto__": {"x": 1}}', '\uFEFF{}', ''];
-const BAD_CONTENT_TYPES = ['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'application/jsonx', '*/*', 'application/problem+json'];
-const BAD_IDS = ['', ' ', '..', '%2e%2e', '%00', '%FF', 'x'.repeat(5000), '%F0%9F%99%82', "'%20OR%201=1--", '01JZZZZZZZZZZZZZZZZZZZZZZZ', '01jdem0000000000000000fspa', '%5C', 'null', '-1', '9'.repeat(40), 'NESO-DFS%00'];
-const BAD_IF_MATCH = ['', '"', 'W/"1"', '"-1"', '"1.5"', '"99999999999999999999999"', '*', '"1", "2"', 'x'.repeat(9000), '"0"', '1', '"NaN"'];
+const deep = (n: number): Json => {
+  let v: Json = 'bottom';
+  for (let i = 0; i < n; i++) v = i % 2 ? { a: v } : [v];
+  return v;
+};
+const BAD_JSON = [
+  '{',
+  '{"a":',
+  '[1,2',
+  'nul',
+  '{"a":1}}',
+  '\u0000',
+  '{"a":"\\ud800"}',
+  '{"a": 1e99999}',
+  '"just a string"',
+  '{"__proto__": {"x": 1}}',
+  '\uFEFF{}',
+  '',
+];
+const BAD_CONTENT_TYPES = [
+  'text/plain',
+  'application/xml',
+  'multipart/form-data; boundary=x',
+  'application/x-www-form-urlencoded',
+  'application/json; charset=utf-16',
+  'application/jsonx',
+  '*/*',
+  'application/problem+json',
+];
+const BAD_IDS = [
+  '',
+  ' ',
+  '..',
+  '%2e%2e',
+  '%00',
+  '%FF',
+  'x'.repeat(5000),
+  '%F0%9F%99%82',
+  "'%20OR%201=1--",
+  '01JZZZZZZZZZZZZZZZZZZZZZZZ',
+  '01jdem0000000000000000fspa',
+  '%5C',
+  'null',
+  '-1',
+  '9'.repeat(40),
+  'NESO-DFS%00',
+];
+const BAD_IF_MATCH = [
+  '',
+  '"',
+  'W/"1"',
+  '"-1"',
+  '"1.5"',
+  '"99999999999999999999999"',
+  '*',
+  '"1", "2"',
+  'x'.repeat(9000),
+  '"0"',
+  '1',
+  '"NaN"',
+];
 const BAD_IDEMPOTENCY_KEYS = [' ', 'é', 'x'.repeat(300), 'a b', '\t', 'ключ'.normalize() === 'ключ' ? 'k\u00ff' : 'k'];
 
 type Mutation = { kind: string; body?: string; contentType?: string | null; pathValue?: string; headers?: Record<string, string> };
@@ -135,17 +303,30 @@ function mutations(op: Operation): fc.Arbitrary<Mutation> {
   const json = (v: Json) => JSON.stringify(v) ?? 'null';
   const arbs: fc.Arbitrary<Mutation>[] = [
     fc.tuple(key, junk).map(([k, v]) => ({ kind: `field ${k ?? '(body)'} of the wrong type`, body: json(setAt(base, k, v)) })),
-    fc.tuple(key, fc.constantFrom(...NASTY_STRINGS)).map(([k, v]) => ({ kind: `field ${k ?? '(body)'} a hostile string`, body: json(setAt(base, k, v)) })),
-    fc.constantFrom(...(schema.required ?? ['(none)'])).map((k) => { const b = { ...(base as object) } as Record<string, Json>; delete b[k]; return { kind: `required ${k} missing`, body: json(b) }; }),
-    fc.tuple(key, fc.constantFrom(40, 2_000)).map(([k, n]) => ({ kind: `field ${k ?? '(body)'} nested ${n} deep`, body: json(setAt(base, k, deep(n))) })),
+    fc
+      .tuple(key, fc.constantFrom(...NASTY_STRINGS))
+      .map(([k, v]) => ({ kind: `field ${k ?? '(body)'} a hostile string`, body: json(setAt(base, k, v)) })),
+    fc.constantFrom(...(schema.required ?? ['(none)'])).map((k) => {
+      const b = { ...(base as object) } as Record<string, Json>;
+      delete b[k];
+      return { kind: `required ${k} missing`, body: json(b) };
+    }),
+    fc
+      .tuple(key, fc.constantFrom(40, 2_000))
+      .map(([k, n]) => ({ kind: `field ${k ?? '(body)'} nested ${n} deep`, body: json(setAt(base, k, deep(n))) })),
     fc.constantFrom(...BAD_JSON).map((t) => ({ kind: 'broken JSON', body: t })),
     junk.map((v) => ({ kind: 'top-level junk', body: json(v) })),
     fc.string({ maxLength: 12 }).map((k) => ({ kind: 'unknown field', body: json({ ...(base as object), [`zz${k}`]: 1 }) })),
-    fc.constantFrom(...BAD_CONTENT_TYPES, null).map((ct) => ({ kind: `content type ${ct ?? '(none)'}`, body: json(base), contentType: ct })),
+    fc
+      .constantFrom(...BAD_CONTENT_TYPES, null)
+      .map((ct) => ({ kind: `content type ${ct ?? '(none)'}`, body: json(base), contentType: ct })),
     fc.constantFrom(...BAD_IF_MATCH).map((v) => ({ kind: `If-Match ${v.slice(0, 20)}`, body: json(base), headers: { 'if-match': v } })),
-    fc.constantFrom(...BAD_IDEMPOTENCY_KEYS).map((v) => ({ kind: `Idempotency-Key ${v.slice(0, 20)}`, body: json(base), headers: { 'idempotency-key': v } })),
+    fc
+      .constantFrom(...BAD_IDEMPOTENCY_KEYS)
+      .map((v) => ({ kind: `Idempotency-Key ${v.slice(0, 20)}`, body: json(base), headers: { 'idempotency-key': v } })),
   ];
-  if (op.path.includes('{')) arbs.push(fc.constantFrom(...BAD_IDS).map((v) => ({ kind: `path ID ${v.slice(0, 20)}`, body: json(base), pathValue: v })));
+  if (op.path.includes('{'))
+    arbs.push(fc.constantFrom(...BAD_IDS).map((v) => ({ kind: `path ID ${v.slice(0, 20)}`, body: json(base), pathValue: v })));
   return fc.oneof(...arbs);
 }
 
@@ -161,7 +342,7 @@ function pathOf(op: Operation, m: Mutation): string {
 async function send(op: Operation, m: Mutation) {
   const headers: Record<string, string> = { authorization: `Bearer ${op.token}`, ...(await currentIfMatch(op, m)), ...(m.headers ?? {}) };
   const withBody = op.method !== 'DELETE' || op.contentType !== undefined;
-  const contentType = m.contentType === undefined ? op.contentType ?? 'application/json' : m.contentType;
+  const contentType = m.contentType === undefined ? (op.contentType ?? 'application/json') : m.contentType;
   if (withBody && contentType) headers['content-type'] = contentType;
   const res = await hub.app.request(pathOf(op, m), { method: op.method, headers, body: withBody ? m.body : undefined });
   const text = await res.text();
@@ -181,12 +362,25 @@ function fault(op: Operation, got: { status: number; type: string; text: string 
   if (got.status < 400) return undefined;
   const want = op.openadr ? 'application/json' : 'application/problem+json';
   let parsed: { code?: unknown } | undefined;
-  try { parsed = JSON.parse(got.text); } catch { /* checked below */ }
+  try {
+    parsed = JSON.parse(got.text);
+  } catch {
+    /* checked below */
+  }
   // A path that no longer names the operation (an empty or dot segment) is the hub's own 404, whatever the prefix.
-  if (parsed?.code === 'ROUTE-NOT-FOUND' && got.status === 404) return got.type.startsWith('application/problem+json') ? (wrote.length ? `404 but wrote to ${wrote.join(', ')}` : undefined) : `404 as ${got.type}`;
+  if (parsed?.code === 'ROUTE-NOT-FOUND' && got.status === 404)
+    return got.type.startsWith('application/problem+json')
+      ? wrote.length
+        ? `404 but wrote to ${wrote.join(', ')}`
+        : undefined
+      : `404 as ${got.type}`;
   if (!got.type.startsWith(want)) return `${got.status} as ${got.type || '(no content type)'}, not ${want}`;
   let code: unknown;
-  try { code = JSON.parse(got.text).code; } catch { return `${got.status} with a body that is not JSON`; }
+  try {
+    code = JSON.parse(got.text).code;
+  } catch {
+    return `${got.status} with a body that is not JSON`;
+  }
   if (typeof code !== 'string' || !isRuleCode(code)) return `${got.status} without a rule code (${String(code)})`;
   if (wrote.length) return `${got.status} ${code} but wrote to ${wrote.join(', ')}`;
   return undefined;
@@ -208,7 +402,9 @@ describe('fuzzing every write endpoint from /openapi.json', () => {
       const cases = fc.sample(mutations(op), { seed: SEED + i, numRuns: RUNS_PER_OPERATION });
       for (const m of cases) {
         let got;
-        try { got = await send(op, m); } catch (e) {
+        try {
+          got = await send(op, m);
+        } catch (e) {
           failures.set(`${op.method} ${op.path} ${m.kind}`, `threw ${(e as Error).message}`);
           continue;
         }
@@ -218,7 +414,8 @@ describe('fuzzing every write endpoint from /openapi.json', () => {
         const wrote = TABLES.filter((t) => after[t] !== before[t]);
         const wrong = fault(op, got, wrote);
         // One line per operation and fault: the first request that shows it.
-        if (wrong && !failures.has(`${op.method} ${op.path} ${wrong}`)) failures.set(`${op.method} ${op.path} ${wrong}`, `${m.kind} → ${got.text.slice(0, 200)}`);
+        if (wrong && !failures.has(`${op.method} ${op.path} ${wrong}`))
+          failures.set(`${op.method} ${op.path} ${wrong}`, `${m.kind} → ${got.text.slice(0, 200)}`);
         before = after;
       }
     }

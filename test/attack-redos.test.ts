@@ -28,9 +28,19 @@ function sampleMs(run: () => void, reps: number): number {
 }
 
 /** Throwing is a fine answer to hostile input; only the time it takes matters here. */
-const quietly = (f: (s: string) => unknown, s: string) => () => { try { f(s); } catch (e) { if (!(e instanceof Error)) throw e; } };
+const quietly = (f: (s: string) => unknown, s: string) => () => {
+  try {
+    f(s);
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+  }
+};
 
-function growth(f: (s: string) => unknown, make: (n: number) => string, n: number): { ratio: number; small: number; large: number; reps: number } {
+function growth(
+  f: (s: string) => unknown,
+  make: (n: number) => string,
+  n: number,
+): { ratio: number; small: number; large: number; reps: number } {
   const runSmall = quietly(f, make(n));
   const runLarge = quietly(f, make(8 * n));
   let reps = 1;
@@ -45,7 +55,10 @@ function growth(f: (s: string) => unknown, make: (n: number) => string, n: numbe
   for (let round = 0; round < 4; round++) {
     const small: number[] = [];
     const large: number[] = [];
-    for (let k = 0; k < SAMPLES; k++) { small.push(sampleMs(runSmall, reps)); large.push(sampleMs(runLarge, reps)); }
+    for (let k = 0; k < SAMPLES; k++) {
+      small.push(sampleMs(runSmall, reps));
+      large.push(sampleMs(runLarge, reps));
+    }
     a = median(small);
     b = median(large);
     if (a >= MIN_SAMPLE_MS / 2) break;
@@ -65,8 +78,18 @@ const cases: Case[] = [
   ['CIM: unclosed attribute values <a b="…', (s) => parseCimXml(s, 'x.xml'), (n) => repeat('<a b="', n), 4096],
   ['CIM: unclosed comments <!--<!--…', (s) => parseCimXml(s, 'x.xml'), (n) => repeat('<!--', n), 4096],
   ['CIM: unclosed CDATA <![CDATA[…', (s) => parseCimXml(s, 'x.xml'), (n) => repeat('<![CDATA[', n), 4096],
-  ['CIM: encoding declaration with a long run of spaces', (s) => parseCimXml(s, 'x.xml'), (n) => `<?xml version="1.0" encoding${' '.repeat(n)}`, 4096],
-  ['CIM: many sibling objects', (s) => parseCimXml(s, 'x.xml'), (n) => `${RDF}${repeat('<cim:BatteryUnit rdf:about="urn:uuid:1"/>', n)}</rdf:RDF>`, 16384],
+  [
+    'CIM: encoding declaration with a long run of spaces',
+    (s) => parseCimXml(s, 'x.xml'),
+    (n) => `<?xml version="1.0" encoding${' '.repeat(n)}`,
+    4096,
+  ],
+  [
+    'CIM: many sibling objects',
+    (s) => parseCimXml(s, 'x.xml'),
+    (n) => `${RDF}${repeat('<cim:BatteryUnit rdf:about="urn:uuid:1"/>', n)}</rdf:RDF>`,
+    16384,
+  ],
   ['CIM: character references &#x000…', decodeXml, (n) => `&#x${'0'.repeat(n)}`, 16384],
   // OpenADR 2.0b registration XML (openadr/oadr2b.ts), at most 256 KB.
   ['OpenADR 2.0b: unclosed start tags <a<a<a…', parseCreatedPartyRegistration, (n) => repeat('<a', n), 4096],
@@ -84,7 +107,12 @@ const cases: Case[] = [
   ['OpenADR base URL: a run of slashes then a letter', normaliseBaseUrl, (n) => `https://vtn.example/${'/'.repeat(n)}a`, 16384],
   ['webhook URL: a run of dots in the host', (s) => urlRefusal(s, { production: true }), (n) => `https://a${'.'.repeat(n)}b/`, 200],
   // The data quality rule language (src/quality/language.ts).
-  ['rule language: a long chain of conditions', parseDefinition, (n) => `ratedCapacityKw > 0${' and ratedCapacityKw > 0'.repeat(n / 24)}`, 8192],
+  [
+    'rule language: a long chain of conditions',
+    parseDefinition,
+    (n) => `ratedCapacityKw > 0${' and ratedCapacityKw > 0'.repeat(n / 24)}`,
+    8192,
+  ],
   ['rule language: a long string literal', parseDefinition, (n) => `name == "${'\\"'.repeat(n / 2)}"`, 8192],
   ['rule language: a long unterminated string', parseDefinition, (n) => `name == "${'a'.repeat(n)}`, 8192],
   ['rule language: a long number', parseDefinition, (n) => `ratedCapacityKw > ${'1.'.repeat(n / 2)}`, 8192],
@@ -101,23 +129,45 @@ describe('no input backtracks without end (time grows linearly with the input)',
 
   it('the measure catches a quadratic pattern (the e-mail pattern this replaced)', () => {
     const before = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-    const g = growth((s) => before.test(s), (n) => `a@${repeat('a.', n)} `, 4096);
+    const g = growth(
+      (s) => before.test(s),
+      (n) => `a@${repeat('a.', n)} `,
+      4096,
+    );
     expect(g.ratio, `ratio ${g.ratio.toFixed(1)}`).toBeGreaterThan(MAX_RATIO);
   });
 
   it('the hostile XML is still refused with its rule code, now at once', () => {
-    const codeOf = (s: string) => { try { parseCimXml(s, 'x.xml'); return 'parsed'; } catch (e) { return (e as CimParseError).code; } };
+    const codeOf = (s: string) => {
+      try {
+        parseCimXml(s, 'x.xml');
+        return 'parsed';
+      } catch (e) {
+        return (e as CimParseError).code;
+      }
+    };
     expect(codeOf('<a'.repeat(4096))).toBe('CIM-XML-MALFORMED');
     expect(codeOf(`${RDF}${'<a>'.repeat(40)}${'</a>'.repeat(40)}</rdf:RDF>`)).toBe('CIM-XML-TOO-DEEP');
     // Comments and CDATA do not count as depth; '/>' closes at once.
-    expect(codeOf(`${RDF}<!--${'<a>'.repeat(40)}--><![CDATA[${'<a>'.repeat(40)}]]>${'<cim:Name rdf:about="urn:uuid:1"/>'.repeat(40)}</rdf:RDF>`)).toBe('parsed');
+    expect(
+      codeOf(`${RDF}<!--${'<a>'.repeat(40)}--><![CDATA[${'<a>'.repeat(40)}]]>${'<cim:Name rdf:about="urn:uuid:1"/>'.repeat(40)}</rdf:RDF>`),
+    ).toBe('parsed');
     expect(() => parseDefinition(`name == "${'a'.repeat(100)}`)).toThrow(DefinitionError);
   });
 
   it('rule patterns with more than two repetitions (one unanchored) are refused (polynomial backtracking); the shapes rules use pass', () => {
-    const codeOf = (pattern: string) => { try { parseDefinition(`name matches "${pattern}"`); return 'ok'; } catch (e) { return (e as DefinitionError).code; } };
-    for (const bad of ['.*.*.*x', '.*.*x', '^.*.*.*x', 'a?a?a?aaa', '\\\\d+\\\\d+\\\\d+!', 'x{1,9}y{1,9}z{2,}']) expect(codeOf(bad), bad).toBe('DQ-RULE-PATTERN-INVALID');
-    for (const ok of ['^[A-Za-z0-9][A-Za-z0-9-]{3,63}$', '^.{1,20}$', '^[A-Z]{2}-?\\\\d{4,8}$', '^[*+?]{2}(?:ab)*?$', 'a{3}b{2,2}c+']) expect(codeOf(ok), ok).toBe('ok');
+    const codeOf = (pattern: string) => {
+      try {
+        parseDefinition(`name matches "${pattern}"`);
+        return 'ok';
+      } catch (e) {
+        return (e as DefinitionError).code;
+      }
+    };
+    for (const bad of ['.*.*.*x', '.*.*x', '^.*.*.*x', 'a?a?a?aaa', '\\\\d+\\\\d+\\\\d+!', 'x{1,9}y{1,9}z{2,}'])
+      expect(codeOf(bad), bad).toBe('DQ-RULE-PATTERN-INVALID');
+    for (const ok of ['^[A-Za-z0-9][A-Za-z0-9-]{3,63}$', '^.{1,20}$', '^[A-Z]{2}-?\\\\d{4,8}$', '^[*+?]{2}(?:ab)*?$', 'a{3}b{2,2}c+'])
+      expect(codeOf(ok), ok).toBe('ok');
     // Two repetitions are accepted and work; their time on the longest text a field holds (255
     // characters) is measured in bench/quality.ts, not asserted here.
     const two = parseDefinition('name matches "^.*.*x"') as { t: 'matches'; re: RegExp };
@@ -128,6 +178,7 @@ describe('no input backtracks without end (time grows linearly with the input)',
     for (const ok of ['a@b.c', 'first.last@example.co.uk', 'a@.b.c', 'a@b..c', 'x+y@d-1.example']) expect(EMAIL_RE.test(ok), ok).toBe(true);
     for (const bad of ['a@b', 'a@b.', 'a@.b', '@b.c', 'a b@c.d', 'a@b@c.d', 'a@b .c']) expect(EMAIL_RE.test(bad), bad).toBe(false);
     const before = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-    for (const s of ['a@b.c', 'a@.b.c', 'a@b..c', 'a@b.', 'a@..', 'a@...', 'a@b.c.', 'a@.', '.@.a.']) expect(EMAIL_RE.test(s), s).toBe(before.test(s));
+    for (const s of ['a@b.c', 'a@.b.c', 'a@b..c', 'a@b.', 'a@..', 'a@...', 'a@b.c.', 'a@.', '.@.a.'])
+      expect(EMAIL_RE.test(s), s).toBe(before.test(s));
   });
 });

@@ -62,15 +62,42 @@ function watchHealth(base: string, phase: () => string = () => 'idle') {
       await sleep(50);
     }
   })();
-  return { rtts, failures, slowest, maxRss: () => maxRss, stop: async () => { running = false; await done; } };
+  return {
+    rtts,
+    failures,
+    slowest,
+    maxRss: () => maxRss,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
 }
 
 /** POST a file with curl in a child process; the status, headers and JSON body. */
 async function upload(url: string, file: string, auth: string): Promise<{ status: number; json: any; headers: Map<string, string> }> {
-  const { stdout } = await run('curl', ['-s', '-i', '-X', 'POST', '-H', `authorization: ${auth}`, '-H', 'content-type: application/rdf+xml', '-H', 'x-file-name: large.xml', '-H', 'expect:', '--data-binary', `@${file}`, url]);
+  const { stdout } = await run('curl', [
+    '-s',
+    '-i',
+    '-X',
+    'POST',
+    '-H',
+    `authorization: ${auth}`,
+    '-H',
+    'content-type: application/rdf+xml',
+    '-H',
+    'x-file-name: large.xml',
+    '-H',
+    'expect:',
+    '--data-binary',
+    `@${file}`,
+    url,
+  ]);
   const [head, ...rest] = stdout.split('\r\n\r\n');
   const lines = head.split('\r\n');
-  const headers = new Map(lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]));
+  const headers = new Map(
+    lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]),
+  );
   return { status: Number(lines[0].split(' ')[1]), json: JSON.parse(rest.join('\r\n\r\n')), headers };
 }
 
@@ -89,8 +116,16 @@ describe('a 60 MB CIM import does not stall the hub', () => {
     const idle = watchHealth(hub.base);
     await sleep(10_000);
     await idle.stop();
-    console.info(`[stall] /healthz on the idle hub: ${idle.rtts.length} round trips, median ${median(idle.rtts).toFixed(1)} ms, max ${Math.max(...idle.rtts).toFixed(1)} ms, ${idle.slowest.length} over ${HEALTH_BOUND_MS} ms; resident ${(idle.maxRss() / 1_048_576).toFixed(0)} MB`);
-    const worker = startCimJobWorker(hub.ctx, { worker: 'stall-test', leaseMs: 600_000, intervalMs: 200, maxBytes: hub.cfg.maxBulkBytes, parser: hub.node.hub.ports.cimParser });
+    console.info(
+      `[stall] /healthz on the idle hub: ${idle.rtts.length} round trips, median ${median(idle.rtts).toFixed(1)} ms, max ${Math.max(...idle.rtts).toFixed(1)} ms, ${idle.slowest.length} over ${HEALTH_BOUND_MS} ms; resident ${(idle.maxRss() / 1_048_576).toFixed(0)} MB`,
+    );
+    const worker = startCimJobWorker(hub.ctx, {
+      worker: 'stall-test',
+      leaseMs: 600_000,
+      intervalMs: 200,
+      maxBytes: hub.cfg.maxBulkBytes,
+      parser: hub.node.hub.ports.cimParser,
+    });
     let phase = 'upload';
     const health = watchHealth(hub.base, () => phase);
     const startedAt = performance.now();
@@ -110,17 +145,24 @@ describe('a 60 MB CIM import does not stall the hub', () => {
         phase = `${job.status} ${job.progress.phase ?? ''}`.trim();
       }
       const total = performance.now() - startedAt;
-      console.info(`[stall] ${(bytes / 1_048_576).toFixed(1)} MB: queued in ${(queuedAfter / 1000).toFixed(1)} s, finished in ${(total / 1000).toFixed(1)} s`);
+      console.info(
+        `[stall] ${(bytes / 1_048_576).toFixed(1)} MB: queued in ${(queuedAfter / 1000).toFixed(1)} s, finished in ${(total / 1000).toFixed(1)} s`,
+      );
     } finally {
       await health.stop();
       await worker.stop();
     }
     const rtts = health.rtts;
-    console.info(`[stall] /healthz during the import: ${rtts.length} round trips, median ${median(rtts).toFixed(1)} ms, max ${Math.max(...rtts).toFixed(1)} ms; max resident ${(health.maxRss() / 1_048_576).toFixed(0)} MB`);
+    console.info(
+      `[stall] /healthz during the import: ${rtts.length} round trips, median ${median(rtts).toFixed(1)} ms, max ${Math.max(...rtts).toFixed(1)} ms; max resident ${(health.maxRss() / 1_048_576).toFixed(0)} MB`,
+    );
     console.info(`[stall] over ${HEALTH_BOUND_MS} ms: ${JSON.stringify(health.slowest)}`);
 
     // The job finished: every battery parsed, none matched (the MPANs are nobody's), nothing written.
-    expect(job, JSON.stringify(job)).toMatchObject({ status: 'SUCCEEDED', progress: { equipment: BATTERIES, objectsProcessed: BATTERIES * 4 + 3 } });
+    expect(job, JSON.stringify(job)).toMatchObject({
+      status: 'SUCCEEDED',
+      progress: { equipment: BATTERIES, objectsProcessed: BATTERIES * 4 + 3 },
+    });
     const report = await fetch(`${hub.base}${job.report}`, { headers: { authorization: await authorization('dno') } });
     const r = await report.json();
     expect(report.status).toBe(200);
@@ -138,7 +180,10 @@ describe('a 60 MB CIM import does not stall the hub', () => {
 });
 
 describe('the parse thread', () => {
-  const model = (n: number) => { const path = join(dir, `m${n}.xml`); return writeLargeCimModel(path, n).then(() => Uint8Array.from(readFileSync(path))); };
+  const model = (n: number) => {
+    const path = join(dir, `m${n}.xml`);
+    return writeLargeCimModel(path, n).then(() => Uint8Array.from(readFileSync(path)));
+  };
 
   it('parses in a worker thread (not the API’s), under tsx/vitest, and hands back the neutral model', async () => {
     const content = await model(2000);
@@ -148,16 +193,27 @@ describe('the parse thread', () => {
     expect(m.threadId).not.toBe(threadId);
     expect(m).toMatchObject({ objects: 2000 * 4 + 3, classes: { BatteryUnit: 2000, PowerElectronicsConnection: 2000 } });
     expect(m.equipment).toHaveLength(2000);
-    expect(m.equipment[0]).toMatchObject({ className: 'PowerElectronicsConnection', category: 'BESS', importMpan: '1000000000000', input: { ratedCapacityKw: 5 } });
+    expect(m.equipment[0]).toMatchObject({
+      className: 'PowerElectronicsConnection',
+      category: 'BESS',
+      importMpan: '1000000000000',
+      input: { ratedCapacityKw: 5 },
+    });
     // Small models stay in process: starting a thread costs more than they do.
-    const small = await nodeCimParser({ maxMemoryMb: 512, threadAboveBytes: 64 << 20 }).parse([{ name: 'm.xml', content: await model(10) }], { unit: 'W', maxBytes: 64 << 20 });
+    const small = await nodeCimParser({ maxMemoryMb: 512, threadAboveBytes: 64 << 20 }).parse(
+      [{ name: 'm.xml', content: await model(10) }],
+      { unit: 'W', maxBytes: 64 << 20 },
+    );
     expect(small.threadId).toBeUndefined();
   });
 
   it('a refused document is the parser’s own error, with its rule code and location, from the thread too', async () => {
     const parser = nodeCimParser({ maxMemoryMb: 512, threadAboveBytes: 0 });
     const deep = `<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">${'<a>'.repeat(40)}${'</a>'.repeat(40)}</rdf:RDF>`;
-    const e = await parser.parse([{ name: 'deep.xml', content: new TextEncoder().encode(deep) }], { unit: 'W', maxBytes: 1 << 20 }).then(() => undefined, (x) => x);
+    const e = await parser.parse([{ name: 'deep.xml', content: new TextEncoder().encode(deep) }], { unit: 'W', maxBytes: 1 << 20 }).then(
+      () => undefined,
+      (x) => x,
+    );
     expect(e).toBeInstanceOf(CimParseError);
     expect(e).toMatchObject({ code: 'CIM-XML-TOO-DEEP', location: { file: 'deep.xml', line: 1 } });
   });
@@ -166,19 +222,32 @@ describe('the parse thread', () => {
     const content = await model(20_000);
     const bounded = nodeCimParser({ maxMemoryMb: 64, threadAboveBytes: 0 });
     // The bound leaves room for the thread itself: a small model parses in it.
-    expect((await bounded.parse([{ name: 's.xml', content: await model(10) }], { unit: 'W', maxBytes: 64 << 20 })).threadId).toBeGreaterThan(0);
-    const e = await bounded.parse([{ name: 'm.xml', content: content.slice() }], { unit: 'W', maxBytes: 64 << 20 }).then(() => undefined, (x) => x);
+    expect(
+      (await bounded.parse([{ name: 's.xml', content: await model(10) }], { unit: 'W', maxBytes: 64 << 20 })).threadId,
+    ).toBeGreaterThan(0);
+    const e = await bounded.parse([{ name: 'm.xml', content: content.slice() }], { unit: 'W', maxBytes: 64 << 20 }).then(
+      () => undefined,
+      (x) => x,
+    );
     expect(e).toBeInstanceOf(Problem);
     expect(e).toMatchObject({ code: 'CIM-IMPORT-MEMORY', status: 413 });
 
     const before = await rowCounts(hub.db, TABLES);
-    const q = await fetch(`${hub.base}/api/v1/cim/import-jobs?mode=enrich`, { method: 'POST', headers: { authorization: await authorization('dno'), 'content-type': 'application/rdf+xml' }, body: content });
+    const q = await fetch(`${hub.base}/api/v1/cim/import-jobs?mode=enrich`, {
+      method: 'POST',
+      headers: { authorization: await authorization('dno'), 'content-type': 'application/rdf+xml' },
+      body: content,
+    });
     const queued = await q.json();
     expect(q.status, JSON.stringify(queued)).toBe(202);
     expect(await runCimJobsOnce(hub.ctx, { worker: 'bounded', leaseMs: 600_000, parser: bounded }, hub.cfg.maxBulkBytes)).toBe(1);
-    const job = await (await fetch(`${hub.base}/api/v1/cim/import-jobs/${queued.id}`, { headers: { authorization: await authorization('dno') } })).json();
+    const job = await (
+      await fetch(`${hub.base}/api/v1/cim/import-jobs/${queued.id}`, { headers: { authorization: await authorization('dno') } })
+    ).json();
     expect(job).toMatchObject({ status: 'FAILED', error: { code: 'CIM-IMPORT-MEMORY' } });
-    const report = await fetch(`${hub.base}/api/v1/cim/import-jobs/${queued.id}/report`, { headers: { authorization: await authorization('dno') } });
+    const report = await fetch(`${hub.base}/api/v1/cim/import-jobs/${queued.id}/report`, {
+      headers: { authorization: await authorization('dno') },
+    });
     expect(report.status).toBe(413);
     expect((await report.json()).code).toBe('CIM-IMPORT-MEMORY');
     expect(await rowCounts(hub.db, TABLES)).toEqual(before);
@@ -189,14 +258,21 @@ describe('the parse thread', () => {
     const other = await nodeTestHub({ FMAR_PARSER_MAX_MEMORY_MB: '64', FMAR_PARSER_THREAD_ABOVE_BYTES: '1048576' });
     try {
       const post = async (content: Uint8Array<ArrayBuffer>) => {
-        const r = await fetch(`${other.base}/api/v1/cim/import?mode=enrich`, { method: 'POST', headers: { authorization: `Bearer ${await other.devToken('dno')}`, 'content-type': 'application/rdf+xml' }, body: content });
+        const r = await fetch(`${other.base}/api/v1/cim/import?mode=enrich`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await other.devToken('dno')}`, 'content-type': 'application/rdf+xml' },
+          body: content,
+        });
         return { status: r.status, json: await r.json() };
       };
       const large = await model(20_000);
       const tables = ['asset', 'asset_alias', 'cim_network_ref', 'audit_log', 'event_outbox'];
       await expectRefused(other.db, tables, () => post(large), 413, 'CIM-IMPORT-MEMORY');
       // 2,000 batteries (~2.5 MB) need far less than 64 MB: the thread parses them; 10 stay in process.
-      expect(await post(await model(2000))).toMatchObject({ status: 200, json: { equipment: 2000, issueCounts: { 'CIM-MPAN-NOT-FOUND': 2000 } } });
+      expect(await post(await model(2000))).toMatchObject({
+        status: 200,
+        json: { equipment: 2000, issueCounts: { 'CIM-MPAN-NOT-FOUND': 2000 } },
+      });
       expect(await post(await model(10))).toMatchObject({ status: 200, json: { equipment: 10 } });
     } finally {
       await other.close();

@@ -6,8 +6,12 @@ import { DEMO, batteryInput, testHub, type TestHub } from './harness';
 /** UC-05.06: the audit trail (append-only, hash-chained) and the change-event outbox and feed. */
 
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 let counter = 0;
 const next = () => ++counter;
@@ -30,7 +34,17 @@ async function lastEvent() {
 
 async function newOrg(extra: Record<string, unknown> = {}) {
   const n = next();
-  const r = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: { legalName: `Audit Org ${n} Ltd`, organisationType: 'LTD', registrationNumber: String(15_000_000 + n), roles: ['FSP'], status: 'ACTIVE', ...extra } });
+  const r = await hub.call('POST', '/api/v1/organisations', {
+    as: 'operator',
+    body: {
+      legalName: `Audit Org ${n} Ltd`,
+      organisationType: 'LTD',
+      registrationNumber: String(15_000_000 + n),
+      roles: ['FSP'],
+      status: 'ACTIVE',
+      ...extra,
+    },
+  });
   expect(r.status).toBe(201);
   return r.json;
 }
@@ -50,7 +64,13 @@ describe('every change writes its audit row and its event, in its transaction', 
     const org = await newOrg();
     expect(await tally()).toEqual({ audit: before.audit + 1, events: before.events + 1 });
     let a = await lastAudit();
-    expect(a).toMatchObject({ action: 'organisation.registered', record_type: 'organisation', record_id: org.id, organisation_id: org.id, seq: null });
+    expect(a).toMatchObject({
+      action: 'organisation.registered',
+      record_type: 'organisation',
+      record_id: org.id,
+      organisation_id: org.id,
+      seq: null,
+    });
     expect(a.actor).toEqual({ sub: 'test-operator', org: DEMO.operator, client_id: `dev-${DEMO.operator}` });
     expect(new Date(a.occurred_at).toISOString()).toBe(org.recordedAt);
     let e = await lastEvent();
@@ -59,7 +79,11 @@ describe('every change writes its audit row and its event, in its transaction', 
 
     before = await tally();
     hub.clock.advance(1000);
-    const upd = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, { as: 'operator', body: { tradingName: 'Audited' }, headers: { 'if-match': '"1"' } });
+    const upd = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, {
+      as: 'operator',
+      body: { tradingName: 'Audited' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(upd.status).toBe(200);
     expect(await tally()).toEqual({ audit: before.audit + 1, events: before.events + 1 });
     a = await lastAudit();
@@ -83,19 +107,49 @@ describe('every change writes its audit row and its event, in its transaction', 
     expect(reg.status).toBe(201);
     const id = reg.json.id;
     expect(await tally()).toEqual({ audit: before.audit + 1, events: before.events + 1 });
-    expect(await lastAudit()).toMatchObject({ action: 'asset.registered', record_type: 'asset', record_id: id, organisation_id: DEMO['fsp-a'], detail: { version: 1, fspId: DEMO['fsp-a'], source: 'api' } });
-    expect(await lastEvent()).toMatchObject({ type: 'fmar.asset.registered', subject: id, organisation_id: DEMO['fsp-a'], data: { assetId: id, category: 'BESS', dno: 'SPEN_SPM', version: 1 } });
+    expect(await lastAudit()).toMatchObject({
+      action: 'asset.registered',
+      record_type: 'asset',
+      record_id: id,
+      organisation_id: DEMO['fsp-a'],
+      detail: { version: 1, fspId: DEMO['fsp-a'], source: 'api' },
+    });
+    expect(await lastEvent()).toMatchObject({
+      type: 'fmar.asset.registered',
+      subject: id,
+      organisation_id: DEMO['fsp-a'],
+      data: { assetId: id, category: 'BESS', dno: 'SPEN_SPM', version: 1 },
+    });
 
     before = await tally();
-    const name = await hub.call('PATCH', `/api/v1/assets/${id}`, { as: 'fsp-a', body: { name: 'Renamed battery' }, headers: { 'if-match': '"1"' } });
+    const name = await hub.call('PATCH', `/api/v1/assets/${id}`, {
+      as: 'fsp-a',
+      body: { name: 'Renamed battery' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(name.status).toBe(200);
     expect(await tally()).toEqual({ audit: before.audit + 1, events: before.events + 1 });
-    expect(await lastAudit()).toMatchObject({ action: 'asset.updated', record_id: id, detail: { version: 2, changes: { name: [reg.json.name, 'Renamed battery'] } } });
-    expect(await lastEvent()).toMatchObject({ type: 'fmar.asset.updated', subject: id, data: { version: 2, changed: ['name'], materialChange: false } });
+    expect(await lastAudit()).toMatchObject({
+      action: 'asset.updated',
+      record_id: id,
+      detail: { version: 2, changes: { name: [reg.json.name, 'Renamed battery'] } },
+    });
+    expect(await lastEvent()).toMatchObject({
+      type: 'fmar.asset.updated',
+      subject: id,
+      data: { version: 2, changed: ['name'], materialChange: false },
+    });
 
-    const cap = await hub.call('PATCH', `/api/v1/assets/${id}`, { as: 'fsp-a', body: { ratedCapacityKw: 9 }, headers: { 'if-match': '"2"' } });
+    const cap = await hub.call('PATCH', `/api/v1/assets/${id}`, {
+      as: 'fsp-a',
+      body: { ratedCapacityKw: 9 },
+      headers: { 'if-match': '"2"' },
+    });
     expect(cap.status).toBe(200);
-    expect(await lastEvent()).toMatchObject({ type: 'fmar.asset.updated', data: { version: 3, changed: ['ratedCapacityKw'], materialChange: true } });
+    expect(await lastEvent()).toMatchObject({
+      type: 'fmar.asset.updated',
+      data: { version: 3, changed: ['ratedCapacityKw'], materialChange: true },
+    });
 
     // The asset still has open data quality findings (docs/data-quality.md): de-registration closes them,
     // announced as one fmar.data-quality.finding-closed event beside the asset's own event.
@@ -107,14 +161,21 @@ describe('every change writes its audit row and its event, in its transaction', 
     expect(del.status).toBe(200);
     expect(await tally()).toEqual({ audit: before.audit + 1, events: before.events + 2 });
     expect(await lastAudit()).toMatchObject({ action: 'asset.deregistered', record_id: id, detail: { version: 4 } });
-    const written = await hub.db.query(`SELECT type, subject, organisation_id, data FROM event_outbox WHERE id > $1 ORDER BY id`, [lastBefore]);
+    const written = await hub.db.query(`SELECT type, subject, organisation_id, data FROM event_outbox WHERE id > $1 ORDER BY id`, [
+      lastBefore,
+    ]);
     expect(written.map((e: any) => e.type)).toEqual(['fmar.asset.deregistered', 'fmar.data-quality.finding-closed']);
     expect(written[0]).toMatchObject({ subject: id, organisation_id: DEMO['fsp-a'], data: { assetId: id, version: 4 } });
     expect(written[1]).toMatchObject({ subject: id });
     expect(await count('dq_finding', 'asset_id = $1 AND resolved_at IS NULL', [id])).toBe(0);
 
     const trail = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${id}`, { as: 'operator' });
-    expect(trail.json.items.map((x: any) => x.action)).toEqual(['asset.registered', 'asset.updated', 'asset.updated', 'asset.deregistered']);
+    expect(trail.json.items.map((x: any) => x.action)).toEqual([
+      'asset.registered',
+      'asset.updated',
+      'asset.updated',
+      'asset.deregistered',
+    ]);
     expect(await count('event_outbox', `subject = $1 AND type LIKE 'fmar.asset.%'`, [id])).toBe(4);
   });
 
@@ -122,9 +183,16 @@ describe('every change writes its audit row and its event, in its transaction', 
     const before = await tally();
     const a = await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(next(), { name: 'Bad!' }) });
     expect(a.status).toBe(422);
-    const o = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: { legalName: 'Dup', organisationType: 'LTD', registrationNumber: '09000002', roles: ['FSP'] } });
+    const o = await hub.call('POST', '/api/v1/organisations', {
+      as: 'operator',
+      body: { legalName: 'Dup', organisationType: 'LTD', registrationNumber: '09000002', roles: ['FSP'] },
+    });
     expect(o.status).toBe(409);
-    const u = await hub.call('PATCH', `/api/v1/organisations/${DEMO['fsp-b']}`, { as: 'operator', body: { tradingName: 'x' }, headers: { 'if-match': '"99"' } });
+    const u = await hub.call('PATCH', `/api/v1/organisations/${DEMO['fsp-b']}`, {
+      as: 'operator',
+      body: { tradingName: 'x' },
+      headers: { 'if-match': '"99"' },
+    });
     expect(u.status).toBe(412);
     expect(await tally()).toEqual(before);
   });
@@ -137,7 +205,11 @@ describe('every change writes its audit row and its event, in its transaction', 
     await hub.db.query(`ALTER TABLE event_outbox ADD CONSTRAINT test_no_updates CHECK (type <> 'fmar.asset.updated') NOT VALID`);
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      const r = await hub.call('PATCH', `/api/v1/assets/${id}`, { as: 'fsp-a', body: { name: 'Never stored' }, headers: { 'if-match': '"1"' } });
+      const r = await hub.call('PATCH', `/api/v1/assets/${id}`, {
+        as: 'fsp-a',
+        body: { name: 'Never stored' },
+        headers: { 'if-match': '"1"' },
+      });
       expect(r.status).toBe(500);
       expect(r.json.code).toBe('INTERNAL-ERROR');
       expect(logged).toHaveBeenCalled();
@@ -158,7 +230,13 @@ describe('the event feed (GET /api/v1/events)', () => {
     expect(all.status).toBe(200);
     const rows = await hub.db.query(`SELECT id, type, subject FROM event_outbox ORDER BY id`);
     expect(all.json.items.map((e: any) => e.id)).toEqual(rows.map((r) => r.id));
-    expect(all.json.items[0]).toMatchObject({ specversion: '1.0', source: 'http://hub.test', datacontenttype: 'application/json', type: rows[0].type, subject: rows[0].subject });
+    expect(all.json.items[0]).toMatchObject({
+      specversion: '1.0',
+      source: 'http://hub.test',
+      datacontenttype: 'application/json',
+      type: rows[0].type,
+      subject: rows[0].subject,
+    });
     expect(all.json.nextCursor).toBe(rows.at(-1)!.id);
 
     const walked: string[] = [];
@@ -179,7 +257,9 @@ describe('the event feed (GET /api/v1/events)', () => {
     const cursor = rows.at(-1)!.id;
     const reg = await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(next()) });
     const fresh = await hub.call('GET', `/api/v1/events?after=${cursor}`, { as: 'operator' });
-    expect(fresh.json.items).toEqual([expect.objectContaining({ type: 'fmar.asset.registered', subject: reg.json.id, time: reg.json.recordedAt })]);
+    expect(fresh.json.items).toEqual([
+      expect.objectContaining({ type: 'fmar.asset.registered', subject: reg.json.id, time: reg.json.recordedAt }),
+    ]);
   });
 
   it('an FSP sees only events about its own records', async () => {
@@ -192,7 +272,10 @@ describe('the event feed (GET /api/v1/events)', () => {
     expect(subjects).toContain(b.json.id);
     expect(subjects).toContain(DEMO['fsp-b']);
     expect(subjects).not.toContain(a.json.id);
-    const own = new Set([DEMO['fsp-b'], ...(await hub.db.query(`SELECT id FROM asset WHERE fsp_id = $1 OR organisation_id = $1`, [DEMO['fsp-b']])).map((r) => r.id)]);
+    const own = new Set([
+      DEMO['fsp-b'],
+      ...(await hub.db.query(`SELECT id FROM asset WHERE fsp_id = $1 OR organisation_id = $1`, [DEMO['fsp-b']])).map((r) => r.id),
+    ]);
     expect(subjects.every((s: string) => own.has(s))).toBe(true);
     expect(feedB.json.items.length).toBe(await count('event_outbox', 'organisation_id = $1', [DEMO['fsp-b']]));
 
@@ -218,7 +301,11 @@ describe('the audit trail API', () => {
     const jump = 10 ** String(firstId).length * 10;
     await hub.db.query(`SELECT setval(pg_get_serial_sequence('audit_log', 'id'), $1::bigint)`, [jump]);
     for (let v = 1; v <= 2; v++) {
-      const r = await hub.call('PATCH', `/api/v1/assets/${id}`, { as: 'fsp-a', body: { name: `Version ${v + 1}` }, headers: { 'if-match': `"${v}"` } });
+      const r = await hub.call('PATCH', `/api/v1/assets/${id}`, {
+        as: 'fsp-a',
+        body: { name: `Version ${v + 1}` },
+        headers: { 'if-match': `"${v}"` },
+      });
       expect(r.status).toBe(200);
     }
     expect(Number((await lastAudit()).id)).toBeGreaterThan(jump);
@@ -253,7 +340,8 @@ describe('the hash chain', () => {
   });
 
   it('seals in batches and continues the chain across calls', async () => {
-    for (let i = 0; i < 3; i++) expect((await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(next()) })).status).toBe(201);
+    for (let i = 0; i < 3; i++)
+      expect((await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(next()) })).status).toBe(201);
     const unsealed = await count('audit_log', 'seq IS NULL');
     expect(unsealed).toBe(3);
     expect((await verifyAudit(hub.db)).unsealed).toBe(3);
@@ -273,8 +361,12 @@ describe('the hash chain', () => {
 
   it('the table is append-only: UPDATE and DELETE raise errors, sealed or not', async () => {
     const [sealed] = await hub.db.query(`SELECT id::text AS id FROM audit_log WHERE seq IS NOT NULL ORDER BY id LIMIT 1`);
-    await expect(hub.db.query(`UPDATE audit_log SET detail = '{"x":1}'::jsonb WHERE id = $1::bigint`, [sealed.id])).rejects.toThrow(/never changed|append-only/);
-    await expect(hub.db.query(`UPDATE audit_log SET seq = 999999, hash = 'x' WHERE id = $1::bigint`, [sealed.id])).rejects.toThrow(/never changed|append-only/);
+    await expect(hub.db.query(`UPDATE audit_log SET detail = '{"x":1}'::jsonb WHERE id = $1::bigint`, [sealed.id])).rejects.toThrow(
+      /never changed|append-only/,
+    );
+    await expect(hub.db.query(`UPDATE audit_log SET seq = 999999, hash = 'x' WHERE id = $1::bigint`, [sealed.id])).rejects.toThrow(
+      /never changed|append-only/,
+    );
     await expect(hub.db.query(`DELETE FROM audit_log WHERE id = $1::bigint`, [sealed.id])).rejects.toThrow(/append-only/);
     await expect(hub.db.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
 
@@ -282,7 +374,9 @@ describe('the hash chain', () => {
     expect(made.status, made.text).toBe(201);
     const open = await hub.db.query(`SELECT id::text AS id, action, seq FROM audit_log WHERE record_id = $1 ORDER BY id`, [made.json.id]);
     expect(open.map((o) => [o.action, o.seq])).toEqual([['asset.registered', null]]); // not sealed yet
-    await expect(hub.db.query(`UPDATE audit_log SET action = 'asset.forged' WHERE id = $1::bigint`, [open[0].id])).rejects.toThrow(/never changed|append-only/);
+    await expect(hub.db.query(`UPDATE audit_log SET action = 'asset.forged' WHERE id = $1::bigint`, [open[0].id])).rejects.toThrow(
+      /never changed|append-only/,
+    );
     await expect(hub.db.query(`DELETE FROM audit_log WHERE id = $1::bigint`, [open[0].id])).rejects.toThrow(/append-only/);
     // Sealing (seq, prev_hash, hash only) is the one update allowed.
     await sealAudit(hub.db);
@@ -358,17 +452,40 @@ describe('the hash chain', () => {
 
 describe('audit access (UC-05.06): query, export and read-logging', () => {
   const T = (d: number) => new Date(Date.UTC(2030, 0, d)).toISOString();
-  const who = (sub: string, extra: Partial<Principal> = {}): Principal => ({ subject: sub, organisationId: DEMO['fsp-a'], roles: ['FSP'], scopes: [], dnoCodes: [], ...extra });
+  const who = (sub: string, extra: Partial<Principal> = {}): Principal => ({
+    subject: sub,
+    organisationId: DEMO['fsp-a'],
+    roles: ['FSP'],
+    scopes: [],
+    dnoCodes: [],
+    ...extra,
+  });
   let orgX: string;
 
   beforeAll(async () => {
     orgX = `ORG-AUDIT-Q-${next()}`;
     // Known rows, far from the hub clock so that the time filter isolates them.
-    await writeAudit(hub.db, who('q-alice', { clientId: 'q-client-1' }), new Date(T(1)), [{ action: 'asset.registered', recordType: 'asset', recordId: 'Q-A1', organisationId: orgX }]);
-    await writeAudit(hub.db, who('q-alice', { clientId: 'q-client-1' }), new Date(T(2)), [{ action: 'asset.updated', recordType: 'asset', recordId: 'Q-A1', organisationId: orgX, detail: { version: 2 } }]);
-    await writeAudit(hub.db, who('q-bob', { act: { sub: 'q-delegate', org: DEMO['fsp-b'] } }), new Date(T(3)), [{ action: 'asset.updated', recordType: 'asset', recordId: 'Q-A2', organisationId: orgX }]);
-    await writeAudit(hub.db, who('=q-formula'), new Date(T(4)), [{ action: 'organisation.updated', recordType: 'organisation', recordId: orgX, organisationId: orgX, detail: { note: 'a, "quoted"\nline' } }]);
-    await writeAudit(hub.db, who('q-alice', { clientId: 'q-client-2' }), new Date(T(5)), [{ action: 'asset.deregistered', recordType: 'asset', recordId: 'Q-A1', organisationId: orgX }]);
+    await writeAudit(hub.db, who('q-alice', { clientId: 'q-client-1' }), new Date(T(1)), [
+      { action: 'asset.registered', recordType: 'asset', recordId: 'Q-A1', organisationId: orgX },
+    ]);
+    await writeAudit(hub.db, who('q-alice', { clientId: 'q-client-1' }), new Date(T(2)), [
+      { action: 'asset.updated', recordType: 'asset', recordId: 'Q-A1', organisationId: orgX, detail: { version: 2 } },
+    ]);
+    await writeAudit(hub.db, who('q-bob', { act: { sub: 'q-delegate', org: DEMO['fsp-b'] } }), new Date(T(3)), [
+      { action: 'asset.updated', recordType: 'asset', recordId: 'Q-A2', organisationId: orgX },
+    ]);
+    await writeAudit(hub.db, who('=q-formula'), new Date(T(4)), [
+      {
+        action: 'organisation.updated',
+        recordType: 'organisation',
+        recordId: orgX,
+        organisationId: orgX,
+        detail: { note: 'a, "quoted"\nline' },
+      },
+    ]);
+    await writeAudit(hub.db, who('q-alice', { clientId: 'q-client-2' }), new Date(T(5)), [
+      { action: 'asset.deregistered', recordType: 'asset', recordId: 'Q-A1', organisationId: orgX },
+    ]);
   });
 
   const query = async (qs: string, as = 'operator') => {
@@ -379,10 +496,24 @@ describe('audit access (UC-05.06): query, export and read-logging', () => {
   const ids = (items: any[]) => items.map((x) => `${x.recordId}:${x.action}`);
 
   it('filters by organisation, record, actor (sub, client, delegate), action (exact or prefix) and time', async () => {
-    expect(ids((await query(`organisationId=${orgX}`)).items)).toEqual(['Q-A1:asset.registered', 'Q-A1:asset.updated', 'Q-A2:asset.updated', `${orgX}:organisation.updated`, 'Q-A1:asset.deregistered']);
-    expect(ids((await query(`recordType=asset&recordId=Q-A1`)).items)).toEqual(['Q-A1:asset.registered', 'Q-A1:asset.updated', 'Q-A1:asset.deregistered']);
+    expect(ids((await query(`organisationId=${orgX}`)).items)).toEqual([
+      'Q-A1:asset.registered',
+      'Q-A1:asset.updated',
+      'Q-A2:asset.updated',
+      `${orgX}:organisation.updated`,
+      'Q-A1:asset.deregistered',
+    ]);
+    expect(ids((await query(`recordType=asset&recordId=Q-A1`)).items)).toEqual([
+      'Q-A1:asset.registered',
+      'Q-A1:asset.updated',
+      'Q-A1:asset.deregistered',
+    ]);
     expect(ids((await query(`recordId=Q-A2`)).items)).toEqual(['Q-A2:asset.updated']);
-    expect(ids((await query(`actorSub=q-alice`)).items)).toEqual(['Q-A1:asset.registered', 'Q-A1:asset.updated', 'Q-A1:asset.deregistered']);
+    expect(ids((await query(`actorSub=q-alice`)).items)).toEqual([
+      'Q-A1:asset.registered',
+      'Q-A1:asset.updated',
+      'Q-A1:asset.deregistered',
+    ]);
     expect(ids((await query(`actorClient=q-client-2`)).items)).toEqual(['Q-A1:asset.deregistered']);
     expect(ids((await query(`actorAct=q-delegate`)).items)).toEqual(['Q-A2:asset.updated']);
     expect(ids((await query(`organisationId=${orgX}&action=asset.updated`)).items)).toEqual(['Q-A1:asset.updated', 'Q-A2:asset.updated']);
@@ -391,7 +522,11 @@ describe('audit access (UC-05.06): query, export and read-logging', () => {
     expect(ids((await query(`actorSub=q-alice&from=${T(2)}`)).items)).toEqual(['Q-A1:asset.updated', 'Q-A1:asset.deregistered']);
     expect((await query(`actorSub=nobody-at-all`)).items).toEqual([]);
     const one = (await query(`actorAct=q-delegate`)).items[0];
-    expect(one).toMatchObject({ occurredAt: T(3), organisationId: orgX, actor: { sub: 'q-bob', org: DEMO['fsp-a'], act: { sub: 'q-delegate', org: DEMO['fsp-b'] } } });
+    expect(one).toMatchObject({
+      occurredAt: T(3),
+      organisationId: orgX,
+      actor: { sub: 'q-bob', org: DEMO['fsp-a'], act: { sub: 'q-delegate', org: DEMO['fsp-b'] } },
+    });
   });
 
   it('pages with the keyset cursor: the pages together are the whole answer, in order, once', async () => {
@@ -417,7 +552,10 @@ describe('audit access (UC-05.06): query, export and read-logging', () => {
     const nd = await hub.call('GET', `/api/v1/audit/export?organisationId=${orgX}`, { as: 'operator' });
     expect(nd.status).toBe(200);
     expect(nd.headers.get('content-type')).toBe('application/x-ndjson');
-    const lines = nd.text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = nd.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual((await query(`organisationId=${orgX}`)).items);
 
     const csv = await hub.call('GET', `/api/v1/audit/export?organisationId=${orgX}&format=csv`, { as: 'operator' });
@@ -439,24 +577,47 @@ describe('audit access (UC-05.06): query, export and read-logging', () => {
     await query(`organisationId=${orgX}&action=asset.*&limit=7`);
     expect(await count('audit_log', `action = 'audit.read'`)).toBe(before + 1);
     const a = await lastAudit();
-    expect(a).toMatchObject({ action: 'audit.read', record_type: 'audit', record_id: 'query', organisation_id: null, detail: { filter: { organisationId: orgX, action: 'asset.*' }, limit: 7 } });
+    expect(a).toMatchObject({
+      action: 'audit.read',
+      record_type: 'audit',
+      record_id: 'query',
+      organisation_id: null,
+      detail: { filter: { organisationId: orgX, action: 'asset.*' }, limit: 7 },
+    });
     expect(a.actor).toEqual({ sub: 'test-operator', org: DEMO.operator, client_id: `dev-${DEMO.operator}` });
     expect(new Date(a.occurred_at).toISOString()).toBe(hub.clock.now().toISOString());
     // The log of reads is itself queryable.
-    expect((await query(`recordType=audit&actorSub=test-operator&from=${hub.clock.now().toISOString()}`)).items[0]).toMatchObject({ id: String(a.id), detail: { filter: { organisationId: orgX } } });
+    expect((await query(`recordType=audit&actorSub=test-operator&from=${hub.clock.now().toISOString()}`)).items[0]).toMatchObject({
+      id: String(a.id),
+      detail: { filter: { organisationId: orgX } },
+    });
   });
 
   it('an export writes one audit.read record with its format; a refused read writes none', async () => {
     const before = await count('audit_log', `action = 'audit.read'`);
     await hub.call('GET', `/api/v1/audit/export?actorSub=q-alice&format=csv`, { as: 'operator' });
-    expect(await lastAudit()).toMatchObject({ action: 'audit.read', record_id: 'export', organisation_id: null, detail: { filter: { actorSub: 'q-alice' }, format: 'csv' } });
+    expect(await lastAudit()).toMatchObject({
+      action: 'audit.read',
+      record_id: 'export',
+      organisation_id: null,
+      detail: { filter: { actorSub: 'q-alice' }, format: 'csv' },
+    });
     const refused = await hub.call('GET', `/api/v1/audit/export?organisationId=${orgX}`, { as: 'fsp-a' });
     expect(refused.status).toBe(403);
     expect(await count('audit_log', `action = 'audit.read'`)).toBe(before + 1);
   });
 
   it('reading another organisation’s passport is logged (regulator, operator); reading one’s own is not', async () => {
-    const reg = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: { legalName: `Audit Regulator ${next()}`, organisationType: 'PUBLIC_AUTHORITY', registrationNumber: String(16_000_000 + next()), roles: ['REGULATOR'], status: 'ACTIVE' } });
+    const reg = await hub.call('POST', '/api/v1/organisations', {
+      as: 'operator',
+      body: {
+        legalName: `Audit Regulator ${next()}`,
+        organisationType: 'PUBLIC_AUTHORITY',
+        registrationNumber: String(16_000_000 + next()),
+        roles: ['REGULATOR'],
+        status: 'ACTIVE',
+      },
+    });
     expect(reg.status, JSON.stringify(reg.json)).toBe(201);
     const regulator = await hub.token({ org: reg.json.id, roles: ['REGULATOR'], sub: 'test-regulator' });
     const reads = () => count('audit_log', `action = 'organisation.passport-read'`);
@@ -467,7 +628,12 @@ describe('audit access (UC-05.06): query, export and read-logging', () => {
     expect(r.json.passport).not.toBeNull();
     expect(await reads()).toBe(before + 1);
     const a = await lastAudit();
-    expect(a).toMatchObject({ action: 'organisation.passport-read', record_type: 'organisation', record_id: DEMO['fsp-a'], organisation_id: DEMO['fsp-a'] });
+    expect(a).toMatchObject({
+      action: 'organisation.passport-read',
+      record_type: 'organisation',
+      record_id: DEMO['fsp-a'],
+      organisation_id: DEMO['fsp-a'],
+    });
     expect(a.actor).toMatchObject({ sub: 'test-regulator', org: reg.json.id });
     // It shows in the read organisation's own trail.
     const trail = await query(`recordType=organisation&recordId=${DEMO['fsp-a']}&action=organisation.passport-read`);

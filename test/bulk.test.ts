@@ -5,16 +5,28 @@ import { isRuleCode } from '../src/rules';
 import { DEMO, WRITE_TABLES, batteryInput, consentFor, mpanFor, rowCounts, testHub, type TestHub } from './harness';
 
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 const ndjson = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 const bulk = (text: string, o: { as?: string; contentType?: string; query?: string; headers?: Record<string, string> } = {}) =>
-  hub.call('POST', `/api/v1/assets/bulk${o.query ?? ''}`, { as: o.as ?? 'fsp-a', text, contentType: o.contentType ?? 'application/x-ndjson', headers: o.headers });
+  hub.call('POST', `/api/v1/assets/bulk${o.query ?? ''}`, {
+    as: o.as ?? 'fsp-a',
+    text,
+    contentType: o.contentType ?? 'application/x-ndjson',
+    headers: o.headers,
+  });
 
 /** CSV text from a header and rows of cells (quoted when needed), CRLF line ends. */
 function csv(header: string[], rows: unknown[][]): string {
-  const cell = (v: unknown) => { const s = v === undefined || v === null ? '' : String(v); return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s; };
+  const cell = (v: unknown) => {
+    const s = v === undefined || v === null ? '' : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
@@ -44,14 +56,27 @@ describe('bulk registration (NDJSON)', () => {
     expect(after.audit_log - before.audit_log).toBe(20);
     expect(after.event_outbox - before.event_outbox).toBe(20);
     const one = await hub.call('GET', `/api/v1/assets/${r.json.results[7].id}`, { as: 'fsp-a' });
-    expect(one.json).toMatchObject({ name: rows[7].name, importMpan: rows[7].importMpan, fspId: DEMO['fsp-a'], status: 'PENDING_VALIDATION' });
+    expect(one.json).toMatchObject({
+      name: rows[7].name,
+      importMpan: rows[7].importMpan,
+      fspId: DEMO['fsp-a'],
+      status: 'PENDING_VALIDATION',
+    });
     const links = await hub.call('GET', `/api/v1/assets/${r.json.results[7].id}/fsp-links`, { as: 'fsp-a' });
     expect(links.json.items).toEqual([expect.objectContaining({ fspId: DEMO['fsp-a'], validTo: null })]);
   });
 
   it('dry run: 200, every row valid, nothing written', async () => {
     const rows = Array.from({ length: 10 }, (_, i) => batteryInput(200 + i));
-    const before = await rowCounts(hub.db, ['asset', 'asset_alias', 'asset_natural_key', 'asset_fsp_link', 'audit_log', 'event_outbox', 'idempotency_record']);
+    const before = await rowCounts(hub.db, [
+      'asset',
+      'asset_alias',
+      'asset_natural_key',
+      'asset_fsp_link',
+      'audit_log',
+      'event_outbox',
+      'idempotency_record',
+    ]);
     const r = await bulk(ndjson(rows), { query: '?dryRun=true' });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ dryRun: true, total: 10, registered: 0, rejected: 0 });
@@ -77,7 +102,10 @@ describe('bulk registration (NDJSON)', () => {
     rows[77] = { ...rows[77], category: 'NUCLEAR' };
     const r2 = await bulk(ndjson(rows));
     expectProblem(r2, 422, 'BULK-ROWS-INVALID');
-    expect(r2.json.results.map((x: any) => [x.row, x.errors.map((e: any) => e.code)])).toEqual([[43, ['ASSET-MPAN-CHECKDIGIT']], [78, ['ASSET-CATEGORY-UNKNOWN']]]);
+    expect(r2.json.results.map((x: any) => [x.row, x.errors.map((e: any) => e.code)])).toEqual([
+      [43, ['ASSET-MPAN-CHECKDIGIT']],
+      [78, ['ASSET-CATEGORY-UNKNOWN']],
+    ]);
     expect(await rowCounts(hub.db)).toEqual(before);
   });
 
@@ -92,10 +120,16 @@ describe('bulk registration (NDJSON)', () => {
     expect(r.json.results[0].errors[0].detail).toBe('Same importMpan as row 2.');
 
     const fc = await bulk(ndjson([batteryInput(403, { friendlyCode: 'DUP-FC' }), batteryInput(404, { friendlyCode: 'DUP-FC' })]));
-    expect(fc.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].field])).toEqual([[2, 'BULK-DUPLICATE-IN-BATCH', 'friendlyCode']]);
+    expect(fc.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].field])).toEqual([
+      [2, 'BULK-DUPLICATE-IN-BATCH', 'friendlyCode'],
+    ]);
     const evse = { scheme: 'evse', value: 'GB*DUP*E00001*1' };
-    const al = await bulk(ndjson([batteryInput(405, { aliases: [evse] }), batteryInput(406, { aliases: [{ scheme: 'evse', value: 'GBDUPE000011' }] })]));
-    expect(al.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].field])).toEqual([[2, 'BULK-DUPLICATE-IN-BATCH', 'aliases']]);
+    const al = await bulk(
+      ndjson([batteryInput(405, { aliases: [evse] }), batteryInput(406, { aliases: [{ scheme: 'evse', value: 'GBDUPE000011' }] })]),
+    );
+    expect(al.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].field])).toEqual([
+      [2, 'BULK-DUPLICATE-IN-BATCH', 'aliases'],
+    ]);
     expect(await rowCounts(hub.db)).toEqual(before);
   });
 
@@ -112,7 +146,13 @@ describe('bulk registration (NDJSON)', () => {
   });
 
   it('a malformed NDJSON line: 400 REQUEST-MALFORMED-JSON naming the line', async () => {
-    const text = [JSON.stringify(batteryInput(600)), '', JSON.stringify(batteryInput(601)), '{"name": "broken",', JSON.stringify(batteryInput(602))].join('\n');
+    const text = [
+      JSON.stringify(batteryInput(600)),
+      '',
+      JSON.stringify(batteryInput(601)),
+      '{"name": "broken",',
+      JSON.stringify(batteryInput(602)),
+    ].join('\n');
     const before = await rowCounts(hub.db);
     const r = await bulk(text);
     expectProblem(r, 400, 'REQUEST-MALFORMED-JSON');
@@ -125,7 +165,9 @@ describe('bulk registration (NDJSON)', () => {
     const r = await bulk(ndjson([batteryInput(650), 42, 'text', null, [1, 2]]));
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
     expect(r.json.results.map((x: any) => x.row)).toEqual([2, 3, 4, 5]);
-    expect(r.json.results.map((x: any) => [x.row, x.errors.map((e: any) => `${e.field} ${e.code}`)])).toEqual([2, 3, 4, 5].map((row) => [row, ['(body) REQUEST-FIELD-TYPE']]));
+    expect(r.json.results.map((x: any) => [x.row, x.errors.map((e: any) => `${e.field} ${e.code}`)])).toEqual(
+      [2, 3, 4, 5].map((row) => [row, ['(body) REQUEST-FIELD-TYPE']]),
+    );
   });
 
   it('an empty body or a body of blank lines: 422 BULK-EMPTY', async () => {
@@ -173,21 +215,75 @@ describe('bulk registration (NDJSON)', () => {
 });
 
 describe('bulk registration (CSV)', () => {
-  const header = ['name', 'category', 'ratedCapacityKw', 'connectionStatus', 'commissioningDate', 'dno', 'importMpan', 'serialNumber', 'manufacturer', 'model', 'consentReference', 'aliases', 'location.postcode', 'location.latitude', 'location.longitude'];
+  const header = [
+    'name',
+    'category',
+    'ratedCapacityKw',
+    'connectionStatus',
+    'commissioningDate',
+    'dno',
+    'importMpan',
+    'serialNumber',
+    'manufacturer',
+    'model',
+    'consentReference',
+    'aliases',
+    'location.postcode',
+    'location.latitude',
+    'location.longitude',
+  ];
 
   it('parses quotes, commas, CRLF inside fields and a byte order mark', async () => {
     const rows = [
-      ['CSV battery 1', 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_001), 'CSV-1', 'Acme, "Power" Ltd', 'M1\r\nline two', (await consentFor(hub, mpanFor(2_000_001), DEMO['fsp-a'])).token, 'evse:GB*CSV*E00001*1;fsp_ref:A-1', 'G1 1AA', '55.86', '-4.25'],
-      ['CSV battery 2', 'BESS', '7.5', 'CONNECTED', '2025-02-01', 'SPEN_SPM', mpanFor(2_000_002), 'CSV-2', 'Plain', '"quoted"', '', '', '', '', ''],
+      [
+        'CSV battery 1',
+        'BESS',
+        '5',
+        'CONNECTED',
+        '2025-01-01',
+        'SPEN_SPM',
+        mpanFor(2_000_001),
+        'CSV-1',
+        'Acme, "Power" Ltd',
+        'M1\r\nline two',
+        (await consentFor(hub, mpanFor(2_000_001), DEMO['fsp-a'])).token,
+        'evse:GB*CSV*E00001*1;fsp_ref:A-1',
+        'G1 1AA',
+        '55.86',
+        '-4.25',
+      ],
+      [
+        'CSV battery 2',
+        'BESS',
+        '7.5',
+        'CONNECTED',
+        '2025-02-01',
+        'SPEN_SPM',
+        mpanFor(2_000_002),
+        'CSV-2',
+        'Plain',
+        '"quoted"',
+        '',
+        '',
+        '',
+        '',
+        '',
+      ],
     ];
     const r = await bulk('\ufeff' + csv(header, rows), { contentType: 'text/csv; charset=utf-8' });
     expect(r.status).toBe(201);
     const [a, b] = await Promise.all(r.json.results.map((x: any) => hub.call('GET', `/api/v1/assets/${x.id}`, { as: 'fsp-a' })));
     expect(a.json).toMatchObject({
-      name: 'CSV battery 1', ratedCapacityKw: 5, manufacturer: 'Acme, "Power" Ltd', model: 'M1\r\nline two',
+      name: 'CSV battery 1',
+      ratedCapacityKw: 5,
+      manufacturer: 'Acme, "Power" Ltd',
+      model: 'M1\r\nline two',
       location: { postcode: 'G1 1AA', latitude: 55.86, longitude: -4.25 },
     });
-    expect(a.json.aliases).toEqual([{ scheme: 'evse', value: 'GBCSVE000011' }, { scheme: 'fsp_ref', value: 'A-1' }]);
+    expect(a.json.aliases).toEqual([
+      { scheme: 'evse', value: 'GBCSVE000011' },
+      { scheme: 'fsp_ref', value: 'A-1' },
+    ]);
     expect(b.json).toMatchObject({ ratedCapacityKw: 7.5, model: '"quoted"', consentReference: null, location: null, aliases: [] });
   });
 
@@ -203,7 +299,10 @@ describe('bulk registration (CSV)', () => {
   });
 
   it('an unknown column: 422 REQUEST-UNKNOWN-FIELD naming it', async () => {
-    const r = await bulk(csv([...header.slice(0, 7), 'colour'], [['X', 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_020), 'red']]), { contentType: 'text/csv' });
+    const r = await bulk(
+      csv([...header.slice(0, 7), 'colour'], [['X', 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_020), 'red']]),
+      { contentType: 'text/csv' },
+    );
     expectProblem(r, 422, 'REQUEST-UNKNOWN-FIELD');
     expect(r.json.detail).toMatch(/colour/);
   });
@@ -222,10 +321,13 @@ describe('bulk registration (CSV)', () => {
   });
 
   it('a CSV row with a bad value is rejected per row with its rule code', async () => {
-    const r = await bulk(csv(header.slice(0, 7), [
-      ['Good', 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_040)],
-      ['Bad', 'BESS', 'lots', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_041)],
-    ]), { contentType: 'text/csv' });
+    const r = await bulk(
+      csv(header.slice(0, 7), [
+        ['Good', 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_040)],
+        ['Bad', 'BESS', 'lots', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(2_000_041)],
+      ]),
+      { contentType: 'text/csv' },
+    );
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
     // The header is line 1: the bad row is the file's line 3.
     expect(r.json.results.map((x: any) => [x.row, x.errors.map((e: any) => e.code)])).toEqual([[3, ['ASSET-CAPACITY-RATED']]]);
@@ -236,14 +338,48 @@ describe('CSV export loads back through bulk', () => {
   it('export → de-register → import gives the same described fields', async () => {
     // A varied set, in its own category and DNO so that the export filter selects exactly it.
     const inputs = [
-      { name: 'Round trip EV (1)', category: 'EV_CHARGER', ratedCapacityKw: 7.4, demandCapacityKw: 7.4, connectionStatus: 'CONNECTED', commissioningDate: '2024-05-01', effectiveDate: '2024-06-01',
-        connectionType: 'FIRM', dno: 'NGED_WALES', importMpan: mpanFor(3_000_001, '21'), serialNumber: 'RT-EV-1', manufacturer: 'Volt, "Amp" & Sons', model: 'Line1\nLine2',
+      {
+        name: 'Round trip EV (1)',
+        category: 'EV_CHARGER',
+        ratedCapacityKw: 7.4,
+        demandCapacityKw: 7.4,
+        connectionStatus: 'CONNECTED',
+        commissioningDate: '2024-05-01',
+        effectiveDate: '2024-06-01',
+        connectionType: 'FIRM',
+        dno: 'NGED_WALES',
+        importMpan: mpanFor(3_000_001, '21'),
+        serialNumber: 'RT-EV-1',
+        manufacturer: 'Volt, "Amp" & Sons',
+        model: 'Line1\nLine2',
         // A consent token on registration; the export shows its ID, which names it again on re-registration (src/assets/consent.ts).
-        consentReference: (await consentFor(hub, mpanFor(3_000_001, '21'), DEMO['fsp-a'])).token, location: { postcode: 'CF10 1AA', gspGroup: '_K', latitude: 51.48, longitude: -3.18 },
-        aliases: [{ scheme: 'evse', value: 'GB*RTP*E00001*1' }, { scheme: 'mcs', value: 'MCS-RT-1' }, { scheme: 'fsp_ref', value: 'rt:1' }] },
-      { name: 'Round trip EV 2', category: 'EV_CHARGER', ratedCapacityKw: 22, connectionStatus: 'PENDING', dno: 'NGED_WALES', importMpan: mpanFor(3_000_002, '21') },
-      { name: 'Round trip EV 3', category: 'EV_CHARGER', ratedCapacityKw: 0.01, demandCapacityKw: 0, connectionStatus: 'DISCONNECTED', dno: 'NGED_WALES', importMpan: mpanFor(3_000_003, '21'),
-        serialNumber: 'RT-EV-3', location: { postcode: 'SA1 1AA', latitude: 1e-7, longitude: -5e-7 } },
+        consentReference: (await consentFor(hub, mpanFor(3_000_001, '21'), DEMO['fsp-a'])).token,
+        location: { postcode: 'CF10 1AA', gspGroup: '_K', latitude: 51.48, longitude: -3.18 },
+        aliases: [
+          { scheme: 'evse', value: 'GB*RTP*E00001*1' },
+          { scheme: 'mcs', value: 'MCS-RT-1' },
+          { scheme: 'fsp_ref', value: 'rt:1' },
+        ],
+      },
+      {
+        name: 'Round trip EV 2',
+        category: 'EV_CHARGER',
+        ratedCapacityKw: 22,
+        connectionStatus: 'PENDING',
+        dno: 'NGED_WALES',
+        importMpan: mpanFor(3_000_002, '21'),
+      },
+      {
+        name: 'Round trip EV 3',
+        category: 'EV_CHARGER',
+        ratedCapacityKw: 0.01,
+        demandCapacityKw: 0,
+        connectionStatus: 'DISCONNECTED',
+        dno: 'NGED_WALES',
+        importMpan: mpanFor(3_000_003, '21'),
+        serialNumber: 'RT-EV-3',
+        location: { postcode: 'SA1 1AA', latitude: 1e-7, longitude: -5e-7 },
+      },
     ];
     const reg = await bulk(ndjson(inputs));
     expect(reg.status).toBe(201);
@@ -261,7 +397,11 @@ describe('CSV export loads back through bulk', () => {
     const before = await rowCounts(hub.db);
     const again = await bulk(exp.text, { contentType: 'text/csv' });
     expect(again.status).toBe(200);
-    expect(again.json.results.map((x: any) => [x.row, x.status, x.id])).toEqual([[2, 'existing', ids[0]], [4, 'existing', ids[1]], [5, 'existing', ids[2]]]); // the first row's model holds a newline: rows 2–3
+    expect(again.json.results.map((x: any) => [x.row, x.status, x.id])).toEqual([
+      [2, 'existing', ids[0]],
+      [4, 'existing', ids[1]],
+      [5, 'existing', ids[2]],
+    ]); // the first row's model holds a newline: rows 2–3
     expect(await rowCounts(hub.db)).toEqual(before);
 
     // De-registering archives them (natural keys and aliases are freed; IDs are never reused).
@@ -273,11 +413,15 @@ describe('CSV export loads back through bulk', () => {
     const reloaded = await Promise.all(newIds.map(async (id) => (await hub.call('GET', `/api/v1/assets/${id}`, { as: 'fsp-a' })).json));
     // The export is ordered by ID, as the originals were issued.
     expect(reloaded.map(described)).toEqual(originals.map(described));
-    expect(reloaded.map((a) => [a.organisationId, a.fspId, a.status, a.version])).toEqual(originals.map((a) => [a.organisationId, a.fspId, 'PENDING_VALIDATION', 1]));
+    expect(reloaded.map((a) => [a.organisationId, a.fspId, a.status, a.version])).toEqual(
+      originals.map((a) => [a.organisationId, a.fspId, 'PENDING_VALIDATION', 1]),
+    );
   });
 
   it('de-registration releases a friendly code: a round trip of coded assets registers them again', async () => {
-    const reg = await bulk(ndjson([batteryInput(3_100, { friendlyCode: 'RT-CODE-1', dno: 'SSEN_SHEPD', importMpan: mpanFor(3_100, '17') })]));
+    const reg = await bulk(
+      ndjson([batteryInput(3_100, { friendlyCode: 'RT-CODE-1', dno: 'SSEN_SHEPD', importMpan: mpanFor(3_100, '17') })]),
+    );
     expect(reg.status).toBe(201);
     const id = reg.json.results[0].id;
     const exp = await hub.call('GET', '/api/v1/assets/export?format=csv&dno=SSEN_SHEPD', { as: 'fsp-a' });
@@ -294,7 +438,10 @@ describe('CSV export loads back through bulk', () => {
     expect(again.json.friendlyCode).toBe('RT-CODE-1');
     expect(again.json.id).not.toBe(id);
     // The archived asset keeps its code in its record and still resolves.
-    expect((await hub.call('GET', `/api/v1/assets/${id}`, { as: 'fsp-a' })).json).toMatchObject({ friendlyCode: 'RT-CODE-1', status: 'DEREGISTERED' });
+    expect((await hub.call('GET', `/api/v1/assets/${id}`, { as: 'fsp-a' })).json).toMatchObject({
+      friendlyCode: 'RT-CODE-1',
+      status: 'DEREGISTERED',
+    });
   });
 });
 
@@ -306,8 +453,22 @@ describe('bulk import a data manager can live with', () => {
     const before = await rowCounts(hub.db);
     const r = await bulk(ndjson(rows), { query: '?onError=skip' });
     expect(r.status).toBe(201);
-    expect(r.json).toMatchObject({ onError: 'skip', total: 6, registered: 4, existing: 0, rejected: 2, byRule: { 'ASSET-CAPACITY-RATED': 1, 'ASSET-CATEGORY-UNKNOWN': 1 } });
-    expect(r.json.results.map((x: any) => [x.row, x.status])).toEqual([[1, 'registered'], [2, 'rejected'], [3, 'registered'], [4, 'registered'], [5, 'rejected'], [6, 'registered']]);
+    expect(r.json).toMatchObject({
+      onError: 'skip',
+      total: 6,
+      registered: 4,
+      existing: 0,
+      rejected: 2,
+      byRule: { 'ASSET-CAPACITY-RATED': 1, 'ASSET-CATEGORY-UNKNOWN': 1 },
+    });
+    expect(r.json.results.map((x: any) => [x.row, x.status])).toEqual([
+      [1, 'registered'],
+      [2, 'rejected'],
+      [3, 'registered'],
+      [4, 'registered'],
+      [5, 'rejected'],
+      [6, 'registered'],
+    ]);
     const after = await rowCounts(hub.db);
     expect(after.asset - before.asset).toBe(4);
     expect(after.audit_log - before.audit_log).toBe(4);
@@ -322,7 +483,11 @@ describe('bulk import a data manager can live with', () => {
     const text = [JSON.stringify(batteryInput(4_100)), '{"name": "broken",', JSON.stringify(batteryInput(4_101))].join('\n');
     const r = await bulk(text, { query: '?onError=skip' });
     expect(r.status).toBe(201);
-    expect(r.json.results.map((x: any) => [x.row, x.status, x.errors?.[0].code])).toEqual([[1, 'registered', undefined], [2, 'rejected', 'REQUEST-MALFORMED-JSON'], [3, 'registered', undefined]]);
+    expect(r.json.results.map((x: any) => [x.row, x.status, x.errors?.[0].code])).toEqual([
+      [1, 'registered', undefined],
+      [2, 'rejected', 'REQUEST-MALFORMED-JSON'],
+      [3, 'registered', undefined],
+    ]);
     const before = await rowCounts(hub.db);
     const none = await bulk(ndjson([{ ...batteryInput(4_102), ratedCapacityKw: 0 }]), { query: '?onError=skip' });
     expect(none.status).toBe(200);
@@ -332,14 +497,18 @@ describe('bulk import a data manager can live with', () => {
   });
 
   it('a re-run after a partial import counts the registered rows as existing (with their IDs) and registers the rest', async () => {
-    const rows = Array.from({ length: 5 }, (_, i) => batteryInput(4_200 + i, { aliases: [{ scheme: 'fsp_ref', value: `resume-${i}` }], friendlyCode: `RESUME-${i}` }));
+    const rows = Array.from({ length: 5 }, (_, i) =>
+      batteryInput(4_200 + i, { aliases: [{ scheme: 'fsp_ref', value: `resume-${i}` }], friendlyCode: `RESUME-${i}` }),
+    );
     const first = await bulk(ndjson(rows.slice(0, 3)));
     expect(first.status).toBe(201);
     const before = await rowCounts(hub.db);
     const again = await bulk(ndjson(rows));
     expect(again.status).toBe(201);
     expect(again.json).toMatchObject({ registered: 2, existing: 3, rejected: 0 });
-    expect(again.json.results.slice(0, 3).map((x: any) => [x.status, x.id])).toEqual(first.json.results.map((x: any) => ['existing', x.id]));
+    expect(again.json.results.slice(0, 3).map((x: any) => [x.status, x.id])).toEqual(
+      first.json.results.map((x: any) => ['existing', x.id]),
+    );
     const after = await rowCounts(hub.db);
     expect(after.asset - before.asset).toBe(2);
     expect(after.audit_log - before.audit_log).toBe(2);
@@ -371,7 +540,9 @@ describe('bulk import a data manager can live with', () => {
     const before = await rowCounts(hub.db);
     const changed = await bulk(ndjson([{ ...batteryInput(4_300), ratedCapacityKw: 6 }]));
     expectProblem(changed, 422, 'BULK-ROWS-INVALID');
-    expect(changed.json.results.map((x: any) => [x.row, x.existingAssetId, x.errors.map((e: any) => e.code)])).toEqual([[1, id, ['ASSET-DUPLICATE']]]);
+    expect(changed.json.results.map((x: any) => [x.row, x.existingAssetId, x.errors.map((e: any) => e.code)])).toEqual([
+      [1, id, ['ASSET-DUPLICATE']],
+    ]);
     const other = await bulk(ndjson([batteryInput(4_300)]), { as: 'fsp-b' });
     expectProblem(other, 422, 'BULK-ROWS-INVALID');
     expect(other.json.results[0].errors.map((e: any) => e.code)).toContain('ASSET-DUPLICATE');
@@ -381,15 +552,26 @@ describe('bulk import a data manager can live with', () => {
   it('a rejected row names the other row of an in-file duplicate by its line; a CSV header is line 1', async () => {
     const header = ['name', 'category', 'ratedCapacityKw', 'connectionStatus', 'commissioningDate', 'dno', 'importMpan', 'serialNumber'];
     const row = (n: number) => [`Dup ${n}`, 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(4_400), 'SN-DUP-4400'];
-    const r = await bulk(csv(header, [['Other', 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(4_401), 'SN-4401'], row(1), row(2)]), { contentType: 'text/csv', query: '?dryRun=true' });
+    const r = await bulk(
+      csv(header, [['Other', 'BESS', '5', 'CONNECTED', '2025-01-01', 'SPEN_SPM', mpanFor(4_401), 'SN-4401'], row(1), row(2)]),
+      { contentType: 'text/csv', query: '?dryRun=true' },
+    );
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
-    expect(r.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].detail])).toEqual([[4, 'BULK-DUPLICATE-IN-BATCH', 'Same importMpan as row 3.']]);
+    expect(r.json.results.map((x: any) => [x.row, x.errors[0].code, x.errors[0].detail])).toEqual([
+      [4, 'BULK-DUPLICATE-IN-BATCH', 'Same importMpan as row 3.'],
+    ]);
   });
 });
 
 describe('an NDJSON export imports back unchanged', () => {
   const inputs = [
-    batteryInput(4_500, { dno: 'ENWL', importMpan: mpanFor(4_500, '16'), friendlyCode: 'NDJ-1', location: { postcode: 'M1 1AA', latitude: 53.48, longitude: -2.24 }, aliases: [{ scheme: 'fsp_ref', value: 'ndj-1' }] }),
+    batteryInput(4_500, {
+      dno: 'ENWL',
+      importMpan: mpanFor(4_500, '16'),
+      friendlyCode: 'NDJ-1',
+      location: { postcode: 'M1 1AA', latitude: 53.48, longitude: -2.24 },
+      aliases: [{ scheme: 'fsp_ref', value: 'ndj-1' }],
+    }),
     { name: 'No serial', category: 'BESS', ratedCapacityKw: 3, connectionStatus: 'PENDING', dno: 'ENWL', importMpan: mpanFor(4_501, '16') },
     batteryInput(4_502, { dno: 'ENWL', importMpan: mpanFor(4_502, '16'), manufacturer: 'Acme', model: 'M-2' }),
   ];
@@ -401,7 +583,14 @@ describe('an NDJSON export imports back unchanged', () => {
     const lines = exp.text.trim().split('\n');
     expect(lines).toHaveLength(3);
     // The export holds read-only fields and nulls for absent ones.
-    expect(JSON.parse(lines[1])).toMatchObject({ id: expect.any(String), status: 'PENDING_VALIDATION', version: 1, serialNumber: null, commissioningDate: null, deregisteredAt: null });
+    expect(JSON.parse(lines[1])).toMatchObject({
+      id: expect.any(String),
+      status: 'PENDING_VALIDATION',
+      version: 1,
+      serialNumber: null,
+      commissioningDate: null,
+      deregisteredAt: null,
+    });
     const before = await rowCounts(hub.db);
     const back = await bulk(exp.text);
     expect(back.status).toBe(200);
@@ -411,13 +600,18 @@ describe('an NDJSON export imports back unchanged', () => {
 
   it('into an empty hub it registers every row with the same described fields', async () => {
     const exp = await hub.call('GET', '/api/v1/assets/export?dno=ENWL', { as: 'fsp-a' });
-    const originals = exp.text.trim().split('\n').map((l) => JSON.parse(l));
+    const originals = exp.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const fresh = await testHub();
     try {
       const r = await fresh.call('POST', '/api/v1/assets/bulk', { as: 'fsp-a', text: exp.text, contentType: 'application/x-ndjson' });
       expect(r.status).toBe(201);
       expect(r.json).toMatchObject({ registered: 3, existing: 0, rejected: 0 });
-      const reloaded = await Promise.all(r.json.results.map(async (x: any) => (await fresh.call('GET', `/api/v1/assets/${x.id}`, { as: 'fsp-a' })).json));
+      const reloaded = await Promise.all(
+        r.json.results.map(async (x: any) => (await fresh.call('GET', `/api/v1/assets/${x.id}`, { as: 'fsp-a' })).json),
+      );
       expect(reloaded.map(described)).toEqual(originals.map(described));
       // A second run of the old hub's export into that hub: the rows with a natural key are existing,
       // but the row with no serial number has no natural key and the old hub's ID is unknown here: it
@@ -433,17 +627,32 @@ describe('an NDJSON export imports back unchanged', () => {
 
   it('read-only fields are checked: a malformed one, or a de-registered asset, is a row error', async () => {
     const exp = await hub.call('GET', '/api/v1/assets/export?dno=ENWL', { as: 'fsp-a' });
-    const [a, b, c] = exp.text.trim().split('\n').map((l) => JSON.parse(l));
+    const [a, b, c] = exp.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const before = await rowCounts(hub.db);
-    const r = await bulk(ndjson([{ ...a, version: 'one' }, { ...b, status: 'DEREGISTERED', deregisteredAt: '2026-01-01T00:00:00.000Z' }, { ...c, id: 'not-an-id' }]));
+    const r = await bulk(
+      ndjson([
+        { ...a, version: 'one' },
+        { ...b, status: 'DEREGISTERED', deregisteredAt: '2026-01-01T00:00:00.000Z' },
+        { ...c, id: 'not-an-id' },
+      ]),
+    );
     expectProblem(r, 422, 'BULK-ROWS-INVALID');
     expect(r.json.results.map((x: any) => [x.row, x.errors.map((e: any) => [e.field, e.code])])).toEqual([
-      [1, [['version', 'REQUEST-FIELD-TYPE']]], [2, [['status', 'BULK-ROW-DEREGISTERED']]], [3, [['id', 'ASSET-ID-FORMAT']]],
+      [1, [['version', 'REQUEST-FIELD-TYPE']]],
+      [2, [['status', 'BULK-ROW-DEREGISTERED']]],
+      [3, [['id', 'ASSET-ID-FORMAT']]],
     ]);
     // An ID of a live asset with other content (and no natural key to match) is a duplicate of that asset.
     const changed = await bulk(ndjson([{ ...b, ratedCapacityKw: 4 }]));
     expectProblem(changed, 422, 'BULK-ROWS-INVALID');
-    expect(changed.json.results[0]).toMatchObject({ row: 1, existingAssetId: b.id, errors: [expect.objectContaining({ field: 'id', code: 'ASSET-DUPLICATE' })] });
+    expect(changed.json.results[0]).toMatchObject({
+      row: 1,
+      existingAssetId: b.id,
+      errors: [expect.objectContaining({ field: 'id', code: 'ASSET-DUPLICATE' })],
+    });
     expect(await rowCounts(hub.db)).toEqual(before);
   });
 });
@@ -465,7 +674,14 @@ describe('a failed bulk request has a bounded body', () => {
 
     const report = await hub.call('GET', r.json.report, { as: 'fsp-a' });
     expect(report.status).toBe(200);
-    expect(report.json).toMatchObject({ dryRun: true, onError: 'stop', status: 422, total: 1_500, rejected: 1_500, byRule: { 'ASSET-CAPACITY-RATED': 1_500 } });
+    expect(report.json).toMatchObject({
+      dryRun: true,
+      onError: 'stop',
+      status: 422,
+      total: 1_500,
+      rejected: 1_500,
+      byRule: { 'ASSET-CAPACITY-RATED': 1_500 },
+    });
     expect(report.json.results.map((x: any) => x.row)).toEqual(rows.map((_, i) => i + 1));
     expectProblem(await hub.call('GET', r.json.report, { as: 'fsp-b' }), 404, 'BULK-REPORT-NOT-FOUND');
     expectProblem(await hub.call('GET', r.json.report, { as: 'operator' }), 404, 'BULK-REPORT-NOT-FOUND');
@@ -480,6 +696,8 @@ describe('a failed bulk request has a bounded body', () => {
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ registered: 5, rejected: 1_005, resultsTruncated: true });
     expect(r.json.results.filter((x: any) => x.status === 'rejected')).toHaveLength(1_000);
-    expect(r.json.results.filter((x: any) => x.status === 'registered').map((x: any) => x.row)).toEqual([1_006, 1_007, 1_008, 1_009, 1_010]);
+    expect(r.json.results.filter((x: any) => x.status === 'registered').map((x: any) => x.row)).toEqual([
+      1_006, 1_007, 1_008, 1_009, 1_010,
+    ]);
   });
 });

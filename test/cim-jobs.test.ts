@@ -15,12 +15,19 @@ let otherDno: string;
 beforeAll(async () => {
   hub = await testHub();
   const org = await registerOrganisation(hub.ctx, systemPrincipal('test'), {
-    legalName: 'Other Networks Ltd', organisationType: 'LTD', registrationNumber: '07700077', roles: ['IDNO'], status: 'ACTIVE', dnoCodes: ['IDNO_24'],
+    legalName: 'Other Networks Ltd',
+    organisationType: 'LTD',
+    registrationNumber: '07700077',
+    roles: ['IDNO'],
+    status: 'ACTIVE',
+    dnoCodes: ['IDNO_24'],
     passport: { contacts: { primary: { firstName: 'Ola', lastName: 'Net', email: 'ola@other.example' } } },
   });
   otherDno = org.id;
 });
-afterAll(async () => { await hub?.close(); });
+afterAll(async () => {
+  await hub?.close();
+});
 
 let n = 0;
 async function register(body: unknown) {
@@ -42,10 +49,16 @@ function dsoFile(mpan: string, mrid: string) {
 </rdf:RDF>`;
 }
 
-const queue = (as: string, xml: string, query = '?mode=enrich') => hub.call('POST', `/api/v1/cim/import-jobs${query}`, { as, text: xml, contentType: 'application/rdf+xml' });
-const worker = (name: string, extra: Partial<CimJobWorkerOptions> = {}): CimJobWorkerOptions => ({ worker: name, leaseMs: 60_000, ...extra });
+const queue = (as: string, xml: string, query = '?mode=enrich') =>
+  hub.call('POST', `/api/v1/cim/import-jobs${query}`, { as, text: xml, contentType: 'application/rdf+xml' });
+const worker = (name: string, extra: Partial<CimJobWorkerOptions> = {}): CimJobWorkerOptions => ({
+  worker: name,
+  leaseMs: 60_000,
+  ...extra,
+});
 const version = async (id: string) => (await hub.call('GET', `/api/v1/assets/${id}`, { as: 'operator' })).json.version as number;
-const filesOf = async (id: string) => (await hub.db.query(`SELECT count(*)::int AS n FROM cim_import_job_file WHERE job_id = $1`, [id]))[0].n;
+const filesOf = async (id: string) =>
+  (await hub.db.query(`SELECT count(*)::int AS n FROM cim_import_job_file WHERE job_id = $1`, [id]))[0].n;
 
 describe('import jobs (POST /api/v1/cim/import-jobs)', () => {
   it('queue → 202 with Location; a worker runs it with progress visible while it runs; the report is the synchronous import’s', async () => {
@@ -55,27 +68,62 @@ describe('import jobs (POST /api/v1/cim/import-jobs)', () => {
     const q = await queue('dno', xml);
     expect(q.status, JSON.stringify(q.json)).toBe(202);
     expect(q.headers.get('location')).toBe(`/api/v1/cim/import-jobs/${q.json.id}`);
-    expect(q.json).toMatchObject({ status: 'QUEUED', mode: 'enrich', dryRun: false, unit: 'W', organisationId: DEMO.dno, attempt: 0, startedAt: null, report: null,
-      files: [{ name: 'body.xml', bytes: Buffer.byteLength(xml) }], progress: { bytesTotal: Buffer.byteLength(xml), bytesParsed: 0 } });
+    expect(q.json).toMatchObject({
+      status: 'QUEUED',
+      mode: 'enrich',
+      dryRun: false,
+      unit: 'W',
+      organisationId: DEMO.dno,
+      attempt: 0,
+      startedAt: null,
+      report: null,
+      files: [{ name: 'body.xml', bytes: Buffer.byteLength(xml) }],
+      progress: { bytesTotal: Buffer.byteLength(xml), bytesParsed: 0 },
+    });
     const early = await hub.call('GET', `/api/v1/cim/import-jobs/${q.json.id}/report`, { as: 'dno' });
     expect([early.status, early.json.code]).toEqual([409, 'CIM-JOB-NOT-FINISHED']);
 
     // What a client polling the job sees while the worker runs it.
     const seen: CimImportJob[] = [];
-    const ran = await runCimJobsOnce(hub.ctx, worker('w1', { afterProgress: async () => { seen.push((await hub.call('GET', q.headers.get('location')!, { as: 'dno' })).json); } }), MAX);
+    const ran = await runCimJobsOnce(
+      hub.ctx,
+      worker('w1', {
+        afterProgress: async () => {
+          seen.push((await hub.call('GET', q.headers.get('location')!, { as: 'dno' })).json);
+        },
+      }),
+      MAX,
+    );
     expect(ran).toBe(1);
-    expect(seen.map((s) => [s.status, s.progress.phase])).toEqual([['RUNNING', 'parsing'], ['RUNNING', 'writing']]);
-    expect(seen[0]).toMatchObject({ attempt: 1, startedAt: hub.clock.now().toISOString(), finishedAt: null, progress: { bytesParsed: Buffer.byteLength(xml) } });
+    expect(seen.map((s) => [s.status, s.progress.phase])).toEqual([
+      ['RUNNING', 'parsing'],
+      ['RUNNING', 'writing'],
+    ]);
+    expect(seen[0]).toMatchObject({
+      attempt: 1,
+      startedAt: hub.clock.now().toISOString(),
+      finishedAt: null,
+      progress: { bytesParsed: Buffer.byteLength(xml) },
+    });
     expect(seen[1].progress).toMatchObject({ objectsProcessed: 6, equipment: 1 });
 
     const done = (await hub.call('GET', q.headers.get('location')!, { as: 'dno' })).json;
-    expect(done).toMatchObject({ status: 'SUCCEEDED', finishedAt: hub.clock.now().toISOString(), report: `/api/v1/cim/import-jobs/${q.json.id}/report`, error: null, progress: { phase: null, assetsMatched: 1 } });
+    expect(done).toMatchObject({
+      status: 'SUCCEEDED',
+      finishedAt: hub.clock.now().toISOString(),
+      report: `/api/v1/cim/import-jobs/${q.json.id}/report`,
+      error: null,
+      progress: { phase: null, assetsMatched: 1 },
+    });
     const report = await hub.call('GET', done.report, { as: 'dno' });
     expect(report.status).toBe(200);
     expect(report.json).toMatchObject({ mode: 'enrich', matched: 1, enriched: 1, equipment: 1 });
     expect(await filesOf(q.json.id)).toBe(0);
     expect(await version(a.id)).toBe(a.version + 1);
-    expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'operator' })).json.aliases).toContainEqual({ scheme: 'cim_mrid', value: mrid });
+    expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'operator' })).json.aliases).toContainEqual({
+      scheme: 'cim_mrid',
+      value: mrid,
+    });
 
     // The synchronous import of the same file reports the same model (and, now, nothing left to change).
     const sync = await hub.call('POST', '/api/v1/cim/import?mode=enrich', { as: 'dno', text: xml, contentType: 'application/rdf+xml' });
@@ -89,9 +137,26 @@ describe('import jobs (POST /api/v1/cim/import-jobs)', () => {
 
   it('a job that fails half-way writes nothing; its report is the problem the synchronous import answers', async () => {
     const w = new CimWriter();
-    const good = { ...batteryInput(++n), id: '01JF0000000000000000000J01', organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'], connectionStatus: 'CONNECTED' };
-    const bad = { ...batteryInput(++n), id: '01JF0000000000000000000J02', organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'], importMpan: '1300000000010' };
-    const doc = w.header({ created: hub.clock.now(), modelingAuthoritySet: 'http://dso.test' }) + w.organisation({ id: DEMO['fsp-a'], name: 'A' }) + w.asset(good) + w.asset(bad) + w.footer();
+    const good = {
+      ...batteryInput(++n),
+      id: '01JF0000000000000000000J01',
+      organisationId: DEMO['fsp-a'],
+      fspId: DEMO['fsp-a'],
+      connectionStatus: 'CONNECTED',
+    };
+    const bad = {
+      ...batteryInput(++n),
+      id: '01JF0000000000000000000J02',
+      organisationId: DEMO['fsp-a'],
+      fspId: DEMO['fsp-a'],
+      importMpan: '1300000000010',
+    };
+    const doc =
+      w.header({ created: hub.clock.now(), modelingAuthoritySet: 'http://dso.test' }) +
+      w.organisation({ id: DEMO['fsp-a'], name: 'A' }) +
+      w.asset(good) +
+      w.asset(bad) +
+      w.footer();
     const q = await queue('operator', doc, '?mode=bulk-load');
     expect(q.status).toBe(202);
     const before = await rowCounts(hub.db);
@@ -116,9 +181,13 @@ describe('import jobs (POST /api/v1/cim/import-jobs)', () => {
     const jobs = async () => (await hub.db.query(`SELECT count(*)::int AS n FROM cim_import_job`))[0].n;
     const before = await jobs();
     expect((await queue('dno', '')).json.code).toBe('CIM-XML-MALFORMED');
-    expect((await hub.call('POST', '/api/v1/cim/import-jobs', { as: 'dno', body: { x: 1 } })).json.code).toBe('REQUEST-UNSUPPORTED-MEDIA-TYPE');
+    expect((await hub.call('POST', '/api/v1/cim/import-jobs', { as: 'dno', body: { x: 1 } })).json.code).toBe(
+      'REQUEST-UNSUPPORTED-MEDIA-TYPE',
+    );
     const dnoNoWrite = await hub.token({ org: DEMO.dno, roles: ['DNO'], scope: 'cim:import' });
-    expect((await queue(dnoNoWrite, dsoFile('1300000000010', 'C1B2C3D4-0000-4000-8000-0000000000C1'), '?mode=bulk-load')).json.code).toBe('AUTH-SCOPE-MISSING');
+    expect((await queue(dnoNoWrite, dsoFile('1300000000010', 'C1B2C3D4-0000-4000-8000-0000000000C1'), '?mode=bulk-load')).json.code).toBe(
+      'AUTH-SCOPE-MISSING',
+    );
     expect((await queue('fsp-a', dsoFile('1300000000010', 'C1B2C3D4-0000-4000-8000-0000000000C1'))).status).toBe(403);
     expect(await jobs()).toBe(before);
   });
@@ -127,7 +196,11 @@ describe('import jobs (POST /api/v1/cim/import-jobs)', () => {
     const a = await register(batteryInput(++n));
     const q = await queue('dno', dsoFile(a.importMpan, 'D1B2C3D4-0000-4000-8000-0000000000D1'), '?mode=enrich&dryRun=true');
     const other = await hub.token({ org: otherDno, roles: ['IDNO'] });
-    for (const path of [`/api/v1/cim/import-jobs/${q.json.id}`, `/api/v1/cim/import-jobs/${q.json.id}/report`, '/api/v1/cim/import-jobs/not-a-job']) {
+    for (const path of [
+      `/api/v1/cim/import-jobs/${q.json.id}`,
+      `/api/v1/cim/import-jobs/${q.json.id}/report`,
+      '/api/v1/cim/import-jobs/not-a-job',
+    ]) {
       const r = await hub.call('GET', path, { as: other });
       expect([r.status, r.json.code], path).toEqual([404, 'CIM-JOB-NOT-FOUND']);
     }
@@ -155,26 +228,39 @@ describe('workers, leases and retries', () => {
     // The first worker comes back and runs its old claim: nothing happens.
     await runCimJob(hub.ctx, dead!, worker('dead'), MAX);
     expect(await version(a.id)).toBe(a.version + 1);
-    expect((await hub.call('GET', `/api/v1/cim/import-jobs/${q.json.id}`, { as: 'dno' })).json).toMatchObject({ status: 'SUCCEEDED', attempt: 2 });
+    expect((await hub.call('GET', `/api/v1/cim/import-jobs/${q.json.id}`, { as: 'dno' })).json).toMatchObject({
+      status: 'SUCCEEDED',
+      attempt: 2,
+    });
   });
 
   it('a claim taken over while the job runs: the first worker’s transaction rolls back at its end; the second applies the import once', async () => {
     const a = await register(batteryInput(++n));
     const q = await queue('dno', dsoFile(a.importMpan, 'F1B2C3D4-0000-4000-8000-0000000000F1'));
     let taken: { id: string; attempt: number } | undefined;
-    const slow = worker('slow', { afterProgress: async (j) => {
-      if (taken || j.progress.phase !== 'writing') return;
-      hub.clock.advance(61_000);
-      taken = await claimCimJob(hub.ctx, worker('fast'));
-    } });
+    const slow = worker('slow', {
+      afterProgress: async (j) => {
+        if (taken || j.progress.phase !== 'writing') return;
+        hub.clock.advance(61_000);
+        taken = await claimCimJob(hub.ctx, worker('fast'));
+      },
+    });
     await runCimJobsOnce(hub.ctx, slow, MAX, 1);
     expect(taken).toEqual({ id: q.json.id, attempt: 2 });
     expect(await version(a.id)).toBe(a.version);
-    expect((await hub.call('GET', `/api/v1/cim/import-jobs/${q.json.id}`, { as: 'dno' })).json).toMatchObject({ status: 'RUNNING', attempt: 2 });
+    expect((await hub.call('GET', `/api/v1/cim/import-jobs/${q.json.id}`, { as: 'dno' })).json).toMatchObject({
+      status: 'RUNNING',
+      attempt: 2,
+    });
     await runCimJob(hub.ctx, taken!, worker('fast'), MAX);
-    expect((await hub.call('GET', `/api/v1/cim/import-jobs/${q.json.id}`, { as: 'dno' })).json).toMatchObject({ status: 'SUCCEEDED', attempt: 2 });
+    expect((await hub.call('GET', `/api/v1/cim/import-jobs/${q.json.id}`, { as: 'dno' })).json).toMatchObject({
+      status: 'SUCCEEDED',
+      attempt: 2,
+    });
     expect(await version(a.id)).toBe(a.version + 1);
-    expect(await hub.db.query(`SELECT 1 FROM event_outbox WHERE subject = $1 AND type = 'fmar.asset.network-enriched'`, [a.id])).toHaveLength(1);
+    expect(
+      await hub.db.query(`SELECT 1 FROM event_outbox WHERE subject = $1 AND type = 'fmar.asset.network-enriched'`, [a.id]),
+    ).toHaveLength(1);
   });
 
   it('the hub’s worker loop picks queued jobs up by itself and stops cleanly', async () => {

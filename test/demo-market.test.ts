@@ -4,8 +4,12 @@ import { DEMO, testHub } from './harness';
 
 /** The demo market seeded by `npm start` in development (src/demo/market.ts). */
 let hub: Awaited<ReturnType<typeof testHub>>;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub.close();
+});
 
 describe('demo market seed', () => {
   it('registers a System Operator that owns the NESO products and qualifies FSP A’s battery unit; a second run changes nothing', async () => {
@@ -24,7 +28,12 @@ describe('demo market seed', () => {
     expect(quals.status, quals.text).toBe(200);
     expect(quals.json.items.map((q: any) => [q.outcome, q.systemOperatorId])).toEqual([['QUALIFIED', so.id]]);
 
-    const counts = async () => (await hub.db.query(`SELECT (SELECT count(*) FROM organisation)::int AS o, (SELECT count(*) FROM market_unit)::int AS u, (SELECT count(*) FROM qualification)::int AS q, (SELECT count(*) FROM record_history WHERE record_type = 'product')::int AS h`))[0];
+    const counts = async () =>
+      (
+        await hub.db.query(
+          `SELECT (SELECT count(*) FROM organisation)::int AS o, (SELECT count(*) FROM market_unit)::int AS u, (SELECT count(*) FROM qualification)::int AS q, (SELECT count(*) FROM record_history WHERE record_type = 'product')::int AS h`,
+        )
+      )[0];
     const before = await counts();
     await seedDemoMarket(hub.ctx);
     expect(await counts()).toEqual(before);

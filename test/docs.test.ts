@@ -30,7 +30,19 @@ describe('generated docs', () => {
       expect(rows[0], code).toContain(`| ${rule.status} | ${'kind' in rule ? rule.kind : 'error'} |`);
     }
     const sections = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
-    expect(sections.slice(0, 11)).toEqual(['Requests', 'Access', 'Abuse limits', 'Identity: API clients, people, delegations', 'Organisations', 'Assets', 'Bulk', 'Market units', 'CIM', 'OpenADR', 'Consent']);
+    expect(sections.slice(0, 11)).toEqual([
+      'Requests',
+      'Access',
+      'Abuse limits',
+      'Identity: API clients, people, delegations',
+      'Organisations',
+      'Assets',
+      'Bulk',
+      'Market units',
+      'CIM',
+      'OpenADR',
+      'Consent',
+    ]);
     const consent = md.slice(md.indexOf('## Consent'), md.indexOf('\n## ', md.indexOf('## Consent') + 1));
     for (const code of Object.keys(RULES).filter((c) => c.startsWith('CONSENT-'))) expect(consent, code).toContain(`| \`${code}\` |`);
     expect(md.slice(md.indexOf('## Bulk'))).toContain('`BULK-EMPTY`');

@@ -10,7 +10,13 @@ const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJmc3AtYSJ9.c2lnbmF0dXJl';
 // Computed with node:crypto rather than the module under test.
 const ATH = createHash('sha256').update(TOKEN).digest('base64url');
 
-interface Holder { alg: 'ES256' | 'EdDSA'; privateKey: CryptoKey; publicJwk: JWK; privateJwk: JWK; jkt: string }
+interface Holder {
+  alg: 'ES256' | 'EdDSA';
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+  privateJwk: JWK;
+  jkt: string;
+}
 let es: Holder;
 let ed: Holder;
 let other: Holder;
@@ -22,7 +28,10 @@ async function holder(alg: 'ES256' | 'EdDSA'): Promise<Holder> {
 }
 
 let counter = 0;
-async function proof(h: Holder, o: { claims?: Record<string, unknown>; header?: Record<string, unknown>; signWith?: CryptoKey | Uint8Array; alg?: string } = {}): Promise<string> {
+async function proof(
+  h: Holder,
+  o: { claims?: Record<string, unknown>; header?: Record<string, unknown>; signWith?: CryptoKey | Uint8Array; alg?: string } = {},
+): Promise<string> {
   const claims = { jti: `jti-${++counter}`, htm: 'GET', htu: URL_, iat: NOW_SEC, ath: ATH, ...o.claims };
   for (const [k, v] of Object.entries(claims)) if (v === undefined) delete (claims as Record<string, unknown>)[k];
   return new SignJWT(claims)
@@ -31,7 +40,16 @@ async function proof(h: Holder, o: { claims?: Record<string, unknown>; header?: 
 }
 
 function check(p: string | undefined, over: Partial<DpopCheck> = {}): Promise<{ jkt: string; jti: string }> {
-  return verifyDpopProof({ proof: p, method: 'GET', url: URL_, accessToken: TOKEN, jkt: es.jkt, now: NOW, replay: memoryReplayStore(), ...over });
+  return verifyDpopProof({
+    proof: p,
+    method: 'GET',
+    url: URL_,
+    accessToken: TOKEN,
+    jkt: es.jkt,
+    now: NOW,
+    replay: memoryReplayStore(),
+    ...over,
+  });
 }
 
 async function refused(p: Promise<unknown>, code: DpopErrorCode, message?: RegExp): Promise<void> {

@@ -9,7 +9,15 @@ import { DEMO, mpanFor, testHub, type TestHub } from './harness';
  */
 
 let hub: TestHub;
-interface Row { id: string; organisationId: string; fspId: string; category: string; dno: string | null; status: string; deregistered: boolean }
+interface Row {
+  id: string;
+  organisationId: string;
+  fspId: string;
+  category: string;
+  dno: string | null;
+  status: string;
+  deregistered: boolean;
+}
 let model: Row[] = [];
 const FSP_A_ROWS = 2_500;
 
@@ -17,7 +25,16 @@ const ndjson = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n'
 
 function input(n: number, distributor: '13' | '18' | '11', category: 'BESS' | 'EV_CHARGER') {
   const dno = { '13': 'SPEN_SPM', '18': 'SPEN_SPD', '11': 'NGED_EMID' }[distributor];
-  return { name: `Export ${n}`, category, ratedCapacityKw: 5, connectionStatus: 'CONNECTED', commissioningDate: '2025-01-01', dno, importMpan: mpanFor(5_000_000 + n, distributor), serialNumber: `EXP-${n}` };
+  return {
+    name: `Export ${n}`,
+    category,
+    ratedCapacityKw: 5,
+    connectionStatus: 'CONNECTED',
+    commissioningDate: '2025-01-01',
+    dno,
+    importMpan: mpanFor(5_000_000 + n, distributor),
+    serialNumber: `EXP-${n}`,
+  };
 }
 
 beforeAll(async () => {
@@ -31,17 +48,38 @@ beforeAll(async () => {
   for (const x of [ra.json.results[3], ra.json.results[1000], rb.json.results[0]]) {
     expect((await hub.call('DELETE', `/api/v1/assets/${x.id}`, { as: x === rb.json.results[0] ? 'fsp-b' : 'fsp-a' })).status).toBe(200);
   }
-  const rows = await hub.db.query<{ id: string; organisation_id: string; fsp_id: string; category: string; dno: string | null; status: string; deregistered_at: Date | null }>(`SELECT id, organisation_id, fsp_id, category, dno, status, deregistered_at FROM asset`);
-  model = rows.map((r) => ({ id: r.id, organisationId: r.organisation_id, fspId: r.fsp_id, category: r.category, dno: r.dno, status: r.status, deregistered: !!r.deregistered_at }));
+  const rows = await hub.db.query<{
+    id: string;
+    organisation_id: string;
+    fsp_id: string;
+    category: string;
+    dno: string | null;
+    status: string;
+    deregistered_at: Date | null;
+  }>(`SELECT id, organisation_id, fsp_id, category, dno, status, deregistered_at FROM asset`);
+  model = rows.map((r) => ({
+    id: r.id,
+    organisationId: r.organisation_id,
+    fspId: r.fsp_id,
+    category: r.category,
+    dno: r.dno,
+    status: r.status,
+    deregistered: !!r.deregistered_at,
+  }));
   model.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
 }, 180_000);
-afterAll(async () => { await hub?.close(); });
+afterAll(async () => {
+  await hub?.close();
+});
 
 async function exportIds(as: string, query = '') {
   const r = await hub.call('GET', `/api/v1/assets/export?format=ndjson${query}`, { as });
   expect(r.status).toBe(200);
   expect(r.headers.get('content-type')).toBe('application/x-ndjson');
-  const items = r.text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const items = r.text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   return { items, ids: items.map((a: any) => a.id as string) };
 }
 
@@ -51,7 +89,9 @@ const ids = (rows: Row[]) => rows.map((r) => r.id);
 
 describe('export', () => {
   it('streams every visible live asset in more than one page, ordered by ID', async () => {
-    const res = await hub.app.request('/api/v1/assets/export?format=ndjson', { headers: { authorization: `Bearer ${await hub.token('fsp-a')}` } });
+    const res = await hub.app.request('/api/v1/assets/export?format=ndjson', {
+      headers: { authorization: `Bearer ${await hub.token('fsp-a')}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="assets.ndjson"');
     const reader = res.body!.getReader();
@@ -64,7 +104,10 @@ describe('export', () => {
       chunks++;
       text += dec.decode(value, { stream: true });
     }
-    const got = text.split('\n').filter(Boolean).map((l) => JSON.parse(l).id);
+    const got = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).id);
     const expected = ids(model.filter(live).filter(ofFsp(DEMO['fsp-a'])));
     expect(expected.length).toBe(FSP_A_ROWS + 3 - 2);
     expect(got).toEqual(expected);
@@ -86,7 +129,9 @@ describe('export', () => {
     expect((await exportIds('fsp-a', '&dno=SPEN_SPD')).ids).toEqual(ids(a.filter((r) => r.dno === 'SPEN_SPD')));
     expect((await exportIds('fsp-a', '&category=EV_CHARGER')).ids).toEqual(ids(a.filter((r) => r.category === 'EV_CHARGER')));
     const both = await exportIds('fsp-a', '&category=EV_CHARGER&dno=SPEN_SPM&status=PENDING_VALIDATION');
-    expect(both.ids).toEqual(ids(a.filter((r) => r.category === 'EV_CHARGER' && r.dno === 'SPEN_SPM' && r.status === 'PENDING_VALIDATION')));
+    expect(both.ids).toEqual(
+      ids(a.filter((r) => r.category === 'EV_CHARGER' && r.dno === 'SPEN_SPM' && r.status === 'PENDING_VALIDATION')),
+    );
     expect(both.ids.length).toBeGreaterThan(200);
     expect((await exportIds('fsp-a', '&status=VERIFIED')).ids).toEqual([]);
   });
@@ -102,7 +147,9 @@ describe('export', () => {
 
   it('the operator sees every organisation and filters by organisationId; a DNO sees its networks', async () => {
     expect((await exportIds('operator', '&includeDeregistered=true')).ids).toEqual(ids(model));
-    expect((await exportIds('operator', `&organisationId=${DEMO['fsp-b']}`)).ids).toEqual(ids(model.filter(live).filter((r) => r.organisationId === DEMO['fsp-b'])));
+    expect((await exportIds('operator', `&organisationId=${DEMO['fsp-b']}`)).ids).toEqual(
+      ids(model.filter(live).filter((r) => r.organisationId === DEMO['fsp-b'])),
+    );
     const dno = await exportIds('dno');
     expect(dno.ids).toEqual(ids(model.filter(live).filter((r) => r.dno === 'SPEN_SPM' || r.dno === 'SPEN_SPD')));
     expect(new Set(dno.items.map((a: any) => a.fspId))).toEqual(new Set([DEMO['fsp-a'], DEMO['fsp-b']]));
@@ -119,7 +166,9 @@ describe('export', () => {
     expect(rows.map((x) => x[0])).toEqual(ids(model.filter(live).filter(ofFsp(DEMO['fsp-a']))));
     const nd = await exportIds('fsp-a');
     const col = (c: string) => CSV_COLUMNS.indexOf(c as any);
-    expect(rows.map((x) => [x[col('importMpan')], x[col('category')], Number(x[col('ratedCapacityKw')])])).toEqual(nd.items.map((a: any) => [a.importMpan, a.category, a.ratedCapacityKw]));
+    expect(rows.map((x) => [x[col('importMpan')], x[col('category')], Number(x[col('ratedCapacityKw')])])).toEqual(
+      nd.items.map((a: any) => [a.importMpan, a.category, a.ratedCapacityKw]),
+    );
   });
 
   it('an export with nothing to send is empty (CSV: the header only)', async () => {
@@ -131,12 +180,21 @@ describe('export', () => {
   });
 
   it('refuses bad parameters and callers without assets:read, as problems with rule codes', async () => {
-    for (const [q, field] of [['format=xml', 'format'], ['format=csv&dno=NOWHERE', 'dno'], ['category=NUCLEAR', 'category'], ['status=GONE', 'status'], ['includeDeregistered=yes', 'includeDeregistered']]) {
+    for (const [q, field] of [
+      ['format=xml', 'format'],
+      ['format=csv&dno=NOWHERE', 'dno'],
+      ['category=NUCLEAR', 'category'],
+      ['status=GONE', 'status'],
+      ['includeDeregistered=yes', 'includeDeregistered'],
+    ]) {
       const r = await hub.call('GET', `/api/v1/assets/export?${q}`, { as: 'fsp-a' });
       expect(r.status).toBe(400);
       expect(r.headers.get('content-type')).toBe('application/problem+json');
       expect(r.json.code).toBe('REQUEST-QUERY-INVALID');
-      expect(r.json.errors.map((e: any) => e.field), q).toEqual([`query.${field}`]);
+      expect(
+        r.json.errors.map((e: any) => e.field),
+        q,
+      ).toEqual([`query.${field}`]);
       for (const e of r.json.errors) expect(isRuleCode(e.code)).toBe(true);
     }
     const installer = await hub.call('GET', '/api/v1/assets/export', { as: 'installer' });

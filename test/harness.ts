@@ -15,12 +15,21 @@ import { standardHooks } from '../src/hooks';
 /** A clock the test moves by hand. */
 export class TestClock implements Clock {
   constructor(public t = new Date('2026-06-01T09:00:00.000Z')) {}
-  now() { return new Date(this.t); }
-  advance(ms: number) { this.t = new Date(this.t.getTime() + ms); }
-  set(iso: string) { this.t = new Date(iso); }
+  now() {
+    return new Date(this.t);
+  }
+  advance(ms: number) {
+    this.t = new Date(this.t.getTime() + ms);
+  }
+  set(iso: string) {
+    this.t = new Date(iso);
+  }
 }
 
-export const DEMO = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o.id])) as Record<'operator' | 'fsp-a' | 'fsp-b' | 'dno' | 'installer', string>;
+export const DEMO = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o.id])) as Record<
+  'operator' | 'fsp-a' | 'fsp-b' | 'dno' | 'installer',
+  string
+>;
 
 /** A fresh database: in-memory PGlite, or a new database on the DATABASE_URL server (dropped on close). */
 export async function testDb(clock: Clock = new TestClock()): Promise<{ db: Db; drop: () => Promise<void> }> {
@@ -53,14 +62,21 @@ export async function testDb(clock: Clock = new TestClock()): Promise<{ db: Db; 
 export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) {
   const clock = opts.clock ?? new TestClock();
   const { db, drop: dropDb } = await testDb(clock);
-  const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: 'http://hub.test', FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0' });
+  const cfg = loadConfig({
+    FMAR_MODE: 'development',
+    FMAR_BASE_URL: 'http://hub.test',
+    FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0',
+    FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0',
+  });
   const hub = await assemble(cfg, db, clock);
   const app = buildApp(hub.ports);
   const ctx: Ctx = { db, clock, ids: hub.ports.ids, hooks: standardHooks() };
   if (opts.seed !== false) await seedDemo(ctx, systemPrincipal('seed'));
 
   /** An access token for a demo organisation (by key) or any organisation and roles. */
-  async function token(who: keyof typeof DEMO | { org: string; roles: OrganisationRole[]; scope?: string; sub?: string; act?: { sub: string; org?: string } }) {
+  async function token(
+    who: keyof typeof DEMO | { org: string; roles: OrganisationRole[]; scope?: string; sub?: string; act?: { sub: string; org?: string } },
+  ) {
     if (typeof who === 'string') {
       const o = DEMO_ORGANISATIONS.find((d) => d.key === who)!;
       return hub.signer!.sign({ sub: `test-${who}`, org: o.id, roles: o.roles as OrganisationRole[] });
@@ -69,12 +85,28 @@ export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) 
   }
 
   /** Call the app in-process with a JSON body (or raw text with its content type). */
-  async function call(method: string, path: string, o: { as?: keyof typeof DEMO | string | null; body?: unknown; text?: string; contentType?: string; headers?: Record<string, string> } = {}) {
+  async function call(
+    method: string,
+    path: string,
+    o: {
+      as?: keyof typeof DEMO | string | null;
+      body?: unknown;
+      text?: string;
+      contentType?: string;
+      headers?: Record<string, string>;
+    } = {},
+  ) {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
-    if (o.as !== null && o.as !== undefined) headers.authorization = `Bearer ${o.as in DEMO ? await token(o.as as keyof typeof DEMO) : o.as}`;
+    if (o.as !== null && o.as !== undefined)
+      headers.authorization = `Bearer ${o.as in DEMO ? await token(o.as as keyof typeof DEMO) : o.as}`;
     let body: string | undefined;
-    if (o.text !== undefined) { body = o.text; headers['content-type'] = o.contentType ?? 'application/json'; }
-    else if (o.body !== undefined) { body = JSON.stringify(o.body); headers['content-type'] = o.contentType ?? 'application/json'; }
+    if (o.text !== undefined) {
+      body = o.text;
+      headers['content-type'] = o.contentType ?? 'application/json';
+    } else if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] = o.contentType ?? 'application/json';
+    }
     const res = await app.request(path, { method, headers, body });
     const type = res.headers.get('content-type') ?? '';
     const raw = await res.text();
@@ -84,8 +116,21 @@ export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) 
 
   const system: Principal = systemPrincipal('test');
   return {
-    app, ports: hub.ports, signer: hub.signer!, keys: hub.keys, cfg, db, clock, ctx, token, call, system,
-    async close() { await db.close(); await dropDb(); },
+    app,
+    ports: hub.ports,
+    signer: hub.signer!,
+    keys: hub.keys,
+    cfg,
+    db,
+    clock,
+    ctx,
+    token,
+    call,
+    system,
+    async close() {
+      await db.close();
+      await dropDb();
+    },
   };
 }
 export type TestHub = Awaited<ReturnType<typeof testHub>>;
@@ -101,13 +146,25 @@ export function mpanFor(n: number, distributor = '13'): string {
 
 export function batteryInput(n: number, extra: Record<string, unknown> = {}) {
   return {
-    name: `Battery ${n}`, category: 'BESS', ratedCapacityKw: 5, connectionStatus: 'CONNECTED', commissioningDate: '2025-01-01',
-    dno: 'SPEN_SPM', importMpan: mpanFor(1_000_000 + n), serialNumber: `SN-${n}`, ...extra,
+    name: `Battery ${n}`,
+    category: 'BESS',
+    ratedCapacityKw: 5,
+    connectionStatus: 'CONNECTED',
+    commissioningDate: '2025-01-01',
+    dno: 'SPEN_SPM',
+    importMpan: mpanFor(1_000_000 + n),
+    serialNumber: `SN-${n}`,
+    ...extra,
   };
 }
 
 /** A consent from the development consent service (the simulator) for this MPAN and FSP: a registration's consentReference. */
-export async function consentFor(hub: TestHub, mpan: string, fsp: string, o: { validFrom?: string; validTo?: string; purpose?: string } = {}): Promise<{ token: string; jti: string; tokenHash: string }> {
+export async function consentFor(
+  hub: TestHub,
+  mpan: string,
+  fsp: string,
+  o: { validFrom?: string; validTo?: string; purpose?: string } = {},
+): Promise<{ token: string; jti: string; tokenHash: string }> {
   return hub.ports.consentSimulator!.issueConsent({ mpan, fsp, ...o });
 }
 
@@ -131,13 +188,24 @@ export const invalid = (field: string, code: string) => `REQUEST-VALIDATION ${fi
  * (their row counts unchanged). `code` is the problem's own code, or invalid(field, rule) for a
  * schema refusal. Returns the problem body.
  */
-export async function expectRefused(db: Db, tables: readonly string[], req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) {
+export async function expectRefused(
+  db: Db,
+  tables: readonly string[],
+  req: () => Promise<{ status: number; json: any; text?: string }>,
+  status: number,
+  code: string,
+) {
   const before = await rowCounts(db, tables);
   const r = await req();
   const why = r.text ?? JSON.stringify(r.json);
   const [top, field, rule] = code.split(' ');
   if (field === undefined) expect([r.status, r.json.code], why).toEqual([status, code]);
-  else expect([r.status, r.json.code, [...new Set((r.json.errors ?? []).map((e: any) => `${e.field} ${e.code}`))]], why).toEqual([status, top, [`${field} ${rule}`]]);
+  else
+    expect([r.status, r.json.code, [...new Set((r.json.errors ?? []).map((e: any) => `${e.field} ${e.code}`))]], why).toEqual([
+      status,
+      top,
+      [`${field} ${rule}`],
+    ]);
   expect(await rowCounts(db, tables)).toEqual(before);
   return r.json;
 }
@@ -162,9 +230,17 @@ export async function freePort(): Promise<number> {
 export async function nodeTestHub(env: Record<string, string> = {}, opts: { dataDir?: string } = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: base, PORT: String(port), FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0', ...env });
+  const cfg = loadConfig({
+    FMAR_MODE: 'development',
+    FMAR_BASE_URL: base,
+    PORT: String(port),
+    FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0',
+    FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0',
+    ...env,
+  });
   // dataDir: the embedded database on disk, as `npm start` runs it (testDb's PGlite is in memory).
-  const { db, drop } = opts.dataDir && !process.env.DATABASE_URL ? { db: await openDb({ dataDir: opts.dataDir }), drop: async () => {} } : await testDb();
+  const { db, drop } =
+    opts.dataDir && !process.env.DATABASE_URL ? { db: await openDb({ dataDir: opts.dataDir }), drop: async () => {} } : await testDb();
   const { startNodeHub } = await import('../src/node/server');
   const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
   const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
@@ -174,7 +250,11 @@ export async function nodeTestHub(env: Record<string, string> = {}, opts: { data
     return node.hub.signer!.sign({ sub: `test-${key}`, org: o.id, roles: o.roles as OrganisationRole[] });
   };
   /** Call the API over HTTP with a JSON body. `as` is a demo key (dev token) or a raw Authorization header value. */
-  async function api(method: string, path: string, o: { as?: keyof typeof DEMO; auth?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  async function api(
+    method: string,
+    path: string,
+    o: { as?: keyof typeof DEMO; auth?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.as) headers.authorization = `Bearer ${await devToken(o.as)}`;
     if (o.auth) headers.authorization = o.auth;
@@ -182,12 +262,26 @@ export async function nodeTestHub(env: Record<string, string> = {}, opts: { data
     const res = await fetch(`${base}${path}`, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
     const text = await res.text();
     let json: any;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
     return { status: res.status, headers: res.headers, json, text };
   }
   return {
-    base, cfg, db, ctx, node, api, devToken,
-    async close() { await node.close(); await db.close(); await drop(); },
+    base,
+    cfg,
+    db,
+    ctx,
+    node,
+    api,
+    devToken,
+    async close() {
+      await node.close();
+      await db.close();
+      await drop();
+    },
   };
 }
 export type NodeTestHub = Awaited<ReturnType<typeof nodeTestHub>>;
@@ -219,6 +313,10 @@ export class CookieBrowser {
     throw new Error('too many redirects');
   }
   form(url: string, fields: Record<string, string>) {
-    return this.go(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+    return this.go(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
   }
 }

@@ -13,19 +13,29 @@ const insecure = { execute: [client.allowInsecureRequests] };
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
 
-beforeAll(async () => { hub = await nodeTestHub(); }, 120_000);
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await nodeTestHub();
+}, 120_000);
+afterAll(async () => {
+  await hub?.close();
+});
 
 async function keyClient(as: keyof typeof DEMO, extra: Record<string, unknown> = {}) {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  const res = await hub.api('POST', '/api/v1/clients', { as, body: { name: `${as} platform`, authMethod: 'private_key_jwt', jwks: { keys: [jwk] }, ...extra } });
+  const res = await hub.api('POST', '/api/v1/clients', {
+    as,
+    body: { name: `${as} platform`, authMethod: 'private_key_jwt', jwks: { keys: [jwk] }, ...extra },
+  });
   expect(res.status, res.text).toBe(201);
   return { clientId: res.json.clientId as string, privateKey, res };
 }
 
 async function secretClient(as: keyof typeof DEMO, extra: Record<string, unknown> = {}) {
-  const res = await hub.api('POST', '/api/v1/clients', { as, body: { name: `${as} dev client`, authMethod: 'client_secret_basic', ...extra } });
+  const res = await hub.api('POST', '/api/v1/clients', {
+    as,
+    body: { name: `${as} dev client`, authMethod: 'client_secret_basic', ...extra },
+  });
   expect(res.status, res.text).toBe(201);
   return { clientId: res.json.clientId as string, secret: res.json.clientSecret as string, res };
 }
@@ -35,7 +45,11 @@ const discover = (clientId: string, auth: client.ClientAuth, metadata: Partial<c
 
 /** The OAuth error code of a refused grant (a body error, or a WWW-Authenticate challenge on 401). */
 async function oauthError(p: Promise<unknown>): Promise<string> {
-  try { await p; } catch (e: any) { return e.error ?? e.cause?.[0]?.parameters?.error ?? `unexpected: ${e.message}`; }
+  try {
+    await p;
+  } catch (e: any) {
+    return e.error ?? e.cause?.[0]?.parameters?.error ?? `unexpected: ${e.message}`;
+  }
   return 'no error';
 }
 
@@ -46,7 +60,9 @@ describe('discovery and keys', () => {
     const meta = await (await fetch(`${hub.base}/.well-known/openid-configuration`)).json();
     expect(meta.issuer).toBe(hub.base);
     expect(meta.token_endpoint).toBe(`${hub.base}/oauth/token`);
-    expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['client_credentials', 'authorization_code', 'refresh_token', TOKEN_EXCHANGE]));
+    expect(meta.grant_types_supported).toEqual(
+      expect.arrayContaining(['client_credentials', 'authorization_code', 'refresh_token', TOKEN_EXCHANGE]),
+    );
     expect(meta.code_challenge_methods_supported).toEqual(['S256']);
     expect(meta.dpop_signing_alg_values_supported).toContain('ES256');
     const jwks = await (await fetch(meta.jwks_uri)).json();
@@ -81,10 +97,25 @@ describe('client credentials', () => {
 
   it('refuses a replayed client assertion jti', async () => {
     const { clientId, privateKey } = await keyClient('fsp-b');
-    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(clientId).setSubject(clientId)
-      .setAudience(hub.base).setJti('once-only-1').setIssuedAt().setExpirationTime('2m').sign(privateKey);
-    const post = () => fetch(`${hub.base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }) });
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(hub.base)
+      .setJti('once-only-1')
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .sign(privateKey);
+    const post = () =>
+      fetch(`${hub.base}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: assertion,
+        }),
+      });
     const first = await post();
     expect(first.status, await first.clone().text()).toBe(200);
     const again = await post();
@@ -122,7 +153,12 @@ describe('client credentials', () => {
 
   it('locks a client out after repeated failed authentication', async () => {
     const { clientId } = await secretClient('fsp-b');
-    const attempt = () => fetch(`${hub.base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${btoa(`${clientId}:wrong`)}` }, body: 'grant_type=client_credentials' });
+    const attempt = () =>
+      fetch(`${hub.base}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${btoa(`${clientId}:wrong`)}` },
+        body: 'grant_type=client_credentials',
+      });
     for (let i = 0; i < 5; i++) expect((await attempt()).status).toBe(401);
     const locked = await attempt();
     expect(locked.status).toBe(429);
@@ -138,7 +174,9 @@ describe('client credentials', () => {
     const tokens = await client.clientCredentialsGrant(config, {}, { DPoP });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
     // Bound to the DPoP key the client proved (RFC 9449 §6.1: the key's JWK SHA-256 thumbprint).
-    expect((decodeJwt(tokens.access_token).cnf as { jkt: string }).jkt).toBe(await calculateJwkThumbprint(await exportJWK(dpopKey.publicKey)));
+    expect((decodeJwt(tokens.access_token).cnf as { jkt: string }).jkt).toBe(
+      await calculateJwkThumbprint(await exportJWK(dpopKey.publicKey)),
+    );
     const url = new URL(`${hub.base}/api/v1/assets?identifier=mpan:1312345678907`);
     const ok = await client.fetchProtectedResource(config, tokens.access_token, url, 'GET', null, new Headers(), { DPoP });
     expect(ok.status, await ok.clone().text()).toBe(200);
@@ -152,11 +190,13 @@ describe('client credentials', () => {
   });
 });
 
-
 describe('people: invitation, authorization code + PKCE, refresh, introspection, revocation', () => {
   it('runs the whole flow through the real sign-in page', async () => {
     // An admin of FSP A invites a person; the person sets a password on the invitation page.
-    const invited = await hub.api('POST', `/api/v1/organisations/${DEMO['fsp-a']}/users`, { as: 'fsp-a', body: { email: 'grace@alpha.example', name: 'Grace Hopper', userRole: 'MEMBER' } });
+    const invited = await hub.api('POST', `/api/v1/organisations/${DEMO['fsp-a']}/users`, {
+      as: 'fsp-a',
+      body: { email: 'grace@alpha.example', name: 'Grace Hopper', userRole: 'MEMBER' },
+    });
     expect(invited.status, invited.text).toBe(201);
     expect(invited.json.status).toBe('INVITED');
     const invitationUrl = invited.json.invitation.url as string;
@@ -164,23 +204,39 @@ describe('people: invitation, authorization code + PKCE, refresh, introspection,
     const page = await fetch(invitationUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Choose a password');
-    const weak = await fetch(invitationUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'password=short' });
+    const weak = await fetch(invitationUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'password=short',
+    });
     expect(weak.status).toBe(422);
     const password = 'correct horse battery staple';
-    const accepted = await fetch(invitationUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ password }) });
+    const accepted = await fetch(invitationUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ password }),
+    });
     expect(accepted.status).toBe(200);
     expect((await fetch(invitationUrl)).status).toBe(404); // used once
 
     // FSP A registers a public web app (PKCE, no secret).
     const redirect = 'http://127.0.0.1:9/callback';
-    const app = await hub.api('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'Alpha console', kind: 'web', authMethod: 'none', redirectUris: [redirect] } });
+    const app = await hub.api('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'Alpha console', kind: 'web', authMethod: 'none', redirectUris: [redirect] },
+    });
     expect(app.status, app.text).toBe(201);
     const config = await discover(app.json.clientId, client.None(), { redirect_uris: [redirect], response_types: ['code'] });
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const authUrl = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirect, scope: 'openid email offline_access assets:read assets:write users:write', state, prompt: 'consent',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', resource: hub.cfg.audience,
+      redirect_uri: redirect,
+      scope: 'openid email offline_access assets:read assets:write users:write',
+      state,
+      prompt: 'consent',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      resource: hub.cfg.audience,
     });
 
     const browser = new CookieBrowser();
@@ -190,7 +246,10 @@ describe('people: invitation, authorization code + PKCE, refresh, introspection,
     expect(loginHtml).toContain('Sign in');
     expect(loginHtml).toContain('Alpha console');
     const uid = /\/interaction\/([^/"]+)\/login/.exec(loginHtml)![1];
-    const bad = await browser.form(`${hub.base}/interaction/${uid}/login`, { email: 'grace@alpha.example', password: 'wrong password here' });
+    const bad = await browser.form(`${hub.base}/interaction/${uid}/login`, {
+      email: 'grace@alpha.example',
+      password: 'wrong password here',
+    });
     expect(bad.status).toBe(401);
     expect(await bad.text()).toContain('not right');
     const login = await browser.form(`${hub.base}/interaction/${uid}/login`, { email: 'grace@alpha.example', password });
@@ -205,7 +264,12 @@ describe('people: invitation, authorization code + PKCE, refresh, introspection,
     step = await browser.follow(new URL(confirm.headers.get('location')!, hub.base).href, hub.base);
     expect(step.url.startsWith(redirect), `${step.url} ${step.res.status} ${await step.res.clone().text()}`).toBe(true);
 
-    const tokens = await client.authorizationCodeGrant(config, new URL(step.url), { pkceCodeVerifier: verifier, expectedState: state }, { resource: hub.cfg.audience });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      new URL(step.url),
+      { pkceCodeVerifier: verifier, expectedState: state },
+      { resource: hub.cfg.audience },
+    );
     const at = decodeJwt(tokens.access_token);
     expect(at).toMatchObject({ org: DEMO['fsp-a'], user_role: 'MEMBER', aud: hub.cfg.audience });
     expect(String(at.scope).split(' ').sort()).toEqual(['assets:read', 'assets:write']);
@@ -241,27 +305,57 @@ describe('delegation by token exchange (RFC 8693)', () => {
     const config = await discover(clientId, client.ClientSecretBasic(secret));
     const own = await client.clientCredentialsGrant(config, {});
     // Without a delegation the installer cannot register for FSP A.
-    const before = await hub.api('POST', '/api/v1/assets', { auth: `Bearer ${own.access_token}`, body: { ...batteryInput(601), organisationId: DEMO['fsp-a'] } });
+    const before = await hub.api('POST', '/api/v1/assets', {
+      auth: `Bearer ${own.access_token}`,
+      body: { ...batteryInput(601), organisationId: DEMO['fsp-a'] },
+    });
     expect(before.status).toBe(403);
 
-    const granted = await hub.api('POST', '/api/v1/delegations', { as: 'fsp-a', body: { delegateId: DEMO.installer, scopes: ['assets:read', 'assets:write'], validTo: new Date(Date.now() + 86_400_000).toISOString(), reason: 'commissioning' } });
+    const granted = await hub.api('POST', '/api/v1/delegations', {
+      as: 'fsp-a',
+      body: {
+        delegateId: DEMO.installer,
+        scopes: ['assets:read', 'assets:write'],
+        validTo: new Date(Date.now() + 86_400_000).toISOString(),
+        reason: 'commissioning',
+      },
+    });
     expect(granted.status, granted.text).toBe(201);
     const delegationId = granted.json.id as string;
 
     // Asking for a scope that was not delegated.
-    expect(await oauthError(client.genericGrantRequest(config, TOKEN_EXCHANGE, { subject_token: own.access_token, subject_token_type: AT, delegation_id: delegationId, scope: 'assets:read events:read' }))).toBe('invalid_scope');
+    expect(
+      await oauthError(
+        client.genericGrantRequest(config, TOKEN_EXCHANGE, {
+          subject_token: own.access_token,
+          subject_token_type: AT,
+          delegation_id: delegationId,
+          scope: 'assets:read events:read',
+        }),
+      ),
+    ).toBe('invalid_scope');
 
-    const exchanged = await client.genericGrantRequest(config, TOKEN_EXCHANGE, { subject_token: own.access_token, subject_token_type: AT, delegation_id: delegationId })
-      .catch((e) => { throw new Error(`${e.error}: ${e.error_description}`); });
+    const exchanged = await client
+      .genericGrantRequest(config, TOKEN_EXCHANGE, { subject_token: own.access_token, subject_token_type: AT, delegation_id: delegationId })
+      .catch((e) => {
+        throw new Error(`${e.error}: ${e.error_description}`);
+      });
     expect(exchanged.issued_token_type).toBe(AT);
     const claims = decodeJwt(exchanged.access_token);
-    expect(claims).toMatchObject({ sub: DEMO['fsp-a'], org: DEMO['fsp-a'], act: { sub: clientId, org: DEMO.installer }, delegation_id: delegationId });
+    expect(claims).toMatchObject({
+      sub: DEMO['fsp-a'],
+      org: DEMO['fsp-a'],
+      act: { sub: clientId, org: DEMO.installer },
+      delegation_id: delegationId,
+    });
     expect(String(claims.scope).split(' ').sort()).toEqual(['assets:read', 'assets:write']);
 
     const made = await hub.api('POST', '/api/v1/assets', { auth: `Bearer ${exchanged.access_token}`, body: batteryInput(602) });
     expect(made.status, made.text).toBe(201);
     expect(made.json.organisationId).toBe(DEMO['fsp-a']);
-    const [audit] = await hub.db.query(`SELECT actor FROM audit_log WHERE record_id = $1 AND action LIKE 'asset.%' ORDER BY id LIMIT 1`, [made.json.id]);
+    const [audit] = await hub.db.query(`SELECT actor FROM audit_log WHERE record_id = $1 AND action LIKE 'asset.%' ORDER BY id LIMIT 1`, [
+      made.json.id,
+    ]);
     expect(audit.actor).toMatchObject({ sub: DEMO['fsp-a'], act: { sub: clientId, org: DEMO.installer } });
 
     const revoked = await hub.api('POST', `/api/v1/delegations/${delegationId}/revoke`, { as: 'fsp-a', body: { reason: 'job done' } });
@@ -269,22 +363,47 @@ describe('delegation by token exchange (RFC 8693)', () => {
     const after = await lookup(`Bearer ${exchanged.access_token}`);
     expect(after.status).toBe(401);
     expect(after.json.code).toBe('AUTH-DELEGATION-INACTIVE');
-    expect(await oauthError(client.genericGrantRequest(config, TOKEN_EXCHANGE, { subject_token: own.access_token, subject_token_type: AT, delegation_id: delegationId }))).toBe('invalid_grant');
+    expect(
+      await oauthError(
+        client.genericGrantRequest(config, TOKEN_EXCHANGE, {
+          subject_token: own.access_token,
+          subject_token_type: AT,
+          delegation_id: delegationId,
+        }),
+      ),
+    ).toBe('invalid_grant');
   });
 
   it('an asset-limited delegation reaches only its assets and cannot register', async () => {
     const { clientId, secret } = await secretClient('fsp-b');
     const config = await discover(clientId, client.ClientSecretBasic(secret));
     const own = await client.clientCredentialsGrant(config, {});
-    const [battery, ev] = await hub.db.query(`SELECT id FROM asset WHERE friendly_code IN ('ALPHA-BESS-1', 'ALPHA-EV-1') ORDER BY friendly_code`);
-    const granted = await hub.api('POST', '/api/v1/delegations', { as: 'fsp-a', body: { delegateId: DEMO['fsp-b'], scopes: ['assets:read'], assetIds: [battery.id], validTo: new Date(Date.now() + 3_600_000).toISOString() } });
+    const [battery, ev] = await hub.db.query(
+      `SELECT id FROM asset WHERE friendly_code IN ('ALPHA-BESS-1', 'ALPHA-EV-1') ORDER BY friendly_code`,
+    );
+    const granted = await hub.api('POST', '/api/v1/delegations', {
+      as: 'fsp-a',
+      body: {
+        delegateId: DEMO['fsp-b'],
+        scopes: ['assets:read'],
+        assetIds: [battery.id],
+        validTo: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    });
     expect(granted.status, granted.text).toBe(201);
-    const ex = await client.genericGrantRequest(config, TOKEN_EXCHANGE, { subject_token: own.access_token, subject_token_type: AT, delegation_id: granted.json.id });
+    const ex = await client.genericGrantRequest(config, TOKEN_EXCHANGE, {
+      subject_token: own.access_token,
+      subject_token_type: AT,
+      delegation_id: granted.json.id,
+    });
     expect((await hub.api('GET', `/api/v1/assets/${battery.id}`, { auth: `Bearer ${ex.access_token}` })).status).toBe(200);
     const hidden = await hub.api('GET', `/api/v1/assets/${ev.id}`, { auth: `Bearer ${ex.access_token}` });
     expect(hidden.status).toBe(404);
     // A delegation cannot give what the delegator lacks, nor the right to manage credentials.
-    const tooMuch = await hub.api('POST', '/api/v1/delegations', { as: 'fsp-a', body: { delegateId: DEMO['fsp-b'], scopes: ['clients:write'], validTo: new Date(Date.now() + 3_600_000).toISOString() } });
+    const tooMuch = await hub.api('POST', '/api/v1/delegations', {
+      as: 'fsp-a',
+      body: { delegateId: DEMO['fsp-b'], scopes: ['clients:write'], validTo: new Date(Date.now() + 3_600_000).toISOString() },
+    });
     expect(tooMuch.status).toBe(422);
     expect(tooMuch.json.errors[0].code).toBe('DELEGATION-SCOPE-NOT-DELEGABLE');
   });
@@ -292,15 +411,30 @@ describe('delegation by token exchange (RFC 8693)', () => {
 
 describe('de-registering an organisation (UC-01.04)', () => {
   it('revokes its clients and delegations and deactivates its people', async () => {
-    const org = await hub.api('POST', '/api/v1/organisations', { as: 'operator', body: { legalName: 'Short Lived Flex Ltd', organisationType: 'LTD', registrationNumber: '09000777', roles: ['FSP'], status: 'ACTIVE' } });
+    const org = await hub.api('POST', '/api/v1/organisations', {
+      as: 'operator',
+      body: {
+        legalName: 'Short Lived Flex Ltd',
+        organisationType: 'LTD',
+        registrationNumber: '09000777',
+        roles: ['FSP'],
+        status: 'ACTIVE',
+      },
+    });
     expect(org.status, org.text).toBe(201);
     const orgId = org.json.id as string;
-    const c = await hub.api('POST', '/api/v1/clients', { as: 'operator', body: { name: 'their platform', authMethod: 'client_secret_basic', organisationId: orgId } });
+    const c = await hub.api('POST', '/api/v1/clients', {
+      as: 'operator',
+      body: { name: 'their platform', authMethod: 'client_secret_basic', organisationId: orgId },
+    });
     expect(c.status, c.text).toBe(201);
     const config = await discover(c.json.clientId, client.ClientSecretBasic(c.json.clientSecret));
     const t = await client.clientCredentialsGrant(config, {});
     expect((await lookup(`Bearer ${t.access_token}`)).status).toBe(200);
-    const u = await hub.api('POST', `/api/v1/organisations/${orgId}/users`, { as: 'operator', body: { email: 'ops@short.example', name: 'Ops', userRole: 'ADMIN' } });
+    const u = await hub.api('POST', `/api/v1/organisations/${orgId}/users`, {
+      as: 'operator',
+      body: { email: 'ops@short.example', name: 'Ops', userRole: 'ADMIN' },
+    });
     expect(u.status).toBe(201);
     const d = await hub.api('DELETE', `/api/v1/organisations/${orgId}`, { as: 'operator' });
     expect(d.status, d.text).toBe(200);

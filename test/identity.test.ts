@@ -5,8 +5,12 @@ import { warnExpiringCredentials } from '../src/identity/clients';
 import { DEMO, testHub, type TestHub } from './harness';
 
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 const PATH = '/api/v1/assets?identifier=mpan:1312345678907';
 const get = (token: string) => hub.call('GET', PATH, { headers: { authorization: `Bearer ${token}` } });
@@ -38,16 +42,35 @@ describe('API clients', () => {
     const noKeys = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'x', authMethod: 'private_key_jwt' } });
     expect(noKeys.status).toBe(422);
     expect(noKeys.json.errors[0].code).toBe('CLIENT-JWKS-INVALID');
-    const privateKey = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'x', authMethod: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'secret', kid: 'k' }] } } });
+    const privateKey = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: {
+        name: 'x',
+        authMethod: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'secret', kid: 'k' }] },
+      },
+    });
     expect(privateKey.json.errors[0].code).toBe('CLIENT-JWKS-INVALID');
-    const publicMachine = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'x', kind: 'machine', authMethod: 'none' } });
+    const publicMachine = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'x', kind: 'machine', authMethod: 'none' },
+    });
     expect(publicMachine.json.errors[0].code).toBe('CLIENT-AUTH-METHOD');
-    const httpRedirect = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'x', kind: 'web', authMethod: 'none', redirectUris: ['http://app.example/cb'] } });
+    const httpRedirect = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'x', kind: 'web', authMethod: 'none', redirectUris: ['http://app.example/cb'] },
+    });
     expect(httpRedirect.json.errors[0].code).toBe('CLIENT-REDIRECT-URI');
-    const audit = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'x', authMethod: 'client_secret_basic', scopes: ['audit:read'] } });
+    const audit = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'x', authMethod: 'client_secret_basic', scopes: ['audit:read'] },
+    });
     expect(audit.status).toBe(422);
     expect(audit.json.errors[0].code).toBe('CLIENT-SCOPE-NOT-ALLOWED');
-    const other = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'x', authMethod: 'client_secret_basic', organisationId: DEMO['fsp-b'] } });
+    const other = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'x', authMethod: 'client_secret_basic', organisationId: DEMO['fsp-b'] },
+    });
     expect(other.status).toBe(404);
     const [{ n }] = await hub.db.query(`SELECT count(*)::int AS n FROM api_client WHERE name = 'x'`);
     expect(n).toBe(0);
@@ -59,7 +82,9 @@ describe('API clients', () => {
     expect((await hub.call('GET', `/api/v1/clients/${a.json.clientId}`, { as: 'fsp-b' })).status).toBe(404);
     expect((await hub.call('DELETE', `/api/v1/clients/${a.json.clientId}`, { as: 'fsp-b' })).status).toBe(404);
     const listB = await hub.call('GET', '/api/v1/clients', { as: 'fsp-b' });
-    expect(listB.json.items.map((c: { clientId: string; organisationId: string }) => [c.clientId, c.organisationId])).toEqual([[`dev-${DEMO['fsp-b']}`, DEMO['fsp-b']]]);
+    expect(listB.json.items.map((c: { clientId: string; organisationId: string }) => [c.clientId, c.organisationId])).toEqual([
+      [`dev-${DEMO['fsp-b']}`, DEMO['fsp-b']],
+    ]);
     const listOp = await hub.call('GET', `/api/v1/clients?organisationId=${DEMO['fsp-a']}`, { as: 'operator' });
     expect(listOp.json.items.map((c: { clientId: string }) => c.clientId)).toContain(a.json.clientId);
   });
@@ -67,13 +92,22 @@ describe('API clients', () => {
   it('raises one credential-expiring event 14 days ahead', async () => {
     const soon = new Date(hub.clock.now().getTime() + 10 * 86_400_000).toISOString();
     const later = new Date(hub.clock.now().getTime() + 60 * 86_400_000).toISOString();
-    const c1 = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'expiring', authMethod: 'client_secret_basic', credentialExpiresAt: soon } });
-    const c2 = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'not yet', authMethod: 'client_secret_basic', credentialExpiresAt: later } });
+    const c1 = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'expiring', authMethod: 'client_secret_basic', credentialExpiresAt: soon },
+    });
+    const c2 = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'not yet', authMethod: 'client_secret_basic', credentialExpiresAt: later },
+    });
     const warned = await warnExpiringCredentials(hub.ctx, hub.system);
     expect(warned).toContain(c1.json.clientId);
     expect(warned).not.toContain(c2.json.clientId);
     expect(await warnExpiringCredentials(hub.ctx, hub.system)).not.toContain(c1.json.clientId);
-    const [ev] = await hub.db.query<{ organisation_id: string; data: any }>(`SELECT organisation_id, data FROM event_outbox WHERE type = 'fmar.client.credential-expiring' AND subject = $1`, [c1.json.clientId]);
+    const [ev] = await hub.db.query<{ organisation_id: string; data: any }>(
+      `SELECT organisation_id, data FROM event_outbox WHERE type = 'fmar.client.credential-expiring' AND subject = $1`,
+      [c1.json.clientId],
+    );
     expect(ev.organisation_id).toBe(DEMO['fsp-a']);
     expect(ev.data.expiresAt).toBe(soon.replace(/\.\d+Z$/, '.000Z').replace(/Z$/, 'Z'));
   });
@@ -81,20 +115,33 @@ describe('API clients', () => {
 
 describe('people', () => {
   it('only the operator or the organisation itself manages its people', async () => {
-    const other = await hub.call('POST', `/api/v1/organisations/${DEMO['fsp-b']}/users`, { as: 'fsp-a', body: { email: 'x@b.example', name: 'X' } });
+    const other = await hub.call('POST', `/api/v1/organisations/${DEMO['fsp-b']}/users`, {
+      as: 'fsp-a',
+      body: { email: 'x@b.example', name: 'X' },
+    });
     expect(other.status).toBe(404);
-    const own = await hub.call('POST', `/api/v1/organisations/${DEMO['fsp-b']}/users`, { as: 'fsp-b', body: { email: 'ops@beta.example', name: 'Ops' } });
+    const own = await hub.call('POST', `/api/v1/organisations/${DEMO['fsp-b']}/users`, {
+      as: 'fsp-b',
+      body: { email: 'ops@beta.example', name: 'Ops' },
+    });
     expect(own.status, own.text).toBe(201);
-    const dup = await hub.call('POST', `/api/v1/organisations/${DEMO['fsp-b']}/users`, { as: 'operator', body: { email: 'OPS@beta.example', name: 'Ops again' } });
+    const dup = await hub.call('POST', `/api/v1/organisations/${DEMO['fsp-b']}/users`, {
+      as: 'operator',
+      body: { email: 'OPS@beta.example', name: 'Ops again' },
+    });
     expect(dup.status).toBe(409);
     expect(dup.json.code).toBe('USER-EMAIL-TAKEN');
-    expect(JSON.stringify((await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-b']}/users`, { as: 'fsp-b' })).json)).not.toContain('invitation');
+    expect(JSON.stringify((await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-b']}/users`, { as: 'fsp-b' })).json)).not.toContain(
+      'invitation',
+    );
   });
 
   it('keeps at most the configured number of sessions per person, newest first', async () => {
     for (let i = 0; i < 4; i++) {
-      await hub.db.query(`INSERT INTO oidc_payload (model, id, payload, account_id, expires_at, created_at) VALUES ('Session', $1, '{}'::jsonb, 'person-1', now() + interval '1 day', $2::timestamptz)`,
-        [`s${i}`, new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString()]);
+      await hub.db.query(
+        `INSERT INTO oidc_payload (model, id, payload, account_id, expires_at, created_at) VALUES ('Session', $1, '{}'::jsonb, 'person-1', now() + interval '1 day', $2::timestamptz)`,
+        [`s${i}`, new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString()],
+      );
     }
     expect(await limitSessions(hub.db, 'person-1', 2)).toBe(2);
     const left = await hub.db.query(`SELECT id FROM oidc_payload WHERE model = 'Session' AND account_id = 'person-1' ORDER BY id`);

@@ -10,26 +10,79 @@ import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub } from '.
 
 let hub: TestHub;
 let dir: string;
-beforeAll(async () => { hub = await testHub(); dir = mkdtempSync(join(tmpdir(), 'fmar-import-')); });
-afterAll(async () => { await hub?.close(); rmSync(dir, { recursive: true, force: true }); });
+beforeAll(async () => {
+  hub = await testHub();
+  dir = mkdtempSync(join(tmpdir(), 'fmar-import-'));
+});
+afterAll(async () => {
+  await hub?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
-const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
 const ndjson = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const opts = (o: Partial<ImportFileOptions> = {}): ImportFileOptions => ({ batch: 2, dryRun: false, onError: 'stop', organisation: DEMO['fsp-a'], ...o });
+const opts = (o: Partial<ImportFileOptions> = {}): ImportFileOptions => ({
+  batch: 2,
+  dryRun: false,
+  onError: 'stop',
+  organisation: DEMO['fsp-a'],
+  ...o,
+});
 /** `fmar import` in process, as the CLI's actor, collecting what it reports per row. */
 async function run(path: string, o: Partial<ImportFileOptions> = {}, h: TestHub = hub) {
   const printed: string[] = [];
-  const out = await importFile(path, localSubmitter(h.ctx, h.system), opts(o), { rejected: (r) => printed.push(`${r.row} ${r.errors!.map((e) => e.code).join(',')}`) });
+  const out = await importFile(path, localSubmitter(h.ctx, h.system), opts(o), {
+    rejected: (r) => printed.push(`${r.row} ${r.errors!.map((e) => e.code).join(',')}`),
+  });
   return { ...out, printed };
 }
 
-const HEADER = ['name', 'category', 'ratedCapacityKw', 'connectionStatus', 'commissioningDate', 'dno', 'importMpan', 'serialNumber', 'model'];
-const csvRow = (n: number, over: Partial<Record<string, string>> = {}) => HEADER.map((h) => over[h] ?? ({ name: `Csv ${n}`, category: 'BESS', ratedCapacityKw: '5', connectionStatus: 'CONNECTED', commissioningDate: '2025-01-01', dno: 'SPEN_SPM', importMpan: mpanFor(6_000 + n), serialNumber: `CSV-${n}`, model: 'M' } as Record<string, string>)[h]);
-const csvText = (rows: string[][]) => [HEADER, ...rows].map((r) => r.map((c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\r\n') + '\r\n';
+const HEADER = [
+  'name',
+  'category',
+  'ratedCapacityKw',
+  'connectionStatus',
+  'commissioningDate',
+  'dno',
+  'importMpan',
+  'serialNumber',
+  'model',
+];
+const csvRow = (n: number, over: Partial<Record<string, string>> = {}) =>
+  HEADER.map(
+    (h) =>
+      over[h] ??
+      (
+        {
+          name: `Csv ${n}`,
+          category: 'BESS',
+          ratedCapacityKw: '5',
+          connectionStatus: 'CONNECTED',
+          commissioningDate: '2025-01-01',
+          dno: 'SPEN_SPM',
+          importMpan: mpanFor(6_000 + n),
+          serialNumber: `CSV-${n}`,
+          model: 'M',
+        } as Record<string, string>
+      )[h],
+  );
+const csvText = (rows: string[][]) =>
+  [HEADER, ...rows].map((r) => r.map((c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\r\n') + '\r\n';
 
 describe('fmar import (in process)', () => {
   // Line 1 header; row 1 on lines 2–3 (a quoted newline); then one row a line, batches of two rows.
-  const rows = [csvRow(1, { model: 'two\nlines' }), csvRow(2), csvRow(3, { ratedCapacityKw: '-1' }), csvRow(4), csvRow(5, { importMpan: mpanFor(6_002), serialNumber: 'CSV-2' }), csvRow(6)];
+  const rows = [
+    csvRow(1, { model: 'two\nlines' }),
+    csvRow(2),
+    csvRow(3, { ratedCapacityKw: '-1' }),
+    csvRow(4),
+    csvRow(5, { importMpan: mpanFor(6_002), serialNumber: 'CSV-2' }),
+    csvRow(6),
+  ];
   const text = csvText(rows);
 
   it('a dry run checks every batch and reports every error by file line, as the bulk API numbers them; nothing is written', async () => {
@@ -38,13 +91,22 @@ describe('fmar import (in process)', () => {
     const out = await run(path, { dryRun: true, rejects: join(dir, 'dry-rejects.csv') });
     // Row 5 repeats row 2 (another batch): the in-file duplicate names line 4.
     expect(out.printed).toEqual(['5 ASSET-CAPACITY-RATED', '7 BULK-DUPLICATE-IN-BATCH']);
-    expect(out).toMatchObject({ total: 6, valid: 4, rejected: 2, registered: 0, byRule: { 'ASSET-CAPACITY-RATED': 1, 'BULK-DUPLICATE-IN-BATCH': 1 } });
+    expect(out).toMatchObject({
+      total: 6,
+      valid: 4,
+      rejected: 2,
+      registered: 0,
+      byRule: { 'ASSET-CAPACITY-RATED': 1, 'BULK-DUPLICATE-IN-BATCH': 1 },
+    });
     expect(out.stoppedAt).toBeUndefined();
     expect(await rowCounts(hub.db)).toEqual(before);
     const rejects = readFileSync(join(dir, 'dry-rejects.csv'), 'utf8');
     const parsed = csvRecords(rejects);
     expect(parsed.header).toEqual([...HEADER, '_row', '_errors']);
-    expect(parsed.records.map((r) => [r.cells.slice(0, HEADER.length), r.cells[HEADER.length]])).toEqual([[rows[2], '5'], [rows[4], '7']]);
+    expect(parsed.records.map((r) => [r.cells.slice(0, HEADER.length), r.cells[HEADER.length]])).toEqual([
+      [rows[2], '5'],
+      [rows[4], '7'],
+    ]);
     expect(parsed.records[1].cells[HEADER.length + 1]).toBe('BULK-DUPLICATE-IN-BATCH importMpan: Same importMpan as row 4.');
 
     // The API numbers the same file's rows the same way (within one request, the duplicate too).
@@ -76,9 +138,16 @@ describe('fmar import (in process)', () => {
     expect(out.printed).toEqual(['2 ASSET-CAPACITY-RATED', '3 REQUEST-MALFORMED-JSON']);
     expect(out).toMatchObject({ registered: 2, rejected: 2 });
     expect((await rowCounts(hub.db)).asset - before.asset).toBe(2);
-    const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(rejects, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // As written (no organisation added), with the line and errors added.
-    expect(lines[0]).toEqual({ ...(rows2[1] as object), _row: 2, _errors: [expect.objectContaining({ field: 'ratedCapacityKw', code: 'ASSET-CAPACITY-RATED' })] });
+    expect(lines[0]).toEqual({
+      ...(rows2[1] as object),
+      _row: 2,
+      _errors: [expect.objectContaining({ field: 'ratedCapacityKw', code: 'ASSET-CAPACITY-RATED' })],
+    });
     expect(lines[1]).toEqual({ _row: 3, _errors: [expect.objectContaining({ code: 'REQUEST-MALFORMED-JSON' })], _text: '{"broken":' }); // trimmed
 
     // Fix the first in the rejects file, drop the unreadable one, and import the file as it is.
@@ -100,7 +169,9 @@ describe('fmar import (in process)', () => {
     const fresh = await testHub({ seed: true });
     try {
       // A new hub has the demo organisations and its own registration of the demo assets: those are existing, the rest register.
-      const [{ n: demo }] = await fresh.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM asset WHERE organisation_id = $1`, [DEMO['fsp-a']]);
+      const [{ n: demo }] = await fresh.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM asset WHERE organisation_id = $1`, [
+        DEMO['fsp-a'],
+      ]);
       const out = await run(path, { batch: 4 }, fresh);
       expect(out).toMatchObject({ total: count, existing: demo, registered: count - demo, rejected: 0 });
     } finally {
@@ -114,8 +185,11 @@ describe('fmar import (the command, in a child process)', () => {
     const data = join(dir, 'data');
     const env = { ...process.env, FMAR_DATA_DIR: data, DATABASE_URL: '' };
     delete (env as Record<string, string | undefined>).DATABASE_URL;
-    const cli = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, cwd: process.cwd() }).then(
-      (r) => ({ code: 0, ...r }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, cwd: process.cwd() }).then(
+        (r) => ({ code: 0, ...r }),
+        (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
+      );
     expect((await cli(['seed'])).code).toBe(0);
     const path = file('child.csv', csvText([csvRow(11), csvRow(12, { category: 'NUCLEAR' }), csvRow(13)]));
     const rejects = join(dir, 'child-rejects.csv');

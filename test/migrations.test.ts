@@ -10,14 +10,21 @@ import { testDb } from './harness';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'src/storage/migrations');
-const released = new Map(readFileSync(join(root, 'src/storage/released-migrations.sha256'), 'utf8').trim().split('\n').map((l) => {
-  const [sum, file] = l.split(/\s+\*?/);
-  return [file, sum] as const;
-}));
+const released = new Map(
+  readFileSync(join(root, 'src/storage/released-migrations.sha256'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [sum, file] = l.split(/\s+\*?/);
+      return [file, sum] as const;
+    }),
+);
 
 describe('migrations', () => {
   it('no released migration file has changed, and every migration is recorded as released', async () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
     const changed: string[] = [];
     for (const f of files) {
       const sum = await checksum(readFileSync(join(dir, f), 'utf8'));
@@ -43,13 +50,23 @@ describe('migrations', () => {
       const edited = all.map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited after release\n` } : m));
       const err = await migrate(db, edited, now).catch((e) => e);
       expect(err).toBeInstanceOf(MigrationChanged);
-      expect((err as Error).message).toMatch(new RegExp(`^migration ${all[0].version} was changed after it was applied to this database .*restore the file and put the change in a new migration\\.$`));
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^migration ${all[0].version} was changed after it was applied to this database .*restore the file and put the change in a new migration\\.$`,
+        ),
+      );
 
       // Two new migrations, the second failing: the first stays applied, the second leaves nothing behind.
-      const more = [...all, { version: '999_a', sql: 'CREATE TABLE migration_probe_a (x int);' }, { version: '999_b', sql: 'CREATE TABLE migration_probe_b (x int);\nSELECT no_such_function();' }];
+      const more = [
+        ...all,
+        { version: '999_a', sql: 'CREATE TABLE migration_probe_a (x int);' },
+        { version: '999_b', sql: 'CREATE TABLE migration_probe_b (x int);\nSELECT no_such_function();' },
+      ];
       await expect(migrate(db, more, now)).rejects.toThrow(/no_such_function/);
       expect((await db.query(`SELECT version FROM schema_migration WHERE version LIKE '999_%'`)).map((r) => r.version)).toEqual(['999_a']);
-      expect((await db.query(`SELECT to_regclass('migration_probe_a') IS NOT NULL AS a, to_regclass('migration_probe_b') IS NOT NULL AS b`))[0]).toEqual({ a: true, b: false });
+      expect(
+        (await db.query(`SELECT to_regclass('migration_probe_a') IS NOT NULL AS a, to_regclass('migration_probe_b') IS NOT NULL AS b`))[0],
+      ).toEqual({ a: true, b: false });
     } finally {
       await db.close();
       await drop();

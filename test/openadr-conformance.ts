@@ -36,7 +36,11 @@ function jsonSchemaDialect(v: unknown): unknown {
   return o;
 }
 
-export interface Answer { status: number; contentType: string | null; body: unknown }
+export interface Answer {
+  status: number;
+  contentType: string | null;
+  body: unknown;
+}
 
 export interface Contract {
   /** Problems with one answer to `METHOD path` (the path as the document writes it, e.g. /vens/{venID}); [] when conformant. */
@@ -78,12 +82,22 @@ export function openadrContract(o: { overlay?: boolean } = {}): Contract {
       const errors: string[] = [];
       const declared = Object.keys(res.content ?? {});
       const type = (answer.contentType ?? '').split(';')[0].trim().toLowerCase();
-      if (!declared.length) return answer.body === undefined || answer.body === '' ? [] : [`${method} ${path} ${answer.status}: a body where none is declared`];
-      if (!declared.includes(type)) return [`${method} ${path} ${answer.status}: content type ${type || '(none)'} is not one of ${declared.join(', ')}`];
+      if (!declared.length)
+        return answer.body === undefined || answer.body === '' ? [] : [`${method} ${path} ${answer.status}: a body where none is declared`];
+      if (!declared.includes(type))
+        return [`${method} ${path} ${answer.status}: content type ${type || '(none)'} is not one of ${declared.join(', ')}`];
       const key = `#/${pointer([...at, 'content', type, 'schema'])}`;
       let validate = validators.get(key);
-      if (!validate) { validate = ajv.compile({ $ref: `${ID}${key}` }); validators.set(key, validate); }
-      if (!validate(answer.body)) errors.push(...(validate.errors ?? []).map((e) => `${method} ${path} ${answer.status}: body${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));
+      if (!validate) {
+        validate = ajv.compile({ $ref: `${ID}${key}` });
+        validators.set(key, validate);
+      }
+      if (!validate(answer.body))
+        errors.push(
+          ...(validate.errors ?? []).map(
+            (e) => `${method} ${path} ${answer.status}: body${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`,
+          ),
+        );
       return errors;
     },
   };

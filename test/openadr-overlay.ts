@@ -7,7 +7,10 @@
 
 type Doc = Record<string, any>;
 
-export interface OverlayEntry { defect: string; apply(doc: Doc): void }
+export interface OverlayEntry {
+  defect: string;
+  apply(doc: Doc): void;
+}
 
 /** `schema` without its `objectType` member (property and requirement). */
 function withoutObjectType(schema: Doc): Doc {

@@ -13,13 +13,28 @@ beforeAll(async () => {
   expect(r.status).toBe(200);
   doc = r.json;
 });
-afterAll(async () => { await hub?.close(); });
+afterAll(async () => {
+  await hub?.close();
+});
 
 // Not part of the JSON API: health, the documents themselves, the invitation page (HTML for people's
 // browsers), the consent service's signed revocation notices (application/jwt, docs/consent.md) and
 // the development-only consent-service simulator; the landing page, favicon and hashed page assets (src/http/pages.ts).
-const IGNORED = new Set(['/healthz', '/openapi.json', '/docs', '/', '/favicon.ico', '/assets/:file', '/.well-known/jwks.json', '/invitations/:token', '/consent/revocations',
-  '/dev/consent-service', '/dev/consent-service/jwks', '/dev/consent-service/consents', '/dev/consent-service/revocations']);
+const IGNORED = new Set([
+  '/healthz',
+  '/openapi.json',
+  '/docs',
+  '/',
+  '/favicon.ico',
+  '/assets/:file',
+  '/.well-known/jwks.json',
+  '/invitations/:token',
+  '/consent/revocations',
+  '/dev/consent-service',
+  '/dev/consent-service/jwks',
+  '/dev/consent-service/consents',
+  '/dev/consent-service/revocations',
+]);
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 /** Hono's `/assets/:id` (or `:id{regex}`) as OpenAPI's `/assets/{id}`. */
 const openApiPath = (p: string) => p.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
@@ -33,13 +48,22 @@ function appRoutes(): string[] {
   return [...out].sort();
 }
 function documented(): string[] {
-  return Object.entries(doc.paths as Record<string, any>).flatMap(([p, item]) => METHODS.filter((m) => item[m]).map((m) => `${m} ${p}`)).sort();
+  return Object.entries(doc.paths as Record<string, any>)
+    .flatMap(([p, item]) => METHODS.filter((m) => item[m]).map((m) => `${m} ${p}`))
+    .sort();
 }
-const operations = () => documented().map((k) => { const [m, p] = k.split(' '); return { method: m, path: p, op: doc.paths[p][m] }; });
+const operations = () =>
+  documented().map((k) => {
+    const [m, p] = k.split(' ');
+    return { method: m, path: p, op: doc.paths[p][m] };
+  });
 
 /** Every value under `example` / `examples` keys, and every `code` property in them. */
 function exampleCodes(v: unknown, inExample = false, out: string[] = []): string[] {
-  if (Array.isArray(v)) { for (const x of v) exampleCodes(x, inExample, out); return out; }
+  if (Array.isArray(v)) {
+    for (const x of v) exampleCodes(x, inExample, out);
+    return out;
+  }
   if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
       const ex = inExample || k === 'example' || k === 'examples';
@@ -51,9 +75,14 @@ function exampleCodes(v: unknown, inExample = false, out: string[] = []): string
 }
 /** Rule-code-shaped words anywhere in the document's text (descriptions, summaries, examples). */
 function mentionedCodes(v: unknown, out = new Set<string>()): Set<string> {
-  if (typeof v === 'string') for (const m of v.matchAll(/\b(?:REQUEST|ROUTE|METHOD|INTERNAL|AUTH|ORG|ASSET|BULK)-[A-Z0-9]+(?:-[A-Z0-9]+)*\b/g)) out.add(m[0]);
+  if (typeof v === 'string')
+    for (const m of v.matchAll(/\b(?:REQUEST|ROUTE|METHOD|INTERNAL|AUTH|ORG|ASSET|BULK)-[A-Z0-9]+(?:-[A-Z0-9]+)*\b/g)) out.add(m[0]);
   else if (Array.isArray(v)) for (const x of v) mentionedCodes(x, out);
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { mentionedCodes(k, out); mentionedCodes(x, out); }
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      mentionedCodes(k, out);
+      mentionedCodes(x, out);
+    }
   return out;
 }
 
@@ -85,7 +114,9 @@ describe('the OpenAPI document', () => {
   it('every 4xx response is an application/problem+json Problem (OpenADR 3.1: its own problem, as application/json)', () => {
     for (const { method, path, op } of operations()) {
       // The OpenADR endpoints answer as the official OpenADR document declares (docs/openadr.md).
-      const [type, schema] = path.startsWith(`${OPENADR_BASE}/`) ? ['application/json', 'OadrProblem'] : ['application/problem+json', 'Problem'];
+      const [type, schema] = path.startsWith(`${OPENADR_BASE}/`)
+        ? ['application/json', 'OadrProblem']
+        : ['application/problem+json', 'Problem'];
       for (const [status, res] of Object.entries<any>(op.responses)) {
         if (!/^4\d\d$/.test(status)) continue;
         expect(Object.keys(res.content ?? {}), `${method} ${path} ${status}`).toEqual([type]);
@@ -108,7 +139,12 @@ describe('the OpenAPI document', () => {
       const attempts: { as?: string; path: string; body?: unknown; headers?: Record<string, string> }[] = [
         { path: path.replace('{id}', missing) },
         { as: 'operator', path: path.replace('{id}', missing), body: method === 'get' || method === 'delete' ? undefined : {} },
-        { as: 'operator', path: path.replace('{id}', 'not-an-id'), body: method === 'get' || method === 'delete' ? undefined : { unknownField: 1 }, headers: { 'if-match': '"1"' } },
+        {
+          as: 'operator',
+          path: path.replace('{id}', 'not-an-id'),
+          body: method === 'get' || method === 'delete' ? undefined : { unknownField: 1 },
+          headers: { 'if-match': '"1"' },
+        },
         { as: 'installer', path: path.replace('{id}', missing), body: method === 'get' || method === 'delete' ? undefined : {} },
       ];
       for (const a of attempts) {

@@ -5,14 +5,24 @@ import type { Organisation } from '../src/organisations/schema';
 /** UC-01.02 / UC-01.03 / UC-01.04: register, update and de-register organisations over the API. */
 
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 let n = 0;
 /** A valid organisation registration body with a fresh Companies House number. */
 function orgInput(extra: Record<string, unknown> = {}) {
   n++;
-  return { legalName: `Test Organisation ${n} Ltd`, organisationType: 'LTD', registrationNumber: String(12_000_000 + n), roles: ['FSP'], ...extra };
+  return {
+    legalName: `Test Organisation ${n} Ltd`,
+    organisationType: 'LTD',
+    registrationNumber: String(12_000_000 + n),
+    roles: ['FSP'],
+    ...extra,
+  };
 }
 
 const passport = (extra: Record<string, unknown> = {}) => ({
@@ -39,7 +49,15 @@ describe('register an organisation (UC-01.02)', () => {
     expect(r.json.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(r.headers.get('location')).toBe(`/api/v1/organisations/${r.json.id}`);
     expect(r.headers.get('etag')).toBe('"1"');
-    expect(r.json).toMatchObject({ legalName: body.legalName, tradingName: 'Testy', registrationNumber: body.registrationNumber, roles: ['FSP'], status: 'PENDING_APPROVAL', version: 1, deregisteredAt: null });
+    expect(r.json).toMatchObject({
+      legalName: body.legalName,
+      tradingName: 'Testy',
+      registrationNumber: body.registrationNumber,
+      roles: ['FSP'],
+      status: 'PENDING_APPROVAL',
+      version: 1,
+      deregisteredAt: null,
+    });
     expect(r.json.recordedBy).toBe('test-operator');
     expect(r.json.passport.contacts.primary.email).toBe('grace@example.org');
 
@@ -81,7 +99,10 @@ describe('register an organisation (UC-01.02)', () => {
     expect(r.json.existing.id).toBe(DEMO['fsp-a']);
 
     const first = await register(orgInput({ registrationNumber: 'OC301234', organisationType: 'LLP' }));
-    const again = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ registrationNumber: 'oc301234', organisationType: 'LLP' }) });
+    const again = await hub.call('POST', '/api/v1/organisations', {
+      as: 'operator',
+      body: orgInput({ registrationNumber: 'oc301234', organisationType: 'LLP' }),
+    });
     expect(again.status).toBe(409);
     expect(again.json.code).toBe('ORG-DUPLICATE');
     expect(again.json.existing).toEqual({ id: first.id, legalName: first.legalName });
@@ -89,7 +110,9 @@ describe('register an organisation (UC-01.02)', () => {
 
   it('two concurrent registrations of one number: one 201, one 409 ORG-DUPLICATE', async () => {
     const regNo = '13999999';
-    const [a, b] = await Promise.all([0, 1].map(() => hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ registrationNumber: regNo }) })));
+    const [a, b] = await Promise.all(
+      [0, 1].map(() => hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ registrationNumber: regNo }) })),
+    );
     expect([a.status, b.status].sort()).toEqual([201, 409]);
     const loser = a.status === 409 ? a : b;
     const winner = a.status === 201 ? a : b;
@@ -112,7 +135,10 @@ describe('register an organisation (UC-01.02)', () => {
   });
 
   it('a registration number with spaces or symbols is refused for any type', async () => {
-    const r = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ organisationType: 'PARTNERSHIP', registrationNumber: 'AB 12' }) });
+    const r = await hub.call('POST', '/api/v1/organisations', {
+      as: 'operator',
+      body: orgInput({ organisationType: 'PARTNERSHIP', registrationNumber: 'AB 12' }),
+    });
     expect(r.status).toBe(422);
     expect(fieldCodes(r.json)).toContain('registrationNumber ORG-REGISTRATION-NUMBER-FORMAT');
   });
@@ -120,12 +146,25 @@ describe('register an organisation (UC-01.02)', () => {
   it('a partnership or non-UK company need not have a Companies House number', async () => {
     const p = await register(orgInput({ organisationType: 'PARTNERSHIP', registrationNumber: 'P-42' }));
     expect(p.registrationNumber).toBe('P-42');
-    const f = await register(orgInput({ organisationType: 'NON_UK_COMPANY', registrationNumber: 'HRB12345', passport: passport({ countryOfIncorporation: 'DE', registeredAddress: undefined, contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile: '+4915123456789' } } }) }));
+    const f = await register(
+      orgInput({
+        organisationType: 'NON_UK_COMPANY',
+        registrationNumber: 'HRB12345',
+        passport: passport({
+          countryOfIncorporation: 'DE',
+          registeredAddress: undefined,
+          contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile: '+4915123456789' } },
+        }),
+      }),
+    );
     expect(f.organisationType).toBe('NON_UK_COMPANY');
   });
 
   it('type OTHER needs a description (ORG-TYPE-OTHER-DESCRIPTION); unknown type and role are refused', async () => {
-    const other = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ organisationType: 'OTHER', registrationNumber: 'X1' }) });
+    const other = await hub.call('POST', '/api/v1/organisations', {
+      as: 'operator',
+      body: orgInput({ organisationType: 'OTHER', registrationNumber: 'X1' }),
+    });
     expect(other.status).toBe(422);
     expect(fieldCodes(other.json)).toContain('organisationTypeDescription ORG-TYPE-OTHER-DESCRIPTION');
     const type = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ organisationType: 'GUILD' }) });
@@ -171,13 +210,24 @@ describe('register an organisation (UC-01.02)', () => {
       ['MPID', 'ABCDE'],
       ['COMPANIES_HOUSE', 'XX123456'],
     ])('refuses %s %s', async (scheme, value) => {
-      const r = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ identifiers: [{ scheme: 'VAT', value: 'GB980780684' }, { scheme, value }] }) });
+      const r = await hub.call('POST', '/api/v1/organisations', {
+        as: 'operator',
+        body: orgInput({
+          identifiers: [
+            { scheme: 'VAT', value: 'GB980780684' },
+            { scheme, value },
+          ],
+        }),
+      });
       expect(r.status).toBe(422);
       expect(fieldCodes(r.json)).toEqual(['identifiers.1.value ORG-IDENTIFIER-FORMAT']);
     });
 
     it('refuses an unknown identifier scheme (ORG-IDENTIFIER-SCHEME)', async () => {
-      const r = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ identifiers: [{ scheme: 'DUNS', value: '123456789' }] }) });
+      const r = await hub.call('POST', '/api/v1/organisations', {
+        as: 'operator',
+        body: orgInput({ identifiers: [{ scheme: 'DUNS', value: '123456789' }] }),
+      });
       expect(r.status).toBe(422);
       expect(fieldCodes(r.json)).toContain('identifiers.0.scheme ORG-IDENTIFIER-SCHEME');
     });
@@ -191,41 +241,102 @@ describe('register an organisation (UC-01.02)', () => {
       };
       const r = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ passport: passport({ contacts }) }) });
       expect(r.status).toBe(422);
-      expect(fieldCodes(r.json)).toEqual(expect.arrayContaining(['passport.contacts.primary.mobile ORG-MOBILE-COUNTRY', 'passport.contacts.technical.mobile ORG-MOBILE-COUNTRY']));
+      expect(fieldCodes(r.json)).toEqual(
+        expect.arrayContaining([
+          'passport.contacts.primary.mobile ORG-MOBILE-COUNTRY',
+          'passport.contacts.technical.mobile ORG-MOBILE-COUNTRY',
+        ]),
+      );
       // Incorporated in GB with no address: still UK.
-      const coi = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ passport: { contacts: { primary: contacts.primary }, countryOfIncorporation: 'GB' } }) });
+      const coi = await hub.call('POST', '/api/v1/organisations', {
+        as: 'operator',
+        body: orgInput({ passport: { contacts: { primary: contacts.primary }, countryOfIncorporation: 'GB' } }),
+      });
       expect(fieldCodes(coi.json)).toContain('passport.contacts.primary.mobile ORG-MOBILE-COUNTRY');
     });
 
     it('a non-GB organisation’s mobile carries its own country’s calling code (ORG-MOBILE-COUNTRY), nothing written', async () => {
-      const french = (mobile: string, where: Record<string, unknown> = { countryOfIncorporation: 'FR' }) => orgInput({ organisationType: 'NON_UK_COMPANY', registrationNumber: `FR-${++n}`, passport: { contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile } }, ...where } });
+      const french = (mobile: string, where: Record<string, unknown> = { countryOfIncorporation: 'FR' }) =>
+        orgInput({
+          organisationType: 'NON_UK_COMPANY',
+          registrationNumber: `FR-${++n}`,
+          passport: { contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile } }, ...where },
+        });
       const count = async () => Number((await hub.db.query(`SELECT count(*)::int AS n FROM organisation`))[0].n);
       const before = await count();
       const uk = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: french('+447700900123') });
       expect(uk.status).toBe(422);
       expect(fieldCodes(uk.json)).toEqual(['passport.contacts.primary.mobile ORG-MOBILE-COUNTRY']);
       // The registered address names the country when both are given.
-      const addr = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: french('+33612345678', { countryOfIncorporation: 'FR', registeredAddress: { lines: ['1 Rue'], town: 'Berlin', postcode: '10115', country: 'DE' } }) });
+      const addr = await hub.call('POST', '/api/v1/organisations', {
+        as: 'operator',
+        body: french('+33612345678', {
+          countryOfIncorporation: 'FR',
+          registeredAddress: { lines: ['1 Rue'], town: 'Berlin', postcode: '10115', country: 'DE' },
+        }),
+      });
       expect(fieldCodes(addr.json)).toEqual(['passport.contacts.primary.mobile ORG-MOBILE-COUNTRY']);
       // A country with no known calling code vouches for no mobile.
-      const unknown = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: french('+33612345678', { countryOfIncorporation: 'ZZ' }) });
+      const unknown = await hub.call('POST', '/api/v1/organisations', {
+        as: 'operator',
+        body: french('+33612345678', { countryOfIncorporation: 'ZZ' }),
+      });
       expect(fieldCodes(unknown.json)).toEqual(['passport.contacts.primary.mobile ORG-MOBILE-COUNTRY']);
       expect(await count()).toBe(before);
-      expect((await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: french('+4915123456789', { registeredAddress: { lines: ['1 Strasse'], town: 'Berlin', postcode: '10115', country: 'DE' } }) })).status).toBe(201);
+      expect(
+        (
+          await hub.call('POST', '/api/v1/organisations', {
+            as: 'operator',
+            body: french('+4915123456789', {
+              registeredAddress: { lines: ['1 Strasse'], town: 'Berlin', postcode: '10115', country: 'DE' },
+            }),
+          })
+        ).status,
+      ).toBe(201);
     });
 
     it('a non-UK organisation may give a foreign mobile', async () => {
-      const org = await register(orgInput({ organisationType: 'NON_UK_COMPANY', registrationNumber: 'FR-552100554', passport: { contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile: '+33612345678' } }, countryOfIncorporation: 'FR' } }));
+      const org = await register(
+        orgInput({
+          organisationType: 'NON_UK_COMPANY',
+          registrationNumber: 'FR-552100554',
+          passport: {
+            contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile: '+33612345678' } },
+            countryOfIncorporation: 'FR',
+          },
+        }),
+      );
       expect(org.passport.contacts.primary.mobile).toBe('+33612345678');
     });
 
     it.each([
-      [{ contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile: '07700900123' } } }, 'passport.contacts.primary.mobile ORG-MOBILE-FORMAT'],
-      [{ contacts: { primary: { firstName: 'A', lastName: 'B', email: 'not-an-email' } } }, 'passport.contacts.primary.email ORG-EMAIL-FORMAT'],
-      [{ contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example' } }, registeredAddress: { lines: ['1 Road'], town: 'Town', postcode: 'NOT A PC', country: 'GB' } }, 'passport.registeredAddress.postcode ORG-POSTCODE-FORMAT'],
-      [{ contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example' } }, countryOfIncorporation: 'gb' }, 'passport.countryOfIncorporation ORG-COUNTRY-FORMAT'],
-      [{ contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example' } }, website: 'ftp://x.example' }, 'passport.website ORG-WEBSITE-FORMAT'],
-      [{ contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example' } }, yearOfRegistration: 1700 }, 'passport.yearOfRegistration ORG-YEAR-FORMAT'],
+      [
+        { contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile: '07700900123' } } },
+        'passport.contacts.primary.mobile ORG-MOBILE-FORMAT',
+      ],
+      [
+        { contacts: { primary: { firstName: 'A', lastName: 'B', email: 'not-an-email' } } },
+        'passport.contacts.primary.email ORG-EMAIL-FORMAT',
+      ],
+      [
+        {
+          contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example' } },
+          registeredAddress: { lines: ['1 Road'], town: 'Town', postcode: 'NOT A PC', country: 'GB' },
+        },
+        'passport.registeredAddress.postcode ORG-POSTCODE-FORMAT',
+      ],
+      [
+        { contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example' } }, countryOfIncorporation: 'gb' },
+        'passport.countryOfIncorporation ORG-COUNTRY-FORMAT',
+      ],
+      [
+        { contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example' } }, website: 'ftp://x.example' },
+        'passport.website ORG-WEBSITE-FORMAT',
+      ],
+      [
+        { contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example' } }, yearOfRegistration: 1700 },
+        'passport.yearOfRegistration ORG-YEAR-FORMAT',
+      ],
     ])('refuses a bad passport field (%#)', async (p, expected) => {
       const r = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ passport: p }) });
       expect(r.status).toBe(422);
@@ -233,7 +344,10 @@ describe('register an organisation (UC-01.02)', () => {
     });
 
     it('refuses an unknown DNO code (ORG-DNO-CODE-UNKNOWN) and status (ORG-STATUS-UNKNOWN)', async () => {
-      const r = await hub.call('POST', '/api/v1/organisations', { as: 'operator', body: orgInput({ roles: ['DNO'], dnoCodes: ['SPEN_SPM', 'NOPE'], status: 'RETIRED' }) });
+      const r = await hub.call('POST', '/api/v1/organisations', {
+        as: 'operator',
+        body: orgInput({ roles: ['DNO'], dnoCodes: ['SPEN_SPM', 'NOPE'], status: 'RETIRED' }),
+      });
       expect(r.status).toBe(422);
       expect(fieldCodes(r.json)).toEqual(expect.arrayContaining(['dnoCodes.1 ORG-DNO-CODE-UNKNOWN', 'status ORG-STATUS-UNKNOWN']));
     });
@@ -319,7 +433,11 @@ describe('update an organisation (UC-01.03)', () => {
     expect(junk.status).toBe(412);
 
     hub.clock.advance(1000);
-    const ok = await hub.call('PATCH', url, { as: 'operator', body: { tradingName: 'New Name', status: 'ACTIVE' }, headers: { 'if-match': '"1"' } });
+    const ok = await hub.call('PATCH', url, {
+      as: 'operator',
+      body: { tradingName: 'New Name', status: 'ACTIVE' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('etag')).toBe('"2"');
     expect(ok.json).toMatchObject({ tradingName: 'New Name', status: 'ACTIVE', version: 2, legalName: org.legalName });
@@ -329,7 +447,10 @@ describe('update an organisation (UC-01.03)', () => {
     const again = await hub.call('PATCH', url, { as: 'operator', body: { tradingName: 'Other' }, headers: { 'if-match': '"1"' } });
     expect(again.status).toBe(412);
 
-    const hist = await hub.db.query<{ version: number; data: Organisation }>(`SELECT version, data FROM record_history WHERE record_type = 'organisation' AND record_id = $1 ORDER BY version`, [org.id]);
+    const hist = await hub.db.query<{ version: number; data: Organisation }>(
+      `SELECT version, data FROM record_history WHERE record_type = 'organisation' AND record_id = $1 ORDER BY version`,
+      [org.id],
+    );
     expect(hist.map((h) => h.version)).toEqual([1]);
     expect(hist[0].data.tradingName).toBeNull();
     expect(hist[0].data.status).toBe('PENDING_APPROVAL');
@@ -355,7 +476,13 @@ describe('update an organisation (UC-01.03)', () => {
     expect(dup.status).toBe(409);
     expect(dup.json.code).toBe('ORG-DUPLICATE');
     expect(dup.json.existing.id).toBe(DEMO['fsp-b']);
-    const mobile = await hub.call('PATCH', url, { as: 'operator', body: { passport: passport({ contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile: '+12025550123' } } }) }, headers: { 'if-match': '"1"' } });
+    const mobile = await hub.call('PATCH', url, {
+      as: 'operator',
+      body: {
+        passport: passport({ contacts: { primary: { firstName: 'A', lastName: 'B', email: 'a@b.example', mobile: '+12025550123' } } }),
+      },
+      headers: { 'if-match': '"1"' },
+    });
     expect(mobile.status).toBe(422);
     expect(fieldCodes(mobile.json)).toContain('passport.contacts.primary.mobile ORG-MOBILE-COUNTRY');
     const still = await hub.call('GET', url, { as: 'operator' });
@@ -367,13 +494,23 @@ describe('update an organisation (UC-01.03)', () => {
     const url = `/api/v1/organisations/${DEMO['fsp-b']}`;
     const cur = await hub.call('GET', url, { as: 'fsp-b' });
     const v = cur.json.version;
-    const ok = await hub.call('PATCH', url, { as: 'fsp-b', body: { passport: passport(), tradingName: 'Beta Flex' }, headers: { 'if-match': `"${v}"` } });
+    const ok = await hub.call('PATCH', url, {
+      as: 'fsp-b',
+      body: { passport: passport(), tradingName: 'Beta Flex' },
+      headers: { 'if-match': `"${v}"` },
+    });
     expect(ok.status).toBe(200);
     expect(ok.json.passport.contacts.primary.lastName).toBe('Hopper');
     expect(ok.json.version).toBe(v + 1);
     expect(ok.json.recordedBy).toBe('test-fsp-b');
 
-    for (const body of [{ roles: ['FSP', 'MARKET_FACILITATOR'] }, { status: 'ACTIVE' }, { dnoCodes: ['SPEN_SPM'] }, { registrationNumber: '12999999' }, { organisationType: 'PLC' }]) {
+    for (const body of [
+      { roles: ['FSP', 'MARKET_FACILITATOR'] },
+      { status: 'ACTIVE' },
+      { dnoCodes: ['SPEN_SPM'] },
+      { registrationNumber: '12999999' },
+      { organisationType: 'PLC' },
+    ]) {
       const r = await hub.call('PATCH', url, { as: 'fsp-b', body, headers: { 'if-match': `"${v + 1}"` } });
       expect(r.status, JSON.stringify(body)).toBe(403);
       expect(r.json.code).toBe('AUTH-ROLE-FORBIDDEN');
@@ -384,7 +521,11 @@ describe('update an organisation (UC-01.03)', () => {
   });
 
   it('an FSP cannot update another organisation', async () => {
-    const r = await hub.call('PATCH', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'fsp-b', body: { tradingName: 'Hijacked' }, headers: { 'if-match': '"1"' } });
+    const r = await hub.call('PATCH', `/api/v1/organisations/${DEMO['fsp-a']}`, {
+      as: 'fsp-b',
+      body: { tradingName: 'Hijacked' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(r.status).toBe(403);
     expect(r.json.code).toBe('AUTH-ROLE-FORBIDDEN');
     const a = await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' });
@@ -392,7 +533,11 @@ describe('update an organisation (UC-01.03)', () => {
   });
 
   it('PATCH of an unknown organisation is 404', async () => {
-    const r = await hub.call('PATCH', '/api/v1/organisations/01JDEM00000000000000000000', { as: 'operator', body: { tradingName: 'X' }, headers: { 'if-match': '"1"' } });
+    const r = await hub.call('PATCH', '/api/v1/organisations/01JDEM00000000000000000000', {
+      as: 'operator',
+      body: { tradingName: 'X' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(r.status).toBe(404);
     expect(r.json.code).toBe('ORG-NOT-FOUND');
   });
@@ -415,7 +560,9 @@ describe('de-register an organisation (UC-01.04)', () => {
     const gone = await hub.call('DELETE', `/api/v1/assets/${asset.json.id}`, { as: token });
     expect(gone.status).toBe(200);
 
-    const ok = await hub.call('DELETE', `/api/v1/organisations/${org.id}?reason=${encodeURIComponent('left the market')}`, { as: 'operator' });
+    const ok = await hub.call('DELETE', `/api/v1/organisations/${org.id}?reason=${encodeURIComponent('left the market')}`, {
+      as: 'operator',
+    });
     expect(ok.status).toBe(200);
     expect(ok.json.status).toBe('WITHDRAWN');
     expect(ok.json.deregisteredAt).toBe(hub.clock.now().toISOString());
@@ -428,7 +575,11 @@ describe('de-register an organisation (UC-01.04)', () => {
     const twice = await hub.call('DELETE', `/api/v1/organisations/${org.id}`, { as: 'operator' });
     expect(twice.status).toBe(409);
     expect(twice.json.code).toBe('ORG-ALREADY-DEREGISTERED');
-    const patch = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, { as: 'operator', body: { tradingName: 'Back' }, headers: { 'if-match': '"2"' } });
+    const patch = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, {
+      as: 'operator',
+      body: { tradingName: 'Back' },
+      headers: { 'if-match': '"2"' },
+    });
     expect(patch.status).toBe(409);
     expect(patch.json.code).toBe('ORG-ALREADY-DEREGISTERED');
 
@@ -443,7 +594,10 @@ describe('de-register an organisation (UC-01.04)', () => {
 
   it('is refused while it owns active assets controlled by another FSP', async () => {
     const owner = await register(orgInput({ status: 'ACTIVE', roles: ['ASSET_OWNER'] }));
-    const asset = await hub.call('POST', '/api/v1/assets', { as: 'operator', body: { ...batteryInput(901), organisationId: owner.id, fspId: DEMO['fsp-a'] } });
+    const asset = await hub.call('POST', '/api/v1/assets', {
+      as: 'operator',
+      body: { ...batteryInput(901), organisationId: owner.id, fspId: DEMO['fsp-a'] },
+    });
     expect(asset.status).toBe(201);
     expect(asset.json.fspId).toBe(DEMO['fsp-a']);
     const refused = await hub.call('DELETE', `/api/v1/organisations/${owner.id}`, { as: 'operator' });
@@ -456,13 +610,21 @@ describe('de-register an organisation (UC-01.04)', () => {
     const token = await hub.token({ org: org.id, roles: ['FSP'] });
     const asset = await hub.call('POST', '/api/v1/assets', { as: token, body: batteryInput(902) });
     expect(asset.status).toBe(201);
-    const r = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, { as: 'operator', body: { status: 'WITHDRAWN' }, headers: { 'if-match': '"1"' } });
+    const r = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, {
+      as: 'operator',
+      body: { status: 'WITHDRAWN' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(r.status).toBe(409);
     expect(r.json.code).toBe('ORG-HAS-ACTIVE-ASSETS');
     expect((await hub.call('GET', `/api/v1/organisations/${org.id}`, { as: 'operator' })).json.status).toBe('ACTIVE');
 
     expect((await hub.call('DELETE', `/api/v1/assets/${asset.json.id}`, { as: token })).status).toBe(200);
-    const ok = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, { as: 'operator', body: { status: 'WITHDRAWN' }, headers: { 'if-match': '"1"' } });
+    const ok = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, {
+      as: 'operator',
+      body: { status: 'WITHDRAWN' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.json.status).toBe('WITHDRAWN');
     expect(ok.json.deregisteredAt).toBe(hub.clock.now().toISOString());
@@ -472,7 +634,11 @@ describe('de-register an organisation (UC-01.04)', () => {
     const org = await register(orgInput({ status: 'ACTIVE' }));
     const token = await hub.token({ org: org.id, roles: ['FSP'] });
     expect((await hub.call('GET', '/api/v1/assets', { as: token })).status).toBe(200);
-    const s = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, { as: 'operator', body: { status: 'SUSPENDED' }, headers: { 'if-match': '"1"' } });
+    const s = await hub.call('PATCH', `/api/v1/organisations/${org.id}`, {
+      as: 'operator',
+      body: { status: 'SUSPENDED' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(s.status).toBe(200);
     hub.clock.advance(20_000);
     const denied = await hub.call('GET', '/api/v1/assets', { as: token });

@@ -12,8 +12,12 @@ import { testHub, type TestHub } from './harness';
  * test/browser-docs.test.ts opens the same pages in a real browser with the network cut off.
  */
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 const installedScript = () => {
   const require = createRequire(import.meta.url);
@@ -52,7 +56,12 @@ describe('GET /docs', () => {
   it('sends it gzipped to a client that accepts gzip (4.9 MB of script), and plain to one that refuses it', async () => {
     const [path] = references((await hub.call('GET', '/docs')).text);
     const gz = await hub.app.request(path, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
-    expect([gz.status, gz.headers.get('content-encoding'), gz.headers.get('vary'), gz.headers.get('cache-control')]).toEqual([200, 'gzip', 'Accept-Encoding', 'public, max-age=31536000, immutable']);
+    expect([gz.status, gz.headers.get('content-encoding'), gz.headers.get('vary'), gz.headers.get('cache-control')]).toEqual([
+      200,
+      'gzip',
+      'Accept-Encoding',
+      'public, max-age=31536000, immutable',
+    ]);
     const bytes = Buffer.from(await gz.arrayBuffer());
     expect(gunzipSync(bytes).toString('utf8')).toBe(installedScript());
     expect(bytes.length).toBeLessThan(installedScript().length / 3);
@@ -69,7 +78,9 @@ describe('GET /docs', () => {
     const r = await hub.call('GET', '/assets/api-reference.00000000000000000000.js');
     expect(r.status).toBe(404);
     expect(r.json.code).toBe('ROUTE-NOT-FOUND');
-    expect(r.json.detail).toBe('No asset /assets/api-reference.00000000000000000000.js: asset URLs carry their content hash and change with each release; reload the page that linked it (e.g. /docs).');
+    expect(r.json.detail).toBe(
+      'No asset /assets/api-reference.00000000000000000000.js: asset URLs carry their content hash and change with each release; reload the page that linked it (e.g. /docs).',
+    );
   });
 });
 
@@ -90,7 +101,13 @@ describe('GET /', () => {
     expect(r.json).toEqual({
       name: 'FMAR hub',
       description: 'Flexibility Market Asset Register. The API reference is at /docs, the OpenAPI document at /openapi.json.',
-      links: { docs: { href: '/docs' }, openapi: { href: '/openapi.json' }, openidConfiguration: { href: '/.well-known/openid-configuration' }, api: { href: '/api/v1' }, health: { href: '/healthz' } },
+      links: {
+        docs: { href: '/docs' },
+        openapi: { href: '/openapi.json' },
+        openidConfiguration: { href: '/.well-known/openid-configuration' },
+        api: { href: '/api/v1' },
+        health: { href: '/healthz' },
+      },
     });
     // No Accept at all (curl's */*) is an API client too.
     expect((await hub.call('GET', '/')).json.links.docs).toEqual({ href: '/docs' });
@@ -109,12 +126,16 @@ describe('unknown routes', () => {
     const r = await hub.call('GET', '/api/v1/asets?x=1', { as: 'fsp-a' });
     expect(r.status).toBe(404);
     expect(r.json.code).toBe('ROUTE-NOT-FOUND');
-    expect(r.json.detail).toBe('No route GET /api/v1/asets. The API is under /api/v1: /docs lists every operation, /openapi.json describes them.');
+    expect(r.json.detail).toBe(
+      'No route GET /api/v1/asets. The API is under /api/v1: /docs lists every operation, /openapi.json describes them.',
+    );
   });
 
   it('do not echo an overlong path in full', async () => {
     const r = await hub.call('DELETE', `/${'x'.repeat(500)}`);
     expect(r.status).toBe(404);
-    expect(r.json.detail).toBe(`No route DELETE /${'x'.repeat(119)}…. The API is under /api/v1: /docs lists every operation, /openapi.json describes them.`);
+    expect(r.json.detail).toBe(
+      `No route DELETE /${'x'.repeat(119)}…. The API is under /api/v1: /docs lists every operation, /openapi.json describes them.`,
+    );
   });
 });

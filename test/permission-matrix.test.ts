@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { apiRoute, routeActions } from '../src/access/api-route';
 import { authorize, type AuthEnv } from '../src/access/auth';
-import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, SEES_ALL, baselineScopes, routeAction, type Action, type Permission, type RouteAction } from '../src/access/permissions';
+import {
+  NETWORK_ROLES,
+  OWNER_ROLES,
+  PERMISSIONS,
+  SEES_ALL,
+  baselineScopes,
+  routeAction,
+  type Action,
+  type Permission,
+  type RouteAction,
+} from '../src/access/permissions';
 import { API_BASE, buildApp } from '../src/app';
 import { systemPrincipal } from '../src/access/principal';
 import { registerAssets } from '../src/assets/service';
@@ -39,17 +49,36 @@ const API = '/api/v1';
 /** A party outside the walk, for the stranger's own switch. */
 const DEMO_FSP = DEMO['fsp-b'];
 
-interface AssetFacts { id: string; name: string; organisationId: string; fspId: string; dno: string }
-interface Caller { role: OrganisationRole; org: string; dnoCodes: string[]; token: string }
+interface AssetFacts {
+  id: string;
+  name: string;
+  organisationId: string;
+  fspId: string;
+  dno: string;
+}
+interface Caller {
+  role: OrganisationRole;
+  org: string;
+  dnoCodes: string[];
+  token: string;
+}
 type Relation = 'own' | 'other';
-type Target = { kind: 'asset'; asset: AssetFacts } | { kind: 'organisation'; id: string }
-  | { kind: 'client'; id: string; org: string } | { kind: 'user'; id: string; org: string } | { kind: 'delegation'; id: string; parties: string[] }
-  | { kind: 'vtn'; id: string; operator: string } | { kind: 'ven'; id: string; org: string; vtnOperator: string }
-  | { kind: 'switch'; id: string; parties: string[] } | { kind: 'contract'; id: string; parties: string[] }
-  | { kind: 'webhook'; id: string; org: string } | { kind: 'unit'; id: string; fspId: string; dno: string }
+type Target =
+  | { kind: 'asset'; asset: AssetFacts }
+  | { kind: 'organisation'; id: string }
+  | { kind: 'client'; id: string; org: string }
+  | { kind: 'user'; id: string; org: string }
+  | { kind: 'delegation'; id: string; parties: string[] }
+  | { kind: 'vtn'; id: string; operator: string }
+  | { kind: 'ven'; id: string; org: string; vtnOperator: string }
+  | { kind: 'switch'; id: string; parties: string[] }
+  | { kind: 'contract'; id: string; parties: string[] }
+  | { kind: 'webhook'; id: string; org: string }
+  | { kind: 'unit'; id: string; fspId: string; dno: string }
   | { kind: 'scorecard'; scope: 'organisation' | 'dno'; key: string }
   | { kind: 'dispute'; id: string; parties: string[] }
-  | { kind: 'product'; id: string } | { kind: 'equivalence'; id: string }
+  | { kind: 'product'; id: string }
+  | { kind: 'equivalence'; id: string }
   | { kind: 'cimjob'; id: string; org: string }
   | { kind: 'bulkreport'; id: string; org: string }
   | { kind: 'submission'; id: string; parties: string[] };
@@ -91,43 +120,109 @@ beforeAll(async () => {
   hub = await testHub();
   const sys = hub.system;
   const passport = { contacts: { primary: { firstName: 'Pat', lastName: 'Matrix', email: 'pat@matrix.example' } } };
-  const strangerOrg = await registerOrganisation(hub.ctx, sys, { legalName: 'Matrix Stranger Ltd', organisationType: 'LTD', registrationNumber: '09800099', roles: ['FSP'], status: 'ACTIVE', passport });
+  const strangerOrg = await registerOrganisation(hub.ctx, sys, {
+    legalName: 'Matrix Stranger Ltd',
+    organisationType: 'LTD',
+    registrationNumber: '09800099',
+    roles: ['FSP'],
+    status: 'ACTIVE',
+    passport,
+  });
   stranger = strangerOrg.id;
   const dnoCodesOf = (r: OrganisationRole) => (r === 'DNO' ? ['SPEN_SPM'] : r === 'IDNO' ? ['IDNO_24'] : []);
   const rows: Record<string, unknown>[] = [];
   const facts: AssetFacts[] = [];
   for (const [i, role] of ORGANISATION_ROLES.entries()) {
-    const org = await registerOrganisation(hub.ctx, sys, { legalName: `Matrix ${role} Ltd`, organisationType: 'LTD', registrationNumber: `0980${String(i).padStart(4, '0')}`, roles: [role], status: 'ACTIVE', dnoCodes: dnoCodesOf(role), passport });
-    callers.set(role, { role, org: org.id, dnoCodes: dnoCodesOf(role), token: await hub.token({ org: org.id, roles: [role], sub: `matrix-${role}` }) });
+    const org = await registerOrganisation(hub.ctx, sys, {
+      legalName: `Matrix ${role} Ltd`,
+      organisationType: 'LTD',
+      registrationNumber: `0980${String(i).padStart(4, '0')}`,
+      roles: [role],
+      status: 'ACTIVE',
+      dnoCodes: dnoCodesOf(role),
+      passport,
+    });
+    callers.set(role, {
+      role,
+      org: org.id,
+      dnoCodes: dnoCodesOf(role),
+      token: await hub.token({ org: org.id, roles: [role], sub: `matrix-${role}` }),
+    });
     // Its own asset, on its own network for a DNO/IDNO; controlled by itself if it may control, else by the stranger.
     const idno = role === 'IDNO';
-    const a = { name: `Matrix asset ${String(i).padStart(2, '0')}`, organisationId: org.id, fspId: role === 'FSP' || role === 'AGGREGATOR' ? org.id : stranger, dno: idno ? 'IDNO_24' : 'SPEN_SPM' };
+    const a = {
+      name: `Matrix asset ${String(i).padStart(2, '0')}`,
+      organisationId: org.id,
+      fspId: role === 'FSP' || role === 'AGGREGATOR' ? org.id : stranger,
+      dno: idno ? 'IDNO_24' : 'SPEN_SPM',
+    };
     // generationCapacityKw without an export MPAN: a WARNING data quality finding (DQ-BESS-EXPORT-MPAN), listed by the findings route.
-    rows.push(batteryInput(7000 + i, { name: a.name, organisationId: a.organisationId, fspId: a.fspId, dno: a.dno, importMpan: mpanFor(7000 + i, idno ? '24' : '13'), serialNumber: `MX-${i}`, generationCapacityKw: 2 }));
+    rows.push(
+      batteryInput(7000 + i, {
+        name: a.name,
+        organisationId: a.organisationId,
+        fspId: a.fspId,
+        dno: a.dno,
+        importMpan: mpanFor(7000 + i, idno ? '24' : '13'),
+        serialNumber: `MX-${i}`,
+        generationCapacityKw: 2,
+      }),
+    );
     facts.push({ id: '', ...a });
   }
   // The other organisation's asset: the stranger's, on a network no caller operates.
   const other = { name: 'Matrix asset 99', organisationId: stranger, fspId: stranger, dno: 'UKPN_EPN' };
-  rows.push(batteryInput(7099, { name: other.name, organisationId: stranger, fspId: stranger, dno: other.dno, importMpan: mpanFor(7099, '10'), serialNumber: 'MX-99', generationCapacityKw: 2 }));
+  rows.push(
+    batteryInput(7099, {
+      name: other.name,
+      organisationId: stranger,
+      fspId: stranger,
+      dno: other.dno,
+      importMpan: mpanFor(7099, '10'),
+      serialNumber: 'MX-99',
+      generationCapacityKw: 2,
+    }),
+  );
   facts.push({ id: '', ...other });
   const out = await registerAssets(hub.ctx, sys, rows, { source: 'test' });
   expect(out.ok, JSON.stringify(out.results.filter((r) => r.status === 'rejected'))).toBe(true);
-  out.assets.forEach((a, i) => { facts[i].id = a.id; });
+  out.assets.forEach((a, i) => {
+    facts[i].id = a.id;
+  });
   ORGANISATION_ROLES.forEach((role, i) => ownAsset.set(role, facts[i]));
   strangerAsset = facts[facts.length - 1];
   for (const a of facts) {
-    const { unit } = await createMarketUnit(hub.ctx, sys, { name: `Unit of ${a.name}`, type: 'SPU', product: 'NESO-DFS', assetIds: [a.id] });
+    const { unit } = await createMarketUnit(hub.ctx, sys, {
+      name: `Unit of ${a.name}`,
+      type: 'SPU',
+      product: 'NESO-DFS',
+      assetIds: [a.id],
+    });
     const u = { id: unit.id, fspId: unit.fspId, dno: a.dno };
-    if (a === strangerAsset) strangerUnit = u; else unitOf.set(a.organisationId, u);
+    if (a === strangerAsset) strangerUnit = u;
+    else unitOf.set(a.organisationId, u);
   }
   walkerEquivalence = (await recordEquivalence(hub.ctx, sys, { productA: 'NESO-QR', productB: 'NESO-SR', kind: 'SUBSTITUTABLE' })).id;
   const until = new Date(hub.clock.now().getTime() + 86_400_000).toISOString();
-  const extra = await registerOrganisation(hub.ctx, sys, { legalName: 'Matrix Bystander Ltd', organisationType: 'LTD', registrationNumber: '09800098', roles: ['INSTALLER'], status: 'ACTIVE', passport });
+  const extra = await registerOrganisation(hub.ctx, sys, {
+    legalName: 'Matrix Bystander Ltd',
+    organisationType: 'LTD',
+    registrationNumber: '09800098',
+    roles: ['INSTALLER'],
+    status: 'ACTIVE',
+    passport,
+  });
   for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
     const c = await createClient(hub.ctx, sys, { name: 'walker', kind: 'machine', authMethod: 'client_secret_basic', organisationId: org });
     await revokeClient(hub.ctx, sys, c.clientId);
     clientOf.set(org, c.clientId);
-    const u = await inviteUser(hub.ctx, sys, org, { email: `walker-${org}@matrix.example`, name: 'Walker', userRole: 'MEMBER' }, 'http://hub.test');
+    const u = await inviteUser(
+      hub.ctx,
+      sys,
+      org,
+      { email: `walker-${org}@matrix.example`, name: 'Walker', userRole: 'MEMBER' },
+      'http://hub.test',
+    );
     await deactivateUser(hub.ctx, sys, org, u.id);
     userOf.set(org, u.id);
     if (org !== stranger) {
@@ -140,29 +235,52 @@ beforeAll(async () => {
   await revokeDelegation(hub.ctx, sys, sd.id);
   strangerDelegation = sd.id;
   for (const [i, org] of [...[...callers.values()].map((c) => c.org), stranger].entries()) {
-    const vtn = await registerVtn(hub.ctx, sys, { code: `MX${String(i).padStart(2, '0')}`, name: `Matrix VTN ${i}`, protocol: '3.1', baseUrl: `https://vtn${i}.matrix.example`, operatorId: org });
+    const vtn = await registerVtn(hub.ctx, sys, {
+      code: `MX${String(i).padStart(2, '0')}`,
+      name: `Matrix VTN ${i}`,
+      protocol: '3.1',
+      baseUrl: `https://vtn${i}.matrix.example`,
+      operatorId: org,
+    });
     vtnOf.set(org, vtn.id);
   }
   const ven = async (org: string, vtnOperator: string, n: string) => {
-    const r = await registerVen(hub.ctx, sys, { vtn: vtnOf.get(vtnOperator)!, venId: `mx-ven-${n}`, venName: `Matrix VEN ${n}`, organisationId: org });
+    const r = await registerVen(hub.ctx, sys, {
+      vtn: vtnOf.get(vtnOperator)!,
+      venId: `mx-ven-${n}`,
+      venName: `Matrix VEN ${n}`,
+      organisationId: org,
+    });
     return { id: r.id, org, vtnOperator };
   };
-  for (const c of callers.values()) venOf.set(c.org, c.role === 'FSP' || c.role === 'AGGREGATOR' ? await ven(c.org, stranger, c.role) : await ven(stranger, c.org, c.role));
+  for (const c of callers.values())
+    venOf.set(c.org, c.role === 'FSP' || c.role === 'AGGREGATOR' ? await ven(c.org, stranger, c.role) : await ven(stranger, c.org, c.role));
   strangerVen = await ven(stranger, stranger, 'stranger');
   await inviteUser(hub.ctx, sys, stranger, { email: 'walker-taken@matrix.example', name: 'Taken', userRole: 'VIEWER' }, 'http://hub.test');
   const at = hub.clock.now().toISOString();
   for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
     const sid = hub.ports.ids.next();
-    await hub.db.query(`INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by, closed_at, closed_by)
-      VALUES ($1, $2, $3, $4, 'WITHDRAWN', '2026-07-01', $5::timestamptz, '{}'::jsonb, $1, 'walker', $5::timestamptz, 'walker', $5::timestamptz, 'walker')`, [sid, strangerAsset.id, stranger, org === stranger ? DEMO_FSP : org, at]);
+    await hub.db.query(
+      `INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by, closed_at, closed_by)
+      VALUES ($1, $2, $3, $4, 'WITHDRAWN', '2026-07-01', $5::timestamptz, '{}'::jsonb, $1, 'walker', $5::timestamptz, 'walker', $5::timestamptz, 'walker')`,
+      [sid, strangerAsset.id, stranger, org === stranger ? DEMO_FSP : org, at],
+    );
     switchOf.set(org, sid);
     const kid = hub.ports.ids.next();
-    await hub.db.query(`INSERT INTO contract (id, system_operator_id, fsp_id, asset_id, product, period, status, recorded_at, recorded_by)
-      VALUES ($1, $2, $2, $3, 'DFS', tstzrange('2026-07-01', '2026-08-01'), 'TERMINATED', $4::timestamptz, 'walker')`, [kid, org, strangerAsset.id, at]);
+    await hub.db.query(
+      `INSERT INTO contract (id, system_operator_id, fsp_id, asset_id, product, period, status, recorded_at, recorded_by)
+      VALUES ($1, $2, $2, $3, 'DFS', tstzrange('2026-07-01', '2026-08-01'), 'TERMINATED', $4::timestamptz, 'walker')`,
+      [kid, org, strangerAsset.id, at],
+    );
     contractOf.set(org, kid);
   }
   for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
-    const w = await createSubscription(hub.ctx, { ...sys, organisationId: org }, { url: 'https://hooks.matrix.example/in', eventTypes: ['*'] }, { production: false });
+    const w = await createSubscription(
+      hub.ctx,
+      { ...sys, organisationId: org },
+      { url: 'https://hooks.matrix.example/in', eventTypes: ['*'] },
+      { production: false },
+    );
     await rotateSecret(hub.ctx, sys, w.id);
     const eventId = await hub.db.transaction(async (tx) => {
       await writeEvents(tx, hub.ctx.ids, hub.clock.now(), [{ type: 'fmar.test.walker', subject: org, organisationId: org, data: {} }]);
@@ -172,26 +290,45 @@ beforeAll(async () => {
   }
   for (const [org, role] of [...[...callers.values()].map((c) => [c.org, c.role] as const), [stranger, 'FSP'] as const]) {
     const raiser = { subject: 'walker', organisationId: org, roles: [role], scopes: baselineScopes([role]), dnoCodes: dnoCodesOf(role) };
-    const d = await raiseDispute(hub.ctx, raiser, { recordType: 'organisation', recordId: org, fields: ['tradingName'], claim: { summary: 'Walker dispute' }, evidence: [{ description: 'Walker evidence', url: 'https://evidence.example.com/walker.pdf' }] });
+    const d = await raiseDispute(hub.ctx, raiser, {
+      recordType: 'organisation',
+      recordId: org,
+      fields: ['tradingName'],
+      claim: { summary: 'Walker dispute' },
+      evidence: [{ description: 'Walker evidence', url: 'https://evidence.example.com/walker.pdf' }],
+    });
     await withdrawDispute(hub.ctx, raiser, d.id);
     disputeOf.set(org, d.id);
   }
   for (const [org, role] of [...[...callers.values()].map((c) => [c.org, c.role] as const), [stranger, 'DNO'] as const]) {
-    const j = await enqueueCimImport(hub.ctx, { subject: 'walker', organisationId: org, roles: [role], scopes: baselineScopes([role]), dnoCodes: dnoCodesOf(role) },
-      [{ name: 'walker.xml', content: new TextEncoder().encode('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>') }], { mode: 'enrich', dryRun: true, unit: 'W', maxBytes: 1_000_000 });
+    const j = await enqueueCimImport(
+      hub.ctx,
+      { subject: 'walker', organisationId: org, roles: [role], scopes: baselineScopes([role]), dnoCodes: dnoCodesOf(role) },
+      [{ name: 'walker.xml', content: new TextEncoder().encode('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>') }],
+      { mode: 'enrich', dryRun: true, unit: 'W', maxBytes: 1_000_000 },
+    );
     cimJobOf.set(org, j.id);
   }
   for (const org of [...[...callers.values()].map((c) => c.org), stranger]) {
-    const r = await saveBulkReport(hub.ctx, { ...systemPrincipal('walker'), organisationId: org }, { dryRun: true, onError: 'stop', status: 422, total: 0, tally: tally([]), rejected: [] });
+    const r = await saveBulkReport(
+      hub.ctx,
+      { ...systemPrincipal('walker'), organisationId: org },
+      { dryRun: true, onError: 'stop', status: 422, total: 0, tally: tally([]), rejected: [] },
+    );
     bulkReportOf.set(org, r);
     const id = hub.ctx.ids.next();
     const at = hub.clock.now().toISOString();
-    await hub.db.query(`INSERT INTO asset_submission (id, submitter_id, fsp_id, status, input, reason, submitted_at, submitted_by, decided_at, decided_by)
-      VALUES ($1, $2, $2, 'REJECTED', '{}'::jsonb, 'walker', $3::timestamptz, 'walker', $3::timestamptz, 'walker')`, [id, org, at]);
+    await hub.db.query(
+      `INSERT INTO asset_submission (id, submitter_id, fsp_id, status, input, reason, submitted_at, submitted_by, decided_at, decided_by)
+      VALUES ($1, $2, $2, 'REJECTED', '{}'::jsonb, 'walker', $3::timestamptz, 'walker', $3::timestamptz, 'walker')`,
+      [id, org, at],
+    );
     submissionOf.set(org, id);
   }
 }, 60_000);
-afterAll(async () => { await hub?.close(); });
+afterAll(async () => {
+  await hub?.close();
+});
 
 /** Hono's `/assets/:id` as the route table's `/assets/{id}`. */
 const openApiPath = (p: string) => p.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
@@ -226,17 +363,25 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   // Products and equivalences: the catalogue is everyone's to read (visibility 'all' answered above).
   if (t.kind === 'product' || t.kind === 'equivalence') return true;
   // Data quality scorecards: an owner its organisation's, a network operator those of its licence areas.
-  if (t.kind === 'scorecard') return t.scope === 'organisation' ? OWNER_ROLES.includes(c.role) && t.key === c.org : NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.key);
+  if (t.kind === 'scorecard')
+    return t.scope === 'organisation'
+      ? OWNER_ROLES.includes(c.role) && t.key === c.org
+      : NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.key);
   if (t.kind === 'unit') {
     if (p.visibility === 'own') return t.fspId === c.org;
     return (OWNER_ROLES.includes(c.role) && t.fspId === c.org) || (NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.dno));
   }
   // Control follows the FSP link: FSPs and aggregators reach the assets they control now; an asset owner those it owns.
-  const own = ((c.role === 'FSP' || c.role === 'AGGREGATOR') && t.asset.fspId === c.org) || (c.role === 'ASSET_OWNER' && t.asset.organisationId === c.org);
+  const own =
+    ((c.role === 'FSP' || c.role === 'AGGREGATOR') && t.asset.fspId === c.org) ||
+    (c.role === 'ASSET_OWNER' && t.asset.organisationId === c.org);
   switch (p.visibility) {
-    case 'own': return own;
-    case 'own-or-network': return (OWNER_ROLES.includes(c.role) && own) || (NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.asset.dno));
-    case 'own-organisation': return false;
+    case 'own':
+      return own;
+    case 'own-or-network':
+      return (OWNER_ROLES.includes(c.role) && own) || (NETWORK_ROLES.includes(c.role) && c.dnoCodes.includes(t.asset.dno));
+    case 'own-organisation':
+      return false;
   }
 }
 
@@ -245,7 +390,15 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
  * is filtered to; the body and headers that reach the permission check and then write nothing.
  * A route the walker cannot fill fails the test: teach it here.
  */
-interface Request_ { path: string; target?: Target; list?: boolean; body?: unknown; text?: string; contentType?: string; headers: Record<string, string> }
+interface Request_ {
+  path: string;
+  target?: Target;
+  list?: boolean;
+  body?: unknown;
+  text?: string;
+  contentType?: string;
+  headers: Record<string, string>;
+}
 const LIST_QUERY: Record<string, (a: AssetFacts) => string> = {
   [`GET ${API}/assets`]: (a) => `?organisationId=${a.organisationId}`,
   [`GET ${API}/assets/export`]: (a) => `?organisationId=${a.organisationId}`,
@@ -283,31 +436,178 @@ const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
  * organisation's, and the target whose visibility decides the expected answer. A mapped route with
  * a parameter not listed here fails the walk: add a line (and a record in beforeAll).
  */
-const FILL: { prefix: string; param: string; fill: (c: Caller, rel: Relation, subject?: AssetFacts) => { value: string; target: Target } }[] = [
-  { prefix: `${API}/assets/bulk/reports/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; return { value: bulkReportOf.get(org)!, target: { kind: 'bulkreport', id: bulkReportOf.get(org)!, org } }; } },
-  { prefix: `${API}/assets/`, param: 'id', fill: (c, rel, subject) => { const asset = subject ?? (rel === 'own' ? ownAsset.get(c.role)! : strangerAsset); return { value: asset.id, target: { kind: 'asset', asset } }; } },
-  { prefix: `${API}/clients/`, param: 'clientId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = clientOf.get(org)!; return { value: id, target: { kind: 'client', id, org } }; } },
-  { prefix: `${API}/organisations/`, param: 'userId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = userOf.get(org)!; return { value: id, target: { kind: 'user', id, org } }; } },
-  { prefix: `${API}/delegations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? delegationTo.get(c.org)! : strangerDelegation; return { value: id, target: { kind: 'delegation', id, parties: rel === 'own' ? [stranger, c.org] : [stranger, 'bystander'] } }; } },
-  { prefix: `${API}/vtns/`, param: 'id', fill: (c, rel) => { const operator = rel === 'own' ? c.org : stranger; const id = vtnOf.get(operator)!; return { value: id, target: { kind: 'vtn', id, operator } }; } },
-  { prefix: `${API}/ven-registrations/`, param: 'id', fill: (c, rel) => { const v = rel === 'own' ? venOf.get(c.org)! : strangerVen; return { value: v.id, target: { kind: 'ven', ...v } }; } },
-  { prefix: `${API}/switches/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = switchOf.get(org)!; return { value: id, target: { kind: 'switch', id, parties: org === stranger ? [stranger, DEMO_FSP] : [stranger, org] } }; } },
-  { prefix: `${API}/contracts/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = contractOf.get(org)!; return { value: id, target: { kind: 'contract', id, parties: [org] } }; } },
-  { prefix: `${API}/market-units/`, param: 'id', fill: (c, rel) => { const u = rel === 'own' ? unitOf.get(c.org)! : strangerUnit; return { value: u.id, target: { kind: 'unit', ...u } }; } },
+const FILL: {
+  prefix: string;
+  param: string;
+  fill: (c: Caller, rel: Relation, subject?: AssetFacts) => { value: string; target: Target };
+}[] = [
+  {
+    prefix: `${API}/assets/bulk/reports/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      return { value: bulkReportOf.get(org)!, target: { kind: 'bulkreport', id: bulkReportOf.get(org)!, org } };
+    },
+  },
+  {
+    prefix: `${API}/assets/`,
+    param: 'id',
+    fill: (c, rel, subject) => {
+      const asset = subject ?? (rel === 'own' ? ownAsset.get(c.role)! : strangerAsset);
+      return { value: asset.id, target: { kind: 'asset', asset } };
+    },
+  },
+  {
+    prefix: `${API}/clients/`,
+    param: 'clientId',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      const id = clientOf.get(org)!;
+      return { value: id, target: { kind: 'client', id, org } };
+    },
+  },
+  {
+    prefix: `${API}/organisations/`,
+    param: 'userId',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      const id = userOf.get(org)!;
+      return { value: id, target: { kind: 'user', id, org } };
+    },
+  },
+  {
+    prefix: `${API}/delegations/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const id = rel === 'own' ? delegationTo.get(c.org)! : strangerDelegation;
+      return { value: id, target: { kind: 'delegation', id, parties: rel === 'own' ? [stranger, c.org] : [stranger, 'bystander'] } };
+    },
+  },
+  {
+    prefix: `${API}/vtns/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const operator = rel === 'own' ? c.org : stranger;
+      const id = vtnOf.get(operator)!;
+      return { value: id, target: { kind: 'vtn', id, operator } };
+    },
+  },
+  {
+    prefix: `${API}/ven-registrations/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const v = rel === 'own' ? venOf.get(c.org)! : strangerVen;
+      return { value: v.id, target: { kind: 'ven', ...v } };
+    },
+  },
+  {
+    prefix: `${API}/switches/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      const id = switchOf.get(org)!;
+      return { value: id, target: { kind: 'switch', id, parties: org === stranger ? [stranger, DEMO_FSP] : [stranger, org] } };
+    },
+  },
+  {
+    prefix: `${API}/contracts/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      const id = contractOf.get(org)!;
+      return { value: id, target: { kind: 'contract', id, parties: [org] } };
+    },
+  },
+  {
+    prefix: `${API}/market-units/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const u = rel === 'own' ? unitOf.get(c.org)! : strangerUnit;
+      return { value: u.id, target: { kind: 'unit', ...u } };
+    },
+  },
   { prefix: `${API}/products/`, param: 'id', fill: () => ({ value: 'NESO-DFS', target: { kind: 'product', id: 'NESO-DFS' } }) },
-  { prefix: `${API}/product-equivalences/`, param: 'id', fill: () => ({ value: walkerEquivalence, target: { kind: 'equivalence', id: walkerEquivalence } }) },
-  { prefix: `${API}/webhooks/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = webhookOf.get(org)!.id; return { value: id, target: { kind: 'webhook', id, org } }; } },
-  { prefix: `${API}/cim/import-jobs/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; return { value: cimJobOf.get(org)!, target: { kind: 'cimjob', id: cimJobOf.get(org)!, org } }; } },
-  { prefix: `${API}/asset-submissions/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = submissionOf.get(org)!; return { value: id, target: { kind: 'submission', id, parties: [org] } }; } },
-  { prefix: `${API}/disputes/`, param: 'id', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const id = disputeOf.get(org)!; return { value: id, target: { kind: 'dispute', id, parties: [org] } }; } },
-  { prefix: `${API}/webhooks/`, param: 'eventId', fill: (c, rel) => { const org = rel === 'own' ? c.org : stranger; const w = webhookOf.get(org)!; return { value: w.eventId, target: { kind: 'webhook', id: w.id, org } }; } },
-  { prefix: `${API}/organisations/`, param: 'id', fill: (c, rel) => { const id = rel === 'own' ? c.org : stranger; return { value: id, target: { kind: 'organisation', id } }; } },
-  { prefix: `${API}/data-quality/rules/`, param: 'code', fill: (c) => ({ value: 'DQ-SERIAL-REQUIRED', target: { kind: 'organisation', id: c.org } }) },
+  {
+    prefix: `${API}/product-equivalences/`,
+    param: 'id',
+    fill: () => ({ value: walkerEquivalence, target: { kind: 'equivalence', id: walkerEquivalence } }),
+  },
+  {
+    prefix: `${API}/webhooks/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      const id = webhookOf.get(org)!.id;
+      return { value: id, target: { kind: 'webhook', id, org } };
+    },
+  },
+  {
+    prefix: `${API}/cim/import-jobs/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      return { value: cimJobOf.get(org)!, target: { kind: 'cimjob', id: cimJobOf.get(org)!, org } };
+    },
+  },
+  {
+    prefix: `${API}/asset-submissions/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      const id = submissionOf.get(org)!;
+      return { value: id, target: { kind: 'submission', id, parties: [org] } };
+    },
+  },
+  {
+    prefix: `${API}/disputes/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      const id = disputeOf.get(org)!;
+      return { value: id, target: { kind: 'dispute', id, parties: [org] } };
+    },
+  },
+  {
+    prefix: `${API}/webhooks/`,
+    param: 'eventId',
+    fill: (c, rel) => {
+      const org = rel === 'own' ? c.org : stranger;
+      const w = webhookOf.get(org)!;
+      return { value: w.eventId, target: { kind: 'webhook', id: w.id, org } };
+    },
+  },
+  {
+    prefix: `${API}/organisations/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const id = rel === 'own' ? c.org : stranger;
+      return { value: id, target: { kind: 'organisation', id } };
+    },
+  },
+  {
+    prefix: `${API}/data-quality/rules/`,
+    param: 'code',
+    fill: (c) => ({ value: 'DQ-SERIAL-REQUIRED', target: { kind: 'organisation', id: c.org } }),
+  },
   // Catalogues are everyone's to read (visibility all); the walker's empty PATCH changes nothing (CATALOGUE-CHANGE-EMPTY).
   { prefix: `${API}/catalogues/`, param: 'name', fill: (c) => ({ value: 'energy-sources', target: { kind: 'organisation', id: c.org } }) },
   { prefix: `${API}/catalogues/`, param: 'code', fill: (c) => ({ value: 'SOLAR', target: { kind: 'organisation', id: c.org } }) },
-  { prefix: `${API}/data-quality/scorecards/organisations/`, param: 'id', fill: (c, rel) => { const key = rel === 'own' ? c.org : stranger; return { value: key, target: { kind: 'scorecard', scope: 'organisation', key } }; } },
-  { prefix: `${API}/data-quality/scorecards/dnos/`, param: 'code', fill: (c, rel) => { const key = rel === 'own' ? c.dnoCodes[0] ?? 'SPEN_SPM' : 'UKPN_EPN'; return { value: key, target: { kind: 'scorecard', scope: 'dno', key } }; } },
+  {
+    prefix: `${API}/data-quality/scorecards/organisations/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const key = rel === 'own' ? c.org : stranger;
+      return { value: key, target: { kind: 'scorecard', scope: 'organisation', key } };
+    },
+  },
+  {
+    prefix: `${API}/data-quality/scorecards/dnos/`,
+    param: 'code',
+    fill: (c, rel) => {
+      const key = rel === 'own' ? (c.dnoCodes[0] ?? 'SPEN_SPM') : 'UKPN_EPN';
+      return { value: key, target: { kind: 'scorecard', scope: 'dno', key } };
+    },
+  },
 ];
 
 /** `subject`: the asset an asset route names, instead of the caller's own or the stranger's. */
@@ -316,7 +616,11 @@ function build(key: string, c: Caller, rel: Relation, subject?: AssetFacts): Req
   let target: Target | undefined;
   const path = pattern.replace(/\{(\w+)\}/g, (_m, name: string) => {
     const f = FILL.find((x) => x.param === name && pattern.startsWith(x.prefix));
-    if (f) { const v = f.fill(c, rel, subject); target = v.target; return v.value; }
+    if (f) {
+      const v = f.fill(c, rel, subject);
+      target = v.target;
+      return v.value;
+    }
     // An unmapped route is refused before anything reads its parameters.
     if (!entryOf(key)) return 'unmapped';
     throw new Error(`the walker cannot fill {${name}}: add it to FILL in test/permission-matrix.test.ts`);
@@ -326,15 +630,23 @@ function build(key: string, c: Caller, rel: Relation, subject?: AssetFacts): Req
   if (method === 'PATCH' || method === 'DELETE') headers['if-match'] = '"999"';
   const withBody = ['POST', 'PUT', 'PATCH'].includes(method) && !key.endsWith('/audit/verify');
   const body = BODY[key] ?? (withBody ? { body: {} } : {});
-  if (list) { const asset = subject ?? (rel === 'own' ? ownAsset.get(c.role)! : strangerAsset); return { path: path + list(asset), target: { kind: 'asset', asset }, list: true, headers, ...body }; }
+  if (list) {
+    const asset = subject ?? (rel === 'own' ? ownAsset.get(c.role)! : strangerAsset);
+    return { path: path + list(asset), target: { kind: 'asset', asset }, list: true, headers, ...body };
+  }
   return { path, target, headers, ...body };
 }
 
 async function send(method: string, r: Request_) {
   const headers = { ...r.headers };
   let body: string | undefined;
-  if (r.text !== undefined) { body = r.text; headers['content-type'] = r.contentType ?? 'application/json'; }
-  else if (r.body !== undefined) { body = JSON.stringify(r.body); headers['content-type'] = 'application/json'; }
+  if (r.text !== undefined) {
+    body = r.text;
+    headers['content-type'] = r.contentType ?? 'application/json';
+  } else if (r.body !== undefined) {
+    body = JSON.stringify(r.body);
+    headers['content-type'] = 'application/json';
+  }
   const res = await hub.app.request(r.path, { method, headers, body });
   const text = await res.text();
   let code: string | undefined;
@@ -343,25 +655,56 @@ async function send(method: string, r: Request_) {
 }
 
 /** What the matrix says should happen, and a check of what did. */
-function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { status: number; code?: string; text: string }): string | undefined {
+function verdict(
+  key: string,
+  c: Caller,
+  rel: Relation,
+  r: Request_,
+  got: { status: number; code?: string; text: string },
+): string | undefined {
   const entry = entryOf(key);
   const is = (status: number, code?: string) => got.status === status && (code === undefined || got.code === code);
   if (!entry) return is(403, 'AUTH-ROUTE-UNMAPPED') ? undefined : 'an unmapped route must be refused with 403 AUTH-ROUTE-UNMAPPED';
   const action = typeof entry === 'string' ? entry : rel === 'own' ? entry.own : entry.other;
-  if (action === 'refused') return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'refused on the own organisation by the route: expected 403 AUTH-ROLE-FORBIDDEN';
+  if (action === 'refused')
+    return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'refused on the own organisation by the route: expected 403 AUTH-ROLE-FORBIDDEN';
   const p: Permission = PERMISSIONS[action];
-  if (!baselineScopes([c.role]).includes(p.scope)) return is(403, 'AUTH-SCOPE-MISSING') ? undefined : `${action} needs ${p.scope}: expected 403 AUTH-SCOPE-MISSING`;
-  if (p.roles !== 'any' && !p.roles.includes(c.role)) return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : `${action} is not for ${c.role}: expected 403 AUTH-ROLE-FORBIDDEN`;
+  if (!baselineScopes([c.role]).includes(p.scope))
+    return is(403, 'AUTH-SCOPE-MISSING') ? undefined : `${action} needs ${p.scope}: expected 403 AUTH-SCOPE-MISSING`;
+  if (p.roles !== 'any' && !p.roles.includes(c.role))
+    return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : `${action} is not for ${c.role}: expected 403 AUTH-ROLE-FORBIDDEN`;
   if (got.status >= 500 || [401, 403].includes(got.status)) return `${action} is allowed: expected no 401/403/5xx`;
   const visible = r.target ? reaches(action, c, r.target) : true;
   if (r.list && r.target?.kind === 'asset') {
     if (got.status !== 200) return `${action} is allowed: expected 200`;
     const shown = got.text.includes(r.target.asset.id) || got.text.includes(r.target.asset.name);
-    if (shown !== visible) return visible ? `the ${rel} asset is visible (${p.visibility}) but missing from the answer` : `the ${rel} asset is not visible (${p.visibility}) but is in the answer`;
+    if (shown !== visible)
+      return visible
+        ? `the ${rel} asset is visible (${p.visibility}) but missing from the answer`
+        : `the ${rel} asset is not visible (${p.visibility}) but is in the answer`;
     return undefined;
   }
   if (!visible) {
-    const notFound = { asset: 'ASSET-NOT-FOUND', webhook: 'WEBHOOK-NOT-FOUND', organisation: 'ORG-NOT-FOUND', client: 'CLIENT-NOT-FOUND', user: 'ORG-NOT-FOUND', delegation: 'DELEGATION-NOT-FOUND', vtn: 'OPENADR-VTN-NOT-FOUND', ven: 'OPENADR-VEN-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND', scorecard: 'DQ-SCORECARD-NOT-FOUND', dispute: 'DISPUTE-NOT-FOUND', cimjob: 'CIM-JOB-NOT-FOUND', bulkreport: 'BULK-REPORT-NOT-FOUND', product: 'PRODUCT-NOT-FOUND', equivalence: 'EQUIVALENCE-NOT-FOUND', submission: 'SUBMISSION-NOT-FOUND' }[r.target?.kind ?? 'organisation'];
+    const notFound = {
+      asset: 'ASSET-NOT-FOUND',
+      webhook: 'WEBHOOK-NOT-FOUND',
+      organisation: 'ORG-NOT-FOUND',
+      client: 'CLIENT-NOT-FOUND',
+      user: 'ORG-NOT-FOUND',
+      delegation: 'DELEGATION-NOT-FOUND',
+      vtn: 'OPENADR-VTN-NOT-FOUND',
+      ven: 'OPENADR-VEN-NOT-FOUND',
+      switch: 'SWITCH-NOT-FOUND',
+      contract: 'CONTRACT-NOT-FOUND',
+      unit: 'UNIT-NOT-FOUND',
+      scorecard: 'DQ-SCORECARD-NOT-FOUND',
+      dispute: 'DISPUTE-NOT-FOUND',
+      cimjob: 'CIM-JOB-NOT-FOUND',
+      bulkreport: 'BULK-REPORT-NOT-FOUND',
+      product: 'PRODUCT-NOT-FOUND',
+      equivalence: 'EQUIVALENCE-NOT-FOUND',
+      submission: 'SUBMISSION-NOT-FOUND',
+    }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;
   }
@@ -371,7 +714,11 @@ function verdict(key: string, c: Caller, rel: Relation, r: Request_, got: { stat
 /** Run tasks a few at a time: one in-process app, one database. */
 async function pool<T>(items: T[], n: number, f: (x: T) => Promise<void>) {
   let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => { while (i < items.length) await f(items[i++]); }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (i < items.length) await f(items[i++]);
+    }),
+  );
 }
 
 describe('the permission matrix', () => {
@@ -379,8 +726,14 @@ describe('the permission matrix', () => {
     const routes = appRoutes();
     expect(routes.length).toBeGreaterThan(15);
     expect(declared().missing, 'routes declared without an action').toEqual([]);
-    expect(routes.filter((k) => !entryOf(k)), 'routes the app serves that declare no action (declare them with apiRoute)').toEqual([]);
-    expect([...declared().actions.keys()].filter((k) => !routes.includes(k)), 'declared actions of routes the app does not serve').toEqual([]);
+    expect(
+      routes.filter((k) => !entryOf(k)),
+      'routes the app serves that declare no action (declare them with apiRoute)',
+    ).toEqual([]);
+    expect(
+      [...declared().actions.keys()].filter((k) => !routes.includes(k)),
+      'declared actions of routes the app does not serve',
+    ).toEqual([]);
   });
 
   it('every role has an organisation to walk with', () => {
@@ -391,10 +744,16 @@ describe('the permission matrix', () => {
     const cases: { key: string; c: Caller; rel: Relation }[] = [];
     const failures: string[] = [];
     for (const key of appRoutes()) {
-      try { build(key, callers.get('FSP')!, 'own'); } catch (e) { failures.push(`${key}: ${(e as Error).message}`); continue; }
+      try {
+        build(key, callers.get('FSP')!, 'own');
+      } catch (e) {
+        failures.push(`${key}: ${(e as Error).message}`);
+        continue;
+      }
       // A route that names no record and takes no filter asks the same question for own and other.
       const targeted = key.includes('{') || LIST_QUERY[key] !== undefined;
-      for (const c of callers.values()) for (const rel of targeted ? (['own', 'other'] as const) : (['own'] as const)) cases.push({ key, c, rel });
+      for (const c of callers.values())
+        for (const rel of targeted ? (['own', 'other'] as const) : (['own'] as const)) cases.push({ key, c, rel });
     }
     await pool(cases, 6, async ({ key, c, rel }) => {
       const method = key.split(' ')[0];
@@ -413,14 +772,30 @@ describe('the permission matrix', () => {
       const action = typeof entry === 'string' ? entry : entry.other;
       const p: Permission = PERMISSIONS[action];
       const c = callers.get(ORGANISATION_ROLES.find((r) => p.roles === 'any' || p.roles.includes(r))!)!;
-      const token = await hub.token({ org: c.org, roles: [c.role], sub: 'matrix-scopeless', scope: baselineScopes([c.role]).filter((s) => s !== p.scope).join(' ') });
+      const token = await hub.token({
+        org: c.org,
+        roles: [c.role],
+        sub: 'matrix-scopeless',
+        scope: baselineScopes([c.role])
+          .filter((s) => s !== p.scope)
+          .join(' '),
+      });
       const scope = p.scope;
       // The scope is checked before anything reads the path, so any value fills a parameter the walker cannot.
       let r: Request_;
-      try { r = build(key, { ...c, token }, 'other'); } catch { r = { path: key.split(' ')[1].replace(/\{\w+\}/g, 'x'), headers: { authorization: `Bearer ${token}` }, body: ['GET', 'DELETE'].includes(key.split(' ')[0]) ? undefined : {} }; }
+      try {
+        r = build(key, { ...c, token }, 'other');
+      } catch {
+        r = {
+          path: key.split(' ')[1].replace(/\{\w+\}/g, 'x'),
+          headers: { authorization: `Bearer ${token}` },
+          body: ['GET', 'DELETE'].includes(key.split(' ')[0]) ? undefined : {},
+        };
+      }
       const got = await send(key.split(' ')[0], r);
       const body = got.code ? JSON.parse(got.text) : {};
-      if (got.status !== 403 || got.code !== 'AUTH-SCOPE-MISSING' || body.requiredScope !== scope) failures.push(`${key} without ${scope} → ${got.status} ${got.code ?? ''}`);
+      if (got.status !== 403 || got.code !== 'AUTH-SCOPE-MISSING' || body.requiredScope !== scope)
+        failures.push(`${key} without ${scope} → ${got.status} ${got.code ?? ''}`);
     });
     expect(failures).toEqual([]);
   });
@@ -433,7 +808,8 @@ describe('the permission matrix', () => {
       const got = await send('PATCH', { path: `${API}/organisations/${c.org}`, body: { roles: ['MARKET_FACILITATOR'] }, headers });
       const may = update.roles === 'any' || update.roles.includes(c.role);
       // 412: past every permission check, stopped by the stale If-Match, so nothing is written.
-      if (may ? got.status !== 412 : got.status !== 403 || got.code !== 'AUTH-ROLE-FORBIDDEN') failures.push(`${c.role} → ${got.status} ${got.code ?? ''}`);
+      if (may ? got.status !== 412 : got.status !== 403 || got.code !== 'AUTH-ROLE-FORBIDDEN')
+        failures.push(`${c.role} → ${got.status} ${got.code ?? ''}`);
     }
     expect(failures).toEqual([]);
   });
@@ -457,25 +833,76 @@ describe('control follows the FSP link', () => {
   it('the losing FSP and its delegate lose every asset route at the switch; the gaining FSP gains them; the DNO and the operator keep theirs', async () => {
     const sys = hub.system;
     const passport = { contacts: { primary: { firstName: 'Pat', lastName: 'Matrix', email: 'pat@matrix.example' } } };
-    const org = async (name: string, no: string) => (await registerOrganisation(hub.ctx, sys, { legalName: name, organisationType: 'LTD', registrationNumber: no, roles: ['FSP'], status: 'ACTIVE', passport })).id;
+    const org = async (name: string, no: string) =>
+      (
+        await registerOrganisation(hub.ctx, sys, {
+          legalName: name,
+          organisationType: 'LTD',
+          registrationNumber: no,
+          roles: ['FSP'],
+          status: 'ACTIVE',
+          passport,
+        })
+      ).id;
     const losing = await org('Matrix Losing FSP Ltd', '09800201');
     const gaining = await org('Matrix Gaining FSP Ltd', '09800202');
     const delegateOrg = await org('Matrix Delegate Ltd', '09800203');
-    const out = await registerAssets(hub.ctx, sys, [batteryInput(7200, { name: 'Matrix switched asset', organisationId: losing, fspId: losing, importMpan: mpanFor(7200), serialNumber: 'MX-SW' })], { source: 'test' });
-    const asset: AssetFacts = { id: out.assets[0].id, name: 'Matrix switched asset', organisationId: losing, fspId: losing, dno: 'SPEN_SPM' };
+    const out = await registerAssets(
+      hub.ctx,
+      sys,
+      [
+        batteryInput(7200, {
+          name: 'Matrix switched asset',
+          organisationId: losing,
+          fspId: losing,
+          importMpan: mpanFor(7200),
+          serialNumber: 'MX-SW',
+        }),
+      ],
+      { source: 'test' },
+    );
+    const asset: AssetFacts = {
+      id: out.assets[0].id,
+      name: 'Matrix switched asset',
+      organisationId: losing,
+      fspId: losing,
+      dno: 'SPEN_SPM',
+    };
     const scopes = ['assets:read', 'assets:write', 'data-quality:read', 'openadr:read'];
-    const d = await grantDelegation(hub.ctx, sys, { delegatorId: losing, delegateId: delegateOrg, scopes, validTo: new Date(hub.clock.now().getTime() + 7 * 86_400_000).toISOString() });
+    const d = await grantDelegation(hub.ctx, sys, {
+      delegatorId: losing,
+      delegateId: delegateOrg,
+      scopes,
+      validTo: new Date(hub.clock.now().getTime() + 7 * 86_400_000).toISOString(),
+    });
     await hub.token({ org: delegateOrg, roles: ['FSP'] }); // the delegate's own API client, named by its delegated token
-    const delegateToken = () => hub.signer.sign({ sub: 'matrix-delegate', org: losing, roles: ['FSP'], scope: scopes.join(' '), clientId: `dev-${delegateOrg}`, act: { sub: 'matrix-delegate', org: delegateOrg }, extra: { delegation_id: d.id } });
+    const delegateToken = () =>
+      hub.signer.sign({
+        sub: 'matrix-delegate',
+        org: losing,
+        roles: ['FSP'],
+        scope: scopes.join(' '),
+        clientId: `dev-${delegateOrg}`,
+        act: { sub: 'matrix-delegate', org: delegateOrg },
+        extra: { delegation_id: d.id },
+      });
     const parties = async (): Promise<{ who: string; c: Caller }[]> => [
-      { who: 'losing FSP', c: { role: 'FSP', org: losing, dnoCodes: [], token: await hub.token({ org: losing, roles: ['FSP'], sub: 'matrix-losing' }) } },
+      {
+        who: 'losing FSP',
+        c: { role: 'FSP', org: losing, dnoCodes: [], token: await hub.token({ org: losing, roles: ['FSP'], sub: 'matrix-losing' }) },
+      },
       { who: 'delegate of the losing FSP', c: { role: 'FSP', org: losing, dnoCodes: [], token: await delegateToken() } },
-      { who: 'gaining FSP', c: { role: 'FSP', org: gaining, dnoCodes: [], token: await hub.token({ org: gaining, roles: ['FSP'], sub: 'matrix-gaining' }) } },
+      {
+        who: 'gaining FSP',
+        c: { role: 'FSP', org: gaining, dnoCodes: [], token: await hub.token({ org: gaining, roles: ['FSP'], sub: 'matrix-gaining' }) },
+      },
       { who: 'DNO', c: callers.get('DNO')! },
       { who: 'operator', c: callers.get('MARKET_FACILITATOR')! },
     ];
     // Every route that names an asset, or lists and exports assets.
-    const assetRoutes = appRoutes().filter((k) => k.split(' ')[1].startsWith(`${API}/assets`) && (k.includes('{id}') || LIST_QUERY[k] !== undefined));
+    const assetRoutes = appRoutes().filter(
+      (k) => k.split(' ')[1].startsWith(`${API}/assets`) && (k.includes('{id}') || LIST_QUERY[k] !== undefined),
+    );
     expect(assetRoutes.length).toBeGreaterThan(8);
     const walk = async (phase: string) => {
       const failures: string[] = [];
@@ -496,16 +923,31 @@ describe('control follows the FSP link', () => {
       expect(failures).toEqual([]);
       return seen;
     };
-    expect(await walk('before')).toEqual({ 'losing FSP': true, 'delegate of the losing FSP': true, 'gaining FSP': false, DNO: true, operator: true });
+    expect(await walk('before')).toEqual({
+      'losing FSP': true,
+      'delegate of the losing FSP': true,
+      'gaining FSP': false,
+      DNO: true,
+      operator: true,
+    });
 
     hub.clock.advance(3_600_000);
     const at = hub.clock.now().toISOString();
     const sid = hub.ports.ids.next();
-    await hub.db.query(`INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by)
-      VALUES ($1, $2, $3, $4, 'PENDING', $5::date, $6::timestamptz, '{}'::jsonb, $1, 'walker', $6::timestamptz, 'walker')`, [sid, asset.id, losing, gaining, at.slice(0, 10), at]);
+    await hub.db.query(
+      `INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by)
+      VALUES ($1, $2, $3, $4, 'PENDING', $5::date, $6::timestamptz, '{}'::jsonb, $1, 'walker', $6::timestamptz, 'walker')`,
+      [sid, asset.id, losing, gaining, at.slice(0, 10), at],
+    );
     expect((await applyDueSwitches(hub.ctx)).filter((x) => x.id === sid)).toEqual([{ id: sid, status: 'EFFECTIVE' }]);
     asset.fspId = gaining;
-    expect(await walk('after')).toEqual({ 'losing FSP': false, 'delegate of the losing FSP': false, 'gaining FSP': true, DNO: true, operator: true });
+    expect(await walk('after')).toEqual({
+      'losing FSP': false,
+      'delegate of the losing FSP': false,
+      'gaining FSP': true,
+      DNO: true,
+      operator: true,
+    });
   }, 60_000);
 });
 
@@ -528,49 +970,120 @@ describe('a delegate limited to named assets', () => {
 
   beforeAll(async () => {
     const sys = hub.system;
-    const out = await registerAssets(hub.ctx, sys, [batteryInput(7098, { name: 'Matrix asset 98', organisationId: stranger, fspId: stranger, dno: 'UKPN_EPN', importMpan: mpanFor(7098, '10'), serialNumber: 'MX-98', generationCapacityKw: 2 })], { source: 'test' });
+    const out = await registerAssets(
+      hub.ctx,
+      sys,
+      [
+        batteryInput(7098, {
+          name: 'Matrix asset 98',
+          organisationId: stranger,
+          fspId: stranger,
+          dno: 'UKPN_EPN',
+          importMpan: mpanFor(7098, '10'),
+          serialNumber: 'MX-98',
+          generationCapacityKw: 2,
+        }),
+      ],
+      { source: 'test' },
+    );
     expect(out.ok).toBe(true);
     const o = out.assets[0].id;
-    const { unit } = await createMarketUnit(hub.ctx, sys, { name: 'Unit of Matrix asset 98', type: 'SPU', product: 'NESO-DFS', assetIds: [o] });
+    const { unit } = await createMarketUnit(hub.ctx, sys, {
+      name: 'Unit of Matrix asset 98',
+      type: 'SPU',
+      product: 'NESO-DFS',
+      assetIds: [o],
+    });
     const at = hub.clock.now().toISOString();
     const sid = hub.ports.ids.next();
-    await hub.db.query(`INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by, closed_at, closed_by)
-      VALUES ($1, $2, $3, $4, 'WITHDRAWN', '2026-07-01', $5::timestamptz, '{}'::jsonb, $1, 'walker', $5::timestamptz, 'walker', $5::timestamptz, 'walker')`, [sid, o, stranger, DEMO_FSP, at]);
+    await hub.db.query(
+      `INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by, closed_at, closed_by)
+      VALUES ($1, $2, $3, $4, 'WITHDRAWN', '2026-07-01', $5::timestamptz, '{}'::jsonb, $1, 'walker', $5::timestamptz, 'walker', $5::timestamptz, 'walker')`,
+      [sid, o, stranger, DEMO_FSP, at],
+    );
     const kid = hub.ports.ids.next();
-    await hub.db.query(`INSERT INTO contract (id, system_operator_id, fsp_id, asset_id, product, period, status, recorded_at, recorded_by)
-      VALUES ($1, $2, $3, $4, 'DFS', tstzrange('2026-07-01', '2026-08-01'), 'TERMINATED', $5::timestamptz, 'walker')`, [kid, callers.get('SYSTEM_OPERATOR')!.org, stranger, o, at]);
+    await hub.db.query(
+      `INSERT INTO contract (id, system_operator_id, fsp_id, asset_id, product, period, status, recorded_at, recorded_by)
+      VALUES ($1, $2, $3, $4, 'DFS', tstzrange('2026-07-01', '2026-08-01'), 'TERMINATED', $5::timestamptz, 'walker')`,
+      [kid, callers.get('SYSTEM_OPERATOR')!.org, stranger, o, at],
+    );
     const raiser = { subject: 'walker', organisationId: stranger, roles: ['FSP' as const], scopes: baselineScopes(['FSP']), dnoCodes: [] };
     const dispute = async (id: string) => {
-      const d = await raiseDispute(hub.ctx, raiser, { recordType: 'asset', recordId: id, fields: ['name'], claim: { summary: 'Walker dispute on an asset' }, evidence: [{ description: 'Walker evidence', url: 'https://evidence.example.com/walker.pdf' }] });
+      const d = await raiseDispute(hub.ctx, raiser, {
+        recordType: 'asset',
+        recordId: id,
+        fields: ['name'],
+        claim: { summary: 'Walker dispute on an asset' },
+        evidence: [{ description: 'Walker evidence', url: 'https://evidence.example.com/walker.pdf' }],
+      });
       await withdrawDispute(hub.ctx, raiser, d.id);
       return d.id;
     };
-    Object.assign(named, { asset: strangerAsset.id, switch: switchOf.get(stranger)!, contract: contractOf.get(stranger)!, unit: strangerUnit.id, dispute: await dispute(strangerAsset.id) });
+    Object.assign(named, {
+      asset: strangerAsset.id,
+      switch: switchOf.get(stranger)!,
+      contract: contractOf.get(stranger)!,
+      unit: strangerUnit.id,
+      dispute: await dispute(strangerAsset.id),
+    });
     Object.assign(unnamed, { asset: o, switch: sid, contract: kid, unit: unit.id, dispute: await dispute(o) });
     const others = await hub.db.query(`SELECT id FROM asset WHERE fsp_id = $1 AND id <> $2`, [stranger, strangerAsset.id]);
     const otherUnits = await hub.db.query(`SELECT id FROM market_unit WHERE fsp_id = $1 AND id <> $2`, [stranger, strangerUnit.id]);
     forbidden.push(...others.map((r) => r.id as string), ...otherUnits.map((r) => r.id as string), sid, kid, unnamed.dispute);
     expect(forbidden).toContain(o);
-    const org = await registerOrganisation(hub.ctx, sys, { legalName: 'Matrix Delegate Ltd', organisationType: 'LTD', registrationNumber: '09800097', roles: ['AGGREGATOR'], status: 'ACTIVE', passport: { contacts: { primary: { firstName: 'Del', lastName: 'Egate', email: 'del@matrix.example' } } } });
+    const org = await registerOrganisation(hub.ctx, sys, {
+      legalName: 'Matrix Delegate Ltd',
+      organisationType: 'LTD',
+      registrationNumber: '09800097',
+      roles: ['AGGREGATOR'],
+      status: 'ACTIVE',
+      passport: { contacts: { primary: { firstName: 'Del', lastName: 'Egate', email: 'del@matrix.example' } } },
+    });
     delegatedScopes = baselineScopes(['FSP']).filter((s) => !NEVER_DELEGATED.has(s));
-    const d = await grantDelegation(hub.ctx, sys, { delegatorId: stranger, delegateId: org.id, scopes: delegatedScopes, assetIds: [strangerAsset.id], validTo: new Date(hub.clock.now().getTime() + 86_400_000).toISOString() });
+    const d = await grantDelegation(hub.ctx, sys, {
+      delegatorId: stranger,
+      delegateId: org.id,
+      scopes: delegatedScopes,
+      assetIds: [strangerAsset.id],
+      validTo: new Date(hub.clock.now().getTime() + 86_400_000).toISOString(),
+    });
     await hub.signer.sign({ sub: 'x', org: org.id, roles: ['AGGREGATOR'] }); // makes the delegate's development client exist
     const clientId = `dev-${org.id}`;
-    const token = await hub.signer.sign({ sub: stranger, org: stranger, roles: ['FSP'], scope: delegatedScopes.join(' '), act: { sub: clientId, org: org.id }, clientId, extra: { delegation_id: d.id } });
+    const token = await hub.signer.sign({
+      sub: stranger,
+      org: stranger,
+      roles: ['FSP'],
+      scope: delegatedScopes.join(' '),
+      act: { sub: clientId, org: org.id },
+      clientId,
+      extra: { delegation_id: d.id },
+    });
     delegate = { role: 'FSP', org: stranger, dnoCodes: [], token };
   }, 60_000);
 
   /** Path parameters by prefix: the record about N or about O; other parameters name the stranger's own records. */
   const RECORDS: [string, string, string][] = [
-    [`${API}/assets/`, 'id', 'asset'], [`${API}/switches/`, 'id', 'switch'], [`${API}/contracts/`, 'id', 'contract'],
-    [`${API}/market-units/`, 'id', 'unit'], [`${API}/disputes/`, 'id', 'dispute'],
+    [`${API}/assets/`, 'id', 'asset'],
+    [`${API}/switches/`, 'id', 'switch'],
+    [`${API}/contracts/`, 'id', 'contract'],
+    [`${API}/market-units/`, 'id', 'unit'],
+    [`${API}/disputes/`, 'id', 'dispute'],
   ];
-  const NOT_FOUND: Record<string, string> = { asset: 'ASSET-NOT-FOUND', switch: 'SWITCH-NOT-FOUND', contract: 'CONTRACT-NOT-FOUND', unit: 'UNIT-NOT-FOUND', dispute: 'DISPUTE-NOT-FOUND' };
+  const NOT_FOUND: Record<string, string> = {
+    asset: 'ASSET-NOT-FOUND',
+    switch: 'SWITCH-NOT-FOUND',
+    contract: 'CONTRACT-NOT-FOUND',
+    unit: 'UNIT-NOT-FOUND',
+    dispute: 'DISPUTE-NOT-FOUND',
+  };
   /** Lists read in full (events: past the default page, so that events about O would be in it). */
   const QUERY: Record<string, (asset: string) => string> = {
     [`GET ${API}/events`]: () => '?limit=1000',
-    [`GET ${API}/switches`]: () => '', [`GET ${API}/contracts`]: () => '', [`GET ${API}/market-units`]: () => '?limit=200',
-    [`GET ${API}/disputes`]: () => '', [`GET ${API}/qualifications`]: () => '',
+    [`GET ${API}/switches`]: () => '',
+    [`GET ${API}/contracts`]: () => '',
+    [`GET ${API}/market-units`]: () => '?limit=200',
+    [`GET ${API}/disputes`]: () => '',
+    [`GET ${API}/qualifications`]: () => '',
     [`GET ${API}/assets`]: (a) => `?organisationId=${stranger}&limit=200&x=${a}`.replace(/&x=.*/, ''),
     [`GET ${API}/assets/export`]: () => `?organisationId=${stranger}`,
     [`GET ${API}/data-quality/findings`]: () => `?organisationId=${stranger}&limit=200`,
@@ -587,7 +1100,10 @@ describe('a delegate limited to named assets', () => {
     let kind: string | undefined;
     const path = pattern.replace(/\{(\w+)\}/g, (_m, name: string) => {
       const rec = RECORDS.find(([prefix, param]) => param === name && pattern.startsWith(prefix));
-      if (rec) { kind = rec[2]; return (which === 'named' ? named : unnamed)[rec[2]]; }
+      if (rec) {
+        kind = rec[2];
+        return (which === 'named' ? named : unnamed)[rec[2]];
+      }
       const f = FILL.find((x) => x.param === name && pattern.startsWith(x.prefix));
       if (!f) throw new Error(`the walker cannot fill {${name}}`);
       return f.fill({ ...delegate, role: 'FSP' }, 'other').value;
@@ -600,23 +1116,37 @@ describe('a delegate limited to named assets', () => {
     return { path: path + q, headers, ...body, kind };
   }
 
-  function verdictOf(key: string, which: 'named' | 'unnamed', r: { kind?: string; path: string }, got: { status: number; code?: string; text: string }): string | undefined {
+  function verdictOf(
+    key: string,
+    which: 'named' | 'unnamed',
+    r: { kind?: string; path: string },
+    got: { status: number; code?: string; text: string },
+  ): string | undefined {
     // Organisation routes are filled with the stranger's ID: the delegate's own (token) organisation.
     const action = routeAction(entryOf(key)!, true);
     const is = (status: number, code: string) => got.status === status && got.code === code;
     if (action === 'refused') return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'expected 403 AUTH-ROLE-FORBIDDEN';
     const p: Permission = PERMISSIONS[action];
-    if (!delegatedScopes.includes(p.scope)) return is(403, 'AUTH-SCOPE-MISSING') ? undefined : `${p.scope} is never delegated: expected 403 AUTH-SCOPE-MISSING`;
-    if (p.roles !== 'any' && !p.roles.includes('FSP')) return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'expected 403 AUTH-ROLE-FORBIDDEN';
-    if (!p.assetLimit) return is(403, 'AUTH-DELEGATION-ASSETS-ONLY') ? undefined : `${action} says nothing of the asset limit: expected 403 AUTH-DELEGATION-ASSETS-ONLY`;
+    if (!delegatedScopes.includes(p.scope))
+      return is(403, 'AUTH-SCOPE-MISSING') ? undefined : `${p.scope} is never delegated: expected 403 AUTH-SCOPE-MISSING`;
+    if (p.roles !== 'any' && !p.roles.includes('FSP'))
+      return is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'expected 403 AUTH-ROLE-FORBIDDEN';
+    if (!p.assetLimit)
+      return is(403, 'AUTH-DELEGATION-ASSETS-ONLY')
+        ? undefined
+        : `${action} says nothing of the asset limit: expected 403 AUTH-DELEGATION-ASSETS-ONLY`;
     // A refusal may echo the ID the request sent; anything else it names is a leak.
     const leaked = forbidden.filter((id) => got.text.includes(id) && !r.path.includes(id));
     if (leaked.length) return `the answer names records about assets outside the delegation: ${leaked.join(', ')}`;
     const refused = SERVICE_REFUSED[key];
     if (refused) return is(...refused) ? undefined : `expected ${refused.join(' ')}`;
-    if (which === 'named' && AS_THE_FSP[key]) return is(...AS_THE_FSP[key]) ? undefined : `expected ${AS_THE_FSP[key].join(' ')}, as the FSP itself`;
+    if (which === 'named' && AS_THE_FSP[key])
+      return is(...AS_THE_FSP[key]) ? undefined : `expected ${AS_THE_FSP[key].join(' ')}, as the FSP itself`;
     if (got.status >= 500 || [401, 403].includes(got.status)) return `${action} applies the asset limit: expected no 401/403/5xx`;
-    if (r.kind && which === 'unnamed') return is(404, NOT_FOUND[r.kind]) ? undefined : `a ${r.kind} about an asset outside the delegation: expected 404 ${NOT_FOUND[r.kind]}`;
+    if (r.kind && which === 'unnamed')
+      return is(404, NOT_FOUND[r.kind])
+        ? undefined
+        : `a ${r.kind} about an asset outside the delegation: expected 404 ${NOT_FOUND[r.kind]}`;
     if (r.kind && which === 'named' && got.status === 404) return `a ${r.kind} about the named asset: expected no 404`;
     return undefined;
   }
@@ -626,7 +1156,8 @@ describe('a delegate limited to named assets', () => {
     const cases: { key: string; which: 'named' | 'unnamed' }[] = [];
     for (const key of appRoutes()) {
       if (!entryOf(key)) continue;
-      const targeted = RECORDS.some(([prefix, param]) => key.includes(`{${param}}`) && key.split(' ')[1].startsWith(prefix)) || QUERY[key] !== undefined;
+      const targeted =
+        RECORDS.some(([prefix, param]) => key.includes(`{${param}}`) && key.split(' ')[1].startsWith(prefix)) || QUERY[key] !== undefined;
       for (const which of targeted ? (['named', 'unnamed'] as const) : (['named'] as const)) cases.push({ key, which });
     }
     await pool(cases, 4, async ({ key, which }) => {
@@ -649,10 +1180,22 @@ describe('a delegate limited to named assets', () => {
 
   it('raises disputes only on its named asset: not on the organisation, nor on a market unit, and writes nothing', async () => {
     const headers = { authorization: `Bearer ${delegate.token}` };
-    const raise = (recordType: string, recordId: string, field = 'name') => async () => {
-      const r = await send('POST', { path: `${API}/disputes`, headers, body: { recordType, recordId, fields: [field], claim: { summary: 'Delegate dispute' }, evidence: [{ description: 'Delegate evidence', url: 'https://evidence.example.com/delegate.pdf' }] } });
-      return { status: r.status, json: JSON.parse(r.text), text: r.text };
-    };
+    const raise =
+      (recordType: string, recordId: string, field = 'name') =>
+      async () => {
+        const r = await send('POST', {
+          path: `${API}/disputes`,
+          headers,
+          body: {
+            recordType,
+            recordId,
+            fields: [field],
+            claim: { summary: 'Delegate dispute' },
+            evidence: [{ description: 'Delegate evidence', url: 'https://evidence.example.com/delegate.pdf' }],
+          },
+        });
+        return { status: r.status, json: JSON.parse(r.text), text: r.text };
+      };
     const tables = ['dispute', 'audit_log', 'event_outbox'];
     await expectRefused(hub.db, tables, raise('organisation', stranger, 'tradingName'), 403, 'AUTH-DELEGATION-ASSETS-ONLY');
     await expectRefused(hub.db, tables, raise('market_unit', named.unit), 403, 'AUTH-DELEGATION-ASSETS-ONLY');
@@ -675,10 +1218,24 @@ describe('authorize', () => {
   /** Routes declared as the hub declares them: two with their action, one without, and one outside the OpenAPI declarations. */
   function declaredRoutes() {
     const routes = new OpenAPIHono<AuthEnv>();
-    routes.openapi(apiRoute({ method: 'get', path: '/assets/{id}', action: 'assets.read', request: { params: IdParam }, responses: text }), (c) => c.text(`asset ${c.req.valid('param').id}`, 200));
-    routes.openapi(createRoute({ method: 'get', path: '/assets/{id}/no-action', request: { params: IdParam }, responses: text }), (c) => c.text('reached', 200));
+    routes.openapi(
+      apiRoute({ method: 'get', path: '/assets/{id}', action: 'assets.read', request: { params: IdParam }, responses: text }),
+      (c) => c.text(`asset ${c.req.valid('param').id}`, 200),
+    );
+    routes.openapi(createRoute({ method: 'get', path: '/assets/{id}/no-action', request: { params: IdParam }, responses: text }), (c) =>
+      c.text('reached', 200),
+    );
     routes.get('/assets/:id/undeclared', (c) => c.text('reached'));
-    routes.openapi(apiRoute({ method: 'delete', path: '/organisations/{id}', action: { own: 'refused', other: 'organisations.deregister' }, request: { params: IdParam }, responses: text }), (c) => c.text('deleted', 200));
+    routes.openapi(
+      apiRoute({
+        method: 'delete',
+        path: '/organisations/{id}',
+        action: { own: 'refused', other: 'organisations.deregister' },
+        request: { params: IdParam },
+        responses: text,
+      }),
+      (c) => c.text('deleted', 200),
+    );
     return routes;
   }
 
@@ -688,7 +1245,10 @@ describe('authorize', () => {
     const app = new OpenAPIHono<AuthEnv>();
     app.onError((e) => (e instanceof Problem ? problemResponse(e) : new Response('error', { status: 500 })));
     const api = new OpenAPIHono<AuthEnv>();
-    api.use('*', async (c, next) => { c.set('principal', { ...systemPrincipal(), organisationId: 'ORG-A', roles: [role], scopes: baselineScopes([role]) }); await next(); });
+    api.use('*', async (c, next) => {
+      c.set('principal', { ...systemPrincipal(), organisationId: 'ORG-A', roles: [role], scopes: baselineScopes([role]) });
+      await next();
+    });
     api.use('*', authorize(routeActions(routes, { prefix: API }).actions));
     api.route('/', routes);
     app.route(API, api);
@@ -726,7 +1286,10 @@ describe('authorize', () => {
   });
 
   it('tells own from other organisation by the {id} in the path', async () => {
-    const del = async (id: string) => { const res = await bare('MARKET_FACILITATOR').request(`${API}/organisations/${id}`, { method: 'DELETE' }); return [res.status, res.status === 200 ? await res.text() : (await res.json()).code]; };
+    const del = async (id: string) => {
+      const res = await bare('MARKET_FACILITATOR').request(`${API}/organisations/${id}`, { method: 'DELETE' });
+      return [res.status, res.status === 200 ? await res.text() : (await res.json()).code];
+    };
     expect(await del('ORG-A')).toEqual([403, 'AUTH-ROLE-FORBIDDEN']);
     expect(await del('ORG-B')).toEqual([200, 'deleted']);
     expect(await del('ORG%2DA')).toEqual([403, 'AUTH-ROLE-FORBIDDEN']);

@@ -18,19 +18,36 @@ const passport = { contacts: { primary: { firstName: 'Sam', lastName: 'Operator'
 beforeAll(async () => {
   hub = await testHub();
   const so = async (legalName: string, registrationNumber: string, roles: ('SYSTEM_OPERATOR' | 'DNO')[]) => {
-    const o = await registerOrganisation(hub.ctx, hub.system, { legalName, organisationType: 'PLC', registrationNumber, roles, status: 'ACTIVE', passport });
+    const o = await registerOrganisation(hub.ctx, hub.system, {
+      legalName,
+      organisationType: 'PLC',
+      registrationNumber,
+      roles,
+      status: 'ACTIVE',
+      passport,
+    });
     return { id: o.id, token: await hub.token({ org: o.id, roles, sub: `so-${registrationNumber}` }) };
   };
   neso = await so('Demo System Operator plc', '09100001', ['SYSTEM_OPERATOR']);
   otherSo = await so('Other System Operator plc', '09100002', ['SYSTEM_OPERATOR']);
   dso = await so('Demo DSO plc', '09100003', ['DNO', 'SYSTEM_OPERATOR']);
   // The operator records the owners of two seeded products (a fresh register has none).
-  for (const [id, owner] of [['NESO-DFS', neso.id], ['DSO-SUSTAIN-PEAK', dso.id], ['NESO-LCM', neso.id]] as const) {
-    const r = await hub.call('PATCH', `/api/v1/products/${id}`, { as: 'operator', body: { ownerOrganisationId: owner }, headers: { 'if-match': '"1"' } });
+  for (const [id, owner] of [
+    ['NESO-DFS', neso.id],
+    ['DSO-SUSTAIN-PEAK', dso.id],
+    ['NESO-LCM', neso.id],
+  ] as const) {
+    const r = await hub.call('PATCH', `/api/v1/products/${id}`, {
+      as: 'operator',
+      body: { ownerOrganisationId: owner },
+      headers: { 'if-match': '"1"' },
+    });
     expect(r.status, r.text).toBe(200);
   }
 });
-afterAll(async () => { await hub?.close(); });
+afterAll(async () => {
+  await hub?.close();
+});
 
 let n = 0;
 async function asset(as: 'fsp-a' | 'fsp-b' = 'fsp-a'): Promise<string> {
@@ -42,29 +59,62 @@ async function asset(as: 'fsp-a' | 'fsp-b' = 'fsp-a'): Promise<string> {
 async function unit(product = 'NESO-DFS', as: 'fsp-a' | 'fsp-b' = 'fsp-a', size = 2) {
   const ids: string[] = [];
   for (let i = 0; i < size; i++) ids.push(await asset(as));
-  const r = await hub.call('POST', '/api/v1/market-units', { as, body: { name: `Unit ${++n}`, type: size === 1 ? 'SPU' : 'SPG', product, assetIds: ids } });
+  const r = await hub.call('POST', '/api/v1/market-units', {
+    as,
+    body: { name: `Unit ${++n}`, type: size === 1 ? 'SPU' : 'SPG', product, assetIds: ids },
+  });
   expect(r.status, r.text).toBe(201);
   return r.json;
 }
-const qualify = (unitId: string, as: string, body: Record<string, unknown>) => hub.call('POST', `/api/v1/market-units/${unitId}/qualifications`, { as, body });
+const qualify = (unitId: string, as: string, body: Record<string, unknown>) =>
+  hub.call('POST', `/api/v1/market-units/${unitId}/qualifications`, { as, body });
 const QUALIFIED = { outcome: 'QUALIFIED', validFrom: '2026-06-01T00:00:00Z' };
 
 /** The request is refused with this status and rule code, and nothing is written (test/harness.ts). */
-const refused = (req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) => expectRefused(hub.db, TABLES, req, status, code);
+const refused = (req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) =>
+  expectRefused(hub.db, TABLES, req, status, code);
 
 async function recipients(type: string, subject: string): Promise<Record<string, string[]>> {
-  const rows = await hub.db.query(`SELECT r.organisation_id, r.reasons FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id WHERE e.type = $1 AND e.subject = $2`, [type, subject]);
+  const rows = await hub.db.query(
+    `SELECT r.organisation_id, r.reasons FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id WHERE e.type = $1 AND e.subject = $2`,
+    [type, subject],
+  );
   return Object.fromEntries(rows.map((r) => [r.organisation_id, r.reasons]));
 }
 
 describe('the product catalogue (UC-04.01)', () => {
   it('holds the seeded NESO and DSO products, readable by every authenticated role', async () => {
-    const ids = async (as: string, q = '') => (await hub.call('GET', `/api/v1/products?limit=100${q}`, { as })).json.items.map((p: any) => p.id);
+    const ids = async (as: string, q = '') =>
+      (await hub.call('GET', `/api/v1/products?limit=100${q}`, { as })).json.items.map((p: any) => p.id);
     const all = await ids('installer');
-    for (const id of ['NESO-SFFR', 'NESO-DC', 'NESO-DM', 'NESO-DR', 'NESO-QR', 'NESO-SR', 'NESO-BR', 'NESO-LCM', 'NESO-MW-DISPATCH', 'NESO-DFS', 'DSO-SUSTAIN-PEAK', 'DSO-SUSTAIN', 'DSO-SECURE', 'DSO-DYNAMIC', 'DSO-RESTORE']) expect(all).toContain(id);
+    for (const id of [
+      'NESO-SFFR',
+      'NESO-DC',
+      'NESO-DM',
+      'NESO-DR',
+      'NESO-QR',
+      'NESO-SR',
+      'NESO-BR',
+      'NESO-LCM',
+      'NESO-MW-DISPATCH',
+      'NESO-DFS',
+      'DSO-SUSTAIN-PEAK',
+      'DSO-SUSTAIN',
+      'DSO-SECURE',
+      'DSO-DYNAMIC',
+      'DSO-RESTORE',
+    ])
+      expect(all).toContain(id);
     expect(await ids('fsp-b', '&market=DSO')).toEqual(['DSO-DYNAMIC', 'DSO-RESTORE', 'DSO-SECURE', 'DSO-SUSTAIN', 'DSO-SUSTAIN-PEAK']);
     const r = await hub.call('GET', '/api/v1/products/NESO-DFS', { as: 'dno' });
-    expect(r.json).toMatchObject({ id: 'NESO-DFS', market: 'NESO', serviceType: 'DEMAND_FLEXIBILITY', status: 'ACTIVE', ownerOrganisationId: neso.id, version: 2 });
+    expect(r.json).toMatchObject({
+      id: 'NESO-DFS',
+      market: 'NESO',
+      serviceType: 'DEMAND_FLEXIBILITY',
+      status: 'ACTIVE',
+      ownerOrganisationId: neso.id,
+      version: 2,
+    });
     expect(r.headers.get('etag')).toBe('"2"');
     expect((await hub.call('GET', '/api/v1/products/NESO-DC', { as: 'dno' })).json.ownerOrganisationId).toBeNull();
     const missing = await hub.call('GET', '/api/v1/products/NESO-NOPE', { as: 'fsp-a' });
@@ -73,9 +123,26 @@ describe('the product catalogue (UC-04.01)', () => {
   });
 
   it('creates a product (the operator), with audit and event to its owner', async () => {
-    const r = await hub.call('POST', '/api/v1/products', { as: 'operator', body: { id: 'DSO-LOCAL-PEAK-2', market: 'DSO', name: 'Local peak 2', serviceType: 'CONSTRAINT_MANAGEMENT', ownerOrganisationId: dso.id, validFrom: '2026-07-01T00:00:00Z' } });
+    const r = await hub.call('POST', '/api/v1/products', {
+      as: 'operator',
+      body: {
+        id: 'DSO-LOCAL-PEAK-2',
+        market: 'DSO',
+        name: 'Local peak 2',
+        serviceType: 'CONSTRAINT_MANAGEMENT',
+        ownerOrganisationId: dso.id,
+        validFrom: '2026-07-01T00:00:00Z',
+      },
+    });
     expect(r.status, r.text).toBe(201);
-    expect(r.json).toMatchObject({ id: 'DSO-LOCAL-PEAK-2', status: 'ACTIVE', ownerOrganisationId: dso.id, validFrom: '2026-07-01T00:00:00.000Z', validTo: null, version: 1 });
+    expect(r.json).toMatchObject({
+      id: 'DSO-LOCAL-PEAK-2',
+      status: 'ACTIVE',
+      ownerOrganisationId: dso.id,
+      validFrom: '2026-07-01T00:00:00.000Z',
+      validTo: null,
+      version: 1,
+    });
     expect(r.headers.get('location')).toBe('/api/v1/products/DSO-LOCAL-PEAK-2');
     const [audit] = await hub.db.query(`SELECT action FROM audit_log WHERE record_type = 'product' AND record_id = 'DSO-LOCAL-PEAK-2'`);
     expect(audit.action).toBe('product.created');
@@ -84,8 +151,21 @@ describe('the product catalogue (UC-04.01)', () => {
 
   it('refuses each bad product with its rule code, writing nothing', async () => {
     const body = (extra: Record<string, unknown>) => ({ id: 'NESO-NEW-1', market: 'NESO', name: 'New', serviceType: 'RESERVE', ...extra });
-    const post = (b: unknown, as = 'operator') => () => hub.call('POST', '/api/v1/products', { as, body: b });
-    for (const id of ['neso-dfs', 'NESO', 'NESO-', 'NESO--DFS', 'NESO-DFS-', 'ELEXON-DFS', 'NESO_DFS', 'NESO-DFS X', `NESO-${'A'.repeat(28)}`]) {
+    const post =
+      (b: unknown, as = 'operator') =>
+      () =>
+        hub.call('POST', '/api/v1/products', { as, body: b });
+    for (const id of [
+      'neso-dfs',
+      'NESO',
+      'NESO-',
+      'NESO--DFS',
+      'NESO-DFS-',
+      'ELEXON-DFS',
+      'NESO_DFS',
+      'NESO-DFS X',
+      `NESO-${'A'.repeat(28)}`,
+    ]) {
       await refused(post(body({ id })), 422, invalid('id', 'PRODUCT-ID-FORMAT'));
     }
     await refused(post(body({ id: 'DSO-NEW-1' })), 422, 'PRODUCT-ID-MARKET');
@@ -103,8 +183,14 @@ describe('the product catalogue (UC-04.01)', () => {
   });
 
   it('updates with If-Match, keeps every version, and retires (INACTIVE, never deleted)', async () => {
-    await hub.call('POST', '/api/v1/products', { as: 'operator', body: { id: 'NESO-TRIAL-X', market: 'NESO', name: 'Trial X', serviceType: 'OTHER', validFrom: '2026-01-01T00:00:00Z' } });
-    const patch = (b: unknown, headers: Record<string, string> = { 'if-match': '"1"' }, as = 'operator') => () => hub.call('PATCH', '/api/v1/products/NESO-TRIAL-X', { as, body: b, headers });
+    await hub.call('POST', '/api/v1/products', {
+      as: 'operator',
+      body: { id: 'NESO-TRIAL-X', market: 'NESO', name: 'Trial X', serviceType: 'OTHER', validFrom: '2026-01-01T00:00:00Z' },
+    });
+    const patch =
+      (b: unknown, headers: Record<string, string> = { 'if-match': '"1"' }, as = 'operator') =>
+      () =>
+        hub.call('PATCH', '/api/v1/products/NESO-TRIAL-X', { as, body: b, headers });
     await refused(patch({ name: 'No ETag' }, {}), 428, 'REQUEST-IF-MATCH-REQUIRED');
     await refused(patch({ name: 'Stale' }, { 'if-match': '"9"' }), 412, 'REQUEST-PRECONDITION-FAILED');
     await refused(patch({ id: 'NESO-TRIAL-Y' }), 422, invalid('id', 'REQUEST-UNKNOWN-FIELD'));
@@ -112,7 +198,11 @@ describe('the product catalogue (UC-04.01)', () => {
     await refused(patch({ validTo: '2025-01-01T00:00:00Z' }), 422, 'PRODUCT-PERIOD');
     await refused(patch({ ownerOrganisationId: DEMO['fsp-a'] }), 422, 'PRODUCT-OWNER-INVALID');
     await refused(patch({ name: 'Mine' }, { 'if-match': '"1"' }, 'fsp-a'), 403, 'AUTH-SCOPE-MISSING');
-    await refused(() => hub.call('PATCH', '/api/v1/products/NESO-NOPE', { as: 'operator', body: { name: 'x' }, headers: { 'if-match': '"1"' } }), 404, 'PRODUCT-NOT-FOUND');
+    await refused(
+      () => hub.call('PATCH', '/api/v1/products/NESO-NOPE', { as: 'operator', body: { name: 'x' }, headers: { 'if-match': '"1"' } }),
+      404,
+      'PRODUCT-NOT-FOUND',
+    );
     const renamed = await patch({ name: 'Trial X renamed' })();
     expect(renamed.json).toMatchObject({ name: 'Trial X renamed', version: 2 });
     // A market unit may name it while it is offered…
@@ -121,19 +211,32 @@ describe('the product catalogue (UC-04.01)', () => {
     expect(retired.status, retired.text).toBe(200);
     expect(retired.json).toMatchObject({ status: 'INACTIVE', validTo: hub.clock.now().toISOString(), version: 3 });
     const h = await hub.call('GET', '/api/v1/products/NESO-TRIAL-X/history', { as: 'fsp-a' });
-    expect(h.json.items.map((p: any) => [p.version, p.name, p.status])).toEqual([[3, 'Trial X renamed', 'INACTIVE'], [2, 'Trial X renamed', 'ACTIVE'], [1, 'Trial X', 'ACTIVE']]);
+    expect(h.json.items.map((p: any) => [p.version, p.name, p.status])).toEqual([
+      [3, 'Trial X renamed', 'INACTIVE'],
+      [2, 'Trial X renamed', 'ACTIVE'],
+      [1, 'Trial X', 'ACTIVE'],
+    ]);
     const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.product.retired' AND subject = 'NESO-TRIAL-X'`);
     expect(ev.data).toMatchObject({ productId: 'NESO-TRIAL-X', status: 'INACTIVE', changed: ['validTo', 'status'] });
     // …and not once it is retired; it still reads, and its ID stays taken.
     expect((await hub.call('GET', '/api/v1/products/NESO-TRIAL-X', { as: 'fsp-a' })).json.status).toBe('INACTIVE');
-    await refused(() => hub.call('POST', '/api/v1/products', { as: 'operator', body: { id: 'NESO-TRIAL-X', market: 'NESO', name: 'Again', serviceType: 'OTHER' } }), 409, 'PRODUCT-ID-TAKEN');
+    await refused(
+      () =>
+        hub.call('POST', '/api/v1/products', {
+          as: 'operator',
+          body: { id: 'NESO-TRIAL-X', market: 'NESO', name: 'Again', serviceType: 'OTHER' },
+        }),
+      409,
+      'PRODUCT-ID-TAKEN',
+    );
   });
 });
 
 describe('market units name catalogue products', () => {
   it('refuses an unknown or retired product with UNIT-PRODUCT-UNKNOWN, and a malformed one with UNIT-PRODUCT-FORMAT', async () => {
     const ids = [await asset(), await asset()];
-    const post = (product: string) => () => hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Unit p', type: 'SPG', product, assetIds: ids } });
+    const post = (product: string) => () =>
+      hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Unit p', type: 'SPG', product, assetIds: ids } });
     const p = await refused(post('NESO-NOPE'), 422, 'UNIT-PRODUCT-UNKNOWN');
     expect(p.errors[0].field).toBe('product');
     await refused(post('NESO-TRIAL-X'), 422, 'UNIT-PRODUCT-UNKNOWN');
@@ -158,9 +261,17 @@ describe('qualification (UC-04.02)', () => {
     await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, productId: 'NESO-NOPE' }), 422, 'QUALIFICATION-PRODUCT-UNKNOWN');
     await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, productId: 'NESO-TRIAL-X' }), 422, 'QUALIFICATION-PRODUCT-UNKNOWN');
     await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, productId: 'dfs' }), 422, invalid('productId', 'PRODUCT-ID-FORMAT'));
-    await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, outcome: 'PASSED' }), 422, invalid('outcome', 'QUALIFICATION-OUTCOME-UNKNOWN'));
+    await refused(
+      () => qualify(u.id, nesoToken, { ...QUALIFIED, outcome: 'PASSED' }),
+      422,
+      invalid('outcome', 'QUALIFICATION-OUTCOME-UNKNOWN'),
+    );
     await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, validTo: '2026-05-01T00:00:00Z' }), 422, 'QUALIFICATION-PERIOD');
-    await refused(() => qualify(u.id, nesoToken, { ...QUALIFIED, validFrom: '2026-13-01' }), 422, invalid('validFrom', 'QUALIFICATION-PERIOD'));
+    await refused(
+      () => qualify(u.id, nesoToken, { ...QUALIFIED, validFrom: '2026-13-01' }),
+      422,
+      invalid('validFrom', 'QUALIFICATION-PERIOD'),
+    );
     await refused(() => qualify(u.id, nesoToken, { validFrom: '2026-06-01T00:00:00Z' }), 422, invalid('outcome', 'REQUEST-FIELD-REQUIRED'));
     await refused(() => qualify('01JD8X6N2Q7ZB4Y3W5V6T7S8R9', nesoToken, QUALIFIED), 404, 'UNIT-NOT-FOUND');
     await refused(() => qualify('not-a-unit', nesoToken, QUALIFIED), 404, 'UNIT-NOT-FOUND');
@@ -170,22 +281,48 @@ describe('qualification (UC-04.02)', () => {
     const u = await unit();
     const first = await qualify(u.id, neso.token, { ...QUALIFIED, validTo: '2027-06-01T00:00:00Z', reference: 'NESO-PQ-1' });
     expect(first.status, first.text).toBe(201);
-    expect(first.json).toMatchObject({ marketUnitId: u.id, productId: 'NESO-DFS', outcome: 'QUALIFIED', systemOperatorId: neso.id, supersedes: null, current: true, reference: 'NESO-PQ-1', reassessmentCleared: false });
+    expect(first.json).toMatchObject({
+      marketUnitId: u.id,
+      productId: 'NESO-DFS',
+      outcome: 'QUALIFIED',
+      systemOperatorId: neso.id,
+      supersedes: null,
+      current: true,
+      reference: 'NESO-PQ-1',
+      reassessmentCleared: false,
+    });
     const read = await hub.call('GET', `/api/v1/market-units/${u.id}`, { as: 'fsp-a' });
-    expect(read.json.qualifications).toEqual([{ qualificationId: first.json.id, productId: 'NESO-DFS', outcome: 'QUALIFIED', validFrom: '2026-06-01T00:00:00.000Z', validTo: '2027-06-01T00:00:00.000Z', recordedAt: hub.clock.now().toISOString() }]);
+    expect(read.json.qualifications).toEqual([
+      {
+        qualificationId: first.json.id,
+        productId: 'NESO-DFS',
+        outcome: 'QUALIFIED',
+        validFrom: '2026-06-01T00:00:00.000Z',
+        validTo: '2027-06-01T00:00:00.000Z',
+        recordedAt: hub.clock.now().toISOString(),
+      },
+    ]);
     // The unit's FSP and the product owner receive the event (and, by the standing rule, every SO).
     const to = await recipients('fmar.qualification.recorded', first.json.id);
     expect(to[DEMO['fsp-a']]).toContain('unit-fsp');
     expect(to[neso.id]).toContain('product-owner');
     expect(to[DEMO['fsp-b']]).toBeUndefined();
-    const [audit] = await hub.db.query(`SELECT action, organisation_id FROM audit_log WHERE record_type = 'qualification' AND record_id = $1`, [first.json.id]);
+    const [audit] = await hub.db.query(
+      `SELECT action, organisation_id FROM audit_log WHERE record_type = 'qualification' AND record_id = $1`,
+      [first.json.id],
+    );
     expect(audit).toEqual({ action: 'qualification.recorded', organisation_id: DEMO['fsp-a'] });
 
     const second = await qualify(u.id, neso.token, { outcome: 'FAILED', validFrom: '2026-06-02T00:00:00Z', notes: 'telemetry missing' });
     expect(second.json).toMatchObject({ outcome: 'FAILED', supersedes: first.json.id, current: true });
     const list = await hub.call('GET', `/api/v1/market-units/${u.id}/qualifications`, { as: 'fsp-a' });
-    expect(list.json.items.map((q: any) => [q.id, q.outcome, q.current])).toEqual([[second.json.id, 'FAILED', true], [first.json.id, 'QUALIFIED', false]]);
-    expect((await hub.call('GET', `/api/v1/market-units/${u.id}`, { as: 'fsp-a' })).json.qualifications.map((q: any) => q.outcome)).toEqual(['FAILED']);
+    expect(list.json.items.map((q: any) => [q.id, q.outcome, q.current])).toEqual([
+      [second.json.id, 'FAILED', true],
+      [first.json.id, 'QUALIFIED', false],
+    ]);
+    expect((await hub.call('GET', `/api/v1/market-units/${u.id}`, { as: 'fsp-a' })).json.qualifications.map((q: any) => q.outcome)).toEqual(
+      ['FAILED'],
+    );
     const [row] = await hub.db.query(`SELECT outcome FROM qualification WHERE id = $1`, [first.json.id]);
     expect(row.outcome).toBe('QUALIFIED');
 
@@ -214,10 +351,14 @@ describe('concurrent and retried writes', () => {
     expect(new Set(superseded).size).toBe(7);
   });
 
-
   it('honours Idempotency-Key on recording a qualification: the retry replays, one record is kept', async () => {
     const u = await unit();
-    const send = () => hub.call('POST', `/api/v1/market-units/${u.id}/qualifications`, { as: neso.token, body: QUALIFIED, headers: { 'idempotency-key': `pq-${u.id}` } });
+    const send = () =>
+      hub.call('POST', `/api/v1/market-units/${u.id}/qualifications`, {
+        as: neso.token,
+        body: QUALIFIED,
+        headers: { 'idempotency-key': `pq-${u.id}` },
+      });
     const first = await send();
     const retry = await send();
     expect([first.status, retry.status]).toEqual([201, 201]);
@@ -231,7 +372,8 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
     const u = await unit();
     const extra = await asset();
     expect((await qualify(u.id, neso.token, QUALIFIED)).status).toBe(201);
-    const patch = (body: unknown, version: number) => hub.call('PATCH', `/api/v1/market-units/${u.id}`, { as: 'fsp-a', body, headers: { 'if-match': `"${version}"` } });
+    const patch = (body: unknown, version: number) =>
+      hub.call('PATCH', `/api/v1/market-units/${u.id}`, { as: 'fsp-a', body, headers: { 'if-match': `"${version}"` } });
     // A rename is not material.
     expect((await patch({ name: 'Renamed only' }, 1)).json.reassessmentRequired).toBe(false);
     const changed = await patch({ assetIds: [...u.assetIds, extra] }, 2);
@@ -240,7 +382,10 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
     expect(changed.json.reassessmentReason).toContain('composition');
     const to = await recipients('fmar.market-unit.reassessment-required', u.id);
     expect(to).toEqual({ [DEMO['fsp-a']]: ['record-organisation', 'unit-fsp'], [neso.id]: ['product-owner'] });
-    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE record_type = 'market_unit' AND record_id = $1 AND action = 'market-unit.reassessment-required'`, [u.id]);
+    const [audit] = await hub.db.query<{ detail: any }>(
+      `SELECT detail FROM audit_log WHERE record_type = 'market_unit' AND record_id = $1 AND action = 'market-unit.reassessment-required'`,
+      [u.id],
+    );
     expect(audit.detail.qualificationIds).toHaveLength(1);
 
     const again = await qualify(u.id, neso.token, { ...QUALIFIED, reference: 'PQ after change' });
@@ -248,7 +393,12 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
     const read = await hub.call('GET', `/api/v1/market-units/${u.id}`, { as: 'fsp-a' });
     expect(read.json).toMatchObject({ reassessmentRequired: false, reassessmentReason: null, version: 4 });
     const h = await hub.call('GET', `/api/v1/market-units/${u.id}/history`, { as: 'fsp-a' });
-    expect(h.json.items.map((x: any) => [x.version, x.reassessmentRequired])).toEqual([[4, false], [3, true], [2, false], [1, false]]);
+    expect(h.json.items.map((x: any) => [x.version, x.reassessmentRequired])).toEqual([
+      [4, false],
+      [3, true],
+      [2, false],
+      [1, false],
+    ]);
   });
 
   it('a switch that takes a member away flags the unit (as before) and now notifies the product owner too', async () => {
@@ -258,19 +408,31 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
     // As a switch that has taken effect: the asset is already the gaining FSP's (docs/switching.md).
     await hub.db.transaction(async (tx) => {
       await tx.query(`UPDATE asset SET fsp_id = $2 WHERE id = $1`, [leaving, DEMO['fsp-b']]);
-      const out = await applySwitchToUnits(tx, hub.ctx, hub.system, { assetId: leaving, gainingFspId: DEMO['fsp-b'], switchId: 'SWITCH-TEST', now: hub.clock.now() });
+      const out = await applySwitchToUnits(tx, hub.ctx, hub.system, {
+        assetId: leaving,
+        gainingFspId: DEMO['fsp-b'],
+        switchId: 'SWITCH-TEST',
+        now: hub.clock.now(),
+      });
       expect(out).toEqual({ moved: [], flagged: [u.id] });
     });
     const to = await recipients('fmar.market-unit.reassessment-required', u.id);
     expect(to).toEqual({ [DEMO['fsp-a']]: ['record-organisation', 'unit-fsp'], [neso.id]: ['product-owner'] });
-    const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.market-unit.reassessment-required' AND subject = $1`, [u.id]);
+    const [ev] = await hub.db.query(
+      `SELECT data FROM event_outbox WHERE type = 'fmar.market-unit.reassessment-required' AND subject = $1`,
+      [u.id],
+    );
     expect(ev.data).toMatchObject({ removedAssetId: leaving, switchId: 'SWITCH-TEST', productOwnerIds: [neso.id] });
   });
 
   it('flags a change of type (SPU to SPG) too', async () => {
     const u = await unit('NESO-DFS', 'fsp-a', 1);
     expect((await qualify(u.id, neso.token, QUALIFIED)).status).toBe(201);
-    const r = await hub.call('PATCH', `/api/v1/market-units/${u.id}`, { as: 'fsp-a', body: { type: 'SPG', assetIds: [...u.assetIds, await asset()] }, headers: { 'if-match': '"1"' } });
+    const r = await hub.call('PATCH', `/api/v1/market-units/${u.id}`, {
+      as: 'fsp-a',
+      body: { type: 'SPG', assetIds: [...u.assetIds, await asset()] },
+      headers: { 'if-match': '"1"' },
+    });
     expect(r.status, r.text).toBe(200);
     expect(r.json).toMatchObject({ type: 'SPG', reassessmentRequired: true });
     expect(r.json.reassessmentReason).toContain('type changed');
@@ -280,7 +442,11 @@ describe('re-assessment after a material change (UC-04.02 with UC-03.03)', () =>
     const u = await unit();
     const extra = await asset();
     expect((await qualify(u.id, neso.token, { outcome: 'FAILED', validFrom: '2026-06-01T00:00:00Z' })).status).toBe(201);
-    const r = await hub.call('PATCH', `/api/v1/market-units/${u.id}`, { as: 'fsp-a', body: { assetIds: [...u.assetIds, extra] }, headers: { 'if-match': '"1"' } });
+    const r = await hub.call('PATCH', `/api/v1/market-units/${u.id}`, {
+      as: 'fsp-a',
+      body: { assetIds: [...u.assetIds, extra] },
+      headers: { 'if-match': '"1"' },
+    });
     expect(r.json).toMatchObject({ reassessmentRequired: false, version: 2 });
     expect(await recipients('fmar.market-unit.reassessment-required', u.id)).toEqual({});
   });
@@ -302,7 +468,9 @@ describe('de-registration while qualified (UC-03.04)', () => {
       // A de-registered unit is not qualified any more.
       const fresh = await hub.token({ org: neso.id, roles: ['SYSTEM_OPERATOR'] });
       await refused(() => qualify(u.id, fresh, QUALIFIED), 409, 'UNIT-DEREGISTERED');
-    } finally { hub.clock.set('2026-06-01T09:00:00.000Z'); }
+    } finally {
+      hub.clock.set('2026-06-01T09:00:00.000Z');
+    }
   });
 
   it('is allowed after the SO records FAILED', async () => {
@@ -316,7 +484,10 @@ describe('de-registration while qualified (UC-03.04)', () => {
 
 describe('equivalences and opportunities (UC-04.03)', () => {
   it('the operator maintains the table; bad entries are refused with their codes', async () => {
-    const post = (body: unknown, as = 'operator') => () => hub.call('POST', '/api/v1/product-equivalences', { as, body });
+    const post =
+      (body: unknown, as = 'operator') =>
+      () =>
+        hub.call('POST', '/api/v1/product-equivalences', { as, body });
     const eq = await post({ productA: 'NESO-DFS', productB: 'DSO-SUSTAIN-PEAK', kind: 'EQUIVALENT', notes: 'same turn-down' })();
     expect(eq.status, eq.text).toBe(201);
     expect(eq.json).toMatchObject({ productA: 'NESO-DFS', productB: 'DSO-SUSTAIN-PEAK', kind: 'EQUIVALENT', status: 'ACTIVE', version: 1 });
@@ -325,7 +496,11 @@ describe('equivalences and opportunities (UC-04.03)', () => {
     await refused(post({ productA: 'NESO-DFS', productB: 'NESO-DFS', kind: 'EQUIVALENT' }), 422, 'EQUIVALENCE-SELF');
     await refused(post({ productA: 'NESO-DFS', productB: 'NESO-NOPE', kind: 'EQUIVALENT' }), 422, 'EQUIVALENCE-PRODUCT-UNKNOWN');
     await refused(post({ productA: 'NESO-DFS', productB: 'NESO-LCM', kind: 'SIMILAR' }), 422, invalid('kind', 'EQUIVALENCE-KIND-UNKNOWN'));
-    const dup = await refused(post({ productA: 'DSO-SUSTAIN-PEAK', productB: 'NESO-DFS', kind: 'SUBSTITUTABLE' }), 409, 'EQUIVALENCE-EXISTS');
+    const dup = await refused(
+      post({ productA: 'DSO-SUSTAIN-PEAK', productB: 'NESO-DFS', kind: 'SUBSTITUTABLE' }),
+      409,
+      'EQUIVALENCE-EXISTS',
+    );
     expect(dup.equivalenceId).toBe(eq.json.id);
     await refused(post({ productA: 'NESO-DFS', productB: 'NESO-LCM', kind: 'EQUIVALENT' }, 'fsp-a'), 403, 'AUTH-SCOPE-MISSING');
     await refused(post({ productA: 'NESO-DFS', productB: 'NESO-LCM', kind: 'EQUIVALENT' }, neso.token), 403, 'AUTH-SCOPE-MISSING');
@@ -344,22 +519,45 @@ describe('equivalences and opportunities (UC-04.03)', () => {
     expect(lcm.status, lcm.text).toBe(201);
     expect((await op({ productA: 'NESO-BR', productB: 'NESO-DFS', kind: 'SUBSTITUTABLE' })).status).toBe(201);
     const u = await unit();
-    const opps = async () => (await hub.call('GET', `/api/v1/market-units/${u.id}/opportunities`, { as: 'fsp-a' })).json.items.map((o: any) => [o.product.id, o.viaProductId, o.kind]);
+    const opps = async () =>
+      (await hub.call('GET', `/api/v1/market-units/${u.id}/opportunities`, { as: 'fsp-a' })).json.items.map((o: any) => [
+        o.product.id,
+        o.viaProductId,
+        o.kind,
+      ]);
     expect(await opps()).toEqual([]);
     await qualify(u.id, neso.token, QUALIFIED);
-    expect(await opps()).toEqual([['DSO-SUSTAIN-PEAK', 'NESO-DFS', 'EQUIVALENT'], ['NESO-LCM', 'NESO-DFS', 'SUBSTITUTABLE']]);
+    expect(await opps()).toEqual([
+      ['DSO-SUSTAIN-PEAK', 'NESO-DFS', 'EQUIVALENT'],
+      ['NESO-LCM', 'NESO-DFS', 'SUBSTITUTABLE'],
+    ]);
     // Qualified for DSO-SUSTAIN-PEAK by its own SO (the DSO): no longer an opportunity.
     const dsoQ = await qualify(u.id, dso.token, { ...QUALIFIED, productId: 'DSO-SUSTAIN-PEAK' });
     expect(dsoQ.status, dsoQ.text).toBe(201);
     expect(await opps()).toEqual([['NESO-LCM', 'NESO-DFS', 'SUBSTITUTABLE']]);
-    expect((await hub.call('GET', `/api/v1/market-units/${u.id}`, { as: 'fsp-a' })).json.qualifications.map((q: any) => q.productId)).toEqual(['DSO-SUSTAIN-PEAK', 'NESO-DFS']);
+    expect(
+      (await hub.call('GET', `/api/v1/market-units/${u.id}`, { as: 'fsp-a' })).json.qualifications.map((q: any) => q.productId),
+    ).toEqual(['DSO-SUSTAIN-PEAK', 'NESO-DFS']);
     // A withdrawn equivalence offers nothing; it stays readable.
-    const w = await hub.call('DELETE', `/api/v1/product-equivalences/${lcm.json.id}?reason=ended`, { as: 'operator', headers: { 'if-match': '"1"' } });
+    const w = await hub.call('DELETE', `/api/v1/product-equivalences/${lcm.json.id}?reason=ended`, {
+      as: 'operator',
+      headers: { 'if-match': '"1"' },
+    });
     expect(w.json).toMatchObject({ status: 'WITHDRAWN', version: 2 });
     expect(await opps()).toEqual([]);
-    await refused(() => hub.call('DELETE', `/api/v1/product-equivalences/${lcm.json.id}`, { as: 'operator' }), 409, 'EQUIVALENCE-WITHDRAWN');
-    await refused(() => hub.call('DELETE', '/api/v1/product-equivalences/01JD8X6N2Q7ZB4Y3W5V6T7S8R9', { as: 'operator' }), 404, 'EQUIVALENCE-NOT-FOUND');
-    expect((await hub.call('GET', '/api/v1/product-equivalences?status=WITHDRAWN', { as: 'fsp-a' })).json.items.map((e: any) => e.id)).toContain(lcm.json.id);
+    await refused(
+      () => hub.call('DELETE', `/api/v1/product-equivalences/${lcm.json.id}`, { as: 'operator' }),
+      409,
+      'EQUIVALENCE-WITHDRAWN',
+    );
+    await refused(
+      () => hub.call('DELETE', '/api/v1/product-equivalences/01JD8X6N2Q7ZB4Y3W5V6T7S8R9', { as: 'operator' }),
+      404,
+      'EQUIVALENCE-NOT-FOUND',
+    );
+    expect(
+      (await hub.call('GET', '/api/v1/product-equivalences?status=WITHDRAWN', { as: 'fsp-a' })).json.items.map((e: any) => e.id),
+    ).toContain(lcm.json.id);
     expect((await hub.call('GET', `/api/v1/market-units/${u.id}/opportunities`, { as: 'fsp-b' })).status).toBe(404);
   });
 });
@@ -382,7 +580,11 @@ describe('the pure rules', () => {
       { id: '3', productA: 'D', productB: 'A', kind: 'SUBSTITUTABLE' as const, status: 'ACTIVE' as const },
       { id: '4', productA: 'A', productB: 'E', kind: 'EQUIVALENT' as const, status: 'WITHDRAWN' as const },
     ];
-    expect(relatedProducts('A', eqs).map((r) => [r.productId, r.direction])).toEqual([['B', 'to'], ['C', 'both'], ['D', 'from']]);
+    expect(relatedProducts('A', eqs).map((r) => [r.productId, r.direction])).toEqual([
+      ['B', 'to'],
+      ['C', 'both'],
+      ['D', 'from'],
+    ]);
     expect(opportunities(['A'], eqs).map((o) => o.productId)).toEqual(['B', 'C']);
     expect(opportunities(['A', 'C'], eqs).map((o) => o.productId)).toEqual(['B']);
   });

@@ -13,8 +13,12 @@ import { DEMO, batteryInput, consentFor, mpanFor, rowCounts, testHub, type TestH
 /** Data quality (docs/data-quality.md): the rule language, every default rule, findings, scorecards, validation, access. */
 
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 const DQ = '/api/v1/data-quality';
 let n = 0;
@@ -42,7 +46,12 @@ const NO_SERIAL = { serialNumber: undefined };
 
 describe('the rule language', () => {
   const error = (text: string): DefinitionError => {
-    try { parseDefinition(text); } catch (e) { if (e instanceof DefinitionError) return e; throw e; }
+    try {
+      parseDefinition(text);
+    } catch (e) {
+      if (e instanceof DefinitionError) return e;
+      throw e;
+    }
     throw new Error(`${text} parsed`);
   };
 
@@ -104,18 +113,45 @@ describe('the default rules, each by its code', () => {
   const now = new Date('2026-06-01T09:00:00Z');
   const EXPORT = mpanFor(4242);
   const good: Asset = {
-    id: '01JDQ00000000000000000GOOD', friendlyCode: null, name: 'Roof PV', category: 'SOLAR_PV', organisationId: 'o', fspId: 'o', status: 'PENDING_VALIDATION',
-    ratedCapacityKw: 5, generationCapacityKw: 4, demandCapacityKw: null, energySource: 'SOLAR', demandTechnology: null, manufacturer: 'Acme', model: 'P1',
-    serialNumber: 'SN-0001', commissioningDate: '2025-01-01', effectiveDate: '2025-02-01', connectionStatus: 'CONNECTED', connectionType: 'FIRM',
-    dno: 'SPEN_SPM', importMpan: null, exportMpan: EXPORT, location: { postcode: 'G1 1AA', gspGroup: '_N' }, consentReference: 'consent-jti-1', aliases: [],
-    version: 1, recordedAt: '2026-05-01T09:00:00.000Z', recordedBy: 't', deregisteredAt: null,
+    id: '01JDQ00000000000000000GOOD',
+    friendlyCode: null,
+    name: 'Roof PV',
+    category: 'SOLAR_PV',
+    organisationId: 'o',
+    fspId: 'o',
+    status: 'PENDING_VALIDATION',
+    ratedCapacityKw: 5,
+    generationCapacityKw: 4,
+    demandCapacityKw: null,
+    energySource: 'SOLAR',
+    demandTechnology: null,
+    manufacturer: 'Acme',
+    model: 'P1',
+    serialNumber: 'SN-0001',
+    commissioningDate: '2025-01-01',
+    effectiveDate: '2025-02-01',
+    connectionStatus: 'CONNECTED',
+    connectionType: 'FIRM',
+    dno: 'SPEN_SPM',
+    importMpan: null,
+    exportMpan: EXPORT,
+    location: { postcode: 'G1 1AA', gspGroup: '_N' },
+    consentReference: 'consent-jti-1',
+    aliases: [],
+    version: 1,
+    recordedAt: '2026-05-01T09:00:00.000Z',
+    recordedBy: 't',
+    deregisteredAt: null,
   };
   const okChecks: Validation = {
     meterPoint: { status: 'ok', mpan: EXPORT, distributorId: '13', dno: 'SPEN_SPM', gspGroup: '_N', energised: true },
     mcs: { status: 'ok', serialNumber: 'SN-0001', category: 'SOLAR_PV', certificate: 'MCS-1' },
   };
   const validated = { validatedAt: '2026-05-20T09:00:00.000Z', validation: okChecks };
-  const checks = (v: Partial<Validation['meterPoint']> = {}, m: Partial<Validation['mcs']> = {}) => ({ validatedAt: validated.validatedAt, validation: { meterPoint: { ...okChecks.meterPoint!, ...v }, mcs: { ...okChecks.mcs!, ...m } } as Validation });
+  const checks = (v: Partial<Validation['meterPoint']> = {}, m: Partial<Validation['mcs']> = {}) => ({
+    validatedAt: validated.validatedAt,
+    validation: { meterPoint: { ...okChecks.meterPoint!, ...v }, mcs: { ...okChecks.mcs!, ...m } } as Validation,
+  });
 
   // Each case changes the good asset (or its checks) so that exactly that rule fails.
   const CASES: [string, Partial<Asset>, { validatedAt: string | null; validation: Validation | null } | undefined][] = [
@@ -184,7 +220,14 @@ describe('the default rules, each by its code', () => {
 /* ---------------------------------------------------------------------------------------------- */
 
 describe('maintaining rules', () => {
-  const body = { code: 'DQ-TEST-NAME-SHORT', description: 'Names are short.', severity: 'INFO', weight: 3, kind: 'field', definition: 'name matches "^.{1,20}$"' };
+  const body = {
+    code: 'DQ-TEST-NAME-SHORT',
+    description: 'Names are short.',
+    severity: 'INFO',
+    weight: 3,
+    kind: 'field',
+    definition: 'name matches "^.{1,20}$"',
+  };
 
   it('the operator creates, reads, changes (If-Match) and lists a rule; history keeps every version; audited', async () => {
     const c = await hub.call('POST', `${DQ}/rules`, { as: 'operator', body });
@@ -199,8 +242,14 @@ describe('maintaining rules', () => {
     expect(u.status, JSON.stringify(u.json)).toBe(200);
     expect(u.json).toMatchObject({ weight: 4, appliesTo: ['BESS'], version: 2 });
     const h = await hub.call('GET', `${url}/history`, { as: 'fsp-a' });
-    expect(h.json.items.map((r: any) => [r.version, r.weight])).toEqual([[2, 4], [1, 3]]);
-    const audit = await hub.db.query(`SELECT action FROM audit_log WHERE record_type = 'data_quality_rule' AND record_id = $1 ORDER BY id`, [body.code]);
+    expect(h.json.items.map((r: any) => [r.version, r.weight])).toEqual([
+      [2, 4],
+      [1, 3],
+    ]);
+    const audit = await hub.db.query(
+      `SELECT action FROM audit_log WHERE record_type = 'data_quality_rule' AND record_id = $1 ORDER BY id`,
+      [body.code],
+    );
     expect(audit.map((a) => a.action)).toEqual(['data-quality-rule.created', 'data-quality-rule.updated']);
     const list = await hub.call('GET', `${DQ}/rules?kind=field`, { as: 'dno' });
     expect(list.json.items.map((r: any) => r.code)).toContain(body.code);
@@ -208,7 +257,10 @@ describe('maintaining rules', () => {
   });
 
   it('a rule targets a category the operator added to the catalogue; one the catalogue lacks is 422 ASSET-CATEGORY-UNKNOWN, nothing written', async () => {
-    const added = await hub.call('POST', '/api/v1/catalogues/asset-categories/codes', { as: 'operator', body: { code: 'DQFLYWHEEL', label: 'Flywheel', attributes: { kind: 'storage', defaultEnergySource: 'GRID' } } });
+    const added = await hub.call('POST', '/api/v1/catalogues/asset-categories/codes', {
+      as: 'operator',
+      body: { code: 'DQFLYWHEEL', label: 'Flywheel', attributes: { kind: 'storage', defaultEnergySource: 'GRID' } },
+    });
     expect(added.status, JSON.stringify(added.json)).toBe(201);
     const rule = { ...body, code: 'DQ-TEST-FLYWHEEL', appliesTo: ['DQFLYWHEEL', 'BESS'] };
     const before = await rowCounts(hub.db, ['dq_rule', 'record_history', 'audit_log']);
@@ -220,7 +272,11 @@ describe('maintaining rules', () => {
     expect(c.status, JSON.stringify(c.json)).toBe(201);
     expect(c.json.appliesTo).toEqual(['DQFLYWHEEL', 'BESS']);
     const mid = await rowCounts(hub.db, ['dq_rule', 'record_history', 'audit_log']);
-    const p = await hub.call('PATCH', `${DQ}/rules/${rule.code}`, { as: 'operator', body: { appliesTo: ['DQGYROSCOPE'] }, headers: { 'if-match': '"1"' } });
+    const p = await hub.call('PATCH', `${DQ}/rules/${rule.code}`, {
+      as: 'operator',
+      body: { appliesTo: ['DQGYROSCOPE'] },
+      headers: { 'if-match': '"1"' },
+    });
     expect(p.status).toBe(422);
     expect(p.json.errors).toEqual([expect.objectContaining({ field: 'appliesTo.0', code: 'ASSET-CATEGORY-UNKNOWN' })]);
     expect(await rowCounts(hub.db, ['dq_rule', 'record_history', 'audit_log'])).toEqual(mid);
@@ -228,13 +284,20 @@ describe('maintaining rules', () => {
 
   it('a definition that does not parse is a 422 with the rule code and its position, and nothing is written', async () => {
     const before = await rowCounts(hub.db, ['dq_rule', 'audit_log']);
-    const r = await hub.call('POST', `${DQ}/rules`, { as: 'operator', body: { ...body, code: 'DQ-TEST-BAD', definition: 'ratedCapacityKw >= "big"' } });
+    const r = await hub.call('POST', `${DQ}/rules`, {
+      as: 'operator',
+      body: { ...body, code: 'DQ-TEST-BAD', definition: 'ratedCapacityKw >= "big"' },
+    });
     expect(r.status).toBe(422);
     expect(r.json).toMatchObject({ code: 'DQ-RULE-TYPE', position: { offset: 19, line: 1, column: 20 } });
     expect(r.json.errors[0]).toMatchObject({ field: 'definition', code: 'DQ-RULE-TYPE' });
     const k = await hub.call('POST', `${DQ}/rules`, { as: 'operator', body: { ...body, code: 'DQ-TEST-BAD', kind: 'staleness' } });
     expect(k.json.code).toBe('DQ-RULE-KIND-MISMATCH');
-    const p = await hub.call('PATCH', `${DQ}/rules/${body.code}`, { as: 'operator', body: { definition: 'name matches "(x*)*"' }, headers: { 'if-match': '"2"' } });
+    const p = await hub.call('PATCH', `${DQ}/rules/${body.code}`, {
+      as: 'operator',
+      body: { definition: 'name matches "(x*)*"' },
+      headers: { 'if-match': '"2"' },
+    });
     expect(p.json.code).toBe('DQ-RULE-PATTERN-INVALID');
     expect(await rowCounts(hub.db, ['dq_rule', 'audit_log'])).toEqual(before);
   });
@@ -257,12 +320,23 @@ describe('maintaining rules', () => {
       expect(await openCodes(a.id)).not.toContain(code);
       await expectScorecardsConsistent();
       expect((await hub.call('DELETE', `${DQ}/rules/${code}`, { as: 'operator' })).json.code).toBe('DQ-RULE-INACTIVE');
-      const closed = await hub.db.query<{ data: any }>(`SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-closed' AND data->'assetIds' ? $1`, [a.id]);
+      const closed = await hub.db.query<{ data: any }>(
+        `SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-closed' AND data->'assetIds' ? $1`,
+        [a.id],
+      );
       expect(closed.flatMap((ev) => ev.data.findings.map((f: any) => f.ruleCode))).toEqual(['DQ-SERIAL-REQUIRED']);
-      const r = await hub.call('PATCH', `${DQ}/rules/${code}`, { as: 'operator', body: { active: true }, headers: { 'if-match': `"${d.json.version}"` } });
+      const r = await hub.call('PATCH', `${DQ}/rules/${code}`, {
+        as: 'operator',
+        body: { active: true },
+        headers: { 'if-match': `"${d.json.version}"` },
+      });
       expect(r.json.active).toBe(true);
       expect(await openCodes(a.id)).not.toContain(code);
-      const u = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { name: `Renamed ${version}` }, headers: { 'if-match': `"${version}"` } });
+      const u = await hub.call('PATCH', `/api/v1/assets/${a.id}`, {
+        as: 'fsp-a',
+        body: { name: `Renamed ${version}` },
+        headers: { 'if-match': `"${version}"` },
+      });
       version = u.json.version;
       expect(await openCodes(a.id)).toContain(code);
     }
@@ -278,24 +352,45 @@ describe('findings: a live list', () => {
     expect(await openCodes(a.id)).toEqual(['DQ-CONNECTION-TYPE-KNOWN', 'DQ-DEVICE-IDENTITY', 'DQ-POSTCODE-PRESENT', 'DQ-SERIAL-REQUIRED']);
     const first = await hub.call('GET', `/api/v1/assets/${a.id}/findings`, { as: 'fsp-a' });
     expect(first.json.items).toMatchObject([{ ruleCode: 'DQ-SERIAL-REQUIRED', severity: 'WARNING', status: 'open' }]);
-    expect(first.json.advisories.map((x: any) => x.ruleCode)).toEqual(['DQ-CONNECTION-TYPE-KNOWN', 'DQ-DEVICE-IDENTITY', 'DQ-POSTCODE-PRESENT']);
+    expect(first.json.advisories.map((x: any) => x.ruleCode)).toEqual([
+      'DQ-CONNECTION-TYPE-KNOWN',
+      'DQ-DEVICE-IDENTITY',
+      'DQ-POSTCODE-PRESENT',
+    ]);
     expect(first.json.advisories[1].description).toBe('Manufacturer and model are recorded.');
-    const u1 = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { name: 'Still no postcode' }, headers: { 'if-match': '"1"' } });
+    const u1 = await hub.call('PATCH', `/api/v1/assets/${a.id}`, {
+      as: 'fsp-a',
+      body: { name: 'Still no postcode' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(u1.status).toBe(200);
     // The same finding row is kept (one per asset and rule); advisories are never rows.
     expect(await hub.db.query(`SELECT id FROM dq_finding WHERE asset_id = $1`, [a.id])).toEqual([{ id: first.json.items[0].id }]);
-    const u2 = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-a', body: { serialNumber: 'DQ-FIXED-1', location: { postcode: 'G1 1AA' }, manufacturer: 'Acme', model: 'B1', connectionType: 'FIRM' }, headers: { 'if-match': '"2"' } });
+    const u2 = await hub.call('PATCH', `/api/v1/assets/${a.id}`, {
+      as: 'fsp-a',
+      body: { serialNumber: 'DQ-FIXED-1', location: { postcode: 'G1 1AA' }, manufacturer: 'Acme', model: 'B1', connectionType: 'FIRM' },
+      headers: { 'if-match': '"2"' },
+    });
     expect(u2.status).toBe(200);
     const page = await hub.call('GET', `/api/v1/assets/${a.id}/findings?status=all`, { as: 'fsp-a' });
     expect(page.json.score).toBe(100);
     expect(page.json.advisories).toEqual([]);
     expect(page.json.items).toHaveLength(1);
     expect(page.json.items.every((f: any) => f.status === 'resolved' && f.resolvedAt)).toBe(true);
-    const events = await hub.db.query<{ type: string; data: any }>(`SELECT type, data FROM event_outbox WHERE type LIKE 'fmar.data-quality.finding-%' AND data->>'assetId' = $1`, [a.id]);
+    const events = await hub.db.query<{ type: string; data: any }>(
+      `SELECT type, data FROM event_outbox WHERE type LIKE 'fmar.data-quality.finding-%' AND data->>'assetId' = $1`,
+      [a.id],
+    );
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'fmar.data-quality.finding-closed', data: { fspId: DEMO['fsp-a'], organisationId: DEMO['fsp-a'] } });
+    expect(events[0]).toMatchObject({
+      type: 'fmar.data-quality.finding-closed',
+      data: { fspId: DEMO['fsp-a'], organisationId: DEMO['fsp-a'] },
+    });
     expect(events[0].data.findings.map((f: any) => f.ruleCode).sort()).toEqual(['DQ-SERIAL-REQUIRED']);
-    const [rc] = await hub.db.query(`SELECT count(*)::int AS n FROM event_recipient er JOIN event_outbox e ON e.id = er.event_id WHERE e.type = 'fmar.data-quality.finding-closed' AND e.data->>'assetId' = $1 AND er.organisation_id = $2`, [a.id, DEMO['fsp-a']]);
+    const [rc] = await hub.db.query(
+      `SELECT count(*)::int AS n FROM event_recipient er JOIN event_outbox e ON e.id = er.event_id WHERE e.type = 'fmar.data-quality.finding-closed' AND e.data->>'assetId' = $1 AND er.organisation_id = $2`,
+      [a.id, DEMO['fsp-a']],
+    );
     expect(rc.n).toBe(1);
   });
 
@@ -316,7 +411,11 @@ describe('findings: a live list', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: any = await hub.call('GET', `${DQ}/findings?organisationId=${DEMO['fsp-b']}&ruleCode=DQ-SERIAL-REQUIRED&limit=1${cursor ? `&cursor=${cursor}` : ''}`, { as: 'fsp-b' });
+      const r: any = await hub.call(
+        'GET',
+        `${DQ}/findings?organisationId=${DEMO['fsp-b']}&ruleCode=DQ-SERIAL-REQUIRED&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        { as: 'fsp-b' },
+      );
       expect(r.status).toBe(200);
       seen.push(...r.json.items.map((f: any) => f.assetId));
       cursor = r.json.nextCursor;
@@ -345,7 +444,8 @@ async function expectScorecardsConsistent() {
       sum((SELECT count(*) FROM dq_finding f WHERE f.asset_id = p.id AND f.resolved_at IS NULL AND f.severity = 'WARNING'))::int AS open_warning,
       sum(cardinality(s.advisories) + (SELECT count(*) FROM dq_finding f WHERE f.asset_id = p.id AND f.resolved_at IS NULL AND f.severity = 'INFO'))::int AS open_info
     FROM parties p JOIN dq_asset_score s ON s.asset_id = p.id GROUP BY 1, 2 ORDER BY 1, 2`);
-  const stored = await hub.db.query(`SELECT scope, key, assets::int, score_sum::int, open_error::int, open_warning::int, open_info::int FROM dq_scorecard
+  const stored = await hub.db
+    .query(`SELECT scope, key, assets::int, score_sum::int, open_error::int, open_warning::int, open_info::int FROM dq_scorecard
     WHERE assets <> 0 OR score_sum <> 0 OR open_error <> 0 OR open_warning <> 0 OR open_info <> 0 ORDER BY 1, 2`);
   expect(stored).toEqual(recomputed);
   const byRule = await hub.db.query(`
@@ -356,40 +456,72 @@ async function expectScorecardsConsistent() {
     SELECT p.scope, p.key, f.rule_code, count(*)::int AS open FROM parties p
       JOIN (SELECT asset_id, rule_code FROM dq_finding WHERE resolved_at IS NULL
             UNION ALL SELECT asset_id, unnest(advisories) FROM dq_asset_score) f ON f.asset_id = p.id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
-  expect(await hub.db.query(`SELECT scope, key, rule_code, open::int FROM dq_scorecard_rule WHERE open <> 0 ORDER BY 1, 2, 3`)).toEqual(byRule);
+  expect(await hub.db.query(`SELECT scope, key, rule_code, open::int FROM dq_scorecard_rule WHERE open <> 0 ORDER BY 1, 2, 3`)).toEqual(
+    byRule,
+  );
   // Every registered asset has a score row that counts it.
-  const [gap] = await hub.db.query(`SELECT count(*)::int AS n FROM asset a LEFT JOIN dq_asset_score s ON s.asset_id = a.id WHERE a.deregistered_at IS NULL AND (s.asset_id IS NULL OR NOT s.counted)`);
+  const [gap] = await hub.db.query(
+    `SELECT count(*)::int AS n FROM asset a LEFT JOIN dq_asset_score s ON s.asset_id = a.id WHERE a.deregistered_at IS NULL AND (s.asset_id IS NULL OR NOT s.counted)`,
+  );
   expect(gap.n).toBe(0);
 }
 
 describe('scorecards', () => {
   it('counters moved by deltas equal a recomputation after a mixed sequence of register / bulk / update / deregister (property-style)', async () => {
     let seed = 20260601;
-    const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
     const live: { id: string; as: 'fsp-a' | 'fsp-b' | 'operator'; version: number }[] = [];
-    const variant = () => pick([
-      {}, { manufacturer: 'Acme', model: 'X' }, { location: { postcode: 'G1 1AA' } }, { dno: 'UKPN_EPN' }, { serialNumber: undefined },
-      { generationCapacityKw: 3 }, { connectionType: 'FIRM' }, { dno: 'SPEN_SPD' },
-    ]);
+    const variant = () =>
+      pick([
+        {},
+        { manufacturer: 'Acme', model: 'X' },
+        { location: { postcode: 'G1 1AA' } },
+        { dno: 'UKPN_EPN' },
+        { serialNumber: undefined },
+        { generationCapacityKw: 3 },
+        { connectionType: 'FIRM' },
+        { dno: 'SPEN_SPD' },
+      ]);
     for (let step = 0; step < 45; step++) {
       const op = live.length < 4 ? 0 : Math.floor(rnd() * 4);
       if (op === 0) {
         const as = pick(['fsp-a', 'fsp-b', 'operator'] as const);
-        const body = batteryInput(9000 + ++n, { serialNumber: `PROP-${n}`, ...variant(), ...(as === 'operator' ? { organisationId: DEMO['fsp-b'], fspId: DEMO['fsp-a'] } : {}) });
+        const body = batteryInput(9000 + ++n, {
+          serialNumber: `PROP-${n}`,
+          ...variant(),
+          ...(as === 'operator' ? { organisationId: DEMO['fsp-b'], fspId: DEMO['fsp-a'] } : {}),
+        });
         const r = await hub.call('POST', '/api/v1/assets', { as, body });
         expect(r.status, JSON.stringify(r.json)).toBe(201);
         live.push({ id: r.json.id, as, version: 1 });
       } else if (op === 1) {
-        const rows = Array.from({ length: 3 + Math.floor(rnd() * 5) }, () => JSON.stringify(batteryInput(9000 + ++n, { serialNumber: `PROP-${n}`, ...variant() }))).join('\n');
+        const rows = Array.from({ length: 3 + Math.floor(rnd() * 5) }, () =>
+          JSON.stringify(batteryInput(9000 + ++n, { serialNumber: `PROP-${n}`, ...variant() })),
+        ).join('\n');
         const as = pick(['fsp-a', 'fsp-b'] as const);
         const r = await hub.call('POST', '/api/v1/assets/bulk', { as, text: rows, contentType: 'application/x-ndjson' });
         expect(r.status, JSON.stringify(r.json)).toBe(201);
         for (const x of r.json.results) live.push({ id: x.id, as, version: 1 });
       } else if (op === 2) {
         const t = pick(live);
-        const patch = pick([{ location: { postcode: 'G2 2BB' } }, { location: null }, { manufacturer: 'Acme', model: 'Y' }, { model: null }, { dno: 'UKPN_EPN' }, { dno: 'SPEN_SPM' }, { connectionType: 'DYNAMIC' }]);
-        const r = await hub.call('PATCH', `/api/v1/assets/${t.id}`, { as: t.as === 'operator' ? 'operator' : t.as, body: patch, headers: { 'if-match': `"${t.version}"` } });
+        const patch = pick([
+          { location: { postcode: 'G2 2BB' } },
+          { location: null },
+          { manufacturer: 'Acme', model: 'Y' },
+          { model: null },
+          { dno: 'UKPN_EPN' },
+          { dno: 'SPEN_SPM' },
+          { connectionType: 'DYNAMIC' },
+        ]);
+        const r = await hub.call('PATCH', `/api/v1/assets/${t.id}`, {
+          as: t.as === 'operator' ? 'operator' : t.as,
+          body: patch,
+          headers: { 'if-match': `"${t.version}"` },
+        });
         expect(r.status, JSON.stringify(r.json)).toBe(200);
         t.version = r.json.version;
       } else {
@@ -405,13 +537,23 @@ describe('scorecards', () => {
   }, 120_000);
 
   it('reads the counters: an organisation’s (controlled or owned, each asset once) and a DNO’s', async () => {
-    const a = await register('operator', { organisationId: DEMO['fsp-b'], fspId: DEMO['fsp-a'], location: { postcode: 'G1 1AA' }, manufacturer: 'Acme', model: 'Z', connectionType: 'FIRM' });
+    const a = await register('operator', {
+      organisationId: DEMO['fsp-b'],
+      fspId: DEMO['fsp-a'],
+      location: { postcode: 'G1 1AA' },
+      manufacturer: 'Acme',
+      model: 'Z',
+      connectionType: 'FIRM',
+    });
     const s = await hub.call('GET', `${DQ}/scorecards/organisations/${DEMO['fsp-b']}`, { as: 'fsp-b' });
     expect(s.status).toBe(200);
     expect(s.json).toMatchObject({ scope: 'organisation', key: DEMO['fsp-b'] });
     expect(s.json.assets).toBeGreaterThan(0);
     expect(s.json.averageScore).toBeGreaterThan(0);
-    const [n1] = await hub.db.query(`SELECT count(*)::int AS n FROM asset WHERE deregistered_at IS NULL AND (organisation_id = $1 OR fsp_id = $1)`, [DEMO['fsp-b']]);
+    const [n1] = await hub.db.query(
+      `SELECT count(*)::int AS n FROM asset WHERE deregistered_at IS NULL AND (organisation_id = $1 OR fsp_id = $1)`,
+      [DEMO['fsp-b']],
+    );
     expect(s.json.assets).toBe(n1.n);
     const d = await hub.call('GET', `${DQ}/scorecards/dnos/SPEN_SPM`, { as: 'dno' });
     expect(d.status).toBe(200);
@@ -431,7 +573,9 @@ describe('access', () => {
     const list = await hub.call('GET', `${DQ}/findings?assetId=${a.id}`, { as: 'fsp-b' });
     expect(list.json.items).toEqual([]);
     expect((await hub.call('GET', `${DQ}/findings?assetId=${a.id}`, { as: 'fsp-a' })).json.items.length).toBe(2);
-    expect((await hub.call('GET', `${DQ}/scorecards/organisations/${DEMO['fsp-a']}`, { as: 'fsp-b' })).json.code).toBe('DQ-SCORECARD-NOT-FOUND');
+    expect((await hub.call('GET', `${DQ}/scorecards/organisations/${DEMO['fsp-a']}`, { as: 'fsp-b' })).json.code).toBe(
+      'DQ-SCORECARD-NOT-FOUND',
+    );
     expect((await hub.call('GET', `${DQ}/scorecards/dnos/SPEN_SPM`, { as: 'fsp-a' })).json.code).toBe('DQ-SCORECARD-NOT-FOUND');
     expect((await hub.call('GET', `${DQ}/scorecards/dnos/UKPN_EPN`, { as: 'dno' })).json.code).toBe('DQ-SCORECARD-NOT-FOUND');
     expect((await hub.call('GET', `${DQ}/scorecards/organisations/${DEMO['dno']}`, { as: 'dno' })).status).toBe(404);
@@ -448,26 +592,40 @@ describe('access', () => {
 describe('validation: Pending Validation → Verified / Query', () => {
   const mem = new MemoryRegistries();
   let app: ReturnType<typeof buildApp>;
-  beforeAll(() => { app = buildApp({ ...hub.ports, registries: mem }); });
+  beforeAll(() => {
+    app = buildApp({ ...hub.ports, registries: mem });
+  });
   async function validate(id: string, as: 'operator' | 'fsp-a' = 'operator', body?: unknown) {
     const headers: Record<string, string> = { authorization: `Bearer ${await hub.token(as)}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.request(`/api/v1/assets/${id}/validate`, { method: 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, json: await res.json() as any };
+    const res = await app.request(`/api/v1/assets/${id}/validate`, {
+      method: 'POST',
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as any };
   }
-  const known = (mpan: string, gspGroup: string | null = null) => mem.points.set(mpan, { mpan, distributorId: mpan.slice(0, 2), gspGroup, energised: true });
+  const known = (mpan: string, gspGroup: string | null = null) =>
+    mem.points.set(mpan, { mpan, distributorId: mpan.slice(0, 2), gspGroup, energised: true });
 
   it('all checks answered and no ERROR finding → VERIFIED: a new asset version, audited, with its event', async () => {
     const a = await register('fsp-a');
     known(a.importMpan!);
     const r = await validate(a.id);
     expect(r.status, JSON.stringify(r.json)).toBe(200);
-    expect(r.json).toMatchObject({ status: 'VERIFIED', previousStatus: 'PENDING_VALIDATION', checks: { meterPoint: { status: 'ok', dno: 'SPEN_SPM' }, mcs: { status: 'not-applicable' } } });
+    expect(r.json).toMatchObject({
+      status: 'VERIFIED',
+      previousStatus: 'PENDING_VALIDATION',
+      checks: { meterPoint: { status: 'ok', dno: 'SPEN_SPM' }, mcs: { status: 'not-applicable' } },
+    });
     const asset = (await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).json;
     expect(asset).toMatchObject({ status: 'VERIFIED', version: 2 });
     const hist = (await hub.call('GET', `/api/v1/assets/${a.id}/history`, { as: 'fsp-a' })).json.items;
     expect(hist.map((v: any) => v.status)).toEqual(['VERIFIED', 'PENDING_VALIDATION']);
-    const [au] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'asset.status-changed'`, [a.id]);
+    const [au] = await hub.db.query<{ detail: any }>(
+      `SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'asset.status-changed'`,
+      [a.id],
+    );
     expect(au.detail.changes.status).toEqual(['PENDING_VALIDATION', 'VERIFIED']);
     const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.asset.status-changed' AND subject = $1`, [a.id]);
     expect(ev.data).toMatchObject({ fromStatus: 'PENDING_VALIDATION', status: 'VERIFIED', version: 2 });
@@ -523,11 +681,30 @@ describe('the HTTP registry adapters', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       const url = new URL(req.url!, 'http://x');
-      if (req.headers['x-api-key'] !== 'k') { res.writeHead(401).end(); return; }
-      if (url.pathname === '/meter-points/1312345678907') { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ mpan: '1312345678907', distributorId: '13', gspGroup: '_N', energised: true })); return; }
-      if (url.pathname === '/meter-points/1000000000009') { res.writeHead(200).end('not json'); return; }
-      if (url.pathname === '/meter-points/2000000000000') { setTimeout(() => res.writeHead(200).end('{}'), 500); return; }
-      if (url.pathname === '/installations') { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ certificates: url.searchParams.get('serialNumber') === 'S1' ? [{ certificateNumber: 'MCS-1' }] : [] })); return; }
+      if (req.headers['x-api-key'] !== 'k') {
+        res.writeHead(401).end();
+        return;
+      }
+      if (url.pathname === '/meter-points/1312345678907') {
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ mpan: '1312345678907', distributorId: '13', gspGroup: '_N', energised: true }));
+        return;
+      }
+      if (url.pathname === '/meter-points/1000000000009') {
+        res.writeHead(200).end('not json');
+        return;
+      }
+      if (url.pathname === '/meter-points/2000000000000') {
+        setTimeout(() => res.writeHead(200).end('{}'), 500);
+        return;
+      }
+      if (url.pathname === '/installations') {
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ certificates: url.searchParams.get('serialNumber') === 'S1' ? [{ certificateNumber: 'MCS-1' }] : [] }));
+        return;
+      }
       res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -538,8 +715,12 @@ describe('the HTTP registry adapters', () => {
   it('answers found, not found, and fails closed on bad answers, timeouts, refusals and an unreachable host', async () => {
     const mp = httpMeterPointRegistry({ baseUrl: base, apiKey: 'k', timeoutMs: 200 });
     const mcs = httpMcsRegister({ baseUrl: base, apiKey: 'k', timeoutMs: 200 });
-    const check = (mpan: string, reg = { meterPoints: mp, mcs }) => runChecks(reg, { importMpan: mpan, exportMpan: null, serialNumber: 'S1', category: 'SOLAR_PV', ratedCapacityKw: 4 });
-    expect(await check('1312345678907')).toEqual({ meterPoint: { status: 'ok', mpan: '1312345678907', distributorId: '13', dno: 'SPEN_SPM', gspGroup: '_N', energised: true }, mcs: { status: 'ok', serialNumber: 'S1', category: 'SOLAR_PV', ratedCapacityKw: 4, certificate: 'MCS-1' } });
+    const check = (mpan: string, reg = { meterPoints: mp, mcs }) =>
+      runChecks(reg, { importMpan: mpan, exportMpan: null, serialNumber: 'S1', category: 'SOLAR_PV', ratedCapacityKw: 4 });
+    expect(await check('1312345678907')).toEqual({
+      meterPoint: { status: 'ok', mpan: '1312345678907', distributorId: '13', dno: 'SPEN_SPM', gspGroup: '_N', energised: true },
+      mcs: { status: 'ok', serialNumber: 'S1', category: 'SOLAR_PV', ratedCapacityKw: 4, certificate: 'MCS-1' },
+    });
     expect((await check('1312345678916')).meterPoint?.status).toBe('not-found');
     expect((await check('1000000000009')).meterPoint?.status).toBe('unavailable');
     expect((await check('2000000000000')).meterPoint?.status).toBe('unavailable');
@@ -547,7 +728,9 @@ describe('the HTTP registry adapters', () => {
     expect((await check('1312345678907', { meterPoints: noKey, mcs })).meterPoint?.status).toBe('unavailable');
     const nowhere = httpMeterPointRegistry({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 200 });
     expect((await check('1312345678907', { meterPoints: nowhere, mcs })).meterPoint?.status).toBe('unavailable');
-    expect((await runChecks({}, { importMpan: '1312345678907', exportMpan: null, serialNumber: 'S2', category: 'SOLAR_PV', ratedCapacityKw: 4 }))).toMatchObject({ meterPoint: { status: 'unavailable' }, mcs: { status: 'unavailable' } });
+    expect(
+      await runChecks({}, { importMpan: '1312345678907', exportMpan: null, serialNumber: 'S2', category: 'SOLAR_PV', ratedCapacityKw: 4 }),
+    ).toMatchObject({ meterPoint: { status: 'unavailable' }, mcs: { status: 'unavailable' } });
   });
 });
 
@@ -563,9 +746,16 @@ describe('staleness, by the periodic job', () => {
       expect(touched).toBeGreaterThan(0);
       expect(await openCodes(a.id)).toEqual(['DQ-STALE-RECORD']);
       expect(await evaluateStaleness(hub.ctx)).toBe(0);
-      const [ev] = await hub.db.query<{ data: any }>(`SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-opened' AND data->'assetIds' ? $1`, [a.id]);
+      const [ev] = await hub.db.query<{ data: any }>(
+        `SELECT data FROM event_outbox WHERE type = 'fmar.data-quality.finding-opened' AND data->'assetIds' ? $1`,
+        [a.id],
+      );
       expect(ev.data.findings.find((f: any) => f.assetId === a.id).ruleCode).toBe('DQ-STALE-RECORD');
-      const u = await hub.call('PATCH', `/api/v1/assets/${a.id}`, { as: 'fsp-b', body: { name: 'Touched' }, headers: { 'if-match': '"1"' } });
+      const u = await hub.call('PATCH', `/api/v1/assets/${a.id}`, {
+        as: 'fsp-b',
+        body: { name: 'Touched' },
+        headers: { 'if-match': '"1"' },
+      });
       expect(u.status).toBe(200);
       expect(await openCodes(a.id)).toEqual([]);
       await expectScorecardsConsistent();

@@ -9,24 +9,42 @@ import type { Sql } from '../src/storage/db';
 import { DEMO, batteryInput, rowCounts, testHub, type TestHub } from './harness';
 
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 // Each test starts in a fresh minute, so no test sees another's counts.
-beforeEach(() => { hub.clock.advance(60_000 - (hub.clock.now().getTime() % 60_000)); });
+beforeEach(() => {
+  hub.clock.advance(60_000 - (hub.clock.now().getTime() % 60_000));
+});
 
-const principal = (clientId: string | undefined, organisationId = 'ORG-A'): Principal =>
-  ({ subject: 'u', organisationId, roles: ['FSP'], scopes: ['*'], dnoCodes: [], clientId });
+const principal = (clientId: string | undefined, organisationId = 'ORG-A'): Principal => ({
+  subject: 'u',
+  organisationId,
+  roles: ['FSP'],
+  scopes: ['*'],
+  dnoCodes: [],
+  clientId,
+});
 
 /** A small app behind the middleware, as one hub instance; `executed` counts handler runs. */
 function instance(limiter: RateLimiter) {
   let executed = 0;
   const app = new Hono<AuthEnv>();
-  app.use('*', async (c, next) => { c.set('principal', JSON.parse(c.req.header('x-principal')!)); await next(); });
+  app.use('*', async (c, next) => {
+    c.set('principal', JSON.parse(c.req.header('x-principal')!));
+    await next();
+  });
   app.use('*', rateLimit(limiter));
-  app.get('/', (c) => { executed++; return c.json({ ok: true }); });
+  app.get('/', (c) => {
+    executed++;
+    return c.json({ ok: true });
+  });
   const call = async (p: Principal) => {
     const res = await app.request('/', { headers: { 'x-principal': JSON.stringify(p) } });
-    return { status: res.status, headers: res.headers, json: await res.json() as any };
+    return { status: res.status, headers: res.headers, json: (await res.json()) as any };
   };
   return { call, executed: () => executed };
 }
@@ -86,7 +104,12 @@ describe('rate limits per client and organisation', () => {
 
   it('asks PostgreSQL once per m = 10% of the limit far from the edge, not once per request', async () => {
     let queries = 0;
-    const counting: Sql = { query: (text, params) => { queries++; return hub.db.query(text, params); } };
+    const counting: Sql = {
+      query: (text, params) => {
+        queries++;
+        return hub.db.query(text, params);
+      },
+    };
     const l = rateLimiter(counting, hub.clock, { clientPerMinute: 1200, orgPerMinute: 0 });
     for (let i = 0; i < 600; i++) expect((await l.take(principal('busy'))).allowed).toBe(true);
     expect(queries).toBe(5); // requests 1, 121, 241, 361 and 481 carry the counts before them
@@ -98,7 +121,12 @@ describe('rate limits per client and organisation', () => {
 
   it('refuses a client past its limit without asking PostgreSQL again this window', async () => {
     let queries = 0;
-    const counting: Sql = { query: (text, params) => { queries++; return hub.db.query(text, params); } };
+    const counting: Sql = {
+      query: (text, params) => {
+        queries++;
+        return hub.db.query(text, params);
+      },
+    };
     const l = rateLimiter(counting, hub.clock, { clientPerMinute: 3, orgPerMinute: 0 });
     for (let i = 0; i < 3; i++) expect((await l.take(principal('hammer'))).allowed).toBe(true);
     for (let i = 0; i < 100; i++) expect((await l.take(principal('hammer'))).allowed).toBe(false);
@@ -148,7 +176,8 @@ describe('rate limits per client and organisation', () => {
   it('sweeps windows that have ended', async () => {
     const l = rateLimiter(hub.db, hub.clock, { clientPerMinute: 5, orgPerMinute: 0 });
     await l.take(principal('sweep-me'));
-    const rows = async () => Number((await hub.db.query(`SELECT count(*)::int AS n FROM rate_limit_counter WHERE key = 'client:sweep-me'`))[0].n);
+    const rows = async () =>
+      Number((await hub.db.query(`SELECT count(*)::int AS n FROM rate_limit_counter WHERE key = 'client:sweep-me'`))[0].n);
     expect(await rows()).toBe(1);
     await sweepRateLimits(hub.db, hub.clock.now());
     expect(await rows()).toBe(1);
@@ -168,9 +197,13 @@ describe('the hub applies the limits after authentication', () => {
     expect(first.headers.get('ratelimit')).toMatch(/^"client";r=1;t=\d+$/);
     expect((await app.request(`/api/v1/organisations/${DEMO['fsp-a']}`, { headers })).status).toBe(200);
     const before = await rowCounts(hub.db);
-    const refused = await app.request('/api/v1/assets', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(batteryInput(1)) });
+    const refused = await app.request('/api/v1/assets', {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(batteryInput(1)),
+    });
     expect(refused.status).toBe(429);
-    expect((await refused.json() as any).code).toBe('RATE-LIMITED');
+    expect(((await refused.json()) as any).code).toBe('RATE-LIMITED');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await rowCounts(hub.db)).toEqual(before);
     // Unauthenticated requests are refused before the limiter and count against nobody.
@@ -179,14 +212,19 @@ describe('the hub applies the limits after authentication', () => {
 
   it('puts the headers on error responses too', async () => {
     const app = buildApp({ ...hub.ports, config: { ...hub.ports.config, rateLimit: { clientPerMinute: 10, orgPerMinute: 0 } } });
-    const r = await app.request('/api/v1/assets/01JD8X6N2Q7ZB4Y3W5V6T7S8R9', { headers: { authorization: `Bearer ${await hub.token('fsp-a')}` } });
+    const r = await app.request('/api/v1/assets/01JD8X6N2Q7ZB4Y3W5V6T7S8R9', {
+      headers: { authorization: `Bearer ${await hub.token('fsp-a')}` },
+    });
     expect(r.status).toBe(404);
     expect(r.headers.get('ratelimit')).toMatch(/^"client";r=9;t=\d+$/);
   });
 
   it('reads its limits from FMAR_RATE_LIMIT_CLIENT_PER_MINUTE and FMAR_RATE_LIMIT_ORG_PER_MINUTE', () => {
     expect(loadConfig({}).rateLimit).toEqual({ clientPerMinute: 1200, orgPerMinute: 6000 });
-    expect(loadConfig({ FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '90' }).rateLimit).toEqual({ clientPerMinute: 0, orgPerMinute: 90 });
+    expect(loadConfig({ FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '90' }).rateLimit).toEqual({
+      clientPerMinute: 0,
+      orgPerMinute: 90,
+    });
     expect(() => loadConfig({ FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '-1' })).toThrow(ConfigError);
     expect(() => loadConfig({ FMAR_RATE_LIMIT_ORG_PER_MINUTE: 'lots' })).toThrow(ConfigError);
   });

@@ -2,8 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, batteryInput, testHub, type TestHub } from './harness';
 
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 describe('the hub answers', () => {
   it('reports health with its database engine', async () => {

@@ -31,8 +31,14 @@ beforeAll(async () => {
       // A Token Status List of 16 one-bit entries, signed by the consent issuer.
       const bytes = new Uint8Array(2);
       for (const i of revokedIdx) bytes[i >> 3] |= 1 << (i & 7);
-      const jwt = await new SignJWT({ iss: issuer.iss, sub: `${issuer.base}/status/1`, iat: now(), status_list: { bits: 1, lst: Buffer.from(deflateSync(bytes)).toString('base64url') } })
-        .setProtectedHeader({ alg: 'ES256', kid, typ: 'statuslist+jwt' }).sign(privateKey);
+      const jwt = await new SignJWT({
+        iss: issuer.iss,
+        sub: `${issuer.base}/status/1`,
+        iat: now(),
+        status_list: { bits: 1, lst: Buffer.from(deflateSync(bytes)).toString('base64url') },
+      })
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'statuslist+jwt' })
+        .sign(privateKey);
       res.writeHead(200, { 'content-type': 'application/statuslist+jwt' });
       res.end(jwt);
       return;
@@ -43,27 +49,59 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   issuer = { base, iss: `${base}/ccs`, server, kid, privateKey, jwks };
-  const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: 'http://hub.test', FMAR_CONSENT_ISSUER: issuer.iss, FMAR_CONSENT_JWKS_URL: `${base}/jwks` });
+  const cfg = loadConfig({
+    FMAR_MODE: 'development',
+    FMAR_BASE_URL: 'http://hub.test',
+    FMAR_CONSENT_ISSUER: issuer.iss,
+    FMAR_CONSENT_JWKS_URL: `${base}/jwks`,
+  });
   hub.ports.consent = consentVerifierFromConfig(cfg, hub.db, hub.clock);
-  so = (await registerOrganisation(hub.ctx, hub.system, { legalName: 'Demo System Operator plc', organisationType: 'PLC', registrationNumber: '09000777', roles: ['SYSTEM_OPERATOR'], status: 'ACTIVE' })).id;
+  so = (
+    await registerOrganisation(hub.ctx, hub.system, {
+      legalName: 'Demo System Operator plc',
+      organisationType: 'PLC',
+      registrationNumber: '09000777',
+      roles: ['SYSTEM_OPERATOR'],
+      status: 'ACTIVE',
+    })
+  ).id;
 });
-beforeEach(() => { hub.clock.set('2026-06-01T09:00:00.000Z'); });
+beforeEach(() => {
+  hub.clock.set('2026-06-01T09:00:00.000Z');
+});
 afterAll(async () => {
-  await new Promise<void>((r) => { issuer?.server.closeAllConnections(); issuer?.server.close(() => r()); });
+  await new Promise<void>((r) => {
+    issuer?.server.closeAllConnections();
+    issuer?.server.close(() => r());
+  });
   await hub?.close();
 });
 
 const now = () => Math.floor(hub.clock.now().getTime() / 1000);
 async function consent(over: Record<string, unknown> = {}, typ = 'consent+jwt') {
   const claims: Record<string, unknown> = {
-    iss: issuer.iss, aud: 'http://hub.test', iat: now() - 60, exp: now() + 30 * 86_400, jti: `consent-${++seq}`, sub: 'consumer-1',
-    mpan: BESS_MPAN, fsp: DEMO['fsp-b'], purpose: 'flexibility-services', consent_from: '2026-06-01', consent_to: '2027-05-31', ...over,
+    iss: issuer.iss,
+    aud: 'http://hub.test',
+    iat: now() - 60,
+    exp: now() + 30 * 86_400,
+    jti: `consent-${++seq}`,
+    sub: 'consumer-1',
+    mpan: BESS_MPAN,
+    fsp: DEMO['fsp-b'],
+    purpose: 'flexibility-services',
+    consent_from: '2026-06-01',
+    consent_to: '2027-05-31',
+    ...over,
   };
-  return { token: await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: issuer.kid, typ }).sign(issuer.privateKey), jti: claims.jti as string };
+  return {
+    token: await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: issuer.kid, typ }).sign(issuer.privateKey),
+    jti: claims.jti as string,
+  };
 }
 async function notice(over: Record<string, unknown>, key: CryptoKey = issuer.privateKey) {
   return new SignJWT({ iss: issuer.iss, aud: 'http://hub.test', iat: now(), revoked_at: now(), reason: 'consumer withdrew', ...over })
-    .setProtectedHeader({ alg: 'ES256', kid: issuer.kid, typ: 'consent-revocation+jwt' }).sign(key);
+    .setProtectedHeader({ alg: 'ES256', kid: issuer.kid, typ: 'consent-revocation+jwt' })
+    .sign(key);
 }
 
 async function newBattery(n: number, as: 'fsp-a' | 'fsp-b' = 'fsp-a') {
@@ -71,8 +109,12 @@ async function newBattery(n: number, as: 'fsp-a' | 'fsp-b' = 'fsp-a') {
   expect(r.status, r.text).toBe(201);
   return r.json;
 }
-const request = (body: Record<string, unknown>, as: 'fsp-a' | 'fsp-b' | 'operator' = 'fsp-b', headers: Record<string, string> = {}) => hub.call('POST', '/api/v1/switches', { as, body, headers });
-const assetRow = async (id: string) => (await hub.db.query<{ fsp_id: string; version: number; status: string }>(`SELECT fsp_id, version, status FROM asset WHERE id = $1`, [id]))[0];
+const request = (body: Record<string, unknown>, as: 'fsp-a' | 'fsp-b' | 'operator' = 'fsp-b', headers: Record<string, string> = {}) =>
+  hub.call('POST', '/api/v1/switches', { as, body, headers });
+const assetRow = async (id: string) =>
+  (
+    await hub.db.query<{ fsp_id: string; version: number; status: string }>(`SELECT fsp_id, version, status FROM asset WHERE id = $1`, [id])
+  )[0];
 const count = async (table: string) => Number((await hub.db.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n);
 
 describe('a switch, from request to effect', () => {
@@ -82,22 +124,39 @@ describe('a switch, from request to effect', () => {
     const c = await consent();
     const r = await request({ asset: `mpan:${BESS_MPAN}`, consent: c.token, reason: 'consumer chose Beta' });
     expect(r.status, r.text).toBe(201);
-    expect(r.json).toMatchObject({ assetId: bess.id, losingFspId: DEMO['fsp-a'], gainingFspId: DEMO['fsp-b'], status: 'PENDING', effectiveDate: '2026-06-06' });
-    expect(r.json.consent).toMatchObject({ method: 'jwt', issuer: issuer.iss, kid: issuer.kid, jti: c.jti, claims: { mpan: BESS_MPAN, fsp: DEMO['fsp-b'] } });
+    expect(r.json).toMatchObject({
+      assetId: bess.id,
+      losingFspId: DEMO['fsp-a'],
+      gainingFspId: DEMO['fsp-b'],
+      status: 'PENDING',
+      effectiveDate: '2026-06-06',
+    });
+    expect(r.json.consent).toMatchObject({
+      method: 'jwt',
+      issuer: issuer.iss,
+      kid: issuer.kid,
+      jti: c.jti,
+      claims: { mpan: BESS_MPAN, fsp: DEMO['fsp-b'] },
+    });
     expect(r.text).not.toContain(c.token.split('.')[2]); // evidence, never the token
     expect(r.json.effectiveAt).toBe('2026-06-05T23:00:00.000Z'); // London midnight, BST
 
     // Both FSPs are told; the losing FSP reads the switch, the DNO may not.
-    const events = await hub.db.query(`SELECT organisation_id FROM event_outbox WHERE type = 'fmar.switch.requested' AND subject = $1`, [r.json.id]);
+    const events = await hub.db.query(`SELECT organisation_id FROM event_outbox WHERE type = 'fmar.switch.requested' AND subject = $1`, [
+      r.json.id,
+    ]);
     expect(events.map((e) => e.organisation_id).sort()).toEqual([DEMO['fsp-a'], DEMO['fsp-b']].sort());
-    expect((await hub.call('GET', `/api/v1/switches/${r.json.id}`, { as: 'fsp-a' })).json.transitions.map((t: { to: string }) => t.to)).toEqual(['REQUESTED', 'PENDING']);
+    expect(
+      (await hub.call('GET', `/api/v1/switches/${r.json.id}`, { as: 'fsp-a' })).json.transitions.map((t: { to: string }) => t.to),
+    ).toEqual(['REQUESTED', 'PENDING']);
     expect((await hub.call('GET', `/api/v1/switches/${r.json.id}`, { as: 'dno' })).status).toBe(403);
 
     // Not yet: the asset stays with FSP A through the notice period.
     expect(await applyDueSwitches(hub.ctx)).toEqual([]);
     expect((await assetRow(bess.id)).fsp_id).toBe(DEMO['fsp-a']);
 
-    const card = async (key: 'fsp-a' | 'fsp-b') => (await hub.call('GET', `/api/v1/data-quality/scorecards/organisations/${DEMO[key]}`, { as: key })).json;
+    const card = async (key: 'fsp-a' | 'fsp-b') =>
+      (await hub.call('GET', `/api/v1/data-quality/scorecards/organisations/${DEMO[key]}`, { as: key })).json;
     const cardsBefore = { a: await card('fsp-a'), b: await card('fsp-b') };
     expect([cardsBefore.a.assets, cardsBefore.b.assets]).toEqual([3, 0]);
     hub.clock.set('2026-06-05T23:00:00.000Z');
@@ -110,7 +169,10 @@ describe('a switch, from request to effect', () => {
     const links = await hub.call('GET', `/api/v1/assets/${bess.id}/fsp-links`, { as: 'fsp-b' });
     expect(links.status, links.text).toBe(200);
     const periods = links.json.items as { fspId: string; validTo: string | null }[];
-    expect(periods.map((l) => [l.fspId, l.validTo])).toEqual([[DEMO['fsp-a'], '2026-06-05T23:00:00.000Z'], [DEMO['fsp-b'], null]]);
+    expect(periods.map((l) => [l.fspId, l.validTo])).toEqual([
+      [DEMO['fsp-a'], '2026-06-05T23:00:00.000Z'],
+      [DEMO['fsp-b'], null],
+    ]);
     // FSP A lost control: the asset is no longer its to read (docs/decisions.md, "Control follows the FSP link").
     const lost = await hub.call('GET', `/api/v1/assets/${bess.id}`, { as: 'fsp-a' });
     expect([lost.status, lost.json.code]).toEqual([404, 'ASSET-NOT-FOUND']);
@@ -147,30 +209,51 @@ describe('refusals change nothing', () => {
     const badSignature = `${h}.${p}.${(await consent({ mpan })).token.split('.')[2]}`;
     expect((await request({ asset: a.id, consent: badSignature })).json.code).toBe('CONSENT-TOKEN-INVALID');
     expect((await request({ asset: a.id, consent: (await consent({ mpan }, 'JWT')).token })).json.code).toBe('CONSENT-TOKEN-INVALID');
-    expect((await request({ asset: `mpan:${mpanFor(9_999_999)}`, consent: (await consent()).token })).json.code).toBe('SWITCH-ASSET-UNKNOWN');
+    expect((await request({ asset: `mpan:${mpanFor(9_999_999)}`, consent: (await consent()).token })).json.code).toBe(
+      'SWITCH-ASSET-UNKNOWN',
+    );
     expect([await count('asset_switch'), await count('consent_replay'), (await assetRow(a.id)).version]).toEqual(before);
   });
 
   it('a refused switch reveals nothing: one status, code and detail for no such asset and not for this consent', async () => {
     const a = await newBattery(851);
-    const [row] = await hub.db.query<{ import_mpan: string; serial_number: string | null }>(`SELECT import_mpan, serial_number FROM asset WHERE id = $1`, [a.id]);
+    const [row] = await hub.db.query<{ import_mpan: string; serial_number: string | null }>(
+      `SELECT import_mpan, serial_number FROM asset WHERE id = $1`,
+      [a.id],
+    );
     const before = [await count('asset_switch'), await count('consent_replay'), await count('audit_log'), await count('event_outbox')];
     // FSP B holds a valid consent for another meter: it probes FSP A's asset by ID and by serial, and two that do not exist.
     const probe = async (ref: string) => {
       const r = await request({ asset: ref, consent: (await consent({ mpan: '1300000000016' })).token });
-      return { status: r.status, code: r.json.code, detail: String(r.json.detail).replace(ref, '<ref>'), text: r.text.replace(ref, '<ref>') };
+      return {
+        status: r.status,
+        code: r.json.code,
+        detail: String(r.json.detail).replace(ref, '<ref>'),
+        text: r.text.replace(ref, '<ref>'),
+      };
     };
-    const answers = [await probe(a.id), await probe('01JZZZZZZZZZZZZZZZZZZZZZZZ'), await probe(`serial:${row.serial_number}`), await probe('serial:NO-SUCH-SERIAL'),
-      await probe(`mpan:${row.import_mpan}`), await probe(`mpan:${mpanFor(9_999_998)}`)];
+    const answers = [
+      await probe(a.id),
+      await probe('01JZZZZZZZZZZZZZZZZZZZZZZZ'),
+      await probe(`serial:${row.serial_number}`),
+      await probe('serial:NO-SUCH-SERIAL'),
+      await probe(`mpan:${row.import_mpan}`),
+      await probe(`mpan:${mpanFor(9_999_998)}`),
+    ];
     for (const x of answers) {
       expect({ status: x.status, code: x.code }).toEqual({ status: 404, code: 'SWITCH-ASSET-UNKNOWN' });
       expect(x.detail).toBe(answers[0].detail);
       expect(x.text).not.toContain(row.import_mpan.slice(2)); // the meter's MPAN, however it is written
     }
     // A bad token is answered the same whether the asset exists or not.
-    const bad = async (ref: string) => { const r = await request({ asset: ref, consent: 'not-a-token' }); return [r.status, r.json.code]; };
+    const bad = async (ref: string) => {
+      const r = await request({ asset: ref, consent: 'not-a-token' });
+      return [r.status, r.json.code];
+    };
     expect(await bad(a.id)).toEqual(await bad('01JZZZZZZZZZZZZZZZZZZZZZZZ'));
-    expect([await count('asset_switch'), await count('consent_replay'), await count('audit_log'), await count('event_outbox')]).toEqual(before);
+    expect([await count('asset_switch'), await count('consent_replay'), await count('audit_log'), await count('event_outbox')]).toEqual(
+      before,
+    );
   });
 
   it('a replayed consent is refused; a retry with the same Idempotency-Key is answered again', async () => {
@@ -181,7 +264,9 @@ describe('refusals change nothing', () => {
     const retry = await request({ asset: a.id, consent: c.token }, 'fsp-b', { 'idempotency-key': 'switch-802' });
     expect(retry.status).toBe(201);
     expect(retry.json.id).toBe(first.json.id);
-    expect((await hub.call('POST', `/api/v1/switches/${first.json.id}/withdraw`, { as: 'fsp-b', body: { reason: 'test' } })).json.status).toBe('WITHDRAWN');
+    expect(
+      (await hub.call('POST', `/api/v1/switches/${first.json.id}/withdraw`, { as: 'fsp-b', body: { reason: 'test' } })).json.status,
+    ).toBe('WITHDRAWN');
     const replay = await request({ asset: a.id, consent: c.token });
     expect(replay.status).toBe(409);
     expect(replay.json.code).toBe('CONSENT-REPLAYED');
@@ -206,11 +291,33 @@ describe('service windows', () => {
   it('a confirmed window of another FSP refuses the switch and names the earliest date', async () => {
     const a = await newBattery(805);
     const soToken = await hub.token({ org: so, roles: ['SYSTEM_OPERATOR'] });
-    const k1 = await hub.call('POST', '/api/v1/contracts', { as: soToken, body: { assetId: a.id, fspId: DEMO['fsp-a'], product: 'DFS', validFrom: '2026-06-05T23:00:00Z', validTo: '2026-06-20T12:00:00Z', status: 'CONFIRMED' } });
+    const k1 = await hub.call('POST', '/api/v1/contracts', {
+      as: soToken,
+      body: {
+        assetId: a.id,
+        fspId: DEMO['fsp-a'],
+        product: 'DFS',
+        validFrom: '2026-06-05T23:00:00Z',
+        validTo: '2026-06-20T12:00:00Z',
+        status: 'CONFIRMED',
+      },
+    });
     expect(k1.status, k1.text).toBe(201);
     // A second window straight after: the earliest date follows both.
-    const k2 = await hub.call('POST', '/api/v1/contracts', { as: soToken, body: { assetId: a.id, fspId: DEMO['fsp-a'], product: 'DFS', validFrom: '2026-06-20T12:00:00Z', validTo: '2026-06-30T23:00:00Z', status: 'OFFERED' } });
-    expect((await hub.call('POST', `/api/v1/contracts/${k2.json.id}/status`, { as: soToken, body: { status: 'CONFIRMED' } })).json.status).toBe('CONFIRMED');
+    const k2 = await hub.call('POST', '/api/v1/contracts', {
+      as: soToken,
+      body: {
+        assetId: a.id,
+        fspId: DEMO['fsp-a'],
+        product: 'DFS',
+        validFrom: '2026-06-20T12:00:00Z',
+        validTo: '2026-06-30T23:00:00Z',
+        status: 'OFFERED',
+      },
+    });
+    expect(
+      (await hub.call('POST', `/api/v1/contracts/${k2.json.id}/status`, { as: soToken, body: { status: 'CONFIRMED' } })).json.status,
+    ).toBe('CONFIRMED');
     const r = await request({ asset: a.id, consent: (await consent({ mpan: a.importMpan })).token, effectiveDate: '2026-06-10' });
     expect(r.status).toBe(409);
     expect(r.json).toMatchObject({ code: 'SWITCH-SERVICE-WINDOW', earliestEffectiveDate: '2026-07-01' });
@@ -218,8 +325,17 @@ describe('service windows', () => {
     const ok = await request({ asset: a.id, consent: (await consent({ mpan: a.importMpan })).token, effectiveDate: '2026-07-01' });
     expect(ok.status, ok.text).toBe(201);
     // An FSP cannot record contracts; a terminated window stops blocking.
-    expect((await hub.call('POST', '/api/v1/contracts', { as: 'fsp-a', body: { assetId: a.id, fspId: DEMO['fsp-a'], product: 'DFS', validFrom: '2026-06-05T23:00:00Z', validTo: '2026-06-20T12:00:00Z' } })).status).toBe(403);
-    expect((await hub.call('POST', `/api/v1/contracts/${k1.json.id}/status`, { as: soToken, body: { status: 'OFFERED' } })).json.code).toBe('CONTRACT-STATUS-TRANSITION');
+    expect(
+      (
+        await hub.call('POST', '/api/v1/contracts', {
+          as: 'fsp-a',
+          body: { assetId: a.id, fspId: DEMO['fsp-a'], product: 'DFS', validFrom: '2026-06-05T23:00:00Z', validTo: '2026-06-20T12:00:00Z' },
+        })
+      ).status,
+    ).toBe(403);
+    expect((await hub.call('POST', `/api/v1/contracts/${k1.json.id}/status`, { as: soToken, body: { status: 'OFFERED' } })).json.code).toBe(
+      'CONTRACT-STATUS-TRANSITION',
+    );
   });
 });
 
@@ -244,7 +360,10 @@ describe('withdraw, cancel, revocation', () => {
     expect(byLoser.status).toBe(403);
     expect(byLoser.json.code).toBe('SWITCH-NOT-PARTY');
     expect((await hub.call('POST', `/api/v1/switches/${s.json.id}/cancel`, { as: 'fsp-b' })).status).toBe(403);
-    const cancelled = await hub.call('POST', `/api/v1/switches/${s.json.id}/cancel`, { as: 'operator', body: { reason: 'dispute raised' } });
+    const cancelled = await hub.call('POST', `/api/v1/switches/${s.json.id}/cancel`, {
+      as: 'operator',
+      body: { reason: 'dispute raised' },
+    });
     expect(cancelled.json).toMatchObject({ status: 'CANCELLED', closeReason: 'dispute raised' });
     expect((await hub.call('POST', `/api/v1/switches/${s.json.id}/withdraw`, { as: 'fsp-b' })).json.code).toBe('SWITCH-STATE');
   });
@@ -258,7 +377,10 @@ describe('withdraw, cancel, revocation', () => {
     const bad = await hub.call('POST', '/consent/revocations', { text: forged, contentType: 'application/jwt' });
     expect(bad.status).toBe(422);
     expect(bad.json.code).toBe('CONSENT-NOTICE-INVALID');
-    const ok = await hub.call('POST', '/consent/revocations', { text: await notice({ consent_jti: c1.jti }), contentType: 'application/jwt' });
+    const ok = await hub.call('POST', '/consent/revocations', {
+      text: await notice({ consent_jti: c1.jti }),
+      contentType: 'application/jwt',
+    });
     expect(ok.status, ok.text).toBe(200);
     expect(ok.json).toMatchObject({ recorded: true, cancelled: [pending.json.id], suspended: [] });
     expect((await hub.call('GET', `/api/v1/switches/${pending.json.id}`, { as: 'fsp-b' })).json.status).toBe('CANCELLED');
@@ -268,7 +390,9 @@ describe('withdraw, cancel, revocation', () => {
     const s2 = await request({ asset: a.id, consent: c2.token });
     expect(s2.status, s2.text).toBe(201);
     hub.clock.set('2026-06-06T00:00:00.000Z');
-    const applied = await applyDueSwitches(hub.ctx, { isRevoked: (tx, iss, jti, hash) => isRevoked(tx, { issuer: iss, jti, tokenHash: hash }) });
+    const applied = await applyDueSwitches(hub.ctx, {
+      isRevoked: (tx, iss, jti, hash) => isRevoked(tx, { issuer: iss, jti, tokenHash: hash }),
+    });
     expect(applied).toContainEqual({ id: s2.json.id, status: 'EFFECTIVE' });
     const r2 = await hub.call('POST', '/consent/revocations', { body: { notice: await notice({ consent_jti: c2.jti }) } });
     expect(r2.json).toMatchObject({ suspended: [a.id] });
@@ -282,9 +406,14 @@ describe('withdraw, cancel, revocation', () => {
     const a = await newBattery(809);
     const c = await consent({ mpan: a.importMpan });
     const s = await request({ asset: a.id, consent: c.token });
-    await hub.db.query(`INSERT INTO consent_revocation (issuer, jti, revoked_at, source, recorded_at, recorded_by) VALUES ($1, $2, now(), 'operator', now(), 'test')`, [issuer.iss, c.jti]);
+    await hub.db.query(
+      `INSERT INTO consent_revocation (issuer, jti, revoked_at, source, recorded_at, recorded_by) VALUES ($1, $2, now(), 'operator', now(), 'test')`,
+      [issuer.iss, c.jti],
+    );
     hub.clock.set('2026-06-06T00:00:00.000Z');
-    const applied = await applyDueSwitches(hub.ctx, { isRevoked: (tx, iss, jti, hash) => isRevoked(tx, { issuer: iss, jti, tokenHash: hash }) });
+    const applied = await applyDueSwitches(hub.ctx, {
+      isRevoked: (tx, iss, jti, hash) => isRevoked(tx, { issuer: iss, jti, tokenHash: hash }),
+    });
     expect(applied).toContainEqual({ id: s.json.id, status: 'CANCELLED' });
     expect((await assetRow(a.id)).fsp_id).toBe(DEMO['fsp-a']);
     hub.clock.set('2026-06-01T09:00:00.000Z');
@@ -297,10 +426,16 @@ describe('withdraw, cancel, revocation', () => {
     expect(s.status, s.text).toBe(201);
     expect(s.json.consent.statusList).toEqual({ uri: `${issuer.base}/status/1`, index: 5 });
     const service = hub.ports.consent!;
-    const run = () => checkConsentStatusLists(hub.ctx, {
-      statusOf: (ref) => service.statusOf(ref),
-      record: (r) => recordConsentRevocation(hub.db, { issuer: r.issuer, jti: r.jti, tokenHash: r.tokenHash, revokedAt: hub.clock.now(), source: 'status-list', recordedBy: 'test' }, hub.clock.now()),
-    });
+    const run = () =>
+      checkConsentStatusLists(hub.ctx, {
+        statusOf: (ref) => service.statusOf(ref),
+        record: (r) =>
+          recordConsentRevocation(
+            hub.db,
+            { issuer: r.issuer, jti: r.jti, tokenHash: r.tokenHash, revokedAt: hub.clock.now(), source: 'status-list', recordedBy: 'test' },
+            hub.clock.now(),
+          ),
+      });
     const first = await run();
     expect(first.revoked).toEqual([]);
     expect(first.checked).toBe(1); // the one consent that carries a status list
@@ -315,9 +450,15 @@ describe('withdraw, cancel, revocation', () => {
 describe('market units follow the switch (UC-02.06 step 6)', () => {
   it('a sole-member unit moves with its asset; a unit of several loses the asset and needs re-assessment', async () => {
     const [a, b, c] = [await newBattery(811), await newBattery(812), await newBattery(813)];
-    const spu = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Alpha SPU', type: 'SPU', product: 'NESO-DFS', assetIds: [a.id] } });
+    const spu = await hub.call('POST', '/api/v1/market-units', {
+      as: 'fsp-a',
+      body: { name: 'Alpha SPU', type: 'SPU', product: 'NESO-DFS', assetIds: [a.id] },
+    });
     expect(spu.status, spu.text).toBe(201);
-    const spg = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: 'Alpha SPG', type: 'SPG', product: 'NESO-DFS', assetIds: [b.id, c.id] } });
+    const spg = await hub.call('POST', '/api/v1/market-units', {
+      as: 'fsp-a',
+      body: { name: 'Alpha SPG', type: 'SPG', product: 'NESO-DFS', assetIds: [b.id, c.id] },
+    });
     expect(spg.status, spg.text).toBe(201);
     const switchIds: string[] = [];
     for (const x of [a, b]) {
@@ -334,7 +475,10 @@ describe('market units follow the switch (UC-02.06 step 6)', () => {
     const flagged = await hub.call('GET', `/api/v1/market-units/${spg.json.id}`, { as: 'fsp-a' });
     expect(flagged.json).toMatchObject({ fspId: DEMO['fsp-a'], assetIds: [c.id], reassessmentRequired: true });
     expect(flagged.json.reassessmentReason).toContain(b.id);
-    const [ev] = await hub.db.query(`SELECT data FROM event_outbox WHERE type = 'fmar.market-unit.reassessment-required' AND subject = $1`, [spg.json.id]);
+    const [ev] = await hub.db.query(
+      `SELECT data FROM event_outbox WHERE type = 'fmar.market-unit.reassessment-required' AND subject = $1`,
+      [spg.json.id],
+    );
     expect(ev.data).toMatchObject({ removedAssetId: b.id, assetIds: [c.id] });
   });
 });

@@ -7,8 +7,12 @@ import { DEMO, testHub, type TestHub } from './harness';
  * with its rule code, and nothing else.
  */
 let hub: TestHub;
-beforeAll(async () => { hub = await testHub(); });
-afterAll(async () => { await hub?.close(); });
+beforeAll(async () => {
+  hub = await testHub();
+});
+afterAll(async () => {
+  await hub?.close();
+});
 
 const PATH = '/api/v1/assets?identifier=mpan:1312345678907';
 const now = () => Math.floor(hub.clock.now().getTime() / 1000);
@@ -16,7 +20,18 @@ const now = () => Math.floor(hub.clock.now().getTime() / 1000);
 /** Claims of a valid FSP A token, before tampering. */
 async function baseClaims(extra: Record<string, unknown> = {}) {
   await hub.signer.sign({ sub: 'x', org: DEMO['fsp-a'], roles: ['FSP'] }); // makes the dev client dev-<org> exist
-  return { iss: hub.cfg.issuer, aud: hub.cfg.audience, sub: 'bad-input', org: DEMO['fsp-a'], scope: 'assets:read', client_id: `dev-${DEMO['fsp-a']}`, iat: now(), exp: now() + 300, jti: `j-${Math.random()}`, ...extra };
+  return {
+    iss: hub.cfg.issuer,
+    aud: hub.cfg.audience,
+    sub: 'bad-input',
+    org: DEMO['fsp-a'],
+    scope: 'assets:read',
+    client_id: `dev-${DEMO['fsp-a']}`,
+    iat: now(),
+    exp: now() + 300,
+    jti: `j-${Math.random()}`,
+    ...extra,
+  };
 }
 
 async function signWithHub(claims: Record<string, unknown>, header: Record<string, unknown> = {}) {
@@ -49,7 +64,9 @@ describe('forged access tokens', () => {
     const { kid } = hub.keys.current('ES256');
     const pub = hub.keys.publicJwks().keys.find((k) => k.kid === kid)!;
     for (const secret of [JSON.stringify(pub), String(pub.x)]) {
-      const t = await new SignJWT(await baseClaims()).setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' }).sign(new TextEncoder().encode(secret));
+      const t = await new SignJWT(await baseClaims())
+        .setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' })
+        .sign(new TextEncoder().encode(secret));
       await expectRefused(t, 401, 'AUTH-TOKEN-INVALID');
     }
   });
@@ -71,7 +88,9 @@ describe('forged access tokens', () => {
     const unknown = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'attacker-key', typ: 'at+jwt' }).sign(privateKey);
     await expectRefused(unknown, 401, 'AUTH-TOKEN-INVALID');
     const { kid } = hub.keys.current('ES256');
-    const sameKid = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', jku: 'https://evil.example/jwks', jwk: await exportJWK(publicKey) }).sign(privateKey);
+    const sameKid = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', jku: 'https://evil.example/jwks', jwk: await exportJWK(publicKey) })
+      .sign(privateKey);
     await expectRefused(sameKid, 401, 'AUTH-TOKEN-INVALID');
   });
 
@@ -82,7 +101,10 @@ describe('forged access tokens', () => {
 
   it('a token of an unknown or revoked client', async () => {
     await expectRefused(await signWithHub(await baseClaims({ client_id: 'no-such-client' })), 401, 'AUTH-CLIENT-REVOKED');
-    const created = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'soon revoked', authMethod: 'client_secret_basic' } });
+    const created = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'soon revoked', authMethod: 'client_secret_basic' },
+    });
     expect(created.status, created.text).toBe(201);
     const token = await signWithHub(await baseClaims({ client_id: created.json.clientId }));
     expect((await hub.call('GET', PATH, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
@@ -91,18 +113,38 @@ describe('forged access tokens', () => {
   });
 
   it('a client of one organisation cannot carry another organisation’s org claim', async () => {
-    const created = await hub.call('POST', '/api/v1/clients', { as: 'fsp-b', body: { name: 'fsp-b client', authMethod: 'client_secret_basic' } });
+    const created = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-b',
+      body: { name: 'fsp-b client', authMethod: 'client_secret_basic' },
+    });
     await expectRefused(await signWithHub(await baseClaims({ client_id: created.json.clientId })), 401, 'AUTH-CLIENT-REVOKED');
   });
 
   it('a token of a revoked delegation, and an actor without a delegation', async () => {
-    const d = await hub.call('POST', '/api/v1/delegations', { as: 'fsp-a', body: { delegateId: DEMO.installer, scopes: ['assets:read'], validTo: new Date(hub.clock.now().getTime() + 3_600_000).toISOString() } });
+    const d = await hub.call('POST', '/api/v1/delegations', {
+      as: 'fsp-a',
+      body: { delegateId: DEMO.installer, scopes: ['assets:read'], validTo: new Date(hub.clock.now().getTime() + 3_600_000).toISOString() },
+    });
     expect(d.status, d.text).toBe(201);
     await hub.signer.sign({ sub: 'x', org: DEMO.installer, roles: ['INSTALLER'] });
-    const delegated = await signWithHub(await baseClaims({ sub: DEMO['fsp-a'], client_id: `dev-${DEMO.installer}`, act: { sub: `dev-${DEMO.installer}`, org: DEMO.installer }, delegation_id: d.json.id }));
+    const delegated = await signWithHub(
+      await baseClaims({
+        sub: DEMO['fsp-a'],
+        client_id: `dev-${DEMO.installer}`,
+        act: { sub: `dev-${DEMO.installer}`, org: DEMO.installer },
+        delegation_id: d.json.id,
+      }),
+    );
     expect((await hub.call('GET', PATH, { headers: { authorization: `Bearer ${delegated}` } })).status).toBe(200);
     // The delegation names the installer: another delegate presenting it is refused.
-    const wrongActor = await signWithHub(await baseClaims({ sub: DEMO['fsp-a'], client_id: `dev-${DEMO['fsp-a']}`, act: { sub: 'someone', org: DEMO['fsp-b'] }, delegation_id: d.json.id }));
+    const wrongActor = await signWithHub(
+      await baseClaims({
+        sub: DEMO['fsp-a'],
+        client_id: `dev-${DEMO['fsp-a']}`,
+        act: { sub: 'someone', org: DEMO['fsp-b'] },
+        delegation_id: d.json.id,
+      }),
+    );
     await expectRefused(wrongActor, 401, 'AUTH-CLIENT-REVOKED');
     expect((await hub.call('POST', `/api/v1/delegations/${d.json.id}/revoke`, { as: 'fsp-a' })).status).toBe(200);
     await expectRefused(delegated, 401, 'AUTH-DELEGATION-INACTIVE');

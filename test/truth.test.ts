@@ -19,15 +19,22 @@ beforeAll(async () => {
   const o = await seedDemoMarket(hub.ctx, hub.system);
   so = { id: o.id };
 });
-afterAll(async () => { await hub?.close(); });
+afterAll(async () => {
+  await hub?.close();
+});
 
 const TABLES = [...WRITE_TABLES, 'asset_consent', 'consent_replay'];
 let n = 0;
 const battery = (extra: Record<string, unknown> = {}) => batteryInput(9_100_000 + ++n, { serialNumber: `TR-${n}`, ...extra });
 const post = (body: unknown, as = 'fsp-a') => hub.call('POST', '/api/v1/assets', { as, body });
-const patch = (id: string, version: number, body: unknown, as = 'fsp-a') => hub.call('PATCH', `/api/v1/assets/${id}`, { as, body, headers: { 'if-match': `"${version}"` } });
+const patch = (id: string, version: number, body: unknown, as = 'fsp-a') =>
+  hub.call('PATCH', `/api/v1/assets/${id}`, { as, body, headers: { 'if-match': `"${version}"` } });
 const statusOf = async (id: string) => (await hub.db.query(`SELECT status FROM asset WHERE id = $1`, [id]))[0].status as string;
-const eventsOf = (type: string, subject: string) => hub.db.query<{ data: any; organisation_id: string }>(`SELECT data, organisation_id FROM event_outbox WHERE type = $1 AND subject = $2 ORDER BY id`, [type, subject]);
+const eventsOf = (type: string, subject: string) =>
+  hub.db.query<{ data: any; organisation_id: string }>(
+    `SELECT data, organisation_id FROM event_outbox WHERE type = $1 AND subject = $2 ORDER BY id`,
+    [type, subject],
+  );
 
 async function registered(extra: Record<string, unknown> = {}, as = 'fsp-a') {
   const r = await post(battery(extra), as);
@@ -38,7 +45,13 @@ async function registered(extra: Record<string, unknown> = {}, as = 'fsp-a') {
 describe('consent at registration (UC-02.01 step 2)', () => {
   it('a bogus consentReference is refused with its rule code, and nothing is written', async () => {
     await expectRefused(hub.db, TABLES, () => post(battery({ consentReference: 'ccs-123' })), 422, 'CONSENT-METHOD-UNSUPPORTED');
-    await expectRefused(hub.db, TABLES, () => post(battery({ consentReference: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln' })), 422, 'CONSENT-TOKEN-INVALID');
+    await expectRefused(
+      hub.db,
+      TABLES,
+      () => post(battery({ consentReference: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln' })),
+      422,
+      'CONSENT-TOKEN-INVALID',
+    );
   });
 
   it('a consent for another MPAN or another FSP is refused', async () => {
@@ -48,7 +61,13 @@ describe('consent at registration (UC-02.01 step 2)', () => {
     const otherFsp = await consentFor(hub, input.importMpan, DEMO['fsp-b']);
     await expectRefused(hub.db, TABLES, () => post({ ...input, consentReference: otherFsp.token }), 422, 'CONSENT-FSP-MISMATCH');
     // The operator registering for fsp-a needs a consent naming fsp-a, the FSP that will control the asset.
-    await expectRefused(hub.db, TABLES, () => post({ ...input, organisationId: DEMO['fsp-a'], consentReference: otherFsp.token }, 'operator'), 422, 'CONSENT-FSP-MISMATCH');
+    await expectRefused(
+      hub.db,
+      TABLES,
+      () => post({ ...input, organisationId: DEMO['fsp-a'], consentReference: otherFsp.token }, 'operator'),
+      422,
+      'CONSENT-FSP-MISMATCH',
+    );
   });
 
   it('a verified consent is kept as evidence (never the token); the asset shows its ID; the audit names it', async () => {
@@ -58,17 +77,32 @@ describe('consent at registration (UC-02.01 step 2)', () => {
     expect(r.status, r.text).toBe(201);
     expect(r.json.consentReference).toBe(c.jti);
     const [row] = await hub.db.query(`SELECT fsp_id, consent_jti, token_hash, consent FROM asset_consent WHERE asset_id = $1`, [r.json.id]);
-    expect(row).toMatchObject({ fsp_id: DEMO['fsp-a'], consent_jti: c.jti, token_hash: c.tokenHash, consent: { method: 'jwt', jti: c.jti, claims: { mpan: input.importMpan, fsp: DEMO['fsp-a'] } } });
+    expect(row).toMatchObject({
+      fsp_id: DEMO['fsp-a'],
+      consent_jti: c.jti,
+      token_hash: c.tokenHash,
+      consent: { method: 'jwt', jti: c.jti, claims: { mpan: input.importMpan, fsp: DEMO['fsp-a'] } },
+    });
     expect(JSON.stringify(row)).not.toContain(c.token.split('.')[2]);
-    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE action = 'asset.registered' AND record_id = $1`, [r.json.id]);
+    const [audit] = await hub.db.query<{ detail: any }>(
+      `SELECT detail FROM audit_log WHERE action = 'asset.registered' AND record_id = $1`,
+      [r.json.id],
+    );
     expect(audit.detail.consent).toEqual({ issuer: hub.ports.consentSimulator!.issuer, jti: c.jti, tokenHash: c.tokenHash, method: 'jwt' });
   });
 
   it('a consent registers the assets of one request (two behind one meter); another request may not use it again', async () => {
     const mpan = mpanFor(9_150_000);
     const c = await consentFor(hub, mpan, DEMO['fsp-a']);
-    const rows = [battery({ importMpan: mpan, consentReference: c.token }), { ...battery({ importMpan: mpan, consentReference: c.token }), category: 'EV_CHARGER', ratedCapacityKw: 7 }];
-    const r = await hub.call('POST', '/api/v1/assets/bulk', { as: 'fsp-a', text: rows.map((x) => JSON.stringify(x)).join('\n'), contentType: 'application/x-ndjson' });
+    const rows = [
+      battery({ importMpan: mpan, consentReference: c.token }),
+      { ...battery({ importMpan: mpan, consentReference: c.token }), category: 'EV_CHARGER', ratedCapacityKw: 7 },
+    ];
+    const r = await hub.call('POST', '/api/v1/assets/bulk', {
+      as: 'fsp-a',
+      text: rows.map((x) => JSON.stringify(x)).join('\n'),
+      contentType: 'application/x-ndjson',
+    });
     expect(r.status, r.text).toBe(201);
     expect(Number((await hub.db.query(`SELECT count(*)::int AS n FROM asset_consent WHERE consent_jti = $1`, [c.jti]))[0].n)).toBe(2);
     await expectRefused(hub.db, TABLES, () => post(battery({ importMpan: mpan, consentReference: c.token })), 409, 'CONSENT-REPLAYED');
@@ -79,11 +113,23 @@ describe('consent at registration (UC-02.01 step 2)', () => {
     const c = await consentFor(hub, good.importMpan, DEMO['fsp-a']);
     const bad = battery({ consentReference: (await consentFor(hub, mpanFor(9_199_998), DEMO['fsp-a'])).token });
     const body = [{ ...good, consentReference: c.token }, bad].map((x) => JSON.stringify(x)).join('\n');
-    const refused = await expectRefused(hub.db, TABLES, () => hub.call('POST', '/api/v1/assets/bulk', { as: 'fsp-a', text: body, contentType: 'application/x-ndjson' }), 422, 'BULK-ROWS-INVALID');
+    const refused = await expectRefused(
+      hub.db,
+      TABLES,
+      () => hub.call('POST', '/api/v1/assets/bulk', { as: 'fsp-a', text: body, contentType: 'application/x-ndjson' }),
+      422,
+      'BULK-ROWS-INVALID',
+    );
     // Rows are numbered by their line in the body (1-based).
-    expect(refused.results.map((x: any) => [x.row, x.errors.map((e: any) => [e.field, e.code])])).toEqual([[2, [['consentReference', 'CONSENT-MPAN-MISMATCH']]]]);
+    expect(refused.results.map((x: any) => [x.row, x.errors.map((e: any) => [e.field, e.code])])).toEqual([
+      [2, [['consentReference', 'CONSENT-MPAN-MISMATCH']]],
+    ]);
     // A dry run checks consents too, and uses none up.
-    const dry = await hub.call('POST', '/api/v1/assets/bulk?dryRun=true', { as: 'fsp-a', text: JSON.stringify({ ...good, consentReference: c.token }), contentType: 'application/x-ndjson' });
+    const dry = await hub.call('POST', '/api/v1/assets/bulk?dryRun=true', {
+      as: 'fsp-a',
+      text: JSON.stringify({ ...good, consentReference: c.token }),
+      contentType: 'application/x-ndjson',
+    });
     expect(dry.status, dry.text).toBe(200);
     expect((await post({ ...good, consentReference: c.token })).status).toBe(201);
   });
@@ -92,7 +138,9 @@ describe('consent at registration (UC-02.01 step 2)', () => {
     const before = await rowCounts(hub.db, TABLES);
     const input = battery();
     const c = await consentFor(hub, input.importMpan, DEMO['fsp-a']);
-    const err = await registerAssets({ ...hub.ctx, consent: undefined }, hub.system, [{ ...input, organisationId: DEMO['fsp-a'], consentReference: c.token }]).catch((e) => e);
+    const err = await registerAssets({ ...hub.ctx, consent: undefined }, hub.system, [
+      { ...input, organisationId: DEMO['fsp-a'], consentReference: c.token },
+    ]).catch((e) => e);
     expect(err).toBeInstanceOf(Problem);
     expect([err.status, err.code]).toEqual([503, 'CONSENT-SERVICE-UNAVAILABLE']);
     expect(await rowCounts(hub.db, TABLES)).toEqual(before);
@@ -108,18 +156,42 @@ describe('consent at registration (UC-02.01 step 2)', () => {
     expect(r.json.suspended).toEqual([a.id]);
     expect(await statusOf(a.id)).toBe('SUSPENDED_CONSENT_REVOKED');
     const [ev] = await eventsOf('fmar.asset.consent-revoked', a.id);
-    expect(ev).toMatchObject({ organisation_id: DEMO['fsp-a'], data: { assetId: a.id, status: 'SUSPENDED_CONSENT_REVOKED', fromStatus: 'PENDING_VALIDATION', consentJti: c.jti, registrationConsent: true } });
-    const again = await hub.call('POST', '/consent/revocations', { text: (await hub.ports.consentSimulator!.issueRevocation({ jti: c.jti })).notice, contentType: 'application/jwt' });
+    expect(ev).toMatchObject({
+      organisation_id: DEMO['fsp-a'],
+      data: {
+        assetId: a.id,
+        status: 'SUSPENDED_CONSENT_REVOKED',
+        fromStatus: 'PENDING_VALIDATION',
+        consentJti: c.jti,
+        registrationConsent: true,
+      },
+    });
+    const again = await hub.call('POST', '/consent/revocations', {
+      text: (await hub.ports.consentSimulator!.issueRevocation({ jti: c.jti })).notice,
+      contentType: 'application/jwt',
+    });
     expect(again.json.suspended).toEqual([]);
     // Named by its ID again (re-registration), a revoked consent is refused.
-    await expectRefused(hub.db, TABLES, () => post(battery({ importMpan: input.importMpan, consentReference: c.jti })), 422, 'CONSENT-REVOKED');
+    await expectRefused(
+      hub.db,
+      TABLES,
+      () => post(battery({ importMpan: input.importMpan, consentReference: c.jti })),
+      422,
+      'CONSENT-REVOKED',
+    );
   });
 
   it('an update verifies a new consent, and refuses an MPAN change that leaves the stored consent bound to the old MPAN', async () => {
     const input = battery();
     const c = await consentFor(hub, input.importMpan, DEMO['fsp-a']);
     const a = (await post({ ...input, consentReference: c.token })).json;
-    await expectRefused(hub.db, TABLES, () => patch(a.id, 1, { consentReference: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln' }), 422, 'CONSENT-TOKEN-INVALID');
+    await expectRefused(
+      hub.db,
+      TABLES,
+      () => patch(a.id, 1, { consentReference: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln' }),
+      422,
+      'CONSENT-TOKEN-INVALID',
+    );
     const moved = mpanFor(9_170_000 + n);
     await expectRefused(hub.db, TABLES, () => patch(a.id, 1, { importMpan: moved }), 422, 'CONSENT-MPAN-MISMATCH');
     const fresh = await consentFor(hub, moved, DEMO['fsp-a']);
@@ -152,10 +224,16 @@ describe('status that means what it says', () => {
     const r = await patch(a.id, 2, { importMpan: mpanFor(9_180_000 + n) });
     expect(r.status, r.text).toBe(200);
     expect(r.json.status).toBe('PENDING_VALIDATION');
-    expect((await eventsOf('fmar.asset.status-changed', a.id)).map((e) => [e.data.fromStatus, e.data.status])).toEqual([['PENDING_VALIDATION', 'VERIFIED'], ['VERIFIED', 'PENDING_VALIDATION']]);
+    expect((await eventsOf('fmar.asset.status-changed', a.id)).map((e) => [e.data.fromStatus, e.data.status])).toEqual([
+      ['PENDING_VALIDATION', 'VERIFIED'],
+      ['VERIFIED', 'PENDING_VALIDATION'],
+    ]);
     await validatePending(hub.ctx, mem);
     expect(await statusOf(a.id)).toBe('QUERY');
-    expect((await eventsOf('fmar.asset.status-changed', a.id)).at(-1)!.data).toMatchObject({ fromStatus: 'PENDING_VALIDATION', status: 'QUERY' });
+    expect((await eventsOf('fmar.asset.status-changed', a.id)).at(-1)!.data).toMatchObject({
+      fromStatus: 'PENDING_VALIDATION',
+      status: 'QUERY',
+    });
   });
 
   it('a change to a field no check reads keeps the status', async () => {
@@ -210,8 +288,22 @@ describe('status that means what it says', () => {
   });
 
   it('MCS applies only to installations of 50 kW or less: a 5 MW solar farm without a certificate is Verified, a 4 kW roof is Query', async () => {
-    const farm = await registered({ category: 'SOLAR_PV', ratedCapacityKw: 5000, generationCapacityKw: 5000, energySource: 'SOLAR', importMpan: undefined, exportMpan: mpanFor(9_190_000 + n) });
-    const roof = await registered({ category: 'SOLAR_PV', ratedCapacityKw: 4, generationCapacityKw: 4, energySource: 'SOLAR', importMpan: undefined, exportMpan: mpanFor(9_190_000 + n) });
+    const farm = await registered({
+      category: 'SOLAR_PV',
+      ratedCapacityKw: 5000,
+      generationCapacityKw: 5000,
+      energySource: 'SOLAR',
+      importMpan: undefined,
+      exportMpan: mpanFor(9_190_000 + n),
+    });
+    const roof = await registered({
+      category: 'SOLAR_PV',
+      ratedCapacityKw: 4,
+      generationCapacityKw: 4,
+      energySource: 'SOLAR',
+      importMpan: undefined,
+      exportMpan: mpanFor(9_190_000 + n),
+    });
     known(farm.exportMpan);
     known(roof.exportMpan);
     await validatePending(hub.ctx, mem);
@@ -225,10 +317,16 @@ describe('status that means what it says', () => {
 describe('market units follow their members', () => {
   const unitOf = async (id: string) => (await hub.call('GET', `/api/v1/market-units/${id}`, { as: 'operator' })).json;
   // A fresh token each time: the switches below move the clock past a token's life.
-  const qualify = async (unitId: string) => hub.call('POST', `/api/v1/market-units/${unitId}/qualifications`, { as: await hub.token({ org: so.id, roles: ['SYSTEM_OPERATOR'] }), body: { outcome: 'QUALIFIED', validFrom: hub.clock.now().toISOString() } });
+  const qualify = async (unitId: string) =>
+    hub.call('POST', `/api/v1/market-units/${unitId}/qualifications`, {
+      as: await hub.token({ org: so.id, roles: ['SYSTEM_OPERATOR'] }),
+      body: { outcome: 'QUALIFIED', validFrom: hub.clock.now().toISOString() },
+    });
 
   it('a qualified unit whose member’s capacity rose from 5 to 500 kW is flagged Re-assessment Required, with its notice', async () => {
-    const [bess] = await hub.db.query<{ id: string; version: number; market_unit_id: string }>(`SELECT a.id, a.version, m.market_unit_id FROM asset a JOIN market_unit_member m ON m.asset_id = a.id AND m.active WHERE a.friendly_code = 'ALPHA-BESS-1'`);
+    const [bess] = await hub.db.query<{ id: string; version: number; market_unit_id: string }>(
+      `SELECT a.id, a.version, m.market_unit_id FROM asset a JOIN market_unit_member m ON m.asset_id = a.id AND m.active WHERE a.friendly_code = 'ALPHA-BESS-1'`,
+    );
     expect((await unitOf(bess.market_unit_id)).reassessmentRequired).toBe(false);
     const r = await patch(bess.id, bess.version, { ratedCapacityKw: 500 });
     expect(r.status, r.text).toBe(200);
@@ -242,7 +340,10 @@ describe('market units follow their members', () => {
   it('a change no unit cares about (the name) flags nothing', async () => {
     const a1 = await registered();
     const a2 = await registered();
-    const u = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: `Truth SPG ${n}`, type: 'SPG', product: 'NESO-DC', assetIds: [a1.id, a2.id] } });
+    const u = await hub.call('POST', '/api/v1/market-units', {
+      as: 'fsp-a',
+      body: { name: `Truth SPG ${n}`, type: 'SPG', product: 'NESO-DC', assetIds: [a1.id, a2.id] },
+    });
     expect(u.status, u.text).toBe(201);
     expect((await qualify(u.json.id)).status).toBe(201);
     expect((await patch(a1.id, 1, { name: 'Only a new name' })).status).toBe(200);
@@ -252,11 +353,18 @@ describe('market units follow their members', () => {
   it('an SPG left with one member after a switch is flagged, and flagged again when that member switches too', async () => {
     const a1 = await registered();
     const a2 = await registered();
-    const u = await hub.call('POST', '/api/v1/market-units', { as: 'fsp-a', body: { name: `Switch SPG ${n}`, type: 'SPG', product: 'NESO-DFS', assetIds: [a1.id, a2.id] } });
+    const u = await hub.call('POST', '/api/v1/market-units', {
+      as: 'fsp-a',
+      body: { name: `Switch SPG ${n}`, type: 'SPG', product: 'NESO-DFS', assetIds: [a1.id, a2.id] },
+    });
     expect(u.status, u.text).toBe(201);
     const switchAway = async (asset: { id: string; importMpan: string }) => {
       const c = await consentFor(hub, asset.importMpan, DEMO['fsp-b'], { validFrom: '2026-01-01' });
-      const s = await hub.call('POST', '/api/v1/switches', { as: 'fsp-b', body: { asset: asset.id, consent: c.token }, headers: { 'idempotency-key': `truth-${asset.id}` } });
+      const s = await hub.call('POST', '/api/v1/switches', {
+        as: 'fsp-b',
+        body: { asset: asset.id, consent: c.token },
+        headers: { 'idempotency-key': `truth-${asset.id}` },
+      });
       expect(s.status, s.text).toBe(201);
       hub.clock.set(new Date(new Date(s.json.effectiveAt).getTime() + 1000).toISOString());
       expect(await applyDueSwitches(hub.ctx)).toEqual([{ id: s.json.id, status: 'EFFECTIVE' }]);
@@ -277,7 +385,8 @@ describe('market units follow their members', () => {
 describe('submission by installers and OEMs (UC-02.01 step 1)', () => {
   const SUB_TABLES = [...TABLES, 'asset_submission'];
   const submit = (body: unknown, as = 'installer') => hub.call('POST', '/api/v1/asset-submissions', { as, body });
-  const decide = (id: string, what: 'accept' | 'reject', body: unknown, as = 'fsp-a') => hub.call('POST', `/api/v1/asset-submissions/${id}/${what}`, { as, body });
+  const decide = (id: string, what: 'accept' | 'reject', body: unknown, as = 'fsp-a') =>
+    hub.call('POST', `/api/v1/asset-submissions/${id}/${what}`, { as, body });
   const submitted = async (asset = battery()) => {
     const r = await submit({ fspId: DEMO['fsp-a'], asset });
     expect(r.status, r.text).toBe(201);
@@ -290,15 +399,29 @@ describe('submission by installers and OEMs (UC-02.01 step 1)', () => {
     const events = await eventsOf('fmar.asset-submission.submitted', submission.id);
     expect(events.map((e) => e.organisation_id).sort()).toEqual([DEMO.installer, DEMO['fsp-a']].sort());
     expect((await hub.call('GET', `/api/v1/asset-submissions/${submission.id}`, { as: 'fsp-a' })).status).toBe(200);
-    expect((await hub.call('GET', '/api/v1/asset-submissions?status=PENDING', { as: 'installer' })).json.items.map((s: any) => s.id)).toContain(submission.id);
+    expect(
+      (await hub.call('GET', '/api/v1/asset-submissions?status=PENDING', { as: 'installer' })).json.items.map((s: any) => s.id),
+    ).toContain(submission.id);
     const other = await hub.call('GET', `/api/v1/asset-submissions/${submission.id}`, { as: 'fsp-b' });
     expect([other.status, other.json.code]).toEqual([404, 'SUBMISSION-NOT-FOUND']);
   });
 
   it('refuses bad input, an FSP that is not one, a consent (the FSP’s, at acceptance) and callers who may not submit; nothing written', async () => {
-    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery({ ratedCapacityKw: -1 }) }), 422, invalid('asset.ratedCapacityKw', 'ASSET-CAPACITY-RATED'));
+    await expectRefused(
+      hub.db,
+      SUB_TABLES,
+      () => submit({ fspId: DEMO['fsp-a'], asset: battery({ ratedCapacityKw: -1 }) }),
+      422,
+      invalid('asset.ratedCapacityKw', 'ASSET-CAPACITY-RATED'),
+    );
     await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO.dno, asset: battery() }), 422, 'SUBMISSION-FSP-INVALID');
-    await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery({ consentReference: 'x' }) }), 422, invalid('asset.consentReference', 'REQUEST-UNKNOWN-FIELD'));
+    await expectRefused(
+      hub.db,
+      SUB_TABLES,
+      () => submit({ fspId: DEMO['fsp-a'], asset: battery({ consentReference: 'x' }) }),
+      422,
+      invalid('asset.consentReference', 'REQUEST-UNKNOWN-FIELD'),
+    );
     await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery() }, 'fsp-a'), 403, 'AUTH-ROLE-FORBIDDEN');
     await expectRefused(hub.db, SUB_TABLES, () => submit({ fspId: DEMO['fsp-a'], asset: battery() }, 'dno'), 403, 'AUTH-SCOPE-MISSING');
   });
@@ -306,15 +429,36 @@ describe('submission by installers and OEMs (UC-02.01 step 1)', () => {
   it('the named FSP accepts with the consumer’s consent: the asset is registered as its own, both told; a second decision is refused', async () => {
     const { submission, asset } = await submitted();
     const c = await consentFor(hub, asset.importMpan, DEMO['fsp-a']);
-    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'accept', { consentReference: c.token }, 'installer'), 403, 'AUTH-ROLE-FORBIDDEN');
-    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'accept', { consentReference: c.token }, 'fsp-b'), 404, 'SUBMISSION-NOT-FOUND');
+    await expectRefused(
+      hub.db,
+      SUB_TABLES,
+      () => decide(submission.id, 'accept', { consentReference: c.token }, 'installer'),
+      403,
+      'AUTH-ROLE-FORBIDDEN',
+    );
+    await expectRefused(
+      hub.db,
+      SUB_TABLES,
+      () => decide(submission.id, 'accept', { consentReference: c.token }, 'fsp-b'),
+      404,
+      'SUBMISSION-NOT-FOUND',
+    );
     const r = await decide(submission.id, 'accept', { consentReference: c.token });
     expect(r.status, r.text).toBe(200);
     expect(r.json.submission).toMatchObject({ status: 'ACCEPTED', assetId: r.json.asset.id, decidedBy: 'test-fsp-a' });
-    expect(r.json.asset).toMatchObject({ organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'], status: 'PENDING_VALIDATION', importMpan: asset.importMpan, consentReference: c.jti });
+    expect(r.json.asset).toMatchObject({
+      organisationId: DEMO['fsp-a'],
+      fspId: DEMO['fsp-a'],
+      status: 'PENDING_VALIDATION',
+      importMpan: asset.importMpan,
+      consentReference: c.jti,
+    });
     const events = await eventsOf('fmar.asset-submission.accepted', submission.id);
     expect(events.map((e) => e.organisation_id).sort()).toEqual([DEMO.installer, DEMO['fsp-a']].sort());
-    const [audit] = await hub.db.query<{ detail: any }>(`SELECT detail FROM audit_log WHERE action = 'asset.registered' AND record_id = $1`, [r.json.asset.id]);
+    const [audit] = await hub.db.query<{ detail: any }>(
+      `SELECT detail FROM audit_log WHERE action = 'asset.registered' AND record_id = $1`,
+      [r.json.asset.id],
+    );
     expect(audit.detail.source).toBe(`submission ${submission.id}`);
     await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'reject', { reason: 'changed my mind' }), 409, 'SUBMISSION-STATE');
   });
@@ -322,7 +466,13 @@ describe('submission by installers and OEMs (UC-02.01 step 1)', () => {
   it('an acceptance whose registration is refused writes nothing and leaves the submission PENDING', async () => {
     const { submission, asset } = await submitted();
     const wrong = await consentFor(hub, asset.importMpan, DEMO['fsp-b']);
-    await expectRefused(hub.db, SUB_TABLES, () => decide(submission.id, 'accept', { consentReference: wrong.token }), 422, 'CONSENT-FSP-MISMATCH');
+    await expectRefused(
+      hub.db,
+      SUB_TABLES,
+      () => decide(submission.id, 'accept', { consentReference: wrong.token }),
+      422,
+      'CONSENT-FSP-MISMATCH',
+    );
     expect((await hub.call('GET', `/api/v1/asset-submissions/${submission.id}`, { as: 'fsp-a' })).json.status).toBe('PENDING');
   });
 

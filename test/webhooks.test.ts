@@ -31,8 +31,22 @@ import { standardHooks } from '../src/hooks';
 
 // ---- The receiver: one HTTP server, one endpoint per path, each with the secrets it trusts.
 type Mode = 'ok' | 'fail' | 'hang' | 'gone' | 'busy';
-interface Received { eventId: string; type: string; subject: string; verified: boolean; signatures: number; contentType: string; body: any }
-interface Endpoint { secrets: string[]; mode: Mode; received: Received[]; acked: Received[]; held: ServerResponse[] }
+interface Received {
+  eventId: string;
+  type: string;
+  subject: string;
+  verified: boolean;
+  signatures: number;
+  contentType: string;
+  body: any;
+}
+interface Endpoint {
+  secrets: string[];
+  mode: Mode;
+  received: Received[];
+  acked: Received[];
+  held: ServerResponse[];
+}
 
 class Receiver {
   server!: Server;
@@ -55,7 +69,9 @@ class Receiver {
     this.endpoints.set(path, { secrets: [], mode, received: [], acked: [], held: [] });
     return `${this.base}${path}`;
   }
-  get(path: string) { return this.endpoints.get(path)!; }
+  get(path: string) {
+    return this.endpoints.get(path)!;
+  }
 
   /** Standard Webhooks 1.0: HMAC-SHA256 over `id.timestamp.body` with the base64 key after `whsec_`, any `v1,` entry matching, timestamp within 5 minutes. */
   verify(secrets: string[], h: IncomingMessage['headers'], body: string): boolean {
@@ -63,7 +79,11 @@ class Receiver {
     const ts = h['webhook-timestamp'] as string | undefined;
     const sig = h['webhook-signature'] as string | undefined;
     if (!id || !ts || !sig || !/^\d+$/.test(ts) || Math.abs(this.now().getTime() / 1000 - Number(ts)) > 300) return false;
-    const macs = secrets.map((s) => createHmac('sha256', Buffer.from(s.replace(/^whsec_/, ''), 'base64')).update(`${id}.${ts}.${body}`).digest());
+    const macs = secrets.map((s) =>
+      createHmac('sha256', Buffer.from(s.replace(/^whsec_/, ''), 'base64'))
+        .update(`${id}.${ts}.${body}`)
+        .digest(),
+    );
     return sig.split(' ').some((entry) => {
       const [version, value] = entry.split(',');
       const got = Buffer.from(value ?? '', 'base64');
@@ -76,20 +96,44 @@ class Receiver {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const e = this.endpoints.get(req.url ?? '');
-      if (!e || req.method !== 'POST') { res.writeHead(404).end(); return; }
+      if (!e || req.method !== 'POST') {
+        res.writeHead(404).end();
+        return;
+      }
       const raw = Buffer.concat(chunks).toString('utf8');
       const body = JSON.parse(raw);
       const r: Received = {
-        eventId: req.headers['webhook-id'] as string, type: body.type, subject: body.subject, body, contentType: req.headers['content-type'] ?? '',
+        eventId: req.headers['webhook-id'] as string,
+        type: body.type,
+        subject: body.subject,
+        body,
+        contentType: req.headers['content-type'] ?? '',
         verified: this.verify(e.secrets, req.headers, raw) && body.id === req.headers['webhook-id'],
         signatures: String(req.headers['webhook-signature'] ?? '').split(' ').length,
       };
       e.received.push(r);
-      if (!r.verified) { res.writeHead(401).end(); return; }
-      if (e.mode === 'hang') { e.held.push(res); res.on('close', () => {}); (res as any).received = r; return; }
-      if (e.mode === 'fail') { res.writeHead(500).end('no'); return; }
-      if (e.mode === 'busy') { res.writeHead(503, { 'retry-after': '3600' }).end(); return; }
-      if (e.mode === 'gone') { res.writeHead(410).end(); return; }
+      if (!r.verified) {
+        res.writeHead(401).end();
+        return;
+      }
+      if (e.mode === 'hang') {
+        e.held.push(res);
+        res.on('close', () => {});
+        (res as any).received = r;
+        return;
+      }
+      if (e.mode === 'fail') {
+        res.writeHead(500).end('no');
+        return;
+      }
+      if (e.mode === 'busy') {
+        res.writeHead(503, { 'retry-after': '3600' }).end();
+        return;
+      }
+      if (e.mode === 'gone') {
+        res.writeHead(410).end();
+        return;
+      }
       e.acked.push(r);
       res.writeHead(204).end();
     });
@@ -98,7 +142,10 @@ class Receiver {
   /** Answer the held requests 200 (the receiver processed them, whether or not the hub hears it). */
   release(path: string) {
     const e = this.get(path);
-    for (const res of e.held.splice(0)) { e.acked.push((res as any).received); res.writeHead(200).end(); }
+    for (const res of e.held.splice(0)) {
+      e.acked.push((res as any).received);
+      res.writeHead(200).end();
+    }
   }
 }
 
@@ -115,10 +162,19 @@ beforeAll(async () => {
   hub = await testHub();
   receiver = new Receiver(() => hub.clock.now());
   await receiver.start();
-  const org = await registerOrganisation(hub.ctx, hub.system, { legalName: 'Webhook SO Ltd', organisationType: 'LTD', registrationNumber: '09700001', roles: ['SYSTEM_OPERATOR'], status: 'ACTIVE' });
+  const org = await registerOrganisation(hub.ctx, hub.system, {
+    legalName: 'Webhook SO Ltd',
+    organisationType: 'LTD',
+    registrationNumber: '09700001',
+    roles: ['SYSTEM_OPERATOR'],
+    status: 'ACTIVE',
+  });
   so = { id: org.id, token: await hub.token({ org: org.id, roles: ['SYSTEM_OPERATOR'] }) };
 });
-afterAll(async () => { await receiver?.stop(); await hub?.close(); });
+afterAll(async () => {
+  await receiver?.stop();
+  await hub?.close();
+});
 
 async function subscribe(as: keyof typeof DEMO | string, path: string, body: Record<string, unknown> = {}, mode: Mode = 'ok') {
   const url = receiver.endpoint(path, mode);
@@ -159,7 +215,10 @@ const ukpn = () => ({ dno: 'UKPN_EPN', importMpan: mpanFor(2_000_000 + next(), '
 describe('recipients by policy', () => {
   it('an asset’s events go to its FSP, its owner and the DNO of its network, not to whoever made the change', async () => {
     // The operator registers for Alpha: the operator made the change but is no recipient.
-    const r = await hub.call('POST', `${API}/assets`, { as: 'operator', body: batteryInput(next() + 500, { organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'] }) });
+    const r = await hub.call('POST', `${API}/assets`, {
+      as: 'operator',
+      body: batteryInput(next() + 500, { organisationId: DEMO['fsp-a'], fspId: DEMO['fsp-a'] }),
+    });
     expect(r.status, JSON.stringify(r.json)).toBe(201);
     expect(await recipients(await eventOf(r.json.id))).toEqual({
       // Alpha registered it as an FSP, not an ASSET_OWNER: it is told as the controlling FSP only (control follows the FSP link).
@@ -183,11 +242,15 @@ describe('recipients by policy', () => {
     const asset = await register('fsp-a');
     const data = { switchId: 'SW-1', assetId: asset.id, losingFspId: DEMO['fsp-a'], gainingFspId: DEMO['fsp-b'], status: 'PENDING' };
     // As the switching module writes it: one copy for each FSP.
-    await hub.db.transaction((tx) => writeEvents(tx, hub.ctx.ids, hub.clock.now(), [
-      { type: 'fmar.switch.requested', subject: 'SW-1', organisationId: DEMO['fsp-a'], data },
-      { type: 'fmar.switch.requested', subject: 'SW-1', organisationId: DEMO['fsp-b'], data },
-    ]));
-    const rows = await hub.db.query(`SELECT r.organisation_id, r.event_id, e.organisation_id AS named, r.reasons FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id WHERE e.subject = 'SW-1'`);
+    await hub.db.transaction((tx) =>
+      writeEvents(tx, hub.ctx.ids, hub.clock.now(), [
+        { type: 'fmar.switch.requested', subject: 'SW-1', organisationId: DEMO['fsp-a'], data },
+        { type: 'fmar.switch.requested', subject: 'SW-1', organisationId: DEMO['fsp-b'], data },
+      ]),
+    );
+    const rows = await hub.db.query(
+      `SELECT r.organisation_id, r.event_id, e.organisation_id AS named, r.reasons FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id WHERE e.subject = 'SW-1'`,
+    );
     const by = Object.fromEntries(rows.map((r) => [r.organisation_id, r]));
     expect(Object.keys(by).sort()).toEqual([DEMO['fsp-a'], DEMO['fsp-b'], DEMO.dno, so.id].sort());
     expect(rows).toHaveLength(4); // each once
@@ -199,15 +262,23 @@ describe('recipients by policy', () => {
     const alpha = (await hub.call('GET', `${API}/events?limit=1000`, { as: 'fsp-a' })).json.items.filter((e: any) => e.subject === 'SW-1');
     expect(alpha).toHaveLength(1);
     // The System Operator sees every event on the feed (events.read) and now receives this one by webhook.
-    expect((await hub.call('GET', `${API}/events?limit=1000`, { as: so.token })).json.items.filter((e: any) => e.subject === 'SW-1')).toHaveLength(2);
+    expect(
+      (await hub.call('GET', `${API}/events?limit=1000`, { as: so.token })).json.items.filter((e: any) => e.subject === 'SW-1'),
+    ).toHaveLength(2);
   });
 
   it('a delegation reaches both parties once each', async () => {
-    const d = await hub.call('POST', `${API}/delegations`, { as: 'fsp-a', body: { delegateId: DEMO['fsp-b'], scopes: ['assets:read'], validTo: new Date(hub.clock.now().getTime() + 86_400_000).toISOString() } });
+    const d = await hub.call('POST', `${API}/delegations`, {
+      as: 'fsp-a',
+      body: { delegateId: DEMO['fsp-b'], scopes: ['assets:read'], validTo: new Date(hub.clock.now().getTime() + 86_400_000).toISOString() },
+    });
     expect(d.status, JSON.stringify(d.json)).toBe(201);
     for (const as of ['fsp-a', 'fsp-b'] as const) {
       const feed = (await hub.call('GET', `${API}/events?limit=1000`, { as })).json.items.filter((e: any) => e.subject === d.json.id);
-      expect(feed.map((e: any) => e.type), as).toEqual(['fmar.delegation.granted']);
+      expect(
+        feed.map((e: any) => e.type),
+        as,
+      ).toEqual(['fmar.delegation.granted']);
     }
   });
 
@@ -221,7 +292,15 @@ describe('recipients by policy', () => {
 describe('webhook subscriptions', () => {
   it('creates with a secret shown once, reads, lists, updates with If-Match, and keeps other organisations out', async () => {
     const s = await subscribe('fsp-a', '/crud', { description: 'ops', eventTypes: ['fmar.asset.*', 'fmar.asset.*'] });
-    expect(s).toMatchObject({ organisationId: DEMO['fsp-a'], eventTypes: ['fmar.asset.*'], allEvents: false, enabled: true, pendingDeliveries: 0, deadLetters: 0, version: 1 });
+    expect(s).toMatchObject({
+      organisationId: DEMO['fsp-a'],
+      eventTypes: ['fmar.asset.*'],
+      allEvents: false,
+      enabled: true,
+      pendingDeliveries: 0,
+      deadLetters: 0,
+      version: 1,
+    });
     expect(s.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(s.secret.slice(6), 'base64')).toHaveLength(32);
     const got = await hub.call('GET', `${API}/webhooks/${s.id}`, { as: 'fsp-a' });
@@ -232,14 +311,29 @@ describe('webhook subscriptions', () => {
     expect((await hub.call('GET', `${API}/webhooks`, { as: 'fsp-a' })).json.items.map((x: any) => x.id)).toContain(s.id);
     expect((await hub.call('GET', `${API}/webhooks`, { as: 'fsp-b' })).json.items.map((x: any) => x.id)).not.toContain(s.id);
     expect((await hub.call('GET', `${API}/webhooks/${s.id}`, { as: 'fsp-b' })).json.code).toBe('WEBHOOK-NOT-FOUND');
-    expect((await hub.call('PATCH', `${API}/webhooks/${s.id}`, { as: 'fsp-b', body: { enabled: false }, headers: { 'if-match': '"1"' } })).status).toBe(404);
+    expect(
+      (await hub.call('PATCH', `${API}/webhooks/${s.id}`, { as: 'fsp-b', body: { enabled: false }, headers: { 'if-match': '"1"' } }))
+        .status,
+    ).toBe(404);
 
-    expect((await hub.call('PATCH', `${API}/webhooks/${s.id}`, { as: 'fsp-a', body: { enabled: false } })).json.code).toBe('REQUEST-IF-MATCH-REQUIRED');
-    expect((await hub.call('PATCH', `${API}/webhooks/${s.id}`, { as: 'fsp-a', body: { enabled: false }, headers: { 'if-match': '"7"' } })).status).toBe(412);
-    const off = await hub.call('PATCH', `${API}/webhooks/${s.id}`, { as: 'fsp-a', body: { enabled: false, description: null }, headers: { 'if-match': '"1"' } });
+    expect((await hub.call('PATCH', `${API}/webhooks/${s.id}`, { as: 'fsp-a', body: { enabled: false } })).json.code).toBe(
+      'REQUEST-IF-MATCH-REQUIRED',
+    );
+    expect(
+      (await hub.call('PATCH', `${API}/webhooks/${s.id}`, { as: 'fsp-a', body: { enabled: false }, headers: { 'if-match': '"7"' } }))
+        .status,
+    ).toBe(412);
+    const off = await hub.call('PATCH', `${API}/webhooks/${s.id}`, {
+      as: 'fsp-a',
+      body: { enabled: false, description: null },
+      headers: { 'if-match': '"1"' },
+    });
     expect(off.status, JSON.stringify(off.json)).toBe(200);
     expect(off.json).toMatchObject({ enabled: false, description: null, version: 2 });
-    const audit = await hub.db.query(`SELECT action FROM audit_log WHERE record_type = 'webhook_subscription' AND record_id = $1 ORDER BY id`, [s.id]);
+    const audit = await hub.db.query(
+      `SELECT action FROM audit_log WHERE record_type = 'webhook_subscription' AND record_id = $1 ORDER BY id`,
+      [s.id],
+    );
     expect(audit.map((a) => a.action)).toEqual(['webhook.created', 'webhook.updated']);
     expect(JSON.stringify(await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1`, [s.id]))).not.toContain(s.secret);
     expect((await hub.call('DELETE', `${API}/webhooks/${s.id}`, { as: 'fsp-a', headers: { 'if-match': '"1"' } })).status).toBe(412);
@@ -262,22 +356,56 @@ describe('webhook subscriptions', () => {
       const r = await hub.call('POST', `${API}/webhooks`, { as: 'fsp-a', body });
       expect([r.status, r.json.errors?.[0]?.code], JSON.stringify(body)).toEqual([422, code]);
     }
-    expect((await hub.call('POST', `${API}/webhooks`, { as: 'installer', body: { url: 'https://hooks.example.com/in' } })).json.code).toBe('AUTH-SCOPE-MISSING');
+    expect((await hub.call('POST', `${API}/webhooks`, { as: 'installer', body: { url: 'https://hooks.example.com/in' } })).json.code).toBe(
+      'AUTH-SCOPE-MISSING',
+    );
     expect((await hub.db.query(`SELECT count(*)::int AS n FROM webhook_subscription`))[0].n).toBe(before);
     // The operator (sees every event) may take every event.
-    const all = await hub.call('POST', `${API}/webhooks`, { as: 'operator', body: { url: 'https://hooks.example.com/all', allEvents: true } });
+    const all = await hub.call('POST', `${API}/webhooks`, {
+      as: 'operator',
+      body: { url: 'https://hooks.example.com/all', allEvents: true },
+    });
     expect([all.status, all.json.allEvents]).toEqual([201, true]);
     await unsubscribe(all.json);
   });
 
   it('in production refuses non-https and non-public addresses (the SSRF guard), and allows public ones', () => {
     const prod = { production: true };
-    for (const url of ['http://127.0.0.1/in', 'http://localhost:8080/in', 'https://127.0.0.1/in', 'https://10.1.2.3/in', 'https://172.20.0.1/in', 'https://192.168.1.1/in',
-      'https://169.254.169.254/latest/meta-data', 'https://100.64.0.1/', 'https://0.0.0.0/', 'https://2130706433/', 'https://0x7f.1/', 'https://[::1]/', 'https://[::ffff:127.0.0.1]/',
-      'https://[fd00::1]/', 'https://[fe80::1]/', 'https://[::]/', 'https://[64:ff9b::a00:1]/', 'https://localhost/', 'https://localhost./', 'https://127.0.0.1./', 'https://metadata.internal/', 'https://printer.local/', 'https://intranet/', 'https://intranet./']) {
+    for (const url of [
+      'http://127.0.0.1/in',
+      'http://localhost:8080/in',
+      'https://127.0.0.1/in',
+      'https://10.1.2.3/in',
+      'https://172.20.0.1/in',
+      'https://192.168.1.1/in',
+      'https://169.254.169.254/latest/meta-data',
+      'https://100.64.0.1/',
+      'https://0.0.0.0/',
+      'https://2130706433/',
+      'https://0x7f.1/',
+      'https://[::1]/',
+      'https://[::ffff:127.0.0.1]/',
+      'https://[fd00::1]/',
+      'https://[fe80::1]/',
+      'https://[::]/',
+      'https://[64:ff9b::a00:1]/',
+      'https://localhost/',
+      'https://localhost./',
+      'https://127.0.0.1./',
+      'https://metadata.internal/',
+      'https://printer.local/',
+      'https://intranet/',
+      'https://intranet./',
+    ]) {
       expect(urlRefusal(url, prod)?.code, url).toMatch(/^WEBHOOK-URL-(SCHEME|PRIVATE)$/);
     }
-    for (const url of ['https://hooks.example.com/in', 'https://8.8.8.8/in', 'https://[2001:4860:4860::8888]/in', 'https://hooks.example.com:8443/in?x=1']) expect(urlRefusal(url, prod), url).toBeUndefined();
+    for (const url of [
+      'https://hooks.example.com/in',
+      'https://8.8.8.8/in',
+      'https://[2001:4860:4860::8888]/in',
+      'https://hooks.example.com:8443/in?x=1',
+    ])
+      expect(urlRefusal(url, prod), url).toBeUndefined();
     // Development: http for the local machine only.
     expect(urlRefusal('http://127.0.0.1:9/in', { production: false })).toBeUndefined();
     expect(urlRefusal('http://[::1]:9/in', { production: false })).toBeUndefined();
@@ -301,26 +429,50 @@ describe('delivery', () => {
     const d = await subscribe('dno', '/d', { eventTypes: ['fmar.asset.registered'] });
     const s = await subscribe(so.token, '/so', { eventTypes: ['fmar.asset.*'] });
     const asset = await register('fsp-a');
-    const client = await hub.call('POST', `${API}/clients`, { as: 'fsp-a', body: { name: 'filter check', authMethod: 'client_secret_basic' } });
+    const client = await hub.call('POST', `${API}/clients`, {
+      as: 'fsp-a',
+      body: { name: 'filter check', authMethod: 'client_secret_basic' },
+    });
     expect(client.status).toBe(201);
     const assetEvent = await eventOf(asset.id);
     const clientEvent = await eventOf(client.json.clientId, 'fmar.client.created');
     // The deliveries exist from the commit of the change, before any worker runs.
-    expect((await hub.call('GET', `${API}/webhooks/${a.id}/deliveries`, { as: 'fsp-a' })).json.items).toEqual([expect.objectContaining({ eventId: assetEvent, status: 'PENDING', attempts: 0 })]);
+    expect((await hub.call('GET', `${API}/webhooks/${a.id}/deliveries`, { as: 'fsp-a' })).json.items).toEqual([
+      expect.objectContaining({ eventId: assetEvent, status: 'PENDING', attempts: 0 }),
+    ]);
 
     expect(await drain()).toBe(2);
     const [got] = receiver.get('/a').acked;
     expect(receiver.get('/a').received).toHaveLength(1);
     expect(got).toMatchObject({ eventId: assetEvent, verified: true, signatures: 1, type: 'fmar.asset.registered', subject: asset.id });
     expect(got.contentType).toBe('application/cloudevents+json; charset=utf-8');
-    expect(got.body).toEqual({ specversion: '1.0', id: assetEvent, source: 'http://hub.test', type: 'fmar.asset.registered', subject: asset.id, time: asset.recordedAt, datacontenttype: 'application/json', data: expect.objectContaining({ assetId: asset.id, fspId: DEMO['fsp-a'], dno: 'SPEN_SPM' }) });
+    expect(got.body).toEqual({
+      specversion: '1.0',
+      id: assetEvent,
+      source: 'http://hub.test',
+      type: 'fmar.asset.registered',
+      subject: asset.id,
+      time: asset.recordedAt,
+      datacontenttype: 'application/json',
+      data: expect.objectContaining({ assetId: asset.id, fspId: DEMO['fsp-a'], dno: 'SPEN_SPM' }),
+    });
     // The DNO of the network hears of it; Beta (another FSP) and the SO (not a recipient of registrations) do not; Alpha's filter keeps the client event out.
     expect(receiver.get('/d').acked.map((x) => x.eventId)).toEqual([assetEvent]);
     expect(receiver.get('/b').received).toEqual([]);
     expect(receiver.get('/so').received).toEqual([]);
     expect(receiver.get('/a').received.map((x) => x.eventId)).not.toContain(clientEvent);
     const listed = await hub.call('GET', `${API}/webhooks/${a.id}/deliveries`, { as: 'fsp-a' });
-    expect(listed.json.items).toEqual([expect.objectContaining({ eventId: assetEvent, type: 'fmar.asset.registered', status: 'DELIVERED', attempts: 1, lastStatus: 204, lastError: null, nextAttemptAt: null })]);
+    expect(listed.json.items).toEqual([
+      expect.objectContaining({
+        eventId: assetEvent,
+        type: 'fmar.asset.registered',
+        status: 'DELIVERED',
+        attempts: 1,
+        lastStatus: 204,
+        lastError: null,
+        nextAttemptAt: null,
+      }),
+    ]);
     await unsubscribe(a, b, d, s);
   });
 
@@ -328,7 +480,13 @@ describe('delivery', () => {
     const f = await subscribe('fsp-b', '/fail', {}, 'fail');
     const asset = await register('fsp-b', ukpn());
     const ev = await eventOf(asset.id);
-    const row = async () => (await hub.db.query<{ next_attempt_at: Date; [k: string]: any }>(`SELECT * FROM webhook_delivery WHERE subscription_id = $1 AND event_id = $2`, [f.id, ev]))[0];
+    const row = async () =>
+      (
+        await hub.db.query<{ next_attempt_at: Date; [k: string]: any }>(
+          `SELECT * FROM webhook_delivery WHERE subscription_id = $1 AND event_id = $2`,
+          [f.id, ev],
+        )
+      )[0];
     const waits: number[] = [];
     for (let n = 1; n <= 10; n++) {
       const before = hub.clock.now().getTime();
@@ -354,18 +512,36 @@ describe('delivery', () => {
     expect(await drain()).toBe(0); // a dead letter is never retried by itself
 
     // Visible: the count on the subscription, the list filtered to DEAD.
-    expect((await hub.call('GET', `${API}/webhooks/${f.id}`, { as: 'fsp-b' })).json).toMatchObject({ deadLetters: 1, pendingDeliveries: 0 });
+    expect((await hub.call('GET', `${API}/webhooks/${f.id}`, { as: 'fsp-b' })).json).toMatchObject({
+      deadLetters: 1,
+      pendingDeliveries: 0,
+    });
     const dead = await hub.call('GET', `${API}/webhooks/${f.id}/deliveries?status=DEAD`, { as: 'fsp-b' });
-    expect(dead.json.items).toEqual([expect.objectContaining({ eventId: ev, status: 'DEAD', attempts: 10, lastStatus: 500, deadAt: expect.any(String), nextAttemptAt: null })]);
+    expect(dead.json.items).toEqual([
+      expect.objectContaining({
+        eventId: ev,
+        status: 'DEAD',
+        attempts: 10,
+        lastStatus: 500,
+        deadAt: expect.any(String),
+        nextAttemptAt: null,
+      }),
+    ]);
 
     // Replay one: delivered once the receiver is fixed.
     receiver.get('/fail').mode = 'ok';
     const replay = await hub.call('POST', `${API}/webhooks/${f.id}/deliveries/${ev}/replay`, { as: 'fsp-b' });
     expect(replay.status, JSON.stringify(replay.json)).toBe(200);
     expect(replay.json).toMatchObject({ status: 'PENDING', attempts: 0 });
-    expect((await hub.call('POST', `${API}/webhooks/${f.id}/deliveries/${ev}/replay`, { as: 'fsp-b' })).json.code).toBe('WEBHOOK-DELIVERY-PENDING');
-    expect((await hub.call('POST', `${API}/webhooks/${f.id}/deliveries/${ev}/replay`, { as: 'fsp-a' })).json.code).toBe('WEBHOOK-NOT-FOUND');
-    expect((await hub.call('POST', `${API}/webhooks/${f.id}/deliveries/01JZZZZZZZZZZZZZZZZZZZZZZZ/replay`, { as: 'fsp-b' })).json.code).toBe('WEBHOOK-DELIVERY-NOT-FOUND');
+    expect((await hub.call('POST', `${API}/webhooks/${f.id}/deliveries/${ev}/replay`, { as: 'fsp-b' })).json.code).toBe(
+      'WEBHOOK-DELIVERY-PENDING',
+    );
+    expect((await hub.call('POST', `${API}/webhooks/${f.id}/deliveries/${ev}/replay`, { as: 'fsp-a' })).json.code).toBe(
+      'WEBHOOK-NOT-FOUND',
+    );
+    expect(
+      (await hub.call('POST', `${API}/webhooks/${f.id}/deliveries/01JZZZZZZZZZZZZZZZZZZZZZZZ/replay`, { as: 'fsp-b' })).json.code,
+    ).toBe('WEBHOOK-DELIVERY-NOT-FOUND');
     expect(await drain()).toBe(1);
     expect(receiver.get('/fail').acked.map((x) => x.eventId)).toEqual([ev]);
     expect((await row()).status).toBe('DELIVERED');
@@ -382,11 +558,19 @@ describe('delivery', () => {
     const bulk = await hub.call('POST', `${API}/webhooks/${f.id}/deliveries/replay`, { as: 'fsp-b' });
     expect(bulk.json).toEqual({ replayed: 2 });
     expect(await drain()).toBe(2);
-    expect(receiver.get('/fail').acked.map((x) => x.subject).sort()).toEqual([asset.id, ...more.map((m) => m.id)].sort());
-    expect((await hub.call('GET', `${API}/webhooks/${f.id}`, { as: 'fsp-b' })).json).toMatchObject({ deadLetters: 0, pendingDeliveries: 0 });
-    expect(await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'webhook.delivery-replayed' ORDER BY id`, [f.id])).toEqual([
-      { detail: { eventIds: [ev], from: 'DEAD' } }, { detail: { count: 2, from: 'DEAD' } },
-    ]);
+    expect(
+      receiver
+        .get('/fail')
+        .acked.map((x) => x.subject)
+        .sort(),
+    ).toEqual([asset.id, ...more.map((m) => m.id)].sort());
+    expect((await hub.call('GET', `${API}/webhooks/${f.id}`, { as: 'fsp-b' })).json).toMatchObject({
+      deadLetters: 0,
+      pendingDeliveries: 0,
+    });
+    expect(
+      await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1 AND action = 'webhook.delivery-replayed' ORDER BY id`, [f.id]),
+    ).toEqual([{ detail: { eventIds: [ev], from: 'DEAD' } }, { detail: { count: 2, from: 'DEAD' } }]);
     await unsubscribe(f);
   });
 
@@ -394,8 +578,15 @@ describe('delivery', () => {
     const busy = await subscribe('fsp-b', '/busy', {}, 'busy');
     const asset = await register('fsp-b', ukpn());
     expect(await drain()).toBe(1);
-    const [r] = await hub.db.query<{ next_attempt_at: Date; last_status: number | null; subject: string }>(`SELECT d.next_attempt_at, d.last_status, e.subject FROM webhook_delivery d JOIN event_outbox e ON e.id = d.event_id WHERE d.subscription_id = $1`, [busy.id]);
-    expect([new Date(r.next_attempt_at).getTime() - hub.clock.now().getTime(), r.last_status, r.subject]).toEqual([3_600_000, 503, asset.id]);
+    const [r] = await hub.db.query<{ next_attempt_at: Date; last_status: number | null; subject: string }>(
+      `SELECT d.next_attempt_at, d.last_status, e.subject FROM webhook_delivery d JOIN event_outbox e ON e.id = d.event_id WHERE d.subscription_id = $1`,
+      [busy.id],
+    );
+    expect([new Date(r.next_attempt_at).getTime() - hub.clock.now().getTime(), r.last_status, r.subject]).toEqual([
+      3_600_000,
+      503,
+      asset.id,
+    ]);
     await unsubscribe(busy);
 
     const gone = await subscribe('fsp-b', '/gone', {}, 'gone');
@@ -426,7 +617,10 @@ describe('delivery', () => {
     receiver.get('/rot').secrets = [rotated.json.secret];
     await register('fsp-b', ukpn());
     await drain();
-    expect(receiver.get('/rot').received.map((x) => [x.verified, x.signatures])).toEqual([[true, 2], [true, 2]]);
+    expect(receiver.get('/rot').received.map((x) => [x.verified, x.signatures])).toEqual([
+      [true, 2],
+      [true, 2],
+    ]);
     hub.clock.advance(86_400_001);
     receiver.get('/rot').secrets = [old];
     await register('fsp-b', ukpn());
@@ -445,7 +639,9 @@ describe('the worker loop (as src/node.ts runs it)', () => {
     const w = await subscribe('fsp-b', '/loop');
     const errors: unknown[] = [];
     const worker = startDeliveryWorker(hub.db, hub.clock, { ...OPTS, intervalMs: 60_000, onError: (e) => errors.push(e) });
-    const until = async (n: number) => { for (let i = 0; i < 300 && receiver.get('/loop').acked.length < n; i++) await new Promise((r) => setTimeout(r, 10)); };
+    const until = async (n: number) => {
+      for (let i = 0; i < 300 && receiver.get('/loop').acked.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    };
     try {
       await register('fsp-b', ukpn());
       worker.wake(); // the interval is a minute: only the wake makes this pass
@@ -469,7 +665,12 @@ describe('the worker loop (as src/node.ts runs it)', () => {
     for (let i = 0; i < n; i++) made.push((await register('fsp-b', ukpn())).id);
     const reports = await Promise.all([1, 2, 3].map(() => deliverDue(hub.db, hub.clock, { ...OPTS, batchSize: 10 })));
     expect(reports.reduce((t, r) => t + r.claimed, 0)).toBe(n);
-    expect(receiver.get('/many').acked.map((x) => x.subject).sort()).toEqual(made.sort());
+    expect(
+      receiver
+        .get('/many')
+        .acked.map((x) => x.subject)
+        .sort(),
+    ).toEqual(made.sort());
     await unsubscribe(w);
   });
 
@@ -496,20 +697,33 @@ async function persistentDb(): Promise<{ open: () => Promise<Db>; drop: () => Pr
   u.pathname = `/${name}`;
   return {
     open: async () => postgresDb(u.toString(), { max: 4 }),
-    drop: async () => { const a = postgresDb(url, { max: 1 }); await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); await a.close(); },
+    drop: async () => {
+      const a = postgresDb(url, { max: 1 });
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.close();
+    },
   };
 }
 
 async function startHub(store: { open: () => Promise<Db> }, clock: TestClock) {
   const db = await store.open();
-  const cfg = loadConfig({ FMAR_MODE: 'development', FMAR_BASE_URL: 'http://hub.test', FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0', FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0' });
+  const cfg = loadConfig({
+    FMAR_MODE: 'development',
+    FMAR_BASE_URL: 'http://hub.test',
+    FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0',
+    FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0',
+  });
   const h = await assemble(cfg, db, clock);
   const app = buildApp(h.ports);
   const call = async (method: string, path: string, key: string, body?: unknown) => {
     const o = DEMO_ORGANISATIONS.find((d) => d.key === key)!;
     const token = await h.signer!.sign({ sub: `test-${key}`, org: o.id, roles: o.roles as OrganisationRole[] });
-    const res = await app.request(path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, json: await res.json() as any };
+    const res = await app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, json: (await res.json()) as any };
   };
   return { db, call, ctx: { db, clock, ids: h.ports.ids, hooks: standardHooks() } };
 }
@@ -524,7 +738,11 @@ describe('a crash of the hub mid-delivery', () => {
       let h = await startHub(store, clock);
       await seedDemo(h.ctx, systemPrincipal('seed'));
       const subs: Record<string, { key: string; id: string }> = {};
-      for (const [key, path] of [['fsp-a', '/a'], ['fsp-b', '/b'], ['dno', '/d']] as const) {
+      for (const [key, path] of [
+        ['fsp-a', '/a'],
+        ['fsp-b', '/b'],
+        ['dno', '/d'],
+      ] as const) {
         const r = await h.call('POST', `${API}/webhooks`, key, { url: rx.endpoint(path, key === 'fsp-a' ? 'hang' : 'ok') });
         expect(r.status, JSON.stringify(r.json)).toBe(201);
         rx.get(path).secrets = [r.json.secret];
@@ -533,7 +751,12 @@ describe('a crash of the hub mid-delivery', () => {
       // Alpha: 3 assets on SPEN (Alpha + the DNO); Beta: 2 on SPEN (Beta + DNO), 2 on UKPN (Beta only).
       const made: { id: string; fsp: string; dno: string }[] = [];
       const reg = async (key: 'fsp-a' | 'fsp-b', n: number, dno: 'SPEN_SPM' | 'UKPN_EPN') => {
-        const r = await h.call('POST', `${API}/assets`, key, batteryInput(9000 + n, dno === 'UKPN_EPN' ? { dno, importMpan: mpanFor(9000 + n, '10') } : {}));
+        const r = await h.call(
+          'POST',
+          `${API}/assets`,
+          key,
+          batteryInput(9000 + n, dno === 'UKPN_EPN' ? { dno, importMpan: mpanFor(9000 + n, '10') } : {}),
+        );
         expect(r.status, JSON.stringify(r.json)).toBe(201);
         made.push({ id: r.json.id, fsp: DEMO[key], dno });
       };
@@ -542,7 +765,10 @@ describe('a crash of the hub mid-delivery', () => {
       for (let i = 5; i < 7; i++) await reg('fsp-b', i, 'UKPN_EPN');
 
       // The worker claims everything and POSTs; Alpha's receiver holds its answers; the hub dies.
-      const inFlight = deliverDue(h.db, clock, { ...OPTS, timeoutMs: 30_000 }).then(() => 'recorded', (e: Error) => `failed: ${e.message}`);
+      const inFlight = deliverDue(h.db, clock, { ...OPTS, timeoutMs: 30_000 }).then(
+        () => 'recorded',
+        (e: Error) => `failed: ${e.message}`,
+      );
       for (let i = 0; i < 200 && rx.get('/a').held.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
       expect(rx.get('/a').held).toHaveLength(3);
       await h.db.close();
@@ -557,10 +783,17 @@ describe('a crash of the hub mid-delivery', () => {
       expect((await pass()).claimed).toBe(1); // only the new one: the others are still leased
       clock.advance(60_001);
       for (let i = 0; i < 5 && (await pass()).claimed > 0; i++);
-      expect(await h.db.query(`SELECT status, count(*)::int AS n FROM webhook_delivery GROUP BY status`)).toEqual([{ status: 'DELIVERED', n: 3 + 1 + 4 + 5 }]);
+      expect(await h.db.query(`SELECT status, count(*)::int AS n FROM webhook_delivery GROUP BY status`)).toEqual([
+        { status: 'DELIVERED', n: 3 + 1 + 4 + 5 },
+      ]);
 
       // Each receiver got exactly the events of its organisation's records and network, each at least once, all verified.
-      const eventIds = async (ids: string[]) => (await h.db.query(`SELECT id FROM event_outbox WHERE type = 'fmar.asset.registered' AND subject = ANY($1::text[]) ORDER BY id`, [ids])).map((r) => r.id);
+      const eventIds = async (ids: string[]) =>
+        (
+          await h.db.query(`SELECT id FROM event_outbox WHERE type = 'fmar.asset.registered' AND subject = ANY($1::text[]) ORDER BY id`, [
+            ids,
+          ])
+        ).map((r) => r.id);
       const expected = {
         '/a': await eventIds(made.filter((m) => m.fsp === DEMO['fsp-a']).map((m) => m.id)),
         '/b': await eventIds(made.filter((m) => m.fsp === DEMO['fsp-b']).map((m) => m.id)),
@@ -568,7 +801,10 @@ describe('a crash of the hub mid-delivery', () => {
       };
       for (const [path, ids] of Object.entries(expected)) {
         const e = rx.get(path);
-        expect(e.received.every((x) => x.verified), path).toBe(true);
+        expect(
+          e.received.every((x) => x.verified),
+          path,
+        ).toBe(true);
         expect([...new Set(e.acked.map((x) => x.eventId))].sort(), path).toEqual(ids);
         expect([...new Set(e.received.map((x) => x.eventId))].sort(), `${path}: nothing else`).toEqual(ids);
       }

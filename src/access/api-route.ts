@@ -27,7 +27,10 @@ export type RouteActions = ReadonlyMap<string, RouteAction>;
  * `METHOD /path/{param}` with `prefix` put before the declared path (a router mounted there later),
  * and the routes declared there without an action.
  */
-export function routeActions<E extends Env>(app: OpenAPIHono<E>, o: { prefix?: string; under?: string } = {}): { actions: Map<string, RouteAction>; missing: string[] } {
+export function routeActions<E extends Env>(
+  app: OpenAPIHono<E>,
+  o: { prefix?: string; under?: string } = {},
+): { actions: Map<string, RouteAction>; missing: string[] } {
   const actions = new Map<string, RouteAction>();
   const missing: string[] = [];
   for (const def of app.openAPIRegistry.definitions) {

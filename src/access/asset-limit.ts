@@ -34,5 +34,9 @@ export function unitWithinAssetLimit(p: Principal, params: unknown[], unitIdSql:
 
 /** Refuse a limited delegate something that is about more than its named assets (an organisation's aggregate, a new asset). */
 export function refuseIfAssetLimited(p: Principal, what: string): void {
-  if (isAssetLimited(p)) throw new Problem('AUTH-DELEGATION-ASSETS-ONLY', `The delegation is limited to named assets: ${what} is not about them alone. Ask the FSP for a delegation without an asset list, or act as the FSP.`);
+  if (isAssetLimited(p))
+    throw new Problem(
+      'AUTH-DELEGATION-ASSETS-ONLY',
+      `The delegation is limited to named assets: ${what} is not about them alone. Ask the FSP for a delegation without an asset list, or act as the FSP.`,
+    );
 }

@@ -17,21 +17,43 @@ export type AuthEnv = { Variables: { principal: Principal } };
 
 /** The register's facts behind a token: the organisation, the API client, the person and the delegation it names. */
 export interface CredentialFacts {
-  status: string; roles: OrganisationRole[]; dnoCodes: string[];
-  clientStatus: string | null; userStatus: string | null;
-  delegation: { status: string; delegator_id: string; delegate_id: string; valid_from: string; valid_to: string; asset_ids: string[] | null } | null;
+  status: string;
+  roles: OrganisationRole[];
+  dnoCodes: string[];
+  clientStatus: string | null;
+  userStatus: string | null;
+  delegation: {
+    status: string;
+    delegator_id: string;
+    delegate_id: string;
+    valid_from: string;
+    valid_to: string;
+    asset_ids: string[] | null;
+  } | null;
 }
 
 /** Where authentication reads those facts (src/identity/credentials.ts, over the identity and organisation tables). */
 export interface Credentials {
   /** The facts for a token's organisation, client, person and delegation; undefined when the register holds no such organisation. */
-  facts(q: { organisationId: string; clientId: string | null; userId: string | null; delegationId: string | null; actorOrganisationId: string | null }): Promise<CredentialFacts | undefined>;
+  facts(q: {
+    organisationId: string;
+    clientId: string | null;
+    userId: string | null;
+    delegationId: string | null;
+    actorOrganisationId: string | null;
+  }): Promise<CredentialFacts | undefined>;
   /** Moves whenever a credential is revoked on this instance: facts read at another generation are stale. */
   generation(): number;
 }
 
 /** What authentication needs of the hub's ports. */
-export interface AuthPorts { db: Db; clock: Clock; tokens: TokenVerifier; localCli?: LocalCli; config: { baseUrl: string } }
+export interface AuthPorts {
+  db: Db;
+  clock: Clock;
+  tokens: TokenVerifier;
+  localCli?: LocalCli;
+  config: { baseUrl: string };
+}
 
 /**
  * Authentication of API calls: verify the JWT access token offline (jose, the issuer's keys), the
@@ -50,10 +72,21 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
   return async (c, next) => {
     const header = (c.req.header('authorization') ?? '').trim();
     const cli = localCliPrincipal(ports.localCli, header);
-    if (cli) { c.set('principal', cli); return next(); }
+    if (cli) {
+      c.set('principal', cli);
+      return next();
+    }
     const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/=-]+)$/i.exec(header);
-    if (!m) throw new Problem('AUTH-TOKEN-MISSING', header ? 'Authorization must be "Bearer <access token>" (or "DPoP <access token>" with a DPoP proof).' : undefined, {}, [], 401);
-    if (m[2].length > MAX_TOKEN_CHARS) throw new Problem('AUTH-TOKEN-INVALID', `The access token is longer than ${MAX_TOKEN_CHARS} characters.`);
+    if (!m)
+      throw new Problem(
+        'AUTH-TOKEN-MISSING',
+        header ? 'Authorization must be "Bearer <access token>" (or "DPoP <access token>" with a DPoP proof).' : undefined,
+        {},
+        [],
+        401,
+      );
+    if (m[2].length > MAX_TOKEN_CHARS)
+      throw new Problem('AUTH-TOKEN-INVALID', `The access token is longer than ${MAX_TOKEN_CHARS} characters.`);
     let claims;
     try {
       claims = await ports.tokens.verify(m[2]);
@@ -66,7 +99,15 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
     if (jkt) {
       if (m[1].toLowerCase() !== 'dpop') throw new Problem('AUTH-DPOP-REQUIRED');
       try {
-        await verifyDpopProof({ proof: c.req.header('dpop'), method: c.req.method, url: publicUrl(ports.config.baseUrl, c.req.url), accessToken: m[2], jkt, now, replay: dpopReplay });
+        await verifyDpopProof({
+          proof: c.req.header('dpop'),
+          method: c.req.method,
+          url: publicUrl(ports.config.baseUrl, c.req.url),
+          accessToken: m[2],
+          jkt,
+          now,
+          replay: dpopReplay,
+        });
       } catch (e) {
         throw new Problem('AUTH-DPOP-INVALID', e instanceof DpopError ? `${e.code}: ${e.message}` : 'The DPoP proof was refused.');
       }
@@ -78,23 +119,43 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
     if (claims.act && !delegationId) throw new Problem('AUTH-TOKEN-INVALID', 'A token with an actor must name its delegation.');
     const key = `${claims.org}|${claims.client_id ?? ''}|${userId ?? ''}|${delegationId ?? ''}`;
     // A revocation since the cache was filled drops it all.
-    if (cacheGeneration !== credentials.generation()) { cache.clear(); cacheGeneration = credentials.generation(); }
+    if (cacheGeneration !== credentials.generation()) {
+      cache.clear();
+      cacheGeneration = credentials.generation();
+    }
     const t = now.getTime();
     let f = cache.get(key);
     if (!f || t - f.at > cacheMs || t < f.at) {
-      const facts = await credentials.facts({ organisationId: claims.org, clientId: claims.client_id ?? null, userId, delegationId, actorOrganisationId: claims.act?.org ?? null });
+      const facts = await credentials.facts({
+        organisationId: claims.org,
+        clientId: claims.client_id ?? null,
+        userId,
+        delegationId,
+        actorOrganisationId: claims.act?.org ?? null,
+      });
       if (!facts) throw new Problem('AUTH-TOKEN-INVALID', 'The token names an organisation the register does not hold.');
       f = { ...facts, at: t };
       if (cache.size > 10_000) cache.clear();
       cache.set(key, f);
     }
     if (f.status !== 'ACTIVE') throw new Problem('AUTH-ORGANISATION-INACTIVE', `Organisation ${claims.org} is ${f.status}.`);
-    if (f.clientStatus !== 'ACTIVE') throw new Problem('AUTH-CLIENT-REVOKED', claims.client_id ? `API client ${claims.client_id} is not active.` : 'The token names no API client.');
+    if (f.clientStatus !== 'ACTIVE')
+      throw new Problem(
+        'AUTH-CLIENT-REVOKED',
+        claims.client_id ? `API client ${claims.client_id} is not active.` : 'The token names no API client.',
+      );
     if (userId && f.userStatus !== 'ACTIVE') throw new Problem('AUTH-USER-INACTIVE');
     let delegation: Principal['delegation'];
     if (delegationId) {
       const d = f.delegation;
-      if (!d || d.status !== 'ACTIVE' || d.delegator_id !== claims.org || d.delegate_id !== claims.act?.org || new Date(d.valid_from) > now || new Date(d.valid_to) <= now) {
+      if (
+        !d ||
+        d.status !== 'ACTIVE' ||
+        d.delegator_id !== claims.org ||
+        d.delegate_id !== claims.act?.org ||
+        new Date(d.valid_from) > now ||
+        new Date(d.valid_to) <= now
+      ) {
         throw new Problem('AUTH-DELEGATION-INACTIVE', `Delegation ${delegationId} is not active.`);
       }
       delegation = { id: delegationId, assetIds: d.asset_ids };
@@ -125,7 +186,8 @@ function publicUrl(baseUrl: string, requestUrl: string): string {
 /** Check the permission matrix for one action: the token's scope and one of the organisation's roles. */
 export function checkPermission(p: Principal, action: Action): void {
   const perm: Permission = PERMISSIONS[action];
-  if (!p.scopes.includes(perm.scope) && !p.scopes.includes('*')) throw new Problem('AUTH-SCOPE-MISSING', `This action needs the scope ${perm.scope}.`, { requiredScope: perm.scope });
+  if (!p.scopes.includes(perm.scope) && !p.scopes.includes('*'))
+    throw new Problem('AUTH-SCOPE-MISSING', `This action needs the scope ${perm.scope}.`, { requiredScope: perm.scope });
   if (!roleMay(action, p.roles)) {
     throw new Problem('AUTH-ROLE-FORBIDDEN', `No role of organisation ${p.organisationId} (${p.roles.join(', ')}) may ${action}.`);
   }
@@ -158,7 +220,12 @@ export function authorize(routes: RouteActions): MiddlewareHandler<AuthEnv> {
     const entry = routes.get(key);
     if (!entry) {
       // Once per route and process: a deployment bug to fix, not a stream of log lines.
-      if (!logged.has(key)) { logged.add(key); console.error(`[fmar] ${c.req.method} ${c.req.path}: route ${key} declares no action of the permission matrix (apiRoute, src/access/api-route.ts); refused.`); }
+      if (!logged.has(key)) {
+        logged.add(key);
+        console.error(
+          `[fmar] ${c.req.method} ${c.req.path}: route ${key} declares no action of the permission matrix (apiRoute, src/access/api-route.ts); refused.`,
+        );
+      }
       throw new Problem('AUTH-ROUTE-UNMAPPED', `${key} has no entry in the permission matrix.`);
     }
     const p = c.get('principal');

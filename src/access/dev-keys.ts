@@ -12,7 +12,16 @@ import { baselineScopes } from './permissions';
  */
 export interface DevSigner {
   kid: string;
-  sign(claims: { sub: string; org: string; roles: readonly OrganisationRole[]; scope?: string; act?: { sub: string; org?: string }; ttlSec?: number; clientId?: string; extra?: Record<string, unknown> }): Promise<string>;
+  sign(claims: {
+    sub: string;
+    org: string;
+    roles: readonly OrganisationRole[];
+    scope?: string;
+    act?: { sub: string; org?: string };
+    ttlSec?: number;
+    clientId?: string;
+    extra?: Record<string, unknown>;
+  }): Promise<string>;
 }
 
 export function devSigner(db: Db, clock: Clock, ids: IdSource, keys: KeyRing, issuer: string, audience: string): DevSigner {
@@ -23,18 +32,33 @@ export function devSigner(db: Db, clock: Clock, ids: IdSource, keys: KeyRing, is
       `INSERT INTO api_client (client_id, organisation_id, name, kind, auth_method, scopes, grant_types, status, demo, recorded_at, recorded_by)
        SELECT $1, $2, 'Development tokens', 'machine', 'none', $3::text[], '{}', 'ACTIVE', true, $4::timestamptz, 'system' WHERE EXISTS (SELECT 1 FROM organisation WHERE id = $2)
        ON CONFLICT (client_id) DO NOTHING`,
-      [clientId, org, baselineScopes(roles), clock.now().toISOString()]);
+      [clientId, org, baselineScopes(roles), clock.now().toISOString()],
+    );
     ensured.add(clientId);
   }
   return {
-    get kid() { return keys.current('ES256').kid; },
+    get kid() {
+      return keys.current('ES256').kid;
+    },
     async sign(c) {
       const clientId = c.clientId ?? `dev-${c.org}`;
       if (!c.clientId) await ensureClient(clientId, c.org, c.roles);
-      return signAccessToken(keys, {
-        iss: issuer, aud: audience, sub: c.sub, ttlSec: c.ttlSec ?? 12 * 3600, jti: ids.next(),
-        org: c.org, scope: c.scope ?? baselineScopes(c.roles).join(' '), client_id: clientId, ...(c.act ? { act: c.act } : {}), ...(c.extra ?? {}),
-      }, clock.now());
+      return signAccessToken(
+        keys,
+        {
+          iss: issuer,
+          aud: audience,
+          sub: c.sub,
+          ttlSec: c.ttlSec ?? 12 * 3600,
+          jti: ids.next(),
+          org: c.org,
+          scope: c.scope ?? baselineScopes(c.roles).join(' '),
+          client_id: clientId,
+          ...(c.act ? { act: c.act } : {}),
+          ...(c.extra ?? {}),
+        },
+        clock.now(),
+      );
     },
   };
 }

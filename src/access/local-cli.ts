@@ -33,10 +33,14 @@ export function localCliRoutes(local: LocalCli) {
   const app = new Hono();
   app.onError((e) => problemResponse(e instanceof Problem ? e : new Problem('INTERNAL-ERROR')));
   app.post('/token', async (c) => {
-    localCliPrincipal(local, (c.req.header('authorization') ?? '').trim()) ?? (() => { throw new Problem('AUTH-TOKEN-MISSING'); })();
+    localCliPrincipal(local, (c.req.header('authorization') ?? '').trim()) ??
+      (() => {
+        throw new Problem('AUTH-TOKEN-MISSING');
+      })();
     if (!local.mintToken) throw new Problem('AUTH-DEV-TOKEN-REFUSED');
     const body = (await c.req.json().catch(() => ({}))) as { organisation?: unknown; scope?: unknown };
-    if (typeof body.organisation !== 'string' || (body.scope !== undefined && typeof body.scope !== 'string')) throw new Problem('REQUEST-QUERY-INVALID', 'Send {"organisation": "<ID or demo key>", "scope": "<optional scopes>"}.');
+    if (typeof body.organisation !== 'string' || (body.scope !== undefined && typeof body.scope !== 'string'))
+      throw new Problem('REQUEST-QUERY-INVALID', 'Send {"organisation": "<ID or demo key>", "scope": "<optional scopes>"}.');
     const token = await local.mintToken(body.organisation, body.scope);
     if (!token) throw new Problem('ORG-NOT-FOUND', `The register holds no organisation ${body.organisation}.`);
     return c.json({ access_token: token, token_type: 'Bearer' });

@@ -52,57 +52,418 @@ const OPERATOR = ['MARKET_FACILITATOR'] as const;
 const DISPATCH = ['SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM'] as const;
 
 export const PERMISSIONS = {
-  'organisations.read': { scope: 'organisations:read', roles: 'any', description: 'Read organisations.', visibility: 'all', objectRule: 'Every organisation; the passport of another organisation only for the operator and regulator.', assetLimit: 'not-asset-data' },
-  'organisations.register': { scope: 'organisations:write', roles: OPERATOR, description: 'Register an organisation (UC-01.02).', visibility: 'none', objectRule: 'Creates a record.' },
-  'organisations.update': { scope: 'organisations:write', roles: OPERATOR, description: 'Update any organisation, including its status (UC-01.03).', visibility: 'all', objectRule: 'Every organisation.' },
-  'organisations.update-own': { scope: 'organisations:write', roles: 'any', description: 'Update one’s own passport and identifiers (UC-01.03).', visibility: 'own-organisation', objectRule: 'Only the caller’s own organisation; roles, status, DNO areas, registration number and type stay with the operator.' },
-  'organisations.deregister': { scope: 'organisations:write', roles: OPERATOR, description: 'De-register an organisation (UC-01.04).', visibility: 'all', objectRule: 'Every organisation but the caller’s own (its route refuses that one).' },
-  'assets.read': { scope: 'assets:read', roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'], description: 'Read, look up and export assets.', visibility: 'own-or-network', objectRule: 'The operator and regulator every asset; FSPs and aggregators those they control now (the FSP link in force, never who registered the asset: an FSP that lost an asset by a switch no longer reaches it); asset owners those they own; DNOs/IDNOs those on their networks.', assetLimit: 'applied' },
-  'assets.write': { scope: 'assets:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Register, update and de-register assets (UC-02.01 to UC-02.03).', visibility: 'own', objectRule: 'The operator every asset; FSPs and aggregators those they control now (the FSP link in force), and they register only for themselves.', assetLimit: 'applied' },
-  'assets.bulk-report': { scope: 'assets:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Read the full report of a bulk registration (every rejected row), kept 7 days.', visibility: 'own', seesAll: [], objectRule: 'Only the organisation that submitted the bulk request; not even the operator reads another organisation’s.' },
-  'organisations.reads': { scope: 'organisations:read', roles: 'any', description: 'List who read the organisation’s private data: its assets, passport and switch consent evidence, read by another organisation (UC-05.06, docs/audit.md).', visibility: 'own-organisation', objectRule: 'The organisation itself; the operator and regulator every organisation’s. Scope organisations:read, which every client carries, so no client needs re-registering.' },
-  'audit.read': { scope: 'audit:read', roles: [...OPERATOR, 'REGULATOR'], description: 'Query, export and verify the audit trail (UC-05.06); each query and export is itself audited (audit.read).', visibility: 'all', objectRule: 'Every record’s trail.' },
-  'cim.export': { scope: 'cim:export', roles: [...OPERATOR, 'REGULATOR', 'DNO', 'IDNO'], description: 'Export assets as CIM RDF/XML (UC-02.04 for DSOs).', visibility: 'own-or-network', objectRule: 'As assets.read: the operator and regulator every asset; DNOs/IDNOs those on their networks.', assetLimit: 'applied' },
-  'cim.import': { scope: 'cim:import', roles: [...OPERATOR, 'DNO', 'IDNO'], description: 'Import CIM RDF/XML: enrich assets matched by MPAN with network references and DSO mRIDs; bulk-load also needs assets.write.', visibility: 'own-or-network', objectRule: 'Enriches only assets the caller can read (as assets.read); bulk-load registers as assets.write.' },
-  'events.read': { scope: 'events:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM', ...FSP_LIKE, 'DNO', 'IDNO'], description: 'Read the change event feed.', visibility: 'own', seesAll: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM'], objectRule: 'The operator, regulator, SOs and IMPs every event; others the events about their own organisation and records.', assetLimit: 'applied' },
-  'clients.read': { scope: 'clients:read', roles: 'any', description: 'List and read API clients.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every client; others their own organisation’s.' },
-  'clients.write': { scope: 'clients:write', roles: 'any', description: 'Register, rotate and revoke API clients.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator for any organisation; others only for their own.' },
-  'users.read': { scope: 'users:read', roles: 'any', description: 'List and read the people of an organisation (UC-01.01).', visibility: 'own-organisation', seesAll: OPERATOR, objectRule: 'The operator every organisation’s people; others their own organisation’s.' },
-  'users.write': { scope: 'users:write', roles: 'any', description: 'Invite and deactivate people (UC-01.01).', visibility: 'own-organisation', seesAll: OPERATOR, objectRule: 'The operator in any organisation; others (their admins) in their own.' },
-  'delegations.read': { scope: 'delegations:read', roles: 'any', description: 'List and read delegations (UC-05.04).', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every delegation; others those they gave or received.' },
-  'delegations.write': { scope: 'delegations:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Grant and revoke delegations (UC-05.04).', visibility: 'own', seesAll: OPERATOR, objectRule: 'FSPs and aggregators delegate their own rights and revoke what they gave; the operator for any FSP.' },
-  'switches.request': { scope: 'switches:write', roles: FSP_LIKE, description: 'Request a switch of an asset to oneself, with the consumer’s consent (UC-02.06).', visibility: 'none', objectRule: 'Any registered asset, found by ID or alias; the consent must name the caller (or the FSP a delegate acts for).' },
-  'switches.read': { scope: 'switches:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', ...FSP_LIKE], description: 'Read switches and their consent evidence.', visibility: 'own', seesAll: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR'], objectRule: 'The operator, regulator and System Operators every switch; FSPs those they lose or gain by.', assetLimit: 'applied' },
-  'switches.withdraw': { scope: 'switches:write', roles: FSP_LIKE, description: 'Withdraw an open switch one requested.', visibility: 'own', seesAll: [], objectRule: 'Switches the caller is party to; only the gaining FSP withdraws (SWITCH-NOT-PARTY otherwise).', assetLimit: 'applied' },
-  'switches.cancel': { scope: 'switches:write', roles: OPERATOR, description: 'Cancel an open switch.', visibility: 'all', objectRule: 'Every switch.' },
-  'contracts.read': { scope: 'contracts:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', ...FSP_LIKE], description: 'Read contracts and service windows.', visibility: 'own', objectRule: 'The operator and regulator every contract; System Operators those they recorded; FSPs those naming them.', assetLimit: 'applied' },
-  'contracts.write': { scope: 'contracts:write', roles: [...OPERATOR, 'SYSTEM_OPERATOR'], description: 'Record contracts and confirm or terminate them.', visibility: 'own', seesAll: OPERATOR, objectRule: 'System Operators their own contracts; the operator every contract.' },
-  'market-units.read': { scope: 'market-units:read', roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', ...FSP_LIKE, 'DNO', 'IDNO'], description: 'List and read market units and their history (UC-03.01 to UC-03.04).', visibility: 'own-or-network', seesAll: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR'], objectRule: 'The operator, regulator and System Operators every unit; FSPs and aggregators the units they control; DNOs/IDNOs the units with a member asset on their networks.', assetLimit: 'applied' },
-  'market-units.write': { scope: 'market-units:write', roles: [...OPERATOR, ...FSP_LIKE], description: 'Create, update and de-register market units (UC-03.01, UC-03.03, UC-03.04).', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every unit; FSPs and aggregators the units they control, and they create units only for themselves.', assetLimit: 'applied' },
-  'market-units.reassign': { scope: 'market-units:write', roles: OPERATOR, description: 'Re-assign a market unit to a new FSP (UC-03.02).', visibility: 'all', objectRule: 'Every unit.' },
-  'products.read': { scope: 'products:read', roles: 'any', description: 'Read the product catalogue, its history and the table of equivalences (UC-04.01, UC-04.03).', visibility: 'all', objectRule: 'Every product and equivalence.', assetLimit: 'not-asset-data' },
-  'products.write': { scope: 'products:write', roles: OPERATOR, description: 'Create, update and retire products; record and withdraw equivalences (UC-04.01, UC-04.03).', visibility: 'all', objectRule: 'Every product and equivalence.' },
-  'qualifications.record': { scope: 'qualifications:write', roles: ['SYSTEM_OPERATOR'], description: 'Record a market unit’s qualification outcome for a product (UC-04.02).', visibility: 'all', objectRule: 'Every unit, for the products the caller’s organisation owns (QUALIFICATION-NOT-PRODUCT-OWNER otherwise).' },
-  'webhooks.read': { scope: 'webhooks:read', roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE, 'DNO', 'IDNO'], description: 'List and read webhook subscriptions and their deliveries (docs/events.md).', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every subscription; others their own organisation’s.' },
-  'webhooks.write': { scope: 'webhooks:write', roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE, 'DNO', 'IDNO'], description: 'Subscribe to events by webhook; change, disable, delete, rotate secrets, replay deliveries.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every subscription (it subscribes only for itself); others their own organisation’s.' },
-  'vtns.read': { scope: 'openadr:read', roles: 'any', description: 'Read the VTN records: the dispatch platforms the register knows.', visibility: 'all', objectRule: 'Every VTN record.', assetLimit: 'not-asset-data' },
-  'vtns.write': { scope: 'openadr:write', roles: [...OPERATOR, ...DISPATCH], description: 'Register and update VTN records.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every VTN record; SOs and IMPs those their organisation operates, and they register VTNs only for themselves.' },
-  'vens.read': { scope: 'openadr:read', roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE], description: 'Read VEN registrations and resolve VEN IDs to organisations and assets (natively and as OpenADR 3.1 vens and resources).', visibility: 'own', seesAll: [...OPERATOR, 'REGULATOR', ...DISPATCH], objectRule: 'The operator, regulator, SOs and IMPs every registration and the assets behind it (the BL role of OpenADR 3.1); FSPs and aggregators their own organisation’s and those on VTNs it operates (in OpenADR 3.1 the VEN role: only their own client’s objects).' },
-  'vens.write': { scope: 'openadr:write', roles: [...OPERATOR, ...DISPATCH, ...FSP_LIKE], description: 'Record, update and cancel VEN registrations, natively, from a 2.0b oadrCreatedPartyRegistration or through OpenADR 3.1 /vens.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every registration; FSPs and aggregators their own organisation’s; SOs and IMPs those on the VTNs their organisation operates.' },
-  'catalogues.read': { scope: 'catalogues:read', roles: 'any', description: 'Read the catalogues (code lists), their codes and each code’s history (UC-05.07).', visibility: 'all', objectRule: 'Every catalogue and code.', assetLimit: 'not-asset-data' },
-  'catalogues.write': { scope: 'catalogues:write', roles: OPERATOR, description: 'Add codes to extensible catalogues and change codes (label, description, active, effective dates) (UC-05.07).', visibility: 'all', objectRule: 'Every catalogue the policy lets change (docs/catalogues.md).' },
-  'disputes.read': { scope: 'disputes:read', roles: 'any', description: 'List and read disputes, their comments and history (UC-05.03).', visibility: 'own', objectRule: 'The operator and regulator every dispute; others those they raised and those on records they are a party to (an asset’s controlling FSP, its ASSET_OWNER and DNO; an organisation itself; a market unit’s FSP).', assetLimit: 'applied' },
-  'disputes.raise': { scope: 'disputes:write', roles: 'any', description: 'Raise a dispute, with evidence, on a record one can see (UC-05.03).', visibility: 'none', objectRule: 'Creates a record; the disputed record must be visible to the caller under its own read rule (404 as if missing otherwise).', assetLimit: 'applied' },
-  'disputes.comment': { scope: 'disputes:write', roles: 'any', description: 'Comment and add evidence on an open dispute.', visibility: 'own', seesAll: OPERATOR, objectRule: 'The operator every dispute; others those they raised and those on records they are a party to.', assetLimit: 'applied' },
-  'disputes.withdraw': { scope: 'disputes:write', roles: 'any', description: 'Withdraw a dispute before it is resolved.', visibility: 'own', seesAll: [], objectRule: 'Disputes the caller raised or is a party to; only the raiser withdraws (DISPUTE-NOT-RAISER otherwise).', assetLimit: 'applied' },
-  'disputes.resolve': { scope: 'disputes:write', roles: OPERATOR, description: 'Take a dispute under review and resolve it: Corrected (the correction applied through the record’s own update) or No Action Required.', visibility: 'all', objectRule: 'Every dispute.' },
-  'data-quality.rules.read': { scope: 'data-quality:read', roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'], description: 'List and read the data quality rules and their versions (docs/data-quality.md).', visibility: 'all', objectRule: 'Every rule.', assetLimit: 'not-asset-data' },
-  'data-quality.rules.write': { scope: 'data-quality:write', roles: OPERATOR, description: 'Create, change, deactivate and reactivate data quality rules.', visibility: 'all', objectRule: 'Every rule.' },
-  'data-quality.read': { scope: 'data-quality:read', roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'], description: 'Read data quality findings and scorecards.', visibility: 'own-or-network', objectRule: 'The operator and regulator everything; FSPs, aggregators and asset owners their organisation’s scorecard and the findings on assets they control now (FSPs, aggregators) or own (asset owners); DNOs/IDNOs the scorecards of their licence areas (`dnoCodes`) and the findings on assets on their networks.', assetLimit: 'applied' },
-  'asset-submissions.submit': { scope: 'submissions:write', roles: ['INSTALLER', 'TECHNOLOGY_PROVIDER'], description: 'Submit an asset at the point of installation for the FSP that will control it to accept (UC-02.01 step 1).', visibility: 'none', objectRule: 'Creates a record naming an active FSP or aggregator.' },
-  'asset-submissions.read': { scope: 'submissions:read', roles: [...OPERATOR, 'REGULATOR', 'INSTALLER', 'TECHNOLOGY_PROVIDER', ...FSP_LIKE], description: 'List and read asset submissions.', visibility: 'own', objectRule: 'The operator and regulator every submission; installers and OEMs those they submitted; FSPs and aggregators those naming them.' },
-  'asset-submissions.decide': { scope: 'submissions:write', roles: FSP_LIKE, description: 'Accept a submitted asset (it is registered as the FSP’s, with the consumer’s consent) or reject it with a reason.', visibility: 'own', seesAll: [], objectRule: 'Submissions the caller is party to; only the FSP named decides (SUBMISSION-NOT-PARTY otherwise).' },
-  'data-quality.validate': { scope: 'data-quality:write', roles: OPERATOR, description: 'Run the external checks on an asset (meter point registry, MCS) and set it Verified or Query.', visibility: 'all', objectRule: 'Every registered asset.' },
+  'organisations.read': {
+    scope: 'organisations:read',
+    roles: 'any',
+    description: 'Read organisations.',
+    visibility: 'all',
+    objectRule: 'Every organisation; the passport of another organisation only for the operator and regulator.',
+    assetLimit: 'not-asset-data',
+  },
+  'organisations.register': {
+    scope: 'organisations:write',
+    roles: OPERATOR,
+    description: 'Register an organisation (UC-01.02).',
+    visibility: 'none',
+    objectRule: 'Creates a record.',
+  },
+  'organisations.update': {
+    scope: 'organisations:write',
+    roles: OPERATOR,
+    description: 'Update any organisation, including its status (UC-01.03).',
+    visibility: 'all',
+    objectRule: 'Every organisation.',
+  },
+  'organisations.update-own': {
+    scope: 'organisations:write',
+    roles: 'any',
+    description: 'Update one’s own passport and identifiers (UC-01.03).',
+    visibility: 'own-organisation',
+    objectRule: 'Only the caller’s own organisation; roles, status, DNO areas, registration number and type stay with the operator.',
+  },
+  'organisations.deregister': {
+    scope: 'organisations:write',
+    roles: OPERATOR,
+    description: 'De-register an organisation (UC-01.04).',
+    visibility: 'all',
+    objectRule: 'Every organisation but the caller’s own (its route refuses that one).',
+  },
+  'assets.read': {
+    scope: 'assets:read',
+    roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'],
+    description: 'Read, look up and export assets.',
+    visibility: 'own-or-network',
+    objectRule:
+      'The operator and regulator every asset; FSPs and aggregators those they control now (the FSP link in force, never who registered the asset: an FSP that lost an asset by a switch no longer reaches it); asset owners those they own; DNOs/IDNOs those on their networks.',
+    assetLimit: 'applied',
+  },
+  'assets.write': {
+    scope: 'assets:write',
+    roles: [...OPERATOR, ...FSP_LIKE],
+    description: 'Register, update and de-register assets (UC-02.01 to UC-02.03).',
+    visibility: 'own',
+    objectRule:
+      'The operator every asset; FSPs and aggregators those they control now (the FSP link in force), and they register only for themselves.',
+    assetLimit: 'applied',
+  },
+  'assets.bulk-report': {
+    scope: 'assets:write',
+    roles: [...OPERATOR, ...FSP_LIKE],
+    description: 'Read the full report of a bulk registration (every rejected row), kept 7 days.',
+    visibility: 'own',
+    seesAll: [],
+    objectRule: 'Only the organisation that submitted the bulk request; not even the operator reads another organisation’s.',
+  },
+  'organisations.reads': {
+    scope: 'organisations:read',
+    roles: 'any',
+    description:
+      'List who read the organisation’s private data: its assets, passport and switch consent evidence, read by another organisation (UC-05.06, docs/audit.md).',
+    visibility: 'own-organisation',
+    objectRule:
+      'The organisation itself; the operator and regulator every organisation’s. Scope organisations:read, which every client carries, so no client needs re-registering.',
+  },
+  'audit.read': {
+    scope: 'audit:read',
+    roles: [...OPERATOR, 'REGULATOR'],
+    description: 'Query, export and verify the audit trail (UC-05.06); each query and export is itself audited (audit.read).',
+    visibility: 'all',
+    objectRule: 'Every record’s trail.',
+  },
+  'cim.export': {
+    scope: 'cim:export',
+    roles: [...OPERATOR, 'REGULATOR', 'DNO', 'IDNO'],
+    description: 'Export assets as CIM RDF/XML (UC-02.04 for DSOs).',
+    visibility: 'own-or-network',
+    objectRule: 'As assets.read: the operator and regulator every asset; DNOs/IDNOs those on their networks.',
+    assetLimit: 'applied',
+  },
+  'cim.import': {
+    scope: 'cim:import',
+    roles: [...OPERATOR, 'DNO', 'IDNO'],
+    description:
+      'Import CIM RDF/XML: enrich assets matched by MPAN with network references and DSO mRIDs; bulk-load also needs assets.write.',
+    visibility: 'own-or-network',
+    objectRule: 'Enriches only assets the caller can read (as assets.read); bulk-load registers as assets.write.',
+  },
+  'events.read': {
+    scope: 'events:read',
+    roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM', ...FSP_LIKE, 'DNO', 'IDNO'],
+    description: 'Read the change event feed.',
+    visibility: 'own',
+    seesAll: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM'],
+    objectRule: 'The operator, regulator, SOs and IMPs every event; others the events about their own organisation and records.',
+    assetLimit: 'applied',
+  },
+  'clients.read': {
+    scope: 'clients:read',
+    roles: 'any',
+    description: 'List and read API clients.',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule: 'The operator every client; others their own organisation’s.',
+  },
+  'clients.write': {
+    scope: 'clients:write',
+    roles: 'any',
+    description: 'Register, rotate and revoke API clients.',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule: 'The operator for any organisation; others only for their own.',
+  },
+  'users.read': {
+    scope: 'users:read',
+    roles: 'any',
+    description: 'List and read the people of an organisation (UC-01.01).',
+    visibility: 'own-organisation',
+    seesAll: OPERATOR,
+    objectRule: 'The operator every organisation’s people; others their own organisation’s.',
+  },
+  'users.write': {
+    scope: 'users:write',
+    roles: 'any',
+    description: 'Invite and deactivate people (UC-01.01).',
+    visibility: 'own-organisation',
+    seesAll: OPERATOR,
+    objectRule: 'The operator in any organisation; others (their admins) in their own.',
+  },
+  'delegations.read': {
+    scope: 'delegations:read',
+    roles: 'any',
+    description: 'List and read delegations (UC-05.04).',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule: 'The operator every delegation; others those they gave or received.',
+  },
+  'delegations.write': {
+    scope: 'delegations:write',
+    roles: [...OPERATOR, ...FSP_LIKE],
+    description: 'Grant and revoke delegations (UC-05.04).',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule: 'FSPs and aggregators delegate their own rights and revoke what they gave; the operator for any FSP.',
+  },
+  'switches.request': {
+    scope: 'switches:write',
+    roles: FSP_LIKE,
+    description: 'Request a switch of an asset to oneself, with the consumer’s consent (UC-02.06).',
+    visibility: 'none',
+    objectRule: 'Any registered asset, found by ID or alias; the consent must name the caller (or the FSP a delegate acts for).',
+  },
+  'switches.read': {
+    scope: 'switches:read',
+    roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', ...FSP_LIKE],
+    description: 'Read switches and their consent evidence.',
+    visibility: 'own',
+    seesAll: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR'],
+    objectRule: 'The operator, regulator and System Operators every switch; FSPs those they lose or gain by.',
+    assetLimit: 'applied',
+  },
+  'switches.withdraw': {
+    scope: 'switches:write',
+    roles: FSP_LIKE,
+    description: 'Withdraw an open switch one requested.',
+    visibility: 'own',
+    seesAll: [],
+    objectRule: 'Switches the caller is party to; only the gaining FSP withdraws (SWITCH-NOT-PARTY otherwise).',
+    assetLimit: 'applied',
+  },
+  'switches.cancel': {
+    scope: 'switches:write',
+    roles: OPERATOR,
+    description: 'Cancel an open switch.',
+    visibility: 'all',
+    objectRule: 'Every switch.',
+  },
+  'contracts.read': {
+    scope: 'contracts:read',
+    roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', ...FSP_LIKE],
+    description: 'Read contracts and service windows.',
+    visibility: 'own',
+    objectRule: 'The operator and regulator every contract; System Operators those they recorded; FSPs those naming them.',
+    assetLimit: 'applied',
+  },
+  'contracts.write': {
+    scope: 'contracts:write',
+    roles: [...OPERATOR, 'SYSTEM_OPERATOR'],
+    description: 'Record contracts and confirm or terminate them.',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule: 'System Operators their own contracts; the operator every contract.',
+  },
+  'market-units.read': {
+    scope: 'market-units:read',
+    roles: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR', ...FSP_LIKE, 'DNO', 'IDNO'],
+    description: 'List and read market units and their history (UC-03.01 to UC-03.04).',
+    visibility: 'own-or-network',
+    seesAll: [...OPERATOR, 'REGULATOR', 'SYSTEM_OPERATOR'],
+    objectRule:
+      'The operator, regulator and System Operators every unit; FSPs and aggregators the units they control; DNOs/IDNOs the units with a member asset on their networks.',
+    assetLimit: 'applied',
+  },
+  'market-units.write': {
+    scope: 'market-units:write',
+    roles: [...OPERATOR, ...FSP_LIKE],
+    description: 'Create, update and de-register market units (UC-03.01, UC-03.03, UC-03.04).',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule: 'The operator every unit; FSPs and aggregators the units they control, and they create units only for themselves.',
+    assetLimit: 'applied',
+  },
+  'market-units.reassign': {
+    scope: 'market-units:write',
+    roles: OPERATOR,
+    description: 'Re-assign a market unit to a new FSP (UC-03.02).',
+    visibility: 'all',
+    objectRule: 'Every unit.',
+  },
+  'products.read': {
+    scope: 'products:read',
+    roles: 'any',
+    description: 'Read the product catalogue, its history and the table of equivalences (UC-04.01, UC-04.03).',
+    visibility: 'all',
+    objectRule: 'Every product and equivalence.',
+    assetLimit: 'not-asset-data',
+  },
+  'products.write': {
+    scope: 'products:write',
+    roles: OPERATOR,
+    description: 'Create, update and retire products; record and withdraw equivalences (UC-04.01, UC-04.03).',
+    visibility: 'all',
+    objectRule: 'Every product and equivalence.',
+  },
+  'qualifications.record': {
+    scope: 'qualifications:write',
+    roles: ['SYSTEM_OPERATOR'],
+    description: 'Record a market unit’s qualification outcome for a product (UC-04.02).',
+    visibility: 'all',
+    objectRule: 'Every unit, for the products the caller’s organisation owns (QUALIFICATION-NOT-PRODUCT-OWNER otherwise).',
+  },
+  'webhooks.read': {
+    scope: 'webhooks:read',
+    roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE, 'DNO', 'IDNO'],
+    description: 'List and read webhook subscriptions and their deliveries (docs/events.md).',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule: 'The operator every subscription; others their own organisation’s.',
+  },
+  'webhooks.write': {
+    scope: 'webhooks:write',
+    roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE, 'DNO', 'IDNO'],
+    description: 'Subscribe to events by webhook; change, disable, delete, rotate secrets, replay deliveries.',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule: 'The operator every subscription (it subscribes only for itself); others their own organisation’s.',
+  },
+  'vtns.read': {
+    scope: 'openadr:read',
+    roles: 'any',
+    description: 'Read the VTN records: the dispatch platforms the register knows.',
+    visibility: 'all',
+    objectRule: 'Every VTN record.',
+    assetLimit: 'not-asset-data',
+  },
+  'vtns.write': {
+    scope: 'openadr:write',
+    roles: [...OPERATOR, ...DISPATCH],
+    description: 'Register and update VTN records.',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule:
+      'The operator every VTN record; SOs and IMPs those their organisation operates, and they register VTNs only for themselves.',
+  },
+  'vens.read': {
+    scope: 'openadr:read',
+    roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE],
+    description: 'Read VEN registrations and resolve VEN IDs to organisations and assets (natively and as OpenADR 3.1 vens and resources).',
+    visibility: 'own',
+    seesAll: [...OPERATOR, 'REGULATOR', ...DISPATCH],
+    objectRule:
+      'The operator, regulator, SOs and IMPs every registration and the assets behind it (the BL role of OpenADR 3.1); FSPs and aggregators their own organisation’s and those on VTNs it operates (in OpenADR 3.1 the VEN role: only their own client’s objects).',
+  },
+  'vens.write': {
+    scope: 'openadr:write',
+    roles: [...OPERATOR, ...DISPATCH, ...FSP_LIKE],
+    description:
+      'Record, update and cancel VEN registrations, natively, from a 2.0b oadrCreatedPartyRegistration or through OpenADR 3.1 /vens.',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule:
+      'The operator every registration; FSPs and aggregators their own organisation’s; SOs and IMPs those on the VTNs their organisation operates.',
+  },
+  'catalogues.read': {
+    scope: 'catalogues:read',
+    roles: 'any',
+    description: 'Read the catalogues (code lists), their codes and each code’s history (UC-05.07).',
+    visibility: 'all',
+    objectRule: 'Every catalogue and code.',
+    assetLimit: 'not-asset-data',
+  },
+  'catalogues.write': {
+    scope: 'catalogues:write',
+    roles: OPERATOR,
+    description: 'Add codes to extensible catalogues and change codes (label, description, active, effective dates) (UC-05.07).',
+    visibility: 'all',
+    objectRule: 'Every catalogue the policy lets change (docs/catalogues.md).',
+  },
+  'disputes.read': {
+    scope: 'disputes:read',
+    roles: 'any',
+    description: 'List and read disputes, their comments and history (UC-05.03).',
+    visibility: 'own',
+    objectRule:
+      'The operator and regulator every dispute; others those they raised and those on records they are a party to (an asset’s controlling FSP, its ASSET_OWNER and DNO; an organisation itself; a market unit’s FSP).',
+    assetLimit: 'applied',
+  },
+  'disputes.raise': {
+    scope: 'disputes:write',
+    roles: 'any',
+    description: 'Raise a dispute, with evidence, on a record one can see (UC-05.03).',
+    visibility: 'none',
+    objectRule:
+      'Creates a record; the disputed record must be visible to the caller under its own read rule (404 as if missing otherwise).',
+    assetLimit: 'applied',
+  },
+  'disputes.comment': {
+    scope: 'disputes:write',
+    roles: 'any',
+    description: 'Comment and add evidence on an open dispute.',
+    visibility: 'own',
+    seesAll: OPERATOR,
+    objectRule: 'The operator every dispute; others those they raised and those on records they are a party to.',
+    assetLimit: 'applied',
+  },
+  'disputes.withdraw': {
+    scope: 'disputes:write',
+    roles: 'any',
+    description: 'Withdraw a dispute before it is resolved.',
+    visibility: 'own',
+    seesAll: [],
+    objectRule: 'Disputes the caller raised or is a party to; only the raiser withdraws (DISPUTE-NOT-RAISER otherwise).',
+    assetLimit: 'applied',
+  },
+  'disputes.resolve': {
+    scope: 'disputes:write',
+    roles: OPERATOR,
+    description:
+      'Take a dispute under review and resolve it: Corrected (the correction applied through the record’s own update) or No Action Required.',
+    visibility: 'all',
+    objectRule: 'Every dispute.',
+  },
+  'data-quality.rules.read': {
+    scope: 'data-quality:read',
+    roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'],
+    description: 'List and read the data quality rules and their versions (docs/data-quality.md).',
+    visibility: 'all',
+    objectRule: 'Every rule.',
+    assetLimit: 'not-asset-data',
+  },
+  'data-quality.rules.write': {
+    scope: 'data-quality:write',
+    roles: OPERATOR,
+    description: 'Create, change, deactivate and reactivate data quality rules.',
+    visibility: 'all',
+    objectRule: 'Every rule.',
+  },
+  'data-quality.read': {
+    scope: 'data-quality:read',
+    roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'ASSET_OWNER', 'DNO', 'IDNO'],
+    description: 'Read data quality findings and scorecards.',
+    visibility: 'own-or-network',
+    objectRule:
+      'The operator and regulator everything; FSPs, aggregators and asset owners their organisation’s scorecard and the findings on assets they control now (FSPs, aggregators) or own (asset owners); DNOs/IDNOs the scorecards of their licence areas (`dnoCodes`) and the findings on assets on their networks.',
+    assetLimit: 'applied',
+  },
+  'asset-submissions.submit': {
+    scope: 'submissions:write',
+    roles: ['INSTALLER', 'TECHNOLOGY_PROVIDER'],
+    description: 'Submit an asset at the point of installation for the FSP that will control it to accept (UC-02.01 step 1).',
+    visibility: 'none',
+    objectRule: 'Creates a record naming an active FSP or aggregator.',
+  },
+  'asset-submissions.read': {
+    scope: 'submissions:read',
+    roles: [...OPERATOR, 'REGULATOR', 'INSTALLER', 'TECHNOLOGY_PROVIDER', ...FSP_LIKE],
+    description: 'List and read asset submissions.',
+    visibility: 'own',
+    objectRule:
+      'The operator and regulator every submission; installers and OEMs those they submitted; FSPs and aggregators those naming them.',
+  },
+  'asset-submissions.decide': {
+    scope: 'submissions:write',
+    roles: FSP_LIKE,
+    description: 'Accept a submitted asset (it is registered as the FSP’s, with the consumer’s consent) or reject it with a reason.',
+    visibility: 'own',
+    seesAll: [],
+    objectRule: 'Submissions the caller is party to; only the FSP named decides (SUBMISSION-NOT-PARTY otherwise).',
+  },
+  'data-quality.validate': {
+    scope: 'data-quality:write',
+    roles: OPERATOR,
+    description: 'Run the external checks on an asset (meter point registry, MCS) and set it Verified or Query.',
+    visibility: 'all',
+    objectRule: 'Every registered asset.',
+  },
 } as const satisfies Record<string, Permission>;
 
 export type Action = keyof typeof PERMISSIONS;
@@ -123,7 +484,12 @@ export function roleMay(action: Action, roles: readonly OrganisationRole[]): boo
 }
 
 /** What an allowed caller with these roles reaches under an action's object-level rule. */
-export interface Reach { all: boolean; own: boolean; network: boolean; ownOrganisation: boolean }
+export interface Reach {
+  all: boolean;
+  own: boolean;
+  network: boolean;
+  ownOrganisation: boolean;
+}
 
 export function reach(action: Action, roles: readonly OrganisationRole[]): Reach {
   const p: Permission = PERMISSIONS[action];
@@ -141,7 +507,10 @@ export function reach(action: Action, roles: readonly OrganisationRole[]): Reach
  * A route whose action depends on whether its `{id}` path parameter is the caller's own
  * organisation; `refused` refuses everyone (AUTH-ROLE-FORBIDDEN).
  */
-export interface ByOrganisation { own: Action | 'refused'; other: Action }
+export interface ByOrganisation {
+  own: Action | 'refused';
+  other: Action;
+}
 export type RouteAction = Action | ByOrganisation;
 
 /** The action an entry needs, given whether the target organisation is the caller's own. */

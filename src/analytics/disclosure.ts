@@ -23,27 +23,53 @@ export type Dimension = (typeof DIMENSIONS)[number];
 
 export type SuppressionReason = 'ANALYTICS-CELL-TOO-FEW-ASSETS' | 'ANALYTICS-CELL-DOMINANT' | 'ANALYTICS-CELL-SECONDARY';
 
-export interface DisclosurePolicy { minAssets: number; dominance: number }
+export interface DisclosurePolicy {
+  minAssets: number;
+  dominance: number;
+}
 
 /** One controlling FSP's assets in one finest cell. */
-export interface Contribution { keys: Record<Dimension, string | null>; fspId: string; assets: number; ratedKw: number; generationKw: number; demandKw: number }
+export interface Contribution {
+  keys: Record<Dimension, string | null>;
+  fspId: string;
+  assets: number;
+  ratedKw: number;
+  generationKw: number;
+  demandKw: number;
+}
 
 const MEASURES = ['ratedKw', 'generationKw', 'demandKw'] as const;
 type Measure = (typeof MEASURES)[number];
 
-export interface Aggregate { assets: number; ratedKw: number; generationKw: number; demandKw: number; byFsp: Map<string, Record<Measure, number>> }
+export interface Aggregate {
+  assets: number;
+  ratedKw: number;
+  generationKw: number;
+  demandKw: number;
+  byFsp: Map<string, Record<Measure, number>>;
+}
 
-export interface Cell { values: (string | null)[]; agg: Aggregate; suppressed?: SuppressionReason }
+export interface Cell {
+  values: (string | null)[];
+  agg: Aggregate;
+  suppressed?: SuppressionReason;
+}
 
 /** One table of the lattice: its dimensions (in DIMENSIONS order) and its non-empty cells. */
-export interface Table { mask: number; dims: Dimension[]; cells: Map<string, Cell> }
+export interface Table {
+  mask: number;
+  dims: Dimension[];
+  cells: Map<string, Cell>;
+}
 
 export type Lattice = Map<number, Table>;
 
 const dimsOf = (mask: number) => DIMENSIONS.filter((_, i) => mask & (1 << i));
 export const maskOf = (dims: readonly Dimension[]) => dims.reduce((m, d) => m | (1 << DIMENSIONS.indexOf(d)), 0);
 
-function emptyAgg(): Aggregate { return { assets: 0, ratedKw: 0, generationKw: 0, demandKw: 0, byFsp: new Map() }; }
+function emptyAgg(): Aggregate {
+  return { assets: 0, ratedKw: 0, generationKw: 0, demandKw: 0, byFsp: new Map() };
+}
 
 function addInto(into: Aggregate, from: { assets: number } & Record<Measure, number>, fspId?: string, byFsp?: Aggregate['byFsp']) {
   into.assets += from.assets;
@@ -73,7 +99,13 @@ export function primaryReason(a: Aggregate, p: DisclosurePolicy): SuppressionRea
 }
 
 /** Smallest first (assets, then rated capacity, then key): the cheapest cell to hide as a complement. */
-const smallest = (cells: [string, Cell][]) => cells.reduce((a, b) => (b[1].agg.assets < a[1].agg.assets || (b[1].agg.assets === a[1].agg.assets && (b[1].agg.ratedKw < a[1].agg.ratedKw || (b[1].agg.ratedKw === a[1].agg.ratedKw && b[0] < a[0])))) ? b : a);
+const smallest = (cells: [string, Cell][]) =>
+  cells.reduce((a, b) =>
+    b[1].agg.assets < a[1].agg.assets ||
+    (b[1].agg.assets === a[1].agg.assets && (b[1].agg.ratedKw < a[1].agg.ratedKw || (b[1].agg.ratedKw === a[1].agg.ratedKw && b[0] < a[0])))
+      ? b
+      : a,
+  );
 
 /** Build every table of the lattice from the finest contributions and protect them together. */
 export function protectedLattice(rows: Contribution[], policy: DisclosurePolicy): Lattice {
@@ -92,7 +124,8 @@ export function protectedLattice(rows: Contribution[], policy: DisclosurePolicy)
     lattice.set(mask, { mask, dims, cells });
   }
 
-  const project = (fine: Table, coarse: Table, values: (string | null)[]) => JSON.stringify(coarse.dims.map((d) => values[fine.dims.indexOf(d)]));
+  const project = (fine: Table, coarse: Table, values: (string | null)[]) =>
+    JSON.stringify(coarse.dims.map((d) => values[fine.dims.indexOf(d)]));
   for (let changed = true; changed;) {
     changed = false;
     for (const fine of lattice.values()) {

@@ -12,7 +12,11 @@ import { DIMENSIONS, type Contribution } from './disclosure';
  * summed from the released finest cells, so no margin moves unless a finest cell was released.
  */
 
-export interface Snapshot { date: string; takenAt: string; contributions: Contribution[] }
+export interface Snapshot {
+  date: string;
+  takenAt: string;
+  contributions: Contribution[];
+}
 
 const MEASURES = ['ratedKw', 'generationKw', 'demandKw'] as const;
 const cellKey = (c: Contribution) => JSON.stringify(DIMENSIONS.map((d) => c.keys[d]));
@@ -34,7 +38,12 @@ function changeOf(before: Contribution[], after: Contribution[]) {
   };
   before.forEach((r) => add(r, -1));
   after.forEach((r) => add(r, 1));
-  return [...fsps.values()].map((v) => ({ assets: Math.abs(v.assets), ratedKw: Math.abs(v.ratedKw), generationKw: Math.abs(v.generationKw), demandKw: Math.abs(v.demandKw) }));
+  return [...fsps.values()].map((v) => ({
+    assets: Math.abs(v.assets),
+    ratedKw: Math.abs(v.ratedKw),
+    generationKw: Math.abs(v.generationKw),
+    demandKw: Math.abs(v.demandKw),
+  }));
 }
 
 /** Whether a finest cell's change may be released: the threshold and dominance rules applied to the change itself. */
@@ -56,7 +65,11 @@ export function changeReleasable(before: Contribution[], after: Contribution[], 
  * snapshot (no previous) takes the register as it is: a single snapshot is protected by the
  * suppression rules of disclosure.ts alone.
  */
-export function releasedContributions(previous: Contribution[] | undefined, current: Contribution[], policy: AnalyticsSettings): Contribution[] {
+export function releasedContributions(
+  previous: Contribution[] | undefined,
+  current: Contribution[],
+  policy: AnalyticsSettings,
+): Contribution[] {
   if (!previous) return current;
   const before = byCell(previous);
   const after = byCell(current);
@@ -71,24 +84,44 @@ export function releasedContributions(previous: Contribution[] | undefined, curr
 
 /** The one SQL over the register: the analytics view (migration 010) grouped by every dimension and FSP. */
 async function currentContributions(ctx: Ctx): Promise<Contribution[]> {
-  const rows = await ctx.db.query<{ dno: string | null; gsp_group: string | null; category: string; status: string; fsp_id: string; assets: number; rated: string | null; generation: string | null; demand: string | null }>(
+  const rows = await ctx.db.query<{
+    dno: string | null;
+    gsp_group: string | null;
+    category: string;
+    status: string;
+    fsp_id: string;
+    assets: number;
+    rated: string | null;
+    generation: string | null;
+    demand: string | null;
+  }>(
     `SELECT dno, gsp_group, category, status, fsp_id, count(*)::int AS assets,
             sum(rated_capacity_kw)::text AS rated, sum(generation_capacity_kw)::text AS generation, sum(demand_capacity_kw)::text AS demand
        FROM analytics_registered_asset
-      GROUP BY dno, gsp_group, category, status, fsp_id`);
+      GROUP BY dno, gsp_group, category, status, fsp_id`,
+  );
   return rows.map((r) => ({
     keys: { dno: r.dno ?? null, gspGroup: r.gsp_group ?? null, category: r.category, status: r.status },
-    fspId: r.fsp_id, assets: Number(r.assets), ratedKw: Number(r.rated), generationKw: Number(r.generation), demandKw: Number(r.demand),
+    fspId: r.fsp_id,
+    assets: Number(r.assets),
+    ratedKw: Number(r.rated),
+    generationKw: Number(r.generation),
+    demandKw: Number(r.demand),
   }));
 }
 
 const dateOf = (d: Date) => d.toISOString().slice(0, 10);
 const toSnapshot = (r: { snapshot_date: unknown; taken_at: unknown; contributions: Contribution[] }): Snapshot => ({
-  date: typeof r.snapshot_date === 'string' ? r.snapshot_date.slice(0, 10) : dateOf(r.snapshot_date as Date), takenAt: new Date(r.taken_at as string).toISOString(), contributions: r.contributions,
+  date: typeof r.snapshot_date === 'string' ? r.snapshot_date.slice(0, 10) : dateOf(r.snapshot_date as Date),
+  takenAt: new Date(r.taken_at as string).toISOString(),
+  contributions: r.contributions,
 });
 
 async function storedSnapshot(ctx: Ctx, date: string): Promise<Snapshot | undefined> {
-  const [r] = await ctx.db.query<{ snapshot_date: string; taken_at: Date; contributions: Contribution[] }>(`SELECT snapshot_date::text AS snapshot_date, taken_at, contributions FROM analytics_snapshot WHERE snapshot_date = $1::date`, [date]);
+  const [r] = await ctx.db.query<{ snapshot_date: string; taken_at: Date; contributions: Contribution[] }>(
+    `SELECT snapshot_date::text AS snapshot_date, taken_at, contributions FROM analytics_snapshot WHERE snapshot_date = $1::date`,
+    [date],
+  );
   return r ? toSnapshot(r) : undefined;
 }
 
@@ -101,16 +134,23 @@ export async function snapshotOf(ctx: Ctx, date: string, policy: AnalyticsSettin
   const stored = await storedSnapshot(ctx, date);
   const now = ctx.clock.now();
   if (stored || date !== dateOf(now)) return stored;
-  const [prev] = await ctx.db.query<{ contributions: Contribution[] }>(`SELECT contributions FROM analytics_snapshot WHERE snapshot_date < $1::date ORDER BY snapshot_date DESC LIMIT 1`, [date]);
+  const [prev] = await ctx.db.query<{ contributions: Contribution[] }>(
+    `SELECT contributions FROM analytics_snapshot WHERE snapshot_date < $1::date ORDER BY snapshot_date DESC LIMIT 1`,
+    [date],
+  );
   const released = releasedContributions(prev?.contributions, await currentContributions(ctx), policy);
-  await ctx.db.query(`INSERT INTO analytics_snapshot (snapshot_date, taken_at, contributions) VALUES ($1::date, $2::timestamptz, $3::jsonb) ON CONFLICT (snapshot_date) DO NOTHING`,
-    [date, now.toISOString(), released]);
+  await ctx.db.query(
+    `INSERT INTO analytics_snapshot (snapshot_date, taken_at, contributions) VALUES ($1::date, $2::timestamptz, $3::jsonb) ON CONFLICT (snapshot_date) DO NOTHING`,
+    [date, now.toISOString(), released],
+  );
   return storedSnapshot(ctx, date);
 }
 
 /** The dates published, newest first (at most a year's worth per page). */
 export async function snapshotDates(ctx: Ctx): Promise<{ date: string; takenAt: string }[]> {
-  const rows = await ctx.db.query<{ snapshot_date: string; taken_at: Date }>(`SELECT snapshot_date::text AS snapshot_date, taken_at FROM analytics_snapshot ORDER BY snapshot_date DESC LIMIT 366`);
+  const rows = await ctx.db.query<{ snapshot_date: string; taken_at: Date }>(
+    `SELECT snapshot_date::text AS snapshot_date, taken_at FROM analytics_snapshot ORDER BY snapshot_date DESC LIMIT 366`,
+  );
   return rows.map((r) => ({ date: String(r.snapshot_date).slice(0, 10), takenAt: new Date(r.taken_at).toISOString() }));
 }
 

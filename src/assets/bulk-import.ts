@@ -20,7 +20,12 @@ export type OnError = 'stop' | 'skip';
 export const ON_ERROR = ['stop', 'skip'] as const;
 
 /** One row of the input: the 1-based line of the file it starts on, what was read, and why it could not be read. */
-export interface BulkRecord { line: number; value?: unknown; problem?: FieldError; raw: string | string[] }
+export interface BulkRecord {
+  line: number;
+  value?: unknown;
+  problem?: FieldError;
+  raw: string | string[];
+}
 
 /** Fields a rejects file adds to NDJSON rows (the CSV columns are REJECT_COLUMNS); an import ignores them. */
 const REJECT_FIELDS = ['_row', '_errors', '_text'];
@@ -48,7 +53,10 @@ export function parseBulkText(format: BulkFormat, text: string, onError: OnError
     header = parsed.header;
     records = parsed.records.map((r) => ({ line: r.line, value: r.value, problem: r.problem, raw: r.cells }));
   } else {
-    records = text.split('\n').map((l, i) => ndjsonRecord(l, i + 1)).filter((r): r is BulkRecord => r !== undefined);
+    records = text
+      .split('\n')
+      .map((l, i) => ndjsonRecord(l, i + 1))
+      .filter((r): r is BulkRecord => r !== undefined);
   }
   const unreadable = onError === 'stop' ? records.find((r) => r.problem) : undefined;
   if (unreadable) throw new Problem(unreadable.problem!.code, unreadable.problem!.detail, { line: unreadable.line });
@@ -64,14 +72,16 @@ export function bulkFormatOf(contentType: string): BulkFormat {
 }
 
 /** An export's read-only fields: accepted on import, checked for shape, then ignored (`id` is matched on resume). */
-const ExportedFields = z.object({
-  id: z.string('ASSET-ID-FORMAT').regex(ULID_RE, 'ASSET-ID-FORMAT'),
-  status: z.enum(ASSET_STATUSES, 'REQUEST-FIELD-TYPE'),
-  version: z.coerce.number('REQUEST-FIELD-TYPE').int('REQUEST-FIELD-TYPE').min(1, 'REQUEST-FIELD-TYPE'),
-  recordedAt: z.string('REQUEST-FIELD-TYPE').datetime({ offset: true, message: 'REQUEST-FIELD-TYPE' }),
-  recordedBy: z.string('REQUEST-FIELD-TYPE'),
-  deregisteredAt: z.string('REQUEST-FIELD-TYPE').datetime({ offset: true, message: 'REQUEST-FIELD-TYPE' }),
-}).partial();
+const ExportedFields = z
+  .object({
+    id: z.string('ASSET-ID-FORMAT').regex(ULID_RE, 'ASSET-ID-FORMAT'),
+    status: z.enum(ASSET_STATUSES, 'REQUEST-FIELD-TYPE'),
+    version: z.coerce.number('REQUEST-FIELD-TYPE').int('REQUEST-FIELD-TYPE').min(1, 'REQUEST-FIELD-TYPE'),
+    recordedAt: z.string('REQUEST-FIELD-TYPE').datetime({ offset: true, message: 'REQUEST-FIELD-TYPE' }),
+    recordedBy: z.string('REQUEST-FIELD-TYPE'),
+    deregisteredAt: z.string('REQUEST-FIELD-TYPE').datetime({ offset: true, message: 'REQUEST-FIELD-TYPE' }),
+  })
+  .partial();
 const EXPORTED_KEYS = Object.keys(ExportedFields.shape);
 
 const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -134,20 +144,37 @@ export async function registerRecords(ctx: Ctx, actor: Principal, records: BulkR
   const knownIds: (string | undefined)[] = [];
   for (const rec of records) {
     const imp = rec.problem ? { input: undefined, errors: [rec.problem] } : importInput(rec.value);
-    if (imp.errors.length) { results.push({ row: rec.line, status: 'rejected', errors: imp.errors }); continue; }
+    if (imp.errors.length) {
+      results.push({ row: rec.line, status: 'rejected', errors: imp.errors });
+      continue;
+    }
     rows.push(imp.input);
     lines.push(rec.line);
     knownIds.push('knownId' in imp ? imp.knownId : undefined);
   }
   const refused = o.onError === 'stop' && results.length > 0;
   if (rows.length) {
-    const out = await registerAssets(ctx, actor, rows, { dryRun: o.dryRun || refused, onError: o.onError, source: o.source, lines, knownIds, seen: o.seen, resume: true });
+    const out = await registerAssets(ctx, actor, rows, {
+      dryRun: o.dryRun || refused,
+      onError: o.onError,
+      source: o.source,
+      lines,
+      knownIds,
+      seen: o.seen,
+      resume: true,
+    });
     results.push(...out.results);
   }
   return results.sort((a, b) => a.row - b.row);
 }
 
-export interface Tally { registered: number; existing: number; valid: number; rejected: number; byRule: Record<string, number> }
+export interface Tally {
+  registered: number;
+  existing: number;
+  valid: number;
+  rejected: number;
+  byRule: Record<string, number>;
+}
 
 /** Counts of a batch's (or a whole file's) results; `byRule` counts each rule code among the errors. */
 export function tally(results: RowResult[], into: Tally = { registered: 0, existing: 0, valid: 0, rejected: 0, byRule: {} }): Tally {

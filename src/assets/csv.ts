@@ -6,10 +6,39 @@ import type { Asset } from './schema';
  * Nested fields are flattened (location.*); aliases are `scheme:value` joined with `;`.
  */
 export const CSV_COLUMNS = [
-  'id', 'friendlyCode', 'name', 'category', 'organisationId', 'fspId', 'status', 'ratedCapacityKw', 'generationCapacityKw', 'demandCapacityKw',
-  'energySource', 'demandTechnology', 'manufacturer', 'model', 'serialNumber', 'commissioningDate', 'effectiveDate', 'connectionStatus', 'connectionType',
-  'dno', 'importMpan', 'exportMpan', 'location.postcode', 'location.gspGroup', 'location.latitude', 'location.longitude', 'consentReference', 'aliases',
-  'justification', 'version', 'recordedAt', 'recordedBy', 'deregisteredAt',
+  'id',
+  'friendlyCode',
+  'name',
+  'category',
+  'organisationId',
+  'fspId',
+  'status',
+  'ratedCapacityKw',
+  'generationCapacityKw',
+  'demandCapacityKw',
+  'energySource',
+  'demandTechnology',
+  'manufacturer',
+  'model',
+  'serialNumber',
+  'commissioningDate',
+  'effectiveDate',
+  'connectionStatus',
+  'connectionType',
+  'dno',
+  'importMpan',
+  'exportMpan',
+  'location.postcode',
+  'location.gspGroup',
+  'location.latitude',
+  'location.longitude',
+  'consentReference',
+  'aliases',
+  'justification',
+  'version',
+  'recordedAt',
+  'recordedBy',
+  'deregisteredAt',
 ] as const;
 // The output-only columns (id, status, version, recordedAt, recordedBy, deregisteredAt) are read as
 // given: bulk-import.ts checks and ignores them (and matches `id` when an import resumes).
@@ -19,7 +48,10 @@ const NUMERIC = new Set(['ratedCapacityKw', 'generationCapacityKw', 'demandCapac
 export const REJECT_COLUMNS = ['_row', '_errors'] as const;
 
 /** One CSV record and the 1-based line of the file it starts on (quoted newlines make a record span lines). */
-export interface CsvRecord { line: number; cells: string[] }
+export interface CsvRecord {
+  line: number;
+  cells: string[];
+}
 
 /** RFC 4180 parsing: quoted fields, doubled quotes, CRLF or LF. Throws REQUEST-MALFORMED-CSV. */
 export function parseCsv(text: string): string[][] {
@@ -40,28 +72,45 @@ export function parseCsvRecords(text: string): CsvRecord[] {
     const ch = s[i];
     if (quoted) {
       if (ch === '"') {
-        if (s[i + 1] === '"') { field += '"'; i += 2; continue; }
-        quoted = false; i++;
-        if (i < s.length && s[i] !== ',' && s[i] !== '\n' && s[i] !== '\r') throw new Problem('REQUEST-MALFORMED-CSV', `Line ${line}: characters after a closing quote.`, { line });
+        if (s[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        if (i < s.length && s[i] !== ',' && s[i] !== '\n' && s[i] !== '\r')
+          throw new Problem('REQUEST-MALFORMED-CSV', `Line ${line}: characters after a closing quote.`, { line });
         continue;
       }
       if (ch === '\n' || (ch === '\r' && s[i + 1] !== '\n')) line++;
-      field += ch; i++; continue;
+      field += ch;
+      i++;
+      continue;
     }
     if (ch === '"') {
       if (field !== '') throw new Problem('REQUEST-MALFORMED-CSV', `Line ${line}: a quote inside an unquoted field.`, { line });
-      quoted = true; i++; continue;
+      quoted = true;
+      i++;
+      continue;
     }
-    if (ch === ',') { row.push(field); field = ''; i++; continue; }
+    if (ch === ',') {
+      row.push(field);
+      field = '';
+      i++;
+      continue;
+    }
     if (ch === '\r' || ch === '\n') {
-      row.push(field); field = '';
+      row.push(field);
+      field = '';
       if (!(row.length === 1 && row[0] === '')) rows.push({ line: start, cells: row });
       row = [];
       i += ch === '\r' && s[i + 1] === '\n' ? 2 : 1;
       start = ++line;
       continue;
     }
-    field += ch; i++;
+    field += ch;
+    i++;
   }
   if (quoted) throw new Problem('REQUEST-MALFORMED-CSV', `Line ${start}: unterminated quoted field.`, { line: start });
   row.push(field);
@@ -79,7 +128,12 @@ export function csvToInputs(text: string): unknown[] {
 }
 
 /** A data row read from CSV: its line, its cells as written, and the object (or why there is none). */
-export interface CsvRow { line: number; cells: string[]; value?: Record<string, unknown>; problem?: FieldError }
+export interface CsvRow {
+  line: number;
+  cells: string[];
+  value?: Record<string, unknown>;
+  problem?: FieldError;
+}
 
 /**
  * CSV text → header and data rows. The header is line 1 of the file; a data row is numbered by the
@@ -90,10 +144,24 @@ export function csvRecords(text: string): { header: string[]; records: CsvRow[] 
   const rows = parseCsvRecords(text);
   if (rows.length === 0) return { header: [], records: [] };
   const header = rows[0].cells.map((h) => h.trim());
-  const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h) && !(REJECT_COLUMNS as readonly string[]).includes(h));
-  if (unknown.length) throw new Problem('REQUEST-UNKNOWN-FIELD', `Unknown CSV column(s): ${unknown.join(', ')}. Columns: ${CSV_COLUMNS.join(', ')}.`, {}, [], 422);
+  const unknown = header.filter(
+    (h) => !(CSV_COLUMNS as readonly string[]).includes(h) && !(REJECT_COLUMNS as readonly string[]).includes(h),
+  );
+  if (unknown.length)
+    throw new Problem(
+      'REQUEST-UNKNOWN-FIELD',
+      `Unknown CSV column(s): ${unknown.join(', ')}. Columns: ${CSV_COLUMNS.join(', ')}.`,
+      {},
+      [],
+      422,
+    );
   const records = rows.slice(1).map(({ line, cells }): CsvRow => {
-    if (cells.length !== header.length) return { line, cells, problem: fieldError('(row)', 'REQUEST-MALFORMED-CSV', `Row ${line} has ${cells.length} fields; the header has ${header.length}.`) };
+    if (cells.length !== header.length)
+      return {
+        line,
+        cells,
+        problem: fieldError('(row)', 'REQUEST-MALFORMED-CSV', `Row ${line} has ${cells.length} fields; the header has ${header.length}.`),
+      };
     return { line, cells, value: csvRowToInput(header, cells) };
   });
   return { header, records };
@@ -107,7 +175,14 @@ function csvRowToInput(header: string[], cells: string[]): Record<string, unknow
     let val: unknown = v;
     // Exponents too: the export writes small coordinates as String(n) does, e.g. 1e-7.
     if (NUMERIC.has(h)) val = /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(v.trim()) ? Number(v) : v;
-    if (h === 'aliases') val = v.split(';').filter(Boolean).map((a) => { const k = a.indexOf(':'); return { scheme: a.slice(0, k), value: a.slice(k + 1) }; });
+    if (h === 'aliases')
+      val = v
+        .split(';')
+        .filter(Boolean)
+        .map((a) => {
+          const k = a.indexOf(':');
+          return { scheme: a.slice(0, k), value: a.slice(k + 1) };
+        });
     if (h.startsWith('location.')) (o.location ??= {})[h.slice(9)] = val;
     else o[h] = val;
   });
@@ -128,10 +203,12 @@ function cell(v: unknown): string {
 export const csvHeader = () => CSV_COLUMNS.join(',') + '\r\n';
 
 export function assetToCsv(a: Asset): string {
-  return CSV_COLUMNS.map((c) => {
-    if (c === 'justification') return '';
-    if (c === 'aliases') return cell(a.aliases.map((x) => `${x.scheme}:${x.value}`).join(';'));
-    if (c.startsWith('location.')) return cell((a.location as Record<string, unknown> | null)?.[c.slice(9)]);
-    return cell((a as Record<string, unknown>)[c]);
-  }).join(',') + '\r\n';
+  return (
+    CSV_COLUMNS.map((c) => {
+      if (c === 'justification') return '';
+      if (c === 'aliases') return cell(a.aliases.map((x) => `${x.scheme}:${x.value}`).join(';'));
+      if (c.startsWith('location.')) return cell((a.location as Record<string, unknown> | null)?.[c.slice(9)]);
+      return cell((a as Record<string, unknown>)[c]);
+    }).join(',') + '\r\n'
+  );
 }

@@ -2,7 +2,17 @@ import { closeSync, createReadStream, openSync, readFileSync, writeSync } from '
 import { createInterface } from 'node:readline';
 import type { Principal } from '../access/principal';
 import type { Ctx } from '../context';
-import { ndjsonRecord, registerRecords, rejectLine, rejectsHeader, tally, type BulkFormat, type BulkRecord, type OnError, type Tally } from './bulk-import';
+import {
+  ndjsonRecord,
+  registerRecords,
+  rejectLine,
+  rejectsHeader,
+  tally,
+  type BulkFormat,
+  type BulkRecord,
+  type OnError,
+  type Tally,
+} from './bulk-import';
 import { csvRecords } from './csv';
 import type { RowResult } from './service';
 
@@ -36,13 +46,21 @@ export interface ImportOutcome extends Tally {
   stoppedAt?: { from: number; to: number };
 }
 
-export interface ImportProgress { rejected?(r: RowResult): void; progress?(done: number): void }
+export interface ImportProgress {
+  rejected?(r: RowResult): void;
+  progress?(done: number): void;
+}
 
 /** The rows of a file with their line numbers. CSV fields may hold newlines, so CSV is parsed whole; NDJSON streams. */
 export async function readRecords(file: string, format: BulkFormat): Promise<{ header: string[]; records: AsyncIterable<BulkRecord> }> {
   if (format === 'csv') {
     const { header, records } = csvRecords(readFileSync(file, 'utf8'));
-    return { header, records: (async function* () { for (const r of records) yield { line: r.line, value: r.value, problem: r.problem, raw: r.cells }; })() };
+    return {
+      header,
+      records: (async function* () {
+        for (const r of records) yield { line: r.line, value: r.value, problem: r.problem, raw: r.cells };
+      })(),
+    };
   }
   return {
     header: [],
@@ -68,7 +86,8 @@ const withOrganisation = (rec: BulkRecord, org: string | undefined): BulkRecord 
   return { ...rec, value: { ...v, organisationId: org } };
 };
 
-export const formatOf = (file: string, format?: string): BulkFormat => (format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson')) as BulkFormat;
+export const formatOf = (file: string, format?: string): BulkFormat =>
+  (format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson')) as BulkFormat;
 
 /**
  * Import a file batch by batch. onError=stop stops at the first refused batch (the batches before

@@ -20,7 +20,12 @@ export function warning(code: RuleCode, field: string, detail?: string): Warning
  * version on an update, already holds them. Returns the asset with defaults applied, hard errors,
  * and warnings.
  */
-export function checkAsset(input: AssetFields, today: string, codes: CatalogueSnapshot = BUILT_IN, before?: object): { asset: AssetFields; errors: FieldError[]; warnings: Warning[] } {
+export function checkAsset(
+  input: AssetFields,
+  today: string,
+  codes: CatalogueSnapshot = BUILT_IN,
+  before?: object,
+): { asset: AssetFields; errors: FieldError[]; warnings: Warning[] } {
   const a: AssetFields = { ...input };
   const errors: FieldError[] = [];
   const warnings: Warning[] = [];
@@ -37,14 +42,26 @@ export function checkAsset(input: AssetFields, today: string, codes: CatalogueSn
   if (!(a.ratedCapacityKw > 0)) errors.push(fieldError('ratedCapacityKw', 'ASSET-CAPACITY-RATED'));
   for (const f of ['generationCapacityKw', 'demandCapacityKw'] as const) {
     const v = a[f];
-    if (v != null && v > a.ratedCapacityKw) errors.push(fieldError(f, 'ASSET-CAPACITY-EXCEEDS-RATED', `${f} ${v} kW exceeds the rated capacity ${a.ratedCapacityKw} kW.`));
+    if (v != null && v > a.ratedCapacityKw)
+      errors.push(fieldError(f, 'ASSET-CAPACITY-EXCEEDS-RATED', `${f} ${v} kW exceeds the rated capacity ${a.ratedCapacityKw} kW.`));
   }
-  if (a.ratedCapacityKw > HIGH_CAPACITY_KW) warnings.push(warning('ASSET-CAPACITY-HIGH', 'ratedCapacityKw', `Rated capacity ${a.ratedCapacityKw} kW is above ${HIGH_CAPACITY_KW} kW.`));
+  if (a.ratedCapacityKw > HIGH_CAPACITY_KW)
+    warnings.push(
+      warning('ASSET-CAPACITY-HIGH', 'ratedCapacityKw', `Rated capacity ${a.ratedCapacityKw} kW is above ${HIGH_CAPACITY_KW} kW.`),
+    );
 
-  if (a.commissioningDate && a.commissioningDate > today) errors.push(fieldError('commissioningDate', 'ASSET-COMMISSIONING-DATE-FUTURE', `Commissioning date ${a.commissioningDate} is after today (${today}).`));
+  if (a.commissioningDate && a.commissioningDate > today)
+    errors.push(
+      fieldError(
+        'commissioningDate',
+        'ASSET-COMMISSIONING-DATE-FUTURE',
+        `Commissioning date ${a.commissioningDate} is after today (${today}).`,
+      ),
+    );
   const connected = codes.get('connection-statuses', a.connectionStatus)?.attributes.connected === true;
   if (connected && !a.commissioningDate) errors.push(fieldError('commissioningDate', 'ASSET-COMMISSIONING-DATE-REQUIRED'));
-  if (a.effectiveDate && a.commissioningDate && a.effectiveDate < a.commissioningDate) errors.push(fieldError('effectiveDate', 'ASSET-EFFECTIVE-DATE-BEFORE-COMMISSIONING'));
+  if (a.effectiveDate && a.commissioningDate && a.effectiveDate < a.commissioningDate)
+    errors.push(fieldError('effectiveDate', 'ASSET-EFFECTIVE-DATE-BEFORE-COMMISSIONING'));
 
   const distributors = new Set<string>();
   for (const f of ['importMpan', 'exportMpan'] as const) {
@@ -52,7 +69,8 @@ export function checkAsset(input: AssetFields, today: string, codes: CatalogueSn
     if (v == null) continue;
     const verdict = checkMpanCore(v);
     if (verdict === 'format') errors.push(fieldError(f, 'ASSET-MPAN-FORMAT'));
-    else if (verdict === 'checkdigit') errors.push(fieldError(f, 'ASSET-MPAN-CHECKDIGIT', `${v}: the check digit should be ${expectedCheckDigit(v)}.`));
+    else if (verdict === 'checkdigit')
+      errors.push(fieldError(f, 'ASSET-MPAN-CHECKDIGIT', `${v}: the check digit should be ${expectedCheckDigit(v)}.`));
     else if (verdict === 'distributor') errors.push(fieldError(f, 'ASSET-MPAN-DISTRIBUTOR'));
     else distributors.add(v.slice(0, 2));
   }
@@ -65,7 +83,8 @@ export function checkAsset(input: AssetFields, today: string, codes: CatalogueSn
   if (a.dno) {
     for (const d of distributors) {
       const expected = codes.dnoForDistributor(d);
-      if (expected && expected !== a.dno) warnings.push(warning('ASSET-DNO-MISMATCH', 'dno', `DNO ${a.dno} differs from ${expected}, the distributor of MPAN ID ${d}.`));
+      if (expected && expected !== a.dno)
+        warnings.push(warning('ASSET-DNO-MISMATCH', 'dno', `DNO ${a.dno} differs from ${expected}, the distributor of MPAN ID ${d}.`));
     }
   }
 
@@ -82,9 +101,11 @@ export function checkAsset(input: AssetFields, today: string, codes: CatalogueSn
       continue;
     }
     const value = normaliseAlias(al.scheme, al.value);
-    if (value === undefined) errors.push(fieldError(`aliases.${i}.value`, 'ASSET-ALIAS-FORMAT', `"${al.value}" is not a valid ${al.scheme} identifier.`));
+    if (value === undefined)
+      errors.push(fieldError(`aliases.${i}.value`, 'ASSET-ALIAS-FORMAT', `"${al.value}" is not a valid ${al.scheme} identifier.`));
     // An ECR reference is unique only within one DNO's register: without the DNO it names nothing.
-    else if (al.scheme === 'ecr' && !a.dno) errors.push(fieldError('dno', 'ASSET-ECR-DNO-REQUIRED', `ECR reference ${value} belongs to a DNO's register: give the asset's dno.`));
+    else if (al.scheme === 'ecr' && !a.dno)
+      errors.push(fieldError('dno', 'ASSET-ECR-DNO-REQUIRED', `ECR reference ${value} belongs to a DNO's register: give the asset's dno.`));
     else aliases.push({ scheme: al.scheme, value });
   }
   a.aliases = aliases;
@@ -102,16 +123,24 @@ function expectedCheckDigit(core: string): number {
 export function normaliseAlias(scheme: string, value: string): string | undefined {
   const v = value.trim();
   switch (scheme) {
-    case 'mpan': return checkMpanCore(v) === 'ok' ? v : undefined;
-    case 'serial': return /^[A-Za-z0-9_-]{3,64}$/.test(v) ? v : undefined;
-    case 'evse': return normaliseEvseId(v);
-    case 'ecr': return /^[A-Za-z0-9_/.-]{1,64}$/.test(v) ? v.toUpperCase() : undefined;
-    case 'mcs': return /^[A-Za-z0-9/-]{3,40}$/.test(v) ? v.toUpperCase() : undefined;
+    case 'mpan':
+      return checkMpanCore(v) === 'ok' ? v : undefined;
+    case 'serial':
+      return /^[A-Za-z0-9_-]{3,64}$/.test(v) ? v : undefined;
+    case 'evse':
+      return normaliseEvseId(v);
+    case 'ecr':
+      return /^[A-Za-z0-9_/.-]{1,64}$/.test(v) ? v.toUpperCase() : undefined;
+    case 'mcs':
+      return /^[A-Za-z0-9/-]{3,40}$/.test(v) ? v.toUpperCase() : undefined;
     // Visible ASCII but `;`, which separates aliases in the CSV export and import.
-    case 'fsp_ref': return /^[\x21-\x3a\x3c-\x7e]{1,64}$/.test(v) ? v : undefined;
+    case 'fsp_ref':
+      return /^[\x21-\x3a\x3c-\x7e]{1,64}$/.test(v) ? v : undefined;
     // A DSO's CIM mRID, kept as written (case, `_`, `urn:uuid:`); visible ASCII but `;`.
-    case 'cim_mrid': return /^[\x21-\x3a\x3c-\x7e]{1,64}$/.test(v) ? v : undefined;
-    default: return undefined;
+    case 'cim_mrid':
+      return /^[\x21-\x3a\x3c-\x7e]{1,64}$/.test(v) ? v : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -144,4 +173,4 @@ export function aliasScope(scheme: string, orgId: string, dno: string | null | u
 }
 
 /** The register an alias row is kept in: the asset's DNO for an ECR reference (migration 026), none otherwise. */
-export const aliasRegister = (scheme: string, dno: string | null | undefined): string | null => (scheme === 'ecr' ? dno ?? null : null);
+export const aliasRegister = (scheme: string, dno: string | null | undefined): string | null => (scheme === 'ecr' ? (dno ?? null) : null);

@@ -19,12 +19,35 @@ export const ASSET_COLS = `a.id, a.organisation_id, a.fsp_id, a.friendly_code, a
 
 /** A row as ASSET_COLS selects it: capacities as float8, dates as text, aliases built as json. */
 export interface AssetRow {
-  id: string; organisation_id: string; fsp_id: string; friendly_code: string | null; name: string; category: string; status: Asset['status'];
-  rated_capacity_kw: number; generation_capacity_kw: number | null; demand_capacity_kw: number | null;
-  energy_source: string | null; demand_technology: string | null; manufacturer: string | null; model: string | null; serial_number: string | null;
-  commissioning_date: string | null; effective_date: string | null; connection_status: string; connection_type: string | null; dno: string | null;
-  import_mpan: string | null; export_mpan: string | null; location: Asset['location']; consent_reference: string | null;
-  version: number; recorded_at: Date | string; recorded_by: string; deregistered_at: Date | string | null; aliases: Asset['aliases'] | null;
+  id: string;
+  organisation_id: string;
+  fsp_id: string;
+  friendly_code: string | null;
+  name: string;
+  category: string;
+  status: Asset['status'];
+  rated_capacity_kw: number;
+  generation_capacity_kw: number | null;
+  demand_capacity_kw: number | null;
+  energy_source: string | null;
+  demand_technology: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  serial_number: string | null;
+  commissioning_date: string | null;
+  effective_date: string | null;
+  connection_status: string;
+  connection_type: string | null;
+  dno: string | null;
+  import_mpan: string | null;
+  export_mpan: string | null;
+  location: Asset['location'];
+  consent_reference: string | null;
+  version: number;
+  recorded_at: Date | string;
+  recorded_by: string;
+  deregistered_at: Date | string | null;
+  aliases: Asset['aliases'] | null;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -73,7 +96,13 @@ const CONTROLLING_ROLES: readonly OrganisationRole[] = ['FSP', 'AGGREGATOR'];
  * (never writes) the assets it owns. The organisation that registered an asset, once it has lost
  * control by a switch, reaches nothing (docs/decisions.md, "Control follows the FSP link").
  */
-export function ownAssetReach(p: Principal, params: unknown[], mode: 'read' | 'write', alias = 'a', cols = { fsp: 'fsp_id', owner: 'organisation_id' }): string[] {
+export function ownAssetReach(
+  p: Principal,
+  params: unknown[],
+  mode: 'read' | 'write',
+  alias = 'a',
+  cols = { fsp: 'fsp_id', owner: 'organisation_id' },
+): string[] {
   const parts: string[] = [];
   const controls = p.roles.some((r) => CONTROLLING_ROLES.includes(r));
   const owns = mode === 'read' && p.roles.includes('ASSET_OWNER');
@@ -103,9 +132,17 @@ export function assetVisibility(p: Principal, params: unknown[], mode: 'read' | 
   return parts.length ? `(${limit} AND (${parts.join(' OR ')}))` : 'FALSE';
 }
 
-export async function selectAsset(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {}): Promise<AssetRow | undefined> {
+export async function selectAsset(
+  db: Sql,
+  p: Principal,
+  id: string,
+  opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {},
+): Promise<AssetRow | undefined> {
   const params: unknown[] = [id];
   const vis = assetVisibility(p, params, opts.mode ?? 'read');
-  const [row] = await db.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF a' : ''}`, params);
+  const [row] = await db.query<AssetRow>(
+    `SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF a' : ''}`,
+    params,
+  );
   return row;
 }

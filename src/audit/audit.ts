@@ -2,7 +2,28 @@ import type { Principal } from '../access/principal';
 import type { Db, Sql } from '../storage/db';
 
 /** The kinds of record the trail holds (`audit`: reads of the trail itself); a query names one of these. */
-export const AUDIT_RECORD_TYPES = ['asset', 'organisation', 'api_client', 'user', 'delegation', 'switch', 'contract', 'market_unit', 'openadr_vtn', 'ven_registration', 'ven_resource', 'webhook_subscription', 'audit', 'product', 'qualification', 'product_equivalence', 'dispute', 'data_quality_rule', 'catalogue_code', 'cim_import_job'] as const;
+export const AUDIT_RECORD_TYPES = [
+  'asset',
+  'organisation',
+  'api_client',
+  'user',
+  'delegation',
+  'switch',
+  'contract',
+  'market_unit',
+  'openadr_vtn',
+  'ven_registration',
+  'ven_resource',
+  'webhook_subscription',
+  'audit',
+  'product',
+  'qualification',
+  'product_equivalence',
+  'dispute',
+  'data_quality_rule',
+  'catalogue_code',
+  'cim_import_job',
+] as const;
 
 export interface AuditEntry {
   action: string;
@@ -19,7 +40,13 @@ function actorOf(p: Principal) {
 /** Append audit records in the caller's transaction (one statement however many entries). */
 export async function writeAudit(tx: Sql, actor: Principal, at: Date, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const rows = entries.map((e) => ({ record_type: e.recordType, record_id: e.recordId, action: e.action, organisation_id: e.organisationId ?? null, detail: e.detail ?? {} }));
+  const rows = entries.map((e) => ({
+    record_type: e.recordType,
+    record_id: e.recordId,
+    action: e.action,
+    organisation_id: e.organisationId ?? null,
+    detail: e.detail ?? {},
+  }));
   await tx.query(
     `INSERT INTO audit_log (occurred_at, actor, organisation_id, action, record_type, record_id, detail)
      SELECT $1::timestamptz, $2::jsonb, x.organisation_id, x.action, x.record_type, x.record_id, x.detail
@@ -33,7 +60,11 @@ export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v ?? null);
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+    .join(',')}}`;
 }
 
 async function sha256Hex(s: string): Promise<string> {
@@ -47,14 +78,30 @@ const SELECT_COLS = `id::text AS id, occurred_at, actor, organisation_id, action
 
 /** A row as SELECT_COLS selects it: id and seq as text (bigint), actor and detail as the jsonb written. */
 interface AuditRow {
-  id: string; occurred_at: Date; actor: unknown; organisation_id: string | null; action: string; record_type: string; record_id: string; detail: unknown;
-  seq: string | null; prev_hash: string | null; hash: string | null;
+  id: string;
+  occurred_at: Date;
+  actor: unknown;
+  organisation_id: string | null;
+  action: string;
+  record_type: string;
+  record_id: string;
+  detail: unknown;
+  seq: string | null;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 function hashInput(row: AuditRow, seq: string, prevHash: string): string {
   return canonicalJson({
-    seq, prev_hash: prevHash, occurred_at: new Date(row.occurred_at).toISOString(), actor: row.actor,
-    organisation_id: row.organisation_id, action: row.action, record_type: row.record_type, record_id: row.record_id, detail: row.detail,
+    seq,
+    prev_hash: prevHash,
+    occurred_at: new Date(row.occurred_at).toISOString(),
+    actor: row.actor,
+    organisation_id: row.organisation_id,
+    action: row.action,
+    record_type: row.record_type,
+    record_id: row.record_id,
+    detail: row.detail,
   });
 }
 
@@ -68,7 +115,9 @@ export async function sealAudit(db: Db, batch = 5000): Promise<number> {
     const n = await db.transaction(async (tx) => {
       const [{ locked }] = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(775102) AS locked`);
       if (!locked) return 0;
-      const head = await tx.query<{ seq: string; hash: string }>(`SELECT seq::text AS seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY audit_log.seq DESC LIMIT 1`);
+      const head = await tx.query<{ seq: string; hash: string }>(
+        `SELECT seq::text AS seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY audit_log.seq DESC LIMIT 1`,
+      );
       let seq = head.length ? BigInt(head[0].seq) : 0n;
       let prev = head.length ? head[0].hash : GENESIS;
       const rows = await tx.query<AuditRow>(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq IS NULL ORDER BY audit_log.id LIMIT ${batch}`);
@@ -93,7 +142,12 @@ export async function sealAudit(db: Db, batch = 5000): Promise<number> {
   }
 }
 
-export interface ChainReport { ok: boolean; sealed: number; unsealed: number; firstBroken?: { seq: string; id: string; reason: string } }
+export interface ChainReport {
+  ok: boolean;
+  sealed: number;
+  unsealed: number;
+  firstBroken?: { seq: string; id: string; reason: string };
+}
 
 /** Walk the sealed chain in order, recomputing each hash; name the first record that does not fit. */
 export async function verifyAudit(db: Db, pageSize = 5000): Promise<ChainReport> {
@@ -101,7 +155,10 @@ export async function verifyAudit(db: Db, pageSize = 5000): Promise<ChainReport>
   let expected = 1n;
   let sealed = 0;
   for (;;) {
-    const rows = await db.query<AuditRow & { seq: string }>(`SELECT ${SELECT_COLS} FROM audit_log WHERE seq >= $1::bigint ORDER BY audit_log.seq LIMIT ${pageSize}`, [expected.toString()]);
+    const rows = await db.query<AuditRow & { seq: string }>(
+      `SELECT ${SELECT_COLS} FROM audit_log WHERE seq >= $1::bigint ORDER BY audit_log.seq LIMIT ${pageSize}`,
+      [expected.toString()],
+    );
     for (const r of rows) {
       const seq = BigInt(r.seq);
       const broken = (reason: string): ChainReport => ({ ok: false, sealed, unsealed: -1, firstBroken: { seq: r.seq, id: r.id, reason } });
@@ -123,12 +180,35 @@ async function countUnsealed(db: Db): Promise<number> {
   return Number(r.n);
 }
 
-export interface AuditRecord { id: string; seq: string | null; occurredAt: string; actor: unknown; organisationId: string | null; action: string; recordType: string; recordId: string; detail: unknown }
+export interface AuditRecord {
+  id: string;
+  seq: string | null;
+  occurredAt: string;
+  actor: unknown;
+  organisationId: string | null;
+  action: string;
+  recordType: string;
+  recordId: string;
+  detail: unknown;
+}
 
-const toRecord = (r: AuditRow): AuditRecord => ({ id: r.id, seq: r.seq, occurredAt: new Date(r.occurred_at).toISOString(), actor: r.actor, organisationId: r.organisation_id, action: r.action, recordType: r.record_type, recordId: r.record_id, detail: r.detail });
+const toRecord = (r: AuditRow): AuditRecord => ({
+  id: r.id,
+  seq: r.seq,
+  occurredAt: new Date(r.occurred_at).toISOString(),
+  actor: r.actor,
+  organisationId: r.organisation_id,
+  action: r.action,
+  recordType: r.record_type,
+  recordId: r.record_id,
+  detail: r.detail,
+});
 
 export async function auditForRecord(db: Sql, recordType: string, recordId: string): Promise<AuditRecord[]> {
-  const rows = await db.query<AuditRow>(`SELECT ${SELECT_COLS} FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY audit_log.id`, [recordType, recordId]);
+  const rows = await db.query<AuditRow>(
+    `SELECT ${SELECT_COLS} FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY audit_log.id`,
+    [recordType, recordId],
+  );
   return rows.map(toRecord);
 }
 
@@ -138,15 +218,24 @@ export async function auditForRecord(db: Sql, recordType: string, recordId: stri
  * `to` exclusive; actor fields match the token's `sub`, `client_id` and delegate (`act.sub`).
  */
 export interface AuditFilter {
-  recordType?: string; recordId?: string; organisationId?: string;
-  actorSub?: string; actorClient?: string; actorAct?: string;
-  action?: string; from?: string; to?: string;
+  recordType?: string;
+  recordId?: string;
+  organisationId?: string;
+  actorSub?: string;
+  actorClient?: string;
+  actorAct?: string;
+  action?: string;
+  from?: string;
+  to?: string;
 }
 
 function whereOf(f: AuditFilter, after: string | undefined): { where: string; params: unknown[] } {
   const params: unknown[] = [];
   const conds: string[] = [];
-  const add = (sql: string, v: unknown) => { params.push(v); conds.push(sql.replace('?', `$${params.length}`)); };
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    conds.push(sql.replace('?', `$${params.length}`));
+  };
   if (after !== undefined) add('audit_log.id > ?::bigint', after);
   if (f.recordType) add('record_type = ?', f.recordType);
   if (f.recordId) add('record_id = ?', f.recordId);
@@ -162,9 +251,16 @@ function whereOf(f: AuditFilter, after: string | undefined): { where: string; pa
 }
 
 /** One keyset page of the trail, oldest first; `next` is the last row's id when more follow. */
-export async function queryAudit(db: Sql, f: AuditFilter, page: { limit: number; after?: string }): Promise<{ items: AuditRecord[]; next?: string }> {
+export async function queryAudit(
+  db: Sql,
+  f: AuditFilter,
+  page: { limit: number; after?: string },
+): Promise<{ items: AuditRecord[]; next?: string }> {
   const { where, params } = whereOf(f, page.after);
-  const rows = await db.query<AuditRow>(`SELECT ${SELECT_COLS} FROM audit_log WHERE ${where} ORDER BY audit_log.id LIMIT ${page.limit + 1}`, params);
+  const rows = await db.query<AuditRow>(
+    `SELECT ${SELECT_COLS} FROM audit_log WHERE ${where} ORDER BY audit_log.id LIMIT ${page.limit + 1}`,
+    params,
+  );
   const items = rows.slice(0, page.limit).map(toRecord);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }

@@ -24,7 +24,13 @@ export function passportReads(ctx: Ctx): MiddlewareHandler<AuthEnv> {
     const m = /\/organisations\/([^/]+)$/.exec(c.req.path);
     const id = m ? tryDecodeURIComponent(m[1]) : undefined;
     if (!p || !id || id === p.organisationId || !seesAll(p)) return;
-    await logPrivateRead(ctx.db, p, ctx.clock.now(), { action: 'organisation.passport-read', recordType: 'organisation', recordId: id, route: 'GET /api/v1/organisations/{id}', shares: new Map([[id, [id]]]) });
+    await logPrivateRead(ctx.db, p, ctx.clock.now(), {
+      action: 'organisation.passport-read',
+      recordType: 'organisation',
+      recordId: id,
+      route: 'GET /api/v1/organisations/{id}',
+      shares: new Map([[id, [id]]]),
+    });
   };
 }
 
@@ -58,7 +64,10 @@ export interface PrivateRead {
  * organisation and controlling FSP; a switch: the losing and gaining FSPs): a party reading the
  * record reads its own. A reader served only such records gets an empty map: nothing to log, no query.
  */
-export function othersRecords(reader: Principal, records: Iterable<{ id: string; parties: readonly (string | null | undefined)[] }>): Map<string, string[]> {
+export function othersRecords(
+  reader: Principal,
+  records: Iterable<{ id: string; parties: readonly (string | null | undefined)[] }>,
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const r of records) {
     if (r.parties.includes(reader.organisationId)) continue;
@@ -78,33 +87,70 @@ export function othersRecords(reader: Principal, records: Iterable<{ id: string;
 export async function logPrivateRead(db: Sql, reader: Principal, at: Date, r: PrivateRead): Promise<void> {
   if (r.shares.size === 0) return;
   const organisations = [...r.shares.keys()].sort();
-  const read = Object.fromEntries(organisations.map((o) => {
-    const ids = r.shares.get(o)!;
-    return [o, r.listIds === false ? { records: ids.length, firstId: ids[0], lastId: ids[ids.length - 1] } : { records: ids.length, ids }];
-  }));
+  const read = Object.fromEntries(
+    organisations.map((o) => {
+      const ids = r.shares.get(o)!;
+      return [
+        o,
+        r.listIds === false ? { records: ids.length, firstId: ids[0], lastId: ids[ids.length - 1] } : { records: ids.length, ids },
+      ];
+    }),
+  );
   await logRead(db, reader, at, {
-    action: r.action, recordType: r.recordType, recordId: r.recordId, organisationId: organisations.length === 1 ? organisations[0] : null,
+    action: r.action,
+    recordType: r.recordType,
+    recordId: r.recordId,
+    organisationId: organisations.length === 1 ? organisations[0] : null,
     detail: { route: r.route, organisations, read, ...(r.asked ? { asked: r.asked } : {}) },
   });
 }
 
 /** One read of an organisation's data, as that organisation sees it: who, when, through which route, how many of its records. */
 export interface ReadOfData {
-  id: string; occurredAt: string; action: PrivateReadAction; recordType: string; recordId: string; route: string | null;
+  id: string;
+  occurredAt: string;
+  action: PrivateReadAction;
+  recordType: string;
+  recordId: string;
+  route: string | null;
   reader: { organisationId: string | null; subject: string | null; clientId: string | null; actingFor: string | null };
-  records: number; recordIds?: string[]; firstRecordId?: string; lastRecordId?: string;
+  records: number;
+  recordIds?: string[];
+  firstRecordId?: string;
+  lastRecordId?: string;
 }
 
-interface ReadRow { id: string; occurred_at: string | Date; actor: { sub?: string; org?: string; client_id?: string; act?: { sub?: string } }; action: PrivateReadAction; record_type: string; record_id: string; organisation_id: string | null; detail: { route?: string; read?: Record<string, { records: number; ids?: string[]; firstId?: string; lastId?: string }> } }
+interface ReadRow {
+  id: string;
+  occurred_at: string | Date;
+  actor: { sub?: string; org?: string; client_id?: string; act?: { sub?: string } };
+  action: PrivateReadAction;
+  record_type: string;
+  record_id: string;
+  organisation_id: string | null;
+  detail: { route?: string; read?: Record<string, { records: number; ids?: string[]; firstId?: string; lastId?: string }> };
+}
 
 /** The organisation's view of a read record: its own share only (never the filter asked, nor other organisations' shares). */
 function toReadOfData(r: ReadRow, orgId: string): ReadOfData {
   // Passport reads logged before detail.read existed name the organisation in organisation_id alone.
   const share = r.detail.read?.[orgId] ?? { records: 1, ids: [r.record_id] };
   return {
-    id: r.id, occurredAt: new Date(r.occurred_at).toISOString(), action: r.action, recordType: r.record_type, recordId: r.record_id, route: r.detail.route ?? null,
-    reader: { organisationId: r.actor.org ?? null, subject: r.actor.sub ?? null, clientId: r.actor.client_id ?? null, actingFor: r.actor.act?.sub ?? null },
-    records: share.records, ...(share.ids ? { recordIds: share.ids } : {}), ...(share.firstId ? { firstRecordId: share.firstId, lastRecordId: share.lastId } : {}),
+    id: r.id,
+    occurredAt: new Date(r.occurred_at).toISOString(),
+    action: r.action,
+    recordType: r.record_type,
+    recordId: r.record_id,
+    route: r.detail.route ?? null,
+    reader: {
+      organisationId: r.actor.org ?? null,
+      subject: r.actor.sub ?? null,
+      clientId: r.actor.client_id ?? null,
+      actingFor: r.actor.act?.sub ?? null,
+    },
+    records: share.records,
+    ...(share.ids ? { recordIds: share.ids } : {}),
+    ...(share.firstId ? { firstRecordId: share.firstId, lastRecordId: share.lastId } : {}),
   };
 }
 
@@ -112,13 +158,27 @@ function toReadOfData(r: ReadRow, orgId: string): ReadOfData {
  * Reads of an organisation's data by others, oldest first, a keyset page at a time. The action
  * list is written out as in the partial GIN index of migration 026, so the planner uses it.
  */
-export async function readsOfOrganisation(db: Sql, orgId: string, f: { from?: string; to?: string }, page: { limit: number; after?: string }): Promise<{ items: ReadOfData[]; next?: string }> {
+export async function readsOfOrganisation(
+  db: Sql,
+  orgId: string,
+  f: { from?: string; to?: string },
+  page: { limit: number; after?: string },
+): Promise<{ items: ReadOfData[]; next?: string }> {
   const params: unknown[] = [orgId, page.after ?? '0'];
   let where = `action IN ('asset.read', 'organisation.passport-read', 'switch.consent-read')
     AND (detail->'organisations' ? $1 OR (action = 'organisation.passport-read' AND organisation_id = $1)) AND audit_log.id > $2::bigint`;
-  if (f.from) { params.push(f.from); where += ` AND occurred_at >= $${params.length}::timestamptz`; }
-  if (f.to) { params.push(f.to); where += ` AND occurred_at < $${params.length}::timestamptz`; }
-  const rows = await db.query<ReadRow>(`SELECT id::text AS id, occurred_at, actor, action, record_type, record_id, organisation_id, detail FROM audit_log WHERE ${where} ORDER BY audit_log.id LIMIT ${page.limit + 1}`, params);
+  if (f.from) {
+    params.push(f.from);
+    where += ` AND occurred_at >= $${params.length}::timestamptz`;
+  }
+  if (f.to) {
+    params.push(f.to);
+    where += ` AND occurred_at < $${params.length}::timestamptz`;
+  }
+  const rows = await db.query<ReadRow>(
+    `SELECT id::text AS id, occurred_at, actor, action, record_type, record_id, organisation_id, detail FROM audit_log WHERE ${where} ORDER BY audit_log.id LIMIT ${page.limit + 1}`,
+    params,
+  );
   const items = rows.slice(0, page.limit).map((r) => toReadOfData(r, orgId));
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }

@@ -18,7 +18,11 @@ SA966 SB677 SC248 SD249 SE46 SG65 SH290 SI386 SJ47 SK421 SL232 SM378 SN221 SO252
 TC1 TD235 TG228 TH66 TJ992 TK690 TL670 TM993 TN216 TO676 TR90 TT1 TV688 TW886 TZ255
 UA380 UG256 US1 UY598 UZ998 VA39 VC1 VE58 VG1 VI1 VN84 VU678 WF681 WS685 XK383 YE967 YT262 ZA27 ZM260 ZW263`;
 
-const CALLING_CODES: ReadonlyMap<string, string> = new Map(TABLE.trim().split(/\s+/).map((e) => [e.slice(0, 2), e.slice(2)]));
+const CALLING_CODES: ReadonlyMap<string, string> = new Map(
+  TABLE.trim()
+    .split(/\s+/)
+    .map((e) => [e.slice(0, 2), e.slice(2)]),
+);
 
 /** The E.164 calling code of an ISO 3166-1 alpha-2 country (without +), or undefined if unknown. */
 export function callingCodeOf(country: string): string | undefined {

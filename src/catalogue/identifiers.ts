@@ -16,7 +16,39 @@ export function checkMpanCore(core: string): MpanVerdict {
 }
 
 /** Companies House numbers: 8 digits, or a known 2-letter prefix and 6 digits (SC123456, OC301234, …). */
-const CH_PREFIXES = ['SC', 'NI', 'OC', 'SO', 'NC', 'LP', 'SL', 'NL', 'R0', 'RC', 'SE', 'FC', 'SF', 'NF', 'IP', 'SP', 'NP', 'GE', 'ES', 'IC', 'SI', 'NO', 'CE', 'CS', 'RS', 'SA', 'ZC', 'SR', 'NR', 'AC', 'SZ'];
+const CH_PREFIXES = [
+  'SC',
+  'NI',
+  'OC',
+  'SO',
+  'NC',
+  'LP',
+  'SL',
+  'NL',
+  'R0',
+  'RC',
+  'SE',
+  'FC',
+  'SF',
+  'NF',
+  'IP',
+  'SP',
+  'NP',
+  'GE',
+  'ES',
+  'IC',
+  'SI',
+  'NO',
+  'CE',
+  'CS',
+  'RS',
+  'SA',
+  'ZC',
+  'SR',
+  'NR',
+  'AC',
+  'SZ',
+];
 export function isCompaniesHouseNumber(v: string): boolean {
   if (/^\d{8}$/.test(v)) return true;
   return /^[A-Z][A-Z0-9]\d{6}$/.test(v) && CH_PREFIXES.includes(v.slice(0, 2));
@@ -70,7 +102,9 @@ export function isLei(v: string): boolean {
 
 /** UK postcode (outward + inward code), case-insensitive, one optional space. */
 export function isUkPostcode(v: string): boolean {
-  return /^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})$/i.test(v.trim());
+  return /^(GIR ?0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})$/i.test(
+    v.trim(),
+  );
 }
 
 /**

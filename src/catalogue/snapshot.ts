@@ -1,9 +1,23 @@
 import type { Clock } from '../ports';
 import type { Sql } from '../storage/db';
 import {
-  ALIAS_SCHEMES, ASSET_CATEGORIES, ASSET_STATUSES, CONNECTION_STATUSES, CONNECTION_TYPES, DEFAULT_DEMAND_TECHNOLOGY, DEFAULT_ENERGY_SOURCE,
-  DEMAND_CATEGORIES, DEMAND_TECHNOLOGIES, DISTRIBUTOR_DNO, ENERGY_SOURCES, GENERATING_CATEGORIES, GSP_GROUPS, IDENTIFIER_SCHEMES, IDNO_CODES,
-  ORGANISATION_STATUSES, ORGANISATION_TYPES,
+  ALIAS_SCHEMES,
+  ASSET_CATEGORIES,
+  ASSET_STATUSES,
+  CONNECTION_STATUSES,
+  CONNECTION_TYPES,
+  DEFAULT_DEMAND_TECHNOLOGY,
+  DEFAULT_ENERGY_SOURCE,
+  DEMAND_CATEGORIES,
+  DEMAND_TECHNOLOGIES,
+  DISTRIBUTOR_DNO,
+  ENERGY_SOURCES,
+  GENERATING_CATEGORIES,
+  GSP_GROUPS,
+  IDENTIFIER_SCHEMES,
+  IDNO_CODES,
+  ORGANISATION_STATUSES,
+  ORGANISATION_TYPES,
 } from './codes';
 import { ORGANISATION_ROLES } from '../access/roles';
 
@@ -14,8 +28,19 @@ import { ORGANISATION_ROLES } from '../access/roles';
  */
 
 export const CATALOGUE_NAMES = [
-  'asset-categories', 'energy-sources', 'demand-technologies', 'connection-statuses', 'connection-types', 'asset-statuses',
-  'dno-codes', 'gsp-groups', 'organisation-types', 'organisation-roles', 'organisation-statuses', 'identifier-schemes', 'alias-schemes',
+  'asset-categories',
+  'energy-sources',
+  'demand-technologies',
+  'connection-statuses',
+  'connection-types',
+  'asset-statuses',
+  'dno-codes',
+  'gsp-groups',
+  'organisation-types',
+  'organisation-roles',
+  'organisation-statuses',
+  'identifier-schemes',
+  'alias-schemes',
 ] as const;
 export type CatalogueName = (typeof CATALOGUE_NAMES)[number];
 
@@ -76,10 +101,22 @@ export class CatalogueSnapshot {
 /** The seed as a snapshot: what 014_catalogues.sql inserts, built from the constants (the fallback for pure callers). */
 function builtInEntries(): CodeEntry[] {
   const out: CodeEntry[] = [];
-  const add = (catalogue: CatalogueName, codes: readonly string[], attrs: (c: string) => Record<string, unknown> = () => ({}), active = true) => {
+  const add = (
+    catalogue: CatalogueName,
+    codes: readonly string[],
+    attrs: (c: string) => Record<string, unknown> = () => ({}),
+    active = true,
+  ) => {
     for (const code of codes) out.push({ catalogue, code, active, effectiveFrom: null, effectiveTo: null, attributes: attrs(code) });
   };
-  const kind = (c: string) => c === 'BESS' ? 'storage' : (GENERATING_CATEGORIES as readonly string[]).includes(c) ? 'generating' : (DEMAND_CATEGORIES as readonly string[]).includes(c) ? 'demand' : 'other';
+  const kind = (c: string) =>
+    c === 'BESS'
+      ? 'storage'
+      : (GENERATING_CATEGORIES as readonly string[]).includes(c)
+        ? 'generating'
+        : (DEMAND_CATEGORIES as readonly string[]).includes(c)
+          ? 'demand'
+          : 'other';
   add('asset-categories', ASSET_CATEGORIES, (c) => {
     const a: Record<string, unknown> = { kind: kind(c) };
     const es = (DEFAULT_ENERGY_SOURCE as Record<string, string | undefined>)[c];
@@ -95,7 +132,9 @@ function builtInEntries(): CodeEntry[] {
   add('connection-types', CONNECTION_TYPES.active);
   add('connection-types', CONNECTION_TYPES.inactive, () => ({}), false);
   add('asset-statuses', ASSET_STATUSES);
-  add('dno-codes', Object.values(DISTRIBUTOR_DNO), (c) => ({ distributorId: Object.entries(DISTRIBUTOR_DNO).find(([, v]) => v === c)![0] }));
+  add('dno-codes', Object.values(DISTRIBUTOR_DNO), (c) => ({
+    distributorId: Object.entries(DISTRIBUTOR_DNO).find(([, v]) => v === c)![0],
+  }));
   add('dno-codes', IDNO_CODES, (c) => ({ distributorId: c.slice(5) }));
   add('gsp-groups', GSP_GROUPS);
   add('organisation-types', ORGANISATION_TYPES);
@@ -112,7 +151,11 @@ export const BUILT_IN: CatalogueSnapshot = new CatalogueSnapshot(BUILT_IN_ENTRIE
 /** How long another instance's catalogue change may take to reach this one. */
 export const CATALOGUE_CACHE_MS = 5_000;
 
-interface Cached { loadedAt: number; generation: number; snapshot: Promise<CatalogueSnapshot> }
+interface Cached {
+  loadedAt: number;
+  generation: number;
+  snapshot: Promise<CatalogueSnapshot>;
+}
 const cache = new WeakMap<object, Cached>();
 let generation = 0;
 
@@ -120,16 +163,30 @@ const iso = (d: unknown) => (d == null ? null : typeof d === 'string' ? d.slice(
 
 /** A catalogue_code row as loadSnapshot reads it (dates as text). */
 export interface EntryRow {
-  catalogue: string; code: string; active: boolean; effective_from: string | null; effective_to: string | null; attributes: Record<string, unknown> | null;
+  catalogue: string;
+  code: string;
+  active: boolean;
+  effective_from: string | null;
+  effective_to: string | null;
+  attributes: Record<string, unknown> | null;
 }
 
 export function toEntry(r: EntryRow): CodeEntry {
-  return { catalogue: r.catalogue, code: r.code, active: !!r.active, effectiveFrom: iso(r.effective_from), effectiveTo: iso(r.effective_to), attributes: r.attributes ?? {} };
+  return {
+    catalogue: r.catalogue,
+    code: r.code,
+    active: !!r.active,
+    effectiveFrom: iso(r.effective_from),
+    effectiveTo: iso(r.effective_to),
+    attributes: r.attributes ?? {},
+  };
 }
 
 /** Read every code in one statement (a few hundred rows). */
 export async function loadSnapshot(db: Sql): Promise<CatalogueSnapshot> {
-  const rows = await db.query<EntryRow>(`SELECT catalogue, code, active, effective_from::text AS effective_from, effective_to::text AS effective_to, attributes FROM catalogue_code`);
+  const rows = await db.query<EntryRow>(
+    `SELECT catalogue, code, active, effective_from::text AS effective_from, effective_to::text AS effective_to, attributes FROM catalogue_code`,
+  );
   return new CatalogueSnapshot(rows.map(toEntry));
 }
 
@@ -144,11 +201,15 @@ export function catalogueSnapshot(db: Sql, clock: Clock, via?: Sql): Promise<Cat
   if (hit && hit.generation === generation && now - hit.loadedAt >= 0 && now - hit.loadedAt < CATALOGUE_CACHE_MS) return hit.snapshot;
   const entry: Cached = { loadedAt: now, generation, snapshot: loadSnapshot(via ?? db) };
   cache.set(db, entry);
-  entry.snapshot.catch(() => { if (cache.get(db) === entry) cache.delete(db); });
+  entry.snapshot.catch(() => {
+    if (cache.get(db) === entry) cache.delete(db);
+  });
   return entry.snapshot;
 }
 
 /** In-process signal that a catalogue changed: every cached snapshot is dropped (as revocations does for auth caches). */
 export const catalogueChanges = {
-  emit(): void { generation++; },
+  emit(): void {
+    generation++;
+  },
 };

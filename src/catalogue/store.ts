@@ -7,15 +7,32 @@ export const CODE_COLS = `catalogue, code, label, description, active, effective
 
 /** A row as CODE_COLS selects it (catalogue_code, 014_catalogues.sql), dates as text. */
 export interface CodeRow {
-  catalogue: string; code: string; label: string; description: string | null; active: boolean; effective_from: string | null; effective_to: string | null;
-  attributes: Record<string, unknown> | null; version: number; recorded_at: Date; recorded_by: string;
+  catalogue: string;
+  code: string;
+  label: string;
+  description: string | null;
+  active: boolean;
+  effective_from: string | null;
+  effective_to: string | null;
+  attributes: Record<string, unknown> | null;
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
 }
 
 export function toCode(r: CodeRow): CatalogueCode {
   return {
-    catalogue: r.catalogue, code: r.code, label: r.label, description: r.description ?? null, active: !!r.active,
-    effectiveFrom: r.effective_from ?? null, effectiveTo: r.effective_to ?? null, attributes: r.attributes ?? {},
-    version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by,
+    catalogue: r.catalogue,
+    code: r.code,
+    label: r.label,
+    description: r.description ?? null,
+    active: !!r.active,
+    effectiveFrom: r.effective_from ?? null,
+    effectiveTo: r.effective_to ?? null,
+    attributes: r.attributes ?? {},
+    version: Number(r.version),
+    recordedAt: new Date(r.recorded_at).toISOString(),
+    recordedBy: r.recorded_by,
   };
 }
 
@@ -25,12 +42,27 @@ const SUMMARY = `SELECT c.name, c.title, c.description, c.policy, c.code_pattern
   FROM catalogue c`;
 
 interface SummaryRow {
-  name: CatalogueSummary['name']; title: string; description: string; policy: CatalogueSummary['policy']; code_pattern: string; used_by: string[];
-  codes: number; active_codes: number;
+  name: CatalogueSummary['name'];
+  title: string;
+  description: string;
+  policy: CatalogueSummary['policy'];
+  code_pattern: string;
+  used_by: string[];
+  codes: number;
+  active_codes: number;
 }
 
 function toSummary(r: SummaryRow): CatalogueSummary {
-  return { name: r.name, title: r.title, description: r.description, policy: r.policy, codePattern: r.code_pattern, usedBy: r.used_by, codes: Number(r.codes), activeCodes: Number(r.active_codes) };
+  return {
+    name: r.name,
+    title: r.title,
+    description: r.description,
+    policy: r.policy,
+    codePattern: r.code_pattern,
+    usedBy: r.used_by,
+    codes: Number(r.codes),
+    activeCodes: Number(r.active_codes),
+  };
 }
 
 export async function selectCatalogues(db: Sql): Promise<CatalogueSummary[]> {
@@ -49,6 +81,9 @@ export async function selectCodes(db: Sql, name: string): Promise<CatalogueCode[
 }
 
 export async function selectCode(db: Sql, name: string, code: string, forUpdate = false): Promise<CatalogueCode | undefined> {
-  const [r] = await db.query<CodeRow>(`SELECT ${CODE_COLS} FROM catalogue_code WHERE catalogue = $1 AND code = $2${forUpdate ? ' FOR UPDATE' : ''}`, [name, code]);
+  const [r] = await db.query<CodeRow>(
+    `SELECT ${CODE_COLS} FROM catalogue_code WHERE catalogue = $1 AND code = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [name, code],
+  );
   return r ? toCode(r) : undefined;
 }

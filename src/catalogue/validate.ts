@@ -17,15 +17,31 @@ export function unknownCodeDetail(value: string, catalogue: CatalogueName): stri
   return `${JSON.stringify(shown)} is not a code of the ${catalogue} catalogue; the codes are listed at ${catalogueUrl(catalogue)}.`;
 }
 
-export function checkCode(codes: CatalogueSnapshot, catalogue: CatalogueName, value: string, date: string, field: string, rule: RuleCode): FieldError | undefined {
+export function checkCode(
+  codes: CatalogueSnapshot,
+  catalogue: CatalogueName,
+  value: string,
+  date: string,
+  field: string,
+  rule: RuleCode,
+): FieldError | undefined {
   const e = codes.get(catalogue, value);
   const list = catalogueUrl(catalogue);
   switch (codes.state(catalogue, value, date)) {
-    case 'ok': return undefined;
-    case 'unknown': return fieldError(field, rule, unknownCodeDetail(value, catalogue));
-    case 'inactive': return fieldError(field, rule, `${value} is inactive in the ${catalogue} catalogue: records that hold it keep it, new values must be active codes (${list}).`);
-    case 'not-yet': return fieldError(field, rule, `${value} applies from ${e!.effectiveFrom} in the ${catalogue} catalogue, not on ${date}.`);
-    case 'ended': return fieldError(field, rule, `${value} stopped applying on ${e!.effectiveTo} in the ${catalogue} catalogue, before ${date}.`);
+    case 'ok':
+      return undefined;
+    case 'unknown':
+      return fieldError(field, rule, unknownCodeDetail(value, catalogue));
+    case 'inactive':
+      return fieldError(
+        field,
+        rule,
+        `${value} is inactive in the ${catalogue} catalogue: records that hold it keep it, new values must be active codes (${list}).`,
+      );
+    case 'not-yet':
+      return fieldError(field, rule, `${value} applies from ${e!.effectiveFrom} in the ${catalogue} catalogue, not on ${date}.`);
+    case 'ended':
+      return fieldError(field, rule, `${value} stopped applying on ${e!.effectiveTo} in the ${catalogue} catalogue, before ${date}.`);
   }
 }
 
@@ -40,7 +56,8 @@ export const ASSET_CODE_FIELDS: readonly [string, CatalogueName, RuleCode][] = [
   ['location.gspGroup', 'gsp-groups', 'ASSET-GSP-GROUP-UNKNOWN'],
 ];
 
-const at = (o: object, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (v == null ? undefined : (v as Record<string, unknown>)[k]), o);
+const at = (o: object, path: string): unknown =>
+  path.split('.').reduce<unknown>((v, k) => (v == null ? undefined : (v as Record<string, unknown>)[k]), o);
 
 /** The catalogue errors of an asset (after defaults); `before` is the stored version on an update. */
 export function assetCodeErrors(codes: CatalogueSnapshot, asset: object, date: string, before?: object): FieldError[] {
@@ -54,18 +71,25 @@ export function assetCodeErrors(codes: CatalogueSnapshot, asset: object, date: s
   return errors;
 }
 
-interface OrgCodes { organisationType?: string | null; identifiers?: { scheme: string }[] | null; dnoCodes?: string[] | null }
+interface OrgCodes {
+  organisationType?: string | null;
+  identifiers?: { scheme: string }[] | null;
+  dnoCodes?: string[] | null;
+}
 
 /** The catalogue errors of an organisation (new, or merged with an update against `before`), as of `date`. */
 export function organisationCodeErrors(codes: CatalogueSnapshot, org: OrgCodes, date: string, before?: OrgCodes): FieldError[] {
   const errors: FieldError[] = [];
-  const push = (e: FieldError | undefined) => { if (e) errors.push(e); };
+  const push = (e: FieldError | undefined) => {
+    if (e) errors.push(e);
+  };
   if (org.organisationType && org.organisationType !== before?.organisationType) {
     push(checkCode(codes, 'organisation-types', org.organisationType, date, 'organisationType', 'ORG-TYPE-UNKNOWN'));
   }
   const heldSchemes = new Set((before?.identifiers ?? []).map((i) => i.scheme));
   for (const [i, id] of (org.identifiers ?? []).entries()) {
-    if (!heldSchemes.has(id.scheme)) push(checkCode(codes, 'identifier-schemes', id.scheme, date, `identifiers.${i}.scheme`, 'ORG-IDENTIFIER-SCHEME'));
+    if (!heldSchemes.has(id.scheme))
+      push(checkCode(codes, 'identifier-schemes', id.scheme, date, `identifiers.${i}.scheme`, 'ORG-IDENTIFIER-SCHEME'));
   }
   const heldDnos = new Set(before?.dnoCodes ?? []);
   for (const [i, d] of (org.dnoCodes ?? []).entries()) {

@@ -28,7 +28,10 @@ async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
   let n = 0;
   for (let r = await reader.read(); !r.done; r = await reader.read()) {
     const chunk = r.value;
-    if (n + chunk.byteLength > maxBytes) { await reader.cancel(); throw new Problem('CIM-XML-TOO-LARGE', `An import is at most ${maxBytes} bytes.`); }
+    if (n + chunk.byteLength > maxBytes) {
+      await reader.cancel();
+      throw new Problem('CIM-XML-TOO-LARGE', `An import is at most ${maxBytes} bytes.`);
+    }
     if (n + chunk.byteLength > buf.byteLength) {
       const grown = new Uint8Array(Math.min(maxBytes, Math.max(2 * buf.byteLength, n + chunk.byteLength)));
       grown.set(buf.subarray(0, n));
@@ -50,11 +53,18 @@ async function readFiles(c: Context, maxBytes: number): Promise<{ name: string; 
     files = [{ name: c.req.header('x-file-name')?.slice(0, 200) || 'body.xml', content: await readBody(c, maxBytes) }];
   } else if (type === 'multipart/form-data') {
     const body = await c.req.parseBody({ all: true });
-    const parts = Object.values(body).flat().filter((v): v is File => typeof v === 'object' && v !== null && 'arrayBuffer' in v);
-    files = await Promise.all(parts.map(async (f, i) => ({ name: f.name || `part-${i + 1}.xml`, content: new Uint8Array(await f.arrayBuffer()) })));
+    const parts = Object.values(body)
+      .flat()
+      .filter((v): v is File => typeof v === 'object' && v !== null && 'arrayBuffer' in v);
+    files = await Promise.all(
+      parts.map(async (f, i) => ({ name: f.name || `part-${i + 1}.xml`, content: new Uint8Array(await f.arrayBuffer()) })),
+    );
     if (!files.length) throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'The multipart body holds no file part.');
   } else {
-    throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/rdf+xml, application/xml, or multipart/form-data with one part per file.');
+    throw new Problem(
+      'REQUEST-UNSUPPORTED-MEDIA-TYPE',
+      'Send application/rdf+xml, application/xml, or multipart/form-data with one part per file.',
+    );
   }
   return files;
 }
@@ -70,106 +80,252 @@ const ExportQuery = z.object({
 export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; parser?: CimParser }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
 
-  app.openapi(apiRoute({
-    method: 'get', path: '/export', action: 'cim.export', tags, security, summary: 'Visible assets as CIM RDF/XML (CIM100, md:FullModel header), streamed in asset-ID order',
-    request: {
-      query: ExportQuery,
+  app.openapi(
+    apiRoute({
+      method: 'get',
+      path: '/export',
+      action: 'cim.export',
+      tags,
+      security,
+      summary: 'Visible assets as CIM RDF/XML (CIM100, md:FullModel header), streamed in asset-ID order',
+      request: {
+        query: ExportQuery,
+      },
+      responses: {
+        200: { description: 'RDF/XML per docs/cim-profile.md', content: { 'application/rdf+xml': { schema: z.string() } } },
+        ...problemResponses(),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const stream = cimExportStream(ctx, c.get('principal'), q, opts.baseUrl);
+      return new Response(stream, {
+        status: 200,
+        headers: { 'content-type': 'application/rdf+xml; charset=utf-8', 'content-disposition': 'attachment; filename="fmar-assets.xml"' },
+      });
     },
-    responses: { 200: { description: 'RDF/XML per docs/cim-profile.md', content: { 'application/rdf+xml': { schema: z.string() } } }, ...problemResponses() },
-  }), async (c) => {
-    const q = c.req.valid('query');
-    const stream = cimExportStream(ctx, c.get('principal'), q, opts.baseUrl);
-    return new Response(stream, { status: 200, headers: { 'content-type': 'application/rdf+xml; charset=utf-8', 'content-disposition': 'attachment; filename="fmar-assets.xml"' } });
-  }, validatingCodes(ctx, 'query', ExportQuery));
+    validatingCodes(ctx, 'query', ExportQuery),
+  );
 
-  const Report = z.object({
-    mode: z.enum(['enrich', 'bulk-load']), dryRun: z.boolean(), unit: z.string(),
-    files: z.array(z.object({ name: z.string(), created: z.string().optional(), profiles: z.array(z.string()), modelingAuthoritySet: z.string().optional() })),
-    objects: z.number().int(), classes: z.record(z.string(), z.number()), equipment: z.number().int(),
-    matched: z.number().int().optional(), enriched: z.number().int().optional(), unchanged: z.number().int().optional(), registered: z.number().int().optional(),
-    results: z.array(z.any()).optional(), issueCounts: z.record(z.string(), z.number()),
-    issues: z.array(z.object({ code: z.string(), message: z.string(), file: z.string().optional(), line: z.number().optional(), col: z.number().optional() }).passthrough()),
-  }).openapi('CimImportReport');
+  const Report = z
+    .object({
+      mode: z.enum(['enrich', 'bulk-load']),
+      dryRun: z.boolean(),
+      unit: z.string(),
+      files: z.array(
+        z.object({
+          name: z.string(),
+          created: z.string().optional(),
+          profiles: z.array(z.string()),
+          modelingAuthoritySet: z.string().optional(),
+        }),
+      ),
+      objects: z.number().int(),
+      classes: z.record(z.string(), z.number()),
+      equipment: z.number().int(),
+      matched: z.number().int().optional(),
+      enriched: z.number().int().optional(),
+      unchanged: z.number().int().optional(),
+      registered: z.number().int().optional(),
+      results: z.array(z.any()).optional(),
+      issueCounts: z.record(z.string(), z.number()),
+      issues: z.array(
+        z
+          .object({
+            code: z.string(),
+            message: z.string(),
+            file: z.string().optional(),
+            line: z.number().optional(),
+            col: z.number().optional(),
+          })
+          .passthrough(),
+      ),
+    })
+    .openapi('CimImportReport');
 
-  app.openapi(apiRoute({
-    method: 'post', path: '/import', action: 'cim.import', tags, security,
-    summary: 'Import CIM RDF/XML (CIM16, CIM100, CIM18): enrich assets matched by MPAN, or bulk-load new assets (atomic; dryRun=true validates only)',
-    request: {
-      query: z.object({
-        mode: z.enum(['enrich', 'bulk-load']).default('enrich'),
-        dryRun: z.enum(['true', 'false']).optional(),
-        unit: z.enum(['W', 'kW', 'MW']).default('W').openapi({ description: 'Unit of the file’s power values (per source: CIMHub writes W, CGMES MW)' }),
-        organisationId: z.string().max(64).optional().openapi({ description: 'bulk-load: owning organisation of equipment whose file names none (the operator must name one)' }),
-      }),
-      body: {
-        required: true,
-        content: {
-          'application/rdf+xml': { schema: z.string().openapi({ description: 'One file; or multipart/form-data with one part per file of the model (EQ, SSH, ...)' }) },
-          'application/xml': { schema: z.string() },
+  app.openapi(
+    apiRoute({
+      method: 'post',
+      path: '/import',
+      action: 'cim.import',
+      tags,
+      security,
+      summary:
+        'Import CIM RDF/XML (CIM16, CIM100, CIM18): enrich assets matched by MPAN, or bulk-load new assets (atomic; dryRun=true validates only)',
+      request: {
+        query: z.object({
+          mode: z.enum(['enrich', 'bulk-load']).default('enrich'),
+          dryRun: z.enum(['true', 'false']).optional(),
+          unit: z
+            .enum(['W', 'kW', 'MW'])
+            .default('W')
+            .openapi({ description: 'Unit of the file’s power values (per source: CIMHub writes W, CGMES MW)' }),
+          organisationId: z
+            .string()
+            .max(64)
+            .optional()
+            .openapi({ description: 'bulk-load: owning organisation of equipment whose file names none (the operator must name one)' }),
+        }),
+        body: {
+          required: true,
+          content: {
+            'application/rdf+xml': {
+              schema: z
+                .string()
+                .openapi({ description: 'One file; or multipart/form-data with one part per file of the model (EQ, SSH, ...)' }),
+            },
+            'application/xml': { schema: z.string() },
+          },
         },
       },
+      responses: {
+        200: { description: 'Enriched, or dry run', content: { 'application/json': { schema: Report } } },
+        201: { description: 'Bulk-loaded', content: { 'application/json': { schema: Report } } },
+        ...problemResponses(413, 415),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const files = await readFiles(c, opts.maxBytes);
+      const { status, report } = await importCim(ctx, c.get('principal'), files, {
+        mode: q.mode,
+        dryRun: q.dryRun === 'true',
+        unit: q.unit,
+        maxBytes: opts.maxBytes,
+        organisationId: q.organisationId,
+        parser: opts.parser,
+      });
+      return c.json(report, status as 200 | 201);
     },
-    responses: { 200: { description: 'Enriched, or dry run', content: { 'application/json': { schema: Report } } }, 201: { description: 'Bulk-loaded', content: { 'application/json': { schema: Report } } }, ...problemResponses(413, 415) },
-  }), async (c) => {
-    const q = c.req.valid('query');
-    const files = await readFiles(c, opts.maxBytes);
-    const { status, report } = await importCim(ctx, c.get('principal'), files, { mode: q.mode, dryRun: q.dryRun === 'true', unit: q.unit, maxBytes: opts.maxBytes, organisationId: q.organisationId, parser: opts.parser });
-    return c.json(report, status as 200 | 201);
-  });
+  );
 
   const ImportQuery = z.object({
     mode: z.enum(['enrich', 'bulk-load']).default('enrich'),
     dryRun: z.enum(['true', 'false']).optional(),
-    unit: z.enum(['W', 'kW', 'MW']).default('W').openapi({ description: 'Unit of the file’s power values (per source: CIMHub writes W, CGMES MW)' }),
-    organisationId: z.string().max(64).optional().openapi({ description: 'bulk-load: owning organisation of equipment whose file names none (the operator must name one)' }),
+    unit: z
+      .enum(['W', 'kW', 'MW'])
+      .default('W')
+      .openapi({ description: 'Unit of the file’s power values (per source: CIMHub writes W, CGMES MW)' }),
+    organisationId: z
+      .string()
+      .max(64)
+      .optional()
+      .openapi({ description: 'bulk-load: owning organisation of equipment whose file names none (the operator must name one)' }),
   });
-  const Job = z.object({
-    id: z.string(), status: z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']), mode: z.enum(['enrich', 'bulk-load']), dryRun: z.boolean(), unit: z.string(),
-    organisationId: z.string(), files: z.array(z.object({ name: z.string(), bytes: z.number().int() })),
-    progress: z.object({
-      phase: z.enum(['parsing', 'writing']).nullable().openapi({ description: 'While RUNNING: parsing the files, or writing (matching and the one transaction)' }),
-      bytesTotal: z.number().int(), bytesParsed: z.number().int(), objectsProcessed: z.number().int(), equipment: z.number().int(),
-      assetsMatched: z.number().int().openapi({ description: 'Enrich: equipment matched to assets by MPAN; bulk-load: assets registered. Set when the job succeeds.' }),
-    }),
-    attempt: z.number().int().openapi({ description: 'Claims so far (a job whose worker stopped is claimed again when its lease runs out)' }),
-    createdAt: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(),
-    report: z.string().nullable().openapi({ description: 'Path of the report once the job has finished' }),
-    error: z.object({ code: z.string(), detail: z.string() }).nullable(),
-  }).openapi('CimImportJob');
+  const Job = z
+    .object({
+      id: z.string(),
+      status: z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']),
+      mode: z.enum(['enrich', 'bulk-load']),
+      dryRun: z.boolean(),
+      unit: z.string(),
+      organisationId: z.string(),
+      files: z.array(z.object({ name: z.string(), bytes: z.number().int() })),
+      progress: z.object({
+        phase: z
+          .enum(['parsing', 'writing'])
+          .nullable()
+          .openapi({ description: 'While RUNNING: parsing the files, or writing (matching and the one transaction)' }),
+        bytesTotal: z.number().int(),
+        bytesParsed: z.number().int(),
+        objectsProcessed: z.number().int(),
+        equipment: z.number().int(),
+        assetsMatched: z.number().int().openapi({
+          description: 'Enrich: equipment matched to assets by MPAN; bulk-load: assets registered. Set when the job succeeds.',
+        }),
+      }),
+      attempt: z
+        .number()
+        .int()
+        .openapi({ description: 'Claims so far (a job whose worker stopped is claimed again when its lease runs out)' }),
+      createdAt: z.string(),
+      startedAt: z.string().nullable(),
+      finishedAt: z.string().nullable(),
+      report: z.string().nullable().openapi({ description: 'Path of the report once the job has finished' }),
+      error: z.object({ code: z.string(), detail: z.string() }).nullable(),
+    })
+    .openapi('CimImportJob');
   const JobId = z.object({ id: z.string().max(64) });
 
-  app.openapi(apiRoute({
-    method: 'post', path: '/import-jobs', action: 'cim.import', tags, security,
-    summary: 'Queue a large CIM import (same options and body as /cim/import); a worker runs it in the background, all or nothing',
-    request: { query: ImportQuery, body: { required: true, content: { 'application/rdf+xml': { schema: z.string() }, 'application/xml': { schema: z.string() } } } },
-    responses: { 202: { description: 'Queued; Location is the job', content: { 'application/json': { schema: Job } } }, ...problemResponses(413, 415) },
-  }), async (c) => {
-    const q = c.req.valid('query');
-    const files = await readFiles(c, opts.maxBytes);
-    const job = await enqueueCimImport(ctx, c.get('principal'), files, { mode: q.mode, dryRun: q.dryRun === 'true', unit: q.unit, maxBytes: opts.maxBytes, organisationId: q.organisationId });
-    return c.json(job, 202, { location: `${JOBS_PATH}/${job.id}` });
-  });
+  app.openapi(
+    apiRoute({
+      method: 'post',
+      path: '/import-jobs',
+      action: 'cim.import',
+      tags,
+      security,
+      summary: 'Queue a large CIM import (same options and body as /cim/import); a worker runs it in the background, all or nothing',
+      request: {
+        query: ImportQuery,
+        body: { required: true, content: { 'application/rdf+xml': { schema: z.string() }, 'application/xml': { schema: z.string() } } },
+      },
+      responses: {
+        202: { description: 'Queued; Location is the job', content: { 'application/json': { schema: Job } } },
+        ...problemResponses(413, 415),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const files = await readFiles(c, opts.maxBytes);
+      const job = await enqueueCimImport(ctx, c.get('principal'), files, {
+        mode: q.mode,
+        dryRun: q.dryRun === 'true',
+        unit: q.unit,
+        maxBytes: opts.maxBytes,
+        organisationId: q.organisationId,
+      });
+      return c.json(job, 202, { location: `${JOBS_PATH}/${job.id}` });
+    },
+  );
 
-  app.openapi(apiRoute({
-    method: 'get', path: '/import-jobs/{id}', action: 'cim.import', tags, security, summary: 'An import job: status, progress, timestamps (its organisation and the operator only)',
-    request: { params: JobId },
-    responses: { 200: { description: 'The job', content: { 'application/json': { schema: Job } } }, ...problemResponses(404) },
-  }), async (c) => c.json(await getCimJob(ctx, c.get('principal'), c.req.valid('param').id), 200));
+  app.openapi(
+    apiRoute({
+      method: 'get',
+      path: '/import-jobs/{id}',
+      action: 'cim.import',
+      tags,
+      security,
+      summary: 'An import job: status, progress, timestamps (its organisation and the operator only)',
+      request: { params: JobId },
+      responses: { 200: { description: 'The job', content: { 'application/json': { schema: Job } } }, ...problemResponses(404) },
+    }),
+    async (c) => c.json(await getCimJob(ctx, c.get('principal'), c.req.valid('param').id), 200),
+  );
 
-  app.openapi(apiRoute({
-    method: 'get', path: '/import-jobs/{id}/report', action: 'cim.import', tags, security,
-    summary: 'The finished job’s outcome as /cim/import answers it: the report (200, 201 for a bulk-load that registered), or the problem that refused the import',
-    request: { params: JobId },
-    responses: { 200: { description: 'Report', content: { 'application/json': { schema: Report } } }, 201: { description: 'Bulk-loaded', content: { 'application/json': { schema: Report } } }, ...problemResponses(404, 409) },
-  }), async (c) => {
-    const r = await getCimJobReport(ctx, c.get('principal'), c.req.valid('param').id);
-    if (r.status >= 400) {
-      // The stored problem, answered as the synchronous import answered it.
-      const { type: _t, title: _ti, status: _s, code, detail, errors, ...extra } = r.body as { code: RuleCode; detail?: string; errors?: FieldError[]; [k: string]: unknown };
-      throw new Problem(code, detail, extra, errors ?? [], r.status);
-    }
-    return c.json(r.body as z.infer<typeof Report>, r.status as 200 | 201);
-  });
+  app.openapi(
+    apiRoute({
+      method: 'get',
+      path: '/import-jobs/{id}/report',
+      action: 'cim.import',
+      tags,
+      security,
+      summary:
+        'The finished job’s outcome as /cim/import answers it: the report (200, 201 for a bulk-load that registered), or the problem that refused the import',
+      request: { params: JobId },
+      responses: {
+        200: { description: 'Report', content: { 'application/json': { schema: Report } } },
+        201: { description: 'Bulk-loaded', content: { 'application/json': { schema: Report } } },
+        ...problemResponses(404, 409),
+      },
+    }),
+    async (c) => {
+      const r = await getCimJobReport(ctx, c.get('principal'), c.req.valid('param').id);
+      if (r.status >= 400) {
+        // The stored problem, answered as the synchronous import answered it.
+        const {
+          type: _t,
+          title: _ti,
+          status: _s,
+          code,
+          detail,
+          errors,
+          ...extra
+        } = r.body as { code: RuleCode; detail?: string; errors?: FieldError[]; [k: string]: unknown };
+        throw new Problem(code, detail, extra, errors ?? [], r.status);
+      }
+      return c.json(r.body as z.infer<typeof Report>, r.status as 200 | 201);
+    },
+  );
 
   return app;
 }

@@ -1,6 +1,12 @@
 import {
-  CimParseError, CimWriter, MRID_ALIAS_SCHEME, organisationMrid,
-  type CimIssue, type ExtractedAsset, type ParsedModel, type PowerUnit,
+  CimParseError,
+  CimWriter,
+  MRID_ALIAS_SCHEME,
+  organisationMrid,
+  type CimIssue,
+  type ExtractedAsset,
+  type ParsedModel,
+  type PowerUnit,
 } from '../../cim/index';
 import { checkPermission } from '../access/auth';
 import type { Principal } from '../access/principal';
@@ -30,24 +36,43 @@ export type CimExportFilter = AssetFilter;
  */
 export function cimExportStream(ctx: Ctx, p: Principal, f: CimExportFilter, baseUrl: string, pageSize = 500): ReadableStream<Uint8Array> {
   const writer = new CimWriter();
-  return textStream((async function* () {
-    yield writer.header({ created: ctx.clock.now(), modelingAuthoritySet: baseUrl });
-    for await (const assets of assetPages(ctx, p, f, pageSize)) {
-      // Another organisation's assets (a DSO's network export): one private-read record per page, before it is sent (docs/audit.md).
-      const shares = othersRecords(p, assets.map((a) => ({ id: a.id, parties: [a.organisationId, a.fspId] })));
-      await logPrivateRead(ctx.db, p, ctx.clock.now(), { action: 'asset.read', recordType: 'asset', recordId: 'export', route: 'GET /api/v1/cim/export', shares, listIds: false, asked: { ...f, format: 'cim' } });
-      const orgIds = [...new Set(assets.flatMap((a) => [a.organisationId, a.fspId]))];
-      const orgs = new Map((await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [orgIds])).map((o) => [o.id, o.legal_name as string]));
-      let out = '';
-      for (const a of assets) {
-        for (const id of [a.organisationId, a.fspId]) out += writer.organisation({ id, name: orgs.get(id) ?? id });
-        out += writer.asset(a);
+  return textStream(
+    (async function* () {
+      yield writer.header({ created: ctx.clock.now(), modelingAuthoritySet: baseUrl });
+      for await (const assets of assetPages(ctx, p, f, pageSize)) {
+        // Another organisation's assets (a DSO's network export): one private-read record per page, before it is sent (docs/audit.md).
+        const shares = othersRecords(
+          p,
+          assets.map((a) => ({ id: a.id, parties: [a.organisationId, a.fspId] })),
+        );
+        await logPrivateRead(ctx.db, p, ctx.clock.now(), {
+          action: 'asset.read',
+          recordType: 'asset',
+          recordId: 'export',
+          route: 'GET /api/v1/cim/export',
+          shares,
+          listIds: false,
+          asked: { ...f, format: 'cim' },
+        });
+        const orgIds = [...new Set(assets.flatMap((a) => [a.organisationId, a.fspId]))];
+        const orgs = new Map(
+          (
+            await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [
+              orgIds,
+            ])
+          ).map((o) => [o.id, o.legal_name as string]),
+        );
+        let out = '';
+        for (const a of assets) {
+          for (const id of [a.organisationId, a.fspId]) out += writer.organisation({ id, name: orgs.get(id) ?? id });
+          out += writer.asset(a);
+        }
+        yield out;
       }
-      yield out;
-    }
-    yield* unitObjects(ctx, p, f, writer, pageSize);
-    yield writer.footer();
-  })());
+      yield* unitObjects(ctx, p, f, writer, pageSize);
+      yield writer.footer();
+    })(),
+  );
 }
 
 /**
@@ -64,10 +89,23 @@ async function* unitObjects(ctx: Ctx, p: Principal, f: CimExportFilter, writer: 
     const params: unknown[] = [];
     const where = assetWhere(p, f, params);
     params.push(ids);
-    const members = new Map((await ctx.db.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`, params))
-      .map((r) => { const a = toAsset(r); return [a.id, a] as const; }));
+    const members = new Map(
+      (
+        await ctx.db.query<AssetRow>(
+          `SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`,
+          params,
+        )
+      ).map((r) => {
+        const a = toAsset(r);
+        return [a.id, a] as const;
+      }),
+    );
     const fsps = [...new Set(page.items.map((u) => u.fspId))];
-    const orgs = new Map((await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [fsps])).map((o) => [o.id, o.legal_name as string]));
+    const orgs = new Map(
+      (await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [fsps])).map(
+        (o) => [o.id, o.legal_name as string],
+      ),
+    );
     let out = '';
     for (const u of page.items) {
       const inExport = u.assetIds.map((id) => members.get(id)).filter((a): a is Asset => !!a);
@@ -85,7 +123,11 @@ async function* unitObjects(ctx: Ctx, p: Principal, f: CimExportFilter, writer: 
 export type ImportIssue = Omit<CimIssue, 'code'> & { code: RuleCode };
 
 export interface CimImportOptions {
-  mode: 'enrich' | 'bulk-load'; dryRun: boolean; unit: PowerUnit; maxBytes: number; organisationId?: string;
+  mode: 'enrich' | 'bulk-load';
+  dryRun: boolean;
+  unit: PowerUnit;
+  maxBytes: number;
+  organisationId?: string;
   /** Where the files are parsed (src/ports.ts CimParser); absent: in process. */
   parser?: CimParser;
 }
@@ -108,7 +150,12 @@ export interface CimImportReport {
 }
 
 /** How far an import has got (an import job shows it while it runs). */
-export interface ImportProgress { phase: 'parsing' | 'writing'; bytesParsed: number; objectsProcessed: number; equipment: number }
+export interface ImportProgress {
+  phase: 'parsing' | 'writing';
+  bytesParsed: number;
+  objectsProcessed: number;
+  equipment: number;
+}
 
 /**
  * What an import job adds to an import: progress reports between the steps (outside any
@@ -125,13 +172,20 @@ const MAX_ISSUES = 500;
 const sizeOf = (c: Uint8Array | string) => (typeof c === 'string' ? c.length : c.byteLength);
 
 /** Parse and merge the files of one model; a refused document is a problem naming where. */
-async function parseModel(files: { name: string; content: Uint8Array | string }[], o: CimImportOptions, hooks: ImportHooks): Promise<ParsedModel> {
+async function parseModel(
+  files: { name: string; content: Uint8Array | string }[],
+  o: CimImportOptions,
+  hooks: ImportHooks,
+): Promise<ParsedModel> {
   const total = files.reduce((n, f) => n + sizeOf(f.content), 0);
   if (total > o.maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `The import is ${total} bytes; at most ${o.maxBytes}.`);
   const progress = hooks.progress;
   try {
-    return await (o.parser ?? inProcessCimParser).parse(files, { unit: o.unit, maxBytes: o.maxBytes },
-      progress && ((bytesParsed, objectsProcessed) => progress({ phase: 'parsing', bytesParsed, objectsProcessed, equipment: 0 })));
+    return await (o.parser ?? inProcessCimParser).parse(
+      files,
+      { unit: o.unit, maxBytes: o.maxBytes },
+      progress && ((bytesParsed, objectsProcessed) => progress({ phase: 'parsing', bytesParsed, objectsProcessed, equipment: 0 })),
+    );
   } catch (e) {
     if (e instanceof CimParseError) throw new Problem(e.code as RuleCode, e.message, e.location ? { location: e.location } : {});
     throw e;
@@ -139,17 +193,33 @@ async function parseModel(files: { name: string; content: Uint8Array | string }[
 }
 
 /** UC: a DSO pushes its CIM model. Enrich records network references; bulk-load registers new assets. */
-export async function importCim(ctx: Ctx, actor: Principal, files: { name: string; content: Uint8Array | string }[], o: CimImportOptions, hooks: ImportHooks = {}): Promise<{ status: number; report: CimImportReport }> {
+export async function importCim(
+  ctx: Ctx,
+  actor: Principal,
+  files: { name: string; content: Uint8Array | string }[],
+  o: CimImportOptions,
+  hooks: ImportHooks = {},
+): Promise<{ status: number; report: CimImportReport }> {
   if (o.mode === 'bulk-load') checkPermission(actor, 'assets.write');
   const names = files.map((f) => f.name);
   const model = await parseModel(files, o, hooks);
   const extracted = model.equipment;
-  if (hooks.progress) await hooks.progress({ phase: 'writing', bytesParsed: model.bytes, objectsProcessed: model.objects, equipment: extracted.length });
+  if (hooks.progress)
+    await hooks.progress({ phase: 'writing', bytesParsed: model.bytes, objectsProcessed: model.objects, equipment: extracted.length });
   const issues: ImportIssue[] = [...model.issues];
   const report: CimImportReport = {
-    mode: o.mode, dryRun: o.dryRun, unit: o.unit,
-    files: names.map((name) => { const h = model.headers.find((x) => x.file === name); return { name, created: h?.created, profiles: h?.profiles ?? [], modelingAuthoritySet: h?.modelingAuthoritySet }; }),
-    objects: model.objects, classes: model.classes, equipment: extracted.length, issueCounts: {}, issues: [],
+    mode: o.mode,
+    dryRun: o.dryRun,
+    unit: o.unit,
+    files: names.map((name) => {
+      const h = model.headers.find((x) => x.file === name);
+      return { name, created: h?.created, profiles: h?.profiles ?? [], modelingAuthoritySet: h?.modelingAuthoritySet };
+    }),
+    objects: model.objects,
+    classes: model.classes,
+    equipment: extracted.length,
+    issueCounts: {},
+    issues: [],
   };
   const finish = (status: number) => {
     report.issueCounts = {};
@@ -165,37 +235,62 @@ export async function importCim(ctx: Ctx, actor: Principal, files: { name: strin
       return out;
     });
   }
-  if (extracted.length === 0) throw new Problem('BULK-EMPTY', 'The model holds no PowerElectronicsConnection or EnergyConsumer to register.');
+  if (extracted.length === 0)
+    throw new Problem('BULK-EMPTY', 'The model holds no PowerElectronicsConnection or EnergyConsumer to register.');
   const rows = await bulkRows(ctx, actor, extracted, o.organisationId);
   type Outcome = Awaited<ReturnType<typeof registerAssets>>;
   const complete = (out: Outcome) => {
     report.registered = o.dryRun ? 0 : out.assets.length;
-    report.results = out.results.map((r) => ({ ...r, mrid: extracted[r.row].mrid, at: extracted[r.row].at, ...(extracted[r.row].problems.length ? { problems: extracted[r.row].problems } : {}) }));
+    report.results = out.results.map((r) => ({
+      ...r,
+      mrid: extracted[r.row].mrid,
+      at: extracted[r.row].at,
+      ...(extracted[r.row].problems.length ? { problems: extracted[r.row].problems } : {}),
+    }));
     return finish(o.dryRun ? 200 : 201);
   };
   // The job's outcome is written in the registration's own transaction (when it writes anything).
   const before = hooks.beforeCommit;
-  const db: Db = before ? {
-    engine: ctx.db.engine, close: () => ctx.db.close(), query: (t, p) => ctx.db.query(t, p),
-    transaction: (fn) => ctx.db.transaction(async (tx) => {
-      const r = await fn(tx);
-      const out = r as unknown as Outcome;
-      if (out && out.ok && !out.dryRun) await before(tx, complete(out));
-      return r;
-    }),
-  } : ctx.db;
+  const db: Db = before
+    ? {
+        engine: ctx.db.engine,
+        close: () => ctx.db.close(),
+        query: (t, p) => ctx.db.query(t, p),
+        transaction: (fn) =>
+          ctx.db.transaction(async (tx) => {
+            const r = await fn(tx);
+            const out = r as unknown as Outcome;
+            if (out && out.ok && !out.dryRun) await before(tx, complete(out));
+            return r;
+          }),
+      }
+    : ctx.db;
   const out = await registerAssets({ ...ctx, db }, actor, rows, { dryRun: o.dryRun, source: 'cim' });
   if (!out.ok) {
-    const results = out.results.map((r) => ({ ...r, mrid: extracted[r.row].mrid, at: extracted[r.row].at, ...(extracted[r.row].problems.length ? { problems: extracted[r.row].problems } : {}) }));
+    const results = out.results.map((r) => ({
+      ...r,
+      mrid: extracted[r.row].mrid,
+      at: extracted[r.row].at,
+      ...(extracted[r.row].problems.length ? { problems: extracted[r.row].problems } : {}),
+    }));
     const rejected = results.filter((r) => r.status === 'rejected');
-    throw new Problem('CIM-IMPORT-ROWS-INVALID', `${rejected.length} of ${rows.length} equipment fail the asset rules; nothing was written.`, { ...finish(422).report, results: rejected });
+    throw new Problem(
+      'CIM-IMPORT-ROWS-INVALID',
+      `${rejected.length} of ${rows.length} equipment fail the asset rules; nothing was written.`,
+      { ...finish(422).report, results: rejected },
+    );
   }
   return complete(out);
 }
 
 /** Registration rows: the file's owner / FSP organisations found by their mRID. */
 async function bulkRows(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[], defaultOrganisation?: string): Promise<unknown[]> {
-  const wanted = new Set(extracted.flatMap((e) => [e.organisationMrid, e.fspMrid]).filter((x): x is string => !!x).map((m) => m.toLowerCase()));
+  const wanted = new Set(
+    extracted
+      .flatMap((e) => [e.organisationMrid, e.fspMrid])
+      .filter((x): x is string => !!x)
+      .map((m) => m.toLowerCase()),
+  );
   const byMrid = new Map<string, string>();
   if (wanted.size) {
     for (const r of await ctx.db.query<{ id: string }>(`SELECT id FROM organisation`)) {
@@ -216,7 +311,13 @@ async function bulkRows(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[],
 }
 
 /** The network references an import gives one asset, as stored in cim_network_ref. */
-interface NetworkRef { asset_id: string; equipment_mrid: string; connectivity_node_mrid: string | null; substation_mrid: string | null; feeder_mrid: string | null }
+interface NetworkRef {
+  asset_id: string;
+  equipment_mrid: string;
+  connectivity_node_mrid: string | null;
+  substation_mrid: string | null;
+  feeder_mrid: string | null;
+}
 
 /** MPANs per lookup: one small statement each, so a model of any size never holds the database long. */
 const MPAN_BATCH = 500;
@@ -229,8 +330,11 @@ async function assetsByMpan(sql: Sql, actor: Principal, mpans: string[]): Promis
   if (!mpans.length) return byMpan;
   const params: unknown[] = [mpans];
   const vis = assetVisibility(actor, params);
-  const rows = await sql.query<{ mpan: string; id: string }>(`SELECT DISTINCT al.value AS mpan, a.id FROM asset_alias al JOIN asset a ON a.id = al.asset_id
-    WHERE al.scheme = 'mpan' AND al.active AND a.deregistered_at IS NULL AND al.value IN (SELECT jsonb_array_elements_text($1::jsonb)) AND ${vis} ORDER BY a.id`, params);
+  const rows = await sql.query<{ mpan: string; id: string }>(
+    `SELECT DISTINCT al.value AS mpan, a.id FROM asset_alias al JOIN asset a ON a.id = al.asset_id
+    WHERE al.scheme = 'mpan' AND al.active AND a.deregistered_at IS NULL AND al.value IN (SELECT jsonb_array_elements_text($1::jsonb)) AND ${vis} ORDER BY a.id`,
+    params,
+  );
   for (const r of rows) byMpan.set(r.mpan, [...(byMpan.get(r.mpan) ?? []), r.id]);
   return byMpan;
 }
@@ -256,8 +360,15 @@ async function matchedMpans(ctx: Ctx, actor: Principal, mpans: string[]): Promis
  * fmar.asset.network-enriched event are written in the same transaction (src/assets/change.ts). An import that changes
  * nothing on an asset leaves it as it was (counted as unchanged).
  */
-async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[], issues: ImportIssue[], fileNames: string[], dryRun: boolean,
-  done: (tx: Sql, counts: { matched: number; enriched: number; unchanged: number }) => Promise<T>): Promise<T> {
+async function enrich<T>(
+  ctx: Ctx,
+  actor: Principal,
+  extracted: ExtractedAsset[],
+  issues: ImportIssue[],
+  fileNames: string[],
+  dryRun: boolean,
+  done: (tx: Sql, counts: { matched: number; enriched: number; unchanged: number }) => Promise<T>,
+): Promise<T> {
   const now = ctx.clock.now();
   const at = now.toISOString();
   const mpansOf = (e: ExtractedAsset) => [e.importMpan, e.exportMpan, ...e.mpans].filter((x): x is string => !!x);
@@ -271,7 +382,12 @@ async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[]
     const e = extracted[i];
     const ms = mpansOf(e);
     if (!ms.length) issues.push({ code: 'CIM-EQUIPMENT-NO-MPAN', message: `${e.className} ${e.mrid} has no MPAN.`, ...e.at });
-    else if (!ms.some((m) => found.has(m))) issues.push({ code: 'CIM-MPAN-NOT-FOUND', message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`, ...e.at });
+    else if (!ms.some((m) => found.has(m)))
+      issues.push({
+        code: 'CIM-MPAN-NOT-FOUND',
+        message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`,
+        ...e.at,
+      });
     else pending.push(e);
   }
   return ctx.db.transaction(async (tx) => {
@@ -283,46 +399,106 @@ async function enrich<T>(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[]
     for (const e of pending) {
       const ms = mpansOf(e);
       const ids = [...new Set(ms.flatMap((m) => byMpan.get(m) ?? []))];
-      if (!ids.length) { issues.push({ code: 'CIM-MPAN-NOT-FOUND', message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`, ...e.at }); continue; }
+      if (!ids.length) {
+        issues.push({
+          code: 'CIM-MPAN-NOT-FOUND',
+          message: `${e.className} ${e.mrid}: no visible asset has MPAN ${ms.join(' or ')}.`,
+          ...e.at,
+        });
+        continue;
+      }
       matched++;
       for (const id of ids) {
         if (seen.has(id)) continue;
         seen.add(id);
-        refs.push({ asset_id: id, equipment_mrid: e.mrid, connectivity_node_mrid: e.network.connectivityNode ?? null, substation_mrid: e.network.substation ?? null, feeder_mrid: e.network.feeder ?? null });
+        refs.push({
+          asset_id: id,
+          equipment_mrid: e.mrid,
+          connectivity_node_mrid: e.network.connectivityNode ?? null,
+          substation_mrid: e.network.substation ?? null,
+          feeder_mrid: e.network.feeder ?? null,
+        });
       }
     }
     if (!refs.length) return done(tx, { matched, enriched: 0, unchanged: 0 });
 
     // The matched assets, locked, and what this organisation's earlier imports recorded on them.
     const ids = refs.map((r) => r.asset_id);
-    const assets = new Map((await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND a.deregistered_at IS NULL ORDER BY a.id FOR UPDATE OF a`, [ids]))
-      .map((r) => { const a = toAsset(r); return [a.id, a] as const; }));
-    const stored = new Map((await tx.query<NetworkRef>(`SELECT asset_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid FROM cim_network_ref
-      WHERE source_organisation_id = $1 AND asset_id IN (SELECT jsonb_array_elements_text($2::jsonb))`, [actor.organisationId, ids])).map((r) => [r.asset_id, r]));
-    const sameRef = (a: NetworkRef, b: NetworkRef | undefined) => !!b && a.equipment_mrid === b.equipment_mrid && a.connectivity_node_mrid === b.connectivity_node_mrid
-      && a.substation_mrid === b.substation_mrid && a.feeder_mrid === b.feeder_mrid;
+    const assets = new Map(
+      (
+        await tx.query<AssetRow>(
+          `SELECT ${ASSET_COLS} FROM asset a WHERE a.id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND a.deregistered_at IS NULL ORDER BY a.id FOR UPDATE OF a`,
+          [ids],
+        )
+      ).map((r) => {
+        const a = toAsset(r);
+        return [a.id, a] as const;
+      }),
+    );
+    const stored = new Map(
+      (
+        await tx.query<NetworkRef>(
+          `SELECT asset_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid FROM cim_network_ref
+      WHERE source_organisation_id = $1 AND asset_id IN (SELECT jsonb_array_elements_text($2::jsonb))`,
+          [actor.organisationId, ids],
+        )
+      ).map((r) => [r.asset_id, r]),
+    );
+    const sameRef = (a: NetworkRef, b: NetworkRef | undefined) =>
+      !!b &&
+      a.equipment_mrid === b.equipment_mrid &&
+      a.connectivity_node_mrid === b.connectivity_node_mrid &&
+      a.substation_mrid === b.substation_mrid &&
+      a.feeder_mrid === b.feeder_mrid;
     const aliasWanted = (r: NetworkRef) => r.equipment_mrid.length <= 64;
-    const hasAlias = (a: Asset, r: NetworkRef) => (a.aliases ?? []).some((x) => x.scheme === MRID_ALIAS_SCHEME && x.value === r.equipment_mrid);
-    const changes = refs.filter((r) => assets.has(r.asset_id) && !(sameRef(r, stored.get(r.asset_id)) && (!aliasWanted(r) || hasAlias(assets.get(r.asset_id)!, r))));
+    const hasAlias = (a: Asset, r: NetworkRef) =>
+      (a.aliases ?? []).some((x) => x.scheme === MRID_ALIAS_SCHEME && x.value === r.equipment_mrid);
+    const changes = refs.filter(
+      (r) => assets.has(r.asset_id) && !(sameRef(r, stored.get(r.asset_id)) && (!aliasWanted(r) || hasAlias(assets.get(r.asset_id)!, r))),
+    );
     const unchanged = refs.length - changes.length;
     if (dryRun || !changes.length) return done(tx, { matched, enriched: 0, unchanged });
 
     const by = recordedBy(actor);
     const befores = changes.map((r) => assets.get(r.asset_id)!);
-    await tx.query(`INSERT INTO cim_network_ref (asset_id, source_organisation_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid, source_files, recorded_at, recorded_by)
+    await tx.query(
+      `INSERT INTO cim_network_ref (asset_id, source_organisation_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid, source_files, recorded_at, recorded_by)
       SELECT x.asset_id, $1, x.equipment_mrid, x.connectivity_node_mrid, x.substation_mrid, x.feeder_mrid, $2::jsonb, $3::timestamptz, $4
         FROM jsonb_to_recordset($5::jsonb) AS x(asset_id text, equipment_mrid text, connectivity_node_mrid text, substation_mrid text, feeder_mrid text)
       ON CONFLICT (asset_id, source_organisation_id) DO UPDATE SET equipment_mrid = EXCLUDED.equipment_mrid, connectivity_node_mrid = EXCLUDED.connectivity_node_mrid,
         substation_mrid = EXCLUDED.substation_mrid, feeder_mrid = EXCLUDED.feeder_mrid, source_files = EXCLUDED.source_files, recorded_at = EXCLUDED.recorded_at, recorded_by = EXCLUDED.recorded_by`,
-    [actor.organisationId, JSON.stringify(fileNames), at, by, changes]);
-    const aliases = changes.filter(aliasWanted).map((r) => ({ asset_id: r.asset_id, organisation_id: assets.get(r.asset_id)!.organisationId, value: r.equipment_mrid }));
-    const detail = (r: NetworkRef) => ({ equipmentMrid: r.equipment_mrid, connectivityNode: r.connectivity_node_mrid, substation: r.substation_mrid, feeder: r.feeder_mrid });
+      [actor.organisationId, JSON.stringify(fileNames), at, by, changes],
+    );
+    const aliases = changes
+      .filter(aliasWanted)
+      .map((r) => ({ asset_id: r.asset_id, organisation_id: assets.get(r.asset_id)!.organisationId, value: r.equipment_mrid }));
+    const detail = (r: NetworkRef) => ({
+      equipmentMrid: r.equipment_mrid,
+      connectivityNode: r.connectivity_node_mrid,
+      substation: r.substation_mrid,
+      feeder: r.feeder_mrid,
+    });
     const refOf = new Map(changes.map((r) => [r.asset_id, r]));
     // The asset's own change (src/assets): one new version each, the equipment mRID as an alias.
     await enrichAssetsIn(tx, ctx, actor, now, {
-      befores, aliasScheme: MRID_ALIAS_SCHEME, aliases,
-      audit: (a, version) => ({ action: 'asset.cim-enriched', recordType: 'asset', recordId: a.id, organisationId: a.organisationId, detail: { version, ...detail(refOf.get(a.id)!), files: fileNames } }),
-      events: (a, version) => [{ type: 'fmar.asset.network-enriched', subject: a.id, organisationId: a.fspId, data: { assetId: a.id, version, sourceOrganisationId: actor.organisationId, ...detail(refOf.get(a.id)!) } }],
+      befores,
+      aliasScheme: MRID_ALIAS_SCHEME,
+      aliases,
+      audit: (a, version) => ({
+        action: 'asset.cim-enriched',
+        recordType: 'asset',
+        recordId: a.id,
+        organisationId: a.organisationId,
+        detail: { version, ...detail(refOf.get(a.id)!), files: fileNames },
+      }),
+      events: (a, version) => [
+        {
+          type: 'fmar.asset.network-enriched',
+          subject: a.id,
+          organisationId: a.fspId,
+          data: { assetId: a.id, version, sourceOrganisationId: actor.organisationId, ...detail(refOf.get(a.id)!) },
+        },
+      ],
     });
     return done(tx, { matched, enriched: changes.length, unchanged });
   });

@@ -52,13 +52,19 @@ export interface ConsentBinding {
 
 /** The binding rules of UC-05.05, in the order a client would fix them. Throws ConsentError. */
 export function checkBinding(b: ConsentBinding, check: ConsentCheck): void {
-  if (b.mpan !== check.mpan) throw new ConsentError('CONSENT-MPAN-MISMATCH', `The consent is for MPAN ${b.mpan}, not the asset's MPAN ${check.mpan}.`);
-  if (b.fsp !== check.gainingFspId) throw new ConsentError('CONSENT-FSP-MISMATCH', `The consent names FSP ${b.fsp}, not the gaining FSP ${check.gainingFspId}.`);
+  if (b.mpan !== check.mpan)
+    throw new ConsentError('CONSENT-MPAN-MISMATCH', `The consent is for MPAN ${b.mpan}, not the asset's MPAN ${check.mpan}.`);
+  if (b.fsp !== check.gainingFspId)
+    throw new ConsentError('CONSENT-FSP-MISMATCH', `The consent names FSP ${b.fsp}, not the gaining FSP ${check.gainingFspId}.`);
   const purpose = check.purpose ?? DEFAULT_PURPOSE;
-  if (b.purpose !== purpose) throw new ConsentError('CONSENT-PURPOSE', `The consent's purpose is ${b.purpose ?? '(none)'}, not ${purpose}.`);
+  if (b.purpose !== purpose)
+    throw new ConsentError('CONSENT-PURPOSE', `The consent's purpose is ${b.purpose ?? '(none)'}, not ${purpose}.`);
   if (!DAY_RE.test(check.effectiveDate)) throw new TypeError(`checkBinding: effectiveDate ${check.effectiveDate} is not YYYY-MM-DD`);
   if (!covers(b, check.effectiveDate)) {
-    throw new ConsentError('CONSENT-WINDOW', `The consent is valid from ${boundText(b.from)}${b.to ? ` to ${boundText(b.to)}` : ''}, which does not cover the effective date ${check.effectiveDate}.`);
+    throw new ConsentError(
+      'CONSENT-WINDOW',
+      `The consent is valid from ${boundText(b.from)}${b.to ? ` to ${boundText(b.to)}` : ''}, which does not cover the effective date ${check.effectiveDate}.`,
+    );
   }
 }
 
@@ -92,13 +98,19 @@ export async function claimConsentUse(sql: Sql, u: ConsentUse): Promise<'first' 
     const inserted = await sql.query(
       `INSERT INTO consent_replay (issuer, jti, request_key, token_hash, method, first_seen, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz) ON CONFLICT (issuer, jti) DO NOTHING RETURNING jti`,
-      [u.issuer, u.jti, u.requestKey, u.tokenHash, u.method, u.at.toISOString(), u.expiresAt?.toISOString() ?? null]);
+      [u.issuer, u.jti, u.requestKey, u.tokenHash, u.method, u.at.toISOString(), u.expiresAt?.toISOString() ?? null],
+    );
     if (inserted.length) return 'first';
     const [seen] = await sql.query<{ request_key: string; token_hash: string; first_seen: string }>(
-      `SELECT request_key, token_hash, first_seen FROM consent_replay WHERE issuer = $1 AND jti = $2`, [u.issuer, u.jti]);
+      `SELECT request_key, token_hash, first_seen FROM consent_replay WHERE issuer = $1 AND jti = $2`,
+      [u.issuer, u.jti],
+    );
     if (!seen) continue; // purged between the two statements: claim it afresh
     if (seen.request_key === u.requestKey && seen.token_hash === u.tokenHash) return 'retry';
-    throw new ConsentError('CONSENT-REPLAYED', `The consent ${u.jti} was already used by another request (first seen ${new Date(seen.first_seen).toISOString()}).`);
+    throw new ConsentError(
+      'CONSENT-REPLAYED',
+      `The consent ${u.jti} was already used by another request (first seen ${new Date(seen.first_seen).toISOString()}).`,
+    );
   }
   throw new ConsentError('CONSENT-REPLAYED', `The consent ${u.jti} could not be claimed.`);
 }

@@ -31,7 +31,10 @@ export interface ConsentService extends ConsentVerifier {
  * production refuses it.
  */
 export function consentVerifierFromConfig(
-  cfg: Pick<HubConfig, 'mode' | 'consent'>, db: Sql, clock: Clock, o: { simulator?: ConsentSimulator } = {},
+  cfg: Pick<HubConfig, 'mode' | 'consent'>,
+  db: Sql,
+  clock: Clock,
+  o: { simulator?: ConsentSimulator } = {},
 ): ConsentService | undefined {
   const c = cfg.consent;
   if (o.simulator && cfg.mode === 'production') throw new Error('the consent-service simulator is refused in production');
@@ -43,11 +46,24 @@ export function consentVerifierFromConfig(
     const sim = o.simulator;
     jwt = { issuer: sim.issuer, audience: sim.audience, keys: consentIssuerKeys(() => sim.jwks()) };
   }
-  const tokens = jwt && jwtConsentVerifier({ ...jwt, db, skewSec: c.skewSec, maxAgeDays: c.maxAgeDays, allowLoopbackHttpStatusList: cfg.mode === 'development' });
-  const references = c.referenceUrl ? referenceConsentVerifier({
-    url: c.referenceUrl, issuer: c.issuer, db, timeoutMs: c.referenceTimeoutMs,
-    auth: c.referenceToken ? { scheme: c.referenceAuth, token: c.referenceToken } : undefined,
-  }) : undefined;
+  const tokens =
+    jwt &&
+    jwtConsentVerifier({
+      ...jwt,
+      db,
+      skewSec: c.skewSec,
+      maxAgeDays: c.maxAgeDays,
+      allowLoopbackHttpStatusList: cfg.mode === 'development',
+    });
+  const references = c.referenceUrl
+    ? referenceConsentVerifier({
+        url: c.referenceUrl,
+        issuer: c.issuer,
+        db,
+        timeoutMs: c.referenceTimeoutMs,
+        auth: c.referenceToken ? { scheme: c.referenceAuth, token: c.referenceToken } : undefined,
+      })
+    : undefined;
   if (!tokens && !references) return undefined;
 
   return {
@@ -57,18 +73,29 @@ export function consentVerifierFromConfig(
       const asToken = isCompactJws(check.consent);
       const adapter = asToken ? tokens : references;
       if (!adapter) {
-        throw new ConsentError('CONSENT-METHOD-UNSUPPORTED', asToken
-          ? 'The consent is a consent token, but this hub has no consent token issuer configured; send a consent reference.'
-          : 'The consent is an opaque reference, but this hub has no reference-check endpoint configured; send a consent token (JWT).');
+        throw new ConsentError(
+          'CONSENT-METHOD-UNSUPPORTED',
+          asToken
+            ? 'The consent is a consent token, but this hub has no consent token issuer configured; send a consent reference.'
+            : 'The consent is an opaque reference, but this hub has no reference-check endpoint configured; send a consent token (JWT).',
+        );
       }
       return adapter.verify(check, tx);
     },
     async statusOf(ref) {
-      if (!jwt) throw new ConsentError('CONSENT-METHOD-UNSUPPORTED', 'This hub has no consent token issuer configured, so it cannot read status lists.');
+      if (!jwt)
+        throw new ConsentError(
+          'CONSENT-METHOD-UNSUPPORTED',
+          'This hub has no consent token issuer configured, so it cannot read status lists.',
+        );
       return fetchStatus({ uri: ref.uri, idx: ref.index, issuer: jwt.issuer, keys: jwt.keys, at: clock.now() });
     },
     async verifyRevocationNotice(notice) {
-      if (!jwt) throw new ConsentError('CONSENT-METHOD-UNSUPPORTED', 'This hub has no consent token issuer configured, so it cannot verify signed revocation notices.');
+      if (!jwt)
+        throw new ConsentError(
+          'CONSENT-METHOD-UNSUPPORTED',
+          'This hub has no consent token issuer configured, so it cannot verify signed revocation notices.',
+        );
       return verifyRevocationNotice({ notice, ...jwt, at: clock.now(), skewSec: c.skewSec });
     },
   };
@@ -78,7 +105,14 @@ export { ConsentError, type ConsentCheck, type ConsentEvidence, type ConsentVeri
 export { CONSENT_ALGORITHMS, CONSENT_DEFAULTS, consentIssuerKeys, isCompactJws, type ConsentKeySource, type IssuerKeys } from './issuer';
 export { CONSENT_TOKEN_TYPE, jwtConsentVerifier, type JwtConsentOptions } from './jwt';
 export { referenceConsentVerifier, type ReferenceConsentOptions } from './reference';
-export { REVOCATION_NOTICE_TYPE, isRevoked, recordConsentRevocation, verifyRevocationNotice, type ConsentRevocation, type RevocationNotice } from './revocation';
+export {
+  REVOCATION_NOTICE_TYPE,
+  isRevoked,
+  recordConsentRevocation,
+  verifyRevocationNotice,
+  type ConsentRevocation,
+  type RevocationNotice,
+} from './revocation';
 export { DEFAULT_PURPOSE, consentHash, purgeConsentReplays } from './binding';
 export { consentSimulator, consentSimulatorRoutes, type ConsentSimulator } from './simulator';
 export { STATUS, STATUS_LIST_TYPE, fetchStatus, statusAt } from './status-list';

@@ -1,5 +1,13 @@
 import type { z } from '@hono/zod-openapi';
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { ConsentError } from '../kernel/consent-port';
 
 /**
@@ -35,12 +43,19 @@ export function isCompactJws(consent: string): boolean {
 export type ConsentKeySource = URL | JSONWebKeySet | (() => JSONWebKeySet | Promise<JSONWebKeySet>);
 
 /** The issuer's keys, resolved for jose; share one between the consent verifier and the notice verifier. */
-export interface IssuerKeys { readonly kind: 'issuer-keys'; readonly getKey: JWTVerifyGetKey }
+export interface IssuerKeys {
+  readonly kind: 'issuer-keys';
+  readonly getKey: JWTVerifyGetKey;
+}
 
 /** The issuer's keys could not be fetched: the token is not at fault, the hub cannot check it (fail closed, 503). */
 export class IssuerKeysUnavailable extends Error {}
 
-export interface IssuerKeysOptions { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number }
+export interface IssuerKeysOptions {
+  cooldownMs?: number;
+  cacheMaxAgeMs?: number;
+  timeoutMs?: number;
+}
 
 export function consentIssuerKeys(src: ConsentKeySource | IssuerKeys, o: IssuerKeysOptions = {}): IssuerKeys {
   if ('kind' in src && src.kind === 'issuer-keys') return src;
@@ -56,7 +71,10 @@ export function consentIssuerKeys(src: ConsentKeySource | IssuerKeys, o: IssuerK
     let local: ReturnType<typeof createLocalJWKSet> | undefined;
     inner = async (header, token) => {
       const set = await src();
-      if (set !== forSet) { local = createLocalJWKSet(set); forSet = set; }
+      if (set !== forSet) {
+        local = createLocalJWKSet(set);
+        forSet = set;
+      }
       return local!(header, token);
     };
   } else {
@@ -81,21 +99,32 @@ const normaliseTyp = (t: string) => t.toLowerCase().replace(/^application\//, ''
  * Check the protected header before any key is looked up: `typ`, an allowed asymmetric `alg`, a
  * `kid`, and no key-source parameter. Throws ConsentError(code) on the first failure.
  */
-export function checkHeader(token: string, typ: string, code: string, algorithms: string[] = CONSENT_ALGORITHMS): { kid: string; alg: string } {
+export function checkHeader(
+  token: string,
+  typ: string,
+  code: string,
+  algorithms: string[] = CONSENT_ALGORITHMS,
+): { kid: string; alg: string } {
   let h: ReturnType<typeof decodeProtectedHeader>;
   try {
     h = decodeProtectedHeader(token);
   } catch {
     throw new ConsentError(code, 'The token header is not base64url-encoded JSON.');
   }
-  if (typeof h.typ !== 'string' || normaliseTyp(h.typ) !== typ) throw new ConsentError(code, `The token's typ is ${String(h.typ)}, not ${typ}.`);
+  if (typeof h.typ !== 'string' || normaliseTyp(h.typ) !== typ)
+    throw new ConsentError(code, `The token's typ is ${String(h.typ)}, not ${typ}.`);
   const alg = h.alg;
   if (typeof alg !== 'string' || alg === 'none' || alg.startsWith('HS') || !algorithms.includes(alg)) {
     throw new ConsentError(code, `The token's alg ${String(alg)} is not accepted; the issuer signs with one of ${algorithms.join(', ')}.`);
   }
   const sources = KEY_SOURCE_HEADERS.filter((p) => p in h);
-  if (sources.length) throw new ConsentError(code, `The token header carries ${sources.join(', ')}: keys come from the hub's configuration only, never from the token.`);
-  if (typeof h.kid !== 'string' || h.kid.length === 0 || h.kid.length > 256) throw new ConsentError(code, 'The token header has no kid naming the issuer key that signed it.');
+  if (sources.length)
+    throw new ConsentError(
+      code,
+      `The token header carries ${sources.join(', ')}: keys come from the hub's configuration only, never from the token.`,
+    );
+  if (typeof h.kid !== 'string' || h.kid.length === 0 || h.kid.length > 256)
+    throw new ConsentError(code, 'The token header has no kid naming the issuer key that signed it.');
   return { kid: h.kid, alg };
 }
 
@@ -104,6 +133,8 @@ export function parseClaims<T extends z.ZodType>(schema: T, payload: JWTPayload,
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const path = issue.path.join('.');
-  throw new ConsentError(code, `The ${what}'s ${path || 'claims'} claim ${issue.code === 'invalid_type' && issue.input === undefined ? 'is missing' : `is invalid (${issue.message})`}.`);
+  throw new ConsentError(
+    code,
+    `The ${what}'s ${path || 'claims'} claim ${issue.code === 'invalid_type' && issue.input === undefined ? 'is missing' : `is invalid (${issue.message})`}.`,
+  );
 }
-

@@ -3,7 +3,19 @@ import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Sql } from '../storage/db';
 import { MPAN_RE, boundText, checkBinding, claimConsentUse, consentHash, parseBound } from './binding';
 import { ConsentError, type ConsentEvidence, type ConsentVerifier } from '../kernel/consent-port';
-import { CONSENT_ALGORITHMS, CONSENT_DEFAULTS, IssuerKeysUnavailable, MAX_TOKEN_CHARS, checkHeader, consentIssuerKeys, isCompactJws, parseClaims, type ConsentKeySource, type IssuerKeys, type IssuerKeysOptions } from './issuer';
+import {
+  CONSENT_ALGORITHMS,
+  CONSENT_DEFAULTS,
+  IssuerKeysUnavailable,
+  MAX_TOKEN_CHARS,
+  checkHeader,
+  consentIssuerKeys,
+  isCompactJws,
+  parseClaims,
+  type ConsentKeySource,
+  type IssuerKeys,
+  type IssuerKeysOptions,
+} from './issuer';
 import { isRevoked } from './revocation';
 
 /**
@@ -18,30 +30,47 @@ export const CONSENT_TOKEN_TYPE = 'consent+jwt';
 /** A jose failure as a rule code: which check failed, not the library's message alone. */
 function consentFailure(e: unknown, kid: string, retryAfterSec: number): ConsentError {
   if (e instanceof ConsentError) return e;
-  if (e instanceof IssuerKeysUnavailable) return new ConsentError('CONSENT-SERVICE-UNAVAILABLE', `The consent token cannot be checked now: ${e.message}.`, retryAfterSec);
+  if (e instanceof IssuerKeysUnavailable)
+    return new ConsentError('CONSENT-SERVICE-UNAVAILABLE', `The consent token cannot be checked now: ${e.message}.`, retryAfterSec);
   if (e instanceof errors.JWTExpired) {
     return e.claim === 'iat'
-      ? new ConsentError('CONSENT-TOO-OLD', 'The consent token was issued longer ago than the hub accepts (iat); ask the consent service for a fresh one.')
+      ? new ConsentError(
+          'CONSENT-TOO-OLD',
+          'The consent token was issued longer ago than the hub accepts (iat); ask the consent service for a fresh one.',
+        )
       : new ConsentError('CONSENT-EXPIRED', 'The consent token has expired (exp).');
   }
   if (e instanceof errors.JWTClaimValidationFailed) {
     if (e.reason === 'check_failed') {
-      if (e.claim === 'iss') return new ConsentError('CONSENT-ISSUER', `The consent token's iss ${String(e.payload.iss)} is not the configured consent service.`);
-      if (e.claim === 'aud') return new ConsentError('CONSENT-AUDIENCE', `The consent token's aud ${JSON.stringify(e.payload.aud)} does not name this hub.`);
+      if (e.claim === 'iss')
+        return new ConsentError(
+          'CONSENT-ISSUER',
+          `The consent token's iss ${String(e.payload.iss)} is not the configured consent service.`,
+        );
+      if (e.claim === 'aud')
+        return new ConsentError('CONSENT-AUDIENCE', `The consent token's aud ${JSON.stringify(e.payload.aud)} does not name this hub.`);
       if (e.claim === 'nbf') return new ConsentError('CONSENT-NOT-YET-VALID', 'The consent token is not valid yet (nbf).');
       if (e.claim === 'iat') return new ConsentError('CONSENT-NOT-YET-VALID', 'The consent token is issued in the future (iat).');
     }
-    return new ConsentError('CONSENT-TOKEN-INVALID', `The consent token's ${e.claim} claim is ${e.reason === 'missing' ? 'missing' : 'invalid'}.`);
+    return new ConsentError(
+      'CONSENT-TOKEN-INVALID',
+      `The consent token's ${e.claim} claim is ${e.reason === 'missing' ? 'missing' : 'invalid'}.`,
+    );
   }
-  if (e instanceof errors.JWKSNoMatchingKey) return new ConsentError('CONSENT-TOKEN-INVALID', `No key of the consent service has kid ${kid}.`);
-  if (e instanceof errors.JWSSignatureVerificationFailed) return new ConsentError('CONSENT-TOKEN-INVALID', 'The consent token signature does not verify.');
+  if (e instanceof errors.JWKSNoMatchingKey)
+    return new ConsentError('CONSENT-TOKEN-INVALID', `No key of the consent service has kid ${kid}.`);
+  if (e instanceof errors.JWSSignatureVerificationFailed)
+    return new ConsentError('CONSENT-TOKEN-INVALID', 'The consent token signature does not verify.');
   if (e instanceof errors.JOSEError) return new ConsentError('CONSENT-TOKEN-INVALID', `The consent token is not valid: ${e.message}.`);
   throw e;
 }
 
 const BoundClaim = z.union([z.string().max(40), z.number()]).transform((v, ctx) => {
   const b = parseBound(v);
-  if (!b) { ctx.addIssue({ code: 'custom', message: 'must be a YYYY-MM-DD day, an RFC 3339 instant with offset, or a NumericDate' }); return z.NEVER; }
+  if (!b) {
+    ctx.addIssue({ code: 'custom', message: 'must be a YYYY-MM-DD day, an RFC 3339 instant with offset, or a NumericDate' });
+    return z.NEVER;
+  }
   return b;
 });
 
@@ -54,7 +83,9 @@ export const ConsentTokenClaims = z.object({
   purpose: z.string().min(1).max(64),
   consent_from: BoundClaim,
   consent_to: BoundClaim.optional(),
-  status: z.object({ status_list: z.object({ uri: z.url({ protocol: /^https?$/ }).max(2048), idx: z.number().int().min(0) }).optional() }).optional(),
+  status: z
+    .object({ status_list: z.object({ uri: z.url({ protocol: /^https?$/ }).max(2048), idx: z.number().int().min(0) }).optional() })
+    .optional(),
 });
 
 export interface JwtConsentOptions {
@@ -84,8 +115,13 @@ export function jwtConsentVerifier(opts: JwtConsentOptions): ConsentVerifier {
   return {
     async verify(check, tx) {
       const token = check.consent;
-      if (token.length > MAX_TOKEN_CHARS) throw new ConsentError('CONSENT-TOKEN-INVALID', `The consent token is ${token.length} characters; at most ${MAX_TOKEN_CHARS} are accepted.`);
-      if (!isCompactJws(token)) throw new ConsentError('CONSENT-TOKEN-INVALID', 'The consent token is not a signed compact JWS (header.payload.signature).');
+      if (token.length > MAX_TOKEN_CHARS)
+        throw new ConsentError(
+          'CONSENT-TOKEN-INVALID',
+          `The consent token is ${token.length} characters; at most ${MAX_TOKEN_CHARS} are accepted.`,
+        );
+      if (!isCompactJws(token))
+        throw new ConsentError('CONSENT-TOKEN-INVALID', 'The consent token is not a signed compact JWS (header.payload.signature).');
       const { kid } = checkHeader(token, CONSENT_TOKEN_TYPE, 'CONSENT-TOKEN-INVALID');
       let payload: JWTPayload;
       try {
@@ -107,7 +143,7 @@ export function jwtConsentVerifier(opts: JwtConsentOptions): ConsentVerifier {
       if (listUri && !listUri.startsWith('https:')) {
         const host = new URL(listUri).hostname;
         if (!(opts.allowLoopbackHttpStatusList && (host === 'localhost' || host === '127.0.0.1'))) {
-          throw new ConsentError('CONSENT-TOKEN-INVALID', 'The consent token\'s status list URI must be https.');
+          throw new ConsentError('CONSENT-TOKEN-INVALID', "The consent token's status list URI must be https.");
         }
       }
       checkBinding({ mpan: c.mpan, fsp: c.fsp, purpose: c.purpose, from: c.consent_from, to: c.consent_to }, check);
@@ -119,7 +155,12 @@ export function jwtConsentVerifier(opts: JwtConsentOptions): ConsentVerifier {
       }
       // Last, so that only a consent valid in every other way uses up its jti.
       await claimConsentUse(sql, {
-        issuer: opts.issuer, jti: c.jti, requestKey: check.requestKey, tokenHash, method: 'jwt', at: check.at,
+        issuer: opts.issuer,
+        jti: c.jti,
+        requestKey: check.requestKey,
+        tokenHash,
+        method: 'jwt',
+        at: check.at,
         expiresAt: new Date(((payload.exp as number) + skewSec) * 1000),
       });
       return jwtEvidence(opts.issuer, kid, payload, c, tokenHash, check.at);
@@ -127,14 +168,36 @@ export function jwtConsentVerifier(opts: JwtConsentOptions): ConsentVerifier {
   };
 }
 
-function jwtEvidence(issuer: string, kid: string, payload: JWTPayload, c: z.infer<typeof ConsentTokenClaims>, tokenHash: string, at: Date): ConsentEvidence {
+function jwtEvidence(
+  issuer: string,
+  kid: string,
+  payload: JWTPayload,
+  c: z.infer<typeof ConsentTokenClaims>,
+  tokenHash: string,
+  at: Date,
+): ConsentEvidence {
   const list = c.status?.status_list;
   const claims: ConsentEvidence['claims'] = {
-    sub: c.sub, mpan: c.mpan, fsp: c.fsp, purpose: c.purpose,
-    nbf: isoOf(payload.nbf), exp: isoOf(payload.exp), iat: isoOf(payload.iat),
-    validFrom: boundText(c.consent_from), validTo: c.consent_to ? boundText(c.consent_to) : undefined,
+    sub: c.sub,
+    mpan: c.mpan,
+    fsp: c.fsp,
+    purpose: c.purpose,
+    nbf: isoOf(payload.nbf),
+    exp: isoOf(payload.exp),
+    iat: isoOf(payload.iat),
+    validFrom: boundText(c.consent_from),
+    validTo: c.consent_to ? boundText(c.consent_to) : undefined,
     status: list ? `${list.uri}#${list.idx}` : undefined,
   };
   for (const k of Object.keys(claims) as (keyof typeof claims)[]) if (claims[k] === undefined) delete claims[k];
-  return { method: 'jwt', issuer, kid, jti: c.jti, claims, tokenHash, statusList: list ? { uri: list.uri, index: list.idx } : null, verifiedAt: at.toISOString() };
+  return {
+    method: 'jwt',
+    issuer,
+    kid,
+    jti: c.jti,
+    claims,
+    tokenHash,
+    statusList: list ? { uri: list.uri, index: list.idx } : null,
+    verifiedAt: at.toISOString(),
+  };
 }

@@ -36,8 +36,14 @@ export interface ConsentRequest {
   ttlSec?: number;
 }
 
-export function consentSimulator(o: { issuer: string; audience: string; clock: Clock; mode: 'development' | 'production' }): ConsentSimulator {
-  if (o.mode === 'production') throw new Error('the consent-service simulator is refused in production: configure FMAR_CONSENT_ISSUER and its JWKS (docs/consent.md)');
+export function consentSimulator(o: {
+  issuer: string;
+  audience: string;
+  clock: Clock;
+  mode: 'development' | 'production';
+}): ConsentSimulator {
+  if (o.mode === 'production')
+    throw new Error('the consent-service simulator is refused in production: configure FMAR_CONSENT_ISSUER and its JWKS (docs/consent.md)');
   const keys: { kid: string; privateKey: CryptoKey; pub: JWK }[] = [];
   let published: JSONWebKeySet = { keys: [] };
 
@@ -55,41 +61,77 @@ export function consentSimulator(o: { issuer: string; audience: string; clock: C
   async function sign(typ: string, claims: Record<string, unknown>, ttlSec: number) {
     const k = await current();
     const now = Math.floor(o.clock.now().getTime() / 1000);
-    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ, kid: k.kid })
-      .setIssuer(o.issuer).setAudience(o.audience).setIssuedAt(now).setNotBefore(now).setExpirationTime(now + ttlSec)
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', typ, kid: k.kid })
+      .setIssuer(o.issuer)
+      .setAudience(o.audience)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ttlSec)
       .sign(k.privateKey);
   }
 
   return {
     issuer: o.issuer,
     audience: o.audience,
-    async jwks() { await current(); return published; },
+    async jwks() {
+      await current();
+      return published;
+    },
     rotateKey,
     async issueConsent(r) {
       const jti = crypto.randomUUID();
-      const token = await sign(CONSENT_TOKEN_TYPE, {
-        jti, mpan: r.mpan, fsp: r.fsp, purpose: r.purpose ?? DEFAULT_PURPOSE,
-        consent_from: r.validFrom ?? londonDay(o.clock.now()), ...(r.validTo ? { consent_to: r.validTo } : {}), ...(r.sub ? { sub: r.sub } : {}),
-      }, r.ttlSec ?? 30 * 86_400);
+      const token = await sign(
+        CONSENT_TOKEN_TYPE,
+        {
+          jti,
+          mpan: r.mpan,
+          fsp: r.fsp,
+          purpose: r.purpose ?? DEFAULT_PURPOSE,
+          consent_from: r.validFrom ?? londonDay(o.clock.now()),
+          ...(r.validTo ? { consent_to: r.validTo } : {}),
+          ...(r.sub ? { sub: r.sub } : {}),
+        },
+        r.ttlSec ?? 30 * 86_400,
+      );
       return { token, jti, tokenHash: await consentHash(token) };
     },
     async issueRevocation(r) {
       if (!r.jti && !r.tokenHash) throw new TypeError('issueRevocation: name the consent by jti or tokenHash');
-      const notice = await sign(REVOCATION_NOTICE_TYPE, {
-        jti: crypto.randomUUID(), ...(r.jti ? { consent_jti: r.jti } : {}), ...(r.tokenHash ? { consent_hash: r.tokenHash } : {}),
-        revoked_at: Math.floor(o.clock.now().getTime() / 1000), ...(r.reason ? { reason: r.reason } : {}),
-      }, 3_600);
+      const notice = await sign(
+        REVOCATION_NOTICE_TYPE,
+        {
+          jti: crypto.randomUUID(),
+          ...(r.jti ? { consent_jti: r.jti } : {}),
+          ...(r.tokenHash ? { consent_hash: r.tokenHash } : {}),
+          revoked_at: Math.floor(o.clock.now().getTime() / 1000),
+          ...(r.reason ? { reason: r.reason } : {}),
+        },
+        3_600,
+      );
       return { notice };
     },
   };
 }
 
 const Bound = z.string().refine((v) => parseBound(v) !== undefined, 'a YYYY-MM-DD day or an RFC 3339 instant with offset');
-const ConsentBody = z.object({
-  mpan: z.string().regex(MPAN_RE), fsp: z.string().min(1).max(64),
-  validFrom: Bound.optional(), validTo: Bound.optional(), purpose: z.string().min(1).max(64).optional(), sub: z.string().min(1).max(256).optional(),
-}).strict();
-const RevocationBody = z.object({ jti: z.string().min(1).max(256).optional(), tokenHash: z.string().min(1).max(64).optional(), reason: z.string().max(500).optional() }).strict()
+const ConsentBody = z
+  .object({
+    mpan: z.string().regex(MPAN_RE),
+    fsp: z.string().min(1).max(64),
+    validFrom: Bound.optional(),
+    validTo: Bound.optional(),
+    purpose: z.string().min(1).max(64).optional(),
+    sub: z.string().min(1).max(256).optional(),
+  })
+  .strict();
+const RevocationBody = z
+  .object({
+    jti: z.string().min(1).max(256).optional(),
+    tokenHash: z.string().min(1).max(64).optional(),
+    reason: z.string().max(500).optional(),
+  })
+  .strict()
   .refine((b) => b.jti || b.tokenHash, { message: 'name the consent by jti or tokenHash', path: ['jti'] });
 
 /**
@@ -103,12 +145,25 @@ export function consentSimulatorRoutes(sim: ConsentSimulator, o: { mode: 'develo
   const app = new Hono();
   const body = async <T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T> | Response> => {
     let json: unknown;
-    try { json = await req.json(); } catch { json = undefined; }
+    try {
+      json = await req.json();
+    } catch {
+      json = undefined;
+    }
     const r = schema.safeParse(json);
     if (r.success) return r.data;
-    return problemResponse(validationProblem(r.error.issues.map((i) => fieldError(i.path.join('.') || 'body', 'REQUEST-VALIDATION', i.message))));
+    return problemResponse(
+      validationProblem(r.error.issues.map((i) => fieldError(i.path.join('.') || 'body', 'REQUEST-VALIDATION', i.message))),
+    );
   };
-  app.get('/', (c) => c.json({ issuer: sim.issuer, audience: sim.audience, jwks_uri: `${sim.issuer}/jwks`, note: 'development consent-service simulator; refused in production' }));
+  app.get('/', (c) =>
+    c.json({
+      issuer: sim.issuer,
+      audience: sim.audience,
+      jwks_uri: `${sim.issuer}/jwks`,
+      note: 'development consent-service simulator; refused in production',
+    }),
+  );
   app.get('/jwks', async (c) => c.json(await sim.jwks()));
   app.post('/consents', async (c) => {
     const b = await body(c.req.raw, ConsentBody);

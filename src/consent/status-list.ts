@@ -28,11 +28,23 @@ export function statusAt(list: Uint8Array, bits: number, idx: number): number {
 }
 
 /** Fetch, verify and read one entry of a status list. Fails closed (CONSENT-SERVICE-UNAVAILABLE) when it cannot. */
-export async function fetchStatus(o: { uri: string; idx: number; issuer: string; keys: IssuerKeys; at: Date; timeoutMs?: number; fetch?: typeof fetch }): Promise<number> {
+export async function fetchStatus(o: {
+  uri: string;
+  idx: number;
+  issuer: string;
+  keys: IssuerKeys;
+  at: Date;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}): Promise<number> {
   const f = o.fetch ?? fetch;
   let text: string;
   try {
-    const res = await f(o.uri, { headers: { accept: 'application/statuslist+jwt' }, signal: AbortSignal.timeout(o.timeoutMs ?? 5000), redirect: 'error' });
+    const res = await f(o.uri, {
+      headers: { accept: 'application/statuslist+jwt' },
+      signal: AbortSignal.timeout(o.timeoutMs ?? 5000),
+      redirect: 'error',
+    });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     text = (await res.text()).trim();
     if (text.length > 1_000_000) throw new Error('status list too large');
@@ -42,14 +54,29 @@ export async function fetchStatus(o: { uri: string; idx: number; issuer: string;
   checkHeader(text, STATUS_LIST_TYPE, 'CONSENT-SERVICE-UNAVAILABLE');
   let payload;
   try {
-    ({ payload } = await jwtVerify(text, o.keys.getKey, { algorithms: CONSENT_ALGORITHMS, typ: STATUS_LIST_TYPE, issuer: o.issuer, subject: o.uri, currentDate: o.at, clockTolerance: 60 }));
+    ({ payload } = await jwtVerify(text, o.keys.getKey, {
+      algorithms: CONSENT_ALGORITHMS,
+      typ: STATUS_LIST_TYPE,
+      issuer: o.issuer,
+      subject: o.uri,
+      currentDate: o.at,
+      clockTolerance: 60,
+    }));
   } catch (e) {
-    throw new ConsentError('CONSENT-SERVICE-UNAVAILABLE', `The status list ${o.uri} is not a valid list of the consent issuer (${(e as { code?: string }).code ?? 'invalid'}).`);
+    throw new ConsentError(
+      'CONSENT-SERVICE-UNAVAILABLE',
+      `The status list ${o.uri} is not a valid list of the consent issuer (${(e as { code?: string }).code ?? 'invalid'}).`,
+    );
   }
   const sl = payload.status_list as { bits?: unknown; lst?: unknown } | undefined;
   const bits = Number(sl?.bits);
-  if (![1, 2, 4, 8].includes(bits) || typeof sl?.lst !== 'string') throw new ConsentError('CONSENT-SERVICE-UNAVAILABLE', `The status list ${o.uri} has no valid status_list claim.`);
+  if (![1, 2, 4, 8].includes(bits) || typeof sl?.lst !== 'string')
+    throw new ConsentError('CONSENT-SERVICE-UNAVAILABLE', `The status list ${o.uri} has no valid status_list claim.`);
   let list: Uint8Array;
-  try { list = await inflate(base64url.decode(sl.lst)); } catch { throw new ConsentError('CONSENT-SERVICE-UNAVAILABLE', `The status list ${o.uri} does not decompress.`); }
+  try {
+    list = await inflate(base64url.decode(sl.lst));
+  } catch {
+    throw new ConsentError('CONSENT-SERVICE-UNAVAILABLE', `The status list ${o.uri} does not decompress.`);
+  }
   return statusAt(list, bits, o.idx);
 }

@@ -3,7 +3,12 @@ import type { Ctx } from '../context';
 import { createClient, rotateClient } from '../identity/clients';
 import type { DemoOrganisation } from './seed';
 
-export interface DemoClient { key: string; organisationId: string; clientId: string; clientSecret: string }
+export interface DemoClient {
+  key: string;
+  organisationId: string;
+  clientId: string;
+  clientSecret: string;
+}
 
 /**
  * One machine client per demo organisation (`demo-<key>`, client_secret_basic). Secrets are kept
@@ -18,7 +23,12 @@ export async function ensureDemoClients(ctx: Ctx, orgs: DemoOrganisation[], prod
     const [exists] = await ctx.db.query(`SELECT status FROM api_client WHERE client_id = $1`, [clientId]);
     const c = exists
       ? await rotateClient(ctx, system, clientId, {})
-      : await createClient(ctx, system, { name: `Demo client (${o.key})`, kind: 'machine', authMethod: 'client_secret_basic', organisationId: o.id }, { clientId, demo: true, production });
+      : await createClient(
+          ctx,
+          system,
+          { name: `Demo client (${o.key})`, kind: 'machine', authMethod: 'client_secret_basic', organisationId: o.id },
+          { clientId, demo: true, production },
+        );
     out.push({ key: o.key, organisationId: o.id, clientId, clientSecret: c.clientSecret! });
   }
   return out;

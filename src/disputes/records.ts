@@ -25,13 +25,22 @@ export interface DisputableRecord {
   /** Throws the record's own not-found problem unless the caller sees it. */
   assertVisible(tx: Sql, p: Principal, id: string): Promise<void>;
   /** Apply the correction with If-Match semantics in `tx`; the record's own rule codes on refusal. Returns the new version. */
-  correct(tx: Sql, ctx: Ctx, actor: Principal, id: string, changes: Record<string, unknown>, version: number, disputeId: string): Promise<number>;
+  correct(
+    tx: Sql,
+    ctx: Ctx,
+    actor: Principal,
+    id: string,
+    changes: Record<string, unknown>,
+    version: number,
+    disputeId: string,
+  ): Promise<number>;
   eventData(id: string): Record<string, string>;
   /** Work for after the commit (organisations: drop the token-check caches). */
   afterCommit?: () => void;
 }
 
-const notFound = (code: 'ASSET-NOT-FOUND' | 'ORG-NOT-FOUND' | 'UNIT-NOT-FOUND', what: string, id: string) => new Problem(code, `No ${what} ${id}.`);
+const notFound = (code: 'ASSET-NOT-FOUND' | 'ORG-NOT-FOUND' | 'UNIT-NOT-FOUND', what: string, id: string) =>
+  new Problem(code, `No ${what} ${id}.`);
 
 export const DISPUTABLE: Record<DisputedRecordType, DisputableRecord> = {
   asset: {

@@ -6,16 +6,23 @@ import { DISPUTABLE_FIELDS, MAX_PROPOSED_BYTES, type DisputeStatus, type Dispute
 /** Every field path must start with a disputable field of the record type. */
 export function checkFields(recordType: DisputedRecordType, fields: string[]): FieldError[] {
   const known: readonly string[] = DISPUTABLE_FIELDS[recordType];
-  return fields.flatMap((f, i) => known.includes(f.split('.')[0]) ? []
-    : [fieldError(`fields.${i}`, 'DISPUTE-FIELD-UNKNOWN', `"${f}" is not a field of ${recordType}; its fields are ${known.join(', ')}.`)]);
+  return fields.flatMap((f, i) =>
+    known.includes(f.split('.')[0])
+      ? []
+      : [fieldError(`fields.${i}`, 'DISPUTE-FIELD-UNKNOWN', `"${f}" is not a field of ${recordType}; its fields are ${known.join(', ')}.`)],
+  );
 }
 
 /** Proposed values are keyed by fields in dispute, and small. */
 export function checkProposed(fields: string[], proposed: Record<string, unknown> | undefined): FieldError[] {
   if (!proposed) return [];
-  const errors = Object.keys(proposed).filter((k) => !fields.includes(k))
-    .map((k) => fieldError('claim.proposedValues', 'DISPUTE-PROPOSED-FIELD', `"${k}" is not one of the fields in dispute (${fields.join(', ')}).`));
-  if (new TextEncoder().encode(JSON.stringify(proposed)).length > MAX_PROPOSED_BYTES) errors.push(fieldError('claim.proposedValues', 'DISPUTE-PROPOSED-FIELD', `At most ${MAX_PROPOSED_BYTES} bytes of JSON.`));
+  const errors = Object.keys(proposed)
+    .filter((k) => !fields.includes(k))
+    .map((k) =>
+      fieldError('claim.proposedValues', 'DISPUTE-PROPOSED-FIELD', `"${k}" is not one of the fields in dispute (${fields.join(', ')}).`),
+    );
+  if (new TextEncoder().encode(JSON.stringify(proposed)).length > MAX_PROPOSED_BYTES)
+    errors.push(fieldError('claim.proposedValues', 'DISPUTE-PROPOSED-FIELD', `At most ${MAX_PROPOSED_BYTES} bytes of JSON.`));
   return errors;
 }
 

@@ -12,15 +12,38 @@ import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
 import { DISPUTABLE } from './records';
 import { checkFields, checkProposed, checkResolution, mayTransition, type DisputeAction } from './rules';
-import { CommentInput, DisputeInput, MAX_EVIDENCE_PER_DISPUTE, ResolveInput, WithdrawInput, type Dispute, type DisputeComment, type DisputeStatus } from './schema';
-import { DISPUTE_COLS, disputeVisibility, evidenceCount, selectComments, selectDispute, toComment, toDispute, type CommentRow, type DisputeRow } from './store';
+import {
+  CommentInput,
+  DisputeInput,
+  MAX_EVIDENCE_PER_DISPUTE,
+  ResolveInput,
+  WithdrawInput,
+  type Dispute,
+  type DisputeComment,
+  type DisputeStatus,
+} from './schema';
+import {
+  DISPUTE_COLS,
+  disputeVisibility,
+  evidenceCount,
+  selectComments,
+  selectDispute,
+  toComment,
+  toDispute,
+  type CommentRow,
+  type DisputeRow,
+} from './store';
 
 /** The first rule broken names the problem; every error found comes back in `errors`. */
 function refuse(errors: FieldError[]): Problem {
   return new Problem(errors[0].code, errors.map((e) => e.detail).join(' '), {}, errors);
 }
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: z.ZodError } }, raw: unknown, what: string): T {
+function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: z.ZodError } },
+  raw: unknown,
+  what: string,
+): T {
   const r = schema.safeParse(raw);
   if (!r.success) throw new Problem('REQUEST-VALIDATION', `The ${what} is invalid.`, {}, fieldErrorsFromZod(r.error, raw));
   return r.data;
@@ -39,10 +62,29 @@ type Verb = 'raised' | 'comment-added' | 'under-review' | 'resolved' | 'withdraw
 function notice(d: Dispute, verb: Verb, extra: Record<string, unknown> = {}): { audit: AuditEntry; event: ChangeEvent } {
   const org = d.raisedBy.organisationId;
   return {
-    audit: { action: `dispute.${verb}`, recordType: 'dispute', recordId: d.id, organisationId: org, detail: { version: d.version, status: d.status, recordType: d.recordType, recordId: d.recordId, ...extra } },
+    audit: {
+      action: `dispute.${verb}`,
+      recordType: 'dispute',
+      recordId: d.id,
+      organisationId: org,
+      detail: { version: d.version, status: d.status, recordType: d.recordType, recordId: d.recordId, ...extra },
+    },
     event: {
-      type: `fmar.dispute.${verb}`, subject: d.id, organisationId: org,
-      data: { disputeId: d.id, recordType: d.recordType, recordId: d.recordId, fields: d.fields, status: d.status, outcome: d.outcome, raisedBy: org, version: d.version, ...DISPUTABLE[d.recordType].eventData(d.recordId), ...extra },
+      type: `fmar.dispute.${verb}`,
+      subject: d.id,
+      organisationId: org,
+      data: {
+        disputeId: d.id,
+        recordType: d.recordType,
+        recordId: d.recordId,
+        fields: d.fields,
+        status: d.status,
+        outcome: d.outcome,
+        raisedBy: org,
+        version: d.version,
+        ...DISPUTABLE[d.recordType].eventData(d.recordId),
+        ...extra,
+      },
     },
   };
 }
@@ -62,10 +104,19 @@ export async function raiseDispute(ctx: Ctx, actor: Principal, raw: unknown): Pr
   const now = ctx.clock.now();
   const at = now.toISOString();
   const id = ctx.ids.next();
-  const duplicate = (existing: string) => new Problem('DISPUTE-DUPLICATE', `Your organisation already has open dispute ${existing} on ${input.recordType} ${input.recordId} for ${fields.join(', ')}.`, { existingDisputeId: existing });
-  const findOpen = async (db: Sql) => (await db.query<{ id: string }>(
-    `SELECT id FROM dispute WHERE raised_by_org = $1 AND record_type = $2 AND record_id = $3 AND fields = $4::text[] AND status IN ('OPEN', 'UNDER_REVIEW')`,
-    [actor.organisationId, input.recordType, input.recordId, fields]))[0]?.id;
+  const duplicate = (existing: string) =>
+    new Problem(
+      'DISPUTE-DUPLICATE',
+      `Your organisation already has open dispute ${existing} on ${input.recordType} ${input.recordId} for ${fields.join(', ')}.`,
+      { existingDisputeId: existing },
+    );
+  const findOpen = async (db: Sql) =>
+    (
+      await db.query<{ id: string }>(
+        `SELECT id FROM dispute WHERE raised_by_org = $1 AND record_type = $2 AND record_id = $3 AND fields = $4::text[] AND status IN ('OPEN', 'UNDER_REVIEW')`,
+        [actor.organisationId, input.recordType, input.recordId, fields],
+      )
+    )[0]?.id;
   try {
     return await ctx.db.transaction(async (tx) => {
       await DISPUTABLE[input.recordType].assertVisible(tx, actor, input.recordId);
@@ -74,7 +125,8 @@ export async function raiseDispute(ctx: Ctx, actor: Principal, raw: unknown): Pr
       await tx.query(
         `INSERT INTO dispute (id, record_type, record_id, fields, claim, evidence, status, raised_by_org, raised_by, raised_at, recorded_at, recorded_by)
          VALUES ($1, $2, $3, $4::text[], $5::jsonb, $6::jsonb, 'OPEN', $7, $8, $9::timestamptz, $9::timestamptz, $8)`,
-        [id, input.recordType, input.recordId, fields, input.claim, input.evidence, actor.organisationId, recordedBy(actor), at]);
+        [id, input.recordType, input.recordId, fields, input.claim, input.evidence, actor.organisationId, recordedBy(actor), at],
+      );
       const d = await reread(tx, id);
       await announce(tx, ctx, actor, now, d, 'raised', { evidence: d.evidence.length });
       return d;
@@ -99,23 +151,39 @@ export async function getDispute(ctx: Ctx, p: Principal, id: string): Promise<Di
 /** Every version, newest first: the current record then the kept prior versions. */
 export async function disputeHistory(ctx: Ctx, p: Principal, id: string): Promise<Dispute[]> {
   const { comments: _c, ...current } = await getDispute(ctx, p, id);
-  return [current, ...await priorVersions<Dispute>(ctx.db, 'dispute', id)];
+  return [current, ...(await priorVersions<Dispute>(ctx.db, 'dispute', id))];
 }
 
-export interface DisputeFilter { status?: DisputeStatus; recordType?: string; recordId?: string; raisedBy?: string }
+export interface DisputeFilter {
+  status?: DisputeStatus;
+  recordType?: string;
+  recordId?: string;
+  raisedBy?: string;
+}
 
 /** Keyset page of visible disputes, ordered by ID. */
 export async function listDisputes(ctx: Ctx, p: Principal, f: DisputeFilter, page: { limit: number; after?: string }) {
   const params: unknown[] = [];
   const conds = [disputeVisibility(p, params)];
-  const eq = (col: string, v: string | undefined) => { if (v !== undefined) { params.push(v); conds.push(`${col} = $${params.length}`); } };
+  const eq = (col: string, v: string | undefined) => {
+    if (v !== undefined) {
+      params.push(v);
+      conds.push(`${col} = $${params.length}`);
+    }
+  };
   eq('d.status', f.status);
   eq('d.record_type', f.recordType);
   eq('d.record_id', f.recordId);
   eq('d.raised_by_org', f.raisedBy);
-  if (page.after) { params.push(page.after); conds.push(`d.id > $${params.length}`); }
+  if (page.after) {
+    params.push(page.after);
+    conds.push(`d.id > $${params.length}`);
+  }
   params.push(page.limit + 1);
-  const rows = await ctx.db.query<DisputeRow>(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE ${conds.join(' AND ')} ORDER BY d.id LIMIT $${params.length}`, params);
+  const rows = await ctx.db.query<DisputeRow>(
+    `SELECT ${DISPUTE_COLS} FROM dispute d WHERE ${conds.join(' AND ')} ORDER BY d.id LIMIT $${params.length}`,
+    params,
+  );
   const items = rows.slice(0, page.limit).map(toDispute);
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
@@ -132,8 +200,17 @@ function lockDispute(p: Principal, id: string, permission: Action) {
 function refuseAction(p: Principal, action: DisputeAction) {
   return (before: Dispute) => {
     const id = before.id;
-    if (action === 'withdraw' && before.raisedBy.organisationId !== p.organisationId) throw new Problem('DISPUTE-NOT-RAISER', `Dispute ${id} was raised by ${before.raisedBy.organisationId}; only it withdraws the dispute.`);
-    if (!mayTransition(before.status, action)) throw new Problem('DISPUTE-TRANSITION-ILLEGAL', `Dispute ${id} is ${before.status}: it cannot be ${action === 'comment' ? 'commented on' : action === 'review' ? 'taken under review' : action === 'resolve' ? 'resolved' : 'withdrawn'}.`, { status: before.status });
+    if (action === 'withdraw' && before.raisedBy.organisationId !== p.organisationId)
+      throw new Problem(
+        'DISPUTE-NOT-RAISER',
+        `Dispute ${id} was raised by ${before.raisedBy.organisationId}; only it withdraws the dispute.`,
+      );
+    if (!mayTransition(before.status, action))
+      throw new Problem(
+        'DISPUTE-TRANSITION-ILLEGAL',
+        `Dispute ${id} is ${before.status}: it cannot be ${action === 'comment' ? 'commented on' : action === 'review' ? 'taken under review' : action === 'resolve' ? 'resolved' : 'withdrawn'}.`,
+        { status: before.status },
+      );
   };
 }
 
@@ -153,33 +230,60 @@ export async function commentOnDispute(ctx: Ctx, actor: Principal, id: string, r
   return ctx.db.transaction(async (tx) => {
     const d = await lockFor(tx, actor, id, 'disputes.comment', 'comment');
     const held = await evidenceCount(tx, id);
-    if (held + input.evidence.length > MAX_EVIDENCE_PER_DISPUTE) throw new Problem('DISPUTE-EVIDENCE-LIMIT', `Dispute ${id} holds ${held} evidence item(s); ${input.evidence.length} more would pass ${MAX_EVIDENCE_PER_DISPUTE}.`);
+    if (held + input.evidence.length > MAX_EVIDENCE_PER_DISPUTE)
+      throw new Problem(
+        'DISPUTE-EVIDENCE-LIMIT',
+        `Dispute ${id} holds ${held} evidence item(s); ${input.evidence.length} more would pass ${MAX_EVIDENCE_PER_DISPUTE}.`,
+      );
     const [row] = await tx.query<CommentRow>(
       `INSERT INTO dispute_comment (id, dispute_id, organisation_id, author, body, evidence, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::timestamptz)
        RETURNING id, organisation_id, author, body, evidence, created_at`,
-      [commentId, id, actor.organisationId, recordedBy(actor), input.body, input.evidence, now.toISOString()]);
+      [commentId, id, actor.organisationId, recordedBy(actor), input.body, input.evidence, now.toISOString()],
+    );
     await announce(tx, ctx, actor, now, d, 'comment-added', { commentId, by: actor.organisationId, evidence: input.evidence.length });
     return toComment(row);
   });
 }
 
 /** A step that changes the dispute's status: one versioned change (src/kernel/versioned.ts), announced to every party. */
-async function changeStatus(tx: Sql, ctx: Ctx, actor: Principal, now: Date, id: string, o: {
-  permission: Action; action: DisputeAction; ifMatch?: number; status: DisputeStatus; verb: Verb;
-  /** Work done after the checks, before the write (a resolution's correction), and what it adds to the row and the notice. */
-  more?: (before: Dispute) => Promise<{ outcome?: string; note?: string | null; correction?: unknown; extra?: Record<string, unknown> }>;
-}): Promise<Dispute> {
+async function changeStatus(
+  tx: Sql,
+  ctx: Ctx,
+  actor: Principal,
+  now: Date,
+  id: string,
+  o: {
+    permission: Action;
+    action: DisputeAction;
+    ifMatch?: number;
+    status: DisputeStatus;
+    verb: Verb;
+    /** Work done after the checks, before the write (a resolution's correction), and what it adds to the row and the notice. */
+    more?: (before: Dispute) => Promise<{ outcome?: string; note?: string | null; correction?: unknown; extra?: Record<string, unknown> }>;
+  },
+): Promise<Dispute> {
   const at = now.toISOString();
   const closed = o.status === 'RESOLVED' || o.status === 'WITHDRAWN';
   let extra: Record<string, unknown> = {};
   const { after } = await changeVersioned(tx, ctx, actor, now, {
-    table: 'dispute', alias: 'd', key: { id }, label: `Dispute ${id}`, returning: DISPUTE_COLS, toRecord: toDispute,
-    lock: lockDispute(actor, id, o.permission), notFound: () => notFound(id), guard: refuseAction(actor, o.action), ifMatch: o.ifMatch,
+    table: 'dispute',
+    alias: 'd',
+    key: { id },
+    label: `Dispute ${id}`,
+    returning: DISPUTE_COLS,
+    toRecord: toDispute,
+    lock: lockDispute(actor, id, o.permission),
+    notFound: () => notFound(id),
+    guard: refuseAction(actor, o.action),
+    ifMatch: o.ifMatch,
     history: 'dispute',
     set: async (before) => {
       const m = o.more ? await o.more(before) : {};
       extra = m.extra ?? {};
-      return { sql: `status = $1, outcome = $2, resolution_note = $3, correction = $4::jsonb, closed_at = $5::timestamptz`, params: [o.status, m.outcome ?? null, m.note ?? null, m.correction ?? null, closed ? at : null] };
+      return {
+        sql: `status = $1, outcome = $2, resolution_note = $3, correction = $4::jsonb, closed_at = $5::timestamptz`,
+        params: [o.status, m.outcome ?? null, m.note ?? null, m.correction ?? null, closed ? at : null],
+      };
     },
     audit: (_, after) => [notice(after, o.verb, extra).audit],
     events: (_, after) => [notice(after, o.verb, extra).event],
@@ -191,17 +295,33 @@ async function changeStatus(tx: Sql, ctx: Ctx, actor: Principal, now: Date, id: 
 export async function reviewDispute(ctx: Ctx, actor: Principal, id: string, opts: { ifMatch?: number } = {}): Promise<Dispute> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    return changeStatus(tx, ctx, actor, now, id, { permission: 'disputes.resolve', action: 'review', ifMatch: opts.ifMatch, status: 'UNDER_REVIEW', verb: 'under-review' });
+    return changeStatus(tx, ctx, actor, now, id, {
+      permission: 'disputes.resolve',
+      action: 'review',
+      ifMatch: opts.ifMatch,
+      status: 'UNDER_REVIEW',
+      verb: 'under-review',
+    });
   });
 }
 
 /** The raiser withdraws its dispute before resolution. */
-export async function withdrawDispute(ctx: Ctx, actor: Principal, id: string, raw: unknown = {}, opts: { ifMatch?: number } = {}): Promise<Dispute> {
+export async function withdrawDispute(
+  ctx: Ctx,
+  actor: Principal,
+  id: string,
+  raw: unknown = {},
+  opts: { ifMatch?: number } = {},
+): Promise<Dispute> {
   const input = parse(WithdrawInput, raw ?? {}, 'withdrawal');
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     return changeStatus(tx, ctx, actor, now, id, {
-      permission: 'disputes.withdraw', action: 'withdraw', ifMatch: opts.ifMatch, status: 'WITHDRAWN', verb: 'withdrawn',
+      permission: 'disputes.withdraw',
+      action: 'withdraw',
+      ifMatch: opts.ifMatch,
+      status: 'WITHDRAWN',
+      verb: 'withdrawn',
       more: async () => ({ note: input.reason ?? null, extra: { reason: input.reason ?? null } }),
     });
   });
@@ -219,7 +339,13 @@ function inCorrection(e: unknown): unknown {
  * record's own update (its rules, its If-Match: `correction.version`) in the same transaction as
  * the resolution: a refused correction leaves the record and the dispute as they were.
  */
-export async function resolveDispute(ctx: Ctx, actor: Principal, id: string, raw: unknown, opts: { ifMatch?: number } = {}): Promise<Dispute> {
+export async function resolveDispute(
+  ctx: Ctx,
+  actor: Principal,
+  id: string,
+  raw: unknown,
+  opts: { ifMatch?: number } = {},
+): Promise<Dispute> {
   const input = parse(ResolveInput, raw, 'resolution');
   const errors = checkResolution(input);
   if (errors.length) throw refuse(errors);
@@ -227,17 +353,30 @@ export async function resolveDispute(ctx: Ctx, actor: Principal, id: string, raw
   let record: (typeof DISPUTABLE)[keyof typeof DISPUTABLE] | undefined;
   const out = await ctx.db.transaction(async (tx) => {
     return changeStatus(tx, ctx, actor, now, id, {
-      permission: 'disputes.resolve', action: 'resolve', ifMatch: opts.ifMatch, status: 'RESOLVED', verb: 'resolved',
+      permission: 'disputes.resolve',
+      action: 'resolve',
+      ifMatch: opts.ifMatch,
+      status: 'RESOLVED',
+      verb: 'resolved',
       more: async (before) => {
         let correction: { expectedVersion: number; changes: Record<string, unknown>; resultingVersion: number } | undefined;
         if (input.outcome === 'CORRECTED') {
           const c = input.correction!;
           record = DISPUTABLE[before.recordType];
           let resultingVersion: number;
-          try { resultingVersion = await record.correct(tx, ctx, actor, before.recordId, c.changes, c.version, id); } catch (e) { throw inCorrection(e); }
+          try {
+            resultingVersion = await record.correct(tx, ctx, actor, before.recordId, c.changes, c.version, id);
+          } catch (e) {
+            throw inCorrection(e);
+          }
           correction = { expectedVersion: c.version, changes: c.changes, resultingVersion };
         }
-        return { outcome: input.outcome, note: input.note ?? null, correction, extra: correction ? { correctedVersion: correction.resultingVersion } : {} };
+        return {
+          outcome: input.outcome,
+          note: input.note ?? null,
+          correction,
+          extra: correction ? { correctedVersion: correction.resultingVersion } : {},
+        };
       },
     });
   });

@@ -15,25 +15,65 @@ const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 /** Storage row → wire shape (the one mapping, used by the API and the history). */
 /** A row as DISPUTE_COLS selects it (dispute); claim, evidence and correction are the jsonb the module wrote. */
 export interface DisputeRow {
-  id: string; record_type: Dispute['recordType']; record_id: string; fields: string[]; claim: Dispute['claim']; evidence: Dispute['evidence'] | null;
-  status: Dispute['status']; outcome: Dispute['outcome']; resolution_note: string | null; correction: Dispute['correction'];
-  raised_by_org: string; raised_by: string; raised_at: Date; closed_at: Date | null; version: number; recorded_at: Date; recorded_by: string;
+  id: string;
+  record_type: Dispute['recordType'];
+  record_id: string;
+  fields: string[];
+  claim: Dispute['claim'];
+  evidence: Dispute['evidence'] | null;
+  status: Dispute['status'];
+  outcome: Dispute['outcome'];
+  resolution_note: string | null;
+  correction: Dispute['correction'];
+  raised_by_org: string;
+  raised_by: string;
+  raised_at: Date;
+  closed_at: Date | null;
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
 }
 
 /** A row of dispute_comment as selectComments reads it. */
-export interface CommentRow { id: string; organisation_id: string; author: string; body: string; evidence: DisputeComment['evidence'] | null; created_at: Date }
+export interface CommentRow {
+  id: string;
+  organisation_id: string;
+  author: string;
+  body: string;
+  evidence: DisputeComment['evidence'] | null;
+  created_at: Date;
+}
 
 export function toDispute(r: DisputeRow): Dispute {
   return {
-    id: r.id, recordType: r.record_type, recordId: r.record_id, fields: r.fields, claim: r.claim, evidence: r.evidence ?? [],
-    status: r.status, outcome: r.outcome ?? null, resolutionNote: r.resolution_note ?? null, correction: r.correction ?? null,
-    raisedBy: { organisationId: r.raised_by_org, actor: r.raised_by }, raisedAt: iso(r.raised_at)!, closedAt: iso(r.closed_at),
-    version: Number(r.version), recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by,
+    id: r.id,
+    recordType: r.record_type,
+    recordId: r.record_id,
+    fields: r.fields,
+    claim: r.claim,
+    evidence: r.evidence ?? [],
+    status: r.status,
+    outcome: r.outcome ?? null,
+    resolutionNote: r.resolution_note ?? null,
+    correction: r.correction ?? null,
+    raisedBy: { organisationId: r.raised_by_org, actor: r.raised_by },
+    raisedAt: iso(r.raised_at)!,
+    closedAt: iso(r.closed_at),
+    version: Number(r.version),
+    recordedAt: iso(r.recorded_at)!,
+    recordedBy: r.recorded_by,
   };
 }
 
 export function toComment(r: CommentRow): DisputeComment {
-  return { id: r.id, organisationId: r.organisation_id, author: r.author, body: r.body, evidence: r.evidence ?? [], createdAt: iso(r.created_at)! };
+  return {
+    id: r.id,
+    organisationId: r.organisation_id,
+    author: r.author,
+    body: r.body,
+    evidence: r.evidence ?? [],
+    createdAt: iso(r.created_at)!,
+  };
 }
 
 /**
@@ -53,7 +93,9 @@ export function disputeVisibility(p: Principal, params: unknown[], action: Actio
     params.push(p.dnoCodes);
     const dnos = `$${params.length}`;
     // A party to an asset as assets.read has it: the FSP controlling it now (not the one that lost it by a switch), its ASSET_OWNER, its DNO.
-    const assetParty = [...ownAssetReach(p, params, 'read', 'pa'), `pa.dno IN (SELECT jsonb_array_elements_text(${dnos}::jsonb))`].join(' OR ');
+    const assetParty = [...ownAssetReach(p, params, 'read', 'pa'), `pa.dno IN (SELECT jsonb_array_elements_text(${dnos}::jsonb))`].join(
+      ' OR ',
+    );
     vis = `(d.raised_by_org = ${org}
       OR (d.record_type = 'organisation' AND d.record_id = ${org})
       OR (d.record_type = 'asset' AND EXISTS (SELECT 1 FROM asset pa WHERE pa.id = d.record_id
@@ -64,21 +106,34 @@ export function disputeVisibility(p: Principal, params: unknown[], action: Actio
   return vis;
 }
 
-export async function selectDispute(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; action?: Action } = {}): Promise<DisputeRow | undefined> {
+export async function selectDispute(
+  db: Sql,
+  p: Principal,
+  id: string,
+  opts: { forUpdate?: boolean; action?: Action } = {},
+): Promise<DisputeRow | undefined> {
   const params: unknown[] = [id];
   const vis = disputeVisibility(p, params, opts.action);
-  const [row] = await db.query<DisputeRow>(`SELECT ${DISPUTE_COLS} FROM dispute d WHERE d.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF d' : ''}`, params);
+  const [row] = await db.query<DisputeRow>(
+    `SELECT ${DISPUTE_COLS} FROM dispute d WHERE d.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF d' : ''}`,
+    params,
+  );
   return row;
 }
 
 export async function selectComments(db: Sql, disputeId: string): Promise<DisputeComment[]> {
-  const rows = await db.query<CommentRow>(`SELECT id, organisation_id, author, body, evidence, created_at FROM dispute_comment WHERE dispute_id = $1 ORDER BY id`, [disputeId]);
+  const rows = await db.query<CommentRow>(
+    `SELECT id, organisation_id, author, body, evidence, created_at FROM dispute_comment WHERE dispute_id = $1 ORDER BY id`,
+    [disputeId],
+  );
   return rows.map(toComment);
 }
 
 /** Evidence items held by the dispute and its comments (a dispute holds at most MAX_EVIDENCE_PER_DISPUTE). */
 export async function evidenceCount(tx: Sql, disputeId: string): Promise<number> {
   const [{ n }] = await tx.query<{ n: number | string }>(
-    `SELECT (SELECT jsonb_array_length(evidence) FROM dispute WHERE id = $1) + COALESCE((SELECT sum(jsonb_array_length(evidence)) FROM dispute_comment WHERE dispute_id = $1), 0) AS n`, [disputeId]);
+    `SELECT (SELECT jsonb_array_length(evidence) FROM dispute WHERE id = $1) + COALESCE((SELECT sum(jsonb_array_length(evidence)) FROM dispute_comment WHERE dispute_id = $1), 0) AS n`,
+    [disputeId],
+  );
   return Number(n);
 }

@@ -36,18 +36,33 @@ export interface DeliveryOptions {
   signal?: AbortSignal;
 }
 
-export const DELIVERY_DEFAULTS: Required<Pick<DeliveryOptions, 'batchSize' | 'timeoutMs' | 'leaseMs' | 'maxAttempts' | 'maxAgeMs' | 'baseDelayMs' | 'maxDelayMs'>> = {
-  batchSize: 20, timeoutMs: 15_000, leaseMs: 60_000, maxAttempts: 10, maxAgeMs: 3 * 86_400_000, baseDelayMs: 30_000, maxDelayMs: 6 * 3_600_000,
+export const DELIVERY_DEFAULTS: Required<
+  Pick<DeliveryOptions, 'batchSize' | 'timeoutMs' | 'leaseMs' | 'maxAttempts' | 'maxAgeMs' | 'baseDelayMs' | 'maxDelayMs'>
+> = {
+  batchSize: 20,
+  timeoutMs: 15_000,
+  leaseMs: 60_000,
+  maxAttempts: 10,
+  maxAgeMs: 3 * 86_400_000,
+  baseDelayMs: 30_000,
+  maxDelayMs: 6 * 3_600_000,
 };
 
-export interface DeliveryReport { claimed: number; delivered: number; retrying: number; dead: number }
+export interface DeliveryReport {
+  claimed: number;
+  delivered: number;
+  retrying: number;
+  dead: number;
+}
 
 const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 /** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with a `whsec_` secret (Standard Webhooks 1.0). */
 export async function signWebhook(secret: string, id: string, timestamp: number, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', unb64(secret.replace(/^whsec_/, '')), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey('raw', unb64(secret.replace(/^whsec_/, '')), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
   return `v1,${b64(new Uint8Array(mac))}`;
 }
@@ -67,12 +82,31 @@ function retryAfterMs(h: string | null, now: Date): number | undefined {
 }
 
 interface Claimed {
-  subscription_id: string; event_id: string; attempts: number; scheduled_at: string | Date; url: string; secret: string;
-  previous_secret: string | null; previous_secret_expires_at: string | Date | null; org_ok: boolean;
-  type: string; subject: string; data: unknown; occurred_at: string | Date;
+  subscription_id: string;
+  event_id: string;
+  attempts: number;
+  scheduled_at: string | Date;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | Date | null;
+  org_ok: boolean;
+  type: string;
+  subject: string;
+  data: unknown;
+  occurred_at: string | Date;
 }
 
-interface Outcome { subscription_id: string; event_id: string; attempts: number; status: 'PENDING' | 'DELIVERED' | 'DEAD'; next_attempt_at: string | null; last_status: number | null; last_error: string | null; gone?: boolean }
+interface Outcome {
+  subscription_id: string;
+  event_id: string;
+  attempts: number;
+  status: 'PENDING' | 'DELIVERED' | 'DEAD';
+  next_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  gone?: boolean;
+}
 
 /**
  * Claim up to batchSize due deliveries of enabled subscriptions, and, in the same statement,
@@ -93,21 +127,31 @@ async function claim(db: Sql, now: Date, o: Required<Pick<DeliveryOptions, 'batc
       WHERE d.ctid = due.row_id AND s.id = d.subscription_id AND o.id = s.organisation_id AND e.id = d.event_id
      RETURNING d.subscription_id, d.event_id, d.attempts, d.scheduled_at, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at,
        (o.status = 'ACTIVE' AND o.roles && $4::text[]) AS org_ok, e.type, e.subject, e.data, e.occurred_at`,
-    [now.toISOString(), o.batchSize, new Date(now.getTime() + o.leaseMs).toISOString(), EVENT_READER_ROLES]);
+    [now.toISOString(), o.batchSize, new Date(now.getTime() + o.leaseMs).toISOString(), EVENT_READER_ROLES],
+  );
 }
 
 /** One attempt: POST the CloudEvent, signed; the outcome to record, or undefined when stopped. */
 async function attempt(c: Claimed, now: Date, o: DeliveryOptions & typeof DELIVERY_DEFAULTS): Promise<Outcome | undefined> {
   const base = { subscription_id: c.subscription_id, event_id: c.event_id, attempts: c.attempts };
-  const dead = (error: string, status: number | null = null): Outcome => ({ ...base, status: 'DEAD', next_attempt_at: null, last_status: status, last_error: error });
+  const dead = (error: string, status: number | null = null): Outcome => ({
+    ...base,
+    status: 'DEAD',
+    next_attempt_at: null,
+    last_status: status,
+    last_error: error,
+  });
   if (!c.org_ok) return dead('The subscription’s organisation is not active or may no longer read events.');
   const refused = urlRefusal(c.url, { production: o.production });
   if (refused) return dead(`${refused.code}: ${refused.detail}`);
 
-  const body = JSON.stringify(toCloudEvent({ id: c.event_id, type: c.type, subject: c.subject, data: c.data, occurred_at: c.occurred_at }, o.source));
+  const body = JSON.stringify(
+    toCloudEvent({ id: c.event_id, type: c.type, subject: c.subject, data: c.data, occurred_at: c.occurred_at }, o.source),
+  );
   const ts = Math.floor(now.getTime() / 1000);
   const secrets = [c.secret];
-  if (c.previous_secret && c.previous_secret_expires_at && new Date(c.previous_secret_expires_at).getTime() > now.getTime()) secrets.push(c.previous_secret);
+  if (c.previous_secret && c.previous_secret_expires_at && new Date(c.previous_secret_expires_at).getTime() > now.getTime())
+    secrets.push(c.previous_secret);
   const signatures = await Promise.all(secrets.map((s) => signWebhook(s, c.event_id, ts, body)));
 
   const ac = new AbortController();
@@ -119,19 +163,31 @@ async function attempt(c: Claimed, now: Date, o: DeliveryOptions & typeof DELIVE
   let retryAfter: number | undefined;
   try {
     const res = await (o.fetch ?? fetch)(c.url, {
-      method: 'POST', body, redirect: 'manual', signal: ac.signal,
-      headers: { 'content-type': 'application/cloudevents+json; charset=utf-8', 'webhook-id': c.event_id, 'webhook-timestamp': String(ts), 'webhook-signature': signatures.join(' '), 'user-agent': 'fmar-hub-webhooks/1' },
+      method: 'POST',
+      body,
+      redirect: 'manual',
+      signal: ac.signal,
+      headers: {
+        'content-type': 'application/cloudevents+json; charset=utf-8',
+        'webhook-id': c.event_id,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': signatures.join(' '),
+        'user-agent': 'fmar-hub-webhooks/1',
+      },
     });
     status = res.status;
     retryAfter = retryAfterMs(res.headers.get('retry-after'), now);
     await res.body?.cancel().catch(() => {});
-    if (status >= 200 && status < 300) return { ...base, status: 'DELIVERED', next_attempt_at: null, last_status: status, last_error: null };
+    if (status >= 200 && status < 300)
+      return { ...base, status: 'DELIVERED', next_attempt_at: null, last_status: status, last_error: null };
     // 410 Gone: the receiver wants no more; the subscription is disabled (Standard Webhooks).
     if (status === 410) return { ...dead('HTTP 410 Gone: the subscription was disabled', status), gone: true };
     error = `HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`;
   } catch (e) {
     if (o.signal?.aborted) return undefined;
-    error = (ac.signal.reason as Error | undefined)?.message ?? `${(e as Error).message}${(e as { cause?: Error }).cause ? `: ${(e as { cause: Error }).cause.message}` : ''}`;
+    error =
+      (ac.signal.reason as Error | undefined)?.message ??
+      `${(e as Error).message}${(e as { cause?: Error }).cause ? `: ${(e as { cause: Error }).cause.message}` : ''}`;
   } finally {
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', stop);
@@ -139,7 +195,13 @@ async function attempt(c: Claimed, now: Date, o: DeliveryOptions & typeof DELIVE
   const age = now.getTime() - new Date(c.scheduled_at).getTime();
   if (c.attempts >= o.maxAttempts || age >= o.maxAgeMs) return dead(`${error}; gave up after ${c.attempts} attempt(s)`, status);
   const wait = Math.min(Math.max(backoffMs(c.attempts, o, o.random), retryAfter ?? 0), o.maxDelayMs);
-  return { ...base, status: 'PENDING', next_attempt_at: new Date(now.getTime() + wait).toISOString(), last_status: status, last_error: error };
+  return {
+    ...base,
+    status: 'PENDING',
+    next_attempt_at: new Date(now.getTime() + wait).toISOString(),
+    last_status: status,
+    last_error: error,
+  };
 }
 
 /** Record outcomes in one statement; a row re-claimed meanwhile (its attempts moved on) is left alone. */
@@ -150,11 +212,15 @@ async function record(db: Sql, now: Date, outcomes: Outcome[]) {
        delivered_at = CASE WHEN x.status = 'DELIVERED' THEN $1::timestamptz ELSE d.delivered_at END, dead_at = CASE WHEN x.status = 'DEAD' THEN $1::timestamptz END
        FROM jsonb_to_recordset($2::jsonb) AS x(subscription_id text, event_id text, attempts int, status text, next_attempt_at timestamptz, last_status int, last_error text)
       WHERE d.subscription_id = x.subscription_id AND d.event_id = x.event_id AND d.attempts = x.attempts AND d.status = 'PENDING'`,
-    [now.toISOString(), outcomes.map(({ gone: _g, ...x }) => x)]);
+    [now.toISOString(), outcomes.map(({ gone: _g, ...x }) => x)],
+  );
   const gone = [...new Set(outcomes.filter((x) => x.gone).map((x) => x.subscription_id))];
   if (gone.length) {
-    await db.query(`UPDATE webhook_subscription SET enabled = false, disabled_reason = 'The receiver answered 410 Gone.', version = version + 1, recorded_at = $2::timestamptz, recorded_by = 'webhook-delivery'
-      WHERE id = ANY($1::text[]) AND enabled`, [gone, now.toISOString()]);
+    await db.query(
+      `UPDATE webhook_subscription SET enabled = false, disabled_reason = 'The receiver answered 410 Gone.', version = version + 1, recorded_at = $2::timestamptz, recorded_by = 'webhook-delivery'
+      WHERE id = ANY($1::text[]) AND enabled`,
+      [gone, now.toISOString()],
+    );
   }
 }
 
@@ -171,7 +237,9 @@ export async function deliverDue(db: Sql, clock: Clock, opts: DeliveryOptions): 
 
 /** Drop delivered rows older than a date (the outbox keeps the events; dead letters are kept). */
 export async function pruneDeliveries(db: Sql, before: Date): Promise<number> {
-  const rows = await db.query(`DELETE FROM webhook_delivery WHERE status = 'DELIVERED' AND delivered_at < $1::timestamptz RETURNING 1`, [before.toISOString()]);
+  const rows = await db.query(`DELETE FROM webhook_delivery WHERE status = 'DELIVERED' AND delivered_at < $1::timestamptz RETURNING 1`, [
+    before.toISOString(),
+  ]);
   return rows.length;
 }
 
@@ -183,7 +251,11 @@ export interface DeliveryWorker {
 }
 
 /** Passes every intervalMs, back to back while batches come full; errors are reported, not thrown. */
-export function startDeliveryWorker(db: Sql, clock: Clock, opts: DeliveryOptions & { intervalMs?: number; onError?: (e: unknown) => void }): DeliveryWorker {
+export function startDeliveryWorker(
+  db: Sql,
+  clock: Clock,
+  opts: DeliveryOptions & { intervalMs?: number; onError?: (e: unknown) => void },
+): DeliveryWorker {
   const ac = new AbortController();
   const batch = opts.batchSize ?? DELIVERY_DEFAULTS.batchSize;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -192,7 +264,10 @@ export function startDeliveryWorker(db: Sql, clock: Clock, opts: DeliveryOptions
   const pass = async () => {
     try {
       let r: DeliveryReport;
-      do { again = false; r = await deliverDue(db, clock, { ...opts, signal: ac.signal }); } while (!ac.signal.aborted && (again || r.claimed === batch));
+      do {
+        again = false;
+        r = await deliverDue(db, clock, { ...opts, signal: ac.signal });
+      } while (!ac.signal.aborted && (again || r.claimed === batch));
     } catch (e) {
       if (!ac.signal.aborted) (opts.onError ?? ((x) => console.error('[fmar] webhook delivery:', x)))(e);
     }
@@ -208,7 +283,10 @@ export function startDeliveryWorker(db: Sql, clock: Clock, opts: DeliveryOptions
   return {
     wake() {
       if (ac.signal.aborted) return;
-      if (running) { again = true; return; }
+      if (running) {
+        again = true;
+        return;
+      }
       if (timer) clearTimeout(timer);
       run();
     },

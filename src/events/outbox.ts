@@ -26,7 +26,13 @@ export const EVENT_ALL_ROLES: readonly string[] = READ.seesAll ?? SEES_ALL;
  */
 export async function writeEvents(tx: Sql, ids: IdSource, at: Date, events: ChangeEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map((e) => ({ id: ids.next(), type: e.type, subject: e.subject, organisation_id: e.organisationId ?? null, data: e.data }));
+  const rows = events.map((e) => ({
+    id: ids.next(),
+    type: e.type,
+    subject: e.subject,
+    organisation_id: e.organisationId ?? null,
+    data: e.data,
+  }));
   await tx.query(
     `WITH ev AS (
        INSERT INTO event_outbox (id, type, subject, organisation_id, data, occurred_at)
@@ -57,21 +63,36 @@ export function signallingCommits(db: Db, sink: EventSink): Db {
     close: () => db.close(),
     async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
       let handle: Sql | undefined;
-      const out = await db.transaction((tx) => { handle = tx; return fn(tx); });
-      const n = handle ? written.get(handle) ?? 0 : 0;
+      const out = await db.transaction((tx) => {
+        handle = tx;
+        return fn(tx);
+      });
+      const n = handle ? (written.get(handle) ?? 0) : 0;
       if (n > 0) sink.written(n);
       return out;
     },
   };
 }
 
-export interface OutboxRow { id: string; type: string; subject: string; data: unknown; occurred_at: string | Date }
+export interface OutboxRow {
+  id: string;
+  type: string;
+  subject: string;
+  data: unknown;
+  occurred_at: string | Date;
+}
 
 /** An outbox row as a CloudEvents 1.0 event (JSON format): the pull feed's items and the webhook body. */
 export function toCloudEvent(r: OutboxRow, source: string) {
   return {
-    specversion: '1.0' as const, id: r.id, source, type: r.type, subject: r.subject,
-    time: new Date(r.occurred_at).toISOString(), datacontenttype: 'application/json', data: r.data,
+    specversion: '1.0' as const,
+    id: r.id,
+    source,
+    type: r.type,
+    subject: r.subject,
+    time: new Date(r.occurred_at).toISOString(),
+    datacontenttype: 'application/json',
+    data: r.data,
   };
 }
 
@@ -80,13 +101,21 @@ export function toCloudEvent(r: OutboxRow, source: string) {
  * `organisationId`, only the events that organisation is a recipient of; with `within` (a SQL
  * condition over `e`, e.g. a delegation's asset limit, with its parameters after the first three), only those.
  */
-export async function readEvents(db: Sql, opts: { after?: string; limit: number; organisationId?: string; source: string; within?: (params: unknown[]) => string }) {
+export async function readEvents(
+  db: Sql,
+  opts: { after?: string; limit: number; organisationId?: string; source: string; within?: (params: unknown[]) => string },
+) {
   const params: unknown[] = [opts.after ?? '', opts.limit, opts.organisationId ?? null];
   const within = opts.within ? opts.within(params) : 'TRUE';
   const rows = opts.organisationId
     ? await db.query<OutboxRow>(
-      `SELECT e.id, e.type, e.subject, e.data, e.occurred_at FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id
-        WHERE r.organisation_id = $3 AND r.event_id > $1 AND ${within} ORDER BY r.event_id LIMIT $2`, params)
-    : await db.query<OutboxRow>(`SELECT e.id, e.type, e.subject, e.data, e.occurred_at FROM event_outbox e WHERE e.id > $1 AND ($3::text IS NULL) AND ${within} ORDER BY e.id LIMIT $2`, params);
+        `SELECT e.id, e.type, e.subject, e.data, e.occurred_at FROM event_recipient r JOIN event_outbox e ON e.id = r.event_id
+        WHERE r.organisation_id = $3 AND r.event_id > $1 AND ${within} ORDER BY r.event_id LIMIT $2`,
+        params,
+      )
+    : await db.query<OutboxRow>(
+        `SELECT e.id, e.type, e.subject, e.data, e.occurred_at FROM event_outbox e WHERE e.id > $1 AND ($3::text IS NULL) AND ${within} ORDER BY e.id LIMIT $2`,
+        params,
+      );
   return rows.map((r) => toCloudEvent(r, opts.source));
 }

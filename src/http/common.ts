@@ -6,23 +6,42 @@ import { Problem, fieldError } from './problem';
 import { fieldErrorsFromZod, unstorableTextAt } from './validation';
 
 /** What the HTTP middleware reads of the caller that `authenticate` (src/access/auth.ts) puts on the context. */
-export interface Caller { organisationId: string; clientId?: string }
+export interface Caller {
+  organisationId: string;
+  clientId?: string;
+}
 export type CallerEnv = { Variables: { principal: Caller } };
 
-export const ProblemSchema = z.object({
-  type: z.string(), title: z.string(), status: z.number().int(), code: z.string().openapi({ description: 'Stable rule code, listed in docs/rules.md' }),
-  detail: z.string(),
-  errors: z.array(z.object({ field: z.string(), code: z.string(), detail: z.string() })).optional(),
-}).passthrough().openapi('Problem');
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().openapi({ description: 'Stable rule code, listed in docs/rules.md' }),
+    detail: z.string(),
+    errors: z.array(z.object({ field: z.string(), code: z.string(), detail: z.string() })).optional(),
+  })
+  .passthrough()
+  .openapi('Problem');
 
 const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
 /** The problem responses every protected route can give, for the OpenAPI document. */
-export const problemResponses = (...statuses: number[]) => Object.fromEntries(
-  [400, 401, 403, 422, 429, ...statuses].map((s) => [s, { description: PROBLEM_TEXT[s] ?? 'Problem', content: problemContent }]),
-);
+export const problemResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    [400, 401, 403, 422, 429, ...statuses].map((s) => [s, { description: PROBLEM_TEXT[s] ?? 'Problem', content: problemContent }]),
+  );
 const PROBLEM_TEXT: Record<number, string> = {
-  400: 'Malformed request', 401: 'Missing or invalid access token', 403: 'Scope or role does not allow this', 404: 'Not found or not visible to the caller',
-  409: 'Conflict with a registered record', 412: 'Stale If-Match', 413: 'Body too large', 415: 'Unsupported media type', 422: 'Invalid fields (per-field rule codes)', 428: 'If-Match required', 429: 'Rate limited',
+  400: 'Malformed request',
+  401: 'Missing or invalid access token',
+  403: 'Scope or role does not allow this',
+  404: 'Not found or not visible to the caller',
+  409: 'Conflict with a registered record',
+  412: 'Stale If-Match',
+  413: 'Body too large',
+  415: 'Unsupported media type',
+  422: 'Invalid fields (per-field rule codes)',
+  428: 'If-Match required',
+  429: 'Rate limited',
 };
 
 export const security = [{ bearerAuth: [] as string[] }];
@@ -32,7 +51,10 @@ export function validationHook(result: { success: boolean; error?: z.ZodError; d
   // Checked first, valid or not, so that no detail echoes text the register cannot store.
   const bad = unstorableTextAt(result.data);
   if (bad !== undefined) {
-    const e = fieldError(result.target === 'json' ? bad : bad === '(body)' ? `${result.target}` : `${result.target}.${bad}`, 'REQUEST-TEXT-INVALID');
+    const e = fieldError(
+      result.target === 'json' ? bad : bad === '(body)' ? `${result.target}` : `${result.target}.${bad}`,
+      'REQUEST-TEXT-INVALID',
+    );
     throw new Problem(result.target === 'json' ? 'REQUEST-TEXT-INVALID' : 'REQUEST-QUERY-INVALID', `${e.field}: ${e.detail}`, {}, [e]);
   }
   if (!result.success && result.error) {
@@ -65,7 +87,12 @@ export const Page = z.object({
 });
 
 export function encodeCursor(id: string | undefined): string | null {
-  return id ? btoa(JSON.stringify({ after: id })).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_') : null;
+  return id
+    ? btoa(JSON.stringify({ after: id }))
+        .replace(/=+$/, '')
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+    : null;
 }
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (!cursor) return undefined;
@@ -74,7 +101,9 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
     const v = JSON.parse(s);
     // Visible ASCII only: a forged cursor cannot carry text the database refuses.
     if (typeof v?.after === 'string' && /^[\x21-\x7e]{1,64}$/.test(v.after)) return v.after;
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   throw new Problem('REQUEST-CURSOR-INVALID');
 }
 
@@ -100,7 +129,9 @@ export function idempotency(db: Db, clock: Clock): MiddlewareHandler<CallerEnv> 
     if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new Problem('REQUEST-IDEMPOTENCY-KEY-FORMAT');
     const org = c.get('principal').organisationId;
     const url = new URL(c.req.url);
-    const hash = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${c.req.header('content-type') ?? ''}\n${await c.req.text()}`);
+    const hash = await sha256Hex(
+      `${c.req.method} ${url.pathname}${url.search}\n${c.req.header('content-type') ?? ''}\n${await c.req.text()}`,
+    );
     const now = clock.now();
     const expired = new Date(now.getTime() - 86_400_000).toISOString();
     const [claimed] = await db.query(
@@ -109,14 +140,22 @@ export function idempotency(db: Db, clock: Clock): MiddlewareHandler<CallerEnv> 
          WHERE idempotency_record.created_at <= $5::timestamptz OR (idempotency_record.status = 0 AND idempotency_record.created_at <= $6::timestamptz)
        RETURNING 1 AS claimed`,
       // A claim left by a crashed request is taken over after 5 minutes.
-      [org, key, hash, now.toISOString(), expired, new Date(now.getTime() - 300_000).toISOString()]);
+      [org, key, hash, now.toISOString(), expired, new Date(now.getTime() - 300_000).toISOString()],
+    );
     if (!claimed) {
-      const [prior] = await db.query<{ request_hash: string; status: number; body: { contentType: string; text: string; headers?: Record<string, string> } }>(`SELECT request_hash, status, body FROM idempotency_record WHERE organisation_id = $1 AND key = $2`, [org, key]);
+      const [prior] = await db.query<{
+        request_hash: string;
+        status: number;
+        body: { contentType: string; text: string; headers?: Record<string, string> };
+      }>(`SELECT request_hash, status, body FROM idempotency_record WHERE organisation_id = $1 AND key = $2`, [org, key]);
       if (!prior) throw new Problem('REQUEST-IDEMPOTENCY-IN-PROGRESS');
       if (prior.request_hash !== hash) throw new Problem('REQUEST-IDEMPOTENCY-KEY-REUSED', keyReusedDetail(key));
       if (Number(prior.status) === 0) throw new Problem('REQUEST-IDEMPOTENCY-IN-PROGRESS', undefined, {}, [], 409);
       const body = prior.body;
-      return new Response(body.text, { status: Number(prior.status), headers: { ...(body.headers ?? {}), 'content-type': body.contentType, 'idempotent-replayed': 'true' } });
+      return new Response(body.text, {
+        status: Number(prior.status),
+        headers: { ...(body.headers ?? {}), 'content-type': body.contentType, 'idempotent-replayed': 'true' },
+      });
     }
     try {
       await next();
@@ -130,9 +169,16 @@ export function idempotency(db: Db, clock: Clock): MiddlewareHandler<CallerEnv> 
     }
     const res = c.res.clone();
     const headers: Record<string, string> = {};
-    for (const h of ['location', 'etag']) { const v = res.headers.get(h); if (v) headers[h] = v; }
-    await db.query(`UPDATE idempotency_record SET status = $3, body = $4::jsonb WHERE organisation_id = $1 AND key = $2`,
-      [org, key, res.status, { contentType: res.headers.get('content-type') ?? 'application/json', text: await res.text(), headers }]);
+    for (const h of ['location', 'etag']) {
+      const v = res.headers.get(h);
+      if (v) headers[h] = v;
+    }
+    await db.query(`UPDATE idempotency_record SET status = $3, body = $4::jsonb WHERE organisation_id = $1 AND key = $2`, [
+      org,
+      key,
+      res.status,
+      { contentType: res.headers.get('content-type') ?? 'application/json', text: await res.text(), headers },
+    ]);
   };
 }
 
@@ -140,12 +186,17 @@ export function idempotency(db: Db, clock: Clock): MiddlewareHandler<CallerEnv> 
 export function textStream(chunks: AsyncIterable<string>): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   const it = chunks[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await it.next();
-      if (done) controller.close();
-      else if (value) controller.enqueue(enc.encode(value));
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await it.next();
+        if (done) controller.close();
+        else if (value) controller.enqueue(enc.encode(value));
+      },
+      async cancel() {
+        await it.return?.();
+      },
     },
-    async cancel() { await it.return?.(); },
-  }, { highWaterMark: 1 });
+    { highWaterMark: 1 },
+  );
 }

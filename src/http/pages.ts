@@ -16,7 +16,13 @@ export interface PageAssets {
 }
 
 /** One asset served at a URL that names its content hash, so it can be cached for ever. */
-interface HashedAsset { path: string; body: string; etag: string; contentType: string; gzipped: () => Promise<ArrayBuffer> }
+interface HashedAsset {
+  path: string;
+  body: string;
+  etag: string;
+  contentType: string;
+  gzipped: () => Promise<ArrayBuffer>;
+}
 
 export const ASSET_PREFIX = '/assets/';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -44,8 +50,13 @@ const acceptsGzip = (header: string | undefined) => /(^|,)\s*gzip\s*(;\s*q=(?!0(
 function apiReferenceAsset(assets: PageAssets): () => Promise<HashedAsset> {
   let once: Promise<HashedAsset> | undefined;
   return () => {
-    once ??= assets.apiReferenceScript().then((text) => hashedAsset('api-reference', 'js', 'text/javascript; charset=utf-8', text))
-      .catch((e) => { once = undefined; throw e; });
+    once ??= assets
+      .apiReferenceScript()
+      .then((text) => hashedAsset('api-reference', 'js', 'text/javascript; charset=utf-8', text))
+      .catch((e) => {
+        once = undefined;
+        throw e;
+      });
     return once;
   };
 }
@@ -58,7 +69,14 @@ export function routeNotFoundDetail(method: string, path: string): string {
 }
 
 /** The links a newcomer needs, for the landing page and its JSON twin. */
-export interface LandingLinks { docs: string; openapi: string; openidConfiguration: string; api: string; health: string; console?: string }
+export interface LandingLinks {
+  docs: string;
+  openapi: string;
+  openidConfiguration: string;
+  api: string;
+  health: string;
+  console?: string;
+}
 
 export function landingLinks(baseUrl: string, issuer: string): LandingLinks {
   // The hub's own pages are linked relatively (they work whatever host the hub was reached at); an
@@ -99,21 +117,45 @@ function wantsHtml(accept: string | undefined): boolean {
 
 function landing(c: Context, links: LandingLinks): Response {
   if (wantsHtml(c.req.header('accept'))) {
-    return c.body(landingHtml(links), 200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': LANDING_CSP, 'vary': 'Accept', 'cache-control': 'no-cache', 'x-frame-options': 'DENY' });
+    return c.body(landingHtml(links), 200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': LANDING_CSP,
+      vary: 'Accept',
+      'cache-control': 'no-cache',
+      'x-frame-options': 'DENY',
+    });
   }
-  return c.json({
-    name: 'FMAR hub',
-    description: 'Flexibility Market Asset Register. The API reference is at /docs, the OpenAPI document at /openapi.json.',
-    links: Object.fromEntries(Object.entries(links).filter(([, href]) => href).map(([rel, href]) => [rel, { href }])),
-  }, 200, { 'vary': 'Accept', 'cache-control': 'no-cache' });
+  return c.json(
+    {
+      name: 'FMAR hub',
+      description: 'Flexibility Market Asset Register. The API reference is at /docs, the OpenAPI document at /openapi.json.',
+      links: Object.fromEntries(
+        Object.entries(links)
+          .filter(([, href]) => href)
+          .map(([rel, href]) => [rel, { href }]),
+      ),
+    },
+    200,
+    { vary: 'Accept', 'cache-control': 'no-cache' },
+  );
 }
 
 /** The API reference page's policy: scripts and styles from the hub only (inline ones are Scalar's start-up and theme). */
 function docsCsp(baseUrl: string): string {
   // "Try it" sends requests to the OpenAPI servers URL: the hub's public URL, which may not be this origin behind a proxy.
   const api = new URL(baseUrl).origin;
-  return ["default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",
-    "font-src 'self' data:", `connect-src 'self' ${api}`, "worker-src 'self' blob:", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"].join('; ');
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    `connect-src 'self' ${api}`,
+    "worker-src 'self' blob:",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+  ].join('; ');
 }
 
 /**
@@ -128,9 +170,14 @@ export function pageRoutes(opts: { assets: PageAssets; baseUrl: string; issuer: 
   app.get('/docs', async (c, next) => {
     const asset = await script();
     const reference = Scalar({
-      url: '/openapi.json', pageTitle: 'FMAR hub API', cdn: asset.path,
+      url: '/openapi.json',
+      pageTitle: 'FMAR hub API',
+      cdn: asset.path,
       // Scalar's defaults reach out to its own hosts (fonts, telemetry, the AI agent); the hub's pages load nothing from outside.
-      withDefaultFonts: false, telemetry: false, agent: { disabled: true }, showDeveloperTools: 'never',
+      withDefaultFonts: false,
+      telemetry: false,
+      agent: { disabled: true },
+      showDeveloperTools: 'never',
     } as Parameters<typeof Scalar>[0]);
     const res = (await reference(c, next)) as Response;
     res.headers.set('content-security-policy', docsCsp(opts.baseUrl));
@@ -142,7 +189,11 @@ export function pageRoutes(opts: { assets: PageAssets; baseUrl: string; issuer: 
   app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'public, max-age=86400' }));
   app.get(`${ASSET_PREFIX}:file`, async (c) => {
     const asset = await script();
-    if (c.req.path !== asset.path) throw new Problem('ROUTE-NOT-FOUND', `No asset ${cut(c.req.path, 120)}: asset URLs carry their content hash and change with each release; reload the page that linked it (e.g. /docs).`);
+    if (c.req.path !== asset.path)
+      throw new Problem(
+        'ROUTE-NOT-FOUND',
+        `No asset ${cut(c.req.path, 120)}: asset URLs carry their content hash and change with each release; reload the page that linked it (e.g. /docs).`,
+      );
     const zipped = opts.assets.gzip && acceptsGzip(c.req.header('accept-encoding'));
     // Each encoding is its own representation, with its own strong ETag.
     const etag = zipped ? `"${asset.etag.slice(1, -1)}.gz"` : asset.etag;

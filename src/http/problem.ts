@@ -1,7 +1,11 @@
 import { RULES, type RuleCode } from '../rules';
 
 /** One offending field of a request: where, which rule, and what to do. */
-export interface FieldError { field: string; code: RuleCode; detail: string }
+export interface FieldError {
+  field: string;
+  code: RuleCode;
+  detail: string;
+}
 
 /**
  * A failure that becomes an RFC 9457 problem document. Domain code throws it with a rule code;

@@ -64,7 +64,12 @@ export interface RateLimiter {
   flush(): Promise<void>;
 }
 
-interface LocalCount { windowStart: number; known: number; pending: number; lastSync: number }
+interface LocalCount {
+  windowStart: number;
+  known: number;
+  pending: number;
+  lastSync: number;
+}
 
 /** Per-client and per-organisation request limits, counted locally and shared through PostgreSQL. */
 export function rateLimiter(db: Sql, clock: Clock, opts: RateLimitSettings & { syncIntervalMs?: number; windowSec?: number }): RateLimiter {
@@ -79,7 +84,8 @@ export function rateLimiter(db: Sql, clock: Clock, opts: RateLimitSettings & { s
     const [row] = await db.query<{ count: number }>(
       `INSERT INTO rate_limit_counter (key, window_start, window_end, count) VALUES ($1, $2::timestamptz, $3::timestamptz, $4)
        ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_counter.count + excluded.count RETURNING count`,
-      [key, new Date(windowStart).toISOString(), new Date(windowStart + windowMs).toISOString(), n]);
+      [key, new Date(windowStart).toISOString(), new Date(windowStart + windowMs).toISOString(), n],
+    );
     return Number(row.count);
   }
 
@@ -134,7 +140,8 @@ export function rateLimiter(db: Sql, clock: Clock, opts: RateLimitSettings & { s
         await sweepRateLimits(db, new Date(now));
       }
       const policies: { policy: PolicyStanding['policy']; key: string; limit: number }[] = [];
-      if (opts.clientPerMinute > 0 && p.clientId !== undefined) policies.push({ policy: 'client', key: `client:${p.clientId}`, limit: opts.clientPerMinute });
+      if (opts.clientPerMinute > 0 && p.clientId !== undefined)
+        policies.push({ policy: 'client', key: `client:${p.clientId}`, limit: opts.clientPerMinute });
       if (opts.orgPerMinute > 0) policies.push({ policy: 'org', key: `org:${p.organisationId}`, limit: opts.orgPerMinute });
       const standings: PolicyStanding[] = [];
       let refused = false;
@@ -164,7 +171,8 @@ export async function sweepRateLimits(db: Sql, now: Date): Promise<number> {
     `WITH c AS (DELETE FROM rate_limit_counter WHERE window_end <= $1::timestamptz RETURNING 1),
           l AS (DELETE FROM rate_limit_lockout WHERE expires_at <= $1::timestamptz RETURNING 1)
      SELECT ((SELECT count(*) FROM c) + (SELECT count(*) FROM l))::int AS n`,
-    [now.toISOString()]);
+    [now.toISOString()],
+  );
   return Number(row.n);
 }
 
@@ -189,9 +197,14 @@ export function rateLimit<E extends CallerEnv = CallerEnv>(limiter: RateLimiter)
     const headers = rateLimitHeaders(verdict, limiter.windowSec);
     if (!verdict.allowed) {
       const violated = verdict.standings.filter((s) => !s.allowed);
-      const who = violated.map((s) => (s.policy === 'client' ? `client ${principal.clientId}` : `organisation ${principal.organisationId}`)).join(' and ');
-      const p = new Problem('RATE-LIMITED', `${who} sent more than ${violated[0].limit} requests in ${limiter.windowSec} s; retry in ${verdict.retryAfterSec} s.`,
-        { violatedPolicies: violated.map((s) => s.policy) });
+      const who = violated
+        .map((s) => (s.policy === 'client' ? `client ${principal.clientId}` : `organisation ${principal.organisationId}`))
+        .join(' and ');
+      const p = new Problem(
+        'RATE-LIMITED',
+        `${who} sent more than ${violated[0].limit} requests in ${limiter.windowSec} s; retry in ${verdict.retryAfterSec} s.`,
+        { violatedPolicies: violated.map((s) => s.policy) },
+      );
       return problemResponse(p, { ...headers, 'Retry-After': String(verdict.retryAfterSec) });
     }
     // Set before the route answers, so that its response is created with them: set on a finished
@@ -218,7 +231,11 @@ export interface LockoutOptions {
   forgetMs?: number;
 }
 
-export interface LockoutState { locked: boolean; retryAfterSec: number; /** check() only: the key has failures on record (else a success has nothing to forget). */ hasRecord?: boolean }
+export interface LockoutState {
+  locked: boolean;
+  retryAfterSec: number;
+  /** check() only: the key has failures on record (else a success has nothing to forget). */ hasRecord?: boolean;
+}
 
 export interface FailureLimiter {
   /** Is the key locked now, and for how many more seconds? */
@@ -229,7 +246,12 @@ export interface FailureLimiter {
   succeed(key: string): Promise<void>;
 }
 
-interface LockoutRow { failures: number; windowStart: number; lockedUntil: number | null; lockouts: number }
+interface LockoutRow {
+  failures: number;
+  windowStart: number;
+  lockedUntil: number | null;
+  lockouts: number;
+}
 
 /** The state after one more failure at `now` (pure, so the backoff schedule reads in one place). */
 export function afterFailure(s: LockoutRow, now: number, o: Required<LockoutOptions>): LockoutRow {
@@ -256,32 +278,56 @@ export function afterFailure(s: LockoutRow, now: number, o: Required<LockoutOpti
  */
 export function failureLimiter(db: Db, clock: Clock, opts: LockoutOptions = {}): FailureLimiter {
   const o: Required<LockoutOptions> = {
-    maxFailures: opts.maxFailures ?? 5, windowMs: opts.windowMs ?? 10 * 60_000, baseLockMs: opts.baseLockMs ?? 30_000,
-    maxLockMs: opts.maxLockMs ?? 15 * 60_000, forgetMs: opts.forgetMs ?? 24 * 3_600_000,
+    maxFailures: opts.maxFailures ?? 5,
+    windowMs: opts.windowMs ?? 10 * 60_000,
+    baseLockMs: opts.baseLockMs ?? 30_000,
+    maxLockMs: opts.maxLockMs ?? 15 * 60_000,
+    forgetMs: opts.forgetMs ?? 24 * 3_600_000,
   };
   const state = (lockedUntil: number | null, now: number): LockoutState =>
-    lockedUntil !== null && lockedUntil > now ? { locked: true, retryAfterSec: Math.ceil((lockedUntil - now) / 1000) } : { locked: false, retryAfterSec: 0 };
+    lockedUntil !== null && lockedUntil > now
+      ? { locked: true, retryAfterSec: Math.ceil((lockedUntil - now) / 1000) }
+      : { locked: false, retryAfterSec: 0 };
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
   return {
     async check(key) {
       const now = clock.now().getTime();
-      const [row] = await db.query<{ locked_until: Date | null }>(`SELECT locked_until FROM rate_limit_lockout WHERE key = $1 AND expires_at > $2::timestamptz`, [key, iso(now)]);
+      const [row] = await db.query<{ locked_until: Date | null }>(
+        `SELECT locked_until FROM rate_limit_lockout WHERE key = $1 AND expires_at > $2::timestamptz`,
+        [key, iso(now)],
+      );
       return { ...state(row?.locked_until ? new Date(row.locked_until).getTime() : null, now), hasRecord: row !== undefined };
     },
     async fail(key) {
       const now = clock.now().getTime();
       return db.transaction(async (tx) => {
-        await tx.query(`INSERT INTO rate_limit_lockout (key, failures, window_start, lockouts, expires_at) VALUES ($1, 0, $2::timestamptz, 0, $2::timestamptz) ON CONFLICT (key) DO NOTHING`, [key, iso(now)]);
-        const [row] = await tx.query<{ failures: number; window_start: Date; locked_until: Date | null; lockouts: number; expires_at: Date }>(`SELECT failures, window_start, locked_until, lockouts, expires_at FROM rate_limit_lockout WHERE key = $1 FOR UPDATE`, [key]);
+        await tx.query(
+          `INSERT INTO rate_limit_lockout (key, failures, window_start, lockouts, expires_at) VALUES ($1, 0, $2::timestamptz, 0, $2::timestamptz) ON CONFLICT (key) DO NOTHING`,
+          [key, iso(now)],
+        );
+        const [row] = await tx.query<{
+          failures: number;
+          window_start: Date;
+          locked_until: Date | null;
+          lockouts: number;
+          expires_at: Date;
+        }>(`SELECT failures, window_start, locked_until, lockouts, expires_at FROM rate_limit_lockout WHERE key = $1 FOR UPDATE`, [key]);
         const expired = new Date(row.expires_at).getTime() <= now;
         const before: LockoutRow = expired
           ? { failures: 0, windowStart: now, lockedUntil: null, lockouts: 0 }
-          : { failures: row.failures, windowStart: new Date(row.window_start).getTime(), lockedUntil: row.locked_until ? new Date(row.locked_until).getTime() : null, lockouts: row.lockouts };
+          : {
+              failures: row.failures,
+              windowStart: new Date(row.window_start).getTime(),
+              lockedUntil: row.locked_until ? new Date(row.locked_until).getTime() : null,
+              lockouts: row.lockouts,
+            };
         const next = afterFailure(before, now, o);
         const expiresAt = Math.max(next.windowStart + o.windowMs, next.lockedUntil === null ? 0 : next.lockedUntil + o.forgetMs);
-        await tx.query(`UPDATE rate_limit_lockout SET failures = $2, window_start = $3::timestamptz, locked_until = $4::timestamptz, lockouts = $5, expires_at = $6::timestamptz WHERE key = $1`,
-          [key, next.failures, iso(next.windowStart), iso(next.lockedUntil), next.lockouts, iso(expiresAt)]);
+        await tx.query(
+          `UPDATE rate_limit_lockout SET failures = $2, window_start = $3::timestamptz, locked_until = $4::timestamptz, lockouts = $5, expires_at = $6::timestamptz WHERE key = $1`,
+          [key, next.failures, iso(next.windowStart), iso(next.lockedUntil), next.lockouts, iso(expiresAt)],
+        );
         return state(next.lockedUntil, now);
       });
     },

@@ -61,11 +61,18 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
  */
 export function unstorableTextAt(value: unknown): string | undefined {
   type Node = { v: unknown; key?: string; up?: Node };
-  const pathOf = (n: Node | undefined) => { const ks: string[] = []; for (let x = n; x?.key !== undefined; x = x.up) ks.unshift(x.key); return ks.join('.') || '(body)'; };
+  const pathOf = (n: Node | undefined) => {
+    const ks: string[] = [];
+    for (let x = n; x?.key !== undefined; x = x.up) ks.unshift(x.key);
+    return ks.join('.') || '(body)';
+  };
   const stack: Node[] = [{ v: value }];
   while (stack.length) {
     const n = stack.pop()!;
-    if (typeof n.v === 'string') { if (UNSTORABLE.test(n.v)) return pathOf(n); continue; }
+    if (typeof n.v === 'string') {
+      if (UNSTORABLE.test(n.v)) return pathOf(n);
+      continue;
+    }
     if (n.v === null || typeof n.v !== 'object') continue;
     for (const [k, v] of Object.entries(n.v)) {
       if (UNSTORABLE.test(k)) return pathOf(n);

@@ -21,37 +21,52 @@ export const CLIENT_KINDS = ['machine', 'web', 'native'] as const;
 export const CLIENT_AUTH_METHODS = ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'none'] as const;
 
 const Jwk = z.record(z.string(), z.any());
-export const ClientInput = z.object({
-  name: z.string().min(1).max(120),
-  kind: z.enum(CLIENT_KINDS).default('machine'),
-  authMethod: z.enum(CLIENT_AUTH_METHODS, 'CLIENT-AUTH-METHOD').default('private_key_jwt'),
-  jwks: z.object({ keys: z.array(Jwk) }).optional().openapi({ description: 'Public keys for private_key_jwt (RFC 7523 client assertions).' }),
-  redirectUris: z.array(z.string().max(2000)).max(10).optional(),
-  scopes: z.array(z.string().max(64)).max(40).optional().openapi({ description: 'Default: every baseline scope of the organisation’s roles.' }),
-  credentialExpiresAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When the secret or keys must be rotated; default 90 days for secrets. An event is raised 14 days before.' }),
-  organisationId: z.string().max(64).optional().openapi({ description: 'Operator only: register for another organisation.' }),
-}).strict().openapi('ApiClientInput');
+export const ClientInput = z
+  .object({
+    name: z.string().min(1).max(120),
+    kind: z.enum(CLIENT_KINDS).default('machine'),
+    authMethod: z.enum(CLIENT_AUTH_METHODS, 'CLIENT-AUTH-METHOD').default('private_key_jwt'),
+    jwks: z
+      .object({ keys: z.array(Jwk) })
+      .optional()
+      .openapi({ description: 'Public keys for private_key_jwt (RFC 7523 client assertions).' }),
+    redirectUris: z.array(z.string().max(2000)).max(10).optional(),
+    scopes: z
+      .array(z.string().max(64))
+      .max(40)
+      .optional()
+      .openapi({ description: 'Default: every baseline scope of the organisation’s roles.' }),
+    credentialExpiresAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'When the secret or keys must be rotated; default 90 days for secrets. An event is raised 14 days before.' }),
+    organisationId: z.string().max(64).optional().openapi({ description: 'Operator only: register for another organisation.' }),
+  })
+  .strict()
+  .openapi('ApiClientInput');
 
-export const ApiClient = z.object({
-  clientId: z.string(),
-  organisationId: z.string(),
-  name: z.string(),
-  kind: z.enum(CLIENT_KINDS),
-  authMethod: z.enum(CLIENT_AUTH_METHODS),
-  jwks: z.object({ keys: z.array(Jwk) }).nullable(),
-  scopes: z.array(z.string()),
-  grantTypes: z.array(z.string()),
-  redirectUris: z.array(z.string()),
-  status: z.enum(['ACTIVE', 'REVOKED']),
-  credentialExpiresAt: z.string().nullable(),
-  demo: z.boolean(),
-  version: z.number().int(),
-  recordedAt: z.string(),
-  recordedBy: z.string(),
-  revokedAt: z.string().nullable(),
-  clientSecret: z.string().optional().openapi({ description: 'Shown once, at creation and rotation; the hub keeps only its hash.' }),
-  tokenEndpoint: z.string().optional(),
-}).openapi('ApiClient');
+export const ApiClient = z
+  .object({
+    clientId: z.string(),
+    organisationId: z.string(),
+    name: z.string(),
+    kind: z.enum(CLIENT_KINDS),
+    authMethod: z.enum(CLIENT_AUTH_METHODS),
+    jwks: z.object({ keys: z.array(Jwk) }).nullable(),
+    scopes: z.array(z.string()),
+    grantTypes: z.array(z.string()),
+    redirectUris: z.array(z.string()),
+    status: z.enum(['ACTIVE', 'REVOKED']),
+    credentialExpiresAt: z.string().nullable(),
+    demo: z.boolean(),
+    version: z.number().int(),
+    recordedAt: z.string(),
+    recordedBy: z.string(),
+    revokedAt: z.string().nullable(),
+    clientSecret: z.string().optional().openapi({ description: 'Shown once, at creation and rotation; the hub keeps only its hash.' }),
+    tokenEndpoint: z.string().optional(),
+  })
+  .openapi('ApiClient');
 export type ApiClient = z.infer<typeof ApiClient>;
 
 const SECRET_LIFETIME_DAYS = 90;
@@ -59,22 +74,52 @@ export const EXPIRY_WARNING_DAYS = 14;
 
 /** A row of api_client (003_identity.sql). */
 interface ClientRow {
-  client_id: string; organisation_id: string; name: string; kind: ApiClient['kind']; auth_method: ApiClient['authMethod']; jwks: { keys: Record<string, unknown>[] } | null;
-  secret_hash: string | null; credential_expires_at: Date | null; expiry_notified_at: Date | null; scopes: string[]; grant_types: string[]; redirect_uris: string[];
-  status: ApiClient['status']; demo: boolean; version: number; recorded_at: Date; recorded_by: string; revoked_at: Date | null;
+  client_id: string;
+  organisation_id: string;
+  name: string;
+  kind: ApiClient['kind'];
+  auth_method: ApiClient['authMethod'];
+  jwks: { keys: Record<string, unknown>[] } | null;
+  secret_hash: string | null;
+  credential_expires_at: Date | null;
+  expiry_notified_at: Date | null;
+  scopes: string[];
+  grant_types: string[];
+  redirect_uris: string[];
+  status: ApiClient['status'];
+  demo: boolean;
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
+  revoked_at: Date | null;
 }
 
 function toClient(r: ClientRow): ApiClient {
   const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
   return {
-    clientId: r.client_id, organisationId: r.organisation_id, name: r.name, kind: r.kind, authMethod: r.auth_method, jwks: r.jwks ?? null,
-    scopes: r.scopes, grantTypes: r.grant_types, redirectUris: r.redirect_uris, status: r.status, credentialExpiresAt: iso(r.credential_expires_at),
-    demo: r.demo, version: r.version, recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by, revokedAt: iso(r.revoked_at),
+    clientId: r.client_id,
+    organisationId: r.organisation_id,
+    name: r.name,
+    kind: r.kind,
+    authMethod: r.auth_method,
+    jwks: r.jwks ?? null,
+    scopes: r.scopes,
+    grantTypes: r.grant_types,
+    redirectUris: r.redirect_uris,
+    status: r.status,
+    credentialExpiresAt: iso(r.credential_expires_at),
+    demo: r.demo,
+    version: r.version,
+    recordedAt: iso(r.recorded_at)!,
+    recordedBy: r.recorded_by,
+    revokedAt: iso(r.revoked_at),
   };
 }
 
 const ALLOWED_KEY = (k: Record<string, unknown>) =>
-  typeof k.kid === 'string' && k.kid.length > 0 && k.kid.length <= 128 &&
+  typeof k.kid === 'string' &&
+  k.kid.length > 0 &&
+  k.kid.length <= 128 &&
   !['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'].some((m) => m in k) &&
   ((k.kty === 'EC' && k.crv === 'P-256' && typeof k.x === 'string' && typeof k.y === 'string') ||
     (k.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string') ||
@@ -82,20 +127,29 @@ const ALLOWED_KEY = (k: Record<string, unknown>) =>
   (k.use === undefined || k.use === 'sig');
 
 function checkJwks(jwks: { keys: Record<string, unknown>[] } | undefined) {
-  if (!jwks || jwks.keys.length < 1 || jwks.keys.length > 5 || !jwks.keys.every(ALLOWED_KEY)) throw validationProblem([fieldError('jwks', 'CLIENT-JWKS-INVALID')]);
+  if (!jwks || jwks.keys.length < 1 || jwks.keys.length > 5 || !jwks.keys.every(ALLOWED_KEY))
+    throw validationProblem([fieldError('jwks', 'CLIENT-JWKS-INVALID')]);
 }
 
 function checkRedirects(kind: string, uris: string[] | undefined) {
   if (kind === 'machine') {
-    if (uris?.length) throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI', 'Machine clients have no redirect URIs.')]);
+    if (uris?.length)
+      throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI', 'Machine clients have no redirect URIs.')]);
     return;
   }
   if (!uris?.length) throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI')]);
   for (const u of uris) {
     let url: URL;
-    try { url = new URL(u); } catch { throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI', `${u} is not a URL.`)]); }
+    try {
+      url = new URL(u);
+    } catch {
+      throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI', `${u} is not a URL.`)]);
+    }
     const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    if (url.hash || !(url.protocol === 'https:' || (url.protocol === 'http:' && local))) throw validationProblem([fieldError('redirectUris', 'CLIENT-REDIRECT-URI', `${u} must be https (http only for localhost) without a fragment.`)]);
+    if (url.hash || !(url.protocol === 'https:' || (url.protocol === 'http:' && local)))
+      throw validationProblem([
+        fieldError('redirectUris', 'CLIENT-REDIRECT-URI', `${u} must be https (http only for localhost) without a fragment.`),
+      ]);
   }
 }
 
@@ -106,20 +160,31 @@ function checkRedirects(kind: string, uris: string[] | undefined) {
  * roles as well).
  */
 export function clientScopesFor(roles: readonly OrganisationRole[]): string[] {
-  const delegable = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].filter((s) => !NEVER_DELEGATED.has(s));
+  const delegable = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].filter(
+    (s) => !NEVER_DELEGATED.has(s),
+  );
   return [...new Set([...baselineScopes(roles), ...delegable])].sort();
 }
 
 async function organisationRoles(tx: Sql, id: string): Promise<OrganisationRole[]> {
-  const [o] = await tx.query<{ roles: OrganisationRole[] }>(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
+  const [o] = await tx.query<{ roles: OrganisationRole[] }>(
+    `SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`,
+    [id],
+  );
   if (!o) throw new Problem('ORG-NOT-FOUND', `No active organisation ${id}.`);
   return o.roles;
 }
 
 /** Register an API client; a secret client gets its secret back once. */
-export async function createClient(ctx: Ctx, p: Principal, input: z.infer<typeof ClientInput>, opts: { clientId?: string; secret?: string; demo?: boolean; production?: boolean } = {}): Promise<ApiClient> {
+export async function createClient(
+  ctx: Ctx,
+  p: Principal,
+  input: z.infer<typeof ClientInput>,
+  opts: { clientId?: string; secret?: string; demo?: boolean; production?: boolean } = {},
+): Promise<ApiClient> {
   const orgId = input.organisationId && reach('clients.write', p.roles).all ? input.organisationId : p.organisationId;
-  if (input.organisationId && input.organisationId !== p.organisationId && !reach('clients.write', p.roles).all) throw new Problem('ORG-NOT-FOUND', `No organisation ${input.organisationId}.`);
+  if (input.organisationId && input.organisationId !== p.organisationId && !reach('clients.write', p.roles).all)
+    throw new Problem('ORG-NOT-FOUND', `No organisation ${input.organisationId}.`);
   if (opts.demo && opts.production) throw new Problem('CLIENT-DEMO-REFUSED');
   const kind = input.kind ?? 'machine';
   const method = input.authMethod ?? 'private_key_jwt';
@@ -132,20 +197,57 @@ export async function createClient(ctx: Ctx, p: Principal, input: z.infer<typeof
     const allowed = clientScopesFor(await organisationRoles(tx, orgId));
     const scopes = input.scopes ?? allowed;
     const extra = scopes.filter((s) => !allowed.includes(s));
-    if (extra.length) throw validationProblem([fieldError('scopes', 'CLIENT-SCOPE-NOT-ALLOWED', `Not allowed for this organisation: ${extra.join(', ')}.`)]);
+    if (extra.length)
+      throw validationProblem([
+        fieldError('scopes', 'CLIENT-SCOPE-NOT-ALLOWED', `Not allowed for this organisation: ${extra.join(', ')}.`),
+      ]);
     const people = kind !== 'machine';
     const apiScopes = [...new Set(scopes)].sort();
     const allScopes = people ? ['openid', 'offline_access', 'email', 'profile', ...apiScopes] : apiScopes;
     const secret = method.startsWith('client_secret') ? (opts.secret ?? randomSecret()) : undefined;
-    const expires = input.credentialExpiresAt ? new Date(input.credentialExpiresAt) : secret && !opts.demo ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000) : null;
+    const expires = input.credentialExpiresAt
+      ? new Date(input.credentialExpiresAt)
+      : secret && !opts.demo
+        ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000)
+        : null;
     const clientId = opts.clientId ?? `fmar-${ctx.ids.next().toLowerCase()}`;
     const [row] = await tx.query<ClientRow>(
       `INSERT INTO api_client (client_id, organisation_id, name, kind, auth_method, jwks, secret_hash, credential_expires_at, scopes, grant_types, redirect_uris, status, demo, recorded_at, recorded_by)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::timestamptz, $9::text[], $10::text[], $11::text[], 'ACTIVE', $12, $13::timestamptz, $14) RETURNING *`,
-      [clientId, orgId, input.name, kind, method, input.jwks ?? null, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null,
-        allScopes, people ? ['authorization_code', 'refresh_token'] : ['client_credentials', TOKEN_EXCHANGE], input.redirectUris ?? [], opts.demo ?? false, now.toISOString(), recordedBy(p)]);
-    await writeAudit(tx, p, now, [{ action: 'client.created', recordType: 'api_client', recordId: clientId, organisationId: orgId, detail: { name: input.name, kind, authMethod: method, scopes: allScopes } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.client.created', subject: clientId, organisationId: orgId, data: { clientId, organisationId: orgId, kind, authMethod: method } }]);
+      [
+        clientId,
+        orgId,
+        input.name,
+        kind,
+        method,
+        input.jwks ?? null,
+        secret ? await hashClientSecret(secret) : null,
+        expires?.toISOString() ?? null,
+        allScopes,
+        people ? ['authorization_code', 'refresh_token'] : ['client_credentials', TOKEN_EXCHANGE],
+        input.redirectUris ?? [],
+        opts.demo ?? false,
+        now.toISOString(),
+        recordedBy(p),
+      ],
+    );
+    await writeAudit(tx, p, now, [
+      {
+        action: 'client.created',
+        recordType: 'api_client',
+        recordId: clientId,
+        organisationId: orgId,
+        detail: { name: input.name, kind, authMethod: method, scopes: allScopes },
+      },
+    ]);
+    await writeEvents(tx, ctx.ids, now, [
+      {
+        type: 'fmar.client.created',
+        subject: clientId,
+        organisationId: orgId,
+        data: { clientId, organisationId: orgId, kind, authMethod: method },
+      },
+    ]);
     return { ...toClient(row), ...(secret ? { clientSecret: secret } : {}) };
   });
 }
@@ -159,13 +261,21 @@ function visible(p: Principal, params: unknown[]): string {
 export async function listClients(ctx: Ctx, p: Principal, organisationId?: string): Promise<ApiClient[]> {
   const params: unknown[] = [];
   let where = visible(p, params);
-  if (organisationId) { params.push(organisationId); where += ` AND organisation_id = $${params.length}`; }
-  return (await ctx.db.query<ClientRow>(`SELECT * FROM api_client WHERE ${where} ORDER BY recorded_at, client_id LIMIT 500`, params)).map(toClient);
+  if (organisationId) {
+    params.push(organisationId);
+    where += ` AND organisation_id = $${params.length}`;
+  }
+  return (await ctx.db.query<ClientRow>(`SELECT * FROM api_client WHERE ${where} ORDER BY recorded_at, client_id LIMIT 500`, params)).map(
+    toClient,
+  );
 }
 
 async function clientRow(tx: Sql, p: Principal, id: string, lock = false) {
   const params: unknown[] = [id];
-  const [row] = await tx.query<ClientRow>(`SELECT * FROM api_client WHERE client_id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
+  const [row] = await tx.query<ClientRow>(
+    `SELECT * FROM api_client WHERE client_id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`,
+    params,
+  );
   if (!row) throw new Problem('CLIENT-NOT-FOUND', `No API client ${id}.`);
   return row;
 }
@@ -173,7 +283,11 @@ async function clientRow(tx: Sql, p: Principal, id: string, lock = false) {
 /** An API client as a versioned record (src/kernel/versioned.ts): no history is kept, the audit trail has each change. */
 function clientRecord(p: Principal, id: string) {
   return {
-    table: 'api_client', key: { client_id: id }, label: `Client ${id}`, returning: '*', toRecord: (r: ClientRow) => r,
+    table: 'api_client',
+    key: { client_id: id },
+    label: `Client ${id}`,
+    returning: '*',
+    toRecord: (r: ClientRow) => r,
     lock: (t: Sql) => clientRow(t, p, id, true),
     notFound: () => new Problem('CLIENT-NOT-FOUND', `No API client ${id}.`),
   };
@@ -184,22 +298,46 @@ export async function getClient(ctx: Ctx, p: Principal, id: string): Promise<Api
 }
 
 /** Rotate: a new secret (returned once) or a new JWKS; the old credential stops working at once. */
-export async function rotateClient(ctx: Ctx, p: Principal, id: string, input: { jwks?: { keys: Record<string, unknown>[] }; credentialExpiresAt?: string }): Promise<ApiClient> {
+export async function rotateClient(
+  ctx: Ctx,
+  p: Principal,
+  id: string,
+  input: { jwks?: { keys: Record<string, unknown>[] }; credentialExpiresAt?: string },
+): Promise<ApiClient> {
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
     let secret: string | undefined;
     const { after } = await changeVersioned(tx, ctx, p, now, {
       ...clientRecord(p, id),
-      guard: (row) => { if (row.status !== 'ACTIVE') throw new Problem('CLIENT-REVOKED'); },
+      guard: (row) => {
+        if (row.status !== 'ACTIVE') throw new Problem('CLIENT-REVOKED');
+      },
       set: async (row) => {
         let jwks = row.jwks;
-        if (row.auth_method === 'private_key_jwt') { checkJwks(input.jwks); jwks = input.jwks ?? null; }
-        else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
+        if (row.auth_method === 'private_key_jwt') {
+          checkJwks(input.jwks);
+          jwks = input.jwks ?? null;
+        } else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
         else if (row.auth_method !== 'none') secret = randomSecret();
-        const expires = input.credentialExpiresAt ? new Date(input.credentialExpiresAt) : secret ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000) : null;
-        return { sql: `jwks = $1::jsonb, secret_hash = COALESCE($2, secret_hash), credential_expires_at = $3::timestamptz, expiry_notified_at = NULL`, params: [jwks, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null] };
+        const expires = input.credentialExpiresAt
+          ? new Date(input.credentialExpiresAt)
+          : secret
+            ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000)
+            : null;
+        return {
+          sql: `jwks = $1::jsonb, secret_hash = COALESCE($2, secret_hash), credential_expires_at = $3::timestamptz, expiry_notified_at = NULL`,
+          params: [jwks, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null],
+        };
       },
-      audit: (row) => [{ action: 'client.rotated', recordType: 'api_client', recordId: id, organisationId: row.organisation_id, detail: { authMethod: row.auth_method } }],
+      audit: (row) => [
+        {
+          action: 'client.rotated',
+          recordType: 'api_client',
+          recordId: id,
+          organisationId: row.organisation_id,
+          detail: { authMethod: row.auth_method },
+        },
+      ],
       events: (row) => [{ type: 'fmar.client.rotated', subject: id, organisationId: row.organisation_id, data: { clientId: id } }],
     });
     return { ...toClient(after), ...(secret ? { clientSecret: secret } : {}) };
@@ -214,9 +352,13 @@ export async function revokeClient(ctx: Ctx, p: Principal, id: string): Promise<
   const out = await ctx.db.transaction(async (tx) => {
     const { after } = await changeVersioned(tx, ctx, p, now, {
       ...clientRecord(p, id),
-      guard: (row) => { if (row.status === 'REVOKED') throw new Problem('CLIENT-REVOKED'); },
+      guard: (row) => {
+        if (row.status === 'REVOKED') throw new Problem('CLIENT-REVOKED');
+      },
       set: () => ({ sql: `status = 'REVOKED', revoked_at = $1::timestamptz`, params: [now.toISOString()] }),
-      afterWrite: async () => { await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = $1`, [id]); },
+      afterWrite: async () => {
+        await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = $1`, [id]);
+      },
       audit: (row) => [{ action: 'client.revoked', recordType: 'api_client', recordId: id, organisationId: row.organisation_id }],
       events: (row) => [{ type: 'fmar.client.revoked', subject: id, organisationId: row.organisation_id, data: { clientId: id } }],
     });
@@ -237,12 +379,31 @@ export async function warnExpiringCredentials(ctx: Ctx, p: Principal): Promise<s
       `UPDATE api_client SET expiry_notified_at = $1::timestamptz
         WHERE status = 'ACTIVE' AND expiry_notified_at IS NULL AND credential_expires_at IS NOT NULL AND credential_expires_at <= $2::timestamptz
         RETURNING client_id, organisation_id, credential_expires_at`,
-      [now.toISOString(), new Date(now.getTime() + EXPIRY_WARNING_DAYS * 86_400_000).toISOString()]);
-    await writeEvents(tx, ctx.ids, now, rows.map((r) => ({
-      type: 'fmar.client.credential-expiring', subject: r.client_id, organisationId: r.organisation_id,
-      data: { clientId: r.client_id, expiresAt: new Date(r.credential_expires_at).toISOString() },
-    })));
-    if (rows.length) await writeAudit(tx, p, now, rows.map((r) => ({ action: 'client.credential-expiring', recordType: 'api_client', recordId: r.client_id, organisationId: r.organisation_id })));
+      [now.toISOString(), new Date(now.getTime() + EXPIRY_WARNING_DAYS * 86_400_000).toISOString()],
+    );
+    await writeEvents(
+      tx,
+      ctx.ids,
+      now,
+      rows.map((r) => ({
+        type: 'fmar.client.credential-expiring',
+        subject: r.client_id,
+        organisationId: r.organisation_id,
+        data: { clientId: r.client_id, expiresAt: new Date(r.credential_expires_at).toISOString() },
+      })),
+    );
+    if (rows.length)
+      await writeAudit(
+        tx,
+        p,
+        now,
+        rows.map((r) => ({
+          action: 'client.credential-expiring',
+          recordType: 'api_client',
+          recordId: r.client_id,
+          organisationId: r.organisation_id,
+        })),
+      );
     return rows.map((r) => r.client_id);
   });
 }

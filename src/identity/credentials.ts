@@ -12,15 +12,30 @@ import { revocations } from './revocations';
 export function registerCredentials(db: Sql): Credentials {
   return {
     async facts(q) {
-      const [row] = await db.query<{ status: string; roles: OrganisationRole[]; dno_codes: string[]; client_status: string | null; user_status: string | null; delegation: CredentialFacts['delegation'] }>(
+      const [row] = await db.query<{
+        status: string;
+        roles: OrganisationRole[];
+        dno_codes: string[];
+        client_status: string | null;
+        user_status: string | null;
+        delegation: CredentialFacts['delegation'];
+      }>(
         `SELECT o.status, to_jsonb(o.roles) AS roles, to_jsonb(o.dno_codes) AS dno_codes,
                 (SELECT status FROM api_client WHERE client_id = $2 AND organisation_id = COALESCE($5, o.id)) AS client_status,
                 (SELECT status FROM app_user WHERE id = $3 AND organisation_id = o.id) AS user_status,
                 (SELECT to_jsonb(d) FROM (SELECT status, delegator_id, delegate_id, valid_from, valid_to, asset_ids FROM delegation WHERE id = $4) d) AS delegation
            FROM organisation o WHERE o.id = $1`,
-        [q.organisationId, q.clientId, q.userId, q.delegationId, q.actorOrganisationId]);
+        [q.organisationId, q.clientId, q.userId, q.delegationId, q.actorOrganisationId],
+      );
       if (!row) return undefined;
-      return { status: row.status, roles: row.roles, dnoCodes: row.dno_codes, clientStatus: row.client_status, userStatus: row.user_status, delegation: row.delegation };
+      return {
+        status: row.status,
+        roles: row.roles,
+        dnoCodes: row.dno_codes,
+        clientStatus: row.client_status,
+        userStatus: row.user_status,
+        delegation: row.delegation,
+      };
     },
     generation: () => revocations.generation(),
   };

@@ -16,12 +16,20 @@ const HEADERS = {
 export function invitationPages(ctx: Ctx) {
   const app = new Hono();
   const token = (t: string) => (/^[A-Za-z0-9_-]{20,100}$/.test(t) ? t : undefined);
-  const form = (t: string, name: string, email: string, error?: string) => page('Choose a password', `<p>Welcome, ${esc(name)} (${esc(email)}).</p>
+  const form = (t: string, name: string, email: string, error?: string) =>
+    page(
+      'Choose a password',
+      `<p>Welcome, ${esc(name)} (${esc(email)}).</p>
 ${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
 <form method="post" action="/invitations/${esc(t)}"><label for="password">Password (at least 12 characters)</label>
 <input id="password" name="password" type="password" minlength="12" maxlength="256" required autocomplete="new-password" autofocus>
-<button type="submit">Activate my account</button></form>`);
-  const gone = () => page('Invitation not valid', '<p>This invitation link is unknown, already used or expired. Ask your organisation’s administrator for a new one.</p>');
+<button type="submit">Activate my account</button></form>`,
+    );
+  const gone = () =>
+    page(
+      'Invitation not valid',
+      '<p>This invitation link is unknown, already used or expired. Ask your organisation’s administrator for a new one.</p>',
+    );
 
   app.get('/invitations/:token', async (c) => {
     const t = token(c.req.param('token'));

@@ -11,7 +11,11 @@
 let generation = 0;
 export const revocations = {
   /** After the commit of a change that may revoke a credential. */
-  emit(): void { generation++; },
+  emit(): void {
+    generation++;
+  },
   /** Moves on every emit: a cache filled at another generation is stale. */
-  generation(): number { return generation; },
+  generation(): number {
+    return generation;
+  },
 };

@@ -23,36 +23,78 @@ export const INVITATION_DAYS = 7;
 const LOCK_AFTER = 5;
 const LOCK_MINUTES = 15;
 
-export const UserInput = z.object({
-  email: z.string().max(254).regex(EMAIL_RE, 'ORG-EMAIL-FORMAT'),
-  name: z.string().min(1).max(200),
-  userRole: z.enum(USER_ROLES).default('MEMBER'),
-}).strict().openapi('UserInput');
+export const UserInput = z
+  .object({
+    email: z.string().max(254).regex(EMAIL_RE, 'ORG-EMAIL-FORMAT'),
+    name: z.string().min(1).max(200),
+    userRole: z.enum(USER_ROLES).default('MEMBER'),
+  })
+  .strict()
+  .openapi('UserInput');
 
-export const User = z.object({
-  id: z.string(), organisationId: z.string(), email: z.string(), name: z.string(), userRole: z.enum(USER_ROLES),
-  status: z.enum(['INVITED', 'ACTIVE', 'DEACTIVATED']), version: z.number().int(), recordedAt: z.string(), recordedBy: z.string(),
-  deactivatedAt: z.string().nullable(),
-  invitation: z.object({ url: z.string(), expiresAt: z.string() }).optional().openapi({ description: 'Shown once, at invitation: the link the person opens to choose a password.' }),
-}).openapi('User');
+export const User = z
+  .object({
+    id: z.string(),
+    organisationId: z.string(),
+    email: z.string(),
+    name: z.string(),
+    userRole: z.enum(USER_ROLES),
+    status: z.enum(['INVITED', 'ACTIVE', 'DEACTIVATED']),
+    version: z.number().int(),
+    recordedAt: z.string(),
+    recordedBy: z.string(),
+    deactivatedAt: z.string().nullable(),
+    invitation: z
+      .object({ url: z.string(), expiresAt: z.string() })
+      .optional()
+      .openapi({ description: 'Shown once, at invitation: the link the person opens to choose a password.' }),
+  })
+  .openapi('User');
 export type User = z.infer<typeof User>;
 
 /** A row of app_user (003_identity.sql), without the columns toUser leaves out. */
 interface UserRow {
-  id: string; organisation_id: string; email: string; name: string; user_role: User['userRole']; status: User['status']; version: number;
-  recorded_at: Date; recorded_by: string; deactivated_at: Date | null;
+  id: string;
+  organisation_id: string;
+  email: string;
+  name: string;
+  user_role: User['userRole'];
+  status: User['status'];
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
+  deactivated_at: Date | null;
 }
 
 function toUser(r: UserRow): User {
   const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
-  return { id: r.id, organisationId: r.organisation_id, email: r.email, name: r.name, userRole: r.user_role, status: r.status, version: r.version, recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by, deactivatedAt: iso(r.deactivated_at) };
+  return {
+    id: r.id,
+    organisationId: r.organisation_id,
+    email: r.email,
+    name: r.name,
+    userRole: r.user_role,
+    status: r.status,
+    version: r.version,
+    recordedAt: iso(r.recorded_at)!,
+    recordedBy: r.recorded_by,
+    deactivatedAt: iso(r.deactivated_at),
+  };
 }
 
 function canSee(p: Principal, orgId: string, write = false) {
-  if (!reach(write ? 'users.write' : 'users.read', p.roles).all && p.organisationId !== orgId) throw new Problem('ORG-NOT-FOUND', `No organisation ${orgId}.`);
+  if (!reach(write ? 'users.write' : 'users.read', p.roles).all && p.organisationId !== orgId)
+    throw new Problem('ORG-NOT-FOUND', `No organisation ${orgId}.`);
 }
 
-export async function inviteUser(ctx: Ctx, p: Principal, orgId: string, input: z.infer<typeof UserInput>, baseUrl: string, opts: { id?: string; password?: string } = {}): Promise<User> {
+export async function inviteUser(
+  ctx: Ctx,
+  p: Principal,
+  orgId: string,
+  input: z.infer<typeof UserInput>,
+  baseUrl: string,
+  opts: { id?: string; password?: string } = {},
+): Promise<User> {
   canSee(p, orgId, true);
   const now = ctx.clock.now();
   const token = randomSecret();
@@ -66,11 +108,41 @@ export async function inviteUser(ctx: Ctx, p: Principal, orgId: string, input: z
       const [row] = await tx.query<UserRow>(
         `INSERT INTO app_user (id, organisation_id, email, name, user_role, status, password_hash, invitation_hash, invitation_expires_at, recorded_at, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10::timestamptz, $11) RETURNING *`,
-        [id, orgId, input.email, input.name, input.userRole ?? 'MEMBER', passwordHash ? 'ACTIVE' : 'INVITED', passwordHash,
-          passwordHash ? null : await sha256(token), passwordHash ? null : expires.toISOString(), now.toISOString(), recordedBy(p)]);
-      await writeAudit(tx, p, now, [{ action: 'user.invited', recordType: 'user', recordId: id, organisationId: orgId, detail: { email: input.email, userRole: input.userRole } }]);
-      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.user.invited', subject: id, organisationId: orgId, data: { userId: id, organisationId: orgId, userRole: input.userRole } }]);
-      return { ...toUser(row), ...(passwordHash ? {} : { invitation: { url: `${baseUrl}/invitations/${token}`, expiresAt: expires.toISOString() } }) };
+        [
+          id,
+          orgId,
+          input.email,
+          input.name,
+          input.userRole ?? 'MEMBER',
+          passwordHash ? 'ACTIVE' : 'INVITED',
+          passwordHash,
+          passwordHash ? null : await sha256(token),
+          passwordHash ? null : expires.toISOString(),
+          now.toISOString(),
+          recordedBy(p),
+        ],
+      );
+      await writeAudit(tx, p, now, [
+        {
+          action: 'user.invited',
+          recordType: 'user',
+          recordId: id,
+          organisationId: orgId,
+          detail: { email: input.email, userRole: input.userRole },
+        },
+      ]);
+      await writeEvents(tx, ctx.ids, now, [
+        {
+          type: 'fmar.user.invited',
+          subject: id,
+          organisationId: orgId,
+          data: { userId: id, organisationId: orgId, userRole: input.userRole },
+        },
+      ]);
+      return {
+        ...toUser(row),
+        ...(passwordHash ? {} : { invitation: { url: `${baseUrl}/invitations/${token}`, expiresAt: expires.toISOString() } }),
+      };
     });
   } catch (e) {
     if (pgErrorCode(e) === '23505') throw new Problem('USER-EMAIL-TAKEN', `${input.email} is already registered.`);
@@ -80,11 +152,16 @@ export async function inviteUser(ctx: Ctx, p: Principal, orgId: string, input: z
 
 export async function listUsers(ctx: Ctx, p: Principal, orgId: string): Promise<User[]> {
   canSee(p, orgId);
-  return (await ctx.db.query<UserRow>(`SELECT * FROM app_user WHERE organisation_id = $1 ORDER BY recorded_at, id LIMIT 1000`, [orgId])).map(toUser);
+  return (
+    await ctx.db.query<UserRow>(`SELECT * FROM app_user WHERE organisation_id = $1 ORDER BY recorded_at, id LIMIT 1000`, [orgId])
+  ).map(toUser);
 }
 
 async function userRow(tx: Sql, orgId: string, id: string, lock = false) {
-  const [row] = await tx.query<UserRow>(`SELECT * FROM app_user WHERE id = $1 AND organisation_id = $2${lock ? ' FOR UPDATE' : ''}`, [id, orgId]);
+  const [row] = await tx.query<UserRow>(`SELECT * FROM app_user WHERE id = $1 AND organisation_id = $2${lock ? ' FOR UPDATE' : ''}`, [
+    id,
+    orgId,
+  ]);
   if (!row) throw new Problem('USER-NOT-FOUND', `No person ${id} in organisation ${orgId}.`);
   return row;
 }
@@ -103,7 +180,9 @@ export async function deactivateUser(ctx: Ctx, p: Principal, orgId: string, id: 
     if (row.status === 'DEACTIVATED') throw new Problem('USER-ALREADY-DEACTIVATED');
     const user = await deactivate(tx, [id], now, recordedBy(p));
     await writeAudit(tx, p, now, [{ action: 'user.deactivated', recordType: 'user', recordId: id, organisationId: orgId }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.user.deactivated', subject: id, organisationId: orgId, data: { userId: id, organisationId: orgId } }]);
+    await writeEvents(tx, ctx.ids, now, [
+      { type: 'fmar.user.deactivated', subject: id, organisationId: orgId, data: { userId: id, organisationId: orgId } },
+    ]);
     return toUser(user[0]);
   });
   revocations.emit();
@@ -111,10 +190,18 @@ export async function deactivateUser(ctx: Ctx, p: Principal, orgId: string, id: 
 }
 
 async function deactivate(tx: Sql, ids: string[], now: Date, by: string) {
-  const rows = await tx.query<UserRow>(`UPDATE app_user SET status = 'DEACTIVATED', deactivated_at = $2::timestamptz, invitation_hash = NULL, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3
-    WHERE id = ANY($1::text[]) AND status <> 'DEACTIVATED' RETURNING *`, [ids, now.toISOString(), by]);
-  const grants = await tx.query<{ id: string }>(`SELECT id FROM oidc_payload WHERE model = 'Grant' AND account_id = ANY($1::text[])`, [ids]);
-  await tx.query(`DELETE FROM oidc_payload WHERE account_id = ANY($1::text[]) OR grant_id = ANY($2::text[])`, [ids, grants.map((g) => g.id)]);
+  const rows = await tx.query<UserRow>(
+    `UPDATE app_user SET status = 'DEACTIVATED', deactivated_at = $2::timestamptz, invitation_hash = NULL, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3
+    WHERE id = ANY($1::text[]) AND status <> 'DEACTIVATED' RETURNING *`,
+    [ids, now.toISOString(), by],
+  );
+  const grants = await tx.query<{ id: string }>(`SELECT id FROM oidc_payload WHERE model = 'Grant' AND account_id = ANY($1::text[])`, [
+    ids,
+  ]);
+  await tx.query(`DELETE FROM oidc_payload WHERE account_id = ANY($1::text[]) OR grant_id = ANY($2::text[])`, [
+    ids,
+    grants.map((g) => g.id),
+  ]);
   return rows;
 }
 
@@ -123,14 +210,31 @@ async function deactivate(tx: Sql, ids: string[], now: Date, by: string) {
  * deactivated, its API clients are revoked, its provider grants and sessions end, and delegations
  * to and from it are revoked. The caller emits `revocations` after its commit.
  */
-export async function closeOrganisationCredentials(tx: Sql, orgId: string, now: Date, by: string): Promise<{ users: number; clients: number; delegations: number }> {
+export async function closeOrganisationCredentials(
+  tx: Sql,
+  orgId: string,
+  now: Date,
+  by: string,
+): Promise<{ users: number; clients: number; delegations: number }> {
   const users = await tx.query<{ id: string }>(`SELECT id FROM app_user WHERE organisation_id = $1 AND status <> 'DEACTIVATED'`, [orgId]);
-  await deactivate(tx, users.map((u) => u.id), now, by);
-  const clients = await tx.query<{ client_id: string }>(`UPDATE api_client SET status = 'REVOKED', revoked_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3
-    WHERE organisation_id = $1 AND status = 'ACTIVE' RETURNING client_id`, [orgId, now.toISOString(), by]);
-  if (clients.length) await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = ANY($1::text[])`, [clients.map((c) => c.client_id)]);
-  const delegations = await tx.query(`UPDATE delegation SET status = 'REVOKED', revoked_at = $2::timestamptz, revoked_by = $3, reason = COALESCE(reason, 'organisation de-registered')
-    WHERE (delegator_id = $1 OR delegate_id = $1) AND status = 'ACTIVE' RETURNING id`, [orgId, now.toISOString(), by]);
+  await deactivate(
+    tx,
+    users.map((u) => u.id),
+    now,
+    by,
+  );
+  const clients = await tx.query<{ client_id: string }>(
+    `UPDATE api_client SET status = 'REVOKED', revoked_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3
+    WHERE organisation_id = $1 AND status = 'ACTIVE' RETURNING client_id`,
+    [orgId, now.toISOString(), by],
+  );
+  if (clients.length)
+    await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = ANY($1::text[])`, [clients.map((c) => c.client_id)]);
+  const delegations = await tx.query(
+    `UPDATE delegation SET status = 'REVOKED', revoked_at = $2::timestamptz, revoked_by = $3, reason = COALESCE(reason, 'organisation de-registered')
+    WHERE (delegator_id = $1 OR delegate_id = $1) AND status = 'ACTIVE' RETURNING id`,
+    [orgId, now.toISOString(), by],
+  );
   return { users: users.length, clients: clients.length, delegations: delegations.length };
 }
 
@@ -142,32 +246,51 @@ export async function acceptInvitation(ctx: Ctx, token: string, password: string
   const hash = await hashPassword(password);
   const tokenHash = await sha256(token);
   return ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<UserRow>(`UPDATE app_user SET status = 'ACTIVE', password_hash = $2, invitation_hash = NULL, invitation_expires_at = NULL, version = version + 1, recorded_at = $3::timestamptz, recorded_by = id
-      WHERE invitation_hash = $1 AND status = 'INVITED' AND invitation_expires_at > $3::timestamptz RETURNING *`, [tokenHash, hash, now.toISOString()]);
+    const [row] = await tx.query<UserRow>(
+      `UPDATE app_user SET status = 'ACTIVE', password_hash = $2, invitation_hash = NULL, invitation_expires_at = NULL, version = version + 1, recorded_at = $3::timestamptz, recorded_by = id
+      WHERE invitation_hash = $1 AND status = 'INVITED' AND invitation_expires_at > $3::timestamptz RETURNING *`,
+      [tokenHash, hash, now.toISOString()],
+    );
     if (!row) throw new Problem('USER-INVITATION-INVALID');
-    await writeAudit(tx, { subject: row.id, organisationId: row.organisation_id, roles: [], scopes: [], dnoCodes: [] }, now, [{ action: 'user.activated', recordType: 'user', recordId: row.id, organisationId: row.organisation_id }]);
+    await writeAudit(tx, { subject: row.id, organisationId: row.organisation_id, roles: [], scopes: [], dnoCodes: [] }, now, [
+      { action: 'user.activated', recordType: 'user', recordId: row.id, organisationId: row.organisation_id },
+    ]);
     return toUser(row);
   });
 }
 
 /** Is this invitation token current? (for the page before the password is chosen) */
 export async function invitationFor(ctx: Ctx, token: string): Promise<{ email: string; name: string } | undefined> {
-  const [row] = await ctx.db.query<{ email: string; name: string }>(`SELECT email, name FROM app_user WHERE invitation_hash = $1 AND status = 'INVITED' AND invitation_expires_at > $2::timestamptz`, [await sha256(token), ctx.clock.now().toISOString()]);
+  const [row] = await ctx.db.query<{ email: string; name: string }>(
+    `SELECT email, name FROM app_user WHERE invitation_hash = $1 AND status = 'INVITED' AND invitation_expires_at > $2::timestamptz`,
+    [await sha256(token), ctx.clock.now().toISOString()],
+  );
   return row ? { email: row.email, name: row.name } : undefined;
 }
 
 /** Sign-in check with a per-person lockout (5 failures → 15 minutes). */
 export async function checkLogin(ctx: Ctx, email: string, password: string): Promise<{ accountId: string } | { error: string }> {
   const now = ctx.clock.now();
-  const [row] = await ctx.db.query<{ id: string; password_hash: string | null; status: User['status']; locked_until: Date | null; org_status: string }>(`SELECT u.id, u.password_hash, u.status, u.locked_until, o.status AS org_status FROM app_user u JOIN organisation o ON o.id = u.organisation_id WHERE lower(u.email) = lower($1)`, [email]);
+  const [row] = await ctx.db.query<{
+    id: string;
+    password_hash: string | null;
+    status: User['status'];
+    locked_until: Date | null;
+    org_status: string;
+  }>(
+    `SELECT u.id, u.password_hash, u.status, u.locked_until, o.status AS org_status FROM app_user u JOIN organisation o ON o.id = u.organisation_id WHERE lower(u.email) = lower($1)`,
+    [email],
+  );
   const generic = { error: 'The email or password is not right.' };
   if (row?.locked_until && new Date(row.locked_until) > now) return { error: 'Too many failed sign-ins: try again later.' };
   const ok = await verifyPassword(row?.password_hash, password);
   if (!row) return generic;
   if (!ok) {
-    await ctx.db.query(`UPDATE app_user SET failed_logins = failed_logins + 1,
+    await ctx.db.query(
+      `UPDATE app_user SET failed_logins = failed_logins + 1,
       locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END WHERE id = $1`,
-      [row.id, LOCK_AFTER, new Date(now.getTime() + LOCK_MINUTES * 60_000).toISOString()]);
+      [row.id, LOCK_AFTER, new Date(now.getTime() + LOCK_MINUTES * 60_000).toISOString()],
+    );
     return generic;
   }
   if (row.status !== 'ACTIVE' || row.org_status !== 'ACTIVE') return generic;
@@ -176,14 +299,20 @@ export async function checkLogin(ctx: Ctx, email: string, password: string): Pro
 }
 
 export async function findAccount(ctx: Ctx, id: string) {
-  const [r] = await ctx.db.query<{ id: string; email: string; name: string; organisation_id: string; user_role: User['userRole'] }>(`SELECT u.id, u.email, u.name, u.organisation_id, u.user_role FROM app_user u JOIN organisation o ON o.id = u.organisation_id
-    WHERE u.id = $1 AND u.status = 'ACTIVE' AND o.status = 'ACTIVE'`, [id]);
+  const [r] = await ctx.db.query<{ id: string; email: string; name: string; organisation_id: string; user_role: User['userRole'] }>(
+    `SELECT u.id, u.email, u.name, u.organisation_id, u.user_role FROM app_user u JOIN organisation o ON o.id = u.organisation_id
+    WHERE u.id = $1 AND u.status = 'ACTIVE' AND o.status = 'ACTIVE'`,
+    [id],
+  );
   return r ? { id: r.id, email: r.email, name: r.name, organisationId: r.organisation_id, userRole: r.user_role } : undefined;
 }
 
 /** The API scopes a person may be granted: their organisation's baseline, cut by their user role. */
 export async function accountScopes(ctx: Ctx, id: string): Promise<string[]> {
-  const [r] = await ctx.db.query<{ user_role: User['userRole']; roles: OrganisationRole[] }>(`SELECT u.user_role, to_jsonb(o.roles) AS roles FROM app_user u JOIN organisation o ON o.id = u.organisation_id WHERE u.id = $1 AND u.status = 'ACTIVE' AND o.status = 'ACTIVE'`, [id]);
+  const [r] = await ctx.db.query<{ user_role: User['userRole']; roles: OrganisationRole[] }>(
+    `SELECT u.user_role, to_jsonb(o.roles) AS roles FROM app_user u JOIN organisation o ON o.id = u.organisation_id WHERE u.id = $1 AND u.status = 'ACTIVE' AND o.status = 'ACTIVE'`,
+    [id],
+  );
   if (!r) return [];
   return userRoleScopes(baselineScopes(r.roles), r.user_role);
 }

@@ -28,7 +28,18 @@ export interface ConsentEvidence {
   kid: string | null;
   jti: string;
   /** A summary of the claims relied on (never the raw token). */
-  claims: { sub?: string; mpan: string; fsp: string; purpose?: string; nbf?: string; exp?: string; iat?: string; validFrom?: string; validTo?: string; status?: string };
+  claims: {
+    sub?: string;
+    mpan: string;
+    fsp: string;
+    purpose?: string;
+    nbf?: string;
+    exp?: string;
+    iat?: string;
+    validFrom?: string;
+    validTo?: string;
+    status?: string;
+  };
   /** base64url SHA-256 of the presented consent, to match a later revocation or dispute. */
   tokenHash: string;
   /** A status-list reference carried by the token, for the periodic revocation check. */
@@ -42,7 +53,13 @@ export interface ConsentEvidence {
  * the value for a `Retry-After` header.
  */
 export class ConsentError extends Error {
-  constructor(readonly code: string, readonly detail: string, readonly retryAfterSec?: number) { super(`${code}: ${detail}`); }
+  constructor(
+    readonly code: string,
+    readonly detail: string,
+    readonly retryAfterSec?: number,
+  ) {
+    super(`${code}: ${detail}`);
+  }
 }
 
 export interface ConsentVerifier {

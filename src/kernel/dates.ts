@@ -3,7 +3,15 @@
  * takes effect at local midnight, 00:00 BST or GMT as the day falls. Intl carries the zone rules,
  * so this runs on Node and Workers alike.
  */
-const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const fmt = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
 
 function parts(t: Date) {
   const p = Object.fromEntries(fmt.formatToParts(t).map((x) => [x.type, x.value]));

@@ -7,10 +7,17 @@ import type { IdSource } from '../ports';
 import type { Row, Sql } from '../storage/db';
 
 /** What every versioned record carries (its row also has recorded_at and recorded_by). */
-export interface Versioned { version: number }
+export interface Versioned {
+  version: number;
+}
 
 /** The new column values: `col = $1, …` with its parameters, an optional FROM list (a recordset to unpack, a joined table the read shows) and its join condition. */
-export interface SetClause { sql: string; params: unknown[]; from?: string; where?: string }
+export interface SetClause {
+  sql: string;
+  params: unknown[];
+  from?: string;
+  where?: string;
+}
 
 export interface Change<R extends Versioned, W extends object = Row> {
   /** The row's table, its alias in `set` and `returning`, and its key. */
@@ -47,14 +54,22 @@ export interface Change<R extends Versioned, W extends object = Row> {
   events: (before: R, after: R) => ChangeEvent[];
 }
 
-export interface ChangeCtx { ids: IdSource }
+export interface ChangeCtx {
+  ids: IdSource;
+}
 
 /**
  * The one versioned change of a record, in the caller's transaction: lock → guard → If-Match →
  * validate and compute → keep the prior version → update with version + 1, recorded_at,
  * recorded_by → (afterWrite) → audit → events. The caller then runs its hooks (ctx.hooks) with before and after.
  */
-export async function changeVersioned<R extends Versioned, W extends object = Row>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: Change<R, W>): Promise<{ before: R; after: R }> {
+export async function changeVersioned<R extends Versioned, W extends object = Row>(
+  tx: Sql,
+  ctx: ChangeCtx,
+  actor: Principal,
+  now: Date,
+  spec: Change<R, W>,
+): Promise<{ before: R; after: R }> {
   const before = await spec.lock(tx);
   if (!before) throw spec.notFound();
   spec.guard?.(before);
@@ -65,9 +80,16 @@ export async function changeVersioned<R extends Versioned, W extends object = Ro
   if (spec.history) await keepVersion(tx, spec, before, at);
   const params = [...set.params, at, spec.by ?? recordedBy(actor)];
   const stamp = `version = ${alias}.version + 1, recorded_at = $${params.length - 1}::timestamptz, recorded_by = $${params.length}`;
-  const where = Object.entries(spec.key).map(([col, v]) => { params.push(v); return `${alias}.${col} = $${params.length}`; }).join(' AND ');
+  const where = Object.entries(spec.key)
+    .map(([col, v]) => {
+      params.push(v);
+      return `${alias}.${col} = $${params.length}`;
+    })
+    .join(' AND ');
   const [row] = await tx.query<W>(
-    `UPDATE ${spec.table}${spec.alias ? ` ${spec.alias}` : ''} SET ${set.sql ? `${set.sql}, ` : ''}${stamp}${set.from ? ` FROM ${set.from}` : ''} WHERE ${where}${set.where ? ` AND ${set.where}` : ''} RETURNING ${spec.returning}`, params);
+    `UPDATE ${spec.table}${spec.alias ? ` ${spec.alias}` : ''} SET ${set.sql ? `${set.sql}, ` : ''}${stamp}${set.from ? ` FROM ${set.from}` : ''} WHERE ${where}${set.where ? ` AND ${set.where}` : ''} RETURNING ${spec.returning}`,
+    params,
+  );
   const after = spec.toRecord(row);
   await spec.afterWrite?.(before, after);
   await writeAudit(tx, actor, now, spec.audit(before, after));
@@ -77,15 +99,19 @@ export async function changeVersioned<R extends Versioned, W extends object = Ro
 
 /** If-Match: the record must still be at the version the client read. */
 export function assertVersion(label: string, version: number, ifMatch: number | undefined) {
-  if (ifMatch !== undefined && version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `${label} is at version ${version}, not ${ifMatch}.`, { currentVersion: version });
+  if (ifMatch !== undefined && version !== ifMatch)
+    throw new Problem('REQUEST-PRECONDITION-FAILED', `${label} is at version ${version}, not ${ifMatch}.`, { currentVersion: version });
 }
 
 /** Copy the current version (the record as read, its row's recorded_at and recorded_by) into record_history, superseded at `at`. */
 async function keepVersion<R extends Versioned, W extends object>(tx: Sql, spec: Change<R, W>, before: R, at: string) {
   const cols = Object.keys(spec.key);
   const params: unknown[] = [spec.history, Object.values(spec.key).join('/'), before, at, ...Object.values(spec.key)];
-  await tx.query(`INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)
-    SELECT $1, $2, version, $3::jsonb, recorded_at, recorded_by, $4::timestamptz FROM ${spec.table} WHERE ${cols.map((c, i) => `${c} = $${i + 5}`).join(' AND ')}`, params);
+  await tx.query(
+    `INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)
+    SELECT $1, $2, version, $3::jsonb, recorded_at, recorded_by, $4::timestamptz FROM ${spec.table} WHERE ${cols.map((c, i) => `${c} = $${i + 5}`).join(' AND ')}`,
+    params,
+  );
 }
 
 /**
@@ -93,29 +119,62 @@ async function keepVersion<R extends Versioned, W extends object>(tx: Sql, spec:
  * enrichment): their current versions go to history in one statement and one UPDATE bumps them
  * (the caller writes what changed in its own tables); then one audit and one event write.
  */
-export async function changeVersionedMany<R extends { id: string; version: number; recordedAt: string; recordedBy: string }>(tx: Sql, ctx: ChangeCtx, actor: Principal, now: Date, spec: {
-  table: string; history: string; befores: R[];
-  audit: (before: R, version: number) => AuditEntry; events: (before: R, version: number) => ChangeEvent[];
-}): Promise<void> {
+export async function changeVersionedMany<R extends { id: string; version: number; recordedAt: string; recordedBy: string }>(
+  tx: Sql,
+  ctx: ChangeCtx,
+  actor: Principal,
+  now: Date,
+  spec: {
+    table: string;
+    history: string;
+    befores: R[];
+    audit: (before: R, version: number) => AuditEntry;
+    events: (before: R, version: number) => ChangeEvent[];
+  },
+): Promise<void> {
   if (!spec.befores.length) return;
   const at = now.toISOString();
-  await tx.query(`INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)
+  await tx.query(
+    `INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)
     SELECT $3, x.id, x.version, x.data, x.recorded_at, x.recorded_by, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS x(id text, version integer, data jsonb, recorded_at timestamptz, recorded_by text)`,
-  [spec.befores.map((b) => ({ id: b.id, version: b.version, data: b, recorded_at: b.recordedAt, recorded_by: b.recordedBy })), at, spec.history]);
-  await tx.query(`UPDATE ${spec.table} SET version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
-    [spec.befores.map((b) => b.id), at, recordedBy(actor)]);
-  await writeAudit(tx, actor, now, spec.befores.map((b) => spec.audit(b, b.version + 1)));
-  await writeEvents(tx, ctx.ids, now, spec.befores.flatMap((b) => spec.events(b, b.version + 1)));
+    [
+      spec.befores.map((b) => ({ id: b.id, version: b.version, data: b, recorded_at: b.recordedAt, recorded_by: b.recordedBy })),
+      at,
+      spec.history,
+    ],
+  );
+  await tx.query(
+    `UPDATE ${spec.table} SET version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+    [spec.befores.map((b) => b.id), at, recordedBy(actor)],
+  );
+  await writeAudit(
+    tx,
+    actor,
+    now,
+    spec.befores.map((b) => spec.audit(b, b.version + 1)),
+  );
+  await writeEvents(
+    tx,
+    ctx.ids,
+    now,
+    spec.befores.flatMap((b) => spec.events(b, b.version + 1)),
+  );
 }
 
 /** The kept prior versions of a record, newest first (each the wire shape its module wrote: T). */
 export async function priorVersions<T>(db: Sql, recordType: string, recordId: string): Promise<T[]> {
-  const rows = await db.query<{ data: T }>(`SELECT data FROM record_history WHERE record_type = $1 AND record_id = $2 ORDER BY version DESC`, [recordType, recordId]);
+  const rows = await db.query<{ data: T }>(
+    `SELECT data FROM record_history WHERE record_type = $1 AND record_id = $2 ORDER BY version DESC`,
+    [recordType, recordId],
+  );
   return rows.map((r) => r.data);
 }
 
 /** The newest prior version recorded by `asOf` (the register "as of" a time), if any. */
 export async function priorVersionAsOf<T>(db: Sql, recordType: string, recordId: string, asOf: Date): Promise<T | undefined> {
-  const [h] = await db.query<{ data: T }>(`SELECT data FROM record_history WHERE record_type = $1 AND record_id = $2 AND recorded_at <= $3::timestamptz ORDER BY version DESC LIMIT 1`, [recordType, recordId, asOf.toISOString()]);
+  const [h] = await db.query<{ data: T }>(
+    `SELECT data FROM record_history WHERE record_type = $1 AND record_id = $2 AND recorded_at <= $3::timestamptz ORDER BY version DESC LIMIT 1`,
+    [recordType, recordId, asOf.toISOString()],
+  );
   return h?.data;
 }

@@ -14,9 +14,14 @@ const send = (m: ParseReply) => port.postMessage(m);
 function* replies(): Generator<ParseReply> {
   let model;
   try {
-    model = digestCimFiles(files, options, (bytes, objects) => { send({ kind: 'parsed', bytes, objects }); });
+    model = digestCimFiles(files, options, (bytes, objects) => {
+      send({ kind: 'parsed', bytes, objects });
+    });
   } catch (e) {
-    if (e instanceof CimParseError) { yield { kind: 'refused', code: e.code, message: e.message, location: e.location }; return; }
+    if (e instanceof CimParseError) {
+      yield { kind: 'refused', code: e.code, message: e.message, location: e.location };
+      return;
+    }
     throw e;
   }
   files.length = 0; // the text is no longer needed: let it be collected while the chunks go
@@ -29,7 +34,10 @@ const next = replies();
 port.on('message', (m: ParseRequest) => {
   if (m !== 'more') return;
   const r = next.next();
-  if (r.done) { port.close(); return; }
+  if (r.done) {
+    port.close();
+    return;
+  }
   send(r.value);
   if (r.value.kind === 'done' || r.value.kind === 'refused') port.close();
 });

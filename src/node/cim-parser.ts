@@ -1,6 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import {
-  CimParseError, type CimFatalCode, type CimFileInput, type CimHeaderInfo, type CimIssue, type DigestOptions, type ExtractedAsset, type ParsedModel, type SourceLocation,
+  CimParseError,
+  type CimFatalCode,
+  type CimFileInput,
+  type CimHeaderInfo,
+  type CimIssue,
+  type DigestOptions,
+  type ExtractedAsset,
+  type ParsedModel,
+  type SourceLocation,
 } from '../../cim/index';
 import { inProcessCimParser } from '../cim/parsing';
 import { Problem } from '../http/problem';
@@ -60,14 +68,20 @@ export function nodeCimParser(o: NodeCimParserOptions): CimParser {
   };
 }
 
-function parseInThread(files: CimFileInput[], options: DigestOptions, o: { chunk: number; maxMemoryMb: number },
-  progress?: (bytes: number, objects: number) => Promise<void>): Promise<ParsedModel & { threadId: number }> {
+function parseInThread(
+  files: CimFileInput[],
+  options: DigestOptions,
+  o: { chunk: number; maxMemoryMb: number },
+  progress?: (bytes: number, objects: number) => Promise<void>,
+): Promise<ParsedModel & { threadId: number }> {
   const { files: moved, transfer } = transferable(files);
   const worker = new Worker(WORKER_ENTRY, {
-    workerData: { files: moved, options, chunk: o.chunk }, transferList: transfer,
+    workerData: { files: moved, options, chunk: o.chunk },
+    transferList: transfer,
     resourceLimits: { maxOldGenerationSizeMb: o.maxMemoryMb },
     // The thread writes nothing to the console of its own accord; errors come back as events.
-    stdout: false, stderr: false,
+    stdout: false,
+    stderr: false,
   });
   const issues: CimIssue[] = [];
   const equipment: ExtractedAsset[] = [];
@@ -76,29 +90,63 @@ function parseInThread(files: CimFileInput[], options: DigestOptions, o: { chunk
   let progressFailed: { error: unknown } | undefined;
   return new Promise((resolve, reject) => {
     let settled = false;
-    const settle = (f: () => void) => { if (!settled) { settled = true; f(); } };
+    const settle = (f: () => void) => {
+      if (!settled) {
+        settled = true;
+        f();
+      }
+    };
     worker.on('message', (m: ParseReply) => {
       switch (m.kind) {
         case 'parsed':
-          if (progress) reported = reported.then(() => progress(m.bytes, m.objects)).catch((error) => { progressFailed ??= { error }; });
+          if (progress)
+            reported = reported
+              .then(() => progress(m.bytes, m.objects))
+              .catch((error) => {
+                progressFailed ??= { error };
+              });
           return;
-        case 'issues': issues.push(...m.items); break;
-        case 'equipment': equipment.push(...m.items); break;
+        case 'issues':
+          issues.push(...m.items);
+          break;
+        case 'equipment':
+          equipment.push(...m.items);
+          break;
         case 'refused':
           settle(() => reject(new CimParseError(m.code, m.message, m.location)));
           return;
         case 'done':
-          void reported.then(() => settle(() => (progressFailed ? reject(progressFailed.error)
-            : resolve({ headers: m.headers, issues, objects: m.objects, classes: m.classes, equipment, bytes: m.bytes, threadId: m.threadId }))));
+          void reported.then(() =>
+            settle(() =>
+              progressFailed
+                ? reject(progressFailed.error)
+                : resolve({
+                    headers: m.headers,
+                    issues,
+                    objects: m.objects,
+                    classes: m.classes,
+                    equipment,
+                    bytes: m.bytes,
+                    threadId: m.threadId,
+                  }),
+            ),
+          );
           return;
       }
       // The next chunk only after the event loop has had a turn (turn() never rejects).
       void turn().then(() => worker.postMessage('more' satisfies ParseRequest));
     });
     worker.on('error', (e: Error & { code?: string }) => {
-      settle(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? new Problem('CIM-IMPORT-MEMORY', `Parsing the model (${files.map((f) => f.name).join(', ')}) needs more than the ${o.maxMemoryMb} MB the hub allows a parse (FMAR_PARSER_MAX_MEMORY_MB); nothing was written. Send a smaller model, or ask the operator to raise the limit.`)
-        : e));
+      settle(() =>
+        reject(
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new Problem(
+                'CIM-IMPORT-MEMORY',
+                `Parsing the model (${files.map((f) => f.name).join(', ')}) needs more than the ${o.maxMemoryMb} MB the hub allows a parse (FMAR_PARSER_MAX_MEMORY_MB); nothing was written. Send a smaller model, or ask the operator to raise the limit.`,
+              )
+            : e,
+        ),
+      );
     });
     worker.on('exit', (code) => settle(() => reject(new Error(`The CIM parse thread stopped (exit code ${code}) before it answered.`))));
     worker.postMessage('more' satisfies ParseRequest);

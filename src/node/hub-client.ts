@@ -9,7 +9,12 @@ import { readLock, type LockInfo } from './lock';
  * API (src/node/lock.ts), authenticated by the lock file's local credential, as actor `cli`.
  */
 export class HubCallError extends Error {
-  constructor(readonly status: number, readonly code: string | undefined, message: string, readonly body?: Record<string, unknown>) {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    message: string,
+    readonly body?: Record<string, unknown>,
+  ) {
     super(message);
   }
 }
@@ -27,14 +32,27 @@ export class HubClient {
     try {
       res = await fetch(`${this.url}${path}`, { method, headers, body: init.body, duplex: 'half' } as RequestInit);
     } catch (e) {
-      throw new HubCallError(0, undefined, `the hub (PID ${this.info.pid}) holds the embedded database but does not answer at ${this.url} (${(e as Error).message}); stop it, or wait until it has started`);
+      throw new HubCallError(
+        0,
+        undefined,
+        `the hub (PID ${this.info.pid}) holds the embedded database but does not answer at ${this.url} (${(e as Error).message}); stop it, or wait until it has started`,
+      );
     }
     if (res.ok) return res;
     const text = await res.text();
     let body: Record<string, unknown> | undefined;
-    try { body = JSON.parse(text); } catch { /* not JSON */ }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
     const code = typeof body?.code === 'string' ? body.code : undefined;
-    throw new HubCallError(res.status, code, `${code ? `${code}: ` : ''}${(body?.detail ?? body?.title ?? text.slice(0, 500)) as string}`, body);
+    throw new HubCallError(
+      res.status,
+      code,
+      `${code ? `${code}: ` : ''}${(body?.detail ?? body?.title ?? text.slice(0, 500)) as string}`,
+      body,
+    );
   }
 
   async json<T>(method: string, path: string, init: { body?: BodyInit; contentType?: string } = {}): Promise<T> {
@@ -68,7 +86,10 @@ export function query(params: Record<string, string | undefined>): string {
   return s ? `?${s}` : '';
 }
 
-interface BulkAnswer { results?: RowResult[]; report?: string }
+interface BulkAnswer {
+  results?: RowResult[];
+  report?: string;
+}
 
 /**
  * `fmar import`'s batches posted to the running hub's bulk API (NDJSON, the same dryRun and onError),
@@ -77,23 +98,38 @@ interface BulkAnswer { results?: RowResult[]; report?: string }
  */
 export function hubSubmitter(hub: HubClient): SubmitBatch {
   return async (records, o) => {
-    const unreadable: RowResult[] = records.filter((r) => r.problem).map((r) => ({ row: r.line, status: 'rejected', errors: [r.problem!] }));
+    const unreadable: RowResult[] = records
+      .filter((r) => r.problem)
+      .map((r) => ({ row: r.line, status: 'rejected', errors: [r.problem!] }));
     const sent = records.filter((r) => !r.problem);
     if (!sent.length) return unreadable;
-    if (unreadable.length && o.onError === 'stop' && !o.dryRun) return [...unreadable, ...sent.map((r): RowResult => ({ row: r.line, status: 'valid' }))].sort((a, b) => a.row - b.row);
+    if (unreadable.length && o.onError === 'stop' && !o.dryRun)
+      return [...unreadable, ...sent.map((r): RowResult => ({ row: r.line, status: 'valid' }))].sort((a, b) => a.row - b.row);
     let answer: BulkAnswer;
     try {
-      answer = await hub.json<BulkAnswer>('POST', `/api/v1/assets/bulk${query({ dryRun: o.dryRun ? 'true' : undefined, onError: o.onError })}`, {
-        body: sent.map((r) => JSON.stringify(r.value)).join('\n'), contentType: 'application/x-ndjson',
-      });
+      answer = await hub.json<BulkAnswer>(
+        'POST',
+        `/api/v1/assets/bulk${query({ dryRun: o.dryRun ? 'true' : undefined, onError: o.onError })}`,
+        {
+          body: sent.map((r) => JSON.stringify(r.value)).join('\n'),
+          contentType: 'application/x-ndjson',
+        },
+      );
     } catch (e) {
       if (!(e instanceof HubCallError) || e.code !== 'BULK-ROWS-INVALID') throw e;
       answer = e.body as BulkAnswer;
     }
     // More rejected rows than an answer lists: the full list is in the stored report.
-    const listed = answer.report ? [...(answer.results ?? []).filter((r) => r.status !== 'rejected'), ...(await hub.json<{ results: RowResult[] }>('GET', answer.report)).results] : answer.results ?? [];
+    const listed = answer.report
+      ? [
+          ...(answer.results ?? []).filter((r) => r.status !== 'rejected'),
+          ...(await hub.json<{ results: RowResult[] }>('GET', answer.report)).results,
+        ]
+      : (answer.results ?? []);
     const byRow = new Map(listed.map((r) => [r.row, r]));
     // Rows a refused batch does not list were valid but not written.
-    return [...unreadable, ...sent.map((rec, i): RowResult => ({ ...(byRow.get(i + 1) ?? { status: 'valid' }), row: rec.line }))].sort((a, b) => a.row - b.row);
+    return [...unreadable, ...sent.map((rec, i): RowResult => ({ ...(byRow.get(i + 1) ?? { status: 'valid' }), row: rec.line }))].sort(
+      (a, b) => a.row - b.row,
+    );
   };
 }

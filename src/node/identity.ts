@@ -17,11 +17,18 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** Secrets for the provider's cookies, kept in signing_key (purpose 'cookie'); made once. */
 async function cookieKeys(ctx: Ctx): Promise<string[]> {
-  const read = async () => (await ctx.db.query(`SELECT private_jwk->>'k' AS k FROM signing_key WHERE purpose = 'cookie' AND retired_at IS NULL ORDER BY created_at DESC`)).map((r) => r.k as string);
+  const read = async () =>
+    (
+      await ctx.db.query(
+        `SELECT private_jwk->>'k' AS k FROM signing_key WHERE purpose = 'cookie' AND retired_at IS NULL ORDER BY created_at DESC`,
+      )
+    ).map((r) => r.k as string);
   let keys = await read();
   if (!keys.length) {
-    await ctx.db.query(`INSERT INTO signing_key (kid, purpose, alg, private_jwk, public_jwk, created_at) VALUES ($1, 'cookie', 'HS256', $2::jsonb, '{}'::jsonb, $3::timestamptz)`,
-      [ctx.ids.next(), { kty: 'oct', k: randomBytes(32).toString('base64url') }, ctx.clock.now().toISOString()]);
+    await ctx.db.query(
+      `INSERT INTO signing_key (kid, purpose, alg, private_jwk, public_jwk, created_at) VALUES ($1, 'cookie', 'HS256', $2::jsonb, '{}'::jsonb, $3::timestamptz)`,
+      [ctx.ids.next(), { kty: 'oct', k: randomBytes(32).toString('base64url') }, ctx.clock.now().toISOString()],
+    );
     keys = await read();
   }
   return keys;
@@ -59,7 +66,10 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     accountScopes: (id) => accountScopes(ctx, id),
     resolveDelegation: (o) => resolveDelegation(ctx, o),
     organisationScopes: async (id) => {
-      const [o] = await db.query<{ roles: OrganisationRole[] }>(`SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [id]);
+      const [o] = await db.query<{ roles: OrganisationRole[] }>(
+        `SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`,
+        [id],
+      );
       return o ? baselineScopes(o.roles) : [];
     },
     lockout: failureLimiter(db, clock),

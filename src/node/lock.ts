@@ -28,7 +28,10 @@ export interface LockInfo {
 }
 
 export class DataFolderHeld extends Error {
-  constructor(readonly dataDir: string, readonly info: LockInfo) {
+  constructor(
+    readonly dataDir: string,
+    readonly info: LockInfo,
+  ) {
     super(describeHolder(dataDir, info));
   }
 }
@@ -38,7 +41,10 @@ export function lockPath(dataDir: string): string {
 }
 
 function describeHolder(dataDir: string, info: LockInfo): string {
-  const who = info.holder === 'hub' ? `the hub (PID ${info.pid}${info.baseUrl ? `, ${info.baseUrl}` : ''})` : `\`fmar ${info.holder}\` (PID ${info.pid})`;
+  const who =
+    info.holder === 'hub'
+      ? `the hub (PID ${info.pid}${info.baseUrl ? `, ${info.baseUrl}` : ''})`
+      : `\`fmar ${info.holder}\` (PID ${info.pid})`;
   const elsewhere = info.host !== hostname() ? ` on host ${info.host}` : '';
   return `the embedded database in ${resolve(dataDir)} is in use by ${who}${elsewhere}`;
 }
@@ -93,20 +99,31 @@ export function acquireLock(dataDir: string, holder: string, opts: { withSecret?
   mkdirSync(resolve(dataDir), { recursive: true });
   const path = lockPath(dataDir);
   const info: LockInfo = {
-    pid: process.pid, host: hostname(), holder, startedAt: new Date().toISOString(),
+    pid: process.pid,
+    host: hostname(),
+    holder,
+    startedAt: new Date().toISOString(),
     ...(opts.withSecret ? { localSecret: randomBytes(32).toString('base64url') } : {}),
   };
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
-      try { writeSync(fd, JSON.stringify(info)); } finally { closeSync(fd); }
+      try {
+        writeSync(fd, JSON.stringify(info));
+      } finally {
+        closeSync(fd);
+      }
       return held(path, info);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const current = parse(path);
     // A lock being written this instant reads as empty: look again shortly.
-    if (!current) { sleep(50); if (!parse(path)) takeOver(path, undefined); continue; }
+    if (!current) {
+      sleep(50);
+      if (!parse(path)) takeOver(path, undefined);
+      continue;
+    }
     if (!stale(current)) throw new DataFolderHeld(dataDir, current);
     takeOver(path, current);
   }
@@ -126,9 +143,17 @@ function takeOver(path: string, expected: LockInfo | undefined) {
   const same = expected ? moved?.pid === expected.pid && moved?.startedAt === expected.startedAt : !moved;
   if (!same) {
     // We moved a fresh lock that another process had just taken: put it back (unless yet another exists).
-    try { linkSync(aside, path); } catch { /* a newer lock exists; it decides */ }
+    try {
+      linkSync(aside, path);
+    } catch {
+      /* a newer lock exists; it decides */
+    }
   }
-  try { unlinkSync(aside); } catch { /* already gone */ }
+  try {
+    unlinkSync(aside);
+  } catch {
+    /* already gone */
+  }
 }
 
 function held(path: string, info: LockInfo): DataLock {
@@ -139,7 +164,11 @@ function held(path: string, info: LockInfo): DataLock {
     process.off('exit', release);
     // Remove only our own lock (never one a successor took over after we were judged dead).
     if (parse(path)?.pid === info.pid && parse(path)?.startedAt === info.startedAt) {
-      try { unlinkSync(path); } catch { /* gone */ }
+      try {
+        unlinkSync(path);
+      } catch {
+        /* gone */
+      }
     }
   };
   process.on('exit', release);

@@ -31,7 +31,11 @@ export interface NodeHub {
  * The hub on Node: the Hono app and, beside it, the OpenID provider and its sign-in screens on one
  * HTTP server. `npm start` and the end-to-end tests both use this.
  */
-export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock; port?: number; host?: string; ready?: () => boolean; localSecret?: string; events?: EventSink } = {}): Promise<NodeHub> {
+export async function startNodeHub(
+  cfg: HubConfig,
+  db: Db,
+  opts: { clock?: Clock; port?: number; host?: string; ready?: () => boolean; localSecret?: string; events?: EventSink } = {},
+): Promise<NodeHub> {
   const hub = await assemble(cfg, db, opts.clock ?? systemClock);
   if (opts.ready) hub.ports.ready = opts.ready;
   if (opts.events) hub.ports.events = opts.events;
@@ -50,13 +54,23 @@ export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // Development listens on loopback only (the consent stand-in needs no token); HOST opens it up.
-    server.listen(opts.port ?? cfg.port, opts.host ?? process.env.HOST ?? (cfg.mode === 'development' ? '127.0.0.1' : '0.0.0.0'), () => resolve());
+    server.listen(opts.port ?? cfg.port, opts.host ?? process.env.HOST ?? (cfg.mode === 'development' ? '127.0.0.1' : '0.0.0.0'), () =>
+      resolve(),
+    );
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address}:${addr.port}`;
   return {
-    hub, app, identity, server, url,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    hub,
+    app,
+    identity,
+    server,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -64,11 +78,16 @@ export async function startNodeHub(cfg: HubConfig, db: Db, opts: { clock?: Clock
 function localCli(secret: string, hub: Hub, db: Db): LocalCli {
   return {
     accepts: (presented) => sameSecret(presented, secret),
-    mintToken: hub.signer && (async (organisation, scope) => {
-      const demo = DEMO_ORGANISATIONS.find((d) => d.key === organisation);
-      const [org] = await db.query<{ id: string; roles: OrganisationRole[] }>(`SELECT id, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [demo?.id ?? organisation]);
-      if (!org) return undefined;
-      return hub.signer!.sign({ sub: `cli-${org.id}`, org: org.id, roles: org.roles, scope });
-    }),
+    mintToken:
+      hub.signer &&
+      (async (organisation, scope) => {
+        const demo = DEMO_ORGANISATIONS.find((d) => d.key === organisation);
+        const [org] = await db.query<{ id: string; roles: OrganisationRole[] }>(
+          `SELECT id, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`,
+          [demo?.id ?? organisation],
+        );
+        if (!org) return undefined;
+        return hub.signer!.sign({ sub: `cli-${org.id}`, org: org.id, roles: org.roles, scope });
+      }),
   };
 }

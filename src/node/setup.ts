@@ -26,7 +26,11 @@ export async function openDb(cfg: Pick<HubConfig, 'databaseUrl' | 'dataDir'>, op
   return pgliteDb(dir);
 }
 
-export interface Hub { ports: Ports; keys: KeyRing; signer?: DevSigner }
+export interface Hub {
+  ports: Ports;
+  keys: KeyRing;
+  signer?: DevSigner;
+}
 
 /**
  * Migrate, then assemble the ports. The provider's signing keys live in the database: development
@@ -40,17 +44,43 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
   const ids = ulidSource(clock);
   const keys = await loadKeyRing(db, () => clock.now(), { create: cfg.mode === 'development', newId: () => ids.next() });
   const external = cfg.jwksUrl ? new URL(cfg.jwksUrl) : cfg.jwks ? JSON.parse(cfg.jwks) : undefined;
-  const tokens: TokenVerifier = jwtTokenVerifier({ issuer: cfg.issuer, audience: cfg.audience, jwks: external ?? (() => keys.publicJwks()), now: () => clock.now(), cacheMs: cfg.tokenCacheMs });
+  const tokens: TokenVerifier = jwtTokenVerifier({
+    issuer: cfg.issuer,
+    audience: cfg.audience,
+    jwks: external ?? (() => keys.publicJwks()),
+    now: () => clock.now(),
+    cacheMs: cfg.tokenCacheMs,
+  });
   const ports: Ports = {
-    db, clock, ids, tokens, events: quietEventSink,
-    config: { baseUrl: cfg.baseUrl, issuer: cfg.issuer, audience: cfg.audience, mode: cfg.mode, maxBodyBytes: cfg.maxBodyBytes, maxBulkBytes: cfg.maxBulkBytes, rateLimit: cfg.rateLimit, authCacheMs: cfg.authCacheMs, switchNoticeDays: cfg.switchNoticeDays, analytics: cfg.analytics },
+    db,
+    clock,
+    ids,
+    tokens,
+    events: quietEventSink,
+    config: {
+      baseUrl: cfg.baseUrl,
+      issuer: cfg.issuer,
+      audience: cfg.audience,
+      mode: cfg.mode,
+      maxBodyBytes: cfg.maxBodyBytes,
+      maxBulkBytes: cfg.maxBulkBytes,
+      rateLimit: cfg.rateLimit,
+      authCacheMs: cfg.authCacheMs,
+      switchNoticeDays: cfg.switchNoticeDays,
+      analytics: cfg.analytics,
+    },
     publishedJwks: async () => keys.publicJwks(),
     pageAssets: nodePageAssets(),
   };
   const signer = cfg.mode === 'development' ? devSigner(db, clock, ids, keys, cfg.issuer, cfg.audience) : undefined;
   // Development without a configured Consumer Consent Service: the simulator stands in for it.
   if (cfg.mode === 'development' && !cfg.consent.issuer) {
-    ports.consentSimulator = consentSimulator({ issuer: `${cfg.baseUrl}/dev/consent-service`, audience: cfg.consent.audience, clock, mode: cfg.mode });
+    ports.consentSimulator = consentSimulator({
+      issuer: `${cfg.baseUrl}/dev/consent-service`,
+      audience: cfg.consent.audience,
+      clock,
+      mode: cfg.mode,
+    });
   }
   ports.consent = consentVerifierFromConfig(cfg, db, clock, { simulator: ports.consentSimulator });
   // External registries for data quality validation (FMAR_METER_POINT_URL, FMAR_MCS_URL, …); absent ones fail closed.

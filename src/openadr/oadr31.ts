@@ -3,8 +3,23 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import {
-  AuthServerInfo, DEFAULT_LIMIT, EventQuery, ObjectId, OadrProblem, Paging, Resource, ResourceQuery, ResourceRequest, VEN_ATTRIBUTES, Ven, VenQuery, VenRequest,
-  parseResourceId, targetList, type ValuesMap, type Ven as VenObject,
+  AuthServerInfo,
+  DEFAULT_LIMIT,
+  EventQuery,
+  ObjectId,
+  OadrProblem,
+  Paging,
+  Resource,
+  ResourceQuery,
+  ResourceRequest,
+  VEN_ATTRIBUTES,
+  Ven,
+  VenQuery,
+  VenRequest,
+  parseResourceId,
+  targetList,
+  type ValuesMap,
+  type Ven as VenObject,
 } from '../../openadr/index';
 import { checkPermission, type AuthEnv } from '../access/auth';
 import { reach } from '../access/permissions';
@@ -15,7 +30,16 @@ import { Problem } from '../http/problem';
 import { isRuleCode } from '../rules';
 import { cancelVenRegistration, registerVen, selectRegistration, updateVenRegistration } from './registrations';
 import { createBinding, deleteBinding, updateBinding, type BindingWrite } from './resources';
-import { REG_COLS, REG_FROM, resourceOf, venAssetsLateral, venOf, type BoundAssetRow, type RegistrationRow, type VenAssetFilter } from './store';
+import {
+  REG_COLS,
+  REG_FROM,
+  resourceOf,
+  venAssetsLateral,
+  venOf,
+  type BoundAssetRow,
+  type RegistrationRow,
+  type VenAssetFilter,
+} from './store';
 
 /**
  * OpenADR 3.1 `ven` and `resource` endpoints over the register (docs/openadr.md), conformant to the
@@ -60,7 +84,11 @@ export function oadrProblemResponse(c: Context, err: unknown): Response {
   let p: Problem;
   if (err instanceof Problem) p = err;
   else if (err instanceof HTTPException && err.status < 500) {
-    p = /JSON/i.test(err.message) ? new Problem('REQUEST-MALFORMED-JSON', err.message) : err.status === 413 ? new Problem('REQUEST-TOO-LARGE') : new Problem('REQUEST-QUERY-INVALID', err.message);
+    p = /JSON/i.test(err.message)
+      ? new Problem('REQUEST-MALFORMED-JSON', err.message)
+      : err.status === 413
+        ? new Problem('REQUEST-TOO-LARGE')
+        : new Problem('REQUEST-QUERY-INVALID', err.message);
   } else {
     console.error(`[fmar] ${c.req.method} ${c.req.path}:`, err);
     p = new Problem('INTERNAL-ERROR');
@@ -71,7 +99,8 @@ export function oadrProblemResponse(c: Context, err: unknown): Response {
   const body = { type, title, status, detail, code, ...(errors ? { errors } : {}) };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   // RFC 6750 §3: a request without a token gets the challenge without an error code.
-  if (status === 401) headers['www-authenticate'] = p.code === 'AUTH-TOKEN-MISSING' ? 'Bearer realm="fmar"' : 'Bearer realm="fmar", error="invalid_token"';
+  if (status === 401)
+    headers['www-authenticate'] = p.code === 'AUTH-TOKEN-MISSING' ? 'Bearer realm="fmar"' : 'Bearer realm="fmar", error="invalid_token"';
   return new Response(JSON.stringify(body), { status, headers });
 }
 
@@ -87,7 +116,8 @@ function oadrHook(result: Parameters<typeof validationHook>[0]) {
 }
 
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
-const problems = (...statuses: number[]) => Object.fromEntries([400, 401, 403, ...statuses].map((s) => [s, { description: 'OpenADR problem', content: json(OadrProblem) }]));
+const problems = (...statuses: number[]) =>
+  Object.fromEntries([400, 401, 403, ...statuses].map((s) => [s, { description: 'OpenADR problem', content: json(OadrProblem) }]));
 const tags = ['OpenADR 3.1'];
 const oauth = [{ bearerAuth: [] as string[] }];
 
@@ -125,81 +155,152 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
   app.onError((err, c) => oadrProblemResponse(c, err));
 
   // ---- Auth (public)
-  app.openapi(createRoute({
-    method: 'get', path: '/auth/server', tags, summary: 'OpenADR 3.1: the token endpoint (OAuth 2 client credentials at the hub’s provider)',
-    responses: { 200: { description: 'Token endpoint', content: json(AuthServerInfo) } },
-  }), (c) => c.json({ tokenURL: o.tokenUrl }, 200));
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/auth/server',
+      tags,
+      summary: 'OpenADR 3.1: the token endpoint (OAuth 2 client credentials at the hub’s provider)',
+      responses: { 200: { description: 'Token endpoint', content: json(AuthServerInfo) } },
+    }),
+    (c) => c.json({ tokenURL: o.tokenUrl }, 200),
+  );
 
-  app.openapi(createRoute({
-    method: 'post', path: '/auth/token', tags,
-    summary: 'OpenADR 3.1: client credentials token (on Node forwarded to the hub’s token endpoint; elsewhere 501 naming it)',
-    responses: Object.fromEntries([400, 401, 501].map((s) => [s, { description: s === 501 ? 'No token endpoint in this process' : 'OpenADR problem', content: json(OadrProblem) }])),
-  }), () => { throw new Problem('OPENADR-TOKEN-ENDPOINT', `This process serves no token endpoint: obtain tokens from ${o.issuerTokenUrl} (client credentials).`); });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/token',
+      tags,
+      summary: 'OpenADR 3.1: client credentials token (on Node forwarded to the hub’s token endpoint; elsewhere 501 naming it)',
+      responses: Object.fromEntries(
+        [400, 401, 501].map((s) => [
+          s,
+          { description: s === 501 ? 'No token endpoint in this process' : 'OpenADR problem', content: json(OadrProblem) },
+        ]),
+      ),
+    }),
+    () => {
+      throw new Problem(
+        'OPENADR-TOKEN-ENDPOINT',
+        `This process serves no token endpoint: obtain tokens from ${o.issuerTokenUrl} (client credentials).`,
+      );
+    },
+  );
 
   // ---- Everything else: JSON bodies, the hub's authentication and rate limits
   app.use('*', async (c, next) => {
-    if (['POST', 'PUT'].includes(c.req.method) && c.req.raw.body !== null && (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase() !== 'application/json') {
+    if (
+      ['POST', 'PUT'].includes(c.req.method) &&
+      c.req.raw.body !== null &&
+      (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase() !== 'application/json'
+    ) {
       throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/json.');
     }
-    return bodyLimit({ maxSize: o.maxBodyBytes, onError: () => { throw new Problem('REQUEST-TOO-LARGE'); } })(c, next);
+    return bodyLimit({
+      maxSize: o.maxBodyBytes,
+      onError: () => {
+        throw new Problem('REQUEST-TOO-LARGE');
+      },
+    })(c, next);
   });
   app.use('*', o.authenticate);
   app.use('*', o.rateLimit);
 
   // Programs and events are not the register's business; generic VEN clients start with empty lists.
   for (const path of ['/programs', '/events'] as const) {
-    app.openapi(createRoute({
-      method: 'get', path, tags, security: oauth, summary: `OpenADR 3.1: ${path.slice(1)} (none: the register dispatches nothing)`,
-      request: { query: path === '/events' ? EventQuery : Paging },
-      responses: { 200: { description: 'Always empty', content: json(z.array(z.object({}))) }, ...problems() },
-    }), (c) => { roleOf(c.get('principal'), false); return c.json([], 200); });
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path,
+        tags,
+        security: oauth,
+        summary: `OpenADR 3.1: ${path.slice(1)} (none: the register dispatches nothing)`,
+        request: { query: path === '/events' ? EventQuery : Paging },
+        responses: { 200: { description: 'Always empty', content: json(z.array(z.object({}))) }, ...problems() },
+      }),
+      (c) => {
+        roleOf(c.get('principal'), false);
+        return c.json([], 200);
+      },
+    );
   }
 
   // ---- vens
   const VenParam = z.object({ venID: ObjectId.openapi({ param: { name: 'venID', in: 'path' } }) });
-  app.openapi(createRoute({
-    method: 'get', path: '/vens', tags, security: oauth, summary: 'OpenADR 3.1 searchVens: VEN registrations, ordered by object ID',
-    request: { query: VenQuery },
-    responses: { 200: { description: 'vens', content: json(z.array(Ven)) }, ...problems() },
-  }), async (c) => {
-    const role = roleOf(c.get('principal'), false);
-    const q = c.req.valid('query');
-    const params: unknown[] = [];
-    let where = `r.status <> 'CANCELLED' AND ${privacy(role, params)}`;
-    if (q.venName !== undefined) { params.push(q.venName); where += ` AND r.ven_name = $${params.length}`; }
-    const targets = targetList(q.targets);
-    if (targets.length) { params.push(targets); where += ` AND r.targets && $${params.length}::text[]`; }
-    params.push(q.limit ?? DEFAULT_LIMIT, q.skip ?? 0);
-    const rows = await ctx.db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
-    return c.json(rows.map(venOf), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/vens',
+      tags,
+      security: oauth,
+      summary: 'OpenADR 3.1 searchVens: VEN registrations, ordered by object ID',
+      request: { query: VenQuery },
+      responses: { 200: { description: 'vens', content: json(z.array(Ven)) }, ...problems() },
+    }),
+    async (c) => {
+      const role = roleOf(c.get('principal'), false);
+      const q = c.req.valid('query');
+      const params: unknown[] = [];
+      let where = `r.status <> 'CANCELLED' AND ${privacy(role, params)}`;
+      if (q.venName !== undefined) {
+        params.push(q.venName);
+        where += ` AND r.ven_name = $${params.length}`;
+      }
+      const targets = targetList(q.targets);
+      if (targets.length) {
+        params.push(targets);
+        where += ` AND r.targets && $${params.length}::text[]`;
+      }
+      params.push(q.limit ?? DEFAULT_LIMIT, q.skip ?? 0);
+      const rows = await ctx.db.query<RegistrationRow>(
+        `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} ORDER BY r.id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+        params,
+      );
+      return c.json(rows.map(venOf), 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'post', path: '/vens', tags, security: oauth,
-    summary: 'OpenADR 3.1 createVen: record a VEN registration (attributes VTN and VEN_ID name the VTN and the VEN ID there)',
-    request: { body: { required: true, content: json(VenRequest) } },
-    responses: { 201: { description: 'Created', content: json(Ven) }, ...problems() },
-  }), async (c) => {
-    const p = c.get('principal');
-    const role = roleOf(p, true);
-    const body = c.req.valid('json');
-    const raw = (await c.req.json()) as Record<string, unknown>;
-    const { reserved, custom } = splitAttributes(body.attributes);
-    for (const t of ['OADR_PROTOCOL', 'REGISTRATION_STATUS']) if (reserved.has(t)) throw new Problem('OPENADR-ATTRIBUTE-RESERVED', `${t} is derived by the register.`);
-    const organisationId = single(reserved, 'FMAR_ORGANISATION_ID');
-    if (!role.bl) venWritesOwn(raw, body.objectType, organisationId === undefined || organisationId === role.organisationId);
-    const vtn = single(reserved, 'VTN');
-    const venId = single(reserved, 'VEN_ID');
-    if (vtn === undefined) throw new Problem('OPENADR-VTN-UNKNOWN', 'Name the VTN (its code or ID) in a VTN attribute.');
-    if (venId === undefined) throw new Problem('OPENADR-VEN-ID-FORMAT', 'Name the VEN ID the VTN assigned in a VEN_ID attribute.');
-    const reg = await registerVen(ctx, p, {
-      vtn, venId, venName: body.venName, registrationId: single(reserved, 'REGISTRATION_ID'),
-      clientId: role.bl ? (body.objectType === 'BL_VEN_REQUEST' ? body.clientID : undefined) : role.clientId || undefined,
-      targets: body.objectType === 'BL_VEN_REQUEST' ? body.targets ?? [] : [],
-      organisationId: role.bl ? organisationId : role.organisationId,
-    }, { attributes: custom, source: 'openadr3.1' });
-    return c.json(venOf((await selectRegistration(ctx.db, reg.id))!), 201);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/vens',
+      tags,
+      security: oauth,
+      summary: 'OpenADR 3.1 createVen: record a VEN registration (attributes VTN and VEN_ID name the VTN and the VEN ID there)',
+      request: { body: { required: true, content: json(VenRequest) } },
+      responses: { 201: { description: 'Created', content: json(Ven) }, ...problems() },
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      const role = roleOf(p, true);
+      const body = c.req.valid('json');
+      const raw = (await c.req.json()) as Record<string, unknown>;
+      const { reserved, custom } = splitAttributes(body.attributes);
+      for (const t of ['OADR_PROTOCOL', 'REGISTRATION_STATUS'])
+        if (reserved.has(t)) throw new Problem('OPENADR-ATTRIBUTE-RESERVED', `${t} is derived by the register.`);
+      const organisationId = single(reserved, 'FMAR_ORGANISATION_ID');
+      if (!role.bl) venWritesOwn(raw, body.objectType, organisationId === undefined || organisationId === role.organisationId);
+      const vtn = single(reserved, 'VTN');
+      const venId = single(reserved, 'VEN_ID');
+      if (vtn === undefined) throw new Problem('OPENADR-VTN-UNKNOWN', 'Name the VTN (its code or ID) in a VTN attribute.');
+      if (venId === undefined) throw new Problem('OPENADR-VEN-ID-FORMAT', 'Name the VEN ID the VTN assigned in a VEN_ID attribute.');
+      const reg = await registerVen(
+        ctx,
+        p,
+        {
+          vtn,
+          venId,
+          venName: body.venName,
+          registrationId: single(reserved, 'REGISTRATION_ID'),
+          clientId: role.bl ? (body.objectType === 'BL_VEN_REQUEST' ? body.clientID : undefined) : role.clientId || undefined,
+          targets: body.objectType === 'BL_VEN_REQUEST' ? (body.targets ?? []) : [],
+          organisationId: role.bl ? organisationId : role.organisationId,
+        },
+        { attributes: custom, source: 'openadr3.1' },
+      );
+      return c.json(venOf((await selectRegistration(ctx.db, reg.id))!), 201);
+    },
+  );
 
   /** A live registration the caller reaches for this operation, or a 404. */
   async function venRow(p: Principal, role: Role, id: string, write: boolean) {
@@ -209,52 +310,75 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
     return row;
   }
 
-  app.openapi(createRoute({
-    method: 'get', path: '/vens/{venID}', tags, security: oauth, summary: 'OpenADR 3.1 searchVenByID',
-    request: { params: VenParam },
-    responses: { 200: { description: 'The ven', content: json(Ven) }, ...problems(404) },
-  }), async (c) => {
-    const p = c.get('principal');
-    return c.json(venOf(await venRow(p, roleOf(p, false), c.req.valid('param').venID, false)), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/vens/{venID}',
+      tags,
+      security: oauth,
+      summary: 'OpenADR 3.1 searchVenByID',
+      request: { params: VenParam },
+      responses: { 200: { description: 'The ven', content: json(Ven) }, ...problems(404) },
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      return c.json(venOf(await venRow(p, roleOf(p, false), c.req.valid('param').venID, false)), 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'put', path: '/vens/{venID}', tags, security: oauth, summary: 'OpenADR 3.1 updateVen: venName, clientID, targets (BL), further attributes',
-    request: { params: VenParam, body: { required: true, content: json(VenRequest) } },
-    responses: { 200: { description: 'Updated', content: json(Ven) }, ...problems(404, 409) },
-  }), async (c) => {
-    const p = c.get('principal');
-    const role = roleOf(p, true);
-    const id = c.req.valid('param').venID;
-    const body = c.req.valid('json');
-    const raw = (await c.req.json()) as Record<string, unknown>;
-    if (!role.bl) venWritesOwn(raw, body.objectType, true);
-    const cur = await venRow(p, role, id, true);
-    const shown: VenObject = venOf(cur);
-    const { reserved, custom } = splitAttributes(body.attributes);
-    for (const [type, values] of reserved) {
-      if (JSON.stringify(shown.attributes.find((a) => a.type === type)?.values) !== JSON.stringify(values)) throw new Problem('OPENADR-ATTRIBUTE-RESERVED', `${type} cannot be changed.`);
-    }
-    const bl = body.objectType === 'BL_VEN_REQUEST' ? body : undefined;
-    await updateVenRegistration(ctx, p, id, {
-      venName: body.venName, attributes: custom,
-      ...(bl ? { targets: bl.targets ?? [], clientId: bl.clientID === shown.clientID ? undefined : bl.clientID } : {}),
-    });
-    return c.json(venOf((await selectRegistration(ctx.db, id))!), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/vens/{venID}',
+      tags,
+      security: oauth,
+      summary: 'OpenADR 3.1 updateVen: venName, clientID, targets (BL), further attributes',
+      request: { params: VenParam, body: { required: true, content: json(VenRequest) } },
+      responses: { 200: { description: 'Updated', content: json(Ven) }, ...problems(404, 409) },
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      const role = roleOf(p, true);
+      const id = c.req.valid('param').venID;
+      const body = c.req.valid('json');
+      const raw = (await c.req.json()) as Record<string, unknown>;
+      if (!role.bl) venWritesOwn(raw, body.objectType, true);
+      const cur = await venRow(p, role, id, true);
+      const shown: VenObject = venOf(cur);
+      const { reserved, custom } = splitAttributes(body.attributes);
+      for (const [type, values] of reserved) {
+        if (JSON.stringify(shown.attributes.find((a) => a.type === type)?.values) !== JSON.stringify(values))
+          throw new Problem('OPENADR-ATTRIBUTE-RESERVED', `${type} cannot be changed.`);
+      }
+      const bl = body.objectType === 'BL_VEN_REQUEST' ? body : undefined;
+      await updateVenRegistration(ctx, p, id, {
+        venName: body.venName,
+        attributes: custom,
+        ...(bl ? { targets: bl.targets ?? [], clientId: bl.clientID === shown.clientID ? undefined : bl.clientID } : {}),
+      });
+      return c.json(venOf((await selectRegistration(ctx.db, id))!), 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'delete', path: '/vens/{venID}', tags, security: oauth, summary: 'OpenADR 3.1 deleteVen: cancel the registration (kept, read-only, in the register)',
-    request: { params: VenParam },
-    responses: { 200: { description: 'Deleted', content: json(Ven) }, ...problems(404) },
-  }), async (c) => {
-    const p = c.get('principal');
-    const role = roleOf(p, true);
-    const id = c.req.valid('param').venID;
-    await venRow(p, role, id, true);
-    await cancelVenRegistration(ctx, p, id, { reason: 'deleted through OpenADR 3.1' });
-    return c.json(venOf((await selectRegistration(ctx.db, id))!), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/vens/{venID}',
+      tags,
+      security: oauth,
+      summary: 'OpenADR 3.1 deleteVen: cancel the registration (kept, read-only, in the register)',
+      request: { params: VenParam },
+      responses: { 200: { description: 'Deleted', content: json(Ven) }, ...problems(404) },
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      const role = roleOf(p, true);
+      const id = c.req.valid('param').venID;
+      await venRow(p, role, id, true);
+      await cancelVenRegistration(ctx, p, id, { reason: 'deleted through OpenADR 3.1' });
+      return c.json(venOf((await selectRegistration(ctx.db, id))!), 200);
+    },
+  );
 
   // ---- resources: the assets bound to each VEN, or (a VEN without bindings) all its organisation controls
   async function resources(role: Role, f: VenAssetFilter & { venID?: string; limit: number; skip: number }) {
@@ -263,16 +387,33 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
     // assets an organisation controls.
     const lateral = venAssetsLateral(params, f, '$1');
     let vens = `r.status <> 'CANCELLED' AND ${privacy(role, params)}`;
-    if (f.venID !== undefined) { params.push(f.venID); vens += ` AND r.id = $${params.length}`; }
+    if (f.venID !== undefined) {
+      params.push(f.venID);
+      vens += ` AND r.id = $${params.length}`;
+    }
     params.push(f.limit, f.skip);
-    const rows = await ctx.db.query<BoundAssetRow & { ven_object_id: string; ven_client_id: string | null; ven_organisation_id: string; ven_created_at: Date; ven_recorded_at: Date }>(
+    const rows = await ctx.db.query<
+      BoundAssetRow & {
+        ven_object_id: string;
+        ven_client_id: string | null;
+        ven_organisation_id: string;
+        ven_created_at: Date;
+        ven_recorded_at: Date;
+      }
+    >(
       `SELECT a.*, r.id AS ven_object_id, r.client_id AS ven_client_id, r.organisation_id AS ven_organisation_id, r.created_at AS ven_created_at, r.recorded_at AS ven_recorded_at
          FROM ven_registration r CROSS JOIN ${lateral}
-        WHERE ${vens} ORDER BY r.id, a.id LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
-    return rows.map((row) => resourceOf(row, {
-      id: row.ven_object_id, clientID: row.ven_client_id ?? row.ven_organisation_id,
-      createdDateTime: new Date(row.ven_created_at).toISOString(), modificationDateTime: new Date(row.ven_recorded_at).toISOString(),
-    }));
+        WHERE ${vens} ORDER BY r.id, a.id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    );
+    return rows.map((row) =>
+      resourceOf(row, {
+        id: row.ven_object_id,
+        clientID: row.ven_client_id ?? row.ven_organisation_id,
+        createdDateTime: new Date(row.ven_created_at).toISOString(),
+        modificationDateTime: new Date(row.ven_recorded_at).toISOString(),
+      }),
+    );
   }
 
   /** The resource `id` as the caller may see it, or a 404. */
@@ -283,90 +424,157 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
     return { ref, found };
   }
 
-  app.openapi(createRoute({
-    method: 'get', path: '/resources', tags, security: oauth, summary: 'OpenADR 3.1 searchVenResources: each VEN’s bound assets (or, without bindings, its organisation’s), ordered by VEN then asset ID',
-    request: { query: ResourceQuery },
-    responses: { 200: { description: 'resources', content: json(z.array(Resource)) }, ...problems(404) },
-  }), async (c) => {
-    const role = roleOf(c.get('principal'), false);
-    const q = c.req.valid('query');
-    return c.json(await resources(role, { venID: q.venID, resourceName: q.resourceName, targets: targetList(q.targets), limit: q.limit ?? DEFAULT_LIMIT, skip: q.skip ?? 0 }), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/resources',
+      tags,
+      security: oauth,
+      summary:
+        'OpenADR 3.1 searchVenResources: each VEN’s bound assets (or, without bindings, its organisation’s), ordered by VEN then asset ID',
+      request: { query: ResourceQuery },
+      responses: { 200: { description: 'resources', content: json(z.array(Resource)) }, ...problems(404) },
+    }),
+    async (c) => {
+      const role = roleOf(c.get('principal'), false);
+      const q = c.req.valid('query');
+      return c.json(
+        await resources(role, {
+          venID: q.venID,
+          resourceName: q.resourceName,
+          targets: targetList(q.targets),
+          limit: q.limit ?? DEFAULT_LIMIT,
+          skip: q.skip ?? 0,
+        }),
+        200,
+      );
+    },
+  );
 
   const ResourceParam = z.object({ resourceID: ObjectId.openapi({ param: { name: 'resourceID', in: 'path' } }) });
-  app.openapi(createRoute({
-    method: 'get', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 searchVenResourceByID',
-    request: { params: ResourceParam },
-    responses: { 200: { description: 'The resource', content: json(Resource) }, ...problems(404) },
-  }), async (c) => {
-    const role = roleOf(c.get('principal'), false);
-    return c.json((await resourceById(role, c.req.valid('param').resourceID)).found, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/resources/{resourceID}',
+      tags,
+      security: oauth,
+      summary: 'OpenADR 3.1 searchVenResourceByID',
+      request: { params: ResourceParam },
+      responses: { 200: { description: 'The resource', content: json(Resource) }, ...problems(404) },
+    }),
+    async (c) => {
+      const role = roleOf(c.get('principal'), false);
+      return c.json((await resourceById(role, c.req.valid('param').resourceID)).found, 200);
+    },
+  );
 
   /** A resource request as a binding write, after the role's rules (a VEN: VEN_RESOURCE_REQUEST, no targets or clientID). */
   async function bindingWrite(c: Context<AuthEnv>, role: Role, body: ResourceRequest, ven: RegistrationRow): Promise<BindingWrite> {
     const raw = (await c.req.json()) as Record<string, unknown>;
     if (!role.bl) {
-      const what = body.objectType !== 'VEN_RESOURCE_REQUEST' ? 'a BL_RESOURCE_REQUEST' : 'targets' in raw ? 'targets' : 'clientID' in raw ? 'a clientID' : undefined;
+      const what =
+        body.objectType !== 'VEN_RESOURCE_REQUEST'
+          ? 'a BL_RESOURCE_REQUEST'
+          : 'targets' in raw
+            ? 'targets'
+            : 'clientID' in raw
+              ? 'a clientID'
+              : undefined;
       if (what) throw new Problem('OPENADR-VEN-ROLE-FORBIDDEN', `A VEN client cannot write ${what}.`);
     }
-    if (body.objectType === 'BL_RESOURCE_REQUEST' && body.clientID !== venOf(ven).clientID) throw new Problem('OPENADR-RESOURCE-VEN-FIXED', `A resource’s clientID is its ven’s (${venOf(ven).clientID}).`);
+    if (body.objectType === 'BL_RESOURCE_REQUEST' && body.clientID !== venOf(ven).clientID)
+      throw new Problem('OPENADR-RESOURCE-VEN-FIXED', `A resource’s clientID is its ven’s (${venOf(ven).clientID}).`);
     return {
-      resourceName: body.resourceName, attributes: body.attributes ?? [],
-      targets: body.objectType === 'BL_RESOURCE_REQUEST' ? body.targets ?? [] : undefined,
+      resourceName: body.resourceName,
+      attributes: body.attributes ?? [],
+      targets: body.objectType === 'BL_RESOURCE_REQUEST' ? (body.targets ?? []) : undefined,
     };
   }
 
-  app.openapi(createRoute({
-    method: 'post', path: '/resources', tags, security: oauth,
-    summary: 'OpenADR 3.1 createResource: bind an asset of the ven’s organisation (named by FMAR_ASSET_ID, MPAN or resourceName = asset ID) to the ven',
-    request: { body: { required: true, content: json(ResourceRequest) } },
-    responses: { 201: { description: 'Created', content: json(Resource) }, ...problems(404, 409) },
-  }), async (c) => {
-    const p = c.get('principal');
-    const role = roleOf(p, true);
-    const body = c.req.valid('json');
-    const ven = await venRow(p, role, body.venID, true);
-    const assetId = await createBinding(ctx, p, ven, await bindingWrite(c, role, body, ven));
-    return c.json((await resourceById(role, `${ven.id}_${assetId}`)).found, 201);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/resources',
+      tags,
+      security: oauth,
+      summary:
+        'OpenADR 3.1 createResource: bind an asset of the ven’s organisation (named by FMAR_ASSET_ID, MPAN or resourceName = asset ID) to the ven',
+      request: { body: { required: true, content: json(ResourceRequest) } },
+      responses: { 201: { description: 'Created', content: json(Resource) }, ...problems(404, 409) },
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      const role = roleOf(p, true);
+      const body = c.req.valid('json');
+      const ven = await venRow(p, role, body.venID, true);
+      const assetId = await createBinding(ctx, p, ven, await bindingWrite(c, role, body, ven));
+      return c.json((await resourceById(role, `${ven.id}_${assetId}`)).found, 201);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'put', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 updateVenResource: resourceName, targets (BL) and further attributes of a bound asset',
-    request: { params: ResourceParam, body: { required: true, content: json(ResourceRequest) } },
-    responses: { 200: { description: 'Updated', content: json(Resource) }, ...problems(404, 409) },
-  }), async (c) => {
-    const p = c.get('principal');
-    const role = roleOf(p, true);
-    const id = c.req.valid('param').resourceID;
-    const body = c.req.valid('json');
-    const { ref } = await resourceById(role, id);
-    const ven = await venRow(p, role, ref.venObjectId, true);
-    const write = await bindingWrite(c, role, body, ven);
-    if (body.venID !== ven.id) throw new Problem('OPENADR-RESOURCE-VEN-FIXED', `Resource ${id} belongs to ven ${ven.id}: delete it and create it under the other ven.`);
-    await updateBinding(ctx, p, ven, ref.assetId, write);
-    return c.json((await resourceById(role, id)).found, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/resources/{resourceID}',
+      tags,
+      security: oauth,
+      summary: 'OpenADR 3.1 updateVenResource: resourceName, targets (BL) and further attributes of a bound asset',
+      request: { params: ResourceParam, body: { required: true, content: json(ResourceRequest) } },
+      responses: { 200: { description: 'Updated', content: json(Resource) }, ...problems(404, 409) },
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      const role = roleOf(p, true);
+      const id = c.req.valid('param').resourceID;
+      const body = c.req.valid('json');
+      const { ref } = await resourceById(role, id);
+      const ven = await venRow(p, role, ref.venObjectId, true);
+      const write = await bindingWrite(c, role, body, ven);
+      if (body.venID !== ven.id)
+        throw new Problem(
+          'OPENADR-RESOURCE-VEN-FIXED',
+          `Resource ${id} belongs to ven ${ven.id}: delete it and create it under the other ven.`,
+        );
+      await updateBinding(ctx, p, ven, ref.assetId, write);
+      return c.json((await resourceById(role, id)).found, 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'delete', path: '/resources/{resourceID}', tags, security: oauth, summary: 'OpenADR 3.1 deleteVenResource: remove the binding (the asset stays registered); answers the resource as it was',
-    request: { params: ResourceParam },
-    responses: { 200: { description: 'Deleted', content: json(Resource) }, ...problems(404) },
-  }), async (c) => {
-    const p = c.get('principal');
-    const role = roleOf(p, true);
-    const id = c.req.valid('param').resourceID;
-    const { ref, found } = await resourceById(role, id);
-    const ven = await venRow(p, role, ref.venObjectId, true);
-    await deleteBinding(ctx, p, ven, ref.assetId);
-    return c.json(found, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/resources/{resourceID}',
+      tags,
+      security: oauth,
+      summary: 'OpenADR 3.1 deleteVenResource: remove the binding (the asset stays registered); answers the resource as it was',
+      request: { params: ResourceParam },
+      responses: { 200: { description: 'Deleted', content: json(Resource) }, ...problems(404) },
+    }),
+    async (c) => {
+      const p = c.get('principal');
+      const role = roleOf(p, true);
+      const id = c.req.valid('param').resourceID;
+      const { ref, found } = await resourceById(role, id);
+      const ven = await venRow(p, role, ref.venObjectId, true);
+      await deleteBinding(ctx, p, ven, ref.assetId);
+      return c.json(found, 200);
+    },
+  );
 
   return app;
 }
 
 /** A VEN client writes VEN_VEN_REQUEST only (venName, attributes), for its own organisation. */
 function venWritesOwn(raw: Record<string, unknown>, objectType: string, ownOrganisation: boolean) {
-  const what = objectType !== 'VEN_VEN_REQUEST' ? 'a BL_VEN_REQUEST' : 'targets' in raw ? 'targets' : 'clientID' in raw ? 'a clientID' : !ownOrganisation ? 'another organisation’s ven' : undefined;
+  const what =
+    objectType !== 'VEN_VEN_REQUEST'
+      ? 'a BL_VEN_REQUEST'
+      : 'targets' in raw
+        ? 'targets'
+        : 'clientID' in raw
+          ? 'a clientID'
+          : !ownOrganisation
+            ? 'another organisation’s ven'
+            : undefined;
   if (what) throw new Problem('OPENADR-VEN-ROLE-FORBIDDEN', `A VEN client cannot write ${what}.`);
 }

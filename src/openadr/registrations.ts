@@ -1,5 +1,10 @@
 import {
-  Oadr2bError, isVenId, parseCreatedPartyRegistration, writeCreatedPartyRegistration, type CreatedPartyRegistration, type ValuesMap,
+  Oadr2bError,
+  isVenId,
+  parseCreatedPartyRegistration,
+  writeCreatedPartyRegistration,
+  type CreatedPartyRegistration,
+  type ValuesMap,
 } from '../../openadr/index';
 import { reach } from '../access/permissions';
 import { recordedBy, type Principal } from '../access/principal';
@@ -23,7 +28,11 @@ import { findVtn } from './vtns';
  */
 
 /** What OpenADR 3.1 writes beside the native fields: further attributes of the ven object. */
-export interface RegistrationExtras { attributes?: ValuesMap[]; details?: Record<string, unknown>; source?: 'api' | 'oadr2b' | 'openadr3.1' }
+export interface RegistrationExtras {
+  attributes?: ValuesMap[];
+  details?: Record<string, unknown>;
+  source?: 'api' | 'oadr2b' | 'openadr3.1';
+}
 
 const isFspLike = (roles: readonly string[]) => roles.includes('FSP') || roles.includes('AGGREGATOR');
 
@@ -36,7 +45,8 @@ function conflict(e: unknown): Problem | undefined {
 async function checkTaken(tx: Sql, vtn: string, v: { id?: string; venId?: string; venName?: string }) {
   const [row] = await tx.query<{ id_taken: boolean | null }>(
     `SELECT ven_id = $3 AS id_taken FROM ven_registration WHERE vtn = $1 AND status <> 'CANCELLED' AND id IS DISTINCT FROM $2 AND (ven_id = $3 OR ven_name = $4) LIMIT 1`,
-    [vtn, v.id ?? null, v.venId ?? null, v.venName ?? null]);
+    [vtn, v.id ?? null, v.venId ?? null, v.venName ?? null],
+  );
   if (row?.id_taken) throw new Problem('OPENADR-VEN-ID-TAKEN', `VEN ID ${v.venId} is already registered on this VTN.`);
   if (row) throw new Problem('OPENADR-VEN-NAME-TAKEN', `venName ${v.venName} is already used on this VTN.`);
 }
@@ -45,7 +55,12 @@ function checkValidity(from: Date, to: Date | null) {
   if (to && !(to > from)) throw validationProblem([fieldError('validTo', 'OPENADR-VALIDITY')]);
 }
 
-export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistrationInput, extras: RegistrationExtras = {}): Promise<VenRegistration> {
+export async function registerVen(
+  ctx: Ctx,
+  p: Principal,
+  input: VenRegistrationInput,
+  extras: RegistrationExtras = {},
+): Promise<VenRegistration> {
   const all = reach('vens.write', p.roles).all;
   const orgId = input.organisationId ?? (isFspLike(p.roles) ? p.organisationId : undefined);
   if (!orgId) throw validationProblem([fieldError('organisationId', 'OPENADR-ORGANISATION-REQUIRED')]);
@@ -56,17 +71,27 @@ export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistration
   try {
     return await ctx.db.transaction(async (tx) => {
       const vtn = await findVtn(tx, { vtn: input.vtn });
-      if (!vtn || vtn.status !== 'ACTIVE') throw validationProblem([fieldError('vtn', 'OPENADR-VTN-UNKNOWN', `${input.vtn} is not an active VTN record.`)]);
+      if (!vtn || vtn.status !== 'ACTIVE')
+        throw validationProblem([fieldError('vtn', 'OPENADR-VTN-UNKNOWN', `${input.vtn} is not an active VTN record.`)]);
       if (!all && orgId !== p.organisationId && vtn.operator_id !== p.organisationId) {
-        throw new Problem('AUTH-ROLE-FORBIDDEN', 'VEN registrations are recorded by their own organisation, by the operator, or by the organisation that operates the VTN.');
+        throw new Problem(
+          'AUTH-ROLE-FORBIDDEN',
+          'VEN registrations are recorded by their own organisation, by the operator, or by the organisation that operates the VTN.',
+        );
       }
       const errors: FieldError[] = [];
       if (!isVenId(vtn.protocol, input.venId)) errors.push(fieldError('venId', 'OPENADR-VEN-ID-FORMAT'));
-      if ((vtn.protocol === '2.0b') !== (input.registrationId !== undefined)) errors.push(fieldError('registrationId', 'OPENADR-REGISTRATION-ID'));
-      if (vtn.protocol === '2.0b' && input.clientId !== undefined) errors.push(fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.'));
-      const [org] = await tx.query<{ status: string; roles: OrganisationRole[] }>(`SELECT status, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`, [orgId]);
+      if ((vtn.protocol === '2.0b') !== (input.registrationId !== undefined))
+        errors.push(fieldError('registrationId', 'OPENADR-REGISTRATION-ID'));
+      if (vtn.protocol === '2.0b' && input.clientId !== undefined)
+        errors.push(fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.'));
+      const [org] = await tx.query<{ status: string; roles: OrganisationRole[] }>(
+        `SELECT status, to_jsonb(roles) AS roles FROM organisation WHERE id = $1`,
+        [orgId],
+      );
       if (!org) errors.push(fieldError('organisationId', 'ORG-NOT-FOUND', `No organisation ${orgId}.`));
-      else if (org.status !== 'ACTIVE') errors.push(fieldError('organisationId', 'ORG-NOT-ACTIVE', `Organisation ${orgId} is ${org.status}.`));
+      else if (org.status !== 'ACTIVE')
+        errors.push(fieldError('organisationId', 'ORG-NOT-ACTIVE', `Organisation ${orgId} is ${org.status}.`));
       else if (!isFspLike(org.roles)) errors.push(fieldError('organisationId', 'ORG-NOT-FSP', 'A VEN belongs to an FSP or aggregator.'));
       if (errors.length) throw validationProblem(errors);
       await checkTaken(tx, vtn.id, { venId: input.venId, venName: input.venName });
@@ -75,11 +100,38 @@ export async function registerVen(ctx: Ctx, p: Principal, input: VenRegistration
         `INSERT INTO ven_registration (id, organisation_id, vtn, protocol, ven_id, ven_name, client_id, registration_id, targets, attributes, details, status,
            valid_from, valid_to, created_at, recorded_at, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::jsonb, $11::jsonb, 'ACTIVE', $12::timestamptz, $13::timestamptz, $14::timestamptz, $14::timestamptz, $15)`,
-        [id, orgId, vtn.id, vtn.protocol, input.venId, input.venName, input.clientId ?? null, input.registrationId ?? null, input.targets ?? [],
-          extras.attributes ?? [], extras.details ?? {}, from.toISOString(), to?.toISOString() ?? null, now.toISOString(), recordedBy(p)]);
+        [
+          id,
+          orgId,
+          vtn.id,
+          vtn.protocol,
+          input.venId,
+          input.venName,
+          input.clientId ?? null,
+          input.registrationId ?? null,
+          input.targets ?? [],
+          extras.attributes ?? [],
+          extras.details ?? {},
+          from.toISOString(),
+          to?.toISOString() ?? null,
+          now.toISOString(),
+          recordedBy(p),
+        ],
+      );
       const reg = (await selectRegistration(tx, id))!;
-      const detail = { vtn: vtn.id, vtnCode: vtn.code, protocol: vtn.protocol, venId: input.venId, venName: input.venName, clientId: input.clientId ?? null, registrationId: input.registrationId ?? null, source: extras.source ?? 'api' };
-      await writeAudit(tx, p, now, [{ action: 'ven_registration.registered', recordType: 'ven_registration', recordId: id, organisationId: orgId, detail }]);
+      const detail = {
+        vtn: vtn.id,
+        vtnCode: vtn.code,
+        protocol: vtn.protocol,
+        venId: input.venId,
+        venName: input.venName,
+        clientId: input.clientId ?? null,
+        registrationId: input.registrationId ?? null,
+        source: extras.source ?? 'api',
+      };
+      await writeAudit(tx, p, now, [
+        { action: 'ven_registration.registered', recordType: 'ven_registration', recordId: id, organisationId: orgId, detail },
+      ]);
       await announce(tx, ctx, now, 'fmar.ven-registration.registered', reg, { venName: input.venName });
       return toRegistration(reg, now);
     });
@@ -95,16 +147,29 @@ async function announce(tx: Sql, ctx: Ctx, now: Date, type: string, r: Registrat
 
 /** A registration's event, to its organisation and its VTN's operator. */
 function registrationEvents(type: string, r: RegistrationRow, extra: Record<string, unknown> = {}): ChangeEvent[] {
-  const data = { registrationId: r.id, organisationId: r.organisation_id, vtn: r.vtn, vtnCode: r.vtn_code, protocol: r.protocol, venId: r.ven_id, status: r.status, ...extra };
+  const data = {
+    registrationId: r.id,
+    organisationId: r.organisation_id,
+    vtn: r.vtn,
+    vtnCode: r.vtn_code,
+    protocol: r.protocol,
+    venId: r.ven_id,
+    status: r.status,
+    ...extra,
+  };
   const to = [...new Set([r.organisation_id, r.vtn_operator_id])];
   return to.map((organisationId) => ({ type, subject: r.id, organisationId, data }));
 }
 
-
 /** A registration as a versioned record (src/kernel/versioned.ts): read with its VTN, locked; no history is kept, the audit trail has each change. */
 function registrationRecord(p: Principal, id: string) {
   return {
-    table: 'ven_registration', alias: 'r', key: { id }, label: `Registration ${id}`, returning: REG_COLS, toRecord: (r: RegistrationRow) => r,
+    table: 'ven_registration',
+    alias: 'r',
+    key: { id },
+    label: `Registration ${id}`,
+    returning: REG_COLS,
+    toRecord: (r: RegistrationRow) => r,
     lock: (t: Sql) => selectRegistration(t, id, { p, action: 'vens.write' }, true),
     notFound: () => new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`),
   };
@@ -113,12 +178,22 @@ function registrationRecord(p: Principal, id: string) {
 /** The joined VTN, so that the updated row reads as selectRegistration reads it. */
 const WITH_VTN = { from: 'openadr_vtn v', where: 'v.id = r.vtn' };
 
-const refuseCancelled = (cur: RegistrationRow) => { if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED'); };
+const refuseCancelled = (cur: RegistrationRow) => {
+  if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED');
+};
 
-export async function selectRegistration(db: Sql, id: string, visibility?: { p: Principal; action: 'vens.read' | 'vens.write' }, lock = false): Promise<RegistrationRow | undefined> {
+export async function selectRegistration(
+  db: Sql,
+  id: string,
+  visibility?: { p: Principal; action: 'vens.read' | 'vens.write' },
+  lock = false,
+): Promise<RegistrationRow | undefined> {
   const params: unknown[] = [id];
   const vis = visibility ? registrationVisibility(visibility.p, params, visibility.action) : 'TRUE';
-  const [row] = await db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`, params);
+  const [row] = await db.query<RegistrationRow>(
+    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`,
+    params,
+  );
   return row;
 }
 
@@ -128,12 +203,27 @@ export async function getVenRegistration(ctx: Ctx, p: Principal, id: string): Pr
   return toRegistration(row, ctx.clock.now());
 }
 
-export interface RegistrationFilter { organisationId?: string; vtn?: string; protocol?: string; status?: string; venName?: string; clientId?: string }
+export interface RegistrationFilter {
+  organisationId?: string;
+  vtn?: string;
+  protocol?: string;
+  status?: string;
+  venName?: string;
+  clientId?: string;
+}
 
-export async function listVenRegistrations(ctx: Ctx, p: Principal, f: RegistrationFilter, page: { limit: number; after?: string }): Promise<{ items: VenRegistration[]; next?: string }> {
+export async function listVenRegistrations(
+  ctx: Ctx,
+  p: Principal,
+  f: RegistrationFilter,
+  page: { limit: number; after?: string },
+): Promise<{ items: VenRegistration[]; next?: string }> {
   const params: unknown[] = [page.after ?? '', page.limit + 1];
   let where = `r.id > $1 AND ${registrationVisibility(p, params, 'vens.read')}`;
-  const add = (sql: string, v: unknown) => { params.push(v); where += ` AND ${sql.replaceAll('?', `$${params.length}`)}`; };
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    where += ` AND ${sql.replaceAll('?', `$${params.length}`)}`;
+  };
   if (f.organisationId) add('r.organisation_id = ?', f.organisationId);
   if (f.vtn) add('(v.id = ? OR upper(v.code) = upper(?))', f.vtn);
   if (f.protocol) add('r.protocol = ?', f.protocol);
@@ -150,30 +240,60 @@ export async function listVenRegistrations(ctx: Ctx, p: Principal, f: Registrati
 export type RegistrationChange = VenRegistrationPatch & { attributes?: ValuesMap[] };
 
 /** Update a live registration; `ifMatch` (the native API's If-Match) is checked when given. */
-export async function updateVenRegistration(ctx: Ctx, p: Principal, id: string, patch: RegistrationChange, ifMatch?: number): Promise<VenRegistration> {
+export async function updateVenRegistration(
+  ctx: Ctx,
+  p: Principal,
+  id: string,
+  patch: RegistrationChange,
+  ifMatch?: number,
+): Promise<VenRegistration> {
   const now = ctx.clock.now();
   try {
     return await ctx.db.transaction(async (tx) => {
       let changed: string[] = [];
       const { after } = await changeVersioned(tx, ctx, p, now, {
-        ...registrationRecord(p, id), ifMatch,
+        ...registrationRecord(p, id),
+        ifMatch,
         set: async (cur) => {
           refuseCancelled(cur);
-          if (cur.protocol === '2.0b' && patch.clientId) throw validationProblem([fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.')]);
+          if (cur.protocol === '2.0b' && patch.clientId)
+            throw validationProblem([fieldError('clientId', 'OPENADR-CLIENT-ID-FORMAT', 'OpenADR 2.0b has no clientID.')]);
           const from = patch.validFrom ? new Date(patch.validFrom) : new Date(cur.valid_from);
-          const to = patch.validTo === undefined ? (cur.valid_to ? new Date(cur.valid_to) : null) : patch.validTo === null ? null : new Date(patch.validTo);
+          const to =
+            patch.validTo === undefined
+              ? cur.valid_to
+                ? new Date(cur.valid_to)
+                : null
+              : patch.validTo === null
+                ? null
+                : new Date(patch.validTo);
           checkValidity(from, to);
           const venName = patch.venName ?? cur.ven_name;
           if (venName !== cur.ven_name) await checkTaken(tx, cur.vtn, { id, venName });
           changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
           return {
             sql: `ven_name = $1, client_id = $2, targets = $3::text[], attributes = $4::jsonb, status = $5, valid_from = $6::timestamptz, valid_to = $7::timestamptz`,
-            params: [venName, patch.clientId === undefined ? cur.client_id : patch.clientId, patch.targets ?? cur.targets, patch.attributes ?? cur.attributes,
-              patch.status ?? cur.status, from.toISOString(), to?.toISOString() ?? null],
+            params: [
+              venName,
+              patch.clientId === undefined ? cur.client_id : patch.clientId,
+              patch.targets ?? cur.targets,
+              patch.attributes ?? cur.attributes,
+              patch.status ?? cur.status,
+              from.toISOString(),
+              to?.toISOString() ?? null,
+            ],
             ...WITH_VTN,
           };
         },
-        audit: (cur, row) => [{ action: 'ven_registration.updated', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { changed, before: toRegistration(cur, now), version: Number(row.version) } }],
+        audit: (cur, row) => [
+          {
+            action: 'ven_registration.updated',
+            recordType: 'ven_registration',
+            recordId: id,
+            organisationId: cur.organisation_id,
+            detail: { changed, before: toRegistration(cur, now), version: Number(row.version) },
+          },
+        ],
         events: (_, row) => registrationEvents('fmar.ven-registration.updated', row, { changed }),
       });
       return toRegistration(after, now);
@@ -184,15 +304,34 @@ export async function updateVenRegistration(ctx: Ctx, p: Principal, id: string, 
 }
 
 /** Cancel: the record stays (read-only) and releases its VEN ID and venName on the VTN, and its resources' assets. */
-export async function cancelVenRegistration(ctx: Ctx, p: Principal, id: string, o: { ifMatch?: number; reason?: string } = {}): Promise<VenRegistration> {
+export async function cancelVenRegistration(
+  ctx: Ctx,
+  p: Principal,
+  id: string,
+  o: { ifMatch?: number; reason?: string } = {},
+): Promise<VenRegistration> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     let releasedResources: Awaited<ReturnType<typeof releaseBindings>> | undefined;
     const { after } = await changeVersioned(tx, ctx, p, now, {
-      ...registrationRecord(p, id), ifMatch: o.ifMatch,
-      set: (cur) => { refuseCancelled(cur); return { sql: `status = 'CANCELLED'`, params: [], ...WITH_VTN }; },
-      afterWrite: async () => { releasedResources = await releaseBindings(tx, p, now, id); },
-      audit: (cur) => [{ action: 'ven_registration.cancelled', recordType: 'ven_registration', recordId: id, organisationId: cur.organisation_id, detail: { reason: o.reason ?? null, venId: cur.ven_id, vtn: cur.vtn, releasedResources } }],
+      ...registrationRecord(p, id),
+      ifMatch: o.ifMatch,
+      set: (cur) => {
+        refuseCancelled(cur);
+        return { sql: `status = 'CANCELLED'`, params: [], ...WITH_VTN };
+      },
+      afterWrite: async () => {
+        releasedResources = await releaseBindings(tx, p, now, id);
+      },
+      audit: (cur) => [
+        {
+          action: 'ven_registration.cancelled',
+          recordType: 'ven_registration',
+          recordId: id,
+          organisationId: cur.organisation_id,
+          detail: { reason: o.reason ?? null, venId: cur.ven_id, vtn: cur.vtn, releasedResources },
+        },
+      ],
       events: (_, row) => registrationEvents('fmar.ven-registration.cancelled', row),
     });
     return toRegistration(after, now);
@@ -203,8 +342,12 @@ export async function cancelVenRegistration(ctx: Ctx, p: Principal, id: string, 
  * Record a 2.0b registration from the VTN's oadrCreatedPartyRegistration: the VTN is the record
  * with the document's vtnID; venID and registrationID are taken as the VTN issued them.
  */
-export async function importCreatedPartyRegistration(ctx: Ctx, p: Principal, body: string | Uint8Array,
-  q: { organisationId?: string; venName?: string; validFrom?: string; validTo?: string }): Promise<VenRegistration> {
+export async function importCreatedPartyRegistration(
+  ctx: Ctx,
+  p: Principal,
+  body: string | Uint8Array,
+  q: { organisationId?: string; venName?: string; validFrom?: string; validTo?: string },
+): Promise<VenRegistration> {
   let doc: CreatedPartyRegistration;
   try {
     doc = parseCreatedPartyRegistration(body);
@@ -213,12 +356,31 @@ export async function importCreatedPartyRegistration(ctx: Ctx, p: Principal, bod
     throw e;
   }
   const vtn = await findVtn(ctx.db, { vtnId: doc.vtnId });
-  if (!vtn) throw validationProblem([fieldError('vtnID', 'OPENADR-VTN-UNKNOWN', `No 2.0b VTN record has vtnID ${doc.vtnId}; register the VTN first.`)]);
-  const details = { requestId: doc.requestId, responseCode: doc.responseCode, responseDescription: doc.responseDescription, profiles: doc.profiles, pollFreq: doc.pollFreq };
-  return registerVen(ctx, p, {
-    vtn: vtn.id, venId: doc.venId, venName: q.venName ?? doc.venId, registrationId: doc.registrationId,
-    organisationId: q.organisationId, validFrom: q.validFrom, validTo: q.validTo,
-  }, { details, source: 'oadr2b' });
+  if (!vtn)
+    throw validationProblem([
+      fieldError('vtnID', 'OPENADR-VTN-UNKNOWN', `No 2.0b VTN record has vtnID ${doc.vtnId}; register the VTN first.`),
+    ]);
+  const details = {
+    requestId: doc.requestId,
+    responseCode: doc.responseCode,
+    responseDescription: doc.responseDescription,
+    profiles: doc.profiles,
+    pollFreq: doc.pollFreq,
+  };
+  return registerVen(
+    ctx,
+    p,
+    {
+      vtn: vtn.id,
+      venId: doc.venId,
+      venName: q.venName ?? doc.venId,
+      registrationId: doc.registrationId,
+      organisationId: q.organisationId,
+      validFrom: q.validFrom,
+      validTo: q.validTo,
+    },
+    { details, source: 'oadr2b' },
+  );
 }
 
 /** A 2.0b registration as the oadrCreatedPartyRegistration its VTN issued (as imported, or built from the record). */
@@ -229,7 +391,13 @@ export async function exportCreatedPartyRegistration(ctx: Ctx, p: Principal, id:
   const d = (r.details ?? {}) as Partial<CreatedPartyRegistration>;
   // A 2.0b registration has a registrationID and its VTN a vtnID (the CHECK constraints of 005_openadr.sql).
   return writeCreatedPartyRegistration({
-    registrationId: r.registration_id!, venId: r.ven_id, vtnId: r.vtn_oadr_id!, requestId: d.requestId, responseCode: d.responseCode,
-    responseDescription: d.responseDescription, profiles: d.profiles ?? [], pollFreq: d.pollFreq,
+    registrationId: r.registration_id!,
+    venId: r.ven_id,
+    vtnId: r.vtn_oadr_id!,
+    requestId: d.requestId,
+    responseCode: d.responseCode,
+    responseDescription: d.responseDescription,
+    profiles: d.profiles ?? [],
+    pollFreq: d.pollFreq,
   });
 }

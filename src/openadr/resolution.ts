@@ -7,7 +7,18 @@ import { ORGANISATION_ROLES, type OrganisationRole } from '../access/roles';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
 import { VenRegistration } from './schema';
-import { REG_COLS, REG_FROM, assetFacts, registrationVisibility, resourceOf, toRegistration, venAssetsLateral, venOf, type BoundAssetRow, type RegistrationRow } from './store';
+import {
+  REG_COLS,
+  REG_FROM,
+  assetFacts,
+  registrationVisibility,
+  resourceOf,
+  toRegistration,
+  venAssetsLateral,
+  venOf,
+  type BoundAssetRow,
+  type RegistrationRow,
+} from './store';
 import { findVtn, type VtnRef } from './vtns';
 
 /**
@@ -17,52 +28,115 @@ import { findVtn, type VtnRef } from './vtns';
  * and the regulator resolve any VEN; FSPs and aggregators their own (vens.read).
  */
 
-export const ResolvedAsset = z.object({
-  id: z.string(), friendlyCode: z.string().nullable(), name: z.string(), category: z.string(), status: z.string(), connectionStatus: z.string(),
-  ratedCapacityKw: z.number(), generationCapacityKw: z.number().nullable(), demandCapacityKw: z.number().nullable(),
-  dno: z.string().nullable(), gspGroup: z.string().nullable(), importMpan: z.string().nullable(), exportMpan: z.string().nullable(),
-  resource: Resource,
-}).openapi('ResolvedAsset');
+export const ResolvedAsset = z
+  .object({
+    id: z.string(),
+    friendlyCode: z.string().nullable(),
+    name: z.string(),
+    category: z.string(),
+    status: z.string(),
+    connectionStatus: z.string(),
+    ratedCapacityKw: z.number(),
+    generationCapacityKw: z.number().nullable(),
+    demandCapacityKw: z.number().nullable(),
+    dno: z.string().nullable(),
+    gspGroup: z.string().nullable(),
+    importMpan: z.string().nullable(),
+    exportMpan: z.string().nullable(),
+    resource: Resource,
+  })
+  .openapi('ResolvedAsset');
 
-export const Resolution = z.object({
-  registration: VenRegistration,
-  vtn: z.object({ id: z.string(), code: z.string(), name: z.string(), protocol: z.string() }),
-  organisation: z.object({ id: z.string(), legalName: z.string(), tradingName: z.string().nullable(), roles: z.array(z.enum(ORGANISATION_ROLES)), status: z.string() }),
-  assets: z.object({ items: z.array(ResolvedAsset), nextCursor: z.string().nullable() }),
-}).openapi('VenResolution', { description: 'The organisation behind a VEN ID and the assets behind the VEN (a page: those bound to it, or without bindings all its organisation controls), each with its OpenADR 3.1 resource view' });
+export const Resolution = z
+  .object({
+    registration: VenRegistration,
+    vtn: z.object({ id: z.string(), code: z.string(), name: z.string(), protocol: z.string() }),
+    organisation: z.object({
+      id: z.string(),
+      legalName: z.string(),
+      tradingName: z.string().nullable(),
+      roles: z.array(z.enum(ORGANISATION_ROLES)),
+      status: z.string(),
+    }),
+    assets: z.object({ items: z.array(ResolvedAsset), nextCursor: z.string().nullable() }),
+  })
+  .openapi('VenResolution', {
+    description:
+      'The organisation behind a VEN ID and the assets behind the VEN (a page: those bound to it, or without bindings all its organisation controls), each with its OpenADR 3.1 resource view',
+  });
 export type Resolution = z.infer<typeof Resolution>;
 
-export interface ResolveQuery extends VtnRef { venId?: string; venName?: string; limit: number; after?: string }
+export interface ResolveQuery extends VtnRef {
+  venId?: string;
+  venName?: string;
+  limit: number;
+  after?: string;
+}
 
-export async function resolveVen(ctx: Ctx, p: Principal, q: ResolveQuery): Promise<Omit<Resolution, 'assets'> & { assets: { items: z.infer<typeof ResolvedAsset>[]; next?: string } }> {
+export async function resolveVen(
+  ctx: Ctx,
+  p: Principal,
+  q: ResolveQuery,
+): Promise<Omit<Resolution, 'assets'> & { assets: { items: z.infer<typeof ResolvedAsset>[]; next?: string } }> {
   const named = [q.vtn, q.vtnId, q.vtnUrl].filter((x) => x !== undefined).length;
   if ((q.venId === undefined) === (q.venName === undefined) || named > 1) throw new Problem('OPENADR-RESOLVE-QUERY');
   const ref: VtnRef = named ? q : { vtn: q.venId !== undefined ? namespaceOf(q.venId) : undefined };
-  if (ref.vtn === undefined && ref.vtnId === undefined && ref.vtnUrl === undefined) throw new Problem('OPENADR-RESOLVE-QUERY', 'Name the VTN (vtn, vtnId or vtnUrl); only a VEN ID of the form CODE-<uuid> names its own.');
+  if (ref.vtn === undefined && ref.vtnId === undefined && ref.vtnUrl === undefined)
+    throw new Problem('OPENADR-RESOLVE-QUERY', 'Name the VTN (vtn, vtnId or vtnUrl); only a VEN ID of the form CODE-<uuid> names its own.');
   const vtn = await findVtn(ctx.db, ref);
   if (!vtn) throw new Problem('OPENADR-VTN-NOT-FOUND', 'No VTN record matches.');
   const params: unknown[] = [vtn.id, q.venId ?? q.venName];
   const vis = registrationVisibility(p, params, 'vens.read');
-  const [r] = await ctx.db.query<RegistrationRow & { vtn_name: string; legal_name: string; trading_name: string | null; org_roles: OrganisationRole[]; org_status: string }>(
+  const [r] = await ctx.db.query<
+    RegistrationRow & {
+      vtn_name: string;
+      legal_name: string;
+      trading_name: string | null;
+      org_roles: OrganisationRole[];
+      org_status: string;
+    }
+  >(
     `SELECT ${REG_COLS}, v.name AS vtn_name, o.legal_name, o.trading_name, to_jsonb(o.roles) AS org_roles, o.status AS org_status
        FROM ${REG_FROM} JOIN organisation o ON o.id = r.organisation_id
-      WHERE r.vtn = $1 AND r.${q.venId !== undefined ? 'ven_id' : 'ven_name'} = $2 AND r.status <> 'CANCELLED' AND ${vis}`, params);
+      WHERE r.vtn = $1 AND r.${q.venId !== undefined ? 'ven_id' : 'ven_name'} = $2 AND r.status <> 'CANCELLED' AND ${vis}`,
+    params,
+  );
   if (!r) throw new Problem('OPENADR-VEN-NOT-FOUND', `No live VEN ${q.venId ?? q.venName} on VTN ${vtn.code} that the caller may see.`);
   const ven = venOf(r);
   const ap: unknown[] = [r.id, q.limit + 1];
-  const rows = await ctx.db.query<BoundAssetRow>(`SELECT a.* FROM ven_registration r CROSS JOIN ${venAssetsLateral(ap, { after: q.after ?? '' }, '$2')} WHERE r.id = $1 ORDER BY a.id`, ap);
+  const rows = await ctx.db.query<BoundAssetRow>(
+    `SELECT a.* FROM ven_registration r CROSS JOIN ${venAssetsLateral(ap, { after: q.after ?? '' }, '$2')} WHERE r.id = $1 ORDER BY a.id`,
+    ap,
+  );
   const items = rows.slice(0, q.limit).map((a) => {
     const f = assetFacts(a);
     return {
-      id: f.id, friendlyCode: a.friendly_code ?? null, name: f.name, category: f.category, status: a.status, connectionStatus: a.connection_status,
-      ratedCapacityKw: f.ratedCapacityKw, generationCapacityKw: f.generationCapacityKw, demandCapacityKw: f.demandCapacityKw,
-      dno: f.dno, gspGroup: f.gspGroup, importMpan: f.importMpan, exportMpan: f.exportMpan, resource: resourceOf(a, ven),
+      id: f.id,
+      friendlyCode: a.friendly_code ?? null,
+      name: f.name,
+      category: f.category,
+      status: a.status,
+      connectionStatus: a.connection_status,
+      ratedCapacityKw: f.ratedCapacityKw,
+      generationCapacityKw: f.generationCapacityKw,
+      demandCapacityKw: f.demandCapacityKw,
+      dno: f.dno,
+      gspGroup: f.gspGroup,
+      importMpan: f.importMpan,
+      exportMpan: f.exportMpan,
+      resource: resourceOf(a, ven),
     };
   });
   return {
     registration: toRegistration(r, ctx.clock.now()),
     vtn: { id: vtn.id, code: vtn.code, name: vtn.name, protocol: vtn.protocol },
-    organisation: { id: r.organisation_id, legalName: r.legal_name, tradingName: r.trading_name ?? null, roles: r.org_roles, status: r.org_status },
+    organisation: {
+      id: r.organisation_id,
+      legalName: r.legal_name,
+      tradingName: r.trading_name ?? null,
+      roles: r.org_roles,
+      status: r.org_status,
+    },
     assets: { items, next: rows.length > q.limit ? items[items.length - 1].id : undefined },
   };
 }
@@ -70,10 +144,16 @@ export async function resolveVen(ctx: Ctx, p: Principal, q: ResolveQuery): Promi
 /** The VEN registrations of an organisation (all statuses), oldest first. */
 export async function registrationsOfOrganisation(ctx: Ctx, p: Principal, organisationId: string) {
   const all = reach('vens.read', p.roles).all;
-  const [org] = all || organisationId === p.organisationId ? await ctx.db.query<{ id: string }>(`SELECT id FROM organisation WHERE id = $1`, [organisationId]) : [];
+  const [org] =
+    all || organisationId === p.organisationId
+      ? await ctx.db.query<{ id: string }>(`SELECT id FROM organisation WHERE id = $1`, [organisationId])
+      : [];
   if (!org) throw new Problem('ORG-NOT-FOUND', `No organisation ${organisationId}.`);
   const params: unknown[] = [organisationId];
-  const rows = await ctx.db.query<RegistrationRow>(`SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND ${registrationVisibility(p, params, 'vens.read')} ORDER BY r.id LIMIT 1000`, params);
+  const rows = await ctx.db.query<RegistrationRow>(
+    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND ${registrationVisibility(p, params, 'vens.read')} ORDER BY r.id LIMIT 1000`,
+    params,
+  );
   const now = ctx.clock.now();
   return rows.map((r) => toRegistration(r, now));
 }
@@ -96,7 +176,9 @@ export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: stri
     `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND r.status <> 'CANCELLED' AND ${registrationVisibility(p, rp, 'vens.read')}
         AND (EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.asset_id = $2 AND b.deleted_at IS NULL)
           OR NOT EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.deleted_at IS NULL))
-      ORDER BY r.id LIMIT 1000`, rp);
+      ORDER BY r.id LIMIT 1000`,
+    rp,
+  );
   const now = ctx.clock.now();
   return { assetId: a.id, fspId: a.fsp_id, items: rows.map((r) => toRegistration(r, now)) };
 }

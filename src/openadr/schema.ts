@@ -11,80 +11,137 @@ export const VTN_STATUSES = ['ACTIVE', 'RETIRED'] as const;
 export const REGISTRATION_STATUSES = ['ACTIVE', 'SUSPENDED', 'CANCELLED'] as const;
 
 const datetime = z.iso.datetime({ offset: true });
-const vtnId = z.string('OPENADR-VTN-REFERENCE').regex(OADR2B_ID_RE, 'OPENADR-VTN-REFERENCE').openapi({ description: 'OpenADR 2.0b vtnID (2.0b VTNs only)' });
-const baseUrl = z.string('OPENADR-VTN-REFERENCE').min(1, 'OPENADR-VTN-REFERENCE').max(2000, 'OPENADR-VTN-REFERENCE')
-  .openapi({ description: 'Base URL of the VTN’s API (required for 3.x, optional for 2.0b): https, http only for localhost', example: 'https://vtn.example/openadr3' });
+const vtnId = z
+  .string('OPENADR-VTN-REFERENCE')
+  .regex(OADR2B_ID_RE, 'OPENADR-VTN-REFERENCE')
+  .openapi({ description: 'OpenADR 2.0b vtnID (2.0b VTNs only)' });
+const baseUrl = z.string('OPENADR-VTN-REFERENCE').min(1, 'OPENADR-VTN-REFERENCE').max(2000, 'OPENADR-VTN-REFERENCE').openapi({
+  description: 'Base URL of the VTN’s API (required for 3.x, optional for 2.0b): https, http only for localhost',
+  example: 'https://vtn.example/openadr3',
+});
 
-export const VtnInput = z.object({
-  code: z.string('OPENADR-VTN-CODE-FORMAT').regex(VTN_CODE_RE, 'OPENADR-VTN-CODE-FORMAT').openapi({ description: 'Namespace code, 2–8 of A–Z 0–9, unique', example: 'SPEN' }),
-  name: z.string().min(1).max(255),
-  protocol: z.enum(PROTOCOLS, 'OPENADR-PROTOCOL-UNKNOWN'),
-  vtnId: vtnId.optional(),
-  baseUrl: baseUrl.optional(),
-  operatorId: z.string().max(64).optional().openapi({ description: 'The organisation that operates the VTN. Defaults to the caller’s; only the operator names another.' }),
-}).strict().openapi('VtnInput');
+export const VtnInput = z
+  .object({
+    code: z
+      .string('OPENADR-VTN-CODE-FORMAT')
+      .regex(VTN_CODE_RE, 'OPENADR-VTN-CODE-FORMAT')
+      .openapi({ description: 'Namespace code, 2–8 of A–Z 0–9, unique', example: 'SPEN' }),
+    name: z.string().min(1).max(255),
+    protocol: z.enum(PROTOCOLS, 'OPENADR-PROTOCOL-UNKNOWN'),
+    vtnId: vtnId.optional(),
+    baseUrl: baseUrl.optional(),
+    operatorId: z
+      .string()
+      .max(64)
+      .optional()
+      .openapi({ description: 'The organisation that operates the VTN. Defaults to the caller’s; only the operator names another.' }),
+  })
+  .strict()
+  .openapi('VtnInput');
 export type VtnInput = z.infer<typeof VtnInput>;
 
-export const VtnPatch = z.object({
-  name: z.string().min(1).max(255).optional(),
-  vtnId: vtnId.optional(),
-  baseUrl: baseUrl.nullable().optional(),
-  status: z.enum(VTN_STATUSES).optional().openapi({ description: 'RETIRED: no new registrations on it; existing ones stay readable' }),
-}).strict().openapi('VtnPatch', { description: 'JSON merge patch; the code, protocol and operator of a VTN are fixed (registrations are keyed by them).' });
+export const VtnPatch = z
+  .object({
+    name: z.string().min(1).max(255).optional(),
+    vtnId: vtnId.optional(),
+    baseUrl: baseUrl.nullable().optional(),
+    status: z.enum(VTN_STATUSES).optional().openapi({ description: 'RETIRED: no new registrations on it; existing ones stay readable' }),
+  })
+  .strict()
+  .openapi('VtnPatch', {
+    description: 'JSON merge patch; the code, protocol and operator of a VTN are fixed (registrations are keyed by them).',
+  });
 export type VtnPatch = z.infer<typeof VtnPatch>;
 
-export const Vtn = z.object({
-  id: z.string(), code: z.string(), name: z.string(), operatorId: z.string(), protocol: z.enum(PROTOCOLS),
-  vtnId: z.string().nullable(), baseUrl: z.string().nullable(), status: z.enum(VTN_STATUSES),
-  version: z.number().int(), createdAt: z.string(), recordedAt: z.string(), recordedBy: z.string(),
-}).openapi('Vtn');
+export const Vtn = z
+  .object({
+    id: z.string(),
+    code: z.string(),
+    name: z.string(),
+    operatorId: z.string(),
+    protocol: z.enum(PROTOCOLS),
+    vtnId: z.string().nullable(),
+    baseUrl: z.string().nullable(),
+    status: z.enum(VTN_STATUSES),
+    version: z.number().int(),
+    createdAt: z.string(),
+    recordedAt: z.string(),
+    recordedBy: z.string(),
+  })
+  .openapi('Vtn');
 export type Vtn = z.infer<typeof Vtn>;
 
-const venName = z.string('OPENADR-VEN-NAME-FORMAT').refine(isOadrText, 'OPENADR-VEN-NAME-FORMAT').openapi({ description: 'OpenADR venName: 1–128 characters, unique within the VTN', example: 'alpha-ven-1' });
-const clientId = z.string('OPENADR-CLIENT-ID-FORMAT').refine(isOadrText, 'OPENADR-CLIENT-ID-FORMAT').openapi({ description: 'OpenADR 3.x clientID of the VEN at the VTN, where there is one' });
+const venName = z
+  .string('OPENADR-VEN-NAME-FORMAT')
+  .refine(isOadrText, 'OPENADR-VEN-NAME-FORMAT')
+  .openapi({ description: 'OpenADR venName: 1–128 characters, unique within the VTN', example: 'alpha-ven-1' });
+const clientId = z
+  .string('OPENADR-CLIENT-ID-FORMAT')
+  .refine(isOadrText, 'OPENADR-CLIENT-ID-FORMAT')
+  .openapi({ description: 'OpenADR 3.x clientID of the VEN at the VTN, where there is one' });
 const targets = z.array(z.string('OPENADR-TARGET-FORMAT').refine(isOadrText, 'OPENADR-TARGET-FORMAT')).max(50, 'OPENADR-TARGET-FORMAT');
 
-export const VenRegistrationInput = z.object({
-  vtn: z.string().min(1).max(64).openapi({ description: 'The VTN record: its ID or namespace code', example: 'SPEN' }),
-  venId: z.string('OPENADR-VEN-ID-FORMAT').min(1, 'OPENADR-VEN-ID-FORMAT').max(128, 'OPENADR-VEN-ID-FORMAT').openapi({ description: 'The VEN ID the VTN assigned (3.x: object ID pattern; 2.0b: venID)', example: 'SPEN-26ecf048-3f1d-4a5e-9b0c-1d2e3f4a5b6c' }),
-  venName,
-  clientId: clientId.optional(),
-  registrationId: z.string('OPENADR-REGISTRATION-ID').regex(OADR2B_ID_RE, 'OPENADR-REGISTRATION-ID').optional().openapi({ description: 'OpenADR 2.0b registrationID (2.0b only, required there)' }),
-  targets: targets.optional(),
-  validFrom: datetime.optional().openapi({ description: 'Default: now' }),
-  validTo: datetime.optional(),
-  organisationId: z.string().max(64).optional().openapi({ description: 'The organisation whose VEN it is (FSP or aggregator). Defaults to the caller’s; the operator and dispatch platforms must name it.' }),
-}).strict().openapi('VenRegistrationInput');
+export const VenRegistrationInput = z
+  .object({
+    vtn: z.string().min(1).max(64).openapi({ description: 'The VTN record: its ID or namespace code', example: 'SPEN' }),
+    venId: z.string('OPENADR-VEN-ID-FORMAT').min(1, 'OPENADR-VEN-ID-FORMAT').max(128, 'OPENADR-VEN-ID-FORMAT').openapi({
+      description: 'The VEN ID the VTN assigned (3.x: object ID pattern; 2.0b: venID)',
+      example: 'SPEN-26ecf048-3f1d-4a5e-9b0c-1d2e3f4a5b6c',
+    }),
+    venName,
+    clientId: clientId.optional(),
+    registrationId: z
+      .string('OPENADR-REGISTRATION-ID')
+      .regex(OADR2B_ID_RE, 'OPENADR-REGISTRATION-ID')
+      .optional()
+      .openapi({ description: 'OpenADR 2.0b registrationID (2.0b only, required there)' }),
+    targets: targets.optional(),
+    validFrom: datetime.optional().openapi({ description: 'Default: now' }),
+    validTo: datetime.optional(),
+    organisationId: z.string().max(64).optional().openapi({
+      description:
+        'The organisation whose VEN it is (FSP or aggregator). Defaults to the caller’s; the operator and dispatch platforms must name it.',
+    }),
+  })
+  .strict()
+  .openapi('VenRegistrationInput');
 export type VenRegistrationInput = z.infer<typeof VenRegistrationInput>;
 
-export const VenRegistrationPatch = z.object({
-  venName: venName.optional(),
-  clientId: clientId.nullable().optional(),
-  targets: targets.optional(),
-  status: z.enum(['ACTIVE', 'SUSPENDED']).optional().openapi({ description: 'Cancel with DELETE' }),
-  validFrom: datetime.optional(),
-  validTo: datetime.nullable().optional(),
-}).strict().openapi('VenRegistrationPatch', { description: 'JSON merge patch; the key (VTN, VEN ID), the organisation and a 2.0b registrationID are fixed.' });
+export const VenRegistrationPatch = z
+  .object({
+    venName: venName.optional(),
+    clientId: clientId.nullable().optional(),
+    targets: targets.optional(),
+    status: z.enum(['ACTIVE', 'SUSPENDED']).optional().openapi({ description: 'Cancel with DELETE' }),
+    validFrom: datetime.optional(),
+    validTo: datetime.nullable().optional(),
+  })
+  .strict()
+  .openapi('VenRegistrationPatch', {
+    description: 'JSON merge patch; the key (VTN, VEN ID), the organisation and a 2.0b registrationID are fixed.',
+  });
 export type VenRegistrationPatch = z.infer<typeof VenRegistrationPatch>;
 
-export const VenRegistration = z.object({
-  id: z.string().openapi({ description: 'The register’s ID of the registration (ULID); the ven object ID in OpenADR 3.1' }),
-  organisationId: z.string(),
-  vtn: z.string().openapi({ description: 'The VTN record’s ID' }),
-  vtnCode: z.string(),
-  protocol: z.enum(PROTOCOLS),
-  venId: z.string(),
-  venName: z.string(),
-  clientId: z.string().nullable(),
-  registrationId: z.string().nullable(),
-  targets: z.array(z.string()),
-  status: z.enum(REGISTRATION_STATUSES),
-  validFrom: z.string(),
-  validTo: z.string().nullable(),
-  inForce: z.boolean().openapi({ description: 'ACTIVE and within its validity now' }),
-  version: z.number().int(),
-  createdAt: z.string(),
-  recordedAt: z.string(),
-  recordedBy: z.string(),
-}).openapi('VenRegistration');
+export const VenRegistration = z
+  .object({
+    id: z.string().openapi({ description: 'The register’s ID of the registration (ULID); the ven object ID in OpenADR 3.1' }),
+    organisationId: z.string(),
+    vtn: z.string().openapi({ description: 'The VTN record’s ID' }),
+    vtnCode: z.string(),
+    protocol: z.enum(PROTOCOLS),
+    venId: z.string(),
+    venName: z.string(),
+    clientId: z.string().nullable(),
+    registrationId: z.string().nullable(),
+    targets: z.array(z.string()),
+    status: z.enum(REGISTRATION_STATUSES),
+    validFrom: z.string(),
+    validTo: z.string().nullable(),
+    inForce: z.boolean().openapi({ description: 'ACTIVE and within its validity now' }),
+    version: z.number().int(),
+    createdAt: z.string(),
+    recordedAt: z.string(),
+    recordedBy: z.string(),
+  })
+  .openapi('VenRegistration');
 export type VenRegistration = z.infer<typeof VenRegistration>;

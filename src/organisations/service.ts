@@ -21,9 +21,21 @@ const COLS = `id, legal_name, trading_name, organisation_type, organisation_type
 
 /** A row as COLS selects it (organisation, 001_core.sql); an organisation without a passport stores {}. */
 export interface OrganisationRow {
-  id: string; legal_name: string; trading_name: string | null; organisation_type: string; organisation_type_description: string | null;
-  registration_number: string; roles: Organisation['roles']; identifiers: Organisation['identifiers']; passport: NonNullable<Organisation['passport']> | null;
-  dno_codes: string[]; status: Organisation['status']; version: number; recorded_at: Date; recorded_by: string; deregistered_at: Date | null;
+  id: string;
+  legal_name: string;
+  trading_name: string | null;
+  organisation_type: string;
+  organisation_type_description: string | null;
+  registration_number: string;
+  roles: Organisation['roles'];
+  identifiers: Organisation['identifiers'];
+  passport: NonNullable<Organisation['passport']> | null;
+  dno_codes: string[];
+  status: Organisation['status'];
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
+  deregistered_at: Date | null;
 }
 
 export function toOrganisation(r: OrganisationRow, viewer?: Principal): Organisation {
@@ -61,8 +73,14 @@ export async function getOrganisation(ctx: Ctx, viewer: Principal, id: string): 
 export async function listOrganisations(ctx: Ctx, viewer: Principal, q: { limit: number; after?: string; role?: string; status?: string }) {
   const params: unknown[] = [q.after ?? '', q.limit + 1];
   let where = 'id > $1';
-  if (q.role) { params.push(q.role); where += ` AND $${params.length} = ANY(roles)`; }
-  if (q.status) { params.push(q.status); where += ` AND status = $${params.length}`; }
+  if (q.role) {
+    params.push(q.role);
+    where += ` AND $${params.length} = ANY(roles)`;
+  }
+  if (q.status) {
+    params.push(q.status);
+    where += ` AND status = $${params.length}`;
+  }
   const rows = await ctx.db.query<OrganisationRow>(`SELECT ${COLS} FROM organisation WHERE ${where} ORDER BY id LIMIT $2`, params);
   const more = rows.length > q.limit;
   const items = rows.slice(0, q.limit).map((r) => toOrganisation(r, viewer));
@@ -70,18 +88,30 @@ export async function listOrganisations(ctx: Ctx, viewer: Principal, q: { limit:
 }
 
 function duplicateProblem(existing: Pick<OrganisationRow, 'id' | 'legal_name' | 'registration_number'>): Problem {
-  return new Problem('ORG-DUPLICATE', `Registration number ${existing.registration_number} is already registered to ${existing.legal_name} (${existing.id}).`, {
-    existing: { id: existing.id, legalName: existing.legal_name },
-  });
+  return new Problem(
+    'ORG-DUPLICATE',
+    `Registration number ${existing.registration_number} is already registered to ${existing.legal_name} (${existing.id}).`,
+    {
+      existing: { id: existing.id, legalName: existing.legal_name },
+    },
+  );
 }
 
 async function findByRegistrationNumber(db: Sql, regNo: string, exceptId?: string) {
-  const [row] = await db.query<Pick<OrganisationRow, 'id' | 'legal_name' | 'registration_number'>>(`SELECT id, legal_name, registration_number FROM organisation WHERE upper(registration_number) = upper($1) AND id <> $2`, [regNo, exceptId ?? '']);
+  const [row] = await db.query<Pick<OrganisationRow, 'id' | 'legal_name' | 'registration_number'>>(
+    `SELECT id, legal_name, registration_number FROM organisation WHERE upper(registration_number) = upper($1) AND id <> $2`,
+    [regNo, exceptId ?? ''],
+  );
   return row;
 }
 
 /** UC-01.02: register an organisation; a duplicate registration number names the existing one. */
-export async function registerOrganisation(ctx: Ctx, actor: Principal, input: OrganisationInput, opts: { id?: string } = {}): Promise<Organisation> {
+export async function registerOrganisation(
+  ctx: Ctx,
+  actor: Principal,
+  input: OrganisationInput,
+  opts: { id?: string } = {},
+): Promise<Organisation> {
   const now = ctx.clock.now();
   const id = opts.id ?? ctx.ids.next();
   // Type, identifier schemes and DNO codes must be codes in effect today (src/catalogue/validate.ts).
@@ -95,12 +125,40 @@ export async function registerOrganisation(ctx: Ctx, actor: Principal, input: Or
         `INSERT INTO organisation (id, legal_name, trading_name, organisation_type, organisation_type_description, registration_number, roles, identifiers, passport, dno_codes, status, recorded_at, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), $8::jsonb, $9::jsonb, ARRAY(SELECT jsonb_array_elements_text($10::jsonb)), $11, $12::timestamptz, $13)
          RETURNING ${COLS}`,
-        [id, input.legalName, input.tradingName ?? null, input.organisationType, input.organisationTypeDescription ?? null, input.registrationNumber.toUpperCase(), input.roles,
-          input.identifiers ?? [], input.passport ?? {}, input.dnoCodes ?? [], input.status ?? 'PENDING_APPROVAL', now.toISOString(), recordedBy(actor)],
+        [
+          id,
+          input.legalName,
+          input.tradingName ?? null,
+          input.organisationType,
+          input.organisationTypeDescription ?? null,
+          input.registrationNumber.toUpperCase(),
+          input.roles,
+          input.identifiers ?? [],
+          input.passport ?? {},
+          input.dnoCodes ?? [],
+          input.status ?? 'PENDING_APPROVAL',
+          now.toISOString(),
+          recordedBy(actor),
+        ],
       );
       const org = toOrganisation(row);
-      await writeAudit(tx, actor, now, [{ action: 'organisation.registered', recordType: 'organisation', recordId: id, organisationId: id, detail: { status: org.status, roles: org.roles } }]);
-      await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.organisation.registered', subject: id, organisationId: id, data: { organisationId: id, roles: org.roles, status: org.status } }]);
+      await writeAudit(tx, actor, now, [
+        {
+          action: 'organisation.registered',
+          recordType: 'organisation',
+          recordId: id,
+          organisationId: id,
+          detail: { status: org.status, roles: org.roles },
+        },
+      ]);
+      await writeEvents(tx, ctx.ids, now, [
+        {
+          type: 'fmar.organisation.registered',
+          subject: id,
+          organisationId: id,
+          data: { organisationId: id, roles: org.roles, status: org.status },
+        },
+      ]);
       return org;
     });
   } catch (e) {
@@ -115,7 +173,14 @@ export async function registerOrganisation(ctx: Ctx, actor: Principal, input: Or
 const OPERATOR_ONLY_FIELDS = ['roles', 'status', 'dnoCodes', 'registrationNumber', 'organisationType'] as const;
 
 /** UC-01.03: update with optimistic concurrency; the prior version is kept (record_history). */
-export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string, patch: OrganisationPatch, ifMatch: number, opts: { tx?: Sql; disputeId?: string } = {}): Promise<Organisation> {
+export async function updateOrganisation(
+  ctx: Ctx,
+  actor: Principal,
+  id: string,
+  patch: OrganisationPatch,
+  ifMatch: number,
+  opts: { tx?: Sql; disputeId?: string } = {},
+): Promise<Organisation> {
   // Who may update any organisation (not who sees all: the regulator does, and may not change its own roles).
   if (!roleMay('organisations.update', actor.roles)) {
     if (actor.organisationId !== id) throw new Problem('ORG-NOT-FOUND', `No organisation ${id}.`);
@@ -127,18 +192,31 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
   const out = await inTransaction(async (tx) => {
     let changed: string[] = [];
     const { after } = await changeVersioned(tx, ctx, actor, now, {
-      ...organisationRecord(tx, id), ifMatch,
+      ...organisationRecord(tx, id),
+      ifMatch,
       set: async (before) => {
         // Withdrawing by PATCH is a de-registration: the same active-asset rule applies (UC-01.04).
         if (patch.status === 'WITHDRAWN') await assertNoActiveAssets(tx, id);
-        const merged: Organisation = { ...before, ...(Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<Organisation>) };
+        const merged: Organisation = {
+          ...before,
+          ...(Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<Organisation>),
+        };
         // Re-run the cross-field rules on the merged record.
-        const check = z.object({}).passthrough().superRefine((_v, c) => organisationCrossChecks(merged, c)).safeParse(merged);
+        const check = z
+          .object({})
+          .passthrough()
+          .superRefine((_v, c) => organisationCrossChecks(merged, c))
+          .safeParse(merged);
         if (!check.success) {
           throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, fieldErrorsFromZod(check.error, merged));
         }
         // New or changed codes must be in effect today; codes the record already holds stay (src/catalogue/validate.ts).
-        const codeErrors = organisationCodeErrors(await catalogueSnapshot(ctx.db, ctx.clock, tx), merged, now.toISOString().slice(0, 10), before);
+        const codeErrors = organisationCodeErrors(
+          await catalogueSnapshot(ctx.db, ctx.clock, tx),
+          merged,
+          now.toISOString().slice(0, 10),
+          before,
+        );
         if (codeErrors.length) throw new Problem('REQUEST-VALIDATION', 'The updated organisation breaks a rule.', {}, codeErrors);
         if (patch.registrationNumber) {
           const existing = await findByRegistrationNumber(tx, patch.registrationNumber, id);
@@ -148,15 +226,43 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
           sql: `legal_name = $1, trading_name = $2, organisation_type = $3, organisation_type_description = $4, registration_number = $5,
             roles = ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), identifiers = $7::jsonb, passport = $8::jsonb, dno_codes = ARRAY(SELECT jsonb_array_elements_text($9::jsonb)),
             status = $10, deregistered_at = CASE WHEN $10 = 'WITHDRAWN' THEN $11::timestamptz END`,
-          params: [merged.legalName, merged.tradingName, merged.organisationType, merged.organisationTypeDescription, String(merged.registrationNumber).toUpperCase(), merged.roles,
-            merged.identifiers, merged.passport ?? {}, merged.dnoCodes, merged.status, now.toISOString()],
+          params: [
+            merged.legalName,
+            merged.tradingName,
+            merged.organisationType,
+            merged.organisationTypeDescription,
+            String(merged.registrationNumber).toUpperCase(),
+            merged.roles,
+            merged.identifiers,
+            merged.passport ?? {},
+            merged.dnoCodes,
+            merged.status,
+            now.toISOString(),
+          ],
         };
       },
       audit: (before, after) => {
-        changed = Object.keys(patch).filter((k) => JSON.stringify(before[k as keyof Organisation]) !== JSON.stringify(after[k as keyof Organisation]));
-        return [{ action: 'organisation.updated', recordType: 'organisation', recordId: id, organisationId: id, detail: { version: after.version, changed, ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) } }];
+        changed = Object.keys(patch).filter(
+          (k) => JSON.stringify(before[k as keyof Organisation]) !== JSON.stringify(after[k as keyof Organisation]),
+        );
+        return [
+          {
+            action: 'organisation.updated',
+            recordType: 'organisation',
+            recordId: id,
+            organisationId: id,
+            detail: { version: after.version, changed, ...(opts.disputeId ? { disputeId: opts.disputeId } : {}) },
+          },
+        ];
       },
-      events: (_, after) => [{ type: 'fmar.organisation.updated', subject: id, organisationId: id, data: { organisationId: id, version: after.version, changed, status: after.status } }],
+      events: (_, after) => [
+        {
+          type: 'fmar.organisation.updated',
+          subject: id,
+          organisationId: id,
+          data: { organisationId: id, version: after.version, changed, status: after.status },
+        },
+      ],
     });
     return after;
   });
@@ -167,25 +273,49 @@ export async function updateOrganisation(ctx: Ctx, actor: Principal, id: string,
 }
 
 /** UC-01.03 inside the caller's transaction (a dispute's correction, src/disputes); the caller calls revocations.emit() after its commit. */
-export function updateOrganisationIn(tx: Sql, ctx: Ctx, actor: Principal, id: string, patch: OrganisationPatch, ifMatch: number, opts: { disputeId?: string } = {}) {
+export function updateOrganisationIn(
+  tx: Sql,
+  ctx: Ctx,
+  actor: Principal,
+  id: string,
+  patch: OrganisationPatch,
+  ifMatch: number,
+  opts: { disputeId?: string } = {},
+) {
   return updateOrganisation(ctx, actor, id, patch, ifMatch, { ...opts, tx });
 }
 
 /** The organisation row for a versioned change (src/kernel/versioned.ts): locked, refused once withdrawn, prior versions in record_history. */
 function organisationRecord(tx: Sql, id: string) {
   return {
-    table: 'organisation', key: { id }, label: `Organisation ${id}`, returning: COLS, toRecord: (r: OrganisationRow) => toOrganisation(r),
-    lock: async () => { const row = await getOrganisationRow(tx, id, true); return row ? toOrganisation(row) : undefined; },
+    table: 'organisation',
+    key: { id },
+    label: `Organisation ${id}`,
+    returning: COLS,
+    toRecord: (r: OrganisationRow) => toOrganisation(r),
+    lock: async () => {
+      const row = await getOrganisationRow(tx, id, true);
+      return row ? toOrganisation(row) : undefined;
+    },
     notFound: () => new Problem('ORG-NOT-FOUND', `No organisation ${id}.`),
-    guard: (before: Organisation) => { if (before.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED'); },
+    guard: (before: Organisation) => {
+      if (before.status === 'WITHDRAWN') throw new Problem('ORG-ALREADY-DEREGISTERED');
+    },
     history: 'organisation',
   };
 }
 
 async function assertNoActiveAssets(tx: Sql, id: string) {
   const [{ n }] = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (SELECT 1 FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL LIMIT 1000) s`, [id]);
-  if (Number(n) > 0) throw new Problem('ORG-HAS-ACTIVE-ASSETS', `Organisation ${id} still controls or owns ${n >= 1000 ? 'at least 1000' : n} active asset(s); switch or de-register them first.`, { activeAssets: Number(n) });
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM asset WHERE (fsp_id = $1 OR organisation_id = $1) AND deregistered_at IS NULL LIMIT 1000) s`,
+    [id],
+  );
+  if (Number(n) > 0)
+    throw new Problem(
+      'ORG-HAS-ACTIVE-ASSETS',
+      `Organisation ${id} still controls or owns ${n >= 1000 ? 'at least 1000' : n} active asset(s); switch or de-register them first.`,
+      { activeAssets: Number(n) },
+    );
 }
 
 /** UC-01.04: de-register (status Withdrawn), refused while the organisation controls or owns live assets. */
@@ -201,7 +331,15 @@ export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: str
         closed = await closeOrganisationCredentials(tx, id, now, recordedBy(actor));
         return { sql: `status = 'WITHDRAWN', deregistered_at = $1::timestamptz`, params: [now.toISOString()] };
       },
-      audit: () => [{ action: 'organisation.deregistered', recordType: 'organisation', recordId: id, organisationId: id, detail: { reason: reason ?? null, ...closed } }],
+      audit: () => [
+        {
+          action: 'organisation.deregistered',
+          recordType: 'organisation',
+          recordId: id,
+          organisationId: id,
+          detail: { reason: reason ?? null, ...closed },
+        },
+      ],
       events: () => [{ type: 'fmar.organisation.deregistered', subject: id, organisationId: id, data: { organisationId: id } }],
     });
     return after;

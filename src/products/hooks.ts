@@ -7,6 +7,11 @@ import { hookPoint } from '../kernel/hooks';
  * unit's Re-assessment Required flag on QUALIFIED and says so in `result` (registered in src/hooks.ts).
  */
 export const qualificationRecorded = hookPoint<{
-  ctx: Ctx; actor: Principal; unitId: string; qualificationId: string; outcome: string; now: Date;
+  ctx: Ctx;
+  actor: Principal;
+  unitId: string;
+  qualificationId: string;
+  outcome: string;
+  now: Date;
   result: { reassessmentCleared: boolean };
 }>('qualification.recorded');

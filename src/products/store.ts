@@ -11,14 +11,34 @@ const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 export const PRODUCT_COLS = `p.id, p.name, p.description, p.market, p.service_type, p.owner_organisation_id, p.status, p.valid_from, p.valid_to, p.version, p.recorded_at, p.recorded_by`;
 
 export interface ProductRow {
-  id: string; name: string; description: string | null; market: Product['market']; service_type: string; owner_organisation_id: string | null;
-  status: Product['status']; valid_from: Date; valid_to: Date | null; version: number; recorded_at: Date; recorded_by: string;
+  id: string;
+  name: string;
+  description: string | null;
+  market: Product['market'];
+  service_type: string;
+  owner_organisation_id: string | null;
+  status: Product['status'];
+  valid_from: Date;
+  valid_to: Date | null;
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
 }
 
 export function toProduct(r: ProductRow): Product {
   return {
-    id: r.id, name: r.name, description: r.description ?? null, market: r.market, serviceType: r.service_type, ownerOrganisationId: r.owner_organisation_id ?? null,
-    status: r.status, validFrom: iso(r.valid_from)!, validTo: iso(r.valid_to), version: Number(r.version), recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by,
+    id: r.id,
+    name: r.name,
+    description: r.description ?? null,
+    market: r.market,
+    serviceType: r.service_type,
+    ownerOrganisationId: r.owner_organisation_id ?? null,
+    status: r.status,
+    validFrom: iso(r.valid_from)!,
+    validTo: iso(r.valid_to),
+    version: Number(r.version),
+    recordedAt: iso(r.recorded_at)!,
+    recordedBy: r.recorded_by,
   };
 }
 
@@ -27,43 +47,86 @@ export const QUALIFICATION_COLS = `q.id, q.market_unit_id, q.product_id, q.outco
   NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id) AS current`;
 
 export interface QualificationRow {
-  id: string; market_unit_id: string; product_id: string; outcome: Qualification['outcome']; valid_from: Date; valid_to: Date | null; reference: string | null;
-  notes: string | null; system_operator_id: string; supersedes: string | null; recorded_at: Date; recorded_by: string; current: boolean;
+  id: string;
+  market_unit_id: string;
+  product_id: string;
+  outcome: Qualification['outcome'];
+  valid_from: Date;
+  valid_to: Date | null;
+  reference: string | null;
+  notes: string | null;
+  system_operator_id: string;
+  supersedes: string | null;
+  recorded_at: Date;
+  recorded_by: string;
+  current: boolean;
 }
 
 export function toQualification(r: QualificationRow): Qualification {
   return {
-    id: r.id, marketUnitId: r.market_unit_id, productId: r.product_id, outcome: r.outcome, validFrom: iso(r.valid_from)!, validTo: iso(r.valid_to),
-    reference: r.reference ?? null, notes: r.notes ?? null, systemOperatorId: r.system_operator_id, supersedes: r.supersedes ?? null, current: !!r.current,
-    recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by,
+    id: r.id,
+    marketUnitId: r.market_unit_id,
+    productId: r.product_id,
+    outcome: r.outcome,
+    validFrom: iso(r.valid_from)!,
+    validTo: iso(r.valid_to),
+    reference: r.reference ?? null,
+    notes: r.notes ?? null,
+    systemOperatorId: r.system_operator_id,
+    supersedes: r.supersedes ?? null,
+    current: !!r.current,
+    recordedAt: iso(r.recorded_at)!,
+    recordedBy: r.recorded_by,
   };
 }
 
 export const EQUIVALENCE_COLS = `e.id, e.product_a, e.product_b, e.kind, e.notes, e.status, e.version, e.recorded_at, e.recorded_by, e.withdrawn_at`;
 
 export interface EquivalenceRow {
-  id: string; product_a: string; product_b: string; kind: Equivalence['kind']; notes: string | null; status: Equivalence['status']; version: number;
-  recorded_at: Date; recorded_by: string; withdrawn_at: Date | null;
+  id: string;
+  product_a: string;
+  product_b: string;
+  kind: Equivalence['kind'];
+  notes: string | null;
+  status: Equivalence['status'];
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
+  withdrawn_at: Date | null;
 }
 
 export function toEquivalence(r: EquivalenceRow): Equivalence {
   return {
-    id: r.id, productA: r.product_a, productB: r.product_b, kind: r.kind, notes: r.notes ?? null, status: r.status, version: Number(r.version),
-    recordedAt: iso(r.recorded_at)!, recordedBy: r.recorded_by, withdrawnAt: iso(r.withdrawn_at),
+    id: r.id,
+    productA: r.product_a,
+    productB: r.product_b,
+    kind: r.kind,
+    notes: r.notes ?? null,
+    status: r.status,
+    version: Number(r.version),
+    recordedAt: iso(r.recorded_at)!,
+    recordedBy: r.recorded_by,
+    withdrawnAt: iso(r.withdrawn_at),
   };
 }
 
 /** SQL for "this product is offered at $at": ACTIVE and not past its validTo (a future validFrom still counts: units are built ahead). */
-export const productOffered = (alias: string, at: string) => `(${alias}.status = 'ACTIVE' AND (${alias}.valid_to IS NULL OR ${alias}.valid_to > ${at}::timestamptz))`;
+export const productOffered = (alias: string, at: string) =>
+  `(${alias}.status = 'ACTIVE' AND (${alias}.valid_to IS NULL OR ${alias}.valid_to > ${at}::timestamptz))`;
 
 export async function selectProduct(db: Sql, id: string, opts: { forUpdate?: boolean } = {}): Promise<Product | undefined> {
-  const [r] = await db.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  const [r] = await db.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`, [
+    id,
+  ]);
   return r ? toProduct(r) : undefined;
 }
 
 /** The product, if it is offered at `at` (market units name only those at creation). */
 export async function offeredProduct(db: Sql, id: string, at: string): Promise<Product | undefined> {
-  const [r] = await db.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = $1 AND ${productOffered('p', '$2')}`, [id, at]);
+  const [r] = await db.query<ProductRow>(`SELECT ${PRODUCT_COLS} FROM product p WHERE p.id = $1 AND ${productOffered('p', '$2')}`, [
+    id,
+    at,
+  ]);
   return r ? toProduct(r) : undefined;
 }
 
@@ -77,7 +140,14 @@ export const CURRENT_QUALIFICATIONS_SQL = `COALESCE((SELECT jsonb_agg(jsonb_buil
 
 /** The JSON of CURRENT_QUALIFICATIONS_SQL (the wire fields, timestamps as PostgreSQL writes them) as the wire shape (RFC 3339 UTC). */
 export function toCurrentQualifications(v: CurrentQualification[] | null | undefined): CurrentQualification[] {
-  return (v ?? []).map((q) => ({ qualificationId: q.qualificationId, productId: q.productId, outcome: q.outcome, validFrom: iso(q.validFrom)!, validTo: iso(q.validTo), recordedAt: iso(q.recordedAt)! }));
+  return (v ?? []).map((q) => ({
+    qualificationId: q.qualificationId,
+    productId: q.productId,
+    outcome: q.outcome,
+    validFrom: iso(q.validFrom)!,
+    validTo: iso(q.validTo),
+    recordedAt: iso(q.recordedAt)!,
+  }));
 }
 
 /** Current QUALIFIED records of a unit whose validity has not ended at `at` (open validTo or later): de-registration waits for them. */
@@ -85,12 +155,17 @@ export async function activeQualifications(tx: Sql, unitId: string, at: string):
   const rows = await tx.query<{ id: string; product_id: string }>(
     `SELECT q.id, q.product_id FROM qualification q
       WHERE q.market_unit_id = $1 AND q.outcome = 'QUALIFIED' AND (q.valid_to IS NULL OR q.valid_to > $2::timestamptz)
-        AND NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id) ORDER BY q.id`, [unitId, at]);
+        AND NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id) ORDER BY q.id`,
+    [unitId, at],
+  );
   return rows.map((r) => ({ id: r.id, productId: r.product_id }));
 }
 
 /** The owners of the products a unit holds an active qualification for (and of its own product): who a re-assessment concerns. */
 export async function productOwners(tx: Sql, productIds: string[]): Promise<string[]> {
-  const rows = await tx.query<{ id: string }>(`SELECT DISTINCT owner_organisation_id AS id FROM product WHERE id = ANY($1::text[]) AND owner_organisation_id IS NOT NULL ORDER BY 1`, [productIds]);
+  const rows = await tx.query<{ id: string }>(
+    `SELECT DISTINCT owner_organisation_id AS id FROM product WHERE id = ANY($1::text[]) AND owner_organisation_id IS NOT NULL ORDER BY 1`,
+    [productIds],
+  );
   return rows.map((r) => r.id);
 }

@@ -8,15 +8,40 @@ export type ValueType = 'number' | 'text' | 'date' | 'boolean';
 
 /** The facts a definition may name, with their type. Dotted names are nested facts. */
 export const FACT_TYPES: Record<string, ValueType> = {
-  name: 'text', friendlyCode: 'text', category: 'text', organisationId: 'text', fspId: 'text', status: 'text',
-  ratedCapacityKw: 'number', generationCapacityKw: 'number', demandCapacityKw: 'number',
-  energySource: 'text', demandTechnology: 'text', manufacturer: 'text', model: 'text', serialNumber: 'text',
-  commissioningDate: 'date', effectiveDate: 'date', connectionStatus: 'text', connectionType: 'text', dno: 'text',
-  importMpan: 'text', exportMpan: 'text', consentReference: 'text',
-  'location.postcode': 'text', 'location.gspGroup': 'text', 'location.latitude': 'number', 'location.longitude': 'number',
-  recordedAt: 'date', validatedAt: 'date', lastActivityAt: 'date',
+  name: 'text',
+  friendlyCode: 'text',
+  category: 'text',
+  organisationId: 'text',
+  fspId: 'text',
+  status: 'text',
+  ratedCapacityKw: 'number',
+  generationCapacityKw: 'number',
+  demandCapacityKw: 'number',
+  energySource: 'text',
+  demandTechnology: 'text',
+  manufacturer: 'text',
+  model: 'text',
+  serialNumber: 'text',
+  commissioningDate: 'date',
+  effectiveDate: 'date',
+  connectionStatus: 'text',
+  connectionType: 'text',
+  dno: 'text',
+  importMpan: 'text',
+  exportMpan: 'text',
+  consentReference: 'text',
+  'location.postcode': 'text',
+  'location.gspGroup': 'text',
+  'location.latitude': 'number',
+  'location.longitude': 'number',
+  recordedAt: 'date',
+  validatedAt: 'date',
+  lastActivityAt: 'date',
   // Results of the external registries (set by a validation run; absent before one).
-  'meterPoint.status': 'text', 'meterPoint.dno': 'text', 'meterPoint.gspGroup': 'text', 'meterPoint.energised': 'boolean',
+  'meterPoint.status': 'text',
+  'meterPoint.dno': 'text',
+  'meterPoint.gspGroup': 'text',
+  'meterPoint.energised': 'boolean',
   'mcs.status': 'text',
 };
 
@@ -45,17 +70,30 @@ export type Operand =
   | { t: 'mpanDno'; field: string };
 
 /** Where a definition is wrong: offset (0-based) and line/column (1-based) in its text. */
-export interface Position { offset: number; line: number; column: number }
+export interface Position {
+  offset: number;
+  line: number;
+  column: number;
+}
 
-export type DefinitionErrorCode = 'DQ-RULE-SYNTAX' | 'DQ-RULE-FIELD-UNKNOWN' | 'DQ-RULE-FUNCTION-UNKNOWN' | 'DQ-RULE-TYPE' | 'DQ-RULE-PATTERN-INVALID';
+export type DefinitionErrorCode =
+  'DQ-RULE-SYNTAX' | 'DQ-RULE-FIELD-UNKNOWN' | 'DQ-RULE-FUNCTION-UNKNOWN' | 'DQ-RULE-TYPE' | 'DQ-RULE-PATTERN-INVALID';
 
 export class DefinitionError extends Error {
-  constructor(readonly code: DefinitionErrorCode, message: string, readonly position: Position) {
+  constructor(
+    readonly code: DefinitionErrorCode,
+    message: string,
+    readonly position: Position,
+  ) {
     super(`${message} (line ${position.line}, column ${position.column})`);
   }
 }
 
-interface Token { k: 'ident' | 'num' | 'str' | 'op' | 'punct' | 'end'; v: string; at: number }
+interface Token {
+  k: 'ident' | 'num' | 'str' | 'op' | 'punct' | 'end';
+  v: string;
+  at: number;
+}
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'implies', 'in', 'matches', 'between', 'true', 'false', 'null', 'today']);
 const MAX_DEPTH = 32;
@@ -71,10 +109,15 @@ function positionOf(text: string, offset: number): Position {
 function tokenize(text: string): Token[] {
   const out: Token[] = [];
   let i = 0;
-  const fail = (msg: string, at: number): never => { throw new DefinitionError('DQ-RULE-SYNTAX', msg, positionOf(text, at)); };
+  const fail = (msg: string, at: number): never => {
+    throw new DefinitionError('DQ-RULE-SYNTAX', msg, positionOf(text, at));
+  };
   while (i < text.length) {
     const c = text[i];
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const start = i;
     if (/[A-Za-z_]/.test(c)) {
       while (i < text.length && /[A-Za-z0-9_.]/.test(text[i])) i++;
@@ -90,8 +133,15 @@ function tokenize(text: string): Token[] {
       let s = '';
       for (;;) {
         if (i >= text.length) fail('unterminated string', start);
-        if (text[i] === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) { s += text[i + 1]; i += 2; continue; }
-        if (text[i] === '"') { i++; break; }
+        if (text[i] === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) {
+          s += text[i + 1];
+          i += 2;
+          continue;
+        }
+        if (text[i] === '"') {
+          i++;
+          break;
+        }
         s += text[i++];
       }
       out.push({ k: 'str', v: s, at: start });
@@ -122,12 +172,21 @@ function repetitions(source: string): number {
   let inClass = false;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
-    if (c === '[') { inClass = true; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      continue;
+    }
     const prev = source[i - 1];
     // '?' after '(' opens a group kind, after a quantifier makes it lazy: neither is a repetition.
-    if ((c === '*' || c === '+') || (c === '?' && prev !== '(' && prev !== '*' && prev !== '+' && prev !== '?' && prev !== '}')) n++;
+    if (c === '*' || c === '+' || (c === '?' && prev !== '(' && prev !== '*' && prev !== '+' && prev !== '?' && prev !== '}')) n++;
     else if (c === '{') {
       const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i, i + 24));
       if (m && m[2] !== undefined && m[3] !== m[1]) n++;
@@ -138,27 +197,42 @@ function repetitions(source: string): number {
 
 /** Refuse patterns that are not JavaScript regular expressions or could backtrack without end. */
 function compilePattern(source: string, at: Position): RegExp {
-  if (source.length > MAX_PATTERN) throw new DefinitionError('DQ-RULE-PATTERN-INVALID', `a pattern is at most ${MAX_PATTERN} characters`, at);
+  if (source.length > MAX_PATTERN)
+    throw new DefinitionError('DQ-RULE-PATTERN-INVALID', `a pattern is at most ${MAX_PATTERN} characters`, at);
   // Nested quantifiers ((a+)+, (a*)*, (a|a)+ …) and back-references are what make a pattern blow up.
   if (/\\[1-9]|\\k</.test(source)) throw new DefinitionError('DQ-RULE-PATTERN-INVALID', 'back-references are not allowed', at);
   const stack: boolean[] = [];
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
-    if (c === '\\') { i++; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
     if (c === '(') stack.push(false);
     else if (c === ')') {
       const quantifiedInside = stack.pop() ?? false;
       const next = source[i + 1];
       const quantifiedGroup = next === '*' || next === '+' || next === '{' || next === '?';
-      if (quantifiedInside && quantifiedGroup) throw new DefinitionError('DQ-RULE-PATTERN-INVALID', 'a quantified group may not contain a quantifier or alternation (nested repetition)', at);
+      if (quantifiedInside && quantifiedGroup)
+        throw new DefinitionError(
+          'DQ-RULE-PATTERN-INVALID',
+          'a quantified group may not contain a quantifier or alternation (nested repetition)',
+          at,
+        );
       if (stack.length && (quantifiedInside || quantifiedGroup)) stack[stack.length - 1] = true;
     } else if ((c === '*' || c === '+' || c === '{' || c === '|') && stack.length) stack[stack.length - 1] = true;
   }
   // A pattern not anchored with ^ is tried at every position: one repetition more.
   if (repetitions(source) + (source.startsWith('^') ? 0 : 1) > MAX_REPETITIONS) {
-    throw new DefinitionError('DQ-RULE-PATTERN-INVALID', `a pattern has at most ${MAX_REPETITIONS} repetitions (*, +, ?, {m,n}), or ${MAX_REPETITIONS - 1} without a leading ^; more (".*.*x") make matching time grow as a power of the text's length`, at);
+    throw new DefinitionError(
+      'DQ-RULE-PATTERN-INVALID',
+      `a pattern has at most ${MAX_REPETITIONS} repetitions (*, +, ?, {m,n}), or ${MAX_REPETITIONS - 1} without a leading ^; more (".*.*x") make matching time grow as a power of the text's length`,
+      at,
+    );
   }
-  try { return new RegExp(source, 'u'); } catch (e) {
+  try {
+    return new RegExp(source, 'u');
+  } catch (e) {
     throw new DefinitionError('DQ-RULE-PATTERN-INVALID', `not a valid pattern: ${(e as Error).message}`, at);
   }
 }
@@ -170,7 +244,9 @@ export function parseDefinition(text: string): Node {
   let depth = 0;
   const peek = () => toks[p];
   const pos = (t: Token) => positionOf(text, t.at);
-  const fail = (code: DefinitionErrorCode, msg: string, t: Token = peek()): never => { throw new DefinitionError(code, msg, pos(t)); };
+  const fail = (code: DefinitionErrorCode, msg: string, t: Token = peek()): never => {
+    throw new DefinitionError(code, msg, pos(t));
+  };
   const describe = (t: Token) => (t.k === 'end' ? 'the end of the definition' : `"${t.k === 'str' ? `"${t.v}"` : t.v}"`);
   const isWord = (w: string) => peek().k === 'ident' && peek().v === w;
   const expect = (k: Token['k'], v: string) => {
@@ -190,18 +266,34 @@ export function parseDefinition(text: string): Node {
 
   function literal(): { value: Value; type: ValueType | 'any' } {
     const t = peek();
-    if (t.k === 'num') { p++; return { value: Number(t.v), type: 'number' }; }
-    if (t.k === 'str') { p++; return { value: t.v, type: 'text' }; }
-    if (t.k === 'ident' && (t.v === 'true' || t.v === 'false')) { p++; return { value: t.v === 'true', type: 'boolean' }; }
-    if (t.k === 'ident' && t.v === 'null') { p++; return { value: null, type: 'any' }; }
+    if (t.k === 'num') {
+      p++;
+      return { value: Number(t.v), type: 'number' };
+    }
+    if (t.k === 'str') {
+      p++;
+      return { value: t.v, type: 'text' };
+    }
+    if (t.k === 'ident' && (t.v === 'true' || t.v === 'false')) {
+      p++;
+      return { value: t.v === 'true', type: 'boolean' };
+    }
+    if (t.k === 'ident' && t.v === 'null') {
+      p++;
+      return { value: null, type: 'any' };
+    }
     return fail('DQ-RULE-SYNTAX', `expected a value but found ${describe(t)}`);
   }
 
   function operand(): Operand {
     const t = peek();
-    if (t.k === 'ident' && t.v === 'today') { p++; return { t: 'today' }; }
+    if (t.k === 'ident' && t.v === 'today') {
+      p++;
+      return { t: 'today' };
+    }
     if (t.k === 'ident' && toks[p + 1].k === 'punct' && toks[p + 1].v === '(') {
-      if (t.v !== 'daysSince' && t.v !== 'mpanDno') fail('DQ-RULE-FUNCTION-UNKNOWN', `unknown function "${t.v}" (values: daysSince, mpanDno; conditions: required)`);
+      if (t.v !== 'daysSince' && t.v !== 'mpanDno')
+        fail('DQ-RULE-FUNCTION-UNKNOWN', `unknown function "${t.v}" (values: daysSince, mpanDno; conditions: required)`);
       p += 2;
       const { name, tok } = factName();
       const want: ValueType = t.v === 'daysSince' ? 'date' : 'text';
@@ -217,7 +309,8 @@ export function parseDefinition(text: string): Node {
     return { t: 'lit', ...l };
   }
 
-  const typeOf = (o: Operand): ValueType | 'any' => (o.t === 'fact' ? o.type : o.t === 'lit' ? o.type : o.t === 'today' ? 'date' : o.t === 'daysSince' ? 'number' : 'text');
+  const typeOf = (o: Operand): ValueType | 'any' =>
+    o.t === 'fact' ? o.type : o.t === 'lit' ? o.type : o.t === 'today' ? 'date' : o.t === 'daysSince' ? 'number' : 'text';
   const compatible = (a: ValueType | 'any', b: ValueType | 'any') =>
     a === 'any' || b === 'any' || a === b || ((a === 'date' || a === 'text') && (b === 'date' || b === 'text'));
 
@@ -229,7 +322,10 @@ export function parseDefinition(text: string): Node {
       expect('punct', ')');
       return e;
     }
-    if (t.k === 'ident' && (t.v === 'true' || t.v === 'false') && !(toks[p + 1].k === 'op')) { p++; return { t: 'bool', value: t.v === 'true' }; }
+    if (t.k === 'ident' && (t.v === 'true' || t.v === 'false') && !(toks[p + 1].k === 'op')) {
+      p++;
+      return { t: 'bool', value: t.v === 'true' };
+    }
     if (t.k === 'ident' && t.v === 'required' && toks[p + 1].v === '(') {
       p += 2;
       const { name } = factName();
@@ -244,7 +340,8 @@ export function parseDefinition(text: string): Node {
       const rTok = peek();
       const r = operand();
       if (!compatible(typeOf(l), typeOf(r))) fail('DQ-RULE-TYPE', `cannot compare ${typeOf(l)} with ${typeOf(r)}`, rTok);
-      if ((op.v !== '==' && op.v !== '!=') && (typeOf(l) === 'boolean' || typeOf(r) === 'boolean')) fail('DQ-RULE-TYPE', `${op.v} does not order true/false`, op);
+      if (op.v !== '==' && op.v !== '!=' && (typeOf(l) === 'boolean' || typeOf(r) === 'boolean'))
+        fail('DQ-RULE-TYPE', `${op.v} does not order true/false`, op);
       return { t: 'cmp', op: op.v as '==' | '!=' | '<' | '<=' | '>' | '>=', l, r };
     }
     if (op.k === 'ident' && op.v === 'in') {
@@ -256,7 +353,10 @@ export function parseDefinition(text: string): Node {
         const v = literal();
         if (!compatible(typeOf(l), v.type)) fail('DQ-RULE-TYPE', `the list holds a ${v.type}; the field is ${typeOf(l)}`, vt);
         list.push(v.value);
-        if (peek().k === 'punct' && peek().v === ',') { p++; continue; }
+        if (peek().k === 'punct' && peek().v === ',') {
+          p++;
+          continue;
+        }
         expect('punct', ']');
         break;
       }
@@ -283,11 +383,18 @@ export function parseDefinition(text: string): Node {
       if (Number(hi.v) < Number(lo.v)) fail('DQ-RULE-SYNTAX', `the range ${lo.v}..${hi.v} is empty`, hi);
       return { t: 'between', v: l, lo: Number(lo.v), hi: Number(hi.v) };
     }
-    return fail('DQ-RULE-SYNTAX', `expected a comparison (== != < <= > >=), in, matches or between after the value, but found ${describe(op)}`, op);
+    return fail(
+      'DQ-RULE-SYNTAX',
+      `expected a comparison (== != < <= > >=), in, matches or between after the value, but found ${describe(op)}`,
+      op,
+    );
   }
 
   function negation(): Node {
-    if (isWord('not')) { p++; return { t: 'not', e: negation() }; }
+    if (isWord('not')) {
+      p++;
+      return { t: 'not', e: negation() };
+    }
     if (++depth > MAX_DEPTH) fail('DQ-RULE-SYNTAX', `nested deeper than ${MAX_DEPTH} levels`);
     const c = condition();
     depth--;
@@ -295,17 +402,26 @@ export function parseDefinition(text: string): Node {
   }
   function conjunction(): Node {
     let l = negation();
-    while (isWord('and')) { p++; l = { t: 'and', l, r: negation() }; }
+    while (isWord('and')) {
+      p++;
+      l = { t: 'and', l, r: negation() };
+    }
     return l;
   }
   function disjunction(): Node {
     let l = conjunction();
-    while (isWord('or')) { p++; l = { t: 'or', l, r: conjunction() }; }
+    while (isWord('or')) {
+      p++;
+      l = { t: 'or', l, r: conjunction() };
+    }
     return l;
   }
   function implication(): Node {
     const l = disjunction();
-    if (isWord('implies')) { p++; return { t: 'implies', l, r: disjunction() }; }
+    if (isWord('implies')) {
+      p++;
+      return { t: 'implies', l, r: disjunction() };
+    }
     return l;
   }
 
@@ -318,15 +434,35 @@ export function parseDefinition(text: string): Node {
 /** The facts a tree names (fields, including those inside functions). */
 export function factsOf(n: Node): string[] {
   const out = new Set<string>();
-  const op = (o: Operand) => { if (o.t === 'fact') out.add(o.name); if (o.t === 'daysSince' || o.t === 'mpanDno') out.add(o.field); };
+  const op = (o: Operand) => {
+    if (o.t === 'fact') out.add(o.name);
+    if (o.t === 'daysSince' || o.t === 'mpanDno') out.add(o.field);
+  };
   const walk = (x: Node) => {
     switch (x.t) {
-      case 'and': case 'or': case 'implies': walk(x.l); walk(x.r); break;
-      case 'not': walk(x.e); break;
-      case 'cmp': op(x.l); op(x.r); break;
-      case 'in': case 'matches': case 'between': op(x.v); break;
-      case 'required': out.add(x.field); break;
-      default: break;
+      case 'and':
+      case 'or':
+      case 'implies':
+        walk(x.l);
+        walk(x.r);
+        break;
+      case 'not':
+        walk(x.e);
+        break;
+      case 'cmp':
+        op(x.l);
+        op(x.r);
+        break;
+      case 'in':
+      case 'matches':
+      case 'between':
+        op(x.v);
+        break;
+      case 'required':
+        out.add(x.field);
+        break;
+      default:
+        break;
     }
   };
   walk(n);
@@ -338,7 +474,8 @@ export function factsOf(n: Node): string[] {
  * that the periodic job can select the candidates by age in SQL.
  */
 export function stalenessOf(n: Node): { field: (typeof STALENESS_FACTS)[number]; days: number } | undefined {
-  if (n.t !== 'cmp' || (n.op !== '<=' && n.op !== '<') || n.l.t !== 'daysSince' || n.r.t !== 'lit' || typeof n.r.value !== 'number') return undefined;
+  if (n.t !== 'cmp' || (n.op !== '<=' && n.op !== '<') || n.l.t !== 'daysSince' || n.r.t !== 'lit' || typeof n.r.value !== 'number')
+    return undefined;
   if (!(STALENESS_FACTS as readonly string[]).includes(n.l.field) || n.r.value < 0) return undefined;
   return { field: n.l.field as (typeof STALENESS_FACTS)[number], days: n.op === '<' ? n.r.value - 1 : n.r.value };
 }
@@ -351,9 +488,12 @@ const present = (v: Value | undefined) => v !== null && v !== undefined && v !==
 
 function value(o: Operand, f: Facts, now: Date, mpanDno: (mpan: string) => string | undefined): Value {
   switch (o.t) {
-    case 'fact': return f[o.name] ?? null;
-    case 'lit': return o.value;
-    case 'today': return now.toISOString().slice(0, 10);
+    case 'fact':
+      return f[o.name] ?? null;
+    case 'lit':
+      return o.value;
+    case 'today':
+      return now.toISOString().slice(0, 10);
     case 'daysSince': {
       const v = f[o.field];
       if (!present(v)) return null;
@@ -362,7 +502,7 @@ function value(o: Operand, f: Facts, now: Date, mpanDno: (mpan: string) => strin
     }
     case 'mpanDno': {
       const v = f[o.field];
-      return present(v) ? mpanDno(String(v).slice(0, 2)) ?? null : null;
+      return present(v) ? (mpanDno(String(v).slice(0, 2)) ?? null) : null;
     }
   }
 }
@@ -387,12 +527,18 @@ const kOr = (a: K, b: K): K => (a === true || b === true ? true : a === null || 
 
 function ev(x: Node, f: Facts, now: Date, mpanDno: (distributorId: string) => string | undefined): K {
   switch (x.t) {
-    case 'and': return kAnd(ev(x.l, f, now, mpanDno), ev(x.r, f, now, mpanDno));
-    case 'or': return kOr(ev(x.l, f, now, mpanDno), ev(x.r, f, now, mpanDno));
-    case 'implies': return kOr(kNot(ev(x.l, f, now, mpanDno)), ev(x.r, f, now, mpanDno));
-    case 'not': return kNot(ev(x.e, f, now, mpanDno));
-    case 'bool': return x.value;
-    case 'required': return present(f[x.field]);
+    case 'and':
+      return kAnd(ev(x.l, f, now, mpanDno), ev(x.r, f, now, mpanDno));
+    case 'or':
+      return kOr(ev(x.l, f, now, mpanDno), ev(x.r, f, now, mpanDno));
+    case 'implies':
+      return kOr(kNot(ev(x.l, f, now, mpanDno)), ev(x.r, f, now, mpanDno));
+    case 'not':
+      return kNot(ev(x.e, f, now, mpanDno));
+    case 'bool':
+      return x.value;
+    case 'required':
+      return present(f[x.field]);
     case 'cmp': {
       const l = comparable(value(x.l, f, now, mpanDno), x.r, x.l);
       const r = comparable(value(x.r, f, now, mpanDno), x.l, x.r);
@@ -402,12 +548,18 @@ function ev(x: Node, f: Facts, now: Date, mpanDno: (distributorId: string) => st
       }
       if (l === null || r === null) return null;
       switch (x.op) {
-        case '==': return l === r;
-        case '!=': return l !== r;
-        case '<': return l < r;
-        case '<=': return l <= r;
-        case '>': return l > r;
-        case '>=': return l >= r;
+        case '==':
+          return l === r;
+        case '!=':
+          return l !== r;
+        case '<':
+          return l < r;
+        case '<=':
+          return l <= r;
+        case '>':
+          return l > r;
+        case '>=':
+          return l >= r;
       }
       return null;
     }

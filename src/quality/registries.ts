@@ -9,11 +9,25 @@ import { mcsApplies, type Validation } from './rules';
  * answers found / not found, or throws: a registry that cannot answer is never a pass.
  */
 
-export interface MeterPoint { mpan: string; distributorId: string; gspGroup: string | null; energised: boolean | null }
-export interface MeterPointRegistry { lookup(mpan: string): Promise<MeterPoint | null> }
-export interface McsCertificate { certificateNumber: string }
-export interface McsRegister { certificate(serialNumber: string, category: string): Promise<McsCertificate | null> }
-export interface ExternalRegistries { meterPoints?: MeterPointRegistry; mcs?: McsRegister }
+export interface MeterPoint {
+  mpan: string;
+  distributorId: string;
+  gspGroup: string | null;
+  energised: boolean | null;
+}
+export interface MeterPointRegistry {
+  lookup(mpan: string): Promise<MeterPoint | null>;
+}
+export interface McsCertificate {
+  certificateNumber: string;
+}
+export interface McsRegister {
+  certificate(serialNumber: string, category: string): Promise<McsCertificate | null>;
+}
+export interface ExternalRegistries {
+  meterPoints?: MeterPointRegistry;
+  mcs?: McsRegister;
+}
 
 export class RegistryUnavailable extends Error {}
 
@@ -25,7 +39,12 @@ const MeterPointBody = z.object({
 });
 const McsBody = z.object({ certificates: z.array(z.object({ certificateNumber: z.string() })) });
 
-export interface HttpRegistrySettings { baseUrl: string; apiKey?: string; timeoutMs: number; fetch?: typeof fetch }
+export interface HttpRegistrySettings {
+  baseUrl: string;
+  apiKey?: string;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
 
 /** GET JSON with a timeout; 404 is "not found"; anything else that is not a 200 with the expected shape is unavailable. */
 async function getJson<T>(s: HttpRegistrySettings, path: string, shape: z.ZodType<T>): Promise<T | null> {
@@ -39,10 +58,20 @@ async function getJson<T>(s: HttpRegistrySettings, path: string, shape: z.ZodTyp
   } catch (e) {
     throw new RegistryUnavailable(`${path}: ${(e as Error).message}`);
   }
-  if (res.status === 404) { await res.body?.cancel(); return null; }
-  if (res.status !== 200) { await res.body?.cancel(); throw new RegistryUnavailable(`${path}: HTTP ${res.status}`); }
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return null;
+  }
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    throw new RegistryUnavailable(`${path}: HTTP ${res.status}`);
+  }
   let body: unknown;
-  try { body = await res.json(); } catch { throw new RegistryUnavailable(`${path}: not JSON`); }
+  try {
+    body = await res.json();
+  } catch {
+    throw new RegistryUnavailable(`${path}: not JSON`);
+  }
   const parsed = shape.safeParse(body);
   if (!parsed.success) throw new RegistryUnavailable(`${path}: unexpected answer`);
   return parsed.data;
@@ -64,7 +93,11 @@ export function httpMeterPointRegistry(s: HttpRegistrySettings): MeterPointRegis
 export function httpMcsRegister(s: HttpRegistrySettings): McsRegister {
   return {
     async certificate(serialNumber, category) {
-      const b = await getJson(s, `/installations?serialNumber=${encodeURIComponent(serialNumber)}&category=${encodeURIComponent(category)}`, McsBody);
+      const b = await getJson(
+        s,
+        `/installations?serialNumber=${encodeURIComponent(serialNumber)}&category=${encodeURIComponent(category)}`,
+        McsBody,
+      );
       return b && b.certificates.length ? b.certificates[0] : null;
     },
   };
@@ -79,7 +112,9 @@ export function registriesFromEnv(env: Record<string, string | undefined>): Exte
   const timeoutMs = Number(env.FMAR_REGISTRY_TIMEOUT_MS ?? 3000);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 30_000) throw new Error('FMAR_REGISTRY_TIMEOUT_MS must be 1–30000');
   return {
-    meterPoints: env.FMAR_METER_POINT_URL ? httpMeterPointRegistry({ baseUrl: env.FMAR_METER_POINT_URL, apiKey: env.FMAR_METER_POINT_KEY, timeoutMs }) : undefined,
+    meterPoints: env.FMAR_METER_POINT_URL
+      ? httpMeterPointRegistry({ baseUrl: env.FMAR_METER_POINT_URL, apiKey: env.FMAR_METER_POINT_KEY, timeoutMs })
+      : undefined,
     mcs: env.FMAR_MCS_URL ? httpMcsRegister({ baseUrl: env.FMAR_MCS_URL, apiKey: env.FMAR_MCS_KEY, timeoutMs }) : undefined,
   };
 }
@@ -91,10 +126,18 @@ export class MemoryRegistries implements ExternalRegistries {
   down = { meterPoints: false, mcs: false };
   calls = 0;
   readonly meterPoints: MeterPointRegistry = {
-    lookup: async (mpan) => { this.calls++; if (this.down.meterPoints) throw new RegistryUnavailable('meter point registry down'); return this.points.get(mpan) ?? null; },
+    lookup: async (mpan) => {
+      this.calls++;
+      if (this.down.meterPoints) throw new RegistryUnavailable('meter point registry down');
+      return this.points.get(mpan) ?? null;
+    },
   };
   readonly mcs: McsRegister = {
-    certificate: async (serial, category) => { this.calls++; if (this.down.mcs) throw new RegistryUnavailable('MCS register down'); return this.certificates.get(`${serial}|${category}`) ?? null; },
+    certificate: async (serial, category) => {
+      this.calls++;
+      if (this.down.mcs) throw new RegistryUnavailable('MCS register down');
+      return this.certificates.get(`${serial}|${category}`) ?? null;
+    },
   };
 }
 
@@ -103,7 +146,11 @@ export class MemoryRegistries implements ExternalRegistries {
  * call). Each answer, a "not found", or — failing closed — "unavailable" when a registry is not
  * configured, times out, errors or answers nonsense.
  */
-export async function runChecks(reg: ExternalRegistries, a: { importMpan: string | null; exportMpan: string | null; serialNumber: string | null; category: string; ratedCapacityKw: number }, which: ('meterPoint' | 'mcs')[] = ['meterPoint', 'mcs']): Promise<Validation> {
+export async function runChecks(
+  reg: ExternalRegistries,
+  a: { importMpan: string | null; exportMpan: string | null; serialNumber: string | null; category: string; ratedCapacityKw: number },
+  which: ('meterPoint' | 'mcs')[] = ['meterPoint', 'mcs'],
+): Promise<Validation> {
   const out: Validation = {};
   const mpan = a.importMpan ?? a.exportMpan;
   if (which.includes('meterPoint')) {
@@ -113,9 +160,18 @@ export async function runChecks(reg: ExternalRegistries, a: { importMpan: string
       try {
         const p = await reg.meterPoints.lookup(mpan);
         out.meterPoint = p
-          ? { status: 'ok', mpan, distributorId: p.distributorId, dno: dnoForDistributor(p.distributorId) ?? null, gspGroup: p.gspGroup, energised: p.energised }
+          ? {
+              status: 'ok',
+              mpan,
+              distributorId: p.distributorId,
+              dno: dnoForDistributor(p.distributorId) ?? null,
+              gspGroup: p.gspGroup,
+              energised: p.energised,
+            }
           : { status: 'not-found', mpan };
-      } catch { out.meterPoint = { status: 'unavailable', mpan }; }
+      } catch {
+        out.meterPoint = { status: 'unavailable', mpan };
+      }
     }
   }
   if (which.includes('mcs')) {
@@ -126,7 +182,9 @@ export async function runChecks(reg: ExternalRegistries, a: { importMpan: string
       try {
         const c = await reg.mcs.certificate(a.serialNumber, a.category);
         out.mcs = c ? { status: 'ok', ...base, certificate: c.certificateNumber } : { status: 'not-found', ...base };
-      } catch { out.mcs = { status: 'unavailable', ...base }; }
+      } catch {
+        out.mcs = { status: 'unavailable', ...base };
+      }
     }
   }
   return out;

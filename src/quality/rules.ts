@@ -9,12 +9,28 @@ import type { DqRule, RuleKind, Severity } from './schema';
  * facts, evaluate, score, and decide Verified / Query. No I/O, so each rule is tested by its code.
  */
 
-export interface CompiledRule { code: string; description: string; severity: Severity; weight: number; appliesTo: string[]; kind: RuleKind; tree: Node; /** The facts it names, for a finding's detail. */ named: string[] }
+export interface CompiledRule {
+  code: string;
+  description: string;
+  severity: Severity;
+  weight: number;
+  appliesTo: string[];
+  kind: RuleKind;
+  tree: Node;
+  /** The facts it names, for a finding's detail. */ named: string[];
+}
 
 /** What the external registries said at the last validation (stored in dq_asset_score.validation). */
 export type CheckStatus = 'ok' | 'not-found' | 'unavailable' | 'not-applicable';
 export interface Validation {
-  meterPoint?: { status: CheckStatus; mpan?: string | null; distributorId?: string | null; dno?: string | null; gspGroup?: string | null; energised?: boolean | null };
+  meterPoint?: {
+    status: CheckStatus;
+    mpan?: string | null;
+    distributorId?: string | null;
+    dno?: string | null;
+    gspGroup?: string | null;
+    energised?: boolean | null;
+  };
   mcs?: { status: CheckStatus; serialNumber?: string | null; category?: string; ratedCapacityKw?: number; certificate?: string | null };
 }
 
@@ -28,11 +44,22 @@ export function mcsApplies(a: { category: string; ratedCapacityKw: number; seria
   return MCS_CATEGORIES.includes(a.category) && a.ratedCapacityKw <= MCS_MAX_KW && !!a.serialNumber;
 }
 
-export interface Failure { code: string; severity: Severity; detail: string }
-export interface Assessment { score: number; failing: Failure[]; evaluated: string[] }
+export interface Failure {
+  code: string;
+  severity: Severity;
+  detail: string;
+}
+export interface Assessment {
+  score: number;
+  failing: Failure[];
+  evaluated: string[];
+}
 
 /** Parse a definition and check it fits its kind: the FieldError to refuse with, or the tree. */
-export function compileDefinition(kind: RuleKind, definition: string): { tree?: Node; error?: FieldError & { position?: DefinitionError['position'] } } {
+export function compileDefinition(
+  kind: RuleKind,
+  definition: string,
+): { tree?: Node; error?: FieldError & { position?: DefinitionError['position'] } } {
   let tree: Node;
   try {
     tree = parseDefinition(definition);
@@ -41,17 +68,41 @@ export function compileDefinition(kind: RuleKind, definition: string): { tree?: 
     throw e;
   }
   const external = factsOf(tree).some((f) => EXTERNAL_FACT.test(f));
-  if (kind === 'external-check' && !external) return { error: fieldError('definition', 'DQ-RULE-KIND-MISMATCH', 'An external-check rule names at least one meterPoint.* or mcs.* fact.') };
-  if (kind !== 'external-check' && external) return { error: fieldError('definition', 'DQ-RULE-KIND-MISMATCH', `meterPoint.* and mcs.* facts are for external-check rules, not ${kind}.`) };
-  if (kind === 'staleness' && !stalenessOf(tree)) return { error: fieldError('definition', 'DQ-RULE-KIND-MISMATCH', 'A staleness rule is `daysSince(recordedAt|validatedAt|lastActivityAt) <= N` (or < N).') };
+  if (kind === 'external-check' && !external)
+    return {
+      error: fieldError('definition', 'DQ-RULE-KIND-MISMATCH', 'An external-check rule names at least one meterPoint.* or mcs.* fact.'),
+    };
+  if (kind !== 'external-check' && external)
+    return {
+      error: fieldError('definition', 'DQ-RULE-KIND-MISMATCH', `meterPoint.* and mcs.* facts are for external-check rules, not ${kind}.`),
+    };
+  if (kind === 'staleness' && !stalenessOf(tree))
+    return {
+      error: fieldError(
+        'definition',
+        'DQ-RULE-KIND-MISMATCH',
+        'A staleness rule is `daysSince(recordedAt|validatedAt|lastActivityAt) <= N` (or < N).',
+      ),
+    };
   return { tree };
 }
 
-export function compileRule(r: Pick<DqRule, 'code' | 'description' | 'severity' | 'weight' | 'appliesTo' | 'kind' | 'definition'>): CompiledRule {
+export function compileRule(
+  r: Pick<DqRule, 'code' | 'description' | 'severity' | 'weight' | 'appliesTo' | 'kind' | 'definition'>,
+): CompiledRule {
   const { tree, error } = compileDefinition(r.kind, r.definition);
   // A stored rule was checked on write; one that no longer parses (language changed) is a bug to see.
   if (!tree) throw new Error(`data quality rule ${r.code} does not compile: ${error?.detail}`);
-  return { code: r.code, description: r.description, severity: r.severity, weight: r.weight, appliesTo: r.appliesTo, kind: r.kind, tree, named: factsOf(tree) };
+  return {
+    code: r.code,
+    description: r.description,
+    severity: r.severity,
+    weight: r.weight,
+    appliesTo: r.appliesTo,
+    kind: r.kind,
+    tree,
+    named: factsOf(tree),
+  };
 }
 
 /** The asset as facts of the rule language; external facts only while they describe the current MPAN / serial. */
@@ -59,22 +110,49 @@ export function assetFacts(a: Asset, v: { validatedAt: string | null; validation
   const validatedAt = v?.validatedAt ?? null;
   const lastActivityAt = validatedAt && validatedAt > a.recordedAt ? validatedAt : a.recordedAt;
   const f: Facts = {
-    name: a.name, friendlyCode: a.friendlyCode, category: a.category, organisationId: a.organisationId, fspId: a.fspId, status: a.status,
-    ratedCapacityKw: a.ratedCapacityKw, generationCapacityKw: a.generationCapacityKw, demandCapacityKw: a.demandCapacityKw,
-    energySource: a.energySource, demandTechnology: a.demandTechnology, manufacturer: a.manufacturer, model: a.model, serialNumber: a.serialNumber,
-    commissioningDate: a.commissioningDate, effectiveDate: a.effectiveDate, connectionStatus: a.connectionStatus, connectionType: a.connectionType,
-    dno: a.dno, importMpan: a.importMpan, exportMpan: a.exportMpan, consentReference: a.consentReference,
-    'location.postcode': a.location?.postcode ?? null, 'location.gspGroup': a.location?.gspGroup ?? null,
-    'location.latitude': a.location?.latitude ?? null, 'location.longitude': a.location?.longitude ?? null,
-    recordedAt: a.recordedAt, validatedAt, lastActivityAt,
+    name: a.name,
+    friendlyCode: a.friendlyCode,
+    category: a.category,
+    organisationId: a.organisationId,
+    fspId: a.fspId,
+    status: a.status,
+    ratedCapacityKw: a.ratedCapacityKw,
+    generationCapacityKw: a.generationCapacityKw,
+    demandCapacityKw: a.demandCapacityKw,
+    energySource: a.energySource,
+    demandTechnology: a.demandTechnology,
+    manufacturer: a.manufacturer,
+    model: a.model,
+    serialNumber: a.serialNumber,
+    commissioningDate: a.commissioningDate,
+    effectiveDate: a.effectiveDate,
+    connectionStatus: a.connectionStatus,
+    connectionType: a.connectionType,
+    dno: a.dno,
+    importMpan: a.importMpan,
+    exportMpan: a.exportMpan,
+    consentReference: a.consentReference,
+    'location.postcode': a.location?.postcode ?? null,
+    'location.gspGroup': a.location?.gspGroup ?? null,
+    'location.latitude': a.location?.latitude ?? null,
+    'location.longitude': a.location?.longitude ?? null,
+    recordedAt: a.recordedAt,
+    validatedAt,
+    lastActivityAt,
   };
   const mp = v?.validation?.meterPoint;
   if (mp && (mp.mpan ?? null) === (a.importMpan ?? a.exportMpan ?? null)) {
-    Object.assign(f, { 'meterPoint.status': mp.status, 'meterPoint.dno': mp.dno ?? null, 'meterPoint.gspGroup': mp.gspGroup ?? null, 'meterPoint.energised': mp.energised ?? null });
+    Object.assign(f, {
+      'meterPoint.status': mp.status,
+      'meterPoint.dno': mp.dno ?? null,
+      'meterPoint.gspGroup': mp.gspGroup ?? null,
+      'meterPoint.energised': mp.energised ?? null,
+    });
   }
   const mcs = v?.validation?.mcs;
   // An answer about an installation of another size no longer holds when the size decides whether MCS applies.
-  if (mcs && (mcs.serialNumber ?? null) === (a.serialNumber ?? null) && mcs.category === a.category) f['mcs.status'] = mcsApplies(a) ? mcs.status : 'not-applicable';
+  if (mcs && (mcs.serialNumber ?? null) === (a.serialNumber ?? null) && mcs.category === a.category)
+    f['mcs.status'] = mcsApplies(a) ? mcs.status : 'not-applicable';
   return f;
 }
 

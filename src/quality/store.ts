@@ -11,28 +11,63 @@ import type { DqRule, Finding, Scorecard } from './schema';
 export const RULE_COLS = `code, description, severity, weight, to_jsonb(applies_to) AS applies_to, kind, definition, active, version, recorded_at, recorded_by`;
 
 export interface RuleRow {
-  code: string; description: string; severity: DqRule['severity']; weight: number; applies_to: string[] | null; kind: DqRule['kind'];
-  definition: string; active: boolean; version: number; recorded_at: Date; recorded_by: string;
+  code: string;
+  description: string;
+  severity: DqRule['severity'];
+  weight: number;
+  applies_to: string[] | null;
+  kind: DqRule['kind'];
+  definition: string;
+  active: boolean;
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
 }
 
 export function toRule(r: RuleRow): DqRule {
   return {
-    code: r.code, description: r.description, severity: r.severity, weight: Number(r.weight), appliesTo: r.applies_to ?? [], kind: r.kind,
-    definition: r.definition, active: !!r.active, version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by,
+    code: r.code,
+    description: r.description,
+    severity: r.severity,
+    weight: Number(r.weight),
+    appliesTo: r.applies_to ?? [],
+    kind: r.kind,
+    definition: r.definition,
+    active: !!r.active,
+    version: Number(r.version),
+    recordedAt: new Date(r.recorded_at).toISOString(),
+    recordedBy: r.recorded_by,
   };
 }
 
 export const FINDING_COLS = `f.id, f.asset_id, f.rule_code, f.severity, f.detail, f.organisation_id, f.fsp_id, f.dno, f.opened_at, f.resolved_at`;
 
 export interface FindingRow {
-  id: string; asset_id: string; rule_code: string; severity: Finding['severity']; detail: string; organisation_id: string; fsp_id: string; dno: string | null;
-  opened_at: Date; resolved_at: Date | null;
+  id: string;
+  asset_id: string;
+  rule_code: string;
+  severity: Finding['severity'];
+  detail: string;
+  organisation_id: string;
+  fsp_id: string;
+  dno: string | null;
+  opened_at: Date;
+  resolved_at: Date | null;
 }
 
 export function toFinding(r: FindingRow): Finding {
   return {
-    id: r.id, assetId: r.asset_id, ruleCode: r.rule_code, severity: r.severity, detail: r.detail, organisationId: r.organisation_id, fspId: r.fsp_id, dno: r.dno ?? null,
-    status: r.resolved_at ? 'resolved' : 'open', openedAt: new Date(r.opened_at).toISOString(), resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
+    id: r.id,
+    assetId: r.asset_id,
+    ruleCode: r.rule_code,
+    severity: r.severity,
+    detail: r.detail,
+    organisationId: r.organisation_id,
+    fspId: r.fsp_id,
+    dno: r.dno ?? null,
+    status: r.resolved_at ? 'resolved' : 'open',
+    openedAt: new Date(r.opened_at).toISOString(),
+    resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
   };
 }
 
@@ -45,7 +80,10 @@ export async function activeRules(tx: Sql): Promise<CompiledRule[]> {
   return rows.map((r) => {
     const key = `${r.code}@${r.version}`;
     let c = compiled.get(key);
-    if (!c) { c = compileRule(toRule(r)); compiled.set(key, c); }
+    if (!c) {
+      c = compileRule(toRule(r));
+      compiled.set(key, c);
+    }
     return c;
   });
 }
@@ -77,20 +115,47 @@ export function reachesScorecard(p: Principal, scope: 'organisation' | 'dno', ke
 }
 
 export async function readScorecard(db: Sql, scope: 'organisation' | 'dno', key: string): Promise<Scorecard> {
-  const [row] = await db.query<{ assets: number; score_sum: number | string; open_error: number; open_warning: number; open_info: number; updated_at: Date | null; by_rule: Record<string, number> | null }>(`SELECT assets, score_sum, open_error, open_warning, open_info, updated_at,
+  const [row] = await db.query<{
+    assets: number;
+    score_sum: number | string;
+    open_error: number;
+    open_warning: number;
+    open_info: number;
+    updated_at: Date | null;
+    by_rule: Record<string, number> | null;
+  }>(
+    `SELECT assets, score_sum, open_error, open_warning, open_info, updated_at,
       (SELECT COALESCE(jsonb_object_agg(rule_code, open ORDER BY rule_code), '{}'::jsonb) FROM dq_scorecard_rule WHERE scope = $1 AND key = $2 AND open <> 0) AS by_rule
-    FROM dq_scorecard WHERE scope = $1 AND key = $2`, [scope, key]);
+    FROM dq_scorecard WHERE scope = $1 AND key = $2`,
+    [scope, key],
+  );
   const assets = Number(row?.assets ?? 0);
   return {
-    scope, key, assets, averageScore: assets ? Math.round((Number(row.score_sum) / assets) * 100) / 100 : null,
+    scope,
+    key,
+    assets,
+    averageScore: assets ? Math.round((Number(row.score_sum) / assets) * 100) / 100 : null,
     openFindings: { ERROR: Number(row?.open_error ?? 0), WARNING: Number(row?.open_warning ?? 0), INFO: Number(row?.open_info ?? 0) },
     openFindingsByRule: Object.fromEntries(Object.entries(row?.by_rule ?? {}).map(([k, v]) => [k, Number(v)])),
     updatedAt: row?.updated_at ? new Date(row.updated_at).toISOString() : null,
   };
 }
 
-export interface CardDelta { scope: 'organisation' | 'dno'; key: string; assets: number; score_sum: number; open_error: number; open_warning: number; open_info: number }
-export interface RuleDelta { scope: 'organisation' | 'dno'; key: string; rule_code: string; open: number }
+export interface CardDelta {
+  scope: 'organisation' | 'dno';
+  key: string;
+  assets: number;
+  score_sum: number;
+  open_error: number;
+  open_warning: number;
+  open_info: number;
+}
+export interface RuleDelta {
+  scope: 'organisation' | 'dno';
+  key: string;
+  rule_code: string;
+  open: number;
+}
 
 /**
  * Apply summed deltas: one statement per table per batch, rows in key order (so two writers lock
@@ -100,18 +165,26 @@ export interface RuleDelta { scope: 'organisation' | 'dno'; key: string; rule_co
 export async function applyDeltas(tx: Sql, at: string, cards: CardDelta[], rules: RuleDelta[]) {
   if (cards.length) {
     const rows = [...cards].sort((a, b) => (a.scope + a.key < b.scope + b.key ? -1 : 1)).map((r, n) => ({ ...r, n }));
-    await tx.query(`INSERT INTO dq_scorecard AS c (scope, key, assets, score_sum, open_error, open_warning, open_info, updated_at)
+    await tx.query(
+      `INSERT INTO dq_scorecard AS c (scope, key, assets, score_sum, open_error, open_warning, open_info, updated_at)
       SELECT x.scope, x.key, x.assets, x.score_sum, x.open_error, x.open_warning, x.open_info, $1::timestamptz
         FROM json_to_recordset($2::json) AS x(scope text, key text, assets bigint, score_sum bigint, open_error bigint, open_warning bigint, open_info bigint, n int)
        ORDER BY x.n
       ON CONFLICT (scope, key) DO UPDATE SET assets = c.assets + EXCLUDED.assets, score_sum = c.score_sum + EXCLUDED.score_sum,
         open_error = c.open_error + EXCLUDED.open_error, open_warning = c.open_warning + EXCLUDED.open_warning, open_info = c.open_info + EXCLUDED.open_info,
-        updated_at = EXCLUDED.updated_at`, [at, rows]);
+        updated_at = EXCLUDED.updated_at`,
+      [at, rows],
+    );
   }
   if (rules.length) {
-    const rows = [...rules].sort((a, b) => (a.scope + a.key + a.rule_code < b.scope + b.key + b.rule_code ? -1 : 1)).map((r, n) => ({ ...r, n }));
-    await tx.query(`INSERT INTO dq_scorecard_rule AS c (scope, key, rule_code, open)
+    const rows = [...rules]
+      .sort((a, b) => (a.scope + a.key + a.rule_code < b.scope + b.key + b.rule_code ? -1 : 1))
+      .map((r, n) => ({ ...r, n }));
+    await tx.query(
+      `INSERT INTO dq_scorecard_rule AS c (scope, key, rule_code, open)
       SELECT x.scope, x.key, x.rule_code, x.open FROM json_to_recordset($1::json) AS x(scope text, key text, rule_code text, open bigint, n int) ORDER BY x.n
-      ON CONFLICT (scope, key, rule_code) DO UPDATE SET open = c.open + EXCLUDED.open`, [rows]);
+      ON CONFLICT (scope, key, rule_code) DO UPDATE SET open = c.open + EXCLUDED.open`,
+      [rows],
+    );
   }
 }

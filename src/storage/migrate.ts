@@ -1,11 +1,20 @@
 import type { Db } from './db';
 
-export interface Migration { version: string; sql: string }
+export interface Migration {
+  version: string;
+  sql: string;
+}
 
 /** A migration that was applied to this database has changed since: start-up stops. */
 export class MigrationChanged extends Error {
-  constructor(readonly version: string, readonly recorded: string, readonly current: string) {
-    super(`migration ${version} was changed after it was applied to this database (applied sha256 ${recorded.slice(0, 12)}…, file now ${current.slice(0, 12)}…). A released migration never changes: restore the file and put the change in a new migration.`);
+  constructor(
+    readonly version: string,
+    readonly recorded: string,
+    readonly current: string,
+  ) {
+    super(
+      `migration ${version} was changed after it was applied to this database (applied sha256 ${recorded.slice(0, 12)}…, file now ${current.slice(0, 12)}…). A released migration never changes: restore the file and put the change in a new migration.`,
+    );
   }
 }
 
@@ -35,7 +44,8 @@ export async function migrate(db: Db, migrations: Migration[], now: () => Date):
   for (const r of recorded) {
     const current = sums.get(r.version);
     if (current === undefined) continue; // applied by a newer release than this code
-    if (r.checksum === null) await db.query(`UPDATE schema_migration SET checksum = $2 WHERE version = $1 AND checksum IS NULL`, [r.version, current]);
+    if (r.checksum === null)
+      await db.query(`UPDATE schema_migration SET checksum = $2 WHERE version = $1 AND checksum IS NULL`, [r.version, current]);
     else if (r.checksum !== current) throw new MigrationChanged(r.version, r.checksum, current);
   }
   const done = new Set(recorded.map((r) => r.version));
@@ -47,7 +57,11 @@ export async function migrate(db: Db, migrations: Migration[], now: () => Date):
       // Another instance may have applied it while this one waited for the lock.
       if ((await tx.query(`SELECT 1 FROM schema_migration WHERE version = $1`, [m.version])).length) return false;
       for (const statement of splitSql(m.sql)) await tx.query(statement);
-      await tx.query(`INSERT INTO schema_migration (version, applied_at, checksum) VALUES ($1, $2::timestamptz, $3)`, [m.version, now().toISOString(), sums.get(m.version)]);
+      await tx.query(`INSERT INTO schema_migration (version, applied_at, checksum) VALUES ($1, $2::timestamptz, $3)`, [
+        m.version,
+        now().toISOString(),
+        sums.get(m.version),
+      ]);
       return true;
     });
     if (ran) applied.push(m.version);

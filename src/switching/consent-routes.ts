@@ -26,9 +26,15 @@ export function consentRoutes(ctx: Ctx, service: () => ConsentService | undefine
     if (raw.length > MAX_NOTICE) return problemResponse(new Problem('REQUEST-TOO-LARGE'));
     let notice = raw.trim();
     if (type === 'application/json') {
-      try { notice = String((JSON.parse(raw) as { notice?: unknown }).notice ?? ''); } catch { return problemResponse(new Problem('REQUEST-MALFORMED-JSON')); }
+      try {
+        notice = String((JSON.parse(raw) as { notice?: unknown }).notice ?? '');
+      } catch {
+        return problemResponse(new Problem('REQUEST-MALFORMED-JSON'));
+      }
     } else if (type !== 'application/jwt') {
-      return problemResponse(new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send the notice as application/jwt, or as {"notice": "…"} in application/json.'));
+      return problemResponse(
+        new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send the notice as application/jwt, or as {"notice": "…"} in application/json.'),
+      );
     }
     let verified;
     try {
@@ -42,12 +48,33 @@ export function consentRoutes(ctx: Ctx, service: () => ConsentService | undefine
     }
     const by = systemPrincipal(`consent-service ${verified.issuer}`);
     const now = ctx.clock.now();
-    const { recorded } = await recordConsentRevocation(ctx.db, {
-      issuer: verified.issuer, jti: verified.jti, tokenHash: verified.tokenHash, revokedAt: new Date(verified.revokedAt),
-      reason: verified.reason, source: 'notice', recordedBy: by.subject,
-    }, now);
-    const effects = await applyConsentRevocation(ctx, by, { issuer: verified.issuer, jti: verified.jti ?? undefined, tokenHash: verified.tokenHash ?? undefined, reason: verified.reason ?? undefined });
-    return c.json({ recorded, revoked: { issuer: verified.issuer, jti: verified.jti, tokenHash: verified.tokenHash, revokedAt: verified.revokedAt }, ...effects }, 200);
+    const { recorded } = await recordConsentRevocation(
+      ctx.db,
+      {
+        issuer: verified.issuer,
+        jti: verified.jti,
+        tokenHash: verified.tokenHash,
+        revokedAt: new Date(verified.revokedAt),
+        reason: verified.reason,
+        source: 'notice',
+        recordedBy: by.subject,
+      },
+      now,
+    );
+    const effects = await applyConsentRevocation(ctx, by, {
+      issuer: verified.issuer,
+      jti: verified.jti ?? undefined,
+      tokenHash: verified.tokenHash ?? undefined,
+      reason: verified.reason ?? undefined,
+    });
+    return c.json(
+      {
+        recorded,
+        revoked: { issuer: verified.issuer, jti: verified.jti, tokenHash: verified.tokenHash, revokedAt: verified.revokedAt },
+        ...effects,
+      },
+      200,
+    );
   });
   return app;
 }

@@ -16,40 +16,78 @@ import type { Sql } from '../storage/db';
 export const CONTRACT_STATUSES = ['OFFERED', 'CONFIRMED', 'TERMINATED'] as const;
 const NEXT: Record<string, string[]> = { OFFERED: ['CONFIRMED', 'TERMINATED'], CONFIRMED: ['TERMINATED'], TERMINATED: [] };
 
-export const ContractInput = z.object({
-  assetId: z.string().min(1).max(64),
-  fspId: z.string().min(1).max(64),
-  product: z.string().min(1).max(64).openapi({ example: 'DFS' }),
-  validFrom: z.iso.datetime({ offset: true }),
-  validTo: z.iso.datetime({ offset: true }),
-  status: z.enum(CONTRACT_STATUSES).default('OFFERED'),
-  reference: z.string().max(120).optional(),
-  systemOperatorId: z.string().max(64).optional().openapi({ description: 'Operator only: record for a System Operator.' }),
-}).strict().openapi('ContractInput');
+export const ContractInput = z
+  .object({
+    assetId: z.string().min(1).max(64),
+    fspId: z.string().min(1).max(64),
+    product: z.string().min(1).max(64).openapi({ example: 'DFS' }),
+    validFrom: z.iso.datetime({ offset: true }),
+    validTo: z.iso.datetime({ offset: true }),
+    status: z.enum(CONTRACT_STATUSES).default('OFFERED'),
+    reference: z.string().max(120).optional(),
+    systemOperatorId: z.string().max(64).optional().openapi({ description: 'Operator only: record for a System Operator.' }),
+  })
+  .strict()
+  .openapi('ContractInput');
 
-export const Contract = z.object({
-  id: z.string(), systemOperatorId: z.string(), fspId: z.string(), assetId: z.string().nullable(), product: z.string(),
-  validFrom: z.string(), validTo: z.string(), status: z.enum(CONTRACT_STATUSES), reference: z.string().nullable(),
-  version: z.number().int(), recordedAt: z.string(), recordedBy: z.string(),
-}).openapi('Contract');
+export const Contract = z
+  .object({
+    id: z.string(),
+    systemOperatorId: z.string(),
+    fspId: z.string(),
+    assetId: z.string().nullable(),
+    product: z.string(),
+    validFrom: z.string(),
+    validTo: z.string(),
+    status: z.enum(CONTRACT_STATUSES),
+    reference: z.string().nullable(),
+    version: z.number().int(),
+    recordedAt: z.string(),
+    recordedBy: z.string(),
+  })
+  .openapi('Contract');
 export type Contract = z.infer<typeof Contract>;
 
 const COLS = `id, system_operator_id, fsp_id, asset_id, product, lower(period) AS valid_from, upper(period) AS valid_to, status, reference, version, recorded_at, recorded_by`;
 const iso = (v: unknown) => new Date(v as string).toISOString();
 /** A row as COLS selects it (contract, 007_switching.sql), its period split in two. */
 interface ContractRow {
-  id: string; system_operator_id: string; fsp_id: string; asset_id: string | null; product: string; valid_from: Date; valid_to: Date;
-  status: Contract['status']; reference: string | null; version: number; recorded_at: Date; recorded_by: string;
+  id: string;
+  system_operator_id: string;
+  fsp_id: string;
+  asset_id: string | null;
+  product: string;
+  valid_from: Date;
+  valid_to: Date;
+  status: Contract['status'];
+  reference: string | null;
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
 }
 
 function toContract(r: ContractRow): Contract {
-  return { id: r.id, systemOperatorId: r.system_operator_id, fspId: r.fsp_id, assetId: r.asset_id, product: r.product, validFrom: iso(r.valid_from), validTo: iso(r.valid_to),
-    status: r.status, reference: r.reference ?? null, version: r.version, recordedAt: iso(r.recorded_at), recordedBy: r.recorded_by };
+  return {
+    id: r.id,
+    systemOperatorId: r.system_operator_id,
+    fspId: r.fsp_id,
+    assetId: r.asset_id,
+    product: r.product,
+    validFrom: iso(r.valid_from),
+    validTo: iso(r.valid_to),
+    status: r.status,
+    reference: r.reference ?? null,
+    version: r.version,
+    recordedAt: iso(r.recorded_at),
+    recordedBy: r.recorded_by,
+  };
 }
 
 function visible(p: Principal, params: unknown[]): string {
   // A contract is about its asset, or (asset_id NULL) about every member of its market unit.
-  const limit = isAssetLimited(p) ? `(${withinAssetLimit(p, params, 'asset_id')} OR (asset_id IS NULL AND ${unitWithinAssetLimit(p, params, 'market_unit_id')}))` : 'TRUE';
+  const limit = isAssetLimited(p)
+    ? `(${withinAssetLimit(p, params, 'asset_id')} OR (asset_id IS NULL AND ${unitWithinAssetLimit(p, params, 'market_unit_id')}))`
+    : 'TRUE';
   if (reach('contracts.read', p.roles).all) return limit;
   params.push(p.organisationId);
   return `(${limit} AND (system_operator_id = $${params.length} OR fsp_id = $${params.length}))`;
@@ -62,7 +100,10 @@ export async function recordContract(ctx: Ctx, p: Principal, input: z.infer<type
   if (!(to > from)) throw validationProblem([fieldError('validTo', 'CONTRACT-PERIOD')]);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const [fsp] = await tx.query(`SELECT 1 FROM organisation WHERE id = $1 AND status = 'ACTIVE' AND roles && ARRAY['FSP', 'AGGREGATOR']::text[]`, [input.fspId]);
+    const [fsp] = await tx.query(
+      `SELECT 1 FROM organisation WHERE id = $1 AND status = 'ACTIVE' AND roles && ARRAY['FSP', 'AGGREGATOR']::text[]`,
+      [input.fspId],
+    );
     if (!fsp) throw validationProblem([fieldError('fspId', 'CONTRACT-PARTY', `No active FSP ${input.fspId}.`)]);
     const [asset] = await tx.query(`SELECT 1 FROM asset WHERE id = $1 AND deregistered_at IS NULL`, [input.assetId]);
     if (!asset) throw validationProblem([fieldError('assetId', 'CONTRACT-PARTY', `No registered asset ${input.assetId}.`)]);
@@ -70,17 +111,56 @@ export async function recordContract(ctx: Ctx, p: Principal, input: z.infer<type
     const [row] = await tx.query<ContractRow>(
       `INSERT INTO contract (id, system_operator_id, fsp_id, asset_id, product, period, status, reference, recorded_at, recorded_by)
        VALUES ($1, $2, $3, $4, $5, tstzrange($6::timestamptz, $7::timestamptz), $8, $9, $10::timestamptz, $11) RETURNING ${COLS}`,
-      [id, soId, input.fspId, input.assetId, input.product, from.toISOString(), to.toISOString(), input.status ?? 'OFFERED', input.reference ?? null, now.toISOString(), recordedBy(p)]);
+      [
+        id,
+        soId,
+        input.fspId,
+        input.assetId,
+        input.product,
+        from.toISOString(),
+        to.toISOString(),
+        input.status ?? 'OFFERED',
+        input.reference ?? null,
+        now.toISOString(),
+        recordedBy(p),
+      ],
+    );
     const c = toContract(row);
-    await writeAudit(tx, p, now, [{ action: 'contract.recorded', recordType: 'contract', recordId: id, organisationId: soId, detail: { fspId: c.fspId, assetId: c.assetId, product: c.product, validFrom: c.validFrom, validTo: c.validTo, status: c.status } }]);
-    await writeEvents(tx, ctx.ids, now, [{ type: 'fmar.contract.recorded', subject: id, organisationId: c.fspId, data: { contractId: id, assetId: c.assetId, fspId: c.fspId, systemOperatorId: soId, status: c.status, validFrom: c.validFrom, validTo: c.validTo } }]);
+    await writeAudit(tx, p, now, [
+      {
+        action: 'contract.recorded',
+        recordType: 'contract',
+        recordId: id,
+        organisationId: soId,
+        detail: { fspId: c.fspId, assetId: c.assetId, product: c.product, validFrom: c.validFrom, validTo: c.validTo, status: c.status },
+      },
+    ]);
+    await writeEvents(tx, ctx.ids, now, [
+      {
+        type: 'fmar.contract.recorded',
+        subject: id,
+        organisationId: c.fspId,
+        data: {
+          contractId: id,
+          assetId: c.assetId,
+          fspId: c.fspId,
+          systemOperatorId: soId,
+          status: c.status,
+          validFrom: c.validFrom,
+          validTo: c.validTo,
+        },
+      },
+    ]);
     return c;
   });
 }
 
 async function row(tx: Sql, p: Principal, id: string, lock = false) {
   const params: unknown[] = [id];
-  const [r] = await tx.query<ContractRow>(`SELECT ${COLS} FROM contract WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
+  const [r] = await tx.query<ContractRow>(
+    `SELECT ${COLS} FROM contract WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`,
+    params,
+  );
   if (!r) throw new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`);
   return r;
 }
@@ -92,9 +172,17 @@ export async function getContract(ctx: Ctx, p: Principal, id: string): Promise<C
 export async function listContracts(ctx: Ctx, p: Principal, q: { assetId?: string; status?: string }): Promise<Contract[]> {
   const params: unknown[] = [];
   let where = visible(p, params);
-  if (q.assetId) { params.push(q.assetId); where += ` AND asset_id = $${params.length}`; }
-  if (q.status) { params.push(q.status); where += ` AND status = $${params.length}`; }
-  return (await ctx.db.query<ContractRow>(`SELECT ${COLS} FROM contract WHERE ${where} ORDER BY lower(period), id LIMIT 1000`, params)).map(toContract);
+  if (q.assetId) {
+    params.push(q.assetId);
+    where += ` AND asset_id = $${params.length}`;
+  }
+  if (q.status) {
+    params.push(q.status);
+    where += ` AND status = $${params.length}`;
+  }
+  return (await ctx.db.query<ContractRow>(`SELECT ${COLS} FROM contract WHERE ${where} ORDER BY lower(period), id LIMIT 1000`, params)).map(
+    toContract,
+  );
 }
 
 /** Move a contract on: OFFERED → CONFIRMED → TERMINATED. Only its System Operator (or the operator). */
@@ -102,15 +190,37 @@ export async function setContractStatus(ctx: Ctx, p: Principal, id: string, stat
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const { after } = await changeVersioned(tx, ctx, p, now, {
-      table: 'contract', key: { id }, label: `Contract ${id}`, returning: COLS, toRecord: toContract,
-      lock: async (t) => toContract(await row(t, p, id, true)), notFound: () => new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`),
+      table: 'contract',
+      key: { id },
+      label: `Contract ${id}`,
+      returning: COLS,
+      toRecord: toContract,
+      lock: async (t) => toContract(await row(t, p, id, true)),
+      notFound: () => new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`),
       guard: (r) => {
-        if (!reach('contracts.write', p.roles).all && r.systemOperatorId !== p.organisationId) throw new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`);
-        if (!NEXT[r.status].includes(status)) throw new Problem('CONTRACT-STATUS-TRANSITION', `A ${r.status} contract cannot become ${status}.`);
+        if (!reach('contracts.write', p.roles).all && r.systemOperatorId !== p.organisationId)
+          throw new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`);
+        if (!NEXT[r.status].includes(status))
+          throw new Problem('CONTRACT-STATUS-TRANSITION', `A ${r.status} contract cannot become ${status}.`);
       },
       set: () => ({ sql: 'status = $1', params: [status] }),
-      audit: (r) => [{ action: 'contract.status-changed', recordType: 'contract', recordId: id, organisationId: r.systemOperatorId, detail: { from: r.status, to: status } }],
-      events: (r) => [{ type: 'fmar.contract.status-changed', subject: id, organisationId: r.fspId, data: { contractId: id, assetId: r.assetId, fspId: r.fspId, from: r.status, to: status } }],
+      audit: (r) => [
+        {
+          action: 'contract.status-changed',
+          recordType: 'contract',
+          recordId: id,
+          organisationId: r.systemOperatorId,
+          detail: { from: r.status, to: status },
+        },
+      ],
+      events: (r) => [
+        {
+          type: 'fmar.contract.status-changed',
+          subject: id,
+          organisationId: r.fspId,
+          data: { contractId: id, assetId: r.assetId, fspId: r.fspId, from: r.status, to: status },
+        },
+      ],
     });
     return after;
   });

@@ -40,64 +40,158 @@ export const OPEN: readonly Status[] = ['REQUESTED', 'PENDING'];
 export const MAX_SWITCH_ASSETS = 50;
 const AssetRef = z.string().min(1).max(120);
 
-export const SwitchInput = z.object({
-  asset: AssetRef.optional().openapi({ description: 'The asset: its FMAR ID, or any alias as scheme:value (e.g. mpan:1312345678907). An alias that names several live assets the caller does not control is refused (SWITCH-ALIAS-AMBIGUOUS, listing them): name them in `assets`.', example: 'mpan:1312345678907' }),
-  assets: z.array(AssetRef).min(1).max(MAX_SWITCH_ASSETS).optional().openapi({ description: 'Instead of `asset`: several assets switched by one request (e.g. a battery and a heat pump behind one meter), each by ID or alias. One consent for their meter covers them all; every asset is checked before any is written.' }),
-  consent: z.string().min(1).max(16_384).openapi({ description: 'The consumer’s consent: a consent token (JWT) from the Consumer Consent Service, or an opaque consent reference.' }),
-  effectiveDate: z.string().regex(DAY_RE, 'REQUEST-FIELD-TYPE').optional().openapi({ description: 'Great Britain calendar day the switch takes effect (default: the first day the notice period and the start of the current FSP link allow).', example: '2026-07-01' }),
-  reason: z.string().max(500).optional(),
-}).strict().refine((v) => (v.asset === undefined) !== (v.assets === undefined), { message: 'SWITCH-ASSET-REFERENCE', path: ['asset'] }).openapi('SwitchInput');
+export const SwitchInput = z
+  .object({
+    asset: AssetRef.optional().openapi({
+      description:
+        'The asset: its FMAR ID, or any alias as scheme:value (e.g. mpan:1312345678907). An alias that names several live assets the caller does not control is refused (SWITCH-ALIAS-AMBIGUOUS, listing them): name them in `assets`.',
+      example: 'mpan:1312345678907',
+    }),
+    assets: z.array(AssetRef).min(1).max(MAX_SWITCH_ASSETS).optional().openapi({
+      description:
+        'Instead of `asset`: several assets switched by one request (e.g. a battery and a heat pump behind one meter), each by ID or alias. One consent for their meter covers them all; every asset is checked before any is written.',
+    }),
+    consent: z.string().min(1).max(16_384).openapi({
+      description: 'The consumer’s consent: a consent token (JWT) from the Consumer Consent Service, or an opaque consent reference.',
+    }),
+    effectiveDate: z.string().regex(DAY_RE, 'REQUEST-FIELD-TYPE').optional().openapi({
+      description:
+        'Great Britain calendar day the switch takes effect (default: the first day the notice period and the start of the current FSP link allow).',
+      example: '2026-07-01',
+    }),
+    reason: z.string().max(500).optional(),
+  })
+  .strict()
+  .refine((v) => (v.asset === undefined) !== (v.assets === undefined), { message: 'SWITCH-ASSET-REFERENCE', path: ['asset'] })
+  .openapi('SwitchInput');
 
-export const Switch = z.object({
-  id: z.string(), assetId: z.string(), losingFspId: z.string(), gainingFspId: z.string(), status: z.enum(SWITCH_STATUSES),
-  effectiveDate: z.string(), effectiveAt: z.string(),
-  consent: z.record(z.string(), z.any()).openapi({ description: 'What was verified (issuer, kid, jti, claims summary, token hash); never the token itself.' }),
-  reason: z.string().nullable(), requestedAt: z.string(), requestedBy: z.string(),
-  closedAt: z.string().nullable(), closedBy: z.string().nullable(), closeReason: z.string().nullable(),
-  transitions: z.array(z.object({ from: z.string().nullable(), to: z.string(), at: z.string(), by: z.string(), reason: z.string().nullable() })).optional(),
-}).openapi('Switch');
+export const Switch = z
+  .object({
+    id: z.string(),
+    assetId: z.string(),
+    losingFspId: z.string(),
+    gainingFspId: z.string(),
+    status: z.enum(SWITCH_STATUSES),
+    effectiveDate: z.string(),
+    effectiveAt: z.string(),
+    consent: z
+      .record(z.string(), z.any())
+      .openapi({ description: 'What was verified (issuer, kid, jti, claims summary, token hash); never the token itself.' }),
+    reason: z.string().nullable(),
+    requestedAt: z.string(),
+    requestedBy: z.string(),
+    closedAt: z.string().nullable(),
+    closedBy: z.string().nullable(),
+    closeReason: z.string().nullable(),
+    transitions: z
+      .array(z.object({ from: z.string().nullable(), to: z.string(), at: z.string(), by: z.string(), reason: z.string().nullable() }))
+      .optional(),
+  })
+  .openapi('Switch');
 export type Switch = z.infer<typeof Switch>;
 /** The answer to a request naming `assets`: one switch per asset, all written together. */
 export const SwitchBatch = z.object({ items: z.array(Switch) }).openapi('SwitchBatch');
 
-export interface SwitchOptions { verifier?: ConsentVerifier; noticeDays: number }
+export interface SwitchOptions {
+  verifier?: ConsentVerifier;
+  noticeDays: number;
+}
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 const dayOf = (v: unknown) => (typeof v === 'string' ? v.slice(0, 10) : new Date(v as Date).toISOString().slice(0, 10));
 /** A row of asset_switch (007_switching.sql); `consent` holds the ConsentEvidence the request was verified with. */
 interface SwitchRow {
-  id: string; asset_id: string; losing_fsp_id: string; gaining_fsp_id: string; status: Status;
-  effective_date: string | Date; effective_at: Date; consent: Record<string, unknown> & { tokenHash?: string }; consent_jti: string; consent_issuer: string;
-  reason: string | null; requested_at: Date; requested_by: string; closed_at: Date | null; closed_by: string | null; close_reason: string | null;
+  id: string;
+  asset_id: string;
+  losing_fsp_id: string;
+  gaining_fsp_id: string;
+  status: Status;
+  effective_date: string | Date;
+  effective_at: Date;
+  consent: Record<string, unknown> & { tokenHash?: string };
+  consent_jti: string;
+  consent_issuer: string;
+  reason: string | null;
+  requested_at: Date;
+  requested_by: string;
+  closed_at: Date | null;
+  closed_by: string | null;
+  close_reason: string | null;
 }
-interface TransitionRow { switch_id: string; seq: number; from_status: Status | null; to_status: Status; at: Date; by: string; reason: string | null }
+interface TransitionRow {
+  switch_id: string;
+  seq: number;
+  from_status: Status | null;
+  to_status: Status;
+  at: Date;
+  by: string;
+  reason: string | null;
+}
 
 function toSwitch(r: SwitchRow, transitions?: TransitionRow[]): Switch {
   return {
-    id: r.id, assetId: r.asset_id, losingFspId: r.losing_fsp_id, gainingFspId: r.gaining_fsp_id, status: r.status,
-    effectiveDate: dayOf(r.effective_date), effectiveAt: iso(r.effective_at)!, consent: r.consent, reason: r.reason ?? null,
-    requestedAt: iso(r.requested_at)!, requestedBy: r.requested_by, closedAt: iso(r.closed_at), closedBy: r.closed_by ?? null, closeReason: r.close_reason ?? null,
-    ...(transitions ? { transitions: transitions.map((t) => ({ from: t.from_status ?? null, to: t.to_status, at: iso(t.at)!, by: t.by, reason: t.reason ?? null })) } : {}),
+    id: r.id,
+    assetId: r.asset_id,
+    losingFspId: r.losing_fsp_id,
+    gainingFspId: r.gaining_fsp_id,
+    status: r.status,
+    effectiveDate: dayOf(r.effective_date),
+    effectiveAt: iso(r.effective_at)!,
+    consent: r.consent,
+    reason: r.reason ?? null,
+    requestedAt: iso(r.requested_at)!,
+    requestedBy: r.requested_by,
+    closedAt: iso(r.closed_at),
+    closedBy: r.closed_by ?? null,
+    closeReason: r.close_reason ?? null,
+    ...(transitions
+      ? {
+          transitions: transitions.map((t) => ({
+            from: t.from_status ?? null,
+            to: t.to_status,
+            at: iso(t.at)!,
+            by: t.by,
+            reason: t.reason ?? null,
+          })),
+        }
+      : {}),
   };
 }
 
 async function transition(tx: Sql, id: string, from: Status | null, to: Status, at: Date, by: string, reason?: string | null) {
-  await tx.query(`INSERT INTO asset_switch_transition (switch_id, seq, from_status, to_status, at, by, reason)
-    SELECT $1, COALESCE(max(seq), 0) + 1, $2, $3, $4::timestamptz, $5, $6 FROM asset_switch_transition WHERE switch_id = $1`, [id, from, to, at.toISOString(), by, reason ?? null]);
+  await tx.query(
+    `INSERT INTO asset_switch_transition (switch_id, seq, from_status, to_status, at, by, reason)
+    SELECT $1, COALESCE(max(seq), 0) + 1, $2, $3, $4::timestamptz, $5, $6 FROM asset_switch_transition WHERE switch_id = $1`,
+    [id, from, to, at.toISOString(), by, reason ?? null],
+  );
 }
 
 /** What resolving a reference reads of each asset it names. */
-interface Candidate { id: string; category: string; kw: number; fsp_id: string; deregistered_at: string | Date | null; import_mpan: string | null; export_mpan: string | null }
+interface Candidate {
+  id: string;
+  category: string;
+  kw: number;
+  fsp_id: string;
+  deregistered_at: string | Date | null;
+  import_mpan: string | null;
+  export_mpan: string | null;
+}
 
 /** An asset a request names, with the start of its current FSP link (a switch may not take effect before it). */
-interface Named { asset: Asset; linkSince: Date | null }
+interface Named {
+  asset: Asset;
+  linkSince: Date | null;
+}
 
 /** The assets a reference names (an ID, or an alias: several may stand behind one meter), whoever controls them. */
 async function candidatesFor(tx: Sql, ref: string): Promise<Candidate[]> {
   const cols = `a.id, a.category, a.rated_capacity_kw::float8 AS kw, a.fsp_id, a.deregistered_at, a.import_mpan, a.export_mpan`;
   if (ULID_RE.test(ref)) return tx.query<Candidate>(`SELECT ${cols} FROM asset a WHERE a.id = $1`, [ref]);
   const idf = parseIdentifier(ref);
-  return tx.query<Candidate>(`SELECT ${cols} FROM asset a WHERE a.id IN (SELECT asset_id FROM asset_alias WHERE scheme = $1 AND value = $2) ORDER BY a.id`, [idf.scheme, idf.value]);
+  return tx.query<Candidate>(
+    `SELECT ${cols} FROM asset a WHERE a.id IN (SELECT asset_id FROM asset_alias WHERE scheme = $1 AND value = $2) ORDER BY a.id`,
+    [idf.scheme, idf.value],
+  );
 }
 
 const mpansOf = (c: Candidate) => ({ importMpan: c.import_mpan, exportMpan: c.export_mpan });
@@ -111,7 +205,13 @@ const mpansOf = (c: Candidate) => ({ importMpan: c.import_mpan, exportMpan: c.ex
  * only, so that the gaining FSP can name the ones to switch. A consent verified here is not kept:
  * each of these answers rolls the transaction back.
  */
-async function resolveAsset(tx: Sql, o: SwitchOptions & { requestKey: string }, ref: string, gaining: string, check: Omit<ConsentCheck, 'mpan'>): Promise<string> {
+async function resolveAsset(
+  tx: Sql,
+  o: SwitchOptions & { requestKey: string },
+  ref: string,
+  gaining: string,
+  check: Omit<ConsentCheck, 'mpan'>,
+): Promise<string> {
   const rows = await candidatesFor(tx, ref);
   const live = rows.filter((r) => !r.deregistered_at);
   const others = live.filter((r) => r.fsp_id !== gaining);
@@ -125,12 +225,19 @@ async function resolveAsset(tx: Sql, o: SwitchOptions & { requestKey: string }, 
   }
   await verifyConsentFor(tx, o, ref, mpansOf(others[0]), check);
   const matchingAssets = others.map((r) => ({ assetId: r.id, category: r.category, ratedCapacityKw: Number(r.kw) }));
-  throw new Problem('SWITCH-ALIAS-AMBIGUOUS', `${ref} names ${others.length} assets you do not control (${matchingAssets.map((m) => `${m.assetId}: ${m.category}, ${m.ratedCapacityKw} kW`).join('; ')}); name the ones to switch in "assets".`, { matchingAssets });
+  throw new Problem(
+    'SWITCH-ALIAS-AMBIGUOUS',
+    `${ref} names ${others.length} assets you do not control (${matchingAssets.map((m) => `${m.assetId}: ${m.category}, ${m.ratedCapacityKw} kW`).join('; ')}); name the ones to switch in "assets".`,
+    { matchingAssets },
+  );
 }
 
 /** The named assets, locked in ID order (two requests lock the same rows in the same order). */
 async function lockAssets(tx: Sql, ids: string[]): Promise<Named[]> {
-  const rows = await tx.query<AssetRow & { fsp_since: Date | null }>(`SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE OF a`, [ids]);
+  const rows = await tx.query<AssetRow & { fsp_since: Date | null }>(
+    `SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = ANY($1::text[]) ORDER BY a.id FOR UPDATE OF a`,
+    [ids],
+  );
   return rows.map((r) => ({ asset: toAsset(r), linkSince: r.fsp_since ? new Date(r.fsp_since) : null }));
 }
 
@@ -146,7 +253,10 @@ function firstDayAfterLinks(named: Named[]): string | undefined {
  * which IDs, serial numbers or MPANs another FSP's assets have (docs/switching.md).
  */
 function notForThisConsent(ref: string): Problem {
-  return new Problem('SWITCH-ASSET-UNKNOWN', `No asset ${ref} that this consent lets you switch: the ID or alias is unknown, or the consent is for another meter or another FSP. Check the asset reference and that the consent names its MPAN and your organisation.`);
+  return new Problem(
+    'SWITCH-ASSET-UNKNOWN',
+    `No asset ${ref} that this consent lets you switch: the ID or alias is unknown, or the consent is for another meter or another FSP. Check the asset reference and that the consent names its MPAN and your organisation.`,
+  );
 }
 
 /** Consent errors that would tell an asset's MPAN (or that it exists) to a caller the consent is not for. */
@@ -157,7 +267,13 @@ const BINDING_MISMATCH = new Set(['CONSENT-MPAN-MISMATCH', 'CONSENT-FSP-MISMATCH
  * or one without MPAN, the token is still checked, so that a bad token is answered the same
  * whether or not the asset exists; a binding mismatch is `notForThisConsent`.
  */
-async function verifyConsentFor(tx: Sql, o: SwitchOptions & { requestKey: string }, ref: string, asset: { importMpan: string | null; exportMpan: string | null } | undefined, check: Omit<ConsentCheck, 'mpan'>): Promise<ConsentEvidence> {
+async function verifyConsentFor(
+  tx: Sql,
+  o: SwitchOptions & { requestKey: string },
+  ref: string,
+  asset: { importMpan: string | null; exportMpan: string | null } | undefined,
+  check: Omit<ConsentCheck, 'mpan'>,
+): Promise<ConsentEvidence> {
   const mpans = asset ? [asset.importMpan, asset.exportMpan].filter((m): m is string => !!m) : [];
   // No MPAN equals '': the token's own checks run, then the binding fails like a wrong meter's.
   for (const mpan of mpans.length ? mpans : ['']) {
@@ -177,13 +293,21 @@ async function verifyConsentFor(tx: Sql, o: SwitchOptions & { requestKey: string
  * (the whole Europe/London day, 23, 24 or 25 hours, not only its midnight). Windows are followed
  * one after another, so back-to-back windows push the date past all of them.
  */
-export async function earliestFreeDay(tx: Sql, assetId: string, gainingFspId: string, day: string): Promise<{ day: string; blocking: string[] }> {
+export async function earliestFreeDay(
+  tx: Sql,
+  assetId: string,
+  gainingFspId: string,
+  day: string,
+): Promise<{ day: string; blocking: string[] }> {
   const blocking: string[] = [];
   let d = day;
   for (let i = 0; i < 100; i++) {
     const dayRange = [londonMidnight(d).toISOString(), londonMidnight(addDays(d, 1)).toISOString()];
-    const [w] = await tx.query<{ id: string; until: Date }>(`SELECT id, upper(period) AS until FROM contract WHERE asset_id = $1 AND status = 'CONFIRMED' AND fsp_id <> $2
-      AND period && tstzrange($3::timestamptz, $4::timestamptz) ORDER BY upper(period) DESC LIMIT 1`, [assetId, gainingFspId, ...dayRange]);
+    const [w] = await tx.query<{ id: string; until: Date }>(
+      `SELECT id, upper(period) AS until FROM contract WHERE asset_id = $1 AND status = 'CONFIRMED' AND fsp_id <> $2
+      AND period && tstzrange($3::timestamptz, $4::timestamptz) ORDER BY upper(period) DESC LIMIT 1`,
+      [assetId, gainingFspId, ...dayRange],
+    );
     if (!w) return { day: d, blocking };
     blocking.push(w.id);
     d = firstDayFrom(new Date(w.until));
@@ -205,7 +329,10 @@ async function freeDayForAll(tx: Sql, named: Named[], gaining: string, day: stri
     for (const n of named) {
       const free = await earliestFreeDay(tx, n.asset.id, gaining, d);
       free.blocking.forEach((b) => blocking.add(b));
-      if (free.day !== d) { d = free.day; moved = true; }
+      if (free.day !== d) {
+        d = free.day;
+        moved = true;
+      }
     }
     if (!moved) return { day: d, blocking: [...blocking] };
   }
@@ -221,23 +348,81 @@ function checkControl(n: Named, gaining: string, several: boolean) {
 }
 
 async function checkNoOpenSwitch(tx: Sql, n: Named, several: boolean) {
-  const [open] = await tx.query<{ id: string }>(`SELECT id FROM asset_switch WHERE asset_id = $1 AND status IN ('REQUESTED', 'PENDING')`, [n.asset.id]);
-  if (open) throw new Problem('SWITCH-IN-PROGRESS', `Switch ${open.id} of this asset${assetOf(n, several)} is open.`, { existingSwitchId: open.id });
+  const [open] = await tx.query<{ id: string }>(`SELECT id FROM asset_switch WHERE asset_id = $1 AND status IN ('REQUESTED', 'PENDING')`, [
+    n.asset.id,
+  ]);
+  if (open)
+    throw new Problem('SWITCH-IN-PROGRESS', `Switch ${open.id} of this asset${assetOf(n, several)} is open.`, {
+      existingSwitchId: open.id,
+    });
 }
 
 /** Write one PENDING switch of one asset, with its transitions, audit record and events. */
-async function insertSwitch(ctx: Ctx, tx: Sql, p: Principal, asset: Asset, evidence: ConsentEvidence, effectiveDate: string, reason: string | undefined, now: Date): Promise<Switch> {
+async function insertSwitch(
+  ctx: Ctx,
+  tx: Sql,
+  p: Principal,
+  asset: Asset,
+  evidence: ConsentEvidence,
+  effectiveDate: string,
+  reason: string | undefined,
+  now: Date,
+): Promise<Switch> {
   const id = ctx.ids.next();
   const by = recordedBy(p);
   const gaining = p.organisationId;
   const [row] = await tx.query<SwitchRow>(
     `INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, reason, requested_at, requested_by)
      VALUES ($1, $2, $3, $4, 'PENDING', $5::date, $6::timestamptz, $7::jsonb, $8, $9, $10, $11::timestamptz, $12) RETURNING *`,
-    [id, asset.id, asset.fspId, gaining, effectiveDate, londonMidnight(effectiveDate).toISOString(), evidence, evidence.jti, evidence.issuer, reason ?? null, now.toISOString(), by]);
+    [
+      id,
+      asset.id,
+      asset.fspId,
+      gaining,
+      effectiveDate,
+      londonMidnight(effectiveDate).toISOString(),
+      evidence,
+      evidence.jti,
+      evidence.issuer,
+      reason ?? null,
+      now.toISOString(),
+      by,
+    ],
+  );
   await transition(tx, id, null, 'REQUESTED', now, by, reason);
-  await transition(tx, id, 'REQUESTED', 'PENDING', now, by, `consent verified (${evidence.method}, jti ${evidence.jti}); notice until ${effectiveDate}`);
-  await writeAudit(tx, p, now, [{ action: 'switch.requested', recordType: 'switch', recordId: id, organisationId: gaining, detail: { assetId: asset.id, losingFspId: asset.fspId, gainingFspId: gaining, effectiveDate, consent: { issuer: evidence.issuer, jti: evidence.jti, tokenHash: evidence.tokenHash } } }]);
-  const data = { switchId: id, assetId: asset.id, losingFspId: asset.fspId, gainingFspId: gaining, effectiveDate, status: 'PENDING', dno: asset.dno };
+  await transition(
+    tx,
+    id,
+    'REQUESTED',
+    'PENDING',
+    now,
+    by,
+    `consent verified (${evidence.method}, jti ${evidence.jti}); notice until ${effectiveDate}`,
+  );
+  await writeAudit(tx, p, now, [
+    {
+      action: 'switch.requested',
+      recordType: 'switch',
+      recordId: id,
+      organisationId: gaining,
+      detail: {
+        assetId: asset.id,
+        losingFspId: asset.fspId,
+        gainingFspId: gaining,
+        effectiveDate,
+        consent: { issuer: evidence.issuer, jti: evidence.jti, tokenHash: evidence.tokenHash },
+      },
+    },
+  ]);
+  const data = {
+    switchId: id,
+    assetId: asset.id,
+    losingFspId: asset.fspId,
+    gainingFspId: gaining,
+    effectiveDate,
+    status: 'PENDING',
+    dno: asset.dno,
+  };
   await writeEvents(tx, ctx.ids, now, [
     { type: 'fmar.switch.requested', subject: id, organisationId: asset.fspId, data },
     { type: 'fmar.switch.requested', subject: id, organisationId: gaining, data },
@@ -250,19 +435,32 @@ async function insertSwitch(ctx: Ctx, tx: Sql, p: Principal, asset: Asset, evide
  * "asset ID(s)"): one switch per asset, all with the same effective date. Nothing is written unless
  * every check passes for every asset.
  */
-export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeof SwitchInput>, o: SwitchOptions & { requestKey: string }): Promise<Switch[]> {
+export async function requestSwitch(
+  ctx: Ctx,
+  p: Principal,
+  input: z.infer<typeof SwitchInput>,
+  o: SwitchOptions & { requestKey: string },
+): Promise<Switch[]> {
   if (!p.roles.some((r) => r === 'FSP' || r === 'AGGREGATOR')) throw new Problem('SWITCH-GAINING-ROLE');
-  if (!o.verifier) throw new Problem('CONSENT-SERVICE-UNAVAILABLE', 'No consent service is configured on this hub (FMAR_CONSENT_ISSUER, docs/consent.md).');
+  if (!o.verifier)
+    throw new Problem(
+      'CONSENT-SERVICE-UNAVAILABLE',
+      'No consent service is configured on this hub (FMAR_CONSENT_ISSUER, docs/consent.md).',
+    );
   const now = ctx.clock.now();
   const earliest = addDays(londonDay(now), o.noticeDays);
-  if (input.effectiveDate !== undefined && input.effectiveDate < earliest) throw new Problem('SWITCH-NOTICE-PERIOD', `The notice period is ${o.noticeDays} day(s): the earliest effective date is ${earliest}.`, { earliestEffectiveDate: earliest });
+  if (input.effectiveDate !== undefined && input.effectiveDate < earliest)
+    throw new Problem('SWITCH-NOTICE-PERIOD', `The notice period is ${o.noticeDays} day(s): the earliest effective date is ${earliest}.`, {
+      earliestEffectiveDate: earliest,
+    });
   const gaining = p.organisationId;
   const refs = input.assets ?? [input.asset!];
   try {
     return await ctx.db.transaction(async (tx) => {
       const check = { consent: input.consent, gainingFspId: gaining, requestKey: o.requestKey, at: now };
       const refOf = new Map<string, string>();
-      for (const ref of refs) refOf.set(await resolveAsset(tx, o, ref, gaining, { ...check, effectiveDate: input.effectiveDate ?? earliest }), ref);
+      for (const ref of refs)
+        refOf.set(await resolveAsset(tx, o, ref, gaining, { ...check, effectiveDate: input.effectiveDate ?? earliest }), ref);
       const named = await lockAssets(tx, [...refOf.keys()]);
       // Their state may have changed since they were resolved.
       for (const n of named) checkControl(n, gaining, named.length > 1);
@@ -276,19 +474,29 @@ export async function requestSwitch(ctx: Ctx, p: Principal, input: z.infer<typeo
       for (const n of named) evidence.push(await verifyConsentFor(tx, o, refOf.get(n.asset.id)!, n.asset, { ...check, effectiveDate }));
       // The new link starts when the current one has begun: never before it (the range would be empty).
       if (linkDay && effectiveDate < linkDay) {
-        throw new Problem('SWITCH-EFFECTIVE-BEFORE-LINK', `The asset's current FSP link started after ${effectiveDate} began; the earliest effective date is ${allowed}.`, { earliestEffectiveDate: allowed });
+        throw new Problem(
+          'SWITCH-EFFECTIVE-BEFORE-LINK',
+          `The asset's current FSP link started after ${effectiveDate} began; the earliest effective date is ${allowed}.`,
+          { earliestEffectiveDate: allowed },
+        );
       }
       for (const n of named) await checkNoOpenSwitch(tx, n, named.length > 1);
       const free = await freeDayForAll(tx, named, gaining, effectiveDate);
       if (free.day !== effectiveDate) {
-        throw new Problem('SWITCH-SERVICE-WINDOW', `Confirmed service window(s) ${free.blocking.join(', ')} of another FSP overlap ${effectiveDate}; the earliest effective date is ${free.day}.`, { earliestEffectiveDate: free.day, blockingContracts: free.blocking });
+        throw new Problem(
+          'SWITCH-SERVICE-WINDOW',
+          `Confirmed service window(s) ${free.blocking.join(', ')} of another FSP overlap ${effectiveDate}; the earliest effective date is ${free.day}.`,
+          { earliestEffectiveDate: free.day, blockingContracts: free.blocking },
+        );
       }
       const out: Switch[] = [];
-      for (const [i, n] of named.entries()) out.push(await insertSwitch(ctx, tx, p, n.asset, evidence[i], effectiveDate, input.reason, now));
+      for (const [i, n] of named.entries())
+        out.push(await insertSwitch(ctx, tx, p, n.asset, evidence[i], effectiveDate, input.reason, now));
       return out;
     });
   } catch (e) {
-    if (pgErrorCode(e) === '23505') throw new Problem('SWITCH-IN-PROGRESS', 'Another switch of this asset was requested at the same moment.');
+    if (pgErrorCode(e) === '23505')
+      throw new Problem('SWITCH-IN-PROGRESS', 'Another switch of this asset was requested at the same moment.');
     throw e;
   }
 }
@@ -302,7 +510,10 @@ function visible(p: Principal, params: unknown[]): string {
 
 async function switchRow(tx: Sql, p: Principal, id: string, lock = false): Promise<SwitchRow> {
   const params: unknown[] = [id];
-  const [r] = await tx.query<SwitchRow>(`SELECT * FROM asset_switch WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`, params);
+  const [r] = await tx.query<SwitchRow>(
+    `SELECT * FROM asset_switch WHERE id = $1 AND ${visible(p, params)}${lock ? ' FOR UPDATE' : ''}`,
+    params,
+  );
   if (!r) throw new Problem('SWITCH-NOT-FOUND', `No switch ${id}.`);
   return r;
 }
@@ -316,12 +527,27 @@ export async function getSwitch(ctx: Ctx, p: Principal, id: string): Promise<Swi
 export async function listSwitches(ctx: Ctx, p: Principal, q: { assetId?: string; status?: string }): Promise<Switch[]> {
   const params: unknown[] = [];
   let where = visible(p, params);
-  if (q.assetId) { params.push(q.assetId); where += ` AND asset_id = $${params.length}`; }
-  if (q.status) { params.push(q.status); where += ` AND status = $${params.length}`; }
-  return (await ctx.db.query<SwitchRow>(`SELECT * FROM asset_switch WHERE ${where} ORDER BY requested_at DESC, id LIMIT 1000`, params)).map((r) => toSwitch(r));
+  if (q.assetId) {
+    params.push(q.assetId);
+    where += ` AND asset_id = $${params.length}`;
+  }
+  if (q.status) {
+    params.push(q.status);
+    where += ` AND status = $${params.length}`;
+  }
+  return (await ctx.db.query<SwitchRow>(`SELECT * FROM asset_switch WHERE ${where} ORDER BY requested_at DESC, id LIMIT 1000`, params)).map(
+    (r) => toSwitch(r),
+  );
 }
 
-async function close(ctx: Ctx, p: Principal, id: string, to: 'WITHDRAWN' | 'CANCELLED', reason: string | undefined, allowed: (r: SwitchRow) => boolean): Promise<Switch> {
+async function close(
+  ctx: Ctx,
+  p: Principal,
+  id: string,
+  to: 'WITHDRAWN' | 'CANCELLED',
+  reason: string | undefined,
+  allowed: (r: SwitchRow) => boolean,
+): Promise<Switch> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const r = await switchRow(tx, p, id, true);
@@ -333,10 +559,29 @@ async function close(ctx: Ctx, p: Principal, id: string, to: 'WITHDRAWN' | 'CANC
 
 async function closeRow(ctx: Ctx, tx: Sql, p: Principal, r: SwitchRow, to: Status, reason: string | null, now: Date): Promise<Switch> {
   const by = recordedBy(p);
-  const [u] = await tx.query<SwitchRow>(`UPDATE asset_switch SET status = $2, closed_at = $3::timestamptz, closed_by = $4, close_reason = $5 WHERE id = $1 RETURNING *`, [r.id, to, now.toISOString(), by, reason]);
+  const [u] = await tx.query<SwitchRow>(
+    `UPDATE asset_switch SET status = $2, closed_at = $3::timestamptz, closed_by = $4, close_reason = $5 WHERE id = $1 RETURNING *`,
+    [r.id, to, now.toISOString(), by, reason],
+  );
   await transition(tx, r.id, r.status, to, now, by, reason);
-  await writeAudit(tx, p, now, [{ action: `switch.${to.toLowerCase()}`, recordType: 'switch', recordId: r.id, organisationId: r.gaining_fsp_id, detail: { assetId: r.asset_id, reason } }]);
-  const data = { switchId: r.id, assetId: r.asset_id, losingFspId: r.losing_fsp_id, gainingFspId: r.gaining_fsp_id, effectiveDate: dayOf(r.effective_date), status: to, reason };
+  await writeAudit(tx, p, now, [
+    {
+      action: `switch.${to.toLowerCase()}`,
+      recordType: 'switch',
+      recordId: r.id,
+      organisationId: r.gaining_fsp_id,
+      detail: { assetId: r.asset_id, reason },
+    },
+  ]);
+  const data = {
+    switchId: r.id,
+    assetId: r.asset_id,
+    losingFspId: r.losing_fsp_id,
+    gainingFspId: r.gaining_fsp_id,
+    effectiveDate: dayOf(r.effective_date),
+    status: to,
+    reason,
+  };
   await writeEvents(tx, ctx.ids, now, [
     { type: `fmar.switch.${to.toLowerCase()}`, subject: r.id, organisationId: r.losing_fsp_id, data },
     { type: `fmar.switch.${to.toLowerCase()}`, subject: r.id, organisationId: r.gaining_fsp_id, data },
@@ -364,61 +609,141 @@ export function cancelSwitch(ctx: Ctx, p: Principal, id: string, reason?: string
  * FSP link started, or a data error while moving the link) is closed FAILED with the reason, in a
  * transaction of its own, and the switches due after it proceed. Returns the switches it closed.
  */
-export async function applyDueSwitches(ctx: Ctx, o: { isRevoked?: (tx: Sql, issuer: string, jti: string, tokenHash: string) => Promise<boolean>; limit?: number } = {}): Promise<{ id: string; status: Status }[]> {
+export async function applyDueSwitches(
+  ctx: Ctx,
+  o: { isRevoked?: (tx: Sql, issuer: string, jti: string, tokenHash: string) => Promise<boolean>; limit?: number } = {},
+): Promise<{ id: string; status: Status }[]> {
   const out: { id: string; status: Status }[] = [];
   const system = systemPrincipal('switch-scheduler');
   for (;;) {
     const now = ctx.clock.now();
     let claimed: string | undefined;
-    const done = await ctx.db.transaction(async (tx) => {
-      const [r] = await tx.query<SwitchRow>(`SELECT * FROM asset_switch WHERE status = 'PENDING' AND effective_at <= $1::timestamptz ORDER BY effective_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, [now.toISOString()]);
-      if (!r) return undefined;
-      claimed = r.id;
-      // In the claiming transaction (one connection on PGlite): no other connection is needed.
-      if (o.isRevoked && (await o.isRevoked(tx, r.consent_issuer, r.consent_jti, r.consent?.tokenHash ?? ''))) {
-        await closeRow(ctx, tx, system, r, 'CANCELLED', 'consent revoked before the switch took effect', now);
-        return { id: r.id, status: 'CANCELLED' as Status };
-      }
-      const day = dayOf(r.effective_date);
-      const free = await earliestFreeDay(tx, r.asset_id, r.gaining_fsp_id, day);
-      if (free.day !== day) {
-        await closeRow(ctx, tx, system, r, 'REJECTED', `confirmed service window(s) ${free.blocking.join(', ')} of another FSP cover ${day}`, now);
-        return { id: r.id, status: 'REJECTED' as Status };
-      }
-      const [a] = await tx.query<AssetRow & { fsp_since: Date | null }>(`SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = $1 FOR UPDATE OF a`, [r.asset_id]);
-      const asset = toAsset(a);
-      if (asset.deregisteredAt || asset.fspId !== r.losing_fsp_id) {
-        await closeRow(ctx, tx, system, r, 'REJECTED', asset.deregisteredAt ? 'the asset was de-registered' : 'the asset changed FSP meanwhile', now);
-        return { id: r.id, status: 'REJECTED' as Status };
-      }
-      const at = new Date(r.effective_at).toISOString();
-      if (a.fsp_since && new Date(a.fsp_since) > new Date(r.effective_at)) {
-        await closeRow(ctx, tx, system, r, 'FAILED', `the effective time ${at} is before the asset's current FSP link started (${new Date(a.fsp_since).toISOString()}); request a new switch`, now);
-        return { id: r.id, status: 'FAILED' as Status };
-      }
-      const by = `switch ${r.id}`;
-      // The asset's own change: a new version with the gaining FSP's link; data quality follows control (its findings move to the gaining FSP's scorecard).
-      await moveAssetFspIn(tx, ctx, system, now, {
-        asset, toFspId: r.gaining_fsp_id, effectiveAt: at, by,
-        audit: (after) => ({ action: 'asset.fsp-changed', recordType: 'asset', recordId: r.asset_id, organisationId: asset.organisationId, detail: { version: after.version, from: r.losing_fsp_id, to: r.gaining_fsp_id, switchId: r.id } }),
-        events: (after) => [{ type: 'fmar.asset.fsp-changed', subject: r.asset_id, organisationId: r.gaining_fsp_id, data: { assetId: r.asset_id, version: after.version, fromFspId: r.losing_fsp_id, toFspId: r.gaining_fsp_id, switchId: r.id } }],
+    const done = await ctx.db
+      .transaction(async (tx) => {
+        const [r] = await tx.query<SwitchRow>(
+          `SELECT * FROM asset_switch WHERE status = 'PENDING' AND effective_at <= $1::timestamptz ORDER BY effective_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [now.toISOString()],
+        );
+        if (!r) return undefined;
+        claimed = r.id;
+        // In the claiming transaction (one connection on PGlite): no other connection is needed.
+        if (o.isRevoked && (await o.isRevoked(tx, r.consent_issuer, r.consent_jti, r.consent?.tokenHash ?? ''))) {
+          await closeRow(ctx, tx, system, r, 'CANCELLED', 'consent revoked before the switch took effect', now);
+          return { id: r.id, status: 'CANCELLED' as Status };
+        }
+        const day = dayOf(r.effective_date);
+        const free = await earliestFreeDay(tx, r.asset_id, r.gaining_fsp_id, day);
+        if (free.day !== day) {
+          await closeRow(
+            ctx,
+            tx,
+            system,
+            r,
+            'REJECTED',
+            `confirmed service window(s) ${free.blocking.join(', ')} of another FSP cover ${day}`,
+            now,
+          );
+          return { id: r.id, status: 'REJECTED' as Status };
+        }
+        const [a] = await tx.query<AssetRow & { fsp_since: Date | null }>(
+          `SELECT ${ASSET_COLS}, a.fsp_since FROM asset a WHERE a.id = $1 FOR UPDATE OF a`,
+          [r.asset_id],
+        );
+        const asset = toAsset(a);
+        if (asset.deregisteredAt || asset.fspId !== r.losing_fsp_id) {
+          await closeRow(
+            ctx,
+            tx,
+            system,
+            r,
+            'REJECTED',
+            asset.deregisteredAt ? 'the asset was de-registered' : 'the asset changed FSP meanwhile',
+            now,
+          );
+          return { id: r.id, status: 'REJECTED' as Status };
+        }
+        const at = new Date(r.effective_at).toISOString();
+        if (a.fsp_since && new Date(a.fsp_since) > new Date(r.effective_at)) {
+          await closeRow(
+            ctx,
+            tx,
+            system,
+            r,
+            'FAILED',
+            `the effective time ${at} is before the asset's current FSP link started (${new Date(a.fsp_since).toISOString()}); request a new switch`,
+            now,
+          );
+          return { id: r.id, status: 'FAILED' as Status };
+        }
+        const by = `switch ${r.id}`;
+        // The asset's own change: a new version with the gaining FSP's link; data quality follows control (its findings move to the gaining FSP's scorecard).
+        await moveAssetFspIn(tx, ctx, system, now, {
+          asset,
+          toFspId: r.gaining_fsp_id,
+          effectiveAt: at,
+          by,
+          audit: (after) => ({
+            action: 'asset.fsp-changed',
+            recordType: 'asset',
+            recordId: r.asset_id,
+            organisationId: asset.organisationId,
+            detail: { version: after.version, from: r.losing_fsp_id, to: r.gaining_fsp_id, switchId: r.id },
+          }),
+          events: (after) => [
+            {
+              type: 'fmar.asset.fsp-changed',
+              subject: r.asset_id,
+              organisationId: r.gaining_fsp_id,
+              data: { assetId: r.asset_id, version: after.version, fromFspId: r.losing_fsp_id, toFspId: r.gaining_fsp_id, switchId: r.id },
+            },
+          ],
+        });
+        const units = await applySwitchToUnits(tx, ctx, system, {
+          assetId: r.asset_id,
+          gainingFspId: r.gaining_fsp_id,
+          switchId: r.id,
+          now,
+        });
+        await tx.query(
+          `UPDATE asset_switch SET status = 'EFFECTIVE', closed_at = $2::timestamptz, closed_by = 'switch-scheduler' WHERE id = $1`,
+          [r.id, now.toISOString()],
+        );
+        await transition(tx, r.id, 'PENDING', 'EFFECTIVE', now, 'switch-scheduler', `FSP link moved at ${at}`);
+        await writeAudit(tx, system, now, [
+          {
+            action: 'switch.effective',
+            recordType: 'switch',
+            recordId: r.id,
+            organisationId: r.gaining_fsp_id,
+            detail: {
+              assetId: r.asset_id,
+              losingFspId: r.losing_fsp_id,
+              gainingFspId: r.gaining_fsp_id,
+              effectiveAt: at,
+              marketUnitsMoved: units.moved,
+              marketUnitsFlagged: units.flagged,
+            },
+          },
+        ]);
+        const data = {
+          switchId: r.id,
+          assetId: r.asset_id,
+          losingFspId: r.losing_fsp_id,
+          gainingFspId: r.gaining_fsp_id,
+          effectiveAt: at,
+          status: 'EFFECTIVE',
+          dno: asset.dno,
+        };
+        await writeEvents(tx, ctx.ids, now, [
+          { type: 'fmar.switch.effective', subject: r.id, organisationId: r.losing_fsp_id, data },
+          { type: 'fmar.switch.effective', subject: r.id, organisationId: r.gaining_fsp_id, data },
+        ]);
+        return { id: r.id, status: 'EFFECTIVE' as Status };
+      })
+      .catch(async (e: unknown) => {
+        if (!claimed || !cannotApply(e)) throw e;
+        return failSwitch(ctx, claimed, `it could not be applied: ${e instanceof Error ? e.message : String(e)}`);
       });
-      const units = await applySwitchToUnits(tx, ctx, system, { assetId: r.asset_id, gainingFspId: r.gaining_fsp_id, switchId: r.id, now });
-      await tx.query(`UPDATE asset_switch SET status = 'EFFECTIVE', closed_at = $2::timestamptz, closed_by = 'switch-scheduler' WHERE id = $1`, [r.id, now.toISOString()]);
-      await transition(tx, r.id, 'PENDING', 'EFFECTIVE', now, 'switch-scheduler', `FSP link moved at ${at}`);
-      await writeAudit(tx, system, now, [
-        { action: 'switch.effective', recordType: 'switch', recordId: r.id, organisationId: r.gaining_fsp_id, detail: { assetId: r.asset_id, losingFspId: r.losing_fsp_id, gainingFspId: r.gaining_fsp_id, effectiveAt: at, marketUnitsMoved: units.moved, marketUnitsFlagged: units.flagged } },
-      ]);
-      const data = { switchId: r.id, assetId: r.asset_id, losingFspId: r.losing_fsp_id, gainingFspId: r.gaining_fsp_id, effectiveAt: at, status: 'EFFECTIVE', dno: asset.dno };
-      await writeEvents(tx, ctx.ids, now, [
-        { type: 'fmar.switch.effective', subject: r.id, organisationId: r.losing_fsp_id, data },
-        { type: 'fmar.switch.effective', subject: r.id, organisationId: r.gaining_fsp_id, data },
-      ]);
-      return { id: r.id, status: 'EFFECTIVE' as Status };
-    }).catch(async (e: unknown) => {
-      if (!claimed || !cannotApply(e)) throw e;
-      return failSwitch(ctx, claimed, `it could not be applied: ${e instanceof Error ? e.message : String(e)}`);
-    });
     if (!done) return out;
     out.push(done);
     if (o.limit && out.length >= o.limit) return out;
@@ -447,25 +772,39 @@ async function failSwitch(ctx: Ctx, id: string, reason: string): Promise<{ id: s
  * whose current control rests on it (an EFFECTIVE switch with that consent, or the consent it was
  * registered under: asset_consent) becomes SUSPENDED_CONSENT_REVOKED. Returns what changed.
  */
-export async function applyConsentRevocation(ctx: Ctx, p: Principal, r: { issuer: string; jti?: string; tokenHash?: string; reason?: string }): Promise<{ cancelled: string[]; suspended: string[] }> {
+export async function applyConsentRevocation(
+  ctx: Ctx,
+  p: Principal,
+  r: { issuer: string; jti?: string; tokenHash?: string; reason?: string },
+): Promise<{ cancelled: string[]; suspended: string[] }> {
   const now = ctx.clock.now();
   const cancelled: string[] = [];
   const suspended: string[] = [];
   await ctx.db.transaction(async (tx) => {
-    const rows = await tx.query<SwitchRow>(`SELECT * FROM asset_switch WHERE consent_issuer = $1 AND (consent_jti = $2 OR consent->>'tokenHash' = $3) ORDER BY requested_at FOR UPDATE`, [r.issuer, r.jti ?? '', r.tokenHash ?? '']);
+    const rows = await tx.query<SwitchRow>(
+      `SELECT * FROM asset_switch WHERE consent_issuer = $1 AND (consent_jti = $2 OR consent->>'tokenHash' = $3) ORDER BY requested_at FOR UPDATE`,
+      [r.issuer, r.jti ?? '', r.tokenHash ?? ''],
+    );
     for (const s of rows) {
       if (OPEN.includes(s.status)) {
         await closeRow(ctx, tx, p, s, 'CANCELLED', `consent revoked${r.reason ? `: ${r.reason}` : ''}`, now);
         cancelled.push(s.id);
       } else if (s.status === 'EFFECTIVE') {
-        if (await suspendAsset(ctx, tx, p, now, { assetId: s.asset_id, fspId: s.gaining_fsp_id, consentJti: s.consent_jti, switchId: s.id })) suspended.push(s.asset_id);
+        if (
+          await suspendAsset(ctx, tx, p, now, { assetId: s.asset_id, fspId: s.gaining_fsp_id, consentJti: s.consent_jti, switchId: s.id })
+        )
+          suspended.push(s.asset_id);
       }
     }
     // Assets registered (or updated) under the consent (src/assets/consent.ts), while the FSP it names still controls them.
-    const registered = await tx.query<{ asset_id: string; fsp_id: string; consent_jti: string }>(`SELECT asset_id, fsp_id, consent_jti FROM asset_consent WHERE consent_issuer = $1 AND (consent_jti = $2 OR token_hash = $3) ORDER BY asset_id`, [r.issuer, r.jti ?? '', r.tokenHash ?? '']);
+    const registered = await tx.query<{ asset_id: string; fsp_id: string; consent_jti: string }>(
+      `SELECT asset_id, fsp_id, consent_jti FROM asset_consent WHERE consent_issuer = $1 AND (consent_jti = $2 OR token_hash = $3) ORDER BY asset_id`,
+      [r.issuer, r.jti ?? '', r.tokenHash ?? ''],
+    );
     for (const c of registered) {
       if (suspended.includes(c.asset_id)) continue;
-      if (await suspendAsset(ctx, tx, p, now, { assetId: c.asset_id, fspId: c.fsp_id, consentJti: c.consent_jti, registration: true })) suspended.push(c.asset_id);
+      if (await suspendAsset(ctx, tx, p, now, { assetId: c.asset_id, fspId: c.fsp_id, consentJti: c.consent_jti, registration: true }))
+        suspended.push(c.asset_id);
     }
   });
   return { cancelled, suspended };
@@ -476,15 +815,45 @@ export async function applyConsentRevocation(ctx: Ctx, p: Principal, r: { issuer
  * happens when the asset has since changed FSP, is de-registered or already suspended. Returns
  * whether it was suspended.
  */
-async function suspendAsset(ctx: Ctx, tx: Sql, p: Principal, now: Date, o: { assetId: string; fspId: string; consentJti: string; switchId?: string; registration?: boolean }): Promise<boolean> {
-  const [a] = await tx.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 AND a.fsp_id = $2 AND a.deregistered_at IS NULL AND a.status <> 'SUSPENDED_CONSENT_REVOKED' FOR UPDATE OF a`, [o.assetId, o.fspId]);
+async function suspendAsset(
+  ctx: Ctx,
+  tx: Sql,
+  p: Principal,
+  now: Date,
+  o: { assetId: string; fspId: string; consentJti: string; switchId?: string; registration?: boolean },
+): Promise<boolean> {
+  const [a] = await tx.query<AssetRow>(
+    `SELECT ${ASSET_COLS} FROM asset a WHERE a.id = $1 AND a.fsp_id = $2 AND a.deregistered_at IS NULL AND a.status <> 'SUSPENDED_CONSENT_REVOKED' FOR UPDATE OF a`,
+    [o.assetId, o.fspId],
+  );
   if (!a) return false;
   const asset = toAsset(a);
   const source = o.switchId ? { switchId: o.switchId } : { registrationConsent: true };
   await setAssetStatusIn(tx, ctx, p, now, {
-    asset, status: 'SUSPENDED_CONSENT_REVOKED',
-    audit: (after) => ({ action: 'asset.suspended', recordType: 'asset', recordId: asset.id, organisationId: asset.organisationId, detail: { version: after.version, reason: 'consent revoked', consentJti: o.consentJti, ...source } }),
-    events: () => [{ type: 'fmar.asset.consent-revoked', subject: asset.id, organisationId: asset.fspId, data: { assetId: asset.id, status: 'SUSPENDED_CONSENT_REVOKED', fromStatus: asset.status, consentJti: o.consentJti, ...source, dno: asset.dno } }],
+    asset,
+    status: 'SUSPENDED_CONSENT_REVOKED',
+    audit: (after) => ({
+      action: 'asset.suspended',
+      recordType: 'asset',
+      recordId: asset.id,
+      organisationId: asset.organisationId,
+      detail: { version: after.version, reason: 'consent revoked', consentJti: o.consentJti, ...source },
+    }),
+    events: () => [
+      {
+        type: 'fmar.asset.consent-revoked',
+        subject: asset.id,
+        organisationId: asset.fspId,
+        data: {
+          assetId: asset.id,
+          status: 'SUSPENDED_CONSENT_REVOKED',
+          fromStatus: asset.status,
+          consentJti: o.consentJti,
+          ...source,
+          dno: asset.dno,
+        },
+      },
+    ],
   });
   return true;
 }
@@ -498,9 +867,18 @@ async function suspendAsset(ctx: Ctx, tx: Sql, p: Principal, now: Date, o: { ass
  */
 export async function checkConsentStatusLists(
   ctx: Ctx,
-  o: { statusOf: (ref: { uri: string; index: number }) => Promise<number>; record: (r: { issuer: string; jti: string; tokenHash: string; status: number }) => Promise<unknown> },
+  o: {
+    statusOf: (ref: { uri: string; index: number }) => Promise<number>;
+    record: (r: { issuer: string; jti: string; tokenHash: string; status: number }) => Promise<unknown>;
+  },
 ): Promise<{ checked: number; revoked: string[]; unavailable: number }> {
-  const rows = await ctx.db.query<{ consent_issuer: string; consent_jti: string; token_hash: string; uri: string; idx: number }>(`SELECT DISTINCT consent_issuer, consent_jti, consent->>'tokenHash' AS token_hash, consent->'statusList'->>'uri' AS uri, (consent->'statusList'->>'index')::int AS idx
+  const rows = await ctx.db.query<{
+    consent_issuer: string;
+    consent_jti: string;
+    token_hash: string;
+    uri: string;
+    idx: number;
+  }>(`SELECT DISTINCT consent_issuer, consent_jti, consent->>'tokenHash' AS token_hash, consent->'statusList'->>'uri' AS uri, (consent->'statusList'->>'index')::int AS idx
     FROM asset_switch WHERE status IN ('PENDING', 'EFFECTIVE') AND jsonb_typeof(consent->'statusList') = 'object'
     UNION SELECT c.consent_issuer, c.consent_jti, c.token_hash, c.consent->'statusList'->>'uri', (c.consent->'statusList'->>'index')::int
     FROM asset_consent c JOIN asset a ON a.id = c.asset_id AND a.fsp_id = c.fsp_id AND a.deregistered_at IS NULL AND a.status <> 'SUSPENDED_CONSENT_REVOKED'
@@ -510,13 +888,23 @@ export async function checkConsentStatusLists(
   const system = systemPrincipal('consent-status-list');
   for (const r of rows) {
     let status: number;
-    try { status = await o.statusOf({ uri: r.uri, index: r.idx }); } catch (e) {
-      if (e instanceof ConsentError) { unavailable++; continue; }
+    try {
+      status = await o.statusOf({ uri: r.uri, index: r.idx });
+    } catch (e) {
+      if (e instanceof ConsentError) {
+        unavailable++;
+        continue;
+      }
       throw e;
     }
     if (status === 0) continue;
     await o.record({ issuer: r.consent_issuer, jti: r.consent_jti, tokenHash: r.token_hash, status });
-    await applyConsentRevocation(ctx, system, { issuer: r.consent_issuer, jti: r.consent_jti, tokenHash: r.token_hash, reason: status === 2 ? 'status list: suspended' : 'status list: invalid' });
+    await applyConsentRevocation(ctx, system, {
+      issuer: r.consent_issuer,
+      jti: r.consent_jti,
+      tokenHash: r.token_hash,
+      reason: status === 2 ? 'status list: suspended' : 'status list: invalid',
+    });
     revoked.push(r.consent_jti);
   }
   return { checked: rows.length, revoked, unavailable };

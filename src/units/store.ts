@@ -15,17 +15,37 @@ export const UNIT_COLS = `u.id, u.fsp_id, u.name, u.unit_type, u.product, u.stat
 /** Storage row → wire shape (the one mapping, used by the API and the history). */
 /** A row as UNIT_COLS selects it. */
 export interface UnitRow {
-  id: string; fsp_id: string; name: string; unit_type: MarketUnit['type']; product: string; status: MarketUnit['status']; version: number;
-  recorded_at: Date; recorded_by: string; deregistered_at: Date | null; reassessment_required: boolean; reassessment_reason: string | null;
-  asset_ids: string[] | null; qualifications: CurrentQualification[] | null;
+  id: string;
+  fsp_id: string;
+  name: string;
+  unit_type: MarketUnit['type'];
+  product: string;
+  status: MarketUnit['status'];
+  version: number;
+  recorded_at: Date;
+  recorded_by: string;
+  deregistered_at: Date | null;
+  reassessment_required: boolean;
+  reassessment_reason: string | null;
+  asset_ids: string[] | null;
+  qualifications: CurrentQualification[] | null;
 }
 
 export function toUnit(r: UnitRow): MarketUnit {
   return {
-    id: r.id, name: r.name, type: r.unit_type, product: r.product, fspId: r.fsp_id, status: r.status, assetIds: r.asset_ids ?? [],
-    version: Number(r.version), recordedAt: new Date(r.recorded_at).toISOString(), recordedBy: r.recorded_by,
+    id: r.id,
+    name: r.name,
+    type: r.unit_type,
+    product: r.product,
+    fspId: r.fsp_id,
+    status: r.status,
+    assetIds: r.asset_ids ?? [],
+    version: Number(r.version),
+    recordedAt: new Date(r.recorded_at).toISOString(),
+    recordedBy: r.recorded_by,
     deregisteredAt: r.deregistered_at ? new Date(r.deregistered_at).toISOString() : null,
-    reassessmentRequired: !!r.reassessment_required, reassessmentReason: r.reassessment_reason ?? null,
+    reassessmentRequired: !!r.reassessment_required,
+    reassessmentReason: r.reassessment_reason ?? null,
     qualifications: toCurrentQualifications(r.qualifications),
   };
 }
@@ -46,21 +66,34 @@ export function unitVisibility(p: Principal, params: unknown[], mode: 'read' | '
   }
   if (r.network && p.dnoCodes.length) {
     params.push(p.dnoCodes);
-    parts.push(`EXISTS (SELECT 1 FROM market_unit_member nm JOIN asset na ON na.id = nm.asset_id WHERE nm.market_unit_id = u.id AND na.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb)))`);
+    parts.push(
+      `EXISTS (SELECT 1 FROM market_unit_member nm JOIN asset na ON na.id = nm.asset_id WHERE nm.market_unit_id = u.id AND na.dno IN (SELECT jsonb_array_elements_text($${params.length}::jsonb)))`,
+    );
   }
   return parts.length ? `(${limit} AND (${parts.join(' OR ')}))` : 'FALSE';
 }
 
-export async function selectUnit(db: Sql, p: Principal, id: string, opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {}): Promise<UnitRow | undefined> {
+export async function selectUnit(
+  db: Sql,
+  p: Principal,
+  id: string,
+  opts: { forUpdate?: boolean; mode?: 'read' | 'write' } = {},
+): Promise<UnitRow | undefined> {
   const params: unknown[] = [id];
   const vis = unitVisibility(p, params, opts.mode ?? 'read');
-  const [row] = await db.query<UnitRow>(`SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF u' : ''}`, params);
+  const [row] = await db.query<UnitRow>(
+    `SELECT ${UNIT_COLS} FROM market_unit u WHERE u.id = $1 AND ${vis}${opts.forUpdate ? ' FOR UPDATE OF u' : ''}`,
+    params,
+  );
   return row;
 }
 
 /** The active units an asset is a member of (asset de-registration is refused while there is one). */
 export async function activeUnitsOfAsset(tx: Sql, assetId: string): Promise<string[]> {
-  const rows = await tx.query<{ market_unit_id: string }>(`SELECT market_unit_id FROM market_unit_member WHERE asset_id = $1 AND active ORDER BY market_unit_id`, [assetId]);
+  const rows = await tx.query<{ market_unit_id: string }>(
+    `SELECT market_unit_id FROM market_unit_member WHERE asset_id = $1 AND active ORDER BY market_unit_id`,
+    [assetId],
+  );
   return rows.map((r) => r.market_unit_id);
 }
 
@@ -73,6 +106,7 @@ export async function awardedContracts(tx: Sql, unit: { id: string; product: str
   const rows = await tx.query<{ id: string }>(
     `SELECT id FROM contract WHERE status = 'CONFIRMED' AND upper(period) > $4::timestamptz
         AND (market_unit_id = $1 OR (product = $2 AND asset_id = ANY($3::text[]))) ORDER BY id`,
-    [unit.id, unit.product, unit.assetIds, at]);
+    [unit.id, unit.product, unit.assetIds, at],
+  );
   return rows.map((r) => r.id);
 }

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkMpanCore, isCompaniesHouseNumber, isEic, isGln, isLei, isUkPostcode, isUkVat, normaliseEvseId } from '../../src/catalogue/identifiers';
+import {
+  checkMpanCore,
+  isCompaniesHouseNumber,
+  isEic,
+  isGln,
+  isLei,
+  isUkPostcode,
+  isUkVat,
+  normaliseEvseId,
+} from '../../src/catalogue/identifiers';
 
 /**
  * The identifier checks of src/catalogue/identifiers.ts, on values from the schemes' public
@@ -15,7 +24,7 @@ import { checkMpanCore, isCompaniesHouseNumber, isEic, isGln, isLei, isUkPostcod
  */
 function mraCheckDigit(first12: string): number {
   const primes = [3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43];
-  return primes.reduce((sum, p, i) => sum + p * Number(first12[i]), 0) % 11 % 10;
+  return (primes.reduce((sum, p, i) => sum + p * Number(first12[i]), 0) % 11) % 10;
 }
 const withCheckDigit = (first12: string) => first12 + mraCheckDigit(first12);
 const digits = (n: number) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join(''));
@@ -32,7 +41,16 @@ describe('MPAN core (checkMpanCore)', () => {
   });
 
   it('format: 13 digits and nothing else', () => {
-    for (const v of ['', '120002330596', '12000233059671', '120002330596X', ' 1200023305967', '1200023305967 ', '12 0002 3305 967', '１200023305967']) {
+    for (const v of [
+      '',
+      '120002330596',
+      '12000233059671',
+      '120002330596X',
+      ' 1200023305967',
+      '1200023305967 ',
+      '12 0002 3305 967',
+      '１200023305967',
+    ]) {
       expect(checkMpanCore(v), JSON.stringify(v)).toBe('format');
     }
   });
@@ -47,27 +65,36 @@ describe('MPAN core (checkMpanCore)', () => {
   });
 
   it('property: every core built by the MRA definition on distributors 10–36 is ok', () => {
-    fc.assert(fc.property(mpanBody, (body) => checkMpanCore(withCheckDigit(body)) === 'ok'), { numRuns: 500 });
+    fc.assert(
+      fc.property(mpanBody, (body) => checkMpanCore(withCheckDigit(body)) === 'ok'),
+      { numRuns: 500 },
+    );
   });
 
   it('property: any other check digit is refused as checkdigit', () => {
-    fc.assert(fc.property(mpanBody, fc.integer({ min: 1, max: 9 }), (body, shift) => {
-      const wrong = (mraCheckDigit(body) + shift) % 10;
-      return checkMpanCore(`${body}${wrong}`) === 'checkdigit';
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(mpanBody, fc.integer({ min: 1, max: 9 }), (body, shift) => {
+        const wrong = (mraCheckDigit(body) + shift) % 10;
+        return checkMpanCore(`${body}${wrong}`) === 'checkdigit';
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('property: changing one digit of the first 12 is caught (the weights are primes, none a multiple of 11)', () => {
     // Each weight is invertible mod 11, so a change of one digit moves the sum mod 11; only when the
     // two remainders are 0 and 10 (both giving check digit 0) can it go unseen.
-    fc.assert(fc.property(mpanBody, fc.integer({ min: 2, max: 11 }), fc.integer({ min: 1, max: 9 }), (body, i, delta) => {
-      const core = withCheckDigit(body);
-      const changed = core.slice(0, i) + ((Number(core[i]) + delta) % 10) + core.slice(i + 1);
-      const before = [3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43].reduce((s, p, k) => s + p * Number(body[k]), 0) % 11;
-      const after = [3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43].reduce((s, p, k) => s + p * Number(changed[k]), 0) % 11;
-      const collides = (before === 0 && after === 10) || (before === 10 && after === 0);
-      return checkMpanCore(changed) === (collides ? 'ok' : 'checkdigit');
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(mpanBody, fc.integer({ min: 2, max: 11 }), fc.integer({ min: 1, max: 9 }), (body, i, delta) => {
+        const core = withCheckDigit(body);
+        const changed = core.slice(0, i) + ((Number(core[i]) + delta) % 10) + core.slice(i + 1);
+        const before = [3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43].reduce((s, p, k) => s + p * Number(body[k]), 0) % 11;
+        const after = [3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43].reduce((s, p, k) => s + p * Number(changed[k]), 0) % 11;
+        const collides = (before === 0 && after === 10) || (before === 10 && after === 0);
+        return checkMpanCore(changed) === (collides ? 'ok' : 'checkdigit');
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -88,7 +115,8 @@ describe('UK VAT number (isUkVat)', () => {
   });
 
   it('refuses a wrong check, a wrong length, another country', () => {
-    for (const v of ['GB123456783', 'GB12345678', 'GB1234567820', 'GB12345678200', '123456782', 'FR123456782', 'GB12345678A']) expect(isUkVat(v), v).toBe(false);
+    for (const v of ['GB123456783', 'GB12345678', 'GB1234567820', 'GB12345678200', '123456782', 'FR123456782', 'GB12345678A'])
+      expect(isUkVat(v), v).toBe(false);
   });
 });
 
@@ -99,16 +127,20 @@ describe('Energy Identification Code (isEic)', () => {
   });
 
   it('refuses a changed check character, a wrong length, lower case, a dash as the check character', () => {
-    for (const v of ['10YGB----------B', '10YGB---------A', '10YGB-----------A', '10ygb----------a', '10YGB-----------']) expect(isEic(v), v).toBe(false);
+    for (const v of ['10YGB----------B', '10YGB---------A', '10YGB-----------A', '10ygb----------a', '10YGB-----------'])
+      expect(isEic(v), v).toBe(false);
   });
 
   it('property: a published code with one of its first 15 characters changed is refused', () => {
     const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-';
     const code = '10YFR-RTE------C';
-    fc.assert(fc.property(fc.integer({ min: 0, max: 14 }), fc.constantFrom(...alphabet), (i, ch) => {
-      fc.pre(ch !== code[i]);
-      return !isEic(code.slice(0, i) + ch + code.slice(i + 1));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 14 }), fc.constantFrom(...alphabet), (i, ch) => {
+        fc.pre(ch !== code[i]);
+        return !isEic(code.slice(0, i) + ch + code.slice(i + 1));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -123,7 +155,10 @@ describe('GS1 Global Location Number (isGln)', () => {
   });
 
   it('property: exactly one check digit fits any 12 digits', () => {
-    fc.assert(fc.property(digits(12), (body) => Array.from({ length: 10 }, (_, d) => isGln(`${body}${d}`)).filter(Boolean).length === 1), { numRuns: 300 });
+    fc.assert(
+      fc.property(digits(12), (body) => Array.from({ length: 10 }, (_, d) => isGln(`${body}${d}`)).filter(Boolean).length === 1),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -134,7 +169,14 @@ describe('Legal Entity Identifier (isLei)', () => {
   });
 
   it('refuses a changed check pair, letters in the check digits, lower case, a wrong length', () => {
-    for (const v of ['HWUPKR0MPOU8FGXBT395', 'HWUPKR0MPOU8FGXBT3A4', 'hwupkr0mpou8fgxbt394', 'HWUPKR0MPOU8FGXBT39', 'HWUPKR0MPOU8FGXBT3944']) expect(isLei(v), v).toBe(false);
+    for (const v of [
+      'HWUPKR0MPOU8FGXBT395',
+      'HWUPKR0MPOU8FGXBT3A4',
+      'hwupkr0mpou8fgxbt394',
+      'HWUPKR0MPOU8FGXBT39',
+      'HWUPKR0MPOU8FGXBT3944',
+    ])
+      expect(isLei(v), v).toBe(false);
   });
 
   it('property: a valid LEI with one digit of its first 18 changed to another digit is refused', () => {
@@ -142,20 +184,25 @@ describe('Legal Entity Identifier (isLei)', () => {
     // to or from a letter can go unseen (as the standard allows).
     const lei = 'HWUPKR0MPOU8FGXBT394';
     const digitAt = [...lei.slice(0, 18)].flatMap((c, i) => (/\d/.test(c) ? [i] : []));
-    fc.assert(fc.property(fc.constantFrom(...digitAt), fc.constantFrom(...'0123456789'), (i, ch) => {
-      fc.pre(ch !== lei[i]);
-      return !isLei(lei.slice(0, i) + ch + lei.slice(i + 1));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.constantFrom(...digitAt), fc.constantFrom(...'0123456789'), (i, ch) => {
+        fc.pre(ch !== lei[i]);
+        return !isLei(lei.slice(0, i) + ch + lei.slice(i + 1));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
 describe('Companies House number (isCompaniesHouseNumber)', () => {
   it('accepts 8 digits, or a registered two-letter prefix and 6 digits', () => {
-    for (const v of ['00000006', '12345678', 'SC123456', 'NI012345', 'OC301234', 'LP000123', 'R0000123']) expect(isCompaniesHouseNumber(v), v).toBe(true);
+    for (const v of ['00000006', '12345678', 'SC123456', 'NI012345', 'OC301234', 'LP000123', 'R0000123'])
+      expect(isCompaniesHouseNumber(v), v).toBe(true);
   });
 
   it('refuses an unknown prefix, a wrong length, lower case', () => {
-    for (const v of ['AB123456', 'XX123456', '1234567', '123456789', 'SC12345', 'sc123456', 'SC 123456']) expect(isCompaniesHouseNumber(v), v).toBe(false);
+    for (const v of ['AB123456', 'XX123456', '1234567', '123456789', 'SC12345', 'sc123456', 'SC 123456'])
+      expect(isCompaniesHouseNumber(v), v).toBe(false);
   });
 });
 
@@ -169,18 +216,21 @@ describe('EVSE ID (normaliseEvseId)', () => {
   });
 
   it('refuses an ID without the E, a short operator, a lone E, a foreign character', () => {
-    for (const v of ['DE*AB7*840*6487', 'DE*AB*E840', 'DE*AB7*E', 'DE*AB7*E84#0', 'D*AB7*E840']) expect(normaliseEvseId(v), v).toBeUndefined();
+    for (const v of ['DE*AB7*840*6487', 'DE*AB*E840', 'DE*AB7*E', 'DE*AB7*E84#0', 'D*AB7*E840'])
+      expect(normaliseEvseId(v), v).toBeUndefined();
   });
 });
 
 describe('UK postcode (isUkPostcode)', () => {
   it('accepts every outward-code shape, with or without the space, any case', () => {
     // Royal Mail's formats: A9, A99, AA9, AA99, A9A, AA9A, then 9AA; and the special GIR 0AA.
-    for (const v of ['M1 1AE', 'B33 8TH', 'CR2 6XH', 'DN55 1PT', 'W1A 0AX', 'EC1A 1BB', 'SW1A1AA', 'sw1a 1aa', 'GIR 0AA']) expect(isUkPostcode(v), v).toBe(true);
+    for (const v of ['M1 1AE', 'B33 8TH', 'CR2 6XH', 'DN55 1PT', 'W1A 0AX', 'EC1A 1BB', 'SW1A1AA', 'sw1a 1aa', 'GIR 0AA'])
+      expect(isUkPostcode(v), v).toBe(true);
   });
 
   it('refuses letters the formats exclude, and what is not a postcode', () => {
     // Q, V, X never start a postcode; C, I, K, M, O, V never end the inward code.
-    for (const v of ['QA1 1AA', 'VA1 1AA', 'XA1 1AA', 'SW1A 1AC', 'SW1A 1AI', 'SW1A  1AA', 'SW1A 1AAA', '12345', '']) expect(isUkPostcode(v), v).toBe(false);
+    for (const v of ['QA1 1AA', 'VA1 1AA', 'XA1 1AA', 'SW1A 1AC', 'SW1A 1AI', 'SW1A  1AA', 'SW1A 1AAA', '12345', ''])
+      expect(isUkPostcode(v), v).toBe(false);
   });
 });

@@ -31,12 +31,21 @@ describe('dispute lifecycle: which action each status allows', () => {
   });
 
   it('refused: resolving an OPEN dispute (it is reviewed first), reviewing twice, anything after the end', () => {
-    expect([mayTransition('OPEN', 'resolve'), mayTransition('UNDER_REVIEW', 'review'), mayTransition('RESOLVED', 'withdraw'), mayTransition('WITHDRAWN', 'comment')]).toEqual([false, false, false, false]);
+    expect([
+      mayTransition('OPEN', 'resolve'),
+      mayTransition('UNDER_REVIEW', 'review'),
+      mayTransition('RESOLVED', 'withdraw'),
+      mayTransition('WITHDRAWN', 'comment'),
+    ]).toEqual([false, false, false, false]);
   });
 
   it('the table names only known statuses and every action', () => {
     expect(Object.keys(FROM).sort()).toEqual([...ACTIONS].sort());
-    expect(Object.values(FROM).flat().every((s) => (DISPUTE_STATUSES as readonly string[]).includes(s))).toBe(true);
+    expect(
+      Object.values(FROM)
+        .flat()
+        .every((s) => (DISPUTE_STATUSES as readonly string[]).includes(s)),
+    ).toBe(true);
   });
 });
 
@@ -44,18 +53,29 @@ describe('dispute rules', () => {
   it('DISPUTE-FIELD-UNKNOWN: a field path must start with a disputable field of the record type', () => {
     expect(checkFields('asset', ['importMpan', 'location.postcode'])).toEqual([]);
     const errors = checkFields('asset', ['importMpan', 'version', 'colour']);
-    expect(errors.map((e) => [e.field, e.code])).toEqual([['fields.1', 'DISPUTE-FIELD-UNKNOWN'], ['fields.2', 'DISPUTE-FIELD-UNKNOWN']]);
+    expect(errors.map((e) => [e.field, e.code])).toEqual([
+      ['fields.1', 'DISPUTE-FIELD-UNKNOWN'],
+      ['fields.2', 'DISPUTE-FIELD-UNKNOWN'],
+    ]);
     expect(errors[1].detail).toMatch(/^"colour" is not a field of asset; its fields are /);
     // Metadata the register writes is not disputable, for any record type.
-    for (const t of ['asset', 'organisation', 'market_unit'] as const) expect(checkFields(t, ['id', 'recordedAt']).map((e) => e.code), t).toEqual(['DISPUTE-FIELD-UNKNOWN', 'DISPUTE-FIELD-UNKNOWN']);
+    for (const t of ['asset', 'organisation', 'market_unit'] as const)
+      expect(
+        checkFields(t, ['id', 'recordedAt']).map((e) => e.code),
+        t,
+      ).toEqual(['DISPUTE-FIELD-UNKNOWN', 'DISPUTE-FIELD-UNKNOWN']);
   });
 
   it('DISPUTE-PROPOSED-FIELD: proposed values only for fields in dispute, and at most MAX_PROPOSED_BYTES of JSON', () => {
     expect([checkProposed(['name'], undefined), checkProposed(['name'], { name: 'x' })]).toEqual([[], []]);
-    expect(checkProposed(['name'], { name: 'x', dno: 'SPEN_SPM' }).map((e) => [e.field, e.code, e.detail])).toEqual([['claim.proposedValues', 'DISPUTE-PROPOSED-FIELD', '"dno" is not one of the fields in dispute (name).']]);
+    expect(checkProposed(['name'], { name: 'x', dno: 'SPEN_SPM' }).map((e) => [e.field, e.code, e.detail])).toEqual([
+      ['claim.proposedValues', 'DISPUTE-PROPOSED-FIELD', '"dno" is not one of the fields in dispute (name).'],
+    ]);
     // {"name":"…"} is 11 bytes around the value.
     expect(checkProposed(['name'], { name: 'x'.repeat(MAX_PROPOSED_BYTES - 11) })).toEqual([]);
-    expect(checkProposed(['name'], { name: 'x'.repeat(MAX_PROPOSED_BYTES - 10) }).map((e) => e.detail)).toEqual([`At most ${MAX_PROPOSED_BYTES} bytes of JSON.`]);
+    expect(checkProposed(['name'], { name: 'x'.repeat(MAX_PROPOSED_BYTES - 10) }).map((e) => e.detail)).toEqual([
+      `At most ${MAX_PROPOSED_BYTES} bytes of JSON.`,
+    ]);
   });
 
   it('resolution: CORRECTED needs a correction; NO_ACTION_REQUIRED needs a note and no correction', () => {
@@ -64,33 +84,76 @@ describe('dispute rules', () => {
       checkResolution({ outcome: 'CORRECTED', correction }),
       checkResolution({ outcome: 'NO_ACTION_REQUIRED', note: 'The record is right.' }),
     ]).toEqual([[], []]);
-    expect(checkResolution({ outcome: 'CORRECTED' }).map((e) => [e.field, e.code])).toEqual([['correction', 'DISPUTE-CORRECTION-REQUIRED']]);
-    expect(checkResolution({ outcome: 'NO_ACTION_REQUIRED', note: '   ', correction }).map((e) => [e.field, e.code])).toEqual([['note', 'DISPUTE-REASON-REQUIRED'], ['correction', 'DISPUTE-CORRECTION-UNEXPECTED']]);
+    expect(checkResolution({ outcome: 'CORRECTED' }).map((e) => [e.field, e.code])).toEqual([
+      ['correction', 'DISPUTE-CORRECTION-REQUIRED'],
+    ]);
+    expect(checkResolution({ outcome: 'NO_ACTION_REQUIRED', note: '   ', correction }).map((e) => [e.field, e.code])).toEqual([
+      ['note', 'DISPUTE-REASON-REQUIRED'],
+      ['correction', 'DISPUTE-CORRECTION-UNEXPECTED'],
+    ]);
   });
 });
 
 describe('asset status after an update (statusAfterUpdate)', () => {
-  const stored = (status: string): Asset => ({
-    status, name: 'Battery 1', category: 'BESS', ratedCapacityKw: 5, importMpan: '1300000000016', exportMpan: null, serialNumber: 'SN-1', dno: 'SPEN_SPM', aliases: [{ scheme: 'mcs', value: 'MCS-1' }],
-  } as unknown as Asset);
+  const stored = (status: string): Asset =>
+    ({
+      status,
+      name: 'Battery 1',
+      category: 'BESS',
+      ratedCapacityKw: 5,
+      importMpan: '1300000000016',
+      exportMpan: null,
+      serialNumber: 'SN-1',
+      dno: 'SPEN_SPM',
+      aliases: [{ scheme: 'mcs', value: 'MCS-1' }],
+    }) as unknown as Asset;
   const after = (over: Partial<AssetFields> = {}) => ({ ...stored('VERIFIED'), ...over }) as unknown as AssetFields;
 
   it('a Verified or Query asset whose checked fields change is Pending Validation again, for each checked field', () => {
     const changes: Partial<AssetFields>[] = [
-      { importMpan: '1300000000034' }, { exportMpan: '1300000000034' }, { serialNumber: 'SN-2' }, { dno: 'SPEN_SPD' }, { category: 'SOLAR_PV' }, { ratedCapacityKw: 6 },
-      { aliases: [{ scheme: 'mcs', value: 'MCS-2' }] }, { aliases: [] },
+      { importMpan: '1300000000034' },
+      { exportMpan: '1300000000034' },
+      { serialNumber: 'SN-2' },
+      { dno: 'SPEN_SPD' },
+      { category: 'SOLAR_PV' },
+      { ratedCapacityKw: 6 },
+      { aliases: [{ scheme: 'mcs', value: 'MCS-2' }] },
+      { aliases: [] },
     ];
     for (const status of ['VERIFIED', 'QUERY']) {
-      for (const c of changes) expect(statusAfterUpdate(stored(status), after(c)), `${status} ${JSON.stringify(c)}`).toBe('PENDING_VALIDATION');
+      for (const c of changes)
+        expect(statusAfterUpdate(stored(status), after(c)), `${status} ${JSON.stringify(c)}`).toBe('PENDING_VALIDATION');
     }
   });
 
   it('unchanged checked fields keep the status: a rename, another alias, the MCS certificates in another order', () => {
-    const withTwo = { ...stored('VERIFIED'), aliases: [{ scheme: 'mcs', value: 'MCS-1' }, { scheme: 'mcs', value: 'MCS-2' }] } as unknown as Asset;
+    const withTwo = {
+      ...stored('VERIFIED'),
+      aliases: [
+        { scheme: 'mcs', value: 'MCS-1' },
+        { scheme: 'mcs', value: 'MCS-2' },
+      ],
+    } as unknown as Asset;
     expect([
       statusAfterUpdate(stored('VERIFIED'), after({ name: 'Renamed' })),
-      statusAfterUpdate(stored('QUERY'), after({ aliases: [{ scheme: 'mcs', value: 'MCS-1' }, { scheme: 'evse', value: 'GBABCE1' }] })),
-      statusAfterUpdate(withTwo, after({ aliases: [{ scheme: 'mcs', value: 'MCS-2' }, { scheme: 'mcs', value: 'MCS-1' }] })),
+      statusAfterUpdate(
+        stored('QUERY'),
+        after({
+          aliases: [
+            { scheme: 'mcs', value: 'MCS-1' },
+            { scheme: 'evse', value: 'GBABCE1' },
+          ],
+        }),
+      ),
+      statusAfterUpdate(
+        withTwo,
+        after({
+          aliases: [
+            { scheme: 'mcs', value: 'MCS-2' },
+            { scheme: 'mcs', value: 'MCS-1' },
+          ],
+        }),
+      ),
       statusAfterUpdate(stored('VERIFIED'), after({ exportMpan: undefined })), // null and absent are the same
     ]).toEqual(['VERIFIED', 'QUERY', 'VERIFIED', 'VERIFIED']);
   });
@@ -111,26 +174,49 @@ describe('switch statuses', () => {
 
 describe('the switch calendar: Great Britain days (src/kernel/dates.ts)', () => {
   it('London midnight is 23:00 UTC the day before in summer time, 00:00 UTC in winter', () => {
-    expect([londonMidnight('2026-06-06').toISOString(), londonMidnight('2026-12-01').toISOString()]).toEqual(['2026-06-05T23:00:00.000Z', '2026-12-01T00:00:00.000Z']);
+    expect([londonMidnight('2026-06-06').toISOString(), londonMidnight('2026-12-01').toISOString()]).toEqual([
+      '2026-06-05T23:00:00.000Z',
+      '2026-12-01T00:00:00.000Z',
+    ]);
     // The days of the clock changes (29 March and 25 October 2026) start in the old offset.
-    expect([londonMidnight('2026-03-29').toISOString(), londonMidnight('2026-03-30').toISOString(), londonMidnight('2026-10-25').toISOString(), londonMidnight('2026-10-26').toISOString()])
-      .toEqual(['2026-03-29T00:00:00.000Z', '2026-03-29T23:00:00.000Z', '2026-10-24T23:00:00.000Z', '2026-10-26T00:00:00.000Z']);
+    expect([
+      londonMidnight('2026-03-29').toISOString(),
+      londonMidnight('2026-03-30').toISOString(),
+      londonMidnight('2026-10-25').toISOString(),
+      londonMidnight('2026-10-26').toISOString(),
+    ]).toEqual(['2026-03-29T00:00:00.000Z', '2026-03-29T23:00:00.000Z', '2026-10-24T23:00:00.000Z', '2026-10-26T00:00:00.000Z']);
   });
 
   it('londonDay and firstDayFrom: an instant at midnight starts its own day; a moment after, the next', () => {
-    expect([londonDay(new Date('2026-06-05T23:00:00Z')), londonDay(new Date('2026-06-05T22:59:59Z')), londonDay(new Date('2026-12-01T00:00:00Z'))]).toEqual(['2026-06-06', '2026-06-05', '2026-12-01']);
-    expect([firstDayFrom(new Date('2026-06-05T23:00:00Z')), firstDayFrom(new Date('2026-06-05T23:00:00.001Z'))]).toEqual(['2026-06-06', '2026-06-07']);
+    expect([
+      londonDay(new Date('2026-06-05T23:00:00Z')),
+      londonDay(new Date('2026-06-05T22:59:59Z')),
+      londonDay(new Date('2026-12-01T00:00:00Z')),
+    ]).toEqual(['2026-06-06', '2026-06-05', '2026-12-01']);
+    expect([firstDayFrom(new Date('2026-06-05T23:00:00Z')), firstDayFrom(new Date('2026-06-05T23:00:00.001Z'))]).toEqual([
+      '2026-06-06',
+      '2026-06-07',
+    ]);
   });
 
   it('addDays crosses months, years and leap days', () => {
-    expect([addDays('2026-01-31', 1), addDays('2026-12-31', 1), addDays('2028-02-28', 1), addDays('2026-03-01', -1), addDays('2026-06-01', 5)]).toEqual(['2026-02-01', '2027-01-01', '2028-02-29', '2026-02-28', '2026-06-06']);
+    expect([
+      addDays('2026-01-31', 1),
+      addDays('2026-12-31', 1),
+      addDays('2028-02-28', 1),
+      addDays('2026-03-01', -1),
+      addDays('2026-06-01', 5),
+    ]).toEqual(['2026-02-01', '2027-01-01', '2028-02-29', '2026-02-28', '2026-06-06']);
   });
 
   it('property: every day’s London midnight is that day in London, and the first day from it is the day itself', () => {
     const day = fc.integer({ min: 0, max: 365 * 30 }).map((n) => addDays('2020-01-01', n));
-    fc.assert(fc.property(day, (d) => {
-      const t = londonMidnight(d);
-      return londonDay(t) === d && firstDayFrom(t) === d && londonDay(new Date(t.getTime() - 1)) === addDays(d, -1);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(day, (d) => {
+        const t = londonMidnight(d);
+        return londonDay(t) === d && firstDayFrom(t) === d && londonDay(new Date(t.getTime() - 1)) === addDays(d, -1);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
