@@ -325,6 +325,16 @@ describe('the lifecycle', () => {
       422,
       invalid('correction.changes.colour', 'REQUEST-UNKNOWN-FIELD'),
     );
+    // A code its catalogue does not hold is found by the correction's own parse (the database's catalogues, not a process-wide list).
+    const unknownCode = await refused(
+      post(`${API}/${d.id}/resolve`, 'operator', {
+        ...good,
+        correction: { version: a.version, changes: { connectionStatus: 'NOT-A-STATUS' } },
+      }),
+      422,
+      invalid('correction.changes.connectionStatus', 'ASSET-CONNECTION-STATUS-UNKNOWN'),
+    );
+    expect(unknownCode.detail).toBe('The update is invalid.');
     const unchanged = await hub.call('GET', `${API}/${d.id}`, { as: 'operator' });
     expect(unchanged.json).toMatchObject({ status: 'UNDER_REVIEW', version: 2, outcome: null, correction: null });
     expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).json.version).toBe(a.version);

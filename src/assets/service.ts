@@ -907,7 +907,8 @@ export async function updateAsset(
   opts: { tx?: Sql; disputeId?: string } = {},
 ): Promise<{ asset: Asset; warnings: Warning[] }> {
   assertAssetId(id);
-  const parsed = AssetPatch.safeParse(raw);
+  // Code fields check against this database's catalogues in the parse (a dispute's correction comes here unparsed).
+  const parsed = parseWithCodes(await catalogueSnapshot(ctx.db, ctx.clock, opts.tx), () => AssetPatch.safeParse(raw));
   if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The update is invalid.', {}, fieldErrorsFromZod(parsed.error, raw));
   const { justification, ...patch } = parsed.data;
   const now = ctx.clock.now();

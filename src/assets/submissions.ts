@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { reach } from '../access/permissions';
 import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
+import { parseWithCodes } from '../catalogue/schema';
 import { catalogueSnapshot } from '../catalogue/snapshot';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
@@ -119,10 +120,11 @@ async function announce(tx: Sql, ctx: Ctx, now: Date, s: Submission, type: 'subm
 export async function submitAsset(ctx: Ctx, p: Principal, raw: unknown): Promise<Submission> {
   const unstorable = unstorableTextAt(raw);
   if (unstorable !== undefined) throw new Problem('REQUEST-TEXT-INVALID', undefined, {}, [fieldError(unstorable, 'REQUEST-TEXT-INVALID')]);
-  const parsed = SubmissionInput.safeParse(raw);
+  const codes = await catalogueSnapshot(ctx.db, ctx.clock);
+  const parsed = parseWithCodes(codes, () => SubmissionInput.safeParse(raw));
   if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The submission is invalid.', {}, fieldErrorsFromZod(parsed.error, raw));
   const now = ctx.clock.now();
-  const checked = checkAsset(parsed.data.asset, now.toISOString().slice(0, 10), await catalogueSnapshot(ctx.db, ctx.clock));
+  const checked = checkAsset(parsed.data.asset, now.toISOString().slice(0, 10), codes);
   if (checked.errors.length)
     throw new Problem(
       'REQUEST-VALIDATION',

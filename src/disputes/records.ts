@@ -2,6 +2,8 @@ import { refuseIfAssetLimited } from '../access/asset-limit';
 import type { Principal } from '../access/principal';
 import { updateAssetIn } from '../assets/service';
 import { selectAsset } from '../assets/store';
+import { parseWithCodes } from '../catalogue/schema';
+import { catalogueSnapshot } from '../catalogue/snapshot';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
@@ -59,7 +61,7 @@ export const DISPUTABLE: Record<DisputedRecordType, DisputableRecord> = {
       if (!(await getOrganisationRow(tx, id))) throw notFound('ORG-NOT-FOUND', 'organisation', id);
     },
     async correct(tx, ctx, actor, id, changes, version, disputeId) {
-      const parsed = OrganisationPatch.safeParse(changes);
+      const parsed = parseWithCodes(await catalogueSnapshot(ctx.db, ctx.clock, tx), () => OrganisationPatch.safeParse(changes));
       if (!parsed.success) throw new Problem('REQUEST-VALIDATION', 'The update is invalid.', {}, fieldErrorsFromZod(parsed.error, changes));
       return (await updateOrganisationIn(tx, ctx, actor, id, parsed.data, version, { disputeId })).version;
     },
