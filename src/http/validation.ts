@@ -37,7 +37,15 @@ export function fieldErrorsFromZod(error: z.ZodError, input: unknown, prefix = '
     }
     out.push(fieldError(at(path), issue.code === 'invalid_type' ? 'REQUEST-FIELD-TYPE' : 'REQUEST-VALIDATION', issue.message));
   }
-  return out;
+  // One error per field and rule: several checks of one rule (an empty name is both too short and off
+  // the pattern) say it once.
+  const seen = new Set<string>();
+  return out.filter((e) => {
+    const key = `${e.field}\u0000${e.code}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** kW quantity: a finite number, not negative, at most 2 decimals, within numeric(12,2). */
