@@ -19,6 +19,10 @@ export const RULES = {
   'REQUEST-UNKNOWN-FIELD': { status: 422, title: 'The field is not part of this resource.' },
   'REQUEST-FIELD-TYPE': { status: 422, title: 'The field has the wrong type.' },
   'REQUEST-FIELD-REQUIRED': { status: 422, title: 'The field is required.' },
+  'REQUEST-CODE-UNKNOWN': {
+    status: 422,
+    title: 'A filter names a code its catalogue does not hold; the detail names the catalogue and where its codes are listed.',
+  },
   'REQUEST-TEXT-INVALID': {
     status: 422,
     title: 'Text cannot hold U+0000 (NUL) or an unpaired surrogate (\\uD800–\\uDFFF); the register cannot store it.',

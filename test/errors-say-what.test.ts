@@ -62,6 +62,9 @@ describe('an unknown code names the value and the catalogue that lists the allow
     expect(r.json.detail).toBe(
       'query.category: "NUCLEAR" is not a code of the asset-categories catalogue; the codes are listed at GET /api/v1/catalogues/asset-categories.',
     );
+    expect(r.json.errors.map((e: { field: string; code: string }) => `${e.field} ${e.code}`)).toEqual([
+      'query.category REQUEST-CODE-UNKNOWN',
+    ]);
   });
 
   it('an overlong value is cut in the detail', async () => {

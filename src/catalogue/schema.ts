@@ -186,7 +186,8 @@ export function codeFilter(catalogue: CatalogueName, example: string) {
     .string()
     .max(64)
     .superRefine((v, ctx) => {
-      if (codesInScope && !codesInScope.get(catalogue, v)) ctx.addIssue({ code: 'custom', message: unknownCodeDetail(v, catalogue) });
+      if (codesInScope && !codesInScope.get(catalogue, v))
+        ctx.addIssue({ code: 'custom', message: 'REQUEST-CODE-UNKNOWN', params: { detail: unknownCodeDetail(v, catalogue) } });
     })
     .openapi({ description: `A code of the ${catalogue} catalogue (GET /api/v1/catalogues/${catalogue}).`, example });
 }
