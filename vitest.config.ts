@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { ISOLATED } from './vitest.isolated.config';
+import { ISOLATED } from './vitest.isolated.config.ts';
 
 export default defineConfig({
   test: {
