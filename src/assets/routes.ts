@@ -8,17 +8,18 @@ import { validatingCodes } from '../catalogue/routes';
 import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
 import {
-  Page,
-  decodeCursor,
-  encodeCursor,
   etag,
-  idempotency,
+  Page,
   parseIfMatch,
-  problemResponses,
+  decodeCursor,
+  idempotency,
+  json,
+  encodeCursor,
   requireIfMatch,
+  problemResponses,
   security,
-  textStream,
   validationHook,
+  textStream,
 } from '../http/common';
 import { Problem } from '../http/problem';
 import { ON_ERROR, bulkFormatOf, parseBulkText, registerRecords, tally, type OnError, type Tally } from './bulk-import';
@@ -40,7 +41,6 @@ import {
 } from './service';
 
 const tags = ['Assets'];
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '01JD8X6N2Q7ZB4Y3W5V6T7S8R9' }) });
 const Filters = z.object({
   organisationId: z.string().max(64).optional(),

@@ -3,7 +3,7 @@ import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import { validatingCodes } from '../catalogue/routes';
 import type { Ctx } from '../context';
-import { idempotency, problemResponses, security, validationHook } from '../http/common';
+import { idempotency, json, problemResponses, security, validationHook } from '../http/common';
 import { Asset } from './schema';
 import {
   AcceptInput,
@@ -18,7 +18,6 @@ import {
   submitAsset,
 } from './submissions';
 
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({
   id: z
     .string()

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
-import { etag, idempotency, problemResponses, requireIfMatch, security, validationHook } from '../http/common';
+import { etag, idempotency, json, requireIfMatch, problemResponses, security, validationHook } from '../http/common';
 import {
   CatalogueCode,
   CatalogueCodeInput,
@@ -17,7 +17,6 @@ import { catalogueSnapshot } from './snapshot';
 import { addCode, codeHistory, getCatalogue, getCode, listCatalogues, updateCode } from './service';
 
 const tags = ['Catalogues'];
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const NameParam = z.object({
   name: z
     .string()

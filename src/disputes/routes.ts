@@ -4,12 +4,13 @@ import type { Context } from 'hono';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import {
-  Page,
-  decodeCursor,
-  encodeCursor,
   etag,
-  idempotency,
+  Page,
   parseIfMatch,
+  decodeCursor,
+  idempotency,
+  json,
+  encodeCursor,
   problemResponses,
   security,
   validationHook,
@@ -37,7 +38,6 @@ import {
 } from './service';
 
 const tags = ['Disputes'];
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({
   id: z
     .string()

@@ -3,13 +3,14 @@ import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import {
-  Page,
-  decodeCursor,
-  encodeCursor,
   etag,
+  Page,
   parseIfMatch,
-  problemResponses,
+  decodeCursor,
+  json,
+  encodeCursor,
   requireIfMatch,
+  problemResponses,
   security,
   validationHook,
 } from '../http/common';
@@ -30,7 +31,6 @@ import {
   updateSubscription,
 } from './webhooks';
 
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const param = (name: string) =>
   z
     .string()

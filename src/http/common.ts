@@ -46,6 +46,12 @@ const PROBLEM_TEXT: Record<number, string> = {
 
 export const security = [{ bearerAuth: [] as string[] }];
 
+/** A route's JSON content description (request body or response) for the OpenAPI document. */
+export const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
+
+/** A keyset page of items: `{ items, nextCursor }` (see Page and encodeCursor). */
+export const pageOf = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
 /** Hook for @hono/zod-openapi validators: every validation failure is a problem with rule codes. */
 export function validationHook(result: { success: boolean; error?: z.ZodError; data?: unknown; target?: string }) {
   // Checked first, valid or not, so that no detail echoes text the register cannot store.

@@ -3,12 +3,11 @@ import { apiRoute } from '../access/api-route';
 import { OAUTH_ROUTES } from '../../identity/index';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
-import { problemResponses, security, validationHook } from '../http/common';
+import { json, problemResponses, security, validationHook } from '../http/common';
 import { ApiClient, ClientInput, createClient, getClient, listClients, revokeClient, rotateClient } from './clients';
 import { Delegation, DelegationInput, getDelegation, grantDelegation, listDelegations, revokeDelegation } from './delegations';
 import { User, UserInput, deactivateUser, getUser, inviteUser, listUsers } from './users';
 
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const param = (name: string) =>
   z
     .string()

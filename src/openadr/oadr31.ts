@@ -25,7 +25,7 @@ import { checkPermission, type AuthEnv } from '../access/auth';
 import { reach } from '../access/permissions';
 import type { Principal } from '../access/principal';
 import type { Ctx } from '../context';
-import { validationHook } from '../http/common';
+import { json, validationHook } from '../http/common';
 import { Problem } from '../http/problem';
 import { isRuleCode } from '../rules';
 import { cancelVenRegistration, registerVen, selectRegistration, updateVenRegistration } from './registrations';
@@ -115,7 +115,6 @@ function oadrHook(result: Parameters<typeof validationHook>[0]) {
   }
 }
 
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const problems = (...statuses: number[]) =>
   Object.fromEntries([400, 401, 403, ...statuses].map((s) => [s, { description: 'OpenADR problem', content: json(OadrProblem) }]));
 const tags = ['OpenADR 3.1'];

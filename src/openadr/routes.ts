@@ -4,13 +4,14 @@ import { PROTOCOLS } from '../../openadr/index';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import {
-  Page,
-  decodeCursor,
-  encodeCursor,
   etag,
+  Page,
   parseIfMatch,
-  problemResponses,
+  decodeCursor,
+  json,
+  encodeCursor,
   requireIfMatch,
+  problemResponses,
   security,
   validationHook,
 } from '../http/common';
@@ -37,7 +38,6 @@ import {
 } from './schema';
 import { getVtn, listVtns, registerVtn, updateVtn } from './vtns';
 
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({
   id: z
     .string()

@@ -4,13 +4,14 @@ import type { AuthEnv } from '../access/auth';
 import { validatingCodes } from '../catalogue/routes';
 import type { Ctx } from '../context';
 import {
+  etag,
   Page,
   decodeCursor,
-  encodeCursor,
-  etag,
   idempotency,
-  problemResponses,
+  json,
+  encodeCursor,
   requireIfMatch,
+  problemResponses,
   security,
   validationHook,
 } from '../http/common';
@@ -28,7 +29,6 @@ const IdParam = z.object({
     .max(64)
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 
 export function organisationRoutes(ctx: Ctx) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });

@@ -3,14 +3,16 @@ import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import {
-  Page,
-  decodeCursor,
-  encodeCursor,
   etag,
-  idempotency,
+  Page,
+  pageOf,
   parseIfMatch,
-  problemResponses,
+  decodeCursor,
+  idempotency,
+  json,
+  encodeCursor,
   requireIfMatch,
+  problemResponses,
   security,
   validationHook,
 } from '../http/common';
@@ -39,7 +41,6 @@ import {
   withdrawEquivalence,
 } from './service';
 
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({
   id: z
     .string()
@@ -52,7 +53,6 @@ const UnitParam = z.object({
     .max(64)
     .openapi({ param: { name: 'id', in: 'path' }, example: '01JD8X6N2Q7ZB4Y3W5V6T7S8R9' }),
 });
-const page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 /** The product catalogue and the table of equivalences (UC-04.01, UC-04.03): docs/products.md. */
 export function productRoutes(ctx: Ctx) {
@@ -75,7 +75,7 @@ export function productRoutes(ctx: Ctx) {
           serviceType: z.enum(SERVICE_TYPES).optional(),
         }),
       },
-      responses: { 200: { description: 'A page of products, by ID', content: json(page(Product)) }, ...problemResponses() },
+      responses: { 200: { description: 'A page of products, by ID', content: json(pageOf(Product)) }, ...problemResponses() },
     }),
     async (c) => {
       const { limit, cursor, ...q } = c.req.valid('query');
@@ -190,7 +190,7 @@ export function productRoutes(ctx: Ctx) {
           status: z.enum(EQUIVALENCE_STATUSES).optional(),
         }),
       },
-      responses: { 200: { description: 'A page of equivalences', content: json(page(Equivalence)) }, ...problemResponses() },
+      responses: { 200: { description: 'A page of equivalences', content: json(pageOf(Equivalence)) }, ...problemResponses() },
     }),
     async (c) => {
       const { limit, cursor, ...q } = c.req.valid('query');

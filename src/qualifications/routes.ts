@@ -2,18 +2,16 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
-import { Page, decodeCursor, encodeCursor, idempotency, problemResponses, security, validationHook } from '../http/common';
+import { Page, pageOf, decodeCursor, idempotency, json, encodeCursor, problemResponses, security, validationHook } from '../http/common';
 import { Opportunity, QUALIFICATION_OUTCOMES, Qualification, QualificationInput } from '../products/schema';
 import { listQualifications, recordQualification, unitOpportunities, unitQualifications } from './service';
 
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const UnitParam = z.object({
   id: z
     .string()
     .max(64)
     .openapi({ param: { name: 'id', in: 'path' }, example: '01JD8X6N2Q7ZB4Y3W5V6T7S8R9' }),
 });
-const page = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 /** Qualification (UC-04.02) and opportunities (UC-04.03) of market units: docs/products.md. */
 export function qualificationRoutes(ctx: Ctx) {
@@ -103,7 +101,7 @@ export function qualificationRoutes(ctx: Ctx) {
           current: z.enum(['true', 'false']).optional().openapi({ description: 'true: only records no later one supersedes' }),
         }),
       },
-      responses: { 200: { description: 'A page of records, by ID', content: json(page(Qualification)) }, ...problemResponses() },
+      responses: { 200: { description: 'A page of records, by ID', content: json(pageOf(Qualification)) }, ...problemResponses() },
     }),
     async (c) => {
       const { limit, cursor, current, ...q } = c.req.valid('query');

@@ -3,14 +3,15 @@ import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import {
-  Page,
-  decodeCursor,
-  encodeCursor,
   etag,
-  idempotency,
+  Page,
   parseIfMatch,
-  problemResponses,
+  decodeCursor,
+  idempotency,
+  json,
+  encodeCursor,
   requireIfMatch,
+  problemResponses,
   security,
   validationHook,
 } from '../http/common';
@@ -29,7 +30,6 @@ import {
 } from './service';
 
 const tags = ['Data quality'];
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const CodeParam = z.object({
   code: z
     .string()

@@ -2,7 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
-import { idempotency, problemResponses, security, validationHook } from '../http/common';
+import { idempotency, json, problemResponses, security, validationHook } from '../http/common';
 import { CONTRACT_STATUSES, Contract, ContractInput, getContract, listContracts, recordContract, setContractStatus } from './contracts';
 import {
   SWITCH_STATUSES,
@@ -19,7 +19,6 @@ import {
 import type { Principal } from '../access/principal';
 import { logPrivateRead, othersRecords } from '../audit/reads';
 
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({
   id: z
     .string()

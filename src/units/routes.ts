@@ -3,14 +3,15 @@ import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
 import {
-  Page,
-  decodeCursor,
-  encodeCursor,
   etag,
-  idempotency,
+  Page,
   parseIfMatch,
-  problemResponses,
+  decodeCursor,
+  idempotency,
+  json,
+  encodeCursor,
   requireIfMatch,
+  problemResponses,
   security,
   validationHook,
 } from '../http/common';
@@ -26,7 +27,6 @@ import {
 } from './service';
 
 const tags = ['Market units'];
-const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const IdParam = z.object({
   id: z
     .string()
