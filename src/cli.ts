@@ -131,6 +131,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return cmd ? 0 : 2;
   }
+  if (cmd === 'token' && !sub) {
+    console.error('fmar: name the organisation: `fmar token ORG` (its ID, or a demo key such as fsp-a, dno, operator)');
+    return 2;
+  }
   const cfg = loadConfig(process.env);
   // The embedded database is opened by one process only (src/node/lock.ts): while a hub holds the
   // folder, commands work through its HTTP API or are refused; otherwise this command holds it.

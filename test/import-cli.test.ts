@@ -201,5 +201,12 @@ describe('fmar import (the command, in a child process)', () => {
     expect(parsed.header).toEqual([...HEADER, '_row', '_errors']);
     expect(parsed.records.map((x) => x.cells.slice(0, HEADER.length + 1))).toEqual([[...csvRow(12, { category: 'NUCLEAR' }), '3']]);
     expect(parsed.records[0].cells[HEADER.length + 1]).toMatch(/^ASSET-CATEGORY-UNKNOWN category: /);
+    // A command missing its argument says what to give, before it opens anything.
+    const token = await cli(['token']);
+    expect([token.code, token.stdout, token.stderr.trim()]).toEqual([
+      2,
+      '',
+      'fmar: name the organisation: `fmar token ORG` (its ID, or a demo key such as fsp-a, dno, operator)',
+    ]);
   }, 180_000);
 });
