@@ -169,3 +169,47 @@ export async function productOwners(tx: Sql, productIds: string[]): Promise<stri
   );
   return rows.map((r) => r.id);
 }
+
+/**
+ * A qualification record (UC-04.02), superseding the current one for the unit and product; the caller
+ * holds the unit's lock (src/qualifications/service.ts), so "current" is unambiguous.
+ */
+export async function insertQualification(
+  tx: Sql,
+  q: {
+    id: string;
+    unitId: string;
+    productId: string;
+    outcome: string;
+    validFrom: string;
+    validTo: string | null;
+    reference: string | null;
+    notes: string | null;
+    systemOperatorId: string;
+    at: string;
+    by: string;
+  },
+): Promise<void> {
+  const [prev] = await tx.query<{ id: string }>(
+    `SELECT q.id FROM qualification q WHERE q.market_unit_id = $1 AND q.product_id = $2 AND NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id)`,
+    [q.unitId, q.productId],
+  );
+  await tx.query(
+    `INSERT INTO qualification (id, market_unit_id, product_id, outcome, valid_from, valid_to, reference, notes, system_operator_id, supersedes, recorded_at, recorded_by)
+    VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11::timestamptz, $12)`,
+    [
+      q.id,
+      q.unitId,
+      q.productId,
+      q.outcome,
+      q.validFrom,
+      q.validTo,
+      q.reference,
+      q.notes,
+      q.systemOperatorId,
+      prev?.id ?? null,
+      q.at,
+      q.by,
+    ],
+  );
+}

@@ -13,6 +13,7 @@ import {
   PRODUCT_COLS,
   QUALIFICATION_COLS,
   activeQualifications,
+  insertQualification,
   productOffered,
   toProduct,
   toQualification,
@@ -64,28 +65,19 @@ export async function recordQualification(
       throw new Problem(broken, `Product ${productId} is owned by ${product.ownerOrganisationId}; only it records qualifications for it.`, {
         ownerOrganisationId: product.ownerOrganisationId,
       });
-    const [prev] = await tx.query(
-      `SELECT q.id FROM qualification q WHERE q.market_unit_id = $1 AND q.product_id = $2 AND NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id)`,
-      [unitId, productId],
-    );
-    await tx.query(
-      `INSERT INTO qualification (id, market_unit_id, product_id, outcome, valid_from, valid_to, reference, notes, system_operator_id, supersedes, recorded_at, recorded_by)
-      VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11::timestamptz, $12)`,
-      [
-        id,
-        unitId,
-        productId,
-        input.outcome,
-        input.validFrom,
-        input.validTo ?? null,
-        input.reference ?? null,
-        input.notes ?? null,
-        actor.organisationId,
-        prev?.id ?? null,
-        at,
-        recordedBy(actor),
-      ],
-    );
+    await insertQualification(tx, {
+      id,
+      unitId,
+      productId,
+      outcome: input.outcome,
+      validFrom: input.validFrom,
+      validTo: input.validTo ?? null,
+      reference: input.reference ?? null,
+      notes: input.notes ?? null,
+      systemOperatorId: actor.organisationId,
+      at,
+      by: recordedBy(actor),
+    });
     const result = { reassessmentCleared: false };
     await ctx.hooks.run(qualificationRecorded, tx, { ctx, actor, unitId, qualificationId: id, outcome: input.outcome, now, result });
     const { reassessmentCleared } = result;
