@@ -28,7 +28,7 @@ import {
   replayDelivery,
   rotateSecret,
   updateSubscription,
-} from './webhooks';
+} from './subscriptions';
 
 const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
 const param = (name: string) =>
