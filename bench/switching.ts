@@ -32,7 +32,7 @@ import { registerAssets } from '../src/assets/service';
 import { loadConfig } from '../src/config';
 import { CONSENT_ALGORITHMS, CONSENT_DEFAULTS, CONSENT_TOKEN_TYPE } from '../src/consent/index';
 import { DEMO_ORGANISATIONS, seedDemo } from '../src/demo/seed';
-import { DELIVERY_DEFAULTS, deliverDue, signWebhook } from '../src/events/delivery';
+import { DELIVERY_DEFAULTS, deliverDue, signWebhook } from '../src/webhooks/delivery';
 import { toCloudEvent, type OutboxRow } from '../src/events/outbox';
 import { assemble } from '../src/node/setup';
 import { systemClock } from '../src/ports';

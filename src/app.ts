@@ -14,7 +14,7 @@ import { jsonLdContext } from '../cim/index';
 import type { Ctx } from './context';
 import { signallingCommits } from './events/outbox';
 import { eventRoutes } from './events/routes';
-import { webhookRoutes } from './events/webhook-routes';
+import { webhookRoutes } from './webhooks/routes';
 import { Problem, problemResponse } from './http/problem';
 import { pageRoutes, routeNotFoundDetail } from './http/pages';
 import { rateLimit, rateLimiter } from './http/rate-limit';

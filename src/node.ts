@@ -10,7 +10,7 @@ import { applyDueSwitches, checkConsentStatusLists } from './switching/switches'
 import { seedDemo } from './demo/seed';
 import { seedDemoMarket } from './demo/market';
 import { warnExpiringCredentials } from './identity/clients';
-import { pruneDeliveries, startDeliveryWorker, type DeliveryWorker } from './events/delivery';
+import { pruneDeliveries, startDeliveryWorker, type DeliveryWorker } from './webhooks/delivery';
 import { DEFAULT_LEASE_MS, startCimJobWorker } from './cim/jobs';
 import { hostname } from 'node:os';
 import { sweepRateLimits } from './http/rate-limit';

@@ -3,7 +3,7 @@ import { CimParseError, decodeXml, parseCimXml } from '../cim/index';
 import { normaliseBaseUrl, parseCreatedPartyRegistration } from '../openadr/index';
 import { csvToInputs, parseCsv } from '../src/assets/csv';
 import { EMAIL_RE, checkMpanCore, isEic, isLei, isUkPostcode, isUkVat, normaliseEvseId } from '../src/catalogue/identifiers';
-import { urlRefusal } from '../src/events/webhooks';
+import { urlRefusal } from '../src/webhooks/subscriptions';
 import { DefinitionError, parseDefinition } from '../src/quality/language';
 
 /**

@@ -25,7 +25,7 @@ import { NEVER_DELEGATED, grantDelegation, revokeDelegation } from '../src/ident
 import { registerVen } from '../src/openadr/registrations';
 import { registerVtn } from '../src/openadr/vtns';
 import { writeEvents } from '../src/events/outbox';
-import { createSubscription, rotateSecret } from '../src/events/webhooks';
+import { createSubscription, rotateSecret } from '../src/webhooks/subscriptions';
 import { createMarketUnit } from '../src/units/service';
 import { recordEquivalence } from '../src/products/service';
 import { raiseDispute, withdrawDispute } from '../src/disputes/service';

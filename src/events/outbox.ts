@@ -2,7 +2,6 @@ import { PERMISSIONS, SEES_ALL } from '../access/permissions';
 import type { EventSink, IdSource } from '../ports';
 import type { Db, Row, Sql } from '../storage/db';
 import { recipientsCtes } from './recipients';
-import { deliveriesCte } from './webhooks';
 
 /** A change event, stored in the outbox in the change's transaction (CloudEvents-shaped on read). */
 export interface ChangeEvent {
@@ -118,4 +117,31 @@ export async function readEvents(
         params,
       );
   return rows.map((r) => toCloudEvent(r, opts.source));
+}
+
+/**
+ * The CTE `dl` of writeEvents' statement (after `ev` and `rc`): a PENDING delivery for each enabled
+ * subscription of a recipient organisation whose filters match the event, and, for subscriptions
+ * with allEvents of an organisation whose roles see every event, one per change. The organisation
+ * must be active and hold a role that reads events. Parameters are named by the caller.
+ */
+function deliveriesCte(p: { at: string; readerRoles: string; allRoles: string }): string {
+  return `dl AS (
+  INSERT INTO webhook_delivery (subscription_id, event_id, status, attempts, next_attempt_at, scheduled_at, created_at)
+  SELECT s.id, x.event_id, 'PENDING', 0, ${p.at}::timestamptz, ${p.at}::timestamptz, ${p.at}::timestamptz
+    FROM (SELECT s.id, rc.event_id FROM rc
+            JOIN webhook_subscription s ON s.organisation_id = rc.organisation_id AND s.enabled
+            JOIN organisation o ON o.id = s.organisation_id
+           WHERE NOT (s.all_events AND o.roles && ${p.allRoles}::text[])
+          UNION ALL
+          SELECT s.id, g.id FROM (SELECT DISTINCT ON (grp) id FROM ev ORDER BY grp, id) g
+            JOIN webhook_subscription s ON s.enabled AND s.all_events
+            JOIN organisation o ON o.id = s.organisation_id AND o.roles && ${p.allRoles}::text[]) AS x(sub, event_id)
+    JOIN webhook_subscription s ON s.id = x.sub
+    JOIN organisation o ON o.id = s.organisation_id AND o.status = 'ACTIVE' AND o.roles && ${p.readerRoles}::text[]
+    JOIN ev e ON e.id = x.event_id
+   WHERE EXISTS (SELECT 1 FROM unnest(s.event_types) f WHERE e.type LIKE replace(f, '*', '%'))
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+)`;
 }

@@ -6,6 +6,7 @@ import type { OrganisationRole } from '../access/roles';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents } from '../events/outbox';
+import { changeVersioned, changeVersionedMany, type ChangeCtx } from '../kernel/versioned';
 import { Problem, fieldError, validationProblem } from '../http/problem';
 import { EMAIL_RE } from '../catalogue/identifiers';
 import { pgErrorCode, type Sql } from '../storage/db';
@@ -157,12 +158,19 @@ export async function listUsers(ctx: Ctx, p: Principal, orgId: string): Promise<
   ).map(toUser);
 }
 
-async function userRow(tx: Sql, orgId: string, id: string, lock = false) {
+async function findUser(tx: Sql, orgId: string, id: string, lock = false): Promise<UserRow | undefined> {
   const [row] = await tx.query<UserRow>(`SELECT * FROM app_user WHERE id = $1 AND organisation_id = $2${lock ? ' FOR UPDATE' : ''}`, [
     id,
     orgId,
   ]);
-  if (!row) throw new Problem('USER-NOT-FOUND', `No person ${id} in organisation ${orgId}.`);
+  return row;
+}
+
+const userNotFound = (orgId: string, id: string) => new Problem('USER-NOT-FOUND', `No person ${id} in organisation ${orgId}.`);
+
+async function userRow(tx: Sql, orgId: string, id: string, lock = false) {
+  const row = await findUser(tx, orgId, id, lock);
+  if (!row) throw userNotFound(orgId, id);
   return row;
 }
 
@@ -176,25 +184,30 @@ export async function deactivateUser(ctx: Ctx, p: Principal, orgId: string, id: 
   canSee(p, orgId, true);
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
-    const row = await userRow(tx, orgId, id, true);
-    if (row.status === 'DEACTIVATED') throw new Problem('USER-ALREADY-DEACTIVATED');
-    const user = await deactivate(tx, [id], now, recordedBy(p));
-    await writeAudit(tx, p, now, [{ action: 'user.deactivated', recordType: 'user', recordId: id, organisationId: orgId }]);
-    await writeEvents(tx, ctx.ids, now, [
-      { type: 'fmar.user.deactivated', subject: id, organisationId: orgId, data: { userId: id, organisationId: orgId } },
-    ]);
-    return toUser(user[0]);
+    const { after } = await changeVersioned(tx, ctx, p, now, {
+      table: 'app_user',
+      key: { id },
+      label: 'The person',
+      lock: () => findUser(tx, orgId, id, true),
+      notFound: () => userNotFound(orgId, id),
+      guard: (row) => {
+        if (row.status === 'DEACTIVATED') throw new Problem('USER-ALREADY-DEACTIVATED');
+      },
+      set: () => ({ sql: `status = 'DEACTIVATED', deactivated_at = $1::timestamptz, invitation_hash = NULL`, params: [now.toISOString()] }),
+      returning: '*',
+      toRecord: (r: UserRow) => r,
+      afterWrite: () => endSessions(tx, [id]),
+      audit: () => [{ action: 'user.deactivated', recordType: 'user', recordId: id, organisationId: orgId }],
+      events: () => [{ type: 'fmar.user.deactivated', subject: id, organisationId: orgId, data: { userId: id, organisationId: orgId } }],
+    });
+    return toUser(after);
   });
   revocations.emit();
   return out;
 }
 
-async function deactivate(tx: Sql, ids: string[], now: Date, by: string) {
-  const rows = await tx.query<UserRow>(
-    `UPDATE app_user SET status = 'DEACTIVATED', deactivated_at = $2::timestamptz, invitation_hash = NULL, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3
-    WHERE id = ANY($1::text[]) AND status <> 'DEACTIVATED' RETURNING *`,
-    [ids, now.toISOString(), by],
-  );
+/** The people's provider grants and sessions end. */
+async function endSessions(tx: Sql, ids: string[]) {
   const grants = await tx.query<{ id: string }>(`SELECT id FROM oidc_payload WHERE model = 'Grant' AND account_id = ANY($1::text[])`, [
     ids,
   ]);
@@ -202,38 +215,51 @@ async function deactivate(tx: Sql, ids: string[], now: Date, by: string) {
     ids,
     grants.map((g) => g.id),
   ]);
-  return rows;
 }
 
 /**
  * UC-01.04 side effects, in the de-registration's transaction: every person of the organisation is
- * deactivated, its API clients are revoked, its provider grants and sessions end, and delegations
- * to and from it are revoked. The caller emits `revocations` after its commit.
+ * deactivated, its API clients are revoked (each a versioned change, set-based), its provider
+ * grants and sessions end, and delegations to and from it are revoked. The caller emits
+ * `revocations` after its commit.
  */
 export async function closeOrganisationCredentials(
   tx: Sql,
+  ctx: ChangeCtx,
+  actor: Principal,
   orgId: string,
   now: Date,
-  by: string,
 ): Promise<{ users: number; clients: number; delegations: number }> {
-  const users = await tx.query<{ id: string }>(`SELECT id FROM app_user WHERE organisation_id = $1 AND status <> 'DEACTIVATED'`, [orgId]);
-  await deactivate(
+  const users = await tx.query<{ id: string; version: number }>(
+    `SELECT id, version FROM app_user WHERE organisation_id = $1 AND status <> 'DEACTIVATED' ORDER BY id FOR UPDATE`,
+    [orgId],
+  );
+  await changeVersionedMany(tx, ctx, actor, now, {
+    table: 'app_user',
+    befores: users,
+    set: { sql: `status = 'DEACTIVATED', deactivated_at = $2::timestamptz, invitation_hash = NULL`, params: [] },
+  });
+  await endSessions(
     tx,
     users.map((u) => u.id),
-    now,
-    by,
   );
-  const clients = await tx.query<{ client_id: string }>(
-    `UPDATE api_client SET status = 'REVOKED', revoked_at = $2::timestamptz, version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3
-    WHERE organisation_id = $1 AND status = 'ACTIVE' RETURNING client_id`,
-    [orgId, now.toISOString(), by],
+  const clients = await tx.query<{ client_id: string; version: number }>(
+    `SELECT client_id, version FROM api_client WHERE organisation_id = $1 AND status = 'ACTIVE' ORDER BY client_id FOR UPDATE`,
+    [orgId],
   );
+  await changeVersionedMany(tx, ctx, actor, now, {
+    table: 'api_client',
+    key: 'client_id',
+    keyOf: (c) => c.client_id,
+    befores: clients,
+    set: { sql: `status = 'REVOKED', revoked_at = $2::timestamptz`, params: [] },
+  });
   if (clients.length)
     await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = ANY($1::text[])`, [clients.map((c) => c.client_id)]);
   const delegations = await tx.query(
     `UPDATE delegation SET status = 'REVOKED', revoked_at = $2::timestamptz, revoked_by = $3, reason = COALESCE(reason, 'organisation de-registered')
     WHERE (delegator_id = $1 OR delegate_id = $1) AND status = 'ACTIVE' RETURNING id`,
-    [orgId, now.toISOString(), by],
+    [orgId, now.toISOString(), recordedBy(actor)],
   );
   return { users: users.length, clients: clients.length, delegations: delegations.length };
 }
@@ -246,16 +272,29 @@ export async function acceptInvitation(ctx: Ctx, token: string, password: string
   const hash = await hashPassword(password);
   const tokenHash = await sha256(token);
   return ctx.db.transaction(async (tx) => {
-    const [row] = await tx.query<UserRow>(
-      `UPDATE app_user SET status = 'ACTIVE', password_hash = $2, invitation_hash = NULL, invitation_expires_at = NULL, version = version + 1, recorded_at = $3::timestamptz, recorded_by = id
-      WHERE invitation_hash = $1 AND status = 'INVITED' AND invitation_expires_at > $3::timestamptz RETURNING *`,
-      [tokenHash, hash, now.toISOString()],
+    const [invitee] = await tx.query<UserRow>(
+      `SELECT * FROM app_user WHERE invitation_hash = $1 AND status = 'INVITED' AND invitation_expires_at > $2::timestamptz FOR UPDATE`,
+      [tokenHash, now.toISOString()],
     );
-    if (!row) throw new Problem('USER-INVITATION-INVALID');
-    await writeAudit(tx, { subject: row.id, organisationId: row.organisation_id, roles: [], scopes: [], dnoCodes: [] }, now, [
-      { action: 'user.activated', recordType: 'user', recordId: row.id, organisationId: row.organisation_id },
-    ]);
-    return toUser(row);
+    if (!invitee) throw new Problem('USER-INVITATION-INVALID');
+    // The person accepts for themselves: their ID is the change's recorded_by and its audit actor.
+    const self: Principal = { subject: invitee.id, organisationId: invitee.organisation_id, roles: [], scopes: [], dnoCodes: [] };
+    const { after } = await changeVersioned(tx, ctx, self, now, {
+      table: 'app_user',
+      key: { id: invitee.id },
+      label: 'The person',
+      lock: () => Promise.resolve(invitee),
+      notFound: () => new Problem('USER-INVITATION-INVALID'),
+      set: () => ({
+        sql: `status = 'ACTIVE', password_hash = $1, invitation_hash = NULL, invitation_expires_at = NULL`,
+        params: [hash],
+      }),
+      returning: '*',
+      toRecord: (r: UserRow) => r,
+      audit: () => [{ action: 'user.activated', recordType: 'user', recordId: invitee.id, organisationId: invitee.organisation_id }],
+      events: () => [],
+    });
+    return toUser(after);
   });
 }
 

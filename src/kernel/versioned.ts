@@ -114,51 +114,72 @@ async function keepVersion<R extends Versioned, W extends object>(tx: Sql, spec:
   );
 }
 
+/** A change of many records of one table, already locked by the caller (see changeVersionedMany). */
+export interface ManyChange<R extends Versioned> {
+  table: string;
+  /** The key column (default `id`) and a record's value of it (default its `id`). */
+  key?: string;
+  keyOf?: (before: R) => string;
+  /** Keep the prior versions in record_history under this record type (omitted as in Change). */
+  history?: string;
+  befores: R[];
+  /**
+   * The new column values for every record, and a condition a row must still meet (its parameters
+   * are numbered from $4: $1 is the keys, $2 recorded_at, $3 recorded_by). Without it only the
+   * version and its stamp change (the caller writes what changed in its own tables).
+   */
+  set?: { sql: string; params: unknown[]; where?: string };
+  /** recorded_by when it is not the actor's. */
+  by?: string;
+  audit?: (before: R, version: number) => AuditEntry;
+  events?: (before: R, version: number) => ChangeEvent[];
+}
+
 /**
  * The set-based variant for many records of one table, already locked by the caller (CIM
- * enrichment): their current versions go to history in one statement and one UPDATE bumps them
- * (the caller writes what changed in its own tables); then one audit and one event write.
+ * enrichment, an organisation's people and clients when it closes, subscriptions a receiver
+ * ended): their current versions go to history in one statement and one UPDATE bumps them (with
+ * `set`'s columns); then one audit and one event write.
  */
-export async function changeVersionedMany<R extends { id: string; version: number; recordedAt: string; recordedBy: string }>(
+export async function changeVersionedMany<R extends Versioned>(
   tx: Sql,
   ctx: ChangeCtx,
   actor: Principal,
   now: Date,
-  spec: {
-    table: string;
-    history: string;
-    befores: R[];
-    audit: (before: R, version: number) => AuditEntry;
-    events: (before: R, version: number) => ChangeEvent[];
-  },
+  spec: ManyChange<R>,
 ): Promise<void> {
   if (!spec.befores.length) return;
   const at = now.toISOString();
+  const key = spec.key ?? 'id';
+  const keyOf = spec.keyOf ?? ((b: R) => String((b as R & { id?: unknown }).id));
+  const keys = spec.befores.map(keyOf);
+  if (spec.history)
+    await tx.query(
+      `INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)
+      SELECT $3, x.key, t.version, x.data, t.recorded_at, t.recorded_by, $2::timestamptz
+        FROM jsonb_to_recordset($1::jsonb) AS x(key text, data jsonb) JOIN ${spec.table} t ON t.${key} = x.key`,
+      [spec.befores.map((b, i) => ({ key: keys[i], data: b })), at, spec.history],
+    );
   await tx.query(
-    `INSERT INTO record_history (record_type, record_id, version, data, recorded_at, recorded_by, superseded_at)
-    SELECT $3, x.id, x.version, x.data, x.recorded_at, x.recorded_by, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS x(id text, version integer, data jsonb, recorded_at timestamptz, recorded_by text)`,
-    [
-      spec.befores.map((b) => ({ id: b.id, version: b.version, data: b, recorded_at: b.recordedAt, recorded_by: b.recordedBy })),
-      at,
-      spec.history,
-    ],
+    `UPDATE ${spec.table} SET ${spec.set ? `${spec.set.sql}, ` : ''}version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3
+    WHERE ${key} IN (SELECT jsonb_array_elements_text($1::jsonb))${spec.set?.where ? ` AND ${spec.set.where}` : ''}`,
+    [keys, at, spec.by ?? recordedBy(actor), ...(spec.set?.params ?? [])],
   );
-  await tx.query(
-    `UPDATE ${spec.table} SET version = version + 1, recorded_at = $2::timestamptz, recorded_by = $3 WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
-    [spec.befores.map((b) => b.id), at, recordedBy(actor)],
-  );
-  await writeAudit(
-    tx,
-    actor,
-    now,
-    spec.befores.map((b) => spec.audit(b, b.version + 1)),
-  );
-  await writeEvents(
-    tx,
-    ctx.ids,
-    now,
-    spec.befores.flatMap((b) => spec.events(b, b.version + 1)),
-  );
+  const { audit, events } = spec;
+  if (audit)
+    await writeAudit(
+      tx,
+      actor,
+      now,
+      spec.befores.map((b) => audit(b, b.version + 1)),
+    );
+  if (events)
+    await writeEvents(
+      tx,
+      ctx.ids,
+      now,
+      spec.befores.flatMap((b) => events(b, b.version + 1)),
+    );
 }
 
 /** The kept prior versions of a record, newest first (each the wire shape its module wrote: T). */

@@ -328,7 +328,7 @@ export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: str
       set: async () => {
         await assertNoActiveAssets(tx, id);
         // UC-01.04: its people are deactivated, its clients, grants and delegations revoked.
-        closed = await closeOrganisationCredentials(tx, id, now, recordedBy(actor));
+        closed = await closeOrganisationCredentials(tx, ctx, actor, id, now);
         return { sql: `status = 'WITHDRAWN', deregistered_at = $1::timestamptz`, params: [now.toISOString()] };
       },
       audit: () => [

@@ -1,7 +1,10 @@
+import type { Principal } from '../access/principal';
+import { ulidSource } from '../ids';
+import { changeVersionedMany } from '../kernel/versioned';
 import type { Clock } from '../ports';
 import type { Sql } from '../storage/db';
-import { EVENT_READER_ROLES, toCloudEvent } from './outbox';
-import { urlRefusal } from './webhooks';
+import { EVENT_READER_ROLES, toCloudEvent } from '../events/outbox';
+import { urlRefusal } from './subscriptions';
 
 /**
  * The webhook delivery worker (docs/events.md). Deliveries are rows written with their event
@@ -204,8 +207,14 @@ async function attempt(c: Claimed, now: Date, o: DeliveryOptions & typeof DELIVE
   };
 }
 
-/** Record outcomes in one statement; a row re-claimed meanwhile (its attempts moved on) is left alone. */
-async function record(db: Sql, now: Date, outcomes: Outcome[]) {
+/** Who disables a subscription whose receiver answered 410 Gone (its recorded_by). */
+const DELIVERY_WORKER: Principal = { subject: 'webhook-delivery', organisationId: '', roles: [], scopes: [], dnoCodes: [] };
+
+/**
+ * Record outcomes in one statement; a row re-claimed meanwhile (its attempts moved on) is left alone.
+ * Subscriptions whose receiver answered 410 Gone are disabled in one set-based versioned change.
+ */
+async function record(db: Sql, clock: Clock, now: Date, outcomes: Outcome[]) {
   if (!outcomes.length) return;
   await db.query(
     `UPDATE webhook_delivery d SET status = x.status, next_attempt_at = COALESCE(x.next_attempt_at, d.next_attempt_at), last_status = x.last_status, last_error = x.last_error,
@@ -216,11 +225,15 @@ async function record(db: Sql, now: Date, outcomes: Outcome[]) {
   );
   const gone = [...new Set(outcomes.filter((x) => x.gone).map((x) => x.subscription_id))];
   if (gone.length) {
-    await db.query(
-      `UPDATE webhook_subscription SET enabled = false, disabled_reason = 'The receiver answered 410 Gone.', version = version + 1, recorded_at = $2::timestamptz, recorded_by = 'webhook-delivery'
-      WHERE id = ANY($1::text[]) AND enabled`,
-      [gone, now.toISOString()],
+    const befores = await db.query<{ id: string; version: number }>(
+      `SELECT id, version FROM webhook_subscription WHERE id = ANY($1::text[]) AND enabled ORDER BY id FOR UPDATE`,
+      [gone],
     );
+    await changeVersionedMany(db, { ids: ulidSource(clock) }, DELIVERY_WORKER, now, {
+      table: 'webhook_subscription',
+      befores,
+      set: { sql: `enabled = false, disabled_reason = 'The receiver answered 410 Gone.'`, params: [], where: 'enabled' },
+    });
   }
 }
 
@@ -230,7 +243,7 @@ export async function deliverDue(db: Sql, clock: Clock, opts: DeliveryOptions): 
   const claimed = await claim(db, clock.now(), o);
   // Attempts cut short by a stop are not recorded; the finished ones are.
   const outcomes = (await Promise.all(claimed.map((c) => attempt(c, clock.now(), o)))).filter((x): x is Outcome => x !== undefined);
-  await record(db, clock.now(), outcomes);
+  await record(db, clock, clock.now(), outcomes);
   const n = (s: Outcome['status']) => outcomes.filter((x) => x.status === s).length;
   return { claimed: claimed.length, delivered: n('DELIVERED'), retrying: n('PENDING'), dead: n('DEAD') };
 }

@@ -4,13 +4,14 @@ import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { Problem, fieldError, validationProblem, type FieldError } from '../http/problem';
+import { changeVersioned } from '../kernel/versioned';
 import type { Sql } from '../storage/db';
-import { isTypePattern } from './recipients';
+import { isTypePattern } from '../events/recipients';
 
 /**
  * Webhook subscriptions (docs/events.md): an organisation asks for the events it is a recipient of
  * to be POSTed to a URL, signed with a secret the hub issues. Deliveries are made by
- * src/events/delivery.ts; this module owns the subscriptions, the deliveries' views and replay.
+ * src/webhooks/delivery.ts; this module owns the subscriptions, the deliveries' views and replay.
  */
 
 export const MAX_SUBSCRIPTIONS = 20;
@@ -124,7 +125,6 @@ interface SubscriptionRow {
   pending?: number;
   dead?: number;
 }
-type Counts = Required<Pick<SubscriptionRow, 'pending' | 'dead'>>;
 
 function toSubscription(r: SubscriptionRow): WebhookSubscription {
   return {
@@ -399,46 +399,70 @@ export async function updateSubscription(
   o: { production: boolean },
 ): Promise<WebhookSubscription> {
   const now = ctx.clock.now();
+  const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
   return ctx.db.transaction(async (tx) => {
-    const r = await subscriptionRow(tx, p, id, 'webhooks.write', true);
-    if (r.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `The subscription is at version ${r.version}.`);
-    const eventTypes = patch.eventTypes ? [...new Set(patch.eventTypes)] : undefined;
-    const errors = checkInput({ url: patch.url, eventTypes }, o.production);
-    if (patch.allEvents && !reach('events.read', p.roles).all && !r.all_events) errors.push(fieldError('allEvents', 'WEBHOOK-ALL-EVENTS'));
-    if (errors.length) throw validationProblem(errors);
-    const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-    const [u] = await tx.query<SubscriptionRow>(
-      `UPDATE webhook_subscription SET url = COALESCE($2, url), description = CASE WHEN $3 THEN $4 ELSE description END, event_types = COALESCE($5::text[], event_types),
-         all_events = COALESCE($6, all_events), enabled = COALESCE($7, enabled), disabled_reason = CASE WHEN $7 THEN NULL ELSE disabled_reason END,
-         version = version + 1, recorded_at = $8::timestamptz, recorded_by = $9 WHERE id = $1 RETURNING *`,
-      [
-        id,
-        patch.url ?? null,
-        patch.description !== undefined,
-        patch.description ?? null,
-        eventTypes ?? null,
-        patch.allEvents ?? null,
-        patch.enabled ?? null,
-        now.toISOString(),
-        recordedBy(p),
-      ],
-    );
-    await writeAudit(tx, p, now, [
-      {
-        action: 'webhook.updated',
-        recordType: AUDIT,
-        recordId: id,
-        organisationId: r.organisation_id,
-        detail: { changed, url: u.url, eventTypes: u.event_types, enabled: u.enabled },
+    const { after } = await changeVersioned(tx, ctx, p, now, {
+      ...subscriptionRecord(tx, p, id),
+      guard: (r) => {
+        if (r.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `The subscription is at version ${r.version}.`);
       },
-    ]);
-    return toSubscription({ ...u, ...(await counts(tx, id)) });
+      set: (r) => {
+        const eventTypes = patch.eventTypes ? [...new Set(patch.eventTypes)] : undefined;
+        const errors = checkInput({ url: patch.url, eventTypes }, o.production);
+        if (patch.allEvents && !reach('events.read', p.roles).all && !r.all_events)
+          errors.push(fieldError('allEvents', 'WEBHOOK-ALL-EVENTS'));
+        if (errors.length) throw validationProblem(errors);
+        return {
+          sql: `url = COALESCE($1, url), description = CASE WHEN $2 THEN $3 ELSE description END, event_types = COALESCE($4::text[], event_types),
+            all_events = COALESCE($5, all_events), enabled = COALESCE($6, enabled), disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END`,
+          params: [
+            patch.url ?? null,
+            patch.description !== undefined,
+            patch.description ?? null,
+            eventTypes ?? null,
+            patch.allEvents ?? null,
+            patch.enabled ?? null,
+          ],
+        };
+      },
+      audit: (r, u) => [
+        {
+          action: 'webhook.updated',
+          recordType: AUDIT,
+          recordId: id,
+          organisationId: r.organisation_id,
+          detail: { changed, url: u.url, eventTypes: u.event_types, enabled: u.enabled },
+        },
+      ],
+    });
+    return toSubscription(after);
   });
 }
 
-async function counts(db: Sql, id: string): Promise<Counts> {
-  const [c] = await db.query<Counts>(`SELECT ${COUNTS} FROM webhook_subscription s WHERE s.id = $1`, [id]);
-  return c;
+/**
+ * A subscription as a versioned record (changeVersioned): read and locked with the caller's
+ * visibility for webhooks.write, returned with its delivery counts. No history is kept (its audit
+ * trail is its history) and a change writes no event.
+ */
+function subscriptionRecord(tx: Sql, p: Principal, id: string) {
+  return {
+    table: 'webhook_subscription',
+    alias: 's',
+    key: { id },
+    label: 'The subscription',
+    lock: async () => {
+      const params: unknown[] = [id];
+      const [r] = await tx.query<SubscriptionRow>(
+        `SELECT s.* FROM webhook_subscription s WHERE s.id = $1 AND ${visible(p, 'webhooks.write', params)} FOR UPDATE`,
+        params,
+      );
+      return r;
+    },
+    notFound: () => new Problem('WEBHOOK-NOT-FOUND', `No webhook subscription ${id}.`),
+    returning: `s.*, ${COUNTS}`,
+    toRecord: (r: SubscriptionRow) => r,
+    events: () => [],
+  };
 }
 
 /** Delete a subscription and its deliveries (the events stay in the outbox and the feed). */
@@ -463,37 +487,37 @@ export async function deleteSubscription(ctx: Ctx, p: Principal, id: string, ifM
  */
 export async function rotateSecret(ctx: Ctx, p: Principal, id: string, o: { revokePrevious?: boolean } = {}): Promise<WebhookSubscription> {
   const now = ctx.clock.now();
+  const secret = newSecret();
   return ctx.db.transaction(async (tx) => {
-    const r = await subscriptionRow(tx, p, id, 'webhooks.write', true);
-    const open = r.previous_secret && new Date(r.previous_secret_expires_at ?? 0).getTime() > now.getTime();
-    if (open && !o.revokePrevious)
-      throw new Problem(
-        'WEBHOOK-ROTATION-OPEN',
-        `The previous secret signs until ${iso(r.previous_secret_expires_at)}; pass revokePrevious to end it now.`,
-      );
-    const secret = newSecret();
-    const [u] = await tx.query<SubscriptionRow>(
-      `UPDATE webhook_subscription SET secret = $2, previous_secret = $3, previous_secret_expires_at = $4::timestamptz, version = version + 1, recorded_at = $5::timestamptz, recorded_by = $6
-        WHERE id = $1 RETURNING *`,
-      [
-        id,
-        secret,
-        o.revokePrevious ? null : r.secret,
-        o.revokePrevious ? null : new Date(now.getTime() + PREVIOUS_SECRET_MS).toISOString(),
-        now.toISOString(),
-        recordedBy(p),
-      ],
-    );
-    await writeAudit(tx, p, now, [
-      {
-        action: 'webhook.secret-rotated',
-        recordType: AUDIT,
-        recordId: id,
-        organisationId: r.organisation_id,
-        detail: { revokePrevious: o.revokePrevious ?? false },
+    const { after } = await changeVersioned(tx, ctx, p, now, {
+      ...subscriptionRecord(tx, p, id),
+      guard: (r) => {
+        const open = r.previous_secret && new Date(r.previous_secret_expires_at ?? 0).getTime() > now.getTime();
+        if (open && !o.revokePrevious)
+          throw new Problem(
+            'WEBHOOK-ROTATION-OPEN',
+            `The previous secret signs until ${iso(r.previous_secret_expires_at)}; pass revokePrevious to end it now.`,
+          );
       },
-    ]);
-    return { ...toSubscription({ ...u, ...(await counts(tx, id)) }), secret };
+      set: (r) => ({
+        sql: `secret = $1, previous_secret = $2, previous_secret_expires_at = $3::timestamptz`,
+        params: [
+          secret,
+          o.revokePrevious ? null : r.secret,
+          o.revokePrevious ? null : new Date(now.getTime() + PREVIOUS_SECRET_MS).toISOString(),
+        ],
+      }),
+      audit: (r) => [
+        {
+          action: 'webhook.secret-rotated',
+          recordType: AUDIT,
+          recordId: id,
+          organisationId: r.organisation_id,
+          detail: { revokePrevious: o.revokePrevious ?? false },
+        },
+      ],
+    });
+    return { ...toSubscription(after), secret };
   });
 }
 
@@ -578,31 +602,4 @@ export async function replayDeadLetters(ctx: Ctx, p: Principal, id: string): Pro
       ]);
     return { replayed: rows.length };
   });
-}
-
-/**
- * The CTE `dl` of writeEvents' statement (after `ev` and `rc`): a PENDING delivery for each enabled
- * subscription of a recipient organisation whose filters match the event, and, for subscriptions
- * with allEvents of an organisation whose roles see every event, one per change. The organisation
- * must be active and hold a role that reads events. Parameters are named by the caller.
- */
-export function deliveriesCte(p: { at: string; readerRoles: string; allRoles: string }): string {
-  return `dl AS (
-  INSERT INTO webhook_delivery (subscription_id, event_id, status, attempts, next_attempt_at, scheduled_at, created_at)
-  SELECT s.id, x.event_id, 'PENDING', 0, ${p.at}::timestamptz, ${p.at}::timestamptz, ${p.at}::timestamptz
-    FROM (SELECT s.id, rc.event_id FROM rc
-            JOIN webhook_subscription s ON s.organisation_id = rc.organisation_id AND s.enabled
-            JOIN organisation o ON o.id = s.organisation_id
-           WHERE NOT (s.all_events AND o.roles && ${p.allRoles}::text[])
-          UNION ALL
-          SELECT s.id, g.id FROM (SELECT DISTINCT ON (grp) id FROM ev ORDER BY grp, id) g
-            JOIN webhook_subscription s ON s.enabled AND s.all_events
-            JOIN organisation o ON o.id = s.organisation_id AND o.roles && ${p.allRoles}::text[]) AS x(sub, event_id)
-    JOIN webhook_subscription s ON s.id = x.sub
-    JOIN organisation o ON o.id = s.organisation_id AND o.status = 'ACTIVE' AND o.roles && ${p.readerRoles}::text[]
-    JOIN ev e ON e.id = x.event_id
-   WHERE EXISTS (SELECT 1 FROM unnest(s.event_types) f WHERE e.type LIKE replace(f, '*', '%'))
-  ON CONFLICT DO NOTHING
-  RETURNING 1
-)`;
 }

@@ -29,7 +29,7 @@ import {
   replayDelivery,
   rotateSecret,
   updateSubscription,
-} from './webhooks';
+} from './subscriptions';
 
 const param = (name: string) =>
   z
