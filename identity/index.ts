@@ -11,7 +11,7 @@ export {
   ISSUED_AT_SKEW_SEC,
   hashClientSecret,
 } from './shared';
-export { loadKeyRing, ensureSigningKeys, rotateSigningKeys, signAccessToken, type KeyRing } from './keys';
+export { loadKeyRing, ensureCookieKeys, ensureSigningKeys, rotateSigningKeys, signAccessToken, type KeyRing } from './keys';
 export { hashPassword, verifyPassword, passwordProblem, randomSecret, sha256 } from './passwords';
 export { esc, page } from './pages';
 export { verifyDpopProof, memoryReplayStore, sqlReplayStore, purgeDpopReplays, DpopError, type DpopReplayStore } from './dpop';

@@ -150,3 +150,25 @@ export async function signAccessToken(
     .setExpirationTime(t + ttlSec)
     .sign(key);
 }
+
+/** The provider's cookie secrets, kept in signing_key (purpose 'cookie'), newest first; one is made when there is none. */
+export async function ensureCookieKeys(db: SqlPort, now: Date, newId: () => string): Promise<string[]> {
+  const read = async () =>
+    (
+      await db.query<{ k: string }>(
+        `SELECT private_jwk->>'k' AS k FROM signing_key WHERE purpose = 'cookie' AND retired_at IS NULL ORDER BY created_at DESC`,
+      )
+    ).map((r) => r.k);
+  const keys = await read();
+  if (keys.length) return keys;
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  const k = btoa(String.fromCharCode(...secret))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+  await db.query(
+    `INSERT INTO signing_key (kid, purpose, alg, private_jwk, public_jwk, created_at) VALUES ($1, 'cookie', 'HS256', $2::jsonb, '{}'::jsonb, $3::timestamptz)`,
+    [newId(), { kty: 'oct', k }, now.toISOString()],
+  );
+  return read();
+}

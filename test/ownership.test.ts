@@ -9,13 +9,7 @@ import { describe, expect, it } from 'vitest';
  */
 const ROOT = join(import.meta.dirname, '..');
 
-/** Writers outside the owner that the document names as remaining (file → table). */
-const NAMED_EXCEPTIONS = [
-  ['src/access/dev-keys.ts', 'api_client'],
-  ['src/node/identity.ts', 'signing_key'],
-] as const;
-
-function ownersFromDoc(): { owners: Map<string, string[]>; doc: string } {
+function ownersFromDoc(): { owners: Map<string, string[]> } {
   const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
   const start = doc.indexOf('**Who writes which table.**');
   expect(start).toBeGreaterThan(0);
@@ -30,7 +24,7 @@ function ownersFromDoc(): { owners: Map<string, string[]>; doc: string } {
     const folders = [...ownerCell.matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\/$/, ''));
     for (const m of tableCell.matchAll(/`([a-z_]+)`/g)) owners.set(m[1], [...(owners.get(m[1]) ?? []), ...folders]);
   }
-  return { owners, doc };
+  return { owners };
 }
 
 function sourceFiles(dir: string): string[] {
@@ -54,7 +48,7 @@ function writes(): { file: string; table: string }[] {
 }
 
 describe('who writes which table (docs/architecture.md)', () => {
-  const { owners, doc } = ownersFromDoc();
+  const { owners } = ownersFromDoc();
   const found = writes();
 
   it('reads the table and finds the writes', () => {
@@ -67,11 +61,10 @@ describe('who writes which table (docs/architecture.md)', () => {
     expect([...new Set(found.map((w) => w.table).filter((t) => !owners.has(t)))]).toEqual([]);
   });
 
-  it('only the owner writes a table, besides the exceptions the document names', () => {
+  it('only the owner writes a table', () => {
     const outside = found
       .filter((w) => !(owners.get(w.table) ?? []).some((o) => w.file.startsWith(`${o}/`)))
       .map((w) => `${w.file} ${w.table}`);
-    expect([...new Set(outside)].sort()).toEqual(NAMED_EXCEPTIONS.map(([f, t]) => `${f} ${t}`).sort());
-    for (const [file] of NAMED_EXCEPTIONS) expect(doc).toContain(file);
+    expect([...new Set(outside)]).toEqual([]);
   });
 });

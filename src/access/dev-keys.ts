@@ -1,7 +1,6 @@
 import { signAccessToken, type KeyRing } from '../../identity/index';
 import type { OrganisationRole } from './roles';
 import type { Clock, IdSource } from '../ports';
-import type { Db } from '../storage/db';
 import { baselineScopes } from './permissions';
 
 /**
@@ -24,16 +23,21 @@ export interface DevSigner {
   }): Promise<string>;
 }
 
-export function devSigner(db: Db, clock: Clock, ids: IdSource, keys: KeyRing, issuer: string, audience: string): DevSigner {
+/** Makes the development client `clientId` of an organisation with these scopes if it is not there (the identity module's, src/identity/clients.ts). */
+export type EnsureDevelopmentClient = (clientId: string, organisationId: string, scopes: string[]) => Promise<void>;
+
+export function devSigner(
+  ensureDevelopmentClient: EnsureDevelopmentClient,
+  clock: Clock,
+  ids: IdSource,
+  keys: KeyRing,
+  issuer: string,
+  audience: string,
+): DevSigner {
   const ensured = new Set<string>();
   async function ensureClient(clientId: string, org: string, roles: readonly OrganisationRole[]) {
     if (ensured.has(clientId)) return;
-    await db.query(
-      `INSERT INTO api_client (client_id, organisation_id, name, kind, auth_method, scopes, grant_types, status, demo, recorded_at, recorded_by)
-       SELECT $1, $2, 'Development tokens', 'machine', 'none', $3::text[], '{}', 'ACTIVE', true, $4::timestamptz, 'system' WHERE EXISTS (SELECT 1 FROM organisation WHERE id = $2)
-       ON CONFLICT (client_id) DO NOTHING`,
-      [clientId, org, baselineScopes(roles), clock.now().toISOString()],
-    );
+    await ensureDevelopmentClient(clientId, org, baselineScopes(roles));
     ensured.add(clientId);
   }
   return {

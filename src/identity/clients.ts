@@ -407,3 +407,22 @@ export async function warnExpiringCredentials(ctx: Ctx, p: Principal): Promise<s
     return rows.map((r) => r.client_id);
   });
 }
+
+/**
+ * The development client an organisation's development tokens name (`dev-<org>`, src/access/dev-keys.ts):
+ * no grant types, so it never obtains tokens at the token endpoint; made once, if the organisation exists.
+ */
+export async function ensureDevelopmentClient(
+  db: Sql,
+  now: Date,
+  clientId: string,
+  organisationId: string,
+  scopes: string[],
+): Promise<void> {
+  await db.query(
+    `INSERT INTO api_client (client_id, organisation_id, name, kind, auth_method, scopes, grant_types, status, demo, recorded_at, recorded_by)
+     SELECT $1, $2, 'Development tokens', 'machine', 'none', $3::text[], '{}', 'ACTIVE', true, $4::timestamptz, 'system' WHERE EXISTS (SELECT 1 FROM organisation WHERE id = $2)
+     ON CONFLICT (client_id) DO NOTHING`,
+    [clientId, organisationId, scopes, now.toISOString()],
+  );
+}

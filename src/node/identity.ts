@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
-import { OAUTH_ROUTES, purgeDpopReplays } from '../../identity/index';
+import { OAUTH_ROUTES, ensureCookieKeys, purgeDpopReplays } from '../../identity/index';
 import type { OrganisationRole } from '../access/roles';
 import { buildProvider, identityListener, interactionHandler, sweepOidc, type IdentityHost } from '../../identity/node';
 import { PERMISSIONS, baselineScopes } from '../access/permissions';
@@ -14,25 +13,6 @@ import type { Hub } from './setup';
 import { standardHooks } from '../hooks';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
-
-/** Secrets for the provider's cookies, kept in signing_key (purpose 'cookie'); made once. */
-async function cookieKeys(ctx: Ctx): Promise<string[]> {
-  const read = async () =>
-    (
-      await ctx.db.query(
-        `SELECT private_jwk->>'k' AS k FROM signing_key WHERE purpose = 'cookie' AND retired_at IS NULL ORDER BY created_at DESC`,
-      )
-    ).map((r) => r.k as string);
-  let keys = await read();
-  if (!keys.length) {
-    await ctx.db.query(
-      `INSERT INTO signing_key (kid, purpose, alg, private_jwk, public_jwk, created_at) VALUES ($1, 'cookie', 'HS256', $2::jsonb, '{}'::jsonb, $3::timestamptz)`,
-      [ctx.ids.next(), { kty: 'oct', k: randomBytes(32).toString('base64url') }, ctx.clock.now().toISOString()],
-    );
-    keys = await read();
-  }
-  return keys;
-}
 
 export interface IdentityServer {
   provider(): Provider;
@@ -61,7 +41,7 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     now: () => clock.now(),
     newId: () => ids.next(),
     keys: hub.keys,
-    cookieKeys: await cookieKeys(ctx),
+    cookieKeys: await ensureCookieKeys(db, clock.now(), () => ids.next()),
     findAccount: (id) => findAccount(ctx, id),
     accountScopes: (id) => accountScopes(ctx, id),
     resolveDelegation: (o) => resolveDelegation(ctx, o),

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadKeyRing, type KeyRing } from '../../identity/index';
 import { devSigner, type DevSigner } from '../access/dev-keys';
+import { ensureDevelopmentClient } from '../identity/clients';
 import { jwtTokenVerifier, type TokenVerifier } from '../access/tokens';
 import { consentSimulator, consentVerifierFromConfig } from '../consent/index';
 import type { HubConfig } from '../config';
@@ -72,7 +73,17 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
     publishedJwks: async () => keys.publicJwks(),
     pageAssets: nodePageAssets(),
   };
-  const signer = cfg.mode === 'development' ? devSigner(db, clock, ids, keys, cfg.issuer, cfg.audience) : undefined;
+  const signer =
+    cfg.mode === 'development'
+      ? devSigner(
+          (clientId, org, scopes) => ensureDevelopmentClient(db, clock.now(), clientId, org, scopes),
+          clock,
+          ids,
+          keys,
+          cfg.issuer,
+          cfg.audience,
+        )
+      : undefined;
   // Development without a configured Consumer Consent Service: the simulator stands in for it.
   if (cfg.mode === 'development' && !cfg.consent.issuer) {
     ports.consentSimulator = consentSimulator({
