@@ -337,6 +337,18 @@ describe('webhook subscriptions', () => {
     expect(audit.map((a) => a.action)).toEqual(['webhook.created', 'webhook.updated']);
     expect(JSON.stringify(await hub.db.query(`SELECT detail FROM audit_log WHERE record_id = $1`, [s.id]))).not.toContain(s.secret);
     expect((await hub.call('DELETE', `${API}/webhooks/${s.id}`, { as: 'fsp-a', headers: { 'if-match': '"1"' } })).status).toBe(412);
+    // The precondition answers as every versioned record's does (src/kernel/versioned.ts).
+    const stale = await hub.call('PATCH', `${API}/webhooks/${s.id}`, {
+      as: 'fsp-a',
+      body: { enabled: true },
+      headers: { 'if-match': '"1"' },
+    });
+    expect([stale.status, stale.json.code, stale.json.detail, stale.json.currentVersion]).toEqual([
+      412,
+      'REQUEST-PRECONDITION-FAILED',
+      `Subscription ${s.id} is at version 2, not 1.`,
+      2,
+    ]);
     expect((await hub.call('DELETE', `${API}/webhooks/${s.id}`, { as: 'fsp-a', headers: { 'if-match': '"2"' } })).status).toBe(204);
     expect((await hub.call('GET', `${API}/webhooks/${s.id}`, { as: 'fsp-a' })).status).toBe(404);
   });

@@ -4,7 +4,7 @@ import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { Problem, fieldError, validationProblem, type FieldError } from '../http/problem';
-import { changeVersioned } from '../kernel/versioned';
+import { assertVersion, changeVersioned } from '../kernel/versioned';
 import type { Sql } from '../storage/db';
 import { isTypePattern } from '../events/recipients';
 
@@ -403,9 +403,7 @@ export async function updateSubscription(
   return ctx.db.transaction(async (tx) => {
     const { after } = await changeVersioned(tx, ctx, p, now, {
       ...subscriptionRecord(tx, p, id),
-      guard: (r) => {
-        if (r.version !== ifMatch) throw new Problem('REQUEST-PRECONDITION-FAILED', `The subscription is at version ${r.version}.`);
-      },
+      ifMatch,
       set: (r) => {
         const eventTypes = patch.eventTypes ? [...new Set(patch.eventTypes)] : undefined;
         const errors = checkInput({ url: patch.url, eventTypes }, o.production);
@@ -449,7 +447,7 @@ function subscriptionRecord(tx: Sql, p: Principal, id: string) {
     table: 'webhook_subscription',
     alias: 's',
     key: { id },
-    label: 'The subscription',
+    label: `Subscription ${id}`,
     lock: async () => {
       const params: unknown[] = [id];
       const [r] = await tx.query<SubscriptionRow>(
@@ -470,8 +468,7 @@ export async function deleteSubscription(ctx: Ctx, p: Principal, id: string, ifM
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
     const r = await subscriptionRow(tx, p, id, 'webhooks.write', true);
-    if (ifMatch !== undefined && r.version !== ifMatch)
-      throw new Problem('REQUEST-PRECONDITION-FAILED', `The subscription is at version ${r.version}.`);
+    assertVersion(`Subscription ${id}`, r.version, ifMatch);
     await tx.query(`DELETE FROM webhook_subscription WHERE id = $1`, [id]);
     await writeAudit(tx, p, now, [
       { action: 'webhook.deleted', recordType: AUDIT, recordId: id, organisationId: r.organisation_id, detail: { url: r.url } },
