@@ -351,6 +351,14 @@ export const PERMISSIONS = {
     objectRule:
       'The operator every registration; FSPs and aggregators their own organisation’s; SOs and IMPs those on the VTNs their organisation operates.',
   },
+  'vens.confirm': {
+    scope: 'openadr:write',
+    roles: DISPATCH,
+    description: 'Confirm or reject the VEN registrations recorded on a VTN the organisation operates (docs/openadr.md).',
+    visibility: 'own',
+    seesAll: [],
+    objectRule: 'Registrations on the VTNs the caller’s organisation operates; not even the operator confirms for a VTN’s operator.',
+  },
   'catalogues.read': {
     scope: 'catalogues:read',
     roles: 'any',

@@ -275,7 +275,7 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
       const body = c.req.valid('json');
       const raw = (await c.req.json()) as Record<string, unknown>;
       const { reserved, custom } = splitAttributes(body.attributes);
-      for (const t of ['OADR_PROTOCOL', 'REGISTRATION_STATUS'])
+      for (const t of ['OADR_PROTOCOL', 'REGISTRATION_STATUS', 'CONFIRMATION'])
         if (reserved.has(t)) throw new Problem('OPENADR-ATTRIBUTE-RESERVED', `${t} is derived by the register.`);
       const organisationId = single(reserved, 'FMAR_ORGANISATION_ID');
       if (!role.bl) venWritesOwn(raw, body.objectType, organisationId === undefined || organisationId === role.organisationId);
