@@ -184,11 +184,13 @@ export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: stri
   const [a] = await ctx.db.query<{ id: string; fsp_id: string }>(`SELECT a.id, a.fsp_id FROM asset a WHERE a.id = $1 AND ${own}`, params);
   if (!a) throw new Problem('ASSET-NOT-FOUND', `No asset ${assetId}.`);
   const now = ctx.clock.now();
-  const rp: unknown[] = [a.fsp_id, a.id, now.toISOString()];
-  const dated = `r.valid_from <= $3::timestamptz AND (r.valid_to IS NULL OR r.valid_to > $3::timestamptz)`;
+  const rp: unknown[] = [a.fsp_id, a.id];
+  const dated = include.includes('expired')
+    ? 'TRUE'
+    : (rp.push(now.toISOString()), `r.valid_from <= $3::timestamptz AND (r.valid_to IS NULL OR r.valid_to > $3::timestamptz)`);
   const states = [
-    `(r.status = 'ACTIVE' AND r.confirmation <> 'REJECTED'${include.includes('expired') ? '' : ` AND ${dated}`})`,
-    ...(include.includes('suspended') ? [`(r.status = 'SUSPENDED'${include.includes('expired') ? '' : ` AND ${dated}`})`] : []),
+    `(r.status = 'ACTIVE' AND r.confirmation <> 'REJECTED' AND ${dated})`,
+    ...(include.includes('suspended') ? [`(r.status = 'SUSPENDED' AND ${dated})`] : []),
     ...(include.includes('refused') ? [`r.confirmation = 'REJECTED'`] : []),
   ];
   // A VEN stands for the asset when it is bound to it, or when it has no bindings at all (the fallback);
