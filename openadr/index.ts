@@ -64,5 +64,7 @@ export {
   type Oadr2bErrorCode,
 } from './oadr2b';
 
+export { OADR_SCOPES, OADR_SCOPE_NAMES, isOadrScope, type OadrScope } from './scopes';
+
 /** Where the register serves OpenADR 3.1 (relative to its base URL). */
 export const OPENADR_BASE = '/openadr/3.1';

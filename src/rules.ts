@@ -635,6 +635,13 @@ export const RULES = {
     status: 409,
     title: 'Only an UNCONFIRMED registration can be confirmed, and an UNCONFIRMED or CONFIRMED one rejected.',
   },
+  'OPENADR-NOT-SERVED': {
+    status: 403,
+    title:
+      'The register does not serve OpenADR programs, events, reports or subscriptions: write them at the VTN (its base URL is in the VTN record).',
+  },
+  'OPENADR-OBJECT-NOT-FOUND': { status: 404, title: 'The register holds no OpenADR programs, events, reports or subscriptions.' },
+  'OPENADR-MQTT-NOT-SERVED': { status: 404, title: 'The register offers no MQTT notifier binding (GET /notifiers).' },
   'OPENADR-REJECTION-REASON': { status: 422, title: 'A rejection gives its reason (reason, 1–500 characters).' },
 
   // Webhooks: subscriptions, deliveries, replay (docs/events.md)

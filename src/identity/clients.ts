@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { TOKEN_EXCHANGE, hashClientSecret, randomSecret } from '../../identity/index';
-import { PERMISSIONS, baselineScopes, reach } from '../access/permissions';
+import { PERMISSIONS, baselineScopes, openadrScopes, reach } from '../access/permissions';
 import { NEVER_DELEGATED } from './delegations';
 import { recordedBy, type Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
@@ -157,13 +157,13 @@ function checkRedirects(kind: string, uris: string[] | undefined) {
  * What a client of an organisation may be registered for: its roles' baseline, plus every scope
  * that can be delegated, which it can only use when acting for another organisation under a
  * delegation (its own tokens are cut to the baseline at the token endpoint, and the API checks
- * roles as well).
+ * roles as well), plus the OpenADR 3.1 scopes of its roles (docs/openadr.md, "Scopes").
  */
 export function clientScopesFor(roles: readonly OrganisationRole[]): string[] {
   const delegable = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].filter(
     (s) => !NEVER_DELEGATED.has(s),
   );
-  return [...new Set([...baselineScopes(roles), ...delegable])].sort();
+  return [...new Set([...baselineScopes(roles), ...delegable, ...openadrScopes(roles)])].sort();
 }
 
 async function organisationRoles(tx: Sql, id: string): Promise<OrganisationRole[]> {

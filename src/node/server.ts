@@ -15,7 +15,8 @@ import type { OrganisationRole } from '../access/roles';
 import { DEMO_ORGANISATIONS } from '../demo/seed';
 import type { EventSink, LocalCli } from '../ports';
 
-const OPENADR_TOKEN_PATH = `${OPENADR_BASE}/auth/token`;
+/** OpenADR 3.1's token path: the register-wide base URL's and each VTN's (`<base>/vtns/{vtn}/auth/token`). */
+const OPENADR_TOKEN_PATH = new RegExp(`^${OPENADR_BASE.replaceAll('.', '\\.')}(/vtns/[^/]+)?/auth/token$`);
 
 export interface NodeHub {
   hub: Hub;
@@ -45,7 +46,7 @@ export async function startNodeHub(
   const listener = identity.listener(getRequestListener(app.fetch));
   // OpenADR 3.1's optional POST /auth/token is the hub's own token endpoint (docs/openadr.md).
   const server = createServer((req, res) => {
-    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === OPENADR_TOKEN_PATH) req.url = OAUTH_ROUTES.token;
+    if (req.method === 'POST' && OPENADR_TOKEN_PATH.test((req.url ?? '').split('?')[0])) req.url = OAUTH_ROUTES.token;
     return listener(req, res);
   });
   // Headers and body limits: the API's own limits apply per route; this bounds slow clients.
