@@ -5,10 +5,8 @@ import { HTTPException } from 'hono/http-exception';
 import {
   AuthServerInfo,
   DEFAULT_LIMIT,
-  EventQuery,
   ObjectId,
   OadrProblem,
-  Paging,
   Resource,
   ResourceQuery,
   ResourceRequest,
