@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRegistrationDocument, writeCreatedPartyRegistration } from '../openadr/index';
 import { registerOrganisation } from '../src/organisations/service';
-import { DEMO, expectRefused, testHub, type TestHub } from './harness';
+import { loadMigrations } from '../src/storage/load-migrations';
+import { migrate } from '../src/storage/migrate';
+import { DEMO, expectRefused, testDb, testHub, type TestHub } from './harness';
 import { oadr2bSchemaErrors } from './openadr-xsd';
 
 /**
@@ -376,5 +378,72 @@ describe('reverse lookups: asset → VENs', () => {
     );
     const bad = await hub.call('GET', `/api/v1/assets/${asset}/ven-registrations?include=cancelled`, { as: soToken });
     expect([bad.status, bad.json.code]).toEqual([400, 'REQUEST-QUERY-INVALID']);
+  });
+});
+
+describe('migration 029 on registrations recorded before it', () => {
+  it('live ones on a registered operator’s VTN await confirmation; refused 2.0b answers are cancelled as REJECTED; the rest are self-declared', async () => {
+    const { db, drop } = await testDb();
+    try {
+      const all = loadMigrations();
+      const at = all.findIndex((m) => m.version.startsWith('029'));
+      const now = () => new Date('2026-06-01T00:00:00Z');
+      await migrate(db, all.slice(0, at), now);
+      const org = (id: string, role: string) =>
+        db.query(
+          `INSERT INTO organisation (id, legal_name, organisation_type, registration_number, roles, status, recorded_at, recorded_by)
+           VALUES ($1, $1, 'LTD', $1, ARRAY[$2]::text[], 'ACTIVE', now(), 'test')`,
+          [id, role],
+        );
+      await org('ORG-IMP', 'INDEPENDENT_MARKET_PLATFORM');
+      await org('ORG-MF', 'MARKET_FACILITATOR');
+      await org('ORG-FSP', 'FSP');
+      const vtn = (id: string, operator: string, protocol: string) =>
+        db.query(
+          `INSERT INTO openadr_vtn (id, code, name, operator_id, protocol, vtn_id, base_url, status, created_at, recorded_at, recorded_by)
+           VALUES ($1, $1, $1, $2, $3, CASE WHEN $3 = '2.0b' THEN $1 END, CASE WHEN $3 <> '2.0b' THEN 'https://' || lower($1) || '.example' END, 'ACTIVE', now(), now(), 'test')`,
+          [id, operator, protocol],
+        );
+      await vtn('VIMP', 'ORG-IMP', '3.1');
+      await vtn('VMF', 'ORG-MF', '3.1');
+      await vtn('V2B', 'ORG-IMP', '2.0b');
+      const reg = (id: string, vtnId: string, protocol: string, status: string, responseCode?: string) =>
+        db.query(
+          `INSERT INTO ven_registration (id, organisation_id, vtn, protocol, ven_id, ven_name, registration_id, details, status, valid_from, created_at, recorded_at, recorded_by)
+           VALUES ($1, 'ORG-FSP', $2, $3, $1, $1, CASE WHEN $3 = '2.0b' THEN 'REG-' || $1 END, $4::jsonb, $5, now(), now(), '2026-05-01T00:00:00Z', 'test')`,
+          [id, vtnId, protocol, JSON.stringify(responseCode ? { responseCode } : {}), status],
+        );
+      await reg('r-live', 'VIMP', '3.1', 'ACTIVE');
+      await reg('r-self', 'VMF', '3.1', 'ACTIVE');
+      await reg('r-cancelled', 'VIMP', '3.1', 'CANCELLED');
+      await reg('r-refused', 'V2B', '2.0b', 'ACTIVE', '452');
+      await reg('r-accepted', 'V2B', '2.0b', 'SUSPENDED', '200');
+      await migrate(db, all, now);
+      const rows = await db.query<{
+        id: string;
+        status: string;
+        confirmation: string;
+        confirmation_reason: string | null;
+        confirmation_at: Date | null;
+      }>(`SELECT id, status, confirmation, confirmation_reason, confirmation_at FROM ven_registration ORDER BY id`);
+      expect(
+        rows.map((r) => [
+          r.id,
+          r.status,
+          r.confirmation,
+          r.confirmation_reason,
+          r.confirmation_at && new Date(r.confirmation_at).toISOString(),
+        ]),
+      ).toEqual([
+        ['r-accepted', 'SUSPENDED', 'UNCONFIRMED', null, null],
+        ['r-cancelled', 'CANCELLED', 'SELF_DECLARED', null, null],
+        ['r-live', 'ACTIVE', 'UNCONFIRMED', null, null],
+        ['r-refused', 'CANCELLED', 'REJECTED', 'the VTN refused it (2.0b responseCode 452)', '2026-05-01T00:00:00.000Z'],
+        ['r-self', 'ACTIVE', 'SELF_DECLARED', null, null],
+      ]);
+    } finally {
+      await db.close();
+      await drop();
+    }
   });
 });
