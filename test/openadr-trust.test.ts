@@ -381,6 +381,31 @@ describe('reverse lookups: asset → VENs', () => {
   });
 });
 
+describe('reverse lookups say how a VEN stands for the asset', () => {
+  it('boundToAsset: true for a VEN whose resource binds the asset, false for one standing for all its organisation’s assets; a VEN bound to other assets is not listed', async () => {
+    const [{ id: asset }] = await hub.db.query<{ id: string }>(`SELECT id FROM asset WHERE friendly_code = 'ALPHA-BESS-1'`);
+    const [{ id: other }] = await hub.db.query<{ id: string }>(
+      `SELECT id FROM asset WHERE fsp_id = $1 AND id <> $2 AND deregistered_at IS NULL ORDER BY id LIMIT 1`,
+      [DEMO['fsp-a'], asset],
+    );
+    const bind = (venID: string, assetId: string) =>
+      hub.call('POST', '/openadr/3.1/vtns/SPEN/resources', {
+        as: impToken,
+        body: {
+          objectType: 'BL_RESOURCE_REQUEST',
+          venID,
+          clientID: DEMO['fsp-a'],
+          attributes: [{ type: 'FMAR_ASSET_ID', values: [assetId] }],
+        },
+      });
+    expect((await bind('spen-alpha-1', asset)).status).toBe(201);
+    expect((await bind('spen-alpha-2', other)).status).toBe(201);
+    const r = await hub.call('GET', `/api/v1/assets/${asset}/ven-registrations`, { as: soToken });
+    const how = Object.fromEntries(r.json.items.filter((x: any) => x.vtnCode === 'SPEN').map((x: any) => [x.venId, x.boundToAsset]));
+    expect(how).toEqual({ 'spen-alpha-1': true, 'spen-alpha-3': false, 'spen-contested': false });
+  });
+});
+
 describe('migration 029 on registrations recorded before it', () => {
   it('live ones on a registered operator’s VTN await confirmation; refused 2.0b answers are cancelled as REJECTED; the rest are self-declared', async () => {
     const { db, drop } = await testDb();

@@ -164,6 +164,14 @@ export async function registrationsOfOrganisation(ctx: Ctx, p: Principal, organi
   return rows.map((r) => toRegistration(r, now));
 }
 
+/** A registration behind an asset, and how it stands for it. */
+export const AssetVenRegistration = VenRegistration.extend({
+  boundToAsset: z.boolean().openapi({
+    description:
+      'true: a resource of the VEN binds this asset; false: the VEN has no resources and stands for every asset its organisation controls (docs/openadr.md, "VEN resources")',
+  }),
+}).openapi('AssetVenRegistration');
+
 /** Registrations a reverse lookup lists only when asked (`include`): not in force by their dates, suspended, refused by the VTN's operator. */
 export const REVERSE_INCLUDES = ['expired', 'suspended', 'refused'] as const;
 export type ReverseInclude = (typeof REVERSE_INCLUDES)[number];
@@ -196,12 +204,13 @@ export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: stri
   // A VEN stands for the asset when it is bound to it, or when it has no bindings at all (the fallback);
   // a refused one as it stood when refused (the bindings its rejection released).
   const held = `(b.deleted_at IS NULL OR (r.confirmation = 'REJECTED' AND b.deleted_at = r.confirmation_at))`;
-  const rows = await ctx.db.query<RegistrationRow>(
-    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND (${states.join(' OR ')}) AND ${registrationVisibility(p, rp, 'vens.read')}
+  const rows = await ctx.db.query<RegistrationRow & { bound: boolean }>(
+    `SELECT ${REG_COLS}, EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.asset_id = $2 AND ${held}) AS bound
+       FROM ${REG_FROM} WHERE r.organisation_id = $1 AND (${states.join(' OR ')}) AND ${registrationVisibility(p, rp, 'vens.read')}
         AND (EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.asset_id = $2 AND ${held})
           OR NOT EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND ${held}))
       ORDER BY r.id LIMIT 1000`,
     rp,
   );
-  return { assetId: a.id, fspId: a.fsp_id, items: rows.map((r) => toRegistration(r, now)) };
+  return { assetId: a.id, fspId: a.fsp_id, items: rows.map((r) => ({ ...toRegistration(r, now), boundToAsset: r.bound === true })) };
 }

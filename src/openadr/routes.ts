@@ -26,7 +26,14 @@ import {
   registerVen,
   updateVenRegistration,
 } from './registrations';
-import { REVERSE_INCLUDES, Resolution, registrationsOfAsset, registrationsOfOrganisation, resolveVen } from './resolution';
+import {
+  AssetVenRegistration,
+  REVERSE_INCLUDES,
+  Resolution,
+  registrationsOfAsset,
+  registrationsOfOrganisation,
+  resolveVen,
+} from './resolution';
 import {
   REGISTRATION_STATUSES,
   VTN_STATUSES,
@@ -469,7 +476,7 @@ export function openadrRoutes(ctx: Ctx) {
       responses: {
         200: {
           description: 'Registrations',
-          content: json(z.object({ assetId: z.string(), fspId: z.string(), items: z.array(VenRegistration) })),
+          content: json(z.object({ assetId: z.string(), fspId: z.string(), items: z.array(AssetVenRegistration) })),
         },
         ...problemResponses(404),
       },
