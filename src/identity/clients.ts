@@ -1,8 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { TOKEN_EXCHANGE, hashClientSecret, randomSecret } from '../../identity/index';
-import { PERMISSIONS, baselineScopes, openadrScopes, reach } from '../access/permissions';
+import { PERMISSIONS, baselineScopes, reach } from '../access/permissions';
 import { NEVER_DELEGATED } from './delegations';
 import { recordedBy, type Principal } from '../access/principal';
+// OpenADR 3.1's scopes for a client's roles (docs/openadr.md, "Scopes").
+import { openadrScopes } from '../access/permissions';
 import { writeAudit } from '../audit/audit';
 import type { OrganisationRole } from '../access/roles';
 import type { Ctx } from '../context';
