@@ -406,12 +406,12 @@ describe('reverse lookups say how a VEN stands for the asset', () => {
   });
 });
 
-describe('migration 029 on registrations recorded before it', () => {
+describe('migration 030 on registrations recorded before it', () => {
   it('live ones on a registered operator’s VTN await confirmation; refused 2.0b answers are cancelled as REJECTED; the rest are self-declared', async () => {
     const { db, drop } = await testDb();
     try {
       const all = loadMigrations();
-      const at = all.findIndex((m) => m.version.startsWith('029'));
+      const at = all.findIndex((m) => m.version.startsWith('030_ven_confirmation'));
       const now = () => new Date('2026-06-01T00:00:00Z');
       await migrate(db, all.slice(0, at), now);
       const org = (id: string, role: string) =>
