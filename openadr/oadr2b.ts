@@ -3,11 +3,15 @@ import { decodeXml, depthExceededAt, escapeText } from '../cim/index';
 import { OADR2B_ID_RE } from './ids';
 
 /**
- * OpenADR 2.0b `oadrCreatedPartyRegistration`: the VTN's answer to a VEN's registration, which
- * carries the registrationID, venID and vtnID the register records. Import reads one (bare, or in
- * oadrPayload/oadrSignedObject) and export writes one, so a 2.0b registration is recorded as the VTN
- * issued it. XML is untrusted, hardened as the CIM importer is: UTF-8 only, no DOCTYPE (so no entity
- * expansion and no external entities), a size limit before parsing and a depth limit during it.
+ * OpenADR 2.0b registration documents: the VTN's `oadrCreatedPartyRegistration` (its answer, carrying
+ * the registrationID, venID and vtnID the register records) and the VEN's
+ * `oadrCreatePartyRegistration` (its request, carrying oadrVenName; recorded when it carries the
+ * IDs its VTN assigned). Import reads either (bare, or in oadrPayload/oadrSignedObject); export
+ * writes the VTN's answer back, so a 2.0b registration is recorded as the VTN issued it. Values the
+ * 2.0b schema constrains (responseCode, oadrProfileName, oadrTransportName) are checked both ways,
+ * and a non-2xx answer (the VTN's refusal) is refused. XML is untrusted, hardened as the CIM
+ * importer is: UTF-8 only, no DOCTYPE (so no entity expansion and no external entities), a size
+ * limit before parsing and a depth limit during it.
  */
 
 export const OADR_NS = 'http://openadr.org/oadr-2.0b/2012/07';

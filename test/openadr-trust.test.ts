@@ -282,6 +282,8 @@ ${o.registrationId === '' ? '' : `      <ei:registrationID>${o.registrationId ??
       'REQUEST-VALIDATION vtn OPENADR-VTN-UNKNOWN',
     );
     await expectRefused(hub.db, TABLES, () => oadr2b(request({ venId: '' }), '?vtn=NGED'), 422, 'OPENADR-XML-FIELD');
+    // The VTN's answer names its VTN itself; a `vtn` that says otherwise is refused.
+    await expectRefused(hub.db, TABLES, () => oadr2b(doc('ven_z'), '?vtn=SPEN'), 422, 'REQUEST-VALIDATION vtn OPENADR-VTN-UNKNOWN');
     await expectRefused(
       hub.db,
       TABLES,
