@@ -281,15 +281,8 @@ export function openadr31Routes(ctx: Ctx, o: Oadr31Options) {
 
   /** A live registration the caller reaches for this operation by this view's ven ID, or a 404. */
   async function venRow(p: Principal, role: Role, view: View, venID: string, write: boolean): Promise<RegistrationRow> {
-    let id = venID;
-    if (view.vtn) {
-      const [hit] = await ctx.db.query<{ id: string }>(
-        `SELECT id FROM ven_registration WHERE vtn = $1 AND ven_id = $2 AND status <> 'CANCELLED'`,
-        [view.vtn.id, venID],
-      );
-      id = hit?.id ?? '';
-    }
-    const row = id ? await selectRegistration(ctx.db, id, { p, action: write ? 'vens.write' : 'vens.read' }) : undefined;
+    const key = view.vtn ? { vtn: view.vtn.id, venId: venID } : venID;
+    const row = await selectRegistration(ctx.db, key, { p, action: write ? 'vens.write' : 'vens.read' });
     const own = row && (role.bl || (row.client_id === role.clientId && row.organisation_id === role.organisationId));
     if (!row || row.status === 'CANCELLED' || !own) throw new Problem('OPENADR-VEN-NOT-FOUND', `No ven ${venID}.`);
     return row;

@@ -205,16 +205,21 @@ const refuseCancelled = (cur: RegistrationRow) => {
   if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED');
 };
 
+/**
+ * A registration by its ID, or (`{ vtn, venId }`) the live one holding that VEN ID on that VTN (the
+ * key, one index lookup), with the caller's visibility when given.
+ */
 export async function selectRegistration(
   db: Sql,
-  id: string,
+  key: string | { vtn: string; venId: string },
   visibility?: { p: Principal; action: 'vens.read' | 'vens.write' },
   lock = false,
 ): Promise<RegistrationRow | undefined> {
-  const params: unknown[] = [id];
+  const params: unknown[] = typeof key === 'string' ? [key] : [key.vtn, key.venId];
+  const where = typeof key === 'string' ? 'r.id = $1' : `r.vtn = $1 AND r.ven_id = $2 AND r.status <> 'CANCELLED'`;
   const vis = visibility ? registrationVisibility(visibility.p, params, visibility.action) : 'TRUE';
   const [row] = await db.query<RegistrationRow>(
-    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`,
+    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`,
     params,
   );
   return row;
