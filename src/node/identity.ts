@@ -8,6 +8,7 @@ import type { HubConfig } from '../config';
 import type { Ctx } from '../context';
 import { failureLimiter } from '../http/rate-limit';
 import { resolveDelegation } from '../identity/delegations';
+import { activeClientRow } from '../identity/clients';
 import { accountScopes, checkLogin, findAccount } from '../identity/users';
 import type { Hub } from './setup';
 import { standardHooks } from '../hooks';
@@ -42,6 +43,7 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     newId: () => ids.next(),
     keys: hub.keys,
     cookieKeys: await ensureCookieKeys(db, clock.now(), () => ids.next()),
+    findClient: (id) => activeClientRow(db, id),
     findAccount: (id) => findAccount(ctx, id),
     accountScopes: (id) => accountScopes(ctx, id),
     resolveDelegation: (o) => resolveDelegation(ctx, o),
