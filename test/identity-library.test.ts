@@ -72,7 +72,11 @@ describe('the identity library on its own database', () => {
         },
       );
       const clients = new Adapter('Client');
-      expect(await clients.find('c-1')).toMatchObject({ client_id: 'c-1', token_endpoint_auth_method: 'client_secret_basic', scope: 'assets:read' });
+      expect(await clients.find('c-1')).toMatchObject({
+        client_id: 'c-1',
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: 'assets:read',
+      });
       expect(await clients.find('c-2')).toBeUndefined();
       expect(asked).toEqual(['c-1', 'c-2']);
 
