@@ -35,12 +35,12 @@ import { DAY_RE, addDays, firstDayFrom, londonDay, londonMidnight } from '../ker
 export const SWITCH_STATUSES = ['REQUESTED', 'PENDING', 'EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED'] as const;
 type Status = (typeof SWITCH_STATUSES)[number];
 /**
- * The lifecycle as a table (the drawing above): which status may follow which. A request is stored
- * REQUESTED → PENDING in one transaction; EFFECTIVE, REJECTED, CANCELLED, WITHDRAWN and FAILED are
+ * The lifecycle as a table (the drawing above, docs/switching.md): which status may follow which. A
+ * request is checked whole before it is written, then stored REQUESTED → PENDING in one transaction; EFFECTIVE, REJECTED, CANCELLED, WITHDRAWN and FAILED are
  * final. `transition` refuses anything else, so no code path can write a move the table lacks.
  */
 export const SWITCH_NEXT: Readonly<Record<Status, readonly Status[]>> = {
-  REQUESTED: ['PENDING', 'REJECTED', 'CANCELLED', 'WITHDRAWN'],
+  REQUESTED: ['PENDING'],
   PENDING: ['EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED'],
   EFFECTIVE: [],
   REJECTED: [],

@@ -167,12 +167,12 @@ describe('asset status after an update (statusAfterUpdate)', () => {
 });
 
 describe('switch lifecycle: which status may follow which (SWITCH_NEXT)', () => {
-  // The whole table, every (from, to) pair: a new request starts REQUESTED; REQUESTED → PENDING once
-  // consent is verified; the hub may reject, the operator cancel and the gaining FSP withdraw while it
-  // is open; only a PENDING switch becomes EFFECTIVE or FAILED (the scheduler, when due).
+  // The whole table, every (from, to) pair: a new request starts REQUESTED and becomes PENDING in the
+  // same transaction (it was checked whole, consent included, before); while PENDING the gaining FSP may
+  // withdraw, the operator cancel, and the hub reject or fail it when due; EFFECTIVE only when due.
   const ALLOWED: Record<(typeof SWITCH_STATUSES)[number] | 'new', string[]> = {
     new: ['REQUESTED'],
-    REQUESTED: ['PENDING', 'REJECTED', 'CANCELLED', 'WITHDRAWN'],
+    REQUESTED: ['PENDING'],
     PENDING: ['EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED'],
     EFFECTIVE: [],
     REJECTED: [],
@@ -186,17 +186,17 @@ describe('switch lifecycle: which status may follow which (SWITCH_NEXT)', () => 
     expect(SWITCH_STATUSES.filter((to) => maySwitchMove(f, to))).toEqual(ALLOWED[from as keyof typeof ALLOWED]);
   });
 
-  it('refused: skipping the notice (REQUESTED → EFFECTIVE), failing before due (REQUESTED → FAILED), reopening, a status twice', () => {
+  it('refused: skipping the notice (REQUESTED → EFFECTIVE), closing before it is stored PENDING, reopening, a status twice', () => {
     expect([
       maySwitchMove('REQUESTED', 'EFFECTIVE'),
-      maySwitchMove('REQUESTED', 'FAILED'),
+      maySwitchMove('REQUESTED', 'WITHDRAWN'),
       maySwitchMove('CANCELLED', 'PENDING'),
       maySwitchMove('PENDING', 'PENDING'),
       maySwitchMove(null, 'PENDING'),
     ]).toEqual([false, false, false, false, false]);
   });
 
-  it('REQUESTED and PENDING are open (a withdrawal or cancellation starts from them); the rest are final', () => {
+  it('REQUESTED and PENDING can still move (they are open); the rest are final', () => {
     expect(SWITCH_STATUSES.filter((s) => OPEN.includes(s))).toEqual(['REQUESTED', 'PENDING']);
     expect(SWITCH_STATUSES.filter((s) => !OPEN.includes(s))).toEqual(['EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED']);
     expect(Object.keys(SWITCH_NEXT)).toEqual([...SWITCH_STATUSES]);
