@@ -103,7 +103,7 @@ export function buildApp(ports: Ports) {
       responses: {
         200: {
           description: 'JSON-LD context',
-          content: { 'application/ld+json': { schema: z.object({ '@context': z.record(z.string(), z.any()) }) } },
+          content: { 'application/ld+json': { schema: z.object({ '@context': z.record(z.string(), z.unknown()) }) } },
         },
       },
       // Sent as written (indented, application/ld+json), not through c.json: the typed-JSON response check cannot see it.

@@ -33,7 +33,15 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-function actorOf(p: Principal) {
+/** Who an audit record says acted: the token's subject and organisation, its client, the delegate (act). */
+export interface AuditActor {
+  sub: string;
+  org?: string | null;
+  client_id?: string;
+  act?: { sub: string; org?: string };
+}
+
+function actorOf(p: Principal): AuditActor {
   return { sub: p.subject, org: p.organisationId, ...(p.act ? { act: p.act } : {}), ...(p.clientId ? { client_id: p.clientId } : {}) };
 }
 
@@ -80,12 +88,12 @@ const SELECT_COLS = `id::text AS id, occurred_at, actor, organisation_id, action
 interface AuditRow {
   id: string;
   occurred_at: Date;
-  actor: unknown;
+  actor: AuditActor;
   organisation_id: string | null;
   action: string;
   record_type: string;
   record_id: string;
-  detail: unknown;
+  detail: Record<string, unknown> | null;
   seq: string | null;
   prev_hash: string | null;
   hash: string | null;
@@ -184,12 +192,12 @@ export interface AuditRecord {
   id: string;
   seq: string | null;
   occurredAt: string;
-  actor: unknown;
+  actor: AuditActor;
   organisationId: string | null;
   action: string;
   recordType: string;
   recordId: string;
-  detail: unknown;
+  detail: Record<string, unknown> | null;
 }
 
 const toRecord = (r: AuditRow): AuditRecord => ({

@@ -88,12 +88,19 @@ export function auditRoutes(ctx: Ctx) {
       id: z.string(),
       seq: z.string().nullable(),
       occurredAt: z.string(),
-      actor: z.any(),
+      actor: z
+        .object({
+          sub: z.string(),
+          org: z.string().nullable().optional(),
+          client_id: z.string().optional(),
+          act: z.object({ sub: z.string(), org: z.string().optional() }).optional(),
+        })
+        .openapi({ description: 'Who: the token subject, its organisation, its client, and the delegate acting for it (act).' }),
       organisationId: z.string().nullable(),
       action: z.string(),
       recordType: z.string(),
       recordId: z.string(),
-      detail: z.any(),
+      detail: z.record(z.string(), z.unknown()).nullable(),
     })
     .openapi('AuditRecord');
 

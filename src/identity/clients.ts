@@ -20,7 +20,7 @@ import { revocations } from './revocations';
 export const CLIENT_KINDS = ['machine', 'web', 'native'] as const;
 export const CLIENT_AUTH_METHODS = ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'none'] as const;
 
-const Jwk = z.record(z.string(), z.any());
+const Jwk = z.record(z.string(), z.unknown());
 export const ClientInput = z
   .object({
     name: z.string().min(1).max(120),

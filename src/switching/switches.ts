@@ -94,7 +94,7 @@ export const Switch = z
     effectiveDate: z.string(),
     effectiveAt: z.string(),
     consent: z
-      .record(z.string(), z.any())
+      .record(z.string(), z.unknown())
       .openapi({ description: 'What was verified (issuer, kid, jti, claims summary, token hash); never the token itself.' }),
     reason: z.string().nullable(),
     requestedAt: z.string(),
