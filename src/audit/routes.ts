@@ -200,6 +200,10 @@ export function auditRoutes(ctx: Ctx) {
                 sealed: z.number(),
                 unsealed: z.number(),
                 firstBroken: z.object({ seq: z.string(), id: z.string(), reason: z.string() }).optional(),
+                head: z.object({ seq: z.string(), hash: z.string() }).nullable().optional().openapi({
+                  description:
+                    'When the chain verified: its last sealed record (null before the first is sealed). Keep it outside the database: a restore or a rewrite of the whole chain shows as a different head.',
+                }),
               }),
             },
           },
