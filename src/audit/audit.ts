@@ -39,10 +39,18 @@ export interface AuditActor {
   org?: string | null;
   client_id?: string;
   act?: { sub: string; org?: string };
+  /** The HTTP request that wrote the record (its X-Request-Id); absent for jobs and the CLI's own work. */
+  request_id?: string;
 }
 
 function actorOf(p: Principal): AuditActor {
-  return { sub: p.subject, org: p.organisationId, ...(p.act ? { act: p.act } : {}), ...(p.clientId ? { client_id: p.clientId } : {}) };
+  return {
+    sub: p.subject,
+    org: p.organisationId,
+    ...(p.act ? { act: p.act } : {}),
+    ...(p.clientId ? { client_id: p.clientId } : {}),
+    ...(p.requestId ? { request_id: p.requestId } : {}),
+  };
 }
 
 /** Append audit records in the caller's transaction (one statement however many entries). */

@@ -94,8 +94,12 @@ export function auditRoutes(ctx: Ctx) {
           org: z.string().nullable().optional(),
           client_id: z.string().optional(),
           act: z.object({ sub: z.string(), org: z.string().optional() }).optional(),
+          request_id: z.string().optional(),
         })
-        .openapi({ description: 'Who: the token subject, its organisation, its client, and the delegate acting for it (act).' }),
+        .openapi({
+          description:
+            'Who: the token subject, its organisation, its client, the delegate acting for it (act), and the request that wrote the record (request_id, the X-Request-Id the hub answered with).',
+        }),
       organisationId: z.string().nullable(),
       action: z.string(),
       recordType: z.string(),
