@@ -43,6 +43,8 @@ import type { ExternalRegistries } from './quality/registries';
 import { pgErrorCode, type Db } from './storage/db';
 import { localCliRoutes } from './access/local-cli';
 import { jsonLogger, requestLog, silentLogger, type Logger } from './http/request-log';
+import { hubMetrics, type HubMetrics } from './http/metrics';
+import { metricsRoutes } from './http/metrics-routes';
 
 /** Where unhandled errors go when the app was given no logger. */
 const consoleErrors = jsonLogger('error', (line) => console.error(line));
@@ -66,9 +68,14 @@ export function buildApp(ports: Ports) {
   };
   const app = new OpenAPIHono<AuthEnv>();
   // Outermost: a request ID for every request (answered in X-Request-Id, in problem bodies and audit records) and its log line.
+  const metrics = ports.metrics ?? hubMetrics(ports.db, () => ports.clock.now());
   app.use(
     '*',
-    requestLog(ports.log ?? silentLogger, () => ports.ids.next()),
+    requestLog(
+      ports.log ?? silentLogger,
+      () => ports.ids.next(),
+      (o) => metrics.request(o),
+    ),
   );
 
   app.onError((err, c) => {
@@ -144,6 +151,7 @@ export function buildApp(ports: Ports) {
   routes.route('/', qualificationRoutes(ctx));
   routes.route('/disputes', disputeRoutes(ctx));
   routes.route('/audit', auditRoutes(ctx));
+  routes.route('/', metricsRoutes(metrics));
   routes.route('/', dataReadRoutes(ctx));
   routes.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes, parser: ports.cimParser }));
   routes.route('/events', eventRoutes(ctx, ports.config.baseUrl));
@@ -271,6 +279,8 @@ export interface Ports {
   cimParser?: CimParser;
   /** Structured logs (src/http/request-log.ts): a line per request; absent: none (unhandled errors still go to stderr). */
   log?: Logger;
+  /** Metrics (src/http/metrics.ts); absent: the app makes its own. Node shares one with its OpenID provider (tokens issued). */
+  metrics?: HubMetrics;
   /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */
   ready?: () => boolean;
   /**

@@ -60,38 +60,51 @@ interface Who {
  * The line's `code` is the rule code of a refusal (from the problem body), `route` the template
  * that answered (`/api/v1/assets/:id`), or `(unmatched)`.
  */
-export function requestLog(log: Logger, fresh: () => string, now: () => number = () => performance.now()): MiddlewareHandler {
+export function requestLog(
+  log: Logger,
+  fresh: () => string,
+  observe?: (o: { route: string; method: string; status: number; seconds: number; code?: string }) => void,
+  now: () => number = () => performance.now(),
+): MiddlewareHandler {
   return async (c: Context, next) => {
     const id = requestIdOf((n) => c.req.header(n), fresh);
     c.set('requestId', id);
     const t0 = now();
     await next();
-    let res = c.res;
     let code: string | undefined;
-    if (res.headers.get('content-type')?.startsWith('application/problem+json')) {
-      const body = (await res
+    if (c.res.headers.get('content-type')?.startsWith('application/problem+json')) {
+      const body = (await c.res
         .clone()
         .json()
         .catch(() => undefined)) as Record<string, unknown> | undefined;
       if (body && typeof body === 'object') {
         code = typeof body.code === 'string' ? body.code : undefined;
-        const headers = new Headers(res.headers);
-        headers.delete('content-length');
-        res = new Response(JSON.stringify({ ...body, instance: requestInstance(id) }), { status: res.status, headers });
+        const { status, headers } = c.res;
+        // Hono copies the old response's headers onto the new one: its length no longer holds.
+        c.res = new Response(JSON.stringify({ ...body, instance: requestInstance(id) }), { status, headers });
+        c.res.headers.delete('content-length');
       }
     }
-    res.headers.set('x-request-id', id);
-    c.res = res;
-    if (log.level === 'silent') return;
-    const who = (c.get('principal') as Who | undefined) ?? {};
+    try {
+      c.res.headers.set('x-request-id', id);
+    } catch {
+      // A response whose headers are immutable (one fetched from elsewhere, e.g. a Workers asset): answer a copy.
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set('x-request-id', id);
+    }
+    const res = c.res;
     // The handler's own route (middlewares are registered for every method): its template, whether or not a middleware answered first.
     const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? '(unmatched)';
+    const ms = now() - t0;
+    observe?.({ route, method: c.req.method, status: res.status, seconds: ms / 1000, code });
+    if (log.level === 'silent') return;
+    const who = (c.get('principal') as Who | undefined) ?? {};
     log.write(res.status >= 500 ? 'error' : 'info', 'request', {
       requestId: id,
       method: c.req.method,
       route,
       status: res.status,
-      durationMs: Math.round((now() - t0) * 10) / 10,
+      durationMs: Math.round(ms * 10) / 10,
       ...(who.organisationId ? { organisationId: who.organisationId } : {}),
       ...(who.clientId ? { clientId: who.clientId } : {}),
       ...(code ? { code } : {}),

@@ -56,7 +56,10 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     },
     lockout: failureLimiter(db, clock),
     devMode: cfg.mode === 'development',
-    log: process.env.FMAR_LOG_IDENTITY ? (event, detail) => console.log(`[fmar] identity ${event}`, detail) : undefined,
+    log: (event, detail) => {
+      if (event === 'token.issued') hub.ports.metrics?.tokenIssued(String(detail.grantType));
+      if (process.env.FMAR_LOG_IDENTITY) console.log(`[fmar] identity ${event}`, detail);
+    },
   };
   let provider = buildProvider(host);
   const interactions = interactionHandler(() => provider, {
