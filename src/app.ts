@@ -44,7 +44,7 @@ import { pgErrorCode, type Db } from './storage/db';
 import { localCliRoutes } from './access/local-cli';
 import { jsonLogger, requestLog, silentLogger, type Logger } from './http/request-log';
 import { hubMetrics, type HubMetrics } from './http/metrics';
-import { metricsRoutes } from './http/metrics-routes';
+import { metricsRoutes } from './operations/routes';
 
 /** Where unhandled errors go when the app was given no logger. */
 const consoleErrors = jsonLogger('error', (line) => console.error(line));

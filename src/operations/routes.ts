@@ -1,8 +1,8 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
-import { problemResponses, security, validationHook } from './common';
-import type { HubMetrics } from './metrics';
+import { problemResponses, security, validationHook } from '../http/common';
+import type { HubMetrics } from '../http/metrics';
 
 /** GET /api/v1/metrics: the Prometheus text exposition, for a scraper holding `metrics:read` (docs/operations.md, "Metrics"). */
 export function metricsRoutes(metrics: HubMetrics) {
