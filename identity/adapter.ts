@@ -2,9 +2,10 @@ import type { AdapterPayload } from 'oidc-provider';
 import type { Now, SqlPort } from './types';
 
 /**
- * oidc-provider storage on the hub's database (table oidc_payload), one class per model name.
- * Clients are not stored here: the `Client` model reads the organisation-managed api_client table,
- * so a revoked client stops authenticating at once.
+ * oidc-provider storage on the host's database (table oidc_payload, created by identity/migrations),
+ * one class per model name. Clients are not stored here: the `Client` model asks the host
+ * (`findClient`, the hub reads its organisation-managed api_client table), so a revoked client
+ * stops authenticating at once.
  */
 export interface ClientRow {
   client_id: string;
@@ -14,7 +15,7 @@ export interface ClientRow {
   auth_method: string;
   jwks: { keys: unknown[] } | null;
   secret_hash: string | null;
-  credential_expires_at: string | null;
+  credential_expires_at: Date | string | null;
   scopes: string[];
   grant_types: string[];
   redirect_uris: string[];
@@ -51,7 +52,10 @@ export class AlreadyConsumed extends Error {
   }
 }
 
-export function adapterFactory(db: SqlPort, now: Now) {
+/** The host's active client with this ID (of an active organisation), or undefined. */
+export type FindClient = (clientId: string) => Promise<ClientRow | undefined>;
+
+export function adapterFactory(db: SqlPort, now: Now, findClient: FindClient) {
   const iso = (d: Date) => d.toISOString();
   return class PgAdapter {
     constructor(public name: string) {}
@@ -80,11 +84,7 @@ export function adapterFactory(db: SqlPort, now: Now) {
 
     async find(id: string) {
       if (this.name === 'Client') {
-        const [r] = await db.query<ClientRow>(
-          `SELECT c.* FROM api_client c JOIN organisation o ON o.id = c.organisation_id
-          WHERE c.client_id = $1 AND c.status = 'ACTIVE' AND o.status = 'ACTIVE'`,
-          [id],
-        );
+        const r = await findClient(id);
         return r ? clientMetadata(r) : undefined;
       }
       return this.#one(`id = $2`, id);
@@ -163,4 +163,22 @@ export async function limitSessions(db: SqlPort, accountId: string, max: number)
     [accountId, max],
   );
   return rows.length;
+}
+
+/** End the provider's grants, sessions, codes and tokens of these accounts (people deactivated). */
+export async function endAccountSessions(db: SqlPort, accountIds: string[]): Promise<void> {
+  if (!accountIds.length) return;
+  const grants = await db.query<{ id: string }>(`SELECT id FROM oidc_payload WHERE model = 'Grant' AND account_id = ANY($1::text[])`, [
+    accountIds,
+  ]);
+  await db.query(`DELETE FROM oidc_payload WHERE account_id = ANY($1::text[]) OR grant_id = ANY($2::text[])`, [
+    accountIds,
+    grants.map((g) => g.id),
+  ]);
+}
+
+/** Forget everything the provider holds for these clients (revoked): their grants, codes and tokens. */
+export async function forgetClients(db: SqlPort, clientIds: string[]): Promise<void> {
+  if (!clientIds.length) return;
+  await db.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = ANY($1::text[])`, [clientIds]);
 }

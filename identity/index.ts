@@ -15,4 +15,5 @@ export { loadKeyRing, ensureCookieKeys, ensureSigningKeys, rotateSigningKeys, si
 export { hashPassword, verifyPassword, passwordProblem, randomSecret, sha256 } from './passwords';
 export { esc, page } from './pages';
 export { verifyDpopProof, memoryReplayStore, sqlReplayStore, purgeDpopReplays, DpopError, type DpopReplayStore } from './dpop';
+export { endAccountSessions, forgetClients, type ClientRow } from './adapter';
 export type { SqlPort, TxPort, Now } from './types';

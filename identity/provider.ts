@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import Provider, { errors, type Configuration, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
-import { AlreadyConsumed, adapterFactory } from './adapter';
+import { AlreadyConsumed, adapterFactory, type FindClient } from './adapter';
 import { signAccessToken, type KeyRing } from './keys';
 import { esc, page } from './pages';
 import {
@@ -54,6 +54,8 @@ export interface IdentityHost {
   keys: KeyRing;
   /** Secrets that sign the provider's cookies (kept in the database, see cookieKeys()). */
   cookieKeys: string[];
+  /** The active API client with this ID, of an active organisation (the provider stores no clients). */
+  findClient: FindClient;
   findAccount(id: string): Promise<Account | undefined>;
   /** The API scopes an active person may be granted (their organisation's roles and their user role). */
   accountScopes(id: string): Promise<string[]>;
@@ -117,7 +119,7 @@ function claimedClientId(ctx: Pick<KoaContextWithOIDC, 'get'>, form: URLSearchPa
 export function buildProvider(host: IdentityHost): Provider {
   const apiScopes = new Set(host.apiScopes);
   const config: Configuration = {
-    adapter: adapterFactory(host.db, host.now),
+    adapter: adapterFactory(host.db, host.now, host.findClient),
     jwks: { keys: host.keys.privateJwks() as JWKS['keys'] },
     routes: OAUTH_ROUTES,
     scopes: ['openid', 'offline_access', 'email', 'profile', ...host.apiScopes],
@@ -219,6 +221,11 @@ export function buildProvider(host: IdentityHost): Provider {
 
   const provider = new Provider(host.issuer, config);
   provider.proxy = host.trustProxy === true;
+  // Every token the token endpoint issues, by grant type (the host counts them: metrics).
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const grantType = ctx.oidc.params?.grant_type;
+    host.log?.('token.issued', { grantType: typeof grantType === 'string' ? grantType : 'unknown' });
+  });
   // oidc-provider builds its endpoints' URLs from the request's Host (or X-Forwarded-Host), and a
   // client assertion may name any of them as its audience: build them from the issuer instead.
   provider.OIDCContext.prototype.urlFor = function urlFor(name: string, options?: Record<string, unknown>) {

@@ -1,3 +1,4 @@
+import { silentLogger } from '../src/http/request-log';
 import { request as httpRequest } from 'node:http';
 import { SignJWT, base64url, calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -249,7 +250,7 @@ describe('one-time credentials are used once, even by concurrent requests', () =
     // A second hub on the same database, as another process would be: its own copy of every module.
     vi.resetModules();
     const { startNodeHub } = await import('../src/node/server');
-    const second = await startNodeHub(hub.cfg, hub.db, { port: 0, host: '127.0.0.1' });
+    const second = await startNodeHub(hub.cfg, hub.db, { port: 0, host: '127.0.0.1', log: silentLogger });
     try {
       const path = `/api/v1/assets?identifier=mpan:${BATTERY_MPAN}`;
       const proof = await dpopProof(k.privateKey, k.jwk, {

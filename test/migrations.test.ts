@@ -9,32 +9,40 @@ import { testDb } from './harness';
 /** Migrations only move forward: released files never change, each runs in its own transaction, start-up stops on a changed one. */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dir = join(root, 'src/storage/migrations');
-const released = new Map(
-  readFileSync(join(root, 'src/storage/released-migrations.sha256'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const [sum, file] = l.split(/\s+\*?/);
-      return [file, sum] as const;
-    }),
-);
+/** The hub's migrations and the identity library's own, each folder with its list of released checksums. */
+const folders = [
+  { dir: join(root, 'src/storage/migrations'), list: join(root, 'src/storage/released-migrations.sha256') },
+  { dir: join(root, 'identity/migrations'), list: join(root, 'identity/released-migrations.sha256') },
+];
+const releasedIn = (list: string) =>
+  new Map(
+    readFileSync(list, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const [sum, file] = l.split(/\s+\*?/);
+        return [file, sum] as const;
+      }),
+  );
 
 describe('migrations', () => {
   it('no released migration file has changed, and every migration is recorded as released', async () => {
-    const files = readdirSync(dir)
-      .filter((f) => f.endsWith('.sql'))
-      .sort();
-    const changed: string[] = [];
-    for (const f of files) {
-      const sum = await checksum(readFileSync(join(dir, f), 'utf8'));
-      if (released.has(f) && released.get(f) !== sum) changed.push(`${f}: released ${released.get(f)}, now ${sum}`);
+    for (const { dir, list } of folders) {
+      const released = releasedIn(list);
+      const files = readdirSync(dir)
+        .filter((f) => f.endsWith('.sql'))
+        .sort();
+      const changed: string[] = [];
+      for (const f of files) {
+        const sum = await checksum(readFileSync(join(dir, f), 'utf8'));
+        if (released.has(f) && released.get(f) !== sum) changed.push(`${f}: released ${released.get(f)}, now ${sum}`);
+      }
+      // A released migration is never edited: put the change in a new file.
+      expect(changed).toEqual([]);
+      // A new migration is recorded once it is final: (cd <its folder> && sha256sum NNN_name.sql) >> <the folder's list>
+      expect(files.filter((f) => !released.has(f))).toEqual([]);
+      expect([...released.keys()].filter((f) => !files.includes(f))).toEqual([]);
     }
-    // A released migration is never edited: put the change in a new file.
-    expect(changed).toEqual([]);
-    // A new migration is recorded once it is final: (cd src/storage/migrations && sha256sum NNN_name.sql) >> src/storage/released-migrations.sha256
-    expect(files.filter((f) => !released.has(f))).toEqual([]);
-    expect([...released.keys()].filter((f) => !files.includes(f))).toEqual([]);
   });
 
   it('records each migration with its checksum; a changed applied migration stops start-up; a failing one keeps those before it', async () => {

@@ -131,6 +131,14 @@ export const PERMISSIONS = {
     visibility: 'all',
     objectRule: 'Every record’s trail.',
   },
+  'metrics.read': {
+    scope: 'metrics:read',
+    roles: OPERATOR,
+    description: 'Scrape the hub’s metrics (Prometheus text format; docs/operations.md).',
+    visibility: 'all',
+    objectRule: 'Figures about the whole hub; no record.',
+    assetLimit: 'not-asset-data',
+  },
   'cim.export': {
     scope: 'cim:export',
     roles: [...OPERATOR, 'REGULATOR', 'DNO', 'IDNO'],

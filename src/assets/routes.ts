@@ -12,6 +12,7 @@ import {
   Page,
   parseIfMatch,
   decodeCursor,
+  FieldErrorSchema,
   idempotency,
   json,
   encodeCursor,
@@ -186,7 +187,7 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
     }),
     id: z.string().optional().openapi({ description: 'registered: the new asset; existing: the asset the row already is' }),
     status: z.enum(['registered', 'valid', 'existing', 'rejected']),
-    errors: z.array(z.any()).optional(),
+    errors: z.array(FieldErrorSchema).optional(),
     warnings: z.array(Warning).optional(),
     existingAssetId: z.string().optional(),
   });

@@ -55,7 +55,7 @@ export const Submission = z
     fspId: z.string(),
     status: z.enum(SUBMISSION_STATUSES),
     asset: z
-      .record(z.string(), z.any())
+      .record(z.string(), z.unknown())
       .openapi({ description: 'The asset as submitted (AssetInput without parties, consent or justification).' }),
     assetId: z.string().nullable().openapi({ description: 'The registered asset, once ACCEPTED.' }),
     reason: z.string().nullable(),

@@ -33,8 +33,24 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-function actorOf(p: Principal) {
-  return { sub: p.subject, org: p.organisationId, ...(p.act ? { act: p.act } : {}), ...(p.clientId ? { client_id: p.clientId } : {}) };
+/** Who an audit record says acted: the token's subject and organisation, its client, the delegate (act). */
+export interface AuditActor {
+  sub: string;
+  org?: string | null;
+  client_id?: string;
+  act?: { sub: string; org?: string };
+  /** The HTTP request that wrote the record (its X-Request-Id); absent for jobs and the CLI's own work. */
+  request_id?: string;
+}
+
+function actorOf(p: Principal): AuditActor {
+  return {
+    sub: p.subject,
+    org: p.organisationId,
+    ...(p.act ? { act: p.act } : {}),
+    ...(p.clientId ? { client_id: p.clientId } : {}),
+    ...(p.requestId ? { request_id: p.requestId } : {}),
+  };
 }
 
 /** Append audit records in the caller's transaction (one statement however many entries). */
@@ -80,12 +96,12 @@ const SELECT_COLS = `id::text AS id, occurred_at, actor, organisation_id, action
 interface AuditRow {
   id: string;
   occurred_at: Date;
-  actor: unknown;
+  actor: AuditActor;
   organisation_id: string | null;
   action: string;
   record_type: string;
   record_id: string;
-  detail: unknown;
+  detail: Record<string, unknown> | null;
   seq: string | null;
   prev_hash: string | null;
   hash: string | null;
@@ -147,6 +163,8 @@ export interface ChainReport {
   sealed: number;
   unsealed: number;
   firstBroken?: { seq: string; id: string; reason: string };
+  /** The last sealed record, when the chain verified (null when nothing is sealed yet): keep it outside the database. */
+  head?: { seq: string; hash: string } | null;
 }
 
 /** Walk the sealed chain in order, recomputing each hash; name the first record that does not fit. */
@@ -154,6 +172,7 @@ export async function verifyAudit(db: Db, pageSize = 5000): Promise<ChainReport>
   let prev = GENESIS;
   let expected = 1n;
   let sealed = 0;
+  let head: { seq: string; hash: string } | null = null;
   for (;;) {
     const rows = await db.query<AuditRow & { seq: string }>(
       `SELECT ${SELECT_COLS} FROM audit_log WHERE seq >= $1::bigint ORDER BY audit_log.seq LIMIT ${pageSize}`,
@@ -167,12 +186,13 @@ export async function verifyAudit(db: Db, pageSize = 5000): Promise<ChainReport>
       const hash = await sha256Hex(hashInput(r, r.seq, prev));
       if (hash !== r.hash) return { ...broken('content does not match its hash'), unsealed: await countUnsealed(db) };
       prev = hash;
+      head = { seq: r.seq, hash };
       expected += 1n;
       sealed++;
     }
     if (rows.length < pageSize) break;
   }
-  return { ok: true, sealed, unsealed: await countUnsealed(db) };
+  return { ok: true, sealed, unsealed: await countUnsealed(db), head };
 }
 
 async function countUnsealed(db: Db): Promise<number> {
@@ -184,12 +204,12 @@ export interface AuditRecord {
   id: string;
   seq: string | null;
   occurredAt: string;
-  actor: unknown;
+  actor: AuditActor;
   organisationId: string | null;
   action: string;
   recordType: string;
   recordId: string;
-  detail: unknown;
+  detail: Record<string, unknown> | null;
 }
 
 const toRecord = (r: AuditRow): AuditRecord => ({

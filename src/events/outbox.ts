@@ -77,7 +77,7 @@ export interface OutboxRow {
   id: string;
   type: string;
   subject: string;
-  data: unknown;
+  data: Record<string, unknown>;
   occurred_at: string | Date;
 }
 

@@ -18,7 +18,7 @@ export function eventRoutes(ctx: Ctx, source: string) {
       subject: z.string(),
       time: z.string(),
       datacontenttype: z.string(),
-      data: z.any(),
+      data: z.record(z.string(), z.unknown()),
     })
     .openapi('CloudEvent');
   app.openapi(

@@ -12,6 +12,9 @@ export interface Caller {
 }
 export type CallerEnv = { Variables: { principal: Caller } };
 
+/** One offending field: where, which rule (docs/rules.md), what to do. */
+export const FieldErrorSchema = z.object({ field: z.string(), code: z.string(), detail: z.string() }).openapi('FieldError');
+
 export const ProblemSchema = z
   .object({
     type: z.string(),
@@ -19,7 +22,7 @@ export const ProblemSchema = z
     status: z.number().int(),
     code: z.string().openapi({ description: 'Stable rule code, listed in docs/rules.md' }),
     detail: z.string(),
-    errors: z.array(z.object({ field: z.string(), code: z.string(), detail: z.string() })).optional(),
+    errors: z.array(FieldErrorSchema).optional(),
   })
   .passthrough()
   .openapi('Problem');

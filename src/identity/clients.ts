@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { TOKEN_EXCHANGE, hashClientSecret, randomSecret } from '../../identity/index';
+import { TOKEN_EXCHANGE, forgetClients, hashClientSecret, randomSecret, type ClientRow as ProviderClient } from '../../identity/index';
 import { PERMISSIONS, baselineScopes, reach } from '../access/permissions';
 import { NEVER_DELEGATED } from './delegations';
 import { recordedBy, type Principal } from '../access/principal';
@@ -22,7 +22,7 @@ import { revocations } from './revocations';
 export const CLIENT_KINDS = ['machine', 'web', 'native'] as const;
 export const CLIENT_AUTH_METHODS = ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'none'] as const;
 
-const Jwk = z.record(z.string(), z.any());
+const Jwk = z.record(z.string(), z.unknown());
 export const ClientInput = z
   .object({
     name: z.string().min(1).max(120),
@@ -359,7 +359,7 @@ export async function revokeClient(ctx: Ctx, p: Principal, id: string): Promise<
       },
       set: () => ({ sql: `status = 'REVOKED', revoked_at = $1::timestamptz`, params: [now.toISOString()] }),
       afterWrite: async () => {
-        await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = $1`, [id]);
+        await forgetClients(tx, [id]);
       },
       audit: (row) => [{ action: 'client.revoked', recordType: 'api_client', recordId: id, organisationId: row.organisation_id }],
       events: (row) => [{ type: 'fmar.client.revoked', subject: id, organisationId: row.organisation_id, data: { clientId: id } }],
@@ -427,4 +427,14 @@ export async function ensureDevelopmentClient(
      ON CONFLICT (client_id) DO NOTHING`,
     [clientId, organisationId, scopes, now.toISOString()],
   );
+}
+
+/** The active client with this ID of an active organisation, as the OpenID provider reads it (IdentityHost.findClient). */
+export async function activeClientRow(db: Sql, clientId: string): Promise<ProviderClient | undefined> {
+  const [r] = await db.query<ClientRow>(
+    `SELECT c.* FROM api_client c JOIN organisation o ON o.id = c.organisation_id
+    WHERE c.client_id = $1 AND c.status = 'ACTIVE' AND o.status = 'ACTIVE'`,
+    [clientId],
+  );
+  return r;
 }

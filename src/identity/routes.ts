@@ -84,7 +84,7 @@ export function identityRoutes(ctx: Ctx, o: { baseUrl: string; production: boole
           content: json(
             z
               .object({
-                jwks: z.object({ keys: z.array(z.record(z.string(), z.any())) }).optional(),
+                jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
                 credentialExpiresAt: z.iso.datetime({ offset: true }).optional(),
               })
               .strict(),

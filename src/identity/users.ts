@@ -1,5 +1,13 @@
 import { z } from '@hono/zod-openapi';
-import { hashPassword, passwordProblem, randomSecret, sha256, verifyPassword } from '../../identity/index';
+import {
+  endAccountSessions,
+  forgetClients,
+  hashPassword,
+  passwordProblem,
+  randomSecret,
+  sha256,
+  verifyPassword,
+} from '../../identity/index';
 import { baselineScopes, reach } from '../access/permissions';
 import { recordedBy, type Principal } from '../access/principal';
 import type { OrganisationRole } from '../access/roles';
@@ -196,7 +204,7 @@ export async function deactivateUser(ctx: Ctx, p: Principal, orgId: string, id: 
       set: () => ({ sql: `status = 'DEACTIVATED', deactivated_at = $1::timestamptz, invitation_hash = NULL`, params: [now.toISOString()] }),
       returning: '*',
       toRecord: (r: UserRow) => r,
-      afterWrite: () => endSessions(tx, [id]),
+      afterWrite: () => endAccountSessions(tx, [id]),
       audit: () => [{ action: 'user.deactivated', recordType: 'user', recordId: id, organisationId: orgId }],
       events: () => [{ type: 'fmar.user.deactivated', subject: id, organisationId: orgId, data: { userId: id, organisationId: orgId } }],
     });
@@ -204,17 +212,6 @@ export async function deactivateUser(ctx: Ctx, p: Principal, orgId: string, id: 
   });
   revocations.emit();
   return out;
-}
-
-/** The people's provider grants and sessions end. */
-async function endSessions(tx: Sql, ids: string[]) {
-  const grants = await tx.query<{ id: string }>(`SELECT id FROM oidc_payload WHERE model = 'Grant' AND account_id = ANY($1::text[])`, [
-    ids,
-  ]);
-  await tx.query(`DELETE FROM oidc_payload WHERE account_id = ANY($1::text[]) OR grant_id = ANY($2::text[])`, [
-    ids,
-    grants.map((g) => g.id),
-  ]);
 }
 
 /**
@@ -239,7 +236,7 @@ export async function closeOrganisationCredentials(
     befores: users,
     set: { sql: `status = 'DEACTIVATED', deactivated_at = $2::timestamptz, invitation_hash = NULL`, params: [] },
   });
-  await endSessions(
+  await endAccountSessions(
     tx,
     users.map((u) => u.id),
   );
@@ -254,8 +251,10 @@ export async function closeOrganisationCredentials(
     befores: clients,
     set: { sql: `status = 'REVOKED', revoked_at = $2::timestamptz`, params: [] },
   });
-  if (clients.length)
-    await tx.query(`DELETE FROM oidc_payload WHERE payload->>'clientId' = ANY($1::text[])`, [clients.map((c) => c.client_id)]);
+  await forgetClients(
+    tx,
+    clients.map((c) => c.client_id),
+  );
   const delegations = await tx.query(
     `UPDATE delegation SET status = 'REVOKED', revoked_at = $2::timestamptz, revoked_by = $3, reason = COALESCE(reason, 'organisation de-registered')
     WHERE (delegator_id = $1 OR delegate_id = $1) AND status = 'ACTIVE' RETURNING id`,

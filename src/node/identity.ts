@@ -9,6 +9,7 @@ import type { HubConfig } from '../config';
 import type { Ctx } from '../context';
 import { failureLimiter } from '../http/rate-limit';
 import { resolveDelegation } from '../identity/delegations';
+import { activeClientRow } from '../identity/clients';
 import { accountScopes, checkLogin, findAccount } from '../identity/users';
 import type { Hub } from './setup';
 import { standardHooks } from '../hooks';
@@ -45,6 +46,7 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     newId: () => ids.next(),
     keys: hub.keys,
     cookieKeys: await ensureCookieKeys(db, clock.now(), () => ids.next()),
+    findClient: (id) => activeClientRow(db, id),
     findAccount: (id) => findAccount(ctx, id),
     accountScopes: (id) => accountScopes(ctx, id),
     resolveDelegation: (o) => resolveDelegation(ctx, o),
@@ -57,7 +59,10 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     },
     lockout: failureLimiter(db, clock),
     devMode: cfg.mode === 'development',
-    log: process.env.FMAR_LOG_IDENTITY ? (event, detail) => console.log(`[fmar] identity ${event}`, detail) : undefined,
+    log: (event, detail) => {
+      if (event === 'token.issued') hub.ports.metrics?.tokenIssued(String(detail.grantType));
+      if (process.env.FMAR_LOG_IDENTITY) console.log(`[fmar] identity ${event}`, detail);
+    },
   };
   let provider = buildProvider(host);
   const interactions = interactionHandler(() => provider, {

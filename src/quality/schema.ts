@@ -148,7 +148,7 @@ export const ValidationResult = z
     status: z.string().openapi({ description: 'The asset status after the validation.' }),
     previousStatus: z.string(),
     score: z.number().int(),
-    checks: z.record(z.string(), z.any()),
+    checks: z.record(z.string(), z.unknown()),
     openFindings: z.array(Finding),
     advisories: z.array(Advisory),
   })

@@ -14,7 +14,12 @@ import type { Sql } from '../storage/db';
  * with an asset over a period. A CONFIRMED contract is a service window that no switch may cross.
  */
 export const CONTRACT_STATUSES = ['OFFERED', 'CONFIRMED', 'TERMINATED'] as const;
-const NEXT: Record<string, string[]> = { OFFERED: ['CONFIRMED', 'TERMINATED'], CONFIRMED: ['TERMINATED'], TERMINATED: [] };
+/** The contract lifecycle: which status may follow which (a confirmed contract is a service window switches respect). */
+export const CONTRACT_NEXT: Readonly<Record<(typeof CONTRACT_STATUSES)[number], readonly (typeof CONTRACT_STATUSES)[number][]>> = {
+  OFFERED: ['CONFIRMED', 'TERMINATED'],
+  CONFIRMED: ['TERMINATED'],
+  TERMINATED: [],
+};
 
 export const ContractInput = z
   .object({
@@ -200,7 +205,7 @@ export async function setContractStatus(ctx: Ctx, p: Principal, id: string, stat
       guard: (r) => {
         if (!reach('contracts.write', p.roles).all && r.systemOperatorId !== p.organisationId)
           throw new Problem('CONTRACT-NOT-FOUND', `No contract ${id}.`);
-        if (!NEXT[r.status].includes(status))
+        if (!CONTRACT_NEXT[r.status].includes(status))
           throw new Problem('CONTRACT-STATUS-TRANSITION', `A ${r.status} contract cannot become ${status}.`);
       },
       set: () => ({ sql: 'status = $1', params: [status] }),

@@ -34,7 +34,26 @@ import { DAY_RE, addDays, firstDayFrom, londonDay, londonMidnight } from '../ker
  */
 export const SWITCH_STATUSES = ['REQUESTED', 'PENDING', 'EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED'] as const;
 type Status = (typeof SWITCH_STATUSES)[number];
-export const OPEN: readonly Status[] = ['REQUESTED', 'PENDING'];
+/**
+ * The lifecycle as a table (the drawing above, docs/switching.md): which status may follow which. A
+ * request is checked whole before it is written, then stored REQUESTED → PENDING in one transaction; EFFECTIVE, REJECTED, CANCELLED, WITHDRAWN and FAILED are
+ * final. `transition` refuses anything else, so no code path can write a move the table lacks.
+ */
+export const SWITCH_NEXT: Readonly<Record<Status, readonly Status[]>> = {
+  REQUESTED: ['PENDING'],
+  PENDING: ['EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED'],
+  EFFECTIVE: [],
+  REJECTED: [],
+  CANCELLED: [],
+  WITHDRAWN: [],
+  FAILED: [],
+};
+/** May a switch move from `from` (null: a new request) to `to`? */
+export function maySwitchMove(from: Status | null, to: Status): boolean {
+  return from === null ? to === 'REQUESTED' : SWITCH_NEXT[from].includes(to);
+}
+/** Statuses a switch can still leave: it is open. */
+export const OPEN: readonly Status[] = SWITCH_STATUSES.filter((s) => SWITCH_NEXT[s].length > 0);
 
 /** Most assets one switch request names (the assets behind one meter). */
 export const MAX_SWITCH_ASSETS = 50;
@@ -75,7 +94,7 @@ export const Switch = z
     effectiveDate: z.string(),
     effectiveAt: z.string(),
     consent: z
-      .record(z.string(), z.any())
+      .record(z.string(), z.unknown())
       .openapi({ description: 'What was verified (issuer, kid, jti, claims summary, token hash); never the token itself.' }),
     reason: z.string().nullable(),
     requestedAt: z.string(),
@@ -159,6 +178,7 @@ function toSwitch(r: SwitchRow, transitions?: TransitionRow[]): Switch {
 }
 
 async function transition(tx: Sql, id: string, from: Status | null, to: Status, at: Date, by: string, reason?: string | null) {
+  if (!maySwitchMove(from, to)) throw new Error(`switch ${id}: ${from ?? '(new)'} → ${to} is not in SWITCH_NEXT`);
   await tx.query(
     `INSERT INTO asset_switch_transition (switch_id, seq, from_status, to_status, at, by, reason)
     SELECT $1, COALESCE(max(seq), 0) + 1, $2, $3, $4::timestamptz, $5, $6 FROM asset_switch_transition WHERE switch_id = $1`,
@@ -552,7 +572,7 @@ async function close(
   return ctx.db.transaction(async (tx) => {
     const r = await switchRow(tx, p, id, true);
     if (!allowed(r)) throw new Problem('SWITCH-NOT-PARTY');
-    if (!OPEN.includes(r.status)) throw new Problem('SWITCH-STATE', `Switch ${id} is ${r.status}.`);
+    if (!maySwitchMove(r.status, to)) throw new Problem('SWITCH-STATE', `Switch ${id} is ${r.status}.`);
     return closeRow(ctx, tx, p, r, to, reason ?? null, now);
   });
 }

@@ -96,7 +96,7 @@ interface Claimed {
   org_ok: boolean;
   type: string;
   subject: string;
-  data: unknown;
+  data: Record<string, unknown>;
   occurred_at: string | Date;
 }
 

@@ -5,14 +5,15 @@ import { statusAfterUpdate } from '../../src/assets/service';
 import { FROM, checkFields, checkProposed, checkResolution, mayTransition, type DisputeAction } from '../../src/disputes/rules';
 import { DISPUTE_STATUSES, MAX_PROPOSED_BYTES } from '../../src/disputes/schema';
 import { addDays, firstDayFrom, londonDay, londonMidnight } from '../../src/kernel/dates';
-import { OPEN, SWITCH_STATUSES } from '../../src/switching/switches';
+import { CONTRACT_NEXT, CONTRACT_STATUSES } from '../../src/switching/contracts';
+import { OPEN, SWITCH_NEXT, SWITCH_STATUSES, maySwitchMove } from '../../src/switching/switches';
 
 /**
  * The state machines, where they are pure: the dispute lifecycle (src/disputes/rules.ts), the
  * asset status after an update (src/assets/service.ts), the open switch statuses
- * (src/switching/switches.ts) and the switch calendar (src/kernel/dates.ts). No database, no HTTP.
- * A switch's transitions themselves are written in its store's transactions and are tested over
- * HTTP (test/switching.test.ts).
+ * (src/switching/switches.ts, SWITCH_NEXT, which every written transition is checked against) and
+ * the switch calendar (src/kernel/dates.ts). No database, no HTTP. That each path of a switch takes
+ * its move is tested over HTTP (test/switching.test.ts).
  */
 
 describe('dispute lifecycle: which action each status allows', () => {
@@ -165,10 +166,57 @@ describe('asset status after an update (statusAfterUpdate)', () => {
   });
 });
 
-describe('switch statuses', () => {
-  it('REQUESTED and PENDING are open (a withdrawal or cancellation starts from them); the rest are final', () => {
+describe('switch lifecycle: which status may follow which (SWITCH_NEXT)', () => {
+  // The whole table, every (from, to) pair: a new request starts REQUESTED and becomes PENDING in the
+  // same transaction (it was checked whole, consent included, before); while PENDING the gaining FSP may
+  // withdraw, the operator cancel, and the hub reject or fail it when due; EFFECTIVE only when due.
+  const ALLOWED: Record<(typeof SWITCH_STATUSES)[number] | 'new', string[]> = {
+    new: ['REQUESTED'],
+    REQUESTED: ['PENDING'],
+    PENDING: ['EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED'],
+    EFFECTIVE: [],
+    REJECTED: [],
+    CANCELLED: [],
+    WITHDRAWN: [],
+    FAILED: [],
+  };
+
+  it.each(['new', ...SWITCH_STATUSES].map((s): [string] => [s]))('from %s', (from) => {
+    const f = from === 'new' ? null : (from as (typeof SWITCH_STATUSES)[number]);
+    expect(SWITCH_STATUSES.filter((to) => maySwitchMove(f, to))).toEqual(ALLOWED[from as keyof typeof ALLOWED]);
+  });
+
+  it('refused: skipping the notice (REQUESTED → EFFECTIVE), closing before it is stored PENDING, reopening, a status twice', () => {
+    expect([
+      maySwitchMove('REQUESTED', 'EFFECTIVE'),
+      maySwitchMove('REQUESTED', 'WITHDRAWN'),
+      maySwitchMove('CANCELLED', 'PENDING'),
+      maySwitchMove('PENDING', 'PENDING'),
+      maySwitchMove(null, 'PENDING'),
+    ]).toEqual([false, false, false, false, false]);
+  });
+
+  it('REQUESTED and PENDING can still move (they are open); the rest are final', () => {
     expect(SWITCH_STATUSES.filter((s) => OPEN.includes(s))).toEqual(['REQUESTED', 'PENDING']);
     expect(SWITCH_STATUSES.filter((s) => !OPEN.includes(s))).toEqual(['EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED']);
+    expect(Object.keys(SWITCH_NEXT)).toEqual([...SWITCH_STATUSES]);
+  });
+
+  it('every status is reachable from a new request', () => {
+    const seen = new Set<string>(['REQUESTED']);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const s of [...seen])
+        for (const t of SWITCH_NEXT[s as (typeof SWITCH_STATUSES)[number]]) if (!seen.has(t)) grew = seen.add(t).size > 0;
+    }
+    expect([...SWITCH_STATUSES].filter((s) => !seen.has(s))).toEqual([]);
+  });
+});
+
+describe('contract lifecycle (CONTRACT_NEXT)', () => {
+  it('OFFERED → CONFIRMED → TERMINATED, an offer may be terminated unconfirmed, TERMINATED is final', () => {
+    const pairs = CONTRACT_STATUSES.flatMap((f) => CONTRACT_STATUSES.filter((t) => CONTRACT_NEXT[f].includes(t)).map((t) => `${f}→${t}`));
+    expect(pairs).toEqual(['OFFERED→CONFIRMED', 'OFFERED→TERMINATED', 'CONFIRMED→TERMINATED']);
   });
 });
 
