@@ -67,21 +67,12 @@ export const HOURLY = '0 * * * *';
 
 const more = (h: JobHost) => !h.signal?.aborted && (h.deadline === undefined || Date.now() < h.deadline);
 
+/**
+ * The jobs, in the order one Cron Trigger runs them: jobs that write (switches, validation, CIM
+ * imports) come before webhook delivery and audit sealing, so one run delivers and seals their
+ * events and records too.
+ */
 export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
-  {
-    // The audit hash chain (docs/audit.md): seal what was written since the last run.
-    name: 'audit-seal',
-    everyMs: 2_000,
-    cron: EVERY_MINUTE,
-    async run(h) {
-      let total = 0;
-      for (;;) {
-        const n = await sealAudit(h.ctx.db);
-        total += n;
-        if (n === 0 || !more(h)) return total;
-      }
-    },
-  },
   {
     // Switches whose effective instant has come move their FSP link (UC-02.06).
     name: 'due-switches',
@@ -93,20 +84,6 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
         isRevoked: (tx, issuer, jti, tokenHash) => isRevoked(tx, { issuer, jti, tokenHash }),
       });
       return done.length;
-    },
-  },
-  {
-    // Webhooks (docs/events.md): deliver due events, batch after batch while batches come full.
-    name: 'webhook-delivery',
-    everyMs: 1_000,
-    cron: EVERY_MINUTE,
-    async run(h) {
-      let claimed = 0;
-      for (;;) {
-        const r = await deliverDue(h.ctx.db, h.ctx.clock, { source: h.source, production: h.production, signal: h.signal });
-        claimed += r.claimed;
-        if (r.claimed < DELIVERY_DEFAULTS.batchSize || !more(h)) return claimed;
-      }
     },
   },
   {
@@ -133,6 +110,34 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
         n += ran;
       }
       return n;
+    },
+  },
+  {
+    // Webhooks (docs/events.md): deliver due events, batch after batch while batches come full.
+    name: 'webhook-delivery',
+    everyMs: 1_000,
+    cron: EVERY_MINUTE,
+    async run(h) {
+      let claimed = 0;
+      for (;;) {
+        const r = await deliverDue(h.ctx.db, h.ctx.clock, { source: h.source, production: h.production, signal: h.signal });
+        claimed += r.claimed;
+        if (r.claimed < DELIVERY_DEFAULTS.batchSize || !more(h)) return claimed;
+      }
+    },
+  },
+  {
+    // The audit hash chain (docs/audit.md): seal what was written since the last run.
+    name: 'audit-seal',
+    everyMs: 2_000,
+    cron: EVERY_MINUTE,
+    async run(h) {
+      let total = 0;
+      for (;;) {
+        const n = await sealAudit(h.ctx.db);
+        total += n;
+        if (n === 0 || !more(h)) return total;
+      }
     },
   },
   {
