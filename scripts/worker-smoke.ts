@@ -414,6 +414,20 @@ async function main() {
     'without a token -> 401 AUTH-TOKEN-MISSING',
   );
 
+  // The Worker's bulk limit (4 MiB unless FMAR_MAX_BULK_BYTES says otherwise; docs/workers.md, "Memory").
+  const big = await fetch(`${base}/api/v1/assets/bulk?dryRun=true`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+    body: ' '.repeat(4 * 1_048_576 + 1),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const bigBody = (await big.json().catch(() => ({}))) as { code?: string };
+  check(
+    big.status === 413 && bigBody.code === 'REQUEST-TOO-LARGE',
+    "a bulk body of 4 MiB + 1 byte -> 413 REQUEST-TOO-LARGE (the Worker's limit)",
+    `${big.status} ${bigBody.code}`,
+  );
+
   // Token exchange (RFC 8693): the installer acts for fsp-a under a delegation.
   const installerClient = await call(base, 'POST', '/api/v1/clients', {
     token: cli(['token', 'installer'], cliEnv).split('\n').pop()!,

@@ -18,10 +18,11 @@ export interface WorkerEnv {
 
 /**
  * FMAR_MAX_BULK_BYTES on a Worker unless set: one bulk or CIM request body (and a CIM import job's
- * files) is read whole into the isolate, whose heap is 128 MB; 8 MiB of NDJSON (about 30,000 asset
- * rows) leaves room for the parsed rows and the transaction (docs/workers.md, "Memory").
+ * files) is read whole into the isolate, whose heap is 128 MB. Measured (bench/worker-memory.ts):
+ * a bulk dry-run peaks at about 30 MB plus 7–8 times its body, so 4 MiB (about 13,600 NDJSON asset
+ * rows) peaks near 70 MB (docs/workers.md, "Memory").
  */
-export const WORKER_MAX_BULK_BYTES = 8 * 1_048_576;
+export const WORKER_MAX_BULK_BYTES = 4 * 1_048_576;
 
 /** Plain-string settings from the environment (bindings such as HYPERDRIVE are left out). */
 export function workerSettings(env: WorkerEnv): Record<string, string | undefined> {

@@ -172,7 +172,7 @@ describe('the Worker’s settings (src/worker-config.ts)', () => {
     ).toThrow(new ConfigError('no database: bind Hyperdrive as HYPERDRIVE (wrangler.toml) or set the DATABASE_URL secret'));
   });
 
-  it('defaults: audience <FMAR_BASE_URL>/api, the Worker’s 8 MiB bulk limit; FMAR_MAX_BULK_BYTES and FMAR_AUDIENCE override', () => {
+  it('defaults: audience <FMAR_BASE_URL>/api, the Worker’s 4 MiB bulk limit; FMAR_MAX_BULK_BYTES and FMAR_AUDIENCE override', () => {
     const cfg = workerConfig(
       { ...db, FMAR_MODE: 'production', FMAR_BASE_URL: 'https://fmar.example', FMAR_ISSUER: 'https://id.example' },
       'https://w',
@@ -183,7 +183,7 @@ describe('the Worker’s settings (src/worker-config.ts)', () => {
       WORKER_MAX_BULK_BYTES,
       1_048_576,
     ]);
-    expect(WORKER_MAX_BULK_BYTES).toBe(8_388_608);
+    expect(WORKER_MAX_BULK_BYTES).toBe(4_194_304);
     const over = workerConfig(
       { DATABASE_URL: 'postgres://u:p@h/db', FMAR_BASE_URL: 'https://a.example', FMAR_MAX_BULK_BYTES: '1000', FMAR_AUDIENCE: 'urn:fmar' },
       'https://w',
