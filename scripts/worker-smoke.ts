@@ -122,12 +122,12 @@ function startProcess(cmd: string, args: string[], env: Record<string, string>, 
 }
 const logOf = (c: ChildProcess) => (c as ChildProcess & { log: string }).log;
 
-async function waitFor(url: string, c: ChildProcess, seconds: number): Promise<boolean> {
+async function waitFor(url: string, c: ChildProcess, seconds: number, status = 200): Promise<boolean> {
   const until = Date.now() + seconds * 1000;
   while (Date.now() < until && c.exitCode === null) {
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
-      if (r.status === 200) return true;
+      if (r.status === status) return true;
     } catch {
       /* not up yet */
     }
@@ -259,18 +259,6 @@ async function main() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const cliEnv = { DATABASE_URL: dbUrl, FMAR_MODE: 'development', FMAR_BASE_URL: base, FMAR_ISSUER: base, FMAR_DEMO: 'false' };
-  cli(['migrate'], cliEnv);
-  cli(['keys', 'rotate'], cliEnv);
-  cli(['seed'], cliEnv);
-  const kids = (await sql`SELECT kid FROM signing_key WHERE purpose = 'oidc' ORDER BY kid`).map((r) => r.kid as string);
-  const [current] =
-    await sql`SELECT string_agg(alg, ',' ORDER BY alg) AS algs FROM signing_key WHERE purpose = 'oidc' AND retired_at IS NULL`;
-  check(
-    current.algs === 'ES256,RS256',
-    'fmar migrate, keys rotate and seed: current provider keys ES256 and RS256 in signing_key',
-    String(current.algs),
-  );
-
   // A webhook receiver on loopback (the Worker runs in development mode, which may deliver to localhost).
   const received: { type: string; signature: string }[] = [];
   const hookPort = await freePort();
@@ -311,11 +299,46 @@ async function main() {
     { CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: dbUrl, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' },
     'wrangler',
   );
-  if (!(await waitFor(`${base}/healthz`, wrangler, 60))) {
+  // Started on an empty database: it must say what is missing (503), not fail every route with 500.
+  if (!(await waitFor(`${base}/healthz`, wrangler, 60, 503))) {
     console.log(logOf(wrangler));
     throw new Error('wrangler dev did not answer /healthz');
   }
   pass(`wrangler dev (workerd) answers on ${base} after ${((Date.now() - started) / 1000).toFixed(1)}s, no Node hub running`);
+  const empty = await call(base, 'GET', '/healthz');
+  check(
+    empty.status === 503 &&
+      empty.json?.status === 'misconfigured' &&
+      empty.json?.detail ===
+        'The hub is misconfigured: the database has no schema: run `npx fmar keys rotate` against it (it applies the migrations, then creates the keys). See docs/workers.md, "Settings".',
+    'on an empty database: GET /healthz -> 503 misconfigured, naming the command',
+    empty.text.slice(0, 300),
+  );
+  const emptyApi = await call(base, 'GET', `/api/v1/assets?identifier=mpan:${MPAN}`);
+  check(
+    emptyApi.status === 503 && emptyApi.json?.code === 'HUB-MISCONFIGURED',
+    'and the API -> 503 HUB-MISCONFIGURED',
+    emptyApi.text.slice(0, 200),
+  );
+  // The production way: `fmar keys rotate` (production mode) applies the migrations and creates the keys.
+  cli(['keys', 'rotate'], { ...cliEnv, FMAR_MODE: 'production' });
+  cli(['migrate'], cliEnv);
+  cli(['seed'], cliEnv);
+  const kids = (await sql`SELECT kid FROM signing_key WHERE purpose = 'oidc' ORDER BY kid`).map((r) => r.kid as string);
+  const [current] =
+    await sql`SELECT string_agg(alg, ',' ORDER BY alg) AS algs FROM signing_key WHERE purpose = 'oidc' AND retired_at IS NULL`;
+  check(
+    current.algs === 'ES256,RS256' && kids.length === 2,
+    'fmar keys rotate (production mode), migrate, seed: two provider keys in signing_key, ES256 and RS256, current',
+    String(current.algs),
+  );
+
+  const ready = await call(base, 'GET', '/healthz');
+  check(
+    ready.status === 200 && ready.json?.database === 'postgres',
+    'once the CLI made the database ready: GET /healthz -> 200, no redeploy',
+    ready.text.slice(0, 200),
+  );
 
   // ---- tokens from the Worker, verified against the database key ring
   const disc = await call(base, 'GET', '/.well-known/openid-configuration');

@@ -15,7 +15,7 @@ import { runScheduledJobs, type JobHost } from './jobs';
 import { startIdentity, type IdentityServer } from './node/identity';
 import { quietEventSink, systemClock } from './ports';
 import { registriesFromEnv } from './quality/registries';
-import type { Db, Row, Sql } from './storage/db';
+import { pgErrorCode, type Db, type Row, type Sql } from './storage/db';
 import { postgresDb } from './storage/postgres';
 import { workerPageAssets } from './worker-assets';
 import { databaseUrl, misconfiguredResponse, workerConfig, workerSettings, type WorkerEnv } from './worker-config';
@@ -91,7 +91,13 @@ async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
   const ids = ulidSource(clock);
   // Production keys come from `fmar keys rotate` (the CLI, against the database); the Worker never makes them.
   const keys = await loadKeyRing(scopedDb, () => clock.now(), { create: false, newId: () => ids.next() }).catch((e: Error) => {
-    throw new ConfigError(`${e.message.replace(/\.$/, '')} (run \`fmar keys rotate\` against the database)`);
+    // An empty database (42P01: no such table) or one without keys: say which command makes it ready.
+    if (pgErrorCode(e) === '42P01')
+      throw new ConfigError(
+        'the database has no schema: run `npx fmar keys rotate` against it (it applies the migrations, then creates the keys)',
+      );
+    if (/signing key/.test(e.message)) throw new ConfigError(e.message);
+    throw e;
   });
   const external = cfg.jwksUrl ? new URL(cfg.jwksUrl) : cfg.jwks ? (JSON.parse(cfg.jwks) as { keys: [] }) : undefined;
   const ports: Ports = {
