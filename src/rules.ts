@@ -40,6 +40,10 @@ export const RULES = {
   'ROUTE-NOT-FOUND': { status: 404, title: 'No such route; /docs lists every operation (the detail names the route asked for).' },
   'METHOD-NOT-ALLOWED': { status: 405, title: 'The route does not accept this method.' },
   'INTERNAL-ERROR': { status: 500, title: 'An unexpected error; it has been logged.' },
+  'HUB-MISCONFIGURED': {
+    status: 503,
+    title: 'The hub is not configured to serve requests; the detail names the missing settings (its operator must set them).',
+  },
   'REQUEST-CONCURRENT-RETRY': {
     status: 503,
     title:
