@@ -159,6 +159,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const db = await openDb(cfg);
   try {
+    if (cmd === 'migrate') {
+      // Needs no signing keys: a production database is migrated first, then given keys (`fmar keys rotate`).
+      const applied = await migrate(db, loadMigrations(), () => new Date());
+      console.log(`migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}; database: ${db.engine}`);
+      return 0;
+    }
     if (cmd === 'keys') {
       await migrate(db, loadMigrations(), () => new Date());
       const ids = ulidSource(systemClock);
@@ -186,12 +192,19 @@ async function main(argv: string[]): Promise<number> {
       console.error('usage: fmar keys rotate | fmar keys list');
       return 2;
     }
-    const hub = await assemble(cfg, db);
+    let hub: Awaited<ReturnType<typeof assemble>>;
+    try {
+      hub = await assemble(cfg, db);
+    } catch (e) {
+      // Production never makes keys on its own: say what to run, in one line.
+      if (e instanceof Error && /signing key/.test(e.message)) {
+        console.error(`fmar: ${e.message}`);
+        return 2;
+      }
+      throw e;
+    }
     const ctx: Ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, consent: hub.ports.consent, hooks: standardHooks() };
     switch (cmd) {
-      case 'migrate':
-        console.log(`migrations applied; database: ${db.engine}`);
-        return 0;
       case 'seed': {
         if (cfg.mode === 'production') {
           console.error('fmar: production mode refuses demo data');

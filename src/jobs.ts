@@ -1,4 +1,5 @@
 import { purgeDpopReplays } from '../identity/index';
+import type { Logger } from './http/request-log';
 import { sweepOidc } from '../identity/node';
 import { systemPrincipal } from './access/principal';
 import { sealAudit } from './audit/audit';
@@ -41,6 +42,25 @@ export interface JobHost {
   signal?: AbortSignal;
   /** Batch loops start no new batch after this instant (ms since the epoch): a Worker invocation's budget. */
   deadline?: number;
+  /** A JSON line per run (src/http/request-log.ts): `info` when it did something or failed, `debug` when idle. */
+  log?: Logger;
+}
+
+/** Run one job, timed, and write its log line; returns what it did, or throws its error after logging it. */
+async function runLogged(job: BackgroundJob, h: JobHost): Promise<number> {
+  const t0 = performance.now();
+  try {
+    const did = await job.run(h);
+    h.log?.write(did > 0 ? 'info' : 'debug', 'job', { job: job.name, did, durationMs: Math.round((performance.now() - t0) * 10) / 10 });
+    return did;
+  } catch (e) {
+    h.log?.write('error', 'job', {
+      job: job.name,
+      error: e instanceof Error ? e.message : String(e),
+      durationMs: Math.round((performance.now() - t0) * 10) / 10,
+    });
+    throw e;
+  }
 }
 
 export interface BackgroundJob {
@@ -233,7 +253,7 @@ export async function runScheduledJobs(
       continue;
     }
     try {
-      report[job.name] = await job.run(h);
+      report[job.name] = await runLogged(job, h);
     } catch (e) {
       (opts.onError ?? ((n, x) => console.error(`[fmar] ${n}:`, x)))(job.name, e);
       report[job.name] = { error: (e as Error).message };
@@ -273,7 +293,7 @@ export function startJobTimers(
         do {
           again = false;
           try {
-            await job.run(host);
+            await runLogged(job, host);
           } catch (e) {
             if (!ac.signal.aborted) onError(job.name, e);
           }

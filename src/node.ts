@@ -131,6 +131,7 @@ async function main() {
     cimParser: hub.ports.cimParser,
     registries: hub.ports.registries,
     consent: hub.ports.consent,
+    log: hub.ports.log,
   });
   // Per process, not per deployment: pick up key rotations made by the CLI (another process).
   const timers = [

@@ -5,6 +5,7 @@ import { OAUTH_ROUTES, loadKeyRing, type KeyRing } from '../identity/index';
 import { OPENADR_BASE } from '../openadr/index';
 import { jwtTokenVerifier } from './access/tokens';
 import { buildApp, type Ports } from './app';
+import { jsonLogger } from './http/request-log';
 import { consentSimulator, consentVerifierFromConfig } from './consent/index';
 import { ConfigError, type HubConfig } from './config';
 import { standardHooks } from './hooks';
@@ -127,6 +128,8 @@ async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
     publishedJwks: async () => keys.publicJwks(),
     pageAssets: workerPageAssets,
     registries: registriesFromEnv(workerSettings(env)),
+    // A JSON line per request through console.log, which Workers Logs reads as JSON (FMAR_LOG_LEVEL).
+    log: jsonLogger(cfg.logLevel, (line) => console.log(line)),
   };
   if (cfg.mode === 'development' && !cfg.consent.issuer)
     ports.consentSimulator = consentSimulator({
@@ -253,6 +256,7 @@ export default {
         registries: registriesFromEnv(vars),
         consent: consentVerifierFromConfig(cfg, db, clock),
         deadline: Date.now() + JOB_BUDGET_MS,
+        log: jsonLogger(cfg.logLevel, (line) => console.log(line)),
       };
       const report = await requestDb.run(db, () => runScheduledJobs(controller.cron, host));
       console.log(`[fmar] scheduled ${controller.cron}: ${JSON.stringify(report)}`);
