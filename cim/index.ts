@@ -72,12 +72,11 @@ export {
   unitLinks,
   type CimModel,
 } from './model';
+export { NAME_TYPES, nameTypeOf } from './names';
 export {
-  NAME_TYPES,
   extractAssets,
   extractOrganisations,
   mridOf,
-  nameTypeOf,
   namesIndex,
   type ExtractedAsset,
   type ExtractedOrganisation,

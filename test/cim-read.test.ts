@@ -19,7 +19,7 @@ const doc = (ns: Record<string, string>, body: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF xmlns:rdf="${RDF_NS}" ${Object.entries(ns)
     .map(([p, iri]) => `xmlns:${p}="${iri}"`)
     .join(' ')}>\n${body}\n</rdf:RDF>`;
-const codesOf = (issues: { code: string }[], code: string) => issues.filter((i) => i.code === code);
+const codesOf = <I extends { code: string }>(issues: I[], code: string) => issues.filter((i) => i.code === code);
 
 /** The smallest equipment a namespace can carry: a battery connection named "b". */
 const battery = (p: string) =>
@@ -69,7 +69,7 @@ describe('namespaces', () => {
     );
     const m = digest([{ name: 'vendor.xml', content: xml }]);
     expect(m.equipment.map((e) => [e.mrid, e.category, e.input.name])).toEqual([['p1', 'BESS', 'b']]);
-    expect(codesOf(m.issues, 'CIM-NAMESPACE-UNKNOWN').map((i) => [i.message, (i as { namespace?: string }).namespace, i.line])).toEqual([
+    expect(codesOf(m.issues, 'CIM-NAMESPACE-UNKNOWN').map((i) => [i.message, i.namespace, i.line])).toEqual([
       [
         'vendor.xml: namespace http://vendor.example/cim/2024# is not one the hub knows (5 element(s)); read by local name as CIM: classes PowerElectronicsConnection ×1, BatteryUnit ×1; properties IdentifiedObject.name, PowerElectronicsUnit.PowerElectronicsConnection.',
         'http://vendor.example/cim/2024#',
