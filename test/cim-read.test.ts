@@ -156,6 +156,53 @@ describe('headers', () => {
   });
 });
 
+const GMDM_PLAN = 'gridappsd-cimhub_gmdm_D_Plan_Basic_Golden_InstanceSet.xml';
+const GMDM_SSH = 'gridappsd-cimhub_gmdm_D_SSH_Golden_InstanceSet.xml';
+
+describe('a UCA interoperability-test model (GMDM, CIM 18 draft, exch:InstanceSet)', () => {
+  it('is read as CIM: headers named, their missing time and profile reported, the two files merged, the connection and its units found', () => {
+    const m = digest([fixture(GMDM_PLAN), fixture(GMDM_SSH)]);
+    expect(m.headers.map((h) => [h.file, h.kind, h.about])).toEqual([
+      [GMDM_PLAN, 'exch:InstanceSet', 'urn:uuid:e5ffc257-98f6-4a8a-ba22-d7091ed016fc'],
+      [GMDM_SSH, 'exch:InstanceSet', 'urn:uuid:fd764318-730e-42f4-8c7e-9bc58eec8137'],
+    ]);
+    expect(
+      m.issues
+        .filter((i) => !['CIM-REFERENCE-DANGLING', 'CIM-CLASS-UNKNOWN'].includes(i.code))
+        .map((i) => [i.code, i.message, i.file, i.line]),
+    ).toEqual(
+      [
+        [GMDM_PLAN, 9],
+        [GMDM_SSH, 6],
+      ].flatMap(([file, line]) => [
+        ['CIM-HEADER-INVALID', 'its creation time (dcterms:issued, prov:generatedAtTime) "" is not a date-time.', file, line],
+        ['CIM-HEADER-INVALID', 'exch:InstanceSet names no profile (dcterms:conformsTo URI or dcat:keyword): [].', file, line],
+      ]),
+    );
+    expect(m.objects).toBe(349);
+    expect(m.used).toEqual({
+      EnergyConsumer: 7,
+      Location: 8,
+      PositionPoint: 8,
+      CoordinateSystem: 1,
+      Terminal: 8,
+      ConnectivityNode: 6,
+      PowerElectronicsConnection: 1,
+      PowerElectronicsWindUnit: 1,
+      PhotoVoltaicUnit: 1,
+      BatteryUnit: 1,
+    });
+    const pec = m.equipment.find((e) => e.className === 'PowerElectronicsConnection')!;
+    expect([pec.mrid, pec.input.name, pec.network, pec.input.location, pec.problems]).toEqual([
+      '83ee260c-9c77-49d4-80e5-e4df94b08730',
+      'Indiv Res Inverter',
+      { connectivityNode: '408f12d3-2622-442b-846e-51b3402510d4' },
+      { longitude: -6.277195453643799, latitude: 53.316795349121094 },
+      ["The connection's units (PowerElectronicsWindUnit, PhotoVoltaicUnit, BatteryUnit) do not name one category."],
+    ]);
+  });
+});
+
 describe('vendor variants', () => {
   it('Equipment.UsagePoint (singular), PhotovoltaicUnit and Terminal.sequenceNumber are read as the standard names, each with a warning', () => {
     const xml = doc(
@@ -278,6 +325,7 @@ describe('report counts agree with themselves', () => {
     ['sogno-cimpy_CIGRE_MV_Rootnet_FULL_NE_24J13h_EQ.xml'],
     ['gridappsd-cimhub_IEEE13_PV.xml'],
     ['alliander-pycgmes_Texel_EQ_malformed.xml'],
+    [GMDM_PLAN, GMDM_SSH],
   ];
   it.each(SETS.map((s) => [s.join(' + '), s]))('%s: a class is in `used` exactly when no finding says it was not used', (_, files) => {
     const m = digest((files as string[]).map(fixture));

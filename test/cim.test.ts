@@ -33,6 +33,8 @@ const SSH = 'entsoe-cgmes3_MicroGrid_20210209T1930Z_1D_BE_SSH_9.xml';
 const NEPLAN = 'sogno-cimpy_CIGRE_MV_Rootnet_FULL_NE_24J13h_EQ.xml';
 const CIMHUB = 'gridappsd-cimhub_IEEE13_PV.xml';
 const TEXEL = 'alliander-pycgmes_Texel_EQ_malformed.xml';
+const GMDM_PLAN = 'gridappsd-cimhub_gmdm_D_Plan_Basic_Golden_InstanceSet.xml';
+const GMDM_SSH = 'gridappsd-cimhub_gmdm_D_SSH_Golden_InstanceSet.xml';
 
 /**
  * Objects per class computed without the parser: every top-level `<prefix:Class rdf:ID|rdf:about=...>`
@@ -103,7 +105,7 @@ describe('golden files from other tools', () => {
       readdirSync(REF)
         .filter((f) => f.endsWith('.xml'))
         .sort(),
-    ).toEqual([TEXEL, EQ, SSH, CIMHUB, NEPLAN].sort());
+    ).toEqual([TEXEL, EQ, SSH, CIMHUB, NEPLAN, GMDM_PLAN, GMDM_SSH].sort());
   });
 
   it('CGMES 3 EQ + SSH (BOM, rdf:ID / rdf:about="#_", eu: namespace): merged, counts per class, SSH adds to EQ objects', () => {
