@@ -284,10 +284,10 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   };
   /** Vendor spellings read as the standard name, with how often. */
   const variants = new Map<string, { standard: string; n: number; at: SourceLocation }>();
-  const noteVariant = (written: string, standard: string, loc: SourceLocation) => {
+  const noteVariant = (written: string, standard: string, loc: () => SourceLocation) => {
     const v = variants.get(written);
     if (v) v.n++;
-    else variants.set(written, { standard, n: 1, at: loc });
+    else variants.set(written, { standard, n: 1, at: loc() });
   };
   type TagNote = { variant?: { written: string; standard: string }; unknownNs?: string; readAs?: string };
   /** What a property name needs noted each time it is met: a vendor variant, or an unknown namespace. */
@@ -303,10 +303,10 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     const n = tagNote(pname);
     if (n) notedTags.set(tag, n);
   };
-  const noteProperty = (n: TagNote, loc: SourceLocation) => {
+  const noteProperty = (n: TagNote, loc: () => SourceLocation) => {
     if (n.variant) noteVariant(n.variant.written, n.variant.standard, loc);
     if (n.unknownNs) {
-      const u = unknownSeen(n.unknownNs, () => loc);
+      const u = unknownSeen(n.unknownNs, loc);
       if (n.readAs) u.properties.add(n.readAs);
     }
   };
@@ -432,7 +432,7 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       if (spellings.includes(className)) {
         written = className;
         className = canonical;
-        noteVariant(written, canonical, loc);
+        noteVariant(written, canonical, () => loc);
       }
     }
     // A class in a namespace the library does not know: read by its local name when that is a CIM class it reads.
@@ -467,7 +467,8 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       const ptag = tagOf(p)!;
       const pscope = scopeOf(p[':@'], scope);
       const pname = resolve(ptag, pscope);
-      const ploc = at(startOf(p));
+      // Located only when something keeps the location (a reference, a finding): most properties are literals.
+      const plocOf = () => at(startOf(p));
       let pkey: string;
       if (pscope === rootScopeRef) {
         // Most properties are in the root scope: their canonical key depends on the tag alone.
@@ -481,12 +482,12 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
         // Tags worth a note (a vendor variant, an unknown namespace) are few; most files have none.
         if (notedTags.size) {
           const n = notedTags.get(ptag);
-          if (n) noteProperty(n, ploc);
+          if (n) noteProperty(n, plocOf);
         }
       } else {
         pkey = pname ? keyOf(pname.ns, pname.local) : ptag;
         const n = pname && tagNote(pname);
-        if (n) noteProperty(n, ploc);
+        if (n) noteProperty(n, plocOf);
       }
       if (pname?.ns === RDF && pname.local === 'type') continue;
       const pattrs = rdfAttrs(p[':@'], pscope);
@@ -495,8 +496,9 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       if (pattrs.resource !== undefined) {
         const raw = pattrs.resource;
         if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) (obj.properties[pkey] ??= []).push(raw);
-        else (obj.references[pkey] ??= []).push({ key: normaliseId(raw), raw, at: ploc });
+        else (obj.references[pkey] ??= []).push({ key: normaliseId(raw), raw, at: plocOf() });
       } else if (nested.length) {
+        const ploc = plocOf();
         for (const c of nested) {
           const k = nodeElement(c, pscope);
           if (k) (obj.references[pkey] ??= []).push({ key: k, raw: k, at: ploc });
@@ -511,7 +513,7 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
             code: 'CIM-REFERENCE-AS-LITERAL',
             message: `${className} ${rawId ?? ''}: ${pkey} is an association but holds the text "${value.slice(0, 80)}"; no link was made.`,
             object: key,
-            ...ploc,
+            ...plocOf(),
           });
         }
       }
