@@ -94,7 +94,8 @@ export function importMarkdown(o: {
     "asset's FSP, owner and DNO, as every asset event) are written. The report lists each matched asset in `assets[]` with its",
     '`outcome` (`enriched`, `would-enrich` in a dry run, `unchanged`) and `changes`, each changed field `from` → `to`',
     '(`equipmentMrid`, `connectivityNode`, `substation`, `feeder`, `aliases`); `wouldEnrich` counts them in a dry run. An',
-    'import that changes nothing on an asset leaves it as it was and counts it as `unchanged`.',
+    'import that changes nothing on an asset leaves it as it was and counts it as `unchanged`. `issues`, `assets` and',
+    '`organisations.items` list at most 500 entries each; `issueCounts` and the counts cover all of them.',
     '',
   ];
 }

@@ -517,6 +517,21 @@ ${
     expect((await aliasesOf(b.id)).aliases.filter((x: { scheme: string }) => x.scheme === 'ecr')).toEqual([]);
   });
 
+  it('the report lists at most 500 organisations, and counts them all', async () => {
+    const orgs = Array.from(
+      { length: 501 },
+      (_, i) => `<c:Organisation rdf:ID="_o${i}"><c:IdentifiedObject.name>O${i}</c:IdentifiedObject.name></c:Organisation>`,
+    );
+    const r = await importAs('dno', doc({ c: CIM100 }, orgs.join('\n')));
+    expect(r.status).toBe(200);
+    expect([
+      r.json.organisations.unmatched,
+      r.json.organisations.items.length,
+      r.json.issueCounts['CIM-ORGANISATION-NOT-FOUND'],
+      r.json.issues.length,
+    ]).toEqual([501, 500, 501, 500]);
+  });
+
   /** A valid EIC for a 15-character base (its check character computed). */
   const eic = (base: string) => base + [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'].find((c) => isEic(base + c))!;
 

@@ -237,6 +237,10 @@ export async function importCim(
     report.issueCounts = {};
     for (const i of issues) report.issueCounts[i.code] = (report.issueCounts[i.code] ?? 0) + 1;
     report.issues = issues.slice(0, MAX_ISSUES);
+    // The lists stop at the same bound as the issues; their counts cover every asset and organisation.
+    if (report.assets && report.assets.length > MAX_ISSUES) report.assets = report.assets.slice(0, MAX_ISSUES);
+    if (report.organisations && report.organisations.items.length > MAX_ISSUES)
+      report.organisations.items = report.organisations.items.slice(0, MAX_ISSUES);
     return { status, report };
   };
   if (o.mode === 'enrich') {
