@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestCimFiles, mergeDocuments, mridOf, namespaceOf, normaliseId, parseCimXml, type ParsedModel } from '../cim/index';
 import { isEic } from '../src/catalogue/identifiers';
+import { nodeCimParser } from '../src/node/cim-parser';
 import { DEMO, batteryInput, testHub, type TestHub } from './harness';
 
 /** What the CIM import reads of CIM that DSOs and TSOs send: namespaces, headers, vendor variants, names, organisations, honest counts. */
@@ -315,6 +316,19 @@ describe('names and organisations', () => {
     });
     expect(m.classes).toEqual({ ...m.used, Name: 4, NameType: 4 });
     expect(codesOf(m.issues, 'CIM-CLASS-NOT-USED')).toEqual([]);
+  });
+});
+
+describe('the parse thread', () => {
+  it('hands back what the in-process parse gives, the used counts and organisations included', async () => {
+    const files = [{ name: 'named.xml', content: NAMED }];
+    const { threadId, ...fromThread } = await nodeCimParser({ maxMemoryMb: 256, threadAboveBytes: 0 }).parse(files, {
+      unit: 'W',
+      maxBytes: 1 << 20,
+    });
+    expect(threadId).toBeGreaterThan(0);
+    expect(fromThread).toEqual(digest(files));
+    expect([fromThread.organisations.length, fromThread.used.Organisation]).toEqual([3, 3]);
   });
 });
 
