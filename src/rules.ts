@@ -520,8 +520,7 @@ export const RULES = {
   'CIM-ORGANISATION-NOT-FOUND': {
     status: 200,
     kind: 'warning',
-    title:
-      'Enrich: an Organisation of the file matches no registered organisation by its identifiers (EIC, Companies House); see `organisations`.',
+    title: 'An Organisation of the file matches no registered organisation by its identifiers (EIC, Companies House); see `organisations`.',
   },
   'CIM-ALIAS-CONFLICT': {
     status: 200,

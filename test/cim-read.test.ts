@@ -531,6 +531,25 @@ ${
     expect((await aliasesOf(b.id)).aliases.filter((x: { scheme: string }) => x.scheme === 'ecr')).toEqual([]);
   });
 
+  it('a bulk-load reports the file’s organisations and offers their identifiers, writing none', async () => {
+    const newEic = eic('48X000000000456');
+    const alpha = (await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' })).json;
+    const r = await hub.call('POST', `/api/v1/cim/import?mode=bulk-load&dryRun=true&organisationId=${DEMO['fsp-a']}`, {
+      as: 'operator',
+      text: NAMED.replace('EICPLACEHOLDER1', newEic),
+      contentType: 'application/rdf+xml',
+    });
+    // The connection has no MPAN or DNO: the rows fail, and the problem carries the report.
+    expect([r.status, r.json.code]).toEqual([422, 'CIM-IMPORT-ROWS-INVALID']);
+    expect(r.json.organisations).toMatchObject({ matched: 2, unmatched: 1, enriched: 0, wouldEnrich: 0, offered: 1, unchanged: 1 });
+    expect(r.json.organisations.items[0]).toMatchObject({
+      organisationId: DEMO['fsp-a'],
+      add: [{ scheme: 'EIC', value: newEic }],
+      outcome: 'offered',
+    });
+    expect((await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' })).json.version).toBe(alpha.version);
+  });
+
   it('the report lists at most 500 organisations, and counts them all', async () => {
     const orgs = Array.from(
       { length: 501 },

@@ -102,7 +102,7 @@ export async function matchOrganisations(
   });
 }
 
-/** Report each file organisation as matched / unmatched, and add the identifiers it lacks where the importer may (never in a dry run). */
+/** Report each file organisation as matched / unmatched, and add the identifiers it lacks where the importer may (never in a dry run, nor when only reporting). */
 export async function enrichOrganisations(
   tx: Sql,
   ctx: Ctx,
@@ -110,6 +110,8 @@ export async function enrichOrganisations(
   matches: Awaited<ReturnType<typeof matchOrganisations>>,
   issues: ImportIssue[],
   dryRun: boolean,
+  /** False: report only (a bulk-load), every missing identifier offered. */
+  apply = true,
 ): Promise<OrganisationsReport> {
   const report: OrganisationsReport = { matched: 0, unmatched: 0, enriched: 0, wouldEnrich: 0, offered: 0, unchanged: 0, items: [] };
   // Two file organisations matched to one registered organisation add to it once, in one version.
@@ -153,7 +155,7 @@ export async function enrichOrganisations(
     }
     const mayUpdate = roleMay('organisations.update', actor.roles) || actor.organisationId === id;
     const fits = (current.identifiers ?? []).length + add.length <= MAX_IDENTIFIERS;
-    if (!mayUpdate || !fits) {
+    if (!apply || !mayUpdate || !fits) {
       item.outcome = 'offered';
       report.offered++;
       continue;

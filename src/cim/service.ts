@@ -254,6 +254,16 @@ export async function importCim(
   if (extracted.length === 0)
     throw new Problem('BULK-EMPTY', 'The model holds no PowerElectronicsConnection or EnergyConsumer to register.');
   const rows = await bulkRows(ctx, actor, extracted, o.organisationId);
+  // A bulk-load registers assets only: the file's organisations are matched and reported, their identifiers offered (enrich applies them).
+  report.organisations = await enrichOrganisations(
+    ctx.db,
+    ctx,
+    actor,
+    await matchOrganisations(ctx, model.organisations),
+    issues,
+    true,
+    false,
+  );
   type Outcome = Awaited<ReturnType<typeof registerAssets>>;
   const complete = (out: Outcome) => {
     report.registered = o.dryRun ? 0 : out.assets.length;
