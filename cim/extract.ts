@@ -95,6 +95,7 @@ function kw(raw: string | undefined, unit: PowerUnit, problems: string[], what: 
 export function extractAssets(model: CimModel, opts: ExtractOptions = {}): ExtractedAsset[] {
   const unit = opts.unit ?? 'W';
   const taken = opts.taken ?? new Set<string>();
+  if (model.definedElsewhere) return [];
   /** Something was taken from this object. */
   const take = <T extends CimObject | undefined>(o: T): T => {
     if (o) taken.add(o.key);
@@ -330,6 +331,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
  * House (IEC 61970-301 or ENTSO-E object registry), and the ENTSO-E EIC property.
  */
 export function extractOrganisations(model: CimModel, taken: Set<string> = new Set()): ExtractedOrganisation[] {
+  if (model.definedElsewhere) return [];
   const rolesOf = inverseIndex(model, 'OrganisationRole.Organisation');
   const namesOf = namesIndex(model);
   const out: ExtractedOrganisation[] = [];

@@ -9,7 +9,18 @@ export interface CimModel {
   headers: CimHeaderInfo[];
   objects: Map<string, CimObject>;
   issues: CimIssue[];
+  /**
+   * Every file's header declares only profiles that add to objects defined elsewhere (an SSH alone,
+   * written with absolute identifiers): the objects are defined in files this import does not have.
+   */
+  definedElsewhere?: boolean;
 }
+
+/** Profiles that only add values to objects another file defines: steady-state hypothesis, state variables. */
+const ADDS_ONLY = /SteadyStateHypothesis|StateVariables|^SSH$|^SV$/i;
+/** A header that declares profiles, each one of those. */
+const addsOnly = (h: CimHeaderInfo) =>
+  h.profiles.length + (h.keywords?.length ?? 0) > 0 && [...h.profiles, ...(h.keywords ?? [])].every((p) => ADDS_ONLY.test(p));
 
 /** Classes the register reads; any other class is kept in the bag and reported as not used. */
 export const USED_CLASSES = CIM_CLASSES_READ;
@@ -101,6 +112,17 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
       partial++;
       firstPartial ??= o;
     }
+  // Files whose headers all declare only such profiles (SSH, SV) define nothing either.
+  const definedElsewhere = objects.size > 0 && docs.length > 0 && docs.every((d) => d.header && addsOnly(d.header));
+  if (definedElsewhere && !firstPartial) {
+    issues.push({
+      code: 'CIM-MODEL-PARTIAL',
+      message:
+        `The files declare only the profiles ${JSON.stringify([...new Set(headers.flatMap((h) => [...h.profiles, ...(h.keywords ?? [])]))])}, ` +
+        `which only add to objects other files define: their ${objects.size} object(s) are defined in files this import does not have; nothing is read from them.`,
+      file: docs[0].file,
+    });
+  }
   if (firstPartial) {
     const profiles = headers.flatMap((h) => h.profiles);
     const ssh = profiles.some((p) => /SteadyStateHypothesis/i.test(p)) && !profiles.some((p) => /Equipment/i.test(p));
@@ -114,7 +136,7 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
       ...firstPartial.at[0],
     });
   }
-  return { headers, objects, issues };
+  return { headers, objects, issues, ...(definedElsewhere ? { definedElsewhere } : {}) };
 }
 
 export function parseCimModel(files: { name: string; content: string | Uint8Array }[], limits: ParseLimits = {}): CimModel {

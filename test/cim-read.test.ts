@@ -382,6 +382,31 @@ describe('report counts agree with themselves', () => {
     });
   });
 
+  it('an SSH with absolute identifiers (urn:uuid) and no EQ: its header says so, nothing is extracted', () => {
+    const ssh = (profile: string) =>
+      doc(
+        { c: CIM100, md: 'http://iec.ch/TC57/61970-552/ModelDescription/1#' },
+        `<md:FullModel rdf:about="urn:uuid:44444444-4444-4444-8444-444444444444"><md:Model.created>2026-01-01T00:00:00Z</md:Model.created><md:Model.profile>${profile}</md:Model.profile></md:FullModel>
+${battery('c')
+  .replace(/rdf:ID="_/g, 'rdf:about="urn:uuid:')
+  .replace('rdf:resource="#_p1"', 'rdf:resource="urn:uuid:p1"')}`,
+      );
+    const alone = digest([{ name: 'ssh.xml', content: ssh('http://iec.ch/TC57/ns/CIM/SteadyStateHypothesis-EU/3.0') }]);
+    expect([alone.equipment, alone.used, codesOf(alone.issues, 'CIM-MODEL-PARTIAL').map((i) => [i.message, i.file])]).toEqual([
+      [],
+      {},
+      [
+        [
+          'The files declare only the profiles ["http://iec.ch/TC57/ns/CIM/SteadyStateHypothesis-EU/3.0"], which only add to objects other files define: their 2 object(s) are defined in files this import does not have; nothing is read from them.',
+          'ssh.xml',
+        ],
+      ],
+    ]);
+    // The same objects under an equipment profile are read.
+    const eq = digest([{ name: 'eq.xml', content: ssh('http://iec.ch/TC57/ns/CIM/CoreEquipment-EU/3.0') }]);
+    expect([eq.equipment.map((e) => e.mrid), codesOf(eq.issues, 'CIM-MODEL-PARTIAL')]).toEqual([['p1'], []]);
+  });
+
   it('an SSH without its EQ says so: every object only described, nothing extracted, nothing used', () => {
     const m = digest(SETS[1].map(fixture));
     expect([m.objects, m.equipment.length, m.used]).toEqual([178, 0, {}]);
