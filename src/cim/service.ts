@@ -545,8 +545,11 @@ async function enrichMatchedAssets(
     if (refChanged)
       for (const [name, col] of fields)
         if (norm(before?.[col] ?? null) !== r[col]) diff[name] = { from: before?.[col] ?? null, to: r[col] };
+    // mRIDs compare normalised; an ECR reference is stored normalised by its own rule (normaliseAlias).
     const has = (scheme: string, v: string) =>
-      (a.aliases ?? []).some((x) => x.scheme === scheme && normaliseId(x.value) === normaliseId(v));
+      (a.aliases ?? []).some(
+        (x) => x.scheme === scheme && (scheme === MRID_ALIAS_SCHEME ? normaliseId(x.value) === normaliseId(v) : x.value === v),
+      );
     const addAliases: { scheme: string; value: string }[] = [];
     if (r.equipment_mrid.length <= 64 && !has(MRID_ALIAS_SCHEME, r.equipment_mrid))
       addAliases.push({ scheme: MRID_ALIAS_SCHEME, value: r.equipment_mrid });
