@@ -1,6 +1,6 @@
-import { extractAssets, type ExtractedAsset } from './extract';
-import { classCounts, mergeDocuments } from './model';
-import { parseCimXml, type CimDocument, type CimHeaderInfo, type CimIssue } from './parser';
+import { extractAssets, extractOrganisations, type ExtractedAsset, type ExtractedOrganisation } from './extract';
+import { USED_CLASSES, classCounts, mergeDocuments, type CimModel } from './model';
+import { parseCimXml, type CimDocument, type CimHeaderInfo, type CimIssue, type CimObject } from './parser';
 import type { PowerUnit } from './profile';
 
 /**
@@ -19,8 +19,15 @@ export interface ParsedModel {
   /** Objects in the merged model, and how many of each class. */
   objects: number;
   classes: Record<string, number>;
+  /**
+   * Objects per class from which something was taken. A class is here exactly when it is used;
+   * every class of `classes` that is not has a CIM-CLASS-UNKNOWN or CIM-CLASS-NOT-USED issue.
+   */
+  used: Record<string, number>;
   /** One entry per equipment (connection or consumer), in document order. */
   equipment: ExtractedAsset[];
+  /** Every Organisation of the model, with its roles and identifiers. */
+  organisations: ExtractedOrganisation[];
   bytes: number;
 }
 
@@ -44,12 +51,54 @@ export function digestCimFiles(files: CimFileInput[], o: DigestOptions, parsed?:
     parsed?.(bytes, objects);
   }
   const model = mergeDocuments(docs);
+  const taken = new Set<string>();
+  const equipment = extractAssets(model, { unit: o.unit, taken });
+  const organisations = extractOrganisations(model, taken);
+  const classes = classCounts(model);
+  const used = usedCounts(model, taken);
   return {
     headers: model.headers,
-    issues: model.issues,
+    issues: classIssues(model, classes, used),
     objects: model.objects.size,
-    classes: classCounts(model),
-    equipment: extractAssets(model, { unit: o.unit }),
+    classes,
+    used,
+    equipment,
+    organisations,
     bytes,
   };
+}
+
+/** Objects per class from which something was taken. */
+export function usedCounts(model: CimModel, taken: Set<string>): Record<string, number> {
+  const used: Record<string, number> = {};
+  for (const k of taken) {
+    const o = model.objects.get(k);
+    if (o) used[o.className] = (used[o.className] ?? 0) + 1;
+  }
+  return used;
+}
+
+/**
+ * The model's issues with the class findings made true of what was taken: a class is reported
+ * not used (CIM-CLASS-UNKNOWN for a class the import does not read, CIM-CLASS-NOT-USED for one it
+ * reads) exactly when nothing was taken from it.
+ */
+function classIssues(model: CimModel, classes: Record<string, number>, used: Record<string, number>) {
+  const issues = model.issues.filter((i) => i.code !== 'CIM-CLASS-UNKNOWN' || !i.className || !used[i.className]);
+  const reported = new Set(issues.filter((i) => i.code === 'CIM-CLASS-UNKNOWN').map((i) => i.className));
+  const firstOf = new Map<string, CimObject>();
+  for (const o of model.objects.values()) if (!firstOf.has(o.className)) firstOf.set(o.className, o);
+  for (const [cls, n] of Object.entries(classes)) {
+    if (used[cls] || reported.has(cls)) continue;
+    const first = firstOf.get(cls);
+    issues.push({
+      code: USED_CLASSES.has(cls) ? 'CIM-CLASS-NOT-USED' : 'CIM-CLASS-UNKNOWN',
+      message: USED_CLASSES.has(cls)
+        ? `${n} object(s) of class ${cls}: nothing was taken from them (nothing the register matches or records links to them).`
+        : `${n} object(s) of class ${cls} kept but not used by the register.`,
+      className: cls,
+      ...first?.at[0],
+    });
+  }
+  return issues;
 }

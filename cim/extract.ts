@@ -1,4 +1,6 @@
-import { inverseIndex, prop, refs, unitLinks, type CimModel } from './model';
+import { normaliseId } from './mrid';
+import { nameTypeOf } from './names';
+import { describedOnly, inverseIndex, prop, refs, refsAny, unitLinks, type CimModel } from './model';
 import type { CimObject, SourceLocation } from './parser';
 import { CATEGORY_PROFILE, UNIT_FACTORS, type CategoryProfile, type PowerUnit } from './profile';
 import { MRID_ALIAS_SCHEME, NAME_SCHEMES } from './writer';
@@ -21,6 +23,8 @@ export interface ExtractedAsset {
   network: { connectivityNode?: string; substation?: string; feeder?: string };
   organisationMrid?: string;
   fspMrid?: string;
+  /** Names of a known type on the equipment or its Asset that the register keeps as aliases (scheme ecr, evse, mcs, fsp_ref). */
+  names: { scheme: string; value: string; nameType: string }[];
   /** The registration body (AssetInput shape), without organisationId/fspId. */
   input: Record<string, unknown>;
   problems: string[];
@@ -28,19 +32,52 @@ export interface ExtractedAsset {
 
 export interface ExtractOptions {
   unit?: PowerUnit;
+  /** Filled with the key of every object something was taken from (the report's `used` counts). */
+  taken?: Set<string>;
+}
+
+/** An Organisation of the file, with its roles and the identifiers it carries. */
+export interface ExtractedOrganisation {
+  mrid: string;
+  name?: string;
+  at: SourceLocation;
+  /** Its role objects: the class, or for a plain OrganisationRole its name (`AssetOwner`, `FSP`, ...). */
+  roles: string[];
+  /** EIC (Names of that type, eu:IdentifiedObject.energyIdentCodeEic) and Companies House numbers (Names), upper case. */
+  identifiers: { scheme: 'EIC' | 'COMPANIES_HOUSE'; value: string }[];
+}
+
+/** Name → named object, IEC 61970-301 (`Name.IdentifiedObject`) or ENTSO-E object registry (`nc:Name.UniqueIdentifiedObject`). */
+const NAME_TARGET = ['cim:Name.IdentifiedObject', 'nc:Name.UniqueIdentifiedObject', 'nc:Name.IdentifiedObject'];
+const NAME_TYPE = ['cim:Name.NameType', 'nc:Name.NameType'];
+
+/** The names of each object, with their NameType's name, from either vocabulary. */
+export function namesIndex(model: CimModel): Map<string, { name: CimObject; type?: CimObject; typeName: string; value: string }[]> {
+  const idx = new Map<string, { name: CimObject; type?: CimObject; typeName: string; value: string }[]>();
+  for (const n of model.objects.values()) {
+    if (n.className !== 'Name') continue;
+    const targets = refsAny(n, NAME_TARGET);
+    if (!targets.length) continue;
+    const type = model.objects.get(refsAny(n, NAME_TYPE)[0]?.key ?? '');
+    const typeName = (type ? (prop(type, 'NameType.name') ?? prop(type, 'IdentifiedObject.name')) : prop(n, 'NameType.name')) ?? '';
+    const value = (prop(n, 'Name.name') ?? n.properties['nc:Name.name']?.[0] ?? prop(n, 'IdentifiedObject.name') ?? '').trim();
+    if (!value) continue;
+    for (const t of targets) {
+      const l = idx.get(t.key);
+      const e = { name: n, type, typeName, value };
+      if (l) l.push(e);
+      else idx.set(t.key, [e]);
+    }
+  }
+  return idx;
 }
 
 const EQUIPMENT = new Set(['PowerElectronicsConnection', 'EnergyConsumer', 'ConformLoad', 'NonConformLoad']);
 
-/** The mRID of an object as the file wrote it (case kept): IdentifiedObject.mRID, else its RDF identifier without `#`, `urn:uuid:` and `_`. */
+/** The mRID of an object, normalised (normaliseId): IdentifiedObject.mRID, else its RDF identifier. */
 export function mridOf(o: CimObject): string {
   const m = prop(o, 'IdentifiedObject.mRID');
-  if (m) return m.trim();
-  return (o.ids[0] ?? o.key)
-    .trim()
-    .replace(/^#/, '')
-    .replace(/^urn:uuid:/i, '')
-    .replace(/^_/, '');
+  return normaliseId(m && m.trim() ? m : (o.ids[0] ?? o.key));
 }
 
 function kw(raw: string | undefined, unit: PowerUnit, problems: string[], what: string): number | undefined {
@@ -57,19 +94,32 @@ function kw(raw: string | undefined, unit: PowerUnit, problems: string[], what: 
 
 export function extractAssets(model: CimModel, opts: ExtractOptions = {}): ExtractedAsset[] {
   const unit = opts.unit ?? 'W';
+  const taken = opts.taken ?? new Set<string>();
+  if (model.definedElsewhere) return [];
+  /** Something was taken from this object. */
+  const take = <T extends CimObject | undefined>(o: T): T => {
+    if (o) taken.add(o.key);
+    return o;
+  };
   const get = (k: string | undefined) => (k === undefined ? undefined : model.objects.get(k));
   const first = (o: CimObject | undefined, name: string) => (o ? get(refs(o, name)[0]?.key) : undefined);
   const units = unitLinks(model);
   const usagePointsOf = inverseIndex(model, 'UsagePoint.Equipments');
-  const namesOf = inverseIndex(model, 'Name.IdentifiedObject');
+  const namesOf = namesIndex(model);
   const assetsOf = inverseIndex(model, 'Asset.PowerSystemResources');
   const terminalsOf = inverseIndex(model, 'Terminal.ConductingEquipment');
-  const nameType = (n: CimObject) => prop(first(n, 'Name.NameType') ?? n, 'NameType.name') ?? '';
+  /** A name that was read: the Name and its NameType were used. */
+  const useName = (n: { name: CimObject; type?: CimObject }) => {
+    take(n.name);
+    take(n.type);
+  };
   let pointsOf: Map<string, CimObject[]> | undefined;
   const out: ExtractedAsset[] = [];
 
   for (const o of model.objects.values()) {
-    if (!EQUIPMENT.has(o.className)) continue;
+    // Equipment only described here (an SSH without its EQ) has no definition to register or match.
+    if (!EQUIPMENT.has(o.className) || describedOnly(o)) continue;
+    take(o);
     const problems: string[] = [];
     const ext = (name: string) => o.properties[`fmar:Equipment.${name}`]?.[0];
     const input: Record<string, unknown> = {};
@@ -85,8 +135,8 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       category = undefined;
     }
     if (!category) {
-      const unitClasses = [...new Set((units.get(o.key) ?? []).map((u) => u.className))];
-      const psrObj = first(o, 'PowerSystemResource.PSRType');
+      const unitClasses = [...new Set((units.get(o.key) ?? []).map((u) => take(u).className))];
+      const psrObj = take(first(o, 'PowerSystemResource.PSRType'));
       const psr = psrObj ? prop(psrObj, 'IdentifiedObject.name') : undefined;
       const byUnit = Object.entries(CATEGORY_PROFILE)
         .filter(([, p]: [string, CategoryProfile]) => p.unit && unitClasses.includes(p.unit))
@@ -137,12 +187,25 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     }
 
     // The device.
-    const asset =
+    const asset = take(
       (assetsOf.get(o.key) ?? [])[0] ??
-      refs(o, 'PowerSystemResource.Assets')
-        .map((r) => get(r.key))
-        .find(Boolean);
+        refs(o, 'PowerSystemResource.Assets')
+          .map((r) => get(r.key))
+          .find(Boolean),
+    );
     const aliases: { scheme: string; value: string }[] = [];
+    const names: ExtractedAsset['names'] = [];
+    // Names of a known asset type on the equipment or its Asset: aliases (MPANs are read from usage points below).
+    for (const holder of asset ? [o, asset] : [o]) {
+      for (const n of namesOf.get(holder.key) ?? []) {
+        const t = nameTypeOf(n.typeName);
+        if (t?.target !== 'asset' || t.scheme === 'mpan') continue;
+        if (names.some((x) => x.scheme === t.scheme && x.value === n.value)) continue;
+        useName(n);
+        names.push({ scheme: t.scheme, value: n.value, nameType: n.typeName });
+        if ((NAME_SCHEMES as readonly string[]).includes(t.scheme)) aliases.push({ scheme: t.scheme, value: n.value });
+      }
+    }
     let organisationMrid: string | undefined;
     let fspMrid: string | undefined;
     if (asset) {
@@ -152,15 +215,12 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
         const v = asset.properties[`fmar:Asset.${f}`]?.[0];
         if (v !== undefined) input[f] = v;
       }
-      for (const n of namesOf.get(asset.key) ?? []) {
-        const scheme = nameType(n);
-        const value = prop(n, 'Name.name');
-        if ((NAME_SCHEMES as readonly string[]).includes(scheme) && value) aliases.push({ scheme, value });
-      }
       for (const r of refs(asset, 'Asset.OrganisationRoles')) {
         const role = get(r.key);
         const org = first(role, 'OrganisationRole.Organisation');
         if (!role || !org) continue;
+        take(role);
+        take(org);
         if (role.className === 'AssetOwner') organisationMrid ??= mridOf(org);
         else if (prop(role, 'IdentifiedObject.name') === 'FSP') fspMrid ??= mridOf(org);
       }
@@ -178,9 +238,10 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     ];
     for (const holder of [...new Set(ups), o]) {
       for (const n of namesOf.get(holder.key) ?? []) {
-        if (nameType(n).toUpperCase() !== 'MPAN') continue;
-        const v = prop(n, 'Name.name');
-        if (!v) continue;
+        if (nameTypeOf(n.typeName)?.scheme !== 'mpan') continue;
+        const v = n.value;
+        useName(n);
+        take(holder);
         const dir = holder.properties['fmar:UsagePoint.direction']?.[0];
         if (dir === 'import' && !importMpan) importMpan = v;
         else if (dir === 'export' && !exportMpan) exportMpan = v;
@@ -195,16 +256,16 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     if (importMpan) input.importMpan = importMpan;
     if (exportMpan) input.exportMpan = exportMpan;
 
-    const loc = first(o, 'PowerSystemResource.Location');
+    const loc = take(first(o, 'PowerSystemResource.Location'));
     if (loc) {
       const l: Record<string, unknown> = {};
       const pc = loc.properties['fmar:Location.postcode']?.[0];
       const gsp = loc.properties['fmar:Location.gspGroup']?.[0];
       if (pc !== undefined) l.postcode = pc;
       if (gsp !== undefined) l.gspGroup = gsp;
-      const point = (pointsOf ??= inverseIndex(model, 'PositionPoint.Location')).get(loc.key)?.[0];
+      const point = take((pointsOf ??= inverseIndex(model, 'PositionPoint.Location')).get(loc.key)?.[0]);
       // Coordinates are WGS84 longitude/latitude only when the location says so (or names no system, as the export does).
-      const crs = first(loc, 'Location.CoordinateSystem');
+      const crs = take(first(loc, 'Location.CoordinateSystem'));
       const crsUrn = crs ? (prop(crs, 'CoordinateSystem.crsUrn') ?? '') : 'EPSG:4326';
       if (point && !/4326|WGS\s*-?84/i.test(crsUrn)) problems.push(`Position in coordinate system "${crsUrn}" is not WGS84; not used.`);
       else if (point) {
@@ -227,10 +288,12 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     const terminals = (terminalsOf.get(o.key) ?? [])
       .slice()
       .sort((a, b) => Number(prop(a, 'ACDCTerminal.sequenceNumber') ?? 0) - Number(prop(b, 'ACDCTerminal.sequenceNumber') ?? 0));
-    const cn = terminals.map((t) => first(t, 'Terminal.ConnectivityNode')).find(Boolean);
+    const viaTerminal = terminals.find((t) => first(t, 'Terminal.ConnectivityNode'));
+    const cn = take(first(take(viaTerminal), 'Terminal.ConnectivityNode'));
     if (cn) network.connectivityNode = mridOf(cn);
     let container = first(cn, 'ConnectivityNode.ConnectivityNodeContainer') ?? first(o, 'Equipment.EquipmentContainer');
     for (let i = 0; container && i < 6; i++) {
+      if (['Feeder', 'Line', 'Substation', 'VoltageLevel', 'Bay'].includes(container.className)) take(container);
       if (container.className === 'Feeder' || container.className === 'Line') {
         network.feeder ??= mridOf(container);
         container = first(container, 'Feeder.NormalEnergizingSubstation') ?? first(container, 'Line.Region');
@@ -254,9 +317,48 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       network,
       organisationMrid,
       fspMrid,
+      names,
       input,
       problems,
     });
+  }
+  return out;
+}
+
+/**
+ * Every Organisation of the model with its role objects (whatever points at it through
+ * OrganisationRole.Organisation) and the identifiers it carries: Names of type EIC or Companies
+ * House (IEC 61970-301 or ENTSO-E object registry), and the ENTSO-E EIC property.
+ */
+export function extractOrganisations(model: CimModel, taken: Set<string> = new Set()): ExtractedOrganisation[] {
+  if (model.definedElsewhere) return [];
+  const rolesOf = inverseIndex(model, 'OrganisationRole.Organisation');
+  const namesOf = namesIndex(model);
+  const out: ExtractedOrganisation[] = [];
+  for (const o of model.objects.values()) {
+    if (o.className !== 'Organisation' || describedOnly(o)) continue;
+    taken.add(o.key);
+    const identifiers: ExtractedOrganisation['identifiers'] = [];
+    const add = (scheme: 'EIC' | 'COMPANIES_HOUSE', value: string) => {
+      const v = value.trim().toUpperCase();
+      if (v && !identifiers.some((x) => x.scheme === scheme && x.value === v)) identifiers.push({ scheme, value: v });
+    };
+    const eic = o.properties['eu:IdentifiedObject.energyIdentCodeEic']?.[0];
+    if (eic) add('EIC', eic);
+    for (const n of namesOf.get(o.key) ?? []) {
+      const t = nameTypeOf(n.typeName);
+      if (t?.target !== 'organisation') continue;
+      taken.add(n.name.key);
+      if (n.type) taken.add(n.type.key);
+      add(t.scheme as 'EIC' | 'COMPANIES_HOUSE', n.value);
+    }
+    const roles: string[] = [];
+    for (const r of rolesOf.get(o.key) ?? []) {
+      taken.add(r.key);
+      const role = r.className === 'OrganisationRole' ? (prop(r, 'IdentifiedObject.name') ?? r.className) : r.className;
+      if (!roles.includes(role)) roles.push(role);
+    }
+    out.push({ mrid: mridOf(o), name: prop(o, 'IdentifiedObject.name'), at: o.at[0], roles: roles.sort(), identifiers });
   }
   return out;
 }

@@ -1,5 +1,17 @@
 /** The CIM library's public face. It imports nothing from src/. */
-export { CIM100, FMAR_EXT, MD, NAMESPACES, RDF, canonicalName, namespaceOf } from './namespaces';
+export {
+  CIM100,
+  CIM_CLASSES_READ,
+  DCAT,
+  EXCH,
+  FMAR_EXT,
+  MD,
+  NAMESPACES,
+  PROPERTY_VARIANTS,
+  RDF,
+  canonicalName,
+  namespaceOf,
+} from './namespaces';
 export { derivedMrid, isUuidShaped, mridToUlid, normaliseId, ulidToMrid } from './mrid';
 export {
   CATEGORY_PROFILE,
@@ -39,6 +51,7 @@ export {
   type CimDocument,
   type CimFatalCode,
   type CimHeaderInfo,
+  type CimHeaderKind,
   type CimIssue,
   type CimIssueCode,
   type CimObject,
@@ -46,7 +59,28 @@ export {
   type ParseLimits,
   type SourceLocation,
 } from './parser';
-export { USED_CLASSES, classCounts, inverseIndex, mergeDocuments, parseCimModel, prop, refs, unitLinks, type CimModel } from './model';
-export { extractAssets, type ExtractedAsset, type ExtractOptions } from './extract';
+export {
+  USED_CLASSES,
+  classCounts,
+  describedOnly,
+  inverseIndex,
+  mergeDocuments,
+  parseCimModel,
+  prop,
+  refs,
+  refsAny,
+  unitLinks,
+  type CimModel,
+} from './model';
+export { NAME_TYPES, nameTypeOf } from './names';
+export {
+  extractAssets,
+  extractOrganisations,
+  mridOf,
+  namesIndex,
+  type ExtractedAsset,
+  type ExtractedOrganisation,
+  type ExtractOptions,
+} from './extract';
 export { decodeXml, depthExceededAt, escapeText } from './xml';
-export { digestCimFiles, type CimFileInput, type DigestOptions, type ParsedModel } from './digest';
+export { digestCimFiles, usedCounts, type CimFileInput, type DigestOptions, type ParsedModel } from './digest';

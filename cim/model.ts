@@ -1,4 +1,4 @@
-import { namespaceOf } from './namespaces';
+import { CIM_CLASSES_READ } from './namespaces';
 import { parseCimXml, type CimDocument, type CimHeaderInfo, type CimIssue, type CimObject, type CimRef, type ParseLimits } from './parser';
 
 /**
@@ -9,33 +9,26 @@ export interface CimModel {
   headers: CimHeaderInfo[];
   objects: Map<string, CimObject>;
   issues: CimIssue[];
+  /**
+   * Every file's header declares only profiles that add to objects defined elsewhere (an SSH alone,
+   * written with absolute identifiers): the objects are defined in files this import does not have.
+   */
+  definedElsewhere?: boolean;
 }
 
+/** Profiles that only add values to objects another file defines: steady-state hypothesis, state variables. */
+const ADDS_ONLY = /SteadyStateHypothesis|StateVariables|^SSH$|^SV$/i;
+/** A header that declares profiles, each one of those. */
+const addsOnly = (h: CimHeaderInfo) =>
+  h.profiles.length + (h.keywords?.length ?? 0) > 0 && [...h.profiles, ...(h.keywords ?? [])].every((p) => ADDS_ONLY.test(p));
+
 /** Classes the register reads; any other class is kept in the bag and reported as not used. */
-export const USED_CLASSES = new Set([
-  'PowerElectronicsConnection',
-  'BatteryUnit',
-  'PhotoVoltaicUnit',
-  'PowerElectronicsWindUnit',
-  'EnergyConsumer',
-  'PSRType',
-  'Asset',
-  'UsagePoint',
-  'Name',
-  'NameType',
-  'Organisation',
-  'AssetOwner',
-  'OrganisationRole',
-  'Location',
-  'PositionPoint',
-  'Terminal',
-  'ConnectivityNode',
-  'Substation',
-  'VoltageLevel',
-  'Feeder',
-  'Line',
-  'Bay',
-]);
+export const USED_CLASSES = CIM_CLASSES_READ;
+
+/** An object only described (`rdf:about="#…"`, a fragment of some other document) and defined by no file here. */
+export function describedOnly(o: CimObject): boolean {
+  return !o.defined && o.ids.length > 0 && o.ids.every((id) => id.startsWith('#'));
+}
 
 export function mergeDocuments(docs: CimDocument[]): CimModel {
   const objects = new Map<string, CimObject>();
@@ -96,7 +89,7 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
           });
       }
     }
-    const known = namespaceOf(o.classIri)?.token === 'cim' && USED_CLASSES.has(o.className);
+    const known = o.classKey.startsWith('cim:') && USED_CLASSES.has(o.className);
     if (!known) {
       const e = notUsed.get(o.classKey);
       if (e) e.n++;
@@ -107,10 +100,43 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
     issues.push({
       code: 'CIM-CLASS-UNKNOWN',
       message: `${n} object(s) of class ${cls} kept but not used by the register.`,
+      className: first.className,
       ...first.at[0],
     });
   }
-  return { headers, objects, issues };
+  // Objects the files only describe: their definitions are in a file this import does not have.
+  let partial = 0;
+  let firstPartial: CimObject | undefined;
+  for (const o of objects.values())
+    if (describedOnly(o)) {
+      partial++;
+      firstPartial ??= o;
+    }
+  // Files whose headers all declare only such profiles (SSH, SV) define nothing either.
+  const definedElsewhere = objects.size > 0 && docs.length > 0 && docs.every((d) => d.header && addsOnly(d.header));
+  if (definedElsewhere && !firstPartial) {
+    issues.push({
+      code: 'CIM-MODEL-PARTIAL',
+      message:
+        `The files declare only the profiles ${JSON.stringify([...new Set(headers.flatMap((h) => [...h.profiles, ...(h.keywords ?? [])]))])}, ` +
+        `which only add to objects other files define: their ${objects.size} object(s) are defined in files this import does not have; nothing is read from them.`,
+      file: docs[0].file,
+    });
+  }
+  if (firstPartial) {
+    const profiles = headers.flatMap((h) => h.profiles);
+    const ssh = profiles.some((p) => /SteadyStateHypothesis/i.test(p)) && !profiles.some((p) => /Equipment/i.test(p));
+    issues.push({
+      code: 'CIM-MODEL-PARTIAL',
+      message:
+        `${partial} of ${objects.size} object(s) are only described (rdf:about="#…") and defined by no file of this import` +
+        (ssh ? ': a Steady State Hypothesis (SSH) without the Equipment (EQ) file it adds to' : '') +
+        '; nothing is read from them.',
+      object: firstPartial.key,
+      ...firstPartial.at[0],
+    });
+  }
+  return { headers, objects, issues, ...(definedElsewhere ? { definedElsewhere } : {}) };
 }
 
 export function parseCimModel(files: { name: string; content: string | Uint8Array }[], limits: ParseLimits = {}): CimModel {
@@ -131,6 +157,15 @@ export function prop(o: CimObject, name: string): string | undefined {
 
 export function refs(o: CimObject, name: string): CimRef[] {
   return o.references[name] ?? o.references[`cim:${name}`] ?? [];
+}
+
+/** References of a property in any of these spellings (canonical keys), first found wins. */
+export function refsAny(o: CimObject, keys: readonly string[]): CimRef[] {
+  for (const k of keys) {
+    const r = o.references[k];
+    if (r) return r;
+  }
+  return [];
 }
 
 /** Objects pointing at `target` through `property` (index built on demand). */

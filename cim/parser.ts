@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { MD, RDF, canonicalName } from './namespaces';
+import { CIM_CLASSES_READ, DCAT, EXCH, MD, PROPERTY_VARIANTS, RDF, canonicalName, namespaceOf } from './namespaces';
 import { normaliseId } from './mrid';
 import { CLASS_SPELLINGS } from './profile';
 import { decodeXml, depthExceededAt } from './xml';
@@ -19,6 +19,10 @@ export const CIM_ISSUE_CODES = [
   'CIM-ID-MISSING',
   'CIM-CLASS-CONFLICT',
   'CIM-MRID-MISMATCH',
+  'CIM-NAMESPACE-UNKNOWN',
+  'CIM-VENDOR-VARIANT',
+  'CIM-CLASS-NOT-USED',
+  'CIM-MODEL-PARTIAL',
 ] as const;
 export type CimIssueCode = (typeof CIM_ISSUE_CODES)[number];
 
@@ -42,6 +46,10 @@ export interface CimIssue extends Partial<SourceLocation> {
   code: CimIssueCode;
   message: string;
   object?: string;
+  /** CIM-CLASS-UNKNOWN, CIM-CLASS-NOT-USED: the class (canonical spelling). */
+  className?: string;
+  /** CIM-NAMESPACE-UNKNOWN: the namespace IRI. */
+  namespace?: string;
 }
 
 /** A document the parser refuses: the code, and where. */
@@ -82,13 +90,19 @@ export interface CimObject {
   defined: boolean;
 }
 
+/** The header classes read: IEC 61970-552 `md:FullModel`, DCAT `dcat:Dataset` (ENTSO-E NC, CGMES 3.1), UCA `exch:InstanceSet`. */
+export type CimHeaderKind = 'md:FullModel' | 'dcat:Dataset' | 'exch:InstanceSet';
+
 export interface CimHeaderInfo {
   file: string;
+  kind?: CimHeaderKind;
   about?: string;
   created?: string;
   profiles: string[];
   modelingAuthoritySet?: string;
   dependentOn: string[];
+  /** dcat:keyword of a dcat:Dataset header (the profile's short name: EQ, SSH, ...). */
+  keywords?: string[];
 }
 
 export interface CimDocument {
@@ -152,6 +166,50 @@ export function decodeInput(input: string | Uint8Array, file: string, limits: Pa
 }
 
 type Node = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+function headerKind(ns: string, local: string): CimHeaderKind | undefined {
+  if (ns === MD && local === 'FullModel') return 'md:FullModel';
+  if (ns === DCAT && local === 'Dataset') return 'dcat:Dataset';
+  if (ns === EXCH && local === 'InstanceSet') return 'exch:InstanceSet';
+  return undefined;
+}
+
+/** Header properties by local name, whichever header vocabulary wrote them. */
+const HEADER_FIELDS: Record<string, 'created' | 'profile' | 'authority' | 'dependentOn'> = {
+  'Model.created': 'created',
+  issued: 'created',
+  generatedAtTime: 'created',
+  'InstanceSet.created': 'created',
+  'Model.profile': 'profile',
+  conformsTo: 'profile',
+  'InstanceSet.profile': 'profile',
+  'Model.modelingAuthoritySet': 'authority',
+  publisher: 'authority',
+  'Model.DependentOn': 'dependentOn',
+  requires: 'dependentOn',
+  'InstanceSet.DependentOn': 'dependentOn',
+};
+/** Namespaces whose properties a header may carry (others, such as a vendor's, are kept out of it). */
+const HEADER_TOKENS = new Set(['md', 'dcat', 'dcterms', 'prov', 'exch']);
+
+/** Properties of these classes (or their CIM ancestors) in an unknown namespace are read by local name. */
+const CIM_ANCESTORS = new Set([
+  'IdentifiedObject',
+  'PowerSystemResource',
+  'Equipment',
+  'ConductingEquipment',
+  'ACDCTerminal',
+  'PowerElectronicsUnit',
+  'EnergyConnection',
+  'RegulatingCondEq',
+  'EquipmentContainer',
+  'ConnectivityNodeContainer',
+]);
+const readByLocalName = (local: string) => {
+  const dot = local.indexOf('.');
+  const cls = dot === -1 ? local : local.slice(0, dot);
+  return CIM_CLASSES_READ.has(cls) || (dot !== -1 && CIM_ANCESTORS.has(cls));
+};
 /** Where the parser met the element (its metadata, under META). */
 const startOf = (n: Node) => (n[META] as { startIndex?: number } | undefined)?.startIndex;
 
@@ -216,6 +274,42 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   const objects: CimObject[] = [];
   const rootNs: Record<string, string> = {};
   let header: CimHeaderInfo | undefined;
+  /** Namespaces the library does not know, as met: elements, and what was read by local name. */
+  const unknownNs = new Map<string, { elements: number; classes: Map<string, number>; properties: Set<string>; at: SourceLocation }>();
+  const unknownSeen = (ns: string, loc: () => SourceLocation) => {
+    let u = unknownNs.get(ns);
+    if (!u) unknownNs.set(ns, (u = { elements: 0, classes: new Map(), properties: new Set(), at: loc() }));
+    u.elements++;
+    return u;
+  };
+  /** Vendor spellings read as the standard name, with how often. */
+  const variants = new Map<string, { standard: string; n: number; at: SourceLocation }>();
+  const noteVariant = (written: string, standard: string, loc: () => SourceLocation) => {
+    const v = variants.get(written);
+    if (v) v.n++;
+    else variants.set(written, { standard, n: 1, at: loc() });
+  };
+  type TagNote = { variant?: { written: string; standard: string }; unknownNs?: string; readAs?: string };
+  /** What a property name needs noted each time it is met: a vendor variant, or an unknown namespace. */
+  const tagNote = (pname: { ns: string; local: string }): TagNote | undefined => {
+    if (pname.ns === RDF) return undefined;
+    const known = namespaceOf(pname.ns);
+    if (!known) return { unknownNs: pname.ns, ...(readByLocalName(pname.local) ? { readAs: pname.local } : {}) };
+    const standard = known.token === 'cim' ? PROPERTY_VARIANTS[pname.local] : undefined;
+    return standard ? { variant: { written: pname.local, standard } } : undefined;
+  };
+  const notedTags = new Map<string, TagNote>();
+  const noteTag = (tag: string, pname: { ns: string; local: string }) => {
+    const n = tagNote(pname);
+    if (n) notedTags.set(tag, n);
+  };
+  const noteProperty = (n: TagNote, loc: () => SourceLocation) => {
+    if (n.variant) noteVariant(n.variant.written, n.variant.standard, loc);
+    if (n.unknownNs) {
+      const u = unknownSeen(n.unknownNs, loc);
+      if (n.readAs) u.properties.add(n.readAs);
+    }
+  };
 
   /** Resolve `prefix:local` with the in-scope declarations. */
   // Names resolved in the root scope (nearly all of them) are cached.
@@ -281,11 +375,15 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   };
   const keys = new Map<string, string>();
   const rootKeys = new Map<string, string>();
+  /** Canonical property key; a vendor variant becomes the standard name, and an unknown namespace's CIM property its `cim:` name. */
   const keyOf = (ns: string, local: string) => {
     const k = ns + local;
     let v = keys.get(k);
     if (v === undefined) {
-      v = canonicalName(ns, local);
+      const known = namespaceOf(ns);
+      if (!known && ns !== RDF && readByLocalName(local)) v = `cim:${PROPERTY_VARIANTS[local] ?? local}`;
+      else if (known?.token === 'cim' && PROPERTY_VARIANTS[local]) v = `cim:${PROPERTY_VARIANTS[local]}`;
+      else v = canonicalName(ns, local);
       keys.set(k, v);
     }
     return v;
@@ -330,10 +428,21 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       }
     }
     let written: string | undefined;
-    for (const [canonical, variants] of Object.entries(CLASS_SPELLINGS)) {
-      if (variants.includes(className)) {
+    for (const [canonical, spellings] of Object.entries(CLASS_SPELLINGS)) {
+      if (spellings.includes(className)) {
         written = className;
         className = canonical;
+        noteVariant(written, canonical, () => loc);
+      }
+    }
+    // A class in a namespace the library does not know: read by its local name when that is a CIM class it reads.
+    const unknownClassNs = classIri !== '' && classIri !== RDF && !namespaceOf(classIri);
+    let byLocalName = false;
+    if (unknownClassNs) {
+      const u = unknownSeen(classIri, () => loc);
+      if (CIM_CLASSES_READ.has(className)) {
+        byLocalName = true;
+        u.classes.set(className, (u.classes.get(className) ?? 0) + 1);
       }
     }
     const rawId = attrs.ID ?? attrs.about ?? attrs.nodeID;
@@ -346,20 +455,20 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       classIri,
       className,
       ...(written ? { writtenClassName: written } : {}),
-      classKey: canonicalName(classIri, className),
+      classKey: byLocalName ? `cim:${className}` : canonicalName(classIri, className),
       properties: {},
       references: {},
       at: [loc],
       defined: attrs.ID !== undefined,
     };
-    if (classIri === MD && className === 'FullModel') {
-      header = { file, about: rawId, profiles: [], dependentOn: [] };
-    }
+    const kind = headerKind(classIri, className);
+    if (kind) header = { file, kind, about: rawId, profiles: [], dependentOn: [] };
     for (const p of props) {
       const ptag = tagOf(p)!;
       const pscope = scopeOf(p[':@'], scope);
       const pname = resolve(ptag, pscope);
-      const ploc = at(startOf(p));
+      // Located only when something keeps the location (a reference, a finding): most properties are literals.
+      const plocOf = () => at(startOf(p));
       let pkey: string;
       if (pscope === rootScopeRef) {
         // Most properties are in the root scope: their canonical key depends on the tag alone.
@@ -368,8 +477,18 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
         else {
           pkey = pname ? keyOf(pname.ns, pname.local) : ptag;
           rootKeys.set(ptag, pkey);
+          if (pname) noteTag(ptag, pname);
         }
-      } else pkey = pname ? keyOf(pname.ns, pname.local) : ptag;
+        // Tags worth a note (a vendor variant, an unknown namespace) are few; most files have none.
+        if (notedTags.size) {
+          const n = notedTags.get(ptag);
+          if (n) noteProperty(n, plocOf);
+        }
+      } else {
+        pkey = pname ? keyOf(pname.ns, pname.local) : ptag;
+        const n = pname && tagNote(pname);
+        if (n) noteProperty(n, plocOf);
+      }
       if (pname?.ns === RDF && pname.local === 'type') continue;
       const pattrs = rdfAttrs(p[':@'], pscope);
       const kids = childrenOf(p, ptag);
@@ -377,8 +496,9 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       if (pattrs.resource !== undefined) {
         const raw = pattrs.resource;
         if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) (obj.properties[pkey] ??= []).push(raw);
-        else (obj.references[pkey] ??= []).push({ key: normaliseId(raw), raw, at: ploc });
+        else (obj.references[pkey] ??= []).push({ key: normaliseId(raw), raw, at: plocOf() });
       } else if (nested.length) {
+        const ploc = plocOf();
         for (const c of nested) {
           const k = nodeElement(c, pscope);
           if (k) (obj.references[pkey] ??= []).push({ key: k, raw: k, at: ploc });
@@ -393,27 +513,38 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
             code: 'CIM-REFERENCE-AS-LITERAL',
             message: `${className} ${rawId ?? ''}: ${pkey} is an association but holds the text "${value.slice(0, 80)}"; no link was made.`,
             object: key,
-            ...ploc,
+            ...plocOf(),
           });
         }
       }
-      if (header && obj.classIri === MD && pname?.ns === MD) {
+      if (kind && pname && header) {
+        const token = namespaceOf(pname.ns)?.token;
+        const field = token && HEADER_TOKENS.has(token) ? HEADER_FIELDS[pname.local] : undefined;
         const v = pattrs.resource ?? textOf(p, ptag);
-        if (pname.local === 'Model.created') header.created = v;
-        else if (pname.local === 'Model.profile') header.profiles.push(v);
-        else if (pname.local === 'Model.modelingAuthoritySet') header.modelingAuthoritySet = v;
-        else if (pname.local === 'Model.DependentOn') header.dependentOn.push(v);
+        if (field === 'created') header.created ??= v;
+        else if (field === 'profile') header.profiles.push(v);
+        else if (field === 'authority') header.modelingAuthoritySet ??= v;
+        else if (field === 'dependentOn') header.dependentOn.push(v);
+        else if (token === 'dcat' && pname.local === 'keyword') (header.keywords ??= []).push(v);
       }
     }
-    if (obj.classIri === MD && obj.className === 'FullModel') {
+    if (kind) {
+      const h = header!;
+      const created = kind === 'md:FullModel' ? 'md:Model.created' : 'its creation time (dcterms:issued, prov:generatedAtTime)';
       if (!rawId || !/^urn:uuid:[0-9a-f-]{36}$/i.test(rawId))
-        issues.push({ code: 'CIM-HEADER-INVALID', message: `md:FullModel rdf:about "${rawId ?? ''}" is not a urn:uuid.`, ...loc });
-      if (!header!.created || Number.isNaN(Date.parse(header!.created)))
-        issues.push({ code: 'CIM-HEADER-INVALID', message: `md:Model.created "${header!.created ?? ''}" is not a date-time.`, ...loc });
-      if (!header!.profiles.length || header!.profiles.some((p) => !/^[a-z][a-z0-9+.-]*:/i.test(p)))
+        issues.push({ code: 'CIM-HEADER-INVALID', message: `${kind} rdf:about "${rawId ?? ''}" is not a urn:uuid.`, ...loc });
+      if (!h.created || Number.isNaN(Date.parse(h.created)))
+        issues.push({ code: 'CIM-HEADER-INVALID', message: `${created} "${h.created ?? ''}" is not a date-time.`, ...loc });
+      const profileOk = h.profiles.length
+        ? h.profiles.every((p) => /^[a-z][a-z0-9+.-]*:/i.test(p))
+        : kind !== 'md:FullModel' && !!h.keywords?.length;
+      if (!profileOk)
         issues.push({
           code: 'CIM-HEADER-INVALID',
-          message: `md:Model.profile ${JSON.stringify(header!.profiles)} is not a profile URI.`,
+          message:
+            kind === 'md:FullModel'
+              ? `md:Model.profile ${JSON.stringify(h.profiles)} is not a profile URI.`
+              : `${kind} names no profile (dcterms:conformsTo URI or dcat:keyword): ${JSON.stringify(h.profiles)}.`,
           ...loc,
         });
       return undefined;
@@ -433,6 +564,28 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
 
   for (const n of childrenOf(rootNode, rootTag)) {
     if (tagOf(n)) nodeElement(n, rootScope);
+  }
+  for (const [ns, u] of unknownNs) {
+    const classes = [...u.classes].map(([c, n]) => `${c} ×${n}`);
+    const props = [...u.properties].sort();
+    const read = classes.length || props.length;
+    issues.push({
+      code: 'CIM-NAMESPACE-UNKNOWN',
+      message:
+        `${file}: namespace ${ns} is not one the hub knows (${u.elements} element(s)); ` +
+        (read
+          ? `read by local name as CIM: ${[...(classes.length ? [`classes ${classes.join(', ')}`] : []), ...(props.length ? [`properties ${props.join(', ')}`] : [])].join('; ')}.`
+          : 'nothing under it was read.'),
+      namespace: ns,
+      ...u.at,
+    });
+  }
+  for (const [written, v] of variants) {
+    issues.push({
+      code: 'CIM-VENDOR-VARIANT',
+      message: `${file}: ${v.n} × ${written} read as ${v.standard} (a spelling some tools write; the standard is ${v.standard}).`,
+      ...v.at,
+    });
   }
   return { file, header, objects, issues, namespaces: rootNs };
 }

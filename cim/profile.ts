@@ -1,3 +1,4 @@
+import { importMarkdown } from './import-profile';
 import { CIM100, FMAR_EXT } from './namespaces';
 
 /**
@@ -209,26 +210,13 @@ export function profileMarkdown(): string {
     '|---|---|---|',
     ...FIELD_PROFILE.map((f) => `| ${f.field} | ${cell(f.property)} | ${cell(f.note ?? '')} |`),
     '',
-    '## Import',
-    '',
-    'An import parses CIM16, CIM100 and CIM18 files (prefixes resolved from `xmlns`), merges several files of one model',
-    '(EQ + SSH), normalises identifiers (`_`, `#`, `urn:uuid:`, case) while keeping their original form, and reports',
-    'unknown classes and dangling references. Powers are read in the unit of the request’s `unit` parameter',
-    `(${Object.keys(UNIT_FACTORS).join(', ')}; default W). \`mode=enrich\` records, on assets matched by MPAN, the DSO's equipment mRID as a`,
-    '`cim_mrid` alias and these network references:',
-    '',
-    '| Reference | Read from |',
-    '|---|---|',
-    ...NETWORK_REFERENCES.map((r) => `| ${r.ref} | ${cell(r.path)} |`),
-    '',
-    '`mode=bulk-load` registers the equipment as new assets through the same validation as the API (atomic, `dryRun=true`',
-    'validates only); the source mRID is kept as a `cim_mrid` alias, never re-minted.',
-    '',
-    'An enrich that changes an asset (new or different references from this DSO, or a new `cim_mrid` alias) versions it like any',
-    "other change, in the import's one transaction: the prior version is kept in the asset's history, the version goes up, an",
-    "audit record `asset.cim-enriched` and an event `fmar.asset.network-enriched` (to the asset's FSP, owner and DNO, as every",
-    'asset event) are written. An import that changes nothing on an asset leaves it as it was and counts it as `unchanged`.',
-    '',
+    ...importMarkdown({
+      units: Object.keys(UNIT_FACTORS),
+      networkReferences: NETWORK_REFERENCES,
+      classSpellings: Object.entries(CLASS_SPELLINGS)
+        .map(([k, v]) => `${v.map((x) => `\`${x}\``).join(', ')} for \`${k}\``)
+        .join('; '),
+    }),
     '## Market units',
     '',
     'The export writes the market units the caller may read as `RegisteredResource`s, after the assets:',

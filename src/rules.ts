@@ -498,6 +498,39 @@ export const RULES = {
   'CIM-ID-MISSING': { status: 200, kind: 'warning', title: 'An object has neither rdf:ID nor rdf:about.' },
   'CIM-CLASS-CONFLICT': { status: 200, kind: 'warning', title: 'Two files give one object different classes; the first was kept.' },
   'CIM-MRID-MISMATCH': { status: 200, kind: 'warning', title: 'IdentifiedObject.mRID differs from the object’s RDF identifier.' },
+  'CIM-NAMESPACE-UNKNOWN': {
+    status: 200,
+    kind: 'warning',
+    title:
+      'A namespace the hub does not know, named in the message; classes and properties under it whose local name is a CIM name the import reads were read by that name (listed), the rest kept and not used.',
+  },
+  'CIM-VENDOR-VARIANT': {
+    status: 200,
+    kind: 'warning',
+    title:
+      'A class or property spelled as some tools write it (PhotovoltaicUnit, Equipment.UsagePoint, Terminal.sequenceNumber) was read as the standard name.',
+  },
+  'CIM-CLASS-NOT-USED': {
+    status: 200,
+    kind: 'warning',
+    title: 'Objects of a class the import reads, from none of which anything was taken (the report’s `used` leaves the class out).',
+  },
+  'CIM-MODEL-PARTIAL': {
+    status: 200,
+    kind: 'warning',
+    title:
+      'The files only add properties to objects that no file of the import defines (an SSH without its EQ, for example); nothing is read from those objects. Send the defining files with them.',
+  },
+  'CIM-ORGANISATION-NOT-FOUND': {
+    status: 200,
+    kind: 'warning',
+    title: 'An Organisation of the file matches no registered organisation by its identifiers (EIC, Companies House); see `organisations`.',
+  },
+  'CIM-ALIAS-CONFLICT': {
+    status: 200,
+    kind: 'warning',
+    title: 'Enrich: a name of the file (an ECR reference) is already another live asset’s alias in the same register; it was not added.',
+  },
   'CIM-MPAN-NOT-FOUND': {
     status: 200,
     kind: 'warning',

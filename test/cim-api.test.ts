@@ -189,22 +189,24 @@ describe('market units in the export', () => {
 describe('import (POST /api/v1/cim/import)', () => {
   it('enrich: a DNO records network references and its mRID on the asset matched by MPAN; atomic, audited', async () => {
     const a = await register('fsp-a', batteryInput(next()));
-    const mrid = 'A1B2C3D4-0000-4000-8000-0000000000AA';
-    const dry = await importAs('dno', dsoFile(a.importMpan, mrid), '?mode=enrich&dryRun=true');
+    const written = 'A1B2C3D4-0000-4000-8000-0000000000AA';
+    // Stored normalised (lower case), whatever the file's spelling.
+    const mrid = written.toLowerCase();
+    const dry = await importAs('dno', dsoFile(a.importMpan, written), '?mode=enrich&dryRun=true');
     expect(dry.status, JSON.stringify(dry.json)).toBe(200);
     expect(dry.json).toMatchObject({ mode: 'enrich', dryRun: true, matched: 1, enriched: 0 });
     expect(await hub.db.query(`SELECT 1 FROM cim_network_ref WHERE asset_id = $1`, [a.id])).toEqual([]);
 
-    const r = await importAs('dno', dsoFile(a.importMpan, mrid));
+    const r = await importAs('dno', dsoFile(a.importMpan, written));
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(r.json).toMatchObject({ mode: 'enrich', dryRun: false, matched: 1, enriched: 1, equipment: 1 });
     const [ref] = await hub.db.query(`SELECT * FROM cim_network_ref WHERE asset_id = $1`, [a.id]);
     expect(ref).toMatchObject({
       source_organisation_id: DEMO.dno,
       equipment_mrid: mrid,
-      connectivity_node_mrid: 'C0000000-0000-4000-8000-000000000001',
-      feeder_mrid: 'F0000000-0000-4000-8000-000000000001',
-      substation_mrid: '5B000000-0000-4000-8000-000000000001',
+      connectivity_node_mrid: 'c0000000-0000-4000-8000-000000000001',
+      feeder_mrid: 'f0000000-0000-4000-8000-000000000001',
+      substation_mrid: '5b000000-0000-4000-8000-000000000001',
     });
     const read = await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' });
     expect(read.json.aliases).toContainEqual({ scheme: 'cim_mrid', value: mrid });
@@ -226,9 +228,9 @@ describe('import (POST /api/v1/cim/import)', () => {
         version: a.version + 1,
         sourceOrganisationId: DEMO.dno,
         equipmentMrid: mrid,
-        connectivityNode: 'C0000000-0000-4000-8000-000000000001',
-        substation: '5B000000-0000-4000-8000-000000000001',
-        feeder: 'F0000000-0000-4000-8000-000000000001',
+        connectivityNode: 'c0000000-0000-4000-8000-000000000001',
+        substation: '5b000000-0000-4000-8000-000000000001',
+        feeder: 'f0000000-0000-4000-8000-000000000001',
       },
     ]);
     const to = (await hub.db.query(`SELECT organisation_id FROM event_recipient WHERE event_id = $1`, [events[0].id])).map(
@@ -240,7 +242,7 @@ describe('import (POST /api/v1/cim/import)', () => {
       equipmentMrid: mrid,
     });
     // The same file again changes nothing: no new version, no event.
-    const again = await importAs('dno', dsoFile(a.importMpan, mrid));
+    const again = await importAs('dno', dsoFile(a.importMpan, written));
     expect(again.json).toMatchObject({ matched: 1, enriched: 0, unchanged: 1 });
     expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).json.version).toBe(a.version + 1);
     expect(
@@ -452,7 +454,7 @@ describe('bulk-load of files from other tools', () => {
     expect(r.status).toBe(422);
     expect(r.json.code).toBe('CIM-IMPORT-ROWS-INVALID');
     expect(r.json.results).toHaveLength(21);
-    const pv = r.json.results.find((x: any) => x.mrid === '413F30B8-A378-4589-AE38-7C6E621A41C2');
+    const pv = r.json.results.find((x: any) => x.mrid === '413f30b8-a378-4589-ae38-7c6e621a41c2');
     expect(pv.errors.map((e: any) => e.code)).toEqual(expect.arrayContaining(['ASSET-MPAN-EXPORT-REQUIRED']));
     const load = r.json.results.find((x: any) => x.problems?.some((p: string) => p.includes('PSRType')));
     expect(load.errors.map((e: any) => e.field)).toContain('category');

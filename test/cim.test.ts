@@ -33,6 +33,8 @@ const SSH = 'entsoe-cgmes3_MicroGrid_20210209T1930Z_1D_BE_SSH_9.xml';
 const NEPLAN = 'sogno-cimpy_CIGRE_MV_Rootnet_FULL_NE_24J13h_EQ.xml';
 const CIMHUB = 'gridappsd-cimhub_IEEE13_PV.xml';
 const TEXEL = 'alliander-pycgmes_Texel_EQ_malformed.xml';
+const GMDM_PLAN = 'gridappsd-cimhub_gmdm_D_Plan_Basic_Golden_InstanceSet.xml';
+const GMDM_SSH = 'gridappsd-cimhub_gmdm_D_SSH_Golden_InstanceSet.xml';
 
 /**
  * Objects per class computed without the parser: every top-level `<prefix:Class rdf:ID|rdf:about=...>`
@@ -103,7 +105,7 @@ describe('golden files from other tools', () => {
       readdirSync(REF)
         .filter((f) => f.endsWith('.xml'))
         .sort(),
-    ).toEqual([TEXEL, EQ, SSH, CIMHUB, NEPLAN].sort());
+    ).toEqual([TEXEL, EQ, SSH, CIMHUB, NEPLAN, GMDM_PLAN, GMDM_SSH].sort());
   });
 
   it('CGMES 3 EQ + SSH (BOM, rdf:ID / rdf:about="#_", eu: namespace): merged, counts per class, SSH adds to EQ objects', () => {
@@ -166,8 +168,9 @@ describe('golden files from other tools', () => {
     expect(links.size).toBe(counts.PowerElectronicsConnection);
     const pec = extractAssets(m, { unit: 'W' }).filter((e) => e.className === 'PowerElectronicsConnection');
     expect(pec.map((e) => e.category).sort()).toEqual(['BESS', 'BESS', 'BESS', 'SOLAR_PV', 'SOLAR_PV']);
-    // Identifiers are upper case in the file: matched case-insensitively, kept as written.
-    expect(pec.every((e) => e.mrid === e.mrid.toUpperCase())).toBe(true);
+    // Identifiers are upper case in the file: matched case-insensitively, stored normalised (lower case); the objects keep them as written.
+    expect(pec.every((e) => e.mrid === e.mrid.toLowerCase() && /^[0-9a-f-]{36}$/.test(e.mrid))).toBe(true);
+    expect(pec.every((e) => m.objects.get(e.mrid)!.ids[0] === `urn:uuid:${e.mrid.toUpperCase()}`)).toBe(true);
     const house = pec.find((e) => e.input.name === 'house')!;
     expect(house.input.ratedCapacityKw).toBeGreaterThan(0);
     expect(extractAssets(m, { unit: 'kW' }).find((e) => e.input.name === 'house')!.input.ratedCapacityKw).toBe(
@@ -279,8 +282,11 @@ describe('hostile and malformed XML', () => {
       parseCimXml(`<x:RDF xmlns:x="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="urn:not-cim" xmlns:q="http://iec.ch/TC57/CIM100#">
       <q:BatteryUnit x:about="urn:uuid:ABC"><q:IdentifiedObject.name>b</q:IdentifiedObject.name></q:BatteryUnit>
       <cim:BatteryUnit x:ID="_def"/></x:RDF>`);
-    expect(d.objects.map((o) => o.classKey)).toEqual(['cim:BatteryUnit', 'urn:not-cimBatteryUnit']);
+    expect(d.objects.map((o) => o.classIri)).toEqual(['http://iec.ch/TC57/CIM100#', 'urn:not-cim']);
     expect(d.objects[0].properties['cim:IdentifiedObject.name']).toEqual(['b']);
+    // A namespace the hub does not know: its CIM class is read by local name, and the report says so.
+    expect(d.objects.map((o) => o.classKey)).toEqual(['cim:BatteryUnit', 'cim:BatteryUnit']);
+    expect(d.issues.map((i) => [i.code, i.namespace])).toEqual([['CIM-NAMESPACE-UNKNOWN', 'urn:not-cim']]);
   });
 });
 

@@ -137,6 +137,8 @@ export async function enrichAssetsIn(
     befores: Asset[];
     aliasScheme: string;
     aliases: { asset_id: string; organisation_id: string; value: string }[];
+    /** Aliases of other schemes (an ECR reference, kept in the asset's DNO register). */
+    otherAliases?: { asset_id: string; organisation_id: string; scheme: string; value: string; register: string | null }[];
     audit: (before: Asset, version: number) => AuditEntry;
     events: (before: Asset, version: number) => ChangeEvent[];
   },
@@ -153,4 +155,10 @@ export async function enrichAssetsIn(
     FROM jsonb_to_recordset($1::jsonb) AS x(asset_id text, organisation_id text, value text) ON CONFLICT (scheme, value, asset_id) DO UPDATE SET active = true`,
     [o.aliases, o.aliasScheme],
   );
+  if (o.otherAliases?.length)
+    await tx.query(
+      `INSERT INTO asset_alias (scheme, value, asset_id, organisation_id, register) SELECT x.scheme, x.value, x.asset_id, x.organisation_id, x.register
+      FROM jsonb_to_recordset($1::jsonb) AS x(asset_id text, organisation_id text, scheme text, value text, register text) ON CONFLICT (scheme, value, asset_id) DO UPDATE SET active = true`,
+      [o.otherAliases],
+    );
 }

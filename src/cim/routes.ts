@@ -122,10 +122,53 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; p
       ),
       objects: z.number().int(),
       classes: z.record(z.string(), z.number()),
+      used: z.record(z.string(), z.number()).openapi({
+        description:
+          'Objects per class from which something was taken; a class of `classes` missing here has a CIM-CLASS-UNKNOWN or CIM-CLASS-NOT-USED issue',
+      }),
       equipment: z.number().int(),
       matched: z.number().int().optional(),
       enriched: z.number().int().optional(),
+      wouldEnrich: z.number().int().optional().openapi({ description: 'Enrich dry run: matched assets the import would change' }),
       unchanged: z.number().int().optional(),
+      assets: z
+        .array(
+          z.object({
+            assetId: z.string(),
+            equipmentMrid: z.string(),
+            outcome: z.enum(['enriched', 'would-enrich', 'unchanged']),
+            changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
+          }),
+        )
+        .optional()
+        .openapi({ description: 'Enrich: each matched asset, its outcome and each changed field from → to' }),
+      organisations: z
+        .object({
+          matched: z.number().int(),
+          unmatched: z.number().int(),
+          enriched: z.number().int(),
+          wouldEnrich: z.number().int(),
+          offered: z.number().int(),
+          unchanged: z.number().int(),
+          items: z.array(
+            z.object({
+              mrid: z.string(),
+              name: z.string().optional(),
+              roles: z.array(z.string()),
+              identifiers: z.array(z.object({ scheme: z.string(), value: z.string() })),
+              status: z.enum(['matched', 'unmatched', 'ambiguous']),
+              organisationId: z.string().optional(),
+              matchedBy: z.array(z.string()).optional(),
+              outcome: z.enum(['enriched', 'would-enrich', 'offered', 'unchanged']).optional(),
+              add: z.array(z.object({ scheme: z.string(), value: z.string() })).optional(),
+              invalid: z.array(z.object({ scheme: z.string(), value: z.string() })).optional(),
+            }),
+          ),
+        })
+        .optional()
+        .openapi({
+          description: 'Enrich: the file’s Organisations matched by EIC or Companies House number, and the identifiers offered to them',
+        }),
       registered: z.number().int().optional(),
       results: z.array(z.any()).optional(),
       issueCounts: z.record(z.string(), z.number()),

@@ -2,6 +2,7 @@ import {
   CimParseError,
   CimWriter,
   MRID_ALIAS_SCHEME,
+  normaliseId,
   organisationMrid,
   type CimIssue,
   type ExtractedAsset,
@@ -18,6 +19,8 @@ import { assetPages, assetWhere, registerAssets, type AssetFilter } from '../ass
 import { textStream } from '../http/common';
 import { ASSET_COLS, assetVisibility, toAsset, type AssetRow } from '../assets/store';
 import { enrichAssetsIn } from '../assets/change';
+import { aliasRegister, normaliseAlias } from '../assets/rules';
+import { enrichOrganisations, matchOrganisations, type OrganisationsReport } from './organisations';
 import type { Asset } from '../assets/schema';
 import type { RuleCode } from '../rules';
 import type { Db, Sql } from '../storage/db';
@@ -139,10 +142,18 @@ export interface CimImportReport {
   files: { name: string; created?: string; profiles: string[]; modelingAuthoritySet?: string }[];
   objects: number;
   classes: Record<string, number>;
+  /** Objects per class from which something was taken: a class is here exactly when it was used. */
+  used: Record<string, number>;
   equipment: number;
   matched?: number;
   enriched?: number;
+  /** Enrich, dry run: matched assets the import would change (`assets` shows each with its field diff). */
+  wouldEnrich?: number;
   unchanged?: number;
+  /** Enrich: each matched asset, its outcome and the fields that change (from → to). */
+  assets?: AssetEnrichment[];
+  /** Enrich: the file's organisations, matched or not, and the identifiers offered to them. */
+  organisations?: OrganisationsReport;
   registered?: number;
   results?: unknown[];
   issueCounts: Record<string, number>;
@@ -217,6 +228,7 @@ export async function importCim(
     }),
     objects: model.objects,
     classes: model.classes,
+    used: model.used,
     equipment: extracted.length,
     issueCounts: {},
     issues: [],
@@ -225,10 +237,14 @@ export async function importCim(
     report.issueCounts = {};
     for (const i of issues) report.issueCounts[i.code] = (report.issueCounts[i.code] ?? 0) + 1;
     report.issues = issues.slice(0, MAX_ISSUES);
+    // The lists stop at the same bound as the issues; their counts cover every asset and organisation.
+    if (report.assets && report.assets.length > MAX_ISSUES) report.assets = report.assets.slice(0, MAX_ISSUES);
+    if (report.organisations && report.organisations.items.length > MAX_ISSUES)
+      report.organisations.items = report.organisations.items.slice(0, MAX_ISSUES);
     return { status, report };
   };
   if (o.mode === 'enrich') {
-    return enrich(ctx, actor, extracted, issues, names, o.dryRun, async (tx, counts) => {
+    return enrich(ctx, actor, model, issues, names, o.dryRun, async (tx, counts) => {
       Object.assign(report, counts);
       const out = finish(200);
       if (hooks.beforeCommit) await hooks.beforeCommit(tx, out);
@@ -238,6 +254,16 @@ export async function importCim(
   if (extracted.length === 0)
     throw new Problem('BULK-EMPTY', 'The model holds no PowerElectronicsConnection or EnergyConsumer to register.');
   const rows = await bulkRows(ctx, actor, extracted, o.organisationId);
+  // A bulk-load registers assets only: the file's organisations are matched and reported, their identifiers offered (enrich applies them).
+  report.organisations = await enrichOrganisations(
+    ctx.db,
+    ctx,
+    actor,
+    await matchOrganisations(ctx, model.organisations),
+    issues,
+    true,
+    false,
+  );
   type Outcome = Awaited<ReturnType<typeof registerAssets>>;
   const complete = (out: Outcome) => {
     report.registered = o.dryRun ? 0 : out.assets.length;
@@ -353,22 +379,34 @@ async function matchedMpans(ctx: Ctx, actor: Principal, mpans: string[]): Promis
   return found;
 }
 
+/** What an enrich did, or in a dry run would do, to one matched asset: each changed field from → to. */
+export interface AssetEnrichment {
+  assetId: string;
+  equipmentMrid: string;
+  outcome: 'enriched' | 'would-enrich' | 'unchanged';
+  changes: Record<string, { from: unknown; to: unknown }>;
+}
+
 /**
- * Record network references and the DSO's mRID on visible assets matched by MPAN; all or nothing.
- * An asset whose references or mRID alias change is versioned like any other change: the prior
- * version goes to record_history, the version goes up, and an audit record and a
- * fmar.asset.network-enriched event are written in the same transaction (src/assets/change.ts). An import that changes
- * nothing on an asset leaves it as it was (counted as unchanged).
+ * Record network references and the DSO's mRID (and its own asset number, an `ecr` Name) on
+ * visible assets matched by MPAN; all or nothing. An asset whose references or aliases change is
+ * versioned like any other change: the prior version goes to record_history, the version goes up,
+ * and an audit record and a fmar.asset.network-enriched event are written in the same transaction
+ * (src/assets/change.ts). An import that changes nothing on an asset leaves it as it was (counted
+ * as unchanged). mRIDs are compared and stored normalised (normaliseId), so the same file in
+ * another spelling changes nothing. The file's organisations are matched and enriched in the same
+ * transaction (enrichOrganisations).
  */
 async function enrich<T>(
   ctx: Ctx,
   actor: Principal,
-  extracted: ExtractedAsset[],
+  model: ParsedModel,
   issues: ImportIssue[],
   fileNames: string[],
   dryRun: boolean,
-  done: (tx: Sql, counts: { matched: number; enriched: number; unchanged: number }) => Promise<T>,
+  done: (tx: Sql, counts: EnrichCounts) => Promise<T>,
 ): Promise<T> {
+  const extracted = model.equipment;
   const now = ctx.clock.now();
   const at = now.toISOString();
   const mpansOf = (e: ExtractedAsset) => [e.importMpan, e.exportMpan, ...e.mpans].filter((x): x is string => !!x);
@@ -390,10 +428,12 @@ async function enrich<T>(
       });
     else pending.push(e);
   }
+  const orgMatches = await matchOrganisations(ctx, model.organisations);
   return ctx.db.transaction(async (tx) => {
     // The matches are read again in the transaction (only those MPANs): what it writes rests on what it read.
     const byMpan = await assetsByMpan(tx, actor, candidates);
     const refs: NetworkRef[] = [];
+    const ecrOf = new Map<string, string[]>();
     const seen = new Set<string>();
     let matched = 0;
     for (const e of pending) {
@@ -408,98 +448,192 @@ async function enrich<T>(
         continue;
       }
       matched++;
+      const ecr = e.names
+        .filter((n) => n.scheme === 'ecr')
+        .map((n) => normaliseAlias('ecr', n.value))
+        .filter((v): v is string => !!v);
       for (const id of ids) {
         if (seen.has(id)) continue;
         seen.add(id);
         refs.push({
           asset_id: id,
-          equipment_mrid: e.mrid,
-          connectivity_node_mrid: e.network.connectivityNode ?? null,
-          substation_mrid: e.network.substation ?? null,
-          feeder_mrid: e.network.feeder ?? null,
+          equipment_mrid: normaliseId(e.mrid),
+          connectivity_node_mrid: e.network.connectivityNode ? normaliseId(e.network.connectivityNode) : null,
+          substation_mrid: e.network.substation ? normaliseId(e.network.substation) : null,
+          feeder_mrid: e.network.feeder ? normaliseId(e.network.feeder) : null,
         });
+        if (ecr.length) ecrOf.set(id, ecr);
       }
     }
-    if (!refs.length) return done(tx, { matched, enriched: 0, unchanged: 0 });
-
-    // The matched assets, locked, and what this organisation's earlier imports recorded on them.
-    const ids = refs.map((r) => r.asset_id);
-    const assets = new Map(
-      (
-        await tx.query<AssetRow>(
-          `SELECT ${ASSET_COLS} FROM asset a WHERE a.id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND a.deregistered_at IS NULL ORDER BY a.id FOR UPDATE OF a`,
-          [ids],
-        )
-      ).map((r) => {
-        const a = toAsset(r);
-        return [a.id, a] as const;
-      }),
-    );
-    const stored = new Map(
-      (
-        await tx.query<NetworkRef>(
-          `SELECT asset_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid FROM cim_network_ref
-      WHERE source_organisation_id = $1 AND asset_id IN (SELECT jsonb_array_elements_text($2::jsonb))`,
-          [actor.organisationId, ids],
-        )
-      ).map((r) => [r.asset_id, r]),
-    );
-    const sameRef = (a: NetworkRef, b: NetworkRef | undefined) =>
-      !!b &&
-      a.equipment_mrid === b.equipment_mrid &&
-      a.connectivity_node_mrid === b.connectivity_node_mrid &&
-      a.substation_mrid === b.substation_mrid &&
-      a.feeder_mrid === b.feeder_mrid;
-    const aliasWanted = (r: NetworkRef) => r.equipment_mrid.length <= 64;
-    const hasAlias = (a: Asset, r: NetworkRef) =>
-      (a.aliases ?? []).some((x) => x.scheme === MRID_ALIAS_SCHEME && x.value === r.equipment_mrid);
-    const changes = refs.filter(
-      (r) => assets.has(r.asset_id) && !(sameRef(r, stored.get(r.asset_id)) && (!aliasWanted(r) || hasAlias(assets.get(r.asset_id)!, r))),
-    );
-    const unchanged = refs.length - changes.length;
-    if (dryRun || !changes.length) return done(tx, { matched, enriched: 0, unchanged });
-
-    const by = recordedBy(actor);
-    const befores = changes.map((r) => assets.get(r.asset_id)!);
-    await tx.query(
-      `INSERT INTO cim_network_ref (asset_id, source_organisation_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid, source_files, recorded_at, recorded_by)
-      SELECT x.asset_id, $1, x.equipment_mrid, x.connectivity_node_mrid, x.substation_mrid, x.feeder_mrid, $2::jsonb, $3::timestamptz, $4
-        FROM jsonb_to_recordset($5::jsonb) AS x(asset_id text, equipment_mrid text, connectivity_node_mrid text, substation_mrid text, feeder_mrid text)
-      ON CONFLICT (asset_id, source_organisation_id) DO UPDATE SET equipment_mrid = EXCLUDED.equipment_mrid, connectivity_node_mrid = EXCLUDED.connectivity_node_mrid,
-        substation_mrid = EXCLUDED.substation_mrid, feeder_mrid = EXCLUDED.feeder_mrid, source_files = EXCLUDED.source_files, recorded_at = EXCLUDED.recorded_at, recorded_by = EXCLUDED.recorded_by`,
-      [actor.organisationId, JSON.stringify(fileNames), at, by, changes],
-    );
-    const aliases = changes
-      .filter(aliasWanted)
-      .map((r) => ({ asset_id: r.asset_id, organisation_id: assets.get(r.asset_id)!.organisationId, value: r.equipment_mrid }));
-    const detail = (r: NetworkRef) => ({
-      equipmentMrid: r.equipment_mrid,
-      connectivityNode: r.connectivity_node_mrid,
-      substation: r.substation_mrid,
-      feeder: r.feeder_mrid,
-    });
-    const refOf = new Map(changes.map((r) => [r.asset_id, r]));
-    // The asset's own change (src/assets): one new version each, the equipment mRID as an alias.
-    await enrichAssetsIn(tx, ctx, actor, now, {
-      befores,
-      aliasScheme: MRID_ALIAS_SCHEME,
-      aliases,
-      audit: (a, version) => ({
-        action: 'asset.cim-enriched',
-        recordType: 'asset',
-        recordId: a.id,
-        organisationId: a.organisationId,
-        detail: { version, ...detail(refOf.get(a.id)!), files: fileNames },
-      }),
-      events: (a, version) => [
-        {
-          type: 'fmar.asset.network-enriched',
-          subject: a.id,
-          organisationId: a.fspId,
-          data: { assetId: a.id, version, sourceOrganisationId: actor.organisationId, ...detail(refOf.get(a.id)!) },
-        },
-      ],
-    });
-    return done(tx, { matched, enriched: changes.length, unchanged });
+    const assetCounts = await enrichMatchedAssets(tx, ctx, actor, refs, ecrOf, issues, fileNames, dryRun, now, at);
+    const organisations = await enrichOrganisations(tx, ctx, actor, orgMatches, issues, dryRun);
+    return done(tx, { matched, ...assetCounts, organisations });
   });
+}
+
+interface EnrichCounts {
+  matched: number;
+  enriched: number;
+  wouldEnrich: number;
+  unchanged: number;
+  assets: AssetEnrichment[];
+  organisations: OrganisationsReport;
+}
+
+async function enrichMatchedAssets(
+  tx: Sql,
+  ctx: Ctx,
+  actor: Principal,
+  refs: NetworkRef[],
+  ecrOf: Map<string, string[]>,
+  issues: ImportIssue[],
+  fileNames: string[],
+  dryRun: boolean,
+  now: Date,
+  at: string,
+): Promise<Omit<EnrichCounts, 'matched' | 'organisations'>> {
+  if (!refs.length) return { enriched: 0, wouldEnrich: 0, unchanged: 0, assets: [] };
+  // The matched assets, locked, and what this organisation's earlier imports recorded on them.
+  const ids = refs.map((r) => r.asset_id);
+  const assets = new Map(
+    (
+      await tx.query<AssetRow>(
+        `SELECT ${ASSET_COLS} FROM asset a WHERE a.id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND a.deregistered_at IS NULL ORDER BY a.id FOR UPDATE OF a`,
+        [ids],
+      )
+    ).map((r) => {
+      const a = toAsset(r);
+      return [a.id, a] as const;
+    }),
+  );
+  const stored = new Map(
+    (
+      await tx.query<NetworkRef>(
+        `SELECT asset_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid FROM cim_network_ref
+      WHERE source_organisation_id = $1 AND asset_id IN (SELECT jsonb_array_elements_text($2::jsonb))`,
+        [actor.organisationId, ids],
+      )
+    ).map((r) => [r.asset_id, r]),
+  );
+  // ECR references another live asset already holds in the same register are not added (the register keeps them unique).
+  const ecrWanted = [...ecrOf].flatMap(([id, vs]) => vs.map((value) => ({ asset_id: id, value, register: assets.get(id)?.dno ?? null })));
+  const taken = new Map<string, string>();
+  if (ecrWanted.length)
+    for (const r of await tx.query<{ register: string; value: string; asset_id: string }>(
+      `SELECT al.register, al.value, al.asset_id FROM asset_alias al JOIN jsonb_to_recordset($1::jsonb) AS x(value text, register text) ON al.value = x.value AND al.register = x.register
+      WHERE al.scheme = 'ecr' AND al.active`,
+      [ecrWanted.filter((w) => w.register)],
+    ))
+      taken.set(`${r.register}\u0000${r.value}`, r.asset_id);
+  const norm = (v: string | null) => (v === null ? null : normaliseId(v));
+  const assetsOut: AssetEnrichment[] = [];
+  const changes: NetworkRef[] = [];
+  const aliasRows: { asset_id: string; organisation_id: string; value: string }[] = [];
+  const ecrRows: { asset_id: string; organisation_id: string; scheme: string; value: string; register: string | null }[] = [];
+  for (const r of refs) {
+    const a = assets.get(r.asset_id);
+    if (!a) continue;
+    const before = stored.get(r.asset_id);
+    const diff: AssetEnrichment['changes'] = {};
+    const fields = [
+      ['equipmentMrid', 'equipment_mrid'],
+      ['connectivityNode', 'connectivity_node_mrid'],
+      ['substation', 'substation_mrid'],
+      ['feeder', 'feeder_mrid'],
+    ] as const;
+    const refChanged = !before || fields.some(([, col]) => norm(before[col]) !== r[col]);
+    if (refChanged)
+      for (const [name, col] of fields)
+        if (norm(before?.[col] ?? null) !== r[col]) diff[name] = { from: before?.[col] ?? null, to: r[col] };
+    // mRIDs compare normalised; an ECR reference is stored normalised by its own rule (normaliseAlias).
+    const has = (scheme: string, v: string) =>
+      (a.aliases ?? []).some(
+        (x) => x.scheme === scheme && (scheme === MRID_ALIAS_SCHEME ? normaliseId(x.value) === normaliseId(v) : x.value === v),
+      );
+    const addAliases: { scheme: string; value: string }[] = [];
+    if (r.equipment_mrid.length <= 64 && !has(MRID_ALIAS_SCHEME, r.equipment_mrid))
+      addAliases.push({ scheme: MRID_ALIAS_SCHEME, value: r.equipment_mrid });
+    for (const value of ecrOf.get(r.asset_id) ?? []) {
+      if (has('ecr', value)) continue;
+      const holder = a.dno ? taken.get(`${a.dno}\u0000${value}`) : undefined;
+      if (!a.dno || (holder && holder !== a.id)) {
+        issues.push({
+          code: 'CIM-ALIAS-CONFLICT',
+          message: a.dno
+            ? `Asset ${a.id}: ECR reference ${value} is already asset ${holder}'s in register ${a.dno}; not added.`
+            : `Asset ${a.id}: ECR reference ${value} not added: the asset has no DNO, whose register it would belong to.`,
+        });
+        continue;
+      }
+      addAliases.push({ scheme: 'ecr', value });
+    }
+    if (addAliases.length) {
+      const mine = (a.aliases ?? []).filter((x) => addAliases.some((y) => y.scheme === x.scheme)).map((x) => `${x.scheme}:${x.value}`);
+      diff.aliases = { from: mine, to: [...mine, ...addAliases.map((x) => `${x.scheme}:${x.value}`)] };
+    }
+    const changed = refChanged || addAliases.length > 0;
+    assetsOut.push({
+      assetId: a.id,
+      equipmentMrid: r.equipment_mrid,
+      outcome: !changed ? 'unchanged' : dryRun ? 'would-enrich' : 'enriched',
+      changes: diff,
+    });
+    if (!changed) continue;
+    changes.push(r);
+    for (const x of addAliases) {
+      if (x.scheme === MRID_ALIAS_SCHEME) aliasRows.push({ asset_id: a.id, organisation_id: a.organisationId, value: x.value });
+      else
+        ecrRows.push({
+          asset_id: a.id,
+          organisation_id: a.organisationId,
+          scheme: 'ecr',
+          value: x.value,
+          register: aliasRegister('ecr', a.dno),
+        });
+    }
+  }
+  const unchanged = assetsOut.filter((x) => x.outcome === 'unchanged').length;
+  if (dryRun || !changes.length) return { enriched: 0, wouldEnrich: dryRun ? changes.length : 0, unchanged, assets: assetsOut };
+
+  const by = recordedBy(actor);
+  const befores = changes.map((r) => assets.get(r.asset_id)!);
+  await tx.query(
+    `INSERT INTO cim_network_ref (asset_id, source_organisation_id, equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid, source_files, recorded_at, recorded_by)
+    SELECT x.asset_id, $1, x.equipment_mrid, x.connectivity_node_mrid, x.substation_mrid, x.feeder_mrid, $2::jsonb, $3::timestamptz, $4
+      FROM jsonb_to_recordset($5::jsonb) AS x(asset_id text, equipment_mrid text, connectivity_node_mrid text, substation_mrid text, feeder_mrid text)
+    ON CONFLICT (asset_id, source_organisation_id) DO UPDATE SET equipment_mrid = EXCLUDED.equipment_mrid, connectivity_node_mrid = EXCLUDED.connectivity_node_mrid,
+      substation_mrid = EXCLUDED.substation_mrid, feeder_mrid = EXCLUDED.feeder_mrid, source_files = EXCLUDED.source_files, recorded_at = EXCLUDED.recorded_at, recorded_by = EXCLUDED.recorded_by`,
+    [actor.organisationId, JSON.stringify(fileNames), at, by, changes],
+  );
+  const detail = (r: NetworkRef) => ({
+    equipmentMrid: r.equipment_mrid,
+    connectivityNode: r.connectivity_node_mrid,
+    substation: r.substation_mrid,
+    feeder: r.feeder_mrid,
+  });
+  const refOf = new Map(changes.map((r) => [r.asset_id, r]));
+  const changedFields = new Map(assetsOut.map((x) => [x.assetId, Object.keys(x.changes)]));
+  // The asset's own change (src/assets): one new version each, the equipment mRID (and ECR reference) as aliases.
+  await enrichAssetsIn(tx, ctx, actor, now, {
+    befores,
+    aliasScheme: MRID_ALIAS_SCHEME,
+    aliases: aliasRows,
+    otherAliases: ecrRows,
+    audit: (a, version) => ({
+      action: 'asset.cim-enriched',
+      recordType: 'asset',
+      recordId: a.id,
+      organisationId: a.organisationId,
+      detail: { version, ...detail(refOf.get(a.id)!), changed: changedFields.get(a.id), files: fileNames },
+    }),
+    events: (a, version) => [
+      {
+        type: 'fmar.asset.network-enriched',
+        subject: a.id,
+        organisationId: a.fspId,
+        data: { assetId: a.id, version, sourceOrganisationId: actor.organisationId, ...detail(refOf.get(a.id)!) },
+      },
+    ],
+  });
+  return { enriched: changes.length, wouldEnrich: 0, unchanged, assets: assetsOut };
 }

@@ -27,7 +27,17 @@ function* replies(): Generator<ParseReply> {
   files.length = 0; // the text is no longer needed: let it be collected while the chunks go
   for (let i = 0; i < model.issues.length; i += chunk) yield { kind: 'issues', items: model.issues.slice(i, i + chunk) };
   for (let i = 0; i < model.equipment.length; i += chunk) yield { kind: 'equipment', items: model.equipment.slice(i, i + chunk) };
-  yield { kind: 'done', headers: model.headers, objects: model.objects, classes: model.classes, bytes: model.bytes, threadId };
+  for (let i = 0; i < model.organisations.length; i += chunk)
+    yield { kind: 'organisations', items: model.organisations.slice(i, i + chunk) };
+  yield {
+    kind: 'done',
+    headers: model.headers,
+    objects: model.objects,
+    classes: model.classes,
+    used: model.used,
+    bytes: model.bytes,
+    threadId,
+  };
 }
 
 const next = replies();

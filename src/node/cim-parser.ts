@@ -7,6 +7,7 @@ import {
   type CimIssue,
   type DigestOptions,
   type ExtractedAsset,
+  type ExtractedOrganisation,
   type ParsedModel,
   type SourceLocation,
 } from '../../cim/index';
@@ -35,7 +36,16 @@ export type ParseReply =
   | { kind: 'parsed'; bytes: number; objects: number }
   | { kind: 'issues'; items: CimIssue[] }
   | { kind: 'equipment'; items: ExtractedAsset[] }
-  | { kind: 'done'; headers: CimHeaderInfo[]; objects: number; classes: Record<string, number>; bytes: number; threadId: number }
+  | { kind: 'organisations'; items: ExtractedOrganisation[] }
+  | {
+      kind: 'done';
+      headers: CimHeaderInfo[];
+      objects: number;
+      classes: Record<string, number>;
+      used: Record<string, number>;
+      bytes: number;
+      threadId: number;
+    }
   | { kind: 'refused'; code: CimFatalCode; message: string; location?: SourceLocation };
 
 const WORKER_ENTRY = new URL('./cim-parse-worker.mjs', import.meta.url);
@@ -85,6 +95,7 @@ function parseInThread(
   });
   const issues: CimIssue[] = [];
   const equipment: ExtractedAsset[] = [];
+  const organisations: ExtractedOrganisation[] = [];
   // Progress writes run in order; the first failure (e.g. a job's lost lease) is kept for the end, never left unhandled.
   let reported = Promise.resolve();
   let progressFailed: { error: unknown } | undefined;
@@ -112,6 +123,9 @@ function parseInThread(
         case 'equipment':
           equipment.push(...m.items);
           break;
+        case 'organisations':
+          organisations.push(...m.items);
+          break;
         case 'refused':
           settle(() => reject(new CimParseError(m.code, m.message, m.location)));
           return;
@@ -125,7 +139,9 @@ function parseInThread(
                     issues,
                     objects: m.objects,
                     classes: m.classes,
+                    used: m.used,
                     equipment,
+                    organisations,
                     bytes: m.bytes,
                     threadId: m.threadId,
                   }),

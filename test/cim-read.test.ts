@@ -1,0 +1,701 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestCimFiles, mergeDocuments, mridOf, namespaceOf, normaliseId, parseCimXml, type ParsedModel } from '../cim/index';
+import { isEic } from '../src/catalogue/identifiers';
+import { nodeCimParser } from '../src/node/cim-parser';
+import { DEMO, batteryInput, testHub, type TestHub } from './harness';
+
+/** What the CIM import reads of CIM that DSOs and TSOs send: namespaces, headers, vendor variants, names, organisations, honest counts. */
+
+const REF = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/cim');
+const RDF_NS = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
+const CIM100 = 'http://iec.ch/TC57/CIM100#';
+
+const digest = (files: { name: string; content: string | Uint8Array }[]): ParsedModel =>
+  digestCimFiles(files, { unit: 'W', maxBytes: 64 * 1024 * 1024 });
+const fixture = (f: string) => ({ name: f, content: readFileSync(resolve(REF, f)) });
+const doc = (ns: Record<string, string>, body: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF xmlns:rdf="${RDF_NS}" ${Object.entries(ns)
+    .map(([p, iri]) => `xmlns:${p}="${iri}"`)
+    .join(' ')}>\n${body}\n</rdf:RDF>`;
+const codesOf = <I extends { code: string }>(issues: I[], code: string) => issues.filter((i) => i.code === code);
+
+/** The smallest equipment a namespace can carry: a battery connection named "b". */
+const battery = (p: string) =>
+  `<${p}:PowerElectronicsConnection rdf:ID="_p1"><${p}:IdentifiedObject.name>b</${p}:IdentifiedObject.name></${p}:PowerElectronicsConnection>
+<${p}:BatteryUnit rdf:ID="_u1"><${p}:PowerElectronicsUnit.PowerElectronicsConnection rdf:resource="#_p1"/></${p}:BatteryUnit>`;
+
+describe('namespaces', () => {
+  const CIM_NAMESPACES: [string, string][] = [
+    ['http://iec.ch/TC57/2012/CIM-schema-cim16#', 'CIM16'],
+    ['http://iec.ch/TC57/2013/CIM-schema-cim16#', 'CIM16'],
+    ['http://iec.ch/TC57/2016/CIM-schema-cim17#', 'CIM17'],
+    ['http://iec.ch/TC57/2012/CIM-schema-cim17#', 'CIM17'],
+    [CIM100, 'CIM100'],
+    ['https://cim.ucaiug.io/ns#', 'CIM18'],
+    ['http://ucaiug.org/61970cim18v02_61968cim14v00#', 'CIM18'],
+  ];
+  it.each(CIM_NAMESPACES)('%s is CIM (%s): its equipment is read, no namespace is reported', (iri, version) => {
+    expect(namespaceOf(iri)).toMatchObject({ token: 'cim', version });
+    const m = digest([{ name: 'f.xml', content: doc({ c: iri }, battery('c')) }]);
+    expect(m.equipment.map((e) => [e.mrid, e.category, e.input.name])).toEqual([['p1', 'BESS', 'b']]);
+    expect(m.issues).toEqual([]);
+    expect(m.used).toEqual({ PowerElectronicsConnection: 1, BatteryUnit: 1 });
+  });
+
+  it('ENTSO-E nc: and eu: (CGMES 3 and 2.4.15) and the header vocabularies resolve to their tokens', () => {
+    expect(
+      [
+        'https://cim4.eu/ns/nc#',
+        'http://iec.ch/TC57/CIM100-European#',
+        'http://entsoe.eu/CIM/SchemaExtension/3/1#',
+        'http://iec.ch/TC57/61970-552/ModelDescription/1#',
+        'http://www.w3.org/ns/dcat#',
+        'http://purl.org/dc/terms/',
+        'http://ucaiug.org/GMDM/Exchange#',
+      ].map((iri) => namespaceOf(iri)?.token),
+    ).toEqual(['nc', 'eu', 'eu', 'md', 'dcat', 'dcterms', 'exch']);
+    // Forms that only look like CIM are not CIM.
+    expect(
+      ['http://iec.ch/TC57/2013/CIM-schema-cim16', 'http://ucaiug.org/61970cimXXv02#', 'http://example.com/CIM100#'].map(namespaceOf),
+    ).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('an unknown namespace is reported by name; its CIM classes and properties are read by local name, and the report says which', () => {
+    const xml = doc(
+      { v: 'http://vendor.example/cim/2024#', x: 'http://vendor.example/extras#' },
+      `${battery('v')}\n<v:ThermalStore rdf:ID="_t1"><x:ThermalStore.volume>3</x:ThermalStore.volume></v:ThermalStore>`,
+    );
+    const m = digest([{ name: 'vendor.xml', content: xml }]);
+    expect(m.equipment.map((e) => [e.mrid, e.category, e.input.name])).toEqual([['p1', 'BESS', 'b']]);
+    expect(codesOf(m.issues, 'CIM-NAMESPACE-UNKNOWN').map((i) => [i.message, i.namespace, i.line])).toEqual([
+      [
+        'vendor.xml: namespace http://vendor.example/cim/2024# is not one the hub knows (5 element(s)); read by local name as CIM: classes PowerElectronicsConnection ×1, BatteryUnit ×1; properties IdentifiedObject.name, PowerElectronicsUnit.PowerElectronicsConnection.',
+        'http://vendor.example/cim/2024#',
+        3,
+      ],
+      [
+        'vendor.xml: namespace http://vendor.example/extras# is not one the hub knows (1 element(s)); nothing under it was read.',
+        'http://vendor.example/extras#',
+        5,
+      ],
+    ]);
+    // The class it does not read is kept and reported by its full name.
+    expect(codesOf(m.issues, 'CIM-CLASS-UNKNOWN').map((i) => i.message)).toEqual([
+      '1 object(s) of class http://vendor.example/cim/2024#ThermalStore kept but not used by the register.',
+    ]);
+  });
+});
+
+describe('headers', () => {
+  it('md:FullModel, dcat:Dataset (ENTSO-E NC, CGMES 3.1) and exch:InstanceSet give the file’s creation time, profiles and dependencies', () => {
+    const md = doc(
+      { md: 'http://iec.ch/TC57/61970-552/ModelDescription/1#' },
+      `<md:FullModel rdf:about="urn:uuid:11111111-1111-4111-8111-111111111111"><md:Model.created>2026-01-02T03:04:05Z</md:Model.created>
+<md:Model.profile>http://iec.ch/TC57/ns/CIM/CoreEquipment-EU/3.0</md:Model.profile><md:Model.modelingAuthoritySet>http://dso.example/</md:Model.modelingAuthoritySet></md:FullModel>`,
+    );
+    const dcat = doc(
+      { dcat: 'http://www.w3.org/ns/dcat#', dcterms: 'http://purl.org/dc/terms/' },
+      `<dcat:Dataset rdf:about="urn:uuid:22222222-2222-4222-8222-222222222222"><dcterms:issued>2026-02-03T04:05:06Z</dcterms:issued>
+<dcterms:conformsTo rdf:resource="https://ap.cim4.eu/Contingency/2.3"/><dcat:keyword>CO</dcat:keyword>
+<dcterms:requires rdf:resource="urn:uuid:11111111-1111-4111-8111-111111111111"/><dcterms:publisher rdf:resource="https://tso.example/"/></dcat:Dataset>`,
+    );
+    const exch = doc(
+      { exch: 'http://ucaiug.org/GMDM/Exchange#', dcterms: 'http://purl.org/dc/terms/' },
+      `<exch:InstanceSet rdf:about="urn:uuid:33333333-3333-4333-8333-333333333333"><dcterms:issued>2026-03-04T05:06:07Z</dcterms:issued><dcat:keyword xmlns:dcat="http://www.w3.org/ns/dcat#">EQ</dcat:keyword></exch:InstanceSet>`,
+    );
+    const m = digest([
+      { name: 'md.xml', content: md },
+      { name: 'dcat.xml', content: dcat },
+      { name: 'exch.xml', content: exch },
+    ]);
+    expect(m.headers).toEqual([
+      {
+        file: 'md.xml',
+        kind: 'md:FullModel',
+        about: 'urn:uuid:11111111-1111-4111-8111-111111111111',
+        created: '2026-01-02T03:04:05Z',
+        profiles: ['http://iec.ch/TC57/ns/CIM/CoreEquipment-EU/3.0'],
+        modelingAuthoritySet: 'http://dso.example/',
+        dependentOn: [],
+      },
+      {
+        file: 'dcat.xml',
+        kind: 'dcat:Dataset',
+        about: 'urn:uuid:22222222-2222-4222-8222-222222222222',
+        created: '2026-02-03T04:05:06Z',
+        profiles: ['https://ap.cim4.eu/Contingency/2.3'],
+        modelingAuthoritySet: 'https://tso.example/',
+        dependentOn: ['urn:uuid:11111111-1111-4111-8111-111111111111'],
+        keywords: ['CO'],
+      },
+      {
+        file: 'exch.xml',
+        kind: 'exch:InstanceSet',
+        about: 'urn:uuid:33333333-3333-4333-8333-333333333333',
+        created: '2026-03-04T05:06:07Z',
+        profiles: [],
+        dependentOn: [],
+        keywords: ['EQ'],
+      },
+    ]);
+    // Headers are not objects of the model.
+    expect([m.objects, m.issues]).toEqual([0, []]);
+  });
+
+  it('a dcat:Dataset header that is not a urn:uuid, has no time and names no profile: three findings at its line', () => {
+    const m = digest([
+      { name: 'bad.xml', content: doc({ dcat: 'http://www.w3.org/ns/dcat#' }, '<dcat:Dataset rdf:about="http://x.example/1"/>') },
+    ]);
+    expect(m.issues.map((i) => [i.code, i.message, i.line])).toEqual([
+      ['CIM-HEADER-INVALID', 'dcat:Dataset rdf:about "http://x.example/1" is not a urn:uuid.', 3],
+      ['CIM-HEADER-INVALID', 'its creation time (dcterms:issued, prov:generatedAtTime) "" is not a date-time.', 3],
+      ['CIM-HEADER-INVALID', 'dcat:Dataset names no profile (dcterms:conformsTo URI or dcat:keyword): [].', 3],
+    ]);
+  });
+});
+
+const GMDM_PLAN = 'gridappsd-cimhub_gmdm_D_Plan_Basic_Golden_InstanceSet.xml';
+const GMDM_SSH = 'gridappsd-cimhub_gmdm_D_SSH_Golden_InstanceSet.xml';
+
+describe('a UCA interoperability-test model (GMDM, CIM 18 draft, exch:InstanceSet)', () => {
+  it('is read as CIM: headers named, their missing time and profile reported, the two files merged, the connection and its units found', () => {
+    const m = digest([fixture(GMDM_PLAN), fixture(GMDM_SSH)]);
+    expect(m.headers.map((h) => [h.file, h.kind, h.about])).toEqual([
+      [GMDM_PLAN, 'exch:InstanceSet', 'urn:uuid:e5ffc257-98f6-4a8a-ba22-d7091ed016fc'],
+      [GMDM_SSH, 'exch:InstanceSet', 'urn:uuid:fd764318-730e-42f4-8c7e-9bc58eec8137'],
+    ]);
+    expect(
+      m.issues
+        .filter((i) => !['CIM-REFERENCE-DANGLING', 'CIM-CLASS-UNKNOWN'].includes(i.code))
+        .map((i) => [i.code, i.message, i.file, i.line]),
+    ).toEqual(
+      [
+        [GMDM_PLAN, 9],
+        [GMDM_SSH, 6],
+      ].flatMap(([file, line]) => [
+        ['CIM-HEADER-INVALID', 'its creation time (dcterms:issued, prov:generatedAtTime) "" is not a date-time.', file, line],
+        ['CIM-HEADER-INVALID', 'exch:InstanceSet names no profile (dcterms:conformsTo URI or dcat:keyword): [].', file, line],
+      ]),
+    );
+    expect(m.objects).toBe(349);
+    expect(m.used).toEqual({
+      EnergyConsumer: 7,
+      Location: 8,
+      PositionPoint: 8,
+      CoordinateSystem: 1,
+      Terminal: 8,
+      ConnectivityNode: 6,
+      PowerElectronicsConnection: 1,
+      PowerElectronicsWindUnit: 1,
+      PhotoVoltaicUnit: 1,
+      BatteryUnit: 1,
+    });
+    const pec = m.equipment.find((e) => e.className === 'PowerElectronicsConnection')!;
+    expect([pec.mrid, pec.input.name, pec.network, pec.input.location, pec.problems]).toEqual([
+      '83ee260c-9c77-49d4-80e5-e4df94b08730',
+      'Indiv Res Inverter',
+      { connectivityNode: '408f12d3-2622-442b-846e-51b3402510d4' },
+      { longitude: -6.277195453643799, latitude: 53.316795349121094 },
+      ["The connection's units (PowerElectronicsWindUnit, PhotoVoltaicUnit, BatteryUnit) do not name one category."],
+    ]);
+  });
+});
+
+describe('vendor variants', () => {
+  it('Equipment.UsagePoint (singular), PhotovoltaicUnit and Terminal.sequenceNumber are read as the standard names, each with a warning', () => {
+    const xml = doc(
+      { c: CIM100 },
+      `<c:PowerElectronicsConnection rdf:ID="_pv"><c:Equipment.UsagePoint rdf:resource="#_up"/></c:PowerElectronicsConnection>
+<c:PhotovoltaicUnit rdf:ID="_u"><c:PowerElectronicsUnit.PowerElectronicsConnection rdf:resource="#_pv"/></c:PhotovoltaicUnit>
+<c:UsagePoint rdf:ID="_up"/>
+<c:NameType rdf:ID="_nt"><c:NameType.name>MPAN</c:NameType.name></c:NameType>
+<c:Name rdf:ID="_n"><c:Name.name>1300000000010</c:Name.name><c:Name.NameType rdf:resource="#_nt"/><c:Name.IdentifiedObject rdf:resource="#_up"/></c:Name>
+<c:Terminal rdf:ID="_t2"><c:Terminal.sequenceNumber>2</c:Terminal.sequenceNumber><c:Terminal.ConductingEquipment rdf:resource="#_pv"/><c:Terminal.ConnectivityNode rdf:resource="#_cn2"/></c:Terminal>
+<c:Terminal rdf:ID="_t1"><c:Terminal.sequenceNumber>1</c:Terminal.sequenceNumber><c:Terminal.ConductingEquipment rdf:resource="#_pv"/><c:Terminal.ConnectivityNode rdf:resource="#_cn1"/></c:Terminal>
+<c:ConnectivityNode rdf:ID="_cn1"/><c:ConnectivityNode rdf:ID="_cn2"/>`,
+    );
+    const m = digest([{ name: 'v.xml', content: xml }]);
+    expect(m.equipment.map((e) => [e.category, e.exportMpan, e.network.connectivityNode])).toEqual([['SOLAR_PV', '1300000000010', 'cn1']]);
+    expect(codesOf(m.issues, 'CIM-VENDOR-VARIANT').map((i) => [i.message, i.line])).toEqual([
+      [
+        'v.xml: 1 × Equipment.UsagePoint read as Equipment.UsagePoints (a spelling some tools write; the standard is Equipment.UsagePoints).',
+        3,
+      ],
+      ['v.xml: 1 × PhotovoltaicUnit read as PhotoVoltaicUnit (a spelling some tools write; the standard is PhotoVoltaicUnit).', 4],
+      [
+        'v.xml: 2 × Terminal.sequenceNumber read as ACDCTerminal.sequenceNumber (a spelling some tools write; the standard is ACDCTerminal.sequenceNumber).',
+        8,
+      ],
+    ]);
+  });
+
+  it('in real files: NEPLAN’s Terminal.sequenceNumber (47) and CIMHub’s PhotovoltaicUnit (2) are named', () => {
+    const neplan = digest([fixture('sogno-cimpy_CIGRE_MV_Rootnet_FULL_NE_24J13h_EQ.xml')]);
+    const cimhub = digest([fixture('gridappsd-cimhub_IEEE13_PV.xml')]);
+    expect(
+      [...codesOf(neplan.issues, 'CIM-VENDOR-VARIANT'), ...codesOf(cimhub.issues, 'CIM-VENDOR-VARIANT')].map((i) => i.message),
+    ).toEqual([
+      'sogno-cimpy_CIGRE_MV_Rootnet_FULL_NE_24J13h_EQ.xml: 47 × Terminal.sequenceNumber read as ACDCTerminal.sequenceNumber (a spelling some tools write; the standard is ACDCTerminal.sequenceNumber).',
+      'gridappsd-cimhub_IEEE13_PV.xml: 2 × PhotovoltaicUnit read as PhotoVoltaicUnit (a spelling some tools write; the standard is PhotoVoltaicUnit).',
+    ]);
+    expect(codesOf(neplan.issues, 'CIM-NAMESPACE-UNKNOWN').map((i) => i.message)).toEqual([
+      'sogno-cimpy_CIGRE_MV_Rootnet_FULL_NE_24J13h_EQ.xml: namespace http://www.neplan.ch# is not one the hub knows (1 element(s)); nothing under it was read.',
+    ]);
+  });
+});
+
+/** A DSO file: a connection with its Asset, names of several types, and organisations with roles. */
+const NAMED = doc(
+  { c: CIM100, nc: 'https://cim4.eu/ns/nc#', eu: 'http://iec.ch/TC57/CIM100-European#' },
+  `<c:PowerElectronicsConnection rdf:ID="_pec"><c:IdentifiedObject.mRID>pec</c:IdentifiedObject.mRID></c:PowerElectronicsConnection>
+<c:BatteryUnit rdf:ID="_bu"><c:PowerElectronicsUnit.PowerElectronicsConnection rdf:resource="#_pec"/></c:BatteryUnit>
+<c:Asset rdf:ID="_asset"><c:Asset.PowerSystemResources rdf:resource="#_pec"/><c:Asset.OrganisationRoles rdf:resource="#_owner"/></c:Asset>
+<c:NameType rdf:ID="_ntDso"><c:NameType.name>DSO asset number</c:NameType.name></c:NameType>
+<c:NameType rdf:ID="_ntEic"><c:IdentifiedObject.name>EIC</c:IdentifiedObject.name></c:NameType>
+<c:NameType rdf:ID="_ntCh"><c:NameType.name>Companies House</c:NameType.name></c:NameType>
+<c:NameType rdf:ID="_ntOther"><c:NameType.name>colour</c:NameType.name></c:NameType>
+<c:Name rdf:ID="_n1"><c:Name.name>ecr-77/1</c:Name.name><c:Name.NameType rdf:resource="#_ntDso"/><c:Name.IdentifiedObject rdf:resource="#_asset"/></c:Name>
+<c:Name rdf:ID="_n2"><c:Name.name>blue</c:Name.name><c:Name.NameType rdf:resource="#_ntOther"/><c:Name.IdentifiedObject rdf:resource="#_asset"/></c:Name>
+<c:Organisation rdf:ID="_org1"><c:IdentifiedObject.name>Alpha</c:IdentifiedObject.name></c:Organisation>
+<c:AssetOwner rdf:ID="_owner"><c:OrganisationRole.Organisation rdf:resource="#_org1"/></c:AssetOwner>
+<c:OrganisationRole rdf:ID="_fsp"><c:IdentifiedObject.name>FSP</c:IdentifiedObject.name><c:OrganisationRole.Organisation rdf:resource="#_org1"/></c:OrganisationRole>
+<c:Name rdf:ID="_n3"><c:Name.name> 09000002 </c:Name.name><c:Name.NameType rdf:resource="#_ntCh"/><c:Name.IdentifiedObject rdf:resource="#_org1"/></c:Name>
+<c:Name rdf:ID="_n4"><c:Name.name>EICPLACEHOLDER1</c:Name.name><nc:Name.NameType rdf:resource="#_ntEic"/><nc:Name.UniqueIdentifiedObject rdf:resource="#_org1"/></c:Name>
+<c:Organisation rdf:ID="_org2"><c:IdentifiedObject.name>Distribution</c:IdentifiedObject.name><eu:IdentifiedObject.energyIdentCodeEic>10YGB----------A</eu:IdentifiedObject.energyIdentCodeEic></c:Organisation>
+<c:Organisation rdf:ID="_org3"><c:IdentifiedObject.name>Nobody</c:IdentifiedObject.name></c:Organisation>`,
+);
+
+describe('names and organisations', () => {
+  it('Names of a known type (IEC 61970-301 and nc:) become the equipment’s aliases or the organisation’s identifiers; others are not taken', () => {
+    const m = digest([{ name: 'named.xml', content: NAMED }]);
+    expect(m.equipment.map((e) => [e.mrid, e.names, e.input.aliases, e.organisationMrid, e.fspMrid])).toEqual([
+      [
+        'pec',
+        [{ scheme: 'ecr', value: 'ecr-77/1', nameType: 'DSO asset number' }],
+        [
+          { scheme: 'ecr', value: 'ecr-77/1' },
+          { scheme: 'cim_mrid', value: 'pec' },
+        ],
+        'org1',
+        undefined,
+      ],
+    ]);
+    expect(m.organisations).toEqual([
+      {
+        mrid: 'org1',
+        name: 'Alpha',
+        at: { file: 'named.xml', line: 12, col: 1 },
+        roles: ['AssetOwner', 'FSP'],
+        identifiers: [
+          { scheme: 'COMPANIES_HOUSE', value: '09000002' },
+          { scheme: 'EIC', value: 'EICPLACEHOLDER1' },
+        ],
+      },
+      {
+        mrid: 'org2',
+        name: 'Distribution',
+        at: { file: 'named.xml', line: 17, col: 1 },
+        roles: [],
+        identifiers: [{ scheme: 'EIC', value: '10YGB----------A' }],
+      },
+      { mrid: 'org3', name: 'Nobody', at: { file: 'named.xml', line: 18, col: 1 }, roles: [], identifiers: [] },
+    ]);
+    // The colour name and its type were not taken: reported, and not counted as used.
+    expect(m.used).toEqual({
+      PowerElectronicsConnection: 1,
+      BatteryUnit: 1,
+      Asset: 1,
+      Name: 3,
+      NameType: 3,
+      Organisation: 3,
+      AssetOwner: 1,
+      OrganisationRole: 1,
+    });
+    expect(m.classes).toEqual({ ...m.used, Name: 4, NameType: 4 });
+    expect(codesOf(m.issues, 'CIM-CLASS-NOT-USED')).toEqual([]);
+  });
+});
+
+describe('the parse thread', () => {
+  it('hands back what the in-process parse gives, the used counts and organisations included', async () => {
+    const files = [{ name: 'named.xml', content: NAMED }];
+    const { threadId, ...fromThread } = await nodeCimParser({ maxMemoryMb: 256, threadAboveBytes: 0 }).parse(files, {
+      unit: 'W',
+      maxBytes: 1 << 20,
+    });
+    expect(threadId).toBeGreaterThan(0);
+    expect(fromThread).toEqual(digest(files));
+    expect([fromThread.organisations.length, fromThread.used.Organisation]).toEqual([3, 3]);
+  });
+});
+
+describe('report counts agree with themselves', () => {
+  const SETS: string[][] = [
+    ['entsoe-cgmes3_MicroGrid_20210209T1930Z_1D_BE_EQ_9.xml', 'entsoe-cgmes3_MicroGrid_20210209T1930Z_1D_BE_SSH_9.xml'],
+    ['entsoe-cgmes3_MicroGrid_20210209T1930Z_1D_BE_SSH_9.xml'],
+    ['sogno-cimpy_CIGRE_MV_Rootnet_FULL_NE_24J13h_EQ.xml'],
+    ['gridappsd-cimhub_IEEE13_PV.xml'],
+    ['alliander-pycgmes_Texel_EQ_malformed.xml'],
+    [GMDM_PLAN, GMDM_SSH],
+  ];
+  it.each(SETS.map((s) => [s.join(' + '), s]))('%s: a class is in `used` exactly when no finding says it was not used', (_, files) => {
+    const m = digest((files as string[]).map(fixture));
+    const notUsed = m.issues
+      .filter((i) => i.code === 'CIM-CLASS-UNKNOWN' || i.code === 'CIM-CLASS-NOT-USED')
+      .map((i) => i.className!)
+      .sort();
+    expect(notUsed).toEqual(
+      Object.keys(m.classes)
+        .filter((c) => !m.used[c])
+        .sort(),
+    );
+    for (const [c, n] of Object.entries(m.used)) expect(n).toBeLessThanOrEqual(m.classes[c]);
+    expect(Object.values(m.classes).reduce((a, b) => a + b, 0)).toBe(m.objects);
+  });
+
+  it('exact per file: what the CGMES EQ + SSH, NEPLAN and CIMHub files give', () => {
+    const cgmes = digest(SETS[0].map(fixture));
+    expect(cgmes.used).toEqual({ ConformLoad: 3, Terminal: 3, ConnectivityNode: 3, VoltageLevel: 3, Substation: 2 });
+    expect(codesOf(cgmes.issues, 'CIM-CLASS-NOT-USED').map((i) => i.message)).toEqual([
+      '7 object(s) of class Line: nothing was taken from them (nothing the register matches or records links to them).',
+    ]);
+    const neplan = digest(SETS[2].map(fixture));
+    expect(neplan.used).toEqual({ EnergyConsumer: 18, VoltageLevel: 13, Substation: 13 });
+    // Its 65 Names are of type "description": not a type the register keeps, so Name and NameType are not used.
+    expect(codesOf(neplan.issues, 'CIM-CLASS-NOT-USED').map((i) => i.className)).toEqual(['NameType', 'Terminal', 'Name']);
+    const cimhub = digest(SETS[3].map(fixture));
+    expect(cimhub.used).toEqual({
+      PowerElectronicsConnection: 5,
+      PhotoVoltaicUnit: 2,
+      BatteryUnit: 3,
+      EnergyConsumer: 16,
+      Location: 21,
+      PositionPoint: 21,
+      CoordinateSystem: 1,
+      Terminal: 21,
+      ConnectivityNode: 13,
+      Feeder: 1,
+      Substation: 1,
+    });
+  });
+
+  it('an SSH with absolute identifiers (urn:uuid) and no EQ: its header says so, nothing is extracted', () => {
+    const ssh = (profile: string) =>
+      doc(
+        { c: CIM100, md: 'http://iec.ch/TC57/61970-552/ModelDescription/1#' },
+        `<md:FullModel rdf:about="urn:uuid:44444444-4444-4444-8444-444444444444"><md:Model.created>2026-01-01T00:00:00Z</md:Model.created><md:Model.profile>${profile}</md:Model.profile></md:FullModel>
+${battery('c')
+  .replace(/rdf:ID="_/g, 'rdf:about="urn:uuid:')
+  .replace('rdf:resource="#_p1"', 'rdf:resource="urn:uuid:p1"')}`,
+      );
+    const alone = digest([{ name: 'ssh.xml', content: ssh('http://iec.ch/TC57/ns/CIM/SteadyStateHypothesis-EU/3.0') }]);
+    expect([alone.equipment, alone.used, codesOf(alone.issues, 'CIM-MODEL-PARTIAL').map((i) => [i.message, i.file])]).toEqual([
+      [],
+      {},
+      [
+        [
+          'The files declare only the profiles ["http://iec.ch/TC57/ns/CIM/SteadyStateHypothesis-EU/3.0"], which only add to objects other files define: their 2 object(s) are defined in files this import does not have; nothing is read from them.',
+          'ssh.xml',
+        ],
+      ],
+    ]);
+    // The same objects under an equipment profile are read.
+    const eq = digest([{ name: 'eq.xml', content: ssh('http://iec.ch/TC57/ns/CIM/CoreEquipment-EU/3.0') }]);
+    expect([eq.equipment.map((e) => e.mrid), codesOf(eq.issues, 'CIM-MODEL-PARTIAL')]).toEqual([['p1'], []]);
+  });
+
+  it('an SSH without its EQ says so: every object only described, nothing extracted, nothing used', () => {
+    const m = digest(SETS[1].map(fixture));
+    expect([m.objects, m.equipment.length, m.used]).toEqual([178, 0, {}]);
+    expect(codesOf(m.issues, 'CIM-MODEL-PARTIAL').map((i) => [i.message, i.file, i.line])).toEqual([
+      [
+        '178 of 178 object(s) are only described (rdf:about="#…") and defined by no file of this import: a Steady State Hypothesis (SSH) without the Equipment (EQ) file it adds to; nothing is read from them.',
+        'entsoe-cgmes3_MicroGrid_20210209T1930Z_1D_BE_SSH_9.xml',
+        12,
+      ],
+    ]);
+    // With its EQ the same objects are defined: no such finding.
+    expect(codesOf(digest(SETS[0].map(fixture)).issues, 'CIM-MODEL-PARTIAL')).toEqual([]);
+  });
+});
+
+describe('mRIDs: one spelling', () => {
+  it('every spelling of one identifier gives the same stored mRID', () => {
+    const spellings = [
+      'A1B2C3D4-0000-4000-8000-0000000000AA',
+      '_A1B2C3D4-0000-4000-8000-0000000000AA',
+      '#_a1b2c3d4-0000-4000-8000-0000000000aa',
+      'urn:uuid:A1B2C3D4-0000-4000-8000-0000000000AA',
+      ' URN:UUID:a1b2c3d4-0000-4000-8000-0000000000aa ',
+    ];
+    expect(new Set(spellings.map(normaliseId))).toEqual(new Set(['a1b2c3d4-0000-4000-8000-0000000000aa']));
+    // mridOf: IdentifiedObject.mRID first, else the RDF identifier; either way normalised.
+    const m = mergeDocuments([
+      parseCimXml(
+        doc(
+          { c: CIM100 },
+          `<c:ConnectivityNode rdf:ID="_AB-1"/><c:ConnectivityNode rdf:about="urn:uuid:CD-2"><c:IdentifiedObject.mRID>_CD-2</c:IdentifiedObject.mRID></c:ConnectivityNode>`,
+        ),
+      ),
+    ]);
+    expect([...m.objects.values()].map(mridOf)).toEqual(['ab-1', 'cd-2']);
+  });
+});
+
+describe('enrich over the API', () => {
+  let hub: TestHub;
+  let n = 0;
+  beforeAll(async () => {
+    hub = await testHub();
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+  const register = async (body: unknown) => {
+    const r = await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body });
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    return r.json;
+  };
+  const importAs = (as: string, xml: string, query = '') =>
+    hub.call('POST', `/api/v1/cim/import?mode=enrich${query}`, { as, text: xml, contentType: 'application/rdf+xml' });
+  const eventsOf = async (id: string) =>
+    (await hub.db.query(`SELECT 1 FROM event_outbox WHERE subject = $1 AND type = 'fmar.asset.network-enriched'`, [id])).length;
+  const aliasesOf = async (id: string) => (await hub.call('GET', `/api/v1/assets/${id}`, { as: 'operator' })).json;
+
+  /** One connection for one MPAN, written CGMES style (rdf:ID="_UPPER") or CIMHub style (urn:uuid, lower case). */
+  const dsoFile = (mpan: string, style: 'cgmes' | 'cimhub', ecr?: string) => {
+    const id = (s: string) => (style === 'cgmes' ? `rdf:ID="_${s.toUpperCase()}"` : `rdf:about="urn:uuid:${s.toLowerCase()}"`);
+    const ref = (s: string) => (style === 'cgmes' ? `rdf:resource="#_${s.toUpperCase()}"` : `rdf:resource="urn:uuid:${s.toLowerCase()}"`);
+    const E = 'e5000000-0000-4000-8000-00000000000a';
+    return doc(
+      { c: CIM100 },
+      `<c:Substation ${id('5b000000-0000-4000-8000-00000000000a')}/>
+<c:VoltageLevel ${id('7a000000-0000-4000-8000-00000000000a')}><c:VoltageLevel.Substation ${ref('5b000000-0000-4000-8000-00000000000a')}/></c:VoltageLevel>
+<c:ConnectivityNode ${id('c0000000-0000-4000-8000-00000000000a')}><c:ConnectivityNode.ConnectivityNodeContainer ${ref('7a000000-0000-4000-8000-00000000000a')}/></c:ConnectivityNode>
+<c:PowerElectronicsConnection ${id(E)}><c:Equipment.UsagePoints ${ref('0b000000-0000-4000-8000-00000000000a')}/></c:PowerElectronicsConnection>
+<c:BatteryUnit ${id('b0000000-0000-4000-8000-00000000000a')}><c:PowerElectronicsUnit.PowerElectronicsConnection ${ref(E)}/></c:BatteryUnit>
+<c:Terminal ${id('7e000000-0000-4000-8000-00000000000a')}><c:Terminal.ConductingEquipment ${ref(E)}/><c:Terminal.ConnectivityNode ${ref('c0000000-0000-4000-8000-00000000000a')}/></c:Terminal>
+<c:UsagePoint ${id('0b000000-0000-4000-8000-00000000000a')}/>
+<c:NameType ${id('0e000000-0000-4000-8000-00000000000a')}><c:NameType.name>MPAN</c:NameType.name></c:NameType>
+<c:Name ${id('0a000000-0000-4000-8000-00000000000a')}><c:Name.name>${mpan}</c:Name.name><c:Name.NameType ${ref('0e000000-0000-4000-8000-00000000000a')}/><c:Name.IdentifiedObject ${ref('0b000000-0000-4000-8000-00000000000a')}/></c:Name>
+${
+  ecr
+    ? `<c:NameType ${id('0e000000-0000-4000-8000-00000000000b')}><c:NameType.name>ECR</c:NameType.name></c:NameType>
+<c:Name ${id('0a000000-0000-4000-8000-00000000000b')}><c:Name.name>${ecr}</c:Name.name><c:Name.NameType ${ref('0e000000-0000-4000-8000-00000000000b')}/><c:Name.IdentifiedObject ${ref(E)}/></c:Name>`
+    : ''
+}`,
+    );
+  };
+
+  it('dry run: matched, would-enrich with each field from → to, nothing written; then enriched; the same file in another spelling changes nothing', async () => {
+    const a = await register(batteryInput(900 + ++n));
+    const cgmes = dsoFile(a.importMpan, 'cgmes', 'ecr-77/1');
+    const dry = await importAs('dno', cgmes, '&dryRun=true');
+    expect(dry.status, JSON.stringify(dry.json)).toBe(200);
+    const changes = {
+      equipmentMrid: { from: null, to: 'e5000000-0000-4000-8000-00000000000a' },
+      connectivityNode: { from: null, to: 'c0000000-0000-4000-8000-00000000000a' },
+      substation: { from: null, to: '5b000000-0000-4000-8000-00000000000a' },
+      feeder: { from: null, to: null },
+      aliases: { from: [], to: ['cim_mrid:e5000000-0000-4000-8000-00000000000a', 'ecr:ECR-77/1'] },
+    };
+    // feeder: no change (null → null) is not a change.
+    const { feeder: _f, ...changed } = changes;
+    expect(dry.json).toMatchObject({ matched: 1, enriched: 0, wouldEnrich: 1, unchanged: 0 });
+    expect(dry.json.assets).toEqual([
+      { assetId: a.id, equipmentMrid: 'e5000000-0000-4000-8000-00000000000a', outcome: 'would-enrich', changes: changed },
+    ]);
+    expect((await aliasesOf(a.id)).version).toBe(a.version);
+    expect(await eventsOf(a.id)).toBe(0);
+
+    const real = await importAs('dno', cgmes);
+    expect(real.json).toMatchObject({ matched: 1, enriched: 1, wouldEnrich: 0, unchanged: 0 });
+    expect(real.json.assets).toEqual([
+      { assetId: a.id, equipmentMrid: 'e5000000-0000-4000-8000-00000000000a', outcome: 'enriched', changes: changed },
+    ]);
+    const after = await aliasesOf(a.id);
+    expect(after.version).toBe(a.version + 1);
+    expect(after.aliases.filter((x: { scheme: string }) => ['cim_mrid', 'ecr'].includes(x.scheme))).toEqual([
+      { scheme: 'cim_mrid', value: 'e5000000-0000-4000-8000-00000000000a' },
+      { scheme: 'ecr', value: 'ECR-77/1' },
+    ]);
+    const [ref] = await hub.db.query(
+      `SELECT equipment_mrid, connectivity_node_mrid, substation_mrid, feeder_mrid FROM cim_network_ref WHERE asset_id = $1`,
+      [a.id],
+    );
+    expect(ref).toEqual({
+      equipment_mrid: 'e5000000-0000-4000-8000-00000000000a',
+      connectivity_node_mrid: 'c0000000-0000-4000-8000-00000000000a',
+      substation_mrid: '5b000000-0000-4000-8000-00000000000a',
+      feeder_mrid: null,
+    });
+
+    // The same model written CIMHub style (urn:uuid, lower case): nothing changes, no version, alias or event.
+    const aliasRows = async () => (await hub.db.query(`SELECT count(*)::int AS n FROM asset_alias WHERE asset_id = $1`, [a.id]))[0].n;
+    const before = await aliasRows();
+    const again = await importAs('dno', dsoFile(a.importMpan, 'cimhub', 'ECR-77/1'));
+    expect(again.json).toMatchObject({ matched: 1, enriched: 0, wouldEnrich: 0, unchanged: 1 });
+    expect(again.json.assets).toEqual([
+      { assetId: a.id, equipmentMrid: 'e5000000-0000-4000-8000-00000000000a', outcome: 'unchanged', changes: {} },
+    ]);
+    expect([(await aliasesOf(a.id)).version, await aliasRows(), await eventsOf(a.id)]).toEqual([a.version + 1, before, 1]);
+  });
+
+  it('an ECR reference another asset holds in the same register is not added, and said', async () => {
+    const first = await register(batteryInput(900 + ++n, { aliases: [{ scheme: 'ecr', value: 'ECR-TAKEN' }] }));
+    const b = await register(batteryInput(900 + ++n));
+    const r = await importAs('dno', dsoFile(b.importMpan, 'cgmes', 'ecr-taken'));
+    expect(r.json).toMatchObject({ matched: 1, enriched: 1 });
+    expect(
+      r.json.issues.filter((i: { code: string }) => i.code === 'CIM-ALIAS-CONFLICT').map((i: { message: string }) => i.message),
+    ).toEqual([`Asset ${b.id}: ECR reference ECR-TAKEN is already asset ${first.id}'s in register SPEN_SPM; not added.`]);
+    expect(r.json.assets[0].changes.aliases).toEqual({ from: [], to: ['cim_mrid:e5000000-0000-4000-8000-00000000000a'] });
+    expect((await aliasesOf(b.id)).aliases.filter((x: { scheme: string }) => x.scheme === 'ecr')).toEqual([]);
+  });
+
+  it('a bulk-load reports the file’s organisations and offers their identifiers, writing none', async () => {
+    const newEic = eic('48X000000000456');
+    const alpha = (await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' })).json;
+    const r = await hub.call('POST', `/api/v1/cim/import?mode=bulk-load&dryRun=true&organisationId=${DEMO['fsp-a']}`, {
+      as: 'operator',
+      text: NAMED.replace('EICPLACEHOLDER1', newEic),
+      contentType: 'application/rdf+xml',
+    });
+    // The connection has no MPAN or DNO: the rows fail, and the problem carries the report.
+    expect([r.status, r.json.code]).toEqual([422, 'CIM-IMPORT-ROWS-INVALID']);
+    expect(r.json.organisations).toMatchObject({ matched: 2, unmatched: 1, enriched: 0, wouldEnrich: 0, offered: 1, unchanged: 1 });
+    expect(r.json.organisations.items[0]).toMatchObject({
+      organisationId: DEMO['fsp-a'],
+      add: [{ scheme: 'EIC', value: newEic }],
+      outcome: 'offered',
+    });
+    expect((await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' })).json.version).toBe(alpha.version);
+  });
+
+  it('the report lists at most 500 organisations, and counts them all', async () => {
+    const orgs = Array.from(
+      { length: 501 },
+      (_, i) => `<c:Organisation rdf:ID="_o${i}"><c:IdentifiedObject.name>O${i}</c:IdentifiedObject.name></c:Organisation>`,
+    );
+    const r = await importAs('dno', doc({ c: CIM100 }, orgs.join('\n')));
+    expect(r.status).toBe(200);
+    expect([
+      r.json.organisations.unmatched,
+      r.json.organisations.items.length,
+      r.json.issueCounts['CIM-ORGANISATION-NOT-FOUND'],
+      r.json.issues.length,
+    ]).toEqual([501, 500, 501, 500]);
+  });
+
+  /** A valid EIC for a 15-character base (its check character computed). */
+  const eic = (base: string) => base + [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'].find((c) => isEic(base + c))!;
+
+  it('organisations: matched by Companies House or EIC, unmatched said; the operator’s import adds the identifiers (versioned, audited), a DSO’s offers them', async () => {
+    const newEic = eic('48X000000000123');
+    const unknownEic = eic('48X000000000999');
+    const xml = NAMED.replace('EICPLACEHOLDER1', newEic).replace(
+      '<c:Organisation rdf:ID="_org3"><c:IdentifiedObject.name>Nobody</c:IdentifiedObject.name></c:Organisation>',
+      `<c:Organisation rdf:ID="_org3"><c:IdentifiedObject.name>Nobody</c:IdentifiedObject.name><eu:IdentifiedObject.energyIdentCodeEic>${unknownEic}</eu:IdentifiedObject.energyIdentCodeEic></c:Organisation>
+<c:Organisation rdf:ID="_org4"><c:IdentifiedObject.name>Typo</c:IdentifiedObject.name><eu:IdentifiedObject.energyIdentCodeEic>10YGB----------B</eu:IdentifiedObject.energyIdentCodeEic></c:Organisation>`,
+    );
+    const alpha = (await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' })).json;
+    const items = (outcome: string) => [
+      {
+        mrid: 'org1',
+        name: 'Alpha',
+        roles: ['AssetOwner', 'FSP'],
+        identifiers: [
+          { scheme: 'COMPANIES_HOUSE', value: '09000002' },
+          { scheme: 'EIC', value: newEic },
+        ],
+        status: 'matched',
+        organisationId: DEMO['fsp-a'],
+        matchedBy: ['COMPANIES_HOUSE:09000002'],
+        add: [{ scheme: 'EIC', value: newEic }],
+        outcome,
+      },
+      {
+        mrid: 'org2',
+        name: 'Distribution',
+        roles: [],
+        identifiers: [{ scheme: 'EIC', value: '10YGB----------A' }],
+        status: 'matched',
+        organisationId: DEMO.dno,
+        matchedBy: ['EIC:10YGB----------A'],
+        add: [],
+        outcome: 'unchanged',
+      },
+      { mrid: 'org3', name: 'Nobody', roles: [], identifiers: [{ scheme: 'EIC', value: unknownEic }], status: 'unmatched' },
+      {
+        mrid: 'org4',
+        name: 'Typo',
+        roles: [],
+        identifiers: [{ scheme: 'EIC', value: '10YGB----------B' }],
+        invalid: [{ scheme: 'EIC', value: '10YGB----------B' }],
+        status: 'unmatched',
+      },
+    ];
+    const notFound = [
+      `Organisation Nobody: no registered organisation has EIC:${unknownEic}.`,
+      'Organisation Typo carries no valid EIC or Companies House number to match by.',
+    ];
+    const orgIssues = (r: { json: { issues: { code: string; message: string }[] } }) =>
+      r.json.issues.filter((i) => i.code === 'CIM-ORGANISATION-NOT-FOUND').map((i) => i.message);
+
+    // A DSO may not change another organisation: offered to the operator.
+    const dso = await importAs('dno', xml);
+    expect(dso.json.organisations).toEqual({
+      matched: 2,
+      unmatched: 2,
+      enriched: 0,
+      wouldEnrich: 0,
+      offered: 1,
+      unchanged: 1,
+      items: items('offered'),
+    });
+    expect(orgIssues(dso)).toEqual(notFound);
+    // The operator's dry run: would enrich, nothing written.
+    const dry = await importAs('operator', xml, '&dryRun=true');
+    expect(dry.json.organisations).toEqual({
+      matched: 2,
+      unmatched: 2,
+      enriched: 0,
+      wouldEnrich: 1,
+      offered: 0,
+      unchanged: 1,
+      items: items('would-enrich'),
+    });
+    expect((await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' })).json.version).toBe(alpha.version);
+
+    const real = await importAs('operator', xml);
+    expect(real.json.organisations).toEqual({
+      matched: 2,
+      unmatched: 2,
+      enriched: 1,
+      wouldEnrich: 0,
+      offered: 0,
+      unchanged: 1,
+      items: items('enriched'),
+    });
+    const after = (await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' })).json;
+    expect([after.version, after.identifiers]).toEqual([alpha.version + 1, [...alpha.identifiers, { scheme: 'EIC', value: newEic }]]);
+    const audit = await hub.db.query(
+      `SELECT action, detail->'changed' AS changed FROM audit_log WHERE record_type = 'organisation' AND record_id = $1 AND action = 'organisation.updated'`,
+      [DEMO['fsp-a']],
+    );
+    expect(audit).toEqual([{ action: 'organisation.updated', changed: ['identifiers'] }]);
+
+    // Again: nothing left to add.
+    const again = await importAs('operator', xml);
+    expect(again.json.organisations).toMatchObject({ matched: 2, enriched: 0, unchanged: 2 });
+    expect(again.json.organisations.items[0]).toMatchObject({
+      matchedBy: ['COMPANIES_HOUSE:09000002', `EIC:${newEic}`],
+      add: [],
+      outcome: 'unchanged',
+    });
+    expect((await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' })).json.version).toBe(alpha.version + 1);
+  });
+});
