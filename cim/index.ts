@@ -1,9 +1,10 @@
 /** The CIM library's public face. It imports nothing from src/. */
 export { CIM100, FMAR_EXT, MD, NAMESPACES, RDF, canonicalName, namespaceOf } from './namespaces';
-export { derivedMrid, isUuidShaped, mridToUlid, normaliseId, ulidToMrid } from './mrid';
+export { ULID_SHAPE, derivedMrid, isUuidShaped, legacyUlidMrid, mridToUlid, normaliseId, ulidToMrid } from './mrid';
 export {
   CATEGORY_PROFILE,
   CLASS_SPELLINGS,
+  EXPORT_SHAPES,
   FIELD_PROFILE,
   JSONLD_TERMS,
   NETWORK_REFERENCES,
@@ -12,7 +13,11 @@ export {
   UNIT_FACTORS,
   jsonLdContext,
   profileMarkdown,
+  profileShapes,
+  shapeProperties,
   type CategoryProfile,
+  type ClassShape,
+  type ShapeProperty,
   type PowerUnit,
   type ProfileCategory,
 } from './profile';
@@ -22,13 +27,20 @@ export {
   MAX_NAME,
   MRID_ALIAS_SCHEME,
   NAME_SCHEMES,
+  NAME_TYPES,
+  dsoEquipmentId,
   equipmentMrid,
+  networkMrid,
+  usagePointMrid,
   identifiedObjectProblems,
   organisationMrid,
   type CimAssetInput,
   type CimHeader,
   type CimMarketUnitInput,
+  type CimNetworkInput,
   type CimOrganisationInput,
+  type CimSharing,
+  type NetworkClass,
 } from './writer';
 export {
   CIM_FATAL_CODES,
