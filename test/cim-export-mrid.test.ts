@@ -13,7 +13,10 @@ const ulidBinary = (ulid: string) =>
     .join('')
     .slice(2);
 const binaryToUuid = (b: string) => {
-  const hex = b.match(/.{4}/g)!.map((x) => parseInt(x, 2).toString(16)).join('');
+  const hex = b
+    .match(/.{4}/g)!
+    .map((x) => parseInt(x, 2).toString(16))
+    .join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 };
 const version = (m: string) => m[14];

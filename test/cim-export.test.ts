@@ -103,20 +103,25 @@ describe('two assets behind one meter, matched to one DSO connection', () => {
     const eqB = ulidToMrid(battery.id);
     const eqP = ulidToMrid(pv.id);
     // Neither asset takes the DSO's mRID (both carry it): each keeps its own, and names the DSO's in a Name of NameType cim_mrid.
-    expect(subjectsOf(quads, `${CIM}PowerElectronicsConnection`).filter((s) => [iri(eqB), iri(eqP), iri(x.toLowerCase())].includes(s))).toEqual([
-      iri(eqB),
-      iri(eqP),
-    ]);
+    expect(
+      subjectsOf(quads, `${CIM}PowerElectronicsConnection`).filter((s) => [iri(eqB), iri(eqP), iri(x.toLowerCase())].includes(s)),
+    ).toEqual([iri(eqB), iri(eqP)]);
     const namesOf = (of: string) =>
       subjectsOf(quads, `${CIM}Name`)
         .filter((s) => valuesOf(quads, s, `${CIM}Name.IdentifiedObject`)[0] === iri(of))
-        .map((s) => [valuesOf(quads, valuesOf(quads, s, `${CIM}Name.NameType`)[0], `${CIM}NameType.name`)[0], valuesOf(quads, s, `${CIM}Name.name`)[0]]);
+        .map((s) => [
+          valuesOf(quads, valuesOf(quads, s, `${CIM}Name.NameType`)[0], `${CIM}NameType.name`)[0],
+          valuesOf(quads, s, `${CIM}Name.name`)[0],
+        ]);
     expect(namesOf(eqB)).toEqual([['cim_mrid', x.toLowerCase()]]);
     expect(namesOf(eqP)).toEqual([['cim_mrid', x.toLowerCase()]]);
     // One usage point for the shared MPAN (and one for the battery's own import MPAN), both equipment referring to it.
     const upShared = usagePointMrid('export', shared);
     expect(r.text.split(`rdf:ID="_${upShared}"`)).toHaveLength(2);
-    expect(valuesOf(quads, iri(eqB), `${CIM}Equipment.UsagePoints`)).toEqual([iri(usagePointMrid('import', battery.importMpan)), iri(upShared)]);
+    expect(valuesOf(quads, iri(eqB), `${CIM}Equipment.UsagePoints`)).toEqual([
+      iri(usagePointMrid('import', battery.importMpan)),
+      iri(upShared),
+    ]);
     expect(valuesOf(quads, iri(eqP), `${CIM}Equipment.UsagePoints`)).toEqual([iri(upShared)]);
     expect(namesOf(upShared)).toEqual([['MPAN', shared]]);
     // The network the enrich recorded: a terminal per equipment at the one node, one feeder, one substation.
@@ -132,7 +137,9 @@ describe('two assets behind one meter, matched to one DSO connection', () => {
       ['Feeder', feeder],
       ['Substation', substation],
     ]) {
-      expect(quads.filter((q) => q.subject.value === iri(lower(id)) && q.predicate.value === TYPE).map((q) => q.object.value)).toEqual([`${CIM}${cls}`]);
+      expect(quads.filter((q) => q.subject.value === iri(lower(id)) && q.predicate.value === TYPE).map((q) => q.object.value)).toEqual([
+        `${CIM}${cls}`,
+      ]);
       expect(valuesOf(quads, iri(lower(id)), `${CIM}IdentifiedObject.mRID`)).toEqual([lower(id)]);
     }
     expect(valuesOf(quads, iri(lower(feeder)), `${CIM}Feeder.NormalEnergizingSubstation`)).toEqual([iri(lower(substation))]);
@@ -201,9 +208,11 @@ describe('the network and the mRID a DSO gave', () => {
     const before = { equipment: uuid(21, n), cn: uuid(22, n), feeder: uuid(23, n), substation: uuid(24, n) };
     const after = { equipment: uuid(25, n), cn: uuid(26, n), feeder: before.feeder, substation: before.substation };
     await enrich(dsoModel({ ...before, mpan: a.importMpan }));
-    expect(await rdfXmlQuads((await exportAs('dno')).text).then((q) => valuesOf(q, iri(before.equipment.toLowerCase()), `${CIM}IdentifiedObject.mRID`))).toEqual([
-      before.equipment.toLowerCase(),
-    ]);
+    expect(
+      await rdfXmlQuads((await exportAs('dno')).text).then((q) =>
+        valuesOf(q, iri(before.equipment.toLowerCase()), `${CIM}IdentifiedObject.mRID`),
+      ),
+    ).toEqual([before.equipment.toLowerCase()]);
     hub.clock.advance(60_000);
     expect(await enrich(dsoModel({ ...after, mpan: a.importMpan }))).toMatchObject({ matched: 1, enriched: 1 });
     const r = await exportAs('dno');
@@ -241,7 +250,10 @@ describe('the network and the mRID a DSO gave', () => {
 
 describe('stable output', () => {
   it('two exports of an unchanged register are byte-identical apart from the header’s creation time (and the model ID derived from it)', async () => {
-    const a = await register('fsp-a', batteryInput(next(), { location: { postcode: 'G2 1AA', gspGroup: '_N', latitude: 55.86, longitude: -4.25 } }));
+    const a = await register(
+      'fsp-a',
+      batteryInput(next(), { location: { postcode: 'G2 1AA', gspGroup: '_N', latitude: 55.86, longitude: -4.25 } }),
+    );
     const b = await register('fsp-a', batteryInput(next(), { aliases: [{ scheme: 'fsp_ref', value: `R-${n}` }] }));
     const u = await hub.call('POST', '/api/v1/market-units', {
       as: 'fsp-a',
