@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { derivedMrid, extractAssets, mergeDocuments, parseCimXml, ulidToMrid, usagePointMrid } from '../cim/index';
+import {
+  CimWriter,
+  derivedMrid,
+  extractAssets,
+  legacyUlidMrid,
+  mergeDocuments,
+  organisationMrid,
+  parseCimXml,
+  ulidToMrid,
+  usagePointMrid,
+} from '../cim/index';
 import { cimExportStream } from '../src/cim/service';
 import { CIM, FMAR, iri, rdfXmlQuads, shaclViolations, subjectsOf, valuesOf } from './cim-export-check';
 import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
@@ -34,9 +44,18 @@ const enrich = async (xml: string) => {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A DSO's model of one connection (a PowerElectronicsConnection with its terminal, node, feeder, substation and MPAN), as CIMHub-style files write it. */
-function dsoModel(o: { equipment: string; mpan: string; cn: string; feeder: string; substation: string; unit?: string }): string {
-  const about = (id: string) => (UUID.test(id) ? `rdf:about="urn:uuid:${id}"` : `rdf:ID="_${id}"`);
-  const ref = (id: string) => (UUID.test(id) ? `rdf:resource="urn:uuid:${id}"` : `rdf:resource="#_${id}"`);
+function dsoModel(o: {
+  equipment: string;
+  mpan: string;
+  cn: string;
+  feeder: string;
+  substation: string;
+  unit?: string;
+  asId?: boolean;
+}): string {
+  // CIMHub style (urn:uuid:) for UUIDs unless asId; CGMES style (rdf:ID="_…") otherwise.
+  const about = (id: string) => (UUID.test(id) && !o.asId ? `rdf:about="urn:uuid:${id}"` : `rdf:ID="_${id}"`);
+  const ref = (id: string) => (UUID.test(id) && !o.asId ? `rdf:resource="urn:uuid:${id}"` : `rdf:resource="#_${id}"`);
   const k = next();
   return `<?xml version="1.0" encoding="utf-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:c="http://iec.ch/TC57/CIM100#">
@@ -105,7 +124,7 @@ describe('two assets behind one meter, matched to one DSO connection', () => {
     // Neither asset takes the DSO's mRID (both carry it): each keeps its own, and names the DSO's in a Name of NameType cim_mrid.
     expect(
       subjectsOf(quads, `${CIM}PowerElectronicsConnection`).filter((s) => [iri(eqB), iri(eqP), iri(x.toLowerCase())].includes(s)),
-    ).toEqual([iri(eqB), iri(eqP)]);
+    ).toEqual([iri(eqB), iri(eqP)].sort()); // asset-ID order, which UUIDv8 mRIDs keep
     const namesOf = (of: string) =>
       subjectsOf(quads, `${CIM}Name`)
         .filter((s) => valuesOf(quads, s, `${CIM}Name.IdentifiedObject`)[0] === iri(of))
@@ -147,10 +166,12 @@ describe('two assets behind one meter, matched to one DSO connection', () => {
 
     // The hub's own reader sees two equipment, each with the shared MPAN and the recorded network.
     const read = extractAssets(mergeDocuments([parseCimXml(r.text)])).filter((e) => [eqB, eqP].includes(e.mrid));
-    expect(read.map((e) => [e.mrid, e.category, e.exportMpan, e.network])).toEqual([
-      [eqB, 'BESS', shared, { connectivityNode: lower(cn), feeder: lower(feeder), substation: lower(substation) }],
-      [eqP, 'SOLAR_PV', shared, { connectivityNode: lower(cn), feeder: lower(feeder), substation: lower(substation) }],
-    ]);
+    expect(read.map((e) => [e.mrid, e.category, e.exportMpan, e.network]).sort()).toEqual(
+      [
+        [eqB, 'BESS', shared, { connectivityNode: lower(cn), feeder: lower(feeder), substation: lower(substation) }],
+        [eqP, 'SOLAR_PV', shared, { connectivityNode: lower(cn), feeder: lower(feeder), substation: lower(substation) }],
+      ].sort(),
+    );
 
     // Page by page (one asset a page) the document is the same: shared objects are written once across pages.
     const principal = await dnoPrincipal();
@@ -182,6 +203,24 @@ describe('two assets behind one meter, matched to one DSO connection', () => {
 });
 
 describe('the network and the mRID a DSO gave', () => {
+  it('one DSO mRID on two assets from two files in different spellings is still shared: each asset keeps its own mRID', async () => {
+    const a = await register('fsp-a', batteryInput(next()));
+    const b = await register('fsp-a', batteryInput(next()));
+    const x = uuid(41, n);
+    const net = { cn: uuid(42, n), feeder: uuid(43, n), substation: uuid(44, n) };
+    await enrich(dsoModel({ equipment: x, mpan: a.importMpan, ...net }));
+    await enrich(dsoModel({ equipment: x.toLowerCase(), mpan: b.importMpan, ...net, asId: true }));
+    const r = await exportAs('dno');
+    expect([...rdfIdCounts(r.text).values()].filter((c) => c > 1)).toEqual([]);
+    const quads = await rdfXmlQuads(r.text);
+    expect(valuesOf(quads, iri(x.toLowerCase()), `${CIM}IdentifiedObject.mRID`)).toEqual([]);
+    for (const eq of [ulidToMrid(a.id), ulidToMrid(b.id)]) {
+      expect(valuesOf(quads, iri(eq), `${CIM}IdentifiedObject.mRID`)).toEqual([eq]);
+      expect(valuesOf(quads, iri(derivedMrid(eq, 'name/cim_mrid')), `${CIM}Name.name`)).toEqual([x.toLowerCase()]);
+    }
+    expect(await shaclViolations(r.text)).toEqual([]);
+  });
+
   it('exports the connectivity node, feeder and substation an enrich recorded, under the DSO’s own mRIDs', async () => {
     const a = await register('fsp-a', batteryInput(next()));
     const [x, cn, feeder, substation] = [uuid(11, n), uuid(12, n), uuid(13, n), uuid(14, n)];
@@ -274,5 +313,29 @@ describe('stable output', () => {
     ]);
     expect(differing[1][1]).toBe(`    <md:Model.created>${hub.clock.now().toISOString()}</md:Model.created>`);
     expect(await shaclViolations(second.text)).toEqual([]);
+  });
+});
+
+describe('mRIDs of earlier exports', () => {
+  it('a file that names its organisation by the mRID exports gave before the UUIDv8 layout still bulk-loads under that organisation', async () => {
+    const owner = DEMO['fsp-b'];
+    const w = new CimWriter();
+    const a = { ...batteryInput(next()), id: '01JF0000000000000000000M01', organisationId: owner, fspId: owner };
+    const doc =
+      w.header({ created: hub.clock.now(), modelingAuthoritySet: 'http://old.test' }) +
+      w.organisation({ id: owner, name: 'B' }) +
+      w.asset(a) +
+      w.footer();
+    const load = (xml: string) =>
+      hub.call('POST', '/api/v1/cim/import?mode=bulk-load&dryRun=true', { as: 'operator', text: xml, contentType: 'application/rdf+xml' });
+    const old = doc.replaceAll(organisationMrid(owner), legacyUlidMrid(owner));
+    expect(old).not.toContain(organisationMrid(owner));
+    const ok = await load(old);
+    expect(ok.status, JSON.stringify(ok.json).slice(0, 500)).toBe(200);
+    expect(ok.json.results).toEqual([expect.objectContaining({ row: 0, status: 'valid' })]);
+    // An mRID the register never gave is not matched: the row has no owner.
+    const unknown = await load(doc.replaceAll(organisationMrid(owner), '00000000-0000-4000-8000-00000000beef'));
+    expect(unknown.status).toBe(422);
+    expect(unknown.json.results[0].errors.map((e: { code: string }) => e.code)).toContain('ASSET-ORGANISATION-REQUIRED');
   });
 });

@@ -29,14 +29,15 @@ const CURRENT_ORDER = `ORDER BY asset_id, recorded_at DESC, source_organisation_
  */
 export async function exportSharing(sql: Sql): Promise<CimSharing> {
   const keys = async (q: string) => new Set((await sql.query<{ k: string }>(q)).map((r) => r.k));
+  const current = `WITH c AS (${CURRENT_REFS} ${CURRENT_ORDER})`;
   const equipment = await keys(
-    `SELECT k FROM (SELECT asset_id, ${norm('equipment_mrid')} AS k FROM (${CURRENT_REFS} ${CURRENT_ORDER}) c
+    `${current} SELECT k FROM (SELECT asset_id, ${norm('equipment_mrid')} AS k FROM c
        UNION SELECT asset_id, ${norm('value')} FROM asset_alias WHERE scheme = 'cim_mrid') x GROUP BY k HAVING count(DISTINCT asset_id) > 1`,
   );
   const network = await keys(
-    `SELECT k FROM (SELECT asset_id, ${norm('connectivity_node_mrid')} AS k FROM (${CURRENT_REFS} ${CURRENT_ORDER}) c WHERE connectivity_node_mrid IS NOT NULL
-       UNION SELECT asset_id, ${norm('feeder_mrid')} FROM (${CURRENT_REFS} ${CURRENT_ORDER}) c WHERE feeder_mrid IS NOT NULL
-       UNION SELECT asset_id, ${norm('substation_mrid')} FROM (${CURRENT_REFS} ${CURRENT_ORDER}) c WHERE substation_mrid IS NOT NULL) x
+    `${current} SELECT k FROM (SELECT asset_id, ${norm('connectivity_node_mrid')} AS k FROM c WHERE connectivity_node_mrid IS NOT NULL
+       UNION SELECT asset_id, ${norm('feeder_mrid')} FROM c WHERE feeder_mrid IS NOT NULL
+       UNION SELECT asset_id, ${norm('substation_mrid')} FROM c WHERE substation_mrid IS NOT NULL) x
      GROUP BY k HAVING count(DISTINCT asset_id) > 1`,
   );
   const usagePoints = await keys(
