@@ -145,7 +145,11 @@ export const FIELD_PROFILE: readonly { field: string; property: string; note?: s
     property: 'cim:Equipment.UsagePoints → UsagePoint + Name (NameType MPAN); fmar:UsagePoint.direction import|export',
     note: 'one usage point per MPAN and direction, whichever assets share it',
   },
-  { field: 'aliases', property: 'Name (NameType = scheme) on the Asset; `cim_mrid` aliases are the mRID instead' },
+  {
+    field: 'aliases',
+    property: 'Name (NameType = scheme) on the Asset',
+    note: '`cim_mrid` aliases are not Names: the smallest UUID-shaped one is the equipment mRID of an asset no enrich has recorded a reference for (Objects); the mRIDs a DSO gave before its latest enrich are kept on the asset, not exported',
+  },
   { field: 'location', property: 'Location (fmar:Location.postcode, fmar:Location.gspGroup) + PositionPoint' },
   {
     field: 'organisationId, fspId',
