@@ -5,11 +5,13 @@ import {
   extractAssets,
   legacyUlidMrid,
   mergeDocuments,
+  normaliseId,
   organisationMrid,
   parseCimXml,
   ulidToMrid,
   usagePointMrid,
 } from '../cim/index';
+import { sqlNormalisedId } from '../src/cim/export';
 import { cimExportStream } from '../src/cim/service';
 import { CIM, FMAR, iri, rdfXmlQuads, shaclViolations, subjectsOf, valuesOf } from './cim-export-check';
 import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
@@ -337,5 +339,27 @@ describe('mRIDs of earlier exports', () => {
     const unknown = await load(doc.replaceAll(organisationMrid(owner), '00000000-0000-4000-8000-00000000beef'));
     expect(unknown.status).toBe(422);
     expect(unknown.json.results[0].errors.map((e: { code: string }) => e.code)).toContain('ASSET-ORGANISATION-REQUIRED');
+  });
+});
+
+describe('what is shared is read from the register', () => {
+  it('the database keys identifiers exactly as normaliseId does (so a DSO mRID in two spellings is one)', async () => {
+    const spellings = [
+      'A1B2-C3',
+      '_a1b2-c3',
+      '#_A1B2-C3',
+      'urn:uuid:A1B2-C3',
+      'URN:UUID:_a1b2-c3',
+      ' _A1B2-C3\t',
+      'PV_1',
+      '__x',
+      '#x',
+      'urn:uuid:',
+    ];
+    const rows = await hub.db.query<{ v: string; k: string }>(
+      `SELECT v, ${sqlNormalisedId('v')} AS k FROM jsonb_array_elements_text($1::jsonb) AS t(v)`,
+      [spellings],
+    );
+    expect(rows.map((r) => [r.v, r.k])).toEqual(spellings.map((v) => [v, normaliseId(v)]));
   });
 });

@@ -14,8 +14,8 @@ import { listMarketUnits } from '../units/service';
 /** gspGroup is part of AssetFilter; the alias keeps the CIM route's vocabulary. */
 export type CimExportFilter = AssetFilter;
 
-/** An identifier as `normaliseId` (cim/mrid.ts) keys it: no `#`, `urn:uuid:` or leading `_`, lower case. */
-const norm = (col: string) => `lower(regexp_replace(btrim(${col}, E' \\t\\r\\n'), '^#?(urn:uuid:)?_?', '', 'i'))`;
+/** SQL: an identifier as `normaliseId` (cim/mrid.ts) keys it: trimmed, no `#`, `urn:uuid:` or leading `_`, lower case. */
+export const sqlNormalisedId = (col: string) => `lower(regexp_replace(btrim(${col}, E' \\t\\r\\n'), '^#?(urn:uuid:)?_?', '', 'i'))`;
 
 /** Each asset's latest references (one row per asset: the most recent enrich of any source organisation). */
 const CURRENT_REFS = `SELECT DISTINCT ON (asset_id) asset_id, equipment_mrid, connectivity_node_mrid, feeder_mrid, substation_mrid
@@ -31,13 +31,13 @@ export async function exportSharing(sql: Sql): Promise<CimSharing> {
   const keys = async (q: string) => new Set((await sql.query<{ k: string }>(q)).map((r) => r.k));
   const current = `WITH c AS (${CURRENT_REFS} ${CURRENT_ORDER})`;
   const equipment = await keys(
-    `${current} SELECT k FROM (SELECT asset_id, ${norm('equipment_mrid')} AS k FROM c
-       UNION SELECT asset_id, ${norm('value')} FROM asset_alias WHERE scheme = 'cim_mrid') x GROUP BY k HAVING count(DISTINCT asset_id) > 1`,
+    `${current} SELECT k FROM (SELECT asset_id, ${sqlNormalisedId('equipment_mrid')} AS k FROM c
+       UNION SELECT asset_id, ${sqlNormalisedId('value')} FROM asset_alias WHERE scheme = 'cim_mrid') x GROUP BY k HAVING count(DISTINCT asset_id) > 1`,
   );
   const network = await keys(
-    `${current} SELECT k FROM (SELECT asset_id, ${norm('connectivity_node_mrid')} AS k FROM c WHERE connectivity_node_mrid IS NOT NULL
-       UNION SELECT asset_id, ${norm('feeder_mrid')} FROM c WHERE feeder_mrid IS NOT NULL
-       UNION SELECT asset_id, ${norm('substation_mrid')} FROM c WHERE substation_mrid IS NOT NULL) x
+    `${current} SELECT k FROM (SELECT asset_id, ${sqlNormalisedId('connectivity_node_mrid')} AS k FROM c WHERE connectivity_node_mrid IS NOT NULL
+       UNION SELECT asset_id, ${sqlNormalisedId('feeder_mrid')} FROM c WHERE feeder_mrid IS NOT NULL
+       UNION SELECT asset_id, ${sqlNormalisedId('substation_mrid')} FROM c WHERE substation_mrid IS NOT NULL) x
      GROUP BY k HAVING count(DISTINCT asset_id) > 1`,
   );
   const usagePoints = await keys(
