@@ -1,6 +1,6 @@
 /** The CIM library's public face. It imports nothing from src/. */
 export { CIM100, FMAR_EXT, MD, NAMESPACES, RDF, canonicalName, namespaceOf } from './namespaces';
-export { ULID_SHAPE, derivedMrid, isUuidShaped, legacyUlidMrid, mridToUlid, normaliseId, ulidToMrid } from './mrid';
+export { derivedMrid, isUuidShaped, mridToUlid, normaliseId, ulidToMrid } from './mrid';
 export {
   CATEGORY_PROFILE,
   CLASS_SPELLINGS,
@@ -13,7 +13,6 @@ export {
   UNIT_FACTORS,
   jsonLdContext,
   profileMarkdown,
-  profileShapes,
   shapeProperties,
   type CategoryProfile,
   type ClassShape,
@@ -33,6 +32,7 @@ export {
   networkMrid,
   usagePointMrid,
   identifiedObjectProblems,
+  legacyOrganisationMrid,
   organisationMrid,
   type CimAssetInput,
   type CimHeader,
@@ -62,3 +62,4 @@ export { USED_CLASSES, classCounts, inverseIndex, mergeDocuments, parseCimModel,
 export { extractAssets, type ExtractedAsset, type ExtractOptions } from './extract';
 export { decodeXml, depthExceededAt, escapeText } from './xml';
 export { digestCimFiles, type CimFileInput, type DigestOptions, type ParsedModel } from './digest';
+export { profileShapes } from './shapes';

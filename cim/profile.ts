@@ -1,4 +1,4 @@
-import { CIM100, FMAR_EXT, MD, RDF } from './namespaces';
+import { CIM100, FMAR_EXT } from './namespaces';
 
 /**
  * The FMAR CIM profile: ONE table, used by the writer, the importer and docs/cim-profile.md
@@ -227,7 +227,7 @@ export interface ClassShape {
   properties: readonly ShapeProperty[];
 }
 
-const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const WATTS = '^-?[0-9]+$';
 const DATE = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 const NUMBER = '^-?[0-9]+(\\.[0-9]+)?(e[-+]?[0-9]+)?$';
@@ -386,49 +386,6 @@ export function shapeProperties(s: ClassShape): ShapeProperty[] {
   ];
 }
 
-export const SHAPES_NS = `${PROFILE_URI}/shapes#`;
-const SH_PREFIXES: Record<string, string> = {
-  sh: 'http://www.w3.org/ns/shacl#',
-  rdf: RDF,
-  cim: CIM100,
-  fmar: FMAR_EXT,
-  md: MD,
-  shape: SHAPES_NS,
-};
-const ttlString = (s: string) => JSON.stringify(s);
-
-/** docs/cim-shapes.ttl: the SHACL shapes of EXPORT_SHAPES, in Turtle. */
-export function profileShapes(): string {
-  const out = [
-    '# generated from cim/profile.ts by `npm run docs:cim`; do not edit',
-    `# SHACL shapes of the FMAR CIM export (${PROFILE_URI}); test/cim-export-shacl.test.ts validates exports against them.`,
-    ...Object.entries(SH_PREFIXES).map(([p, iri]) => `@prefix ${p}: <${iri}> .`),
-    '',
-  ];
-  for (const s of EXPORT_SHAPES) {
-    const local = s.cls.split(':')[1];
-    const lines = [`shape:${local} a sh:NodeShape ;`, `  sh:targetClass ${s.cls} ;`];
-    if (s.identified) lines.push(`  sh:nodeKind sh:IRI ;`, `  sh:pattern ${ttlString('#_' + UUID_PATTERN.slice(1))} ;`);
-    lines.push(`  sh:closed true ;`, `  sh:ignoredProperties ( rdf:type ) ;`);
-    const props = shapeProperties(s).map((p) => {
-      const c = [`sh:path ${p.path}`, `sh:minCount ${p.min}`];
-      if (p.max !== undefined) c.push(`sh:maxCount ${p.max}`);
-      if (p.ref) {
-        c.push('sh:nodeKind sh:IRI');
-        c.push(p.ref.length === 1 ? `sh:class cim:${p.ref[0]}` : `sh:or ( ${p.ref.map((r) => `[ sh:class cim:${r} ]`).join(' ')} )`);
-      } else {
-        c.push('sh:nodeKind sh:Literal', 'sh:datatype <http://www.w3.org/2001/XMLSchema#string>');
-        if (p.pattern) c.push(`sh:pattern ${ttlString(p.pattern)}`);
-        if (p.in) c.push(`sh:in ( ${p.in.map(ttlString).join(' ')} )`);
-        if (p.maxLength !== undefined) c.push(`sh:maxLength ${p.maxLength}`);
-      }
-      return `  sh:property [\n    ${c.join(' ;\n    ')} ;\n  ]`;
-    });
-    out.push(lines.join('\n') + (props.length ? '\n' + props.join(' ;\n') : '') + ' .', '');
-  }
-  return out.join('\n');
-}
-
 /** The shapes as a table for docs/cim-profile.md. */
 function shapesMarkdown(): string[] {
   const rows: string[] = [];
@@ -476,7 +433,7 @@ export function profileMarkdown(): string {
     'register-minted mRID, and every mRID derived from one, changed once with it. A consumer that keyed objects by the old',
     "mRIDs maps them to register IDs (the old mRID is the ULID's bits as hex) and from there to the new ones; bulk-load",
     'still finds an organisation by its old mRID ([decisions.md](decisions.md#cim-mrids-are-uuidv8-and-one-asset-is-one-equipment)).',
-    'DSO mRIDs were never re-minted and did not change. The shapes below are also',
+    'DSO mRIDs were never re-minted and did not change. The Shapes section at the end is also',
     'published as SHACL (`docs/cim-shapes.ttl`, closed shapes: a property not listed is a violation).',
     '',
     '## Categories',
@@ -504,15 +461,6 @@ export function profileMarkdown(): string {
     '| Register field | CIM property | Note |',
     '|---|---|---|',
     ...FIELD_PROFILE.map((f) => `| ${f.field} | ${cell(f.property)} | ${cell(f.note ?? '')} |`),
-    '',
-    '## Shapes',
-    '',
-    'Every class the export writes and every property it may carry (`docs/cim-shapes.ttl` is the same table as SHACL).',
-    'Literals are plain strings; `→` is a reference (`rdf:resource`) to an object of that class in the same document.',
-    '',
-    '| Class | Property | Count | Values |',
-    '|---|---|---|---|',
-    ...shapesMarkdown(),
     '',
     '## Import',
     '',
@@ -597,6 +545,15 @@ export function profileMarkdown(): string {
     '| JSON field | Term | Resource |',
     '|---|---|---|',
     ...JSONLD_TERMS.map((t) => `| \`${t.field}\` | ${t.term}${t.container ? ' (set)' : ''} | ${t.resource} |`),
+    '',
+    '## Shapes',
+    '',
+    'Every class the export writes and every property it may carry (`docs/cim-shapes.ttl` is the same table as SHACL).',
+    'Literals are plain strings; `→` is a reference (`rdf:resource`) to an object of that class in the same document.',
+    '',
+    '| Class | Property | Count | Values |',
+    '|---|---|---|---|',
+    ...shapesMarkdown(),
   ];
   return out.join('\n') + '\n';
 }

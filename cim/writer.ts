@@ -1,5 +1,5 @@
 import { EXPORT_PREFIXES } from './namespaces';
-import { derivedMrid, isUuidShaped, normaliseId, ulidToMrid, ULID_SHAPE } from './mrid';
+import { derivedMrid, isUuidShaped, legacyUlidMrid, normaliseId, ulidToMrid, ULID_SHAPE } from './mrid';
 import { CATEGORY_PROFILE, PROFILE_URI, type CategoryProfile } from './profile';
 import { codePoints, cut, escapeAttr, escapeText } from './xml';
 
@@ -91,6 +91,11 @@ type Prop = [string, Value | null | undefined];
 /** mRID of an organisation: its ULID as a UUIDv8, or a derived mRID when its ID is not a ULID. */
 export function organisationMrid(id: string): string {
   return ULID_SHAPE.test(id) ? ulidToMrid(id) : derivedMrid('fmar:organisation', id);
+}
+
+/** The mRID exports gave an organisation before the UUIDv8 layout (a ULID's bits unchanged); none when its ID is not a ULID. */
+export function legacyOrganisationMrid(id: string): string | undefined {
+  return ULID_SHAPE.test(id) ? legacyUlidMrid(id) : undefined;
 }
 
 /**

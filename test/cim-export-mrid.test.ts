@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { derivedMrid, legacyUlidMrid, mridToUlid, ulidToMrid } from '../cim/index';
+import { derivedMrid, mridToUlid, ulidToMrid } from '../cim/index';
+import { legacyUlidMrid } from '../cim/mrid';
 import { ulidSource } from '../src/ids';
 import { TestClock } from './harness';
 

@@ -3,7 +3,7 @@ import {
   CimWriter,
   derivedMrid,
   extractAssets,
-  legacyUlidMrid,
+  legacyOrganisationMrid,
   mergeDocuments,
   normaliseId,
   organisationMrid,
@@ -330,7 +330,7 @@ describe('mRIDs of earlier exports', () => {
       w.footer();
     const load = (xml: string) =>
       hub.call('POST', '/api/v1/cim/import?mode=bulk-load&dryRun=true', { as: 'operator', text: xml, contentType: 'application/rdf+xml' });
-    const old = doc.replaceAll(organisationMrid(owner), legacyUlidMrid(owner));
+    const old = doc.replaceAll(organisationMrid(owner), legacyOrganisationMrid(owner)!);
     expect(old).not.toContain(organisationMrid(owner));
     const ok = await load(old);
     expect(ok.status, JSON.stringify(ok.json).slice(0, 500)).toBe(200);

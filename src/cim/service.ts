@@ -1,9 +1,8 @@
 import {
   CimParseError,
   MRID_ALIAS_SCHEME,
-  ULID_SHAPE,
-  legacyUlidMrid,
   organisationMrid,
+  legacyOrganisationMrid,
   type CimIssue,
   type ExtractedAsset,
   type ParsedModel,
@@ -202,9 +201,11 @@ async function bulkRows(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[],
   const byMrid = new Map<string, string>();
   if (wanted.size) {
     for (const r of await ctx.db.query<{ id: string }>(`SELECT id FROM organisation`)) {
-      // The mRID exports give it now, and the one they gave before the UUIDv8 layout (docs/decisions.md).
-      for (const m of [organisationMrid(r.id), ...(ULID_SHAPE.test(r.id) ? [legacyUlidMrid(r.id)] : [])])
-        if (wanted.has(m)) byMrid.set(m, r.id);
+      const m = organisationMrid(r.id);
+      if (wanted.has(m)) byMrid.set(m, r.id);
+      // An export from before the UUIDv8 layout names it by its old mRID (docs/decisions.md).
+      const old = legacyOrganisationMrid(r.id);
+      if (old && wanted.has(old)) byMrid.set(old, r.id);
     }
   }
   return extracted.map((e) => {
