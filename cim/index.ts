@@ -20,6 +20,7 @@ export {
   type PowerUnit,
   type ProfileCategory,
 } from './profile';
+export { profileShapes } from './shapes';
 export {
   CimWriter,
   MAX_DESCRIPTION,
@@ -62,4 +63,3 @@ export { USED_CLASSES, classCounts, inverseIndex, mergeDocuments, parseCimModel,
 export { extractAssets, type ExtractedAsset, type ExtractOptions } from './extract';
 export { decodeXml, depthExceededAt, escapeText } from './xml';
 export { digestCimFiles, type CimFileInput, type DigestOptions, type ParsedModel } from './digest';
-export { profileShapes } from './shapes';
