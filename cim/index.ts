@@ -27,7 +27,7 @@ export {
   MAX_NAME,
   MRID_ALIAS_SCHEME,
   NAME_SCHEMES,
-  NAME_TYPES,
+  EXPORT_NAME_TYPES,
   dsoEquipmentId,
   equipmentMrid,
   networkMrid,

@@ -80,7 +80,7 @@ export const MRID_ALIAS_SCHEME = 'cim_mrid';
 /** Alias schemes written as Names (NameType = scheme). */
 export const NAME_SCHEMES = ['evse', 'ecr', 'mcs', 'fsp_ref'] as const;
 /** Every NameType the header writes: MPAN, the alias schemes, and the DSO's mRID where it is not the object's own. */
-export const NAME_TYPES = ['mpan', ...NAME_SCHEMES, MRID_ALIAS_SCHEME] as const;
+export const EXPORT_NAME_TYPES = ['mpan', ...NAME_SCHEMES, MRID_ALIAS_SCHEME] as const;
 
 export const MAX_NAME = 128;
 export const MAX_DESCRIPTION = 256;
@@ -172,7 +172,7 @@ export class CimWriter {
     out += `    <md:Model.modelingAuthoritySet>${escapeText(h.modelingAuthoritySet)}</md:Model.modelingAuthoritySet>\n`;
     out += `    <md:Model.profile>${escapeText(PROFILE_URI)}</md:Model.profile>\n`;
     out += `  </md:FullModel>\n`;
-    for (const scheme of NAME_TYPES) {
+    for (const scheme of EXPORT_NAME_TYPES) {
       out += this.object('NameType', nameTypeMrid(scheme), [['cim:NameType.name', scheme === 'mpan' ? 'MPAN' : scheme]], {
         identified: false,
       });
