@@ -77,7 +77,7 @@ export const OBJECT_PROFILE: readonly { cls: string; ns: string; from: string; m
   {
     cls: 'Name + NameType "cim_mrid"',
     ns: CIM100,
-    from: "the DSO's identifier of an equipment, connectivity node, feeder or substation whose mRID could not be the DSO's (shared by several assets, or not UUID-shaped)",
+    from: "the DSO's identifier (normalised: lower case, without `#`, `urn:uuid:` or a leading `_`) of an equipment, connectivity node, feeder or substation whose mRID could not be the DSO's (shared by several assets, or not UUID-shaped)",
     mrid: 'derived (rdf:ID only)',
   },
   {

@@ -370,10 +370,9 @@ export class CimWriter {
     return out;
   }
 
-  /** A DSO identifier as a Name: a UUID in lowercase, anything else as written. */
+  /** A DSO identifier as a Name: in its one stored form (`normaliseId`: lower case, no `#`, `urn:uuid:` or leading `_`). */
   private dsoText(dsoId: string): string {
-    const key = normaliseId(dsoId);
-    return isUuidShaped(key) ? key : cut(dsoId.trim(), MAX_NAME);
+    return cut(normaliseId(dsoId), MAX_NAME);
   }
 
   private name(mrid: string, value: string, scheme: string, of: string): string {
