@@ -16,6 +16,7 @@ export { derivedMrid, isUuidShaped, mridToUlid, normaliseId, ulidToMrid } from '
 export {
   CATEGORY_PROFILE,
   CLASS_SPELLINGS,
+  EXPORT_SHAPES,
   FIELD_PROFILE,
   JSONLD_TERMS,
   NETWORK_REFERENCES,
@@ -24,23 +25,35 @@ export {
   UNIT_FACTORS,
   jsonLdContext,
   profileMarkdown,
+  shapeProperties,
   type CategoryProfile,
+  type ClassShape,
+  type ShapeProperty,
   type PowerUnit,
   type ProfileCategory,
 } from './profile';
+export { profileShapes } from './shapes';
 export {
   CimWriter,
   MAX_DESCRIPTION,
   MAX_NAME,
   MRID_ALIAS_SCHEME,
   NAME_SCHEMES,
+  EXPORT_NAME_TYPES,
+  dsoEquipmentId,
   equipmentMrid,
+  networkMrid,
+  usagePointMrid,
   identifiedObjectProblems,
+  legacyOrganisationMrid,
   organisationMrid,
   type CimAssetInput,
   type CimHeader,
   type CimMarketUnitInput,
+  type CimNetworkInput,
   type CimOrganisationInput,
+  type CimSharing,
+  type NetworkClass,
 } from './writer';
 export {
   CIM_FATAL_CODES,

@@ -1,9 +1,14 @@
 /**
- * mRIDs. A register ID is a ULID: 128 bits, written in 26 Crockford base-32 characters. Its mRID
- * is the same 128 bits as a lowercase UUID-shaped hex string (8-4-4-4-12), so the mapping is
- * reversible. Objects the profile derives from one register record (the unit of a connection, a
- * usage point, a name, ...) get a name-based mRID: a 128-bit hash of the parent mRID and a role,
- * stamped as a UUIDv8 (RFC 9562 custom layout), deterministic so exports diff cleanly.
+ * mRIDs. A register ID is a ULID: 128 bits (a 48-bit millisecond timestamp, 80 random bits),
+ * written in 26 Crockford base-32 characters. Its mRID is a UUIDv8 (RFC 9562, section 5.8): the
+ * ULID's low 122 bits laid out around the version nibble (8) and the variant bits (10), so that
+ * tools which check UUIDs accept it. The 6 bits left out are the timestamp's top bits, zero for
+ * every ULID minted before the year 2109 (timestamps below 2^42 ms): for those the mapping is
+ * reversible and keeps the ULID's order. A ULID with any of those bits set (none is minted today)
+ * gets a name-based UUIDv8 instead (`derivedMrid('fmar:ulid', ULID)`). Objects the profile derives
+ * from one register record (the unit of a connection, a usage point, a name, ...) get a name-based
+ * mRID: a 128-bit hash of the parent mRID and a role, stamped as a UUIDv8, deterministic so
+ * exports diff cleanly. docs/decisions.md says why, and what became of earlier mRIDs.
  */
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const ULID_SHAPE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
@@ -13,20 +18,46 @@ function hexToUuid(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** ULID → UUID-shaped mRID (lowercase). Throws on a string that is not a ULID. */
-export function ulidToMrid(ulid: string): string {
+const bits = (n: number) => (1n << BigInt(n)) - 1n;
+
+function ulidBits(ulid: string): bigint {
   const s = ulid.toUpperCase();
   if (!ULID_SHAPE.test(s)) throw new Error(`not a ULID: ${ulid}`);
   let n = 0n;
   for (const ch of s) n = (n << 5n) | BigInt(CROCKFORD.indexOf(ch));
-  return hexToUuid(n.toString(16).padStart(32, '0'));
+  return n;
 }
 
-/** UUID-shaped mRID → ULID (the inverse of ulidToMrid). Accepts any case, `_`, `#_` and `urn:uuid:`. */
+/**
+ * ULID → UUIDv8 mRID (lowercase): bits 121..74 of the ULID, the version 8, bits 73..62, the
+ * variant 10, bits 61..0. Throws on a string that is not a ULID.
+ */
+export function ulidToMrid(ulid: string): string {
+  const n = ulidBits(ulid);
+  if (n >> 122n !== 0n) return derivedMrid('fmar:ulid', ulid.toUpperCase());
+  const u = ((n >> 74n) << 80n) | (8n << 76n) | (((n >> 62n) & bits(12)) << 64n) | (2n << 62n) | (n & bits(62));
+  return hexToUuid(u.toString(16).padStart(32, '0'));
+}
+
+/**
+ * The mRID that exports before the UUIDv8 layout gave a ULID: its 128 bits as UUID-shaped hex, with
+ * no version or variant. Kept so that such an mRID is still recognised (bulk-load finds an
+ * organisation by either form).
+ */
+export function legacyUlidMrid(ulid: string): string {
+  return hexToUuid(ulidBits(ulid).toString(16).padStart(32, '0'));
+}
+
+/**
+ * UUIDv8 mRID minted by ulidToMrid → its ULID. Accepts any case, `_`, `#_` and `urn:uuid:`. Throws on
+ * a string that is not a UUID of version 8 and variant 10 (a name-based mRID is one too, and gives
+ * a ULID that is no register ID: callers look the result up).
+ */
 export function mridToUlid(mrid: string): string {
   const hex = normaliseId(mrid).replace(/-/g, '');
-  if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`not a UUID-shaped mRID: ${mrid}`);
-  let n = BigInt('0x' + hex);
+  if (!/^[0-9a-f]{12}8[0-9a-f]{3}[89ab][0-9a-f]{15}$/.test(hex)) throw new Error(`not a UUIDv8 mRID: ${mrid}`);
+  const u = BigInt('0x' + hex);
+  let n = ((u >> 80n) << 74n) | (((u >> 64n) & bits(12)) << 62n) | (u & bits(62));
   let out = '';
   for (let i = 0; i < 26; i++) {
     out = CROCKFORD[Number(n & 31n)] + out;

@@ -48,7 +48,7 @@ export const OBJECT_PROFILE: readonly { cls: string; ns: string; from: string; m
     cls: 'PowerElectronicsConnection / EnergyConsumer',
     ns: CIM100,
     from: 'the asset (equipment view): name, ratings, connection status, network',
-    mrid: 'the asset ID (ULID → UUID-shaped hex), or the DSO mRID it was imported or enriched with (alias `cim_mrid`)',
+    mrid: "the DSO's mRID for the asset's connection (what the latest enrich recorded, else the `cim_mrid` alias it was bulk-loaded with), in lower case, when it is UUID-shaped and no other asset carries it; otherwise the asset ID as a UUIDv8, and the DSO's identifier is a Name of NameType `cim_mrid` on the equipment",
   },
   {
     cls: 'BatteryUnit / PhotoVoltaicUnit / PowerElectronicsWindUnit',
@@ -71,28 +71,51 @@ export const OBJECT_PROFILE: readonly { cls: string; ns: string; from: string; m
   {
     cls: 'UsagePoint',
     ns: CIM100,
-    from: 'one per MPAN (import, export); `UsagePoint.Equipments` points to the equipment',
-    mrid: 'derived: (equipment mRID, "usagepoint/import|export")',
+    from: 'one per MPAN and direction, shared by every asset behind that meter (written once, with the first); `Equipment.UsagePoints` on each equipment points to it',
+    mrid: 'derived: ("fmar:usagepoint", "import|export/<MPAN>")',
   },
-  { cls: 'Name + NameType "MPAN"', ns: CIM100, from: 'the MPAN core, on its UsagePoint', mrid: 'derived' },
-  { cls: 'Name + NameType <scheme>', ns: CIM100, from: 'every other alias (evse, ecr, mcs, fsp_ref), on the Asset', mrid: 'derived' },
+  { cls: 'Name + NameType "MPAN"', ns: CIM100, from: 'the MPAN core, on its UsagePoint', mrid: 'derived (Name has no mRID: rdf:ID only)' },
+  {
+    cls: 'Name + NameType "cim_mrid"',
+    ns: CIM100,
+    from: "the DSO's identifier (normalised: lower case, without `#`, `urn:uuid:` or a leading `_`) of an equipment, connectivity node, feeder or substation whose mRID could not be the DSO's (shared by several assets, or not UUID-shaped)",
+    mrid: 'derived (rdf:ID only)',
+  },
+  {
+    cls: 'Name + NameType <scheme>',
+    ns: CIM100,
+    from: 'every other alias (evse, ecr, mcs, fsp_ref), on the Asset',
+    mrid: 'derived (rdf:ID only)',
+  },
   {
     cls: 'Location + PositionPoint',
     ns: CIM100,
     from: 'postcode and GSP group (fmar:), WGS84 longitude = xPosition, latitude = yPosition',
-    mrid: 'derived',
+    mrid: 'derived (PositionPoint: rdf:ID only)',
+  },
+  {
+    cls: 'Terminal',
+    ns: CIM100,
+    from: "the equipment's connection to the connectivity node an enrich recorded (`Terminal.ConductingEquipment`, `Terminal.ConnectivityNode`, sequence number 1)",
+    mrid: 'derived: (equipment mRID, "terminal")',
+  },
+  {
+    cls: 'ConnectivityNode / Feeder / Substation',
+    ns: CIM100,
+    from: "what the asset's latest enrich recorded, each written once with the first asset that refers to it; `Equipment.EquipmentContainer` points to the feeder (else the substation), `Feeder.NormalEnergizingSubstation` to the substation (as the feeder's first asset recorded it)",
+    mrid: "the DSO's, in lower case; derived from it when it is not UUID-shaped (the DSO's identifier is then a Name of NameType `cim_mrid`)",
   },
   {
     cls: 'RegisteredResource',
     ns: CIM100,
     from: 'a market unit (SPU/SPG): name, type and product (fmar:), its FSP (`fmar:RegisteredResource.OrganisationRole` → the organisation\'s "FSP" role) and its member assets (`fmar:RegisteredResource.PowerSystemResources` → each member\'s equipment that the document holds; CIM has no association from a RegisteredResource to the equipment it groups, so the link is an extension)',
-    mrid: 'the market unit ID (ULID → UUID-shaped hex)',
+    mrid: 'the market unit ID as a UUIDv8',
   },
   {
     cls: 'Organisation + AssetOwner / OrganisationRole "FSP"',
     ns: CIM100,
     from: 'owning organisation (AssetOwner) and controlling FSP (OrganisationRole named FSP); `Asset.OrganisationRoles` points to them',
-    mrid: 'the organisation ID (ULID → UUID-shaped hex, derived when not a ULID); roles derived',
+    mrid: 'the organisation ID as a UUIDv8 (derived when not a ULID); roles derived',
   },
 ];
 
@@ -118,8 +141,16 @@ export const FIELD_PROFILE: readonly { field: string; property: string; note?: s
   },
   { field: 'serialNumber', property: 'cim:Asset.serialNumber' },
   { field: 'manufacturer, model, commissioningDate', property: 'fmar:Asset.<field>' },
-  { field: 'importMpan, exportMpan', property: 'UsagePoint + Name (NameType MPAN); fmar:UsagePoint.direction import|export' },
-  { field: 'aliases', property: 'Name (NameType = scheme) on the Asset; `cim_mrid` aliases are the mRID instead' },
+  {
+    field: 'importMpan, exportMpan',
+    property: 'cim:Equipment.UsagePoints → UsagePoint + Name (NameType MPAN); fmar:UsagePoint.direction import|export',
+    note: 'one usage point per MPAN and direction, whichever assets share it',
+  },
+  {
+    field: 'aliases',
+    property: 'Name (NameType = scheme) on the Asset',
+    note: '`cim_mrid` aliases are not Names: the smallest UUID-shaped one is the equipment mRID of an asset no enrich has recorded a reference for (Objects); the mRIDs a DSO gave before its latest enrich are kept on the asset, not exported',
+  },
   { field: 'location', property: 'Location (fmar:Location.postcode, fmar:Location.gspGroup) + PositionPoint' },
   {
     field: 'organisationId, fspId',
@@ -167,6 +198,217 @@ export const NETWORK_REFERENCES = [
 
 export const PROFILE_URI = 'https://fmar.uk/ns/CIM/profile/AssetRegister/1.0';
 
+/**
+ * The export as SHACL: every class the writer writes and every property it may carry, with its
+ * count and values. Shapes are closed (a property not listed here is a violation), so a SHACL
+ * validation of an export checks the writer against this table; docs/cim-shapes.ttl is rendered
+ * from it (`profileShapes()`) and so is the "Shapes" section of docs/cim-profile.md.
+ */
+export interface ShapeProperty {
+  /** `cim:`, `fmar:` or `md:` property. */
+  path: string;
+  min: number;
+  /** Absent: any number. */
+  max?: number;
+  /** A reference to an object of one of these classes (local names in the CIM namespace). */
+  ref?: readonly string[];
+  /** A literal matching this pattern, or one of these values. */
+  pattern?: string;
+  in?: readonly string[];
+  maxLength?: number;
+}
+
+export interface ClassShape {
+  /** `cim:Class` or `md:FullModel`. */
+  cls: string;
+  /** Identified objects carry `cim:IdentifiedObject.mRID` (and may carry name and description); Name, NameType and PositionPoint do not. */
+  identified: boolean;
+  /** Whether the name is required (identified objects only). */
+  named?: boolean;
+  properties: readonly ShapeProperty[];
+}
+
+export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const WATTS = '^-?[0-9]+$';
+const DATE = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+const NUMBER = '^-?[0-9]+(\\.[0-9]+)?(e[-+]?[0-9]+)?$';
+const EQUIPMENT = ['PowerElectronicsConnection', 'EnergyConsumer'] as const;
+const categoriesOf = (cls: EquipmentClass) =>
+  Object.entries(CATEGORY_PROFILE)
+    .filter(([, p]: [string, CategoryProfile]) => p.equipment === cls)
+    .map(([c]) => c);
+const opt = (path: string, more: Partial<ShapeProperty> = {}): ShapeProperty => ({ path, min: 0, max: 1, ...more });
+const one = (path: string, more: Partial<ShapeProperty> = {}): ShapeProperty => ({ path, min: 1, max: 1, ...more });
+const equipmentProperties = (cls: EquipmentClass): ShapeProperty[] => [
+  opt('cim:Equipment.inService', { in: ['true', 'false'] }),
+  opt('cim:PowerSystemResource.Location', { ref: ['Location'] }),
+  opt('cim:Equipment.EquipmentContainer', { ref: ['Feeder', 'Substation'] }),
+  { path: 'cim:Equipment.UsagePoints', min: 0, max: 2, ref: ['UsagePoint'] },
+  one('fmar:Equipment.category', { in: categoriesOf(cls) }),
+  one('fmar:Equipment.connectionStatus', { pattern: '^[A-Z_]+$' }),
+  opt('fmar:Equipment.connectionType'),
+  opt('fmar:Equipment.dno'),
+  opt('fmar:Equipment.energySource'),
+  opt('fmar:Equipment.demandTechnology'),
+  opt('fmar:Equipment.friendlyCode'),
+  opt('fmar:Equipment.consentReference'),
+  opt('fmar:Equipment.effectiveDate', { pattern: DATE }),
+];
+const role = (cls: string): ClassShape => ({
+  cls,
+  identified: true,
+  named: true,
+  properties: [one('cim:OrganisationRole.Organisation', { ref: ['Organisation'] })],
+});
+
+export const EXPORT_SHAPES: readonly ClassShape[] = [
+  {
+    cls: 'md:FullModel',
+    identified: false,
+    properties: [
+      one('md:Model.created', { pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$' }),
+      one('md:Model.description'),
+      one('md:Model.modelingAuthoritySet'),
+      one('md:Model.profile', { in: [PROFILE_URI] }),
+    ],
+  },
+  { cls: 'cim:NameType', identified: false, properties: [one('cim:NameType.name')] },
+  { cls: 'cim:PSRType', identified: true, named: true, properties: [] },
+  { cls: 'cim:Organisation', identified: true, named: true, properties: [] },
+  role('cim:AssetOwner'),
+  role('cim:OrganisationRole'),
+  {
+    cls: 'cim:PowerElectronicsConnection',
+    identified: true,
+    named: true,
+    properties: [
+      one('cim:PowerElectronicsConnection.ratedS', { pattern: WATTS }),
+      opt('cim:PowerElectronicsConnection.maxP', { pattern: WATTS }),
+      opt('cim:PowerElectronicsConnection.minP', { pattern: WATTS }),
+      ...equipmentProperties('PowerElectronicsConnection'),
+    ],
+  },
+  {
+    cls: 'cim:EnergyConsumer',
+    identified: true,
+    named: true,
+    properties: [
+      one('fmar:EnergyConsumer.ratedP', { pattern: WATTS }),
+      opt('fmar:EnergyConsumer.maxGenerationP', { pattern: WATTS }),
+      opt('cim:EnergyConsumer.pfixed', { pattern: WATTS }),
+      one('cim:PowerSystemResource.PSRType', { ref: ['PSRType'] }),
+      ...equipmentProperties('EnergyConsumer'),
+    ],
+  },
+  ...[...new Set(Object.values(CATEGORY_PROFILE).map((p: CategoryProfile) => p.unit))]
+    .filter((u): u is UnitClass => !!u)
+    .map((u): ClassShape => ({
+      cls: `cim:${u}`,
+      identified: true,
+      named: true,
+      properties: [one('cim:PowerElectronicsUnit.PowerElectronicsConnection', { ref: ['PowerElectronicsConnection'] })],
+    })),
+  {
+    cls: 'cim:Asset',
+    identified: true,
+    named: true,
+    properties: [
+      opt('cim:Asset.serialNumber'),
+      opt('fmar:Asset.manufacturer'),
+      opt('fmar:Asset.model'),
+      opt('fmar:Asset.commissioningDate', { pattern: DATE }),
+      one('cim:Asset.PowerSystemResources', { ref: EQUIPMENT }),
+      { path: 'cim:Asset.OrganisationRoles', min: 2, max: 2, ref: ['AssetOwner', 'OrganisationRole'] },
+    ],
+  },
+  {
+    cls: 'cim:UsagePoint',
+    identified: true,
+    named: true,
+    properties: [one('fmar:UsagePoint.direction', { in: ['import', 'export'] })],
+  },
+  {
+    cls: 'cim:Name',
+    identified: false,
+    properties: [
+      one('cim:Name.name'),
+      one('cim:Name.NameType', { ref: ['NameType'] }),
+      one('cim:Name.IdentifiedObject', { ref: ['UsagePoint', 'Asset', ...EQUIPMENT, 'ConnectivityNode', 'Feeder', 'Substation'] }),
+    ],
+  },
+  {
+    cls: 'cim:Location',
+    identified: true,
+    properties: [opt('fmar:Location.postcode'), opt('fmar:Location.gspGroup', { pattern: '^_[A-P]$' })],
+  },
+  {
+    cls: 'cim:PositionPoint',
+    identified: false,
+    properties: [
+      one('cim:PositionPoint.sequenceNumber', { in: ['1'] }),
+      one('cim:PositionPoint.xPosition', { pattern: NUMBER }),
+      one('cim:PositionPoint.yPosition', { pattern: NUMBER }),
+      one('cim:PositionPoint.Location', { ref: ['Location'] }),
+    ],
+  },
+  {
+    cls: 'cim:Terminal',
+    identified: true,
+    properties: [
+      one('cim:ACDCTerminal.sequenceNumber', { in: ['1'] }),
+      one('cim:Terminal.ConductingEquipment', { ref: EQUIPMENT }),
+      one('cim:Terminal.ConnectivityNode', { ref: ['ConnectivityNode'] }),
+    ],
+  },
+  { cls: 'cim:ConnectivityNode', identified: true, properties: [] },
+  { cls: 'cim:Feeder', identified: true, properties: [opt('cim:Feeder.NormalEnergizingSubstation', { ref: ['Substation'] })] },
+  { cls: 'cim:Substation', identified: true, properties: [] },
+  {
+    cls: 'cim:RegisteredResource',
+    identified: true,
+    named: true,
+    properties: [
+      one('fmar:RegisteredResource.unitType', { in: ['SPU', 'SPG'] }),
+      one('fmar:RegisteredResource.product'),
+      one('fmar:RegisteredResource.OrganisationRole', { ref: ['OrganisationRole'] }),
+      { path: 'fmar:RegisteredResource.PowerSystemResources', min: 1, ref: EQUIPMENT },
+    ],
+  },
+];
+
+/** Every property of a shape, the identified object's own first. */
+export function shapeProperties(s: ClassShape): ShapeProperty[] {
+  if (!s.identified) return [...s.properties];
+  return [
+    one('cim:IdentifiedObject.mRID', { pattern: UUID_PATTERN }),
+    { path: 'cim:IdentifiedObject.name', min: s.named ? 1 : 0, max: 1, maxLength: 128 },
+    opt('cim:IdentifiedObject.description', { maxLength: 256 }),
+    ...s.properties,
+  ];
+}
+
+/** The shapes as a table for docs/cim-profile.md. */
+function shapesMarkdown(): string[] {
+  const rows: string[] = [];
+  for (const s of EXPORT_SHAPES) {
+    for (const p of shapeProperties(s)) {
+      const count = `${p.min}..${p.max ?? '*'}`;
+      const values = p.ref
+        ? `→ ${p.ref.join(' or ')}`
+        : [
+            p.in ? `one of ${p.in.map((v) => `\`${v}\``).join(', ')}` : '',
+            p.pattern ? `\`${p.pattern}\`` : '',
+            p.maxLength ? `≤ ${p.maxLength} characters` : '',
+          ]
+            .filter(Boolean)
+            .join('; ');
+      rows.push(`| ${s.cls} | ${p.path} | ${count} | ${cell(values)} |`);
+    }
+    if (!shapeProperties(s).length) rows.push(`| ${s.cls} | (none) | | |`);
+  }
+  return rows;
+}
+
 export const UNIT_FACTORS = { W: 1, kW: 1000, MW: 1_000_000 } as const;
 export type PowerUnit = keyof typeof UNIT_FACTORS;
 
@@ -180,9 +422,20 @@ export function profileMarkdown(): string {
     '',
     `Profile URI \`${PROFILE_URI}\`. Export namespace CIM100 (\`${CIM100}\`); fields CIM has no home for use the`,
     `extension namespace \`${FMAR_EXT}\` (prefix \`fmar\`). Documents carry an \`md:FullModel\` header (profile, creation`,
-    'time from the hub clock, modelling authority = the hub base URL) and list objects in asset-ID order, so that two',
-    'exports of the same register diff cleanly. Every object is written as `rdf:ID="_<mRID>"` with',
-    '`cim:IdentifiedObject.mRID`; names are at most 128 characters, descriptions at most 256.',
+    'time from the hub clock, modelling authority = the hub base URL; the model ID is derived from both) and list objects',
+    'in asset-ID order: two exports of an unchanged register are byte-identical apart from the creation time and that ID.',
+    'Every object is written once, as `rdf:ID="_<mRID>"`; objects several assets refer to (organisations, usage points,',
+    'connectivity nodes, feeders, substations) are written with the first and referred to by the others. Identified',
+    'objects carry `cim:IdentifiedObject.mRID` (a lower-case UUID), names of at most 128 characters and descriptions of',
+    'at most 256; `Name`, `NameType`, `PositionPoint` and the `md:FullModel` header are not IdentifiedObjects in CIM and',
+    'carry no mRID. mRIDs the register mints are UUIDv8 (RFC 9562): a register ID (a ULID) keeps its bits around the',
+    'version and variant (reversible for every ULID minted before 2109); objects derived from a record hash the parent',
+    "mRID and a role. Exports before this layout wrote a ULID's 128 bits unchanged (no version or variant): every",
+    'register-minted mRID, and every mRID derived from one, changed once with it. A consumer that keyed objects by the old',
+    "mRIDs maps them to register IDs (the old mRID is the ULID's bits as hex) and from there to the new ones; bulk-load",
+    'still finds an organisation by its old mRID ([decisions.md](decisions.md#cim-mrids-are-uuidv8-and-one-asset-is-one-equipment)).',
+    'DSO mRIDs were never re-minted and did not change. The Shapes section at the end is also',
+    'published as SHACL (`docs/cim-shapes.ttl`, closed shapes: a property not listed is a violation).',
     '',
     '## Categories',
     '',
@@ -249,7 +502,7 @@ export function profileMarkdown(): string {
     'progress nor commit. The stored files are deleted when the job ends; the job row, its report and the audit record',
     '`cim-import-job.queued` remain. Progress is written between the steps (after each file is parsed, before the',
     'writing transaction); parsing one file is one step, so a single very large file shows `bytesParsed` move once.',
-    'A Workers deployment has no background loop: its jobs wait for a Node hub that shares the database.',
+    'A Workers deployment runs its jobs from the every-minute Cron Trigger (`cim-import-jobs` in `src/jobs.ts`, docs/workers.md).',
     '',
     '## Parsing off the request path',
     '',
@@ -280,6 +533,15 @@ export function profileMarkdown(): string {
     '| JSON field | Term | Resource |',
     '|---|---|---|',
     ...JSONLD_TERMS.map((t) => `| \`${t.field}\` | ${t.term}${t.container ? ' (set)' : ''} | ${t.resource} |`),
+    '',
+    '## Shapes',
+    '',
+    'Every class the export writes and every property it may carry (`docs/cim-shapes.ttl` is the same table as SHACL).',
+    'Literals are plain strings; `→` is a reference (`rdf:resource`) to an object of that class in the same document.',
+    '',
+    '| Class | Property | Count | Values |',
+    '|---|---|---|---|',
+    ...shapesMarkdown(),
   ];
   return out.join('\n') + '\n';
 }

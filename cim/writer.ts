@@ -1,7 +1,15 @@
 import { EXPORT_PREFIXES } from './namespaces';
-import { derivedMrid, isUuidShaped, normaliseId, ulidToMrid, ULID_SHAPE } from './mrid';
+import { derivedMrid, isUuidShaped, legacyUlidMrid, normaliseId, ulidToMrid, ULID_SHAPE } from './mrid';
 import { CATEGORY_PROFILE, PROFILE_URI, type CategoryProfile } from './profile';
 import { codePoints, cut, escapeAttr, escapeText } from './xml';
+
+/** What an enrich recorded for an asset: the DSO's equipment mRID and its network, as the DSO wrote them. */
+export interface CimNetworkInput {
+  equipmentMrid: string;
+  connectivityNode?: string | null;
+  feeder?: string | null;
+  substation?: string | null;
+}
 
 /** What the writer needs of an asset (plain data; the register's Asset satisfies it). */
 export interface CimAssetInput {
@@ -27,6 +35,8 @@ export interface CimAssetInput {
   consentReference?: string | null;
   friendlyCode?: string | null;
   aliases?: readonly { scheme: string; value: string }[];
+  /** The latest enrich's references (absent: never enriched). */
+  network?: CimNetworkInput | null;
   organisationId: string;
   fspId: string;
 }
@@ -43,7 +53,7 @@ export interface CimMarketUnitInput {
   type: string;
   product: string;
   fspId: string;
-  members: readonly Pick<CimAssetInput, 'id' | 'aliases'>[];
+  members: readonly Pick<CimAssetInput, 'id' | 'aliases' | 'network'>[];
 }
 
 export interface CimHeader {
@@ -52,10 +62,25 @@ export interface CimHeader {
   description?: string;
 }
 
+/**
+ * What more than one asset of the register shares, known before the first of them is written (a
+ * streaming export cannot look back). Keys are normalised (`normaliseId`).
+ */
+export interface CimSharing {
+  /** DSO equipment mRIDs that more than one asset carries: each such asset keeps an mRID of its own. */
+  equipment: ReadonlySet<string>;
+  /** Usage points, `import/<MPAN>` or `export/<MPAN>`, that more than one asset has. */
+  usagePoints: ReadonlySet<string>;
+  /** Connectivity nodes, feeders and substations that more than one asset's references name. */
+  network: ReadonlySet<string>;
+}
+
 /** Alias scheme whose value is the equipment's mRID rather than a Name. */
 export const MRID_ALIAS_SCHEME = 'cim_mrid';
 /** Alias schemes written as Names (NameType = scheme). */
 export const NAME_SCHEMES = ['evse', 'ecr', 'mcs', 'fsp_ref'] as const;
+/** Every NameType the header writes: MPAN, the alias schemes, and the DSO's mRID where it is not the object's own. */
+export const EXPORT_NAME_TYPES = ['mpan', ...NAME_SCHEMES, MRID_ALIAS_SCHEME] as const;
 
 export const MAX_NAME = 128;
 export const MAX_DESCRIPTION = 256;
@@ -63,24 +88,53 @@ export const MAX_DESCRIPTION = 256;
 type Value = string | number | boolean | { ref: string };
 type Prop = [string, Value | null | undefined];
 
-/** mRID of an organisation: its ULID as UUID-shaped hex, or a derived mRID when its ID is not a ULID. */
+/** mRID of an organisation: its ULID as a UUIDv8, or a derived mRID when its ID is not a ULID. */
 export function organisationMrid(id: string): string {
   return ULID_SHAPE.test(id) ? ulidToMrid(id) : derivedMrid('fmar:organisation', id);
 }
 
+/** The mRID exports gave an organisation before the UUIDv8 layout (a ULID's bits unchanged); none when its ID is not a ULID. */
+export function legacyOrganisationMrid(id: string): string | undefined {
+  return ULID_SHAPE.test(id) ? legacyUlidMrid(id) : undefined;
+}
+
 /**
- * mRID of an asset's equipment: the DSO's own mRID when it carries a UUID-shaped one (UUIDs compare
- * case-insensitively, so it is written in lowercase), else the asset ID's.
+ * The DSO's identifier of an asset's equipment: what the latest enrich recorded, else (an asset
+ * bulk-loaded from a DSO's file) the smallest UUID-shaped `cim_mrid` alias. Trimmed, as written.
  */
-export function equipmentMrid(a: Pick<CimAssetInput, 'id' | 'aliases'>): string {
-  const dso = (a.aliases ?? [])
+export function dsoEquipmentId(a: Pick<CimAssetInput, 'aliases' | 'network'>): string | undefined {
+  if (a.network) return a.network.equipmentMrid.trim();
+  return (a.aliases ?? [])
     .filter((x) => x.scheme === MRID_ALIAS_SCHEME)
     .map((x) => normaliseId(x.value))
     .filter(isUuidShaped)
     .sort()[0];
-  return dso ?? ulidToMrid(a.id);
 }
 
+const NO_SHARING: CimSharing = { equipment: new Set(), usagePoints: new Set(), network: new Set() };
+
+/**
+ * mRID of an asset's equipment: the DSO's (lowercase: UUIDs compare case-insensitively) when it is
+ * UUID-shaped and no other asset carries it, else the asset ID's.
+ */
+export function equipmentMrid(a: Pick<CimAssetInput, 'id' | 'aliases' | 'network'>, sharing: CimSharing = NO_SHARING): string {
+  const dso = dsoEquipmentId(a);
+  const key = dso === undefined ? undefined : normaliseId(dso);
+  return key !== undefined && isUuidShaped(key) && !sharing.equipment.has(key) ? key : ulidToMrid(a.id);
+}
+
+export type NetworkClass = 'ConnectivityNode' | 'Feeder' | 'Substation';
+
+/** mRID of a network object the DSO named: its own when UUID-shaped (lowercase), else derived from it and the class. */
+export function networkMrid(cls: NetworkClass, dsoId: string): string {
+  const key = normaliseId(dsoId);
+  return isUuidShaped(key) ? key : derivedMrid(`fmar:network/${cls}`, key);
+}
+
+export const usagePointKey = (direction: 'import' | 'export', mpan: string) => `${direction}/${mpan}`;
+/** One usage point per MPAN and direction, whichever assets are behind it. */
+export const usagePointMrid = (direction: 'import' | 'export', mpan: string) =>
+  derivedMrid('fmar:usagepoint', usagePointKey(direction, mpan));
 export const nameTypeMrid = (scheme: string) => derivedMrid('fmar:nametype', scheme === 'mpan' ? 'MPAN' : scheme);
 export const psrTypeMrid = (psrType: string) => derivedMrid('fmar:psrtype', psrType);
 
@@ -89,10 +143,21 @@ const watts = (kw: number) => String(Math.round(kw * 1000));
 
 /**
  * Streaming RDF/XML writer: each method returns the text of complete objects, so a caller can
- * write a page at a time and keep memory flat. Organisations are written once, when first named.
+ * write a page at a time and keep memory flat. Every object is written once. Objects several
+ * assets refer to (organisations, usage points, connectivity nodes, feeders, substations) are
+ * written with the first asset that refers to them; the writer remembers the organisations and, of
+ * the others, those the sharing names. Without a sharing (a small document), it remembers all of
+ * them and refuses an equipment mRID twice.
  */
 export class CimWriter {
-  private orgsSeen = new Set<string>();
+  private readonly sharing: CimSharing;
+  private readonly rememberAll: boolean;
+  private written = new Set<string>();
+
+  constructor(sharing?: CimSharing) {
+    this.sharing = sharing ?? NO_SHARING;
+    this.rememberAll = !sharing;
+  }
 
   /** The document head: declaration, rdf:RDF with the export namespaces, md:FullModel, NameTypes and PSRTypes. */
   header(h: CimHeader): string {
@@ -107,7 +172,7 @@ export class CimWriter {
     out += `    <md:Model.modelingAuthoritySet>${escapeText(h.modelingAuthoritySet)}</md:Model.modelingAuthoritySet>\n`;
     out += `    <md:Model.profile>${escapeText(PROFILE_URI)}</md:Model.profile>\n`;
     out += `  </md:FullModel>\n`;
-    for (const scheme of ['mpan', ...NAME_SCHEMES]) {
+    for (const scheme of EXPORT_NAME_TYPES) {
       out += this.object('NameType', nameTypeMrid(scheme), [['cim:NameType.name', scheme === 'mpan' ? 'MPAN' : scheme]], {
         identified: false,
       });
@@ -129,9 +194,8 @@ export class CimWriter {
 
   /** An organisation and its two role objects, or '' when already written. */
   organisation(o: CimOrganisationInput): string {
-    if (this.orgsSeen.has(o.id)) return '';
-    this.orgsSeen.add(o.id);
     const m = organisationMrid(o.id);
+    if (!this.firstTime(m, true)) return '';
     return (
       this.object('Organisation', m, this.named(o.name)) +
       this.object('AssetOwner', derivedMrid(m, 'AssetOwner'), [
@@ -145,14 +209,31 @@ export class CimWriter {
     );
   }
 
-  /** Every object of one asset, in a fixed order. */
+  /** The asset's equipment mRID in this document (see equipmentMrid). */
+  equipmentMrid(a: Pick<CimAssetInput, 'id' | 'aliases' | 'network'>): string {
+    return equipmentMrid(a, this.sharing);
+  }
+
+  /** Every object of one asset, in a fixed order, then the shared objects it is the first to refer to. */
   asset(a: CimAssetInput): string {
     const profile: CategoryProfile | undefined = (CATEGORY_PROFILE as Record<string, CategoryProfile>)[a.category];
     if (!profile) throw new Error(`no CIM profile for category ${a.category}`);
-    const m = equipmentMrid(a);
+    const m = this.equipmentMrid(a);
+    if (this.rememberAll && !this.firstTime(`equipment/${m}`, true))
+      throw new Error(`equipment mRID ${m} twice: pass the CimSharing of the assets to the writer`);
     const pec = profile.equipment === 'PowerElectronicsConnection';
     const assetM = derivedMrid(m, 'asset');
     const locM = a.location ? derivedMrid(m, 'location') : undefined;
+    const net = a.network;
+    const cn = net?.connectivityNode ? networkMrid('ConnectivityNode', net.connectivityNode) : undefined;
+    const feeder = net?.feeder ? networkMrid('Feeder', net.feeder) : undefined;
+    const substation = net?.substation ? networkMrid('Substation', net.substation) : undefined;
+    const ups = (
+      [
+        ['import', a.importMpan],
+        ['export', a.exportMpan],
+      ] as const
+    ).filter((x): x is readonly ['import' | 'export', string] => !!x[1]);
     const eq: Prop[] = [
       ...this.named(a.name),
       ['cim:Equipment.inService', a.connectionStatus === 'CONNECTED' ? true : a.connectionStatus === 'DISCONNECTED' ? false : undefined],
@@ -172,6 +253,8 @@ export class CimWriter {
             ['cim:PowerSystemResource.PSRType', { ref: psrTypeMrid(profile.psrType!) }],
           ] as Prop[])),
       ['cim:PowerSystemResource.Location', locM ? { ref: locM } : undefined],
+      ['cim:Equipment.EquipmentContainer', feeder ? { ref: feeder } : substation ? { ref: substation } : undefined],
+      ...ups.map(([dir, mpan]): Prop => ['cim:Equipment.UsagePoints', { ref: usagePointMrid(dir, mpan) }]),
       ['fmar:Equipment.category', a.category],
       ['fmar:Equipment.connectionStatus', a.connectionStatus],
       ['fmar:Equipment.connectionType', a.connectionType],
@@ -201,43 +284,21 @@ export class CimWriter {
       ['cim:Asset.OrganisationRoles', { ref: owner }],
       ['cim:Asset.OrganisationRoles', { ref: fsp }],
     ]);
-    for (const [dir, mpan] of [
-      ['import', a.importMpan],
-      ['export', a.exportMpan],
-    ] as const) {
-      if (!mpan) continue;
-      const up = derivedMrid(m, `usagepoint/${dir}`);
-      out += this.object('UsagePoint', up, [
-        ['cim:IdentifiedObject.name', mpan],
-        ['fmar:UsagePoint.direction', dir],
-        ['cim:UsagePoint.Equipments', { ref: m }],
-      ]);
-      out += this.object(
-        'Name',
-        derivedMrid(m, `name/mpan/${dir}`),
-        [
-          ['cim:Name.name', mpan],
-          ['cim:Name.NameType', { ref: nameTypeMrid('mpan') }],
-          ['cim:Name.IdentifiedObject', { ref: up }],
-        ],
-        { identified: false },
-      );
-    }
     const aliases = (a.aliases ?? [])
       .filter((x) => (NAME_SCHEMES as readonly string[]).includes(x.scheme))
       .slice()
       .sort((x, y) => (x.scheme + '\u0000' + x.value < y.scheme + '\u0000' + y.value ? -1 : 1));
-    for (const al of aliases) {
-      out += this.object(
-        'Name',
-        derivedMrid(m, `name/${al.scheme}/${al.value}`),
-        [
-          ['cim:Name.name', al.value],
-          ['cim:Name.NameType', { ref: nameTypeMrid(al.scheme) }],
-          ['cim:Name.IdentifiedObject', { ref: assetM }],
-        ],
-        { identified: false },
-      );
+    for (const al of aliases) out += this.name(derivedMrid(m, `name/${al.scheme}/${al.value}`), al.value, al.scheme, assetM);
+    // The DSO's identifier, where the equipment could not take it as its mRID (shared, or not UUID-shaped).
+    const dso = dsoEquipmentId(a);
+    if (dso !== undefined && normaliseId(dso) !== m)
+      out += this.name(derivedMrid(m, 'name/cim_mrid'), this.dsoText(dso), MRID_ALIAS_SCHEME, m);
+    if (cn) {
+      out += this.object('Terminal', derivedMrid(m, 'terminal'), [
+        ['cim:ACDCTerminal.sequenceNumber', 1],
+        ['cim:Terminal.ConductingEquipment', { ref: m }],
+        ['cim:Terminal.ConnectivityNode', { ref: cn }],
+      ]);
     }
     if (a.location && locM) {
       const l = a.location;
@@ -259,6 +320,22 @@ export class CimWriter {
         );
       }
     }
+    // Shared objects, each the first time it is referred to.
+    for (const [dir, mpan] of ups) {
+      const up = usagePointMrid(dir, mpan);
+      if (!this.firstTime(up, this.sharing.usagePoints.has(usagePointKey(dir, mpan)))) continue;
+      out += this.object('UsagePoint', up, [
+        ['cim:IdentifiedObject.name', mpan],
+        ['fmar:UsagePoint.direction', dir],
+      ]);
+      out += this.name(derivedMrid(up, 'name/mpan'), mpan, 'mpan', up);
+    }
+    if (net && cn) out += this.networkObject('ConnectivityNode', cn, net.connectivityNode!, []);
+    if (net && feeder)
+      out += this.networkObject('Feeder', feeder, net.feeder!, [
+        ['cim:Feeder.NormalEnergizingSubstation', substation ? { ref: substation } : undefined],
+      ]);
+    if (net && substation) out += this.networkObject('Substation', substation, net.substation!, []);
     return out;
   }
 
@@ -267,7 +344,7 @@ export class CimWriter {
    * assets' equipment, in equipment-mRID order. The members' objects are written by asset().
    */
   marketUnit(u: CimMarketUnitInput): string {
-    const members = [...new Set(u.members.map(equipmentMrid))].sort();
+    const members = [...new Set(u.members.map((a) => this.equipmentMrid(a)))].sort();
     return this.object('RegisteredResource', ulidToMrid(u.id), [
       ...this.named(u.name),
       ['fmar:RegisteredResource.unitType', u.type],
@@ -275,6 +352,40 @@ export class CimWriter {
       ['fmar:RegisteredResource.OrganisationRole', { ref: derivedMrid(organisationMrid(u.fspId), 'FSP') }],
       ...members.map((m): Prop => ['fmar:RegisteredResource.PowerSystemResources', { ref: m }]),
     ]);
+  }
+
+  /** True the first time an object is offered; remembered only when it may come again (shared) or without a sharing. */
+  private firstTime(key: string, shared: boolean): boolean {
+    if (!shared && !this.rememberAll) return true;
+    if (this.written.has(key)) return false;
+    this.written.add(key);
+    return true;
+  }
+
+  /** A connectivity node, feeder or substation the DSO named; a DSO identifier that is not UUID-shaped becomes a Name. */
+  private networkObject(cls: NetworkClass, m: string, dsoId: string, props: Prop[]): string {
+    if (!this.firstTime(m, this.sharing.network.has(normaliseId(dsoId)))) return '';
+    let out = this.object(cls, m, props);
+    if (normaliseId(dsoId) !== m) out += this.name(derivedMrid(m, 'name/cim_mrid'), this.dsoText(dsoId), MRID_ALIAS_SCHEME, m);
+    return out;
+  }
+
+  /** A DSO identifier as a Name: in its one stored form (`normaliseId`: lower case, no `#`, `urn:uuid:` or leading `_`). */
+  private dsoText(dsoId: string): string {
+    return cut(normaliseId(dsoId), MAX_NAME);
+  }
+
+  private name(mrid: string, value: string, scheme: string, of: string): string {
+    return this.object(
+      'Name',
+      mrid,
+      [
+        ['cim:Name.name', value],
+        ['cim:Name.NameType', { ref: nameTypeMrid(scheme) }],
+        ['cim:Name.IdentifiedObject', { ref: of }],
+      ],
+      { identified: false },
+    );
   }
 
   /** name ≤128 (cut; the whole name then goes to description, ≤256). */

@@ -72,8 +72,9 @@ describe('mRIDs', () => {
     expect(mridToUlid(m)).toBe(ulid);
     expect(mridToUlid(`_${m.toUpperCase()}`)).toBe(ulid);
     expect(mridToUlid(`urn:uuid:${m}`)).toBe(ulid);
-    expect(ulidToMrid('00000000000000000000000000')).toBe('00000000-0000-0000-0000-000000000000');
-    expect(ulidToMrid('7ZZZZZZZZZZZZZZZZZZZZZZZZZ')).toBe('ffffffff-ffff-ffff-ffff-ffffffffffff');
+    // UUIDv8: version 8, variant 10 (test/cim-export-mrid.test.ts has the layout).
+    expect(ulidToMrid('00000000000000000000000000')).toBe('00000000-0000-8000-8000-000000000000');
+    expect(ulidToMrid('7ZZZZZZZZZZZZZZZZZZZZZZZZZ')).toBe(derivedMrid('fmar:ulid', '7ZZZZZZZZZZZZZZZZZZZZZZZZZ'));
     expect(() => ulidToMrid('not-a-ulid')).toThrow();
   });
 

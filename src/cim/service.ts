@@ -1,9 +1,9 @@
 import {
   CimParseError,
-  CimWriter,
   MRID_ALIAS_SCHEME,
   normaliseId,
   organisationMrid,
+  legacyOrganisationMrid,
   type CimIssue,
   type ExtractedAsset,
   type ParsedModel,
@@ -12,115 +12,21 @@ import {
 import { checkPermission } from '../access/auth';
 import type { Principal } from '../access/principal';
 import { recordedBy, seesAll } from '../access/principal';
-import { logPrivateRead, othersRecords } from '../audit/reads';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
-import { assetPages, assetWhere, registerAssets, type AssetFilter } from '../assets/service';
-import { textStream } from '../http/common';
+import { registerAssets } from '../assets/service';
 import { ASSET_COLS, assetVisibility, toAsset, type AssetRow } from '../assets/store';
 import { enrichAssetsIn } from '../assets/change';
 import { aliasRegister, normaliseAlias } from '../assets/rules';
 import { enrichOrganisations, matchOrganisations, type OrganisationsReport } from './organisations';
-import type { Asset } from '../assets/schema';
 import type { RuleCode } from '../rules';
 import type { Db, Sql } from '../storage/db';
-import { listMarketUnits } from '../units/service';
 import type { CimParser } from '../ports';
 import { inProcessCimParser, yieldToEventLoop } from './parsing';
 
 /** Composes the cim/ library with the register: export streams, import enriches or bulk-loads. */
 
-/** gspGroup is part of AssetFilter; the alias keeps the CIM route's vocabulary. */
-export type CimExportFilter = AssetFilter;
-
-/**
- * The register as CIM RDF/XML, streamed in keyset pages (memory stays flat), in asset-ID order so
- * two exports diff cleanly. Visibility is the asset rule: a DSO sees the assets on its networks.
- */
-export function cimExportStream(ctx: Ctx, p: Principal, f: CimExportFilter, baseUrl: string, pageSize = 500): ReadableStream<Uint8Array> {
-  const writer = new CimWriter();
-  return textStream(
-    (async function* () {
-      yield writer.header({ created: ctx.clock.now(), modelingAuthoritySet: baseUrl });
-      for await (const assets of assetPages(ctx, p, f, pageSize)) {
-        // Another organisation's assets (a DSO's network export): one private-read record per page, before it is sent (docs/audit.md).
-        const shares = othersRecords(
-          p,
-          assets.map((a) => ({ id: a.id, parties: [a.organisationId, a.fspId] })),
-        );
-        await logPrivateRead(ctx.db, p, ctx.clock.now(), {
-          action: 'asset.read',
-          recordType: 'asset',
-          recordId: 'export',
-          route: 'GET /api/v1/cim/export',
-          shares,
-          listIds: false,
-          asked: { ...f, format: 'cim' },
-        });
-        const orgIds = [...new Set(assets.flatMap((a) => [a.organisationId, a.fspId]))];
-        const orgs = new Map(
-          (
-            await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [
-              orgIds,
-            ])
-          ).map((o) => [o.id, o.legal_name as string]),
-        );
-        let out = '';
-        for (const a of assets) {
-          for (const id of [a.organisationId, a.fspId]) out += writer.organisation({ id, name: orgs.get(id) ?? id });
-          out += writer.asset(a);
-        }
-        yield out;
-      }
-      yield* unitObjects(ctx, p, f, writer, pageSize);
-      yield writer.footer();
-    })(),
-  );
-}
-
-/**
- * The market units the caller may read (ACTIVE, in unit-ID order) as RegisteredResources, each
- * linked to those of its member assets that this export holds (same visibility, same filter). A
- * unit none of whose members is in the export is left out, so no reference dangles.
- */
-async function* unitObjects(ctx: Ctx, p: Principal, f: CimExportFilter, writer: CimWriter, pageSize: number): AsyncGenerator<string> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await listMarketUnits(ctx, p, {}, { limit: pageSize, after });
-    if (!page.items.length) return;
-    const ids = [...new Set(page.items.flatMap((u) => u.assetIds))];
-    const params: unknown[] = [];
-    const where = assetWhere(p, f, params);
-    params.push(ids);
-    const members = new Map(
-      (
-        await ctx.db.query<AssetRow>(
-          `SELECT ${ASSET_COLS} FROM asset a WHERE ${where} AND a.id IN (SELECT jsonb_array_elements_text($${params.length}::jsonb))`,
-          params,
-        )
-      ).map((r) => {
-        const a = toAsset(r);
-        return [a.id, a] as const;
-      }),
-    );
-    const fsps = [...new Set(page.items.map((u) => u.fspId))];
-    const orgs = new Map(
-      (await ctx.db.query(`SELECT id, legal_name FROM organisation WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [fsps])).map(
-        (o) => [o.id, o.legal_name as string],
-      ),
-    );
-    let out = '';
-    for (const u of page.items) {
-      const inExport = u.assetIds.map((id) => members.get(id)).filter((a): a is Asset => !!a);
-      if (!inExport.length) continue;
-      out += writer.organisation({ id: u.fspId, name: orgs.get(u.fspId) ?? u.fspId });
-      out += writer.marketUnit({ id: u.id, name: u.name, type: u.type, product: u.product, fspId: u.fspId, members: inExport });
-    }
-    if (out) yield out;
-    if (!page.next) return;
-    after = page.next;
-  }
-}
+export { cimExportStream, type CimExportFilter } from './export';
 
 /** A finding of an import: the library's, or the register's own (matching by MPAN). */
 export type ImportIssue = Omit<CimIssue, 'code'> & { code: RuleCode };
@@ -322,6 +228,9 @@ async function bulkRows(ctx: Ctx, actor: Principal, extracted: ExtractedAsset[],
     for (const r of await ctx.db.query<{ id: string }>(`SELECT id FROM organisation`)) {
       const m = organisationMrid(r.id);
       if (wanted.has(m)) byMrid.set(m, r.id);
+      // An export from before the UUIDv8 layout names it by its old mRID (docs/decisions.md).
+      const old = legacyOrganisationMrid(r.id);
+      if (old && wanted.has(old)) byMrid.set(old, r.id);
     }
   }
   return extracted.map((e) => {
