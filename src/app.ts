@@ -115,6 +115,32 @@ export function buildApp(ports: Ports) {
     await ports.db.query('SELECT 1');
     return c.json({ status: 'ok', database: ports.db.engine, time: ports.clock.now().toISOString() });
   });
+  // Readiness for an orchestrator (docs/operations.md, "Health"): ready to serve only when the database answers,
+  // every migration this code knows is applied, signing keys are loaded and the background job loop runs.
+  app.get('/readyz', async (c) => {
+    const checks: Record<string, string> = {};
+    if (ports.ready && !ports.ready()) checks.startup = 'starting';
+    try {
+      const applied = new Set((await ports.db.query<{ version: string }>(`SELECT version FROM schema_migration`)).map((r) => r.version));
+      checks.database = 'ok';
+      if (ports.expectedMigrations) {
+        const pending = ports.expectedMigrations.filter((v) => !applied.has(v));
+        checks.migrations = pending.length ? `pending: ${pending.join(', ')} (run npx fmar migrate)` : 'ok';
+      }
+    } catch (e) {
+      checks.database = `unreachable: ${e instanceof Error ? e.message.slice(0, 200) : 'error'}`;
+    }
+    if (ports.publishedJwks) {
+      const n = (await ports.publishedJwks().catch(() => ({ keys: [] }))).keys.length;
+      checks.signingKeys = n > 0 ? 'ok' : 'none loaded (run npx fmar keys rotate)';
+    }
+    if (ports.stalledJobs) {
+      const stalled = ports.stalledJobs();
+      checks.jobs = stalled.length ? `stalled: ${stalled.join(', ')}` : 'ok';
+    }
+    const ready = Object.entries(checks).every(([k, v]) => k !== 'startup' && v === 'ok');
+    return c.json({ status: ready ? 'ready' : 'not-ready', checks, time: ports.clock.now().toISOString() }, ready ? 200 : 503);
+  });
   app.openapi(
     createRoute({
       method: 'get',
@@ -279,6 +305,10 @@ export interface Ports {
   cimParser?: CimParser;
   /** Structured logs (src/http/request-log.ts): a line per request; absent: none (unhandled errors still go to stderr). */
   log?: Logger;
+  /** Every migration version this code ships (Node); /readyz says which are not applied. Absent: not checked (Workers). */
+  expectedMigrations?: string[];
+  /** The background job loop of this process: the jobs that stalled (none: alive). Absent: no loop here (Workers run Cron Triggers). */
+  stalledJobs?: () => string[];
   /** Metrics (src/http/metrics.ts); absent: the app makes its own. Node shares one with its OpenID provider (tokens issued). */
   metrics?: HubMetrics;
   /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */

@@ -267,6 +267,13 @@ export interface JobTimers {
   wake(name: string): void;
   /** Stop: no new run; batch loops end at their next batch; resolves once running jobs have returned. */
   stop(): Promise<void>;
+  /**
+   * The loop is alive: every job is running, or ended its last run (or was started) no longer ago than its
+   * period and a minute's grace. False once stopped. Readiness (/readyz) reads it.
+   */
+  alive(now?: number): boolean;
+  /** Jobs that are not alive (for the readiness detail). */
+  stalled(now?: number): string[];
 }
 
 /**
@@ -280,13 +287,14 @@ export function startJobTimers(
   const ac = new AbortController();
   const host: JobHost = { ...h, signal: ac.signal };
   const onError = opts.onError ?? ((n, x) => console.error(`[fmar] ${n}:`, x));
-  const loops = new Map<string, { wake(): void; running(): Promise<void> | undefined; clear(): void }>();
+  const loops = new Map<string, { wake(): void; running(): Promise<void> | undefined; clear(): void; stalled(now: number): boolean }>();
   for (const job of opts.jobs ?? BACKGROUND_JOBS) {
     if (job.enabled && !job.enabled(host)) continue;
     const every = opts.everyMs?.(job) ?? job.everyMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let running: Promise<void> | undefined;
     let again = false;
+    let lastEnded = Date.now();
     const run = () => {
       timer = undefined;
       running = (async () => {
@@ -300,6 +308,7 @@ export function startJobTimers(
         } while (again && !ac.signal.aborted);
       })().finally(() => {
         running = undefined;
+        lastEnded = Date.now();
         if (!ac.signal.aborted) timer = setTimeout(run, every);
       });
     };
@@ -317,10 +326,15 @@ export function startJobTimers(
       },
       running: () => running,
       clear: () => timer && clearTimeout(timer),
+      stalled: (now: number) => !running && now - lastEnded > every + 60_000,
     });
   }
   return {
     wake: (name) => loops.get(name)?.wake(),
+    stalled: (now = Date.now()) => (ac.signal.aborted ? [...loops.keys()] : [...loops].filter(([, l]) => l.stalled(now)).map(([n]) => n)),
+    alive(now = Date.now()) {
+      return !ac.signal.aborted && this.stalled(now).length === 0;
+    },
     async stop() {
       ac.abort();
       for (const l of loops.values()) l.clear();

@@ -122,6 +122,7 @@ async function main() {
 
   // Background work: the hub's jobs (src/jobs.ts, the same list a Worker runs from Cron Triggers),
   // each on its own timer; a commit that wrote events wakes webhook delivery at once.
+  node.hub.ports.stalledJobs = () => jobs?.stalled() ?? ['(not started)'];
   jobs = startJobTimers({
     ctx,
     source: cfg.baseUrl,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config';
+import { jsonLogger } from '../src/http/request-log';
 import {
   BACKGROUND_JOBS,
   EVERY_15_MINUTES,
@@ -124,6 +125,27 @@ describe('startJobTimers (the Node runner)', () => {
     timers.wake('woken');
     await new Promise((r) => setTimeout(r, 20));
     expect(runs).toEqual(['start', 'woken', 'slow']);
+  });
+
+  it('is alive while every job ran within its period and a minute; names the stalled ones; not alive once stopped', async () => {
+    const log: string[] = [];
+    const timers = startJobTimers({ log: jsonLogger('debug', (l) => log.push(l)) } as unknown as JobHost, {
+      jobs: [
+        { name: 'often', cron: EVERY_MINUTE, everyMs: 1_000, atStart: true, run: async () => 2 },
+        { name: 'hourly', cron: EVERY_MINUTE, everyMs: 3_600_000, run: async () => 0 },
+      ],
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const now = Date.now();
+    expect(timers.alive(now)).toBe(true);
+    expect(timers.stalled(now + 62_000)).toEqual(['often']); // 1 s period + 60 s grace passed without a run
+    expect(timers.stalled(now + 3_700_000)).toEqual(['often', 'hourly']);
+    expect(log.map((l) => JSON.parse(l) as { msg: string; job: string; did: number })).toEqual([
+      expect.objectContaining({ level: 'info', msg: 'job', job: 'often', did: 2 }),
+    ]);
+    await timers.stop();
+    expect(timers.alive()).toBe(false);
+    expect(timers.stalled()).toEqual(['often', 'hourly']);
   });
 });
 

@@ -87,3 +87,33 @@ describe('GET /api/v1/metrics', () => {
     expect(r.json.code).toBe('AUTH-SCOPE-MISSING');
   });
 });
+
+describe('GET /readyz', () => {
+  it('is ready when the database answers, every migration is applied and signing keys are loaded; says which check fails otherwise', async () => {
+    const ports = hub.node.hub.ports;
+    const ready = await fetch(`${hub.base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await ready.json()).checks).toEqual({ database: 'ok', migrations: 'ok', signingKeys: 'ok' });
+
+    const expected = ports.expectedMigrations!;
+    ports.expectedMigrations = [...expected, '999_from_a_newer_release'];
+    ports.stalledJobs = () => ['webhook-delivery'];
+    try {
+      const notReady = await fetch(`${hub.base}/readyz`);
+      expect(notReady.status).toBe(503);
+      const body = await notReady.json();
+      expect(body.status).toBe('not-ready');
+      expect(body.checks).toEqual({
+        database: 'ok',
+        migrations: 'pending: 999_from_a_newer_release (run npx fmar migrate)',
+        signingKeys: 'ok',
+        jobs: 'stalled: webhook-delivery',
+      });
+      // Liveness is not readiness: the process is up.
+      expect((await fetch(`${hub.base}/healthz`)).status).toBe(200);
+    } finally {
+      ports.expectedMigrations = expected;
+      delete ports.stalledJobs;
+    }
+  });
+});

@@ -71,6 +71,7 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
       analytics: cfg.analytics,
     },
     publishedJwks: async () => keys.publicJwks(),
+    expectedMigrations: loadMigrations().map((m) => m.version),
     pageAssets: nodePageAssets(),
   };
   const signer =
