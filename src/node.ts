@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { sweepRateLimits } from './http/rate-limit';
 import { evaluateStaleness, registriesConfigured, startValidationWorker } from './quality/service';
 import { openDb } from './node/setup';
+import { ensureConsoleBuilt } from './node/console-build';
 import { startNodeHub } from './node/server';
 import { MigrationChanged } from './storage/migrate';
 import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
@@ -48,6 +49,12 @@ async function main() {
       }
       throw e;
     }
+  }
+  // The console's files (console/dist): built here when missing or older than their sources.
+  try {
+    await ensureConsoleBuilt();
+  } catch (e) {
+    console.error(`fmar: the console could not be built; /console serves what was built before: ${(e as Error).message}`);
   }
   let ready = false;
   const db = await openDb(cfg);
@@ -215,6 +222,7 @@ async function main() {
     `  OpenID         ${cfg.issuer}/.well-known/openid-configuration`,
     `  Token endpoint ${tokenEndpoint}`,
     `  Health         ${cfg.baseUrl}/healthz`,
+    `  Console        ${cfg.baseUrl}/console`,
   ];
   if (credentialsFile && fsp) {
     lines.push(
