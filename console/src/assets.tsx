@@ -112,7 +112,14 @@ function AssetHistory() {
 
 function Aliases() {
   const record = useRecordContext<Asset & RaRecord>();
-  if (!record?.aliases?.length) return <Typography>No aliases.</Typography>;
+  if (!record) return null;
+  // The MPANs and the serial number are aliases too (derived, docs/assets.md): a lookup finds the asset by any.
+  const all = [
+    ...[record.importMpan, record.exportMpan].filter((v): v is string => Boolean(v)).map((value) => ({ scheme: 'mpan', value })),
+    ...(record.serialNumber ? [{ scheme: 'serial', value: record.serialNumber }] : []),
+    ...record.aliases,
+  ];
+  if (!all.length) return <Typography>No aliases.</Typography>;
   return (
     <Table size="small" aria-label="Aliases">
       <TableHead>
@@ -122,7 +129,7 @@ function Aliases() {
         </TableRow>
       </TableHead>
       <TableBody>
-        {record.aliases.map((a) => (
+        {all.map((a) => (
           <TableRow key={`${a.scheme}:${a.value}`}>
             <TableCell>{a.scheme}</TableCell>
             <TableCell>{a.value}</TableCell>
@@ -166,7 +173,7 @@ export function AssetShow() {
             <TextField source="importMpan" emptyText="—" />
           </Labeled>
           <Labeled label="Commissioned">
-            <DateField source="commissioningDate" emptyText="—" />
+            <DateField source="commissioningDate" locales="en-GB" emptyText="—" />
           </Labeled>
           <Labeled label="Version">
             <FunctionField render={(r: Asset) => `${r.version}, recorded ${new Date(r.recordedAt).toLocaleString('en-GB')}`} />

@@ -5,6 +5,7 @@ import { Route } from 'react-router-dom';
 import { AssetCreate, AssetList, AssetShow } from './assets';
 import { signIn, start } from './auth';
 import { Dashboard } from './dashboard';
+import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
 import { SessionContext, authProvider, session, useOrganisation } from './session';
 
@@ -19,6 +20,9 @@ function Console() {
         dataProvider={dataProvider}
         authProvider={authProvider}
         dashboard={Dashboard}
+        layout={ConsoleLayout}
+        lightTheme={theme}
+        darkTheme={null}
         requireAuth
         disableTelemetry
       >

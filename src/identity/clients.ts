@@ -450,7 +450,8 @@ export const CONSOLE_CLIENT_ID = 'fmar-console';
  */
 export async function ensureConsoleClient(db: Sql, baseUrl: string): Promise<void> {
   const redirectUris = [`${baseUrl.replace(/\/+$/, '')}/console/`];
-  const scopes = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].sort();
+  const api = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].sort();
+  const scopes = ['openid', 'offline_access', 'email', 'profile', ...api];
   await db.query(
     `UPDATE api_client SET redirect_uris = $2::text[], scopes = $3::text[]
       WHERE client_id = $1 AND organisation_id IS NULL AND (redirect_uris <> $2::text[] OR scopes <> $3::text[])`,

@@ -47,7 +47,15 @@ export async function ensureConsoleBuilt(log: (line: string) => void = console.l
     return 'unavailable';
   }
   const started = Date.now();
-  await vite.build({ configFile: join(SOURCES, 'vite.config.ts'), logLevel: 'warn' });
+  // Vite and React's JSX transform follow NODE_ENV: a test runner's `test` would make React's development build.
+  const env = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await vite.build({ configFile: join(SOURCES, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    if (env === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = env;
+  }
   writeFileSync(STAMP, `${hash}\n`);
   log(`fmar: built the console in ${((Date.now() - started) / 1000).toFixed(1)} s (console/dist)`);
   return 'built';
