@@ -94,6 +94,34 @@ describe('the console served by the hub', () => {
     expect((await fetch(`${node.url}/console/assets/..%2Fpackage.json`)).status).toBe(404);
   });
 
+  it('GET /api/v1/assets/summary counts the visible assets by status and category, with their rated capacity', async () => {
+    const summary = async (who: 'fsp-a' | 'fsp-b', q = '') => {
+      const o = { 'fsp-a': ['FSP', 'AGGREGATOR'], 'fsp-b': ['FSP'] } as const;
+      const token = await node.hub.signer!.sign({ sub: `test-${who}`, org: DEMO[who], roles: [...o[who]] });
+      const r = await fetch(`${node.url}/api/v1/assets/summary${q}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: r.status, body: (await r.json()) as { items?: unknown[]; code?: string } };
+    };
+    // The demo FSP's three assets (src/demo/seed.ts), none yet validated.
+    expect(await summary('fsp-a')).toEqual({
+      status: 200,
+      body: {
+        items: [
+          { status: 'PENDING_VALIDATION', category: 'BESS', assets: 1, ratedCapacityKw: 5 },
+          { status: 'PENDING_VALIDATION', category: 'EV_CHARGER', assets: 1, ratedCapacityKw: 7.4 },
+          { status: 'PENDING_VALIDATION', category: 'HEAT_PUMP', assets: 1, ratedCapacityKw: 8 },
+        ],
+      },
+    });
+    expect(await summary('fsp-a', '?category=BESS')).toEqual({
+      status: 200,
+      body: { items: [{ status: 'PENDING_VALIDATION', category: 'BESS', assets: 1, ratedCapacityKw: 5 }] },
+    });
+    // Another FSP controls none of them: nothing counted.
+    expect(await summary('fsp-b')).toEqual({ status: 200, body: { items: [] } });
+    const unknown = await summary('fsp-a', '?category=NOT_A_CATEGORY');
+    expect([unknown.status, unknown.body.code]).toEqual([400, 'REQUEST-QUERY-INVALID']); // as the list answers
+  });
+
   it('keeps the JavaScript within its budget (gzip)', () => {
     const html = readFileSync(join(CONSOLE_DIST, 'index.html'), 'utf8');
     const first = [...html.matchAll(/\/console\/assets\/([^"]+\.js)/g)].map((m) => m[1]);
