@@ -14,7 +14,7 @@ import { inviteUser } from '../src/identity/users';
 import { ensureConsoleBuilt } from '../src/node/console-build';
 import { CONSOLE_DIST } from '../src/node/console-files';
 import type { NodeHub } from '../src/node/server';
-import { DEMO, freePort, mpanFor, testDb } from './harness';
+import { DEMO, batteryInput, freePort, mpanFor, testDb } from './harness';
 
 /**
  * The console (docs/console.md) in a real browser (Debian's chromium through playwright-core)
@@ -210,6 +210,15 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await page.close();
   }, 240_000);
 
+  /** The demo FSP's assets behind an MPAN (or any `scheme:value` identifier), as the API answers. */
+  async function lookup(mpanOrIdentifier: string) {
+    const identifier = mpanOrIdentifier.includes(':') ? mpanOrIdentifier : `mpan:${mpanOrIdentifier}`;
+    const token = await node.hub.signer!.sign({ sub: 'test-check', org: DEMO['fsp-a'], roles: ['FSP', 'AGGREGATOR'] });
+    const res = await fetch(`${node.url}/api/v1/assets?identifier=${identifier}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { items: { id: string; name: string; ratedCapacityKw: number; importMpan: string; recordedBy: string }[] };
+  }
+
   async function journey(page: Page) {
     // Not signed in: the console sends the browser to the hub's sign-in page.
     await page.goto(`${node.url}/console/`);
@@ -282,16 +291,31 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     if (shots) await page.screenshot({ path: `${shots}/console-asset.png` });
 
     // The API holds it, as registered by the person.
-    const token = await node.hub.signer!.sign({ sub: 'test-check', org: DEMO['fsp-a'], roles: ['FSP', 'AGGREGATOR'] });
-    const res = await fetch(`${node.url}/api/v1/assets?identifier=mpan:${good}`, { headers: { authorization: `Bearer ${token}` } });
-    const body = (await res.json()) as {
-      items: { id: string; name: string; ratedCapacityKw: number; importMpan: string; recordedBy: string }[];
-    };
-    expect(res.status).toBe(200);
+    const body = await lookup(good);
     expect(body.items.map((a) => [a.id, a.name, a.ratedCapacityKw, a.importMpan])).toEqual([[id, 'Console battery', 7.5, good]]);
     expect(body.items[0].recordedBy).toContain(
       (await node.hub.ports.db.query<{ id: string }>(`SELECT id FROM app_user WHERE email = $1`, [EMAIL]))[0].id,
     );
+
+    // Bulk upload: a dry run lists the refused row with its rule, then only the valid row is registered.
+    const valid = batteryInput(900);
+    const refusedMpan = mpanFor(1_000_901).slice(0, 12) + String((Number(mpanFor(1_000_901)[12]) + 1) % 10);
+    const file = [valid, batteryInput(901, { importMpan: refusedMpan })].map((r) => JSON.stringify(r)).join('\n') + '\n';
+    await page.getByRole('menuitem', { name: 'Bulk upload' }).click();
+    await page
+      .getByLabel('File (CSV or NDJSON)')
+      .setInputFiles({ name: 'assets.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(file) });
+    await page.getByRole('button', { name: 'Check (dry run)' }).click();
+    await page.getByText('2 rows: 1 valid, 0 already registered, 1 rejected (ASSET-MPAN-CHECKDIGIT ×1).').waitFor({ timeout: 30_000 });
+    const rejectedRows = await page.getByRole('table', { name: 'Rejected rows' }).locator('tbody tr').allInnerTexts();
+    expect(rejectedRows.map((r) => r.split('\t').slice(0, 3))).toEqual([['2', 'importMpan', 'ASSET-MPAN-CHECKDIGIT']]);
+    await accessible(page, 'bulk dry run');
+    if (shots) await page.screenshot({ path: `${shots}/console-bulk.png` });
+    expect((await lookup(valid.importMpan)).items).toEqual([]); // a dry run registers nothing
+    await page.getByRole('button', { name: 'Register the 1 valid rows' }).click();
+    await page.getByText('Registered 1 assets (0 already registered, 1 rejected).').waitFor({ timeout: 30_000 });
+    expect((await lookup(valid.importMpan)).items.map((a) => a.name)).toEqual([valid.name]);
+    expect((await lookup('serial:SN-901')).items).toEqual([]); // the refused row (its MPAN is not even a valid lookup)
 
     expect(outside).toEqual([]);
     // The refused save is a 422 the browser logs as a failed request and React-Admin logs as its error; nothing else may

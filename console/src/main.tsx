@@ -4,6 +4,7 @@ import { Admin, CustomRoutes, Resource } from 'react-admin';
 import { Route } from 'react-router-dom';
 import { AssetCreate, AssetList, AssetShow } from './assets';
 import { signIn, start } from './auth';
+import { BulkUpload } from './bulk';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -37,9 +38,11 @@ function Console() {
               recordRepresentation="name"
             />
           ) : null,
-          <CustomRoutes key="none">
-            <Route path="/nothing" element={null} />
-          </CustomRoutes>,
+          scopes.includes('assets:write') ? (
+            <CustomRoutes key="bulk">
+              <Route path="/bulk" element={<BulkUpload />} />
+            </CustomRoutes>
+          ) : null,
         ]}
       </Admin>
     </SessionContext.Provider>
