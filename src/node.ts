@@ -9,6 +9,7 @@ import { isRevoked, purgeConsentReplays, recordConsentRevocation } from './conse
 import { applyDueSwitches, checkConsentStatusLists } from './switching/switches';
 import { seedDemo } from './demo/seed';
 import { seedDemoMarket } from './demo/market';
+import { ensureDemoPerson } from './demo/people';
 import { warnExpiringCredentials } from './identity/clients';
 import { pruneDeliveries, startDeliveryWorker, type DeliveryWorker } from './webhooks/delivery';
 import { DEFAULT_LEASE_MS, startCimJobWorker } from './cim/jobs';
@@ -92,11 +93,14 @@ async function main() {
 
   let credentialsFile: string | undefined;
   let fsp: { clientId: string; clientSecret: string } | undefined;
+  let person: { email: string; password: string } | undefined;
   if (cfg.mode === 'development' && process.env.FMAR_DEMO !== 'false') {
     const orgs = await seedDemo(ctx, systemPrincipal('seed'));
     // A System Operator owning the NESO products, and a qualified demo market unit (src/demo/market.ts).
     orgs.push(await seedDemoMarket(ctx, systemPrincipal('seed')));
     const clients = await ensureDemoClients(ctx, orgs);
+    // A person of the demo FSP, to sign in to the console with (src/demo/people.ts).
+    person = await ensureDemoPerson(ctx, cfg.baseUrl);
     const credentials = await Promise.all(
       orgs.map(async (o) => {
         const c = clients.find((x) => x.key === o.key)!;
@@ -125,6 +129,8 @@ async function main() {
           audience: cfg.audience,
           clientAuthentication: 'client_secret_basic; grant_type=client_credentials; tokens live 5 minutes',
           organisations: credentials,
+          // Sign in to the console (/console) as this person; the password changes at each start.
+          people: person ? [person] : [],
         },
         null,
         2,
@@ -222,7 +228,7 @@ async function main() {
     `  OpenID         ${cfg.issuer}/.well-known/openid-configuration`,
     `  Token endpoint ${tokenEndpoint}`,
     `  Health         ${cfg.baseUrl}/healthz`,
-    `  Console        ${cfg.baseUrl}/console`,
+    `  Console        ${cfg.baseUrl}/console${person ? `  (sign in as ${person.email}, password ${person.password})` : ''}`,
   ];
   if (credentialsFile && fsp) {
     lines.push(

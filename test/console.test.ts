@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config';
 import type { Ctx } from '../src/context';
 import { seedDemo } from '../src/demo/seed';
 import { standardHooks } from '../src/hooks';
-import { inviteUser } from '../src/identity/users';
+import { ensureDemoPerson } from '../src/demo/people';
 import { ensureConsoleBuilt } from '../src/node/console-build';
 import { CONSOLE_DIST } from '../src/node/console-files';
 import type { NodeHub } from '../src/node/server';
@@ -35,8 +35,8 @@ if (!present && process.env.CI !== 'true')
 const FIRST_LOAD_BUDGET_GZIP = 450 * 1024;
 const WHOLE_BUDGET_GZIP = 650 * 1024;
 
-const EMAIL = 'dana@alpha.example';
-const PASSWORD = 'console test password 1';
+/** The demo FSP's person (src/demo/people.ts), with the password this start gave them. */
+let person: { email: string; password: string };
 
 let node: NodeHub;
 let closeDb: () => Promise<void>;
@@ -61,9 +61,7 @@ beforeAll(async () => {
   node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
   const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
   await seedDemo(ctx, systemPrincipal('seed'));
-  await inviteUser(ctx, systemPrincipal('test'), DEMO['fsp-a'], { email: EMAIL, name: 'Dana Data', userRole: 'ADMIN' }, cfg.baseUrl, {
-    password: PASSWORD,
-  });
+  person = await ensureDemoPerson(ctx, cfg.baseUrl);
 }, 180_000);
 
 afterAll(async () => {
@@ -226,8 +224,8 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await expect(page.locator('h1').textContent()).resolves.toBe('Sign in');
     await expect(page.locator('body').textContent()).resolves.toContain('FMAR console');
     await accessible(page, 'sign-in page');
-    await page.getByLabel('Email').fill(EMAIL);
-    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByLabel('Email').fill(person.email);
+    await page.getByLabel('Password').fill(person.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     // The consent page lists what the console asks for; the person's role decides what is granted.
     await page.getByRole('button', { name: 'Allow' }).waitFor({ timeout: 30_000 });
@@ -294,7 +292,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     const body = await lookup(good);
     expect(body.items.map((a) => [a.id, a.name, a.ratedCapacityKw, a.importMpan])).toEqual([[id, 'Console battery', 7.5, good]]);
     expect(body.items[0].recordedBy).toContain(
-      (await node.hub.ports.db.query<{ id: string }>(`SELECT id FROM app_user WHERE email = $1`, [EMAIL]))[0].id,
+      (await node.hub.ports.db.query<{ id: string }>(`SELECT id FROM app_user WHERE email = $1`, [person.email]))[0].id,
     );
 
     // Bulk upload: a dry run lists the refused row with its rule, then only the valid row is registered.
