@@ -315,6 +315,24 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     expect((await lookup(valid.importMpan)).items.map((a) => a.name)).toEqual([valid.name]);
     expect((await lookup('serial:SN-901')).items).toEqual([]); // the refused row (its MPAN is not even a valid lookup)
 
+    // Switches: the second FSP asks for the demo battery with the consumer's consent; the first sees it going out.
+    const consent = await node.hub.ports.consentSimulator!.issueConsent({ mpan: '1312345678907', fsp: DEMO['fsp-b'] });
+    const fspB = await node.hub.signer!.sign({ sub: 'test-fsp-b', org: DEMO['fsp-b'], roles: ['FSP'] });
+    const requested = await fetch(`${node.url}/api/v1/switches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fspB}`, 'content-type': 'application/json', 'idempotency-key': 'console-switch-1' },
+      body: JSON.stringify({ asset: 'mpan:1312345678907', consent: consent.token }),
+    });
+    expect(requested.status).toBe(201);
+    const sw = (await requested.json()) as { id: string; assetId: string; status: string };
+    await page.getByRole('menuitem', { name: 'Switches' }).click();
+    await page.getByRole('cell', { name: sw.assetId }).waitFor({ timeout: 30_000 });
+    const switchRows = await page.locator('table tbody tr').allInnerTexts();
+    expect(switchRows.map((r) => r.split('\t').slice(0, 4))).toEqual([['out', sw.status, sw.assetId, expect.any(String)]]);
+    expect(sw.status).toBe('PENDING');
+    await accessible(page, 'switches');
+    if (shots) await page.screenshot({ path: `${shots}/console-switches.png` });
+
     expect(outside).toEqual([]);
     // The refused save is a 422 the browser logs as a failed request and React-Admin logs as its error; nothing else may
     // fail (CSP refusals are console errors).

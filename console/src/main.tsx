@@ -5,6 +5,7 @@ import { Route } from 'react-router-dom';
 import { AssetCreate, AssetList, AssetShow } from './assets';
 import { signIn, start } from './auth';
 import { BulkUpload } from './bulk';
+import { SwitchList } from './switches';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -38,6 +39,7 @@ function Console() {
               recordRepresentation="name"
             />
           ) : null,
+          scopes.includes('switches:read') ? <Resource key="switches" name="switches" list={SwitchList} /> : null,
           scopes.includes('assets:write') ? (
             <CustomRoutes key="bulk">
               <Route path="/bulk" element={<BulkUpload />} />
