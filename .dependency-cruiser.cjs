@@ -6,7 +6,7 @@
 /** Entry points: the runtimes, the CLI, their Node-only helpers, the demo data, every HTTP router and the pages, and the
  * composition roots (src/app.ts builds the app from its ports, src/hooks.ts registers the kernel's hooks). */
 const ENTRY = [
-  '^src/(app|node|worker|worker-assets|cli|hooks)[.]ts$',
+  '^src/(app|node|worker|worker-assets|worker-config|cli|hooks|jobs)[.]ts$',
   '^src/(node|demo)/',
   '^src/[^/]+/[^/]*routes[.]ts$',
   '^src/http/pages[.]ts$',
@@ -88,7 +88,8 @@ module.exports = {
       comment: 'Every import resolves (a file, a package in node_modules or a Node built-in).',
       from: {},
       // wrangler bundles the installed script as a text module (wrangler.toml [[rules]], src/text-modules.d.ts).
-      to: { couldNotResolve: true, pathNot: '^@scalar/api-reference/dist/browser/standalone[.]js$' },
+      // cloudflare:node is a workerd built-in (src/cloudflare-node.d.ts).
+      to: { couldNotResolve: true, pathNot: ['^@scalar/api-reference/dist/browser/standalone[.]js$', '^cloudflare:node$'] },
     },
     {
       name: 'no-orphans',

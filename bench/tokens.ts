@@ -15,6 +15,7 @@
  * database of the DATABASE_URL server); the load comes from autocannon in a worker thread, so the
  * main thread is the hub's alone. Servers alternate round by round; medians of the rounds.
  */
+import { silentLogger } from '../src/http/request-log';
 import { createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
@@ -229,7 +230,7 @@ async function startHubInProcess(engine: string, raw: Db) {
     FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0',
     FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0',
   });
-  const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
+  const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1', log: silentLogger });
   await seedDemo({ db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() }, systemPrincipal('seed'));
   const fspA = DEMO_ORGANISATIONS.find((o) => o.key === 'fsp-a')!;
   const dev = await node.hub.signer!.sign({ sub: 'bench-fsp-a', org: fspA.id, roles: fspA.roles });

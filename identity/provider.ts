@@ -221,6 +221,11 @@ export function buildProvider(host: IdentityHost): Provider {
 
   const provider = new Provider(host.issuer, config);
   provider.proxy = host.trustProxy === true;
+  // Every token the token endpoint issues, by grant type (the host counts them: metrics).
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const grantType = ctx.oidc.params?.grant_type;
+    host.log?.('token.issued', { grantType: typeof grantType === 'string' ? grantType : 'unknown' });
+  });
   // oidc-provider builds its endpoints' URLs from the request's Host (or X-Forwarded-Host), and a
   // client assertion may name any of them as its audience: build them from the issuer instead.
   provider.OIDCContext.prototype.urlFor = function urlFor(name: string, options?: Record<string, unknown>) {

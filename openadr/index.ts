@@ -48,14 +48,23 @@ export {
   EI_NS,
   OADR2B_LIMITS,
   OADR_NS,
+  OADR2B_PROFILES,
+  OADR2B_TRANSPORTS,
   Oadr2bError,
   PYLD_NS,
+  RESPONSE_CODE_RE,
   XCAL_NS,
+  isSuccessCode,
   parseCreatedPartyRegistration,
+  parseRegistrationDocument,
   writeCreatedPartyRegistration,
+  type CreatePartyRegistration,
   type CreatedPartyRegistration,
+  type Oadr2bDocument,
   type Oadr2bErrorCode,
 } from './oadr2b';
+
+export { OADR_SCOPES, OADR_SCOPE_NAMES, isOadrScope, type OadrScope } from './scopes';
 
 /** Where the register serves OpenADR 3.1 (relative to its base URL). */
 export const OPENADR_BASE = '/openadr/3.1';

@@ -111,7 +111,15 @@ export type OadrProblem = z.infer<typeof OadrProblem>;
 export const AuthServerInfo = z.object({ tokenURL: z.string() }).openapi('OadrAuthServerInfo');
 
 /** Attribute types the register derives on a ven object; a client cannot set them (docs/openadr.md). */
-export const VEN_ATTRIBUTES = ['VTN', 'VEN_ID', 'OADR_PROTOCOL', 'FMAR_ORGANISATION_ID', 'REGISTRATION_STATUS', 'REGISTRATION_ID'] as const;
+export const VEN_ATTRIBUTES = [
+  'VTN',
+  'VEN_ID',
+  'OADR_PROTOCOL',
+  'FMAR_ORGANISATION_ID',
+  'REGISTRATION_STATUS',
+  'CONFIRMATION',
+  'REGISTRATION_ID',
+] as const;
 /** Attribute types the register derives on a resource object. */
 export const RESOURCE_ATTRIBUTES = [
   'DESCRIPTION',
@@ -138,6 +146,8 @@ export interface VenFacts {
   venId: string;
   protocol: string;
   status: string;
+  /** Whether the VTN's operator confirmed the registration: SELF_DECLARED, UNCONFIRMED, CONFIRMED (REJECTED ones are not shown). */
+  confirmation: string;
   registrationId: string | null;
 }
 
@@ -152,6 +162,7 @@ export function toVen(f: VenFacts): Ven {
     { type: 'OADR_PROTOCOL', values: [f.protocol] },
     { type: 'FMAR_ORGANISATION_ID', values: [f.organisationId] },
     { type: 'REGISTRATION_STATUS', values: [f.status] },
+    { type: 'CONFIRMATION', values: [f.confirmation] },
     ...(f.registrationId ? [{ type: 'REGISTRATION_ID', values: [f.registrationId] }] : []),
   ];
   return {

@@ -43,6 +43,12 @@ import type { AppConfig, CimParser, Clock, EventSink, IdSource, LocalCli } from 
 import type { ExternalRegistries } from './quality/registries';
 import { pgErrorCode, type Db } from './storage/db';
 import { localCliRoutes } from './access/local-cli';
+import { jsonLogger, requestLog, silentLogger, type Logger } from './http/request-log';
+import { hubMetrics, type HubMetrics } from './http/metrics';
+import { metricsRoutes } from './operations/routes';
+
+/** Where unhandled errors go when the app was given no logger. */
+const consoleErrors = jsonLogger('error', (line) => console.error(line));
 import { standardHooks } from './hooks';
 
 /** Where the native API lives; every route under it declares its action (src/access/api-route.ts). */
@@ -62,6 +68,16 @@ export function buildApp(ports: Ports) {
     hooks: standardHooks(),
   };
   const app = new OpenAPIHono<AuthEnv>();
+  // Outermost: a request ID for every request (answered in X-Request-Id, in problem bodies and audit records) and its log line.
+  const metrics = ports.metrics ?? hubMetrics(ports.db, () => ports.clock.now());
+  app.use(
+    '*',
+    requestLog(
+      ports.log ?? silentLogger,
+      () => ports.ids.next(),
+      (o) => metrics.request(o),
+    ),
+  );
 
   app.onError((err, c) => {
     if (err instanceof Problem) {
@@ -83,7 +99,12 @@ export function buildApp(ports: Ports) {
     const code = pgErrorCode(err);
     if (code === '40P01' || code === '40001')
       return problemResponse(new Problem('REQUEST-CONCURRENT-RETRY', undefined, { retryAfterSec: 1 }), { 'retry-after': '1' });
-    console.error(`[fmar] ${c.req.method} ${c.req.path}:`, err);
+    (ports.log ?? consoleErrors).write('error', 'unhandled error', {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
     return problemResponse(new Problem('INTERNAL-ERROR'));
   });
   app.notFound((c) => problemResponse(new Problem('ROUTE-NOT-FOUND', routeNotFoundDetail(c.req.method, c.req.path))));
@@ -131,6 +152,7 @@ export function buildApp(ports: Ports) {
   routes.route('/', qualificationRoutes(ctx));
   routes.route('/disputes', disputeRoutes(ctx));
   routes.route('/audit', auditRoutes(ctx));
+  routes.route('/', metricsRoutes(metrics));
   routes.route('/', dataReadRoutes(ctx));
   routes.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes, parser: ports.cimParser }));
   routes.route('/events', eventRoutes(ctx, ports.config.baseUrl));
@@ -258,6 +280,10 @@ export interface Ports {
   console?: ConsoleFiles;
   /** CIM import parsing; absent: in process (src/cim/parsing.ts). */
   cimParser?: CimParser;
+  /** Structured logs (src/http/request-log.ts): a line per request; absent: none (unhandled errors still go to stderr). */
+  log?: Logger;
+  /** Metrics (src/http/metrics.ts); absent: the app makes its own. Node shares one with its OpenID provider (tokens issued). */
+  metrics?: HubMetrics;
   /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */
   ready?: () => boolean;
   /**

@@ -27,7 +27,7 @@ const HELP = `fmar — FMAR hub command line (same modules as the API)
 
   fmar migrate                      apply pending migrations
   fmar seed                         load the demo organisations and assets (development only)
-  fmar audit verify                 seal pending audit records and verify the hash chain
+  fmar audit verify                 seal pending audit records, verify the hash chain, print its head
   fmar import FILE [options]        bulk-register assets from NDJSON or CSV (an export loads back as it is)
       --organisation ID             owning organisation for rows that name none
       --format ndjson|csv           default: from the file extension
@@ -50,6 +50,11 @@ const HELP = `fmar — FMAR hub command line (same modules as the API)
 
 Uses DATABASE_URL (PostgreSQL) when set, otherwise the embedded database in FMAR_DATA_DIR (.fmar-data).
 Changes made here are audited as actor "cli".`;
+
+/** The verified chain's head, for the operator to keep outside the database (docs/operations.md). */
+function headLine(head: { seq: string; hash: string } | null | undefined): string {
+  return head ? ` Head: seq ${head.seq} sha256 ${head.hash}.` : ' Head: none sealed yet.';
+}
 
 function progress(label: string, done: number, total?: number) {
   if (!process.stderr.isTTY && done !== total) return;
@@ -221,7 +226,9 @@ async function main(argv: string[]): Promise<number> {
         const sealed = await sealAudit(db);
         const r = await verifyAudit(db);
         if (r.ok) {
-          console.log(`audit chain intact: ${r.sealed} record(s) verified (${sealed} newly sealed, ${r.unsealed} pending).`);
+          console.log(
+            `audit chain intact: ${r.sealed} record(s) verified (${sealed} newly sealed, ${r.unsealed} pending).${headLine(r.head)}`,
+          );
           return 0;
         }
         console.error(`audit chain BROKEN at seq ${r.firstBroken!.seq} (audit_log.id ${r.firstBroken!.id}): ${r.firstBroken!.reason}`);
@@ -325,9 +332,12 @@ async function throughHub(hub: HubClient, held: string, cmd: string, sub: string
         sealed: number;
         unsealed: number;
         firstBroken?: { seq: string; id: string; reason: string };
+        head?: { seq: string; hash: string } | null;
       }>('POST', '/api/v1/audit/verify');
       if (r.ok) {
-        console.log(`audit chain intact: ${r.sealed} record(s) verified (${r.unsealed} pending), through the hub (PID ${hub.info.pid}).`);
+        console.log(
+          `audit chain intact: ${r.sealed} record(s) verified (${r.unsealed} pending), through the hub (PID ${hub.info.pid}).${headLine(r.head)}`,
+        );
         return 0;
       }
       console.error(`audit chain BROKEN at seq ${r.firstBroken!.seq} (audit_log.id ${r.firstBroken!.id}): ${r.firstBroken!.reason}`);

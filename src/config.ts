@@ -1,3 +1,4 @@
+import { LOG_LEVELS, type LogLevel } from './http/request-log';
 /** Settings from the environment, with development defaults. No Node imports: Workers use it too. */
 export interface HubConfig {
   mode: 'development' | 'production';
@@ -28,6 +29,8 @@ export interface HubConfig {
   analytics?: AnalyticsSettings;
   /** CIM import parsing on Node (src/node/cim-parser.ts): the parse thread's heap, and the size above which a thread parses. */
   parser: ParserSettings;
+  /** FMAR_LOG_LEVEL: the structured log's level (src/http/request-log.ts); `info` logs a line per request. */
+  logLevel: LogLevel;
 }
 
 /** FMAR_PARSER_MAX_MEMORY_MB and FMAR_PARSER_THREAD_ABOVE_BYTES (docs/cim-profile.md, "Parsing off the request path"). */
@@ -154,6 +157,13 @@ function consentSettings(env: Record<string, string | undefined>, mode: HubConfi
   return s;
 }
 
+function logLevel(env: Record<string, string | undefined>): LogLevel {
+  const v = (env.FMAR_LOG_LEVEL ?? 'info').trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(v))
+    throw new ConfigError(`FMAR_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not ${env.FMAR_LOG_LEVEL}`);
+  return v as LogLevel;
+}
+
 export function loadConfig(env: Record<string, string | undefined>): HubConfig {
   const mode = (env.FMAR_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'development')) as HubConfig['mode'];
   if (mode !== 'development' && mode !== 'production') throw new ConfigError(`FMAR_MODE must be development or production, not ${mode}`);
@@ -182,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     },
     consent: consentSettings(env, mode, baseUrl),
     analytics: analyticsSettings(env),
+    logLevel: logLevel(env),
     parser: {
       maxMemoryMb: wholeNumber(env, 'FMAR_PARSER_MAX_MEMORY_MB', 2048, 16, 65_536),
       threadAboveBytes: wholeNumber(env, 'FMAR_PARSER_THREAD_ABOVE_BYTES', 1_048_576, 0, 1 << 30),

@@ -2,26 +2,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OAUTH_ROUTES } from '../identity/index';
 import { systemPrincipal } from './access/principal';
-import { sealAudit } from './audit/audit';
 import { ConfigError, loadConfig } from './config';
 import { ensureDemoClients } from './demo/clients';
-import { isRevoked, purgeConsentReplays, recordConsentRevocation } from './consent/index';
-import { applyDueSwitches, checkConsentStatusLists } from './switching/switches';
 import { seedDemo } from './demo/seed';
 import { seedDemoMarket } from './demo/market';
 import { ensureDemoPerson } from './demo/people';
-import { warnExpiringCredentials } from './identity/clients';
-import { pruneDeliveries, startDeliveryWorker, type DeliveryWorker } from './webhooks/delivery';
-import { DEFAULT_LEASE_MS, startCimJobWorker } from './cim/jobs';
 import { hostname } from 'node:os';
-import { sweepRateLimits } from './http/rate-limit';
-import { evaluateStaleness, registriesConfigured, startValidationWorker } from './quality/service';
 import { openDb } from './node/setup';
 import { ensureConsoleBuilt } from './node/console-build';
 import { startNodeHub } from './node/server';
 import { MigrationChanged } from './storage/migrate';
 import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
+import { sealAudit } from './audit/audit';
 import { standardHooks } from './hooks';
+import { startJobTimers, type JobTimers } from './jobs';
 
 /** Node entry: `npm start`. Development mode seeds demo data and prints how to call the API. */
 async function main() {
@@ -60,13 +54,13 @@ async function main() {
   let ready = false;
   const db = await openDb(cfg);
   let node;
-  // Webhook deliveries start once the hub is up; a commit that wrote events wakes them at once.
-  let deliveries: DeliveryWorker | undefined;
+  // The background jobs start once the hub is up; a commit that wrote events wakes webhook delivery at once.
+  let jobs: JobTimers | undefined;
   try {
     node = await startNodeHub(cfg, db, {
       ready: () => ready,
       localSecret: lock?.info.localSecret,
-      events: { written: () => deliveries?.wake() },
+      events: { written: () => jobs?.wake('webhook-delivery') },
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -139,86 +133,24 @@ async function main() {
     );
   }
 
-  // Background work: seal the audit chain, sweep expired provider rows and rate-limit windows,
-  // pick up key rotations made by the CLI, warn of expiring client credentials.
+  // Background work: the hub's jobs (src/jobs.ts, the same list a Worker runs from Cron Triggers),
+  // each on its own timer; a commit that wrote events wakes webhook delivery at once.
+  jobs = startJobTimers({
+    ctx,
+    source: cfg.baseUrl,
+    production: cfg.mode === 'production',
+    maxBulkBytes: cfg.maxBulkBytes,
+    worker: `${hostname()}:${process.pid}`,
+    cimParser: hub.ports.cimParser,
+    registries: hub.ports.registries,
+    consent: hub.ports.consent,
+  });
+  // Per process, not per deployment: pick up key rotations made by the CLI (another process).
   const timers = [
-    setInterval(() => {
-      sealAudit(db).catch((e) => console.error('[fmar] audit sealer:', e));
-    }, 2000),
     setInterval(() => {
       identity.refreshKeys().catch((e) => console.error('[fmar] key refresh:', e));
     }, 60_000),
-    setInterval(() => {
-      identity.sweep().catch((e) => console.error('[fmar] oidc sweep:', e));
-      sweepRateLimits(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] rate-limit sweep:', e));
-    }, 300_000),
-    setInterval(() => {
-      warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e));
-    }, 3_600_000),
-    // Switches whose effective instant has come move their FSP link (state in the database, so a restart resumes).
-    setInterval(() => {
-      runSwitches().catch((e) => console.error('[fmar] switch scheduler:', e));
-    }, 60_000),
-    setInterval(() => {
-      purgeConsentReplays(db, hub.ports.clock.now()).catch((e) => console.error('[fmar] consent replay purge:', e));
-    }, 3_600_000),
-    // Data quality (docs/data-quality.md): records that time alone made stale get their finding.
-    setInterval(() => {
-      evaluateStaleness(ctx).catch((e) => console.error('[fmar] data quality staleness:', e));
-    }, 3_600_000),
   ];
-  // Authenticity checks run by themselves (UC-02.01 step 6): Pending Validation assets (registered, or
-  // changed in a checked field) are validated every 30 seconds; one a registry could not answer for is
-  // asked again after 15 minutes. One run at a time per hub.
-  const validation = registriesConfigured(hub.ports.registries)
-    ? startValidationWorker(ctx, hub.ports.registries!, { intervalMs: 30_000, retryAfterMs: 15 * 60_000 })
-    : undefined;
-  // Consents whose tokens carry a status-list reference are re-checked every 15 minutes.
-  if (hub.ports.consent?.methods.jwt) {
-    const consent = hub.ports.consent;
-    timers.push(
-      setInterval(() => {
-        checkConsentStatusLists(ctx, {
-          statusOf: (ref) => consent.statusOf(ref),
-          record: (r) =>
-            recordConsentRevocation(
-              db,
-              {
-                issuer: r.issuer,
-                jti: r.jti,
-                tokenHash: r.tokenHash,
-                revokedAt: hub.ports.clock.now(),
-                reason: `status list: ${r.status === 2 ? 'suspended' : 'invalid'}`,
-                source: 'status-list',
-                recordedBy: 'consent-status-list',
-              },
-              hub.ports.clock.now(),
-            ),
-        }).catch((e) => console.error('[fmar] consent status lists:', e));
-      }, 15 * 60_000),
-    );
-  }
-  function runSwitches() {
-    return applyDueSwitches(ctx, { isRevoked: (tx, issuer, jti, tokenHash) => isRevoked(tx, { issuer, jti, tokenHash }) });
-  }
-  runSwitches().catch((e) => console.error('[fmar] switch scheduler:', e));
-  warnExpiringCredentials(ctx, systemPrincipal('credential-expiry')).catch((e) => console.error('[fmar] credential expiry:', e));
-  // Webhooks (docs/events.md): deliver due events every second; keep delivered rows 30 days.
-  deliveries = startDeliveryWorker(db, hub.ports.clock, { source: cfg.baseUrl, production: cfg.mode === 'production', intervalMs: 1000 });
-  // CIM import jobs (docs/cim-profile.md): claimed from the shared queue every 2 seconds, one at a time.
-  const cimJobs = startCimJobWorker(ctx, {
-    worker: `${hostname()}:${process.pid}`,
-    leaseMs: DEFAULT_LEASE_MS,
-    intervalMs: 2000,
-    maxBytes: cfg.maxBulkBytes,
-  });
-  timers.push(
-    setInterval(() => {
-      pruneDeliveries(db, new Date(hub.ports.clock.now().getTime() - 30 * 86_400_000)).catch((e) =>
-        console.error('[fmar] delivery prune:', e),
-      );
-    }, 3_600_000),
-  );
 
   const lines = [
     `FMAR hub (${cfg.mode}) on ${db.engine === 'pglite' ? `embedded PostgreSQL (PGlite) in ${resolve(cfg.dataDir)}` : 'PostgreSQL'}`,
@@ -245,9 +177,7 @@ async function main() {
 
   const stop = async () => {
     for (const t of timers) clearInterval(t);
-    await deliveries.stop();
-    await cimJobs.stop();
-    await validation?.stop();
+    await jobs?.stop();
     await node.close();
     await sealAudit(db).catch(() => {});
     await db.close();

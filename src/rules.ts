@@ -40,6 +40,10 @@ export const RULES = {
   'ROUTE-NOT-FOUND': { status: 404, title: 'No such route; /docs lists every operation (the detail names the route asked for).' },
   'METHOD-NOT-ALLOWED': { status: 405, title: 'The route does not accept this method.' },
   'INTERNAL-ERROR': { status: 500, title: 'An unexpected error; it has been logged.' },
+  'HUB-MISCONFIGURED': {
+    status: 503,
+    title: 'The hub is not configured to serve requests; the detail names the missing settings (its operator must set them).',
+  },
   'REQUEST-CONCURRENT-RETRY': {
     status: 503,
     title:
@@ -614,9 +618,35 @@ export const RULES = {
   'OPENADR-XML-TOO-DEEP': { status: 400, title: 'The 2.0b document nests elements deeper than 16 levels.' },
   'OPENADR-XML-NOT-REGISTRATION': {
     status: 422,
-    title: 'The document is not an oadrCreatedPartyRegistration in the OpenADR 2.0b namespace (http://openadr.org/oadr-2.0b/2012/07).',
+    title:
+      'The document is not an oadrCreatedPartyRegistration or oadrCreatePartyRegistration in the OpenADR 2.0b namespace (http://openadr.org/oadr-2.0b/2012/07).',
   },
-  'OPENADR-XML-FIELD': { status: 422, title: 'The oadrCreatedPartyRegistration lacks a valid ei:registrationID, ei:venID or ei:vtnID.' },
+  'OPENADR-XML-FIELD': {
+    status: 422,
+    title:
+      'The 2.0b document lacks a field the register needs (registrationID, venID, vtnID, eiResponse, requestID, profiles) or holds a value the 2.0b schema does not allow (responseCode, oadrProfileName, oadrTransportName).',
+  },
+  'OPENADR-XML-REFUSED': {
+    status: 422,
+    title: 'The oadrCreatedPartyRegistration carries a non-2xx responseCode: the VTN refused the registration, so nothing is recorded.',
+  },
+  'OPENADR-EXPORT-NOT-ISSUED': {
+    status: 409,
+    title:
+      'Only a registration recorded from its VTN’s oadrCreatedPartyRegistration exports: the register never invents a response code, requestID or profile.',
+  },
+  'OPENADR-CONFIRMATION-STATE': {
+    status: 409,
+    title: 'Only an UNCONFIRMED registration can be confirmed, and an UNCONFIRMED or CONFIRMED one rejected.',
+  },
+  'OPENADR-NOT-SERVED': {
+    status: 403,
+    title:
+      'The register does not serve OpenADR programs, events, reports or subscriptions: write them at the VTN (its base URL is in the VTN record).',
+  },
+  'OPENADR-OBJECT-NOT-FOUND': { status: 404, title: 'The register holds no OpenADR programs, events, reports or subscriptions.' },
+  'OPENADR-MQTT-NOT-SERVED': { status: 404, title: 'The register offers no MQTT notifier binding (GET /notifiers).' },
+  'OPENADR-REJECTION-REASON': { status: 422, title: 'A rejection gives its reason (reason, 1–500 characters).' },
 
   // Webhooks: subscriptions, deliveries, replay (docs/events.md)
   'WEBHOOK-NOT-FOUND': { status: 404, title: 'No webhook subscription with this ID is visible to the caller.' },

@@ -1,49 +1,50 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { OAUTH_ROUTES } from '../identity/index';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { handleAsNodeRequest } from 'cloudflare:node';
+import { OAUTH_ROUTES, loadKeyRing, type KeyRing } from '../identity/index';
+import { OPENADR_BASE } from '../openadr/index';
 import { jwtTokenVerifier } from './access/tokens';
 import { buildApp, type Ports } from './app';
-import { consentVerifierFromConfig } from './consent/index';
-import { ConfigError, loadConfig, type HubConfig } from './config';
-import { Problem, problemResponse } from './http/problem';
+import { consentSimulator, consentVerifierFromConfig } from './consent/index';
+import { ConfigError, type HubConfig } from './config';
+import { standardHooks } from './hooks';
+import { Problem } from './http/problem';
+import { routeNotFoundDetail } from './http/pages';
 import { ulidSource } from './ids';
-import { workerPageAssets } from './worker-assets';
+import { runScheduledJobs, type JobHost } from './jobs';
+import { startIdentity, type IdentityServer } from './node/identity';
 import { quietEventSink, systemClock } from './ports';
-import type { Db, Row, Sql } from './storage/db';
+import { registriesFromEnv } from './quality/registries';
+import { pgErrorCode, type Db, type Row, type Sql } from './storage/db';
 import { postgresDb } from './storage/postgres';
+import { workerPageAssets } from './worker-assets';
+import { databaseUrl, misconfiguredResponse, workerConfig, workerSettings, type WorkerEnv } from './worker-config';
 
 /**
  * Cloudflare Workers entry (wrangler.toml, `nodejs_compat`): the same buildApp as Node, on
- * PostgreSQL through postgres.js over a Hyperdrive binding (or DATABASE_URL). Access tokens are
- * verified offline against FMAR_JWKS / FMAR_JWKS_URL. The Worker never migrates (the CLI does),
- * never signs tokens and hosts no OpenID provider (that is Node-only). See docs/workers.md.
+ * PostgreSQL through postgres.js over a Hyperdrive binding (or DATABASE_URL); the same OpenID
+ * provider (oidc-provider, served through workerd's node:http server support) over the same
+ * tables and the database key ring; and the hub's background jobs (src/jobs.ts) from Cron
+ * Triggers. It stands alone: no Node hub is needed beside it. The Worker never migrates and never
+ * creates keys (the CLI does both). See docs/workers.md.
  */
 
-/** The bindings this Worker reads (declared here rather than pulling in @cloudflare/workers-types). */
-export interface WorkerEnv {
-  /** Hyperdrive binding: a pooled, edge-cached route to PostgreSQL. */
-  HYPERDRIVE?: { connectionString: string };
-  /** Direct PostgreSQL URL, used when there is no Hyperdrive binding. */
-  DATABASE_URL?: string;
-  FMAR_MODE?: string;
-  FMAR_BASE_URL?: string;
-  FMAR_ISSUER?: string;
-  FMAR_AUDIENCE?: string;
-  /** Inline JWKS JSON ({"keys":[…]}) or a URL to fetch it from (the identity provider's jwks_uri). */
-  FMAR_JWKS?: string;
-  FMAR_JWKS_URL?: string;
-  FMAR_MAX_BODY_BYTES?: string;
-  FMAR_MAX_BULK_BYTES?: string;
-  [name: string]: unknown;
-}
+export type { WorkerEnv } from './worker-config';
 
 /** The part of the Workers ExecutionContext used here. */
 export interface WorkerContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+/** A Cron Trigger's event (the part used here). */
+export interface ScheduledController {
+  cron: string;
+  scheduledTime: number;
+}
+
 // Workers forbid using one request's I/O objects (sockets) in another request, so the app is built
-// once per isolate over a Db that forwards to a postgres.js client created per request and held in
-// AsyncLocalStorage; the client is closed (ctx.waitUntil) once the response body has been sent.
+// once per isolate over a Db that forwards to a postgres.js client created per request (or per
+// scheduled run) and held in AsyncLocalStorage; the client is closed once the response is sent.
 const requestDb = new AsyncLocalStorage<Db>();
 
 function currentDb(): Db {
@@ -63,49 +64,54 @@ const scopedDb: Db = {
   async close() {},
 };
 
-/** Plain-string settings from the environment (bindings such as HYPERDRIVE are left out). */
-function settings(env: WorkerEnv): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
-  return out;
+/** The provider's paths, as on Node (src/node/server.ts): discovery, /oauth/*, the sign-in screens. */
+const OPENADR_TOKEN_PATH = `${OPENADR_BASE}/auth/token`;
+const providerPath = (path: string) =>
+  path === '/.well-known/openid-configuration' || path.startsWith('/oauth/') || path.startsWith('/interaction/');
+/** The port of the in-isolate node:http server the provider listens on (workerd's virtual port, never a socket). */
+const PROVIDER_PORT = 8788;
+/** Re-read the key ring this often per isolate, as the Node hub does: a rotation by the CLI is picked up within it. */
+const KEY_REFRESH_MS = 60_000;
+/** How long one scheduled invocation keeps starting new batches (the next minute's run takes over after it). */
+const JOB_BUDGET_MS = 50_000;
+
+interface Runtime {
+  cfg: HubConfig;
+  app: ReturnType<typeof buildApp>;
+  keys: KeyRing;
+  identity: IdentityServer;
+  keysReadAt: number;
 }
 
-function databaseUrl(env: WorkerEnv): string {
-  const url = env.HYPERDRIVE?.connectionString || (typeof env.DATABASE_URL === 'string' ? env.DATABASE_URL : '');
-  if (!url) throw new ConfigError('no database: bind Hyperdrive as HYPERDRIVE or set DATABASE_URL');
-  return url;
-}
+let runtime: Promise<Runtime> | undefined;
 
-/** Configuration for the Worker: loadConfig's rules, plus a JWKS always (the Worker holds no signing key). */
-export function workerConfig(env: WorkerEnv, origin: string): HubConfig {
-  const vars = settings(env);
-  let cfg = loadConfig(vars);
-  // Without FMAR_BASE_URL (allowed in development only) the hub's public URL is where it was reached.
-  if (!vars.FMAR_BASE_URL) cfg = loadConfig({ ...vars, FMAR_BASE_URL: origin });
-  if (!cfg.jwks && !cfg.jwksUrl)
-    throw new ConfigError('the Worker verifies access tokens offline: set FMAR_JWKS_URL (or FMAR_JWKS) and FMAR_ISSUER');
-  databaseUrl(env);
-  return cfg;
-}
-
-let app: ReturnType<typeof buildApp> | undefined;
-
-function appFor(env: WorkerEnv, request: Request): ReturnType<typeof buildApp> {
-  if (app) return app;
-  const cfg = workerConfig(env, new URL(request.url).origin);
+/** Build the app and the provider once per isolate, inside the first request's database scope. */
+async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
   const clock = systemClock;
+  const ids = ulidSource(clock);
+  // Production keys come from `fmar keys rotate` (the CLI, against the database); the Worker never makes them.
+  const keys = await loadKeyRing(scopedDb, () => clock.now(), { create: false, newId: () => ids.next() }).catch((e: Error) => {
+    // An empty database (42P01: no such table) or one without keys: say which command makes it ready.
+    if (pgErrorCode(e) === '42P01')
+      throw new ConfigError(
+        'the database has no schema: run `npx fmar keys rotate` against it (it applies the migrations, then creates the keys)',
+      );
+    if (/signing key/.test(e.message)) throw new ConfigError(e.message);
+    throw e;
+  });
+  const external = cfg.jwksUrl ? new URL(cfg.jwksUrl) : cfg.jwks ? (JSON.parse(cfg.jwks) as { keys: [] }) : undefined;
   const ports: Ports = {
     db: scopedDb,
     clock,
-    ids: ulidSource(clock),
+    ids,
     tokens: jwtTokenVerifier({
       issuer: cfg.issuer,
       audience: cfg.audience,
-      jwks: cfg.jwksUrl ? new URL(cfg.jwksUrl) : JSON.parse(cfg.jwks!),
+      jwks: external ?? (() => keys.publicJwks()),
       now: () => clock.now(),
+      cacheMs: cfg.tokenCacheMs,
     }),
     events: quietEventSink,
-    consent: consentVerifierFromConfig(cfg, scopedDb, clock),
     config: {
       baseUrl: cfg.baseUrl,
       issuer: cfg.issuer,
@@ -117,13 +123,34 @@ function appFor(env: WorkerEnv, request: Request): ReturnType<typeof buildApp> {
       authCacheMs: cfg.authCacheMs,
       switchNoticeDays: cfg.switchNoticeDays,
       analytics: cfg.analytics,
-      // The provider is Node-only: OpenADR clients get their tokens from the issuer.
-      tokenEndpoint: `${cfg.issuer}${OAUTH_ROUTES.token}`,
     },
+    publishedJwks: async () => keys.publicJwks(),
     pageAssets: workerPageAssets,
+    registries: registriesFromEnv(workerSettings(env)),
   };
-  app = buildApp(ports);
-  return app;
+  if (cfg.mode === 'development' && !cfg.consent.issuer)
+    ports.consentSimulator = consentSimulator({
+      issuer: `${cfg.baseUrl}/dev/consent-service`,
+      audience: cfg.consent.audience,
+      clock,
+      mode: cfg.mode,
+    });
+  ports.consent = consentVerifierFromConfig(cfg, scopedDb, clock, { simulator: ports.consentSimulator });
+  const identity = await startIdentity(cfg, { ports, keys });
+  const notFound = (req: IncomingMessage, res: ServerResponse) => {
+    const p = new Problem('ROUTE-NOT-FOUND', routeNotFoundDetail(req.method ?? 'GET', (req.url ?? '/').split('?')[0]));
+    res.writeHead(p.status, { 'content-type': 'application/problem+json' }).end(JSON.stringify(p.toJSON()));
+  };
+  createServer(identity.listener(notFound)).listen(PROVIDER_PORT);
+  return { cfg, app: buildApp(ports), keys, identity, keysReadAt: Date.now() };
+}
+
+function runtimeFor(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
+  runtime ??= build(env, cfg).catch((e) => {
+    runtime = undefined; // not cached: the next request tries again (keys may have been made meanwhile)
+    throw e;
+  });
+  return runtime;
 }
 
 /**
@@ -153,24 +180,43 @@ function heldBody(body: ReadableStream<Uint8Array>, db: Db, done: () => void): R
   );
 }
 
+async function serve(request: Request, env: WorkerEnv, ctx: WorkerContext, cfg: HubConfig): Promise<Response> {
+  const rt = await runtimeFor(env, cfg);
+  if (Date.now() - rt.keysReadAt > KEY_REFRESH_MS) {
+    rt.keysReadAt = Date.now();
+    await rt.identity.refreshKeys();
+  }
+  const url = new URL(request.url);
+  // OpenADR 3.1's optional POST /auth/token is the hub's own token endpoint (docs/openadr.md), as on Node.
+  if (request.method === 'POST' && url.pathname === OPENADR_TOKEN_PATH) {
+    url.pathname = OAUTH_ROUTES.token;
+    request = new Request(url, request);
+  }
+  if (providerPath(url.pathname)) return handleAsNodeRequest(PROVIDER_PORT, request, env, ctx);
+  return rt.app.fetch(request);
+}
+
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: WorkerContext): Promise<Response> {
-    let hub: ReturnType<typeof buildApp>;
+    const path = new URL(request.url).pathname;
+    let cfg: HubConfig;
     let db: Db;
     try {
-      hub = appFor(env, request);
+      cfg = workerConfig(env, new URL(request.url).origin);
       db = postgresDb(databaseUrl(env), { max: 5 });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       console.error(`[fmar] worker configuration: ${e.message}`);
-      return problemResponse(new Problem('INTERNAL-ERROR', `The hub is misconfigured: ${e.message}.`));
+      return misconfiguredResponse(path, e.message, new Date());
     }
     let res: Response;
     try {
-      res = await requestDb.run(db, () => hub.fetch(request));
+      res = await requestDb.run(db, () => serve(request, env, ctx, cfg));
     } catch (e) {
       ctx.waitUntil(db.close());
-      throw e;
+      if (!(e instanceof ConfigError)) throw e;
+      console.error(`[fmar] worker configuration: ${e.message}`);
+      return misconfiguredResponse(path, e.message, new Date());
     }
     if (!res.body) {
       ctx.waitUntil(db.close());
@@ -186,5 +232,32 @@ export default {
       heldBody(res.body, db, () => finished()),
       res,
     );
+  },
+
+  /**
+   * Cron Triggers (wrangler.toml `[triggers] crons`): run the background jobs of that cron
+   * (src/jobs.ts) on a database client of this invocation; batch loops stop after JOB_BUDGET_MS.
+   */
+  async scheduled(controller: ScheduledController, env: WorkerEnv): Promise<void> {
+    const vars = workerSettings(env);
+    const cfg = workerConfig(env, vars.FMAR_BASE_URL ?? 'http://localhost:8787');
+    const db = postgresDb(databaseUrl(env), { max: 3 });
+    const clock = systemClock;
+    try {
+      const host: JobHost = {
+        ctx: { db, clock, ids: ulidSource(clock), hooks: standardHooks() },
+        source: cfg.baseUrl,
+        production: cfg.mode === 'production',
+        maxBulkBytes: cfg.maxBulkBytes,
+        worker: `worker:${controller.cron}:${new Date(controller.scheduledTime).toISOString()}`,
+        registries: registriesFromEnv(vars),
+        consent: consentVerifierFromConfig(cfg, db, clock),
+        deadline: Date.now() + JOB_BUDGET_MS,
+      };
+      const report = await requestDb.run(db, () => runScheduledJobs(controller.cron, host));
+      console.log(`[fmar] scheduled ${controller.cron}: ${JSON.stringify(report)}`);
+    } finally {
+      await db.close();
+    }
   },
 };

@@ -327,6 +327,14 @@ describe('the audit trail API', () => {
   });
 });
 
+/** The last sealed record as stored: the head a verified chain reports. */
+async function storedHead() {
+  const [h] = await hub.db.query<{ seq: string; hash: string }>(
+    `SELECT seq::text AS seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY audit_log.seq DESC LIMIT 1`,
+  );
+  return h;
+}
+
 describe('the hash chain', () => {
   it('sealAudit seals every row; verifyAudit reports ok', async () => {
     const total = await count('audit_log');
@@ -335,7 +343,12 @@ describe('the hash chain', () => {
     expect(await count('audit_log', 'seq IS NULL')).toBe(0);
     const seqs = (await hub.db.query(`SELECT seq::int AS seq FROM audit_log ORDER BY id`)).map((r) => r.seq);
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-    expect(await verifyAudit(hub.db)).toEqual({ ok: true, sealed: total, unsealed: 0 });
+    expect(await verifyAudit(hub.db)).toEqual({
+      ok: true,
+      sealed: total,
+      unsealed: 0,
+      head: { seq: String(total), hash: (await storedHead()).hash },
+    });
     expect(await sealAudit(hub.db)).toBe(0);
   });
 
@@ -347,14 +360,14 @@ describe('the hash chain', () => {
     expect((await verifyAudit(hub.db)).unsealed).toBe(3);
     expect(await sealAudit(hub.db, 2)).toBe(3);
     const report = await verifyAudit(hub.db, 4);
-    expect(report).toEqual({ ok: true, sealed: await count('audit_log'), unsealed: 0 });
+    expect(report).toEqual({ ok: true, sealed: await count('audit_log'), unsealed: 0, head: await storedHead() });
   });
 
   it('POST /api/v1/audit/verify as the operator seals pending rows and reports ok', async () => {
     await hub.call('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(next()) });
     const r = await hub.call('POST', '/api/v1/audit/verify', { as: 'operator' });
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ ok: true, sealed: await count('audit_log'), unsealed: 0 });
+    expect(r.json).toEqual({ ok: true, sealed: await count('audit_log'), unsealed: 0, head: await storedHead() });
     const trail = await hub.call('GET', `/api/v1/audit?recordType=organisation&recordId=${DEMO['fsp-a']}`, { as: 'operator' });
     expect(trail.json.items[0].seq).toMatch(/^\d+$/);
   });

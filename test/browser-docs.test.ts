@@ -1,3 +1,4 @@
+import { silentLogger } from '../src/http/request-log';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +46,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the pages in a browser, 
       FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0',
       FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0',
     });
-    node = await startNodeHub(cfg, db, { port: 0, host: '127.0.0.1' });
+    node = await startNodeHub(cfg, db, { port: 0, host: '127.0.0.1', log: silentLogger });
     const { chromium } = await import('playwright-core');
     profile = mkdtempSync(join(tmpdir(), 'fmar-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
@@ -75,7 +76,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the pages in a browser, 
         FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0',
       }),
       db,
-      { port, host: '127.0.0.1' },
+      { port, host: '127.0.0.1', log: silentLogger },
     );
     const ownUrlOrigin = `http://127.0.0.1:${port}`;
     await context.route('**/*', async (route) => {

@@ -1,3 +1,4 @@
+import { silentLogger, type Logger } from '../src/http/request-log';
 import { expect } from 'vitest';
 import type { OrganisationRole } from '../src/access/roles';
 import { systemPrincipal, type Principal } from '../src/access/principal';
@@ -59,7 +60,7 @@ export async function testDb(clock: Clock = new TestClock()): Promise<{ db: Db; 
  * A fresh hub per test file: in-memory PGlite by default, or a new database on the PostgreSQL
  * server named by DATABASE_URL (CI runs the suite both ways). Demo organisations are seeded.
  */
-export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) {
+export async function testHub(opts: { seed?: boolean; clock?: TestClock; log?: Logger } = {}) {
   const clock = opts.clock ?? new TestClock();
   const { db, drop: dropDb } = await testDb(clock);
   const cfg = loadConfig({
@@ -69,6 +70,7 @@ export async function testHub(opts: { seed?: boolean; clock?: TestClock } = {}) 
     FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0',
   });
   const hub = await assemble(cfg, db, clock);
+  if (opts.log) hub.ports.log = opts.log;
   const app = buildApp(hub.ports);
   const ctx: Ctx = { db, clock, ids: hub.ports.ids, hooks: standardHooks() };
   if (opts.seed !== false) await seedDemo(ctx, systemPrincipal('seed'));
@@ -242,7 +244,7 @@ export async function nodeTestHub(env: Record<string, string> = {}, opts: { data
   const { db, drop } =
     opts.dataDir && !process.env.DATABASE_URL ? { db: await openDb({ dataDir: opts.dataDir }), drop: async () => {} } : await testDb();
   const { startNodeHub } = await import('../src/node/server');
-  const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
+  const node = await startNodeHub(cfg, db, { port, host: '127.0.0.1', log: silentLogger });
   const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
   await seedDemo(ctx, systemPrincipal('seed'));
   const devToken = (key: keyof typeof DEMO) => {

@@ -4,37 +4,21 @@ import { fileURLToPath } from 'node:url';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import { oas30Document, OAS30_ANNOTATIONS } from './openadr-oas30';
 import { applyOverlay } from './openadr-overlay';
 
 /**
  * The official OpenADR 3.1.0 OpenAPI document as a response validator: status code declared for the
  * operation, content type, and body against the declared schema (ajv, every $ref resolved in the
- * document). OpenAPI 3.0 schema dialect is turned into JSON Schema (`nullable`), and the document's
- * known defects are corrected by the overlay in ./openadr-overlay.ts, never by editing the file.
+ * document). The document is OpenAPI 3.0: its Schema Objects are read as 3.0 defines them
+ * (./openadr-oas30.ts: boolean exclusiveMaximum, nullable, 3.0's formats and annotations) and ajv
+ * runs in strict mode, so a keyword it does not know fails instead of being ignored. The document's
+ * genuine defects are corrected by the overlay in ./openadr-overlay.ts, never by editing the file.
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const OPENADR_SPEC = resolve(root, 'test/fixtures/openadr/openadr3.1.0.yaml');
 const ID = 'https://openadr.test/openadr3.1.0.yaml';
-
-/** OpenAPI 3.0 `nullable: true` → JSON Schema (a null branch), everywhere in the tree. */
-function jsonSchemaDialect(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(jsonSchemaDialect);
-  if (!v || typeof v !== 'object') return v;
-  const o: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) o[k] = jsonSchemaDialect(x);
-  if (o.nullable === true) {
-    delete o.nullable;
-    if (typeof o.type === 'string') {
-      o.type = [o.type, 'null'];
-      if (Array.isArray(o.enum)) o.enum = [...o.enum, null];
-      return o;
-    }
-    return { anyOf: [o, { type: 'null' }] };
-  }
-  delete o.nullable;
-  return o;
-}
 
 export interface Answer {
   status: number;
@@ -57,11 +41,30 @@ export function openadrContract(o: { overlay?: boolean } = {}): Contract {
   if (hit) return hit;
   const published = parse(readFileSync(OPENADR_SPEC, 'utf8'));
   const doc = overlay ? applyOverlay(published) : published;
-  const schemaDoc = { $id: ID, ...(jsonSchemaDialect({ components: doc.components, paths: doc.paths }) as object) };
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+  const schemaDoc = {
+    $id: ID,
+    ...(oas30Document(doc as { components: Record<string, unknown>; paths: Record<string, unknown> }) as object),
+  };
+  const ajv = new Ajv({
+    strictSchema: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    allErrors: true,
+    validateSchema: false,
+  });
   addFormats(ajv);
-  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
-  ajv.addFormat('float', { type: 'number', validate: () => true });
+  // The document's top level holds the schemas (components, paths); OpenAPI 3.0's annotations.
+  for (const k of [...OAS30_ANNOTATIONS, 'components', 'paths']) ajv.addKeyword(k);
+  // OpenAPI 3.0's own formats (its "Data Types"): int32 and int64 bound integers, the others describe.
+  const integer = (bits: number) => ({
+    type: 'number' as const,
+    validate: (n: number) => Number.isInteger(n) && n >= -(2 ** (bits - 1)) && n < 2 ** (bits - 1),
+  });
+  ajv.addFormat('int32', integer(32));
+  ajv.addFormat('int64', integer(64));
+  for (const f of ['float', 'double']) ajv.addFormat(f, { type: 'number', validate: () => true });
+  for (const f of ['byte', 'binary', 'password']) ajv.addFormat(f, true);
   ajv.addSchema(schemaDoc);
   const validators = new Map<string, ValidateFunction>();
   const pointer = (parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');

@@ -13,7 +13,7 @@ import { DpopError, sqlReplayStore, verifyDpopProof } from '../../identity/index
 import { TokenRefused, type TokenVerifier } from './tokens';
 import { localCliPrincipal } from './local-cli';
 
-export type AuthEnv = { Variables: { principal: Principal } };
+export type AuthEnv = { Variables: { principal: Principal; requestId: string } };
 
 /** The register's facts behind a token: the organisation, the API client, the person and the delegation it names. */
 export interface CredentialFacts {
@@ -73,7 +73,7 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
     const header = (c.req.header('authorization') ?? '').trim();
     const cli = localCliPrincipal(ports.localCli, header);
     if (cli) {
-      c.set('principal', cli);
+      c.set('principal', { ...cli, requestId: c.get('requestId') });
       return next();
     }
     const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/=-]+)$/i.exec(header);
@@ -169,6 +169,7 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
       dnoCodes: f.dnoCodes,
       clientId: claims.client_id,
       ...(delegation ? { delegation } : {}),
+      requestId: c.get('requestId'),
     });
     await next();
   };

@@ -1,3 +1,4 @@
+import type { OadrScope } from '../../openadr/index';
 import type { OrganisationRole } from './roles';
 
 /**
@@ -129,6 +130,14 @@ export const PERMISSIONS = {
     description: 'Query, export and verify the audit trail (UC-05.06); each query and export is itself audited (audit.read).',
     visibility: 'all',
     objectRule: 'Every record’s trail.',
+  },
+  'metrics.read': {
+    scope: 'metrics:read',
+    roles: OPERATOR,
+    description: 'Scrape the hub’s metrics (Prometheus text format; docs/operations.md).',
+    visibility: 'all',
+    objectRule: 'Figures about the whole hub; no record.',
+    assetLimit: 'not-asset-data',
   },
   'cim.export': {
     scope: 'cim:export',
@@ -351,6 +360,14 @@ export const PERMISSIONS = {
     objectRule:
       'The operator every registration; FSPs and aggregators their own organisation’s; SOs and IMPs those on the VTNs their organisation operates.',
   },
+  'vens.confirm': {
+    scope: 'openadr:write',
+    roles: DISPATCH,
+    description: 'Confirm or reject the VEN registrations recorded on a VTN the organisation operates (docs/openadr.md).',
+    visibility: 'own',
+    seesAll: [],
+    objectRule: 'Registrations on the VTNs the caller’s organisation operates; not even the operator confirms for a VTN’s operator.',
+  },
   'catalogues.read': {
     scope: 'catalogues:read',
     roles: 'any',
@@ -475,6 +492,28 @@ export function baselineScopes(roles: readonly OrganisationRole[]): string[] {
     if (p.roles === 'any' || p.roles.some((r) => roles.includes(r))) scopes.add(p.scope);
   }
   return [...scopes].sort();
+}
+
+/**
+ * Which roles' tokens may carry each OpenADR 3.1 scope (docs/openadr.md, "Scopes"): the BL side
+ * (the roles that read every registration: the operator, the regulator, SOs and IMPs; writes only
+ * for those with vens.write) and the VEN side (FSPs and aggregators), as the document's scope
+ * descriptions split them. The hub's own scopes stay what the matrix above gives.
+ */
+export const OPENADR_SCOPE_ROLES: Record<OadrScope, readonly OrganisationRole[]> = {
+  read_all: [...OPERATOR, 'REGULATOR', ...DISPATCH],
+  read_targets: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE],
+  read_ven_objects: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE],
+  write_programs: [...OPERATOR, ...DISPATCH],
+  write_events: [...OPERATOR, ...DISPATCH],
+  write_reports: FSP_LIKE,
+  write_subscriptions: [...OPERATOR, ...DISPATCH, ...FSP_LIKE],
+  write_vens: [...OPERATOR, ...DISPATCH, ...FSP_LIKE],
+};
+
+/** The OpenADR 3.1 scopes a token of an organisation with these roles may carry. */
+export function openadrScopes(roles: readonly OrganisationRole[]): OadrScope[] {
+  return (Object.keys(OPENADR_SCOPE_ROLES) as OadrScope[]).filter((s) => OPENADR_SCOPE_ROLES[s].some((r) => roles.includes(r)));
 }
 
 /** Whether one of these roles may perform the action (the role half of checkPermission). */

@@ -14,6 +14,8 @@ export interface Principal {
   clientId?: string;
   /** The delegation a delegated token acts under; `assetIds` null = all the delegator's assets. */
   delegation?: { id: string; assetIds: string[] | null };
+  /** The HTTP request acting (src/http/request-log.ts): audit records written for it carry it. */
+  requestId?: string;
 }
 
 /** The principal used by the CLI, seeding and internal jobs: recorded as such in the audit trail. */

@@ -39,10 +39,18 @@ export interface AuditActor {
   org?: string | null;
   client_id?: string;
   act?: { sub: string; org?: string };
+  /** The HTTP request that wrote the record (its X-Request-Id); absent for jobs and the CLI's own work. */
+  request_id?: string;
 }
 
 function actorOf(p: Principal): AuditActor {
-  return { sub: p.subject, org: p.organisationId, ...(p.act ? { act: p.act } : {}), ...(p.clientId ? { client_id: p.clientId } : {}) };
+  return {
+    sub: p.subject,
+    org: p.organisationId,
+    ...(p.act ? { act: p.act } : {}),
+    ...(p.clientId ? { client_id: p.clientId } : {}),
+    ...(p.requestId ? { request_id: p.requestId } : {}),
+  };
 }
 
 /** Append audit records in the caller's transaction (one statement however many entries). */
@@ -155,6 +163,8 @@ export interface ChainReport {
   sealed: number;
   unsealed: number;
   firstBroken?: { seq: string; id: string; reason: string };
+  /** The last sealed record, when the chain verified (null when nothing is sealed yet): keep it outside the database. */
+  head?: { seq: string; hash: string } | null;
 }
 
 /** Walk the sealed chain in order, recomputing each hash; name the first record that does not fit. */
@@ -162,6 +172,7 @@ export async function verifyAudit(db: Db, pageSize = 5000): Promise<ChainReport>
   let prev = GENESIS;
   let expected = 1n;
   let sealed = 0;
+  let head: { seq: string; hash: string } | null = null;
   for (;;) {
     const rows = await db.query<AuditRow & { seq: string }>(
       `SELECT ${SELECT_COLS} FROM audit_log WHERE seq >= $1::bigint ORDER BY audit_log.seq LIMIT ${pageSize}`,
@@ -175,12 +186,13 @@ export async function verifyAudit(db: Db, pageSize = 5000): Promise<ChainReport>
       const hash = await sha256Hex(hashInput(r, r.seq, prev));
       if (hash !== r.hash) return { ...broken('content does not match its hash'), unsealed: await countUnsealed(db) };
       prev = hash;
+      head = { seq: r.seq, hash };
       expected += 1n;
       sealed++;
     }
     if (rows.length < pageSize) break;
   }
-  return { ok: true, sealed, unsealed: await countUnsealed(db) };
+  return { ok: true, sealed, unsealed: await countUnsealed(db), head };
 }
 
 async function countUnsealed(db: Db): Promise<number> {

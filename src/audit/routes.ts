@@ -94,8 +94,12 @@ export function auditRoutes(ctx: Ctx) {
           org: z.string().nullable().optional(),
           client_id: z.string().optional(),
           act: z.object({ sub: z.string(), org: z.string().optional() }).optional(),
+          request_id: z.string().optional(),
         })
-        .openapi({ description: 'Who: the token subject, its organisation, its client, and the delegate acting for it (act).' }),
+        .openapi({
+          description:
+            'Who: the token subject, its organisation, its client, the delegate acting for it (act), and the request that wrote the record (request_id, the X-Request-Id the hub answered with).',
+        }),
       organisationId: z.string().nullable(),
       action: z.string(),
       recordType: z.string(),
@@ -200,6 +204,10 @@ export function auditRoutes(ctx: Ctx) {
                 sealed: z.number(),
                 unsealed: z.number(),
                 firstBroken: z.object({ seq: z.string(), id: z.string(), reason: z.string() }).optional(),
+                head: z.object({ seq: z.string(), hash: z.string() }).nullable().optional().openapi({
+                  description:
+                    'When the chain verified: its last sealed record (null before the first is sealed). Keep it outside the database: a restore or a rewrite of the whole chain shows as a different head.',
+                }),
               }),
             },
           },

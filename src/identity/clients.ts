@@ -3,6 +3,8 @@ import { TOKEN_EXCHANGE, forgetClients, hashClientSecret, randomSecret, type Cli
 import { PERMISSIONS, baselineScopes, reach } from '../access/permissions';
 import { NEVER_DELEGATED } from './delegations';
 import { recordedBy, type Principal } from '../access/principal';
+// OpenADR 3.1's scopes for a client's roles (docs/openadr.md, "Scopes").
+import { openadrScopes } from '../access/permissions';
 import { writeAudit } from '../audit/audit';
 import type { OrganisationRole } from '../access/roles';
 import type { Ctx } from '../context';
@@ -157,13 +159,13 @@ function checkRedirects(kind: string, uris: string[] | undefined) {
  * What a client of an organisation may be registered for: its roles' baseline, plus every scope
  * that can be delegated, which it can only use when acting for another organisation under a
  * delegation (its own tokens are cut to the baseline at the token endpoint, and the API checks
- * roles as well).
+ * roles as well), plus the OpenADR 3.1 scopes of its roles (docs/openadr.md, "Scopes").
  */
 export function clientScopesFor(roles: readonly OrganisationRole[]): string[] {
   const delegable = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].filter(
     (s) => !NEVER_DELEGATED.has(s),
   );
-  return [...new Set([...baselineScopes(roles), ...delegable])].sort();
+  return [...new Set([...baselineScopes(roles), ...delegable, ...openadrScopes(roles)])].sort();
 }
 
 async function organisationRoles(tx: Sql, id: string): Promise<OrganisationRole[]> {
@@ -253,7 +255,7 @@ export async function createClient(
 }
 
 function visible(p: Principal, params: unknown[]): string {
-  // The hub's own console client (no organisation, migration 029) is the hub's, not managed through this API.
+  // The hub's own console client (no organisation, migration 031) is the hub's, not managed through this API.
   if (reach('clients.read', p.roles).all) return 'organisation_id IS NOT NULL';
   params.push(p.organisationId);
   return `organisation_id = $${params.length}`;
@@ -438,7 +440,7 @@ export async function activeClientRow(db: Sql, clientId: string): Promise<Provid
   return r;
 }
 
-/** The console's client (migration 029): a public client for people of every organisation. */
+/** The console's client (migration 031): a public client for people of every organisation. */
 export const CONSOLE_CLIENT_ID = 'fmar-console';
 
 /**

@@ -3,7 +3,8 @@ import type Provider from 'oidc-provider';
 import { OAUTH_ROUTES, ensureCookieKeys, purgeDpopReplays } from '../../identity/index';
 import type { OrganisationRole } from '../access/roles';
 import { buildProvider, identityListener, interactionHandler, sweepOidc, type IdentityHost } from '../../identity/node';
-import { PERMISSIONS, baselineScopes } from '../access/permissions';
+import { OADR_SCOPES } from '../../openadr/index';
+import { PERMISSIONS, baselineScopes, openadrScopes } from '../access/permissions';
 import type { HubConfig } from '../config';
 import type { Ctx } from '../context';
 import { failureLimiter } from '../http/rate-limit';
@@ -32,6 +33,8 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
   const ctx: Ctx = { db, clock, ids, hooks: standardHooks() };
   const scopeDescriptions: Record<string, string> = {};
   for (const p of Object.values(PERMISSIONS) as { scope: string; description: string }[]) scopeDescriptions[p.scope] ??= p.description;
+  // OpenADR 3.1's own scopes, issued to the roles OPENADR_SCOPE_ROLES names (docs/openadr.md, "Scopes").
+  for (const [scope, description] of Object.entries(OADR_SCOPES)) scopeDescriptions[scope] = `OpenADR 3.1: ${description}`;
   const apiScopes = Object.keys(scopeDescriptions).sort();
   const host: IdentityHost = {
     issuer: cfg.issuer,
@@ -52,13 +55,16 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
         `SELECT to_jsonb(roles) AS roles FROM organisation WHERE id = $1 AND status = 'ACTIVE'`,
         [id],
       );
-      return o ? baselineScopes(o.roles) : [];
+      return o ? [...baselineScopes(o.roles), ...openadrScopes(o.roles)] : [];
     },
     lockout: failureLimiter(db, clock),
     devMode: cfg.mode === 'development',
-    log: process.env.FMAR_LOG_IDENTITY ? (event, detail) => console.log(`[fmar] identity ${event}`, detail) : undefined,
+    log: (event, detail) => {
+      if (event === 'token.issued') hub.ports.metrics?.tokenIssued(String(detail.grantType));
+      if (process.env.FMAR_LOG_IDENTITY) console.log(`[fmar] identity ${event}`, detail);
+    },
   };
-  // The console's client (migration 029) signs people in back to this hub's /console/.
+  // The console's client (migration 031) signs people in back to this hub's /console/.
   await ensureConsoleClient(db, cfg.baseUrl);
   let provider = buildProvider(host);
   const interactions = interactionHandler(() => provider, {

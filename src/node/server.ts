@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { jsonLogger, type Logger } from '../http/request-log';
+import { hubMetrics } from '../http/metrics';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { OAUTH_ROUTES } from '../../identity/index';
@@ -15,7 +17,8 @@ import type { OrganisationRole } from '../access/roles';
 import { DEMO_ORGANISATIONS } from '../demo/seed';
 import type { EventSink, LocalCli } from '../ports';
 
-const OPENADR_TOKEN_PATH = `${OPENADR_BASE}/auth/token`;
+/** OpenADR 3.1's token path: the register-wide base URL's and each VTN's (`<base>/vtns/{vtn}/auth/token`). */
+const OPENADR_TOKEN_PATH = new RegExp(`^${OPENADR_BASE.replaceAll('.', '\\.')}(/vtns/[^/]+)?/auth/token$`);
 
 export interface NodeHub {
   hub: Hub;
@@ -34,18 +37,22 @@ export interface NodeHub {
 export async function startNodeHub(
   cfg: HubConfig,
   db: Db,
-  opts: { clock?: Clock; port?: number; host?: string; ready?: () => boolean; localSecret?: string; events?: EventSink } = {},
+  opts: { clock?: Clock; port?: number; host?: string; ready?: () => boolean; localSecret?: string; events?: EventSink; log?: Logger } = {},
 ): Promise<NodeHub> {
   const hub = await assemble(cfg, db, opts.clock ?? systemClock);
   if (opts.ready) hub.ports.ready = opts.ready;
   if (opts.events) hub.ports.events = opts.events;
   if (opts.localSecret) hub.ports.localCli = localCli(opts.localSecret, hub, db);
+  // A JSON line per request on standard output (FMAR_LOG_LEVEL; docs/operations.md, "Logs").
+  hub.ports.log = opts.log ?? jsonLogger(cfg.logLevel, (line) => process.stdout.write(line + '\n'));
+  // One set of metrics for the API and the OpenID provider beside it (tokens issued by grant type).
+  hub.ports.metrics ??= hubMetrics(db, () => hub.ports.clock.now());
   const app = buildApp(hub.ports);
   const identity = await startIdentity(cfg, hub);
   const listener = identity.listener(getRequestListener(app.fetch));
   // OpenADR 3.1's optional POST /auth/token is the hub's own token endpoint (docs/openadr.md).
   const server = createServer((req, res) => {
-    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === OPENADR_TOKEN_PATH) req.url = OAUTH_ROUTES.token;
+    if (req.method === 'POST' && OPENADR_TOKEN_PATH.test((req.url ?? '').split('?')[0])) req.url = OAUTH_ROUTES.token;
     return listener(req, res);
   });
   // Headers and body limits: the API's own limits apply per route; this bounds slow clients.

@@ -1,9 +1,10 @@
 import {
   Oadr2bError,
   isVenId,
-  parseCreatedPartyRegistration,
+  parseRegistrationDocument,
   writeCreatedPartyRegistration,
   type CreatedPartyRegistration,
+  type Oadr2bDocument,
   type ValuesMap,
 } from '../../openadr/index';
 import { reach } from '../access/permissions';
@@ -95,11 +96,18 @@ export async function registerVen(
       else if (!isFspLike(org.roles)) errors.push(fieldError('organisationId', 'ORG-NOT-FSP', 'A VEN belongs to an FSP or aggregator.'));
       if (errors.length) throw validationProblem(errors);
       await checkTaken(tx, vtn.id, { venId: input.venId, venName: input.venName });
+      // The VTN's operator vouches for what it records itself; others await its confirmation.
+      const confirmation = !(await hasRegisteredOperator(tx, vtn.operator_id))
+        ? 'SELF_DECLARED'
+        : p.organisationId === vtn.operator_id
+          ? 'CONFIRMED'
+          : 'UNCONFIRMED';
       const id = ctx.ids.next();
       await tx.query(
         `INSERT INTO ven_registration (id, organisation_id, vtn, protocol, ven_id, ven_name, client_id, registration_id, targets, attributes, details, status,
-           valid_from, valid_to, created_at, recorded_at, recorded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::jsonb, $11::jsonb, 'ACTIVE', $12::timestamptz, $13::timestamptz, $14::timestamptz, $14::timestamptz, $15)`,
+           valid_from, valid_to, created_at, recorded_at, recorded_by, confirmation, confirmation_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::jsonb, $11::jsonb, 'ACTIVE', $12::timestamptz, $13::timestamptz, $14::timestamptz, $14::timestamptz, $15,
+           $16, CASE WHEN $16 = 'CONFIRMED' THEN $14::timestamptz END)`,
         [
           id,
           orgId,
@@ -116,6 +124,7 @@ export async function registerVen(
           to?.toISOString() ?? null,
           now.toISOString(),
           recordedBy(p),
+          confirmation,
         ],
       );
       const reg = (await selectRegistration(tx, id))!;
@@ -127,17 +136,31 @@ export async function registerVen(
         venName: input.venName,
         clientId: input.clientId ?? null,
         registrationId: input.registrationId ?? null,
+        confirmation,
         source: extras.source ?? 'api',
       };
       await writeAudit(tx, p, now, [
         { action: 'ven_registration.registered', recordType: 'ven_registration', recordId: id, organisationId: orgId, detail },
       ]);
-      await announce(tx, ctx, now, 'fmar.ven-registration.registered', reg, { venName: input.venName });
+      await announce(tx, ctx, now, 'fmar.ven-registration.registered', reg, { venName: input.venName, confirmation });
       return toRegistration(reg, now);
     });
   } catch (e) {
     throw conflict(e) ?? e;
   }
+}
+
+/**
+ * A VTN has a registered operator when the organisation operating it is an ACTIVE dispatch platform
+ * (SYSTEM_OPERATOR or INDEPENDENT_MARKET_PLATFORM): it can confirm registrations. A VTN recorded
+ * under the register's own operator, or whose operator has left, has none: its registrations are self-declared.
+ */
+async function hasRegisteredOperator(tx: Sql, operatorId: string): Promise<boolean> {
+  const [o] = await tx.query<{ ok: boolean }>(
+    `SELECT status = 'ACTIVE' AND roles && ARRAY['SYSTEM_OPERATOR', 'INDEPENDENT_MARKET_PLATFORM']::text[] AS ok FROM organisation WHERE id = $1`,
+    [operatorId],
+  );
+  return o?.ok === true;
 }
 
 /** Events to the VEN's organisation and, when another, to the VTN's operator. */
@@ -182,16 +205,21 @@ const refuseCancelled = (cur: RegistrationRow) => {
   if (cur.status === 'CANCELLED') throw new Problem('OPENADR-REGISTRATION-CANCELLED');
 };
 
+/**
+ * A registration by its ID, or (`{ vtn, venId }`) the live one holding that VEN ID on that VTN (the
+ * key, one index lookup), with the caller's visibility when given.
+ */
 export async function selectRegistration(
   db: Sql,
-  id: string,
+  key: string | { vtn: string; venId: string },
   visibility?: { p: Principal; action: 'vens.read' | 'vens.write' },
   lock = false,
 ): Promise<RegistrationRow | undefined> {
-  const params: unknown[] = [id];
+  const params: unknown[] = typeof key === 'string' ? [key] : [key.vtn, key.venId];
+  const where = typeof key === 'string' ? 'r.id = $1' : `r.vtn = $1 AND r.ven_id = $2 AND r.status <> 'CANCELLED'`;
   const vis = visibility ? registrationVisibility(visibility.p, params, visibility.action) : 'TRUE';
   const [row] = await db.query<RegistrationRow>(
-    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`,
+    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE ${where} AND ${vis}${lock ? ' FOR UPDATE OF r' : ''}`,
     params,
   );
   return row;
@@ -338,66 +366,190 @@ export async function cancelVenRegistration(
   });
 }
 
+/** A registration as its VTN's operator reaches it to confirm or reject it: only on a VTN its organisation operates. */
+async function lockForOperator(tx: Sql, p: Principal, id: string): Promise<RegistrationRow | undefined> {
+  const [row] = await tx.query<RegistrationRow>(
+    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.id = $1 AND v.operator_id = $2 FOR UPDATE OF r`,
+    [id, p.organisationId],
+  );
+  return row;
+}
+
 /**
- * Record a 2.0b registration from the VTN's oadrCreatedPartyRegistration: the VTN is the record
- * with the document's vtnID; venID and registrationID are taken as the VTN issued them.
+ * The VTN's operator confirms a registration (UNCONFIRMED → CONFIRMED) or rejects it with a reason
+ * (UNCONFIRMED or CONFIRMED → REJECTED, and the registration is cancelled: it releases its VEN ID,
+ * venName and resources on the VTN). A versioned change, audited, announced to both sides.
  */
-export async function importCreatedPartyRegistration(
+export async function decideVenRegistration(
+  ctx: Ctx,
+  p: Principal,
+  id: string,
+  decision: { confirm: true } | { confirm: false; reason: string | undefined },
+  ifMatch?: number,
+): Promise<VenRegistration> {
+  const now = ctx.clock.now();
+  const verb = decision.confirm ? 'confirmed' : 'rejected';
+  return ctx.db.transaction(async (tx) => {
+    let releasedResources: string[] | undefined;
+    const { after } = await changeVersioned(tx, ctx, p, now, {
+      ...registrationRecord(p, id),
+      lock: (t: Sql) => lockForOperator(t, p, id),
+      ifMatch,
+      guard: (cur) => {
+        refuseCancelled(cur);
+        const from = decision.confirm ? ['UNCONFIRMED'] : ['UNCONFIRMED', 'CONFIRMED'];
+        if (!from.includes(cur.confirmation))
+          throw new Problem(
+            'OPENADR-CONFIRMATION-STATE',
+            `Registration ${id} is ${cur.confirmation}; only ${from.join(' or ')} registrations can be ${verb}.`,
+          );
+      },
+      set: () => {
+        if (decision.confirm)
+          return {
+            sql: `confirmation = 'CONFIRMED', confirmation_reason = NULL, confirmation_at = $1::timestamptz`,
+            params: [now.toISOString()],
+            ...WITH_VTN,
+          };
+        const reason = decision.reason?.trim();
+        if (!reason) throw validationProblem([fieldError('reason', 'OPENADR-REJECTION-REASON')]);
+        return {
+          sql: `confirmation = 'REJECTED', confirmation_reason = $1, confirmation_at = $2::timestamptz, status = 'CANCELLED'`,
+          params: [reason, now.toISOString()],
+          ...WITH_VTN,
+        };
+      },
+      afterWrite: async () => {
+        if (!decision.confirm) releasedResources = await releaseBindings(tx, p, now, id);
+      },
+      audit: (cur, row) => [
+        {
+          action: `ven_registration.${verb}`,
+          recordType: 'ven_registration',
+          recordId: id,
+          organisationId: cur.organisation_id,
+          detail: {
+            vtn: cur.vtn,
+            venId: cur.ven_id,
+            before: cur.confirmation,
+            reason: row.confirmation_reason ?? null,
+            version: Number(row.version),
+            ...(releasedResources ? { releasedResources } : {}),
+          },
+        },
+      ],
+      events: (_, row) =>
+        registrationEvents(`fmar.ven-registration.${verb}`, row, {
+          confirmation: row.confirmation,
+          reason: row.confirmation_reason ?? null,
+        }),
+    });
+    return toRegistration(after, now);
+  });
+}
+
+/**
+ * Record a 2.0b registration from an OpenADR 2.0b document: the VTN's oadrCreatedPartyRegistration
+ * (the VTN is the record with its vtnID; a non-2xx responseCode is refused, nothing recorded) or the
+ * VEN's oadrCreatePartyRegistration carrying the IDs its VTN assigned (the VTN named by `vtn`, the
+ * venName by its oadrVenName). venID and registrationID are taken as the VTN issued them.
+ */
+export async function importRegistrationDocument(
   ctx: Ctx,
   p: Principal,
   body: string | Uint8Array,
-  q: { organisationId?: string; venName?: string; validFrom?: string; validTo?: string },
+  q: { organisationId?: string; venName?: string; vtn?: string; validFrom?: string; validTo?: string },
 ): Promise<VenRegistration> {
-  let doc: CreatedPartyRegistration;
+  let doc: Oadr2bDocument;
   try {
-    doc = parseCreatedPartyRegistration(body);
+    doc = parseRegistrationDocument(body);
   } catch (e) {
     if (e instanceof Oadr2bError) throw new Problem(e.code, e.message);
     throw e;
   }
-  const vtn = await findVtn(ctx.db, { vtnId: doc.vtnId });
-  if (!vtn)
+  const common = { organisationId: q.organisationId, validFrom: q.validFrom, validTo: q.validTo };
+  if (doc.kind === 'oadrCreatedPartyRegistration') {
+    const c = doc.created;
+    const vtn = await findVtn(ctx.db, { vtnId: c.vtnId });
+    if (!vtn)
+      throw validationProblem([
+        fieldError('vtnID', 'OPENADR-VTN-UNKNOWN', `No 2.0b VTN record has vtnID ${c.vtnId}; register the VTN first.`),
+      ]);
+    if (q.vtn !== undefined && q.vtn !== vtn.id && q.vtn.toUpperCase() !== vtn.code.toUpperCase())
+      throw validationProblem([
+        fieldError('vtn', 'OPENADR-VTN-UNKNOWN', `The document's vtnID ${c.vtnId} is VTN ${vtn.code}, not ${q.vtn}.`),
+      ]);
+    const details = {
+      document: doc.kind,
+      requestId: c.requestId,
+      responseCode: c.responseCode,
+      responseDescription: c.responseDescription,
+      profiles: c.profiles,
+      pollFreq: c.pollFreq,
+    };
+    return registerVen(
+      ctx,
+      p,
+      { vtn: vtn.id, venId: c.venId, venName: q.venName ?? c.venId, registrationId: c.registrationId, ...common },
+      { details, source: 'oadr2b' },
+    );
+  }
+  const r = doc.request;
+  if (q.vtn === undefined)
     throw validationProblem([
-      fieldError('vtnID', 'OPENADR-VTN-UNKNOWN', `No 2.0b VTN record has vtnID ${doc.vtnId}; register the VTN first.`),
+      fieldError('vtn', 'OPENADR-VTN-UNKNOWN', 'An oadrCreatePartyRegistration carries no vtnID: name the VTN record in the query (vtn).'),
     ]);
+  const vtn = await findVtn(ctx.db, { vtn: q.vtn });
+  if (!vtn || vtn.protocol !== '2.0b')
+    throw validationProblem([fieldError('vtn', 'OPENADR-VTN-UNKNOWN', `${q.vtn} is not a 2.0b VTN record.`)]);
   const details = {
-    requestId: doc.requestId,
-    responseCode: doc.responseCode,
-    responseDescription: doc.responseDescription,
-    profiles: doc.profiles,
-    pollFreq: doc.pollFreq,
+    document: doc.kind,
+    requestId: r.requestId,
+    profiles: [{ name: r.profileName, transports: [r.transportName] }],
+    transportAddress: r.transportAddress,
+    reportOnly: r.reportOnly,
+    xmlSignature: r.xmlSignature,
+    httpPullModel: r.httpPullModel,
   };
   return registerVen(
     ctx,
     p,
-    {
-      vtn: vtn.id,
-      venId: doc.venId,
-      venName: q.venName ?? doc.venId,
-      registrationId: doc.registrationId,
-      organisationId: q.organisationId,
-      validFrom: q.validFrom,
-      validTo: q.validTo,
-    },
+    { vtn: vtn.id, venId: r.venId, venName: q.venName ?? r.venName ?? r.venId, registrationId: r.registrationId, ...common },
     { details, source: 'oadr2b' },
   );
 }
 
-/** A 2.0b registration as the oadrCreatedPartyRegistration its VTN issued (as imported, or built from the record). */
+/**
+ * A 2.0b registration as the oadrCreatedPartyRegistration its VTN issued. Only a registration
+ * recorded from that answer exports: the register never invents a response code, requestID or
+ * profile (OPENADR-EXPORT-NOT-ISSUED otherwise).
+ */
 export async function exportCreatedPartyRegistration(ctx: Ctx, p: Principal, id: string): Promise<string> {
   const r = await selectRegistration(ctx.db, id, { p, action: 'vens.read' });
   if (!r) throw new Problem('OPENADR-VEN-NOT-FOUND', `No VEN registration ${id}.`);
   if (r.protocol !== '2.0b') throw new Problem('OPENADR-EXPORT-PROTOCOL', `Registration ${id} is on an OpenADR ${r.protocol} VTN.`);
-  const d = (r.details ?? {}) as Partial<CreatedPartyRegistration>;
-  // A 2.0b registration has a registrationID and its VTN a vtnID (the CHECK constraints of 005_openadr.sql).
-  return writeCreatedPartyRegistration({
-    registrationId: r.registration_id!,
-    venId: r.ven_id,
-    vtnId: r.vtn_oadr_id!,
-    requestId: d.requestId,
-    responseCode: d.responseCode,
-    responseDescription: d.responseDescription,
-    profiles: d.profiles ?? [],
-    pollFreq: d.pollFreq,
-  });
+  const d = (r.details ?? {}) as Partial<CreatedPartyRegistration> & { document?: string };
+  // Before the document kind was kept, a VTN's answer was the only document imported: it has a responseCode.
+  const issued = (d.document ?? (d.responseCode ? 'oadrCreatedPartyRegistration' : undefined)) === 'oadrCreatedPartyRegistration';
+  if (!issued || !d.responseCode || !d.requestId || !d.profiles?.length)
+    throw new Problem(
+      'OPENADR-EXPORT-NOT-ISSUED',
+      `Registration ${id} was not recorded from its VTN's oadrCreatedPartyRegistration, so there is no response to write back.`,
+    );
+  try {
+    // A 2.0b registration has a registrationID and its VTN a vtnID (the CHECK constraints of 005_openadr.sql).
+    return writeCreatedPartyRegistration({
+      registrationId: r.registration_id!,
+      venId: r.ven_id,
+      vtnId: r.vtn_oadr_id!,
+      requestId: d.requestId,
+      responseCode: d.responseCode,
+      responseDescription: d.responseDescription,
+      profiles: d.profiles,
+      pollFreq: d.pollFreq,
+    });
+  } catch {
+    // Recorded before import checked the schema's values: what the schema does not allow is never exported.
+    throw new Problem('OPENADR-EXPORT-NOT-ISSUED', `Registration ${id} holds values the 2.0b schema does not allow; it is not exported.`);
+  }
 }

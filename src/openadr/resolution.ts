@@ -69,6 +69,8 @@ export type Resolution = z.infer<typeof Resolution>;
 export interface ResolveQuery extends VtnRef {
   venId?: string;
   venName?: string;
+  /** Only a registration its VTN's operator confirmed (CONFIRMED); an unconfirmed or self-declared one is then a 404. */
+  confirmed?: boolean;
   limit: number;
   after?: string;
 }
@@ -98,10 +100,14 @@ export async function resolveVen(
   >(
     `SELECT ${REG_COLS}, v.name AS vtn_name, o.legal_name, o.trading_name, to_jsonb(o.roles) AS org_roles, o.status AS org_status
        FROM ${REG_FROM} JOIN organisation o ON o.id = r.organisation_id
-      WHERE r.vtn = $1 AND r.${q.venId !== undefined ? 'ven_id' : 'ven_name'} = $2 AND r.status <> 'CANCELLED' AND ${vis}`,
+      WHERE r.vtn = $1 AND r.${q.venId !== undefined ? 'ven_id' : 'ven_name'} = $2 AND r.status <> 'CANCELLED' AND ${vis}${q.confirmed ? ` AND r.confirmation = 'CONFIRMED'` : ''}`,
     params,
   );
-  if (!r) throw new Problem('OPENADR-VEN-NOT-FOUND', `No live VEN ${q.venId ?? q.venName} on VTN ${vtn.code} that the caller may see.`);
+  if (!r)
+    throw new Problem(
+      'OPENADR-VEN-NOT-FOUND',
+      `No live${q.confirmed ? ', confirmed' : ''} VEN ${q.venId ?? q.venName} on VTN ${vtn.code} that the caller may see.`,
+    );
   const ven = venOf(r);
   const ap: unknown[] = [r.id, q.limit + 1];
   const rows = await ctx.db.query<BoundAssetRow>(
@@ -158,27 +164,53 @@ export async function registrationsOfOrganisation(ctx: Ctx, p: Principal, organi
   return rows.map((r) => toRegistration(r, now));
 }
 
+/** A registration behind an asset, and how it stands for it. */
+export const AssetVenRegistration = VenRegistration.extend({
+  boundToAsset: z.boolean().openapi({
+    description:
+      'true: a resource of the VEN binds this asset; false: the VEN has no resources and stands for every asset its organisation controls (docs/openadr.md, "VEN resources")',
+  }),
+}).openapi('AssetVenRegistration');
+
+/** Registrations a reverse lookup lists only when asked (`include`): not in force by their dates, suspended, refused by the VTN's operator. */
+export const REVERSE_INCLUDES = ['expired', 'suspended', 'refused'] as const;
+export type ReverseInclude = (typeof REVERSE_INCLUDES)[number];
+
 /**
- * The live VEN registrations behind an asset: those of the organisation that controls it (its
- * FSP) that stand for it (bound to it, or without bindings), which dispatch it. Reached as vens.read reaches: all for roles that see all registrations,
- * else the assets the caller's organisation controls now (or owns, as an ASSET_OWNER).
+ * The VEN registrations behind an asset: those of the organisation that controls it (its FSP) that
+ * stand for it (bound to it, or without bindings), which dispatch it. By default only the live
+ * ones: ACTIVE, in force by their dates, not refused. `include` adds expired (or not yet valid),
+ * suspended and refused (rejected by the VTN's operator) ones; a registration its holder cancelled
+ * is never listed. Reached as vens.read reaches: all for roles that see all registrations, else the
+ * assets the caller's organisation controls now (or owns, as an ASSET_OWNER).
  */
-export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: string) {
+export async function registrationsOfAsset(ctx: Ctx, p: Principal, assetId: string, include: readonly ReverseInclude[] = []) {
   const params: unknown[] = [assetId];
   // As assets.read: the FSP controlling the asset now, never the one that registered it and lost it by a switch.
   const mine = reach('vens.read', p.roles).all ? ['TRUE'] : ownAssetReach(p, params, 'read');
   const own = mine.length ? `(${mine.join(' OR ')})` : 'FALSE';
   const [a] = await ctx.db.query<{ id: string; fsp_id: string }>(`SELECT a.id, a.fsp_id FROM asset a WHERE a.id = $1 AND ${own}`, params);
   if (!a) throw new Problem('ASSET-NOT-FOUND', `No asset ${assetId}.`);
+  const now = ctx.clock.now();
   const rp: unknown[] = [a.fsp_id, a.id];
-  // A VEN stands for the asset when it is bound to it, or when it has no bindings at all (the fallback).
-  const rows = await ctx.db.query<RegistrationRow>(
-    `SELECT ${REG_COLS} FROM ${REG_FROM} WHERE r.organisation_id = $1 AND r.status <> 'CANCELLED' AND ${registrationVisibility(p, rp, 'vens.read')}
-        AND (EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.asset_id = $2 AND b.deleted_at IS NULL)
-          OR NOT EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.deleted_at IS NULL))
+  const dated = include.includes('expired')
+    ? 'TRUE'
+    : (rp.push(now.toISOString()), `r.valid_from <= $3::timestamptz AND (r.valid_to IS NULL OR r.valid_to > $3::timestamptz)`);
+  const states = [
+    `(r.status = 'ACTIVE' AND r.confirmation <> 'REJECTED' AND ${dated})`,
+    ...(include.includes('suspended') ? [`(r.status = 'SUSPENDED' AND ${dated})`] : []),
+    ...(include.includes('refused') ? [`r.confirmation = 'REJECTED'`] : []),
+  ];
+  // A VEN stands for the asset when it is bound to it, or when it has no bindings at all (the fallback);
+  // a refused one as it stood when refused (the bindings its rejection released).
+  const held = `(b.deleted_at IS NULL OR (r.confirmation = 'REJECTED' AND b.deleted_at = r.confirmation_at))`;
+  const rows = await ctx.db.query<RegistrationRow & { bound: boolean }>(
+    `SELECT ${REG_COLS}, EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.asset_id = $2 AND ${held}) AS bound
+       FROM ${REG_FROM} WHERE r.organisation_id = $1 AND (${states.join(' OR ')}) AND ${registrationVisibility(p, rp, 'vens.read')}
+        AND (EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND b.asset_id = $2 AND ${held})
+          OR NOT EXISTS (SELECT 1 FROM ven_resource b WHERE b.registration_id = r.id AND ${held}))
       ORDER BY r.id LIMIT 1000`,
     rp,
   );
-  const now = ctx.clock.now();
-  return { assetId: a.id, fspId: a.fsp_id, items: rows.map((r) => toRegistration(r, now)) };
+  return { assetId: a.id, fspId: a.fsp_id, items: rows.map((r) => ({ ...toRegistration(r, now), boundToAsset: r.bound === true })) };
 }

@@ -18,14 +18,22 @@ import {
 import { Problem } from '../http/problem';
 import {
   cancelVenRegistration,
+  decideVenRegistration,
   exportCreatedPartyRegistration,
   getVenRegistration,
-  importCreatedPartyRegistration,
+  importRegistrationDocument,
   listVenRegistrations,
   registerVen,
   updateVenRegistration,
 } from './registrations';
-import { Resolution, registrationsOfAsset, registrationsOfOrganisation, resolveVen } from './resolution';
+import {
+  AssetVenRegistration,
+  REVERSE_INCLUDES,
+  Resolution,
+  registrationsOfAsset,
+  registrationsOfOrganisation,
+  resolveVen,
+} from './resolution';
 import {
   REGISTRATION_STATUSES,
   VTN_STATUSES,
@@ -201,7 +209,7 @@ export function openadrRoutes(ctx: Ctx) {
       tags: venTags,
       security,
       summary:
-        'Record an OpenADR 2.0b registration from the VTN’s oadrCreatedPartyRegistration (venID, vtnID and registrationID as issued)',
+        'Record an OpenADR 2.0b registration from the VTN’s oadrCreatedPartyRegistration, or from the VEN’s oadrCreatePartyRegistration carrying the IDs its VTN assigned (venID and registrationID as issued)',
       request: {
         query: z.object({
           organisationId: z
@@ -213,7 +221,10 @@ export function openadrRoutes(ctx: Ctx) {
             .string()
             .max(128)
             .optional()
-            .openapi({ description: 'Default: the venID (the created registration carries no venName)' }),
+            .openapi({ description: 'Default: the request’s oadrVenName, else the venID (the created registration carries no venName)' }),
+          vtn: z.string().max(64).optional().openapi({
+            description: 'The 2.0b VTN record (ID or code): required with an oadrCreatePartyRegistration, which carries no vtnID',
+          }),
           validFrom: z.iso.datetime({ offset: true }).optional(),
           validTo: z.iso.datetime({ offset: true }).optional(),
         }),
@@ -221,9 +232,10 @@ export function openadrRoutes(ctx: Ctx) {
           required: true,
           content: {
             'application/xml': {
-              schema: z
-                .string()
-                .openapi({ description: 'oadrCreatedPartyRegistration (bare or in oadrPayload/oadrSignedObject), UTF-8, at most 256 KiB' }),
+              schema: z.string().openapi({
+                description:
+                  'oadrCreatedPartyRegistration or oadrCreatePartyRegistration (bare or in oadrPayload/oadrSignedObject), UTF-8, at most 256 KiB',
+              }),
             },
           },
         },
@@ -234,7 +246,7 @@ export function openadrRoutes(ctx: Ctx) {
       const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
       if (!XML.includes(type))
         throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send the oadrCreatedPartyRegistration as application/xml.');
-      const reg = await importCreatedPartyRegistration(
+      const reg = await importRegistrationDocument(
         ctx,
         c.get('principal'),
         new Uint8Array(await c.req.arrayBuffer()),
@@ -265,6 +277,10 @@ export function openadrRoutes(ctx: Ctx) {
             .optional()
             .openapi({ description: 'VEN ID; CODE-<uuid> names its VTN by itself', example: 'SPEN-26ecf048-3f1d-4a5e-9b0c-1d2e3f4a5b6c' }),
           venName: z.string().max(128).optional(),
+          confirmed: z
+            .enum(['true', 'false'])
+            .optional()
+            .openapi({ description: 'true: only a registration its VTN’s operator confirmed (else 404 OPENADR-VEN-NOT-FOUND)' }),
         }),
       },
       responses: {
@@ -273,8 +289,8 @@ export function openadrRoutes(ctx: Ctx) {
       },
     }),
     async (c) => {
-      const { limit, cursor, ...q } = c.req.valid('query');
-      const r = await resolveVen(ctx, c.get('principal'), { ...q, limit, after: decodeCursor(cursor) });
+      const { limit, cursor, confirmed, ...q } = c.req.valid('query');
+      const r = await resolveVen(ctx, c.get('principal'), { ...q, confirmed: confirmed === 'true', limit, after: decodeCursor(cursor) });
       return c.json({ ...r, assets: { items: r.assets.items, nextCursor: encodeCursor(r.assets.next) } }, 200);
     },
   );
@@ -345,6 +361,60 @@ export function openadrRoutes(ctx: Ctx) {
     },
   );
 
+  const ifMatchOf = (h: string | undefined) => (h ? parseIfMatch(h) : undefined);
+  app.openapi(
+    apiRoute({
+      method: 'post',
+      path: '/ven-registrations/{id}/confirm',
+      action: 'vens.confirm',
+      tags: venTags,
+      security,
+      summary: 'The VTN’s operator confirms a registration on its VTN (UNCONFIRMED → CONFIRMED); If-Match optional',
+      request: { params: IdParam, headers: z.object({ 'if-match': z.string().optional() }) },
+      responses: { 200: { description: 'Confirmed', content: json(VenRegistration) }, ...problemResponses(404, 409, 412) },
+    }),
+    async (c) => {
+      const reg = await decideVenRegistration(
+        ctx,
+        c.get('principal'),
+        c.req.valid('param').id,
+        { confirm: true },
+        ifMatchOf(c.req.header('if-match')),
+      );
+      c.header('etag', etag(reg.version));
+      return c.json(reg, 200);
+    },
+  );
+
+  app.openapi(
+    apiRoute({
+      method: 'post',
+      path: '/ven-registrations/{id}/reject',
+      action: 'vens.confirm',
+      tags: venTags,
+      security,
+      summary:
+        'The VTN’s operator rejects a registration on its VTN with a reason: REJECTED, and cancelled (its VEN ID, venName and resources released); If-Match optional',
+      request: {
+        params: IdParam,
+        query: z.object({ reason: z.string().max(500).optional().openapi({ description: 'Required: why the operator rejects it' }) }),
+        headers: z.object({ 'if-match': z.string().optional() }),
+      },
+      responses: { 200: { description: 'Rejected', content: json(VenRegistration) }, ...problemResponses(404, 409, 412) },
+    }),
+    async (c) => {
+      const reg = await decideVenRegistration(
+        ctx,
+        c.get('principal'),
+        c.req.valid('param').id,
+        { confirm: false, reason: c.req.valid('query').reason },
+        ifMatchOf(c.req.header('if-match')),
+      );
+      c.header('etag', etag(reg.version));
+      return c.json(reg, 200);
+    },
+  );
+
   app.openapi(
     apiRoute({
       method: 'get',
@@ -390,17 +460,34 @@ export function openadrRoutes(ctx: Ctx) {
       action: 'vens.read',
       tags: venTags,
       security,
-      summary: 'The live VEN registrations behind an asset: those of the FSP that controls it',
-      request: { params: IdParam },
+      summary:
+        'The VEN registrations behind an asset (those of the FSP that controls it): live ones, and expired, suspended or refused ones when asked (include)',
+      request: {
+        params: IdParam,
+        query: z.object({
+          include: z
+            .union([z.enum(REVERSE_INCLUDES), z.array(z.enum(REVERSE_INCLUDES)).max(3)])
+            .optional()
+            .openapi({
+              description: 'Repeatable: expired (not in force by its dates), suspended, refused (rejected by the VTN’s operator)',
+            }),
+        }),
+      },
       responses: {
         200: {
           description: 'Registrations',
-          content: json(z.object({ assetId: z.string(), fspId: z.string(), items: z.array(VenRegistration) })),
+          content: json(z.object({ assetId: z.string(), fspId: z.string(), items: z.array(AssetVenRegistration) })),
         },
         ...problemResponses(404),
       },
     }),
-    async (c) => c.json(await registrationsOfAsset(ctx, c.get('principal'), c.req.valid('param').id), 200),
+    async (c) => {
+      const inc = c.req.valid('query').include;
+      return c.json(
+        await registrationsOfAsset(ctx, c.get('principal'), c.req.valid('param').id, inc === undefined ? [] : [inc].flat()),
+        200,
+      );
+    },
   );
 
   return app;

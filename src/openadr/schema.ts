@@ -9,6 +9,8 @@ import { OADR2B_ID_RE, PROTOCOLS, VTN_CODE_RE, isOadrText } from '../../openadr/
 
 export const VTN_STATUSES = ['ACTIVE', 'RETIRED'] as const;
 export const REGISTRATION_STATUSES = ['ACTIVE', 'SUSPENDED', 'CANCELLED'] as const;
+/** Whether the VTN's operator vouches for a registration (docs/openadr.md, "Confirmation by the VTN's operator"). */
+export const CONFIRMATIONS = ['SELF_DECLARED', 'UNCONFIRMED', 'CONFIRMED', 'REJECTED'] as const;
 
 const datetime = z.iso.datetime({ offset: true });
 const vtnId = z
@@ -135,6 +137,12 @@ export const VenRegistration = z
     registrationId: z.string().nullable(),
     targets: z.array(z.string()),
     status: z.enum(REGISTRATION_STATUSES),
+    confirmation: z.enum(CONFIRMATIONS).openapi({
+      description:
+        'CONFIRMED: the VTN’s operator (a registered organisation) confirmed it, or recorded it itself; UNCONFIRMED: awaiting that operator; REJECTED: refused by it (and cancelled); SELF_DECLARED: the VTN has no registered operator, the holder’s word only',
+    }),
+    confirmationReason: z.string().nullable().openapi({ description: 'The operator’s reason for a rejection' }),
+    confirmationAt: z.string().nullable().openapi({ description: 'When the operator confirmed or rejected it' }),
     validFrom: z.string(),
     validTo: z.string().nullable(),
     inForce: z.boolean().openapi({ description: 'ACTIVE and within its validity now' }),

@@ -19,7 +19,8 @@ export const VTN_COLS = `v.id, v.code, v.name, v.operator_id, v.protocol, v.vtn_
 
 /** A registration row joined with its VTN (`FROM ven_registration r JOIN openadr_vtn v ON v.id = r.vtn`). */
 export const REG_COLS = `r.id, r.organisation_id, r.vtn, v.code AS vtn_code, v.operator_id AS vtn_operator_id, v.vtn_id AS vtn_oadr_id, r.protocol, r.ven_id, r.ven_name, r.client_id,
-  r.registration_id, r.targets, r.attributes, r.details, r.status, r.valid_from, r.valid_to, r.version, r.created_at, r.recorded_at, r.recorded_by`;
+  r.registration_id, r.targets, r.attributes, r.details, r.status, r.confirmation, r.confirmation_reason, r.confirmation_at, r.valid_from, r.valid_to, r.version,
+  r.created_at, r.recorded_at, r.recorded_by`;
 export const REG_FROM = `ven_registration r JOIN openadr_vtn v ON v.id = r.vtn`;
 
 const iso = (v: unknown) => new Date(v as string).toISOString();
@@ -57,6 +58,9 @@ export interface RegistrationRow {
   attributes: ValuesMap[] | null;
   details: Record<string, unknown>;
   status: VenRegistration['status'];
+  confirmation: VenRegistration['confirmation'];
+  confirmation_reason: string | null;
+  confirmation_at: Date | null;
   valid_from: Date;
   valid_to: Date | null;
   version: number;
@@ -100,6 +104,9 @@ export function toRegistration(r: RegistrationRow, now: Date): VenRegistration {
     registrationId: r.registration_id ?? null,
     targets: r.targets ?? [],
     status: r.status,
+    confirmation: r.confirmation,
+    confirmationReason: r.confirmation_reason ?? null,
+    confirmationAt: r.confirmation_at ? iso(r.confirmation_at) : null,
     validFrom: iso(r.valid_from),
     validTo: r.valid_to ? iso(r.valid_to) : null,
     inForce: inForce(r, now),
@@ -125,6 +132,7 @@ export function venFacts(r: RegistrationRow): VenFacts {
     venId: r.ven_id,
     protocol: r.protocol,
     status: r.status,
+    confirmation: r.confirmation,
     registrationId: r.registration_id ?? null,
   };
 }

@@ -1,0 +1,113 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+
+/**
+ * Structured logs: one JSON line per request and per background job run, written by a Logger port
+ * (Node: standard output; Workers: console.log, which Workers Logs reads as JSON). Each request gets
+ * an ID: the caller's `X-Request-Id` when it is a sane token, else the trace ID of a W3C
+ * `traceparent`, else a fresh one. It is returned in `X-Request-Id`, written as the `instance` of
+ * every problem body (`urn:fmar:request:<id>`), and carried by the principal into the audit records
+ * the request writes. A line never holds a token, secret, password or consent token: it names the
+ * route template, never the query or the body.
+ */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Logger {
+  /** Lines below this level are dropped. */
+  readonly level: LogLevel;
+  write(level: Exclude<LogLevel, 'silent'>, msg: string, fields: Record<string, unknown>): void;
+}
+
+/** A logger writing one JSON object per line through `out` (standard output, console.log, a test's array). */
+export function jsonLogger(level: LogLevel, out: (line: string) => void, now: () => Date = () => new Date()): Logger {
+  const rank = (l: LogLevel) => LOG_LEVELS.indexOf(l);
+  return {
+    level,
+    write(l, msg, fields) {
+      if (rank(l) < rank(level)) return;
+      out(JSON.stringify({ time: now().toISOString(), level: l, msg, ...fields }));
+    },
+  };
+}
+export const silentLogger: Logger = { level: 'silent', write: () => {} };
+
+/** A caller's request ID is kept when it is 1–128 visible ASCII characters (no spaces, quotes or backslashes). */
+const CALLER_ID = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
+/** W3C trace context: version-traceid-parentid-flags; an all-zero trace ID is invalid. */
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export function requestIdOf(header: (name: string) => string | undefined, fresh: () => string): string {
+  const given = header('x-request-id')?.trim();
+  if (given && CALLER_ID.test(given)) return given;
+  const trace = TRACEPARENT.exec(header('traceparent')?.trim().toLowerCase() ?? '')?.[1];
+  if (trace && !/^0+$/.test(trace)) return trace;
+  return fresh();
+}
+
+export const requestInstance = (id: string) => `urn:fmar:request:${id}`;
+
+export type RequestEnv = { Variables: { requestId: string } };
+
+/** What the request log reads of the principal, when the request was authenticated. */
+interface Who {
+  organisationId?: string;
+  clientId?: string;
+}
+
+/**
+ * The outermost middleware: request ID in, `X-Request-Id` and problem `instance` out, one log line.
+ * The line's `code` is the rule code of a refusal (from the problem body), `route` the template
+ * that answered (`/api/v1/assets/:id`), or `(unmatched)`.
+ */
+export function requestLog(
+  log: Logger,
+  fresh: () => string,
+  observe?: (o: { route: string; method: string; status: number; seconds: number; code?: string }) => void,
+  now: () => number = () => performance.now(),
+): MiddlewareHandler {
+  return async (c: Context, next) => {
+    const id = requestIdOf((n) => c.req.header(n), fresh);
+    c.set('requestId', id);
+    const t0 = now();
+    await next();
+    let code: string | undefined;
+    if (c.res.headers.get('content-type')?.startsWith('application/problem+json')) {
+      const body = (await c.res
+        .clone()
+        .json()
+        .catch(() => undefined)) as Record<string, unknown> | undefined;
+      if (body && typeof body === 'object') {
+        code = typeof body.code === 'string' ? body.code : undefined;
+        const { status, headers } = c.res;
+        // Hono copies the old response's headers onto the new one: its length no longer holds.
+        c.res = new Response(JSON.stringify({ ...body, instance: requestInstance(id) }), { status, headers });
+        c.res.headers.delete('content-length');
+      }
+    }
+    try {
+      c.res.headers.set('x-request-id', id);
+    } catch {
+      // A response whose headers are immutable (one fetched from elsewhere, e.g. a Workers asset): answer a copy.
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set('x-request-id', id);
+    }
+    const res = c.res;
+    // The handler's own route (middlewares are registered for every method): its template, whether or not a middleware answered first.
+    const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? '(unmatched)';
+    const ms = now() - t0;
+    observe?.({ route, method: c.req.method, status: res.status, seconds: ms / 1000, code });
+    if (log.level === 'silent') return;
+    const who = (c.get('principal') as Who | undefined) ?? {};
+    log.write(res.status >= 500 ? 'error' : 'info', 'request', {
+      requestId: id,
+      method: c.req.method,
+      route,
+      status: res.status,
+      durationMs: Math.round(ms * 10) / 10,
+      ...(who.organisationId ? { organisationId: who.organisationId } : {}),
+      ...(who.clientId ? { clientId: who.clientId } : {}),
+      ...(code ? { code } : {}),
+    });
+  };
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batteryInput, nodeTestHub, type NodeTestHub } from './harness';
+
+/**
+ * Metrics (docs/operations.md, "Metrics"): GET /api/v1/metrics in Prometheus text format for the
+ * operator's scraper, on the whole Node hub (API and OpenID provider on one port), every figure
+ * checked against what was done or what the database holds.
+ */
+
+let hub: NodeTestHub;
+beforeAll(async () => {
+  hub = await nodeTestHub();
+}, 120_000);
+afterAll(() => hub.close());
+
+/** Scrape as the operator: every sample as "name{labels}" → value. */
+async function scrape(): Promise<Map<string, number>> {
+  const r = await fetch(`${hub.base}/api/v1/metrics`, { headers: { authorization: `Bearer ${await hub.devToken('operator')}` } });
+  expect(r.status).toBe(200);
+  expect(r.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+  const samples = new Map<string, number>();
+  for (const line of (await r.text()).split('\n')) {
+    const m = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    if (m) samples.set(m[1], Number(m[2]));
+  }
+  return samples;
+}
+const at = (s: Map<string, number>, key: string) => s.get(key) ?? 0;
+const one = async (sql: string) => Number((await hub.db.query<{ n: number }>(sql))[0].n);
+
+describe('GET /api/v1/metrics', () => {
+  it('counts requests by route template and status, and refusals by rule code', async () => {
+    const before = await scrape();
+    for (let i = 0; i < 3; i++) expect((await hub.api('GET', '/api/v1/catalogues', { as: 'fsp-a' })).status).toBe(200);
+    expect((await hub.api('GET', '/api/v1/assets/01JZZZZZZZZZZZZZZZZZZZZZZZ', { as: 'fsp-a' })).status).toBe(404);
+    const after = await scrape();
+    const key = 'fmar_http_requests_total{route="/api/v1/catalogues",method="GET",status="200"}';
+    expect(at(after, key) - at(before, key)).toBe(3);
+    const notFound = 'fmar_http_refusals_total{code="ASSET-NOT-FOUND"}';
+    expect(at(after, notFound) - at(before, notFound)).toBe(1);
+    const count = 'fmar_http_request_duration_seconds_count{route="/api/v1/catalogues",method="GET",status_class="2xx"}';
+    expect(at(after, count) - at(before, count)).toBe(3);
+  });
+
+  it('reads the backlogs from the database: pending and dead deliveries, due switches, unsealed audit records, CIM jobs', async () => {
+    expect((await hub.api('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(7301) })).status).toBe(201);
+    const s = await scrape();
+    expect(at(s, 'fmar_audit_unsealed')).toBe(await one(`SELECT count(*)::int AS n FROM audit_log WHERE seq IS NULL`));
+    for (const status of ['PENDING', 'DELIVERED', 'DEAD'])
+      expect(at(s, `fmar_webhook_deliveries{status="${status}"}`)).toBe(
+        await one(`SELECT count(*)::int AS n FROM webhook_delivery WHERE status = '${status}'`),
+      );
+    expect(at(s, 'fmar_switches_due')).toBe(
+      await one(`SELECT count(*)::int AS n FROM asset_switch WHERE status = 'PENDING' AND effective_at <= now()`),
+    );
+    for (const status of ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'])
+      expect(at(s, `fmar_cim_import_jobs{status="${status}"}`)).toBe(
+        await one(`SELECT count(*)::int AS n FROM cim_import_job WHERE status = '${status}'`),
+      );
+    expect(s.has('fmar_outbox_oldest_pending_seconds')).toBe(true);
+  });
+
+  it('counts the tokens the OpenID provider issues, by grant type', async () => {
+    const made = await hub.api('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'metrics probe', kind: 'machine', authMethod: 'client_secret_basic', scopes: ['assets:read'] },
+    });
+    expect(made.status, JSON.stringify(made.json)).toBe(201);
+    const before = await scrape();
+    const basic = Buffer.from(`${made.json.clientId}:${made.json.clientSecret}`).toString('base64');
+    for (let i = 0; i < 2; i++) {
+      const t = await fetch(`${hub.base}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+        body: 'grant_type=client_credentials&scope=assets%3Aread',
+      });
+      expect(t.status, await t.clone().text()).toBe(200);
+    }
+    const after = await scrape();
+    const key = 'fmar_tokens_issued_total{grant_type="client_credentials"}';
+    expect(at(after, key) - at(before, key)).toBe(2);
+  });
+
+  it('is for the operator only: an FSP is refused with the scope it lacks', async () => {
+    const r = await hub.api('GET', '/api/v1/metrics', { as: 'fsp-a' });
+    expect(r.status).toBe(403);
+    expect(r.json.code).toBe('AUTH-SCOPE-MISSING');
+  });
+});
