@@ -3,11 +3,11 @@
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-const CODE = ['src/**/*.ts', 'cim/**/*.ts', 'openadr/**/*.ts', 'identity/**/*.ts'];
+const CODE = ['src/**/*.ts', 'cim/**/*.ts', 'openadr/**/*.ts', 'identity/**/*.ts', 'console/**/*.ts', 'console/**/*.tsx'];
 const TOOLS = ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'bin/**/*.mjs'];
 
 export default defineConfig(
-  { ignores: ['node_modules/', '.wrangler/', '.fmar-data/', 'coverage/', 'dist/', 'docs/', 'scratch/', 'test/fixtures/'] },
+  { ignores: ['node_modules/', '.wrangler/', '.fmar-data/', 'coverage/', 'dist/', 'console/dist/', 'docs/', 'scratch/', 'test/fixtures/'] },
   {
     files: [...CODE, ...TOOLS],
     languageOptions: {

@@ -9,7 +9,8 @@ import type { Now, SqlPort } from './types';
  */
 export interface ClientRow {
   client_id: string;
-  organisation_id: string;
+  /** null: a client of the host itself, for people of every organisation (the hub's console). */
+  organisation_id: string | null;
   name: string;
   kind: string;
   auth_method: string;
@@ -37,9 +38,11 @@ export function clientMetadata(r: ClientRow): Record<string, unknown> {
     grant_types: r.grant_types,
     response_types: people ? ['code'] : [],
     redirect_uris: people ? r.redirect_uris : [],
+    // Sign-out (RP-initiated logout) may return to where sign-in does.
+    post_logout_redirect_uris: people ? r.redirect_uris : [],
     application_type: r.kind === 'native' ? 'native' : 'web',
     scope: r.scopes.join(' '),
-    organisation_id: r.organisation_id,
+    ...(r.organisation_id ? { organisation_id: r.organisation_id } : {}),
     ...(r.auth_method === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: undefined } : {}),
   };
 }

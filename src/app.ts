@@ -17,6 +17,7 @@ import { eventRoutes } from './events/routes';
 import { webhookRoutes } from './webhooks/routes';
 import { Problem, problemResponse } from './http/problem';
 import { pageRoutes, routeNotFoundDetail } from './http/pages';
+import { consoleRoutes, type ConsoleFiles } from './http/console-routes';
 import { rateLimit, rateLimiter } from './http/rate-limit';
 import { organisationRoutes } from './organisations/routes';
 import { identityRoutes } from './identity/routes';
@@ -272,11 +273,11 @@ export function buildApp(ports: Ports) {
     },
     servers: [{ url: ports.config.baseUrl }],
   });
+  // The console (docs/console.md): its built files, where the runtime has them.
+  const issuer = ports.config.issuer ?? ports.config.baseUrl;
+  if (ports.console) app.route('/', consoleRoutes({ files: ports.console, baseUrl: ports.config.baseUrl, issuer }));
   // GET / (landing page), /docs and the assets they load, all served by the hub itself (docs/api-guide.md).
-  app.route(
-    '/',
-    pageRoutes({ assets: ports.pageAssets, baseUrl: ports.config.baseUrl, issuer: ports.config.issuer ?? ports.config.baseUrl }),
-  );
+  app.route('/', pageRoutes({ assets: ports.pageAssets, baseUrl: ports.config.baseUrl, issuer, console: Boolean(ports.console) }));
   return app;
 }
 
@@ -301,6 +302,8 @@ export interface Ports {
   registries?: ExternalRegistries;
   /** The static assets of the hub's pages (/docs), read from installed packages (src/http/pages.ts). */
   pageAssets: PageAssets;
+  /** The console's built files (src/http/console-routes.ts); absent: no /console (Workers, for now). */
+  console?: ConsoleFiles;
   /** CIM import parsing; absent: in process (src/cim/parsing.ts). */
   cimParser?: CimParser;
   /** Structured logs (src/http/request-log.ts): a line per request; absent: none (unhandled errors still go to stderr). */

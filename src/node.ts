@@ -6,8 +6,10 @@ import { ConfigError, loadConfig } from './config';
 import { ensureDemoClients } from './demo/clients';
 import { seedDemo } from './demo/seed';
 import { seedDemoMarket } from './demo/market';
+import { ensureDemoPerson } from './demo/people';
 import { hostname } from 'node:os';
 import { openDb } from './node/setup';
+import { ensureConsoleBuilt } from './node/console-build';
 import { startNodeHub } from './node/server';
 import { MigrationChanged } from './storage/migrate';
 import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
@@ -42,6 +44,12 @@ async function main() {
       }
       throw e;
     }
+  }
+  // The console's files (console/dist): built here when missing or older than their sources.
+  try {
+    await ensureConsoleBuilt();
+  } catch (e) {
+    console.error(`fmar: the console could not be built; /console serves what was built before: ${(e as Error).message}`);
   }
   let ready = false;
   const db = await openDb(cfg);
@@ -79,11 +87,14 @@ async function main() {
 
   let credentialsFile: string | undefined;
   let fsp: { clientId: string; clientSecret: string } | undefined;
+  let person: { email: string; password: string } | undefined;
   if (cfg.mode === 'development' && process.env.FMAR_DEMO !== 'false') {
     const orgs = await seedDemo(ctx, systemPrincipal('seed'));
     // A System Operator owning the NESO products, and a qualified demo market unit (src/demo/market.ts).
     orgs.push(await seedDemoMarket(ctx, systemPrincipal('seed')));
     const clients = await ensureDemoClients(ctx, orgs);
+    // A person of the demo FSP, to sign in to the console with (src/demo/people.ts).
+    person = await ensureDemoPerson(ctx, cfg.baseUrl);
     const credentials = await Promise.all(
       orgs.map(async (o) => {
         const c = clients.find((x) => x.key === o.key)!;
@@ -112,6 +123,8 @@ async function main() {
           audience: cfg.audience,
           clientAuthentication: 'client_secret_basic; grant_type=client_credentials; tokens live 5 minutes',
           organisations: credentials,
+          // Sign in to the console (/console) as this person; the password changes at each start.
+          people: person ? [person] : [],
         },
         null,
         2,
@@ -149,6 +162,7 @@ async function main() {
     `  OpenID         ${cfg.issuer}/.well-known/openid-configuration`,
     `  Token endpoint ${tokenEndpoint}`,
     `  Health         ${cfg.baseUrl}/healthz`,
+    `  Console        ${cfg.baseUrl}/console${person ? `  (sign in as ${person.email}, password ${person.password})` : ''}`,
   ];
   if (credentialsFile && fsp) {
     lines.push(

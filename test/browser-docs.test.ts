@@ -134,6 +134,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the pages in a browser, 
       '/docs',
       '/openapi.json',
       '/.well-known/openid-configuration',
+      '/console',
       '/healthz',
     ]);
     if (process.env.FMAR_SCREENSHOTS) await page.screenshot({ path: 'docs/images/landing.png' });

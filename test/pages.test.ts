@@ -91,7 +91,7 @@ describe('GET /', () => {
     expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(r.headers.get('vary')).toBe('Accept');
     expect(r.text).toContain('<h1>FMAR hub</h1>');
-    expect(references(r.text)).toEqual(['/docs', '/openapi.json', '/.well-known/openid-configuration', '/healthz']);
+    expect(references(r.text)).toEqual(['/docs', '/openapi.json', '/.well-known/openid-configuration', '/console', '/healthz']);
     expect(r.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
   });
 
@@ -107,6 +107,7 @@ describe('GET /', () => {
         openidConfiguration: { href: '/.well-known/openid-configuration' },
         api: { href: '/api/v1' },
         health: { href: '/healthz' },
+        console: { href: '/console' },
       },
     });
     // No Accept at all (curl's */*) is an API client too.

@@ -29,6 +29,7 @@ import { assetToCsv, csvHeader } from './csv';
 import { Asset, AssetInput, AssetPatch, Warning } from './schema';
 import {
   assetFspLinks,
+  assetSummary,
   assetHistory,
   assetPages,
   deregisterAsset,
@@ -307,6 +308,32 @@ export function assetRoutes(ctx: Ctx, opts: { maxBulkBytes: number }) {
       responses: { 200: { description: 'The report: counts and every rejected row', content: json(BulkReport) }, ...problemResponses(404) },
     }),
     async (c) => c.json(await readBulkReport(ctx, c.get('principal'), c.req.valid('param').id), 200),
+  );
+
+  const SummaryRow = z
+    .object({
+      status: z.enum(ASSET_STATUSES),
+      category: z.string(),
+      assets: z.number().int(),
+      ratedCapacityKw: z.number().openapi({ description: 'Sum of the rated capacity of these assets' }),
+    })
+    .openapi('AssetSummaryRow');
+  app.openapi(
+    apiRoute({
+      method: 'get',
+      path: '/summary',
+      action: 'assets.read',
+      tags,
+      security,
+      summary: 'Count the visible assets matching the filters, with their rated capacity, by status and category',
+      request: { query: Filters },
+      responses: {
+        200: { description: 'One row per status and category that has assets', content: json(z.object({ items: z.array(SummaryRow) })) },
+        ...problemResponses(),
+      },
+    }),
+    async (c) => c.json({ items: await assetSummary(ctx, c.get('principal'), filtersOf(c.req.valid('query'))) }, 200),
+    validatingCodes(ctx, 'query', Filters),
   );
 
   app.openapi(

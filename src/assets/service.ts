@@ -793,6 +793,20 @@ export async function listAssets(ctx: Ctx, p: Principal, f: AssetFilter, page: {
   return { items, next: rows.length > page.limit ? items[items.length - 1].id : undefined };
 }
 
+/**
+ * How many visible assets match a filter, and their rated capacity, by status and category (the
+ * console's dashboard): counts only, no asset's own data.
+ */
+export async function assetSummary(ctx: Ctx, p: Principal, f: AssetFilter) {
+  const params: unknown[] = [];
+  const rows = await ctx.db.query<{ status: Asset['status']; category: string; assets: number; rated_capacity_kw: number }>(
+    `SELECT a.status, a.category, count(*)::int AS assets, coalesce(sum(a.rated_capacity_kw), 0)::float8 AS rated_capacity_kw
+       FROM asset a WHERE ${assetWhere(p, f, params)} GROUP BY a.status, a.category ORDER BY a.status, a.category`,
+    params,
+  );
+  return rows.map((r) => ({ status: r.status, category: r.category, assets: r.assets, ratedCapacityKw: Number(r.rated_capacity_kw) }));
+}
+
 /** Visible assets matching a filter, page by page in ID order (keyset, never OFFSET): memory stays flat. */
 export async function* assetPages(ctx: Ctx, p: Principal, f: AssetFilter, pageSize: number): AsyncGenerator<Asset[]> {
   let after = '';

@@ -78,11 +78,18 @@ export interface LandingLinks {
   console?: string;
 }
 
-export function landingLinks(baseUrl: string, issuer: string): LandingLinks {
+export function landingLinks(baseUrl: string, issuer: string, withConsole = false): LandingLinks {
   // The hub's own pages are linked relatively (they work whatever host the hub was reached at); an
   // external issuer's discovery document is absolute.
   const discovery = issuer === baseUrl ? '/.well-known/openid-configuration' : `${issuer}/.well-known/openid-configuration`;
-  return { docs: '/docs', openapi: '/openapi.json', openidConfiguration: discovery, api: '/api/v1', health: '/healthz' };
+  return {
+    docs: '/docs',
+    openapi: '/openapi.json',
+    openidConfiguration: discovery,
+    api: '/api/v1',
+    health: '/healthz',
+    ...(withConsole ? { console: '/console' } : {}),
+  };
 }
 
 const LANDING_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -162,10 +169,10 @@ function docsCsp(baseUrl: string): string {
  * GET / (landing page or JSON links), GET /docs (the Scalar API reference, its script from the hub)
  * and GET /assets/<name>.<hash>.<ext> (immutable).
  */
-export function pageRoutes(opts: { assets: PageAssets; baseUrl: string; issuer: string }) {
+export function pageRoutes(opts: { assets: PageAssets; baseUrl: string; issuer: string; console?: boolean }) {
   const app = new Hono();
   const script = apiReferenceAsset(opts.assets);
-  const links = landingLinks(opts.baseUrl, opts.issuer);
+  const links = landingLinks(opts.baseUrl, opts.issuer, opts.console);
   app.get('/', (c) => landing(c, links));
   app.get('/docs', async (c, next) => {
     const asset = await script();

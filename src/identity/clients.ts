@@ -255,7 +255,8 @@ export async function createClient(
 }
 
 function visible(p: Principal, params: unknown[]): string {
-  if (reach('clients.read', p.roles).all) return 'TRUE';
+  // The hub's own console client (no organisation, migration 031) is the hub's, not managed through this API.
+  if (reach('clients.read', p.roles).all) return 'organisation_id IS NOT NULL';
   params.push(p.organisationId);
   return `organisation_id = $${params.length}`;
 }
@@ -432,9 +433,30 @@ export async function ensureDevelopmentClient(
 /** The active client with this ID of an active organisation, as the OpenID provider reads it (IdentityHost.findClient). */
 export async function activeClientRow(db: Sql, clientId: string): Promise<ProviderClient | undefined> {
   const [r] = await db.query<ClientRow>(
-    `SELECT c.* FROM api_client c JOIN organisation o ON o.id = c.organisation_id
-    WHERE c.client_id = $1 AND c.status = 'ACTIVE' AND o.status = 'ACTIVE'`,
+    `SELECT c.* FROM api_client c LEFT JOIN organisation o ON o.id = c.organisation_id
+    WHERE c.client_id = $1 AND c.status = 'ACTIVE' AND (o.status = 'ACTIVE' OR c.organisation_id IS NULL)`,
     [clientId],
   );
   return r;
+}
+
+/** The console's client (migration 031): a public client for people of every organisation. */
+export const CONSOLE_CLIENT_ID = 'fmar-console';
+
+/**
+ * Point the console's client at this hub: its redirect URI (and where sign-out returns) is
+ * `<FMAR_BASE_URL>/console/`, its scopes every scope of the permission matrix (a person is granted
+ * only what their organisation and user role allow). Run at each start of a hub with the provider;
+ * the row changes only when the base URL or the matrix did. Configuration from the environment, not
+ * anyone's change of a record: no version, audit or event.
+ */
+export async function ensureConsoleClient(db: Sql, baseUrl: string): Promise<void> {
+  const redirectUris = [`${baseUrl.replace(/\/+$/, '')}/console/`];
+  const api = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].sort();
+  const scopes = ['openid', 'offline_access', 'email', 'profile', ...api];
+  await db.query(
+    `UPDATE api_client SET redirect_uris = $2::text[], scopes = $3::text[]
+      WHERE client_id = $1 AND organisation_id IS NULL AND (redirect_uris <> $2::text[] OR scopes <> $3::text[])`,
+    [CONSOLE_CLIENT_ID, redirectUris, scopes],
+  );
 }

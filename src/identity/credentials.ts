@@ -21,7 +21,7 @@ export function registerCredentials(db: Sql): Credentials {
         delegation: CredentialFacts['delegation'];
       }>(
         `SELECT o.status, to_jsonb(o.roles) AS roles, to_jsonb(o.dno_codes) AS dno_codes,
-                (SELECT status FROM api_client WHERE client_id = $2 AND organisation_id = COALESCE($5, o.id)) AS client_status,
+                (SELECT status FROM api_client WHERE client_id = $2 AND (organisation_id = COALESCE($5, o.id) OR (organisation_id IS NULL AND $3::text IS NOT NULL))) AS client_status,
                 (SELECT status FROM app_user WHERE id = $3 AND organisation_id = o.id) AS user_status,
                 (SELECT to_jsonb(d) FROM (SELECT status, delegator_id, delegate_id, valid_from, valid_to, asset_ids FROM delegation WHERE id = $4) d) AS delegation
            FROM organisation o WHERE o.id = $1`,

@@ -297,6 +297,29 @@ export async function acceptInvitation(ctx: Ctx, token: string, password: string
   });
 }
 
+/**
+ * Development only (src/demo/people.ts): give a demo person a new password, as demo client secrets
+ * are rotated at each start; the person stays ACTIVE. Audited as `user.password-set`.
+ */
+export async function setDemoPassword(ctx: Ctx, p: Principal, id: string, password: string): Promise<void> {
+  const hash = await hashPassword(password);
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    await changeVersioned(tx, ctx, p, now, {
+      table: 'app_user',
+      key: { id },
+      label: 'The person',
+      lock: async (t: Sql) => (await t.query<UserRow>(`SELECT * FROM app_user WHERE id = $1 AND status = 'ACTIVE' FOR UPDATE`, [id]))[0],
+      notFound: () => new Problem('USER-NOT-FOUND', `No active person ${id}.`),
+      set: () => ({ sql: `password_hash = $1, failed_logins = 0, locked_until = NULL`, params: [hash] }),
+      returning: '*',
+      toRecord: (r: UserRow) => r,
+      audit: (r: UserRow) => [{ action: 'user.password-set', recordType: 'user', recordId: id, organisationId: r.organisation_id }],
+      events: () => [],
+    });
+  });
+}
+
 /** Is this invitation token current? (for the page before the password is chosen) */
 export async function invitationFor(ctx: Ctx, token: string): Promise<{ email: string; name: string } | undefined> {
   const [row] = await ctx.db.query<{ email: string; name: string }>(

@@ -9,7 +9,7 @@ import type { HubConfig } from '../config';
 import type { Ctx } from '../context';
 import { failureLimiter } from '../http/rate-limit';
 import { resolveDelegation } from '../identity/delegations';
-import { activeClientRow } from '../identity/clients';
+import { activeClientRow, ensureConsoleClient } from '../identity/clients';
 import { accountScopes, checkLogin, findAccount } from '../identity/users';
 import type { Hub } from './setup';
 import { standardHooks } from '../hooks';
@@ -64,6 +64,8 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
       if (process.env.FMAR_LOG_IDENTITY) console.log(`[fmar] identity ${event}`, detail);
     },
   };
+  // The console's client (migration 031) signs people in back to this hub's /console/.
+  await ensureConsoleClient(db, cfg.baseUrl);
   let provider = buildProvider(host);
   const interactions = interactionHandler(() => provider, {
     db,

@@ -7,6 +7,7 @@ import { jwtTokenVerifier, type TokenVerifier } from '../access/tokens';
 import { consentSimulator, consentVerifierFromConfig } from '../consent/index';
 import type { HubConfig } from '../config';
 import { ulidSource } from '../ids';
+import { nodeConsoleFiles } from './console-files';
 import { nodePageAssets } from './page-assets';
 import type { Ports } from '../app';
 import { quietEventSink, systemClock, type Clock } from '../ports';
@@ -73,6 +74,7 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
     publishedJwks: async () => keys.publicJwks(),
     expectedMigrations: loadMigrations().map((m) => m.version),
     pageAssets: nodePageAssets(),
+    console: nodeConsoleFiles(),
   };
   const signer =
     cfg.mode === 'development'

@@ -1,0 +1,210 @@
+/**
+ * Sign-in for the console: authorization code + PKCE (RFC 7636, S256) as the public client
+ * `fmar-console` of the hub's own OpenID provider. Tokens live in this module's memory only (never
+ * in storage); the access token (5 minutes) is refreshed with the rotated refresh token before it
+ * expires. Only the PKCE verifier and state cross the redirect, in sessionStorage, and are removed
+ * when the code comes back.
+ */
+
+export const CLIENT_ID = 'fmar-console';
+const PENDING = 'fmar-console.pending';
+const SIGNED_OUT = 'signed-out';
+
+interface Discovery {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  revocation_endpoint?: string;
+  end_session_endpoint?: string;
+  scopes_supported?: string[];
+}
+
+interface Tokens {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+  expiresAt: number;
+}
+
+/** What the access token says about the person (read for the screens; the API checks it). */
+export interface Person {
+  sub: string;
+  organisationId: string;
+  userRole: 'ADMIN' | 'MEMBER' | 'VIEWER';
+  scopes: string[];
+  name?: string;
+  email?: string;
+}
+
+let discovery: Promise<Discovery> | undefined;
+let tokens: Tokens | undefined;
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+let refreshing: Promise<void> | undefined;
+
+/** Where the provider sends the person back: the console's own address (registered from FMAR_BASE_URL). */
+export const redirectUri = () => new URL('/console/', window.location.origin).href;
+
+function b64url(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+const random = (n = 32) => b64url(crypto.getRandomValues(new Uint8Array(n)));
+async function challenge(verifier: string): Promise<string> {
+  return b64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+}
+
+function discover(): Promise<Discovery> {
+  discovery ??= (async () => {
+    // The landing page's JSON names the discovery document (relative when the hub is its own issuer).
+    const links = (await (await fetch('/', { headers: { accept: 'application/json' } })).json()) as {
+      links: { openidConfiguration: { href: string } };
+    };
+    const res = await fetch(new URL(links.links.openidConfiguration.href, window.location.origin));
+    if (!res.ok) throw new Error(`OpenID discovery answered ${res.status}`);
+    return (await res.json()) as Discovery;
+  })().catch((e: unknown) => {
+    discovery = undefined;
+    throw e;
+  });
+  return discovery;
+}
+
+async function tokenRequest(body: Record<string, string>): Promise<void> {
+  const d = await discover();
+  const res = await fetch(d.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: CLIENT_ID, ...body }),
+  });
+  const out = (await res.json()) as {
+    access_token?: string;
+    refresh_token?: string;
+    id_token?: string;
+    expires_in?: number;
+    error?: string;
+    error_description?: string;
+  };
+  if (!res.ok || !out.access_token) throw new Error(`${out.error ?? res.status}: ${out.error_description ?? 'no access token'}`);
+  tokens = {
+    accessToken: out.access_token,
+    refreshToken: out.refresh_token ?? tokens?.refreshToken,
+    idToken: out.id_token ?? tokens?.idToken,
+    expiresAt: Date.now() + (out.expires_in ?? 300) * 1000,
+  };
+  scheduleRefresh();
+}
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  if (!tokens?.refreshToken) return;
+  // Refresh 30 seconds before expiry (at least 5 s from now).
+  refreshTimer = setTimeout(() => void refresh().catch(() => undefined), Math.max(5_000, tokens.expiresAt - Date.now() - 30_000));
+}
+
+/** A new access token from the refresh token (rotated); one request at a time. */
+export function refresh(): Promise<void> {
+  if (!tokens?.refreshToken) return Promise.reject(new Error('not signed in'));
+  refreshing ??= tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken }).finally(() => {
+    refreshing = undefined;
+  });
+  return refreshing;
+}
+
+/** Send the browser to the provider's sign-in page. */
+export async function signIn(): Promise<never> {
+  const d = await discover();
+  const verifier = random();
+  const state = random(16);
+  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state }));
+  // Every API scope the provider knows: the consent step grants the person only what their role allows.
+  const api = (d.scopes_supported ?? []).filter((s) => s.includes(':'));
+  const url = new URL(d.authorization_endpoint);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: CLIENT_ID,
+    redirect_uri: redirectUri(),
+    scope: ['openid', 'offline_access', 'profile', 'email', ...api].join(' '),
+    state,
+    code_challenge: await challenge(verifier),
+    code_challenge_method: 'S256',
+  }).toString();
+  window.location.assign(url.href);
+  return new Promise<never>(() => undefined);
+}
+
+/**
+ * At start: redeem a code the provider sent back, or report that the person has just signed out.
+ * Returns 'signed-in', 'signed-out' or 'anonymous' (then the caller signs in).
+ */
+export async function start(): Promise<'signed-in' | 'signed-out' | 'anonymous'> {
+  const params = new URLSearchParams(window.location.search);
+  const clean = () => window.history.replaceState(null, '', `${window.location.pathname}${window.location.hash}`);
+  if (params.get('state') === SIGNED_OUT && !params.has('code')) {
+    clean();
+    return 'signed-out';
+  }
+  const code = params.get('code');
+  const error = params.get('error');
+  if (!code && !error) return tokens ? 'signed-in' : 'anonymous';
+  const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as { verifier: string; state: string } | null;
+  sessionStorage.removeItem(PENDING);
+  clean();
+  if (error) throw new Error(`${error}: ${params.get('error_description') ?? ''}`);
+  if (!pending || pending.state !== params.get('state'))
+    throw new Error('The sign-in answer does not belong to this browser tab: sign in again.');
+  await tokenRequest({ grant_type: 'authorization_code', code: code!, redirect_uri: redirectUri(), code_verifier: pending.verifier });
+  return 'signed-in';
+}
+
+function claims(jwt: string): Record<string, unknown> {
+  const part = jwt.split('.')[1] ?? '';
+  const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
+}
+
+export function person(): Person | undefined {
+  if (!tokens) return undefined;
+  const at = claims(tokens.accessToken);
+  const id = tokens.idToken ? claims(tokens.idToken) : {};
+  return {
+    sub: String(at.sub),
+    organisationId: String(at.org),
+    userRole: at.user_role as Person['userRole'],
+    scopes: String(at.scope ?? '')
+      .split(' ')
+      .filter(Boolean),
+    name: typeof id.name === 'string' ? id.name : undefined,
+    email: typeof id.email === 'string' ? id.email : undefined,
+  };
+}
+
+/** The current access token, refreshed first when it is about to expire. */
+export async function accessToken(): Promise<string> {
+  if (!tokens) throw new Error('not signed in');
+  if (tokens.expiresAt - Date.now() < 10_000) await refresh();
+  return tokens.accessToken;
+}
+
+/** Revoke the refresh token, forget the tokens, and end the provider's session (it asks to confirm). */
+export async function signOut(): Promise<void> {
+  const d = await discover();
+  const held = tokens;
+  tokens = undefined;
+  clearTimeout(refreshTimer);
+  if (held?.refreshToken && d.revocation_endpoint)
+    await fetch(d.revocation_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: CLIENT_ID, token: held.refreshToken, token_type_hint: 'refresh_token' }),
+    }).catch(() => undefined);
+  if (!d.end_session_endpoint) return;
+  const url = new URL(d.end_session_endpoint);
+  url.search = new URLSearchParams({
+    client_id: CLIENT_ID,
+    post_logout_redirect_uri: redirectUri(),
+    state: SIGNED_OUT,
+    ...(held?.idToken ? { id_token_hint: held.idToken } : {}),
+  }).toString();
+  window.location.assign(url.href);
+}

@@ -1,0 +1,85 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { Admin, CustomRoutes, Resource } from 'react-admin';
+import { Route } from 'react-router-dom';
+import { AssetCreate, AssetList, AssetShow } from './assets';
+import { signIn, start } from './auth';
+import { BulkUpload } from './bulk';
+import { SwitchList } from './switches';
+import { Dashboard } from './dashboard';
+import { ConsoleLayout, theme } from './layout';
+import { dataProvider } from './data-provider';
+import { SessionContext, authProvider, session, useOrganisation } from './session';
+
+function Console() {
+  const s0 = session();
+  const org = useOrganisation(s0?.organisationId);
+  const s = session(org);
+  return (
+    <SessionContext.Provider value={s}>
+      <Admin
+        title="FMAR console"
+        dataProvider={dataProvider}
+        authProvider={authProvider}
+        dashboard={Dashboard}
+        layout={ConsoleLayout}
+        lightTheme={theme}
+        darkTheme={null}
+        requireAuth
+        disableTelemetry
+      >
+        {(scopes: string[]) => [
+          scopes.includes('assets:read') ? (
+            <Resource
+              key="assets"
+              name="assets"
+              list={AssetList}
+              show={AssetShow}
+              create={scopes.includes('assets:write') ? AssetCreate : undefined}
+              recordRepresentation="name"
+            />
+          ) : null,
+          scopes.includes('switches:read') ? <Resource key="switches" name="switches" list={SwitchList} /> : null,
+          scopes.includes('assets:write') ? (
+            <CustomRoutes key="bulk">
+              <Route path="/bulk" element={<BulkUpload />} />
+            </CustomRoutes>
+          ) : null,
+        ]}
+      </Admin>
+    </SessionContext.Provider>
+  );
+}
+
+function SignedOut() {
+  return (
+    <main style={{ font: '16px/1.5 system-ui, sans-serif', maxWidth: '40rem', margin: '3rem auto', padding: '0 1rem' }}>
+      <h1>FMAR console</h1>
+      <p>You are signed out.</p>
+      <button type="button" onClick={() => void signIn()} style={{ fontSize: 16, padding: '.5rem 1rem' }}>
+        Sign in
+      </button>
+    </main>
+  );
+}
+
+function Failed({ message }: { message: string }) {
+  return (
+    <main style={{ font: '16px/1.5 system-ui, sans-serif', maxWidth: '40rem', margin: '3rem auto', padding: '0 1rem' }}>
+      <h1>FMAR console</h1>
+      <p role="alert">Sign-in failed: {message}</p>
+      <button type="button" onClick={() => void signIn()} style={{ fontSize: 16, padding: '.5rem 1rem' }}>
+        Sign in again
+      </button>
+    </main>
+  );
+}
+
+const root = createRoot(document.getElementById('root')!);
+start().then(
+  (state) => {
+    if (state === 'anonymous') return void signIn();
+    root.render(<StrictMode>{state === 'signed-in' ? <Console /> : <SignedOut />}</StrictMode>);
+  },
+  (e: Error) => root.render(<Failed message={e.message} />),
+);
