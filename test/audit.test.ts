@@ -14,6 +14,8 @@ afterAll(async () => {
 });
 
 let counter = 0;
+/** A request ID the hub made (a ULID): audit records carry the ID of the request that wrote them. */
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const next = () => ++counter;
 
 async function count(table: string, where = 'TRUE', params: unknown[] = []): Promise<number> {
@@ -71,7 +73,12 @@ describe('every change writes its audit row and its event, in its transaction', 
       organisation_id: org.id,
       seq: null,
     });
-    expect(a.actor).toEqual({ sub: 'test-operator', org: DEMO.operator, client_id: `dev-${DEMO.operator}` });
+    expect(a.actor).toEqual({
+      sub: 'test-operator',
+      org: DEMO.operator,
+      client_id: `dev-${DEMO.operator}`,
+      request_id: expect.stringMatching(ULID),
+    });
     expect(new Date(a.occurred_at).toISOString()).toBe(org.recordedAt);
     let e = await lastEvent();
     expect(e).toMatchObject({ type: 'fmar.organisation.registered', subject: org.id, organisation_id: org.id });
@@ -597,7 +604,12 @@ describe('audit access (UC-05.06): query, export and read-logging', () => {
       organisation_id: null,
       detail: { filter: { organisationId: orgX, action: 'asset.*' }, limit: 7 },
     });
-    expect(a.actor).toEqual({ sub: 'test-operator', org: DEMO.operator, client_id: `dev-${DEMO.operator}` });
+    expect(a.actor).toEqual({
+      sub: 'test-operator',
+      org: DEMO.operator,
+      client_id: `dev-${DEMO.operator}`,
+      request_id: expect.stringMatching(ULID),
+    });
     expect(new Date(a.occurred_at).toISOString()).toBe(hub.clock.now().toISOString());
     // The log of reads is itself queryable.
     expect((await query(`recordType=audit&actorSub=test-operator&from=${hub.clock.now().toISOString()}`)).items[0]).toMatchObject({
