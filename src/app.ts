@@ -180,7 +180,14 @@ export function buildApp(ports: Ports) {
   routes.route('/audit', auditRoutes(ctx));
   routes.route('/', metricsRoutes(metrics));
   routes.route('/', dataReadRoutes(ctx));
-  routes.route('/cim', cimRoutes(ctx, { baseUrl: ports.config.baseUrl, maxBytes: ports.config.maxBulkBytes, parser: ports.cimParser }));
+  routes.route(
+    '/cim',
+    cimRoutes(ctx, {
+      baseUrl: ports.config.baseUrl,
+      maxBytes: ports.config.maxCimBytes ?? ports.config.maxBulkBytes,
+      parser: ports.cimParser,
+    }),
+  );
   routes.route('/events', eventRoutes(ctx, ports.config.baseUrl));
   routes.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));
   routes.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));

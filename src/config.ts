@@ -14,6 +14,8 @@ export interface HubConfig {
   jwks?: string;
   maxBodyBytes: number;
   maxBulkBytes: number;
+  /** FMAR_MAX_CIM_BYTES: one CIM import (request or job); default FMAR_MAX_BULK_BYTES (a Worker: 2 MiB, src/worker-config.ts). */
+  maxCimBytes: number;
   /** How long verified tokens and the credential facts behind them are cached (ms); 0 = not at all. */
   tokenCacheMs: number;
   authCacheMs: number;
@@ -182,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     jwks: env.FMAR_JWKS || undefined,
     maxBodyBytes: Number(env.FMAR_MAX_BODY_BYTES ?? 1_048_576),
     maxBulkBytes: Number(env.FMAR_MAX_BULK_BYTES ?? 64 * 1_048_576),
+    maxCimBytes: Number(env.FMAR_MAX_CIM_BYTES ?? env.FMAR_MAX_BULK_BYTES ?? 64 * 1_048_576),
     tokenCacheMs: Number(env.FMAR_TOKEN_CACHE_MS ?? 15_000),
     authCacheMs: Number(env.FMAR_AUTH_CACHE_MS ?? 5_000),
     sessionLimit: Number(env.FMAR_SESSION_LIMIT ?? 5),

@@ -30,8 +30,8 @@ export interface JobHost {
   /** The CloudEvents `source` of webhook deliveries: the hub's base URL. */
   source: string;
   production: boolean;
-  /** Bytes a CIM import job may read (FMAR_MAX_BULK_BYTES). */
-  maxBulkBytes: number;
+  /** Bytes a CIM import job may read (FMAR_MAX_CIM_BYTES). */
+  maxCimBytes: number;
   /** The name stored on the CIM import jobs this runner claims (host and process, or the Worker's invocation). */
   worker: string;
   /** Where CIM files are parsed (Node: a worker thread for large models); absent: in the runner itself. */
@@ -125,7 +125,7 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
     async run(h) {
       let n = 0;
       while (more(h)) {
-        const ran = await runCimJobsOnce(h.ctx, { worker: h.worker, leaseMs: DEFAULT_LEASE_MS, parser: h.cimParser }, h.maxBulkBytes, 1);
+        const ran = await runCimJobsOnce(h.ctx, { worker: h.worker, leaseMs: DEFAULT_LEASE_MS, parser: h.cimParser }, h.maxCimBytes, 1);
         if (!ran) break;
         n += ran;
       }

@@ -140,7 +140,7 @@ async function main() {
     ctx,
     source: cfg.baseUrl,
     production: cfg.mode === 'production',
-    maxBulkBytes: cfg.maxBulkBytes,
+    maxCimBytes: cfg.maxCimBytes,
     worker: `${hostname()}:${process.pid}`,
     cimParser: hub.ports.cimParser,
     registries: hub.ports.registries,

@@ -50,6 +50,8 @@ export interface AppConfig {
   /** Largest JSON body in bytes (bulk endpoints have their own limit). */
   maxBodyBytes: number;
   maxBulkBytes: number;
+  /** Largest CIM import (request or job files); absent: maxBulkBytes. */
+  maxCimBytes?: number;
   /** Requests per minute per API client and per organisation; 0 disables one. Absent: RATE_LIMIT_DEFAULTS. */
   rateLimit?: RateLimitSettings;
   /** Days between a switch request and the earliest day it can take effect (default 5). */

@@ -17,12 +17,21 @@ export interface WorkerEnv {
 }
 
 /**
- * FMAR_MAX_BULK_BYTES on a Worker unless set: one bulk or CIM request body (and a CIM import job's
- * files) is read whole into the isolate, whose heap is 128 MB. Measured (bench/worker-memory.ts):
+ * FMAR_MAX_BULK_BYTES on a Worker unless set: one bulk request body (CIM has its own bound, below)
+ * is read whole into the isolate, whose heap is 128 MB. Measured (bench/worker-memory.ts):
  * a bulk dry-run peaks at about 30 MB plus 7–8 times its body, so 4 MiB (about 13,600 NDJSON asset
  * rows) peaks near 70 MB (docs/workers.md, "Memory").
  */
 export const WORKER_MAX_BULK_BYTES = 4 * 1_048_576;
+
+/**
+ * FMAR_MAX_CIM_BYTES on a Worker unless set: CIM RDF/XML takes more memory per byte than NDJSON.
+ * Measured (bench/cim-memory.ts, the same parser in Node): parsing, merging and extracting a model
+ * grows the process by about 6.5 KB per object at 10,000 objects (3.1 MB of RDF/XML: 65 MB), so
+ * 4 MiB would come near the isolate's 128 MB with its base; 2 MiB (about 6,500 objects) stays near
+ * 45 MB of growth (docs/workers.md, "Memory").
+ */
+export const WORKER_MAX_CIM_BYTES = 2 * 1_048_576;
 
 /** Plain-string settings from the environment (bindings such as HYPERDRIVE are left out). */
 export function workerSettings(env: WorkerEnv): Record<string, string | undefined> {
@@ -46,6 +55,7 @@ export function databaseUrl(env: WorkerEnv): string {
 export function workerConfig(env: WorkerEnv, origin: string): HubConfig {
   const vars = workerSettings(env);
   if (!vars.FMAR_MAX_BULK_BYTES) vars.FMAR_MAX_BULK_BYTES = String(WORKER_MAX_BULK_BYTES);
+  if (!vars.FMAR_MAX_CIM_BYTES) vars.FMAR_MAX_CIM_BYTES = String(WORKER_MAX_CIM_BYTES);
   let cfg = loadConfig(vars);
   if (!vars.FMAR_BASE_URL) cfg = loadConfig({ ...vars, FMAR_BASE_URL: origin });
   databaseUrl(env);

@@ -328,7 +328,19 @@ describe('import (POST /api/v1/cim/import)', () => {
       headers: { authorization: `Bearer ${await hub.token('dno')}`, 'content-type': 'application/rdf+xml' },
     });
     expect(big.status).toBe(413);
-    expect(((await big.json()) as any).code).toMatch(/TOO-LARGE/);
+    expect(((await big.json()) as { code: string }).code).toBe('REQUEST-TOO-LARGE'); // the body limit, before the route
+    // FMAR_MAX_CIM_BYTES below the bulk limit (a Worker's 2 MiB): the CIM route refuses with its own rule.
+    const cimBound = buildApp({ ...hub.ports, config: { ...hub.ports.config, maxCimBytes: 2048 } });
+    const overCim = await cimBound.request('/api/v1/cim/import', {
+      method: 'POST',
+      body: dsoFile('1312345678907') + ' '.repeat(4096),
+      headers: { authorization: `Bearer ${await hub.token('dno')}`, 'content-type': 'application/rdf+xml' },
+    });
+    expect(overCim.status).toBe(413);
+    expect((await overCim.json()) as { code: string; detail: string }).toMatchObject({
+      code: 'CIM-XML-TOO-LARGE',
+      detail: 'An import is at most 2048 bytes.',
+    });
     expect(await rowCounts(hub.db)).toEqual(before);
   });
 

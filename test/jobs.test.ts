@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/config';
+import { ConfigError, loadConfig } from '../src/config';
 import { jsonLogger } from '../src/http/request-log';
 import {
   BACKGROUND_JOBS,
@@ -14,7 +14,7 @@ import {
   type BackgroundJob,
   type JobHost,
 } from '../src/jobs';
-import { WORKER_MAX_BULK_BYTES, misconfiguredResponse, workerConfig } from '../src/worker-config';
+import { WORKER_MAX_BULK_BYTES, WORKER_MAX_CIM_BYTES, misconfiguredResponse, workerConfig } from '../src/worker-config';
 import { testHub, type TestHub } from './harness';
 
 const wranglerToml = readFileSync(new URL('../wrangler.toml', import.meta.url), 'utf8');
@@ -164,7 +164,7 @@ describe('the every-minute jobs on a database', () => {
       ctx: hub.ctx,
       source: 'http://hub.test',
       production: false,
-      maxBulkBytes: 1_048_576,
+      maxCimBytes: 1_048_576,
       worker: 'test',
       deadline: Date.now() + 30_000,
     });
@@ -199,18 +199,25 @@ describe('the Worker’s settings (src/worker-config.ts)', () => {
       { ...db, FMAR_MODE: 'production', FMAR_BASE_URL: 'https://fmar.example', FMAR_ISSUER: 'https://id.example' },
       'https://w',
     );
-    expect([cfg.issuer, cfg.audience, cfg.maxBulkBytes, cfg.maxBodyBytes]).toEqual([
+    expect([cfg.issuer, cfg.audience, cfg.maxBulkBytes, cfg.maxCimBytes, cfg.maxBodyBytes]).toEqual([
       'https://id.example',
       'https://fmar.example/api',
       WORKER_MAX_BULK_BYTES,
+      WORKER_MAX_CIM_BYTES,
       1_048_576,
     ]);
-    expect(WORKER_MAX_BULK_BYTES).toBe(4_194_304);
+    expect([WORKER_MAX_BULK_BYTES, WORKER_MAX_CIM_BYTES]).toEqual([4_194_304, 2_097_152]);
     const over = workerConfig(
       { DATABASE_URL: 'postgres://u:p@h/db', FMAR_BASE_URL: 'https://a.example', FMAR_MAX_BULK_BYTES: '1000', FMAR_AUDIENCE: 'urn:fmar' },
       'https://w',
     );
     expect([over.maxBulkBytes, over.audience]).toEqual([1000, 'urn:fmar']);
+    // On Node a CIM import may be as large as a bulk load unless FMAR_MAX_CIM_BYTES says otherwise.
+    expect([
+      loadConfig({}).maxCimBytes,
+      loadConfig({ FMAR_MAX_BULK_BYTES: '5000' }).maxCimBytes,
+      loadConfig({ FMAR_MAX_CIM_BYTES: '7' }).maxCimBytes,
+    ]).toEqual([67_108_864, 5000, 7]);
   });
 
   it('development without FMAR_BASE_URL takes the URL the Worker was reached at', () => {

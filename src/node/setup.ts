@@ -66,6 +66,7 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
       mode: cfg.mode,
       maxBodyBytes: cfg.maxBodyBytes,
       maxBulkBytes: cfg.maxBulkBytes,
+      maxCimBytes: cfg.maxCimBytes,
       rateLimit: cfg.rateLimit,
       authCacheMs: cfg.authCacheMs,
       switchNoticeDays: cfg.switchNoticeDays,
