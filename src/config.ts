@@ -31,6 +31,8 @@ export interface HubConfig {
   analytics?: AnalyticsSettings;
   /** CIM import parsing on Node (src/node/cim-parser.ts): the parse thread's heap, and the size above which a thread parses. */
   parser: ParserSettings;
+  /** FMAR_SHUTDOWN_GRACE_MS: on SIGTERM, how long requests in flight and running jobs may take to finish (Node). */
+  shutdownGraceMs: number;
   /** FMAR_LOG_LEVEL: the structured log's level (src/http/request-log.ts); `info` logs a line per request. */
   logLevel: LogLevel;
 }
@@ -196,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     consent: consentSettings(env, mode, baseUrl),
     analytics: analyticsSettings(env),
     logLevel: logLevel(env),
+    shutdownGraceMs: wholeNumber(env, 'FMAR_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     parser: {
       maxMemoryMb: wholeNumber(env, 'FMAR_PARSER_MAX_MEMORY_MB', 2048, 16, 65_536),
       threadAboveBytes: wholeNumber(env, 'FMAR_PARSER_THREAD_ABOVE_BYTES', 1_048_576, 0, 1 << 30),

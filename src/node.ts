@@ -16,6 +16,7 @@ import { acquireLock, DataFolderHeld, type DataLock } from './node/lock';
 import { sealAudit } from './audit/audit';
 import { standardHooks } from './hooks';
 import { startJobTimers, type JobTimers } from './jobs';
+import { releaseCimLeases } from './cim/jobs';
 
 /** Node entry: `npm start`. Development mode seeds demo data and prints how to call the API. */
 async function main() {
@@ -136,12 +137,13 @@ async function main() {
   // Background work: the hub's jobs (src/jobs.ts, the same list a Worker runs from Cron Triggers),
   // each on its own timer; a commit that wrote events wakes webhook delivery at once.
   node.hub.ports.stalledJobs = () => jobs?.stalled() ?? ['(not started)'];
+  const worker = `${hostname()}:${process.pid}`;
   jobs = startJobTimers({
     ctx,
     source: cfg.baseUrl,
     production: cfg.mode === 'production',
     maxCimBytes: cfg.maxCimBytes,
-    worker: `${hostname()}:${process.pid}`,
+    worker,
     cimParser: hub.ports.cimParser,
     registries: hub.ports.registries,
     consent: hub.ports.consent,
@@ -177,18 +179,30 @@ async function main() {
   lock?.update({ ready: true });
   console.log(lines.join('\n'));
 
-  const stop = async () => {
+  // Graceful shutdown (docs/operations.md, "Shutdown"): stop accepting, let requests in flight and
+  // running jobs finish within FMAR_SHUTDOWN_GRACE_MS, give back job leases, seal, close the database.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ready = false;
+    const t0 = Date.now();
+    const log = node.hub.ports.log;
+    log?.write('info', 'shutdown', { signal, graceMs: cfg.shutdownGraceMs });
     for (const t of timers) clearInterval(t);
-    await jobs?.stop();
-    await node.close();
+    const left = () => Math.max(0, cfg.shutdownGraceMs - (Date.now() - t0));
+    const within = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, left()).unref())]);
+    await Promise.all([node.close(cfg.shutdownGraceMs), within(jobs?.stop() ?? Promise.resolve())]);
+    const released = await releaseCimLeases(db, worker, new Date()).catch(() => []);
     await sealAudit(db).catch(() => {});
     await db.close();
     lock?.release();
+    log?.write('info', 'stopped', { signal, durationMs: Date.now() - t0, leasesReleased: released.length });
     process.exit(0);
   };
   // stop() ends the process itself (process.exit): nothing waits on it.
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((e) => {

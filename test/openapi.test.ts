@@ -19,9 +19,14 @@ afterAll(async () => {
 
 // Not part of the JSON API: health, the documents themselves, the invitation page (HTML for people's
 // browsers), the consent service's signed revocation notices (application/jwt, docs/consent.md) and
-// the development-only consent-service simulator; the landing page, favicon and hashed page assets (src/http/pages.ts).
+// the development-only consent-service simulator; the landing page, favicon and hashed page assets (src/http/pages.ts);
+// the readiness probe (docs/operations.md); the console's page and its hashed files (src/http/console-routes.ts).
 const IGNORED = new Set([
   '/healthz',
+  '/readyz',
+  '/console',
+  '/console/',
+  '/console/assets/:name',
   '/openapi.json',
   '/docs',
   '/',

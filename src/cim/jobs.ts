@@ -322,6 +322,19 @@ class ClaimLost extends Error {}
 
 const leaseEnd = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
 
+/**
+ * Give back this worker's leases when it stops (graceful shutdown): its running jobs become claimable
+ * at once by another hub instead of after the lease. The attempt it gave up writes nothing more (its
+ * transaction was not committed), and counts against the job's attempts as a lost lease would.
+ */
+export async function releaseCimLeases(db: Sql, worker: string, now: Date): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `UPDATE cim_import_job SET lease_until = $2::timestamptz WHERE worker = $1 AND status = 'RUNNING' AND lease_until > $2::timestamptz RETURNING id`,
+    [worker, now.toISOString()],
+  );
+  return rows.map((r) => r.id);
+}
+
 /** Fail the jobs whose last attempt's lease ran out; their documents are dropped. */
 async function abandonExpired(ctx: Ctx): Promise<number> {
   const now = ctx.clock.now().toISOString();

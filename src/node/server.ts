@@ -27,7 +27,11 @@ export interface NodeHub {
   server: Server;
   /** The listening address, e.g. http://127.0.0.1:8080 */
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stop accepting connections and end idle ones at once; requests in flight may finish within
+   * `graceMs` (default 0), then their connections are cut. Resolves when every connection has ended.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -73,10 +77,11 @@ export async function startNodeHub(
     identity,
     server,
     url,
-    close: () =>
+    close: (graceMs = 0) =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
         server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), graceMs).unref();
       }),
   };
 }
