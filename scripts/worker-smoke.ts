@@ -146,9 +146,10 @@ async function call(
   base: string,
   method: string,
   path: string,
-  o: { token?: string; body?: unknown; form?: Record<string, string>; basic?: string } = {},
+  o: { token?: string; body?: unknown; form?: Record<string, string>; basic?: string; requestId?: string } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = {};
+  if (o.requestId) headers['x-request-id'] = o.requestId;
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   if (o.basic) headers.authorization = `Basic ${Buffer.from(o.basic).toString('base64')}`;
   let body: string | undefined;
@@ -643,8 +644,10 @@ async function main() {
     console.log(logOf(node));
     throw new Error('the Node hub did not answer /healthz');
   }
-  for (const route of COMPARED_ROUTES) {
-    const [w, n] = [await call(base, 'GET', route, { token }), await call(nodeBase, 'GET', route, { token })];
+  for (const [i, route] of COMPARED_ROUTES.entries()) {
+    // One request ID for both: a problem names its request (`instance`), and the two answers must be byte-equal.
+    const requestId = `smoke-compare-${i}`;
+    const [w, n] = [await call(base, 'GET', route, { token, requestId }), await call(nodeBase, 'GET', route, { token, requestId })];
     check(
       w.status === n.status && w.type === n.type && w.text === n.text,
       `GET ${route}: Worker = Node (${w.status})`,
