@@ -26,6 +26,17 @@ import { SignJWT, decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import postgres from 'postgres';
 
 const ROOT = new URL('..', import.meta.url).pathname;
+/**
+ * Every request of the smoke on a connection of its own. A CI run stopped once with "fetch failed"
+ * on the first request after a CLI call of several seconds: a kept-alive connection that the dev
+ * server closed while idle, reused at that moment. A fresh connection per request cannot meet a
+ * closed one, and the smoke is about the Worker's answers, not connection reuse.
+ */
+const fetch: typeof globalThis.fetch = (input, init = {}) => {
+  const headers = new Headers(init.headers);
+  headers.set('connection', 'close');
+  return globalThis.fetch(input, { ...init, headers });
+};
 const LIMIT_S = Number(process.env.FMAR_WORKER_SMOKE_TIMEOUT ?? 150);
 const started = Date.now();
 /** Budget for the gzipped Worker bundle (docs/workers.md, "Bundle budget"). */
@@ -680,7 +691,11 @@ async function main() {
 }
 
 main()
-  .catch((e: Error) => fail(`stopped: ${e.message}`))
+  .catch((e: Error) => {
+    fail(`stopped: ${e.message}${e.cause ? ` (${String((e.cause as Error).message ?? e.cause)})` : ''}`);
+    // What the runtimes said last: a stop is otherwise only "fetch failed".
+    for (const c of children) console.log(`--- ${c.spawnargs.slice(0, 3).join(' ')} (exit ${c.exitCode ?? c.signalCode ?? 'running'})\n${logOf(c).slice(-4000)}`);
+  })
   .finally(async () => {
     clearTimeout(timer);
     await cleanup();
