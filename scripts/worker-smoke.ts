@@ -694,7 +694,8 @@ main()
   .catch((e: Error) => {
     fail(`stopped: ${e.message}${e.cause ? ` (${String((e.cause as Error).message ?? e.cause)})` : ''}`);
     // What the runtimes said last: a stop is otherwise only "fetch failed".
-    for (const c of children) console.log(`--- ${c.spawnargs.slice(0, 3).join(' ')} (exit ${c.exitCode ?? c.signalCode ?? 'running'})\n${logOf(c).slice(-4000)}`);
+    for (const c of children)
+      console.log(`--- ${c.spawnargs.slice(0, 3).join(' ')} (exit ${c.exitCode ?? c.signalCode ?? 'running'})\n${logOf(c).slice(-4000)}`);
   })
   .finally(async () => {
     clearTimeout(timer);
