@@ -1,3 +1,4 @@
+import Group from '@mui/icons-material/Group';
 import UploadFile from '@mui/icons-material/UploadFile';
 import {
   AppBar,
@@ -37,6 +38,9 @@ function ConsoleMenu() {
       <Menu.DashboardItem />
       <Menu.ResourceItems />
       {permissions?.includes('assets:write') ? <Menu.Item to="/bulk" primaryText="Bulk upload" leftIcon={<UploadFile />} /> : null}
+      {['users:read', 'clients:read', 'delegations:read'].some((x) => permissions?.includes(x)) ? (
+        <Menu.Item to="/team" primaryText="Team and access" leftIcon={<Group />} />
+      ) : null}
     </Menu>
   );
 }
