@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { standardHooks } from '../src/hooks';
 import { silentLogger } from '../src/http/request-log';
 import { ensureConsoleBuilt } from '../src/node/console-build';
 import type { NodeHub } from '../src/node/server';
+import { deliverDue } from '../src/webhooks/delivery';
 import { DEMO, freePort, testDb } from './harness';
 
 /**
@@ -28,10 +30,13 @@ const present = existsSync(CHROMIUM);
 let node: NodeHub;
 let closeDb: () => Promise<void>;
 let person: { email: string; password: string };
+let db: Awaited<ReturnType<typeof testDb>>['db'];
 
 beforeAll(async () => {
   await ensureConsoleBuilt(() => undefined);
-  const { db, drop } = await testDb();
+  const made = await testDb();
+  db = made.db;
+  const drop = made.drop;
   closeDb = async () => {
     await db.close();
     await drop();
@@ -189,6 +194,76 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
       throw e;
     } finally {
       await page.close();
+    }
+  }, 240_000);
+
+  it('webhooks: subscribe a URL (secret shown once), see its dead letters and replay them, disable it', async () => {
+    // A receiver that refuses everything: deliveries to it become dead letters.
+    let received = 0;
+    const receiver: Server = createServer((req, res) => {
+      received++;
+      req.resume();
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    const page = await context.newPage();
+    try {
+      await page.goto(`${node.url}/console/#/webhooks`);
+      await page.getByRole('heading', { name: 'Webhook subscriptions' }).waitFor({ timeout: 60_000 });
+      const form = page.getByRole('form', { name: 'Subscribe a URL to events' });
+      await form.getByLabel('URL').fill(hookUrl);
+      await form.getByLabel('Event types').fill('fmar.asset.*');
+      await form.getByRole('button', { name: 'Subscribe' }).click();
+      await page.getByText(`${hookUrl} is subscribed to fmar.asset.*.`).waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('shown-once').textContent()).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
+      const subs = await asFsp<{ items: { id: string; url: string; eventTypes: string[]; enabled: boolean }[] }>('/webhooks');
+      const sub = subs.items.find((w) => w.url === hookUrl)!;
+      expect(sub).toMatchObject({ eventTypes: ['fmar.asset.*'], enabled: true });
+
+      // An asset event for the FSP, delivered once to a receiver that refuses it: a dead letter.
+      const token = await node.hub.signer!.sign({ sub: 'test-check', org: DEMO['fsp-a'], roles: ['FSP', 'AGGREGATOR'] });
+      const assets = (await (
+        await fetch(`${node.url}/api/v1/assets?limit=1`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { items: { id: string; version: number }[] };
+      const patched = await fetch(`${node.url}/api/v1/assets/${assets.items[0].id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'if-match': `"${assets.items[0].version}"` },
+        body: JSON.stringify({ name: 'Renamed for the webhook test' }),
+      });
+      expect(patched.status).toBe(200);
+      const report = await deliverDue(db, node.hub.ports.clock, { source: node.url, production: false, maxAttempts: 1 });
+      expect(received).toBeGreaterThanOrEqual(1);
+      expect(report).toMatchObject({ dead: received });
+      await page.reload();
+      const table = page.getByRole('table', { name: 'Webhook subscriptions of the organisation' });
+      const row = table.getByRole('row').filter({ hasText: hookUrl });
+      await row.waitFor({ timeout: 60_000 });
+      await row.getByRole('button', { name: `Dead letters of ${hookUrl}` }).click();
+      const dead = page.getByRole('table', { name: 'Deliveries that failed every attempt' });
+      await dead.getByRole('row').filter({ hasText: 'fmar.asset.' }).first().waitFor({ timeout: 30_000 });
+      await accessible(page, 'webhooks page');
+      if (process.env.FMAR_SCREENSHOTS) await page.screenshot({ path: 'docs/images/console-webhooks.png', fullPage: true });
+
+      // Replay: the dead letters are due again (PENDING), none left dead.
+      await page.getByRole('button', { name: 'Replay every dead letter' }).click();
+      await page.getByText(`The dead letters of ${hookUrl} are due again.`).waitFor({ timeout: 30_000 });
+      const after = await asFsp<{ items: { status: string }[] }>(`/webhooks/${sub.id}/deliveries`);
+      expect(after.items.map((d) => d.status)).toEqual(after.items.map(() => 'PENDING'));
+      expect(after.items.length).toBe(received);
+
+      // Disable: the API holds it disabled.
+      await row.getByRole('button', { name: `Disable ${hookUrl}` }).click();
+      await page.getByText(`${hookUrl} is disabled: nothing is sent to it.`).waitFor({ timeout: 30_000 });
+      const held = await asFsp<{ enabled: boolean }>(`/webhooks/${sub.id}`);
+      expect(held.enabled).toBe(false);
+      expect(outside).toEqual([]);
+    } catch (e) {
+      await page.screenshot({ path: join(tmpdir(), 'fmar-console-webhooks-failure.png'), fullPage: true }).catch(() => undefined);
+      throw e;
+    } finally {
+      await page.close();
+      receiver.close();
     }
   }, 240_000);
 });

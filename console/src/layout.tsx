@@ -1,4 +1,5 @@
 import Group from '@mui/icons-material/Group';
+import Webhook from '@mui/icons-material/Webhook';
 import UploadFile from '@mui/icons-material/UploadFile';
 import {
   AppBar,
@@ -41,6 +42,7 @@ function ConsoleMenu() {
       {['users:read', 'clients:read', 'delegations:read'].some((x) => permissions?.includes(x)) ? (
         <Menu.Item to="/team" primaryText="Team and access" leftIcon={<Group />} />
       ) : null}
+      {permissions?.includes('webhooks:read') ? <Menu.Item to="/webhooks" primaryText="Webhooks" leftIcon={<Webhook />} /> : null}
     </Menu>
   );
 }

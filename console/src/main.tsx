@@ -7,6 +7,7 @@ import { signIn, start } from './auth';
 import { BulkUpload } from './bulk';
 import { SwitchList } from './switches';
 import { TeamPage } from './team';
+import { WebhooksPage } from './webhooks';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -49,6 +50,11 @@ function Console() {
           ['users:read', 'clients:read', 'delegations:read'].some((x) => scopes.includes(x)) ? (
             <CustomRoutes key="team">
               <Route path="/team" element={<TeamPage />} />
+            </CustomRoutes>
+          ) : null,
+          scopes.includes('webhooks:read') ? (
+            <CustomRoutes key="webhooks">
+              <Route path="/webhooks" element={<WebhooksPage />} />
             </CustomRoutes>
           ) : null,
         ]}
