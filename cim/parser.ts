@@ -88,6 +88,11 @@ export interface CimObject {
   at: SourceLocation[];
   /** True once an rdf:ID (a definition, not only a description) was seen. */
   defined: boolean;
+  /**
+   * Described only in files that define nothing (`describesOnly` of CimDocument): absolute
+   * identifiers (`rdf:about="urn:uuid:…"`) that add properties to objects defined elsewhere.
+   */
+  addsOnly?: boolean;
 }
 
 /** The header classes read: IEC 61970-552 `md:FullModel`, DCAT `dcat:Dataset` (ENTSO-E NC, CGMES 3.1), UCA `exch:InstanceSet`. */
@@ -111,7 +116,23 @@ export interface CimDocument {
   objects: CimObject[];
   issues: CimIssue[];
   namespaces: Record<string, string>;
+  /**
+   * The file defines nothing: its header (if any) declares no profile, and no object has an
+   * rdf:ID, an IdentifiedObject property or a class outside IdentifiedObject (Name, NameType,
+   * PositionPoint). Such a file (a CGMES 3 SSH or SV written with `rdf:about="urn:uuid:…"` and no
+   * header) only adds properties to objects another file defines.
+   */
+  describesOnly?: boolean;
 }
+
+/** Classes that are not IdentifiedObjects, so carry no IdentifiedObject property even where they are defined. */
+const NOT_IDENTIFIED = new Set(['Name', 'NameType', 'PositionPoint']);
+const carriesIdentity = (o: CimObject) => {
+  if (o.defined || NOT_IDENTIFIED.has(o.className)) return true;
+  for (const k in o.properties) if (k.includes(':IdentifiedObject.')) return true;
+  for (const k in o.references) if (k.includes(':IdentifiedObject.')) return true;
+  return false;
+};
 
 export interface ParseLimits {
   maxBytes?: number;
@@ -587,5 +608,8 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       ...v.at,
     });
   }
-  return { file, header, objects, issues, namespaces: rootNs };
+  const declared = header ? header.profiles.length + (header.keywords?.length ?? 0) : 0;
+  const describesOnly = declared === 0 && objects.length > 0 && !objects.some(carriesIdentity);
+  if (describesOnly) for (const o of objects) o.addsOnly = true;
+  return { file, header, objects, issues, namespaces: rootNs, ...(describesOnly ? { describesOnly } : {}) };
 }

@@ -407,6 +407,60 @@ ${battery('c')
     expect([eq.equipment.map((e) => e.mrid), codesOf(eq.issues, 'CIM-MODEL-PARTIAL')]).toEqual([['p1'], []]);
   });
 
+  it('an SSH with absolute identifiers and no header: the file defines nothing, says so, nothing is extracted', () => {
+    // CGMES 3 writes every object as rdf:about="urn:uuid:…", in the EQ as in the SSH: what tells them apart here is content.
+    const sshBody = `<c:PowerElectronicsConnection rdf:about="urn:uuid:p1"><c:PowerElectronicsConnection.p>-2000</c:PowerElectronicsConnection.p><c:Equipment.inService>true</c:Equipment.inService></c:PowerElectronicsConnection>
+<c:BatteryUnit rdf:about="urn:uuid:u1"><c:BatteryUnit.storedE>5000</c:BatteryUnit.storedE></c:BatteryUnit>`;
+    const alone = digest([{ name: 'ssh.xml', content: doc({ c: CIM100 }, sshBody) }]);
+    expect([
+      alone.objects,
+      alone.equipment,
+      alone.used,
+      codesOf(alone.issues, 'CIM-MODEL-PARTIAL').map((i) => [i.message, i.file, i.line]),
+    ]).toEqual([
+      2,
+      [],
+      {},
+      [
+        [
+          '2 of 2 object(s) are only described and defined by no file of this import: ssh.xml defines nothing (no profile in a header, no rdf:ID, no IdentifiedObject name or mRID; objects named by rdf:about only), so it only adds properties to objects defined elsewhere, like a Steady State Hypothesis (SSH) without its Equipment (EQ) file; nothing is read from them.',
+          'ssh.xml',
+          3,
+        ],
+      ],
+    ]);
+    // With the EQ that defines the same objects (also by rdf:about, with names), the SSH adds to them: no such finding.
+    const eq = doc(
+      { c: CIM100 },
+      battery('c')
+        .replace(/rdf:ID="_/g, 'rdf:about="urn:uuid:')
+        .replace('rdf:resource="#_p1"', 'rdf:resource="urn:uuid:p1"'),
+    );
+    const both = digest([
+      { name: 'eq.xml', content: eq },
+      { name: 'ssh.xml', content: doc({ c: CIM100 }, sshBody) },
+    ]);
+    expect([both.equipment.map((e) => [e.mrid, e.input.connectionStatus]), codesOf(both.issues, 'CIM-MODEL-PARTIAL')]).toEqual([
+      [['p1', 'CONNECTED']],
+      [],
+    ]);
+    // The EQ alone, also without a header, is read: its objects carry names.
+    expect(digest([{ name: 'eq.xml', content: eq }]).equipment.map((e) => e.mrid)).toEqual(['p1']);
+    // A real one: the GMDM SSH (its exch:InstanceSet header names no profile), sent without its model.
+    const gmdm = digest([fixture(GMDM_SSH)]);
+    expect([gmdm.objects, gmdm.equipment, gmdm.used, codesOf(gmdm.issues, 'CIM-MODEL-PARTIAL').map((i) => [i.message, i.file])]).toEqual([
+      33,
+      [],
+      {},
+      [
+        [
+          `33 of 33 object(s) are only described and defined by no file of this import: ${GMDM_SSH} defines nothing (no profile in a header, no rdf:ID, no IdentifiedObject name or mRID; objects named by rdf:about only), so it only adds properties to objects defined elsewhere, like a Steady State Hypothesis (SSH) without its Equipment (EQ) file; nothing is read from them.`,
+          GMDM_SSH,
+        ],
+      ],
+    ]);
+  });
+
   it('an SSH without its EQ says so: every object only described, nothing extracted, nothing used', () => {
     const m = digest(SETS[1].map(fixture));
     expect([m.objects, m.equipment.length, m.used]).toEqual([178, 0, {}]);
