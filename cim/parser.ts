@@ -481,7 +481,7 @@ export function parseCimXml(
     for (const k in attrs) {
       if (k === 'xmlns' || k.startsWith('xmlns:')) {
         if (scope === parent) scope = { ...parent };
-        scope[k === 'xmlns' ? '' : k.slice(6)] = decodeXml(attrs[k]);
+        scope[k === 'xmlns' ? '' : k.slice(6)] = intern(decodeXml(attrs[k]));
       }
     }
     return scope;
