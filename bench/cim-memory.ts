@@ -33,7 +33,7 @@ async function child(objects: number) {
     const seconds = (performance.now() - t0) / 1000;
     const peak = process.resourceUsage().maxRSS * 1024;
     if (process.env.BENCH_CIM_LIVE === '0') {
-      console.log(JSON.stringify({ objects: m.objects, equipment: m.equipment.length, bytes, seconds, before, peak, live: NaN }));
+      console.log(JSON.stringify({ objects: m.objects, equipment: m.equipment.length, bytes, seconds, before, peak, live: null }));
       return;
     }
     // The merged model's own size: parsed again, the heap measured after a full collection with the model alive.
@@ -71,6 +71,7 @@ function main() {
         maxBuffer: 1 << 20,
       },
     );
+    console.error(out.trim());
     const r = JSON.parse(out.trim().split('\n').pop()!) as {
       objects: number;
       equipment: number;
@@ -78,7 +79,8 @@ function main() {
       seconds: number;
       before: number;
       peak: number;
-      live: number;
+      /** null when not measured (BENCH_CIM_LIVE=0). */
+      live: number | null;
     };
     rows.push([
       fmt(r.objects),
@@ -88,7 +90,7 @@ function main() {
       `${fmt(r.before / 1e6)} MB`,
       `${fmt(r.peak / 1e6)} MB`,
       `${fmt((r.peak - r.before) / r.objects)} B`,
-      `${fmt(r.live)} B`,
+      r.live === null ? '–' : `${fmt(r.live)} B`,
     ]);
     console.error(`${fmt(r.objects)} objects: ${rows[rows.length - 1].join(', ')}`);
   }

@@ -269,6 +269,20 @@ const NAMED = doc(
 );
 
 describe('names and organisations', () => {
+  it('a Name of type MPAN on the device (the Asset of the equipment) is the equipment’s MPAN, as on its usage point', () => {
+    const onAsset = NAMED.replace(
+      '<c:Name rdf:ID="_n2">',
+      '<c:NameType rdf:ID="_ntMpan"><c:NameType.name>MPAN</c:NameType.name></c:NameType>\n<c:Name rdf:ID="_n5"><c:Name.name>1312345678907</c:Name.name><c:Name.NameType rdf:resource="#_ntMpan"/><c:Name.IdentifiedObject rdf:resource="#_asset"/></c:Name>\n<c:Name rdf:ID="_n2">',
+    );
+    const m = digest([{ name: 'named.xml', content: onAsset }]);
+    expect(m.equipment.map((e) => [e.mrid, e.category, e.importMpan, e.exportMpan, e.mpans, e.input.importMpan])).toEqual([
+      ['pec', 'BESS', '1312345678907', undefined, [], '1312345678907'],
+    ]);
+    // The MPAN Name and its NameType were taken (one more of each than without it): used, not reported unused.
+    const without = digest([{ name: 'named.xml', content: NAMED }]);
+    expect([without.used.Name, without.used.NameType, m.used.Name, m.used.NameType]).toEqual([3, 3, 4, 4]);
+  });
+
   it('Names of a known type (IEC 61970-301 and nc:) become the equipment’s aliases or the organisation’s identifiers; others are not taken', () => {
     const m = digest([{ name: 'named.xml', content: NAMED }]);
     expect(m.equipment.map((e) => [e.mrid, e.names, e.input.aliases, e.organisationMrid, e.fspMrid])).toEqual([
