@@ -34,6 +34,12 @@ export interface ParsedModel {
 export interface DigestOptions {
   unit: PowerUnit;
   maxBytes: number;
+  /**
+   * Each file's content is taken out of `files` as it is read (the entry keeps its name, its
+   * content becomes ''), so the bytes can be collected once decoded: for a caller that holds them
+   * nowhere else (the parse thread), a large model is then held once, as text, not also as bytes.
+   */
+  release?: boolean;
 }
 
 const sizeOf = (c: string | Uint8Array) => (typeof c === 'string' ? c.length : c.byteLength);
@@ -43,10 +49,17 @@ export function digestCimFiles(files: CimFileInput[], o: DigestOptions, parsed?:
   const docs: CimDocument[] = [];
   let bytes = 0;
   let objects = 0;
-  for (const f of files) {
-    const doc = parseCimXml(f.content, f.name, { maxBytes: o.maxBytes });
+  for (let i = 0; i < files.length; i++) {
+    const { name } = files[i];
+    const size = sizeOf(files[i].content);
+    const take = () => {
+      const c = files[i].content;
+      if (o.release) files[i] = { name, content: '' };
+      return c;
+    };
+    const doc = parseCimXml(take, name, { maxBytes: o.maxBytes });
     docs.push(doc);
-    bytes += sizeOf(f.content);
+    bytes += size;
     objects += doc.objects.length;
     parsed?.(bytes, objects);
   }

@@ -226,7 +226,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       }
     }
 
-    // MPANs: Names of NameType MPAN on the equipment's usage points (or on the equipment itself).
+    // MPANs: Names of NameType MPAN on the equipment's usage points, on the equipment itself or on its Asset (the device).
     let importMpan: string | undefined;
     let exportMpan: string | undefined;
     const undirected: string[] = [];
@@ -236,7 +236,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
         .map((r) => get(r.key))
         .filter((x): x is CimObject => !!x),
     ];
-    for (const holder of [...new Set(ups), o]) {
+    for (const holder of [...new Set(ups), o, ...(asset ? [asset] : [])]) {
       for (const n of namesOf.get(holder.key) ?? []) {
         if (nameTypeOf(n.typeName)?.scheme !== 'mpan') continue;
         const v = n.value;

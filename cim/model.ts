@@ -25,9 +25,12 @@ const addsOnly = (h: CimHeaderInfo) =>
 /** Classes the register reads; any other class is kept in the bag and reported as not used. */
 export const USED_CLASSES = CIM_CLASSES_READ;
 
-/** An object only described (`rdf:about="#…"`, a fragment of some other document) and defined by no file here. */
+/**
+ * An object only described and defined by no file here: `rdf:about="#…"` (a fragment of some
+ * other document), or described only in files that define nothing (CimDocument.describesOnly).
+ */
 export function describedOnly(o: CimObject): boolean {
-  return !o.defined && o.ids.length > 0 && o.ids.every((id) => id.startsWith('#'));
+  return !o.defined && o.ids.length > 0 && (o.addsOnly === true || o.ids.every((id) => id.startsWith('#')));
 }
 
 export function mergeDocuments(docs: CimDocument[]): CimModel {
@@ -63,6 +66,7 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
           });
       }
       have.defined ||= o.defined;
+      if (have.addsOnly && !o.addsOnly) delete have.addsOnly;
       for (const id of o.ids) if (!have.ids.includes(id)) have.ids.push(id);
       have.at.push(...o.at);
       for (const [k, vs] of Object.entries(o.properties)) {
@@ -126,12 +130,18 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
   if (firstPartial) {
     const profiles = headers.flatMap((h) => h.profiles);
     const ssh = profiles.some((p) => /SteadyStateHypothesis/i.test(p)) && !profiles.some((p) => /Equipment/i.test(p));
+    const byContent = docs.filter((d) => d.describesOnly).map((d) => d.file);
     issues.push({
       code: 'CIM-MODEL-PARTIAL',
-      message:
-        `${partial} of ${objects.size} object(s) are only described (rdf:about="#…") and defined by no file of this import` +
-        (ssh ? ': a Steady State Hypothesis (SSH) without the Equipment (EQ) file it adds to' : '') +
-        '; nothing is read from them.',
+      message: firstPartial.addsOnly
+        ? `${partial} of ${objects.size} object(s) are only described and defined by no file of this import: ` +
+          (byContent.length === 1 ? `${byContent[0]} defines nothing` : `${byContent.join(', ')} define nothing`) +
+          ' (no profile in a header, no rdf:ID, no IdentifiedObject name or mRID; objects named by rdf:about only), so ' +
+          (byContent.length === 1 ? 'it only adds' : 'they only add') +
+          ' properties to objects defined elsewhere, like a Steady State Hypothesis (SSH) without its Equipment (EQ) file; nothing is read from them.'
+        : `${partial} of ${objects.size} object(s) are only described (rdf:about="#…") and defined by no file of this import` +
+          (ssh ? ': a Steady State Hypothesis (SSH) without the Equipment (EQ) file it adds to' : '') +
+          '; nothing is read from them.',
       object: firstPartial.key,
       ...firstPartial.at[0],
     });

@@ -88,6 +88,11 @@ export interface CimObject {
   at: SourceLocation[];
   /** True once an rdf:ID (a definition, not only a description) was seen. */
   defined: boolean;
+  /**
+   * Described only in files that define nothing (`describesOnly` of CimDocument): absolute
+   * identifiers (`rdf:about="urn:uuid:…"`) that add properties to objects defined elsewhere.
+   */
+  addsOnly?: boolean;
 }
 
 /** The header classes read: IEC 61970-552 `md:FullModel`, DCAT `dcat:Dataset` (ENTSO-E NC, CGMES 3.1), UCA `exch:InstanceSet`. */
@@ -111,11 +116,29 @@ export interface CimDocument {
   objects: CimObject[];
   issues: CimIssue[];
   namespaces: Record<string, string>;
+  /**
+   * The file defines nothing: its header (if any) declares no profile, and no object has an
+   * rdf:ID, an IdentifiedObject property or a class outside IdentifiedObject (Name, NameType,
+   * PositionPoint). Such a file (a CGMES 3 SSH or SV written with `rdf:about="urn:uuid:…"` and no
+   * header) only adds properties to objects another file defines.
+   */
+  describesOnly?: boolean;
 }
+
+/** Classes that are not IdentifiedObjects, so carry no IdentifiedObject property even where they are defined. */
+const NOT_IDENTIFIED = new Set(['Name', 'NameType', 'PositionPoint']);
+const carriesIdentity = (o: CimObject) => {
+  if (o.defined || NOT_IDENTIFIED.has(o.className)) return true;
+  for (const k in o.properties) if (k.includes(':IdentifiedObject.')) return true;
+  for (const k in o.references) if (k.includes(':IdentifiedObject.')) return true;
+  return false;
+};
 
 export interface ParseLimits {
   maxBytes?: number;
   maxDepth?: number;
+  /** Characters per slice of the document parsed at once (SLICE_CHARS); tests use small slices. */
+  sliceChars?: number;
 }
 export const DEFAULT_LIMITS = { maxBytes: 64 * 1024 * 1024, maxDepth: 32 };
 
@@ -167,6 +190,96 @@ export function decodeInput(input: string | Uint8Array, file: string, limits: Pa
 
 type Node = Record<string, unknown> & { ':@'?: Record<string, string> };
 
+/**
+ * The string as the engine's one shared copy (V8 internalises property names): equal identifiers
+ * share one string, and a string cut from the document's text no longer keeps that text alive.
+ */
+export function intern(s: string): string {
+  const o: Record<string, 0> = { [s]: 0 };
+  for (const k in o) return k;
+  return s;
+}
+
+/** Append to a list of values, created at the size of one (an empty list grows to hold 17). */
+function addValue<T>(into: Record<string, T[]>, key: string, v: T): void {
+  const l = into[key];
+  if (l) l.push(v);
+  else into[key] = [v];
+}
+
+/** Characters of the document per slice parsed at once (a slice holds whole top-level elements). */
+export const SLICE_CHARS = 1 << 21;
+
+/** The end of the tag starting at `at` (its '>'), quoted attribute values skipped; -1 if none. */
+function tagEnd(text: string, at: number): number {
+  for (let i = at + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 62) return i;
+    if (c === 34 || c === 39) {
+      i = text.indexOf(c === 34 ? '"' : "'", i + 1);
+      if (i === -1) return -1;
+    } else if (c === 60) return -1;
+  }
+  return -1;
+}
+
+/**
+ * Cut points of a document into slices of whole children of the root element, each slice at least
+ * `target` characters: `cuts[0]` is just after the root's start tag, each further cut just after a
+ * child of the root ends. Undefined when there is nothing to cut (a small document) or the text
+ * does not have the plain shape the cut needs (then the whole document is parsed at once, as before):
+ * one root element, comments, CDATA and processing instructions, no DOCTYPE.
+ */
+export function topLevelSlices(text: string, target: number): { rootStart: string; rootEnd: string; cuts: number[] } | undefined {
+  if (text.length <= target) return undefined;
+  const skip = (i: number): number => {
+    if (text.startsWith('<!--', i)) return end(text.indexOf('-->', i + 4), 3);
+    if (text.startsWith('<![CDATA[', i)) return end(text.indexOf(']]>', i + 9), 3);
+    if (text.startsWith('<?', i)) return end(text.indexOf('?>', i + 2), 2);
+    return -1;
+  };
+  const end = (at: number, n: number) => (at === -1 ? -1 : at + n);
+  let i = text.indexOf('<');
+  // The prolog: the declaration, processing instructions and comments.
+  for (;;) {
+    if (i === -1) return undefined;
+    const c = text.charCodeAt(i + 1);
+    if (c === 33 || c === 63) {
+      const next = skip(i);
+      if (next === -1) return undefined;
+      i = text.indexOf('<', next);
+    } else break;
+  }
+  const rootAt = i;
+  const rootTagEnd = tagEnd(text, rootAt);
+  if (rootTagEnd === -1 || text.charCodeAt(rootTagEnd - 1) === 47) return undefined;
+  const nameMatch = /^<([^\s/>]+)/.exec(text.slice(rootAt, Math.min(rootTagEnd + 1, rootAt + 1024)));
+  if (!nameMatch) return undefined;
+  const cuts = [rootTagEnd + 1];
+  let depth = 0;
+  let pos = rootTagEnd + 1;
+  for (;;) {
+    const j = text.indexOf('<', pos);
+    if (j === -1) return undefined;
+    const c = text.charCodeAt(j + 1);
+    if (c === 33 || c === 63) {
+      pos = skip(j);
+      if (pos === -1) return undefined;
+      continue;
+    }
+    const close = c === 47;
+    const e = close ? text.indexOf('>', j) : tagEnd(text, j);
+    if (e === -1) return undefined;
+    pos = e + 1;
+    if (close) {
+      if (--depth < 0) break; // the root's end tag
+    } else if (text.charCodeAt(e - 1) !== 47) depth++;
+    if (depth === 0 && pos - cuts[cuts.length - 1] >= target) cuts.push(pos);
+  }
+  if (cuts.length === 1) return undefined;
+  return { rootStart: text.slice(rootAt, rootTagEnd + 1), rootEnd: `</${nameMatch[1]}>`, cuts };
+}
+
 function headerKind(ns: string, local: string): CimHeaderKind | undefined {
   if (ns === MD && local === 'FullModel') return 'md:FullModel';
   if (ns === DCAT && local === 'Dataset') return 'dcat:Dataset';
@@ -210,8 +323,6 @@ const readByLocalName = (local: string) => {
   const cls = dot === -1 ? local : local.slice(0, dot);
   return CIM_CLASSES_READ.has(cls) || (dot !== -1 && CIM_ANCESTORS.has(cls));
 };
-/** Where the parser met the element (its metadata, under META). */
-const startOf = (n: Node) => (n[META] as { startIndex?: number } | undefined)?.startIndex;
 
 function tagOf(n: Node): string | undefined {
   for (const k in n) if (k !== ':@' && k !== '#text') return k;
@@ -219,9 +330,14 @@ function tagOf(n: Node): string | undefined {
 }
 
 /** Parse one file. Throws CimParseError for a document it refuses; reports everything else as issues. */
-export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limits: ParseLimits = {}): CimDocument {
+export function parseCimXml(
+  input: string | Uint8Array | (() => string | Uint8Array),
+  file = 'input.xml',
+  limits: ParseLimits = {},
+): CimDocument {
   const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
-  const text = decodeInput(input, file, limits);
+  // A function hands over the content (digestCimFiles' release): nothing here keeps the bytes once decoded.
+  const text = decodeInput(typeof input === 'function' ? input() : input, file, limits);
   const locate = lineIndex(text);
   const at = (offset: number | undefined): SourceLocation => {
     if (offset === undefined) return { file, line: 0, col: 0 };
@@ -242,33 +358,59 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
   // Depth before parsing, in one linear pass, so that no parser recursion sees a deep document.
   const tooDeep = depthExceededAt(text, maxDepth);
   if (tooDeep !== -1) throw new CimParseError('CIM-XML-TOO-DEEP', `${file} nests elements deeper than ${maxDepth} levels.`, at(tooDeep));
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
-  if (valid !== true) {
-    throw new CimParseError('CIM-XML-MALFORMED', `${file} is not well-formed XML: ${valid.err.msg}`, {
-      file,
-      line: valid.err.line,
-      col: valid.err.col,
-    });
+  // The document is parsed in slices of whole top-level elements (topLevelSlices), so that only one
+  // slice's tree is alive at a time; each slice is the root's start tag, some of its children and the
+  // root's end tag, a well-formed document exactly when that part of the original is.
+  const cut = topLevelSlices(text, limits.sliceChars ?? SLICE_CHARS);
+  const sliceCount = cut ? cut.cuts.length : 1;
+  const sliceText = (i: number): string => {
+    if (!cut) return text;
+    const from = cut.cuts[i];
+    const to = i + 1 < cut.cuts.length ? cut.cuts[i + 1] : text.length;
+    const head = i === 0 ? text.slice(0, from) : cut.rootStart;
+    return head + text.slice(from, to) + (to === text.length ? '' : cut.rootEnd);
+  };
+  /** Where slice i's own text starts in the document, less what its head adds before it. */
+  const sliceBase = (i: number) => (!cut || i === 0 ? 0 : cut.cuts[i] - cut.rootStart.length);
+  const malformed = (err: { msg: string; line: number; col: number }) =>
+    new CimParseError('CIM-XML-MALFORMED', `${file} is not well-formed XML: ${err.msg}`, { file, line: err.line, col: err.col });
+  // Every slice well-formed means the whole document is; on the first that is not, the whole document
+  // is checked, so a fault is reported exactly as a whole-document check reports it (line, column).
+  let whole = !cut;
+  if (cut) {
+    for (let i = 0; i < sliceCount; i++) {
+      if (XMLValidator.validate(sliceText(i), { allowBooleanAttributes: false }) === true) continue;
+      whole = true;
+      break;
+    }
   }
-  let tree: Node[];
-  try {
-    tree = new XMLParser({
-      preserveOrder: true,
-      ignoreAttributes: false,
-      attributeNamePrefix: '',
-      parseTagValue: false,
-      parseAttributeValue: false,
-      trimValues: true,
-      processEntities: false,
-      htmlEntities: false,
-      captureMetaData: true,
-      ignoreDeclaration: true,
-      ignorePiTags: true,
-      maxNestedTags: maxDepth + 2,
-    }).parse(text) as Node[];
-  } catch (e) {
-    throw new CimParseError('CIM-XML-MALFORMED', `${file} cannot be parsed: ${(e as Error).message}`);
+  if (whole) {
+    const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+    if (valid !== true) throw malformed(valid.err);
   }
+  const xmlParser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    processEntities: false,
+    htmlEntities: false,
+    captureMetaData: true,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    maxNestedTags: maxDepth + 2,
+  });
+  const parseSlice = (i: number): Node[] => {
+    try {
+      return xmlParser.parse(whole ? text : sliceText(i)) as Node[];
+    } catch (e) {
+      throw new CimParseError('CIM-XML-MALFORMED', `${file} cannot be parsed: ${(e as Error).message}`);
+    }
+  };
+  let base = 0;
+  let tree = parseSlice(0);
 
   const issues: CimIssue[] = [];
   const objects: CimObject[] = [];
@@ -339,7 +481,7 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     for (const k in attrs) {
       if (k === 'xmlns' || k.startsWith('xmlns:')) {
         if (scope === parent) scope = { ...parent };
-        scope[k === 'xmlns' ? '' : k.slice(6)] = decodeXml(attrs[k]);
+        scope[k === 'xmlns' ? '' : k.slice(6)] = intern(decodeXml(attrs[k]));
       }
     }
     return scope;
@@ -389,18 +531,36 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     return v;
   };
 
+  /** Where the parser met the element (its metadata, under META), as an offset into the document. */
+  const startOf = (n: Node) => {
+    const i = (n[META] as { startIndex?: number } | undefined)?.startIndex;
+    return i === undefined ? undefined : i + base;
+  };
+  // The root element (the same start tag heads every slice); not held, so each slice's tree can go.
   const rootNode = tree.find((n) => tagOf(n));
   if (!rootNode) throw new CimParseError('CIM-XML-NOT-RDF', `${file} has no root element.`);
   const rootTag = tagOf(rootNode)!;
   const rootScope = scopeOf(rootNode[':@'], { xml: 'http://www.w3.org/XML/1998/namespace' });
+  const rootAt = startOf(rootNode);
+
   rootScopeRef = rootScope;
   Object.assign(rootNs, Object.fromEntries(Object.entries(rootScope).filter(([p]) => p !== 'xml')));
   const rootName = resolve(rootTag, rootScope);
   if (!rootName || rootName.ns !== RDF || rootName.local !== 'RDF') {
-    throw new CimParseError('CIM-XML-NOT-RDF', `${file}: the root element is ${rootTag}, not rdf:RDF (${RDF}).`, at(startOf(rootNode)));
+    throw new CimParseError('CIM-XML-NOT-RDF', `${file}: the root element is ${rootTag}, not rdf:RDF (${RDF}).`, at(rootAt));
   }
 
   let anon = 0;
+  // Compact objects: identifiers are interned (one string however often a file names it, and none
+  // keeps the document's text alive), class keys computed once per class, value lists sized to fit.
+  const classKeys = new Map<string, string>();
+  const classKeyOf = (ns: string, local: string) => {
+    const k = ns + ' ' + local;
+    let v = classKeys.get(k);
+    if (v === undefined) classKeys.set(k, (v = ns === '' ? `cim:${local}` : canonicalName(ns, local)));
+    return v;
+  };
+  const keyOfId = (raw: string) => intern(normaliseId(raw));
   /** A node element (typed node or rdf:Description) → object; returns its key. */
   const nodeElement = (n: Node, parentScope: Record<string, string>): string | undefined => {
     const tag = tagOf(n)!;
@@ -445,22 +605,23 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
         u.classes.set(className, (u.classes.get(className) ?? 0) + 1);
       }
     }
-    const rawId = attrs.ID ?? attrs.about ?? attrs.nodeID;
+    const rawAttr = attrs.ID ?? attrs.about ?? attrs.nodeID;
+    const rawId = rawAttr === undefined ? undefined : intern(rawAttr);
     if (!rawId)
       issues.push({ code: 'CIM-ID-MISSING', message: `A ${className} has no rdf:ID or rdf:about; it was given a blank-node key.`, ...loc });
-    const key = rawId ? normaliseId(rawId) : `_:b${++anon}`;
+    const key = rawId ? keyOfId(rawId) : `_:b${++anon}`;
     const obj: CimObject = {
       key,
       ids: rawId ? [rawId] : [],
       classIri,
       className,
-      ...(written ? { writtenClassName: written } : {}),
-      classKey: byLocalName ? `cim:${className}` : canonicalName(classIri, className),
+      classKey: classKeyOf(byLocalName ? '' : classIri, className),
       properties: {},
       references: {},
       at: [loc],
       defined: attrs.ID !== undefined,
     };
+    if (written) obj.writtenClassName = written;
     const kind = headerKind(classIri, className);
     if (kind) header = { file, kind, about: rawId, profiles: [], dependentOn: [] };
     for (const p of props) {
@@ -495,17 +656,21 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       const nested = kids.length && !(kids.length === 1 && '#text' in kids[0]) ? elementsOf(p, ptag) : kids.length ? [] : kids;
       if (pattrs.resource !== undefined) {
         const raw = pattrs.resource;
-        if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) (obj.properties[pkey] ??= []).push(raw);
-        else (obj.references[pkey] ??= []).push({ key: normaliseId(raw), raw, at: plocOf() });
+        if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) addValue(obj.properties, pkey, intern(raw));
+        else {
+          const r = intern(raw);
+          addValue(obj.references, pkey, { key: keyOfId(r), raw: r, at: plocOf() });
+        }
       } else if (nested.length) {
         const ploc = plocOf();
         for (const c of nested) {
           const k = nodeElement(c, pscope);
-          if (k) (obj.references[pkey] ??= []).push({ key: k, raw: k, at: ploc });
+          if (k) addValue(obj.references, pkey, { key: k, raw: k, at: ploc });
         }
       } else {
         const value = textOf(p, ptag);
-        (obj.properties[pkey] ??= []).push(value);
+        // Short values repeat (flags, ratings, an mRID that is also the identifier): one copy each.
+        addValue(obj.properties, pkey, value.length <= 64 ? intern(value) : value);
         const dot = pname ? pname.local.indexOf('.') : -1;
         const c = dot >= 0 ? pname!.local.charCodeAt(dot + 1) : 0;
         if (c >= 65 && c <= 90 && pname!.ns !== MD && value !== '') {
@@ -562,9 +727,15 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
     return key;
   };
 
-  for (const n of childrenOf(rootNode, rootTag)) {
-    if (tagOf(n)) nodeElement(n, rootScope);
+  for (let i = 0; ;) {
+    const sliceRoot = tree.find((n) => tagOf(n));
+    if (sliceRoot) for (const n of childrenOf(sliceRoot, rootTag)) if (tagOf(n)) nodeElement(n, rootScope);
+    if (whole || ++i >= sliceCount) break;
+    tree = [];
+    base = sliceBase(i);
+    tree = parseSlice(i);
   }
+  tree = [];
   for (const [ns, u] of unknownNs) {
     const classes = [...u.classes].map(([c, n]) => `${c} ×${n}`);
     const props = [...u.properties].sort();
@@ -587,5 +758,8 @@ export function parseCimXml(input: string | Uint8Array, file = 'input.xml', limi
       ...v.at,
     });
   }
-  return { file, header, objects, issues, namespaces: rootNs };
+  const declared = header ? header.profiles.length + (header.keywords?.length ?? 0) : 0;
+  const describesOnly = declared === 0 && objects.length > 0 && !objects.some(carriesIdentity);
+  if (describesOnly) for (const o of objects) o.addsOnly = true;
+  return { file, header, objects, issues, namespaces: rootNs, ...(describesOnly ? { describesOnly } : {}) };
 }

@@ -269,6 +269,20 @@ const NAMED = doc(
 );
 
 describe('names and organisations', () => {
+  it('a Name of type MPAN on the device (the Asset of the equipment) is the equipment’s MPAN, as on its usage point', () => {
+    const onAsset = NAMED.replace(
+      '<c:Name rdf:ID="_n2">',
+      '<c:NameType rdf:ID="_ntMpan"><c:NameType.name>MPAN</c:NameType.name></c:NameType>\n<c:Name rdf:ID="_n5"><c:Name.name>1312345678907</c:Name.name><c:Name.NameType rdf:resource="#_ntMpan"/><c:Name.IdentifiedObject rdf:resource="#_asset"/></c:Name>\n<c:Name rdf:ID="_n2">',
+    );
+    const m = digest([{ name: 'named.xml', content: onAsset }]);
+    expect(m.equipment.map((e) => [e.mrid, e.category, e.importMpan, e.exportMpan, e.mpans, e.input.importMpan])).toEqual([
+      ['pec', 'BESS', '1312345678907', undefined, [], '1312345678907'],
+    ]);
+    // The MPAN Name and its NameType were taken (one more of each than without it): used, not reported unused.
+    const without = digest([{ name: 'named.xml', content: NAMED }]);
+    expect([without.used.Name, without.used.NameType, m.used.Name, m.used.NameType]).toEqual([3, 3, 4, 4]);
+  });
+
   it('Names of a known type (IEC 61970-301 and nc:) become the equipment’s aliases or the organisation’s identifiers; others are not taken', () => {
     const m = digest([{ name: 'named.xml', content: NAMED }]);
     expect(m.equipment.map((e) => [e.mrid, e.names, e.input.aliases, e.organisationMrid, e.fspMrid])).toEqual([
@@ -405,6 +419,60 @@ ${battery('c')
     // The same objects under an equipment profile are read.
     const eq = digest([{ name: 'eq.xml', content: ssh('http://iec.ch/TC57/ns/CIM/CoreEquipment-EU/3.0') }]);
     expect([eq.equipment.map((e) => e.mrid), codesOf(eq.issues, 'CIM-MODEL-PARTIAL')]).toEqual([['p1'], []]);
+  });
+
+  it('an SSH with absolute identifiers and no header: the file defines nothing, says so, nothing is extracted', () => {
+    // CGMES 3 writes every object as rdf:about="urn:uuid:…", in the EQ as in the SSH: what tells them apart here is content.
+    const sshBody = `<c:PowerElectronicsConnection rdf:about="urn:uuid:p1"><c:PowerElectronicsConnection.p>-2000</c:PowerElectronicsConnection.p><c:Equipment.inService>true</c:Equipment.inService></c:PowerElectronicsConnection>
+<c:BatteryUnit rdf:about="urn:uuid:u1"><c:BatteryUnit.storedE>5000</c:BatteryUnit.storedE></c:BatteryUnit>`;
+    const alone = digest([{ name: 'ssh.xml', content: doc({ c: CIM100 }, sshBody) }]);
+    expect([
+      alone.objects,
+      alone.equipment,
+      alone.used,
+      codesOf(alone.issues, 'CIM-MODEL-PARTIAL').map((i) => [i.message, i.file, i.line]),
+    ]).toEqual([
+      2,
+      [],
+      {},
+      [
+        [
+          '2 of 2 object(s) are only described and defined by no file of this import: ssh.xml defines nothing (no profile in a header, no rdf:ID, no IdentifiedObject name or mRID; objects named by rdf:about only), so it only adds properties to objects defined elsewhere, like a Steady State Hypothesis (SSH) without its Equipment (EQ) file; nothing is read from them.',
+          'ssh.xml',
+          3,
+        ],
+      ],
+    ]);
+    // With the EQ that defines the same objects (also by rdf:about, with names), the SSH adds to them: no such finding.
+    const eq = doc(
+      { c: CIM100 },
+      battery('c')
+        .replace(/rdf:ID="_/g, 'rdf:about="urn:uuid:')
+        .replace('rdf:resource="#_p1"', 'rdf:resource="urn:uuid:p1"'),
+    );
+    const both = digest([
+      { name: 'eq.xml', content: eq },
+      { name: 'ssh.xml', content: doc({ c: CIM100 }, sshBody) },
+    ]);
+    expect([both.equipment.map((e) => [e.mrid, e.input.connectionStatus]), codesOf(both.issues, 'CIM-MODEL-PARTIAL')]).toEqual([
+      [['p1', 'CONNECTED']],
+      [],
+    ]);
+    // The EQ alone, also without a header, is read: its objects carry names.
+    expect(digest([{ name: 'eq.xml', content: eq }]).equipment.map((e) => e.mrid)).toEqual(['p1']);
+    // A real one: the GMDM SSH (its exch:InstanceSet header names no profile), sent without its model.
+    const gmdm = digest([fixture(GMDM_SSH)]);
+    expect([gmdm.objects, gmdm.equipment, gmdm.used, codesOf(gmdm.issues, 'CIM-MODEL-PARTIAL').map((i) => [i.message, i.file])]).toEqual([
+      33,
+      [],
+      {},
+      [
+        [
+          `33 of 33 object(s) are only described and defined by no file of this import: ${GMDM_SSH} defines nothing (no profile in a header, no rdf:ID, no IdentifiedObject name or mRID; objects named by rdf:about only), so it only adds properties to objects defined elsewhere, like a Steady State Hypothesis (SSH) without its Equipment (EQ) file; nothing is read from them.`,
+          GMDM_SSH,
+        ],
+      ],
+    ]);
   });
 
   it('an SSH without its EQ says so: every object only described, nothing extracted, nothing used', () => {

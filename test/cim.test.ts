@@ -21,6 +21,7 @@ import {
   type CimAssetInput,
   type CimModel,
 } from '../cim/index';
+import { SLICE_CHARS, topLevelSlices } from '../cim/parser';
 import { RULES } from '../src/rules';
 
 /** The cim/ library on its own: mRIDs, the profile document, golden files from other tools, hostile XML. */
@@ -288,6 +289,41 @@ describe('hostile and malformed XML', () => {
     // A namespace the hub does not know: its CIM class is read by local name, and the report says so.
     expect(d.objects.map((o) => o.classKey)).toEqual(['cim:BatteryUnit', 'cim:BatteryUnit']);
     expect(d.issues.map((i) => [i.code, i.namespace])).toEqual([['CIM-NAMESPACE-UNKNOWN', 'urn:not-cim']]);
+  });
+});
+
+describe('parsing in slices of top-level elements', () => {
+  const FILES = [EQ, SSH, NEPLAN, CIMHUB, TEXEL, GMDM_PLAN, GMDM_SSH];
+  it.each(FILES)('%s: the same objects, issues and locations whatever the slice size', (f) => {
+    const whole = parseCimXml(raw(f), f);
+    // The documents are smaller than one default slice: parsed whole, as before.
+    expect(topLevelSlices(raw(f).toString('utf8'), SLICE_CHARS)).toBe(undefined);
+    const cut = topLevelSlices(raw(f).toString('utf8'), 300)!;
+    expect(cut.cuts.length).toBeGreaterThan(10);
+    for (const sliceChars of [1, 300, 5000]) expect(parseCimXml(raw(f), f, { sliceChars })).toEqual(whole);
+  });
+
+  it('a fault in a later slice: refused with the line and column a whole-document check gives', () => {
+    const body = Array.from(
+      { length: 200 },
+      (_, i) => `<cim:Asset rdf:ID="_a${i}">\n  <cim:IdentifiedObject.name>a${i}</cim:IdentifiedObject.name>\n</cim:Asset>`,
+    );
+    body[150] = body[150].replace('</cim:IdentifiedObject.name>', '</cim:IdentifiedObject.nam>');
+    const text = `<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/CIM100#">\n${body.join('\n')}\n</rdf:RDF>`;
+    const fault = (sliceChars?: number) => {
+      try {
+        parseCimXml(text, 'x.xml', sliceChars ? { sliceChars } : {});
+      } catch (e) {
+        return [(e as CimParseError).code, (e as CimParseError).message, (e as CimParseError).location];
+      }
+      return 'parsed';
+    };
+    expect(fault(200)).toEqual(fault());
+    expect(fault()).toEqual([
+      'CIM-XML-MALFORMED',
+      "x.xml is not well-formed XML: Expected closing tag 'cim:IdentifiedObject.name' (opened in line 454, col 3) instead of closing tag 'cim:IdentifiedObject.nam'.",
+      { file: 'x.xml', line: 454, col: 34 },
+    ]);
   });
 });
 

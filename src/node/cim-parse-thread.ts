@@ -14,7 +14,8 @@ const send = (m: ParseReply) => port.postMessage(m);
 function* replies(): Generator<ParseReply> {
   let model;
   try {
-    model = digestCimFiles(files, options, (bytes, objects) => {
+    // The thread holds the only copy of the files (moved to it, not copied): each is let go once decoded.
+    model = digestCimFiles(files, { ...options, release: true }, (bytes, objects) => {
       send({ kind: 'parsed', bytes, objects });
     });
   } catch (e) {
