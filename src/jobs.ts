@@ -56,7 +56,7 @@ async function runLogged(job: BackgroundJob, h: JobHost): Promise<number> {
   // A run is a trace of its own: a root span, whatever called it.
   const span = h.tracer?.startSpan(`job ${job.name}`, { kind: SpanKind.INTERNAL, attributes: { 'fmar.job.name': job.name } }, ROOT_CONTEXT);
   try {
-    const did = span ? await context.with(trace.setSpan(ROOT_CONTEXT, span), () => job.run(h)) : await job.run(h);
+    const did = span?.isRecording() ? await context.with(trace.setSpan(ROOT_CONTEXT, span), () => job.run(h)) : await job.run(h);
     span?.setAttribute('fmar.job.did', did);
     h.log?.write(did > 0 ? 'info' : 'debug', 'job', {
       job: job.name,

@@ -230,6 +230,18 @@ describe('with an OTLP endpoint', () => {
     expect(line.traceId).toBe(spans[0].traceId);
   });
 
+  it("follows the caller's sampling decision: a traceparent not sampled (flags 00) exports nothing of that request", async () => {
+    const unsampled = 'c'.repeat(32);
+    const r = await fetch(`${base}/api/v1/catalogues`, {
+      headers: { authorization: `Bearer ${await token('fsp-a')}`, traceparent: `00-${unsampled}-${PARENT}-00` },
+    });
+    expect(r.status).toBe(200);
+    await tracing.flush();
+    expect(receiver.spans.filter((s) => s.traceId === unsampled)).toEqual([]);
+    // The log line still names the trace the caller will look for.
+    expect(lines.find((l) => l.requestId === unsampled)!.traceId).toBe(unsampled);
+  });
+
   it('exports a background job run as a root span, its statements as children', async () => {
     const [{ n }] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE seq IS NULL`);
     expect(n).toBeGreaterThan(0);

@@ -77,7 +77,8 @@ export function requestLog(log: Logger, fresh: () => string, o: RequestLogOption
     c.set('requestId', id);
     const t0 = now();
     const traced = o.tracer && startRequestSpan(o.tracer, c.req.method, (n) => c.req.header(n));
-    if (traced) {
+    // A span the sampler dropped is not made active: its request then pays nothing for context propagation.
+    if (traced?.span.isRecording()) {
       try {
         await otelContext.with(traced.context, next);
       } catch (e) {

@@ -173,6 +173,6 @@ function observeIdentity(listener: Listener, o: { log?: Logger; metrics?: HubMet
       if (o.log)
         writeRequestLine(o.log, { requestId: id, method, route, status, ms, code, trace: traced ? traceFields(traced.span) : undefined });
     });
-    return traced ? context.with(traced.context, () => listener(req, res)) : listener(req, res);
+    return traced?.span.isRecording() ? context.with(traced.context, () => listener(req, res)) : listener(req, res);
   };
 }
