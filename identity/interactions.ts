@@ -71,10 +71,13 @@ ${refused.length ? `<p>Not granted (your role does not include them):</p><ul>${r
  * The sign-in and consent screens of the authorization code flow: plain server-rendered HTML
  * forms, no script. Returns false for paths it does not serve.
  */
+/** The sign-in screens' paths: `/interaction/<uid>` and its `login`, `confirm` and `abort` forms. */
+export const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/;
+
 export function interactionHandler(provider: () => Provider, host: InteractionHost) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://local');
-    const m = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/.exec(url.pathname);
+    const m = INTERACTION_PATH.exec(url.pathname);
     if (!m) return false;
     const [, uid, action] = m;
     const p = provider();

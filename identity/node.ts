@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 
 export { buildProvider, type IdentityHost, type Account, type DelegationOutcome, type FailureLimiter } from './provider';
-export { interactionHandler, type InteractionHost } from './interactions';
+export { INTERACTION_PATH, interactionHandler, type InteractionHost } from './interactions';
 export { sweepOidc, limitSessions, clientMetadata } from './adapter';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;

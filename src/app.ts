@@ -46,6 +46,7 @@ import { localCliRoutes } from './access/local-cli';
 import { jsonLogger, requestLog, silentLogger, type Logger } from './http/request-log';
 import { hubMetrics, type HubMetrics } from './http/metrics';
 import { metricsRoutes } from './operations/routes';
+import type { Tracer } from '@opentelemetry/api';
 
 /** Where unhandled errors go when the app was given no logger. */
 const consoleErrors = jsonLogger('error', (line) => console.error(line));
@@ -68,15 +69,13 @@ export function buildApp(ports: Ports) {
     hooks: standardHooks(),
   };
   const app = new OpenAPIHono<AuthEnv>();
-  // Outermost: a request ID for every request (answered in X-Request-Id, in problem bodies and audit records) and its log line.
+  // Outermost: a request ID for every request (answered in X-Request-Id, in problem bodies and audit records), its log line and span.
   const metrics = ports.metrics ?? hubMetrics(ports.db, () => ports.clock.now());
+  // Data quality counts its evaluations (src/http/metrics.ts).
+  ctx.metrics = metrics;
   app.use(
     '*',
-    requestLog(
-      ports.log ?? silentLogger,
-      () => ports.ids.next(),
-      (o) => metrics.request(o),
-    ),
+    requestLog(ports.log ?? silentLogger, () => ports.ids.next(), { observe: (o) => metrics.request(o), tracer: ports.tracer }),
   );
 
   app.onError((err, c) => {
@@ -321,6 +320,8 @@ export interface Ports {
   expectedMigrations?: string[];
   /** The background job loop of this process: the jobs that stalled (none: alive). Absent: no loop here (Workers run Cron Triggers). */
   stalledJobs?: () => string[];
+  /** Traces (src/http/tracing.ts): a span per request; absent (no OTLP endpoint configured): no tracing at all. */
+  tracer?: Tracer;
   /** Metrics (src/http/metrics.ts); absent: the app makes its own. Node shares one with its OpenID provider (tokens issued). */
   metrics?: HubMetrics;
   /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */

@@ -2,6 +2,7 @@ import type { ConsentVerifier } from './kernel/consent-port';
 import type { Hooks } from './kernel/hooks';
 import type { Clock, IdSource } from './ports';
 import type { Db } from './storage/db';
+import type { DomainMetrics } from './http/metrics';
 
 /** What the domain modules need: the database, time and identifiers. Shared by the API, CLI and jobs. */
 export interface Ctx {
@@ -12,4 +13,6 @@ export interface Ctx {
   consent?: ConsentVerifier;
   /** Cross-domain effects run in a change's transaction (src/kernel/hooks.ts), registered by standardHooks (src/hooks.ts). */
   hooks: Hooks;
+  /** Counters the domains report to (src/http/metrics.ts: data-quality evaluations); absent: nothing is counted. */
+  metrics?: DomainMetrics;
 }

@@ -1,4 +1,6 @@
+import { ROOT_CONTEXT, SpanKind, context, trace, type Tracer } from '@opentelemetry/api';
 import { purgeDpopReplays } from '../identity/index';
+import { spanFailed } from './http/tracing';
 import type { Logger } from './http/request-log';
 import { sweepOidc } from '../identity/node';
 import { systemPrincipal } from './access/principal';
@@ -44,22 +46,36 @@ export interface JobHost {
   deadline?: number;
   /** A JSON line per run (src/http/request-log.ts): `info` when it did something or failed, `debug` when idle. */
   log?: Logger;
+  /** A span per run, the root of its database statements' spans (src/http/tracing.ts); absent: no tracing. */
+  tracer?: Tracer;
 }
 
-/** Run one job, timed, and write its log line; returns what it did, or throws its error after logging it. */
+/** Run one job, timed, and write its log line (and end its span); returns what it did, or throws its error after logging it. */
 async function runLogged(job: BackgroundJob, h: JobHost): Promise<number> {
   const t0 = performance.now();
+  // A run is a trace of its own: a root span, whatever called it.
+  const span = h.tracer?.startSpan(`job ${job.name}`, { kind: SpanKind.INTERNAL, attributes: { 'fmar.job.name': job.name } }, ROOT_CONTEXT);
   try {
-    const did = await job.run(h);
-    h.log?.write(did > 0 ? 'info' : 'debug', 'job', { job: job.name, did, durationMs: Math.round((performance.now() - t0) * 10) / 10 });
+    const did = span?.isRecording() ? await context.with(trace.setSpan(ROOT_CONTEXT, span), () => job.run(h)) : await job.run(h);
+    span?.setAttribute('fmar.job.did', did);
+    h.log?.write(did > 0 ? 'info' : 'debug', 'job', {
+      job: job.name,
+      did,
+      durationMs: Math.round((performance.now() - t0) * 10) / 10,
+      ...(span ? { traceId: span.spanContext().traceId } : {}),
+    });
     return did;
   } catch (e) {
+    if (span) spanFailed(span, e);
     h.log?.write('error', 'job', {
       job: job.name,
       error: e instanceof Error ? e.message : String(e),
       durationMs: Math.round((performance.now() - t0) * 10) / 10,
+      ...(span ? { traceId: span.spanContext().traceId } : {}),
     });
     throw e;
+  } finally {
+    span?.end();
   }
 }
 

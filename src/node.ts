@@ -17,12 +17,17 @@ import { sealAudit } from './audit/audit';
 import { standardHooks } from './hooks';
 import { startJobTimers, type JobTimers } from './jobs';
 import { releaseCimLeases } from './cim/jobs';
+import { startTracing, type Tracing } from './node/tracing';
+import { tracedDb } from './storage/traced';
 
 /** Node entry: `npm start`. Development mode seeds demo data and prints how to call the API. */
 async function main() {
   let cfg;
+  let tracing: Tracing | undefined;
   try {
     cfg = loadConfig(process.env);
+    // Traces only when an OTLP endpoint is configured (docs/operations.md, "Traces"); otherwise no provider at all.
+    tracing = startTracing(process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`fmar: ${e.message}`);
@@ -55,7 +60,8 @@ async function main() {
   let ready = false;
   // Set on SIGTERM/SIGINT (below): /healthz and /readyz then say the hub is stopping.
   let stopping = false;
-  const db = await openDb(cfg);
+  const opened = await openDb(cfg);
+  const db = tracing ? tracedDb(opened, tracing.tracer) : opened;
   let node;
   // The background jobs start once the hub is up; a commit that wrote events wakes webhook delivery at once.
   let jobs: JobTimers | undefined;
@@ -65,6 +71,7 @@ async function main() {
       stopping: () => stopping,
       localSecret: lock?.info.localSecret,
       events: { written: () => jobs?.wake('webhook-delivery') },
+      tracer: tracing?.tracer,
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -86,7 +93,7 @@ async function main() {
   }
   lock?.update({ baseUrl: cfg.baseUrl, url: node.url });
   const { hub, identity } = node;
-  const ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, hooks: standardHooks() };
+  const ctx = { db, clock: hub.ports.clock, ids: hub.ports.ids, hooks: standardHooks(), metrics: hub.ports.metrics };
   const tokenEndpoint = `${cfg.baseUrl}${OAUTH_ROUTES.token}`;
 
   let credentialsFile: string | undefined;
@@ -151,6 +158,7 @@ async function main() {
     registries: hub.ports.registries,
     consent: hub.ports.consent,
     log: hub.ports.log,
+    tracer: tracing?.tracer,
   });
   // Per process, not per deployment: pick up key rotations made by the CLI (another process).
   const timers = [
@@ -169,6 +177,7 @@ async function main() {
     `  Health         ${cfg.baseUrl}/healthz`,
     `  Console        ${cfg.baseUrl}/console${person ? `  (sign in as ${person.email}, password ${person.password})` : ''}`,
   ];
+  if (tracing) lines.push(`  Traces         OTLP/HTTP to ${tracing.url}`);
   if (credentialsFile && fsp) {
     lines.push(
       `  Credentials    ${credentialsFile}`,
@@ -199,6 +208,8 @@ async function main() {
     await sealAudit(db).catch(() => {});
     await db.close();
     lock?.release();
+    // The last spans go out before the process ends (bounded: the exporter's own timeout).
+    await tracing?.shutdown().catch(() => {});
     log?.write('info', 'stopped', { signal, durationMs: Date.now() - t0, leasesReleased: released.length });
     process.exit(0);
   };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batteryInput, nodeTestHub, type NodeTestHub } from './harness';
+import { batteryInput, nodeTestHub, testDb, type NodeTestHub } from './harness';
 
 /**
  * Metrics (docs/operations.md, "Metrics"): GET /api/v1/metrics in Prometheus text format for the
@@ -81,10 +81,80 @@ describe('GET /api/v1/metrics', () => {
     expect(at(after, key) - at(before, key)).toBe(2);
   });
 
+  it('counts data quality evaluations by outcome and the rules that failed, as the findings of the assets say', async () => {
+    const before = await scrape();
+    const expected = new Map<string, number>();
+    const outcomes = { passed: 0, failed: 0 };
+    const noSerial: Record<string, unknown> = batteryInput(7312);
+    delete noSerial.serialNumber;
+    for (const input of [batteryInput(7311), noSerial]) {
+      const made = await hub.api('POST', '/api/v1/assets', { as: 'fsp-a', body: input });
+      expect(made.status, made.text).toBe(201);
+      const f = await hub.api('GET', `/api/v1/assets/${made.json.id}/findings`, { as: 'fsp-a' });
+      expect(f.status).toBe(200);
+      const failed: string[] = [
+        ...f.json.items.map((i: { ruleCode: string }) => i.ruleCode),
+        ...f.json.advisories.map((a: { ruleCode: string }) => a.ruleCode),
+      ];
+      outcomes[failed.length ? 'failed' : 'passed']++;
+      for (const code of failed) expected.set(code, (expected.get(code) ?? 0) + 1);
+    }
+    // The second asset has no serial number: DQ-SERIAL-REQUIRED fails for it, not for the first.
+    expect(expected.get('DQ-SERIAL-REQUIRED')).toBe(1);
+    const after = await scrape();
+    for (const outcome of ['passed', 'failed'] as const) {
+      const key = `fmar_dq_evaluations_total{outcome="${outcome}"}`;
+      expect(at(after, key) - at(before, key)).toBe(outcomes[outcome]);
+    }
+    const rules = new Set([...after.keys()].filter((k) => k.startsWith('fmar_dq_rule_failures_total')));
+    for (const key of rules) {
+      const rule = /rule="([^"]+)"/.exec(key)![1];
+      expect(at(after, key) - at(before, key), rule).toBe(expected.get(rule) ?? 0);
+    }
+    for (const rule of expected.keys()) expect(rules.has(`fmar_dq_rule_failures_total{rule="${rule}"}`)).toBe(true);
+  });
+
+  it('reports the database pool: its size and, between requests, nothing busy or waiting', async () => {
+    const s = await scrape();
+    expect(at(s, 'fmar_db_pool_size')).toBe(hub.db.engine === 'pglite' ? 1 : 4);
+    expect(s.get('fmar_db_pool_busy')).toBe(0);
+    expect(s.get('fmar_db_pool_waiting')).toBe(0);
+  });
+
   it('is for the operator only: an FSP is refused with the scope it lacks', async () => {
     const r = await hub.api('GET', '/api/v1/metrics', { as: 'fsp-a' });
     expect(r.status).toBe(403);
     expect(r.json.code).toBe('AUTH-SCOPE-MISSING');
+  });
+});
+
+describe('database pool use', () => {
+  it('counts statements and transactions in flight: busy up to the pool size, waiting beyond it', async () => {
+    const { db, drop } = await testDb();
+    try {
+      const size = db.engine === 'pglite' ? 1 : 4;
+      expect(db.use!()).toEqual({ size, busy: 0, waiting: 0 });
+      let open!: () => void;
+      const held = new Promise<void>((r) => (open = r));
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      const tx = db.transaction(async (t) => {
+        await t.query('SELECT 1');
+        entered();
+        await held;
+      });
+      await inside;
+      // One transaction holds a connection; two statements more are in flight (PGlite: waiting for it).
+      const more = [db.query('SELECT 1'), db.query('SELECT 2')];
+      expect(db.use!()).toEqual({ size, busy: Math.min(3, size), waiting: Math.max(0, 3 - size) });
+      open();
+      await tx;
+      await Promise.all(more);
+      expect(db.use!()).toEqual({ size, busy: 0, waiting: 0 });
+    } finally {
+      await db.close();
+      await drop();
+    }
   });
 });
 

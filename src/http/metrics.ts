@@ -1,14 +1,24 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Db } from '../storage/db';
+import type { Db, PoolUse } from '../storage/db';
 
 /**
  * The hub's metrics in Prometheus text format (prom-client), served at GET /api/v1/metrics to callers
  * with `metrics:read` (docs/operations.md, "Metrics"). Request counts and latencies are counted as
  * requests end (src/http/request-log.ts); tokens as the OpenID provider issues them; the register's
  * backlogs (outbox, webhook deliveries, due switches, unsealed audit records, CIM jobs) are read from
- * the database at each scrape, so every instance reports the same shared figures.
+ * the database at each scrape, so every instance reports the same shared figures; the connection pool's
+ * use is this instance's own (src/storage/db.ts, PoolUse).
  */
-export interface HubMetrics {
+/** What the domains count (through `Ctx.metrics`). */
+export interface DomainMetrics {
+  /**
+   * Data quality evaluated assets: how many passed every rule that applies and how many failed one
+   * or more, and per rule code how many failed it (src/quality/service.ts, assessAssetsIn).
+   */
+  dataQualityEvaluated(passed: number, failed: number, failuresByRule: ReadonlyMap<string, number>): void;
+}
+
+export interface HubMetrics extends DomainMetrics {
   readonly registry: Registry;
   request(o: { route: string; method: string; status: number; seconds: number; code?: string }): void;
   tokenIssued(grantType: string): void;
@@ -44,6 +54,33 @@ export function hubMetrics(db: Db, now: () => Date): HubMetrics {
     labelNames: ['grant_type'] as const,
     registers: [registry],
   });
+
+  const dqEvaluations = new Counter({
+    name: 'fmar_dq_evaluations_total',
+    help: 'Assets evaluated by data quality, by outcome (passed: every rule that applies passed; failed: one or more failed).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const dqFailures = new Counter({
+    name: 'fmar_dq_rule_failures_total',
+    help: 'Data quality evaluations in which a rule failed, by rule code.',
+    labelNames: ['rule'] as const,
+    registers: [registry],
+  });
+  // This instance's connection pool, read at each scrape (before any gauge below queries the database).
+  const pool = (name: string, help: string, read: (u: PoolUse) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const u = db.use?.();
+        if (u) this.set(read(u));
+      },
+    });
+  pool('fmar_db_pool_size', 'Connections the database pool may open (PGlite: 1).', (u) => u.size);
+  pool('fmar_db_pool_busy', 'Pool connections running a statement or holding a transaction.', (u) => u.busy);
+  pool('fmar_db_pool_waiting', 'Statements and transactions waiting for a pool connection.', (u) => u.waiting);
 
   /** A gauge read from the database at each scrape. */
   const fromDb = <L extends string>(
@@ -105,6 +142,11 @@ export function hubMetrics(db: Db, now: () => Date): HubMetrics {
     },
     tokenIssued(grantType) {
       tokens.inc({ grant_type: grantType });
+    },
+    dataQualityEvaluated(passed, failed, failuresByRule) {
+      if (passed) dqEvaluations.inc({ outcome: 'passed' }, passed);
+      if (failed) dqEvaluations.inc({ outcome: 'failed' }, failed);
+      for (const [rule, n] of failuresByRule) dqFailures.inc({ rule }, n);
     },
   };
 }

@@ -1,5 +1,7 @@
+import { context as otelContext, type Tracer } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
+import { endRequestSpan, parseTraceparent, startRequestSpan, traceFields } from './tracing';
 
 /**
  * Structured logs: one JSON line per request and per background job run, written by a Logger port
@@ -8,7 +10,8 @@ import { matchedRoutes } from 'hono/route';
  * `traceparent`, else a fresh one. It is returned in `X-Request-Id`, written as the `instance` of
  * every problem body (`urn:fmar:request:<id>`), and carried by the principal into the audit records
  * the request writes. A line never holds a token, secret, password or consent token: it names the
- * route template, never the query or the body.
+ * route template, never the query or the body. With tracing on (src/http/tracing.ts) the line also
+ * carries the trace and span IDs of the request's span.
  */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -34,15 +37,10 @@ export const silentLogger: Logger = { level: 'silent', write: () => {} };
 
 /** A caller's request ID is kept when it is 1–128 visible ASCII characters (no spaces, quotes or backslashes). */
 const CALLER_ID = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
-/** W3C trace context: version-traceid-parentid-flags; an all-zero trace ID is invalid. */
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
 export function requestIdOf(header: (name: string) => string | undefined, fresh: () => string): string {
   const given = header('x-request-id')?.trim();
   if (given && CALLER_ID.test(given)) return given;
-  const trace = TRACEPARENT.exec(header('traceparent')?.trim().toLowerCase() ?? '')?.[1];
-  if (trace && !/^0+$/.test(trace)) return trace;
-  return fresh();
+  return parseTraceparent(header('traceparent'))?.traceId ?? fresh();
 }
 
 export const requestInstance = (id: string) => `urn:fmar:request:${id}`;
@@ -55,22 +53,40 @@ interface Who {
   clientId?: string;
 }
 
+/** What a request's end reports to the metrics (src/http/metrics.ts). */
+export type RequestObservation = { route: string; method: string; status: number; seconds: number; code?: string };
+
+export interface RequestLogOptions {
+  observe?: (o: RequestObservation) => void;
+  /** A span per request (src/http/tracing.ts); absent: no tracing at all. */
+  tracer?: Tracer;
+  now?: () => number;
+}
+
 /**
- * The outermost middleware: request ID in, `X-Request-Id` and problem `instance` out, one log line.
+ * The outermost middleware: request ID in, `X-Request-Id` and problem `instance` out, one log line
+ * and, with a tracer, one server span (child of the caller's `traceparent`) that is the active span
+ * while the request runs, so its database statements are its children.
  * The line's `code` is the rule code of a refusal (from the problem body), `route` the template
  * that answered (`/api/v1/assets/:id`), or `(unmatched)`.
  */
-export function requestLog(
-  log: Logger,
-  fresh: () => string,
-  observe?: (o: { route: string; method: string; status: number; seconds: number; code?: string }) => void,
-  now: () => number = () => performance.now(),
-): MiddlewareHandler {
+export function requestLog(log: Logger, fresh: () => string, o: RequestLogOptions = {}): MiddlewareHandler {
+  const now = o.now ?? (() => performance.now());
   return async (c: Context, next) => {
     const id = requestIdOf((n) => c.req.header(n), fresh);
     c.set('requestId', id);
     const t0 = now();
-    await next();
+    const traced = o.tracer && startRequestSpan(o.tracer, c.req.method, (n) => c.req.header(n));
+    // A span the sampler dropped is not made active: its request then pays nothing for context propagation.
+    if (traced?.span.isRecording()) {
+      try {
+        await otelContext.with(traced.context, next);
+      } catch (e) {
+        // Hono answers a thrown error itself (onError); a throw reaching here still ends the span.
+        traced.span.end();
+        throw e;
+      }
+    } else await next();
     let code: string | undefined;
     if (c.res.headers.get('content-type')?.startsWith('application/problem+json')) {
       const body = (await c.res
@@ -96,18 +112,56 @@ export function requestLog(
     // The handler's own route (middlewares are registered for every method): its template, whether or not a middleware answered first.
     const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? '(unmatched)';
     const ms = now() - t0;
-    observe?.({ route, method: c.req.method, status: res.status, seconds: ms / 1000, code });
-    if (log.level === 'silent') return;
+    o.observe?.({ route, method: c.req.method, status: res.status, seconds: ms / 1000, code });
     const who = (c.get('principal') as Who | undefined) ?? {};
-    log.write(res.status >= 500 ? 'error' : 'info', 'request', {
+    if (traced)
+      endRequestSpan(traced.span, c.req.method, {
+        route,
+        status: res.status,
+        requestId: id,
+        code,
+        organisationId: who.organisationId,
+        clientId: who.clientId,
+      });
+    writeRequestLine(log, {
       requestId: id,
       method: c.req.method,
       route,
       status: res.status,
-      durationMs: Math.round(ms * 10) / 10,
-      ...(who.organisationId ? { organisationId: who.organisationId } : {}),
-      ...(who.clientId ? { clientId: who.clientId } : {}),
-      ...(code ? { code } : {}),
+      ms,
+      organisationId: who.organisationId,
+      clientId: who.clientId,
+      code,
+      trace: traced ? traceFields(traced.span) : undefined,
     });
   };
+}
+
+/** One request's log line (the API's, written by requestLog; the OpenID provider's, by the Node server). */
+export function writeRequestLine(
+  log: Logger,
+  l: {
+    requestId: string;
+    method: string;
+    route: string;
+    status: number;
+    ms: number;
+    organisationId?: string;
+    clientId?: string;
+    code?: string;
+    trace?: { traceId: string; spanId: string };
+  },
+): void {
+  if (log.level === 'silent') return;
+  log.write(l.status >= 500 ? 'error' : 'info', 'request', {
+    requestId: l.requestId,
+    method: l.method,
+    route: l.route,
+    status: l.status,
+    durationMs: Math.round(l.ms * 10) / 10,
+    ...(l.organisationId ? { organisationId: l.organisationId } : {}),
+    ...(l.clientId ? { clientId: l.clientId } : {}),
+    ...(l.code ? { code: l.code } : {}),
+    ...(l.trace ?? {}),
+  });
 }

@@ -1,6 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import { jsonLogger, type Logger } from '../http/request-log';
-import { hubMetrics } from '../http/metrics';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { context, type Tracer } from '@opentelemetry/api';
+import { jsonLogger, requestIdOf, writeRequestLine, type Logger } from '../http/request-log';
+import { hubMetrics, type HubMetrics } from '../http/metrics';
+import { endRequestSpan, startRequestSpan, traceFields } from '../http/tracing';
+import { INTERACTION_PATH } from '../../identity/node';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { OAUTH_ROUTES } from '../../identity/index';
@@ -50,6 +53,8 @@ export async function startNodeHub(
     localSecret?: string;
     events?: EventSink;
     log?: Logger;
+    /** Traces (src/node/tracing.ts); absent: none. The database given is then traced too (src/storage/traced.ts). */
+    tracer?: Tracer;
   } = {},
 ): Promise<NodeHub> {
   const hub = await assemble(cfg, db, opts.clock ?? systemClock);
@@ -61,9 +66,16 @@ export async function startNodeHub(
   hub.ports.log = opts.log ?? jsonLogger(cfg.logLevel, (line) => process.stdout.write(line + '\n'));
   // One set of metrics for the API and the OpenID provider beside it (tokens issued by grant type).
   hub.ports.metrics ??= hubMetrics(db, () => hub.ports.clock.now());
+  if (opts.tracer) hub.ports.tracer = opts.tracer;
   const app = buildApp(hub.ports);
   const identity = await startIdentity(cfg, hub);
-  const listener = identity.listener(getRequestListener(app.fetch));
+  // The provider's requests never reach the app: they get their request ID, log line, metrics and span here.
+  const listener = observeIdentity(identity.listener(getRequestListener(app.fetch)), {
+    log: hub.ports.log,
+    metrics: hub.ports.metrics,
+    tracer: hub.ports.tracer,
+    fresh: () => hub.ports.ids.next(),
+  });
   // OpenADR 3.1's optional POST /auth/token is the hub's own token endpoint (docs/openadr.md).
   const server = createServer((req, res) => {
     if (req.method === 'POST' && OPENADR_TOKEN_PATH.test((req.url ?? '').split('?')[0])) req.url = OAUTH_ROUTES.token;
@@ -111,5 +123,58 @@ function localCli(secret: string, hub: Hub, db: Db): LocalCli {
         if (!org) return undefined;
         return hub.signer!.sign({ sub: `cli-${org.id}`, org: org.id, roles: org.roles, scope });
       }),
+  };
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** The OpenID provider's exact endpoints (their own templates) and the paths below them that carry an ID. */
+const PROVIDER_ROUTES = new Set<string>([
+  ...Object.values(OAUTH_ROUTES),
+  `${OAUTH_ROUTES.end_session}/confirm`,
+  `${OAUTH_ROUTES.end_session}/success`,
+]);
+
+/**
+ * The route template of a request the OpenID provider or its sign-in screens answer (src/node/identity.ts),
+ * or undefined for one the app answers. IDs never enter a template: `/interaction/:uid/login`.
+ */
+export function identityRoute(path: string): string | undefined {
+  if (path === '/.well-known/openid-configuration' || PROVIDER_ROUTES.has(path)) return path;
+  if (path.startsWith(`${OAUTH_ROUTES.authorization}/`)) return `${OAUTH_ROUTES.authorization}/:uid`;
+  if (path.startsWith('/oauth/')) return '/oauth/(other)';
+  const m = INTERACTION_PATH.exec(path);
+  return m ? `/interaction/:uid${m[2] ? `/${m[2]}` : ''}` : undefined;
+}
+
+/**
+ * Requests answered beside the app (the OpenID provider's endpoints, discovery, the sign-in screens)
+ * get what the app's requestLog gives its own: a request ID in `X-Request-Id`, a log line, the
+ * request metrics and, with a tracer, a server span that is active while the provider works. A
+ * 429 from the token endpoint is a client lockout: its rule code is AUTH-CLIENT-LOCKED.
+ */
+function observeIdentity(listener: Listener, o: { log?: Logger; metrics?: HubMetrics; tracer?: Tracer; fresh: () => string }): Listener {
+  return (req, res) => {
+    const route = identityRoute((req.url ?? '/').split('?')[0]);
+    if (!route) return listener(req, res);
+    const method = req.method ?? 'GET';
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const id = requestIdOf(header, o.fresh);
+    res.setHeader('x-request-id', id);
+    const t0 = performance.now();
+    const traced = o.tracer && startRequestSpan(o.tracer, method, header);
+    res.once('close', () => {
+      const ms = performance.now() - t0;
+      const status = res.statusCode;
+      const code = route === OAUTH_ROUTES.token && status === 429 ? 'AUTH-CLIENT-LOCKED' : undefined;
+      o.metrics?.request({ route, method, status, seconds: ms / 1000, code });
+      if (traced) endRequestSpan(traced.span, method, { route, status, requestId: id, code });
+      if (o.log)
+        writeRequestLine(o.log, { requestId: id, method, route, status, ms, code, trace: traced ? traceFields(traced.span) : undefined });
+    });
+    return traced?.span.isRecording() ? context.with(traced.context, () => listener(req, res)) : listener(req, res);
   };
 }

@@ -155,6 +155,10 @@ export async function assessAssetsIn(
   const retag: Record<string, unknown>[] = [];
   type Change = { assetId: string; findingId: string; ruleCode: string; severity: Severity; score: number };
   const groups = new Map<string, { fspId: string; organisationId: string; opened: Change[]; closed: Change[] }>();
+  // Counted for the metrics (fmar_dq_evaluations_total, fmar_dq_rule_failures_total).
+  let passedAssets = 0;
+  let failedAssets = 0;
+  const failuresByRule = new Map<string, number>();
   for (const a of assets) {
     const p = prior.get(a.id);
     const fresh = o.validations?.get(a.id);
@@ -162,6 +166,11 @@ export async function assessAssetsIn(
     const validation = fresh?.validation ?? p?.validation ?? null;
     const counted = !a.deregisteredAt;
     const result = counted ? assess(a, rules, assetFacts(a, { validatedAt, validation }), now) : { score: p?.score ?? 100, failing: [] };
+    if (counted) {
+      if (result.failing.length) failedAssets++;
+      else passedAssets++;
+      for (const f of result.failing) failuresByRule.set(f.code, (failuresByRule.get(f.code) ?? 0) + 1);
+    }
     // WARNING and ERROR results are finding rows (opened, kept, closed); INFO results are the score
     // row's advisories (rule codes). A rule whose severity changed moves between the two.
     const before = openBy.get(a.id) ?? [];
@@ -259,6 +268,7 @@ export async function assessAssetsIn(
       [retag],
     );
   }
+  ctx.metrics?.dataQualityEvaluated(passedAssets, failedAssets, failuresByRule);
   const d = deltas.nonZero();
   await applyDeltas(tx, at, d.cards, d.rules);
   // One event per change, direction and party (controlling FSP + owner), listing every finding that

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
-import type { Db, Sql } from './db';
+import { poolCounter, type Db, type Sql } from './db';
 
 /** Embedded PostgreSQL (PGlite, WASM) with its data in a folder, or in memory when dataDir is undefined. */
 export async function pgliteDb(dataDir?: string): Promise<Db> {
@@ -10,11 +10,15 @@ export async function pgliteDb(dataDir?: string): Promise<Db> {
       return (await s.query<T>(text, params)).rows;
     },
   });
+  // One statement or transaction at a time: a pool of one.
+  const pool = poolCounter(1);
+  const top = wrap(pg);
   return {
     engine: 'pglite',
-    ...wrap(pg),
+    query: (text, params) => pool.run(() => top.query(text, params)),
+    use: pool.use,
     async transaction(fn) {
-      return pg.transaction((tx) => fn(wrap(tx)));
+      return pool.run(() => pg.transaction((tx) => fn(wrap(tx))));
     },
     async close() {
       await pg.close();

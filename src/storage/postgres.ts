@@ -1,10 +1,11 @@
 import postgres from 'postgres';
-import type { Db, Sql } from './db';
+import { poolCounter, type Db, type Sql } from './db';
 
 /** PostgreSQL server through postgres.js. Works on Node and on Workers (nodejs_compat). */
 export function postgresDb(url: string, opts: { max?: number } = {}): Db {
+  const max = opts.max ?? 10;
   const sql = postgres(url, {
-    max: opts.max ?? 10,
+    max,
     onnotice: () => {},
     // numeric and int8 stay strings (exact); the modules convert where they need numbers.
     types: {},
@@ -16,11 +17,15 @@ export function postgresDb(url: string, opts: { max?: number } = {}): Db {
       return (await s.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
     },
   });
+  // Each statement outside a transaction, and each transaction, holds one of the pool's connections while it runs.
+  const pool = poolCounter(max);
+  const top = wrap(sql);
   return {
     engine: 'postgres',
-    ...wrap(sql),
+    query: (text, params) => pool.run(() => top.query(text, params)),
+    use: pool.use,
     async transaction<T>(fn: (tx: Sql) => Promise<T>) {
-      return (await sql.begin((tx) => fn(wrap(tx)))) as T;
+      return pool.run(async () => (await sql.begin((tx) => fn(wrap(tx)))) as T);
     },
     async close() {
       await sql.end({ timeout: 5 });
