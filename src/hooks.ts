@@ -2,7 +2,9 @@ import { assetDeregistering, assetMemberChanged, assetsChanged } from './assets/
 import { Problem } from './http/problem';
 import { Hooks } from './kernel/hooks';
 import { qualificationRecorded } from './products/hooks';
-import { assessAssetsIn } from './quality/service';
+import { connectionLimitChanged } from './connection-limits/hooks';
+import { assessAssetsIn, assessConnectionsIn } from './quality/service';
+import { unitMembersChanged } from './units/hooks';
 import { activeUnitsOfAsset } from './units/store';
 import { clearReassessmentIn, flagUnitsOfChangedMember } from './units/service';
 
@@ -26,6 +28,9 @@ export function standardHooks(): Hooks {
             marketUnitIds: units,
           });
       })
+      // A connection limit's change, or a change of a market unit's members, moves the connection facts of the assets there.
+      .on(connectionLimitChanged, (tx, p) => assessConnectionsIn(tx, p.ctx, p.now, { mpans: p.mpans }))
+      .on(unitMembersChanged, (tx, p) => assessConnectionsIn(tx, p.ctx, p.now, { assetIds: p.assetIds }))
       // A QUALIFIED outcome clears the unit's re-assessment flag.
       .on(qualificationRecorded, async (tx, p) => {
         if (p.outcome === 'QUALIFIED')
