@@ -984,7 +984,10 @@ export const RULES = {
   'CONNECTION-LIMIT-KW': { status: 422, title: 'A limit in kW is a number from 0 to 9,999,999,999.99 with at most 2 decimals.' },
   'CONNECTION-LIMIT-REQUIRED': { status: 422, title: 'A connection limit has an import limit, an export limit or both.' },
   'CONNECTION-LIMIT-FIRMNESS-UNKNOWN': { status: 422, title: 'Firmness is FIRM, NON_FIRM, TIMED or DYNAMIC.' },
-  'CONNECTION-LIMIT-PERIOD': { status: 422, title: 'validFrom and validTo are RFC 3339 date-times with an offset, and validTo is after validFrom.' },
+  'CONNECTION-LIMIT-PERIOD': {
+    status: 422,
+    title: 'validFrom and validTo are RFC 3339 date-times with an offset, and validTo is after validFrom.',
+  },
   'CONNECTION-LIMIT-PROFILE': {
     status: 422,
     title: 'A TIMED limit has a profile (its time bands), and only a TIMED limit has one.',

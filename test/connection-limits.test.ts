@@ -48,7 +48,13 @@ async function asset(extra: Record<string, unknown> = {}, as: 'fsp-a' | 'fsp-b' 
   expect(r.status, r.text).toBe(201);
   return r.json as { id: string; importMpan: string };
 }
-const limitBody = (mpan: string, extra: Record<string, unknown> = {}) => ({ mpan, exportLimitKw: 8, importLimitKw: 20, firmness: 'FIRM', ...extra });
+const limitBody = (mpan: string, extra: Record<string, unknown> = {}) => ({
+  mpan,
+  exportLimitKw: 8,
+  importLimitKw: 20,
+  firmness: 'FIRM',
+  ...extra,
+});
 const record = (as: string, body: unknown) => hub.call('POST', API, { as, body });
 const refused = (req: () => Promise<{ status: number; json: any; text?: string }>, status: number, code: string) =>
   expectRefused(hub.db, TABLES, req, status, code);
@@ -86,16 +92,16 @@ describe('the rules, pure', () => {
   });
 
   it('cross-field: a limit, the period, the profile for TIMED only, the scheme for NON_FIRM and DYNAMIC only', () => {
-    const base = {
+    const base: Parameters<typeof limitErrors>[0] = {
       importLimitKw: 10,
       exportLimitKw: null,
-      firmness: 'FIRM' as const,
+      firmness: 'FIRM',
       validFrom: '2026-06-01T00:00:00.000Z',
       validTo: null,
       profile: null,
       schemeReference: null,
     };
-    const codes = (x: Partial<typeof base> & Record<string, unknown>) => limitErrors({ ...base, ...x }).map((e) => e.code);
+    const codes = (x: Partial<typeof base>) => limitErrors({ ...base, ...x }).map((e) => e.code);
     expect(codes({})).toEqual([]);
     expect(codes({ importLimitKw: null })).toEqual(['CONNECTION-LIMIT-REQUIRED']);
     expect(codes({ validTo: '2026-05-01T00:00:00.000Z' })).toEqual(['CONNECTION-LIMIT-PERIOD']);
@@ -133,9 +139,10 @@ describe('recording (DNO/IDNO)', () => {
       recordedAt: '2026-06-01T09:00:00.000Z',
       recordedBy: expect.any(String),
     });
-    const audit = await hub.db.query(`SELECT action, organisation_id FROM audit_log WHERE record_type = 'connection_limit' AND record_id = $1`, [
-      r.json.id,
-    ]);
+    const audit = await hub.db.query(
+      `SELECT action, organisation_id FROM audit_log WHERE record_type = 'connection_limit' AND record_id = $1`,
+      [r.json.id],
+    );
     expect(audit).toEqual([{ action: 'connection-limit.recorded', organisation_id: DEMO.dno }]);
   });
 
@@ -185,7 +192,11 @@ describe('recording (DNO/IDNO)', () => {
         422,
         'CONNECTION-LIMIT-PROFILE-BAND',
       ],
-      [limitBody(mpan, { firmness: 'TIMED', profile: [{ from: '16:00', to: '25:00', exportLimitKw: 4 }] }), 422, 'REQUEST-VALIDATION profile.0.to CONNECTION-LIMIT-PROFILE-BAND'],
+      [
+        limitBody(mpan, { firmness: 'TIMED', profile: [{ from: '16:00', to: '25:00', exportLimitKw: 4 }] }),
+        422,
+        'REQUEST-VALIDATION profile.0.to CONNECTION-LIMIT-PROFILE-BAND',
+      ],
       [limitBody(mpan, { firmness: 'DYNAMIC' }), 422, 'CONNECTION-LIMIT-SCHEME'],
       [limitBody(mpan, { schemeReference: 'ANM-ZONE-3' }), 422, 'CONNECTION-LIMIT-SCHEME'],
       [limitBody(mpan, { colour: 'red' }), 422, 'REQUEST-VALIDATION colour REQUEST-UNKNOWN-FIELD'],
@@ -201,7 +212,10 @@ describe('recording (DNO/IDNO)', () => {
         profile: [{ days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], from: '16:00', to: '19:00', exportLimitKw: 4 }],
       }),
     );
-    expect([timed.status, timed.json.profile]).toEqual([201, [{ days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], from: '16:00', to: '19:00', exportLimitKw: 4 }]]);
+    expect([timed.status, timed.json.profile]).toEqual([
+      201,
+      [{ days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], from: '16:00', to: '19:00', exportLimitKw: 4 }],
+    ]);
     const dynamic = await record('dno', limitBody((await asset()).importMpan, { firmness: 'DYNAMIC', schemeReference: 'ANM-ZONE-3' }));
     expect([dynamic.status, dynamic.json.schemeReference]).toEqual([201, 'ANM-ZONE-3']);
   });
@@ -299,7 +313,13 @@ describe('changing and withdrawing (If-Match, history)', () => {
     await refused(() => patch('dno', { firmness: 'DYNAMIC' }), 422, 'CONNECTION-LIMIT-SCHEME');
     await refused(() => patch('dno', { mpan: mpanFor(1) }), 422, 'REQUEST-VALIDATION mpan REQUEST-UNKNOWN-FIELD');
     const r = await patch('dno', { exportLimitKw: 6, firmness: 'NON_FIRM', schemeReference: 'ANM-ZONE-7' });
-    expect([r.status, r.headers.get('etag'), r.json.version, r.json.exportLimitKw, r.json.firmness]).toEqual([200, '"2"', 2, 6, 'NON_FIRM']);
+    expect([r.status, r.headers.get('etag'), r.json.version, r.json.exportLimitKw, r.json.firmness]).toEqual([
+      200,
+      '"2"',
+      2,
+      6,
+      'NON_FIRM',
+    ]);
     const h = await hub.call('GET', `${API}/${id}/history`, { as: 'dno' });
     expect(h.json.items.map((v: { version: number; exportLimitKw: number }) => [v.version, v.exportLimitKw])).toEqual([
       [2, 6],
@@ -373,7 +393,8 @@ describe('events and webhooks', () => {
     ]);
     // The FSP's event feed carries it; the stranger's does not.
     const feed = async (as: string) =>
-      (await hub.call('GET', '/api/v1/events?limit=1000', { as })).json.items.filter((e: { subject: string }) => e.subject === r.json.id).length;
+      (await hub.call('GET', '/api/v1/events?limit=1000', { as })).json.items.filter((e: { subject: string }) => e.subject === r.json.id)
+        .length;
     expect([await feed('fsp-a'), await feed('fsp-b')]).toEqual([1, 0]);
   });
 });
@@ -436,7 +457,8 @@ describe('data quality: a market unit over its connection’s limit', () => {
     const mpan = mpanFor(9376);
     const a = await asset({ importMpan: mpan });
     const b = await asset({ importMpan: mpan });
-    const score = async () => (await hub.db.query<{ score: number }>(`SELECT score FROM dq_asset_score WHERE asset_id = $1`, [a.id]))[0].score;
+    const score = async () =>
+      (await hub.db.query<{ score: number }>(`SELECT score FROM dq_asset_score WHERE asset_id = $1`, [a.id]))[0].score;
     const before = await score();
     const unit = await hub.call('POST', '/api/v1/market-units', {
       as: 'fsp-a',

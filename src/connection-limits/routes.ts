@@ -150,7 +150,10 @@ export function connectionLimitRoutes(ctx: Ctx) {
       security,
       summary: 'Every version of a connection limit, newest first',
       request: { params: IdParam },
-      responses: { 200: { description: 'Versions', content: json(z.object({ items: z.array(ConnectionLimit) })) }, ...problemResponses(404) },
+      responses: {
+        200: { description: 'Versions', content: json(z.object({ items: z.array(ConnectionLimit) })) },
+        ...problemResponses(404),
+      },
     }),
     async (c) => c.json({ items: await limitHistory(ctx, c.get('principal'), c.req.valid('param').id) }, 200),
   );

@@ -13,7 +13,10 @@ export function mpanErrors(mpan: string): FieldError[] {
   return [];
 }
 
-type Shape = Pick<ConnectionLimit, 'importLimitKw' | 'exportLimitKw' | 'firmness' | 'validFrom' | 'validTo' | 'profile' | 'schemeReference'>;
+type Shape = Pick<
+  ConnectionLimit,
+  'importLimitKw' | 'exportLimitKw' | 'firmness' | 'validFrom' | 'validTo' | 'profile' | 'schemeReference'
+>;
 
 const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
 
@@ -61,7 +64,11 @@ export function limitErrors(l: Shape): FieldError[] {
   const scheme = SCHEME_FIRMNESS.includes(l.firmness);
   if (scheme && !l.schemeReference)
     errors.push(
-      fieldError('schemeReference', 'CONNECTION-LIMIT-SCHEME', `A ${l.firmness} limit names the DNO's flexible connection scheme (e.g. an ANM zone).`),
+      fieldError(
+        'schemeReference',
+        'CONNECTION-LIMIT-SCHEME',
+        `A ${l.firmness} limit names the DNO's flexible connection scheme (e.g. an ANM zone).`,
+      ),
     );
   if (!scheme && l.schemeReference)
     errors.push(fieldError('schemeReference', 'CONNECTION-LIMIT-SCHEME', `A ${l.firmness} limit names no flexible connection scheme.`));

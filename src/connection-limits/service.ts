@@ -31,9 +31,13 @@ function parse<T>(
 }
 const notFound = (id: string) => new Problem('CONNECTION-LIMIT-NOT-FOUND', `No connection limit ${id}.`);
 const overlap = (id: string, mpan: string) =>
-  new Problem('CONNECTION-LIMIT-OVERLAP', `Connection limit ${id} is in force at ${mpan} in an overlapping period: end or withdraw it first.`, {
-    connectionLimitId: id,
-  });
+  new Problem(
+    'CONNECTION-LIMIT-OVERLAP',
+    `Connection limit ${id} is in force at ${mpan} in an overlapping period: end or withdraw it first.`,
+    {
+      connectionLimitId: id,
+    },
+  );
 const isOverlap = (e: unknown) => pgErrorCode(e) === '23P01' && constraintName(e) === 'connection_limit_no_overlap';
 
 /** What an event says of a limit: enough for the FSP to act without a read. */
@@ -84,7 +88,9 @@ export async function listLimits(ctx: Ctx, p: Principal, f: LimitFilter, page: {
   eq('l.status', f.status);
   if (f.activeAt) {
     params.push(f.activeAt);
-    conds.push(`l.status = 'ACTIVE' AND l.valid_from <= $${params.length}::timestamptz AND (l.valid_to IS NULL OR l.valid_to > $${params.length}::timestamptz)`);
+    conds.push(
+      `l.status = 'ACTIVE' AND l.valid_from <= $${params.length}::timestamptz AND (l.valid_to IS NULL OR l.valid_to > $${params.length}::timestamptz)`,
+    );
   }
   if (page.after) {
     params.push(page.after);
@@ -214,7 +220,8 @@ export async function updateLimit(ctx: Ctx, actor: Principal, id: string, raw: u
           for (const k of KEYS) {
             const v = patch[k];
             if (v === undefined) continue;
-            (next as Record<string, unknown>)[k] = v !== null && (k === 'validFrom' || k === 'validTo') ? new Date(v as string).toISOString() : v;
+            (next as Record<string, unknown>)[k] =
+              v !== null && (k === 'validFrom' || k === 'validTo') ? new Date(v as string).toISOString() : v;
           }
           const errors = limitErrors(next);
           if (errors.length) throw refuse(errors);

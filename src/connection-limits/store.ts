@@ -150,7 +150,12 @@ export interface ConnectionFacts {
  * as generationCapacityKw or else ratedCapacityKw; import for demand categories, as
  * demandCapacityKw or else ratedCapacityKw); the pair with the least headroom. One statement.
  */
-export async function connectionFactsOf(db: Sql, assetIds: string[], at: string, demandCategories: string[]): Promise<Map<string, ConnectionFacts>> {
+export async function connectionFactsOf(
+  db: Sql,
+  assetIds: string[],
+  at: string,
+  demandCategories: string[],
+): Promise<Map<string, ConnectionFacts>> {
   const out = new Map<string, ConnectionFacts>();
   if (!assetIds.length) return out;
   const rows = await db.query<{

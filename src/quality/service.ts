@@ -151,7 +151,9 @@ export async function assessAssetsIn(
   }
   // The connection facts cost one statement, read only when an active rule names them; a fresh asset is in no market unit.
   const connections =
-    !o.fresh && rules.some(namesConnection) ? await connectionFactsOf(tx, ids, at, await demandCategories(ctx, tx)) : new Map<string, ConnectionFacts>();
+    !o.fresh && rules.some(namesConnection)
+      ? await connectionFactsOf(tx, ids, at, await demandCategories(ctx, tx))
+      : new Map<string, ConnectionFacts>();
   const deltas = new Deltas();
   const scores: Record<string, unknown>[] = [];
   const inserts: Record<string, unknown>[] = [];

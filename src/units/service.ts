@@ -487,7 +487,9 @@ export async function applySwitchToUnits(
       continue;
     }
     await tx.query(`UPDATE market_unit_member SET active = false WHERE market_unit_id = $1 AND asset_id = $2`, [u.id, o.assetId]);
-    const rest = await tx.query<{ asset_id: string }>(`SELECT asset_id FROM market_unit_member WHERE market_unit_id = $1 AND active`, [u.id]);
+    const rest = await tx.query<{ asset_id: string }>(`SELECT asset_id FROM market_unit_member WHERE market_unit_id = $1 AND active`, [
+      u.id,
+    ]);
     await ctx.hooks.run(unitMembersChanged, tx, { ctx, now: o.now, assetIds: [o.assetId, ...rest.map((r) => r.asset_id)] });
     const left = await spgAccountingPoints(tx, u.id);
     const reason = `asset ${o.assetId} left with switch ${o.switchId}${u.unit_type === 'SPG' && left < 2 ? `; the SPG is left with ${left} accounting point(s) (UNIT-SPG-ACCOUNTING-POINTS)` : ''}`;
