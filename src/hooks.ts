@@ -5,7 +5,7 @@ import { qualificationRecorded } from './products/hooks';
 import { connectionLimitChanged } from './connection-limits/hooks';
 import { assessAssetsIn, assessConnectionsIn } from './quality/service';
 import { unitMembersChanged } from './units/hooks';
-import { activeUnitsOfAsset } from './units/store';
+import { activeUnitsOfAsset, fellowMembersOf } from './units/store';
 import { clearReassessmentIn, flagUnitsOfChangedMember } from './units/service';
 
 /**
@@ -20,6 +20,8 @@ export function standardHooks(): Hooks {
       .on(assetsChanged, (tx, p) => assessAssetsIn(tx, p.ctx, p.now, p.assets, { fresh: p.fresh }).then(() => undefined))
       // A material change of a member flags its qualified market units for re-assessment.
       .on(assetMemberChanged, (tx, p) => flagUnitsOfChangedMember(tx, p.ctx, p.actor, p).then(() => undefined))
+      // … and moves the sums at its connection of the other members of its units.
+      .on(assetMemberChanged, async (tx, p) => assessConnectionsIn(tx, p.ctx, p.now, { assetIds: await fellowMembersOf(tx, p.assetId) }))
       // An asset in an active market unit is not de-registered.
       .on(assetDeregistering, async (tx, p) => {
         const units = await activeUnitsOfAsset(tx, p.assetId);

@@ -440,6 +440,20 @@ describe('data quality: a market unit over its connection’s limit', () => {
     });
     expect(up.status, up.text).toBe(200);
     expect(await open()).toEqual([]);
+    // A member grows (8 + 5 = 13 kW over 12): both members, the unchanged one too; shrinks back: resolved.
+    const resize = async (kw: number) => {
+      const cur = await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' });
+      const r = await hub.call('PATCH', `/api/v1/assets/${a.id}`, {
+        as: 'fsp-a',
+        body: { ratedCapacityKw: kw },
+        headers: { 'if-match': cur.headers.get('etag')! },
+      });
+      expect(r.status, r.text).toBe(200);
+    };
+    await resize(8);
+    expect(await open()).toEqual(both);
+    await resize(5);
+    expect(await open()).toEqual([]);
     // Lowered again: open again; the unit de-registered: resolved.
     const down = await hub.call('PATCH', `/api/v1/connection-limits/${limit.json.id}`, {
       as: 'dno',
