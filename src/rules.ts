@@ -968,7 +968,7 @@ export const RULES = {
     status: 200,
     kind: 'warning',
     title:
-      'The members of a market unit at one connection (MPAN) have a summed capacity within that connection’s limit: export (generation, storage), import (demand).',
+      'The members of a market unit at one connection (MPAN) have a summed capacity within that connection’s limit (export; import for demand).',
   },
 
   // Connection limits (UC-02.05, docs/connection-limits.md)

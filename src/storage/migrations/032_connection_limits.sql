@@ -32,7 +32,7 @@ CREATE INDEX connection_limit_mpan_idx ON connection_limit (mpan, id);
 -- Weight 0: it opens a finding but leaves every asset's score as it was.
 INSERT INTO dq_rule (code, description, severity, weight, applies_to, kind, definition, recorded_at, recorded_by) VALUES
   ('DQ-UNIT-CONNECTION-LIMIT',
-   'The members of a market unit at one connection (MPAN) have a summed capacity within that connection''s limit (export; import for demand).',
+   'The members of a market unit at one connection (MPAN) have a summed capacity within that connection’s limit (export; import for demand).',
    'WARNING', 0, '{}', 'cross-source',
    'required(connection.marketUnitId) implies connection.unitCapacityKw <= connection.limitKw',
    now(), 'migration');
