@@ -494,3 +494,43 @@ describe('data quality: a market unit over its connection’s limit', () => {
     expect(await count()).toBe(0);
   });
 });
+
+describe('the CIM export', () => {
+  it('carries a limit as an OperationalLimitSet with an ActivePowerLimit per direction, to those who read the limit', async () => {
+    const a = await asset({ dno: 'SPEN_SPM' });
+    const r = await record('dno', limitBody(a.importMpan, { firmness: 'NON_FIRM', schemeReference: 'ANM-ZONE-9' }));
+    expect(r.status).toBe(201);
+    const exported = async (as: string) => {
+      const x = await hub.call('GET', `/api/v1/cim/export?organisationId=${DEMO['fsp-a']}`, { as });
+      expect(x.status, x.text).toBe(200);
+      return x.text;
+    };
+    /** The document's objects: class, rdf:ID and body. */
+    const objects = (xml: string) =>
+      [...xml.matchAll(/<cim:(\w+) rdf:ID="_([^"]+)">([\s\S]*?)<\/cim:\1>/g)].map((m) => ({ cls: m[1], id: m[2], body: m[3] }));
+    for (const as of ['dno', 'operator']) {
+      const all = objects(await exported(as));
+      const sets = all.filter((o) => o.cls === 'OperationalLimitSet' && o.body.includes(`<fmar:OperationalLimitSet.mpan>${a.importMpan}<`));
+      expect(sets.length, as).toBe(1);
+      const set = sets[0];
+      expect(set.body).toContain('<fmar:OperationalLimitSet.firmness>NON_FIRM</fmar:OperationalLimitSet.firmness>');
+      expect(set.body).toContain('<fmar:OperationalLimitSet.schemeReference>ANM-ZONE-9</fmar:OperationalLimitSet.schemeReference>');
+      // No terminal is known (never enriched): the set is on the equipment.
+      expect(set.body).toMatch(/<cim:OperationalLimitSet.Equipment rdf:resource="#_[0-9a-f-]{36}"\/>/);
+      const types = new Map(all.filter((o) => o.cls === 'OperationalLimitType').map((o) => [o.id, /direction>(\w+)</.exec(o.body)![1]]));
+      expect([...types.values()].sort()).toEqual(['export', 'import']);
+      // 20 kW import, 8 kW export, in W, each typed by the shared OperationalLimitType.
+      const limits = all
+        .filter((o) => o.cls === 'ActivePowerLimit' && o.body.includes(`rdf:resource="#_${set.id}"`))
+        .map((o) => [types.get(/OperationalLimitType rdf:resource="#_([^"]+)"/.exec(o.body)![1]), /value>(\d+)</.exec(o.body)![1]])
+        .sort();
+      expect(limits, as).toEqual([
+        ['export', '8000'],
+        ['import', '20000'],
+      ]);
+    }
+    // A DNO of another network exports none of fsp-a's assets, and so none of their limits.
+    const other = await hub.call('GET', `/api/v1/cim/export?organisationId=${DEMO['fsp-a']}`, { as: otherDno });
+    expect([other.status, other.text.includes('OperationalLimitSet')]).toEqual([200, false]);
+  });
+});

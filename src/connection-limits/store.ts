@@ -94,6 +94,20 @@ export async function selectLimit(
   return r ? toLimit(r) : undefined;
 }
 
+/** The ACTIVE limits at these MPANs not ended at `at` (in force or to come) that the caller reaches, by MPAN then period. */
+export async function limitsAtMpans(db: Sql, p: Principal, mpans: string[], at: string): Promise<ConnectionLimit[]> {
+  if (!mpans.length) return [];
+  const params: unknown[] = [mpans, at];
+  const vis = limitVisibility(p, params);
+  const rows = await db.query<LimitRow>(
+    `SELECT ${LIMIT_COLS} FROM connection_limit l
+      WHERE l.mpan = ANY($1::text[]) AND l.status = 'ACTIVE' AND (l.valid_to IS NULL OR l.valid_to > $2::timestamptz) AND ${vis}
+      ORDER BY l.mpan, l.valid_from, l.id`,
+    params,
+  );
+  return rows.map(toLimit);
+}
+
 /** The DNO codes of the live assets registered at an MPAN (a connection point on an IDNO network may carry an asset's dno only). */
 export async function assetDnosAt(db: Sql, mpan: string): Promise<string[]> {
   const rows = await db.query<{ dno: string }>(
