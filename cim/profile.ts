@@ -100,6 +100,12 @@ export const OBJECT_PROFILE: readonly { cls: string; ns: string; from: string; m
     mrid: 'derived: (equipment mRID, "terminal")',
   },
   {
+    cls: 'OperationalLimitSet + ActivePowerLimit + OperationalLimitType',
+    ns: CIM100,
+    from: "a connection limit a DNO recorded at one of the asset's MPANs (docs/connection-limits.md), ACTIVE and not ended: an OperationalLimitSet on the equipment's Terminal (`OperationalLimitSet.Terminal`; on the equipment, `OperationalLimitSet.Equipment`, while no terminal is known), with the MPAN, firmness, validity and scheme (fmar:); an ActivePowerLimit per direction the limit sets (`ActivePowerLimit.value` in W, the magnitude), typed by the shared OperationalLimitType `import` or `export`. A TIMED limit's profile stays in the API",
+    mrid: 'derived: set (equipment mRID, "limit/<limit ID>"), limit (set mRID, "import|export"), type ("fmar:operationallimittype", "import|export")',
+  },
+  {
     cls: 'ConnectivityNode / Feeder / Substation',
     ns: CIM100,
     from: "what the asset's latest enrich recorded, each written once with the first asset that refers to it; `Equipment.EquipmentContainer` points to the feeder (else the substation), `Feeder.NormalEnergizingSubstation` to the substation (as the feeder's first asset recorded it)",
@@ -231,6 +237,7 @@ export interface ClassShape {
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const WATTS = '^-?[0-9]+$';
 const DATE = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+const DATETIME = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$';
 const NUMBER = '^-?[0-9]+(\\.[0-9]+)?(e[-+]?[0-9]+)?$';
 const EQUIPMENT = ['PowerElectronicsConnection', 'EnergyConsumer'] as const;
 const categoriesOf = (cls: EquipmentClass) =>
@@ -359,6 +366,36 @@ export const EXPORT_SHAPES: readonly ClassShape[] = [
       one('cim:Terminal.ConductingEquipment', { ref: EQUIPMENT }),
       one('cim:Terminal.ConnectivityNode', { ref: ['ConnectivityNode'] }),
     ],
+  },
+  {
+    cls: 'cim:OperationalLimitSet',
+    identified: true,
+    named: true,
+    properties: [
+      opt('cim:OperationalLimitSet.Terminal', { ref: ['Terminal'] }),
+      opt('cim:OperationalLimitSet.Equipment', { ref: EQUIPMENT }),
+      one('fmar:OperationalLimitSet.mpan', { pattern: '^[0-9]{13}$' }),
+      one('fmar:OperationalLimitSet.firmness', { in: ['FIRM', 'NON_FIRM', 'TIMED', 'DYNAMIC'] }),
+      one('fmar:OperationalLimitSet.validFrom', { pattern: DATETIME }),
+      opt('fmar:OperationalLimitSet.validTo', { pattern: DATETIME }),
+      opt('fmar:OperationalLimitSet.schemeReference'),
+    ],
+  },
+  {
+    cls: 'cim:ActivePowerLimit',
+    identified: true,
+    named: true,
+    properties: [
+      one('cim:ActivePowerLimit.value', { pattern: WATTS }),
+      one('cim:OperationalLimit.OperationalLimitSet', { ref: ['OperationalLimitSet'] }),
+      one('cim:OperationalLimit.OperationalLimitType', { ref: ['OperationalLimitType'] }),
+    ],
+  },
+  {
+    cls: 'cim:OperationalLimitType',
+    identified: true,
+    named: true,
+    properties: [one('fmar:OperationalLimitType.direction', { in: ['import', 'export'] })],
   },
   { cls: 'cim:ConnectivityNode', identified: true, properties: [] },
   { cls: 'cim:Feeder', identified: true, properties: [opt('cim:Feeder.NormalEnergizingSubstation', { ref: ['Substation'] })] },

@@ -37,8 +37,22 @@ export interface CimAssetInput {
   aliases?: readonly { scheme: string; value: string }[];
   /** The latest enrich's references (absent: never enriched). */
   network?: CimNetworkInput | null;
+  /** The connection limits at its MPANs that the document carries (absent: none). */
+  connectionLimits?: readonly CimConnectionLimitInput[];
   organisationId: string;
   fspId: string;
+}
+
+/** A connection limit at one of the asset's MPANs (the register's connection limit, as the writer needs it). */
+export interface CimConnectionLimitInput {
+  id: string;
+  mpan: string;
+  firmness: string;
+  importLimitKw: number | null;
+  exportLimitKw: number | null;
+  validFrom: string;
+  validTo: string | null;
+  schemeReference?: string | null;
 }
 
 export interface CimOrganisationInput {
@@ -137,6 +151,8 @@ export const usagePointMrid = (direction: 'import' | 'export', mpan: string) =>
   derivedMrid('fmar:usagepoint', usagePointKey(direction, mpan));
 export const nameTypeMrid = (scheme: string) => derivedMrid('fmar:nametype', scheme === 'mpan' ? 'MPAN' : scheme);
 export const psrTypeMrid = (psrType: string) => derivedMrid('fmar:psrtype', psrType);
+/** The two kinds of active power limit at a connection: what it may import, what it may export. */
+export const limitTypeMrid = (direction: 'import' | 'export') => derivedMrid('fmar:operationallimittype', direction);
 
 /** Watts, as an integer string: kW × 1000 (kW has at most 2 decimals). */
 const watts = (kw: number) => String(Math.round(kw * 1000));
@@ -300,6 +316,7 @@ export class CimWriter {
         ['cim:Terminal.ConnectivityNode', { ref: cn }],
       ]);
     }
+    for (const l of a.connectionLimits ?? []) out += this.connectionLimit(m, cn ? derivedMrid(m, 'terminal') : undefined, l);
     if (a.location && locM) {
       const l = a.location;
       out += this.object('Location', locM, [
@@ -336,6 +353,43 @@ export class CimWriter {
         ['cim:Feeder.NormalEnergizingSubstation', substation ? { ref: substation } : undefined],
       ]);
     if (net && substation) out += this.networkObject('Substation', substation, net.substation!, []);
+    return out;
+  }
+
+  /**
+   * A connection limit the way CIM carries one: an OperationalLimitSet on the equipment's terminal
+   * (on the equipment itself while no terminal is known), with an ActivePowerLimit (W, the magnitude)
+   * per direction the limit sets, each of the shared OperationalLimitType "import" or "export".
+   */
+  private connectionLimit(m: string, terminal: string | undefined, l: CimConnectionLimitInput): string {
+    const set = derivedMrid(m, `limit/${l.id}`);
+    let out = this.object('OperationalLimitSet', set, [
+      ['cim:IdentifiedObject.name', cut(`Connection limit ${l.mpan}`, MAX_NAME)],
+      terminal ? ['cim:OperationalLimitSet.Terminal', { ref: terminal }] : ['cim:OperationalLimitSet.Equipment', { ref: m }],
+      ['fmar:OperationalLimitSet.mpan', l.mpan],
+      ['fmar:OperationalLimitSet.firmness', l.firmness],
+      ['fmar:OperationalLimitSet.validFrom', l.validFrom],
+      ['fmar:OperationalLimitSet.validTo', l.validTo],
+      ['fmar:OperationalLimitSet.schemeReference', l.schemeReference],
+    ]);
+    for (const [dir, kw] of [
+      ['import', l.importLimitKw],
+      ['export', l.exportLimitKw],
+    ] as const) {
+      if (kw === null) continue;
+      const type = limitTypeMrid(dir);
+      if (this.firstTime(type, true))
+        out += this.object('OperationalLimitType', type, [
+          ['cim:IdentifiedObject.name', dir],
+          ['fmar:OperationalLimitType.direction', dir],
+        ]);
+      out += this.object('ActivePowerLimit', derivedMrid(set, dir), [
+        ['cim:IdentifiedObject.name', `${dir} limit`],
+        ['cim:ActivePowerLimit.value', watts(kw)],
+        ['cim:OperationalLimit.OperationalLimitSet', { ref: set }],
+        ['cim:OperationalLimit.OperationalLimitType', { ref: type }],
+      ]);
+    }
     return out;
   }
 

@@ -37,6 +37,7 @@ const GROUPS: [string, string[]][] = [
   ['Disputes and corrections', ['DISPUTE']],
   ['Data quality', ['DQ']],
   ['Catalogues', ['CATALOGUE']],
+  ['Connection limits', ['CONNECTION']],
 ];
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

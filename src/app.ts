@@ -25,6 +25,7 @@ import { switchingRoutes } from './switching/routes';
 import { marketUnitRoutes } from './units/routes';
 import { catalogueRoutes } from './catalogue/routes';
 import { productRoutes } from './products/routes';
+import { connectionLimitRoutes } from './connection-limits/routes';
 import { qualificationRoutes } from './qualifications/routes';
 import { disputeRoutes } from './disputes/routes';
 import { qualityRoutes } from './quality/routes';
@@ -177,6 +178,7 @@ export function buildApp(ports: Ports) {
   routes.route('/market-units', marketUnitRoutes(ctx));
   routes.route('/', productRoutes(ctx));
   routes.route('/', qualificationRoutes(ctx));
+  routes.route('/', connectionLimitRoutes(ctx));
   routes.route('/disputes', disputeRoutes(ctx));
   routes.route('/audit', auditRoutes(ctx));
   routes.route('/', metricsRoutes(metrics));

@@ -2,8 +2,10 @@ import { assetDeregistering, assetMemberChanged, assetsChanged } from './assets/
 import { Problem } from './http/problem';
 import { Hooks } from './kernel/hooks';
 import { qualificationRecorded } from './products/hooks';
-import { assessAssetsIn } from './quality/service';
-import { activeUnitsOfAsset } from './units/store';
+import { connectionLimitChanged } from './connection-limits/hooks';
+import { assessAssetsIn, assessConnectionsIn } from './quality/service';
+import { unitMembersChanged } from './units/hooks';
+import { activeUnitsOfAsset, fellowMembersOf } from './units/store';
 import { clearReassessmentIn, flagUnitsOfChangedMember } from './units/service';
 
 /**
@@ -18,6 +20,8 @@ export function standardHooks(): Hooks {
       .on(assetsChanged, (tx, p) => assessAssetsIn(tx, p.ctx, p.now, p.assets, { fresh: p.fresh }).then(() => undefined))
       // A material change of a member flags its qualified market units for re-assessment.
       .on(assetMemberChanged, (tx, p) => flagUnitsOfChangedMember(tx, p.ctx, p.actor, p).then(() => undefined))
+      // … and moves the sums at its connection of the other members of its units.
+      .on(assetMemberChanged, async (tx, p) => assessConnectionsIn(tx, p.ctx, p.now, { assetIds: await fellowMembersOf(tx, p.assetId) }))
       // An asset in an active market unit is not de-registered.
       .on(assetDeregistering, async (tx, p) => {
         const units = await activeUnitsOfAsset(tx, p.assetId);
@@ -26,6 +30,9 @@ export function standardHooks(): Hooks {
             marketUnitIds: units,
           });
       })
+      // A connection limit's change, or a change of a market unit's members, moves the connection facts of the assets there.
+      .on(connectionLimitChanged, (tx, p) => assessConnectionsIn(tx, p.ctx, p.now, { mpans: p.mpans }))
+      .on(unitMembersChanged, (tx, p) => assessConnectionsIn(tx, p.ctx, p.now, { assetIds: p.assetIds }))
       // A QUALIFIED outcome clears the unit's re-assessment flag.
       .on(qualificationRecorded, async (tx, p) => {
         if (p.outcome === 'QUALIFIED')

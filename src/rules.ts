@@ -964,6 +964,49 @@ export const RULES = {
     kind: 'warning',
     title: 'The consumer’s consent is recorded (a consentReference verified at registration or in an update).',
   },
+  'DQ-UNIT-CONNECTION-LIMIT': {
+    status: 200,
+    kind: 'warning',
+    title:
+      'The members of a market unit at one connection (MPAN) have a summed capacity within that connection’s limit (export; import for demand).',
+  },
+
+  // Connection limits (UC-02.05, docs/connection-limits.md)
+  'CONNECTION-LIMIT-NOT-FOUND': { status: 404, title: 'No connection limit with this ID that the caller may read.' },
+  'CONNECTION-LIMIT-MPAN-FORMAT': { status: 422, title: 'The MPAN is a 13-digit MPAN core.' },
+  'CONNECTION-LIMIT-MPAN-CHECKDIGIT': { status: 422, title: 'The MPAN core’s check digit is wrong.' },
+  'CONNECTION-LIMIT-MPAN-DISTRIBUTOR': { status: 422, title: 'The MPAN core’s distributor ID (first two digits) is not 10–36.' },
+  'CONNECTION-LIMIT-NOT-NETWORK': {
+    status: 403,
+    title:
+      'The MPAN is not on the caller’s network: its distributor ID names a DNO code outside the organisation’s dnoCodes, and no registered asset at that MPAN has a dno in them.',
+  },
+  'CONNECTION-LIMIT-KW': { status: 422, title: 'A limit in kW is a number from 0 to 9,999,999,999.99 with at most 2 decimals.' },
+  'CONNECTION-LIMIT-REQUIRED': { status: 422, title: 'A connection limit has an import limit, an export limit or both.' },
+  'CONNECTION-LIMIT-FIRMNESS-UNKNOWN': { status: 422, title: 'Firmness is FIRM, NON_FIRM, TIMED or DYNAMIC.' },
+  'CONNECTION-LIMIT-PERIOD': {
+    status: 422,
+    title: 'validFrom and validTo are RFC 3339 date-times with an offset, and validTo is after validFrom.',
+  },
+  'CONNECTION-LIMIT-PROFILE': {
+    status: 422,
+    title: 'A TIMED limit has a profile (its time bands), and only a TIMED limit has one.',
+  },
+  'CONNECTION-LIMIT-PROFILE-BAND': {
+    status: 422,
+    title:
+      'A band runs from a time to a later time of the day (HH:MM, 24:00 for the end of the day) on the days it names, has an import or export limit (each within the connection’s own), and overlaps no other band on a common day.',
+  },
+  'CONNECTION-LIMIT-SCHEME': {
+    status: 422,
+    title:
+      'A NON_FIRM or DYNAMIC limit names the DNO’s flexible connection scheme (schemeReference, e.g. an ANM zone); FIRM and TIMED limits name none.',
+  },
+  'CONNECTION-LIMIT-OVERLAP': {
+    status: 409,
+    title: 'Another limit in force at this MPAN overlaps the period (`connectionLimitId` names it): end or withdraw it first.',
+  },
+  'CONNECTION-LIMIT-WITHDRAWN': { status: 409, title: 'The connection limit is withdrawn: it is kept as it was and changes no more.' },
 } as const satisfies Record<string, Rule>;
 
 export type RuleCode = keyof typeof RULES;

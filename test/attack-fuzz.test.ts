@@ -59,6 +59,7 @@ const TABLES = [
   'cim_import_job',
   'cim_import_job_file',
   'cim_network_ref',
+  'connection_limit',
 ] as const;
 
 type Json = unknown;

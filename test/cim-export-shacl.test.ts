@@ -48,6 +48,19 @@ function everything(): { xml: string; assets: CimAssetInput[] } {
       location: { postcode: 'G2 1AA', gspGroup: '_N', latitude: 55.86, longitude: -4.25 },
       aliases: [{ scheme: 'fsp_ref', value: 'REF-1' }],
       network: { equipmentMrid: DSO, connectivityNode: 'C0000000-0000-4000-8000-000000000001', feeder: 'F1', substation: 'S1' },
+      // On the terminal: import and export limits of a dynamic connection.
+      connectionLimits: [
+        {
+          id: '01JF0000000000000000000L01',
+          mpan: '1312345678907',
+          firmness: 'DYNAMIC',
+          importLimitKw: 20,
+          exportLimitKw: 7.5,
+          validFrom: '2026-01-01T00:00:00.000Z',
+          validTo: null,
+          schemeReference: 'ANM-ZONE-3',
+        },
+      ],
     }),
     base(2, {
       category: 'SOLAR_PV',
@@ -55,7 +68,24 @@ function everything(): { xml: string; assets: CimAssetInput[] } {
       connectionStatus: 'DISCONNECTED',
       network: { equipmentMrid: DSO, connectivityNode: 'C0000000-0000-4000-8000-000000000001', feeder: 'F1', substation: 'S1' },
     }),
-    base(3, { category: 'WIND_TURBINE', name: 'W'.repeat(300), exportMpan: '1300000000021', connectionStatus: 'PENDING' }),
+    base(3, {
+      category: 'WIND_TURBINE',
+      name: 'W'.repeat(300),
+      exportMpan: '1300000000021',
+      connectionStatus: 'PENDING',
+      // No terminal known: on the equipment; an export limit only.
+      connectionLimits: [
+        {
+          id: '01JF0000000000000000000L02',
+          mpan: '1300000000021',
+          firmness: 'FIRM',
+          importLimitKw: null,
+          exportLimitKw: 100,
+          validFrom: '2026-01-01T00:00:00.000Z',
+          validTo: '2027-01-01T00:00:00.000Z',
+        },
+      ],
+    }),
     base(4, {
       category: 'EV_CHARGER',
       importMpan: '1300000000038',

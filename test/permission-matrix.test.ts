@@ -28,6 +28,7 @@ import { writeEvents } from '../src/events/outbox';
 import { createSubscription, rotateSecret } from '../src/webhooks/subscriptions';
 import { createMarketUnit } from '../src/units/service';
 import { recordEquivalence } from '../src/products/service';
+import { recordLimit } from '../src/connection-limits/service';
 import { raiseDispute, withdrawDispute } from '../src/disputes/service';
 import { enqueueCimImport } from '../src/cim/jobs';
 import { tally } from '../src/assets/bulk-import';
@@ -81,7 +82,8 @@ type Target =
   | { kind: 'equivalence'; id: string }
   | { kind: 'cimjob'; id: string; org: string }
   | { kind: 'bulkreport'; id: string; org: string }
-  | { kind: 'submission'; id: string; parties: string[] };
+  | { kind: 'submission'; id: string; parties: string[] }
+  | { kind: 'limit'; id: string; parties: string[] };
 
 const callers = new Map<OrganisationRole, Caller>();
 const ownAsset = new Map<OrganisationRole, AssetFacts>();
@@ -114,6 +116,13 @@ const submissionOf = new Map<string, string>();
 const cimJobOf = new Map<string, string>();
 /** A stored bulk report per organisation (readable by that organisation alone). */
 const bulkReportOf = new Map<string, string>();
+/**
+ * A connection limit at each caller's own asset's MPAN, recorded by the DNO (the IDNO for its own
+ * network), and one at the stranger's asset's MPAN recorded by a DNO of that network: its parties
+ * are the recording DNO and the FSP controlling the asset there.
+ */
+const limitOf = new Map<string, { id: string; parties: string[] }>();
+let strangerLimit: { id: string; parties: string[] };
 
 /** One organisation with exactly that role, per role; a stranger (FSP) owns the "other" records. */
 beforeAll(async () => {
@@ -325,6 +334,37 @@ beforeAll(async () => {
     );
     submissionOf.set(org, id);
   }
+  const recorder = (role: 'DNO' | 'IDNO', org = callers.get(role)!.org, dnoCodes = dnoCodesOf(role)) => ({
+    subject: 'walker',
+    organisationId: org,
+    roles: [role],
+    scopes: baselineScopes([role]),
+    dnoCodes,
+  });
+  for (const [i, role] of ORGANISATION_ROLES.entries()) {
+    const by = role === 'IDNO' ? recorder('IDNO') : recorder('DNO');
+    const l = await recordLimit(hub.ctx, by, {
+      mpan: mpanFor(7000 + i, role === 'IDNO' ? '24' : '13'),
+      exportLimitKw: 10,
+      firmness: 'FIRM',
+    });
+    limitOf.set(callers.get(role)!.org, { id: l.id, parties: [by.organisationId, ownAsset.get(role)!.fspId] });
+  }
+  const strangerDno = await registerOrganisation(hub.ctx, sys, {
+    legalName: 'Matrix Stranger DNO plc',
+    organisationType: 'PLC',
+    registrationNumber: '09800096',
+    roles: ['DNO'],
+    status: 'ACTIVE',
+    dnoCodes: ['UKPN_EPN'],
+    passport,
+  });
+  const sl = await recordLimit(hub.ctx, recorder('DNO', strangerDno.id, ['UKPN_EPN']), {
+    mpan: mpanFor(7099, '10'),
+    exportLimitKw: 10,
+    firmness: 'FIRM',
+  });
+  strangerLimit = { id: sl.id, parties: [strangerDno.id, stranger] };
 }, 60_000);
 afterAll(async () => {
   await hub?.close();
@@ -358,6 +398,8 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   if (t.kind === 'ven') return t.org === c.org || t.vtnOperator === c.org;
   if (t.kind === 'webhook') return t.org === c.org;
   if (t.kind === 'dispute' || t.kind === 'submission') return t.parties.includes(c.org);
+  // Connection limits: the recording DNO and the FSP controlling an asset at the MPAN (seesAll answered above).
+  if (t.kind === 'limit') return t.parties.includes(c.org);
   if (t.kind === 'cimjob') return t.org === c.org;
   if (t.kind === 'bulkreport') return t.org === c.org;
   // Products and equivalences: the catalogue is everyone's to read (visibility 'all' answered above).
@@ -559,6 +601,14 @@ const FILL: {
     },
   },
   {
+    prefix: `${API}/connection-limits/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const l = rel === 'own' ? limitOf.get(c.org)! : strangerLimit;
+      return { value: l.id, target: { kind: 'limit', ...l } };
+    },
+  },
+  {
     prefix: `${API}/disputes/`,
     param: 'id',
     fill: (c, rel) => {
@@ -704,6 +754,7 @@ function verdict(
       product: 'PRODUCT-NOT-FOUND',
       equivalence: 'EQUIVALENCE-NOT-FOUND',
       submission: 'SUBMISSION-NOT-FOUND',
+      limit: 'CONNECTION-LIMIT-NOT-FOUND',
     }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Asset } from '../src/assets/schema';
 import { buildApp } from '../src/app';
-import { DefinitionError, evaluate, parseDefinition } from '../src/quality/language';
+import { DefinitionError, evaluate, parseDefinition, type Facts } from '../src/quality/language';
 import { MemoryRegistries, httpMcsRegister, httpMeterPointRegistry, runChecks } from '../src/quality/registries';
 import { assess, assetFacts, compileRule, statusAfterValidation, type Validation } from '../src/quality/rules';
 import { evaluateStaleness } from '../src/quality/service';
@@ -153,8 +153,8 @@ describe('the default rules, each by its code', () => {
     validation: { meterPoint: { ...okChecks.meterPoint!, ...v }, mcs: { ...okChecks.mcs!, ...m } } as Validation,
   });
 
-  // Each case changes the good asset (or its checks) so that exactly that rule fails.
-  const CASES: [string, Partial<Asset>, { validatedAt: string | null; validation: Validation | null } | undefined][] = [
+  // Each case changes the good asset (or its checks, or the facts of its connection) so that exactly that rule fails.
+  const CASES: [string, Partial<Asset>, { validatedAt: string | null; validation: Validation | null } | undefined, Facts?][] = [
     ['DQ-SERIAL-REQUIRED', { serialNumber: null }, validated],
     ['DQ-DEVICE-IDENTITY', { model: null }, validated],
     ['DQ-POSTCODE-PRESENT', { location: { gspGroup: '_N' } }, validated],
@@ -173,6 +173,17 @@ describe('the default rules, each by its code', () => {
     ['DQ-MCS-CERTIFICATE', {}, checks({}, { status: 'not-found', certificate: null })],
     ['DQ-EXTERNAL-UNAVAILABLE', {}, checks({ status: 'unavailable', distributorId: null, dno: null, gspGroup: null, energised: null })],
     ['DQ-CONSENT-REFERENCE', { consentReference: null }, validated],
+    [
+      'DQ-UNIT-CONNECTION-LIMIT',
+      {},
+      validated,
+      {
+        'connection.marketUnitId': '01JD8X6N2Q7ZB4Y3W5V6T7S8R9',
+        'connection.mpan': EXPORT,
+        'connection.unitCapacityKw': 10,
+        'connection.limitKw': 8,
+      },
+    ],
   ];
   let rules: ReturnType<typeof compileRule>[];
   beforeAll(async () => {
@@ -192,9 +203,9 @@ describe('the default rules, each by its code', () => {
     expect(a.score).toBe(100);
   });
 
-  it.each(CASES)('%s fails alone', (code, change, v) => {
+  it.each(CASES)('%s fails alone', (code, change, v, connection) => {
     const asset = { ...good, ...change } as Asset;
-    const a = assess(asset, rules, assetFacts(asset, v), now);
+    const a = assess(asset, rules, { ...assetFacts(asset, v), ...connection }, now);
     expect(a.failing.map((f) => f.code)).toEqual([code]);
     expect(a.failing[0].detail).toContain(RULES[code as keyof typeof RULES].title);
     const total = rules.filter((r) => a.evaluated.includes(r.code)).reduce((s, r) => s + r.weight, 0);

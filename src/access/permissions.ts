@@ -308,6 +308,23 @@ export const PERMISSIONS = {
     visibility: 'all',
     objectRule: 'Every unit, for the products the caller’s organisation owns (QUALIFICATION-NOT-PRODUCT-OWNER otherwise).',
   },
+  'connection-limits.read': {
+    scope: 'assets:read',
+    roles: [...OPERATOR, 'REGULATOR', ...FSP_LIKE, 'DNO', 'IDNO'],
+    description: 'List and read connection limits and their history (UC-02.05).',
+    visibility: 'own',
+    objectRule:
+      'The operator and regulator every limit; DNOs/IDNOs the limits they recorded; FSPs and aggregators the limits of the connection points (MPANs) where they control an asset now (the FSP link in force: one that lost the asset by a switch no longer reads them). Scope assets:read: a limit is part of the asset’s shared view (UC-02.05).',
+  },
+  'connection-limits.write': {
+    scope: 'connection-limits:write',
+    roles: ['DNO', 'IDNO'],
+    description: 'Record, change and withdraw the connection limits of connection points on one’s networks (UC-02.05).',
+    visibility: 'own',
+    seesAll: [],
+    objectRule:
+      'Records only at MPANs on the caller’s networks (the distributor ID’s DNO code, or a registered asset’s dno, in its dnoCodes; CONNECTION-LIMIT-NOT-NETWORK otherwise); changes and withdraws only the limits its organisation recorded.',
+  },
   'webhooks.read': {
     scope: 'webhooks:read',
     roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE, 'DNO', 'IDNO'],

@@ -1,4 +1,5 @@
-import { CimWriter, type CimNetworkInput, type CimSharing } from '../../cim/index';
+import { CimWriter, type CimConnectionLimitInput, type CimNetworkInput, type CimSharing } from '../../cim/index';
+import { limitsAtMpans } from '../connection-limits/store';
 import type { Principal } from '../access/principal';
 import { logPrivateRead, othersRecords } from '../audit/reads';
 import type { Ctx } from '../context';
@@ -96,7 +97,7 @@ export function cimExportStream(ctx: Ctx, p: Principal, f: CimExportFilter, base
           listIds: false,
           asked: { ...f, format: 'cim' },
         });
-        const assets = await withNetwork(ctx.db, page);
+        const assets = await withLimits(ctx, p, await withNetwork(ctx.db, page));
         const orgs = await organisationNames(
           ctx.db,
           assets.flatMap((a) => [a.organisationId, a.fspId]),
@@ -112,6 +113,24 @@ export function cimExportStream(ctx: Ctx, p: Principal, f: CimExportFilter, base
       yield writer.footer();
     })(),
   );
+}
+
+/** The assets with the connection limits at their MPANs that the caller may read, ACTIVE and not ended (docs/connection-limits.md). */
+async function withLimits<A extends Asset>(
+  ctx: Ctx,
+  p: Principal,
+  assets: A[],
+): Promise<(A & { connectionLimits?: CimConnectionLimitInput[] })[]> {
+  const mpans = [...new Set(assets.flatMap((a) => [a.importMpan, a.exportMpan]).filter((m): m is string => !!m))];
+  const byMpan = new Map<string, CimConnectionLimitInput[]>();
+  for (const l of await limitsAtMpans(ctx.db, p, mpans, ctx.clock.now().toISOString())) {
+    if (!byMpan.has(l.mpan)) byMpan.set(l.mpan, []);
+    byMpan.get(l.mpan)!.push(l);
+  }
+  return assets.map((a) => {
+    const limits = [a.importMpan, a.exportMpan].flatMap((m) => (m ? (byMpan.get(m) ?? []) : []));
+    return limits.length ? { ...a, connectionLimits: limits } : a;
+  });
 }
 
 async function organisationNames(sql: Sql, ids: string[]): Promise<Map<string, string>> {

@@ -37,6 +37,13 @@ export const FACT_TYPES: Record<string, ValueType> = {
   recordedAt: 'date',
   validatedAt: 'date',
   lastActivityAt: 'date',
+  // The asset's connection within its market units (src/connection-limits: connectionFactsOf): the
+  // unit, MPAN and direction with the least headroom under the limit in force; absent when none applies.
+  'connection.marketUnitId': 'text',
+  'connection.mpan': 'text',
+  'connection.direction': 'text',
+  'connection.unitCapacityKw': 'number',
+  'connection.limitKw': 'number',
   // Results of the external registries (set by a validation run; absent before one).
   'meterPoint.status': 'text',
   'meterPoint.dno': 'text',

@@ -9,13 +9,14 @@ import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
 import { writeEvents, type ChangeEvent } from '../events/outbox';
 import { catalogueSnapshot } from '../catalogue/snapshot';
+import { assetsAtMpans, assetsWithLimits, connectionFactsOf, type ConnectionFacts } from '../connection-limits/store';
 import { Problem, fieldError } from '../http/problem';
 import { fieldErrorsFromZod } from '../http/validation';
 import { ULID_RE } from '../ids';
 import type { Sql } from '../storage/db';
-import { stalenessOf } from './language';
+import { stalenessOf, type Facts } from './language';
 import { allAnswered, runChecks, type ExternalRegistries } from './registries';
-import { assess, assetFacts, compileDefinition, compileRule, statusAfterValidation, type Validation } from './rules';
+import { assess, assetFacts, compileDefinition, compileRule, statusAfterValidation, type CompiledRule, type Validation } from './rules';
 import { DqRuleInput, DqRulePatch, ValidateInput, type Advisory, type DqRule, type Finding, type Scorecard, type Severity } from './schema';
 import {
   FINDING_COLS,
@@ -148,6 +149,11 @@ export async function assessAssetsIn(
       openBy.get(r.asset_id)!.push(r);
     }
   }
+  // The connection facts cost one statement, read only when an active rule names them; a fresh asset is in no market unit.
+  const connections =
+    !o.fresh && rules.some(namesConnection)
+      ? await connectionFactsOf(tx, ids, at, await demandCategories(ctx, tx))
+      : new Map<string, ConnectionFacts>();
   const deltas = new Deltas();
   const scores: Record<string, unknown>[] = [];
   const inserts: Record<string, unknown>[] = [];
@@ -165,7 +171,9 @@ export async function assessAssetsIn(
     const validatedAt = fresh?.at ?? p?.validated_at ?? null;
     const validation = fresh?.validation ?? p?.validation ?? null;
     const counted = !a.deregisteredAt;
-    const result = counted ? assess(a, rules, assetFacts(a, { validatedAt, validation }), now) : { score: p?.score ?? 100, failing: [] };
+    const result = counted
+      ? assess(a, rules, withConnection(assetFacts(a, { validatedAt, validation }), connections.get(a.id)), now)
+      : { score: p?.score ?? 100, failing: [] };
     if (counted) {
       if (result.failing.length) failedAssets++;
       else passedAssets++;
@@ -298,6 +306,50 @@ export async function assessAssetsIn(
   }
   await writeEvents(tx, ctx.ids, now, events);
   return out;
+}
+
+const namesConnection = (r: CompiledRule) => r.named.some((f) => f.startsWith('connection.'));
+
+/** The asset categories of kind demand (the catalogue's attribute): their capacity counts against an import limit. */
+async function demandCategories(ctx: Ctx, tx: Sql): Promise<string[]> {
+  const codes = await catalogueSnapshot(ctx.db, ctx.clock, tx);
+  return codes
+    .codes('asset-categories')
+    .filter((c) => c.attributes.kind === 'demand')
+    .map((c) => c.code);
+}
+
+function withConnection(f: Facts, c: ConnectionFacts | undefined): Facts {
+  if (!c) return f;
+  return {
+    ...f,
+    'connection.marketUnitId': c.marketUnitId,
+    'connection.mpan': c.mpan,
+    'connection.direction': c.direction,
+    'connection.unitCapacityKw': c.unitCapacityKw,
+    'connection.limitKw': c.limitKw,
+  };
+}
+
+/**
+ * Re-assess the assets whose connection facts may have moved: those at these MPANs (a connection
+ * limit changed) or these assets (their market unit's members changed). Nothing when no active rule
+ * names a connection fact; of the assets, only those at an MPAN with a limit recorded, or with an
+ * open finding of such a rule, are read again.
+ */
+export async function assessConnectionsIn(tx: Sql, ctx: Ctx, now: Date, at: { mpans?: string[]; assetIds?: string[] }): Promise<void> {
+  const rules = (await activeRules(tx)).filter(namesConnection);
+  if (!rules.length) return;
+  const ids = new Set(await assetsAtMpans(tx, at.mpans ?? []));
+  if (at.assetIds?.length) {
+    for (const id of await assetsWithLimits(tx, at.assetIds)) ids.add(id);
+    const open = await tx.query<{ asset_id: string }>(
+      `SELECT DISTINCT asset_id FROM dq_finding WHERE asset_id = ANY($1::text[]) AND resolved_at IS NULL AND rule_code = ANY($2::text[])`,
+      [at.assetIds, rules.map((r) => r.code)],
+    );
+    for (const r of open) ids.add(r.asset_id);
+  }
+  await assessStoredIn(tx, ctx, now, [...ids].sort());
 }
 
 /** Evaluate stored assets by ID (locked against a concurrent change), e.g. after a de-registration or for a job. */

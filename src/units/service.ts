@@ -14,6 +14,7 @@ import { activeQualifications, offeredProduct, productOwners } from '../products
 import { checkComposition } from './rules';
 import { MarketUnitInput, MarketUnitPatch, type MarketUnit } from './schema';
 import { UNIT_COLS, awardedContracts, selectUnit, toUnit, unitVisibility, type UnitRow } from './store';
+import { unitMembersChanged } from './hooks';
 
 /** The first rule broken names the problem; every error found comes back in `errors`. */
 function refuse(errors: FieldError[], warnings: Warning[] = []): Problem {
@@ -157,6 +158,7 @@ export async function createMarketUnit(ctx: Ctx, actor: Principal, raw: unknown)
         [id, fspId, input.name, input.type, input.product, at, recordedBy(actor)],
       );
       await insertMembers(tx, id, input.product, assetIds);
+      await ctx.hooks.run(unitMembersChanged, tx, { ctx, now, assetIds });
       const unit = await reread(tx, id);
       await writeAudit(tx, actor, now, [
         {
@@ -276,6 +278,7 @@ export async function updateMarketUnit(
           if (patch.assetIds) {
             await tx.query(`DELETE FROM market_unit_member WHERE market_unit_id = $1`, [id]);
             await insertMembers(tx, id, before.product, assetIds);
+            await ctx.hooks.run(unitMembersChanged, tx, { ctx, now, assetIds: unique([...before.assetIds, ...assetIds]) });
           }
           return {
             sql: `name = $1, unit_type = $2, reassessment_required = reassessment_required OR $3::text IS NOT NULL, reassessment_reason = COALESCE($3::text, reassessment_reason)`,
@@ -368,6 +371,7 @@ export async function deregisterMarketUnit(
             { qualificationIds: qualified.map((q) => q.id) },
           );
         await tx.query(`UPDATE market_unit_member SET active = false WHERE market_unit_id = $1`, [id]);
+        await ctx.hooks.run(unitMembersChanged, tx, { ctx, now, assetIds: before.assetIds });
         return { sql: `status = 'DEREGISTERED', deregistered_at = $1::timestamptz`, params: [at] };
       },
       audit: (before, after) => [
@@ -483,6 +487,10 @@ export async function applySwitchToUnits(
       continue;
     }
     await tx.query(`UPDATE market_unit_member SET active = false WHERE market_unit_id = $1 AND asset_id = $2`, [u.id, o.assetId]);
+    const rest = await tx.query<{ asset_id: string }>(`SELECT asset_id FROM market_unit_member WHERE market_unit_id = $1 AND active`, [
+      u.id,
+    ]);
+    await ctx.hooks.run(unitMembersChanged, tx, { ctx, now: o.now, assetIds: [o.assetId, ...rest.map((r) => r.asset_id)] });
     const left = await spgAccountingPoints(tx, u.id);
     const reason = `asset ${o.assetId} left with switch ${o.switchId}${u.unit_type === 'SPG' && left < 2 ? `; the SPG is left with ${left} accounting point(s) (UNIT-SPG-ACCOUNTING-POINTS)` : ''}`;
     await flagUnit(tx, ctx, actor, u.id, o.now, reason, { removedAssetId: o.assetId, switchId: o.switchId });

@@ -97,6 +97,16 @@ export async function activeUnitsOfAsset(tx: Sql, assetId: string): Promise<stri
   return rows.map((r) => r.market_unit_id);
 }
 
+/** The other active members of the active units an asset is in (a change of its capacity moves their sums at a shared connection). */
+export async function fellowMembersOf(tx: Sql, assetId: string): Promise<string[]> {
+  const rows = await tx.query<{ asset_id: string }>(
+    `SELECT DISTINCT o.asset_id FROM market_unit_member m JOIN market_unit_member o ON o.market_unit_id = m.market_unit_id AND o.active
+      WHERE m.asset_id = $1 AND m.active AND o.asset_id <> $1 ORDER BY 1`,
+    [assetId],
+  );
+  return rows.map((r) => r.asset_id);
+}
+
 /**
  * CONFIRMED contracts, not yet ended at `at`, for the unit or for one of its assets and its product.
  * The contract table is the switching module's; this is the one read of it here, until
