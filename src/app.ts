@@ -32,6 +32,7 @@ import { consentRoutes } from './switching/consent-routes';
 import { consentSimulatorRoutes } from './consent/index';
 import { invitationPages } from './identity/pages';
 import { openadr31Routes } from './openadr/oadr31';
+import { noticeRoutes } from './notices/routes';
 import { openadrRoutes } from './openadr/routes';
 import { OPENADR_BASE } from '../openadr/index';
 import { OAUTH_ROUTES } from '../identity/index';
@@ -196,6 +197,7 @@ export function buildApp(ports: Ports) {
     switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })),
   );
   routes.route('/', openadrRoutes(ctx));
+  routes.route('/', noticeRoutes(ctx));
   routes.route(
     '/',
     qualityRoutes(ctx, () => ports.registries ?? {}),

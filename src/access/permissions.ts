@@ -124,6 +124,15 @@ export const PERMISSIONS = {
     objectRule:
       'The organisation itself; the operator and regulator every organisation’s. Scope organisations:read, which every client carries, so no client needs re-registering.',
   },
+  'notices.read': {
+    scope: 'organisations:read',
+    roles: 'any',
+    description:
+      'Read the organisation’s notices: what it must act on and what is inconsistent, computed from the records that cause them (docs/notices.md).',
+    visibility: 'own-organisation',
+    objectRule:
+      'The caller’s own organisation’s notices; the operator and regulator any organisation’s (`organisationId=`). Scope organisations:read, which every client carries.',
+  },
   'audit.read': {
     scope: 'audit:read',
     roles: [...OPERATOR, 'REGULATOR'],
