@@ -68,6 +68,13 @@ export const PERMISSIONS = {
     visibility: 'none',
     objectRule: 'Creates a record.',
   },
+  'organisations.approve': {
+    scope: 'organisations:write',
+    roles: OPERATOR,
+    description: 'Approve or reject an organisation awaiting approval, e.g. one an applicant submitted (UC-01.02, self-service).',
+    visibility: 'all',
+    objectRule: 'Every organisation; only one PENDING_APPROVAL is decided (ORG-NOT-PENDING otherwise).',
+  },
   'organisations.update': {
     scope: 'organisations:write',
     roles: OPERATOR,

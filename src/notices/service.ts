@@ -7,7 +7,7 @@ import { disputesAwaitingAnswer, disputesAwaitingReview } from '../disputes/stor
 import { Problem } from '../http/problem';
 import { credentialsExpiringBy, EXPIRY_WARNING_DAYS } from '../identity/clients';
 import { registrationsAwaitingConfirmation } from '../openadr/registrations';
-import { getOrganisationRow } from '../organisations/service';
+import { getOrganisationRow, organisationsAwaitingApproval } from '../organisations/service';
 import { productsOwnedBy, qualificationsEndingBetween } from '../products/store';
 import { openFindingsOfFsp } from '../quality/store';
 import { switchesTakingAssetsFrom } from '../switching/switches';
@@ -29,6 +29,7 @@ export const NOTICE_KINDS = [
   'CLIENT_CREDENTIAL_EXPIRING',
   'DISPUTE_AWAITING_ANSWER',
   'DISPUTE_AWAITING_REVIEW',
+  'ORGANISATION_AWAITING_APPROVAL',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 export const NOTICE_SEVERITIES = ['ERROR', 'WARNING'] as const;
@@ -41,6 +42,7 @@ export const NOTICE_RECORD_TYPES = [
   'ven_registration',
   'api_client',
   'dispute',
+  'organisation',
 ] as const;
 type RecordType = (typeof NOTICE_RECORD_TYPES)[number];
 
@@ -102,6 +104,7 @@ const HREF: Record<RecordType, (id: string) => string> = {
   ven_registration: (id) => `/api/v1/ven-registrations/${id}`,
   api_client: (id) => `/api/v1/clients/${id}`,
   dispute: (id) => `/api/v1/disputes/${id}`,
+  organisation: (id) => `/api/v1/organisations/${id}`,
 };
 const ref = (type: RecordType, id: string) => ({ type, id, href: HREF[type](id) });
 const iso = (v: Date | string) => new Date(v).toISOString();
@@ -222,7 +225,7 @@ function sources(ctx: Ctx): Record<NoticeKind, Source> {
         kind: 'DISPUTE_AWAITING_ANSWER',
         severity: 'WARNING',
         record: ref('dispute', d.id),
-        related: d.record_type === 'organisation' ? [] : [ref(d.record_type, d.record_id)],
+        related: [ref(d.record_type, d.record_id)],
         summary: `Organisation ${d.raised_by_org} disputes ${d.record_type} ${d.record_id}, a record this organisation is a party to.`,
         resolution: `Answer it with a comment and any evidence (POST /api/v1/disputes/${d.id}/comments); the notice also goes when the dispute is resolved or withdrawn.`,
         since: iso(d.raised_at),
@@ -235,10 +238,24 @@ function sources(ctx: Ctx): Record<NoticeKind, Source> {
             kind: 'DISPUTE_AWAITING_REVIEW',
             severity: 'WARNING',
             record: ref('dispute', d.id),
-            related: d.record_type === 'organisation' ? [] : [ref(d.record_type, d.record_id)],
+            related: [ref(d.record_type, d.record_id)],
             summary: `Organisation ${d.raised_by_org} disputes ${d.record_type} ${d.record_id}; the dispute is OPEN.`,
             resolution: `Take it under review (POST /api/v1/disputes/${d.id}/review), then resolve it.`,
             since: iso(d.raised_at),
+            dueAt: null,
+          }))
+        : [],
+    ORGANISATION_AWAITING_APPROVAL: async (_org, roles) =>
+      roles.includes('MARKET_FACILITATOR')
+        ? (await organisationsAwaitingApproval(db, NOTICES_PER_KIND)).map((o) => ({
+            id: `ORGANISATION_AWAITING_APPROVAL:${o.id}`,
+            kind: 'ORGANISATION_AWAITING_APPROVAL',
+            severity: 'WARNING',
+            record: ref('organisation', o.id),
+            related: [],
+            summary: `${o.legal_name} awaits approval (PENDING_APPROVAL).`,
+            resolution: `Approve it (POST /api/v1/organisations/${o.id}/approve) or reject it with a reason (…/reject).`,
+            since: iso(o.recorded_at),
             dueAt: null,
           }))
         : [],
