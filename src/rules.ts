@@ -382,6 +382,10 @@ export const RULES = {
     title: 'Energy source is not a code in effect in the energy-sources catalogue; the detail says why.',
   },
   'ASSET-ENERGY-SOURCE-REQUIRED': { status: 422, title: 'Generating categories need an energy source (BESS defaults to GRID).' },
+  'ASSET-ENERGY-CONVERSION-TYPE-UNKNOWN': {
+    status: 422,
+    title: 'Energy conversion type is not a code in effect in the energy-conversion-types catalogue; the detail says why.',
+  },
   'ASSET-DEMAND-TECHNOLOGY-UNKNOWN': {
     status: 422,
     title: 'Demand technology is not a code in effect in the demand-technologies catalogue; the detail says why.',
