@@ -601,6 +601,7 @@ export const JSONLD_TERMS: readonly { field: string; term: string; resource: str
   { field: 'demandCapacityKw', term: 'fmar:Equipment.demandCapacityKw', resource: 'Asset' },
   { field: 'energySource', term: 'fmar:Equipment.energySource', resource: 'Asset' },
   { field: 'demandTechnology', term: 'fmar:Equipment.demandTechnology', resource: 'Asset' },
+  { field: 'energyConversionType', term: 'fmar:Equipment.energyConversionType', resource: 'Asset' },
   { field: 'manufacturer', term: 'fmar:Asset.manufacturer', resource: 'Asset' },
   { field: 'model', term: 'fmar:Asset.model', resource: 'Asset' },
   { field: 'serialNumber', term: 'cim:Asset.serialNumber', resource: 'Asset' },

@@ -33,6 +33,8 @@ import { consentRoutes } from './switching/consent-routes';
 import { consentSimulatorRoutes } from './consent/index';
 import { invitationPages } from './identity/pages';
 import { openadr31Routes } from './openadr/oadr31';
+import { noticeRoutes } from './notices/routes';
+import { onboardingRoutes, organisationDecisionRoutes } from './onboarding/routes';
 import { openadrRoutes } from './openadr/routes';
 import { OPENADR_BASE } from '../openadr/index';
 import { OAUTH_ROUTES } from '../identity/index';
@@ -199,6 +201,8 @@ export function buildApp(ports: Ports) {
     switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })),
   );
   routes.route('/', openadrRoutes(ctx));
+  routes.route('/', noticeRoutes(ctx));
+  routes.route('/', organisationDecisionRoutes(ctx));
   routes.route(
     '/',
     qualityRoutes(ctx, () => ports.registries ?? {}),
@@ -262,6 +266,22 @@ export function buildApp(ports: Ports) {
       maxBodyBytes: ports.config.maxBodyBytes,
     }),
   );
+  // Self-service onboarding (docs/organisations.md): public, so one rate-limit bucket for all applicants, and the usual body limit.
+  const onboarding = new OpenAPIHono<AuthEnv>();
+  onboarding.use('*', async (c, next) => {
+    if (c.req.method === 'POST' && (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase() !== 'application/json')
+      throw new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send application/json.');
+    c.set('principal', { subject: 'onboarding', organisationId: 'onboarding', roles: [], scopes: [], dnoCodes: [] });
+    return bodyLimit({
+      maxSize: ports.config.maxBodyBytes,
+      onError: () => {
+        throw new Problem('REQUEST-TOO-LARGE');
+      },
+    })(c, next);
+  });
+  onboarding.use('*', limiter);
+  onboarding.route('/', onboardingRoutes(ctx));
+  app.route('/onboarding', onboarding);
   app.route('/', invitationPages(ctx));
   app.route(
     '/',

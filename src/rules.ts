@@ -328,6 +328,16 @@ export const RULES = {
   'ORG-WEBSITE-FORMAT': { status: 422, title: 'Website must be an https:// or http:// URL.' },
   'ORG-YEAR-FORMAT': { status: 422, title: 'Year of registration is between 1800 and this year.' },
   'ORG-DNO-CODE-UNKNOWN': { status: 422, title: 'A DNO code is not a code in effect in the dno-codes catalogue; the detail says why.' },
+  'ORG-NOT-PENDING': { status: 409, title: 'Only an organisation awaiting approval (PENDING_APPROVAL) is approved or rejected.' },
+  'ORG-DECISION-REASON': { status: 422, title: 'A rejection says why, in 3–500 characters; the applicant reads it.' },
+  'APPLICANT-TOKEN-INVALID': {
+    status: 401,
+    title: 'The onboarding routes need the applicant’s token (Authorization: Bearer fmar-applicant-…), as returned at registration.',
+  },
+  'APPLICANT-ALREADY-SUBMITTED': {
+    status: 409,
+    title: 'The applicant has already submitted an organisation; one application per applicant.',
+  },
   'ORG-HAS-ACTIVE-ASSETS': { status: 409, title: 'An organisation that still controls or owns active assets cannot be de-registered.' },
   'ORG-ALREADY-DEREGISTERED': { status: 409, title: 'The organisation is already de-registered (Withdrawn).' },
   'ORG-NOT-ACTIVE': { status: 422, title: 'The organisation named is not Active.' },
@@ -372,6 +382,10 @@ export const RULES = {
     title: 'Energy source is not a code in effect in the energy-sources catalogue; the detail says why.',
   },
   'ASSET-ENERGY-SOURCE-REQUIRED': { status: 422, title: 'Generating categories need an energy source (BESS defaults to GRID).' },
+  'ASSET-ENERGY-CONVERSION-TYPE-UNKNOWN': {
+    status: 422,
+    title: 'Energy conversion type is not a code in effect in the energy-conversion-types catalogue; the detail says why.',
+  },
   'ASSET-DEMAND-TECHNOLOGY-UNKNOWN': {
     status: 422,
     title: 'Demand technology is not a code in effect in the demand-technologies catalogue; the detail says why.',

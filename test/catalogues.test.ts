@@ -39,6 +39,7 @@ describe('reading the catalogues', () => {
     expect(policy).toEqual({
       'asset-categories': 'extensible',
       'energy-sources': 'extensible',
+      'energy-conversion-types': 'extensible',
       'demand-technologies': 'extensible',
       'connection-statuses': 'extensible',
       'connection-types': 'extensible',
@@ -58,9 +59,9 @@ describe('reading the catalogues', () => {
     expect((await hub.call('GET', API, { as: null })).status).toBe(401);
   });
 
-  it('the migration seeds exactly the codes, states and attributes of src/catalogue/codes.ts', async () => {
+  it('the migrations seed exactly the codes, states and attributes of src/catalogue/codes.ts', async () => {
     const rows = await hub.db.query(
-      `SELECT catalogue, code, active, attributes FROM catalogue_code WHERE recorded_by = 'migration:014' ORDER BY catalogue, code`,
+      `SELECT catalogue, code, active, attributes FROM catalogue_code WHERE recorded_by IN ('migration:014', 'migration:033') ORDER BY catalogue, code`,
     );
     const seeded = rows.map((r) => ({ catalogue: r.catalogue, code: r.code, active: r.active, attributes: r.attributes }));
     const builtIn = BUILT_IN_ENTRIES.map((e) => ({

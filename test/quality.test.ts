@@ -125,6 +125,7 @@ describe('the default rules, each by its code', () => {
     demandCapacityKw: null,
     energySource: 'SOLAR',
     demandTechnology: null,
+    energyConversionType: null,
     manufacturer: 'Acme',
     model: 'P1',
     serialNumber: 'SN-0001',

@@ -68,6 +68,13 @@ export const PERMISSIONS = {
     visibility: 'none',
     objectRule: 'Creates a record.',
   },
+  'organisations.approve': {
+    scope: 'organisations:write',
+    roles: OPERATOR,
+    description: 'Approve or reject an organisation awaiting approval, e.g. one an applicant submitted (UC-01.02, self-service).',
+    visibility: 'all',
+    objectRule: 'Every organisation; only one PENDING_APPROVAL is decided (ORG-NOT-PENDING otherwise).',
+  },
   'organisations.update': {
     scope: 'organisations:write',
     roles: OPERATOR,
@@ -123,6 +130,15 @@ export const PERMISSIONS = {
     visibility: 'own-organisation',
     objectRule:
       'The organisation itself; the operator and regulator every organisation’s. Scope organisations:read, which every client carries, so no client needs re-registering.',
+  },
+  'notices.read': {
+    scope: 'organisations:read',
+    roles: 'any',
+    description:
+      'Read the organisation’s notices: what it must act on and what is inconsistent, computed from the records that cause them (docs/notices.md).',
+    visibility: 'own-organisation',
+    objectRule:
+      'The caller’s own organisation’s notices; the operator and regulator any organisation’s (`organisationId=`). Scope organisations:read, which every client carries.',
   },
   'audit.read': {
     scope: 'audit:read',

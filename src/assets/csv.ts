@@ -18,6 +18,7 @@ export const CSV_COLUMNS = [
   'demandCapacityKw',
   'energySource',
   'demandTechnology',
+  'energyConversionType',
   'manufacturer',
   'model',
   'serialNumber',

@@ -566,6 +566,7 @@ function assetRow(
     demand_capacity_kw: f.demandCapacityKw ?? null,
     energy_source: f.energySource ?? null,
     demand_technology: f.demandTechnology ?? null,
+    energy_conversion_type: f.energyConversionType ?? null,
     manufacturer: f.manufacturer ?? null,
     model: f.model ?? null,
     serial_number: f.serialNumber ?? null,
@@ -585,11 +586,11 @@ function assetRow(
 }
 
 const RECORDSET = `x(id text, organisation_id text, fsp_id text, friendly_code text, name text, category text, status text, rated_capacity_kw numeric,
-  generation_capacity_kw numeric, demand_capacity_kw numeric, energy_source text, demand_technology text, manufacturer text, model text, serial_number text,
+  generation_capacity_kw numeric, demand_capacity_kw numeric, energy_source text, demand_technology text, energy_conversion_type text, manufacturer text, model text, serial_number text,
   commissioning_date date, effective_date date, connection_status text, connection_type text, dno text, import_mpan text, export_mpan text, location jsonb,
   consent_reference text, version int, recorded_at timestamptz, recorded_by text)`;
 const INSERT_COLS = `id, organisation_id, fsp_id, friendly_code, name, category, status, rated_capacity_kw, generation_capacity_kw, demand_capacity_kw, energy_source,
-  demand_technology, manufacturer, model, serial_number, commissioning_date, effective_date, connection_status, connection_type, dno, import_mpan, export_mpan,
+  demand_technology, energy_conversion_type, manufacturer, model, serial_number, commissioning_date, effective_date, connection_status, connection_type, dno, import_mpan, export_mpan,
   location, consent_reference, version, recorded_at, recorded_by`;
 
 async function insertAliases(

@@ -8,7 +8,7 @@ import type { Asset } from './schema';
 /** SQL that belongs to the asset tables: column lists, row mapping, object-level visibility. */
 
 export const ASSET_COLS = `a.id, a.organisation_id, a.fsp_id, a.friendly_code, a.name, a.category, a.status, a.rated_capacity_kw::float8 AS rated_capacity_kw,
-  a.generation_capacity_kw::float8 AS generation_capacity_kw, a.demand_capacity_kw::float8 AS demand_capacity_kw, a.energy_source, a.demand_technology,
+  a.generation_capacity_kw::float8 AS generation_capacity_kw, a.demand_capacity_kw::float8 AS demand_capacity_kw, a.energy_source, a.demand_technology, a.energy_conversion_type,
   a.manufacturer, a.model, a.serial_number, a.commissioning_date::text AS commissioning_date, a.effective_date::text AS effective_date, a.connection_status,
   a.connection_type, a.dno, a.import_mpan, a.export_mpan, a.location, a.consent_reference, a.version, a.recorded_at, a.recorded_by, a.deregistered_at,
   COALESCE((SELECT json_agg(json_build_object('scheme', al.scheme, 'value', al.value) ORDER BY al.scheme, al.value)
@@ -31,6 +31,7 @@ export interface AssetRow {
   demand_capacity_kw: number | null;
   energy_source: string | null;
   demand_technology: string | null;
+  energy_conversion_type: string | null;
   manufacturer: string | null;
   model: string | null;
   serial_number: string | null;
@@ -67,6 +68,7 @@ export function toAsset(r: AssetRow): Asset {
     demandCapacityKw: num(r.demand_capacity_kw),
     energySource: r.energy_source,
     demandTechnology: r.demand_technology,
+    energyConversionType: r.energy_conversion_type,
     manufacturer: r.manufacturer,
     model: r.model,
     serialNumber: r.serial_number,

@@ -264,3 +264,18 @@ export async function rejectSubmission(ctx: Ctx, p: Principal, id: string, raw: 
     return s;
   });
 }
+
+/** A submission awaiting the named FSP's decision (src/notices/). */
+export interface SubmissionAwaitingFacts {
+  id: string;
+  submitter_id: string;
+  submitted_at: Date;
+}
+
+/** The PENDING submissions naming this FSP, oldest first (at most `limit`). */
+export async function submissionsAwaitingDecision(db: Sql, fspId: string, limit: number): Promise<SubmissionAwaitingFacts[]> {
+  return db.query<SubmissionAwaitingFacts>(
+    `SELECT id, submitter_id, submitted_at FROM asset_submission WHERE fsp_id = $1 AND status = 'PENDING' ORDER BY submitted_at, id LIMIT $2`,
+    [fspId, limit],
+  );
+}

@@ -60,6 +60,8 @@ export const ENERGY_SOURCES = [
   'OTHER',
 ] as const;
 export const DEMAND_TECHNOLOGIES = ['EV', 'HEAT_PUMP', 'HVAC', 'REFRIGERATION', 'ELECTRIC_BOILER', 'INDUSTRIAL_LOAD', 'OTHER'] as const;
+/** How an asset meets the network (migration 033; Elexon's EnergyConversionType, which the draft leaves undefined: docs/decisions.md). */
+export const ENERGY_CONVERSION_TYPES = ['INVERTER', 'SYNCHRONOUS_MACHINE', 'ASYNCHRONOUS_MACHINE', 'DIRECT_LOAD', 'OTHER'] as const;
 
 /** Demand technology implied by a category, used as the default when none is given. */
 export const DEFAULT_DEMAND_TECHNOLOGY: Partial<Record<AssetCategory, (typeof DEMAND_TECHNOLOGIES)[number]>> = {

@@ -10,6 +10,7 @@ import {
   DEFAULT_ENERGY_SOURCE,
   DEMAND_CATEGORIES,
   DEMAND_TECHNOLOGIES,
+  ENERGY_CONVERSION_TYPES,
   DISTRIBUTOR_DNO,
   ENERGY_SOURCES,
   GENERATING_CATEGORIES,
@@ -31,6 +32,7 @@ export const CATALOGUE_NAMES = [
   'asset-categories',
   'energy-sources',
   'demand-technologies',
+  'energy-conversion-types',
   'connection-statuses',
   'connection-types',
   'asset-statuses',
@@ -127,6 +129,7 @@ function builtInEntries(): CodeEntry[] {
   });
   add('energy-sources', ENERGY_SOURCES);
   add('demand-technologies', DEMAND_TECHNOLOGIES);
+  add('energy-conversion-types', ENERGY_CONVERSION_TYPES);
   add('connection-statuses', CONNECTION_STATUSES.active, (c) => (c === 'CONNECTED' ? { connected: true } : {}));
   add('connection-statuses', CONNECTION_STATUSES.inactive, () => ({}), false);
   add('connection-types', CONNECTION_TYPES.active);

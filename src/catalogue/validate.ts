@@ -50,6 +50,7 @@ export const ASSET_CODE_FIELDS: readonly [string, CatalogueName, RuleCode][] = [
   ['category', 'asset-categories', 'ASSET-CATEGORY-UNKNOWN'],
   ['energySource', 'energy-sources', 'ASSET-ENERGY-SOURCE-UNKNOWN'],
   ['demandTechnology', 'demand-technologies', 'ASSET-DEMAND-TECHNOLOGY-UNKNOWN'],
+  ['energyConversionType', 'energy-conversion-types', 'ASSET-ENERGY-CONVERSION-TYPE-UNKNOWN'],
   ['connectionStatus', 'connection-statuses', 'ASSET-CONNECTION-STATUS-UNKNOWN'],
   ['connectionType', 'connection-types', 'ASSET-CONNECTION-TYPE-UNKNOWN'],
   ['dno', 'dno-codes', 'ASSET-DNO-UNKNOWN'],

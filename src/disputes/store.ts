@@ -137,3 +137,37 @@ export async function evidenceCount(tx: Sql, disputeId: string): Promise<number>
   );
   return Number(n);
 }
+
+/** An open dispute awaiting an organisation's answer or the operator's review (src/notices/). */
+export interface DisputeAwaitingFacts {
+  id: string;
+  record_type: Dispute['recordType'];
+  record_id: string;
+  raised_by_org: string;
+  raised_at: Date;
+}
+
+/**
+ * Open disputes another organisation raised on a record this one is a party to (itself, an asset
+ * or a market unit it controls now) that it has not answered: no comment of its own yet.
+ */
+export async function disputesAwaitingAnswer(db: Sql, organisationId: string, limit: number): Promise<DisputeAwaitingFacts[]> {
+  return db.query<DisputeAwaitingFacts>(
+    `SELECT d.id, d.record_type, d.record_id, d.raised_by_org, d.raised_at FROM dispute d
+      WHERE d.status IN ('OPEN', 'UNDER_REVIEW') AND d.raised_by_org <> $1
+        AND ((d.record_type = 'organisation' AND d.record_id = $1)
+          OR (d.record_type = 'asset' AND EXISTS (SELECT 1 FROM asset pa WHERE pa.id = d.record_id AND pa.fsp_id = $1))
+          OR (d.record_type = 'market_unit' AND EXISTS (SELECT 1 FROM market_unit pu WHERE pu.id = d.record_id AND pu.fsp_id = $1)))
+        AND NOT EXISTS (SELECT 1 FROM dispute_comment c WHERE c.dispute_id = d.id AND c.organisation_id = $1)
+      ORDER BY d.raised_at, d.id LIMIT $2`,
+    [organisationId, limit],
+  );
+}
+
+/** Disputes still OPEN: the operator's to take under review, oldest first. */
+export async function disputesAwaitingReview(db: Sql, limit: number): Promise<DisputeAwaitingFacts[]> {
+  return db.query<DisputeAwaitingFacts>(
+    `SELECT d.id, d.record_type, d.record_id, d.raised_by_org, d.raised_at FROM dispute d WHERE d.status = 'OPEN' ORDER BY d.raised_at, d.id LIMIT $1`,
+    [limit],
+  );
+}

@@ -460,3 +460,20 @@ export async function ensureConsoleClient(db: Sql, baseUrl: string): Promise<voi
     [CONSOLE_CLIENT_ID, redirectUris, scopes],
   );
 }
+
+/** An active client whose secret or keys expire soon or have expired (src/notices/). */
+export interface ExpiringCredentialFacts {
+  client_id: string;
+  name: string;
+  credential_expires_at: Date;
+}
+
+/** The organisation's active clients whose credential expires by `until`, soonest first. */
+export async function credentialsExpiringBy(db: Sql, organisationId: string, until: string): Promise<ExpiringCredentialFacts[]> {
+  return db.query<ExpiringCredentialFacts>(
+    `SELECT client_id, name, credential_expires_at FROM api_client
+      WHERE organisation_id = $1 AND status = 'ACTIVE' AND credential_expires_at IS NOT NULL AND credential_expires_at <= $2::timestamptz
+      ORDER BY credential_expires_at, client_id`,
+    [organisationId, until],
+  );
+}

@@ -553,3 +553,25 @@ export async function exportCreatedPartyRegistration(ctx: Ctx, p: Principal, id:
     throw new Problem('OPENADR-EXPORT-NOT-ISSUED', `Registration ${id} holds values the 2.0b schema does not allow; it is not exported.`);
   }
 }
+
+/** A live registration awaiting the confirmation of its VTN's operator (src/notices/). */
+export interface UnconfirmedRegistrationFacts {
+  id: string;
+  organisation_id: string;
+  ven_id: string;
+  vtn_code: string;
+  created_at: Date;
+}
+
+/** The UNCONFIRMED live registrations on the VTNs this organisation operates, oldest first (at most `limit`). */
+export async function registrationsAwaitingConfirmation(
+  db: Sql,
+  operatorId: string,
+  limit: number,
+): Promise<UnconfirmedRegistrationFacts[]> {
+  return db.query<UnconfirmedRegistrationFacts>(
+    `SELECT r.id, r.organisation_id, r.ven_id, v.code AS vtn_code, r.created_at FROM ${REG_FROM}
+      WHERE v.operator_id = $1 AND r.confirmation = 'UNCONFIRMED' AND r.status <> 'CANCELLED' ORDER BY r.created_at, r.id LIMIT $2`,
+    [operatorId, limit],
+  );
+}

@@ -142,6 +142,15 @@ export function organisationCrossChecks(v: OrgLike, ctx: z.RefinementCtx) {
 export const OrganisationInput = z.object(fields).strict().superRefine(organisationCrossChecks).openapi('OrganisationInput');
 export type OrganisationInput = z.infer<typeof OrganisationInput>;
 
+/** What an applicant submits (self-service onboarding, docs/organisations.md): the registration's fields with the passport required and no status (always PENDING_APPROVAL). */
+const { status: _status, ...applied } = fields;
+export const OrganisationApplication = z
+  .object({ ...applied, passport: Passport })
+  .strict()
+  .superRefine(organisationCrossChecks)
+  .openapi('OrganisationApplication');
+export type OrganisationApplication = z.infer<typeof OrganisationApplication>;
+
 /** Update: any subset of the fields; null clears an optional one. */
 export const OrganisationPatch = z
   .object({

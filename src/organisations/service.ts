@@ -110,15 +110,16 @@ export async function registerOrganisation(
   ctx: Ctx,
   actor: Principal,
   input: OrganisationInput,
-  opts: { id?: string } = {},
+  opts: { id?: string; tx?: Sql } = {},
 ): Promise<Organisation> {
   const now = ctx.clock.now();
   const id = opts.id ?? ctx.ids.next();
   // Type, identifier schemes and DNO codes must be codes in effect today (src/catalogue/validate.ts).
-  const codeErrors = organisationCodeErrors(await catalogueSnapshot(ctx.db, ctx.clock), input, now.toISOString().slice(0, 10));
+  const codeErrors = organisationCodeErrors(await catalogueSnapshot(ctx.db, ctx.clock, opts.tx), input, now.toISOString().slice(0, 10));
   if (codeErrors.length) throw new Problem('REQUEST-VALIDATION', `${codeErrors.length} field(s) invalid`, {}, codeErrors);
+  const inTransaction = <T>(f: (tx: Sql) => Promise<T>) => (opts.tx ? f(opts.tx) : ctx.db.transaction(f));
   try {
-    return await ctx.db.transaction(async (tx) => {
+    return await inTransaction(async (tx) => {
       const existing = await findByRegistrationNumber(tx, input.registrationNumber);
       if (existing) throw duplicateProblem(existing);
       const [row] = await tx.query<OrganisationRow>(
@@ -162,7 +163,8 @@ export async function registerOrganisation(
       return org;
     });
   } catch (e) {
-    if (pgErrorCode(e) === '23505' && constraintName(e) === 'organisation_registration_number_key') {
+    // In a caller's transaction the failed statement ended it: the caller's rollback is the answer.
+    if (!opts.tx && pgErrorCode(e) === '23505' && constraintName(e) === 'organisation_registration_number_key') {
       const existing = await findByRegistrationNumber(ctx.db, input.registrationNumber);
       if (existing) throw duplicateProblem(existing);
     }
@@ -347,4 +349,65 @@ export async function deregisterOrganisation(ctx: Ctx, actor: Principal, id: str
   // After the commit: this instance's token checks see the new status and roles at once.
   revocations.emit();
   return out;
+}
+
+/**
+ * The operator's decision on an organisation awaiting approval (UC-01.02), in the caller's
+ * transaction: APPROVED makes it ACTIVE, REJECTED makes it WITHDRAWN (its registration number stays
+ * on the register, so a new application names it as the existing organisation). Refused unless it
+ * is PENDING_APPROVAL (`409 ORG-NOT-PENDING`). The caller calls revocations.emit() after its commit.
+ */
+export async function decideOrganisationIn(
+  tx: Sql,
+  ctx: Ctx,
+  actor: Principal,
+  id: string,
+  decision: { approve: true; note?: string } | { approve: false; reason: string },
+): Promise<Organisation> {
+  const now = ctx.clock.now();
+  const verb = decision.approve ? 'approved' : 'rejected';
+  const reason = decision.approve ? (decision.note ?? null) : decision.reason;
+  const { after } = await changeVersioned(tx, ctx, actor, now, {
+    ...organisationRecord(tx, id),
+    guard: (before: Organisation) => {
+      if (before.status !== 'PENDING_APPROVAL') throw new Problem('ORG-NOT-PENDING', `Organisation ${id} is ${before.status}.`);
+    },
+    set: () =>
+      decision.approve
+        ? { sql: `status = 'ACTIVE'`, params: [] }
+        : { sql: `status = 'WITHDRAWN', deregistered_at = $1::timestamptz`, params: [now.toISOString()] },
+    audit: (_, a) => [
+      {
+        action: `organisation.${verb}`,
+        recordType: 'organisation',
+        recordId: id,
+        organisationId: id,
+        detail: { version: a.version, reason },
+      },
+    ],
+    events: (_, a) => [
+      {
+        type: `fmar.organisation.${verb}`,
+        subject: id,
+        organisationId: id,
+        data: { organisationId: id, version: a.version, status: a.status, reason },
+      },
+    ],
+  });
+  return after;
+}
+
+/** A registration awaiting the operator's approval (src/notices/). */
+export interface PendingOrganisationFacts {
+  id: string;
+  legal_name: string;
+  recorded_at: Date;
+}
+
+/** Organisations PENDING_APPROVAL, oldest first (at most `limit`). */
+export async function organisationsAwaitingApproval(db: Sql, limit: number): Promise<PendingOrganisationFacts[]> {
+  return db.query<PendingOrganisationFacts>(
+    `SELECT id, legal_name, recorded_at FROM organisation WHERE status = 'PENDING_APPROVAL' ORDER BY recorded_at, id LIMIT $1`,
+    [limit],
+  );
 }

@@ -213,3 +213,36 @@ export async function insertQualification(
     ],
   );
 }
+
+/** A current QUALIFIED record whose validity ends soon (src/notices/). */
+export interface ExpiringQualificationFacts {
+  id: string;
+  market_unit_id: string;
+  product_id: string;
+  valid_to: Date;
+  recorded_at: Date;
+}
+
+/** Current QUALIFIED records of these units whose validity ends after `from` and by `until`, soonest first. */
+export async function qualificationsEndingBetween(
+  db: Sql,
+  unitIds: string[],
+  from: string,
+  until: string,
+  limit: number,
+): Promise<ExpiringQualificationFacts[]> {
+  if (!unitIds.length) return [];
+  return db.query<ExpiringQualificationFacts>(
+    `SELECT q.id, q.market_unit_id, q.product_id, q.valid_to, q.recorded_at FROM qualification q
+      WHERE q.market_unit_id = ANY($1::text[]) AND q.outcome = 'QUALIFIED' AND q.valid_to > $2::timestamptz AND q.valid_to <= $3::timestamptz
+        AND NOT EXISTS (SELECT 1 FROM qualification s WHERE s.supersedes = q.id)
+      ORDER BY q.valid_to, q.id LIMIT $4`,
+    [unitIds, from, until, limit],
+  );
+}
+
+/** The products an organisation owns (a System Operator's): whose units' re-assessment concerns it. */
+export async function productsOwnedBy(db: Sql, organisationId: string): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(`SELECT id FROM product WHERE owner_organisation_id = $1 ORDER BY id`, [organisationId]);
+  return rows.map((r) => r.id);
+}

@@ -19,6 +19,7 @@ export const FACT_TYPES: Record<string, ValueType> = {
   demandCapacityKw: 'number',
   energySource: 'text',
   demandTechnology: 'text',
+  energyConversionType: 'text',
   manufacturer: 'text',
   model: 'text',
   serialNumber: 'text',

@@ -188,3 +188,22 @@ export async function applyDeltas(tx: Sql, at: string, cards: CardDelta[], rules
     );
   }
 }
+
+/** An open finding on an asset the FSP controls (src/notices/). */
+export interface OpenFindingFacts {
+  id: string;
+  asset_id: string;
+  rule_code: string;
+  severity: string;
+  detail: string;
+  opened_at: Date;
+}
+
+/** Open findings of these severities on the assets this FSP controls now, oldest first (at most `limit`). */
+export async function openFindingsOfFsp(db: Sql, fspId: string, severities: string[], limit: number): Promise<OpenFindingFacts[]> {
+  return db.query<OpenFindingFacts>(
+    `SELECT id, asset_id, rule_code, severity, detail, opened_at FROM dq_finding
+      WHERE fsp_id = $1 AND resolved_at IS NULL AND severity = ANY($2::text[]) ORDER BY id LIMIT $3`,
+    [fspId, severities, limit],
+  );
+}

@@ -929,3 +929,21 @@ export async function checkConsentStatusLists(
   }
   return { checked: rows.length, revoked, unavailable };
 }
+
+/** A pending switch that will move an asset away from the FSP that controls it now (src/notices/). */
+export interface SwitchAwayFacts {
+  id: string;
+  asset_id: string;
+  gaining_fsp_id: string;
+  effective_at: Date;
+  requested_at: Date;
+}
+
+/** The open switches that will take assets away from this FSP, oldest first (at most `limit`). */
+export async function switchesTakingAssetsFrom(db: Sql, fspId: string, limit: number): Promise<SwitchAwayFacts[]> {
+  return db.query<SwitchAwayFacts>(
+    `SELECT id, asset_id, gaining_fsp_id, effective_at, requested_at FROM asset_switch
+      WHERE losing_fsp_id = $1 AND status IN ('REQUESTED', 'PENDING') ORDER BY requested_at, id LIMIT $2`,
+    [fspId, limit],
+  );
+}

@@ -120,3 +120,32 @@ export async function awardedContracts(tx: Sql, unit: { id: string; product: str
   );
   return rows.map((r) => r.id);
 }
+
+/** The live units an FSP controls (src/notices/ asks the qualification records of them). */
+export async function liveUnitIdsOf(db: Sql, fspId: string): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(`SELECT id FROM market_unit WHERE fsp_id = $1 AND status = 'ACTIVE' ORDER BY id`, [fspId]);
+  return rows.map((r) => r.id);
+}
+
+/** A live unit flagged Re-assessment Required (src/notices/). */
+export interface ReassessmentFacts {
+  id: string;
+  fsp_id: string;
+  product: string;
+  reassessment_reason: string | null;
+  recorded_at: Date;
+}
+
+/** Live units flagged Re-assessment Required that this FSP controls or whose product is one of `products`, oldest first. */
+export async function unitsAwaitingReassessment(
+  db: Sql,
+  q: { fspId: string; products: string[] },
+  limit: number,
+): Promise<ReassessmentFacts[]> {
+  return db.query<ReassessmentFacts>(
+    `SELECT id, fsp_id, product, reassessment_reason, recorded_at FROM market_unit
+      WHERE status = 'ACTIVE' AND reassessment_required AND (fsp_id = $1 OR product = ANY($2::text[]))
+      ORDER BY recorded_at, id LIMIT $3`,
+    [q.fspId, q.products, limit],
+  );
+}

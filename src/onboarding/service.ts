@@ -1,0 +1,60 @@
+import type { Principal } from '../access/principal';
+import type { Ctx } from '../context';
+import { admitApplicant, applicantByToken, applicantPrincipal, markApplicantSubmitted, refuseApplicant } from '../identity/applicants';
+import type { Applicant } from '../identity/applicants';
+import { revocations } from '../identity/revocations';
+import { Problem } from '../http/problem';
+import type { Organisation, OrganisationApplication } from '../organisations/schema';
+import { decideOrganisationIn, getOrganisationRow, registerOrganisation, toOrganisation } from '../organisations/service';
+
+/**
+ * Self-service onboarding (UC-01.01, UC-01.02): an applicant (src/identity/applicants.ts) submits
+ * their organisation, registered PENDING_APPROVAL by the organisation resource's own registration
+ * (every field rule, the Companies House number format, a duplicate named by `existing`); the
+ * operator approves it (ACTIVE, the applicant its first ADMIN) or rejects it with a reason the
+ * applicant reads. Each step is one transaction over both resources.
+ */
+
+export interface Application {
+  applicant: Applicant;
+  organisation: Organisation | null;
+}
+
+export async function submitOrganisation(ctx: Ctx, token: string | undefined, input: OrganisationApplication): Promise<Application> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const applicant = await applicantByToken(tx, token, true);
+    if (applicant.status !== 'REGISTERED') throw new Problem('APPLICANT-ALREADY-SUBMITTED', `The application is ${applicant.status}.`);
+    const organisation = await registerOrganisation(ctx, applicantPrincipal(applicant), { ...input, status: 'PENDING_APPROVAL' }, { tx });
+    return { applicant: await markApplicantSubmitted(tx, ctx, applicant, organisation.id, now), organisation };
+  });
+}
+
+/** What the applicant sees of their application: its status, the operator's reason, their organisation (passport included). */
+export async function applicationOf(ctx: Ctx, token: string | undefined): Promise<Application> {
+  const applicant = await applicantByToken(ctx.db, token);
+  const row = applicant.organisationId ? await getOrganisationRow(ctx.db, applicant.organisationId) : undefined;
+  return { applicant, organisation: row ? toOrganisation(row) : null };
+}
+
+/** The operator approves: the organisation ACTIVE, its applicant (if any) its first ADMIN. */
+export async function approveOrganisation(ctx: Ctx, actor: Principal, id: string, note?: string) {
+  const out = await ctx.db.transaction(async (tx) => {
+    const organisation = await decideOrganisationIn(tx, ctx, actor, id, { approve: true, note });
+    const adminUserId = await admitApplicant(tx, ctx, actor, id, ctx.clock.now());
+    return { organisation, adminUserId: adminUserId ?? null };
+  });
+  revocations.emit();
+  return out;
+}
+
+/** The operator rejects with a reason: the organisation WITHDRAWN, its applicant (if any) REJECTED with that reason. */
+export async function rejectOrganisation(ctx: Ctx, actor: Principal, id: string, reason: string) {
+  const out = await ctx.db.transaction(async (tx) => {
+    const organisation = await decideOrganisationIn(tx, ctx, actor, id, { approve: false, reason });
+    const applicantId = await refuseApplicant(tx, ctx, actor, id, reason, ctx.clock.now());
+    return { organisation, applicantId: applicantId ?? null };
+  });
+  revocations.emit();
+  return out;
+}
