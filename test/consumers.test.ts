@@ -86,7 +86,8 @@ describe('household sign-in through the consumer consent service (stand-in provi
       [me.json.subject],
     );
     expect(audit).toHaveLength(2);
-    expect(audit[0].actor).toEqual({ sub: me.json.subject, org: null });
+    expect(Object.keys(audit[0].actor).sort()).toEqual(['org', 'request_id', 'sub']);
+    expect(audit[0].actor).toMatchObject({ sub: me.json.subject, org: null });
     expect(audit[0].detail).toEqual({ provider: 'http://hub.test/dev/consent-service', mpans: ['1300000000016', '1300000000025'] });
     // Nothing of the provider's own identifier is kept anywhere.
     const leaks = await hub.db.query(`SELECT 1 FROM audit_log WHERE actor::text LIKE '%household-driveway%' OR detail::text LIKE '%household-driveway%'`);
@@ -309,7 +310,7 @@ describe('disputes and the portability export', () => {
       assetId: bessId,
       fields: ['ratedCapacityKw'],
       claim: { summary: 'My battery is 10 kW, not 5', proposedValues: { ratedCapacityKw: 10 } },
-      evidence: [{ kind: 'NOTE', description: 'The installer’s certificate says 10 kW.' }],
+      evidence: [{ description: 'The installer’s certificate says 10 kW.', url: 'https://evidence.example.com/certificate.pdf' }],
     });
     expect(r.status, r.text).toBe(201);
     expect(r.json.raisedBy.organisationId).toBeNull();
@@ -332,7 +333,7 @@ describe('disputes and the portability export', () => {
       assetId: bessId,
       fields: ['ratedCapacityKw'],
       claim: { summary: 'not mine' },
-      evidence: [{ kind: 'NOTE', description: 'x' }],
+      evidence: [{ description: 'x', url: 'https://evidence.example.com/x.pdf' }],
     });
     expect(foreign.status).toBe(404);
     expect(foreign.json.code).toBe('ASSET-NOT-FOUND');
