@@ -276,10 +276,7 @@ export function buildApp(ports: Ports) {
   // The local CLI channel (docs/operations.md, "The data folder lock"): `fmar token` through the running hub.
   if (ports.localCli) app.route('/local', localCliRoutes(ports.localCli));
   // A household signs in through the consumer consent service (docs/consumers.md) and gets a consumer token.
-  app.route(
-    '/',
-    consumerSignInRoutes(ctx, { baseUrl: ports.config.baseUrl, signIn: () => ports.consumerSignIn }),
-  );
+  app.route('/', consumerSignInRoutes(ctx, { baseUrl: ports.config.baseUrl, signIn: () => ports.consumerSignIn }));
   // Development only: a stand-in Consumer Consent Service (docs/consent.md), so a switch can be tried end to end;
   // it is also the households' OpenID provider (docs/consumers.md).
   if (ports.consentSimulator && ports.config.mode === 'development') {

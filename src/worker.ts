@@ -143,7 +143,10 @@ async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
     });
   ports.consent = consentVerifierFromConfig(cfg, scopedDb, clock, { simulator: ports.consentSimulator });
   // Households sign in through the consumer consent service (docs/consumers.md); in development the stand-in's test households.
-  Object.assign(ports, consumerPorts(cfg, ports.consentSimulator, keys, clock, () => ids.next(), DEMO_HOUSEHOLDS));
+  Object.assign(
+    ports,
+    consumerPorts(cfg, ports.consentSimulator, keys, clock, () => ids.next(), DEMO_HOUSEHOLDS),
+  );
   const identity = await startIdentity(cfg, { ports, keys });
   const notFound = (req: IncomingMessage, res: ServerResponse) => {
     const p = new Problem('ROUTE-NOT-FOUND', routeNotFoundDetail(req.method ?? 'GET', (req.url ?? '/').split('?')[0]));

@@ -29,7 +29,13 @@ async function signIn(household: string, o: { deny?: boolean; returnTo?: string 
   const html = await page.text();
   const form = new URLSearchParams();
   for (const m of html.split('<form')[1].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
-    form.set(m[1], m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'"));
+    form.set(
+      m[1],
+      m[2]
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'"),
+    );
   if (o.deny) form.set('deny', '1');
   else form.set('household', household);
   const chosen = await hub.app.request('/dev/consent-service/authorize', {
@@ -56,7 +62,9 @@ beforeAll(async () => {
   hub = await testHub();
   // openid-client reaches the stand-in through the app itself: nothing leaves the process.
   hub.ports.consumerSignIn!.fetch = ((url: string, init?: RequestInit) => hub.app.request(url, init)) as typeof fetch;
-  const ids = await hub.db.query<{ id: string; friendly_code: string }>(`SELECT id, friendly_code FROM asset WHERE friendly_code IN ('ALPHA-BESS-1', 'ALPHA-EV-1')`);
+  const ids = await hub.db.query<{ id: string; friendly_code: string }>(
+    `SELECT id, friendly_code FROM asset WHERE friendly_code IN ('ALPHA-BESS-1', 'ALPHA-EV-1')`,
+  );
   bessId = ids.find((r) => r.friendly_code === 'ALPHA-BESS-1')!.id;
   evId = ids.find((r) => r.friendly_code === 'ALPHA-EV-1')!.id;
   await createMarketUnit(hub.ctx, hub.system, { name: 'Glasgow battery unit', type: 'SPU', product: 'NESO-DFS', assetIds: [bessId] });
@@ -90,7 +98,9 @@ describe('household sign-in through the consumer consent service (stand-in provi
     expect(audit[0].actor).toMatchObject({ sub: me.json.subject, org: null });
     expect(audit[0].detail).toEqual({ provider: 'http://hub.test/dev/consent-service', mpans: ['1300000000016', '1300000000025'] });
     // Nothing of the provider's own identifier is kept anywhere.
-    const leaks = await hub.db.query(`SELECT 1 FROM audit_log WHERE actor::text LIKE '%household-driveway%' OR detail::text LIKE '%household-driveway%'`);
+    const leaks = await hub.db.query(
+      `SELECT 1 FROM audit_log WHERE actor::text LIKE '%household-driveway%' OR detail::text LIKE '%household-driveway%'`,
+    );
     expect(leaks).toHaveLength(0);
   });
 

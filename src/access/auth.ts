@@ -200,7 +200,10 @@ export function checkPermission(p: Principal, action: Action): void {
     throw new Problem('AUTH-SCOPE-MISSING', `This action needs the scope ${perm.scope}.`, { requiredScope: perm.scope });
   if (p.consumer) {
     if (!consumerMay(action))
-      throw new Problem('AUTH-ROLE-FORBIDDEN', `A household’s token performs only the consumer actions (docs/consumers.md), not ${action}.`);
+      throw new Problem(
+        'AUTH-ROLE-FORBIDDEN',
+        `A household’s token performs only the consumer actions (docs/consumers.md), not ${action}.`,
+      );
     return;
   }
   if (!roleMay(action, p.roles)) {

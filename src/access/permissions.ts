@@ -501,7 +501,8 @@ export const PERMISSIONS = {
     scope: 'consumer:write',
     roles: [],
     consumer: true,
-    description: 'A household revokes a consent recorded for its meter point and raises or comments on a dispute about its asset (UC-05.05).',
+    description:
+      'A household revokes a consent recorded for its meter point and raises or comments on a dispute about its asset (UC-05.05).',
     visibility: 'own',
     seesAll: [],
     objectRule: 'Only consents naming one of the household’s MPANs, assets at them, and the disputes it raised.',

@@ -28,7 +28,11 @@ export function httpRevoker(o: {
   return {
     async revoke(r) {
       const unavailable = (why: string) =>
-        new ConsentError('CONSENT-SERVICE-UNAVAILABLE', `The consent service did not take the revocation: ${why}.`, CONSENT_DEFAULTS.retryAfterSec);
+        new ConsentError(
+          'CONSENT-SERVICE-UNAVAILABLE',
+          `The consent service did not take the revocation: ${why}.`,
+          CONSENT_DEFAULTS.retryAfterSec,
+        );
       let res: Response;
       try {
         res = await (o.fetch ?? fetch)(o.url, {

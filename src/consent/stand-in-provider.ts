@@ -106,8 +106,7 @@ export function standInProviderRoutes(
 
   /** The authorization request's parameters, checked; a bad client or redirect URI is shown, never redirected to. */
   type Checked =
-    | { error: string }
-    | { client: StandInClient; redirectUri: string; challenge: string; state?: string; nonce?: string; scope: string };
+    { error: string } | { client: StandInClient; redirectUri: string; challenge: string; state?: string; nonce?: string; scope: string };
   const checkRequest = (q: (k: string) => string | undefined): Checked => {
     const client = o.clients.find((x) => x.clientId === q('client_id'));
     const redirectUri = q('redirect_uri') ?? '';
@@ -188,8 +187,7 @@ export function standInProviderRoutes(
     }
     const client = o.clients.find((x) => x.clientId === id);
     if (!client || secret !== client.clientSecret) return oauthError(c, 401, 'invalid_client', 'client authentication failed');
-    if (f.get('grant_type') !== 'authorization_code')
-      return oauthError(c, 400, 'unsupported_grant_type', 'only authorization_code');
+    if (f.get('grant_type') !== 'authorization_code') return oauthError(c, 400, 'unsupported_grant_type', 'only authorization_code');
     const code = f.get('code') ?? '';
     const p = codes.get(code);
     codes.delete(code);
@@ -208,11 +206,9 @@ export function standInProviderRoutes(
       },
       { audience: client.clientId, ttlSec: TOKEN_TTL_SEC },
     );
-    return c.json(
-      { access_token: accessToken, token_type: 'Bearer', expires_in: TOKEN_TTL_SEC, id_token: idToken, scope: p.scope },
-      200,
-      { 'cache-control': 'no-store' },
-    );
+    return c.json({ access_token: accessToken, token_type: 'Bearer', expires_in: TOKEN_TTL_SEC, id_token: idToken, scope: p.scope }, 200, {
+      'cache-control': 'no-store',
+    });
   });
 
   app.get('/userinfo', (c) => {

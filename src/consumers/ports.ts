@@ -4,7 +4,7 @@ import { httpRevoker, simulatorRevoker, type ConsentRevoker } from '../consent/r
 import type { ConsentSimulator } from '../consent/simulator';
 import type { StandInClient, TestHousehold } from '../consent/stand-in-provider';
 import type { Clock } from '../ports';
-import { CONSUMER_CALLBACK_PATH, type ConsumerSignIn } from './sign-in-routes';
+import { CONSUMER_CALLBACK_PATH, type ConsumerSignIn } from './sign-in';
 
 /**
  * The household ports from configuration (docs/consumers.md), for the Node hub and the Worker:
@@ -19,7 +19,11 @@ export function consumerPorts(
   clock: Clock,
   newId: () => string,
   households: TestHousehold[] = [],
-): { consumerSignIn?: ConsumerSignIn; consentRevoker?: ConsentRevoker; standInProvider?: { households: TestHousehold[]; clients: StandInClient[] } } {
+): {
+  consumerSignIn?: ConsumerSignIn;
+  consentRevoker?: ConsentRevoker;
+  standInProvider?: { households: TestHousehold[]; clients: StandInClient[] };
+} {
   const c = cfg.consumer;
   const out: ReturnType<typeof consumerPorts> = {};
   let client: { issuer: string; clientId: string; clientSecret: string } | undefined;
@@ -47,7 +51,8 @@ export function consumerPorts(
           clock.now(),
         ),
     };
-  if (c.revocationUrl && client) out.consentRevoker = httpRevoker({ url: c.revocationUrl, clientId: client.clientId, clientSecret: client.clientSecret });
+  if (c.revocationUrl && client)
+    out.consentRevoker = httpRevoker({ url: c.revocationUrl, clientId: client.clientId, clientSecret: client.clientSecret });
   else if (sim && cfg.mode === 'development') out.consentRevoker = simulatorRevoker(sim);
   return out;
 }

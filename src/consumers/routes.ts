@@ -70,7 +70,8 @@ export function consumerRoutes(ctx: Ctx, o: () => { service?: ConsentService; re
       action: 'consumer.read',
       tags,
       security,
-      summary: 'Every live asset at the household’s meter points: category, capacity, status, controlling FSP and since when, market units and products by name, FSP links',
+      summary:
+        'Every live asset at the household’s meter points: category, capacity, status, controlling FSP and since when, market units and products by name, FSP links',
       request: { query: MpanQuery },
       responses: { 200: { description: 'The assets', content: json(z.object({ items: z.array(HouseholdAsset) })) }, ...problemResponses() },
     }),
@@ -100,7 +101,10 @@ export function consumerRoutes(ctx: Ctx, o: () => { service?: ConsentService; re
       security,
       summary: 'The consents recorded for the household’s meter points (who, purpose, validity, state) and the switches made under them',
       request: { query: MpanQuery },
-      responses: { 200: { description: 'The consents', content: json(z.object({ items: z.array(HouseholdConsent) })) }, ...problemResponses() },
+      responses: {
+        200: { description: 'The consents', content: json(z.object({ items: z.array(HouseholdConsent) })) },
+        ...problemResponses(),
+      },
     }),
     async (c) => c.json({ items: await householdConsents(ctx, c.get('principal'), { mpan: c.req.valid('query').mpan }) }, 200),
   );
@@ -112,7 +116,8 @@ export function consumerRoutes(ctx: Ctx, o: () => { service?: ConsentService; re
       action: 'consumer.write',
       tags,
       security,
-      summary: 'Revoke a consent for the household’s meter point: the consent service is told, and the hub acts on its notice (switches cancelled, assets suspended)',
+      summary:
+        'Revoke a consent for the household’s meter point: the consent service is told, and the hub acts on its notice (switches cancelled, assets suspended)',
       request: { params: IdParam, body: { required: false, content: json(RevokeInput) } },
       responses: {
         200: {

@@ -204,7 +204,10 @@ export async function revokeHouseholdConsent(
   if (c.state === 'REVOKED' || (await isRevoked(ctx.db, { issuer: c.issuer, jti: c.id, tokenHash: c.tokenHash })))
     throw new Problem('CONSUMER-CONSENT-REVOKED', `Consent ${id} was revoked at ${c.revokedAt}.`);
   if (!o.service || !o.revoker || o.service.issuer !== c.issuer)
-    throw new Problem('CONSENT-SERVICE-UNAVAILABLE', 'This hub cannot pass a revocation to the consent service that issued this consent; revoke it there.');
+    throw new Problem(
+      'CONSENT-SERVICE-UNAVAILABLE',
+      'This hub cannot pass a revocation to the consent service that issued this consent; revoke it there.',
+    );
   let effects;
   try {
     const { notice } = await o.revoker.revoke({ jti: c.id, tokenHash: c.tokenHash, reason: o.reason ?? 'revoked by the consumer' });

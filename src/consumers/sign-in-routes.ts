@@ -9,6 +9,9 @@ import { writeAudit } from '../audit/audit';
 import { checkMpanCore } from '../catalogue/identifiers';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
+import { CONSUMER_CALLBACK_PATH, CONSUMER_SIGN_IN_PATH, type ConsumerSignIn } from './sign-in';
+
+export type { ConsumerSignIn } from './sign-in';
 
 /**
  * A household signs in (docs/consumers.md): the hub is a relying party (openid-client, a certified
@@ -20,24 +23,6 @@ import { Problem } from '../http/problem';
  * under a pseudonym (a hash of the provider's issuer and subject).
  */
 
-export interface ConsumerSignIn {
-  /** The provider's issuer URL, the hub's client there. */
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-  /** The claim listing the meter points (ID token, else userinfo). */
-  mpansClaim: string;
-  tokenTtlSec: number;
-  /** http issuers are accepted (development and the stand-in only). */
-  allowHttp: boolean;
-  /** Sign the household's hub access token (the hub's own key ring, src/node/setup.ts). */
-  sign(claims: { sub: string; consumer: { mpans: string[] }; scope: string; ttlSec: number }): Promise<string>;
-  /** How the hub reaches the provider; default the runtime's fetch (tests: the app itself). */
-  fetch?: typeof fetch;
-}
-
-export const CONSUMER_SIGN_IN_PATH = '/auth/consumer/sign-in';
-export const CONSUMER_CALLBACK_PATH = '/auth/consumer/callback';
 const COOKIE = 'fmar_consumer_sign_in';
 const FLOW_TTL_SEC = 600;
 
@@ -63,9 +48,13 @@ interface Flow {
 
 /** The flow's secrets ride in a cookie, signed (HMAC-SHA-256, keyed by the client secret) so nothing else can plant one. */
 async function hmac(secret: string, data: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(`fmar consumer sign-in\n${secret}`), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(`fmar consumer sign-in\n${secret}`),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   return b64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(data))));
 }
 
@@ -88,7 +77,8 @@ async function openFlow(secret: string, raw: string | undefined, nowSec: number)
 /** A path on this hub to come back to (the console), never another site. */
 function safeReturnTo(v: string | undefined): string | undefined {
   if (!v) return undefined;
-  if (!v.startsWith('/') || v.startsWith('//') || v.includes('\\') || v.length > 512) throw new Problem('CONSUMER-SIGN-IN-FAILED', 'return_to must be a path on this hub.');
+  if (!v.startsWith('/') || v.startsWith('//') || v.includes('\\') || v.length > 512)
+    throw new Problem('CONSUMER-SIGN-IN-FAILED', 'return_to must be a path on this hub.');
   return v.split('#')[0];
 }
 
@@ -96,7 +86,10 @@ function safeReturnTo(v: string | undefined): string | undefined {
 export function meterPoints(v: unknown, claim: string): string[] {
   const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : undefined;
   if (!list || list.length === 0)
-    throw new Problem('CONSUMER-NO-METER-POINTS', `The consumer consent service named no meter point (claim ${claim}) this person may act for.`);
+    throw new Problem(
+      'CONSUMER-NO-METER-POINTS',
+      `The consumer consent service named no meter point (claim ${claim}) this person may act for.`,
+    );
   const mpans = [...new Set(list.map((m) => String(m).replace(/\s/g, '')))];
   const bad = mpans.filter((m) => checkMpanCore(m) !== 'ok');
   if (bad.length || mpans.length > MAX_CONSUMER_MPANS)
@@ -162,7 +155,7 @@ export function consumerSignInRoutes(ctx: Ctx, o: { baseUrl: string; signIn: () 
 
   app.get(CONSUMER_SIGN_IN_PATH, async (c) => {
     const s = configured();
-    const returnTo = safeReturnTo(c.req.query("return_to"));
+    const returnTo = safeReturnTo(c.req.query('return_to'));
     let config: oidc.Configuration;
     try {
       config = await configuration(s);
@@ -199,7 +192,10 @@ export function consumerSignInRoutes(ctx: Ctx, o: { baseUrl: string; signIn: () 
     const flow = await openFlow(s.clientSecret, getCookie(c, COOKIE), nowSec());
     deleteCookie(c, COOKIE, { path: '/auth/consumer' });
     if (!flow)
-      throw new Problem('CONSUMER-SIGN-IN-FAILED', 'This sign-in did not start in this browser or took longer than 10 minutes: start again.');
+      throw new Problem(
+        'CONSUMER-SIGN-IN-FAILED',
+        'This sign-in did not start in this browser or took longer than 10 minutes: start again.',
+      );
     let config: oidc.Configuration;
     try {
       config = await configuration(s);
@@ -252,10 +248,14 @@ function refusal(_c: Context<AuthEnv>, e: unknown): never {
   if (e instanceof oidc.AuthorizationResponseError)
     throw new Problem(
       'CONSUMER-SIGN-IN-FAILED',
-      e.error === 'access_denied' ? 'The sign-in was cancelled at the consumer consent service.' : `The consumer consent service answered ${e.error}.`,
+      e.error === 'access_denied'
+        ? 'The sign-in was cancelled at the consumer consent service.'
+        : `The consumer consent service answered ${e.error}.`,
     );
-  if (e instanceof oidc.ResponseBodyError) throw new Problem('CONSUMER-SIGN-IN-FAILED', `The consumer consent service refused: ${e.error}.`);
-  if (e instanceof oidc.ClientError) throw new Problem('CONSUMER-SIGN-IN-FAILED', `The consumer consent service’s answer was refused: ${e.message}`);
+  if (e instanceof oidc.ResponseBodyError)
+    throw new Problem('CONSUMER-SIGN-IN-FAILED', `The consumer consent service refused: ${e.error}.`);
+  if (e instanceof oidc.ClientError)
+    throw new Problem('CONSUMER-SIGN-IN-FAILED', `The consumer consent service’s answer was refused: ${e.message}`);
   throw new Problem('CONSUMER-SIGN-IN-UNAVAILABLE', `The consumer consent service cannot be reached now: ${(e as Error).message}`, {
     retryAfterSec: 30,
   });

@@ -185,7 +185,10 @@ export const StoredEvidence = EvidenceItem.openapi('StoredEvidenceItem');
 export const DisputeComment = z
   .object({
     id: z.string(),
-    organisationId: z.string().nullable().openapi({ description: 'The author’s organisation; null when a household wrote it (docs/consumers.md).' }),
+    organisationId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The author’s organisation; null when a household wrote it (docs/consumers.md).' }),
     author: z.string(),
     body: z.string(),
     evidence: z.array(StoredEvidence),
@@ -213,7 +216,9 @@ export const Dispute = z
       organisationId: z
         .string()
         .nullable()
-        .openapi({ description: 'The raising organisation; null when a household raised it (its pseudonym is `actor`, docs/consumers.md).' }),
+        .openapi({
+          description: 'The raising organisation; null when a household raised it (its pseudonym is `actor`, docs/consumers.md).',
+        }),
       actor: z.string(),
     }),
     raisedAt: z.string(),

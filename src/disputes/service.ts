@@ -264,7 +264,11 @@ export async function commentOnDispute(ctx: Ctx, actor: Principal, id: string, r
         now.toISOString(),
       ],
     );
-    await announce(tx, ctx, actor, now, d, 'comment-added', { commentId, by: actor.consumer ? null : actor.organisationId, evidence: input.evidence.length });
+    await announce(tx, ctx, actor, now, d, 'comment-added', {
+      commentId,
+      by: actor.consumer ? null : actor.organisationId,
+      evidence: input.evidence.length,
+    });
     return toComment(row);
   });
 }

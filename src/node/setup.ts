@@ -101,7 +101,10 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
   }
   ports.consent = consentVerifierFromConfig(cfg, db, clock, { simulator: ports.consentSimulator });
   // Households sign in through the consumer consent service (docs/consumers.md); in development the stand-in's test households.
-  Object.assign(ports, consumerPorts(cfg, ports.consentSimulator, keys, clock, () => ids.next(), DEMO_HOUSEHOLDS));
+  Object.assign(
+    ports,
+    consumerPorts(cfg, ports.consentSimulator, keys, clock, () => ids.next(), DEMO_HOUSEHOLDS),
+  );
   // External registries for data quality validation (FMAR_METER_POINT_URL, FMAR_MCS_URL, …); absent ones fail closed.
   ports.registries = registriesFromEnv(process.env);
   // Large CIM imports are parsed in a worker thread under a memory bound, off the event loop.
