@@ -15,7 +15,7 @@ const ENTRY = [
   '^(bin|scripts)/',
 ];
 /** Processes: work that spans several resources. */
-const PROCESS = '^src/(switching|disputes|cim|quality|qualifications|analytics|notices|onboarding)/';
+const PROCESS = '^src/(switching|disputes|cim|quality|qualifications|analytics|notices|onboarding|consumers)/';
 /** Resources: each owns its tables and its rules. */
 const RESOURCE = '^src/(organisations|assets|units|products|catalogue|identity|openadr|consent|webhooks|connection-limits)/';
 /** The kernel the domains stand on: database, time and IDs, problems and rule codes, principal and permissions, audit, events. */

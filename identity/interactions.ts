@@ -13,6 +13,11 @@ export interface InteractionHost {
   /** Most sessions one person may hold at once; the oldest are ended beyond it. */
   sessionLimit: number;
   scopeDescriptions: Record<string, string>;
+  /**
+   * Where a household signs in instead (the hub's route through the consumer consent service,
+   * docs/consumers.md); offered beside the organisation sign-in when set.
+   */
+  householdSignIn?: string;
 }
 
 const MAX_FORM = 16 * 1024;
@@ -43,7 +48,7 @@ function send(res: ServerResponse, status: number, html: string) {
   res.end(html);
 }
 
-function loginPage(uid: string, clientName: string, error?: string, email = '') {
+function loginPage(uid: string, clientName: string, error?: string, email = '', household?: string) {
   return page(
     'Sign in',
     `<p>Sign in to continue to <strong>${esc(clientName)}</strong>.</p>
@@ -52,7 +57,8 @@ ${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
 <label for="email">Email</label><input id="email" name="email" type="email" required autofocus value="${esc(email)}">
 <label for="password">Password</label><input id="password" name="password" type="password" required autocomplete="current-password">
 <button type="submit">Sign in</button></form>
-<form method="post" action="/interaction/${esc(uid)}/abort"><button type="submit">Cancel</button></form>`,
+<form method="post" action="/interaction/${esc(uid)}/abort"><button type="submit">Cancel</button></form>
+${household ? `<h2>A household?</h2><p>To see and control what the register holds about your meter, <a href="${esc(household)}">sign in through the consumer consent service</a>.</p>` : ''}`,
   );
 }
 
@@ -94,7 +100,7 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
       const client = await p.Client.find(String(details.params.client_id));
       const clientName = String(client?.clientName ?? details.params.client_id);
       if (req.method === 'GET' && !action) {
-        if (details.prompt.name === 'login') send(res, 200, loginPage(uid, clientName));
+        if (details.prompt.name === 'login') send(res, 200, loginPage(uid, clientName, undefined, '', host.householdSignIn));
         else {
           const { wanted, refused } = await consentScopes(details, host);
           send(res, 200, consentPage(uid, clientName, wanted, refused, host.scopeDescriptions));
@@ -123,7 +129,7 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
         const email = (f.get('email') ?? '').trim();
         const out = await host.login(email, f.get('password') ?? '');
         if ('error' in out) {
-          send(res, 401, loginPage(uid, clientName, out.error, email));
+          send(res, 401, loginPage(uid, clientName, out.error, email, host.householdSignIn));
           return true;
         }
         // Keep room for the session this sign-in creates.

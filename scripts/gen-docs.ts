@@ -7,11 +7,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routeActions } from '../src/access/api-route';
-import { NETWORK_ROLES, OWNER_ROLES, PERMISSIONS, SEES_ALL, baselineScopes, type Action, type Permission } from '../src/access/permissions';
+import {
+  CONSUMER_SCOPES,
+  NETWORK_ROLES,
+  OWNER_ROLES,
+  PERMISSIONS,
+  SEES_ALL,
+  baselineScopes,
+  type Action,
+  type Permission,
+} from '../src/access/permissions';
 import { API_BASE, buildApp } from '../src/app';
 import { quietEventSink, systemClock } from '../src/ports';
 import type { Db } from '../src/storage/db';
-import { ACCESS_TOKEN_ALGORITHMS, ISSUED_AT_SKEW_SEC } from '../src/access/tokens';
+import { ACCESS_TOKEN_ALGORITHMS, ISSUED_AT_SKEW_SEC, MAX_CONSUMER_MPANS } from '../src/access/tokens';
 import { ORGANISATION_ROLES } from '../src/access/roles';
 import { RULES, type Rule } from '../src/rules';
 
@@ -118,7 +127,8 @@ export function securityMarkdown(): string {
   const toleranceSec = sourceDefault('src/access/tokens.ts', /clockToleranceSec \?\? ([\d_]+)/);
   const tokenCacheMs = sourceDefault('src/access/tokens.ts', /opts\.cacheMs \?\? ([\d_]+)/);
   const iatSkewSec = ISSUED_AT_SKEW_SEC;
-  const roles = (p: Permission) => (p.roles === 'any' ? 'any role' : p.roles.map((r) => `\`${r}\``).join(', '));
+  const roles = (p: Permission) =>
+    p.consumer ? 'the household (`consumer` principal) only' : p.roles === 'any' ? 'any role' : p.roles.map((r) => `\`${r}\``).join(', ');
   const codes = (rs: readonly string[]) => rs.map((r) => `\`${r}\``).join(', ');
   const objectRule = (p: Permission) => `\`${p.visibility}\`: ${cell(p.objectRule)}`;
   const routeRow = (route: string, action: Action | 'refused', target = '') => {
@@ -171,6 +181,14 @@ export function securityMarkdown(): string {
     '- Development tokens and generated keys are refused in production: `FMAR_MODE=production` needs `FMAR_ISSUER` and',
     '  `FMAR_BASE_URL`, starts only with signing keys made by `npx fmar keys rotate`, mints no development tokens and refuses',
     '  demo data and demo clients.',
+    '- A household’s token (docs/consumers.md) is issued by the hub after a sign-in through the consumer consent service (an',
+    '  external OpenID provider): the same format and keys, `sub` a `consumer:` pseudonym, a `consumer.mpans` claim (1 to',
+    `  ${MAX_CONSUMER_MPANS} meter points) and no \`org\`, client, person, actor or delegation (a token with both is refused,`,
+    `  \`401 AUTH-TOKEN-INVALID\`). Its scopes are ${CONSUMER_SCOPES.map((s) => `\`${s}\``).join(' and ')} and no other; it performs the consumer actions`,
+    '  only (any other: `403 AUTH-SCOPE-MISSING`), and an organisation’s token performs none of them. No organisation is',
+    '  looked up behind it: it lives minutes (`FMAR_CONSUMER_TOKEN_TTL_SEC`, default 900 s). Its reach is the live assets at',
+    '  its meter points (`assetVisibility`), the consents naming them and the disputes it raised; another meter point is',
+    '  `403 CONSUMER-MPAN-NOT-BOUND`, another household’s asset, consent or dispute a 404.',
     '- An allowed action still only reaches the records the caller may see: its object-level rule (the *Object rule* column',
     '  below) is data in `PERMISSIONS`, read by `reach()`; for assets it is applied in SQL by every asset query (`assetVisibility`',
     `  in \`src/assets/store.ts\`). The operator and the regulator (${codes(SEES_ALL)}) see every asset;`,
@@ -277,6 +295,7 @@ export function securityMarkdown(): string {
     '| regular expressions with super-linear backtracking on request input | `test/attack-redos.test.ts` | time grows at most ~linearly from n to 8n bytes |',
     '| a 60 MB CIM import freezing the hub | `test/attack-stall.test.ts` (run alone) | `/healthz` answers within 100 ms throughout; the parse runs in a memory-bounded thread |',
     '| private reads without a trace | `test/private-reads.test.ts` | one audit record per request or export page; the owner sees who read |',
+    '| a household reaching another meter point, or the organisations’ API | `test/consumers.test.ts`, `test/permission-matrix.test.ts` | `CONSUMER-MPAN-NOT-BOUND`, a 404, or `AUTH-SCOPE-MISSING`; nothing written |',
     '| two processes on one embedded database | `test/cli-lock.test.ts` | the second is refused or works through the first’s API; nothing lost |',
     '',
     '## Baseline scopes per role',
@@ -294,6 +313,7 @@ export function securityMarkdown(): string {
             .join(', ') || '(none)'
         } |`,
     ),
+    `| the household (\`consumer\` principal, no role) | ${CONSUMER_SCOPES.map((s) => `\`${s}\``).join(', ')} |`,
   ];
   return out.join('\n') + '\n';
 }

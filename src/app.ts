@@ -31,6 +31,10 @@ import { disputeRoutes } from './disputes/routes';
 import { qualityRoutes } from './quality/routes';
 import { consentRoutes } from './switching/consent-routes';
 import { consentSimulatorRoutes } from './consent/index';
+import { standInProviderRoutes, type StandInClient, type TestHousehold } from './consent/stand-in-provider';
+import type { ConsentRevoker } from './consent/revoker';
+import { consumerRoutes } from './consumers/routes';
+import { consumerSignInRoutes, type ConsumerSignIn } from './consumers/sign-in-routes';
 import { invitationPages } from './identity/pages';
 import { openadr31Routes } from './openadr/oadr31';
 import { noticeRoutes } from './notices/routes';
@@ -203,6 +207,11 @@ export function buildApp(ports: Ports) {
   routes.route('/', openadrRoutes(ctx));
   routes.route('/', noticeRoutes(ctx));
   routes.route('/', organisationDecisionRoutes(ctx));
+  // A household's own view and controls (docs/consumers.md): consumer tokens only.
+  routes.route(
+    '/consumer',
+    consumerRoutes(ctx, () => ({ service: ports.consent, revoker: ports.consentRevoker })),
+  );
   routes.route(
     '/',
     qualityRoutes(ctx, () => ports.registries ?? {}),
@@ -289,9 +298,18 @@ export function buildApp(ports: Ports) {
   );
   // The local CLI channel (docs/operations.md, "The data folder lock"): `fmar token` through the running hub.
   if (ports.localCli) app.route('/local', localCliRoutes(ports.localCli));
-  // Development only: a stand-in Consumer Consent Service (docs/consent.md), so a switch can be tried end to end.
-  if (ports.consentSimulator && ports.config.mode === 'development')
+  // A household signs in through the consumer consent service (docs/consumers.md) and gets a consumer token.
+  app.route('/', consumerSignInRoutes(ctx, { baseUrl: ports.config.baseUrl, signIn: () => ports.consumerSignIn }));
+  // Development only: a stand-in Consumer Consent Service (docs/consent.md), so a switch can be tried end to end;
+  // it is also the households' OpenID provider (docs/consumers.md).
+  if (ports.consentSimulator && ports.config.mode === 'development') {
     app.route('/dev/consent-service', consentSimulatorRoutes(ports.consentSimulator, { mode: 'development' }));
+    if (ports.standInProvider)
+      app.route(
+        '/dev/consent-service',
+        standInProviderRoutes(ports.consentSimulator, { clock: ports.clock, mode: 'development', ...ports.standInProvider }),
+      );
+  }
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -325,6 +343,12 @@ export interface Ports {
   consent?: ConsentService;
   /** Development only: the stand-in consent service mounted at /dev/consent-service. */
   consentSimulator?: ConsentSimulator;
+  /** Development only: the stand-in as the households' OpenID provider: its test households and its client (the hub). */
+  standInProvider?: { households: TestHousehold[]; clients: StandInClient[] };
+  /** Household sign-in through the consumer consent service (src/consumers/sign-in-routes.ts); absent: none. */
+  consumerSignIn?: ConsumerSignIn;
+  /** Where a household's revocation of a consent goes (src/consent/revoker.ts); absent: refused. */
+  consentRevoker?: ConsentRevoker;
   config: AppConfig;
   /** JWKS that the hub publishes at /.well-known/jwks.json (development signing key). */
   publishedJwks?: () => Promise<{ keys: unknown[] }>;

@@ -27,6 +27,8 @@ export interface HubConfig {
   rateLimit: RateLimitSettings;
   /** The Consumer Consent Service (docs/consent.md). */
   consent: ConsentSettings;
+  /** The consumer consent service as the households' OpenID provider (docs/consumers.md). */
+  consumer: ConsumerSettings;
   /** The anonymisation policy of the public analytics (docs/analytics.md); defaults when absent. */
   analytics?: AnalyticsSettings;
   /** CIM import parsing on Node (src/node/cim-parser.ts): the parse thread's heap, and the size above which a thread parses. */
@@ -75,6 +77,41 @@ export interface ConsentSettings {
   referenceTimeoutMs: number;
   maxAgeDays: number;
   skewSec: number;
+}
+
+/**
+ * A household signs in through the consumer consent service as an external OpenID provider; the hub
+ * is its relying party (docs/consumers.md). Unset issuer: in development the consent-service
+ * stand-in, otherwise no household sign-in.
+ */
+export interface ConsumerSettings {
+  /** FMAR_CONSUMER_OIDC_ISSUER: the provider's issuer URL (discovery at `<issuer>/.well-known/openid-configuration`). */
+  issuer?: string;
+  /** FMAR_CONSUMER_OIDC_CLIENT_ID / FMAR_CONSUMER_OIDC_CLIENT_SECRET: the hub's client at that provider (client_secret_basic). */
+  clientId?: string;
+  clientSecret?: string;
+  /** FMAR_CONSUMER_MPANS_CLAIM: the ID token (or userinfo) claim listing the meter points; default `mpans`. */
+  mpansClaim: string;
+  /** FMAR_CONSUMER_TOKEN_TTL_SEC: the life of the household's hub token; default 900 (15 minutes). */
+  tokenTtlSec: number;
+  /** FMAR_CONSENT_REVOCATION_URL: where the hub sends a household's revocation of a consent (production). */
+  revocationUrl?: string;
+}
+
+function consumerSettings(env: Record<string, string | undefined>, mode: HubConfig['mode']): ConsumerSettings {
+  const s: ConsumerSettings = {
+    issuer: serviceUrl(env, 'FMAR_CONSUMER_OIDC_ISSUER', mode)?.replace(/\/$/, ''),
+    clientId: env.FMAR_CONSUMER_OIDC_CLIENT_ID || undefined,
+    clientSecret: env.FMAR_CONSUMER_OIDC_CLIENT_SECRET || undefined,
+    mpansClaim: env.FMAR_CONSUMER_MPANS_CLAIM || 'mpans',
+    tokenTtlSec: wholeNumber(env, 'FMAR_CONSUMER_TOKEN_TTL_SEC', 900, 60, 3_600),
+    revocationUrl: serviceUrl(env, 'FMAR_CONSENT_REVOCATION_URL', mode),
+  };
+  if (s.issuer && (!s.clientId || !s.clientSecret))
+    throw new ConfigError('FMAR_CONSUMER_OIDC_ISSUER needs FMAR_CONSUMER_OIDC_CLIENT_ID and FMAR_CONSUMER_OIDC_CLIENT_SECRET');
+  if (!s.issuer && (s.clientId || s.clientSecret))
+    throw new ConfigError('FMAR_CONSUMER_OIDC_CLIENT_ID / _SECRET need FMAR_CONSUMER_OIDC_ISSUER');
+  return s;
 }
 
 export interface RateLimitSettings {
@@ -196,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
       orgPerMinute: perMinute(env, 'FMAR_RATE_LIMIT_ORG_PER_MINUTE', RATE_LIMIT_DEFAULTS.orgPerMinute),
     },
     consent: consentSettings(env, mode, baseUrl),
+    consumer: consumerSettings(env, mode),
     analytics: analyticsSettings(env),
     logLevel: logLevel(env),
     shutdownGraceMs: wholeNumber(env, 'FMAR_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),

@@ -250,6 +250,25 @@ export const RULES = {
       'The unit holds an active qualification (current, QUALIFIED, validTo open or in the future); `qualificationIds` names them. Record its end (a new outcome or validTo) first.',
   },
 
+  // Households (the consumer principal, docs/consumers.md).
+  'CONSUMER-SIGN-IN-UNAVAILABLE': {
+    status: 503,
+    title: 'No consumer consent service is configured as a sign-in provider, or it cannot be reached now (Retry-After).',
+  },
+  'CONSUMER-SIGN-IN-FAILED': {
+    status: 400,
+    title: 'The household sign-in failed: cancelled, started in another browser, too old, or the provider’s answer was refused.',
+  },
+  'CONSUMER-NO-METER-POINTS': {
+    status: 403,
+    title: 'The consumer consent service named no valid meter point (MPAN) the person may act for.',
+  },
+  'CONSUMER-MPAN-NOT-BOUND': {
+    status: 403,
+    title: 'The meter point is not one the household’s sign-in vouched for; a household reaches only its own.',
+  },
+  'CONSUMER-CONSENT-NOT-FOUND': { status: 404, title: 'No consent with this ID is recorded for the household’s meter points.' },
+  'CONSUMER-CONSENT-REVOKED': { status: 409, title: 'The consent is already revoked.' },
   // Consent: consent tokens, reference checks, revocation notices (docs/consent.md). CONSENT-SERVICE-UNAVAILABLE,
   // CONSENT-MPAN-MISMATCH and CONSENT-TOKEN-INVALID are listed with switching above.
   'CONSENT-ISSUER': { status: 422, title: 'The consent token’s `iss` is not the configured Consumer Consent Service.' },

@@ -19,6 +19,8 @@ import { registriesFromEnv } from './quality/registries';
 import { pgErrorCode, type Db, type Row, type Sql } from './storage/db';
 import { postgresDb } from './storage/postgres';
 import { workerConsoleFiles, workerPageAssets, type AssetsBinding } from './worker-assets';
+import { consumerPorts } from './consumers/ports';
+import { DEMO_HOUSEHOLDS } from './demo/households';
 import { databaseUrl, misconfiguredResponse, workerConfig, workerSettings, type WorkerEnv } from './worker-config';
 
 /**
@@ -142,6 +144,11 @@ async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
       mode: cfg.mode,
     });
   ports.consent = consentVerifierFromConfig(cfg, scopedDb, clock, { simulator: ports.consentSimulator });
+  // Households sign in through the consumer consent service (docs/consumers.md); in development the stand-in's test households.
+  Object.assign(
+    ports,
+    consumerPorts(cfg, ports.consentSimulator, keys, clock, () => ids.next(), DEMO_HOUSEHOLDS),
+  );
   const identity = await startIdentity(cfg, { ports, keys });
   const notFound = (req: IncomingMessage, res: ServerResponse) => {
     const p = new Problem('ROUTE-NOT-FOUND', routeNotFoundDetail(req.method ?? 'GET', (req.url ?? '/').split('?')[0]));

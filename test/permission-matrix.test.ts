@@ -7,6 +7,7 @@ import {
   OWNER_ROLES,
   PERMISSIONS,
   SEES_ALL,
+  CONSUMER_SCOPES,
   baselineScopes,
   routeAction,
   type Action,
@@ -14,7 +15,8 @@ import {
   type RouteAction,
 } from '../src/access/permissions';
 import { API_BASE, buildApp } from '../src/app';
-import { systemPrincipal } from '../src/access/principal';
+import { consumerPrincipal, systemPrincipal } from '../src/access/principal';
+import { signAccessToken } from '../identity/index';
 import { registerAssets } from '../src/assets/service';
 import { ORGANISATION_ROLES, type OrganisationRole } from '../src/access/roles';
 import { Problem, problemResponse } from '../src/http/problem';
@@ -83,7 +85,8 @@ type Target =
   | { kind: 'cimjob'; id: string; org: string }
   | { kind: 'bulkreport'; id: string; org: string }
   | { kind: 'submission'; id: string; parties: string[] }
-  | { kind: 'limit'; id: string; parties: string[] };
+  | { kind: 'limit'; id: string; parties: string[] }
+  | { kind: 'household'; id: string; what: 'consent' | 'dispute' };
 
 const callers = new Map<OrganisationRole, Caller>();
 const ownAsset = new Map<OrganisationRole, AssetFacts>();
@@ -123,6 +126,13 @@ const bulkReportOf = new Map<string, string>();
  */
 const limitOf = new Map<string, { id: string; parties: string[] }>();
 let strangerLimit: { id: string; parties: string[] };
+/**
+ * A household (the consumer principal, docs/consumers.md) at the meter point of the FSP caller's
+ * own asset: a consent recorded for its meter (already revoked: a revocation is refused) and a
+ * dispute it raised (withdrawn); the "other" records are the stranger's asset, a consent at the
+ * stranger's meter point and the stranger's dispute.
+ */
+const household = { mpan: '', token: '', subject: 'consumer:walker', ownConsent: '', otherConsent: '', ownDispute: '' };
 
 /** One organisation with exactly that role, per role; a stranger (FSP) owns the "other" records. */
 beforeAll(async () => {
@@ -365,6 +375,48 @@ beforeAll(async () => {
     firmness: 'FIRM',
   });
   strangerLimit = { id: sl.id, parties: [strangerDno.id, stranger] };
+  // The household at the FSP caller's meter point, its consent (revoked) and its dispute (withdrawn).
+  const fspIndex = ORGANISATION_ROLES.indexOf('FSP');
+  household.mpan = mpanFor(7000 + fspIndex);
+  household.token = await signAccessToken(
+    hub.keys,
+    {
+      iss: hub.cfg.issuer,
+      aud: hub.cfg.audience,
+      sub: household.subject,
+      ttlSec: 3600,
+      jti: 'walker-household',
+      consumer: { mpans: [household.mpan] },
+      scope: CONSUMER_SCOPES.join(' '),
+    },
+    hub.clock.now(),
+  );
+  for (const [which, mpan, asset] of [
+    ['ownConsent', household.mpan, ownAsset.get('FSP')!.id],
+    ['otherConsent', mpanFor(7099, '10'), strangerAsset.id],
+  ] as const) {
+    const sid = hub.ports.ids.next();
+    await hub.db.query(
+      `INSERT INTO asset_switch (id, asset_id, losing_fsp_id, gaining_fsp_id, status, effective_date, effective_at, consent, consent_jti, consent_issuer, requested_at, requested_by, closed_at, closed_by)
+      VALUES ($1, $2, $3, $3, 'WITHDRAWN', '2026-07-01', $4::timestamptz, $5::jsonb, $1, 'walker', $4::timestamptz, 'walker', $4::timestamptz, 'walker')`,
+      [sid, asset, stranger, at, { claims: { mpan, fsp: stranger }, tokenHash: `walker-${sid}` }],
+    );
+    household[which] = sid;
+  }
+  await hub.db.query(
+    `INSERT INTO consent_revocation (issuer, jti, revoked_at, source, recorded_at, recorded_by) VALUES ('walker', $1, $2::timestamptz, 'operator', $2::timestamptz, 'walker')`,
+    [household.ownConsent, at],
+  );
+  const consumer = consumerPrincipal(household.subject, [household.mpan], [...CONSUMER_SCOPES]);
+  const hd = await raiseDispute(hub.ctx, consumer, {
+    recordType: 'asset',
+    recordId: ownAsset.get('FSP')!.id,
+    fields: ['ratedCapacityKw'],
+    claim: { summary: 'Walker household dispute' },
+    evidence: [{ description: 'Walker evidence', url: 'https://evidence.example.com/walker.pdf' }],
+  });
+  await withdrawDispute(hub.ctx, consumer, hd.id);
+  household.ownDispute = hd.id;
 }, 60_000);
 afterAll(async () => {
   await hub?.close();
@@ -404,6 +456,8 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   if (t.kind === 'bulkreport') return t.org === c.org;
   // Products and equivalences: the catalogue is everyone's to read (visibility 'all' answered above).
   if (t.kind === 'product' || t.kind === 'equivalence') return true;
+  // A household's records are reached by the household's token only (walked in its own test below).
+  if (t.kind === 'household') return false;
   // Data quality scorecards: an owner its organisation's, a network operator those of its licence areas.
   if (t.kind === 'scorecard')
     return t.scope === 'organisation'
@@ -464,6 +518,7 @@ const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
   [`POST ${API}/contracts/{id}/status`]: { body: { status: 'CONFIRMED' } },
   // Valid bodies on a withdrawn dispute: refused as an illegal transition after the visibility check.
   [`POST ${API}/disputes/{id}/comments`]: { body: { body: 'walker' } },
+  [`POST ${API}/consumer/disputes/{id}/comments`]: { body: { body: 'walker' } },
   // A valid rejection of an already rejected submission: refused as SUBMISSION-STATE after the visibility check.
   [`POST ${API}/asset-submissions/{id}/reject`]: { body: { reason: 'walker' } },
   [`POST ${API}/disputes/{id}/resolve`]: { body: { outcome: 'NO_ACTION_REQUIRED', note: 'walker' } },
@@ -489,6 +544,30 @@ const FILL: {
     fill: (c, rel) => {
       const org = rel === 'own' ? c.org : stranger;
       return { value: bulkReportOf.get(org)!, target: { kind: 'bulkreport', id: bulkReportOf.get(org)!, org } };
+    },
+  },
+  {
+    prefix: `${API}/consumer/assets/`,
+    param: 'id',
+    fill: (_c, rel) => {
+      const asset = rel === 'own' ? ownAsset.get('FSP')! : strangerAsset;
+      return { value: asset.id, target: { kind: 'asset', asset } };
+    },
+  },
+  {
+    prefix: `${API}/consumer/consents/`,
+    param: 'id',
+    fill: (_c, rel) => {
+      const id = rel === 'own' ? household.ownConsent : household.otherConsent;
+      return { value: id, target: { kind: 'household', id, what: 'consent' } };
+    },
+  },
+  {
+    prefix: `${API}/consumer/disputes/`,
+    param: 'id',
+    fill: (_c, rel) => {
+      const id = rel === 'own' ? household.ownDispute : disputeOf.get(stranger)!;
+      return { value: id, target: { kind: 'household', id, what: 'dispute' } };
     },
   },
   {
@@ -755,6 +834,7 @@ function verdict(
       equivalence: 'EQUIVALENCE-NOT-FOUND',
       submission: 'SUBMISSION-NOT-FOUND',
       limit: 'CONNECTION-LIMIT-NOT-FOUND',
+      household: 'CONSUMER-CONSENT-NOT-FOUND',
     }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';
     return is(404, notFound) ? undefined : `the ${rel} record is not visible (${p.visibility}): expected 404 ${notFound}${hint}`;
@@ -791,6 +871,55 @@ describe('the permission matrix', () => {
     expect([...callers.keys()].sort()).toEqual([...ORGANISATION_ROLES].sort());
   });
 
+  it('the household (consumer principal): its own records on the consumer routes, other households’ refused, every other route refused', async () => {
+    const failures: string[] = [];
+    const notFound = { asset: 'ASSET-NOT-FOUND', consent: 'CONSUMER-CONSENT-NOT-FOUND', dispute: 'DISPUTE-NOT-FOUND' };
+    const caller: Caller = { role: 'FSP', org: household.subject, dnoCodes: [], token: household.token };
+    let walked = 0;
+    for (const key of appRoutes()) {
+      const entry = entryOf(key);
+      const targeted = key.includes('{') || key.endsWith('/consumer/assets') || key.endsWith('/consumer/consents');
+      for (const rel of targeted ? (['own', 'other'] as const) : (['own'] as const)) {
+        let r: Request_;
+        try {
+          r = build(key, caller, rel);
+        } catch {
+          r = { path: key.split(' ')[1].replace(/\{\w+\}/g, 'x'), headers: { authorization: `Bearer ${household.token}` } };
+        }
+        r.headers = { ...r.headers, authorization: `Bearer ${household.token}` };
+        // A route refused on the caller's own organisation: the walker fills {id} with the household's pseudonym as "own".
+        const action = entry ? routeAction(entry, r.path.includes(`/organisations/${household.subject}`)) : undefined;
+        const consumerRoute = action !== undefined && action !== 'refused' && (PERMISSIONS[action] as Permission).consumer === true;
+        // The list routes filtered to a meter point: its own, or another household's.
+        if (consumerRoute && (key.endsWith('/consumer/assets') || key.endsWith('/consumer/consents')))
+          r.path = `${key.split(' ')[1]}?mpan=${rel === 'own' ? household.mpan : mpanFor(7099, '10')}`;
+        const got = await send(key.split(' ')[0], r);
+        walked++;
+        const is = (status: number, code: string) => got.status === status && got.code === code;
+        let wrong: string | undefined;
+        if (action === 'refused')
+          wrong = is(403, 'AUTH-ROLE-FORBIDDEN') ? undefined : 'refused on the own organisation: expected 403 AUTH-ROLE-FORBIDDEN';
+        else if (!consumerRoute)
+          wrong = is(403, 'AUTH-SCOPE-MISSING') ? undefined : 'not a consumer action: expected 403 AUTH-SCOPE-MISSING';
+        else if (rel === 'other') {
+          const t = r.target;
+          const code = !t
+            ? 'CONSUMER-MPAN-NOT-BOUND'
+            : t.kind === 'asset'
+              ? notFound.asset
+              : t.kind === 'household'
+                ? notFound[t.what]
+                : '?';
+          wrong = is(code === 'CONSUMER-MPAN-NOT-BOUND' ? 403 : 404, code) ? undefined : `another household’s record: expected ${code}`;
+        } else if (got.status >= 500 || [401, 403, 404].includes(got.status)) wrong = 'its own record: expected no 401/403/404/5xx';
+        else if (key === `GET ${API}/consumer/assets` && !got.text.includes(ownAsset.get('FSP')!.id)) wrong = 'its own asset is missing';
+        if (wrong) failures.push(`${key} ${rel} (${r.path}) → ${got.status} ${got.code ?? ''}: ${wrong}`);
+      }
+    }
+    expect(walked).toBeGreaterThan(150);
+    expect(failures).toEqual([]);
+  }, 120_000);
+
   it('every route × role × own/other record answers as the matrix says', async () => {
     const cases: { key: string; c: Caller; rel: Relation }[] = [];
     const failures: string[] = [];
@@ -822,15 +951,30 @@ describe('the permission matrix', () => {
     await pool([...declared().actions], 4, async ([key, entry]) => {
       const action = typeof entry === 'string' ? entry : entry.other;
       const p: Permission = PERMISSIONS[action];
-      const c = callers.get(ORGANISATION_ROLES.find((r) => p.roles === 'any' || p.roles.includes(r))!)!;
-      const token = await hub.token({
-        org: c.org,
-        roles: [c.role],
-        sub: 'matrix-scopeless',
-        scope: baselineScopes([c.role])
-          .filter((s) => s !== p.scope)
-          .join(' '),
-      });
+      // A household's action: its token without that scope (the household holds no role to walk with).
+      const c = p.consumer ? callers.get('FSP')! : callers.get(ORGANISATION_ROLES.find((r) => p.roles === 'any' || p.roles.includes(r))!)!;
+      const token = p.consumer
+        ? await signAccessToken(
+            hub.keys,
+            {
+              iss: hub.cfg.issuer,
+              aud: hub.cfg.audience,
+              sub: household.subject,
+              ttlSec: 3600,
+              jti: `walker-scopeless-${action}`,
+              consumer: { mpans: [household.mpan] },
+              scope: CONSUMER_SCOPES.filter((s) => s !== p.scope).join(' '),
+            },
+            hub.clock.now(),
+          )
+        : await hub.token({
+            org: c.org,
+            roles: [c.role],
+            sub: 'matrix-scopeless',
+            scope: baselineScopes([c.role])
+              .filter((s) => s !== p.scope)
+              .join(' '),
+          });
       const scope = p.scope;
       // The scope is checked before anything reads the path, so any value fills a parameter the walker cannot.
       let r: Request_;

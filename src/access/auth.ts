@@ -6,9 +6,9 @@ import { refuseIfAssetLimited } from './asset-limit';
 import { Problem } from '../http/problem';
 import type { Clock, LocalCli } from '../ports';
 import type { Db } from '../storage/db';
-import { PERMISSIONS, roleMay, routeAction, type Action, type Permission } from './permissions';
+import { CONSUMER_SCOPES, PERMISSIONS, consumerMay, roleMay, routeAction, type Action, type Permission } from './permissions';
 import type { RouteActions } from './api-route';
-import type { Principal } from './principal';
+import { consumerPrincipal, type Principal } from './principal';
 import { DpopError, sqlReplayStore, verifyDpopProof } from '../../identity/index';
 import { TokenRefused, type TokenVerifier } from './tokens';
 import { localCliPrincipal } from './local-cli';
@@ -114,10 +114,19 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
     } else if (m[1].toLowerCase() === 'dpop') {
       throw new Problem('AUTH-TOKEN-INVALID', 'The access token is not DPoP-bound: send it as Bearer.');
     }
+    // A household's token (src/consumers/sign-in.ts): no organisation, client or person to look up;
+    // it lives minutes and carries the meter points its sign-in vouched for.
+    if (claims.consumer) {
+      const scopes = (claims.scope ?? '').split(' ').filter((s) => CONSUMER_SCOPES.includes(s));
+      c.set('principal', consumerPrincipal(claims.sub, claims.consumer.mpans, scopes, c.get('requestId')));
+      return next();
+    }
+    const org = claims.org;
+    if (!org) throw new Problem('AUTH-TOKEN-INVALID', 'The access token has no org claim.');
     const userId = typeof claims.user_role === 'string' ? claims.sub : null;
     const delegationId = typeof claims.delegation_id === 'string' ? claims.delegation_id : null;
     if (claims.act && !delegationId) throw new Problem('AUTH-TOKEN-INVALID', 'A token with an actor must name its delegation.');
-    const key = `${claims.org}|${claims.client_id ?? ''}|${userId ?? ''}|${delegationId ?? ''}`;
+    const key = `${org}|${claims.client_id ?? ''}|${userId ?? ''}|${delegationId ?? ''}`;
     // A revocation since the cache was filled drops it all.
     if (cacheGeneration !== credentials.generation()) {
       cache.clear();
@@ -127,7 +136,7 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
     let f = cache.get(key);
     if (!f || t - f.at > cacheMs || t < f.at) {
       const facts = await credentials.facts({
-        organisationId: claims.org,
+        organisationId: org,
         clientId: claims.client_id ?? null,
         userId,
         delegationId,
@@ -138,7 +147,7 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
       if (cache.size > 10_000) cache.clear();
       cache.set(key, f);
     }
-    if (f.status !== 'ACTIVE') throw new Problem('AUTH-ORGANISATION-INACTIVE', `Organisation ${claims.org} is ${f.status}.`);
+    if (f.status !== 'ACTIVE') throw new Problem('AUTH-ORGANISATION-INACTIVE', `Organisation ${org} is ${f.status}.`);
     if (f.clientStatus !== 'ACTIVE')
       throw new Problem(
         'AUTH-CLIENT-REVOKED',
@@ -151,7 +160,7 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
       if (
         !d ||
         d.status !== 'ACTIVE' ||
-        d.delegator_id !== claims.org ||
+        d.delegator_id !== org ||
         d.delegate_id !== claims.act?.org ||
         new Date(d.valid_from) > now ||
         new Date(d.valid_to) <= now
@@ -162,7 +171,7 @@ export function authenticate(ports: AuthPorts, credentials: Credentials, cacheMs
     }
     c.set('principal', {
       subject: claims.sub,
-      organisationId: claims.org,
+      organisationId: org,
       roles: f.roles,
       scopes: (claims.scope ?? '').split(' ').filter(Boolean),
       act: claims.act,
@@ -189,6 +198,14 @@ export function checkPermission(p: Principal, action: Action): void {
   const perm: Permission = PERMISSIONS[action];
   if (!p.scopes.includes(perm.scope) && !p.scopes.includes('*'))
     throw new Problem('AUTH-SCOPE-MISSING', `This action needs the scope ${perm.scope}.`, { requiredScope: perm.scope });
+  if (p.consumer) {
+    if (!consumerMay(action))
+      throw new Problem(
+        'AUTH-ROLE-FORBIDDEN',
+        `A household’s token performs only the consumer actions (docs/consumers.md), not ${action}.`,
+      );
+    return;
+  }
   if (!roleMay(action, p.roles)) {
     throw new Problem('AUTH-ROLE-FORBIDDEN', `No role of organisation ${p.organisationId} (${p.roles.join(', ')}) may ${action}.`);
   }

@@ -26,6 +26,11 @@ export interface Permission {
    * one's assets). Absent: such a delegate is refused (AUTH-DELEGATION-ASSETS-ONLY), failing closed.
    */
   assetLimit?: 'applied' | 'not-asset-data';
+  /**
+   * The action is a household's (the `consumer` principal, docs/consumers.md): only a consumer token
+   * performs it, and a consumer token performs nothing else. Its reach is the household's meter points.
+   */
+  consumer?: true;
 }
 
 /**
@@ -514,7 +519,33 @@ export const PERMISSIONS = {
     visibility: 'all',
     objectRule: 'Every registered asset.',
   },
+  'consumer.read': {
+    scope: 'consumer:read',
+    roles: [],
+    consumer: true,
+    description:
+      'A household reads what the register holds about its meter points: assets, FSP links, market units and products by name, consents, switches, its disputes, the portability export (UC-05.05).',
+    visibility: 'own',
+    seesAll: [],
+    objectRule:
+      'Only the live assets at the MPANs the household’s sign-in vouched for, and the consents, switches and reads about them; the disputes it raised. Never another meter, an organisation’s private data or an FSP’s commercial terms.',
+  },
+  'consumer.write': {
+    scope: 'consumer:write',
+    roles: [],
+    consumer: true,
+    description:
+      'A household revokes a consent recorded for its meter point and raises or comments on a dispute about its asset (UC-05.05).',
+    visibility: 'own',
+    seesAll: [],
+    objectRule: 'Only consents naming one of the household’s MPANs, assets at them, and the disputes it raised.',
+  },
 } as const satisfies Record<string, Permission>;
+
+/** The scopes of a household's token (src/consumers/sign-in.ts): those of the consumer actions, and no other. */
+export const CONSUMER_SCOPES: readonly string[] = [
+  ...new Set((Object.values(PERMISSIONS) as Permission[]).filter((p) => p.consumer).map((p) => p.scope)),
+].sort();
 
 export type Action = keyof typeof PERMISSIONS;
 
@@ -522,6 +553,7 @@ export type Action = keyof typeof PERMISSIONS;
 export function baselineScopes(roles: readonly OrganisationRole[]): string[] {
   const scopes = new Set<string>();
   for (const p of Object.values(PERMISSIONS) as Permission[]) {
+    if (p.consumer) continue;
     if (p.roles === 'any' || p.roles.some((r) => roles.includes(r))) scopes.add(p.scope);
   }
   return [...scopes].sort();
@@ -549,10 +581,16 @@ export function openadrScopes(roles: readonly OrganisationRole[]): OadrScope[] {
   return (Object.keys(OPENADR_SCOPE_ROLES) as OadrScope[]).filter((s) => OPENADR_SCOPE_ROLES[s].some((r) => roles.includes(r)));
 }
 
-/** Whether one of these roles may perform the action (the role half of checkPermission). */
+/** Whether one of these roles may perform the action (the role half of checkPermission); never a household's action. */
 export function roleMay(action: Action, roles: readonly OrganisationRole[]): boolean {
   const p: Permission = PERMISSIONS[action];
+  if (p.consumer) return false;
   return p.roles === 'any' || roles.some((r) => p.roles.includes(r));
+}
+
+/** Whether a household (the consumer principal) may perform the action: the consumer actions only. */
+export function consumerMay(action: Action): boolean {
+  return (PERMISSIONS[action] as Permission).consumer === true;
 }
 
 /** What an allowed caller with these roles reaches under an action's object-level rule. */

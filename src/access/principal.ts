@@ -16,11 +16,30 @@ export interface Principal {
   delegation?: { id: string; assetIds: string[] | null };
   /** The HTTP request acting (src/http/request-log.ts): audit records written for it carry it. */
   requestId?: string;
+  /**
+   * A household signed in through the consumer consent service (docs/consumers.md): no organisation,
+   * no roles; it reaches only the consumer actions, and only what is at these meter points (MPANs).
+   * `subject` and `organisationId` are then its pseudonym (`consumer:…`), which matches no organisation.
+   */
+  consumer?: { mpans: string[] };
 }
 
 /** The principal used by the CLI, seeding and internal jobs: recorded as such in the audit trail. */
 export function systemPrincipal(subject = 'system'): Principal {
   return { subject, organisationId: 'system', roles: ['MARKET_FACILITATOR'], scopes: ['*'], dnoCodes: [] };
+}
+
+/** A household's principal: bound to the meter points its sign-in vouched for, nothing else about the person. */
+export function consumerPrincipal(subject: string, mpans: string[], scopes: string[], requestId?: string): Principal {
+  return {
+    subject,
+    organisationId: subject,
+    roles: [],
+    scopes,
+    dnoCodes: [],
+    consumer: { mpans: [...new Set(mpans)].sort() },
+    ...(requestId ? { requestId } : {}),
+  };
 }
 
 export function seesAll(p: Principal): boolean {

@@ -8,7 +8,10 @@ export interface TokenVerifier {
 
 export interface AccessClaims extends JWTPayload {
   sub: string;
-  org: string;
+  /** The caller's organisation; absent on a household's token, which carries `consumer` instead. */
+  org?: string;
+  /** A household's token (src/consumers/sign-in.ts): the meter points its sign-in vouched for. */
+  consumer?: { mpans: string[] };
   scope?: string;
   act?: { sub: string; org?: string };
   client_id?: string;
@@ -127,11 +130,35 @@ export function jwtTokenVerifier(opts: {
         refusalDetail(e, token, { issuer: opts.issuer, audience: opts.audience, now: opts.now?.() ?? new Date(), toleranceSec: tolerance }),
       );
     }
-    if (typeof payload.org !== 'string' || payload.org.length === 0)
+    if (payload.consumer !== undefined) checkConsumerClaims(payload);
+    else if (typeof payload.org !== 'string' || payload.org.length === 0)
       throw new TokenRefused('The access token has no org claim: it was not issued by the register for an organisation’s client.');
     checkIssuedClaims(payload, (opts.now?.() ?? new Date()).getTime());
     return payload as AccessClaims;
   }
+}
+
+/** Most meter points one household's token may carry. */
+export const MAX_CONSUMER_MPANS = 20;
+
+/**
+ * A household's token: a `consumer:` pseudonym as subject, 1–20 MPAN cores, and nothing of an
+ * organisation's token (no org, client, person, actor or delegation), so it can never be read as one.
+ */
+function checkConsumerClaims(payload: JWTPayload): void {
+  const c = payload.consumer as { mpans?: unknown } | null;
+  const mpans = c && typeof c === 'object' ? c.mpans : undefined;
+  if (
+    !Array.isArray(mpans) ||
+    mpans.length === 0 ||
+    mpans.length > MAX_CONSUMER_MPANS ||
+    !mpans.every((m) => typeof m === 'string' && /^\d{13}$/.test(m))
+  )
+    throw new TokenRefused(`A household’s token must carry consumer.mpans: 1 to ${MAX_CONSUMER_MPANS} MPAN cores of 13 digits.`);
+  if (typeof payload.sub !== 'string' || !payload.sub.startsWith('consumer:'))
+    throw new TokenRefused('A household’s token has a consumer: subject.');
+  const foreign = ['org', 'client_id', 'user_role', 'act', 'delegation_id', 'cnf'].filter((k) => payload[k] !== undefined);
+  if (foreign.length) throw new TokenRefused(`A household’s token carries no ${foreign.join(', ')}.`);
 }
 
 /** A refused access token; the message says which check failed and what was expected (it becomes the problem's detail). */

@@ -121,6 +121,13 @@ export function ownAssetReach(
  * DNOs/IDNOs (read only) those on their networks. Appends its parameters to `params`.
  */
 export function assetVisibility(p: Principal, params: unknown[], mode: 'read' | 'write' = 'read'): string {
+  // A household (docs/consumers.md) reads the live assets at its own meter points and writes none.
+  if (p.consumer) {
+    if (mode === 'write') return 'FALSE';
+    params.push(p.consumer.mpans);
+    const m = `$${params.length}::text[]`;
+    return `(a.deregistered_at IS NULL AND (a.import_mpan = ANY(${m}) OR a.export_mpan = ANY(${m})))`;
+  }
   // A delegation limited to named assets reaches only those, whatever else the delegator reaches.
   const limit = withinAssetLimit(p, params, 'a.id');
   const r = reach(mode === 'write' ? 'assets.write' : 'assets.read', p.roles);

@@ -23,6 +23,7 @@ export const AUDIT_RECORD_TYPES = [
   'data_quality_rule',
   'catalogue_code',
   'cim_import_job',
+  'consumer',
 ] as const;
 
 export interface AuditEntry {
@@ -46,7 +47,8 @@ export interface AuditActor {
 function actorOf(p: Principal): AuditActor {
   return {
     sub: p.subject,
-    org: p.organisationId,
+    // A household (docs/consumers.md) belongs to no organisation: its pseudonym is the subject alone.
+    org: p.consumer ? null : p.organisationId,
     ...(p.act ? { act: p.act } : {}),
     ...(p.clientId ? { client_id: p.clientId } : {}),
     ...(p.requestId ? { request_id: p.requestId } : {}),

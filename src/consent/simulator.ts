@@ -23,6 +23,8 @@ export interface ConsentSimulator {
   issueRevocation(o: { jti?: string; tokenHash?: string; reason?: string }): Promise<{ notice: string }>;
   /** A new current key (the previous ones stay published); returns its kid. */
   rotateKey(): Promise<string>;
+  /** Sign a JWT with the current key (its stand-in OpenID provider's ID tokens, src/consent/stand-in-provider.ts). */
+  signJwt(typ: string, claims: Record<string, unknown>, o: { audience: string; ttlSec: number }): Promise<string>;
 }
 
 export interface ConsentRequest {
@@ -58,13 +60,13 @@ export function consentSimulator(o: {
     if (!keys.length) await rotateKey();
     return keys[keys.length - 1];
   }
-  async function sign(typ: string, claims: Record<string, unknown>, ttlSec: number) {
+  async function sign(typ: string, claims: Record<string, unknown>, ttlSec: number, audience = o.audience) {
     const k = await current();
     const now = Math.floor(o.clock.now().getTime() / 1000);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', typ, kid: k.kid })
       .setIssuer(o.issuer)
-      .setAudience(o.audience)
+      .setAudience(audience)
       .setIssuedAt(now)
       .setNotBefore(now)
       .setExpirationTime(now + ttlSec)
@@ -79,6 +81,7 @@ export function consentSimulator(o: {
       return published;
     },
     rotateKey,
+    signJwt: (typ, claims, so) => sign(typ, claims, so.ttlSec, so.audience),
     async issueConsent(r) {
       const jti = crypto.randomUUID();
       const token = await sign(

@@ -185,7 +185,10 @@ export const StoredEvidence = EvidenceItem.openapi('StoredEvidenceItem');
 export const DisputeComment = z
   .object({
     id: z.string(),
-    organisationId: z.string(),
+    organisationId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The author’s organisation; null when a household wrote it (docs/consumers.md).' }),
     author: z.string(),
     body: z.string(),
     evidence: z.array(StoredEvidence),
@@ -209,7 +212,15 @@ export const Dispute = z
       .object({ expectedVersion: z.number().int(), changes: z.record(z.string(), z.unknown()), resultingVersion: z.number().int() })
       .nullable()
       .openapi({ description: 'When CORRECTED: the correction applied and the record version it produced.' }),
-    raisedBy: z.object({ organisationId: z.string(), actor: z.string() }),
+    raisedBy: z.object({
+      organisationId: z
+        .string()
+        .nullable()
+        .openapi({
+          description: 'The raising organisation; null when a household raised it (its pseudonym is `actor`, docs/consumers.md).',
+        }),
+      actor: z.string(),
+    }),
     raisedAt: z.string(),
     closedAt: z.string().nullable(),
     version: z.number().int(),

@@ -110,11 +110,14 @@ export async function raiseDispute(ctx: Ctx, actor: Principal, raw: unknown): Pr
       `Your organisation already has open dispute ${existing} on ${input.recordType} ${input.recordId} for ${fields.join(', ')}.`,
       { existingDisputeId: existing },
     );
+  // A household (docs/consumers.md) raises as itself: its pseudonym, no organisation.
+  const household = actor.consumer ? actor.subject : null;
+  const raiser = household ? 'raised_by_consumer' : 'raised_by_org';
   const findOpen = async (db: Sql) =>
     (
       await db.query<{ id: string }>(
-        `SELECT id FROM dispute WHERE raised_by_org = $1 AND record_type = $2 AND record_id = $3 AND fields = $4::text[] AND status IN ('OPEN', 'UNDER_REVIEW')`,
-        [actor.organisationId, input.recordType, input.recordId, fields],
+        `SELECT id FROM dispute WHERE ${raiser} = $1 AND record_type = $2 AND record_id = $3 AND fields = $4::text[] AND status IN ('OPEN', 'UNDER_REVIEW')`,
+        [household ?? actor.organisationId, input.recordType, input.recordId, fields],
       )
     )[0]?.id;
   try {
@@ -123,9 +126,20 @@ export async function raiseDispute(ctx: Ctx, actor: Principal, raw: unknown): Pr
       const existing = await findOpen(tx);
       if (existing) throw duplicate(existing);
       await tx.query(
-        `INSERT INTO dispute (id, record_type, record_id, fields, claim, evidence, status, raised_by_org, raised_by, raised_at, recorded_at, recorded_by)
-         VALUES ($1, $2, $3, $4::text[], $5::jsonb, $6::jsonb, 'OPEN', $7, $8, $9::timestamptz, $9::timestamptz, $8)`,
-        [id, input.recordType, input.recordId, fields, input.claim, input.evidence, actor.organisationId, recordedBy(actor), at],
+        `INSERT INTO dispute (id, record_type, record_id, fields, claim, evidence, status, raised_by_org, raised_by_consumer, raised_by, raised_at, recorded_at, recorded_by)
+         VALUES ($1, $2, $3, $4::text[], $5::jsonb, $6::jsonb, 'OPEN', $7, $8, $9, $10::timestamptz, $10::timestamptz, $9)`,
+        [
+          id,
+          input.recordType,
+          input.recordId,
+          fields,
+          input.claim,
+          input.evidence,
+          household ? null : actor.organisationId,
+          household,
+          recordedBy(actor),
+          at,
+        ],
       );
       const d = await reread(tx, id);
       await announce(tx, ctx, actor, now, d, 'raised', { evidence: d.evidence.length });
@@ -133,7 +147,7 @@ export async function raiseDispute(ctx: Ctx, actor: Principal, raw: unknown): Pr
     });
   } catch (e) {
     // A concurrent identical dispute won the unique index: name it.
-    if (pgErrorCode(e) === '23505' && constraintName(e) === 'dispute_one_open') {
+    if (pgErrorCode(e) === '23505' && ['dispute_one_open', 'dispute_one_open_consumer'].includes(constraintName(e) ?? '')) {
       const existing = await findOpen(ctx.db);
       if (existing) throw duplicate(existing);
     }
@@ -200,10 +214,11 @@ function lockDispute(p: Principal, id: string, permission: Action) {
 function refuseAction(p: Principal, action: DisputeAction) {
   return (before: Dispute) => {
     const id = before.id;
-    if (action === 'withdraw' && before.raisedBy.organisationId !== p.organisationId)
+    const raiser = before.raisedBy.organisationId ?? before.raisedBy.actor;
+    if (action === 'withdraw' && raiser !== p.organisationId)
       throw new Problem(
         'DISPUTE-NOT-RAISER',
-        `Dispute ${id} was raised by ${before.raisedBy.organisationId}; only it withdraws the dispute.`,
+        `Dispute ${id} was raised by ${before.raisedBy.organisationId ?? 'a household'}; only it withdraws the dispute.`,
       );
     if (!mayTransition(before.status, action))
       throw new Problem(
@@ -236,11 +251,24 @@ export async function commentOnDispute(ctx: Ctx, actor: Principal, id: string, r
         `Dispute ${id} holds ${held} evidence item(s); ${input.evidence.length} more would pass ${MAX_EVIDENCE_PER_DISPUTE}.`,
       );
     const [row] = await tx.query<CommentRow>(
-      `INSERT INTO dispute_comment (id, dispute_id, organisation_id, author, body, evidence, created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::timestamptz)
+      `INSERT INTO dispute_comment (id, dispute_id, organisation_id, consumer, author, body, evidence, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::timestamptz)
        RETURNING id, organisation_id, author, body, evidence, created_at`,
-      [commentId, id, actor.organisationId, recordedBy(actor), input.body, input.evidence, now.toISOString()],
+      [
+        commentId,
+        id,
+        actor.consumer ? null : actor.organisationId,
+        actor.consumer ? actor.subject : null,
+        recordedBy(actor),
+        input.body,
+        input.evidence,
+        now.toISOString(),
+      ],
     );
-    await announce(tx, ctx, actor, now, d, 'comment-added', { commentId, by: actor.organisationId, evidence: input.evidence.length });
+    await announce(tx, ctx, actor, now, d, 'comment-added', {
+      commentId,
+      by: actor.consumer ? null : actor.organisationId,
+      evidence: input.evidence.length,
+    });
     return toComment(row);
   });
 }

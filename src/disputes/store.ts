@@ -25,7 +25,7 @@ export interface DisputeRow {
   outcome: Dispute['outcome'];
   resolution_note: string | null;
   correction: Dispute['correction'];
-  raised_by_org: string;
+  raised_by_org: string | null;
   raised_by: string;
   raised_at: Date;
   closed_at: Date | null;
@@ -37,7 +37,7 @@ export interface DisputeRow {
 /** A row of dispute_comment as selectComments reads it. */
 export interface CommentRow {
   id: string;
-  organisation_id: string;
+  organisation_id: string | null;
   author: string;
   body: string;
   evidence: DisputeComment['evidence'] | null;
@@ -83,6 +83,11 @@ export function toComment(r: CommentRow): DisputeComment {
  * market unit it controls. A delegation limited to named assets reaches disputes on those only.
  */
 export function disputeVisibility(p: Principal, params: unknown[], action: Action = 'disputes.read'): string {
+  // A household (docs/consumers.md) follows the disputes it raised, whatever the action.
+  if (p.consumer) {
+    params.push(p.subject);
+    return `d.raised_by_consumer = $${params.length}`;
+  }
   const r = reach(action, p.roles);
   let vis: string;
   if (r.all) vis = 'TRUE';

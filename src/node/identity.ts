@@ -11,6 +11,7 @@ import { failureLimiter } from '../http/rate-limit';
 import { resolveDelegation } from '../identity/delegations';
 import { activeClientRow, ensureConsoleClient } from '../identity/clients';
 import { accountScopes, checkLogin, findAccount } from '../identity/users';
+import { CONSUMER_SIGN_IN_PATH } from '../consumers/sign-in';
 import type { Hub } from './setup';
 import { standardHooks } from '../hooks';
 
@@ -32,7 +33,9 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
   const { db, clock, ids } = hub.ports;
   const ctx: Ctx = { db, clock, ids, hooks: standardHooks() };
   const scopeDescriptions: Record<string, string> = {};
-  for (const p of Object.values(PERMISSIONS) as { scope: string; description: string }[]) scopeDescriptions[p.scope] ??= p.description;
+  // A household's scopes are never the provider's to grant: only the household sign-in issues them (docs/consumers.md).
+  for (const p of Object.values(PERMISSIONS) as { scope: string; description: string; consumer?: true }[])
+    if (!p.consumer) scopeDescriptions[p.scope] ??= p.description;
   // OpenADR 3.1's own scopes, issued to the roles OPENADR_SCOPE_ROLES names (docs/openadr.md, "Scopes").
   for (const [scope, description] of Object.entries(OADR_SCOPES)) scopeDescriptions[scope] = `OpenADR 3.1: ${description}`;
   const apiScopes = Object.keys(scopeDescriptions).sort();
@@ -73,6 +76,8 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     accountScopes: (id) => accountScopes(ctx, id),
     sessionLimit: cfg.sessionLimit,
     scopeDescriptions,
+    // Households sign in through the consumer consent service instead (docs/consumers.md), back to the console.
+    ...(hub.ports.consumerSignIn ? { householdSignIn: `${CONSUMER_SIGN_IN_PATH}?return_to=%2Fconsole%2F` } : {}),
   });
   return {
     host,

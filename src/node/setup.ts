@@ -18,6 +18,8 @@ import { pgliteDb } from '../storage/pglite';
 import { postgresDb } from '../storage/postgres';
 import { registriesFromEnv } from '../quality/registries';
 import { nodeCimParser } from './cim-parser';
+import { consumerPorts } from '../consumers/ports';
+import { DEMO_HOUSEHOLDS } from '../demo/households';
 
 /** Open the configured database: PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
 export async function openDb(cfg: Pick<HubConfig, 'databaseUrl' | 'dataDir'>, opts: { memory?: boolean } = {}): Promise<Db> {
@@ -98,6 +100,11 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
     });
   }
   ports.consent = consentVerifierFromConfig(cfg, db, clock, { simulator: ports.consentSimulator });
+  // Households sign in through the consumer consent service (docs/consumers.md); in development the stand-in's test households.
+  Object.assign(
+    ports,
+    consumerPorts(cfg, ports.consentSimulator, keys, clock, () => ids.next(), DEMO_HOUSEHOLDS),
+  );
   // External registries for data quality validation (FMAR_METER_POINT_URL, FMAR_MCS_URL, …); absent ones fail closed.
   ports.registries = registriesFromEnv(process.env);
   // Large CIM imports are parsed in a worker thread under a memory bound, off the event loop.

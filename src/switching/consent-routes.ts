@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
-import { systemPrincipal } from '../access/principal';
-import { ConsentError, recordConsentRevocation, type ConsentService } from '../consent/index';
+import { ConsentError, type ConsentService } from '../consent/index';
 import type { Ctx } from '../context';
 import { Problem, problemResponse } from '../http/problem';
 import { RULES, type RuleCode } from '../rules';
-import { applyConsentRevocation } from './switches';
+import { acceptRevocationNotice } from './revocation-notice';
 
 const MAX_NOTICE = 16_384;
 
@@ -36,9 +35,8 @@ export function consentRoutes(ctx: Ctx, service: () => ConsentService | undefine
         new Problem('REQUEST-UNSUPPORTED-MEDIA-TYPE', 'Send the notice as application/jwt, or as {"notice": "…"} in application/json.'),
       );
     }
-    let verified;
     try {
-      verified = await s.verifyRevocationNotice(notice);
+      return c.json(await acceptRevocationNotice(ctx, s, notice), 200);
     } catch (e) {
       if (e instanceof ConsentError) {
         const code = (e.code in RULES ? e.code : 'CONSENT-NOTICE-INVALID') as RuleCode;
@@ -46,35 +44,6 @@ export function consentRoutes(ctx: Ctx, service: () => ConsentService | undefine
       }
       throw e;
     }
-    const by = systemPrincipal(`consent-service ${verified.issuer}`);
-    const now = ctx.clock.now();
-    const { recorded } = await recordConsentRevocation(
-      ctx.db,
-      {
-        issuer: verified.issuer,
-        jti: verified.jti,
-        tokenHash: verified.tokenHash,
-        revokedAt: new Date(verified.revokedAt),
-        reason: verified.reason,
-        source: 'notice',
-        recordedBy: by.subject,
-      },
-      now,
-    );
-    const effects = await applyConsentRevocation(ctx, by, {
-      issuer: verified.issuer,
-      jti: verified.jti ?? undefined,
-      tokenHash: verified.tokenHash ?? undefined,
-      reason: verified.reason ?? undefined,
-    });
-    return c.json(
-      {
-        recorded,
-        revoked: { issuer: verified.issuer, jti: verified.jti, tokenHash: verified.tokenHash, revokedAt: verified.revokedAt },
-        ...effects,
-      },
-      200,
-    );
   });
   return app;
 }
