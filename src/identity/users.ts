@@ -164,7 +164,9 @@ export async function inviteUser(
       ]);
       return {
         ...toUser(row),
-        ...(passwordHash || row.person_id ? {} : { invitation: { url: `${baseUrl}/invitations/${token}`, expiresAt: expires.toISOString() } }),
+        ...(passwordHash || row.person_id
+          ? {}
+          : { invitation: { url: `${baseUrl}/invitations/${token}`, expiresAt: expires.toISOString() } }),
       };
     });
   } catch (e) {
