@@ -99,6 +99,7 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
       if (req.method === 'GET' && !action) {
         const target = details.prompt.name === 'login' ? await switched(details.session?.accountId) : undefined;
         if (target && target !== details.session?.accountId) {
+          await adoptAccount(p, uid, details.session?.uid, target);
           await p.interactionFinished(req, res, { login: { accountId: target } }, { mergeWithLastSubmission: false });
           return true;
         }
@@ -135,6 +136,7 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
           return true;
         }
         const accountId = (await switched(out.accountId))!;
+        if (details.session?.accountId && details.session.accountId !== accountId) await adoptAccount(p, uid, details.session.uid, accountId);
         // Keep room for the session this sign-in creates.
         await limitSessions(host.db, accountId, Math.max(0, host.sessionLimit - 1));
         await p.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });
@@ -178,6 +180,24 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
       return true;
     }
   };
+}
+
+/**
+ * The browser's provider session now acts as `accountId` (another account of the same person, or
+ * a new sign-in), with no grants: the consent is asked again for that account. Without this the
+ * provider would answer a different account by ending the session through a self-submitting form
+ * (a script the sign-in pages' CSP does not run).
+ */
+async function adoptAccount(p: Provider, interactionUid: string, sessionUid: string | undefined, accountId: string): Promise<void> {
+  const session = sessionUid ? await p.Session.findByUid(sessionUid) : undefined;
+  const interaction = await p.Interaction.find(interactionUid);
+  if (!session || !interaction?.session) return;
+  session.loginAccount({ accountId });
+  session.authorizations = {};
+  await session.persist();
+  // The interaction remembers the account it began with; the provider refuses to finish it if that changed.
+  interaction.session.accountId = accountId;
+  await interaction.persist();
 }
 
 async function consentScopes(details: Awaited<ReturnType<Provider['interactionDetails']>>, host: InteractionHost) {

@@ -61,9 +61,9 @@ function CimExport() {
     try {
       const xml = await api<string>(`/cim/export${query({ dno })}`, { headers: { accept: 'application/rdf+xml' } });
       download(new Blob([xml], { type: 'application/rdf+xml' }), `fmar-assets${dno ? `-${dno}` : ''}.xml`);
-      const equipment = (xml.match(/<cim:[A-Za-z]+ rdf:about=/g) ?? []).length;
+      const objects = (xml.match(/<cim:[A-Za-z.]+ rdf:ID=/g) ?? []).length;
       setState({
-        done: `Downloaded fmar-assets${dno ? `-${dno}` : ''}.xml: ${(xml.length / 1024).toFixed(1)} KB, ${equipment} CIM objects.`,
+        done: `Downloaded fmar-assets${dno ? `-${dno}` : ''}.xml: ${(xml.length / 1024).toFixed(1)} KB, ${objects} CIM objects.`,
       });
     } catch (e) {
       setState({ error: (e as Error).message });
@@ -247,8 +247,12 @@ function CimImport() {
               </TableCell>
               <TableCell>
                 {j.status === 'SUCCEEDED' || j.status === 'FAILED' ? (
-                  <Button size="small" onClick={() => setOpen(open === j.id ? undefined : j.id)} aria-label={`Report of job ${j.id}`}>
-                    {open === j.id ? 'Hide' : 'Report'}
+                  <Button
+                    size="small"
+                    onClick={() => setOpen(open === j.id ? undefined : j.id)}
+                    aria-label={`${open === j.id ? 'Hide report' : 'Report'} of job ${j.id}`}
+                  >
+                    {open === j.id ? 'Hide report' : 'Report'}
                   </Button>
                 ) : (
                   '…'

@@ -305,7 +305,7 @@ function Resolution({ d, recordVersion }: { d: Dispute; recordVersion?: number }
 }
 
 function DisputeDetails() {
-  const d = useRecordContext<Dispute & { comments: DisputeComment[] } & RaRecord>();
+  const d = useRecordContext<Dispute & { comments?: DisputeComment[] } & RaRecord>();
   const operator = useOperator();
   const { record, error } = useDisputedRecord(d);
   if (!d) return null;
@@ -348,7 +348,7 @@ function DisputeDetails() {
           {d.outcome.replace(/_/g, ' ').toLowerCase()}: {d.resolutionNote}
         </Alert>
       ) : null}
-      {d.comments.length ? (
+      {d.comments?.length ? (
         <>
           <Typography variant="h6" component="h2" sx={{ mt: 2 }}>
             Comments
