@@ -422,6 +422,16 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     const verdict = page.getByRole('status').filter({ hasText: 'The chain is' });
     await verdict.waitFor({ timeout: 30_000 });
     const shown = (await verdict.textContent())!;
+    // Verifying sealed the records shown: the list, searched again, gives each its place in the chain.
+    await expect
+      .poll(
+        async () =>
+          (await page.getByRole('table', { name: 'Audit records, oldest first' }).locator('tbody tr td:first-child').allInnerTexts()).every(
+            (t) => /^\d+$/.test(t),
+          ),
+        { timeout: 30_000 },
+      )
+      .toBe(true);
     const verified = (await call('operator', 'POST', '/audit/verify')).json as { ok: boolean; sealed: number };
     expect(verified.ok).toBe(true);
     expect(shown).toMatch(/^The chain is intact: [\d,]+ records sealed, head #\d+ [0-9a-f]{16}…\.$/);

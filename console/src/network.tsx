@@ -296,6 +296,7 @@ export function ProductList() {
       ]}
       perPage={25}
       empty={false}
+      exporter={false}
       sort={{ field: 'id', order: 'ASC' }}
     >
       <Datagrid bulkActionButtons={false} rowClick={false}>
@@ -322,6 +323,7 @@ export function QualificationList() {
       ]}
       perPage={25}
       empty={false}
+      exporter={false}
       sort={{ field: 'id', order: 'ASC' }}
     >
       <Datagrid bulkActionButtons={false} rowClick={false}>

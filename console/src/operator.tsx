@@ -92,23 +92,23 @@ function OrganisationActions() {
   return (
     <Stack direction="row" spacing={1} onClick={(e) => e.stopPropagation()}>
       {o.status === 'PENDING_APPROVAL' ? (
-        <Button size="small" variant="outlined" onClick={() => void status('ACTIVE', 'approved')}>
-          Approve {o.legalName}
+        <Button size="small" variant="outlined" onClick={() => void status('ACTIVE', 'approved')} aria-label={`Approve ${o.legalName}`}>
+          Approve
         </Button>
       ) : null}
       {o.status === 'ACTIVE' ? (
-        <Button size="small" variant="outlined" onClick={() => void status('SUSPENDED', 'suspended')}>
-          Suspend {o.legalName}
+        <Button size="small" variant="outlined" onClick={() => void status('SUSPENDED', 'suspended')} aria-label={`Suspend ${o.legalName}`}>
+          Suspend
         </Button>
       ) : null}
       {o.status === 'SUSPENDED' ? (
-        <Button size="small" variant="outlined" onClick={() => void status('ACTIVE', 'reinstated')}>
-          Reinstate {o.legalName}
+        <Button size="small" variant="outlined" onClick={() => void status('ACTIVE', 'reinstated')} aria-label={`Reinstate ${o.legalName}`}>
+          Reinstate
         </Button>
       ) : null}
       {o.status !== 'WITHDRAWN' ? (
-        <Button size="small" color="error" onClick={() => setDeregistering(true)}>
-          De-register {o.legalName}
+        <Button size="small" color="error" onClick={() => setDeregistering(true)} aria-label={`De-register ${o.legalName}`}>
+          De-register
         </Button>
       ) : null}
       <Dialog open={deregistering} onClose={() => setDeregistering(false)} aria-labelledby={`dereg-${o.id}`}>
@@ -149,6 +149,7 @@ export function OrganisationList() {
       ]}
       perPage={25}
       empty={false}
+      exporter={false}
       sort={{ field: 'id', order: 'ASC' }}
     >
       <Datagrid bulkActionButtons={false} rowClick={false}>
@@ -180,6 +181,7 @@ export function DisputeList() {
       ]}
       perPage={25}
       empty={false}
+      exporter={false}
       sort={{ field: 'id', order: 'ASC' }}
     >
       <Datagrid bulkActionButtons={false} rowClick="show">
@@ -427,6 +429,8 @@ export function AuditTrail() {
     setVerifying(true);
     try {
       setVerification(await api<Verification>('/audit/verify', { method: 'POST' }));
+      // Verifying seals the pending records: the records shown get their place in the chain.
+      if (pages) await search();
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -470,6 +474,8 @@ export function AuditTrail() {
             <MuiTextField
               key={k}
               size="small"
+              fullWidth={false}
+              sx={{ width: 240 }}
               label={AUDIT_LABELS[k]}
               value={filter[k] ?? ''}
               onChange={(e) => setFilter((f) => ({ ...f, [k]: e.target.value }))}
