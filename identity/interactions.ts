@@ -8,6 +8,8 @@ export interface InteractionHost {
   db: SqlPort;
   /** Check a person's email and password; the error text is shown on the page. */
   login(email: string, password: string): Promise<{ accountId: string } | { error: string }>;
+  /** The account of the same person in another organisation, if they belong to it (provider.ts, switchingPolicy). */
+  switchAccount?(accountId: string, organisationId: string): Promise<string | undefined>;
   /** The API scopes this person may be granted. */
   accountScopes(accountId: string): Promise<string[]>;
   /** Most sessions one person may hold at once; the oldest are ended beyond it. */
@@ -99,7 +101,17 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
       }
       const client = await p.Client.find(String(details.params.client_id));
       const clientName = String(client?.clientName ?? details.params.client_id);
+      const wanted = typeof details.params.organisation === 'string' ? details.params.organisation : undefined;
+      // A switch of organisation: the signed-in person acts in another organisation of theirs, no password asked.
+      const switched = async (accountId: string | undefined) =>
+        wanted && accountId && host.switchAccount ? ((await host.switchAccount(accountId, wanted)) ?? accountId) : accountId;
       if (req.method === 'GET' && !action) {
+        const target = details.prompt.name === 'login' ? await switched(details.session?.accountId) : undefined;
+        if (target && target !== details.session?.accountId) {
+          await adoptAccount(p, uid, details.session?.uid, target);
+          await p.interactionFinished(req, res, { login: { accountId: target } }, { mergeWithLastSubmission: false });
+          return true;
+        }
         if (details.prompt.name === 'login') send(res, 200, loginPage(uid, clientName, undefined, '', host.householdSignIn));
         else {
           const { wanted, refused } = await consentScopes(details, host);
@@ -132,9 +144,12 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
           send(res, 401, loginPage(uid, clientName, out.error, email, host.householdSignIn));
           return true;
         }
+        const accountId = (await switched(out.accountId))!;
+        if (details.session?.accountId && details.session.accountId !== accountId)
+          await adoptAccount(p, uid, details.session.uid, accountId);
         // Keep room for the session this sign-in creates.
-        await limitSessions(host.db, out.accountId, Math.max(0, host.sessionLimit - 1));
-        await p.interactionFinished(req, res, { login: { accountId: out.accountId } }, { mergeWithLastSubmission: false });
+        await limitSessions(host.db, accountId, Math.max(0, host.sessionLimit - 1));
+        await p.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });
         return true;
       }
       // confirm
@@ -175,6 +190,24 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
       return true;
     }
   };
+}
+
+/**
+ * The browser's provider session now acts as `accountId` (another account of the same person, or
+ * a new sign-in), with no grants: the consent is asked again for that account. Without this the
+ * provider would answer a different account by ending the session through a self-submitting form
+ * (a script the sign-in pages' CSP does not run).
+ */
+async function adoptAccount(p: Provider, interactionUid: string, sessionUid: string | undefined, accountId: string): Promise<void> {
+  const session = sessionUid ? await p.Session.findByUid(sessionUid) : undefined;
+  const interaction = await p.Interaction.find(interactionUid);
+  if (!session || !interaction?.session) return;
+  session.loginAccount({ accountId });
+  session.authorizations = {};
+  await session.persist();
+  // The interaction remembers the account it began with; the provider refuses to finish it if that changed.
+  interaction.session.accountId = accountId;
+  await interaction.persist();
 }
 
 async function consentScopes(details: Awaited<ReturnType<Provider['interactionDetails']>>, host: InteractionHost) {

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
-import Provider, { errors, type Configuration, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type JWKS, type KoaContextWithOIDC } from 'oidc-provider';
 import { AlreadyConsumed, adapterFactory, type FindClient } from './adapter';
 import { signAccessToken, type KeyRing } from './keys';
 import { esc, page } from './pages';
@@ -23,6 +23,8 @@ export interface Account {
   name: string;
   organisationId: string;
   userRole: string;
+  /** Every organisation the person may act in, each through its own account (a switch of organisation). */
+  organisations?: { accountId: string; organisationId: string; organisationName: string; userRole: string }[];
 }
 
 export type DelegationOutcome =
@@ -57,6 +59,11 @@ export interface IdentityHost {
   /** The active API client with this ID, of an active organisation (the provider stores no clients). */
   findClient: FindClient;
   findAccount(id: string): Promise<Account | undefined>;
+  /**
+   * The account of the same person in another organisation (an authorization request's
+   * `organisation` parameter), if they belong to it: the sign-in switches to it without a password.
+   */
+  switchAccount?(accountId: string, organisationId: string): Promise<string | undefined>;
   /** The API scopes an active person may be granted (their organisation's roles and their user role). */
   accountScopes(id: string): Promise<string[]>;
   /** The scopes an organisation's own tokens may carry (its roles' baseline). */
@@ -111,6 +118,25 @@ function claimedClientId(ctx: Pick<KoaContextWithOIDC, 'get'>, form: URLSearchPa
 }
 
 /**
+ * The provider's usual prompts, with one more reason to sign in: the request names an organisation
+ * (`organisation=`) the signed-in account does not act in but the same person belongs to. The
+ * sign-in page then switches account without a password (interactions.ts).
+ */
+function switchingPolicy(host: IdentityHost) {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('organisation_switch', 'the request names another organisation of the person', async (ctx) => {
+      const wanted = ctx.oidc.params?.organisation;
+      const current = ctx.oidc.session?.accountId;
+      if (typeof wanted !== 'string' || !current || !host.switchAccount) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      const target = await host.switchAccount(current, wanted);
+      return target && target !== current ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}
+
+/**
  * Build the hub's OpenID provider (oidc-provider, a Koa app, Node only). Issuer = the hub's base
  * URL. API access tokens are RFC 9068 JWTs for the resource `host.audience`, 5 minutes, signed with
  * the key ring's ES256 key and verified offline by the API; tokens without that resource (userinfo)
@@ -123,7 +149,9 @@ export function buildProvider(host: IdentityHost): Provider {
     jwks: { keys: host.keys.privateJwks() as JWKS['keys'] },
     routes: OAUTH_ROUTES,
     scopes: ['openid', 'offline_access', 'email', 'profile', ...host.apiScopes],
-    claims: { openid: ['sub'], email: ['email'], profile: ['name', 'org', 'user_role'] },
+    claims: { openid: ['sub'], email: ['email'], profile: ['name', 'org', 'user_role', 'organisations'] },
+    // `organisation`: the organisation the person wants to act in (one of theirs), for a switch.
+    extraParams: ['organisation'],
     clientAuthMethods: ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'none'],
     enabledJWA: {
       clientAuthSigningAlgValues: CLIENT_ASSERTION_ALGORITHMS,
@@ -192,7 +220,14 @@ export function buildProvider(host: IdentityHost): Provider {
       if (!a) return undefined;
       return {
         accountId: a.id,
-        claims: async () => ({ sub: a.id, email: a.email, name: a.name, org: a.organisationId, user_role: a.userRole }),
+        claims: async () => ({
+          sub: a.id,
+          email: a.email,
+          name: a.name,
+          org: a.organisationId,
+          user_role: a.userRole,
+          organisations: (a.organisations ?? []).map((m) => ({ id: m.organisationId, name: m.organisationName, user_role: m.userRole })),
+        }),
       };
     },
     extraTokenClaims: async (ctx, token) => {
@@ -206,7 +241,7 @@ export function buildProvider(host: IdentityHost): Provider {
       }
       return undefined;
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: switchingPolicy(host), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
       ctx.body = page('Sign-in problem', `<p>${esc(String(out.error))}: ${esc(String(out.error_description ?? ''))}</p>`);

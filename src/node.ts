@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from './config';
 import { ensureDemoClients } from './demo/clients';
 import { seedDemo } from './demo/seed';
 import { seedDemoMarket } from './demo/market';
-import { ensureDemoPerson } from './demo/people';
+import { ensureDemoOperatorPerson, ensureDemoPerson } from './demo/people';
 import { hostname } from 'node:os';
 import { openDb } from './node/setup';
 import { ensureConsoleBuilt } from './node/console-build';
@@ -99,6 +99,7 @@ async function main() {
   let credentialsFile: string | undefined;
   let fsp: { clientId: string; clientSecret: string } | undefined;
   let person: { email: string; password: string } | undefined;
+  let operatorPerson: { email: string; password: string } | undefined;
   if (cfg.mode === 'development' && process.env.FMAR_DEMO !== 'false') {
     const orgs = await seedDemo(ctx, systemPrincipal('seed'));
     // A System Operator owning the NESO products, and a qualified demo market unit (src/demo/market.ts).
@@ -106,6 +107,8 @@ async function main() {
     const clients = await ensureDemoClients(ctx, orgs);
     // A person of the demo FSP, to sign in to the console with (src/demo/people.ts).
     person = await ensureDemoPerson(ctx, cfg.baseUrl);
+    // The operator's admin, also a member of the demo DNO: the console's organisation switcher.
+    operatorPerson = await ensureDemoOperatorPerson(ctx, cfg.baseUrl);
     const credentials = await Promise.all(
       orgs.map(async (o) => {
         const c = clients.find((x) => x.key === o.key)!;
@@ -135,7 +138,7 @@ async function main() {
           clientAuthentication: 'client_secret_basic; grant_type=client_credentials; tokens live 5 minutes',
           organisations: credentials,
           // Sign in to the console (/console) as this person; the password changes at each start.
-          people: person ? [person] : [],
+          people: [person, operatorPerson].filter(Boolean),
         },
         null,
         2,
@@ -176,6 +179,9 @@ async function main() {
     `  Token endpoint ${tokenEndpoint}`,
     `  Health         ${cfg.baseUrl}/healthz`,
     `  Console        ${cfg.baseUrl}/console${person ? `  (sign in as ${person.email}, password ${person.password})` : ''}`,
+    ...(operatorPerson
+      ? [`                 operator and DNO: ${operatorPerson.email}, password ${operatorPerson.password}`]
+      : []),
   ];
   if (tracing) lines.push(`  Traces         OTLP/HTTP to ${tracing.url}`);
   if (credentialsFile && fsp) {

@@ -6,11 +6,12 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { systemPrincipal } from '../src/access/principal';
+import type { OrganisationRole } from '../src/access/roles';
 import { loadConfig } from '../src/config';
 import type { Ctx } from '../src/context';
 import { seedDemo } from '../src/demo/seed';
 import { standardHooks } from '../src/hooks';
-import { ensureDemoPerson } from '../src/demo/people';
+import { ensureDemoOperatorPerson, ensureDemoPerson } from '../src/demo/people';
 import { ensureConsoleBuilt } from '../src/node/console-build';
 import { CONSOLE_DIST } from '../src/node/console-files';
 import type { NodeHub } from '../src/node/server';
@@ -37,6 +38,8 @@ const WHOLE_BUDGET_GZIP = 650 * 1024;
 
 /** The demo FSP's person (src/demo/people.ts), with the password this start gave them. */
 let person: { email: string; password: string };
+/** The demo operator's admin, also a MEMBER of the demo DNO (src/demo/people.ts). */
+let operatorPerson: { email: string; password: string };
 
 let node: NodeHub;
 let closeDb: () => Promise<void>;
@@ -62,7 +65,29 @@ beforeAll(async () => {
   const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
   await seedDemo(ctx, systemPrincipal('seed'));
   person = await ensureDemoPerson(ctx, cfg.baseUrl);
+  operatorPerson = await ensureDemoOperatorPerson(ctx, cfg.baseUrl);
 }, 180_000);
+
+/** A development token for a demo organisation (the dev signer), and a call of the API with it. */
+async function call(who: keyof typeof DEMO, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const roles = (
+    {
+      operator: ['MARKET_FACILITATOR'],
+      'fsp-a': ['FSP', 'AGGREGATOR'],
+      'fsp-b': ['FSP'],
+      dno: ['DNO'],
+      installer: ['INSTALLER'],
+    } satisfies Record<keyof typeof DEMO, OrganisationRole[]>
+  )[who];
+  const token = await node.hub.signer!.sign({ sub: `test-${who}`, org: DEMO[who], roles });
+  const res = await fetch(`${node.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, json: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as any };
+}
 
 afterAll(async () => {
   await node?.close();
@@ -118,6 +143,80 @@ describe('the console served by the hub', () => {
     expect(await summary('fsp-b')).toEqual({ status: 200, body: { items: [] } });
     const unknown = await summary('fsp-a', '?category=NOT_A_CATEGORY');
     expect([unknown.status, unknown.body.code]).toEqual([400, 'REQUEST-QUERY-INVALID']); // as the list answers
+  });
+
+  it('a person added to a second organisation joins it as a membership of their home row: no invitation, no password', async () => {
+    // The demo operator's admin is also a MEMBER of the demo DNO (src/demo/people.ts).
+    const rows = await node.hub.ports.db.query<{
+      id: string;
+      organisation_id: string;
+      user_role: string;
+      person_id: string | null;
+      status: string;
+    }>(`SELECT id, organisation_id, user_role, person_id, status FROM app_user WHERE lower(email) = $1 ORDER BY person_id NULLS FIRST`, [
+      operatorPerson.email,
+    ]);
+    expect(rows.map((r) => [r.organisation_id, r.user_role, r.status, r.person_id])).toEqual([
+      [DEMO.operator, 'ADMIN', 'ACTIVE', null],
+      [DEMO.dno, 'MEMBER', 'ACTIVE', rows[0].id],
+    ]);
+    // The FSP's admin adds the same person as a VIEWER: a membership, shown with its home row, no invitation link.
+    const added = await call('fsp-b', 'POST', `/organisations/${DEMO['fsp-b']}/users`, {
+      email: operatorPerson.email.toUpperCase(),
+      name: 'Grace Hopper',
+      userRole: 'VIEWER',
+    });
+    expect([added.status, added.json.status, added.json.personId, added.json.invitation, added.json.email]).toEqual([
+      201,
+      'ACTIVE',
+      rows[0].id,
+      undefined,
+      operatorPerson.email,
+    ]);
+    // Twice in one organisation: refused.
+    const again = await call('fsp-b', 'POST', `/organisations/${DEMO['fsp-b']}/users`, {
+      email: operatorPerson.email,
+      name: 'G',
+      userRole: 'ADMIN',
+    });
+    expect([again.status, again.json.code]).toEqual([409, 'USER-EMAIL-TAKEN']);
+    // Deactivated there, the membership stops; the home row and the DNO membership stay.
+    const gone = await call('fsp-b', 'POST', `/organisations/${DEMO['fsp-b']}/users/${added.json.id}/deactivate`, undefined, {
+      'if-match': '"1"',
+    });
+    expect([gone.status, gone.json.status]).toEqual([200, 'DEACTIVATED']);
+    const { findAccount } = await import('../src/identity/users');
+    const ctx: Ctx = { db: node.hub.ports.db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
+    const home = await findAccount(ctx, rows[0].id);
+    expect(home?.organisations.map((m) => [m.organisationId, m.userRole, m.accountId])).toEqual([
+      [DEMO.operator, 'ADMIN', rows[0].id],
+      [DEMO.dno, 'MEMBER', rows[1].id],
+    ]);
+  });
+
+  it("GET /api/v1/cim/import-jobs lists the organisation's jobs, newest first, keyset-paged; others see none of them", async () => {
+    const xml = (await call('dno', 'GET', '/cim/export')).json as string;
+    const jobs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const token = await node.hub.signer!.sign({ sub: 'test-dno', org: DEMO.dno, roles: ['DNO'] });
+      const r = await fetch(`${node.url}/api/v1/cim/import-jobs?dryRun=true`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/rdf+xml' },
+        body: xml,
+      });
+      expect(r.status).toBe(202);
+      jobs.push(((await r.json()) as { id: string }).id);
+    }
+    const first = await call('dno', 'GET', '/cim/import-jobs?limit=2');
+    expect([first.status, first.json.items.map((j: { id: string }) => j.id)]).toEqual([200, [jobs[2], jobs[1]]]);
+    const next = await call('dno', 'GET', `/cim/import-jobs?limit=2&cursor=${first.json.nextCursor}`);
+    expect([next.json.items.map((j: { id: string }) => j.id), next.json.nextCursor]).toEqual([[jobs[0]], null]);
+    // The operator sees every organisation's jobs; an FSP has no cim:import at all.
+    expect((await call('operator', 'GET', '/cim/import-jobs?limit=1000')).json.items.map((j: { id: string }) => j.id)).toEqual(
+      [...jobs].reverse(),
+    );
+    const fsp = await call('fsp-a', 'GET', '/cim/import-jobs');
+    expect([fsp.status, fsp.json.code]).toEqual([403, 'AUTH-SCOPE-MISSING']);
   });
 
   it('keeps the JavaScript within its budget (gzip)', () => {
@@ -207,6 +306,194 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     }
     await page.close();
   }, 240_000);
+
+  it("the operator's admin approves an organisation, resolves a dispute with a correction, verifies the audit chain, then switches to the DNO and exports CIM", async () => {
+    // A fresh browser session: no provider cookie from the FSP's person.
+    await context.clearCookies();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('response', (r) => {
+      if (r.status() >= 400) errors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    });
+    try {
+      await operatorJourney(page);
+    } catch (e) {
+      await page.screenshot({ path: join(tmpdir(), 'fmar-console-operator-failure.png'), fullPage: true }).catch(() => undefined);
+      throw new Error(
+        `${(e as Error).message}\nbrowser errors: ${JSON.stringify(errors)}\nscreenshot: ${join(tmpdir(), 'fmar-console-operator-failure.png')}`,
+      );
+    }
+    expect(outside).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 240_000);
+
+  async function operatorJourney(page: Page) {
+    // What the operator will act on: an organisation waiting for approval, and a DNO's dispute on the demo battery's capacity.
+    const applicant = await call('operator', 'POST', '/organisations', {
+      legalName: 'Console Applicant Ltd',
+      organisationType: 'LTD',
+      registrationNumber: '09000099',
+      roles: ['FSP'],
+    });
+    expect([applicant.status, applicant.json.status]).toEqual([201, 'PENDING_APPROVAL']);
+    const battery = (await lookup('mpan:1312345678907')).items[0];
+    const before = (await call('operator', 'GET', `/assets/${battery.id}`)).json as { version: number; ratedCapacityKw: number };
+    const raised = await call('dno', 'POST', '/disputes', {
+      recordType: 'asset',
+      recordId: battery.id,
+      fields: ['ratedCapacityKw'],
+      claim: { summary: 'The connection letter says 6 kW.', proposedValues: { ratedCapacityKw: 6 } },
+      evidence: [{ description: 'Connection letter', url: 'https://evidence.example.com/letter.pdf' }],
+    });
+    expect([raised.status, raised.json.status]).toEqual([201, 'OPEN']);
+
+    await page.goto(`${node.url}/console/`);
+    await page.waitForURL(/\/interaction\//, { timeout: 60_000 });
+    await page.getByLabel('Email').fill(operatorPerson.email);
+    await page.getByLabel('Password').fill(operatorPerson.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click({ timeout: 30_000 });
+    await page.getByRole('heading', { name: 'Demo Market Facilitator Ltd' }).waitFor({ timeout: 60_000 });
+    // A person in two organisations: the switcher offers both, with the person's role in each.
+    const switcher = page.getByRole('combobox', { name: 'Organisation' });
+    expect(await switcher.locator('option').allInnerTexts()).toEqual([
+      'Demo Market Facilitator Ltd (ADMIN)',
+      'Demo Distribution plc (MEMBER)',
+    ]);
+    // The operator's menu; no bulk upload (not an FSP's screen) — the FSP's person sees no Organisations or Audit trail.
+    const menu = await page.getByRole('menuitem').allInnerTexts();
+    expect(menu).toEqual(expect.arrayContaining(['Organisations', 'Disputes', 'Audit trail', 'CIM export and import']));
+
+    // Organisations: approve the applicant; the API then holds it ACTIVE.
+    await page.getByRole('menuitem', { name: 'Organisations' }).click();
+    await page.getByRole('button', { name: 'Approve Console Applicant Ltd' }).click({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Suspend Console Applicant Ltd' }).waitFor({ timeout: 30_000 });
+    expect((await call('operator', 'GET', `/organisations/${applicant.json.id}`)).json.status).toBe('ACTIVE');
+    await accessible(page, 'organisations');
+    if (shots) await page.screenshot({ path: `${shots}/console-organisations.png` });
+
+    // Disputes: the queue, the dispute's page, review, then a correction at the record's version.
+    await page.getByRole('menuitem', { name: 'Disputes' }).click();
+    await page.getByRole('cell', { name: 'The connection letter says 6 kW.' }).click({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Take under review' }).click({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Resolve', exact: true }).waitFor({ timeout: 30_000 });
+    const disputed = await page.getByRole('table', { name: 'Disputed fields' }).locator('tbody tr').allInnerTexts();
+    expect(disputed.map((r) => r.split('\t'))).toEqual([['ratedCapacityKw', String(before.ratedCapacityKw), '6']]);
+    await expect(page.getByLabel(`Changes to version ${before.version} of the record (JSON)`).inputValue()).resolves.toBe(
+      JSON.stringify({ ratedCapacityKw: 6 }, null, 2),
+    );
+    await page.getByLabel('Note (optional)').fill('Checked against the connection letter.');
+    await accessible(page, 'dispute under review');
+    if (shots) await page.screenshot({ path: `${shots}/console-dispute.png` });
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await page
+      .getByText(`Corrected: version ${before.version} → ${before.version + 1} ({"ratedCapacityKw":6})`)
+      .waitFor({ timeout: 30_000 });
+    // The API holds the correction: the dispute resolved, the asset at its next version with the corrected value.
+    const resolved = (await call('operator', 'GET', `/disputes/${raised.json.id}`)).json;
+    expect([resolved.status, resolved.outcome, resolved.resolutionNote, resolved.correction]).toEqual([
+      'RESOLVED',
+      'CORRECTED',
+      'Checked against the connection letter.',
+      { expectedVersion: before.version, changes: { ratedCapacityKw: 6 }, resultingVersion: before.version + 1 },
+    ]);
+    const after = (await call('operator', 'GET', `/assets/${battery.id}`)).json;
+    expect([after.version, after.ratedCapacityKw]).toEqual([before.version + 1, 6]);
+
+    // The audit trail: the asset's records, then the chain verified.
+    await page.getByRole('menuitem', { name: 'Audit trail' }).click();
+    await page.getByLabel('Record ID').fill(battery.id);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText(/^\d+ records shown\.$/).waitFor({ timeout: 30_000 });
+    const actions = (await page.getByRole('table', { name: 'Audit records, oldest first' }).locator('tbody tr').allInnerTexts()).map(
+      (r) => r.split('\t')[2],
+    );
+    const held = (await call('operator', 'GET', `/audit?recordId=${battery.id}&limit=50`)).json.items.map(
+      (r: { action: string }) => r.action,
+    );
+    expect(actions).toEqual(held);
+    expect(actions).toContain('asset.updated'); // the correction, written through the asset's own update
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    const verdict = page.getByRole('status').filter({ hasText: 'The chain is' });
+    await verdict.waitFor({ timeout: 30_000 });
+    const shown = (await verdict.textContent())!;
+    // Verifying sealed the records shown: the list, searched again, gives each its place in the chain.
+    await expect
+      .poll(
+        async () =>
+          (await page.getByRole('table', { name: 'Audit records, oldest first' }).locator('tbody tr td:first-child').allInnerTexts()).every(
+            (t) => /^\d+$/.test(t),
+          ),
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    const verified = (await call('operator', 'POST', '/audit/verify')).json as { ok: boolean; sealed: number };
+    expect(verified.ok).toBe(true);
+    expect(shown).toMatch(/^The chain is intact: [\d,]+ records sealed, head #\d+ [0-9a-f]{16}…\.$/);
+    expect(Number(/intact: ([\d,]+)/.exec(shown)![1].replace(/,/g, ''))).toBeLessThanOrEqual(verified.sealed);
+    await accessible(page, 'audit trail');
+    if (shots) await page.screenshot({ path: `${shots}/console-audit.png` });
+
+    // Switch to the DNO: signed in there without a password, asked to allow the console's access in that organisation.
+    await switcher.selectOption({ label: 'Demo Distribution plc (MEMBER)' });
+    await page.getByRole('button', { name: 'Allow' }).click({ timeout: 30_000 });
+    await page.getByRole('heading', { name: 'Demo Distribution plc' }).waitFor({ timeout: 60_000 });
+    await page.getByText('Roles: DNO · you are MEMBER').waitFor();
+    const dnoMenu = await page.getByRole('menuitem').allInnerTexts();
+    expect(dnoMenu).toEqual(expect.arrayContaining(['Assets', 'CIM export and import', 'Products', 'Qualifications']));
+    expect(dnoMenu).not.toContain('Organisations');
+    expect(dnoMenu).not.toContain('Audit trail');
+
+    // The assets on its networks, as the API answers the DNO.
+    await page.getByRole('menuitem', { name: 'Assets' }).click();
+    await page.getByText('Home battery (Glasgow)').waitFor({ timeout: 30_000 });
+    const network = (await call('dno', 'GET', '/assets?limit=25')).json.items.map((a: { id: string }) => a.id);
+    const listed = (await page.locator('table tbody tr').allInnerTexts()).map((r) => r.split('\t').at(-1));
+    expect(listed).toEqual(network);
+
+    // CIM export: the file the browser downloads is the API's export for the DNO.
+    await page.getByRole('menuitem', { name: 'CIM export and import' }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CIM export' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('fmar-assets.xml');
+    const file = readFileSync((await download.path())!, 'utf8');
+    const fromApi = (await call('dno', 'GET', '/cim/export')).json as string;
+    const body = (x: string) => x.replace(/<md:FullModel[\s\S]*?<\/md:FullModel>/, '');
+    expect(body(file)).toBe(body(fromApi));
+    await page.getByText(/^Downloaded fmar-assets\.xml: /).waitFor();
+    // An import job from the exported file (dry run), then its report.
+    await page
+      .getByLabel('CIM file (RDF/XML)')
+      .setInputFiles({ name: 'export.xml', mimeType: 'application/rdf+xml', buffer: Buffer.from(file) });
+    await page.getByRole('button', { name: 'Start import job' }).click();
+    await page.getByRole('cell', { name: 'QUEUED' }).first().waitFor({ timeout: 30_000 });
+    const jobs = (await call('dno', 'GET', '/cim/import-jobs?limit=1')).json.items as { id: string }[];
+    // The worker's turn (the Node hub runs it every 2 s; here once, at once); the page, polling, then offers the report.
+    const { runCimJobsOnce } = await import('../src/cim/jobs');
+    const ctx: Ctx = { db: node.hub.ports.db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
+    expect(await runCimJobsOnce(ctx, { worker: 'console-test', leaseMs: 60_000 }, 50 * 1024 * 1024)).toBeGreaterThanOrEqual(1);
+    await page.getByRole('button', { name: `Report of job ${jobs[0].id}` }).click({ timeout: 30_000 });
+    const report = (await call('dno', 'GET', `/cim/import-jobs/${jobs[0].id}/report`)).json as { objects: number; equipment: number };
+    await page.getByText(new RegExp(`^Report of job ${jobs[0].id}: ${report.objects} objects, ${report.equipment} equipment`)).waitFor();
+    await accessible(page, 'CIM export and import');
+    if (shots) await page.screenshot({ path: `${shots}/console-cim.png` });
+
+    // Products and qualifications.
+    await page.getByRole('menuitem', { name: 'Products' }).click();
+    await page.locator('table tbody tr').first().waitFor({ timeout: 30_000 });
+    await accessible(page, 'products');
+    await page.getByRole('menuitem', { name: 'Qualifications' }).click();
+    await page.getByRole('heading', { name: 'Qualifications' }).or(page.getByText('No results found')).first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(300);
+    await accessible(page, 'qualifications');
+  }
 
   /** The demo FSP's assets behind an MPAN (or any `scheme:value` identifier), as the API answers. */
   async function lookup(mpanOrIdentifier: string) {

@@ -34,6 +34,8 @@ export interface Person {
   scopes: string[];
   name?: string;
   email?: string;
+  /** Every organisation the person may act in (the ID token's `organisations`), for the switcher. */
+  organisations: { id: string; name: string; userRole: string }[];
 }
 
 let discovery: Promise<Discovery> | undefined;
@@ -111,8 +113,12 @@ export function refresh(): Promise<void> {
   return refreshing;
 }
 
-/** Send the browser to the provider's sign-in page. */
-export async function signIn(): Promise<never> {
+/**
+ * Send the browser to the provider's sign-in page. With `organisation`, the person switches to
+ * another organisation of theirs: the provider's session signs them in there without a password
+ * and asks them to allow the console's access in that organisation (its roles, their role there).
+ */
+export async function signIn(organisation?: string): Promise<never> {
   const d = await discover();
   const verifier = random();
   const state = random(16);
@@ -129,6 +135,7 @@ export async function signIn(): Promise<never> {
     state,
     code_challenge: await challenge(verifier),
     code_challenge_method: 'S256',
+    ...(organisation ? { organisation } : {}),
   }).toString();
   window.location.assign(url.href);
   return new Promise<never>(() => undefined);
@@ -180,6 +187,13 @@ export function person(): Person | undefined {
       .filter(Boolean),
     name: typeof id.name === 'string' ? id.name : undefined,
     email: typeof id.email === 'string' ? id.email : undefined,
+    organisations: Array.isArray(id.organisations)
+      ? (id.organisations as { id: string; name: string; user_role: string }[]).map((o) => ({
+          id: o.id,
+          name: o.name,
+          userRole: o.user_role,
+        }))
+      : [],
   };
 }
 

@@ -63,7 +63,8 @@ export function Dashboard() {
       (r) => setRows(r.items),
       (e: Error) => setError(e.message),
     );
-    if (s.can('data-quality:read'))
+    // An organisation's own scorecard is for those that control or own assets; a DNO reads its areas' (docs/data-quality.md).
+    if (s.can('data-quality:read') && s.organisation?.roles.some((r) => r === 'FSP' || r === 'AGGREGATOR' || r === 'ASSET_OWNER'))
       api<Scorecard>(`/data-quality/scorecards/organisations/${encodeURIComponent(s.organisationId)}`).then(setScore, () => undefined);
   }, [s]);
   const total = rows?.reduce((n, r) => n + r.assets, 0) ?? 0;

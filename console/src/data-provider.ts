@@ -20,24 +20,43 @@ const ASSET_FILTERS = ['category', 'status', 'dno', 'gspGroup', 'fspId', 'organi
  */
 const cursors = new Map<string, (string | undefined)[]>();
 
-async function assetPage(params: GetListParams) {
+/** One keyset page of `path` (filters named by `keys`), with the cursors remembered per filter and page size. */
+async function keysetPage<T>(resource: string, path: string, keys: readonly string[], params: GetListParams) {
   const { page, perPage } = params.pagination ?? { page: 1, perPage: 25 };
-  const filter = Object.fromEntries(ASSET_FILTERS.map((k) => [k, params.filter?.[k] as string | undefined]));
-  const key = JSON.stringify({ filter, perPage });
+  const filter = Object.fromEntries(keys.map((k) => [k, params.filter?.[k] as string | undefined]));
+  const key = JSON.stringify({ resource, filter, perPage });
   const known = cursors.get(key) ?? [undefined, undefined];
   cursors.set(key, known);
   const at = page > 1 && known[page] !== undefined ? page : 1;
-  const out = await api<Page<Asset>>(`/assets${query({ ...filter, limit: perPage, cursor: known[at] })}`);
+  const out = await api<Page<T>>(`${path}${query({ ...filter, limit: perPage, cursor: known[at] })}`);
   known[at + 1] = out.nextCursor ?? undefined;
   return { data: out.items, pageInfo: { hasNextPage: out.nextCursor !== null, hasPreviousPage: at > 1 } };
 }
+
+/** The keyset-paginated lists: the API path and the filters it takes. */
+const LISTS: Record<string, { path: string; filters: readonly string[] }> = {
+  assets: { path: '/assets', filters: ASSET_FILTERS },
+  organisations: { path: '/organisations', filters: ['role', 'status'] },
+  disputes: { path: '/disputes', filters: ['status', 'recordType', 'recordId'] },
+  products: { path: '/products', filters: ['market', 'status', 'serviceType'] },
+  qualifications: { path: '/qualifications', filters: ['outcome', 'current', 'productId', 'marketUnitId'] },
+};
+
+/** The records read one by one: the API path of one. */
+const ONE: Record<string, string> = {
+  assets: '/assets',
+  organisations: '/organisations',
+  disputes: '/disputes',
+  products: '/products',
+};
 
 const unsupported = (what: string) => () => Promise.reject(new Error(`The console does not ${what} yet.`));
 
 /** The data provider: React-Admin's calls as calls of the public API. */
 export const dataProvider: DataProvider = {
   async getList(resource, params) {
-    if (resource === 'assets') return assetPage(params) as never;
+    const list = LISTS[resource];
+    if (list) return keysetPage<RaRecord>(resource, list.path, list.filters, params) as never;
     if (resource === 'switches') {
       // The API answers every switch the organisation is party to at once (no cursor): paged here.
       const { page, perPage } = params.pagination ?? { page: 1, perPage: 25 };
@@ -48,7 +67,8 @@ export const dataProvider: DataProvider = {
     throw new Error(`No list of ${resource}`);
   },
   async getOne(resource, params) {
-    if (resource === 'assets') return { data: (await api<Asset>(`/assets/${encodeURIComponent(String(params.id))}`)) as never };
+    const path = ONE[resource];
+    if (path) return { data: (await api<RaRecord>(`${path}/${encodeURIComponent(String(params.id))}`)) as never };
     throw new Error(`No ${resource}`);
   },
   async getMany(resource, params) {

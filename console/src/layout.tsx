@@ -1,9 +1,12 @@
 import Group from '@mui/icons-material/Group';
 import Webhook from '@mui/icons-material/Webhook';
 import UploadFile from '@mui/icons-material/UploadFile';
+import History from '@mui/icons-material/History';
+import Hub from '@mui/icons-material/Hub';
 import {
   AppBar,
   Layout,
+  LoadingIndicator,
   Menu,
   UserMenu,
   defaultLightTheme,
@@ -12,14 +15,18 @@ import {
   type LayoutProps,
   type RaThemeOptions,
 } from 'react-admin';
+import { signIn } from './auth';
+import { useSession } from './session';
 
-/** React-Admin's theme with blues dark enough for white text (WCAG AA, 4.5:1; the default's #2196f3 is 3.1:1). */
+/** React-Admin's theme with blues and red dark enough for white text and light rows (WCAG AA, 4.5:1; the default's #2196f3 is 3.1:1). */
 export const theme: RaThemeOptions = {
   ...defaultLightTheme,
   palette: {
     ...defaultLightTheme.palette,
     primary: { main: '#1565c0', contrastText: '#fff' },
     secondary: { light: '#5472d3', main: '#0d47a1', dark: '#002171', contrastText: '#fff' },
+    // Material's error red (#d32f2f) is 4.3:1 on a hovered row: darker, for text buttons such as "De-register".
+    error: { main: '#b71c1c', contrastText: '#fff' },
   },
 };
 
@@ -29,7 +36,43 @@ function PersonMenu() {
   return <UserMenu label={identity?.fullName ? `${identity.fullName}: account` : 'Account'} />;
 }
 
-const Bar = () => <AppBar userMenu={<PersonMenu />} />;
+/**
+ * A person in several organisations chooses which one they act in. The choice signs in again
+ * with `organisation=` (the provider's session: no password); the screens then follow that
+ * organisation's roles and the person's role in it.
+ */
+function OrganisationSwitcher() {
+  const s = useSession();
+  if (!s || s.organisations.length < 2) return null;
+  return (
+    <label style={{ color: '#fff', marginRight: 8, fontSize: 14 }}>
+      Organisation{' '}
+      <select
+        value={s.organisationId}
+        onChange={(e) => void signIn(e.target.value)}
+        style={{ fontSize: 14, padding: '2px 4px', marginLeft: 4, color: '#000', background: '#fff' }}
+      >
+        {s.organisations.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.name} ({o.userRole})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+const Bar = () => (
+  <AppBar
+    userMenu={<PersonMenu />}
+    toolbar={
+      <>
+        <OrganisationSwitcher />
+        <LoadingIndicator />
+      </>
+    }
+  />
+);
 
 /** The resources, then the pages that are not a resource, each shown only with the scope it needs. */
 function ConsoleMenu() {
@@ -39,6 +82,10 @@ function ConsoleMenu() {
       <Menu.DashboardItem />
       <Menu.ResourceItems />
       {permissions?.includes('assets:write') ? <Menu.Item to="/bulk" primaryText="Bulk upload" leftIcon={<UploadFile />} /> : null}
+      {permissions?.includes('cim:export') || permissions?.includes('cim:import') ? (
+        <Menu.Item to="/cim" primaryText="CIM export and import" leftIcon={<Hub />} />
+      ) : null}
+      {permissions?.includes('audit:read') ? <Menu.Item to="/audit" primaryText="Audit trail" leftIcon={<History />} /> : null}
       {['users:read', 'clients:read', 'delegations:read'].some((x) => permissions?.includes(x)) ? (
         <Menu.Item to="/team" primaryText="Team and access" leftIcon={<Group />} />
       ) : null}

@@ -8,6 +8,8 @@ import { BulkUpload } from './bulk';
 import { SwitchList } from './switches';
 import { TeamPage } from './team';
 import { WebhooksPage } from './webhooks';
+import { AuditTrail, DisputeList, DisputeShow, OrganisationList } from './operator';
+import { CimPage, ProductList, QualificationList } from './network';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -30,34 +32,42 @@ function Console() {
         requireAuth
         disableTelemetry
       >
-        {(scopes: string[]) => [
-          scopes.includes('assets:read') ? (
-            <Resource
-              key="assets"
-              name="assets"
-              list={AssetList}
-              show={AssetShow}
-              create={scopes.includes('assets:write') ? AssetCreate : undefined}
-              recordRepresentation="name"
-            />
-          ) : null,
-          scopes.includes('switches:read') ? <Resource key="switches" name="switches" list={SwitchList} /> : null,
-          scopes.includes('assets:write') ? (
-            <CustomRoutes key="bulk">
-              <Route path="/bulk" element={<BulkUpload />} />
-            </CustomRoutes>
-          ) : null,
-          ['users:read', 'clients:read', 'delegations:read'].some((x) => scopes.includes(x)) ? (
-            <CustomRoutes key="team">
-              <Route path="/team" element={<TeamPage />} />
-            </CustomRoutes>
-          ) : null,
-          scopes.includes('webhooks:read') ? (
-            <CustomRoutes key="webhooks">
-              <Route path="/webhooks" element={<WebhooksPage />} />
-            </CustomRoutes>
-          ) : null,
-        ]}
+        {(scopes: string[]) => {
+          // What a person sees follows their organisation's roles and the scopes their user role there allows.
+          const roles = s?.organisation?.roles ?? [];
+          const overseer = roles.some((r) => r === 'MARKET_FACILITATOR' || r === 'REGULATOR');
+          const network = overseer || roles.some((r) => r === 'DNO' || r === 'IDNO' || r === 'SYSTEM_OPERATOR');
+          return [
+            scopes.includes('assets:read') ? (
+              <Resource
+                key="assets"
+                name="assets"
+                list={AssetList}
+                show={AssetShow}
+                create={scopes.includes('assets:write') ? AssetCreate : undefined}
+                recordRepresentation="name"
+              />
+            ) : null,
+            scopes.includes('switches:read') ? <Resource key="switches" name="switches" list={SwitchList} /> : null,
+            overseer && scopes.includes('organisations:read') ? (
+              <Resource key="organisations" name="organisations" list={OrganisationList} recordRepresentation="legalName" />
+            ) : null,
+            scopes.includes('disputes:read') ? <Resource key="disputes" name="disputes" list={DisputeList} show={DisputeShow} /> : null,
+            network && scopes.includes('products:read') ? <Resource key="products" name="products" list={ProductList} /> : null,
+            network && scopes.includes('market-units:read') ? (
+              <Resource key="qualifications" name="qualifications" list={QualificationList} />
+            ) : null,
+            <CustomRoutes key="pages">
+              {scopes.includes('assets:write') ? <Route path="/bulk" element={<BulkUpload />} /> : null}
+              {scopes.includes('cim:export') || scopes.includes('cim:import') ? <Route path="/cim" element={<CimPage />} /> : null}
+              {scopes.includes('audit:read') ? <Route path="/audit" element={<AuditTrail />} /> : null}
+              {['users:read', 'clients:read', 'delegations:read'].some((x) => scopes.includes(x)) ? (
+                <Route path="/team" element={<TeamPage />} />
+              ) : null}
+              {scopes.includes('webhooks:read') ? <Route path="/webhooks" element={<WebhooksPage />} /> : null}
+            </CustomRoutes>,
+          ];
+        }}
       </Admin>
     </SessionContext.Provider>
   );

@@ -284,6 +284,28 @@ async function dropFiles(ctx: Ctx, id: string): Promise<void> {
   }
 }
 
+/** The import jobs the caller may see (its organisation's; the operator all), newest first, keyset-paged by ID. */
+export async function listCimJobs(
+  ctx: Ctx,
+  p: Principal,
+  q: { limit: number; before?: string },
+): Promise<{ items: CimImportJob[]; next?: string }> {
+  const params: unknown[] = [];
+  const vis = jobVisibility(p, params);
+  let where = `j.uploaded AND ${vis}`;
+  if (q.before) {
+    params.push(q.before);
+    where += ` AND j.id < $${params.length}`;
+  }
+  params.push(q.limit + 1);
+  const rows = await ctx.db.query<JobRow>(
+    `SELECT ${JOB_COLS} FROM cim_import_job j WHERE ${where} ORDER BY j.id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const items = rows.slice(0, q.limit).map((r) => toJob(r, JOBS_PATH));
+  return { items, next: rows.length > q.limit ? items[items.length - 1].id : undefined };
+}
+
 export async function getCimJob(ctx: Ctx, p: Principal, id: string): Promise<CimImportJob> {
   const params: unknown[] = [id];
   const vis = jobVisibility(p, params);

@@ -5,11 +5,11 @@ import type { AuthEnv } from '../access/auth';
 import { validatingCodes } from '../catalogue/routes';
 import { codeFilter } from '../catalogue/schema';
 import type { Ctx } from '../context';
-import { problemResponses, security, validationHook } from '../http/common';
+import { Page, decodeCursor, encodeCursor, problemResponses, security, validationHook } from '../http/common';
 import { Problem, type FieldError } from '../http/problem';
 import type { CimParser } from '../ports';
 import type { RuleCode } from '../rules';
-import { enqueueCimImport, getCimJob, getCimJobReport, JOBS_PATH } from './jobs';
+import { enqueueCimImport, getCimJob, getCimJobReport, JOBS_PATH, listCimJobs } from './jobs';
 import { cimExportStream, importCim } from './service';
 
 const tags = ['CIM'];
@@ -318,6 +318,30 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; p
         organisationId: q.organisationId,
       });
       return c.json(job, 202, { location: `${JOBS_PATH}/${job.id}` });
+    },
+  );
+
+  app.openapi(
+    apiRoute({
+      method: 'get',
+      path: '/import-jobs',
+      action: 'cim.import',
+      tags,
+      security,
+      summary: 'The import jobs of the caller’s organisation (the operator: all), newest first, keyset-paginated',
+      request: { query: Page },
+      responses: {
+        200: {
+          description: 'A page of jobs',
+          content: { 'application/json': { schema: z.object({ items: z.array(Job), nextCursor: z.string().nullable() }) } },
+        },
+        ...problemResponses(),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const page = await listCimJobs(ctx, c.get('principal'), { limit: q.limit, before: decodeCursor(q.cursor) });
+      return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
     },
   );
 

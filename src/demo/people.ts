@@ -8,18 +8,52 @@ import { DEMO_ORGANISATIONS } from './seed';
 export const DEMO_PERSON = { organisation: 'fsp-a', email: 'ada@alpha.example', name: 'Ada Lovelace', userRole: 'ADMIN' } as const;
 
 /**
- * Development only: the demo person, ACTIVE, with a new password at each start (written to
- * demo-credentials.json, like the demo clients' secrets); made on first start.
+ * The demo operator's admin, also a MEMBER of the demo DNO: a person in two organisations, who
+ * switches between them in the console (docs/identity.md, "A person in several organisations").
  */
-export async function ensureDemoPerson(ctx: Ctx, baseUrl: string): Promise<typeof DEMO_PERSON & { password: string }> {
+export const DEMO_OPERATOR_PERSON = {
+  organisation: 'operator',
+  email: 'grace@operator.example',
+  name: 'Grace Hopper',
+  userRole: 'ADMIN',
+  memberOf: [{ organisation: 'dno', userRole: 'MEMBER' }],
+} as const;
+
+type DemoPerson = {
+  organisation: string;
+  email: string;
+  name: string;
+  userRole: 'ADMIN' | 'MEMBER' | 'VIEWER';
+  memberOf?: readonly { organisation: string; userRole: 'ADMIN' | 'MEMBER' | 'VIEWER' }[];
+};
+
+const orgId = (key: string) => DEMO_ORGANISATIONS.find((o) => o.key === key)!.id;
+
+/**
+ * Development only: a demo person, ACTIVE, with a new password at each start (written to
+ * demo-credentials.json, like the demo clients' secrets), and their memberships of further
+ * organisations; made on first start.
+ */
+async function ensure<P extends DemoPerson>(ctx: Ctx, baseUrl: string, who: P): Promise<P & { password: string }> {
   const password = `demo-${randomSecret(12)}`;
   const system = systemPrincipal('seed');
-  const org = DEMO_ORGANISATIONS.find((o) => o.key === DEMO_PERSON.organisation)!;
-  const [person] = await ctx.db.query<{ id: string }>(`SELECT id FROM app_user WHERE lower(email) = lower($1)`, [DEMO_PERSON.email]);
+  const [person] = await ctx.db.query<{ id: string }>(`SELECT id FROM app_user WHERE lower(email) = lower($1) AND person_id IS NULL`, [
+    who.email,
+  ]);
   if (person) await setDemoPassword(ctx, system, person.id, password);
   else
-    await inviteUser(ctx, system, org.id, { email: DEMO_PERSON.email, name: DEMO_PERSON.name, userRole: DEMO_PERSON.userRole }, baseUrl, {
+    await inviteUser(ctx, system, orgId(who.organisation), { email: who.email, name: who.name, userRole: who.userRole }, baseUrl, {
       password,
     });
-  return { ...DEMO_PERSON, password };
+  for (const m of who.memberOf ?? []) {
+    const [held] = await ctx.db.query(`SELECT 1 FROM app_user WHERE lower(email) = lower($1) AND organisation_id = $2`, [
+      who.email,
+      orgId(m.organisation),
+    ]);
+    if (!held) await inviteUser(ctx, system, orgId(m.organisation), { email: who.email, name: who.name, userRole: m.userRole }, baseUrl);
+  }
+  return { ...who, password };
 }
+
+export const ensureDemoPerson = (ctx: Ctx, baseUrl: string) => ensure(ctx, baseUrl, DEMO_PERSON);
+export const ensureDemoOperatorPerson = (ctx: Ctx, baseUrl: string) => ensure(ctx, baseUrl, DEMO_OPERATOR_PERSON);

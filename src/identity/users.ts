@@ -53,6 +53,10 @@ export const User = z
     recordedAt: z.string(),
     recordedBy: z.string(),
     deactivatedAt: z.string().nullable(),
+    personId: z.string().optional().openapi({
+      description:
+        'Present when this person belongs to another organisation first: the ID of their first (home) row, where they sign in. Added here, they need no new password.',
+    }),
     invitation: z
       .object({ url: z.string(), expiresAt: z.string() })
       .optional()
@@ -73,6 +77,7 @@ interface UserRow {
   recorded_at: Date;
   recorded_by: string;
   deactivated_at: Date | null;
+  person_id: string | null;
 }
 
 function toUser(r: UserRow): User {
@@ -88,6 +93,7 @@ function toUser(r: UserRow): User {
     recordedAt: iso(r.recorded_at)!,
     recordedBy: r.recorded_by,
     deactivatedAt: iso(r.deactivated_at),
+    ...(r.person_id ? { personId: r.person_id } : {}),
   };
 }
 
@@ -114,21 +120,29 @@ export async function inviteUser(
     return await ctx.db.transaction(async (tx) => {
       const [org] = await tx.query(`SELECT 1 FROM organisation WHERE id = $1 AND status = 'ACTIVE'`, [orgId]);
       if (!org) throw new Problem('ORG-NOT-FOUND', `No active organisation ${orgId}.`);
+      // A person already active in another organisation joins this one as a membership of their home row:
+      // no invitation, no password (they sign in as before and switch organisation).
+      const [home] = await tx.query<{ id: string; organisation_id: string; status: string; email: string }>(
+        `SELECT id, organisation_id, status, email FROM app_user WHERE lower(email) = lower($1) AND person_id IS NULL`,
+        [input.email],
+      );
+      const member = home && home.organisation_id !== orgId && home.status === 'ACTIVE' && !passwordHash;
       const [row] = await tx.query<UserRow>(
-        `INSERT INTO app_user (id, organisation_id, email, name, user_role, status, password_hash, invitation_hash, invitation_expires_at, recorded_at, recorded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10::timestamptz, $11) RETURNING *`,
+        `INSERT INTO app_user (id, organisation_id, email, name, user_role, status, password_hash, invitation_hash, invitation_expires_at, recorded_at, recorded_by, person_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10::timestamptz, $11, $12) RETURNING *`,
         [
           id,
           orgId,
-          input.email,
+          member ? home.email : input.email,
           input.name,
           input.userRole ?? 'MEMBER',
-          passwordHash ? 'ACTIVE' : 'INVITED',
+          passwordHash || member ? 'ACTIVE' : 'INVITED',
           passwordHash,
-          passwordHash ? null : await sha256(token),
-          passwordHash ? null : expires.toISOString(),
+          passwordHash || member ? null : await sha256(token),
+          passwordHash || member ? null : expires.toISOString(),
           now.toISOString(),
           recordedBy(p),
+          member ? home.id : null,
         ],
       );
       await writeAudit(tx, p, now, [
@@ -150,7 +164,9 @@ export async function inviteUser(
       ]);
       return {
         ...toUser(row),
-        ...(passwordHash ? {} : { invitation: { url: `${baseUrl}/invitations/${token}`, expiresAt: expires.toISOString() } }),
+        ...(passwordHash || row.person_id
+          ? {}
+          : { invitation: { url: `${baseUrl}/invitations/${token}`, expiresAt: expires.toISOString() } }),
       };
     });
   } catch (e) {
@@ -339,7 +355,7 @@ export async function checkLogin(ctx: Ctx, email: string, password: string): Pro
     locked_until: Date | null;
     org_status: string;
   }>(
-    `SELECT u.id, u.password_hash, u.status, u.locked_until, o.status AS org_status FROM app_user u JOIN organisation o ON o.id = u.organisation_id WHERE lower(u.email) = lower($1)`,
+    `SELECT u.id, u.password_hash, u.status, u.locked_until, o.status AS org_status FROM app_user u JOIN organisation o ON o.id = u.organisation_id WHERE lower(u.email) = lower($1) AND u.person_id IS NULL`,
     [email],
   );
   const generic = { error: 'The email or password is not right.' };
@@ -359,13 +375,60 @@ export async function checkLogin(ctx: Ctx, email: string, password: string): Pro
   return { accountId: row.id };
 }
 
+/** One organisation a person belongs to: the account (row) that acts in it, the organisation, the person's role there. */
+export interface Membership {
+  accountId: string;
+  organisationId: string;
+  organisationName: string;
+  userRole: User['userRole'];
+}
+
+/**
+ * A person's account as the OpenID provider sees it: one organisation's row. A membership row
+ * (person_id set) acts only while the person's home row is active. `organisations` lists every
+ * organisation the person may act in (the console's switcher).
+ */
 export async function findAccount(ctx: Ctx, id: string) {
-  const [r] = await ctx.db.query<{ id: string; email: string; name: string; organisation_id: string; user_role: User['userRole'] }>(
-    `SELECT u.id, u.email, u.name, u.organisation_id, u.user_role FROM app_user u JOIN organisation o ON o.id = u.organisation_id
-    WHERE u.id = $1 AND u.status = 'ACTIVE' AND o.status = 'ACTIVE'`,
+  const [r] = await ctx.db.query<{
+    id: string;
+    email: string;
+    name: string;
+    organisation_id: string;
+    user_role: User['userRole'];
+    person: string;
+  }>(
+    `SELECT u.id, u.email, u.name, u.organisation_id, u.user_role, COALESCE(u.person_id, u.id) AS person
+       FROM app_user u JOIN organisation o ON o.id = u.organisation_id
+      WHERE u.id = $1 AND u.status = 'ACTIVE' AND o.status = 'ACTIVE'
+        AND (u.person_id IS NULL OR EXISTS (SELECT 1 FROM app_user h WHERE h.id = u.person_id AND h.status = 'ACTIVE'))`,
     [id],
   );
-  return r ? { id: r.id, email: r.email, name: r.name, organisationId: r.organisation_id, userRole: r.user_role } : undefined;
+  if (!r) return undefined;
+  return {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    organisationId: r.organisation_id,
+    userRole: r.user_role,
+    organisations: await memberships(ctx, r.person),
+  };
+}
+
+/** Every organisation a person (their home row's ID) may act in, home first. */
+export async function memberships(ctx: Ctx, personId: string): Promise<Membership[]> {
+  const rows = await ctx.db.query<{ id: string; organisation_id: string; legal_name: string; user_role: User['userRole'] }>(
+    `SELECT u.id, u.organisation_id, o.legal_name, u.user_role FROM app_user u JOIN organisation o ON o.id = u.organisation_id
+      WHERE (u.id = $1 OR u.person_id = $1) AND u.status = 'ACTIVE' AND o.status = 'ACTIVE'
+      ORDER BY (u.person_id IS NOT NULL), o.legal_name, u.id`,
+    [personId],
+  );
+  return rows.map((m) => ({ accountId: m.id, organisationId: m.organisation_id, organisationName: m.legal_name, userRole: m.user_role }));
+}
+
+/** The account of the same person in another organisation, if they belong to it (a switch of organisation). */
+export async function switchAccount(ctx: Ctx, accountId: string, organisationId: string): Promise<string | undefined> {
+  const a = await findAccount(ctx, accountId);
+  return a?.organisations.find((m) => m.organisationId === organisationId)?.accountId;
 }
 
 /** The API scopes a person may be granted: their organisation's baseline, cut by their user role. */

@@ -10,7 +10,7 @@ import type { Ctx } from '../context';
 import { failureLimiter } from '../http/rate-limit';
 import { resolveDelegation } from '../identity/delegations';
 import { activeClientRow, ensureConsoleClient } from '../identity/clients';
-import { accountScopes, checkLogin, findAccount } from '../identity/users';
+import { accountScopes, checkLogin, findAccount, switchAccount } from '../identity/users';
 import { CONSUMER_SIGN_IN_PATH } from '../consumers/sign-in';
 import type { Hub } from './setup';
 import { standardHooks } from '../hooks';
@@ -51,6 +51,7 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
     cookieKeys: await ensureCookieKeys(db, clock.now(), () => ids.next()),
     findClient: (id) => activeClientRow(db, id),
     findAccount: (id) => findAccount(ctx, id),
+    switchAccount: (id, organisationId) => switchAccount(ctx, id, organisationId),
     accountScopes: (id) => accountScopes(ctx, id),
     resolveDelegation: (o) => resolveDelegation(ctx, o),
     organisationScopes: async (id) => {
@@ -73,6 +74,7 @@ export async function startIdentity(cfg: HubConfig, hub: Hub): Promise<IdentityS
   const interactions = interactionHandler(() => provider, {
     db,
     login: (email, password) => checkLogin(ctx, email, password),
+    switchAccount: (id, organisationId) => switchAccount(ctx, id, organisationId),
     accountScopes: (id) => accountScopes(ctx, id),
     sessionLimit: cfg.sessionLimit,
     scopeDescriptions,
