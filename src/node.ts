@@ -58,6 +58,8 @@ async function main() {
     console.error(`fmar: the console could not be built; /console serves what was built before: ${(e as Error).message}`);
   }
   let ready = false;
+  // Set on SIGTERM/SIGINT (below): /healthz and /readyz then say the hub is stopping.
+  let stopping = false;
   const opened = await openDb(cfg);
   const db = tracing ? tracedDb(opened, tracing.tracer) : opened;
   let node;
@@ -66,6 +68,7 @@ async function main() {
   try {
     node = await startNodeHub(cfg, db, {
       ready: () => ready,
+      stopping: () => stopping,
       localSecret: lock?.info.localSecret,
       events: { written: () => jobs?.wake('webhook-delivery') },
       tracer: tracing?.tracer,
@@ -190,7 +193,6 @@ async function main() {
 
   // Graceful shutdown (docs/operations.md, "Shutdown"): stop accepting, let requests in flight and
   // running jobs finish within FMAR_SHUTDOWN_GRACE_MS, give back job leases, seal, close the database.
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -1,3 +1,5 @@
+import Group from '@mui/icons-material/Group';
+import Webhook from '@mui/icons-material/Webhook';
 import UploadFile from '@mui/icons-material/UploadFile';
 import {
   AppBar,
@@ -37,6 +39,10 @@ function ConsoleMenu() {
       <Menu.DashboardItem />
       <Menu.ResourceItems />
       {permissions?.includes('assets:write') ? <Menu.Item to="/bulk" primaryText="Bulk upload" leftIcon={<UploadFile />} /> : null}
+      {['users:read', 'clients:read', 'delegations:read'].some((x) => permissions?.includes(x)) ? (
+        <Menu.Item to="/team" primaryText="Team and access" leftIcon={<Group />} />
+      ) : null}
+      {permissions?.includes('webhooks:read') ? <Menu.Item to="/webhooks" primaryText="Webhooks" leftIcon={<Webhook />} /> : null}
     </Menu>
   );
 }

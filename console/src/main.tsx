@@ -6,6 +6,8 @@ import { AssetCreate, AssetList, AssetShow } from './assets';
 import { signIn, start } from './auth';
 import { BulkUpload } from './bulk';
 import { SwitchList } from './switches';
+import { TeamPage } from './team';
+import { WebhooksPage } from './webhooks';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -43,6 +45,16 @@ function Console() {
           scopes.includes('assets:write') ? (
             <CustomRoutes key="bulk">
               <Route path="/bulk" element={<BulkUpload />} />
+            </CustomRoutes>
+          ) : null,
+          ['users:read', 'clients:read', 'delegations:read'].some((x) => scopes.includes(x)) ? (
+            <CustomRoutes key="team">
+              <Route path="/team" element={<TeamPage />} />
+            </CustomRoutes>
+          ) : null,
+          scopes.includes('webhooks:read') ? (
+            <CustomRoutes key="webhooks">
+              <Route path="/webhooks" element={<WebhooksPage />} />
             </CustomRoutes>
           ) : null,
         ]}
