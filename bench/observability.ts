@@ -7,7 +7,8 @@
  * the hub has no switch for them. GET /api/v1/assets?identifier=mpan:<core>, demo FSP token,
  * autocannon; medians and the median of per-round ratios (docs/performance.md, "Observability").
  *
- *   npx tsx bench/observability.ts   (BENCH_ROWS=100000 BENCH_REPS=3 BENCH_DURATION=8 BENCH_CONNECTIONS=10 FMAR_PG_PORT=55503)
+ *   npx tsx bench/observability.ts   (BENCH_ROWS=100000 BENCH_REPS=3 BENCH_DURATION=8 BENCH_CONNECTIONS=10 FMAR_PG_PORT=55503
+ *                                     BENCH_VARIANTS=on[,sampled,logs,traces] BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof")
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -137,7 +138,10 @@ async function main() {
   const hubs = {} as Record<Variant, Hub>;
   const logged = { lines: 0, bytes: 0 };
   for (const [i, v] of VARIANTS.entries()) {
-    hubs[v] = await startHub(pg.url, OFF_PORT + i, { env: { ...HIGH_RATE_LIMITS, ...settings[v] } });
+    hubs[v] = await startHub(pg.url, OFF_PORT + i, {
+      env: { ...HIGH_RATE_LIMITS, ...settings[v] },
+      nodeArgs: (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    });
     // Standard output is read as a log shipper would read it: counted, then dropped.
     hubs[v].child.stdout!.on('data', (d: Buffer) => {
       logged.bytes += d.length;
