@@ -537,11 +537,15 @@ export function parseCimXml(
     return i === undefined ? undefined : i + base;
   };
   // The root element (the same start tag heads every slice); not held, so each slice's tree can go.
-  const rootNode = tree.find((n) => tagOf(n));
-  if (!rootNode) throw new CimParseError('CIM-XML-NOT-RDF', `${file} has no root element.`);
-  const rootTag = tagOf(rootNode)!;
-  const rootScope = scopeOf(rootNode[':@'], { xml: 'http://www.w3.org/XML/1998/namespace' });
-  const rootAt = startOf(rootNode);
+  const { rootTag, rootScope, rootAt } = (() => {
+    const rootNode = tree.find((n) => tagOf(n));
+    if (!rootNode) throw new CimParseError('CIM-XML-NOT-RDF', `${file} has no root element.`);
+    return {
+      rootTag: tagOf(rootNode)!,
+      rootScope: scopeOf(rootNode[':@'], { xml: 'http://www.w3.org/XML/1998/namespace' }),
+      rootAt: startOf(rootNode),
+    };
+  })();
 
   rootScopeRef = rootScope;
   Object.assign(rootNs, Object.fromEntries(Object.entries(rootScope).filter(([p]) => p !== 'xml')));
