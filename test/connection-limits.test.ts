@@ -227,6 +227,18 @@ describe('recording (DNO/IDNO)', () => {
     const p = await refused(() => record('dno', limitBody(mpan, { validFrom: '2026-08-01T00:00:00Z' })), 409, 'CONNECTION-LIMIT-OVERLAP');
     expect(p.connectionLimitId).toBe(first.json.id);
     expect((await record('dno', limitBody(mpan, { validFrom: '2026-09-01T00:00:00Z' }))).status).toBe(201);
+    // PostgreSQL keeps it too, whatever the application checked first (two writers at the same moment).
+    const err = await hub.db
+      .query(
+        `INSERT INTO connection_limit (id, mpan, dno_organisation_id, dno, export_limit_kw, firmness, valid_from, status, recorded_at, recorded_by)
+        VALUES ('01JF0000000000000000000RAC', $1, $2, 'SPEN_SPM', 1, 'FIRM', '2026-10-01T00:00:00Z', 'ACTIVE', now(), 'test')`,
+        [mpan, DEMO.dno],
+      )
+      .then(
+        () => undefined,
+        (e: { code?: string; constraint_name?: string; constraint?: string }) => [e.code, e.constraint_name ?? e.constraint],
+      );
+    expect(err).toEqual(['23P01', 'connection_limit_no_overlap']);
   });
 });
 

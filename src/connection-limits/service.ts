@@ -38,7 +38,15 @@ const overlap = (id: string, mpan: string) =>
       connectionLimitId: id,
     },
   );
-const isOverlap = (e: unknown) => pgErrorCode(e) === '23P01' && constraintName(e) === 'connection_limit_no_overlap';
+/** Two overlapping periods written at the same moment: the exclusion constraint refuses the second. */
+const raced = (e: unknown) => {
+  if (pgErrorCode(e) === '23P01' && constraintName(e) === 'connection_limit_no_overlap')
+    return new Problem(
+      'CONNECTION-LIMIT-OVERLAP',
+      'A limit at this MPAN with an overlapping period was recorded at the same moment: read the MPAN’s limits and retry.',
+    );
+  return e;
+};
 
 /** What an event says of a limit: enough for the FSP to act without a read. */
 function eventData(l: ConnectionLimit, extra: Record<string, unknown> = {}) {
@@ -187,8 +195,7 @@ export async function recordLimit(ctx: Ctx, actor: Principal, raw: unknown): Pro
       return limit;
     });
   } catch (e) {
-    if (isOverlap(e)) throw overlap('(recorded concurrently)', input.mpan);
-    throw e;
+    throw raced(e);
   }
 }
 
@@ -260,8 +267,7 @@ export async function updateLimit(ctx: Ctx, actor: Principal, id: string, raw: u
       return after;
     });
   } catch (e) {
-    if (isOverlap(e)) throw overlap('(recorded concurrently)', id);
-    throw e;
+    throw raced(e);
   }
 }
 

@@ -162,7 +162,10 @@ export interface ConnectionFacts {
  * For each asset: over the active market units it is in and its MPANs with a limit in force at `at`,
  * the members' summed capacity at that MPAN against the limit (export for generation and storage,
  * as generationCapacityKw or else ratedCapacityKw; import for demand categories, as
- * demandCapacityKw or else ratedCapacityKw); the pair with the least headroom. One statement.
+ * demandCapacityKw or else ratedCapacityKw); the pair with the least headroom. Three short indexed
+ * reads (memberships, limits, the limited units' members), each skipped when the one before finds
+ * nothing, and the sums in code: one statement joining them all was planned as nested loops over
+ * its CTEs (about 2 s for 1,000 assets and 500 limits, docs/connection-limits.md).
  */
 export async function connectionFactsOf(
   db: Sql,
@@ -172,51 +175,84 @@ export async function connectionFactsOf(
 ): Promise<Map<string, ConnectionFacts>> {
   const out = new Map<string, ConnectionFacts>();
   if (!assetIds.length) return out;
-  const rows = await db.query<{
-    asset_id: string;
-    market_unit_id: string;
-    mpan: string;
-    direction: 'EXPORT' | 'IMPORT';
-    unit_kw: number;
-    limit_kw: number;
-  }>(
-    `WITH mine AS (
-       SELECT m.asset_id, m.market_unit_id, x.mpan
-         FROM market_unit_member m JOIN market_unit u ON u.id = m.market_unit_id AND u.status = 'ACTIVE'
-         JOIN asset a ON a.id = m.asset_id
-         CROSS JOIN LATERAL (VALUES (a.import_mpan), (a.export_mpan)) AS x(mpan)
-        WHERE m.asset_id = ANY($1::text[]) AND m.active AND x.mpan IS NOT NULL
-     ), lim AS (
-       SELECT l.mpan, min(l.import_limit_kw)::float8 AS import_kw, min(l.export_limit_kw)::float8 AS export_kw
-         FROM connection_limit l
-        WHERE l.mpan IN (SELECT mpan FROM mine) AND l.status = 'ACTIVE' AND l.valid_from <= $2::timestamptz
-          AND (l.valid_to IS NULL OR l.valid_to > $2::timestamptz)
-        GROUP BY l.mpan
-     ), sums AS (
-       SELECT mine.market_unit_id, mine.mpan,
-              sum(CASE WHEN b.category = ANY($3::text[]) THEN 0 ELSE COALESCE(b.generation_capacity_kw, b.rated_capacity_kw) END)::float8 AS export_sum,
-              sum(CASE WHEN b.category = ANY($3::text[]) THEN COALESCE(b.demand_capacity_kw, b.rated_capacity_kw) ELSE 0 END)::float8 AS import_sum
-         FROM (SELECT DISTINCT market_unit_id, mpan FROM mine) mine
-         JOIN market_unit_member bm ON bm.market_unit_id = mine.market_unit_id AND bm.active
-         JOIN asset b ON b.id = bm.asset_id AND (b.import_mpan = mine.mpan OR b.export_mpan = mine.mpan)
-        GROUP BY mine.market_unit_id, mine.mpan
-     )
-     SELECT mine.asset_id, mine.market_unit_id, mine.mpan, d.direction, d.unit_kw, d.limit_kw
-       FROM mine JOIN lim ON lim.mpan = mine.mpan
-       JOIN sums s ON s.market_unit_id = mine.market_unit_id AND s.mpan = mine.mpan
-      CROSS JOIN LATERAL (VALUES ('EXPORT', s.export_sum, lim.export_kw), ('IMPORT', s.import_sum, lim.import_kw)) AS d(direction, unit_kw, limit_kw)
-      WHERE d.limit_kw IS NOT NULL AND d.unit_kw > 0
-      ORDER BY mine.asset_id, d.unit_kw - d.limit_kw DESC, mine.market_unit_id, mine.mpan, d.direction`,
-    [assetIds, at, demandCategories],
+  const mine = await db.query<{ asset_id: string; market_unit_id: string; import_mpan: string | null; export_mpan: string | null }>(
+    `SELECT m.asset_id, m.market_unit_id, a.import_mpan, a.export_mpan
+       FROM market_unit_member m JOIN market_unit u ON u.id = m.market_unit_id AND u.status = 'ACTIVE' JOIN asset a ON a.id = m.asset_id
+      WHERE m.asset_id = ANY($1::text[]) AND m.active AND (a.import_mpan IS NOT NULL OR a.export_mpan IS NOT NULL)`,
+    [assetIds],
   );
-  for (const r of rows)
-    if (!out.has(r.asset_id))
-      out.set(r.asset_id, {
-        marketUnitId: r.market_unit_id,
-        mpan: r.mpan,
-        direction: r.direction,
-        unitCapacityKw: Number(r.unit_kw),
-        limitKw: Number(r.limit_kw),
-      });
+  const mpansOf = (r: { import_mpan: string | null; export_mpan: string | null }) =>
+    [...new Set([r.import_mpan, r.export_mpan])].filter((m): m is string => !!m);
+  const mpans = [...new Set(mine.flatMap(mpansOf))];
+  if (!mpans.length) return out;
+  const limits = new Map(
+    (
+      await db.query<{ mpan: string; import_kw: number | null; export_kw: number | null }>(
+        `SELECT mpan, min(import_limit_kw)::float8 AS import_kw, min(export_limit_kw)::float8 AS export_kw FROM connection_limit
+          WHERE mpan = ANY($1::text[]) AND status = 'ACTIVE' AND valid_from <= $2::timestamptz AND (valid_to IS NULL OR valid_to > $2::timestamptz)
+          GROUP BY mpan`,
+        [mpans, at],
+      )
+    ).map((r) => [r.mpan, r]),
+  );
+  const limited = mine.filter((r) => mpansOf(r).some((m) => limits.has(m)));
+  if (!limited.length) return out;
+  const members = await db.query<{
+    market_unit_id: string;
+    category: string;
+    import_mpan: string | null;
+    export_mpan: string | null;
+    export_kw: number;
+    import_kw: number;
+  }>(
+    `SELECT bm.market_unit_id, b.category, b.import_mpan, b.export_mpan,
+            COALESCE(b.generation_capacity_kw, b.rated_capacity_kw)::float8 AS export_kw, COALESCE(b.demand_capacity_kw, b.rated_capacity_kw)::float8 AS import_kw
+       FROM market_unit_member bm JOIN asset b ON b.id = bm.asset_id
+      WHERE bm.market_unit_id = ANY($1::text[]) AND bm.active`,
+    [[...new Set(limited.map((r) => r.market_unit_id))]],
+  );
+  // Summed capacity per unit and limited MPAN, each member once per MPAN it is behind.
+  const sums = new Map<string, { EXPORT: number; IMPORT: number }>();
+  for (const b of members)
+    for (const m of mpansOf(b)) {
+      if (!limits.has(m)) continue;
+      const k = `${b.market_unit_id}\u0000${m}`;
+      const sum = sums.get(k) ?? { EXPORT: 0, IMPORT: 0 };
+      if (demandCategories.includes(b.category)) sum.IMPORT += Number(b.import_kw);
+      else sum.EXPORT += Number(b.export_kw);
+      sums.set(k, sum);
+    }
+  const candidates: (ConnectionFacts & { assetId: string })[] = [];
+  for (const r of limited)
+    for (const m of mpansOf(r)) {
+      const limit = limits.get(m);
+      const sum = sums.get(`${r.market_unit_id}\u0000${m}`);
+      if (!limit || !sum) continue;
+      for (const [direction, limitKw] of [
+        ['EXPORT', limit.export_kw],
+        ['IMPORT', limit.import_kw],
+      ] as const) {
+        const unitCapacityKw = Math.round(sum[direction] * 100) / 100;
+        if (limitKw === null || unitCapacityKw <= 0) continue;
+        candidates.push({
+          assetId: r.asset_id,
+          marketUnitId: r.market_unit_id,
+          mpan: m,
+          direction,
+          unitCapacityKw,
+          limitKw: Number(limitKw),
+        });
+      }
+    }
+  // The least headroom first; ties in a fixed order (unit, MPAN, direction).
+  candidates.sort(
+    (x, y) =>
+      x.assetId.localeCompare(y.assetId) ||
+      y.unitCapacityKw - y.limitKw - (x.unitCapacityKw - x.limitKw) ||
+      x.marketUnitId.localeCompare(y.marketUnitId) ||
+      x.mpan.localeCompare(y.mpan) ||
+      x.direction.localeCompare(y.direction),
+  );
+  for (const { assetId, ...facts } of candidates) if (!out.has(assetId)) out.set(assetId, facts);
   return out;
 }

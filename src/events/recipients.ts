@@ -157,12 +157,13 @@ export const RECIPIENT_POLICY: readonly RecipientRule[] = [
     who: 'For a change of data quality findings, the organisation that owns the assets (`data.organisationId`) when it has the ASSET_OWNER role.',
   },
   // Connection limits (docs/connection-limits.md): the DNO that recorded it is the record organisation; the FSPs at the connection point hear of each change.
+  // The type test is inside the subquery too, so that no other event looks its MPAN up.
   {
     reason: 'connection-fsp',
     types: ['fmar.connection-limit.*'],
     sql: {
       from: `(SELECT DISTINCT xa.fsp_id FROM asset_alias xl JOIN asset xa ON xa.id = xl.asset_id
-        WHERE xl.scheme = 'mpan' AND xl.active AND xl.value = e.data->>'mpan' AND xa.deregistered_at IS NULL) AS o(id)`,
+        WHERE e.type LIKE 'fmar.connection-limit.%' AND xl.scheme = 'mpan' AND xl.active AND xl.value = e.data->>'mpan' AND xa.deregistered_at IS NULL) AS o(id)`,
     },
     who: 'For a change of a connection limit, every FSP controlling a registered asset at its MPAN (`data.mpan`) when the event is written.',
   },
