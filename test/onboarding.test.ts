@@ -77,6 +77,7 @@ describe('self-service onboarding', () => {
     expect(ok.status, ok.text).toBe(200);
     expect(ok.json.organisation).toMatchObject({ id: orgId, status: 'ACTIVE', version: 2 });
     const userId = ok.json.adminUserId as string;
+    expect(ok.json.applicantId).toBe(a.applicant.id);
     const after = await application(a.token);
     expect(after.json.applicant).toMatchObject({ status: 'APPROVED', userId, decisionReason: null });
     expect(after.json.organisation.status).toBe('ACTIVE');

@@ -155,7 +155,7 @@ export async function markApplicantSubmitted(tx: Sql, ctx: ChangeCtx, applicant:
 /**
  * In the approval's transaction: the organisation's SUBMITTED applicant, if it has one, becomes its
  * first ADMIN (an ACTIVE person with the password they chose) and the application APPROVED.
- * Returns the person's ID, or undefined when no applicant stands behind the organisation.
+ * Returns the applicant's and the person's IDs, or undefined when no applicant stands behind the organisation.
  */
 export async function admitApplicant(tx: Sql, ctx: ChangeCtx, actor: Principal, organisationId: string, now: Date) {
   const [pending] = await tx.query<{ id: string; email: string; name: string; password_hash: string }>(
@@ -199,7 +199,7 @@ export async function admitApplicant(tx: Sql, ctx: ChangeCtx, actor: Principal, 
       },
     ],
   });
-  return userId;
+  return { applicantId: pending.id, userId };
 }
 
 /** In the rejection's transaction: the organisation's SUBMITTED applicant is REJECTED with the operator's reason. */

@@ -106,7 +106,7 @@ export function organisationDecisionRoutes(ctx: Ctx) {
       const body = (c.req.valid('json') as { note?: string } | undefined) ?? {};
       const out = await approveOrganisation(ctx, c.get('principal'), c.req.valid('param').id, body.note);
       c.header('etag', etag(out.organisation.version));
-      return c.json({ ...out, applicantId: null }, 200);
+      return c.json(out, 200);
     },
   );
   app.openapi(

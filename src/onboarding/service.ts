@@ -41,8 +41,8 @@ export async function applicationOf(ctx: Ctx, token: string | undefined): Promis
 export async function approveOrganisation(ctx: Ctx, actor: Principal, id: string, note?: string) {
   const out = await ctx.db.transaction(async (tx) => {
     const organisation = await decideOrganisationIn(tx, ctx, actor, id, { approve: true, note });
-    const adminUserId = await admitApplicant(tx, ctx, actor, id, ctx.clock.now());
-    return { organisation, adminUserId: adminUserId ?? null };
+    const admitted = await admitApplicant(tx, ctx, actor, id, ctx.clock.now());
+    return { organisation, applicantId: admitted?.applicantId ?? null, adminUserId: admitted?.userId ?? null };
   });
   revocations.emit();
   return out;
