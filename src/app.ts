@@ -289,7 +289,10 @@ export function buildApp(ports: Ports) {
     })(c, next);
   });
   onboarding.use('*', limiter);
-  onboarding.route('/', onboardingRoutes(ctx));
+  onboarding.route(
+    '/',
+    onboardingRoutes(ctx, () => ports.registries ?? {}),
+  );
   app.route('/onboarding', onboarding);
   app.route('/', invitationPages(ctx));
   app.route(

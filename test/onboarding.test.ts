@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountScopes, checkLogin } from '../src/identity/users';
+import { MemoryRegistries } from '../src/quality/registries';
 import { DEMO, expectRefused, invalid, testHub, type TestHub } from './harness';
 
 /**
@@ -12,8 +13,12 @@ let hub: TestHub;
 const TABLES = ['organisation', 'applicant', 'app_user', 'record_history', 'audit_log', 'event_outbox'];
 const PASSWORD = 'correct horse battery staple';
 
+/** The companies register the submission asks (src/quality/registries.ts), in memory. */
+const companies = new MemoryRegistries();
 beforeAll(async () => {
   hub = await testHub();
+  hub.ports.registries = companies;
+  companies.companyList.set('12345678', { number: '12345678', name: 'APPLICANT 12345678 LIMITED', status: 'active' });
 });
 afterAll(async () => {
   await hub?.close();
@@ -60,6 +65,13 @@ describe('self-service onboarding', () => {
     const orgId = s.json.organisation.id as string;
     expect(s.json.organisation).toMatchObject({ status: 'PENDING_APPROVAL', registrationNumber: '12345678', roles: ['FSP'] });
     expect(s.json.applicant).toMatchObject({ status: 'SUBMITTED', organisationId: orgId, version: 2 });
+    // The companies register's answer, kept for the operator.
+    expect(s.json.applicant.companyCheck).toEqual({
+      result: 'FOUND',
+      number: '12345678',
+      name: 'APPLICANT 12345678 LIMITED',
+      status: 'active',
+    });
     // The operator is told; nobody else.
     const waiting = await hub.call('GET', `/api/v1/notices?kind=ORGANISATION_AWAITING_APPROVAL&recordId=${orgId}`, { as: 'operator' });
     expect(waiting.json.items.map((n: { id: string }) => n.id)).toEqual([`ORGANISATION_AWAITING_APPROVAL:${orgId}`]);
@@ -77,6 +89,7 @@ describe('self-service onboarding', () => {
     expect(ok.status, ok.text).toBe(200);
     expect(ok.json.organisation).toMatchObject({ id: orgId, status: 'ACTIVE', version: 2 });
     const userId = ok.json.adminUserId as string;
+    expect(ok.json.applicantId).toBe(a.applicant.id);
     const after = await application(a.token);
     expect(after.json.applicant).toMatchObject({ status: 'APPROVED', userId, decisionReason: null });
     expect(after.json.organisation.status).toBe('ACTIVE');
@@ -116,8 +129,12 @@ describe('self-service onboarding', () => {
 
   it('reject with a reason: the applicant reads it; the organisation is WITHDRAWN', async () => {
     const a = await applicant('rex@applicant.example');
+    // The register does not answer: the application is taken all the same, and says so.
+    companies.down.companies = true;
     const s = await submit(a.token, organisation('SC123456', { organisationType: 'LTD' }));
+    companies.down.companies = false;
     expect(s.status, s.text).toBe(201);
+    expect(s.json.applicant.companyCheck).toEqual({ result: 'UNAVAILABLE', number: 'SC123456', name: null, status: null });
     const orgId = s.json.organisation.id as string;
     await expectRefused(
       hub.db,
@@ -199,8 +216,12 @@ describe('self-service onboarding', () => {
     const [person] = await hub.db.query<{ email: string }>(`SELECT email FROM app_user ORDER BY id LIMIT 1`);
     await expectRefused(hub.db, TABLES, () => register({ email: person.email, name: 'P', password: PASSWORD }), 409, 'USER-EMAIL-TAKEN');
     // One application per applicant.
+    const calls = companies.calls;
     const s = await submit(a.token, organisation('12345670'));
     expect(s.status, s.text).toBe(201);
+    expect(s.json.applicant.companyCheck.result).toBe('NOT_FOUND');
+    // One question to the register for the submission.
+    expect(companies.calls).toBe(calls + 1);
     await expectRefused(hub.db, TABLES, () => submit(a.token, organisation('12345671')), 409, 'APPLICANT-ALREADY-SUBMITTED');
   });
 });

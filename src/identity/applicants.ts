@@ -27,6 +27,17 @@ export const ApplicantInput = z
   .strict()
   .openapi('ApplicantInput');
 
+export const COMPANY_CHECK_RESULTS = ['FOUND', 'NOT_FOUND', 'UNAVAILABLE', 'NOT_CONFIGURED'] as const;
+const CompanyCheck = z
+  .object({
+    result: z.enum(COMPANY_CHECK_RESULTS),
+    number: z.string(),
+    name: z.string().nullable(),
+    status: z.string().nullable(),
+  })
+  .openapi('CompanyCheck');
+export type CompanyCheck = z.infer<typeof CompanyCheck>;
+
 export const Applicant = z
   .object({
     id: z.string(),
@@ -36,6 +47,9 @@ export const Applicant = z
     organisationId: z.string().nullable().openapi({ description: 'The organisation submitted, once SUBMITTED.' }),
     decisionReason: z.string().nullable().openapi({ description: 'The operator’s reason, when REJECTED.' }),
     decidedAt: z.string().nullable(),
+    companyCheck: CompanyCheck.nullable().openapi({
+      description: 'What the companies register said at submission (LTD, PLC, LLP), for the operator.',
+    }),
     userId: z.string().nullable().openapi({ description: 'The person (ADMIN of the organisation) made on approval.' }),
     version: z.number().int(),
     recordedAt: z.string(),
@@ -52,11 +66,12 @@ interface ApplicantRow {
   organisation_id: string | null;
   decision_reason: string | null;
   decided_at: Date | null;
+  company_check: CompanyCheck | null;
   user_id: string | null;
   version: number;
   recorded_at: Date;
 }
-const COLS = `id, email, name, status, organisation_id, decision_reason, decided_at, user_id, version, recorded_at`;
+const COLS = `id, email, name, status, organisation_id, decision_reason, decided_at, company_check, user_id, version, recorded_at`;
 const iso = (v: Date | null) => (v ? new Date(v).toISOString() : null);
 
 function toApplicant(r: ApplicantRow): Applicant {
@@ -68,6 +83,7 @@ function toApplicant(r: ApplicantRow): Applicant {
     organisationId: r.organisation_id,
     decisionReason: r.decision_reason,
     decidedAt: iso(r.decided_at),
+    companyCheck: r.company_check ?? null,
     userId: r.user_id,
     version: Number(r.version),
     recordedAt: iso(r.recorded_at)!,
@@ -135,7 +151,14 @@ function applicantRecord(tx: Sql, where: string, param: string) {
 }
 
 /** In the submission's transaction: the applicant (REGISTERED) now stands behind this organisation. */
-export async function markApplicantSubmitted(tx: Sql, ctx: ChangeCtx, applicant: Applicant, organisationId: string, now: Date) {
+export async function markApplicantSubmitted(
+  tx: Sql,
+  ctx: ChangeCtx,
+  applicant: Applicant,
+  organisationId: string,
+  companyCheck: CompanyCheck | null,
+  now: Date,
+) {
   const { after } = await changeVersioned(tx, ctx, applicantPrincipal({ ...applicant, organisationId }), now, {
     ...applicantRecord(tx, 'id = $1', applicant.id),
     key: { id: applicant.id },
@@ -143,9 +166,15 @@ export async function markApplicantSubmitted(tx: Sql, ctx: ChangeCtx, applicant:
     guard: (before) => {
       if (before.status !== 'REGISTERED') throw new Problem('APPLICANT-ALREADY-SUBMITTED', `The application is ${before.status}.`);
     },
-    set: () => ({ sql: `status = 'SUBMITTED', organisation_id = $1`, params: [organisationId] }),
+    set: () => ({ sql: `status = 'SUBMITTED', organisation_id = $1, company_check = $2::jsonb`, params: [organisationId, companyCheck] }),
     audit: () => [
-      { action: 'applicant.submitted', recordType: 'applicant', recordId: applicant.id, organisationId, detail: { organisationId } },
+      {
+        action: 'applicant.submitted',
+        recordType: 'applicant',
+        recordId: applicant.id,
+        organisationId,
+        detail: { organisationId, companyCheck },
+      },
     ],
     events: () => [],
   });
@@ -155,7 +184,7 @@ export async function markApplicantSubmitted(tx: Sql, ctx: ChangeCtx, applicant:
 /**
  * In the approval's transaction: the organisation's SUBMITTED applicant, if it has one, becomes its
  * first ADMIN (an ACTIVE person with the password they chose) and the application APPROVED.
- * Returns the person's ID, or undefined when no applicant stands behind the organisation.
+ * Returns the applicant's and the person's IDs, or undefined when no applicant stands behind the organisation.
  */
 export async function admitApplicant(tx: Sql, ctx: ChangeCtx, actor: Principal, organisationId: string, now: Date) {
   const [pending] = await tx.query<{ id: string; email: string; name: string; password_hash: string }>(
@@ -199,7 +228,7 @@ export async function admitApplicant(tx: Sql, ctx: ChangeCtx, actor: Principal, 
       },
     ],
   });
-  return userId;
+  return { applicantId: pending.id, userId };
 }
 
 /** In the rejection's transaction: the organisation's SUBMITTED applicant is REJECTED with the operator's reason. */

@@ -6,6 +6,7 @@ import type { Ctx } from '../context';
 import { etag, json, problemResponses, security, validationHook, type CallerEnv } from '../http/common';
 import { Applicant, ApplicantInput, registerApplicant } from '../identity/applicants';
 import { Organisation, OrganisationApplication } from '../organisations/schema';
+import type { ExternalRegistries } from '../quality/registries';
 import { applicationOf, approveOrganisation, rejectOrganisation, submitOrganisation } from './service';
 
 const tags = ['Onboarding'];
@@ -18,7 +19,7 @@ const bearer = (h: string | undefined) => (h?.startsWith('Bearer ') ? h.slice(7)
  * routes under /onboarding (docs/organisations.md, "Self-service onboarding"). The applicant's
  * token, returned once at registration, reaches their own application only.
  */
-export function onboardingRoutes(ctx: Ctx) {
+export function onboardingRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
   const app = new OpenAPIHono<CallerEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'applicantToken', {
     type: 'http',
@@ -68,7 +69,7 @@ export function onboardingRoutes(ctx: Ctx) {
       responses: { 201: { description: 'Submitted', content: json(Application) }, ...problemResponses(409) },
     }),
     async (c) => {
-      const out = await submitOrganisation(ctx, bearer(c.req.header('authorization')), c.req.valid('json'));
+      const out = await submitOrganisation(ctx, registries(), bearer(c.req.header('authorization')), c.req.valid('json'));
       return c.json(out, 201);
     },
     validatingCodes(ctx, 'json', OrganisationApplication),
@@ -106,7 +107,7 @@ export function organisationDecisionRoutes(ctx: Ctx) {
       const body = (c.req.valid('json') as { note?: string } | undefined) ?? {};
       const out = await approveOrganisation(ctx, c.get('principal'), c.req.valid('param').id, body.note);
       c.header('etag', etag(out.organisation.version));
-      return c.json({ ...out, applicantId: null }, 200);
+      return c.json(out, 200);
     },
   );
   app.openapi(

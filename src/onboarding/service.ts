@@ -1,7 +1,8 @@
 import type { Principal } from '../access/principal';
 import type { Ctx } from '../context';
 import { admitApplicant, applicantByToken, applicantPrincipal, markApplicantSubmitted, refuseApplicant } from '../identity/applicants';
-import type { Applicant } from '../identity/applicants';
+import type { Applicant, CompanyCheck } from '../identity/applicants';
+import type { ExternalRegistries } from '../quality/registries';
 import { revocations } from '../identity/revocations';
 import { Problem } from '../http/problem';
 import type { Organisation, OrganisationApplication } from '../organisations/schema';
@@ -20,13 +21,37 @@ export interface Application {
   organisation: Organisation | null;
 }
 
-export async function submitOrganisation(ctx: Ctx, token: string | undefined, input: OrganisationApplication): Promise<Application> {
+/** Types whose registration number is a Companies House number: the companies register is asked about them. */
+const COMPANY_TYPES = ['LTD', 'PLC', 'LLP'];
+
+/** Ask the companies register, outside any transaction; its answer is kept on the application for the operator, never a refusal. */
+async function checkCompany(registries: ExternalRegistries, input: OrganisationApplication): Promise<CompanyCheck | null> {
+  if (!COMPANY_TYPES.includes(input.organisationType)) return null;
+  const number = input.registrationNumber.toUpperCase();
+  if (!registries.companies) return { result: 'NOT_CONFIGURED', number, name: null, status: null };
+  try {
+    const c = await registries.companies.company(number);
+    return c ? { result: 'FOUND', number, name: c.name, status: c.status } : { result: 'NOT_FOUND', number, name: null, status: null };
+  } catch {
+    return { result: 'UNAVAILABLE', number, name: null, status: null };
+  }
+}
+
+export async function submitOrganisation(
+  ctx: Ctx,
+  registries: ExternalRegistries,
+  token: string | undefined,
+  input: OrganisationApplication,
+): Promise<Application> {
   const now = ctx.clock.now();
+  // The token is checked before the registry is asked, so an anonymous caller cannot use the hub to query it.
+  await applicantByToken(ctx.db, token);
+  const companyCheck = await checkCompany(registries, input);
   return ctx.db.transaction(async (tx) => {
     const applicant = await applicantByToken(tx, token, true);
     if (applicant.status !== 'REGISTERED') throw new Problem('APPLICANT-ALREADY-SUBMITTED', `The application is ${applicant.status}.`);
     const organisation = await registerOrganisation(ctx, applicantPrincipal(applicant), { ...input, status: 'PENDING_APPROVAL' }, { tx });
-    return { applicant: await markApplicantSubmitted(tx, ctx, applicant, organisation.id, now), organisation };
+    return { applicant: await markApplicantSubmitted(tx, ctx, applicant, organisation.id, companyCheck, now), organisation };
   });
 }
 
@@ -41,8 +66,8 @@ export async function applicationOf(ctx: Ctx, token: string | undefined): Promis
 export async function approveOrganisation(ctx: Ctx, actor: Principal, id: string, note?: string) {
   const out = await ctx.db.transaction(async (tx) => {
     const organisation = await decideOrganisationIn(tx, ctx, actor, id, { approve: true, note });
-    const adminUserId = await admitApplicant(tx, ctx, actor, id, ctx.clock.now());
-    return { organisation, adminUserId: adminUserId ?? null };
+    const admitted = await admitApplicant(tx, ctx, actor, id, ctx.clock.now());
+    return { organisation, applicantId: admitted?.applicantId ?? null, adminUserId: admitted?.userId ?? null };
   });
   revocations.emit();
   return out;

@@ -24,9 +24,20 @@ export interface McsCertificate {
 export interface McsRegister {
   certificate(serialNumber: string, category: string): Promise<McsCertificate | null>;
 }
+/** A company on the companies register (Companies House): its number, name and status (e.g. active, dissolved). */
+export interface Company {
+  number: string;
+  name: string;
+  status: string;
+}
+export interface CompanyRegister {
+  company(number: string): Promise<Company | null>;
+}
 export interface ExternalRegistries {
   meterPoints?: MeterPointRegistry;
   mcs?: McsRegister;
+  /** Asked when an applicant submits an LTD, PLC or LLP (src/onboarding/); its answer is kept for the operator. */
+  companies?: CompanyRegister;
 }
 
 export class RegistryUnavailable extends Error {}
@@ -38,6 +49,7 @@ const MeterPointBody = z.object({
   energised: z.boolean().nullable().optional(),
 });
 const McsBody = z.object({ certificates: z.array(z.object({ certificateNumber: z.string() })) });
+const CompanyBody = z.object({ companyNumber: z.string(), companyName: z.string(), companyStatus: z.string() });
 
 export interface HttpRegistrySettings {
   baseUrl: string;
@@ -103,9 +115,22 @@ export function httpMcsRegister(s: HttpRegistrySettings): McsRegister {
   };
 }
 
+/** The companies register over HTTP: `GET {base}/companies/{number}` → {companyNumber, companyName, companyStatus}. */
+export function httpCompanyRegister(s: HttpRegistrySettings): CompanyRegister {
+  return {
+    async company(number) {
+      const b = await getJson(s, `/companies/${encodeURIComponent(number)}`, CompanyBody);
+      if (!b) return null;
+      if (b.companyNumber.toUpperCase() !== number.toUpperCase())
+        throw new RegistryUnavailable(`companies register answered for ${b.companyNumber}, not ${number}`);
+      return { number: b.companyNumber, name: b.companyName, status: b.companyStatus };
+    },
+  };
+}
+
 /**
  * The adapters configured by environment: FMAR_METER_POINT_URL / FMAR_METER_POINT_KEY,
- * FMAR_MCS_URL / FMAR_MCS_KEY, FMAR_REGISTRY_TIMEOUT_MS (default 3000). A registry without a URL
+ * FMAR_MCS_URL / FMAR_MCS_KEY, FMAR_COMPANIES_URL / FMAR_COMPANIES_KEY, FMAR_REGISTRY_TIMEOUT_MS (default 3000). A registry without a URL
  * is absent, and a validation records its check as unavailable.
  */
 export function registriesFromEnv(env: Record<string, string | undefined>): ExternalRegistries {
@@ -116,6 +141,9 @@ export function registriesFromEnv(env: Record<string, string | undefined>): Exte
       ? httpMeterPointRegistry({ baseUrl: env.FMAR_METER_POINT_URL, apiKey: env.FMAR_METER_POINT_KEY, timeoutMs })
       : undefined,
     mcs: env.FMAR_MCS_URL ? httpMcsRegister({ baseUrl: env.FMAR_MCS_URL, apiKey: env.FMAR_MCS_KEY, timeoutMs }) : undefined,
+    companies: env.FMAR_COMPANIES_URL
+      ? httpCompanyRegister({ baseUrl: env.FMAR_COMPANIES_URL, apiKey: env.FMAR_COMPANIES_KEY, timeoutMs })
+      : undefined,
   };
 }
 
@@ -123,13 +151,21 @@ export function registriesFromEnv(env: Record<string, string | undefined>): Exte
 export class MemoryRegistries implements ExternalRegistries {
   readonly points = new Map<string, MeterPoint>();
   readonly certificates = new Map<string, McsCertificate>();
-  down = { meterPoints: false, mcs: false };
+  readonly companyList = new Map<string, Company>();
+  down = { meterPoints: false, mcs: false, companies: false };
   calls = 0;
   readonly meterPoints: MeterPointRegistry = {
     lookup: async (mpan) => {
       this.calls++;
       if (this.down.meterPoints) throw new RegistryUnavailable('meter point registry down');
       return this.points.get(mpan) ?? null;
+    },
+  };
+  readonly companies: CompanyRegister = {
+    company: async (number) => {
+      this.calls++;
+      if (this.down.companies) throw new RegistryUnavailable('companies register down');
+      return this.companyList.get(number.toUpperCase()) ?? null;
     },
   };
   readonly mcs: McsRegister = {

@@ -13,6 +13,7 @@ CREATE TABLE applicant (
   status           text NOT NULL CHECK (status IN ('REGISTERED', 'SUBMITTED', 'APPROVED', 'REJECTED')),
   decision_reason  text,
   decided_at       timestamptz,
+  company_check    jsonb,                     -- the companies register's answer at submission, for the operator
   user_id          text REFERENCES app_user(id),
   version          integer NOT NULL DEFAULT 1,
   recorded_at      timestamptz NOT NULL,
