@@ -213,12 +213,9 @@ export const Dispute = z
       .nullable()
       .openapi({ description: 'When CORRECTED: the correction applied and the record version it produced.' }),
     raisedBy: z.object({
-      organisationId: z
-        .string()
-        .nullable()
-        .openapi({
-          description: 'The raising organisation; null when a household raised it (its pseudonym is `actor`, docs/consumers.md).',
-        }),
+      organisationId: z.string().nullable().openapi({
+        description: 'The raising organisation; null when a household raised it (its pseudonym is `actor`, docs/consumers.md).',
+      }),
       actor: z.string(),
     }),
     raisedAt: z.string(),
