@@ -8,6 +8,8 @@ import { buildApp, type Ports } from './app';
 import { jsonLogger } from './http/request-log';
 import { consentSimulator, consentVerifierFromConfig } from './consent/index';
 import { ConfigError, type HubConfig } from './config';
+import { consumerPorts } from './consumers/ports';
+import { DEMO_HOUSEHOLDS } from './demo/households';
 import { standardHooks } from './hooks';
 import { Problem } from './http/problem';
 import { routeNotFoundDetail } from './http/pages';
@@ -19,8 +21,6 @@ import { registriesFromEnv } from './quality/registries';
 import { pgErrorCode, type Db, type Row, type Sql } from './storage/db';
 import { postgresDb } from './storage/postgres';
 import { workerPageAssets } from './worker-assets';
-import { consumerPorts } from './consumers/ports';
-import { DEMO_HOUSEHOLDS } from './demo/households';
 import { databaseUrl, misconfiguredResponse, workerConfig, workerSettings, type WorkerEnv } from './worker-config';
 
 /**
