@@ -8,6 +8,8 @@ import { buildApp, type Ports } from './app';
 import { jsonLogger } from './http/request-log';
 import { consentSimulator, consentVerifierFromConfig } from './consent/index';
 import { ConfigError, type HubConfig } from './config';
+import { consumerPorts } from './consumers/ports';
+import { DEMO_HOUSEHOLDS } from './demo/households';
 import { standardHooks } from './hooks';
 import { Problem } from './http/problem';
 import { routeNotFoundDetail } from './http/pages';

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeActions } from '../src/access/api-route';
-import { PERMISSIONS, routeAction, type Permission } from '../src/access/permissions';
+import { CONSUMER_SCOPES, PERMISSIONS, routeAction, type Permission } from '../src/access/permissions';
+import { signAccessToken } from '../identity/index';
 import { API_BASE } from '../src/app';
 import type { OrganisationRole } from '../src/access/roles';
 import { registerOrganisation } from '../src/organisations/service';
@@ -119,6 +120,20 @@ beforeAll(async () => {
     }
     return tokens.get(role)!;
   };
+  // A household's routes (docs/consumers.md) take a household's token: the demo battery's meter point.
+  const household = await signAccessToken(
+    hub.keys,
+    {
+      iss: hub.cfg.issuer,
+      aud: hub.cfg.audience,
+      sub: 'consumer:fuzz',
+      ttlSec: 3600,
+      jti: 'fuzz-household',
+      consumer: { mpans: ['1312345678907'] },
+      scope: CONSUMER_SCOPES.join(' '),
+    },
+    hub.clock.now(),
+  );
   const declared = routeActions(hub.app, { under: API_BASE }).actions;
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -140,7 +155,7 @@ beforeAll(async () => {
         contentType,
         schema: contentType ? content[contentType].schema : undefined,
         headers,
-        token: await tokenFor(role),
+        token: p?.consumer ? household : await tokenFor(role),
         openadr: path.startsWith('/openadr/'),
       });
     }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../identity/index';
 import { createMarketUnit } from '../src/units/service';
 import { DEMO_HOUSEHOLDS } from '../src/demo/households';
+import { ConfigError, loadConfig } from '../src/config';
 import { DEMO, consentFor, testHub, type TestHub } from './harness';
 
 /**
@@ -121,6 +122,23 @@ describe('household sign-in through the consumer consent service (stand-in provi
     const bare = await hub.app.request('/auth/consumer/callback?code=x&state=y');
     expect(bare.status).toBe(400);
     expect(((await bare.json()) as { code: string }).code).toBe('CONSUMER-SIGN-IN-FAILED');
+  });
+
+  it('configuration: an issuer needs the hub’s client credentials, https outside development', () => {
+    const base = { FMAR_MODE: 'development', FMAR_BASE_URL: 'http://hub.test' };
+    expect(() => loadConfig({ ...base, FMAR_CONSUMER_OIDC_ISSUER: 'https://ccs.example' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, FMAR_CONSUMER_OIDC_CLIENT_ID: 'hub' })).toThrow(ConfigError);
+    const prod = { FMAR_MODE: 'production', FMAR_BASE_URL: 'https://hub.example', FMAR_ISSUER: 'https://hub.example' };
+    const creds = { FMAR_CONSUMER_OIDC_CLIENT_ID: 'hub', FMAR_CONSUMER_OIDC_CLIENT_SECRET: 's' };
+    expect(() => loadConfig({ ...prod, ...creds, FMAR_CONSUMER_OIDC_ISSUER: 'http://ccs.example' })).toThrow(ConfigError);
+    expect(loadConfig({ ...prod, ...creds, FMAR_CONSUMER_OIDC_ISSUER: 'https://ccs.example/' }).consumer).toEqual({
+      issuer: 'https://ccs.example',
+      clientId: 'hub',
+      clientSecret: 's',
+      mpansClaim: 'mpans',
+      tokenTtlSec: 900,
+      revocationUrl: undefined,
+    });
   });
 
   it('a token that claims to be a household’s and an organisation’s at once is refused', async () => {

@@ -245,6 +245,8 @@ describe('people: invitation, authorization code + PKCE, refresh, introspection,
     const loginHtml = await step.res.text();
     expect(loginHtml).toContain('Sign in');
     expect(loginHtml).toContain('Alpha console');
+    // Beside the organisation sign-in, the household's route through the consumer consent service (docs/consumers.md).
+    expect(loginHtml).toContain('href="/auth/consumer/sign-in?return_to=%2Fconsole%2F"');
     const uid = /\/interaction\/([^/"]+)\/login/.exec(loginHtml)![1];
     const bad = await browser.form(`${hub.base}/interaction/${uid}/login`, {
       email: 'grace@alpha.example',

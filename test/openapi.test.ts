@@ -20,7 +20,8 @@ afterAll(async () => {
 // Not part of the JSON API: health, the documents themselves, the invitation page (HTML for people's
 // browsers), the consent service's signed revocation notices (application/jwt, docs/consent.md) and
 // the development-only consent-service simulator; the landing page, favicon and hashed page assets (src/http/pages.ts);
-// the readiness probe (docs/operations.md); the console's page and its hashed files (src/http/console-routes.ts).
+// the readiness probe (docs/operations.md); the console's page and its hashed files (src/http/console-routes.ts);
+// the household sign-in's browser redirects and the stand-in's OpenID provider endpoints (docs/consumers.md).
 const IGNORED = new Set([
   '/healthz',
   '/readyz',
@@ -39,6 +40,12 @@ const IGNORED = new Set([
   '/dev/consent-service/jwks',
   '/dev/consent-service/consents',
   '/dev/consent-service/revocations',
+  '/auth/consumer/sign-in',
+  '/auth/consumer/callback',
+  '/dev/consent-service/.well-known/openid-configuration',
+  '/dev/consent-service/authorize',
+  '/dev/consent-service/token',
+  '/dev/consent-service/userinfo',
 ]);
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 /** Hono's `/assets/:id` (or `:id{regex}`) as OpenAPI's `/assets/{id}`. */

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import * as oidc from 'openid-client';
 import type { AuthEnv } from '../access/auth';
@@ -213,7 +213,7 @@ export function consumerSignInRoutes(ctx: Ctx, o: { baseUrl: string; signIn: () 
         idTokenExpected: true,
       });
     } catch (e) {
-      return refusal(c, e);
+      return refusal(e);
     }
     const claims = tokens.claims()!;
     let listed: unknown = claims[s.mpansClaim];
@@ -221,7 +221,7 @@ export function consumerSignInRoutes(ctx: Ctx, o: { baseUrl: string; signIn: () 
       try {
         listed = (await oidc.fetchUserInfo(config, tokens.access_token, claims.sub))[s.mpansClaim];
       } catch (e) {
-        return refusal(c, e);
+        return refusal(e);
       }
     }
     const mpans = meterPoints(listed, s.mpansClaim);
@@ -244,7 +244,7 @@ export function consumerSignInRoutes(ctx: Ctx, o: { baseUrl: string; signIn: () 
 }
 
 /** The provider refused or answered wrongly: the household is told which, in a problem (never a 5xx for its answer). */
-function refusal(_c: Context<AuthEnv>, e: unknown): never {
+function refusal(e: unknown): never {
   if (e instanceof oidc.AuthorizationResponseError)
     throw new Problem(
       'CONSUMER-SIGN-IN-FAILED',

@@ -162,9 +162,10 @@ function checkRedirects(kind: string, uris: string[] | undefined) {
  * roles as well), plus the OpenADR 3.1 scopes of its roles (docs/openadr.md, "Scopes").
  */
 export function clientScopesFor(roles: readonly OrganisationRole[]): string[] {
-  const delegable = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].filter(
-    (s) => !NEVER_DELEGATED.has(s),
-  );
+  // A household's scopes are no client's (docs/consumers.md): only the household sign-in issues them.
+  const delegable = [
+    ...new Set((Object.values(PERMISSIONS) as { scope: string; consumer?: true }[]).filter((p) => !p.consumer).map((p) => p.scope)),
+  ].filter((s) => !NEVER_DELEGATED.has(s));
   return [...new Set([...baselineScopes(roles), ...delegable, ...openadrScopes(roles)])].sort();
 }
 
