@@ -136,7 +136,8 @@ export function interactionHandler(provider: () => Provider, host: InteractionHo
           return true;
         }
         const accountId = (await switched(out.accountId))!;
-        if (details.session?.accountId && details.session.accountId !== accountId) await adoptAccount(p, uid, details.session.uid, accountId);
+        if (details.session?.accountId && details.session.accountId !== accountId)
+          await adoptAccount(p, uid, details.session.uid, accountId);
         // Keep room for the session this sign-in creates.
         await limitSessions(host.db, accountId, Math.max(0, host.sessionLimit - 1));
         await p.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });

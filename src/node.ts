@@ -168,9 +168,7 @@ async function main() {
     `  Token endpoint ${tokenEndpoint}`,
     `  Health         ${cfg.baseUrl}/healthz`,
     `  Console        ${cfg.baseUrl}/console${person ? `  (sign in as ${person.email}, password ${person.password})` : ''}`,
-    ...(operatorPerson
-      ? [`                 operator and DNO: ${operatorPerson.email}, password ${operatorPerson.password}`]
-      : []),
+    ...(operatorPerson ? [`                 operator and DNO: ${operatorPerson.email}, password ${operatorPerson.password}`] : []),
   ];
   if (credentialsFile && fsp) {
     lines.push(
