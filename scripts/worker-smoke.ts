@@ -151,6 +151,7 @@ interface Answer {
   status: number;
   type: string;
   text: string;
+  headers: Record<string, string>;
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 async function call(
@@ -182,7 +183,7 @@ async function call(
   } catch {
     json = undefined;
   }
-  return { status: r.status, type: r.headers.get('content-type') ?? '', text, json };
+  return { status: r.status, type: r.headers.get('content-type') ?? '', text, json, headers: Object.fromEntries(r.headers) };
 }
 
 const DEMO = {
@@ -566,6 +567,67 @@ async function main() {
     login.status === 303 && confirm.status === 303 && !!code && codeToken.status === 200 && personLookup?.status === 200,
     "sign-in, consent, authorization code + PKCE at the Worker -> a person's token the Worker accepts",
     `${login.status} ${confirm.status} ${step.url} ${codeToken.status} ${codeToken.text.slice(0, 200)}`,
+  );
+
+  // ---- the console (/console) from the Worker's static assets, signing in at the Worker
+  const shell = await call(base, 'GET', '/console/');
+  const script = /<script[^>]+src="(\/console\/assets\/[^"]+\.js)"/.exec(shell.text)?.[1];
+  check(
+    shell.status === 200 &&
+      shell.type.startsWith('text/html') &&
+      !!script &&
+      /script-src 'self'/.test(shell.headers['content-security-policy'] ?? '') &&
+      shell.headers['cache-control'] === 'no-cache',
+    "GET /console/ -> the console's page from the Worker's static assets, with the console's policy, no-cache",
+    `${shell.status} ${shell.type} ${script} ${shell.headers['content-security-policy']}`,
+  );
+  const bundle = script ? await fetch(`${base}${script}`, { signal: AbortSignal.timeout(30_000) }) : undefined;
+  const built = script ? readFileSync(join(ROOT, 'console/dist', script.slice('/console/'.length))) : Buffer.alloc(0);
+  const served = bundle ? Buffer.from(await bundle.arrayBuffer()) : Buffer.alloc(0);
+  check(
+    bundle?.status === 200 &&
+      bundle.headers.get('cache-control') === 'public, max-age=31536000, immutable' &&
+      (bundle.headers.get('content-type') ?? '').startsWith('text/javascript') &&
+      served.equals(built),
+    `GET ${script ?? '/console/assets/<script>'} -> the built file byte for byte, immutable for a year`,
+    `${bundle?.status} ${bundle?.headers.get('cache-control')} ${served.length} of ${built.length} bytes`,
+  );
+  const consoleVerifier = randomBytes(32).toString('base64url');
+  const consoleAuth = new URL(`${base}/oauth/authorize`);
+  for (const [k, v] of Object.entries({
+    client_id: 'fmar-console',
+    redirect_uri: `${base}/console/`,
+    response_type: 'code',
+    scope: 'openid offline_access assets:read',
+    state: 'console-state',
+    code_challenge: createHash('sha256').update(consoleVerifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }))
+    consoleAuth.searchParams.set(k, v);
+  // Grace is signed in already (the session cookie above): the console's client asks her consent, then returns a code.
+  step = await browser.follow(consoleAuth.href, base);
+  const consoleConsent = /\/interaction\/([^/"]+)\/confirm/.exec(await step.res.text())?.[1];
+  if (consoleConsent) {
+    const ok = await browser.form(`${base}/interaction/${consoleConsent}/confirm`, {});
+    step = await browser.follow(new URL(ok.headers.get('location') ?? '/', base).href, base);
+  }
+  const consoleCode = step.url.startsWith(`${base}/console/?`) ? new URL(step.url).searchParams.get('code') : null;
+  const consoleToken = await call(base, 'POST', '/oauth/token', {
+    form: {
+      grant_type: 'authorization_code',
+      code: consoleCode ?? '',
+      redirect_uri: `${base}/console/`,
+      client_id: 'fmar-console',
+      code_verifier: consoleVerifier,
+    },
+  });
+  const consoleLookup = consoleToken.json?.access_token
+    ? await call(base, 'GET', `/api/v1/assets?identifier=mpan:${MPAN}`, { token: consoleToken.json.access_token as string })
+    : undefined;
+  check(
+    !!consoleCode && consoleToken.status === 200 && typeof consoleToken.json.refresh_token === 'string' && consoleLookup?.status === 200,
+    "the console's client (fmar-console) signs in at the Worker and returns to the Worker's /console/: code, tokens, an API answer",
+    `${step.url} ${consoleToken.status} ${consoleToken.text.slice(0, 200)}`,
   );
 
   // ---- background work left for the Cron Trigger

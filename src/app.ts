@@ -110,7 +110,8 @@ export function buildApp(ports: Ports) {
   app.notFound((c) => problemResponse(new Problem('ROUTE-NOT-FOUND', routeNotFoundDetail(c.req.method, c.req.path))));
 
   app.get('/healthz', async (c) => {
-    // Healthy only once start-up is complete: a script that waits on /healthz then reads fresh credentials.
+    // Healthy only once start-up is complete (a script that waits on /healthz then reads fresh credentials), and not while stopping.
+    if (ports.stopping?.()) return c.json({ status: 'stopping', time: ports.clock.now().toISOString() }, 503);
     if (ports.ready && !ports.ready())
       return c.json({ status: 'starting', time: ports.clock.now().toISOString() }, 503, { 'retry-after': '1' });
     await ports.db.query('SELECT 1');
@@ -120,7 +121,8 @@ export function buildApp(ports: Ports) {
   // every migration this code knows is applied, signing keys are loaded and the background job loop runs.
   app.get('/readyz', async (c) => {
     const checks: Record<string, string> = {};
-    if (ports.ready && !ports.ready()) checks.startup = 'starting';
+    if (ports.stopping?.()) checks.shutdown = 'stopping';
+    else if (ports.ready && !ports.ready()) checks.startup = 'starting';
     try {
       const applied = new Set((await ports.db.query<{ version: string }>(`SELECT version FROM schema_migration`)).map((r) => r.version));
       checks.database = 'ok';
@@ -323,6 +325,8 @@ export interface Ports {
   metrics?: HubMetrics;
   /** False while the process is still starting (demo data, credentials): /healthz answers 503 until then. */
   ready?: () => boolean;
+  /** True once the process has begun to stop (SIGTERM): /healthz and /readyz answer 503 `stopping`. */
+  stopping?: () => boolean;
   /**
    * The local CLI channel of a hub on the embedded database (src/node/lock.ts): the secret in the data
    * folder's lock file authenticates `fmar` commands run beside the hub, as actor `cli`.

@@ -53,6 +53,8 @@ async function main() {
     console.error(`fmar: the console could not be built; /console serves what was built before: ${(e as Error).message}`);
   }
   let ready = false;
+  // Set on SIGTERM/SIGINT (below): /healthz and /readyz then say the hub is stopping.
+  let stopping = false;
   const db = await openDb(cfg);
   let node;
   // The background jobs start once the hub is up; a commit that wrote events wakes webhook delivery at once.
@@ -60,6 +62,7 @@ async function main() {
   try {
     node = await startNodeHub(cfg, db, {
       ready: () => ready,
+      stopping: () => stopping,
       localSecret: lock?.info.localSecret,
       events: { written: () => jobs?.wake('webhook-delivery') },
     });
@@ -185,7 +188,6 @@ async function main() {
 
   // Graceful shutdown (docs/operations.md, "Shutdown"): stop accepting, let requests in flight and
   // running jobs finish within FMAR_SHUTDOWN_GRACE_MS, give back job leases, seal, close the database.
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -13,6 +13,8 @@ export interface WorkerEnv {
   HYPERDRIVE?: { connectionString: string };
   /** Direct PostgreSQL URL (a secret), used when there is no Hyperdrive binding. */
   DATABASE_URL?: string;
+  /** Static Assets binding: the console's built files (console/dist). */
+  ASSETS?: unknown;
   [name: string]: unknown;
 }
 

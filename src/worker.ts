@@ -18,7 +18,7 @@ import { quietEventSink, systemClock } from './ports';
 import { registriesFromEnv } from './quality/registries';
 import { pgErrorCode, type Db, type Row, type Sql } from './storage/db';
 import { postgresDb } from './storage/postgres';
-import { workerPageAssets } from './worker-assets';
+import { workerConsoleFiles, workerPageAssets, type AssetsBinding } from './worker-assets';
 import { databaseUrl, misconfiguredResponse, workerConfig, workerSettings, type WorkerEnv } from './worker-config';
 
 /**
@@ -128,6 +128,8 @@ async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
     },
     publishedJwks: async () => keys.publicJwks(),
     pageAssets: workerPageAssets,
+    // The console (/console) from the Worker's static assets, when they are bound (wrangler.toml `[assets]`).
+    console: env.ASSETS ? workerConsoleFiles(env.ASSETS as AssetsBinding) : undefined,
     registries: registriesFromEnv(workerSettings(env)),
     // A JSON line per request through console.log, which Workers Logs reads as JSON (FMAR_LOG_LEVEL).
     log: jsonLogger(cfg.logLevel, (line) => console.log(line)),

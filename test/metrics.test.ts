@@ -116,4 +116,22 @@ describe('GET /readyz', () => {
       delete ports.stalledJobs;
     }
   });
+
+  it('says the hub is stopping once it has begun to stop (SIGTERM), on /healthz and /readyz', async () => {
+    const ports = hub.node.hub.ports;
+    ports.stopping = () => true;
+    try {
+      const health = await fetch(`${hub.base}/healthz`);
+      expect(health.status).toBe(503);
+      expect((await health.json()).status).toBe('stopping');
+      const ready = await fetch(`${hub.base}/readyz`);
+      expect(ready.status).toBe(503);
+      const body = await ready.json();
+      expect(body.status).toBe('not-ready');
+      expect(body.checks).toEqual({ shutdown: 'stopping', database: 'ok', migrations: 'ok', signingKeys: 'ok' });
+    } finally {
+      delete ports.stopping;
+    }
+    expect((await fetch(`${hub.base}/healthz`)).status).toBe(200);
+  });
 });

@@ -122,7 +122,8 @@ export async function signIn(organisation?: string): Promise<never> {
   const d = await discover();
   const verifier = random();
   const state = random(16);
-  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state }));
+  // The screen the person asked for (a deep link such as /console/#/assets/<id>): back there after sign-in.
+  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, hash: window.location.hash }));
   // Every API scope the provider knows: the consent step grants the person only what their role allows.
   const api = (d.scopes_supported ?? []).filter((s) => s.includes(':'));
   const url = new URL(d.authorization_endpoint);
@@ -154,13 +155,16 @@ export async function start(): Promise<'signed-in' | 'signed-out' | 'anonymous'>
   const code = params.get('code');
   const error = params.get('error');
   if (!code && !error) return tokens ? 'signed-in' : 'anonymous';
-  const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as { verifier: string; state: string } | null;
+  const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as { verifier: string; state: string; hash?: string } | null;
   sessionStorage.removeItem(PENDING);
   clean();
   if (error) throw new Error(`${error}: ${params.get('error_description') ?? ''}`);
   if (!pending || pending.state !== params.get('state'))
     throw new Error('The sign-in answer does not belong to this browser tab: sign in again.');
   await tokenRequest({ grant_type: 'authorization_code', code: code!, redirect_uri: redirectUri(), code_verifier: pending.verifier });
+  // Only a route of the console's own (#/…) is restored.
+  if (pending.hash && /^#\/[\w\-/.?=&%]*$/.test(pending.hash))
+    window.history.replaceState(null, '', `${window.location.pathname}${pending.hash}`);
   return 'signed-in';
 }
 

@@ -1,3 +1,5 @@
+import Group from '@mui/icons-material/Group';
+import Webhook from '@mui/icons-material/Webhook';
 import UploadFile from '@mui/icons-material/UploadFile';
 import History from '@mui/icons-material/History';
 import Hub from '@mui/icons-material/Hub';
@@ -47,7 +49,11 @@ function OrganisationSwitcher() {
       Organisation{' '}
       <select
         value={s.organisationId}
-        onChange={(e) => void signIn(e.target.value)}
+        onChange={(e) => {
+          // The chosen organisation opens at its dashboard: a screen of one organisation may not exist in the other.
+          window.history.replaceState(null, '', window.location.pathname);
+          void signIn(e.target.value);
+        }}
         style={{ fontSize: 14, padding: '2px 4px', marginLeft: 4, color: '#000', background: '#fff' }}
       >
         {s.organisations.map((o) => (
@@ -84,6 +90,10 @@ function ConsoleMenu() {
         <Menu.Item to="/cim" primaryText="CIM export and import" leftIcon={<Hub />} />
       ) : null}
       {permissions?.includes('audit:read') ? <Menu.Item to="/audit" primaryText="Audit trail" leftIcon={<History />} /> : null}
+      {['users:read', 'clients:read', 'delegations:read'].some((x) => permissions?.includes(x)) ? (
+        <Menu.Item to="/team" primaryText="Team and access" leftIcon={<Group />} />
+      ) : null}
+      {permissions?.includes('webhooks:read') ? <Menu.Item to="/webhooks" primaryText="Webhooks" leftIcon={<Webhook />} /> : null}
     </Menu>
   );
 }

@@ -8,6 +8,8 @@ import { BulkUpload } from './bulk';
 import { SwitchList, SwitchRequest } from './switches';
 import { AuditTrail, DisputeList, DisputeShow, OrganisationList } from './operator';
 import { CimPage, ProductList, QualificationList } from './network';
+import { TeamPage } from './team';
+import { WebhooksPage } from './webhooks';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -66,6 +68,10 @@ function Console() {
               {scopes.includes('assets:write') ? <Route path="/bulk" element={<BulkUpload />} /> : null}
               {scopes.includes('cim:export') || scopes.includes('cim:import') ? <Route path="/cim" element={<CimPage />} /> : null}
               {scopes.includes('audit:read') ? <Route path="/audit" element={<AuditTrail />} /> : null}
+              {['users:read', 'clients:read', 'delegations:read'].some((x) => scopes.includes(x)) ? (
+                <Route path="/team" element={<TeamPage />} />
+              ) : null}
+              {scopes.includes('webhooks:read') ? <Route path="/webhooks" element={<WebhooksPage />} /> : null}
             </CustomRoutes>,
           ];
         }}

@@ -41,10 +41,20 @@ export interface NodeHub {
 export async function startNodeHub(
   cfg: HubConfig,
   db: Db,
-  opts: { clock?: Clock; port?: number; host?: string; ready?: () => boolean; localSecret?: string; events?: EventSink; log?: Logger } = {},
+  opts: {
+    clock?: Clock;
+    port?: number;
+    host?: string;
+    ready?: () => boolean;
+    stopping?: () => boolean;
+    localSecret?: string;
+    events?: EventSink;
+    log?: Logger;
+  } = {},
 ): Promise<NodeHub> {
   const hub = await assemble(cfg, db, opts.clock ?? systemClock);
   if (opts.ready) hub.ports.ready = opts.ready;
+  if (opts.stopping) hub.ports.stopping = opts.stopping;
   if (opts.events) hub.ports.events = opts.events;
   if (opts.localSecret) hub.ports.localCli = localCli(opts.localSecret, hub, db);
   // A JSON line per request on standard output (FMAR_LOG_LEVEL; docs/operations.md, "Logs").

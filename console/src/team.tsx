@@ -1,0 +1,378 @@
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { Title, usePermissions } from 'react-admin';
+import {
+  Alert,
+  Box,
+  Button,
+  Card,
+  CardContent,
+  MenuItem,
+  Stack,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  TextField,
+  Typography,
+} from '@mui/material';
+import type { ApiClient } from '../../src/identity/clients';
+import type { Delegation } from '../../src/identity/delegations';
+import type { User } from '../../src/identity/users';
+import { api } from './api';
+import { useSession } from './session';
+
+/**
+ * Team and access (docs/console.md, "Team and access"): the organisation's people and invitations,
+ * its API clients and the delegations it gave or received, through the public API only
+ * (/organisations/{id}/users, /clients, /delegations). Each part shows with its read scope; the
+ * buttons that change something with its write scope, which only an ADMIN's role grants. A secret or
+ * an invitation link is shown once, as the API returns it, and is gone when the page is left.
+ */
+export function TeamPage() {
+  const { permissions } = usePermissions<string[]>();
+  const can = (scope: string) => !!permissions?.includes(scope);
+  const s = useSession();
+  const org = s?.organisationId;
+  if (!org) return null;
+  return (
+    <Box sx={{ p: 2 }}>
+      <Title title="Team and access" />
+      <Stack spacing={3}>
+        {can('users:read') ? <People org={org} write={can('users:write')} self={{ sub: s?.sub, email: s?.email }} /> : null}
+        {can('clients:read') ? <Clients write={can('clients:write')} /> : null}
+        {can('delegations:read') ? <Delegations org={org} write={can('delegations:write')} /> : null}
+      </Stack>
+    </Box>
+  );
+}
+
+/** A list read from the API, reloaded after each change; its error shown in place. */
+function useList<T>(path: string) {
+  const [items, setItems] = useState<T[]>();
+  const [error, setError] = useState<string>();
+  const reload = useCallback(() => {
+    api<{ items: T[] }>(path).then(
+      (r) => {
+        setItems(r.items);
+        setError(undefined);
+      },
+      (e: Error) => setError(e.message),
+    );
+  }, [path]);
+  useEffect(reload, [reload]);
+  return { items, error, reload };
+}
+
+function Section(props: { title: string; children: ReactNode }) {
+  return (
+    <Card component="section" aria-label={props.title}>
+      <CardContent>
+        <Typography variant="h5" component="h2" gutterBottom>
+          {props.title}
+        </Typography>
+        {props.children}
+      </CardContent>
+    </Card>
+  );
+}
+
+/** What the API answered to a change: a problem (its rule code and detail) or what was done. */
+type Outcome = { severity: 'success' | 'error'; text: string; secret?: { label: string; value: string } };
+
+function OutcomeAlert({ outcome }: { outcome?: Outcome }) {
+  if (!outcome) return null;
+  return (
+    <Alert severity={outcome.severity} role={outcome.severity === 'error' ? 'alert' : 'status'} sx={{ my: 1 }}>
+      {outcome.text}
+      {outcome.secret ? (
+        <Box sx={{ mt: 1 }}>
+          <Typography variant="body2">{outcome.secret.label} (shown once: copy it now)</Typography>
+          <Box component="code" data-testid="shown-once" sx={{ display: 'block', wordBreak: 'break-all', fontSize: 14, mt: 0.5 }}>
+            {outcome.secret.value}
+          </Box>
+        </Box>
+      ) : null}
+    </Alert>
+  );
+}
+
+const run = async (set: (o: Outcome) => void, action: () => Promise<Outcome>) => {
+  try {
+    set(await action());
+  } catch (e) {
+    set({ severity: 'error', text: (e as Error).message });
+  }
+};
+
+function People({ org, write, self }: { org: string; write: boolean; self: { sub?: string; email?: string } }) {
+  const { items, error, reload } = useList<User>(`/organisations/${encodeURIComponent(org)}/users`);
+  const [outcome, setOutcome] = useState<Outcome>();
+  const [form, setForm] = useState({ email: '', name: '', userRole: 'MEMBER' });
+  const invite = (e: FormEvent) => {
+    e.preventDefault();
+    void run(setOutcome, async () => {
+      const u = await api<User>(`/organisations/${encodeURIComponent(org)}/users`, { method: 'POST', body: JSON.stringify(form) });
+      setForm({ email: '', name: '', userRole: 'MEMBER' });
+      reload();
+      return {
+        severity: 'success',
+        text: `${u.name} is invited as ${u.userRole}. Send them this link; it expires ${new Date(u.invitation!.expiresAt).toLocaleString('en-GB')}.`,
+        secret: { label: 'Invitation link', value: u.invitation!.url },
+      };
+    });
+  };
+  const deactivate = (u: User) =>
+    run(setOutcome, async () => {
+      await api(`/organisations/${encodeURIComponent(org)}/users/${encodeURIComponent(u.id)}/deactivate`, { method: 'POST' });
+      reload();
+      return { severity: 'success', text: `${u.name} is deactivated: sign-in refused, sessions ended.` };
+    });
+  return (
+    <Section title="People">
+      {error ? <Alert severity="error">{error}</Alert> : null}
+      <Table size="small" aria-label="People of the organisation">
+        <TableHead>
+          <TableRow>
+            <TableCell>Name</TableCell>
+            <TableCell>Email</TableCell>
+            <TableCell>Role</TableCell>
+            <TableCell>Status</TableCell>
+            {write ? <TableCell>Action</TableCell> : null}
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {(items ?? []).map((u) => (
+            <TableRow key={u.id}>
+              <TableCell>{u.name}</TableCell>
+              <TableCell>{u.email}</TableCell>
+              <TableCell>{u.userRole}</TableCell>
+              <TableCell>{u.status}</TableCell>
+              {write ? (
+                <TableCell>
+                  {/* Not oneself: a person who deactivated themselves could not sign in to undo it. */}
+                  {u.status !== 'DEACTIVATED' && u.id !== self.sub && u.email !== self.email ? (
+                    <Button size="small" color="error" onClick={() => void deactivate(u)} aria-label={`Deactivate ${u.name}`}>
+                      Deactivate
+                    </Button>
+                  ) : null}
+                </TableCell>
+              ) : null}
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+      <OutcomeAlert outcome={outcome} />
+      {write ? (
+        <Box component="form" onSubmit={invite} sx={{ mt: 2 }} aria-label="Invite a person">
+          <Typography variant="h6" component="h3">
+            Invite a person
+          </Typography>
+          <Stack direction={{ xs: 'column', sm: 'row' }} spacing={1} sx={{ mt: 1 }}>
+            <TextField
+              label="Email"
+              type="email"
+              required
+              size="small"
+              value={form.email}
+              onChange={(e) => setForm({ ...form, email: e.target.value })}
+            />
+            <TextField label="Name" required size="small" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+            <TextField
+              select
+              label="Role"
+              size="small"
+              value={form.userRole}
+              onChange={(e) => setForm({ ...form, userRole: e.target.value })}
+              sx={{ minWidth: 140 }}
+            >
+              {['ADMIN', 'MEMBER', 'VIEWER'].map((r) => (
+                <MenuItem key={r} value={r}>
+                  {r}
+                </MenuItem>
+              ))}
+            </TextField>
+            <Button type="submit" variant="contained">
+              Invite
+            </Button>
+          </Stack>
+        </Box>
+      ) : null}
+    </Section>
+  );
+}
+
+function Clients({ write }: { write: boolean }) {
+  const { items, error, reload } = useList<ApiClient>('/clients');
+  const [outcome, setOutcome] = useState<Outcome>();
+  const [name, setName] = useState('');
+  const [confirming, setConfirming] = useState<string>();
+  const register = (e: FormEvent) => {
+    e.preventDefault();
+    void run(setOutcome, async () => {
+      const c = await api<ApiClient>('/clients', {
+        method: 'POST',
+        body: JSON.stringify({ name, kind: 'machine', authMethod: 'client_secret_basic' }),
+      });
+      setName('');
+      reload();
+      return {
+        severity: 'success',
+        text: `Client ${c.name} is registered as ${c.clientId}. Its secret is held only as a hash: keep it in your secret store.`,
+        secret: { label: 'Client secret', value: c.clientSecret! },
+      };
+    });
+  };
+  const rotate = (c: ApiClient) =>
+    run(setOutcome, async () => {
+      const r = await api<ApiClient>(`/clients/${encodeURIComponent(c.clientId)}/rotate`, { method: 'POST' });
+      reload();
+      return r.clientSecret
+        ? {
+            severity: 'success',
+            text: `A new secret for ${c.name}; the old one stopped working.`,
+            secret: { label: 'Client secret', value: r.clientSecret },
+          }
+        : { severity: 'success', text: `${c.name} is rotated.` };
+    });
+  const revoke = (c: ApiClient) =>
+    run(setOutcome, async () => {
+      setConfirming(undefined);
+      await api(`/clients/${encodeURIComponent(c.clientId)}`, { method: 'DELETE' });
+      reload();
+      return { severity: 'success', text: `${c.name} is revoked: no new tokens, and its current tokens are refused.` };
+    });
+  return (
+    <Section title="API clients">
+      {error ? <Alert severity="error">{error}</Alert> : null}
+      <Table size="small" aria-label="API clients of the organisation">
+        <TableHead>
+          <TableRow>
+            <TableCell>Name</TableCell>
+            <TableCell>Client ID</TableCell>
+            <TableCell>Authentication</TableCell>
+            <TableCell>Status</TableCell>
+            <TableCell>Credential expires</TableCell>
+            {write ? <TableCell>Action</TableCell> : null}
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {(items ?? []).map((c) => (
+            <TableRow key={c.clientId}>
+              <TableCell>{c.name}</TableCell>
+              <TableCell>
+                <code>{c.clientId}</code>
+              </TableCell>
+              <TableCell>{c.authMethod}</TableCell>
+              <TableCell>{c.status}</TableCell>
+              <TableCell>{c.credentialExpiresAt ? new Date(c.credentialExpiresAt).toLocaleDateString('en-GB') : '—'}</TableCell>
+              {write ? (
+                <TableCell>
+                  {c.status === 'ACTIVE' && c.authMethod.startsWith('client_secret') ? (
+                    <Button size="small" onClick={() => void rotate(c)} aria-label={`Rotate the secret of ${c.name}`}>
+                      Rotate secret
+                    </Button>
+                  ) : null}
+                  {c.status === 'ACTIVE' ? (
+                    confirming === c.clientId ? (
+                      <Button
+                        size="small"
+                        color="error"
+                        variant="contained"
+                        onClick={() => void revoke(c)}
+                        aria-label={`Confirm: revoke ${c.name}`}
+                      >
+                        Confirm revoke
+                      </Button>
+                    ) : (
+                      <Button size="small" color="error" onClick={() => setConfirming(c.clientId)} aria-label={`Revoke ${c.name}`}>
+                        Revoke
+                      </Button>
+                    )
+                  ) : null}
+                </TableCell>
+              ) : null}
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+      <OutcomeAlert outcome={outcome} />
+      {write ? (
+        <Box component="form" onSubmit={register} sx={{ mt: 2 }} aria-label="Register an API client">
+          <Typography variant="h6" component="h3">
+            Register an API client
+          </Typography>
+          <Typography variant="body2" sx={{ my: 1 }}>
+            A client with a secret (client_secret_basic). For a client that signs with its own key (private_key_jwt, recommended), register
+            it through the API with its public keys.
+          </Typography>
+          <Stack direction={{ xs: 'column', sm: 'row' }} spacing={1}>
+            <TextField label="Client name" required size="small" value={name} onChange={(e) => setName(e.target.value)} />
+            <Button type="submit" variant="contained">
+              Register
+            </Button>
+          </Stack>
+        </Box>
+      ) : null}
+    </Section>
+  );
+}
+
+function Delegations({ org, write }: { org: string; write: boolean }) {
+  const { items, error, reload } = useList<Delegation>('/delegations');
+  const [outcome, setOutcome] = useState<Outcome>();
+  const revoke = (d: Delegation) =>
+    run(setOutcome, async () => {
+      await api(`/delegations/${encodeURIComponent(d.id)}/revoke`, { method: 'POST', body: JSON.stringify({}) });
+      reload();
+      return { severity: 'success', text: `The delegation to ${d.delegateId} is revoked: tokens issued under it are refused.` };
+    });
+  return (
+    <Section title="Delegations">
+      {error ? <Alert severity="error">{error}</Alert> : null}
+      {items && items.length === 0 ? <Typography>The organisation has given and received no delegations.</Typography> : null}
+      {items && items.length > 0 ? (
+        <Table size="small" aria-label="Delegations given or received">
+          <TableHead>
+            <TableRow>
+              <TableCell>Direction</TableCell>
+              <TableCell>Other party</TableCell>
+              <TableCell>Scopes</TableCell>
+              <TableCell>Valid</TableCell>
+              <TableCell>Status</TableCell>
+              {write ? <TableCell>Action</TableCell> : null}
+            </TableRow>
+          </TableHead>
+          <TableBody>
+            {items.map((d) => (
+              <TableRow key={d.id}>
+                <TableCell>{d.delegatorId === org ? 'given' : 'received'}</TableCell>
+                <TableCell>{d.delegatorId === org ? d.delegateId : d.delegatorId}</TableCell>
+                <TableCell>{d.scopes.join(', ')}</TableCell>
+                <TableCell>
+                  {new Date(d.validFrom).toLocaleDateString('en-GB')} – {new Date(d.validTo).toLocaleDateString('en-GB')}
+                </TableCell>
+                <TableCell>{d.status}</TableCell>
+                {write ? (
+                  <TableCell>
+                    {d.status === 'ACTIVE' && d.delegatorId === org ? (
+                      <Button
+                        size="small"
+                        color="error"
+                        onClick={() => void revoke(d)}
+                        aria-label={`Revoke the delegation to ${d.delegateId}`}
+                      >
+                        Revoke
+                      </Button>
+                    ) : null}
+                  </TableCell>
+                ) : null}
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      ) : null}
+      <OutcomeAlert outcome={outcome} />
+    </Section>
+  );
+}
