@@ -21,8 +21,6 @@ import { registriesFromEnv } from './quality/registries';
 import { pgErrorCode, type Db, type Row, type Sql } from './storage/db';
 import { postgresDb } from './storage/postgres';
 import { workerConsoleFiles, workerPageAssets, type AssetsBinding } from './worker-assets';
-import { consumerPorts } from './consumers/ports';
-import { DEMO_HOUSEHOLDS } from './demo/households';
 import { databaseUrl, misconfiguredResponse, workerConfig, workerSettings, type WorkerEnv } from './worker-config';
 
 /**

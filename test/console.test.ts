@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
+import type { Switch } from '../src/switching/switches';
 import { systemPrincipal } from '../src/access/principal';
 import type { OrganisationRole } from '../src/access/roles';
 import { loadConfig } from '../src/config';
@@ -404,6 +405,17 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     ]);
     const after = (await call('operator', 'GET', `/assets/${battery.id}`)).json;
     expect([after.version, after.ratedCapacityKw]).toEqual([before.version + 1, 6]);
+    // The asset's page compares the two versions.
+    await page.evaluate((id) => {
+      window.location.hash = `#/assets/${id}/show`;
+    }, battery.id);
+    const diff = page.getByRole('table', { name: `Changes from version ${before.version} to version ${before.version + 1}` });
+    await diff.waitFor({ timeout: 30_000 });
+    expect((await diff.locator('tbody tr').allInnerTexts()).map((r) => r.split('\t'))).toEqual([
+      ['ratedCapacityKw', String(before.ratedCapacityKw), '6'],
+    ]);
+    await accessible(page, "an asset's page with two versions compared");
+    if (shots) await page.screenshot({ path: `${shots}/console-asset-diff.png`, fullPage: true });
 
     // The audit trail: the asset's records, then the chain verified.
     await page.getByRole('menuitem', { name: 'Audit trail' }).click();
@@ -619,6 +631,24 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     expect(sw.status).toBe('PENDING');
     await accessible(page, 'switches');
     if (shots) await page.screenshot({ path: `${shots}/console-switches.png` });
+
+    // Request a switch: the demo FSP gains another FSP's battery with the consumer's consent, pasted into the form.
+    const theirs = await call('fsp-b', 'POST', '/assets', batteryInput(960));
+    expect(theirs.status).toBe(201);
+    const given = await node.hub.ports.consentSimulator!.issueConsent({ mpan: theirs.json.importMpan, fsp: DEMO['fsp-a'] });
+    await page.getByRole('link', { name: 'Request a switch' }).click();
+    await page.getByLabel(/^Asset \(FMAR ID or scheme:value/).fill(`mpan:${theirs.json.importMpan}`);
+    await page.getByLabel(/^Consent token/).fill(given.token);
+    await page.getByRole('button', { name: 'Request', exact: true }).click();
+    const requestedShown = page.getByRole('status').filter({ hasText: /^Switch [0-9A-Z]{26} requested: / });
+    await requestedShown.waitFor({ timeout: 30_000 });
+    await accessible(page, 'request a switch');
+    if (shots) await page.screenshot({ path: `${shots}/console-switch-request.png` });
+    const mine = ((await call('fsp-a', 'GET', '/switches')).json.items as Switch[]).filter((x) => x.assetId === theirs.json.id);
+    expect(mine.map((x) => [x.gainingFspId, x.losingFspId, x.status])).toEqual([[DEMO['fsp-a'], DEMO['fsp-b'], 'PENDING']]);
+    await expect(requestedShown.textContent()).resolves.toBe(
+      `Switch ${mine[0].id} requested: pending, asset ${theirs.json.id}, effective ${mine[0].effectiveDate}. Back to the switches`,
+    );
 
     expect(outside).toEqual([]);
     // The refused save is a 422 the browser logs as a failed request and React-Admin logs as its error; nothing else may

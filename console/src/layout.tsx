@@ -49,7 +49,11 @@ function OrganisationSwitcher() {
       Organisation{' '}
       <select
         value={s.organisationId}
-        onChange={(e) => void signIn(e.target.value)}
+        onChange={(e) => {
+          // The chosen organisation opens at its dashboard: a screen of one organisation may not exist in the other.
+          window.history.replaceState(null, '', window.location.pathname);
+          void signIn(e.target.value);
+        }}
         style={{ fontSize: 14, padding: '2px 4px', marginLeft: 4, color: '#000', background: '#fff' }}
       >
         {s.organisations.map((o) => (

@@ -5,11 +5,11 @@ import { Route } from 'react-router-dom';
 import { AssetCreate, AssetList, AssetShow } from './assets';
 import { signIn, start } from './auth';
 import { BulkUpload } from './bulk';
-import { SwitchList } from './switches';
-import { TeamPage } from './team';
-import { WebhooksPage } from './webhooks';
+import { SwitchList, SwitchRequest } from './switches';
 import { AuditTrail, DisputeList, DisputeShow, OrganisationList } from './operator';
 import { CimPage, ProductList, QualificationList } from './network';
+import { TeamPage } from './team';
+import { WebhooksPage } from './webhooks';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -48,7 +48,14 @@ function Console() {
                 recordRepresentation="name"
               />
             ) : null,
-            scopes.includes('switches:read') ? <Resource key="switches" name="switches" list={SwitchList} /> : null,
+            scopes.includes('switches:read') ? (
+              <Resource
+                key="switches"
+                name="switches"
+                list={SwitchList}
+                create={scopes.includes('switches:write') ? SwitchRequest : undefined}
+              />
+            ) : null,
             overseer && scopes.includes('organisations:read') ? (
               <Resource key="organisations" name="organisations" list={OrganisationList} recordRepresentation="legalName" />
             ) : null,

@@ -1,5 +1,20 @@
-import { Datagrid, DateField, FunctionField, List, SelectInput, TextField } from 'react-admin';
+import { useState } from 'react';
+import {
+  CreateButton,
+  Datagrid,
+  DateField,
+  FunctionField,
+  List,
+  SelectInput,
+  TextField,
+  Title,
+  TopToolbar,
+  useCreatePath,
+} from 'react-admin';
+import { Link } from 'react-router-dom';
+import { Alert, Box, Button, Card, CardContent, TextField as MuiTextField, Typography } from '@mui/material';
 import type { Switch } from '../../src/switching/switches';
+import { api } from './api';
 import { useSession } from './session';
 
 const STATUSES = ['REQUESTED', 'PENDING', 'EFFECTIVE', 'REJECTED', 'CANCELLED', 'WITHDRAWN', 'FAILED'].map((s) => ({
@@ -11,7 +26,14 @@ const STATUSES = ['REQUESTED', 'PENDING', 'EFFECTIVE', 'REJECTED', 'CANCELLED', 
 export function SwitchList() {
   const s = useSession();
   return (
-    <List title="Switches" filters={[<SelectInput key="status" source="status" choices={STATUSES} alwaysOn />]} perPage={25} empty={false}>
+    <List
+      title="Switches"
+      filters={[<SelectInput key="status" source="status" choices={STATUSES} alwaysOn />]}
+      perPage={25}
+      empty={false}
+      exporter={false}
+      actions={<TopToolbar>{s?.can('switches:write') ? <CreateButton label="Request a switch" /> : null}</TopToolbar>}
+    >
       <Datagrid bulkActionButtons={false} rowClick={false}>
         <FunctionField
           label="Direction"
@@ -25,5 +47,95 @@ export function SwitchList() {
         <DateField source="requestedAt" label="Requested" showTime locales="en-GB" sortable={false} />
       </Datagrid>
     </List>
+  );
+}
+
+/**
+ * The gaining FSP asks for an asset with the consumer's consent (POST /api/v1/switches, with an
+ * Idempotency-Key): the asset by any identifier, the consent token as the Consumer Consent Service
+ * gave it, optionally the day it takes effect. A refusal shows its rule code and message.
+ */
+export function SwitchRequest() {
+  const createPath = useCreatePath();
+  const [asset, setAsset] = useState('');
+  const [consent, setConsent] = useState('');
+  const [effectiveDate, setEffectiveDate] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<Switch>();
+  const [error, setError] = useState<string>();
+  // One key per filled-in request: sending it again (a lost answer) cannot ask twice.
+  const [key, setKey] = useState(() => crypto.randomUUID());
+  const submit = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const sw = await api<Switch>('/switches', {
+        method: 'POST',
+        headers: { 'idempotency-key': key },
+        body: JSON.stringify({ asset: asset.trim(), consent: consent.trim(), ...(effectiveDate ? { effectiveDate } : {}) }),
+      });
+      setDone(sw);
+      setKey(crypto.randomUUID());
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card>
+      <Title title="Request a switch" />
+      <CardContent>
+        <Typography variant="h5" component="h1" gutterBottom>
+          Request a switch
+        </Typography>
+        <Typography gutterBottom>
+          The consumer&apos;s consent names the meter and your organisation; the register checks it before it says anything about the asset.
+        </Typography>
+        <Box component="form" aria-label="Request a switch" onSubmit={(e) => (e.preventDefault(), void submit())} sx={{ maxWidth: 720 }}>
+          <MuiTextField
+            label="Asset (FMAR ID or scheme:value, e.g. mpan:1312345678907)"
+            value={asset}
+            onChange={(e) => setAsset(e.target.value)}
+            required
+            fullWidth
+            margin="dense"
+          />
+          <MuiTextField
+            label="Consent token"
+            value={consent}
+            onChange={(e) => setConsent(e.target.value)}
+            required
+            fullWidth
+            multiline
+            minRows={3}
+            margin="dense"
+            slotProps={{ htmlInput: { style: { fontFamily: 'monospace', wordBreak: 'break-all' } } }}
+          />
+          <MuiTextField
+            label="Effective date (YYYY-MM-DD, optional)"
+            value={effectiveDate}
+            onChange={(e) => setEffectiveDate(e.target.value)}
+            margin="dense"
+          />
+          {error ? (
+            <Alert severity="error" sx={{ my: 1 }}>
+              {error}
+            </Alert>
+          ) : null}
+          <Box sx={{ mt: 1 }}>
+            <Button type="submit" variant="contained" disabled={busy || !asset.trim() || !consent.trim()}>
+              Request
+            </Button>
+          </Box>
+        </Box>
+        {done ? (
+          <Alert severity="success" role="status" sx={{ mt: 2 }}>
+            Switch {done.id} requested: {done.status.toLowerCase()}, asset {done.assetId}, effective {done.effectiveDate}.{' '}
+            <Link to={createPath({ resource: 'switches', type: 'list' })}>Back to the switches</Link>
+          </Alert>
+        ) : null}
+      </CardContent>
+    </Card>
   );
 }
