@@ -446,14 +446,17 @@ export const CONSOLE_CLIENT_ID = 'fmar-console';
 
 /**
  * Point the console's client at this hub: its redirect URI (and where sign-out returns) is
- * `<FMAR_BASE_URL>/console/`, its scopes every scope of the permission matrix (a person is granted
+ * `<FMAR_BASE_URL>/console/`, its scopes every scope of the permission matrix but the households' (a person is granted
  * only what their organisation and user role allow). Run at each start of a hub with the provider;
  * the row changes only when the base URL or the matrix did. Configuration from the environment, not
  * anyone's change of a record: no version, audit or event.
  */
 export async function ensureConsoleClient(db: Sql, baseUrl: string): Promise<void> {
   const redirectUris = [`${baseUrl.replace(/\/+$/, '')}/console/`];
-  const api = [...new Set((Object.values(PERMISSIONS) as { scope: string }[]).map((p) => p.scope))].sort();
+  // A household's scopes are no client's (docs/consumers.md): the provider would refuse a client holding them.
+  const api = [
+    ...new Set((Object.values(PERMISSIONS) as { scope: string; consumer?: true }[]).filter((p) => !p.consumer).map((p) => p.scope)),
+  ].sort();
   const scopes = ['openid', 'offline_access', 'email', 'profile', ...api];
   await db.query(
     `UPDATE api_client SET redirect_uris = $2::text[], scopes = $3::text[]
