@@ -650,6 +650,14 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
       `Switch ${mine[0].id} requested: pending, asset ${theirs.json.id}, effective ${mine[0].effectiveDate}. Back to the switches`,
     );
 
+    // Withdraw it from the list, after a confirmation: the API then holds it WITHDRAWN; the switch going out offers no button.
+    await page.getByRole('menuitem', { name: 'Switches' }).click();
+    await page.getByRole('button', { name: `Withdraw the switch of asset ${theirs.json.id}` }).click();
+    await page.getByRole('button', { name: `Confirm: withdraw the switch of asset ${theirs.json.id}` }).click();
+    await page.getByText(`The switch of asset ${theirs.json.id} is withdrawn.`).waitFor({ timeout: 30_000 });
+    expect(((await call('fsp-a', 'GET', `/switches/${mine[0].id}`)).json as Switch).status).toBe('WITHDRAWN');
+    expect(await page.getByRole('button', { name: `Withdraw the switch of asset ${sw.assetId}` }).count()).toBe(0);
+
     expect(outside).toEqual([]);
     // The refused save is a 422 the browser logs as a failed request and React-Admin logs as its error; nothing else may
     // fail (CSP refusals are console errors).

@@ -10,6 +10,8 @@ import {
   Title,
   TopToolbar,
   useCreatePath,
+  useNotify,
+  useRefresh,
 } from 'react-admin';
 import { Link } from 'react-router-dom';
 import { Alert, Box, Button, Card, CardContent, TextField as MuiTextField, Typography } from '@mui/material';
@@ -45,8 +47,53 @@ export function SwitchList() {
         <TextField source="losingFspId" label="Losing FSP" sortable={false} />
         <TextField source="gainingFspId" label="Gaining FSP" sortable={false} />
         <DateField source="requestedAt" label="Requested" showTime locales="en-GB" sortable={false} />
+        {s?.can('switches:write') ? <FunctionField label="Action" render={(r: Switch) => <EndSwitch record={r} />} /> : null}
       </Datagrid>
     </List>
+  );
+}
+
+const OPEN = ['REQUESTED', 'PENDING'];
+
+/**
+ * Ending an open switch, after a confirmation: the gaining FSP withdraws its own request
+ * (POST /switches/{id}/withdraw); the operator cancels any (POST /switches/{id}/cancel). The API's
+ * refusal (for example a switch that took effect meanwhile) is shown as its rule code and message.
+ */
+function EndSwitch({ record }: { record: Switch }) {
+  const s = useSession();
+  const refresh = useRefresh();
+  const notify = useNotify();
+  const [confirming, setConfirming] = useState(false);
+  if (!OPEN.includes(record.status)) return null;
+  const operator = !!s?.organisation?.roles.includes('MARKET_FACILITATOR');
+  const verb = record.gainingFspId === s?.organisationId ? 'withdraw' : operator ? 'cancel' : undefined;
+  if (!verb) return null;
+  const label = verb === 'withdraw' ? 'Withdraw' : 'Cancel';
+  const end = async () => {
+    setConfirming(false);
+    try {
+      await api(`/switches/${encodeURIComponent(record.id)}/${verb}`, { method: 'POST' });
+      notify(`The switch of asset ${record.assetId} is ${verb === 'withdraw' ? 'withdrawn' : 'cancelled'}.`, { type: 'success' });
+    } catch (e) {
+      notify((e as Error).message, { type: 'error' });
+    }
+    refresh();
+  };
+  return confirming ? (
+    <Button
+      size="small"
+      color="error"
+      variant="contained"
+      onClick={() => void end()}
+      aria-label={`Confirm: ${verb} the switch of asset ${record.assetId}`}
+    >
+      Confirm {verb}
+    </Button>
+  ) : (
+    <Button size="small" color="error" onClick={() => setConfirming(true)} aria-label={`${label} the switch of asset ${record.assetId}`}>
+      {label}
+    </Button>
   );
 }
 

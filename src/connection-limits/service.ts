@@ -173,7 +173,7 @@ export async function recordLimit(ctx: Ctx, actor: Principal, raw: unknown): Pro
           shape.firmness,
           shape.validFrom,
           shape.validTo,
-          shape.profile === null ? null : JSON.stringify(shape.profile),
+          shape.profile, // an object: both database adapters send it as JSON once (a string would be encoded twice on postgres.js)
           shape.schemeReference,
           at,
           recordedBy(actor),
@@ -247,7 +247,7 @@ export async function updateLimit(ctx: Ctx, actor: Principal, id: string, raw: u
               next.firmness,
               next.validFrom,
               next.validTo,
-              next.profile === null ? null : JSON.stringify(next.profile),
+              next.profile,
               next.schemeReference,
             ],
           };
