@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { Title, usePermissions } from 'react-admin';
 import {
   Alert,
@@ -20,6 +20,7 @@ import type { ApiClient } from '../../src/identity/clients';
 import type { Delegation } from '../../src/identity/delegations';
 import type { User } from '../../src/identity/users';
 import { api } from './api';
+import { OutcomeAlert, run, useList, type Outcome } from './outcome';
 import { useSession } from './session';
 
 /**
@@ -47,23 +48,6 @@ export function TeamPage() {
   );
 }
 
-/** A list read from the API, reloaded after each change; its error shown in place. */
-function useList<T>(path: string) {
-  const [items, setItems] = useState<T[]>();
-  const [error, setError] = useState<string>();
-  const reload = useCallback(() => {
-    api<{ items: T[] }>(path).then(
-      (r) => {
-        setItems(r.items);
-        setError(undefined);
-      },
-      (e: Error) => setError(e.message),
-    );
-  }, [path]);
-  useEffect(reload, [reload]);
-  return { items, error, reload };
-}
-
 function Section(props: { title: string; children: ReactNode }) {
   return (
     <Card component="section" aria-label={props.title}>
@@ -76,34 +60,6 @@ function Section(props: { title: string; children: ReactNode }) {
     </Card>
   );
 }
-
-/** What the API answered to a change: a problem (its rule code and detail) or what was done. */
-type Outcome = { severity: 'success' | 'error'; text: string; secret?: { label: string; value: string } };
-
-function OutcomeAlert({ outcome }: { outcome?: Outcome }) {
-  if (!outcome) return null;
-  return (
-    <Alert severity={outcome.severity} role={outcome.severity === 'error' ? 'alert' : 'status'} sx={{ my: 1 }}>
-      {outcome.text}
-      {outcome.secret ? (
-        <Box sx={{ mt: 1 }}>
-          <Typography variant="body2">{outcome.secret.label} (shown once: copy it now)</Typography>
-          <Box component="code" data-testid="shown-once" sx={{ display: 'block', wordBreak: 'break-all', fontSize: 14, mt: 0.5 }}>
-            {outcome.secret.value}
-          </Box>
-        </Box>
-      ) : null}
-    </Alert>
-  );
-}
-
-const run = async (set: (o: Outcome) => void, action: () => Promise<Outcome>) => {
-  try {
-    set(await action());
-  } catch (e) {
-    set({ severity: 'error', text: (e as Error).message });
-  }
-};
 
 function People({ org, write, self }: { org: string; write: boolean; self: { sub?: string; email?: string } }) {
   const { items, error, reload } = useList<User>(`/organisations/${encodeURIComponent(org)}/users`);

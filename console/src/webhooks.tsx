@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Title, usePermissions } from 'react-admin';
 import {
   Alert,
@@ -17,8 +17,7 @@ import {
 } from '@mui/material';
 import type { WebhookDelivery, WebhookSubscription } from '../../src/webhooks/subscriptions';
 import { api } from './api';
-
-type Outcome = { severity: 'success' | 'error'; text: string; secret?: string };
+import { OutcomeAlert, run, useList, type Outcome } from './outcome';
 
 /**
  * Webhooks (docs/console.md, "Webhooks"): the organisation's subscriptions with their pending
@@ -29,34 +28,18 @@ type Outcome = { severity: 'success' | 'error'; text: string; secret?: string };
 export function WebhooksPage() {
   const { permissions } = usePermissions<string[]>();
   const write = !!permissions?.includes('webhooks:write');
-  const [items, setItems] = useState<WebhookSubscription[]>();
-  const [error, setError] = useState<string>();
+  const { items, error, reload } = useList<WebhookSubscription>('/webhooks');
   const [outcome, setOutcome] = useState<Outcome>();
   const [dead, setDead] = useState<{ id: string; items: WebhookDelivery[] }>();
   const [form, setForm] = useState({ url: '', eventTypes: '*' });
 
-  const reload = useCallback(() => {
-    api<{ items: WebhookSubscription[] }>('/webhooks').then(
-      (r) => {
-        setItems(r.items);
-        setError(undefined);
-      },
-      (e: Error) => setError(e.message),
-    );
-  }, []);
-  useEffect(reload, [reload]);
-
-  const run = async (action: () => Promise<Outcome>) => {
-    try {
-      setOutcome(await action());
-    } catch (e) {
-      setOutcome({ severity: 'error', text: (e as Error).message });
-    }
+  const change = async (action: () => Promise<Outcome>) => {
+    await run(setOutcome, action);
     reload();
   };
   const subscribe = (e: FormEvent) => {
     e.preventDefault();
-    void run(async () => {
+    void change(async () => {
       const eventTypes = form.eventTypes
         .split(',')
         .map((t) => t.trim())
@@ -69,12 +52,12 @@ export function WebhooksPage() {
       return {
         severity: 'success',
         text: `${w.url} is subscribed to ${w.eventTypes.join(', ')}. Verify each delivery's signature with this secret.`,
-        secret: w.secret,
+        secret: w.secret ? { label: 'Signing secret', value: w.secret } : undefined,
       };
     });
   };
   const toggle = (w: WebhookSubscription) =>
-    run(async () => {
+    change(async () => {
       await api(`/webhooks/${encodeURIComponent(w.id)}`, {
         method: 'PATCH',
         headers: { 'if-match': `"${w.version}"` },
@@ -91,7 +74,7 @@ export function WebhooksPage() {
     }
   };
   const replay = (w: WebhookSubscription) =>
-    run(async () => {
+    change(async () => {
       await api(`/webhooks/${encodeURIComponent(w.id)}/deliveries/replay`, { method: 'POST' });
       setDead(undefined);
       return { severity: 'success', text: `The dead letters of ${w.url} are due again.` };
@@ -146,19 +129,7 @@ export function WebhooksPage() {
               </TableBody>
             </Table>
           ) : null}
-          {outcome ? (
-            <Alert severity={outcome.severity} role={outcome.severity === 'error' ? 'alert' : 'status'} sx={{ my: 1 }}>
-              {outcome.text}
-              {outcome.secret ? (
-                <Box sx={{ mt: 1 }}>
-                  <Typography variant="body2">Signing secret (shown once: copy it now)</Typography>
-                  <Box component="code" data-testid="shown-once" sx={{ display: 'block', wordBreak: 'break-all', fontSize: 14 }}>
-                    {outcome.secret}
-                  </Box>
-                </Box>
-              ) : null}
-            </Alert>
-          ) : null}
+          <OutcomeAlert outcome={outcome} />
         </CardContent>
       </Card>
 
