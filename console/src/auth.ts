@@ -4,11 +4,20 @@
  * in storage); the access token (5 minutes) is refreshed with the rotated refresh token before it
  * expires. Only the PKCE verifier and state cross the redirect, in sessionStorage, and are removed
  * when the code comes back.
+ *
+ * A household signs in through the consumer consent service instead (docs/consumers.md): the hub's
+ * /auth/consumer/callback sends it back to /console/#access_token=… (a fragment, never sent to a
+ * server). That token is taken from the fragment into memory, the fragment removed from the address
+ * and the history; it has no refresh token, so when it expires the household signs in again.
  */
 
 export const CLIENT_ID = 'fmar-console';
 const PENDING = 'fmar-console.pending';
 const SIGNED_OUT = 'signed-out';
+/** Set while a household is signed in (no token: only which sign-in to send the tab back to after a reload). */
+const HOUSEHOLD = 'fmar-console.household';
+/** The household's route: the hub's relying party of the consumer consent service, back to the console. */
+export const HOUSEHOLD_SIGN_IN = '/auth/consumer/sign-in?return_to=/console/';
 
 interface Discovery {
   issuer: string;
@@ -20,6 +29,8 @@ interface Discovery {
 }
 
 interface Tokens {
+  /** Whose: an organisation's person (the hub's provider) or a household (the consumer consent service). */
+  kind: 'person' | 'household';
   accessToken: string;
   refreshToken?: string;
   idToken?: string;
@@ -89,6 +100,7 @@ async function tokenRequest(body: Record<string, string>): Promise<void> {
   };
   if (!res.ok || !out.access_token) throw new Error(`${out.error ?? res.status}: ${out.error_description ?? 'no access token'}`);
   tokens = {
+    kind: 'person',
     accessToken: out.access_token,
     refreshToken: out.refresh_token ?? tokens?.refreshToken,
     idToken: out.id_token ?? tokens?.idToken,
@@ -119,6 +131,7 @@ export function refresh(): Promise<void> {
  * and asks them to allow the console's access in that organisation (its roles, their role there).
  */
 export async function signIn(organisation?: string): Promise<never> {
+  if (tokens?.kind === 'household' || (!tokens && sessionStorage.getItem(HOUSEHOLD))) return householdSignIn();
   const d = await discover();
   const verifier = random();
   const state = random(16);
@@ -141,11 +154,31 @@ export async function signIn(organisation?: string): Promise<never> {
   return new Promise<never>(() => undefined);
 }
 
+/** Send the browser to the household sign-in (the consumer consent service; in development the stand-in's page). */
+export function householdSignIn(): Promise<never> {
+  window.location.assign(HOUSEHOLD_SIGN_IN);
+  return new Promise<never>(() => undefined);
+}
+
+/** A household's token handed over in the fragment (#access_token=…&expires_in=…): kept in memory, the fragment removed. */
+function takeHouseholdToken(): boolean {
+  const hash = new URLSearchParams(window.location.hash.slice(1));
+  const accessToken = hash.get('access_token');
+  if (!accessToken) return false;
+  window.history.replaceState(null, '', window.location.pathname);
+  if (!claims(accessToken).consumer) throw new Error('The token handed to the console is not a household’s: sign in again.');
+  tokens = { kind: 'household', accessToken, expiresAt: Date.now() + Number(hash.get('expires_in') ?? 900) * 1000 };
+  sessionStorage.setItem(HOUSEHOLD, '1');
+  return true;
+}
+
 /**
- * At start: redeem a code the provider sent back, or report that the person has just signed out.
- * Returns 'signed-in', 'signed-out' or 'anonymous' (then the caller signs in).
+ * At start: take a household's token from the fragment, redeem a code the provider sent back, or
+ * report that the person has just signed out. Returns 'signed-in', 'signed-out' or 'anonymous'
+ * (then the caller signs in).
  */
 export async function start(): Promise<'signed-in' | 'signed-out' | 'anonymous'> {
+  if (takeHouseholdToken()) return 'signed-in';
   const params = new URLSearchParams(window.location.search);
   const clean = () => window.history.replaceState(null, '', `${window.location.pathname}${window.location.hash}`);
   if (params.get('state') === SIGNED_OUT && !params.has('code')) {
@@ -174,6 +207,13 @@ function claims(jwt: string): Record<string, unknown> {
   return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
 }
 
+/** The household signed in (its token's claims, read for the screens; the API checks them), if one is. */
+export function household(): { subject: string; mpans: string[]; expiresAt: number } | undefined {
+  if (tokens?.kind !== 'household') return undefined;
+  const at = claims(tokens.accessToken) as { sub: string; consumer: { mpans: string[] } };
+  return { subject: at.sub, mpans: at.consumer.mpans, expiresAt: tokens.expiresAt };
+}
+
 export function person(): Person | undefined {
   if (!tokens) return undefined;
   const at = claims(tokens.accessToken);
@@ -200,12 +240,23 @@ export function person(): Person | undefined {
 /** The current access token, refreshed first when it is about to expire. */
 export async function accessToken(): Promise<string> {
   if (!tokens) throw new Error('not signed in');
-  if (tokens.expiresAt - Date.now() < 10_000) await refresh();
+  if (tokens.expiresAt - Date.now() < 10_000) {
+    // A household's token is not refreshed: it signs in again (the consumer consent service's session makes that one redirect).
+    if (tokens.kind === 'household') return householdSignIn();
+    await refresh();
+  }
   return tokens.accessToken;
 }
 
 /** Revoke the refresh token, forget the tokens, and end the provider's session (it asks to confirm). */
 export async function signOut(): Promise<void> {
+  if (tokens?.kind === 'household') {
+    // The hub keeps no household session: forgetting the token signs out.
+    tokens = undefined;
+    sessionStorage.removeItem(HOUSEHOLD);
+    window.location.assign(`${redirectUri()}?state=${SIGNED_OUT}`);
+    return;
+  }
   const d = await discover();
   const held = tokens;
   tokens = undefined;

@@ -1,9 +1,9 @@
-import { StrictMode } from 'react';
+import { StrictMode, Suspense, lazy } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Admin, CustomRoutes, Resource } from 'react-admin';
 import { Route } from 'react-router-dom';
 import { AssetCreate, AssetList, AssetShow } from './assets';
-import { signIn, start } from './auth';
+import { HOUSEHOLD_SIGN_IN, household, signIn, start } from './auth';
 import { BulkUpload } from './bulk';
 import { SwitchList, SwitchRequest } from './switches';
 import { AuditTrail, DisputeList, DisputeShow, OrganisationList } from './operator';
@@ -14,6 +14,9 @@ import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
 import { SessionContext, authProvider, session, useOrganisation } from './session';
+
+// A household's page (docs/consumers.md) loads only for a household: none of the organisations' screens or menus.
+const Household = lazy(() => import('./household'));
 
 function Console() {
   const s0 = session();
@@ -88,6 +91,9 @@ function SignedOut() {
       <button type="button" onClick={() => void signIn()} style={{ fontSize: 16, padding: '.5rem 1rem' }}>
         Sign in
       </button>
+      <p>
+        A household? <a href={HOUSEHOLD_SIGN_IN}>Sign in through the consumer consent service</a>.
+      </p>
     </main>
   );
 }
@@ -108,7 +114,19 @@ const root = createRoot(document.getElementById('root')!);
 start().then(
   (state) => {
     if (state === 'anonymous') return void signIn();
-    root.render(<StrictMode>{state === 'signed-in' ? <Console /> : <SignedOut />}</StrictMode>);
+    root.render(
+      <StrictMode>
+        {state !== 'signed-in' ? (
+          <SignedOut />
+        ) : household() ? (
+          <Suspense fallback={<p role="status">Reading…</p>}>
+            <Household />
+          </Suspense>
+        ) : (
+          <Console />
+        )}
+      </StrictMode>,
+    );
   },
   (e: Error) => root.render(<Failed message={e.message} />),
 );
