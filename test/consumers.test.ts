@@ -381,7 +381,9 @@ describe('disputes and the portability export', () => {
     expect(r.json.disputes).toHaveLength(1);
     const byDno = r.json.reads.filter((x: { reader: { organisationId: string } }) => x.reader.organisationId === DEMO.dno);
     expect(byDno).toHaveLength(1);
-    expect(byDno[0]).toMatchObject({ action: 'asset.read', route: 'GET /api/v1/assets/{id}' });
+    expect(byDno[0]).toMatchObject({ action: 'asset.read', route: 'GET /api/v1/assets/{id}', reader: { kind: 'organisation' } });
+    // Its own reads (this test's and the ones before) are not listed; another household's are, with no name.
+    expect(r.json.reads.filter((x: { reader: { kind: string } }) => x.reader.kind === 'household')).toEqual([]);
     const csv = await hub.call('GET', '/api/v1/consumer/export?format=csv', { as: t });
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
@@ -389,6 +391,60 @@ describe('disputes and the portability export', () => {
     expect(lines[0]).toBe('section,record,field,value');
     expect(lines).toContain(`assets,${bessId},importMpan,${BESS_MPAN}`);
     expect(lines).toContain(`meterPoints,,0,${BESS_MPAN}`);
+  });
+
+  it('a household’s reads are private reads: the FSP sees them; its export lists another household’s, not its own', async () => {
+    const t = await tokenOf('household-glasgow');
+    const me = (await get('/consumer/me', t)).json.subject as string;
+    const since = Number((await hub.db.query(`SELECT coalesce(max(id), 0)::int AS n FROM audit_log`))[0].n);
+    expect((await get('/consumer/assets', t)).status).toBe(200);
+    expect((await get('/consumer/consents', t)).status).toBe(200);
+    const logged = await hub.db.query<{ action: string; record_id: string; actor: unknown; detail: any }>(
+      `SELECT action, record_id, actor, detail FROM audit_log WHERE id > $1 ORDER BY id`,
+      [since],
+    );
+    const switches = (await get('/consumer/consents', t)).json.items.flatMap((c: any) => c.switches.map((x: any) => x.id));
+    expect(logged.map((l) => [l.action, l.record_id, l.actor, l.detail.route, l.detail.organisations])).toEqual([
+      ['asset.read', 'list', { sub: me, org: null, request_id: expect.any(String) }, 'GET /api/v1/consumer/assets', [DEMO['fsp-a']]],
+      [
+        'switch.consent-read',
+        'list',
+        { sub: me, org: null, request_id: expect.any(String) },
+        'GET /api/v1/consumer/consents',
+        [DEMO['fsp-a'], DEMO['fsp-b']].sort(),
+      ],
+    ]);
+    expect(logged[0].detail.read).toEqual({ [DEMO['fsp-a']]: { records: 1, ids: [bessId] } });
+    expect(logged[1].detail.read[DEMO['fsp-b']]).toEqual({ records: switches.length, ids: switches });
+    // FSP A, whose battery it is, sees the household's read under its pseudonym, with no organisation.
+    const fspReads = await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}/reads?limit=1000`, { as: 'fsp-a' });
+    expect(fspReads.status).toBe(200);
+    const byHousehold = fspReads.json.items.filter((x: any) => x.reader.subject === me && x.route === 'GET /api/v1/consumer/assets');
+    expect(byHousehold.at(-1)).toMatchObject({ action: 'asset.read', reader: { organisationId: null }, recordIds: [bessId] });
+    // Another person who signed in for the same meter point (a second pseudonym) reads the battery: listed in the export.
+    const other = await signAccessToken(
+      hub.keys,
+      {
+        iss: hub.cfg.issuer,
+        aud: hub.cfg.audience,
+        sub: 'consumer:another-person-at-this-meter-00',
+        ttlSec: 60,
+        jti: 'household-other-1',
+        consumer: { mpans: [BESS_MPAN] },
+        scope: 'consumer:read consumer:write',
+      },
+      hub.clock.now(),
+    );
+    expect((await get(`/consumer/assets/${bessId}`, other)).status).toBe(200);
+    const reads = (await get('/consumer/export', t)).json.reads as { route: string; reader: { kind: string } }[];
+    expect(reads.filter((x) => x.reader.kind === 'household')).toEqual([
+      {
+        at: expect.any(String),
+        action: 'asset.read',
+        route: 'GET /api/v1/consumer/assets/{id}',
+        reader: { kind: 'household', organisationId: null, name: null, actingFor: null },
+      },
+    ]);
   });
 
   it('the test households are the stand-in’s choices', () => {

@@ -75,7 +75,16 @@ export function consumerRoutes(ctx: Ctx, o: () => { service?: ConsentService; re
       request: { query: MpanQuery },
       responses: { 200: { description: 'The assets', content: json(z.object({ items: z.array(HouseholdAsset) })) }, ...problemResponses() },
     }),
-    async (c) => c.json({ items: await householdAssets(ctx, c.get('principal'), { mpan: c.req.valid('query').mpan }) }, 200),
+    async (c) =>
+      c.json(
+        {
+          items: await householdAssets(ctx, c.get('principal'), {
+            mpan: c.req.valid('query').mpan,
+            read: { route: 'GET /api/v1/consumer/assets', recordId: 'list' },
+          }),
+        },
+        200,
+      ),
   );
 
   app.openapi(
@@ -89,7 +98,10 @@ export function consumerRoutes(ctx: Ctx, o: () => { service?: ConsentService; re
       request: { params: IdParam },
       responses: { 200: { description: 'The asset', content: json(HouseholdAsset) }, ...problemResponses(404) },
     }),
-    async (c) => c.json(await householdAsset(ctx, c.get('principal'), c.req.valid('param').id), 200),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      return c.json(await householdAsset(ctx, c.get('principal'), id, { route: 'GET /api/v1/consumer/assets/{id}', recordId: id }), 200);
+    },
   );
 
   app.openapi(
@@ -106,7 +118,16 @@ export function consumerRoutes(ctx: Ctx, o: () => { service?: ConsentService; re
         ...problemResponses(),
       },
     }),
-    async (c) => c.json({ items: await householdConsents(ctx, c.get('principal'), { mpan: c.req.valid('query').mpan }) }, 200),
+    async (c) =>
+      c.json(
+        {
+          items: await householdConsents(ctx, c.get('principal'), {
+            mpan: c.req.valid('query').mpan,
+            read: { route: 'GET /api/v1/consumer/consents', recordId: 'list' },
+          }),
+        },
+        200,
+      ),
   );
 
   app.openapi(

@@ -62,7 +62,14 @@ export const HouseholdRead = z
     at: z.string(),
     action: z.string().openapi({ description: 'asset.read, switch.consent-read, …' }),
     route: z.string().nullable(),
-    reader: z.object({ organisationId: z.string().nullable(), name: z.string().nullable(), actingFor: z.string().nullable() }),
+    reader: z.object({
+      kind: z.enum(['organisation', 'household']).openapi({
+        description: 'An organisation, or another household signed in for the same meter point (the household’s own reads are not listed)',
+      }),
+      organisationId: z.string().nullable(),
+      name: z.string().nullable(),
+      actingFor: z.string().nullable(),
+    }),
   })
   .openapi('HouseholdRead');
 export type HouseholdRead = z.infer<typeof HouseholdRead>;

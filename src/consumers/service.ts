@@ -1,6 +1,6 @@
 import type { Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
-import { PRIVATE_READ_ACTIONS } from '../audit/reads';
+import { PRIVATE_READ_ACTIONS, logPrivateRead, othersRecords } from '../audit/reads';
 import { assetVisibility } from '../assets/store';
 import { ConsentError, isRevoked, type ConsentService } from '../consent/index';
 import type { ConsentRevoker } from '../consent/revoker';
@@ -44,6 +44,7 @@ interface AssetRow {
   connection_status: string;
   import_mpan: string | null;
   export_mpan: string | null;
+  organisation_id: string;
   fsp_id: string;
   fsp_name: string;
   fsp_since: string | Date | null;
@@ -51,8 +52,43 @@ interface AssetRow {
   links: { fspId: string; fspName: string; from: string; to: string | null }[];
 }
 
+/**
+ * A household's read is a read of organisations' private data (UC-05.06, docs/audit.md): the
+ * assets' owners and FSPs (every FSP of its history: an earlier FSP's period is its data too), and
+ * the parties to the switches under its consents. Logged as any other private read, one record per
+ * request, before the answer; `route` names the request (omitted: nothing is served, nothing logged).
+ */
+export interface ReadBy {
+  route: string;
+  recordId: string;
+}
+
 /** Every live asset at the household's meter points (or one of them), with its FSP links and market units by name. */
-export async function householdAssets(ctx: Ctx, p: Principal, o: { mpan?: string; id?: string } = {}): Promise<HouseholdAsset[]> {
+export async function householdAssets(
+  ctx: Ctx,
+  p: Principal,
+  o: { mpan?: string; id?: string; read?: ReadBy } = {},
+): Promise<HouseholdAsset[]> {
+  const rows = await assetsWithOwner(ctx, p, o);
+  if (o.read)
+    await logPrivateRead(ctx.db, p, ctx.clock.now(), {
+      action: 'asset.read',
+      recordType: 'asset',
+      recordId: o.read.recordId,
+      route: o.read.route,
+      shares: othersRecords(
+        p,
+        rows.map((a) => ({ id: a.id, parties: [a.ownerId, ...a.fspHistory.map((l) => l.fsp.id)] })),
+      ),
+    });
+  return rows.map(({ ownerId: _o, ...a }) => a);
+}
+
+async function assetsWithOwner(
+  ctx: Ctx,
+  p: Principal,
+  o: { mpan?: string; id?: string },
+): Promise<(HouseholdAsset & { ownerId: string })[]> {
   const mpans = meterPointsOf(p, o.mpan);
   const params: unknown[] = [];
   const vis = assetVisibility({ ...p, consumer: { mpans } }, params, 'read');
@@ -64,7 +100,7 @@ export async function householdAssets(ctx: Ctx, p: Principal, o: { mpan?: string
   const rows = await ctx.db.query<AssetRow>(
     `SELECT a.id, a.name, a.category, a.status, a.rated_capacity_kw::float8 AS rated_capacity_kw,
             a.generation_capacity_kw::float8 AS generation_capacity_kw, a.demand_capacity_kw::float8 AS demand_capacity_kw,
-            a.connection_status, a.import_mpan, a.export_mpan, a.fsp_id, COALESCE(f.trading_name, f.legal_name) AS fsp_name, a.fsp_since,
+            a.connection_status, a.import_mpan, a.export_mpan, a.organisation_id, a.fsp_id, COALESCE(f.trading_name, f.legal_name) AS fsp_name, a.fsp_since,
             COALESCE((SELECT json_agg(json_build_object('name', u.name, 'productId', u.product, 'productName', pr.name) ORDER BY u.name)
                         FROM market_unit_member m JOIN market_unit u ON u.id = m.market_unit_id LEFT JOIN product pr ON pr.id = u.product
                        WHERE m.asset_id = a.id AND m.active AND u.status = 'ACTIVE'), '[]'::json) AS units,
@@ -80,6 +116,7 @@ export async function householdAssets(ctx: Ctx, p: Principal, o: { mpan?: string
     const since = iso(r.fsp_since);
     return {
       id: r.id,
+      ownerId: r.organisation_id,
       name: r.name,
       category: r.category,
       status: r.status,
@@ -100,8 +137,8 @@ export async function householdAssets(ctx: Ctx, p: Principal, o: { mpan?: string
 }
 
 /** One asset at the household's meter points; another's is ASSET-NOT-FOUND, as if it did not exist. */
-export async function householdAsset(ctx: Ctx, p: Principal, id: string): Promise<HouseholdAsset> {
-  const [a] = ULID_RE.test(id) ? await householdAssets(ctx, p, { id }) : [];
+export async function householdAsset(ctx: Ctx, p: Principal, id: string, read?: ReadBy): Promise<HouseholdAsset> {
+  const [a] = ULID_RE.test(id) ? await householdAssets(ctx, p, { id, read }) : [];
   if (!a) throw new Problem('ASSET-NOT-FOUND', `No asset ${id}.`);
   return a;
 }
@@ -124,8 +161,24 @@ interface ConsentRow {
 }
 
 /** The consents recorded for the household's meter points (by registration or switch), each with the switches made under it. */
-export async function householdConsents(ctx: Ctx, p: Principal, o: { mpan?: string; id?: string } = {}): Promise<HouseholdConsent[]> {
-  return (await consentsWithHash(ctx, p, o)).map(({ tokenHash: _t, ...c }) => c);
+export async function householdConsents(
+  ctx: Ctx,
+  p: Principal,
+  o: { mpan?: string; id?: string; read?: ReadBy } = {},
+): Promise<HouseholdConsent[]> {
+  const consents = (await consentsWithHash(ctx, p, o)).map(({ tokenHash: _t, ...c }) => c);
+  if (o.read)
+    await logPrivateRead(ctx.db, p, ctx.clock.now(), {
+      action: 'switch.consent-read',
+      recordType: 'switch',
+      recordId: o.read.recordId,
+      route: o.read.route,
+      shares: othersRecords(
+        p,
+        consents.flatMap((c) => c.switches.map((s) => ({ id: s.id, parties: [s.losingFspId, s.gainingFspId] }))),
+      ),
+    });
+  return consents;
 }
 
 type KeptConsent = HouseholdConsent & { tokenHash: string };
@@ -227,7 +280,7 @@ export async function revokeHouseholdConsent(
       detail: { consentJti: c.id, issuer: c.issuer, mpan: c.mpan, cancelled: effects.cancelled, suspended: effects.suspended },
     },
   ]);
-  const [after] = await householdConsents(ctx, p, { id });
+  const [after] = await householdConsents(ctx, p, { id, read: { route: 'POST /api/v1/consumer/consents/{id}/revoke', recordId: id } });
   return { consent: after, cancelledSwitches: effects.cancelled, suspendedAssets: effects.suspended };
 }
 
@@ -243,9 +296,18 @@ interface ReadRow {
 /**
  * Who read private data about the household's assets and switches (the reads the hub logs,
  * docs/audit.md): reader organisation, when, through which route. A read is matched by the IDs it
- * names; an export page names only its first and last record, so it is matched by those.
+ * names; an export page names only its first and last record, so it is matched by those. The
+ * household's own reads are not listed (they are its own access, not a disclosure, and each visit
+ * would add its own); another household's are, as a household with no name: another person who
+ * signed in for the same meter point (a previous occupant, or a second person in the home).
  */
-export async function householdReads(ctx: Ctx, assetIds: string[], switchIds: string[], parties: string[]): Promise<HouseholdRead[]> {
+export async function householdReads(
+  ctx: Ctx,
+  p: Principal,
+  assetIds: string[],
+  switchIds: string[],
+  parties: string[],
+): Promise<HouseholdRead[]> {
   const ids = [...assetIds, ...switchIds];
   if (!ids.length) return [];
   const rows = await ctx.db.query<ReadRow>(
@@ -256,14 +318,20 @@ export async function householdReads(ctx: Ctx, assetIds: string[], switchIds: st
         AND l.detail->'organisations' ?| $1::text[]
         AND EXISTS (SELECT 1 FROM jsonb_each(l.detail->'read') r
                      WHERE r.value->'ids' ?| $2::text[] OR r.value->>'firstId' = ANY($2::text[]) OR r.value->>'lastId' = ANY($2::text[]))
+        AND l.actor->>'sub' IS DISTINCT FROM $3
       ORDER BY l.id LIMIT 10000`,
-    [parties, ids],
+    [parties, ids, p.subject],
   );
   return rows.map((r) => ({
     at: iso(r.occurred_at)!,
     action: r.action,
     route: r.route,
-    reader: { organisationId: r.actor.org ?? null, name: r.reader_name, actingFor: r.actor.act?.org ?? null },
+    reader: {
+      kind: r.actor.org ? ('organisation' as const) : ('household' as const),
+      organisationId: r.actor.org ?? null,
+      name: r.reader_name,
+      actingFor: r.actor.act?.org ?? null,
+    },
   }));
 }
 
@@ -272,8 +340,9 @@ export async function householdReads(ctx: Ctx, assetIds: string[], switchIds: st
  * assets, consents and switches, the disputes it raised, and who read the private data about them.
  */
 export async function householdExport(ctx: Ctx, p: Principal, disputes: unknown[]) {
-  const assets = await householdAssets(ctx, p);
-  const consents = await householdConsents(ctx, p);
+  const read = { route: 'GET /api/v1/consumer/export', recordId: 'export' };
+  const assets = await householdAssets(ctx, p, { read });
+  const consents = await householdConsents(ctx, p, { read });
   const switchIds = consents.flatMap((c) => c.switches.map((s) => s.id));
   const owners = assets.length
     ? (
@@ -291,6 +360,7 @@ export async function householdExport(ctx: Ctx, p: Principal, disputes: unknown[
   ];
   const reads = await householdReads(
     ctx,
+    p,
     assets.map((a) => a.id),
     switchIds,
     parties,
