@@ -224,6 +224,23 @@ describe.skipIf(!present && process.env.CI !== 'true')('the household console in
     const own = await call({ token: householdToken! }, 'GET', `/consumer/assets/${bessId}`);
     expect([own.status, own.json.status]).toEqual([200, 'SUSPENDED_CONSENT_REVOKED']);
 
+    // Something wrong: a dispute about the battery's size, with a link as evidence; then followed on the page and held by the API.
+    await page.getByRole('button', { name: 'Tell us something is wrong' }).click();
+    const form = page.getByRole('form', { name: 'Tell us something is wrong' });
+    await form.getByLabel('Its size (kW)').check();
+    await form.getByLabel('What it should say, in your words').fill('The battery is 10 kW, not 5.');
+    await form.getByLabel('What shows it (e.g. the installer’s certificate)').fill('The installer’s certificate');
+    await form.getByLabel('A link to it (https://…), or choose a file below').fill('https://evidence.example.com/certificate.pdf');
+    await accessible(page, 'the dispute form');
+    await form.getByRole('button', { name: 'Send' }).click();
+    const dispute = page.getByRole('article', { name: 'Home battery: Home battery (Glasgow), its size (kW)' });
+    await dispute.waitFor({ timeout: 30_000 });
+    expect(await facts(dispute)).toMatchObject({ State: 'Sent, waiting for review', 'You said': 'The battery is 10 kW, not 5.' });
+    const held = (await call({ token: householdToken! }, 'GET', '/consumer/disputes')).json.items;
+    expect(held.map((d: any) => [d.recordId, d.fields, d.status, d.evidence.length])).toEqual([[bessId, ['ratedCapacityKw'], 'OPEN', 1]]);
+    await accessible(page, 'a dispute followed');
+    if (shots) await page.screenshot({ path: `${shots}/console-household-dispute.png`, fullPage: true });
+
     // Its data: the CSV the browser saves holds the suspended battery.
     const [download] = await Promise.all([
       page.waitForEvent('download'),

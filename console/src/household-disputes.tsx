@@ -21,7 +21,10 @@ const FIELDS: [string, string][] = [
   ['connectionStatus', 'Whether it is connected'],
   ['name', 'Its name'],
 ];
-const fieldName = (f: string) => FIELDS.find(([k]) => k === f)?.[1].toLowerCase() ?? f;
+const fieldName = (f: string) => {
+  const label = FIELDS.find(([k]) => k === f)?.[1];
+  return label ? label[0].toLowerCase() + label.slice(1) : f;
+};
 const STATUS: Record<string, string> = {
   OPEN: 'Sent, waiting for review',
   UNDER_REVIEW: 'Being reviewed',

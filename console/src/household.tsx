@@ -288,6 +288,12 @@ function Section({ id, title, children }: { id: string; title: string; children:
   );
 }
 
+// Buttons in sentence case, as the rest of the page is written.
+const householdTheme = createTheme({
+  ...(theme as ThemeOptions),
+  components: { MuiButton: { styleOverrides: { root: { textTransform: 'none' } } } },
+});
+
 export default function Household() {
   const h = household()!;
   const { data, reload } = useHouseholdData();
@@ -301,7 +307,7 @@ export default function Household() {
     reload();
   };
   return (
-    <ThemeProvider theme={createTheme(theme as ThemeOptions)}>
+    <ThemeProvider theme={householdTheme}>
       <CssBaseline />
       <AppBar position="static" component="header">
         <Toolbar sx={{ gap: 1 }}>
