@@ -17,7 +17,7 @@ const ENTRY = [
 /** Processes: work that spans several resources. */
 const PROCESS = '^src/(switching|disputes|cim|quality|qualifications|analytics|notices|onboarding|consumers)/';
 /** Resources: each owns its tables and its rules. */
-const RESOURCE = '^src/(organisations|assets|units|products|catalogue|identity|openadr|consent|webhooks|connection-limits)/';
+const RESOURCE = '^src/(organisations|assets|units|products|catalogue|identity|openadr|consent|webhooks|connection-limits|sharing)/';
 /** The kernel the domains stand on: database, time and IDs, problems and rule codes, principal and permissions, audit, events. */
 const KERNEL = ['^src/(kernel|storage|http|access|audit|events)/', '^src/(ports|context|ids|config|rules)[.]ts$'];
 /** Libraries: could be published on their own. */

@@ -26,6 +26,7 @@ import { marketUnitRoutes } from './units/routes';
 import { catalogueRoutes } from './catalogue/routes';
 import { productRoutes } from './products/routes';
 import { connectionLimitRoutes } from './connection-limits/routes';
+import { sharingRoutes } from './sharing/routes';
 import { qualificationRoutes } from './qualifications/routes';
 import { disputeRoutes } from './disputes/routes';
 import { qualityRoutes } from './quality/routes';
@@ -185,6 +186,7 @@ export function buildApp(ports: Ports) {
   routes.route('/', productRoutes(ctx));
   routes.route('/', qualificationRoutes(ctx));
   routes.route('/', connectionLimitRoutes(ctx));
+  routes.route('/', sharingRoutes(ctx));
   routes.route('/disputes', disputeRoutes(ctx));
   routes.route('/audit', auditRoutes(ctx));
   routes.route('/', metricsRoutes(metrics));

@@ -1040,6 +1040,47 @@ export const RULES = {
     title: 'Another limit in force at this MPAN overlaps the period (`connectionLimitId` names it): end or withdraw it first.',
   },
   'CONNECTION-LIMIT-WITHDRAWN': { status: 409, title: 'The connection limit is withdrawn: it is kept as it was and changes no more.' },
+
+  // Data shares (UC-05.01, docs/sharing.md)
+  'DATA-SHARE-NOT-FOUND': {
+    status: 404,
+    title: 'No data share with this ID that the caller is a party to (or, to pull, that names the caller as its platform).',
+  },
+  'DATA-SHARE-RECIPIENT-INVALID': {
+    status: 422,
+    title: 'The recipient is another active organisation with the role SYSTEM_OPERATOR or INDEPENDENT_MARKET_PLATFORM.',
+  },
+  'DATA-SHARE-ASSETS': {
+    status: 422,
+    title:
+      'assets is NONE, ALL or LISTED; assetIds (1–10,000 asset IDs) goes with LISTED and only with it; ALL and LISTED need an organisation that holds assets (FSP, aggregator or asset owner).',
+  },
+  'DATA-SHARE-ASSET-UNKNOWN': { status: 422, title: 'A listed asset is not a live asset the granting organisation controls or owns now.' },
+  'DATA-SHARE-PERIOD': {
+    status: 422,
+    title:
+      'validFrom and validTo are RFC 3339 date-times with an offset; validTo is after validFrom and in the future, at most 366 days after validFrom (or now, if later).',
+  },
+  'DATA-SHARE-PURPOSE': { status: 422, title: 'The purpose is 1–500 characters.' },
+  'DATA-SHARE-OVERLAP': {
+    status: 409,
+    title:
+      'A share between these two organisations already covers part of the period (`dataShareId` names it): change that one, or revoke it first.',
+  },
+  'DATA-SHARE-REVOKED': { status: 409, title: 'The data share is revoked: it is kept as it was and changes no more.' },
+  'DATA-SHARE-ENDED': { status: 409, title: 'The data share has ended: it is kept as it was; grant a new one.' },
+  'DATA-SHARE-NOT-LIVE': {
+    status: 403,
+    title: 'The data share is not live: it has not started, has ended or is revoked (`state` says which); nothing is served through it.',
+  },
+  'DATA-SHARE-OWNER-INACTIVE': {
+    status: 403,
+    title: 'The organisation that granted the share is not active (suspended or de-registered): nothing is served.',
+  },
+  'DATA-SHARE-ASSET-NOT-SHARED': {
+    status: 404,
+    title: 'The asset is not one this share covers now (not shared, removed from it, or no longer held by the granting organisation).',
+  },
 } as const satisfies Record<string, Rule>;
 
 export type RuleCode = keyof typeof RULES;

@@ -450,3 +450,50 @@ describe('de-registering an organisation (UC-01.04)', () => {
     expect(await oauthError(client.clientCredentialsGrant(config, {}))).toBe('invalid_client');
   });
 });
+
+describe('a platform pulls shared data with its own client credentials (UC-05.01)', () => {
+  it('NESO’s platform takes a client_credentials token and pulls what FSP A shares with it, until FSP A revokes the share', async () => {
+    const org = await hub.api('POST', '/api/v1/organisations', {
+      as: 'operator',
+      body: {
+        legalName: 'Single Markets Platform plc',
+        organisationType: 'PLC',
+        registrationNumber: '09000888',
+        roles: ['SYSTEM_OPERATOR'],
+        status: 'ACTIVE',
+      },
+    });
+    expect(org.status, org.text).toBe(201);
+    const platform = org.json.id as string;
+    const c = await hub.api('POST', '/api/v1/clients', {
+      as: 'operator',
+      body: { name: 'SMP puller', authMethod: 'client_secret_basic', organisationId: platform },
+    });
+    expect(c.status, c.text).toBe(201);
+    const a = await hub.api('POST', '/api/v1/assets', { as: 'fsp-a', body: batteryInput(9499, { serialNumber: 'SHARE-E2E' }) });
+    expect(a.status, a.text).toBe(201);
+    const s = await hub.api('POST', '/api/v1/data-shares', {
+      as: 'fsp-a',
+      body: {
+        recipientId: platform,
+        assets: 'LISTED',
+        assetIds: [a.json.id],
+        validTo: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+      },
+    });
+    expect(s.status, s.text).toBe(201);
+    const config = await discover(c.json.clientId, client.ClientSecretBasic(c.json.clientSecret));
+    const t = await client.clientCredentialsGrant(config, {});
+    const auth = `Bearer ${t.access_token}`;
+    const assets = await hub.api('GET', `/api/v1/data-shares/${s.json.id}/assets`, { auth });
+    expect([assets.status, assets.json.items.map((x: any) => x.id)]).toEqual([200, [a.json.id]]);
+    const pulls = await hub.api('GET', `/api/v1/data-shares/${s.json.id}/pulls`, { as: 'fsp-a' });
+    expect(pulls.json.items.map((x: any) => [x.reader.organisationId, x.reader.clientId, x.recordIds])).toEqual([
+      [platform, c.json.clientId, [a.json.id]],
+    ]);
+    const revoked = await hub.api('DELETE', `/api/v1/data-shares/${s.json.id}`, { as: 'fsp-a', headers: { 'if-match': '"1"' } });
+    expect(revoked.status, revoked.text).toBe(200);
+    const after = await hub.api('GET', `/api/v1/data-shares/${s.json.id}/passport`, { auth });
+    expect([after.status, after.json.code, after.json.state]).toEqual([403, 'DATA-SHARE-NOT-LIVE', 'REVOKED']);
+  });
+});

@@ -31,6 +31,7 @@ import { createSubscription, rotateSecret } from '../src/webhooks/subscriptions'
 import { createMarketUnit } from '../src/units/service';
 import { recordEquivalence } from '../src/products/service';
 import { recordLimit } from '../src/connection-limits/service';
+import { grantShare } from '../src/sharing/service';
 import { raiseDispute, withdrawDispute } from '../src/disputes/service';
 import { enqueueCimImport } from '../src/cim/jobs';
 import { tally } from '../src/assets/bulk-import';
@@ -86,6 +87,7 @@ type Target =
   | { kind: 'bulkreport'; id: string; org: string }
   | { kind: 'submission'; id: string; parties: string[] }
   | { kind: 'limit'; id: string; parties: string[] }
+  | { kind: 'share'; id: string; owner: string; recipient: string }
   | { kind: 'household'; id: string; what: 'consent' | 'dispute' };
 
 const callers = new Map<OrganisationRole, Caller>();
@@ -126,6 +128,14 @@ const bulkReportOf = new Map<string, string>();
  */
 const limitOf = new Map<string, { id: string; parties: string[] }>();
 let strangerLimit: { id: string; parties: string[] };
+/**
+ * A live data share per caller: the one it granted to the System Operator caller (passport only),
+ * or, for the platforms, one granted to them: the FSP caller's (assets ALL) to the System Operator
+ * and the aggregator caller's (assets ALL) to the IMP, so the platforms' pulls of their own share
+ * are served. The stranger's goes to a platform no caller is. `asset`: an asset the share covers.
+ */
+const shareOf = new Map<string, { id: string; owner: string; recipient: string; asset: string }>();
+let strangerShare: { id: string; owner: string; recipient: string; asset: string };
 /**
  * A household (the consumer principal, docs/consumers.md) at the meter point of the FSP caller's
  * own asset: a consent recorded for its meter (already revoked: a revocation is refused) and a
@@ -375,6 +385,35 @@ beforeAll(async () => {
     firmness: 'FIRM',
   });
   strangerLimit = { id: sl.id, parties: [strangerDno.id, stranger] };
+  const so = callers.get('SYSTEM_OPERATOR')!.org;
+  const imp = callers.get('INDEPENDENT_MARKET_PLATFORM')!.org;
+  const validTo = new Date(hub.clock.now().getTime() + 30 * 86_400_000).toISOString();
+  const share = async (role: OrganisationRole, recipientId: string, assets: 'NONE' | 'ALL') => {
+    const c = callers.get(role)!;
+    const by = { subject: 'walker', organisationId: c.org, roles: [role], scopes: baselineScopes([role]), dnoCodes: c.dnoCodes };
+    const g = await grantShare(hub.ctx, by, { recipientId, assets, validTo });
+    return { id: g.id, owner: c.org, recipient: recipientId, asset: assets === 'ALL' ? ownAsset.get(role)!.id : strangerAsset.id };
+  };
+  for (const role of ORGANISATION_ROLES) {
+    if (role === 'SYSTEM_OPERATOR' || role === 'INDEPENDENT_MARKET_PLATFORM') continue;
+    shareOf.set(callers.get(role)!.org, await share(role, so, role === 'FSP' ? 'ALL' : 'NONE'));
+  }
+  shareOf.set(so, shareOf.get(callers.get('FSP')!.org)!);
+  shareOf.set(imp, await share('AGGREGATOR', imp, 'ALL'));
+  const bystander = await registerOrganisation(hub.ctx, sys, {
+    legalName: 'Matrix Bystander Platform plc',
+    organisationType: 'PLC',
+    registrationNumber: '09800095',
+    roles: ['INDEPENDENT_MARKET_PLATFORM'],
+    status: 'ACTIVE',
+    passport,
+  });
+  const ss = await grantShare(
+    hub.ctx,
+    { subject: 'walker', organisationId: stranger, roles: ['FSP'], scopes: baselineScopes(['FSP']), dnoCodes: [] },
+    { recipientId: bystander.id, validTo },
+  );
+  strangerShare = { id: ss.id, owner: stranger, recipient: bystander.id, asset: strangerAsset.id };
   // The household at the FSP caller's meter point, its consent (revoked) and its dispute (withdrawn).
   const fspIndex = ORGANISATION_ROLES.indexOf('FSP');
   household.mpan = mpanFor(7000 + fspIndex);
@@ -452,6 +491,13 @@ function reaches(action: Action, c: Caller, t: Target): boolean {
   if (t.kind === 'dispute' || t.kind === 'submission') return t.parties.includes(c.org);
   // Connection limits: the recording DNO and the FSP controlling an asset at the MPAN (seesAll answered above).
   if (t.kind === 'limit') return t.parties.includes(c.org);
+  // Data shares: both parties read one; only the owner changes it; only the platform it names pulls through it.
+  if (t.kind === 'share')
+    return action === 'data-shares.write'
+      ? t.owner === c.org
+      : action === 'data-shares.pull'
+        ? t.recipient === c.org
+        : [t.owner, t.recipient].includes(c.org);
   if (t.kind === 'cimjob') return t.org === c.org;
   if (t.kind === 'bulkreport') return t.org === c.org;
   // Products and equivalences: the catalogue is everyone's to read (visibility 'all' answered above).
@@ -688,6 +734,22 @@ const FILL: {
     },
   },
   {
+    prefix: `${API}/data-shares/`,
+    param: 'id',
+    fill: (c, rel) => {
+      const { asset: _a, ...t } = rel === 'own' ? shareOf.get(c.org)! : strangerShare;
+      return { value: t.id, target: { kind: 'share', ...t } };
+    },
+  },
+  {
+    prefix: `${API}/data-shares/`,
+    param: 'assetId',
+    fill: (c, rel) => {
+      const { asset, ...t } = rel === 'own' ? shareOf.get(c.org)! : strangerShare;
+      return { value: asset, target: { kind: 'share', ...t } };
+    },
+  },
+  {
     prefix: `${API}/disputes/`,
     param: 'id',
     fill: (c, rel) => {
@@ -834,6 +896,7 @@ function verdict(
       equivalence: 'EQUIVALENCE-NOT-FOUND',
       submission: 'SUBMISSION-NOT-FOUND',
       limit: 'CONNECTION-LIMIT-NOT-FOUND',
+      share: 'DATA-SHARE-NOT-FOUND',
       household: 'CONSUMER-CONSENT-NOT-FOUND',
     }[r.target?.kind ?? 'organisation'];
     const hint = got.status === 422 ? ' (validation answered first: give the route a valid body in BODY)' : '';

@@ -346,6 +346,34 @@ export const PERMISSIONS = {
     objectRule:
       'Records only at MPANs on the caller’s networks (the distributor ID’s DNO code, or a registered asset’s dno, in its dnoCodes; CONNECTION-LIMIT-NOT-NETWORK otherwise); changes and withdraws only the limits its organisation recorded.',
   },
+  'data-shares.read': {
+    scope: 'organisations:read',
+    roles: 'any',
+    description: 'List and read data shares, their history and the pulls made through them (UC-05.01, docs/sharing.md).',
+    visibility: 'own',
+    objectRule:
+      'The operator and regulator every share; others the shares they granted or that name them as the platform. Scope organisations:read, which every client carries.',
+  },
+  'data-shares.write': {
+    scope: 'organisations:write',
+    roles: 'any',
+    description:
+      'Share one’s passport and assets with a platform organisation for a period; change (narrow) and revoke the share (UC-05.01).',
+    visibility: 'own',
+    seesAll: [],
+    objectRule:
+      'Grants only for the caller’s own organisation; changes and revokes only the shares it granted. Not even the operator shares another organisation’s data. Scope organisations:write, as for changing one’s passport.',
+  },
+  'data-shares.pull': {
+    scope: 'organisations:read',
+    roles: DISPATCH,
+    description:
+      'Pull, with the platform’s own credential, the passport and shared assets of an organisation that shares them with it (UC-05.01).',
+    visibility: 'own',
+    seesAll: [],
+    objectRule:
+      'Only through a share naming the caller’s organisation as the platform, while it is live (DATA-SHARE-NOT-LIVE otherwise), and only the assets it covers now; every pull is logged for the owner. Scope organisations:read, which every client carries, so no client needs re-registering.',
+  },
   'webhooks.read': {
     scope: 'webhooks:read',
     roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE, 'DNO', 'IDNO'],

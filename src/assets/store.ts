@@ -155,3 +155,42 @@ export async function selectAsset(
   );
   return row;
 }
+
+/**
+ * The live assets an organisation holds now, as its own reach under assets.read gives them (those it
+ * controls through the FSP link in force, or owns as an ASSET_OWNER): for what it shares with a
+ * platform (src/sharing/). `ids` cuts them to a list; a keyset page in ID order. An organisation
+ * whose roles hold no assets gets none.
+ */
+export async function heldAssets(
+  db: Sql,
+  holder: { organisationId: string; roles: OrganisationRole[] },
+  f: { ids?: readonly string[] | null; after?: string; limit: number },
+): Promise<AssetRow[]> {
+  const params: unknown[] = [];
+  const who: Principal = {
+    subject: holder.organisationId,
+    organisationId: holder.organisationId,
+    roles: holder.roles,
+    scopes: [],
+    dnoCodes: [],
+  };
+  const reachParts = ownAssetReach(who, params, 'read');
+  if (!reachParts.length) return [];
+  const conds = [`(${reachParts.join(' OR ')})`, 'a.deregistered_at IS NULL'];
+  if (f.ids) {
+    params.push(f.ids);
+    conds.push(`a.id = ANY($${params.length}::text[])`);
+  }
+  if (f.after) {
+    params.push(f.after);
+    conds.push(`a.id > $${params.length}`);
+  }
+  params.push(f.limit);
+  return db.query<AssetRow>(`SELECT ${ASSET_COLS} FROM asset a WHERE ${conds.join(' AND ')} ORDER BY a.id LIMIT $${params.length}`, params);
+}
+
+/** Whether these roles hold assets at all (control them as FSP or aggregator, or own them). */
+export function rolesHoldAssets(roles: readonly OrganisationRole[]): boolean {
+  return roles.some((r) => CONTROLLING_ROLES.includes(r) || r === 'ASSET_OWNER');
+}

@@ -24,6 +24,7 @@ export const AUDIT_RECORD_TYPES = [
   'catalogue_code',
   'cim_import_job',
   'consumer',
+  'data_share',
 ] as const;
 
 export interface AuditEntry {

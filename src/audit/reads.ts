@@ -56,6 +56,8 @@ export interface PrivateRead {
   listIds?: boolean;
   /** What was asked (filters), for the operator's audit queries; never shown to the organisations read. */
   asked?: Record<string, unknown>;
+  /** The data share the reader pulled through (docs/sharing.md): shown to the organisation read, and how it finds a share's pulls. */
+  dataShareId?: string;
 }
 
 /**
@@ -101,7 +103,13 @@ export async function logPrivateRead(db: Sql, reader: Principal, at: Date, r: Pr
     recordType: r.recordType,
     recordId: r.recordId,
     organisationId: organisations.length === 1 ? organisations[0] : null,
-    detail: { route: r.route, organisations, read, ...(r.asked ? { asked: r.asked } : {}) },
+    detail: {
+      route: r.route,
+      organisations,
+      read,
+      ...(r.asked ? { asked: r.asked } : {}),
+      ...(r.dataShareId ? { dataShareId: r.dataShareId } : {}),
+    },
   });
 }
 
@@ -115,6 +123,8 @@ export interface ReadOfData {
   route: string | null;
   reader: { organisationId: string | null; subject: string | null; clientId: string | null; actingFor: string | null };
   records: number;
+  /** The data share pulled through, when the reader pulled under one. */
+  dataShareId?: string;
   recordIds?: string[];
   firstRecordId?: string;
   lastRecordId?: string;
@@ -128,7 +138,11 @@ interface ReadRow {
   record_type: string;
   record_id: string;
   organisation_id: string | null;
-  detail: { route?: string; read?: Record<string, { records: number; ids?: string[]; firstId?: string; lastId?: string }> };
+  detail: {
+    route?: string;
+    dataShareId?: string;
+    read?: Record<string, { records: number; ids?: string[]; firstId?: string; lastId?: string }>;
+  };
 }
 
 /** The organisation's view of a read record: its own share only (never the filter asked, nor other organisations' shares). */
@@ -149,6 +163,7 @@ function toReadOfData(r: ReadRow, orgId: string): ReadOfData {
       actingFor: r.actor.act?.sub ?? null,
     },
     records: share.records,
+    ...(r.detail.dataShareId ? { dataShareId: r.detail.dataShareId } : {}),
     ...(share.ids ? { recordIds: share.ids } : {}),
     ...(share.firstId ? { firstRecordId: share.firstId, lastRecordId: share.lastId } : {}),
   };
@@ -161,12 +176,16 @@ function toReadOfData(r: ReadRow, orgId: string): ReadOfData {
 export async function readsOfOrganisation(
   db: Sql,
   orgId: string,
-  f: { from?: string; to?: string },
+  f: { from?: string; to?: string; dataShareId?: string },
   page: { limit: number; after?: string },
 ): Promise<{ items: ReadOfData[]; next?: string }> {
   const params: unknown[] = [orgId, page.after ?? '0'];
   let where = `action IN ('asset.read', 'organisation.passport-read', 'switch.consent-read')
     AND (detail->'organisations' ? $1 OR (action = 'organisation.passport-read' AND organisation_id = $1)) AND audit_log.id > $2::bigint`;
+  if (f.dataShareId) {
+    params.push(f.dataShareId);
+    where += ` AND detail->>'dataShareId' = $${params.length}`;
+  }
   if (f.from) {
     params.push(f.from);
     where += ` AND occurred_at >= $${params.length}::timestamptz`;

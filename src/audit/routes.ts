@@ -223,35 +223,41 @@ export function auditRoutes(ctx: Ctx) {
   return app;
 }
 
+/** One read of an organisation’s data, as that organisation sees it (ReadOfData, ./reads.ts). */
+export const DataRead = z
+  .object({
+    id: z.string().openapi({ description: 'The audit record (GET /api/v1/audit shows it to the operator)' }),
+    occurredAt: z.string(),
+    action: z.enum(PRIVATE_READ_ACTIONS),
+    recordType: z.string(),
+    recordId: z.string().openapi({ description: 'The record read, or list / lookup / export for a page of several' }),
+    route: z.string().nullable(),
+    reader: z.object({
+      organisationId: z.string().nullable(),
+      subject: z.string().nullable(),
+      clientId: z.string().nullable(),
+      actingFor: z.string().nullable().openapi({ description: 'The delegate acting for the reader (act.sub)' }),
+    }),
+    records: z.number().int().openapi({ description: 'How many of this organisation’s records the request served' }),
+    dataShareId: z
+      .string()
+      .optional()
+      .openapi({ description: 'The data share the reader pulled through (docs/sharing.md), when it pulled under one' }),
+    recordIds: z.array(z.string()).optional().openapi({ description: 'Their IDs (single reads, lists and lookups)' }),
+    firstRecordId: z
+      .string()
+      .optional()
+      .openapi({ description: 'An export page: the first and last of its records served (IDs in between, in ID order, as filtered)' }),
+    lastRecordId: z.string().optional(),
+  })
+  .openapi('DataRead');
+
 /**
  * GET /organisations/{id}/reads (UC-05.06): the owner of private data sees who read it. The
  * organisation itself, the operator and the regulator; anyone else gets the organisation's 404.
  */
 export function dataReadRoutes(ctx: Ctx) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
-  const Read = z
-    .object({
-      id: z.string().openapi({ description: 'The audit record (GET /api/v1/audit shows it to the operator)' }),
-      occurredAt: z.string(),
-      action: z.enum(PRIVATE_READ_ACTIONS),
-      recordType: z.string(),
-      recordId: z.string().openapi({ description: 'The record read, or list / lookup / export for a page of several' }),
-      route: z.string().nullable(),
-      reader: z.object({
-        organisationId: z.string().nullable(),
-        subject: z.string().nullable(),
-        clientId: z.string().nullable(),
-        actingFor: z.string().nullable().openapi({ description: 'The delegate acting for the reader (act.sub)' }),
-      }),
-      records: z.number().int().openapi({ description: 'How many of this organisation’s records the request served' }),
-      recordIds: z.array(z.string()).optional().openapi({ description: 'Their IDs (single reads, lists and lookups)' }),
-      firstRecordId: z
-        .string()
-        .optional()
-        .openapi({ description: 'An export page: the first and last of its records served (IDs in between, in ID order, as filtered)' }),
-      lastRecordId: z.string().optional(),
-    })
-    .openapi('DataRead');
   app.openapi(
     apiRoute({
       method: 'get',
@@ -274,7 +280,7 @@ export function dataReadRoutes(ctx: Ctx) {
       responses: {
         200: {
           description: 'Reads of the organisation’s data',
-          content: { 'application/json': { schema: z.object({ items: z.array(Read), nextCursor: z.string().nullable() }) } },
+          content: { 'application/json': { schema: z.object({ items: z.array(DataRead), nextCursor: z.string().nullable() }) } },
         },
         ...problemResponses(404),
       },

@@ -101,6 +101,12 @@ export const RECIPIENT_POLICY: readonly RecipientRule[] = [
     who: 'Both parties of a delegation: the delegator (`data.delegatorId`) and the delegate (`data.delegateId`).',
   },
   {
+    reason: 'share-party',
+    types: ['fmar.data-share.*'],
+    sql: { from: `(VALUES (e.data->>'ownerId'), (e.data->>'recipientId')) AS o(id)` },
+    who: 'Both parties of a data share: the organisation whose data it shares (`data.ownerId`) and the platform (`data.recipientId`).',
+  },
+  {
     reason: 'consumer',
     types: ['fmar.switch.*', 'fmar.asset.consent-revoked'],
     sql: { scalar: `e.data->>'consumerOrganisationId'` },
