@@ -384,6 +384,33 @@ describe('narrowing and revoking (the owner)', () => {
   });
 });
 
+describe('notices', () => {
+  it('a live share ending within 14 days is a notice to both parties, gone once it is extended', async () => {
+    const owner = await fsp();
+    const s = await granted(owner.token, { validTo: iso(10 * DAY) });
+    const far = await granted(owner.token, { recipientId: otherPlatform.id, validTo: iso(20 * DAY) });
+    const notices = async (as: string) =>
+      (await hub.call('GET', '/api/v1/notices?kind=DATA_SHARE_ENDING', { as })).json.items.map((x: any) => [
+        x.record.id,
+        x.record.href,
+        x.related.map((r: any) => r.id),
+        x.dueAt,
+      ]);
+    expect(await notices(owner.token)).toEqual([[s.id, `${API}/${s.id}`, [neso.id], s.validTo]]);
+    expect(await notices(neso.token)).toContainEqual([s.id, `${API}/${s.id}`, [owner.id], s.validTo]);
+    expect((await notices(otherPlatform.token)).map((x: any[]) => x[0])).not.toContain(far.id);
+    const extended = await hub.call('PATCH', `${API}/${s.id}`, {
+      as: owner.token,
+      body: { validTo: iso(60 * DAY) },
+      headers: { 'if-match': '"1"' },
+    });
+    expect(extended.status, extended.text).toBe(200);
+    expect(await notices(owner.token)).toEqual([]);
+    const events = await eventsOf(s.id);
+    expect(events[1].data).toMatchObject({ changed: ['validTo'], narrowed: false, removedAssetIds: [] });
+  });
+});
+
 describe('listing (both parties)', () => {
   it('the owner lists the shares it granted, the platform those made to it, each with the other’s shares left out', async () => {
     const owner = await fsp();
