@@ -13,6 +13,10 @@ export const RULES = {
   // Requests
   'REQUEST-MALFORMED-JSON': { status: 400, title: 'The body is not valid JSON.' },
   'REQUEST-MALFORMED-CSV': { status: 400, title: 'The CSV body cannot be parsed (unbalanced quotes or wrong column count).' },
+  'REQUEST-MALFORMED-MULTIPART': {
+    status: 400,
+    title: 'The body cannot be parsed as multipart/form-data with the boundary its Content-Type names.',
+  },
   'REQUEST-UNSUPPORTED-MEDIA-TYPE': { status: 415, title: 'The Content-Type is not one this endpoint accepts.' },
   'REQUEST-TOO-LARGE': { status: 413, title: 'The body is larger than this endpoint accepts.' },
   'REQUEST-VALIDATION': { status: 422, title: 'One or more fields are invalid; see `errors`.' },

@@ -61,6 +61,7 @@ const TABLES = [
   'cim_import_job_file',
   'cim_network_ref',
   'connection_limit',
+  'data_share',
 ] as const;
 
 type Json = unknown;

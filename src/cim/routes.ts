@@ -52,7 +52,13 @@ async function readFiles(c: Context, maxBytes: number): Promise<{ name: string; 
   if (XML_TYPES.includes(type)) {
     files = [{ name: c.req.header('x-file-name')?.slice(0, 200) || 'body.xml', content: await readBody(c, maxBytes) }];
   } else if (type === 'multipart/form-data') {
-    const body = await c.req.parseBody({ all: true });
+    // A body that is not multipart as its boundary says (the platform's parser throws a TypeError): the client's fault, not a 500.
+    const body = await c.req.parseBody({ all: true }).catch(() => {
+      throw new Problem(
+        'REQUEST-MALFORMED-MULTIPART',
+        'The body cannot be parsed as multipart/form-data with the boundary its Content-Type names.',
+      );
+    });
     const parts = Object.values(body)
       .flat()
       .filter((v): v is File => typeof v === 'object' && v !== null && 'arrayBuffer' in v);

@@ -10,6 +10,8 @@ import { registrationsAwaitingConfirmation } from '../openadr/registrations';
 import { getOrganisationRow, organisationsAwaitingApproval } from '../organisations/service';
 import { productsOwnedBy, qualificationsEndingBetween } from '../products/store';
 import { openFindingsOfFsp } from '../quality/store';
+import { SHARE_ENDING_NOTICE_DAYS } from '../sharing/schema';
+import { sharesEndingBetween } from '../sharing/store';
 import { switchesTakingAssetsFrom } from '../switching/switches';
 import { liveUnitIdsOf, unitsAwaitingReassessment } from '../units/store';
 
@@ -30,6 +32,7 @@ export const NOTICE_KINDS = [
   'DISPUTE_AWAITING_ANSWER',
   'DISPUTE_AWAITING_REVIEW',
   'ORGANISATION_AWAITING_APPROVAL',
+  'DATA_SHARE_ENDING',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 export const NOTICE_SEVERITIES = ['ERROR', 'WARNING'] as const;
@@ -43,6 +46,7 @@ export const NOTICE_RECORD_TYPES = [
   'api_client',
   'dispute',
   'organisation',
+  'data_share',
 ] as const;
 type RecordType = (typeof NOTICE_RECORD_TYPES)[number];
 
@@ -105,6 +109,7 @@ const HREF: Record<RecordType, (id: string) => string> = {
   api_client: (id) => `/api/v1/clients/${id}`,
   dispute: (id) => `/api/v1/disputes/${id}`,
   organisation: (id) => `/api/v1/organisations/${id}`,
+  data_share: (id) => `/api/v1/data-shares/${id}`,
 };
 const ref = (type: RecordType, id: string) => ({ type, id, href: HREF[type](id) });
 const iso = (v: Date | string) => new Date(v).toISOString();
@@ -259,6 +264,25 @@ function sources(ctx: Ctx): Record<NoticeKind, Source> {
             dueAt: null,
           }))
         : [],
+    DATA_SHARE_ENDING: async (org, _roles, now) =>
+      (await sharesEndingBetween(db, org, now, new Date(now.getTime() + SHARE_ENDING_NOTICE_DAYS * DAY), NOTICES_PER_KIND)).map((s) => {
+        const owner = s.owner_id === org;
+        return {
+          id: `DATA_SHARE_ENDING:${s.id}`,
+          kind: 'DATA_SHARE_ENDING',
+          severity: 'WARNING',
+          record: ref('data_share', s.id),
+          related: [ref('organisation', owner ? s.recipient_id : s.owner_id)],
+          summary: owner
+            ? `The share of this organisation's data with platform ${s.recipient_id} ends on ${iso(s.valid_to)}; the platform pulls nothing after it.`
+            : `Organisation ${s.owner_id}'s share with this platform ends on ${iso(s.valid_to)}; nothing is served through it after that.`,
+          resolution: owner
+            ? `Nothing to do if it should end. To go on sharing, extend it (PATCH /api/v1/data-shares/${s.id} with a later validTo) or grant a new share from its end; revoking it ends it now.`
+            : `Ask organisation ${s.owner_id} to extend the share or grant a new one; the notice goes when it is extended, revoked or ended.`,
+          since: iso(new Date(new Date(s.valid_to).getTime() - SHARE_ENDING_NOTICE_DAYS * DAY)),
+          dueAt: iso(s.valid_to),
+        };
+      }),
   };
 }
 

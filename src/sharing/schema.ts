@@ -29,14 +29,10 @@ const assets = z.enum(SHARE_ASSETS, 'DATA-SHARE-ASSETS').openapi({
   description:
     'Which of the organisation’s assets the share covers besides its passport: NONE, ALL (every asset it controls or owns while the share lasts), LISTED (assetIds).',
 });
-const purpose = z
-  .string('DATA-SHARE-PURPOSE')
-  .min(1, 'DATA-SHARE-PURPOSE')
-  .max(500, 'DATA-SHARE-PURPOSE')
-  .openapi({
-    description: 'Why the platform pulls the data, e.g. a market’s registration',
-    example: 'NESO Single Markets Platform registration',
-  });
+const purpose = z.string('DATA-SHARE-PURPOSE').min(1, 'DATA-SHARE-PURPOSE').max(500, 'DATA-SHARE-PURPOSE').openapi({
+  description: 'Why the platform pulls the data, e.g. a market’s registration',
+  example: 'NESO Single Markets Platform registration',
+});
 
 export const DataShareInput = z
   .object({
