@@ -37,6 +37,8 @@ export interface HubConfig {
   shutdownGraceMs: number;
   /** FMAR_LOG_LEVEL: the structured log's level (src/http/request-log.ts); `info` logs a line per request. */
   logLevel: LogLevel;
+  /** FMAR_REQUEST_METRICS: count requests (rate, latency, refusals) in the metrics; default true (src/http/metrics.ts). */
+  requestMetrics: boolean;
 }
 
 /** FMAR_PARSER_MAX_MEMORY_MB and FMAR_PARSER_THREAD_ABOVE_BYTES (docs/cim-profile.md, "Parsing off the request path"). */
@@ -236,6 +238,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     consumer: consumerSettings(env, mode),
     analytics: analyticsSettings(env),
     logLevel: logLevel(env),
+    requestMetrics: flag(env, 'FMAR_REQUEST_METRICS', true),
     shutdownGraceMs: wholeNumber(env, 'FMAR_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     parser: {
       maxMemoryMb: wholeNumber(env, 'FMAR_PARSER_MAX_MEMORY_MB', 2048, 16, 65_536),

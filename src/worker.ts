@@ -127,6 +127,7 @@ async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
       authCacheMs: cfg.authCacheMs,
       switchNoticeDays: cfg.switchNoticeDays,
       analytics: cfg.analytics,
+      requestMetrics: cfg.requestMetrics,
     },
     publishedJwks: async () => keys.publicJwks(),
     pageAssets: workerPageAssets,
