@@ -2,7 +2,7 @@
  * Benchmark: what logs, metrics and traces cost a lookup. Hubs on the same PostgreSQL and the same
  * assets, measured in turn, round by round, in one run (docs/performance.md, "Observability"):
  *
- * - `off`: FMAR_LOG_LEVEL=silent, FMAR_REQUEST_METRICS=off, no OTLP endpoint;
+ * - `off`: FMAR_LOG_LEVEL=silent, FMAR_REQUEST_METRICS=false, no OTLP endpoint;
  * - `on`: the issue's configuration: a JSON line per request on standard output (read by this process
  *   as a log shipper would), request metrics counted and scraped every 5 s, tracing configured (service
  *   name, sampler) but no exporter endpoint, so no span is made;
@@ -130,15 +130,15 @@ async function main() {
   // Tracing configured as an operator would, but without an endpoint: the issue's "exporter off".
   const tracingNoEndpoint = { OTEL_SERVICE_NAME: 'fmar-bench', OTEL_TRACES_SAMPLER: 'parentbased_always_on' };
   const settings: Record<Variant, Record<string, string>> = {
-    off: { FMAR_LOG_LEVEL: 'silent', FMAR_REQUEST_METRICS: 'off' },
-    logs: { FMAR_LOG_LEVEL: 'info', FMAR_REQUEST_METRICS: 'off' },
-    metrics: { FMAR_LOG_LEVEL: 'silent', FMAR_REQUEST_METRICS: 'on' },
-    on: { FMAR_LOG_LEVEL: 'info', FMAR_REQUEST_METRICS: 'on', ...tracingNoEndpoint },
-    exported: { FMAR_LOG_LEVEL: 'info', FMAR_REQUEST_METRICS: 'on', ...tracingNoEndpoint, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl },
+    off: { FMAR_LOG_LEVEL: 'silent', FMAR_REQUEST_METRICS: 'false' },
+    logs: { FMAR_LOG_LEVEL: 'info', FMAR_REQUEST_METRICS: 'false' },
+    metrics: { FMAR_LOG_LEVEL: 'silent', FMAR_REQUEST_METRICS: 'true' },
+    on: { FMAR_LOG_LEVEL: 'info', FMAR_REQUEST_METRICS: 'true', ...tracingNoEndpoint },
+    exported: { FMAR_LOG_LEVEL: 'info', FMAR_REQUEST_METRICS: 'true', ...tracingNoEndpoint, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl },
     // As "exported", with one trace in ten kept (OpenTelemetry's standard sampler variables).
     sampled: {
       FMAR_LOG_LEVEL: 'info',
-      FMAR_REQUEST_METRICS: 'on',
+      FMAR_REQUEST_METRICS: 'true',
       ...tracingNoEndpoint,
       OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',

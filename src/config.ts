@@ -254,3 +254,24 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
   }
   return cfg;
 }
+
+/**
+ * The OTLP traces URL the environment names, or undefined (tracing off): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+ * as given, else OTEL_EXPORTER_OTLP_ENDPOINT with `/v1/traces`; none with OTEL_SDK_DISABLED=true.
+ * Node (src/node/tracing.ts) and Workers (src/worker-tracing.ts) read it alike.
+ */
+export function tracesUrl(env: Record<string, string | undefined>): string | undefined {
+  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return undefined;
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const url = traces || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (!url) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`${traces ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT'} is not a URL: ${url}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`the OTLP endpoint must be an http(s) URL, not ${url}`);
+  return u.toString();
+}

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { context, type Tracer } from '@opentelemetry/api';
-import { bufferedStdout } from './log-output';
+import { asyncStdout } from './log-output';
 import { jsonLogger, requestIdOf, writeRequestLine, type Logger } from '../http/request-log';
 import { hubMetrics, type HubMetrics } from '../http/metrics';
 import { endRequestSpan, startRequestSpan, traceFields } from '../http/tracing';
@@ -64,7 +64,7 @@ export async function startNodeHub(
   if (opts.events) hub.ports.events = opts.events;
   if (opts.localSecret) hub.ports.localCli = localCli(opts.localSecret, hub, db);
   // A JSON line per request on standard output (FMAR_LOG_LEVEL; docs/operations.md, "Logs").
-  hub.ports.log = opts.log ?? jsonLogger(cfg.logLevel, bufferedStdout());
+  hub.ports.log = opts.log ?? jsonLogger(cfg.logLevel, asyncStdout());
   // One set of metrics for the API and the OpenID provider beside it (tokens issued by grant type).
   hub.ports.metrics ??= hubMetrics(db, () => hub.ports.clock.now(), { requests: hub.ports.config.requestMetrics });
   if (opts.tracer) hub.ports.tracer = opts.tracer;
