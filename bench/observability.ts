@@ -107,7 +107,9 @@ async function drive(hub: Hub, seconds: number): Promise<Run> {
 }
 
 async function main() {
-  const load0 = loadavg().map((x) => x.toFixed(1)).join(', ');
+  const load0 = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(', ');
   log(`observability cost: ${fmt(ROWS)} assets; ${REPS} rounds × ${DURATION} s per hub; ${CONNECTIONS} connections`);
   // The OTLP sink: takes every export, counts its spans, answers 200.
   const sink = { posts: 0, spans: 0, bytes: 0 };
@@ -202,7 +204,11 @@ async function main() {
 
   const med = (xs: Run[], k: keyof Run, d = 0) => fmt(median(xs.map((x) => x[k])), d);
   console.log('\n## Observability cost: results\n');
-  console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(', ')} (at the start: ${load0})`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(', ')} (at the start: ${load0})`,
+  );
   console.log(
     'machine',
     JSON.stringify(machine()),

@@ -318,7 +318,8 @@ async function main() {
       if (req.url === '/v1/traces' && req.headers['content-type'] === 'application/json')
         for (const rs of (JSON.parse(b) as OtlpRequest).resourceSpans ?? [])
           for (const ss of rs.scopeSpans ?? [])
-            for (const s of ss.spans ?? []) spans.push({ ...s, service: rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue });
+            for (const s of ss.spans ?? [])
+              spans.push({ ...s, service: rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   }).listen(otlpPort, '127.0.0.1');

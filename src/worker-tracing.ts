@@ -58,7 +58,8 @@ export function samplerOf(env: Record<string, string | undefined>): Sampler {
     traceidratio: () => new TraceIdRatioBasedSampler(ratio),
   };
   const base = name.replace(/^parentbased_/, '');
-  if (!root[base]) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${Object.keys(root).join(', ')} (or parentbased_ of one), not ${name}`);
+  if (!root[base])
+    throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${Object.keys(root).join(', ')} (or parentbased_ of one), not ${name}`);
   return name.startsWith('parentbased_') ? new ParentBasedSampler({ root: root[base]() }) : root[base]();
 }
 
