@@ -14,6 +14,14 @@ const MAX_HELD_CHARS = 8 * 1_048_576;
  * synchronously when the process exits.
  */
 export function asyncStdout(fd = 1): (line: string) => void {
+  // One writer per descriptor (several hubs in one process share standard output and its exit hook).
+  let w = writers.get(fd);
+  if (!w) writers.set(fd, (w = writer(fd)));
+  return w;
+}
+const writers = new Map<number, (line: string) => void>();
+
+function writer(fd: number): (line: string) => void {
   let held = '';
   let writing = false;
   let dropped = 0;
