@@ -6,7 +6,7 @@
 /** Entry points: the runtimes, the CLI, their Node-only helpers, the demo data, every HTTP router and the pages, and the
  * composition roots (src/app.ts builds the app from its ports, src/hooks.ts registers the kernel's hooks). */
 const ENTRY = [
-  '^src/(app|node|worker|worker-assets|worker-config|cli|hooks|jobs)[.]ts$',
+  '^src/(app|node|worker|worker-assets|worker-config|worker-tracing|cli|hooks|jobs)[.]ts$',
   '^src/(node|demo)/',
   '^src/[^/]+/[^/]*routes[.]ts$',
   '^src/http/pages[.]ts$',

@@ -1,36 +1,40 @@
 /**
- * Benchmark: what logs, metrics and traces cost a lookup. Two hubs on the same PostgreSQL and the
- * same assets, measured alternately in one run: "off" (FMAR_LOG_LEVEL=silent, no OTLP endpoint: no
- * tracer provider) and "on" (a JSON line per request on standard output, read by this process as a
- * log shipper would; a span per request and per database statement exported over OTLP/HTTP to a
- * local sink in this process; the metrics scraped every 5 s). Request metrics are counted by both:
- * the hub has no switch for them. GET /api/v1/assets?identifier=mpan:<core>, demo FSP token,
- * autocannon; medians and the median of per-round ratios (docs/performance.md, "Observability").
+ * Benchmark: what logs, metrics and traces cost a lookup. Hubs on the same PostgreSQL and the same
+ * assets, measured in turn, round by round, in one run (docs/performance.md, "Observability"):
  *
- *   npx tsx bench/observability.ts   (BENCH_ROWS=100000 BENCH_REPS=3 BENCH_DURATION=8 BENCH_CONNECTIONS=10 FMAR_PG_PORT=55503
- *                                     BENCH_VARIANTS=on[,sampled,logs,traces] BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof")
+ * - `off`: FMAR_LOG_LEVEL=silent, FMAR_REQUEST_METRICS=false, no OTLP endpoint;
+ * - `on`: the issue's configuration: a JSON line per request on standard output (read by this process
+ *   as a log shipper would), request metrics counted and scraped every 5 s, tracing configured (service
+ *   name, sampler) but no exporter endpoint, so no span is made;
+ * - `exported`: as `on`, with an OTLP endpoint (a local sink in this process): a span per request and
+ *   per database statement, every trace kept;
+ * - `sampled`: as `exported`, one trace in ten kept (parentbased_traceidratio 0.1).
+ *
+ * GET /api/v1/assets?identifier=mpan:<core> with a token from the hub's OpenID provider, autocannon;
+ * medians and the median of per-round ratios against `off`.
+ *
+ *   npx tsx bench/observability.ts   (BENCH_ROWS=100000 BENCH_REPS=5 BENCH_DURATION=8 BENCH_CONNECTIONS=10 FMAR_PG_PORT=55503
+ *                                     BENCH_VARIANTS=on,exported,sampled[,logs,metrics] BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof")
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { HIGH_RATE_LIMITS, cpuMsOf, envInt, fmt, log, machine, median, percentile, startHub, startPg, table, type Hub } from './lib';
 import { loadAssets, lookupMpan } from './load';
 
 const ROWS = envInt('BENCH_ROWS', 100_000);
-const REPS = envInt('BENCH_REPS', 3);
+const REPS = envInt('BENCH_REPS', 5);
 const DURATION = envInt('BENCH_DURATION', 8);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 10);
 const PG_PORT = envInt('FMAR_PG_PORT', 55503);
 /** The hubs listen on this port and the next ones, one per variant. */
 const OFF_PORT = envInt('BENCH_HUB_PORT', 55513);
 const SINK_PORT = envInt('BENCH_SINK_PORT', OFF_PORT + 9);
-/**
- * Which hubs to compare, each against "off": `on` (logs + traces), `sampled` (logs + one trace in ten),
- * and for finding where a cost is, `logs` or `traces` alone.
- */
-const VARIANTS = ['off', ...(process.env.BENCH_VARIANTS ?? 'on').split(',').filter((v) => v && v !== 'off')] as Variant[];
-type Variant = 'off' | 'on' | 'logs' | 'traces' | 'sampled';
+/** Which hubs to compare, each against `off`; for finding where a cost is, `logs` or `metrics` alone. */
+const VARIANTS = ['off', ...(process.env.BENCH_VARIANTS ?? 'on,exported,sampled').split(',').filter((v) => v && v !== 'off')] as Variant[];
+type Variant = 'off' | 'on' | 'exported' | 'sampled' | 'logs' | 'metrics';
 /** BENCH_DEV_TOKEN=1: use the hubs' development tokens instead, so the provider never runs (no promise hooks in "off"). */
 const USE_PROVIDER = process.env.BENCH_DEV_TOKEN !== '1';
 
@@ -103,6 +107,9 @@ async function drive(hub: Hub, seconds: number): Promise<Run> {
 }
 
 async function main() {
+  const load0 = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(', ');
   log(`observability cost: ${fmt(ROWS)} assets; ${REPS} rounds × ${DURATION} s per hub; ${CONNECTIONS} connections`);
   // The OTLP sink: takes every export, counts its spans, answers 200.
   const sink = { posts: 0, spans: 0, bytes: 0 };
@@ -122,14 +129,19 @@ async function main() {
 
   const pg = startPg(PG_PORT);
   const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+  // Tracing configured as an operator would, but without an endpoint: the issue's "exporter off".
+  const tracingNoEndpoint = { OTEL_SERVICE_NAME: 'fmar-bench', OTEL_TRACES_SAMPLER: 'parentbased_always_on' };
   const settings: Record<Variant, Record<string, string>> = {
-    off: { FMAR_LOG_LEVEL: 'silent' },
-    logs: { FMAR_LOG_LEVEL: 'info' },
-    traces: { FMAR_LOG_LEVEL: 'silent', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl },
-    on: { FMAR_LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl },
-    // As "on", with one trace in ten kept (OpenTelemetry's standard sampler variables).
+    off: { FMAR_LOG_LEVEL: 'silent', FMAR_REQUEST_METRICS: 'false' },
+    logs: { FMAR_LOG_LEVEL: 'info', FMAR_REQUEST_METRICS: 'false' },
+    metrics: { FMAR_LOG_LEVEL: 'silent', FMAR_REQUEST_METRICS: 'true' },
+    on: { FMAR_LOG_LEVEL: 'info', FMAR_REQUEST_METRICS: 'true', ...tracingNoEndpoint },
+    exported: { FMAR_LOG_LEVEL: 'info', FMAR_REQUEST_METRICS: 'true', ...tracingNoEndpoint, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl },
+    // As "exported", with one trace in ten kept (OpenTelemetry's standard sampler variables).
     sampled: {
       FMAR_LOG_LEVEL: 'info',
+      FMAR_REQUEST_METRICS: 'true',
+      ...tracingNoEndpoint,
       OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.1',
@@ -175,7 +187,7 @@ async function main() {
       const r = await drive(hubs[v], DURATION);
       runs[v].push(r);
       log(
-        `round ${rep} ${v.padEnd(6)}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, hub CPU ${fmt(r.cpuUs)} µs/request`,
+        `round ${rep} ${v.padEnd(8)} (load ${loadavg()[0].toFixed(1)}): ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, hub CPU ${fmt(r.cpuUs)} µs/request`,
       );
     }
   }
@@ -192,6 +204,11 @@ async function main() {
 
   const med = (xs: Run[], k: keyof Run, d = 0) => fmt(median(xs.map((x) => x[k])), d);
   console.log('\n## Observability cost: results\n');
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(', ')} (at the start: ${load0})`,
+  );
   console.log(
     'machine',
     JSON.stringify(machine()),

@@ -158,9 +158,10 @@ async function call(
   base: string,
   method: string,
   path: string,
-  o: { token?: string; body?: unknown; form?: Record<string, string>; basic?: string; requestId?: string } = {},
+  o: { token?: string; body?: unknown; form?: Record<string, string>; basic?: string; requestId?: string; traceparent?: string } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = {};
+  if (o.traceparent) headers.traceparent = o.traceparent;
   if (o.requestId) headers['x-request-id'] = o.requestId;
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   if (o.basic) headers.authorization = `Basic ${Buffer.from(o.basic).toString('base64')}`;
@@ -184,6 +185,29 @@ async function call(
     json = undefined;
   }
   return { status: r.status, type: r.headers.get('content-type') ?? '', text, json, headers: Object.fromEntries(r.headers) };
+}
+
+/** What the smoke reads of an OTLP/HTTP JSON export (opentelemetry-proto, JSON encoding). */
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes?: { key: string; value: { stringValue?: string } }[];
+  service?: string;
+}
+interface OtlpRequest {
+  resourceSpans?: { resource?: { attributes?: OtlpSpan['attributes'] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[];
+}
+
+/** Poll `f` every 100 ms for up to `seconds` until it gives something. */
+async function until<T>(f: () => T | undefined, seconds: number): Promise<T | undefined> {
+  for (const end = Date.now() + seconds * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    const v = f();
+    if (v !== undefined) return v;
+  }
+  return f();
 }
 
 const DEMO = {
@@ -284,6 +308,22 @@ async function main() {
     });
   }).listen(hookPort, '127.0.0.1');
   servers.push(hooks);
+  // An OTLP/HTTP receiver on loopback (docs/workers.md, "Traces"): keeps every span the Worker posts.
+  const spans: OtlpSpan[] = [];
+  const otlpPort = await freePort();
+  const otlp = createServer((req, res) => {
+    let b = '';
+    req.on('data', (d) => (b += d));
+    req.on('end', () => {
+      if (req.url === '/v1/traces' && req.headers['content-type'] === 'application/json')
+        for (const rs of (JSON.parse(b) as OtlpRequest).resourceSpans ?? [])
+          for (const ss of rs.scopeSpans ?? [])
+            for (const s of ss.spans ?? [])
+              spans.push({ ...s, service: rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  }).listen(otlpPort, '127.0.0.1');
+  servers.push(otlp);
 
   const wrangler = startProcess(
     'npx',
@@ -308,6 +348,10 @@ async function main() {
       `FMAR_ISSUER:${base}`,
       '--var',
       'FMAR_SWITCH_NOTICE_DAYS:0',
+      '--var',
+      `OTEL_EXPORTER_OTLP_ENDPOINT:http://127.0.0.1:${otlpPort}`,
+      '--var',
+      'OTEL_SERVICE_NAME:fmar-worker-smoke',
     ],
     { CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: dbUrl, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' },
     'wrangler',
@@ -443,6 +487,30 @@ async function main() {
     lookup.status === 200 && lookup.json.items?.length === 1 && lookup.json.items[0].friendlyCode === 'ALPHA-BESS-1',
     'the Worker accepts its own token: MPAN lookup -> one item ALPHA-BESS-1',
     lookup.text.slice(0, 200),
+  );
+  // Traces: the caller's traceparent is the parent of the request's span; its statements are the span's children.
+  const traceId = randomBytes(16).toString('hex');
+  const callerSpan = randomBytes(8).toString('hex');
+  const traced = await call(base, 'GET', `/api/v1/assets?identifier=mpan:${MPAN}`, {
+    token: pk.json.access_token,
+    traceparent: `00-${traceId}-${callerSpan}-01`,
+  });
+  const inTrace = await until(() => {
+    const t = spans.filter((s) => s.traceId === traceId);
+    return t.some((s) => s.parentSpanId === callerSpan) && t.length > 1 ? t : undefined;
+  }, 10);
+  const server = inTrace?.find((s) => s.parentSpanId === callerSpan);
+  const statements = inTrace?.filter((s) => s.parentSpanId === server?.spanId) ?? [];
+  check(
+    traced.status === 200 &&
+      server?.name === 'GET /api/v1/assets' &&
+      server.kind === 2 &&
+      server.service === 'fmar-worker-smoke' &&
+      traced.headers['x-request-id'] === traceId &&
+      statements.length > 0 &&
+      statements.every((s) => s.kind === 3 && s.attributes?.some((a) => a.key === 'db.query.text')),
+    `traces over OTLP/HTTP: the lookup's span (child of the caller's traceparent) and ${statements.length} statement spans under it reach the receiver`,
+    JSON.stringify(inTrace?.map((s) => [s.name, s.parentSpanId]) ?? spans.length),
   );
   const anon = await call(base, 'GET', `/api/v1/assets?identifier=mpan:${MPAN}`);
   check(
@@ -686,6 +754,14 @@ async function main() {
     verify.status === 200 && verify.json.ok === true && verify.json.unsealed === 0,
     'the sealed chain verifies (POST /api/v1/audit/verify)',
     verify.text.slice(0, 200),
+  );
+  const jobSpans = await until(() => {
+    const j = spans.filter((s) => s.name === 'job audit-seal' && !s.parentSpanId);
+    return j.length ? j : undefined;
+  }, 10);
+  check(
+    !!jobSpans && spans.some((s) => s.traceId === jobSpans[0].traceId && s.parentSpanId === jobSpans[0].spanId),
+    'the Cron Trigger run is traced too: a root span `job audit-seal` with its statements under it',
   );
   for (const c of ['*/5 * * * *', '*/15 * * * *', '0 * * * *']) {
     const r = await fetch(`${base}/__scheduled?cron=${encodeURIComponent(c)}`, { signal: AbortSignal.timeout(60_000) });

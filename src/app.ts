@@ -78,12 +78,15 @@ export function buildApp(ports: Ports) {
   };
   const app = new OpenAPIHono<AuthEnv>();
   // Outermost: a request ID for every request (answered in X-Request-Id, in problem bodies and audit records), its log line and span.
-  const metrics = ports.metrics ?? hubMetrics(ports.db, () => ports.clock.now());
+  const metrics = ports.metrics ?? hubMetrics(ports.db, () => ports.clock.now(), { requests: ports.config.requestMetrics });
   // Data quality counts its evaluations (src/http/metrics.ts).
   ctx.metrics = metrics;
   app.use(
     '*',
-    requestLog(ports.log ?? silentLogger, () => ports.ids.next(), { observe: (o) => metrics.request(o), tracer: ports.tracer }),
+    requestLog(ports.log ?? silentLogger, () => ports.ids.next(), {
+      observe: metrics.countsRequests ? (o) => metrics.request(o) : undefined,
+      tracer: ports.tracer,
+    }),
   );
 
   app.onError((err, c) => {

@@ -37,6 +37,8 @@ export interface HubConfig {
   shutdownGraceMs: number;
   /** FMAR_LOG_LEVEL: the structured log's level (src/http/request-log.ts); `info` logs a line per request. */
   logLevel: LogLevel;
+  /** FMAR_REQUEST_METRICS: count requests (rate, latency, refusals) in the metrics; default true (src/http/metrics.ts). */
+  requestMetrics: boolean;
 }
 
 /** FMAR_PARSER_MAX_MEMORY_MB and FMAR_PARSER_THREAD_ABOVE_BYTES (docs/cim-profile.md, "Parsing off the request path"). */
@@ -236,6 +238,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     consumer: consumerSettings(env, mode),
     analytics: analyticsSettings(env),
     logLevel: logLevel(env),
+    requestMetrics: flag(env, 'FMAR_REQUEST_METRICS', true),
     shutdownGraceMs: wholeNumber(env, 'FMAR_SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     parser: {
       maxMemoryMb: wholeNumber(env, 'FMAR_PARSER_MAX_MEMORY_MB', 2048, 16, 65_536),
@@ -250,4 +253,25 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     if (env.FMAR_DEMO === 'true') throw new ConfigError('production mode refuses demo data (unset FMAR_DEMO)');
   }
   return cfg;
+}
+
+/**
+ * The OTLP traces URL the environment names, or undefined (tracing off): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+ * as given, else OTEL_EXPORTER_OTLP_ENDPOINT with `/v1/traces`; none with OTEL_SDK_DISABLED=true.
+ * Node (src/node/tracing.ts) and Workers (src/worker-tracing.ts) read it alike.
+ */
+export function tracesUrl(env: Record<string, string | undefined>): string | undefined {
+  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return undefined;
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const url = traces || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (!url) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`${traces ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT'} is not a URL: ${url}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`the OTLP endpoint must be an http(s) URL, not ${url}`);
+  return u.toString();
 }

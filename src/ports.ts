@@ -64,6 +64,8 @@ export interface AppConfig {
   analytics?: AnalyticsSettings;
   /** The issuer of access tokens, for the landing page's OpenID discovery link; default baseUrl. */
   issuer?: string;
+  /** FMAR_REQUEST_METRICS: count requests in the metrics (src/http/metrics.ts); default true. */
+  requestMetrics?: boolean;
 }
 
 export interface LocalCli {

@@ -20,6 +20,8 @@ import { quietEventSink, systemClock } from './ports';
 import { registriesFromEnv } from './quality/registries';
 import { pgErrorCode, type Db, type Row, type Sql } from './storage/db';
 import { postgresDb } from './storage/postgres';
+import { tracedDb } from './storage/traced';
+import { workerTracing, type WorkerTracing } from './worker-tracing';
 import { workerConsoleFiles, workerPageAssets, type AssetsBinding } from './worker-assets';
 import { databaseUrl, misconfiguredResponse, workerConfig, workerSettings, type WorkerEnv } from './worker-config';
 
@@ -88,6 +90,13 @@ interface Runtime {
 
 let runtime: Promise<Runtime> | undefined;
 
+/** This isolate's tracing (src/worker-tracing.ts): null once the settings were read and name no OTLP endpoint. */
+let tracing: WorkerTracing | null | undefined;
+function tracingFor(env: WorkerEnv): WorkerTracing | undefined {
+  if (tracing === undefined) tracing = workerTracing(workerSettings(env)) ?? null;
+  return tracing ?? undefined;
+}
+
 /** Build the app and the provider once per isolate, inside the first request's database scope. */
 async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
   const clock = systemClock;
@@ -103,8 +112,11 @@ async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
     throw e;
   });
   const external = cfg.jwksUrl ? new URL(cfg.jwksUrl) : cfg.jwks ? (JSON.parse(cfg.jwks) as { keys: [] }) : undefined;
+  // With tracing, a span per statement under the request's span (src/storage/traced.ts), as on Node.
+  const traces = tracingFor(env);
   const ports: Ports = {
-    db: scopedDb,
+    db: traces ? tracedDb(scopedDb, traces.tracer) : scopedDb,
+    tracer: traces?.tracer,
     clock,
     ids,
     tokens: jwtTokenVerifier({
@@ -127,6 +139,7 @@ async function build(env: WorkerEnv, cfg: HubConfig): Promise<Runtime> {
       authCacheMs: cfg.authCacheMs,
       switchNoticeDays: cfg.switchNoticeDays,
       analytics: cfg.analytics,
+      requestMetrics: cfg.requestMetrics,
     },
     publishedJwks: async () => keys.publicJwks(),
     pageAssets: workerPageAssets,
@@ -216,27 +229,30 @@ export default {
     let db: Db;
     try {
       cfg = workerConfig(env, new URL(request.url).origin);
+      tracingFor(env);
       db = postgresDb(databaseUrl(env), { max: 5 });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       console.error(`[fmar] worker configuration: ${e.message}`);
       return misconfiguredResponse(path, e.message, new Date());
     }
+    // Once the answer is sent: close the database client, then post the spans ended meanwhile (none without tracing).
+    const after = (p: Promise<unknown>) => ctx.waitUntil(p.then(() => tracing?.flush()));
     let res: Response;
     try {
       res = await requestDb.run(db, () => serve(request, env, ctx, cfg));
     } catch (e) {
-      ctx.waitUntil(db.close());
+      after(db.close());
       if (!(e instanceof ConfigError)) throw e;
       console.error(`[fmar] worker configuration: ${e.message}`);
       return misconfiguredResponse(path, e.message, new Date());
     }
     if (!res.body) {
-      ctx.waitUntil(db.close());
+      after(db.close());
       return res;
     }
     let finished!: () => void;
-    ctx.waitUntil(
+    after(
       new Promise<void>((resolve) => {
         finished = resolve;
       }).then(() => db.close()),
@@ -254,7 +270,10 @@ export default {
   async scheduled(controller: ScheduledController, env: WorkerEnv): Promise<void> {
     const vars = workerSettings(env);
     const cfg = workerConfig(env, vars.FMAR_BASE_URL ?? 'http://localhost:8787');
-    const db = postgresDb(databaseUrl(env), { max: 3 });
+    const traces = tracingFor(env);
+    const opened = postgresDb(databaseUrl(env), { max: 3 });
+    // A job run is a trace of its own (src/jobs.ts), its statements its children.
+    const db = traces ? tracedDb(opened, traces.tracer) : opened;
     const clock = systemClock;
     try {
       const host: JobHost = {
@@ -267,11 +286,13 @@ export default {
         consent: consentVerifierFromConfig(cfg, db, clock),
         deadline: Date.now() + JOB_BUDGET_MS,
         log: jsonLogger(cfg.logLevel, (line) => console.log(line)),
+        tracer: traces?.tracer,
       };
       const report = await requestDb.run(db, () => runScheduledJobs(controller.cron, host));
       console.log(`[fmar] scheduled ${controller.cron}: ${JSON.stringify(report)}`);
     } finally {
       await db.close();
+      await traces?.flush();
     }
   },
 };

@@ -60,7 +60,7 @@ export async function testDb(clock: Clock = new TestClock()): Promise<{ db: Db; 
  * A fresh hub per test file: in-memory PGlite by default, or a new database on the PostgreSQL
  * server named by DATABASE_URL (CI runs the suite both ways). Demo organisations are seeded.
  */
-export async function testHub(opts: { seed?: boolean; clock?: TestClock; log?: Logger } = {}) {
+export async function testHub(opts: { seed?: boolean; clock?: TestClock; log?: Logger; env?: Record<string, string> } = {}) {
   const clock = opts.clock ?? new TestClock();
   const { db, drop: dropDb } = await testDb(clock);
   const cfg = loadConfig({
@@ -68,6 +68,7 @@ export async function testHub(opts: { seed?: boolean; clock?: TestClock; log?: L
     FMAR_BASE_URL: 'http://hub.test',
     FMAR_RATE_LIMIT_CLIENT_PER_MINUTE: '0',
     FMAR_RATE_LIMIT_ORG_PER_MINUTE: '0',
+    ...opts.env,
   });
   const hub = await assemble(cfg, db, clock);
   if (opts.log) hub.ports.log = opts.log;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batteryInput, nodeTestHub, testDb, type NodeTestHub } from './harness';
+import { ConfigError, loadConfig } from '../src/config';
+import { batteryInput, nodeTestHub, testDb, testHub, type NodeTestHub } from './harness';
 
 /**
  * Metrics (docs/operations.md, "Metrics"): GET /api/v1/metrics in Prometheus text format for the
@@ -125,6 +126,27 @@ describe('GET /api/v1/metrics', () => {
     const r = await hub.api('GET', '/api/v1/metrics', { as: 'fsp-a' });
     expect(r.status).toBe(403);
     expect(r.json.code).toBe('AUTH-SCOPE-MISSING');
+  });
+});
+
+describe('FMAR_REQUEST_METRICS=false', () => {
+  it('counts no request and serves no request series; the backlogs, pool and token series are served as before', async () => {
+    expect(loadConfig({}).requestMetrics).toBe(true);
+    expect(() => loadConfig({ FMAR_REQUEST_METRICS: 'off' })).toThrow(ConfigError);
+    const off = await testHub({ env: { FMAR_REQUEST_METRICS: 'false' } });
+    try {
+      expect(off.cfg.requestMetrics).toBe(false);
+      expect((await off.call('GET', '/api/v1/catalogues', { as: 'fsp-a' })).status).toBe(200);
+      expect((await off.call('GET', '/api/v1/assets/01JZZZZZZZZZZZZZZZZZZZZZZZ', { as: 'fsp-a' })).status).toBe(404);
+      const r = await off.call('GET', '/api/v1/metrics', { as: 'operator' });
+      expect(r.status).toBe(200);
+      const names = new Set([...r.text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+      expect([...names].filter((n) => n.startsWith('fmar_http_'))).toEqual([]);
+      for (const n of ['fmar_tokens_issued_total', 'fmar_webhook_deliveries', 'fmar_audit_unsealed', 'fmar_db_pool_size'])
+        expect(names.has(n)).toBe(true);
+    } finally {
+      await off.close();
+    }
   });
 });
 

@@ -1,6 +1,10 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config';
 import { jsonLogger, requestIdOf } from '../src/http/request-log';
+import { asyncStdout } from '../src/node/log-output';
 import { DEMO, batteryInput, testHub, type TestHub } from './harness';
 
 /**
@@ -144,5 +148,40 @@ describe('the level', () => {
     expect(loadConfig({}).logLevel).toBe('info');
     expect(loadConfig({ FMAR_LOG_LEVEL: 'Silent' }).logLevel).toBe('silent');
     expect(() => loadConfig({ FMAR_LOG_LEVEL: 'verbose' })).toThrow(ConfigError);
+  });
+});
+
+describe('the line and its output', () => {
+  it('is one JSON object: fixed keys first, undefined fields left out, numbers as numbers, strings escaped', () => {
+    const out: string[] = [];
+    const log = jsonLogger(
+      'info',
+      (l) => out.push(l),
+      () => new Date('2026-12-07T10:00:00Z'),
+    );
+    log.write('info', 'request', { route: '/a/"b"', status: 200, durationMs: 1.5, code: undefined, ok: true, nested: { n: NaN } });
+    expect(out).toEqual([
+      '{"time":"2026-12-07T10:00:00.000Z","level":"info","msg":"request","route":"/a/\\"b\\"","status":200,"durationMs":1.5,"ok":true,"nested":{"n":null}}',
+    ]);
+  });
+
+  it('standard output on Node is written off the event loop, every line once and in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fmar-log-'));
+    const fd = openSync(join(dir, 'out'), 'w');
+    try {
+      const write = asyncStdout(fd);
+      for (let i = 0; i < 5000; i++) write(JSON.stringify({ i }));
+      await new Promise((r) => setTimeout(r, 50));
+      for (let i = 5000; i < 10000; i++) write(JSON.stringify({ i }));
+      let got: string[] = [];
+      for (let t = 0; t < 100 && got.length < 10000; t++) {
+        await new Promise((r) => setTimeout(r, 20));
+        got = readFileSync(join(dir, 'out'), 'utf8').split('\n').filter(Boolean);
+      }
+      expect(got).toEqual(Array.from({ length: 10000 }, (_, i) => JSON.stringify({ i })));
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

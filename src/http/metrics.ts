@@ -20,6 +20,8 @@ export interface DomainMetrics {
 
 export interface HubMetrics extends DomainMetrics {
   readonly registry: Registry;
+  /** False when request metrics are off (FMAR_REQUEST_METRICS=false): `request` counts nothing and its series are not served. */
+  readonly countsRequests: boolean;
   request(o: { route: string; method: string; status: number; seconds: number; code?: string }): void;
   tokenIssued(grantType: string): void;
 }
@@ -27,26 +29,34 @@ export interface HubMetrics extends DomainMetrics {
 /** Latency buckets in seconds: lookups answer in milliseconds, bulk loads and CIM exports in seconds. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export function hubMetrics(db: Db, now: () => Date): HubMetrics {
+/**
+ * The hub's metrics. `requests: false` (FMAR_REQUEST_METRICS=false) leaves out the per-request series
+ * (fmar_http_requests_total, fmar_http_request_duration_seconds, fmar_http_refusals_total): nothing is
+ * counted per request; every other series is served as before.
+ */
+export function hubMetrics(db: Db, now: () => Date, opts: { requests?: boolean } = {}): HubMetrics {
   const registry = new Registry();
+  const countsRequests = opts.requests ?? true;
+  // Registered only when counted: a scrape then shows no series that would stay at zero.
+  const perRequest = countsRequests ? [registry] : [];
   const requests = new Counter({
     name: 'fmar_http_requests_total',
     help: 'Requests answered, by route template, method and status.',
     labelNames: ['route', 'method', 'status'] as const,
-    registers: [registry],
+    registers: perRequest,
   });
   const latency = new Histogram({
     name: 'fmar_http_request_duration_seconds',
     help: 'Time to answer, by route template, method and status class.',
     labelNames: ['route', 'method', 'status_class'] as const,
     buckets: BUCKETS,
-    registers: [registry],
+    registers: perRequest,
   });
   const refusals = new Counter({
     name: 'fmar_http_refusals_total',
     help: 'Refused requests by rule code (rate-limit refusals are RATE-LIMITED, client lockouts AUTH-CLIENT-LOCKED; docs/rules.md).',
     labelNames: ['code'] as const,
-    registers: [registry],
+    registers: perRequest,
   });
   const tokens = new Counter({
     name: 'fmar_tokens_issued_total',
@@ -135,7 +145,9 @@ export function hubMetrics(db: Db, now: () => Date): HubMetrics {
 
   return {
     registry,
+    countsRequests,
     request(o) {
+      if (!countsRequests) return;
       requests.inc({ route: o.route, method: o.method, status: String(o.status) });
       latency.observe({ route: o.route, method: o.method, status_class: `${Math.floor(o.status / 100)}xx` }, o.seconds);
       if (o.code) refusals.inc({ code: o.code });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { context, type Tracer } from '@opentelemetry/api';
+import { asyncStdout } from './log-output';
 import { jsonLogger, requestIdOf, writeRequestLine, type Logger } from '../http/request-log';
 import { hubMetrics, type HubMetrics } from '../http/metrics';
 import { endRequestSpan, startRequestSpan, traceFields } from '../http/tracing';
@@ -63,9 +64,9 @@ export async function startNodeHub(
   if (opts.events) hub.ports.events = opts.events;
   if (opts.localSecret) hub.ports.localCli = localCli(opts.localSecret, hub, db);
   // A JSON line per request on standard output (FMAR_LOG_LEVEL; docs/operations.md, "Logs").
-  hub.ports.log = opts.log ?? jsonLogger(cfg.logLevel, (line) => process.stdout.write(line + '\n'));
+  hub.ports.log = opts.log ?? jsonLogger(cfg.logLevel, asyncStdout());
   // One set of metrics for the API and the OpenID provider beside it (tokens issued by grant type).
-  hub.ports.metrics ??= hubMetrics(db, () => hub.ports.clock.now());
+  hub.ports.metrics ??= hubMetrics(db, () => hub.ports.clock.now(), { requests: hub.ports.config.requestMetrics });
   if (opts.tracer) hub.ports.tracer = opts.tracer;
   const app = buildApp(hub.ports);
   const identity = await startIdentity(cfg, hub);
@@ -170,7 +171,7 @@ function observeIdentity(listener: Listener, o: { log?: Logger; metrics?: HubMet
       const ms = performance.now() - t0;
       const status = res.statusCode;
       const code = route === OAUTH_ROUTES.token && status === 429 ? 'AUTH-CLIENT-LOCKED' : undefined;
-      o.metrics?.request({ route, method, status, seconds: ms / 1000, code });
+      if (o.metrics?.countsRequests) o.metrics.request({ route, method, status, seconds: ms / 1000, code });
       if (traced) endRequestSpan(traced.span, method, { route, status, requestId: id, code });
       if (o.log)
         writeRequestLine(o.log, { requestId: id, method, route, status, ms, code, trace: traced ? traceFields(traced.span) : undefined });

@@ -73,6 +73,7 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
       authCacheMs: cfg.authCacheMs,
       switchNoticeDays: cfg.switchNoticeDays,
       analytics: cfg.analytics,
+      requestMetrics: cfg.requestMetrics,
     },
     publishedJwks: async () => keys.publicJwks(),
     expectedMigrations: loadMigrations().map((m) => m.version),

@@ -3,7 +3,9 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { ConfigError } from '../config';
+import { tracesUrl } from '../config';
+
+export { tracesUrl };
 
 /**
  * Traces on Node (docs/operations.md, "Traces"): a tracer provider exporting over OTLP/HTTP (JSON
@@ -20,23 +22,6 @@ export interface Tracing {
   flush(): Promise<void>;
   /** Send what is left and stop (on shutdown). */
   shutdown(): Promise<void>;
-}
-
-/** The OTLP traces URL the environment names, or undefined (tracing off). */
-export function tracesUrl(env: Record<string, string | undefined>): string | undefined {
-  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return undefined;
-  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  const url = traces || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
-  if (!url) return undefined;
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new ConfigError(`${traces ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT'} is not a URL: ${url}`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`the OTLP endpoint must be an http(s) URL, not ${url}`);
-  return u.toString();
 }
 
 /** Start tracing when the environment names an endpoint; undefined otherwise (no provider, no cost). */
