@@ -33,7 +33,8 @@ const KEY = { import: 'importLimitKw', export: 'exportLimitKw' } as const;
 /** Magnitude in kW (2 decimals when it is one), or the problem. */
 function kwOf(raw: string | undefined, unit: PowerUnit): number | string {
   const n = Number(raw);
-  if (raw === undefined || raw.trim() === '' || !Number.isFinite(n)) return `value ${raw === undefined ? '(none)' : `"${raw}"`} is not a number`;
+  if (raw === undefined || raw.trim() === '' || !Number.isFinite(n))
+    return `value ${raw === undefined ? '(none)' : `"${raw}"`} is not a number`;
   const v = Math.abs((n * UNIT_FACTORS[unit]) / 1000);
   const r = Math.round(v * 100) / 100;
   return Math.abs(v - r) < 1e-9 ? r : v;
@@ -158,7 +159,13 @@ export function connectionLimitReader(model: CimModel, unit: PowerUnit, take: (o
           continue;
         }
         const have = bands.get(key);
-        if (have && (have.band[KEY[dir]] !== undefined || have.band.from !== from || have.band.to !== to || ((have.band.days as string[] | undefined) ?? []).join() !== days.join())) {
+        if (
+          have &&
+          (have.band[KEY[dir]] !== undefined ||
+            have.band.from !== from ||
+            have.band.to !== to ||
+            ((have.band.days as string[] | undefined) ?? []).join() !== days.join())
+        ) {
           problems.push(`Band ${key} is given twice, or with different times, for ${dir}.`);
           continue;
         }

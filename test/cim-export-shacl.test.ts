@@ -218,7 +218,13 @@ describe('connection limits read back', () => {
     );
     expect(read).toEqual(written);
     // Every object of a limit was used: none is reported as not used.
-    for (const c of ['OperationalLimitSet', 'ActivePowerLimit', 'OperationalLimitType', 'ScheduledLimitDependency', 'ScheduledActivePowerLimitValue'])
+    for (const c of [
+      'OperationalLimitSet',
+      'ActivePowerLimit',
+      'OperationalLimitType',
+      'ScheduledLimitDependency',
+      'ScheduledActivePowerLimitValue',
+    ])
       expect([c, m.used[c]]).toEqual([c, m.classes[c]]);
   });
 });

@@ -597,7 +597,8 @@ describe('the CIM import: a DNO sets limits by enrich', () => {
       ).status,
     ).toBe(201);
     expect(
-      (await record('dno', limitBody(scheme.importMpan, { importLimitKw: null, firmness: 'DYNAMIC', schemeReference: 'ANM-ZONE-4' }))).status,
+      (await record('dno', limitBody(scheme.importMpan, { importLimitKw: null, firmness: 'DYNAMIC', schemeReference: 'ANM-ZONE-4' })))
+        .status,
     ).toBe(201);
     const x = await hub.call('GET', `/api/v1/cim/export?organisationId=${DEMO['fsp-a']}`, { as: 'dno' });
     expect(x.status).toBe(200);
@@ -608,9 +609,7 @@ describe('the CIM import: a DNO sets limits by enrich', () => {
     expect(xml).toContain('<cim:ScheduledActivePowerLimitValue.value>6500</cim:ScheduledActivePowerLimitValue.value>');
 
     // A fresh hub (no demo data): its own DNO on the same network imports the file.
-    const t0 = Date.now();
     const fresh = await testHub({ seed: false });
-    console.log('fresh hub', Date.now() - t0, 'ms');
     try {
       const dno = await registerOrganisation(fresh.ctx, fresh.system, {
         legalName: 'Manweb Wires plc',
@@ -635,7 +634,10 @@ describe('the CIM import: a DNO sets limits by enrich', () => {
       expect(events).toBe(2);
 
       const again = await importAs(fresh, freshDno, xml);
-      expect(again.json.limits.items.filter((i: any) => mpans.includes(i.mpan)).map((i: any) => i.outcome)).toEqual(['unchanged', 'unchanged']);
+      expect(again.json.limits.items.filter((i: any) => mpans.includes(i.mpan)).map((i: any) => i.outcome)).toEqual([
+        'unchanged',
+        'unchanged',
+      ]);
 
       // The DNO changes the export band of 16:00–19:00 in its tool: the same limit is updated, with its history.
       const changed = xml.replace(
@@ -689,6 +691,13 @@ ${body}
         model(3, offNetwork, apl('a3', 3_000, 'exp')),
         model(4, mpanFor(9_400_004), apl('a4', 3_000, 'patl')),
         model(5, mpanFor(9_400_005), apl('a5', 3_000.5, 'exp')),
+        model(6, mpanFor(9_400_007), apl('a6', 3_000, 'exp')).replace(
+          '</cim:OperationalLimitSet>',
+          '<fmar:OperationalLimitSet.validFrom>tomorrow</fmar:OperationalLimitSet.validFrom></cim:OperationalLimitSet>',
+        ),
+        // Two connections behind one MPAN whose sets disagree.
+        model(7, mpanFor(9_400_008), apl('a7', 3_000, 'exp')),
+        model(8, mpanFor(9_400_008), apl('a8', 4_000, 'exp')),
       ].join('\n'),
     );
     const r = await importAs(hub, 'dno', xml);
@@ -699,13 +708,17 @@ ${body}
       ['s2', 'rejected', 'CONNECTION-LIMIT-OVERLAP'],
       ['s3', 'rejected', 'CONNECTION-LIMIT-NOT-NETWORK'],
       ['s5', 'rejected', 'CONNECTION-LIMIT-KW'],
+      ['s6', 'rejected', 'CONNECTION-LIMIT-PERIOD'],
+      ['s7', 'rejected', 'CIM-LIMIT-CONFLICT'],
     ]);
-    expect(r.json.limits).toMatchObject({ read: 5, recorded: 1, rejected: 4 });
+    expect(r.json.limits).toMatchObject({ read: 7, recorded: 1, rejected: 6 });
     expect(r.json.issueCounts).toMatchObject({
       'CIM-LIMIT-UNREADABLE': 1,
       'CONNECTION-LIMIT-OVERLAP': 1,
       'CONNECTION-LIMIT-NOT-NETWORK': 1,
       'CONNECTION-LIMIT-KW': 1,
+      'CONNECTION-LIMIT-PERIOD': 1,
+      'CIM-LIMIT-CONFLICT': 1,
     });
     expect(r.json.limits.items[0].detail).toBe(
       'ActivePowerLimit a4 is of no direction (its OperationalLimitType is neither import nor export).',
@@ -725,7 +738,7 @@ ${body}
     });
     // Nothing else was written at the rejected connection points.
     const [{ n }] = await hub.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM connection_limit WHERE mpan = ANY($1::text[])`, [
-      [offNetwork, mpanFor(9_400_004), mpanFor(9_400_005)],
+      [offNetwork, mpanFor(9_400_004), mpanFor(9_400_005), mpanFor(9_400_007), mpanFor(9_400_008)],
     ]);
     expect(n).toBe(0);
 
@@ -738,6 +751,8 @@ ${body}
       'AUTH-SCOPE-MISSING',
       'AUTH-SCOPE-MISSING',
       'AUTH-SCOPE-MISSING',
+      'AUTH-SCOPE-MISSING',
+      'CIM-LIMIT-CONFLICT',
     ]);
     expect(await hub.db.query(`SELECT count(*)::int AS n FROM connection_limit`)).toEqual(before);
   });

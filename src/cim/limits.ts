@@ -2,6 +2,7 @@ import type { CimIssue, ExtractedAsset, ExtractedLimit, SourceLocation } from '.
 import { checkPermission } from '../access/auth';
 import type { Principal } from '../access/principal';
 import { KEYS, recordLimitIn, sameValue, updateLimitIn } from '../connection-limits/service';
+import { ConnectionLimitInput } from '../connection-limits/schema';
 import { ownLimitFrom } from '../connection-limits/store';
 import type { Ctx } from '../context';
 import { Problem } from '../http/problem';
@@ -134,7 +135,11 @@ async function applyOne(
 ): Promise<LimitImportItem> {
   const base = { mrid: l.mrid, at: l.at, mpan: input.mpan as string };
   const validFrom = instant(input.validFrom ?? now);
-  const existing = typeof input.mpan === 'string' && typeof validFrom === 'string' ? await ownLimitFrom(tx, actor.organisationId, input.mpan, validFrom) : undefined;
+  // Only a limit the schema takes is looked up: a malformed instant must not reach the database (it would end the transaction).
+  const existing =
+    ConnectionLimitInput.safeParse(input).success && typeof validFrom === 'string'
+      ? await ownLimitFrom(tx, actor.organisationId, input.mpan as string, validFrom)
+      : undefined;
   if (!existing) {
     const limit = await recordLimitIn(tx, ctx, actor, input, { dryRun });
     return dryRun

@@ -150,7 +150,13 @@ export async function recordLimit(ctx: Ctx, actor: Principal, raw: unknown): Pro
  * refusal is a Problem thrown before anything is written, so a caller may catch it and go on; a dry
  * run checks everything and writes nothing (the limit it returns has no history).
  */
-export async function recordLimitIn(tx: Sql, ctx: Ctx, actor: Principal, raw: unknown, o: { dryRun?: boolean } = {}): Promise<ConnectionLimit> {
+export async function recordLimitIn(
+  tx: Sql,
+  ctx: Ctx,
+  actor: Principal,
+  raw: unknown,
+  o: { dryRun?: boolean } = {},
+): Promise<ConnectionLimit> {
   const input = parse(ConnectionLimitInput, raw, 'connection limit');
   const now = ctx.clock.now();
   const at = now.toISOString();
@@ -233,7 +239,16 @@ const canonical = (v: unknown): string =>
     : JSON.stringify(v);
 export const sameValue = (a: unknown, b: unknown) => canonical(a ?? null) === canonical(b ?? null);
 
-export const KEYS = ['siteReference', 'importLimitKw', 'exportLimitKw', 'firmness', 'validFrom', 'validTo', 'profile', 'schemeReference'] as const;
+export const KEYS = [
+  'siteReference',
+  'importLimitKw',
+  'exportLimitKw',
+  'firmness',
+  'validFrom',
+  'validTo',
+  'profile',
+  'schemeReference',
+] as const;
 
 /** The limit a patch makes of `before`, checked as it will stand; the fields that change, from → to. */
 async function patched(tx: Sql, before: ConnectionLimit, patch: ConnectionLimitPatch) {
@@ -277,8 +292,7 @@ export async function updateLimitIn(
 ): Promise<{ limit: ConnectionLimit; changes: Record<string, [unknown, unknown]> }> {
   const patch = parse(ConnectionLimitPatch, raw, 'update');
   const now = ctx.clock.now();
-  const lock = (t: Sql) =>
-    ULID_RE.test(id) ? selectLimit(t, actor, id, { forUpdate: true, mode: 'write' }) : Promise.resolve(undefined);
+  const lock = (t: Sql) => (ULID_RE.test(id) ? selectLimit(t, actor, id, { forUpdate: true, mode: 'write' }) : Promise.resolve(undefined));
   const guard = (before: ConnectionLimit) => {
     if (before.status === 'WITHDRAWN') throw new Problem('CONNECTION-LIMIT-WITHDRAWN', `Connection limit ${id} is withdrawn.`);
   };
