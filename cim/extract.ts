@@ -4,6 +4,7 @@ import { describedOnly, inverseIndex, prop, refs, refsAny, unitLinks, type CimMo
 import type { CimObject, SourceLocation } from './parser';
 import { CATEGORY_PROFILE, UNIT_FACTORS, type CategoryProfile, type PowerUnit } from './profile';
 import { MRID_ALIAS_SCHEME, NAME_SCHEMES } from './writer';
+import { connectionLimitReader, type ExtractedLimit } from './limits';
 
 /**
  * From a merged model to what the register can use: one entry per equipment (connection or
@@ -28,6 +29,8 @@ export interface ExtractedAsset {
   /** The registration body (AssetInput shape), without organisationId/fspId. */
   input: Record<string, unknown>;
   problems: string[];
+  /** The connection limits on the equipment or its terminal (cim/limits.ts); absent when none. */
+  limits?: ExtractedLimit[];
 }
 
 export interface ExtractOptions {
@@ -114,6 +117,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     take(n.type);
   };
   let pointsOf: Map<string, CimObject[]> | undefined;
+  const limitsOn = connectionLimitReader(model, unit, take);
   const out: ExtractedAsset[] = [];
 
   for (const o of model.objects.values()) {
@@ -306,6 +310,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       else break;
     }
 
+    const limits = limitsOn(o, terminals, { importMpan, exportMpan, mpans: undirected });
     out.push({
       mrid,
       className: o.className,
@@ -320,6 +325,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       names,
       input,
       problems,
+      ...(limits.length ? { limits } : {}),
     });
   }
   return out;

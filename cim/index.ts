@@ -50,6 +50,7 @@ export {
   organisationMrid,
   type CimAssetInput,
   type CimConnectionLimitInput,
+  type CimLimitBand,
   type CimHeader,
   type CimMarketUnitInput,
   type CimNetworkInput,
@@ -97,5 +98,6 @@ export {
   type ExtractedOrganisation,
   type ExtractOptions,
 } from './extract';
+export { connectionLimitReader, type EquipmentMpans, type ExtractedLimit } from './limits';
 export { decodeXml, depthExceededAt, escapeText } from './xml';
 export { digestCimFiles, usedCounts, type CimFileInput, type DigestOptions, type ParsedModel } from './digest';

@@ -116,6 +116,11 @@ export const CIM_CLASSES_READ: ReadonlySet<string> = new Set([
   'Feeder',
   'Line',
   'Bay',
+  'OperationalLimitSet',
+  'ActivePowerLimit',
+  'OperationalLimitType',
+  'ScheduledLimitDependency',
+  'ScheduledActivePowerLimitValue',
 ]);
 
 /**

@@ -102,8 +102,14 @@ export const OBJECT_PROFILE: readonly { cls: string; ns: string; from: string; m
   {
     cls: 'OperationalLimitSet + ActivePowerLimit + OperationalLimitType',
     ns: CIM100,
-    from: "a connection limit a DNO recorded at one of the asset's MPANs (docs/connection-limits.md), ACTIVE and not ended: an OperationalLimitSet on the equipment's Terminal (`OperationalLimitSet.Terminal`; on the equipment, `OperationalLimitSet.Equipment`, while no terminal is known), with the MPAN, firmness, validity and scheme (fmar:); an ActivePowerLimit per direction the limit sets (`ActivePowerLimit.value` in W, the magnitude), typed by the shared OperationalLimitType `import` or `export`. A TIMED limit's profile stays in the API",
+    from: "a connection limit a DNO recorded at one of the asset's MPANs (docs/connection-limits.md), ACTIVE and not ended: an OperationalLimitSet on the equipment's Terminal (`OperationalLimitSet.Terminal`; on the equipment, `OperationalLimitSet.Equipment`, while no terminal is known), with the MPAN, site reference, firmness, validity and flexible connection scheme (fmar:); an ActivePowerLimit per direction the limit sets (`ActivePowerLimit.value` in W, the magnitude), typed by the shared OperationalLimitType `import` or `export`. An import reads them back (see Import)",
     mrid: 'derived: set (equipment mRID, "limit/<limit ID>"), limit (set mRID, "import|export"), type ("fmar:operationallimittype", "import|export")',
+  },
+  {
+    cls: 'ScheduledLimitDependency + ScheduledActivePowerLimitValue',
+    ns: CIM100,
+    from: "a TIMED limit's profile, the way CIM (InfOperationalLimits) carries a limit that changes with a schedule: per direction that has bands, a ScheduledLimitDependency on that direction's ActivePowerLimit (`LimitDependency.OperationalLimit`) and the equipment (`LimitDependency.Equipment`); per band, a ScheduledActivePowerLimitValue (`value` in W) whose time is the band's days (`fmar:ScheduledLimitValue.day`, one per day, none = every day) and local times (`fmar:ScheduledLimitValue.from` / `.to`, HH:MM Europe/London) with its number in the profile (`fmar:ScheduledLimitValue.band`, from 1; a band with both limits is one value under each direction's dependency). CIM's `ScheduledLimitValue.Season` (a date range) is not used: the bands repeat every week of the limit's validity",
+    mrid: 'derived: dependency (limit mRID, "schedule"), value (dependency mRID, "band/<index from 0>")',
   },
   {
     cls: 'ConnectivityNode / Feeder / Substation',
@@ -238,6 +244,7 @@ export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 const WATTS = '^-?[0-9]+$';
 const DATE = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 const DATETIME = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$';
+const LOCAL_TIME = '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$';
 const NUMBER = '^-?[0-9]+(\\.[0-9]+)?(e[-+]?[0-9]+)?$';
 const EQUIPMENT = ['PowerElectronicsConnection', 'EnergyConsumer'] as const;
 const categoriesOf = (cls: EquipmentClass) =>
@@ -379,6 +386,7 @@ export const EXPORT_SHAPES: readonly ClassShape[] = [
       one('fmar:OperationalLimitSet.validFrom', { pattern: DATETIME }),
       opt('fmar:OperationalLimitSet.validTo', { pattern: DATETIME }),
       opt('fmar:OperationalLimitSet.schemeReference'),
+      opt('fmar:OperationalLimitSet.siteReference'),
     ],
   },
   {
@@ -396,6 +404,28 @@ export const EXPORT_SHAPES: readonly ClassShape[] = [
     identified: true,
     named: true,
     properties: [one('fmar:OperationalLimitType.direction', { in: ['import', 'export'] })],
+  },
+  {
+    cls: 'cim:ScheduledLimitDependency',
+    identified: true,
+    named: true,
+    properties: [
+      one('cim:LimitDependency.Equipment', { ref: EQUIPMENT }),
+      one('cim:LimitDependency.OperationalLimit', { ref: ['ActivePowerLimit'] }),
+    ],
+  },
+  {
+    cls: 'cim:ScheduledActivePowerLimitValue',
+    identified: true,
+    named: true,
+    properties: [
+      one('cim:ScheduledActivePowerLimitValue.value', { pattern: WATTS }),
+      one('cim:ScheduledLimitValue.ScheduledLimitDependency', { ref: ['ScheduledLimitDependency'] }),
+      one('fmar:ScheduledLimitValue.band', { pattern: '^[1-9][0-9]?$' }),
+      { path: 'fmar:ScheduledLimitValue.day', min: 0, max: 7, in: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] },
+      one('fmar:ScheduledLimitValue.from', { pattern: LOCAL_TIME }),
+      one('fmar:ScheduledLimitValue.to', { pattern: LOCAL_TIME }),
+    ],
   },
   { cls: 'cim:ConnectivityNode', identified: true, properties: [] },
   { cls: 'cim:Feeder', identified: true, properties: [opt('cim:Feeder.NormalEnergizingSubstation', { ref: ['Substation'] })] },

@@ -52,7 +52,19 @@ export interface CimConnectionLimitInput {
   exportLimitKw: number | null;
   validFrom: string;
   validTo: string | null;
+  siteReference?: string | null;
   schemeReference?: string | null;
+  /** TIMED: the bands, each on some days (every day when absent), from–to local time, with a limit per direction. */
+  profile?: readonly CimLimitBand[] | null;
+}
+
+/** One band of a TIMED limit's profile (the register's ProfileBand). */
+export interface CimLimitBand {
+  days?: readonly string[];
+  from: string;
+  to: string;
+  importLimitKw?: number;
+  exportLimitKw?: number;
 }
 
 export interface CimOrganisationInput {
@@ -359,7 +371,9 @@ export class CimWriter {
   /**
    * A connection limit the way CIM carries one: an OperationalLimitSet on the equipment's terminal
    * (on the equipment itself while no terminal is known), with an ActivePowerLimit (W, the magnitude)
-   * per direction the limit sets, each of the shared OperationalLimitType "import" or "export".
+   * per direction the limit sets, each of the shared OperationalLimitType "import" or "export". A
+   * TIMED limit's profile is a ScheduledLimitDependency per direction (CIM's limit that changes with
+   * a schedule) on that direction's ActivePowerLimit, with a ScheduledActivePowerLimitValue per band.
    */
   private connectionLimit(m: string, terminal: string | undefined, l: CimConnectionLimitInput): string {
     const set = derivedMrid(m, `limit/${l.id}`);
@@ -367,14 +381,15 @@ export class CimWriter {
       ['cim:IdentifiedObject.name', cut(`Connection limit ${l.mpan}`, MAX_NAME)],
       terminal ? ['cim:OperationalLimitSet.Terminal', { ref: terminal }] : ['cim:OperationalLimitSet.Equipment', { ref: m }],
       ['fmar:OperationalLimitSet.mpan', l.mpan],
+      ['fmar:OperationalLimitSet.siteReference', l.siteReference],
       ['fmar:OperationalLimitSet.firmness', l.firmness],
       ['fmar:OperationalLimitSet.validFrom', l.validFrom],
       ['fmar:OperationalLimitSet.validTo', l.validTo],
       ['fmar:OperationalLimitSet.schemeReference', l.schemeReference],
     ]);
-    for (const [dir, kw] of [
-      ['import', l.importLimitKw],
-      ['export', l.exportLimitKw],
+    for (const [dir, kw, key] of [
+      ['import', l.importLimitKw, 'importLimitKw'],
+      ['export', l.exportLimitKw, 'exportLimitKw'],
     ] as const) {
       if (kw === null) continue;
       const type = limitTypeMrid(dir);
@@ -383,12 +398,31 @@ export class CimWriter {
           ['cim:IdentifiedObject.name', dir],
           ['fmar:OperationalLimitType.direction', dir],
         ]);
-      out += this.object('ActivePowerLimit', derivedMrid(set, dir), [
+      const limit = derivedMrid(set, dir);
+      out += this.object('ActivePowerLimit', limit, [
         ['cim:IdentifiedObject.name', `${dir} limit`],
         ['cim:ActivePowerLimit.value', watts(kw)],
         ['cim:OperationalLimit.OperationalLimitSet', { ref: set }],
         ['cim:OperationalLimit.OperationalLimitType', { ref: type }],
       ]);
+      const bands = (l.profile ?? []).map((b, i) => [b, i] as const).filter(([b]) => b[key] !== undefined);
+      if (!bands.length) continue;
+      const schedule = derivedMrid(limit, 'schedule');
+      out += this.object('ScheduledLimitDependency', schedule, [
+        ['cim:IdentifiedObject.name', `${dir} limit profile`],
+        ['cim:LimitDependency.Equipment', { ref: m }],
+        ['cim:LimitDependency.OperationalLimit', { ref: limit }],
+      ]);
+      for (const [b, i] of bands)
+        out += this.object('ScheduledActivePowerLimitValue', derivedMrid(schedule, `band/${i}`), [
+          ['cim:IdentifiedObject.name', `${(b.days ?? ['every day']).join(' ')} ${b.from}-${b.to}`],
+          ['cim:ScheduledActivePowerLimitValue.value', watts(b[key]!)],
+          ['cim:ScheduledLimitValue.ScheduledLimitDependency', { ref: schedule }],
+          ['fmar:ScheduledLimitValue.band', i + 1],
+          ...(b.days ?? []).map((d): Prop => ['fmar:ScheduledLimitValue.day', d]),
+          ['fmar:ScheduledLimitValue.from', b.from],
+          ['fmar:ScheduledLimitValue.to', b.to],
+        ]);
     }
     return out;
   }

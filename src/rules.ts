@@ -578,6 +578,18 @@ export const RULES = {
     kind: 'warning',
     title: 'Enrich: the equipment has no MPAN (Name of NameType MPAN), so it matches no asset.',
   },
+  'CIM-LIMIT-UNREADABLE': {
+    status: 200,
+    kind: 'warning',
+    title:
+      'Enrich: an OperationalLimitSet with active power limits on the equipment or its terminal is not a connection limit the register can read (no MPAN, a limit of no direction, a value that is not a number, a band without its times); it was not recorded. See `limits`.',
+  },
+  'CIM-LIMIT-CONFLICT': {
+    status: 200,
+    kind: 'warning',
+    title:
+      'Enrich: two OperationalLimitSets of the file give one connection point different limits from the same instant; neither was recorded. See `limits`.',
+  },
   // CIM import jobs (background imports, docs/cim-profile.md)
   'CIM-JOB-NOT-FOUND': { status: 404, title: 'No import job with this ID is visible to the caller.' },
   'CIM-JOB-NOT-FINISHED': { status: 409, title: 'The import job has not finished; its report is written when it does.' },

@@ -5,6 +5,7 @@ import {
   CimWriter,
   EXPORT_SHAPES,
   derivedMrid,
+  digestCimFiles,
   profileShapes,
   ulidToMrid,
   usagePointMrid,
@@ -83,6 +84,22 @@ function everything(): { xml: string; assets: CimAssetInput[] } {
           exportLimitKw: 100,
           validFrom: '2026-01-01T00:00:00.000Z',
           validTo: '2027-01-01T00:00:00.000Z',
+        },
+        // A TIMED limit that follows: its profile as scheduled limits, a band of each direction and one of both.
+        {
+          id: '01JF0000000000000000000L03',
+          mpan: '1300000000021',
+          siteReference: 'SITE-3',
+          firmness: 'TIMED',
+          importLimitKw: 50,
+          exportLimitKw: 100,
+          validFrom: '2027-01-01T00:00:00.000Z',
+          validTo: null,
+          profile: [
+            { days: ['MON', 'FRI'], from: '16:00', to: '19:00', exportLimitKw: 40.5 },
+            { from: '00:00', to: '06:00', importLimitKw: 20 },
+            { days: ['SAT', 'SUN'], from: '12:00', to: '24:00', importLimitKw: 30, exportLimitKw: 60 },
+          ],
         },
       ],
     }),
@@ -183,5 +200,31 @@ describe('SHACL shapes of the export', () => {
     // Without a sharing, the writer refuses to write the same equipment twice instead.
     expect(() => w.asset({ ...a, name: 'again' })).toThrow(/equipment mRID .* twice/);
     expect(iri('x')).toBe('http://hub.test/api/v1/cim/export#_x');
+  });
+});
+
+describe('connection limits read back', () => {
+  it('the import reads each limit the writer wrote as the API input it came from, TIMED profile and all', () => {
+    const { xml, assets } = everything();
+    const m = digestCimFiles([{ name: 'export.xml', content: xml }], { unit: 'W', maxBytes: 10_000_000 });
+    const read = m.equipment.flatMap((e) => (e.limits ?? []).map((l) => [l.problems, l.input]));
+    const written = assets.flatMap((a) =>
+      (a.connectionLimits ?? []).map((l) => {
+        const input: Record<string, unknown> = { mpan: l.mpan, firmness: l.firmness, validFrom: l.validFrom };
+        for (const k of ['siteReference', 'importLimitKw', 'exportLimitKw', 'validTo', 'schemeReference', 'profile'] as const)
+          if (l[k] != null) input[k] = l[k];
+        return [[], input];
+      }),
+    );
+    expect(read).toEqual(written);
+    // Every object of a limit was used: none is reported as not used.
+    for (const c of [
+      'OperationalLimitSet',
+      'ActivePowerLimit',
+      'OperationalLimitType',
+      'ScheduledLimitDependency',
+      'ScheduledActivePowerLimitValue',
+    ])
+      expect([c, m.used[c]]).toEqual([c, m.classes[c]]);
   });
 });

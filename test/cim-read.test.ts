@@ -373,13 +373,22 @@ describe('report counts agree with themselves', () => {
   it('exact per file: what the CGMES EQ + SSH, NEPLAN and CIMHub files give', () => {
     const cgmes = digest(SETS[0].map(fixture));
     expect(cgmes.used).toEqual({ ConformLoad: 3, Terminal: 3, ConnectivityNode: 3, VoltageLevel: 3, Substation: 2 });
+    // Its limit sets are a line's current limits, not connection limits (no ActivePowerLimit): read, and not used.
     expect(codesOf(cgmes.issues, 'CIM-CLASS-NOT-USED').map((i) => i.message)).toEqual([
+      '25 object(s) of class OperationalLimitSet: nothing was taken from them (nothing the register matches or records links to them).',
       '7 object(s) of class Line: nothing was taken from them (nothing the register matches or records links to them).',
+      '2 object(s) of class OperationalLimitType: nothing was taken from them (nothing the register matches or records links to them).',
     ]);
     const neplan = digest(SETS[2].map(fixture));
     expect(neplan.used).toEqual({ EnergyConsumer: 18, VoltageLevel: 13, Substation: 13 });
     // Its 65 Names are of type "description": not a type the register keeps, so Name and NameType are not used.
-    expect(codesOf(neplan.issues, 'CIM-CLASS-NOT-USED').map((i) => i.className)).toEqual(['NameType', 'Terminal', 'Name']);
+    expect(codesOf(neplan.issues, 'CIM-CLASS-NOT-USED').map((i) => i.className)).toEqual([
+      'NameType',
+      'OperationalLimitType',
+      'Terminal',
+      'Name',
+      'OperationalLimitSet',
+    ]);
     const cimhub = digest(SETS[3].map(fixture));
     expect(cimhub.used).toEqual({
       PowerElectronicsConnection: 5,

@@ -546,3 +546,214 @@ describe('the CIM export', () => {
     expect([other.status, other.text.includes('OperationalLimitSet')]).toEqual([200, false]);
   });
 });
+
+describe('the CIM import: a DNO sets limits by enrich', () => {
+  const importAs = (h: TestHub, as: string, xml: string, query = '') =>
+    h.call('POST', `/api/v1/cim/import?mode=enrich${query}`, { as, text: xml, contentType: 'application/rdf+xml' });
+  /** What a limit is, without what the hub that recorded it gives it (ID, version, times, recorder). */
+  const essence = (l: any) => ({
+    mpan: l.mpan,
+    siteReference: l.siteReference,
+    importLimitKw: l.importLimitKw,
+    exportLimitKw: l.exportLimitKw,
+    firmness: l.firmness,
+    validFrom: l.validFrom,
+    validTo: l.validTo,
+    profile: l.profile,
+    schemeReference: l.schemeReference,
+    dno: l.dno,
+  });
+  const limitsAt = async (h: TestHub, mpans: string[], as = 'dno') =>
+    (
+      await Promise.all(
+        mpans.map(async (m) => {
+          const r = await h.call('GET', `${API}?mpan=${m}`, { as });
+          expect(r.status).toBe(200);
+          return r.json.items as any[];
+        }),
+      )
+    ).flat();
+  const PROFILE = [
+    { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], from: '16:00', to: '19:00', exportLimitKw: 4 },
+    { from: '00:00', to: '06:00', importLimitKw: 15, exportLimitKw: 6.5 },
+  ];
+
+  it('export → import into a fresh hub gives the same limits, TIMED profile and all; again, nothing changes; a changed value updates', async () => {
+    const timed = await asset({ dno: 'SPEN_SPM' });
+    const scheme = await asset({ dno: 'SPEN_SPM' });
+    const mpans = [timed.importMpan, scheme.importMpan];
+    expect(
+      (
+        await record(
+          'dno',
+          limitBody(timed.importMpan, {
+            siteReference: 'SPM-SITE-7',
+            firmness: 'TIMED',
+            validFrom: '2026-07-01T00:00:00Z',
+            validTo: '2027-07-01T00:00:00Z',
+            profile: PROFILE,
+          }),
+        )
+      ).status,
+    ).toBe(201);
+    expect(
+      (await record('dno', limitBody(scheme.importMpan, { importLimitKw: null, firmness: 'DYNAMIC', schemeReference: 'ANM-ZONE-4' })))
+        .status,
+    ).toBe(201);
+    const x = await hub.call('GET', `/api/v1/cim/export?organisationId=${DEMO['fsp-a']}`, { as: 'dno' });
+    expect(x.status).toBe(200);
+    const xml = x.text;
+    // The profile travels as CIM's scheduled limits: a dependency per direction with bands, one value per band and direction.
+    expect(xml.match(/<cim:ScheduledLimitDependency /g)?.length).toBe(2);
+    expect(xml.match(/<cim:ScheduledActivePowerLimitValue /g)?.length).toBe(3);
+    expect(xml).toContain('<cim:ScheduledActivePowerLimitValue.value>6500</cim:ScheduledActivePowerLimitValue.value>');
+
+    // A fresh hub (no demo data): its own DNO on the same network imports the file.
+    const fresh = await testHub({ seed: false });
+    try {
+      const dno = await registerOrganisation(fresh.ctx, fresh.system, {
+        legalName: 'Manweb Wires plc',
+        organisationType: 'PLC',
+        registrationNumber: '09300009',
+        roles: ['DNO'],
+        status: 'ACTIVE',
+        dnoCodes: ['SPEN_SPM'],
+        passport,
+      });
+      const freshDno = await fresh.token({ org: dno.id, roles: ['DNO'], sub: 'fresh-dno' });
+      const r = await importAs(fresh, freshDno, xml);
+      expect(r.status, r.text).toBe(200);
+      const mine = r.json.limits.items.filter((i: any) => mpans.includes(i.mpan));
+      expect(mine.map((i: any) => [i.mpan, i.outcome]).sort()).toEqual(mpans.map((m) => [m, 'recorded']).sort());
+      expect((await limitsAt(fresh, mpans, freshDno)).map(essence)).toEqual((await limitsAt(hub, mpans)).map(essence));
+      // Recorded like any other: audit and event, by the importing DNO.
+      const [{ n: events }] = await fresh.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM event_outbox WHERE type = 'fmar.connection-limit.recorded' AND data->>'mpan' = ANY($1::text[])`,
+        [mpans],
+      );
+      expect(events).toBe(2);
+
+      const again = await importAs(fresh, freshDno, xml);
+      expect(again.json.limits.items.filter((i: any) => mpans.includes(i.mpan)).map((i: any) => i.outcome)).toEqual([
+        'unchanged',
+        'unchanged',
+      ]);
+
+      // The DNO changes the export band of 16:00–19:00 in its tool: the same limit is updated, with its history.
+      const changed = xml.replace(
+        '<cim:ScheduledActivePowerLimitValue.value>4000</cim:ScheduledActivePowerLimitValue.value>',
+        '<cim:ScheduledActivePowerLimitValue.value>3000</cim:ScheduledActivePowerLimitValue.value>',
+      );
+      const dry = await importAs(fresh, freshDno, changed, '&dryRun=true');
+      expect(dry.json.limits.items.find((i: any) => i.mpan === timed.importMpan).outcome).toBe('would-update');
+      const u = await importAs(fresh, freshDno, changed);
+      const item = u.json.limits.items.find((i: any) => i.mpan === timed.importMpan);
+      expect([item.outcome, Object.keys(item.changes)]).toEqual(['updated', ['profile']]);
+      expect(item.changes.profile.to[0]).toEqual({ ...PROFILE[0], exportLimitKw: 3 });
+      const h = await fresh.call('GET', `${API}/${item.connectionLimitId}/history`, { as: freshDno });
+      expect(h.json.items.map((v: any) => v.version)).toEqual([2, 1]);
+    } finally {
+      await fresh.close();
+    }
+  }, 60_000);
+
+  const NS = `xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/CIM100#" xmlns:fmar="https://fmar.uk/ns/CIM/Extensions#"`;
+  /** A DSO's model: a PV connection with a usage point of MPAN `mpan`, its terminal, and a limit set on the terminal. */
+  const model = (i: number, mpan: string, set: string) => `
+  <cim:PowerElectronicsConnection rdf:ID="_e${i}"><cim:IdentifiedObject.name>PV ${i}</cim:IdentifiedObject.name><cim:PowerElectronicsConnection.ratedS>5000</cim:PowerElectronicsConnection.ratedS></cim:PowerElectronicsConnection>
+  <cim:PhotoVoltaicUnit rdf:ID="_u${i}"><cim:PowerElectronicsUnit.PowerElectronicsConnection rdf:resource="#_e${i}"/></cim:PhotoVoltaicUnit>
+  <cim:UsagePoint rdf:ID="_up${i}"><cim:UsagePoint.Equipments rdf:resource="#_e${i}"/></cim:UsagePoint>
+  <cim:Name rdf:ID="_n${i}"><cim:Name.name>${mpan}</cim:Name.name><cim:Name.NameType rdf:resource="#_ntMPAN"/><cim:Name.IdentifiedObject rdf:resource="#_up${i}"/></cim:Name>
+  <cim:Terminal rdf:ID="_t${i}"><cim:ACDCTerminal.sequenceNumber>1</cim:ACDCTerminal.sequenceNumber><cim:Terminal.ConductingEquipment rdf:resource="#_e${i}"/></cim:Terminal>
+  <cim:OperationalLimitSet rdf:ID="_s${i}"><cim:IdentifiedObject.name>Connection ${i}</cim:IdentifiedObject.name><cim:OperationalLimitSet.Terminal rdf:resource="#_t${i}"/></cim:OperationalLimitSet>
+  ${set.replaceAll('SET', `_s${i}`)}`;
+  /** An ActivePowerLimit of a type named (not fmar-typed): how a tool without the register's extensions writes one. */
+  const apl = (id: string, watts: number, type: string) =>
+    `<cim:ActivePowerLimit rdf:ID="_${id}"><cim:ActivePowerLimit.value>${watts}</cim:ActivePowerLimit.value><cim:OperationalLimit.OperationalLimitSet rdf:resource="#SET"/><cim:OperationalLimit.OperationalLimitType rdf:resource="#_${type}"/></cim:ActivePowerLimit>`;
+  const doc = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<rdf:RDF ${NS}>
+  <cim:NameType rdf:ID="_ntMPAN"><cim:NameType.name>MPAN</cim:NameType.name></cim:NameType>
+  <cim:OperationalLimitType rdf:ID="_imp"><cim:IdentifiedObject.name>Import</cim:IdentifiedObject.name></cim:OperationalLimitType>
+  <cim:OperationalLimitType rdf:ID="_exp"><cim:IdentifiedObject.name>Export</cim:IdentifiedObject.name></cim:OperationalLimitType>
+  <cim:OperationalLimitType rdf:ID="_patl"><cim:IdentifiedObject.name>PATL</cim:IdentifiedObject.name></cim:OperationalLimitType>
+${body}
+</rdf:RDF>`;
+
+  it('a hand-written model: a limit on the terminal of the usage point’s MPAN is recorded (FIRM, from now); each other set is rejected with its rule code', async () => {
+    const ok = mpanFor(9_400_001);
+    const taken = mpanFor(9_400_002);
+    const offNetwork = mpanFor(9_400_003, '19');
+    expect((await record('dno', limitBody(taken, { validFrom: '2026-01-01T00:00:00Z' }))).status).toBe(201);
+    const xml = doc(
+      [
+        model(1, ok, apl('a1', 12_000, 'imp') + apl('b1', 5_500, 'exp')),
+        model(2, taken, apl('a2', 3_000, 'exp')),
+        model(3, offNetwork, apl('a3', 3_000, 'exp')),
+        model(4, mpanFor(9_400_004), apl('a4', 3_000, 'patl')),
+        model(5, mpanFor(9_400_005), apl('a5', 3_000.5, 'exp')),
+        model(6, mpanFor(9_400_007), apl('a6', 3_000, 'exp')).replace(
+          '</cim:OperationalLimitSet>',
+          '<fmar:OperationalLimitSet.validFrom>tomorrow</fmar:OperationalLimitSet.validFrom></cim:OperationalLimitSet>',
+        ),
+        // Two connections behind one MPAN whose sets disagree.
+        model(7, mpanFor(9_400_008), apl('a7', 3_000, 'exp')),
+        model(8, mpanFor(9_400_008), apl('a8', 4_000, 'exp')),
+      ].join('\n'),
+    );
+    const r = await importAs(hub, 'dno', xml);
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.limits.items.map((i: any) => [i.mrid, i.outcome, i.code ?? null])).toEqual([
+      ['s4', 'rejected', 'CIM-LIMIT-UNREADABLE'],
+      ['s1', 'recorded', null],
+      ['s2', 'rejected', 'CONNECTION-LIMIT-OVERLAP'],
+      ['s3', 'rejected', 'CONNECTION-LIMIT-NOT-NETWORK'],
+      ['s5', 'rejected', 'CONNECTION-LIMIT-KW'],
+      ['s6', 'rejected', 'CONNECTION-LIMIT-PERIOD'],
+      ['s7', 'rejected', 'CIM-LIMIT-CONFLICT'],
+    ]);
+    expect(r.json.limits).toMatchObject({ read: 7, recorded: 1, rejected: 6 });
+    expect(r.json.issueCounts).toMatchObject({
+      'CIM-LIMIT-UNREADABLE': 1,
+      'CONNECTION-LIMIT-OVERLAP': 1,
+      'CONNECTION-LIMIT-NOT-NETWORK': 1,
+      'CONNECTION-LIMIT-KW': 1,
+      'CONNECTION-LIMIT-PERIOD': 1,
+      'CIM-LIMIT-CONFLICT': 1,
+    });
+    expect(r.json.limits.items[0].detail).toBe(
+      'ActivePowerLimit a4 is of no direction (its OperationalLimitType is neither import nor export).',
+    );
+    const [got] = await limitsAt(hub, [ok]);
+    expect(essence(got)).toEqual({
+      mpan: ok,
+      siteReference: null,
+      importLimitKw: 12,
+      exportLimitKw: 5.5,
+      firmness: 'FIRM',
+      validFrom: hub.clock.now().toISOString(),
+      validTo: null,
+      profile: null,
+      schemeReference: null,
+      dno: 'SPEN_SPM',
+    });
+    // Nothing else was written at the rejected connection points.
+    const [{ n }] = await hub.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM connection_limit WHERE mpan = ANY($1::text[])`, [
+      [offNetwork, mpanFor(9_400_004), mpanFor(9_400_005), mpanFor(9_400_007), mpanFor(9_400_008)],
+    ]);
+    expect(n).toBe(0);
+
+    // Only a DNO or IDNO sets limits (scope connection-limits:write): the operator's enrich of the same file reports each limit refused and writes none.
+    const before = await hub.db.query(`SELECT count(*)::int AS n FROM connection_limit`);
+    const op = await importAs(hub, 'operator', xml.replace(ok, mpanFor(9_400_006)));
+    expect(op.status).toBe(200);
+    expect(op.json.limits.items.filter((i: any) => i.code !== 'CIM-LIMIT-UNREADABLE').map((i: any) => i.code)).toEqual([
+      'AUTH-SCOPE-MISSING',
+      'AUTH-SCOPE-MISSING',
+      'AUTH-SCOPE-MISSING',
+      'AUTH-SCOPE-MISSING',
+      'AUTH-SCOPE-MISSING',
+      'CIM-LIMIT-CONFLICT',
+    ]);
+    expect(await hub.db.query(`SELECT count(*)::int AS n FROM connection_limit`)).toEqual(before);
+  });
+});

@@ -128,7 +128,8 @@ async function withLimits<A extends Asset>(
     byMpan.get(l.mpan)!.push(l);
   }
   return assets.map((a) => {
-    const limits = [a.importMpan, a.exportMpan].flatMap((m) => (m ? (byMpan.get(m) ?? []) : []));
+    // One MPAN for both directions carries its limits once.
+    const limits = [...new Set([a.importMpan, a.exportMpan])].flatMap((m) => (m ? (byMpan.get(m) ?? []) : []));
     return limits.length ? { ...a, connectionLimits: limits } : a;
   });
 }

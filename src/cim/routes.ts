@@ -175,6 +175,34 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; p
         .openapi({
           description: 'Enrich: the file’s Organisations matched by EIC or Companies House number, and the identifiers offered to them',
         }),
+      limits: z
+        .object({
+          read: z.number().int(),
+          recorded: z.number().int(),
+          updated: z.number().int(),
+          unchanged: z.number().int(),
+          rejected: z.number().int(),
+          wouldRecord: z.number().int(),
+          wouldUpdate: z.number().int(),
+          items: z.array(
+            z.object({
+              mrid: z.string(),
+              at: z.object({ file: z.string(), line: z.number(), col: z.number() }).partial(),
+              mpan: z.string().optional(),
+              validFrom: z.string().optional(),
+              outcome: z.enum(['recorded', 'would-record', 'updated', 'would-update', 'unchanged', 'rejected']),
+              connectionLimitId: z.string().optional(),
+              changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).optional(),
+              code: z.string().optional(),
+              detail: z.string().optional(),
+            }),
+          ),
+        })
+        .optional()
+        .openapi({
+          description:
+            'Enrich: the connection limits of the file (OperationalLimitSets with ActivePowerLimits), each recorded, updated, unchanged or rejected with its rule code (docs/connection-limits.md)',
+        }),
       registered: z.number().int().optional(),
       results: z.array(z.any()).optional(),
       issueCounts: z.record(z.string(), z.number()),

@@ -23,6 +23,8 @@ import type { RuleCode } from '../rules';
 import type { Db, Sql } from '../storage/db';
 import type { CimParser } from '../ports';
 import { inProcessCimParser, yieldToEventLoop } from './parsing';
+import { importLimits, type LimitsReport } from './limits';
+import { raced as limitRaced } from '../connection-limits/service';
 
 /** Composes the cim/ library with the register: export streams, import enriches or bulk-loads. */
 
@@ -60,6 +62,8 @@ export interface CimImportReport {
   assets?: AssetEnrichment[];
   /** Enrich: the file's organisations, matched or not, and the identifiers offered to them. */
   organisations?: OrganisationsReport;
+  /** Enrich: the file's connection limits, each recorded, updated, unchanged or rejected with its rule code (src/cim/limits.ts). */
+  limits?: LimitsReport;
   registered?: number;
   results?: unknown[];
   issueCounts: Record<string, number>;
@@ -147,14 +151,18 @@ export async function importCim(
     if (report.assets && report.assets.length > MAX_ISSUES) report.assets = report.assets.slice(0, MAX_ISSUES);
     if (report.organisations && report.organisations.items.length > MAX_ISSUES)
       report.organisations.items = report.organisations.items.slice(0, MAX_ISSUES);
+    if (report.limits && report.limits.items.length > MAX_ISSUES) report.limits.items = report.limits.items.slice(0, MAX_ISSUES);
     return { status, report };
   };
   if (o.mode === 'enrich') {
+    // Two imports recording overlapping limits at one MPAN at the same moment: the database refuses the second (409).
     return enrich(ctx, actor, model, issues, names, o.dryRun, async (tx, counts) => {
       Object.assign(report, counts);
       const out = finish(200);
       if (hooks.beforeCommit) await hooks.beforeCommit(tx, out);
       return out;
+    }).catch((e: unknown) => {
+      throw limitRaced(e);
     });
   }
   if (extracted.length === 0)
@@ -376,7 +384,8 @@ async function enrich<T>(
     }
     const assetCounts = await enrichMatchedAssets(tx, ctx, actor, refs, ecrOf, issues, fileNames, dryRun, now, at);
     const organisations = await enrichOrganisations(tx, ctx, actor, orgMatches, issues, dryRun);
-    return done(tx, { matched, ...assetCounts, organisations });
+    const limits = await importLimits(tx, ctx, actor, extracted, issues, dryRun);
+    return done(tx, { matched, ...assetCounts, organisations, ...(limits ? { limits } : {}) });
   });
 }
 
@@ -387,6 +396,7 @@ interface EnrichCounts {
   unchanged: number;
   assets: AssetEnrichment[];
   organisations: OrganisationsReport;
+  limits?: LimitsReport;
 }
 
 async function enrichMatchedAssets(

@@ -39,7 +39,7 @@ const overlap = (id: string, mpan: string) =>
     },
   );
 /** Two overlapping periods written at the same moment: the exclusion constraint refuses the second. */
-const raced = (e: unknown) => {
+export const raced = (e: unknown) => {
   if (pgErrorCode(e) === '23P01' && constraintName(e) === 'connection_limit_no_overlap')
     return new Problem(
       'CONNECTION-LIMIT-OVERLAP',
@@ -138,6 +138,25 @@ async function networkFor(ctx: Ctx, tx: Sql, p: Principal, mpan: string): Promis
 }
 
 export async function recordLimit(ctx: Ctx, actor: Principal, raw: unknown): Promise<ConnectionLimit> {
+  try {
+    return await ctx.db.transaction((tx) => recordLimitIn(tx, ctx, actor, raw));
+  } catch (e) {
+    throw raced(e);
+  }
+}
+
+/**
+ * Record a limit in the caller's transaction (the API's and the CIM import's one way in). Every
+ * refusal is a Problem thrown before anything is written, so a caller may catch it and go on; a dry
+ * run checks everything and writes nothing (the limit it returns has no history).
+ */
+export async function recordLimitIn(
+  tx: Sql,
+  ctx: Ctx,
+  actor: Principal,
+  raw: unknown,
+  o: { dryRun?: boolean } = {},
+): Promise<ConnectionLimit> {
   const input = parse(ConnectionLimitInput, raw, 'connection limit');
   const now = ctx.clock.now();
   const at = now.toISOString();
@@ -152,123 +171,183 @@ export async function recordLimit(ctx: Ctx, actor: Principal, raw: unknown): Pro
   };
   const errors = [...mpanErrors(input.mpan), ...limitErrors(shape)];
   if (errors.length) throw refuse(errors);
+  const dno = await networkFor(ctx, tx, actor, input.mpan);
+  const other = await overlapping(tx, input.mpan, shape.validFrom, shape.validTo);
+  if (other) throw overlap(other, input.mpan);
+  if (o.dryRun)
+    return {
+      id: '',
+      mpan: input.mpan,
+      siteReference: input.siteReference ?? null,
+      dnoOrganisationId: actor.organisationId,
+      dno,
+      ...shape,
+      status: 'ACTIVE',
+      withdrawnAt: null,
+      version: 0,
+      recordedAt: at,
+      recordedBy: recordedBy(actor),
+    };
   const id = ctx.ids.next();
+  await tx.query(
+    `INSERT INTO connection_limit (id, mpan, site_reference, dno_organisation_id, dno, import_limit_kw, export_limit_kw, firmness, valid_from, valid_to,
+      profile, scheme_reference, status, recorded_at, recorded_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10::timestamptz, $11::jsonb, $12, 'ACTIVE', $13::timestamptz, $14)`,
+    [
+      id,
+      input.mpan,
+      input.siteReference ?? null,
+      actor.organisationId,
+      dno,
+      shape.importLimitKw,
+      shape.exportLimitKw,
+      shape.firmness,
+      shape.validFrom,
+      shape.validTo,
+      shape.profile, // an object: both database adapters send it as JSON once (a string would be encoded twice on postgres.js)
+      shape.schemeReference,
+      at,
+      recordedBy(actor),
+    ],
+  );
+  const [row] = await tx.query<LimitRow>(`SELECT ${LIMIT_COLS} FROM connection_limit l WHERE l.id = $1`, [id]);
+  const limit = toLimit(row);
+  await writeAudit(tx, actor, now, [
+    {
+      action: 'connection-limit.recorded',
+      recordType: 'connection_limit',
+      recordId: id,
+      organisationId: limit.dnoOrganisationId,
+      detail: { ...limit },
+    },
+  ]);
+  await writeEvents(tx, ctx.ids, now, [event('fmar.connection-limit.recorded', limit)]);
+  await ctx.hooks.run(connectionLimitChanged, tx, { ctx, now, mpans: [limit.mpan] });
+  return limit;
+}
+
+/** JSON with its keys in one order: a profile read back from jsonb keeps its keys in the database's order, not the writer's. */
+const canonical = (v: unknown): string =>
+  v !== null && typeof v === 'object'
+    ? Array.isArray(v)
+      ? `[${v.map(canonical).join(',')}]`
+      : `{${Object.keys(v)
+          .sort()
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+    : JSON.stringify(v);
+export const sameValue = (a: unknown, b: unknown) => canonical(a ?? null) === canonical(b ?? null);
+
+export const KEYS = [
+  'siteReference',
+  'importLimitKw',
+  'exportLimitKw',
+  'firmness',
+  'validFrom',
+  'validTo',
+  'profile',
+  'schemeReference',
+] as const;
+
+/** The limit a patch makes of `before`, checked as it will stand; the fields that change, from → to. */
+async function patched(tx: Sql, before: ConnectionLimit, patch: ConnectionLimitPatch) {
+  const next: ConnectionLimit = { ...before };
+  for (const k of KEYS) {
+    const v = patch[k];
+    if (v === undefined) continue;
+    (next as Record<string, unknown>)[k] = v !== null && (k === 'validFrom' || k === 'validTo') ? new Date(v as string).toISOString() : v;
+  }
+  const errors = limitErrors(next);
+  if (errors.length) throw refuse(errors);
+  const other = await overlapping(tx, next.mpan, next.validFrom, next.validTo, before.id);
+  if (other) throw overlap(other, next.mpan);
+  const changes: Record<string, [unknown, unknown]> = Object.fromEntries(
+    KEYS.filter((k) => !sameValue(before[k], next[k])).map((k) => [k, [before[k], next[k]]]),
+  );
+  return { next, changes };
+}
+
+/** Update with If-Match; the prior version is kept (record_history). Only the DNO/IDNO that recorded it. */
+export async function updateLimit(ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number): Promise<ConnectionLimit> {
   try {
-    return await ctx.db.transaction(async (tx) => {
-      const dno = await networkFor(ctx, tx, actor, input.mpan);
-      const other = await overlapping(tx, input.mpan, shape.validFrom, shape.validTo);
-      if (other) throw overlap(other, input.mpan);
-      await tx.query(
-        `INSERT INTO connection_limit (id, mpan, site_reference, dno_organisation_id, dno, import_limit_kw, export_limit_kw, firmness, valid_from, valid_to,
-          profile, scheme_reference, status, recorded_at, recorded_by)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10::timestamptz, $11::jsonb, $12, 'ACTIVE', $13::timestamptz, $14)`,
-        [
-          id,
-          input.mpan,
-          input.siteReference ?? null,
-          actor.organisationId,
-          dno,
-          shape.importLimitKw,
-          shape.exportLimitKw,
-          shape.firmness,
-          shape.validFrom,
-          shape.validTo,
-          shape.profile, // an object: both database adapters send it as JSON once (a string would be encoded twice on postgres.js)
-          shape.schemeReference,
-          at,
-          recordedBy(actor),
-        ],
-      );
-      const [row] = await tx.query<LimitRow>(`SELECT ${LIMIT_COLS} FROM connection_limit l WHERE l.id = $1`, [id]);
-      const limit = toLimit(row);
-      await writeAudit(tx, actor, now, [
-        {
-          action: 'connection-limit.recorded',
-          recordType: 'connection_limit',
-          recordId: id,
-          organisationId: limit.dnoOrganisationId,
-          detail: { ...limit },
-        },
-      ]);
-      await writeEvents(tx, ctx.ids, now, [event('fmar.connection-limit.recorded', limit)]);
-      await ctx.hooks.run(connectionLimitChanged, tx, { ctx, now, mpans: [limit.mpan] });
-      return limit;
-    });
+    return await ctx.db.transaction(async (tx) => (await updateLimitIn(tx, ctx, actor, id, raw, ifMatch)).limit);
   } catch (e) {
     throw raced(e);
   }
 }
 
-const KEYS = ['siteReference', 'importLimitKw', 'exportLimitKw', 'firmness', 'validFrom', 'validTo', 'profile', 'schemeReference'] as const;
-
-/** Update with If-Match; the prior version is kept (record_history). Only the DNO/IDNO that recorded it. */
-export async function updateLimit(ctx: Ctx, actor: Principal, id: string, raw: unknown, ifMatch: number): Promise<ConnectionLimit> {
+/**
+ * Update in the caller's transaction (the API's and the CIM import's one way in): refusals are
+ * Problems thrown before anything is written; a dry run checks and returns what would change.
+ */
+export async function updateLimitIn(
+  tx: Sql,
+  ctx: Ctx,
+  actor: Principal,
+  id: string,
+  raw: unknown,
+  ifMatch: number,
+  o: { dryRun?: boolean } = {},
+): Promise<{ limit: ConnectionLimit; changes: Record<string, [unknown, unknown]> }> {
   const patch = parse(ConnectionLimitPatch, raw, 'update');
   const now = ctx.clock.now();
-  try {
-    return await ctx.db.transaction(async (tx) => {
-      let changes: Record<string, unknown> = {};
-      const { after } = await changeVersioned<ConnectionLimit, LimitRow>(tx, ctx, actor, now, {
-        table: 'connection_limit',
-        alias: 'l',
-        key: { id },
-        label: `Connection limit ${id}`,
-        returning: LIMIT_COLS,
-        toRecord: toLimit,
-        ifMatch,
-        lock: (t) => (ULID_RE.test(id) ? selectLimit(t, actor, id, { forUpdate: true, mode: 'write' }) : Promise.resolve(undefined)),
-        notFound: () => notFound(id),
-        guard: (before) => {
-          if (before.status === 'WITHDRAWN') throw new Problem('CONNECTION-LIMIT-WITHDRAWN', `Connection limit ${id} is withdrawn.`);
-        },
-        history: 'connection_limit',
-        set: async (before) => {
-          const next: ConnectionLimit = { ...before };
-          for (const k of KEYS) {
-            const v = patch[k];
-            if (v === undefined) continue;
-            (next as Record<string, unknown>)[k] =
-              v !== null && (k === 'validFrom' || k === 'validTo') ? new Date(v as string).toISOString() : v;
-          }
-          const errors = limitErrors(next);
-          if (errors.length) throw refuse(errors);
-          const other = await overlapping(tx, next.mpan, next.validFrom, next.validTo, id);
-          if (other) throw overlap(other, next.mpan);
-          changes = Object.fromEntries(
-            KEYS.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(next[k])).map((k) => [k, [before[k], next[k]]]),
-          );
-          return {
-            sql: `site_reference = $1, import_limit_kw = $2, export_limit_kw = $3, firmness = $4, valid_from = $5::timestamptz, valid_to = $6::timestamptz,
-              profile = $7::jsonb, scheme_reference = $8`,
-            params: [
-              next.siteReference,
-              next.importLimitKw,
-              next.exportLimitKw,
-              next.firmness,
-              next.validFrom,
-              next.validTo,
-              next.profile,
-              next.schemeReference,
-            ],
-          };
-        },
-        audit: (_, after) => [
-          {
-            action: 'connection-limit.updated',
-            recordType: 'connection_limit',
-            recordId: id,
-            organisationId: after.dnoOrganisationId,
-            detail: { version: after.version, changes },
-          },
-        ],
-        events: (_, after) => [event('fmar.connection-limit.updated', after, { changed: Object.keys(changes) })],
-      });
-      await ctx.hooks.run(connectionLimitChanged, tx, { ctx, now, mpans: [after.mpan] });
-      return after;
-    });
-  } catch (e) {
-    throw raced(e);
+  const lock = (t: Sql) => (ULID_RE.test(id) ? selectLimit(t, actor, id, { forUpdate: true, mode: 'write' }) : Promise.resolve(undefined));
+  const guard = (before: ConnectionLimit) => {
+    if (before.status === 'WITHDRAWN') throw new Problem('CONNECTION-LIMIT-WITHDRAWN', `Connection limit ${id} is withdrawn.`);
+  };
+  if (o.dryRun) {
+    const before = await lock(tx);
+    if (!before) throw notFound(id);
+    guard(before);
+    const { next, changes } = await patched(tx, before, patch);
+    return { limit: next, changes };
   }
+  let changes: Record<string, [unknown, unknown]> = {};
+  const { after } = await changeVersioned<ConnectionLimit, LimitRow>(tx, ctx, actor, now, {
+    table: 'connection_limit',
+    alias: 'l',
+    key: { id },
+    label: `Connection limit ${id}`,
+    returning: LIMIT_COLS,
+    toRecord: toLimit,
+    ifMatch,
+    lock,
+    notFound: () => notFound(id),
+    guard,
+    history: 'connection_limit',
+    set: async (before) => {
+      const p = await patched(tx, before, patch);
+      changes = p.changes;
+      const next = p.next;
+      return {
+        sql: `site_reference = $1, import_limit_kw = $2, export_limit_kw = $3, firmness = $4, valid_from = $5::timestamptz, valid_to = $6::timestamptz,
+          profile = $7::jsonb, scheme_reference = $8`,
+        params: [
+          next.siteReference,
+          next.importLimitKw,
+          next.exportLimitKw,
+          next.firmness,
+          next.validFrom,
+          next.validTo,
+          next.profile,
+          next.schemeReference,
+        ],
+      };
+    },
+    audit: (_, after) => [
+      {
+        action: 'connection-limit.updated',
+        recordType: 'connection_limit',
+        recordId: id,
+        organisationId: after.dnoOrganisationId,
+        detail: { version: after.version, changes },
+      },
+    ],
+    events: (_, after) => [event('fmar.connection-limit.updated', after, { changed: Object.keys(changes) })],
+  });
+  await ctx.hooks.run(connectionLimitChanged, tx, { ctx, now, mpans: [after.mpan] });
+  return { limit: after, changes };
 }
 
 /** Withdraw (never delete): kept, status WITHDRAWN, readable with its history. */

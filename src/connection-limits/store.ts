@@ -256,3 +256,13 @@ export async function connectionFactsOf(
   for (const { assetId, ...facts } of candidates) if (!out.has(assetId)) out.set(assetId, facts);
   return out;
 }
+
+/** The organisation's ACTIVE limit at the MPAN from this instant: the one a CIM import of the same limit updates. */
+export async function ownLimitFrom(db: Sql, organisationId: string, mpan: string, validFrom: string): Promise<ConnectionLimit | undefined> {
+  const [r] = await db.query<LimitRow>(
+    `SELECT ${LIMIT_COLS} FROM connection_limit l
+      WHERE l.dno_organisation_id = $1 AND l.mpan = $2 AND l.valid_from = $3::timestamptz AND l.status = 'ACTIVE' ORDER BY l.id LIMIT 1`,
+    [organisationId, mpan, validFrom],
+  );
+  return r ? toLimit(r) : undefined;
+}
