@@ -70,31 +70,139 @@ export interface CimRef {
   at: SourceLocation;
 }
 
-export interface CimObject {
-  /** Comparison key: without `#`, `urn:uuid:`, `_`, lowercase. */
-  key: string;
-  /** Identifiers as written (rdf:ID, rdf:about), each once. */
-  ids: string[];
-  /** Namespace IRI and local name of the class (canonical spelling); the spelling written when it differs. */
+/** A document's line starts: the line and column of any offset in it. */
+export class CimSource {
+  /** Offsets at which lines start, ascending. */
+  readonly starts: number[] = [0];
+  constructor(readonly file: string) {}
+  /** The text at document offset `at` was read. */
+  add(text: string, at: number): void {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(at + i + 1);
+  }
+  locate(offset: number): SourceLocation {
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file: this.file, line: lo + 1, col: offset - starts[lo] + 1 };
+  }
+}
+
+/** A class as read: shared by every object of it. */
+export interface CimClass {
+  /** Namespace IRI and local name (canonical spelling); the spelling written when it differs. */
   classIri: string;
   className: string;
   writtenClassName?: string;
   /** `cim:PowerElectronicsConnection` for known namespaces, the full IRI otherwise. */
   classKey: string;
-  /** Literal properties by canonical name (`cim:IdentifiedObject.name`), values in document order. */
-  properties: Record<string, string[]>;
-  /** References by canonical property name. */
-  references: Record<string, CimRef[]>;
-  /** Where the object is defined or described, per file. */
-  at: SourceLocation[];
-  /** True once an rdf:ID (a definition, not only a description) was seen. */
-  defined: boolean;
+}
+
+/** A place in a document: an offset into the object's own source, or (merged from another file) a location. */
+type Place = number | SourceLocation;
+
+/**
+ * One object of the model, held compactly (a 1M-object model is held at once): values and
+ * references in flat arrays, places as offsets into the document's line index, the class shared.
+ * `properties`, `references`, `ids` and `at` build the readable form on each read; the model's
+ * functions (prop, refs, refsAny, values) read the flat arrays directly.
+ */
+export class CimObject {
+  /** Identifiers as written after the first (rdf:ID, rdf:about), each once. */
+  moreIds: string[] | undefined = undefined;
+  /** Literal values: property key (canonical), value, key, value, ... in document order. */
+  p: string[] = [];
+  /** References: property key, target key, target as written, place, ... in document order. */
+  r: (string | Place)[] = [];
+  /** Places after the first (the same object described in other files). */
+  morePlaces: SourceLocation[] | undefined = undefined;
   /**
    * Described only in files that define nothing (`describesOnly` of CimDocument): absolute
    * identifiers (`rdf:about="urn:uuid:…"`) that add properties to objects defined elsewhere.
    */
-  addsOnly?: boolean;
+  addsOnly: boolean | undefined = undefined;
+  constructor(
+    /** Comparison key: without `#`, `urn:uuid:`, `_`, lowercase. */
+    readonly key: string,
+    /** The first identifier as written. */
+    public id: string | undefined,
+    public cls: CimClass,
+    readonly src: CimSource,
+    /** Where the object is defined or described first. */
+    readonly place: Place,
+    /** True once an rdf:ID (a definition, not only a description) was seen. */
+    public defined: boolean,
+  ) {}
+
+  get classIri(): string {
+    return this.cls.classIri;
+  }
+  get className(): string {
+    return this.cls.className;
+  }
+  get classKey(): string {
+    return this.cls.classKey;
+  }
+  get writtenClassName(): string | undefined {
+    return this.cls.writtenClassName;
+  }
+  /** Identifiers as written, each once. */
+  get ids(): string[] {
+    return this.id === undefined ? [] : this.moreIds ? [this.id, ...this.moreIds] : [this.id];
+  }
+  locate(place: Place): SourceLocation {
+    return typeof place === 'number' ? this.src.locate(place) : place;
+  }
+  /** Where the object is defined or described, per file. */
+  get at(): SourceLocation[] {
+    const first = this.locate(this.place);
+    return this.morePlaces ? [first, ...this.morePlaces] : [first];
+  }
+  /** Literal properties by canonical name, values in document order. */
+  get properties(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (let i = 0; i < this.p.length; i += 2) (out[this.p[i]] ??= []).push(this.p[i + 1]);
+    return out;
+  }
+  /** References by canonical property name. */
+  get references(): Record<string, CimRef[]> {
+    const out: Record<string, CimRef[]> = {};
+    for (let i = 0; i < this.r.length; i += 4) (out[this.r[i] as string] ??= []).push(this.refAt(i));
+    return out;
+  }
+  /** The reference at index i of `r`. */
+  refAt(i: number): CimRef {
+    return { key: this.r[i + 1] as string, raw: this.r[i + 2] as string, at: this.locate(this.r[i + 3] as Place) };
+  }
+  /** The values of one property key, in document order. */
+  values(key: string): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) out.push(this.p[i + 1]);
+    return out;
+  }
+  /** The first value of one property key. */
+  first(key: string): string | undefined {
+    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) return this.p[i + 1];
+    return undefined;
+  }
+  /** The references of one property key. */
+  refs(key: string): CimRef[] {
+    let out: CimRef[] | undefined;
+    for (let i = 0; i < this.r.length; i += 4) if (this.r[i] === key) (out ??= []).push(this.refAt(i));
+    return out ?? NO_REFS;
+  }
+  /** Whether some property (literal or reference) has this key. */
+  has(key: string): boolean {
+    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) return true;
+    for (let i = 0; i < this.r.length; i += 4) if (this.r[i] === key) return true;
+    return false;
+  }
 }
+const NO_REFS: CimRef[] = Object.freeze([]) as unknown as CimRef[];
 
 /** The header classes read: IEC 61970-552 `md:FullModel`, DCAT `dcat:Dataset` (ENTSO-E NC, CGMES 3.1), UCA `exch:InstanceSet`. */
 export type CimHeaderKind = 'md:FullModel' | 'dcat:Dataset' | 'exch:InstanceSet';
@@ -130,8 +238,8 @@ export interface CimDocument {
 const NOT_IDENTIFIED = new Set(['Name', 'NameType', 'PositionPoint']);
 const carriesIdentity = (o: CimObject) => {
   if (o.defined || NOT_IDENTIFIED.has(o.className)) return true;
-  for (const k in o.properties) if (k.includes(':IdentifiedObject.')) return true;
-  for (const k in o.references) if (k.includes(':IdentifiedObject.')) return true;
+  for (let i = 0; i < o.p.length; i += 2) if (o.p[i].includes(':IdentifiedObject.')) return true;
+  for (let i = 0; i < o.r.length; i += 4) if ((o.r[i] as string).includes(':IdentifiedObject.')) return true;
   return false;
 };
 
@@ -143,36 +251,6 @@ export interface ParseLimits {
 }
 export const DEFAULT_LIMITS = { maxBytes: 64 * 1024 * 1024, maxDepth: 32 };
 
-/** Line starts of a document read in windows, and the line and column of an offset. */
-function lineIndex() {
-  const starts = [0];
-  // Elements are located in document order, so the line of the last answer is nearly always the
-  // answer or a few lines before it: walk forward from it, and search only when going backwards.
-  let last = 0;
-  return {
-    /** The text at document offset `at` was read. */
-    add(text: string, at: number) {
-      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(at + i + 1);
-    },
-    locate(offset: number): { line: number; col: number } {
-      let lo = last;
-      if (offset < starts[lo]) {
-        lo = 0;
-        let hi = last;
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (starts[mid] <= offset) lo = mid;
-          else hi = mid - 1;
-        }
-      } else {
-        while (lo + 1 < starts.length && starts[lo + 1] <= offset) lo++;
-      }
-      last = lo;
-      return { line: lo + 1, col: offset - starts[lo] + 1 };
-    },
-  };
-}
-
 /**
  * The string as the engine's one shared copy (V8 internalises property names): equal identifiers
  * share one string, and a string cut from the document's text no longer keeps that text alive.
@@ -181,13 +259,6 @@ export function intern(s: string): string {
   const o: Record<string, 0> = { [s]: 0 };
   for (const k in o) return k;
   return s;
-}
-
-/** Append to a list of values, created at the size of one (an empty list grows to hold 17). */
-function addValue<T>(into: Record<string, T[]>, key: string, v: T): void {
-  const l = into[key];
-  if (l) l.push(v);
-  else into[key] = [v];
 }
 
 /** Characters of the document read per window (a window holds whole elements and the start of the next). */
@@ -290,12 +361,8 @@ export interface CimXmlReader {
 export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlReader {
   const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
   const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
-  const lines = lineIndex();
-  const at = (offset: number | undefined): SourceLocation => {
-    if (offset === undefined) return { file, line: 0, col: 0 };
-    const l = lines.locate(offset);
-    return { file, line: l.line, col: l.col };
-  };
+  const lines = new CimSource(file);
+  const at = (offset: number | undefined): SourceLocation => (offset === undefined ? { file, line: 0, col: 0 } : lines.locate(offset));
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const sc = new Scanner(maxDepth);
   let bytes = 0;
@@ -440,11 +507,15 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
   let anon = 0;
   // Compact objects: identifiers are interned (one string however often a file names it, and none
   // keeps the document's text alive), class keys computed once per class, value lists sized to fit.
-  const classKeys = new Map<string, string>();
-  const classKeyOf = (ns: string, local: string) => {
-    const k = ns + ' ' + local;
-    let v = classKeys.get(k);
-    if (v === undefined) classKeys.set(k, (v = ns === '' ? `cim:${local}` : canonicalName(ns, local)));
+  const classes = new Map<string, CimClass>();
+  const classOf = (classIri: string, className: string, keyNs: string, written: string | undefined) => {
+    const k = classIri + ' ' + className + ' ' + keyNs + ' ' + (written ?? '');
+    let v = classes.get(k);
+    if (v === undefined) {
+      const classKey = keyNs === '' ? `cim:${className}` : canonicalName(keyNs, className);
+      v = { classIri, className, classKey, ...(written ? { writtenClassName: written } : {}) };
+      classes.set(k, v);
+    }
     return v;
   };
   const keyOfId = (raw: string) => intern(normaliseId(raw));
@@ -497,18 +568,14 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
     if (!rawId)
       issues.push({ code: 'CIM-ID-MISSING', message: `A ${className} has no rdf:ID or rdf:about; it was given a blank-node key.`, ...loc });
     const key = rawId ? keyOfId(rawId) : `_:b${++anon}`;
-    const obj: CimObject = {
+    const obj = new CimObject(
       key,
-      ids: rawId ? [rawId] : [],
-      classIri,
-      className,
-      classKey: classKeyOf(byLocalName ? '' : classIri, className),
-      properties: {},
-      references: {},
-      at: [loc],
-      defined: attrs.ID !== undefined,
-    };
-    if (written) obj.writtenClassName = written;
+      rawId,
+      classOf(classIri, className, byLocalName ? '' : classIri, written),
+      lines,
+      n.start,
+      attrs.ID !== undefined,
+    );
     const kind = headerKind(classIri, className);
     if (kind) header = { file, kind, about: rawId, profiles: [], dependentOn: [] };
     for (const p of props) {
@@ -542,22 +609,21 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
       const nested = p.kids ?? NO_NODES;
       if (pattrs.resource !== undefined) {
         const raw = pattrs.resource;
-        if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) addValue(obj.properties, pkey, intern(raw));
+        if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) obj.p.push(pkey, intern(raw));
         else {
           const r = intern(raw);
-          addValue(obj.references, pkey, { key: keyOfId(r), raw: r, at: plocOf() });
+          obj.r.push(pkey, keyOfId(r), r, p.start);
         }
       } else if (nested.length) {
-        const ploc = plocOf();
         for (const c of nested) {
           const k = nodeElement(c, pscope);
-          if (k) addValue(obj.references, pkey, { key: k, raw: k, at: ploc });
+          if (k) obj.r.push(pkey, k, k, p.start);
         }
       } else {
         // Interned: short values repeat (flags, ratings, an mRID that is also the identifier), and
         // none keeps the window it was read from alive.
         const value = intern(textOf(p));
-        addValue(obj.properties, pkey, value);
+        obj.p.push(pkey, value);
         const dot = pname ? pname.local.indexOf('.') : -1;
         const c = dot >= 0 ? pname!.local.charCodeAt(dot + 1) : 0;
         if (c >= 65 && c <= 90 && pname!.ns !== MD && value !== '') {
@@ -601,7 +667,7 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
         });
       return undefined;
     }
-    const mrid = obj.properties['cim:IdentifiedObject.mRID']?.[0];
+    const mrid = obj.first('cim:IdentifiedObject.mRID');
     if (mrid !== undefined && rawId && normaliseId(mrid) !== key) {
       issues.push({
         code: 'CIM-MRID-MISMATCH',
