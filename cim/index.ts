@@ -103,4 +103,13 @@ export {
   type ExtractOptions,
 } from './extract';
 export { decodeXml, depthExceededAt, escapeText } from './xml';
-export { digestCimFiles, usedCounts, type CimFileInput, type DigestOptions, type ParsedModel } from './digest';
+export {
+  cimDigester,
+  digestCimFiles,
+  sizeOf,
+  usedCounts,
+  type CimFileInput,
+  type CimStream,
+  type DigestOptions,
+  type ParsedModel,
+} from './digest';

@@ -576,6 +576,9 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
       n.start,
       attrs.ID !== undefined,
     );
+    // Values gathered here and copied once at their size: an array grown by push keeps room for 17.
+    const pv: string[] = [];
+    const rv: (string | number)[] = [];
     const kind = headerKind(classIri, className);
     if (kind) header = { file, kind, about: rawId, profiles: [], dependentOn: [] };
     for (const p of props) {
@@ -609,21 +612,21 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
       const nested = p.kids ?? NO_NODES;
       if (pattrs.resource !== undefined) {
         const raw = pattrs.resource;
-        if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) obj.p.push(pkey, intern(raw));
+        if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) pv.push(pkey, intern(raw));
         else {
           const r = intern(raw);
-          obj.r.push(pkey, keyOfId(r), r, p.start);
+          rv.push(pkey, keyOfId(r), r, p.start);
         }
       } else if (nested.length) {
         for (const c of nested) {
           const k = nodeElement(c, pscope);
-          if (k) obj.r.push(pkey, k, k, p.start);
+          if (k) rv.push(pkey, k, k, p.start);
         }
       } else {
         // Interned: short values repeat (flags, ratings, an mRID that is also the identifier), and
         // none keeps the window it was read from alive.
         const value = intern(textOf(p));
-        obj.p.push(pkey, value);
+        pv.push(pkey, value);
         const dot = pname ? pname.local.indexOf('.') : -1;
         const c = dot >= 0 ? pname!.local.charCodeAt(dot + 1) : 0;
         if (c >= 65 && c <= 90 && pname!.ns !== MD && value !== '') {
@@ -646,6 +649,8 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
         else if (token === 'dcat' && pname.local === 'keyword') (header.keywords ??= []).push(v);
       }
     }
+    obj.p = pv.slice();
+    obj.r = rv.slice();
     if (kind) {
       const h = header!;
       const created = kind === 'md:FullModel' ? 'md:Model.created' : 'its creation time (dcterms:issued, prov:generatedAtTime)';
