@@ -1,6 +1,15 @@
 import { extractAssets, extractOrganisations, type ExtractedAsset, type ExtractedOrganisation } from './extract';
 import { USED_CLASSES, classCounts, mergeDocuments, type CimModel } from './model';
-import { parseCimXml, type CimDocument, type CimHeaderInfo, type CimIssue, type CimObject } from './parser';
+import {
+  CimParseError,
+  cimXmlReader,
+  parseCimXml,
+  type CimDocument,
+  type CimHeaderInfo,
+  type CimIssue,
+  type CimObject,
+  type CimXmlReader,
+} from './parser';
 import type { PowerUnit } from './profile';
 
 /**
@@ -10,7 +19,16 @@ import type { PowerUnit } from './profile';
  */
 export interface CimFileInput {
   name: string;
-  content: string | Uint8Array;
+  content: string | Uint8Array | CimStream;
+}
+
+/**
+ * A file read in parts as it is needed (an import job's file, from the database), never whole:
+ * `bytes` is its size, `read` yields its parts in order.
+ */
+export interface CimStream {
+  bytes: number;
+  read(): AsyncIterable<Uint8Array>;
 }
 
 export interface ParsedModel {
@@ -42,7 +60,8 @@ export interface DigestOptions {
   release?: boolean;
 }
 
-const sizeOf = (c: string | Uint8Array) => (typeof c === 'string' ? c.length : c.byteLength);
+export const sizeOf = (c: string | Uint8Array | CimStream) =>
+  typeof c === 'string' ? c.length : c instanceof Uint8Array ? c.byteLength : c.bytes;
 
 /** Parse, merge and extract; throws CimParseError for a document the parser refuses. */
 export function digestCimFiles(files: CimFileInput[], o: DigestOptions, parsed?: (bytes: number, objects: number) => void): ParsedModel {
@@ -54,6 +73,7 @@ export function digestCimFiles(files: CimFileInput[], o: DigestOptions, parsed?:
     const size = sizeOf(files[i].content);
     const take = () => {
       const c = files[i].content;
+      if (typeof c !== 'string' && !(c instanceof Uint8Array)) throw new Error(`${name} is streamed: read it with cimDigester.`);
       if (o.release) files[i] = { name, content: '' };
       return c;
     };
@@ -63,7 +83,60 @@ export function digestCimFiles(files: CimFileInput[], o: DigestOptions, parsed?:
     objects += doc.objects.length;
     parsed?.(bytes, objects);
   }
+  return digestDocuments(docs, bytes, o);
+}
+
+/**
+ * The same digest for files that arrive in parts (streamed): `push` each part of each file in
+ * order (a new `name` starts a new file), then `finish`. Only the window being read and the
+ * objects read so far are held, never a file's text.
+ */
+export function cimDigester(o: DigestOptions): {
+  push(name: string, part: Uint8Array): void;
+  finish(): ParsedModel;
+  readonly bytes: number;
+  readonly objects: number;
+} {
+  const docs: CimDocument[] = [];
+  let current: { name: string; reader: CimXmlReader } | undefined;
+  let bytes = 0;
+  let total = 0;
+  let objects = 0;
+  const close = () => {
+    if (!current) return;
+    const doc = current.reader.end();
+    docs.push(doc);
+    objects += doc.objects.length;
+    current = undefined;
+  };
+  return {
+    push(name, part) {
+      if (current?.name !== name) {
+        close();
+        current = { name, reader: cimXmlReader(name, { maxBytes: o.maxBytes }) };
+      }
+      total += part.byteLength;
+      if (total > o.maxBytes)
+        throw new CimParseError('CIM-XML-TOO-LARGE', `The import is more than ${o.maxBytes} bytes; at most ${o.maxBytes}.`);
+      bytes += part.byteLength;
+      current.reader.push(part);
+    },
+    finish() {
+      close();
+      return digestDocuments(docs, bytes, o);
+    },
+    get bytes() {
+      return bytes;
+    },
+    get objects() {
+      return objects;
+    },
+  };
+}
+
+function digestDocuments(docs: CimDocument[], bytes: number, o: DigestOptions): ParsedModel {
   const model = mergeDocuments(docs);
+  docs.length = 0;
   const taken = new Set<string>();
   const equipment = extractAssets(model, { unit: o.unit, taken });
   const organisations = extractOrganisations(model, taken);

@@ -63,7 +63,7 @@ export function namesIndex(model: CimModel): Map<string, { name: CimObject; type
     if (!targets.length) continue;
     const type = model.objects.get(refsAny(n, NAME_TYPE)[0]?.key ?? '');
     const typeName = (type ? (prop(type, 'NameType.name') ?? prop(type, 'IdentifiedObject.name')) : prop(n, 'NameType.name')) ?? '';
-    const value = (prop(n, 'Name.name') ?? n.properties['nc:Name.name']?.[0] ?? prop(n, 'IdentifiedObject.name') ?? '').trim();
+    const value = (prop(n, 'Name.name') ?? n.first('nc:Name.name') ?? prop(n, 'IdentifiedObject.name') ?? '').trim();
     if (!value) continue;
     for (const t of targets) {
       const l = idx.get(t.key);
@@ -80,7 +80,7 @@ const EQUIPMENT = new Set(['PowerElectronicsConnection', 'EnergyConsumer', 'Conf
 /** The mRID of an object, normalised (normaliseId): IdentifiedObject.mRID, else its RDF identifier. */
 export function mridOf(o: CimObject): string {
   const m = prop(o, 'IdentifiedObject.mRID');
-  return normaliseId(m && m.trim() ? m : (o.ids[0] ?? o.key));
+  return normaliseId(m && m.trim() ? m : (o.id ?? o.key));
 }
 
 function kw(raw: string | undefined, unit: PowerUnit, problems: string[], what: string): number | undefined {
@@ -125,7 +125,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     if (!EQUIPMENT.has(o.className) || describedOnly(o)) continue;
     take(o);
     const problems: string[] = [];
-    const ext = (name: string) => o.properties[`fmar:Equipment.${name}`]?.[0];
+    const ext = (name: string) => o.first(`fmar:Equipment.${name}`);
     const input: Record<string, unknown> = {};
     const name = prop(o, 'IdentifiedObject.name');
     const description = prop(o, 'IdentifiedObject.description');
@@ -163,16 +163,14 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
 
     const pec = o.className === 'PowerElectronicsConnection';
     const rated = kw(
-      pec
-        ? prop(o, 'PowerElectronicsConnection.ratedS')
-        : (o.properties['fmar:EnergyConsumer.ratedP']?.[0] ?? prop(o, 'EnergyConsumer.pfixed')),
+      pec ? prop(o, 'PowerElectronicsConnection.ratedS') : (o.first('fmar:EnergyConsumer.ratedP') ?? prop(o, 'EnergyConsumer.pfixed')),
       unit,
       problems,
       'rating',
     );
     if (rated !== undefined) input.ratedCapacityKw = rated;
     const gen = kw(
-      pec ? prop(o, 'PowerElectronicsConnection.maxP') : o.properties['fmar:EnergyConsumer.maxGenerationP']?.[0],
+      pec ? prop(o, 'PowerElectronicsConnection.maxP') : o.first('fmar:EnergyConsumer.maxGenerationP'),
       unit,
       problems,
       'generation capacity',
@@ -216,7 +214,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       const serial = prop(asset, 'Asset.serialNumber');
       if (serial !== undefined) input.serialNumber = serial;
       for (const f of ['manufacturer', 'model', 'commissioningDate']) {
-        const v = asset.properties[`fmar:Asset.${f}`]?.[0];
+        const v = asset.first(`fmar:Asset.${f}`);
         if (v !== undefined) input[f] = v;
       }
       for (const r of refs(asset, 'Asset.OrganisationRoles')) {
@@ -246,7 +244,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
         const v = n.value;
         useName(n);
         take(holder);
-        const dir = holder.properties['fmar:UsagePoint.direction']?.[0];
+        const dir = holder.first('fmar:UsagePoint.direction');
         if (dir === 'import' && !importMpan) importMpan = v;
         else if (dir === 'export' && !exportMpan) exportMpan = v;
         else if (!undirected.includes(v)) undirected.push(v);
@@ -263,8 +261,8 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     const loc = take(first(o, 'PowerSystemResource.Location'));
     if (loc) {
       const l: Record<string, unknown> = {};
-      const pc = loc.properties['fmar:Location.postcode']?.[0];
-      const gsp = loc.properties['fmar:Location.gspGroup']?.[0];
+      const pc = loc.first('fmar:Location.postcode');
+      const gsp = loc.first('fmar:Location.gspGroup');
       if (pc !== undefined) l.postcode = pc;
       if (gsp !== undefined) l.gspGroup = gsp;
       const point = take((pointsOf ??= inverseIndex(model, 'PositionPoint.Location')).get(loc.key)?.[0]);
@@ -349,7 +347,7 @@ export function extractOrganisations(model: CimModel, taken: Set<string> = new S
       const v = value.trim().toUpperCase();
       if (v && !identifiers.some((x) => x.scheme === scheme && x.value === v)) identifiers.push({ scheme, value: v });
     };
-    const eic = o.properties['eu:IdentifiedObject.energyIdentCodeEic']?.[0];
+    const eic = o.first('eu:IdentifiedObject.energyIdentCodeEic');
     if (eic) add('EIC', eic);
     for (const n of namesOf.get(o.key) ?? []) {
       const t = nameTypeOf(n.typeName);

@@ -70,7 +70,11 @@ export {
   type CimHeaderKind,
   type CimIssue,
   type CimIssueCode,
-  type CimObject,
+  CimObject,
+  CimSource,
+  cimXmlReader,
+  type CimClass,
+  type CimXmlReader,
   type CimRef,
   type ParseLimits,
   type SourceLocation,
@@ -84,6 +88,7 @@ export {
   parseCimModel,
   prop,
   refs,
+  refKeys,
   refsAny,
   unitLinks,
   type CimModel,
@@ -100,4 +105,13 @@ export {
 } from './extract';
 export { connectionLimitReader, type EquipmentMpans, type ExtractedLimit } from './limits';
 export { decodeXml, depthExceededAt, escapeText } from './xml';
-export { digestCimFiles, usedCounts, type CimFileInput, type DigestOptions, type ParsedModel } from './digest';
+export {
+  cimDigester,
+  digestCimFiles,
+  sizeOf,
+  usedCounts,
+  type CimFileInput,
+  type CimStream,
+  type DigestOptions,
+  type ParsedModel,
+} from './digest';

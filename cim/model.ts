@@ -1,5 +1,14 @@
 import { CIM_CLASSES_READ } from './namespaces';
-import { parseCimXml, type CimDocument, type CimHeaderInfo, type CimIssue, type CimObject, type CimRef, type ParseLimits } from './parser';
+import {
+  parseCimXml,
+  type CimDocument,
+  type CimHeaderInfo,
+  type CimIssue,
+  type CimObject,
+  type CimRef,
+  type ParseLimits,
+  type SourceLocation,
+} from './parser';
 
 /**
  * Several files of one model (EQ + SSH + ...) merged into one bag: an rdf:about description adds
@@ -46,51 +55,46 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
         objects.set(o.key, o);
         continue;
       }
-      if (o.defined && have.defined && o.at[0].file === have.at[0].file) {
+      if (o.defined && have.defined && o.src.file === have.src.file) {
         issues.push({
           code: 'CIM-ID-DUPLICATE',
-          message: `${o.ids[0]} is defined twice (rdf:ID); the descriptions were merged.`,
+          message: `${o.id} is defined twice (rdf:ID); the descriptions were merged.`,
           object: o.key,
           ...o.at[0],
         });
       }
       if (o.classKey !== have.classKey) {
-        if (o.defined && !have.defined)
-          Object.assign(have, { classIri: o.classIri, className: o.className, classKey: o.classKey, writtenClassName: o.writtenClassName });
+        if (o.defined && !have.defined) have.cls = o.cls;
         else if (o.defined === have.defined)
           issues.push({
             code: 'CIM-CLASS-CONFLICT',
-            message: `${o.ids[0]} is a ${have.className} and a ${o.className}; kept ${have.className}.`,
+            message: `${o.id} is a ${have.className} and a ${o.className}; kept ${have.className}.`,
             object: o.key,
             ...o.at[0],
           });
       }
       have.defined ||= o.defined;
-      if (have.addsOnly && !o.addsOnly) delete have.addsOnly;
-      for (const id of o.ids) if (!have.ids.includes(id)) have.ids.push(id);
-      have.at.push(...o.at);
-      for (const [k, vs] of Object.entries(o.properties)) {
-        const into = (have.properties[k] ??= []);
-        for (const v of vs) if (!into.includes(v)) into.push(v);
+      if (have.addsOnly && !o.addsOnly) have.addsOnly = undefined;
+      for (const id of o.ids) {
+        if (have.id === undefined) have.id = id;
+        else if (id !== have.id && !have.moreIds?.includes(id)) (have.moreIds ??= []).push(id);
       }
-      for (const [k, rs] of Object.entries(o.references)) {
-        const into = (have.references[k] ??= []);
-        for (const r of rs) if (!into.some((x) => x.key === r.key)) into.push(r);
-      }
+      (have.morePlaces ??= []).push(...o.at);
+      mergeValues(have, o);
     }
   }
   // Dangling references and classes the register does not read.
   const notUsed = new Map<string, { n: number; first: CimObject }>();
   for (const o of objects.values()) {
-    for (const [prop, refs] of Object.entries(o.references)) {
-      for (const r of refs) {
-        if (!objects.has(r.key))
-          issues.push({
-            code: 'CIM-REFERENCE-DANGLING',
-            message: `${o.className} ${o.ids[0] ?? o.key}: ${prop} points to ${r.raw}, which no file of the model defines.`,
-            object: o.key,
-            ...r.at,
-          });
+    for (let i = 0; i < o.r.length; i += 4) {
+      if (!objects.has(o.r[i + 1] as string)) {
+        const r = o.refAt(i);
+        issues.push({
+          code: 'CIM-REFERENCE-DANGLING',
+          message: `${o.className} ${o.id ?? o.key}: ${o.r[i] as string} points to ${r.raw}, which no file of the model defines.`,
+          object: o.key,
+          ...r.at,
+        });
       }
     }
     const known = o.classKey.startsWith('cim:') && USED_CLASSES.has(o.className);
@@ -149,6 +153,24 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
   return { headers, objects, issues, ...(definedElsewhere ? { definedElsewhere } : {}) };
 }
 
+/** Add o's values and references to have's: each value once per property, each target once per property. */
+function mergeValues(have: CimObject, o: CimObject): void {
+  const p = have.p;
+  const n = p.length;
+  outer: for (let i = 0; i < o.p.length; i += 2) {
+    for (let j = 0; j < n; j += 2) if (p[j] === o.p[i] && p[j + 1] === o.p[i + 1]) continue outer;
+    p.push(o.p[i], o.p[i + 1]);
+  }
+  const r = have.r;
+  const m = r.length;
+  next: for (let i = 0; i < o.r.length; i += 4) {
+    for (let j = 0; j < m; j += 4) if (r[j] === o.r[i] && r[j + 1] === o.r[i + 1]) continue next;
+    // A place in another file is kept as its location.
+    const place = o.r[i + 3] as number | SourceLocation;
+    r.push(o.r[i], o.r[i + 1], o.r[i + 2], o.src === have.src ? place : o.locate(place));
+  }
+}
+
 export function parseCimModel(files: { name: string; content: string | Uint8Array }[], limits: ParseLimits = {}): CimModel {
   return mergeDocuments(files.map((f) => parseCimXml(f.content, f.name, limits)));
 }
@@ -161,19 +183,40 @@ export function classCounts(model: CimModel): Record<string, number> {
 }
 
 /** First literal value of a property, by local name in any CIM namespace or by canonical key. */
+/** The spellings a local name is read in, in order: as given, `cim:`, `eu:`. */
+const spellings = new Map<string, [string, string, string]>();
+const spelled = (name: string) => {
+  let v = spellings.get(name);
+  if (!v) spellings.set(name, (v = [name, `cim:${name}`, `eu:${name}`]));
+  return v;
+};
+
 export function prop(o: CimObject, name: string): string | undefined {
-  return (o.properties[name] ?? o.properties[`cim:${name}`] ?? o.properties[`eu:${name}`])?.[0];
+  const [a, b, c] = spelled(name);
+  return o.first(a) ?? o.first(b) ?? o.first(c);
 }
 
 export function refs(o: CimObject, name: string): CimRef[] {
-  return o.references[name] ?? o.references[`cim:${name}`] ?? [];
+  const [a, b] = spelled(name);
+  const r = o.refs(a);
+  return r.length ? r : o.refs(b);
+}
+
+/** The keys of the objects a property refers to (as refs, without their places). */
+export function refKeys(o: CimObject, name: string): string[] {
+  const [a, b] = spelled(name);
+  let out: string[] | undefined;
+  for (let i = 0; i < o.r.length; i += 4) if (o.r[i] === a) (out ??= []).push(o.r[i + 1] as string);
+  if (out) return out;
+  for (let i = 0; i < o.r.length; i += 4) if (o.r[i] === b) (out ??= []).push(o.r[i + 1] as string);
+  return out ?? [];
 }
 
 /** References of a property in any of these spellings (canonical keys), first found wins. */
 export function refsAny(o: CimObject, keys: readonly string[]): CimRef[] {
   for (const k of keys) {
-    const r = o.references[k];
-    if (r) return r;
+    const r = o.refs(k);
+    if (r.length) return r;
   }
   return [];
 }
@@ -182,10 +225,10 @@ export function refsAny(o: CimObject, keys: readonly string[]): CimRef[] {
 export function inverseIndex(model: CimModel, property: string): Map<string, CimObject[]> {
   const idx = new Map<string, CimObject[]>();
   for (const o of model.objects.values()) {
-    for (const r of refs(o, property)) {
-      const l = idx.get(r.key);
+    for (const k of refKeys(o, property)) {
+      const l = idx.get(k);
       if (l) l.push(o);
-      else idx.set(r.key, [o]);
+      else idx.set(k, [o]);
     }
   }
   return idx;
@@ -203,9 +246,9 @@ export function unitLinks(model: CimModel): Map<string, CimObject[]> {
     byConnection.set(conn, l);
   };
   for (const o of model.objects.values()) {
-    for (const r of refs(o, 'PowerElectronicsUnit.PowerElectronicsConnection')) if (model.objects.has(r.key)) add(r.key, o);
-    for (const r of refs(o, 'PowerElectronicsConnection.PowerElectronicsUnit')) {
-      const u = model.objects.get(r.key);
+    for (const k of refKeys(o, 'PowerElectronicsUnit.PowerElectronicsConnection')) if (model.objects.has(k)) add(k, o);
+    for (const k of refKeys(o, 'PowerElectronicsConnection.PowerElectronicsUnit')) {
+      const u = model.objects.get(k);
       if (u) add(o.key, u);
     }
   }

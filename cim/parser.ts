@@ -1,8 +1,9 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
 import { CIM_CLASSES_READ, DCAT, EXCH, MD, PROPERTY_VARIANTS, RDF, canonicalName, namespaceOf } from './namespaces';
 import { normaliseId } from './mrid';
 import { CLASS_SPELLINGS } from './profile';
-import { decodeXml, depthExceededAt } from './xml';
+import { MORE, ScanError, Scanner, type XNode } from './scan';
+import { decodeXml } from './xml';
 
 /**
  * Parse CIM RDF/XML into a neutral object bag. XML is hostile until parsed: no DOCTYPE (so no
@@ -69,31 +70,139 @@ export interface CimRef {
   at: SourceLocation;
 }
 
-export interface CimObject {
-  /** Comparison key: without `#`, `urn:uuid:`, `_`, lowercase. */
-  key: string;
-  /** Identifiers as written (rdf:ID, rdf:about), each once. */
-  ids: string[];
-  /** Namespace IRI and local name of the class (canonical spelling); the spelling written when it differs. */
+/** A document's line starts: the line and column of any offset in it. */
+export class CimSource {
+  /** Offsets at which lines start, ascending. */
+  readonly starts: number[] = [0];
+  constructor(readonly file: string) {}
+  /** The text at document offset `at` was read. */
+  add(text: string, at: number): void {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(at + i + 1);
+  }
+  locate(offset: number): SourceLocation {
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file: this.file, line: lo + 1, col: offset - starts[lo] + 1 };
+  }
+}
+
+/** A class as read: shared by every object of it. */
+export interface CimClass {
+  /** Namespace IRI and local name (canonical spelling); the spelling written when it differs. */
   classIri: string;
   className: string;
   writtenClassName?: string;
   /** `cim:PowerElectronicsConnection` for known namespaces, the full IRI otherwise. */
   classKey: string;
-  /** Literal properties by canonical name (`cim:IdentifiedObject.name`), values in document order. */
-  properties: Record<string, string[]>;
-  /** References by canonical property name. */
-  references: Record<string, CimRef[]>;
-  /** Where the object is defined or described, per file. */
-  at: SourceLocation[];
-  /** True once an rdf:ID (a definition, not only a description) was seen. */
-  defined: boolean;
+}
+
+/** A place in a document: an offset into the object's own source, or (merged from another file) a location. */
+type Place = number | SourceLocation;
+
+/**
+ * One object of the model, held compactly (a 1M-object model is held at once): values and
+ * references in flat arrays, places as offsets into the document's line index, the class shared.
+ * `properties`, `references`, `ids` and `at` build the readable form on each read; the model's
+ * functions (prop, refs, refsAny, values) read the flat arrays directly.
+ */
+export class CimObject {
+  /** Identifiers as written after the first (rdf:ID, rdf:about), each once. */
+  moreIds: string[] | undefined = undefined;
+  /** Literal values: property key (canonical), value, key, value, ... in document order. */
+  p: string[] = [];
+  /** References: property key, target key, target as written, place, ... in document order. */
+  r: (string | Place)[] = [];
+  /** Places after the first (the same object described in other files). */
+  morePlaces: SourceLocation[] | undefined = undefined;
   /**
    * Described only in files that define nothing (`describesOnly` of CimDocument): absolute
    * identifiers (`rdf:about="urn:uuid:…"`) that add properties to objects defined elsewhere.
    */
-  addsOnly?: boolean;
+  addsOnly: boolean | undefined = undefined;
+  constructor(
+    /** Comparison key: without `#`, `urn:uuid:`, `_`, lowercase. */
+    readonly key: string,
+    /** The first identifier as written. */
+    public id: string | undefined,
+    public cls: CimClass,
+    readonly src: CimSource,
+    /** Where the object is defined or described first. */
+    readonly place: Place,
+    /** True once an rdf:ID (a definition, not only a description) was seen. */
+    public defined: boolean,
+  ) {}
+
+  get classIri(): string {
+    return this.cls.classIri;
+  }
+  get className(): string {
+    return this.cls.className;
+  }
+  get classKey(): string {
+    return this.cls.classKey;
+  }
+  get writtenClassName(): string | undefined {
+    return this.cls.writtenClassName;
+  }
+  /** Identifiers as written, each once. */
+  get ids(): string[] {
+    return this.id === undefined ? [] : this.moreIds ? [this.id, ...this.moreIds] : [this.id];
+  }
+  locate(place: Place): SourceLocation {
+    return typeof place === 'number' ? this.src.locate(place) : place;
+  }
+  /** Where the object is defined or described, per file. */
+  get at(): SourceLocation[] {
+    const first = this.locate(this.place);
+    return this.morePlaces ? [first, ...this.morePlaces] : [first];
+  }
+  /** Literal properties by canonical name, values in document order. */
+  get properties(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (let i = 0; i < this.p.length; i += 2) (out[this.p[i]] ??= []).push(this.p[i + 1]);
+    return out;
+  }
+  /** References by canonical property name. */
+  get references(): Record<string, CimRef[]> {
+    const out: Record<string, CimRef[]> = {};
+    for (let i = 0; i < this.r.length; i += 4) (out[this.r[i] as string] ??= []).push(this.refAt(i));
+    return out;
+  }
+  /** The reference at index i of `r`. */
+  refAt(i: number): CimRef {
+    return { key: this.r[i + 1] as string, raw: this.r[i + 2] as string, at: this.locate(this.r[i + 3] as Place) };
+  }
+  /** The values of one property key, in document order. */
+  values(key: string): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) out.push(this.p[i + 1]);
+    return out;
+  }
+  /** The first value of one property key. */
+  first(key: string): string | undefined {
+    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) return this.p[i + 1];
+    return undefined;
+  }
+  /** The references of one property key. */
+  refs(key: string): CimRef[] {
+    let out: CimRef[] | undefined;
+    for (let i = 0; i < this.r.length; i += 4) if (this.r[i] === key) (out ??= []).push(this.refAt(i));
+    return out ?? NO_REFS;
+  }
+  /** Whether some property (literal or reference) has this key. */
+  has(key: string): boolean {
+    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) return true;
+    for (let i = 0; i < this.r.length; i += 4) if (this.r[i] === key) return true;
+    return false;
+  }
 }
+const NO_REFS: CimRef[] = Object.freeze([]) as unknown as CimRef[];
 
 /** The header classes read: IEC 61970-552 `md:FullModel`, DCAT `dcat:Dataset` (ENTSO-E NC, CGMES 3.1), UCA `exch:InstanceSet`. */
 export type CimHeaderKind = 'md:FullModel' | 'dcat:Dataset' | 'exch:InstanceSet';
@@ -129,8 +238,8 @@ export interface CimDocument {
 const NOT_IDENTIFIED = new Set(['Name', 'NameType', 'PositionPoint']);
 const carriesIdentity = (o: CimObject) => {
   if (o.defined || NOT_IDENTIFIED.has(o.className)) return true;
-  for (const k in o.properties) if (k.includes(':IdentifiedObject.')) return true;
-  for (const k in o.references) if (k.includes(':IdentifiedObject.')) return true;
+  for (let i = 0; i < o.p.length; i += 2) if (o.p[i].includes(':IdentifiedObject.')) return true;
+  for (let i = 0; i < o.r.length; i += 4) if ((o.r[i] as string).includes(':IdentifiedObject.')) return true;
   return false;
 };
 
@@ -142,54 +251,6 @@ export interface ParseLimits {
 }
 export const DEFAULT_LIMITS = { maxBytes: 64 * 1024 * 1024, maxDepth: 32 };
 
-const META = XMLParser.getMetaDataSymbol() as unknown as string;
-
-function lineIndex(text: string): (offset: number) => { line: number; col: number } {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  // Elements are located in document order, so the line of the last answer is nearly always the
-  // answer or a few lines before it: walk forward from it, and search only when going backwards.
-  let last = 0;
-  return function locate(offset) {
-    let lo = last;
-    if (offset < starts[lo]) {
-      lo = 0;
-      let hi = last;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (starts[mid] <= offset) lo = mid;
-        else hi = mid - 1;
-      }
-    } else {
-      while (lo + 1 < starts.length && starts[lo + 1] <= offset) lo++;
-    }
-    last = lo;
-    return { line: lo + 1, col: offset - starts[lo] + 1 };
-  };
-}
-
-/** Bytes or text → text, BOM removed; refuses what is not UTF-8. */
-export function decodeInput(input: string | Uint8Array, file: string, limits: ParseLimits = {}): string {
-  const max = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
-  const size = typeof input === 'string' ? input.length : input.byteLength;
-  if (size > max) throw new CimParseError('CIM-XML-TOO-LARGE', `${file} is ${size} bytes; at most ${max} are accepted.`);
-  let text: string;
-  if (typeof input === 'string') text = input;
-  else {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(input);
-    } catch {
-      throw new CimParseError('CIM-XML-ENCODING', `${file} is not UTF-8.`);
-    }
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const decl = /^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(text);
-  if (decl && !/^utf-?8$/i.test(decl[1])) throw new CimParseError('CIM-XML-ENCODING', `${file} declares encoding ${decl[1]}; send UTF-8.`);
-  return text;
-}
-
-type Node = Record<string, unknown> & { ':@'?: Record<string, string> };
-
 /**
  * The string as the engine's one shared copy (V8 internalises property names): equal identifiers
  * share one string, and a string cut from the document's text no longer keeps that text alive.
@@ -200,85 +261,8 @@ export function intern(s: string): string {
   return s;
 }
 
-/** Append to a list of values, created at the size of one (an empty list grows to hold 17). */
-function addValue<T>(into: Record<string, T[]>, key: string, v: T): void {
-  const l = into[key];
-  if (l) l.push(v);
-  else into[key] = [v];
-}
-
-/** Characters of the document per slice parsed at once (a slice holds whole top-level elements). */
-export const SLICE_CHARS = 1 << 21;
-
-/** The end of the tag starting at `at` (its '>'), quoted attribute values skipped; -1 if none. */
-function tagEnd(text: string, at: number): number {
-  for (let i = at + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 62) return i;
-    if (c === 34 || c === 39) {
-      i = text.indexOf(c === 34 ? '"' : "'", i + 1);
-      if (i === -1) return -1;
-    } else if (c === 60) return -1;
-  }
-  return -1;
-}
-
-/**
- * Cut points of a document into slices of whole children of the root element, each slice at least
- * `target` characters: `cuts[0]` is just after the root's start tag, each further cut just after a
- * child of the root ends. Undefined when there is nothing to cut (a small document) or the text
- * does not have the plain shape the cut needs (then the whole document is parsed at once, as before):
- * one root element, comments, CDATA and processing instructions, no DOCTYPE.
- */
-export function topLevelSlices(text: string, target: number): { rootStart: string; rootEnd: string; cuts: number[] } | undefined {
-  if (text.length <= target) return undefined;
-  const skip = (i: number): number => {
-    if (text.startsWith('<!--', i)) return end(text.indexOf('-->', i + 4), 3);
-    if (text.startsWith('<![CDATA[', i)) return end(text.indexOf(']]>', i + 9), 3);
-    if (text.startsWith('<?', i)) return end(text.indexOf('?>', i + 2), 2);
-    return -1;
-  };
-  const end = (at: number, n: number) => (at === -1 ? -1 : at + n);
-  let i = text.indexOf('<');
-  // The prolog: the declaration, processing instructions and comments.
-  for (;;) {
-    if (i === -1) return undefined;
-    const c = text.charCodeAt(i + 1);
-    if (c === 33 || c === 63) {
-      const next = skip(i);
-      if (next === -1) return undefined;
-      i = text.indexOf('<', next);
-    } else break;
-  }
-  const rootAt = i;
-  const rootTagEnd = tagEnd(text, rootAt);
-  if (rootTagEnd === -1 || text.charCodeAt(rootTagEnd - 1) === 47) return undefined;
-  const nameMatch = /^<([^\s/>]+)/.exec(text.slice(rootAt, Math.min(rootTagEnd + 1, rootAt + 1024)));
-  if (!nameMatch) return undefined;
-  const cuts = [rootTagEnd + 1];
-  let depth = 0;
-  let pos = rootTagEnd + 1;
-  for (;;) {
-    const j = text.indexOf('<', pos);
-    if (j === -1) return undefined;
-    const c = text.charCodeAt(j + 1);
-    if (c === 33 || c === 63) {
-      pos = skip(j);
-      if (pos === -1) return undefined;
-      continue;
-    }
-    const close = c === 47;
-    const e = close ? text.indexOf('>', j) : tagEnd(text, j);
-    if (e === -1) return undefined;
-    pos = e + 1;
-    if (close) {
-      if (--depth < 0) break; // the root's end tag
-    } else if (text.charCodeAt(e - 1) !== 47) depth++;
-    if (depth === 0 && pos - cuts[cuts.length - 1] >= target) cuts.push(pos);
-  }
-  if (cuts.length === 1) return undefined;
-  return { rootStart: text.slice(rootAt, rootTagEnd + 1), rootEnd: `</${nameMatch[1]}>`, cuts };
-}
+/** Characters of the document read per window (a window holds whole elements and the start of the next). */
+export const SLICE_CHARS = 1 << 20;
 
 function headerKind(ns: string, local: string): CimHeaderKind | undefined {
   if (ns === MD && local === 'FullModel') return 'md:FullModel';
@@ -324,93 +308,82 @@ const readByLocalName = (local: string) => {
   return CIM_CLASSES_READ.has(cls) || (dot !== -1 && CIM_ANCESTORS.has(cls));
 };
 
-function tagOf(n: Node): string | undefined {
-  for (const k in n) if (k !== ':@' && k !== '#text') return k;
-  return undefined;
-}
-
 /** Parse one file. Throws CimParseError for a document it refuses; reports everything else as issues. */
 export function parseCimXml(
   input: string | Uint8Array | (() => string | Uint8Array),
   file = 'input.xml',
   limits: ParseLimits = {},
 ): CimDocument {
-  const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
-  // A function hands over the content (digestCimFiles' release): nothing here keeps the bytes once decoded.
-  const text = decodeInput(typeof input === 'function' ? input() : input, file, limits);
-  const locate = lineIndex(text);
-  const at = (offset: number | undefined): SourceLocation => {
-    if (offset === undefined) return { file, line: 0, col: 0 };
-    const l = locate(offset);
-    return { file, line: l.line, col: l.col };
-  };
+  // A function hands over the content (digestCimFiles' release): nothing else keeps it then.
+  const content = typeof input === 'function' ? input() : input;
+  const max = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  const size = typeof content === 'string' ? content.length : content.byteLength;
+  if (size > max) throw new CimParseError('CIM-XML-TOO-LARGE', `${file} is ${size} bytes; at most ${max} are accepted.`);
+  const reader = cimXmlReader(file, { ...limits, maxBytes: Infinity });
+  // Decoded and read a window at a time: the document is never one string.
+  const win = Math.max(1, limits.sliceChars ?? SLICE_CHARS);
+  try {
+    if (typeof content === 'string') for (let i = 0; i < content.length; i += win) reader.push(content.slice(i, i + win));
+    else for (let i = 0; i < content.byteLength; i += win) reader.push(content.subarray(i, i + win));
+    return reader.end();
+  } catch (e) {
+    // A fault is reported as a check of the whole document reports it (its message, line and column).
+    if (e instanceof CimParseError && e.code === 'CIM-XML-MALFORMED') throw wholeDocumentFault(content, file) ?? e;
+    throw e;
+  }
+}
 
-  const doctype = /<!DOCTYPE/i.exec(text);
-  if (doctype) {
-    throw new CimParseError(
-      'CIM-XML-DOCTYPE',
-      /<!ENTITY/i.test(text)
-        ? `${file} declares entities (DOCTYPE with ENTITY); entity expansion is refused.`
-        : `${file} has a DOCTYPE; CIM RDF/XML needs none and it is refused.`,
-      at(doctype.index),
-    );
-  }
-  // Depth before parsing, in one linear pass, so that no parser recursion sees a deep document.
-  const tooDeep = depthExceededAt(text, maxDepth);
-  if (tooDeep !== -1) throw new CimParseError('CIM-XML-TOO-DEEP', `${file} nests elements deeper than ${maxDepth} levels.`, at(tooDeep));
-  // The document is parsed in slices of whole top-level elements (topLevelSlices), so that only one
-  // slice's tree is alive at a time; each slice is the root's start tag, some of its children and the
-  // root's end tag, a well-formed document exactly when that part of the original is.
-  const cut = topLevelSlices(text, limits.sliceChars ?? SLICE_CHARS);
-  const sliceCount = cut ? cut.cuts.length : 1;
-  const sliceText = (i: number): string => {
-    if (!cut) return text;
-    const from = cut.cuts[i];
-    const to = i + 1 < cut.cuts.length ? cut.cuts[i + 1] : text.length;
-    const head = i === 0 ? text.slice(0, from) : cut.rootStart;
-    return head + text.slice(from, to) + (to === text.length ? '' : cut.rootEnd);
-  };
-  /** Where slice i's own text starts in the document, less what its head adds before it. */
-  const sliceBase = (i: number) => (!cut || i === 0 ? 0 : cut.cuts[i] - cut.rootStart.length);
-  const malformed = (err: { msg: string; line: number; col: number }) =>
-    new CimParseError('CIM-XML-MALFORMED', `${file} is not well-formed XML: ${err.msg}`, { file, line: err.line, col: err.col });
-  // Every slice well-formed means the whole document is; on the first that is not, the whole document
-  // is checked, so a fault is reported exactly as a whole-document check reports it (line, column).
-  let whole = !cut;
-  if (cut) {
-    for (let i = 0; i < sliceCount; i++) {
-      if (XMLValidator.validate(sliceText(i), { allowBooleanAttributes: false }) === true) continue;
-      whole = true;
-      break;
-    }
-  }
-  if (whole) {
-    const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
-    if (valid !== true) throw malformed(valid.err);
-  }
-  const xmlParser = new XMLParser({
-    preserveOrder: true,
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: true,
-    processEntities: false,
-    htmlEntities: false,
-    captureMetaData: true,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    maxNestedTags: maxDepth + 2,
+/** fast-xml-parser's validator on the whole document: its account of the first fault, if it finds one. */
+function wholeDocumentFault(content: string | Uint8Array, file: string): CimParseError | undefined {
+  let text = typeof content === 'string' ? content : new TextDecoder().decode(content);
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  if (valid === true) return undefined;
+  return new CimParseError('CIM-XML-MALFORMED', `${file} is not well-formed XML: ${valid.err.msg}`, {
+    file,
+    line: valid.err.line,
+    col: valid.err.col,
   });
-  const parseSlice = (i: number): Node[] => {
-    try {
-      return xmlParser.parse(whole ? text : sliceText(i)) as Node[];
-    } catch (e) {
-      throw new CimParseError('CIM-XML-MALFORMED', `${file} cannot be parsed: ${(e as Error).message}`);
-    }
+}
+
+/** A document read as it arrives: `push` each part (bytes or text) in order, then `end`. */
+export interface CimXmlReader {
+  push(chunk: string | Uint8Array): void;
+  end(): CimDocument;
+}
+
+/**
+ * The parser proper. Each pushed part is decoded and appended to a window; the scanner reads
+ * whole top-level elements from it, each turned into an object at once, and what it has read
+ * leaves the window. An element cut by the window's end is read again once the window has at
+ * least doubled, so a long element costs linear time.
+ */
+export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlReader {
+  const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  const lines = new CimSource(file);
+  const at = (offset: number | undefined): SourceLocation => (offset === undefined ? { file, line: 0, col: 0 } : lines.locate(offset));
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const sc = new Scanner(maxDepth);
+  let bytes = 0;
+  let started = false;
+  /** The window is read again once it holds this many characters (after an element was cut by its end). */
+  let want = 0;
+  /** Where the reading is: before the root element, inside it, after it. */
+  let state: 'prolog' | 'body' | 'after' = 'prolog';
+  const fault = (e: ScanError): CimParseError => {
+    const loc = at(e.at);
+    if (e.fault === 'DEEP') return new CimParseError('CIM-XML-TOO-DEEP', `${file} nests elements deeper than ${maxDepth} levels.`, loc);
+    if (e.fault === 'DOCTYPE')
+      return new CimParseError(
+        'CIM-XML-DOCTYPE',
+        /<!ENTITY/i.test(sc.s.slice(e.at - sc.base))
+          ? `${file} declares entities (DOCTYPE with ENTITY); entity expansion is refused.`
+          : `${file} has a DOCTYPE; CIM RDF/XML needs none and it is refused.`,
+        loc,
+      );
+    return new CimParseError('CIM-XML-MALFORMED', `${file} is not well-formed XML: ${e.message}`, loc);
   };
-  let base = 0;
-  let tree = parseSlice(0);
 
   const issues: CimIssue[] = [];
   const objects: CimObject[] = [];
@@ -475,46 +448,32 @@ export function parseCimXml(
     const ns = scope[prefix];
     return ns === undefined ? undefined : { ns, local };
   };
-  const scopeOf = (attrs: Record<string, string> | undefined, parent: Record<string, string>) => {
+  const scopeOf = (attrs: string[] | undefined, parent: Record<string, string>) => {
     if (!attrs) return parent;
     let scope = parent;
-    for (const k in attrs) {
+    for (let i = 0; i < attrs.length; i += 2) {
+      const k = attrs[i];
       if (k === 'xmlns' || k.startsWith('xmlns:')) {
         if (scope === parent) scope = { ...parent };
-        scope[k === 'xmlns' ? '' : k.slice(6)] = intern(decodeXml(attrs[k]));
+        scope[k === 'xmlns' ? '' : k.slice(6)] = intern(decodeXml(attrs[i + 1]));
       }
     }
     return scope;
   };
   const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-  const rdfAttrs = (attrs: Record<string, string> | undefined, scope: Record<string, string>) => {
+  const rdfAttrs = (attrs: string[] | undefined, scope: Record<string, string>) => {
     if (!attrs) return NO_ATTRS;
-    const out: Record<string, string> = {};
-    for (const k in attrs) {
-      const v = attrs[k];
+    let out: Record<string, string> | undefined;
+    for (let i = 0; i < attrs.length; i += 2) {
+      const k = attrs[i];
       if (k === 'xmlns' || k.startsWith('xmlns:')) continue;
       const r = resolve(k, scope, true);
-      if (r && r.ns === RDF) out[r.local] = decodeXml(v);
+      if (r && r.ns === RDF) (out ??= {})[r.local] = decodeXml(attrs[i + 1]);
     }
-    return out;
+    return out ?? NO_ATTRS;
   };
-  const childrenOf = (n: Node, tag: string) => (n[tag] as Node[]) ?? [];
-  const textOf = (n: Node, tag: string) => {
-    let s = '';
-    for (const c of childrenOf(n, tag)) if ('#text' in c) s += String(c['#text']);
-    return decodeXml(s);
-  };
-  /** Child elements (not text) of an element. */
-  const elementsOf = (n: Node, tag: string) => {
-    const kids = childrenOf(n, tag);
-    let only = true;
-    for (const c of kids)
-      if (!tagOf(c)) {
-        only = false;
-        break;
-      }
-    return only ? kids : kids.filter((c) => tagOf(c));
-  };
+  const NO_NODES: XNode[] = [];
+  const textOf = (n: XNode) => decodeXml(n.text);
   const keys = new Map<string, string>();
   const rootKeys = new Map<string, string>();
   /** Canonical property key; a vendor variant becomes the standard name, and an unknown namespace's CIM property its `cim:` name. */
@@ -531,60 +490,55 @@ export function parseCimXml(
     return v;
   };
 
-  /** Where the parser met the element (its metadata, under META), as an offset into the document. */
-  const startOf = (n: Node) => {
-    const i = (n[META] as { startIndex?: number } | undefined)?.startIndex;
-    return i === undefined ? undefined : i + base;
+  // The root element: its tag and namespace declarations, known once its start tag is read.
+  let rootTag = '';
+  let rootScope: Record<string, string> = {};
+  const rootStarted = (root: XNode) => {
+    rootTag = root.tag;
+    rootScope = scopeOf(root.attrs, { xml: 'http://www.w3.org/XML/1998/namespace' });
+    rootScopeRef = rootScope;
+    Object.assign(rootNs, Object.fromEntries(Object.entries(rootScope).filter(([p]) => p !== 'xml')));
+    const rootName = resolve(rootTag, rootScope);
+    if (!rootName || rootName.ns !== RDF || rootName.local !== 'RDF') {
+      throw new CimParseError('CIM-XML-NOT-RDF', `${file}: the root element is ${rootTag}, not rdf:RDF (${RDF}).`, at(root.start));
+    }
   };
-  // The root element (the same start tag heads every slice); not held, so each slice's tree can go.
-  const { rootTag, rootScope, rootAt } = (() => {
-    const rootNode = tree.find((n) => tagOf(n));
-    if (!rootNode) throw new CimParseError('CIM-XML-NOT-RDF', `${file} has no root element.`);
-    return {
-      rootTag: tagOf(rootNode)!,
-      rootScope: scopeOf(rootNode[':@'], { xml: 'http://www.w3.org/XML/1998/namespace' }),
-      rootAt: startOf(rootNode),
-    };
-  })();
-
-  rootScopeRef = rootScope;
-  Object.assign(rootNs, Object.fromEntries(Object.entries(rootScope).filter(([p]) => p !== 'xml')));
-  const rootName = resolve(rootTag, rootScope);
-  if (!rootName || rootName.ns !== RDF || rootName.local !== 'RDF') {
-    throw new CimParseError('CIM-XML-NOT-RDF', `${file}: the root element is ${rootTag}, not rdf:RDF (${RDF}).`, at(rootAt));
-  }
 
   let anon = 0;
   // Compact objects: identifiers are interned (one string however often a file names it, and none
   // keeps the document's text alive), class keys computed once per class, value lists sized to fit.
-  const classKeys = new Map<string, string>();
-  const classKeyOf = (ns: string, local: string) => {
-    const k = ns + ' ' + local;
-    let v = classKeys.get(k);
-    if (v === undefined) classKeys.set(k, (v = ns === '' ? `cim:${local}` : canonicalName(ns, local)));
+  const classes = new Map<string, CimClass>();
+  const classOf = (classIri: string, className: string, keyNs: string, written: string | undefined) => {
+    const k = classIri + ' ' + className + ' ' + keyNs + ' ' + (written ?? '');
+    let v = classes.get(k);
+    if (v === undefined) {
+      const classKey = keyNs === '' ? `cim:${className}` : canonicalName(keyNs, className);
+      v = { classIri, className, classKey, ...(written ? { writtenClassName: written } : {}) };
+      classes.set(k, v);
+    }
     return v;
   };
   const keyOfId = (raw: string) => intern(normaliseId(raw));
   /** A node element (typed node or rdf:Description) → object; returns its key. */
-  const nodeElement = (n: Node, parentScope: Record<string, string>): string | undefined => {
-    const tag = tagOf(n)!;
-    const scope = scopeOf(n[':@'], parentScope);
-    const loc = at(startOf(n));
+  const nodeElement = (n: XNode, parentScope: Record<string, string>): string | undefined => {
+    const tag = n.tag;
+    const scope = scopeOf(n.attrs, parentScope);
+    const loc = at(n.start);
     const name = resolve(tag, scope);
-    const attrs = rdfAttrs(n[':@'], scope);
+    const attrs = rdfAttrs(n.attrs, scope);
     if (!name) {
       issues.push({ code: 'CIM-CLASS-UNKNOWN', message: `Element ${tag} uses an undeclared prefix; kept as ${tag}.`, ...loc });
     }
     let classIri = name?.ns ?? '';
     let className = name?.local ?? tag;
-    const props = elementsOf(n, tag);
+    const props = n.kids ?? NO_NODES;
     // rdf:Description with rdf:type
     if (name && name.ns === RDF && name.local === 'Description') {
       const typeProp = props.find((p) => {
-        const r = resolve(tagOf(p)!, scopeOf(p[':@'], scope));
+        const r = resolve(p.tag, scopeOf(p.attrs, scope));
         return r?.ns === RDF && r.local === 'type';
       });
-      const typeIri = typeProp ? rdfAttrs(typeProp[':@'], scope).resource : undefined;
+      const typeIri = typeProp ? rdfAttrs(typeProp.attrs, scope).resource : undefined;
       if (typeIri) {
         const hash = typeIri.lastIndexOf('#');
         classIri = typeIri.slice(0, hash + 1);
@@ -614,26 +568,25 @@ export function parseCimXml(
     if (!rawId)
       issues.push({ code: 'CIM-ID-MISSING', message: `A ${className} has no rdf:ID or rdf:about; it was given a blank-node key.`, ...loc });
     const key = rawId ? keyOfId(rawId) : `_:b${++anon}`;
-    const obj: CimObject = {
+    const obj = new CimObject(
       key,
-      ids: rawId ? [rawId] : [],
-      classIri,
-      className,
-      classKey: classKeyOf(byLocalName ? '' : classIri, className),
-      properties: {},
-      references: {},
-      at: [loc],
-      defined: attrs.ID !== undefined,
-    };
-    if (written) obj.writtenClassName = written;
+      rawId,
+      classOf(classIri, className, byLocalName ? '' : classIri, written),
+      lines,
+      n.start,
+      attrs.ID !== undefined,
+    );
+    // Values gathered here and copied once at their size: an array grown by push keeps room for 17.
+    const pv: string[] = [];
+    const rv: (string | number)[] = [];
     const kind = headerKind(classIri, className);
     if (kind) header = { file, kind, about: rawId, profiles: [], dependentOn: [] };
     for (const p of props) {
-      const ptag = tagOf(p)!;
-      const pscope = scopeOf(p[':@'], scope);
+      const ptag = p.tag;
+      const pscope = scopeOf(p.attrs, scope);
       const pname = resolve(ptag, pscope);
       // Located only when something keeps the location (a reference, a finding): most properties are literals.
-      const plocOf = () => at(startOf(p));
+      const plocOf = () => at(p.start);
       let pkey: string;
       if (pscope === rootScopeRef) {
         // Most properties are in the root scope: their canonical key depends on the tag alone.
@@ -655,26 +608,25 @@ export function parseCimXml(
         if (n) noteProperty(n, plocOf);
       }
       if (pname?.ns === RDF && pname.local === 'type') continue;
-      const pattrs = rdfAttrs(p[':@'], pscope);
-      const kids = childrenOf(p, ptag);
-      const nested = kids.length && !(kids.length === 1 && '#text' in kids[0]) ? elementsOf(p, ptag) : kids.length ? [] : kids;
+      const pattrs = rdfAttrs(p.attrs, pscope);
+      const nested = p.kids ?? NO_NODES;
       if (pattrs.resource !== undefined) {
         const raw = pattrs.resource;
-        if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) addValue(obj.properties, pkey, intern(raw));
+        if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) pv.push(pkey, intern(raw));
         else {
           const r = intern(raw);
-          addValue(obj.references, pkey, { key: keyOfId(r), raw: r, at: plocOf() });
+          rv.push(pkey, keyOfId(r), r, p.start);
         }
       } else if (nested.length) {
-        const ploc = plocOf();
         for (const c of nested) {
           const k = nodeElement(c, pscope);
-          if (k) addValue(obj.references, pkey, { key: k, raw: k, at: ploc });
+          if (k) rv.push(pkey, k, k, p.start);
         }
       } else {
-        const value = textOf(p, ptag);
-        // Short values repeat (flags, ratings, an mRID that is also the identifier): one copy each.
-        addValue(obj.properties, pkey, value.length <= 64 ? intern(value) : value);
+        // Interned: short values repeat (flags, ratings, an mRID that is also the identifier), and
+        // none keeps the window it was read from alive.
+        const value = intern(textOf(p));
+        pv.push(pkey, value);
         const dot = pname ? pname.local.indexOf('.') : -1;
         const c = dot >= 0 ? pname!.local.charCodeAt(dot + 1) : 0;
         if (c >= 65 && c <= 90 && pname!.ns !== MD && value !== '') {
@@ -689,7 +641,7 @@ export function parseCimXml(
       if (kind && pname && header) {
         const token = namespaceOf(pname.ns)?.token;
         const field = token && HEADER_TOKENS.has(token) ? HEADER_FIELDS[pname.local] : undefined;
-        const v = pattrs.resource ?? textOf(p, ptag);
+        const v = intern(pattrs.resource ?? textOf(p));
         if (field === 'created') header.created ??= v;
         else if (field === 'profile') header.profiles.push(v);
         else if (field === 'authority') header.modelingAuthoritySet ??= v;
@@ -697,6 +649,8 @@ export function parseCimXml(
         else if (token === 'dcat' && pname.local === 'keyword') (header.keywords ??= []).push(v);
       }
     }
+    obj.p = pv.slice();
+    obj.r = rv.slice();
     if (kind) {
       const h = header!;
       const created = kind === 'md:FullModel' ? 'md:Model.created' : 'its creation time (dcterms:issued, prov:generatedAtTime)';
@@ -718,7 +672,7 @@ export function parseCimXml(
         });
       return undefined;
     }
-    const mrid = obj.properties['cim:IdentifiedObject.mRID']?.[0];
+    const mrid = obj.first('cim:IdentifiedObject.mRID');
     if (mrid !== undefined && rawId && normaliseId(mrid) !== key) {
       issues.push({
         code: 'CIM-MRID-MISMATCH',
@@ -731,39 +685,126 @@ export function parseCimXml(
     return key;
   };
 
-  for (let i = 0; ;) {
-    const sliceRoot = tree.find((n) => tagOf(n));
-    if (sliceRoot) for (const n of childrenOf(sliceRoot, rootTag)) if (tagOf(n)) nodeElement(n, rootScope);
-    if (whole || ++i >= sliceCount) break;
-    tree = [];
-    base = sliceBase(i);
-    tree = parseSlice(i);
+  /** Read what the window holds; stops where an element runs past its end (`final`: there is no more). */
+  const scan = (final: boolean) => {
+    for (;;) {
+      if (!sc.skipSpace()) return;
+      const from = sc.pos;
+      const s = sc.s;
+      try {
+        if (state === 'prolog') {
+          if (sc.skipMisc()) continue;
+          if (s.charCodeAt(from) !== 60) throw new ScanError('MALFORMED', sc.base + from, 'Text before the root element.');
+          const { node, empty } = sc.startTag();
+          rootStarted(node);
+          state = empty ? 'after' : 'body';
+        } else if (state === 'body') {
+          if (s.charCodeAt(from) !== 60) {
+            // Text directly inside rdf:RDF says nothing.
+            const lt = s.indexOf('<', from);
+            sc.pos = lt === -1 ? s.length : lt;
+          } else if (s.charCodeAt(from + 1) === 47) {
+            const name = sc.endTag();
+            if (name !== rootTag)
+              throw new ScanError('MALFORMED', sc.base + from, `Expected closing tag '${rootTag}' instead of closing tag '${name}'.`);
+            state = 'after';
+          } else if (!sc.skipMisc()) {
+            if (s.startsWith('<![CDATA[', from)) {
+              const e = s.indexOf(']]>', from + 9);
+              if (e === -1) throw MORE;
+              sc.pos = e + 3;
+            } else nodeElement(sc.element(2), rootScope);
+          }
+        } else if (!sc.skipMisc()) throw new ScanError('MALFORMED', sc.base + from, 'Content after the root element.');
+      } catch (e) {
+        if (e !== MORE) throw e instanceof ScanError ? fault(e) : e;
+        sc.pos = from;
+        if (final) throw fault(new ScanError('MALFORMED', sc.base + s.length, 'The document ends inside an element, comment or tag.'));
+        want = 2 * (s.length - from);
+        return;
+      }
+    }
+  };
+  const append = (text: string) => {
+    if (!started) {
+      started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    lines.add(text, sc.base + sc.s.length);
+    const rest = sc.pos ? sc.s.slice(sc.pos) : sc.s;
+    sc.base += sc.pos;
+    sc.pos = 0;
+    sc.s = rest + text;
+    if (!declChecked && (sc.s.length >= 256 || sc.s.includes('>'))) {
+      declChecked = true;
+      const decl = /^<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']/.exec(sc.s);
+      if (decl && !/^utf-?8$/i.test(decl[1]))
+        throw new CimParseError('CIM-XML-ENCODING', `${file} declares encoding ${decl[1]}; send UTF-8.`);
+    }
+  };
+  let declChecked = false;
+  const decode = (chunk: Uint8Array, stream: boolean) => {
+    try {
+      return decoder.decode(chunk, { stream });
+    } catch {
+      throw new CimParseError('CIM-XML-ENCODING', `${file} is not UTF-8.`);
+    }
+  };
+
+  return {
+    push(chunk) {
+      bytes += typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+      if (bytes > maxBytes)
+        throw new CimParseError('CIM-XML-TOO-LARGE', `${file} is more than ${maxBytes} bytes; at most ${maxBytes} are accepted.`);
+      append(typeof chunk === 'string' ? chunk : decode(chunk, true));
+      if (sc.s.length - sc.pos >= want) {
+        want = 0;
+        scan(false);
+      }
+    },
+    end() {
+      append(decode(new Uint8Array(0), false));
+      declChecked = true;
+      scan(true);
+      if (state !== 'after')
+        throw fault(
+          new ScanError(
+            'MALFORMED',
+            sc.base + sc.s.length,
+            state === 'prolog' ? 'The document has no root element.' : `The root element ${rootTag} is not closed.`,
+          ),
+        );
+      sc.s = '';
+      return finish();
+    },
+  };
+
+  function finish(): CimDocument {
+    for (const [ns, u] of unknownNs) {
+      const classes = [...u.classes].map(([c, n]) => `${c} ×${n}`);
+      const props = [...u.properties].sort();
+      const read = classes.length || props.length;
+      issues.push({
+        code: 'CIM-NAMESPACE-UNKNOWN',
+        message:
+          `${file}: namespace ${ns} is not one the hub knows (${u.elements} element(s)); ` +
+          (read
+            ? `read by local name as CIM: ${[...(classes.length ? [`classes ${classes.join(', ')}`] : []), ...(props.length ? [`properties ${props.join(', ')}`] : [])].join('; ')}.`
+            : 'nothing under it was read.'),
+        namespace: ns,
+        ...u.at,
+      });
+    }
+    for (const [written, v] of variants) {
+      issues.push({
+        code: 'CIM-VENDOR-VARIANT',
+        message: `${file}: ${v.n} × ${written} read as ${v.standard} (a spelling some tools write; the standard is ${v.standard}).`,
+        ...v.at,
+      });
+    }
+    const declared = header ? header.profiles.length + (header.keywords?.length ?? 0) : 0;
+    const describesOnly = declared === 0 && objects.length > 0 && !objects.some(carriesIdentity);
+    if (describesOnly) for (const o of objects) o.addsOnly = true;
+    return { file, header, objects, issues, namespaces: rootNs, ...(describesOnly ? { describesOnly } : {}) };
   }
-  tree = [];
-  for (const [ns, u] of unknownNs) {
-    const classes = [...u.classes].map(([c, n]) => `${c} ×${n}`);
-    const props = [...u.properties].sort();
-    const read = classes.length || props.length;
-    issues.push({
-      code: 'CIM-NAMESPACE-UNKNOWN',
-      message:
-        `${file}: namespace ${ns} is not one the hub knows (${u.elements} element(s)); ` +
-        (read
-          ? `read by local name as CIM: ${[...(classes.length ? [`classes ${classes.join(', ')}`] : []), ...(props.length ? [`properties ${props.join(', ')}`] : [])].join('; ')}.`
-          : 'nothing under it was read.'),
-      namespace: ns,
-      ...u.at,
-    });
-  }
-  for (const [written, v] of variants) {
-    issues.push({
-      code: 'CIM-VENDOR-VARIANT',
-      message: `${file}: ${v.n} × ${written} read as ${v.standard} (a spelling some tools write; the standard is ${v.standard}).`,
-      ...v.at,
-    });
-  }
-  const declared = header ? header.profiles.length + (header.keywords?.length ?? 0) : 0;
-  const describesOnly = declared === 0 && objects.length > 0 && !objects.some(carriesIdentity);
-  if (describesOnly) for (const o of objects) o.addsOnly = true;
-  return { file, header, objects, issues, namespaces: rootNs, ...(describesOnly ? { describesOnly } : {}) };
 }

@@ -199,6 +199,7 @@ export function buildApp(ports: Ports) {
     cimRoutes(ctx, {
       baseUrl: ports.config.baseUrl,
       maxBytes: ports.config.maxCimBytes ?? ports.config.maxBulkBytes,
+      maxJobBytes: ports.config.maxCimJobBytes ?? ports.config.maxCimBytes ?? ports.config.maxBulkBytes,
       parser: ports.cimParser,
     }),
   );

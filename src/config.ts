@@ -16,6 +16,12 @@ export interface HubConfig {
   maxBulkBytes: number;
   /** FMAR_MAX_CIM_BYTES: one CIM import (request or job); default FMAR_MAX_BULK_BYTES (a Worker: 2 MiB, src/worker-config.ts). */
   maxCimBytes: number;
+  /**
+   * FMAR_MAX_CIM_JOB_BYTES: one CIM import job whose body is a single RDF/XML document, streamed to
+   * the database in parts and read back in parts (never held whole); default 1 GiB (a Worker:
+   * FMAR_MAX_CIM_BYTES, src/worker-config.ts). A multipart job stays under FMAR_MAX_CIM_BYTES.
+   */
+  maxCimJobBytes: number;
   /** How long verified tokens and the credential facts behind them are cached (ms); 0 = not at all. */
   tokenCacheMs: number;
   authCacheMs: number;
@@ -226,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubConfig {
     maxBodyBytes: Number(env.FMAR_MAX_BODY_BYTES ?? 1_048_576),
     maxBulkBytes: Number(env.FMAR_MAX_BULK_BYTES ?? 64 * 1_048_576),
     maxCimBytes: Number(env.FMAR_MAX_CIM_BYTES ?? env.FMAR_MAX_BULK_BYTES ?? 64 * 1_048_576),
+    maxCimJobBytes: Number(env.FMAR_MAX_CIM_JOB_BYTES ?? 1_073_741_824),
     tokenCacheMs: Number(env.FMAR_TOKEN_CACHE_MS ?? 15_000),
     authCacheMs: Number(env.FMAR_AUTH_CACHE_MS ?? 5_000),
     sessionLimit: Number(env.FMAR_SESSION_LIMIT ?? 5),

@@ -32,7 +32,7 @@ export interface JobHost {
   /** The CloudEvents `source` of webhook deliveries: the hub's base URL. */
   source: string;
   production: boolean;
-  /** Bytes a CIM import job may read (FMAR_MAX_CIM_BYTES). */
+  /** Bytes a CIM import job may read (FMAR_MAX_CIM_JOB_BYTES). */
   maxCimBytes: number;
   /** The name stored on the CIM import jobs this runner claims (host and process, or the Worker's invocation). */
   worker: string;

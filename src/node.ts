@@ -155,7 +155,7 @@ async function main() {
     ctx,
     source: cfg.baseUrl,
     production: cfg.mode === 'production',
-    maxCimBytes: cfg.maxCimBytes,
+    maxCimBytes: cfg.maxCimJobBytes,
     worker,
     cimParser: hub.ports.cimParser,
     registries: hub.ports.registries,

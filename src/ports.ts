@@ -52,6 +52,8 @@ export interface AppConfig {
   maxBulkBytes: number;
   /** Largest CIM import (request or job files); absent: maxBulkBytes. */
   maxCimBytes?: number;
+  /** Largest CIM import job sent as one RDF/XML document (streamed to the database); absent: maxCimBytes. */
+  maxCimJobBytes?: number;
   /** Requests per minute per API client and per organisation; 0 disables one. Absent: RATE_LIMIT_DEFAULTS. */
   rateLimit?: RateLimitSettings;
   /** Days between a switch request and the earliest day it can take effect (default 5). */

@@ -58,6 +58,8 @@ export function workerConfig(env: WorkerEnv, origin: string): HubConfig {
   const vars = workerSettings(env);
   if (!vars.FMAR_MAX_BULK_BYTES) vars.FMAR_MAX_BULK_BYTES = String(WORKER_MAX_BULK_BYTES);
   if (!vars.FMAR_MAX_CIM_BYTES) vars.FMAR_MAX_CIM_BYTES = String(WORKER_MAX_CIM_BYTES);
+  // A Worker's isolate holds what it reads: its jobs take no more than its requests.
+  if (!vars.FMAR_MAX_CIM_JOB_BYTES) vars.FMAR_MAX_CIM_JOB_BYTES = vars.FMAR_MAX_CIM_BYTES;
   let cfg = loadConfig(vars);
   if (!vars.FMAR_BASE_URL) cfg = loadConfig({ ...vars, FMAR_BASE_URL: origin });
   databaseUrl(env);

@@ -1,4 +1,4 @@
-import type { PowerUnit } from '../../cim/index';
+import type { CimStream, PowerUnit } from '../../cim/index';
 import { checkPermission } from '../access/auth';
 import type { Principal } from '../access/principal';
 import { recordedBy } from '../access/principal';
@@ -135,18 +135,24 @@ export interface EnqueueOptions {
   organisationId?: string;
 }
 
-/** Queue an import: the files and options are stored, the job waits for a worker. */
+/**
+ * Queue an import: the files and options are stored, the job waits for a worker. A file given as
+ * a stream (the request's body) is written to the database part by part as it arrives, so the
+ * upload is never held whole; `o.maxBytes` is checked as it grows.
+ */
 export async function enqueueCimImport(
   ctx: Ctx,
   actor: Principal,
-  files: { name: string; content: Uint8Array }[],
+  files: { name: string; content: Uint8Array | ReadableStream<Uint8Array> }[],
   o: EnqueueOptions,
 ): Promise<CimImportJob> {
   if (o.mode === 'bulk-load') checkPermission(actor, 'assets.write');
-  const empty = files.find((f) => f.content.byteLength === 0);
+  const sizes = files.map((f) => (f.content instanceof Uint8Array ? f.content.byteLength : undefined));
+  const empty = files.find((f, i) => sizes[i] === 0);
   if (empty) throw new Problem('CIM-XML-MALFORMED', `${empty.name} is empty; nothing was queued.`);
-  const total = files.reduce((n, f) => n + f.content.byteLength, 0);
-  if (total > o.maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `The import is ${total} bytes; at most ${o.maxBytes}.`);
+  const tooLarge = (total: number) => new Problem('CIM-XML-TOO-LARGE', `The import is ${total} bytes; at most ${o.maxBytes}.`);
+  let total = sizes.reduce<number>((n, b) => n + (b ?? 0), 0);
+  if (total > o.maxBytes) throw tooLarge(total);
   const now = ctx.clock.now();
   const id = ctx.ids.next();
   const principal: Principal = {
@@ -159,7 +165,7 @@ export async function enqueueCimImport(
     ...(actor.clientId ? { clientId: actor.clientId } : {}),
     ...(actor.delegation ? { delegation: actor.delegation } : {}),
   };
-  const listed = files.map((f) => ({ name: f.name, bytes: f.content.byteLength }));
+  const listed = files.map((f, i) => ({ name: f.name, bytes: sizes[i] ?? 0 }));
   // The job row first, invisible and unclaimable until every part is written; then the parts, one
   // short statement each; then the job is released and audited. Nothing holds the database for
   // the length of a 60 MB upload, and a failed upload leaves nothing behind.
@@ -182,9 +188,22 @@ export async function enqueueCimImport(
     ],
   );
   try {
-    for (const [seq, f] of files.entries()) await writeParts(ctx, id, seq, f);
+    for (const [seq, f] of files.entries()) {
+      if (f.content instanceof Uint8Array) {
+        await writeParts(ctx, id, seq, { name: f.name, content: f.content });
+        continue;
+      }
+      const before = total;
+      total = await writeStream(ctx, id, seq, f.name, f.content, total, o.maxBytes, tooLarge);
+      listed[seq].bytes = total - before;
+      if (total === before) throw new Problem('CIM-XML-MALFORMED', `${f.name} is empty; nothing was queued.`);
+    }
     return await ctx.db.transaction(async (tx) => {
-      await tx.query(`UPDATE cim_import_job SET uploaded = true, lease_until = NULL WHERE id = $1`, [id]);
+      await tx.query(`UPDATE cim_import_job SET uploaded = true, lease_until = NULL, files = $2::jsonb, bytes_total = $3 WHERE id = $1`, [
+        id,
+        listed,
+        total,
+      ]);
       await writeAudit(tx, actor, now, [
         {
           action: 'cim-import-job.queued',
@@ -247,29 +266,87 @@ async function writeParts(ctx: Ctx, id: string, seq: number, f: { name: string; 
   }
 }
 
-/** A job's files, read back part by part into one buffer per file. */
-async function readFiles(ctx: Ctx, id: string): Promise<{ name: string; content: Uint8Array }[]> {
+/**
+ * A body stream written as parts of PART_BYTES as it arrives; returns the import's running total.
+ * Over `max` it stops reading and throws (the caller deletes what was written).
+ */
+async function writeStream(
+  ctx: Ctx,
+  id: string,
+  seq: number,
+  name: string,
+  body: ReadableStream<Uint8Array>,
+  total: number,
+  max: number,
+  tooLarge: (total: number) => Problem,
+): Promise<number> {
+  const reader = body.getReader();
+  const buf = new Uint8Array(PART_BYTES);
+  let n = 0;
+  let part = 0;
+  const flush = async () => {
+    await ctx.db.query(`INSERT INTO cim_import_job_file (job_id, seq, part, name, content) VALUES ($1, $2, $3, $4, decode($5, 'base64'))`, [
+      id,
+      seq,
+      part++,
+      name,
+      toBase64(buf.subarray(0, n)),
+    ]);
+    n = 0;
+  };
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      const chunk = r.value;
+      total += chunk.byteLength;
+      if (total > max) throw tooLarge(total);
+      for (let at = 0; at < chunk.byteLength;) {
+        const take = Math.min(PART_BYTES - n, chunk.byteLength - at);
+        buf.set(chunk.subarray(at, at + take), n);
+        n += take;
+        at += take;
+        if (n === PART_BYTES) await flush();
+      }
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    throw e;
+  }
+  if (n) await flush();
+  return total;
+}
+
+/**
+ * A job's files, each read back part by part as the parser asks for it (CimStream): a file is
+ * never held whole, whatever its size.
+ */
+async function readFiles(ctx: Ctx, id: string): Promise<{ name: string; content: CimStream }[]> {
   const parts = await ctx.db.query<{ seq: number; part: number; name: string; bytes: number }>(
     `SELECT seq, part, name, octet_length(content) AS bytes FROM cim_import_job_file WHERE job_id = $1 ORDER BY seq, part`,
     [id],
   );
-  const files: { name: string; content: Uint8Array; at: number }[] = [];
+  const files: { name: string; content: CimStream }[] = [];
   for (const p of parts) {
-    if (p.part === 0)
-      files.push({
-        name: p.name,
-        content: new Uint8Array(parts.filter((q) => q.seq === p.seq).reduce((n, q) => n + Number(q.bytes), 0)),
-        at: 0,
-      });
-    const [row] = await ctx.db.query<{ b64: string }>(
-      `SELECT encode(content, 'base64') AS b64 FROM cim_import_job_file WHERE job_id = $1 AND seq = $2 AND part = $3`,
-      [id, p.seq, p.part],
-    );
-    const f = files[files.length - 1];
-    f.at += fromBase64(row.b64, f.content, f.at);
-    await yieldToEventLoop();
+    if (p.part !== 0) continue;
+    const mine = parts.filter((q) => q.seq === p.seq);
+    files.push({
+      name: p.name,
+      content: {
+        bytes: mine.reduce((n, q) => n + Number(q.bytes), 0),
+        async *read() {
+          for (const q of mine) {
+            const [row] = await ctx.db.query<{ b64: string }>(
+              `SELECT encode(content, 'base64') AS b64 FROM cim_import_job_file WHERE job_id = $1 AND seq = $2 AND part = $3`,
+              [id, q.seq, q.part],
+            );
+            const bytes = new Uint8Array(Number(q.bytes));
+            fromBase64(row.b64, bytes, 0);
+            yield bytes;
+          }
+        },
+      },
+    });
   }
-  return files.map((f) => ({ name: f.name, content: f.content }));
+  return files;
 }
 
 /** Delete a finished job's files a few parts at a time (each statement short; see writeParts). */

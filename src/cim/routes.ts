@@ -75,6 +75,18 @@ async function readFiles(c: Context, maxBytes: number): Promise<{ name: string; 
   return files;
 }
 
+/** A job's body that is one RDF/XML document, as a stream (written to the database as it arrives); undefined for multipart. */
+function streamedBody(c: Context, maxBytes: number): { name: string; content: ReadableStream<Uint8Array> } | undefined {
+  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (!XML_TYPES.includes(type)) return undefined;
+  const len = Number(c.req.header('content-length') ?? 0);
+  if (len > maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `An import job is at most ${maxBytes} bytes.`);
+  return {
+    name: c.req.header('x-file-name')?.slice(0, 200) || 'body.xml',
+    content: c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (k) => k.close() }),
+  };
+}
+
 const ExportQuery = z.object({
   dno: codeFilter('dno-codes', 'SPEN_SPM').optional(),
   gspGroup: codeFilter('gsp-groups', '_N').optional(),
@@ -83,7 +95,11 @@ const ExportQuery = z.object({
 });
 
 /** CIM RDF/XML exchange with DSOs: export (streamed) and import (enrich or bulk-load). */
-export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; parser?: CimParser }) {
+/**
+ * `maxBytes` bounds an import request and a multipart job; `maxJobBytes` a job whose body is one
+ * RDF/XML document, which is streamed to the database as it arrives (FMAR_MAX_CIM_JOB_BYTES).
+ */
+export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; maxJobBytes?: number; parser?: CimParser }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
 
   app.openapi(
@@ -343,12 +359,13 @@ export function cimRoutes(ctx: Ctx, opts: { baseUrl: string; maxBytes: number; p
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const files = await readFiles(c, opts.maxBytes);
+      const streamed = streamedBody(c, opts.maxJobBytes ?? opts.maxBytes);
+      const files = streamed ? [streamed] : await readFiles(c, opts.maxBytes);
       const job = await enqueueCimImport(ctx, c.get('principal'), files, {
         mode: q.mode,
         dryRun: q.dryRun === 'true',
         unit: q.unit,
-        maxBytes: opts.maxBytes,
+        maxBytes: streamed ? (opts.maxJobBytes ?? opts.maxBytes) : opts.maxBytes,
         organisationId: q.organisationId,
       });
       return c.json(job, 202, { location: `${JOBS_PATH}/${job.id}` });

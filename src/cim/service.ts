@@ -4,6 +4,8 @@ import {
   normaliseId,
   organisationMrid,
   legacyOrganisationMrid,
+  sizeOf,
+  type CimFileInput,
   type CimIssue,
   type ExtractedAsset,
   type ParsedModel,
@@ -90,14 +92,8 @@ export interface ImportHooks {
 
 const MAX_ISSUES = 500;
 
-const sizeOf = (c: Uint8Array | string) => (typeof c === 'string' ? c.length : c.byteLength);
-
 /** Parse and merge the files of one model; a refused document is a problem naming where. */
-async function parseModel(
-  files: { name: string; content: Uint8Array | string }[],
-  o: CimImportOptions,
-  hooks: ImportHooks,
-): Promise<ParsedModel> {
+async function parseModel(files: CimFileInput[], o: CimImportOptions, hooks: ImportHooks): Promise<ParsedModel> {
   const total = files.reduce((n, f) => n + sizeOf(f.content), 0);
   if (total > o.maxBytes) throw new Problem('CIM-XML-TOO-LARGE', `The import is ${total} bytes; at most ${o.maxBytes}.`);
   const progress = hooks.progress;
@@ -117,7 +113,7 @@ async function parseModel(
 export async function importCim(
   ctx: Ctx,
   actor: Principal,
-  files: { name: string; content: Uint8Array | string }[],
+  files: CimFileInput[],
   o: CimImportOptions,
   hooks: ImportHooks = {},
 ): Promise<{ status: number; report: CimImportReport }> {

@@ -1,5 +1,5 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { CimParseError, digestCimFiles, type CimFileInput, type DigestOptions } from '../../cim/index';
+import { CimParseError, cimDigester, digestCimFiles, type CimFileInput, type DigestOptions } from '../../cim/index';
 import type { ParseReply, ParseRequest } from './cim-parser';
 
 /**
@@ -8,16 +8,29 @@ import type { ParseReply, ParseRequest } from './cim-parser';
  * never deserialises more than a chunk per turn of its event loop.
  */
 const port = parentPort!;
-const { files, options, chunk } = workerData as { files: CimFileInput[]; options: DigestOptions; chunk: number };
+const { files, options, chunk, streamed } = workerData as {
+  files: CimFileInput[];
+  options: DigestOptions;
+  chunk: number;
+  streamed: boolean;
+};
+/** Streamed files: their parts arrive as messages and are read as they come. */
+const digester = streamed ? cimDigester(options) : undefined;
+/** Progress is reported at most this often (bytes) while streamed parts are read. */
+const PROGRESS_BYTES = 8 * 1_048_576;
+let reported = 0;
 const send = (m: ParseReply) => port.postMessage(m);
 
 function* replies(): Generator<ParseReply> {
   let model;
   try {
     // The thread holds the only copy of the files (moved to it, not copied): each is let go once decoded.
-    model = digestCimFiles(files, { ...options, release: true }, (bytes, objects) => {
-      send({ kind: 'parsed', bytes, objects });
-    });
+    model = digester
+      ? digester.finish()
+      : digestCimFiles(files, { ...options, release: true }, (bytes, objects) => {
+          send({ kind: 'parsed', bytes, objects });
+        });
+    if (digester) send({ kind: 'parsed', bytes: model.bytes, objects: model.objects });
   } catch (e) {
     if (e instanceof CimParseError) {
       yield { kind: 'refused', code: e.code, message: e.message, location: e.location };
@@ -43,6 +56,23 @@ function* replies(): Generator<ParseReply> {
 
 const next = replies();
 port.on('message', (m: ParseRequest) => {
+  if (typeof m === 'object') {
+    // A part of a streamed file. A refusal ends the thread at once: the rest is not sent.
+    try {
+      digester!.push(m.name, m.part);
+    } catch (e) {
+      if (!(e instanceof CimParseError)) throw e;
+      send({ kind: 'refused', code: e.code, message: e.message, location: e.location });
+      port.close();
+      return;
+    }
+    if (digester!.bytes - reported >= PROGRESS_BYTES) {
+      reported = digester!.bytes;
+      send({ kind: 'parsed', bytes: digester!.bytes, objects: digester!.objects });
+    }
+    send({ kind: 'taken' });
+    return;
+  }
   if (m !== 'more') return;
   const r = next.next();
   if (r.done) {

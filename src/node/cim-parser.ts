@@ -10,8 +10,9 @@ import {
   type ExtractedOrganisation,
   type ParsedModel,
   type SourceLocation,
+  sizeOf,
 } from '../../cim/index';
-import { inProcessCimParser } from '../cim/parsing';
+import { inProcessCimParser, isStream, partsOf } from '../cim/parsing';
 import { Problem } from '../http/problem';
 import type { CimParser } from '../ports';
 
@@ -31,9 +32,12 @@ export interface NodeCimParserOptions {
   chunk?: number;
 }
 
-export type ParseRequest = 'more';
+/** 'more': the next chunk of the answer; a part of a streamed file; 'end': the streamed files are all sent. */
+export type ParseRequest = 'more' | 'end' | { kind: 'part'; name: string; part: Uint8Array };
 export type ParseReply =
   | { kind: 'parsed'; bytes: number; objects: number }
+  /** A streamed part was read: the next may come. */
+  | { kind: 'taken' }
   | { kind: 'issues'; items: CimIssue[] }
   | { kind: 'equipment'; items: ExtractedAsset[] }
   | { kind: 'organisations'; items: ExtractedOrganisation[] }
@@ -50,7 +54,6 @@ export type ParseReply =
 
 const WORKER_ENTRY = new URL('./cim-parse-worker.mjs', import.meta.url);
 
-const sizeOf = (c: string | Uint8Array) => (typeof c === 'string' ? c.length : c.byteLength);
 /** A yield to the event loop (a macrotask), so requests waiting on I/O are answered between chunks. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -59,6 +62,8 @@ function transferable(files: CimFileInput[]): { files: CimFileInput[]; transfer:
   const transfer: ArrayBuffer[] = [];
   const out = files.map((f) => {
     if (typeof f.content === 'string') return f;
+    // A streamed file goes to the thread in parts (parseInThread); only its name and size go now.
+    if (isStream(f.content)) return { name: f.name, content: '' };
     const c = f.content;
     const owned = c.buffer instanceof ArrayBuffer && c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : c.slice();
     transfer.push(owned.buffer as ArrayBuffer);
@@ -84,9 +89,10 @@ function parseInThread(
   o: { chunk: number; maxMemoryMb: number },
   progress?: (bytes: number, objects: number) => Promise<void>,
 ): Promise<ParsedModel & { threadId: number }> {
+  const streamed = files.some((f) => isStream(f.content));
   const { files: moved, transfer } = transferable(files);
   const worker = new Worker(WORKER_ENTRY, {
-    workerData: { files: moved, options, chunk: o.chunk },
+    workerData: { files: moved, options, chunk: o.chunk, streamed },
     transferList: transfer,
     resourceLimits: { maxOldGenerationSizeMb: o.maxMemoryMb },
     // The thread writes nothing to the console of its own accord; errors come back as events.
@@ -99,11 +105,14 @@ function parseInThread(
   // Progress writes run in order; the first failure (e.g. a job's lost lease) is kept for the end, never left unhandled.
   let reported = Promise.resolve();
   let progressFailed: { error: unknown } | undefined;
+  /** The thread took the last part sent: send the next. */
+  let taken: (() => void) | undefined;
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (f: () => void) => {
       if (!settled) {
         settled = true;
+        taken?.();
         f();
       }
     };
@@ -126,6 +135,9 @@ function parseInThread(
         case 'organisations':
           organisations.push(...m.items);
           break;
+        case 'taken':
+          taken?.();
+          return;
         case 'refused':
           settle(() => reject(new CimParseError(m.code, m.message, m.location)));
           return;
@@ -165,6 +177,27 @@ function parseInThread(
       );
     });
     worker.on('exit', (code) => settle(() => reject(new Error(`The CIM parse thread stopped (exit code ${code}) before it answered.`))));
-    worker.postMessage('more' satisfies ParseRequest);
+    if (!streamed) {
+      worker.postMessage('more' satisfies ParseRequest);
+      return;
+    }
+    // Streamed files: one part at a time, the next once the thread has read it, so that neither
+    // side holds more than a part in flight.
+    void (async () => {
+      for (const f of files)
+        for await (const part of partsOf(f.content)) {
+          if (settled) return;
+          const owned = part.slice();
+          const read = new Promise<void>((r) => (taken = r));
+          worker.postMessage({ kind: 'part', name: f.name, part: owned } satisfies ParseRequest, [owned.buffer]);
+          await read;
+        }
+      if (settled) return;
+      worker.postMessage('end' satisfies ParseRequest);
+      worker.postMessage('more' satisfies ParseRequest);
+    })().catch((e: unknown) => {
+      settle(() => reject(e));
+      void worker.terminate();
+    });
   });
 }

@@ -69,6 +69,7 @@ export async function assemble(cfg: HubConfig, db: Db, clock: Clock = systemCloc
       maxBodyBytes: cfg.maxBodyBytes,
       maxBulkBytes: cfg.maxBulkBytes,
       maxCimBytes: cfg.maxCimBytes,
+      maxCimJobBytes: cfg.maxCimJobBytes,
       rateLimit: cfg.rateLimit,
       authCacheMs: cfg.authCacheMs,
       switchNoticeDays: cfg.switchNoticeDays,
