@@ -53,7 +53,7 @@ export function ContractsPage() {
       return { severity: 'success', text: `Contract ${n.reference ?? n.id} is ${n.status.toLowerCase()}: ${serviceWindow(n)}.` };
     });
   return (
-    <Box sx={{ p: 2 }}>
+    <Box sx={{ p: 2, minWidth: 0 }}>
       <Title title="Contracts and service windows" />
       <Stack spacing={3}>
         <Card component="section" aria-label="Contracts and service windows">
@@ -82,66 +82,68 @@ export function ContractsPage() {
             {error ? <Alert severity="error">{error}</Alert> : null}
             {items && items.length === 0 ? <Typography>No contracts.</Typography> : null}
             {items && items.length > 0 ? (
-              <Table size="small" aria-label="Contracts the organisation is party to">
-                <TableHead>
-                  <TableRow>
-                    <TableCell>Reference</TableCell>
-                    <TableCell>Asset</TableCell>
-                    <TableCell>Product</TableCell>
-                    <TableCell>FSP</TableCell>
-                    <TableCell>System Operator</TableCell>
-                    <TableCell>From</TableCell>
-                    <TableCell>To</TableCell>
-                    <TableCell>Status</TableCell>
-                    <TableCell>Switching</TableCell>
-                    {write ? <TableCell>Action</TableCell> : null}
-                  </TableRow>
-                </TableHead>
-                <TableBody>
-                  {items.map((k) => (
-                    <TableRow key={k.id}>
-                      <TableCell>{k.reference ?? '—'}</TableCell>
-                      <TableCell>
-                        <code>{k.assetId ?? 'its market unit'}</code>
-                      </TableCell>
-                      <TableCell>{k.product}</TableCell>
-                      <TableCell>
-                        <code>{k.fspId}</code>
-                      </TableCell>
-                      <TableCell>
-                        <code>{k.systemOperatorId}</code>
-                      </TableCell>
-                      <TableCell>{when(k.validFrom)}</TableCell>
-                      <TableCell>{when(k.validTo)}</TableCell>
-                      <TableCell>{k.status}</TableCell>
-                      <TableCell>{serviceWindow(k)}</TableCell>
-                      {write ? (
-                        <TableCell>
-                          {k.status === 'OFFERED' ? (
-                            <Button
-                              size="small"
-                              onClick={() => void move(k, 'CONFIRMED')}
-                              aria-label={`Confirm contract ${k.reference ?? k.id}`}
-                            >
-                              Confirm
-                            </Button>
-                          ) : null}
-                          {k.status !== 'TERMINATED' ? (
-                            <Button
-                              size="small"
-                              color="error"
-                              onClick={() => void move(k, 'TERMINATED')}
-                              aria-label={`Terminate contract ${k.reference ?? k.id}`}
-                            >
-                              Terminate
-                            </Button>
-                          ) : null}
-                        </TableCell>
-                      ) : null}
+              <Box sx={{ overflowX: 'auto' }}>
+                <Table size="small" aria-label="Contracts the organisation is party to">
+                  <TableHead>
+                    <TableRow>
+                      <TableCell>Reference</TableCell>
+                      <TableCell>Asset</TableCell>
+                      <TableCell>Product</TableCell>
+                      <TableCell>FSP</TableCell>
+                      <TableCell>System Operator</TableCell>
+                      <TableCell>From</TableCell>
+                      <TableCell>To</TableCell>
+                      <TableCell>Status</TableCell>
+                      <TableCell>Switching</TableCell>
+                      {write ? <TableCell>Action</TableCell> : null}
                     </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
+                  </TableHead>
+                  <TableBody>
+                    {items.map((k) => (
+                      <TableRow key={k.id}>
+                        <TableCell>{k.reference ?? '—'}</TableCell>
+                        <TableCell>
+                          <code>{k.assetId ?? 'its market unit'}</code>
+                        </TableCell>
+                        <TableCell>{k.product}</TableCell>
+                        <TableCell>
+                          <code>{k.fspId}</code>
+                        </TableCell>
+                        <TableCell>
+                          <code>{k.systemOperatorId}</code>
+                        </TableCell>
+                        <TableCell>{when(k.validFrom)}</TableCell>
+                        <TableCell>{when(k.validTo)}</TableCell>
+                        <TableCell>{k.status}</TableCell>
+                        <TableCell>{serviceWindow(k)}</TableCell>
+                        {write ? (
+                          <TableCell>
+                            {k.status === 'OFFERED' ? (
+                              <Button
+                                size="small"
+                                onClick={() => void move(k, 'CONFIRMED')}
+                                aria-label={`Confirm contract ${k.reference ?? k.id}`}
+                              >
+                                Confirm
+                              </Button>
+                            ) : null}
+                            {k.status !== 'TERMINATED' ? (
+                              <Button
+                                size="small"
+                                color="error"
+                                onClick={() => void move(k, 'TERMINATED')}
+                                aria-label={`Terminate contract ${k.reference ?? k.id}`}
+                              >
+                                Terminate
+                              </Button>
+                            ) : null}
+                          </TableCell>
+                        ) : null}
+                      </TableRow>
+                    ))}
+                  </TableBody>
+                </Table>
+              </Box>
             ) : null}
             <OutcomeAlert outcome={outcome} />
           </CardContent>
@@ -164,7 +166,7 @@ function RecordContract({ onDone }: { onDone: () => void }) {
       required={required}
       value={form[name]}
       onChange={(e) => setForm({ ...form, [name]: e.target.value })}
-      sx={{ flex: 1 }}
+      sx={{ flex: 1, minWidth: 200 }}
     />
   );
   const submit = (e: FormEvent) => {

@@ -134,4 +134,8 @@ function ConsoleMenu() {
   );
 }
 
-export const ConsoleLayout = (props: LayoutProps) => <Layout {...props} appBar={Bar} menu={ConsoleMenu} />;
+// React-Admin's layout is at least as wide as its content (min-width: fit-content), and the content (z-index 2) then slides
+// over the menu when the page scrolls sideways: here it fits the window, and a wide table scrolls inside its own box.
+export const ConsoleLayout = (props: LayoutProps) => (
+  <Layout {...props} appBar={Bar} menu={ConsoleMenu} sx={{ minWidth: 0, '& .RaLayout-content': { minWidth: 0 } }} />
+);

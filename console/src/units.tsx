@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Title, usePermissions } from 'react-admin';
 import {
   Alert,
@@ -44,7 +44,7 @@ export function MarketUnitsPage() {
   };
   const unit = items?.find((u) => u.id === open);
   return (
-    <Box sx={{ p: 2 }}>
+    <Box sx={{ p: 2, minWidth: 0 }}>
       <Title title="Market units" />
       <Stack spacing={3}>
         <Section title="Market units">
@@ -62,40 +62,42 @@ export function MarketUnitsPage() {
           {error ? <Alert severity="error">{error}</Alert> : null}
           {items && items.length === 0 ? <Typography>No market units.</Typography> : null}
           {items && items.length > 0 ? (
-            <Table size="small" aria-label="Market units of the organisation">
-              <TableHead>
-                <TableRow>
-                  <TableCell>Name</TableCell>
-                  <TableCell>Type</TableCell>
-                  <TableCell>Product</TableCell>
-                  <TableCell>Assets</TableCell>
-                  <TableCell>Qualifications</TableCell>
-                  <TableCell>Re-assessment</TableCell>
-                  <TableCell>Action</TableCell>
-                </TableRow>
-              </TableHead>
-              <TableBody>
-                {items.map((u) => (
-                  <TableRow key={u.id} selected={u.id === open}>
-                    <TableCell>{u.name}</TableCell>
-                    <TableCell>{u.type}</TableCell>
-                    <TableCell>{u.product}</TableCell>
-                    <TableCell>{u.assetIds.length}</TableCell>
-                    <TableCell>
-                      {u.qualifications.length
-                        ? u.qualifications.map((q) => `${q.productId} ${standing(q, true)}`).join(', ')
-                        : 'none recorded'}
-                    </TableCell>
-                    <TableCell>{u.reassessmentRequired ? `required: ${u.reassessmentReason ?? ''}` : 'no'}</TableCell>
-                    <TableCell>
-                      <Button size="small" onClick={() => setOpen(u.id)} aria-label={`Open ${u.name}`}>
-                        Open
-                      </Button>
-                    </TableCell>
+            <Box sx={{ overflowX: 'auto' }}>
+              <Table size="small" aria-label="Market units of the organisation">
+                <TableHead>
+                  <TableRow>
+                    <TableCell>Name</TableCell>
+                    <TableCell>Type</TableCell>
+                    <TableCell>Product</TableCell>
+                    <TableCell>Assets</TableCell>
+                    <TableCell>Qualifications</TableCell>
+                    <TableCell>Re-assessment</TableCell>
+                    <TableCell>Action</TableCell>
                   </TableRow>
-                ))}
-              </TableBody>
-            </Table>
+                </TableHead>
+                <TableBody>
+                  {items.map((u) => (
+                    <TableRow key={u.id} selected={u.id === open}>
+                      <TableCell>{u.name}</TableCell>
+                      <TableCell>{u.type}</TableCell>
+                      <TableCell>{u.product}</TableCell>
+                      <TableCell>{u.assetIds.length}</TableCell>
+                      <TableCell>
+                        {u.qualifications.length
+                          ? u.qualifications.map((q) => `${q.productId} ${standing(q, true)}`).join(', ')
+                          : 'none recorded'}
+                      </TableCell>
+                      <TableCell>{u.reassessmentRequired ? `required: ${u.reassessmentReason ?? ''}` : 'no'}</TableCell>
+                      <TableCell>
+                        <Button size="small" onClick={() => setOpen(u.id)} aria-label={`Open ${u.name}`}>
+                          Open
+                        </Button>
+                      </TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+            </Box>
           ) : null}
           {!unit ? <OutcomeAlert outcome={outcome} /> : null}
         </Section>
@@ -182,46 +184,48 @@ function UnitDetail(props: { unit: MarketUnit; write: boolean; change: (a: () =>
       <Typography variant="h6" component="h3" sx={{ mt: 1 }}>
         Assets
       </Typography>
-      <Table size="small" aria-label={`Assets of ${unit.name}`}>
-        <TableHead>
-          <TableRow>
-            <TableCell>Asset</TableCell>
-            <TableCell>Import MPAN</TableCell>
-            <TableCell>Category</TableCell>
-            <TableCell>ID</TableCell>
-            {write ? <TableCell>Action</TableCell> : null}
-          </TableRow>
-        </TableHead>
-        <TableBody>
-          {unit.assetIds.map((id) => (
-            <TableRow key={id}>
-              <TableCell>{assets[id]?.name ?? '…'}</TableCell>
-              <TableCell>{assets[id]?.importMpan ?? '—'}</TableCell>
-              <TableCell>{assets[id]?.category ?? ''}</TableCell>
-              <TableCell>
-                <code>{id}</code>
-              </TableCell>
-              {write ? (
-                <TableCell>
-                  <Button
-                    size="small"
-                    color="error"
-                    onClick={() =>
-                      void compose(
-                        unit.assetIds.filter((x) => x !== id),
-                        `Removed ${assets[id]?.name ?? id}:`,
-                      )
-                    }
-                    aria-label={`Remove ${assets[id]?.name ?? id} from ${unit.name}`}
-                  >
-                    Remove
-                  </Button>
-                </TableCell>
-              ) : null}
+      <Box sx={{ overflowX: 'auto' }}>
+        <Table size="small" aria-label={`Assets of ${unit.name}`}>
+          <TableHead>
+            <TableRow>
+              <TableCell>Asset</TableCell>
+              <TableCell>Import MPAN</TableCell>
+              <TableCell>Category</TableCell>
+              <TableCell>ID</TableCell>
+              {write ? <TableCell>Action</TableCell> : null}
             </TableRow>
-          ))}
-        </TableBody>
-      </Table>
+          </TableHead>
+          <TableBody>
+            {unit.assetIds.map((id) => (
+              <TableRow key={id}>
+                <TableCell>{assets[id]?.name ?? '…'}</TableCell>
+                <TableCell>{assets[id]?.importMpan ?? '—'}</TableCell>
+                <TableCell>{assets[id]?.category ?? ''}</TableCell>
+                <TableCell>
+                  <code>{id}</code>
+                </TableCell>
+                {write ? (
+                  <TableCell>
+                    <Button
+                      size="small"
+                      color="error"
+                      onClick={() =>
+                        void compose(
+                          unit.assetIds.filter((x) => x !== id),
+                          `Removed ${assets[id]?.name ?? id}:`,
+                        )
+                      }
+                      aria-label={`Remove ${assets[id]?.name ?? id} from ${unit.name}`}
+                    >
+                      Remove
+                    </Button>
+                  </TableCell>
+                ) : null}
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      </Box>
       {write ? (
         <Box component="form" onSubmit={addAsset} aria-label={`Add an asset to ${unit.name}`} sx={{ mt: 1 }}>
           <Stack direction="row" spacing={1}>
@@ -249,36 +253,38 @@ function UnitDetail(props: { unit: MarketUnit; write: boolean; change: (a: () =>
       {records.error ? <Alert severity="error">{records.error}</Alert> : null}
       {records.items && records.items.length === 0 ? <Typography>No qualification recorded yet.</Typography> : null}
       {records.items && records.items.length > 0 ? (
-        <Table size="small" aria-label={`Qualifications of ${unit.name}`}>
-          <TableHead>
-            <TableRow>
-              <TableCell>Product</TableCell>
-              <TableCell>Outcome</TableCell>
-              <TableCell>Valid from</TableCell>
-              <TableCell>Valid to</TableCell>
-              <TableCell>Now</TableCell>
-              <TableCell>Reference</TableCell>
-              <TableCell>System Operator</TableCell>
-              <TableCell>Recorded</TableCell>
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {records.items.map((q) => (
-              <TableRow key={q.id}>
-                <TableCell>{q.productId}</TableCell>
-                <TableCell>{q.outcome}</TableCell>
-                <TableCell>{when(q.validFrom)}</TableCell>
-                <TableCell>{when(q.validTo)}</TableCell>
-                <TableCell>{standing(q)}</TableCell>
-                <TableCell>{q.reference ?? '—'}</TableCell>
-                <TableCell>
-                  <code>{q.systemOperatorId}</code>
-                </TableCell>
-                <TableCell>{when(q.recordedAt)}</TableCell>
+        <Box sx={{ overflowX: 'auto' }}>
+          <Table size="small" aria-label={`Qualifications of ${unit.name}`}>
+            <TableHead>
+              <TableRow>
+                <TableCell>Product</TableCell>
+                <TableCell>Outcome</TableCell>
+                <TableCell>Valid from</TableCell>
+                <TableCell>Valid to</TableCell>
+                <TableCell>Now</TableCell>
+                <TableCell>Reference</TableCell>
+                <TableCell>System Operator</TableCell>
+                <TableCell>Recorded</TableCell>
               </TableRow>
-            ))}
-          </TableBody>
-        </Table>
+            </TableHead>
+            <TableBody>
+              {records.items.map((q) => (
+                <TableRow key={q.id}>
+                  <TableCell>{q.productId}</TableCell>
+                  <TableCell>{q.outcome}</TableCell>
+                  <TableCell>{when(q.validFrom)}</TableCell>
+                  <TableCell>{when(q.validTo)}</TableCell>
+                  <TableCell>{standing(q)}</TableCell>
+                  <TableCell>{q.reference ?? '—'}</TableCell>
+                  <TableCell>
+                    <code>{q.systemOperatorId}</code>
+                  </TableCell>
+                  <TableCell>{when(q.recordedAt)}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </Box>
       ) : null}
     </Section>
   );
@@ -288,18 +294,21 @@ function CreateUnit({ onCreated }: { onCreated: (id: string) => void }) {
   const products = useList<Product>(`/products${query({ status: 'ACTIVE', limit: 100 })}`);
   const [form, setForm] = useState({ name: '', type: 'SPU', product: '', assets: '' });
   const [outcome, setOutcome] = useState<Outcome>();
-  const [key, setKey] = useState(() => crypto.randomUUID());
+  // One Idempotency-Key per filled-in request: sent again unchanged (a lost answer), it cannot create twice; changed, it is a new request.
+  const sent = useRef<{ body: string; key: string }>(undefined);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void attempt(setOutcome, async () => {
       const refs = form.assets.split(/[\s,]+/).filter(Boolean);
       const assetIds = await Promise.all(refs.map(resolveAsset));
+      const body = JSON.stringify({ name: form.name, type: form.type, product: form.product, assetIds });
+      if (sent.current?.body !== body) sent.current = { body, key: crypto.randomUUID() };
       const u = await api<MarketUnit & { warnings: { code: string; detail?: string }[] }>('/market-units', {
         method: 'POST',
-        headers: { 'idempotency-key': key },
-        body: JSON.stringify({ name: form.name, type: form.type, product: form.product, assetIds }),
+        headers: { 'idempotency-key': sent.current.key },
+        body,
       });
-      setKey(crypto.randomUUID());
+      sent.current = undefined;
       setForm({ name: '', type: 'SPU', product: '', assets: '' });
       onCreated(u.id);
       const warned = u.warnings.map((w) => `${w.code}${w.detail ? `: ${w.detail}` : ''}`).join('; ');
@@ -323,7 +332,7 @@ function CreateUnit({ onCreated }: { onCreated: (id: string) => void }) {
             required
             value={form.name}
             onChange={(e) => setForm({ ...form, name: e.target.value })}
-            sx={{ flex: 1 }}
+            sx={{ flex: 1, minWidth: 200 }}
           />
           <TextField
             select

@@ -77,7 +77,7 @@ export function VenRegistrationsPage() {
     });
 
   return (
-    <Box sx={{ p: 2 }}>
+    <Box sx={{ p: 2, minWidth: 0 }}>
       <Title title="VEN registrations" />
       <Stack spacing={3}>
         <Card component="section" aria-label="VEN registrations">
@@ -103,88 +103,90 @@ export function VenRegistrationsPage() {
             {error ? <Alert severity="error">{error}</Alert> : null}
             {items && items.length === 0 ? <Typography>No VEN registrations with this status.</Typography> : null}
             {items && items.length > 0 ? (
-              <Table size="small" aria-label="VEN registrations of the organisation">
-                <TableHead>
-                  <TableRow>
-                    <TableCell>VTN</TableCell>
-                    <TableCell>Protocol</TableCell>
-                    <TableCell>VEN ID</TableCell>
-                    <TableCell>VEN name</TableCell>
-                    <TableCell>Status</TableCell>
-                    <TableCell>Confirmation</TableCell>
-                    <TableCell>Valid</TableCell>
-                    <TableCell>Action</TableCell>
-                  </TableRow>
-                </TableHead>
-                <TableBody>
-                  {items.map((r) => (
-                    <TableRow key={r.id}>
-                      <TableCell>{r.vtnCode}</TableCell>
-                      <TableCell>{r.protocol}</TableCell>
-                      <TableCell sx={{ wordBreak: 'break-all' }}>
-                        <code>{r.venId}</code>
-                      </TableCell>
-                      <TableCell>{r.venName}</TableCell>
-                      <TableCell>{r.inForce ? 'in force' : r.status.toLowerCase()}</TableCell>
-                      <TableCell>
-                        {CONFIRMATION[r.confirmation]}
-                        {r.confirmationReason ? `: ${r.confirmationReason}` : ''}
-                      </TableCell>
-                      <TableCell>
-                        {when(r.validFrom)} – {when(r.validTo)}
-                      </TableCell>
-                      <TableCell>
-                        {dispatch && write && r.confirmation === 'UNCONFIRMED' && r.status !== 'CANCELLED' ? (
-                          <>
-                            <Button size="small" onClick={() => void decide(r, true)} aria-label={`Confirm ${r.venName} on ${r.vtnCode}`}>
-                              Confirm
-                            </Button>
-                            <Button
-                              size="small"
-                              color="error"
-                              onClick={() => void decide(r, false)}
-                              aria-label={`Reject ${r.venName} on ${r.vtnCode}`}
-                            >
-                              Reject
-                            </Button>
-                          </>
-                        ) : null}
-                        {write && r.status !== 'CANCELLED' ? (
-                          <>
-                            <Button
-                              size="small"
-                              onClick={() => void setActive(r, r.status === 'ACTIVE' ? 'SUSPENDED' : 'ACTIVE')}
-                              aria-label={`${r.status === 'ACTIVE' ? 'Suspend' : 'Resume'} ${r.venName} on ${r.vtnCode}`}
-                            >
-                              {r.status === 'ACTIVE' ? 'Suspend' : 'Resume'}
-                            </Button>
-                            {retiring === r.id ? (
-                              <Button
-                                size="small"
-                                color="error"
-                                variant="contained"
-                                onClick={() => void retire(r)}
-                                aria-label={`Confirm: retire ${r.venName} on ${r.vtnCode}`}
-                              >
-                                Confirm retire
-                              </Button>
-                            ) : (
-                              <Button
-                                size="small"
-                                color="error"
-                                onClick={() => setRetiring(r.id)}
-                                aria-label={`Retire ${r.venName} on ${r.vtnCode}`}
-                              >
-                                Retire
-                              </Button>
-                            )}
-                          </>
-                        ) : null}
-                      </TableCell>
+              <Box sx={{ overflowX: 'auto' }}>
+                <Table size="small" aria-label="VEN registrations of the organisation">
+                  <TableHead>
+                    <TableRow>
+                      <TableCell>VTN</TableCell>
+                      <TableCell>Protocol</TableCell>
+                      <TableCell>VEN ID</TableCell>
+                      <TableCell>VEN name</TableCell>
+                      <TableCell>Status</TableCell>
+                      <TableCell>Confirmation</TableCell>
+                      <TableCell>Valid</TableCell>
+                      <TableCell>Action</TableCell>
                     </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
+                  </TableHead>
+                  <TableBody>
+                    {items.map((r) => (
+                      <TableRow key={r.id}>
+                        <TableCell>{r.vtnCode}</TableCell>
+                        <TableCell>{r.protocol}</TableCell>
+                        <TableCell sx={{ wordBreak: 'break-all' }}>
+                          <code>{r.venId}</code>
+                        </TableCell>
+                        <TableCell>{r.venName}</TableCell>
+                        <TableCell>{r.inForce ? 'in force' : r.status.toLowerCase()}</TableCell>
+                        <TableCell>
+                          {CONFIRMATION[r.confirmation]}
+                          {r.confirmationReason ? `: ${r.confirmationReason}` : ''}
+                        </TableCell>
+                        <TableCell>
+                          {when(r.validFrom)} – {when(r.validTo)}
+                        </TableCell>
+                        <TableCell>
+                          {dispatch && write && r.confirmation === 'UNCONFIRMED' && r.status !== 'CANCELLED' ? (
+                            <>
+                              <Button size="small" onClick={() => void decide(r, true)} aria-label={`Confirm ${r.venName} on ${r.vtnCode}`}>
+                                Confirm
+                              </Button>
+                              <Button
+                                size="small"
+                                color="error"
+                                onClick={() => void decide(r, false)}
+                                aria-label={`Reject ${r.venName} on ${r.vtnCode}`}
+                              >
+                                Reject
+                              </Button>
+                            </>
+                          ) : null}
+                          {write && r.status !== 'CANCELLED' ? (
+                            <>
+                              <Button
+                                size="small"
+                                onClick={() => void setActive(r, r.status === 'ACTIVE' ? 'SUSPENDED' : 'ACTIVE')}
+                                aria-label={`${r.status === 'ACTIVE' ? 'Suspend' : 'Resume'} ${r.venName} on ${r.vtnCode}`}
+                              >
+                                {r.status === 'ACTIVE' ? 'Suspend' : 'Resume'}
+                              </Button>
+                              {retiring === r.id ? (
+                                <Button
+                                  size="small"
+                                  color="error"
+                                  variant="contained"
+                                  onClick={() => void retire(r)}
+                                  aria-label={`Confirm: retire ${r.venName} on ${r.vtnCode}`}
+                                >
+                                  Confirm retire
+                                </Button>
+                              ) : (
+                                <Button
+                                  size="small"
+                                  color="error"
+                                  onClick={() => setRetiring(r.id)}
+                                  aria-label={`Retire ${r.venName} on ${r.vtnCode}`}
+                                >
+                                  Retire
+                                </Button>
+                              )}
+                            </>
+                          ) : null}
+                        </TableCell>
+                      </TableRow>
+                    ))}
+                  </TableBody>
+                </Table>
+              </Box>
             ) : null}
             <OutcomeAlert outcome={outcome} />
           </CardContent>
@@ -209,7 +211,7 @@ function RegisterVen({ vtns, onDone }: { vtns: Vtn[]; onDone: () => void }) {
       required={required}
       value={form[name]}
       onChange={(e) => setForm({ ...form, [name]: e.target.value })}
-      sx={{ flex: 1 }}
+      sx={{ flex: 1, minWidth: 200 }}
     />
   );
   const submit = (e: FormEvent) => {
