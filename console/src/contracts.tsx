@@ -82,7 +82,7 @@ export function ContractsPage() {
             {error ? <Alert severity="error">{error}</Alert> : null}
             {items && items.length === 0 ? <Typography>No contracts.</Typography> : null}
             {items && items.length > 0 ? (
-              <Box sx={{ overflowX: 'auto' }}>
+              <Box sx={{ overflowX: 'auto' }} tabIndex={0}>
                 <Table size="small" aria-label="Contracts the organisation is party to">
                   <TableHead>
                     <TableRow>

@@ -62,7 +62,7 @@ export function MarketUnitsPage() {
           {error ? <Alert severity="error">{error}</Alert> : null}
           {items && items.length === 0 ? <Typography>No market units.</Typography> : null}
           {items && items.length > 0 ? (
-            <Box sx={{ overflowX: 'auto' }}>
+            <Box sx={{ overflowX: 'auto' }} tabIndex={0}>
               <Table size="small" aria-label="Market units of the organisation">
                 <TableHead>
                   <TableRow>
@@ -184,7 +184,7 @@ function UnitDetail(props: { unit: MarketUnit; write: boolean; change: (a: () =>
       <Typography variant="h6" component="h3" sx={{ mt: 1 }}>
         Assets
       </Typography>
-      <Box sx={{ overflowX: 'auto' }}>
+      <Box sx={{ overflowX: 'auto' }} tabIndex={0}>
         <Table size="small" aria-label={`Assets of ${unit.name}`}>
           <TableHead>
             <TableRow>
@@ -253,7 +253,7 @@ function UnitDetail(props: { unit: MarketUnit; write: boolean; change: (a: () =>
       {records.error ? <Alert severity="error">{records.error}</Alert> : null}
       {records.items && records.items.length === 0 ? <Typography>No qualification recorded yet.</Typography> : null}
       {records.items && records.items.length > 0 ? (
-        <Box sx={{ overflowX: 'auto' }}>
+        <Box sx={{ overflowX: 'auto' }} tabIndex={0}>
           <Table size="small" aria-label={`Qualifications of ${unit.name}`}>
             <TableHead>
               <TableRow>

@@ -103,7 +103,7 @@ export function VenRegistrationsPage() {
             {error ? <Alert severity="error">{error}</Alert> : null}
             {items && items.length === 0 ? <Typography>No VEN registrations with this status.</Typography> : null}
             {items && items.length > 0 ? (
-              <Box sx={{ overflowX: 'auto' }}>
+              <Box sx={{ overflowX: 'auto' }} tabIndex={0}>
                 <Table size="small" aria-label="VEN registrations of the organisation">
                   <TableHead>
                     <TableRow>
