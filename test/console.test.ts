@@ -17,6 +17,7 @@ import { ensureConsoleBuilt } from '../src/node/console-build';
 import { CONSOLE_DIST } from '../src/node/console-files';
 import type { NodeHub } from '../src/node/server';
 import { DEMO, batteryInput, freePort, mpanFor, testDb } from './harness';
+import { fspScreens, operatorScreens, type Journey } from './console-fsp';
 
 /**
  * The console (docs/console.md) in a real browser (Debian's chromium through playwright-core)
@@ -416,6 +417,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     ]);
     await accessible(page, "an asset's page with two versions compared");
     if (shots) await page.screenshot({ path: `${shots}/console-asset-diff.png`, fullPage: true });
+    await operatorScreens(steps(page), { id: battery.id, before });
 
     // The audit trail: the asset's records, then the chain verified.
     await page.getByRole('menuitem', { name: 'Audit trail' }).click();
@@ -505,6 +507,12 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await page.getByRole('heading', { name: 'Qualifications' }).or(page.getByText('No results found')).first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(300);
     await accessible(page, 'qualifications');
+  }
+
+  /** What the steps in test/console-fsp.ts need of this journey. */
+  function steps(page: Page): Journey {
+    const ctx: Ctx = { db: node.hub.ports.db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
+    return { page, ctx, call, accessible, shots };
   }
 
   /** The demo FSP's assets behind an MPAN (or any `scheme:value` identifier), as the API answers. */
@@ -657,6 +665,9 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await page.getByText(`The switch of asset ${theirs.json.id} is withdrawn.`).waitFor({ timeout: 30_000 });
     expect(((await call('fsp-a', 'GET', `/switches/${mine[0].id}`)).json as Switch).status).toBe('WITHDRAWN');
     expect(await page.getByRole('button', { name: `Withdraw the switch of asset ${sw.assetId}` }).count()).toBe(0);
+
+    // Market units, VEN registrations, contracts (test/console-fsp.ts).
+    await fspScreens(steps(page), { id, mpan: good });
 
     expect(outside).toEqual([]);
     // The refused save is a 422 the browser logs as a failed request and React-Admin logs as its error; nothing else may

@@ -38,6 +38,7 @@ import {
 } from '@mui/material';
 import type { Asset } from '../../src/assets/schema';
 import { api, query } from './api';
+import { AsOfView } from './asof';
 import { ASSET_STATUSES, useCodes } from './catalogue';
 import { useSession } from './session';
 
@@ -269,6 +270,10 @@ export function AssetShow() {
           History
         </Typography>
         <AssetHistory />
+        <Typography variant="h6" component="h2" sx={{ mt: 2 }}>
+          As of a time
+        </Typography>
+        <AsOfView />
       </Box>
     </Show>
   );

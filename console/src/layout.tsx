@@ -3,6 +3,9 @@ import Webhook from '@mui/icons-material/Webhook';
 import UploadFile from '@mui/icons-material/UploadFile';
 import History from '@mui/icons-material/History';
 import Hub from '@mui/icons-material/Hub';
+import Workspaces from '@mui/icons-material/Workspaces';
+import SettingsRemote from '@mui/icons-material/SettingsRemote';
+import Handshake from '@mui/icons-material/Handshake';
 import CircularProgress from '@mui/material/CircularProgress';
 import {
   AppBar,
@@ -19,6 +22,7 @@ import {
 } from 'react-admin';
 import { signIn } from './auth';
 import { useSession } from './session';
+import { readsVens } from './ven';
 
 /** React-Admin's theme with blues and red dark enough for white text and light rows (WCAG AA, 4.5:1; the default's #2196f3 is 3.1:1). */
 export const theme: RaThemeOptions = {
@@ -105,6 +109,7 @@ const Bar = () => (
 /** The resources, then the pages that are not a resource, each shown only with the scope it needs. */
 function ConsoleMenu() {
   const { permissions } = usePermissions<string[]>();
+  const roles = useSession()?.organisation?.roles;
   return (
     <Menu>
       <Menu.DashboardItem />
@@ -118,8 +123,19 @@ function ConsoleMenu() {
         <Menu.Item to="/team" primaryText="Team and access" leftIcon={<Group />} />
       ) : null}
       {permissions?.includes('webhooks:read') ? <Menu.Item to="/webhooks" primaryText="Webhooks" leftIcon={<Webhook />} /> : null}
+      {permissions?.includes('market-units:read') ? (
+        <Menu.Item to="/market-units" primaryText="Market units" leftIcon={<Workspaces />} />
+      ) : null}
+      {permissions?.includes('openadr:read') && readsVens(roles) ? (
+        <Menu.Item to="/ven-registrations" primaryText="VEN registrations" leftIcon={<SettingsRemote />} />
+      ) : null}
+      {permissions?.includes('contracts:read') ? <Menu.Item to="/contracts" primaryText="Contracts" leftIcon={<Handshake />} /> : null}
     </Menu>
   );
 }
 
-export const ConsoleLayout = (props: LayoutProps) => <Layout {...props} appBar={Bar} menu={ConsoleMenu} />;
+// React-Admin's layout is at least as wide as its content (min-width: fit-content), and the content (z-index 2) then slides
+// over the menu when the page scrolls sideways: here it fits the window, and a wide table scrolls inside its own box.
+export const ConsoleLayout = (props: LayoutProps) => (
+  <Layout {...props} appBar={Bar} menu={ConsoleMenu} sx={{ minWidth: 0, '& .RaLayout-content': { minWidth: 0 } }} />
+);

@@ -10,6 +10,9 @@ import { AuditTrail, DisputeList, DisputeShow, OrganisationList } from './operat
 import { CimPage, ProductList, QualificationList } from './network';
 import { TeamPage } from './team';
 import { WebhooksPage } from './webhooks';
+import { MarketUnitsPage } from './units';
+import { VenRegistrationsPage, readsVens } from './ven';
+import { ContractsPage } from './contracts';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -75,6 +78,11 @@ function Console() {
                 <Route path="/team" element={<TeamPage />} />
               ) : null}
               {scopes.includes('webhooks:read') ? <Route path="/webhooks" element={<WebhooksPage />} /> : null}
+              {scopes.includes('market-units:read') ? <Route path="/market-units" element={<MarketUnitsPage />} /> : null}
+              {scopes.includes('openadr:read') && readsVens(roles) ? (
+                <Route path="/ven-registrations" element={<VenRegistrationsPage />} />
+              ) : null}
+              {scopes.includes('contracts:read') ? <Route path="/contracts" element={<ContractsPage />} /> : null}
             </CustomRoutes>,
           ];
         }}
