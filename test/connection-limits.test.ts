@@ -574,7 +574,7 @@ describe('the CIM import: a DNO sets limits by enrich', () => {
       )
     ).flat();
   const PROFILE = [
-    { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], from: '16:00', to: '19:00', exportLimitKw: 4 },
+    { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], from: '16:00', to: '19:00', exportLimitKw: 4.25 },
     { from: '00:00', to: '06:00', importLimitKw: 15, exportLimitKw: 6.5 },
   ];
 
@@ -604,8 +604,17 @@ describe('the CIM import: a DNO sets limits by enrich', () => {
     expect(x.status).toBe(200);
     const xml = x.text;
     // The profile travels as CIM's scheduled limits: a dependency per direction with bands, one value per band and direction.
-    expect(xml.match(/<cim:ScheduledLimitDependency /g)?.length).toBe(2);
-    expect(xml.match(/<cim:ScheduledActivePowerLimitValue /g)?.length).toBe(3);
+    const objects = [...xml.matchAll(/<cim:(\w+) rdf:ID="_([^"]+)">([\s\S]*?)<\/cim:\1>/g)].map((m) => ({
+      cls: m[1],
+      id: m[2],
+      body: m[3],
+    }));
+    const pointingAt = (cls: string, ids: string[]) =>
+      objects.filter((o) => o.cls === cls && ids.some((id) => o.body.includes(`rdf:resource="#_${id}"`))).map((o) => o.id);
+    const set = objects.filter((o) => o.cls === 'OperationalLimitSet' && o.body.includes(`mpan>${timed.importMpan}<`)).map((o) => o.id);
+    const dependencies = pointingAt('ScheduledLimitDependency', pointingAt('ActivePowerLimit', set));
+    expect(dependencies.length).toBe(2);
+    expect(pointingAt('ScheduledActivePowerLimitValue', dependencies).length).toBe(3);
     expect(xml).toContain('<cim:ScheduledActivePowerLimitValue.value>6500</cim:ScheduledActivePowerLimitValue.value>');
 
     // A fresh hub (no demo data): its own DNO on the same network imports the file.
@@ -641,7 +650,7 @@ describe('the CIM import: a DNO sets limits by enrich', () => {
 
       // The DNO changes the export band of 16:00–19:00 in its tool: the same limit is updated, with its history.
       const changed = xml.replace(
-        '<cim:ScheduledActivePowerLimitValue.value>4000</cim:ScheduledActivePowerLimitValue.value>',
+        '<cim:ScheduledActivePowerLimitValue.value>4250</cim:ScheduledActivePowerLimitValue.value>',
         '<cim:ScheduledActivePowerLimitValue.value>3000</cim:ScheduledActivePowerLimitValue.value>',
       );
       const dry = await importAs(fresh, freshDno, changed, '&dryRun=true');
