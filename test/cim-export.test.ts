@@ -23,10 +23,14 @@ import { DEMO, batteryInput, mpanFor, testHub, type TestHub } from './harness';
  */
 
 let hub: TestHub;
+/** A second hub for re-imports, built once for the file (a hub takes seconds to build). */
+let second: TestHub | undefined;
+const freshHub = async () => (second ??= await testHub({ clock: hub.clock }));
 beforeAll(async () => {
   hub = await testHub();
 });
 afterAll(async () => {
+  await second?.close();
   await hub?.close();
 });
 
@@ -182,8 +186,8 @@ describe('two assets behind one meter, matched to one DSO connection', () => {
     // Re-import through a hub: bulk-load of the owner's export into an empty register keeps both assets.
     const owners = await exportAs('operator', `?organisationId=${DEMO['fsp-b']}`);
     expect(await shaclViolations(owners.text)).toEqual([]);
-    const fresh = await testHub({ clock: hub.clock });
-    try {
+    const fresh = await freshHub();
+    {
       const load = await fresh.call('POST', '/api/v1/cim/import?mode=bulk-load', {
         as: 'operator',
         text: owners.text,
@@ -198,9 +202,95 @@ describe('two assets behind one meter, matched to one DSO connection', () => {
         ['BESS', shared, DEMO['fsp-b']],
         ['SOLAR_PV', shared, DEMO['fsp-b']],
       ]);
-    } finally {
-      await fresh.close();
     }
+  });
+});
+
+describe('connection limits: export → import into another hub', () => {
+  const LIMITS = '/api/v1/connection-limits';
+  const PROFILE = [
+    { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], from: '16:00', to: '19:00', exportLimitKw: 4.25 },
+    { from: '00:00', to: '06:00', importLimitKw: 15, exportLimitKw: 6.5 },
+  ];
+  /** What a limit is, without what the hub that recorded it gives it (ID, version, times, recorder). */
+  const essence = (l: any) => ({
+    mpan: l.mpan,
+    siteReference: l.siteReference,
+    importLimitKw: l.importLimitKw,
+    exportLimitKw: l.exportLimitKw,
+    firmness: l.firmness,
+    validFrom: l.validFrom,
+    validTo: l.validTo,
+    profile: l.profile,
+    schemeReference: l.schemeReference,
+    dno: l.dno,
+  });
+  const limitsAt = async (h: TestHub, mpans: string[]) =>
+    (await Promise.all(mpans.map(async (m) => (await h.call('GET', `${LIMITS}?mpan=${m}`, { as: 'dno' })).json.items as any[]))).flat();
+  const importAs = (h: TestHub, xml: string, query = '') =>
+    h.call('POST', `/api/v1/cim/import?mode=enrich${query}`, { as: 'dno', text: xml, contentType: 'application/rdf+xml' });
+
+  it('gives the same limits, TIMED profile and all; again, nothing changes; a value changed in the file updates the limit', async () => {
+    const timed = await register('fsp-a', batteryInput(next(), { dno: 'SPEN_SPM' }));
+    const scheme = await register('fsp-a', batteryInput(next(), { dno: 'SPEN_SPM' }));
+    const mpans = [timed.importMpan, scheme.importMpan];
+    const body = [
+      {
+        mpan: timed.importMpan,
+        siteReference: 'SPM-SITE-7',
+        importLimitKw: 20,
+        exportLimitKw: 8,
+        firmness: 'TIMED',
+        validFrom: '2026-07-01T00:00:00Z',
+        validTo: '2027-07-01T00:00:00Z',
+        profile: PROFILE,
+      },
+      { mpan: scheme.importMpan, exportLimitKw: 8, firmness: 'DYNAMIC', schemeReference: 'ANM-ZONE-4' },
+    ];
+    for (const b of body) expect((await hub.call('POST', LIMITS, { as: 'dno', body: b })).status).toBe(201);
+    const x = await exportAs('dno', `?organisationId=${DEMO['fsp-a']}`);
+    expect(x.status).toBe(200);
+    const xml = x.text;
+    expect(await shaclViolations(xml)).toEqual([]);
+    // The profile travels as CIM's scheduled limits: a dependency per direction with bands, a value per band and direction.
+    expect([xml.match(/<cim:ScheduledLimitDependency /g)?.length, xml.match(/<cim:ScheduledActivePowerLimitValue /g)?.length]).toEqual([
+      2, 3,
+    ]);
+
+    // The demo DNO of the other hub, on the same network, imports the file.
+    const fresh = await freshHub();
+    const r = await importAs(fresh, xml);
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.limits.items.map((i: any) => [i.mpan, i.outcome]).sort()).toEqual(mpans.map((m) => [m, 'recorded']).sort());
+    expect((await limitsAt(fresh, mpans)).map(essence)).toEqual((await limitsAt(hub, mpans)).map(essence));
+    // Recorded like any other: an event each.
+    const [{ n: events }] = await fresh.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM event_outbox WHERE type = 'fmar.connection-limit.recorded' AND data->>'mpan' = ANY($1::text[])`,
+      [mpans],
+    );
+    expect(events).toBe(2);
+
+    const again = await importAs(fresh, xml);
+    expect(again.json.limits.items.map((i: any) => i.outcome)).toEqual(['unchanged', 'unchanged']);
+
+    // The DNO changes the export band of 16:00–19:00 in its tool: the same limit is updated, with its history.
+    const changed = xml.replace(
+      '<cim:ScheduledActivePowerLimitValue.value>4250</cim:ScheduledActivePowerLimitValue.value>',
+      '<cim:ScheduledActivePowerLimitValue.value>3000</cim:ScheduledActivePowerLimitValue.value>',
+    );
+    const dry = await importAs(fresh, changed, '&dryRun=true');
+    expect(dry.json.limits.items.map((i: any) => [i.mpan, i.outcome]).sort()).toEqual(
+      [
+        [timed.importMpan, 'would-update'],
+        [scheme.importMpan, 'unchanged'],
+      ].sort(),
+    );
+    const u = await importAs(fresh, changed);
+    const item = u.json.limits.items.find((i: any) => i.mpan === timed.importMpan);
+    expect([item.outcome, Object.keys(item.changes)]).toEqual(['updated', ['profile']]);
+    expect(item.changes.profile.to[0]).toEqual({ ...PROFILE[0], exportLimitKw: 3 });
+    const h = await fresh.call('GET', `${LIMITS}/${item.connectionLimitId}/history`, { as: 'dno' });
+    expect(h.json.items.map((v: any) => v.version)).toEqual([2, 1]);
   });
 });
 

@@ -547,7 +547,7 @@ describe('the CIM export', () => {
   });
 });
 
-describe('the CIM import: a DNO sets limits by enrich', () => {
+describe('the CIM import: a DNO sets limits by enrich (export → import round trip: test/cim-export.test.ts)', () => {
   const importAs = (h: TestHub, as: string, xml: string, query = '') =>
     h.call('POST', `/api/v1/cim/import?mode=enrich${query}`, { as, text: xml, contentType: 'application/rdf+xml' });
   /** What a limit is, without what the hub that recorded it gives it (ID, version, times, recorder). */
@@ -573,89 +573,6 @@ describe('the CIM import: a DNO sets limits by enrich', () => {
         }),
       )
     ).flat();
-  const PROFILE = [
-    { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], from: '16:00', to: '19:00', exportLimitKw: 4 },
-    { from: '00:00', to: '06:00', importLimitKw: 15, exportLimitKw: 6.5 },
-  ];
-
-  it('export → import into a fresh hub gives the same limits, TIMED profile and all; again, nothing changes; a changed value updates', async () => {
-    const timed = await asset({ dno: 'SPEN_SPM' });
-    const scheme = await asset({ dno: 'SPEN_SPM' });
-    const mpans = [timed.importMpan, scheme.importMpan];
-    expect(
-      (
-        await record(
-          'dno',
-          limitBody(timed.importMpan, {
-            siteReference: 'SPM-SITE-7',
-            firmness: 'TIMED',
-            validFrom: '2026-07-01T00:00:00Z',
-            validTo: '2027-07-01T00:00:00Z',
-            profile: PROFILE,
-          }),
-        )
-      ).status,
-    ).toBe(201);
-    expect(
-      (await record('dno', limitBody(scheme.importMpan, { importLimitKw: null, firmness: 'DYNAMIC', schemeReference: 'ANM-ZONE-4' })))
-        .status,
-    ).toBe(201);
-    const x = await hub.call('GET', `/api/v1/cim/export?organisationId=${DEMO['fsp-a']}`, { as: 'dno' });
-    expect(x.status).toBe(200);
-    const xml = x.text;
-    // The profile travels as CIM's scheduled limits: a dependency per direction with bands, one value per band and direction.
-    expect(xml.match(/<cim:ScheduledLimitDependency /g)?.length).toBe(2);
-    expect(xml.match(/<cim:ScheduledActivePowerLimitValue /g)?.length).toBe(3);
-    expect(xml).toContain('<cim:ScheduledActivePowerLimitValue.value>6500</cim:ScheduledActivePowerLimitValue.value>');
-
-    // A fresh hub (no demo data): its own DNO on the same network imports the file.
-    const fresh = await testHub({ seed: false });
-    try {
-      const dno = await registerOrganisation(fresh.ctx, fresh.system, {
-        legalName: 'Manweb Wires plc',
-        organisationType: 'PLC',
-        registrationNumber: '09300009',
-        roles: ['DNO'],
-        status: 'ACTIVE',
-        dnoCodes: ['SPEN_SPM'],
-        passport,
-      });
-      const freshDno = await fresh.token({ org: dno.id, roles: ['DNO'], sub: 'fresh-dno' });
-      const r = await importAs(fresh, freshDno, xml);
-      expect(r.status, r.text).toBe(200);
-      const mine = r.json.limits.items.filter((i: any) => mpans.includes(i.mpan));
-      expect(mine.map((i: any) => [i.mpan, i.outcome]).sort()).toEqual(mpans.map((m) => [m, 'recorded']).sort());
-      expect((await limitsAt(fresh, mpans, freshDno)).map(essence)).toEqual((await limitsAt(hub, mpans)).map(essence));
-      // Recorded like any other: audit and event, by the importing DNO.
-      const [{ n: events }] = await fresh.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM event_outbox WHERE type = 'fmar.connection-limit.recorded' AND data->>'mpan' = ANY($1::text[])`,
-        [mpans],
-      );
-      expect(events).toBe(2);
-
-      const again = await importAs(fresh, freshDno, xml);
-      expect(again.json.limits.items.filter((i: any) => mpans.includes(i.mpan)).map((i: any) => i.outcome)).toEqual([
-        'unchanged',
-        'unchanged',
-      ]);
-
-      // The DNO changes the export band of 16:00–19:00 in its tool: the same limit is updated, with its history.
-      const changed = xml.replace(
-        '<cim:ScheduledActivePowerLimitValue.value>4000</cim:ScheduledActivePowerLimitValue.value>',
-        '<cim:ScheduledActivePowerLimitValue.value>3000</cim:ScheduledActivePowerLimitValue.value>',
-      );
-      const dry = await importAs(fresh, freshDno, changed, '&dryRun=true');
-      expect(dry.json.limits.items.find((i: any) => i.mpan === timed.importMpan).outcome).toBe('would-update');
-      const u = await importAs(fresh, freshDno, changed);
-      const item = u.json.limits.items.find((i: any) => i.mpan === timed.importMpan);
-      expect([item.outcome, Object.keys(item.changes)]).toEqual(['updated', ['profile']]);
-      expect(item.changes.profile.to[0]).toEqual({ ...PROFILE[0], exportLimitKw: 3 });
-      const h = await fresh.call('GET', `${API}/${item.connectionLimitId}/history`, { as: freshDno });
-      expect(h.json.items.map((v: any) => v.version)).toEqual([2, 1]);
-    } finally {
-      await fresh.close();
-    }
-  }, 60_000);
 
   const NS = `xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/CIM100#" xmlns:fmar="https://fmar.uk/ns/CIM/Extensions#"`;
   /** A DSO's model: a PV connection with a usage point of MPAN `mpan`, its terminal, and a limit set on the terminal. */
