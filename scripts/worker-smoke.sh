@@ -6,7 +6,7 @@
 #   usage: DATABASE_URL=postgres://user:password@127.0.0.1:PORT/db bash scripts/worker-smoke.sh
 # .ci/run calls it after starting PostgreSQL with scripts/pg-start.sh. The checks are in
 # scripts/worker-smoke.ts; it works in its own database (created beside DATABASE_URL's, dropped at
-# the end) and is limited to FMAR_WORKER_SMOKE_TIMEOUT seconds (default 150).
+# the end) and is limited to FMAR_WORKER_SMOKE_TIMEOUT seconds (default 300).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?DATABASE_URL must point at a PostgreSQL server (see scripts/pg-start.sh)}"

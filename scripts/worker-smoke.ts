@@ -37,7 +37,7 @@ const fetch: typeof globalThis.fetch = (input, init = {}) => {
   headers.set('connection', 'close');
   return globalThis.fetch(input, { ...init, headers });
 };
-const LIMIT_S = Number(process.env.FMAR_WORKER_SMOKE_TIMEOUT ?? 150);
+const LIMIT_S = Number(process.env.FMAR_WORKER_SMOKE_TIMEOUT ?? 300);
 const started = Date.now();
 /** Budget for the gzipped Worker bundle (docs/workers.md, "Bundle budget"). */
 export const BUNDLE_BUDGET_GZIP_BYTES = 2_400_000;
