@@ -12,9 +12,12 @@ import { DefinitionError, parseDefinition } from '../src/quality/language';
  * linearly. This is the one place where the suite measures time, because the bound is the point.
  *
  * A sample is `reps` calls, with reps chosen so one sample at n takes at least MIN_SAMPLE_MS (the
- * timer's resolution and JIT warm-up are then small beside it); the median of SAMPLES samples at
- * each size is compared. Linear code gives a ratio near 8; the 30x threshold leaves room for a noisy
- * shared machine, while a quadratic function gives about 64 and a cubic one about 512.
+ * timer's resolution and JIT warm-up are then small beside it); SAMPLES samples at
+ * each size is compared: the fastest, since a busy machine or a garbage collection only ever adds
+ * time. Linear code gives a ratio near 8; the 30x threshold leaves room for a noisy shared machine,
+ * while a quadratic function gives about 64 and a cubic one about 512. A ratio over the threshold is
+ * measured once more, and the lower of the two counts: noise seldom strikes twice in the same place,
+ * a quadratic function gives its 64 every time.
  */
 
 const SAMPLES = 5;
@@ -47,7 +50,7 @@ function growth(
   // Calibrate until a sample is long enough even once the JIT has optimised the code.
   for (let k = 0; k < 3; k++) while (sampleMs(runSmall, reps) < MIN_SAMPLE_MS && reps < 1 << 20) reps *= 2;
   runLarge();
-  const median = (ts: number[]) => ts.sort((x, y) => x - y)[SAMPLES >> 1];
+  const fastest = (ts: number[]) => Math.min(...ts);
   let a = 0;
   let b = 0;
   // Samples of the two sizes alternate, so a busy moment of the machine hits both; if the small
@@ -59,8 +62,8 @@ function growth(
       small.push(sampleMs(runSmall, reps));
       large.push(sampleMs(runLarge, reps));
     }
-    a = median(small);
-    b = median(large);
+    a = fastest(small);
+    b = fastest(large);
     if (a >= MIN_SAMPLE_MS / 2) break;
     reps *= 4;
   }
@@ -122,7 +125,11 @@ const cases: Case[] = [
 
 describe('no input backtracks without end (time grows linearly with the input)', () => {
   it.each(cases)('%s', (name, f, make, n) => {
-    const g = growth(f, make, n);
+    let g = growth(f, make, n);
+    if (g.ratio >= MAX_RATIO) {
+      const again = growth(f, make, n);
+      if (again.ratio < g.ratio) g = again;
+    }
     const seen = `${name}: ${g.small.toFixed(2)} ms at ${n} → ${g.large.toFixed(2)} ms at ${8 * n} (${g.reps} call(s) per sample), ratio ${g.ratio.toFixed(1)}`;
     expect(g.ratio, seen).toBeLessThan(MAX_RATIO);
   });
