@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CimWriter, ulidToMrid } from '../cim/index';
 import { systemPrincipal } from '../src/access/principal';
-import { claimCimJob, runCimJob, runCimJobsOnce, startCimJobWorker, type CimImportJob, type CimJobWorkerOptions } from '../src/cim/jobs';
+import {
+  claimCimJob,
+  enqueueCimImport,
+  runCimJob,
+  runCimJobsOnce,
+  startCimJobWorker,
+  type CimImportJob,
+  type CimJobWorkerOptions,
+} from '../src/cim/jobs';
+import type { Problem } from '../src/http/problem';
 import { registerOrganisation } from '../src/organisations/service';
 import { DEMO, batteryInput, rowCounts, testHub, type TestHub } from './harness';
 
@@ -175,6 +184,50 @@ describe('import jobs (POST /api/v1/cim/import-jobs)', () => {
     const b = await hub.call('GET', `/api/v1/cim/import-jobs/${broken.json.id}/report`, { as: 'dno' });
     expect([b.status, b.json.code]).toEqual([400, 'CIM-XML-MALFORMED']);
     expect(b.json.location).toMatchObject({ file: 'body.xml', line: expect.any(Number) });
+  });
+
+  it('a single-document job is streamed to the database under its own limit: over it refused with nothing left, under it stored in parts and read back in parts', async () => {
+    const xml = new TextEncoder().encode(dsoFile('1300000000028', 'C1B2C3D4-0000-4000-8000-0000000000C9'));
+    // The body arrives in small pieces, as a network would deliver it.
+    const body = () =>
+      new ReadableStream<Uint8Array>({
+        start(k) {
+          for (let at = 0; at < xml.byteLength; at += 100) k.enqueue(xml.slice(at, at + 100));
+          k.close();
+        },
+      });
+    const actor = {
+      subject: 'test-dno',
+      organisationId: DEMO.dno,
+      roles: ['DNO' as const],
+      scopes: ['cim:import'],
+      dnoCodes: ['SPEN_SPM'],
+    };
+    const counts = async () =>
+      (
+        await hub.db.query<{ jobs: number; parts: number }>(
+          `SELECT (SELECT count(*)::int FROM cim_import_job) AS jobs, (SELECT count(*)::int FROM cim_import_job_file) AS parts`,
+        )
+      )[0];
+    const before = await counts();
+    const o = { mode: 'enrich' as const, dryRun: true, unit: 'W' as const };
+    const over = await enqueueCimImport(hub.ctx, actor, [{ name: 'big.xml', content: body() }], {
+      ...o,
+      maxBytes: xml.byteLength - 1,
+    }).catch((e: Problem) => [e.code, e.message]);
+    expect(over).toEqual(['CIM-XML-TOO-LARGE', `The import is ${xml.byteLength} bytes; at most ${xml.byteLength - 1}.`]);
+    expect(await counts()).toEqual(before);
+    const job = await enqueueCimImport(hub.ctx, actor, [{ name: 'big.xml', content: body() }], { ...o, maxBytes: xml.byteLength });
+    expect([job.files, job.progress.bytesTotal]).toEqual([[{ name: 'big.xml', bytes: xml.byteLength }], xml.byteLength]);
+    expect(await filesOf(job.id)).toBe(Math.ceil(xml.byteLength / 65_536));
+    await runCimJobsOnce(hub.ctx, worker('w-stream'), xml.byteLength);
+    const done = (await hub.call('GET', `/api/v1/cim/import-jobs/${job.id}`, { as: 'dno' })).json;
+    expect([done.status, done.progress.bytesParsed, done.progress.objectsProcessed, done.progress.equipment]).toEqual([
+      'SUCCEEDED',
+      xml.byteLength,
+      6,
+      1,
+    ]);
   });
 
   it('refuses what the synchronous import refuses before queueing: empty bodies, wrong media types, bulk-load without assets.write', async () => {
