@@ -19,6 +19,7 @@ import {
 } from 'react-admin';
 import { signIn } from './auth';
 import { useSession } from './session';
+import { OperatorMenuItems } from './operator-pages';
 
 /** React-Admin's theme with blues and red dark enough for white text and light rows (WCAG AA, 4.5:1; the default's #2196f3 is 3.1:1). */
 export const theme: RaThemeOptions = {
@@ -118,6 +119,7 @@ function ConsoleMenu() {
         <Menu.Item to="/team" primaryText="Team and access" leftIcon={<Group />} />
       ) : null}
       {permissions?.includes('webhooks:read') ? <Menu.Item to="/webhooks" primaryText="Webhooks" leftIcon={<Webhook />} /> : null}
+      <OperatorMenuItems />
     </Menu>
   );
 }

@@ -10,6 +10,7 @@ import { AuditTrail, DisputeList, DisputeShow, OrganisationList } from './operat
 import { CimPage, ProductList, QualificationList } from './network';
 import { TeamPage } from './team';
 import { WebhooksPage } from './webhooks';
+import { operatorRoutes } from './operator-pages';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -72,6 +73,7 @@ function Console() {
                 <Route path="/team" element={<TeamPage />} />
               ) : null}
               {scopes.includes('webhooks:read') ? <Route path="/webhooks" element={<WebhooksPage />} /> : null}
+              {operatorRoutes(scopes, roles)}
             </CustomRoutes>,
           ];
         }}
