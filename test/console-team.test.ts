@@ -189,6 +189,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
       expect(held.items.find((c) => c.clientId === clientId)?.status).toBe('REVOKED');
       // A private_key_jwt client: a JWKS holding a private part is refused beside the field with its rule code; its public
       // key registers it (no secret), and the token endpoint accepts an assertion signed with the private key.
+      const t0 = Date.now();
       const keys = await generateKeyPair('ES256', { extractable: true });
       const pub = { ...(await exportJWK(keys.publicKey)), kid: 'console-k1', alg: 'ES256', use: 'sig' };
       await register.getByLabel('Client name').fill('Trading platform');
@@ -235,6 +236,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
         authMethod: 'private_key_jwt',
         jwks: { keys: [expect.objectContaining({ kid: 'console-k1', x: pub.x, y: pub.y })] },
       });
+      console.log(`[console] private_key_jwt client steps: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await accessible(page, 'team page after the changes');
       if (process.env.FMAR_SCREENSHOTS) await page.screenshot({ path: 'docs/images/console-team.png', fullPage: true });
       expect(errors).toEqual([]);
@@ -283,6 +285,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
       expect(sub).toMatchObject({ eventTypes: ['fmar.asset.*'], enabled: true });
 
       // A test event: sent at once, signed, through the delivery path; the page says what the receiver answered.
+      const t0 = Date.now();
       const subsTable = page.getByRole('table', { name: 'Webhook subscriptions of the organisation' });
       await subsTable.getByRole('button', { name: `Send a test event to ${hookUrl}` }).click();
       const tested = page.getByText(new RegExp(`^Test event (\\S+) delivered to ${hookUrl.replace(/[.]/g, '\\.')}: it answered 204\\.$`));
@@ -291,6 +294,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
       expect((await asFsp<{ items: { eventId: string; type: string; status: string }[] }>(`/webhooks/${sub.id}/deliveries`)).items).toEqual(
         [expect.objectContaining({ eventId: tests[0], type: 'fmar.webhook.test', status: 'DELIVERED' })],
       );
+      console.log(`[console] webhook test delivery steps: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
       // An asset event for the FSP, delivered once to a receiver that refuses it: a dead letter.
       const token = await node.hub.signer!.sign({ sub: 'test-check', org: DEMO['fsp-a'], roles: ['FSP', 'AGGREGATOR'] });

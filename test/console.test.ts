@@ -554,7 +554,6 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await page.getByText('DQ-POSTCODE-PRESENT is now WARNING.').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Deactivate DQ-SERIAL-FORMAT' }).click();
     await page.getByText('DQ-SERIAL-FORMAT is deactivated: its findings are closed.').waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Reactivate DQ-SERIAL-FORMAT' }).waitFor({ timeout: 30_000 });
     const rules = (await call('operator', 'GET', '/data-quality/rules')).json.items as {
       code: string;
       severity: string;

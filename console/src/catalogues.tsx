@@ -31,7 +31,7 @@ const CATEGORY_KINDS = ['generating', 'demand', 'storage', 'other'];
 export function CataloguesPage() {
   const { permissions } = usePermissions<string[]>();
   const write = !!permissions?.includes('catalogues:write');
-  const { items, error } = useList<CatalogueSummary>('/catalogues');
+  const { items, error, reload } = useList<CatalogueSummary>('/catalogues');
   const [open, setOpen] = useState<string>();
   return (
     <Box sx={{ p: 2 }}>
@@ -78,7 +78,7 @@ export function CataloguesPage() {
           </Table>
         </CardContent>
       </Card>
-      {open ? <Codes key={open} name={open} write={write} /> : null}
+      {open ? <Codes key={open} name={open} write={write} changed={reload} /> : null}
     </Box>
   );
 }
@@ -86,7 +86,7 @@ export function CataloguesPage() {
 /** GET /catalogues/{name}?includeInactive=true (OpenAPI `Catalogue`). */
 type Catalogue = CatalogueSummary & { at: string; items: (CatalogueCode & { inEffect: boolean })[] };
 
-function Codes(props: { name: string; write: boolean }) {
+function Codes(props: { name: string; write: boolean; changed: () => void }) {
   const path = `/catalogues/${encodeURIComponent(props.name)}`;
   const write = props.write;
   const [cat, setCat] = useState<Catalogue>();
@@ -112,6 +112,7 @@ function Codes(props: { name: string; write: boolean }) {
         body: JSON.stringify({ active }),
       });
       await read();
+      props.changed();
       return { severity: 'success', text: active ? `${c.code} is active again.` : `${c.code} is retired: refused as a new value.` };
     });
   const add = (e: FormEvent) => {
@@ -131,6 +132,7 @@ function Codes(props: { name: string; write: boolean }) {
         });
         setForm({ code: '', label: '', description: '', kind: 'other' });
         await read();
+        props.changed();
         return { severity: 'success', text: `${c.code} (${c.label}) is added to ${props.name}.` };
       } catch (err) {
         setFieldErrors((err as { body?: { errors?: Record<string, string> } }).body?.errors ?? {});
