@@ -295,12 +295,12 @@ function Clients({ write }: { write: boolean }) {
               size="small"
               value={method}
               onChange={(e) => setMethod(e.target.value as typeof method)}
-              sx={{ minWidth: 220 }}
+              sx={{ minWidth: 200 }}
             >
               <MenuItem value="client_secret_basic">A secret (client_secret_basic)</MenuItem>
               <MenuItem value="private_key_jwt">Its own key (private_key_jwt)</MenuItem>
             </TextField>
-            <Button type="submit" variant="contained">
+            <Button type="submit" variant="contained" sx={{ flexShrink: 0 }}>
               Register
             </Button>
           </Stack>
