@@ -204,7 +204,7 @@ export function buildApp(ports: Ports) {
     }),
   );
   routes.route('/events', eventRoutes(ctx, ports.config.baseUrl));
-  routes.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production' }));
+  routes.route('/webhooks', webhookRoutes(ctx, { production: ports.config.mode === 'production', source: ports.config.baseUrl }));
   routes.route('/', identityRoutes(ctx, { baseUrl: ports.config.baseUrl, production: ports.config.mode === 'production' }));
   routes.route(
     '/',

@@ -765,6 +765,10 @@ export const RULES = {
     status: 409,
     title: 'The delivery is pending (already scheduled); only delivered ones and dead letters are replayed.',
   },
+  'WEBHOOK-TEST-DISABLED': {
+    status: 409,
+    title: 'A disabled subscription receives nothing, a test event included: enable it first.',
+  },
 
   // Catalogues: the code lists as data (UC-05.07, docs/catalogues.md)
   'CATALOGUE-NOT-FOUND': { status: 404, title: 'No catalogue with this name; GET /api/v1/catalogues lists them.' },

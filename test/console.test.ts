@@ -452,6 +452,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     expect(Number(/intact: ([\d,]+)/.exec(shown)![1].replace(/,/g, ''))).toBeLessThanOrEqual(verified.sealed);
     await accessible(page, 'audit trail');
     if (shots) await page.screenshot({ path: `${shots}/console-audit.png` });
+    await catalogueQualityAnalytics(page);
 
     // Switch to the DNO: signed in there without a password, asked to allow the console's access in that organisation.
     await switcher.selectOption({ label: 'Demo Distribution plc (MEMBER)' });
@@ -513,6 +514,93 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
   function steps(page: Page): Journey {
     const ctx: Ctx = { db: node.hub.ports.db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
     return { page, ctx, call, accessible, shots };
+  }
+
+  /** The operator's catalogues (a code added, then retired), data quality (rules changed, scorecards) and the public analytics. */
+  async function catalogueQualityAnalytics(page: Page) {
+    const t0 = Date.now();
+    // Catalogues: a code added to an extensible list, then retired; the API holds each change.
+    await page.getByRole('menuitem', { name: 'Catalogues' }).click();
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'energy-sources' })
+      .getByRole('button', { name: /^Codes of / })
+      .click({ timeout: 30_000 });
+    const add = page.getByRole('form', { name: 'Add a code to energy-sources' });
+    await add.getByLabel('Code').fill('TIDAL_STREAM');
+    await add.getByLabel('Label').fill('Tidal stream');
+    await add.getByRole('button', { name: 'Add' }).click();
+    await page.getByText('TIDAL_STREAM (Tidal stream) is added to energy-sources.').waitFor({ timeout: 30_000 });
+    expect((await call('operator', 'GET', '/catalogues/energy-sources/codes/TIDAL_STREAM')).json).toMatchObject({
+      active: true,
+      version: 1,
+    });
+    await page.getByRole('button', { name: 'Retire TIDAL_STREAM' }).click();
+    await page.getByText('TIDAL_STREAM is retired: refused as a new value.').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Reactivate TIDAL_STREAM' }).waitFor({ timeout: 30_000 });
+    expect((await call('operator', 'GET', '/catalogues/energy-sources/codes/TIDAL_STREAM')).json).toMatchObject({
+      active: false,
+      version: 2,
+    });
+    await accessible(page, 'catalogues');
+    if (shots) await page.screenshot({ path: `${shots}/console-catalogues.png`, fullPage: true });
+
+    // Data quality: every FSP's scorecard as the API answers it; a rule's severity changed, another deactivated.
+    await page.getByRole('menuitem', { name: 'Data quality' }).click();
+    const fspCards = page.getByRole('table', { name: 'Scorecards of the FSPs' });
+    await fspCards.locator('tbody tr').first().waitFor({ timeout: 30_000 });
+    const fsps = (await call('operator', 'GET', '/organisations?role=FSP&limit=100')).json.items as { id: string; legalName: string }[];
+    const expected = await Promise.all(
+      fsps.map(async (o) => {
+        const c = (await call('operator', 'GET', `/data-quality/scorecards/organisations/${o.id}`)).json;
+        return [o.legalName, c.assets.toLocaleString('en-GB'), String(c.averageScore ?? '—'), String(c.openFindings.ERROR)];
+      }),
+    );
+    expect((await fspCards.locator('tbody tr').allInnerTexts()).map((r) => r.split('\t').slice(0, 4))).toEqual(expected);
+    await page.getByRole('combobox', { name: 'Severity of DQ-POSTCODE-PRESENT' }).click();
+    await page.getByRole('option', { name: 'WARNING' }).click();
+    await page.getByText('DQ-POSTCODE-PRESENT is now WARNING.').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Deactivate DQ-SERIAL-FORMAT' }).click();
+    await page.getByText('DQ-SERIAL-FORMAT is deactivated: its findings are closed.').waitFor({ timeout: 30_000 });
+    const rules = (await call('operator', 'GET', '/data-quality/rules')).json.items as {
+      code: string;
+      severity: string;
+      active: boolean;
+    }[];
+    expect(
+      rules.filter((r) => ['DQ-POSTCODE-PRESENT', 'DQ-SERIAL-FORMAT'].includes(r.code)).map((r) => [r.code, r.severity, r.active]),
+    ).toEqual([
+      ['DQ-POSTCODE-PRESENT', 'WARNING', true],
+      ['DQ-SERIAL-FORMAT', 'INFO', false],
+    ]);
+    await page.locator('figure svg.recharts-surface').first().waitFor({ timeout: 30_000 });
+    await accessible(page, 'data quality');
+    if (shots) await page.screenshot({ path: `${shots}/console-quality.png`, fullPage: true });
+
+    // Analytics: the public figures of today's snapshot, as /public/analytics answers them.
+    await page.getByRole('menuitem', { name: 'Analytics' }).click();
+    const byCategory = page.getByRole('table', { name: 'Assets and capacity by category' });
+    await byCategory.waitFor({ timeout: 30_000 });
+    const capacity = (await (await fetch(`${node.url}/public/analytics/capacity?by=category`)).json()) as {
+      cells: { category: string | null; assets: number; ratedCapacityKw: number }[];
+      other: null | { cells?: number };
+      total: { assets?: number; ratedCapacityKw?: number; suppressed?: boolean };
+    };
+    expect((await byCategory.locator('tbody tr').allInnerTexts()).map((r) => r.split('\t')[0])).toEqual([
+      ...capacity.cells.map((c) => c.category ?? 'not recorded'),
+      ...(capacity.other && 'cells' in capacity.other ? ['other'] : []),
+    ]);
+    await page
+      .getByRole('status')
+      .getByText(
+        capacity.total.suppressed
+          ? 'The grand total is suppressed on this day.'
+          : `${capacity.total.assets!.toLocaleString('en-GB')} registered assets, ${capacity.total.ratedCapacityKw!.toLocaleString('en-GB')} kW rated.`,
+      )
+      .waitFor({ timeout: 30_000 });
+    await accessible(page, 'analytics');
+    if (shots) await page.screenshot({ path: `${shots}/console-analytics.png`, fullPage: true });
+    console.log(`[console] catalogues, data quality and analytics steps: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
   /** The demo FSP's assets behind an MPAN (or any `scheme:value` identifier), as the API answers. */
@@ -614,6 +702,16 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await page.getByText('2 rows: 1 valid, 0 already registered, 1 rejected (ASSET-MPAN-CHECKDIGIT ×1).').waitFor({ timeout: 30_000 });
     const rejectedRows = await page.getByRole('table', { name: 'Rejected rows' }).locator('tbody tr').allInnerTexts();
     expect(rejectedRows.map((r) => r.split('\t').slice(0, 3))).toEqual([['2', 'importMpan', 'ASSET-MPAN-CHECKDIGIT']]);
+    // The rejected rows as CSV: the line, its errors, the row as sent (to fix and send again).
+    const [rejects] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the 1 rejected rows (CSV)' }).click(),
+    ]);
+    expect(rejects.suggestedFilename()).toBe('rejected-rows.csv');
+    const q = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    expect(readFileSync((await rejects.path())!, 'utf8')).toBe(
+      `line,errors,record\n2,${q(`ASSET-MPAN-CHECKDIGIT importMpan: ${rejectedRows[0].split('\t')[3]}`)},${q(file.split('\n')[1])}\n`,
+    );
     await accessible(page, 'bulk dry run');
     if (shots) await page.screenshot({ path: `${shots}/console-bulk.png` });
     expect((await lookup(valid.importMpan)).items).toEqual([]); // a dry run registers nothing

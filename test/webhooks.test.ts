@@ -646,6 +646,80 @@ describe('delivery', () => {
   });
 });
 
+describe('a test delivery (POST /webhooks/{id}/test)', () => {
+  it('sends a signed test event through the delivery path to that subscription alone, records the answer, and only for its owner', async () => {
+    const w = await subscribe('fsp-b', '/test-ok', { eventTypes: ['fmar.switch.*'] });
+    const other = await subscribe('fsp-b', '/test-other');
+    const all = await subscribe('operator', '/test-all', { allEvents: true });
+    const r = await hub.call('POST', `${API}/webhooks/${w.id}/test`, { as: 'fsp-b' });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    const eventId = r.json.eventId;
+    expect(r.json).toEqual({
+      subscriptionId: w.id,
+      eventId,
+      type: 'fmar.webhook.test',
+      subject: w.id,
+      status: 'DELIVERED',
+      attempts: 1,
+      nextAttemptAt: null,
+      lastAttemptAt: hub.clock.now().toISOString(),
+      lastStatus: 204,
+      lastError: null,
+      deliveredAt: hub.clock.now().toISOString(),
+      deadAt: null,
+      createdAt: hub.clock.now().toISOString(),
+    });
+    // Signed as every delivery, whatever the subscription's filters; no other subscription, no feed.
+    expect(receiver.get('/test-ok').acked.map((x) => [x.eventId, x.verified, x.type, x.body.data])).toEqual([
+      [eventId, true, 'fmar.webhook.test', { subscriptionId: w.id, url: w.url, requestedBy: expect.any(String) }],
+    ]);
+    expect([receiver.get('/test-other').received, receiver.get('/test-all').received]).toEqual([[], []]);
+    expect(await drain()).toBe(0);
+    const feed = await hub.call('GET', `${API}/events?limit=1000`, { as: 'operator' });
+    expect(feed.json.items.map((e: { id: string }) => e.id)).not.toContain(eventId);
+    expect((await hub.call('GET', `${API}/webhooks/${w.id}/deliveries`, { as: 'fsp-b' })).json.items).toEqual([
+      expect.objectContaining({ eventId, status: 'DELIVERED', lastStatus: 204 }),
+    ]);
+    const [audit] = await hub.db.query(`SELECT action, detail FROM audit_log WHERE record_id = $1 AND action = 'webhook.test-sent'`, [
+      w.id,
+    ]);
+    expect(audit).toEqual({ action: 'webhook.test-sent', detail: { eventId } });
+
+    // Another organisation, even the operator, does not reach it.
+    for (const as of ['fsp-a', 'operator'] as const) {
+      const refused = await hub.call('POST', `${API}/webhooks/${w.id}/test`, { as });
+      expect([refused.status, refused.json.code]).toEqual([404, 'WEBHOOK-NOT-FOUND']);
+    }
+    await unsubscribe(w, other, all);
+  });
+
+  it('records a failing receiver’s answer, retried like any delivery; a disabled subscription is refused', async () => {
+    const f = await subscribe('fsp-b', '/test-fail', {}, 'fail');
+    const r = await hub.call('POST', `${API}/webhooks/${f.id}/test`, { as: 'fsp-b' });
+    expect([r.status, r.json.status, r.json.attempts, r.json.lastStatus, r.json.lastError]).toEqual([200, 'PENDING', 1, 500, 'HTTP 500']);
+    // The first retry as any delivery's: 30 s, jittered down to half.
+    const wait = new Date(r.json.nextAttemptAt).getTime() - hub.clock.now().getTime();
+    expect(wait >= 15_000 && wait <= 30_000, `${wait} ms`).toBe(true);
+
+    const s = (await hub.call('GET', `${API}/webhooks/${f.id}`, { as: 'fsp-b' })).json;
+    const off = await hub.call('PATCH', `${API}/webhooks/${f.id}`, {
+      as: 'fsp-b',
+      body: { enabled: false },
+      headers: { 'if-match': `"${s.version}"` },
+    });
+    expect(off.status).toBe(200);
+    const before = await hub.db.query(`SELECT count(*)::int AS n FROM event_outbox`);
+    const refused = await hub.call('POST', `${API}/webhooks/${f.id}/test`, { as: 'fsp-b' });
+    expect([refused.status, refused.json.code, refused.json.detail]).toEqual([
+      409,
+      'WEBHOOK-TEST-DISABLED',
+      `${f.url} is disabled: enable it, then send the test again.`,
+    ]);
+    expect(await hub.db.query(`SELECT count(*)::int AS n FROM event_outbox`)).toEqual(before);
+    await unsubscribe(f);
+  });
+});
+
 describe('the worker loop (as src/node.ts runs it)', () => {
   it('delivers on its own, runs a pass when woken, and stops', async () => {
     const w = await subscribe('fsp-b', '/loop');

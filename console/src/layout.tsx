@@ -23,6 +23,7 @@ import {
 import { signIn } from './auth';
 import { useSession } from './session';
 import { readsVens } from './ven';
+import { OperatorMenuItems } from './operator-pages';
 
 /** React-Admin's theme with blues and red dark enough for white text and light rows (WCAG AA, 4.5:1; the default's #2196f3 is 3.1:1). */
 export const theme: RaThemeOptions = {
@@ -130,6 +131,7 @@ function ConsoleMenu() {
         <Menu.Item to="/ven-registrations" primaryText="VEN registrations" leftIcon={<SettingsRemote />} />
       ) : null}
       {permissions?.includes('contracts:read') ? <Menu.Item to="/contracts" primaryText="Contracts" leftIcon={<Handshake />} /> : null}
+      <OperatorMenuItems />
     </Menu>
   );
 }

@@ -13,6 +13,7 @@ import { WebhooksPage } from './webhooks';
 import { MarketUnitsPage } from './units';
 import { VenRegistrationsPage, readsVens } from './ven';
 import { ContractsPage } from './contracts';
+import { operatorRoutes } from './operator-pages';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
 import { dataProvider } from './data-provider';
@@ -83,6 +84,7 @@ function Console() {
                 <Route path="/ven-registrations" element={<VenRegistrationsPage />} />
               ) : null}
               {scopes.includes('contracts:read') ? <Route path="/contracts" element={<ContractsPage />} /> : null}
+              {operatorRoutes(scopes, roles)}
             </CustomRoutes>,
           ];
         }}

@@ -162,21 +162,45 @@ function Clients({ write }: { write: boolean }) {
   const { items, error, reload } = useList<ApiClient>('/clients');
   const [outcome, setOutcome] = useState<Outcome>();
   const [name, setName] = useState('');
+  const [method, setMethod] = useState<'client_secret_basic' | 'private_key_jwt'>('client_secret_basic');
+  const [jwks, setJwks] = useState('');
+  const [jwksError, setJwksError] = useState<string>();
   const [confirming, setConfirming] = useState<string>();
   const register = (e: FormEvent) => {
     e.preventDefault();
+    setJwksError(undefined);
+    let keys: unknown;
+    if (method === 'private_key_jwt') {
+      try {
+        keys = JSON.parse(jwks);
+      } catch (err) {
+        setJwksError(`Not JSON: ${(err as Error).message}. Paste the JWKS, {"keys": [ … ]}, with the public keys only.`);
+        return;
+      }
+    }
     void run(setOutcome, async () => {
-      const c = await api<ApiClient>('/clients', {
-        method: 'POST',
-        body: JSON.stringify({ name, kind: 'machine', authMethod: 'client_secret_basic' }),
-      });
-      setName('');
-      reload();
-      return {
-        severity: 'success',
-        text: `Client ${c.name} is registered as ${c.clientId}. Its secret is held only as a hash: keep it in your secret store.`,
-        secret: { label: 'Client secret', value: c.clientSecret! },
-      };
+      try {
+        const c = await api<ApiClient>('/clients', {
+          method: 'POST',
+          body: JSON.stringify({ name, kind: 'machine', authMethod: method, ...(keys ? { jwks: keys } : {}) }),
+        });
+        setName('');
+        setJwks('');
+        reload();
+        return c.clientSecret
+          ? {
+              severity: 'success',
+              text: `Client ${c.name} is registered as ${c.clientId}. Its secret is held only as a hash: keep it in your secret store.`,
+              secret: { label: 'Client secret', value: c.clientSecret },
+            }
+          : {
+              severity: 'success',
+              text: `Client ${c.name} is registered as ${c.clientId} with ${c.jwks?.keys.length ?? 0} public key(s): it signs its client assertions (private_key_jwt) with the private key you keep.`,
+            };
+      } catch (err) {
+        setJwksError((err as { body?: { errors?: Record<string, string> } }).body?.errors?.jwks);
+        throw err;
+      }
     });
   };
   const rotate = (c: ApiClient) =>
@@ -259,15 +283,42 @@ function Clients({ write }: { write: boolean }) {
             Register an API client
           </Typography>
           <Typography variant="body2" sx={{ my: 1 }}>
-            A client with a secret (client_secret_basic). For a client that signs with its own key (private_key_jwt, recommended), register
-            it through the API with its public keys.
+            A client that signs its token requests with its own key (private_key_jwt, recommended: no secret leaves it) gives its public
+            keys as a JWKS (EC P-256, Ed25519 or RSA of 2048 bits or more, each with a kid; at most 5). A client with a secret
+            (client_secret_basic) gets one, shown once.
           </Typography>
           <Stack direction={{ xs: 'column', sm: 'row' }} spacing={1}>
             <TextField label="Client name" required size="small" value={name} onChange={(e) => setName(e.target.value)} />
-            <Button type="submit" variant="contained">
+            <TextField
+              select
+              label="Authentication"
+              size="small"
+              value={method}
+              onChange={(e) => setMethod(e.target.value as typeof method)}
+              sx={{ minWidth: 200 }}
+            >
+              <MenuItem value="client_secret_basic">A secret (client_secret_basic)</MenuItem>
+              <MenuItem value="private_key_jwt">Its own key (private_key_jwt)</MenuItem>
+            </TextField>
+            <Button type="submit" variant="contained" sx={{ flexShrink: 0 }}>
               Register
             </Button>
           </Stack>
+          {method === 'private_key_jwt' ? (
+            <TextField
+              label="Public keys (JWKS)"
+              required
+              multiline
+              minRows={4}
+              fullWidth
+              size="small"
+              value={jwks}
+              onChange={(e) => setJwks(e.target.value)}
+              error={!!jwksError}
+              helperText={jwksError ?? 'The JSON of the client’s JWKS: {"keys": [{"kty": "EC", "crv": "P-256", "kid": …, "x": …, "y": …}]}'}
+              sx={{ mt: 1, '& textarea': { fontFamily: 'monospace' } }}
+            />
+          ) : null}
         </Box>
       ) : null}
     </Section>

@@ -18,16 +18,19 @@ import {
 import type { WebhookDelivery, WebhookSubscription } from '../../src/webhooks/subscriptions';
 import { api } from './api';
 import { OutcomeAlert, run, useList, type Outcome } from './outcome';
+import { useSession } from './session';
 
 /**
  * Webhooks (docs/console.md, "Webhooks"): the organisation's subscriptions with their pending
  * deliveries and dead letters, through the public API only (/webhooks). Subscribe a URL (the
  * signing secret shown once), disable or enable one (If-Match: the version read), see the dead
- * letters and replay them. Changing needs `webhooks:write`.
+ * letters and replay them; send a signed test event to one of the organisation's own and see its
+ * answer. Changing needs `webhooks:write`.
  */
 export function WebhooksPage() {
   const { permissions } = usePermissions<string[]>();
   const write = !!permissions?.includes('webhooks:write');
+  const org = useSession()?.organisationId;
   const { items, error, reload } = useList<WebhookSubscription>('/webhooks');
   const [outcome, setOutcome] = useState<Outcome>();
   const [dead, setDead] = useState<{ id: string; items: WebhookDelivery[] }>();
@@ -64,6 +67,20 @@ export function WebhooksPage() {
         body: JSON.stringify({ enabled: !w.enabled }),
       });
       return { severity: 'success', text: `${w.url} is ${w.enabled ? 'disabled: nothing is sent to it' : 'enabled'}.` };
+    });
+  const test = (w: WebhookSubscription) =>
+    change(async () => {
+      const d = await api<WebhookDelivery>(`/webhooks/${encodeURIComponent(w.id)}/test`, { method: 'POST' });
+      if (d.status === 'DELIVERED')
+        return { severity: 'success', text: `Test event ${d.eventId} delivered to ${w.url}: it answered ${d.lastStatus}.` };
+      const why = d.lastStatus ? `it answered ${d.lastStatus}` : (d.lastError ?? 'no answer');
+      return {
+        severity: 'error',
+        text:
+          d.status === 'DEAD'
+            ? `Test event ${d.eventId} to ${w.url} failed (${why}) and is a dead letter.`
+            : `Test event ${d.eventId} to ${w.url} failed (${why}); it is tried again at ${new Date(d.nextAttemptAt!).toLocaleTimeString('en-GB')}.`,
+      };
     });
   const showDead = async (w: WebhookSubscription) => {
     try {
@@ -116,6 +133,11 @@ export function WebhooksPage() {
                       {w.deadLetters > 0 ? (
                         <Button size="small" onClick={() => void showDead(w)} aria-label={`Dead letters of ${w.url}`}>
                           Dead letters
+                        </Button>
+                      ) : null}
+                      {write && w.enabled && w.organisationId === org ? (
+                        <Button size="small" onClick={() => void test(w)} aria-label={`Send a test event to ${w.url}`}>
+                          Send a test
                         </Button>
                       ) : null}
                       {write ? (

@@ -390,6 +390,14 @@ export const PERMISSIONS = {
     seesAll: OPERATOR,
     objectRule: 'The operator every subscription (it subscribes only for itself); others their own organisation’s.',
   },
+  'webhooks.test': {
+    scope: 'webhooks:write',
+    roles: [...OPERATOR, 'REGULATOR', ...DISPATCH, ...FSP_LIKE, 'DNO', 'IDNO'],
+    description: 'Send a signed test event to a subscription, through the delivery path, and see its answer.',
+    visibility: 'own',
+    seesAll: [],
+    objectRule: 'Only the subscription’s own organisation: not even the operator tests another organisation’s.',
+  },
   'vtns.read': {
     scope: 'openadr:read',
     roles: 'any',

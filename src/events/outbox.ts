@@ -113,7 +113,9 @@ export async function readEvents(
         params,
       )
     : await db.query<OutboxRow>(
-        `SELECT e.id, e.type, e.subject, e.data, e.occurred_at FROM event_outbox e WHERE e.id > $1 AND ($3::text IS NULL) AND ${within} ORDER BY e.id LIMIT $2`,
+        // A webhook's test events (src/webhooks/test-delivery.ts) are for that subscription alone: no recipient rows, and not in the feed of every event.
+        `SELECT e.id, e.type, e.subject, e.data, e.occurred_at FROM event_outbox e
+          WHERE e.id > $1 AND ($3::text IS NULL) AND e.type <> 'fmar.webhook.test' AND ${within} ORDER BY e.id LIMIT $2`,
         params,
       );
   return rows.map((r) => toCloudEvent(r, opts.source));

@@ -84,7 +84,7 @@ function retryAfterMs(h: string | null, now: Date): number | undefined {
   return Number.isNaN(t) ? undefined : Math.max(0, t - now.getTime());
 }
 
-interface Claimed {
+export interface Claimed {
   subscription_id: string;
   event_id: string;
   attempts: number;
@@ -100,7 +100,7 @@ interface Claimed {
   occurred_at: string | Date;
 }
 
-interface Outcome {
+export interface Outcome {
   subscription_id: string;
   event_id: string;
   attempts: number;
@@ -119,18 +119,29 @@ interface Outcome {
  * the planner's statistics say (bench/switching.ts saw the key join read a subscription's every
  * delivery on PGlite, which never auto-analyses).
  */
-async function claim(db: Sql, now: Date, o: Required<Pick<DeliveryOptions, 'batchSize' | 'leaseMs'>>): Promise<Claimed[]> {
+export async function claim(
+  db: Sql,
+  now: Date,
+  o: Required<Pick<DeliveryOptions, 'batchSize' | 'leaseMs'>> & { only?: { subscriptionId: string; eventId: string } },
+): Promise<Claimed[]> {
+  const only = o.only ? `AND d.subscription_id = $5 AND d.event_id = $6` : '';
   return db.query<Claimed>(
     `WITH due AS (
        SELECT d.ctid AS row_id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id AND s.enabled
-        WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1::timestamptz
+        WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1::timestamptz ${only}
         ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED)
      UPDATE webhook_delivery d SET attempts = d.attempts + 1, last_attempt_at = $1::timestamptz, next_attempt_at = $3::timestamptz
        FROM due, webhook_subscription s, organisation o, event_outbox e
       WHERE d.ctid = due.row_id AND s.id = d.subscription_id AND o.id = s.organisation_id AND e.id = d.event_id
      RETURNING d.subscription_id, d.event_id, d.attempts, d.scheduled_at, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at,
        (o.status = 'ACTIVE' AND o.roles && $4::text[]) AS org_ok, e.type, e.subject, e.data, e.occurred_at`,
-    [now.toISOString(), o.batchSize, new Date(now.getTime() + o.leaseMs).toISOString(), EVENT_READER_ROLES],
+    [
+      now.toISOString(),
+      o.batchSize,
+      new Date(now.getTime() + o.leaseMs).toISOString(),
+      EVENT_READER_ROLES,
+      ...(o.only ? [o.only.subscriptionId, o.only.eventId] : []),
+    ],
   );
 }
 
@@ -237,13 +248,19 @@ async function record(db: Sql, clock: Clock, now: Date, outcomes: Outcome[]) {
   }
 }
 
+/** Attempt claimed deliveries concurrently and record the outcomes; attempts cut short by a stop are not recorded. */
+export async function attemptClaimed(db: Sql, clock: Clock, claimed: Claimed[], opts: DeliveryOptions): Promise<Outcome[]> {
+  const o = { ...DELIVERY_DEFAULTS, ...opts };
+  const outcomes = (await Promise.all(claimed.map((c) => attempt(c, clock.now(), o)))).filter((x): x is Outcome => x !== undefined);
+  await record(db, clock, clock.now(), outcomes);
+  return outcomes;
+}
+
 /** One pass: claim a batch of due deliveries, attempt them concurrently, record the outcomes. */
 export async function deliverDue(db: Sql, clock: Clock, opts: DeliveryOptions): Promise<DeliveryReport> {
   const o = { ...DELIVERY_DEFAULTS, ...opts };
   const claimed = await claim(db, clock.now(), o);
-  // Attempts cut short by a stop are not recorded; the finished ones are.
-  const outcomes = (await Promise.all(claimed.map((c) => attempt(c, clock.now(), o)))).filter((x): x is Outcome => x !== undefined);
-  await record(db, clock, clock.now(), outcomes);
+  const outcomes = await attemptClaimed(db, clock, claimed, o);
   const n = (s: Outcome['status']) => outcomes.filter((x) => x.status === s).length;
   return { claimed: claimed.length, delivered: n('DELIVERED'), retrying: n('PENDING'), dead: n('DEAD') };
 }

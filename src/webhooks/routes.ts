@@ -30,6 +30,7 @@ import {
   rotateSecret,
   updateSubscription,
 } from './subscriptions';
+import { sendTestDelivery } from './test-delivery';
 
 const param = (name: string) =>
   z
@@ -43,7 +44,7 @@ const hasBody = (c: { req: { raw: Request; header: (h: string) => string | undef
   c.req.raw.body !== null && c.req.header('content-length') !== '0';
 
 /** Webhook subscriptions and their deliveries, under /api/v1/webhooks (docs/events.md). */
-export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
+export function webhookRoutes(ctx: Ctx, o: { production: boolean; source: string; fetch?: typeof fetch }) {
   const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
   const tags = ['Webhooks'];
 
@@ -172,6 +173,36 @@ export function webhookRoutes(ctx: Ctx, o: { production: boolean }) {
       const body = hasBody(c) ? (c.req.valid('json') ?? {}) : {};
       c.header('cache-control', 'no-store');
       return c.json(await rotateSecret(ctx, c.get('principal'), c.req.valid('param').id, body), 200);
+    },
+  );
+
+  app.openapi(
+    apiRoute({
+      method: 'post',
+      path: '/{id}/test',
+      action: 'webhooks.test',
+      tags,
+      security,
+      summary:
+        'Send a signed test event (fmar.webhook.test) to the subscription now, through the delivery path; answers the delivery with the receiver’s answer',
+      request: { params: Id, body: { required: false, content: json(z.object({}).strict()) } },
+      responses: {
+        200: {
+          description:
+            'The test delivery after its first attempt: DELIVERED with the receiver’s status, or PENDING (retried like any delivery) or DEAD with the last status or error',
+          content: json(WebhookDelivery),
+        },
+        ...problemResponses(404, 409),
+      },
+    }),
+    async (c) => {
+      if (hasBody(c)) c.req.valid('json');
+      const d = await sendTestDelivery(ctx, c.get('principal'), c.req.valid('param').id, {
+        source: o.source,
+        production: o.production,
+        fetch: o.fetch,
+      });
+      return c.json(d, 200);
     },
   );
 

@@ -147,7 +147,7 @@ function toSubscription(r: SubscriptionRow): WebhookSubscription {
 }
 
 /** A row of webhook_delivery (008_webhooks.sql) with its event's type and subject (DELIVERY_COLS). */
-interface DeliveryRow {
+export interface DeliveryRow {
   subscription_id: string;
   event_id: string;
   status: WebhookDelivery['status'];
@@ -164,7 +164,7 @@ interface DeliveryRow {
   subject: string;
 }
 
-function toDelivery(r: DeliveryRow): WebhookDelivery {
+export function toDelivery(r: DeliveryRow): WebhookDelivery {
   return {
     subscriptionId: r.subscription_id,
     eventId: r.event_id,
@@ -310,7 +310,7 @@ function visible(p: Principal, action: Action, params: unknown[]): string {
 const COUNTS = `(SELECT count(*) FROM webhook_delivery d WHERE d.subscription_id = s.id AND d.status = 'PENDING')::int AS pending,
   (SELECT count(*) FROM webhook_delivery d WHERE d.subscription_id = s.id AND d.status = 'DEAD')::int AS dead`;
 
-async function subscriptionRow(db: Sql, p: Principal, id: string, action: Action, lock = false) {
+export async function subscriptionRow(db: Sql, p: Principal, id: string, action: Action, lock = false) {
   const params: unknown[] = [id];
   const [r] = await db.query<SubscriptionRow>(
     `SELECT s.*${lock ? '' : `, ${COUNTS}`} FROM webhook_subscription s WHERE s.id = $1 AND ${visible(p, action, params)}${lock ? ' FOR UPDATE' : ''}`,
@@ -518,7 +518,7 @@ export async function rotateSecret(ctx: Ctx, p: Principal, id: string, o: { revo
   });
 }
 
-const DELIVERY_COLS = `d.*, e.type, e.subject`;
+export const DELIVERY_COLS = `d.*, e.type, e.subject`;
 
 /** The deliveries of a subscription, oldest event first, optionally of one status (DEAD: the dead letters). */
 export async function listDeliveries(
