@@ -12,8 +12,8 @@ import { DefinitionError, parseDefinition } from '../src/quality/language';
  * linearly. This is the one place where the suite measures time, because the bound is the point.
  *
  * A sample is `reps` calls, with reps chosen so one sample at n takes at least MIN_SAMPLE_MS (the
- * timer's resolution and JIT warm-up are then small beside it); SAMPLES samples at
- * each size is compared: the fastest, since a busy machine or a garbage collection only ever adds
+ * timer's resolution and JIT warm-up are then small beside it); SAMPLES samples are taken at each
+ * size and the fastest are compared, since a busy machine or a garbage collection only ever adds
  * time. Linear code gives a ratio near 8; the 30x threshold leaves room for a noisy shared machine,
  * while a quadratic function gives about 64 and a cubic one about 512. A ratio over the threshold is
  * measured once more, and the lower of the two counts: noise seldom strikes twice in the same place,
