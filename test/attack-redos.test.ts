@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CimParseError, decodeXml, parseCimXml } from '../cim/index';
 import { normaliseBaseUrl, parseCreatedPartyRegistration } from '../openadr/index';
-import { csvToInputs, parseCsv } from '../src/assets/csv';
+import { MAX_CSV_FIELDS, csvToInputs, parseCsv } from '../src/assets/csv';
+import { Problem } from '../src/http/problem';
 import { EMAIL_RE, checkMpanCore, isEic, isLei, isUkPostcode, isUkVat, normaliseEvseId } from '../src/catalogue/identifiers';
 import { urlRefusal } from '../src/webhooks/subscriptions';
 import { DefinitionError, parseDefinition } from '../src/quality/language';
@@ -99,7 +100,8 @@ const cases: Case[] = [
   ['OpenADR 2.0b: unclosed CDATA', parseCreatedPartyRegistration, (n) => repeat('<![CDATA[', n), 4096],
   // CSV bulk registration (src/assets/csv.ts).
   ['CSV: a quoted field of doubled quotes', parseCsv, (n) => `"${'""'.repeat(n / 2)}"`, 16384],
-  ['CSV: a quote after text, far down', parseCsv, (n) => `${'a,'.repeat(n / 2)}a"`, 16384],
+  ['CSV: a quote after text, far down', parseCsv, (n) => `${'a,a\n'.repeat(n / 4)}a"`, 16384],
+  ['CSV: one record of many fields', parseCsv, (n) => `${'a,'.repeat(n / 2)}a`, 16384],
   ['CSV: many empty lines and fields', csvToInputs, (n) => `name,category\n${repeat(',\r\n', n)}`, 16384],
   // Identifier checks (src/catalogue/identifiers.ts, organisation e-mail, OpenADR base URLs, webhook URLs).
   ['e-mail: a@a.a.a.a… without an end', (s) => EMAIL_RE.test(s), (n) => `a@${repeat('a.', n)} `, 4096],
@@ -142,6 +144,21 @@ describe('no input backtracks without end (time grows linearly with the input)',
       4096,
     );
     expect(g.ratio, `ratio ${g.ratio.toFixed(1)}`).toBeGreaterThan(MAX_RATIO);
+  });
+
+  it('a CSV record of more than MAX_CSV_FIELDS fields is refused with its line; one of MAX_CSV_FIELDS is read', () => {
+    expect(parseCsv(`${'a,'.repeat(MAX_CSV_FIELDS - 1)}a`)[0]).toHaveLength(MAX_CSV_FIELDS);
+    let refused: unknown;
+    try {
+      parseCsv(`name\n${'a,'.repeat(MAX_CSV_FIELDS)}a`);
+    } catch (e) {
+      refused = e;
+    }
+    expect(refused).toBeInstanceOf(Problem);
+    expect((refused as Problem).code).toBe('REQUEST-MALFORMED-CSV');
+    expect((refused as Problem).message).toBe(
+      'Line 2: more than 1,000 fields in one record; a row has one field per column of the header.',
+    );
   });
 
   it('the hostile XML is still refused with its rule code, now at once', () => {

@@ -54,6 +54,14 @@ export interface CsvRecord {
   cells: string[];
 }
 
+/**
+ * The most fields a record may have. A registration row has one field a column (CSV_COLUMNS and
+ * the rejected-rows columns); a record far beyond that is not a row to report but a body to refuse,
+ * before it becomes an array of a million one-character strings (which V8's collector handles in
+ * time that grows faster than the record).
+ */
+export const MAX_CSV_FIELDS = 1_000;
+
 /** RFC 4180 parsing: quoted fields, doubled quotes, CRLF or LF. Throws REQUEST-MALFORMED-CSV. */
 export function parseCsv(text: string): string[][] {
   return parseCsvRecords(text).map((r) => r.cells);
@@ -99,6 +107,12 @@ export function parseCsvRecords(text: string): CsvRecord[] {
       row.push(field);
       field = '';
       i++;
+      if (row.length >= MAX_CSV_FIELDS)
+        throw new Problem(
+          'REQUEST-MALFORMED-CSV',
+          `Line ${start}: more than ${MAX_CSV_FIELDS.toLocaleString('en-GB')} fields in one record; a row has one field per column of the header.`,
+          { line: start },
+        );
       continue;
     }
     if (ch === '\r' || ch === '\n') {

@@ -60,6 +60,8 @@ export function isCompaniesHouseNumber(v: string): boolean {
  * digits, is 0 mod 97 (the older scheme) or 55 mod 97 away from it (the 9755 scheme).
  */
 export function isUkVat(raw: string): boolean {
+  // A VAT number is at most 14 characters and a few spaces; a longer input is not one, and is not copied.
+  if (raw.length > 32) return false;
   const v = raw.replace(/\s/g, '').toUpperCase();
   if (/^GB(GD[0-4]\d{2}|HA[5-9]\d{2})$/.test(v)) return true;
   const m = /^GB(\d{9})(\d{3})?$/.exec(v);
