@@ -202,6 +202,13 @@ export async function operatorScreens(j: Journey, asset: { id: string; before: {
   expect(await shown.getByRole('row', { name: /^Rated capacity/ }).innerText()).toBe(
     `Rated capacity (kW)\t${asset.before.ratedCapacityKw}`,
   );
+  // The asset's page lists the dispute the operator resolved, as the API holds it.
+  const disputes = (await call('operator', 'GET', `/disputes?recordType=asset&recordId=${asset.id}`)).json.items as any[];
+  expect(disputes.map((d) => d.status)).toEqual(['RESOLVED']);
+  await page.getByRole('table', { name: 'Disputes on this asset' }).waitFor({ timeout: 30_000 });
+  expect(await rowsOf(page, 'Disputes on this asset')).toEqual(
+    disputes.map((d) => [d.id, d.status, d.fields.join(', '), d.claim.summary, instant(d.raisedAt)]),
+  );
   await accessible(page, 'an asset as of a time');
   if (shots) await page.screenshot({ path: `${shots}/console-asset-as-of.png`, fullPage: true });
 
@@ -239,7 +246,7 @@ export async function operatorScreens(j: Journey, asset: { id: string; before: {
 /** The rows of a table as the page shows them, a cell a string. */
 const rowsOf = async (page: Page, name: string) =>
   (await page.getByRole('table', { name }).locator('tbody tr').allInnerTexts()).map((r) => r.split('\t'));
-const at = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB') : 'open');
+const instant = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB') : 'open');
 
 /**
  * The demo FSP's person on an asset's page: its FSP links, data quality, disputes, market units and
@@ -261,7 +268,7 @@ export async function assetPanels(j: Journey, registered: { id: string }) {
   }, id);
   await page.getByRole('table', { name: 'FSPs that controlled this asset' }).waitFor({ timeout: 30_000 });
   expect(await rowsOf(page, 'FSPs that controlled this asset')).toEqual(
-    links.json.items.map((l: any) => [l.fspId, at(l.validFrom), at(l.validTo), at(l.recordedAt)]),
+    links.json.items.map((l: any) => [l.fspId, instant(l.validFrom), instant(l.validTo), instant(l.recordedAt)]),
   );
   const q = quality.json as { score: number | null; items: any[]; advisories: { ruleCode: string; description: string }[] };
   await page
@@ -269,7 +276,7 @@ export async function assetPanels(j: Journey, registered: { id: string }) {
     .waitFor({ timeout: 30_000 });
   if (q.items.length)
     expect(await rowsOf(page, 'Open findings on this asset')).toEqual(
-      q.items.map((f) => [f.ruleCode, f.severity, f.detail, at(f.openedAt)]),
+      q.items.map((f) => [f.ruleCode, f.severity, f.detail, instant(f.openedAt)]),
     );
   else await page.getByText('No open finding.').waitFor();
   expect(q.advisories.length).toBeGreaterThan(0); // registered without a consent reference: DQ-CONSENT-REFERENCE
