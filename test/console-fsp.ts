@@ -206,6 +206,13 @@ export async function operatorScreens(j: Journey, asset: { id: string; before: {
   const disputes = (await call('operator', 'GET', `/disputes?recordType=asset&recordId=${asset.id}`)).json.items as any[];
   expect(disputes.map((d) => d.status)).toEqual(['RESOLVED']);
   await page.getByRole('table', { name: 'Disputes on this asset' }).waitFor({ timeout: 30_000 });
+  // Every panel read before the page is left: the operator's reads of the asset's FSP links are audited (the audit trail is compared next).
+  await page.getByRole('table', { name: 'FSPs that controlled this asset' }).waitFor({ timeout: 30_000 });
+  await page
+    .getByRole('heading', { name: 'VEN registrations' })
+    .locator('xpath=..')
+    .getByText('Loading…')
+    .waitFor({ state: 'detached', timeout: 30_000 });
   expect(await rowsOf(page, 'Disputes on this asset')).toEqual(
     disputes.map((d) => [d.id, d.status, d.fields.join(', '), d.claim.summary, instant(d.raisedAt)]),
   );
