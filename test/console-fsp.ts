@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
 import { systemPrincipal } from '../src/access/principal';
@@ -201,6 +202,20 @@ export async function operatorScreens(j: Journey, asset: { id: string; before: {
   expect(await shown.getByRole('row', { name: /^Rated capacity/ }).innerText()).toBe(
     `Rated capacity (kW)\t${asset.before.ratedCapacityKw}`,
   );
+  // The asset's page lists the dispute the operator resolved, as the API holds it.
+  const disputes = (await call('operator', 'GET', `/disputes?recordType=asset&recordId=${asset.id}`)).json.items as any[];
+  expect(disputes.map((d) => d.status)).toEqual(['RESOLVED']);
+  await page.getByRole('table', { name: 'Disputes on this asset' }).waitFor({ timeout: 30_000 });
+  // Every panel read before the page is left: the operator's reads of the asset's FSP links are audited (the audit trail is compared next).
+  await page.getByRole('table', { name: 'FSPs that controlled this asset' }).waitFor({ timeout: 30_000 });
+  await page
+    .getByRole('heading', { name: 'VEN registrations' })
+    .locator('xpath=..')
+    .getByText('Loading…')
+    .waitFor({ state: 'detached', timeout: 30_000 });
+  expect(await rowsOf(page, 'Disputes on this asset')).toEqual(
+    disputes.map((d) => [d.id, d.status, d.fields.join(', '), d.claim.summary, instant(d.raisedAt)]),
+  );
   await accessible(page, 'an asset as of a time');
   if (shots) await page.screenshot({ path: `${shots}/console-asset-as-of.png`, fullPage: true });
 
@@ -233,4 +248,87 @@ export async function operatorScreens(j: Journey, asset: { id: string; before: {
   await accessible(page, 'contracts (operator)');
   if (shots) await page.screenshot({ path: `${shots}/console-contracts.png`, fullPage: true });
   console.log(`[console] as of a time, contracts recorded and confirmed: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** The rows of a table as the page shows them, a cell a string. */
+const rowsOf = async (page: Page, name: string) =>
+  (await page.getByRole('table', { name }).locator('tbody tr').allInnerTexts()).map((r) => r.split('\t'));
+const instant = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB') : 'open');
+
+/**
+ * The demo FSP's person on an asset's page: its FSP links, data quality, disputes, market units and
+ * VEN registrations, each as the API answers; then the asset list's export, filtered, as CSV and NDJSON.
+ */
+export async function assetPanels(j: Journey, registered: { id: string }) {
+  const { page, call, accessible, shots } = j;
+  const started = Date.now();
+  const id = registered.id;
+  const [links, quality, disputes, units, vens] = await Promise.all([
+    call('fsp-a', 'GET', `/assets/${id}/fsp-links`),
+    call('fsp-a', 'GET', `/assets/${id}/findings?limit=100`),
+    call('fsp-a', 'GET', `/disputes?recordType=asset&recordId=${id}`),
+    call('fsp-a', 'GET', `/market-units?assetId=${id}`),
+    call('fsp-a', 'GET', `/assets/${id}/ven-registrations?include=expired&include=suspended&include=refused`),
+  ]);
+  await page.evaluate((x) => {
+    window.location.hash = `#/assets/${x}/show`;
+  }, id);
+  await page.getByRole('table', { name: 'FSPs that controlled this asset' }).waitFor({ timeout: 30_000 });
+  expect(await rowsOf(page, 'FSPs that controlled this asset')).toEqual(
+    links.json.items.map((l: any) => [l.fspId, instant(l.validFrom), instant(l.validTo), instant(l.recordedAt)]),
+  );
+  const q = quality.json as { score: number | null; items: any[]; advisories: { ruleCode: string; description: string }[] };
+  await page
+    .getByText(`Score ${q.score ?? '—'}: ${q.items.length} open findings, ${q.advisories.length} advisories.`, { exact: true })
+    .waitFor({ timeout: 30_000 });
+  if (q.items.length)
+    expect(await rowsOf(page, 'Open findings on this asset')).toEqual(
+      q.items.map((f) => [f.ruleCode, f.severity, f.detail, instant(f.openedAt)]),
+    );
+  else await page.getByText('No open finding.').waitFor();
+  expect(q.advisories.length).toBeGreaterThan(0); // registered without a consent reference: DQ-CONSENT-REFERENCE
+  expect(await rowsOf(page, 'Advisories on this asset')).toEqual(q.advisories.map((a) => [a.ruleCode, a.description]));
+  expect(disputes.json.items).toEqual([]);
+  await page.getByText('No dispute on this asset.').waitFor({ timeout: 30_000 });
+  // The unit the FSP journey built from it (test/console-fsp.ts, fspScreens).
+  await page.getByRole('table', { name: 'Market units this asset is in' }).waitFor({ timeout: 30_000 });
+  expect(await rowsOf(page, 'Market units this asset is in')).toEqual(
+    units.json.items.map((u: any) => [u.name, u.type, u.product, String(u.assetIds.length), u.status]),
+  );
+  expect(units.json.items.map((u: any) => u.name)).toEqual(['Console unit']);
+  if (vens.json.items.length)
+    expect(await rowsOf(page, 'VEN registrations behind this asset')).toEqual(
+      vens.json.items.map((v: any) => [
+        v.vtnCode,
+        v.venId,
+        v.venName,
+        v.status,
+        v.inForce ? 'yes' : 'no',
+        v.boundToAsset ? 'this asset' : 'every asset of its FSP',
+      ]),
+    );
+  else await page.getByText('No VEN registration behind this asset.').waitFor({ timeout: 30_000 });
+  await accessible(page, "an asset's panels");
+  if (shots) await page.screenshot({ path: `${shots}/console-asset-panels.png`, fullPage: true });
+
+  // The list filtered by category, exported: the CSV is the API's export with the same filter; the NDJSON its assets.
+  await page.evaluate(() => {
+    window.location.hash = `#/assets?filter=${encodeURIComponent(JSON.stringify({ category: 'BESS' }))}`;
+  });
+  await page.getByRole('button', { name: 'Export CSV' }).waitFor({ timeout: 30_000 });
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  expect(csv.suggestedFilename()).toBe('assets.csv');
+  const fromApi = (await call('fsp-a', 'GET', '/assets/export?format=csv&category=BESS')).json as string;
+  expect(readFileSync((await csv.path())!, 'utf8')).toBe(fromApi);
+  const listed = (await call('fsp-a', 'GET', '/assets?category=BESS&limit=1000')).json.items.map((a: { id: string }) => a.id);
+  await page.getByText(`Downloaded assets.csv: ${listed.length} assets.`).waitFor({ timeout: 30_000 });
+  const [nd] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export NDJSON' }).click()]);
+  expect(nd.suggestedFilename()).toBe('assets.ndjson');
+  const lines = readFileSync((await nd.path())!, 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(listed);
+  await page.getByText(`Downloaded assets.ndjson: ${listed.length} assets.`).waitFor({ timeout: 30_000 });
+  await accessible(page, 'asset list exported');
+  console.log(`[console] an asset's panels, the list exported: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

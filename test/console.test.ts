@@ -17,7 +17,7 @@ import { ensureConsoleBuilt } from '../src/node/console-build';
 import { CONSOLE_DIST } from '../src/node/console-files';
 import type { NodeHub } from '../src/node/server';
 import { DEMO, batteryInput, freePort, mpanFor, testDb } from './harness';
-import { fspScreens, operatorScreens, type Journey } from './console-fsp';
+import { assetPanels, fspScreens, operatorScreens, type Journey } from './console-fsp';
 
 /**
  * The console (docs/console.md) in a real browser (Debian's chromium through playwright-core)
@@ -766,6 +766,8 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
 
     // Market units, VEN registrations, contracts (test/console-fsp.ts).
     await fspScreens(steps(page), { id, mpan: good });
+    // An asset's panels and the list's export (test/console-fsp.ts).
+    await assetPanels(steps(page), { id });
 
     expect(outside).toEqual([]);
     // The refused save is a 422 the browser logs as a failed request and React-Admin logs as its error; nothing else may

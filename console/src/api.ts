@@ -29,7 +29,8 @@ export async function api<T>(path: string, init: RequestInit = {}, retried = fal
     return api<T>(path, init, true);
   }
   const type = res.headers.get('content-type') ?? '';
-  const body: unknown = type.includes('json') ? await res.json() : await res.text();
+  // NDJSON (an export) is text: one JSON document a line, not one document.
+  const body: unknown = type.includes('json') && !type.includes('ndjson') ? await res.json() : await res.text();
   if (!res.ok) {
     const p = (typeof body === 'object' && body ? body : { code: 'HTTP', status: res.status, detail: String(body) }) as Problem;
     const errors: Record<string, string> = {};

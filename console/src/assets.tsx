@@ -39,6 +39,8 @@ import {
 import type { Asset } from '../../src/assets/schema';
 import { api, query } from './api';
 import { AsOfView } from './asof';
+import { AssetPanels } from './asset-panels';
+import { ExportButtons } from './asset-export';
 import { ASSET_STATUSES, useCodes } from './catalogue';
 import { useSession } from './session';
 
@@ -63,7 +65,12 @@ export function AssetList() {
       perPage={25}
       pagination={<Pagination rowsPerPageOptions={[25, 50, 100]} />}
       sort={{ field: 'id', order: 'ASC' }}
-      actions={<TopToolbar>{s?.can('assets:write') ? <CreateButton label="Register an asset" /> : null}</TopToolbar>}
+      actions={
+        <TopToolbar>
+          <ExportButtons />
+          {s?.can('assets:write') ? <CreateButton label="Register an asset" /> : null}
+        </TopToolbar>
+      }
       empty={false}
     >
       <Datagrid rowClick="show" bulkActionButtons={false}>
@@ -274,6 +281,7 @@ export function AssetShow() {
           As of a time
         </Typography>
         <AsOfView />
+        <AssetPanels />
       </Box>
     </Show>
   );
