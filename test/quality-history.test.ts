@@ -31,7 +31,9 @@ describe('scorecard history', () => {
     expect(cards).toBeGreaterThan(0);
     expect(await recordScorecardHistory(hub.ctx)).toBe(cards);
     const card = (await hub.call('GET', FSP_A, { as: 'fsp-a' })).json;
-    expect(await points('organisation', DEMO['fsp-a'])).toEqual([{ day: '2026-06-01', assets: String(card.assets), open_error: String(card.openFindings.ERROR) }]);
+    expect(await points('organisation', DEMO['fsp-a'])).toEqual([
+      { day: '2026-06-01', assets: String(card.assets), open_error: String(card.openFindings.ERROR) },
+    ]);
 
     // The counters move (as a change would move them); the same day's re-run replaces the point.
     await hub.db.query(`UPDATE dq_scorecard SET open_error = open_error + 3 WHERE scope = 'organisation' AND key = $1`, [DEMO['fsp-a']]);

@@ -16,7 +16,18 @@ import {
   validationHook,
 } from '../http/common';
 import type { ExternalRegistries } from './registries';
-import { Advisory, DqRule, DqRuleInput, DqRulePatch, Finding, RULE_KINDS, Scorecard, ScorecardHistory, ValidateInput, ValidationResult } from './schema';
+import {
+  Advisory,
+  DqRule,
+  DqRuleInput,
+  DqRulePatch,
+  Finding,
+  RULE_KINDS,
+  Scorecard,
+  ScorecardHistory,
+  ValidateInput,
+  ValidationResult,
+} from './schema';
 import {
   assetFindings,
   createRule,

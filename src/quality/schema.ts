@@ -135,7 +135,10 @@ export const ScorecardPoint = z
   .object({
     day: z.string().openapi({ description: 'The UTC day (YYYY-MM-DD).', example: '2026-12-07' }),
     assets: z.number().int(),
-    averageScore: z.number().nullable().openapi({ description: 'As the scorecard: sum of the scores / assets, two decimals; null without assets.' }),
+    averageScore: z
+      .number()
+      .nullable()
+      .openapi({ description: 'As the scorecard: sum of the scores / assets, two decimals; null without assets.' }),
     openFindings: z
       .object({ ERROR: z.number().int(), WARNING: z.number().int(), INFO: z.number().int() })
       .openapi({ description: 'Open findings by severity; INFO counts the advisories.' }),
@@ -149,7 +152,9 @@ export const ScorecardHistory = z
     key: z.string(),
     from: z.string(),
     to: z.string(),
-    items: z.array(ScorecardPoint).openapi({ description: 'One point per day the scorecard was recorded, oldest first; a day without a point is absent.' }),
+    items: z
+      .array(ScorecardPoint)
+      .openapi({ description: 'One point per day the scorecard was recorded, oldest first; a day without a point is absent.' }),
   })
   .openapi('DataQualityScorecardHistory');
 export type ScorecardHistory = z.infer<typeof ScorecardHistory>;

@@ -17,7 +17,17 @@ import type { Sql } from '../storage/db';
 import { stalenessOf, type Facts } from './language';
 import { allAnswered, runChecks, type ExternalRegistries } from './registries';
 import { assess, assetFacts, compileDefinition, compileRule, statusAfterValidation, type CompiledRule, type Validation } from './rules';
-import { DqRuleInput, DqRulePatch, ValidateInput, type Advisory, type DqRule, type Finding, type Scorecard, type ScorecardHistory, type Severity } from './schema';
+import {
+  DqRuleInput,
+  DqRulePatch,
+  ValidateInput,
+  type Advisory,
+  type DqRule,
+  type Finding,
+  type Scorecard,
+  type ScorecardHistory,
+  type Severity,
+} from './schema';
 import {
   FINDING_COLS,
   RULE_COLS,

@@ -231,7 +231,13 @@ export async function recordScorecardDay(db: Sql, at: Date): Promise<number> {
 }
 
 /** The points of one scorecard from `from` to `to` (UTC days, both included), oldest first. */
-export async function readScorecardDays(db: Sql, scope: 'organisation' | 'dno', key: string, from: string, to: string): Promise<ScorecardPoint[]> {
+export async function readScorecardDays(
+  db: Sql,
+  scope: 'organisation' | 'dno',
+  key: string,
+  from: string,
+  to: string,
+): Promise<ScorecardPoint[]> {
   const rows = await db.query<{
     day: string;
     assets: number | string;
