@@ -15,7 +15,6 @@ afterAll(async () => {
 
 const DQ = '/api/v1/data-quality';
 const FSP_A = `${DQ}/scorecards/organisations/${DEMO['fsp-a']}`;
-const DAY = 86_400_000;
 
 async function points(scope: string, key: string) {
   return hub.db.query<{ day: string; assets: string; open_error: string }>(
