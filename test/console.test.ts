@@ -597,9 +597,9 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     );
     await page
       .getByRole('region', { name: 'Scorecards over time' })
-      .locator('svg.recharts-surface .recharts-line')
+      .locator('svg.recharts-surface path.recharts-line-curve')
       .first()
-      .waitFor({ timeout: 30_000 });
+      .waitFor({ state: 'attached', timeout: 30_000 });
     await page.locator('figure svg.recharts-surface').first().waitFor({ timeout: 30_000 });
     await accessible(page, 'data quality');
     if (shots) await page.screenshot({ path: `${shots}/console-quality.png`, fullPage: true });
