@@ -11,7 +11,7 @@ import type { Ctx } from './context';
 import { sweepRateLimits } from './http/rate-limit';
 import { warnExpiringCredentials } from './identity/clients';
 import type { CimParser } from './ports';
-import { evaluateStaleness, registriesConfigured, validatePending } from './quality/service';
+import { evaluateStaleness, recordScorecardHistory, registriesConfigured, validatePending } from './quality/service';
 import type { ExternalRegistries } from './quality/registries';
 import { applyDueSwitches, checkConsentStatusLists } from './switching/switches';
 import { DELIVERY_DEFAULTS, deliverDue, pruneDeliveries } from './webhooks/delivery';
@@ -236,6 +236,14 @@ export const BACKGROUND_JOBS: readonly BackgroundJob[] = [
     everyMs: HOUR,
     cron: HOURLY,
     run: (h) => evaluateStaleness(h.ctx),
+  },
+  {
+    // Scorecards over time (docs/data-quality.md): today's point of every scorecard, replaced by each later run of the day.
+    name: 'data-quality-scorecard-history',
+    everyMs: HOUR,
+    cron: HOURLY,
+    atStart: true,
+    run: (h) => recordScorecardHistory(h.ctx),
   },
   {
     // Delivered webhook rows are kept 30 days (the outbox keeps the events; dead letters stay).

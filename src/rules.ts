@@ -971,6 +971,11 @@ export const RULES = {
   },
   'DQ-RULE-INACTIVE': { status: 409, title: 'The rule is already inactive.' },
   'DQ-SCORECARD-NOT-FOUND': { status: 404, title: 'No scorecard for this organisation or DNO is visible to the caller.' },
+  'DQ-HISTORY-DATE-INVALID': { status: 422, title: 'A scorecard history `from` or `to` is not a calendar date (YYYY-MM-DD).' },
+  'DQ-HISTORY-RANGE': {
+    status: 422,
+    title: 'A scorecard history `from` is after `to`, or the two are more than 366 days apart (both included).',
+  },
   'DQ-VALIDATION-NOT-APPLICABLE': {
     status: 409,
     title: 'Only a registered asset that is Pending Validation, Verified or Query is validated.',

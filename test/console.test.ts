@@ -12,11 +12,12 @@ import { loadConfig } from '../src/config';
 import type { Ctx } from '../src/context';
 import { seedDemo } from '../src/demo/seed';
 import { standardHooks } from '../src/hooks';
+import { recordScorecardHistory } from '../src/quality/service';
 import { ensureDemoOperatorPerson, ensureDemoPerson } from '../src/demo/people';
 import { ensureConsoleBuilt } from '../src/node/console-build';
 import { CONSOLE_DIST } from '../src/node/console-files';
 import type { NodeHub } from '../src/node/server';
-import { DEMO, batteryInput, freePort, mpanFor, testDb } from './harness';
+import { DEMO, TestClock, batteryInput, freePort, mpanFor, testDb } from './harness';
 import { assetPanels, fspScreens, operatorScreens, type Journey } from './console-fsp';
 
 /**
@@ -545,6 +546,10 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await accessible(page, 'catalogues');
     if (shots) await page.screenshot({ path: `${shots}/console-catalogues.png`, fullPage: true });
 
+    // Scorecards over time: yesterday's and today's points, recorded by the job's function on a test clock.
+    const ctx: Ctx = { db: node.hub.ports.db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
+    const now = node.hub.ports.clock.now();
+    for (const at of [new Date(now.getTime() - 86_400_000), now]) await recordScorecardHistory({ ...ctx, clock: new TestClock(at) });
     // Data quality: every FSP's scorecard as the API answers it; a rule's severity changed, another deactivated.
     await page.getByRole('menuitem', { name: 'Data quality' }).click();
     const fspCards = page.getByRole('table', { name: 'Scorecards of the FSPs' });
@@ -573,6 +578,28 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
       ['DQ-POSTCODE-PRESENT', 'WARNING', true],
       ['DQ-SERIAL-FORMAT', 'INFO', false],
     ]);
+    // The first FSP's scorecard over time: a line per figure and a table of the API's points.
+    const history = (await call('operator', 'GET', `/data-quality/scorecards/organisations/${fsps[0].id}/history`)).json as {
+      items: { day: string; assets: number; averageScore: number | null; openFindings: Record<string, number> }[];
+    };
+    expect(history.items.map((p) => p.day)).toEqual([new Date(now.getTime() - 86_400_000), now].map((d) => d.toISOString().slice(0, 10)));
+    const overTime = page.getByRole('table', { name: `FSP ${fsps[0].legalName} by day` });
+    await overTime.locator('tbody tr').nth(1).waitFor({ timeout: 30_000 });
+    expect((await overTime.locator('tbody tr').allInnerTexts()).map((r) => r.split('\t'))).toEqual(
+      history.items.map((p) => [
+        p.day,
+        p.assets.toLocaleString('en-GB'),
+        String(p.averageScore ?? '—'),
+        String(p.openFindings.ERROR),
+        String(p.openFindings.WARNING),
+        String(p.openFindings.INFO),
+      ]),
+    );
+    await page
+      .getByRole('region', { name: 'Scorecards over time' })
+      .locator('svg.recharts-surface path.recharts-line-curve')
+      .first()
+      .waitFor({ state: 'attached', timeout: 30_000 });
     await page.locator('figure svg.recharts-surface').first().waitFor({ timeout: 30_000 });
     await accessible(page, 'data quality');
     if (shots) await page.screenshot({ path: `${shots}/console-quality.png`, fullPage: true });

@@ -32,6 +32,7 @@ describe('one list of background jobs for both runtimes', () => {
       'consent-replay-purge',
       'credential-expiry',
       'data-quality-staleness',
+      'data-quality-scorecard-history',
       'delivery-prune',
     ]);
   });

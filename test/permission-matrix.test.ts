@@ -1349,6 +1349,7 @@ describe('a delegate limited to named assets', () => {
   /** Routes an allowed action still refuses to a limited delegate, in the service: what they answer is about more than N (or a new asset). */
   const SERVICE_REFUSED: Record<string, [number, string]> = {
     [`GET ${API}/data-quality/scorecards/organisations/{id}`]: [403, 'AUTH-DELEGATION-ASSETS-ONLY'],
+    [`GET ${API}/data-quality/scorecards/organisations/{id}/history`]: [403, 'AUTH-DELEGATION-ASSETS-ONLY'],
   };
   /** What the FSP itself would answer on the named asset's record: the stranger is the losing FSP of its switch, and only the gaining FSP withdraws. */
   const AS_THE_FSP: Record<string, [number, string]> = { [`POST ${API}/switches/{id}/withdraw`]: [403, 'SWITCH-NOT-PARTY'] };

@@ -16,7 +16,7 @@ import {
   TextField,
   Typography,
 } from '@mui/material';
-import type { DqRule, Scorecard } from '../../src/quality/schema';
+import type { DqRule, Scorecard, ScorecardHistory } from '../../src/quality/schema';
 import type { Organisation } from '../../src/organisations/schema';
 import { api } from './api';
 import { OutcomeAlert, run, useList, type Outcome } from './outcome';
@@ -24,6 +24,7 @@ import { useSession } from './session';
 
 // Recharts loads with the pages that draw, not with the lists.
 const BarFigure = lazy(() => import('./bar-figure'));
+const LineFigure = lazy(() => import('./line-figure'));
 const SEVERITIES = ['ERROR', 'WARNING', 'INFO'] as const;
 
 function Section(props: { title: string; children: ReactNode }) {
@@ -43,7 +44,7 @@ function Section(props: { title: string; children: ReactNode }) {
  * Data quality (docs/console.md, "Data quality"): the rules, and with `data-quality:write` (the
  * operator) a rule's severity changed or the rule deactivated and reactivated, each at the version
  * read (If-Match); for the operator and the regulator, the scorecards of every FSP and DNO area as
- * charts and tables.
+ * charts and tables, and one scorecard at a time over time (a line chart per day and its table).
  */
 export function QualityPage() {
   const { permissions } = usePermissions<string[]>();
@@ -156,6 +157,12 @@ interface Named {
   card: Scorecard;
 }
 
+/** What the history section offers: the scorecards read above, by their path under /data-quality/scorecards. */
+interface Subject {
+  label: string;
+  path: string;
+}
+
 /** Every FSP's scorecard (GET /organisations?role=FSP, then one scorecard each) and every DNO area's. */
 function Scorecards() {
   const [fsps, setFsps] = useState<Named[]>();
@@ -187,6 +194,14 @@ function Scorecards() {
       {error ? <Alert severity="error">{error}</Alert> : null}
       {fsps ? <ScorecardSection title="Scorecards of the FSPs" who="FSP" cards={fsps} /> : null}
       {dnos ? <ScorecardSection title="Scorecards of the DNO areas" who="DNO area" cards={dnos} /> : null}
+      {fsps && dnos ? (
+        <ScorecardHistorySection
+          subjects={[
+            ...fsps.map((f) => ({ label: `FSP ${f.name}`, path: `organisations/${encodeURIComponent(f.card.key)}` })),
+            ...dnos.map((d) => ({ label: `DNO area ${d.name}`, path: `dnos/${encodeURIComponent(d.card.key)}` })),
+          ]}
+        />
+      ) : null}
     </>
   );
 }
@@ -253,6 +268,96 @@ function ScorecardSection({ title, who, cards }: { title: string; who: string; c
           ))}
         </TableBody>
       </Table>
+    </Section>
+  );
+}
+
+/** One scorecard over time (GET …/scorecards/{organisations|dnos}/{key}/history, the last 30 days): two line charts and a table of the same points. */
+function ScorecardHistorySection({ subjects }: { subjects: Subject[] }) {
+  const [path, setPath] = useState(subjects[0]?.path ?? '');
+  const [history, setHistory] = useState<ScorecardHistory>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    if (!path) return;
+    setHistory(undefined);
+    api<ScorecardHistory>(`/data-quality/scorecards/${path}/history`)
+      .then(setHistory)
+      .catch((e: Error) => setError(e.message));
+  }, [path]);
+  const label = subjects.find((s) => s.path === path)?.label ?? '';
+  const data = (history?.items ?? []).map((p) => ({ day: p.day, score: p.averageScore, ...p.openFindings }));
+  return (
+    <Section title="Scorecards over time">
+      <TextField select size="small" label="Scorecard" value={path} onChange={(e) => setPath(e.target.value)} sx={{ minWidth: 280, mb: 2 }}>
+        {subjects.map((s) => (
+          <MenuItem key={s.path} value={s.path}>
+            {s.label}
+          </MenuItem>
+        ))}
+      </TextField>
+      {error ? <Alert severity="error">{error}</Alert> : null}
+      {history ? (
+        <>
+          <Typography variant="body2" gutterBottom>
+            One point per day, {history.from} to {history.to}.
+          </Typography>
+          {data.length ? (
+            <Stack direction={{ xs: 'column', lg: 'row' }} spacing={2}>
+              <Box sx={{ flex: 1 }}>
+                <Suspense fallback={<Typography>Loading chart…</Typography>}>
+                  <LineFigure
+                    caption={`Average data quality score (0–100) of ${label} by day`}
+                    data={data}
+                    xKey="day"
+                    domain={[0, 100]}
+                    series={[{ key: 'score', name: 'Average score', fill: '#1565c0' }]}
+                  />
+                </Suspense>
+              </Box>
+              <Box sx={{ flex: 1 }}>
+                <Suspense fallback={<Typography>Loading chart…</Typography>}>
+                  <LineFigure
+                    caption={`Open findings and advisories of ${label} by day`}
+                    data={data}
+                    xKey="day"
+                    series={[
+                      { key: 'ERROR', name: 'Error', fill: '#b71c1c' },
+                      { key: 'WARNING', name: 'Warning', fill: '#e65100' },
+                      { key: 'INFO', name: 'Info (advisories)', fill: '#546e7a' },
+                    ]}
+                  />
+                </Suspense>
+              </Box>
+            </Stack>
+          ) : (
+            <Typography>No point recorded yet for {label}.</Typography>
+          )}
+          <Table size="small" aria-label={`${label} by day`}>
+            <TableHead>
+              <TableRow>
+                <TableCell>Day</TableCell>
+                <TableCell align="right">Assets</TableCell>
+                <TableCell align="right">Average score</TableCell>
+                <TableCell align="right">Errors</TableCell>
+                <TableCell align="right">Warnings</TableCell>
+                <TableCell align="right">Advisories</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {(history.items ?? []).map((p) => (
+                <TableRow key={p.day}>
+                  <TableCell>{p.day}</TableCell>
+                  <TableCell align="right">{p.assets.toLocaleString('en-GB')}</TableCell>
+                  <TableCell align="right">{p.averageScore ?? '—'}</TableCell>
+                  <TableCell align="right">{p.openFindings.ERROR}</TableCell>
+                  <TableCell align="right">{p.openFindings.WARNING}</TableCell>
+                  <TableCell align="right">{p.openFindings.INFO}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </>
+      ) : null}
     </Section>
   );
 }

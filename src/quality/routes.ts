@@ -16,12 +16,24 @@ import {
   validationHook,
 } from '../http/common';
 import type { ExternalRegistries } from './registries';
-import { Advisory, DqRule, DqRuleInput, DqRulePatch, Finding, RULE_KINDS, Scorecard, ValidateInput, ValidationResult } from './schema';
+import {
+  Advisory,
+  DqRule,
+  DqRuleInput,
+  DqRulePatch,
+  Finding,
+  RULE_KINDS,
+  Scorecard,
+  ScorecardHistory,
+  ValidateInput,
+  ValidationResult,
+} from './schema';
 import {
   assetFindings,
   createRule,
   getRule,
   getScorecard,
+  getScorecardHistory,
   listFindings,
   listRules,
   ruleHistory,
@@ -49,6 +61,10 @@ const DnoParam = z.object({
     .openapi({ param: { name: 'code', in: 'path' }, example: 'SPEN_SPM' }),
 });
 const Status = z.enum(['open', 'resolved', 'all']).optional().openapi({ description: 'open (default), resolved or all' });
+const HistoryQuery = z.object({
+  from: z.string().optional().openapi({ description: 'First UTC day (YYYY-MM-DD), included; default 29 days before `to`.' }),
+  to: z.string().optional().openapi({ description: 'Last UTC day (YYYY-MM-DD), included; default today. At most 366 days from `from`.' }),
+});
 const FindingPage = z.object({ items: z.array(Finding), nextCursor: z.string().nullable() });
 
 /** Data quality (docs/data-quality.md): rules under /data-quality, and the asset's own findings and validation. */
@@ -230,6 +246,31 @@ export function qualityRoutes(ctx: Ctx, registries: () => ExternalRegistries) {
     }),
     async (c) => c.json(await getScorecard(ctx, c.get('principal'), 'dno', c.req.valid('param').code), 200),
   );
+
+  for (const [scope, path, Param, what] of [
+    ['organisation', '/data-quality/scorecards/organisations/{id}/history', IdParam, 'An organisation’s scorecard'],
+    ['dno', '/data-quality/scorecards/dnos/{code}/history', DnoParam, 'A DNO licence area’s scorecard'],
+  ] as const)
+    app.openapi(
+      apiRoute({
+        method: 'get',
+        path,
+        action: 'data-quality.read',
+        tags,
+        security,
+        summary: `${what} over time: one point per day, oldest first`,
+        request: { params: Param, query: HistoryQuery },
+        responses: {
+          200: { description: 'The daily points from `from` to `to` (no point for a day not recorded)', content: json(ScorecardHistory) },
+          ...problemResponses(404, 422),
+        },
+      }),
+      async (c) => {
+        const prm = c.req.valid('param') as { id?: string; code?: string };
+        const key = (scope === 'organisation' ? prm.id : prm.code)!;
+        return c.json(await getScorecardHistory(ctx, c.get('principal'), scope, key, c.req.valid('query')), 200);
+      },
+    );
 
   app.openapi(
     apiRoute({

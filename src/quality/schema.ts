@@ -131,6 +131,34 @@ export const Scorecard = z
   .openapi('DataQualityScorecard');
 export type Scorecard = z.infer<typeof Scorecard>;
 
+export const ScorecardPoint = z
+  .object({
+    day: z.string().openapi({ description: 'The UTC day (YYYY-MM-DD).', example: '2026-12-07' }),
+    assets: z.number().int(),
+    averageScore: z
+      .number()
+      .nullable()
+      .openapi({ description: 'As the scorecard: sum of the scores / assets, two decimals; null without assets.' }),
+    openFindings: z
+      .object({ ERROR: z.number().int(), WARNING: z.number().int(), INFO: z.number().int() })
+      .openapi({ description: 'Open findings by severity; INFO counts the advisories.' }),
+  })
+  .openapi('DataQualityScorecardPoint');
+export type ScorecardPoint = z.infer<typeof ScorecardPoint>;
+
+export const ScorecardHistory = z
+  .object({
+    scope: z.enum(['organisation', 'dno']),
+    key: z.string(),
+    from: z.string(),
+    to: z.string(),
+    items: z
+      .array(ScorecardPoint)
+      .openapi({ description: 'One point per day the scorecard was recorded, oldest first; a day without a point is absent.' }),
+  })
+  .openapi('DataQualityScorecardHistory');
+export type ScorecardHistory = z.infer<typeof ScorecardHistory>;
+
 export const ValidateInput = z
   .object({
     checks: z

@@ -11,13 +11,23 @@ import { writeEvents, type ChangeEvent } from '../events/outbox';
 import { catalogueSnapshot } from '../catalogue/snapshot';
 import { assetsAtMpans, assetsWithLimits, connectionFactsOf, type ConnectionFacts } from '../connection-limits/store';
 import { Problem, fieldError } from '../http/problem';
-import { fieldErrorsFromZod } from '../http/validation';
+import { fieldErrorsFromZod, isCalendarDate } from '../http/validation';
 import { ULID_RE } from '../ids';
 import type { Sql } from '../storage/db';
 import { stalenessOf, type Facts } from './language';
 import { allAnswered, runChecks, type ExternalRegistries } from './registries';
 import { assess, assetFacts, compileDefinition, compileRule, statusAfterValidation, type CompiledRule, type Validation } from './rules';
-import { DqRuleInput, DqRulePatch, ValidateInput, type Advisory, type DqRule, type Finding, type Scorecard, type Severity } from './schema';
+import {
+  DqRuleInput,
+  DqRulePatch,
+  ValidateInput,
+  type Advisory,
+  type DqRule,
+  type Finding,
+  type Scorecard,
+  type ScorecardHistory,
+  type Severity,
+} from './schema';
 import {
   FINDING_COLS,
   RULE_COLS,
@@ -26,6 +36,8 @@ import {
   findingVisibility,
   reachesScorecard,
   readScorecard,
+  readScorecardDays,
+  recordScorecardDay,
   toFinding,
   toRule,
   type CardDelta,
@@ -609,6 +621,41 @@ export async function getScorecard(ctx: Ctx, p: Principal, scope: 'organisation'
   // A scorecard counts every asset of the organisation or area: more than a limited delegate's named assets.
   refuseIfAssetLimited(p, `the ${scope} scorecard`);
   return readScorecard(ctx.db, scope, key);
+}
+
+/** Days a history read may span at most (from and to included). */
+export const HISTORY_MAX_DAYS = 366;
+/** Days a history read spans when `from` is not given (to and the 29 days before it). */
+export const HISTORY_DEFAULT_DAYS = 30;
+
+/**
+ * A scorecard over time (docs/data-quality.md, "Scorecards over time"): its daily points from
+ * `from` to `to` (UTC days, both included; default the 30 days to today), as the scorecard's read.
+ */
+export async function getScorecardHistory(
+  ctx: Ctx,
+  p: Principal,
+  scope: 'organisation' | 'dno',
+  key: string,
+  q: { from?: string; to?: string },
+): Promise<ScorecardHistory> {
+  if (!reachesScorecard(p, scope, key)) throw new Problem('DQ-SCORECARD-NOT-FOUND', `No scorecard for ${scope} ${key}.`);
+  refuseIfAssetLimited(p, `the ${scope} scorecard`);
+  for (const f of ['from', 'to'] as const) {
+    const v = q[f];
+    if (v !== undefined && !isCalendarDate(v)) throw new Problem('DQ-HISTORY-DATE-INVALID', `${f} is not a calendar date (YYYY-MM-DD).`);
+  }
+  const to = q.to ?? ctx.clock.now().toISOString().slice(0, 10);
+  const from = q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - (HISTORY_DEFAULT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
+  if (days < 1) throw new Problem('DQ-HISTORY-RANGE', `from (${from}) is after to (${to}).`);
+  if (days > HISTORY_MAX_DAYS) throw new Problem('DQ-HISTORY-RANGE', `${days} days from ${from} to ${to}: at most ${HISTORY_MAX_DAYS}.`);
+  return { scope, key, from, to, items: await readScorecardDays(ctx.db, scope, key, from, to) };
+}
+
+/** The scorecard-history job: today's point of every scorecard (a re-run replaces the day's points). */
+export function recordScorecardHistory(ctx: Ctx): Promise<number> {
+  return recordScorecardDay(ctx.db, ctx.clock.now());
 }
 
 /* ------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import type { Principal } from '../access/principal';
 import type { Sql } from '../storage/db';
 import { ownAssetReach } from '../assets/store';
 import { compileRule, type CompiledRule } from './rules';
-import type { DqRule, Finding, Scorecard } from './schema';
+import type { DqRule, Finding, Scorecard, ScorecardPoint } from './schema';
 
 /** SQL that belongs to the data quality tables: row mappings, visibility, set-based writes. */
 
@@ -206,4 +206,57 @@ export async function openFindingsOfFsp(db: Sql, fspId: string, severities: stri
       WHERE fsp_id = $1 AND resolved_at IS NULL AND severity = ANY($2::text[]) ORDER BY id LIMIT $3`,
     [fspId, severities, limit],
   );
+}
+
+/**
+ * Record today's point (UTC day of `at`) of every scorecard: one statement, a copy of the counter
+ * rows. A second run on the same day replaces the day's points with the counters of now, so the
+ * job may run as often as it likes and a day keeps one point per scorecard. Returns how many
+ * points it wrote.
+ */
+export async function recordScorecardDay(db: Sql, at: Date): Promise<number> {
+  const rows = await db.query<{ n: number }>(
+    `WITH w AS (
+      INSERT INTO dq_scorecard_day AS d (scope, key, day, assets, score_sum, open_error, open_warning, open_info, recorded_at)
+      SELECT scope, key, $1::date, assets, score_sum, open_error, open_warning, open_info, $2::timestamptz FROM dq_scorecard
+      ORDER BY scope, key
+      ON CONFLICT (scope, key, day) DO UPDATE SET assets = EXCLUDED.assets, score_sum = EXCLUDED.score_sum,
+        open_error = EXCLUDED.open_error, open_warning = EXCLUDED.open_warning, open_info = EXCLUDED.open_info,
+        recorded_at = EXCLUDED.recorded_at
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM w`,
+    [at.toISOString().slice(0, 10), at.toISOString()],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The points of one scorecard from `from` to `to` (UTC days, both included), oldest first. */
+export async function readScorecardDays(
+  db: Sql,
+  scope: 'organisation' | 'dno',
+  key: string,
+  from: string,
+  to: string,
+): Promise<ScorecardPoint[]> {
+  const rows = await db.query<{
+    day: string;
+    assets: number | string;
+    score_sum: number | string;
+    open_error: number | string;
+    open_warning: number | string;
+    open_info: number | string;
+  }>(
+    `SELECT to_char(day, 'YYYY-MM-DD') AS day, assets, score_sum, open_error, open_warning, open_info
+    FROM dq_scorecard_day WHERE scope = $1 AND key = $2 AND day BETWEEN $3::date AND $4::date ORDER BY day`,
+    [scope, key, from, to],
+  );
+  return rows.map((r) => {
+    const assets = Number(r.assets);
+    return {
+      day: r.day,
+      assets,
+      averageScore: assets ? Math.round((Number(r.score_sum) / assets) * 100) / 100 : null,
+      openFindings: { ERROR: Number(r.open_error), WARNING: Number(r.open_warning), INFO: Number(r.open_info) },
+    };
+  });
 }
