@@ -576,6 +576,8 @@ export function profileMarkdown(): string {
     'the database in parts of 64 KiB as it arrives, and counted as it grows (over the limit: `413 CIM-XML-TOO-LARGE`, and',
     'nothing of it is left). When the job runs, the parts are read back one at a time into the parser (in its thread on',
     'Node), which reads the document a window at a time: neither the upload nor its text is ever held whole. A',
+    'document whose `Content-Length` is within `FMAR_MAX_CIM_BYTES` is read whole and stored in parts, as a multipart',
+    'job is (streaming held the embedded database for up to 156 ms at a time on a 60 MB body, against 54 ms read whole). A',
     'multipart job, and `/cim/import` itself, stay under `FMAR_MAX_CIM_BYTES`. A streamed document that is not',
     "well-formed is refused with the scanner's own account of the first fault (message, line and column); a document",
     'sent whole is refused with the account of a whole-document check, as before.',

@@ -47,6 +47,21 @@ export async function writeEvents(tx: Sql, ids: IdSource, at: Date, events: Chan
   written.set(tx, (written.get(tx) ?? 0) + events.length);
 }
 
+/**
+ * Write one event that has no recipients and goes to no feed (a webhook's test event: its one
+ * delivery is written by the caller, src/webhooks/test-delivery.ts). The outbox stays this module's.
+ */
+export async function writeUnroutedEvent(
+  tx: Sql,
+  at: Date,
+  e: { id: string; type: string; subject: string; organisationId: string | null; data: Record<string, unknown> },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO event_outbox (id, type, subject, organisation_id, data, occurred_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::timestamptz)`,
+    [e.id, e.type, e.subject, e.organisationId, e.data, at.toISOString()],
+  );
+}
+
 /** Events written so far by each open transaction, keyed by its handle (told to the EventSink on commit). */
 const written = new WeakMap<Sql, number>();
 

@@ -1,6 +1,7 @@
 import type { Principal } from '../access/principal';
 import { writeAudit } from '../audit/audit';
 import type { Ctx } from '../context';
+import { writeUnroutedEvent } from '../events/outbox';
 import { Problem } from '../http/problem';
 import { DELIVERY_DEFAULTS, attemptClaimed, claim, type DeliveryOptions } from './delivery';
 import { DELIVERY_COLS, subscriptionRow, toDelivery, type DeliveryRow, type WebhookDelivery } from './subscriptions';
@@ -21,10 +22,13 @@ export async function sendTestDelivery(ctx: Ctx, p: Principal, id: string, opts:
   const claimed = await ctx.db.transaction(async (tx) => {
     const s = await subscriptionRow(tx, p, id, 'webhooks.test', true);
     if (!s.enabled) throw new Problem('WEBHOOK-TEST-DISABLED', `${s.url} is disabled: enable it, then send the test again.`);
-    await tx.query(
-      `INSERT INTO event_outbox (id, type, subject, organisation_id, data, occurred_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::timestamptz)`,
-      [eventId, TEST_EVENT_TYPE, s.id, s.organisation_id, { subscriptionId: s.id, url: s.url, requestedBy: p.subject }, now.toISOString()],
-    );
+    await writeUnroutedEvent(tx, now, {
+      id: eventId,
+      type: TEST_EVENT_TYPE,
+      subject: s.id,
+      organisationId: s.organisation_id,
+      data: { subscriptionId: s.id, url: s.url, requestedBy: p.subject },
+    });
     await tx.query(
       `INSERT INTO webhook_delivery (subscription_id, event_id, status, attempts, next_attempt_at, scheduled_at, created_at)
        VALUES ($1, $2, 'PENDING', 0, $3::timestamptz, $3::timestamptz, $3::timestamptz)`,
