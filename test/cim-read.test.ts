@@ -204,6 +204,39 @@ describe('a UCA interoperability-test model (GMDM, CIM 18 draft, exch:InstanceSe
   });
 });
 
+const POWERFACTORY = ['EQ', 'TP', 'SSH'].map((p) => `sogno-cimpy_PowerFactory_NodeBreaker_${p}.xml`);
+
+describe('a PowerFactory export (CGMES 2.4.15, CIM16 of 2013, connectivity nodes in its TP file)', () => {
+  it('EQ alone: each terminal whose connectivity node is in the TP file is reported dangling; nothing is invented', () => {
+    const m = digest([fixture(POWERFACTORY[0])]);
+    expect(m.headers.map((h) => [h.kind, h.profiles])).toEqual([
+      ['md:FullModel', ['http://entsoe.eu/CIM/EquipmentCore/3/1', 'http://entsoe.eu/CIM/EquipmentOperation/3/1']],
+    ]);
+    const dangling = codesOf(m.issues, 'CIM-REFERENCE-DANGLING');
+    expect(dangling).toHaveLength(38);
+    expect(
+      dangling.every((i) => /^Terminal _[0-9a-f-]+: cim:Terminal\.ConnectivityNode points to #_[0-9a-f-]+, which no file/.test(i.message)),
+    ).toBe(true);
+    expect([m.objects, m.equipment, m.used]).toEqual([134, [], {}]);
+  });
+
+  it('EQ + TP + SSH: the three files merge by fragment, nothing dangles or is partial, and the namespace of 2013 raises no finding', () => {
+    const m = digest(POWERFACTORY.map(fixture));
+    expect(m.headers.map((h) => [h.file, h.dependentOn])).toEqual([
+      [POWERFACTORY[0], []],
+      [POWERFACTORY[1], ['urn:uuid:a43e9077-bcd0-4f1e-b05e-e7d01becfd8d']],
+      [POWERFACTORY[2], ['urn:uuid:a43e9077-bcd0-4f1e-b05e-e7d01becfd8d']],
+    ]);
+    // It holds a grid of breakers and lines and no asset the register keeps: every class is said to be kept but not used.
+    expect([...new Set(m.issues.map((i) => i.code))].sort()).toEqual(['CIM-CLASS-NOT-USED', 'CIM-CLASS-UNKNOWN']);
+    expect([m.objects, m.classes.ConnectivityNode, m.classes.Terminal, m.equipment, m.used]).toEqual([158, 12, 38, [], {}]);
+    // Its limit sets hold current and voltage limits, not connection limits: read, and not used.
+    expect(codesOf(m.issues, 'CIM-CLASS-NOT-USED').find((i) => i.className === 'OperationalLimitSet')?.message).toBe(
+      '12 object(s) of class OperationalLimitSet: nothing was taken from them (nothing the register matches or records links to them).',
+    );
+  });
+});
+
 describe('vendor variants', () => {
   it('Equipment.UsagePoint (singular), PhotovoltaicUnit and Terminal.sequenceNumber are read as the standard names, each with a warning', () => {
     const xml = doc(
@@ -354,6 +387,7 @@ describe('report counts agree with themselves', () => {
     ['gridappsd-cimhub_IEEE13_PV.xml'],
     ['alliander-pycgmes_Texel_EQ_malformed.xml'],
     [GMDM_PLAN, GMDM_SSH],
+    POWERFACTORY,
   ];
   it.each(SETS.map((s) => [s.join(' + '), s]))('%s: a class is in `used` exactly when no finding says it was not used', (_, files) => {
     const m = digest((files as string[]).map(fixture));

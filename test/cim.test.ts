@@ -36,6 +36,7 @@ const CIMHUB = 'gridappsd-cimhub_IEEE13_PV.xml';
 const TEXEL = 'alliander-pycgmes_Texel_EQ_malformed.xml';
 const GMDM_PLAN = 'gridappsd-cimhub_gmdm_D_Plan_Basic_Golden_InstanceSet.xml';
 const GMDM_SSH = 'gridappsd-cimhub_gmdm_D_SSH_Golden_InstanceSet.xml';
+const [PF_EQ, PF_TP, PF_SSH] = ['EQ', 'TP', 'SSH'].map((p) => `sogno-cimpy_PowerFactory_NodeBreaker_${p}.xml`);
 
 /**
  * Objects per class computed without the parser: every top-level `<prefix:Class rdf:ID|rdf:about=...>`
@@ -107,7 +108,22 @@ describe('golden files from other tools', () => {
       readdirSync(REF)
         .filter((f) => f.endsWith('.xml'))
         .sort(),
-    ).toEqual([TEXEL, EQ, SSH, CIMHUB, NEPLAN, GMDM_PLAN, GMDM_SSH].sort());
+    ).toEqual([TEXEL, EQ, SSH, CIMHUB, NEPLAN, GMDM_PLAN, GMDM_SSH, PF_EQ, PF_TP, PF_SSH].sort());
+  });
+
+  it('PowerFactory CGMES 2.4.15 EQ + TP + SSH (CIM16 of 2013, entsoe: extension): merged, counts per class, TP and SSH add to EQ objects', () => {
+    const m = model(PF_EQ, PF_TP, PF_SSH);
+    expect(classCounts(m)).toEqual(regexCounts([PF_EQ, PF_TP, PF_SSH]));
+    // The TP file defines the connectivity and topological nodes; its terminals and the SSH's describe the EQ's.
+    expect(classCounts(m)).toEqual({ ...regexCounts([PF_EQ]), ConnectivityNode: 12, TopologicalNode: 12 });
+    expect(m.headers.map((h) => h.profiles)).toEqual([
+      ['http://entsoe.eu/CIM/EquipmentCore/3/1', 'http://entsoe.eu/CIM/EquipmentOperation/3/1'],
+      ['http://entsoe.eu/CIM/Topology/4/1'],
+      ['http://entsoe.eu/CIM/SteadyStateHypothesis/1/1'],
+    ]);
+    expect(codes(m, 'CIM-REFERENCE-DANGLING')).toEqual([]);
+    // A grid of breakers, lines and busbars: no asset the register keeps, and none invented.
+    expect(extractAssets(m)).toEqual([]);
   });
 
   it('CGMES 3 EQ + SSH (BOM, rdf:ID / rdf:about="#_", eu: namespace): merged, counts per class, SSH adds to EQ objects', () => {
