@@ -34,6 +34,8 @@ type Unit = {
   assetIds: string[];
   recordedAt: string;
   recordedBy: string;
+  reassessmentRequired: boolean;
+  reassessmentReason: string | null;
 };
 /** A unit's versions as the API answers, as the page's table shows them (all but the "What changed" column, checked apart). */
 const versionRows = (items: Unit[]) =>
@@ -171,12 +173,13 @@ export async function qualifyScreens(j: Journey & { asSystemOperator: SoCall }) 
   const table = page.getByRole('table', { name: 'Market units for your products' });
   await table.locator('tbody tr').nth(units.length - 1).waitFor({ timeout: 30_000 });
   const listed = await rowsOf(page, 'Market units for your products');
-  expect(listed.map((r) => r.slice(0, 5))).toEqual(
-    units.map((u) => [u.name, u.type, u.product, u.fspId, String(u.assetIds.length)]),
-  );
+  expect(listed.map((r) => r.slice(0, 5))).toEqual(units.map((u) => [u.name, u.type, u.product, String(u.assetIds.length), u.fspId]));
   const nowOf = (rows: string[][], name: string) => rows.find((r) => r[0] === name)?.[5];
-  expect([nowOf(listed, 'Alpha Glasgow battery (DFS)'), nowOf(listed, 'Console unit')]).toEqual([
-    'qualified, active',
+  // The demo battery's capacity was corrected (the dispute above) while its unit was qualified: the unit awaits a re-assessment.
+  const demo = units.find((u) => u.name === 'Alpha Glasgow battery (DFS)')!;
+  expect([demo.reassessmentRequired, demo.reassessmentReason]).toEqual([true, expect.stringContaining('ratedCapacityKw')]);
+  expect([nowOf(listed, demo.name), nowOf(listed, 'Console unit')]).toEqual([
+    `qualified, active; re-assessment required: ${demo.reassessmentReason}`,
     'awaiting: none recorded',
   ]);
   const target = units.find((u) => u.name === 'Console unit')!;
@@ -233,5 +236,26 @@ export async function qualifyScreens(j: Journey & { asSystemOperator: SoCall }) 
   await expect.poll(async () => nowOf(await rowsOf(page, 'Market units for your products'), 'Console unit'), { timeout: 30_000 }).toBe('failed');
   await accessible(page, 'a qualification recorded');
   if (shots) await page.screenshot({ path: `${shots}/console-qualify.png`, fullPage: true });
+
+  // The demo unit re-assessed: qualified for a year, which supersedes its record and clears the re-assessment.
+  const [earlier] = (await so('GET', `/market-units/${demo.id}/qualifications`)).json.items as { id: string }[];
+  const until = new Date(Date.parse(from) + 365 * 86_400_000).toISOString().slice(0, 19) + 'Z';
+  await page.getByRole('button', { name: `Record an outcome for ${demo.name}` }).click();
+  const again = page.getByRole('form', { name: `Record an outcome for ${demo.name}` });
+  await again.getByLabel('Valid from').fill(from);
+  await again.getByLabel('Valid to (optional)').fill(until);
+  await again.getByLabel('Your reference (optional)').fill('CONSOLE-QUAL-2');
+  await again.getByRole('button', { name: 'Record', exact: true }).click();
+  await page
+    .getByText(
+      `Recorded: ${demo.name} qualified for NESO-DFS, valid from ${instant(from)} to ${instant(until)}; it supersedes record ${earlier.id}; re-assessment cleared.`,
+    )
+    .waitFor({ timeout: 30_000 });
+  const after = (await so('GET', `/market-units/${demo.id}`)).json;
+  expect([after.reassessmentRequired, after.qualifications.map((q: any) => [q.productId, q.outcome, q.validTo])]).toEqual([
+    false,
+    [['NESO-DFS', 'QUALIFIED', new Date(until).toISOString()]],
+  ]);
+  await expect.poll(async () => nowOf(await rowsOf(page, 'Market units for your products'), demo.name), { timeout: 30_000 }).toBe('qualified, active');
   console.log(`[console] a System Operator's qualification recorded: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

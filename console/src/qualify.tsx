@@ -63,7 +63,7 @@ export default function QualifyPage() {
         <Section title="Market units for your products">
           <Typography variant="body2" gutterBottom>
             The active market units that name a product your organisation owns, with the qualification for that product now: FMAR
-            records what you assessed, it does not assess. Awaiting: none recorded yet, or re-assessment required.
+            records what you assessed, it does not assess. A unit awaits you when none is recorded yet or a re-assessment is required.
           </Typography>
           {owned.error ? <Alert severity="error">{owned.error}</Alert> : null}
           {owned.items && owned.items.length === 0 ? <Typography>Your organisation owns no active product.</Typography> : null}
@@ -103,12 +103,11 @@ export default function QualifyPage() {
   );
 }
 
-/** Where the unit stands for its own product: awaiting an assessment, or its current record. */
+/** Where the unit stands for its own product: awaiting an assessment (none recorded, or a re-assessment), or its current record. */
 function standsFor(u: MarketUnit): string {
   const q = u.qualifications.find((x) => x.productId === u.product);
-  if (!q) return 'awaiting: none recorded';
-  const now = standing(q, true);
-  return u.reassessmentRequired ? `${now}; awaiting re-assessment` : now;
+  const now = q ? standing(q, true) : 'awaiting: none recorded';
+  return u.reassessmentRequired ? `${now}; re-assessment required: ${u.reassessmentReason ?? ''}` : now;
 }
 
 function UnitTable(props: { units: MarketUnit[]; open?: string; setOpen: (id: string) => void }) {
@@ -120,10 +119,9 @@ function UnitTable(props: { units: MarketUnit[]; open?: string; setOpen: (id: st
             <TableCell>Name</TableCell>
             <TableCell>Type</TableCell>
             <TableCell>Product</TableCell>
-            <TableCell>FSP</TableCell>
             <TableCell>Assets</TableCell>
+            <TableCell>FSP</TableCell>
             <TableCell>Now</TableCell>
-            <TableCell>Re-assessment</TableCell>
             <TableCell>Action</TableCell>
           </TableRow>
         </TableHead>
@@ -133,12 +131,11 @@ function UnitTable(props: { units: MarketUnit[]; open?: string; setOpen: (id: st
               <TableCell>{u.name}</TableCell>
               <TableCell>{u.type}</TableCell>
               <TableCell>{u.product}</TableCell>
+              <TableCell>{u.assetIds.length}</TableCell>
               <TableCell>
                 <code>{u.fspId}</code>
               </TableCell>
-              <TableCell>{u.assetIds.length}</TableCell>
-              <TableCell>{standsFor(u)}</TableCell>
-              <TableCell>{u.reassessmentRequired ? `required: ${u.reassessmentReason ?? ''}` : 'no'}</TableCell>
+              <TableCell sx={{ minWidth: 240 }}>{standsFor(u)}</TableCell>
               <TableCell>
                 <Button size="small" onClick={() => props.setOpen(u.id)} aria-label={`Record an outcome for ${u.name}`}>
                   Record
