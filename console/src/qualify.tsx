@@ -74,6 +74,7 @@ export default function QualifyPage() {
               label="Product"
               value={product}
               onChange={(e) => setProduct(e.target.value)}
+              slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}
               sx={{ minWidth: 280, mb: 1 }}
             >
               <MenuItem value="">every product you own ({owned.items.length})</MenuItem>
