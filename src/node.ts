@@ -179,7 +179,9 @@ async function main() {
     `  Token endpoint ${tokenEndpoint}`,
     `  Health         ${cfg.baseUrl}/healthz`,
     `  Console        ${cfg.baseUrl}/console${person ? `  (sign in as ${person.email}, password ${person.password})` : ''}`,
-    ...(operatorPerson ? [`                 operator, DNO and System Operator: ${operatorPerson.email}, password ${operatorPerson.password}`] : []),
+    ...(operatorPerson
+      ? [`                 operator, DNO and System Operator: ${operatorPerson.email}, password ${operatorPerson.password}`]
+      : []),
   ];
   if (tracing) lines.push(`  Traces         OTLP/HTTP to ${tracing.url}`);
   if (credentialsFile && fsp) {

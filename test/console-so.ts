@@ -171,7 +171,10 @@ export async function qualifyScreens(j: Journey & { asSystemOperator: SoCall }) 
   const units: Unit[] = [];
   for (const p of owned) units.push(...((await so('GET', `/market-units?product=${p.id}&status=ACTIVE&limit=100`)).json.items as Unit[]));
   const table = page.getByRole('table', { name: 'Market units for your products' });
-  await table.locator('tbody tr').nth(units.length - 1).waitFor({ timeout: 30_000 });
+  await table
+    .locator('tbody tr')
+    .nth(units.length - 1)
+    .waitFor({ timeout: 30_000 });
   const listed = await rowsOf(page, 'Market units for your products');
   expect(listed.map((r) => r.slice(0, 5))).toEqual(units.map((u) => [u.name, u.type, u.product, String(u.assetIds.length), u.fspId]));
   const nowOf = (rows: string[][], name: string) => rows.find((r) => r[0] === name)?.[5];
@@ -231,9 +234,21 @@ export async function qualifyScreens(j: Journey & { asSystemOperator: SoCall }) 
   const records = `Qualifications of Console unit`;
   await page.getByRole('table', { name: records }).waitFor({ timeout: 30_000 });
   expect(await rowsOf(page, records)).toEqual(
-    held.map((q) => [q.productId, q.outcome, instant(q.validFrom), 'open', 'failed', q.reference, q.notes, q.systemOperatorId, instant(q.recordedAt)]),
+    held.map((q) => [
+      q.productId,
+      q.outcome,
+      instant(q.validFrom),
+      'open',
+      'failed',
+      q.reference,
+      q.notes,
+      q.systemOperatorId,
+      instant(q.recordedAt),
+    ]),
   );
-  await expect.poll(async () => nowOf(await rowsOf(page, 'Market units for your products'), 'Console unit'), { timeout: 30_000 }).toBe('failed');
+  await expect
+    .poll(async () => nowOf(await rowsOf(page, 'Market units for your products'), 'Console unit'), { timeout: 30_000 })
+    .toBe('failed');
   await accessible(page, 'a qualification recorded');
   if (shots) await page.screenshot({ path: `${shots}/console-qualify.png`, fullPage: true });
 
@@ -256,6 +271,8 @@ export async function qualifyScreens(j: Journey & { asSystemOperator: SoCall }) 
     false,
     [['NESO-DFS', 'QUALIFIED', new Date(until).toISOString()]],
   ]);
-  await expect.poll(async () => nowOf(await rowsOf(page, 'Market units for your products'), demo.name), { timeout: 30_000 }).toBe('qualified, active');
+  await expect
+    .poll(async () => nowOf(await rowsOf(page, 'Market units for your products'), demo.name), { timeout: 30_000 })
+    .toBe('qualified, active');
   console.log(`[console] a System Operator's qualification recorded: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -174,9 +174,10 @@ describe('the console served by the hub', () => {
       user_role: string;
       person_id: string | null;
       status: string;
-    }>(`SELECT id, organisation_id, user_role, person_id, status FROM app_user WHERE lower(email) = $1 ORDER BY person_id NULLS FIRST, id`, [
-      operatorPerson.email,
-    ]);
+    }>(
+      `SELECT id, organisation_id, user_role, person_id, status FROM app_user WHERE lower(email) = $1 ORDER BY person_id NULLS FIRST, id`,
+      [operatorPerson.email],
+    );
     expect(rows.map((r) => [r.organisation_id, r.user_role, r.status, r.person_id])).toEqual([
       [DEMO.operator, 'ADMIN', 'ACTIVE', null],
       [DEMO.dno, 'MEMBER', 'ACTIVE', rows[0].id],

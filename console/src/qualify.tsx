@@ -62,8 +62,8 @@ export default function QualifyPage() {
       <Stack spacing={3}>
         <Section title="Market units for your products">
           <Typography variant="body2" gutterBottom>
-            The active market units that name a product your organisation owns, with the qualification for that product now: FMAR
-            records what you assessed, it does not assess. A unit awaits you when none is recorded yet or a re-assessment is required.
+            The active market units that name a product your organisation owns, with the qualification for that product now: FMAR records
+            what you assessed, it does not assess. A unit awaits you when none is recorded yet or a re-assessment is required.
           </Typography>
           {owned.error ? <Alert severity="error">{owned.error}</Alert> : null}
           {owned.items && owned.items.length === 0 ? <Typography>Your organisation owns no active product.</Typography> : null}
@@ -87,7 +87,9 @@ export default function QualifyPage() {
           ) : null}
           {error ? <Alert severity="error">{error}</Alert> : null}
           {units && units.length === 0 ? <Typography>No active market unit names these products.</Typography> : null}
-          {units && units.length > 0 ? <UnitTable units={units} open={open} setOpen={(id) => (setOpen(id), setOutcome(undefined))} /> : null}
+          {units && units.length > 0 ? (
+            <UnitTable units={units} open={open} setOpen={(id) => (setOpen(id), setOutcome(undefined))} />
+          ) : null}
           {!unit ? <OutcomeAlert outcome={outcome} /> : null}
         </Section>
         {unit ? (
@@ -150,7 +152,13 @@ function UnitTable(props: { units: MarketUnit[]; open?: string; setOpen: (id: st
   );
 }
 
-const blank = () => ({ outcome: 'QUALIFIED', validFrom: new Date().toISOString().slice(0, 19) + 'Z', validTo: '', reference: '', notes: '' });
+const blank = () => ({
+  outcome: 'QUALIFIED',
+  validFrom: new Date().toISOString().slice(0, 19) + 'Z',
+  validTo: '',
+  reference: '',
+  notes: '',
+});
 
 function RecordOutcome(props: { unit: MarketUnit; products: Product[]; outcome?: Outcome; recorded: (o: Outcome) => void }) {
   const { unit } = props;
@@ -175,10 +183,11 @@ function RecordOutcome(props: { unit: MarketUnit; products: Product[]; outcome?:
     });
     if (sent.current?.body !== body) sent.current = { body, key: crypto.randomUUID() };
     try {
-      const q = await api<Qualification & { reassessmentCleared: boolean }>(
-        `/market-units/${encodeURIComponent(unit.id)}/qualifications`,
-        { method: 'POST', headers: { 'idempotency-key': sent.current.key }, body },
-      );
+      const q = await api<Qualification & { reassessmentCleared: boolean }>(`/market-units/${encodeURIComponent(unit.id)}/qualifications`, {
+        method: 'POST',
+        headers: { 'idempotency-key': sent.current.key },
+        body,
+      });
       sent.current = undefined;
       setForm({ productId: unit.product, ...blank() });
       setShown((n) => n + 1);
@@ -245,7 +254,13 @@ function RecordOutcome(props: { unit: MarketUnit; products: Product[]; outcome?:
           <TextField {...field('validTo', 'Valid to (optional)', 'After valid from; empty: open')} sx={{ flex: 1 }} />
           <TextField {...field('reference', 'Your reference (optional)')} slotProps={{ htmlInput: { maxLength: 200 } }} sx={{ flex: 1 }} />
         </Stack>
-        <TextField {...field('notes', 'Reason or notes (optional)')} fullWidth multiline minRows={2} slotProps={{ htmlInput: { maxLength: 2000 } }} />
+        <TextField
+          {...field('notes', 'Reason or notes (optional)')}
+          fullWidth
+          multiline
+          minRows={2}
+          slotProps={{ htmlInput: { maxLength: 2000 } }}
+        />
         <Button type="submit" variant="contained" sx={{ mt: 1 }}>
           Record
         </Button>

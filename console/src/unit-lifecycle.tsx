@@ -125,8 +125,8 @@ export function UnitLifecycle(props: { unit: MarketUnit; write: boolean; change:
     <>
       <Heading>Opportunities</Heading>
       <Typography variant="body2" gutterBottom>
-        Products related by an equivalence to a product the unit is qualified for now, that it is not yet qualified for: each
-        product&apos;s System Operator may record a qualification for it.
+        Products related by an equivalence to a product the unit is qualified for now, that it is not yet qualified for: each product&apos;s
+        System Operator may record a qualification for it.
       </Typography>
       {opportunities.error ? <Alert severity="error">{opportunities.error}</Alert> : null}
       {opportunities.items && opportunities.items.length === 0 ? <Typography>No opportunity now.</Typography> : null}
