@@ -331,7 +331,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await page.close();
   }, 240_000);
 
-  it("the operator's admin approves an organisation, resolves a dispute with a correction, verifies the audit chain, then switches to the DNO and exports CIM", async () => {
+  it("the operator's admin approves an organisation, resolves a dispute with a correction, verifies the audit chain, then switches to the DNO and exports CIM, and to the System Operator and records a qualification", async () => {
     // A fresh browser session: no provider cookie from the FSP's person.
     await context.clearCookies();
     const page = await context.newPage();
