@@ -107,7 +107,7 @@ async function main() {
     const clients = await ensureDemoClients(ctx, orgs);
     // A person of the demo FSP, to sign in to the console with (src/demo/people.ts).
     person = await ensureDemoPerson(ctx, cfg.baseUrl);
-    // The operator's admin, also a member of the demo DNO: the console's organisation switcher.
+    // The operator's admin, also a member of the demo DNO and System Operator: the console's organisation switcher.
     operatorPerson = await ensureDemoOperatorPerson(ctx, cfg.baseUrl);
     const credentials = await Promise.all(
       orgs.map(async (o) => {
@@ -179,7 +179,9 @@ async function main() {
     `  Token endpoint ${tokenEndpoint}`,
     `  Health         ${cfg.baseUrl}/healthz`,
     `  Console        ${cfg.baseUrl}/console${person ? `  (sign in as ${person.email}, password ${person.password})` : ''}`,
-    ...(operatorPerson ? [`                 operator and DNO: ${operatorPerson.email}, password ${operatorPerson.password}`] : []),
+    ...(operatorPerson
+      ? [`                 operator, DNO and System Operator: ${operatorPerson.email}, password ${operatorPerson.password}`]
+      : []),
   ];
   if (tracing) lines.push(`  Traces         OTLP/HTTP to ${tracing.url}`);
   if (credentialsFile && fsp) {

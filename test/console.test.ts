@@ -11,6 +11,7 @@ import type { OrganisationRole } from '../src/access/roles';
 import { loadConfig } from '../src/config';
 import type { Ctx } from '../src/context';
 import { seedDemo } from '../src/demo/seed';
+import { DEMO_SYSTEM_OPERATOR, seedDemoMarket } from '../src/demo/market';
 import { standardHooks } from '../src/hooks';
 import { recordScorecardHistory } from '../src/quality/service';
 import { ensureDemoOperatorPerson, ensureDemoPerson } from '../src/demo/people';
@@ -19,6 +20,7 @@ import { CONSOLE_DIST } from '../src/node/console-files';
 import type { NodeHub } from '../src/node/server';
 import { DEMO, TestClock, batteryInput, freePort, mpanFor, testDb } from './harness';
 import { assetPanels, fspScreens, operatorScreens, type Journey } from './console-fsp';
+import { qualifyScreens, refusedOnPurpose, unitLifecycle, type SoCall } from './console-so';
 
 /**
  * The console (docs/console.md) in a real browser (Debian's chromium through playwright-core)
@@ -41,7 +43,7 @@ const WHOLE_BUDGET_GZIP = 650 * 1024;
 
 /** The demo FSP's person (src/demo/people.ts), with the password this start gave them. */
 let person: { email: string; password: string };
-/** The demo operator's admin, also a MEMBER of the demo DNO (src/demo/people.ts). */
+/** The demo operator's admin, also a MEMBER of the demo DNO and System Operator (src/demo/people.ts). */
 let operatorPerson: { email: string; password: string };
 
 let node: NodeHub;
@@ -67,6 +69,8 @@ beforeAll(async () => {
   node = await startNodeHub(cfg, db, { port, host: '127.0.0.1' });
   const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
   await seedDemo(ctx, systemPrincipal('seed'));
+  // As \`npm start\` does: the demo market (its System Operator) before the people, one of them its member.
+  await seedDemoMarket(ctx, systemPrincipal('seed'));
   person = await ensureDemoPerson(ctx, cfg.baseUrl);
   operatorPerson = await ensureDemoOperatorPerson(ctx, cfg.baseUrl);
 }, 180_000);
@@ -82,7 +86,21 @@ async function call(who: keyof typeof DEMO, method: string, path: string, body?:
       installer: ['INSTALLER'],
     } satisfies Record<keyof typeof DEMO, OrganisationRole[]>
   )[who];
-  const token = await node.hub.signer!.sign({ sub: `test-${who}`, org: DEMO[who], roles });
+  return callAs({ sub: `test-${who}`, org: DEMO[who], roles }, method, path, body, headers);
+}
+
+/** The demo System Operator (src/demo/market.ts) through the API. */
+const asSystemOperator: SoCall = (method, path, body) =>
+  callAs({ sub: 'test-so', org: DEMO_SYSTEM_OPERATOR.id, roles: DEMO_SYSTEM_OPERATOR.roles }, method, path, body);
+
+async function callAs(
+  claims: { sub: string; org: string; roles: OrganisationRole[] },
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const token = await node.hub.signer!.sign(claims);
   const res = await fetch(`${node.url}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -149,19 +167,21 @@ describe('the console served by the hub', () => {
   });
 
   it('a person added to a second organisation joins it as a membership of their home row: no invitation, no password', async () => {
-    // The demo operator's admin is also a MEMBER of the demo DNO (src/demo/people.ts).
+    // The demo operator's admin is also a MEMBER of the demo DNO and of the demo System Operator (src/demo/people.ts).
     const rows = await node.hub.ports.db.query<{
       id: string;
       organisation_id: string;
       user_role: string;
       person_id: string | null;
       status: string;
-    }>(`SELECT id, organisation_id, user_role, person_id, status FROM app_user WHERE lower(email) = $1 ORDER BY person_id NULLS FIRST`, [
-      operatorPerson.email,
-    ]);
+    }>(
+      `SELECT id, organisation_id, user_role, person_id, status FROM app_user WHERE lower(email) = $1 ORDER BY person_id NULLS FIRST, id`,
+      [operatorPerson.email],
+    );
     expect(rows.map((r) => [r.organisation_id, r.user_role, r.status, r.person_id])).toEqual([
       [DEMO.operator, 'ADMIN', 'ACTIVE', null],
       [DEMO.dno, 'MEMBER', 'ACTIVE', rows[0].id],
+      [DEMO_SYSTEM_OPERATOR.id, 'MEMBER', 'ACTIVE', rows[0].id],
     ]);
     // The FSP's admin adds the same person as a VIEWER: a membership, shown with its home row, no invitation link.
     const added = await call('fsp-b', 'POST', `/organisations/${DEMO['fsp-b']}/users`, {
@@ -194,6 +214,7 @@ describe('the console served by the hub', () => {
     expect(home?.organisations.map((m) => [m.organisationId, m.userRole, m.accountId])).toEqual([
       [DEMO.operator, 'ADMIN', rows[0].id],
       [DEMO.dno, 'MEMBER', rows[1].id],
+      [DEMO_SYSTEM_OPERATOR.id, 'MEMBER', rows[2].id],
     ]);
   });
 
@@ -310,7 +331,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await page.close();
   }, 240_000);
 
-  it("the operator's admin approves an organisation, resolves a dispute with a correction, verifies the audit chain, then switches to the DNO and exports CIM", async () => {
+  it("the operator's admin approves an organisation, resolves a dispute with a correction, verifies the audit chain, then switches to the DNO and exports CIM, and to the System Operator and records a qualification", async () => {
     // A fresh browser session: no provider cookie from the FSP's person.
     await context.clearCookies();
     const page = await context.newPage();
@@ -331,7 +352,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
       );
     }
     expect(outside).toEqual([]);
-    expect(errors).toEqual([]);
+    expect(errors.filter((e) => !refusedOnPurpose(e))).toEqual([]);
     await page.close();
   }, 240_000);
 
@@ -367,6 +388,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     expect(await switcher.locator('option').allInnerTexts()).toEqual([
       'Demo Market Facilitator Ltd (ADMIN)',
       'Demo Distribution plc (MEMBER)',
+      'Demo System Operator plc (MEMBER)',
     ]);
     // The operator's menu; no bulk upload (not an FSP's screen) — the FSP's person sees no Organisations or Audit trail.
     const menu = await page.getByRole('menuitem').allInnerTexts();
@@ -509,6 +531,8 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await page.getByRole('heading', { name: 'Qualifications' }).or(page.getByText('No results found')).first().waitFor({ timeout: 30_000 });
     await page.waitForTimeout(300);
     await accessible(page, 'qualifications');
+    // Switch to the System Operator: a qualification refused for its period, then recorded (test/console-so.ts).
+    await qualifyScreens({ ...steps(page), asSystemOperator });
   }
 
   /** What the steps in test/console-fsp.ts need of this journey. */
@@ -795,10 +819,13 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await fspScreens(steps(page), { id, mpan: good });
     // An asset's panels and the list's export (test/console-fsp.ts).
     await assetPanels(steps(page), { id });
+    // A market unit's opportunities, versions and de-registration (test/console-so.ts).
+    await unitLifecycle(steps(page));
 
     expect(outside).toEqual([]);
     // The refused save is a 422 the browser logs as a failed request and React-Admin logs as its error; nothing else may
     // fail (CSP refusals are console errors).
-    expect(failures.filter((f) => !/status of 422|REQUEST-VALIDATION: 1 field\(s\) invalid/.test(f))).toEqual([]);
+    // A de-registration refused (409) on purpose (test/console-so.ts).
+    expect(failures.filter((f) => !/status of 422|REQUEST-VALIDATION: 1 field\(s\) invalid/.test(f) && !refusedOnPurpose(f))).toEqual([]);
   }
 });

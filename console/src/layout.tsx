@@ -6,6 +6,7 @@ import Hub from '@mui/icons-material/Hub';
 import Workspaces from '@mui/icons-material/Workspaces';
 import SettingsRemote from '@mui/icons-material/SettingsRemote';
 import Handshake from '@mui/icons-material/Handshake';
+import Verified from '@mui/icons-material/Verified';
 import CircularProgress from '@mui/material/CircularProgress';
 import {
   AppBar,
@@ -107,6 +108,10 @@ const Bar = () => (
   />
 );
 
+/** A System Operator's person who may record qualifications (qualify.tsx). */
+export const recordsQualifications = (scopes: string[] | undefined, roles: string[] | undefined) =>
+  !!scopes?.includes('qualifications:write') && !!roles?.includes('SYSTEM_OPERATOR');
+
 /** The resources, then the pages that are not a resource, each shown only with the scope it needs. */
 function ConsoleMenu() {
   const { permissions } = usePermissions<string[]>();
@@ -131,6 +136,9 @@ function ConsoleMenu() {
         <Menu.Item to="/ven-registrations" primaryText="VEN registrations" leftIcon={<SettingsRemote />} />
       ) : null}
       {permissions?.includes('contracts:read') ? <Menu.Item to="/contracts" primaryText="Contracts" leftIcon={<Handshake />} /> : null}
+      {recordsQualifications(permissions, roles) ? (
+        <Menu.Item to="/qualify" primaryText="Qualify market units" leftIcon={<Verified />} />
+      ) : null}
       <OperatorMenuItems />
     </Menu>
   );

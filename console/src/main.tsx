@@ -15,12 +15,14 @@ import { VenRegistrationsPage, readsVens } from './ven';
 import { ContractsPage } from './contracts';
 import { operatorRoutes } from './operator-pages';
 import { Dashboard } from './dashboard';
-import { ConsoleLayout, theme } from './layout';
+import { ConsoleLayout, recordsQualifications, theme } from './layout';
 import { dataProvider } from './data-provider';
 import { SessionContext, authProvider, session, useOrganisation } from './session';
 
 // A household's page (docs/consumers.md) loads only for a household: none of the organisations' screens or menus.
 const Household = lazy(() => import('./household'));
+// A System Operator's qualification page loads when opened (docs/console.md, "Qualify market units").
+const Qualify = lazy(() => import('./qualify'));
 
 function Console() {
   const s0 = session();
@@ -84,6 +86,16 @@ function Console() {
                 <Route path="/ven-registrations" element={<VenRegistrationsPage />} />
               ) : null}
               {scopes.includes('contracts:read') ? <Route path="/contracts" element={<ContractsPage />} /> : null}
+              {recordsQualifications(scopes, roles) ? (
+                <Route
+                  path="/qualify"
+                  element={
+                    <Suspense fallback={<p role="status">Loading…</p>}>
+                      <Qualify />
+                    </Suspense>
+                  }
+                />
+              ) : null}
               {operatorRoutes(scopes, roles)}
             </CustomRoutes>,
           ];

@@ -17,19 +17,20 @@ import {
   Typography,
 } from '@mui/material';
 import type { Asset } from '../../src/assets/schema';
-import type { Product, Qualification } from '../../src/products/schema';
+import type { Product } from '../../src/products/schema';
 import type { MarketUnit } from '../../src/units/schema';
 import { api, query } from './api';
 import { OutcomeAlert, useList, type Outcome } from './outcome';
-import { attempt, when } from './problem';
+import { attempt } from './problem';
+import { QualificationRecords, UnitLifecycle, standing } from './unit-lifecycle';
 
 /**
  * Market units (docs/console.md, "Market units"): the units the organisation may read, through the
  * public API only (/market-units). With `market-units:write`: create one (name, type, product, its
  * assets by FMAR ID or any identifier such as `mpan:…`), add or remove an asset (If-Match: the
- * version read). A unit's qualifications per product, with their validity and where they stand now.
- * Recording a qualification is the product's System Operator's (docs/products.md); the console
- * shows the records.
+ * version read). A unit's qualifications per product, with their validity and where they stand now;
+ * its opportunities and versions, and its de-registration (unit-lifecycle.tsx). Recording a
+ * qualification is the product's System Operator's (docs/products.md): its page is qualify.tsx.
  */
 export function MarketUnitsPage() {
   const { permissions } = usePermissions<string[]>();
@@ -108,7 +109,7 @@ export function MarketUnitsPage() {
   );
 }
 
-function Section(props: { title: string; children: ReactNode }) {
+export function Section(props: { title: string; children: ReactNode }) {
   return (
     <Card component="section" aria-label={props.title}>
       <CardContent>
@@ -119,16 +120,6 @@ function Section(props: { title: string; children: ReactNode }) {
       </CardContent>
     </Card>
   );
-}
-
-/** Where a qualification stands now: active, not yet valid, expired, failed, or superseded by a later record. */
-export function standing(q: Pick<Qualification, 'outcome' | 'validFrom' | 'validTo'> & { current?: boolean }, current = q.current) {
-  const now = Date.now();
-  if (current === false) return 'superseded';
-  if (q.outcome === 'FAILED') return 'failed';
-  if (new Date(q.validFrom).getTime() > now) return 'qualified, not yet valid';
-  if (q.validTo && new Date(q.validTo).getTime() <= now) return 'qualified, expired';
-  return 'qualified, active';
 }
 
 /** An asset by FMAR ID, or by any identifier (`mpan:…`, `serial:…`) among the assets the person can see. */
@@ -145,7 +136,6 @@ function UnitDetail(props: { unit: MarketUnit; write: boolean; change: (a: () =>
   const { unit, write, change } = props;
   const [add, setAdd] = useState('');
   const [assets, setAssets] = useState<Record<string, Asset>>({});
-  const records = useList<Qualification>(`/market-units/${encodeURIComponent(unit.id)}/qualifications`);
   useEffect(() => {
     // The members' names, read one by one (a unit of a few assets; the list shows IDs until they come).
     for (const id of unit.assetIds)
@@ -250,42 +240,8 @@ function UnitDetail(props: { unit: MarketUnit; write: boolean; change: (a: () =>
       <Typography variant="body2" gutterBottom>
         Recorded by the System Operator that owns each product; a later record for the same product supersedes the earlier one.
       </Typography>
-      {records.error ? <Alert severity="error">{records.error}</Alert> : null}
-      {records.items && records.items.length === 0 ? <Typography>No qualification recorded yet.</Typography> : null}
-      {records.items && records.items.length > 0 ? (
-        <Box sx={{ overflowX: 'auto' }} tabIndex={0}>
-          <Table size="small" aria-label={`Qualifications of ${unit.name}`}>
-            <TableHead>
-              <TableRow>
-                <TableCell>Product</TableCell>
-                <TableCell>Outcome</TableCell>
-                <TableCell>Valid from</TableCell>
-                <TableCell>Valid to</TableCell>
-                <TableCell>Now</TableCell>
-                <TableCell>Reference</TableCell>
-                <TableCell>System Operator</TableCell>
-                <TableCell>Recorded</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {records.items.map((q) => (
-                <TableRow key={q.id}>
-                  <TableCell>{q.productId}</TableCell>
-                  <TableCell>{q.outcome}</TableCell>
-                  <TableCell>{when(q.validFrom)}</TableCell>
-                  <TableCell>{when(q.validTo)}</TableCell>
-                  <TableCell>{standing(q)}</TableCell>
-                  <TableCell>{q.reference ?? '—'}</TableCell>
-                  <TableCell>
-                    <code>{q.systemOperatorId}</code>
-                  </TableCell>
-                  <TableCell>{when(q.recordedAt)}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </Box>
-      ) : null}
+      <QualificationRecords unit={unit} />
+      <UnitLifecycle key={`${unit.id}-${unit.version}`} unit={unit} write={write} change={change} />
     </Section>
   );
 }

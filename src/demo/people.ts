@@ -2,21 +2,27 @@ import { randomSecret } from '../../identity/index';
 import { systemPrincipal } from '../access/principal';
 import type { Ctx } from '../context';
 import { inviteUser, setDemoPassword } from '../identity/users';
+import { DEMO_SYSTEM_OPERATOR } from './market';
 import { DEMO_ORGANISATIONS } from './seed';
 
 /** The demo FSP's admin, who signs in to the console (the FSP's primary contact in its passport). */
 export const DEMO_PERSON = { organisation: 'fsp-a', email: 'ada@alpha.example', name: 'Ada Lovelace', userRole: 'ADMIN' } as const;
 
 /**
- * The demo operator's admin, also a MEMBER of the demo DNO: a person in two organisations, who
- * switches between them in the console (docs/identity.md, "A person in several organisations").
+ * The demo operator's admin, also a MEMBER of the demo DNO and of the demo System Operator
+ * (src/demo/market.ts): a person in three organisations, who switches between them in the console
+ * (docs/identity.md, "A person in several organisations"). As the System Operator's member they
+ * record qualifications for its products (docs/console.md, "Qualify market units").
  */
 export const DEMO_OPERATOR_PERSON = {
   organisation: 'operator',
   email: 'grace@operator.example',
   name: 'Grace Hopper',
   userRole: 'ADMIN',
-  memberOf: [{ organisation: 'dno', userRole: 'MEMBER' }],
+  memberOf: [
+    { organisation: 'dno', userRole: 'MEMBER' },
+    { organisation: 'so', userRole: 'MEMBER' },
+  ],
 } as const;
 
 type DemoPerson = {
@@ -27,7 +33,8 @@ type DemoPerson = {
   memberOf?: readonly { organisation: string; userRole: 'ADMIN' | 'MEMBER' | 'VIEWER' }[];
 };
 
-const orgId = (key: string) => DEMO_ORGANISATIONS.find((o) => o.key === key)!.id;
+/** A demo organisation's ID by its key: the seed's, and the demo market's System Operator (seeded before the people). */
+const orgId = (key: string) => [...DEMO_ORGANISATIONS, DEMO_SYSTEM_OPERATOR].find((o) => o.key === key)!.id;
 
 /**
  * Development only: a demo person, ACTIVE, with a new password at each start (written to
