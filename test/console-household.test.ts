@@ -100,6 +100,8 @@ describe.skipIf(!present && process.env.CI !== 'true')('the household console in
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
+      // The console then makes no transitions (layout.tsx): axe reads settled colours.
+      reducedMotion: 'reduce',
       // A phone: the household's pages are made for one first.
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 1,

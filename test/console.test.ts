@@ -273,6 +273,8 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
+      // The console then makes no transitions (layout.tsx): axe reads settled colours.
+      reducedMotion: 'reduce',
       viewport: { width: 1280, height: 860 },
       args: [
         '--no-sandbox',

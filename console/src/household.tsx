@@ -291,7 +291,7 @@ function Section({ id, title, children }: { id: string; title: string; children:
 // Buttons in sentence case, as the rest of the page is written.
 const householdTheme = createTheme({
   ...(theme as ThemeOptions),
-  components: { MuiButton: { styleOverrides: { root: { textTransform: 'none' } } } },
+  components: { ...theme.components, MuiButton: { styleOverrides: { root: { textTransform: 'none' } } } },
 });
 
 export default function Household() {
