@@ -15,7 +15,7 @@ import type { ImportIssue } from './service';
  */
 
 /** The MPANs of one equipment of the file. */
-export type FileMpans = Pick<ExtractedAsset, 'importMpan' | 'exportMpan' | 'mpans' | 'at'>;
+export type FileMpans = Pick<ExtractedAsset, 'importMpan' | 'exportMpan' | 'mpans' | 'moreMpans' | 'at'>;
 
 const LABEL: Record<MpanField, string> = { importMpan: 'import', exportMpan: 'export' };
 
@@ -25,8 +25,12 @@ function candidates(a: Asset, m: FileMpans): { add: MpanAddition; differs: strin
   const differs: string[] = [];
   const known = (v: string) => v === a.importMpan || v === a.exportMpan || v === add.importMpan || v === add.exportMpan;
   const free = (f: MpanField) => !a[f] && !add[f];
-  for (const f of ['importMpan', 'exportMpan'] as const) {
-    const v = m[f];
+  const directed: [MpanField, string | undefined][] = [
+    ['importMpan', m.importMpan],
+    ['exportMpan', m.exportMpan],
+    ...(m.moreMpans ?? []).map((x): [MpanField, string] => [x.direction === 'import' ? 'importMpan' : 'exportMpan', x.value]),
+  ];
+  for (const [f, v] of directed) {
     if (!v || known(v)) continue;
     if (free(f)) add[f] = v;
     else differs.push(`the file gives ${LABEL[f]} MPAN ${v}; the asset's is ${a[f] ?? add[f]}`);
@@ -73,7 +77,11 @@ export async function plannedMpans(
     const free: MpanAddition = {};
     for (const [f, v] of Object.entries(add) as [MpanField, string][]) {
       if ([...(holders.get(v) ?? [])].some((id) => id !== a.id))
-        issues.push({ code: 'CIM-MPAN-CONFLICT', message: `Asset ${a.id}: ${LABEL[f]} MPAN ${v} is already another live asset's; not added.`, ...where });
+        issues.push({
+          code: 'CIM-MPAN-CONFLICT',
+          message: `Asset ${a.id}: ${LABEL[f]} MPAN ${v} is already another live asset's; not added.`,
+          ...where,
+        });
       else free[f] = v;
     }
     if (!Object.keys(free).length) continue;

@@ -325,7 +325,8 @@ async function enrich<T>(
   const extracted = model.equipment;
   const now = ctx.clock.now();
   const at = now.toISOString();
-  const mpansOf = (e: ExtractedAsset) => [e.importMpan, e.exportMpan, ...e.mpans].filter((x): x is string => !!x);
+  const mpansOf = (e: ExtractedAsset) =>
+    [e.importMpan, e.exportMpan, ...e.mpans, ...(e.moreMpans ?? []).map((m) => m.value)].filter((x): x is string => !!x);
   const candidates = await matchedMpans(ctx, actor, [...new Set(extracted.flatMap(mpansOf))]);
   // Equipment that cannot match is reported before the transaction, in slices: a model of any size
   // keeps the transaction (and the embedded database, which /healthz shares) to the matched few.
@@ -380,7 +381,7 @@ async function enrich<T>(
           feeder_mrid: e.network.feeder ? normaliseId(e.network.feeder) : null,
         });
         if (ecr.length) ecrOf.set(id, ecr);
-        fileMpans.set(id, { importMpan: e.importMpan, exportMpan: e.exportMpan, mpans: e.mpans, at: e.at });
+        fileMpans.set(id, { importMpan: e.importMpan, exportMpan: e.exportMpan, mpans: e.mpans, moreMpans: e.moreMpans, at: e.at });
       }
     }
     const assetCounts = await enrichMatchedAssets(tx, ctx, actor, { refs, ecrOf, fileMpans }, issues, fileNames, dryRun, now, at);
