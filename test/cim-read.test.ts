@@ -938,4 +938,26 @@ ${points
     const read = (await hub.call('GET', `/api/v1/assets/${t.id}`, { as: 'fsp-a' })).json;
     expect([read.importMpan, read.exportMpan ?? null]).toEqual([t.importMpan, null]);
   });
+
+  it('two imports giving one MPAN to two assets at the same moment: one asset has it, the other import says CIM-MPAN-CONFLICT', async () => {
+    const [p, q] = [await register(batteryInput(900 + ++n)), await register(batteryInput(900 + ++n))];
+    const shared = mpanFor(3_200_000 + n);
+    const file = (a: { importMpan: string }, e: string) =>
+      meteredFile(e, [
+        { mpan: a.importMpan, direction: 'import' },
+        { mpan: shared, direction: 'export' },
+      ]);
+    const out = await Promise.all([
+      importAs('dno', file(p, 'e6000000-0000-4000-8000-00000000000d')),
+      importAs('dno', file(q, 'e6000000-0000-4000-8000-00000000000e')),
+    ]);
+    expect(out.map((r) => r.status)).toEqual([200, 200]);
+    const holders = await hub.db.query(`SELECT asset_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value = $1`, [shared]);
+    expect(holders).toHaveLength(1);
+    const loser = holders[0].asset_id === p.id ? q : p;
+    expect(out.flatMap((r) => issuesOf(r, 'CIM-MPAN-CONFLICT'))).toEqual([
+      `CIM-MPAN-CONFLICT Asset ${loser.id}: export MPAN ${shared} is already another live asset's; not added.`,
+    ]);
+    expect((await hub.call('GET', `/api/v1/assets/${loser.id}`, { as: 'fsp-a' })).json.exportMpan ?? null).toBe(null);
+  });
 });

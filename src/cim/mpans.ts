@@ -64,12 +64,18 @@ export async function plannedMpans(
   const planned = matched.map(({ asset, file }) => ({ asset, file, ...candidates(asset, file) }));
   const wanted = [...new Set(planned.flatMap((p) => Object.values(p.add)))];
   const holders = new Map<string, Set<string>>();
-  if (wanted.length)
+  // Two imports giving one MPAN at the same moment: the second waits here for the first to commit, then sees its holder.
+  if (wanted.length) {
+    await tx.query(
+      `SELECT pg_advisory_xact_lock(hashtext('fmar.cim-mpan:' || v)) FROM (SELECT jsonb_array_elements_text($1::jsonb) AS v ORDER BY 1) x`,
+      [wanted],
+    );
     for (const r of await tx.query<{ value: string; asset_id: string }>(
       `SELECT value, asset_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value IN (SELECT jsonb_array_elements_text($1::jsonb))`,
       [wanted],
     ))
       holders.set(r.value, (holders.get(r.value) ?? new Set()).add(r.asset_id));
+  }
   const out = new Map<string, MpanAddition>();
   for (const { asset: a, file, add, differs } of planned.sort((x, y) => (x.asset.id < y.asset.id ? -1 : 1))) {
     const where = { ...file.at };
