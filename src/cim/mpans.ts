@@ -1,9 +1,11 @@
-import type { ExtractedAsset } from '../../cim/index';
+import type { CimIssue, ExtractedAsset } from '../../cim/index';
 import type { Ctx } from '../context';
 import type { Asset } from '../assets/schema';
 import { checkAssetMpans, type MpanAddition, type MpanField } from '../assets/mpans';
+import type { RuleCode } from '../rules';
 import type { Sql } from '../storage/db';
-import type { ImportIssue } from './service';
+
+type ImportIssue = Omit<CimIssue, 'code'> & { code: RuleCode };
 
 /**
  * The MPANs a file gives a matched asset that it does not have yet (src/cim/service.ts, enrich).
