@@ -310,8 +310,9 @@ export interface AssetEnrichment {
  * and an audit record and a fmar.asset.network-enriched event are written in the same transaction
  * (src/assets/change.ts). An import that changes nothing on an asset leaves it as it was (counted
  * as unchanged). mRIDs are compared and stored normalised (normaliseId), so the same file in
- * another spelling changes nothing. The file's organisations are matched and enriched in the same
- * transaction (enrichOrganisations).
+ * another spelling changes nothing. The MPANs of the file a matched asset lacks are added through
+ * the asset's own update after it (src/cim/mpans.ts). The file's organisations are matched and
+ * enriched in the same transaction (enrichOrganisations).
  */
 async function enrich<T>(
   ctx: Ctx,
