@@ -880,11 +880,17 @@ ${points
     expect(await rowCounts(hub.db, TABLES)).toEqual(after);
   });
 
-  it('an MPAN without a direction fills the asset’s one empty MPAN', async () => {
+  it('an MPAN without a direction fills the asset’s one empty MPAN; one of another distributor is added with the update’s warning', async () => {
     const a = await register(batteryInput(900 + ++n));
-    const other = mpanFor(3_000_000 + n);
+    // Distributor 10 (Eastern) on an asset of SP Manweb: the warning an FSP's update answers, not a refusal.
+    const other = mpanFor(3_000_000 + n, '10');
     const r = await importAs('dno', meteredFile('e6000000-0000-4000-8000-00000000000b', [{ mpan: a.importMpan }, { mpan: other }]));
     expect(r.json.assets[0].changes.exportMpan).toEqual({ from: null, to: other });
+    expect(r.json.issues.filter((i: { code: string }) => i.code === 'ASSET-DNO-MISMATCH')).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(new RegExp(`^Asset ${a.id}: DNO SPEN_SPM differs from \\S+, the distributor of MPAN ID 10\\.$`)),
+      }),
+    ]);
     expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).json.exportMpan).toBe(other);
   });
 

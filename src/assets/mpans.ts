@@ -43,7 +43,7 @@ export async function checkAssetMpans(
   before: Asset,
   add: MpanAddition,
   now: Date,
-): Promise<{ accepted: MpanAddition; refused: MpanRefusal[] }> {
+): Promise<{ accepted: MpanAddition; refused: MpanRefusal[]; warnings: { code: RuleCode; detail: string }[] }> {
   const codes = await catalogueSnapshot(ctx.db, ctx.clock, tx);
   const today = now.toISOString().slice(0, 10);
   const base = fieldsOf(before);
@@ -57,10 +57,10 @@ export async function checkAssetMpans(
     else accepted[f] = value;
   }
   const given = FIELDS.filter((f) => accepted[f]);
-  if (!given.length) return { accepted, refused };
+  if (!given.length) return { accepted, refused, warnings: [] };
   const refuseAll = (code: RuleCode, detail: string) => {
     for (const f of given) refused.push({ field: f, value: accepted[f]!, code, detail });
-    return { accepted: {}, refused };
+    return { accepted: {}, refused, warnings: [] };
   };
   const checked = checkAsset({ ...base, ...accepted }, today, codes, before);
   if (checked.errors.length) return refuseAll(checked.errors[0].code, checked.errors[0].detail);
@@ -72,7 +72,11 @@ export async function checkAssetMpans(
     );
     if (dup) return refuseAll('ASSET-DUPLICATE', 'This MPAN, category and serial number are already registered as another asset.');
   }
-  return { accepted, refused };
+  // The warning an update answers for a new MPAN that needs no justification: the DNO is not the MPAN's distributor.
+  const warnings = checked.warnings
+    .filter((w) => w.code === 'ASSET-DNO-MISMATCH')
+    .map((w) => ({ code: w.code as RuleCode, detail: w.detail }));
+  return { accepted, refused, warnings };
 }
 
 /**

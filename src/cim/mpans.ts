@@ -93,7 +93,8 @@ export async function plannedMpans(
       else free[f] = v;
     }
     if (!Object.keys(free).length) continue;
-    const { accepted, refused } = await checkAssetMpans(tx, ctx, a, free, now);
+    const { accepted, refused, warnings } = await checkAssetMpans(tx, ctx, a, free, now);
+    for (const w of warnings) issues.push({ code: w.code, message: `Asset ${a.id}: ${w.detail}`, ...where });
     for (const r of refused)
       issues.push({ code: r.code, message: `Asset ${a.id}: ${LABEL[r.field]} MPAN ${r.value} not added: ${r.detail}`, ...where });
     if (!Object.keys(accepted).length) continue;
