@@ -21,6 +21,8 @@ export interface ExtractedAsset {
   exportMpan?: string;
   /** MPANs whose direction the file does not say. */
   mpans: string[];
+  /** MPANs of a direction the file gives another MPAN before them (a second import MPAN); absent when none. */
+  moreMpans?: { value: string; direction: 'import' | 'export' }[];
   network: { connectivityNode?: string; substation?: string; feeder?: string };
   organisationMrid?: string;
   fspMrid?: string;
@@ -232,6 +234,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     let importMpan: string | undefined;
     let exportMpan: string | undefined;
     const undirected: string[] = [];
+    const more: NonNullable<ExtractedAsset['moreMpans']> = [];
     const ups = [
       ...(usagePointsOf.get(o.key) ?? []),
       ...refs(o, 'Equipment.UsagePoints')
@@ -247,7 +250,9 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
         const dir = holder.first('fmar:UsagePoint.direction');
         if (dir === 'import' && !importMpan) importMpan = v;
         else if (dir === 'export' && !exportMpan) exportMpan = v;
-        else if (!undirected.includes(v)) undirected.push(v);
+        else if (dir === 'import' || dir === 'export') {
+          if (v !== importMpan && v !== exportMpan && !more.some((m) => m.value === v)) more.push({ value: v, direction: dir });
+        } else if (!undirected.includes(v)) undirected.push(v);
       }
     }
     if (undirected.length === 1 && !importMpan && !exportMpan && category) {
@@ -308,7 +313,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       else break;
     }
 
-    const limits = limitsOn(o, terminals, { importMpan, exportMpan, mpans: undirected });
+    const limits = limitsOn(o, terminals, { importMpan, exportMpan, mpans: [...undirected, ...more.map((m) => m.value)] });
     out.push({
       mrid,
       className: o.className,
@@ -317,6 +322,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       importMpan,
       exportMpan,
       mpans: undirected,
+      ...(more.length ? { moreMpans: more } : {}),
       network,
       organisationMrid,
       fspMrid,

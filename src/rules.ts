@@ -568,6 +568,18 @@ export const RULES = {
     kind: 'warning',
     title: 'Enrich: a name of the file (an ECR reference) is already another live asset’s alias in the same register; it was not added.',
   },
+  'CIM-MPAN-CONFLICT': {
+    status: 200,
+    kind: 'warning',
+    title:
+      'Enrich: an MPAN the file gives a matched asset that lacks it is already another live asset’s (or given to another asset of the same import); it was not added.',
+  },
+  'CIM-MPAN-DIFFERS': {
+    status: 200,
+    kind: 'warning',
+    title:
+      'Enrich: the file gives a matched asset an MPAN where the asset already has another in that direction (or, without a direction, where it has both or neither); the register’s MPANs are kept.',
+  },
   'CIM-MPAN-NOT-FOUND': {
     status: 200,
     kind: 'warning',

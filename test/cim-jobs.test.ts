@@ -12,7 +12,7 @@ import {
 } from '../src/cim/jobs';
 import type { Problem } from '../src/http/problem';
 import { registerOrganisation } from '../src/organisations/service';
-import { DEMO, batteryInput, rowCounts, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub } from './harness';
 
 /** CIM import jobs: queued, run by a worker under a lease, progress while running, the report at the end; all or nothing. */
 
@@ -262,6 +262,58 @@ describe('import jobs (POST /api/v1/cim/import-jobs)', () => {
     const r = await hub.call('GET', `/api/v1/cim/import-jobs/${q.json.id}/report`, { as: 'dno' });
     expect(r.json).toMatchObject({ dryRun: true, matched: 1, enriched: 0 });
     expect(await version(a.id)).toBe(a.version);
+  });
+});
+
+describe('an import job gives a matched asset the MPAN it lacks', () => {
+  it('as the synchronous import does: the asset’s own update in the job’s transaction; a dry-run job writes nothing; again: unchanged', async () => {
+    const a = await register(batteryInput(++n));
+    const exp = mpanFor(4_000_000 + n);
+    // The equipment's export usage point, as the register's own export writes one (fmar:UsagePoint.direction).
+    const xml = dsoFile(a.importMpan, 'B1B2C3D4-0000-4000-8000-0000000000C1').replace(
+      '</rdf:RDF>',
+      `<c:UsagePoint rdf:about="urn:uuid:0B000000-0000-4000-8000-0000000000C2" xmlns:fmar="https://fmar.uk/ns/CIM/Extensions#"><c:UsagePoint.Equipments rdf:resource="urn:uuid:B1B2C3D4-0000-4000-8000-0000000000C1"/><fmar:UsagePoint.direction>export</fmar:UsagePoint.direction></c:UsagePoint>
+<c:Name rdf:about="urn:uuid:0A000000-0000-4000-8000-0000000000C2"><c:Name.name>${exp}</c:Name.name><c:Name.NameType rdf:resource="urn:uuid:0E000000-0000-4000-8000-000000000002"/><c:Name.IdentifiedObject rdf:resource="urn:uuid:0B000000-0000-4000-8000-0000000000C2"/></c:Name>
+</rdf:RDF>`,
+    );
+    const run = async (query: string) => {
+      const q = await queue('dno', xml, query);
+      expect(q.status, JSON.stringify(q.json)).toBe(202);
+      expect(await runCimJobsOnce(hub.ctx, worker('w-mpan'), MAX)).toBe(1);
+      return (await hub.call('GET', `/api/v1/cim/import-jobs/${q.json.id}/report`, { as: 'dno' })).json;
+    };
+    // What the import writes about the asset (the job writes its own audit records).
+    const written = async () =>
+      (
+        await hub.db.query(
+          `SELECT (SELECT count(*) FROM asset_alias WHERE asset_id = $1)::int AS aliases, (SELECT count(*) FROM audit_log WHERE record_id = $1)::int AS audit,
+            (SELECT count(*) FROM event_outbox WHERE subject = $1)::int AS events, (SELECT version FROM asset WHERE id = $1) AS version`,
+          [a.id],
+        )
+      )[0];
+    const before = await written();
+    const dry = await run('?mode=enrich&dryRun=true');
+    expect(dry).toMatchObject({ wouldEnrich: 1, assets: [{ assetId: a.id, changes: { exportMpan: { from: null, to: exp } } }] });
+    expect(await written()).toEqual(before);
+
+    const real = await run('?mode=enrich');
+    expect(real).toMatchObject({
+      enriched: 1,
+      assets: [{ assetId: a.id, outcome: 'enriched', changes: { exportMpan: { from: null, to: exp } } }],
+    });
+    expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).json).toMatchObject({
+      exportMpan: exp,
+      version: a.version + 2,
+    });
+    const found = await hub.call('GET', `/api/v1/assets?identifier=mpan:${exp}`, { as: 'dno' });
+    expect(found.json.items.map((x: { id: string }) => x.id)).toEqual([a.id]);
+    expect(
+      await hub.db.query(`SELECT detail->'changes' AS changes FROM audit_log WHERE record_id = $1 AND action = 'asset.updated'`, [a.id]),
+    ).toEqual([{ changes: { exportMpan: [null, exp] } }]);
+
+    const after = await written();
+    expect(await run('?mode=enrich')).toMatchObject({ enriched: 0, unchanged: 1 });
+    expect(await written()).toEqual(after);
   });
 });
 

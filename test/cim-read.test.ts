@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestCimFiles, mergeDocuments, mridOf, namespaceOf, normaliseId, parseCimXml, type ParsedModel } from '../cim/index';
 import { isEic } from '../src/catalogue/identifiers';
 import { nodeCimParser } from '../src/node/cim-parser';
-import { DEMO, batteryInput, testHub, type TestHub } from './harness';
+import { DEMO, batteryInput, mpanFor, rowCounts, testHub, type TestHub } from './harness';
 
 /** What the CIM import reads of CIM that DSOs and TSOs send: namespaces, headers, vendor variants, names, organisations, honest counts. */
 
@@ -808,5 +808,196 @@ ${
       outcome: 'unchanged',
     });
     expect((await hub.call('GET', `/api/v1/organisations/${DEMO['fsp-a']}`, { as: 'operator' })).json.version).toBe(alpha.version + 1);
+  });
+
+  /** One connection with a usage point per MPAN (its direction as the export writes it, when given), CGMES or CIMHub style. */
+  const meteredFile = (
+    equipment: string,
+    points: { mpan: string; direction?: 'import' | 'export' }[],
+    style: 'cgmes' | 'cimhub' = 'cgmes',
+  ) => {
+    const id = (s: string) => (style === 'cgmes' ? `rdf:ID="_${s.toUpperCase()}"` : `rdf:about="urn:uuid:${s.toLowerCase()}"`);
+    const ref = (s: string) => (style === 'cgmes' ? `rdf:resource="#_${s.toUpperCase()}"` : `rdf:resource="urn:uuid:${s.toLowerCase()}"`);
+    const u = (i: number, c: string) => `${c}${equipment.slice(c.length, -1)}${i}`;
+    return doc(
+      { c: CIM100, fmar: 'https://fmar.uk/ns/CIM/Extensions#' },
+      `<c:PowerElectronicsConnection ${id(equipment)}/>
+<c:BatteryUnit ${id(u(0, 'b'))}><c:PowerElectronicsUnit.PowerElectronicsConnection ${ref(equipment)}/></c:BatteryUnit>
+<c:NameType ${id(u(0, '0e'))}><c:NameType.name>MPAN</c:NameType.name></c:NameType>
+${points
+  .map(
+    (
+      p,
+      i,
+    ) => `<c:UsagePoint ${id(u(i, '0b'))}><c:UsagePoint.Equipments ${ref(equipment)}/>${p.direction ? `<fmar:UsagePoint.direction>${p.direction}</fmar:UsagePoint.direction>` : ''}</c:UsagePoint>
+<c:Name ${id(u(i, '0a'))}><c:Name.name>${p.mpan}</c:Name.name><c:Name.NameType ${ref(u(0, '0e'))}/><c:Name.IdentifiedObject ${ref(u(i, '0b'))}/></c:Name>`,
+  )
+  .join('\n')}`,
+    );
+  };
+  const lookup = async (as: string, mpan: string) =>
+    (await hub.call('GET', `/api/v1/assets?identifier=mpan:${mpan}`, { as })).json.items.map((x: { id: string }) => x.id);
+  const issuesOf = (r: { json: { issues: { code: string; message: string }[] } }, ...codes: string[]) =>
+    r.json.issues.filter((i) => codes.includes(i.code)).map((i) => `${i.code} ${i.message}`);
+  const TABLES = ['asset', 'asset_alias', 'asset_natural_key', 'record_history', 'audit_log', 'event_outbox', 'cim_network_ref'];
+
+  it('an MPAN of the file the matched asset lacks: would-enrich in a dry run (nothing written), then the asset’s own update; every party sees it; again in another spelling: unchanged', async () => {
+    const a = await register(batteryInput(900 + ++n));
+    const exp = mpanFor(3_000_000 + n);
+    const E = 'e6000000-0000-4000-8000-00000000000a';
+    const file = (style: 'cgmes' | 'cimhub') =>
+      meteredFile(
+        E,
+        [
+          { mpan: a.importMpan, direction: 'import' },
+          { mpan: exp, direction: 'export' },
+        ],
+        style,
+      );
+    const changes = {
+      equipmentMrid: { from: null, to: E },
+      aliases: { from: [], to: [`cim_mrid:${E}`] },
+      exportMpan: { from: null, to: exp },
+    };
+    const before = await rowCounts(hub.db, TABLES);
+    const dry = await importAs('dno', file('cgmes'), '&dryRun=true');
+    expect(dry.status, JSON.stringify(dry.json)).toBe(200);
+    expect(dry.json).toMatchObject({ matched: 1, enriched: 0, wouldEnrich: 1, unchanged: 0 });
+    expect(dry.json.assets).toEqual([{ assetId: a.id, equipmentMrid: E, outcome: 'would-enrich', changes }]);
+    expect(issuesOf(dry, 'CIM-MPAN-CONFLICT', 'CIM-MPAN-DIFFERS', 'ASSET-MPAN-CHECKDIGIT')).toEqual([]);
+    expect(await rowCounts(hub.db, TABLES)).toEqual(before);
+    expect(await lookup('fsp-a', exp)).toEqual([]);
+
+    const real = await importAs('dno', file('cgmes'));
+    expect(real.json).toMatchObject({ matched: 1, enriched: 1, wouldEnrich: 0, unchanged: 0 });
+    expect(real.json.assets).toEqual([{ assetId: a.id, equipmentMrid: E, outcome: 'enriched', changes }]);
+    // The FSP's asset: the export MPAN, two versions (the network enrich, then the asset's own update).
+    const read = (await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).json;
+    expect([read.importMpan, read.exportMpan, read.version]).toEqual([a.importMpan, exp, a.version + 2]);
+    // Found by the MPAN by those who may see the asset (its FSP, its DNO, the operator); not by another FSP.
+    expect([await lookup('fsp-a', exp), await lookup('dno', exp), await lookup('operator', exp), await lookup('fsp-b', exp)]).toEqual([
+      [a.id],
+      [a.id],
+      [a.id],
+      [],
+    ]);
+    // Versioned: the FSP reads the asset's history, the prior versions without the MPAN.
+    const history = await hub.call('GET', `/api/v1/assets/${a.id}/history`, { as: 'fsp-a' });
+    expect(history.json.items.map((v: { version: number; exportMpan?: string }) => [v.version, v.exportMpan ?? null])).toEqual([
+      [a.version + 2, exp],
+      [a.version + 1, null],
+      [a.version, null],
+    ]);
+    // Audited as the asset's update, naming the import and its file.
+    const audit = await hub.call('GET', `/api/v1/audit?recordType=asset&recordId=${a.id}`, { as: 'operator' });
+    const updated = audit.json.items.filter((i: { action: string }) => i.action === 'asset.updated');
+    expect(updated.map((i: { detail: unknown }) => i.detail)).toEqual([
+      { version: a.version + 2, changes: { exportMpan: [null, exp] }, source: 'cim-import', files: ['body.xml'] },
+    ]);
+    expect(audit.json.items.find((i: { action: string }) => i.action === 'asset.cim-enriched').detail.changed).toEqual([
+      'equipmentMrid',
+      'aliases',
+    ]);
+    // One event to the asset's parties.
+    const events = await hub.db.query(`SELECT id, data FROM event_outbox WHERE subject = $1 AND type = 'fmar.asset.updated'`, [a.id]);
+    expect(events.map((e) => e.data)).toEqual([{ assetId: a.id, version: a.version + 2, changed: ['exportMpan'], materialChange: true }]);
+    const to = (await hub.db.query(`SELECT organisation_id FROM event_recipient WHERE event_id = $1`, [events[0].id])).map(
+      (x) => x.organisation_id,
+    );
+    expect(to).toEqual(expect.arrayContaining([DEMO['fsp-a'], DEMO.dno]));
+
+    // The same file in another spelling: nothing to add, nothing written.
+    const after = await rowCounts(hub.db, TABLES);
+    const again = await importAs('dno', file('cimhub'));
+    expect(again.json).toMatchObject({ matched: 1, enriched: 0, wouldEnrich: 0, unchanged: 1 });
+    expect(again.json.assets).toEqual([{ assetId: a.id, equipmentMrid: E, outcome: 'unchanged', changes: {} }]);
+    expect(await rowCounts(hub.db, TABLES)).toEqual(after);
+  });
+
+  it('an MPAN without a direction fills the asset’s one empty MPAN; one of another distributor is added with the update’s warning', async () => {
+    const a = await register(batteryInput(900 + ++n));
+    // Distributor 10 (Eastern) on an asset of SP Manweb: the warning an FSP's update answers, not a refusal.
+    const other = mpanFor(3_000_000 + n, '10');
+    const r = await importAs('dno', meteredFile('e6000000-0000-4000-8000-00000000000b', [{ mpan: a.importMpan }, { mpan: other }]));
+    expect(r.json.assets[0].changes.exportMpan).toEqual({ from: null, to: other });
+    expect(r.json.issues.filter((i: { code: string }) => i.code === 'ASSET-DNO-MISMATCH')).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(new RegExp(`^Asset ${a.id}: DNO SPEN_SPM differs from \\S+, the distributor of MPAN ID 10\\.$`)),
+      }),
+    ]);
+    expect((await hub.call('GET', `/api/v1/assets/${a.id}`, { as: 'fsp-a' })).json.exportMpan).toBe(other);
+  });
+
+  it('refused per asset with its rule code, nothing written, the same in a dry run: an MPAN another asset holds, a bad check digit, another MPAN in that direction', async () => {
+    const E = 'e6000000-0000-4000-8000-00000000000c';
+    const t = await register(batteryInput(900 + ++n));
+    // A holder on another network: invisible to this DNO, and not named to it.
+    const held = mpanFor(3_000_000 + n, '10');
+    await register(batteryInput(900 + ++n, { dno: 'UKPN_EPN', importMpan: mpanFor(6_100_000 + n, '10'), exportMpan: held }));
+    // Matched and enriched once, so that only the MPAN is new.
+    await importAs('dno', meteredFile(E, [{ mpan: t.importMpan, direction: 'import' }]));
+    const good = mpanFor(3_100_000 + n);
+    const bad = good.slice(0, 12) + String((Number(good[12]) + 1) % 10);
+    const cases: [string, { mpan: string; direction: 'import' | 'export' }, string][] = [
+      [
+        held,
+        { mpan: held, direction: 'export' },
+        `CIM-MPAN-CONFLICT Asset ${t.id}: export MPAN ${held} is already another live asset's; not added.`,
+      ],
+      [
+        bad,
+        { mpan: bad, direction: 'export' },
+        `ASSET-MPAN-CHECKDIGIT Asset ${t.id}: export MPAN ${bad} not added: ${bad}: the check digit should be ${good[12]}.`,
+      ],
+      [
+        good,
+        { mpan: good, direction: 'import' },
+        `CIM-MPAN-DIFFERS Asset ${t.id}: the file gives import MPAN ${good}; the asset's is ${t.importMpan}; not changed.`,
+      ],
+    ];
+    for (const [mpan, point, issue] of cases) {
+      const xml = meteredFile(E, [{ mpan: t.importMpan, direction: 'import' }, point]);
+      const before = await rowCounts(hub.db, TABLES);
+      for (const query of ['&dryRun=true', '']) {
+        const r = await importAs('dno', xml, query);
+        expect(r.status, JSON.stringify(r.json)).toBe(200);
+        expect(r.json, JSON.stringify([r.json.assets, r.json.issues])).toMatchObject({
+          matched: 1,
+          enriched: 0,
+          wouldEnrich: 0,
+          unchanged: 1,
+        });
+        expect(r.json.assets).toEqual([{ assetId: t.id, equipmentMrid: E, outcome: 'unchanged', changes: {} }]);
+        expect(issuesOf(r, 'CIM-MPAN-CONFLICT', 'CIM-MPAN-DIFFERS', 'ASSET-MPAN-CHECKDIGIT')).toEqual([issue]);
+      }
+      expect(await rowCounts(hub.db, TABLES)).toEqual(before);
+      expect(
+        await hub.db.query(`SELECT asset_id FROM asset_alias WHERE scheme = 'mpan' AND value = $1 AND asset_id = $2`, [mpan, t.id]),
+      ).toEqual([]);
+    }
+    const read = (await hub.call('GET', `/api/v1/assets/${t.id}`, { as: 'fsp-a' })).json;
+    expect([read.importMpan, read.exportMpan ?? null]).toEqual([t.importMpan, null]);
+  });
+
+  it('two imports giving one MPAN to two assets at the same moment: one asset has it, the other import says CIM-MPAN-CONFLICT', async () => {
+    const [p, q] = [await register(batteryInput(900 + ++n)), await register(batteryInput(900 + ++n))];
+    const shared = mpanFor(3_200_000 + n);
+    const file = (a: { importMpan: string }, e: string) =>
+      meteredFile(e, [
+        { mpan: a.importMpan, direction: 'import' },
+        { mpan: shared, direction: 'export' },
+      ]);
+    const out = await Promise.all([
+      importAs('dno', file(p, 'e6000000-0000-4000-8000-00000000000d')),
+      importAs('dno', file(q, 'e6000000-0000-4000-8000-00000000000e')),
+    ]);
+    expect(out.map((r) => r.status)).toEqual([200, 200]);
+    const holders = await hub.db.query(`SELECT asset_id FROM asset_alias WHERE scheme = 'mpan' AND active AND value = $1`, [shared]);
+    expect(holders).toHaveLength(1);
+    const loser = holders[0].asset_id === p.id ? q : p;
+    expect(out.flatMap((r) => issuesOf(r, 'CIM-MPAN-CONFLICT'))).toEqual([
+      `CIM-MPAN-CONFLICT Asset ${loser.id}: export MPAN ${shared} is already another live asset's; not added.`,
+    ]);
+    expect((await hub.call('GET', `/api/v1/assets/${loser.id}`, { as: 'fsp-a' })).json.exportMpan ?? null).toBe(null);
   });
 });

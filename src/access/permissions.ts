@@ -172,7 +172,7 @@ export const PERMISSIONS = {
     scope: 'cim:import',
     roles: [...OPERATOR, 'DNO', 'IDNO'],
     description:
-      'Import CIM RDF/XML: enrich assets matched by MPAN with network references and DSO mRIDs; bulk-load also needs assets.write.',
+      'Import CIM RDF/XML: enrich assets matched by MPAN with network references, DSO mRIDs and the MPANs they lack; bulk-load also needs assets.write.',
     visibility: 'own-or-network',
     objectRule: 'Enriches only assets the caller can read (as assets.read); bulk-load registers as assets.write.',
   },

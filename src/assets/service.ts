@@ -8,7 +8,7 @@ import { Problem, fieldError, type FieldError } from '../http/problem';
 import { fieldErrorsFromZod, unstorableTextAt } from '../http/validation';
 import { ULID_RE } from '../ids';
 import { constraintName, pgErrorCode, type Sql } from '../storage/db';
-import { changeAsset, closeFspLink } from './change';
+import { changeAsset, closeFspLink, lockAsset } from './change';
 import { priorVersionAsOf, priorVersions } from '../kernel/versioned';
 import { assetDeregistering, assetMemberChanged, assetsChanged } from './hooks';
 import { parseWithCodes } from '../catalogue/schema';
@@ -919,7 +919,16 @@ export async function updateAsset(
   id: string,
   raw: unknown,
   ifMatch: number,
-  opts: { tx?: Sql; disputeId?: string } = {},
+  opts: {
+    tx?: Sql;
+    disputeId?: string;
+    /**
+     * A CIM enrich of these files (src/cim) makes the change: it has checked that the importer may
+     * enrich the asset (a DNO's network), so the asset is locked without the write reach; the
+     * audit record names the files.
+     */
+    cimImport?: { files: string[] };
+  } = {},
 ): Promise<{ asset: Asset; warnings: Warning[] }> {
   assertAssetId(id);
   // Code fields check against this database's catalogues in the parse (a dispute's correction comes here unparsed).
@@ -940,6 +949,7 @@ export async function updateAsset(
         id,
         ifMatch,
         lock: async (t) => {
+          if (opts.cimImport) return lockAsset(t, id);
           const row = await selectAsset(t, actor, id, { forUpdate: true, mode: 'write' });
           return row ? toAsset(row) : undefined;
         },
@@ -1048,6 +1058,7 @@ export async function updateAsset(
                 ...(consent ? { consent: consentAudit(consent) } : {}),
                 ...(justification && needs.length ? { justification, overridden: needs.map((w) => w.code) } : {}),
                 ...(opts.disputeId ? { disputeId: opts.disputeId } : {}),
+                ...(opts.cimImport ? { source: 'cim-import', files: opts.cimImport.files } : {}),
               },
             },
           ];

@@ -20,6 +20,9 @@ import { registerAssets } from '../assets/service';
 import { ASSET_COLS, assetVisibility, toAsset, type AssetRow } from '../assets/store';
 import { enrichAssetsIn } from '../assets/change';
 import { aliasRegister, normaliseAlias } from '../assets/rules';
+import { addAssetMpansIn } from '../assets/mpans';
+import type { Asset } from '../assets/schema';
+import { plannedMpans, type FileMpans } from './mpans';
 import { enrichOrganisations, matchOrganisations, type OrganisationsReport } from './organisations';
 import type { RuleCode } from '../rules';
 import type { Db, Sql } from '../storage/db';
@@ -307,8 +310,9 @@ export interface AssetEnrichment {
  * and an audit record and a fmar.asset.network-enriched event are written in the same transaction
  * (src/assets/change.ts). An import that changes nothing on an asset leaves it as it was (counted
  * as unchanged). mRIDs are compared and stored normalised (normaliseId), so the same file in
- * another spelling changes nothing. The file's organisations are matched and enriched in the same
- * transaction (enrichOrganisations).
+ * another spelling changes nothing. The MPANs of the file a matched asset lacks are added through
+ * the asset's own update after it (src/cim/mpans.ts). The file's organisations are matched and
+ * enriched in the same transaction (enrichOrganisations).
  */
 async function enrich<T>(
   ctx: Ctx,
@@ -322,7 +326,8 @@ async function enrich<T>(
   const extracted = model.equipment;
   const now = ctx.clock.now();
   const at = now.toISOString();
-  const mpansOf = (e: ExtractedAsset) => [e.importMpan, e.exportMpan, ...e.mpans].filter((x): x is string => !!x);
+  const mpansOf = (e: ExtractedAsset) =>
+    [e.importMpan, e.exportMpan, ...e.mpans, ...(e.moreMpans ?? []).map((m) => m.value)].filter((x): x is string => !!x);
   const candidates = await matchedMpans(ctx, actor, [...new Set(extracted.flatMap(mpansOf))]);
   // Equipment that cannot match is reported before the transaction, in slices: a model of any size
   // keeps the transaction (and the embedded database, which /healthz shares) to the matched few.
@@ -347,6 +352,7 @@ async function enrich<T>(
     const byMpan = await assetsByMpan(tx, actor, candidates);
     const refs: NetworkRef[] = [];
     const ecrOf = new Map<string, string[]>();
+    const fileMpans = new Map<string, FileMpans>();
     const seen = new Set<string>();
     let matched = 0;
     for (const e of pending) {
@@ -376,9 +382,10 @@ async function enrich<T>(
           feeder_mrid: e.network.feeder ? normaliseId(e.network.feeder) : null,
         });
         if (ecr.length) ecrOf.set(id, ecr);
+        fileMpans.set(id, { importMpan: e.importMpan, exportMpan: e.exportMpan, mpans: e.mpans, moreMpans: e.moreMpans, at: e.at });
       }
     }
-    const assetCounts = await enrichMatchedAssets(tx, ctx, actor, refs, ecrOf, issues, fileNames, dryRun, now, at);
+    const assetCounts = await enrichMatchedAssets(tx, ctx, actor, { refs, ecrOf, fileMpans }, issues, fileNames, dryRun, now, at);
     const organisations = await enrichOrganisations(tx, ctx, actor, orgMatches, issues, dryRun);
     const limits = await importLimits(tx, ctx, actor, extracted, issues, dryRun);
     return done(tx, { matched, ...assetCounts, organisations, ...(limits ? { limits } : {}) });
@@ -399,14 +406,14 @@ async function enrichMatchedAssets(
   tx: Sql,
   ctx: Ctx,
   actor: Principal,
-  refs: NetworkRef[],
-  ecrOf: Map<string, string[]>,
+  matches: { refs: NetworkRef[]; ecrOf: Map<string, string[]>; fileMpans: Map<string, FileMpans> },
   issues: ImportIssue[],
   fileNames: string[],
   dryRun: boolean,
   now: Date,
   at: string,
 ): Promise<Omit<EnrichCounts, 'matched' | 'organisations'>> {
+  const { refs, ecrOf, fileMpans } = matches;
   if (!refs.length) return { enriched: 0, wouldEnrich: 0, unchanged: 0, assets: [] };
   // The matched assets, locked, and what this organisation's earlier imports recorded on them.
   const ids = refs.map((r) => r.asset_id);
@@ -440,6 +447,14 @@ async function enrichMatchedAssets(
       [ecrWanted.filter((w) => w.register)],
     ))
       taken.set(`${r.register}\u0000${r.value}`, r.asset_id);
+  // MPANs of the file the matched assets lack, checked by the asset's rules (src/cim/mpans.ts).
+  const mpanAdds = await plannedMpans(
+    tx,
+    ctx,
+    [...assets.values()].filter((a) => fileMpans.has(a.id)).map((a) => ({ asset: a, file: fileMpans.get(a.id)! })),
+    issues,
+    now,
+  );
   const norm = (v: string | null) => (v === null ? null : normaliseId(v));
   const assetsOut: AssetEnrichment[] = [];
   const changes: NetworkRef[] = [];
@@ -486,14 +501,17 @@ async function enrichMatchedAssets(
       const mine = (a.aliases ?? []).filter((x) => addAliases.some((y) => y.scheme === x.scheme)).map((x) => `${x.scheme}:${x.value}`);
       diff.aliases = { from: mine, to: [...mine, ...addAliases.map((x) => `${x.scheme}:${x.value}`)] };
     }
-    const changed = refChanged || addAliases.length > 0;
+    const mpans = mpanAdds.get(a.id) ?? {};
+    for (const f of ['importMpan', 'exportMpan'] as const) if (mpans[f]) diff[f] = { from: null, to: mpans[f] };
+    const networkChanged = refChanged || addAliases.length > 0;
+    const changed = networkChanged || Object.keys(mpans).length > 0;
     assetsOut.push({
       assetId: a.id,
       equipmentMrid: r.equipment_mrid,
       outcome: !changed ? 'unchanged' : dryRun ? 'would-enrich' : 'enriched',
       changes: diff,
     });
-    if (!changed) continue;
+    if (!networkChanged) continue;
     changes.push(r);
     for (const x of addAliases) {
       if (x.scheme === MRID_ALIAS_SCHEME) aliasRows.push({ asset_id: a.id, organisation_id: a.organisationId, value: x.value });
@@ -508,8 +526,37 @@ async function enrichMatchedAssets(
     }
   }
   const unchanged = assetsOut.filter((x) => x.outcome === 'unchanged').length;
-  if (dryRun || !changes.length) return { enriched: 0, wouldEnrich: dryRun ? changes.length : 0, unchanged, assets: assetsOut };
+  const changedCount = assetsOut.length - unchanged;
+  if (dryRun || !changedCount) return { enriched: 0, wouldEnrich: dryRun ? changedCount : 0, unchanged, assets: assetsOut };
+  if (changes.length) await recordNetworkRefs(tx, ctx, actor, { assets, changes, aliasRows, ecrRows, assetsOut }, fileNames, now, at);
+  // Then each asset's new MPANs, as the asset's own update: one more version, audit asset.updated, event fmar.asset.updated.
+  const networkChanged = new Set(changes.map((r) => r.asset_id));
+  for (const [id, add] of mpanAdds) {
+    const version = assets.get(id)!.version + (networkChanged.has(id) ? 1 : 0);
+    await addAssetMpansIn(tx, ctx, actor, { assetId: id, version, add, files: fileNames });
+  }
+  return { enriched: changedCount, wouldEnrich: 0, unchanged, assets: assetsOut };
+}
 
+const MPAN_FIELDS = ['importMpan', 'exportMpan'];
+
+/** The network references (and cim_mrid / ecr aliases) that changed: recorded, and each asset versioned, audited and announced (src/assets/change.ts). */
+async function recordNetworkRefs(
+  tx: Sql,
+  ctx: Ctx,
+  actor: Principal,
+  o: {
+    assets: Map<string, Asset>;
+    changes: NetworkRef[];
+    aliasRows: { asset_id: string; organisation_id: string; value: string }[];
+    ecrRows: { asset_id: string; organisation_id: string; scheme: string; value: string; register: string | null }[];
+    assetsOut: AssetEnrichment[];
+  },
+  fileNames: string[],
+  now: Date,
+  at: string,
+): Promise<void> {
+  const { assets, changes, aliasRows, ecrRows, assetsOut } = o;
   const by = recordedBy(actor);
   const befores = changes.map((r) => assets.get(r.asset_id)!);
   await tx.query(
@@ -527,7 +574,8 @@ async function enrichMatchedAssets(
     feeder: r.feeder_mrid,
   });
   const refOf = new Map(changes.map((r) => [r.asset_id, r]));
-  const changedFields = new Map(assetsOut.map((x) => [x.assetId, Object.keys(x.changes)]));
+  // The MPANs are the asset's own update's (audited there).
+  const changedFields = new Map(assetsOut.map((x) => [x.assetId, Object.keys(x.changes).filter((k) => !MPAN_FIELDS.includes(k))]));
   // The asset's own change (src/assets): one new version each, the equipment mRID (and ECR reference) as aliases.
   await enrichAssetsIn(tx, ctx, actor, now, {
     befores,
@@ -550,5 +598,4 @@ async function enrichMatchedAssets(
       },
     ],
   });
-  return { enriched: changes.length, wouldEnrich: 0, unchanged, assets: assetsOut };
 }
