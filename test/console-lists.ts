@@ -68,7 +68,9 @@ export async function venRegistrationsMore(j: Journey) {
   }
   const held: string[] = [];
   for (let cursor: string | null = ''; cursor !== null;) {
-    const pageOf = (await call('fsp-a', 'GET', `/ven-registrations?status=ACTIVE&limit=40${cursor ? `&cursor=${cursor}` : ''}`)).json;
+    const pageOf: { items: { venId: string }[]; nextCursor: string | null } = (
+      await call('fsp-a', 'GET', `/ven-registrations?status=ACTIVE&limit=40${cursor ? `&cursor=${cursor}` : ''}`)
+    ).json;
     held.push(...(pageOf.items as { venId: string }[]).map((r) => r.venId));
     cursor = pageOf.nextCursor;
   }
