@@ -186,3 +186,41 @@ export async function operatorDisputeComment(j: Journey, dispute: { id: string; 
     'Connection agreement: https://evidence.example.com/agreement.pdf',
   );
 }
+
+/**
+ * A VEN's assets on the VEN screen: without resources it stands for every asset of its FSP (as the
+ * API lists them); the FSP binds one by MPAN, then removes it, each checked against the API.
+ */
+export async function venResources(j: Journey, asset: { id: string; mpan: string }) {
+  const { page, call, accessible, shots } = j;
+  const started = Date.now();
+  const reg = ((await call('fsp-a', 'GET', '/ven-registrations?status=ACTIVE&limit=1')).json.items as { id: string; venName: string }[])[0];
+  const path = `/ven-registrations/${reg.id}/resources`;
+  const every = (await call('fsp-a', 'GET', `${path}?limit=1000`)).json as { standsFor: string; items: { assetId: string }[] };
+  expect(every.standsFor).toBe('EVERY_ASSET');
+  const title = `Assets ${reg.venName} on LIST stands for`;
+  await page.getByRole('button', { name: `Assets of ${reg.venName} on LIST` }).click();
+  const table = page.getByRole('table', { name: title });
+  await page.getByText(/^It stands for every live asset its organisation controls/).waitFor({ timeout: 30_000 });
+  expect(await column(page, title, 5)).toEqual(every.items.map((a) => a.assetId));
+  await accessible(page, "a VEN's assets, every asset of its FSP");
+
+  await page.getByLabel(/^Asset to bind/).fill(`mpan:${asset.mpan}`);
+  await page.getByRole('button', { name: 'Bind', exact: true }).click();
+  await page.getByText(/^It stands for its resources/).waitFor({ timeout: 30_000 });
+  const held = (await call('fsp-a', 'GET', path)).json as { standsFor: string; items: { assetId: string; resourceName: string }[] };
+  expect([held.standsFor, held.items.map((r) => [r.assetId, r.resourceName])]).toEqual(['RESOURCES', [[asset.id, asset.id]]]);
+  expect((await table.locator('tbody tr').allInnerTexts()).map((r) => r.split('\t')[5])).toEqual([asset.id]);
+  await page
+    .getByRole('status')
+    .filter({ hasText: `is a resource of ${reg.venName} on LIST, named ${asset.id}.` })
+    .waitFor();
+  await accessible(page, "a VEN's assets, one bound");
+  if (shots) await page.getByRole('region', { name: title, exact: true }).screenshot({ path: `${shots}/console-ven-resources.png` });
+
+  const name = (await table.locator('tbody tr td').first().innerText()).trim();
+  await page.getByRole('button', { name: `Remove ${name} from ${reg.venName}` }).click();
+  await page.getByText(/^It stands for every live asset its organisation controls/).waitFor({ timeout: 30_000 });
+  expect((await call('fsp-a', 'GET', path)).json.standsFor).toBe('EVERY_ASSET');
+  console.log(`[console] a VEN's assets, one bound and removed: ${seconds(started)} s`);
+}

@@ -19,7 +19,7 @@ import { CONSOLE_DIST } from '../src/node/console-files';
 import type { NodeHub } from '../src/node/server';
 import { DEMO, TestClock, batteryInput, freePort, mpanFor, testDb } from './harness';
 import { assetPanels, fspScreens, operatorScreens, type Journey } from './console-fsp';
-import { fspDisputeComment, operatorDisputeComment, switchesFit, venRegistrationsMore } from './console-lists';
+import { fspDisputeComment, operatorDisputeComment, switchesFit, venRegistrationsMore, venResources } from './console-lists';
 
 /**
  * The console (docs/console.md) in a real browser (Debian's chromium through playwright-core)
@@ -800,6 +800,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await assetPanels(steps(page), { id });
     // A list past its first 100 rows, a dispute commented with a file's fingerprint (test/console-lists.ts).
     await venRegistrationsMore(steps(page));
+    await venResources(steps(page), { id, mpan: good });
     await fspDisputeComment(steps(page), { id, fspId: DEMO['fsp-a'] });
 
     expect(outside).toEqual([]);
