@@ -341,7 +341,7 @@ describe('service windows', () => {
 
 describe('contracts, listed', () => {
   it('pages by start of period then ID with keyset cursors: every contract once, the last reached; a forged cursor is refused', async () => {
-    const a = await newBattery(807);
+    const a = await newBattery(870);
     const soToken = await hub.token({ org: so, roles: ['SYSTEM_OPERATOR'] });
     // Two contracts share each start, so the ID breaks the tie inside a page and across pages.
     for (let i = 0; i < 7; i++) {
