@@ -66,7 +66,7 @@ export function usePaged<T, P extends Page<T> = Page<T>>(path: string | undefine
   return { items: state.items, first: state.first, error: state.error, hasMore: state.next !== null, busy, more, reload };
 }
 
-/** How many rows are shown, and "More" while the API has a next page. `what` names the rows ("market units"). */
+/** How many rows are shown, and "More" while the API has a next page. `what` names the rows, plural ("market units"). */
 export function More({
   list,
   what,
@@ -78,7 +78,8 @@ export function More({
   return (
     <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, mt: 1 }}>
       <Typography variant="body2" role="status">
-        {list.items.length} {what} shown{list.hasMore ? ', more to come' : ', all of them'}.
+        {list.items.length} {list.items.length === 1 ? what.replace(/s$/, '') : what} shown
+        {list.hasMore ? ', more to come' : list.items.length === 1 ? ', the only one' : ', all of them'}.
       </Typography>
       {list.hasMore ? (
         <Button size="small" variant="outlined" disabled={list.busy} onClick={() => void list.more()} aria-label={`More ${what}`}>
