@@ -122,4 +122,21 @@ describe('a VEN’s resources through /api/v1', () => {
     const late = await hub.call('POST', path(ven.id), { as: 'fsp-a', body: { asset: ours[0].id } });
     expect([late.status, late.json.code]).toEqual([409, 'OPENADR-REGISTRATION-CANCELLED']);
   });
+
+  it('eight concurrent binds of one asset to eight VENs on one VTN: exactly one is bound, the others refused', async () => {
+    const vens = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        hub.call('POST', '/api/v1/ven-registrations', { as: 'fsp-a', body: { vtn: 'NATV', venId: `race-${i}`, venName: `race ${i}` } }),
+      ),
+    );
+    expect(vens.map((v) => v.status)).toEqual(vens.map(() => 201));
+    const asset = ours[2].id;
+    const answers = await Promise.all(vens.map((v) => hub.call('POST', path(v.json.id), { as: 'fsp-a', body: { asset } })));
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.status !== 201).map((a) => [a.status, a.json.code])).toEqual(
+      Array.from({ length: 7 }, () => [409, 'OPENADR-RESOURCE-ASSET-BOUND']),
+    );
+    const live = await hub.db.query(`SELECT registration_id FROM ven_resource WHERE asset_id = $1 AND deleted_at IS NULL`, [asset]);
+    expect(live).toHaveLength(1);
+  });
 });
