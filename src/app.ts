@@ -41,6 +41,7 @@ import { openadr31Routes } from './openadr/oadr31';
 import { noticeRoutes } from './notices/routes';
 import { onboardingRoutes, organisationDecisionRoutes } from './onboarding/routes';
 import { openadrRoutes } from './openadr/routes';
+import { venResourceRoutes } from './openadr/resource-routes';
 import { OPENADR_BASE } from '../openadr/index';
 import { OAUTH_ROUTES } from '../identity/index';
 import type { TokenVerifier } from './access/tokens';
@@ -211,6 +212,7 @@ export function buildApp(ports: Ports) {
     switchingRoutes(ctx, () => ({ verifier: ports.consent, noticeDays: ports.config.switchNoticeDays ?? 5 })),
   );
   routes.route('/', openadrRoutes(ctx));
+  routes.route('/', venResourceRoutes(ctx));
   routes.route('/', noticeRoutes(ctx));
   routes.route('/', organisationDecisionRoutes(ctx));
   // A household's own view and controls (docs/consumers.md): consumer tokens only.

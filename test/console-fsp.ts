@@ -39,10 +39,8 @@ export async function fspScreens(j: Journey, registered: { id: string; mpan: str
   const heatPump = assets.find((a) => a.name === 'Air source heat pump')!;
 
   // Market units: the demo unit's qualification, with its validity and where it stands now.
-  // By its address: the switch list before it is wider than the window, and scrolled sideways its content covers the menu.
-  await page.evaluate(() => {
-    window.location.hash = '#/market-units';
-  });
+  // Through the menu, from the Switches list scrolled sideways (test/console-lists.ts, switchesFit): the menu takes the click.
+  await page.getByRole('menuitem', { name: 'Market units' }).click();
   await page.getByRole('button', { name: 'Open Alpha Glasgow battery (DFS)' }).click({ timeout: 30_000 });
   const demoUnit = ((await call('fsp-a', 'GET', '/market-units')).json.items as { id: string; name: string }[]).find(
     (u) => u.name === 'Alpha Glasgow battery (DFS)',

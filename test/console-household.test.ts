@@ -233,6 +233,8 @@ describe.skipIf(!present && process.env.CI !== 'true')('the household console in
     await form.getByLabel('What it should say, in your words').fill('The battery is 10 kW, not 5.');
     await form.getByLabel('What shows it (e.g. the installer’s certificate)').fill('The installer’s certificate');
     await form.getByLabel('A link to it (https://…), or choose a file below').fill('https://evidence.example.com/certificate.pdf');
+    // "Send" is enabled now: axe reads its colours once its transition from the disabled grey has ended.
+    await page.waitForFunction(() => document.getAnimations().length === 0);
     await accessible(page, 'the dispute form');
     await form.getByRole('button', { name: 'Send' }).click();
     const dispute = page.getByRole('article', { name: 'Home battery: Home battery (Glasgow), its size (kW)' });

@@ -21,6 +21,7 @@ import type { NodeHub } from '../src/node/server';
 import { DEMO, TestClock, batteryInput, freePort, mpanFor, testDb } from './harness';
 import { assetPanels, fspScreens, operatorScreens, type Journey } from './console-fsp';
 import { qualifyScreens, refusedOnPurpose, unitLifecycle, type SoCall } from './console-so';
+import { fspDisputeComment, operatorDisputeComment, switchesFit, venRegistrationsMore, venResources } from './console-lists';
 
 /**
  * The console (docs/console.md) in a real browser (Debian's chromium through playwright-core)
@@ -414,6 +415,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     await expect(page.getByLabel(`Changes to version ${before.version} of the record (JSON)`).inputValue()).resolves.toBe(
       JSON.stringify({ ratedCapacityKw: 6 }, null, 2),
     );
+    await operatorDisputeComment(steps(page), { id: raised.json.id, operatorId: DEMO.operator });
     await page.getByLabel('Note (optional)').fill('Checked against the connection letter.');
     await accessible(page, 'dispute under review');
     if (shots) await page.screenshot({ path: `${shots}/console-dispute.png` });
@@ -817,12 +819,17 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console in a browser
     expect(((await call('fsp-a', 'GET', `/switches/${mine[0].id}`)).json as Switch).status).toBe('WITHDRAWN');
     expect(await page.getByRole('button', { name: `Withdraw the switch of asset ${sw.assetId}` }).count()).toBe(0);
 
-    // Market units, VEN registrations, contracts (test/console-fsp.ts).
+    // The Switches list within 1280 px (test/console-lists.ts); then market units, VEN registrations, contracts (test/console-fsp.ts).
+    await switchesFit(steps(page));
     await fspScreens(steps(page), { id, mpan: good });
     // An asset's panels and the list's export (test/console-fsp.ts).
     await assetPanels(steps(page), { id });
     // A market unit's opportunities, versions and de-registration (test/console-so.ts).
     await unitLifecycle(steps(page));
+    // A list past its first 100 rows, a dispute commented with a file's fingerprint (test/console-lists.ts).
+    await venRegistrationsMore(steps(page));
+    await venResources(steps(page), { id, mpan: good });
+    await fspDisputeComment(steps(page), { id, fspId: DEMO['fsp-a'] });
 
     expect(outside).toEqual([]);
     // The refused save is a 422 the browser logs as a failed request and React-Admin logs as its error; nothing else may

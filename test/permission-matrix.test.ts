@@ -568,6 +568,8 @@ const BODY: Record<string, Pick<Request_, 'body' | 'text' | 'contentType'>> = {
   // A valid rejection of an already rejected submission: refused as SUBMISSION-STATE after the visibility check.
   [`POST ${API}/asset-submissions/{id}/reject`]: { body: { reason: 'walker' } },
   [`POST ${API}/disputes/{id}/resolve`]: { body: { outcome: 'NO_ACTION_REQUIRED', note: 'walker' } },
+  // An asset nobody holds: refused as OPENADR-RESOURCE-ASSET after the visibility check, nothing bound.
+  [`POST ${API}/ven-registrations/{id}/resources`]: { body: { asset: 'walker-no-such-asset' } },
   // An empty 2.0b document: refused as malformed after the permission check.
   [`POST ${API}/ven-registrations/oadr2b`]: { text: '', contentType: 'application/xml' },
   // An unknown check: refused after the permission check, before any registry is asked.
@@ -665,6 +667,15 @@ const FILL: {
     fill: (c, rel) => {
       const v = rel === 'own' ? venOf.get(c.org)! : strangerVen;
       return { value: v.id, target: { kind: 'ven', ...v } };
+    },
+  },
+  {
+    // An asset the VEN has no binding of: refused as OPENADR-RESOURCE-IMPLICIT after the visibility check.
+    prefix: `${API}/ven-registrations/`,
+    param: 'assetId',
+    fill: (c, rel) => {
+      const v = rel === 'own' ? venOf.get(c.org)! : strangerVen;
+      return { value: 'walker-unbound-asset', target: { kind: 'ven', ...v } };
     },
   },
   {

@@ -339,6 +339,50 @@ describe('service windows', () => {
   });
 });
 
+describe('contracts, listed', () => {
+  it('pages by start of period then ID with keyset cursors: every contract once, the last reached; a forged cursor is refused', async () => {
+    const a = await newBattery(870);
+    const soToken = await hub.token({ org: so, roles: ['SYSTEM_OPERATOR'] });
+    // Two contracts share each start, so the ID breaks the tie inside a page and across pages.
+    for (let i = 0; i < 7; i++) {
+      const k = await hub.call('POST', '/api/v1/contracts', {
+        as: soToken,
+        body: {
+          assetId: a.id,
+          fspId: DEMO['fsp-a'],
+          product: 'DFS',
+          validFrom: `2027-0${1 + Math.floor(i / 2)}-01T00:00:00Z`,
+          validTo: '2027-12-31T00:00:00Z',
+          reference: `PAGE-${i}`,
+        },
+      });
+      expect(k.status, k.text).toBe(201);
+    }
+    const whole = (await hub.call('GET', `/api/v1/contracts?assetId=${a.id}`, { as: 'fsp-a' })).json;
+    expect(whole.nextCursor).toBeNull();
+    expect(whole.items).toHaveLength(7);
+    const seen: string[] = [];
+    for (let cursor: string | null = ''; cursor !== null;) {
+      const r = await hub.call('GET', `/api/v1/contracts?assetId=${a.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}`, { as: 'fsp-a' });
+      expect(r.status, r.text).toBe(200);
+      expect(r.json.items.length).toBeLessThanOrEqual(3);
+      seen.push(...r.json.items.map((k: { id: string }) => k.id));
+      cursor = r.json.nextCursor;
+    }
+    expect(seen).toEqual(whole.items.map((k: { id: string }) => k.id));
+    expect(whole.items.map((k: { reference: string }) => k.reference)).toEqual(
+      [...whole.items]
+        .sort((x: { validFrom: string; id: string }, y: { validFrom: string; id: string }) =>
+          x.validFrom === y.validFrom ? (x.id < y.id ? -1 : 1) : x.validFrom < y.validFrom ? -1 : 1,
+        )
+        .map((k: { reference: string }) => k.reference),
+    );
+    const forged = btoa(JSON.stringify({ after: 'not-a-position' })).replace(/=+$/, '');
+    const bad = await hub.call('GET', `/api/v1/contracts?cursor=${forged}`, { as: 'fsp-a' });
+    expect([bad.status, bad.json.code]).toEqual([400, 'REQUEST-QUERY-INVALID']);
+  });
+});
+
 describe('concurrency', () => {
   it('200 concurrent switch requests for one asset: exactly one is accepted', async () => {
     const a = await newBattery(806);

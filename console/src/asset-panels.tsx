@@ -7,6 +7,7 @@ import type { VenRegistration } from '../../src/openadr/schema';
 import type { Advisory, Finding } from '../../src/quality/schema';
 import type { MarketUnit } from '../../src/units/schema';
 import { api, query } from './api';
+import { More, usePaged } from './paged';
 import { explain, when } from './problem';
 import { useSession } from './session';
 
@@ -23,6 +24,9 @@ interface FspLink {
   recordedAt: string;
 }
 type Findings = { score: number | null; advisories: Advisory[]; items: Finding[]; nextCursor: string | null };
+
+/** A paged list as a panel reads it: its rows once the first page came, or its refusal. */
+const shown = <L extends { items?: unknown[]; error?: string }>(list: L) => ({ data: list.items ? list : undefined, error: list.error });
 
 /** One read of the API for a panel: its answer or its refusal explained. */
 function useRead<T>(path: string | undefined) {
@@ -88,13 +92,11 @@ export function AssetPanels() {
   const id = record ? encodeURIComponent(record.id) : undefined;
   const may = (scope: string) => Boolean(id && s?.can(scope));
   const links = useRead<{ items: FspLink[] }>(id && `/assets/${id}/fsp-links`);
-  const findings = useRead<Findings>(may('data-quality:read') ? `/assets/${id}/findings${query({ limit: 100 })}` : undefined);
-  const disputes = useRead<{ items: Dispute[] }>(
+  const findings = usePaged<Finding, Findings>(may('data-quality:read') ? `/assets/${id}/findings${query({ limit: 100 })}` : undefined);
+  const disputes = usePaged<Dispute>(
     may('disputes:read') ? `/disputes${query({ recordType: 'asset', recordId: record?.id, limit: 100 })}` : undefined,
   );
-  const units = useRead<{ items: MarketUnit[] }>(
-    may('market-units:read') ? `/market-units${query({ assetId: record?.id, limit: 100 })}` : undefined,
-  );
+  const units = usePaged<MarketUnit>(may('market-units:read') ? `/market-units${query({ assetId: record?.id, limit: 100 })}` : undefined);
   const vens = useRead<{ items: (VenRegistration & { boundToAsset: boolean })[] }>(
     may('openadr:read') ? `/assets/${id}/ven-registrations?include=expired&include=suspended&include=refused` : undefined,
   );
@@ -112,23 +114,24 @@ export function AssetPanels() {
         )}
       </Panel>
       {may('data-quality:read') ? (
-        <Panel title="Data quality" read={findings}>
+        <Panel title="Data quality" read={shown(findings)}>
           {(d) => (
             <>
               <Typography role="status">
-                Score {d.score ?? '—'}: {d.items.length} open findings{d.nextCursor ? ' (the first 100)' : ''}, {d.advisories.length}{' '}
-                advisories.
+                Score {d.first?.score ?? '—'}: {d.items?.length} open findings{d.hasMore ? ' shown so far' : ''},{' '}
+                {d.first?.advisories.length ?? 0} advisories.
               </Typography>
               <Rows
                 label="Open findings on this asset"
                 head={['Rule', 'Severity', 'Detail', 'Opened']}
-                rows={d.items.map((f) => [f.ruleCode, f.severity, f.detail, when(f.openedAt)])}
+                rows={(d.items ?? []).map((f) => [f.ruleCode, f.severity, f.detail, when(f.openedAt)])}
                 none="No open finding."
               />
+              <More list={d} what="open findings" />
               <Rows
                 label="Advisories on this asset"
                 head={['Rule', 'Advice']}
-                rows={d.advisories.map((a) => [a.ruleCode, a.description])}
+                rows={(d.first?.advisories ?? []).map((a) => [a.ruleCode, a.description])}
                 none="No advisory."
               />
             </>
@@ -136,26 +139,32 @@ export function AssetPanels() {
         </Panel>
       ) : null}
       {may('disputes:read') ? (
-        <Panel title="Disputes" read={disputes}>
+        <Panel title="Disputes" read={shown(disputes)}>
           {(d) => (
-            <Rows
-              label="Disputes on this asset"
-              head={['Dispute', 'Status', 'Fields', 'Claim', 'Raised']}
-              rows={d.items.map((x) => [x.id, x.status, x.fields.join(', '), x.claim.summary, when(x.raisedAt)])}
-              none="No dispute on this asset."
-            />
+            <>
+              <Rows
+                label="Disputes on this asset"
+                head={['Dispute', 'Status', 'Fields', 'Claim', 'Raised']}
+                rows={(d.items ?? []).map((x) => [x.id, x.status, x.fields.join(', '), x.claim.summary, when(x.raisedAt)])}
+                none="No dispute on this asset."
+              />
+              <More list={d} what="disputes" />
+            </>
           )}
         </Panel>
       ) : null}
       {may('market-units:read') ? (
-        <Panel title="Market units" read={units}>
+        <Panel title="Market units" read={shown(units)}>
           {(d) => (
-            <Rows
-              label="Market units this asset is in"
-              head={['Name', 'Type', 'Product', 'Assets', 'Status']}
-              rows={d.items.map((u) => [u.name, u.type, u.product, u.assetIds.length, u.status])}
-              none="In no active market unit."
-            />
+            <>
+              <Rows
+                label="Market units this asset is in"
+                head={['Name', 'Type', 'Product', 'Assets', 'Status']}
+                rows={(d.items ?? []).map((u) => [u.name, u.type, u.product, u.assetIds.length, u.status])}
+                none="In no active market unit."
+              />
+              <More list={d} what="market units" />
+            </>
           )}
         </Panel>
       ) : null}

@@ -18,7 +18,8 @@ import {
 } from '@mui/material';
 import type { Contract } from '../../src/switching/contracts';
 import { api, query } from './api';
-import { OutcomeAlert, useList, type Outcome } from './outcome';
+import { OutcomeAlert, type Outcome } from './outcome';
+import { More, usePaged } from './paged';
 import { attempt, when } from './problem';
 
 /** What a contract means for switching now: only a CONFIRMED one is a service window, which no switch may cross. */
@@ -38,7 +39,8 @@ export function ContractsPage() {
   const { permissions } = usePermissions<string[]>();
   const write = !!permissions?.includes('contracts:write');
   const [status, setStatus] = useState('');
-  const { items, error, reload } = useList<Contract>(`/contracts${query({ status })}`);
+  const contracts = usePaged<Contract>(`/contracts${query({ status, limit: 100 })}`);
+  const { items, error, reload } = contracts;
   const [outcome, setOutcome] = useState<Outcome>();
   const change = async (action: () => Promise<Outcome>) => {
     await attempt(setOutcome, action);
@@ -145,6 +147,7 @@ export function ContractsPage() {
                 </Table>
               </Box>
             ) : null}
+            <More list={contracts} what="contracts" />
             <OutcomeAlert outcome={outcome} />
           </CardContent>
         </Card>

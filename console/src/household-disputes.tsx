@@ -3,6 +3,7 @@ import { Alert, Box, Button, Card, CardContent, Checkbox, FormControlLabel, Text
 import type { HouseholdAsset } from '../../src/consumers/schema';
 import type { Dispute, DisputeComment } from '../../src/disputes/schema';
 import { api } from './api';
+import { EvidenceFields, type Evidence } from './evidence';
 import { Facts, categoryName, day } from './household-words';
 
 type DisputeWithComments = Dispute & { comments: DisputeComment[] };
@@ -32,55 +33,6 @@ const STATUS: Record<string, string> = {
   WITHDRAWN: 'Withdrawn',
 };
 const OUTCOME: Record<string, string> = { CORRECTED: 'the record was corrected', NO_ACTION_REQUIRED: 'the record stays as it is' };
-
-type Evidence = { description: string; url: string } | { description: string; document: Record<string, unknown> };
-
-/** Evidence from the form: an https link, or a chosen file's SHA-256 (the hub keeps no files: keep your copy). */
-function EvidenceFields({ onChange }: { onChange: (e: Evidence | undefined) => void }) {
-  const [description, setDescription] = useState('');
-  const [url, setUrl] = useState('');
-  const [doc, setDoc] = useState<Record<string, unknown>>();
-  const emit = (d: string, u: string, f?: Record<string, unknown>) =>
-    onChange(
-      !d.trim() ? undefined : f ? { description: d.trim(), document: f } : u.trim() ? { description: d.trim(), url: u.trim() } : undefined,
-    );
-  const pick = async (file: File | undefined) => {
-    if (!file) return (setDoc(undefined), emit(description, url));
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-    const f = {
-      name: file.name.slice(0, 255),
-      sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''),
-      mediaType: file.type || 'application/octet-stream',
-      sizeBytes: file.size,
-    };
-    setDoc(f);
-    emit(description, url, f);
-  };
-  return (
-    <>
-      <TextField
-        label="What shows it (e.g. the installer’s certificate)"
-        value={description}
-        onChange={(e) => (setDescription(e.target.value), emit(e.target.value, url, doc))}
-        required
-        fullWidth
-        margin="dense"
-      />
-      <TextField
-        label="A link to it (https://…), or choose a file below"
-        value={url}
-        onChange={(e) => (setUrl(e.target.value), emit(description, e.target.value, doc))}
-        fullWidth
-        margin="dense"
-        disabled={!!doc}
-      />
-      <Box sx={{ my: 1 }}>
-        <label htmlFor="evidence-file">A file (only its fingerprint is sent; keep your copy): </label>
-        <input id="evidence-file" type="file" onChange={(e) => void pick(e.target.files?.[0])} />
-      </Box>
-    </>
-  );
-}
 
 function Raise({ assets, done }: { assets: HouseholdAsset[]; done: (t: string) => void }) {
   const [open, setOpen] = useState(false);

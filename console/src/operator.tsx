@@ -38,6 +38,7 @@ import type { Organisation } from '../../src/organisations/schema';
 import type { Dispute, DisputeComment } from '../../src/disputes/schema';
 import { api, query } from './api';
 import { useSession } from './session';
+import { DisputeComments } from './dispute-comments';
 
 const choices = (values: readonly string[]) => values.map((v) => ({ id: v, name: v.replace(/_/g, ' ').toLowerCase() }));
 const ORG_STATUSES = choices(['PENDING_APPROVAL', 'ACTIVE', 'SUSPENDED', 'WITHDRAWN']);
@@ -350,18 +351,7 @@ function DisputeDetails() {
           {d.outcome.replace(/_/g, ' ').toLowerCase()}: {d.resolutionNote}
         </Alert>
       ) : null}
-      {d.comments?.length ? (
-        <>
-          <Typography variant="h6" component="h2" sx={{ mt: 2 }}>
-            Comments
-          </Typography>
-          {d.comments.map((c) => (
-            <Typography key={c.id}>
-              {new Date(c.createdAt).toLocaleString('en-GB')} · {c.organisationId}: {c.body}
-            </Typography>
-          ))}
-        </>
-      ) : null}
+      <DisputeComments d={d} />
       {operator ? (
         <>
           <Typography variant="h6" component="h2" sx={{ mt: 2 }}>

@@ -30,25 +30,30 @@ export function SwitchList() {
   return (
     <List
       title="Switches"
+      // React-Admin's list is a flex item as wide as its table: here no wider than the layout, so the table's own box scrolls.
+      sx={{ minWidth: 0, '& .RaList-main, & .RaList-content': { minWidth: 0 } }}
       filters={[<SelectInput key="status" source="status" choices={STATUSES} alwaysOn />]}
       perPage={25}
       empty={false}
       exporter={false}
       actions={<TopToolbar>{s?.can('switches:write') ? <CreateButton label="Request a switch" /> : null}</TopToolbar>}
     >
-      <Datagrid bulkActionButtons={false} rowClick={false}>
-        <FunctionField
-          label="Direction"
-          render={(r: Switch) => (r.gainingFspId === s?.organisationId ? 'in' : r.losingFspId === s?.organisationId ? 'out' : '—')}
-        />
-        <TextField source="status" sortable={false} />
-        <TextField source="assetId" label="Asset" sortable={false} />
-        <DateField source="effectiveDate" label="Effective" locales="en-GB" sortable={false} />
-        <TextField source="losingFspId" label="Losing FSP" sortable={false} />
-        <TextField source="gainingFspId" label="Gaining FSP" sortable={false} />
-        <DateField source="requestedAt" label="Requested" showTime locales="en-GB" sortable={false} />
-        {s?.can('switches:write') ? <FunctionField label="Action" render={(r: Switch) => <EndSwitch record={r} />} /> : null}
-      </Datagrid>
+      {/* A table wider than the window scrolls inside its own box (focusable, so a keyboard can scroll it), never the page. */}
+      <Box sx={{ overflowX: 'auto' }} tabIndex={0} role="region" aria-label="Switches of the organisation">
+        <Datagrid bulkActionButtons={false} rowClick={false}>
+          <FunctionField
+            label="Direction"
+            render={(r: Switch) => (r.gainingFspId === s?.organisationId ? 'in' : r.losingFspId === s?.organisationId ? 'out' : '—')}
+          />
+          <TextField source="status" sortable={false} />
+          <TextField source="assetId" label="Asset" sortable={false} />
+          <DateField source="effectiveDate" label="Effective" locales="en-GB" sortable={false} />
+          <TextField source="losingFspId" label="Losing FSP" sortable={false} />
+          <TextField source="gainingFspId" label="Gaining FSP" sortable={false} />
+          <DateField source="requestedAt" label="Requested" showTime locales="en-GB" sortable={false} />
+          {s?.can('switches:write') ? <FunctionField label="Action" render={(r: Switch) => <EndSwitch record={r} />} /> : null}
+        </Datagrid>
+      </Box>
     </List>
   );
 }

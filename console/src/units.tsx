@@ -21,8 +21,9 @@ import type { Product } from '../../src/products/schema';
 import type { MarketUnit } from '../../src/units/schema';
 import { api, query } from './api';
 import { OutcomeAlert, useList, type Outcome } from './outcome';
-import { attempt } from './problem';
 import { QualificationRecords, UnitLifecycle, standing } from './unit-lifecycle';
+import { More, usePaged } from './paged';
+import { attempt, when } from './problem';
 
 /**
  * Market units (docs/console.md, "Market units"): the units the organisation may read, through the
@@ -36,7 +37,8 @@ export function MarketUnitsPage() {
   const { permissions } = usePermissions<string[]>();
   const write = !!permissions?.includes('market-units:write');
   const [status, setStatus] = useState('ACTIVE');
-  const { items, error, reload } = useList<MarketUnit>(`/market-units${query({ status, limit: 100 })}`);
+  const units = usePaged<MarketUnit>(`/market-units${query({ status, limit: 100 })}`);
+  const { items, error, reload } = units;
   const [outcome, setOutcome] = useState<Outcome>();
   const [open, setOpen] = useState<string>();
   const change = async (action: () => Promise<Outcome>) => {
@@ -100,6 +102,7 @@ export function MarketUnitsPage() {
               </Table>
             </Box>
           ) : null}
+          <More list={units} what="market units" />
           {!unit ? <OutcomeAlert outcome={outcome} /> : null}
         </Section>
         {unit ? <UnitDetail unit={unit} write={write && unit.status === 'ACTIVE'} change={change} outcome={outcome} /> : null}

@@ -19,8 +19,10 @@ import {
 import type { VenRegistration, Vtn } from '../../src/openadr/schema';
 import { api, query } from './api';
 import { OutcomeAlert, useList, type Outcome } from './outcome';
+import { More, usePaged } from './paged';
 import { attempt, when } from './problem';
 import { useSession } from './session';
+import { VenResourcesPanel } from './ven-resources';
 
 const CONFIRMATION: Record<VenRegistration['confirmation'], string> = {
   CONFIRMED: 'confirmed by the VTN’s operator',
@@ -46,10 +48,13 @@ export function VenRegistrationsPage() {
   const s = useSession();
   const dispatch = !!s?.organisation?.roles.some((r) => r === 'SYSTEM_OPERATOR' || r === 'INDEPENDENT_MARKET_PLATFORM');
   const [status, setStatus] = useState('ACTIVE');
-  const { items, error, reload } = useList<VenRegistration>(`/ven-registrations${query({ status, limit: 100 })}`);
+  const registrations = usePaged<VenRegistration>(`/ven-registrations${query({ status, limit: 100 })}`);
+  const { items, error, reload } = registrations;
   const vtns = useList<Vtn>('/vtns?limit=100');
   const [outcome, setOutcome] = useState<Outcome>();
   const [retiring, setRetiring] = useState<string>();
+  const [assetsOf, setAssetsOf] = useState<string>();
+  const opened = items?.find((r) => r.id === assetsOf);
   const change = async (action: () => Promise<Outcome>) => {
     setRetiring(undefined);
     await attempt(setOutcome, action);
@@ -135,6 +140,9 @@ export function VenRegistrationsPage() {
                           {when(r.validFrom)} – {when(r.validTo)}
                         </TableCell>
                         <TableCell>
+                          <Button size="small" onClick={() => setAssetsOf(r.id)} aria-label={`Assets of ${r.venName} on ${r.vtnCode}`}>
+                            Assets
+                          </Button>
                           {dispatch && write && r.confirmation === 'UNCONFIRMED' && r.status !== 'CANCELLED' ? (
                             <>
                               <Button size="small" onClick={() => void decide(r, true)} aria-label={`Confirm ${r.venName} on ${r.vtnCode}`}>
@@ -188,9 +196,11 @@ export function VenRegistrationsPage() {
                 </Table>
               </Box>
             ) : null}
+            <More list={registrations} what="VEN registrations" />
             <OutcomeAlert outcome={outcome} />
           </CardContent>
         </Card>
+        {opened ? <VenResourcesPanel key={opened.id} reg={opened} write={write} /> : null}
         {write && !dispatch ? <RegisterVen vtns={vtns.items ?? []} onDone={reload} /> : null}
       </Stack>
     </Box>

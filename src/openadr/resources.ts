@@ -154,8 +154,17 @@ async function record(
   );
 }
 
+/** Where a binding change came from (its audit row's `source`): OpenADR 3.1's /resources or the native /api/v1. */
+export type BindingSource = 'openadr3.1' | 'api';
+
 /** Bind an asset to a live 3.x ven (`ven`: a registration row, REG_COLS). Returns the asset ID. */
-export async function createBinding(ctx: Ctx, p: Principal, ven: RegistrationRow, w: BindingWrite): Promise<string> {
+export async function createBinding(
+  ctx: Ctx,
+  p: Principal,
+  ven: RegistrationRow,
+  w: BindingWrite,
+  source: BindingSource = 'openadr3.1',
+): Promise<string> {
   if (ven.protocol === '2.0b') throw new Problem('OPENADR-RESOURCE-PROTOCOL');
   const now = ctx.clock.now();
   try {
@@ -201,7 +210,7 @@ export async function createBinding(ctx: Ctx, p: Principal, ven: RegistrationRow
         ven,
         'created',
         { id, asset_id: asset.id, resource_name: name },
-        { targets: own.targets ?? [], source: 'openadr3.1' },
+        { targets: own.targets ?? [], source },
       );
       return asset.id;
     });
@@ -247,7 +256,13 @@ export async function updateBinding(ctx: Ctx, p: Principal, ven: RegistrationRow
 }
 
 /** Remove a binding; the asset stays registered. */
-export async function deleteBinding(ctx: Ctx, p: Principal, ven: RegistrationRow, assetId: string): Promise<void> {
+export async function deleteBinding(
+  ctx: Ctx,
+  p: Principal,
+  ven: RegistrationRow,
+  assetId: string,
+  source: BindingSource = 'openadr3.1',
+): Promise<void> {
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
     const b = await liveBinding(tx, ven, assetId);
@@ -256,7 +271,7 @@ export async function deleteBinding(ctx: Ctx, p: Principal, ven: RegistrationRow
       now.toISOString(),
       recordedBy(p),
     ]);
-    await record(tx, ctx, p, now, ven, 'deleted', b, { source: 'openadr3.1' });
+    await record(tx, ctx, p, now, ven, 'deleted', b, { source });
   });
 }
 

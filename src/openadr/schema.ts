@@ -153,3 +153,44 @@ export const VenRegistration = z
   })
   .openapi('VenRegistration');
 export type VenRegistration = z.infer<typeof VenRegistration>;
+
+/** A VEN's resources natively (/api/v1/ven-registrations/{id}/resources, src/openadr/resource-routes.ts). */
+export const VenResourceItem = z
+  .object({
+    assetId: z.string(),
+    name: z.string().openapi({ description: 'The asset’s name' }),
+    category: z.string(),
+    importMpan: z.string().nullable(),
+    resourceName: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The binding’s resourceName; null for an asset the VEN stands for without a binding' }),
+    boundAt: z.string().nullable().openapi({ description: 'When the binding was made; null without one' }),
+  })
+  .openapi('VenResourceItem');
+export type VenResourceItem = z.infer<typeof VenResourceItem>;
+
+export const VenResources = z
+  .object({
+    registrationId: z.string(),
+    standsFor: z.enum(['RESOURCES', 'EVERY_ASSET', 'NOTHING']).openapi({
+      description:
+        'RESOURCES: the assets bound to it (items); EVERY_ASSET: it has no live resource, so it stands for every live asset its organisation controls (items: those assets); NOTHING: the registration is cancelled',
+    }),
+    items: z.array(VenResourceItem),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi('VenResources');
+export type VenResources = z.infer<typeof VenResources>;
+
+export const VenResourceInput = z
+  .object({
+    asset: z
+      .string('OPENADR-RESOURCE-ASSET')
+      .min(1, 'OPENADR-RESOURCE-ASSET')
+      .max(70, 'OPENADR-RESOURCE-ASSET')
+      .openapi({ description: 'The asset: its FMAR ID, or `mpan:<import or export MPAN core>`', example: 'mpan:1300000000016' }),
+    resourceName: z.string().min(1).max(128).optional().openapi({ description: 'Unique among the VEN’s resources; default the asset ID' }),
+  })
+  .strict()
+  .openapi('VenResourceInput');

@@ -174,7 +174,16 @@ export async function getContract(ctx: Ctx, p: Principal, id: string): Promise<C
   return toContract(await row(ctx.db, p, id));
 }
 
-export async function listContracts(ctx: Ctx, p: Principal, q: { assetId?: string; status?: string }): Promise<Contract[]> {
+/**
+ * A keyset page of the contracts the caller may read, in period-start then ID order. The position
+ * after a row is `<its validFrom>|<its ID>` (routes.ts carries it in an opaque cursor).
+ */
+export async function listContracts(
+  ctx: Ctx,
+  p: Principal,
+  q: { assetId?: string; status?: string },
+  page: { limit: number; after?: string },
+): Promise<{ items: Contract[]; next?: string }> {
   const params: unknown[] = [];
   let where = visible(p, params);
   if (q.assetId) {
@@ -185,9 +194,21 @@ export async function listContracts(ctx: Ctx, p: Principal, q: { assetId?: strin
     params.push(q.status);
     where += ` AND status = $${params.length}`;
   }
-  return (await ctx.db.query<ContractRow>(`SELECT ${COLS} FROM contract WHERE ${where} ORDER BY lower(period), id LIMIT 1000`, params)).map(
-    toContract,
+  if (page.after !== undefined) {
+    const at = page.after.lastIndexOf('|');
+    const from = new Date(page.after.slice(0, at));
+    if (at < 1 || Number.isNaN(from.getTime())) throw new Problem('REQUEST-QUERY-INVALID', 'cursor: not a cursor of this list.');
+    params.push(from.toISOString(), page.after.slice(at + 1));
+    where += ` AND (lower(period), id) > ($${params.length - 1}::timestamptz, $${params.length})`;
+  }
+  params.push(page.limit + 1);
+  const rows = await ctx.db.query<ContractRow>(
+    `SELECT ${COLS} FROM contract WHERE ${where} ORDER BY lower(period), id LIMIT $${params.length}`,
+    params,
   );
+  const items = rows.slice(0, page.limit).map(toContract);
+  const last = items[items.length - 1];
+  return { items, next: rows.length > page.limit ? `${last.validFrom}|${last.id}` : undefined };
 }
 
 /** Move a contract on: OFFERED → CONFIRMED → TERMINATED. Only its System Operator (or the operator). */

@@ -2,7 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { apiRoute } from '../access/api-route';
 import type { AuthEnv } from '../access/auth';
 import type { Ctx } from '../context';
-import { idempotency, json, problemResponses, security, validationHook } from '../http/common';
+import { decodeCursor, encodeCursor, idempotency, json, pageOf, problemResponses, security, validationHook } from '../http/common';
 import { CONTRACT_STATUSES, Contract, ContractInput, getContract, listContracts, recordContract, setContractStatus } from './contracts';
 import {
   SWITCH_STATUSES,
@@ -192,10 +192,24 @@ export function switchingRoutes(ctx: Ctx, o: () => SwitchOptions) {
       tags: ctags,
       security,
       summary: 'List contracts (System Operators their own, FSPs those naming them)',
-      request: { query: z.object({ assetId: z.string().max(64).optional(), status: z.enum(CONTRACT_STATUSES).optional() }) },
-      responses: { 200: { description: 'Contracts', content: json(z.object({ items: z.array(Contract) })) }, ...problemResponses() },
+      request: {
+        query: z.object({
+          assetId: z.string().max(64).optional(),
+          status: z.enum(CONTRACT_STATUSES).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(1000).openapi({ description: 'Page size, 1–1000 (default 1000)' }),
+          cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+        }),
+      },
+      responses: {
+        200: { description: 'A page of contracts, by start of period then ID', content: json(pageOf(Contract)) },
+        ...problemResponses(),
+      },
     }),
-    async (c) => c.json({ items: await listContracts(ctx, c.get('principal'), c.req.valid('query')) }, 200),
+    async (c) => {
+      const { limit, cursor, ...q } = c.req.valid('query');
+      const page = await listContracts(ctx, c.get('principal'), q, { limit, after: decodeCursor(cursor) });
+      return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200);
+    },
   );
 
   app.openapi(
