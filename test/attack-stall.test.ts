@@ -262,7 +262,7 @@ describe('the parse thread', () => {
     expect((await report.json()).code).toBe('CIM-IMPORT-MEMORY');
     expect(await rowCounts(hub.db, TABLES)).toEqual(before);
     expect((await fetch(`${hub.base}/healthz`)).status).toBe(200);
-  });
+  }, 300_000); // a 50 MB upload stored in parts, then parsed until the bound is reached: minutes on a loaded machine
 
   it('the synchronous import parses above the threshold in the bounded thread (FMAR_PARSER_*), below it in process', async () => {
     const other = await nodeTestHub({ FMAR_PARSER_MAX_MEMORY_MB: '64', FMAR_PARSER_THREAD_ABOVE_BYTES: '1048576' });
