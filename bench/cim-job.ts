@@ -31,7 +31,14 @@ async function main() {
     const idle = rssOf(hub.pid);
     log(`hub pid ${hub.pid}, RSS idle ${fmt(idle / 1e6)} MB`);
     let peak = idle;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(hub.pid))), 250);
+    /** The job's phase as last polled ('upload' until it is queued), and the peak RSS seen in each. */
+    let phase = 'upload';
+    const peaks: Record<string, number> = {};
+    const sampler = setInterval(() => {
+      const rss = rssOf(hub.pid);
+      peak = Math.max(peak, rss);
+      peaks[phase] = Math.max(peaks[phase] ?? 0, rss);
+    }, 250);
     const t0 = performance.now();
     const res = await fetch(`${hub.baseUrl}/api/v1/cim/import-jobs?mode=enrich&dryRun=true`, {
       method: 'POST',
@@ -50,6 +57,7 @@ async function main() {
       const r = await fetch(`${hub.baseUrl}/api/v1/cim/import-jobs/${job.id}`, { headers: { authorization: `Bearer ${hub.tokens.dno}` } });
       slowest = Math.max(slowest, performance.now() - t);
       last = (await r.json()) as typeof last;
+      phase = String(last!.progress.phase ?? last!.status);
       if (last!.status === 'SUCCEEDED' || last!.status === 'FAILED') break;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -59,6 +67,11 @@ async function main() {
       await fetch(`${hub.baseUrl}/api/v1/cim/import-jobs/${job.id}/report`, { headers: { authorization: `Bearer ${hub.tokens.dno}` } })
     ).json()) as Record<string, unknown>;
     log(`job ${last!.status}: ${JSON.stringify(last!.progress)}`);
+    log(
+      `peak RSS by phase: ${Object.entries(peaks)
+        .map(([p, b]) => `${p} ${fmt(b / 1e6)} MB`)
+        .join(', ')}`,
+    );
     log(`report: ${JSON.stringify(report).slice(0, 600)}`);
     console.log('\n## CIM import job: results\n');
     console.log('machine', JSON.stringify(machine()), '\n');

@@ -1,4 +1,4 @@
-import { extractAssets, extractOrganisations, type ExtractedAsset, type ExtractedOrganisation } from './extract';
+import { eachAsset, extractOrganisations, type ExtractedAsset, type ExtractedOrganisation } from './extract';
 import { USED_CLASSES, classCounts, mergeDocuments, type CimModel } from './model';
 import {
   CimParseError,
@@ -58,6 +58,12 @@ export interface DigestOptions {
    * nowhere else (the parse thread), a large model is then held once, as text, not also as bytes.
    */
   release?: boolean;
+  /**
+   * What the import does with the equipment. An enrich reads neither their registration body
+   * (`input`) nor its `problems`: a parser that hands the equipment across a thread may leave them
+   * empty then (src/node/cim-parser.ts does, which halves what a large model's equipment holds).
+   */
+  mode?: 'enrich' | 'bulk-load';
 }
 
 export const sizeOf = (c: string | Uint8Array | CimStream) =>
@@ -65,6 +71,32 @@ export const sizeOf = (c: string | Uint8Array | CimStream) =>
 
 /** Parse, merge and extract; throws CimParseError for a document the parser refuses. */
 export function digestCimFiles(files: CimFileInput[], o: DigestOptions, parsed?: (bytes: number, objects: number) => void): ParsedModel {
+  return whole(digestCimFilesInParts(files, o, parsed));
+}
+
+/**
+ * A digest handed on as it is made: the equipment one at a time (`equipment`, read to its end
+ * first), then the rest (`rest`). Only the model and the equipment not yet handed on are held, never
+ * every equipment at once beside the model.
+ */
+export interface DigestInParts {
+  equipment: Iterable<ExtractedAsset>;
+  /** The headers, issues, counts and organisations: once `equipment` has been read to its end. */
+  rest(): Omit<ParsedModel, 'equipment'>;
+}
+
+/** The whole digest, every equipment in one list. */
+function whole(d: DigestInParts): ParsedModel {
+  const equipment = [...d.equipment];
+  return { ...d.rest(), equipment };
+}
+
+/** digestCimFiles, handed on in parts (DigestInParts). */
+export function digestCimFilesInParts(
+  files: CimFileInput[],
+  o: DigestOptions,
+  parsed?: (bytes: number, objects: number) => void,
+): DigestInParts {
   const docs: CimDocument[] = [];
   let bytes = 0;
   let objects = 0;
@@ -94,6 +126,8 @@ export function digestCimFiles(files: CimFileInput[], o: DigestOptions, parsed?:
 export function cimDigester(o: DigestOptions): {
   push(name: string, part: Uint8Array): void;
   finish(): ParsedModel;
+  /** finish, handed on in parts (DigestInParts). */
+  finishInParts(): DigestInParts;
   readonly bytes: number;
   readonly objects: number;
 } {
@@ -122,6 +156,9 @@ export function cimDigester(o: DigestOptions): {
       current.reader.push(part);
     },
     finish() {
+      return whole(this.finishInParts());
+    },
+    finishInParts() {
       close();
       return digestDocuments(docs, bytes, o);
     },
@@ -134,23 +171,28 @@ export function cimDigester(o: DigestOptions): {
   };
 }
 
-function digestDocuments(docs: CimDocument[], bytes: number, o: DigestOptions): ParsedModel {
-  const model = mergeDocuments(docs);
+function digestDocuments(docs: CimDocument[], bytes: number, o: DigestOptions): DigestInParts {
+  let model: CimModel | undefined = mergeDocuments(docs);
   docs.length = 0;
   const taken = new Set<string>();
-  const equipment = extractAssets(model, { unit: o.unit, taken });
-  const organisations = extractOrganisations(model, taken);
-  const classes = classCounts(model);
-  const used = usedCounts(model, taken);
+  let read = false;
+  const equipment = eachAsset(model, { unit: o.unit, taken });
   return {
-    headers: model.headers,
-    issues: classIssues(model, classes, used),
-    objects: model.objects.size,
-    classes,
-    used,
-    equipment,
-    organisations,
-    bytes,
+    equipment: {
+      *[Symbol.iterator]() {
+        yield* equipment;
+        read = true;
+      },
+    },
+    rest() {
+      if (!read || !model) throw new Error('The equipment of a digest is read to its end first, and its rest once.');
+      const m = model;
+      model = undefined; // once the rest is made, nothing here holds the model
+      const organisations = extractOrganisations(m, taken);
+      const classes = classCounts(m);
+      const used = usedCounts(m, taken);
+      return { headers: m.headers, issues: classIssues(m, classes, used), objects: m.objects.size, classes, used, organisations, bytes };
+    },
   };
 }
 

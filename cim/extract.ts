@@ -98,9 +98,17 @@ function kw(raw: string | undefined, unit: PowerUnit, problems: string[], what: 
 }
 
 export function extractAssets(model: CimModel, opts: ExtractOptions = {}): ExtractedAsset[] {
+  return [...eachAsset(model, opts)];
+}
+
+/**
+ * extractAssets one equipment at a time, in document order: a caller that hands each on as it
+ * comes (the parse thread) never holds them all. `opts.taken` is complete once the last is read.
+ */
+export function* eachAsset(model: CimModel, opts: ExtractOptions = {}): Generator<ExtractedAsset> {
   const unit = opts.unit ?? 'W';
   const taken = opts.taken ?? new Set<string>();
-  if (model.definedElsewhere) return [];
+  if (model.definedElsewhere) return;
   /** Something was taken from this object. */
   const take = <T extends CimObject | undefined>(o: T): T => {
     if (o) taken.add(o.key);
@@ -120,7 +128,6 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
   };
   let pointsOf: Map<string, CimObject[]> | undefined;
   const limitsOn = connectionLimitReader(model, unit, take);
-  const out: ExtractedAsset[] = [];
 
   for (const o of model.objects.values()) {
     // Equipment only described here (an SSH without its EQ) has no definition to register or match.
@@ -314,7 +321,7 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
     }
 
     const limits = limitsOn(o, terminals, { importMpan, exportMpan, mpans: [...undirected, ...more.map((m) => m.value)] });
-    out.push({
+    yield {
       mrid,
       className: o.className,
       at: o.at[0],
@@ -330,9 +337,8 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
       input,
       problems,
       ...(limits.length ? { limits } : {}),
-    });
+    };
   }
-  return out;
 }
 
 /**

@@ -95,6 +95,7 @@ export {
 } from './model';
 export { NAME_TYPES, nameTypeOf } from './names';
 export {
+  eachAsset,
   extractAssets,
   extractOrganisations,
   mridOf,
@@ -108,10 +109,12 @@ export { decodeXml, depthExceededAt, escapeText } from './xml';
 export {
   cimDigester,
   digestCimFiles,
+  digestCimFilesInParts,
   sizeOf,
   usedCounts,
   type CimFileInput,
   type CimStream,
+  type DigestInParts,
   type DigestOptions,
   type ParsedModel,
 } from './digest';

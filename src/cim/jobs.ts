@@ -293,6 +293,10 @@ async function writeStream(
       toBase64(buf.subarray(0, n)),
     ]);
     n = 0;
+    // A turn of the event loop after each part, as writeParts: when the body arrives faster than the
+    // parts are written, each read resolves at once and, without it, part after part would be written
+    // (on the embedded database, in this thread) before any other request is answered.
+    await yieldToEventLoop();
   };
   try {
     for (let r = await reader.read(); !r.done; r = await reader.read()) {

@@ -78,9 +78,11 @@ async function readFiles(c: Context, maxBytes: number): Promise<{ name: string; 
 /**
  * A job's body that is one RDF/XML document larger than an import (or of unknown length), as a
  * stream (written to the database as it arrives); undefined for multipart and for a document that
- * says it is within `bufferedMax`, which is read whole as before: on a 60 MB body the streamed path
- * held the embedded database's thread for up to 156 ms at a time (test/attack-stall.test.ts reads
- * /healthz within 100 ms; the buffered path 54 ms), so it is kept for what only it can take.
+ * says it is within `bufferedMax`, which is read whole as before. Both store the same 64 KiB parts,
+ * one statement each; on the embedded database each statement holds this thread while it runs (up to
+ * 75 ms at the 99th percentile and 152 ms at most per part on a loaded machine, docs/performance.md), so
+ * neither keeps test/attack-stall.test.ts's 100 ms bound there under load; on PostgreSQL the streamed
+ * upload did. The stream is kept for what only it can take.
  */
 function streamedBody(
   c: Context,

@@ -103,7 +103,7 @@ async function parseModel(files: CimFileInput[], o: CimImportOptions, hooks: Imp
   try {
     return await (o.parser ?? inProcessCimParser).parse(
       files,
-      { unit: o.unit, maxBytes: o.maxBytes },
+      { unit: o.unit, maxBytes: o.maxBytes, mode: o.mode },
       progress && ((bytesParsed, objectsProcessed) => progress({ phase: 'parsing', bytesParsed, objectsProcessed, equipment: 0 })),
     );
   } catch (e) {
