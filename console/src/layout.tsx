@@ -6,6 +6,7 @@ import Hub from '@mui/icons-material/Hub';
 import Workspaces from '@mui/icons-material/Workspaces';
 import SettingsRemote from '@mui/icons-material/SettingsRemote';
 import Handshake from '@mui/icons-material/Handshake';
+import Share from '@mui/icons-material/Share';
 import CircularProgress from '@mui/material/CircularProgress';
 import {
   AppBar,
@@ -131,6 +132,7 @@ function ConsoleMenu() {
         <Menu.Item to="/ven-registrations" primaryText="VEN registrations" leftIcon={<SettingsRemote />} />
       ) : null}
       {permissions?.includes('contracts:read') ? <Menu.Item to="/contracts" primaryText="Contracts" leftIcon={<Handshake />} /> : null}
+      {permissions?.includes('organisations:read') ? <Menu.Item to="/data-shares" primaryText="Data shares" leftIcon={<Share />} /> : null}
       <OperatorMenuItems />
     </Menu>
   );

@@ -13,6 +13,7 @@ import { WebhooksPage } from './webhooks';
 import { MarketUnitsPage } from './units';
 import { VenRegistrationsPage, readsVens } from './ven';
 import { ContractsPage } from './contracts';
+import { DataSharesPage } from './shares';
 import { operatorRoutes } from './operator-pages';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, theme } from './layout';
@@ -84,6 +85,7 @@ function Console() {
                 <Route path="/ven-registrations" element={<VenRegistrationsPage />} />
               ) : null}
               {scopes.includes('contracts:read') ? <Route path="/contracts" element={<ContractsPage />} /> : null}
+              {scopes.includes('organisations:read') ? <Route path="/data-shares" element={<DataSharesPage />} /> : null}
               {operatorRoutes(scopes, roles)}
             </CustomRoutes>,
           ];
