@@ -17,6 +17,7 @@ import type { NodeHub } from '../src/node/server';
 import { deliverDue } from '../src/webhooks/delivery';
 import { DEMO, freePort, testDb } from './harness';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { dataShares, ensurePlatformPerson, jwksUriClient } from './console-share';
 
 /**
  * The console's "Team and access" page (docs/console.md) in a real browser, as the demo FSP's ADMIN:
@@ -32,6 +33,8 @@ let node: NodeHub;
 let closeDb: () => Promise<void>;
 let person: { email: string; password: string };
 let db: Awaited<ReturnType<typeof testDb>>['db'];
+/** An ADMIN of the demo System Operator, a platform that pulls data shares (test/console-share.ts). */
+let platform: { email: string; password: string };
 
 beforeAll(async () => {
   await ensureConsoleBuilt(() => undefined);
@@ -54,6 +57,7 @@ beforeAll(async () => {
   const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
   await seedDemo(ctx, systemPrincipal('seed'));
   person = await ensureDemoPerson(ctx, cfg.baseUrl);
+  platform = await ensurePlatformPerson(ctx, cfg.baseUrl);
 }, 180_000);
 
 afterAll(async () => {
@@ -237,6 +241,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
         jwks: { keys: [expect.objectContaining({ kid: 'console-k1', x: pub.x, y: pub.y })] },
       });
       console.log(`[console] private_key_jwt client steps: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await jwksUriClient({ page, node, accessible });
       await accessible(page, 'team page after the changes');
       if (process.env.FMAR_SCREENSHOTS) await page.screenshot({ path: 'docs/images/console-team.png', fullPage: true });
       expect(errors).toEqual([]);
@@ -341,6 +346,32 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
     } finally {
       await page.close();
       receiver.close();
+    }
+  }, 240_000);
+
+  it('data shares: granted, refused beside a field, narrowed, pulled by the platform, the pulls seen, revoked', async () => {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`${node.url}/console/#/`);
+      await page.getByRole('menuitem', { name: 'Data shares' }).waitFor({ timeout: 60_000 });
+      await dataShares({
+        page,
+        node,
+        accessible,
+        context,
+        owner: person,
+        platform,
+        shots: process.env.FMAR_SCREENSHOTS ? 'docs/images' : undefined,
+      });
+      expect(errors).toEqual([]);
+      expect(outside).toEqual([]);
+    } catch (e) {
+      await page.screenshot({ path: join(tmpdir(), 'fmar-console-share-failure.png'), fullPage: true }).catch(() => undefined);
+      throw e;
+    } finally {
+      await page.close();
     }
   }, 240_000);
 });
