@@ -65,6 +65,13 @@ export async function signInAs(
   await landed.waitFor({ timeout: 60_000 });
 }
 
+/** Choose an option of a select, and wait until its menu has gone (axe reads a menu fading out as low contrast). */
+async function pick(page: Page, field: ReturnType<Page['getByLabel']>, option: string) {
+  await field.click();
+  await page.getByRole('option', { name: option }).click();
+  await page.locator('[role="listbox"]').waitFor({ state: 'detached' });
+}
+
 /** The demo System Operator (a platform that pulls shares) and an ACTIVE person of it who signs in to the console. */
 export async function ensurePlatformPerson(ctx: Ctx, baseUrl: string) {
   await seedDemoMarket(ctx, systemPrincipal('seed'));
@@ -103,10 +110,8 @@ export async function jwksUriClient(j: ShareJourney) {
     const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
     const register = page.getByRole('form', { name: 'Register an API client' });
     await register.getByLabel('Client name').fill('Platform with a key URL');
-    await register.getByLabel('Authentication').click();
-    await page.getByRole('option', { name: 'Its own key (private_key_jwt)' }).click();
-    await register.getByLabel('Its public keys').click();
-    await page.getByRole('option', { name: 'At a URL (a JWKS URI)' }).click();
+    await pick(page, register.getByLabel('Authentication'), 'Its own key (private_key_jwt)');
+    await pick(page, register.getByLabel('Its public keys'), 'At a URL (a JWKS URI)');
     const field = register.getByLabel('JWKS URI');
     await field.fill('http://keys.example/jwks.json');
     await register.getByRole('button', { name: 'Register' }).click();
@@ -187,10 +192,8 @@ export async function dataShares(
 
   // Grant: a listed asset FSP A does not hold is refused beside the field; all its assets are granted.
   const grant = page.getByRole('form', { name: 'Share with a platform' });
-  await grant.getByLabel('Platform').click();
-  await page.getByRole('option', { name: SO_NAME }).click();
-  await grant.getByLabel('What it shares').click();
-  await page.getByRole('option', { name: 'The passport and the assets listed' }).click();
+  await pick(page, grant.getByLabel('Platform'), SO_NAME);
+  await pick(page, grant.getByLabel('What it shares'), 'The passport and the assets listed');
   const assetsField = grant.getByLabel('Assets (FMAR IDs, one a line)');
   await assetsField.fill('01JNOTANASSET0000000000000');
   const validTo = new Date(Date.now() + 90 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -207,8 +210,7 @@ export async function dataShares(
   await accessible(page, 'data shares: a refused asset');
   if (shots) await page.screenshot({ path: `${shots}/console-share-refused.png`, fullPage: true });
   expect((await call(node, 'fsp-a', 'GET', '/data-shares?role=owner')).json.items).toEqual([]);
-  await grant.getByLabel('What it shares').click();
-  await page.getByRole('option', { name: 'The passport and all our assets' }).click();
+  await pick(page, grant.getByLabel('What it shares'), 'The passport and all our assets');
   await grant.getByRole('button', { name: 'Share' }).click();
   await page.getByText(new RegExp(`^Shared with ${SO_NAME} until .*: live\\.$`)).waitFor({ timeout: 30_000 });
   let [share] = (await call(node, 'fsp-a', 'GET', '/data-shares?role=owner')).json.items as Share[];
@@ -220,8 +222,7 @@ export async function dataShares(
   // Narrow it to the battery, at the version read.
   await table.getByRole('button', { name: `Narrow the share with ${SO_NAME}` }).click();
   const narrow = page.getByRole('form', { name: `Narrow the share with ${SO_NAME}` });
-  await narrow.getByLabel('What it shares').click();
-  await page.getByRole('option', { name: 'The passport and the assets listed' }).click();
+  await pick(page, narrow.getByLabel('What it shares'), 'The passport and the assets listed');
   await narrow.getByLabel('Assets (FMAR IDs, one a line)').fill(battery.id);
   await accessible(page, 'data shares: narrowing one');
   await narrow.getByRole('button', { name: 'Save the change' }).click();
@@ -304,8 +305,7 @@ export async function ruleDefinitions(j: {
   const code = 'DQ-BESS-GENERATION-WITHIN-RATED';
   const add = page.getByRole('form', { name: 'Add a rule' });
   await add.getByLabel('Code').fill(code);
-  await add.getByLabel('Kind').click();
-  await page.getByRole('option', { name: 'cross-field' }).click();
+  await pick(page, add.getByLabel('Kind'), 'cross-field');
   await add.getByLabel('Weight').fill('5');
   await add.getByLabel('Description').fill('A battery generates no more than its rated capacity');
   await add.getByLabel('Applies to').fill('BESS');

@@ -17,7 +17,7 @@ import type { NodeHub } from '../src/node/server';
 import { deliverDue } from '../src/webhooks/delivery';
 import { DEMO, freePort, testDb } from './harness';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { dataShares, ensurePlatformPerson, jwksUriClient } from './console-share';
+import { dataShares, ensurePlatformPerson, jwksUriClient, signInAs } from './console-share';
 
 /**
  * The console's "Team and access" page (docs/console.md) in a real browser, as the demo FSP's ADMIN:
@@ -99,9 +99,12 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
     await page.evaluate(axeSource);
     const violations = await page.evaluate(async () => {
       const r = await (
-        window as unknown as { axe: { run: (d: Document) => Promise<{ violations: { id: string; impact: string }[] }> } }
+        window as unknown as {
+          axe: { run: (d: Document) => Promise<{ violations: { id: string; impact: string; nodes: { html: string }[] }[] }> };
+        }
       ).axe.run(document);
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact }));
+      // Where: the first elements at fault, so a failure says what to fix.
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, where: v.nodes.slice(0, 3).map((n) => n.html.slice(0, 160)) }));
     });
     expect(
       violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
@@ -354,8 +357,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     try {
-      await page.goto(`${node.url}/console/#/`);
-      await page.getByRole('menuitem', { name: 'Data shares' }).waitFor({ timeout: 60_000 });
+      await signInAs(context, page, `${node.url}/console/#/data-shares`, person, 'Our data shares');
       await dataShares({
         page,
         node,
