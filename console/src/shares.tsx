@@ -28,9 +28,10 @@ export function DataSharesPage() {
     <Box sx={{ p: 2, minWidth: 0 }}>
       <Title title="Data shares" />
       <Stack spacing={3}>
+        {/* A platform comes here first for what is shared with it. */}
+        {platform ? <SharedWithUs names={names} /> : null}
         <OwnShares list={own} names={names} write={write} />
         {write ? <GrantShare onDone={own.reload} names={names} /> : null}
-        {platform ? <SharedWithUs names={names} /> : null}
       </Stack>
     </Box>
   );
