@@ -344,7 +344,7 @@ export async function ruleDefinitions(j: {
   await edit.getByLabel('Definition').fill('generationCapacityKw <= ratedCapacityKw and demandCapacityKw <= ratedCapacityKw');
   await edit.getByLabel('Weight').fill('8');
   await accessible(page, 'data quality: a rule edited');
-  if (shots) await page.screenshot({ path: `${shots}/console-quality-rule.png`, fullPage: true });
+  if (shots) await edit.screenshot({ path: `${shots}/console-quality-rule.png` });
   await edit.getByRole('button', { name: 'Save the rule' }).click();
   await page.getByText(`${code} is changed (version 2)`, { exact: false }).waitFor({ timeout: 30_000 });
   expect((await call('operator', 'GET', `/data-quality/rules/${code}`)).json).toMatchObject({

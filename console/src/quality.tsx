@@ -129,7 +129,7 @@ function Rules({ write }: { write: boolean }) {
               </TableCell>
               <TableCell>{r.active ? 'active' : 'inactive'}</TableCell>
               {write ? (
-                <TableCell sx={{ whiteSpace: 'nowrap' }}>
+                <TableCell>
                   <Button size="small" aria-label={`Edit ${r.code}`} onClick={() => setEditing(r)}>
                     Edit
                   </Button>
