@@ -15,6 +15,8 @@ export interface ClientRow {
   kind: string;
   auth_method: string;
   jwks: { keys: unknown[] } | null;
+  /** Where a private_key_jwt client publishes its keys instead (the provider fetches them: provider.ts, jwksFetch). */
+  jwks_uri?: string | null;
   secret_hash: string | null;
   credential_expires_at: Date | string | null;
   scopes: string[];
@@ -31,6 +33,7 @@ export function clientMetadata(r: ClientRow): Record<string, unknown> {
     client_name: r.name,
     token_endpoint_auth_method: r.auth_method,
     ...(r.jwks ? { jwks: r.jwks } : {}),
+    ...(r.jwks_uri ? { jwks_uri: r.jwks_uri } : {}),
     ...(r.secret_hash ? { client_secret: r.secret_hash } : {}),
     ...(r.secret_hash && r.credential_expires_at
       ? { client_secret_expires_at: Math.floor(new Date(r.credential_expires_at).getTime() / 1000) }

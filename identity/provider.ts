@@ -6,6 +6,7 @@ import Provider, { errors, interactionPolicy, type Configuration, type JWKS, typ
 import { AlreadyConsumed, adapterFactory, type FindClient } from './adapter';
 import { signAccessToken, type KeyRing } from './keys';
 import { esc, page } from './pages';
+import { JWKS_URI_MAX_BYTES, jwksFetch, verifyWithFreshKeys } from './jwks-uri';
 import {
   ACCESS_TOKEN_TTL_SEC,
   ACCESS_TOKEN_TYPE,
@@ -153,6 +154,9 @@ export function buildProvider(host: IdentityHost): Provider {
     // `organisation`: the organisation the person wants to act in (one of theirs), for a switch.
     extraParams: ['organisation'],
     clientAuthMethods: ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'none'],
+    // A private_key_jwt client's keys at its JWKS URI: https only, kept at most 5 minutes (jwks-uri.ts).
+    fetch: jwksFetch(host.devMode),
+    fetchResponseBodyLimits: { jwks_uri: JWKS_URI_MAX_BYTES },
     enabledJWA: {
       clientAuthSigningAlgValues: CLIENT_ASSERTION_ALGORITHMS,
       idTokenSigningAlgValues: ['ES256', 'RS256'],
@@ -267,6 +271,7 @@ export function buildProvider(host: IdentityHost): Provider {
     return provider.urlFor(name, options);
   };
   atomicOneTimeUse(provider, host);
+  verifyWithFreshKeys(provider);
 
   // Client secrets are stored hashed; compare the hash of what was presented.
   provider.Client.prototype.compareClientSecret = async function compare(this: { clientSecret: string }, actual: string) {

@@ -108,6 +108,15 @@ export const RULES = {
     title:
       'The JWKS must hold 1–5 public signing keys (EC P-256, OKP Ed25519 or RSA ≥ 2048 bits), each with a kid, and no private members.',
   },
+  'CLIENT-JWKS-ONE-OF': {
+    status: 422,
+    title: 'A private_key_jwt client gives its public keys either as a JWKS (jwks) or at a URL (jwksUri): exactly one of the two.',
+  },
+  'CLIENT-JWKS-URI-INVALID': {
+    status: 422,
+    title:
+      'The JWKS URI must be an https URL without user, password or fragment (http only for localhost, 127.0.0.1 or [::1], in development).',
+  },
   'CLIENT-REDIRECT-URI': {
     status: 422,
     title: 'Redirect URIs must be https (http only for localhost), without fragment; web and native apps need at least one.',

@@ -17,6 +17,7 @@ import type { NodeHub } from '../src/node/server';
 import { deliverDue } from '../src/webhooks/delivery';
 import { DEMO, freePort, testDb } from './harness';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { dataShares, ensurePlatformPerson, jwksUriClient, signInAs } from './console-share';
 
 /**
  * The console's "Team and access" page (docs/console.md) in a real browser, as the demo FSP's ADMIN:
@@ -32,6 +33,8 @@ let node: NodeHub;
 let closeDb: () => Promise<void>;
 let person: { email: string; password: string };
 let db: Awaited<ReturnType<typeof testDb>>['db'];
+/** An ADMIN of the demo System Operator, a platform that pulls data shares (test/console-share.ts). */
+let platform: { email: string; password: string };
 
 beforeAll(async () => {
   await ensureConsoleBuilt(() => undefined);
@@ -54,6 +57,7 @@ beforeAll(async () => {
   const ctx: Ctx = { db, clock: node.hub.ports.clock, ids: node.hub.ports.ids, hooks: standardHooks() };
   await seedDemo(ctx, systemPrincipal('seed'));
   person = await ensureDemoPerson(ctx, cfg.baseUrl);
+  platform = await ensurePlatformPerson(ctx, cfg.baseUrl);
 }, 180_000);
 
 afterAll(async () => {
@@ -97,9 +101,12 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
     await page.evaluate(axeSource);
     const violations = await page.evaluate(async () => {
       const r = await (
-        window as unknown as { axe: { run: (d: Document) => Promise<{ violations: { id: string; impact: string }[] }> } }
+        window as unknown as {
+          axe: { run: (d: Document) => Promise<{ violations: { id: string; impact: string; nodes: { html: string }[] }[] }> };
+        }
       ).axe.run(document);
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact }));
+      // Where: the first elements at fault, so a failure says what to fix.
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, where: v.nodes.slice(0, 3).map((n) => n.html.slice(0, 160)) }));
     });
     expect(
       violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
@@ -239,6 +246,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
         jwks: { keys: [expect.objectContaining({ kid: 'console-k1', x: pub.x, y: pub.y })] },
       });
       console.log(`[console] private_key_jwt client steps: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await jwksUriClient({ page, node, accessible });
       await accessible(page, 'team page after the changes');
       if (process.env.FMAR_SCREENSHOTS) await page.screenshot({ path: 'docs/images/console-team.png', fullPage: true });
       expect(errors).toEqual([]);
@@ -343,6 +351,31 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
     } finally {
       await page.close();
       receiver.close();
+    }
+  }, 240_000);
+
+  it('data shares: granted, refused beside a field, narrowed, pulled by the platform, the pulls seen, revoked', async () => {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await signInAs(context, page, `${node.url}/console/#/data-shares`, person, 'Our data shares');
+      await dataShares({
+        page,
+        node,
+        accessible,
+        context,
+        owner: person,
+        platform,
+        shots: process.env.FMAR_SCREENSHOTS ? 'docs/images' : undefined,
+      });
+      expect(errors).toEqual([]);
+      expect(outside).toEqual([]);
+    } catch (e) {
+      await page.screenshot({ path: join(tmpdir(), 'fmar-console-share-failure.png'), fullPage: true }).catch(() => undefined);
+      throw e;
+    } finally {
+      await page.close();
     }
   }, 240_000);
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitSessions, sweepOidc } from '../identity/node';
 import { rotateSigningKeys } from '../identity/index';
-import { warnExpiringCredentials } from '../src/identity/clients';
+import { createClient, warnExpiringCredentials } from '../src/identity/clients';
+import type { Principal } from '../src/access/principal';
 import { DEMO, testHub, type TestHub } from './harness';
 
 let hub: TestHub;
@@ -41,7 +42,7 @@ describe('API clients', () => {
   it('validates the credential and the scopes', async () => {
     const noKeys = await hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'x', authMethod: 'private_key_jwt' } });
     expect(noKeys.status).toBe(422);
-    expect(noKeys.json.errors[0].code).toBe('CLIENT-JWKS-INVALID');
+    expect(noKeys.json.errors[0]).toMatchObject({ field: 'jwks', code: 'CLIENT-JWKS-ONE-OF' });
     const privateKey = await hub.call('POST', '/api/v1/clients', {
       as: 'fsp-a',
       body: {
@@ -74,6 +75,52 @@ describe('API clients', () => {
     expect(other.status).toBe(404);
     const [{ n }] = await hub.db.query(`SELECT count(*)::int AS n FROM api_client WHERE name = 'x'`);
     expect(n).toBe(0);
+  });
+
+  it('a JWKS URI: exactly one of jwks and jwksUri, https (http for loopback in development only)', async () => {
+    const key = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'k' };
+    const post = (body: Record<string, unknown>) =>
+      hub.call('POST', '/api/v1/clients', { as: 'fsp-a', body: { name: 'uri', authMethod: 'private_key_jwt', ...body } });
+    const refused = async (body: Record<string, unknown>, field: string, code: string) => {
+      const r = await post(body);
+      expect(r.status, r.text).toBe(422);
+      expect(r.json.errors).toEqual([expect.objectContaining({ field, code })]);
+    };
+    await refused({ jwks: { keys: [key] }, jwksUri: 'https://keys.example/jwks.json' }, 'jwksUri', 'CLIENT-JWKS-ONE-OF');
+    await refused({ jwksUri: 'http://keys.example/jwks.json' }, 'jwksUri', 'CLIENT-JWKS-URI-INVALID');
+    await refused({ jwksUri: 'not a url' }, 'jwksUri', 'CLIENT-JWKS-URI-INVALID');
+    await refused({ jwksUri: 'https://user:pw@keys.example/jwks.json' }, 'jwksUri', 'CLIENT-JWKS-URI-INVALID');
+    await refused({ jwksUri: 'ftp://keys.example/jwks.json' }, 'jwksUri', 'CLIENT-JWKS-URI-INVALID');
+    const secret = await hub.call('POST', '/api/v1/clients', {
+      as: 'fsp-a',
+      body: { name: 'uri', authMethod: 'client_secret_basic', jwksUri: 'https://keys.example/jwks.json' },
+    });
+    expect(secret.json.errors).toEqual([expect.objectContaining({ field: 'jwksUri', code: 'CLIENT-AUTH-METHOD' })]);
+    expect(await hub.db.query(`SELECT 1 FROM api_client WHERE name = 'uri'`)).toEqual([]);
+    // Development: https anywhere, http on a loopback host.
+    const ok = await post({ jwksUri: 'https://keys.example/jwks.json' });
+    expect(ok.status, ok.text).toBe(201);
+    expect(ok.json).toMatchObject({ jwks: null, jwksUri: 'https://keys.example/jwks.json' });
+    const local = await post({ jwksUri: 'http://127.0.0.1:45999/jwks.json' });
+    expect(local.status, local.text).toBe(201);
+    // Production: https only, loopback included.
+    const fspA: Principal = { subject: 'admin', organisationId: DEMO['fsp-a'], roles: ['FSP'], scopes: ['clients:write'], dnoCodes: [] };
+    const inProduction = createClient(
+      hub.ctx,
+      fspA,
+      { name: 'prod', kind: 'machine', authMethod: 'private_key_jwt', jwksUri: 'http://127.0.0.1:45999/jwks.json' },
+      { production: true },
+    );
+    await expect(inProduction).rejects.toMatchObject({
+      code: 'REQUEST-VALIDATION',
+      errors: [expect.objectContaining({ field: 'jwksUri', code: 'CLIENT-JWKS-URI-INVALID' })],
+    });
+    // Rotation moves the keys to a URL (or back); the stored row holds exactly one of the two.
+    const rotated = await hub.call('POST', `/api/v1/clients/${ok.json.clientId}/rotate`, { as: 'fsp-a', body: { jwks: { keys: [key] } } });
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.json).toMatchObject({ jwksUri: null, jwks: { keys: [key] } });
+    const [row] = await hub.db.query(`SELECT jwks_uri FROM api_client WHERE client_id = $1`, [ok.json.clientId]);
+    expect(row.jwks_uri).toBeNull();
   });
 
   it('an organisation sees only its own clients; the operator sees all', async () => {

@@ -7,6 +7,7 @@ import Workspaces from '@mui/icons-material/Workspaces';
 import SettingsRemote from '@mui/icons-material/SettingsRemote';
 import Handshake from '@mui/icons-material/Handshake';
 import Verified from '@mui/icons-material/Verified';
+import Share from '@mui/icons-material/Share';
 import CircularProgress from '@mui/material/CircularProgress';
 import {
   AppBar,
@@ -157,6 +158,7 @@ function ConsoleMenu() {
       {recordsQualifications(permissions, roles) ? (
         <Menu.Item to="/qualify" primaryText="Qualify market units" leftIcon={<Verified />} />
       ) : null}
+      {permissions?.includes('organisations:read') ? <Menu.Item to="/data-shares" primaryText="Data shares" leftIcon={<Share />} /> : null}
       <OperatorMenuItems />
     </Menu>
   );

@@ -13,6 +13,7 @@ import { WebhooksPage } from './webhooks';
 import { MarketUnitsPage } from './units';
 import { VenRegistrationsPage, readsVens } from './ven';
 import { ContractsPage } from './contracts';
+import { DataSharesPage } from './shares';
 import { operatorRoutes } from './operator-pages';
 import { Dashboard } from './dashboard';
 import { ConsoleLayout, recordsQualifications, theme } from './layout';
@@ -96,6 +97,7 @@ function Console() {
                   }
                 />
               ) : null}
+              {scopes.includes('organisations:read') ? <Route path="/data-shares" element={<DataSharesPage />} /> : null}
               {operatorRoutes(scopes, roles)}
             </CustomRoutes>,
           ];

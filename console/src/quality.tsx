@@ -17,6 +17,7 @@ import {
   Typography,
 } from '@mui/material';
 import type { DqRule, Scorecard, ScorecardHistory } from '../../src/quality/schema';
+import { RuleForm } from './quality-rule';
 import type { Organisation } from '../../src/organisations/schema';
 import { api } from './api';
 import { OutcomeAlert, run, useList, type Outcome } from './outcome';
@@ -62,6 +63,7 @@ export function QualityPage() {
 function Rules({ write }: { write: boolean }) {
   const { items, error, reload } = useList<DqRule>('/data-quality/rules');
   const [outcome, setOutcome] = useState<Outcome>();
+  const [editing, setEditing] = useState<DqRule>();
   const patch = (r: DqRule, body: Partial<DqRule>, text: string) =>
     run(setOutcome, async () => {
       await api(`/data-quality/rules/${encodeURIComponent(r.code)}`, {
@@ -128,6 +130,9 @@ function Rules({ write }: { write: boolean }) {
               <TableCell>{r.active ? 'active' : 'inactive'}</TableCell>
               {write ? (
                 <TableCell>
+                  <Button size="small" aria-label={`Edit ${r.code}`} onClick={() => setEditing(r)}>
+                    Edit
+                  </Button>
                   <Button
                     size="small"
                     color={r.active ? 'error' : 'primary'}
@@ -148,6 +153,16 @@ function Rules({ write }: { write: boolean }) {
           ))}
         </TableBody>
       </Table>
+      {write ? (
+        <RuleForm
+          rule={editing}
+          onDone={() => {
+            setEditing(undefined);
+            reload();
+          }}
+          onCancel={() => setEditing(undefined)}
+        />
+      ) : null}
     </Section>
   );
 }

@@ -1,11 +1,9 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Title, usePermissions } from 'react-admin';
 import {
   Alert,
   Box,
   Button,
-  Card,
-  CardContent,
   MenuItem,
   Stack,
   Table,
@@ -16,12 +14,13 @@ import {
   TextField,
   Typography,
 } from '@mui/material';
-import type { ApiClient } from '../../src/identity/clients';
 import type { Delegation } from '../../src/identity/delegations';
 import type { User } from '../../src/identity/users';
 import { api } from './api';
 import { OutcomeAlert, run, useList, type Outcome } from './outcome';
 import { useSession } from './session';
+import { Clients } from './clients';
+import { Section } from './section';
 
 /**
  * Team and access (docs/console.md, "Team and access"): the organisation's people and invitations,
@@ -45,19 +44,6 @@ export function TeamPage() {
         {can('delegations:read') ? <Delegations org={org} write={can('delegations:write')} /> : null}
       </Stack>
     </Box>
-  );
-}
-
-function Section(props: { title: string; children: ReactNode }) {
-  return (
-    <Card component="section" aria-label={props.title}>
-      <CardContent>
-        <Typography variant="h5" component="h2" gutterBottom>
-          {props.title}
-        </Typography>
-        {props.children}
-      </CardContent>
-    </Card>
   );
 }
 
@@ -152,173 +138,6 @@ function People({ org, write, self }: { org: string; write: boolean; self: { sub
               Invite
             </Button>
           </Stack>
-        </Box>
-      ) : null}
-    </Section>
-  );
-}
-
-function Clients({ write }: { write: boolean }) {
-  const { items, error, reload } = useList<ApiClient>('/clients');
-  const [outcome, setOutcome] = useState<Outcome>();
-  const [name, setName] = useState('');
-  const [method, setMethod] = useState<'client_secret_basic' | 'private_key_jwt'>('client_secret_basic');
-  const [jwks, setJwks] = useState('');
-  const [jwksError, setJwksError] = useState<string>();
-  const [confirming, setConfirming] = useState<string>();
-  const register = (e: FormEvent) => {
-    e.preventDefault();
-    setJwksError(undefined);
-    let keys: unknown;
-    if (method === 'private_key_jwt') {
-      try {
-        keys = JSON.parse(jwks);
-      } catch (err) {
-        setJwksError(`Not JSON: ${(err as Error).message}. Paste the JWKS, {"keys": [ … ]}, with the public keys only.`);
-        return;
-      }
-    }
-    void run(setOutcome, async () => {
-      try {
-        const c = await api<ApiClient>('/clients', {
-          method: 'POST',
-          body: JSON.stringify({ name, kind: 'machine', authMethod: method, ...(keys ? { jwks: keys } : {}) }),
-        });
-        setName('');
-        setJwks('');
-        reload();
-        return c.clientSecret
-          ? {
-              severity: 'success',
-              text: `Client ${c.name} is registered as ${c.clientId}. Its secret is held only as a hash: keep it in your secret store.`,
-              secret: { label: 'Client secret', value: c.clientSecret },
-            }
-          : {
-              severity: 'success',
-              text: `Client ${c.name} is registered as ${c.clientId} with ${c.jwks?.keys.length ?? 0} public key(s): it signs its client assertions (private_key_jwt) with the private key you keep.`,
-            };
-      } catch (err) {
-        setJwksError((err as { body?: { errors?: Record<string, string> } }).body?.errors?.jwks);
-        throw err;
-      }
-    });
-  };
-  const rotate = (c: ApiClient) =>
-    run(setOutcome, async () => {
-      const r = await api<ApiClient>(`/clients/${encodeURIComponent(c.clientId)}/rotate`, { method: 'POST' });
-      reload();
-      return r.clientSecret
-        ? {
-            severity: 'success',
-            text: `A new secret for ${c.name}; the old one stopped working.`,
-            secret: { label: 'Client secret', value: r.clientSecret },
-          }
-        : { severity: 'success', text: `${c.name} is rotated.` };
-    });
-  const revoke = (c: ApiClient) =>
-    run(setOutcome, async () => {
-      setConfirming(undefined);
-      await api(`/clients/${encodeURIComponent(c.clientId)}`, { method: 'DELETE' });
-      reload();
-      return { severity: 'success', text: `${c.name} is revoked: no new tokens, and its current tokens are refused.` };
-    });
-  return (
-    <Section title="API clients">
-      {error ? <Alert severity="error">{error}</Alert> : null}
-      <Table size="small" aria-label="API clients of the organisation">
-        <TableHead>
-          <TableRow>
-            <TableCell>Name</TableCell>
-            <TableCell>Client ID</TableCell>
-            <TableCell>Authentication</TableCell>
-            <TableCell>Status</TableCell>
-            <TableCell>Credential expires</TableCell>
-            {write ? <TableCell>Action</TableCell> : null}
-          </TableRow>
-        </TableHead>
-        <TableBody>
-          {(items ?? []).map((c) => (
-            <TableRow key={c.clientId}>
-              <TableCell>{c.name}</TableCell>
-              <TableCell>
-                <code>{c.clientId}</code>
-              </TableCell>
-              <TableCell>{c.authMethod}</TableCell>
-              <TableCell>{c.status}</TableCell>
-              <TableCell>{c.credentialExpiresAt ? new Date(c.credentialExpiresAt).toLocaleDateString('en-GB') : '—'}</TableCell>
-              {write ? (
-                <TableCell>
-                  {c.status === 'ACTIVE' && c.authMethod.startsWith('client_secret') ? (
-                    <Button size="small" onClick={() => void rotate(c)} aria-label={`Rotate the secret of ${c.name}`}>
-                      Rotate secret
-                    </Button>
-                  ) : null}
-                  {c.status === 'ACTIVE' ? (
-                    confirming === c.clientId ? (
-                      <Button
-                        size="small"
-                        color="error"
-                        variant="contained"
-                        onClick={() => void revoke(c)}
-                        aria-label={`Confirm: revoke ${c.name}`}
-                      >
-                        Confirm revoke
-                      </Button>
-                    ) : (
-                      <Button size="small" color="error" onClick={() => setConfirming(c.clientId)} aria-label={`Revoke ${c.name}`}>
-                        Revoke
-                      </Button>
-                    )
-                  ) : null}
-                </TableCell>
-              ) : null}
-            </TableRow>
-          ))}
-        </TableBody>
-      </Table>
-      <OutcomeAlert outcome={outcome} />
-      {write ? (
-        <Box component="form" onSubmit={register} sx={{ mt: 2 }} aria-label="Register an API client">
-          <Typography variant="h6" component="h3">
-            Register an API client
-          </Typography>
-          <Typography variant="body2" sx={{ my: 1 }}>
-            A client that signs its token requests with its own key (private_key_jwt, recommended: no secret leaves it) gives its public
-            keys as a JWKS (EC P-256, Ed25519 or RSA of 2048 bits or more, each with a kid; at most 5). A client with a secret
-            (client_secret_basic) gets one, shown once.
-          </Typography>
-          <Stack direction={{ xs: 'column', sm: 'row' }} spacing={1}>
-            <TextField label="Client name" required size="small" value={name} onChange={(e) => setName(e.target.value)} />
-            <TextField
-              select
-              label="Authentication"
-              size="small"
-              value={method}
-              onChange={(e) => setMethod(e.target.value as typeof method)}
-              sx={{ minWidth: 200 }}
-            >
-              <MenuItem value="client_secret_basic">A secret (client_secret_basic)</MenuItem>
-              <MenuItem value="private_key_jwt">Its own key (private_key_jwt)</MenuItem>
-            </TextField>
-            <Button type="submit" variant="contained" sx={{ flexShrink: 0 }}>
-              Register
-            </Button>
-          </Stack>
-          {method === 'private_key_jwt' ? (
-            <TextField
-              label="Public keys (JWKS)"
-              required
-              multiline
-              minRows={4}
-              fullWidth
-              size="small"
-              value={jwks}
-              onChange={(e) => setJwks(e.target.value)}
-              error={!!jwksError}
-              helperText={jwksError ?? 'The JSON of the client’s JWKS: {"keys": [{"kty": "EC", "crv": "P-256", "kid": …, "x": …, "y": …}]}'}
-              sx={{ mt: 1, '& textarea': { fontFamily: 'monospace' } }}
-            />
-          ) : null}
         </Box>
       ) : null}
     </Section>

@@ -31,7 +31,11 @@ export const ClientInput = z
     jwks: z
       .object({ keys: z.array(Jwk) })
       .optional()
-      .openapi({ description: 'Public keys for private_key_jwt (RFC 7523 client assertions).' }),
+      .openapi({ description: 'Public keys for private_key_jwt (RFC 7523 client assertions). Exactly one of jwks and jwksUri.' }),
+    jwksUri: z.string().max(2000).optional().openapi({
+      description:
+        'Where the client publishes its public keys for private_key_jwt (a JWKS): https (http only for a loopback host, in development). Exactly one of jwks and jwksUri. The provider fetches it when it needs the keys and keeps them 60 s to 5 min (docs/identity.md, "Keys at a URL").',
+    }),
     redirectUris: z.array(z.string().max(2000)).max(10).optional(),
     scopes: z
       .array(z.string().max(64))
@@ -55,6 +59,7 @@ export const ApiClient = z
     kind: z.enum(CLIENT_KINDS),
     authMethod: z.enum(CLIENT_AUTH_METHODS),
     jwks: z.object({ keys: z.array(Jwk) }).nullable(),
+    jwksUri: z.string().nullable(),
     scopes: z.array(z.string()),
     grantTypes: z.array(z.string()),
     redirectUris: z.array(z.string()),
@@ -82,6 +87,7 @@ interface ClientRow {
   kind: ApiClient['kind'];
   auth_method: ApiClient['authMethod'];
   jwks: { keys: Record<string, unknown>[] } | null;
+  jwks_uri: string | null;
   secret_hash: string | null;
   credential_expires_at: Date | null;
   expiry_notified_at: Date | null;
@@ -105,6 +111,7 @@ function toClient(r: ClientRow): ApiClient {
     kind: r.kind,
     authMethod: r.auth_method,
     jwks: r.jwks ?? null,
+    jwksUri: r.jwks_uri ?? null,
     scopes: r.scopes,
     grantTypes: r.grant_types,
     redirectUris: r.redirect_uris,
@@ -128,9 +135,42 @@ const ALLOWED_KEY = (k: Record<string, unknown>) =>
     (k.kty === 'RSA' && typeof k.n === 'string' && typeof k.e === 'string' && (k.n as string).length >= 342)) &&
   (k.use === undefined || k.use === 'sig');
 
-function checkJwks(jwks: { keys: Record<string, unknown>[] } | undefined) {
-  if (!jwks || jwks.keys.length < 1 || jwks.keys.length > 5 || !jwks.keys.every(ALLOWED_KEY))
-    throw validationProblem([fieldError('jwks', 'CLIENT-JWKS-INVALID')]);
+type Keys = { jwks?: { keys: Record<string, unknown>[] }; jwksUri?: string };
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * A private_key_jwt client's keys: exactly one of a JWKS and a JWKS URI (CLIENT-JWKS-ONE-OF). The
+ * URI is https; http only for a loopback host and only in development (CLIENT-JWKS-URI-INVALID). Its
+ * keys are not fetched here: the provider fetches them when a client assertion needs them.
+ */
+function checkKeys(input: Keys, production: boolean) {
+  if ((input.jwks === undefined) === (input.jwksUri === undefined))
+    throw validationProblem([fieldError(input.jwks ? 'jwksUri' : 'jwks', 'CLIENT-JWKS-ONE-OF')]);
+  if (input.jwks) {
+    const { keys } = input.jwks;
+    if (keys.length < 1 || keys.length > 5 || !keys.every(ALLOWED_KEY))
+      throw validationProblem([fieldError('jwks', 'CLIENT-JWKS-INVALID')]);
+    return;
+  }
+  const bad = (why: string) => validationProblem([fieldError('jwksUri', 'CLIENT-JWKS-URI-INVALID', why)]);
+  let url: URL;
+  try {
+    url = new URL(input.jwksUri!);
+  } catch {
+    throw bad(`${input.jwksUri} is not a URL.`);
+  }
+  if (url.username || url.password || url.hash) throw bad('A JWKS URI has no user, password or fragment.');
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && LOOPBACK.includes(url.hostname) && !production) return;
+  throw bad(
+    production ? 'A JWKS URI must be https.' : 'A JWKS URI must be https; http only for localhost, 127.0.0.1 or [::1] in development.',
+  );
+}
+
+function noKeys(input: Keys) {
+  if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
+  if (input.jwksUri) throw validationProblem([fieldError('jwksUri', 'CLIENT-AUTH-METHOD', 'A JWKS URI is only for private_key_jwt.')]);
 }
 
 function checkRedirects(kind: string, uris: string[] | undefined) {
@@ -192,8 +232,8 @@ export async function createClient(
   const kind = input.kind ?? 'machine';
   const method = input.authMethod ?? 'private_key_jwt';
   if (kind === 'machine' && method === 'none') throw validationProblem([fieldError('authMethod', 'CLIENT-AUTH-METHOD')]);
-  if (method === 'private_key_jwt') checkJwks(input.jwks);
-  else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
+  if (method === 'private_key_jwt') checkKeys(input, opts.production ?? false);
+  else noKeys(input);
   checkRedirects(kind, input.redirectUris);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
@@ -215,8 +255,8 @@ export async function createClient(
         : null;
     const clientId = opts.clientId ?? `fmar-${ctx.ids.next().toLowerCase()}`;
     const [row] = await tx.query<ClientRow>(
-      `INSERT INTO api_client (client_id, organisation_id, name, kind, auth_method, jwks, secret_hash, credential_expires_at, scopes, grant_types, redirect_uris, status, demo, recorded_at, recorded_by)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::timestamptz, $9::text[], $10::text[], $11::text[], 'ACTIVE', $12, $13::timestamptz, $14) RETURNING *`,
+      `INSERT INTO api_client (client_id, organisation_id, name, kind, auth_method, jwks, secret_hash, credential_expires_at, scopes, grant_types, redirect_uris, status, demo, recorded_at, recorded_by, jwks_uri)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::timestamptz, $9::text[], $10::text[], $11::text[], 'ACTIVE', $12, $13::timestamptz, $14, $15) RETURNING *`,
       [
         clientId,
         orgId,
@@ -232,6 +272,7 @@ export async function createClient(
         opts.demo ?? false,
         now.toISOString(),
         recordedBy(p),
+        input.jwksUri ?? null,
       ],
     );
     await writeAudit(tx, p, now, [
@@ -240,7 +281,7 @@ export async function createClient(
         recordType: 'api_client',
         recordId: clientId,
         organisationId: orgId,
-        detail: { name: input.name, kind, authMethod: method, scopes: allScopes },
+        detail: { name: input.name, kind, authMethod: method, scopes: allScopes, ...(input.jwksUri ? { jwksUri: input.jwksUri } : {}) },
       },
     ]);
     await writeEvents(tx, ctx.ids, now, [
@@ -306,7 +347,8 @@ export async function rotateClient(
   ctx: Ctx,
   p: Principal,
   id: string,
-  input: { jwks?: { keys: Record<string, unknown>[] }; credentialExpiresAt?: string },
+  input: Keys & { credentialExpiresAt?: string },
+  opts: { production?: boolean } = {},
 ): Promise<ApiClient> {
   const now = ctx.clock.now();
   const out = await ctx.db.transaction(async (tx) => {
@@ -318,19 +360,23 @@ export async function rotateClient(
       },
       set: async (row) => {
         let jwks = row.jwks;
+        let jwksUri = row.jwks_uri;
         if (row.auth_method === 'private_key_jwt') {
-          checkJwks(input.jwks);
+          checkKeys(input, opts.production ?? false);
           jwks = input.jwks ?? null;
-        } else if (input.jwks) throw validationProblem([fieldError('jwks', 'CLIENT-AUTH-METHOD', 'A JWKS is only for private_key_jwt.')]);
-        else if (row.auth_method !== 'none') secret = randomSecret();
+          jwksUri = input.jwksUri ?? null;
+        } else {
+          noKeys(input);
+          if (row.auth_method !== 'none') secret = randomSecret();
+        }
         const expires = input.credentialExpiresAt
           ? new Date(input.credentialExpiresAt)
           : secret
             ? new Date(now.getTime() + SECRET_LIFETIME_DAYS * 86_400_000)
             : null;
         return {
-          sql: `jwks = $1::jsonb, secret_hash = COALESCE($2, secret_hash), credential_expires_at = $3::timestamptz, expiry_notified_at = NULL`,
-          params: [jwks, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null],
+          sql: `jwks = $1::jsonb, secret_hash = COALESCE($2, secret_hash), credential_expires_at = $3::timestamptz, expiry_notified_at = NULL, jwks_uri = $4`,
+          params: [jwks, secret ? await hashClientSecret(secret) : null, expires?.toISOString() ?? null, jwksUri],
         };
       },
       audit: (row) => [

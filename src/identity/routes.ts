@@ -76,7 +76,7 @@ export function identityRoutes(ctx: Ctx, o: { baseUrl: string; production: boole
       action: 'clients.write',
       tags: clientTags,
       security,
-      summary: 'Rotate the client’s credential: a new secret (shown once) or a new JWKS; the old one stops at once',
+      summary: 'Rotate the client’s credential: a new secret (shown once), or a new JWKS or JWKS URI; the old one stops at once',
       request: {
         params: z.object({ clientId: param('clientId') }),
         body: {
@@ -85,6 +85,7 @@ export function identityRoutes(ctx: Ctx, o: { baseUrl: string; production: boole
             z
               .object({
                 jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
+                jwksUri: z.string().max(2000).optional(),
                 credentialExpiresAt: z.iso.datetime({ offset: true }).optional(),
               })
               .strict(),
@@ -94,10 +95,10 @@ export function identityRoutes(ctx: Ctx, o: { baseUrl: string; production: boole
       responses: { 200: { description: 'Rotated', content: json(ApiClient) }, ...problemResponses(404, 409, 422) },
     }),
     async (c) => {
-      let body: { jwks?: { keys: Record<string, unknown>[] }; credentialExpiresAt?: string } = {};
+      let body: { jwks?: { keys: Record<string, unknown>[] }; jwksUri?: string; credentialExpiresAt?: string } = {};
       if (c.req.raw.body !== null && c.req.header('content-length') !== '0') body = c.req.valid('json') ?? {};
       c.header('cache-control', 'no-store');
-      return c.json(await rotateClient(ctx, c.get('principal'), c.req.valid('param').clientId, body), 200);
+      return c.json(await rotateClient(ctx, c.get('principal'), c.req.valid('param').clientId, body, { production: o.production }), 200);
     },
   );
 
