@@ -23,7 +23,7 @@ import { api, query } from './api';
 import { OutcomeAlert, useList, type Outcome } from './outcome';
 import { QualificationRecords, UnitLifecycle, standing } from './unit-lifecycle';
 import { More, usePaged } from './paged';
-import { attempt, when } from './problem';
+import { attempt } from './problem';
 
 /**
  * Market units (docs/console.md, "Market units"): the units the organisation may read, through the
