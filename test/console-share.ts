@@ -131,25 +131,7 @@ export async function jwksUriClient(j: ShareJourney) {
     const held = (await call(node, 'fsp-a', 'GET', `/clients/${clientId}`)).json;
     expect(held).toMatchObject({ authMethod: 'private_key_jwt', jwks: null, jwksUri: uri, status: 'ACTIVE' });
     expect(fetched).toBe(0);
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: 'uri-k1' })
-      .setIssuer(clientId)
-      .setSubject(clientId)
-      .setAudience(node.url)
-      .setJti(crypto.randomUUID())
-      .setIssuedAt()
-      .setExpirationTime('2m')
-      .sign(keys.privateKey);
-    const token = await fetch(`${node.url}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        resource: `${node.url}/api`,
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-      }),
-    });
+    const token = await tokenWithKey(node.url, clientId, 'uri-k1', keys.privateKey);
     expect(token.status, await token.clone().text()).toBe(200);
     expect(fetched).toBe(1);
     console.log(`[console] JWKS URI client steps: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -359,4 +341,27 @@ export async function ruleDefinitions(j: {
     .filter({ hasText: 'cross-field' })
     .waitFor();
   console.log(`[console] data-quality rule definition steps: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** A client_credentials token for a private_key_jwt client: an ES256 assertion signed with its key, at the hub's token endpoint. */
+export async function tokenWithKey(url: string, clientId: string, kid: string, key: Parameters<SignJWT['sign']>[0]): Promise<Response> {
+  const assertion = await new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(url)
+    .setJti(crypto.randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('2m')
+    .sign(key);
+  return fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      resource: `${url}/api`,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    }),
+  });
 }

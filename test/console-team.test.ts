@@ -16,8 +16,8 @@ import { ensureConsoleBuilt } from '../src/node/console-build';
 import type { NodeHub } from '../src/node/server';
 import { deliverDue } from '../src/webhooks/delivery';
 import { DEMO, freePort, testDb } from './harness';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { dataShares, ensurePlatformPerson, jwksUriClient, signInAs } from './console-share';
+import { exportJWK, generateKeyPair } from 'jose';
+import { dataShares, ensurePlatformPerson, jwksUriClient, signInAs, tokenWithKey } from './console-share';
 
 /**
  * The console's "Team and access" page (docs/console.md) in a real browser, as the demo FSP's ADMIN:
@@ -218,25 +218,7 @@ describe.skipIf(!present && process.env.CI !== 'true')('the console: team and ac
       await registered.waitFor({ timeout: 30_000 });
       const keyClientId = /registered as (\S+) with/.exec((await registered.textContent())!)![1];
       expect(await clientsPart.getByTestId('shown-once').count()).toBe(0);
-      const assertion = await new SignJWT({})
-        .setProtectedHeader({ alg: 'ES256', kid: 'console-k1' })
-        .setIssuer(keyClientId)
-        .setSubject(keyClientId)
-        .setAudience(node.url)
-        .setJti(crypto.randomUUID())
-        .setIssuedAt()
-        .setExpirationTime('2m')
-        .sign(keys.privateKey);
-      const byKey = await fetch(`${node.url}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          resource: `${node.url}/api`,
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-          client_assertion: assertion,
-        }),
-      });
+      const byKey = await tokenWithKey(node.url, keyClientId, 'console-k1', keys.privateKey);
       expect(byKey.status, await byKey.clone().text()).toBe(200);
       const heldKeys = await asFsp<{ items: { clientId: string; authMethod: string; jwks: { keys: { kid: string }[] } | null }[] }>(
         '/clients',

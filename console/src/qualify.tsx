@@ -21,7 +21,7 @@ import { OutcomeAlert, useList, type Outcome } from './outcome';
 import { explain, when } from './problem';
 import { useSession } from './session';
 import { QualificationRecords, standing } from './unit-lifecycle';
-import { Section } from './units';
+import { Section } from './section';
 
 /**
  * A System Operator's qualification work (docs/console.md, "Qualify market units"): the active

@@ -1,11 +1,9 @@
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Title, usePermissions } from 'react-admin';
 import {
   Alert,
   Box,
   Button,
-  Card,
-  CardContent,
   MenuItem,
   Stack,
   Table,
@@ -24,6 +22,8 @@ import { OutcomeAlert, useList, type Outcome } from './outcome';
 import { QualificationRecords, UnitLifecycle, standing } from './unit-lifecycle';
 import { More, usePaged } from './paged';
 import { attempt } from './problem';
+import { Section } from './section';
+import { AssetRefForm } from './asset-ref-form';
 
 /**
  * Market units (docs/console.md, "Market units"): the units the organisation may read, through the
@@ -109,19 +109,6 @@ export function MarketUnitsPage() {
         {write ? <CreateUnit onCreated={(id) => (setOpen(id), reload())} /> : null}
       </Stack>
     </Box>
-  );
-}
-
-export function Section(props: { title: string; children: ReactNode }) {
-  return (
-    <Card component="section" aria-label={props.title}>
-      <CardContent>
-        <Typography variant="h5" component="h2" gutterBottom>
-          {props.title}
-        </Typography>
-        {props.children}
-      </CardContent>
-    </Card>
   );
 }
 
@@ -220,21 +207,14 @@ function UnitDetail(props: { unit: MarketUnit; write: boolean; change: (a: () =>
         </Table>
       </Box>
       {write ? (
-        <Box component="form" onSubmit={addAsset} aria-label={`Add an asset to ${unit.name}`} sx={{ mt: 1 }}>
-          <Stack direction="row" spacing={1}>
-            <TextField
-              size="small"
-              label="Asset to add (FMAR ID or mpan:…)"
-              value={add}
-              onChange={(e) => setAdd(e.target.value)}
-              required
-              sx={{ minWidth: 360 }}
-            />
-            <Button type="submit" variant="outlined">
-              Add
-            </Button>
-          </Stack>
-        </Box>
+        <AssetRefForm
+          name={`Add an asset to ${unit.name}`}
+          label="Asset to add (FMAR ID or mpan:…)"
+          action="Add"
+          value={add}
+          onChange={setAdd}
+          onSubmit={addAsset}
+        />
       ) : null}
       <OutcomeAlert outcome={props.outcome} />
       <Typography variant="h6" component="h3" sx={{ mt: 2 }}>

@@ -1,21 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import {
-  Alert,
-  Box,
-  Button,
-  Card,
-  CardContent,
-  Stack,
-  Table,
-  TableBody,
-  TableCell,
-  TableHead,
-  TableRow,
-  TextField,
-  Typography,
-} from '@mui/material';
+import { Alert, Box, Button, Card, CardContent, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
 import type { VenRegistration, VenResourceItem, VenResources } from '../../src/openadr/schema';
 import { api } from './api';
+import { AssetRefForm } from './asset-ref-form';
 import { OutcomeAlert, type Outcome } from './outcome';
 import { More, usePaged } from './paged';
 import { attempt, when } from './problem';
@@ -112,21 +99,14 @@ export function VenResourcesPanel({ reg, write }: { reg: VenRegistration; write:
         ) : null}
         <More list={list} what="assets" />
         {may ? (
-          <Box component="form" onSubmit={add} aria-label={`Bind an asset to ${reg.venName}`} sx={{ mt: 1 }}>
-            <Stack direction="row" spacing={1}>
-              <TextField
-                size="small"
-                label="Asset to bind (FMAR ID or mpan:…)"
-                value={asset}
-                onChange={(e) => setAsset(e.target.value)}
-                required
-                sx={{ minWidth: 360 }}
-              />
-              <Button type="submit" variant="outlined">
-                Bind
-              </Button>
-            </Stack>
-          </Box>
+          <AssetRefForm
+            name={`Bind an asset to ${reg.venName}`}
+            label="Asset to bind (FMAR ID or mpan:…)"
+            action="Bind"
+            value={asset}
+            onChange={setAsset}
+            onSubmit={add}
+          />
         ) : null}
         <OutcomeAlert outcome={outcome} />
       </CardContent>
