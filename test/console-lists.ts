@@ -134,7 +134,8 @@ export async function fspDisputeComment(j: Journey, asset: { id: string; fspId: 
   await page.getByRole('textbox', { name: /^Comment/ }).fill('Our commissioning sheet gives the name we registered.');
   await page.getByLabel(/^What shows it/).fill('Commissioning sheet');
   await page.getByLabel(/^A file/).setInputFiles({ name: 'commissioning.txt', mimeType: 'text/plain', buffer: file });
-  expect(await page.getByLabel(/^A link to it/).isDisabled()).toBe(true);
+  // The link is disabled once the browser has computed the file's fingerprint (asynchronously).
+  await expect.poll(() => page.getByLabel(/^A link to it/).isDisabled(), { timeout: 10_000 }).toBe(true);
   await page.getByRole('button', { name: 'Add the comment' }).click();
   await page.getByText('Your comment is added with 1 piece of evidence.').waitFor({ timeout: 30_000 });
 
