@@ -25,7 +25,7 @@ function refusal(p: { code: string; detail: string; errors?: { field: string; co
   const byField = new Map<string, string>();
   for (const e of p.errors ?? []) byField.set(e.field, [byField.get(e.field), `${e.code}: ${e.detail}`].filter(Boolean).join('; '));
   const fields = [...byField].map(([f, t]) => `${f}: ${t}`);
-  return `${p.code}: ${p.detail}${fields.length ? `. ${fields.join('; ')}` : ''}`;
+  return fields.length ? `${p.code}: ${p.detail.replace(/[.\s]+$/, '')}. ${fields.join('; ')}` : `${p.code}: ${p.detail}`;
 }
 
 /** The demo FSP's person: market units, VEN registrations, contracts. `registered` is the asset the journey registered. */

@@ -321,6 +321,8 @@ export async function ruleDefinitions(j: {
 
   // Edit its definition and weight, at the version read.
   await page.getByRole('button', { name: `Edit ${code}` }).click();
+  // The answer to the addition goes once the rule is opened for editing.
+  await expect.poll(() => page.getByText(`${code} is added, active`, { exact: false }).count(), { timeout: 10_000 }).toBe(0);
   const edit = page.getByRole('form', { name: `Edit ${code}` });
   expect(await edit.getByLabel('Definition').inputValue()).toBe('generationCapacityKw <= ratedCapacityKw');
   await edit.getByLabel('Definition').fill('generationCapacityKw <= ratedCapacityKw and demandCapacityKw <= ratedCapacityKw');

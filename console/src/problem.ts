@@ -11,7 +11,8 @@ export function explain(e: unknown): string {
   if (!(e instanceof HttpError)) return message;
   const errors = (e.body as { errors?: Record<string, string> } | undefined)?.errors ?? {};
   const fields = Object.entries(errors).map(([field, text]) => `${field}: ${text}`);
-  return fields.length ? `${message}. ${fields.join('; ')}` : message;
+  // One full stop between the detail and the fields, whether or not the detail ends with its own.
+  return fields.length ? `${message.replace(/[.\s]+$/, '')}. ${fields.join('; ')}` : message;
 }
 
 /** As outcome.ts's run, with the refusal explained field by field. */

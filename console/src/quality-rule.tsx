@@ -35,6 +35,8 @@ export function RuleForm({ rule, onDone, onCancel }: { rule?: DqRule; onDone: ()
   useEffect(() => {
     setForm(rule ? formOf(rule) : EMPTY);
     setErrors({});
+    // A rule opened for editing starts without the last answer; the answer to a save stays once the form closes.
+    if (rule) setOutcome(undefined);
   }, [rule]);
   const title = rule ? `Edit ${rule.code}` : 'Add a rule';
   const submit = (e: FormEvent) => {
