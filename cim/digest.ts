@@ -174,9 +174,8 @@ export function cimDigester(o: DigestOptions): {
 function digestDocuments(docs: CimDocument[], bytes: number, o: DigestOptions): DigestInParts {
   let model: CimModel | undefined = mergeDocuments(docs);
   docs.length = 0;
-  const taken = new Set<string>();
   let read = false;
-  const equipment = eachAsset(model, { unit: o.unit, taken });
+  const equipment = eachAsset(model, { unit: o.unit });
   return {
     equipment: {
       *[Symbol.iterator]() {
@@ -188,21 +187,18 @@ function digestDocuments(docs: CimDocument[], bytes: number, o: DigestOptions): 
       if (!read || !model) throw new Error('The equipment of a digest is read to its end first, and its rest once.');
       const m = model;
       model = undefined; // once the rest is made, nothing here holds the model
-      const organisations = extractOrganisations(m, taken);
+      const organisations = extractOrganisations(m);
       const classes = classCounts(m);
-      const used = usedCounts(m, taken);
+      const used = usedCounts(m);
       return { headers: m.headers, issues: classIssues(m, classes, used), objects: m.objects.size, classes, used, organisations, bytes };
     },
   };
 }
 
-/** Objects per class from which something was taken. */
-export function usedCounts(model: CimModel, taken: Set<string>): Record<string, number> {
+/** Objects per class from which something was taken (marked `taken` by the extraction). */
+export function usedCounts(model: CimModel): Record<string, number> {
   const used: Record<string, number> = {};
-  for (const k of taken) {
-    const o = model.objects.get(k);
-    if (o) used[o.className] = (used[o.className] ?? 0) + 1;
-  }
+  for (const o of model.objects.values()) if (o.taken) used[o.className] = (used[o.className] ?? 0) + 1;
   return used;
 }
 

@@ -1,6 +1,6 @@
 import { normaliseId } from './mrid';
 import { nameTypeOf } from './names';
-import { describedOnly, inverseIndex, prop, refs, refsAny, unitLinks, type CimModel } from './model';
+import { ObjectIndex, describedOnly, inverseIndex, prop, refKeysAny, refs, refsAny, unitLinks, type CimModel } from './model';
 import type { CimObject, SourceLocation } from './parser';
 import { CATEGORY_PROFILE, UNIT_FACTORS, type CategoryProfile, type PowerUnit } from './profile';
 import { MRID_ALIAS_SCHEME, NAME_SCHEMES } from './writer';
@@ -37,8 +37,6 @@ export interface ExtractedAsset {
 
 export interface ExtractOptions {
   unit?: PowerUnit;
-  /** Filled with the key of every object something was taken from (the report's `used` counts). */
-  taken?: Set<string>;
 }
 
 /** An Organisation of the file, with its roles and the identifiers it carries. */
@@ -56,25 +54,42 @@ export interface ExtractedOrganisation {
 const NAME_TARGET = ['cim:Name.IdentifiedObject', 'nc:Name.UniqueIdentifiedObject', 'nc:Name.IdentifiedObject'];
 const NAME_TYPE = ['cim:Name.NameType', 'nc:Name.NameType'];
 
-/** The names of each object, with their NameType's name, from either vocabulary. */
-export function namesIndex(model: CimModel): Map<string, { name: CimObject; type?: CimObject; typeName: string; value: string }[]> {
-  const idx = new Map<string, { name: CimObject; type?: CimObject; typeName: string; value: string }[]>();
+/** A Name of an object, with its NameType's name and its value. */
+export interface NameEntry {
+  name: CimObject;
+  type?: CimObject;
+  typeName: string;
+  value: string;
+}
+
+/**
+ * The names of each object, with their NameType's name, from either vocabulary. The index holds the
+ * Name objects only; an entry is made when it is read (a 1M-object model has 250,000 Names).
+ */
+export function namesIndex(model: CimModel): { get(key: string): NameEntry[] | undefined } {
+  const idx = new ObjectIndex<CimObject>();
   for (const n of model.objects.values()) {
     if (n.className !== 'Name') continue;
-    const targets = refsAny(n, NAME_TARGET);
-    if (!targets.length) continue;
+    for (const t of refKeysAny(n, NAME_TARGET)) idx.add(t, n);
+  }
+  const entry = (n: CimObject): NameEntry | undefined => {
     const type = model.objects.get(refsAny(n, NAME_TYPE)[0]?.key ?? '');
     const typeName = (type ? (prop(type, 'NameType.name') ?? prop(type, 'IdentifiedObject.name')) : prop(n, 'NameType.name')) ?? '';
     const value = (prop(n, 'Name.name') ?? n.first('nc:Name.name') ?? prop(n, 'IdentifiedObject.name') ?? '').trim();
-    if (!value) continue;
-    for (const t of targets) {
-      const l = idx.get(t.key);
-      const e = { name: n, type, typeName, value };
-      if (l) l.push(e);
-      else idx.set(t.key, [e]);
-    }
-  }
-  return idx;
+    return value ? { name: n, type, typeName, value } : undefined;
+  };
+  return {
+    get(key) {
+      const names = idx.get(key);
+      if (!names) return undefined;
+      const out: NameEntry[] = [];
+      for (const n of names) {
+        const e = entry(n);
+        if (e) out.push(e);
+      }
+      return out;
+    },
+  };
 }
 
 const EQUIPMENT = new Set(['PowerElectronicsConnection', 'EnergyConsumer', 'ConformLoad', 'NonConformLoad']);
@@ -103,15 +118,15 @@ export function extractAssets(model: CimModel, opts: ExtractOptions = {}): Extra
 
 /**
  * extractAssets one equipment at a time, in document order: a caller that hands each on as it
- * comes (the parse thread) never holds them all. `opts.taken` is complete once the last is read.
+ * comes (the parse thread) never holds them all. Every object something was taken from is marked
+ * `taken` (the report's `used` counts), completely once the last is read.
  */
 export function* eachAsset(model: CimModel, opts: ExtractOptions = {}): Generator<ExtractedAsset> {
   const unit = opts.unit ?? 'W';
-  const taken = opts.taken ?? new Set<string>();
   if (model.definedElsewhere) return;
   /** Something was taken from this object. */
   const take = <T extends CimObject | undefined>(o: T): T => {
-    if (o) taken.add(o.key);
+    if (o) o.taken = true;
     return o;
   };
   const get = (k: string | undefined) => (k === undefined ? undefined : model.objects.get(k));
@@ -126,7 +141,7 @@ export function* eachAsset(model: CimModel, opts: ExtractOptions = {}): Generato
     take(n.name);
     take(n.type);
   };
-  let pointsOf: Map<string, CimObject[]> | undefined;
+  let pointsOf: ObjectIndex<CimObject> | undefined;
   const limitsOn = connectionLimitReader(model, unit, take);
 
   for (const o of model.objects.values()) {
@@ -346,14 +361,14 @@ export function* eachAsset(model: CimModel, opts: ExtractOptions = {}): Generato
  * OrganisationRole.Organisation) and the identifiers it carries: Names of type EIC or Companies
  * House (IEC 61970-301 or ENTSO-E object registry), and the ENTSO-E EIC property.
  */
-export function extractOrganisations(model: CimModel, taken: Set<string> = new Set()): ExtractedOrganisation[] {
+export function extractOrganisations(model: CimModel): ExtractedOrganisation[] {
   if (model.definedElsewhere) return [];
   const rolesOf = inverseIndex(model, 'OrganisationRole.Organisation');
   const namesOf = namesIndex(model);
   const out: ExtractedOrganisation[] = [];
   for (const o of model.objects.values()) {
     if (o.className !== 'Organisation' || describedOnly(o)) continue;
-    taken.add(o.key);
+    o.taken = true;
     const identifiers: ExtractedOrganisation['identifiers'] = [];
     const add = (scheme: 'EIC' | 'COMPANIES_HOUSE', value: string) => {
       const v = value.trim().toUpperCase();
@@ -364,13 +379,13 @@ export function extractOrganisations(model: CimModel, taken: Set<string> = new S
     for (const n of namesOf.get(o.key) ?? []) {
       const t = nameTypeOf(n.typeName);
       if (t?.target !== 'organisation') continue;
-      taken.add(n.name.key);
-      if (n.type) taken.add(n.type.key);
+      n.name.taken = true;
+      if (n.type) n.type.taken = true;
       add(t.scheme as 'EIC' | 'COMPANIES_HOUSE', n.value);
     }
     const roles: string[] = [];
     for (const r of rolesOf.get(o.key) ?? []) {
-      taken.add(r.key);
+      r.taken = true;
       const role = r.className === 'OrganisationRole' ? (prop(r, 'IdentifiedObject.name') ?? r.className) : r.className;
       if (!roles.includes(role)) roles.push(role);
     }

@@ -1,4 +1,4 @@
-import { inverseIndex, prop, refs, type CimModel } from './model';
+import { inverseIndex, prop, refs, type CimModel, type ObjectIndex } from './model';
 import { normaliseId } from './mrid';
 import type { CimObject, SourceLocation } from './parser';
 import { UNIT_FACTORS, type PowerUnit } from './profile';
@@ -48,11 +48,11 @@ function kwOf(raw: string | undefined, unit: PowerUnit): number | string {
 export function connectionLimitReader(model: CimModel, unit: PowerUnit, take: (o: CimObject) => void) {
   let idx:
     | {
-        onEquipment: Map<string, CimObject[]>;
-        onTerminal: Map<string, CimObject[]>;
-        limitsOf: Map<string, CimObject[]>;
-        dependenciesOf: Map<string, CimObject[]>;
-        valuesOf: Map<string, CimObject[]>;
+        onEquipment: ObjectIndex<CimObject>;
+        onTerminal: ObjectIndex<CimObject>;
+        limitsOf: ObjectIndex<CimObject>;
+        dependenciesOf: ObjectIndex<CimObject>;
+        valuesOf: ObjectIndex<CimObject>;
       }
     | undefined;
   const index = () =>

@@ -1,5 +1,6 @@
 import { CIM_CLASSES_READ } from './namespaces';
 import {
+  NO_VALUES,
   parseCimXml,
   type CimDocument,
   type CimHeaderInfo,
@@ -155,6 +156,9 @@ export function mergeDocuments(docs: CimDocument[]): CimModel {
 
 /** Add o's values and references to have's: each value once per property, each target once per property. */
 function mergeValues(have: CimObject, o: CimObject): void {
+  // An object read with no values shares one empty list: it gets its own before any is added.
+  if (have.p === NO_VALUES && o.p.length) have.p = [];
+  if (have.r === NO_VALUES && o.r.length) have.r = [];
   const p = have.p;
   const n = p.length;
   outer: for (let i = 0; i < o.p.length; i += 2) {
@@ -212,6 +216,16 @@ export function refKeys(o: CimObject, name: string): string[] {
   return out ?? [];
 }
 
+/** The keys of the objects a property refers to in any of these spellings (canonical keys), first found wins. */
+export function refKeysAny(o: CimObject, keys: readonly string[]): string[] {
+  for (const k of keys) {
+    let out: string[] | undefined;
+    for (let i = 0; i < o.r.length; i += 4) if (o.r[i] === k) (out ??= []).push(o.r[i + 1] as string);
+    if (out) return out;
+  }
+  return [];
+}
+
 /** References of a property in any of these spellings (canonical keys), first found wins. */
 export function refsAny(o: CimObject, keys: readonly string[]): CimRef[] {
   for (const k of keys) {
@@ -221,16 +235,37 @@ export function refsAny(o: CimObject, keys: readonly string[]): CimRef[] {
   return [];
 }
 
-/** Objects pointing at `target` through `property` (index built on demand). */
-export function inverseIndex(model: CimModel, property: string): Map<string, CimObject[]> {
-  const idx = new Map<string, CimObject[]>();
-  for (const o of model.objects.values()) {
-    for (const k of refKeys(o, property)) {
-      const l = idx.get(k);
-      if (l) l.push(o);
-      else idx.set(k, [o]);
-    }
+/**
+ * Lists of objects by key. A list of one (what nearly every key of a large model's index has) is
+ * held as the object itself: a 1M-object model's indexes then hold no array per key.
+ */
+export class ObjectIndex<T extends object> {
+  private readonly m = new Map<string, T | T[]>();
+  get size(): number {
+    return this.m.size;
   }
+  /** Add `v` to the list of `k` (once, with `once`, if it is there already). */
+  add(k: string, v: T, once = false): void {
+    const have = this.m.get(k);
+    if (have === undefined) this.m.set(k, v);
+    else if (Array.isArray(have)) {
+      if (!once || !have.includes(v)) have.push(v);
+    } else if (!once || have !== v) this.m.set(k, [have, v]);
+  }
+  /** The list of `k` (not to be changed), or undefined. */
+  get(k: string): readonly T[] | undefined {
+    const v = this.m.get(k);
+    return v === undefined ? undefined : Array.isArray(v) ? v : [v];
+  }
+  has(k: string): boolean {
+    return this.m.has(k);
+  }
+}
+
+/** Objects pointing at `target` through `property` (index built on demand). */
+export function inverseIndex(model: CimModel, property: string): ObjectIndex<CimObject> {
+  const idx = new ObjectIndex<CimObject>();
+  for (const o of model.objects.values()) for (const k of refKeys(o, property)) idx.add(k, o);
   return idx;
 }
 
@@ -238,18 +273,13 @@ export function inverseIndex(model: CimModel, property: string): Map<string, Cim
  * Unit ↔ connection pairs, whichever direction the file wrote: `PowerElectronicsUnit.PowerElectronicsConnection`
  * (CIM100) or `PowerElectronicsConnection.PowerElectronicsUnit` (CIMHub).
  */
-export function unitLinks(model: CimModel): Map<string, CimObject[]> {
-  const byConnection = new Map<string, CimObject[]>();
-  const add = (conn: string, unit: CimObject) => {
-    const l = byConnection.get(conn) ?? [];
-    if (!l.includes(unit)) l.push(unit);
-    byConnection.set(conn, l);
-  };
+export function unitLinks(model: CimModel): ObjectIndex<CimObject> {
+  const byConnection = new ObjectIndex<CimObject>();
   for (const o of model.objects.values()) {
-    for (const k of refKeys(o, 'PowerElectronicsUnit.PowerElectronicsConnection')) if (model.objects.has(k)) add(k, o);
+    for (const k of refKeys(o, 'PowerElectronicsUnit.PowerElectronicsConnection')) if (model.objects.has(k)) byConnection.add(k, o, true);
     for (const k of refKeys(o, 'PowerElectronicsConnection.PowerElectronicsUnit')) {
       const u = model.objects.get(k);
-      if (u) add(o.key, u);
+      if (u) byConnection.add(o.key, u, true);
     }
   }
   return byConnection;

@@ -106,37 +106,121 @@ export interface CimClass {
 type Place = number | SourceLocation;
 
 /**
+ * Identifiers as written, held as a number when they follow from the key: a prefix (none, `#`,
+ * `_`, `#_`, `urn:uuid:`, `#urn:uuid:`) and the key in lower or upper case. Nearly every
+ * identifier is one of these, so a model keeps one string per object (its key), not two.
+ */
+const ID_PREFIXES = ['', '#', '_', '#_', 'urn:uuid:', '#urn:uuid:'];
+/** The identifier as written, as a form of `key` (a small number) where it is one, else itself. */
+export function idForm(raw: string, key: string): string | number {
+  const n = raw.length - key.length;
+  const i = n < 0 ? -1 : ID_PREFIXES.indexOf(raw.slice(0, n));
+  if (i === -1) return raw;
+  if (raw.endsWith(key)) return 2 * i + 1;
+  return raw === ID_PREFIXES[i] + key.toUpperCase() ? 2 * i + 2 : raw;
+}
+/** The identifier `idForm` gave, as written. */
+export function idWritten(w: string | number, key: string): string {
+  if (typeof w === 'string') return w;
+  const prefix = ID_PREFIXES[(w - 1) >> 1];
+  return prefix + ((w - 1) & 1 ? key.toUpperCase() : key);
+}
+
+/** The property an object's mRID is read from. */
+const MRID = 'cim:IdentifiedObject.mRID';
+/** CimObject's flags. */
+const DEFINED = 1;
+const ADDS_ONLY = 2;
+const TAKEN = 4;
+/** Values and references of an object that has none: shared, and replaced before anything is added. */
+export const NO_VALUES: string[] = Object.freeze([]) as unknown as string[];
+/** What few objects have: identifiers after the first, places after the first. */
+interface CimObjectMore {
+  ids?: string[];
+  places?: SourceLocation[];
+}
+
+/**
  * One object of the model, held compactly (a 1M-object model is held at once): values and
- * references in flat arrays, places as offsets into the document's line index, the class shared.
- * `properties`, `references`, `ids` and `at` build the readable form on each read; the model's
- * functions (prop, refs, refsAny, values) read the flat arrays directly.
+ * references in flat arrays (one shared empty where there are none), places as offsets into the
+ * document's line index, the class shared, the identifier as a form of the key where it is one
+ * (idForm), flags in one number. `properties`, `references`, `ids` and `at` build the readable form
+ * on each read; the model's functions (prop, refs, refsAny, values) read the flat arrays directly.
  */
 export class CimObject {
-  /** Identifiers as written after the first (rdf:ID, rdf:about), each once. */
-  moreIds: string[] | undefined = undefined;
-  /** Literal values: property key (canonical), value, key, value, ... in document order. */
-  p: string[] = [];
-  /** References: property key, target key, target as written, place, ... in document order. */
-  r: (string | Place)[] = [];
-  /** Places after the first (the same object described in other files). */
-  morePlaces: SourceLocation[] | undefined = undefined;
   /**
-   * Described only in files that define nothing (`describesOnly` of CimDocument): absolute
-   * identifiers (`rdf:about="urn:uuid:…"`) that add properties to objects defined elsewhere.
+   * Literal values: property key (canonical), value, key, value, ... in document order. An mRID that
+   * is a form of the key (idForm) is held as that number; the readers below give it as written.
    */
-  addsOnly: boolean | undefined = undefined;
+  p: (string | number)[] = NO_VALUES;
+  /** References: property key, target key, target as written (idForm of the target key), place, ... in document order. */
+  r: (string | Place)[] = NO_VALUES;
+  /** The first identifier as written (idForm), or undefined. */
+  private w: string | number | undefined;
+  /** DEFINED, ADDS_ONLY, TAKEN. */
+  private f: number;
+  private more: CimObjectMore | undefined = undefined;
   constructor(
     /** Comparison key: without `#`, `urn:uuid:`, `_`, lowercase. */
     readonly key: string,
     /** The first identifier as written. */
-    public id: string | undefined,
+    id: string | undefined,
     public cls: CimClass,
     readonly src: CimSource,
     /** Where the object is defined or described first. */
     readonly place: Place,
     /** True once an rdf:ID (a definition, not only a description) was seen. */
-    public defined: boolean,
-  ) {}
+    defined: boolean,
+  ) {
+    this.w = id === undefined ? undefined : idForm(id, key);
+    this.f = defined ? DEFINED : 0;
+  }
+
+  /** The first identifier as written. */
+  get id(): string | undefined {
+    return this.w === undefined ? undefined : idWritten(this.w, this.key);
+  }
+  set id(v: string | undefined) {
+    this.w = v === undefined ? undefined : idForm(v, this.key);
+  }
+  /** True once an rdf:ID (a definition, not only a description) was seen. */
+  get defined(): boolean {
+    return (this.f & DEFINED) !== 0;
+  }
+  set defined(v: boolean) {
+    this.f = v ? this.f | DEFINED : this.f & ~DEFINED;
+  }
+  /**
+   * Described only in files that define nothing (`describesOnly` of CimDocument): absolute
+   * identifiers (`rdf:about="urn:uuid:…"`) that add properties to objects defined elsewhere.
+   */
+  get addsOnly(): boolean | undefined {
+    return (this.f & ADDS_ONLY) !== 0 ? true : undefined;
+  }
+  set addsOnly(v: boolean | undefined) {
+    this.f = v ? this.f | ADDS_ONLY : this.f & ~ADDS_ONLY;
+  }
+  /** Something was taken from the object by the extraction (the report's `used` counts). */
+  get taken(): boolean {
+    return (this.f & TAKEN) !== 0;
+  }
+  set taken(v: boolean) {
+    this.f = v ? this.f | TAKEN : this.f & ~TAKEN;
+  }
+  /** Identifiers as written after the first (rdf:ID, rdf:about), each once. */
+  get moreIds(): string[] | undefined {
+    return this.more?.ids;
+  }
+  set moreIds(v: string[] | undefined) {
+    (this.more ??= {}).ids = v;
+  }
+  /** Places after the first (the same object described in other files). */
+  get morePlaces(): SourceLocation[] | undefined {
+    return this.more?.places;
+  }
+  set morePlaces(v: SourceLocation[] | undefined) {
+    (this.more ??= {}).places = v;
+  }
 
   get classIri(): string {
     return this.cls.classIri;
@@ -152,7 +236,8 @@ export class CimObject {
   }
   /** Identifiers as written, each once. */
   get ids(): string[] {
-    return this.id === undefined ? [] : this.moreIds ? [this.id, ...this.moreIds] : [this.id];
+    const id = this.id;
+    return id === undefined ? [] : this.moreIds ? [id, ...this.moreIds] : [id];
   }
   locate(place: Place): SourceLocation {
     return typeof place === 'number' ? this.src.locate(place) : place;
@@ -165,7 +250,7 @@ export class CimObject {
   /** Literal properties by canonical name, values in document order. */
   get properties(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (let i = 0; i < this.p.length; i += 2) (out[this.p[i]] ??= []).push(this.p[i + 1]);
+    for (let i = 0; i < this.p.length; i += 2) (out[this.p[i] as string] ??= []).push(this.valueAt(i + 1));
     return out;
   }
   /** References by canonical property name. */
@@ -176,17 +261,23 @@ export class CimObject {
   }
   /** The reference at index i of `r`. */
   refAt(i: number): CimRef {
-    return { key: this.r[i + 1] as string, raw: this.r[i + 2] as string, at: this.locate(this.r[i + 3] as Place) };
+    const key = this.r[i + 1] as string;
+    return { key, raw: idWritten(this.r[i + 2] as string | number, key), at: this.locate(this.r[i + 3] as Place) };
+  }
+  /** The value at index i of `p`, as written. */
+  private valueAt(i: number): string {
+    const v = this.p[i];
+    return typeof v === 'number' ? idWritten(v, this.key) : v;
   }
   /** The values of one property key, in document order. */
   values(key: string): string[] {
     const out: string[] = [];
-    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) out.push(this.p[i + 1]);
+    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) out.push(this.valueAt(i + 1));
     return out;
   }
   /** The first value of one property key. */
   first(key: string): string | undefined {
-    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) return this.p[i + 1];
+    for (let i = 0; i < this.p.length; i += 2) if (this.p[i] === key) return this.valueAt(i + 1);
     return undefined;
   }
   /** The references of one property key. */
@@ -238,7 +329,7 @@ export interface CimDocument {
 const NOT_IDENTIFIED = new Set(['Name', 'NameType', 'PositionPoint']);
 const carriesIdentity = (o: CimObject) => {
   if (o.defined || NOT_IDENTIFIED.has(o.className)) return true;
-  for (let i = 0; i < o.p.length; i += 2) if (o.p[i].includes(':IdentifiedObject.')) return true;
+  for (let i = 0; i < o.p.length; i += 2) if ((o.p[i] as string).includes(':IdentifiedObject.')) return true;
   for (let i = 0; i < o.r.length; i += 4) if ((o.r[i] as string).includes(':IdentifiedObject.')) return true;
   return false;
 };
@@ -577,7 +668,7 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
       attrs.ID !== undefined,
     );
     // Values gathered here and copied once at their size: an array grown by push keeps room for 17.
-    const pv: string[] = [];
+    const pv: (string | number)[] = [];
     const rv: (string | number)[] = [];
     const kind = headerKind(classIri, className);
     if (kind) header = { file, kind, about: rawId, profiles: [], dependentOn: [] };
@@ -614,19 +705,23 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
         const raw = pattrs.resource;
         if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^urn:uuid:/i.test(raw)) pv.push(pkey, intern(raw));
         else {
-          const r = intern(raw);
-          rv.push(pkey, keyOfId(r), r, p.start);
+          const k = keyOfId(raw);
+          const w = idForm(raw, k);
+          rv.push(pkey, k, typeof w === 'string' ? intern(w) : w, p.start);
         }
       } else if (nested.length) {
         for (const c of nested) {
           const k = nodeElement(c, pscope);
-          if (k) rv.push(pkey, k, k, p.start);
+          if (k) rv.push(pkey, k, idForm(k, k), p.start);
         }
       } else {
         // Interned: short values repeat (flags, ratings, an mRID that is also the identifier), and
         // none keeps the window it was read from alive.
-        const value = intern(textOf(p));
-        pv.push(pkey, value);
+        const text = textOf(p);
+        // An mRID that is a form of the identifier (nearly all) is held as a number, not a second string.
+        const form = pkey === MRID ? idForm(text, key) : text;
+        const value = typeof form === 'number' ? text : intern(text);
+        pv.push(pkey, typeof form === 'number' ? form : value);
         const dot = pname ? pname.local.indexOf('.') : -1;
         const c = dot >= 0 ? pname!.local.charCodeAt(dot + 1) : 0;
         if (c >= 65 && c <= 90 && pname!.ns !== MD && value !== '') {
@@ -649,8 +744,8 @@ export function cimXmlReader(file: string, limits: ParseLimits = {}): CimXmlRead
         else if (token === 'dcat' && pname.local === 'keyword') (header.keywords ??= []).push(v);
       }
     }
-    obj.p = pv.slice();
-    obj.r = rv.slice();
+    if (pv.length) obj.p = pv.slice();
+    if (rv.length) obj.r = rv.slice();
     if (kind) {
       const h = header!;
       const created = kind === 'md:FullModel' ? 'md:Model.created' : 'its creation time (dcterms:issued, prov:generatedAtTime)';

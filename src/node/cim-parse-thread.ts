@@ -59,11 +59,16 @@ function collectIfGrown() {
   heldAfterCollection = getHeapStatistics().used_heap_size;
 }
 
-/** An equipment as it crosses to the main thread: an enrich reads neither its registration body nor its problems (DigestOptions.mode). */
+/**
+ * An equipment as it crosses to the main thread: without its fields that are undefined (a clone
+ * keeps them), and for an enrich without what it does not read, its registration body and its
+ * problems (DigestOptions.mode).
+ */
 const handed = (e: ExtractedAsset): ExtractedAsset => {
-  if (options.mode !== 'enrich') return e;
-  const { input: _input, problems: _problems, ...rest } = e;
-  return rest as ExtractedAsset;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e))
+    if (v !== undefined && (options.mode !== 'enrich' || (k !== 'input' && k !== 'problems'))) out[k] = v;
+  return out as unknown as ExtractedAsset;
 };
 
 function* replies(): Generator<ParseReply> {

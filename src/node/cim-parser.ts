@@ -75,12 +75,15 @@ function transferable(files: CimFileInput[]): { files: CimFileInput[]; transfer:
 /** What an enrich's equipment leaves out when it crosses (DigestOptions.mode): one shared empty body and list, never written to. */
 const NO_INPUT: Record<string, unknown> = Object.freeze({});
 const NO_PROBLEMS: string[] = Object.freeze([]) as unknown as string[];
+/** An equipment's empty names or MPANs: one shared empty list, never written to. */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
 
 /**
- * Equipment as the main thread keeps it. A structured clone copies every string: the values that
- * most equipment of a model share (its class, file, category, feeder, substation, name types) are
- * kept once (a 1M-object model: 250,000 equipment), and an enrich's empty body and problems are
- * put back as shared empties.
+ * Equipment as the main thread keeps it. A structured clone copies every string and object: the
+ * values that most equipment of a model share (its class, file, category, name types, and the
+ * network place as a whole: feeder and substation) are kept once, an empty list is one shared
+ * empty, and an enrich's empty body and problems are put back as shared empties (a 1M-object
+ * model: 250,000 equipment).
  */
 function receiver(options: DigestOptions): (e: ExtractedAsset) => ExtractedAsset {
   const pool = new Map<string, string>();
@@ -90,16 +93,26 @@ function receiver(options: DigestOptions): (e: ExtractedAsset) => ExtractedAsset
     pool.set(s, s);
     return s;
   };
+  /** Network places by their three references: most equipment of a feeder share one. */
+  const places = new Map<string, ExtractedAsset['network']>();
+  const place = (n: ExtractedAsset['network']): ExtractedAsset['network'] => {
+    const k = `${n.connectivityNode ?? ''}\u0000${n.feeder ?? ''}\u0000${n.substation ?? ''}`;
+    const have = places.get(k);
+    if (have) return have;
+    places.set(k, Object.freeze(n));
+    return n;
+  };
   return (e) => {
     e.className = one(e.className);
     e.at.file = one(e.at.file);
     if (e.category !== undefined) e.category = one(e.category);
-    if (e.network.feeder !== undefined) e.network.feeder = one(e.network.feeder);
-    if (e.network.substation !== undefined) e.network.substation = one(e.network.substation);
+    e.network = place(e.network);
+    if (!e.names.length) e.names = NONE;
     for (const n of e.names) {
       n.scheme = one(n.scheme);
       n.nameType = one(n.nameType);
     }
+    if (!e.mpans.length) e.mpans = NONE;
     if (options.mode === 'enrich') {
       e.input ??= NO_INPUT;
       e.problems ??= NO_PROBLEMS;
