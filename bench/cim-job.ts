@@ -51,11 +51,16 @@ async function main() {
     const uploadS = (performance.now() - t0) / 1000;
     log(`queued ${job.id} in ${fmt(uploadS, 1)} s; peak RSS so far ${fmt(peak / 1e6)} MB`);
     let slowest = 0;
+    /** The phase the slowest status request was answered in, and the three slowest with theirs. */
+    let slowestPhase = '';
+    const slow: { ms: number; phase: string }[] = [];
     let last: { status: string; progress: Record<string, unknown> } | undefined;
     for (;;) {
       const t = performance.now();
       const r = await fetch(`${hub.baseUrl}/api/v1/cim/import-jobs/${job.id}`, { headers: { authorization: `Bearer ${hub.tokens.dno}` } });
-      slowest = Math.max(slowest, performance.now() - t);
+      const ms = performance.now() - t;
+      if (ms > slowest) [slowest, slowestPhase] = [ms, phase];
+      slow.push({ ms: Math.round(ms), phase });
       last = (await r.json()) as typeof last;
       phase = String(last!.progress.phase ?? last!.status);
       if (last!.status === 'SUCCEEDED' || last!.status === 'FAILED') break;
@@ -73,6 +78,7 @@ async function main() {
         .join(', ')}`,
     );
     log(`report: ${JSON.stringify(report).slice(0, 600)}`);
+    log(`slowest status requests: ${JSON.stringify(slow.sort((a, b) => b.ms - a.ms).slice(0, 3))}`);
     console.log('\n## CIM import job: results\n');
     console.log('machine', JSON.stringify(machine()), '\n');
     table(
@@ -85,7 +91,7 @@ async function main() {
           `${fmt(totalS, 1)} s`,
           `${fmt(idle / 1e6)} MB`,
           `${fmt(peak / 1e6)} MB`,
-          `${fmt(slowest)} ms`,
+          `${fmt(slowest)} ms (${slowestPhase})`,
           last!.status,
         ],
       ],

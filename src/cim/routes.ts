@@ -81,8 +81,8 @@ async function readFiles(c: Context, maxBytes: number): Promise<{ name: string; 
  * says it is within `bufferedMax`, which is read whole as before. Both store the same 64 KiB parts,
  * one statement each; on the embedded database each statement holds this thread while it runs (up to
  * 75 ms at the 99th percentile and 152 ms at most per part on a loaded machine, docs/performance.md), so
- * neither keeps test/attack-stall.test.ts's 100 ms bound there under load; on PostgreSQL the streamed
- * upload did. The stream is kept for what only it can take.
+ * neither keeps test/attack-stall.test.ts's 100 ms bound there under load; on a quiet machine both do,
+ * on either database (the test runs both). The stream is kept for what only it can take.
  */
 function streamedBody(
   c: Context,
