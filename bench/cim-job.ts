@@ -7,6 +7,9 @@
  * slowest of the status requests made meanwhile says whether the API stalled.
  *
  *   npx tsx bench/cim-job.ts     (BENCH_CIM_OBJECTS=1000000 FMAR_PG_PORT=56700 BENCH_HUB_PORT=41710)
+ *
+ * BENCH_DB=embedded runs the hub on its embedded database (PGlite, in its data folder) instead of a
+ * PostgreSQL server.
  */
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +21,7 @@ import { envInt, fmt, log, machine, rssOf, startHub, startPg, table } from './li
 const OBJECTS = envInt('BENCH_CIM_OBJECTS', 1_000_000);
 const PG_PORT = envInt('FMAR_PG_PORT', 56700);
 const HUB_PORT = envInt('BENCH_HUB_PORT', 41710);
+const EMBEDDED = process.env.BENCH_DB === 'embedded';
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'fmar-cim-job-'));
@@ -26,8 +30,9 @@ async function main() {
     await writeLargeCimModel(file, Math.round((OBJECTS - 3) / 4));
     const bytes = statSync(file).size;
     log(`model: ${fmt(OBJECTS)} objects, ${fmt(bytes / 1e6, 1)} MB`);
-    const pg = startPg(PG_PORT);
-    const hub = await startHub(pg.url, HUB_PORT);
+    const pg = EMBEDDED ? undefined : startPg(PG_PORT);
+    const hub = await startHub(pg?.url ?? '', HUB_PORT);
+    log(`database: ${EMBEDDED ? 'embedded (PGlite)' : 'PostgreSQL'}`);
     const idle = rssOf(hub.pid);
     log(`hub pid ${hub.pid}, RSS idle ${fmt(idle / 1e6)} MB`);
     let peak = idle;
@@ -97,7 +102,7 @@ async function main() {
       ],
     );
     await hub.stop();
-    pg.stop();
+    pg?.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
